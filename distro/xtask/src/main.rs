@@ -1,0 +1,2 @@
+//! `cargo xtask`: the hurd-rs development tool.
+fn main() {}
