@@ -1,2 +1,100 @@
 //! `cargo xtask`: the hurd-rs development tool.
-fn main() {}
+//!
+//! Run it from anywhere inside the workspace (the alias lives in
+//! `.cargo/config.toml`):
+//!
+//! ```text
+//! cargo xtask run            # build and run (for now: the hosted echo demo)
+//! cargo xtask test [--quick] # every check CI runs, in order
+//! cargo xtask bench [NAME]   # benchmarks, printed as a comparison table
+//! cargo xtask help           # usage
+//! ```
+//!
+//! The tool uses only `std`. Each subcommand lives in its own module; the
+//! checks `cargo xtask test` runs are a plain list of [`test::Step`]s, so a new
+//! check is one more entry in that list.
+
+mod bench;
+mod cmd;
+mod json;
+mod run;
+mod setup;
+mod test;
+mod workspace;
+
+use std::process::ExitCode;
+
+/// The usage text printed by `cargo xtask help`.
+const USAGE: &str = "\
+cargo xtask: the hurd-rs development tool
+
+USAGE:
+    cargo xtask <COMMAND> [OPTIONS]
+
+COMMANDS:
+    run [--hosted]      Build and run. Until the kernel exists this runs the
+                        hosted echo demo (`hurd-ipc` example `echo`) and exits
+                        with its exit code; `--hosted` is the same for now.
+    test [--quick]      Run every check CI runs, in order, stopping at the first
+                        failure: setup, fmt, clippy, host tests, no_std builds,
+                        loom, book. `--quick` skips loom and the book.
+    bench [NAME]        Run all benchmarks (or only NAME) and print a table of
+                        our times against the baselines.
+    help                Print this text.
+";
+
+/// Entry point: dispatch on the first argument.
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, rest) = match args.split_first() {
+        Some((command, rest)) => (command.as_str(), rest),
+        None => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+    };
+    let wants_help = |arg: &String| matches!(arg.as_str(), "-h" | "--help");
+    if rest.iter().any(wants_help) {
+        print!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let result = match command {
+        "help" | "-h" | "--help" => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        "test" => test::main(rest),
+        "bench" => bench::main(rest),
+        "run" => run::main(rest),
+        other => Err(Failure::Usage(format!("unknown command `{other}`"))),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Failure::Usage(message)) => {
+            eprintln!("error: {message}\n");
+            eprint!("{USAGE}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Error(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Why a subcommand did not succeed.
+#[derive(Debug)]
+pub enum Failure {
+    /// The command line was wrong: the message is printed with the usage text
+    /// and the tool exits with status 2.
+    Usage(String),
+    /// Something the command ran or needed failed: the message is printed and
+    /// the tool exits with status 1.
+    Error(String),
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure::Error(message)
+    }
+}

@@ -1,0 +1,231 @@
+//! `cargo xtask bench`: run the benchmarks and print how we compare.
+//!
+//! Each benchmark binary writes its results to `target/bench/<name>.json`: an
+//! array of objects `{"name", "ours_ns", "baseline", "baseline_ns",
+//! "ratio"}`. After running, this reads every such file and prints one table.
+//! To add a benchmark, add a [`Bench`] to [`BENCHES`].
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::Failure;
+use crate::json::{self, Value};
+use crate::workspace::Workspace;
+
+/// A benchmark binary: `cargo bench -p <package> --bench <name> --features
+/// <features>`.
+#[derive(Debug, Clone, Copy)]
+pub struct Bench {
+    /// The bench target's name, also the name of its result file.
+    pub name: &'static str,
+    /// The package that holds it.
+    pub package: &'static str,
+    /// The features it needs.
+    pub features: &'static [&'static str],
+}
+
+/// Every benchmark `cargo xtask bench` runs.
+pub const BENCHES: &[Bench] = &[Bench {
+    name: "ipc",
+    package: "hurd-ipc",
+    features: &["std"],
+}];
+
+/// `cargo xtask bench [NAME]`.
+pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
+    let selected: Vec<&Bench> = match args {
+        [] => BENCHES.iter().collect(),
+        [name] => match BENCHES.iter().find(|b| b.name == name.as_str()) {
+            Some(bench) => vec![bench],
+            None => {
+                let known: Vec<&str> = BENCHES.iter().map(|b| b.name).collect();
+                return Err(Failure::Usage(format!(
+                    "no benchmark named `{name}`; known: {}",
+                    known.join(", ")
+                )));
+            }
+        },
+        _ => {
+            return Err(Failure::Usage(
+                "`cargo xtask bench` takes at most one benchmark name".to_owned(),
+            ));
+        }
+    };
+    let workspace = Workspace::find()?;
+    for bench in &selected {
+        eprintln!("==> bench {}", bench.name);
+        workspace
+            .cargo()
+            .args(["bench", "-p", bench.package, "--bench", bench.name])
+            .args(["--features", &bench.features.join(",")])
+            .run()?;
+    }
+
+    let dir = workspace.metadata()?.target_directory.join("bench");
+    for bench in &selected {
+        let file = dir.join(format!("{}.json", bench.name));
+        if !file.is_file() {
+            return Err(Failure::Error(format!(
+                "benchmark `{}` ran but wrote no {}",
+                bench.name,
+                file.display()
+            )));
+        }
+    }
+    let mut rows = Vec::new();
+    for file in result_files(&dir)? {
+        rows.extend(read_results(&file)?);
+    }
+    println!();
+    print!("{}", table(&rows));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The `*.json` files in `dir`, sorted by name.
+fn result_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|err| format!("cannot read {}: {err}", dir.display()))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|err| format!("cannot read {}: {err}", dir.display()))?
+            .path();
+        if path.extension().is_some_and(|ext| ext == "json") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// One measurement from a result file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// What was measured.
+    pub name: String,
+    /// Our time, in nanoseconds.
+    pub ours_ns: f64,
+    /// What we compare against, if anything.
+    pub baseline: Option<String>,
+    /// The baseline's time, in nanoseconds.
+    pub baseline_ns: Option<f64>,
+    /// Ours relative to the baseline, as the benchmark reports it.
+    pub ratio: Option<f64>,
+}
+
+/// Reads the rows of one result file.
+fn read_results(file: &Path) -> Result<Vec<Row>, String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|err| format!("cannot read {}: {err}", file.display()))?;
+    parse_results(&text).map_err(|err| format!("{}: {err}", file.display()))
+}
+
+/// Parses the JSON array of a result file. `name` and `ours_ns` are
+/// required; the baseline fields may be missing or `null`.
+pub fn parse_results(text: &str) -> Result<Vec<Row>, String> {
+    let doc = json::parse(text)?;
+    let items = doc.as_array().ok_or("expected a JSON array of results")?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let name = item
+                .get("name")
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("result {i} has no string `name`"))?
+                .to_owned();
+            let ours_ns = item
+                .get("ours_ns")
+                .and_then(Value::as_f64)
+                .ok_or_else(|| format!("result {i} (`{name}`) has no number `ours_ns`"))?;
+            Ok(Row {
+                name,
+                ours_ns,
+                baseline: item
+                    .get("baseline")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                baseline_ns: item.get("baseline_ns").and_then(Value::as_f64),
+                ratio: item.get("ratio").and_then(Value::as_f64),
+            })
+        })
+        .collect()
+}
+
+/// Formats `rows` as an aligned text table.
+pub fn table(rows: &[Row]) -> String {
+    let header = ["name", "ours ns", "baseline", "baseline ns", "ratio"];
+    let dash = || "-".to_owned();
+    let cells: Vec<[String; 5]> = rows
+        .iter()
+        .map(|row| {
+            [
+                row.name.clone(),
+                format!("{:.1}", row.ours_ns),
+                row.baseline.clone().unwrap_or_else(dash),
+                row.baseline_ns.map_or_else(dash, |ns| format!("{ns:.1}")),
+                row.ratio.map_or_else(dash, |r| format!("{r:.2}")),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &cells {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &[String; 5]| {
+        // Text columns (name, baseline) align left, numbers right.
+        let [a, b, c, d, e] = cells;
+        let [wa, wb, wc, wd, we] = widths;
+        let _ = writeln!(out, "{a:<wa$} | {b:>wb$} | {c:<wc$} | {d:>wd$} | {e:>we$}");
+    };
+    line(&header.map(str::to_owned));
+    line(&widths.map(|w| "-".repeat(w)));
+    for row in &cells {
+        line(row);
+    }
+    if rows.is_empty() {
+        out.push_str("(no results)\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_tabulates_results() {
+        let text = r#"[
+            {"name": "null_rpc", "ours_ns": 812.5, "baseline": "pipe", "baseline_ns": 4000.0, "ratio": 0.203},
+            {"name": "alloc", "ours_ns": 20, "baseline": null, "baseline_ns": null, "ratio": null}
+        ]"#;
+        let rows = parse_results(text);
+        assert_eq!(rows.as_ref().map(Vec::len), Ok(2));
+        let rendered = table(&rows.unwrap_or_default());
+        let expected = "\
+name     | ours ns | baseline | baseline ns | ratio
+-------- | ------- | -------- | ----------- | -----
+null_rpc |   812.5 | pipe     |      4000.0 |  0.20
+alloc    |    20.0 | -        |           - |     -
+";
+        assert_eq!(rendered, expected);
+    }
+
+    #[test]
+    fn rejects_bad_results() {
+        assert!(parse_results("{}").is_err());
+        assert!(parse_results(r#"[{"ours_ns": 1}]"#).is_err());
+        assert!(parse_results(r#"[{"name": "x"}]"#).is_err());
+    }
+
+    #[test]
+    fn bench_names_are_unique() {
+        for (i, bench) in BENCHES.iter().enumerate() {
+            assert!(BENCHES[..i].iter().all(|b| b.name != bench.name));
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! `cargo xtask run`: build and run the system.
+//!
+//! There is no kernel yet, so every mode runs the hosted demo: the
+//! `hurd-ipc` example `echo`, where servers and clients are threads in one
+//! process. When the kernel exists, a QEMU mode joins [`Mode`] and the
+//! default changes to booting the distro in QEMU.
+
+use std::process::ExitCode;
+
+use crate::Failure;
+use crate::workspace::Workspace;
+
+/// What `cargo xtask run` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The server set in one host process (`--hosted`).
+    Hosted,
+}
+
+/// Parses the arguments of `cargo xtask run`.
+fn parse_args(args: &[String]) -> Result<Mode, Failure> {
+    let mut mode = Mode::Hosted;
+    for arg in args {
+        match arg.as_str() {
+            "--hosted" => mode = Mode::Hosted,
+            other => {
+                return Err(Failure::Usage(format!(
+                    "unknown argument `{other}` for `cargo xtask run`"
+                )));
+            }
+        }
+    }
+    Ok(mode)
+}
+
+/// `cargo xtask run [--hosted]`: runs the chosen mode and exits with its exit
+/// code.
+pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
+    let mode = parse_args(args)?;
+    let workspace = Workspace::find()?;
+    match mode {
+        Mode::Hosted => {
+            eprintln!(
+                "note: no kernel yet, so this runs the hosted echo demo; \
+                 booting the distro in QEMU will replace it"
+            );
+            let status = workspace
+                .cargo()
+                .args([
+                    "run",
+                    "-p",
+                    "hurd-ipc",
+                    "--example",
+                    "echo",
+                    "--features",
+                    "std",
+                ])
+                .status()?;
+            Ok(exit_code(status))
+        }
+    }
+}
+
+/// The exit code to forward for a child's exit status: its own code, or
+/// 128 + the signal number if a signal killed it (as shells report it).
+fn exit_code(status: std::process::ExitStatus) -> ExitCode {
+    if let Some(code) = status.code() {
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt as _;
+        if let Some(signal) = status.signal() {
+            return ExitCode::from(u8::try_from(128 + signal).unwrap_or(1));
+        }
+    }
+    ExitCode::FAILURE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_modes() {
+        assert!(matches!(parse_args(&[]), Ok(Mode::Hosted)));
+        assert!(matches!(
+            parse_args(&["--hosted".to_owned()]),
+            Ok(Mode::Hosted)
+        ));
+        assert!(matches!(
+            parse_args(&["--bogus".to_owned()]),
+            Err(Failure::Usage(_))
+        ));
+    }
+}

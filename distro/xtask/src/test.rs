@@ -1,0 +1,309 @@
+//! `cargo xtask test`: every check CI runs, in order.
+//!
+//! The checks are the list returned by [`steps`]. Each runs after a
+//! `==> name` line; the first failure stops the run. A summary with each
+//! step's duration is printed at the end either way. To add a check (kernel
+//! tests in QEMU, the end-to-end test…), write a `fn(&Context) -> Result<Outcome,
+//! String>` and add a [`Step`] for it.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use crate::Failure;
+use crate::setup;
+use crate::workspace::Workspace;
+
+/// What the steps get to work with.
+#[derive(Debug)]
+pub struct Context {
+    /// The workspace under test.
+    pub workspace: Workspace,
+    /// `--quick`: skip the slow steps (those with [`Step::full_only`]) and
+    /// install nothing they alone need.
+    pub quick: bool,
+}
+
+/// What a step did when it did not fail.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The step ran its checks and they passed.
+    Passed,
+    /// The step had nothing to check; the string says why.
+    Skipped(String),
+}
+
+/// One check.
+#[derive(Debug, Clone, Copy)]
+pub struct Step {
+    /// The short name printed in `==> name` and in the summary.
+    pub name: &'static str,
+    /// Whether `--quick` skips this step.
+    pub full_only: bool,
+    /// Runs the check; `Err` carries a message saying what failed.
+    pub run: fn(&Context) -> Result<Outcome, String>,
+}
+
+/// The checks, in the order they run.
+pub fn steps() -> Vec<Step> {
+    vec![
+        Step {
+            name: "setup",
+            full_only: false,
+            run: setup_step,
+        },
+        Step {
+            name: "fmt",
+            full_only: false,
+            run: fmt,
+        },
+        Step {
+            name: "clippy",
+            full_only: false,
+            run: clippy,
+        },
+        Step {
+            name: "test",
+            full_only: false,
+            run: host_tests,
+        },
+        Step {
+            name: "no_std",
+            full_only: false,
+            run: no_std_builds,
+        },
+        Step {
+            name: "loom",
+            full_only: true,
+            run: loom,
+        },
+        Step {
+            name: "book",
+            full_only: true,
+            run: book,
+        },
+    ]
+}
+
+/// `cargo xtask test [--quick]`.
+pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
+    let mut quick = false;
+    for arg in args {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            other => {
+                return Err(Failure::Usage(format!(
+                    "unknown argument `{other}` for `cargo xtask test`"
+                )));
+            }
+        }
+    }
+    let context = Context {
+        workspace: Workspace::find()?,
+        quick,
+    };
+
+    let mut results: Vec<(Step, StepResult)> = Vec::new();
+    let mut failure = None;
+    for step in steps() {
+        if failure.is_some() {
+            results.push((step, StepResult::NotRun));
+            continue;
+        }
+        if quick && step.full_only {
+            results.push((step, StepResult::Skipped("--quick".to_owned())));
+            continue;
+        }
+        eprintln!("\n==> {}", step.name);
+        let start = Instant::now();
+        let outcome = (step.run)(&context);
+        let elapsed = start.elapsed();
+        let result = match outcome {
+            Ok(Outcome::Passed) => StepResult::Passed(elapsed),
+            Ok(Outcome::Skipped(why)) => {
+                eprintln!("skipped: {why}");
+                StepResult::Skipped(why)
+            }
+            Err(message) => {
+                failure = Some(format!("step `{}` failed: {message}", step.name));
+                StepResult::Failed(elapsed)
+            }
+        };
+        results.push((step, result));
+    }
+
+    print_summary(&results);
+    match failure {
+        Some(message) => Err(Failure::Error(message)),
+        None => {
+            eprintln!("all checks passed");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// How a step ended, for the summary.
+#[derive(Debug)]
+enum StepResult {
+    Passed(Duration),
+    Failed(Duration),
+    Skipped(String),
+    NotRun,
+}
+
+/// Prints one line per step: its status, name and duration.
+fn print_summary(results: &[(Step, StepResult)]) {
+    eprintln!("\n==> summary");
+    let width = results.iter().map(|(s, _)| s.name.len()).max().unwrap_or(0);
+    for (step, result) in results {
+        let (status, detail) = match result {
+            StepResult::Passed(d) => ("ok", format!("{:.1}s", d.as_secs_f64())),
+            StepResult::Failed(d) => ("FAILED", format!("{:.1}s", d.as_secs_f64())),
+            StepResult::Skipped(why) => ("skipped", format!("({why})")),
+            StepResult::NotRun => ("not run", String::new()),
+        };
+        let line = format!("  {status:<8} {:<width$}  {detail}", step.name);
+        eprintln!("{}", line.trim_end());
+    }
+}
+
+/// Installs what the checks need (see [`setup`]); mdBook only without
+/// `--quick`.
+fn setup_step(cx: &Context) -> Result<Outcome, String> {
+    setup::ensure_toolchain()?;
+    if !cx.quick {
+        setup::ensure_mdbook(&cx.workspace.cargo)?;
+    }
+    Ok(Outcome::Passed)
+}
+
+/// `cargo fmt --all --check`.
+fn fmt(cx: &Context) -> Result<Outcome, String> {
+    cx.workspace
+        .cargo()
+        .args(["fmt", "--all", "--check"])
+        .run()?;
+    Ok(Outcome::Passed)
+}
+
+/// `cargo clippy --workspace --all-targets --all-features -- -D warnings`.
+///
+/// `--all-features` includes hurd-ipc's `defmt` feature. That is fine here:
+/// clippy only type-checks and never links, so defmt's missing global logger
+/// and linker script on the host do not matter. The test step, which does
+/// link, uses the default features.
+fn clippy(cx: &Context) -> Result<Outcome, String> {
+    cx.workspace
+        .cargo()
+        .args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ])
+        .run()?;
+    Ok(Outcome::Passed)
+}
+
+/// `cargo test --workspace`: unit, integration and doc tests on the host.
+fn host_tests(cx: &Context) -> Result<Outcome, String> {
+    cx.workspace.cargo().args(["test", "--workspace"]).run()?;
+    Ok(Outcome::Passed)
+}
+
+/// `cargo build -p <crate> --no-default-features --target x86_64-unknown-none`
+/// for every `hurd-*` library in the workspace.
+fn no_std_builds(cx: &Context) -> Result<Outcome, String> {
+    let metadata = cx.workspace.metadata()?;
+    let crates = metadata.hurd_libraries();
+    if crates.is_empty() {
+        return Ok(Outcome::Skipped("no hurd-* library crates".to_owned()));
+    }
+    for name in crates {
+        cx.workspace
+            .cargo()
+            .args(["build", "-p", name, "--no-default-features", "--target"])
+            .arg(setup::BARE_METAL_TARGET)
+            .run()?;
+    }
+    Ok(Outcome::Passed)
+}
+
+/// The loom model-checking tests of hurd-ipc, if they exist:
+/// `RUSTFLAGS="--cfg loom" cargo test -p hurd-ipc --features std --test loom
+/// --release --target-dir target/loom` (`target` being the workspace's target
+/// directory).
+///
+/// They get their own target directory because changing `RUSTFLAGS` would
+/// otherwise invalidate the whole normal build cache.
+fn loom(cx: &Context) -> Result<Outcome, String> {
+    let root = &cx.workspace.root;
+    if !root.join("hurd-ipc/tests/loom.rs").is_file() {
+        return Ok(Outcome::Skipped(
+            "hurd-ipc/tests/loom.rs does not exist".to_owned(),
+        ));
+    }
+    // Keep any flags the user set and add the loom cfg.
+    let mut rustflags = std::env::var_os("RUSTFLAGS").unwrap_or_default();
+    if !rustflags.is_empty() {
+        rustflags.push(" ");
+    }
+    rustflags.push("--cfg loom");
+    cx.workspace
+        .cargo()
+        .env("RUSTFLAGS", rustflags)
+        .args([
+            "test",
+            "-p",
+            "hurd-ipc",
+            "--features",
+            "std",
+            "--test",
+            "loom",
+            "--release",
+            "--target-dir",
+        ])
+        .arg(cx.workspace.metadata()?.target_directory.join("loom"))
+        .run()?;
+    Ok(Outcome::Passed)
+}
+
+/// `mdbook build book`.
+fn book(cx: &Context) -> Result<Outcome, String> {
+    let mdbook: OsString = setup::ensure_mdbook(&cx.workspace.cargo)?.into();
+    crate::cmd::Cmd::new(mdbook)
+        .dir(&cx.workspace.root)
+        .args(["build", "book"])
+        .run()?;
+    Ok(Outcome::Passed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_names_are_unique() {
+        let steps = steps();
+        for (i, step) in steps.iter().enumerate() {
+            assert!(
+                steps[..i].iter().all(|other| other.name != step.name),
+                "duplicate step {}",
+                step.name
+            );
+        }
+    }
+
+    #[test]
+    fn quick_skips_only_slow_steps() {
+        let skipped: Vec<&str> = steps()
+            .iter()
+            .filter(|s| s.full_only)
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(skipped, ["loom", "book"]);
+    }
+}
