@@ -11,13 +11,28 @@
 
 extern crate alloc;
 
+mod arena;
+#[cfg(feature = "std")]
+pub mod hosted;
+mod kernel;
+mod kmsg;
 pub mod message;
 pub mod name;
+pub mod notify;
+pub mod port;
+mod port_set;
 pub mod return_code;
 pub mod right;
+pub mod space;
+pub mod user;
 pub mod wire;
 
+pub use kernel::{IpcKernel, RecvError, RecvOptions, SendError};
 pub use message::{Item, Message, MsgBits, MsgHeader, OolItem, PortItem};
 pub use name::{PortId, PortName};
+pub use notify::{Notification, NotifyKind};
+pub use port::{PortStatus, QLIMIT_DEFAULT, QLIMIT_MAX, WaiterToken};
 pub use return_code::{Error, KernReturn, MigReturn, MsgReturn};
 pub use right::{Disposition, PortType, RightType, UREFS_MAX};
+pub use space::SpaceId;
+pub use user::{MachMsgError, MsgOptions, UserIpc};

@@ -149,7 +149,10 @@ mod tests {
     fn dispositions() {
         assert_eq!(u8::from(Disposition::MakeSendOnce), 21);
         assert_eq!(Disposition::CopySend.received(), Disposition::PORT_SEND);
-        assert_eq!(Disposition::MakeSendOnce.carried_right(), RightType::SendOnce);
+        assert_eq!(
+            Disposition::MakeSendOnce.carried_right(),
+            RightType::SendOnce
+        );
         assert!(Disposition::try_from(15u8).is_err());
         assert!(Disposition::try_from(22u8).is_err());
     }

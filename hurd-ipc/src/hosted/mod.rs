@@ -1,0 +1,519 @@
+//! The hosted runtime: an in-process kernel where tasks are handles and threads
+//! block in receive (feature `std`).
+//!
+//! A [`Runtime`] owns one [`IpcKernel`] behind a mutex. Each [`Task`] owns an IPC
+//! space in it and implements [`UserIpc`], so a server written against that trait
+//! runs here unchanged. When the last handle of a task is dropped, or
+//! [`Task::terminate`] is called, or a thread started with [`Runtime::spawn`]
+//! returns or panics, the task's space is destroyed: its receive rights die, its
+//! send rights are released, and every notification fires as on a real kernel.
+//!
+//! ```
+//! use hurd_ipc::hosted::Runtime;
+//! use hurd_ipc::{Disposition, Message, RightType, UserIpc};
+//!
+//! let rt = Runtime::new();
+//! let server = rt.task();
+//! let client = rt.task();
+//! let port = server.port_allocate(RightType::Receive).unwrap();
+//! let send = server.give_right(port, Disposition::MakeSend, &client).unwrap();
+//! client.send(Message::new(7, send, Disposition::CopySend)).unwrap();
+//! assert_eq!(server.receive(port).unwrap().header.id, 7);
+//! ```
+
+mod parker;
+mod sync;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use arrayvec::ArrayVec;
+
+use self::parker::{Parker, Wake};
+use self::sync::{Arc, AtomicBool, AtomicU64, Mutex, Ordering, lock};
+use crate::user::{MachMsgError, MsgOptions, UserIpc};
+use crate::{
+    Disposition, IpcKernel, KernReturn, Message, MsgReturn, NotifyKind, PortId, PortName,
+    PortStatus, PortType, RecvError, RightType, SendError, SpaceId, WaiterToken,
+};
+
+struct State {
+    kernel: IpcKernel,
+    parkers: HashMap<WaiterToken, (SpaceId, Arc<Parker>)>,
+    wake_buf: Vec<WaiterToken>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    next_token: AtomicU64,
+    next_task: AtomicU64,
+}
+
+impl Shared {
+    /// Runs `f` on the kernel under the lock, then wakes the threads it released.
+    fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        let mut woken: ArrayVec<Arc<Parker>, 4> = ArrayVec::new();
+        let mut more: Vec<Arc<Parker>> = Vec::new();
+        let r = {
+            let mut guard = lock(&self.state);
+            let st = &mut *guard;
+            let r = f(st);
+            st.kernel.take_wakeups(&mut st.wake_buf);
+            for t in st.wake_buf.drain(..) {
+                if let Some((_, p)) = st.parkers.remove(&t) {
+                    if let Err(e) = woken.try_push(p) {
+                        more.push(e.element());
+                    }
+                }
+            }
+            r
+        };
+        for p in woken.iter().chain(more.iter()) {
+            p.unpark();
+        }
+        r
+    }
+
+    fn token(&self) -> WaiterToken {
+        self.next_token.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// An in-process kernel: the IPC kernel plus the threads blocked in it.
+#[derive(Clone)]
+pub struct Runtime {
+    shared: Arc<Shared>,
+}
+
+impl Default for Runtime {
+    fn default() -> Self {
+        Runtime::new()
+    }
+}
+
+impl Runtime {
+    /// A runtime for node 0.
+    pub fn new() -> Runtime {
+        Runtime::with_node(0)
+    }
+
+    /// A runtime whose ports carry `node` in their [`PortId`]s (for clusters of
+    /// runtimes joined by netmsg).
+    pub fn with_node(node: u16) -> Runtime {
+        Runtime {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State {
+                    kernel: IpcKernel::new(node),
+                    parkers: HashMap::new(),
+                    wake_buf: Vec::new(),
+                }),
+                next_token: AtomicU64::new(1),
+                next_task: AtomicU64::new(1),
+            }),
+        }
+    }
+
+    /// Creates a task with an empty IPC space.
+    pub fn task(&self) -> Task {
+        let space = self.shared.with(|st| st.kernel.create_space());
+        Task {
+            inner: Arc::new(TaskInner {
+                shared: self.shared.clone(),
+                space,
+                id: self.shared.next_task.fetch_add(1, Ordering::Relaxed),
+                terminated: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// Runs `f` on the kernel itself, under its lock: for inspection in tests and
+    /// tools (port counts, a space's names), not for servers.
+    pub fn with_kernel<R>(&self, f: impl FnOnce(&mut IpcKernel) -> R) -> R {
+        self.shared.with(|st| f(&mut st.kernel))
+    }
+
+    /// Starts a thread running `f` as a new task. When `f` returns or panics the
+    /// task is terminated, so its rights die as a real task's would.
+    #[cfg(not(loom))]
+    pub fn spawn<F, R>(&self, name: &str, f: F) -> std::io::Result<std::thread::JoinHandle<R>>
+    where
+        F: FnOnce(Task) -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let task = self.task();
+        std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || {
+                let guard = TerminateOnDrop(task.clone());
+                let r = f(task);
+                drop(guard);
+                r
+            })
+    }
+}
+
+struct TerminateOnDrop(Task);
+
+impl Drop for TerminateOnDrop {
+    fn drop(&mut self) {
+        self.0.terminate();
+    }
+}
+
+struct TaskInner {
+    shared: Arc<Shared>,
+    space: SpaceId,
+    id: u64,
+    terminated: AtomicBool,
+}
+
+impl Drop for TaskInner {
+    fn drop(&mut self) {
+        let space = self.space;
+        self.shared.with(|st| st.kernel.destroy_space(space));
+    }
+}
+
+/// A task in a hosted [`Runtime`]: an IPC space and the threads using it.
+/// Cloning gives another handle to the same task (for another thread).
+#[derive(Clone)]
+pub struct Task {
+    inner: Arc<TaskInner>,
+}
+
+enum Resume {
+    Retry,
+    TimedOut,
+    Interrupted,
+}
+
+impl Task {
+    /// The task's IPC space in the runtime's kernel.
+    pub fn space(&self) -> SpaceId {
+        self.inner.space
+    }
+
+    /// Whether [`Task::terminate`] was called.
+    pub fn is_terminated(&self) -> bool {
+        self.inner.terminated.load(Ordering::Acquire)
+    }
+
+    /// Ends the task: destroys its space (its rights die, notifications fire) and
+    /// makes every thread blocked on its behalf return. Later calls fail with
+    /// `KERN_INVALID_TASK` or the matching message error.
+    pub fn terminate(&self) {
+        self.inner.terminated.store(true, Ordering::Release);
+        let space = self.inner.space;
+        self.inner.shared.with(|st| {
+            st.kernel.destroy_space(space);
+            for (s, p) in st.parkers.values() {
+                if *s == space {
+                    p.interrupt();
+                }
+            }
+        });
+    }
+
+    /// Interrupts every thread of this task blocked in `mach_msg` (like
+    /// `thread_abort`): those that asked for it (`send_interrupt`,
+    /// `rcv_interrupt`) return an interrupted error, the others go on waiting.
+    pub fn interrupt(&self) {
+        let space = self.inner.space;
+        self.inner.shared.with(|st| {
+            for (s, p) in st.parkers.values() {
+                if *s == space {
+                    p.interrupt();
+                }
+            }
+        });
+    }
+
+    /// Moves or copies the right `name` gives with `disp` into another task's
+    /// space, returning its name there (`mach_port_extract_right` run by the
+    /// receiving side). This is how a parent hands a child its first ports.
+    pub fn give_right(
+        &self,
+        name: PortName,
+        disp: Disposition,
+        to: &Task,
+    ) -> Result<PortName, KernReturn> {
+        let (from, to) = (self.inner.space, to.inner.space);
+        self.with(|k| k.port_extract_right(from, name, disp, to).map(|(n, _)| n))
+    }
+
+    /// Inserts the right `right` (from this task, with `disp`) into `target`'s
+    /// space under `name` (`mach_port_insert_right` on another task).
+    pub fn insert_right_into(
+        &self,
+        target: &Task,
+        name: PortName,
+        right: PortName,
+        disp: Disposition,
+    ) -> Result<(), KernReturn> {
+        let (me, them) = (self.inner.space, target.inner.space);
+        self.with(|k| k.port_insert_right(them, name, me, right, disp))
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut IpcKernel) -> R) -> R {
+        self.inner.shared.with(|st| f(&mut st.kernel))
+    }
+
+    /// Waits on `parker` for the wakeup of `token`; sorts out timeouts and
+    /// interrupts against a wakeup that raced with them.
+    fn wait(
+        &self,
+        token: WaiterToken,
+        parker: &Parker,
+        deadline: Option<Instant>,
+        interruptible: bool,
+    ) -> Resume {
+        loop {
+            let outcome = match parker.wait(deadline) {
+                Wake::Notified => {
+                    parker.reset();
+                    return Resume::Retry;
+                }
+                Wake::Interrupted if interruptible || self.is_terminated() => Resume::Interrupted,
+                Wake::Interrupted => {
+                    parker.clear_interrupt();
+                    continue;
+                }
+                Wake::TimedOut => Resume::TimedOut,
+            };
+            let registered = self.inner.shared.with(|st| {
+                st.parkers.remove(&token);
+                st.kernel.cancel_wait(token)
+            });
+            parker.clear_interrupt();
+            if registered {
+                return outcome;
+            }
+            // Woken at the same moment: the retry consumes what woke us.
+            parker.reset();
+            return Resume::Retry;
+        }
+    }
+
+    fn deadline(timeout: Option<Duration>) -> Option<Instant> {
+        timeout.map(|d| Instant::now().checked_add(d).unwrap_or_else(far_future))
+    }
+
+    fn do_send(&self, msg: Message, opts: &MsgOptions) -> Result<(), SendError> {
+        let space = self.inner.space;
+        let poll = opts.send_timeout == Some(Duration::ZERO);
+        let deadline = Self::deadline(opts.send_timeout);
+        let mut msg = msg;
+        let mut parker: Option<Arc<Parker>> = None;
+        loop {
+            let token = (!poll).then(|| self.inner.shared.token());
+            let p = parker
+                .get_or_insert_with(|| Arc::new(Parker::new()))
+                .clone();
+            let r = self.inner.shared.with(|st| {
+                let r = st.kernel.send(space, msg, token);
+                if let (Err(e), Some(t)) = (&r, token) {
+                    if e.code == MsgReturn::SendTimedOut {
+                        st.parkers.insert(t, (space, p.clone()));
+                    }
+                }
+                r
+            });
+            match r {
+                Err(e) if e.code == MsgReturn::SendTimedOut && !poll => msg = e.message,
+                other => return other,
+            }
+            let (Some(token), Some(p)) = (token, parker.as_deref()) else {
+                continue;
+            };
+            match self.wait(token, p, deadline, opts.send_interrupt) {
+                Resume::Retry => {
+                    if self.is_terminated() {
+                        return Err(SendError {
+                            code: MsgReturn::SendInterrupted,
+                            message: msg,
+                        });
+                    }
+                }
+                Resume::TimedOut => {
+                    return Err(SendError {
+                        code: MsgReturn::SendTimedOut,
+                        message: msg,
+                    });
+                }
+                Resume::Interrupted => {
+                    return Err(SendError {
+                        code: MsgReturn::SendInterrupted,
+                        message: msg,
+                    });
+                }
+            }
+        }
+    }
+
+    fn do_receive(&self, name: PortName, opts: &MsgOptions) -> Result<Message, RecvError> {
+        let space = self.inner.space;
+        let poll = opts.rcv_timeout == Some(Duration::ZERO);
+        let deadline = Self::deadline(opts.rcv_timeout);
+        let mut parker: Option<Arc<Parker>> = None;
+        loop {
+            let token = (!poll).then(|| self.inner.shared.token());
+            let p = parker
+                .get_or_insert_with(|| Arc::new(Parker::new()))
+                .clone();
+            let r = self.inner.shared.with(|st| {
+                let r = st.kernel.receive(space, name, opts.rcv, token);
+                if let (Err(e), Some(t)) = (&r, token) {
+                    if e.code == MsgReturn::RcvTimedOut {
+                        st.parkers.insert(t, (space, p.clone()));
+                    }
+                }
+                r
+            });
+            match r {
+                Err(e) if e.code == MsgReturn::RcvTimedOut && !poll => {}
+                other => return other,
+            }
+            let (Some(token), Some(p)) = (token, parker.as_deref()) else {
+                continue;
+            };
+            match self.wait(token, p, deadline, opts.rcv_interrupt) {
+                Resume::Retry => {
+                    if self.is_terminated() {
+                        return Err(MsgReturn::RcvInterrupted.into());
+                    }
+                }
+                Resume::TimedOut => return Err(MsgReturn::RcvTimedOut.into()),
+                Resume::Interrupted => return Err(MsgReturn::RcvInterrupted.into()),
+            }
+        }
+    }
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(60 * 60 * 24 * 365)
+}
+
+#[cfg(not(loom))]
+std::thread_local! {
+    /// Cached reply ports of this thread: (task id, name).
+    static REPLY_PORTS: std::cell::RefCell<Vec<(u64, PortName)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl UserIpc for Task {
+    fn mach_msg(
+        &self,
+        send: Option<Message>,
+        rcv: Option<PortName>,
+        opts: &MsgOptions,
+    ) -> Result<Option<Message>, MachMsgError> {
+        if let Some(msg) = send {
+            self.do_send(msg, opts)?;
+        }
+        match rcv {
+            Some(name) => Ok(Some(self.do_receive(name, opts)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn port_allocate(&self, right: RightType) -> Result<PortName, KernReturn> {
+        let space = self.inner.space;
+        self.with(|k| k.port_allocate(space, right))
+    }
+
+    fn port_deallocate(&self, name: PortName) -> Result<(), KernReturn> {
+        let space = self.inner.space;
+        self.with(|k| k.port_deallocate(space, name))
+    }
+
+    fn port_mod_refs(
+        &self,
+        name: PortName,
+        right: RightType,
+        delta: i32,
+    ) -> Result<(), KernReturn> {
+        let space = self.inner.space;
+        self.with(|k| k.port_mod_refs(space, name, right, delta))
+    }
+
+    fn port_get_refs(&self, name: PortName, right: RightType) -> Result<u16, KernReturn> {
+        let space = self.inner.space;
+        self.with(|k| k.port_get_refs(space, name, right))
+    }
+
+    fn port_type(&self, name: PortName) -> Result<PortType, KernReturn> {
+        let space = self.inner.space;
+        self.with(|k| k.port_type(space, name))
+    }
+
+    fn port_destroy(&self, name: PortName) -> Result<(), KernReturn> {
+        let space = self.inner.space;
+        self.with(|k| k.port_destroy(space, name))
+    }
+
+    fn port_insert_right(
+        &self,
+        name: PortName,
+        right: PortName,
+        disp: Disposition,
+    ) -> Result<(), KernReturn> {
+        let space = self.inner.space;
+        self.with(|k| k.port_insert_right(space, name, space, right, disp))
+    }
+
+    fn port_move_member(&self, member: PortName, pset: PortName) -> Result<(), KernReturn> {
+        let space = self.inner.space;
+        self.with(|k| k.port_move_member(space, member, pset))
+    }
+
+    fn port_set_qlimit(&self, name: PortName, qlimit: u16) -> Result<(), KernReturn> {
+        let space = self.inner.space;
+        self.with(|k| k.port_set_qlimit(space, name, qlimit))
+    }
+
+    fn port_get_receive_status(&self, name: PortName) -> Result<PortStatus, KernReturn> {
+        let space = self.inner.space;
+        self.with(|k| k.port_get_receive_status(space, name))
+    }
+
+    fn request_notification(
+        &self,
+        name: PortName,
+        kind: NotifyKind,
+        sync: u32,
+        notify: PortName,
+        notify_disp: Disposition,
+    ) -> Result<PortName, KernReturn> {
+        let space = self.inner.space;
+        self.with(|k| k.request_notification(space, name, kind, sync, notify, notify_disp))
+    }
+
+    fn port_id(&self, name: PortName) -> Result<PortId, KernReturn> {
+        let space = self.inner.space;
+        self.with(|k| k.port_id(space, name))
+    }
+
+    #[cfg(not(loom))]
+    fn reply_port(&self) -> Result<PortName, KernReturn> {
+        let id = self.inner.id;
+        let cached = REPLY_PORTS.with(|c| {
+            let mut c = c.borrow_mut();
+            c.iter()
+                .position(|(t, _)| *t == id)
+                .map(|i| c.swap_remove(i).1)
+        });
+        match cached {
+            Some(name) => Ok(name),
+            None => self.port_allocate(RightType::Receive),
+        }
+    }
+
+    #[cfg(not(loom))]
+    fn release_reply_port(&self, name: PortName, ok: bool) {
+        if ok {
+            let id = self.inner.id;
+            REPLY_PORTS.with(|c| c.borrow_mut().push((id, name)));
+        } else {
+            let _ = self.port_mod_refs(name, RightType::Receive, -1);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Blocking one thread until the kernel wakes it, it times out, or it is interrupted.
+
+use std::time::Instant;
+
+use super::sync::{AtomicBool, Ordering, Thread, thread};
+
+/// How many times a waiter polls before it parks. Spinning briefly lets a
+/// ping-pong between two threads on two cores hand over without a futex wait.
+#[cfg(not(loom))]
+const SPINS: u32 = 1 << 12;
+#[cfg(loom)]
+const SPINS: u32 = 0;
+
+/// Why a wait ended.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Wake {
+    Notified,
+    TimedOut,
+    Interrupted,
+}
+
+/// One blocked thread.
+pub(crate) struct Parker {
+    notified: AtomicBool,
+    interrupted: AtomicBool,
+    thread: Thread,
+}
+
+impl Parker {
+    pub(crate) fn new() -> Parker {
+        Parker {
+            notified: AtomicBool::new(false),
+            interrupted: AtomicBool::new(false),
+            thread: thread::current(),
+        }
+    }
+
+    /// Wakes the thread (the kernel says: retry).
+    pub(crate) fn unpark(&self) {
+        self.notified.store(true, Ordering::Release);
+        self.thread.unpark();
+    }
+
+    /// Interrupts the thread's wait.
+    pub(crate) fn interrupt(&self) {
+        self.interrupted.store(true, Ordering::Release);
+        self.thread.unpark();
+    }
+
+    /// Re-arms for another wait; an interrupt stays pending.
+    pub(crate) fn reset(&self) {
+        self.notified.store(false, Ordering::Relaxed);
+    }
+
+    /// Clears a pending interrupt.
+    pub(crate) fn clear_interrupt(&self) {
+        self.interrupted.store(false, Ordering::Relaxed);
+    }
+
+    fn check(&self) -> Option<Wake> {
+        if self.notified.load(Ordering::Acquire) {
+            Some(Wake::Notified)
+        } else if self.interrupted.load(Ordering::Acquire) {
+            Some(Wake::Interrupted)
+        } else {
+            None
+        }
+    }
+
+    /// Blocks until woken, interrupted, or `deadline` passes.
+    pub(crate) fn wait(&self, deadline: Option<Instant>) -> Wake {
+        for i in 0..SPINS {
+            if let Some(w) = self.check() {
+                return w;
+            }
+            if i % 64 == 63 {
+                thread::yield_now();
+            } else {
+                core::hint::spin_loop();
+            }
+        }
+        loop {
+            if let Some(w) = self.check() {
+                return w;
+            }
+            match deadline {
+                None => thread::park(),
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return Wake::TimedOut;
+                    }
+                    park_timeout(d - now);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(not(loom))]
+fn park_timeout(d: std::time::Duration) {
+    thread::park_timeout(d);
+}
+
+#[cfg(loom)]
+fn park_timeout(_: std::time::Duration) {
+    thread::park();
+}

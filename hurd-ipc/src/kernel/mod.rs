@@ -1,0 +1,229 @@
+//! The IPC kernel: every port, port set and space of one node, and the Mach
+//! operations on them.
+//!
+//! [`IpcKernel`] is plain data with `&mut self` methods: it never blocks and
+//! never allocates a thread. Whoever embeds it supplies the locking and the
+//! blocking: the hosted runtime ([`crate::hosted`]) wraps it in a mutex and parks
+//! threads; the hurd-rs kernel calls it from its trap handlers. An operation that
+//! would block (receive on an empty queue, send to a full one) fails with a timeout
+//! code and, when given a [`WaiterToken`], registers it; the token is handed back
+//! through [`IpcKernel::take_wakeups`] when the thread should retry.
+
+mod copyin;
+mod copyout;
+mod death;
+mod msg;
+mod notify;
+mod port_ops;
+
+use alloc::vec::Vec;
+use hashbrown::HashMap;
+
+use crate::arena::Arena;
+use crate::kmsg::PortRef;
+use crate::port::{Port, WaiterToken};
+use crate::port_set::{PortSet, PsetRef};
+use crate::space::{Entry, Object, Space, SpaceId};
+use crate::{KernReturn, PortId, PortName, PortType};
+
+pub use msg::{RecvError, RecvOptions, SendError};
+
+/// Where a waiter is registered.
+#[derive(Clone, Copy, Debug)]
+enum WaitSite {
+    Receive(PortRef),
+    ReceiveSet(PsetRef),
+    Send(PortRef),
+}
+
+/// All IPC objects of one node and the operations of `mach_port.defs` and
+/// `mach_msg` on them.
+pub struct IpcKernel {
+    node: u16,
+    next_serial: u64,
+    pub(crate) ports: Arena<Port>,
+    pub(crate) psets: Arena<PortSet>,
+    pub(crate) spaces: Arena<Space>,
+    wakeups: Vec<WaiterToken>,
+    waiting: HashMap<WaiterToken, WaitSite>,
+    /// Receive rights whose destruction is pending (a work list, so destroying a
+    /// port whose queue holds other receive rights never recurses).
+    doomed: Vec<PortRef>,
+}
+
+impl Default for IpcKernel {
+    fn default() -> Self {
+        IpcKernel::new(0)
+    }
+}
+
+impl IpcKernel {
+    /// An empty kernel for node `node` (the top bits of every [`PortId`] it makes).
+    pub fn new(node: u16) -> IpcKernel {
+        IpcKernel {
+            node,
+            next_serial: 1,
+            ports: Arena::new(),
+            psets: Arena::new(),
+            spaces: Arena::new(),
+            wakeups: Vec::new(),
+            waiting: HashMap::new(),
+            doomed: Vec::new(),
+        }
+    }
+
+    /// The node number given to [`IpcKernel::new`].
+    pub fn node(&self) -> u16 {
+        self.node
+    }
+
+    /// Creates an empty IPC space (for a new task).
+    pub fn create_space(&mut self) -> SpaceId {
+        SpaceId(self.spaces.insert(Space::new()))
+    }
+
+    /// Whether `space` exists.
+    pub fn space_exists(&self, space: SpaceId) -> bool {
+        self.spaces.get(space.0).is_some()
+    }
+
+    /// Number of live port objects (including dead ports still referenced by names
+    /// or messages). For tests and statistics.
+    pub fn port_count(&self) -> usize {
+        self.ports.len()
+    }
+
+    /// Number of live spaces.
+    pub fn space_count(&self) -> usize {
+        self.spaces.len()
+    }
+
+    /// Moves the tokens of waiters that should retry into `out` (emptied first).
+    pub fn take_wakeups(&mut self, out: &mut Vec<WaiterToken>) {
+        out.clear();
+        core::mem::swap(out, &mut self.wakeups);
+    }
+
+    /// Unregisters a waiter. Returns `false` if it was no longer registered: it was
+    /// woken already (and should retry once before giving up).
+    pub fn cancel_wait(&mut self, token: WaiterToken) -> bool {
+        let Some(site) = self.waiting.remove(&token) else {
+            return false;
+        };
+        let list = match site {
+            WaitSite::Receive(p) => self.ports.get_mut(p).map(|p| &mut p.recv_waiters),
+            WaitSite::Send(p) => self.ports.get_mut(p).map(|p| &mut p.send_waiters),
+            WaitSite::ReceiveSet(s) => self.psets.get_mut(s).map(|s| &mut s.recv_waiters),
+        };
+        if let Some(list) = list {
+            list.retain(|&t| t != token);
+        }
+        true
+    }
+
+    fn wake(&mut self, token: WaiterToken) {
+        self.waiting.remove(&token);
+        self.wakeups.push(token);
+    }
+
+    fn wake_all(&mut self, tokens: impl IntoIterator<Item = WaiterToken>) {
+        for t in tokens {
+            self.wake(t);
+        }
+    }
+
+    fn new_port_id(&mut self) -> PortId {
+        let id = PortId::new(self.node, self.next_serial);
+        self.next_serial += 1;
+        id
+    }
+
+    pub(crate) fn space(&self, space: SpaceId) -> Result<&Space, KernReturn> {
+        self.spaces.get(space.0).ok_or(KernReturn::InvalidTask)
+    }
+
+    pub(crate) fn space_mut(&mut self, space: SpaceId) -> Result<&mut Space, KernReturn> {
+        self.spaces.get_mut(space.0).ok_or(KernReturn::InvalidTask)
+    }
+
+    /// Looks a name up, first turning it into a dead name if its port died
+    /// (GNU Mach's `ipc_right_check`).
+    pub(crate) fn lookup(&mut self, space: SpaceId, name: PortName) -> Result<Entry, KernReturn> {
+        let entry = *self
+            .space(space)?
+            .get(name)
+            .ok_or(KernReturn::InvalidName)?;
+        if let Object::Port(p) = entry.object {
+            let alive = self.ports.get(p).is_some_and(|port| port.active);
+            if !alive {
+                return Ok(self.convert_to_dead_name(space, name, entry, 0));
+            }
+        }
+        Ok(entry)
+    }
+
+    /// Turns a name whose port died into a dead name, adding `extra` references,
+    /// and releases the rights the name held on the port.
+    fn convert_to_dead_name(
+        &mut self,
+        space: SpaceId,
+        name: PortName,
+        entry: Entry,
+        extra: u16,
+    ) -> Entry {
+        let rights = entry.rights();
+        let urefs = if rights.contains(PortType::SEND) {
+            entry.urefs
+        } else {
+            1
+        };
+        let dead = Entry {
+            object: Object::None,
+            bits: PortType::DEAD_NAME,
+            urefs: urefs.saturating_add(extra),
+        };
+        if let Some(p) = entry.port() {
+            if let Ok(s) = self.space_mut(space) {
+                s.entries.insert(name, dead);
+                s.by_port.remove(&p);
+            }
+            if let Some(port) = self.ports.get_mut(p) {
+                if rights.contains(PortType::SEND) {
+                    port.srights = port.srights.saturating_sub(1);
+                }
+                if rights.contains(PortType::SEND_ONCE) {
+                    port.sorights = port.sorights.saturating_sub(1);
+                }
+            }
+            // A request still registered (the port died without firing it, which
+            // `kill_port` never does) fires now rather than leak its right.
+            if entry.bits.contains(PortType::DNREQUEST) {
+                if let Some(n) = self.cancel_dnrequest(p, space, name, false) {
+                    self.notify(
+                        n,
+                        crate::notify::NOTIFY_DEAD_NAME,
+                        alloc::vec![crate::kmsg::KItem::U32(name.0)],
+                    );
+                }
+            }
+            self.maybe_free(p);
+        }
+        dead
+    }
+
+    /// Frees a dead port once nothing refers to it any more.
+    pub(crate) fn maybe_free(&mut self, p: PortRef) {
+        if let Some(port) = self.ports.get(p) {
+            if !port.active && port.srights == 0 && port.sorights == 0 && port.queue.is_empty() {
+                self.ports.remove(p);
+            }
+        }
+    }
+
+    /// Runs pending receive-right destructions to completion.
+    pub(crate) fn settle(&mut self) {
+        while let Some(p) = self.doomed.pop() {
+            self.kill_port(p);
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! `mach_msg`: sending into a port's queue and receiving from a port or port set.
+
+use super::{IpcKernel, WaitSite};
+use crate::kmsg::{KMessage, PortRef};
+use crate::port::{Receiver, WaiterToken};
+use crate::space::{Object, SpaceId};
+use crate::{Disposition, Message, MsgReturn, PortName, PortType};
+
+/// A send that failed. The message comes back exactly as it was given, names
+/// and all: copyin is all-or-nothing, so every right it named is still held by
+/// the sender. (For timeouts and interrupts Mach calls this "pseudo-receive".)
+#[derive(Debug)]
+pub struct SendError {
+    /// Why.
+    pub code: MsgReturn,
+    /// The message, intact.
+    pub message: Message,
+}
+
+/// Options for a receive.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RecvOptions {
+    /// The largest message, in wire-form bytes, the receiver accepts (`rcv_size`);
+    /// `None` accepts any size.
+    pub max_size: Option<u64>,
+    /// `MACH_RCV_LARGE`: leave a too-large message queued and report its size,
+    /// instead of dequeuing and destroying it.
+    pub large: bool,
+}
+
+/// A receive that failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecvError {
+    /// Why.
+    pub code: MsgReturn,
+    /// For [`MsgReturn::RcvTooLarge`], the size of the message; otherwise 0.
+    pub size: u64,
+}
+
+impl From<MsgReturn> for RecvError {
+    fn from(code: MsgReturn) -> Self {
+        RecvError { code, size: 0 }
+    }
+}
+
+impl IpcKernel {
+    /// Queues `k` on `p` and wakes one receiver waiting on the port or its set.
+    pub(crate) fn enqueue(&mut self, p: PortRef, k: KMessage) {
+        let Some(port) = self.ports.get_mut(p) else {
+            self.destroy_kmsg(k);
+            return;
+        };
+        port.queue.push_back(k);
+        if let Some(t) = port.recv_waiters.pop_front() {
+            self.wake(t);
+            return;
+        }
+        if let Some(s) = port.pset {
+            if let Some(t) = self
+                .psets
+                .get_mut(s)
+                .and_then(|s| s.recv_waiters.pop_front())
+            {
+                self.wake(t);
+            }
+        }
+    }
+
+    /// Sends `msg` from `space` (`mach_msg` with `MACH_SEND_MSG`).
+    ///
+    /// Fails with [`MsgReturn::SendTimedOut`] when the destination's queue is full
+    /// (sends through send-once rights ignore the limit); with `wait`, the token is
+    /// registered and woken when there may be room. On any failure the message is
+    /// handed back and the sender's rights are untouched.
+    pub fn send(
+        &mut self,
+        space: SpaceId,
+        msg: Message,
+        wait: Option<WaiterToken>,
+    ) -> Result<(), SendError> {
+        let dest = match self.check_copyin(space, &msg) {
+            Ok(dest) => dest,
+            Err(code) => return Err(SendError { code, message: msg }),
+        };
+        let send_once = matches!(
+            msg.header.bits.remote(),
+            Some(Disposition::MoveSendOnce | Disposition::MakeSendOnce)
+        );
+        if let Some(port) = self.ports.get_mut(dest) {
+            if !send_once && port.is_full() {
+                if let Some(t) = wait {
+                    port.send_waiters.push_back(t);
+                    self.waiting.insert(t, WaitSite::Send(dest));
+                }
+                return Err(SendError {
+                    code: MsgReturn::SendTimedOut,
+                    message: msg,
+                });
+            }
+        }
+        let k = self.copyin(space, msg);
+        if Self::is_circular(&k) {
+            self.destroy_kmsg(k);
+        } else {
+            self.enqueue(dest, k);
+        }
+        self.settle();
+        Ok(())
+    }
+
+    /// Receives the next message on `name`, a receive right or a port set
+    /// (`mach_msg` with `MACH_RCV_MSG`).
+    ///
+    /// Fails with [`MsgReturn::RcvTimedOut`] when nothing is queued; with `wait`,
+    /// the token is registered and woken when a message may have arrived or the
+    /// port died.
+    pub fn receive(
+        &mut self,
+        space: SpaceId,
+        name: PortName,
+        opts: RecvOptions,
+        wait: Option<WaiterToken>,
+    ) -> Result<Message, RecvError> {
+        let entry = self
+            .lookup(space, name)
+            .map_err(|_| RecvError::from(MsgReturn::RcvInvalidName))?;
+        match entry.object {
+            Object::Port(p) if entry.rights().contains(PortType::RECEIVE) => {
+                let Some(port) = self.ports.get_mut(p) else {
+                    return Err(MsgReturn::RcvPortDied.into());
+                };
+                if port.pset.is_some() {
+                    return Err(MsgReturn::RcvInSet.into());
+                }
+                if port.queue.is_empty() {
+                    if let Some(t) = wait {
+                        port.recv_waiters.push_back(t);
+                        self.waiting.insert(t, WaitSite::Receive(p));
+                    }
+                    return Err(MsgReturn::RcvTimedOut.into());
+                }
+                self.dequeue(space, p, opts)
+            }
+            Object::PortSet(s) => {
+                let ready = self.psets.get(s).and_then(|set| {
+                    let n = set.members.len();
+                    (0..n)
+                        .map(|i| (set.cursor + i) % n)
+                        .find(|&i| {
+                            self.ports
+                                .get(set.members[i])
+                                .is_some_and(|port| !port.queue.is_empty())
+                        })
+                        .map(|i| (i, set.members[i]))
+                });
+                let Some(set) = self.psets.get_mut(s) else {
+                    return Err(MsgReturn::RcvPortDied.into());
+                };
+                match ready {
+                    Some((i, p)) => {
+                        set.cursor = i + 1;
+                        self.dequeue(space, p, opts)
+                    }
+                    None => {
+                        if let Some(t) = wait {
+                            set.recv_waiters.push_back(t);
+                            self.waiting.insert(t, WaitSite::ReceiveSet(s));
+                        }
+                        Err(MsgReturn::RcvTimedOut.into())
+                    }
+                }
+            }
+            _ => Err(MsgReturn::RcvInvalidName.into()),
+        }
+    }
+
+    fn dequeue(
+        &mut self,
+        space: SpaceId,
+        p: PortRef,
+        opts: RecvOptions,
+    ) -> Result<Message, RecvError> {
+        let Some(port) = self.ports.get_mut(p) else {
+            return Err(MsgReturn::RcvPortDied.into());
+        };
+        let Some(size) = port.queue.front().map(KMessage::wire_size) else {
+            return Err(MsgReturn::RcvTimedOut.into());
+        };
+        let too_large = opts.max_size.is_some_and(|max| size > max);
+        if too_large && opts.large {
+            return Err(RecvError {
+                code: MsgReturn::RcvTooLarge,
+                size,
+            });
+        }
+        let Some(k) = port.queue.pop_front() else {
+            return Err(MsgReturn::RcvTimedOut.into());
+        };
+        let seqno = port.seqno;
+        port.seqno = port.seqno.wrapping_add(1);
+        let local = match port.receiver {
+            Receiver::Space(s, n) if s == space => n,
+            _ => PortName::NULL,
+        };
+        if let Some(t) = port.send_waiters.pop_front() {
+            self.wake(t);
+        }
+        if too_large {
+            self.destroy_kmsg(k);
+            self.settle();
+            return Err(RecvError {
+                code: MsgReturn::RcvTooLarge,
+                size,
+            });
+        }
+        let msg = self.copyout(space, k, local, seqno);
+        self.settle();
+        Ok(msg)
+    }
+}

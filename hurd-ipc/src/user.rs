@@ -1,0 +1,178 @@
+//! The user-side API: what a task can ask of its kernel. Servers, translators
+//! and pagers are written against [`UserIpc`]; the hosted runtime implements it
+//! directly and the hurd-rs kernel's user runtime implements it with system calls.
+
+use core::time::Duration;
+
+use crate::{
+    Disposition, KernReturn, Message, MsgReturn, NotifyKind, PortId, PortName, PortStatus,
+    PortType, RecvError, RecvOptions, RightType, SendError,
+};
+
+/// Options of one `mach_msg` call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MsgOptions {
+    /// `MACH_SEND_TIMEOUT`: give up a blocked send after this long
+    /// (`Some(Duration::ZERO)` never blocks). `None` waits as long as it takes.
+    pub send_timeout: Option<Duration>,
+    /// `MACH_RCV_TIMEOUT`: give up a receive after this long. `None` waits forever.
+    pub rcv_timeout: Option<Duration>,
+    /// Size limit and `MACH_RCV_LARGE`.
+    pub rcv: RecvOptions,
+    /// `MACH_SEND_INTERRUPT`: return [`MsgReturn::SendInterrupted`] when the
+    /// thread is interrupted while blocked, instead of going on waiting.
+    pub send_interrupt: bool,
+    /// `MACH_RCV_INTERRUPT`: likewise for receives.
+    pub rcv_interrupt: bool,
+}
+
+/// Why a `mach_msg` call failed.
+#[derive(Debug)]
+pub enum MachMsgError {
+    /// The send phase failed; the message is handed back intact.
+    Send(SendError),
+    /// The send (if any) succeeded and the receive failed.
+    Receive(RecvError),
+}
+
+impl MachMsgError {
+    /// The Mach code.
+    pub fn code(&self) -> MsgReturn {
+        match self {
+            MachMsgError::Send(e) => e.code,
+            MachMsgError::Receive(e) => e.code,
+        }
+    }
+}
+
+impl From<SendError> for MachMsgError {
+    fn from(e: SendError) -> Self {
+        MachMsgError::Send(e)
+    }
+}
+
+impl From<RecvError> for MachMsgError {
+    fn from(e: RecvError) -> Self {
+        MachMsgError::Receive(e)
+    }
+}
+
+/// The calls a task makes on its own IPC space (`mach_task_self()`'s port
+/// operations and `mach_msg`).
+pub trait UserIpc {
+    /// `mach_msg`: sends `send` if given, then receives on `rcv` if given.
+    /// Combining both is an RPC: the receive starts as soon as the send is queued.
+    fn mach_msg(
+        &self,
+        send: Option<Message>,
+        rcv: Option<PortName>,
+        opts: &MsgOptions,
+    ) -> Result<Option<Message>, MachMsgError>;
+
+    /// `mach_port_allocate`.
+    fn port_allocate(&self, right: RightType) -> Result<PortName, KernReturn>;
+    /// `mach_port_deallocate`.
+    fn port_deallocate(&self, name: PortName) -> Result<(), KernReturn>;
+    /// `mach_port_mod_refs`.
+    fn port_mod_refs(&self, name: PortName, right: RightType, delta: i32)
+    -> Result<(), KernReturn>;
+    /// `mach_port_get_refs`.
+    fn port_get_refs(&self, name: PortName, right: RightType) -> Result<u16, KernReturn>;
+    /// `mach_port_type`.
+    fn port_type(&self, name: PortName) -> Result<PortType, KernReturn>;
+    /// `mach_port_destroy`.
+    fn port_destroy(&self, name: PortName) -> Result<(), KernReturn>;
+    /// `mach_port_insert_right` on the task's own space: puts the right `right`
+    /// gives with `disp` under `name` (e.g. a send right made from a receive right
+    /// under the same name).
+    fn port_insert_right(
+        &self,
+        name: PortName,
+        right: PortName,
+        disp: Disposition,
+    ) -> Result<(), KernReturn>;
+    /// `mach_port_move_member`.
+    fn port_move_member(&self, member: PortName, pset: PortName) -> Result<(), KernReturn>;
+    /// `mach_port_set_qlimit`.
+    fn port_set_qlimit(&self, name: PortName, qlimit: u16) -> Result<(), KernReturn>;
+    /// `mach_port_get_receive_status`.
+    fn port_get_receive_status(&self, name: PortName) -> Result<PortStatus, KernReturn>;
+    /// `mach_port_request_notification`; returns the previous request's right.
+    fn request_notification(
+        &self,
+        name: PortName,
+        kind: NotifyKind,
+        sync: u32,
+        notify: PortName,
+        notify_disp: Disposition,
+    ) -> Result<PortName, KernReturn>;
+    /// The port's global identity.
+    fn port_id(&self, name: PortName) -> Result<PortId, KernReturn>;
+
+    /// A receive right for RPC replies (`mig_get_reply_port`). Implementations may
+    /// cache one per thread; [`UserIpc::release_reply_port`] gives it back after a
+    /// failed RPC so a late reply cannot confuse the next one.
+    fn reply_port(&self) -> Result<PortName, KernReturn> {
+        self.port_allocate(RightType::Receive)
+    }
+
+    /// Called by RPC stubs once done with a reply port: `ok` is false when the
+    /// RPC failed and the port may still receive a stale reply.
+    fn release_reply_port(&self, name: PortName, ok: bool) {
+        let _ = ok;
+        let _ = self.port_mod_refs(name, RightType::Receive, -1);
+    }
+
+    /// Sends a message, waiting for queue room as long as it takes.
+    fn send(&self, msg: Message) -> Result<(), SendError> {
+        match self.mach_msg(Some(msg), None, &MsgOptions::default()) {
+            Ok(_) => Ok(()),
+            Err(MachMsgError::Send(e)) => Err(e),
+            Err(MachMsgError::Receive(e)) => Err(SendError {
+                code: e.code,
+                message: Message::default(),
+            }),
+        }
+    }
+
+    /// Receives the next message on a receive right or port set, waiting forever.
+    fn receive(&self, name: PortName) -> Result<Message, RecvError> {
+        self.receive_with(name, &MsgOptions::default())
+    }
+
+    /// Receives with options (timeout, size limit).
+    fn receive_with(&self, name: PortName, opts: &MsgOptions) -> Result<Message, RecvError> {
+        match self.mach_msg(None, Some(name), opts) {
+            Ok(Some(m)) => Ok(m),
+            Ok(None) => Err(MsgReturn::RcvInvalidName.into()),
+            Err(MachMsgError::Receive(e)) => Err(e),
+            Err(MachMsgError::Send(e)) => Err(e.code.into()),
+        }
+    }
+
+    /// Destroys the rights a received message carries (`mach_msg_destroy`): the
+    /// reply right and every right in the body. Out-of-line memory is dropped.
+    fn destroy_message(&self, msg: Message) {
+        let h = msg.header;
+        if h.remote.is_valid() {
+            let _ = match h.bits.remote() {
+                Some(Disposition::MoveReceive) => {
+                    self.port_mod_refs(h.remote, RightType::Receive, -1)
+                }
+                Some(_) => self.port_deallocate(h.remote),
+                None => Ok(()),
+            };
+        }
+        for item in msg.body {
+            if let crate::Item::Port(p) = item {
+                if !p.name.is_valid() {
+                    continue;
+                }
+                let _ = match p.disposition {
+                    Disposition::MoveReceive => self.port_mod_refs(p.name, RightType::Receive, -1),
+                    _ => self.port_deallocate(p.name),
+                };
+            }
+        }
+    }
+}
