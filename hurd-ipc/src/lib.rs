@@ -14,9 +14,11 @@ extern crate alloc;
 mod arena;
 #[cfg(feature = "std")]
 pub mod hosted;
+mod interface;
 mod kernel;
 mod kmsg;
 pub mod message;
+pub mod mig;
 pub mod name;
 pub mod notify;
 pub mod port;
@@ -36,3 +38,9 @@ pub use return_code::{Error, KernReturn, MigReturn, MsgReturn};
 pub use right::{Disposition, PortType, RightType, UREFS_MAX};
 pub use space::SpaceId;
 pub use user::{MachMsgError, MsgOptions, UserIpc};
+
+#[doc(hidden)]
+pub mod __private {
+    //! Paths the `interface!` expansion uses, so it works in crates without `alloc`.
+    pub use alloc::vec::Vec;
+}

@@ -51,7 +51,11 @@ impl fmt::Debug for PortName {
 
 impl fmt::Display for PortName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
+        match *self {
+            PortName::NULL => f.write_str("NULL"),
+            PortName::DEAD => f.write_str("DEAD"),
+            PortName(n) => write!(f, "{n:#x}"),
+        }
     }
 }
 

@@ -286,3 +286,15 @@ mod tests {
         assert!(!MsgReturn::RcvTimedOut.is_send_error());
     }
 }
+
+macro_rules! code_error {
+    ($($t:ty),*) => {$(
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{:?} ({:#x})", self, Error::from(*self).code())
+            }
+        }
+        impl core::error::Error for $t {}
+    )*};
+}
+code_error!(KernReturn, MsgReturn, MigReturn);

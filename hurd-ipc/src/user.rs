@@ -150,8 +150,9 @@ pub trait UserIpc {
         }
     }
 
-    /// Destroys the rights a received message carries (`mach_msg_destroy`): the
-    /// reply right and every right in the body. Out-of-line memory is dropped.
+    /// Destroys the rights a message holds (`mach_msg_destroy`): for a received
+    /// message, the reply right and every right in the body; for one that could not
+    /// be sent, the rights it was to move. Out-of-line memory is dropped.
     fn destroy_message(&self, msg: Message) {
         let h = msg.header;
         if h.remote.is_valid() {
@@ -159,7 +160,10 @@ pub trait UserIpc {
                 Some(Disposition::MoveReceive) => {
                     self.port_mod_refs(h.remote, RightType::Receive, -1)
                 }
-                Some(_) => self.port_deallocate(h.remote),
+                Some(Disposition::MoveSend | Disposition::MoveSendOnce) => {
+                    self.port_deallocate(h.remote)
+                }
+                Some(_) => Ok(()),
                 None => Ok(()),
             };
         }
@@ -168,11 +172,29 @@ pub trait UserIpc {
                 if !p.name.is_valid() {
                     continue;
                 }
+                // Received rights, and rights a message was to move, are held:
+                // destroy them. Copy and make dispositions hold nothing.
                 let _ = match p.disposition {
                     Disposition::MoveReceive => self.port_mod_refs(p.name, RightType::Receive, -1),
-                    _ => self.port_deallocate(p.name),
+                    Disposition::MoveSend | Disposition::MoveSendOnce => {
+                        self.port_deallocate(p.name)
+                    }
+                    Disposition::CopySend | Disposition::MakeSend | Disposition::MakeSendOnce => {
+                        Ok(())
+                    }
                 };
             }
         }
     }
 }
+
+impl core::fmt::Display for MachMsgError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            MachMsgError::Send(e) => e.fmt(f),
+            MachMsgError::Receive(e) => e.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for MachMsgError {}

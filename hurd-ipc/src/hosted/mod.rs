@@ -60,10 +60,10 @@ impl Shared {
             let r = f(st);
             st.kernel.take_wakeups(&mut st.wake_buf);
             for t in st.wake_buf.drain(..) {
-                if let Some((_, p)) = st.parkers.remove(&t) {
-                    if let Err(e) = woken.try_push(p) {
-                        more.push(e.element());
-                    }
+                if let Some((_, p)) = st.parkers.remove(&t)
+                    && let Err(e) = woken.try_push(p)
+                {
+                    more.push(e.element());
                 }
             }
             r
@@ -311,10 +311,10 @@ impl Task {
                 .clone();
             let r = self.inner.shared.with(|st| {
                 let r = st.kernel.send(space, msg, token);
-                if let (Err(e), Some(t)) = (&r, token) {
-                    if e.code == MsgReturn::SendTimedOut {
-                        st.parkers.insert(t, (space, p.clone()));
-                    }
+                if let (Err(e), Some(t)) = (&r, token)
+                    && e.code == MsgReturn::SendTimedOut
+                {
+                    st.parkers.insert(t, (space, p.clone()));
                 }
                 r
             });
@@ -362,10 +362,10 @@ impl Task {
                 .clone();
             let r = self.inner.shared.with(|st| {
                 let r = st.kernel.receive(space, name, opts.rcv, token);
-                if let (Err(e), Some(t)) = (&r, token) {
-                    if e.code == MsgReturn::RcvTimedOut {
-                        st.parkers.insert(t, (space, p.clone()));
-                    }
+                if let (Err(e), Some(t)) = (&r, token)
+                    && e.code == MsgReturn::RcvTimedOut
+                {
+                    st.parkers.insert(t, (space, p.clone()));
                 }
                 r
             });

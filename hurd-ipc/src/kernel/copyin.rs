@@ -242,16 +242,18 @@ impl IpcKernel {
             }
             let keeps_send_or_receive =
                 next.is_some_and(|e| e.rights().intersects(PortType::SEND_RECEIVE));
-            if let Some(p) = entry.port() {
-                if !keeps_send_or_receive && entry.rights().intersects(PortType::SEND_RECEIVE) {
-                    s.by_port.remove(&p);
-                }
+            if let Some(p) = entry.port()
+                && !keeps_send_or_receive
+                && entry.rights().intersects(PortType::SEND_RECEIVE)
+            {
+                s.by_port.remove(&p);
             }
         }
-        if freed && entry.bits.contains(PortType::DNREQUEST) {
-            if let Some(p) = entry.port() {
-                self.cancel_dnrequest(p, space, name, true);
-            }
+        if freed
+            && entry.bits.contains(PortType::DNREQUEST)
+            && let Some(p) = entry.port()
+        {
+            self.cancel_dnrequest(p, space, name, true);
         }
         match take {
             Take::Dead => Carried::Dead,

@@ -7,7 +7,7 @@ use crate::kmsg::{Carried, KItem, KMessage};
 use crate::message::MsgHeader;
 use crate::port::Receiver;
 use crate::space::{Entry, Object, SpaceId};
-use crate::{Disposition, Item, Message, MsgBits, PortItem, PortName, PortType, UREFS_MAX};
+use crate::{Disposition, Item, Message, MsgBits, PortItem, PortName, PortType};
 
 impl IpcKernel {
     /// Inserts a carried right into `space` and returns its name there
@@ -39,7 +39,7 @@ impl IpcKernel {
                         .map(|e| {
                             if e.bits.contains(PortType::SEND) {
                                 // Two send rights become one; a full count stays full.
-                                e.urefs = e.urefs.saturating_add(1).min(UREFS_MAX);
+                                e.urefs = e.urefs.saturating_add(1);
                                 true
                             } else {
                                 e.bits.insert(PortType::SEND);
@@ -47,10 +47,10 @@ impl IpcKernel {
                                 false
                             }
                         });
-                    if merge == Some(true) {
-                        if let Some(port) = self.ports.get_mut(p) {
-                            port.srights = port.srights.saturating_sub(1);
-                        }
+                    if merge == Some(true)
+                        && let Some(port) = self.ports.get_mut(p)
+                    {
+                        port.srights = port.srights.saturating_sub(1);
                     }
                     return name;
                 }

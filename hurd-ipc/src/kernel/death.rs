@@ -19,11 +19,12 @@ impl IpcKernel {
             return;
         };
         port.srights = port.srights.saturating_sub(1);
-        if port.srights == 0 && port.active {
-            if let Some(ns) = port.nsrequest.take() {
-                let mscount = port.mscount;
-                self.notify(ns, NOTIFY_NO_SENDERS, vec![KItem::U32(mscount)]);
-            }
+        if port.srights == 0
+            && port.active
+            && let Some(ns) = port.nsrequest.take()
+        {
+            let mscount = port.mscount;
+            self.notify(ns, NOTIFY_NO_SENDERS, vec![KItem::U32(mscount)]);
         }
         self.maybe_free(p);
     }

@@ -197,14 +197,14 @@ impl IpcKernel {
             }
             // A request still registered (the port died without firing it, which
             // `kill_port` never does) fires now rather than leak its right.
-            if entry.bits.contains(PortType::DNREQUEST) {
-                if let Some(n) = self.cancel_dnrequest(p, space, name, false) {
-                    self.notify(
-                        n,
-                        crate::notify::NOTIFY_DEAD_NAME,
-                        alloc::vec![crate::kmsg::KItem::U32(name.0)],
-                    );
-                }
+            if entry.bits.contains(PortType::DNREQUEST)
+                && let Some(n) = self.cancel_dnrequest(p, space, name, false)
+            {
+                self.notify(
+                    n,
+                    crate::notify::NOTIFY_DEAD_NAME,
+                    alloc::vec![crate::kmsg::KItem::U32(name.0)],
+                );
             }
             self.maybe_free(p);
         }
@@ -213,10 +213,13 @@ impl IpcKernel {
 
     /// Frees a dead port once nothing refers to it any more.
     pub(crate) fn maybe_free(&mut self, p: PortRef) {
-        if let Some(port) = self.ports.get(p) {
-            if !port.active && port.srights == 0 && port.sorights == 0 && port.queue.is_empty() {
-                self.ports.remove(p);
-            }
+        if let Some(port) = self.ports.get(p)
+            && !port.active
+            && port.srights == 0
+            && port.sorights == 0
+            && port.queue.is_empty()
+        {
+            self.ports.remove(p);
         }
     }
 

@@ -55,14 +55,13 @@ impl IpcKernel {
             self.wake(t);
             return;
         }
-        if let Some(s) = port.pset {
-            if let Some(t) = self
+        if let Some(s) = port.pset
+            && let Some(t) = self
                 .psets
                 .get_mut(s)
                 .and_then(|s| s.recv_waiters.pop_front())
-            {
-                self.wake(t);
-            }
+        {
+            self.wake(t);
         }
     }
 
@@ -86,17 +85,18 @@ impl IpcKernel {
             msg.header.bits.remote(),
             Some(Disposition::MoveSendOnce | Disposition::MakeSendOnce)
         );
-        if let Some(port) = self.ports.get_mut(dest) {
-            if !send_once && port.is_full() {
-                if let Some(t) = wait {
-                    port.send_waiters.push_back(t);
-                    self.waiting.insert(t, WaitSite::Send(dest));
-                }
-                return Err(SendError {
-                    code: MsgReturn::SendTimedOut,
-                    message: msg,
-                });
+        if let Some(port) = self.ports.get_mut(dest)
+            && !send_once
+            && port.is_full()
+        {
+            if let Some(t) = wait {
+                port.send_waiters.push_back(t);
+                self.waiting.insert(t, WaitSite::Send(dest));
             }
+            return Err(SendError {
+                code: MsgReturn::SendTimedOut,
+                message: msg,
+            });
         }
         let k = self.copyin(space, msg);
         if Self::is_circular(&k) {
@@ -218,3 +218,27 @@ impl IpcKernel {
         Ok(msg)
     }
 }
+
+impl core::fmt::Display for SendError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "send failed: {}", self.code)
+    }
+}
+
+impl core::error::Error for SendError {}
+
+impl core::fmt::Display for RecvError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.code == MsgReturn::RcvTooLarge {
+            write!(
+                f,
+                "receive failed: {} (message of {} bytes)",
+                self.code, self.size
+            )
+        } else {
+            write!(f, "receive failed: {}", self.code)
+        }
+    }
+}
+
+impl core::error::Error for RecvError {}

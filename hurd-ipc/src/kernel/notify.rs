@@ -75,14 +75,14 @@ impl IpcKernel {
             }
             (NotifyKind::DeadName, Some(p)) => {
                 let previous = self.cancel_dnrequest(p, space, name, false);
-                if let Some(so) = new {
-                    if let Some(port) = self.ports.get_mut(p) {
-                        port.dnrequests.push(DeadNameRequest {
-                            space,
-                            name,
-                            notify: so,
-                        });
-                    }
+                if let Some(so) = new
+                    && let Some(port) = self.ports.get_mut(p)
+                {
+                    port.dnrequests.push(DeadNameRequest {
+                        space,
+                        name,
+                        notify: so,
+                    });
                 }
                 if let Some(e) = self.space_mut(space)?.get_mut(name) {
                     e.bits.set(PortType::DNREQUEST, new.is_some());

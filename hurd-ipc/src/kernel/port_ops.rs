@@ -199,10 +199,10 @@ impl IpcKernel {
             } else {
                 s.entries.insert(name, left);
             }
-            if let Object::Port(p) = entry.object {
-                if !left.rights().intersects(PortType::SEND_RECEIVE) {
-                    s.by_port.remove(&p);
-                }
+            if let Object::Port(p) = entry.object
+                && !left.rights().intersects(PortType::SEND_RECEIVE)
+            {
+                s.by_port.remove(&p);
             }
         }
         match entry.object {
@@ -289,12 +289,11 @@ impl IpcKernel {
             }
             _ => {}
         }
-        if kind != RightType::SendOnce {
-            if let Some(o) = other_name {
-                if o != name {
-                    return Err(KernReturn::RightExists);
-                }
-            }
+        if kind != RightType::SendOnce
+            && let Some(o) = other_name
+            && o != name
+        {
+            return Err(KernReturn::RightExists);
         }
         let carried = self.take_checked(caller, right_name, disp)?;
         self.place_named(target, name, carried);

@@ -1,0 +1,426 @@
+//! Run-time support for interfaces defined with [`interface!`](crate::interface):
+//! argument encoding, the request context, and the client and server halves of
+//! a MIG-style RPC.
+//!
+//! A request carries the routine's arguments as body items in order; the reply's
+//! id is the request's plus 100, and its body is the return code (an
+//! `INTEGER_32`) followed, on success only, by the out arguments. A server that
+//! does not know the id answers `MIG_BAD_ID`; one that finds the items do not
+//! match the routine answers `MIG_BAD_ARGUMENTS`; both destroy the rights the
+//! request carried.
+
+use alloc::string::String;
+use alloc::vec::{self, Vec};
+use core::time::Duration;
+
+use crate::user::{MachMsgError, MsgOptions, UserIpc};
+use crate::{
+    Disposition, Error, Item, Message, MigReturn, MsgReturn, OolItem, PortItem, PortName, SendError,
+};
+
+/// Added to a request's id to make its reply's id.
+pub const REPLY_ID_OFFSET: i32 = 100;
+
+/// A Rust type that travels as one message body item.
+pub trait MsgArg: Sized {
+    /// Appends the item.
+    fn encode(self, body: &mut Vec<Item>);
+    /// Whether `item` is a well-formed encoding of this type.
+    fn matches(item: &Item) -> bool;
+    /// Decodes an item for which [`MsgArg::matches`] returned true. Given any
+    /// other item it returns a harmless default rather than panicking.
+    fn decode(item: Item) -> Self;
+}
+
+impl MsgArg for u32 {
+    fn encode(self, body: &mut Vec<Item>) {
+        body.push(Item::U32(self));
+    }
+    fn matches(item: &Item) -> bool {
+        matches!(item, Item::U32(_))
+    }
+    fn decode(item: Item) -> Self {
+        match item {
+            Item::U32(v) => v,
+            _ => 0,
+        }
+    }
+}
+
+impl MsgArg for i32 {
+    fn encode(self, body: &mut Vec<Item>) {
+        body.push(Item::U32(self as u32));
+    }
+    fn matches(item: &Item) -> bool {
+        matches!(item, Item::U32(_))
+    }
+    fn decode(item: Item) -> Self {
+        u32::decode(item) as i32
+    }
+}
+
+impl MsgArg for u64 {
+    fn encode(self, body: &mut Vec<Item>) {
+        body.push(Item::U64(self));
+    }
+    fn matches(item: &Item) -> bool {
+        matches!(item, Item::U64(_))
+    }
+    fn decode(item: Item) -> Self {
+        match item {
+            Item::U64(v) => v,
+            _ => 0,
+        }
+    }
+}
+
+impl MsgArg for i64 {
+    fn encode(self, body: &mut Vec<Item>) {
+        body.push(Item::U64(self as u64));
+    }
+    fn matches(item: &Item) -> bool {
+        matches!(item, Item::U64(_))
+    }
+    fn decode(item: Item) -> Self {
+        u64::decode(item) as i64
+    }
+}
+
+impl MsgArg for bool {
+    fn encode(self, body: &mut Vec<Item>) {
+        body.push(Item::U32(u32::from(self)));
+    }
+    fn matches(item: &Item) -> bool {
+        matches!(item, Item::U32(0 | 1))
+    }
+    fn decode(item: Item) -> Self {
+        matches!(item, Item::U32(1))
+    }
+}
+
+impl MsgArg for Vec<u8> {
+    fn encode(self, body: &mut Vec<Item>) {
+        body.push(Item::Bytes(self));
+    }
+    fn matches(item: &Item) -> bool {
+        matches!(item, Item::Bytes(_))
+    }
+    fn decode(item: Item) -> Self {
+        match item {
+            Item::Bytes(b) => b,
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Strings travel as in-line bytes and must be UTF-8.
+impl MsgArg for String {
+    fn encode(self, body: &mut Vec<Item>) {
+        body.push(Item::Bytes(self.into_bytes()));
+    }
+    fn matches(item: &Item) -> bool {
+        matches!(item, Item::Bytes(b) if core::str::from_utf8(b).is_ok())
+    }
+    fn decode(item: Item) -> Self {
+        match item {
+            Item::Bytes(b) => String::from_utf8(b).unwrap_or_default(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// Arrays of 32-bit integers (id vectors, for instance) travel as in-line bytes,
+/// little-endian, a multiple of four long.
+impl MsgArg for Vec<u32> {
+    fn encode(self, body: &mut Vec<Item>) {
+        body.push(Item::Bytes(
+            self.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        ));
+    }
+    fn matches(item: &Item) -> bool {
+        matches!(item, Item::Bytes(b) if b.len() % 4 == 0)
+    }
+    fn decode(item: Item) -> Self {
+        match item {
+            Item::Bytes(b) => b
+                .chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A port right: sending, the name and how to transfer it; received, the name
+/// in the receiver's space and what it is.
+impl MsgArg for PortItem {
+    fn encode(self, body: &mut Vec<Item>) {
+        body.push(Item::Port(self));
+    }
+    fn matches(item: &Item) -> bool {
+        matches!(item, Item::Port(_))
+    }
+    fn decode(item: Item) -> Self {
+        match item {
+            Item::Port(p) => p,
+            _ => PortItem {
+                disposition: Disposition::PORT_SEND,
+                name: PortName::NULL,
+            },
+        }
+    }
+}
+
+/// Out-of-line memory.
+impl MsgArg for OolItem {
+    fn encode(self, body: &mut Vec<Item>) {
+        body.push(Item::Ool(self));
+    }
+    fn matches(item: &Item) -> bool {
+        matches!(item, Item::Ool(_))
+    }
+    fn decode(item: Item) -> Self {
+        match item {
+            Item::Ool(o) => o,
+            _ => OolItem::default(),
+        }
+    }
+}
+
+/// What a server routine learns about the request it serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// The message id.
+    pub id: i32,
+    /// The port the request arrived on, as named in the server's space.
+    pub port: PortName,
+    /// The request's sequence number on that port.
+    pub seqno: u32,
+    /// The reply right (a send-once right, or NULL). A routine that answers later
+    /// keeps it, returns [`MigReturn::NoReply`], and replies with the interface's
+    /// `reply` functions.
+    pub reply: PortName,
+}
+
+impl Request {
+    /// The context of a received message.
+    pub fn of(msg: &Message) -> Request {
+        Request {
+            id: msg.header.id,
+            port: msg.header.local,
+            seqno: msg.header.seqno,
+            reply: msg.header.remote,
+        }
+    }
+}
+
+/// What a demultiplexer did with a request.
+#[derive(Debug)]
+pub enum Dispatch {
+    /// Send this reply.
+    Reply(Message),
+    /// Nothing to send (a simpleroutine, or a deferred reply).
+    NoReply,
+    /// The id is outside this interface: try another, or answer with
+    /// [`bad_id`].
+    NotMine(Message),
+}
+
+/// Options for client stubs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CallOptions {
+    /// Give up the whole RPC (send and reply) after this long; `None` waits forever.
+    pub timeout: Option<Duration>,
+}
+
+/// Builds the reply to `req`: the return code, then (on success) `outs`.
+/// Returns `None` when the request had no reply right; the out items' rights
+/// then go nowhere and are destroyed by [`send_reply`].
+pub fn reply_message(req: &Request, result: Result<Vec<Item>, Error>) -> Message {
+    let mut body = Vec::new();
+    match result {
+        Ok(outs) => {
+            body.reserve(outs.len() + 1);
+            body.push(Item::U32(0));
+            body.extend(outs);
+        }
+        Err(e) => body.push(Item::U32(e.code() as u32)),
+    }
+    Message {
+        body,
+        ..Message::new(
+            req.id.wrapping_add(REPLY_ID_OFFSET),
+            req.reply,
+            Disposition::MoveSendOnce,
+        )
+    }
+}
+
+/// Sends a reply built by [`reply_message`]; if it cannot be delivered (no reply
+/// right, or the client is gone) the rights it was to move are destroyed.
+pub fn send_reply<I: UserIpc + ?Sized>(ipc: &I, reply: Message) -> Result<(), SendError> {
+    if !reply.header.remote.is_valid() {
+        ipc.destroy_message(reply);
+        return Err(SendError {
+            code: MsgReturn::SendInvalidDest,
+            message: Message::default(),
+        });
+    }
+    let opts = MsgOptions {
+        send_timeout: Some(Duration::ZERO),
+        ..MsgOptions::default()
+    };
+    match ipc.mach_msg(Some(reply), None, &opts) {
+        Ok(_) => Ok(()),
+        Err(MachMsgError::Send(e)) => {
+            let SendError { code, message } = e;
+            ipc.destroy_message(message);
+            Err(SendError {
+                code,
+                message: Message::default(),
+            })
+        }
+        Err(MachMsgError::Receive(_)) => Ok(()),
+    }
+}
+
+/// Answers a request nobody recognised with `MIG_BAD_ID`, destroying the rights
+/// it carried.
+pub fn bad_id<I: UserIpc + ?Sized>(ipc: &I, msg: Message) -> Dispatch {
+    reject(ipc, msg, MigReturn::BadId)
+}
+
+/// Answers a request with an error code, destroying the rights it carried.
+pub fn reject<I: UserIpc + ?Sized>(ipc: &I, msg: Message, code: MigReturn) -> Dispatch {
+    let req = Request::of(&msg);
+    let body = msg.body;
+    ipc.destroy_message(Message {
+        header: crate::MsgHeader {
+            remote: PortName::NULL,
+            ..msg.header
+        },
+        body,
+    });
+    if req.reply.is_valid() {
+        Dispatch::Reply(reply_message(&req, Err(Error::Mig(code))))
+    } else {
+        Dispatch::NoReply
+    }
+}
+
+/// Checks a request's or reply's items against the argument types and counts:
+/// used by the generated code.
+pub fn items_match(items: &[Item], checks: &[fn(&Item) -> bool]) -> bool {
+    items.len() == checks.len() && items.iter().zip(checks).all(|(i, f)| f(i))
+}
+
+/// The client half of an RPC: sends the request with a reply port and returns
+/// the reply's out items (after the return code). Used by the generated stubs.
+pub fn call<I: UserIpc + ?Sized>(
+    ipc: &I,
+    port: PortName,
+    id: i32,
+    args: Vec<Item>,
+    opts: &CallOptions,
+    checks: &[fn(&Item) -> bool],
+) -> Result<vec::IntoIter<Item>, Error> {
+    let reply_port = ipc.reply_port().map_err(Error::Kern)?;
+    let msg = Message {
+        body: args,
+        ..Message::new(id, port, Disposition::CopySend)
+            .with_reply(reply_port, Disposition::MakeSendOnce)
+    };
+    let msg_opts = MsgOptions {
+        send_timeout: opts.timeout,
+        rcv_timeout: opts.timeout,
+        ..MsgOptions::default()
+    };
+    let reply = match ipc.mach_msg(Some(msg), Some(reply_port), &msg_opts) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            ipc.release_reply_port(reply_port, false);
+            return Err(Error::Mig(MigReturn::ReplyMismatch));
+        }
+        Err(MachMsgError::Send(e)) => {
+            // Nothing was sent: the made send-once right was never created.
+            ipc.release_reply_port(reply_port, true);
+            return Err(Error::Msg(e.code));
+        }
+        Err(MachMsgError::Receive(e)) => {
+            ipc.release_reply_port(reply_port, false);
+            return Err(Error::Msg(e.code));
+        }
+    };
+    ipc.release_reply_port(reply_port, true);
+    if reply.header.id == crate::notify::NOTIFY_SEND_ONCE && reply.body.is_empty() {
+        return Err(Error::Mig(MigReturn::ServerDied));
+    }
+    if reply.header.id != id.wrapping_add(REPLY_ID_OFFSET) {
+        ipc.destroy_message(reply);
+        return Err(Error::Mig(MigReturn::ReplyMismatch));
+    }
+    let code = match reply.body.first() {
+        Some(Item::U32(c)) => *c as i32,
+        _ => {
+            ipc.destroy_message(reply);
+            return Err(Error::Mig(MigReturn::TypeError));
+        }
+    };
+    if code != 0 {
+        let err = Error::from_code(code).unwrap_or(Error::Mig(MigReturn::RemoteError));
+        ipc.destroy_message(reply);
+        return Err(err);
+    }
+    if !items_match(&reply.body[1..], checks) {
+        ipc.destroy_message(reply);
+        return Err(Error::Mig(MigReturn::TypeError));
+    }
+    let mut items = reply.body.into_iter();
+    items.next();
+    Ok(items)
+}
+
+/// The client half of a simpleroutine: sends the request, expects no reply.
+pub fn simple_call<I: UserIpc + ?Sized>(
+    ipc: &I,
+    port: PortName,
+    id: i32,
+    args: Vec<Item>,
+    opts: &CallOptions,
+) -> Result<(), Error> {
+    let msg = Message {
+        body: args,
+        ..Message::new(id, port, Disposition::CopySend)
+    };
+    let msg_opts = MsgOptions {
+        send_timeout: opts.timeout,
+        ..MsgOptions::default()
+    };
+    match ipc.mach_msg(Some(msg), None, &msg_opts) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(Error::Msg(e.code())),
+    }
+}
+
+/// Receives requests on `port` (a receive right or port set) forever, handing
+/// each to `handle` and sending the replies it returns; requests no handler
+/// claims get `MIG_BAD_ID`. Returns when receiving fails (the port died).
+pub fn serve<I: UserIpc + ?Sized>(
+    ipc: &I,
+    port: PortName,
+    mut handle: impl FnMut(Message) -> Dispatch,
+) -> MsgReturn {
+    loop {
+        let msg = match ipc.receive(port) {
+            Ok(m) => m,
+            Err(e) => return e.code,
+        };
+        let dispatch = match handle(msg) {
+            Dispatch::NotMine(m) => bad_id(ipc, m),
+            d => d,
+        };
+        if let Dispatch::Reply(r) = dispatch {
+            let _ = send_reply(ipc, r);
+        }
+    }
+}
