@@ -44,3 +44,8 @@ pub mod __private {
     //! Paths the `interface!` expansion uses, so it works in crates without `alloc`.
     pub use alloc::vec::Vec;
 }
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -73,6 +73,11 @@ pub fn steps() -> Vec<Step> {
             run: no_std_builds,
         },
         Step {
+            name: "package",
+            full_only: true,
+            run: package,
+        },
+        Step {
             name: "loom",
             full_only: true,
             run: loom,
@@ -227,6 +232,24 @@ fn no_std_builds(cx: &Context) -> Result<Outcome, String> {
             .cargo()
             .args(["build", "-p", name, "--no-default-features", "--target"])
             .arg(setup::BARE_METAL_TARGET)
+            .run()?;
+    }
+    Ok(Outcome::Passed)
+}
+
+/// `cargo package` for every `hurd-*` library: the crate must be publishable
+/// as it stands (metadata, README, no files outside the crate). `--allow-dirty`
+/// so it also runs on a work tree with uncommitted changes.
+fn package(cx: &Context) -> Result<Outcome, String> {
+    let metadata = cx.workspace.metadata()?;
+    let crates = metadata.hurd_libraries();
+    if crates.is_empty() {
+        return Ok(Outcome::Skipped("no hurd-* library crates".to_owned()));
+    }
+    for name in crates {
+        cx.workspace
+            .cargo()
+            .args(["package", "-p", name, "--allow-dirty", "--quiet"])
             .run()?;
     }
     Ok(Outcome::Passed)
