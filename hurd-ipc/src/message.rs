@@ -1,8 +1,9 @@
 //! Messages as a task sees them: a header and typed body items naming rights in
 //! the task's own space.
 //!
-//! Sending turns a [`Message`] into an in-transit [`KMessage`](crate::kmsg::KMessage)
-//! (names become rights, moved rights leave the sender); receiving turns it back,
+//! Sending turns a [`Message`] into an in-transit form inside the
+//! [`IpcKernel`](crate::IpcKernel) (names become rights, moved rights leave the
+//! sender); receiving turns it back,
 //! with names in the receiver's space. [`crate::wire`] gives the byte form used
 //! across an address-space boundary.
 

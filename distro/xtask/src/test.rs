@@ -73,6 +73,11 @@ pub fn steps() -> Vec<Step> {
             run: no_std_builds,
         },
         Step {
+            name: "doc",
+            full_only: false,
+            run: docs,
+        },
+        Step {
             name: "package",
             full_only: true,
             run: package,
@@ -234,6 +239,22 @@ fn no_std_builds(cx: &Context) -> Result<Outcome, String> {
             .arg(setup::BARE_METAL_TARGET)
             .run()?;
     }
+    Ok(Outcome::Passed)
+}
+
+/// `cargo doc --no-deps` for every `hurd-*` library with rustdoc warnings
+/// (broken links, missing docs) as errors.
+fn docs(cx: &Context) -> Result<Outcome, String> {
+    let metadata = cx.workspace.metadata()?;
+    let crates = metadata.hurd_libraries();
+    if crates.is_empty() {
+        return Ok(Outcome::Skipped("no hurd-* library crates".to_owned()));
+    }
+    let mut cmd = cx.workspace.cargo().args(["doc", "--no-deps", "--quiet"]);
+    for name in crates {
+        cmd = cmd.args(["-p", name]);
+    }
+    cmd.env("RUSTDOCFLAGS", "-D warnings").run()?;
     Ok(Outcome::Passed)
 }
 
