@@ -1,0 +1,320 @@
+//! The hosted runtime's blocking behaviour: receive timeouts and polls,
+//! interruptible and non-interruptible receives, many threads of one task
+//! receiving on one port, task termination, and [`Runtime::spawn`].
+#![allow(clippy::unwrap_used)]
+
+use std::collections::HashSet;
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use hurd_ipc::hosted::{Runtime, Task};
+use hurd_ipc::{Disposition, Message, MsgOptions, MsgReturn, PortType, RightType, UserIpc};
+
+fn rcv_timeout(d: Duration) -> MsgOptions {
+    MsgOptions {
+        rcv_timeout: Some(d),
+        ..MsgOptions::default()
+    }
+}
+
+/// Interrupts `task` until the thread `h` returns (an interrupt only reaches a
+/// thread already blocked, so one sent too early would be lost), then joins it.
+fn interrupt_until_done<T>(task: &Task, h: thread::JoinHandle<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !h.is_finished() {
+        assert!(Instant::now() < deadline, "no return after interrupts");
+        task.interrupt();
+        thread::sleep(Duration::from_millis(5));
+    }
+    h.join().unwrap()
+}
+
+#[test]
+fn receive_times_out_after_the_timeout() {
+    let rt = Runtime::new();
+    let t = rt.task();
+    let p = t.port_allocate(RightType::Receive).unwrap();
+    let t0 = Instant::now();
+    let err = t
+        .receive_with(p, &rcv_timeout(Duration::from_millis(10)))
+        .unwrap_err();
+    let elapsed = t0.elapsed();
+    assert_eq!(err.code, MsgReturn::RcvTimedOut);
+    assert!(elapsed >= Duration::from_millis(10), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+}
+
+#[test]
+fn receive_with_timeout_gets_a_message_sent_while_waiting() {
+    let rt = Runtime::new();
+    let t = rt.task();
+    let p = t.port_allocate(RightType::Receive).unwrap();
+    let t2 = t.clone();
+    let h = thread::spawn(move || {
+        t2.receive_with(p, &rcv_timeout(Duration::from_secs(5)))
+            .map(|m| m.header.id)
+    });
+    thread::sleep(Duration::from_millis(10));
+    t.send(Message::new(3, p, Disposition::MakeSend)).unwrap();
+    assert_eq!(h.join().unwrap().unwrap(), 3);
+}
+
+#[test]
+fn zero_timeout_polls() {
+    let rt = Runtime::new();
+    let t = rt.task();
+    let p = t.port_allocate(RightType::Receive).unwrap();
+    let poll = rcv_timeout(Duration::ZERO);
+    let t0 = Instant::now();
+    assert_eq!(
+        t.receive_with(p, &poll).unwrap_err().code,
+        MsgReturn::RcvTimedOut
+    );
+    assert!(t0.elapsed() < Duration::from_millis(500));
+    t.send(Message::new(1, p, Disposition::MakeSend)).unwrap();
+    assert_eq!(t.receive_with(p, &poll).unwrap().header.id, 1);
+    assert_eq!(
+        t.receive_with(p, &poll).unwrap_err().code,
+        MsgReturn::RcvTimedOut
+    );
+    // A zero send timeout polls too.
+    t.port_set_qlimit(p, 1).unwrap();
+    let send_poll = MsgOptions {
+        send_timeout: Some(Duration::ZERO),
+        ..MsgOptions::default()
+    };
+    t.mach_msg(
+        Some(Message::new(1, p, Disposition::MakeSend)),
+        None,
+        &send_poll,
+    )
+    .unwrap();
+    let err = t
+        .mach_msg(
+            Some(Message::new(2, p, Disposition::MakeSend)),
+            None,
+            &send_poll,
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), MsgReturn::SendTimedOut);
+}
+
+#[test]
+fn interruptible_receive_returns_when_interrupted() {
+    let rt = Runtime::new();
+    let t = rt.task();
+    let p = t.port_allocate(RightType::Receive).unwrap();
+    let t2 = t.clone();
+    let h = thread::spawn(move || {
+        let opts = MsgOptions {
+            rcv_interrupt: true,
+            ..MsgOptions::default()
+        };
+        t2.receive_with(p, &opts).map(|m| m.header.id)
+    });
+    thread::sleep(Duration::from_millis(20));
+    assert!(!h.is_finished());
+    assert_eq!(
+        interrupt_until_done(&t, h).unwrap_err().code,
+        MsgReturn::RcvInterrupted
+    );
+    // The port is unaffected, and the interrupt does not linger.
+    t.send(Message::new(4, p, Disposition::MakeSend)).unwrap();
+    let opts = MsgOptions {
+        rcv_interrupt: true,
+        rcv_timeout: Some(Duration::from_secs(5)),
+        ..MsgOptions::default()
+    };
+    assert_eq!(t.receive_with(p, &opts).unwrap().header.id, 4);
+}
+
+#[test]
+fn interrupting_another_task_does_not_disturb_this_one() {
+    let rt = Runtime::new();
+    let t = rt.task();
+    let other = rt.task();
+    let p = t.port_allocate(RightType::Receive).unwrap();
+    let t2 = t.clone();
+    let h = thread::spawn(move || {
+        let opts = MsgOptions {
+            rcv_interrupt: true,
+            rcv_timeout: Some(Duration::from_millis(100)),
+            ..MsgOptions::default()
+        };
+        t2.receive_with(p, &opts).map(|m| m.header.id)
+    });
+    thread::sleep(Duration::from_millis(20));
+    other.interrupt();
+    assert_eq!(h.join().unwrap().unwrap_err().code, MsgReturn::RcvTimedOut);
+}
+
+#[test]
+fn non_interruptible_receive_keeps_waiting() {
+    let rt = Runtime::new();
+    let t = rt.task();
+    let p = t.port_allocate(RightType::Receive).unwrap();
+    let t2 = t.clone();
+    let h = thread::spawn(move || t2.receive(p).map(|m| m.header.id));
+    thread::sleep(Duration::from_millis(20));
+    t.interrupt();
+    thread::sleep(Duration::from_millis(20));
+    assert!(!h.is_finished(), "a non-interruptible receive returned");
+    t.send(Message::new(8, p, Disposition::MakeSend)).unwrap();
+    assert_eq!(h.join().unwrap().unwrap(), 8);
+}
+
+#[test]
+fn many_threads_receive_each_message_exactly_once() {
+    const THREADS: usize = 4;
+    const MESSAGES: i32 = 400;
+    let rt = Runtime::new();
+    let server = rt.task();
+    let client = rt.task();
+    let p = server.port_allocate(RightType::Receive).unwrap();
+    server.port_set_qlimit(p, hurd_ipc::QLIMIT_MAX).unwrap();
+    let s = server
+        .give_right(p, Disposition::MakeSend, &client)
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let workers: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let srv = server.clone();
+            let tx = tx.clone();
+            thread::spawn(move || {
+                let mut got = Vec::new();
+                loop {
+                    let m = srv.receive(p).unwrap();
+                    if m.header.id < 0 {
+                        break;
+                    }
+                    got.push((m.header.id, m.header.seqno));
+                }
+                tx.send(got).unwrap();
+            })
+        })
+        .collect();
+    drop(tx);
+    for i in 0..MESSAGES {
+        client
+            .send(Message::new(i, s, Disposition::CopySend))
+            .unwrap();
+    }
+    for _ in 0..THREADS {
+        client
+            .send(Message::new(-1, s, Disposition::CopySend))
+            .unwrap();
+    }
+    for w in workers {
+        w.join().unwrap();
+    }
+    let all: Vec<(i32, u32)> = rx.iter().flatten().collect();
+    assert_eq!(all.len(), MESSAGES as usize);
+    let ids: HashSet<i32> = all.iter().map(|&(id, _)| id).collect();
+    assert_eq!(ids, (0..MESSAGES).collect::<HashSet<_>>());
+    // Sequence numbers are unique and follow the queue order.
+    for &(id, seqno) in &all {
+        assert_eq!(u32::try_from(id).unwrap(), seqno);
+    }
+    assert_eq!(server.port_get_receive_status(p).unwrap().msgcount, 0);
+}
+
+#[test]
+fn spawn_returns_the_closures_value() {
+    let rt = Runtime::new();
+    let h = rt
+        .spawn("adder", |t| {
+            let p = t.port_allocate(RightType::Receive).unwrap();
+            t.send(Message::new(20, p, Disposition::MakeSend)).unwrap();
+            t.receive(p).unwrap().header.id + 22
+        })
+        .unwrap();
+    assert_eq!(h.join().unwrap(), 42);
+    // The task's port died with it.
+    rt.with_kernel(|k| assert_eq!(k.port_count(), 0));
+}
+
+#[test]
+fn terminate_wakes_blocked_threads_and_kills_rights() {
+    let rt = Runtime::new();
+    let server = rt.task();
+    let client = rt.task();
+    let p = server.port_allocate(RightType::Receive).unwrap();
+    let s = server
+        .give_right(p, Disposition::MakeSend, &client)
+        .unwrap();
+    let srv = server.clone();
+    // Even a non-interruptible receive returns when its task ends.
+    let h = thread::spawn(move || srv.receive(p).map(|m| m.header.id));
+    thread::sleep(Duration::from_millis(20));
+    server.terminate();
+    assert!(server.is_terminated());
+    assert!(h.join().unwrap().is_err());
+    assert_eq!(client.port_type(s).unwrap(), PortType::DEAD_NAME);
+    assert!(server.port_allocate(RightType::Receive).is_err());
+}
+
+#[test]
+fn dropping_the_last_task_handle_destroys_its_space() {
+    let rt = Runtime::new();
+    let client = rt.task();
+    let s = {
+        let server = rt.task();
+        let p = server.port_allocate(RightType::Receive).unwrap();
+        let s = server
+            .give_right(p, Disposition::MakeSend, &client)
+            .unwrap();
+        let extra = server.clone();
+        drop(server);
+        assert_eq!(client.port_type(s).unwrap(), PortType::SEND);
+        drop(extra);
+        s
+    };
+    assert_eq!(client.port_type(s).unwrap(), PortType::DEAD_NAME);
+    rt.with_kernel(|k| assert_eq!(k.space_count(), 1));
+}
+
+#[test]
+fn rpc_round_trips_between_spawned_tasks() {
+    let rt = Runtime::new();
+    let client = rt.task();
+    let (tx, rx) = mpsc::channel();
+    let c2 = client.clone();
+    let h = rt
+        .spawn("server", move |t| {
+            let p = t.port_allocate(RightType::Receive).unwrap();
+            tx.send(t.give_right(p, Disposition::MakeSend, &c2).unwrap())
+                .unwrap();
+            let mut served = 0;
+            loop {
+                let m = t.receive(p).unwrap();
+                if m.header.id == 0 {
+                    return served;
+                }
+                served += 1;
+                t.send(Message::new(
+                    m.header.id + 100,
+                    m.header.remote,
+                    Disposition::MoveSendOnce,
+                ))
+                .unwrap();
+            }
+        })
+        .unwrap();
+    let s = rx.recv().unwrap();
+    let reply = client.reply_port().unwrap();
+    for i in 1..=50 {
+        let m =
+            Message::new(i, s, Disposition::CopySend).with_reply(reply, Disposition::MakeSendOnce);
+        let r = client
+            .mach_msg(Some(m), Some(reply), &MsgOptions::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.header.id, i + 100);
+        assert_eq!(r.header.local, reply);
+    }
+    client
+        .send(Message::new(0, s, Disposition::CopySend))
+        .unwrap();
+    assert_eq!(h.join().unwrap(), 50);
+}
