@@ -103,6 +103,23 @@ impl KMessage {
         u64::from(HEADER_SIZE) + self.body.iter().map(KItem::wire_size).sum::<u64>()
     }
 
+    /// The receive rights the message carries.
+    pub(crate) fn carried_receive_rights(&self) -> impl Iterator<Item = PortRef> + '_ {
+        let reply = match self.reply {
+            Carried::Receive(p) => Some(p),
+            _ => None,
+        };
+        reply
+            .into_iter()
+            .chain(self.body.iter().filter_map(|i| match i {
+                KItem::Port {
+                    right: Carried::Receive(p),
+                    ..
+                } => Some(*p),
+                _ => None,
+            }))
+    }
+
     /// A kernel-made message (a notification) through a send-once right.
     pub(crate) fn notification(dest: PortRef, id: i32, body: Vec<KItem>) -> KMessage {
         KMessage {

@@ -50,6 +50,9 @@ pub(crate) struct Port {
     /// queued messages sent through one.
     pub(crate) sorights: u32,
     pub(crate) pset: Option<crate::port_set::PsetRef>,
+    /// While the receive right is in transit: the port whose queue holds the
+    /// message carrying it (to detect cycles of receive rights).
+    pub(crate) transit_dest: Option<PortRef>,
     /// No-senders request: the send-once right to notify.
     pub(crate) nsrequest: Option<PortRef>,
     /// Port-destroyed request: the send-once right to hand the receive right to.
@@ -72,6 +75,7 @@ impl Port {
             srights: 0,
             sorights: 0,
             pset: None,
+            transit_dest: None,
             nsrequest: None,
             pdrequest: None,
             dnrequests: Vec::new(),

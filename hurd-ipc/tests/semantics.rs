@@ -1824,7 +1824,6 @@ fn rpc_queued_on_a_server_that_exits_gets_a_send_once_notification() {
 // ---------------------------------------------------------------------------
 
 #[test]
-#[ignore = "bug: port_insert_right puts a send right under a name holding a send-once right for the same port"]
 fn insert_send_right_under_a_send_once_name_is_name_exists() {
     let (mut k, a, b) = kernel2();
     let p = port(&mut k, a);
@@ -1838,7 +1837,6 @@ fn insert_send_right_under_a_send_once_name_is_name_exists() {
 }
 
 #[test]
-#[ignore = "bug: receive rights queued on each other's ports (a cycle of two) are never destroyed"]
 fn receive_rights_in_a_cycle_are_destroyed() {
     let (mut k, a, _b) = kernel2();
     let p = port(&mut k, a);
@@ -1869,7 +1867,6 @@ fn receive_rights_in_a_cycle_are_destroyed() {
 }
 
 #[test]
-#[ignore = "bug: a port-destroyed request naming the port itself keeps the dead port alive forever"]
 fn port_destroyed_request_to_itself_destroys_the_port() {
     let (mut k, a, b) = kernel2();
     let p = port(&mut k, a);
@@ -1893,7 +1890,6 @@ fn port_destroyed_request_to_itself_destroys_the_port() {
 }
 
 #[test]
-#[ignore = "bug: moving a receive right away does not wake threads blocked receiving on it"]
 fn hosted_moving_a_receive_right_wakes_its_old_receivers() {
     let rt = Runtime::new();
     let a = rt.task();

@@ -279,12 +279,17 @@ impl IpcKernel {
             }
             Take::MovedSendOnce(p) => Carried::SendOnce(p),
             Take::MovedReceive(p) => {
-                let pset = self.ports.get_mut(p).and_then(|port| {
-                    port.receiver = Receiver::InTransit;
-                    port.mscount = 0;
-                    port.seqno = 0;
-                    port.pset.take()
-                });
+                let (pset, waiters) = match self.ports.get_mut(p) {
+                    Some(port) => {
+                        port.receiver = Receiver::InTransit;
+                        port.mscount = 0;
+                        port.seqno = 0;
+                        (port.pset.take(), core::mem::take(&mut port.recv_waiters))
+                    }
+                    None => (None, Default::default()),
+                };
+                // Threads receiving on it in the old space must stop waiting.
+                self.wake_all(waiters);
                 if let Some(s) = pset.and_then(|s| self.psets.get_mut(s)) {
                     s.remove(p);
                 }
@@ -324,15 +329,27 @@ impl IpcKernel {
         }
     }
 
-    /// Whether the message carries its own destination's receive right: it could
-    /// never be received, so Mach accepts it and destroys it at once.
-    pub(crate) fn is_circular(k: &KMessage) -> bool {
-        let Some(dest) = k.dest.port() else {
-            return false;
-        };
-        k.reply == Carried::Receive(dest)
-            || k.body
-                .iter()
-                .any(|i| matches!(i, KItem::Port { right: Carried::Receive(p), .. } if *p == dest))
+    /// Whether queueing `k` on `dest` would make a receive right unreachable:
+    /// the message carries the receive right of `dest` itself, or of a port whose
+    /// in-transit chain leads to `dest` (GNU Mach's `ipc_port_check_circularity`).
+    /// Mach accepts such a message and destroys it at once.
+    pub(crate) fn is_circular(&self, k: &KMessage, dest: PortRef) -> bool {
+        k.carried_receive_rights().any(|r| {
+            let mut x = dest;
+            // The chain is at most as long as there are ports.
+            for _ in 0..=self.ports.len() {
+                if x == r {
+                    return true;
+                }
+                let Some(port) = self.ports.get(x) else {
+                    return false;
+                };
+                match (port.receiver, port.transit_dest) {
+                    (Receiver::InTransit, Some(next)) => x = next,
+                    _ => return false,
+                }
+            }
+            false
+        })
     }
 }

@@ -83,6 +83,7 @@ impl IpcKernel {
                 };
                 if let Some(port) = self.ports.get_mut(p) {
                     port.receiver = Receiver::Space(space, name);
+                    port.transit_dest = None;
                 }
                 name
             }

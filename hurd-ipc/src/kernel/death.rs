@@ -108,9 +108,16 @@ impl IpcKernel {
         }
         port.receiver = Receiver::InTransit;
         let pset = port.pset.take();
-        if let Some(pd) = port.pdrequest.take() {
+        let handed_back = port.pdrequest.take();
+        let to_itself = handed_back.is_some_and(|pd| self.would_cycle(p, pd));
+        let Some(port) = self.ports.get_mut(p) else {
+            return;
+        };
+        if let (Some(pd), false) = (handed_back, to_itself) {
             port.mscount = 0;
             port.seqno = 0;
+            let waiters = core::mem::take(&mut port.recv_waiters);
+            self.wake_all(waiters);
             if let Some(s) = pset.and_then(|s| self.psets.get_mut(s)) {
                 s.remove(p);
             }
@@ -141,6 +148,11 @@ impl IpcKernel {
         if let Some(ns) = ns {
             self.destroy_send_once(ns);
         }
+        if let (Some(pd), true) = (handed_back, to_itself) {
+            // Handing the right to itself would make it unreachable: it dies,
+            // and the request's right goes with it.
+            self.destroy_send_once(pd);
+        }
         for req in dnrequests {
             let entry = self
                 .spaces
@@ -156,6 +168,20 @@ impl IpcKernel {
             }
         }
         self.maybe_free(p);
+    }
+
+    /// Whether handing `p`'s receive right to a message queued on `dest` would
+    /// put it out of reach for good.
+    fn would_cycle(&self, p: PortRef, dest: PortRef) -> bool {
+        let probe = KMessage::notification(
+            dest,
+            NOTIFY_PORT_DESTROYED,
+            vec![KItem::Port {
+                right: Carried::Receive(p),
+                disposition: Disposition::MoveReceive,
+            }],
+        );
+        self.is_circular(&probe, dest)
     }
 
     /// Destroys a port set: its members leave it, its waiters wake.

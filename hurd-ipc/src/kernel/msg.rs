@@ -46,8 +46,16 @@ impl From<MsgReturn> for RecvError {
 impl IpcKernel {
     /// Queues `k` on `p` and wakes one receiver waiting on the port or its set.
     pub(crate) fn enqueue(&mut self, p: PortRef, k: KMessage) {
-        let Some(port) = self.ports.get_mut(p) else {
+        if self.ports.get(p).is_none() {
             self.destroy_kmsg(k);
+            return;
+        }
+        for r in k.carried_receive_rights() {
+            if let Some(rport) = self.ports.get_mut(r) {
+                rport.transit_dest = Some(p);
+            }
+        }
+        let Some(port) = self.ports.get_mut(p) else {
             return;
         };
         port.queue.push_back(k);
@@ -99,7 +107,7 @@ impl IpcKernel {
             });
         }
         let k = self.copyin(space, msg);
-        if Self::is_circular(&k) {
+        if self.is_circular(&k, dest) {
             self.destroy_kmsg(k);
         } else {
             self.enqueue(dest, k);

@@ -280,6 +280,10 @@ impl IpcKernel {
         let other_name = self.space(target)?.by_port.get(&p).copied();
         match (kind, existing) {
             (RightType::SendOnce, Some(_)) => return Err(KernReturn::NameExists),
+            // A name holds a send-once right alone.
+            (_, Some(e)) if e.rights().contains(PortType::SEND_ONCE) => {
+                return Err(KernReturn::NameExists);
+            }
             (_, Some(e)) if e.object != Object::Port(p) => return Err(KernReturn::NameExists),
             (RightType::Send, Some(e)) if e.rights().contains(PortType::SEND) => {
                 add_urefs(e.urefs, 1)?;
@@ -337,6 +341,7 @@ impl IpcKernel {
             }
             if bit == PortType::RECEIVE {
                 port.receiver = Receiver::Space(space, name);
+                port.transit_dest = None;
             }
         }
     }
