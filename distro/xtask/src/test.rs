@@ -224,56 +224,57 @@ fn host_tests(cx: &Context) -> Result<Outcome, String> {
     Ok(Outcome::Passed)
 }
 
-/// `cargo build -p <crate> --no-default-features --target x86_64-unknown-none`
-/// for every `hurd-*` library in the workspace.
-fn no_std_builds(cx: &Context) -> Result<Outcome, String> {
+/// Runs `each` on every `hurd-*` library of the workspace, or reports the step
+/// skipped when there is none.
+fn for_hurd_libraries(
+    cx: &Context,
+    mut each: impl FnMut(&str) -> Result<(), String>,
+) -> Result<Outcome, String> {
     let metadata = cx.workspace.metadata()?;
     let crates = metadata.hurd_libraries();
     if crates.is_empty() {
         return Ok(Outcome::Skipped("no hurd-* library crates".to_owned()));
     }
     for name in crates {
-        cx.workspace
-            .cargo()
-            .args(["build", "-p", name, "--no-default-features", "--target"])
-            .arg(setup::BARE_METAL_TARGET)
-            .run()?;
+        each(name)?;
     }
     Ok(Outcome::Passed)
 }
 
-/// `cargo doc --no-deps` for every `hurd-*` library with rustdoc warnings
-/// (broken links, missing docs) as errors.
+/// `cargo build -p <crate> --no-default-features --target x86_64-unknown-none`
+/// for every `hurd-*` library in the workspace.
+fn no_std_builds(cx: &Context) -> Result<Outcome, String> {
+    for_hurd_libraries(cx, |name| {
+        cx.workspace
+            .cargo()
+            .args(["build", "-p", name, "--no-default-features", "--target"])
+            .arg(setup::BARE_METAL_TARGET)
+            .run()
+    })
+}
+
+/// `cargo doc --no-deps -p <crate>` for every `hurd-*` library, with rustdoc
+/// warnings (broken links, missing docs) as errors.
 fn docs(cx: &Context) -> Result<Outcome, String> {
-    let metadata = cx.workspace.metadata()?;
-    let crates = metadata.hurd_libraries();
-    if crates.is_empty() {
-        return Ok(Outcome::Skipped("no hurd-* library crates".to_owned()));
-    }
-    let mut cmd = cx.workspace.cargo().args(["doc", "--no-deps", "--quiet"]);
-    for name in crates {
-        cmd = cmd.args(["-p", name]);
-    }
-    cmd.env("RUSTDOCFLAGS", "-D warnings").run()?;
-    Ok(Outcome::Passed)
+    for_hurd_libraries(cx, |name| {
+        cx.workspace
+            .cargo()
+            .args(["doc", "--no-deps", "--quiet", "-p", name])
+            .env("RUSTDOCFLAGS", "-D warnings")
+            .run()
+    })
 }
 
 /// `cargo package` for every `hurd-*` library: the crate must be publishable
 /// as it stands (metadata, README, no files outside the crate). `--allow-dirty`
 /// so it also runs on a work tree with uncommitted changes.
 fn package(cx: &Context) -> Result<Outcome, String> {
-    let metadata = cx.workspace.metadata()?;
-    let crates = metadata.hurd_libraries();
-    if crates.is_empty() {
-        return Ok(Outcome::Skipped("no hurd-* library crates".to_owned()));
-    }
-    for name in crates {
+    for_hurd_libraries(cx, |name| {
         cx.workspace
             .cargo()
             .args(["package", "-p", name, "--allow-dirty", "--quiet"])
-            .run()?;
-    }
-    Ok(Outcome::Passed)
+            .run()
+    })
 }
 
 /// The loom model-checking tests of hurd-ipc, if they exist:
