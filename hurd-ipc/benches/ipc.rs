@@ -1,1 +1,565 @@
-fn main() {}
+//! Benchmarks of the hosted IPC runtime, each against a baseline measured in the
+//! same run.
+//!
+//! | name                    | ours                                   | baseline                              |
+//! |-------------------------|----------------------------------------|---------------------------------------|
+//! | `null_rpc_round_trip`   | `mach_msg` send+receive RPC, 2 threads | crossbeam `bounded(1)` ping-pong      |
+//! | `one_way_small_message` | one `U32` item per message, qlimit 16  | crossbeam `bounded(16)`, one `u32`    |
+//! | `ool_64k`               | 64 KiB out-of-line send+receive        | `copy_from_slice` of 64 KiB           |
+//!
+//! The RPC baseline uses two `bounded(1)` channels (request, reply): like a Mach
+//! send, a send into a channel with room queues the value and returns at once,
+//! and the round trip is two hand-offs, each ending in a blocked receive. A
+//! `bounded(0)` rendezvous would also make the sender wait for the receiver,
+//! which `mach_msg` does not do.
+//!
+//! The harness is deliberately small: each benchmark is calibrated so that one
+//! sample takes about [`Config::target`], warmed up, then sampled
+//! [`Config::samples`] times, alternating ours and the baseline so that drift
+//! (frequency scaling, other load) hits both alike. The median sample is
+//! reported, in nanoseconds per operation.
+//!
+//! Results go to `<target dir>/bench/ipc.json` as an array of
+//! `{"name", "ours_ns", "baseline", "baseline_ns", "ratio"}` (ratio is ours
+//! over the baseline) and are printed as a table. `--quick` runs fewer and
+//! shorter samples; plain arguments select benchmarks whose names contain them
+//! (`cargo bench --bench ipc -- rpc`); other flags (cargo passes `--bench`) are
+//! ignored.
+
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+use hurd_ipc::hosted::{Runtime, Task};
+use hurd_ipc::{Disposition, Item, Message, MsgOptions, PortName, RightType, UserIpc};
+
+/// How long and how often to measure.
+struct Config {
+    /// Samples per benchmark (odd, so the median is one of them).
+    samples: usize,
+    /// Wall time one sample should take.
+    target: Duration,
+}
+
+impl Config {
+    fn from_args() -> Config {
+        if std::env::args().any(|a| a == "--quick") {
+            Config {
+                samples: 5,
+                target: Duration::from_millis(20),
+            }
+        } else {
+            Config {
+                samples: 15,
+                target: Duration::from_millis(100),
+            }
+        }
+    }
+}
+
+/// A benchmark body: performs `n` operations and returns how long they took
+/// (excluding any setup it chooses not to time).
+type Body<'a> = &'a mut dyn FnMut(u64) -> Duration;
+
+/// The number of operations that makes one sample last about `target`.
+fn calibrate(f: Body<'_>, target: Duration) -> u64 {
+    let mut n = 1u64;
+    loop {
+        let t = f(n);
+        // Grow until a run is long enough to time with confidence (a tenth of
+        // the target), then scale.
+        if t >= target / 10 || n >= 1 << 40 {
+            let per_op = t.as_secs_f64() / n as f64;
+            let iters = (target.as_secs_f64() / per_op.max(1e-12)).ceil();
+            return (iters as u64).max(1);
+        }
+        n *= 2;
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    }
+}
+
+/// One result row.
+struct Row {
+    name: &'static str,
+    ours_ns: f64,
+    baseline: &'static str,
+    baseline_ns: f64,
+}
+
+impl Row {
+    fn ratio(&self) -> f64 {
+        self.ours_ns / self.baseline_ns
+    }
+}
+
+/// Measures `ours` and `base` in alternation; returns the median ns/op of each.
+fn measure_pair(cfg: &Config, ours: Body<'_>, base: Body<'_>) -> (f64, f64) {
+    let n_ours = calibrate(ours, cfg.target);
+    let n_base = calibrate(base, cfg.target);
+    // Warm-up at full size: caches, allocator, thread wake paths.
+    ours(n_ours);
+    base(n_base);
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..cfg.samples {
+        a.push(ours(n_ours).as_nanos() as f64 / n_ours as f64);
+        b.push(base(n_base).as_nanos() as f64 / n_base as f64);
+    }
+    (median(a), median(b))
+}
+
+// ---------------------------------------------------------------------------
+// null_rpc_round_trip
+
+/// The message id that tells a server thread to stop.
+const STOP: i32 = -1;
+
+/// A hosted RPC server thread and the client side of it.
+struct HostedRpc {
+    client: Task,
+    send: PortName,
+    reply: PortName,
+    server: Option<JoinHandle<()>>,
+}
+
+impl HostedRpc {
+    fn new(rt: &Runtime) -> HostedRpc {
+        let server = rt.task();
+        let client = rt.task();
+        let port = server
+            .port_allocate(RightType::Receive)
+            .expect("allocate service port");
+        let send = server
+            .give_right(port, Disposition::MakeSend, &client)
+            .expect("give send right");
+        let reply = client
+            .port_allocate(RightType::Receive)
+            .expect("allocate reply port");
+        let thread = std::thread::spawn(move || {
+            loop {
+                let m = server.receive(port).expect("server receive");
+                if m.header.id == STOP {
+                    break;
+                }
+                let r = Message::new(m.header.id, m.header.remote, Disposition::MoveSendOnce);
+                server.send(r).expect("server reply");
+            }
+        });
+        HostedRpc {
+            client,
+            send,
+            reply,
+            server: Some(thread),
+        }
+    }
+
+    fn run(&mut self, n: u64) -> Duration {
+        let opts = MsgOptions::default();
+        let start = Instant::now();
+        for i in 0..n {
+            let m = Message::new(i as i32 & 0xffff, self.send, Disposition::CopySend)
+                .with_reply(self.reply, Disposition::MakeSendOnce);
+            let r = self
+                .client
+                .mach_msg(Some(m), Some(self.reply), &opts)
+                .expect("rpc");
+            black_box(r);
+        }
+        start.elapsed()
+    }
+}
+
+impl Drop for HostedRpc {
+    fn drop(&mut self) {
+        let stop = Message::new(STOP, self.send, Disposition::CopySend);
+        if self.client.send(stop).is_ok()
+            && let Some(t) = self.server.take()
+        {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The crossbeam ping-pong: request and reply over two `bounded(1)` channels.
+struct ChannelRpc {
+    req: Option<Sender<u64>>,
+    rep: Receiver<u64>,
+    server: Option<JoinHandle<()>>,
+}
+
+impl ChannelRpc {
+    fn new() -> ChannelRpc {
+        let (req_tx, req_rx) = bounded::<u64>(1);
+        let (rep_tx, rep_rx) = bounded::<u64>(1);
+        let server = std::thread::spawn(move || {
+            while let Ok(x) = req_rx.recv() {
+                if rep_tx.send(x).is_err() {
+                    break;
+                }
+            }
+        });
+        ChannelRpc {
+            req: Some(req_tx),
+            rep: rep_rx,
+            server: Some(server),
+        }
+    }
+
+    fn run(&mut self, n: u64) -> Duration {
+        let req = self.req.as_ref().expect("request channel");
+        let start = Instant::now();
+        for i in 0..n {
+            req.send(i).expect("request");
+            black_box(self.rep.recv().expect("reply"));
+        }
+        start.elapsed()
+    }
+}
+
+impl Drop for ChannelRpc {
+    fn drop(&mut self) {
+        self.req = None;
+        if let Some(t) = self.server.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn null_rpc_round_trip(cfg: &Config) -> Row {
+    let rt = Runtime::new();
+    let mut ours = HostedRpc::new(&rt);
+    let mut base = ChannelRpc::new();
+    let (ours_ns, baseline_ns) = measure_pair(cfg, &mut |n| ours.run(n), &mut |n| base.run(n));
+    Row {
+        name: "null_rpc_round_trip",
+        ours_ns,
+        baseline: "crossbeam bounded(1) ping-pong",
+        baseline_ns,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// one_way_small_message
+
+/// The queue limit of the one-way benchmarks (`QLIMIT_MAX`).
+const QUEUE: u16 = 16;
+
+/// A receiver thread draining a port: told how many messages to expect over
+/// `go`, it acknowledges over `done` once it has them all.
+struct HostedOneWay {
+    sender: Task,
+    send: PortName,
+    go: Option<Sender<u64>>,
+    done: Receiver<()>,
+    receiver: Option<JoinHandle<()>>,
+}
+
+impl HostedOneWay {
+    fn new(rt: &Runtime) -> HostedOneWay {
+        let receiver = rt.task();
+        let sender = rt.task();
+        let port = receiver
+            .port_allocate(RightType::Receive)
+            .expect("allocate port");
+        receiver
+            .port_set_qlimit(port, QUEUE)
+            .expect("set queue limit");
+        let send = receiver
+            .give_right(port, Disposition::MakeSend, &sender)
+            .expect("give send right");
+        let (go_tx, go_rx) = bounded::<u64>(1);
+        let (done_tx, done_rx) = bounded::<()>(1);
+        let thread = std::thread::spawn(move || {
+            while let Ok(n) = go_rx.recv() {
+                for _ in 0..n {
+                    black_box(receiver.receive(port).expect("receive"));
+                }
+                if done_tx.send(()).is_err() {
+                    break;
+                }
+            }
+        });
+        HostedOneWay {
+            sender,
+            send,
+            go: Some(go_tx),
+            done: done_rx,
+            receiver: Some(thread),
+        }
+    }
+
+    fn run(&mut self, n: u64) -> Duration {
+        let go = self.go.as_ref().expect("control channel");
+        let start = Instant::now();
+        go.send(n).expect("start receiver");
+        for i in 0..n {
+            let m =
+                Message::new(1, self.send, Disposition::CopySend).with_item(Item::U32(i as u32));
+            self.sender.send(m).expect("send");
+        }
+        self.done.recv().expect("receiver done");
+        start.elapsed()
+    }
+}
+
+impl Drop for HostedOneWay {
+    fn drop(&mut self) {
+        self.go = None;
+        if let Some(t) = self.receiver.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The same over a crossbeam `bounded(16)` channel of `u32`.
+struct ChannelOneWay {
+    tx: Sender<u32>,
+    go: Option<Sender<u64>>,
+    done: Receiver<()>,
+    receiver: Option<JoinHandle<()>>,
+}
+
+impl ChannelOneWay {
+    fn new() -> ChannelOneWay {
+        let (tx, rx) = bounded::<u32>(usize::from(QUEUE));
+        let (go_tx, go_rx) = bounded::<u64>(1);
+        let (done_tx, done_rx) = bounded::<()>(1);
+        let thread = std::thread::spawn(move || {
+            while let Ok(n) = go_rx.recv() {
+                for _ in 0..n {
+                    black_box(rx.recv().expect("receive"));
+                }
+                if done_tx.send(()).is_err() {
+                    break;
+                }
+            }
+        });
+        ChannelOneWay {
+            tx,
+            go: Some(go_tx),
+            done: done_rx,
+            receiver: Some(thread),
+        }
+    }
+
+    fn run(&mut self, n: u64) -> Duration {
+        let go = self.go.as_ref().expect("control channel");
+        let start = Instant::now();
+        go.send(n).expect("start receiver");
+        for i in 0..n {
+            self.tx.send(i as u32).expect("send");
+        }
+        self.done.recv().expect("receiver done");
+        start.elapsed()
+    }
+}
+
+impl Drop for ChannelOneWay {
+    fn drop(&mut self) {
+        self.go = None;
+        if let Some(t) = self.receiver.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn one_way_small_message(cfg: &Config) -> Row {
+    let rt = Runtime::new();
+    let mut ours = HostedOneWay::new(&rt);
+    let mut base = ChannelOneWay::new();
+    let (ours_ns, baseline_ns) = measure_pair(cfg, &mut |n| ours.run(n), &mut |n| base.run(n));
+    Row {
+        name: "one_way_small_message",
+        ours_ns,
+        baseline: "crossbeam bounded(16)",
+        baseline_ns,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// ool_64k
+
+const OOL_SIZE: usize = 64 * 1024;
+
+fn ool_64k(cfg: &Config) -> Row {
+    let rt = Runtime::new();
+    let task = rt.task();
+    let port = task
+        .port_allocate(RightType::Receive)
+        .expect("allocate port");
+    task.port_insert_right(port, port, Disposition::MakeSend)
+        .expect("make send right");
+    let src: Vec<u8> = (0..OOL_SIZE).map(|i| (i * 7 + 3) as u8).collect();
+    let mut dst = vec![0u8; OOL_SIZE];
+
+    // Ours: the region is copied out of the sender's buffer (as the kernel
+    // copies it), travels with the message and is freed by the receiver.
+    let mut ours = |n: u64| {
+        let start = Instant::now();
+        for _ in 0..n {
+            let data = black_box(&src[..]).to_vec();
+            let m = Message::new(1, port, Disposition::CopySend).with_item(Item::ool(data, true));
+            task.send(m).expect("send");
+            black_box(task.receive(port).expect("receive"));
+        }
+        start.elapsed()
+    };
+    let mut base = |n: u64| {
+        let start = Instant::now();
+        for _ in 0..n {
+            dst.copy_from_slice(black_box(&src[..]));
+            black_box(&mut dst);
+        }
+        start.elapsed()
+    };
+    let (ours_ns, baseline_ns) = measure_pair(cfg, &mut ours, &mut base);
+    Row {
+        name: "ool_64k",
+        ours_ns,
+        baseline: "memcpy 64 KiB",
+        baseline_ns,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Output
+
+/// A benchmark: measures ours and its baseline.
+type Bench = fn(&Config) -> Row;
+
+/// The workspace's target directory: `CARGO_TARGET_DIR` if set (relative to the
+/// workspace root if relative), else the one this bench was built in, else
+/// `<workspace>/target`.
+fn target_dir() -> PathBuf {
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
+        return workspace.join(dir);
+    }
+    // Cargo gives benches `<target dir>/tmp` as a scratch directory.
+    if let Some(parent) = option_env!("CARGO_TARGET_TMPDIR")
+        .map(PathBuf::from)
+        .and_then(|tmp| tmp.parent().map(PathBuf::from))
+    {
+        return parent;
+    }
+    workspace.join("target")
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn to_json(rows: &[Row]) -> String {
+    let mut out = String::from("[\n");
+    for (i, r) in rows.iter().enumerate() {
+        let _ = write!(
+            out,
+            "  {{\"name\": {}, \"ours_ns\": {:.3}, \"baseline\": {}, \"baseline_ns\": {:.3}, \"ratio\": {:.4}}}",
+            json_string(r.name),
+            r.ours_ns,
+            json_string(r.baseline),
+            r.baseline_ns,
+            r.ratio(),
+        );
+        out.push_str(if i + 1 < rows.len() { ",\n" } else { "\n" });
+    }
+    out.push_str("]\n");
+    out
+}
+
+fn print_table(rows: &[Row]) {
+    let name_w = rows.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
+    let base_w = rows
+        .iter()
+        .map(|r| r.baseline.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    println!(
+        "{:<name_w$} | {:>10} | {:<base_w$} | {:>11} | {:>6}",
+        "name", "ours ns", "baseline", "baseline ns", "ratio"
+    );
+    println!(
+        "{}-|-{}-|-{}-|-{}-|-{}",
+        "-".repeat(name_w),
+        "-".repeat(10),
+        "-".repeat(base_w),
+        "-".repeat(11),
+        "-".repeat(6)
+    );
+    for r in rows {
+        println!(
+            "{:<name_w$} | {:>10.1} | {:<base_w$} | {:>11.1} | {:>6.2}",
+            r.name,
+            r.ours_ns,
+            r.baseline,
+            r.baseline_ns,
+            r.ratio()
+        );
+    }
+}
+
+fn main() {
+    let cfg = Config::from_args();
+    // Plain arguments select benchmarks by substring, as with libtest.
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let benches: [(&str, Bench); 3] = [
+        ("null_rpc_round_trip", null_rpc_round_trip),
+        ("one_way_small_message", one_way_small_message),
+        ("ool_64k", ool_64k),
+    ];
+    let mut rows = Vec::new();
+    for (name, bench) in benches {
+        if !filters.is_empty() && !filters.iter().any(|f| name.contains(f.as_str())) {
+            continue;
+        }
+        let row = bench(&cfg);
+        eprintln!(
+            "{}: {:.1} ns vs {:.1} ns ({:.2})",
+            row.name,
+            row.ours_ns,
+            row.baseline_ns,
+            row.ratio()
+        );
+        rows.push(row);
+    }
+    print_table(&rows);
+
+    let dir = target_dir().join("bench");
+    let file = dir.join("ipc.json");
+    let written =
+        std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&file, to_json(&rows)));
+    match written {
+        Ok(()) => println!("wrote {}", file.display()),
+        Err(e) => {
+            eprintln!("cannot write {}: {e}", file.display());
+            std::process::exit(1);
+        }
+    }
+}

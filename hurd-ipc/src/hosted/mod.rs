@@ -41,11 +41,20 @@ struct State {
     kernel: IpcKernel,
     parkers: HashMap<WaiterToken, (SpaceId, Arc<Parker>)>,
     wake_buf: Vec<WaiterToken>,
+    next_token: WaiterToken,
+}
+
+impl State {
+    /// A fresh waiter token (counted under the lock, so the two sides of an RPC
+    /// do not contend for a shared counter).
+    fn token(&mut self) -> WaiterToken {
+        self.next_token += 1;
+        self.next_token
+    }
 }
 
 struct Shared {
     state: Mutex<State>,
-    next_token: AtomicU64,
     next_task: AtomicU64,
 }
 
@@ -72,10 +81,6 @@ impl Shared {
             p.unpark();
         }
         r
-    }
-
-    fn token(&self) -> WaiterToken {
-        self.next_token.fetch_add(1, Ordering::Relaxed)
     }
 }
 
@@ -106,8 +111,8 @@ impl Runtime {
                     kernel: IpcKernel::new(node),
                     parkers: HashMap::new(),
                     wake_buf: Vec::new(),
+                    next_token: 0,
                 }),
-                next_token: AtomicU64::new(1),
                 next_task: AtomicU64::new(1),
             }),
         }
@@ -152,8 +157,10 @@ impl Runtime {
     }
 }
 
+#[cfg(not(loom))]
 struct TerminateOnDrop(Task);
 
+#[cfg(not(loom))]
 impl Drop for TerminateOnDrop {
     fn drop(&mut self) {
         self.0.terminate();
@@ -163,6 +170,8 @@ impl Drop for TerminateOnDrop {
 struct TaskInner {
     shared: Arc<Shared>,
     space: SpaceId,
+    /// Keys this task's cached reply ports (not kept under loom).
+    #[cfg_attr(loom, allow(dead_code))]
     id: u64,
     terminated: AtomicBool,
 }
@@ -305,18 +314,17 @@ impl Task {
         let mut msg = msg;
         let mut parker: Option<Arc<Parker>> = None;
         loop {
-            let token = (!poll).then(|| self.inner.shared.token());
-            let p = parker
-                .get_or_insert_with(|| Arc::new(Parker::new()))
-                .clone();
-            let r = self.inner.shared.with(|st| {
+            let (r, token) = self.inner.shared.with(|st| {
+                let token = (!poll).then(|| st.token());
                 let r = st.kernel.send(space, msg, token);
                 if let (Err(e), Some(t)) = (&r, token)
                     && e.code == MsgReturn::SendTimedOut
                 {
+                    // The parker is made only for a thread that must wait.
+                    let p = parker.get_or_insert_with(|| Arc::new(Parker::new()));
                     st.parkers.insert(t, (space, p.clone()));
                 }
-                r
+                (r, token)
             });
             match r {
                 Err(e) if e.code == MsgReturn::SendTimedOut && !poll => msg = e.message,
@@ -356,18 +364,17 @@ impl Task {
         let deadline = Self::deadline(opts.rcv_timeout);
         let mut parker: Option<Arc<Parker>> = None;
         loop {
-            let token = (!poll).then(|| self.inner.shared.token());
-            let p = parker
-                .get_or_insert_with(|| Arc::new(Parker::new()))
-                .clone();
-            let r = self.inner.shared.with(|st| {
+            let (r, token) = self.inner.shared.with(|st| {
+                let token = (!poll).then(|| st.token());
                 let r = st.kernel.receive(space, name, opts.rcv, token);
                 if let (Err(e), Some(t)) = (&r, token)
                     && e.code == MsgReturn::RcvTimedOut
                 {
+                    // The parker is made only for a thread that must wait.
+                    let p = parker.get_or_insert_with(|| Arc::new(Parker::new()));
                     st.parkers.insert(t, (space, p.clone()));
                 }
-                r
+                (r, token)
             });
             match r {
                 Err(e) if e.code == MsgReturn::RcvTimedOut && !poll => {}
