@@ -1935,7 +1935,6 @@ fn hosted_moving_a_receive_right_wakes_its_old_receivers() {
 }
 
 #[test]
-#[ignore = "bug: a receive blocked on a port whose receive right is destroyed returns RcvInvalidName, not RcvPortDied"]
 fn hosted_receive_on_a_destroyed_port_returns_port_died() {
     let rt = Runtime::new();
     let t = rt.task();
@@ -1955,7 +1954,6 @@ fn hosted_receive_on_a_destroyed_port_returns_port_died() {
 }
 
 #[test]
-#[ignore = "bug: a receive blocked on a port that is moved into a set returns RcvInSet, not RcvPortChanged"]
 fn hosted_receive_on_a_port_moved_into_a_set_returns_port_changed() {
     let rt = Runtime::new();
     let t = rt.task();

@@ -363,6 +363,7 @@ impl Task {
         let poll = opts.rcv_timeout == Some(Duration::ZERO);
         let deadline = Self::deadline(opts.rcv_timeout);
         let mut parker: Option<Arc<Parker>> = None;
+        let mut waited = false;
         loop {
             let (r, token) = self.inner.shared.with(|st| {
                 let token = (!poll).then(|| st.token());
@@ -378,8 +379,17 @@ impl Task {
             });
             match r {
                 Err(e) if e.code == MsgReturn::RcvTimedOut && !poll => {}
+                // Woken, and the name no longer receives: the port died or left
+                // the space while we waited, or it was moved into a port set.
+                Err(e) if waited && e.code == MsgReturn::RcvInvalidName => {
+                    return Err(MsgReturn::RcvPortDied.into());
+                }
+                Err(e) if waited && e.code == MsgReturn::RcvInSet => {
+                    return Err(MsgReturn::RcvPortChanged.into());
+                }
                 other => return other,
             }
+            waited = true;
             let (Some(token), Some(p)) = (token, parker.as_deref()) else {
                 continue;
             };
