@@ -2,6 +2,7 @@
 //! and pagers are written against [`UserIpc`]; the hosted runtime implements it
 //! directly and the hurd-rs kernel's user runtime implements it with system calls.
 
+use alloc::vec::Vec;
 use core::time::Duration;
 
 use crate::{
@@ -108,6 +109,15 @@ pub trait UserIpc {
     ) -> Result<PortName, KernReturn>;
     /// The port's global identity.
     fn port_id(&self, name: PortName) -> Result<PortId, KernReturn>;
+    /// `mach_port_allocate_name`: a new receive right, port set or dead name
+    /// under a name the caller chooses.
+    fn port_allocate_name(&self, right: RightType, name: PortName) -> Result<(), KernReturn>;
+    /// `mach_port_names`: every name in the space with its type, in name order.
+    fn port_names(&self) -> Result<Vec<(PortName, PortType)>, KernReturn>;
+    /// `mach_port_set_mscount`.
+    fn port_set_mscount(&self, name: PortName, mscount: u32) -> Result<(), KernReturn>;
+    /// `mach_port_set_seqno`.
+    fn port_set_seqno(&self, name: PortName, seqno: u32) -> Result<(), KernReturn>;
 
     /// A receive right for RPC replies (`mig_get_reply_port`). Implementations may
     /// cache one per thread; [`UserIpc::release_reply_port`] gives it back after a

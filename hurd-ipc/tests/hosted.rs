@@ -9,7 +9,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use hurd_ipc::hosted::{Runtime, Task};
-use hurd_ipc::{Disposition, Message, MsgOptions, MsgReturn, PortType, RightType, UserIpc};
+use hurd_ipc::{
+    Disposition, KernReturn, Message, MsgOptions, MsgReturn, PortName, PortType, RightType, UserIpc,
+};
 
 fn rcv_timeout(d: Duration) -> MsgOptions {
     MsgOptions {
@@ -317,4 +319,37 @@ fn rpc_round_trips_between_spawned_tasks() {
         .send(Message::new(0, s, Disposition::CopySend))
         .unwrap();
     assert_eq!(h.join().unwrap(), 50);
+}
+
+#[test]
+fn user_api_names_and_counters() {
+    let rt = Runtime::new();
+    let t = rt.task();
+    t.port_allocate_name(RightType::Receive, PortName(0x100))
+        .unwrap();
+    assert_eq!(
+        t.port_allocate_name(RightType::Receive, PortName(0x100)),
+        Err(KernReturn::NameExists)
+    );
+    assert_eq!(
+        t.port_allocate_name(RightType::Send, PortName(0x101)),
+        Err(KernReturn::InvalidValue)
+    );
+    t.port_allocate_name(RightType::DeadName, PortName(0x102))
+        .unwrap();
+    assert_eq!(
+        t.port_names().unwrap(),
+        vec![
+            (PortName(0x100), PortType::RECEIVE),
+            (PortName(0x102), PortType::DEAD_NAME)
+        ]
+    );
+    t.port_set_mscount(PortName(0x100), 7).unwrap();
+    t.port_set_seqno(PortName(0x100), 9).unwrap();
+    let st = t.port_get_receive_status(PortName(0x100)).unwrap();
+    assert_eq!((st.mscount, st.seqno), (7, 9));
+    assert_eq!(
+        t.port_set_seqno(PortName(0x102), 1),
+        Err(KernReturn::InvalidRight)
+    );
 }

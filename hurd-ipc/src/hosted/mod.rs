@@ -509,6 +509,26 @@ impl UserIpc for Task {
         self.with(|k| k.port_id(space, name))
     }
 
+    fn port_allocate_name(&self, right: RightType, name: PortName) -> Result<(), KernReturn> {
+        let space = self.inner.space;
+        self.with(|k| k.port_allocate_name(space, right, name))
+    }
+
+    fn port_names(&self) -> Result<Vec<(PortName, PortType)>, KernReturn> {
+        let space = self.inner.space;
+        self.with(|k| k.port_names(space))
+    }
+
+    fn port_set_mscount(&self, name: PortName, mscount: u32) -> Result<(), KernReturn> {
+        let space = self.inner.space;
+        self.with(|k| k.port_set_mscount(space, name, mscount))
+    }
+
+    fn port_set_seqno(&self, name: PortName, seqno: u32) -> Result<(), KernReturn> {
+        let space = self.inner.space;
+        self.with(|k| k.port_set_seqno(space, name, seqno))
+    }
+
     #[cfg(not(loom))]
     fn reply_port(&self) -> Result<PortName, KernReturn> {
         let id = self.inner.id;
