@@ -1,0 +1,2 @@
+//! The auth benchmark (written next).
+fn main() {}

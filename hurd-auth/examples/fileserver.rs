@@ -1,0 +1,2 @@
+//! The file server example (written next).
+fn main() {}

@@ -1,0 +1,134 @@
+//! The client side: [`AuthClient`] for calls on an auth handle, and
+//! [`reauthenticate`], the whole `io_reauthenticate` flow for an I/O object.
+
+use alloc::vec::Vec;
+
+use hurd_ipc::{Disposition, Error, PortItem, PortName, RightType, UserIpc};
+
+use crate::idset::IdSet;
+use crate::protocol::auth;
+
+/// Calls on one auth handle (a send right in the caller's space).
+pub struct AuthClient<'a, I: UserIpc + ?Sized> {
+    ipc: &'a I,
+    handle: PortName,
+}
+
+impl<'a, I: UserIpc + ?Sized> AuthClient<'a, I> {
+    /// Calls through the send right `handle` of `ipc`'s space.
+    pub fn new(ipc: &'a I, handle: PortName) -> Self {
+        AuthClient { ipc, handle }
+    }
+
+    /// The handle.
+    pub fn handle(&self) -> PortName {
+        self.handle
+    }
+
+    fn stub(&self) -> auth::Client<'a, I> {
+        auth::Client::new(self.ipc, self.handle)
+    }
+
+    /// `auth_getids`: the ids the handle stands for.
+    pub fn getids(&self) -> Result<IdSet, Error> {
+        let (e, a, eg, ag) = self.stub().getids()?;
+        Ok(IdSet::from_vecs(e, a, eg, ag))
+    }
+
+    /// `auth_makeauth`: a new handle (a send right in the caller's space) with
+    /// `ids`, presenting this handle and `others`. The caller keeps its own
+    /// rights to the presented handles. An empty `ids` asks for the union of
+    /// the presented handles.
+    ///
+    /// hurd-ipc has no port arrays yet, so more than one other handle is
+    /// presented by chaining: the union of the first ones is made, then used
+    /// with the next (intermediate handles are released).
+    pub fn makeauth(&self, others: &[PortName], ids: &IdSet) -> Result<PortName, Error> {
+        let copy = |name| PortItem {
+            disposition: Disposition::CopySend,
+            name,
+        };
+        let vecs = || ids.clone().into_vecs();
+        let Some((last, first)) = others.split_last() else {
+            let (e, a, eg, ag) = vecs();
+            return Ok(self
+                .stub()
+                .makeauth(copy(PortName::NULL), e, a, eg, ag)?
+                .name);
+        };
+        // Fold the first others into one union handle.
+        let mut current = self.handle;
+        let mut temps: Vec<PortName> = Vec::new();
+        let mut result = Ok(PortName::NULL);
+        for &other in first {
+            match auth::Client::new(self.ipc, current).makeauth(
+                copy(other),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+            ) {
+                Ok(p) => {
+                    temps.push(p.name);
+                    current = p.name;
+                }
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        if result.is_ok() {
+            let (e, a, eg, ag) = vecs();
+            result = auth::Client::new(self.ipc, current)
+                .makeauth(copy(*last), e, a, eg, ag)
+                .map(|p| p.name);
+        }
+        for t in temps {
+            let _ = self.ipc.port_deallocate(t);
+        }
+        result
+    }
+
+    /// `auth_user_authenticate`: the user's half of a rendezvous. Returns the
+    /// server's new port (a send right in the caller's space).
+    pub fn user_authenticate(&self, rendezvous: PortItem) -> Result<PortName, Error> {
+        Ok(self.stub().user_authenticate(rendezvous)?.name)
+    }
+
+    /// `auth_server_authenticate`: the server's half. Passes `newport` to the
+    /// user through the auth server and returns the user's ids.
+    pub fn server_authenticate(
+        &self,
+        rendezvous: PortItem,
+        newport: PortItem,
+    ) -> Result<IdSet, Error> {
+        let (e, a, eg, ag) = self.stub().server_authenticate(rendezvous, newport)?;
+        Ok(IdSet::from_vecs(e, a, eg, ag))
+    }
+}
+
+/// The user's side of reauthentication (`io_reauthenticate` and the like):
+/// makes a fresh rendezvous port, gives `send_reauth` a send right to it to
+/// pass to the I/O server (with an `io_reauthenticate`-style simpleroutine),
+/// then meets the server at the user's own auth server through `auth`.
+///
+/// Returns the I/O server's new port for the object, authenticated with the
+/// ids of `auth` — a send right in `ipc`'s space. The user never shows its auth
+/// handle to the I/O server, and the I/O server learns the ids only from the
+/// auth server *it* trusts. The rendezvous port is destroyed on every path.
+pub fn reauthenticate<I, F>(ipc: &I, auth: PortName, send_reauth: F) -> Result<PortName, Error>
+where
+    I: UserIpc + ?Sized,
+    F: FnOnce(PortItem) -> Result<(), Error>,
+{
+    let rendezvous = ipc.port_allocate(RightType::Receive)?;
+    let make_send = PortItem {
+        disposition: Disposition::MakeSend,
+        name: rendezvous,
+    };
+    let result = send_reauth(make_send)
+        .and_then(|()| AuthClient::new(ipc, auth).user_authenticate(make_send));
+    let _ = ipc.port_mod_refs(rendezvous, RightType::Receive, -1);
+    result
+}
