@@ -1,0 +1,565 @@
+//! The kernel side of the memory_object protocol.
+//!
+//! An external object is created once per pager per kernel
+//! ([`Vm::create_external_object`] queues `memory_object_init`); `vm_map`
+//! waits on its readiness ticket until the pager answers `ready`. Faults queue
+//! `data_request` and `data_unlock` ([`crate::fault`]). Messages from the pager
+//! arrive through [`Vm::handle_pager_message`], which validates every field
+//! before it changes anything: a malformed or unsolicited message is rejected
+//! whole, logged, and leaves the object as it was.
+
+use alloc::vec::Vec;
+
+use hurd_ipc::PortName;
+
+use crate::error::{ProtocolError, VmError};
+use crate::mmu::{FrameAllocator, Mmu};
+use crate::object::{ObjectId, ObjectState, PagerLink, VmObject};
+use crate::page::{PAGE_BYTES, PAGE_SIZE, Page, PageState, is_page_aligned, round_page};
+use crate::prot::{VM_PROT_NO_CHANGE, VmProt};
+use crate::protocol::{CopyStrategy, KernelMessage, Outgoing, PagerMessage, ReturnPolicy};
+use crate::vm::Vm;
+
+impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
+    /// The object this kernel made for a pager port, if any.
+    pub fn object_for_pager(&self, pager: PortName) -> Option<ObjectId> {
+        self.by_pager.get(&pager).copied()
+    }
+
+    /// The object a control port belongs to.
+    pub fn object_for_control(&self, control: PortName) -> Option<ObjectId> {
+        self.by_control.get(&control).copied()
+    }
+
+    /// Creates the object for a pager seen for the first time: queues
+    /// `memory_object_init(pager, control, PAGE_SIZE)` and returns the object
+    /// and the ticket that completes when the pager answers `ready`.
+    /// `control` is a fresh receive right of the kernel's.
+    pub fn create_external_object(
+        &mut self,
+        pager: PortName,
+        control: PortName,
+    ) -> Result<(ObjectId, crate::Ticket), VmError> {
+        if self.by_pager.contains_key(&pager) || self.by_control.contains_key(&control) {
+            return Err(VmError::InvalidArgument);
+        }
+        let id = self.fetch_id();
+        let mut obj = VmObject::anonymous(0);
+        obj.pager = Some(PagerLink { pager, control });
+        obj.state = ObjectState::WaitingReady(id);
+        let oid = self.new_object(obj);
+        self.by_pager.insert(pager, oid);
+        self.by_control.insert(control, oid);
+        self.dead_controls.remove(&control);
+        self.outbox.push(Outgoing {
+            to: pager,
+            send_once: false,
+            msg: KernelMessage::Init {
+                control,
+                page_size: PAGE_SIZE,
+            },
+        });
+        Ok((oid, self.wait_on(oid, None, id)))
+    }
+
+    /// A ticket on the object's readiness, if it is still waiting for `ready`.
+    pub fn ready_ticket(&mut self, object: ObjectId) -> Option<crate::Ticket> {
+        match self.objects.get(&object)?.state {
+            ObjectState::WaitingReady(id) => Some(self.wait_on(object, None, id)),
+            _ => None,
+        }
+    }
+
+    /// `memory_object_get_attributes`: (ready, may_cache, copy_strategy).
+    pub fn object_attributes(&self, control: PortName) -> Result<(bool, bool, u32), ProtocolError> {
+        let o = self
+            .by_control
+            .get(&control)
+            .and_then(|id| self.objects.get(id))
+            .ok_or(ProtocolError::UnknownControl)?;
+        Ok((
+            o.state == ObjectState::Ready,
+            o.may_cache,
+            o.copy_strategy.into(),
+        ))
+    }
+
+    /// The pager behind `pager` died (its port is a dead name now): the
+    /// requests waiting on it fail with `KERN_MEMORY_FAILURE`, and so will any
+    /// later fault that needs it. Resident pages stay usable.
+    pub fn pager_died(&mut self, pager: PortName) {
+        let Some(oid) = self.by_pager.get(&pager).copied() else {
+            return;
+        };
+        log::warn!("pager {pager} died: failing its object");
+        self.kill_object(oid, VmError::MemoryFailure, false);
+    }
+
+    /// Marks an object dead and fails every wait on it; with `discard`, frees
+    /// its pages too.
+    fn kill_object(&mut self, oid: ObjectId, e: VmError, discard: bool) {
+        let Some(o) = self.objects.get_mut(&oid) else {
+            return;
+        };
+        let old = core::mem::replace(&mut o.state, ObjectState::Dead(e));
+        let pages: Vec<(u64, Page)> = o.pages.iter().map(|(i, p)| (*i, *p)).collect();
+        if let ObjectState::WaitingReady(id) = old {
+            self.fail_fetch(id, e);
+        }
+        for (idx, p) in pages {
+            let busy = !matches!(p.state, PageState::Resident(_));
+            self.fail_page_waits(&p, e);
+            if let Some(o) = self.objects.get_mut(&oid) {
+                if busy || discard {
+                    o.pages.remove(&idx);
+                } else if let Some(q) = o.pages.get_mut(&idx) {
+                    q.unlock = None;
+                }
+            }
+            if discard && let Some(f) = p.frame() {
+                self.drop_frame(f);
+            }
+        }
+    }
+
+    /// Returns dirty and precious pages and sends `terminate`, once, for an
+    /// external object going away.
+    pub(crate) fn return_and_terminate(&mut self, oid: ObjectId) {
+        let Some(o) = self.objects.get(&oid) else {
+            return;
+        };
+        let Some(link) = o.pager else {
+            return;
+        };
+        if self.by_control.get(&link.control) != Some(&oid) {
+            return; // already terminated (destroyed)
+        }
+        let alive = !matches!(o.state, ObjectState::Dead(_));
+        let resident: Vec<(u64, Page)> = o
+            .pages
+            .iter()
+            .filter(|(_, p)| p.frame().is_some())
+            .map(|(i, p)| (*i, *p))
+            .collect();
+        if alive {
+            for (idx, p) in resident {
+                let Some(f) = p.frame() else { continue };
+                self.unmap_frame(f);
+                let dirty = self
+                    .objects
+                    .get(&oid)
+                    .and_then(|o| o.pages.get(&idx))
+                    .is_some_and(|q| q.dirty);
+                if dirty || p.precious {
+                    let data = self.frame_bytes(f);
+                    self.push_return(link, idx * PAGE_SIZE, data, dirty, false);
+                }
+            }
+        }
+        self.outbox.push(Outgoing {
+            to: link.pager,
+            send_once: false,
+            msg: KernelMessage::Terminate {
+                control: link.control,
+            },
+        });
+        self.by_control.remove(&link.control);
+        self.by_pager.remove(&link.pager);
+        self.dead_controls.insert(link.control);
+    }
+
+    fn push_return(
+        &mut self,
+        link: PagerLink,
+        offset: u64,
+        data: Vec<u8>,
+        dirty: bool,
+        kernel_copy: bool,
+    ) {
+        self.stats.data_returns += 1;
+        self.outbox.push(Outgoing {
+            to: link.pager,
+            send_once: false,
+            msg: KernelMessage::DataReturn {
+                control: link.control,
+                offset,
+                data,
+                dirty,
+                kernel_copy,
+            },
+        });
+    }
+
+    /// Pages a page of an external object out: returns it if dirty or precious
+    /// (`kernel_copy` false), then frees it. Returns whether it was resident.
+    pub fn pageout(&mut self, object: ObjectId, offset: u64) -> Result<bool, VmError> {
+        let o = self.objects.get(&object).ok_or(VmError::InvalidName)?;
+        let link = o.pager.ok_or(VmError::InvalidArgument)?;
+        let idx = offset / PAGE_SIZE;
+        let Some(p) = o.pages.get(&idx).copied() else {
+            return Ok(false);
+        };
+        let Some(f) = p.frame() else {
+            return Ok(false);
+        };
+        let dirty = p.dirty || self.take_frame_dirty(f);
+        self.unmap_frame(f);
+        let dirty = dirty
+            || self
+                .objects
+                .get(&object)
+                .and_then(|o| o.pages.get(&idx))
+                .is_some_and(|q| q.dirty);
+        if dirty || p.precious {
+            let data = self.frame_bytes(f);
+            self.push_return(link, idx * PAGE_SIZE, data, dirty, false);
+        }
+        if let Some(o) = self.objects.get_mut(&object) {
+            o.pages.remove(&idx);
+        }
+        self.drop_frame(f);
+        Ok(true)
+    }
+
+    /// Handles a message a pager sent on `control`. On error nothing was
+    /// changed; the error is logged.
+    pub fn handle_pager_message(
+        &mut self,
+        control: PortName,
+        msg: PagerMessage,
+    ) -> Result<(), ProtocolError> {
+        let r = self.handle_inner(control, msg);
+        if let Err(e) = r {
+            self.stats.rejected += 1;
+            log::warn!("rejected pager message on control port {control}: {e}");
+        }
+        r
+    }
+
+    fn live_object(&self, control: PortName) -> Result<ObjectId, ProtocolError> {
+        match self.by_control.get(&control) {
+            Some(id) => match self.objects.get(id).map(|o| o.state) {
+                Some(ObjectState::Dead(_)) | None => Err(ProtocolError::Terminated),
+                Some(_) => Ok(*id),
+            },
+            None if self.dead_controls.contains(&control) => Err(ProtocolError::Terminated),
+            None => Err(ProtocolError::UnknownControl),
+        }
+    }
+
+    fn page_range(offset: u64, size: u64) -> Result<(u64, u64), ProtocolError> {
+        if !is_page_aligned(offset) || !is_page_aligned(size) || size == 0 {
+            return Err(ProtocolError::Unaligned);
+        }
+        let end = offset.checked_add(size).ok_or(ProtocolError::OutOfRange)?;
+        Ok((offset / PAGE_SIZE, end / PAGE_SIZE))
+    }
+
+    fn handle_inner(&mut self, control: PortName, msg: PagerMessage) -> Result<(), ProtocolError> {
+        let oid = self.live_object(control)?;
+        match msg {
+            PagerMessage::Ready {
+                may_cache,
+                copy_strategy,
+            } => {
+                let cs =
+                    CopyStrategy::try_from(copy_strategy).map_err(|_| ProtocolError::BadValue)?;
+                if let Some(o) = self.objects.get_mut(&oid) {
+                    o.may_cache = may_cache;
+                    o.copy_strategy = cs;
+                    o.state = ObjectState::Ready;
+                }
+                Ok(())
+            }
+            PagerMessage::ChangeAttributes {
+                may_cache,
+                copy_strategy,
+                reply_to,
+            } => {
+                let cs =
+                    CopyStrategy::try_from(copy_strategy).map_err(|_| ProtocolError::BadValue)?;
+                if let Some(o) = self.objects.get_mut(&oid) {
+                    o.may_cache = may_cache;
+                    o.copy_strategy = cs;
+                }
+                if reply_to.is_valid() {
+                    self.outbox.push(Outgoing {
+                        to: reply_to,
+                        send_once: true,
+                        msg: KernelMessage::ChangeCompleted {
+                            may_cache,
+                            copy_strategy,
+                        },
+                    });
+                }
+                Ok(())
+            }
+            PagerMessage::DataSupply {
+                offset,
+                data,
+                lock_value,
+                precious,
+                reply_to,
+            } => self.data_supply(oid, control, offset, data, lock_value, precious, reply_to),
+            PagerMessage::DataError {
+                offset,
+                size,
+                error,
+            } => {
+                let (first, last) = Self::page_range(offset, round_page(size))?;
+                let e = VmError::from_pager_code(error);
+                let waiting: Vec<(u64, Page)> = self.pages_in(oid, first, last, |p| {
+                    matches!(p.state, PageState::Busy(_)) || p.unlock.is_some()
+                });
+                if waiting.is_empty() {
+                    return Err(ProtocolError::Unsolicited);
+                }
+                for (idx, p) in waiting {
+                    self.fail_page_waits(&p, e);
+                    if let Some(o) = self.objects.get_mut(&oid) {
+                        if matches!(p.state, PageState::Busy(_)) {
+                            o.pages.remove(&idx);
+                        } else if let Some(q) = o.pages.get_mut(&idx) {
+                            q.unlock = None;
+                        }
+                    }
+                }
+                Ok(())
+            }
+            PagerMessage::DataUnavailable { offset, size } => {
+                let (first, last) = Self::page_range(offset, size)?;
+                let busy =
+                    self.pages_in(oid, first, last, |p| matches!(p.state, PageState::Busy(_)));
+                if busy.is_empty() {
+                    return Err(ProtocolError::Unsolicited);
+                }
+                let has_shadow = self.objects.get(&oid).is_some_and(|o| o.shadow.is_some());
+                for (idx, _) in busy {
+                    if has_shadow {
+                        if let Some(q) = self
+                            .objects
+                            .get_mut(&oid)
+                            .and_then(|o| o.pages.get_mut(&idx))
+                        {
+                            q.state = PageState::Absent;
+                        }
+                        continue;
+                    }
+                    match self.phys.alloc_frame() {
+                        Some(f) => {
+                            self.phys.zero_frame(f);
+                            self.insert_page(oid, idx, Page::resident(f));
+                        }
+                        None => {
+                            if let Some(p) = self
+                                .objects
+                                .get_mut(&oid)
+                                .and_then(|o| o.pages.remove(&idx))
+                            {
+                                self.fail_page_waits(&p, VmError::ResourceShortage);
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            }
+            PagerMessage::LockRequest {
+                offset,
+                size,
+                should_return,
+                should_flush,
+                lock_value,
+                reply_to,
+            } => {
+                let (first, last) = Self::page_range(offset, round_page(size))?;
+                let policy =
+                    ReturnPolicy::try_from(should_return).map_err(|_| ProtocolError::BadValue)?;
+                let lock = if lock_value == VM_PROT_NO_CHANGE {
+                    None
+                } else {
+                    Some(VmProt::from_wire(lock_value).ok_or(ProtocolError::BadValue)?)
+                };
+                self.lock_request(oid, first, last, policy, should_flush, lock);
+                if reply_to.is_valid() {
+                    self.outbox.push(Outgoing {
+                        to: reply_to,
+                        send_once: true,
+                        msg: KernelMessage::LockCompleted {
+                            control,
+                            offset,
+                            length: size,
+                        },
+                    });
+                }
+                Ok(())
+            }
+            PagerMessage::Destroy { reason } => {
+                log::info!("pager destroyed object on control {control} (reason {reason})");
+                self.kill_object(oid, VmError::MemoryFailure, true);
+                // Unmapping may have folded dirty bits: the data is discarded anyway.
+                self.return_and_terminate(oid);
+                Ok(())
+            }
+        }
+    }
+
+    fn pages_in(
+        &self,
+        oid: ObjectId,
+        first: u64,
+        last: u64,
+        pred: impl Fn(&Page) -> bool,
+    ) -> Vec<(u64, Page)> {
+        self.objects
+            .get(&oid)
+            .map(|o| {
+                o.pages
+                    .range(first..last)
+                    .filter(|(_, p)| pred(p))
+                    .map(|(i, p)| (*i, *p))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn data_supply(
+        &mut self,
+        oid: ObjectId,
+        control: PortName,
+        offset: u64,
+        data: Vec<u8>,
+        lock_value: u32,
+        precious: bool,
+        reply_to: PortName,
+    ) -> Result<(), ProtocolError> {
+        if !is_page_aligned(offset) {
+            return Err(ProtocolError::Unaligned);
+        }
+        if data.is_empty() || !data.len().is_multiple_of(PAGE_BYTES) {
+            return Err(ProtocolError::WrongSize);
+        }
+        let lock = VmProt::from_wire(lock_value).ok_or(ProtocolError::BadValue)?;
+        let (first, last) = Self::page_range(offset, data.len() as u64)?;
+        let o = self.objects.get(&oid).ok_or(ProtocolError::Terminated)?;
+        if last * PAGE_SIZE > round_page(o.size) {
+            return Err(ProtocolError::OutOfRange);
+        }
+        for idx in first..last {
+            let ok = match o.pages.get(&idx) {
+                Some(p) => matches!(p.state, PageState::Busy(_)),
+                None => self.accept_unrequested_supply,
+            };
+            if !ok {
+                return Err(ProtocolError::Unsolicited);
+            }
+        }
+        for (i, chunk) in data.chunks_exact(PAGE_BYTES).enumerate() {
+            let idx = first + i as u64;
+            let Some(f) = self.phys.alloc_frame() else {
+                // Out of frames: those who wait for this page fail; the pager
+                // is told through supply_completed.
+                if let Some(p) = self
+                    .objects
+                    .get_mut(&oid)
+                    .and_then(|o| o.pages.remove(&idx))
+                {
+                    self.fail_page_waits(&p, VmError::ResourceShortage);
+                }
+                if reply_to.is_valid() {
+                    self.outbox.push(Outgoing {
+                        to: reply_to,
+                        send_once: true,
+                        msg: KernelMessage::SupplyCompleted {
+                            control,
+                            offset,
+                            length: data.len() as u64,
+                            result: VmError::ResourceShortage.into(),
+                            error_offset: idx * PAGE_SIZE,
+                        },
+                    });
+                }
+                return Ok(());
+            };
+            self.phys.write_frame(f, 0, chunk);
+            let mut p = Page::resident(f);
+            p.lock = lock;
+            p.precious = precious;
+            self.insert_page(oid, idx, p);
+        }
+        if reply_to.is_valid() {
+            self.outbox.push(Outgoing {
+                to: reply_to,
+                send_once: true,
+                msg: KernelMessage::SupplyCompleted {
+                    control,
+                    offset,
+                    length: data.len() as u64,
+                    result: 0,
+                    error_offset: 0,
+                },
+            });
+        }
+        Ok(())
+    }
+
+    fn lock_request(
+        &mut self,
+        oid: ObjectId,
+        first: u64,
+        last: u64,
+        policy: ReturnPolicy,
+        flush: bool,
+        lock: Option<VmProt>,
+    ) {
+        let Some(link) = self.objects.get(&oid).and_then(|o| o.pager) else {
+            return;
+        };
+        let pages = self.pages_in(oid, first, last, |p| p.frame().is_some());
+        for (idx, p) in pages {
+            let Some(f) = p.frame() else { continue };
+            // 1. restrict access
+            if let Some(lock) = lock {
+                self.lock_frame(f, lock);
+                if let Some(q) = self
+                    .objects
+                    .get_mut(&oid)
+                    .and_then(|o| o.pages.get_mut(&idx))
+                {
+                    q.lock = lock;
+                    q.unlock = None;
+                }
+            }
+            // 2. write back
+            let dirty = self.take_frame_dirty(f)
+                || self
+                    .objects
+                    .get(&oid)
+                    .and_then(|o| o.pages.get(&idx))
+                    .is_some_and(|q| q.dirty);
+            let give_back = match policy {
+                ReturnPolicy::None => false,
+                ReturnPolicy::Dirty => dirty,
+                ReturnPolicy::All => dirty || p.precious,
+            };
+            if give_back {
+                let data = self.frame_bytes(f);
+                self.push_return(link, idx * PAGE_SIZE, data, dirty, !flush);
+            }
+            if let Some(q) = self
+                .objects
+                .get_mut(&oid)
+                .and_then(|o| o.pages.get_mut(&idx))
+            {
+                q.dirty = dirty && !give_back;
+            }
+            // 3. flush
+            if flush {
+                if let Some(o) = self.objects.get_mut(&oid) {
+                    o.pages.remove(&idx);
+                }
+                self.drop_frame(f);
+            }
+        }
+    }
+}

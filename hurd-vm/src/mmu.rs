@@ -1,0 +1,67 @@
+//! The hardware behind traits: physical frames and the MMU.
+//!
+//! The VM core never touches memory itself: it asks a [`FrameAllocator`] for
+//! frames and to copy, zero, read and write them, and an [`Mmu`] to enter and
+//! remove translations. A kernel implements both over real page tables and
+//! physical memory; [`crate::soft_mmu`] implements them in software.
+
+use crate::prot::VmProt;
+
+/// A physical frame (page frame number).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Frame(pub u64);
+
+/// An address space's page tables, as the VM names them (one per map).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct SpaceId(pub u32);
+
+/// Physical memory: allocates frames and moves their bytes.
+pub trait FrameAllocator {
+    /// A free frame, or `None` when memory is exhausted. Its contents are
+    /// unspecified.
+    fn alloc_frame(&mut self) -> Option<Frame>;
+    /// Returns a frame.
+    fn free_frame(&mut self, frame: Frame);
+    /// Fills the frame with zeros.
+    fn zero_frame(&mut self, frame: Frame);
+    /// Copies a whole frame.
+    fn copy_frame(&mut self, from: Frame, to: Frame);
+    /// Reads `buf.len()` bytes at `offset` in the frame (`offset + len <= PAGE_SIZE`).
+    fn read_frame(&self, frame: Frame, offset: usize, buf: &mut [u8]);
+    /// Writes `data` at `offset` in the frame (`offset + len <= PAGE_SIZE`).
+    fn write_frame(&mut self, frame: Frame, offset: usize, data: &[u8]);
+}
+
+/// One translation.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Pte {
+    /// The frame.
+    pub frame: Frame,
+    /// The accesses allowed.
+    pub prot: VmProt,
+    /// Written through this translation since the bit was last cleared.
+    pub dirty: bool,
+    /// Accessed through this translation since the bit was last cleared.
+    pub accessed: bool,
+}
+
+/// The MMU: page tables of several address spaces.
+pub trait Mmu {
+    /// Creates the page tables of a new address space.
+    fn create_space(&mut self, space: SpaceId);
+    /// Destroys an address space's page tables (its translations must be gone).
+    fn destroy_space(&mut self, space: SpaceId);
+    /// Enters (or replaces) a translation, with clear dirty and accessed bits.
+    fn map(&mut self, space: SpaceId, va: u64, frame: Frame, prot: VmProt);
+    /// Removes a translation, returning it (with its dirty bit) if there was one.
+    fn unmap(&mut self, space: SpaceId, va: u64) -> Option<Pte>;
+    /// Changes the protection of a translation, if there is one.
+    fn protect(&mut self, space: SpaceId, va: u64, prot: VmProt);
+    /// The translation at `va`.
+    fn query(&self, space: SpaceId, va: u64) -> Option<Pte>;
+    /// Reads and clears the dirty bit of a translation.
+    fn take_dirty(&mut self, space: SpaceId, va: u64) -> bool;
+}

@@ -1,0 +1,379 @@
+//! Property test: random allocate / write / read / fork / protect / inherit /
+//! deallocate sequences on address maps, checked against a flat-memory model
+//! in which every page is a cell that maps share (share inheritance) or copy
+//! (copy inheritance).
+
+use std::collections::BTreeMap;
+
+use hurd_vm::soft_mmu::{SoftMmu, SoftPhys};
+use hurd_vm::{MapId, PAGE_SIZE, Stall, Vm, VmError, VmInherit, VmProt};
+use proptest::prelude::*;
+
+const BASE: u64 = 0x10_0000;
+const WINDOW: u64 = 24; // pages
+const MAX_MAPS: usize = 4;
+
+#[derive(Clone, Debug)]
+enum Op {
+    Allocate {
+        map: usize,
+        page: u64,
+        pages: u64,
+        anywhere: bool,
+    },
+    Deallocate {
+        map: usize,
+        page: u64,
+        pages: u64,
+    },
+    Write {
+        map: usize,
+        page: u64,
+        offset: u64,
+        len: u64,
+        val: u8,
+    },
+    Read {
+        map: usize,
+        page: u64,
+        offset: u64,
+    },
+    Protect {
+        map: usize,
+        page: u64,
+        pages: u64,
+        prot: u32,
+    },
+    Inherit {
+        map: usize,
+        page: u64,
+        pages: u64,
+        inherit: u32,
+    },
+    Fork {
+        map: usize,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let map = 0..MAX_MAPS;
+    let page = 0..WINDOW;
+    prop_oneof![
+        3 => (map.clone(), page.clone(), 1..5u64, any::<bool>())
+            .prop_map(|(map, page, pages, anywhere)| Op::Allocate { map, page, pages, anywhere }),
+        1 => (map.clone(), page.clone(), 1..5u64)
+            .prop_map(|(map, page, pages)| Op::Deallocate { map, page, pages }),
+        6 => (map.clone(), page.clone(), 0..PAGE_SIZE, 1..64u64, any::<u8>())
+            .prop_map(|(map, page, offset, len, val)| Op::Write { map, page, offset, len, val }),
+        3 => (map.clone(), page.clone(), 0..PAGE_SIZE)
+            .prop_map(|(map, page, offset)| Op::Read { map, page, offset }),
+        2 => (map.clone(), page.clone(), 1..4u64, prop::sample::select(vec![0u32, 1, 3, 7]))
+            .prop_map(|(map, page, pages, prot)| Op::Protect { map, page, pages, prot }),
+        2 => (map.clone(), page.clone(), 1..4u64, 0..3u32)
+            .prop_map(|(map, page, pages, inherit)| Op::Inherit { map, page, pages, inherit }),
+        2 => map.prop_map(|map| Op::Fork { map }),
+    ]
+}
+
+/// A page of the model: a shared cell of bytes and the region's attributes.
+#[derive(Clone, Copy, Debug)]
+struct MPage {
+    cell: usize,
+    prot: VmProt,
+    inherit: VmInherit,
+}
+
+#[derive(Default)]
+struct Model {
+    cells: Vec<Vec<u8>>,
+    maps: Vec<BTreeMap<u64, MPage>>,
+}
+
+impl Model {
+    fn new_cell(&mut self, data: Vec<u8>) -> usize {
+        self.cells.push(data);
+        self.cells.len() - 1
+    }
+
+    fn free(&self, m: usize, first: u64, n: u64) -> bool {
+        first >= 1 && (first..first + n).all(|p| !self.maps[m].contains_key(&p))
+    }
+}
+
+fn page_of(addr: u64) -> u64 {
+    addr / PAGE_SIZE
+}
+
+struct Harness {
+    vm: Vm<SoftMmu, SoftPhys>,
+    maps: Vec<MapId>,
+    model: Model,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(4096));
+        let m = vm.create_map();
+        Harness {
+            vm,
+            maps: vec![m],
+            model: Model {
+                cells: Vec::new(),
+                maps: vec![BTreeMap::new()],
+            },
+        }
+    }
+
+    fn load(&mut self, m: usize, addr: u64, buf: &mut [u8]) -> Result<(), VmError> {
+        match self.vm.load(self.maps[m], addr, buf) {
+            Ok(()) => Ok(()),
+            Err(Stall::Error(e)) => Err(e),
+            Err(Stall::Wait(t)) => panic!("anonymous memory waited on {t:?}"),
+        }
+    }
+
+    fn store(&mut self, m: usize, addr: u64, data: &[u8]) -> Result<(), VmError> {
+        match self.vm.store(self.maps[m], addr, data) {
+            Ok(()) => Ok(()),
+            Err(Stall::Error(e)) => Err(e),
+            Err(Stall::Wait(t)) => panic!("anonymous memory waited on {t:?}"),
+        }
+    }
+
+    fn apply(&mut self, op: &Op) -> Result<(), TestCaseError> {
+        let nmaps = self.maps.len();
+        match *op {
+            Op::Allocate {
+                map,
+                page,
+                pages,
+                anywhere,
+            } => {
+                let m = map % nmaps;
+                let addr = BASE + page * PAGE_SIZE;
+                let got = self
+                    .vm
+                    .allocate(self.maps[m], addr, pages * PAGE_SIZE, anywhere);
+                let first = page_of(addr);
+                let want = if anywhere {
+                    let mut a = first;
+                    while !self.model.free(m, a, pages) {
+                        a += 1;
+                    }
+                    Ok(a)
+                } else if self.model.free(m, first, pages) {
+                    Ok(first)
+                } else {
+                    Err(VmError::NoSpace)
+                };
+                prop_assert_eq!(got.map(page_of), want, "{:?}", op);
+                if let Ok(a) = want {
+                    for p in a..a + pages {
+                        let cell = self.model.new_cell(vec![0; PAGE_SIZE as usize]);
+                        self.model.maps[m].insert(
+                            p,
+                            MPage {
+                                cell,
+                                prot: VmProt::DEFAULT,
+                                inherit: VmInherit::Copy,
+                            },
+                        );
+                    }
+                }
+            }
+            Op::Deallocate { map, page, pages } => {
+                let m = map % nmaps;
+                let addr = BASE + page * PAGE_SIZE;
+                prop_assert_eq!(
+                    self.vm.deallocate(self.maps[m], addr, pages * PAGE_SIZE),
+                    Ok(())
+                );
+                for p in page_of(addr)..page_of(addr) + pages {
+                    self.model.maps[m].remove(&p);
+                }
+            }
+            Op::Write {
+                map,
+                page,
+                offset,
+                len,
+                val,
+            } => {
+                let m = map % nmaps;
+                let len = len.min(PAGE_SIZE - offset);
+                let addr = BASE + page * PAGE_SIZE + offset;
+                let data: Vec<u8> = (0..len).map(|i| val.wrapping_add(i as u8)).collect();
+                let got = self.store(m, addr, &data);
+                let want = match self.model.maps[m].get(&page_of(addr)) {
+                    None => Err(VmError::InvalidAddress),
+                    Some(p) if !p.prot.contains(VmProt::WRITE) => Err(VmError::ProtectionFailure),
+                    Some(p) => {
+                        let cell = &mut self.model.cells[p.cell];
+                        cell[offset as usize..(offset + len) as usize].copy_from_slice(&data);
+                        Ok(())
+                    }
+                };
+                prop_assert_eq!(got, want, "{:?}", op);
+            }
+            Op::Read { map, page, offset } => {
+                let m = map % nmaps;
+                let addr = BASE + page * PAGE_SIZE + offset;
+                let mut b = [0u8; 1];
+                let got = self.load(m, addr, &mut b).map(|()| b[0]);
+                let want = match self.model.maps[m].get(&page_of(addr)) {
+                    None => Err(VmError::InvalidAddress),
+                    Some(p) if !p.prot.contains(VmProt::READ) => Err(VmError::ProtectionFailure),
+                    Some(p) => Ok(self.model.cells[p.cell][offset as usize]),
+                };
+                prop_assert_eq!(got, want, "{:?}", op);
+            }
+            Op::Protect {
+                map,
+                page,
+                pages,
+                prot,
+            } => {
+                let m = map % nmaps;
+                let addr = BASE + page * PAGE_SIZE;
+                let prot = VmProt::from_bits_truncate(prot);
+                let got = self
+                    .vm
+                    .protect(self.maps[m], addr, pages * PAGE_SIZE, false, prot);
+                let first = page_of(addr);
+                let covered = (first..first + pages).all(|p| self.model.maps[m].contains_key(&p));
+                if covered {
+                    prop_assert_eq!(got, Ok(()), "{:?}", op);
+                    for p in first..first + pages {
+                        if let Some(mp) = self.model.maps[m].get_mut(&p) {
+                            mp.prot = prot;
+                        }
+                    }
+                } else {
+                    prop_assert_eq!(got, Err(VmError::InvalidAddress), "{:?}", op);
+                }
+            }
+            Op::Inherit {
+                map,
+                page,
+                pages,
+                inherit,
+            } => {
+                let m = map % nmaps;
+                let addr = BASE + page * PAGE_SIZE;
+                let inherit = VmInherit::try_from(inherit).unwrap_or_default();
+                let got = self
+                    .vm
+                    .inherit(self.maps[m], addr, pages * PAGE_SIZE, inherit);
+                let first = page_of(addr);
+                let covered = (first..first + pages).all(|p| self.model.maps[m].contains_key(&p));
+                if covered {
+                    prop_assert_eq!(got, Ok(()), "{:?}", op);
+                    for p in first..first + pages {
+                        if let Some(mp) = self.model.maps[m].get_mut(&p) {
+                            mp.inherit = inherit;
+                        }
+                    }
+                } else {
+                    prop_assert_eq!(got, Err(VmError::InvalidAddress), "{:?}", op);
+                }
+            }
+            Op::Fork { map } => {
+                if nmaps >= MAX_MAPS {
+                    return Ok(());
+                }
+                let m = map % nmaps;
+                let child = self.vm.fork(self.maps[m]);
+                prop_assert!(child.is_ok());
+                self.maps.push(child.unwrap_or(MapId(0)));
+                let mut cm = BTreeMap::new();
+                let parent: Vec<(u64, MPage)> =
+                    self.model.maps[m].iter().map(|(k, v)| (*k, *v)).collect();
+                for (p, mp) in parent {
+                    match mp.inherit {
+                        VmInherit::None => {}
+                        VmInherit::Share => {
+                            cm.insert(p, mp);
+                        }
+                        VmInherit::Copy => {
+                            let data = self.model.cells[mp.cell].clone();
+                            let cell = self.model.new_cell(data);
+                            cm.insert(p, MPage { cell, ..mp });
+                        }
+                    }
+                }
+                self.model.maps.push(cm);
+            }
+        }
+        Ok(())
+    }
+
+    /// Every page of every map reads as the model says (where readable).
+    fn check_all(&mut self) -> Result<(), TestCaseError> {
+        for m in 0..self.maps.len() {
+            let pages: Vec<(u64, MPage)> =
+                self.model.maps[m].iter().map(|(k, v)| (*k, *v)).collect();
+            for (p, mp) in pages {
+                let mut buf = vec![0u8; PAGE_SIZE as usize];
+                let got = self.load(m, p * PAGE_SIZE, &mut buf);
+                if mp.prot.contains(VmProt::READ) {
+                    prop_assert_eq!(got, Ok(()));
+                    prop_assert!(
+                        buf == self.model.cells[mp.cell],
+                        "map {} page {:#x} differs",
+                        m,
+                        p
+                    );
+                } else {
+                    prop_assert_eq!(got, Err(VmError::ProtectionFailure));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn map_matches_flat_memory(ops in prop::collection::vec(op(), 1..60)) {
+        let mut h = Harness::new();
+        for op in &ops {
+            h.apply(op)?;
+        }
+        h.check_all()?;
+        // Everything goes away with the maps: no frame or object leaks.
+        for m in h.maps.clone() {
+            prop_assert_eq!(h.vm.destroy_map(m), Ok(()));
+        }
+        prop_assert_eq!(h.vm.frames_in_use(), 0);
+        prop_assert_eq!(h.vm.object_count(), 0);
+        prop_assert_eq!(h.vm.phys().free_frames(), h.vm.phys().total_frames());
+    }
+}
+
+#[test]
+fn fork_copy_is_isolated_and_share_is_shared() {
+    let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(64));
+    let parent = vm.create_map();
+    let a = vm
+        .allocate(parent, 0, 2 * PAGE_SIZE, true)
+        .expect("allocate");
+    vm.store(parent, a, b"parent").expect("store");
+    vm.inherit(parent, a + PAGE_SIZE, PAGE_SIZE, VmInherit::Share)
+        .expect("inherit");
+    let child = vm.fork(parent).expect("fork");
+    vm.store(child, a, b"child!").expect("child store");
+    vm.store(child, a + PAGE_SIZE, b"shared")
+        .expect("shared store");
+    let mut buf = [0u8; 6];
+    vm.load(parent, a, &mut buf).expect("load");
+    assert_eq!(&buf, b"parent");
+    vm.load(parent, a + PAGE_SIZE, &mut buf).expect("load");
+    assert_eq!(&buf, b"shared");
+    // The clipped object had two entries: the copy was made eagerly.
+    assert_eq!(vm.stats().shadows, 0);
+    let r = vm.region(parent, a + PAGE_SIZE).expect("region");
+    assert!(r.shared);
+    assert_eq!(r.inherit, VmInherit::Share);
+}
