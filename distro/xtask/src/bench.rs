@@ -26,11 +26,18 @@ pub struct Bench {
 }
 
 /// Every benchmark `cargo xtask bench` runs.
-pub const BENCHES: &[Bench] = &[Bench {
-    name: "ipc",
-    package: "hurd-ipc",
-    features: &["std"],
-}];
+pub const BENCHES: &[Bench] = &[
+    Bench {
+        name: "ipc",
+        package: "hurd-ipc",
+        features: &["std"],
+    },
+    Bench {
+        name: "auth",
+        package: "hurd-auth",
+        features: &["std"],
+    },
+];
 
 /// `cargo xtask bench [NAME]`.
 pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
