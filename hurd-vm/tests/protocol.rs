@@ -1,0 +1,589 @@
+//! The kernel side of the memory_object protocol against a scripted pager:
+//! the test plays the pager, reading what the kernel queued and answering
+//! with hand-made messages.
+
+use hurd_ipc::PortName;
+use hurd_vm::soft_mmu::{SoftMmu, SoftPhys};
+use hurd_vm::{
+    KernelMessage, MapId, ObjectId, Outgoing, PAGE_SIZE, PagerMessage, ProtocolError, Stall,
+    Ticket, TicketStatus, VM_PROT_NO_CHANGE, Vm, VmError, VmInherit, VmProt,
+};
+
+const PAGER: PortName = PortName(100);
+const CONTROL: PortName = PortName(200);
+const REPLY: PortName = PortName(300);
+const PAGE: usize = PAGE_SIZE as usize;
+
+struct Setup {
+    vm: Vm<SoftMmu, SoftPhys>,
+    map: MapId,
+    obj: ObjectId,
+    addr: u64,
+}
+
+/// A kernel with a 4-page external object mapped shared and read-write.
+fn setup() -> Setup {
+    let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(32));
+    let map = vm.create_map();
+    let (obj, ready) = vm.create_external_object(PAGER, CONTROL).expect("object");
+    assert_eq!(
+        vm.take_outgoing(),
+        [Outgoing {
+            to: PAGER,
+            send_once: false,
+            msg: KernelMessage::Init {
+                control: CONTROL,
+                page_size: PAGE_SIZE
+            }
+        }]
+    );
+    assert_eq!(vm.ticket_status(&ready), TicketStatus::Pending);
+    vm.handle_pager_message(
+        CONTROL,
+        PagerMessage::Ready {
+            may_cache: false,
+            copy_strategy: 2,
+        },
+    )
+    .expect("ready");
+    assert_eq!(vm.ticket_status(&ready), TicketStatus::Done);
+    let addr = vm
+        .map_object(
+            map,
+            0,
+            4 * PAGE_SIZE,
+            true,
+            obj,
+            0,
+            false,
+            VmProt::DEFAULT,
+            VmProt::ALL,
+            VmInherit::Share,
+        )
+        .expect("map");
+    Setup { vm, map, obj, addr }
+}
+
+fn page(byte: u8) -> Vec<u8> {
+    vec![byte; PAGE]
+}
+
+fn supply(
+    vm: &mut Vm<SoftMmu, SoftPhys>,
+    offset: u64,
+    data: Vec<u8>,
+    lock: VmProt,
+    precious: bool,
+) {
+    vm.handle_pager_message(
+        CONTROL,
+        PagerMessage::DataSupply {
+            offset,
+            data,
+            lock_value: lock.bits(),
+            precious,
+            reply_to: PortName::NULL,
+        },
+    )
+    .expect("supply");
+}
+
+fn lock_request(
+    vm: &mut Vm<SoftMmu, SoftPhys>,
+    offset: u64,
+    size: u64,
+    should_return: u32,
+    should_flush: bool,
+    lock_value: u32,
+) -> Result<(), ProtocolError> {
+    vm.handle_pager_message(
+        CONTROL,
+        PagerMessage::LockRequest {
+            offset,
+            size,
+            should_return,
+            should_flush,
+            lock_value,
+            reply_to: REPLY,
+        },
+    )
+}
+
+fn wait_ticket(r: Result<(), Stall>) -> Ticket {
+    match r {
+        Err(Stall::Wait(t)) => t,
+        other => panic!("expected a wait, got {other:?}"),
+    }
+}
+
+/// Faults page `offset` in through data_request / data_supply.
+fn fault_in(s: &mut Setup, offset: u64, fill: u8, lock: VmProt, precious: bool) {
+    let mut b = [0u8; 1];
+    let t = wait_ticket(s.vm.load(s.map, s.addr + offset, &mut b));
+    s.vm.take_outgoing();
+    supply(&mut s.vm, offset, page(fill), lock, precious);
+    assert_eq!(s.vm.ticket_status(&t), TicketStatus::Done);
+    s.vm.load(s.map, s.addr + offset, &mut b)
+        .expect("load after supply");
+    assert_eq!(b[0], fill);
+}
+
+#[test]
+fn data_request_once_then_supply() {
+    let mut s = setup();
+    let mut b = [0u8; 4];
+    let t1 = wait_ticket(s.vm.load(s.map, s.addr + 10, &mut b));
+    let out = s.vm.take_outgoing();
+    assert_eq!(
+        out,
+        [Outgoing {
+            to: PAGER,
+            send_once: false,
+            msg: KernelMessage::DataRequest {
+                control: CONTROL,
+                offset: 0,
+                length: PAGE_SIZE,
+                access: 1
+            }
+        }]
+    );
+    // A second fault on the same page waits; it is not requested twice.
+    let t2 = wait_ticket(s.vm.load(s.map, s.addr + 20, &mut b));
+    assert!(s.vm.take_outgoing().is_empty());
+    assert_eq!(t1.id, t2.id);
+    let mut data = page(0);
+    data[10..14].copy_from_slice(b"mach");
+    supply(&mut s.vm, 0, data, VmProt::NONE, false);
+    assert_eq!(s.vm.ticket_status(&t1), TicketStatus::Done);
+    assert_eq!(s.vm.ticket_status(&t2), TicketStatus::Done);
+    s.vm.load(s.map, s.addr + 10, &mut b).expect("load");
+    assert_eq!(&b, b"mach");
+}
+
+#[test]
+fn lock_request_returns_dirty_pages_and_flushes() {
+    let mut s = setup();
+    fault_in(&mut s, 0, 7, VmProt::NONE, false);
+    // Clean page: RETURN_DIRTY sends nothing back, but the reply comes.
+    lock_request(&mut s.vm, 0, PAGE_SIZE, 1, false, VM_PROT_NO_CHANGE).expect("lock");
+    assert_eq!(
+        s.vm.take_outgoing(),
+        [Outgoing {
+            to: REPLY,
+            send_once: true,
+            msg: KernelMessage::LockCompleted {
+                control: CONTROL,
+                offset: 0,
+                length: PAGE_SIZE
+            }
+        }]
+    );
+    // Write: the MMU's dirty bit makes the page dirty; it goes back, kept.
+    s.vm.store(s.map, s.addr + 1, b"xy").expect("store");
+    lock_request(&mut s.vm, 0, PAGE_SIZE, 1, false, VM_PROT_NO_CHANGE).expect("lock");
+    let out = s.vm.take_outgoing();
+    assert_eq!(out.len(), 2);
+    match &out[0].msg {
+        KernelMessage::DataReturn {
+            offset,
+            data,
+            dirty,
+            kernel_copy,
+            ..
+        } => {
+            assert_eq!((*offset, *dirty, *kernel_copy), (0, true, true));
+            assert_eq!(&data[..3], &[7, b'x', b'y']);
+        }
+        m => panic!("expected data_return, got {m:?}"),
+    }
+    // Now clean again: nothing to return.
+    lock_request(&mut s.vm, 0, PAGE_SIZE, 1, false, VM_PROT_NO_CHANGE).expect("lock");
+    assert_eq!(s.vm.take_outgoing().len(), 1);
+    // Write, then return-and-flush: returned without a kernel copy, and gone.
+    s.vm.store(s.map, s.addr, b"z").expect("store");
+    lock_request(&mut s.vm, 0, PAGE_SIZE, 1, true, VM_PROT_NO_CHANGE).expect("lock");
+    let out = s.vm.take_outgoing();
+    assert!(matches!(
+        out[0].msg,
+        KernelMessage::DataReturn {
+            dirty: true,
+            kernel_copy: false,
+            ..
+        }
+    ));
+    assert_eq!(s.vm.object(s.obj).map(|o| o.resident_pages()), Some(0));
+    // The next access asks the pager again.
+    let mut b = [0u8; 1];
+    wait_ticket(s.vm.load(s.map, s.addr, &mut b));
+    assert!(matches!(
+        s.vm.take_outgoing()[0].msg,
+        KernelMessage::DataRequest { offset: 0, .. }
+    ));
+}
+
+#[test]
+fn flush_without_return_discards_dirty_data() {
+    let mut s = setup();
+    fault_in(&mut s, PAGE_SIZE, 1, VmProt::NONE, false);
+    s.vm.store(s.map, s.addr + PAGE_SIZE, b"lost")
+        .expect("store");
+    lock_request(&mut s.vm, 0, 4 * PAGE_SIZE, 0, true, VM_PROT_NO_CHANGE).expect("lock");
+    let out = s.vm.take_outgoing();
+    assert_eq!(out.len(), 1, "only lock_completed: {out:?}");
+    assert_eq!(s.vm.object(s.obj).map(|o| o.resident_pages()), Some(0));
+}
+
+#[test]
+fn return_all_returns_precious_clean_pages() {
+    let mut s = setup();
+    fault_in(&mut s, 0, 3, VmProt::NONE, true);
+    fault_in(&mut s, PAGE_SIZE, 4, VmProt::NONE, false);
+    lock_request(&mut s.vm, 0, 2 * PAGE_SIZE, 2, false, VM_PROT_NO_CHANGE).expect("lock");
+    let out = s.vm.take_outgoing();
+    let returns: Vec<_> = out
+        .iter()
+        .filter_map(|o| match &o.msg {
+            KernelMessage::DataReturn { offset, dirty, .. } => Some((*offset, *dirty)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(returns, [(0, false)]);
+}
+
+#[test]
+fn write_lock_then_unlock() {
+    let mut s = setup();
+    fault_in(&mut s, 0, 9, VmProt::WRITE, false);
+    // The pager withheld write: a store asks for an unlock.
+    let t = wait_ticket(s.vm.store(s.map, s.addr, b"w"));
+    assert_eq!(
+        s.vm.take_outgoing()[0].msg,
+        KernelMessage::DataUnlock {
+            control: CONTROL,
+            offset: 0,
+            length: PAGE_SIZE,
+            access: 2
+        }
+    );
+    let t2 = wait_ticket(s.vm.store(s.map, s.addr, b"w"));
+    assert!(s.vm.take_outgoing().is_empty(), "unlock asked once");
+    lock_request(&mut s.vm, 0, PAGE_SIZE, 0, false, 0).expect("unlock");
+    assert!(matches!(
+        s.vm.take_outgoing()[..],
+        [Outgoing {
+            msg: KernelMessage::LockCompleted { .. },
+            ..
+        }]
+    ));
+    assert_eq!(s.vm.ticket_status(&t), TicketStatus::Done);
+    assert_eq!(s.vm.ticket_status(&t2), TicketStatus::Done);
+    s.vm.store(s.map, s.addr, b"w").expect("store after unlock");
+    // Locking again revokes write from the existing translation.
+    lock_request(&mut s.vm, 0, PAGE_SIZE, 1, false, VmProt::WRITE.bits()).expect("lock");
+    assert!(matches!(
+        s.vm.take_outgoing()[0].msg,
+        KernelMessage::DataReturn { dirty: true, .. }
+    ));
+    wait_ticket(s.vm.store(s.map, s.addr, b"w"));
+}
+
+#[test]
+fn data_error_fails_the_fault() {
+    let mut s = setup();
+    let mut b = [0u8; 1];
+    let t = wait_ticket(s.vm.load(s.map, s.addr, &mut b));
+    s.vm.handle_pager_message(
+        CONTROL,
+        PagerMessage::DataError {
+            offset: 0,
+            size: PAGE_SIZE,
+            error: 5,
+        },
+    )
+    .expect("error");
+    assert_eq!(
+        s.vm.ticket_status(&t),
+        TicketStatus::Failed(VmError::MemoryError)
+    );
+    // Only waiters at the time are affected: a new fault asks again.
+    wait_ticket(s.vm.load(s.map, s.addr, &mut b));
+}
+
+#[test]
+fn data_unavailable_zero_fills() {
+    let mut s = setup();
+    let mut b = [1u8; 1];
+    let t = wait_ticket(s.vm.load(s.map, s.addr + 2 * PAGE_SIZE, &mut b));
+    s.vm.handle_pager_message(
+        CONTROL,
+        PagerMessage::DataUnavailable {
+            offset: 2 * PAGE_SIZE,
+            size: PAGE_SIZE,
+        },
+    )
+    .expect("unavailable");
+    assert_eq!(s.vm.ticket_status(&t), TicketStatus::Done);
+    s.vm.load(s.map, s.addr + 2 * PAGE_SIZE, &mut b)
+        .expect("load");
+    assert_eq!(b[0], 0);
+}
+
+#[test]
+fn dead_pager_fails_waiters_and_later_faults() {
+    let mut s = setup();
+    fault_in(&mut s, 0, 5, VmProt::NONE, false);
+    let mut b = [0u8; 1];
+    let t = wait_ticket(s.vm.load(s.map, s.addr + PAGE_SIZE, &mut b));
+    s.vm.pager_died(PAGER);
+    assert_eq!(
+        s.vm.ticket_status(&t),
+        TicketStatus::Failed(VmError::MemoryFailure)
+    );
+    assert_eq!(
+        s.vm.load(s.map, s.addr + PAGE_SIZE, &mut b),
+        Err(Stall::Error(VmError::MemoryFailure))
+    );
+    // What was resident stays readable.
+    s.vm.load(s.map, s.addr, &mut b).expect("resident page");
+    assert_eq!(b[0], 5);
+}
+
+#[test]
+fn destroy_fails_everything_and_terminates() {
+    let mut s = setup();
+    fault_in(&mut s, 0, 5, VmProt::NONE, false);
+    s.vm.handle_pager_message(CONTROL, PagerMessage::Destroy { reason: 0 })
+        .expect("destroy");
+    let out = s.vm.take_outgoing();
+    assert!(matches!(
+        out.last().map(|o| &o.msg),
+        Some(KernelMessage::Terminate { .. })
+    ));
+    let mut b = [0u8; 1];
+    assert_eq!(
+        s.vm.load(s.map, s.addr, &mut b),
+        Err(Stall::Error(VmError::MemoryFailure))
+    );
+    assert_eq!(
+        lock_request(&mut s.vm, 0, PAGE_SIZE, 0, true, VM_PROT_NO_CHANGE),
+        Err(ProtocolError::Terminated)
+    );
+}
+
+#[test]
+fn unmapping_returns_dirty_pages_then_terminates() {
+    let mut s = setup();
+    fault_in(&mut s, 0, 1, VmProt::NONE, false);
+    fault_in(&mut s, PAGE_SIZE, 2, VmProt::NONE, false);
+    s.vm.store(s.map, s.addr + PAGE_SIZE, b"dirty")
+        .expect("store");
+    s.vm.deallocate(s.map, s.addr, 4 * PAGE_SIZE)
+        .expect("deallocate");
+    let out = s.vm.take_outgoing();
+    assert_eq!(out.len(), 2, "{out:?}");
+    match &out[0].msg {
+        KernelMessage::DataReturn {
+            offset,
+            data,
+            dirty: true,
+            kernel_copy: false,
+            ..
+        } => {
+            assert_eq!(*offset, PAGE_SIZE);
+            assert_eq!(&data[..5], b"dirty");
+        }
+        m => panic!("expected data_return, got {m:?}"),
+    }
+    assert_eq!(out[1].msg, KernelMessage::Terminate { control: CONTROL });
+    assert_eq!(s.vm.frames_in_use(), 0);
+    // The control port is dead now: later messages on it are rejected.
+    assert_eq!(
+        lock_request(&mut s.vm, 0, PAGE_SIZE, 0, true, VM_PROT_NO_CHANGE),
+        Err(ProtocolError::Terminated)
+    );
+}
+
+#[test]
+fn malformed_and_unsolicited_messages_are_rejected_without_effect() {
+    let mut s = setup();
+    fault_in(&mut s, 0, 8, VmProt::NONE, false);
+    let mut b = [0u8; 1];
+    let t = wait_ticket(s.vm.load(s.map, s.addr + PAGE_SIZE, &mut b));
+    s.vm.take_outgoing();
+    let before = s.vm.frames_in_use();
+    let bad = |offset, data: Vec<u8>, lock: u32| PagerMessage::DataSupply {
+        offset,
+        data,
+        lock_value: lock,
+        precious: false,
+        reply_to: PortName::NULL,
+    };
+    let cases = [
+        (
+            CONTROL,
+            bad(PAGE_SIZE + 1, page(1), 0),
+            ProtocolError::Unaligned,
+        ),
+        (
+            CONTROL,
+            bad(PAGE_SIZE, vec![1; 100], 0),
+            ProtocolError::WrongSize,
+        ),
+        (
+            CONTROL,
+            bad(PAGE_SIZE, Vec::new(), 0),
+            ProtocolError::WrongSize,
+        ),
+        (
+            CONTROL,
+            bad(PAGE_SIZE, page(1), 99),
+            ProtocolError::BadValue,
+        ),
+        // Page 0 is resident and page 2 was never asked for.
+        (CONTROL, bad(0, page(1), 0), ProtocolError::Unsolicited),
+        (
+            CONTROL,
+            bad(2 * PAGE_SIZE, page(1), 0),
+            ProtocolError::Unsolicited,
+        ),
+        // Covers the requested page and an unrequested one: all or nothing.
+        (
+            CONTROL,
+            bad(PAGE_SIZE, page(1).repeat(2), 0),
+            ProtocolError::Unsolicited,
+        ),
+        (
+            CONTROL,
+            bad(64 * PAGE_SIZE, page(1), 0),
+            ProtocolError::OutOfRange,
+        ),
+        (
+            PortName(999),
+            bad(PAGE_SIZE, page(1), 0),
+            ProtocolError::UnknownControl,
+        ),
+        (
+            CONTROL,
+            PagerMessage::DataError {
+                offset: 3 * PAGE_SIZE,
+                size: PAGE_SIZE,
+                error: 5,
+            },
+            ProtocolError::Unsolicited,
+        ),
+        (
+            CONTROL,
+            PagerMessage::DataUnavailable {
+                offset: 0,
+                size: PAGE_SIZE,
+            },
+            ProtocolError::Unsolicited,
+        ),
+        (
+            CONTROL,
+            PagerMessage::LockRequest {
+                offset: 0,
+                size: PAGE_SIZE,
+                should_return: 7,
+                should_flush: true,
+                lock_value: 0,
+                reply_to: REPLY,
+            },
+            ProtocolError::BadValue,
+        ),
+        (
+            CONTROL,
+            PagerMessage::LockRequest {
+                offset: 3,
+                size: PAGE_SIZE,
+                should_return: 0,
+                should_flush: true,
+                lock_value: 0,
+                reply_to: REPLY,
+            },
+            ProtocolError::Unaligned,
+        ),
+        (
+            CONTROL,
+            PagerMessage::Ready {
+                may_cache: true,
+                copy_strategy: 17,
+            },
+            ProtocolError::BadValue,
+        ),
+    ];
+    for (control, msg, want) in cases {
+        assert_eq!(
+            s.vm.handle_pager_message(control, msg.clone()),
+            Err(want),
+            "{msg:?}"
+        );
+    }
+    assert!(
+        s.vm.take_outgoing().is_empty(),
+        "rejected messages send nothing"
+    );
+    assert_eq!(s.vm.frames_in_use(), before);
+    assert_eq!(s.vm.stats().rejected, 14);
+    // The object is as it was: page 0 still holds the pager's data and the
+    // request for page 1 is still pending.
+    s.vm.load(s.map, s.addr, &mut b).expect("load");
+    assert_eq!(b[0], 8);
+    assert_eq!(s.vm.ticket_status(&t), TicketStatus::Pending);
+    supply(&mut s.vm, PAGE_SIZE, page(2), VmProt::NONE, false);
+    assert_eq!(s.vm.ticket_status(&t), TicketStatus::Done);
+}
+
+#[test]
+fn copy_mapping_of_external_object_is_copy_on_write() {
+    let mut s = setup();
+    fault_in(&mut s, 0, 6, VmProt::NONE, false);
+    let copy =
+        s.vm.map_object(
+            s.map,
+            0,
+            PAGE_SIZE,
+            true,
+            s.obj,
+            0,
+            true,
+            VmProt::DEFAULT,
+            VmProt::ALL,
+            VmInherit::Copy,
+        )
+        .expect("copy map");
+    s.vm.store(s.map, copy, b"private")
+        .expect("store into copy");
+    let mut b = [0u8; 1];
+    s.vm.load(s.map, s.addr, &mut b).expect("load shared");
+    assert_eq!(b[0], 6, "the pager's object is untouched");
+    // Nothing dirty in the pager's object.
+    lock_request(&mut s.vm, 0, PAGE_SIZE, 1, false, VM_PROT_NO_CHANGE).expect("lock");
+    assert_eq!(s.vm.take_outgoing().len(), 1);
+}
+
+#[test]
+fn change_attributes_and_get_attributes() {
+    let mut s = setup();
+    s.vm.handle_pager_message(
+        CONTROL,
+        PagerMessage::ChangeAttributes {
+            may_cache: true,
+            copy_strategy: 0,
+            reply_to: REPLY,
+        },
+    )
+    .expect("change");
+    assert_eq!(
+        s.vm.take_outgoing(),
+        [Outgoing {
+            to: REPLY,
+            send_once: true,
+            msg: KernelMessage::ChangeCompleted {
+                may_cache: true,
+                copy_strategy: 0
+            }
+        }]
+    );
+    assert_eq!(s.vm.object_attributes(CONTROL), Ok((true, true, 0)));
+}
