@@ -31,6 +31,7 @@ use arrayvec::ArrayVec;
 
 use self::parker::{Parker, Wake};
 use self::sync::{Arc, AtomicBool, AtomicU64, Mutex, Ordering, lock};
+use crate::kernel::Delivery;
 use crate::user::{MachMsgError, MsgOptions, UserIpc};
 use crate::{
     Disposition, IpcKernel, KernReturn, Message, MsgReturn, NotifyKind, PortId, PortName,
@@ -41,10 +42,32 @@ struct State {
     kernel: IpcKernel,
     parkers: HashMap<WaiterToken, (SpaceId, Arc<Parker>)>,
     wake_buf: Vec<WaiterToken>,
+    delivery_buf: Vec<Delivery>,
     next_token: WaiterToken,
 }
 
 impl State {
+    /// One receive attempt; when it must wait, registers a waiter (and makes the
+    /// thread's parker if it has none yet).
+    fn try_receive(
+        &mut self,
+        space: SpaceId,
+        name: PortName,
+        opts: &MsgOptions,
+        poll: bool,
+        parker: &mut Option<Arc<Parker>>,
+    ) -> (Result<Message, RecvError>, Option<WaiterToken>) {
+        let token = (!poll).then(|| self.token());
+        let r = self.kernel.receive(space, name, opts.rcv, token);
+        if let (Err(e), Some(t)) = (&r, token)
+            && e.code == MsgReturn::RcvTimedOut
+        {
+            let p = parker.get_or_insert_with(|| Arc::new(Parker::new()));
+            self.parkers.insert(t, (space, p.clone()));
+        }
+        (r, token)
+    }
+
     /// A fresh waiter token (counted under the lock, so the two sides of an RPC
     /// do not contend for a shared counter).
     fn token(&mut self) -> WaiterToken {
@@ -67,6 +90,16 @@ impl Shared {
             let mut guard = lock(&self.state);
             let st = &mut *guard;
             let r = f(st);
+            // Messages received for waiting threads go into their parkers while
+            // the lock is held, so a thread that gives up waiting (and takes the
+            // lock to say so) always finds what was delivered to it.
+            st.kernel.take_deliveries(&mut st.delivery_buf);
+            for (t, msg) in st.delivery_buf.drain(..) {
+                match st.parkers.get(&t) {
+                    Some((_, p)) => p.deliver(msg),
+                    None => log::warn!("hosted: hand-off to unknown waiter {t}"),
+                }
+            }
             st.kernel.take_wakeups(&mut st.wake_buf);
             for t in st.wake_buf.drain(..) {
                 if let Some((_, p)) = st.parkers.remove(&t)
@@ -108,7 +141,12 @@ impl Runtime {
         Runtime {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
-                    kernel: IpcKernel::new(node),
+                    kernel: {
+                        let mut k = IpcKernel::new(node);
+                        k.set_direct_handoff(true);
+                        k
+                    },
+                    delivery_buf: Vec::new(),
                     parkers: HashMap::new(),
                     wake_buf: Vec::new(),
                     next_token: 0,
@@ -359,24 +397,63 @@ impl Task {
     }
 
     fn do_receive(&self, name: PortName, opts: &MsgOptions) -> Result<Message, RecvError> {
+        self.receive_loop(name, opts, None, &mut None)
+    }
+
+    /// Send and receive under one hold of the lock: with direct hand-off the
+    /// server receives the request inside this send, and the reply is handed to
+    /// this thread inside the server's, so a round trip takes the lock twice.
+    fn do_rpc(
+        &self,
+        msg: Message,
+        name: PortName,
+        opts: &MsgOptions,
+    ) -> Result<Message, MachMsgError> {
+        let space = self.inner.space;
+        let poll = opts.rcv_timeout == Some(Duration::ZERO);
+        let mut parker = None;
+        let first = self
+            .inner
+            .shared
+            .with(|st| match st.kernel.send(space, msg, None) {
+                Ok(()) => Ok(st.try_receive(space, name, opts, poll, &mut parker)),
+                Err(e) => Err(e),
+            });
+        match first {
+            Ok(attempt) => Ok(self.receive_loop(name, opts, Some(attempt), &mut parker)?),
+            // A full queue: wait for room the usual way, then receive.
+            Err(e)
+                if e.code == MsgReturn::SendTimedOut
+                    && opts.send_timeout != Some(Duration::ZERO) =>
+            {
+                self.do_send(e.message, opts)?;
+                Ok(self.do_receive(name, opts)?)
+            }
+            Err(e) => Err(MachMsgError::Send(e)),
+        }
+    }
+
+    /// Receives, blocking as `opts` allow; `first` is an attempt already made.
+    fn receive_loop(
+        &self,
+        name: PortName,
+        opts: &MsgOptions,
+        first: Option<(Result<Message, RecvError>, Option<WaiterToken>)>,
+        parker: &mut Option<Arc<Parker>>,
+    ) -> Result<Message, RecvError> {
         let space = self.inner.space;
         let poll = opts.rcv_timeout == Some(Duration::ZERO);
         let deadline = Self::deadline(opts.rcv_timeout);
-        let mut parker: Option<Arc<Parker>> = None;
+        let mut first = first;
         let mut waited = false;
         loop {
-            let (r, token) = self.inner.shared.with(|st| {
-                let token = (!poll).then(|| st.token());
-                let r = st.kernel.receive(space, name, opts.rcv, token);
-                if let (Err(e), Some(t)) = (&r, token)
-                    && e.code == MsgReturn::RcvTimedOut
-                {
-                    // The parker is made only for a thread that must wait.
-                    let p = parker.get_or_insert_with(|| Arc::new(Parker::new()));
-                    st.parkers.insert(t, (space, p.clone()));
-                }
-                (r, token)
-            });
+            let (r, token) = match first.take() {
+                Some(attempt) => attempt,
+                None => self
+                    .inner
+                    .shared
+                    .with(|st| st.try_receive(space, name, opts, poll, parker)),
+            };
             match r {
                 Err(e) if e.code == MsgReturn::RcvTimedOut && !poll => {}
                 // Woken, and the name no longer receives: the port died or left
@@ -395,6 +472,10 @@ impl Task {
             };
             match self.wait(token, p, deadline, opts.rcv_interrupt) {
                 Resume::Retry => {
+                    // Received for us by the sender (direct hand-off).
+                    if let Some(r) = p.take_delivery() {
+                        return r;
+                    }
                     if self.is_terminated() {
                         return Err(MsgReturn::RcvInterrupted.into());
                     }
@@ -423,12 +504,14 @@ impl UserIpc for Task {
         rcv: Option<PortName>,
         opts: &MsgOptions,
     ) -> Result<Option<Message>, MachMsgError> {
-        if let Some(msg) = send {
-            self.do_send(msg, opts)?;
-        }
-        match rcv {
-            Some(name) => Ok(Some(self.do_receive(name, opts)?)),
-            None => Ok(None),
+        match (send, rcv) {
+            (Some(msg), Some(name)) => Ok(Some(self.do_rpc(msg, name, opts)?)),
+            (Some(msg), None) => {
+                self.do_send(msg, opts)?;
+                Ok(None)
+            }
+            (None, Some(name)) => Ok(Some(self.do_receive(name, opts)?)),
+            (None, None) => Ok(None),
         }
     }
 

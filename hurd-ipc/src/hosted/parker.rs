@@ -2,7 +2,8 @@
 
 use std::time::Instant;
 
-use super::sync::{AtomicBool, Ordering, Thread, thread};
+use super::sync::{AtomicBool, Mutex, Ordering, Thread, lock, thread};
+use crate::{Message, RecvError};
 
 /// How many times a waiter polls before it parks. Spinning briefly lets a
 /// ping-pong between two threads on two cores hand over without a futex wait.
@@ -21,6 +22,8 @@ pub(crate) enum Wake {
 
 /// One blocked thread.
 pub(crate) struct Parker {
+    /// A message received for this thread by direct hand-off.
+    slot: Mutex<Option<Result<Message, RecvError>>>,
     notified: AtomicBool,
     interrupted: AtomicBool,
     thread: Thread,
@@ -29,10 +32,21 @@ pub(crate) struct Parker {
 impl Parker {
     pub(crate) fn new() -> Parker {
         Parker {
+            slot: Mutex::new(None),
             notified: AtomicBool::new(false),
             interrupted: AtomicBool::new(false),
             thread: thread::current(),
         }
+    }
+
+    /// Leaves a received message for the thread (before it is woken).
+    pub(crate) fn deliver(&self, r: Result<Message, RecvError>) {
+        *lock(&self.slot) = Some(r);
+    }
+
+    /// Takes a message left by [`Parker::deliver`].
+    pub(crate) fn take_delivery(&self) -> Option<Result<Message, RecvError>> {
+        lock(&self.slot).take()
     }
 
     /// Wakes the thread (the kernel says: retry).

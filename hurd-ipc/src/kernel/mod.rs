@@ -28,13 +28,16 @@ use crate::{KernReturn, PortId, PortName, PortType};
 
 pub use msg::{RecvError, RecvOptions, SendError};
 
-/// Where a waiter is registered.
+/// Where a waiter is registered, and for receivers, for whom they receive.
 #[derive(Clone, Copy, Debug)]
 enum WaitSite {
-    Receive(PortRef),
-    ReceiveSet(PsetRef),
+    Receive(PortRef, SpaceId, RecvOptions),
+    ReceiveSet(PsetRef, SpaceId, RecvOptions),
     Send(PortRef),
 }
+
+/// A message received on behalf of a waiting thread, by direct hand-off.
+pub type Delivery = (WaiterToken, Result<crate::Message, RecvError>);
 
 /// All IPC objects of one node and the operations of `mach_port.defs` and
 /// `mach_msg` on them.
@@ -46,6 +49,12 @@ pub struct IpcKernel {
     pub(crate) spaces: Arena<Space>,
     wakeups: Vec<WaiterToken>,
     waiting: HashMap<WaiterToken, WaitSite>,
+    /// Whether a message sent to a port with a waiting receiver is received for
+    /// it at once (see [`IpcKernel::set_direct_handoff`]).
+    handoff: bool,
+    /// Hand-offs decided but not yet carried out: (waiter, its space, port, options).
+    handoffs: Vec<(WaiterToken, SpaceId, PortRef, RecvOptions)>,
+    delivered: Vec<Delivery>,
     /// Receive rights whose destruction is pending (a work list, so destroying a
     /// port whose queue holds other receive rights never recurses).
     doomed: Vec<PortRef>,
@@ -68,6 +77,9 @@ impl IpcKernel {
             spaces: Arena::new(),
             wakeups: Vec::new(),
             waiting: HashMap::new(),
+            handoff: false,
+            handoffs: Vec::new(),
+            delivered: Vec::new(),
             doomed: Vec::new(),
         }
     }
@@ -98,6 +110,24 @@ impl IpcKernel {
         self.spaces.len()
     }
 
+    /// Turns direct hand-off on or off (off by default).
+    ///
+    /// On, a message sent to a port (or port set) on which a thread waits is
+    /// received for that thread within the send, as GNU Mach's `ipc_mqueue_send`
+    /// does: the thread's token then appears in [`take_deliveries`](Self::take_deliveries)
+    /// with the received message (or the receive error), as well as in the
+    /// wakeups, and it need not enter the kernel again. Off, the thread is only
+    /// woken and retries its receive.
+    pub fn set_direct_handoff(&mut self, on: bool) {
+        self.handoff = on;
+    }
+
+    /// Moves the messages received by direct hand-off into `out` (emptied first).
+    pub fn take_deliveries(&mut self, out: &mut Vec<Delivery>) {
+        out.clear();
+        core::mem::swap(out, &mut self.delivered);
+    }
+
     /// Moves the tokens of waiters that should retry into `out` (emptied first).
     pub fn take_wakeups(&mut self, out: &mut Vec<WaiterToken>) {
         out.clear();
@@ -111,9 +141,9 @@ impl IpcKernel {
             return false;
         };
         let list = match site {
-            WaitSite::Receive(p) => self.ports.get_mut(p).map(|p| &mut p.recv_waiters),
+            WaitSite::Receive(p, ..) => self.ports.get_mut(p).map(|p| &mut p.recv_waiters),
             WaitSite::Send(p) => self.ports.get_mut(p).map(|p| &mut p.send_waiters),
-            WaitSite::ReceiveSet(s) => self.psets.get_mut(s).map(|s| &mut s.recv_waiters),
+            WaitSite::ReceiveSet(s, ..) => self.psets.get_mut(s).map(|s| &mut s.recv_waiters),
         };
         if let Some(list) = list {
             list.retain(|&t| t != token);
@@ -223,10 +253,24 @@ impl IpcKernel {
         }
     }
 
-    /// Runs pending receive-right destructions to completion.
+    /// Runs pending receive-right destructions and hand-offs to completion.
     pub(crate) fn settle(&mut self) {
-        while let Some(p) = self.doomed.pop() {
-            self.kill_port(p);
+        loop {
+            if let Some(p) = self.doomed.pop() {
+                self.kill_port(p);
+                continue;
+            }
+            if self.handoffs.is_empty() {
+                return;
+            }
+            let (t, space, p, opts) = self.handoffs.remove(0);
+            match self.dequeue_unsettled(space, p, opts) {
+                // Nothing left to take (cannot happen within one operation, but
+                // then the thread simply retries).
+                Err(e) if e.code == crate::MsgReturn::RcvTimedOut => {}
+                r => self.delivered.push((t, r)),
+            }
+            self.wakeups.push(t);
         }
     }
 }

@@ -59,18 +59,27 @@ impl IpcKernel {
             return;
         };
         port.queue.push_back(k);
-        if let Some(t) = port.recv_waiters.pop_front() {
-            self.wake(t);
-            return;
+        let waiter = match port.recv_waiters.pop_front() {
+            Some(t) => Some(t),
+            None => port
+                .pset
+                .and_then(|s| self.psets.get_mut(s))
+                .and_then(|s| s.recv_waiters.pop_front()),
+        };
+        let Some(t) = waiter else { return };
+        if self.handoff {
+            match self.waiting.remove(&t) {
+                Some(WaitSite::Receive(_, space, opts) | WaitSite::ReceiveSet(_, space, opts)) => {
+                    self.handoffs.push((t, space, p, opts));
+                    return;
+                }
+                Some(other) => {
+                    self.waiting.insert(t, other);
+                }
+                None => {}
+            }
         }
-        if let Some(s) = port.pset
-            && let Some(t) = self
-                .psets
-                .get_mut(s)
-                .and_then(|s| s.recv_waiters.pop_front())
-        {
-            self.wake(t);
-        }
+        self.wake(t);
     }
 
     /// Sends `msg` from `space` (`mach_msg` with `MACH_SEND_MSG`).
@@ -143,7 +152,7 @@ impl IpcKernel {
                 if port.queue.is_empty() {
                     if let Some(t) = wait {
                         port.recv_waiters.push_back(t);
-                        self.waiting.insert(t, WaitSite::Receive(p));
+                        self.waiting.insert(t, WaitSite::Receive(p, space, opts));
                     }
                     return Err(MsgReturn::RcvTimedOut.into());
                 }
@@ -172,7 +181,7 @@ impl IpcKernel {
                     None => {
                         if let Some(t) = wait {
                             set.recv_waiters.push_back(t);
-                            self.waiting.insert(t, WaitSite::ReceiveSet(s));
+                            self.waiting.insert(t, WaitSite::ReceiveSet(s, space, opts));
                         }
                         Err(MsgReturn::RcvTimedOut.into())
                     }
@@ -183,6 +192,18 @@ impl IpcKernel {
     }
 
     fn dequeue(
+        &mut self,
+        space: SpaceId,
+        p: PortRef,
+        opts: RecvOptions,
+    ) -> Result<Message, RecvError> {
+        let r = self.dequeue_unsettled(space, p, opts);
+        self.settle();
+        r
+    }
+
+    /// Takes the next message of `p` for `space`; the caller settles.
+    pub(crate) fn dequeue_unsettled(
         &mut self,
         space: SpaceId,
         p: PortRef,
@@ -215,15 +236,12 @@ impl IpcKernel {
         }
         if too_large {
             self.destroy_kmsg(k);
-            self.settle();
             return Err(RecvError {
                 code: MsgReturn::RcvTooLarge,
                 size,
             });
         }
-        let msg = self.copyout(space, k, local, seqno);
-        self.settle();
-        Ok(msg)
+        Ok(self.copyout(space, k, local, seqno))
     }
 }
 
