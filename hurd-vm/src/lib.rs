@@ -14,6 +14,9 @@
 //!   [`Vm::handle_pager_message`]);
 //! - the hardware behind the [`Mmu`] and [`FrameAllocator`] traits, with a
 //!   software implementation ([`soft_mmu`]) whose loads and stores fault;
+//! - a default pager for anonymous memory ([`default_pager`]);
+//! - hosted (feature `std`), a simulated kernel ([`hosted::SimKernel`]) that
+//!   runs the protocol against real pager threads on hurd-ipc's runtime.
 //!
 //! The core is plain data with `&mut self` methods that never block: what needs
 //! a pager is queued as an [`Outgoing`] message and a [`Ticket`] to wait on.
@@ -24,8 +27,11 @@
 extern crate alloc;
 
 mod access;
+pub mod default_pager;
 mod error;
 pub mod fault;
+#[cfg(feature = "std")]
+pub mod hosted;
 pub mod inherit;
 pub mod map;
 mod memory_object;

@@ -1,0 +1,237 @@
+//! A default pager: serves memory objects from a [`BackingStore`].
+//!
+//! The default pager is the pager of anonymous memory: what the kernel pages
+//! out goes to it with `data_return`, and comes back on `data_request`; pages
+//! it never got are `data_unavailable` (zero-fill). [`DefaultPager`] is that
+//! server, written against hurd-ipc's [`UserIpc`] so it runs hosted and on the
+//! kernel; [`MemStore`] is an in-memory store. One pager serves any number of
+//! objects, keyed by the port each arrived on.
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+
+use hurd_ipc::mig::Request;
+use hurd_ipc::{Disposition, OolItem, PortItem, PortName, RightType, UserIpc};
+
+use crate::page::{PAGE_BYTES, PAGE_SIZE, is_page_aligned};
+use crate::protocol::{CopyStrategy, control, control_unavailable, memory_object};
+
+/// Where a default pager keeps pages: by object (the memory object port as
+/// the pager names it) and page-aligned offset.
+pub trait BackingStore {
+    /// The page at `offset`, if one was written.
+    fn read(&self, object: PortName, offset: u64) -> Option<Vec<u8>>;
+    /// Stores a page.
+    fn write(&mut self, object: PortName, offset: u64, data: &[u8]);
+    /// Forgets an object's pages.
+    fn discard(&mut self, object: PortName);
+}
+
+/// A backing store in memory.
+#[derive(Default, Debug)]
+pub struct MemStore {
+    pages: BTreeMap<(PortName, u64), Vec<u8>>,
+}
+
+impl MemStore {
+    /// An empty store.
+    pub fn new() -> MemStore {
+        MemStore::default()
+    }
+
+    /// Pages held.
+    pub fn len(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// Whether no page is held.
+    pub fn is_empty(&self) -> bool {
+        self.pages.is_empty()
+    }
+}
+
+impl BackingStore for MemStore {
+    fn read(&self, object: PortName, offset: u64) -> Option<Vec<u8>> {
+        self.pages.get(&(object, offset)).cloned()
+    }
+
+    fn write(&mut self, object: PortName, offset: u64, data: &[u8]) {
+        self.pages.insert((object, offset), data.to_vec());
+    }
+
+    fn discard(&mut self, object: PortName) {
+        self.pages.retain(|(o, _), _| *o != object);
+    }
+}
+
+/// Counters of a default pager.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct PagerStats {
+    /// `data_request`s answered.
+    pub requests: u64,
+    /// Pages supplied from the store.
+    pub supplied: u64,
+    /// `data_unavailable` answers.
+    pub unavailable: u64,
+    /// Pages stored from `data_return`.
+    pub returned: u64,
+    /// Objects terminated.
+    pub terminated: u64,
+}
+
+/// The default pager: a `memory_object` server over a backing store.
+pub struct DefaultPager<'a, I: UserIpc + ?Sized, S: BackingStore> {
+    ipc: &'a I,
+    store: RefCell<S>,
+    stats: RefCell<PagerStats>,
+}
+
+impl<'a, I: UserIpc + ?Sized, S: BackingStore> DefaultPager<'a, I, S> {
+    /// A pager answering through `ipc`.
+    pub fn new(ipc: &'a I, store: S) -> Self {
+        DefaultPager {
+            ipc,
+            store: RefCell::new(store),
+            stats: RefCell::new(PagerStats::default()),
+        }
+    }
+
+    /// Serves `port` (a memory object's receive right, or a port set of
+    /// them) until it dies.
+    pub fn serve(&self, port: PortName) -> hurd_ipc::MsgReturn {
+        memory_object::serve(self, self.ipc, port)
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> PagerStats {
+        *self.stats.borrow()
+    }
+
+    /// The store, back.
+    pub fn into_store(self) -> S {
+        self.store.into_inner()
+    }
+
+    fn release(&self, p: PortItem) {
+        if p.name.is_valid() {
+            let _ = self.ipc.port_deallocate(p.name);
+        }
+    }
+}
+
+impl<I: UserIpc + ?Sized, S: BackingStore> memory_object::Server for DefaultPager<'_, I, S> {
+    fn init(&self, _req: &Request, control: PortItem, name: PortItem, page_size: u64) {
+        let strategy = CopyStrategy::Temporary.into();
+        if page_size != PAGE_SIZE {
+            log::warn!("default pager: page size {page_size} not supported");
+        }
+        let _ = control::Client::new(self.ipc, control.name).ready(false, strategy);
+        self.release(name);
+    }
+
+    fn terminate(&self, req: &Request, control: PortItem, name: PortItem) {
+        self.stats.borrow_mut().terminated += 1;
+        self.store.borrow_mut().discard(req.port);
+        if control.name.is_valid() {
+            let _ = self.ipc.port_mod_refs(control.name, RightType::Receive, -1);
+        }
+        self.release(name);
+    }
+
+    fn copy(&self, _req: &Request, old: PortItem, _o: u64, _l: u64, new: PortItem) {
+        self.release(old);
+        if new.name.is_valid() {
+            let _ = self.ipc.port_mod_refs(new.name, RightType::Receive, -1);
+        }
+    }
+
+    fn data_request(&self, req: &Request, control: PortItem, offset: u64, length: u64, _a: u32) {
+        self.stats.borrow_mut().requests += 1;
+        let ctl = control.name;
+        if is_page_aligned(offset) && is_page_aligned(length) {
+            for off in (offset..offset.saturating_add(length)).step_by(PAGE_BYTES) {
+                let page = self.store.borrow().read(req.port, off);
+                let _ = match page {
+                    Some(data) => {
+                        self.stats.borrow_mut().supplied += 1;
+                        control::Client::new(self.ipc, ctl).data_supply(
+                            off,
+                            OolItem {
+                                data,
+                                deallocate: true,
+                            },
+                            0,
+                            false,
+                            PortItem {
+                                disposition: Disposition::MakeSendOnce,
+                                name: PortName::NULL,
+                            },
+                        )
+                    }
+                    None => {
+                        self.stats.borrow_mut().unavailable += 1;
+                        control_unavailable::Client::new(self.ipc, ctl)
+                            .data_unavailable(off, PAGE_SIZE)
+                    }
+                };
+            }
+        }
+        self.release(control);
+    }
+
+    fn data_unlock(&self, _req: &Request, control: PortItem, offset: u64, length: u64, _a: u32) {
+        // Anonymous memory is never locked; unlock whatever is asked.
+        let _ = crate::protocol::control_lock::Client::new(self.ipc, control.name).lock_request(
+            offset,
+            length,
+            0,
+            false,
+            0,
+            PortItem {
+                disposition: Disposition::MakeSendOnce,
+                name: PortName::NULL,
+            },
+        );
+        self.release(control);
+    }
+
+    fn _skip_data_write(&self, _req: &Request) {}
+
+    fn lock_completed(&self, _req: &Request, control: PortItem, _o: u64, _l: u64) {
+        self.release(control);
+    }
+
+    fn supply_completed(
+        &self,
+        _r: &Request,
+        control: PortItem,
+        _o: u64,
+        _l: u64,
+        _e: i32,
+        _eo: u64,
+    ) {
+        self.release(control);
+    }
+
+    fn data_return(
+        &self,
+        req: &Request,
+        control: PortItem,
+        offset: u64,
+        data: OolItem,
+        _dirty: bool,
+        _kernel_copy: bool,
+    ) {
+        if is_page_aligned(offset) && data.data.len().is_multiple_of(PAGE_BYTES) {
+            let mut store = self.store.borrow_mut();
+            for (i, page) in data.data.chunks_exact(PAGE_BYTES).enumerate() {
+                store.write(req.port, offset + (i * PAGE_BYTES) as u64, page);
+                self.stats.borrow_mut().returned += 1;
+            }
+        }
+        self.release(control);
+    }
+
+    fn change_completed(&self, _req: &Request, _may_cache: bool, _copy_strategy: u32) {}
+}

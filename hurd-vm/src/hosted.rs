@@ -1,0 +1,464 @@
+//! A simulated kernel on hurd-ipc's hosted runtime (feature `std`).
+//!
+//! [`SimKernel`] is a [`Vm`] over the software MMU, owned by a kernel task of a
+//! hosted [`Runtime`]. A thread of that task receives what pagers send on the
+//! control ports (and dead-name notifications of pager ports) and feeds it to
+//! the VM. Loads and stores fault through the page tables; a fault that needs
+//! a pager sends the request and blocks until the pager answers, the pager
+//! dies, or the timeout passes — never forever. Several `SimKernel`s may share
+//! one runtime and one pager: each is a separate "node".
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use hurd_ipc::hosted::{Runtime, Task};
+use hurd_ipc::mig::{Dispatch, Request};
+use hurd_ipc::{
+    Disposition, Error, KernReturn, Message, MsgOptions, Notification, NotifyKind, OolItem,
+    PortItem, PortName, RightType, UserIpc,
+};
+
+use crate::error::VmError;
+use crate::fault::{Ticket, TicketStatus};
+use crate::inherit::VmInherit;
+use crate::map::{MapId, RegionInfo};
+use crate::prot::VmProt;
+use crate::protocol::{PagerMessage, control, control_lock, control_unavailable};
+use crate::soft_mmu::{SoftMmu, SoftPhys};
+use crate::{Stall, Vm};
+
+/// The VM type of a simulated kernel.
+pub type SimVm = Vm<SoftMmu, SoftPhys>;
+
+struct Shared {
+    vm: Mutex<SimVm>,
+    changed: Condvar,
+    task: Task,
+    pset: PortName,
+    notify: PortName,
+    timeout: Duration,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, SimVm> {
+        self.vm.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sends what the VM queued, outside the VM lock.
+    fn flush(&self, out: Vec<crate::Outgoing>) {
+        let opts = MsgOptions {
+            send_timeout: Some(self.timeout),
+            ..MsgOptions::default()
+        };
+        for o in out {
+            let to = o.to;
+            let msg = o.into_message();
+            if let Err(e) = self.task.mach_msg(Some(msg), None, &opts) {
+                log::warn!("simulated kernel: cannot send to pager {to}: {e}");
+                if let hurd_ipc::MachMsgError::Send(e) = e {
+                    self.task.destroy_message(e.message);
+                }
+                let _ = self.task.port_deallocate(to);
+            }
+        }
+    }
+}
+
+/// A simulated kernel: a VM, a kernel task, and the thread that listens to
+/// pagers.
+pub struct SimKernel {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl SimKernel {
+    /// A kernel with `frames` frames of simulated memory in runtime `rt`.
+    /// Faults give up waiting for a pager after 10 seconds.
+    pub fn new(rt: &Runtime, frames: usize) -> Result<SimKernel, KernReturn> {
+        SimKernel::with_timeout(rt, frames, Duration::from_secs(10))
+    }
+
+    /// The same with another timeout for waits on pagers.
+    pub fn with_timeout(
+        rt: &Runtime,
+        frames: usize,
+        timeout: Duration,
+    ) -> Result<SimKernel, KernReturn> {
+        let task = rt.task();
+        let pset = task.port_allocate(RightType::PortSet)?;
+        let notify = task.port_allocate(RightType::Receive)?;
+        task.port_move_member(notify, pset)?;
+        let shared = Arc::new(Shared {
+            vm: Mutex::new(Vm::new(SoftMmu::new(), SoftPhys::new(frames))),
+            changed: Condvar::new(),
+            task,
+            pset,
+            notify,
+            timeout,
+        });
+        let s = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("sim-kernel".into())
+            .spawn(move || listen(&s))
+            .map_err(|_| KernReturn::ResourceShortage)?;
+        Ok(SimKernel {
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    /// The kernel task: give it a send right to a pager's memory object port
+    /// and pass that name to [`SimKernel::vm_map`].
+    pub fn task(&self) -> &Task {
+        &self.shared.task
+    }
+
+    /// Runs `f` on the VM under its lock (inspection, or calls not wrapped here).
+    pub fn with_vm<R>(&self, f: impl FnOnce(&mut SimVm) -> R) -> R {
+        let r = {
+            let mut vm = self.shared.lock();
+            let r = f(&mut vm);
+            let out = vm.take_outgoing();
+            drop(vm);
+            self.shared.flush(out);
+            r
+        };
+        self.shared.changed.notify_all();
+        r
+    }
+
+    /// A new, empty address map.
+    pub fn create_map(&self) -> MapId {
+        self.with_vm(|vm| vm.create_map())
+    }
+
+    /// `vm_allocate` anywhere.
+    pub fn allocate(&self, map: MapId, size: u64) -> Result<u64, VmError> {
+        self.with_vm(|vm| vm.allocate(map, 0, size, true))
+    }
+
+    /// `vm_deallocate`.
+    pub fn deallocate(&self, map: MapId, addr: u64, size: u64) -> Result<(), VmError> {
+        self.with_vm(|vm| vm.deallocate(map, addr, size))
+    }
+
+    /// `vm_protect` of the current protection.
+    pub fn protect(&self, map: MapId, addr: u64, size: u64, prot: VmProt) -> Result<(), VmError> {
+        self.with_vm(|vm| vm.protect(map, addr, size, false, prot))
+    }
+
+    /// Forks a map by inheritance.
+    pub fn fork(&self, map: MapId) -> Result<MapId, VmError> {
+        self.with_vm(|vm| vm.fork(map))
+    }
+
+    /// `vm_region`.
+    pub fn region(&self, map: MapId, addr: u64) -> Result<RegionInfo, VmError> {
+        self.with_vm(|vm| vm.region(map, addr))
+    }
+
+    /// `vm_map` of a pager's memory object, anywhere: `pager` is a send right
+    /// in the kernel task (which this call keeps). The first mapping of a
+    /// pager sends `memory_object_init` and blocks until `ready`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn vm_map(
+        &self,
+        map: MapId,
+        size: u64,
+        pager: PortName,
+        offset: u64,
+        copy: bool,
+        prot: VmProt,
+        max_prot: VmProt,
+        inherit: VmInherit,
+    ) -> Result<u64, VmError> {
+        let sh = &self.shared;
+        let existing = sh.lock().object_for_pager(pager);
+        let (obj, ticket) = match existing {
+            Some(obj) => {
+                // The kernel holds one reference per pager.
+                let _ = sh.task.port_deallocate(pager);
+                let t = sh.lock().ready_ticket(obj);
+                (obj, t)
+            }
+            None => {
+                let control = sh
+                    .task
+                    .port_allocate(RightType::Receive)
+                    .map_err(|_| VmError::ResourceShortage)?;
+                let _ = sh.task.port_set_qlimit(control, hurd_ipc::QLIMIT_MAX);
+                sh.task
+                    .port_move_member(control, sh.pset)
+                    .map_err(|_| VmError::Failure)?;
+                if sh
+                    .task
+                    .request_notification(
+                        pager,
+                        NotifyKind::DeadName,
+                        0,
+                        sh.notify,
+                        Disposition::MakeSendOnce,
+                    )
+                    .is_err()
+                {
+                    let _ = sh.task.port_mod_refs(control, RightType::Receive, -1);
+                    return Err(VmError::InvalidArgument);
+                }
+                let mut vm = sh.lock();
+                let (obj, t) = vm.create_external_object(pager, control)?;
+                let out = vm.take_outgoing();
+                drop(vm);
+                sh.flush(out);
+                (obj, Some(t))
+            }
+        };
+        if let Some(t) = ticket {
+            self.wait(t)?;
+        }
+        self.with_vm(|vm| {
+            vm.map_object(
+                map, 0, size, true, obj, offset, copy, prot, max_prot, inherit,
+            )
+        })
+    }
+
+    /// Waits for a ticket to complete.
+    fn wait(&self, t: Ticket) -> Result<(), VmError> {
+        let sh = &self.shared;
+        let deadline = Instant::now() + sh.timeout;
+        let mut vm = sh.lock();
+        loop {
+            match vm.ticket_status(&t) {
+                TicketStatus::Done => return Ok(()),
+                TicketStatus::Failed(e) => return Err(e),
+                TicketStatus::Pending => {}
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                vm.release_ticket(&t);
+                return Err(VmError::TimedOut);
+            }
+            vm = sh
+                .changed
+                .wait_timeout(vm, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// Runs an access until it completes, waiting for pagers as needed.
+    fn access(&self, mut f: impl FnMut(&mut SimVm) -> Result<(), Stall>) -> Result<(), VmError> {
+        loop {
+            let mut vm = self.shared.lock();
+            let r = f(&mut vm);
+            let out = vm.take_outgoing();
+            drop(vm);
+            self.shared.flush(out);
+            match r {
+                Ok(()) => return Ok(()),
+                Err(Stall::Error(e)) => return Err(e),
+                Err(Stall::Wait(t)) => self.wait(t)?,
+            }
+        }
+    }
+
+    /// Loads `len` bytes at `addr` of `map`, faulting through pagers.
+    pub fn load(&self, map: MapId, addr: u64, len: usize) -> Result<Vec<u8>, VmError> {
+        let mut buf = vec![0u8; len];
+        self.access(|vm| vm.load(map, addr, &mut buf))?;
+        Ok(buf)
+    }
+
+    /// Stores `data` at `addr` of `map`, faulting through pagers.
+    pub fn store(&self, map: MapId, addr: u64, data: &[u8]) -> Result<(), VmError> {
+        self.access(|vm| vm.store(map, addr, data))
+    }
+
+    /// Copies `len` bytes from one map to another (`vm_copy` across maps: a
+    /// load and a store).
+    pub fn copy(
+        &self,
+        from: MapId,
+        from_addr: u64,
+        len: usize,
+        to: MapId,
+        to_addr: u64,
+    ) -> Result<(), VmError> {
+        let data = self.load(from, from_addr, len)?;
+        self.store(to, to_addr, &data)
+    }
+}
+
+impl Drop for SimKernel {
+    fn drop(&mut self) {
+        self.shared.task.terminate();
+        self.shared.changed.notify_all();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Decodes one pager message into a [`PagerMessage`].
+#[derive(Default)]
+struct Collect {
+    got: std::cell::RefCell<Option<PagerMessage>>,
+    attrs: std::cell::RefCell<Option<(bool, bool, u32)>>,
+}
+
+impl Collect {
+    fn put(&self, m: PagerMessage) {
+        *self.got.borrow_mut() = Some(m);
+    }
+}
+
+impl control::Server for Collect {
+    fn data_error(&self, _r: &Request, offset: u64, size: u64, error: i32) {
+        self.put(PagerMessage::DataError {
+            offset,
+            size,
+            error,
+        });
+    }
+    fn _skip_set_attributes(&self, _r: &Request) {}
+    fn destroy(&self, _r: &Request, reason: i32) {
+        self.put(PagerMessage::Destroy { reason });
+    }
+    fn data_supply(
+        &self,
+        _r: &Request,
+        offset: u64,
+        data: OolItem,
+        lock_value: u32,
+        precious: bool,
+        reply_to: PortItem,
+    ) {
+        self.put(PagerMessage::DataSupply {
+            offset,
+            data: data.data,
+            lock_value,
+            precious,
+            reply_to: reply_to.name,
+        });
+    }
+    fn ready(&self, _r: &Request, may_cache: bool, copy_strategy: u32) {
+        self.put(PagerMessage::Ready {
+            may_cache,
+            copy_strategy,
+        });
+    }
+    fn change_attributes(
+        &self,
+        _r: &Request,
+        may_cache: bool,
+        copy_strategy: u32,
+        reply_to: PortItem,
+    ) {
+        self.put(PagerMessage::ChangeAttributes {
+            may_cache,
+            copy_strategy,
+            reply_to: reply_to.name,
+        });
+    }
+}
+
+impl control_lock::Server for Collect {
+    fn lock_request(
+        &self,
+        _r: &Request,
+        offset: u64,
+        size: u64,
+        should_return: u32,
+        should_flush: bool,
+        lock_value: u32,
+        reply_to: PortItem,
+    ) {
+        self.put(PagerMessage::LockRequest {
+            offset,
+            size,
+            should_return,
+            should_flush,
+            lock_value,
+            reply_to: reply_to.name,
+        });
+    }
+}
+
+impl control_unavailable::Server for Collect {
+    fn data_unavailable(&self, _r: &Request, offset: u64, size: u64) {
+        self.put(PagerMessage::DataUnavailable { offset, size });
+    }
+    fn get_attributes(&self, _r: &Request) -> Result<(bool, bool, u32), Error> {
+        (*self.attrs.borrow()).ok_or(Error::Kern(KernReturn::InvalidName))
+    }
+}
+
+fn reply_right(m: &PagerMessage) -> PortName {
+    match m {
+        PagerMessage::DataSupply { reply_to, .. }
+        | PagerMessage::LockRequest { reply_to, .. }
+        | PagerMessage::ChangeAttributes { reply_to, .. } => *reply_to,
+        _ => PortName::NULL,
+    }
+}
+
+/// The kernel's listening thread.
+fn listen(sh: &Shared) {
+    loop {
+        let msg: Message = match sh.task.receive(sh.pset) {
+            Ok(m) => m,
+            Err(_) => return,
+        };
+        let control = msg.header.local;
+        if control == sh.notify {
+            if let Some(Notification::DeadName(name)) = Notification::parse(&msg) {
+                let mut vm = sh.lock();
+                vm.pager_died(name);
+                let out = vm.take_outgoing();
+                drop(vm);
+                sh.flush(out);
+                sh.changed.notify_all();
+            }
+            continue;
+        }
+        let c = Collect::default();
+        *c.attrs.borrow_mut() = sh.lock().object_attributes(control).ok();
+        let mut d = control::demux(&c, &sh.task, msg);
+        if let Dispatch::NotMine(m) = d {
+            d = control_lock::demux(&c, &sh.task, m);
+        }
+        if let Dispatch::NotMine(m) = d {
+            d = control_unavailable::demux(&c, &sh.task, m);
+        }
+        match d {
+            Dispatch::NotMine(m) => {
+                log::warn!(
+                    "simulated kernel: unknown message {} on {control}",
+                    m.header.id
+                );
+                if let Dispatch::Reply(r) = hurd_ipc::mig::bad_id(&sh.task, m) {
+                    let _ = hurd_ipc::mig::send_reply(&sh.task, r);
+                }
+            }
+            Dispatch::Reply(r) => {
+                let _ = hurd_ipc::mig::send_reply(&sh.task, r);
+            }
+            Dispatch::NoReply => {}
+        }
+        let Some(pm) = c.got.borrow_mut().take() else {
+            continue;
+        };
+        let reply = reply_right(&pm);
+        let mut vm = sh.lock();
+        let r = vm.handle_pager_message(control, pm);
+        let out = vm.take_outgoing();
+        drop(vm);
+        if r.is_err() && reply.is_valid() {
+            // Nothing will answer through it.
+            let _ = sh.task.port_deallocate(reply);
+        }
+        sh.flush(out);
+        sh.changed.notify_all();
+    }
+}

@@ -1,0 +1,203 @@
+//! The simulated kernel against pager threads on hurd-ipc's hosted runtime.
+
+use std::time::Duration;
+
+use hurd_ipc::hosted::{Runtime, Task};
+use hurd_ipc::{Disposition, Item, PortName, RightType, UserIpc};
+use hurd_vm::default_pager::{DefaultPager, MemStore};
+use hurd_vm::hosted::SimKernel;
+use hurd_vm::protocol::{control, memory_object};
+use hurd_vm::{PAGE_SIZE, VmError, VmInherit, VmProt};
+
+/// Starts a default pager thread; returns its memory object port as a send
+/// right in each kernel's task.
+fn start_default_pager(rt: &Runtime, kernels: &[&SimKernel]) -> Vec<PortName> {
+    let pager = rt.task();
+    let port = pager.port_allocate(RightType::Receive).expect("port");
+    let names = kernels
+        .iter()
+        .map(|k| {
+            pager
+                .give_right(port, Disposition::MakeSend, k.task())
+                .expect("give")
+        })
+        .collect();
+    std::thread::spawn(move || {
+        let p = DefaultPager::new(&pager, MemStore::new());
+        p.serve(port);
+    });
+    names
+}
+
+#[test]
+fn two_kernels_share_a_pager() {
+    let rt = Runtime::new();
+    let a = SimKernel::new(&rt, 64).expect("kernel a");
+    let b = SimKernel::new(&rt, 64).expect("kernel b");
+    let names = start_default_pager(&rt, &[&a, &b]);
+    let (ma, mb) = (a.create_map(), b.create_map());
+    let map = |k: &SimKernel, m, name| {
+        k.vm_map(
+            m,
+            4 * PAGE_SIZE,
+            name,
+            0,
+            false,
+            VmProt::DEFAULT,
+            VmProt::ALL,
+            VmInherit::Share,
+        )
+        .expect("vm_map")
+    };
+    let addr_a = map(&a, ma, names[0]);
+    // Fresh memory reads as zeros (data_unavailable), writes stay in kernel a.
+    assert_eq!(a.load(ma, addr_a + 100, 4).expect("load"), [0; 4]);
+    a.store(ma, addr_a + 100, b"node").expect("store");
+    // Page it out: the dirty page reaches the pager with data_return...
+    a.with_vm(|vm| {
+        let obj = vm.object_for_pager(names[0]).expect("object");
+        assert_eq!(vm.pageout(obj, 0), Ok(true));
+    });
+    // ...and kernel b, mapping the same pager, gets it with data_supply.
+    let addr_b = map(&b, mb, names[1]);
+    assert_eq!(b.load(mb, addr_b + 100, 4).expect("load b"), b"node");
+    // Kernel a faults it back in the same way.
+    assert_eq!(a.load(ma, addr_a + 100, 4).expect("load a"), b"node");
+    assert_eq!(
+        a.store(ma, 0x10, b"x"),
+        Err(VmError::InvalidAddress),
+        "unmapped address"
+    );
+}
+
+/// A pager that answers init with ready, then handles one data_request with
+/// `answer`, then keeps serving until the port dies.
+fn scripted_pager(rt: &Runtime, kernel: &SimKernel, answer: fn(&Task, PortName, u64)) -> PortName {
+    let pager = rt.task();
+    let port = pager.port_allocate(RightType::Receive).expect("port");
+    let name = pager
+        .give_right(port, Disposition::MakeSend, kernel.task())
+        .expect("give");
+    rt.spawn("scripted-pager", move |_me| {
+        loop {
+            let Ok(m) = pager.receive(port) else { return };
+            let ctl = match m.body.first() {
+                Some(Item::Port(p)) => p.name,
+                _ => PortName::NULL,
+            };
+            if m.header.id == memory_object::id::init {
+                control::Client::new(&pager, ctl)
+                    .ready(false, 2)
+                    .expect("ready");
+            } else if m.header.id == memory_object::id::data_request {
+                let offset = match m.body.get(1) {
+                    Some(Item::U64(o)) => *o,
+                    _ => 0,
+                };
+                answer(&pager, ctl, offset);
+            }
+        }
+    })
+    .expect("spawn");
+    name
+}
+
+#[test]
+fn pager_that_dies_fails_the_fault() {
+    let rt = Runtime::new();
+    let k = SimKernel::new(&rt, 16).expect("kernel");
+    let name = scripted_pager(&rt, &k, |pager, _ctl, _off| pager.terminate());
+    let m = k.create_map();
+    let addr = k
+        .vm_map(
+            m,
+            PAGE_SIZE,
+            name,
+            0,
+            false,
+            VmProt::DEFAULT,
+            VmProt::ALL,
+            VmInherit::Copy,
+        )
+        .expect("vm_map");
+    let start = std::time::Instant::now();
+    assert_eq!(k.load(m, addr, 1), Err(VmError::MemoryFailure));
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "failed fast, not by timeout"
+    );
+    // And stays failed.
+    assert_eq!(k.load(m, addr, 1), Err(VmError::MemoryFailure));
+}
+
+#[test]
+fn pager_data_error_fails_the_fault() {
+    let rt = Runtime::new();
+    let k = SimKernel::new(&rt, 16).expect("kernel");
+    let name = scripted_pager(&rt, &k, |pager, ctl, off| {
+        control::Client::new(pager, ctl)
+            .data_error(off, PAGE_SIZE, 5)
+            .expect("data_error");
+    });
+    let m = k.create_map();
+    let addr = k
+        .vm_map(
+            m,
+            PAGE_SIZE,
+            name,
+            0,
+            false,
+            VmProt::DEFAULT,
+            VmProt::ALL,
+            VmInherit::Copy,
+        )
+        .expect("vm_map");
+    assert_eq!(k.load(m, addr, 1), Err(VmError::MemoryError));
+}
+
+#[test]
+fn silent_pager_times_out_instead_of_hanging() {
+    let rt = Runtime::new();
+    let k = SimKernel::with_timeout(&rt, 16, Duration::from_millis(200)).expect("kernel");
+    let name = scripted_pager(&rt, &k, |_pager, _ctl, _off| {});
+    let m = k.create_map();
+    let addr = k
+        .vm_map(
+            m,
+            PAGE_SIZE,
+            name,
+            0,
+            false,
+            VmProt::DEFAULT,
+            VmProt::ALL,
+            VmInherit::Copy,
+        )
+        .expect("vm_map");
+    assert_eq!(k.load(m, addr, 1), Err(VmError::TimedOut));
+}
+
+#[test]
+fn pager_that_never_answers_init_times_out_vm_map() {
+    let rt = Runtime::new();
+    let k = SimKernel::with_timeout(&rt, 16, Duration::from_millis(200)).expect("kernel");
+    let pager = rt.task();
+    let port = pager.port_allocate(RightType::Receive).expect("port");
+    let name = pager
+        .give_right(port, Disposition::MakeSend, k.task())
+        .expect("give");
+    let m = k.create_map();
+    assert_eq!(
+        k.vm_map(
+            m,
+            PAGE_SIZE,
+            name,
+            0,
+            false,
+            VmProt::DEFAULT,
+            VmProt::ALL,
+            VmInherit::Copy
+        ),
+        Err(VmError::TimedOut)
+    );
+    drop(pager);
+}
