@@ -26,6 +26,7 @@
 /// Each routine gets the id `subsystem + its index`, its reply the id + 100.
 /// Arguments and results are any [`MsgArg`](crate::mig::MsgArg) types (integers,
 /// `bool`, `Vec<u8>`, `String`, `Vec<u32>`, [`PortItem`](crate::PortItem),
+/// [`PortArray`](crate::PortArray),
 /// [`OolItem`](crate::OolItem)). The generated module `calc` holds:
 ///
 /// - `SUBSYSTEM` and `END` (one past the last id), and `id::add` etc.;

@@ -54,16 +54,30 @@ pub(crate) enum KItem {
         right: Carried,
         disposition: Disposition,
     },
+    Ports {
+        rights: Vec<Carried>,
+        disposition: Disposition,
+    },
     Ool(OolItem),
 }
 
 impl KItem {
+    /// The rights the item carries.
+    pub(crate) fn rights(&self) -> &[Carried] {
+        match self {
+            KItem::Port { right, .. } => core::slice::from_ref(right),
+            KItem::Ports { rights, .. } => rights,
+            _ => &[],
+        }
+    }
+
     /// The item's size in the wire form; equal to the user item's.
     pub(crate) fn wire_size(&self) -> u64 {
         let payload: u64 = match self {
             KItem::U32(_) | KItem::Port { .. } => 4,
             KItem::U64(_) => 8,
             KItem::Bytes(b) => b.len() as u64,
+            KItem::Ports { rights, .. } => 4 * rights.len() as u64,
             KItem::Ool(o) => o.data.len() as u64,
         };
         8 + payload.div_ceil(8) * 8
@@ -79,6 +93,10 @@ impl KItem {
             Item::Port(p) => KItem::Port {
                 right: Carried::Null,
                 disposition: p.disposition,
+            },
+            Item::Ports(a) => KItem::Ports {
+                rights: Vec::new(),
+                disposition: a.disposition,
             },
         }
     }
@@ -105,19 +123,12 @@ impl KMessage {
 
     /// The receive rights the message carries.
     pub(crate) fn carried_receive_rights(&self) -> impl Iterator<Item = PortRef> + '_ {
-        let reply = match self.reply {
-            Carried::Receive(p) => Some(p),
-            _ => None,
-        };
-        reply
-            .into_iter()
-            .chain(self.body.iter().filter_map(|i| match i {
-                KItem::Port {
-                    right: Carried::Receive(p),
-                    ..
-                } => Some(*p),
+        core::iter::once(&self.reply)
+            .chain(self.body.iter().flat_map(KItem::rights))
+            .filter_map(|c| match c {
+                Carried::Receive(p) => Some(*p),
                 _ => None,
-            }))
+            })
     }
 
     /// A kernel-made message (a notification) through a send-once right.

@@ -30,7 +30,7 @@ pub mod user;
 pub mod wire;
 
 pub use kernel::{Delivery, IpcKernel, RecvError, RecvOptions, SendError};
-pub use message::{Item, Message, MsgBits, MsgHeader, OolItem, PortItem};
+pub use message::{Item, Message, MsgBits, MsgHeader, OolItem, PortArray, PortItem};
 pub use name::{PortId, PortName};
 pub use notify::{Notification, NotifyKind};
 pub use port::{PortStatus, QLIMIT_DEFAULT, QLIMIT_MAX, WaiterToken};

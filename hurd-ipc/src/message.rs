@@ -106,6 +106,17 @@ pub struct PortItem {
     pub name: PortName,
 }
 
+/// Several port rights transferred the same way: a Mach port item with more
+/// than one element (`portarray_t`), as used for handle lists and descriptor
+/// tables.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct PortArray {
+    /// How every right is transferred (sending) or what each now is (received).
+    pub disposition: Disposition,
+    /// The rights' names; NULL and DEAD are allowed anywhere.
+    pub names: Vec<PortName>,
+}
+
 /// Out-of-line memory in a message body.
 ///
 /// Hosted, the region is an owned buffer that moves with the message; on the
@@ -132,6 +143,8 @@ pub enum Item {
     Bytes(Vec<u8>),
     /// A port right.
     Port(PortItem),
+    /// Port rights, all with one disposition.
+    Ports(PortArray),
     /// Out-of-line memory.
     Ool(OolItem),
 }
@@ -149,7 +162,7 @@ impl Item {
 
     /// Whether the item makes a message complex (a right or out-of-line memory).
     pub fn is_complex(&self) -> bool {
-        matches!(self, Item::Port(_) | Item::Ool(_))
+        matches!(self, Item::Port(_) | Item::Ports(_) | Item::Ool(_))
     }
 
     /// Bytes the item takes in the wire form (descriptor plus padded payload).
@@ -158,6 +171,7 @@ impl Item {
             Item::U32(_) | Item::Port(_) => 4,
             Item::U64(_) => 8,
             Item::Bytes(b) => b.len() as u64,
+            Item::Ports(a) => 4 * a.names.len() as u64,
             Item::Ool(o) => o.data.len() as u64,
         };
         u64::from(ITEM_DESCRIPTOR_SIZE) + payload.div_ceil(8) * 8

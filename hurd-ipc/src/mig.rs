@@ -15,7 +15,8 @@ use core::time::Duration;
 
 use crate::user::{MachMsgError, MsgOptions, UserIpc};
 use crate::{
-    Disposition, Error, Item, Message, MigReturn, MsgReturn, OolItem, PortItem, PortName, SendError,
+    Disposition, Error, Item, Message, MigReturn, MsgReturn, OolItem, PortArray, PortItem,
+    PortName, SendError,
 };
 
 /// Added to a request's id to make its reply's id.
@@ -166,6 +167,25 @@ impl MsgArg for PortItem {
             _ => PortItem {
                 disposition: Disposition::PORT_SEND,
                 name: PortName::NULL,
+            },
+        }
+    }
+}
+
+/// An array of port rights with one disposition (`portarray_t`).
+impl MsgArg for PortArray {
+    fn encode(self, body: &mut Vec<Item>) {
+        body.push(Item::Ports(self));
+    }
+    fn matches(item: &Item) -> bool {
+        matches!(item, Item::Ports(_))
+    }
+    fn decode(item: Item) -> Self {
+        match item {
+            Item::Ports(a) => a,
+            _ => PortArray {
+                disposition: Disposition::PORT_SEND,
+                names: Vec::new(),
             },
         }
     }

@@ -178,17 +178,17 @@ pub trait UserIpc {
             };
         }
         for item in msg.body {
-            if let crate::Item::Port(p) = item {
-                if !p.name.is_valid() {
-                    continue;
-                }
+            let (names, disposition) = match item {
+                crate::Item::Port(p) => (alloc::vec![p.name], p.disposition),
+                crate::Item::Ports(a) => (a.names, a.disposition),
+                _ => continue,
+            };
+            for name in names.into_iter().filter(|n| n.is_valid()) {
                 // Received rights, and rights a message was to move, are held:
                 // destroy them. Copy and make dispositions hold nothing.
-                let _ = match p.disposition {
-                    Disposition::MoveReceive => self.port_mod_refs(p.name, RightType::Receive, -1),
-                    Disposition::MoveSend | Disposition::MoveSendOnce => {
-                        self.port_deallocate(p.name)
-                    }
+                let _ = match disposition {
+                    Disposition::MoveReceive => self.port_mod_refs(name, RightType::Receive, -1),
+                    Disposition::MoveSend | Disposition::MoveSendOnce => self.port_deallocate(name),
                     Disposition::CopySend | Disposition::MakeSend | Disposition::MakeSendOnce => {
                         Ok(())
                     }

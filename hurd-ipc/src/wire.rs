@@ -52,7 +52,7 @@
 //! | Offset | Size | Field      | Meaning                                                    |
 //! |-------:|-----:|------------|------------------------------------------------------------|
 //! |      0 |    1 | `name`     | `msgt_name`: the element type (table below)                |
-//! |      1 |    1 | `flags`    | bit 0 [`FLAG_INLINE`], bit 1 [`FLAG_DEALLOCATE`]; bits 2–7 zero |
+//! |      1 |    1 | `flags`    | bit 0 [`FLAG_INLINE`], bit 1 [`FLAG_DEALLOCATE`], bit 2 [`FLAG_ARRAY`]; bits 3–7 zero |
 //! |      2 |    2 | `reserved` | zero                                                       |
 //! |      4 |    4 | `number`   | element count                                              |
 //! |      8 |    … | payload    | the elements, then zero padding to a multiple of 8         |
@@ -65,11 +65,14 @@
 //! | [`Item::U64`]   | 11 ([`MSG_TYPE_INTEGER_64`])        | inline                       | 1                 | the `u64`                   | 16          |
 //! | [`Item::Bytes`] | 9 ([`MSG_TYPE_BYTE`])               | inline                       | byte count        | the bytes                   | 8 + ⌈n/8⌉·8 |
 //! | [`Item::Port`]  | the [`Disposition`], 16..=21        | inline                       | 1                 | the name as `u32`           | 16          |
+//! | [`Item::Ports`] | the [`Disposition`], 16..=21        | inline, array                | name count (any)  | the names as `u32`s         | 8 + ⌈4n/8⌉·8 |
 //! | [`Item::Ool`]   | 9 ([`MSG_TYPE_BYTE`])               | not inline; deallocate bit = [`OolItem::deallocate`] | byte count | the region's bytes, by value | 8 + ⌈n/8⌉·8 |
 //!
 //! The deallocate bit is only meaningful for out-of-line items; it must be 0 on
 //! every inline item. Only `MSG_TYPE_BYTE` may be out-of-line. Port items may
-//! name [`PortName::NULL`] and [`PortName::DEAD`].
+//! name [`PortName::NULL`] and [`PortName::DEAD`]. The array bit is only
+//! allowed on port items: it keeps a one-element [`Item::Ports`] distinct from an
+//! [`Item::Port`], so every message has exactly one encoding.
 //!
 //! These sizes are exactly [`Item::wire_size`] and [`Message::wire_size`];
 //! [`encode`] always produces `msg.wire_size()` bytes.
@@ -142,7 +145,8 @@ use alloc::vec::Vec;
 
 use crate::message::{HEADER_SIZE, ITEM_DESCRIPTOR_SIZE};
 use crate::{
-    Disposition, Item, Message, MsgBits, MsgHeader, MsgReturn, OolItem, PortItem, PortName,
+    Disposition, Item, Message, MsgBits, MsgHeader, MsgReturn, OolItem, PortArray, PortItem,
+    PortName,
 };
 
 /// `MACH_MSG_TYPE_INTEGER_32`: the descriptor `name` of an [`Item::U32`].
@@ -158,6 +162,9 @@ pub const FLAG_INLINE: u8 = 1 << 0;
 /// Descriptor flag bit 1 (`msgt_deallocate`): the sender's out-of-line region is
 /// deallocated by the send. Only allowed on out-of-line items.
 pub const FLAG_DEALLOCATE: u8 = 1 << 1;
+/// Descriptor flag bit 2: a port item holding an array of names
+/// ([`Item::Ports`]), any number of them.
+pub const FLAG_ARRAY: u8 = 1 << 2;
 
 /// Alignment of every piece of the wire form, and the unit payloads are padded to.
 const ALIGN: usize = 8;
@@ -295,6 +302,8 @@ enum RawItem<'a> {
     Bytes(&'a [u8]),
     /// An [`Item::Port`].
     Port(PortItem),
+    /// An [`Item::Ports`]: the disposition and the names' bytes.
+    Ports(Disposition, &'a [u8]),
     /// An [`Item::Ool`] payload, padding stripped, and its deallocate bit.
     Ool(&'a [u8], bool),
 }
@@ -302,7 +311,10 @@ enum RawItem<'a> {
 impl RawItem<'_> {
     /// Whether the item makes the message complex.
     fn is_complex(&self) -> bool {
-        matches!(self, RawItem::Port(_) | RawItem::Ool(..))
+        matches!(
+            self,
+            RawItem::Port(_) | RawItem::Ports(..) | RawItem::Ool(..)
+        )
     }
 
     /// Copies the payload out of the input, turning allocation failure into an error.
@@ -312,6 +324,17 @@ impl RawItem<'_> {
             RawItem::U64(v) => Item::U64(v),
             RawItem::Bytes(b) => Item::Bytes(copy(b)?),
             RawItem::Port(p) => Item::Port(p),
+            RawItem::Ports(disposition, b) => {
+                let mut names = Vec::new();
+                names
+                    .try_reserve_exact(b.len() / 4)
+                    .map_err(|_| MsgReturn::SendNoBuffer)?;
+                names.extend(
+                    b.chunks_exact(4)
+                        .map(|c| PortName(u32::from_le_bytes([c[0], c[1], c[2], c[3]]))),
+                );
+                Item::Ports(PortArray { disposition, names })
+            }
             RawItem::Ool(b, deallocate) => Item::Ool(OolItem {
                 data: copy(b)?,
                 deallocate,
@@ -350,8 +373,21 @@ fn parse_item<'a>(r: &mut Reader<'a>) -> Result<RawItem<'a>, MsgReturn> {
         .array::<DESCRIPTOR_LEN>()
         .ok_or(MsgReturn::SendMsgTooSmall)?;
     let number = u32::from_le_bytes([n0, n1, n2, n3]);
-    if flags & !(FLAG_INLINE | FLAG_DEALLOCATE) != 0 || res0 != 0 || res1 != 0 {
+    if flags & !(FLAG_INLINE | FLAG_DEALLOCATE | FLAG_ARRAY) != 0 || res0 != 0 || res1 != 0 {
         return Err(MsgReturn::SendInvalidType);
+    }
+    let array = flags & FLAG_ARRAY != 0;
+    if array {
+        // Port arrays only: in-line, never deallocated.
+        let disposition = Disposition::try_from(name).map_err(|_| MsgReturn::SendInvalidType)?;
+        if flags != FLAG_INLINE | FLAG_ARRAY {
+            return Err(MsgReturn::SendInvalidType);
+        }
+        let len = number.checked_mul(4).ok_or(MsgReturn::SendMsgTooSmall)?;
+        return Ok(RawItem::Ports(
+            disposition,
+            payload(r, len, MsgReturn::SendMsgTooSmall)?,
+        ));
     }
     let inline = flags & FLAG_INLINE != 0;
     let deallocate = flags & FLAG_DEALLOCATE != 0;
@@ -536,6 +572,16 @@ pub fn encode_into(msg: &Message, out: &mut Vec<u8>) -> Result<(), MsgReturn> {
             Item::Port(p) => {
                 put_descriptor(out, u8::from(p.disposition), FLAG_INLINE, 1);
                 put_payload(out, &p.name.0.to_le_bytes());
+            }
+            Item::Ports(a) => {
+                let n = u32::try_from(a.names.len()).map_err(|_| MsgReturn::SendNoBuffer)?;
+                put_descriptor(out, u8::from(a.disposition), FLAG_INLINE | FLAG_ARRAY, n);
+                let start = out.len();
+                for name in &a.names {
+                    out.extend_from_slice(&name.0.to_le_bytes());
+                }
+                let written = out.len() - start;
+                out.extend(core::iter::repeat_n(0, (ALIGN - written % ALIGN) % ALIGN));
             }
             Item::Ool(o) => {
                 let n = u32::try_from(o.data.len()).map_err(|_| MsgReturn::SendNoBuffer)?;

@@ -6,10 +6,10 @@
 use std::time::{Duration, Instant};
 
 use hurd_ipc::wire::{
-    self, FLAG_DEALLOCATE, FLAG_INLINE, Limits, MSG_TYPE_BYTE, MSG_TYPE_INTEGER_32,
+    self, FLAG_ARRAY, FLAG_DEALLOCATE, FLAG_INLINE, Limits, MSG_TYPE_BYTE, MSG_TYPE_INTEGER_32,
     MSG_TYPE_INTEGER_64,
 };
-use hurd_ipc::{Disposition, Item, Message, MsgBits, MsgHeader, MsgReturn, PortName};
+use hurd_ipc::{Disposition, Item, Message, MsgBits, MsgHeader, MsgReturn, PortArray, PortName};
 use proptest::prelude::*;
 
 const COMPLEX: u32 = 0x8000_0000;
@@ -861,6 +861,8 @@ fn item() -> impl Strategy<Value = Item> {
         any::<u64>().prop_map(Item::U64),
         prop::collection::vec(any::<u8>(), 0..40).prop_map(Item::Bytes),
         (port_name(), disposition()).prop_map(|(n, d)| Item::port(n, d)),
+        (prop::collection::vec(port_name(), 0..5), disposition())
+            .prop_map(|(names, disposition)| Item::Ports(PortArray { disposition, names })),
         (prop::collection::vec(any::<u8>(), 0..40), any::<bool>())
             .prop_map(|(data, dealloc)| Item::ool(data, dealloc)),
     ]
@@ -997,5 +999,63 @@ proptest! {
         check_canonical(&bytes)?;
         let _ = wire::peek_header(&bytes);
         let _ = wire::decode(&bytes, &Limits { max_size: 64, max_items: 2 });
+    }
+}
+
+#[test]
+fn port_arrays_round_trip_and_stay_distinct_from_single_ports() {
+    let names = vec![PortName(5), PortName::NULL, PortName::DEAD];
+    let msg = Message::new(1, PortName(1), Disposition::CopySend)
+        .with_item(Item::Ports(PortArray {
+            disposition: Disposition::MoveSend,
+            names,
+        }))
+        .with_item(Item::Ports(PortArray {
+            disposition: Disposition::CopySend,
+            names: vec![PortName(9)],
+        }))
+        .with_item(Item::Ports(PortArray {
+            disposition: Disposition::MakeSend,
+            names: vec![],
+        }));
+    let bytes = wire::encode(&msg).unwrap();
+    assert_eq!(bytes.len() as u64, msg.wire_size());
+    let back = wire::decode(&bytes, &Limits::default()).unwrap();
+    assert_eq!(back.body, msg.body);
+    assert!(back.header.bits.is_complex());
+    // The second item (one name) is not confused with a single port item.
+    assert!(matches!(back.body[1], Item::Ports(_)));
+}
+
+#[test]
+fn malformed_port_arrays_are_rejected() {
+    let base =
+        Message::new(1, PortName(1), Disposition::CopySend).with_item(Item::Ports(PortArray {
+            disposition: Disposition::CopySend,
+            names: vec![PortName(2), PortName(3)],
+        }));
+    let good = wire::encode(&base).unwrap();
+    // Array bit on a non-port type.
+    let mut b = good.clone();
+    b[24] = MSG_TYPE_BYTE;
+    assert_eq!(
+        wire::decode(&b, &Limits::default()).unwrap_err(),
+        MsgReturn::SendInvalidType
+    );
+    // Deallocate bit with the array bit.
+    let mut b = good.clone();
+    b[25] = FLAG_INLINE | FLAG_ARRAY | FLAG_DEALLOCATE;
+    assert_eq!(
+        wire::decode(&b, &Limits::default()).unwrap_err(),
+        MsgReturn::SendInvalidType
+    );
+    // A count past the end, and one that overflows when multiplied.
+    for count in [3u32, u32::MAX] {
+        let mut b = good.clone();
+        b[28..32].copy_from_slice(&count.to_le_bytes());
+        assert_eq!(
+            wire::decode(&b, &Limits::default()).unwrap_err(),
+            MsgReturn::SendMsgTooSmall
+        );
     }
 }

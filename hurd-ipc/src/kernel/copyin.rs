@@ -138,12 +138,14 @@ fn rights_of(msg: &Message) -> impl Iterator<Item = (PortName, Option<Dispositio
         (msg.header.remote, msg.header.bits.remote(), Role::Dest),
         (msg.header.local, msg.header.bits.local(), Role::Reply),
     ];
-    header
-        .into_iter()
-        .chain(msg.body.iter().filter_map(|i| match i {
-            Item::Port(p) => Some((p.name, Some(p.disposition), Role::Body)),
-            _ => None,
-        }))
+    header.into_iter().chain(msg.body.iter().flat_map(|i| {
+        let (names, disposition) = match i {
+            Item::Port(p) => (core::slice::from_ref(&p.name), Some(p.disposition)),
+            Item::Ports(a) => (a.names.as_slice(), Some(a.disposition)),
+            _ => (&[][..], None),
+        };
+        names.iter().map(move |&n| (n, disposition, Role::Body))
+    }))
 }
 
 impl IpcKernel {
@@ -316,6 +318,14 @@ impl IpcKernel {
                 Item::Port(p) => KItem::Port {
                     right: self.take_right(space, p.name, p.disposition),
                     disposition: p.disposition,
+                },
+                Item::Ports(a) => KItem::Ports {
+                    rights: a
+                        .names
+                        .into_iter()
+                        .map(|n| self.take_right(space, n, a.disposition))
+                        .collect(),
+                    disposition: a.disposition,
                 },
                 other => KItem::from_plain(other),
             });

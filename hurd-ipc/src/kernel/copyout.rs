@@ -7,7 +7,7 @@ use crate::kmsg::{Carried, KItem, KMessage};
 use crate::message::MsgHeader;
 use crate::port::Receiver;
 use crate::space::{Entry, Object, SpaceId};
-use crate::{Disposition, Item, Message, MsgBits, PortItem, PortName, PortType};
+use crate::{Disposition, Item, Message, MsgBits, PortArray, PortItem, PortName, PortType};
 
 impl IpcKernel {
     /// Inserts a carried right into `space` and returns its name there
@@ -143,7 +143,7 @@ impl IpcKernel {
         let complex = k
             .body
             .iter()
-            .any(|i| matches!(i, KItem::Port { .. } | KItem::Ool(_)));
+            .any(|i| matches!(i, KItem::Port { .. } | KItem::Ports { .. } | KItem::Ool(_)));
         let mut body = Vec::with_capacity(k.body.len());
         for item in k.body {
             body.push(match item {
@@ -154,6 +154,16 @@ impl IpcKernel {
                 KItem::Port { right, disposition } => Item::Port(PortItem {
                     disposition: right.received(disposition),
                     name: self.copyout_right(space, right),
+                }),
+                KItem::Ports {
+                    rights,
+                    disposition,
+                } => Item::Ports(PortArray {
+                    disposition: disposition.received(),
+                    names: rights
+                        .into_iter()
+                        .map(|r| self.copyout_right(space, r))
+                        .collect(),
                 }),
             });
         }

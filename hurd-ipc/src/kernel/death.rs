@@ -72,7 +72,7 @@ impl IpcKernel {
     pub(crate) fn destroy_kmsg_contents(&mut self, reply: Carried, body: Vec<KItem>) {
         self.destroy_carried(reply);
         for item in body {
-            if let KItem::Port { right, .. } = item {
+            for &right in item.rights() {
                 self.destroy_carried(right);
             }
         }
