@@ -57,9 +57,9 @@ impl Shared {
             if let Err(e) = self.task.mach_msg(Some(msg), None, &opts) {
                 log::warn!("simulated kernel: cannot send to pager {to}: {e}");
                 if let hurd_ipc::MachMsgError::Send(e) = e {
+                    // Releases what it was to move (terminate's rights).
                     self.task.destroy_message(e.message);
                 }
-                let _ = self.task.port_deallocate(to);
             }
         }
     }

@@ -136,7 +136,8 @@ pub enum KernelMessage {
         /// `PAGE_SIZE`.
         page_size: u64,
     },
-    /// `memory_object_terminate`: the control receive right is moved.
+    /// `memory_object_terminate`: the control receive right and the kernel's
+    /// send right to the memory object are moved.
     Terminate {
         /// The control port.
         control: PortName,
@@ -326,6 +327,9 @@ impl Outgoing {
         };
         let disp = if self.send_once {
             Disposition::MoveSendOnce
+        } else if id == memory_object::id::terminate {
+            // The kernel's reference to the memory object goes with it.
+            Disposition::MoveSend
         } else {
             Disposition::CopySend
         };
