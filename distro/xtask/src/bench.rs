@@ -37,6 +37,11 @@ pub const BENCHES: &[Bench] = &[
         package: "hurd-auth",
         features: &["std"],
     },
+    Bench {
+        name: "vm",
+        package: "hurd-vm",
+        features: &["std"],
+    },
 ];
 
 /// `cargo xtask bench [NAME]`.
