@@ -24,6 +24,9 @@
 /// ```
 ///
 /// Each routine gets the id `subsystem + its index`, its reply the id + 100.
+/// As in MIG, `skip name();` holds an id without a routine (one withdrawn from
+/// the protocol): no stub, no trait method, and requests with its id get
+/// `MIG_BAD_ID`.
 /// Arguments and results are any [`MsgArg`](crate::mig::MsgArg) types (integers,
 /// `bool`, `Vec<u8>`, `String`, `Vec<u32>`, [`PortItem`](crate::PortItem),
 /// [`PortArray`](crate::PortArray),
@@ -94,6 +97,14 @@ macro_rules! interface {
                     Client { ipc, port, opts: CallOptions::default() }
                 }
 
+                /// The same stubs sending through the destination with `disposition`
+                /// instead of `CopySend`: `MoveSendOnce` when `port` names a
+                /// send-once right (a `reply_to` port), which one call consumes.
+                pub fn with_disposition(mut self, disposition: $crate::Disposition) -> Self {
+                    self.opts.dest = disposition;
+                    self
+                }
+
                 /// The same stubs with a timeout on each whole call.
                 pub fn with_timeout(mut self, timeout: ::core::time::Duration) -> Self {
                     self.opts.timeout = Some(timeout);
@@ -123,16 +134,8 @@ macro_rules! interface {
             pub fn demux<S: Server + ?Sized, I: UserIpc + ?Sized>(server: &S, ipc: &I, msg: Message) -> Dispatch {
                 let req = Request::of(&msg);
                 $(
-                    if req.id == id::$name {
-                        if !$crate::mig::items_match(&msg.body, &[$(<$aty as MsgArg>::matches),*]) {
-                            return $crate::mig::reject(ipc, msg, MigReturn::BadArguments);
-                        }
-                        #[allow(unused_variables, unused_mut)]
-                        let mut items = msg.body.into_iter();
-                        $( let $arg = <$aty as MsgArg>::decode(items.next().unwrap_or(Item::U32(0))); )*
-                        return $crate::interface!(@dispatch $kind server ipc req $name ( $($arg),* )
-                            [ $($($out : $oty),*)? ]);
-                    }
+                    $crate::interface!(@demux_arm $kind server ipc req msg $name ( $($arg : $aty),* )
+                        [ $($($out : $oty),*)? ]);
                 )*
                 Dispatch::NotMine(msg)
             }
@@ -152,6 +155,26 @@ macro_rules! interface {
             }
         }
     };
+
+    // ---- demux arms ----
+    (@demux_arm skip $server:ident $ipc:ident $req:ident $msg:ident $name:ident ( ) [ ]) => {};
+    (@demux_arm $kind:ident $server:ident $ipc:ident $req:ident $msg:ident $name:ident ( $($arg:ident : $aty:ty),* ) [ $($out:ident : $oty:ty),* ]) => {
+        if $req.id == id::$name {
+            if !$crate::mig::items_match(&$msg.body, &[$(<$aty as MsgArg>::matches),*]) {
+                return $crate::mig::reject($ipc, $msg, MigReturn::BadArguments);
+            }
+            #[allow(unused_variables, unused_mut)]
+            let mut items = $msg.body.into_iter();
+            $( let $arg = <$aty as MsgArg>::decode(items.next().unwrap_or(Item::U32(0))); )*
+            return $crate::interface!(@dispatch $kind $server $ipc $req $name ( $($arg),* )
+                [ $($out : $oty),* ]);
+        }
+    };
+
+    // ---- skipped ids: a number, nothing else ----
+    (@client skip $(#[$rmeta:meta])* $name:ident ( ) [ ]) => {};
+    (@server skip $(#[$rmeta:meta])* $name:ident ( ) [ ]) => {};
+    (@reply skip $name:ident [ ]) => {};
 
     // ---- client stubs ----
     (@client routine $(#[$rmeta:meta])* $name:ident ( $($arg:ident : $aty:ty),* ) [ $($out:ident : $oty:ty),* ]) => {

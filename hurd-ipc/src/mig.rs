@@ -247,10 +247,23 @@ pub enum Dispatch {
 }
 
 /// Options for client stubs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CallOptions {
     /// Give up the whole RPC (send and reply) after this long; `None` waits forever.
     pub timeout: Option<Duration>,
+    /// How the destination right is used: `CopySend` (the default) for a send
+    /// right, `MoveSendOnce` for a send-once right such as a `reply_to` port
+    /// (MIG's polymorphic request port).
+    pub dest: Disposition,
+}
+
+impl Default for CallOptions {
+    fn default() -> Self {
+        CallOptions {
+            timeout: None,
+            dest: Disposition::CopySend,
+        }
+    }
 }
 
 /// Builds the reply to `req`: the return code, then (on success) `outs`.
@@ -347,8 +360,7 @@ pub fn call<I: UserIpc + ?Sized>(
     let reply_port = ipc.reply_port().map_err(Error::Kern)?;
     let msg = Message {
         body: args,
-        ..Message::new(id, port, Disposition::CopySend)
-            .with_reply(reply_port, Disposition::MakeSendOnce)
+        ..Message::new(id, port, opts.dest).with_reply(reply_port, Disposition::MakeSendOnce)
     };
     let msg_opts = MsgOptions {
         send_timeout: opts.timeout,
@@ -410,7 +422,7 @@ pub fn simple_call<I: UserIpc + ?Sized>(
 ) -> Result<(), Error> {
     let msg = Message {
         body: args,
-        ..Message::new(id, port, Disposition::CopySend)
+        ..Message::new(id, port, opts.dest)
     };
     let msg_opts = MsgOptions {
         send_timeout: opts.timeout,

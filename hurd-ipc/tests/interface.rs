@@ -29,6 +29,10 @@ hurd_ipc::interface! {
         routine take_port(port: PortItem, ids: Vec<u32>) -> (count: u32);
         /// One-way.
         simpleroutine poke(text: String);
+        /// A withdrawn routine: its id stays taken.
+        skip _withdrawn();
+        /// After the gap.
+        routine after_gap(x: u32) -> (y: u32);
     }
 }
 
@@ -70,6 +74,9 @@ impl demo::Server for Srv {
     fn poke(&self, _req: &Request, text: String) {
         self.pokes.lock().unwrap().push(text);
     }
+    fn after_gap(&self, _req: &Request, x: u32) -> Result<u32, Error> {
+        Ok(x + 1)
+    }
 }
 
 fn setup() -> (Runtime, Task, Task, PortName, PortName) {
@@ -108,7 +115,9 @@ fn ids_follow_the_subsystem() {
     assert_eq!(demo::SUBSYSTEM, 5000);
     assert_eq!(demo::id::add, 5000);
     assert_eq!(demo::id::poke, 5006);
-    assert_eq!(demo::END, 5007);
+    assert_eq!(demo::id::_withdrawn, 5007);
+    assert_eq!(demo::id::after_gap, 5008);
+    assert_eq!(demo::END, 5009);
 }
 
 #[test]
@@ -299,4 +308,47 @@ fn serve_loop_answers_bad_id_and_ends_with_the_port() {
             "{ended:?}"
         );
     });
+}
+
+#[test]
+fn skipped_ids_get_bad_id_and_later_ids_still_work() {
+    let (_rt, server, client, port, send) = setup();
+    let s = srv(&server);
+    std::thread::scope(|sc| {
+        sc.spawn(|| {
+            serve_one(&server, &s, port);
+            serve_one(&server, &s, port);
+        });
+        let reply = client.port_allocate(RightType::Receive).unwrap();
+        let m = Message::new(demo::id::_withdrawn, send, Disposition::CopySend)
+            .with_reply(reply, Disposition::MakeSendOnce);
+        let r = client
+            .mach_msg(Some(m), Some(reply), &Default::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.body, vec![Item::U32(MigReturn::BadId as i32 as u32)]);
+        assert_eq!(demo::Client::new(&client, send).after_gap(1), Ok(2));
+    });
+}
+
+#[test]
+fn stubs_can_send_through_a_send_once_right() {
+    let (_rt, server, client, port, _send) = setup();
+    let s = srv(&server);
+    // The client holds only a send-once right, as a pager holds `reply_to`.
+    let once = server
+        .give_right(port, Disposition::MakeSendOnce, &client)
+        .unwrap();
+    assert_eq!(client.port_type(once).unwrap(), PortType::SEND_ONCE);
+    demo::Client::new(&client, once)
+        .with_disposition(Disposition::MoveSendOnce)
+        .poke("once".into())
+        .unwrap();
+    // The right is used up, and the message arrived through it.
+    assert_eq!(
+        client.port_type(once),
+        Err(hurd_ipc::KernReturn::InvalidName)
+    );
+    serve_one(&server, &s, port);
+    assert_eq!(*s.pokes.lock().unwrap(), vec!["once".to_string()]);
 }
