@@ -31,9 +31,10 @@ impl<T> Arena<T> {
         }
     }
 
-    pub(crate) fn insert(&mut self, value: T) -> Slot {
-        self.len += 1;
+    /// Stores `value`; `None` when the arena already holds 2^32 objects.
+    pub(crate) fn insert(&mut self, value: T) -> Option<Slot> {
         if let Some(index) = self.free {
+            self.len += 1;
             let cell = &mut self.cells[index as usize];
             let (generation, next) = match *cell {
                 Cell::Free { generation, next } => (generation, next),
@@ -41,17 +42,18 @@ impl<T> Arena<T> {
             };
             self.free = next;
             *cell = Cell::Used { generation, value };
-            Slot { index, generation }
+            Some(Slot { index, generation })
         } else {
-            let index = u32::try_from(self.cells.len()).expect("arena exhausted: 2^32 objects");
+            let index = u32::try_from(self.cells.len()).ok()?;
+            self.len += 1;
             self.cells.push(Cell::Used {
                 generation: 0,
                 value,
             });
-            Slot {
+            Some(Slot {
                 index,
                 generation: 0,
-            }
+            })
         }
     }
 
@@ -103,9 +105,9 @@ mod tests {
     #[test]
     fn stale_slots_miss() {
         let mut a = Arena::new();
-        let s = a.insert(1);
+        let s = a.insert(1).unwrap_or_else(|| unreachable!());
         assert_eq!(a.remove(s), Some(1));
-        let t = a.insert(2);
+        let t = a.insert(2).unwrap_or_else(|| unreachable!());
         assert_eq!(t.index, s.index);
         assert!(a.get(s).is_none());
         assert_eq!(a.get(t), Some(&2));

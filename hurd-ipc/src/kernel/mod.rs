@@ -90,8 +90,16 @@ impl IpcKernel {
     }
 
     /// Creates an empty IPC space (for a new task).
+    ///
+    /// # Panics
+    ///
+    /// If 2^32 spaces exist at once (which no machine has the memory for).
     pub fn create_space(&mut self) -> SpaceId {
-        SpaceId(self.spaces.insert(Space::new()))
+        match self.spaces.insert(Space::new()) {
+            Some(slot) => SpaceId(slot),
+            // 2^32 live spaces need far more memory than any machine has.
+            None => panic!("IPC kernel: 2^32 spaces exist"),
+        }
     }
 
     /// Whether `space` exists.

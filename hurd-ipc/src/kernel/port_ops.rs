@@ -52,7 +52,8 @@ impl IpcKernel {
                 let id = self.new_port_id();
                 let p = self
                     .ports
-                    .insert(Port::new(id, Receiver::Space(space, name)));
+                    .insert(Port::new(id, Receiver::Space(space, name)))
+                    .ok_or(KernReturn::ResourceShortage)?;
                 self.space_mut(space)?.by_port.insert(p, name);
                 Entry {
                     object: Object::Port(p),
@@ -61,7 +62,11 @@ impl IpcKernel {
                 }
             }
             RightType::PortSet => Entry {
-                object: Object::PortSet(self.psets.insert(PortSet::new())),
+                object: Object::PortSet(
+                    self.psets
+                        .insert(PortSet::new())
+                        .ok_or(KernReturn::ResourceShortage)?,
+                ),
                 bits: PortType::PORT_SET,
                 urefs: 0,
             },
