@@ -150,6 +150,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Nor can she mint uid 1000 from her own handle.
     let mint = AuthClient::new(&mallory, mallory_auth).makeauth(&[], &IdSet::user(1000, &[100]));
     println!("mallory, makeauth uid 1000: {:?}", mint.map_err(Errno::of));
+    // Nor by presenting, alongside her handle, a port of her own that claims
+    // to be one: every element of `other_handles` must be a handle of this
+    // auth server.
+    let fake = mallory.port_allocate(RightType::Receive)?;
+    let fake = mallory.give_right(fake, Disposition::MakeSend, &mallory)?;
+    let mint = AuthClient::new(&mallory, mallory_auth)
+        .makeauth(&[mallory_auth, fake], &IdSet::user(1000, &[100]));
+    println!(
+        "mallory, makeauth uid 1000 with a fake handle: {:?}",
+        mint.as_ref().map_err(|e| Errno::of(*e))
+    );
+    assert_eq!(mint.err(), Some(Error::from(Errno::Inval)));
     // ANCHOR_END: mallory
     println!("fileserver demo: done");
     Ok(())

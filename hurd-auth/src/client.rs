@@ -1,9 +1,7 @@
 //! The client side: [`AuthClient`] for calls on an auth handle, and
 //! [`reauthenticate`], the whole `io_reauthenticate` flow for an I/O object.
 
-use alloc::vec::Vec;
-
-use hurd_ipc::{Disposition, Error, PortItem, PortName, RightType, UserIpc};
+use hurd_ipc::{Disposition, Error, PortArray, PortItem, PortName, RightType, UserIpc};
 
 use crate::idset::IdSet;
 use crate::protocol::auth;
@@ -36,58 +34,17 @@ impl<'a, I: UserIpc + ?Sized> AuthClient<'a, I> {
     }
 
     /// `auth_makeauth`: a new handle (a send right in the caller's space) with
-    /// `ids`, presenting this handle and `others`. The caller keeps its own
-    /// rights to the presented handles. An empty `ids` asks for the union of
-    /// the presented handles.
-    ///
-    /// hurd-ipc has no port arrays yet, so more than one other handle is
-    /// presented by chaining: the union of the first ones is made, then used
-    /// with the next (intermediate handles are released).
+    /// `ids`, presenting this handle and `others` (other handles of the same
+    /// auth server) in one call. `others` travel as a port array of copied
+    /// send rights, so the caller keeps its own rights to the presented
+    /// handles. An empty `ids` asks for the union of the presented handles.
     pub fn makeauth(&self, others: &[PortName], ids: &IdSet) -> Result<PortName, Error> {
-        let copy = |name| PortItem {
+        let others = PortArray {
             disposition: Disposition::CopySend,
-            name,
+            names: others.to_vec(),
         };
-        let vecs = || ids.clone().into_vecs();
-        let Some((last, first)) = others.split_last() else {
-            let (e, a, eg, ag) = vecs();
-            return Ok(self
-                .stub()
-                .makeauth(copy(PortName::NULL), e, a, eg, ag)?
-                .name);
-        };
-        // Fold the first others into one union handle.
-        let mut current = self.handle;
-        let mut temps: Vec<PortName> = Vec::new();
-        let mut result = Ok(PortName::NULL);
-        for &other in first {
-            match auth::Client::new(self.ipc, current).makeauth(
-                copy(other),
-                Vec::new(),
-                Vec::new(),
-                Vec::new(),
-                Vec::new(),
-            ) {
-                Ok(p) => {
-                    temps.push(p.name);
-                    current = p.name;
-                }
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            }
-        }
-        if result.is_ok() {
-            let (e, a, eg, ag) = vecs();
-            result = auth::Client::new(self.ipc, current)
-                .makeauth(copy(*last), e, a, eg, ag)
-                .map(|p| p.name);
-        }
-        for t in temps {
-            let _ = self.ipc.port_deallocate(t);
-        }
-        result
+        let (e, a, eg, ag) = ids.clone().into_vecs();
+        Ok(self.stub().makeauth(others, e, a, eg, ag)?.name)
     }
 
     /// `auth_user_authenticate`: the user's half of a rendezvous. Returns the

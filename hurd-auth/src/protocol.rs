@@ -6,16 +6,13 @@
 //! [`hurd_ipc::PortItem`]s whose disposition says how the right is
 //! transferred.
 //!
-//! One difference from the Hurd's `auth.defs`: `auth_makeauth` takes
-//! `other_handles` as a *port array*, and hurd-ipc's message items have no port
-//! array yet. Here `makeauth` takes one optional other handle (`NULL` for none);
-//! [`AuthClient::makeauth`](crate::client::AuthClient::makeauth) presents any
-//! number by chaining calls, which gives the same result because a request for
-//! no ids makes the union of the presented handles.
+//! `auth_makeauth` takes `other_handles` as a port array (`portarray_t`,
+//! [`hurd_ipc::PortArray`]), as in the Hurd: one call presents any number of
+//! handles.
 
 use alloc::string::String;
-use hurd_ipc::PortItem;
 use hurd_ipc::interface;
+use hurd_ipc::{PortArray, PortItem};
 
 interface! {
     /// The auth protocol: `auth.defs`, subsystem 25000, in the Hurd's order.
@@ -23,11 +20,12 @@ interface! {
         /// `auth_getids`: the ids the handle stands for.
         routine getids() -> (euids: Vec<u32>, auids: Vec<u32>, egids: Vec<u32>, agids: Vec<u32>);
         /// `auth_makeauth`: a new handle (a send right, `MAKE_SEND`) with the
-        /// requested ids, if the handle together with `other` (another handle
-        /// of the same server, or `NULL`) holds them or holds uid 0. No ids at
-        /// all asks for the union of the two. A send right passed as `other` is
-        /// consumed on success.
-        routine makeauth(other: PortItem, euids: Vec<u32>, auids: Vec<u32>, egids: Vec<u32>, agids: Vec<u32>)
+        /// requested ids, if the handle together with `other_handles` (send
+        /// rights, `COPY_SEND`, to other handles of the same server) holds them
+        /// or holds uid 0. No ids at all asks for the union of them all. Every
+        /// element must be a handle of this server (else `EINVAL`); the server
+        /// releases the rights it received in the array whatever the outcome.
+        routine makeauth(other_handles: PortArray, euids: Vec<u32>, auids: Vec<u32>, egids: Vec<u32>, agids: Vec<u32>)
             -> (newhandle: PortItem);
         /// `auth_user_authenticate`: the user's half of a rendezvous. Returns
         /// (`MOVE_SEND`) the port the server passed to its half.

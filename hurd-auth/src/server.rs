@@ -27,7 +27,7 @@ use hurd_ipc::mig::{self, Dispatch, Request};
 use hurd_ipc::notify::{NOTIFY_NO_SENDERS, Notification};
 use hurd_ipc::{
     Disposition, Error, Item, KernReturn, Message, MigReturn, MsgOptions, MsgReturn, NotifyKind,
-    PortItem, PortName, PortType, RightType, UserIpc,
+    PortArray, PortItem, PortName, PortType, RightType, UserIpc,
 };
 
 use crate::clock::Clock;
@@ -35,6 +35,10 @@ use crate::errno::Errno;
 use crate::idset::{self, IdSet};
 use crate::pending::{Arrival, Bounds, Pending, PendingTable, Waiting};
 use crate::protocol::auth;
+
+/// Most other handles one `makeauth` may present (a longer array is
+/// `EINVAL`), so one request cannot make the server merge without bound.
+pub const MAX_OTHER_HANDLES: usize = 256;
 
 /// The bounds an auth server keeps.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -191,6 +195,37 @@ impl<I: UserIpc, C: Clock> AuthServer<I, C> {
         }
         st.handles.insert(name, ids);
         Ok(name)
+    }
+
+    /// The id sets `makeauth` may draw on: the handle the request was made on,
+    /// then every element of `others`, each of which must be a send right to a
+    /// handle of this server (`EINVAL` otherwise, as in the Hurd). The handle
+    /// itself being no handle is `EOPNOTSUPP`.
+    fn presented_ids<'s>(
+        st: &'s State,
+        req: &Request,
+        others: &PortArray,
+    ) -> Result<Vec<&'s IdSet>, Errno> {
+        let mine = st.handles.get(&req.port).ok_or(Errno::OpNotSupp)?;
+        if others.names.len() > MAX_OTHER_HANDLES
+            || (!others.names.is_empty() && others.disposition != Disposition::PORT_SEND)
+        {
+            return Err(Errno::Inval);
+        }
+        let mut presented = Vec::with_capacity(1 + others.names.len());
+        presented.push(mine);
+        for name in &others.names {
+            presented.push(st.handles.get(name).ok_or(Errno::Inval)?);
+        }
+        Ok(presented)
+    }
+
+    /// Releases every right received in a port array.
+    fn release_all(&self, rights: PortArray) {
+        self.ipc.destroy_message(Message {
+            body: vec![Item::Ports(rights)],
+            ..Message::default()
+        });
     }
 
     /// Releases a right received in a request.
@@ -452,36 +487,23 @@ impl<I: UserIpc, C: Clock> auth::Server for AuthServer<I, C> {
     fn makeauth(
         &self,
         req: &Request,
-        other: PortItem,
+        other_handles: PortArray,
         euids: Vec<u32>,
         auids: Vec<u32>,
         egids: Vec<u32>,
         agids: Vec<u32>,
     ) -> Result<PortItem, Error> {
-        let mut st = match self.state() {
-            Ok(st) => st,
-            Err(e) => {
-                self.release(other);
-                return Err(e);
-            }
-        };
-        let result = (|| {
-            let mine = st.handles.get(&req.port).ok_or(Errno::OpNotSupp)?;
-            let theirs = if other.name.is_null() {
-                None
-            } else if other.disposition == Disposition::PORT_SEND {
-                Some(st.handles.get(&other.name).ok_or(Errno::Inval)?)
-            } else {
-                return Err(Errno::Inval);
-            };
-            let requested = IdSet::from_vecs(euids, auids, egids, agids);
-            let presented: Vec<&IdSet> = core::iter::once(mine).chain(theirs).collect();
-            idset::makeauth(&presented, &requested)
-        })();
-        // The other handle's send right is consumed either way.
-        self.release(other);
-        let ids = result?;
-        let name = self.new_handle(&mut st, ids)?;
+        let requested = IdSet::from_vecs(euids, auids, egids, agids);
+        let result = self.state().and_then(|mut st| {
+            let ids = Self::presented_ids(&st, req, &other_handles)
+                .and_then(|presented| idset::makeauth(&presented, &requested))?;
+            self.new_handle(&mut st, ids)
+        });
+        // The rights received in the array are released whatever the outcome
+        // (the Hurd deallocates them on success; on failure MIG's
+        // `mach_msg_server` destroys the request).
+        self.release_all(other_handles);
+        let name = result?;
         Ok(PortItem {
             disposition: Disposition::MoveSend,
             name,

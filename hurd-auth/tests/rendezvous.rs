@@ -13,7 +13,7 @@ use hurd_auth::{AuthClient, Errno, IdSet, Limits, reauthenticate};
 use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::notify::{NOTIFY_DEAD_NAME, NOTIFY_NO_SENDERS};
 use hurd_ipc::{
-    Disposition, Error, Item, Message, MigReturn, PortItem, PortName, RightType, UserIpc,
+    Disposition, Error, Item, Message, MigReturn, PortArray, PortItem, PortName, RightType, UserIpc,
 };
 
 fn ids(e: &[u32], a: &[u32], eg: &[u32], ag: &[u32]) -> IdSet {
@@ -89,7 +89,7 @@ fn makeauth_rules_over_rpc() {
         let root_any = AuthClient::new(&c, root)
             .makeauth(&[], &ids(&[7], &[7, 8], &[9], &[]))
             .and_then(|h| AuthClient::new(&c, h).getids());
-        let chained = AuthClient::new(&c, root)
+        let all_three = AuthClient::new(&c, root)
             .makeauth(&[alice, bob], &IdSet::empty())
             .and_then(|h| AuthClient::new(&c, h).getids());
         (
@@ -101,7 +101,7 @@ fn makeauth_rules_over_rpc() {
             union,
             not_a_handle,
             root_any,
-            chained,
+            all_three,
         )
     });
     let perm: Result<(), Error> = Err(Error::from(Errno::Perm));
@@ -122,6 +122,133 @@ fn makeauth_rules_over_rpc() {
         IdSet::user(2000, &[200]),
     ]);
     assert_eq!(results.8, Ok(u));
+}
+
+#[test]
+fn makeauth_presents_many_handles_in_one_call() {
+    let rt = Runtime::new();
+    let (auth_task, client) = (rt.task(), rt.task());
+    let server = auth_server(&auth_task, Limits::default());
+    let alice = give_handle(&server, IdSet::user(1000, &[100]), &client);
+    let bob = give_handle(&server, IdSet::user(2000, &[200]), &client);
+    let carol = give_handle(&server, IdSet::user(3000, &[300]), &client);
+    let saved_root = give_handle(&server, ids(&[4000], &[4000, 0], &[], &[]), &client);
+    let stranger = client.port_allocate(RightType::Receive).expect("port");
+    let stranger = client
+        .give_right(stranger, Disposition::MakeSend, &client)
+        .expect("send");
+    server.run_until_idle(IDLE).expect("serve");
+    let handles_before = server.stats().handles;
+    let client_before = names(&rt, &client);
+    let want = ids(&[1000, 2000, 3000], &[3000], &[100, 300], &[200]);
+    let c = client.clone();
+    let w = want.clone();
+    let r = with_pump(&server, move || {
+        let a = AuthClient::new(&c, alice);
+        let getids = |h| AuthClient::new(&c, h).getids();
+        let mint = |others: &[PortName], ids: &IdSet| a.makeauth(others, ids);
+        (
+            // No two of them hold all of it; the three together do.
+            mint(&[bob], &w).map(|_| ()),
+            mint(&[carol], &w).map(|_| ()),
+            mint(&[bob, carol], &w).and_then(getids),
+            // Order and repetition do not matter; the handle itself may be
+            // presented again.
+            mint(&[carol, alice, bob, carol, bob], &w).and_then(getids),
+            // Uid 0 anywhere in the array allows anything (here an available
+            // uid 0, the third element).
+            mint(&[bob, carol, saved_root], &IdSet::root()).and_then(getids),
+            // One element that is no handle spoils the call, whatever the rest.
+            mint(&[bob, stranger, carol], &w).map(|_| ()),
+            mint(&[saved_root, stranger], &IdSet::empty()).map(|_| ()),
+            mint(&[PortName::NULL], &IdSet::empty()).map(|_| ()),
+            mint(&[bob, PortName::DEAD], &IdSet::empty()).map(|_| ()),
+            // The union of four.
+            mint(&[bob, carol, alice], &IdSet::empty()).and_then(getids),
+        )
+    });
+    let perm = Some(Error::from(Errno::Perm));
+    let inval = Some(Error::from(Errno::Inval));
+    assert_eq!(r.0.err(), perm);
+    assert_eq!(r.1.err(), perm);
+    assert_eq!(r.2, Ok(want.clone()));
+    assert_eq!(r.3, Ok(want));
+    assert_eq!(r.4, Ok(IdSet::root()));
+    assert_eq!(r.5.err(), inval);
+    assert_eq!(r.6.err(), inval);
+    assert_eq!(r.7.err(), inval);
+    assert_eq!(r.8.err(), inval);
+    assert_eq!(
+        r.9,
+        Ok(IdSet::union(&[
+            IdSet::user(1000, &[100]),
+            IdSet::user(2000, &[200]),
+            IdSet::user(3000, &[300]),
+        ]))
+    );
+    // Four handles were made (and are still held by the client).
+    assert_eq!(server.stats().handles, handles_before + 4);
+    // The client kept every right it presented: the array copies them.
+    let kept: Vec<_> = names(&rt, &client)
+        .into_iter()
+        .filter(|(n, _)| client_before.iter().any(|(b, _)| b == n))
+        .collect();
+    assert_eq!(kept, client_before);
+    for h in [alice, bob, carol, saved_root, stranger] {
+        assert_eq!(client.port_get_refs(h, RightType::Send), Ok(1), "{h:?}");
+    }
+}
+
+#[test]
+fn makeauth_arrays_leak_nothing() {
+    let rt = Runtime::new();
+    let (auth_task, client) = (rt.task(), rt.task());
+    let server = auth_server(&auth_task, Limits::default());
+    let alice = give_handle(&server, IdSet::user(1000, &[100]), &client);
+    let bob = give_handle(&server, IdSet::user(2000, &[200]), &client);
+    let root = give_handle(&server, IdSet::root(), &client);
+    let stranger = client.port_allocate(RightType::Receive).expect("port");
+    let stranger = client
+        .give_right(stranger, Disposition::MakeSend, &client)
+        .expect("send");
+    server.run_until_idle(IDLE).expect("serve");
+    let before = names(&rt, &auth_task);
+    let handles = server.stats().handles;
+    let c = client.clone();
+    let (made, failed) = with_pump(&server, move || {
+        let a = AuthClient::new(&c, alice);
+        let (mut made, mut failed) = (0, 0);
+        for i in 0..200u32 {
+            let result = match i % 5 {
+                // Succeeds: the union, the handle itself repeated.
+                0 => a.makeauth(&[bob, alice, bob], &IdSet::empty()),
+                // Succeeds: root in the array.
+                1 => a.makeauth(&[bob, root], &IdSet::user(i, &[i])),
+                // EPERM: held by neither.
+                2 => a.makeauth(&[bob, bob, bob], &IdSet::user(3000, &[])),
+                // EINVAL: a non-handle after valid handles.
+                3 => a.makeauth(&[bob, root, stranger], &IdSet::empty()),
+                // EINVAL: NULL among them.
+                _ => a.makeauth(&[root, PortName::NULL, bob], &IdSet::empty()),
+            };
+            match result {
+                Ok(h) => {
+                    made += 1;
+                    c.port_deallocate(h).expect("drop new handle");
+                }
+                Err(_) => failed += 1,
+            }
+        }
+        (made, failed)
+    });
+    assert_eq!((made, failed), (80, 120));
+    // The made handles die with their send rights; then the server's space is
+    // as before: every right received in the arrays was released.
+    pump_until(&server, || server.stats().handles == handles);
+    assert_eq!(names(&rt, &auth_task), before, "no rights gained or lost");
+    for h in [alice, bob, root, stranger] {
+        assert_eq!(client.port_get_refs(h, RightType::Send), Ok(1), "{h:?}");
+    }
 }
 
 #[test]
@@ -543,6 +670,23 @@ fn malformed_messages_get_errors_and_change_nothing() {
             disposition: Disposition::CopySend,
             name: PortName::NULL,
         });
+        let none = || {
+            Item::Ports(PortArray {
+                disposition: Disposition::CopySend,
+                names: Vec::new(),
+            })
+        };
+        let array = |disposition: Disposition, names: Vec<PortName>| {
+            Item::Ports(PortArray { disposition, names })
+        };
+        let makeauth = |others: Item| {
+            raw_call(
+                &c,
+                h,
+                auth::id::makeauth,
+                vec![others, empty(), empty(), empty(), empty()],
+            )
+        };
         let codes = vec![
             ("unknown id", raw_call(&c, h, 25999, vec![])),
             (
@@ -601,26 +745,55 @@ fn malformed_messages_get_errors_and_change_nothing() {
                     &c,
                     h,
                     auth::id::makeauth,
-                    vec![null.clone(), v(3), empty(), empty(), empty()],
+                    vec![none(), v(3), empty(), empty(), empty()],
                 ),
             ),
             (
-                "makeauth: other is send-once",
-                raw_call(
-                    &c,
-                    h,
-                    auth::id::makeauth,
+                "makeauth: one port, not an array",
+                makeauth(Item::Port(PortItem {
+                    disposition: Disposition::CopySend,
+                    name: h,
+                })),
+            ),
+            (
+                "makeauth: others are send-once",
+                makeauth(array(
+                    Disposition::MakeSendOnce,
+                    vec![c.port_allocate(RightType::Receive).expect("p"); 3],
+                )),
+            ),
+            (
+                "makeauth: others are receive rights",
+                makeauth(array(
+                    Disposition::MoveReceive,
+                    vec![c.port_allocate(RightType::Receive).expect("p")],
+                )),
+            ),
+            (
+                "makeauth: others are not handles",
+                makeauth(array(Disposition::MakeSend, vec![mine, mine])),
+            ),
+            (
+                "makeauth: a handle, then NULL",
+                makeauth(array(Disposition::CopySend, vec![h, PortName::NULL])),
+            ),
+            (
+                "makeauth: a handle, then a stranger",
+                makeauth(array(
+                    Disposition::CopySend,
                     vec![
-                        Item::Port(PortItem {
-                            disposition: Disposition::MakeSendOnce,
-                            name: c.port_allocate(RightType::Receive).expect("p"),
-                        }),
-                        empty(),
-                        empty(),
-                        empty(),
-                        empty(),
+                        h,
+                        h,
+                        c.give_right(mine, Disposition::MakeSend, &c).expect("send"),
                     ],
-                ),
+                )),
+            ),
+            (
+                "makeauth: too many others",
+                makeauth(array(
+                    Disposition::CopySend,
+                    vec![h; hurd_auth::server::MAX_OTHER_HANDLES + 1],
+                )),
             ),
             (
                 "makeauth: too many ids",
@@ -628,7 +801,13 @@ fn malformed_messages_get_errors_and_change_nothing() {
                     &c,
                     h,
                     auth::id::makeauth,
-                    vec![null.clone(), v(4 * 1025), empty(), empty(), empty()],
+                    vec![
+                        array(Disposition::CopySend, vec![h, h]),
+                        v(4 * 1025),
+                        empty(),
+                        empty(),
+                        empty(),
+                    ],
                 ),
             ),
             (
@@ -637,7 +816,7 @@ fn malformed_messages_get_errors_and_change_nothing() {
                     &c,
                     h,
                     auth::id::makeauth,
-                    vec![null, Item::U64(0), empty(), empty(), empty()],
+                    vec![none(), Item::U64(0), empty(), empty(), empty()],
                 ),
             ),
         ];
@@ -660,7 +839,13 @@ fn malformed_messages_get_errors_and_change_nothing() {
     expect("rendezvous receive", inval);
     expect("server: missing newport", bad_args);
     expect("makeauth: ids not a multiple of 4", bad_args);
-    expect("makeauth: other is send-once", inval);
+    expect("makeauth: one port, not an array", bad_args);
+    expect("makeauth: others are send-once", inval);
+    expect("makeauth: others are receive rights", inval);
+    expect("makeauth: others are not handles", inval);
+    expect("makeauth: a handle, then NULL", inval);
+    expect("makeauth: a handle, then a stranger", inval);
+    expect("makeauth: too many others", inval);
     expect("makeauth: too many ids", inval);
     expect("makeauth: u64 for ids", bad_args);
     server.run_until_idle(IDLE).expect("serve");
