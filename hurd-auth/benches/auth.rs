@@ -5,17 +5,18 @@
 //! |-------------------|-------------------------------------------------------|--------------------------------|
 //! | `reauthenticate`  | `io_reauthenticate` + `user_authenticate` + `server_authenticate`, 3 tasks and an auth server | a null `interface!` RPC, 2 tasks |
 //!
-//! Each benchmark is calibrated so that one sample takes about the target
-//! time, warmed up, then sampled, alternating ours and the baseline; the median
-//! is reported in nanoseconds per operation. Results go to
+//! The harness is the workspace's `bench-harness` crate, shared with the other
+//! benches: each benchmark is calibrated so that one sample takes about the
+//! target time, warmed up, then sampled, alternating ours and the baseline; the
+//! median is reported in nanoseconds per operation. Results go to
 //! `<target dir>/bench/auth.json` as `[{"name", "ours_ns", "baseline",
 //! "baseline_ns", "ratio"}]`, like hurd-ipc's `ipc` bench. `--quick` runs fewer,
-//! shorter samples.
+//! shorter samples; plain arguments select benchmarks by substring.
 
-use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+use bench_harness::{Bench, Config, Row, measure_pair};
 
 use hurd_auth::{AuthClient, AuthServer, IdSet, Limits, StdClock, reauthenticate};
 use hurd_ipc::hosted::{Runtime, Task};
@@ -60,67 +61,9 @@ impl io::Server for Io {
     }
 }
 
-struct Config {
-    samples: usize,
-    target: Duration,
-}
-
-type Body<'a> = &'a mut dyn FnMut(u64) -> Duration;
-
-fn calibrate(f: Body<'_>, target: Duration) -> u64 {
-    let mut n = 1u64;
-    loop {
-        let t = f(n);
-        if t >= target / 10 || n >= 1 << 40 {
-            let per_op = t.as_secs_f64() / n as f64;
-            return ((target.as_secs_f64() / per_op.max(1e-12)).ceil() as u64).max(1);
-        }
-        n *= 2;
-    }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn measure_pair(cfg: &Config, ours: Body<'_>, base: Body<'_>) -> (f64, f64) {
-    let n_ours = calibrate(ours, cfg.target);
-    let n_base = calibrate(base, cfg.target);
-    ours(n_ours);
-    base(n_base);
-    let (mut a, mut b) = (Vec::new(), Vec::new());
-    for _ in 0..cfg.samples {
-        a.push(ours(n_ours).as_nanos() as f64 / n_ours as f64);
-        b.push(base(n_base).as_nanos() as f64 / n_base as f64);
-    }
-    (median(a), median(b))
-}
-
-fn target_dir() -> PathBuf {
-    if let Ok(d) = std::env::var("CARGO_TARGET_DIR") {
-        return PathBuf::from(d);
-    }
-    // benches run from the package directory; the workspace target is one up.
-    let exe = std::env::current_exe().expect("current exe");
-    exe.ancestors()
-        .find(|p| p.file_name().is_some_and(|n| n == "target"))
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("target"))
-}
-
-fn main() {
-    let cfg = if std::env::args().any(|a| a == "--quick") {
-        Config {
-            samples: 5,
-            target: Duration::from_millis(20),
-        }
-    } else {
-        Config {
-            samples: 15,
-            target: Duration::from_millis(100),
-        }
-    };
+/// A full reauthentication handshake (the I/O server's side included) against
+/// a null RPC to the same I/O server.
+fn reauthenticate_bench(cfg: &Config) -> Row {
     let rt = Runtime::new();
     let (io_task, user) = (rt.task(), rt.task());
     let (tx, rx) = mpsc::channel();
@@ -171,22 +114,16 @@ fn main() {
         }
         start.elapsed()
     };
-    let (ours_ns, base_ns) = measure_pair(&cfg, &mut ours, &mut base);
-    let ratio = ours_ns / base_ns;
-    println!(
-        "{:<16} {:>12} {:>12} {:>8}",
-        "name", "ours ns", "null rpc ns", "ratio"
-    );
-    println!(
-        "{:<16} {ours_ns:>12.0} {base_ns:>12.0} {ratio:>8.2}",
-        "reauthenticate"
-    );
-    let mut json = String::new();
-    let _ = writeln!(
-        json,
-        "[{{\"name\":\"reauthenticate\",\"ours_ns\":{ours_ns:.1},\"baseline\":\"null RPC round trip\",\"baseline_ns\":{base_ns:.1},\"ratio\":{ratio:.3}}}]"
-    );
-    let dir = target_dir().join("bench");
-    std::fs::create_dir_all(&dir).expect("bench dir");
-    std::fs::write(dir.join("auth.json"), json).expect("write auth.json");
+    let (ours_ns, baseline_ns) = measure_pair(cfg, &mut ours, &mut base);
+    Row {
+        name: "reauthenticate",
+        ours_ns,
+        baseline: "null RPC round trip",
+        baseline_ns,
+    }
+}
+
+fn main() {
+    let benches: [(&str, Bench); 1] = [("reauthenticate", reauthenticate_bench)];
+    bench_harness::run("auth", option_env!("CARGO_TARGET_TMPDIR"), &benches);
 }

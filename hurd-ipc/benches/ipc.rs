@@ -15,11 +15,11 @@
 //! `mach_msg` does not do; it is reported separately because the project's
 //! performance notes name it as the baseline.
 //!
-//! The harness is deliberately small: each benchmark is calibrated so that one
-//! sample takes about [`Config::target`], warmed up, then sampled
-//! [`Config::samples`] times, alternating ours and the baseline so that drift
-//! (frequency scaling, other load) hits both alike. The median sample is
-//! reported, in nanoseconds per operation.
+//! The harness is the workspace's `bench-harness` crate: each benchmark is
+//! calibrated so that one sample takes about [`Config::target`], warmed up,
+//! then sampled [`Config::samples`] times, alternating ours and the baseline so
+//! that drift (frequency scaling, other load) hits both alike. The median
+//! sample is reported, in nanoseconds per operation.
 //!
 //! Results go to `<target dir>/bench/ipc.json` as an array of
 //! `{"name", "ours_ns", "baseline", "baseline_ns", "ratio"}` (ratio is ours
@@ -28,98 +28,14 @@
 //! (`cargo bench --bench ipc -- rpc`); other flags (cargo passes `--bench`) are
 //! ignored.
 
-use std::fmt::Write as _;
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use bench_harness::{Bench, Config, Row, measure_pair};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::{Disposition, Item, Message, MsgOptions, PortName, RightType, UserIpc};
-
-/// How long and how often to measure.
-struct Config {
-    /// Samples per benchmark (odd, so the median is one of them).
-    samples: usize,
-    /// Wall time one sample should take.
-    target: Duration,
-}
-
-impl Config {
-    fn from_args() -> Config {
-        if std::env::args().any(|a| a == "--quick") {
-            Config {
-                samples: 5,
-                target: Duration::from_millis(20),
-            }
-        } else {
-            Config {
-                samples: 15,
-                target: Duration::from_millis(100),
-            }
-        }
-    }
-}
-
-/// A benchmark body: performs `n` operations and returns how long they took
-/// (excluding any setup it chooses not to time).
-type Body<'a> = &'a mut dyn FnMut(u64) -> Duration;
-
-/// The number of operations that makes one sample last about `target`.
-fn calibrate(f: Body<'_>, target: Duration) -> u64 {
-    let mut n = 1u64;
-    loop {
-        let t = f(n);
-        // Grow until a run is long enough to time with confidence (a tenth of
-        // the target), then scale.
-        if t >= target / 10 || n >= 1 << 40 {
-            let per_op = t.as_secs_f64() / n as f64;
-            let iters = (target.as_secs_f64() / per_op.max(1e-12)).ceil();
-            return (iters as u64).max(1);
-        }
-        n *= 2;
-    }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let m = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[m]
-    } else {
-        (v[m - 1] + v[m]) / 2.0
-    }
-}
-
-/// One result row.
-struct Row {
-    name: &'static str,
-    ours_ns: f64,
-    baseline: &'static str,
-    baseline_ns: f64,
-}
-
-impl Row {
-    fn ratio(&self) -> f64 {
-        self.ours_ns / self.baseline_ns
-    }
-}
-
-/// Measures `ours` and `base` in alternation; returns the median ns/op of each.
-fn measure_pair(cfg: &Config, ours: Body<'_>, base: Body<'_>) -> (f64, f64) {
-    let n_ours = calibrate(ours, cfg.target);
-    let n_base = calibrate(base, cfg.target);
-    // Warm-up at full size: caches, allocator, thread wake paths.
-    ours(n_ours);
-    base(n_base);
-    let (mut a, mut b) = (Vec::new(), Vec::new());
-    for _ in 0..cfg.samples {
-        a.push(ours(n_ours).as_nanos() as f64 / n_ours as f64);
-        b.push(base(n_base).as_nanos() as f64 / n_base as f64);
-    }
-    (median(a), median(b))
-}
 
 // ---------------------------------------------------------------------------
 // null_rpc_round_trip
@@ -453,103 +369,7 @@ fn ool_64k(cfg: &Config) -> Row {
     }
 }
 
-// ---------------------------------------------------------------------------
-// Output
-
-/// A benchmark: measures ours and its baseline.
-type Bench = fn(&Config) -> Row;
-
-/// The workspace's target directory: `CARGO_TARGET_DIR` if set (relative to the
-/// workspace root if relative), else the one this bench was built in, else
-/// `<workspace>/target`.
-fn target_dir() -> PathBuf {
-    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
-        return workspace.join(dir);
-    }
-    // Cargo gives benches `<target dir>/tmp` as a scratch directory.
-    if let Some(parent) = option_env!("CARGO_TARGET_TMPDIR")
-        .map(PathBuf::from)
-        .and_then(|tmp| tmp.parent().map(PathBuf::from))
-    {
-        return parent;
-    }
-    workspace.join("target")
-}
-
-fn json_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-fn to_json(rows: &[Row]) -> String {
-    let mut out = String::from("[\n");
-    for (i, r) in rows.iter().enumerate() {
-        let _ = write!(
-            out,
-            "  {{\"name\": {}, \"ours_ns\": {:.3}, \"baseline\": {}, \"baseline_ns\": {:.3}, \"ratio\": {:.4}}}",
-            json_string(r.name),
-            r.ours_ns,
-            json_string(r.baseline),
-            r.baseline_ns,
-            r.ratio(),
-        );
-        out.push_str(if i + 1 < rows.len() { ",\n" } else { "\n" });
-    }
-    out.push_str("]\n");
-    out
-}
-
-fn print_table(rows: &[Row]) {
-    let name_w = rows.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
-    let base_w = rows
-        .iter()
-        .map(|r| r.baseline.len())
-        .max()
-        .unwrap_or(8)
-        .max(8);
-    println!(
-        "{:<name_w$} | {:>10} | {:<base_w$} | {:>11} | {:>6}",
-        "name", "ours ns", "baseline", "baseline ns", "ratio"
-    );
-    println!(
-        "{}-|-{}-|-{}-|-{}-|-{}",
-        "-".repeat(name_w),
-        "-".repeat(10),
-        "-".repeat(base_w),
-        "-".repeat(11),
-        "-".repeat(6)
-    );
-    for r in rows {
-        println!(
-            "{:<name_w$} | {:>10.1} | {:<base_w$} | {:>11.1} | {:>6.2}",
-            r.name,
-            r.ours_ns,
-            r.baseline,
-            r.baseline_ns,
-            r.ratio()
-        );
-    }
-}
-
 fn main() {
-    let cfg = Config::from_args();
-    // Plain arguments select benchmarks by substring, as with libtest.
-    let filters: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
     let benches: [(&str, Bench); 4] = [
         ("null_rpc_round_trip", null_rpc_round_trip),
         (
@@ -559,32 +379,5 @@ fn main() {
         ("one_way_small_message", one_way_small_message),
         ("ool_64k", ool_64k),
     ];
-    let mut rows = Vec::new();
-    for (name, bench) in benches {
-        if !filters.is_empty() && !filters.iter().any(|f| name.contains(f.as_str())) {
-            continue;
-        }
-        let row = bench(&cfg);
-        eprintln!(
-            "{}: {:.1} ns vs {:.1} ns ({:.2})",
-            row.name,
-            row.ours_ns,
-            row.baseline_ns,
-            row.ratio()
-        );
-        rows.push(row);
-    }
-    print_table(&rows);
-
-    let dir = target_dir().join("bench");
-    let file = dir.join("ipc.json");
-    let written =
-        std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&file, to_json(&rows)));
-    match written {
-        Ok(()) => println!("wrote {}", file.display()),
-        Err(e) => {
-            eprintln!("cannot write {}: {e}", file.display());
-            std::process::exit(1);
-        }
-    }
+    bench_harness::run("ipc", option_env!("CARGO_TARGET_TMPDIR"), &benches);
 }
