@@ -6,16 +6,25 @@
 //! server, written against hurd-ipc's [`UserIpc`] so it runs hosted and on the
 //! kernel; [`MemStore`] is an in-memory store. One pager serves any number of
 //! objects, keyed by the port each arrived on.
+//!
+//! It serves both ways an object reaches it: mapped through `vm_map` of its
+//! own port (`memory_object_init`, answered with `ready`), and created by a
+//! kernel for anonymous memory (`memory_object_create` on the default pager's
+//! port, which moves in the receive right of a new memory object port; the
+//! pager serves it from then on and destroys it at `terminate`). Pages arrive
+//! with `data_initialize` (first pageout) or `data_return`.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 
-use hurd_ipc::mig::Request;
+use hurd_ipc::mig::{Dispatch, Request};
 use hurd_ipc::{Disposition, OolItem, PortItem, PortName, RightType, UserIpc};
 
 use crate::page::{PAGE_BYTES, PAGE_SIZE, is_page_aligned};
-use crate::protocol::{CopyStrategy, control, control_unavailable, memory_object};
+use crate::protocol::{
+    CopyStrategy, control, control_unavailable, memory_object, memory_object_default,
+};
 
 /// Where a default pager keeps pages: by object (the memory object port as
 /// the pager names it) and page-aligned offset.
@@ -78,6 +87,10 @@ pub struct PagerStats {
     pub returned: u64,
     /// Objects terminated.
     pub terminated: u64,
+    /// Objects created by a kernel (`memory_object_create`).
+    pub created: u64,
+    /// Pages stored from `data_initialize`.
+    pub initialized: u64,
 }
 
 /// The default pager: a `memory_object` server over a backing store.
@@ -85,6 +98,10 @@ pub struct DefaultPager<'a, I: UserIpc + ?Sized, S: BackingStore> {
     ipc: &'a I,
     store: RefCell<S>,
     stats: RefCell<PagerStats>,
+    /// The port set served.
+    set: Cell<PortName>,
+    /// Memory object ports kernels created (receive rights of the pager's).
+    created: RefCell<BTreeSet<PortName>>,
 }
 
 impl<'a, I: UserIpc + ?Sized, S: BackingStore> DefaultPager<'a, I, S> {
@@ -94,13 +111,32 @@ impl<'a, I: UserIpc + ?Sized, S: BackingStore> DefaultPager<'a, I, S> {
             ipc,
             store: RefCell::new(store),
             stats: RefCell::new(PagerStats::default()),
+            set: Cell::new(PortName::NULL),
+            created: RefCell::new(BTreeSet::new()),
         }
     }
 
-    /// Serves `port` (a memory object's receive right, or a port set of
-    /// them) until it dies.
+    /// Serves `port` — the default pager's port, which is also a memory
+    /// object port kernels may `vm_map` — and the memory objects kernels
+    /// create through it, until receiving fails (the task ends).
     pub fn serve(&self, port: PortName) -> hurd_ipc::MsgReturn {
-        memory_object::serve(self, self.ipc, port)
+        let set = match self.ipc.port_allocate(hurd_ipc::RightType::PortSet) {
+            Ok(s) => s,
+            Err(_) => return memory_object::serve(self, self.ipc, port),
+        };
+        if self.ipc.port_move_member(port, set).is_err() {
+            return memory_object::serve(self, self.ipc, port);
+        }
+        self.set.set(set);
+        hurd_ipc::mig::serve(self.ipc, set, |msg| self.demux(msg))
+    }
+
+    /// Handles one request of either interface.
+    pub fn demux(&self, msg: hurd_ipc::Message) -> Dispatch {
+        match memory_object::demux(self, self.ipc, msg) {
+            Dispatch::NotMine(m) => memory_object_default::demux(self, self.ipc, m),
+            d => d,
+        }
     }
 
     /// The counters.
@@ -137,6 +173,10 @@ impl<I: UserIpc + ?Sized, S: BackingStore> memory_object::Server for DefaultPage
             let _ = self.ipc.port_mod_refs(control.name, RightType::Receive, -1);
         }
         self.release(name);
+        // A created object ends here; the pager's own port lives on.
+        if self.created.borrow_mut().remove(&req.port) {
+            let _ = self.ipc.port_mod_refs(req.port, RightType::Receive, -1);
+        }
     }
 
     fn copy(&self, _req: &Request, old: PortItem, _o: u64, _l: u64, new: PortItem) {
@@ -234,4 +274,51 @@ impl<I: UserIpc + ?Sized, S: BackingStore> memory_object::Server for DefaultPage
     }
 
     fn change_completed(&self, _req: &Request, _may_cache: bool, _copy_strategy: u32) {}
+}
+
+impl<I: UserIpc + ?Sized, S: BackingStore> memory_object_default::Server
+    for DefaultPager<'_, I, S>
+{
+    fn create(
+        &self,
+        _req: &Request,
+        new_memory_object: PortItem,
+        _size: u64,
+        control: PortItem,
+        name: PortItem,
+        page_size: u64,
+    ) {
+        self.release(control);
+        self.release(name);
+        let mo = new_memory_object.name;
+        if !mo.is_valid() {
+            return;
+        }
+        let ours = matches!(
+            self.ipc.port_type(mo),
+            Ok(t) if t.contains(hurd_ipc::PortType::RECEIVE)
+        );
+        if !ours || page_size != PAGE_SIZE || self.ipc.port_move_member(mo, self.set.get()).is_err()
+        {
+            log::warn!("default pager: cannot serve created object {mo}");
+            if ours {
+                let _ = self.ipc.port_mod_refs(mo, RightType::Receive, -1);
+            }
+            return;
+        }
+        self.created.borrow_mut().insert(mo);
+        self.stats.borrow_mut().created += 1;
+    }
+
+    fn data_initialize(&self, req: &Request, control: PortItem, offset: u64, data: OolItem) {
+        if is_page_aligned(offset) && data.data.len() == PAGE_BYTES {
+            // Initial contents only: data already written wins.
+            let mut store = self.store.borrow_mut();
+            if store.read(req.port, offset).is_none() {
+                store.write(req.port, offset, &data.data);
+                self.stats.borrow_mut().initialized += 1;
+            }
+        }
+        self.release(control);
+    }
 }

@@ -155,7 +155,13 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
                     }
                 }
             }
-            if !absent && let Some(link) = o.pager {
+            // An internal object asks its default pager only for pages it
+            // paged out; the others come from the shadow or are zero.
+            let ask = !o.internal || o.paged_out.contains(&idx);
+            if !absent
+                && ask
+                && let Some(link) = o.pager
+            {
                 if let ObjectState::Dead(e) = o.state {
                     return Err(e);
                 }

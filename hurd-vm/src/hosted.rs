@@ -158,21 +158,90 @@ impl SimKernel {
         self.with_vm(|vm| vm.region(map, addr))
     }
 
-    /// `vm_map` of a pager's memory object, anywhere: `pager` is a send right
-    /// in the kernel task (which this call keeps). The first mapping of a
-    /// pager sends `memory_object_init` and blocks until `ready`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn vm_map(
+    /// `vm_set_default_memory_manager`: `pager` is a send right in the
+    /// kernel task (kept), where `memory_object_create` goes; `None` stops
+    /// the paging out of anonymous memory.
+    pub fn set_default_pager(&self, pager: Option<PortName>) {
+        self.with_vm(|vm| vm.set_default_pager(pager));
+    }
+
+    /// Pages out what `[addr, addr + size)` of `map` has resident (see
+    /// [`Vm::pageout_range`]): anonymous memory goes to the default pager,
+    /// which gets a new memory object for it (`memory_object_create`) on its
+    /// first pageout. Returns how many frames were freed.
+    pub fn pageout(&self, map: MapId, addr: u64, size: u64) -> Result<usize, VmError> {
+        let sh = &self.shared;
+        let mut made: Vec<(PortName, PortName)> = Vec::new();
+        let r = {
+            let mut vm = sh.lock();
+            let r = vm.pageout_range(map, addr, size, &mut || {
+                let p = new_object_ports(sh)?;
+                made.push(p);
+                Some(p)
+            });
+            let out = vm.take_outgoing();
+            drop(vm);
+            sh.flush(out);
+            r
+        };
+        let used: Vec<bool> = {
+            let vm = sh.lock();
+            made.iter()
+                .map(|(mo, _)| vm.object_for_pager(*mo).is_some())
+                .collect()
+        };
+        for ((mo, ctl), used) in made.into_iter().zip(used) {
+            if !used {
+                // Made, then not taken (an error came first).
+                let _ = sh.task.port_destroy(mo);
+                let _ = sh.task.port_mod_refs(ctl, RightType::Receive, -1);
+                continue;
+            }
+            // The receive right went to the default pager with the create
+            // message: now watch for its death.
+            if sh
+                .task
+                .request_notification(
+                    mo,
+                    NotifyKind::DeadName,
+                    0,
+                    sh.notify,
+                    Disposition::MakeSendOnce,
+                )
+                .is_err()
+            {
+                let mut vm = sh.lock();
+                vm.pager_died(mo);
+                let out = vm.take_outgoing();
+                drop(vm);
+                sh.flush(out);
+            }
+        }
+        sh.changed.notify_all();
+        r
+    }
+
+    /// `vm_attach`: gives the memory of `[addr, addr + size)` of `map` to the
+    /// pager `pager` (a send right in the kernel task, which the call takes
+    /// as [`SimKernel::vm_map`] does), at `offset` in
+    /// its object; see [`Vm::attach`] for the semantics. Sends
+    /// `memory_object_init` first if the pager is new to this kernel, and
+    /// waits for whatever pager must answer first.
+    pub fn vm_attach(
         &self,
         map: MapId,
+        addr: u64,
         size: u64,
         pager: PortName,
         offset: u64,
-        copy: bool,
-        prot: VmProt,
-        max_prot: VmProt,
-        inherit: VmInherit,
-    ) -> Result<u64, VmError> {
+    ) -> Result<(), VmError> {
+        let obj = self.pager_object(pager)?;
+        self.access(|vm| vm.attach(map, addr, size, obj, offset))
+    }
+
+    /// The object of a pager, created (`init`, then waiting for `ready`) if
+    /// the pager is new. `pager` is a send right in the kernel task.
+    fn pager_object(&self, pager: PortName) -> Result<crate::ObjectId, VmError> {
         let sh = &self.shared;
         let existing = sh.lock().object_for_pager(pager);
         let (obj, ticket) = match existing {
@@ -216,6 +285,25 @@ impl SimKernel {
         if let Some(t) = ticket {
             self.wait(t)?;
         }
+        Ok(obj)
+    }
+
+    /// `vm_map` of a pager's memory object, anywhere: `pager` is a send right
+    /// in the kernel task (which this call keeps). The first mapping of a
+    /// pager sends `memory_object_init` and blocks until `ready`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn vm_map(
+        &self,
+        map: MapId,
+        size: u64,
+        pager: PortName,
+        offset: u64,
+        copy: bool,
+        prot: VmProt,
+        max_prot: VmProt,
+        inherit: VmInherit,
+    ) -> Result<u64, VmError> {
+        let obj = self.pager_object(pager)?;
         self.with_vm(|vm| {
             vm.map_object(
                 map, 0, size, true, obj, offset, copy, prot, max_prot, inherit,
@@ -298,6 +386,32 @@ impl Drop for SimKernel {
             let _ = t.join();
         }
     }
+}
+
+/// A new internal object's ports: a memory object port (receive right, to
+/// be moved to the default pager, plus a send right kept under the same name)
+/// and a control port in the kernel's port set.
+fn new_object_ports(sh: &Shared) -> Option<(PortName, PortName)> {
+    let t = &sh.task;
+    let mo = t.port_allocate(RightType::Receive).ok()?;
+    if t.port_insert_right(mo, mo, Disposition::MakeSend).is_err() {
+        let _ = t.port_mod_refs(mo, RightType::Receive, -1);
+        return None;
+    }
+    let ctl = match t.port_allocate(RightType::Receive) {
+        Ok(c) => c,
+        Err(_) => {
+            let _ = t.port_destroy(mo);
+            return None;
+        }
+    };
+    let _ = t.port_set_qlimit(ctl, hurd_ipc::QLIMIT_MAX);
+    if t.port_move_member(ctl, sh.pset).is_err() {
+        let _ = t.port_destroy(mo);
+        let _ = t.port_mod_refs(ctl, RightType::Receive, -1);
+        return None;
+    }
+    Some((mo, ctl))
 }
 
 /// Decodes one pager message into a [`PagerMessage`].

@@ -27,6 +27,7 @@
 extern crate alloc;
 
 mod access;
+mod attach;
 pub mod default_pager;
 mod error;
 pub mod fault;

@@ -13,6 +13,7 @@ use alloc::vec::Vec;
 use hurd_ipc::PortName;
 
 use crate::error::{ProtocolError, VmError};
+use crate::map::MapId;
 use crate::mmu::{FrameAllocator, Mmu};
 use crate::object::{ObjectId, ObjectState, PagerLink, VmObject};
 use crate::page::{PAGE_BYTES, PAGE_SIZE, Page, PageState, is_page_aligned, round_page};
@@ -134,7 +135,9 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
         if self.by_control.get(&link.control) != Some(&oid) {
             return; // already terminated (destroyed)
         }
-        let alive = !matches!(o.state, ObjectState::Dead(_));
+        // The default pager's copy of a temporary object dies with it: there
+        // is nothing to return.
+        let alive = !matches!(o.state, ObjectState::Dead(_)) && !o.internal;
         let resident: Vec<(u64, Page)> = o
             .pages
             .iter()
@@ -190,11 +193,152 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
         });
     }
 
-    /// Pages a page of an external object out: returns it if dirty or precious
-    /// (`kernel_copy` false), then frees it. Returns whether it was resident.
+    /// `vm_set_default_memory_manager`: the default pager, a send right the
+    /// kernel holds (or `None`). Anonymous memory can be paged out only while
+    /// there is one; objects already handed to a default pager keep theirs.
+    pub fn set_default_pager(&mut self, pager: Option<PortName>) {
+        self.default_pager = pager;
+    }
+
+    /// The default pager.
+    pub fn default_pager(&self) -> Option<PortName> {
+        self.default_pager
+    }
+
+    /// `memory_object_create`: hands the anonymous object `object` to the
+    /// default pager so that its pages can be paged out. `memory_object` is a
+    /// fresh port of the kernel's with both its receive right (moved to the
+    /// default pager by the message) and a send right (kept); `control` is a
+    /// fresh receive right, as for [`Vm::create_external_object`]. The object
+    /// becomes *internal*: still anonymous memory for copy-on-write, ready at
+    /// once (no `init`/`ready`), asking the pager only for pages it paged out.
+    ///
+    /// Errors: `InvalidName` (no such object), `InvalidArgument` (the object
+    /// already has a pager, or a port is in use), `Failure` (no default pager).
+    pub fn create_internal_object(
+        &mut self,
+        object: ObjectId,
+        memory_object: PortName,
+        control: PortName,
+    ) -> Result<(), VmError> {
+        let o = self.objects.get(&object).ok_or(VmError::InvalidName)?;
+        if o.pager.is_some()
+            || !memory_object.is_valid()
+            || !control.is_valid()
+            || self.by_pager.contains_key(&memory_object)
+            || self.by_control.contains_key(&control)
+        {
+            return Err(VmError::InvalidArgument);
+        }
+        let default = self.default_pager.ok_or(VmError::Failure)?;
+        let size = o.size;
+        if let Some(o) = self.objects.get_mut(&object) {
+            o.pager = Some(PagerLink {
+                pager: memory_object,
+                control,
+            });
+            o.internal = true;
+            o.copy_strategy = CopyStrategy::Temporary;
+            o.state = ObjectState::Ready;
+        }
+        self.by_pager.insert(memory_object, object);
+        self.by_control.insert(control, object);
+        self.dead_controls.remove(&control);
+        self.stats.creates += 1;
+        self.outbox.push(Outgoing {
+            to: default,
+            send_once: false,
+            msg: KernelMessage::Create {
+                memory_object,
+                size,
+                control,
+            },
+        });
+        Ok(())
+    }
+
+    /// Pages out every resident page of the objects mapped in
+    /// `[addr, addr + size)` of `map` (the hook a pageout daemon or a memory
+    /// pressure signal calls). Anonymous objects are first handed to the
+    /// default pager ([`Vm::create_internal_object`]) with ports from
+    /// `new_ports`, which returns `(memory_object, control)` or `None` when
+    /// it has none (`ResourceShortage`). Returns how many pages were freed.
+    ///
+    /// Only the objects the regions map directly are paged out, not the
+    /// objects they shadow. Errors: `InvalidArgument` (unaligned or empty
+    /// range), `InvalidName` (no such map), `Failure` (anonymous memory to
+    /// page out and no default pager).
+    pub fn pageout_range(
+        &mut self,
+        map: MapId,
+        addr: u64,
+        size: u64,
+        new_ports: &mut dyn FnMut() -> Option<(PortName, PortName)>,
+    ) -> Result<usize, VmError> {
+        if !is_page_aligned(addr) || size == 0 {
+            return Err(VmError::InvalidArgument);
+        }
+        let end = addr
+            .checked_add(round_page(size))
+            .ok_or(VmError::InvalidArgument)?;
+        let entries: Vec<crate::MapEntry> = self
+            .maps
+            .get(&map)
+            .ok_or(VmError::InvalidName)?
+            .entries()
+            .filter(|e| e.start < end && e.end > addr)
+            .copied()
+            .collect();
+        let mut freed = 0;
+        for e in entries {
+            let (s, t) = (e.start.max(addr), e.end.min(end));
+            let first = e.object_offset(s) / PAGE_SIZE;
+            let last = e.object_offset(t) / PAGE_SIZE;
+            let resident: Vec<u64> = self
+                .pages_in(e.object, first, last, |p| p.frame().is_some())
+                .into_iter()
+                .map(|(i, _)| i)
+                .collect();
+            if resident.is_empty() {
+                continue;
+            }
+            if self
+                .objects
+                .get(&e.object)
+                .is_some_and(|o| o.pager.is_none())
+            {
+                if self.default_pager.is_none() {
+                    return Err(VmError::Failure);
+                }
+                let (mo, ctl) = new_ports().ok_or(VmError::ResourceShortage)?;
+                self.create_internal_object(e.object, mo, ctl)?;
+            }
+            for idx in resident {
+                if self.pageout(e.object, idx * PAGE_SIZE)? {
+                    freed += 1;
+                }
+            }
+        }
+        Ok(freed)
+    }
+
+    /// Pages a page out and frees its frame; returns whether it was resident.
+    ///
+    /// For an external object the page is returned if dirty or precious
+    /// (`data_return`, `kernel_copy` false). For an internal object (see
+    /// [`Vm::create_internal_object`]) its first pageout is
+    /// `memory_object_data_initialize`, later ones `data_return` with
+    /// `dirty` set, and a clean page the default pager already holds is just
+    /// dropped; the next fault asks the default pager for it. An anonymous
+    /// object without a pager is `InvalidArgument` (see [`Vm::pageout_range`]).
     pub fn pageout(&mut self, object: ObjectId, offset: u64) -> Result<bool, VmError> {
         let o = self.objects.get(&object).ok_or(VmError::InvalidName)?;
         let link = o.pager.ok_or(VmError::InvalidArgument)?;
+        let internal = o.internal;
+        if internal && let ObjectState::Dead(e) = o.state {
+            // Nowhere to put it: keep it.
+            return Err(e);
+        }
         let idx = offset / PAGE_SIZE;
         let Some(p) = o.pages.get(&idx).copied() else {
             return Ok(false);
@@ -210,14 +354,33 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
                 .get(&object)
                 .and_then(|o| o.pages.get(&idx))
                 .is_some_and(|q| q.dirty);
-        if dirty || p.precious {
+        let held = self
+            .objects
+            .get(&object)
+            .is_some_and(|o| o.paged_out.contains(&idx));
+        if internal && !held {
+            let data = self.frame_bytes(f);
+            self.outbox.push(Outgoing {
+                to: link.pager,
+                send_once: false,
+                msg: KernelMessage::DataInitialize {
+                    control: link.control,
+                    offset: idx * PAGE_SIZE,
+                    data,
+                },
+            });
+        } else if dirty || (p.precious && !internal) {
             let data = self.frame_bytes(f);
             self.push_return(link, idx * PAGE_SIZE, data, dirty, false);
         }
         if let Some(o) = self.objects.get_mut(&object) {
             o.pages.remove(&idx);
+            if internal {
+                o.paged_out.insert(idx);
+            }
         }
         self.drop_frame(f);
+        self.stats.pageouts += 1;
         Ok(true)
     }
 
@@ -557,6 +720,11 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
             if flush {
                 if let Some(o) = self.objects.get_mut(&oid) {
                     o.pages.remove(&idx);
+                    // Anonymous memory the default pager flushed is its to
+                    // supply from now on (returned, or its to lose).
+                    if o.internal {
+                        o.paged_out.insert(idx);
+                    }
                 }
                 self.drop_frame(f);
             }

@@ -1,6 +1,6 @@
 //! VM objects: the kernel's cache of a memory object's pages.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 
 use hurd_ipc::PortName;
 
@@ -55,6 +55,15 @@ pub struct VmObject {
     pub may_cache: bool,
     /// Readiness.
     pub state: ObjectState,
+    /// A temporary object: anonymous memory the kernel handed to the default
+    /// pager (`memory_object_create`) to page it out. It keeps the copy
+    /// semantics of anonymous memory; only its paged-out pages come from the
+    /// pager.
+    pub internal: bool,
+    /// For internal objects, the pages the default pager holds (Mach's
+    /// existence map): the others are asked of the shadow or zero-filled
+    /// without a message.
+    pub(crate) paged_out: BTreeSet<u64>,
     /// Map entries referring to the object.
     pub(crate) entry_refs: u32,
     /// Objects shadowing this one.
@@ -72,14 +81,22 @@ impl VmObject {
             copy_strategy: CopyStrategy::Delay,
             may_cache: false,
             state: ObjectState::Ready,
+            internal: false,
+            paged_out: BTreeSet::new(),
             entry_refs: 0,
             shadow_refs: 0,
         }
     }
 
-    /// Whether the object is backed by a pager.
+    /// Whether the object is backed by a pager other than the default pager
+    /// (an internal object is anonymous memory, even with a pager).
     pub fn is_external(&self) -> bool {
-        self.pager.is_some()
+        self.pager.is_some() && !self.internal
+    }
+
+    /// Whether the default pager holds the page at `offset` (internal objects).
+    pub fn is_paged_out(&self, offset: u64) -> bool {
+        self.paged_out.contains(&(offset / crate::PAGE_SIZE))
     }
 
     /// References from map entries and shadows.

@@ -14,6 +14,12 @@
 //!   [`control`] (2090–2095: `data_error`, a skipped `set_attributes`,
 //!   `destroy`, `data_supply`, `ready`, `change_attributes`).
 //!
+//! - kernel → default pager, [`memory_object_default`] (subsystem 2250):
+//!   `create` (a temporary object the kernel made for anonymous memory, with
+//!   the receive right of its memory object port) and `data_initialize` (the
+//!   first pageout of a page of such an object), then a skipped id (the
+//!   withdrawn `data_terminate`).
+//!
 //! Offsets and sizes travel as `u64`, protections as `u32` (`vm_prot_t`),
 //! ports as [`PortItem`]s, page data as out-of-line memory ([`OolItem`]).
 //! Routines a placeholder stands for (`_skip_*`) keep the ids in line; a
@@ -29,6 +35,8 @@ use alloc::vec::Vec;
 use hurd_ipc::mig::MsgArg;
 use hurd_ipc::{Disposition, Item, Message, OolItem, PortItem, PortName};
 use num_enum::{IntoPrimitive, TryFromPrimitive};
+
+use crate::page::PAGE_SIZE;
 
 hurd_ipc::interface! {
     /// Kernel → memory manager (`memory_object.defs`, subsystem 2200).
@@ -56,6 +64,24 @@ hurd_ipc::interface! {
         simpleroutine data_return(control: PortItem, offset: u64, data: OolItem, dirty: bool, kernel_copy: bool);
         /// Acknowledges `change_attributes`.
         simpleroutine change_completed(may_cache: bool, copy_strategy: u32);
+    }
+}
+
+hurd_ipc::interface! {
+    /// Kernel → default pager (`memory_object_default.defs`, subsystem 2250).
+    pub mod memory_object_default: subsystem 2250 {
+        /// Sent to the default pager's port: the kernel made a temporary object
+        /// of `new_object_size` bytes for anonymous memory and hands it over.
+        /// `new_memory_object` is its memory object port, a moved receive
+        /// right (the kernel keeps a send right), on which the usual
+        /// memory_object requests follow; there is no `init`/`ready`
+        /// handshake. `new_name` is not implemented (NULL).
+        simpleroutine create(new_memory_object: PortItem, new_object_size: u64, new_control: PortItem, new_name: PortItem, new_page_size: u64);
+        /// On a memory object port: the first pageout of the page at `offset`
+        /// (later ones are `memory_object_data_return`).
+        simpleroutine data_initialize(control: PortItem, offset: u64, data: OolItem);
+        /// The withdrawn `memory_object_data_terminate` (id 2252).
+        skip data_terminate();
     }
 }
 
@@ -199,6 +225,26 @@ pub enum KernelMessage {
         /// The kernel kept a copy.
         kernel_copy: bool,
     },
+    /// `memory_object_create`, to the default pager: the receive right of
+    /// `memory_object` is moved (the kernel keeps a send right under the same
+    /// name).
+    Create {
+        /// The new object's memory object port.
+        memory_object: PortName,
+        /// The object's size in bytes.
+        size: u64,
+        /// The control port.
+        control: PortName,
+    },
+    /// `memory_object_data_initialize`: a page's first pageout.
+    DataInitialize {
+        /// The control port.
+        control: PortName,
+        /// Byte offset.
+        offset: u64,
+        /// The page data.
+        data: Vec<u8>,
+    },
     /// `memory_object_change_completed`, to the request's `reply_to`.
     ChangeCompleted {
         /// The new value.
@@ -315,6 +361,36 @@ impl Outgoing {
                 dirty.encode(&mut body);
                 kernel_copy.encode(&mut body);
                 memory_object::id::data_return
+            }
+            KernelMessage::Create {
+                memory_object,
+                size,
+                control,
+            } => {
+                PortItem {
+                    disposition: Disposition::MoveReceive,
+                    name: memory_object,
+                }
+                .encode(&mut body);
+                size.encode(&mut body);
+                ctl(control).encode(&mut body);
+                null.encode(&mut body);
+                PAGE_SIZE.encode(&mut body);
+                memory_object_default::id::create
+            }
+            KernelMessage::DataInitialize {
+                control,
+                offset,
+                data,
+            } => {
+                ctl(control).encode(&mut body);
+                offset.encode(&mut body);
+                OolItem {
+                    data,
+                    deallocate: true,
+                }
+                .encode(&mut body);
+                memory_object_default::id::data_initialize
             }
             KernelMessage::ChangeCompleted {
                 may_cache,
@@ -433,6 +509,8 @@ mod tests {
         assert_eq!(memory_object::id::supply_completed, 2207);
         assert_eq!(memory_object::id::data_return, 2208);
         assert_eq!(memory_object::id::change_completed, 2209);
+        assert_eq!(memory_object_default::id::create, 2250);
+        assert_eq!(memory_object_default::id::data_initialize, 2251);
         assert_eq!(control_unavailable::id::data_unavailable, 2039);
         assert_eq!(control_unavailable::id::get_attributes, 2040);
         assert_eq!(control_lock::id::lock_request, 2044);
@@ -441,6 +519,38 @@ mod tests {
         assert_eq!(control::id::data_supply, 2093);
         assert_eq!(control::id::ready, 2094);
         assert_eq!(control::id::change_attributes, 2095);
+    }
+
+    #[test]
+    fn create_moves_the_receive_right() {
+        let m = Outgoing {
+            to: PortName(5),
+            send_once: false,
+            msg: KernelMessage::Create {
+                memory_object: PortName(9),
+                size: 2 * PAGE_SIZE,
+                control: PortName(7),
+            },
+        }
+        .into_message();
+        assert_eq!(m.header.id, memory_object_default::id::create);
+        assert!(matches!(
+            m.body.first(),
+            Some(Item::Port(PortItem {
+                disposition: Disposition::MoveReceive,
+                name: PortName(9)
+            }))
+        ));
+        assert!(hurd_ipc::mig::items_match(
+            &m.body,
+            &[
+                PortItem::matches,
+                u64::matches,
+                PortItem::matches,
+                PortItem::matches,
+                u64::matches
+            ]
+        ));
     }
 
     #[test]

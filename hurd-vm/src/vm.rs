@@ -41,6 +41,12 @@ pub struct VmStats {
     pub collapses: u64,
     /// Pager messages rejected.
     pub rejected: u64,
+    /// Pages paged out (to their pager or the default pager).
+    pub pageouts: u64,
+    /// Temporary objects handed to the default pager (`memory_object_create`).
+    pub creates: u64,
+    /// Pages handed to a pager by `vm_attach`.
+    pub attached: u64,
 }
 
 /// Where a frame is used: the page owning it and the translations to it.
@@ -73,6 +79,9 @@ pub struct Vm<M: Mmu, F: FrameAllocator> {
     /// prefetch; libpager's `pager_offer_page`). Off by default: unasked data is
     /// rejected as [`ProtocolError::Unsolicited`](crate::ProtocolError).
     pub accept_unrequested_supply: bool,
+    /// The default pager (`vm_set_default_memory_manager`): a send right the
+    /// kernel holds, where `memory_object_create` goes.
+    pub(crate) default_pager: Option<PortName>,
 }
 
 impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
@@ -96,6 +105,7 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
             next_fetch: 1,
             stats: VmStats::default(),
             accept_unrequested_supply: false,
+            default_pager: None,
         }
     }
 
@@ -170,7 +180,7 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
         Ok(())
     }
 
-    fn check_range(addr: u64, size: u64) -> Result<(u64, u64), VmError> {
+    pub(crate) fn check_range(addr: u64, size: u64) -> Result<(u64, u64), VmError> {
         if !is_page_aligned(addr) || size == 0 {
             return Err(VmError::InvalidArgument);
         }
@@ -272,14 +282,14 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
         Ok(start)
     }
 
-    fn insert_entry(&mut self, map: MapId, entry: MapEntry) {
+    pub(crate) fn insert_entry(&mut self, map: MapId, entry: MapEntry) {
         if let Some(m) = self.maps.get_mut(&map) {
             m.insert(entry);
         }
     }
 
     /// Clips entries so that `start` and `end` are entry boundaries.
-    fn clip_range(&mut self, map: MapId, start: u64, end: u64) {
+    pub(crate) fn clip_range(&mut self, map: MapId, start: u64, end: u64) {
         for at in [start, end] {
             let gained = self.maps.get_mut(&map).and_then(|m| m.clip(at));
             if let Some(obj) = gained
@@ -442,11 +452,14 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
         let o = self.objects.get(&e.object).ok_or(VmError::InvalidName)?;
         let external = o.is_external();
         let private = e.needs_copy || o.refs() == 1;
-        if external || private {
+        // A shared internal object may have pages with the default pager that
+        // cannot be copied here without waiting: treat it as external.
+        let paged = o.pager.is_some();
+        if external || private || paged {
             // Symmetric copy-on-write: both sides refer to the object and must
-            // shadow it before writing. A shared mapping of an external object
-            // stays shared in the parent.
-            if !external || e.needs_copy {
+            // shadow it before writing. A shared mapping of an external (or
+            // paged-out shared anonymous) object stays shared in the parent.
+            if e.needs_copy || (!external && private) {
                 if let Some(pe) = self
                     .maps
                     .get_mut(&parent)
@@ -601,7 +614,7 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
             let collapsible = self
                 .objects
                 .get(&b)
-                .is_some_and(|o| !o.is_external() && o.refs() == 1);
+                .is_some_and(|o| o.pager.is_none() && o.refs() == 1);
             if !collapsible {
                 return;
             }
@@ -613,10 +626,10 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
             for (bidx, p) in bo.pages {
                 let keep = bidx >= first
                     && bidx < last
-                    && self
-                        .objects
-                        .get(&top)
-                        .is_some_and(|o| !o.pages.contains_key(&(bidx - first)));
+                    && self.objects.get(&top).is_some_and(|o| {
+                        !o.pages.contains_key(&(bidx - first))
+                            && !o.paged_out.contains(&(bidx - first))
+                    });
                 match (keep, p.frame()) {
                     (true, Some(f)) => {
                         if let Some(fi) = self.frames.get_mut(&f) {

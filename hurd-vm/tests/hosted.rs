@@ -201,3 +201,132 @@ fn pager_that_never_answers_init_times_out_vm_map() {
     );
     drop(pager);
 }
+
+/// Starts a default pager thread; returns its task (to kill it) and its port
+/// as a send right in the kernel's task.
+fn start_killable_default_pager(rt: &Runtime, k: &SimKernel) -> (Task, PortName) {
+    let pager = rt.task();
+    let port = pager.port_allocate(RightType::Receive).expect("port");
+    let name = pager
+        .give_right(port, Disposition::MakeSend, k.task())
+        .expect("give");
+    let t = pager.clone();
+    std::thread::spawn(move || {
+        DefaultPager::new(&t, MemStore::new()).serve(port);
+    });
+    (pager, name)
+}
+
+#[test]
+fn anonymous_memory_pages_out_to_the_default_pager_and_back() {
+    let rt = Runtime::new();
+    let k = SimKernel::new(&rt, 16).expect("kernel");
+    let (_pager, dp) = start_killable_default_pager(&rt, &k);
+    let m = k.create_map();
+    let a = k.allocate(m, 4 * PAGE_SIZE).expect("allocate");
+    let pattern = |i: u64| -> Vec<u8> { (0..64).map(|j| (i * 7 + j) as u8).collect() };
+    for i in 0..3 {
+        k.store(m, a + i * PAGE_SIZE + 100, &pattern(i))
+            .expect("store");
+    }
+    // No default pager yet.
+    assert_eq!(k.pageout(m, a, 4 * PAGE_SIZE), Err(VmError::Failure));
+    k.set_default_pager(Some(dp));
+    assert_eq!(k.pageout(m, a, 4 * PAGE_SIZE), Ok(3));
+    assert_eq!(k.with_vm(|vm| vm.frames_in_use()), 0);
+    for i in 0..3 {
+        assert_eq!(
+            k.load(m, a + i * PAGE_SIZE + 100, 64).expect("load"),
+            pattern(i)
+        );
+    }
+    assert_eq!(k.load(m, a + 3 * PAGE_SIZE, 8).expect("load"), [0; 8]);
+    // Again, with a change: the default pager keeps the newer data.
+    k.store(m, a + 100, b"newer").expect("store");
+    assert_eq!(k.pageout(m, a, 4 * PAGE_SIZE), Ok(4));
+    assert_eq!(k.load(m, a + 100, 5).expect("load"), b"newer");
+    assert_eq!(
+        k.load(m, a + PAGE_SIZE + 100, 64).expect("load"),
+        pattern(1)
+    );
+    assert_eq!(k.with_vm(|vm| vm.stats().creates), 1);
+    k.deallocate(m, a, 4 * PAGE_SIZE).expect("deallocate");
+}
+
+#[test]
+fn dead_default_pager_fails_the_fault() {
+    let rt = Runtime::new();
+    let k = SimKernel::with_timeout(&rt, 16, Duration::from_secs(5)).expect("kernel");
+    let (pager, dp) = start_killable_default_pager(&rt, &k);
+    k.set_default_pager(Some(dp));
+    let m = k.create_map();
+    let a = k.allocate(m, 2 * PAGE_SIZE).expect("allocate");
+    k.store(m, a, b"lost").expect("store");
+    k.store(m, a + PAGE_SIZE, b"kept").expect("store");
+    assert_eq!(k.pageout(m, a, PAGE_SIZE), Ok(1));
+    pager.terminate();
+    let start = std::time::Instant::now();
+    assert_eq!(k.load(m, a, 4), Err(VmError::MemoryFailure));
+    assert!(start.elapsed() < Duration::from_secs(4), "not by timeout");
+    // Resident pages stay usable; the next pageout keeps them.
+    assert_eq!(k.load(m, a + PAGE_SIZE, 4).expect("load"), b"kept");
+    assert_eq!(
+        k.pageout(m, a + PAGE_SIZE, PAGE_SIZE),
+        Err(VmError::MemoryFailure)
+    );
+    assert_eq!(k.load(m, a + PAGE_SIZE, 4).expect("load"), b"kept");
+}
+
+#[test]
+fn vm_attach_lets_another_node_map_a_tasks_memory() {
+    let rt = Runtime::new();
+    let a = SimKernel::new(&rt, 32).expect("kernel a");
+    let b = SimKernel::new(&rt, 32).expect("kernel b");
+    // Node a pages anonymous memory to its default pager...
+    let (_dp_task, dp) = start_killable_default_pager(&rt, &a);
+    a.set_default_pager(Some(dp));
+    // ...and a shared pager both nodes can map.
+    let names = start_default_pager(&rt, &[&a, &b]);
+    let ma = a.create_map();
+    let addr = a.allocate(ma, 3 * PAGE_SIZE).expect("allocate");
+    a.store(ma, addr + 1, b"paged").expect("store");
+    a.store(ma, addr + PAGE_SIZE + 2, b"resident")
+        .expect("store");
+    assert_eq!(a.pageout(ma, addr, PAGE_SIZE), Ok(1));
+    // Attach: the paged-out page is fetched back first, then both go to the
+    // pager.
+    a.vm_attach(ma, addr, 3 * PAGE_SIZE, names[0], 0)
+        .expect("vm_attach");
+    assert!(a.region(ma, addr).expect("region").shared);
+    // Node b maps the pager and sees the task's memory.
+    let mb = b.create_map();
+    let addr_b = b
+        .vm_map(
+            mb,
+            3 * PAGE_SIZE,
+            names[1],
+            0,
+            false,
+            VmProt::DEFAULT,
+            VmProt::ALL,
+            VmInherit::Copy,
+        )
+        .expect("vm_map");
+    assert_eq!(b.load(mb, addr_b + 1, 5).expect("load"), b"paged");
+    assert_eq!(
+        b.load(mb, addr_b + PAGE_SIZE + 2, 8).expect("load"),
+        b"resident"
+    );
+    assert_eq!(b.load(mb, addr_b + 2 * PAGE_SIZE, 4).expect("load"), [0; 4]);
+    // Node a still reads its memory, and errors are reported.
+    assert_eq!(a.load(ma, addr + 1, 5).expect("load"), b"paged");
+    // Like vm_map, each call takes a reference to the pager's send right.
+    a.task()
+        .port_mod_refs(names[0], RightType::Send, 1)
+        .expect("ref");
+    assert_eq!(
+        a.vm_attach(ma, addr, PAGE_SIZE, names[0], 8 * PAGE_SIZE),
+        Err(VmError::InvalidArgument),
+        "already backed by a pager"
+    );
+}
