@@ -141,6 +141,11 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
                         if access.contains(VmProt::WRITE) {
                             let nf = self.phys.alloc_frame().ok_or(VmError::ResourceShortage)?;
                             self.phys.copy_frame(frame, nf);
+                            // Other maps may read the shadow's page through
+                            // this same top object: they must see the copy
+                            // now, so every translation of the original goes
+                            // (as Mach's pmap_page_protect(NONE) here).
+                            self.unmap_frame(frame);
                             let top_idx = entry.object_offset(va) / PAGE_SIZE;
                             let mut p = Page::resident(nf);
                             p.dirty = true;

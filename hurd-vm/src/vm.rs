@@ -452,14 +452,31 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
         let o = self.objects.get(&e.object).ok_or(VmError::InvalidName)?;
         let external = o.is_external();
         let private = e.needs_copy || o.refs() == 1;
-        // A shared internal object may have pages with the default pager that
-        // cannot be copied here without waiting: treat it as external.
-        let paged = o.pager.is_some();
-        if external || private || paged {
+        if !external && !private && o.pager.is_some() {
+            // Anonymous memory others write too, with pages at the default
+            // pager that cannot be copied without waiting: freeze what it
+            // holds in an object below it, which the copy shadows.
+            let frozen = self.push_down(e.object);
+            let mut n = VmObject::anonymous(e.len());
+            n.entry_refs = 1;
+            n.shadow = Some((frozen, e.offset));
+            let nid = self.new_object(n);
+            if let Some(f) = self.objects.get_mut(&frozen) {
+                f.shadow_refs += 1;
+            }
+            self.stats.shadows += 1;
+            return Ok(MapEntry {
+                object: nid,
+                offset: 0,
+                needs_copy: false,
+                ..e
+            });
+        }
+        if external || private {
             // Symmetric copy-on-write: both sides refer to the object and must
-            // shadow it before writing. A shared mapping of an external (or
-            // paged-out shared anonymous) object stays shared in the parent.
-            if e.needs_copy || (!external && private) {
+            // shadow it before writing. A shared mapping of an external object
+            // stays shared in the parent.
+            if !external || e.needs_copy {
                 if let Some(pe) = self
                     .maps
                     .get_mut(&parent)
@@ -514,6 +531,45 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
             needs_copy: false,
             ..e
         })
+    }
+
+    /// Moves everything `id` holds — pages, pager, paged-out set, shadow —
+    /// into a new object below it, which `id` then shadows, and write-protects
+    /// the moved pages wherever they are mapped: the users of `id` see the
+    /// same memory, their writes copy up into `id`, and the new object is
+    /// frozen for copies to shadow. Returns the new object.
+    fn push_down(&mut self, id: ObjectId) -> ObjectId {
+        let Some(o) = self.objects.get_mut(&id) else {
+            return id;
+        };
+        let mut b = VmObject::anonymous(o.size);
+        b.pages = core::mem::take(&mut o.pages);
+        b.pager = o.pager.take();
+        b.internal = core::mem::take(&mut o.internal);
+        b.paged_out = core::mem::take(&mut o.paged_out);
+        b.shadow = o.shadow.take();
+        b.copy_strategy = o.copy_strategy;
+        b.state = o.state;
+        b.shadow_refs = 1;
+        o.state = ObjectState::Ready;
+        let link = b.pager;
+        let frames: Vec<Frame> = b.pages.values().filter_map(|p| p.frame()).collect();
+        let bid = self.new_object(b);
+        if let Some(o) = self.objects.get_mut(&id) {
+            o.shadow = Some((bid, 0));
+        }
+        if let Some(link) = link {
+            self.by_pager.insert(link.pager, bid);
+            self.by_control.insert(link.control, bid);
+        }
+        for f in frames {
+            if let Some(fi) = self.frames.get_mut(&f) {
+                fi.owner.0 = bid;
+            }
+            self.lock_frame(f, VmProt::WRITE);
+        }
+        self.stats.shadows += 1;
+        bid
     }
 
     /// Gives the entry at `e.start` a private object before a write: clears

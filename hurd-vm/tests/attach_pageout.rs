@@ -732,3 +732,91 @@ fn default_pager_flush_of_anonymous_pages_asks_it_back() {
     supply(&mut vm, MO_CONTROL, PAGE_SIZE, d);
     assert_eq!(load(&mut vm, map, a + PAGE_SIZE, 3).expect("load"), b"one");
 }
+
+/// Answers the kernel's data_requests to the default pager from `swap`.
+fn serve(vm: &mut SimVm, swap: &mut std::collections::BTreeMap<(PortName, u64), Vec<u8>>) {
+    for o in vm.take_outgoing() {
+        match o.msg {
+            KernelMessage::DataInitialize { offset, data, .. }
+            | KernelMessage::DataReturn { offset, data, .. } => {
+                swap.insert((o.to, offset), data);
+            }
+            KernelMessage::DataRequest {
+                control, offset, ..
+            } => {
+                let data = swap.get(&(o.to, offset)).cloned().expect("paged out");
+                supply(vm, control, offset, data);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn read(
+    vm: &mut SimVm,
+    swap: &mut std::collections::BTreeMap<(PortName, u64), Vec<u8>>,
+    map: MapId,
+    addr: u64,
+) -> Vec<u8> {
+    loop {
+        match load(vm, map, addr, 4) {
+            Ok(b) => return b,
+            Err(Stall::Wait(_)) => serve(vm, swap),
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+}
+
+fn write(
+    vm: &mut SimVm,
+    swap: &mut std::collections::BTreeMap<(PortName, u64), Vec<u8>>,
+    map: MapId,
+    addr: u64,
+    data: &[u8],
+) {
+    loop {
+        match vm.store(map, addr, data) {
+            Ok(()) => return,
+            Err(Stall::Wait(_)) => serve(vm, swap),
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+}
+
+#[test]
+fn copy_of_shared_paged_out_memory_is_a_snapshot() {
+    let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(32));
+    vm.set_default_pager(Some(DEFAULT));
+    let mut swap = std::collections::BTreeMap::new();
+    let parent = vm.create_map();
+    let a = vm
+        .allocate(parent, 0, 2 * PAGE_SIZE, true)
+        .expect("allocate");
+    vm.store(parent, a, b"out!").expect("store");
+    vm.store(parent, a + PAGE_SIZE, b"in!!").expect("store");
+    vm.inherit(parent, a, 2 * PAGE_SIZE, VmInherit::Share)
+        .expect("inherit");
+    let sharer = vm.fork(parent).expect("fork");
+    let mut made = 0;
+    vm.pageout_range(parent, a, PAGE_SIZE, &mut ports(&mut made))
+        .expect("pageout");
+    serve(&mut vm, &mut swap);
+    // A copy now, while the object is shared and partly at the default pager.
+    vm.inherit(parent, a, 2 * PAGE_SIZE, VmInherit::Copy)
+        .expect("inherit");
+    let copy = vm.fork(parent).expect("fork");
+    // The sharers write; the copy keeps what was there at fork.
+    write(&mut vm, &mut swap, sharer, a, b"new0");
+    write(&mut vm, &mut swap, parent, a + PAGE_SIZE, b"new1");
+    assert_eq!(read(&mut vm, &mut swap, copy, a), b"out!");
+    assert_eq!(read(&mut vm, &mut swap, copy, a + PAGE_SIZE), b"in!!");
+    assert_eq!(read(&mut vm, &mut swap, parent, a), b"new0");
+    assert_eq!(read(&mut vm, &mut swap, sharer, a + PAGE_SIZE), b"new1");
+    // And the copy's own writes stay its own.
+    write(&mut vm, &mut swap, copy, a + PAGE_SIZE, b"mine");
+    assert_eq!(read(&mut vm, &mut swap, parent, a + PAGE_SIZE), b"new1");
+    for m in [parent, sharer, copy] {
+        vm.destroy_map(m).expect("destroy");
+    }
+    assert_eq!((vm.object_count(), vm.frames_in_use()), (0, 0));
+}

@@ -1,12 +1,16 @@
 //! Property test: random allocate / write / read / fork / protect / inherit /
 //! deallocate sequences on address maps, checked against a flat-memory model
 //! in which every page is a cell that maps share (share inheritance) or copy
-//! (copy inheritance).
+//! (copy inheritance). Pageouts to a default pager the harness plays are
+//! mixed in: they must change nothing the tasks see.
 
 use std::collections::BTreeMap;
 
+use hurd_ipc::PortName;
 use hurd_vm::soft_mmu::{SoftMmu, SoftPhys};
-use hurd_vm::{MapId, PAGE_SIZE, Stall, Vm, VmError, VmInherit, VmProt};
+use hurd_vm::{
+    KernelMessage, MapId, PAGE_SIZE, PagerMessage, Stall, Vm, VmError, VmInherit, VmProt,
+};
 use proptest::prelude::*;
 
 const BASE: u64 = 0x10_0000;
@@ -53,6 +57,11 @@ enum Op {
     Fork {
         map: usize,
     },
+    Pageout {
+        map: usize,
+        page: u64,
+        pages: u64,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -71,7 +80,9 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(map, page, pages, prot)| Op::Protect { map, page, pages, prot }),
         2 => (map.clone(), page.clone(), 1..4u64, 0..3u32)
             .prop_map(|(map, page, pages, inherit)| Op::Inherit { map, page, pages, inherit }),
-        2 => map.prop_map(|map| Op::Fork { map }),
+        2 => map.clone().prop_map(|map| Op::Fork { map }),
+        2 => (map, page, 1..8u64)
+            .prop_map(|(map, page, pages)| Op::Pageout { map, page, pages }),
     ]
 }
 
@@ -104,15 +115,21 @@ fn page_of(addr: u64) -> u64 {
     addr / PAGE_SIZE
 }
 
+const DEFAULT_PAGER: PortName = PortName(1);
+
 struct Harness {
     vm: Vm<SoftMmu, SoftPhys>,
     maps: Vec<MapId>,
     model: Model,
+    /// The default pager's store, by memory object port and offset.
+    swap: BTreeMap<(PortName, u64), Vec<u8>>,
+    next_port: u32,
 }
 
 impl Harness {
     fn new() -> Harness {
         let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(4096));
+        vm.set_default_pager(Some(DEFAULT_PAGER));
         let m = vm.create_map();
         Harness {
             vm,
@@ -121,23 +138,75 @@ impl Harness {
                 cells: Vec::new(),
                 maps: vec![BTreeMap::new()],
             },
+            swap: BTreeMap::new(),
+            next_port: 1000,
+        }
+    }
+
+    /// Plays the default pager: answers what the kernel sent.
+    fn serve_pager(&mut self) {
+        loop {
+            let out = self.vm.take_outgoing();
+            if out.is_empty() {
+                return;
+            }
+            for o in out {
+                let mo = o.to;
+                match o.msg {
+                    KernelMessage::Create { .. } => assert_eq!(mo, DEFAULT_PAGER),
+                    KernelMessage::DataInitialize { offset, data, .. } => {
+                        assert!(self.swap.insert((mo, offset), data).is_none());
+                    }
+                    KernelMessage::DataReturn { offset, data, .. } => {
+                        self.swap.insert((mo, offset), data);
+                    }
+                    KernelMessage::Terminate { .. } => {
+                        self.swap.retain(|(p, _), _| *p != mo);
+                    }
+                    KernelMessage::DataRequest {
+                        control, offset, ..
+                    } => {
+                        let msg = match self.swap.get(&(mo, offset)) {
+                            Some(d) => PagerMessage::DataSupply {
+                                offset,
+                                data: d.clone(),
+                                lock_value: 0,
+                                precious: false,
+                                reply_to: PortName::NULL,
+                            },
+                            None => PagerMessage::DataUnavailable {
+                                offset,
+                                size: PAGE_SIZE,
+                            },
+                        };
+                        assert_eq!(self.vm.handle_pager_message(control, msg), Ok(()));
+                    }
+                    m => panic!("unexpected {m:?}"),
+                }
+            }
         }
     }
 
     fn load(&mut self, m: usize, addr: u64, buf: &mut [u8]) -> Result<(), VmError> {
-        match self.vm.load(self.maps[m], addr, buf) {
-            Ok(()) => Ok(()),
-            Err(Stall::Error(e)) => Err(e),
-            Err(Stall::Wait(t)) => panic!("anonymous memory waited on {t:?}"),
+        for _ in 0..8 {
+            match self.vm.load(self.maps[m], addr, buf) {
+                Ok(()) => return Ok(()),
+                Err(Stall::Error(e)) => return Err(e),
+                Err(Stall::Wait(_)) => self.serve_pager(),
+            }
         }
+        panic!("load at {addr:#x} keeps waiting");
     }
 
     fn store(&mut self, m: usize, addr: u64, data: &[u8]) -> Result<(), VmError> {
-        match self.vm.store(self.maps[m], addr, data) {
-            Ok(()) => Ok(()),
-            Err(Stall::Error(e)) => Err(e),
-            Err(Stall::Wait(t)) => panic!("anonymous memory waited on {t:?}"),
+        for _ in 0..8 {
+            match self.vm.store(self.maps[m], addr, data) {
+                Ok(()) => return Ok(()),
+                Err(Stall::Error(e)) => return Err(e),
+                Err(Stall::Wait(_)) => self.serve_pager(),
+            }
         }
+        panic!("store at {addr:#x} keeps waiting");
     }
 
     fn apply(&mut self, op: &Op) -> Result<(), TestCaseError> {
@@ -277,6 +346,19 @@ impl Harness {
                     prop_assert_eq!(got, Err(VmError::InvalidAddress), "{:?}", op);
                 }
             }
+            Op::Pageout { map, page, pages } => {
+                let m = map % nmaps;
+                let addr = BASE + page * PAGE_SIZE;
+                let next = &mut self.next_port;
+                let got = self
+                    .vm
+                    .pageout_range(self.maps[m], addr, pages * PAGE_SIZE, &mut || {
+                        *next += 2;
+                        Some((PortName(*next), PortName(*next + 1)))
+                    });
+                prop_assert!(got.is_ok(), "{:?}: {:?}", op, got);
+                self.serve_pager();
+            }
             Op::Fork { map } => {
                 if nmaps >= MAX_MAPS {
                     return Ok(());
@@ -346,6 +428,8 @@ proptest! {
         for m in h.maps.clone() {
             prop_assert_eq!(h.vm.destroy_map(m), Ok(()));
         }
+        h.serve_pager();
+        prop_assert!(h.swap.is_empty(), "every temporary object terminated");
         prop_assert_eq!(h.vm.frames_in_use(), 0);
         prop_assert_eq!(h.vm.object_count(), 0);
         prop_assert_eq!(h.vm.phys().free_frames(), h.vm.phys().total_frames());
@@ -376,4 +460,22 @@ fn fork_copy_is_isolated_and_share_is_shared() {
     let r = vm.region(parent, a + PAGE_SIZE).expect("region");
     assert!(r.shared);
     assert_eq!(r.inherit, VmInherit::Share);
+}
+
+#[test]
+fn copy_up_removes_stale_translations_of_the_shadowed_page() {
+    let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(64));
+    let m0 = vm.create_map();
+    let a = vm.allocate(m0, 0, PAGE_SIZE, true).expect("allocate");
+    let _m1 = vm.fork(m0).expect("fork");
+    vm.inherit(m0, a, PAGE_SIZE, VmInherit::Share)
+        .expect("inherit");
+    let mut b = [0u8; 1];
+    // m0 maps the shared original read-only...
+    vm.load(m0, a, &mut b).expect("load");
+    // ...then shares a shadow of it with m2, which copies the page up.
+    let m2 = vm.fork(m0).expect("fork");
+    vm.store(m2, a, b"x").expect("store");
+    vm.load(m0, a, &mut b).expect("load");
+    assert_eq!(&b, b"x");
 }
