@@ -149,6 +149,7 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
             copies.push((va, nf));
         }
         // Swap the regions over to the pager's object.
+        self.uncache(object);
         self.clip_range(map, start, end);
         let starts = self
             .maps

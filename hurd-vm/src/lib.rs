@@ -54,7 +54,7 @@ pub use object::{ObjectId, ObjectState, PagerLink, VmObject};
 pub use page::{PAGE_SIZE, Page, PageState};
 pub use prot::{VM_PROT_NO_CHANGE, VmProt};
 pub use protocol::{CopyStrategy, KernelMessage, Outgoing, PagerMessage, ReturnPolicy};
-pub use vm::{Vm, VmStats};
+pub use vm::{OBJECT_CACHE_LIMIT, Vm, VmStats};
 
 /// The README's example, compiled and run as a doctest.
 #[cfg(doctest)]

@@ -94,6 +94,8 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
         };
         log::warn!("pager {pager} died: failing its object");
         self.kill_object(oid, VmError::MemoryFailure, false);
+        // Nobody uses it: it goes now.
+        self.evict(oid);
     }
 
     /// Marks an object dead and fails every wait on it; with `discard`, frees
@@ -432,6 +434,9 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
                     o.copy_strategy = cs;
                     o.state = ObjectState::Ready;
                 }
+                if !may_cache {
+                    self.evict(oid);
+                }
                 Ok(())
             }
             PagerMessage::ChangeAttributes {
@@ -454,6 +459,10 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
                             copy_strategy,
                         },
                     });
+                }
+                if !may_cache {
+                    // A cached object the pager no longer lets us keep.
+                    self.evict(oid);
                 }
                 Ok(())
             }
@@ -561,6 +570,7 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
                 self.kill_object(oid, VmError::MemoryFailure, true);
                 // Unmapping may have folded dirty bits: the data is discarded anyway.
                 self.return_and_terminate(oid);
+                self.evict(oid);
                 Ok(())
             }
         }

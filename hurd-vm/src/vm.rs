@@ -82,7 +82,15 @@ pub struct Vm<M: Mmu, F: FrameAllocator> {
     /// The default pager (`vm_set_default_memory_manager`): a send right the
     /// kernel holds, where `memory_object_create` goes.
     pub(crate) default_pager: Option<PortName>,
+    /// External objects no map uses that the pager lets the kernel keep
+    /// (may_cache), oldest first.
+    pub(crate) cache: Vec<ObjectId>,
+    pub(crate) cache_limit: usize,
 }
+
+/// How many unused objects the kernel keeps by default (see
+/// [`Vm::set_object_cache_limit`]).
+pub const OBJECT_CACHE_LIMIT: usize = 32;
 
 impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
     /// A VM over this MMU and physical memory.
@@ -106,6 +114,8 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
             stats: VmStats::default(),
             accept_unrequested_supply: false,
             default_pager: None,
+            cache: Vec::new(),
+            cache_limit: OBJECT_CACHE_LIMIT,
         }
     }
 
@@ -266,6 +276,7 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
             o.size = o.size.max(obj_end);
             o.entry_refs += 1;
         }
+        self.uncache(object);
         self.insert_entry(
             map,
             MapEntry {
@@ -620,9 +631,13 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
 
     /// Tears down an object nobody refers to any more, and what it shadowed if
     /// that is now unreferenced too.
-    fn destroy_object(&mut self, id: ObjectId) {
+    pub(crate) fn destroy_object(&mut self, id: ObjectId) {
         let mut next = Some(id);
         while let Some(id) = next.take() {
+            if self.cacheable(id) {
+                self.cache_object(id);
+                continue;
+            }
             self.return_and_terminate(id);
             let Some(o) = self.objects.remove(&id) else {
                 continue;
@@ -642,6 +657,72 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
                     next = Some(s);
                 }
             }
+        }
+    }
+
+    // ---- the object cache (may_cache) ----
+
+    /// Whether an object nobody uses may stay: an external, live object whose
+    /// pager said may_cache.
+    fn cacheable(&self, id: ObjectId) -> bool {
+        self.objects.get(&id).is_some_and(|o| {
+            o.is_external()
+                && o.may_cache
+                && o.state == ObjectState::Ready
+                && o.refs() == 0
+                && o.pager
+                    .is_some_and(|l| self.by_control.get(&l.control) == Some(&id))
+        })
+    }
+
+    fn cache_object(&mut self, id: ObjectId) {
+        if !self.cache.contains(&id) {
+            self.cache.push(id);
+        }
+        while let Some(&oldest) = self.cache.first()
+            && self.cache.len() > self.cache_limit
+        {
+            self.evict(oldest);
+        }
+    }
+
+    /// Takes an object out of the cache because a map uses it again.
+    pub(crate) fn uncache(&mut self, id: ObjectId) {
+        self.cache.retain(|c| *c != id);
+    }
+
+    /// Terminates a cached object (or does nothing if it is not cached).
+    pub(crate) fn evict(&mut self, id: ObjectId) {
+        let Some(at) = self.cache.iter().position(|c| *c == id) else {
+            return;
+        };
+        self.cache.remove(at);
+        let unused = match self.objects.get_mut(&id) {
+            Some(o) if o.refs() == 0 => {
+                // Not to be cached again on the way out.
+                o.may_cache = false;
+                true
+            }
+            _ => false,
+        };
+        if unused {
+            self.destroy_object(id);
+        }
+    }
+
+    /// The objects kept after their last unmapping (may_cache), oldest first.
+    pub fn cached_objects(&self) -> &[ObjectId] {
+        &self.cache
+    }
+
+    /// How many unused objects to keep at most ([`OBJECT_CACHE_LIMIT`] by
+    /// default); the oldest beyond it are terminated.
+    pub fn set_object_cache_limit(&mut self, limit: usize) {
+        self.cache_limit = limit;
+        while let Some(&oldest) = self.cache.first()
+            && self.cache.len() > self.cache_limit
+        {
+            self.evict(oldest);
         }
     }
 

@@ -587,3 +587,152 @@ fn change_attributes_and_get_attributes() {
     );
     assert_eq!(s.vm.object_attributes(CONTROL), Ok((true, true, 0)));
 }
+
+// ---- may_cache ----
+
+const PAGER2: PortName = PortName(101);
+const CONTROL2: PortName = PortName(201);
+
+/// A ready object of `pager` with may_cache, mapped at a fresh address.
+fn cached_setup(
+    vm: &mut Vm<SoftMmu, SoftPhys>,
+    map: MapId,
+    pager: PortName,
+    control: PortName,
+) -> (ObjectId, u64) {
+    let (obj, _) = vm.create_external_object(pager, control).expect("object");
+    vm.handle_pager_message(
+        control,
+        PagerMessage::Ready {
+            may_cache: true,
+            copy_strategy: 2,
+        },
+    )
+    .expect("ready");
+    vm.take_outgoing();
+    (obj, map_it(vm, map, obj))
+}
+
+fn map_it(vm: &mut Vm<SoftMmu, SoftPhys>, map: MapId, obj: ObjectId) -> u64 {
+    vm.map_object(
+        map,
+        0,
+        PAGE_SIZE,
+        true,
+        obj,
+        0,
+        false,
+        VmProt::DEFAULT,
+        VmProt::ALL,
+        VmInherit::Share,
+    )
+    .expect("map")
+}
+
+fn terminates(out: &[Outgoing], pager: PortName) -> bool {
+    out.iter()
+        .any(|o| o.to == pager && matches!(o.msg, KernelMessage::Terminate { .. }))
+}
+
+#[test]
+fn may_cache_keeps_the_object_after_unmapping() {
+    let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(32));
+    let map = vm.create_map();
+    let (obj, a) = cached_setup(&mut vm, map, PAGER, CONTROL);
+    let mut b = [0u8; 1];
+    wait_ticket(vm.load(map, a, &mut b));
+    vm.take_outgoing();
+    supply(&mut vm, 0, page(4), VmProt::NONE, false);
+    vm.store(map, a + 1, b"d").expect("store");
+    vm.deallocate(map, a, PAGE_SIZE).expect("deallocate");
+    // Kept: no data_return, no terminate; pages stay resident.
+    assert!(vm.take_outgoing().is_empty());
+    assert_eq!(vm.cached_objects(), [obj]);
+    assert_eq!(vm.object_for_pager(PAGER), Some(obj));
+    assert_eq!(vm.object(obj).map(|o| o.resident_pages()), Some(1));
+    // Mapped again: no init, and the page is there without a data_request.
+    let a = map_it(&mut vm, map, obj);
+    assert!(vm.cached_objects().is_empty());
+    let mut d = [0u8; 2];
+    vm.load(map, a, &mut d).expect("load");
+    assert_eq!(&d, &[4, b'd']);
+    assert!(vm.take_outgoing().is_empty());
+    // The pager still sees its dirty data when the object finally goes.
+    vm.deallocate(map, a, PAGE_SIZE).expect("deallocate");
+    vm.handle_pager_message(
+        CONTROL,
+        PagerMessage::ChangeAttributes {
+            may_cache: false,
+            copy_strategy: 2,
+            reply_to: PortName::NULL,
+        },
+    )
+    .expect("change_attributes");
+    let out = vm.take_outgoing();
+    assert!(out.iter().any(|o| matches!(
+        &o.msg,
+        KernelMessage::DataReturn { dirty: true, data, .. } if data[1] == b'd'
+    )));
+    assert!(terminates(&out, PAGER));
+    assert!(vm.cached_objects().is_empty());
+    assert_eq!(vm.object_count(), 0);
+    assert_eq!(vm.frames_in_use(), 0);
+    // Its control port is dead now.
+    assert_eq!(
+        vm.handle_pager_message(
+            CONTROL,
+            PagerMessage::DataUnavailable {
+                offset: 0,
+                size: PAGE_SIZE
+            }
+        ),
+        Err(ProtocolError::Terminated)
+    );
+}
+
+#[test]
+fn without_may_cache_unmapping_terminates() {
+    let mut s = setup();
+    s.vm.deallocate(s.map, s.addr, 4 * PAGE_SIZE)
+        .expect("deallocate");
+    assert!(terminates(&s.vm.take_outgoing(), PAGER));
+    assert!(s.vm.cached_objects().is_empty());
+    assert_eq!(s.vm.object_for_pager(PAGER), None);
+}
+
+#[test]
+fn object_cache_is_bounded_and_drops_dead_or_destroyed_objects() {
+    let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(32));
+    let map = vm.create_map();
+    vm.set_object_cache_limit(1);
+    let (o1, a1) = cached_setup(&mut vm, map, PAGER, CONTROL);
+    let (o2, a2) = cached_setup(&mut vm, map, PAGER2, CONTROL2);
+    vm.deallocate(map, a1, PAGE_SIZE).expect("deallocate");
+    assert_eq!(vm.cached_objects(), [o1]);
+    // A second one pushes the oldest out.
+    vm.deallocate(map, a2, PAGE_SIZE).expect("deallocate");
+    assert_eq!(vm.cached_objects(), [o2]);
+    let out = vm.take_outgoing();
+    assert!(terminates(&out, PAGER) && !terminates(&out, PAGER2));
+    assert_eq!(vm.object(o1).map(|_| ()), None);
+    // A cached object whose pager dies goes.
+    vm.pager_died(PAGER2);
+    assert!(vm.cached_objects().is_empty());
+    assert_eq!(vm.object_count(), 0);
+    // So does one the pager destroys.
+    vm.take_outgoing();
+    let (o3, a3) = cached_setup(&mut vm, map, PortName(102), PortName(202));
+    vm.deallocate(map, a3, PAGE_SIZE).expect("deallocate");
+    assert_eq!(vm.cached_objects(), [o3]);
+    vm.handle_pager_message(PortName(202), PagerMessage::Destroy { reason: 0 })
+        .expect("destroy");
+    assert!(vm.cached_objects().is_empty());
+    assert_eq!(vm.object_count(), 0);
+    // A limit of zero caches nothing.
+    vm.set_object_cache_limit(0);
+    let (_, a4) = cached_setup(&mut vm, map, PortName(103), PortName(203));
+    vm.take_outgoing();
+    vm.deallocate(map, a4, PAGE_SIZE).expect("deallocate");
+    assert!(terminates(&vm.take_outgoing(), PortName(103)));
+    assert_eq!(vm.object_count(), 0);
+}
