@@ -41,7 +41,9 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
     ///   (`InvalidArgument`).
     /// - The range must be *unmanaged*: no object it maps, nor any object
     ///   those shadow, may belong to a pager other than the default pager
-    ///   (`InvalidArgument`). Pages the default pager holds are fetched first.
+    ///   (`InvalidArgument`). Pages the default pager holds are fetched first,
+    ///   with a read fault (so a region without read access that has such
+    ///   pages fails with `ProtectionFailure`).
     /// - `object` must be external (`InvalidArgument`), not dead (its error),
     ///   and hold no page in `[offset, offset + size)` yet (`InvalidArgument`);
     ///   if it still waits for `ready`, so does the attach.
