@@ -510,7 +510,11 @@ impl<I: UserIpc, C: Clock> PasswordServer<I, C> {
         if !req.reply.is_valid() {
             return Err(Errno::Perm.into());
         }
-        let deadline = now.saturating_add(self.config.failure_delay_ms);
+        // The clock counts whole milliseconds (truncated), so one more keeps the
+        // delay at least `failure_delay_ms` of real time.
+        let deadline = now
+            .saturating_add(self.config.failure_delay_ms)
+            .saturating_add(1);
         let mut st = self
             .state
             .try_borrow_mut()
