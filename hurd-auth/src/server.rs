@@ -349,6 +349,15 @@ impl<I: UserIpc, C: Clock> AuthServer<I, C> {
         }
     }
 
+    /// When a call parked now times out: at least `timeout_ms` of real time
+    /// (the clock truncates to whole milliseconds, hence the extra one).
+    fn deadline(&self) -> u64 {
+        self.clock
+            .now_ms()
+            .saturating_add(self.limits.timeout_ms)
+            .saturating_add(1)
+    }
+
     /// How long until the next deadline, if anything waits.
     fn until_next_deadline(&self) -> Option<Duration> {
         let next = self.state.try_borrow().ok()?.pending.next_deadline()?;
@@ -523,7 +532,7 @@ impl<I: UserIpc, C: Clock> auth::Server for AuthServer<I, C> {
             rendezvous: rendezvous.name,
             request: *req,
             waiting: Waiting::User(ids.clone()),
-            deadline: self.clock.now_ms().saturating_add(self.limits.timeout_ms),
+            deadline: self.deadline(),
         };
         match self.arrive(key, call) {
             Ok(server) => {
@@ -572,7 +581,7 @@ impl<I: UserIpc, C: Clock> auth::Server for AuthServer<I, C> {
             rendezvous: rendezvous.name,
             request: *req,
             waiting: Waiting::Server(newport),
-            deadline: self.clock.now_ms().saturating_add(self.limits.timeout_ms),
+            deadline: self.deadline(),
         };
         match self.arrive(key, call) {
             Ok(user) => {
