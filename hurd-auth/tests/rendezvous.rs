@@ -428,8 +428,10 @@ fn a_rogue_auth_server_cannot_vouch() {
 fn replayed_rendezvous_is_refused_or_learns_nothing() {
     let rt = Runtime::new();
     let (auth_task, user, io, mitm) = (rt.task(), rt.task(), rt.task(), rt.task());
+    // Long enough that the first call is still waiting on a loaded machine when
+    // the second one is checked.
     let limits = Limits {
-        timeout_ms: 100,
+        timeout_ms: 1000,
         ..Limits::default()
     };
     let server = auth_server(&auth_task, limits);

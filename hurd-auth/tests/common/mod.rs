@@ -37,7 +37,7 @@ pub fn names(rt: &Runtime, task: &Task) -> Vec<(PortName, PortType)> {
 
 /// Pumps `server` until `done` says so (or panics after a while).
 pub fn pump_until(server: &Server, mut done: impl FnMut() -> bool) {
-    for _ in 0..200 {
+    for _ in 0..2000 {
         server
             .run_until_idle(Duration::from_millis(5))
             .expect("serve");
