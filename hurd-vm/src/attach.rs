@@ -77,10 +77,7 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
         }
         let len = end - start;
         let obj_end = offset.checked_add(len).ok_or(VmError::InvalidArgument)?;
-        let m = self.maps.get(&map).ok_or(VmError::InvalidName)?;
-        if !m.is_covered(start, end) {
-            return Err(VmError::InvalidAddress.into());
-        }
+        let m = self.covered(map, start, end)?;
         let entries: Vec<MapEntry> = m
             .entries()
             .filter(|e| e.start < end && e.end > start)
@@ -152,12 +149,7 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
         }
         // Swap the regions over to the pager's object.
         self.uncache(object);
-        self.clip_range(map, start, end);
-        let starts = self
-            .maps
-            .get(&map)
-            .map(|m| m.starts_in(start, end))
-            .unwrap_or_default();
+        let starts = self.clip_range(map, start, end);
         for s in starts {
             let Some(e) = self.maps.get_mut(&map).and_then(|m| m.remove(s)) else {
                 continue;

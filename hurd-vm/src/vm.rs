@@ -299,8 +299,9 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
         }
     }
 
-    /// Clips entries so that `start` and `end` are entry boundaries.
-    pub(crate) fn clip_range(&mut self, map: MapId, start: u64, end: u64) {
+    /// Clips entries so that `start` and `end` are entry boundaries, and returns
+    /// the starts of the entries now lying in `[start, end)`.
+    pub(crate) fn clip_range(&mut self, map: MapId, start: u64, end: u64) -> Vec<u64> {
         for at in [start, end] {
             let gained = self.maps.get_mut(&map).and_then(|m| m.clip(at));
             if let Some(obj) = gained
@@ -308,6 +309,20 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
             {
                 o.entry_refs += 1;
             }
+        }
+        self.maps
+            .get(&map)
+            .map(|m| m.starts_in(start, end))
+            .unwrap_or_default()
+    }
+
+    /// The map, if `[start, end)` is entirely mapped in it.
+    pub(crate) fn covered(&self, map: MapId, start: u64, end: u64) -> Result<&AddressMap, VmError> {
+        let m = self.maps.get(&map).ok_or(VmError::InvalidName)?;
+        if m.is_covered(start, end) {
+            Ok(m)
+        } else {
+            Err(VmError::InvalidAddress)
         }
     }
 
@@ -317,12 +332,7 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
         if !self.maps.contains_key(&map) {
             return Err(VmError::InvalidName);
         }
-        self.clip_range(map, start, end);
-        let starts = self
-            .maps
-            .get(&map)
-            .map(|m| m.starts_in(start, end))
-            .unwrap_or_default();
+        let starts = self.clip_range(map, start, end);
         for s in starts {
             let Some(e) = self.maps.get_mut(&map).and_then(|m| m.remove(s)) else {
                 continue;
@@ -344,10 +354,7 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
         prot: VmProt,
     ) -> Result<(), VmError> {
         let (start, end) = Self::check_range(addr, size)?;
-        let m = self.maps.get(&map).ok_or(VmError::InvalidName)?;
-        if !m.is_covered(start, end) {
-            return Err(VmError::InvalidAddress);
-        }
+        let m = self.covered(map, start, end)?;
         if !set_max {
             for s in m.starts_in(start, end) {
                 if m.lookup(s).is_some_and(|e| !e.max_prot.contains(prot)) {
@@ -355,12 +362,7 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
                 }
             }
         }
-        self.clip_range(map, start, end);
-        let starts = self
-            .maps
-            .get(&map)
-            .map(|m| m.starts_in(start, end))
-            .unwrap_or_default();
+        let starts = self.clip_range(map, start, end);
         for s in starts {
             if let Some(e) = self.maps.get_mut(&map).and_then(|m| m.lookup_mut(s)) {
                 if set_max {
@@ -385,16 +387,8 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
         inherit: VmInherit,
     ) -> Result<(), VmError> {
         let (start, end) = Self::check_range(addr, size)?;
-        let m = self.maps.get(&map).ok_or(VmError::InvalidName)?;
-        if !m.is_covered(start, end) {
-            return Err(VmError::InvalidAddress);
-        }
-        self.clip_range(map, start, end);
-        let starts = self
-            .maps
-            .get(&map)
-            .map(|m| m.starts_in(start, end))
-            .unwrap_or_default();
+        self.covered(map, start, end)?;
+        let starts = self.clip_range(map, start, end);
         for s in starts {
             if let Some(e) = self.maps.get_mut(&map).and_then(|m| m.lookup_mut(s)) {
                 e.inherit = inherit;
