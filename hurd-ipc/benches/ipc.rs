@@ -3,7 +3,7 @@
 //!
 //! | name                    | ours                                   | baseline                              |
 //! |-------------------------|----------------------------------------|---------------------------------------|
-//! | `null_rpc_round_trip`   | `mach_msg` send+receive RPC, 2 threads | crossbeam `bounded(1)` ping-pong      |
+//! | `null_rpc_round_trip`   | `mach_msg` send+receive RPC, 2 threads (the server replies and receives in one call) | crossbeam `bounded(1)` ping-pong      |
 //! | `null_rpc_round_trip_vs_rendezvous` | the same RPC               | crossbeam `bounded(0)` ping-pong      |
 //! | `one_way_small_message` | one `U32` item per message, qlimit 16  | crossbeam `bounded(16)`, one `u32`    |
 //! | `ool_64k`               | 64 KiB out-of-line send+receive        | `copy_from_slice` of 64 KiB           |
@@ -64,14 +64,17 @@ impl HostedRpc {
         let reply = client
             .port_allocate(RightType::Receive)
             .expect("allocate reply port");
+        // The server loop of `mach_msg_server`: each reply goes out in the
+        // same call as the receive of the next request.
         let thread = std::thread::spawn(move || {
-            loop {
-                let m = server.receive(port).expect("server receive");
-                if m.header.id == STOP {
-                    break;
-                }
+            let opts = MsgOptions::default();
+            let mut m = server.receive(port).expect("server receive");
+            while m.header.id != STOP {
                 let r = Message::new(m.header.id, m.header.remote, Disposition::MoveSendOnce);
-                server.send(r).expect("server reply");
+                m = server
+                    .mach_msg(Some(r), Some(port), &opts)
+                    .expect("server reply and receive")
+                    .expect("a request");
             }
         });
         HostedRpc {

@@ -437,13 +437,42 @@ pub fn simple_call<I: UserIpc + ?Sized>(
 /// Receives requests on `port` (a receive right or port set) forever, handing
 /// each to `handle` and sending the replies it returns; requests no handler
 /// claims get `MIG_BAD_ID`. Returns when receiving fails (the port died).
+///
+/// As GNU Mach's `mach_msg_server` does, each reply goes out in the same
+/// `mach_msg` as the receive of the next request (send with a zero timeout,
+/// then receive), so a server makes one call per request. A reply that cannot
+/// be delivered is destroyed with the rights it was to move, and the server
+/// goes on receiving.
 pub fn serve<I: UserIpc + ?Sized>(
     ipc: &I,
     port: PortName,
     mut handle: impl FnMut(Message) -> Dispatch,
 ) -> MsgReturn {
+    let opts = MsgOptions {
+        send_timeout: Some(Duration::ZERO),
+        ..MsgOptions::default()
+    };
+    let mut reply: Option<Message> = None;
     loop {
-        let msg = match ipc.receive(port) {
+        let received = match reply.take() {
+            Some(r) if r.header.remote.is_valid() => {
+                match ipc.mach_msg(Some(r), Some(port), &opts) {
+                    Ok(Some(m)) => Ok(m),
+                    Ok(None) => ipc.receive(port),
+                    Err(MachMsgError::Send(e)) => {
+                        ipc.destroy_message(e.message);
+                        ipc.receive(port)
+                    }
+                    Err(MachMsgError::Receive(e)) => Err(e),
+                }
+            }
+            Some(r) => {
+                ipc.destroy_message(r);
+                ipc.receive(port)
+            }
+            None => ipc.receive(port),
+        };
+        let msg = match received {
             Ok(m) => m,
             Err(e) => return e.code,
         };
@@ -452,7 +481,7 @@ pub fn serve<I: UserIpc + ?Sized>(
             d => d,
         };
         if let Dispatch::Reply(r) = dispatch {
-            let _ = send_reply(ipc, r);
+            reply = Some(r);
         }
     }
 }

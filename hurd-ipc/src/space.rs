@@ -28,7 +28,7 @@ pub(crate) enum Object {
 }
 
 /// One name's rights (`struct ipc_entry`).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct Entry {
     pub(crate) object: Object,
     /// Rights held under the name (exactly the `PortType` right bits), plus `DNREQUEST`.

@@ -24,10 +24,10 @@
 mod parker;
 mod sync;
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use arrayvec::ArrayVec;
+use hashbrown::HashMap;
 
 use self::parker::{Parker, Wake};
 use self::sync::{Arc, AtomicBool, AtomicU64, Mutex, Ordering, lock};
@@ -62,7 +62,7 @@ impl State {
         if let (Err(e), Some(t)) = (&r, token)
             && e.code == MsgReturn::RcvTimedOut
         {
-            let p = parker.get_or_insert_with(|| Arc::new(Parker::new()));
+            let p = parker.get_or_insert_with(Parker::for_current_thread);
             self.parkers.insert(t, (space, p.clone()));
         }
         (r, token)
@@ -359,7 +359,7 @@ impl Task {
                     && e.code == MsgReturn::SendTimedOut
                 {
                     // The parker is made only for a thread that must wait.
-                    let p = parker.get_or_insert_with(|| Arc::new(Parker::new()));
+                    let p = parker.get_or_insert_with(Parker::for_current_thread);
                     st.parkers.insert(t, (space, p.clone()));
                 }
                 (r, token)

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use super::sync::{AtomicBool, Mutex, Ordering, Thread, lock, thread};
+use super::sync::{Arc, AtomicBool, Mutex, Ordering, Thread, lock, thread};
 use crate::{Message, RecvError};
 
 /// How many times a waiter polls before it parks. Spinning briefly lets a
@@ -36,6 +36,30 @@ impl Parker {
             notified: AtomicBool::new(false),
             interrupted: AtomicBool::new(false),
             thread: thread::current(),
+        }
+    }
+
+    /// The calling thread's parker, re-armed for a new wait. Outside loom each
+    /// thread keeps one, so blocking does not allocate.
+    ///
+    /// A thread is blocked in at most one `mach_msg` at a time, and a parker is
+    /// re-armed only while no waiter of it is registered (interrupts reach only
+    /// registered waiters). A wakeup left over from an earlier wait can still
+    /// arrive late; it only makes the next wait retry once.
+    pub(crate) fn for_current_thread() -> Arc<Parker> {
+        #[cfg(not(loom))]
+        {
+            std::thread_local! {
+                static PARKER: Arc<Parker> = Arc::new(Parker::new());
+            }
+            let p = PARKER.with(Arc::clone);
+            p.notified.store(false, Ordering::Relaxed);
+            p.interrupted.store(false, Ordering::Relaxed);
+            p
+        }
+        #[cfg(loom)]
+        {
+            Arc::new(Parker::new())
         }
     }
 

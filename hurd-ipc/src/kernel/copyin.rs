@@ -48,6 +48,27 @@ enum Take {
     MovedReceive(PortRef),
 }
 
+/// A header right judged by [`IpcKernel::check_copyin`]: the entry as it will
+/// be found when the right is taken, what it becomes, and what is taken. The
+/// header's rights are taken first, so the judgement still holds at copyin and
+/// the name need not be looked up again.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Planned {
+    entry: Entry,
+    next: Option<Entry>,
+    take: Take,
+}
+
+/// A message found valid by [`IpcKernel::check_copyin`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Checked {
+    /// The destination port.
+    pub(crate) dest: PortRef,
+    /// The destination and reply rights, as judged (`None`: nothing to take,
+    /// or a null or dead name, which travels as itself).
+    header: [Option<Planned>; 2],
+}
+
 /// The entry after taking `disp` from it (`None`: the name is freed), or `Err` if
 /// the entry does not hold a right that allows it (Mach's `ipc_right_copyin`).
 fn transition(entry: Entry, disp: Disposition) -> Result<(Option<Entry>, Take), ()> {
@@ -132,20 +153,18 @@ impl Sim {
     }
 }
 
-/// The rights a message names, in copyin order.
-fn rights_of(msg: &Message) -> impl Iterator<Item = (PortName, Option<Disposition>, Role)> + '_ {
-    let header = [
-        (msg.header.remote, msg.header.bits.remote(), Role::Dest),
-        (msg.header.local, msg.header.bits.local(), Role::Reply),
-    ];
-    header.into_iter().chain(msg.body.iter().flat_map(|i| {
+/// The rights a message's body names, in copyin order.
+fn body_rights(msg: &Message) -> impl Iterator<Item = (PortName, Disposition)> + '_ {
+    msg.body.iter().flat_map(|i| {
         let (names, disposition) = match i {
             Item::Port(p) => (core::slice::from_ref(&p.name), Some(p.disposition)),
             Item::Ports(a) => (a.names.as_slice(), Some(a.disposition)),
             _ => (&[][..], None),
         };
-        names.iter().map(move |&n| (n, disposition, Role::Body))
-    }))
+        names
+            .iter()
+            .filter_map(move |&n| disposition.map(|d| (n, d)))
+    })
 }
 
 impl IpcKernel {
@@ -172,45 +191,87 @@ impl IpcKernel {
         Ok(())
     }
 
+    /// Judges taking `disp` from `name`, whose entry is `entry` (`None`: the
+    /// name holds nothing).
+    fn judge(entry: Option<Entry>, disp: Disposition, role: Role) -> Result<Planned, MsgReturn> {
+        let entry = entry.ok_or(role.invalid())?;
+        let (next, take) = transition(entry, disp).map_err(|()| role.invalid())?;
+        Ok(Planned { entry, next, take })
+    }
+
+    /// The entry of `name` in `space` for copyin (`None`: no such name).
+    fn copyin_entry(&mut self, space: SpaceId, name: PortName) -> Result<Option<Entry>, MsgReturn> {
+        match self.lookup(space, name) {
+            Ok(e) => Ok(Some(e)),
+            Err(KernReturn::InvalidTask) => Err(MsgReturn::SendInvalidDest),
+            Err(_) => Ok(None),
+        }
+    }
+
     /// Validates every right `msg` names against `space` without changing
-    /// anything visible, and returns the destination port.
+    /// anything visible, and returns the destination port with the judgement of
+    /// the header's rights.
     pub(crate) fn check_copyin(
         &mut self,
         space: SpaceId,
         msg: &Message,
-    ) -> Result<PortRef, MsgReturn> {
+    ) -> Result<Checked, MsgReturn> {
         Self::check_header(msg)?;
-        let mut sim = Sim::Small(ArrayVec::new());
-        let mut dest = None;
-        for (name, disp, role) in rights_of(msg) {
-            let Some(disp) = disp else { continue };
-            if !name.is_valid() {
-                continue; // NULL and DEAD travel as themselves (dest was checked above).
+        let h = &msg.header;
+        // The destination: checked valid by `check_header`.
+        let dest_disp = h.bits.remote().ok_or(MsgReturn::SendInvalidHeader)?;
+        let dest_entry = self.copyin_entry(space, h.remote)?;
+        let dest_plan = Self::judge(dest_entry, dest_disp, Role::Dest)?;
+        let dest = match dest_plan.take {
+            Take::Dead => return Err(MsgReturn::SendInvalidDest),
+            Take::NewSend(p)
+            | Take::MovedSend(p)
+            | Take::MakeSend(p)
+            | Take::MakeSendOnce(p)
+            | Take::MovedSendOnce(p)
+            | Take::MovedReceive(p) => p,
+        };
+        // The reply right, judged after the destination's is taken.
+        let reply_plan = match h.bits.local() {
+            Some(disp) if h.local.is_valid() => {
+                let entry = if h.local == h.remote {
+                    dest_plan.next
+                } else {
+                    self.copyin_entry(space, h.local)?
+                };
+                Some(Self::judge(entry, disp, Role::Reply)?)
             }
-            let entry = match sim.get(name) {
-                Some(e) => e,
-                None => match self.lookup(space, name) {
-                    Ok(e) => Some(e),
-                    Err(KernReturn::InvalidTask) => return Err(MsgReturn::SendInvalidDest),
-                    Err(_) => None,
-                },
-            };
-            let entry = entry.ok_or(role.invalid())?;
-            let (next, take) = transition(entry, disp).map_err(|()| role.invalid())?;
-            if role == Role::Dest {
-                dest = Some(match take {
-                    Take::Dead => return Err(MsgReturn::SendInvalidDest),
-                    Take::NewSend(p)
-                    | Take::MovedSend(p)
-                    | Take::MakeSend(p)
-                    | Take::MakeSendOnce(p)
-                    | Take::MovedSendOnce(p)
-                    | Take::MovedReceive(p) => p,
-                });
+            // NULL and DEAD travel as themselves.
+            _ => None,
+        };
+        let has_body_rights = msg
+            .body
+            .iter()
+            .any(|i| matches!(i, Item::Port(_) | Item::Ports(_)));
+        if has_body_rights {
+            // Body rights are judged against the entries as the header's
+            // transfers (and earlier body items) leave them.
+            let mut sim = Sim::Small(ArrayVec::new());
+            sim.set(h.remote, dest_plan.next);
+            if let Some(plan) = reply_plan {
+                sim.set(h.local, plan.next);
             }
-            sim.set(name, next);
+            for (name, disp) in body_rights(msg) {
+                if !name.is_valid() {
+                    continue; // NULL and DEAD travel as themselves.
+                }
+                let entry = match sim.get(name) {
+                    Some(e) => e,
+                    None => self.copyin_entry(space, name)?,
+                };
+                let plan = Self::judge(entry, disp, Role::Body)?;
+                sim.set(name, plan.next);
+            }
         }
-        dest.ok_or(MsgReturn::SendInvalidDest)
+        Ok(Checked {
+            dest,
+            header: [Some(dest_plan), reply_plan],
+        })
     }
 
     /// Takes one right out of `space` (already validated by [`check_copyin`]).
@@ -232,8 +293,16 @@ impl IpcKernel {
         let Ok((next, take)) = transition(entry, disp) else {
             return Carried::Dead; // Unreachable after a successful check.
         };
+        self.apply(space, name, Planned { entry, next, take })
+    }
+
+    /// Carries out a judged transfer: updates the entry and the port's counts.
+    fn apply(&mut self, space: SpaceId, name: PortName, plan: Planned) -> Carried {
+        let Planned { entry, next, take } = plan;
         let freed = next.is_none();
-        if let Ok(s) = self.space_mut(space) {
+        // Copy-send and the make dispositions leave the entry as it was.
+        let changed = next != Some(entry);
+        if changed && let Ok(s) = self.space_mut(space) {
             match next {
                 Some(e) => {
                     s.entries.insert(name, e);
@@ -301,16 +370,24 @@ impl IpcKernel {
     }
 
     /// Copies a checked message in: takes its rights from `space` and builds the
-    /// in-transit form. Must follow a successful [`check_copyin`] with no change to
-    /// `space` in between.
-    pub(crate) fn copyin(&mut self, space: SpaceId, msg: Message) -> KMessage {
+    /// in-transit form. Must follow the [`check_copyin`](Self::check_copyin) that
+    /// returned `checked`, with no change to `space` in between.
+    pub(crate) fn copyin(&mut self, space: SpaceId, msg: Message, checked: Checked) -> KMessage {
         let Message { header, body } = msg;
-        let dest_disp = header.bits.remote().unwrap_or(Disposition::CopySend);
-        let dest = self.take_right(space, header.remote, dest_disp);
+        let [dest_plan, reply_plan] = checked.header;
+        let dest = match dest_plan {
+            Some(plan) => self.apply(space, header.remote, plan),
+            None => self.take_right(
+                space,
+                header.remote,
+                header.bits.remote().unwrap_or(Disposition::CopySend),
+            ),
+        };
         let reply_disposition = header.bits.local();
-        let reply = match reply_disposition {
-            Some(d) => self.take_right(space, header.local, d),
-            None => Carried::Null,
+        let reply = match (reply_plan, reply_disposition) {
+            (Some(plan), Some(_)) => self.apply(space, header.local, plan),
+            (None, Some(d)) => self.take_right(space, header.local, d),
+            (_, None) => Carried::Null,
         };
         let mut kbody = Vec::with_capacity(body.len());
         for item in body {

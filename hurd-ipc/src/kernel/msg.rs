@@ -94,10 +94,11 @@ impl IpcKernel {
         msg: Message,
         wait: Option<WaiterToken>,
     ) -> Result<(), SendError> {
-        let dest = match self.check_copyin(space, &msg) {
-            Ok(dest) => dest,
+        let checked = match self.check_copyin(space, &msg) {
+            Ok(c) => c,
             Err(code) => return Err(SendError { code, message: msg }),
         };
+        let dest = checked.dest;
         let send_once = matches!(
             msg.header.bits.remote(),
             Some(Disposition::MoveSendOnce | Disposition::MakeSendOnce)
@@ -115,7 +116,7 @@ impl IpcKernel {
                 message: msg,
             });
         }
-        let k = self.copyin(space, msg);
+        let k = self.copyin(space, msg, checked);
         if self.is_circular(&k, dest) {
             self.destroy_kmsg(k);
         } else {
