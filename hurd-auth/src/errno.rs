@@ -1,4 +1,5 @@
-//! The Hurd's error numbers, as the auth and password protocols return them.
+//! The Hurd's error numbers, as the auth and password protocols (and the
+//! file system protocols of hurd-trans) return them.
 //!
 //! On the Hurd, `errno` values live in their own range: `0x4000_0000 | n`,
 //! with `n` the BSD number (glibc's `sysdeps/mach/hurd/bits/errno.h`). They
@@ -14,23 +15,61 @@ use num_enum::{IntoPrimitive, TryFromPrimitive};
 pub enum Errno {
     /// `EPERM`: the presented handles do not hold the ids asked for; a login failed.
     Perm = 0x4000_0001,
+    /// `ENOENT`: no such file or directory.
+    NoEnt = 0x4000_0002,
     /// `EINTR`: the call was interrupted.
     Intr = 0x4000_0004,
+    /// `EIO`: an input/output error.
+    Io = 0x4000_0005,
+    /// `ENXIO`: no such device (no controlling terminal, for instance).
+    NxIo = 0x4000_0006,
+    /// `EBADF`: a bad file descriptor, or a port not open for the operation.
+    BadF = 0x4000_0009,
     /// `ENOMEM`: the server could not allocate what the call needs.
     NoMem = 0x4000_000c,
     /// `EACCES`: permission denied (used by servers built on this crate).
     Access = 0x4000_000d,
     /// `EBUSY`: the rendezvous port already has a call of the same kind waiting.
     Busy = 0x4000_0010,
+    /// `EEXIST`: the file exists.
+    Exist = 0x4000_0011,
+    /// `EXDEV`: a link or rename across file systems.
+    XDev = 0x4000_0012,
+    /// `ENOTDIR`: not a directory.
+    NotDir = 0x4000_0014,
+    /// `EISDIR`: is a directory.
+    IsDir = 0x4000_0015,
     /// `EINVAL`: a bad argument: a port that is not an auth handle, a rendezvous
     /// port that is not a send right or that died.
     Inval = 0x4000_0016,
+    /// `EFBIG`: the file would grow too large.
+    FBig = 0x4000_001b,
+    /// `ENOSPC`: no space left.
+    NoSpc = 0x4000_001c,
+    /// `ESPIPE`: the object cannot seek.
+    SPipe = 0x4000_001d,
+    /// `EROFS`: a read-only file system.
+    RoFs = 0x4000_001e,
     /// `EAGAIN`: a bounded table is full; try again later.
     Again = 0x4000_0023,
     /// `EOPNOTSUPP`: the request arrived on a port that is not an auth handle.
     OpNotSupp = 0x4000_002d,
     /// `ETIMEDOUT`: the other side of a rendezvous did not come in time.
     TimedOut = 0x4000_003c,
+    /// `ELOOP`: too many symbolic links (or lookup retries).
+    Loop = 0x4000_003e,
+    /// `ENAMETOOLONG`: a file name is too long.
+    NameTooLong = 0x4000_003f,
+    /// `ENOTEMPTY`: the directory is not empty.
+    NotEmpty = 0x4000_0042,
+    /// `ENOSYS`: the function is not implemented.
+    NoSys = 0x4000_004e,
+    /// `EFTYPE`: inappropriate file type or format (a corrupt archive).
+    FType = 0x4000_004f,
+    /// `EDIED`: a translator died while starting, before it connected.
+    Died = 0x4000_0065,
+    /// `EGRATUITOUS`: a malformed magic retry, or a protocol violation.
+    Gratuitous = 0x4000_0069,
 }
 
 impl Errno {
@@ -53,14 +92,33 @@ impl core::fmt::Display for Errno {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let s = match self {
             Errno::Perm => "operation not permitted",
+            Errno::NoEnt => "no such file or directory",
             Errno::Intr => "interrupted system call",
+            Errno::Io => "input/output error",
+            Errno::NxIo => "no such device or address",
+            Errno::BadF => "bad file descriptor",
             Errno::NoMem => "cannot allocate memory",
             Errno::Access => "permission denied",
             Errno::Busy => "device or resource busy",
+            Errno::Exist => "file exists",
+            Errno::XDev => "invalid cross-device link",
+            Errno::NotDir => "not a directory",
+            Errno::IsDir => "is a directory",
             Errno::Inval => "invalid argument",
+            Errno::FBig => "file too large",
+            Errno::NoSpc => "no space left on device",
+            Errno::SPipe => "illegal seek",
+            Errno::RoFs => "read-only file system",
             Errno::Again => "resource temporarily unavailable",
             Errno::OpNotSupp => "operation not supported",
             Errno::TimedOut => "connection timed out",
+            Errno::Loop => "too many levels of symbolic links",
+            Errno::NameTooLong => "file name too long",
+            Errno::NotEmpty => "directory not empty",
+            Errno::NoSys => "function not implemented",
+            Errno::FType => "inappropriate file type or format",
+            Errno::Died => "translator died",
+            Errno::Gratuitous => "gratuitous error",
         };
         f.write_str(s)
     }
@@ -79,6 +137,12 @@ mod tests {
         assert_eq!(i32::from(Errno::Again), 1_073_741_859);
         assert_eq!(i32::from(Errno::OpNotSupp), 1_073_741_869);
         assert_eq!(i32::from(Errno::TimedOut), 1_073_741_884);
+        assert_eq!(i32::from(Errno::NoEnt), 0x4000_0000 | 2);
+        assert_eq!(i32::from(Errno::NotDir), 0x4000_0000 | 20);
+        assert_eq!(i32::from(Errno::Loop), 0x4000_0000 | 62);
+        assert_eq!(i32::from(Errno::NotEmpty), 0x4000_0000 | 66);
+        assert_eq!(i32::from(Errno::Died), 0x4000_0000 | 101);
+        assert_eq!(i32::from(Errno::Gratuitous), 0x4000_0000 | 105);
     }
 
     #[test]
