@@ -117,6 +117,13 @@ impl IpcKernel {
             });
         }
         let k = self.copyin(space, msg, checked);
+        let k = match self.try_hand_off(dest, k) {
+            Ok(()) => {
+                self.settle();
+                return Ok(());
+            }
+            Err(k) => k,
+        };
         if self.is_circular(&k, dest) {
             self.destroy_kmsg(k);
         } else {
@@ -124,6 +131,57 @@ impl IpcKernel {
         }
         self.settle();
         Ok(())
+    }
+
+    /// The fast path of a send: with direct hand-off on, when a thread waits on
+    /// `dest` itself with nothing queued ahead, and the message carries no
+    /// receive right (so it cannot be circular) and fits the waiter's buffer,
+    /// the message is received for that thread at once, without queueing.
+    /// Otherwise the message comes back for the general path.
+    fn try_hand_off(&mut self, dest: PortRef, k: KMessage) -> Result<(), KMessage> {
+        if !self.handoff || k.carried_receive_rights().next().is_some() {
+            return Err(k);
+        }
+        let Some(port) = self.ports.get_mut(dest) else {
+            return Err(k);
+        };
+        let Some(&t) = port.recv_waiters.front() else {
+            return Err(k);
+        };
+        if !port.queue.is_empty() {
+            return Err(k);
+        }
+        let (space, opts) = match self.waiting.get(&t) {
+            Some(&WaitSite::Receive(_, space, opts)) => (space, opts),
+            _ => return Err(k),
+        };
+        if opts.max_size.is_some_and(|max| k.wire_size() > max) {
+            return Err(k);
+        }
+        port.recv_waiters.pop_front();
+        self.waiting.remove(&t);
+        let m = self.take_delivered(space, dest, k);
+        self.delivered.push((t, Ok(m)));
+        self.wakeups.push(t);
+        Ok(())
+    }
+
+    /// Receives `k`, just taken from `p`'s queue (or handed off), for `space`:
+    /// numbers it and copies it out.
+    fn take_delivered(&mut self, space: SpaceId, p: PortRef, k: KMessage) -> Message {
+        let (seqno, local) = match self.ports.get_mut(p) {
+            Some(port) => {
+                let seqno = port.seqno;
+                port.seqno = port.seqno.wrapping_add(1);
+                let local = match port.receiver {
+                    Receiver::Space(s, n) if s == space => n,
+                    _ => PortName::NULL,
+                };
+                (seqno, local)
+            }
+            None => (0, PortName::NULL),
+        };
+        self.copyout(space, k, local, seqno)
     }
 
     /// Receives the next message on `name`, a receive right or a port set
@@ -226,23 +284,21 @@ impl IpcKernel {
         let Some(k) = port.queue.pop_front() else {
             return Err(MsgReturn::RcvTimedOut.into());
         };
-        let seqno = port.seqno;
-        port.seqno = port.seqno.wrapping_add(1);
-        let local = match port.receiver {
-            Receiver::Space(s, n) if s == space => n,
-            _ => PortName::NULL,
-        };
         if let Some(t) = port.send_waiters.pop_front() {
             self.wake(t);
         }
         if too_large {
+            // Dequeued and destroyed: it still takes its sequence number.
+            if let Some(port) = self.ports.get_mut(p) {
+                port.seqno = port.seqno.wrapping_add(1);
+            }
             self.destroy_kmsg(k);
             return Err(RecvError {
                 code: MsgReturn::RcvTooLarge,
                 size,
             });
         }
-        Ok(self.copyout(space, k, local, seqno))
+        Ok(self.take_delivered(space, p, k))
     }
 }
 
