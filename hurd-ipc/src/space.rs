@@ -79,6 +79,22 @@ impl Space {
         }
     }
 
+    /// Stores `entry` under a fresh name (see [`Space::alloc_name`]) and returns
+    /// the name, with one probe of the table per candidate name.
+    pub(crate) fn insert_fresh(&mut self, entry: Entry) -> PortName {
+        loop {
+            let n = PortName(self.next_name);
+            self.next_name = self.next_name.wrapping_add(1);
+            if !n.is_valid() {
+                continue;
+            }
+            if let hashbrown::hash_map::Entry::Vacant(v) = self.entries.entry(n) {
+                v.insert(entry);
+                return n;
+            }
+        }
+    }
+
     pub(crate) fn get(&self, name: PortName) -> Option<&Entry> {
         self.entries.get(&name)
     }

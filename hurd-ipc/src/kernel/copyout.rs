@@ -101,15 +101,11 @@ impl IpcKernel {
         let Some(s) = self.spaces.get_mut(space.0) else {
             return PortName::DEAD;
         };
-        let name = s.alloc_name();
-        s.entries.insert(
-            name,
-            Entry {
-                object: Object::Port(p),
-                bits,
-                urefs,
-            },
-        );
+        let name = s.insert_fresh(Entry {
+            object: Object::Port(p),
+            bits,
+            urefs,
+        });
         if index {
             s.by_port.insert(p, name);
         }

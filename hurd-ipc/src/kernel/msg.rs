@@ -151,15 +151,20 @@ impl IpcKernel {
         if !port.queue.is_empty() {
             return Err(k);
         }
-        let (space, opts) = match self.waiting.get(&t) {
-            Some(&WaitSite::Receive(_, space, opts)) => (space, opts),
-            _ => return Err(k),
+        let space = match self.waiting.remove(&t) {
+            Some(WaitSite::Receive(_, space, opts))
+                if opts.max_size.is_none_or(|max| k.wire_size() <= max) =>
+            {
+                space
+            }
+            Some(site) => {
+                // Too large for the waiter: the general path reports it.
+                self.waiting.insert(t, site);
+                return Err(k);
+            }
+            None => return Err(k),
         };
-        if opts.max_size.is_some_and(|max| k.wire_size() > max) {
-            return Err(k);
-        }
         port.recv_waiters.pop_front();
-        self.waiting.remove(&t);
         let m = self.take_delivered(space, dest, k);
         self.delivered.push((t, Ok(m)));
         self.wakeups.push(t);
