@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! cargo xtask run            # build and run (for now: the hosted echo demo)
+//! cargo xtask kernel [ARGS]  # build the reference kernel and boot it in QEMU
 //! cargo xtask test [--quick] # every check CI runs, in order
 //! cargo xtask bench [NAME]   # benchmarks, printed as a comparison table
 //! cargo xtask help           # usage
@@ -17,6 +18,7 @@
 mod bench;
 mod cmd;
 mod json;
+mod kernel;
 mod run;
 mod setup;
 mod test;
@@ -35,9 +37,14 @@ COMMANDS:
     run [--hosted]      Build and run. Until the kernel exists this runs the
                         hosted echo demo (`hurd-ipc` example `echo`) and exits
                         with its exit code; `--hosted` is the same for now.
+    kernel [--tcg] [ARGS...]
+                        Build the reference kernel and boot it in QEMU (KVM
+                        when /dev/kvm works, else TCG) with the command line
+                        ARGS; `test` runs its test suite.
     test [--quick]      Run every check CI runs, in order, stopping at the first
                         failure: setup, fmt, clippy, host tests, no_std builds,
-                        loom, book. `--quick` skips loom and the book.
+                        doc, kernel tests in QEMU, package, loom, book.
+                        `--quick` skips package, loom and the book.
     bench [NAME]        Run all benchmarks (or only NAME) and print a table of
                         our times against the baselines.
     help                Print this text.
@@ -66,6 +73,7 @@ fn main() -> ExitCode {
         "test" => test::main(rest),
         "bench" => bench::main(rest),
         "run" => run::main(rest),
+        "kernel" => kernel::main(rest),
         other => Err(Failure::Usage(format!("unknown command `{other}`"))),
     };
     match result {

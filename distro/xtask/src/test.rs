@@ -78,6 +78,11 @@ pub fn steps() -> Vec<Step> {
             run: docs,
         },
         Step {
+            name: "kernel",
+            full_only: false,
+            run: kernel,
+        },
+        Step {
             name: "package",
             full_only: true,
             run: package,
@@ -263,6 +268,13 @@ fn docs(cx: &Context) -> Result<Outcome, String> {
             .env("RUSTDOCFLAGS", "-D warnings")
             .run()
     })
+}
+
+/// The reference kernel: clippy for bare metal, build, and its test run in
+/// QEMU (see [`crate::kernel`]).
+fn kernel(cx: &Context) -> Result<Outcome, String> {
+    crate::kernel::test_step(&cx.workspace)?;
+    Ok(Outcome::Passed)
 }
 
 /// `cargo package` for every `hurd-*` library: the crate must be publishable

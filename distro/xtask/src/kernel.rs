@@ -1,0 +1,381 @@
+//! The reference kernel (`hurd-kernel`): building it for bare metal and
+//! booting it in QEMU.
+//!
+//! `cargo xtask kernel [--tcg] [ARGS…]` builds the kernel and boots it with
+//! the command line `ARGS` (serial console on the terminal). The `kernel` step
+//! of `cargo xtask test` clippy-checks it for `x86_64-unknown-none`, builds
+//! it, boots it with the command line `test` and requires the closing line
+//! `N passed, 0 failed` and the success exit status of `isa-debug-exit`.
+//!
+//! QEMU runs with KVM (`-accel kvm -cpu EPYC`) when `/dev/kvm` can be opened,
+//! else with TCG; `HURD_QEMU_ACCEL=tcg` forces TCG.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::Failure;
+use crate::setup;
+use crate::workspace::Workspace;
+
+/// The kernel package.
+pub const PACKAGE: &str = "hurd-kernel";
+
+/// The Debian package with `qemu-system-x86_64`.
+pub const QEMU_PACKAGE: &str = "qemu-system-x86";
+
+/// QEMU's exit status when the kernel writes the success value (0x10) to
+/// `isa-debug-exit`: `(0x10 << 1) | 1`.
+pub const EXIT_SUCCESS: i32 = 33;
+/// The status for a failed test run (0x11).
+pub const EXIT_FAILED: i32 = 35;
+/// The status after a kernel panic or fatal fault (0x12).
+pub const EXIT_PANIC: i32 = 37;
+
+/// How long a test boot may take before it counts as hung.
+const TEST_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// How QEMU runs the guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accel {
+    /// Hardware virtualisation, with a named CPU model (`-cpu host` and
+    /// `-cpu max` abort on these machines).
+    Kvm,
+    /// QEMU's emulator.
+    Tcg,
+}
+
+impl Accel {
+    /// KVM if `/dev/kvm` can be opened for reading and writing and
+    /// `HURD_QEMU_ACCEL` is not `tcg`; TCG otherwise.
+    pub fn detect() -> Accel {
+        if std::env::var("HURD_QEMU_ACCEL").is_ok_and(|v| v == "tcg") {
+            return Accel::Tcg;
+        }
+        let kvm = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/kvm");
+        if kvm.is_ok() { Accel::Kvm } else { Accel::Tcg }
+    }
+
+    /// The QEMU arguments selecting it.
+    pub fn args(self) -> &'static [&'static str] {
+        match self {
+            Accel::Kvm => &["-accel", "kvm", "-cpu", "EPYC"],
+            Accel::Tcg => &["-accel", "tcg", "-cpu", "qemu64"],
+        }
+    }
+}
+
+/// Builds the kernel (release profile) and returns the path of its ELF image.
+pub fn build(ws: &Workspace) -> Result<PathBuf, String> {
+    ws.cargo()
+        .args(["build", "--quiet", "--release", "-p", PACKAGE, "--target"])
+        .arg(setup::BARE_METAL_TARGET)
+        .run()?;
+    let image = ws
+        .metadata()?
+        .target_directory
+        .join(setup::BARE_METAL_TARGET)
+        .join("release")
+        .join(PACKAGE);
+    if image.is_file() {
+        Ok(image)
+    } else {
+        Err(format!("the kernel build left no {}", image.display()))
+    }
+}
+
+/// The QEMU command booting `kernel` with the command line `cmdline`.
+pub fn qemu_command(kernel: &Path, accel: Accel, cmdline: &str, extra: &[&str]) -> Command {
+    let mut command = Command::new("qemu-system-x86_64");
+    command
+        .args(accel.args())
+        .args(["-m", "256M", "-display", "none", "-serial", "stdio"])
+        .args([
+            "-no-reboot",
+            "-device",
+            "isa-debug-exit,iobase=0xf4,iosize=0x04",
+        ])
+        .arg("-kernel")
+        .arg(kernel)
+        .args(["-append", cmdline])
+        .args(extra);
+    command
+}
+
+/// What a boot printed and how QEMU ended.
+#[derive(Debug)]
+pub struct BootRun {
+    /// The serial output, line by line (carriage returns removed).
+    pub lines: Vec<String>,
+    /// QEMU's exit status; `None` if it was killed (timeout) or by a signal.
+    pub status: Option<i32>,
+    /// QEMU's own error output.
+    pub stderr: String,
+    /// Whether the run hit the timeout.
+    pub timed_out: bool,
+}
+
+/// Runs `command` (a QEMU boot), echoing the serial output as it arrives,
+/// and kills it after `timeout`.
+pub fn boot(mut command: Command, timeout: Duration) -> Result<BootRun, String> {
+    eprintln!("$ {command:?}");
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|err| format!("could not start qemu-system-x86_64: {err}"))?;
+    let (tx, rx) = mpsc::channel();
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or("qemu's output was not captured")?;
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line.trim_end_matches('\r').to_owned()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut stderr_pipe = child
+        .stderr
+        .take()
+        .ok_or("qemu's errors were not captured")?;
+    let stderr_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr_pipe.read_to_string(&mut text);
+        text
+    });
+
+    let deadline = Instant::now() + timeout;
+    let mut lines = Vec::new();
+    let mut timed_out = false;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left.min(Duration::from_millis(200))) {
+            Ok(line) => {
+                eprintln!("{line}");
+                lines.push(line);
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if Instant::now() >= deadline {
+                    timed_out = true;
+                    kill(&mut child);
+                    break;
+                }
+            }
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|err| format!("waiting for qemu failed: {err}"))?;
+    let _ = reader.join();
+    let stderr = stderr_reader.join().unwrap_or_default();
+    Ok(BootRun {
+        lines,
+        status: status.code(),
+        stderr,
+        timed_out,
+    })
+}
+
+/// Kills a QEMU that overran its time.
+fn kill(child: &mut Child) {
+    let _ = child.kill();
+}
+
+/// The counts of a closing line `N passed, M failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    /// Tests passed.
+    pub passed: u32,
+    /// Tests failed.
+    pub failed: u32,
+}
+
+/// Reads a closing line; `None` for any other line.
+pub fn parse_summary(line: &str) -> Option<Summary> {
+    let (passed, rest) = line.trim().split_once(" passed, ")?;
+    let failed = rest.strip_suffix(" failed")?;
+    Some(Summary {
+        passed: passed.parse().ok()?,
+        failed: failed.parse().ok()?,
+    })
+}
+
+/// Checks a test boot: a closing line with no failure, and the success exit
+/// status. Returns the counts.
+pub fn check_test_run(run: &BootRun) -> Result<Summary, String> {
+    let summary = run.lines.iter().rev().find_map(|line| parse_summary(line));
+    let explain = |what: String| {
+        if run.stderr.trim().is_empty() {
+            what
+        } else {
+            format!("{what}\nqemu said:\n{}", run.stderr.trim_end())
+        }
+    };
+    if run.timed_out {
+        return Err(explain(format!(
+            "the kernel did not finish within {}s",
+            TEST_TIMEOUT.as_secs()
+        )));
+    }
+    let Some(summary) = summary else {
+        return Err(explain(format!(
+            "no closing `N passed, M failed` line (qemu exit status {:?})",
+            run.status
+        )));
+    };
+    if summary.failed != 0 || summary.passed == 0 {
+        return Err(format!(
+            "kernel tests: {} passed, {} failed",
+            summary.passed, summary.failed
+        ));
+    }
+    match run.status {
+        Some(EXIT_SUCCESS) => Ok(summary),
+        Some(EXIT_PANIC) => Err(explain("the kernel panicked".to_owned())),
+        Some(EXIT_FAILED) => Err(explain("the kernel reported failed tests".to_owned())),
+        other => Err(explain(format!(
+            "qemu exit status {other:?}, expected {EXIT_SUCCESS} (isa-debug-exit success)"
+        ))),
+    }
+}
+
+/// Checks a boot that was asked to panic: the panic message on the console
+/// and the panic exit status.
+pub fn check_panic_run(run: &BootRun) -> Result<(), String> {
+    let reported = run.lines.iter().any(|line| line.contains("KERNEL PANIC"));
+    if run.timed_out || !reported || run.status != Some(EXIT_PANIC) {
+        return Err(format!(
+            "a requested panic was not reported with exit status {EXIT_PANIC} \
+             (reported: {reported}, status {:?}, timed out: {})",
+            run.status, run.timed_out
+        ));
+    }
+    Ok(())
+}
+
+/// The `kernel` step of `cargo xtask test`: clippy for bare metal, build,
+/// boot the test run.
+pub fn test_step(ws: &Workspace) -> Result<(), String> {
+    setup::ensure_apt(&[QEMU_PACKAGE])?;
+    ws.cargo()
+        .args([
+            "clippy",
+            "--quiet",
+            "--release",
+            "--no-deps",
+            "-p",
+            PACKAGE,
+            "--target",
+        ])
+        .arg(setup::BARE_METAL_TARGET)
+        .args(["--", "-D", "warnings"])
+        .run()?;
+    let kernel = build(ws)?;
+    let accel = Accel::detect();
+    let run = boot(qemu_command(&kernel, accel, "test", &[]), TEST_TIMEOUT)?;
+    let summary = check_test_run(&run)?;
+    eprintln!(
+        "kernel tests ({accel:?}): {} passed, {} failed",
+        summary.passed, summary.failed
+    );
+    // A panic must be a message and the panic exit status, never a hang.
+    let run = boot(
+        qemu_command(&kernel, accel, "panic-test", &[]),
+        TEST_TIMEOUT,
+    )?;
+    check_panic_run(&run)?;
+    eprintln!("kernel panic path: reported and exited with status {EXIT_PANIC}");
+    Ok(())
+}
+
+/// `cargo xtask kernel [--tcg] [ARGS…]`: builds the kernel and boots it with
+/// the command line `ARGS`; exits with QEMU's status.
+pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
+    let mut accel = Accel::detect();
+    let mut cmdline = Vec::new();
+    for arg in args {
+        match arg.as_str() {
+            "--tcg" => accel = Accel::Tcg,
+            other => cmdline.push(other),
+        }
+    }
+    setup::ensure_apt(&[QEMU_PACKAGE])?;
+    let ws = Workspace::find()?;
+    let kernel = build(&ws)?;
+    let mut command = qemu_command(&kernel, accel, &cmdline.join(" "), &[]);
+    eprintln!("$ {command:?}");
+    let status = command
+        .status()
+        .map_err(|err| format!("could not start qemu-system-x86_64: {err}"))?;
+    // QEMU's status is small (isa-debug-exit values) or 1 on its own errors.
+    Ok(ExitCode::from(
+        status.code().unwrap_or(1).clamp(0, 255) as u8
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(lines: &[&str], status: Option<i32>) -> BootRun {
+        BootRun {
+            lines: lines.iter().map(|l| (*l).to_owned()).collect(),
+            status,
+            stderr: String::new(),
+            timed_out: false,
+        }
+    }
+
+    #[test]
+    fn a_clean_run_passes() {
+        let r = run(&["test a ... ok", "3 passed, 0 failed"], Some(EXIT_SUCCESS));
+        assert_eq!(
+            check_test_run(&r),
+            Ok(Summary {
+                passed: 3,
+                failed: 0
+            })
+        );
+    }
+
+    #[test]
+    fn failures_panics_and_missing_lines_fail() {
+        assert!(check_test_run(&run(&["2 passed, 1 failed"], Some(EXIT_FAILED))).is_err());
+        assert!(check_test_run(&run(&["2 passed, 0 failed"], Some(EXIT_PANIC))).is_err());
+        assert!(check_test_run(&run(&["test a ... ok"], Some(EXIT_SUCCESS))).is_err());
+        assert!(check_test_run(&run(&["0 passed, 0 failed"], Some(EXIT_SUCCESS))).is_err());
+        let mut hung = run(&["1 passed, 0 failed"], None);
+        hung.timed_out = true;
+        assert!(check_test_run(&hung).is_err());
+    }
+
+    #[test]
+    fn panic_runs() {
+        let good = run(&["KERNEL PANIC: at x"], Some(EXIT_PANIC));
+        assert_eq!(check_panic_run(&good), Ok(()));
+        assert!(check_panic_run(&run(&["KERNEL PANIC: at x"], Some(EXIT_SUCCESS))).is_err());
+        assert!(check_panic_run(&run(&[], Some(EXIT_PANIC))).is_err());
+    }
+
+    #[test]
+    fn summary_lines() {
+        assert_eq!(
+            parse_summary(" 10 passed, 2 failed "),
+            Some(Summary {
+                passed: 10,
+                failed: 2
+            })
+        );
+        assert_eq!(parse_summary("10 passed, two failed"), None);
+    }
+}

@@ -1,0 +1,162 @@
+//! The way in: the multiboot v1 header and the 32-bit entry trampoline.
+//!
+//! A multiboot v1 loader (QEMU's `-kernel`, GRUB's `multiboot`) enters
+//! `_start32` in 32-bit protected mode with paging off, `eax` holding the
+//! multiboot magic and `ebx` the physical address of the boot information.
+//! The trampoline builds page tables identity-mapping the first 4 GiB with
+//! 2 MiB pages, turns on PAE, long mode (EFER.LME, and EFER.SCE for
+//! `syscall`) and paging, loads a minimal GDT, far-jumps to 64-bit code and
+//! calls [`crate::kernel_main`] with the magic and the info address.
+//!
+//! The header carries the address fields (flag bit 16): with them QEMU loads
+//! an ELF64 file as a flat image at `load_addr` (see `link.ld`).
+
+use core::arch::global_asm;
+
+/// The size of the stack the boot processor starts on.
+pub const BOOT_STACK_SIZE: usize = 64 * 1024;
+
+global_asm!(
+    r#"
+    .set MB1_MAGIC, 0x1BADB002
+    # page-align modules, memory information, address fields
+    .set MB1_FLAGS, 0x00010003
+
+    .section .boot_header, "a"
+    .balign 4
+mb1_header:
+    .long MB1_MAGIC
+    .long MB1_FLAGS
+    .long -(MB1_MAGIC + MB1_FLAGS)
+    .long mb1_header
+    .long __image_start
+    .long __load_end
+    .long __bss_end
+    .long _start32
+
+    .section .text.boot32, "ax"
+    .code32
+    .global _start32
+_start32:
+    cli
+    cld
+    mov %eax, %edi
+    mov %ebx, %esi
+    mov $boot_stack_top, %esp
+
+    # PML4[0] -> the PDPT.
+    mov $boot_pdpt, %eax
+    or $3, %eax
+    mov %eax, boot_pml4
+
+    # PDPT[0..4] -> the four page directories.
+    mov $boot_pd, %eax
+    or $3, %eax
+    mov $boot_pdpt, %ebx
+    mov $4, %ecx
+1:
+    mov %eax, (%ebx)
+    movl $0, 4(%ebx)
+    add $4096, %eax
+    add $8, %ebx
+    loop 1b
+
+    # 2048 directory entries: 2 MiB pages, present + writable + huge.
+    mov $boot_pd, %ebx
+    mov $0x83, %eax
+    mov $2048, %ecx
+2:
+    mov %eax, (%ebx)
+    movl $0, 4(%ebx)
+    add $0x200000, %eax
+    add $8, %ebx
+    loop 2b
+
+    # PAE on, the PML4 in CR3.
+    mov %cr4, %eax
+    or $0x20, %eax
+    mov %eax, %cr4
+    mov $boot_pml4, %eax
+    mov %eax, %cr3
+
+    # EFER: long mode enable (bit 8), syscall enable (bit 0).
+    mov $0xC0000080, %ecx
+    rdmsr
+    or $0x101, %eax
+    wrmsr
+
+    # Paging, write protection in ring 0, protected mode.
+    mov %cr0, %eax
+    or $0x80010001, %eax
+    mov %eax, %cr0
+
+    lgdt boot_gdt_ptr
+    ljmp $0x08, $start64
+
+    .code64
+start64:
+    mov $0x10, %eax
+    mov %eax, %ds
+    mov %eax, %es
+    mov %eax, %ss
+    xor %eax, %eax
+    mov %eax, %fs
+    mov %eax, %gs
+    mov $boot_stack_top, %rsp
+    # The upper halves of registers are undefined after the mode switch.
+    mov %edi, %edi
+    mov %esi, %esi
+    xor %ebp, %ebp
+    call kernel_main
+3:
+    cli
+    hlt
+    jmp 3b
+
+    .section .rodata.boot_gdt, "a"
+    .balign 8
+boot_gdt:
+    .quad 0
+    .quad 0x00AF9A000000FFFF
+    .quad 0x00CF92000000FFFF
+boot_gdt_end:
+boot_gdt_ptr:
+    .word boot_gdt_end - boot_gdt - 1
+    .long boot_gdt
+
+    .section .bss.boot_tables, "aw", @nobits
+    .balign 4096
+    .global boot_pml4
+boot_pml4:
+    .skip 4096
+boot_pdpt:
+    .skip 4096
+boot_pd:
+    .skip 4 * 4096
+
+    .section .bss.boot_stack, "aw", @nobits
+    .balign 16
+    .global boot_stack_bottom
+boot_stack_bottom:
+    .skip {stack_size}
+    .global boot_stack_top
+boot_stack_top:
+    "#,
+    stack_size = const BOOT_STACK_SIZE,
+    options(att_syntax)
+);
+
+unsafe extern "C" {
+    /// The first byte of the image (its load address).
+    pub static __image_start: u8;
+    /// The end of the image, bss included, page aligned.
+    pub static __image_end: u8;
+}
+
+/// The physical range `[start, end)` the kernel image occupies, bss included.
+pub fn image_range() -> (u64, u64) {
+    (
+        core::ptr::addr_of!(__image_start) as u64,
+        core::ptr::addr_of!(__image_end) as u64,
+    )
+}

@@ -1,0 +1,83 @@
+//! The hurd-rs reference kernel.
+//!
+//! Built for `x86_64-unknown-none` only (`cargo xtask kernel` builds and
+//! boots it); on any other target this binary is a stub. The boot path:
+//! [`boot`] (multiboot header, 32-bit trampoline into long mode) →
+//! [`kernel_main`] (console, boot information, then either the test run or
+//! the normal boot).
+#![cfg_attr(target_os = "none", no_std, no_main)]
+#![cfg_attr(target_os = "none", deny(unsafe_op_in_unsafe_fn))]
+
+#[cfg(target_os = "none")]
+mod boot;
+#[cfg(target_os = "none")]
+extern crate alloc;
+
+#[cfg(target_os = "none")]
+mod heap;
+#[cfg(target_os = "none")]
+mod panic;
+#[cfg(target_os = "none")]
+mod physmem;
+#[cfg(target_os = "none")]
+mod qemu;
+#[cfg(target_os = "none")]
+#[macro_use]
+mod serial;
+#[cfg(target_os = "none")]
+mod tests;
+
+#[cfg(target_os = "none")]
+pub use entry::kernel_main;
+
+#[cfg(target_os = "none")]
+mod entry {
+    use hurd_kernel::multiboot;
+
+    use crate::qemu::{self, ExitCode};
+    use crate::{heap, physmem, serial, tests};
+
+    /// The first Rust code: called by the trampoline on the boot stack with
+    /// the loader's magic and the physical address of the boot information.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
+        heap::init();
+        serial::init();
+        kprintln!("hurd-kernel {} booting", env!("CARGO_PKG_VERSION"));
+        let boot = match multiboot::parse(&physmem::Identity, magic, info) {
+            Ok(boot) => boot,
+            Err(err) => panic!("cannot read the boot information: {err}"),
+        };
+        log::info!(
+            "command line {:?}, {} memory regions, {} modules",
+            boot.cmdline.as_str(),
+            boot.memory.len(),
+            boot.modules.len()
+        );
+        let word = |w: &str| boot.cmdline.split_whitespace().any(|word| word == w);
+        if word("panic-test") {
+            panic!("panic requested on the command line");
+        }
+        if word("test") {
+            let summary = tests::run(&boot);
+            kprintln!("{summary}");
+            qemu::exit(if summary.success() {
+                ExitCode::Success
+            } else {
+                ExitCode::Failed
+            });
+        }
+        kprintln!("nothing to run yet (boot with the command line `test` to run the tests)");
+        qemu::exit(ExitCode::Success)
+    }
+}
+
+/// On a hosted target the kernel does not exist: say how to build it.
+#[cfg(not(target_os = "none"))]
+fn main() {
+    eprintln!(
+        "hurd-kernel is built for x86_64-unknown-none and booted in QEMU: \
+         run `cargo xtask kernel` (or `cargo xtask test`)"
+    );
+    std::process::exit(1);
+}
