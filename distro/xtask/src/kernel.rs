@@ -2,7 +2,8 @@
 //! booting it in QEMU.
 //!
 //! `cargo xtask kernel [--tcg] [ARGS…]` builds the kernel and boots it with
-//! the command line `ARGS` (serial console on the terminal). The `kernel` step
+//! the command line `ARGS` (serial console on the terminal); `cargo xtask
+//! kernel --check` runs the CI step below alone. The `kernel` step
 //! of `cargo xtask test` clippy-checks it for `x86_64-unknown-none`, builds
 //! it, boots it with the command line `test` and requires the closing line
 //! `N passed, 0 failed` and the success exit status of `isa-debug-exit`.
@@ -249,10 +250,10 @@ pub fn check_test_run(run: &BootRun) -> Result<Summary, String> {
     }
 }
 
-/// Checks a boot that was asked to panic: the panic message on the console
-/// and the panic exit status.
-pub fn check_panic_run(run: &BootRun) -> Result<(), String> {
-    let reported = run.lines.iter().any(|line| line.contains("KERNEL PANIC"));
+/// Checks a boot that was asked to panic (or fault): a console line holding
+/// `marker` and the panic exit status.
+pub fn check_panic_run(run: &BootRun, marker: &str) -> Result<(), String> {
+    let reported = run.lines.iter().any(|line| line.contains(marker));
     if run.timed_out || !reported || run.status != Some(EXIT_PANIC) {
         return Err(format!(
             "a requested panic was not reported with exit status {EXIT_PANIC} \
@@ -288,19 +289,27 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
         "kernel tests ({accel:?}): {} passed, {} failed",
         summary.passed, summary.failed
     );
-    // A panic must be a message and the panic exit status, never a hang.
-    let run = boot(
-        qemu_command(&kernel, accel, "panic-test", &[]),
-        TEST_TIMEOUT,
-    )?;
-    check_panic_run(&run)?;
-    eprintln!("kernel panic path: reported and exited with status {EXIT_PANIC}");
+    // A panic or a kernel fault must be a report and the panic exit status,
+    // never a hang.
+    for (cmdline, marker) in [
+        ("panic-test", "KERNEL PANIC"),
+        ("fault-test", "KERNEL FAULT"),
+    ] {
+        let run = boot(qemu_command(&kernel, accel, cmdline, &[]), TEST_TIMEOUT)?;
+        check_panic_run(&run, marker)?;
+        eprintln!("kernel `{cmdline}`: reported and exited with status {EXIT_PANIC}");
+    }
     Ok(())
 }
 
 /// `cargo xtask kernel [--tcg] [ARGS…]`: builds the kernel and boots it with
-/// the command line `ARGS`; exits with QEMU's status.
+/// the command line `ARGS`; exits with QEMU's status. `cargo xtask kernel
+/// --check` runs the `kernel` step of `cargo xtask test` alone.
 pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
+    if args == ["--check"] {
+        test_step(&Workspace::find()?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut accel = Accel::detect();
     let mut cmdline = Vec::new();
     for arg in args {
@@ -362,9 +371,11 @@ mod tests {
     #[test]
     fn panic_runs() {
         let good = run(&["KERNEL PANIC: at x"], Some(EXIT_PANIC));
-        assert_eq!(check_panic_run(&good), Ok(()));
-        assert!(check_panic_run(&run(&["KERNEL PANIC: at x"], Some(EXIT_SUCCESS))).is_err());
-        assert!(check_panic_run(&run(&[], Some(EXIT_PANIC))).is_err());
+        assert_eq!(check_panic_run(&good, "KERNEL PANIC"), Ok(()));
+        assert!(check_panic_run(&good, "KERNEL FAULT").is_err());
+        let bad = run(&["KERNEL PANIC: at x"], Some(EXIT_SUCCESS));
+        assert!(check_panic_run(&bad, "KERNEL PANIC").is_err());
+        assert!(check_panic_run(&run(&[], Some(EXIT_PANIC)), "KERNEL PANIC").is_err());
     }
 
     #[test]

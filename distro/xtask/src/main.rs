@@ -40,7 +40,8 @@ COMMANDS:
     kernel [--tcg] [ARGS...]
                         Build the reference kernel and boot it in QEMU (KVM
                         when /dev/kvm works, else TCG) with the command line
-                        ARGS; `test` runs its test suite.
+                        ARGS; `test` runs its test suite. `kernel --check`
+                        runs the kernel step of `test` alone.
     test [--quick]      Run every check CI runs, in order, stopping at the first
                         failure: setup, fmt, clippy, host tests, no_std builds,
                         doc, kernel tests in QEMU, package, loom, book.

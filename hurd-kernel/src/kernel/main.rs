@@ -14,7 +14,11 @@ mod boot;
 extern crate alloc;
 
 #[cfg(target_os = "none")]
+mod gdt;
+#[cfg(target_os = "none")]
 mod heap;
+#[cfg(target_os = "none")]
+mod idt;
 #[cfg(target_os = "none")]
 mod panic;
 #[cfg(target_os = "none")]
@@ -25,7 +29,13 @@ mod qemu;
 #[macro_use]
 mod serial;
 #[cfg(target_os = "none")]
+mod syscall;
+#[cfg(target_os = "none")]
 mod tests;
+#[cfg(target_os = "none")]
+mod timer;
+#[cfg(target_os = "none")]
+mod trap;
 
 #[cfg(target_os = "none")]
 pub use entry::kernel_main;
@@ -35,7 +45,7 @@ mod entry {
     use hurd_kernel::multiboot;
 
     use crate::qemu::{self, ExitCode};
-    use crate::{heap, physmem, serial, tests};
+    use crate::{gdt, heap, idt, physmem, serial, tests, timer};
 
     /// The first Rust code: called by the trampoline on the boot stack with
     /// the loader's magic and the physical address of the boot information.
@@ -44,6 +54,9 @@ mod entry {
         heap::init();
         serial::init();
         kprintln!("hurd-kernel {} booting", env!("CARGO_PKG_VERSION"));
+        gdt::init();
+        idt::init();
+        timer::init();
         let boot = match multiboot::parse(&physmem::Identity, magic, info) {
             Ok(boot) => boot,
             Err(err) => panic!("cannot read the boot information: {err}"),
@@ -57,6 +70,12 @@ mod entry {
         let word = |w: &str| boot.cmdline.split_whitespace().any(|word| word == w);
         if word("panic-test") {
             panic!("panic requested on the command line");
+        }
+        if word("fault-test") {
+            // SAFETY: deliberately reads unmapped memory (above the 4 GiB
+            // identity map) to check that kernel faults are reported.
+            let value = unsafe { core::ptr::read_volatile(0x1_4000_0000 as *const u64) };
+            kprintln!("read {value:#x} from unmapped memory?");
         }
         if word("test") {
             let summary = tests::run(&boot);

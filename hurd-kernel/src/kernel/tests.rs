@@ -28,6 +28,18 @@ const TESTS: &[Test] = &[
         name: "heap::allocate_and_free",
         run: heap_allocate_and_free,
     },
+    Test {
+        name: "trap::invalid_opcode_recovered",
+        run: invalid_opcode_recovered,
+    },
+    Test {
+        name: "trap::kernel_page_fault_recovered",
+        run: kernel_page_fault_recovered,
+    },
+    Test {
+        name: "timer::ticks_advance",
+        run: ticks_advance,
+    },
 ];
 
 /// Runs every test, printing one line each; returns the counts.
@@ -87,4 +99,39 @@ fn heap_allocate_and_free(_: &BootInfo) -> Result<(), Failure> {
         return Err("freeing the vector did not return its memory");
     }
     Ok(())
+}
+
+fn invalid_opcode_recovered(_: &BootInfo) -> Result<(), Failure> {
+    match crate::trap::probe_invalid_opcode() {
+        Some(6) => Ok(()),
+        Some(_) => Err("ud2 raised something other than #UD"),
+        None => Err("ud2 raised no exception"),
+    }
+}
+
+fn kernel_page_fault_recovered(_: &BootInfo) -> Result<(), Failure> {
+    let unmapped = 0x1_4000_0000;
+    match crate::trap::probe_read(unmapped) {
+        Err((14, addr)) if addr == unmapped => {}
+        Err(_) => return Err("the fault was not a page fault at the probed address"),
+        Ok(_) => return Err("reading above the identity map did not fault"),
+    }
+    let word = 0x1234_5678_9abc_def0u64;
+    match crate::trap::probe_read(core::ptr::addr_of!(word) as u64) {
+        Ok(value) if value == word => Ok(()),
+        _ => Err("a probe of mapped memory failed"),
+    }
+}
+
+fn ticks_advance(_: &BootInfo) -> Result<(), Failure> {
+    let start = crate::timer::ticks();
+    // Generous: three ticks are 30 ms; allow many wake-ups for other reasons.
+    for _ in 0..10_000 {
+        x86_64::instructions::interrupts::enable_and_hlt();
+        x86_64::instructions::interrupts::disable();
+        if crate::timer::ticks() >= start + 3 {
+            return Ok(());
+        }
+    }
+    Err("the timer did not tick three times")
 }
