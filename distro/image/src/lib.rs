@@ -1,0 +1,296 @@
+//! Builds hurd-rs boot images from a `distro.toml` manifest.
+//!
+//! The steps:
+//!
+//! 1. [`Manifest::parse`] reads and checks the manifest; a bad one is a
+//!    [`ManifestError`] naming the field and the line.
+//! 2. [`stage`] lays the image out in a directory: the kernel, the boot
+//!    modules, and the root filesystem packed as a tar archive
+//!    ([`rootfs`]), the last module. Binaries named by package are found by a
+//!    [`Resolve`] implementation (the `cargo xtask image` command builds
+//!    them); files come from the manifest's directory.
+//! 3. The [`Staged`] image boots in QEMU directly ([`Staged::qemu_args`]) or
+//!    becomes a bootable GRUB ISO ([`make_iso`], with `grub-mkrescue`).
+//!
+//! ```
+//! use distro_image::Manifest;
+//!
+//! let m = Manifest::parse(r#"
+//!     [image]
+//!     name = "tiny"
+//!     [kernel]
+//!     path = "kernel.elf"
+//!     [[module]]
+//!     name = "bootstrap"
+//!     source = "bootstrap.elf"
+//! "#).unwrap();
+//! assert_eq!(m.modules[0].name, "bootstrap");
+//!
+//! let e = Manifest::parse("[image]\nname = \"x\"\nkernal = 1\n").unwrap_err();
+//! assert_eq!(e.line, 3);
+//! assert!(e.message.contains("kernal"));
+//! ```
+
+#![forbid(unsafe_code)]
+
+pub mod boot;
+pub mod manifest;
+pub mod rootfs;
+pub mod tar;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub use boot::{Staged, StagedModule};
+pub use manifest::{
+    Artifact, BootProtocol, Contents, Manifest, ManifestError, Module, Source, Translator,
+};
+pub use rootfs::RootFs;
+
+/// The name of the boot module holding the root filesystem archive.
+pub const ROOTFS_MODULE: &str = "rootfs";
+
+/// Finds the host file of a binary the manifest names.
+pub trait Resolve {
+    /// The path of `artifact`'s binary, built if need be.
+    fn resolve(&mut self, artifact: &Artifact) -> Result<PathBuf, String>;
+}
+
+/// Resolves only `path` / `source` entries, relative to a base directory;
+/// packages are an error (they must be built, which `cargo xtask image` does).
+pub struct PathsOnly {
+    /// The manifest's directory.
+    pub base: PathBuf,
+}
+
+impl Resolve for PathsOnly {
+    fn resolve(&mut self, artifact: &Artifact) -> Result<PathBuf, String> {
+        match &artifact.source {
+            Source::Path(p) => Ok(self.base.join(p)),
+            Source::Package { package, .. } => Err(format!(
+                "package `{package}` must be built first (use `cargo xtask image`)"
+            )),
+        }
+    }
+}
+
+/// Why an image could not be built.
+#[derive(Debug, PartialEq, Eq)]
+pub struct BuildError {
+    /// The manifest line of the entry at fault, if one is.
+    pub line: Option<usize>,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "line {l}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+impl BuildError {
+    fn at(line: usize, message: impl Into<String>) -> BuildError {
+        BuildError {
+            line: Some(line),
+            message: message.into(),
+        }
+    }
+
+    fn io(what: &str, path: &Path, e: std::io::Error) -> BuildError {
+        BuildError {
+            line: None,
+            message: format!("{what} `{}`: {e}", path.display()),
+        }
+    }
+}
+
+/// Builds the root filesystem tree the manifest describes, reading file
+/// sources relative to `base` and program binaries through `resolver`.
+pub fn root_fs(
+    m: &Manifest,
+    base: &Path,
+    resolver: &mut dyn Resolve,
+) -> Result<RootFs, BuildError> {
+    let mut fs = RootFs::new();
+    for d in &m.dirs {
+        fs.add_dir(&d.path, d.mode, d.owner, d.group)
+            .map_err(|e| BuildError::at(0, e.0).without_line())?;
+    }
+    for p in &m.programs {
+        let path = resolver
+            .resolve(&p.artifact)
+            .map_err(|e| BuildError::at(p.artifact.line, e))?;
+        let data = std::fs::read(&path).map_err(|e| {
+            BuildError::at(
+                p.artifact.line,
+                format!("program `{}`: reading `{}`: {e}", p.path, path.display()),
+            )
+        })?;
+        fs.add_file(&p.path, data, p.mode, 0, 0)
+            .map_err(|e| BuildError::at(p.artifact.line, e.0))?;
+    }
+    for f in &m.files {
+        let data = match &f.contents {
+            Contents::Text(t) => t.clone().into_bytes(),
+            Contents::Source(s) => {
+                let path = base.join(s);
+                std::fs::read(&path).map_err(|e| {
+                    BuildError::at(
+                        f.line,
+                        format!("file `{}`: reading `{}`: {e}", f.path, path.display()),
+                    )
+                })?
+            }
+        };
+        fs.add_file(&f.path, data, f.mode, f.owner, f.group)
+            .map_err(|e| BuildError::at(f.line, e.0))?;
+    }
+    for t in &m.translators {
+        fs.set_translator(t)
+            .map_err(|e| BuildError::at(0, e.0).without_line())?;
+    }
+    Ok(fs)
+}
+
+impl BuildError {
+    fn without_line(mut self) -> BuildError {
+        self.line = None;
+        self
+    }
+}
+
+/// Lays the image out under `dir` (created; its `boot/` is replaced): the
+/// kernel at `boot/kernel`, each module at `boot/modules/<name>`, the root
+/// filesystem archive at `boot/modules/rootfs`, and `boot/grub/grub.cfg`.
+pub fn stage(
+    m: &Manifest,
+    base: &Path,
+    dir: &Path,
+    resolver: &mut dyn Resolve,
+) -> Result<Staged, BuildError> {
+    let boot = dir.join("boot");
+    if boot.exists() {
+        std::fs::remove_dir_all(&boot).map_err(|e| BuildError::io("clearing", &boot, e))?;
+    }
+    let modules_dir = boot.join("modules");
+    let grub_dir = boot.join("grub");
+    for d in [&modules_dir, &grub_dir] {
+        std::fs::create_dir_all(d).map_err(|e| BuildError::io("creating", d, e))?;
+    }
+    let kernel = boot.join("kernel");
+    copy_artifact(resolver, &m.kernel, &kernel, "kernel")?;
+    let mut modules = Vec::new();
+    for module in &m.modules {
+        let path = modules_dir.join(&module.name);
+        copy_artifact(
+            resolver,
+            &module.artifact,
+            &path,
+            &format!("module `{}`", module.name),
+        )?;
+        modules.push(StagedModule {
+            name: module.name.clone(),
+            path,
+            args: module.args.clone(),
+        });
+    }
+    let fs = root_fs(m, base, resolver)?;
+    let rootfs = modules_dir.join(ROOTFS_MODULE);
+    std::fs::write(&rootfs, fs.to_tar()).map_err(|e| BuildError::io("writing", &rootfs, e))?;
+    modules.push(StagedModule {
+        name: ROOTFS_MODULE.to_owned(),
+        path: rootfs,
+        args: Vec::new(),
+    });
+    let staged = Staged {
+        dir: dir.to_path_buf(),
+        name: m.name.clone(),
+        kernel,
+        protocol: m.protocol,
+        cmdline: m.cmdline.clone(),
+        modules,
+    };
+    let cfg = grub_dir.join("grub.cfg");
+    std::fs::write(&cfg, staged.grub_cfg()).map_err(|e| BuildError::io("writing", &cfg, e))?;
+    Ok(staged)
+}
+
+/// Resolves `artifact` and copies its binary to `to`.
+fn copy_artifact(
+    resolver: &mut dyn Resolve,
+    artifact: &Artifact,
+    to: &Path,
+    what: &str,
+) -> Result<(), BuildError> {
+    let from = resolver
+        .resolve(artifact)
+        .map_err(|e| BuildError::at(artifact.line, format!("{what}: {e}")))?;
+    std::fs::copy(&from, to).map_err(|e| {
+        BuildError::at(
+            artifact.line,
+            format!("{what}: copying `{}`: {e}", from.display()),
+        )
+    })?;
+    Ok(())
+}
+
+/// The Debian packages [`make_iso`] needs.
+pub const ISO_PACKAGES: &[&str] = &["grub-common", "grub-pc-bin", "xorriso", "mtools"];
+
+/// Packs a staged image as a bootable (BIOS) GRUB ISO at `out`, with
+/// `grub-mkrescue`.
+pub fn make_iso(staged: &Staged, out: &Path) -> Result<(), BuildError> {
+    let missing: Vec<&str> = [
+        ("grub-mkrescue", "grub-common"),
+        ("xorriso", "xorriso"),
+        ("mformat", "mtools"),
+    ]
+    .into_iter()
+    .filter(|(tool, _)| !on_path(tool))
+    .map(|(_, package)| package)
+    .chain((!Path::new("/usr/lib/grub/i386-pc").is_dir()).then_some("grub-pc-bin"))
+    .collect();
+    if !missing.is_empty() {
+        return Err(BuildError {
+            line: None,
+            message: format!(
+                "making an ISO needs GRUB's tools; install them with \
+                 `apt-get install -y --no-install-recommends {}`",
+                missing.join(" ")
+            ),
+        });
+    }
+    let output = Command::new("grub-mkrescue")
+        .arg("-o")
+        .arg(out)
+        .arg(&staged.dir)
+        .output()
+        .map_err(|e| BuildError {
+            line: None,
+            message: format!("running grub-mkrescue: {e}"),
+        })?;
+    if !output.status.success() {
+        return Err(BuildError {
+            line: None,
+            message: format!(
+                "grub-mkrescue failed ({}): {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Whether `tool` is an executable file in a `PATH` directory.
+fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).is_file()))
+}

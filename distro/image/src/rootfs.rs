@@ -1,0 +1,267 @@
+//! The root filesystem of an image, packed as a tar archive boot module.
+//!
+//! The tree holds the manifest's directories, programs and files, every parent
+//! directory they imply (mode `0o755`, owned by root), and the nodes of passive
+//! translators. A passive translator record is stored in a pax extended header
+//! of its node's entry under the keyword [`TRANSLATOR_KEYWORD`], whose value is
+//! the command line in the Hurd's argz form: each word followed by a NUL byte
+//! (what `file_get_translator` returns).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::manifest::Translator;
+use crate::tar::{Header, Kind, TarWriter};
+
+/// The pax keyword of passive translator records.
+pub const TRANSLATOR_KEYWORD: &str = "HURD.translator";
+
+/// A node of the tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+    /// Directory, or file with its contents.
+    pub contents: NodeContents,
+    /// Permission bits.
+    pub mode: u32,
+    /// Owner uid.
+    pub uid: u32,
+    /// Group gid.
+    pub gid: u32,
+    /// The passive translator's command line, if one is set.
+    pub translator: Option<Vec<String>>,
+    /// Whether the manifest gave this node (not only implied it).
+    explicit: bool,
+}
+
+/// What a node holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NodeContents {
+    /// A directory.
+    Dir,
+    /// A regular file.
+    File(Vec<u8>),
+}
+
+/// Why a tree cannot be built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TreeError(pub String);
+
+impl fmt::Display for TreeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TreeError {}
+
+/// A root filesystem tree, keyed by absolute path.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RootFs {
+    nodes: BTreeMap<String, Node>,
+}
+
+impl RootFs {
+    /// An empty tree (just `/`).
+    pub fn new() -> RootFs {
+        let mut nodes = BTreeMap::new();
+        nodes.insert("/".to_owned(), implied_dir());
+        RootFs { nodes }
+    }
+
+    /// The node at `path`.
+    pub fn get(&self, path: &str) -> Option<&Node> {
+        self.nodes.get(path)
+    }
+
+    /// Every node, in path order.
+    pub fn nodes(&self) -> impl Iterator<Item = (&str, &Node)> {
+        self.nodes.iter().map(|(p, n)| (p.as_str(), n))
+    }
+
+    /// Adds a directory (its parents are implied).
+    pub fn add_dir(&mut self, path: &str, mode: u32, uid: u32, gid: u32) -> Result<(), TreeError> {
+        self.make_parents(path)?;
+        let node = Node {
+            contents: NodeContents::Dir,
+            mode,
+            uid,
+            gid,
+            translator: None,
+            explicit: true,
+        };
+        match self.nodes.get_mut(path) {
+            Some(n) if n.contents == NodeContents::Dir && !n.explicit => *n = node,
+            Some(_) => return Err(TreeError(format!("`{path}` is given twice"))),
+            None => {
+                self.nodes.insert(path.to_owned(), node);
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds a regular file (its parents are implied).
+    pub fn add_file(
+        &mut self,
+        path: &str,
+        data: Vec<u8>,
+        mode: u32,
+        uid: u32,
+        gid: u32,
+    ) -> Result<(), TreeError> {
+        self.make_parents(path)?;
+        if let Some(n) = self.nodes.get(path) {
+            return Err(TreeError(match n.contents {
+                NodeContents::Dir => format!("`{path}` is a directory (it holds other entries)"),
+                NodeContents::File(_) => format!("`{path}` is given twice"),
+            }));
+        }
+        self.nodes.insert(
+            path.to_owned(),
+            Node {
+                contents: NodeContents::File(data),
+                mode,
+                uid,
+                gid,
+                translator: None,
+                explicit: true,
+            },
+        );
+        Ok(())
+    }
+
+    /// Records a passive translator on its node, making the node (an empty
+    /// file owned by the translator's owner) if nothing else made it. A node
+    /// the manifest gives must be owned by the translator's owner.
+    pub fn set_translator(&mut self, t: &Translator) -> Result<(), TreeError> {
+        if !self.nodes.contains_key(&t.node) {
+            self.add_file(&t.node, Vec::new(), 0o644, t.owner, 0)?;
+        }
+        let Some(node) = self.nodes.get_mut(&t.node) else {
+            return Err(TreeError(format!("`{}`: no such node", t.node)));
+        };
+        if node.uid != t.owner {
+            return Err(TreeError(format!(
+                "`{}`: the translator's owner {} is not the node's owner {} \
+                 (a translator runs with its node owner's identity)",
+                t.node, t.owner, node.uid
+            )));
+        }
+        node.translator = Some(t.command.clone());
+        Ok(())
+    }
+
+    /// Packs the tree as a tar archive (parents before children, `/` itself
+    /// omitted).
+    pub fn to_tar(&self) -> Vec<u8> {
+        let mut w = TarWriter::new();
+        for (path, node) in self.nodes.iter().filter(|(p, _)| p.as_str() != "/") {
+            let mut pax = Vec::new();
+            if let Some(cmd) = &node.translator {
+                pax.push((TRANSLATOR_KEYWORD.to_owned(), argz(cmd)));
+            }
+            let (kind, data): (Kind, &[u8]) = match &node.contents {
+                NodeContents::Dir => (Kind::Dir, &[]),
+                NodeContents::File(d) => (Kind::File, d),
+            };
+            w.append(
+                &Header {
+                    path: path.trim_start_matches('/').to_owned(),
+                    kind,
+                    mode: node.mode,
+                    uid: node.uid,
+                    gid: node.gid,
+                    pax,
+                },
+                data,
+            );
+        }
+        w.finish()
+    }
+
+    /// Makes every parent directory of `path`; fails if one is a file.
+    fn make_parents(&mut self, path: &str) -> Result<(), TreeError> {
+        let mut parent = String::new();
+        let components: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        for c in &components[..components.len().saturating_sub(1)] {
+            parent.push('/');
+            parent.push_str(c);
+            match self.nodes.get(&parent) {
+                Some(n) if n.contents == NodeContents::Dir => {}
+                Some(_) => {
+                    return Err(TreeError(format!(
+                        "`{path}` would be inside `{parent}`, which is a file"
+                    )));
+                }
+                None => {
+                    self.nodes.insert(parent.clone(), implied_dir());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn implied_dir() -> Node {
+    Node {
+        contents: NodeContents::Dir,
+        mode: 0o755,
+        uid: 0,
+        gid: 0,
+        translator: None,
+        explicit: false,
+    }
+}
+
+/// The Hurd's argz form: each word followed by NUL.
+pub fn argz(words: &[String]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for w in words {
+        out.extend_from_slice(w.as_bytes());
+        out.push(0);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parents_are_implied_and_files_are_not_dirs() {
+        let mut fs = RootFs::new();
+        fs.add_file("/a/b/c", b"x".to_vec(), 0o644, 0, 0)
+            .expect("file");
+        assert_eq!(
+            fs.get("/a/b").map(|n| &n.contents),
+            Some(&NodeContents::Dir)
+        );
+        let e = fs
+            .add_file("/a/b/c/d", vec![], 0o644, 0, 0)
+            .expect_err("inside a file");
+        assert!(e.0.contains("`/a/b/c`, which is a file"), "{e}");
+        let e = fs.add_file("/a/b", vec![], 0o644, 0, 0).expect_err("a dir");
+        assert!(e.0.contains("is a directory"), "{e}");
+        // An implied directory may be given explicitly once.
+        fs.add_dir("/a", 0o700, 5, 5).expect("dir");
+        assert_eq!(fs.get("/a").map(|n| n.mode), Some(0o700));
+        assert!(fs.add_dir("/a", 0o700, 5, 5).is_err());
+    }
+
+    #[test]
+    fn translator_owner_must_match_the_node() {
+        let mut fs = RootFs::new();
+        fs.add_file("/srv/x", vec![], 0o644, 1000, 1000)
+            .expect("file");
+        let t = |owner| Translator {
+            node: "/srv/x".into(),
+            command: vec!["/hurd/hello".into()],
+            owner,
+        };
+        assert!(fs.set_translator(&t(0)).is_err());
+        fs.set_translator(&t(1000)).expect("owner matches");
+        assert_eq!(
+            fs.get("/srv/x").and_then(|n| n.translator.clone()),
+            Some(vec!["/hurd/hello".to_owned()])
+        );
+    }
+}

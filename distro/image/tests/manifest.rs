@@ -1,0 +1,205 @@
+//! Manifest errors name the field and the line.
+
+use distro_image::{BootProtocol, Contents, Manifest, Source};
+
+const GOOD: &str = r#"
+[image]
+name = "hurd-rs"
+cmdline = "console=com1"
+
+[kernel]
+package = "hurd-kernel"
+
+[[module]]
+name = "bootstrap"
+package = "hurd-servers"
+bin = "bootstrap"
+args = ["--verbose"]
+
+[[module]]
+name = "auth"
+source = "build/auth.elf"
+
+[[program]]
+path = "/hurd/hello"
+package = "hurd-trans"
+bin = "hello"
+
+[[file]]
+path = "/etc/motd"
+text = "Welcome\n"
+
+[[file]]
+path = "/etc/passwd"
+source = "root/passwd"
+mode = 0o600
+
+[[dir]]
+path = "/tmp"
+mode = 0o1777
+
+[[translator]]
+node = "/tmp/hello"
+command = ["/hurd/hello", "--greeting", "hi"]
+owner = 1000
+"#;
+
+#[test]
+fn a_good_manifest_parses() {
+    let m = Manifest::parse(GOOD).expect("parses");
+    assert_eq!(m.name, "hurd-rs");
+    assert_eq!(m.cmdline, "console=com1");
+    assert_eq!(m.protocol, BootProtocol::Multiboot2);
+    assert_eq!(
+        m.kernel.source,
+        Source::Package {
+            package: "hurd-kernel".into(),
+            bin: None
+        }
+    );
+    assert_eq!(m.kernel.line, 6);
+    assert_eq!(m.modules.len(), 2);
+    assert_eq!(m.modules[0].args, vec!["--verbose".to_owned()]);
+    assert_eq!(
+        m.modules[1].artifact.source,
+        Source::Path("build/auth.elf".into())
+    );
+    assert_eq!(m.programs[0].mode, 0o755);
+    assert_eq!(m.files[0].contents, Contents::Text("Welcome\n".into()));
+    assert_eq!(m.files[1].mode, 0o600);
+    assert_eq!(m.dirs[0].mode, 0o1777);
+    assert_eq!(m.translators[0].owner, 1000);
+}
+
+/// Replaces `from` with `to` in the good manifest and expects an error at
+/// `line` whose message contains `needle`.
+fn rejects(from: &str, to: &str, line: usize, needle: &str) {
+    assert!(
+        GOOD.contains(from),
+        "test bug: `{from}` not in the manifest"
+    );
+    let text = GOOD.replacen(from, to, 1);
+    let e = Manifest::parse(&text).expect_err("must be rejected");
+    assert_eq!(e.line, line, "wrong line for `{to}`: {e}");
+    assert!(e.message.contains(needle), "`{needle}` not in: {e}");
+}
+
+#[test]
+fn unknown_fields_are_named() {
+    rejects("cmdline =", "cmdlin =", 4, "cmdlin");
+    rejects(
+        "bin = \"bootstrap\"",
+        "binary = \"bootstrap\"",
+        12,
+        "binary",
+    );
+    rejects("[[dir]]", "[[directory]]", 33, "directory");
+}
+
+#[test]
+fn missing_and_mistyped_fields_are_named() {
+    rejects("name = \"hurd-rs\"\n", "", 2, "name");
+    rejects("mode = 0o600", "mode = \"rw\"", 31, "");
+    rejects("owner = 1000", "owner = -1", 40, "");
+    rejects("args = [\"--verbose\"]", "args = \"--verbose\"", 13, "");
+}
+
+#[test]
+fn meaningless_values_are_refused() {
+    rejects(
+        "path = \"/etc/motd\"",
+        "path = \"etc/motd\"",
+        25,
+        "absolute",
+    );
+    rejects(
+        "path = \"/etc/motd\"",
+        "path = \"/etc/../motd\"",
+        25,
+        "`..`",
+    );
+    rejects(
+        "path = \"/etc/motd\"",
+        "path = \"/hurd/hello\"",
+        25,
+        "already given",
+    );
+    rejects("name = \"auth\"", "name = \"bootstrap\"", 16, "used twice");
+    rejects("name = \"auth\"", "name = \"rootfs\"", 16, "reserved");
+    rejects(
+        "mode = 0o1777",
+        "mode = 0o17777",
+        35,
+        "not a permission mode",
+    );
+    rejects("node = \"/tmp/hello\"", "node = \"/\"", 38, "root");
+    rejects(
+        "command = [\"/hurd/hello\", \"--greeting\", \"hi\"]",
+        "command = []",
+        39,
+        "non-empty",
+    );
+    rejects(
+        "cmdline = \"console=com1\"",
+        "cmdline = \"a\\nb\"",
+        4,
+        "one line",
+    );
+    rejects("name = \"hurd-rs\"", "name = \"hurd rs\"", 3, "letters");
+}
+
+#[test]
+fn binaries_need_exactly_one_source() {
+    rejects(
+        "package = \"hurd-kernel\"",
+        "package = \"hurd-kernel\"\npath = \"k.elf\"",
+        6,
+        "exactly one of `package` and `path`",
+    );
+    rejects(
+        "source = \"build/auth.elf\"",
+        "source = \"build/auth.elf\"\nbin = \"auth\"",
+        18,
+        "only with `package`",
+    );
+    rejects(
+        "text = \"Welcome\\n\"",
+        "",
+        24,
+        "exactly one of `text` and `source`",
+    );
+}
+
+#[test]
+fn garbage_is_an_error_not_a_panic() {
+    for text in [
+        "",
+        "[image",
+        "\u{0}\u{1}",
+        "[image]\nname = \"x\"\n[kernel]\npath = \"k\"\n",
+        "[[image]]\nname = \"x\"",
+        "[image]\nname = \"é\"\n[kernel]\npath = \"k\"\n[[module]]\nname = \"b\"\nsource = \"s\"",
+    ] {
+        assert!(Manifest::parse(text).is_err(), "accepted {text:?}");
+    }
+}
+
+#[test]
+fn the_boot_protocol_can_be_chosen() {
+    let text = GOOD.replacen(
+        "package = \"hurd-kernel\"",
+        "package = \"hurd-kernel\"\nprotocol = \"multiboot\"",
+        1,
+    );
+    assert_eq!(
+        Manifest::parse(&text).expect("parses").protocol,
+        BootProtocol::Multiboot
+    );
+    let text = GOOD.replacen(
+        "package = \"hurd-kernel\"",
+        "package = \"hurd-kernel\"\nprotocol = \"uefi\"",
+        1,
+    );
+    let e = Manifest::parse(&text).expect_err("unknown protocol");
+    assert_eq!(e.line, 8);
+}
