@@ -1,0 +1,688 @@
+//! The hosted worker runtime (feature `std`): pagers served by threads of a
+//! task on hurd-ipc's hosted runtime.
+//!
+//! A [`PagerServer`] is libpager's port bucket with its workers: one port
+//! set holding the memory object ports of any number of [`Pager`]s (and
+//! their read-only ports), served by two threads:
+//!
+//! - the **receiver** takes every message in arrival order, feeds it to its
+//!   pager's [`Coherence`] core and queues the resulting actions; it also
+//!   delivers dead-name notifications of control ports (a dead kernel) and
+//!   the ticks of expiring holds. It never blocks on a kernel;
+//! - the **executor** carries the queued actions out in order: sends to
+//!   kernels (waiting for queue room if need be), reads, writes and unlocks
+//!   in the [`Backend`], whose completions go back to the core.
+//!
+//! Handling messages in one thread, in order, is what makes each kernel's
+//! `lock_completed` follow the `data_return`s before it; sending from
+//! another keeps a slow kernel from stopping the pager's receiving, so a
+//! kernel blocked sending to the pager always gets unblocked.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use hurd_ipc::hosted::Task;
+use hurd_ipc::{
+    Disposition, KernReturn, MachMsgError, Message, MsgOptions, MsgReturn, Notification,
+    NotifyKind, PortName, RightType, UserIpc,
+};
+use hurd_vm::{CopyStrategy, PAGE_SIZE};
+
+use crate::action::Action;
+use crate::backend::Backend;
+use crate::coherence::{Coherence, Stats};
+use crate::config::Config;
+use crate::error::PagerError;
+use crate::event::{Call, Event, PageRange};
+use crate::kernel::KernelId;
+use crate::ops::OpId;
+use crate::protocol::{self, Incoming, KernelTable};
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// How long the runtime waits.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Timeouts {
+    /// A send to a kernel whose queue stays full gives up after this.
+    pub send: Duration,
+    /// A library call that waits gives up after this
+    /// ([`PagerError::TimedOut`]).
+    pub call: Duration,
+}
+
+impl Default for Timeouts {
+    /// 30 seconds each.
+    fn default() -> Self {
+        Timeouts {
+            send: Duration::from_secs(30),
+            call: Duration::from_secs(30),
+        }
+    }
+}
+
+struct PagerState {
+    core: Coherence,
+    kernels: KernelTable,
+    /// The port each kernel mapped (where its replies go).
+    home: HashMap<KernelId, PortName>,
+}
+
+struct PagerInner {
+    port: PortName,
+    ro_port: Mutex<Option<PortName>>,
+    state: Mutex<PagerState>,
+    backend: Mutex<Box<dyn Backend + Send>>,
+    done: Mutex<HashMap<OpId, Result<(), PagerError>>>,
+    done_cv: Condvar,
+    /// The core's next deadline (`u64::MAX`: none).
+    deadline: AtomicU64,
+}
+
+struct ServerInner {
+    task: Task,
+    set: PortName,
+    notify: PortName,
+    pagers: Mutex<HashMap<PortName, (Arc<PagerInner>, bool)>>,
+    controls: Mutex<HashMap<PortName, Arc<PagerInner>>>,
+    queue: Mutex<VecDeque<(Arc<PagerInner>, Action)>>,
+    queue_cv: Condvar,
+    stop: AtomicBool,
+    epoch: Instant,
+    timeouts: Timeouts,
+}
+
+impl ServerInner {
+    fn now(&self) -> u64 {
+        self.epoch.elapsed().as_nanos() as u64
+    }
+
+    /// Feeds events to a pager's core and queues what it says, in order.
+    fn feed(&self, p: &Arc<PagerInner>, st: &mut PagerState, events: Vec<Event>) {
+        let now = self.now();
+        let mut q = lock(&self.queue);
+        for ev in events {
+            for a in st.core.handle(now, ev) {
+                q.push_back((p.clone(), a));
+            }
+        }
+        p.deadline.store(
+            st.core.next_deadline().unwrap_or(u64::MAX),
+            Ordering::Release,
+        );
+        drop(q);
+        self.queue_cv.notify_one();
+    }
+
+    fn event(&self, p: &Arc<PagerInner>, ev: Event) {
+        let mut st = lock(&p.state);
+        self.feed(p, &mut st, vec![ev]);
+    }
+
+    fn call(&self, p: &Arc<PagerInner>, call: Call) -> OpId {
+        let mut st = lock(&p.state);
+        let (op, actions) = st.core.call(self.now(), call);
+        let mut q = lock(&self.queue);
+        q.extend(actions.into_iter().map(|a| (p.clone(), a)));
+        drop(q);
+        drop(st);
+        self.queue_cv.notify_one();
+        op
+    }
+
+    // ---- the receiver ----
+
+    fn receive_loop(&self) {
+        loop {
+            if self.stop.load(Ordering::Acquire) {
+                return;
+            }
+            let now = self.now();
+            let next = lock(&self.pagers)
+                .values()
+                .map(|(p, _)| p.deadline.load(Ordering::Acquire))
+                .min()
+                .unwrap_or(u64::MAX);
+            let wait =
+                Duration::from_nanos(next.saturating_sub(now)).min(Duration::from_millis(50));
+            let opts = MsgOptions {
+                rcv_timeout: Some(wait),
+                ..MsgOptions::default()
+            };
+            match self.task.mach_msg(None, Some(self.set), &opts) {
+                Ok(Some(msg)) => self.dispatch(msg),
+                Ok(None) => {}
+                Err(MachMsgError::Receive(e)) if e.code == MsgReturn::RcvTimedOut => {}
+                Err(_) => return,
+            }
+            self.tick();
+        }
+    }
+
+    fn tick(&self) {
+        let now = self.now();
+        let due: Vec<Arc<PagerInner>> = {
+            let mut seen: Vec<Arc<PagerInner>> = Vec::new();
+            for (p, _) in lock(&self.pagers).values() {
+                if p.deadline.load(Ordering::Acquire) <= now
+                    && !seen.iter().any(|q| Arc::ptr_eq(q, p))
+                {
+                    seen.push(p.clone());
+                }
+            }
+            seen
+        };
+        for p in due {
+            self.event(&p, Event::Tick);
+        }
+    }
+
+    fn dispatch(&self, msg: Message) {
+        let port = msg.header.local;
+        if port == self.notify {
+            if let Some(Notification::DeadName(name)) = Notification::parse(&msg) {
+                let p = lock(&self.controls).get(&name).cloned();
+                match p {
+                    Some(p) => {
+                        let k = lock(&p.state).kernels.kernel(name);
+                        if let Some(kernel) = k {
+                            log::info!("pager: kernel {kernel} died");
+                            self.event(&p, Event::KernelDied { kernel });
+                        }
+                    }
+                    // Already forgotten: drop the dead name's reference.
+                    None => {
+                        let _ = self.task.port_deallocate(name);
+                    }
+                }
+            }
+            return;
+        }
+        let entry = lock(&self.pagers).get(&port).cloned();
+        let Some((p, read_only)) = entry else {
+            self.task.destroy_message(msg);
+            return;
+        };
+        let incoming = match protocol::decode(&self.task, msg) {
+            Ok(Some(i)) => i,
+            Ok(None) => return,
+            Err(m) => {
+                if let hurd_ipc::mig::Dispatch::Reply(r) = hurd_ipc::mig::bad_id(&self.task, m) {
+                    let _ = hurd_ipc::mig::send_reply(&self.task, r);
+                }
+                return;
+            }
+        };
+        self.incoming(&p, port, read_only, incoming);
+    }
+
+    fn incoming(&self, p: &Arc<PagerInner>, port: PortName, read_only: bool, m: Incoming) {
+        let task = &self.task;
+        let mut st = lock(&p.state);
+        match m {
+            Incoming::Init {
+                control,
+                name,
+                page_size,
+            } => {
+                if name.is_valid() {
+                    let _ = task.port_deallocate(name);
+                }
+                if !control.is_valid() || page_size != PAGE_SIZE {
+                    log::warn!(
+                        "pager: init with control {control}, page size {page_size}: refused"
+                    );
+                    if control.is_valid() {
+                        let _ = task.port_deallocate(control);
+                    }
+                    return;
+                }
+                let Some(kernel) = st.kernels.add(control) else {
+                    log::warn!("pager: second init on control port {control}");
+                    let _ = task.port_deallocate(control);
+                    return;
+                };
+                st.home.insert(kernel, port);
+                lock(&self.controls).insert(control, p.clone());
+                let watched = task
+                    .request_notification(
+                        control,
+                        NotifyKind::DeadName,
+                        0,
+                        self.notify,
+                        Disposition::MakeSendOnce,
+                    )
+                    .is_ok();
+                let mut events = vec![Event::Init { kernel, read_only }];
+                if !watched {
+                    events.push(Event::KernelDied { kernel });
+                }
+                self.feed(p, &mut st, events);
+            }
+            Incoming::Terminate { control, name } => {
+                if name.is_valid() {
+                    let _ = task.port_mod_refs(name, RightType::Receive, -1);
+                }
+                match st.kernels.kernel(control) {
+                    // The receive right goes with the kernel's other rights
+                    // when the core releases it.
+                    Some(kernel) => self.feed(p, &mut st, vec![Event::Terminate { kernel }]),
+                    None => {
+                        if control.is_valid() {
+                            let _ = task.port_destroy(control);
+                        }
+                    }
+                }
+            }
+            Incoming::Ignored => {}
+            Incoming::ChangeCompleted => self.feed(p, &mut st, vec![Event::ChangeCompleted]),
+            other => {
+                let Some(control) = other.control() else {
+                    return;
+                };
+                let kernel = st.kernels.kernel(control);
+                // The message brought one more reference to the control port.
+                let _ = task.port_deallocate(control);
+                match kernel {
+                    Some(k) => {
+                        let events = protocol::events(k, other);
+                        self.feed(p, &mut st, events);
+                    }
+                    None => log::warn!("pager: message from unknown control port {control}"),
+                }
+            }
+        }
+    }
+
+    // ---- the executor ----
+
+    fn execute_loop(&self) {
+        loop {
+            let next = {
+                let mut q = lock(&self.queue);
+                loop {
+                    if let Some(x) = q.pop_front() {
+                        break Some(x);
+                    }
+                    if self.stop.load(Ordering::Acquire) {
+                        break None;
+                    }
+                    q = self
+                        .queue_cv
+                        .wait_timeout(q, Duration::from_millis(100))
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
+                }
+            };
+            let Some((p, action)) = next else { return };
+            self.execute(&p, action);
+        }
+    }
+
+    fn execute(&self, p: &Arc<PagerInner>, action: Action) {
+        let offset = |page: u64| page * PAGE_SIZE;
+        match action {
+            Action::Read { page } => {
+                let result = lock(&p.backend).read_page(offset(page));
+                self.event(p, Event::ReadDone { page, result });
+            }
+            Action::Write { page, data } => {
+                let result = lock(&p.backend).write_pages(offset(page), &data);
+                self.event(p, Event::WriteDone { result });
+            }
+            Action::Unlock { page } => {
+                let result = lock(&p.backend).unlock_page(offset(page));
+                self.event(p, Event::UnlockDone { page, result });
+            }
+            Action::NotifyEvict { page } => lock(&p.backend).notify_evict(offset(page)),
+            Action::Done { op, result } => {
+                lock(&p.done).insert(op, result);
+                p.done_cv.notify_all();
+            }
+            Action::Release { kernel } => {
+                let control = {
+                    let mut st = lock(&p.state);
+                    st.home.remove(&kernel);
+                    st.kernels.remove(kernel)
+                };
+                if let Some(c) = control {
+                    lock(&self.controls).remove(&c);
+                    let _ = self.task.port_destroy(c);
+                }
+            }
+            message => {
+                let Some(kernel) = message.kernel() else {
+                    return;
+                };
+                let (control, home) = {
+                    let st = lock(&p.state);
+                    (st.kernels.control(kernel), st.home.get(&kernel).copied())
+                };
+                let Some(control) = control else { return };
+                let home = home.unwrap_or(p.port);
+                if let Err(e) =
+                    protocol::send(&self.task, control, home, message, self.timeouts.send)
+                {
+                    log::warn!("pager: cannot send to {kernel}: {e}");
+                    if matches!(
+                        e,
+                        hurd_ipc::Error::Msg(MsgReturn::SendInvalidDest)
+                            | hurd_ipc::Error::Msg(MsgReturn::SendTimedOut)
+                    ) {
+                        self.event(p, Event::KernelDied { kernel });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A port bucket with its worker threads: serves the memory object ports of
+/// any number of [`Pager`]s. Dropping it stops the threads and destroys the
+/// ports.
+pub struct PagerServer {
+    inner: Arc<ServerInner>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl PagerServer {
+    /// A server in `task` (whose space holds the pagers' ports), with the
+    /// default [`Timeouts`].
+    pub fn new(task: &Task) -> Result<PagerServer, KernReturn> {
+        PagerServer::with_timeouts(task, Timeouts::default())
+    }
+
+    /// The same with other timeouts.
+    pub fn with_timeouts(task: &Task, timeouts: Timeouts) -> Result<PagerServer, KernReturn> {
+        let set = task.port_allocate(RightType::PortSet)?;
+        let notify = task.port_allocate(RightType::Receive)?;
+        task.port_move_member(notify, set)?;
+        let inner = Arc::new(ServerInner {
+            task: task.clone(),
+            set,
+            notify,
+            pagers: Mutex::new(HashMap::new()),
+            controls: Mutex::new(HashMap::new()),
+            queue: Mutex::new(VecDeque::new()),
+            queue_cv: Condvar::new(),
+            stop: AtomicBool::new(false),
+            epoch: Instant::now(),
+            timeouts,
+        });
+        let mut threads = Vec::new();
+        for (name, run) in [
+            (
+                "pager-receiver",
+                ServerInner::receive_loop as fn(&ServerInner),
+            ),
+            ("pager-executor", ServerInner::execute_loop),
+        ] {
+            let s = inner.clone();
+            let t = std::thread::Builder::new()
+                .name(name.into())
+                .spawn(move || run(&s))
+                .map_err(|_| KernReturn::ResourceShortage)?;
+            threads.push(t);
+        }
+        Ok(PagerServer { inner, threads })
+    }
+
+    /// `pager_create`: a pager for `backend` with its own memory object port
+    /// (a receive right in the server's task; hand out send rights to it,
+    /// e.g. from `io_map`).
+    pub fn create(
+        &self,
+        backend: impl Backend + Send + 'static,
+        config: Config,
+    ) -> Result<Pager, KernReturn> {
+        let task = &self.inner.task;
+        let port = task.port_allocate(RightType::Receive)?;
+        let _ = task.port_set_qlimit(port, hurd_ipc::QLIMIT_MAX);
+        if let Err(e) = task.port_move_member(port, self.inner.set) {
+            let _ = task.port_mod_refs(port, RightType::Receive, -1);
+            return Err(e);
+        }
+        let inner = Arc::new(PagerInner {
+            port,
+            ro_port: Mutex::new(None),
+            state: Mutex::new(PagerState {
+                core: Coherence::new(config),
+                kernels: KernelTable::new(),
+                home: HashMap::new(),
+            }),
+            backend: Mutex::new(Box::new(backend)),
+            done: Mutex::new(HashMap::new()),
+            done_cv: Condvar::new(),
+            deadline: AtomicU64::new(u64::MAX),
+        });
+        lock(&self.inner.pagers).insert(port, (inner.clone(), false));
+        Ok(Pager {
+            inner,
+            server: self.inner.clone(),
+        })
+    }
+
+    /// The task the server's ports live in.
+    pub fn task(&self) -> &Task {
+        &self.inner.task
+    }
+}
+
+impl Drop for PagerServer {
+    fn drop(&mut self) {
+        self.inner.stop.store(true, Ordering::Release);
+        let task = &self.inner.task;
+        let ports: Vec<PortName> = lock(&self.inner.pagers).keys().copied().collect();
+        for p in ports {
+            let _ = task.port_destroy(p);
+        }
+        let _ = task.port_destroy(self.inner.set);
+        let _ = task.port_destroy(self.inner.notify);
+        self.inner.queue_cv.notify_all();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A pager: one memory object served by a [`PagerServer`], with libpager's
+/// calls. Clones are handles to the same pager.
+#[derive(Clone)]
+pub struct Pager {
+    inner: Arc<PagerInner>,
+    server: Arc<ServerInner>,
+}
+
+impl Pager {
+    /// The memory object port (`pager_get_port`): a receive right in the
+    /// server's task. Give kernels send rights made from it.
+    pub fn port(&self) -> PortName {
+        self.inner.port
+    }
+
+    /// Makes a send right to the memory object port in `to`'s space
+    /// (hosted convenience) and returns its name there.
+    pub fn send_right_for(&self, to: &Task) -> Result<PortName, KernReturn> {
+        self.server
+            .task
+            .give_right(self.inner.port, Disposition::MakeSend, to)
+    }
+
+    /// `pager_create_ro_port`: a second memory object port for the same
+    /// pages through which kernels only ever get read access (a write fault
+    /// gets the page read-only; an unlock fails with `EROFS`). Made once;
+    /// later calls return the same port.
+    pub fn read_only_port(&self) -> Result<PortName, KernReturn> {
+        let mut ro = lock(&self.inner.ro_port);
+        if let Some(p) = *ro {
+            return Ok(p);
+        }
+        let task = &self.server.task;
+        let port = task.port_allocate(RightType::Receive)?;
+        let _ = task.port_set_qlimit(port, hurd_ipc::QLIMIT_MAX);
+        if let Err(e) = task.port_move_member(port, self.server.set) {
+            let _ = task.port_mod_refs(port, RightType::Receive, -1);
+            return Err(e);
+        }
+        lock(&self.server.pagers).insert(port, (self.inner.clone(), true));
+        *ro = Some(port);
+        Ok(port)
+    }
+
+    fn whole(&self) -> PageRange {
+        let size = lock(&self.inner.backend).extent();
+        PageRange::new(0, size.div_ceil(PAGE_SIZE).max(1))
+    }
+
+    fn range(offset: u64, len: u64) -> Result<PageRange, PagerError> {
+        let end = offset.checked_add(len).ok_or(PagerError::InvalidArgument)?;
+        let first = offset / PAGE_SIZE;
+        let last = end.div_ceil(PAGE_SIZE);
+        if last <= first {
+            return Err(PagerError::InvalidArgument);
+        }
+        Ok(PageRange::new(first, last - first))
+    }
+
+    fn run(&self, call: Call, wait: bool) -> Result<(), PagerError> {
+        let op = self.server.call(&self.inner, call);
+        let deadline = Instant::now() + self.server.timeouts.call;
+        let mut done = lock(&self.inner.done);
+        loop {
+            if let Some(r) = done.remove(&op) {
+                return r;
+            }
+            if !wait {
+                return Ok(());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(PagerError::TimedOut);
+            }
+            done = self
+                .inner
+                .done_cv
+                .wait_timeout(done, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// `pager_sync`: kernels write back what they modified (and keep it);
+    /// with `wait`, returns once it is in the backend.
+    pub fn sync(&self, wait: bool) -> Result<(), PagerError> {
+        self.run(Call::Sync(self.whole()), wait)
+    }
+
+    /// `pager_sync_some` for the bytes `[offset, offset + len)`.
+    pub fn sync_some(&self, offset: u64, len: u64, wait: bool) -> Result<(), PagerError> {
+        self.run(Call::Sync(Self::range(offset, len)?), wait)
+    }
+
+    /// `pager_return`: kernels write back and drop every page.
+    pub fn return_all(&self, wait: bool) -> Result<(), PagerError> {
+        self.run(Call::Return(self.whole()), wait)
+    }
+
+    /// `pager_return_some`.
+    pub fn return_some(&self, offset: u64, len: u64, wait: bool) -> Result<(), PagerError> {
+        self.run(Call::Return(Self::range(offset, len)?), wait)
+    }
+
+    /// `pager_flush`: kernels drop every page *without* writing back (the
+    /// backend's data changed underneath).
+    pub fn flush(&self, wait: bool) -> Result<(), PagerError> {
+        self.run(Call::Flush(self.whole()), wait)
+    }
+
+    /// `pager_flush_some`.
+    pub fn flush_some(&self, offset: u64, len: u64, wait: bool) -> Result<(), PagerError> {
+        self.run(Call::Flush(Self::range(offset, len)?), wait)
+    }
+
+    /// `pager_offer_page`: makes `data` (one page) the contents of the page
+    /// at `offset` and pushes it, read-only, to every kernel (kernels must
+    /// accept unrequested data; others ignore it). The backend is not
+    /// written: the caller already holds this data.
+    pub fn offer_page(
+        &self,
+        offset: u64,
+        data: Vec<u8>,
+        precious: bool,
+        write_lock: bool,
+    ) -> Result<(), PagerError> {
+        if !offset.is_multiple_of(PAGE_SIZE) {
+            return Err(PagerError::InvalidArgument);
+        }
+        self.run(
+            Call::OfferPage {
+                page: offset / PAGE_SIZE,
+                data,
+                precious,
+                write_lock,
+            },
+            false,
+        )
+    }
+
+    /// `pager_change_attributes`: new attributes for every kernel (and for
+    /// later `init`s); with `wait`, until every kernel confirmed.
+    pub fn change_attributes(
+        &self,
+        may_cache: bool,
+        copy_strategy: CopyStrategy,
+        wait: bool,
+    ) -> Result<(), PagerError> {
+        self.run(
+            Call::ChangeAttributes {
+                may_cache,
+                copy_strategy,
+            },
+            wait,
+        )
+    }
+
+    /// `pager_shutdown`: every kernel returns its pages (written back), new
+    /// requests fail with `ENXIO`; then the pager's ports are destroyed, so
+    /// kernels see it die.
+    pub fn shutdown(&self) -> Result<(), PagerError> {
+        let r = self.run(Call::Shutdown(self.whole()), true);
+        let mut ports = vec![self.inner.port];
+        ports.extend(*lock(&self.inner.ro_port));
+        for p in ports {
+            lock(&self.server.pagers).remove(&p);
+            let _ = self.server.task.port_destroy(p);
+        }
+        r
+    }
+
+    /// The pager's counters.
+    pub fn stats(&self) -> Stats {
+        lock(&self.inner.state).core.stats()
+    }
+
+    /// How many kernels map the object.
+    pub fn kernels(&self) -> usize {
+        lock(&self.inner.state).core.kernels().len()
+    }
+
+    /// The last write error of the page at `offset` (`pager_get_error`).
+    pub fn page_error(&self, offset: u64) -> Option<PagerError> {
+        lock(&self.inner.state).core.page_error(offset / PAGE_SIZE)
+    }
+
+    /// Runs `f` on the backend (while no backend call runs).
+    pub fn with_backend<R>(&self, f: impl FnOnce(&mut dyn Backend) -> R) -> R {
+        let mut b = lock(&self.inner.backend);
+        f(&mut **b)
+    }
+
+    /// Runs `f` on the coherence core (inspection).
+    pub fn with_core<R>(&self, f: impl FnOnce(&Coherence) -> R) -> R {
+        f(&lock(&self.inner.state).core)
+    }
+}
