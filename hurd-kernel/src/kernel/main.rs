@@ -20,6 +20,10 @@ mod heap;
 #[cfg(target_os = "none")]
 mod idt;
 #[cfg(target_os = "none")]
+mod mem;
+#[cfg(target_os = "none")]
+mod paging;
+#[cfg(target_os = "none")]
 mod panic;
 #[cfg(target_os = "none")]
 mod physmem;
@@ -45,7 +49,7 @@ mod entry {
     use hurd_kernel::multiboot;
 
     use crate::qemu::{self, ExitCode};
-    use crate::{gdt, heap, idt, physmem, serial, tests, timer};
+    use crate::{gdt, heap, idt, mem, paging, physmem, serial, tests, timer};
 
     /// The first Rust code: called by the trampoline on the boot stack with
     /// the loader's magic and the physical address of the boot information.
@@ -67,6 +71,8 @@ mod entry {
             boot.memory.len(),
             boot.modules.len()
         );
+        mem::init(&boot);
+        paging::init();
         let word = |w: &str| boot.cmdline.split_whitespace().any(|word| word == w);
         if word("panic-test") {
             panic!("panic requested on the command line");

@@ -4,6 +4,7 @@
 
 use hurd_kernel::multiboot::{BootInfo, MemoryKind};
 use hurd_kernel::testing::Summary;
+use hurd_vm::{FrameAllocator, Mmu};
 
 /// Why a test failed.
 type Failure = &'static str;
@@ -39,6 +40,26 @@ const TESTS: &[Test] = &[
     Test {
         name: "timer::ticks_advance",
         run: ticks_advance,
+    },
+    Test {
+        name: "mem::frames_distinct_and_returned",
+        run: frames_distinct_and_returned,
+    },
+    Test {
+        name: "vm::fault_maps_zeroed_page_in_own_space",
+        run: vm_fault_maps_zeroed_page,
+    },
+    Test {
+        name: "vm::protect_and_copy_on_write",
+        run: vm_protect_and_copy_on_write,
+    },
+    Test {
+        name: "ipc::send_and_receive_between_spaces",
+        run: ipc_send_and_receive,
+    },
+    Test {
+        name: "ipc::port_death_makes_dead_names",
+        run: ipc_port_death,
     },
 ];
 
@@ -134,4 +155,216 @@ fn ticks_advance(_: &BootInfo) -> Result<(), Failure> {
         }
     }
     Err("the timer did not tick three times")
+}
+
+fn frames_distinct_and_returned(_: &BootInfo) -> Result<(), Failure> {
+    let before = crate::mem::free_frames();
+    let mut got = alloc::vec::Vec::new();
+    for _ in 0..64 {
+        got.push(crate::mem::alloc_frame().ok_or("out of frames")?);
+    }
+    let mut sorted = got.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    if sorted.len() != got.len() {
+        return Err("a frame was handed out twice");
+    }
+    if crate::mem::free_frames() != before - 64 {
+        return Err("the free count did not drop by 64");
+    }
+    for frame in got {
+        crate::mem::free_frame(frame);
+    }
+    if crate::mem::free_frames() != before {
+        return Err("freed frames did not come back");
+    }
+    Ok(())
+}
+
+type KernelVm = hurd_vm::Vm<crate::paging::X86Mmu, crate::mem::KernelPhys>;
+
+fn new_vm() -> KernelVm {
+    hurd_vm::Vm::new(crate::paging::X86Mmu::default(), crate::mem::KernelPhys)
+}
+
+/// Runs `f` with the address space of `map` loaded, then restores CR3.
+fn in_space<R>(vm: &KernelVm, map: hurd_vm::MapId, f: impl FnOnce() -> R) -> Result<R, Failure> {
+    use x86_64::registers::control::Cr3;
+    let root = vm
+        .mmu()
+        .root(map.space())
+        .ok_or("the map has no page tables")?;
+    let (old, flags) = Cr3::read_raw();
+    let frame =
+        x86_64::structures::paging::PhysFrame::containing_address(x86_64::PhysAddr::new(root));
+    // SAFETY: the new PML4 maps the kernel (entry 0 shared with the boot
+    // tables) exactly as the current one does, so the code and stack keep
+    // running; the old root is restored before returning.
+    unsafe { Cr3::write_raw(frame, flags) };
+    let result = f();
+    // SAFETY: restores the tables that were loaded on entry.
+    unsafe { Cr3::write_raw(old, flags) };
+    Ok(result)
+}
+
+fn vm_fault_maps_zeroed_page(_: &BootInfo) -> Result<(), Failure> {
+    use hurd_vm::{FaultAction, VmProt};
+    let frames_before = crate::mem::free_frames();
+    let mut vm = new_vm();
+    let map = vm.create_map();
+    let addr = vm
+        .allocate(map, crate::paging::USER_BASE, 4 * 4096, true)
+        .map_err(|_| "vm_allocate failed")?;
+    if addr < crate::paging::USER_BASE {
+        return Err("vm_allocate placed memory in the kernel's range");
+    }
+    if vm.fault(map, addr + 4096, VmProt::WRITE) != FaultAction::ZeroFill {
+        return Err("a write fault on fresh memory was not a zero fill");
+    }
+    let pte = vm
+        .mmu()
+        .query(map.space(), addr + 4096)
+        .ok_or("no translation after the fault")?;
+    if !pte.prot.contains(VmProt::WRITE) {
+        return Err("the translation is not writable");
+    }
+    let ptr = (addr + 4096) as *mut u64;
+    let (zero, read_back) = in_space(&vm, map, || {
+        // SAFETY: the page at `ptr` is mapped writable in the loaded space
+        // (checked above), and the kernel may access user pages (no SMAP).
+        unsafe {
+            let zero = ptr.read_volatile();
+            ptr.add(1).write_volatile(0xfeed_f00d);
+            (zero, ptr.add(1).read_volatile())
+        }
+    })?;
+    if zero != 0 || read_back != 0xfeed_f00d {
+        return Err("the page was not zero-filled or did not hold a write");
+    }
+    let mut word = [0u8; 8];
+    FrameAllocator::read_frame(vm.phys(), pte.frame, 8, &mut word);
+    if u64::from_le_bytes(word) != 0xfeed_f00d {
+        return Err("the frame does not hold what the space wrote");
+    }
+    vm.destroy_map(map).map_err(|_| "vm_map destroy failed")?;
+    drop(vm);
+    if crate::mem::free_frames() != frames_before {
+        return Err("destroying the map leaked frames");
+    }
+    Ok(())
+}
+
+fn vm_protect_and_copy_on_write(_: &BootInfo) -> Result<(), Failure> {
+    use hurd_vm::{FaultAction, VmProt};
+    let mut vm = new_vm();
+    let parent = vm.create_map();
+    let addr = vm
+        .allocate(parent, crate::paging::USER_BASE, 4096, true)
+        .map_err(|_| "vm_allocate failed")?;
+    if !vm.fault(parent, addr, VmProt::WRITE).is_resolved() {
+        return Err("the first fault was not resolved");
+    }
+    let frame = vm
+        .mmu()
+        .query(parent.space(), addr)
+        .ok_or("no translation")?
+        .frame;
+    FrameAllocator::write_frame(&mut crate::mem::KernelPhys, frame, 0, b"parent");
+    let child = vm.fork(parent).map_err(|_| "fork failed")?;
+    // The child reads the parent's page, then writing copies it.
+    if !vm.fault(child, addr, VmProt::READ).is_resolved() {
+        return Err("the child's read fault was not resolved");
+    }
+    if vm.fault(child, addr, VmProt::WRITE) != FaultAction::CopyUp
+        && !vm.fault(child, addr, VmProt::WRITE).is_resolved()
+    {
+        return Err("the child's write fault was not resolved");
+    }
+    let child_frame = vm
+        .mmu()
+        .query(child.space(), addr)
+        .ok_or("no child translation")?
+        .frame;
+    if child_frame == frame {
+        return Err("the child writes to the parent's frame");
+    }
+    let mut bytes = [0u8; 6];
+    FrameAllocator::read_frame(vm.phys(), child_frame, 0, &mut bytes);
+    if &bytes != b"parent" {
+        return Err("the child's copy lost the parent's data");
+    }
+    vm.protect(parent, addr, 4096, false, VmProt::READ)
+        .map_err(|_| "vm_protect failed")?;
+    let pte = vm.mmu().query(parent.space(), addr);
+    if pte.is_some_and(|p| p.prot.contains(VmProt::WRITE)) {
+        return Err("the page is still writable after vm_protect");
+    }
+    if !matches!(vm.fault(parent, addr, VmProt::WRITE), FaultAction::Error(_)) {
+        return Err("a write to a read-only region did not fail");
+    }
+    vm.destroy_map(child)
+        .map_err(|_| "destroying the child failed")?;
+    vm.destroy_map(parent)
+        .map_err(|_| "destroying the parent failed")?;
+    Ok(())
+}
+
+fn ipc_send_and_receive(_: &BootInfo) -> Result<(), Failure> {
+    use hurd_ipc::{Disposition, IpcKernel, Item, Message, PortName, RecvOptions, RightType};
+    let mut ipc = IpcKernel::new(0);
+    let server = ipc.create_space();
+    let client = ipc.create_space();
+    let port = ipc
+        .port_allocate(server, RightType::Receive)
+        .map_err(|_| "port_allocate failed")?;
+    let send = PortName(0x100);
+    ipc.port_insert_right(client, send, server, port, Disposition::MakeSend)
+        .map_err(|_| "port_insert_right failed")?;
+    let reply = ipc
+        .port_allocate(client, RightType::Receive)
+        .map_err(|_| "port_allocate failed")?;
+    let msg = Message::new(1000, send, Disposition::CopySend)
+        .with_reply(reply, Disposition::MakeSendOnce)
+        .with_item(Item::U32(42));
+    ipc.send(client, msg, None).map_err(|_| "send failed")?;
+    let got = ipc
+        .receive(server, port, RecvOptions::default(), None)
+        .map_err(|_| "receive failed")?;
+    if got.header.id != 1000 || got.body != [Item::U32(42)] {
+        return Err("the received message differs from the sent one");
+    }
+    let answer = Message::new(1100, got.header.remote, Disposition::MoveSendOnce);
+    ipc.send(server, answer, None).map_err(|_| "reply failed")?;
+    let got = ipc
+        .receive(client, reply, RecvOptions::default(), None)
+        .map_err(|_| "receiving the reply failed")?;
+    if got.header.id != 1100 {
+        return Err("the reply has the wrong id");
+    }
+    Ok(())
+}
+
+fn ipc_port_death(_: &BootInfo) -> Result<(), Failure> {
+    use hurd_ipc::{Disposition, IpcKernel, Message, MsgReturn, PortName, PortType, RightType};
+    let mut ipc = IpcKernel::new(0);
+    let server = ipc.create_space();
+    let client = ipc.create_space();
+    let port = ipc
+        .port_allocate(server, RightType::Receive)
+        .map_err(|_| "port_allocate failed")?;
+    let send = PortName(0x100);
+    ipc.port_insert_right(client, send, server, port, Disposition::MakeSend)
+        .map_err(|_| "port_insert_right failed")?;
+    ipc.destroy_space(server);
+    let kind = ipc
+        .port_type(client, send)
+        .map_err(|_| "port_type failed")?;
+    if !kind.contains(PortType::DEAD_NAME) {
+        return Err("the send right did not become a dead name");
+    }
+    match ipc.send(client, Message::new(1, send, Disposition::CopySend), None) {
+        Err(e) if e.code == MsgReturn::SendInvalidDest => Ok(()),
+        Err(_) => Err("sending to a dead name failed with the wrong code"),
+        Ok(()) => Err("sending to a dead name succeeded"),
+    }
 }

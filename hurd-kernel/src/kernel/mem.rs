@@ -1,0 +1,108 @@
+//! Physical memory: the frame allocator built from the boot memory map, and
+//! frames as the kernel reaches them (through the identity map).
+
+use hurd_kernel::frames::{FRAME_SIZE, FrameBitmap};
+use hurd_kernel::multiboot::BootInfo;
+use spin::Mutex;
+
+use crate::physmem::IDENTITY_LIMIT;
+
+/// Bitmap words for every frame below the identity limit.
+const BITMAP_WORDS: usize = (IDENTITY_LIMIT / FRAME_SIZE / 64) as usize;
+
+static mut BITMAP: [u64; BITMAP_WORDS] = [0; BITMAP_WORDS];
+
+static FRAMES: Mutex<Option<FrameBitmap<'static>>> = Mutex::new(None);
+
+/// Builds the frame allocator: the available memory below 4 GiB, minus the
+/// first megabyte, the kernel image and the boot modules.
+pub fn init(boot: &BootInfo) {
+    let (image_start, image_end) = crate::boot::image_range();
+    let mut reserved = arrayvec::ArrayVec::<(u64, u64), 20>::new();
+    reserved.push((0, 0x10_0000));
+    reserved.push((image_start, image_end));
+    for module in &boot.modules {
+        reserved.push((module.start, module.end));
+    }
+    // SAFETY: called once at boot; BITMAP is handed to the allocator, which
+    // owns it from then on (nothing else names it).
+    let storage = unsafe { &mut *core::ptr::addr_of_mut!(BITMAP) };
+    let frames = FrameBitmap::from_memory_map(storage, &boot.memory, &reserved);
+    log::info!(
+        "{} MiB free in {} frames",
+        (frames.free_count() * FRAME_SIZE) >> 20,
+        frames.free_count()
+    );
+    *FRAMES.lock() = Some(frames);
+}
+
+/// A free frame's physical address, or `None` when memory is exhausted.
+pub fn alloc_frame() -> Option<u64> {
+    FRAMES.lock().as_mut()?.alloc()
+}
+
+/// A zeroed frame's physical address.
+pub fn alloc_zeroed_frame() -> Option<u64> {
+    let frame = alloc_frame()?;
+    frame_bytes(frame).fill(0);
+    Some(frame)
+}
+
+/// Returns a frame. Freeing a frame that is not allocated is a kernel bug.
+pub fn free_frame(addr: u64) {
+    if let Some(frames) = FRAMES.lock().as_mut()
+        && let Err(err) = frames.free(addr)
+    {
+        panic!("freeing frame {addr:#x}: {err:?}");
+    }
+}
+
+/// Free frames.
+pub fn free_frames() -> u64 {
+    FRAMES.lock().as_ref().map_or(0, FrameBitmap::free_count)
+}
+
+/// The bytes of the frame at physical address `addr`.
+///
+/// The frame must be one the caller owns (allocated and not shared with a
+/// live reference elsewhere); the kernel reaches it through the identity map.
+pub fn frame_bytes(addr: u64) -> &'static mut [u8; FRAME_SIZE as usize] {
+    assert!(addr.is_multiple_of(FRAME_SIZE) && addr + FRAME_SIZE <= IDENTITY_LIMIT);
+    // SAFETY: the frame lies in the identity map (checked) and is RAM the
+    // allocator handed out; callers hold no other reference to it while they
+    // use this one (the VM core serialises all frame accesses).
+    unsafe { &mut *(addr as *mut [u8; FRAME_SIZE as usize]) }
+}
+
+/// The frame allocator as hurd-vm sees it.
+#[derive(Debug, Default)]
+pub struct KernelPhys;
+
+impl hurd_vm::FrameAllocator for KernelPhys {
+    fn alloc_frame(&mut self) -> Option<hurd_vm::Frame> {
+        alloc_frame().map(|addr| hurd_vm::Frame(addr / FRAME_SIZE))
+    }
+
+    fn free_frame(&mut self, frame: hurd_vm::Frame) {
+        free_frame(frame.0 * FRAME_SIZE);
+    }
+
+    fn zero_frame(&mut self, frame: hurd_vm::Frame) {
+        frame_bytes(frame.0 * FRAME_SIZE).fill(0);
+    }
+
+    fn copy_frame(&mut self, from: hurd_vm::Frame, to: hurd_vm::Frame) {
+        let source = *frame_bytes(from.0 * FRAME_SIZE);
+        frame_bytes(to.0 * FRAME_SIZE).copy_from_slice(&source);
+    }
+
+    fn read_frame(&self, frame: hurd_vm::Frame, offset: usize, buf: &mut [u8]) {
+        let bytes = frame_bytes(frame.0 * FRAME_SIZE);
+        buf.copy_from_slice(&bytes[offset..offset + buf.len()]);
+    }
+
+    fn write_frame(&mut self, frame: hurd_vm::Frame, offset: usize, data: &[u8]) {
+        let bytes = frame_bytes(frame.0 * FRAME_SIZE);
+        bytes[offset..offset + data.len()].copy_from_slice(data);
+    }
+}

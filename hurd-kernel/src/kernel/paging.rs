@@ -1,0 +1,252 @@
+//! 4-level page tables for user address spaces: hurd-vm's [`Mmu`].
+//!
+//! Every space's PML4 shares entry 0 with the boot tables: the kernel's
+//! identity map of the first 512 GiB (of which 4 GiB are mapped), supervisor
+//! only. User memory lives above it, from [`USER_BASE`] to the end of the
+//! lower half. Leaf entries carry the region's protection: no read access is
+//! a not-present entry that remembers its frame (software bit), no execute is
+//! the NX bit when the processor has it.
+
+use alloc::collections::BTreeMap;
+
+use hurd_vm::{Frame, Mmu, Pte, SpaceId, VmProt};
+use x86_64::registers::control::Cr3;
+
+use crate::mem;
+
+/// The lowest user address: everything below belongs to the kernel.
+pub const USER_BASE: u64 = 512 << 30;
+/// The end of user space (the lower canonical half).
+pub const USER_END: u64 = 1 << 47;
+
+const PRESENT: u64 = 1 << 0;
+const WRITABLE: u64 = 1 << 1;
+const USER: u64 = 1 << 2;
+const ACCESSED: u64 = 1 << 5;
+const DIRTY: u64 = 1 << 6;
+/// Software bit: a translation with no access (not present, frame kept).
+const SOFT_MAPPED: u64 = 1 << 9;
+const NO_EXECUTE: u64 = 1 << 63;
+const ADDRESS: u64 = 0x000f_ffff_ffff_f000;
+
+/// Whether the NX bit may be used (EFER.NXE set at boot when supported).
+static NX: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Turns on no-execute pages if the processor has them.
+pub fn init() {
+    // CPUID 0x8000_0001, EDX bit 20: NX.
+    let nx = core::arch::x86_64::__cpuid(0x8000_0001).edx & (1 << 20) != 0;
+    if nx {
+        // SAFETY: the processor supports NX (checked), and setting EFER.NXE
+        // changes nothing for existing entries, none of which set bit 63.
+        unsafe {
+            x86_64::registers::model_specific::Efer::update(|flags| {
+                flags.insert(x86_64::registers::model_specific::EferFlags::NO_EXECUTE_ENABLE);
+            });
+        }
+    }
+    NX.store(nx, core::sync::atomic::Ordering::Relaxed);
+}
+
+/// The kernel's PML4 (the boot tables), physical = virtual.
+pub fn kernel_pml4() -> u64 {
+    unsafe extern "C" {
+        static boot_pml4: [u64; 512];
+    }
+    core::ptr::addr_of!(boot_pml4) as u64
+}
+
+/// The table at physical address `addr`.
+fn table(addr: u64) -> &'static mut [u64; 512] {
+    // SAFETY: page-table frames come from the frame allocator, lie in the
+    // identity map, and are only touched through this module, which the VM
+    // lock serialises.
+    unsafe { &mut *(addr as *mut [u64; 512]) }
+}
+
+fn leaf_bits(prot: VmProt) -> u64 {
+    if !prot.contains(VmProt::READ) && !prot.contains(VmProt::WRITE) {
+        return SOFT_MAPPED;
+    }
+    let mut bits = PRESENT | USER;
+    if prot.contains(VmProt::WRITE) {
+        bits |= WRITABLE;
+    }
+    if !prot.contains(VmProt::EXECUTE) && NX.load(core::sync::atomic::Ordering::Relaxed) {
+        bits |= NO_EXECUTE;
+    }
+    bits
+}
+
+fn leaf_prot(entry: u64) -> VmProt {
+    if entry & PRESENT == 0 {
+        return VmProt::NONE;
+    }
+    let mut prot = VmProt::READ;
+    if entry & WRITABLE != 0 {
+        prot |= VmProt::WRITE;
+    }
+    if entry & NO_EXECUTE == 0 {
+        prot |= VmProt::EXECUTE;
+    }
+    prot
+}
+
+fn indices(va: u64) -> [usize; 4] {
+    [
+        ((va >> 39) & 511) as usize,
+        ((va >> 30) & 511) as usize,
+        ((va >> 21) & 511) as usize,
+        ((va >> 12) & 511) as usize,
+    ]
+}
+
+/// The x86-64 MMU: a PML4 per address space.
+#[derive(Debug, Default)]
+pub struct X86Mmu {
+    spaces: BTreeMap<SpaceId, u64>,
+}
+
+impl X86Mmu {
+    /// The physical address of a space's PML4 (what CR3 gets).
+    pub fn root(&self, space: SpaceId) -> Option<u64> {
+        self.spaces.get(&space).copied()
+    }
+
+    /// The leaf entry for `va`, creating the tables above it if `create`.
+    fn entry(&mut self, space: SpaceId, va: u64, create: bool) -> Option<&'static mut u64> {
+        if !(USER_BASE..USER_END).contains(&va) {
+            return None;
+        }
+        let mut table_addr = *self.spaces.get(&space)?;
+        let idx = indices(va);
+        for &i in &idx[..3] {
+            let entry = &mut table(table_addr)[i];
+            if *entry & PRESENT == 0 {
+                if !create {
+                    return None;
+                }
+                let Some(new) = mem::alloc_zeroed_frame() else {
+                    panic!("out of memory for page tables");
+                };
+                *entry = new | PRESENT | WRITABLE | USER;
+            }
+            table_addr = *entry & ADDRESS;
+        }
+        Some(&mut table(table_addr)[idx[3]])
+    }
+
+    /// Drops a stale translation from the TLB if `space` is the loaded one.
+    fn flush(&self, space: SpaceId, va: u64) {
+        if self.spaces.get(&space).copied() == Some(Cr3::read_raw().0.start_address().as_u64()) {
+            x86_64::instructions::tlb::flush(x86_64::VirtAddr::new(va));
+        }
+    }
+}
+
+impl Mmu for X86Mmu {
+    fn create_space(&mut self, space: SpaceId) {
+        let Some(root) = mem::alloc_zeroed_frame() else {
+            panic!("out of memory for an address space");
+        };
+        table(root)[0] = table(kernel_pml4())[0];
+        self.spaces.insert(space, root);
+    }
+
+    fn destroy_space(&mut self, space: SpaceId) {
+        let Some(root) = self.spaces.remove(&space) else {
+            return;
+        };
+        // The user half only: entry 0 is the kernel's.
+        for &l4 in &table(root)[1..256] {
+            if l4 & PRESENT == 0 {
+                continue;
+            }
+            for &l3 in table(l4 & ADDRESS).iter() {
+                if l3 & PRESENT == 0 {
+                    continue;
+                }
+                for &l2 in table(l3 & ADDRESS).iter() {
+                    if l2 & PRESENT != 0 {
+                        mem::free_frame(l2 & ADDRESS);
+                    }
+                }
+                mem::free_frame(l3 & ADDRESS);
+            }
+            mem::free_frame(l4 & ADDRESS);
+        }
+        mem::free_frame(root);
+    }
+
+    fn map(&mut self, space: SpaceId, va: u64, frame: Frame, prot: VmProt) {
+        let Some(entry) = self.entry(space, va, true) else {
+            return;
+        };
+        *entry = (frame.0 << 12) | leaf_bits(prot);
+        self.flush(space, va);
+    }
+
+    fn unmap(&mut self, space: SpaceId, va: u64) -> Option<Pte> {
+        let entry = self.entry(space, va, false)?;
+        let old = core::mem::replace(entry, 0);
+        if old & (PRESENT | SOFT_MAPPED) == 0 {
+            return None;
+        }
+        self.flush(space, va);
+        Some(Pte {
+            frame: Frame((old & ADDRESS) >> 12),
+            prot: leaf_prot(old),
+            dirty: old & DIRTY != 0,
+            accessed: old & ACCESSED != 0,
+        })
+    }
+
+    fn protect(&mut self, space: SpaceId, va: u64, prot: VmProt) {
+        let Some(entry) = self.entry(space, va, false) else {
+            return;
+        };
+        if *entry & (PRESENT | SOFT_MAPPED) == 0 {
+            return;
+        }
+        let keep = *entry & (ADDRESS | DIRTY | ACCESSED);
+        *entry = keep | leaf_bits(prot);
+        self.flush(space, va);
+    }
+
+    fn query(&self, space: SpaceId, va: u64) -> Option<Pte> {
+        if !(USER_BASE..USER_END).contains(&va) {
+            return None;
+        }
+        let mut table_addr = *self.spaces.get(&space)?;
+        let idx = indices(va);
+        for &i in &idx[..3] {
+            let entry = table(table_addr)[i];
+            if entry & PRESENT == 0 {
+                return None;
+            }
+            table_addr = entry & ADDRESS;
+        }
+        let entry = table(table_addr)[idx[3]];
+        if entry & (PRESENT | SOFT_MAPPED) == 0 {
+            return None;
+        }
+        Some(Pte {
+            frame: Frame((entry & ADDRESS) >> 12),
+            prot: leaf_prot(entry),
+            dirty: entry & DIRTY != 0,
+            accessed: entry & ACCESSED != 0,
+        })
+    }
+
+    fn take_dirty(&mut self, space: SpaceId, va: u64) -> bool {
+        let Some(entry) = self.entry(space, va, false) else {
+            return false;
+        };
+        let dirty = *entry & DIRTY != 0;
+        *entry &= !DIRTY;
+        if dirty {
+            self.flush(space, va);
+        }
+        dirty
+    }
+}
