@@ -1,0 +1,120 @@
+//! The [`Tree`] trait: what a tree file system provides.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use hurd_auth::Errno;
+
+use super::DirEntry;
+use crate::stat::{Stat, TimeSpec};
+
+/// A node's number in its tree (its `st_ino` is a good choice).
+pub type NodeId = u64;
+
+/// A change of attributes, checked by the server before the tree sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum AttrChange {
+    /// New permission bits ([`crate::mode::CHMOD_BITS`]); the type stays.
+    Mode(u32),
+    /// New owner and group.
+    Owner(u32, u32),
+    /// A new author.
+    Author(u32),
+    /// New user flags.
+    Flags(u32),
+    /// New access and modification times (`None`: unchanged).
+    Times(Option<TimeSpec>, Option<TimeSpec>),
+}
+
+/// A tree of nodes, as a netfs translator sees its data.
+///
+/// Names given to the tree are single components: never empty, never ".",
+/// never containing '/'. Methods that change the tree default to `EROFS`, so
+/// a read-only tree implements only the first five.
+pub trait Tree {
+    /// The root directory.
+    fn root(&self) -> NodeId;
+    /// A node's status. The server adds the translator bits and `S_IROOT`.
+    fn stat(&self, node: NodeId) -> Result<Stat, Errno>;
+    /// The node called `name` in directory `dir`; ".." is the parent (the
+    /// root's ".." is the root). `ENOENT` if there is none, `ENOTDIR` if
+    /// `dir` is not a directory.
+    fn lookup(&mut self, dir: NodeId, name: &str) -> Result<NodeId, Errno>;
+    /// Up to `len` bytes at `offset`; fewer (or none) at the end.
+    fn read(&mut self, node: NodeId, offset: u64, len: usize) -> Result<Vec<u8>, Errno>;
+    /// The entries of a directory, "." and ".." first.
+    fn readdir(&mut self, dir: NodeId) -> Result<Vec<DirEntry>, Errno>;
+
+    /// A symlink's target.
+    fn readlink(&mut self, node: NodeId) -> Result<String, Errno> {
+        let _ = node;
+        Err(Errno::Inval)
+    }
+    /// Writes `data` at `offset`, growing the file; returns the bytes written.
+    fn write(&mut self, node: NodeId, offset: u64, data: &[u8]) -> Result<usize, Errno> {
+        let _ = (node, offset, data);
+        Err(Errno::RoFs)
+    }
+    /// Truncates or extends a file.
+    fn set_size(&mut self, node: NodeId, size: u64) -> Result<(), Errno> {
+        let _ = (node, size);
+        Err(Errno::RoFs)
+    }
+    /// Creates a node (`mode` holds the type: file or directory) owned by
+    /// `uid`/`gid` with author `uid`, named `name` in `dir` — or with no name
+    /// (`None`, for `dir_mkfile`). `EEXIST` if the name is taken.
+    fn create(
+        &mut self,
+        dir: NodeId,
+        name: Option<&str>,
+        mode: u32,
+        uid: u32,
+        gid: u32,
+    ) -> Result<NodeId, Errno> {
+        let _ = (dir, name, mode, uid, gid);
+        Err(Errno::RoFs)
+    }
+    /// Gives `node` (not a directory) another name.
+    fn link(&mut self, dir: NodeId, name: &str, node: NodeId, excl: bool) -> Result<(), Errno> {
+        let _ = (dir, name, node, excl);
+        Err(Errno::RoFs)
+    }
+    /// Removes the name; a directory must be empty (`ENOTEMPTY`).
+    fn unlink(&mut self, dir: NodeId, name: &str) -> Result<(), Errno> {
+        let _ = (dir, name);
+        Err(Errno::RoFs)
+    }
+    /// Moves a name (replacing the target unless `excl`).
+    fn rename(
+        &mut self,
+        from_dir: NodeId,
+        from: &str,
+        to_dir: NodeId,
+        to: &str,
+        excl: bool,
+    ) -> Result<(), Errno> {
+        let _ = (from_dir, from, to_dir, to, excl);
+        Err(Errno::RoFs)
+    }
+    /// Changes attributes.
+    fn set_attr(&mut self, node: NodeId, change: AttrChange) -> Result<(), Errno> {
+        let _ = (node, change);
+        Err(Errno::RoFs)
+    }
+    /// Turns an empty regular file into a symlink to `target` (what setting
+    /// the passive translator `/hurd/symlink target` does).
+    fn set_symlink(&mut self, node: NodeId, target: &str) -> Result<(), Errno> {
+        let _ = (node, target);
+        Err(Errno::RoFs)
+    }
+    /// The passive translator record (an argz command line), if any.
+    fn passive(&self, node: NodeId) -> Option<Vec<u8>> {
+        let _ = node;
+        None
+    }
+    /// Sets (`Some`) or clears (`None`) the passive translator record.
+    fn set_passive(&mut self, node: NodeId, argz: Option<Vec<u8>>) -> Result<(), Errno> {
+        let _ = (node, argz);
+        Err(Errno::RoFs)
+    }
+}

@@ -1,0 +1,215 @@
+//! The file system protocols, defined with [`hurd_ipc::interface!`] in the
+//! Hurd's order, so every routine has the Hurd's message id:
+//!
+//! - [`io`]: `io.defs`, subsystem 21000 — reading, writing, seeking, open
+//!   modes, stat, reauthentication, restriction and duplication of ports.
+//! - [`fs`]: `fs.defs`, subsystem 20000 — attributes (`file_*`), directories
+//!   (`dir_*`) and translator records (`file_set_translator` and friends).
+//! - [`fsys`]: `fsys.defs`, subsystem 22000 — a translator's control port:
+//!   `fsys_startup`, `fsys_getroot`, `fsys_goaway`.
+//!
+//! Routines the Hurd has but hurd-trans does not serve are `skip` lines: the
+//! ids stay where the Hurd has them and requests get `MIG_BAD_ID`. Arrays of
+//! ids (`idarray_t`) travel as `Vec<u32>`, `string_t` as `String`, `data_t` as
+//! `Vec<u8>`, `loff_t` as `i64` (offset -1 is "the file pointer"), rights as
+//! [`PortItem`]s and `io_statbuf_t` as [`Stat`].
+
+use alloc::string::String;
+use hurd_ipc::PortItem;
+use hurd_ipc::interface;
+
+use crate::stat::Stat;
+
+interface! {
+    /// `io.defs`: the I/O protocol every open file speaks (subsystem 21000).
+    pub mod io: subsystem 21000 {
+        /// `io_write`: writes `data` at `offset` (-1: at the file pointer,
+        /// which advances). Returns how much was written.
+        routine write(data: Vec<u8>, offset: i64) -> (amount: u64);
+        /// `io_read`: reads up to `amount` bytes at `offset` (-1: at the file
+        /// pointer, which advances). An empty answer is end of file.
+        routine read(offset: i64, amount: u64) -> (data: Vec<u8>);
+        /// `io_seek`: moves the file pointer (`whence` 0 set, 1 current, 2 end).
+        routine seek(offset: i64, whence: i32) -> (newp: i64);
+        /// `io_readable`: bytes readable without blocking.
+        routine readable() -> (amount: u64);
+        /// `io_set_all_openmodes`: sets the changeable open modes.
+        routine set_all_openmodes(newbits: i32);
+        /// `io_get_openmodes`: the port's open modes.
+        routine get_openmodes() -> (bits: i32);
+        /// `io_set_some_openmodes`: sets some changeable open modes.
+        routine set_some_openmodes(bits_to_set: i32);
+        /// `io_clear_some_openmodes`: clears some changeable open modes.
+        routine clear_some_openmodes(bits_to_clear: i32);
+        skip async_();
+        skip mod_owner();
+        skip get_owner();
+        skip get_icky_async_id();
+        skip select();
+        /// `io_stat`: the object's status.
+        routine stat() -> (stat_info: Stat);
+        /// `io_reauthenticate`: the server's half of a rendezvous; the new port
+        /// (same open file, new ids) reaches the user through the auth server.
+        simpleroutine reauthenticate(rendezvous2: PortItem);
+        /// `io_restrict_auth`: a new port for the same open file with only the
+        /// given ids (those of the port's user, or any for root).
+        routine restrict_auth(uids: Vec<u32>, gids: Vec<u32>) -> (new_object: PortItem);
+        /// `io_duplicate`: another port for the same open file and user.
+        routine duplicate() -> (newport: PortItem);
+        /// `io_server_version`: which server answers.
+        routine server_version() -> (server_name: String, major: i32, minor: i32, edit: i32);
+        /// `io_map`: memory objects for reading and writing the file.
+        routine map() -> (memobjrd: PortItem, memobjwt: PortItem);
+        skip map_cntl();
+        skip get_conch();
+        skip release_conch();
+        skip eofnotify();
+        skip prenotify();
+        skip postnotify();
+        skip readnotify();
+        skip readsleep();
+        skip sigio();
+        /// `io_pathconf`: a `pathconf` value (`_PC_NAME_MAX` is 4, `_PC_LINK_MAX` 0).
+        routine pathconf(name: i32) -> (value: i32);
+        skip identity();
+        skip revoke();
+        skip select_timeout();
+    }
+}
+
+interface! {
+    /// `fs.defs`: files and directories (subsystem 20000).
+    pub mod fs: subsystem 20000 {
+        skip file_exec();
+        /// `file_chown`: new owner and group (`-1`, i.e. `u32::MAX`: unchanged).
+        routine file_chown(new_owner: u32, new_group: u32);
+        /// `file_chauthor`: a new author.
+        routine file_chauthor(new_author: u32);
+        /// `file_chmod`: new permission bits.
+        routine file_chmod(new_mode: u32);
+        /// `file_chflags`: new user flags.
+        routine file_chflags(new_flags: i32);
+        skip file_utimes();
+        /// `file_set_size`: truncates or extends.
+        routine file_set_size(new_size: i64);
+        skip file_lock();
+        skip file_lock_stat();
+        /// `file_check_access`: which of `O_READ`, `O_WRITE`, `O_EXEC` the
+        /// port's user may have.
+        routine file_check_access() -> (allowed: i32);
+        skip file_notice_changes();
+        /// `file_getcontrol`: the file system's control port (root only).
+        routine file_getcontrol() -> (control: PortItem);
+        skip file_statfs();
+        /// `file_sync`: writes the file back.
+        routine file_sync(wait: i32, omit_metadata: i32);
+        /// `file_syncfs`: writes the whole file system back.
+        routine file_syncfs(wait: i32, do_children: i32);
+        skip file_get_storage_info();
+        /// `file_getlinknode`: the port to give `dir_link` for this file.
+        routine file_getlinknode() -> (linknode: PortItem);
+        skip file_getfh();
+        /// `dir_lookup`: looks `file_name` up from this directory, opening the
+        /// result with `flags` (creating it with `mode` under `O_CREAT`).
+        /// Answers with a retry triple ([`crate::retry`]).
+        routine dir_lookup(file_name: String, flags: i32, mode: u32)
+            -> (do_retry: u32, retry_name: String, result: PortItem);
+        /// `dir_readdir`: entries from index `entry`, at most `nentries` (-1:
+        /// all) and about `bufsiz` bytes (0: no limit). Returns the packed
+        /// entries ([`crate::netfs::DirEntry`]) and their number.
+        routine dir_readdir(entry: i32, nentries: i32, bufsiz: u64) -> (data: Vec<u8>, amount: i32);
+        /// `dir_mkdir`: a new directory.
+        routine dir_mkdir(name: String, mode: u32);
+        /// `dir_rmdir`: removes an empty directory.
+        routine dir_rmdir(name: String);
+        /// `dir_unlink`: removes a name (not a directory's).
+        routine dir_unlink(name: String);
+        /// `dir_link`: a new name for `file` (a port of the same server).
+        routine dir_link(file: PortItem, name: String, excl: i32);
+        /// `dir_rename`: moves `oldname` to `newname` in `newdirectory`.
+        routine dir_rename(oldname: String, newdirectory: PortItem, newname: String, excl: i32);
+        /// `dir_mkfile`: a new file with no name (give it one with `dir_link`).
+        routine dir_mkfile(flags: i32, mode: u32) -> (newnode: PortItem);
+        skip dir_notice_changes();
+        /// `file_set_translator`: sets or clears the passive record (an argz
+        /// command line) and/or the active translator (a control port) —
+        /// owner only.
+        routine file_set_translator(passive_flags: i32, active_flags: i32, oldtrans_flags: i32,
+            passive: Vec<u8>, active: PortItem);
+        /// `file_get_translator`: the passive record (argz).
+        routine file_get_translator() -> (translator: Vec<u8>);
+        /// `file_get_translator_cntl`: the active translator's control port.
+        routine file_get_translator_cntl() -> (translator_cntl: PortItem);
+        /// `file_get_fs_options`: the file system's options (argz).
+        routine file_get_fs_options() -> (options: Vec<u8>);
+        skip file_reparent();
+        skip file_get_children();
+        skip file_get_source();
+        skip file_exec_paths();
+        /// `file_utimens`: access and modification times (nsec `UTIME_NOW`
+        /// = -2 sets now, `UTIME_OMIT` = -1 leaves it).
+        routine file_utimens(atime_sec: i64, atime_nsec: i64, mtime_sec: i64, mtime_nsec: i64);
+        skip file_record_lock();
+    }
+}
+
+interface! {
+    /// `fsys.defs`: a file system's control port (subsystem 22000).
+    pub mod fsys: subsystem 22000 {
+        /// `fsys_startup`: sent by a starting translator on its bootstrap port:
+        /// here is my control port; give me the node I sit on.
+        routine startup(openflags: i32, control_port: PortItem) -> (realnode: PortItem);
+        /// `fsys_goaway`: shut down ([`crate::flags`] `FSYS_GOAWAY_*`).
+        routine goaway(flags: i32);
+        /// `fsys_getroot`: the root directory, for a user with `gen_uids` and
+        /// `gen_gids`; `dotdot_node` is what ".." at the root leads to.
+        routine getroot(dotdot_node: PortItem, gen_uids: Vec<u32>, gen_gids: Vec<u32>, flags: i32)
+            -> (do_retry: u32, retry_name: String, file: PortItem);
+        skip getfile();
+        /// `fsys_syncfs`: writes everything back.
+        routine syncfs(wait: i32, do_children: i32);
+        skip set_options();
+        skip getpriv();
+        skip init();
+        skip forward();
+        /// `fsys_get_options`: the options (argz).
+        routine get_options() -> (options: Vec<u8>);
+        skip get_children();
+        skip get_source();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_the_hurds() {
+        assert_eq!(io::id::write, 21000);
+        assert_eq!(io::id::read, 21001);
+        assert_eq!(io::id::seek, 21002);
+        assert_eq!(io::id::stat, 21013);
+        assert_eq!(io::id::reauthenticate, 21014);
+        assert_eq!(io::id::restrict_auth, 21015);
+        assert_eq!(io::id::duplicate, 21016);
+        assert_eq!(io::id::map, 21018);
+        assert_eq!(io::id::pathconf, 21028);
+        assert_eq!(io::END, 21032);
+        assert_eq!(fs::id::file_chown, 20001);
+        assert_eq!(fs::id::file_chauthor, 20002);
+        assert_eq!(fs::id::file_set_size, 20006);
+        assert_eq!(fs::id::dir_lookup, 20018);
+        assert_eq!(fs::id::dir_readdir, 20019);
+        assert_eq!(fs::id::dir_mkfile, 20025);
+        assert_eq!(fs::id::file_set_translator, 20027);
+        assert_eq!(fs::id::file_get_translator_cntl, 20029);
+        assert_eq!(fs::id::file_utimens, 20035);
+        assert_eq!(fs::END, 20037);
+        assert_eq!(fsys::id::startup, 22000);
+        assert_eq!(fsys::id::goaway, 22001);
+        assert_eq!(fsys::id::getroot, 22002);
+        assert_eq!(fsys::id::syncfs, 22004);
+        assert_eq!(fsys::id::get_options, 22009);
+        assert_eq!(fsys::END, 22012);
+    }
+}

@@ -1,0 +1,183 @@
+//! Translator records. A node may carry a *passive* translator — a command
+//! line (argz: NUL-separated words) stored with the node, which only the
+//! owner may set — and an *active* one: the control port of a running
+//! translator. The first lookup through a passive record starts the program
+//! once (concurrent lookups wait for it), with the node owner's identity;
+//! a translator found dead is started again on the next lookup.
+//!
+//! Starting a program is behind [`Starter`]: hosted, [`ThreadStarter`] runs
+//! it as a thread (a task of hurd-ipc's runtime); on the hurd-rs kernel, the
+//! exec server.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use hurd_auth::{Errno, IdSet};
+use hurd_ipc::PortName;
+use hurd_ipc::mig::Request;
+
+/// Starts translator programs.
+pub trait Starter {
+    /// Starts `argv` as a translator. `bootstrap` is a send right (in the
+    /// calling server's space) the program calls `fsys_startup` on; the
+    /// starter copies it and leaves the caller's right alone. `auth` is an
+    /// auth handle for the node owner's identity: the starter moves it to
+    /// the program (it is the program's own auth port). An unknown program
+    /// is `ENOENT`; on error the starter has released `auth`.
+    fn start(&self, argv: &[String], bootstrap: PortName, auth: PortName) -> Result<(), Errno>;
+}
+
+/// Splits an argz (NUL-separated, NUL-terminated words) into words; `None` if
+/// it is empty or not UTF-8.
+pub fn argz_to_argv(argz: &[u8]) -> Option<Vec<String>> {
+    let text = core::str::from_utf8(argz).ok()?;
+    let words: Vec<String> = text
+        .split('\0')
+        .filter(|w| !w.is_empty())
+        .map(String::from)
+        .collect();
+    if words.is_empty() { None } else { Some(words) }
+}
+
+/// Joins words into an argz.
+pub fn argv_to_argz<S: AsRef<str>>(argv: &[S]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for w in argv {
+        out.extend_from_slice(w.as_ref().as_bytes());
+        out.push(0);
+    }
+    out
+}
+
+/// A lookup waiting for a translator to start.
+#[derive(Debug)]
+pub(crate) struct Waiter {
+    /// The `dir_lookup` request, whose reply right is kept for a late reply.
+    pub req: Request,
+    /// The user's ids.
+    pub user: IdSet,
+    /// The unauthenticated port for the directory above (our receive right).
+    pub dotdot: PortName,
+    /// Open flags for the translator's root.
+    pub flags: u32,
+    /// What to append to the translator's retry name.
+    pub suffix: String,
+    /// Whether a '/' must separate them.
+    pub mustbedir: bool,
+}
+
+/// The translator state of one node (libfshelp's `transbox`).
+#[derive(Debug, Default)]
+pub(crate) struct TransBox {
+    /// The active translator's control port (a send right), or NULL.
+    pub active: PortName,
+    /// Set while the passive translator is starting.
+    pub starting: Option<Starting>,
+}
+
+/// A start under way.
+#[derive(Debug)]
+pub(crate) struct Starting {
+    /// The node owner's ids, for the node port `fsys_startup` returns.
+    pub owner: IdSet,
+    /// Lookups waiting for it.
+    pub waiters: Vec<Waiter>,
+}
+
+#[cfg(feature = "std")]
+pub use hosted::{Program, ThreadStarter};
+
+#[cfg(feature = "std")]
+mod hosted {
+    use alloc::collections::BTreeMap;
+    use alloc::string::String;
+    use alloc::sync::Arc;
+    use std::sync::Mutex;
+
+    use hurd_auth::Errno;
+    use hurd_ipc::hosted::{Runtime, Task};
+    use hurd_ipc::{Disposition, PortName, UserIpc};
+
+    use super::Starter;
+
+    /// A translator program: runs in its own task with its arguments, a
+    /// send right to its bootstrap port and its auth handle (both named in
+    /// the task's space). The task ends when the function returns.
+    pub type Program = Arc<dyn Fn(Task, Vec<String>, PortName, PortName) + Send + Sync>;
+
+    /// Starts translators as threads of a hosted [`Runtime`], each in a task
+    /// of its own; programs are found by `argv[0]` in a table.
+    #[derive(Clone)]
+    pub struct ThreadStarter {
+        rt: Runtime,
+        server: Task,
+        programs: Arc<Mutex<BTreeMap<String, Program>>>,
+    }
+
+    impl ThreadStarter {
+        /// A starter for the server task `server` (whose names `start` gets).
+        pub fn new(rt: &Runtime, server: &Task) -> ThreadStarter {
+            ThreadStarter {
+                rt: rt.clone(),
+                server: server.clone(),
+                programs: Arc::default(),
+            }
+        }
+
+        /// Makes `program` startable as `name` (e.g. `/hurd/hello`).
+        pub fn register(&self, name: &str, program: Program) {
+            if let Ok(mut p) = self.programs.lock() {
+                p.insert(name.into(), program);
+            }
+        }
+    }
+
+    impl Starter for ThreadStarter {
+        fn start(&self, argv: &[String], bootstrap: PortName, auth: PortName) -> Result<(), Errno> {
+            let program = argv
+                .first()
+                .and_then(|name| self.programs.lock().ok()?.get(name).cloned());
+            let Some(program) = program else {
+                let _ = self.server.port_deallocate(auth);
+                return Err(Errno::NoEnt);
+            };
+            let task = self.rt.task();
+            let boot = self
+                .server
+                .give_right(bootstrap, Disposition::CopySend, &task)
+                .map_err(|_| Errno::Inval);
+            let auth = self.server.give_right(auth, Disposition::MoveSend, &task);
+            let (Ok(boot), Ok(auth)) = (boot, auth) else {
+                task.terminate();
+                return Err(Errno::Inval);
+            };
+            let argv = argv.to_vec();
+            let name = argv[0].clone();
+            std::thread::Builder::new()
+                .name(name)
+                .spawn(move || {
+                    program(task.clone(), argv, boot, auth);
+                    task.terminate();
+                })
+                .map(|_| ())
+                .map_err(|_| Errno::Again)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argz_round_trip_and_junk() {
+        let z = argv_to_argz(&["/hurd/hello", "--contents=hi"]);
+        assert_eq!(z, b"/hurd/hello\0--contents=hi\0");
+        assert_eq!(
+            argz_to_argv(&z),
+            Some(alloc::vec!["/hurd/hello".into(), "--contents=hi".into()])
+        );
+        assert_eq!(argz_to_argv(b""), None);
+        assert_eq!(argz_to_argv(b"\0\0"), None);
+        assert_eq!(argz_to_argv(&[0xff, 0]), None);
+    }
+}

@@ -1,0 +1,126 @@
+//! The translators as programs a [`ThreadStarter`](crate::transbox::ThreadStarter)
+//! runs: each gets its task, arguments, bootstrap port and auth handle,
+//! calls `fsys_startup` and serves until told to go away.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use hurd_auth::AuthClient;
+use hurd_ipc::PortName;
+use hurd_ipc::hosted::Task;
+
+use super::hello::{HELLO, Hello};
+use super::null::{Null, Zero};
+use super::tmpfs::Tmpfs;
+use crate::flags::OpenFlags;
+use crate::netfs::{NetFs, Options, Tree};
+use crate::transbox::Program;
+use crate::trivfs::Single;
+
+/// The uid and gid the translator runs as (its auth handle's first ids).
+pub fn own_ids(task: &Task, auth: PortName) -> (u32, u32) {
+    let ids = AuthClient::new(task, auth).getids().unwrap_or_default();
+    (
+        ids.euids.iter().next().unwrap_or(0),
+        ids.egids.iter().next().unwrap_or(0),
+    )
+}
+
+/// Serves `tree` as a translator: `fsys_startup` on `bootstrap`, then serve.
+pub fn run<T: Tree>(task: Task, tree: T, auth: PortName, bootstrap: PortName, name: &'static str) {
+    let opts = Options {
+        name,
+        ..Options::default()
+    };
+    let Ok(fs) = NetFs::new(task, tree, auth, None, opts) else {
+        return;
+    };
+    if fs.startup(bootstrap, OpenFlags::READ).is_err() {
+        return;
+    }
+    fs.serve();
+}
+
+fn program(f: impl Fn(Task, Vec<String>, PortName, PortName) + Send + Sync + 'static) -> Program {
+    Arc::new(f)
+}
+
+/// `hello [CONTENTS]`: a file holding CONTENTS (default "Hello, world!").
+pub fn hello() -> Program {
+    program(|task, argv, boot, auth| {
+        let (uid, gid) = own_ids(&task, auth);
+        let contents = argv
+            .get(1)
+            .map_or(HELLO.to_vec(), |c| c.as_bytes().to_vec());
+        run(
+            task,
+            Single::new(Hello::new(&contents), uid, gid),
+            auth,
+            boot,
+            "hello",
+        );
+    })
+}
+
+/// `null [--full]`: `/dev/null` (or `/dev/full`).
+pub fn null() -> Program {
+    program(|task, argv, boot, auth| {
+        let (uid, gid) = own_ids(&task, auth);
+        let full = argv.iter().any(|a| a == "--full");
+        run(
+            task,
+            Single::new(Null { full }, uid, gid),
+            auth,
+            boot,
+            "null",
+        );
+    })
+}
+
+/// `zero`: `/dev/zero`.
+pub fn zero() -> Program {
+    program(|task, _argv, boot, auth| {
+        let (uid, gid) = own_ids(&task, auth);
+        run(task, Single::new(Zero, uid, gid), auth, boot, "zero");
+    })
+}
+
+/// `tmpfs [LIMIT]`: an empty in-memory file system owned by the
+/// translator's user, LIMIT bytes (default 64 MiB).
+pub fn tmpfs() -> Program {
+    program(|task, argv, boot, auth| {
+        let (uid, gid) = own_ids(&task, auth);
+        let limit = argv.get(1).and_then(|l| l.parse().ok()).unwrap_or(64 << 20);
+        run(
+            task,
+            Tmpfs::new(uid, gid, 0o755, limit),
+            auth,
+            boot,
+            "tmpfs",
+        );
+    })
+}
+
+/// Every program above, by its conventional name (`/hurd/hello`...).
+pub fn all() -> Vec<(&'static str, Program)> {
+    alloc::vec![
+        ("/hurd/hello", hello()),
+        ("/hurd/null", null()),
+        ("/hurd/zero", zero()),
+        ("/hurd/tmpfs", tmpfs()),
+    ]
+}
+
+/// A boxed starter with every program registered, for `NetFs::new`.
+pub fn starter(
+    rt: &hurd_ipc::hosted::Runtime,
+    server: &Task,
+) -> Box<crate::transbox::ThreadStarter> {
+    let s = crate::transbox::ThreadStarter::new(rt, server);
+    for (name, p) in all() {
+        s.register(name, p);
+    }
+    Box::new(s)
+}
