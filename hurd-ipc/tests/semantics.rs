@@ -1966,3 +1966,30 @@ fn hosted_receive_on_a_port_moved_into_a_set_returns_port_changed() {
     t.port_move_member(p, set).unwrap();
     assert_eq!(h.join().unwrap(), Err(MsgReturn::RcvPortChanged));
 }
+
+#[test]
+fn stats_count_sends_receives_and_notifications() {
+    let mut k = IpcKernel::new(0);
+    let a = k.create_space();
+    let p = k.port_allocate(a, RightType::Receive).expect("port");
+    let m = Message::new(1, p, Disposition::MakeSend);
+    k.send(a, m, None).expect("send");
+    // A refused send counts nothing.
+    let bad = Message::new(1, PortName(999), Disposition::CopySend);
+    assert!(k.send(a, bad, None).is_err());
+    assert_eq!(k.stats().sent, 1);
+    k.receive(a, p, RecvOptions::default(), None)
+        .expect("receive");
+    assert_eq!(k.stats().received, 1);
+    // A send right dies with its port: a dead-name request fires.
+    let b = k.create_space();
+    let (s, _) = k
+        .port_extract_right(a, p, Disposition::MakeSend, b)
+        .expect("give");
+    let n = k.port_allocate(b, RightType::Receive).expect("notify port");
+    k.request_notification(b, s, NotifyKind::DeadName, 0, n, Disposition::MakeSendOnce)
+        .expect("request");
+    k.port_destroy(a, p).expect("destroy");
+    assert_eq!(k.stats().notifications, 1);
+    assert_eq!(k.stats().sent, 1, "notifications are counted apart");
+}

@@ -80,6 +80,7 @@ impl IpcKernel {
 
     /// Sends a kernel-made notification through the send-once right `so`.
     pub(crate) fn notify(&mut self, so: PortRef, id: i32, body: Vec<KItem>) {
+        self.stats.notifications += 1;
         self.enqueue_kernel(KMessage::notification(so, id, body));
     }
 

@@ -36,6 +36,20 @@ enum WaitSite {
     Send(PortRef),
 }
 
+/// Message counters of an [`IpcKernel`], for tests and tools that count the
+/// messages an operation takes (deterministic, unlike timings).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct IpcStats {
+    /// Messages accepted by `mach_msg` sends (queued, handed off, or
+    /// destroyed at once because they were circular).
+    pub sent: u64,
+    /// Messages received by `mach_msg` receives (including by hand-off).
+    pub received: u64,
+    /// Notifications the kernel generated.
+    pub notifications: u64,
+}
+
 /// A message received on behalf of a waiting thread, by direct hand-off.
 pub type Delivery = (WaiterToken, Result<crate::Message, RecvError>);
 
@@ -55,6 +69,7 @@ pub struct IpcKernel {
     /// Hand-offs decided but not yet carried out: (waiter, its space, port, options).
     handoffs: Vec<(WaiterToken, SpaceId, PortRef, RecvOptions)>,
     delivered: Vec<Delivery>,
+    stats: IpcStats,
     /// Receive rights whose destruction is pending (a work list, so destroying a
     /// port whose queue holds other receive rights never recurses).
     doomed: Vec<PortRef>,
@@ -81,6 +96,7 @@ impl IpcKernel {
             handoffs: Vec::new(),
             delivered: Vec::new(),
             doomed: Vec::new(),
+            stats: IpcStats::default(),
         }
     }
 
@@ -111,6 +127,11 @@ impl IpcKernel {
     /// or messages). For tests and statistics.
     pub fn port_count(&self) -> usize {
         self.ports.len()
+    }
+
+    /// The message counters since the kernel was made.
+    pub fn stats(&self) -> IpcStats {
+        self.stats
     }
 
     /// Number of live spaces.

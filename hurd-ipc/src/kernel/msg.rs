@@ -117,6 +117,7 @@ impl IpcKernel {
             });
         }
         let k = self.copyin(space, msg, checked);
+        self.stats.sent += 1;
         let k = match self.try_hand_off(dest, k) {
             Ok(()) => {
                 self.settle();
@@ -174,6 +175,7 @@ impl IpcKernel {
     /// Receives `k`, just taken from `p`'s queue (or handed off), for `space`:
     /// numbers it and copies it out.
     fn take_delivered(&mut self, space: SpaceId, p: PortRef, k: KMessage) -> Message {
+        self.stats.received += 1;
         let (seqno, local) = match self.ports.get_mut(p) {
             Some(port) => {
                 let seqno = port.seqno;
