@@ -385,6 +385,63 @@ fn reauthenticate_helper_end_to_end() {
 }
 
 #[test]
+fn reauthentication_costs_five_messages() {
+    // What the handshake costs, counted by the kernel rather than timed:
+    // `io_reauthenticate` (one message), then `user_authenticate` and
+    // `server_authenticate` (a request and a reply each) — two and a half
+    // RPC round trips. The auth server watches the half that waits (dead-name
+    // requests on its rendezvous and reply rights); using those rights up
+    // ends the requests with two port-deleted notifications. Seven messages
+    // in all: fewer than four round trips.
+    let rt = Runtime::new();
+    let (auth_task, user, io) = (rt.task(), rt.task(), rt.task());
+    let server = auth_server(&auth_task, Limits::default());
+    let user_auth = give_handle(&server, IdSet::user(42, &[7]), &user);
+    let io_auth = give_handle(&server, IdSet::root(), &io);
+    let io_port = io.port_allocate(RightType::Receive).expect("port");
+    let io_send = io
+        .give_right(io_port, Disposition::MakeSend, &user)
+        .expect("give");
+    // Warm up the reply-port caches so that only the handshake is counted.
+    for t in [&user, &io] {
+        let reply = t.reply_port().expect("reply port");
+        t.release_reply_port(reply, true);
+    }
+    let before = rt.with_kernel(|k| k.stats());
+    let i = io.clone();
+    let io_thread = thread::spawn(move || {
+        let msg = i.receive(io_port).expect("reauth request");
+        let Some(Item::Port(rend)) = msg.body.first().cloned() else {
+            panic!("no rendezvous")
+        };
+        io_side(&i, io_auth, rend.name)
+    });
+    let u = user.clone();
+    let got = with_pump(&server, move || {
+        reauthenticate(&u, user_auth, |rend| {
+            let msg =
+                Message::new(33000, io_send, Disposition::CopySend).with_item(Item::Port(rend));
+            u.send(msg).map_err(|e| Error::Msg(e.code))
+        })
+    });
+    let (_, ids) = io_thread.join().expect("io");
+    assert!(got.is_ok() && ids.is_ok(), "{got:?} {ids:?}");
+    // The notifications are queued before either side has its answer; let
+    // the server take them.
+    server
+        .run_until_idle(Duration::from_millis(20))
+        .expect("serve");
+    let after = rt.with_kernel(|k| k.stats());
+    assert_eq!(after.sent - before.sent, 5, "messages sent");
+    assert_eq!(
+        after.notifications - before.notifications,
+        2,
+        "notifications"
+    );
+    assert_eq!(after.received - before.received, 7, "messages received");
+}
+
+#[test]
 fn a_rogue_auth_server_cannot_vouch() {
     // The I/O server trusts auth server A. The user holds a handle from a rogue
     // auth server B that claims it is root.
