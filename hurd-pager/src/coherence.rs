@@ -507,17 +507,30 @@ impl Coherence {
         };
         let e = self.entry(page);
         e.fetch = Fetch::Idle;
-        let head = e.queue.front().is_some_and(|w| {
+        let upgrade = e.queue.front().is_some_and(|w| {
             w.kernel == kernel && w.kind == WantKind::Unlock && e.holders.contains_key(&kernel)
         });
+        let request = e
+            .queue
+            .front()
+            .is_some_and(|w| w.kernel == kernel && w.kind == WantKind::Write);
         match result {
             Ok(()) => e.writable = true,
-            Err(error) if head => {
+            Err(error) if upgrade => {
                 e.queue.pop_front();
                 if let Some(k) = self.kernels.get_mut(&kernel) {
                     k.next_errors.insert(page, error);
                 }
                 self.revoke(page, &[kernel], true);
+            }
+            Err(error) if request => {
+                // A write fault on a page that cannot be made writable.
+                e.queue.pop_front();
+                self.out.push(Action::DataError {
+                    kernel,
+                    page,
+                    error,
+                });
             }
             Err(error) => log::debug!("pager: unlock of page {page} failed ({error}) unasked"),
         }
@@ -884,6 +897,17 @@ impl Coherence {
             e.writable = true;
         }
         let e = self.entry(page);
+        if write && e.data.is_some() && !e.writable {
+            // Unlock before granting, so that the writer gets write at once
+            // (granting read-only and waiting for its data_unlock would put
+            // the unlock behind other waiters, and writers could take the
+            // page from each other forever).
+            if e.fetch == Fetch::Idle {
+                e.fetch = Fetch::Unlocking(kernel);
+                self.out.push(Action::Unlock { page });
+            }
+            return false;
+        }
         let Some(data) = e.data.clone() else {
             if e.fetch == Fetch::Idle {
                 e.fetch = Fetch::Reading;
