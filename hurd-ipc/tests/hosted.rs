@@ -353,3 +353,21 @@ fn user_api_names_and_counters() {
         Err(KernReturn::InvalidRight)
     );
 }
+
+/// Two runtimes used from one thread (nodes of a cluster in one process):
+/// the cached reply port of one task is never handed to another runtime's task.
+#[test]
+fn reply_ports_are_not_shared_between_runtimes() {
+    let rt1 = Runtime::new();
+    let rt2 = Runtime::with_node(2);
+    let t1 = rt1.task();
+    let t2 = rt2.task();
+    let r1 = t1.reply_port().unwrap();
+    t1.release_reply_port(r1, true);
+    let r2 = t2.reply_port().unwrap();
+    assert!(
+        t2.port_type(r2).unwrap().contains(PortType::RECEIVE),
+        "the reply port belongs to the task's own space"
+    );
+    t2.release_reply_port(r2, true);
+}

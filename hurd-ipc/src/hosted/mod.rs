@@ -78,6 +78,8 @@ impl State {
 
 struct Shared {
     state: Mutex<State>,
+    /// Task ids under loom (see [`next_task_id`]).
+    #[cfg_attr(not(loom), allow(dead_code))]
     next_task: AtomicU64,
 }
 
@@ -163,7 +165,7 @@ impl Runtime {
             inner: Arc::new(TaskInner {
                 shared: self.shared.clone(),
                 space,
-                id: self.shared.next_task.fetch_add(1, Ordering::Relaxed),
+                id: next_task_id(&self.shared),
                 terminated: AtomicBool::new(false),
             }),
         }
@@ -192,6 +194,22 @@ impl Runtime {
                 drop(guard);
                 r
             })
+    }
+}
+
+/// A task id. Ids key the per-thread reply-port caches, so they are unique in
+/// the process, not only in one runtime: several runtimes (nodes of a cluster)
+/// may be used from one thread.
+fn next_task_id(shared: &Shared) -> u64 {
+    #[cfg(not(loom))]
+    {
+        let _ = shared;
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+    #[cfg(loom)]
+    {
+        shared.next_task.fetch_add(1, Ordering::Relaxed)
     }
 }
 
