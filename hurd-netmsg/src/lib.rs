@@ -1,0 +1,66 @@
+//! netmsg for hurd-rs: Mach ports carried between machines.
+//!
+//! A *node* is a hosted [`hurd_ipc`] runtime joined to other nodes over QUIC.
+//! Tasks on a node hold send rights to *proxy* ports standing for ports on other
+//! nodes, and send them messages carrying data, out-of-line memory and port
+//! rights of every disposition, exactly as they would locally. The netmsg task
+//! of each node relays those messages.
+//!
+//! What it guarantees (and the seed's TCP relay did not):
+//!
+//! * **Authenticated, encrypted transport.** QUIC with TLS 1.3 (quinn, rustls
+//!   with the *ring* provider). Each node has a key pair; peers are configured by
+//!   the fingerprint of their public key, and both sides check (see
+//!   [`identity`]). An unknown or wrongly keyed peer is refused during the
+//!   handshake and receives nothing.
+//! * **Global port identity.** Proxies are keyed by the port's
+//!   [`PortId`](hurd_ipc::PortId), so a port reached through two paths is one
+//!   proxy, and one name in any space (the auth rendezvous needs this); a port
+//!   that comes back home is the original port.
+//! * **Ordering per port**, not per connection: one QUIC stream per destination
+//!   port ([`transport`]). The memory_object init/ready exchange never waits
+//!   behind other traffic.
+//! * **Queue limits end to end**: a full destination queue stops its stream,
+//!   which stops the sender's proxy, whose queue limit stops the senders.
+//! * **Two-phase release** of remote send rights (see [`ledger`]): no-senders
+//!   reaches the real receiver only when the last remote send right is gone,
+//!   including when a release crosses a right in flight.
+//! * **Dead names** when a port dies or a node goes away; a node killed in the
+//!   middle of an RPC makes the RPC fail (its reply right dies), never hang.
+//! * **Strictly validated frames** ([`frame`]): a malformed frame closes only
+//!   the connection it came on.
+//! * **Reconnection**: the lower-numbered node of each pair dials the other and
+//!   redials after a loss. Rights held through a lost connection are dead (as
+//!   they would be if the node had crashed); new ones are obtained again, for
+//!   example from the peer's registry.
+//!
+//! This crate needs `std` (threads, sockets, the hosted runtime); it is not
+//! built for bare metal.
+//!
+//! ```no_run
+//! use hurd_netmsg::{Identity, Node, NodeConfig};
+//!
+//! let config = NodeConfig::load("node1.conf".as_ref())?;
+//! let identity = Identity::load(&config.key)?;
+//! let node = Node::start(config, identity)?;
+//! let task = node.runtime().task();
+//! node.wait_for_peer(2, std::time::Duration::from_secs(5));
+//! let registry = node.peer_registry(2, &task).expect("peer 2 is up");
+//! let port = hurd_netmsg::registry::Client::new(&task, registry).lookup("echo".into())?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod config;
+pub mod echo;
+pub mod frame;
+pub mod identity;
+pub mod ledger;
+mod naming;
+mod node;
+mod proxy;
+pub mod transport;
+
+pub use config::{ConfigError, NodeConfig, PeerConfig};
+pub use identity::{Fingerprint, Identity};
+pub use naming::{EHOSTUNREACH, EINVAL, ENOENT, registry};
+pub use node::{Node, PeerStatus, StartError};
