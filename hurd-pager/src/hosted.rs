@@ -83,8 +83,18 @@ struct PagerInner {
     deadline: AtomicU64,
 }
 
+/// A kernel whose control port died, forgotten once the messages it sent
+/// before dying (already queued on the pager's ports) have been handled.
+struct Death {
+    pager: Arc<PagerInner>,
+    kernel: KernelId,
+    /// Messages still to receive per port before the death is handled.
+    before: HashMap<PortName, u32>,
+}
+
 struct ServerInner {
     task: Task,
+    deaths: Mutex<Vec<Death>>,
     set: PortName,
     notify: PortName,
     pagers: Mutex<HashMap<PortName, (Arc<PagerInner>, bool)>>,
@@ -191,7 +201,7 @@ impl ServerInner {
                         let k = lock(&p.state).kernels.kernel(name);
                         if let Some(kernel) = k {
                             log::info!("pager: kernel {kernel} died");
-                            self.event(&p, Event::KernelDied { kernel });
+                            self.died(p, kernel);
                         }
                     }
                     // Already forgotten: drop the dead name's reference.
@@ -207,6 +217,11 @@ impl ServerInner {
             self.task.destroy_message(msg);
             return;
         };
+        self.on_pager_port(&p, port, read_only, msg);
+        self.count_down(port);
+    }
+
+    fn on_pager_port(&self, p: &Arc<PagerInner>, port: PortName, read_only: bool, msg: Message) {
         let incoming = match protocol::decode(&self.task, msg) {
             Ok(Some(i)) => i,
             Ok(None) => return,
@@ -217,7 +232,56 @@ impl ServerInner {
                 return;
             }
         };
-        self.incoming(&p, port, read_only, incoming);
+        self.incoming(p, port, read_only, incoming);
+    }
+
+    /// A kernel died. A port set is not served in global arrival order, so
+    /// what the kernel sent before dying (say, the data_return of a dirty
+    /// page) may still be queued: the death is handled after the messages
+    /// queued now on the pager's ports.
+    fn died(&self, p: Arc<PagerInner>, kernel: KernelId) {
+        let mut ports = vec![p.port];
+        ports.extend(*lock(&p.ro_port));
+        let before: HashMap<PortName, u32> = ports
+            .into_iter()
+            .filter_map(|port| {
+                let n = self.task.port_get_receive_status(port).ok()?.msgcount;
+                (n > 0).then_some((port, n))
+            })
+            .collect();
+        if before.is_empty() {
+            self.event(&p, Event::KernelDied { kernel });
+        } else {
+            lock(&self.deaths).push(Death {
+                pager: p,
+                kernel,
+                before,
+            });
+        }
+    }
+
+    fn count_down(&self, port: PortName) {
+        let ready: Vec<Death> = {
+            let mut deaths = lock(&self.deaths);
+            if deaths.is_empty() {
+                return;
+            }
+            for d in deaths.iter_mut() {
+                if let Some(n) = d.before.get_mut(&port) {
+                    *n -= 1;
+                    if *n == 0 {
+                        d.before.remove(&port);
+                    }
+                }
+            }
+            let (ready, rest): (Vec<Death>, Vec<Death>) =
+                deaths.drain(..).partition(|d| d.before.is_empty());
+            *deaths = rest;
+            ready
+        };
+        for d in ready {
+            self.event(&d.pager, Event::KernelDied { kernel: d.kernel });
+        }
     }
 
     fn incoming(&self, p: &Arc<PagerInner>, port: PortName, read_only: bool, m: Incoming) {
@@ -403,6 +467,7 @@ impl PagerServer {
         task.port_move_member(notify, set)?;
         let inner = Arc::new(ServerInner {
             task: task.clone(),
+            deaths: Mutex::new(Vec::new()),
             set,
             notify,
             pagers: Mutex::new(HashMap::new()),
@@ -510,6 +575,13 @@ impl Pager {
         self.server
             .task
             .give_right(self.inner.port, Disposition::MakeSend, to)
+    }
+
+    /// Makes a send right to the read-only port ([`Pager::read_only_port`])
+    /// in `to`'s space.
+    pub fn read_only_send_right_for(&self, to: &Task) -> Result<PortName, KernReturn> {
+        let port = self.read_only_port()?;
+        self.server.task.give_right(port, Disposition::MakeSend, to)
     }
 
     /// `pager_create_ro_port`: a second memory object port for the same

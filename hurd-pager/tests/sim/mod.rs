@@ -492,6 +492,8 @@ impl World {
 
     /// Kernel `k` dies: its queues vanish; the pager hears of it.
     pub fn kill(&mut self, k: usize) {
+        // What it sent before dying still arrives.
+        while self.deliver_to_pager(k) {}
         let Some(n) = self.nodes[k].take() else {
             return;
         };

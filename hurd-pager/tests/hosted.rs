@@ -1,0 +1,279 @@
+//! End to end: hurd-vm simulated kernels (software MMU) mapping one object
+//! through a hosted pager, with threads reading and writing concurrently.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hurd_ipc::hosted::Runtime;
+use hurd_pager::hosted::{Pager, PagerServer};
+use hurd_pager::{Config, MemBackend, PAGE_SIZE};
+use hurd_vm::hosted::SimKernel;
+use hurd_vm::{MapId, VmError, VmInherit, VmProt};
+
+const PAGES: u64 = 4;
+
+struct Node {
+    kernel: SimKernel,
+    map: MapId,
+    addr: u64,
+}
+
+fn map(rt: &Runtime, pager: &Pager, n: usize, read_only: bool) -> Vec<Node> {
+    (0..n)
+        .map(|_| {
+            let kernel = SimKernel::with_timeout(rt, 64, Duration::from_secs(60)).expect("kernel");
+            let name = if read_only {
+                pager
+                    .read_only_send_right_for(kernel.task())
+                    .expect("ro send right")
+            } else {
+                pager.send_right_for(kernel.task()).expect("send right")
+            };
+            let map = kernel.create_map();
+            let addr = kernel
+                .vm_map(
+                    map,
+                    PAGES * PAGE_SIZE,
+                    name,
+                    0,
+                    false,
+                    VmProt::DEFAULT,
+                    VmProt::ALL,
+                    VmInherit::Share,
+                )
+                .expect("vm_map");
+            Node { kernel, map, addr }
+        })
+        .collect()
+}
+
+fn setup(backend: MemBackend) -> (Runtime, PagerServer, Pager) {
+    let rt = Runtime::new();
+    let task = rt.task();
+    let server = PagerServer::new(&task).expect("server");
+    let pager = server.create(backend, Config::default()).expect("pager");
+    (rt, server, pager)
+}
+
+/// A small deterministic generator.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// Random reads and writes from every kernel at once, page by page in turn
+/// (a test lock orders the operations on one page, so a model can say what
+/// each read must return), then one concurrent phase where each kernel
+/// writes its own slot of every page (false sharing: the pages ping-pong)
+/// and every read of any slot must never go backwards.
+fn random_traffic(kernels: usize, ops: usize, seed: u64) {
+    let (rt, _server, pager) = setup(MemBackend::new(PAGES * PAGE_SIZE));
+    let nodes = Arc::new(map(&rt, &pager, kernels, false));
+    let model: Arc<Vec<Mutex<u64>>> = Arc::new((0..PAGES).map(|_| Mutex::new(0)).collect());
+    let version = Arc::new(AtomicU64::new(1));
+    let threads: Vec<_> = (0..kernels)
+        .map(|k| {
+            let (nodes, model, version) = (nodes.clone(), model.clone(), version.clone());
+            std::thread::spawn(move || {
+                let n = &nodes[k];
+                let mut rng = Rng(seed ^ (k as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+                for _ in 0..ops {
+                    let page = rng.next() % PAGES;
+                    let at = n.addr + page * PAGE_SIZE + 64 * 8;
+                    let mut m = model[page as usize].lock().expect("model");
+                    if rng.next() % 3 == 0 {
+                        let v = version.fetch_add(1, Ordering::Relaxed);
+                        n.kernel.store(n.map, at, &v.to_le_bytes()).expect("store");
+                        *m = v;
+                    } else {
+                        let b = n.kernel.load(n.map, at, 8).expect("load");
+                        let v = u64::from_le_bytes(b.try_into().expect("8"));
+                        assert_eq!(v, *m, "kernel {k} read a stale page {page}");
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("thread");
+    }
+    // Concurrent phase: slot k of each page belongs to kernel k.
+    let threads: Vec<_> = (0..kernels)
+        .map(|k| {
+            let nodes = nodes.clone();
+            std::thread::spawn(move || {
+                let n = &nodes[k];
+                let mut rng = Rng(seed ^ 77 ^ k as u64);
+                let mut seen = vec![[0u64; 8]; PAGES as usize];
+                let mut mine = vec![0u64; PAGES as usize];
+                for _ in 0..ops {
+                    let page = rng.next() % PAGES;
+                    let base = n.addr + page * PAGE_SIZE;
+                    if rng.next() % 2 == 0 {
+                        mine[page as usize] += 1;
+                        let v = mine[page as usize];
+                        n.kernel
+                            .store(n.map, base + 8 * k as u64, &v.to_le_bytes())
+                            .expect("store");
+                    } else {
+                        let b = n.kernel.load(n.map, base, 64).expect("load");
+                        for (j, c) in b.chunks(8).enumerate().take(kernels) {
+                            let v = u64::from_le_bytes(c.try_into().expect("8"));
+                            let s = &mut seen[page as usize][j];
+                            assert!(v >= *s, "kernel {k}: slot {j} of page {page} went back");
+                            *s = v;
+                        }
+                        assert_eq!(seen[page as usize][k], mine[page as usize]);
+                    }
+                }
+                mine
+            })
+        })
+        .collect();
+    let finals: Vec<Vec<u64>> = threads
+        .into_iter()
+        .map(|t| t.join().expect("thread"))
+        .collect();
+    // Everything reaches the backend with a sync.
+    pager.sync(true).expect("sync");
+    for page in 0..PAGES {
+        let stored = pager
+            .with_backend(|b| b.read_page(page * PAGE_SIZE))
+            .expect("read back");
+        for (k, f) in finals.iter().enumerate() {
+            let c = &stored.data[8 * k..8 * k + 8];
+            assert_eq!(
+                u64::from_le_bytes(c.try_into().expect("8")),
+                f[page as usize]
+            );
+        }
+        let v = u64::from_le_bytes(stored.data[512..520].try_into().expect("8"));
+        assert_eq!(v, *model[page as usize].lock().expect("model"));
+    }
+    assert_eq!(pager.kernels(), kernels);
+    assert_eq!(pager.stats().rejected, 0);
+}
+
+#[test]
+fn two_kernels_random_traffic() {
+    random_traffic(2, 150, 1);
+}
+
+#[test]
+fn five_kernels_random_traffic() {
+    random_traffic(5, 80, 2);
+}
+
+#[test]
+fn eight_kernels_random_traffic() {
+    random_traffic(8, 50, 3);
+}
+
+#[test]
+fn a_dead_kernel_does_not_stop_the_others() {
+    let (rt, _server, pager) = setup(MemBackend::new(PAGES * PAGE_SIZE));
+    let mut nodes = map(&rt, &pager, 3, false);
+    nodes[0]
+        .kernel
+        .store(nodes[0].map, nodes[0].addr, b"zero")
+        .expect("store");
+    pager.sync(true).expect("sync");
+    nodes[0]
+        .kernel
+        .store(nodes[0].map, nodes[0].addr, b"lost")
+        .expect("store");
+    // Kernel 0 dies holding the page for writing, its change unreturned.
+    drop(nodes.remove(0));
+    let n = &nodes[0];
+    assert_eq!(n.kernel.load(n.map, n.addr, 4).expect("load"), b"zero");
+    n.kernel.store(n.map, n.addr, b"next").expect("store");
+    let m = &nodes[1];
+    assert_eq!(m.kernel.load(m.map, m.addr, 4).expect("load"), b"next");
+    // The pager noticed.
+    for _ in 0..100 {
+        if pager.kernels() == 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(pager.kernels(), 2);
+}
+
+#[test]
+fn read_only_port_never_grants_write() {
+    let (rt, _server, pager) = setup(MemBackend::new(PAGES * PAGE_SIZE));
+    let writer = map(&rt, &pager, 1, false);
+    let reader = map(&rt, &pager, 1, true);
+    let (w, r) = (&writer[0], &reader[0]);
+    w.kernel.store(w.map, w.addr, b"data").expect("store");
+    assert_eq!(r.kernel.load(r.map, r.addr, 4).expect("load"), b"data");
+    assert_eq!(
+        r.kernel.store(r.map, r.addr, b"nope"),
+        Err(VmError::MemoryError)
+    );
+    assert_eq!(w.kernel.load(w.map, w.addr, 4).expect("load"), b"data");
+}
+
+#[test]
+fn library_calls() {
+    let (rt, _server, pager) = setup(MemBackend::new(PAGES * PAGE_SIZE).write_locked());
+    let nodes = map(&rt, &pager, 2, false);
+    for n in &nodes {
+        n.kernel.with_vm(|vm| vm.accept_unrequested_supply = true);
+    }
+    let (a, b) = (&nodes[0], &nodes[1]);
+    // Write-locked pages are unlocked in the backend on the first write.
+    a.kernel
+        .store(a.map, a.addr + PAGE_SIZE, b"one")
+        .expect("store");
+    // sync writes back, the kernel keeps the page.
+    pager.sync(true).expect("sync");
+    let page = |p: &Pager, off| p.with_backend(|be| be.read_page(off)).expect("read").data;
+    assert_eq!(&page(&pager, PAGE_SIZE)[..3], b"one");
+    // return takes it back from everyone.
+    pager.return_all(true).expect("return");
+    assert!(pager.with_core(|c| c.holders(1).is_empty()));
+    // flush: the backend changed underneath; kernels refetch.
+    b.kernel.load(b.map, b.addr + PAGE_SIZE, 3).expect("load");
+    pager.with_backend(|be| {
+        be.unlock_page(PAGE_SIZE).expect("unlock");
+        let mut d = vec![0; PAGE_SIZE as usize];
+        d[..3].copy_from_slice(b"two");
+        be.write_page(PAGE_SIZE, &d).expect("write")
+    });
+    pager.flush(true).expect("flush");
+    assert_eq!(
+        b.kernel.load(b.map, b.addr + PAGE_SIZE, 3).expect("load"),
+        b"two"
+    );
+    // offer_page pushes a page nobody asked for.
+    let before = pager.stats().requests;
+    let mut d = vec![0; PAGE_SIZE as usize];
+    d[..5].copy_from_slice(b"offer");
+    pager
+        .offer_page(2 * PAGE_SIZE, d, false, false)
+        .expect("offer");
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(
+        a.kernel
+            .load(a.map, a.addr + 2 * PAGE_SIZE, 5)
+            .expect("load"),
+        b"offer"
+    );
+    assert_eq!(pager.stats().requests, before, "served without a request");
+    // change_attributes reaches every kernel.
+    pager
+        .change_attributes(true, hurd_vm::CopyStrategy::Delay, true)
+        .expect("change");
+    // shutdown returns everything and kills the object.
+    a.kernel.store(a.map, a.addr, b"last").expect("store");
+    pager.shutdown().expect("shutdown");
+    assert_eq!(&page(&pager, 0)[..4], b"last");
+    assert!(pager.offer_page(3, vec![], false, false).is_err());
+}
