@@ -87,7 +87,7 @@ fn random_traffic(kernels: usize, ops: usize, seed: u64) {
                     let page = rng.next() % PAGES;
                     let at = n.addr + page * PAGE_SIZE + 64 * 8;
                     let mut m = model[page as usize].lock().expect("model");
-                    if rng.next() % 3 == 0 {
+                    if rng.next().is_multiple_of(3) {
                         let v = version.fetch_add(1, Ordering::Relaxed);
                         n.kernel.store(n.map, at, &v.to_le_bytes()).expect("store");
                         *m = v;
@@ -115,7 +115,7 @@ fn random_traffic(kernels: usize, ops: usize, seed: u64) {
                 for _ in 0..ops {
                     let page = rng.next() % PAGES;
                     let base = n.addr + page * PAGE_SIZE;
-                    if rng.next() % 2 == 0 {
+                    if rng.next().is_multiple_of(2) {
                         mine[page as usize] += 1;
                         let v = mine[page as usize];
                         n.kernel
