@@ -9,14 +9,19 @@
 //!   command line), read through bounds-checked physical memory accesses;
 //! - [`frames`]: the physical frame allocator, a bitmap built from the memory
 //!   map;
+//! - [`elf`]: the executables the kernel loads from boot modules;
+//! - [`abi`]: the system-call numbers and conventions user tasks use;
 //! - [`testing`]: the line protocol the kernel's test run prints and the
 //!   xtask reads.
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(test)]
 extern crate alloc;
 
+pub mod abi;
+pub mod elf;
 pub mod frames;
 pub mod multiboot;
 pub mod testing;

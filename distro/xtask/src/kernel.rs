@@ -9,10 +9,13 @@
 //! `N passed, 0 failed` and the success exit status of `isa-debug-exit`.
 //!
 //! QEMU runs with KVM (`-accel kvm -cpu EPYC`) when `/dev/kvm` can be opened,
-//! else with TCG; `HURD_QEMU_ACCEL=tcg` forces TCG.
+//! else with TCG; `HURD_QEMU_ACCEL=tcg` forces TCG. The test step also
+//! checks with a probe boot that user mode works under KVM (see
+//! [`choose_accel`]). The user programs of the `kernel-user` package are
+//! passed as boot modules (`-initrd`).
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -23,6 +26,20 @@ use crate::workspace::Workspace;
 
 /// The kernel package.
 pub const PACKAGE: &str = "hurd-kernel";
+
+/// The package holding the user programs the kernel tests run.
+pub const USER_PACKAGE: &str = "kernel-user";
+
+/// The user programs, passed to the kernel as boot modules in this order.
+pub const USER_PROGRAMS: &[&str] = &[
+    "echo-server",
+    "echo-client",
+    "exiter",
+    "dead-port-client",
+    "bad-access",
+    "bad-arguments",
+    "rcv-timeout",
+];
 
 /// The Debian package with `qemu-system-x86_64`.
 pub const QEMU_PACKAGE: &str = "qemu-system-x86";
@@ -71,27 +88,55 @@ impl Accel {
     }
 }
 
-/// Builds the kernel (release profile) and returns the path of its ELF image.
-pub fn build(ws: &Workspace) -> Result<PathBuf, String> {
+/// What a build produced: the kernel image and the user programs.
+#[derive(Debug, Clone)]
+pub struct Build {
+    /// The kernel's ELF image.
+    pub kernel: PathBuf,
+    /// The user programs (boot modules), in [`USER_PROGRAMS`] order.
+    pub modules: Vec<PathBuf>,
+}
+
+/// Builds the kernel and the user programs (release profile) for bare metal.
+pub fn build(ws: &Workspace) -> Result<Build, String> {
     ws.cargo()
-        .args(["build", "--quiet", "--release", "-p", PACKAGE, "--target"])
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            PACKAGE,
+            "-p",
+            USER_PACKAGE,
+        ])
+        .arg("--target")
         .arg(setup::BARE_METAL_TARGET)
         .run()?;
-    let image = ws
+    let dir = ws
         .metadata()?
         .target_directory
         .join(setup::BARE_METAL_TARGET)
-        .join("release")
-        .join(PACKAGE);
-    if image.is_file() {
-        Ok(image)
-    } else {
-        Err(format!("the kernel build left no {}", image.display()))
+        .join("release");
+    let build = Build {
+        kernel: dir.join(PACKAGE),
+        modules: USER_PROGRAMS.iter().map(|p| dir.join(p)).collect(),
+    };
+    for file in std::iter::once(&build.kernel).chain(&build.modules) {
+        if !file.is_file() {
+            return Err(format!("the kernel build left no {}", file.display()));
+        }
     }
+    Ok(build)
 }
 
-/// The QEMU command booting `kernel` with the command line `cmdline`.
-pub fn qemu_command(kernel: &Path, accel: Accel, cmdline: &str, extra: &[&str]) -> Command {
+/// The QEMU command booting the kernel with the user programs as modules
+/// and the command line `cmdline`.
+pub fn qemu_command(build: &Build, accel: Accel, cmdline: &str, extra: &[&str]) -> Command {
+    let modules: Vec<String> = build
+        .modules
+        .iter()
+        .map(|m| m.display().to_string())
+        .collect();
     let mut command = Command::new("qemu-system-x86_64");
     command
         .args(accel.args())
@@ -102,10 +147,34 @@ pub fn qemu_command(kernel: &Path, accel: Accel, cmdline: &str, extra: &[&str]) 
             "isa-debug-exit,iobase=0xf4,iosize=0x04",
         ])
         .arg("-kernel")
-        .arg(kernel)
+        .arg(&build.kernel)
         .args(["-append", cmdline])
+        .arg("-initrd")
+        .arg(modules.join(","))
         .args(extra);
     command
+}
+
+/// The accelerator the kernel tests use: KVM if `/dev/kvm` works *and* a
+/// probe boot shows user mode works under it, else TCG.
+///
+/// The probe matters: on some hosts `/dev/kvm` is a paravirtualised KVM
+/// (kvm-pvm) under which `syscall` from ring 3 does not arrive in the kernel
+/// intact, so user tasks die at their first system call.
+pub fn choose_accel(build: &Build) -> Result<Accel, String> {
+    if Accel::detect() == Accel::Tcg {
+        return Ok(Accel::Tcg);
+    }
+    let run = boot(
+        qemu_command(build, Accel::Kvm, "accel-probe", &[]),
+        TEST_TIMEOUT,
+    )?;
+    if run.status == Some(EXIT_SUCCESS) {
+        Ok(Accel::Kvm)
+    } else {
+        eprintln!("KVM cannot run this kernel's user mode here; using TCG");
+        Ok(Accel::Tcg)
+    }
 }
 
 /// What a boot printed and how QEMU ended.
@@ -276,14 +345,16 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
             "--no-deps",
             "-p",
             PACKAGE,
+            "-p",
+            USER_PACKAGE,
             "--target",
         ])
         .arg(setup::BARE_METAL_TARGET)
         .args(["--", "-D", "warnings"])
         .run()?;
-    let kernel = build(ws)?;
-    let accel = Accel::detect();
-    let run = boot(qemu_command(&kernel, accel, "test", &[]), TEST_TIMEOUT)?;
+    let build = build(ws)?;
+    let accel = choose_accel(&build)?;
+    let run = boot(qemu_command(&build, accel, "test", &[]), TEST_TIMEOUT)?;
     let summary = check_test_run(&run)?;
     eprintln!(
         "kernel tests ({accel:?}): {} passed, {} failed",
@@ -295,7 +366,7 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
         ("panic-test", "KERNEL PANIC"),
         ("fault-test", "KERNEL FAULT"),
     ] {
-        let run = boot(qemu_command(&kernel, accel, cmdline, &[]), TEST_TIMEOUT)?;
+        let run = boot(qemu_command(&build, accel, cmdline, &[]), TEST_TIMEOUT)?;
         check_panic_run(&run, marker)?;
         eprintln!("kernel `{cmdline}`: reported and exited with status {EXIT_PANIC}");
     }
@@ -320,8 +391,8 @@ pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
     }
     setup::ensure_apt(&[QEMU_PACKAGE])?;
     let ws = Workspace::find()?;
-    let kernel = build(&ws)?;
-    let mut command = qemu_command(&kernel, accel, &cmdline.join(" "), &[]);
+    let build = build(&ws)?;
+    let mut command = qemu_command(&build, accel, &cmdline.join(" "), &[]);
     eprintln!("$ {command:?}");
     let status = command
         .status()

@@ -67,3 +67,14 @@ pub fn init() {
         load_tss(tss_selector);
     }
 }
+
+/// Sets the stack the processor switches to when an interrupt or exception
+/// arrives in ring 3.
+pub fn set_kernel_stack(top: u64) {
+    // SAFETY: one processor, interrupts disabled in the kernel: nothing reads
+    // the TSS while this writes it except the processor on the next ring
+    // change, which sees the whole aligned 8-byte store.
+    unsafe {
+        (*addr_of_mut!(TSS)).privilege_stack_table[0] = VirtAddr::new(top);
+    }
+}

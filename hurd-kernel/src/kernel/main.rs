@@ -33,13 +33,21 @@ mod qemu;
 #[macro_use]
 mod serial;
 #[cfg(target_os = "none")]
+mod sched;
+#[cfg(target_os = "none")]
 mod syscall;
+#[cfg(target_os = "none")]
+mod task;
 #[cfg(target_os = "none")]
 mod tests;
 #[cfg(target_os = "none")]
 mod timer;
 #[cfg(target_os = "none")]
 mod trap;
+#[cfg(target_os = "none")]
+mod uaccess;
+#[cfg(target_os = "none")]
+mod usertests;
 
 #[cfg(target_os = "none")]
 pub use entry::kernel_main;
@@ -49,7 +57,7 @@ mod entry {
     use hurd_kernel::multiboot;
 
     use crate::qemu::{self, ExitCode};
-    use crate::{gdt, heap, idt, mem, paging, physmem, serial, tests, timer};
+    use crate::{gdt, heap, idt, mem, paging, physmem, serial, syscall, task, tests, timer};
 
     /// The first Rust code: called by the trampoline on the boot stack with
     /// the loader's magic and the physical address of the boot information.
@@ -73,6 +81,8 @@ mod entry {
         );
         mem::init(&boot);
         paging::init();
+        task::init();
+        syscall::init();
         let word = |w: &str| boot.cmdline.split_whitespace().any(|word| word == w);
         if word("panic-test") {
             panic!("panic requested on the command line");
@@ -82,6 +92,17 @@ mod entry {
             // identity map) to check that kernel faults are reported.
             let value = unsafe { core::ptr::read_volatile(0x1_4000_0000 as *const u64) };
             kprintln!("read {value:#x} from unmapped memory?");
+        }
+        if word("accel-probe") {
+            // Can this machine run user mode? (Under some hypervisors
+            // `syscall` from ring 3 does not arrive in the kernel intact.)
+            let ok = tests::user_mode_works(&boot);
+            kprintln!("user mode {}", if ok { "works" } else { "does not work" });
+            qemu::exit(if ok {
+                ExitCode::Success
+            } else {
+                ExitCode::Failed
+            });
         }
         if word("test") {
             let summary = tests::run(&boot);

@@ -15,9 +15,9 @@ use x86_64::registers::control::Cr3;
 use crate::mem;
 
 /// The lowest user address: everything below belongs to the kernel.
-pub const USER_BASE: u64 = 512 << 30;
+pub use hurd_kernel::abi::USER_BASE;
 /// The end of user space (the lower canonical half).
-pub const USER_END: u64 = 1 << 47;
+pub use hurd_kernel::abi::USER_END;
 
 const PRESENT: u64 = 1 << 0;
 const WRITABLE: u64 = 1 << 1;

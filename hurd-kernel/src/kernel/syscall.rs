@@ -1,19 +1,547 @@
-//! System calls. (The `syscall` entry and the traps arrive in a later step;
-//! until then no code runs in ring 3, so these are unreachable.)
+//! System calls: the `syscall` entry, and the Mach traps on hurd-ipc and
+//! hurd-vm (numbers and conventions in [`hurd_kernel::abi`]).
+//!
+//! The entry switches to the running thread's kernel stack and builds the
+//! same [`TrapFrame`] an interrupt from ring 3 would (vector
+//! [`SYSCALL_VECTOR`]), so system calls, interrupts and exceptions share one
+//! exit path, and a call that blocks simply returns another thread's frame.
 
-use crate::trap::{self, TrapFrame};
+use alloc::vec;
+use alloc::vec::Vec;
+use core::arch::global_asm;
 
-/// A system call from ring 3.
+use hurd_ipc::{Message, MsgReturn, PortName, RecvError, RecvOptions, RightType, wire};
+use hurd_kernel::abi::{self, msg_option, nr};
+use hurd_vm::{MapId, VmProt};
+use x86_64::registers::control::Cr2;
+use x86_64::registers::model_specific::{LStar, Msr, SFMask};
+use x86_64::registers::rflags::RFlags;
+
+use crate::sched::{self, Reason};
+use crate::task::{Kernel, Pending, ThreadId, ThreadState};
+use crate::trap::{SYSCALL_VECTOR, TrapFrame};
+use crate::uaccess;
+
+global_asm!(
+    r#"
+    .section .text.syscall, "ax"
+    .global syscall_entry
+syscall_entry:
+    mov [rip + syscall_user_rsp], rsp
+    mov rsp, [rip + SYSCALL_KERNEL_RSP]
+    push {user_ds}
+    push qword ptr [rip + syscall_user_rsp]
+    push r11
+    push {user_cs}
+    push rcx
+    push 0
+    push {vector}
+    jmp trap_common
+
+    .section .bss.syscall, "aw", @nobits
+    .balign 8
+syscall_user_rsp:
+    .skip 8
+    "#,
+    user_ds = const crate::gdt::USER_DS as u64,
+    user_cs = const crate::gdt::USER_CS as u64,
+    vector = const SYSCALL_VECTOR,
+);
+
+unsafe extern "C" {
+    fn syscall_entry();
+}
+
+/// Sets up `syscall`: the entry point, the segments (STAR) and the flags
+/// cleared on entry (interrupts, direction, trap, alignment check).
+pub fn init() {
+    // STAR[47:32]: kernel CS (SS = CS + 8); STAR[63:48]: base of the user
+    // selectors for sysret (SS = base + 8, CS = base + 16).
+    let star = (u64::from(crate::gdt::KERNEL_DS) << 48) | (u64::from(crate::gdt::KERNEL_CS) << 32);
+    // SAFETY: the selectors match the GDT (see gdt.rs); the entry point is
+    // the stub above; EFER.SCE was set by the boot trampoline.
+    unsafe {
+        Msr::new(0xC000_0081).write(star);
+    }
+    LStar::write(x86_64::VirtAddr::new(syscall_entry as *const () as u64));
+    SFMask::write(
+        RFlags::INTERRUPT_FLAG
+            | RFlags::DIRECTION_FLAG
+            | RFlags::TRAP_FLAG
+            | RFlags::ALIGNMENT_CHECK,
+    );
+}
+
+/// `KERN_SUCCESS`.
+const SUCCESS: u64 = 0;
+
+fn kern(code: hurd_ipc::KernReturn) -> u64 {
+    code as u64
+}
+
+fn msg_code(code: MsgReturn) -> u64 {
+    code as u64
+}
+
+/// A system call from ring 3 (or the boot thread's yield): handles it and
+/// returns the frame to resume.
 pub fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
-    trap::fatal(frame, "system call with no user mode")
+    let mut guard = crate::task::KERNEL.lock();
+    let Some(k) = guard.as_mut() else {
+        crate::trap::fatal(frame, "system call before the kernel state exists");
+    };
+    sched::reap(k);
+    let reason = handle(k, frame);
+    let ptr: *mut TrapFrame = frame;
+    sched::schedule(k, ptr, reason)
 }
 
-/// An exception raised in ring 3.
+/// The boot thread's yield (vector 48).
+pub fn boot_yield(frame: &mut TrapFrame) -> *mut TrapFrame {
+    let mut guard = crate::task::KERNEL.lock();
+    let Some(k) = guard.as_mut() else {
+        return frame;
+    };
+    sched::reap(k);
+    let ptr: *mut TrapFrame = frame;
+    sched::schedule(k, ptr, Reason::Yield)
+}
+
+/// The running thread's task's map and space.
+fn current(k: &Kernel) -> Option<(crate::task::TaskId, MapId, hurd_ipc::SpaceId)> {
+    let task = k.current_task()?;
+    let t = k.tasks.get(&task)?;
+    Some((task, t.map, t.space))
+}
+
+/// Carries out the call in `frame`, leaving the result in `rax`/`rdx`.
+fn handle(k: &mut Kernel, frame: &mut TrapFrame) -> Reason {
+    let Some((task, map, space)) = current(k) else {
+        crate::trap::fatal(frame, "a system call from a thread with no task");
+    };
+    let args = [
+        frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
+    ];
+    let mut value = 0;
+    let code = match frame.rax {
+        nr::NULL => SUCCESS,
+        nr::EXIT => {
+            k.terminate(task, args[0]);
+            return Reason::Blocked;
+        }
+        nr::CONSOLE_WRITE => console_write(k, map, args[0], args[1]),
+        nr::YIELD => {
+            frame.rax = SUCCESS;
+            return Reason::Yield;
+        }
+        nr::MACH_MSG => return mach_msg(k, frame, map, space),
+        nr::PORT_ALLOCATE => {
+            let right = match args[0] {
+                0 => Some(RightType::Send),
+                1 => Some(RightType::Receive),
+                3 => Some(RightType::PortSet),
+                4 => Some(RightType::DeadName),
+                _ => None,
+            };
+            match right.map(|r| k.ipc.port_allocate(space, r)) {
+                Some(Ok(name)) => {
+                    value = u64::from(name.0);
+                    SUCCESS
+                }
+                Some(Err(code)) => kern(code),
+                None => kern(hurd_ipc::KernReturn::InvalidValue),
+            }
+        }
+        nr::PORT_DEALLOCATE => result_code(k.ipc.port_deallocate(space, PortName(args[0] as u32))),
+        nr::PORT_DESTROY => result_code(k.ipc.port_destroy(space, PortName(args[0] as u32))),
+        nr::VM_ALLOCATE => {
+            let anywhere = args[2] != 0;
+            let hint = if anywhere {
+                args[0].max(abi::USER_BASE)
+            } else {
+                args[0]
+            };
+            if !abi::user_range_ok(hint, args[1]) {
+                kern(hurd_ipc::KernReturn::InvalidAddress)
+            } else {
+                match k.vm.allocate(map, hint, args[1], anywhere) {
+                    Ok(addr) if abi::user_range_ok(addr, args[1]) => {
+                        value = addr;
+                        SUCCESS
+                    }
+                    Ok(addr) => {
+                        let _ = k.vm.deallocate(map, addr, args[1]);
+                        kern(hurd_ipc::KernReturn::NoSpace)
+                    }
+                    Err(err) => vm_code(err),
+                }
+            }
+        }
+        nr::VM_DEALLOCATE => {
+            if abi::user_range_ok(args[0], args[1]) {
+                match k.vm.deallocate(map, args[0], args[1]) {
+                    Ok(()) => SUCCESS,
+                    Err(err) => vm_code(err),
+                }
+            } else {
+                kern(hurd_ipc::KernReturn::InvalidAddress)
+            }
+        }
+        nr::VM_PROTECT => {
+            if abi::user_range_ok(args[0], args[1]) {
+                let prot = VmProt::from_bits_truncate(args[3] as u32);
+                match k.vm.protect(map, args[0], args[1], args[2] != 0, prot) {
+                    Ok(()) => SUCCESS,
+                    Err(err) => vm_code(err),
+                }
+            } else {
+                kern(hurd_ipc::KernReturn::InvalidAddress)
+            }
+        }
+        nr::THREAD_SPAWN => {
+            if abi::user_range_ok(args[0], 1) && abi::user_range_ok(args[1], 0) {
+                let priority = k.threads.get(&k.current).map_or(12, |t| t.priority);
+                value = u64::from(k.spawn_thread(task, args[0], args[1], args[2], priority));
+                SUCCESS
+            } else {
+                kern(hurd_ipc::KernReturn::InvalidAddress)
+            }
+        }
+        nr::THREAD_EXIT => {
+            let id = k.current;
+            if let Some(t) = k.tasks.get_mut(&task) {
+                t.threads.retain(|&t| t != id);
+            }
+            k.end_thread(id);
+            if k.tasks.get(&task).is_some_and(|t| t.threads.is_empty()) {
+                k.terminate(task, 0);
+            }
+            return Reason::Blocked;
+        }
+        nr::READ_TSC => {
+            // SAFETY: rdtsc has no side effects.
+            value = unsafe { core::arch::x86_64::_rdtsc() };
+            SUCCESS
+        }
+        _ => kern(hurd_ipc::KernReturn::InvalidArgument),
+    };
+    frame.rax = code;
+    frame.rdx = value;
+    Reason::Return
+}
+
+fn result_code(r: Result<(), hurd_ipc::KernReturn>) -> u64 {
+    match r {
+        Ok(()) => SUCCESS,
+        Err(code) => kern(code),
+    }
+}
+
+fn vm_code(err: hurd_vm::VmError) -> u64 {
+    use hurd_ipc::KernReturn as K;
+    use hurd_vm::VmError as E;
+    kern(match err {
+        E::InvalidAddress => K::InvalidAddress,
+        E::ProtectionFailure => K::ProtectionFailure,
+        E::NoSpace => K::NoSpace,
+        E::ResourceShortage => K::ResourceShortage,
+        _ => K::InvalidArgument,
+    })
+}
+
+/// Writes user bytes to the console (at most 4 KiB a call).
+fn console_write(k: &mut Kernel, map: MapId, addr: u64, len: u64) -> u64 {
+    if len > 4096 {
+        return kern(hurd_ipc::KernReturn::InvalidArgument);
+    }
+    let mut bytes = vec![0u8; len as usize];
+    if uaccess::copy_in(&mut k.vm, map, addr, &mut bytes).is_err() {
+        return kern(hurd_ipc::KernReturn::InvalidAddress);
+    }
+    let text = core::str::from_utf8(&bytes).unwrap_or("(not UTF-8)");
+    crate::kprint!("{text}");
+    SUCCESS
+}
+
+/// `mach_msg`: a send, a receive, or both; blocks the thread when it must
+/// wait and has a timeout that allows it.
+fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, map: MapId, space: hurd_ipc::SpaceId) -> Reason {
+    let (buf, option, send_size, rcv_size, rcv_name, timeout) = (
+        frame.rdi,
+        frame.rsi,
+        frame.rdx,
+        frame.r10,
+        frame.r8 as u32,
+        frame.r9,
+    );
+    let id = k.current;
+    let deadline = |now: u64| now + timeout.div_ceil(1000 / crate::timer::HZ).max(1);
+    let receive =
+        (option & msg_option::RCV_MSG != 0).then_some((buf, rcv_size, PortName(rcv_name)));
+    if option & msg_option::SEND_MSG != 0 {
+        let msg = match copy_in_message(k, map, buf, send_size) {
+            Ok(msg) => msg,
+            Err(code) => {
+                frame.rax = code;
+                return Reason::Return;
+            }
+        };
+        let may_block = !(option & msg_option::SEND_TIMEOUT != 0 && timeout == 0);
+        let wait = may_block.then_some(u64::from(id));
+        match k.ipc.send(space, msg, wait) {
+            Ok(()) => k.process_ipc_events(),
+            Err(err) if err.code == MsgReturn::SendTimedOut && may_block => {
+                let timed = option & msg_option::SEND_TIMEOUT != 0;
+                block(
+                    k,
+                    id,
+                    Pending::Send {
+                        msg: err.message,
+                        then: receive,
+                    },
+                    timed.then(|| deadline(crate::timer::ticks())),
+                );
+                return Reason::Blocked;
+            }
+            Err(err) => {
+                frame.rax = msg_code(err.code);
+                return Reason::Return;
+            }
+        }
+    }
+    let Some((buf, rcv_size, name)) = receive else {
+        frame.rax = SUCCESS;
+        return Reason::Return;
+    };
+    if !abi::user_range_ok(buf, rcv_size) || rcv_size < 24 {
+        frame.rax = msg_code(MsgReturn::RcvInvalidData);
+        return Reason::Return;
+    }
+    let may_block = !(option & msg_option::RCV_TIMEOUT != 0 && timeout == 0);
+    let timed = option & msg_option::RCV_TIMEOUT != 0;
+    match start_receive(k, id, map, space, buf, rcv_size, name, may_block) {
+        Some(code) => {
+            frame.rax = code;
+            Reason::Return
+        }
+        None => {
+            if let Some(t) = k.threads.get_mut(&id) {
+                t.state = ThreadState::Blocked {
+                    deadline: timed.then(|| deadline(crate::timer::ticks())),
+                };
+            }
+            Reason::Blocked
+        }
+    }
+}
+
+/// Receives for thread `id`: `Some(code)` when done (the message copied out
+/// or an error), `None` when the thread must wait (registered with hurd-ipc,
+/// its pending receive recorded).
+#[allow(clippy::too_many_arguments)]
+fn start_receive(
+    k: &mut Kernel,
+    id: ThreadId,
+    map: MapId,
+    space: hurd_ipc::SpaceId,
+    buf: u64,
+    rcv_size: u64,
+    name: PortName,
+    may_block: bool,
+) -> Option<u64> {
+    let opts = RecvOptions {
+        max_size: Some(rcv_size),
+        large: false,
+    };
+    let wait = may_block.then_some(u64::from(id));
+    let result = k.ipc.receive(space, name, opts, wait);
+    match result {
+        Err(e) if e.code == MsgReturn::RcvTimedOut && may_block => {
+            if let Some(t) = k.threads.get_mut(&id) {
+                t.pending = Some(Pending::Receive {
+                    buf,
+                    rcv_size,
+                    name,
+                });
+            }
+            None
+        }
+        result => {
+            let code = copy_out_message(&mut k.vm, map, buf, rcv_size, result);
+            k.process_ipc_events();
+            Some(code)
+        }
+    }
+}
+
+/// Blocks thread `id` with `pending`.
+fn block(k: &mut Kernel, id: ThreadId, pending: Pending, deadline: Option<u64>) {
+    if let Some(t) = k.threads.get_mut(&id) {
+        t.pending = Some(pending);
+        t.state = ThreadState::Blocked { deadline };
+    }
+}
+
+/// Reads a message from user memory and checks it (`wire::decode`).
+fn copy_in_message(k: &mut Kernel, map: MapId, buf: u64, size: u64) -> Result<Message, u64> {
+    if size < 24 {
+        return Err(msg_code(MsgReturn::SendMsgTooSmall));
+    }
+    if size > abi::MAX_MESSAGE {
+        return Err(msg_code(MsgReturn::SendInvalidData));
+    }
+    let mut bytes = vec![0u8; size as usize];
+    uaccess::copy_in(&mut k.vm, map, buf, &mut bytes)
+        .map_err(|_| msg_code(MsgReturn::SendInvalidData))?;
+    wire::decode(&bytes, &wire::Limits::DEFAULT).map_err(msg_code)
+}
+
+/// Writes a received message (or reports the receive's error) into the user
+/// buffer; returns the `mach_msg` code.
+pub fn copy_out_message(
+    vm: &mut crate::task::KernelVm,
+    map: MapId,
+    buf: u64,
+    rcv_size: u64,
+    result: Result<Message, RecvError>,
+) -> u64 {
+    let msg = match result {
+        Ok(msg) => msg,
+        Err(e) => return msg_code(e.code),
+    };
+    let mut bytes: Vec<u8> = Vec::new();
+    if wire::encode_into(&msg, &mut bytes).is_err() || bytes.len() as u64 > rcv_size {
+        return msg_code(MsgReturn::RcvTooLarge);
+    }
+    match uaccess::copy_out(vm, map, buf, &bytes) {
+        Ok(()) => SUCCESS,
+        Err(_) => msg_code(MsgReturn::RcvInvalidData),
+    }
+}
+
+/// A blocked thread was woken by hurd-ipc: retry what it waits for.
+pub fn retry(k: &mut Kernel, id: ThreadId) {
+    let Some(thread) = k.threads.get_mut(&id) else {
+        return;
+    };
+    if !matches!(thread.state, ThreadState::Blocked { .. }) {
+        return;
+    }
+    let ThreadState::Blocked { deadline } = thread.state else {
+        return;
+    };
+    let Some(pending) = thread.pending.take() else {
+        return;
+    };
+    let Some((map, space)) = thread
+        .task
+        .and_then(|t| k.tasks.get(&t))
+        .map(|t| (t.map, t.space))
+    else {
+        return;
+    };
+    let (receive, code) = match pending {
+        Pending::Receive {
+            buf,
+            rcv_size,
+            name,
+        } => (Some((buf, rcv_size, name)), None),
+        Pending::Send { msg, then } => match k.ipc.send(space, msg, Some(u64::from(id))) {
+            Ok(()) => (then, Some(SUCCESS)),
+            Err(err) if err.code == MsgReturn::SendTimedOut => {
+                block(
+                    k,
+                    id,
+                    Pending::Send {
+                        msg: err.message,
+                        then,
+                    },
+                    deadline,
+                );
+                return;
+            }
+            Err(err) => (None, Some(msg_code(err.code))),
+        },
+    };
+    let code = match receive {
+        Some((buf, rcv_size, name)) if code.is_none_or(|c| c == SUCCESS) => {
+            match start_receive(k, id, map, space, buf, rcv_size, name, true) {
+                Some(code) => code,
+                None => return, // still waiting (pending recorded)
+            }
+        }
+        _ => code.unwrap_or(SUCCESS),
+    };
+    if let Some(thread) = k.threads.get_mut(&id) {
+        thread.frame_mut().rax = code;
+    }
+    k.make_ready(id);
+}
+
+/// Ends the waits whose deadline has passed with a timed-out code.
+pub fn expire_timeouts(k: &mut Kernel, now: u64) {
+    let expired: Vec<ThreadId> = k
+        .threads
+        .iter()
+        .filter(|(_, t)| matches!(t.state, ThreadState::Blocked { deadline: Some(d) } if d <= now))
+        .map(|(&id, _)| id)
+        .collect();
+    for id in expired {
+        if !k.ipc.cancel_wait(u64::from(id)) {
+            continue; // woken at the same moment: the wake-up wins
+        }
+        let Some(thread) = k.threads.get_mut(&id) else {
+            continue;
+        };
+        let code = match thread.pending.take() {
+            Some(Pending::Send { .. }) => MsgReturn::SendTimedOut,
+            _ => MsgReturn::RcvTimedOut,
+        };
+        thread.frame_mut().rax = msg_code(code);
+        k.make_ready(id);
+    }
+}
+
+/// An exception in ring 3: a page fault the VM can resolve is resolved and
+/// the access retried; anything else kills the task (its ports die, the
+/// kernel goes on).
 pub fn user_exception(frame: &mut TrapFrame) -> *mut TrapFrame {
-    trap::fatal(frame, "user exception with no user mode")
-}
-
-/// The timer's chance to switch threads.
-pub fn preempt(frame: &mut TrapFrame) -> *mut TrapFrame {
-    frame
+    let mut guard = crate::task::KERNEL.lock();
+    let Some(k) = guard.as_mut() else {
+        crate::trap::fatal(frame, "user exception before the kernel state exists");
+    };
+    sched::reap(k);
+    let Some((task, map, _)) = current(k) else {
+        crate::trap::fatal(frame, "user exception in a thread with no task");
+    };
+    if frame.vector == 14 {
+        let addr = Cr2::read_raw();
+        let access = if frame.error & 2 != 0 {
+            VmProt::WRITE
+        } else if frame.error & 16 != 0 {
+            VmProt::EXECUTE
+        } else {
+            VmProt::READ
+        };
+        if abi::user_range_ok(addr, 1) && k.vm.fault(map, addr, access).is_resolved() {
+            let ptr: *mut TrapFrame = frame;
+            return sched::schedule(k, ptr, Reason::Return);
+        }
+        log::info!(
+            "task {task} ({}): {} at {addr:#x} (rip {:#x}): killed",
+            k.tasks.get(&task).map_or("?", |t| t.name.as_str()),
+            crate::trap::exception_name(frame.vector),
+            frame.rip
+        );
+    } else {
+        log::info!(
+            "task {task} ({}): {} (rip {:#x}): killed",
+            k.tasks.get(&task).map_or("?", |t| t.name.as_str()),
+            crate::trap::exception_name(frame.vector),
+            frame.rip
+        );
+    }
+    k.terminate(task, abi::EXIT_EXCEPTION_BASE + frame.vector);
+    let ptr: *mut TrapFrame = frame;
+    sched::schedule(k, ptr, Reason::Blocked)
 }

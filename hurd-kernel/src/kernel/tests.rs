@@ -6,6 +6,8 @@ use hurd_kernel::multiboot::{BootInfo, MemoryKind};
 use hurd_kernel::testing::Summary;
 use hurd_vm::{FrameAllocator, Mmu};
 
+use crate::usertests;
+
 /// Why a test failed.
 type Failure = &'static str;
 
@@ -61,7 +63,41 @@ const TESTS: &[Test] = &[
         name: "ipc::port_death_makes_dead_names",
         run: ipc_port_death,
     },
+    Test {
+        name: "user::exit_status_arrives",
+        run: usertests::exit_status_arrives,
+    },
+    Test {
+        name: "user::echo_round_trips_and_right_transfer",
+        run: usertests::echo_round_trips_and_right_transfer,
+    },
+    Test {
+        name: "user::port_death_seen_by_sender",
+        run: usertests::port_death_seen_by_sender,
+    },
+    Test {
+        name: "user::bad_access_killed_others_continue",
+        run: usertests::bad_access_killed_others_continue,
+    },
+    Test {
+        name: "user::bad_arguments_are_errors",
+        run: usertests::bad_arguments_are_errors,
+    },
+    Test {
+        name: "user::receive_times_out",
+        run: usertests::receive_times_out,
+    },
+    Test {
+        name: "user::no_frames_leak",
+        run: usertests::no_frames_leak,
+    },
 ];
+
+/// Whether a user task can start, make system calls and exit (the
+/// `accel-probe` boot).
+pub fn user_mode_works(boot: &BootInfo) -> bool {
+    usertests::exit_status_arrives(boot).is_ok()
+}
 
 /// Runs every test, printing one line each; returns the counts.
 pub fn run(boot: &BootInfo) -> Summary {

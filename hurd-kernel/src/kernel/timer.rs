@@ -61,5 +61,5 @@ pub fn end_of_interrupt(irq: u8) {
 pub fn tick(frame: &mut TrapFrame) -> *mut TrapFrame {
     TICKS.fetch_add(1, Ordering::SeqCst);
     end_of_interrupt(IRQ as u8);
-    crate::syscall::preempt(frame)
+    crate::sched::preempt(frame)
 }

@@ -152,6 +152,7 @@ unsafe extern "C" fn trap_dispatch(frame: *mut TrapFrame) -> *mut TrapFrame {
             frame
         }
         SYSCALL_VECTOR => crate::syscall::dispatch(frame),
+        crate::sched::YIELD_VECTOR if !frame.is_user() => crate::syscall::boot_yield(frame),
         _ => fatal(frame, "trap with an unknown vector"),
     }
 }

@@ -1,0 +1,102 @@
+//! The system-call interface between user tasks and the kernel.
+//!
+//! A task traps with `syscall`: the call number in `rax`, arguments in
+//! `rdi`, `rsi`, `rdx`, `r10`, `r8`, `r9` (the Linux x86-64 convention), the
+//! result in `rax`. `rcx` and `r11` are clobbered by the instruction. Every
+//! result is a Mach return code: `KERN_*` for most calls, `MACH_MSG_*` /
+//! `MACH_SEND_*` / `MACH_RCV_*` for [`nr::MACH_MSG`]; calls that produce a
+//! value also return it in `rdx`.
+//!
+//! Every pointer and size a task passes is checked by the kernel: a bad one is
+//! an error return, never a kernel fault.
+
+/// System-call numbers.
+pub mod nr {
+    /// Does nothing and returns `KERN_SUCCESS` (for measuring the trap).
+    pub const NULL: u64 = 0;
+    /// `task_terminate(mach_task_self())` with an exit status in `rdi`.
+    pub const EXIT: u64 = 1;
+    /// Writes `rsi` bytes at `rdi` to the kernel console (a debugging aid).
+    pub const CONSOLE_WRITE: u64 = 2;
+    /// `thread_switch`: lets other threads of the same or higher priority run.
+    pub const YIELD: u64 = 3;
+    /// `mach_msg(msg = rdi, option = rsi, send_size = rdx, rcv_size = r10,
+    /// rcv_name = r8, timeout = r9 milliseconds)`.
+    pub const MACH_MSG: u64 = 4;
+    /// `mach_port_allocate(self, right = rdi)` → name in `rdx`.
+    pub const PORT_ALLOCATE: u64 = 5;
+    /// `mach_port_deallocate(self, name = rdi)`.
+    pub const PORT_DEALLOCATE: u64 = 6;
+    /// `mach_port_destroy(self, name = rdi)`.
+    pub const PORT_DESTROY: u64 = 7;
+    /// `vm_allocate(self, address = rdi, size = rsi, anywhere = rdx)` →
+    /// address in `rdx`.
+    pub const VM_ALLOCATE: u64 = 8;
+    /// `vm_deallocate(self, address = rdi, size = rsi)`.
+    pub const VM_DEALLOCATE: u64 = 9;
+    /// `vm_protect(self, address = rdi, size = rsi, set_maximum = rdx,
+    /// protection = r10)`.
+    pub const VM_PROTECT: u64 = 10;
+    /// `thread_create` + `thread_set_state` + `thread_resume` in one: a new
+    /// thread of this task starting at `rdi` with stack pointer `rsi` and
+    /// `rdx` as its first argument → thread id in `rdx`.
+    pub const THREAD_SPAWN: u64 = 11;
+    /// `thread_terminate(mach_thread_self())`; the task ends with its last
+    /// thread (status 0).
+    pub const THREAD_EXIT: u64 = 12;
+    /// Reads the time-stamp counter (for benchmarks) → in `rdx`.
+    pub const READ_TSC: u64 = 13;
+}
+
+/// `mach_msg` option bits (as in Mach).
+pub mod msg_option {
+    /// Send the message in the buffer.
+    pub const SEND_MSG: u64 = 0x1;
+    /// Then receive into the same buffer.
+    pub const RCV_MSG: u64 = 0x2;
+    /// Give up a blocked send after the timeout.
+    pub const SEND_TIMEOUT: u64 = 0x10;
+    /// Give up a blocked receive after the timeout.
+    pub const RCV_TIMEOUT: u64 = 0x100;
+}
+
+/// The name under which a task finds the port right it was started with (its
+/// bootstrap port): a receive right for a server, a send right for a client.
+pub const SERVICE_PORT_NAME: u32 = 0x10;
+
+/// The status a task has when the kernel killed it for an exception: this
+/// base plus the vector (so a page fault is `EXIT_EXCEPTION_BASE + 14`).
+pub const EXIT_EXCEPTION_BASE: u64 = 0x1000;
+
+/// The largest message `mach_msg` copies in or out, in bytes.
+pub const MAX_MESSAGE: u64 = 64 * 1024;
+
+/// The lowest user address (everything below belongs to the kernel).
+pub const USER_BASE: u64 = 512 << 30;
+/// The end of user space (the lower canonical half).
+pub const USER_END: u64 = 1 << 47;
+
+/// Whether `[addr, addr + len)` lies inside user space (and does not wrap).
+pub fn user_range_ok(addr: u64, len: u64) -> bool {
+    match addr.checked_add(len) {
+        Some(end) => addr >= USER_BASE && end <= USER_END,
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_ranges() {
+        assert!(user_range_ok(USER_BASE, 4096));
+        assert!(user_range_ok(USER_END - 1, 1));
+        assert!(user_range_ok(USER_BASE, 0));
+        assert!(!user_range_ok(USER_BASE - 1, 2));
+        assert!(!user_range_ok(0, 8));
+        assert!(!user_range_ok(USER_END - 1, 2));
+        assert!(!user_range_ok(u64::MAX - 3, 8));
+        assert!(!user_range_ok(0xffff_8000_0000_0000, 8));
+    }
+}

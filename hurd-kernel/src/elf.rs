@@ -1,0 +1,243 @@
+//! ELF64 executables as the kernel loads them (boot modules): the entry point
+//! and the loadable segments, checked before anything is mapped.
+
+/// One `PT_LOAD` segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Segment {
+    /// Where it goes in the address space.
+    pub vaddr: u64,
+    /// Its size in memory (the part beyond `file_size` is zero).
+    pub mem_size: u64,
+    /// Where its bytes start in the file.
+    pub offset: u64,
+    /// How many bytes come from the file.
+    pub file_size: u64,
+    /// Readable (`PF_R`).
+    pub read: bool,
+    /// Writable (`PF_W`).
+    pub write: bool,
+    /// Executable (`PF_X`).
+    pub execute: bool,
+}
+
+/// The most segments an executable may have.
+pub const MAX_SEGMENTS: usize = 8;
+
+/// A checked executable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Executable {
+    /// The entry point.
+    pub entry: u64,
+    /// The loadable segments.
+    pub segments: arrayvec::ArrayVec<Segment, MAX_SEGMENTS>,
+}
+
+/// Why a file is not a loadable executable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ElfError {
+    /// Shorter than a header, or a table runs past the end.
+    Truncated,
+    /// Not ELF64, little-endian, x86-64, executable.
+    NotAnExecutable,
+    /// More than [`MAX_SEGMENTS`] loadable segments.
+    TooManySegments,
+    /// A segment's file bytes lie outside the file, its file size exceeds its
+    /// memory size, or its memory range wraps or lies outside the allowed range.
+    BadSegment,
+    /// The entry point is in no executable segment.
+    BadEntry,
+}
+
+fn u16_at(b: &[u8], at: usize) -> Result<u16, ElfError> {
+    let bytes = b.get(at..at + 2).ok_or(ElfError::Truncated)?;
+    Ok(u16::from_le_bytes([bytes[0], bytes[1]]))
+}
+
+fn u32_at(b: &[u8], at: usize) -> Result<u32, ElfError> {
+    let bytes = b.get(at..at + 4).ok_or(ElfError::Truncated)?;
+    let mut word = [0; 4];
+    word.copy_from_slice(bytes);
+    Ok(u32::from_le_bytes(word))
+}
+
+fn u64_at(b: &[u8], at: usize) -> Result<u64, ElfError> {
+    let bytes = b.get(at..at + 8).ok_or(ElfError::Truncated)?;
+    let mut word = [0; 8];
+    word.copy_from_slice(bytes);
+    Ok(u64::from_le_bytes(word))
+}
+
+/// Parses `file`, accepting only segments inside `[min, max)`.
+pub fn parse(file: &[u8], min: u64, max: u64) -> Result<Executable, ElfError> {
+    if file.len() < 64 {
+        return Err(ElfError::Truncated);
+    }
+    // Magic, 64-bit, little-endian, version 1; type EXEC; machine x86-64.
+    if file[0..4] != *b"\x7fELF"
+        || file[4] != 2
+        || file[5] != 1
+        || file[6] != 1
+        || u16_at(file, 16)? != 2
+        || u16_at(file, 18)? != 62
+    {
+        return Err(ElfError::NotAnExecutable);
+    }
+    let entry = u64_at(file, 24)?;
+    let phoff = usize::try_from(u64_at(file, 32)?).map_err(|_| ElfError::Truncated)?;
+    let phentsize = usize::from(u16_at(file, 54)?);
+    let phnum = usize::from(u16_at(file, 56)?);
+    if phentsize < 56 {
+        return Err(ElfError::NotAnExecutable);
+    }
+    let mut segments = arrayvec::ArrayVec::new();
+    for i in 0..phnum {
+        let at = phentsize
+            .checked_mul(i)
+            .and_then(|o| o.checked_add(phoff))
+            .ok_or(ElfError::Truncated)?;
+        let kind = u32_at(file, at)?;
+        if kind != 1 {
+            continue; // not PT_LOAD
+        }
+        let flags = u32_at(file, at + 4)?;
+        let segment = Segment {
+            offset: u64_at(file, at + 8)?,
+            vaddr: u64_at(file, at + 16)?,
+            file_size: u64_at(file, at + 32)?,
+            mem_size: u64_at(file, at + 40)?,
+            execute: flags & 1 != 0,
+            write: flags & 2 != 0,
+            read: flags & 4 != 0,
+        };
+        let file_end = segment.offset.checked_add(segment.file_size);
+        let mem_end = segment.vaddr.checked_add(segment.mem_size);
+        let ok = file_end.is_some_and(|end| end <= file.len() as u64)
+            && segment.file_size <= segment.mem_size
+            && segment.vaddr >= min
+            && mem_end.is_some_and(|end| end <= max);
+        if !ok {
+            return Err(ElfError::BadSegment);
+        }
+        if segment.mem_size == 0 {
+            continue;
+        }
+        segments
+            .try_push(segment)
+            .map_err(|_| ElfError::TooManySegments)?;
+    }
+    let entry_ok = segments
+        .iter()
+        .any(|s| s.execute && s.vaddr <= entry && entry < s.vaddr + s.mem_size);
+    if !entry_ok {
+        return Err(ElfError::BadEntry);
+    }
+    Ok(Executable { entry, segments })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    const MIN: u64 = 0x1000_0000;
+    const MAX: u64 = 0x2000_0000;
+
+    /// An executable with the given (vaddr, offset, file_size, mem_size, flags)
+    /// segments and `payload` bytes of file.
+    fn build(entry: u64, segments: &[(u64, u64, u64, u64, u32)], len: usize) -> Vec<u8> {
+        let mut f = vec![0u8; len.max(64 + 56 * segments.len())];
+        f[0..4].copy_from_slice(b"\x7fELF");
+        f[4] = 2;
+        f[5] = 1;
+        f[6] = 1;
+        f[16..18].copy_from_slice(&2u16.to_le_bytes());
+        f[18..20].copy_from_slice(&62u16.to_le_bytes());
+        f[24..32].copy_from_slice(&entry.to_le_bytes());
+        f[32..40].copy_from_slice(&64u64.to_le_bytes());
+        f[54..56].copy_from_slice(&56u16.to_le_bytes());
+        f[56..58].copy_from_slice(&(segments.len() as u16).to_le_bytes());
+        for (i, &(vaddr, offset, file_size, mem_size, flags)) in segments.iter().enumerate() {
+            let at = 64 + 56 * i;
+            f[at..at + 4].copy_from_slice(&1u32.to_le_bytes());
+            f[at + 4..at + 8].copy_from_slice(&flags.to_le_bytes());
+            f[at + 8..at + 16].copy_from_slice(&offset.to_le_bytes());
+            f[at + 16..at + 24].copy_from_slice(&vaddr.to_le_bytes());
+            f[at + 32..at + 40].copy_from_slice(&file_size.to_le_bytes());
+            f[at + 40..at + 48].copy_from_slice(&mem_size.to_le_bytes());
+        }
+        f
+    }
+
+    #[test]
+    fn parses_segments_and_entry() {
+        let f = build(
+            MIN + 0x10,
+            &[
+                (MIN, 0, 0x200, 0x200, 5),
+                (MIN + 0x1000, 0x200, 0x10, 0x2000, 6),
+            ],
+            0x400,
+        );
+        let exe = parse(&f, MIN, MAX).expect("valid");
+        assert_eq!(exe.entry, MIN + 0x10);
+        assert_eq!(exe.segments.len(), 2);
+        assert!(exe.segments[0].execute && !exe.segments[0].write);
+        assert!(exe.segments[1].write && exe.segments[1].read);
+        assert_eq!(exe.segments[1].mem_size, 0x2000);
+    }
+
+    #[test]
+    fn rejects_what_is_not_an_executable() {
+        assert_eq!(parse(b"short", MIN, MAX), Err(ElfError::Truncated));
+        let mut f = build(MIN, &[(MIN, 0, 0x100, 0x100, 5)], 0x100);
+        f[18] = 3; // i386
+        assert_eq!(parse(&f, MIN, MAX), Err(ElfError::NotAnExecutable));
+    }
+
+    #[test]
+    fn rejects_bad_segments() {
+        // File bytes beyond the end of the file.
+        let f = build(MIN, &[(MIN, 0, 0x1000, 0x1000, 5)], 0x100);
+        assert_eq!(parse(&f, MIN, MAX), Err(ElfError::BadSegment));
+        // Outside the allowed range.
+        let f = build(0x1000, &[(0x1000, 0, 0x10, 0x10, 5)], 0x100);
+        assert_eq!(parse(&f, MIN, MAX), Err(ElfError::BadSegment));
+        // Wrapping.
+        let f = build(MIN, &[(u64::MAX - 4, 0, 0x10, 0x10, 5)], 0x100);
+        assert_eq!(parse(&f, MIN, MAX), Err(ElfError::BadSegment));
+        // File size larger than memory size.
+        let f = build(MIN, &[(MIN, 0, 0x20, 0x10, 5)], 0x100);
+        assert_eq!(parse(&f, MIN, MAX), Err(ElfError::BadSegment));
+    }
+
+    #[test]
+    fn entry_must_be_in_an_executable_segment() {
+        let f = build(
+            MIN + 0x1000,
+            &[(MIN, 0, 0x10, 0x10, 5), (MIN + 0x1000, 0, 0x10, 0x10, 6)],
+            0x100,
+        );
+        assert_eq!(parse(&f, MIN, MAX), Err(ElfError::BadEntry));
+    }
+
+    #[test]
+    fn truncated_program_headers() {
+        let mut f = build(MIN, &[(MIN, 0, 0x10, 0x10, 5)], 0x100);
+        f[56..58].copy_from_slice(&1000u16.to_le_bytes());
+        assert_eq!(parse(&f, MIN, MAX), Err(ElfError::Truncated));
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(mut bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            if bytes.len() >= 64 {
+                bytes[0..4].copy_from_slice(b"\x7fELF");
+            }
+            let _ = parse(&bytes, MIN, MAX);
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! The scheduler: fixed priorities (0 first, as in Mach), round robin within
+//! a priority, preemption by the timer when a time slice ends and whenever a
+//! thread of higher priority becomes ready.
+//!
+//! A switch is a change of frame: every trap enters with the running thread's
+//! frame on its kernel stack, and [`schedule`] returns the frame to resume,
+//! which may belong to another thread. The switch also points the TSS's
+//! `rsp0` and the `syscall` entry at the new thread's kernel stack and loads
+//! its address space.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use x86_64::registers::control::Cr3;
+
+use crate::gdt;
+use crate::paging;
+use crate::task::{BOOT_THREAD, Kernel, ThreadState, with_kernel};
+use crate::trap::TrapFrame;
+
+/// Timer ticks in a time slice.
+pub const QUANTUM: u32 = 5;
+
+/// Context switches so far.
+pub static SWITCHES: AtomicU64 = AtomicU64::new(0);
+
+/// The kernel stack the `syscall` entry switches to (the running thread's).
+#[unsafe(no_mangle)]
+pub static mut SYSCALL_KERNEL_RSP: u64 = 0;
+
+/// Loads `root` (a PML4's physical address), or the kernel's tables.
+pub fn load_address_space(root: Option<u64>) {
+    let root = root.unwrap_or_else(paging::kernel_pml4);
+    let (current, flags) = Cr3::read_raw();
+    if current.start_address().as_u64() != root {
+        let frame =
+            x86_64::structures::paging::PhysFrame::containing_address(x86_64::PhysAddr::new(root));
+        // SAFETY: every address space maps the kernel identically (PML4 entry
+        // 0 is shared), so the kernel keeps running after the switch.
+        unsafe { Cr3::write_raw(frame, flags) };
+    }
+}
+
+/// The ready thread to run next, taken off its queue.
+fn pick(k: &mut Kernel) -> Option<u32> {
+    k.run_queues.iter_mut().find_map(|q| q.pop_front())
+}
+
+/// The best priority among ready threads.
+fn best_ready(k: &Kernel) -> Option<u8> {
+    k.run_queues
+        .iter()
+        .position(|q| !q.is_empty())
+        .map(|p| p as u8)
+}
+
+/// Why the scheduler is called.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// The current thread blocked or ended: run something else.
+    Blocked,
+    /// The current thread gives up the processor to its peers.
+    Yield,
+    /// A trap finished: switch only if a better thread is ready.
+    Return,
+    /// A timer tick.
+    Tick,
+}
+
+/// Saves `frame` as the current thread's, picks the thread to run and
+/// returns its frame.
+pub fn schedule(k: &mut Kernel, frame: *mut TrapFrame, reason: Reason) -> *mut TrapFrame {
+    let current = k.current;
+    let Some(cur) = k.threads.get_mut(&current) else {
+        panic!("the running thread {current} is unknown");
+    };
+    cur.frame = frame;
+    let running = cur.state == ThreadState::Running;
+    let priority = cur.priority;
+    if running && current != BOOT_THREAD {
+        let switch = match reason {
+            Reason::Blocked => true,
+            Reason::Yield => best_ready(k).is_some_and(|p| p <= priority),
+            Reason::Return => best_ready(k).is_some_and(|p| p < priority),
+            Reason::Tick => {
+                let cur = k.threads.get_mut(&current).expect("checked above");
+                cur.quantum = cur.quantum.saturating_sub(1);
+                let expired = cur.quantum == 0;
+                best_ready(k).is_some_and(|p| p < priority || (expired && p == priority))
+            }
+        };
+        if !switch {
+            return frame;
+        }
+        let cur = k.threads.get_mut(&current).expect("checked above");
+        cur.state = ThreadState::Ready;
+        k.run_queues[usize::from(priority)].push_back(current);
+    } else if running && current == BOOT_THREAD && best_ready(k).is_none() {
+        return frame;
+    }
+    let next = pick(k).unwrap_or(BOOT_THREAD);
+    switch_to(k, current, next)
+}
+
+/// Makes `next` the running thread and returns its frame.
+fn switch_to(k: &mut Kernel, previous: u32, next: u32) -> *mut TrapFrame {
+    if let Some(prev) = k.threads.get_mut(&previous) {
+        if prev.state == ThreadState::Running {
+            prev.state = ThreadState::Ready;
+        }
+        if prev.state == ThreadState::Dead
+            && let Some(mut prev) = k.threads.remove(&previous)
+            && let Some(stack) = prev.stack.take()
+        {
+            // Still in use until this trap returns: freed at the next one.
+            k.zombie_stacks.push(stack);
+        }
+    }
+    let Some(thread) = k.threads.get_mut(&next) else {
+        panic!("switching to unknown thread {next}");
+    };
+    thread.state = ThreadState::Running;
+    if thread.quantum == 0 {
+        thread.quantum = QUANTUM;
+    }
+    let top = thread.stack_top();
+    let frame = thread.frame;
+    let root = thread
+        .task
+        .and_then(|t| k.tasks.get(&t))
+        .and_then(|t| k.vm.mmu().root(t.map.space()));
+    k.current = next;
+    if next != previous {
+        SWITCHES.fetch_add(1, Ordering::Relaxed);
+    }
+    if top != 0 {
+        gdt::set_kernel_stack(top);
+        // SAFETY: one processor with interrupts disabled: the syscall entry
+        // cannot read this while it is written.
+        unsafe { SYSCALL_KERNEL_RSP = top };
+    }
+    load_address_space(root);
+    frame
+}
+
+/// The timer's chance to preempt.
+pub fn preempt(frame: &mut TrapFrame) -> *mut TrapFrame {
+    let now = crate::timer::ticks();
+    let mut guard = crate::task::KERNEL.lock();
+    let Some(k) = guard.as_mut() else {
+        return frame;
+    };
+    crate::syscall::expire_timeouts(k, now);
+    schedule(k, frame, Reason::Tick)
+}
+
+/// Frees the stacks of threads that have ended (called on entry to the
+/// kernel, when the processor is on a live thread's stack).
+pub fn reap(k: &mut Kernel) {
+    k.zombie_stacks.clear();
+}
+
+/// The vector number of the boot thread's yield frames.
+pub const YIELD_VECTOR: u64 = 48;
+
+/// Enters the scheduler from the boot thread as an interrupt would: builds
+/// an interrupt frame for the instruction after this one (vector
+/// [`YIELD_VECTOR`]) and jumps to the common trap entry, which returns here
+/// with `iretq` when the boot thread runs again.
+///
+/// (A software interrupt, `int 48`, would be the obvious way; under nested
+/// KVM on these machines `int n` instructions never complete.)
+fn enter_scheduler() {
+    // SAFETY: the frame built here is exactly what the processor pushes for
+    // an interrupt in ring 0 (stack aligned, then SS, RSP, RFLAGS, CS, RIP),
+    // plus the error code and vector the stubs push; trap_common saves every
+    // register and its iretq resumes at label 2 with the original stack
+    // pointer and flags. Only rax is used as scratch.
+    unsafe {
+        core::arch::asm!(
+            "mov rax, rsp",
+            "and rsp, -16",
+            "push {ss}",
+            "push rax",
+            "pushfq",
+            "push {cs}",
+            "lea rax, [rip + 2f]",
+            "push rax",
+            "push 0",
+            "push {vector}",
+            "jmp trap_common",
+            "2:",
+            ss = const gdt::KERNEL_DS as u64,
+            cs = const gdt::KERNEL_CS as u64,
+            vector = const YIELD_VECTOR,
+            out("rax") _,
+        );
+    }
+}
+
+/// On the boot thread: lets user threads run until `done` holds or
+/// `max_ticks` timer ticks have passed; returns whether `done` held.
+pub fn run_until(mut done: impl FnMut(&mut Kernel) -> bool, max_ticks: u64) -> bool {
+    let start = crate::timer::ticks();
+    loop {
+        if with_kernel(&mut done) {
+            return true;
+        }
+        if crate::timer::ticks() - start > max_ticks {
+            return false;
+        }
+        // Switch to whatever is ready; back here when nothing is.
+        enter_scheduler();
+        if with_kernel(|k| k.run_queues.iter().all(|q| q.is_empty())) {
+            x86_64::instructions::interrupts::enable_and_hlt();
+            x86_64::instructions::interrupts::disable();
+        }
+    }
+}

@@ -1,0 +1,445 @@
+//! Tasks and threads, and the one kernel state that holds them with the IPC
+//! and VM cores.
+//!
+//! A task is an IPC space (hurd-ipc) and an address map (hurd-vm) plus its
+//! threads. A thread is a kernel stack whose top holds its saved
+//! [`TrapFrame`], a priority, and, while it is blocked in `mach_msg`, the
+//! operation to finish when it is woken. Thread 0 is the boot thread: it runs
+//! in the kernel, is never queued, and runs when nothing else can (it is the
+//! idle thread).
+//!
+//! All of it lives in [`KERNEL`], taken by the trap handlers with interrupts
+//! disabled on the single processor.
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use hurd_ipc::{IpcKernel, Message, PortName, RecvError};
+use hurd_kernel::abi::USER_BASE;
+use hurd_kernel::elf;
+use hurd_vm::{MapId, Vm, VmProt};
+use spin::Mutex;
+
+use crate::gdt;
+use crate::mem::KernelPhys;
+use crate::paging::X86Mmu;
+use crate::trap::TrapFrame;
+use crate::uaccess;
+
+/// A task's number.
+pub type TaskId = u32;
+/// A thread's number (also its hurd-ipc waiter token).
+pub type ThreadId = u32;
+
+/// The boot (idle) thread.
+pub const BOOT_THREAD: ThreadId = 0;
+
+/// Priorities: 0 runs first, as in Mach.
+pub const PRIORITIES: usize = 32;
+/// The priority user tasks get by default (Mach's `BASEPRI_USER`).
+pub const DEFAULT_PRIORITY: u8 = 12;
+
+/// The size of each thread's kernel stack.
+pub const KERNEL_STACK_SIZE: usize = 16 * 1024;
+
+/// Where user stacks end, and their size.
+pub const USER_STACK_TOP: u64 = USER_BASE + (64 << 30);
+/// The size of the initial user stack.
+pub const USER_STACK_SIZE: u64 = 64 * 1024;
+
+/// What a blocked thread waits to finish.
+#[derive(Debug)]
+pub enum Pending {
+    /// A receive into the user buffer `buf` of `rcv_size` bytes.
+    Receive {
+        /// The user buffer.
+        buf: u64,
+        /// Its size.
+        rcv_size: u64,
+        /// The port or port set.
+        name: PortName,
+    },
+    /// A send waiting for room in the queue, then maybe a receive.
+    Send {
+        /// The message, still the sender's (copyin has not happened).
+        msg: Message,
+        /// The receive that follows, as in [`Pending::Receive`].
+        then: Option<(u64, u64, PortName)>,
+    },
+}
+
+/// A thread's scheduling state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadState {
+    /// In a run queue.
+    Ready,
+    /// On the processor.
+    Running,
+    /// Waiting in the kernel, until woken or (if given) the tick `deadline`.
+    Blocked {
+        /// The tick at which the wait times out.
+        deadline: Option<u64>,
+    },
+    /// Finished; its stack is freed once the processor has left it.
+    Dead,
+}
+
+/// A thread.
+pub struct Thread {
+    /// Its task (`None` for the boot thread).
+    pub task: Option<TaskId>,
+    /// Its priority (0 first).
+    pub priority: u8,
+    /// Its state.
+    pub state: ThreadState,
+    /// Its saved frame (on its kernel stack) while it is not running.
+    pub frame: *mut TrapFrame,
+    /// Its kernel stack (none for the boot thread, which runs on the boot
+    /// stack).
+    pub stack: Option<Vec<u64>>,
+    /// What it waits to finish while blocked.
+    pub pending: Option<Pending>,
+    /// Ticks left in its time slice.
+    pub quantum: u32,
+}
+
+// SAFETY: the raw frame pointer points into the thread's own kernel stack,
+// which moves with the thread; there is one processor and all access goes
+// through the KERNEL lock.
+unsafe impl Send for Thread {}
+
+impl Thread {
+    /// The top of its kernel stack (16-byte aligned).
+    pub fn stack_top(&self) -> u64 {
+        match &self.stack {
+            Some(stack) => (stack.as_ptr() as u64 + (stack.len() * 8) as u64) & !15,
+            None => 0,
+        }
+    }
+
+    /// Its saved frame.
+    pub fn frame_mut(&mut self) -> &mut TrapFrame {
+        // SAFETY: `frame` points at the frame on this thread's stack, written
+        // when it last entered the kernel (or when it was created), and the
+        // thread is not running while the kernel holds this reference.
+        unsafe { &mut *self.frame }
+    }
+}
+
+/// A task.
+pub struct Task {
+    /// A name for logs (the program's).
+    pub name: String,
+    /// Its IPC space.
+    pub space: hurd_ipc::SpaceId,
+    /// Its address map.
+    pub map: MapId,
+    /// Its live threads.
+    pub threads: Vec<ThreadId>,
+    /// Its exit status once it has ended.
+    pub exit_status: Option<u64>,
+}
+
+/// The VM core over the x86-64 MMU and the frame allocator.
+pub type KernelVm = Vm<X86Mmu, KernelPhys>;
+
+/// Everything the kernel knows.
+pub struct Kernel {
+    /// The IPC core.
+    pub ipc: IpcKernel,
+    /// The VM core.
+    pub vm: KernelVm,
+    /// Every task, including ended ones (until reaped).
+    pub tasks: BTreeMap<TaskId, Task>,
+    /// Every thread.
+    pub threads: BTreeMap<ThreadId, Thread>,
+    /// Ready threads by priority.
+    pub run_queues: [VecDeque<ThreadId>; PRIORITIES],
+    /// The thread on the processor.
+    pub current: ThreadId,
+    /// Stacks of dead threads, freed once the processor has left them.
+    pub zombie_stacks: Vec<Vec<u64>>,
+    /// Scratch buffers for hurd-ipc's wake-ups and hand-offs.
+    pub wake_buf: Vec<hurd_ipc::WaiterToken>,
+    /// See [`Kernel::wake_buf`].
+    pub delivery_buf: Vec<hurd_ipc::Delivery>,
+    next_task: TaskId,
+    next_thread: ThreadId,
+}
+
+/// The kernel state, once [`init`] has run.
+pub static KERNEL: Mutex<Option<Kernel>> = Mutex::new(None);
+
+/// Runs `f` on the kernel state.
+pub fn with_kernel<R>(f: impl FnOnce(&mut Kernel) -> R) -> R {
+    let mut guard = KERNEL.lock();
+    let Some(kernel) = guard.as_mut() else {
+        panic!("the kernel state is used before it exists");
+    };
+    f(kernel)
+}
+
+/// Creates the kernel state with the boot thread running.
+pub fn init() {
+    let mut ipc = IpcKernel::new(0);
+    ipc.set_direct_handoff(true);
+    let mut threads = BTreeMap::new();
+    threads.insert(
+        BOOT_THREAD,
+        Thread {
+            task: None,
+            priority: u8::MAX,
+            state: ThreadState::Running,
+            frame: core::ptr::null_mut(),
+            stack: None,
+            pending: None,
+            quantum: 0,
+        },
+    );
+    *KERNEL.lock() = Some(Kernel {
+        ipc,
+        vm: Vm::new(X86Mmu::default(), KernelPhys),
+        tasks: BTreeMap::new(),
+        threads,
+        run_queues: Default::default(),
+        current: BOOT_THREAD,
+        zombie_stacks: Vec::new(),
+        wake_buf: Vec::new(),
+        delivery_buf: Vec::new(),
+        next_task: 1,
+        next_thread: 1,
+    });
+}
+
+/// Why a program could not be started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpawnError {
+    /// The image is not a loadable executable.
+    Elf(elf::ElfError),
+    /// The VM refused a segment or the stack (overlap, no memory).
+    Vm(hurd_vm::VmError),
+    /// Copying the image into the new address space failed.
+    Copy,
+}
+
+impl Kernel {
+    /// Loads the executable `image` into a new task and starts its first
+    /// thread at the entry point with `arg` in `rdi`.
+    pub fn spawn(
+        &mut self,
+        name: &str,
+        image: &[u8],
+        arg: u64,
+        priority: u8,
+    ) -> Result<TaskId, SpawnError> {
+        let exe = elf::parse(image, USER_BASE, USER_STACK_TOP - USER_STACK_SIZE)
+            .map_err(SpawnError::Elf)?;
+        let map = self.vm.create_map();
+        let result = self.load(map, image, &exe);
+        if let Err(err) = result {
+            let _ = self.vm.destroy_map(map);
+            return Err(err);
+        }
+        let space = self.ipc.create_space();
+        let id = self.next_task;
+        self.next_task += 1;
+        self.tasks.insert(
+            id,
+            Task {
+                name: String::from(name),
+                space,
+                map,
+                threads: Vec::new(),
+                exit_status: None,
+            },
+        );
+        self.spawn_thread(id, exe.entry, USER_STACK_TOP, arg, priority);
+        Ok(id)
+    }
+
+    /// Maps the segments and the stack of `exe` into `map`.
+    fn load(&mut self, map: MapId, image: &[u8], exe: &elf::Executable) -> Result<(), SpawnError> {
+        for seg in &exe.segments {
+            let start = seg.vaddr & !0xfff;
+            let end = (seg.vaddr + seg.mem_size + 0xfff) & !0xfff;
+            self.vm
+                .allocate(map, start, end - start, false)
+                .map_err(SpawnError::Vm)?;
+            let bytes = &image[seg.offset as usize..(seg.offset + seg.file_size) as usize];
+            uaccess::copy_out(&mut self.vm, map, seg.vaddr, bytes).map_err(|_| SpawnError::Copy)?;
+            let mut prot = VmProt::NONE;
+            if seg.read {
+                prot |= VmProt::READ;
+            }
+            if seg.write {
+                prot |= VmProt::WRITE;
+            }
+            if seg.execute {
+                prot |= VmProt::EXECUTE | VmProt::READ;
+            }
+            self.vm
+                .protect(map, start, end - start, false, prot)
+                .map_err(SpawnError::Vm)?;
+        }
+        self.vm
+            .allocate(
+                map,
+                USER_STACK_TOP - USER_STACK_SIZE,
+                USER_STACK_SIZE,
+                false,
+            )
+            .map_err(SpawnError::Vm)?;
+        Ok(())
+    }
+
+    /// A new ready thread in `task` starting at `rip` with stack `rsp` and
+    /// `arg` in `rdi`.
+    pub fn spawn_thread(
+        &mut self,
+        task: TaskId,
+        rip: u64,
+        rsp: u64,
+        arg: u64,
+        priority: u8,
+    ) -> ThreadId {
+        let id = self.next_thread;
+        self.next_thread += 1;
+        let mut thread = Thread {
+            task: Some(task),
+            priority: priority.min(PRIORITIES as u8 - 1),
+            state: ThreadState::Ready,
+            frame: core::ptr::null_mut(),
+            stack: Some(vec![0u64; KERNEL_STACK_SIZE / 8]),
+            pending: None,
+            quantum: 0,
+        };
+        let frame_addr = thread.stack_top() - core::mem::size_of::<TrapFrame>() as u64;
+        thread.frame = frame_addr as *mut TrapFrame;
+        *thread.frame_mut() = TrapFrame {
+            rip,
+            cs: u64::from(gdt::USER_CS),
+            rflags: 0x202,
+            rsp,
+            ss: u64::from(gdt::USER_DS),
+            rdi: arg,
+            ..TrapFrame::default()
+        };
+        let priority = thread.priority;
+        self.threads.insert(id, thread);
+        if let Some(t) = self.tasks.get_mut(&task) {
+            t.threads.push(id);
+        }
+        self.run_queues[usize::from(priority)].push_back(id);
+        id
+    }
+
+    /// Ends `task` with `status`: its threads stop, its ports die (senders
+    /// see dead names, notifications go out), its memory is freed.
+    pub fn terminate(&mut self, task: TaskId, status: u64) {
+        let Some(t) = self.tasks.get_mut(&task) else {
+            return;
+        };
+        if t.exit_status.is_some() {
+            return;
+        }
+        t.exit_status = Some(status);
+        let threads = core::mem::take(&mut t.threads);
+        let (space, map) = (t.space, t.map);
+        for id in threads {
+            self.end_thread(id);
+        }
+        if self.threads.get(&self.current).and_then(|t| t.task) == Some(task) {
+            crate::sched::load_address_space(None);
+        }
+        self.ipc.destroy_space(space);
+        if let Err(err) = self.vm.destroy_map(map) {
+            log::error!("destroying task {task}'s map: {err:?}");
+        }
+        self.process_ipc_events();
+    }
+
+    /// Takes a thread off the processor for good.
+    pub fn end_thread(&mut self, id: ThreadId) {
+        let Some(thread) = self.threads.get_mut(&id) else {
+            return;
+        };
+        match thread.state {
+            ThreadState::Blocked { .. } => {
+                self.ipc.cancel_wait(u64::from(id));
+            }
+            ThreadState::Ready => {
+                let q = &mut self.run_queues[usize::from(thread.priority)];
+                q.retain(|&t| t != id);
+            }
+            ThreadState::Running | ThreadState::Dead => {}
+        }
+        thread.state = ThreadState::Dead;
+        thread.pending = None;
+        if id != self.current {
+            // Not on the processor: its stack can go now.
+            self.threads.remove(&id);
+        }
+    }
+
+    /// The task of the running thread.
+    pub fn current_task(&self) -> Option<TaskId> {
+        self.threads.get(&self.current).and_then(|t| t.task)
+    }
+
+    /// Makes a blocked thread ready.
+    pub fn make_ready(&mut self, id: ThreadId) {
+        if let Some(thread) = self.threads.get_mut(&id)
+            && matches!(thread.state, ThreadState::Blocked { .. })
+        {
+            thread.state = ThreadState::Ready;
+            self.run_queues[usize::from(thread.priority)].push_back(id);
+        }
+    }
+
+    /// Finishes what hurd-ipc's hand-offs and wake-ups allow: messages handed
+    /// to waiting receivers are copied out, woken threads retry.
+    pub fn process_ipc_events(&mut self) {
+        loop {
+            self.ipc.take_deliveries(&mut self.delivery_buf);
+            self.ipc.take_wakeups(&mut self.wake_buf);
+            if self.delivery_buf.is_empty() && self.wake_buf.is_empty() {
+                return;
+            }
+            let deliveries = core::mem::take(&mut self.delivery_buf);
+            let mut delivered = Vec::new();
+            for (token, result) in deliveries {
+                let id = token as ThreadId;
+                delivered.push(id);
+                self.finish_receive(id, result);
+            }
+            let wakeups = core::mem::take(&mut self.wake_buf);
+            for token in wakeups {
+                let id = token as ThreadId;
+                if !delivered.contains(&id) {
+                    crate::syscall::retry(self, id);
+                }
+            }
+        }
+    }
+
+    /// Completes a blocked receive with `result` (a hand-off or a retry).
+    pub fn finish_receive(&mut self, id: ThreadId, result: Result<Message, RecvError>) {
+        let Some(thread) = self.threads.get_mut(&id) else {
+            return;
+        };
+        let Some(Pending::Receive { buf, rcv_size, .. }) = thread.pending.take() else {
+            return;
+        };
+        let Some(task) = thread.task.and_then(|t| self.tasks.get(&t)) else {
+            return;
+        };
+        let map = task.map;
+        let code = crate::syscall::copy_out_message(&mut self.vm, map, buf, rcv_size, result);
+        if let Some(thread) = self.threads.get_mut(&id) {
+            thread.frame_mut().rax = code;
+        }
+        self.make_ready(id);
+    }
+}

@@ -1,0 +1,172 @@
+//! User-mode tests: programs from the boot modules (the `kernel-user`
+//! crate) run as tasks in ring 3 and talk through `mach_msg`.
+
+use alloc::vec::Vec;
+
+use hurd_ipc::{Disposition, PortName, RightType};
+use hurd_kernel::abi::{EXIT_EXCEPTION_BASE, SERVICE_PORT_NAME};
+use hurd_kernel::multiboot::BootInfo;
+
+use crate::sched;
+use crate::task::{DEFAULT_PRIORITY, TaskId, with_kernel};
+
+/// Why a test failed.
+pub type Failure = &'static str;
+
+/// The bytes of the boot module whose file name is `name`.
+fn module(boot: &BootInfo, name: &str) -> Result<&'static [u8], Failure> {
+    let found = boot.modules.iter().find(|m| {
+        m.name
+            .split_whitespace()
+            .next()
+            .and_then(|path| path.rsplit('/').next())
+            == Some(name)
+    });
+    let Some(m) = found else {
+        log::error!(
+            "boot module {name} is missing (the xtask passes the user programs with -initrd)"
+        );
+        return Err("a user program is missing from the boot modules");
+    };
+    // SAFETY: the module lies in the identity map, in frames the allocator
+    // reserved at boot, and nothing writes to it.
+    Ok(unsafe { core::slice::from_raw_parts(m.start as *const u8, (m.end - m.start) as usize) })
+}
+
+/// Starts the program `name` with `arg`.
+fn spawn(boot: &BootInfo, name: &str, arg: u64) -> Result<TaskId, Failure> {
+    let image = module(boot, name)?;
+    with_kernel(|k| k.spawn(name, image, arg, DEFAULT_PRIORITY)).map_err(|err| {
+        log::error!("starting {name}: {err:?}");
+        "a user program could not be started"
+    })
+}
+
+/// Gives `server` a receive right and each client a send right to it, all
+/// under [`SERVICE_PORT_NAME`].
+fn connect(server: TaskId, clients: &[TaskId]) -> Result<(), Failure> {
+    with_kernel(|k| {
+        let space = |t: TaskId| k.tasks.get(&t).map(|t| t.space).ok_or("no such task");
+        let server_space = space(server)?;
+        let name = PortName(SERVICE_PORT_NAME);
+        k.ipc
+            .port_allocate_name(server_space, RightType::Receive, name)
+            .map_err(|_| "port_allocate_name failed")?;
+        for &client in clients {
+            let client_space = space(client)?;
+            k.ipc
+                .port_insert_right(
+                    client_space,
+                    name,
+                    server_space,
+                    name,
+                    Disposition::MakeSend,
+                )
+                .map_err(|_| "port_insert_right failed")?;
+        }
+        Ok(())
+    })
+}
+
+/// Runs until every task in `tasks` has ended (at most ten seconds of
+/// ticks), returns their statuses and forgets them.
+fn finish(tasks: &[TaskId]) -> Result<Vec<u64>, Failure> {
+    let done = sched::run_until(
+        |k| {
+            tasks
+                .iter()
+                .all(|t| k.tasks.get(t).is_none_or(|t| t.exit_status.is_some()))
+        },
+        10 * crate::timer::HZ,
+    );
+    with_kernel(|k| {
+        if !done {
+            for &t in tasks {
+                k.terminate(t, u64::MAX);
+            }
+        }
+        let statuses = tasks
+            .iter()
+            .map(|t| {
+                k.tasks
+                    .remove(t)
+                    .and_then(|t| t.exit_status)
+                    .unwrap_or(u64::MAX)
+            })
+            .collect();
+        if done {
+            Ok(statuses)
+        } else {
+            Err("the tasks did not finish in time")
+        }
+    })
+}
+
+fn expect(statuses: &[u64], want: &[u64]) -> Result<(), Failure> {
+    if statuses == want {
+        Ok(())
+    } else {
+        log::error!("exit statuses {statuses:x?}, expected {want:x?}");
+        Err("a task ended with the wrong status")
+    }
+}
+
+/// A task's exit status (given as its argument, returned from main, passed
+/// to the EXIT system call) reaches the kernel.
+pub fn exit_status_arrives(boot: &BootInfo) -> Result<(), Failure> {
+    let task = spawn(boot, "exiter", 42)?;
+    expect(&finish(&[task])?, &[42])
+}
+
+/// Round trips between two tasks, and a send right carried in a message.
+pub fn echo_round_trips_and_right_transfer(boot: &BootInfo) -> Result<(), Failure> {
+    let server = spawn(boot, "echo-server", 0)?;
+    let client = spawn(boot, "echo-client", 200)?;
+    connect(server, &[client])?;
+    expect(&finish(&[server, client])?, &[0, 0])
+}
+
+/// A sender sees its destination die with the receiver's task.
+pub fn port_death_seen_by_sender(boot: &BootInfo) -> Result<(), Failure> {
+    let server = spawn(boot, "exiter", 0)?;
+    let client = spawn(boot, "dead-port-client", 0)?;
+    connect(server, &[client])?;
+    expect(&finish(&[server, client])?, &[0, 0])
+}
+
+/// A task that writes to kernel memory is killed; the others finish.
+pub fn bad_access_killed_others_continue(boot: &BootInfo) -> Result<(), Failure> {
+    let server = spawn(boot, "echo-server", 0)?;
+    let bad = spawn(boot, "bad-access", 0)?;
+    let client = spawn(boot, "echo-client", 50)?;
+    connect(server, &[client])?;
+    expect(
+        &finish(&[server, bad, client])?,
+        &[0, EXIT_EXCEPTION_BASE + 14, 0],
+    )
+}
+
+/// Bad pointers and arguments to system calls are error returns.
+pub fn bad_arguments_are_errors(boot: &BootInfo) -> Result<(), Failure> {
+    let task = spawn(boot, "bad-arguments", 0)?;
+    expect(&finish(&[task])?, &[0])
+}
+
+/// A receive with a timeout on an empty port times out.
+pub fn receive_times_out(boot: &BootInfo) -> Result<(), Failure> {
+    let task = spawn(boot, "rcv-timeout", 0)?;
+    expect(&finish(&[task])?, &[0])
+}
+
+/// Every task's memory and ports are gone after the tests: no frames leak.
+pub fn no_frames_leak(boot: &BootInfo) -> Result<(), Failure> {
+    let before = crate::mem::free_frames();
+    echo_round_trips_and_right_transfer(boot)?;
+    let after = crate::mem::free_frames();
+    if after == before {
+        Ok(())
+    } else {
+        log::error!("{before} free frames before, {after} after");
+        Err("running two tasks leaked frames")
+    }
+}

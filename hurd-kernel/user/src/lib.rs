@@ -1,0 +1,56 @@
+//! What the reference kernel's user programs share: system calls, a message
+//! buffer in Mach's wire form, and the entry point.
+//!
+//! A program is a `no_std`, `no_main` binary that names its main function
+//! with [`entry!`]: the kernel starts it at `_start` with one argument, and
+//! the value `main` returns is the task's exit status. A panic prints its
+//! message on the kernel console and exits with status 101.
+#![no_std]
+
+pub mod msg;
+pub mod sys;
+
+pub use hurd_kernel::abi;
+
+/// Defines `_start`, which aligns the stack, calls `$main(arg)` and exits with
+/// what it returns.
+#[macro_export]
+macro_rules! entry {
+    ($main:path) => {
+        #[cfg(target_os = "none")]
+        core::arch::global_asm!(
+            ".section .text.entry, \"ax\"",
+            ".global _start",
+            "_start:",
+            "and rsp, -16",
+            "call __program_main",
+            "mov rdi, rax",
+            "mov rax, {exit}",
+            "syscall",
+            "ud2",
+            exit = const $crate::abi::nr::EXIT,
+        );
+
+        /// The program's main function, as `_start` calls it.
+        #[cfg(target_os = "none")]
+        #[unsafe(no_mangle)]
+        extern "C" fn __program_main(arg: u64) -> u64 {
+            $main(arg)
+        }
+
+        #[cfg(not(target_os = "none"))]
+        fn main() {
+            let _ = $main;
+            eprintln!("this program runs on the hurd-rs kernel (see `cargo xtask kernel`)");
+        }
+    };
+}
+
+#[cfg(target_os = "none")]
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    let mut line = sys::Line::new();
+    let _ = core::fmt::Write::write_fmt(&mut line, format_args!("user panic: {info}"));
+    line.flush();
+    sys::exit(101)
+}
