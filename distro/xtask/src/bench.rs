@@ -42,6 +42,13 @@ pub const BENCHES: &[Bench] = &[
         package: "hurd-vm",
         features: &["std"],
     },
+    // Not a `cargo bench` target: the kernel booted in QEMU (see
+    // `crate::kernel::bench`).
+    Bench {
+        name: "kernel",
+        package: crate::kernel::PACKAGE,
+        features: &[],
+    },
 ];
 
 /// `cargo xtask bench [NAME]`.
@@ -67,6 +74,10 @@ pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
     let workspace = Workspace::find()?;
     for bench in &selected {
         eprintln!("==> bench {}", bench.name);
+        if bench.package == crate::kernel::PACKAGE {
+            crate::kernel::bench(&workspace)?;
+            continue;
+        }
         workspace
             .cargo()
             .args(["bench", "-p", bench.package, "--bench", bench.name])

@@ -39,6 +39,8 @@ pub const USER_PROGRAMS: &[&str] = &[
     "bad-access",
     "bad-arguments",
     "rcv-timeout",
+    "bench-server",
+    "bench-client",
 ];
 
 /// The Debian package with `qemu-system-x86_64`.
@@ -319,6 +321,141 @@ pub fn check_test_run(run: &BootRun) -> Result<Summary, String> {
     }
 }
 
+/// The values of the `bench NAME VALUE` lines a benchmark boot printed.
+pub fn bench_values(lines: &[String]) -> Vec<(String, f64)> {
+    lines
+        .iter()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            if words.next()? != "bench" {
+                return None;
+            }
+            let name = words.next()?.to_owned();
+            let value = words.next()?.parse().ok()?;
+            words.next().is_none().then_some((name, value))
+        })
+        .collect()
+}
+
+/// One row of `target/bench/kernel.json`.
+fn bench_row(name: &str, ours: f64, baseline: Option<(&str, f64)>) -> String {
+    match baseline {
+        Some((what, value)) => format!(
+            r#"{{"name": "{name}", "ours_ns": {ours:.1}, "baseline": "{what}", "baseline_ns": {value:.1}, "ratio": {:.4}}}"#,
+            ours / value
+        ),
+        None => format!(
+            r#"{{"name": "{name}", "ours_ns": {ours:.1}, "baseline": null, "baseline_ns": null, "ratio": null}}"#
+        ),
+    }
+}
+
+/// `cargo xtask bench kernel`: boots the benchmark (`bench` command line)
+/// under TCG with `-icount shift=0,sleep=off`, where the guest's time-stamp
+/// counter counts instructions (exactly repeatable), then once more without
+/// icount for the wall time to the first user output, and under KVM for
+/// cycles when KVM can run user mode. Writes `target/bench/kernel.json`.
+///
+/// The figures are guest instructions (or cycles, or wall nanoseconds where
+/// the name says so), in the `ours_ns` column of the table.
+pub fn bench(ws: &Workspace) -> Result<(), String> {
+    setup::ensure_apt(&[QEMU_PACKAGE])?;
+    let build = build(ws)?;
+    let icount = ["-icount", "shift=0,sleep=off"];
+    let run = boot(
+        qemu_command(&build, Accel::Tcg, "bench", &icount),
+        TEST_TIMEOUT,
+    )?;
+    if run.status != Some(EXIT_SUCCESS) {
+        return Err(format!(
+            "the benchmark boot failed (status {:?})",
+            run.status
+        ));
+    }
+    let values = bench_values(&run.lines);
+    let get = |name: &str| {
+        values
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|&(_, v)| v)
+            .ok_or_else(|| format!("the benchmark boot printed no `bench {name}` line"))
+    };
+    let mut rows = vec![
+        bench_row(
+            "kernel null RPC round trip, 2 tasks (guest insns)",
+            get("null_rpc_round_trip")?,
+            Some(("goal: 2 x L4Re one-way IPC (insns)", 1200.0)),
+        ),
+        bench_row(
+            "kernel null syscall (guest insns)",
+            get("null_syscall")?,
+            Some(("L4Re null syscall (insns)", 148.0)),
+        ),
+        bench_row(
+            "kernel boot to first user instruction (guest insns)",
+            get("boot_to_first_user")?,
+            Some(("goal: 50M insns", 50e6)),
+        ),
+    ];
+
+    // Wall time to the first line a user task prints, without icount.
+    let start = Instant::now();
+    let mut command = qemu_command(&build, Accel::Tcg, "bench", &[]);
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = command
+        .spawn()
+        .map_err(|err| format!("could not start qemu-system-x86_64: {err}"))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or("qemu's output was not captured")?;
+    let mut first_user = None;
+    for line in BufReader::new(stdout).lines() {
+        let Ok(line) = line else { break };
+        if first_user.is_none() && line.starts_with("bench-client:") {
+            first_user = Some(start.elapsed());
+        }
+    }
+    let _ = child.wait();
+    if let Some(elapsed) = first_user {
+        rows.push(bench_row(
+            "kernel QEMU start to first user output, TCG (wall ns)",
+            elapsed.as_nanos() as f64,
+            Some(("goal: 1 s", 1e9)),
+        ));
+    }
+
+    if choose_accel(&build)? == Accel::Kvm {
+        let run = boot(qemu_command(&build, Accel::Kvm, "bench", &[]), TEST_TIMEOUT)?;
+        let values = bench_values(&run.lines);
+        for (name, label, baseline) in [
+            (
+                "null_rpc_round_trip",
+                "kernel null RPC round trip, 2 tasks, KVM (cycles)",
+                Some(("seL4 call+reply (cycles)", 770.0)),
+            ),
+            ("null_syscall", "kernel null syscall, KVM (cycles)", None),
+        ] {
+            if let Some(&(_, v)) = values.iter().find(|(n, _)| n == name) {
+                rows.push(bench_row(label, v, baseline));
+            }
+        }
+    } else {
+        eprintln!("kernel bench: no KVM figures (KVM cannot run user mode here)");
+    }
+
+    let dir = ws.metadata()?.target_directory.join("bench");
+    std::fs::create_dir_all(&dir)
+        .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
+    let file = dir.join("kernel.json");
+    let text = format!("[\n  {}\n]\n", rows.join(",\n  "));
+    std::fs::write(&file, text).map_err(|err| format!("cannot write {}: {err}", file.display()))?;
+    Ok(())
+}
+
 /// Checks a boot that was asked to panic (or fault): a console line holding
 /// `marker` and the panic exit status.
 pub fn check_panic_run(run: &BootRun, marker: &str) -> Result<(), String> {
@@ -447,6 +584,29 @@ mod tests {
         let bad = run(&["KERNEL PANIC: at x"], Some(EXIT_SUCCESS));
         assert!(check_panic_run(&bad, "KERNEL PANIC").is_err());
         assert!(check_panic_run(&run(&[], Some(EXIT_PANIC)), "KERNEL PANIC").is_err());
+    }
+
+    #[test]
+    fn bench_lines() {
+        let lines: Vec<String> = [
+            "bench a 12",
+            "bench b x",
+            "other 1",
+            "bench c 3 4",
+            "bench d 5",
+        ]
+        .iter()
+        .map(|l| (*l).to_owned())
+        .collect();
+        assert_eq!(
+            bench_values(&lines),
+            vec![("a".to_owned(), 12.0), ("d".to_owned(), 5.0)]
+        );
+        let row = bench_row("x", 600.0, Some(("y", 1200.0)));
+        assert_eq!(
+            crate::bench::parse_results(&format!("[{row}]")).map(|r| r[0].ratio),
+            Ok(Some(0.5))
+        );
     }
 
     #[test]

@@ -104,6 +104,14 @@ mod entry {
                 ExitCode::Failed
             });
         }
+        if word("bench") {
+            let ok = tests::bench(&boot);
+            qemu::exit(if ok {
+                ExitCode::Success
+            } else {
+                ExitCode::Failed
+            });
+        }
         if word("test") {
             let summary = tests::run(&boot);
             kprintln!("{summary}");

@@ -20,6 +20,10 @@ use crate::trap::TrapFrame;
 /// Timer ticks in a time slice.
 pub const QUANTUM: u32 = 5;
 
+/// The time-stamp counter when the first user thread was first switched to
+/// (0 until then).
+pub static FIRST_USER_TSC: AtomicU64 = AtomicU64::new(0);
+
 /// Context switches so far.
 pub static SWITCHES: AtomicU64 = AtomicU64::new(0);
 
@@ -133,6 +137,10 @@ fn switch_to(k: &mut Kernel, previous: u32, next: u32) -> *mut TrapFrame {
         SWITCHES.fetch_add(1, Ordering::Relaxed);
     }
     if top != 0 {
+        if FIRST_USER_TSC.load(Ordering::Relaxed) == 0 {
+            // SAFETY: rdtsc has no side effects.
+            FIRST_USER_TSC.store(unsafe { core::arch::x86_64::_rdtsc() }, Ordering::Relaxed);
+        }
         gdt::set_kernel_stack(top);
         // SAFETY: one processor with interrupts disabled: the syscall entry
         // cannot read this while it is written.

@@ -99,6 +99,12 @@ pub fn user_mode_works(boot: &BootInfo) -> bool {
     usertests::exit_status_arrives(boot).is_ok()
 }
 
+/// The benchmark boot: the bench server and client as the first user tasks;
+/// prints `bench NAME VALUE` lines. Returns whether both finished cleanly.
+pub fn bench(boot: &BootInfo) -> bool {
+    usertests::bench(boot).is_ok()
+}
+
 /// Runs every test, printing one line each; returns the counts.
 pub fn run(boot: &BootInfo) -> Summary {
     let mut summary = Summary::default();

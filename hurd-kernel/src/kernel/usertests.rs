@@ -170,3 +170,17 @@ pub fn no_frames_leak(boot: &BootInfo) -> Result<(), Failure> {
         Err("running two tasks leaked frames")
     }
 }
+
+/// The benchmark run: null RPCs between two tasks and null system calls
+/// (measured by the client), and the time to the first user instruction.
+pub fn bench(boot: &BootInfo) -> Result<(), Failure> {
+    let server = spawn(boot, "bench-server", 0)?;
+    let client = spawn(boot, "bench-client", 1000)?;
+    connect(server, &[client])?;
+    let statuses = finish(&[server, client])?;
+    crate::kprintln!(
+        "bench boot_to_first_user {}",
+        sched::FIRST_USER_TSC.load(core::sync::atomic::Ordering::Relaxed)
+    );
+    expect(&statuses, &[0, 0])
+}
