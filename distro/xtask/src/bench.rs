@@ -42,6 +42,11 @@ pub const BENCHES: &[Bench] = &[
         package: "hurd-vm",
         features: &["std"],
     },
+    Bench {
+        name: "pager",
+        package: "hurd-pager",
+        features: &["std"],
+    },
     // Not a `cargo bench` target: the kernel booted in QEMU (see
     // `crate::kernel::bench`).
     Bench {
