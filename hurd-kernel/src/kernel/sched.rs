@@ -46,15 +46,12 @@ pub fn load_address_space(root: Option<u64>) {
 
 /// The ready thread to run next, taken off its queue.
 fn pick(k: &mut Kernel) -> Option<u32> {
-    k.run_queues.iter_mut().find_map(|q| q.pop_front())
+    k.dequeue_best()
 }
 
 /// The best priority among ready threads.
 fn best_ready(k: &Kernel) -> Option<u8> {
-    k.run_queues
-        .iter()
-        .position(|q| !q.is_empty())
-        .map(|p| p as u8)
+    k.best_ready()
 }
 
 /// Why the scheduler is called.
@@ -97,7 +94,7 @@ pub fn schedule(k: &mut Kernel, frame: *mut TrapFrame, reason: Reason) -> *mut T
         }
         let cur = k.threads.get_mut(&current).expect("checked above");
         cur.state = ThreadState::Ready;
-        k.run_queues[usize::from(priority)].push_back(current);
+        k.enqueue(current, priority);
     } else if running && current == BOOT_THREAD && best_ready(k).is_none() {
         return frame;
     }
@@ -218,7 +215,7 @@ pub fn run_until(mut done: impl FnMut(&mut Kernel) -> bool, max_ticks: u64) -> b
         }
         // Switch to whatever is ready; back here when nothing is.
         enter_scheduler();
-        if with_kernel(|k| k.run_queues.iter().all(|q| q.is_empty())) {
+        if with_kernel(|k| k.ready_mask == 0) {
             x86_64::instructions::interrupts::enable_and_hlt();
             x86_64::instructions::interrupts::disable();
         }

@@ -367,7 +367,7 @@ fn start_receive(
             None
         }
         result => {
-            let code = copy_out_message(&mut k.vm, map, buf, rcv_size, result);
+            let code = copy_out_message(&mut k.vm, &mut k.wire_buf, map, buf, rcv_size, result);
             k.process_ipc_events();
             Some(code)
         }
@@ -400,6 +400,7 @@ fn copy_in_message(k: &mut Kernel, map: MapId, buf: u64, size: u64) -> Result<Me
 /// buffer; returns the `mach_msg` code.
 pub fn copy_out_message(
     vm: &mut crate::task::KernelVm,
+    bytes: &mut Vec<u8>,
     map: MapId,
     buf: u64,
     rcv_size: u64,
@@ -409,11 +410,11 @@ pub fn copy_out_message(
         Ok(msg) => msg,
         Err(e) => return msg_code(e.code),
     };
-    let mut bytes: Vec<u8> = Vec::new();
-    if wire::encode_into(&msg, &mut bytes).is_err() || bytes.len() as u64 > rcv_size {
+    bytes.clear();
+    if wire::encode_into(&msg, bytes).is_err() || bytes.len() as u64 > rcv_size {
         return msg_code(MsgReturn::RcvTooLarge);
     }
-    match uaccess::copy_out(vm, map, buf, &bytes) {
+    match uaccess::copy_out(vm, map, buf, bytes) {
         Ok(()) => SUCCESS,
         Err(_) => msg_code(MsgReturn::RcvInvalidData),
     }

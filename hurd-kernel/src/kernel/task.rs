@@ -157,6 +157,10 @@ pub struct Kernel {
     pub threads: BTreeMap<ThreadId, Thread>,
     /// Ready threads by priority.
     pub run_queues: [VecDeque<ThreadId>; PRIORITIES],
+    /// Bit `p` set when `run_queues[p]` is not empty.
+    pub ready_mask: u32,
+    /// A buffer messages are encoded into on their way out (reused).
+    pub wire_buf: Vec<u8>,
     /// The thread on the processor.
     pub current: ThreadId,
     /// Stacks of dead threads, freed once the processor has left them.
@@ -204,6 +208,8 @@ pub fn init() {
         tasks: BTreeMap::new(),
         threads,
         run_queues: Default::default(),
+        ready_mask: 0,
+        wire_buf: Vec::new(),
         current: BOOT_THREAD,
         zombie_stacks: Vec::new(),
         wake_buf: Vec::new(),
@@ -331,8 +337,30 @@ impl Kernel {
         if let Some(t) = self.tasks.get_mut(&task) {
             t.threads.push(id);
         }
-        self.run_queues[usize::from(priority)].push_back(id);
+        self.enqueue(id, priority);
         id
+    }
+
+    /// Puts a ready thread at the end of its priority's queue.
+    pub fn enqueue(&mut self, id: ThreadId, priority: u8) {
+        self.run_queues[usize::from(priority)].push_back(id);
+        self.ready_mask |= 1 << priority;
+    }
+
+    /// Takes the first thread of the best non-empty queue.
+    pub fn dequeue_best(&mut self) -> Option<ThreadId> {
+        let priority = self.best_ready()?;
+        let queue = &mut self.run_queues[usize::from(priority)];
+        let id = queue.pop_front();
+        if queue.is_empty() {
+            self.ready_mask &= !(1 << priority);
+        }
+        id
+    }
+
+    /// The best priority with a ready thread.
+    pub fn best_ready(&self) -> Option<u8> {
+        (self.ready_mask != 0).then(|| self.ready_mask.trailing_zeros() as u8)
     }
 
     /// Ends `task` with `status`: its threads stop, its ports die (senders
@@ -370,8 +398,12 @@ impl Kernel {
                 self.ipc.cancel_wait(u64::from(id));
             }
             ThreadState::Ready => {
-                let q = &mut self.run_queues[usize::from(thread.priority)];
+                let priority = thread.priority;
+                let q = &mut self.run_queues[usize::from(priority)];
                 q.retain(|&t| t != id);
+                if q.is_empty() {
+                    self.ready_mask &= !(1 << priority);
+                }
             }
             ThreadState::Running | ThreadState::Dead => {}
         }
@@ -394,7 +426,8 @@ impl Kernel {
             && matches!(thread.state, ThreadState::Blocked { .. })
         {
             thread.state = ThreadState::Ready;
-            self.run_queues[usize::from(thread.priority)].push_back(id);
+            let priority = thread.priority;
+            self.enqueue(id, priority);
         }
     }
 
@@ -407,20 +440,19 @@ impl Kernel {
             if self.delivery_buf.is_empty() && self.wake_buf.is_empty() {
                 return;
             }
-            let deliveries = core::mem::take(&mut self.delivery_buf);
-            let mut delivered = Vec::new();
-            for (token, result) in deliveries {
-                let id = token as ThreadId;
-                delivered.push(id);
-                self.finish_receive(id, result);
+            // Swapped out (not taken) so the buffers keep their capacity.
+            let mut deliveries = core::mem::take(&mut self.delivery_buf);
+            for (token, result) in deliveries.drain(..) {
+                self.finish_receive(token as ThreadId, result);
             }
-            let wakeups = core::mem::take(&mut self.wake_buf);
-            for token in wakeups {
-                let id = token as ThreadId;
-                if !delivered.contains(&id) {
-                    crate::syscall::retry(self, id);
-                }
+            let mut wakeups = core::mem::take(&mut self.wake_buf);
+            for token in wakeups.drain(..) {
+                // A thread that was handed its message is ready already:
+                // retry passes it by.
+                crate::syscall::retry(self, token as ThreadId);
             }
+            self.delivery_buf = deliveries;
+            self.wake_buf = wakeups;
         }
     }
 
@@ -436,7 +468,14 @@ impl Kernel {
             return;
         };
         let map = task.map;
-        let code = crate::syscall::copy_out_message(&mut self.vm, map, buf, rcv_size, result);
+        let code = crate::syscall::copy_out_message(
+            &mut self.vm,
+            &mut self.wire_buf,
+            map,
+            buf,
+            rcv_size,
+            result,
+        );
         if let Some(thread) = self.threads.get_mut(&id) {
             thread.frame_mut().rax = code;
         }

@@ -178,6 +178,7 @@ pub fn bench(boot: &BootInfo) -> Result<(), Failure> {
     let client = spawn(boot, "bench-client", 1000)?;
     connect(server, &[client])?;
     let statuses = finish(&[server, client])?;
+
     crate::kprintln!(
         "bench boot_to_first_user {}",
         sched::FIRST_USER_TSC.load(core::sync::atomic::Ordering::Relaxed)
