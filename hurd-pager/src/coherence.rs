@@ -26,7 +26,7 @@
 //!   unlock error flushes the kernel's copy and is answered on that kernel's
 //!   next `data_request` for the page with `data_error`, as Mach prescribes.
 //!   An unlock that crossed a flush is dropped: the flush answers it.
-//! - **Writes to the backend** go one at a time, in order ([`crate::writeback`]).
+//! - **Writes to the backend** go one at a time, in order.
 //! - **Starvation**: each grant stands for at least [`Config::min_hold`]
 //!   before it is revoked (see [`Config`]).
 //! - **Kernel death** (or `terminate`) drops the kernel's holdings, waits and
