@@ -8,10 +8,14 @@
 //! - the **receiver** takes every message in arrival order, feeds it to its
 //!   pager's [`Coherence`] core and queues the resulting actions; it also
 //!   delivers dead-name notifications of control ports (a dead kernel) and
-//!   the ticks of expiring holds. It never blocks on a kernel;
-//! - the **executor** carries the queued actions out in order: sends to
-//!   kernels (waiting for queue room if need be), reads, writes and unlocks
-//!   in the [`Backend`], whose completions go back to the core.
+//!   the ticks of expiring holds. It sends the resulting messages itself
+//!   when that needs no waiting, and never blocks on a kernel;
+//! - the **executor** calls the [`Backend`] (reads, writes, unlocks), whose
+//!   completions go back to the core, and carries out the sends the
+//!   receiver could not make without waiting.
+//!
+//! Sends leave in the order the cores decided them, whichever thread makes
+//! them: one thread at a time drains the send queue.
 //!
 //! Handling messages in one thread, in order, is what makes each kernel's
 //! `lock_completed` follow the `data_return`s before it; sending from
@@ -92,6 +96,30 @@ struct Death {
     before: HashMap<PortName, u32>,
 }
 
+/// Actions waiting to be carried out.
+#[derive(Default)]
+struct Queues {
+    /// Messages to kernels (and call completions, kernel releases), in the
+    /// order the cores decided them.
+    sends: VecDeque<(Arc<PagerInner>, Action)>,
+    /// Someone is carrying out `sends`.
+    sending: bool,
+    /// Backend calls.
+    work: VecDeque<(Arc<PagerInner>, Action)>,
+}
+
+impl Queues {
+    fn push(&mut self, p: &Arc<PagerInner>, a: Action) {
+        match a {
+            Action::Read { .. }
+            | Action::Write { .. }
+            | Action::Unlock { .. }
+            | Action::NotifyEvict { .. } => self.work.push_back((p.clone(), a)),
+            _ => self.sends.push_back((p.clone(), a)),
+        }
+    }
+}
+
 struct ServerInner {
     task: Task,
     deaths: Mutex<Vec<Death>>,
@@ -99,7 +127,7 @@ struct ServerInner {
     notify: PortName,
     pagers: Mutex<HashMap<PortName, (Arc<PagerInner>, bool)>>,
     controls: Mutex<HashMap<PortName, Arc<PagerInner>>>,
-    queue: Mutex<VecDeque<(Arc<PagerInner>, Action)>>,
+    queue: Mutex<Queues>,
     queue_cv: Condvar,
     stop: AtomicBool,
     epoch: Instant,
@@ -117,7 +145,7 @@ impl ServerInner {
         let mut q = lock(&self.queue);
         for ev in events {
             for a in st.core.handle(now, ev) {
-                q.push_back((p.clone(), a));
+                q.push(p, a);
             }
         }
         p.deadline.store(
@@ -137,11 +165,47 @@ impl ServerInner {
         let mut st = lock(&p.state);
         let (op, actions) = st.core.call(self.now(), call);
         let mut q = lock(&self.queue);
-        q.extend(actions.into_iter().map(|a| (p.clone(), a)));
+        for a in actions {
+            q.push(p, a);
+        }
         drop(q);
         drop(st);
         self.queue_cv.notify_one();
+        self.pump(false);
         op
+    }
+
+    /// Carries out the queued sends in order, unless someone else is. With
+    /// `blocking` false (the receiver, a caller's thread) a send that would
+    /// wait for queue room is left, with the rest, to the executor.
+    fn pump(&self, blocking: bool) {
+        {
+            let mut q = lock(&self.queue);
+            if q.sending || q.sends.is_empty() {
+                return;
+            }
+            q.sending = true;
+        }
+        loop {
+            let next = {
+                let mut q = lock(&self.queue);
+                match q.sends.pop_front() {
+                    Some(x) => x,
+                    None => {
+                        q.sending = false;
+                        return;
+                    }
+                }
+            };
+            if let Err(item) = self.execute_send(next, blocking) {
+                let mut q = lock(&self.queue);
+                q.sends.push_front(item);
+                q.sending = false;
+                drop(q);
+                self.queue_cv.notify_all();
+                return;
+            }
+        }
     }
 
     // ---- the receiver ----
@@ -170,6 +234,7 @@ impl ServerInner {
                 Err(_) => return,
             }
             self.tick();
+            self.pump(false);
         }
     }
 
@@ -369,11 +434,14 @@ impl ServerInner {
             let next = {
                 let mut q = lock(&self.queue);
                 loop {
-                    if let Some(x) = q.pop_front() {
+                    if !q.sending && !q.sends.is_empty() {
+                        break None;
+                    }
+                    if let Some(x) = q.work.pop_front() {
                         break Some(x);
                     }
                     if self.stop.load(Ordering::Acquire) {
-                        break None;
+                        return;
                     }
                     q = self
                         .queue_cv
@@ -382,8 +450,10 @@ impl ServerInner {
                         .0;
                 }
             };
-            let Some((p, action)) = next else { return };
-            self.execute(&p, action);
+            match next {
+                None => self.pump(true),
+                Some((p, action)) => self.execute(&p, action),
+            }
         }
     }
 
@@ -403,6 +473,18 @@ impl ServerInner {
                 self.event(p, Event::UnlockDone { page, result });
             }
             Action::NotifyEvict { page } => lock(&p.backend).notify_evict(offset(page)),
+            _ => {}
+        }
+    }
+
+    /// Carries out one action of the send queue; hands it back if it would
+    /// have to wait and may not.
+    fn execute_send(
+        &self,
+        (p, action): (Arc<PagerInner>, Action),
+        blocking: bool,
+    ) -> Result<(), (Arc<PagerInner>, Action)> {
+        match action {
             Action::Done { op, result } => {
                 lock(&p.done).insert(op, result);
                 p.done_cv.notify_all();
@@ -420,28 +502,43 @@ impl ServerInner {
             }
             message => {
                 let Some(kernel) = message.kernel() else {
-                    return;
+                    return Ok(());
                 };
                 let (control, home) = {
                     let st = lock(&p.state);
                     (st.kernels.control(kernel), st.home.get(&kernel).copied())
                 };
-                let Some(control) = control else { return };
+                let Some(control) = control else {
+                    return Ok(());
+                };
                 let home = home.unwrap_or(p.port);
-                if let Err(e) =
-                    protocol::send(&self.task, control, home, message, self.timeouts.send)
-                {
-                    log::warn!("pager: cannot send to {kernel}: {e}");
-                    if matches!(
-                        e,
-                        hurd_ipc::Error::Msg(MsgReturn::SendInvalidDest)
-                            | hurd_ipc::Error::Msg(MsgReturn::SendTimedOut)
-                    ) {
-                        self.event(p, Event::KernelDied { kernel });
+                let timeout = if blocking {
+                    self.timeouts.send
+                } else {
+                    Duration::ZERO
+                };
+                let retry = (!blocking).then(|| message.clone());
+                match protocol::send(&self.task, control, home, message, timeout) {
+                    Ok(()) => {}
+                    Err(hurd_ipc::Error::Msg(MsgReturn::SendTimedOut)) if !blocking => {
+                        if let Some(m) = retry {
+                            return Err((p, m));
+                        }
+                    }
+                    Err(e) => {
+                        log::warn!("pager: cannot send to {kernel}: {e}");
+                        if matches!(
+                            e,
+                            hurd_ipc::Error::Msg(MsgReturn::SendInvalidDest)
+                                | hurd_ipc::Error::Msg(MsgReturn::SendTimedOut)
+                        ) {
+                            self.event(&p, Event::KernelDied { kernel });
+                        }
                     }
                 }
             }
         }
+        Ok(())
     }
 }
 
@@ -472,7 +569,7 @@ impl PagerServer {
             notify,
             pagers: Mutex::new(HashMap::new()),
             controls: Mutex::new(HashMap::new()),
-            queue: Mutex::new(VecDeque::new()),
+            queue: Mutex::new(Queues::default()),
             queue_cv: Condvar::new(),
             stop: AtomicBool::new(false),
             epoch: Instant::now(),
