@@ -64,6 +64,44 @@ pub mod msg_option {
 /// bootstrap port): a receive right for a server, a send right for a client.
 pub const SERVICE_PORT_NAME: u32 = 0x10;
 
+/// Where the kernel puts the boot information of the bootstrap task (its
+/// argument points here): see [`BootstrapInfo`].
+pub const BOOTSTRAP_INFO_ADDR: u64 = USER_BASE + (32 << 30);
+
+/// `BootstrapInfo::magic`: "HURDBOOT".
+pub const BOOTSTRAP_MAGIC: u64 = u64::from_le_bytes(*b"HURDBOOT");
+
+/// The head of the boot information handed to the bootstrap task, as the
+/// Hurd's first server gets the boot modules and the command line. It is
+/// followed by `module_count` [`BootstrapModule`]s; every address points into
+/// the bootstrap task's own memory.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct BootstrapInfo {
+    /// [`BOOTSTRAP_MAGIC`].
+    pub magic: u64,
+    /// The kernel command line (UTF-8, not NUL-terminated).
+    pub cmdline_addr: u64,
+    /// Its length in bytes.
+    pub cmdline_len: u64,
+    /// How many modules follow.
+    pub module_count: u64,
+}
+
+/// One boot module as the bootstrap task sees it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct BootstrapModule {
+    /// Where its contents are mapped.
+    pub addr: u64,
+    /// Their size.
+    pub size: u64,
+    /// Its string (the loader's module command line).
+    pub name_addr: u64,
+    /// The string's length.
+    pub name_len: u64,
+}
+
 /// The status a task has when the kernel killed it for an exception: this
 /// base plus the vector (so a page fault is `EXIT_EXCEPTION_BASE + 14`).
 pub const EXIT_EXCEPTION_BASE: u64 = 0x1000;

@@ -31,7 +31,9 @@ pub const PACKAGE: &str = "hurd-kernel";
 pub const USER_PACKAGE: &str = "kernel-user";
 
 /// The user programs, passed to the kernel as boot modules in this order.
+/// The first is the bootstrap task of a normal (not test) boot.
 pub const USER_PROGRAMS: &[&str] = &[
+    "bootstrap",
     "echo-server",
     "echo-client",
     "exiter",

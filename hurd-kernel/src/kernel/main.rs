@@ -121,7 +121,14 @@ mod entry {
                 ExitCode::Failed
             });
         }
-        kprintln!("nothing to run yet (boot with the command line `test` to run the tests)");
+        // A normal boot: the first module is the bootstrap task, which gets
+        // the command line and the other modules.
+        let Some((first, rest)) = boot.modules.split_first() else {
+            kprintln!("no boot modules: nothing to run (the first module is the bootstrap task)");
+            qemu::exit(ExitCode::Success)
+        };
+        let status = tests::run_bootstrap(&boot, first, rest);
+        kprintln!("bootstrap task ended with status {status:#x}");
         qemu::exit(ExitCode::Success)
     }
 }

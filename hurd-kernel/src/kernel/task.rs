@@ -265,6 +265,77 @@ impl Kernel {
         Ok(id)
     }
 
+    /// Starts the bootstrap task: the program `image`, given the command line
+    /// and the other boot modules (copied into its memory) through a
+    /// [`BootstrapInfo`](hurd_kernel::abi::BootstrapInfo) at
+    /// [`BOOTSTRAP_INFO_ADDR`](hurd_kernel::abi::BOOTSTRAP_INFO_ADDR).
+    pub fn spawn_bootstrap(
+        &mut self,
+        name: &str,
+        image: &[u8],
+        cmdline: &str,
+        modules: &[(&str, &[u8])],
+    ) -> Result<TaskId, SpawnError> {
+        use hurd_kernel::abi::{
+            BOOTSTRAP_INFO_ADDR, BOOTSTRAP_MAGIC, BootstrapInfo, BootstrapModule,
+        };
+        let task = self.spawn(name, image, BOOTSTRAP_INFO_ADDR, DEFAULT_PRIORITY)?;
+        let map = self
+            .tasks
+            .get(&task)
+            .map(|t| t.map)
+            .ok_or(SpawnError::Copy)?;
+        // The table, then the strings, in one region.
+        let head = core::mem::size_of::<BootstrapInfo>();
+        let entry = core::mem::size_of::<BootstrapModule>();
+        let mut strings = Vec::new();
+        let strings_at = BOOTSTRAP_INFO_ADDR + (head + entry * modules.len()) as u64;
+        let mut table = Vec::new();
+        let info = BootstrapInfo {
+            magic: BOOTSTRAP_MAGIC,
+            cmdline_addr: strings_at,
+            cmdline_len: cmdline.len() as u64,
+            module_count: modules.len() as u64,
+        };
+        strings.extend_from_slice(cmdline.as_bytes());
+        for (name, bytes) in modules {
+            let size = (bytes.len() as u64).max(1);
+            let addr = self
+                .vm
+                .allocate(map, BOOTSTRAP_INFO_ADDR + (1 << 30), size, true)
+                .map_err(SpawnError::Vm)?;
+            uaccess::copy_out(&mut self.vm, map, addr, bytes).map_err(|_| SpawnError::Copy)?;
+            table.push(BootstrapModule {
+                addr,
+                size: bytes.len() as u64,
+                name_addr: strings_at + strings.len() as u64,
+                name_len: name.len() as u64,
+            });
+            strings.extend_from_slice(name.as_bytes());
+        }
+        let mut bytes = Vec::new();
+        for word in [
+            info.magic,
+            info.cmdline_addr,
+            info.cmdline_len,
+            info.module_count,
+        ] {
+            bytes.extend_from_slice(&word.to_le_bytes());
+        }
+        for m in &table {
+            for word in [m.addr, m.size, m.name_addr, m.name_len] {
+                bytes.extend_from_slice(&word.to_le_bytes());
+            }
+        }
+        bytes.extend_from_slice(&strings);
+        self.vm
+            .allocate(map, BOOTSTRAP_INFO_ADDR, bytes.len() as u64, false)
+            .map_err(SpawnError::Vm)?;
+        uaccess::copy_out(&mut self.vm, map, BOOTSTRAP_INFO_ADDR, &bytes)
+            .map_err(|_| SpawnError::Copy)?;
+        Ok(task)
+    }
+
     /// Maps the segments and the stack of `exe` into `map`.
     fn load(&mut self, map: MapId, image: &[u8], exe: &elf::Executable) -> Result<(), SpawnError> {
         for seg in &exe.segments {

@@ -88,6 +88,10 @@ const TESTS: &[Test] = &[
         run: usertests::receive_times_out,
     },
     Test {
+        name: "user::bootstrap_gets_modules",
+        run: usertests::bootstrap_gets_modules,
+    },
+    Test {
         name: "user::no_frames_leak",
         run: usertests::no_frames_leak,
     },
@@ -103,6 +107,16 @@ pub fn user_mode_works(boot: &BootInfo) -> bool {
 /// prints `bench NAME VALUE` lines. Returns whether both finished cleanly.
 pub fn bench(boot: &BootInfo) -> bool {
     usertests::bench(boot).is_ok()
+}
+
+/// Runs the bootstrap task `first` with the modules `rest` until it ends;
+/// returns its status.
+pub fn run_bootstrap(
+    boot: &BootInfo,
+    first: &hurd_kernel::multiboot::Module,
+    rest: &[hurd_kernel::multiboot::Module],
+) -> u64 {
+    usertests::run_bootstrap(boot, first, rest)
 }
 
 /// Runs every test, printing one line each; returns the counts.

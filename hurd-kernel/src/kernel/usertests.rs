@@ -28,9 +28,7 @@ fn module(boot: &BootInfo, name: &str) -> Result<&'static [u8], Failure> {
         );
         return Err("a user program is missing from the boot modules");
     };
-    // SAFETY: the module lies in the identity map, in frames the allocator
-    // reserved at boot, and nothing writes to it.
-    Ok(unsafe { core::slice::from_raw_parts(m.start as *const u8, (m.end - m.start) as usize) })
+    Ok(module_bytes(m))
 }
 
 /// Starts the program `name` with `arg`.
@@ -71,13 +69,18 @@ fn connect(server: TaskId, clients: &[TaskId]) -> Result<(), Failure> {
 /// Runs until every task in `tasks` has ended (at most ten seconds of
 /// ticks), returns their statuses and forgets them.
 fn finish(tasks: &[TaskId]) -> Result<Vec<u64>, Failure> {
+    finish_within(tasks, 10 * crate::timer::HZ)
+}
+
+/// [`finish`] with a limit of `max_ticks`.
+fn finish_within(tasks: &[TaskId], max_ticks: u64) -> Result<Vec<u64>, Failure> {
     let done = sched::run_until(
         |k| {
             tasks
                 .iter()
                 .all(|t| k.tasks.get(t).is_none_or(|t| t.exit_status.is_some()))
         },
-        10 * crate::timer::HZ,
+        max_ticks,
     );
     with_kernel(|k| {
         if !done {
@@ -116,6 +119,64 @@ fn expect(statuses: &[u64], want: &[u64]) -> Result<(), Failure> {
 pub fn exit_status_arrives(boot: &BootInfo) -> Result<(), Failure> {
     let task = spawn(boot, "exiter", 42)?;
     expect(&finish(&[task])?, &[42])
+}
+
+/// The bytes of a boot module.
+fn module_bytes(m: &hurd_kernel::multiboot::Module) -> &'static [u8] {
+    // SAFETY: the module lies in the identity map, in frames the allocator
+    // reserved at boot, and nothing writes to it.
+    unsafe { core::slice::from_raw_parts(m.start as *const u8, (m.end - m.start) as usize) }
+}
+
+/// A normal boot: runs `first` as the bootstrap task with the modules
+/// `rest` until it ends (a minute at most); returns its status.
+pub fn run_bootstrap(
+    boot: &BootInfo,
+    first: &hurd_kernel::multiboot::Module,
+    rest: &[hurd_kernel::multiboot::Module],
+) -> u64 {
+    let others: Vec<(&str, &[u8])> = rest
+        .iter()
+        .map(|m| (m.name.as_str(), module_bytes(m)))
+        .collect();
+    let spawned = with_kernel(|k| {
+        k.spawn_bootstrap(
+            first.name.as_str(),
+            module_bytes(first),
+            boot.cmdline.as_str(),
+            &others,
+        )
+    });
+    match spawned {
+        Ok(task) => finish_within(&[task], 60 * crate::timer::HZ)
+            .ok()
+            .and_then(|s| s.first().copied())
+            .unwrap_or(u64::MAX),
+        Err(err) => {
+            log::error!("the bootstrap module cannot run: {err:?}");
+            u64::MAX
+        }
+    }
+}
+
+/// The bootstrap task gets the command line and the other boot modules.
+pub fn bootstrap_gets_modules(boot: &BootInfo) -> Result<(), Failure> {
+    let image = module(boot, "bootstrap")?;
+    let others: Vec<(&str, &[u8])> = boot
+        .modules
+        .iter()
+        .filter(|m| !m.name.contains("bootstrap"))
+        .map(|m| (m.name.as_str(), module_bytes(m)))
+        .collect();
+    let count = others.len() as u64;
+    let task =
+        with_kernel(|k| k.spawn_bootstrap("bootstrap", image, boot.cmdline.as_str(), &others))
+            .map_err(|err| {
+                log::error!("starting bootstrap: {err:?}");
+                "the bootstrap task could not be started"
+            })?;
+    // The program exits with the number of modules it found intact.
+    expect(&finish(&[task])?, &[count])
 }
 
 /// Round trips between two tasks, and a send right carried in a message.
