@@ -22,6 +22,7 @@ global_asm!(
     # page-align modules, memory information, address fields
     .set MB1_FLAGS, 0x00010003
 
+    # ANCHOR: header
     .section .boot_header, "a"
     .balign 4
 mb1_header:
@@ -33,6 +34,7 @@ mb1_header:
     .long __load_end
     .long __bss_end
     .long _start32
+    # ANCHOR_END: header
 
     .section .text.boot32, "ax"
     .code32
@@ -72,6 +74,7 @@ _start32:
     add $8, %ebx
     loop 2b
 
+    # ANCHOR: long_mode
     # PAE on, the PML4 in CR3.
     mov %cr4, %eax
     or $0x20, %eax
@@ -108,6 +111,7 @@ start64:
     mov %esi, %esi
     xor %ebp, %ebp
     call kernel_main
+    # ANCHOR_END: long_mode
 3:
     cli
     hlt

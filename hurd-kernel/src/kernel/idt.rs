@@ -50,6 +50,7 @@ trap_stub_\n:
     TRAP_NOERR \n
     .endr
 
+    # ANCHOR: trap_common
     .global trap_common
 trap_common:
     push rax
@@ -90,6 +91,7 @@ trap_return:
     pop rax
     add rsp, 16
     iretq
+    # ANCHOR_END: trap_common
 
     .section .rodata.trap, "a"
     .balign 8

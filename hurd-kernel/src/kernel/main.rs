@@ -59,6 +59,7 @@ mod entry {
     use crate::qemu::{self, ExitCode};
     use crate::{gdt, heap, idt, mem, paging, physmem, serial, syscall, task, tests, timer};
 
+    // ANCHOR: kernel_main
     /// The first Rust code: called by the trampoline on the boot stack with
     /// the loader's magic and the physical address of the boot information.
     #[unsafe(no_mangle)]
@@ -83,6 +84,7 @@ mod entry {
         paging::init();
         task::init();
         syscall::init();
+        // ANCHOR_END: kernel_main
         let word = |w: &str| boot.cmdline.split_whitespace().any(|word| word == w);
         if word("panic-test") {
             panic!("panic requested on the command line");

@@ -6,9 +6,11 @@ use core::panic::PanicInfo;
 use crate::qemu::{self, ExitCode};
 use crate::serial;
 
+// ANCHOR: panic
 #[panic_handler]
 fn panic(info: &PanicInfo<'_>) -> ! {
     x86_64::instructions::interrupts::disable();
     serial::print_emergency(format_args!("\nKERNEL PANIC: {info}\n"));
     qemu::exit(ExitCode::Panic)
 }
+// ANCHOR_END: panic

@@ -102,6 +102,7 @@ pub fn schedule(k: &mut Kernel, frame: *mut TrapFrame, reason: Reason) -> *mut T
     switch_to(k, current, next)
 }
 
+// ANCHOR: switch
 /// Makes `next` the running thread and returns its frame.
 fn switch_to(k: &mut Kernel, previous: u32, next: u32) -> *mut TrapFrame {
     if let Some(prev) = k.threads.get_mut(&previous) {
@@ -146,6 +147,8 @@ fn switch_to(k: &mut Kernel, previous: u32, next: u32) -> *mut TrapFrame {
     load_address_space(root);
     frame
 }
+
+// ANCHOR_END: switch
 
 /// The timer's chance to preempt.
 pub fn preempt(frame: &mut TrapFrame) -> *mut TrapFrame {

@@ -22,6 +22,7 @@ use crate::task::{Kernel, Pending, ThreadId, ThreadState};
 use crate::trap::{SYSCALL_VECTOR, TrapFrame};
 use crate::uaccess;
 
+// ANCHOR: entry
 global_asm!(
     r#"
     .section .text.syscall, "ax"
@@ -47,6 +48,7 @@ syscall_user_rsp:
     user_cs = const crate::gdt::USER_CS as u64,
     vector = const SYSCALL_VECTOR,
 );
+// ANCHOR_END: entry
 
 unsafe extern "C" {
     fn syscall_entry();
@@ -263,6 +265,7 @@ fn console_write(k: &mut Kernel, map: MapId, addr: u64, len: u64) -> u64 {
     SUCCESS
 }
 
+// ANCHOR: mach_msg
 /// `mach_msg`: a send, a receive, or both; blocks the thread when it must
 /// wait and has a timeout that allows it.
 fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, map: MapId, space: hurd_ipc::SpaceId) -> Reason {
@@ -335,6 +338,8 @@ fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, map: MapId, space: hurd_ipc::
     }
 }
 
+// ANCHOR_END: mach_msg
+
 /// Receives for thread `id`: `Some(code)` when done (the message copied out
 /// or an error), `None` when the thread must wait (registered with hurd-ipc,
 /// its pending receive recorded).
@@ -382,6 +387,7 @@ fn block(k: &mut Kernel, id: ThreadId, pending: Pending, deadline: Option<u64>) 
     }
 }
 
+// ANCHOR: copy_in_message
 /// Reads a message from user memory and checks it (`wire::decode`).
 fn copy_in_message(k: &mut Kernel, map: MapId, buf: u64, size: u64) -> Result<Message, u64> {
     if size < 24 {
@@ -395,6 +401,8 @@ fn copy_in_message(k: &mut Kernel, map: MapId, buf: u64, size: u64) -> Result<Me
         .map_err(|_| msg_code(MsgReturn::SendInvalidData))?;
     wire::decode(&bytes, &wire::Limits::DEFAULT).map_err(msg_code)
 }
+
+// ANCHOR_END: copy_in_message
 
 /// Writes a received message (or reports the receive's error) into the user
 /// buffer; returns the `mach_msg` code.

@@ -502,6 +502,7 @@ impl Kernel {
         }
     }
 
+    // ANCHOR: events
     /// Finishes what hurd-ipc's hand-offs and wake-ups allow: messages handed
     /// to waiting receivers are copied out, woken threads retry.
     pub fn process_ipc_events(&mut self) {
@@ -526,6 +527,8 @@ impl Kernel {
             self.wake_buf = wakeups;
         }
     }
+
+    // ANCHOR_END: events
 
     /// Completes a blocked receive with `result` (a hand-off or a retry).
     pub fn finish_receive(&mut self, id: ThreadId, result: Result<Message, RecvError>) {

@@ -119,6 +119,7 @@ pub fn run_bootstrap(
     usertests::run_bootstrap(boot, first, rest)
 }
 
+// ANCHOR: run
 /// Runs every test, printing one line each; returns the counts.
 pub fn run(boot: &BootInfo) -> Summary {
     let mut summary = Summary::default();
@@ -133,6 +134,7 @@ pub fn run(boot: &BootInfo) -> Summary {
     }
     summary
 }
+// ANCHOR_END: run
 
 fn memory_map(boot: &BootInfo) -> Result<(), Failure> {
     let available: u64 = boot

@@ -18,6 +18,7 @@ use crate::task::KernelVm;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BadAddress;
 
+// ANCHOR: page_frame
 /// The physical address of the page holding `addr` in `map`, with `access`
 /// allowed, faulting it in if needed.
 fn page_frame(vm: &mut KernelVm, map: MapId, addr: u64, access: VmProt) -> Result<u64, BadAddress> {
@@ -34,6 +35,8 @@ fn page_frame(vm: &mut KernelVm, map: MapId, addr: u64, access: VmProt) -> Resul
     }
     Err(BadAddress)
 }
+
+// ANCHOR_END: page_frame
 
 /// Copies `out.len()` bytes at `addr` in `map` into `out`.
 pub fn copy_in(vm: &mut KernelVm, map: MapId, addr: u64, out: &mut [u8]) -> Result<(), BadAddress> {

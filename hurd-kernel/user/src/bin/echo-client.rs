@@ -15,6 +15,7 @@ fn run(rounds: u64) -> u64 {
         return 1;
     };
     let mut buf = MsgBuf::new();
+    // ANCHOR: round_trip
     for i in 0..rounds as u32 {
         let id = 1000 + (i % 50) as i32;
         buf.start(SERVICE_PORT_NAME, COPY_SEND, reply, MAKE_SEND_ONCE, id);
@@ -36,6 +37,7 @@ fn run(rounds: u64) -> u64 {
             return 3;
         }
     }
+    // ANCHOR_END: round_trip
     // Right transfer: the server gets a send right to `mine` and uses it.
     let Ok(mine) = sys::port_allocate(1) else {
         return 4;
