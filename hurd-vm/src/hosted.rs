@@ -38,6 +38,8 @@ struct Shared {
     pset: PortName,
     notify: PortName,
     timeout: Duration,
+    /// Messages to send, in order, and whether a thread is sending them.
+    outq: Mutex<(std::collections::VecDeque<crate::Outgoing>, bool)>,
 }
 
 impl Shared {
@@ -45,15 +47,48 @@ impl Shared {
         self.vm.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Sends what the VM queued, outside the VM lock.
-    fn flush(&self, out: Vec<crate::Outgoing>) {
+    /// Moves what the VM queued to the send queue; called under the VM
+    /// lock, so messages queue in the order the VM made them.
+    fn enqueue(&self, vm: &mut SimVm) {
+        let out = vm.take_outgoing();
+        if !out.is_empty() {
+            self.outq
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .0
+                .extend(out);
+        }
+    }
+
+    /// Sends the queued messages, outside the VM lock, in queue order: one
+    /// thread at a time sends; the others leave their messages to it. (A
+    /// pager serving several kernels relies on this order: a `data_return`
+    /// made before a fault's `data_request` must arrive first.)
+    fn flush(&self) {
         let opts = MsgOptions {
             send_timeout: Some(self.timeout),
             ..MsgOptions::default()
         };
-        for o in out {
-            let to = o.to;
-            let msg = o.into_message();
+        {
+            let mut q = self.outq.lock().unwrap_or_else(PoisonError::into_inner);
+            if q.1 || q.0.is_empty() {
+                return;
+            }
+            q.1 = true;
+        }
+        loop {
+            let next = {
+                let mut q = self.outq.lock().unwrap_or_else(PoisonError::into_inner);
+                match q.0.pop_front() {
+                    Some(o) => o,
+                    None => {
+                        q.1 = false;
+                        return;
+                    }
+                }
+            };
+            let to = next.to;
+            let msg = next.into_message();
             if let Err(e) = self.task.mach_msg(Some(msg), None, &opts) {
                 log::warn!("simulated kernel: cannot send to pager {to}: {e}");
                 if let hurd_ipc::MachMsgError::Send(e) = e {
@@ -96,6 +131,7 @@ impl SimKernel {
             pset,
             notify,
             timeout,
+            outq: Mutex::new((std::collections::VecDeque::new(), false)),
         });
         let s = shared.clone();
         let thread = std::thread::Builder::new()
@@ -119,9 +155,9 @@ impl SimKernel {
         let r = {
             let mut vm = self.shared.lock();
             let r = f(&mut vm);
-            let out = vm.take_outgoing();
+            self.shared.enqueue(&mut vm);
             drop(vm);
-            self.shared.flush(out);
+            self.shared.flush();
             r
         };
         self.shared.changed.notify_all();
@@ -179,9 +215,9 @@ impl SimKernel {
                 made.push(p);
                 Some(p)
             });
-            let out = vm.take_outgoing();
+            sh.enqueue(&mut vm);
             drop(vm);
-            sh.flush(out);
+            sh.flush();
             r
         };
         let used: Vec<bool> = {
@@ -212,9 +248,9 @@ impl SimKernel {
             {
                 let mut vm = sh.lock();
                 vm.pager_died(mo);
-                let out = vm.take_outgoing();
+                sh.enqueue(&mut vm);
                 drop(vm);
-                sh.flush(out);
+                sh.flush();
             }
         }
         sh.changed.notify_all();
@@ -276,9 +312,9 @@ impl SimKernel {
                 }
                 let mut vm = sh.lock();
                 let (obj, t) = vm.create_external_object(pager, control)?;
-                let out = vm.take_outgoing();
+                sh.enqueue(&mut vm);
                 drop(vm);
-                sh.flush(out);
+                sh.flush();
                 (obj, Some(t))
             }
         };
@@ -340,9 +376,9 @@ impl SimKernel {
         loop {
             let mut vm = self.shared.lock();
             let r = f(&mut vm);
-            let out = vm.take_outgoing();
+            self.shared.enqueue(&mut vm);
             drop(vm);
-            self.shared.flush(out);
+            self.shared.flush();
             match r {
                 Ok(()) => return Ok(()),
                 Err(Stall::Error(e)) => return Err(e),
@@ -529,9 +565,9 @@ fn listen(sh: &Shared) {
             if let Some(Notification::DeadName(name)) = Notification::parse(&msg) {
                 let mut vm = sh.lock();
                 vm.pager_died(name);
-                let out = vm.take_outgoing();
+                sh.enqueue(&mut vm);
                 drop(vm);
-                sh.flush(out);
+                sh.flush();
                 sh.changed.notify_all();
             }
             continue;
@@ -566,13 +602,13 @@ fn listen(sh: &Shared) {
         let reply = reply_right(&pm);
         let mut vm = sh.lock();
         let r = vm.handle_pager_message(control, pm);
-        let out = vm.take_outgoing();
+        sh.enqueue(&mut vm);
         drop(vm);
         if r.is_err() && reply.is_valid() {
             // Nothing will answer through it.
             let _ = sh.task.port_deallocate(reply);
         }
-        sh.flush(out);
+        sh.flush();
         sh.changed.notify_all();
     }
 }

@@ -330,3 +330,107 @@ fn vm_attach_lets_another_node_map_a_tasks_memory() {
         "already backed by a pager"
     );
 }
+
+/// Messages a kernel's threads queue reach the pager in the order queued:
+/// a page's `data_return` (a pageout on one thread) always arrives before
+/// the `data_request` that faults it back in (a load on another), which a
+/// pager serving several kernels relies on.
+#[test]
+fn messages_of_different_threads_arrive_in_queue_order() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+    let rt = Runtime::new();
+    let k = Arc::new(SimKernel::new(&rt, 16).expect("kernel"));
+    let pager = rt.task();
+    let port = pager.port_allocate(RightType::Receive).expect("port");
+    let name = pager
+        .give_right(port, Disposition::MakeSend, k.task())
+        .expect("give");
+    let overtaken = Arc::new(AtomicU32::new(0));
+    let seen = overtaken.clone();
+    rt.spawn("ordering-pager", move |_me| {
+        // Whether the kernel holds page 0 (supplied, not yet returned).
+        let mut held = false;
+        let mut data = vec![0u8; PAGE_SIZE as usize];
+        loop {
+            let Ok(m) = pager.receive(port) else { return };
+            let ctl = match m.body.first() {
+                Some(Item::Port(p)) => p.name,
+                _ => PortName::NULL,
+            };
+            match m.header.id {
+                id if id == memory_object::id::init => {
+                    control::Client::new(&pager, ctl)
+                        .ready(false, 2)
+                        .expect("ready");
+                }
+                id if id == memory_object::id::data_request => {
+                    if held {
+                        seen.fetch_add(1, Ordering::Relaxed);
+                    }
+                    held = true;
+                    control::Client::new(&pager, ctl)
+                        .data_supply(
+                            0,
+                            hurd_ipc::OolItem {
+                                data: data.clone(),
+                                deallocate: true,
+                            },
+                            0,
+                            false,
+                            hurd_ipc::PortItem {
+                                disposition: Disposition::MakeSendOnce,
+                                name: PortName::NULL,
+                            },
+                        )
+                        .expect("supply");
+                }
+                id if id == memory_object::id::data_return => {
+                    if let Some(Item::Ool(o)) = m.body.get(2) {
+                        data.clone_from(&o.data);
+                    }
+                    held = false;
+                }
+                _ => {}
+            }
+            if ctl.is_valid() && m.header.id != memory_object::id::init {
+                let _ = pager.port_deallocate(ctl);
+            }
+        }
+    })
+    .expect("spawn");
+    let map = k.create_map();
+    let addr = k
+        .vm_map(
+            map,
+            PAGE_SIZE,
+            name,
+            0,
+            false,
+            VmProt::DEFAULT,
+            VmProt::ALL,
+            VmInherit::Share,
+        )
+        .expect("vm_map");
+    let stop = Arc::new(AtomicBool::new(false));
+    let (k2, stop2) = (k.clone(), stop.clone());
+    let loader = std::thread::spawn(move || {
+        while !stop2.load(Ordering::Relaxed) {
+            k2.load(map, addr, 1).expect("load");
+        }
+    });
+    for i in 0..300u32 {
+        k.store(map, addr, &i.to_le_bytes()).expect("store");
+        k.pageout(map, addr, PAGE_SIZE).expect("pageout");
+    }
+    stop.store(true, Ordering::Relaxed);
+    loader.join().expect("loader");
+    assert_eq!(
+        overtaken.load(Ordering::Relaxed),
+        0,
+        "a request overtook a return"
+    );
+    let last = k.load(map, addr, 4).expect("load");
+    assert_eq!(last, 299u32.to_le_bytes());
+}
