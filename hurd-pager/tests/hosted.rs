@@ -71,7 +71,8 @@ impl Rng {
 /// (a test lock orders the operations on one page, so a model can say what
 /// each read must return), then one concurrent phase where each kernel
 /// writes its own slot of every page (false sharing: the pages ping-pong)
-/// and every read of any slot must never go backwards.
+/// and every read of any slot must never go backwards. Kernels also page
+/// out at random, returning dirty pages on their own.
 fn random_traffic(kernels: usize, ops: usize, seed: u64) {
     let (rt, _server, pager) = setup(MemBackend::new(PAGES * PAGE_SIZE));
     let nodes = Arc::new(map(&rt, &pager, kernels, false));
@@ -87,7 +88,12 @@ fn random_traffic(kernels: usize, ops: usize, seed: u64) {
                     let page = rng.next() % PAGES;
                     let at = n.addr + page * PAGE_SIZE + 64 * 8;
                     let mut m = model[page as usize].lock().expect("model");
-                    if rng.next().is_multiple_of(3) {
+                    if rng.next().is_multiple_of(7) {
+                        // The kernel evicts it (a dirty page goes back).
+                        n.kernel
+                            .pageout(n.map, n.addr + page * PAGE_SIZE, PAGE_SIZE)
+                            .expect("pageout");
+                    } else if rng.next().is_multiple_of(3) {
                         let v = version.fetch_add(1, Ordering::Relaxed);
                         n.kernel.store(n.map, at, &v.to_le_bytes()).expect("store");
                         *m = v;
@@ -115,7 +121,9 @@ fn random_traffic(kernels: usize, ops: usize, seed: u64) {
                 for _ in 0..ops {
                     let page = rng.next() % PAGES;
                     let base = n.addr + page * PAGE_SIZE;
-                    if rng.next().is_multiple_of(2) {
+                    if rng.next().is_multiple_of(9) {
+                        n.kernel.pageout(n.map, base, PAGE_SIZE).expect("pageout");
+                    } else if rng.next().is_multiple_of(2) {
                         mine[page as usize] += 1;
                         let v = mine[page as usize];
                         n.kernel
@@ -276,4 +284,50 @@ fn library_calls() {
     pager.shutdown().expect("shutdown");
     assert_eq!(&page(&pager, 0)[..4], b"last");
     assert!(pager.offer_page(3, vec![], false, false).is_err());
+}
+
+/// With precious pages the kernel returns even clean pages it evicts, and
+/// the backend hears of it.
+#[test]
+fn precious_pages_report_evictions() {
+    #[derive(Clone)]
+    struct Evictions(MemBackend, Arc<Mutex<Vec<u64>>>);
+    impl hurd_pager::Backend for Evictions {
+        fn read_page(&mut self, o: u64) -> Result<hurd_pager::PageRead, hurd_pager::PagerError> {
+            self.0.read_page(o)
+        }
+        fn write_page(&mut self, o: u64, d: &[u8]) -> Result<(), hurd_pager::PagerError> {
+            self.0.write_page(o, d)
+        }
+        fn extent(&self) -> u64 {
+            self.0.extent()
+        }
+        fn notify_evict(&mut self, o: u64) {
+            self.1.lock().expect("log").push(o);
+        }
+    }
+    let rt = Runtime::new();
+    let task = rt.task();
+    let server = PagerServer::new(&task).expect("server");
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let config = Config {
+        precious: true,
+        ..Config::default()
+    };
+    let backend = Evictions(MemBackend::new(PAGES * PAGE_SIZE), log.clone());
+    let pager = server.create(backend, config).expect("pager");
+    let nodes = map(&rt, &pager, 1, false);
+    let n = &nodes[0];
+    n.kernel.load(n.map, n.addr + PAGE_SIZE, 1).expect("load");
+    n.kernel
+        .pageout(n.map, n.addr + PAGE_SIZE, PAGE_SIZE)
+        .expect("pageout");
+    for _ in 0..200 {
+        if !log.lock().expect("log").is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(*log.lock().expect("log"), [PAGE_SIZE]);
+    assert!(pager.with_core(|c| c.holders(1).is_empty()));
 }
