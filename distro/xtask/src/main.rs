@@ -4,7 +4,7 @@
 //! `.cargo/config.toml`):
 //!
 //! ```text
-//! cargo xtask run            # build and run (for now: the hosted echo demo)
+//! cargo xtask run            # build and run (for now: the hosted tour)
 //! cargo xtask kernel [ARGS]  # build the reference kernel and boot it in QEMU
 //! cargo xtask test [--quick] # every check CI runs, in order
 //! cargo xtask bench [NAME]   # benchmarks, printed as a comparison table
@@ -34,9 +34,10 @@ USAGE:
     cargo xtask <COMMAND> [OPTIONS]
 
 COMMANDS:
-    run [--hosted]      Build and run. Until the kernel exists this runs the
-                        hosted echo demo (`hurd-ipc` example `echo`) and exits
-                        with its exit code; `--hosted` is the same for now.
+    run [--hosted]      Build and run. Until the distro boots in QEMU this runs
+                        the hosted tour (`hurd-servers` example `tour`: auth,
+                        a tmpfs root and translators set by two users) and
+                        exits with its exit code; `--hosted` is the same.
     kernel [--tcg] [ARGS...]
                         Build the reference kernel and boot it in QEMU (KVM
                         when /dev/kvm works, else TCG) with the command line

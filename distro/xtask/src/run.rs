@@ -1,9 +1,10 @@
 //! `cargo xtask run`: build and run the system.
 //!
-//! There is no kernel yet, so every mode runs the hosted demo: the
-//! `hurd-ipc` example `echo`, where servers and clients are threads in one
-//! process. When the kernel exists, a QEMU mode joins [`Mode`] and the
-//! default changes to booting the distro in QEMU.
+//! Until the reference kernel boots the distro, every mode runs the hosted
+//! tour (`hurd-servers` example `tour`): an auth server and a tmpfs root run
+//! as threads in one process, and two users who do not trust each other
+//! attach translators to their nodes. When the distro boots, a QEMU mode
+//! joins [`Mode`] and becomes the default.
 
 use std::process::ExitCode;
 
@@ -41,20 +42,12 @@ pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
     match mode {
         Mode::Hosted => {
             eprintln!(
-                "note: no kernel yet, so this runs the hosted echo demo; \
-                 booting the distro in QEMU will replace it"
+                "note: the distro does not boot in QEMU yet, so this runs the hosted tour; \
+                 `cargo xtask kernel` boots the reference kernel on its own"
             );
             let status = workspace
                 .cargo()
-                .args([
-                    "run",
-                    "-p",
-                    "hurd-ipc",
-                    "--example",
-                    "echo",
-                    "--features",
-                    "std",
-                ])
+                .args(["run", "--quiet", "-p", "hurd-servers", "--example", "tour"])
                 .status()?;
             Ok(exit_code(status))
         }
