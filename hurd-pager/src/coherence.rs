@@ -150,10 +150,11 @@ impl Coherence {
                 page,
                 count,
             } => self.lock_completed(kernel, PageRange::new(page, count)),
-            Event::ChangeCompleted => match self.ops.oldest_change() {
-                Some(op) => op.pending -= 1,
-                None => self.reject("change_completed nobody asked for"),
-            },
+            Event::ChangeCompleted => {
+                if !self.ops.change_completed() {
+                    self.reject("change_completed nobody asked for");
+                }
+            }
             Event::Terminate { kernel } | Event::KernelDied { kernel } => self.forget(kernel),
             Event::ReadDone { page, result } => self.read_done(page, result),
             Event::WriteDone { result } => self.write_done(result),
@@ -246,6 +247,18 @@ impl Coherence {
     fn check_ops(&mut self) {
         let mut done = Vec::new();
         for (id, op) in self.ops.ops.iter_mut() {
+            if op.change {
+                // `change_completed` does not say which kernel sent it: the
+                // call is done once as many came as there are kernels left
+                // of those asked (with overlapping calls and dying kernels
+                // it may end early, never late).
+                let alive = op
+                    .sent_to
+                    .iter()
+                    .filter(|k| self.kernels.contains_key(k))
+                    .count();
+                op.pending = alive.saturating_sub(op.received);
+            }
             if op.pending > 0 {
                 continue;
             }
@@ -302,20 +315,21 @@ impl Coherence {
             return self.reject("data_unlock from an unknown kernel");
         };
         self.stats.unlocks += 1;
-        if k.read_only {
-            self.out.push(Action::DataError {
-                kernel,
-                page,
-                error: PagerError::ReadOnly,
-            });
-            return;
-        }
+        let read_only = k.read_only;
         let holds = self
             .pages
             .get(&page)
             .and_then(|e| e.holders.get(&kernel))
             .copied();
         match holds {
+            // Write access through the read-only port: refused at once.
+            Some(h) if read_only && !h.revoking => self.out.push(Action::DataError {
+                kernel,
+                page,
+                error: PagerError::ReadOnly,
+            }),
+            // A flush of the page is on its way and answers the unlock.
+            _ if read_only => {}
             // It crossed a flush, which answers it; or it is stale.
             None => log::debug!("pager: unlock of page {page} from non-holder {kernel}"),
             Some(h) if h.write => log::debug!("pager: unlock of page {page} already writable"),
@@ -401,6 +415,7 @@ impl Coherence {
         if self.kernels.remove(&kernel).is_none() {
             return;
         }
+
         for lock in self.locks.remove_kernel(kernel) {
             if let Purpose::Call(op) = lock.purpose
                 && let Some(o) = self.ops.ops.get_mut(&op)
@@ -669,8 +684,10 @@ impl Coherence {
         let op = self.ops.start(Op {
             pending: kernels.len(),
             change: true,
+            sent_to: kernels.clone(),
             ..Op::default()
         });
+        self.ops.changes_owed += kernels.len();
         for kernel in kernels {
             self.out.push(Action::ChangeAttributes {
                 kernel,

@@ -18,6 +18,10 @@ pub(crate) struct Op {
     pub writes_upto: Option<u64>,
     /// Waits for `change_completed` messages rather than lock completions.
     pub change: bool,
+    /// For a change: the kernels asked.
+    pub sent_to: alloc::vec::Vec<crate::kernel::KernelId>,
+    /// For a change: `change_completed`s received since.
+    pub received: usize,
     /// The first write error seen while it ran.
     pub error: Option<PagerError>,
 }
@@ -27,6 +31,8 @@ pub(crate) struct Op {
 pub(crate) struct Ops {
     pub ops: BTreeMap<OpId, Op>,
     next: u64,
+    /// `change_completed`s asked for and not yet received.
+    pub changes_owed: usize,
 }
 
 impl Ops {
@@ -38,8 +44,16 @@ impl Ops {
         id
     }
 
-    /// The oldest call waiting for a `change_completed`.
-    pub fn oldest_change(&mut self) -> Option<&mut Op> {
-        self.ops.values_mut().find(|o| o.change && o.pending > 0)
+    /// Counts a `change_completed` for every change call in progress; false
+    /// if more came than were asked for.
+    pub fn change_completed(&mut self) -> bool {
+        if self.changes_owed == 0 {
+            return false;
+        }
+        self.changes_owed -= 1;
+        for o in self.ops.values_mut().filter(|o| o.change) {
+            o.received += 1;
+        }
+        true
     }
 }

@@ -20,6 +20,8 @@ enum Step {
     Kill(usize),
     Sync,
     Return,
+    Flush,
+    Attributes,
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -33,15 +35,25 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (0..6usize, 0..4u64).prop_map(|(k, page)| Step::Pageout { k, page }),
         1 => Just(Step::Sync),
         1 => Just(Step::Return),
+        1 => Just(Step::Flush),
+        1 => Just(Step::Attributes),
     ]
 }
 
-fn run(kernels: usize, pages: u64, hold: u64, locked: bool, steps: &[Step], deaths: bool) -> World {
+fn run(
+    kernels: usize,
+    pages: u64,
+    hold: u64,
+    locked: bool,
+    read_only: usize,
+    steps: &[Step],
+    deaths: bool,
+) -> World {
     let config = Config {
         min_hold: hold,
         ..Config::default()
     };
-    let mut w = World::new(kernels, pages, config);
+    let mut w = World::with_read_only(kernels, pages, config, read_only);
     w.write_locked = locked;
     for s in steps {
         let s = match s {
@@ -86,6 +98,15 @@ fn run(kernels: usize, pages: u64, hold: u64, locked: bool, steps: &[Step], deat
             Step::Return => {
                 w.call(Call::Return(PageRange::new(0, pages)));
             }
+            Step::Flush => {
+                w.call(Call::Flush(PageRange::new(0, pages)));
+            }
+            Step::Attributes => {
+                w.call(Call::ChangeAttributes {
+                    may_cache: false,
+                    copy_strategy: hurd_vm::CopyStrategy::Delay,
+                });
+            }
         }
         w.check_exclusive();
     }
@@ -105,9 +126,10 @@ proptest! {
         pages in 1..4u64,
         hold in 1..4u64,
         locked in any::<bool>(),
+        read_only in 0..2usize,
         steps in prop::collection::vec(step(), 1..160),
     ) {
-        let w = run(kernels, pages, hold, locked, &steps, false);
+        let w = run(kernels, pages, hold, locked, read_only, &steps, false);
         prop_assert!(w.violations.is_empty(), "{:#?}", w.violations);
         prop_assert_eq!(w.core.stats().rejected, 0);
     }
@@ -121,7 +143,7 @@ proptest! {
         steps in prop::collection::vec(
             prop_oneof![9 => step(), 1 => (0..6usize).prop_map(Step::Kill)], 1..160),
     ) {
-        let w = run(kernels, pages, hold, false, &steps, true);
+        let w = run(kernels, pages, hold, false, 0, &steps, true);
         prop_assert!(w.violations.is_empty(), "{:#?}", w.violations);
     }
 }

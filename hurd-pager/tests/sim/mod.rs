@@ -74,6 +74,12 @@ pub fn version_of(data: &[u8]) -> u64 {
 
 impl World {
     pub fn new(kernels: usize, pages: u64, config: Config) -> World {
+        World::with_read_only(kernels, pages, config, 0)
+    }
+
+    /// The same with the first `read_only` kernels mapping the read-only
+    /// port.
+    pub fn with_read_only(kernels: usize, pages: u64, config: Config, read_only: usize) -> World {
         let mut w = World {
             core: Coherence::new(config),
             nodes: Vec::new(),
@@ -92,12 +98,12 @@ impl World {
             rank: BTreeMap::from([(0, 0)]),
         };
         for i in 0..kernels {
-            w.add_kernel(i);
+            w.add_kernel(i, i < read_only);
         }
         w
     }
 
-    fn add_kernel(&mut self, i: usize) {
+    fn add_kernel(&mut self, i: usize, read_only: bool) {
         let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(64));
         vm.accept_unrequested_supply = true;
         let map = vm.create_map();
@@ -122,7 +128,7 @@ impl World {
             self.now,
             Event::Init {
                 kernel: id,
-                read_only: false,
+                read_only,
             },
         );
         self.nodes.push(None);
@@ -332,6 +338,25 @@ impl World {
         let Some(m) = n.to_kernel.pop_front() else {
             return false;
         };
+        if let PagerMessage::LockRequest {
+            offset,
+            size,
+            should_return: 0,
+            should_flush: true,
+            ..
+        } = m
+        {
+            // A flush without return: what the kernel changed is gone.
+            if let Some(o) = n.vm.object(n.obj) {
+                let (first, last) = (offset / PAGE_SIZE, (offset + size) / PAGE_SIZE);
+                for (idx, p) in o.pages.range(first..last) {
+                    if matches!(p.state, PageState::Resident(_)) && !p.lock.contains(VmProt::WRITE)
+                    {
+                        self.model.insert(*idx, None);
+                    }
+                }
+            }
+        }
         if let Err(e) = n.vm.handle_pager_message(n.control, m.clone()) {
             self.violations
                 .push(format!("kernel {k} rejected {m:?}: {e}"));
