@@ -35,6 +35,8 @@ mod serial;
 #[cfg(target_os = "none")]
 mod sched;
 #[cfg(target_os = "none")]
+mod slab;
+#[cfg(target_os = "none")]
 mod syscall;
 #[cfg(target_os = "none")]
 mod task;

@@ -7,7 +7,7 @@
 //! a not-present entry that remembers its frame (software bit), no execute is
 //! the NX bit when the processor has it.
 
-use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
 
 use hurd_vm::{Frame, Mmu, Pte, SpaceId, VmProt};
 use x86_64::registers::control::Cr3;
@@ -104,13 +104,17 @@ fn indices(va: u64) -> [usize; 4] {
 /// The x86-64 MMU: a PML4 per address space.
 #[derive(Debug, Default)]
 pub struct X86Mmu {
-    spaces: BTreeMap<SpaceId, u64>,
+    /// PML4 physical addresses by space number (0: none).
+    spaces: Vec<u64>,
 }
 
 impl X86Mmu {
     /// The physical address of a space's PML4 (what CR3 gets).
     pub fn root(&self, space: SpaceId) -> Option<u64> {
-        self.spaces.get(&space).copied()
+        self.spaces
+            .get(space.0 as usize)
+            .copied()
+            .filter(|&r| r != 0)
     }
 
     /// The leaf entry for `va`, creating the tables above it if `create`.
@@ -118,7 +122,7 @@ impl X86Mmu {
         if !(USER_BASE..USER_END).contains(&va) {
             return None;
         }
-        let mut table_addr = *self.spaces.get(&space)?;
+        let mut table_addr = self.root(space)?;
         let idx = indices(va);
         for &i in &idx[..3] {
             let entry = &mut table(table_addr)[i];
@@ -138,7 +142,7 @@ impl X86Mmu {
 
     /// Drops a stale translation from the TLB if `space` is the loaded one.
     fn flush(&self, space: SpaceId, va: u64) {
-        if self.spaces.get(&space).copied() == Some(Cr3::read_raw().0.start_address().as_u64()) {
+        if self.root(space) == Some(Cr3::read_raw().0.start_address().as_u64()) {
             x86_64::instructions::tlb::flush(x86_64::VirtAddr::new(va));
         }
     }
@@ -150,13 +154,18 @@ impl Mmu for X86Mmu {
             panic!("out of memory for an address space");
         };
         table(root)[0] = table(kernel_pml4())[0];
-        self.spaces.insert(space, root);
+        let index = space.0 as usize;
+        if self.spaces.len() <= index {
+            self.spaces.resize(index + 1, 0);
+        }
+        self.spaces[index] = root;
     }
 
     fn destroy_space(&mut self, space: SpaceId) {
-        let Some(root) = self.spaces.remove(&space) else {
+        let Some(root) = self.root(space) else {
             return;
         };
+        self.spaces[space.0 as usize] = 0;
         // The user half only: entry 0 is the kernel's.
         for &l4 in &table(root)[1..256] {
             if l4 & PRESENT == 0 {
@@ -217,7 +226,7 @@ impl Mmu for X86Mmu {
         if !(USER_BASE..USER_END).contains(&va) {
             return None;
         }
-        let mut table_addr = *self.spaces.get(&space)?;
+        let mut table_addr = self.root(space)?;
         let idx = indices(va);
         for &i in &idx[..3] {
             let entry = table(table_addr)[i];

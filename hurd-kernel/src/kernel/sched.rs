@@ -126,10 +126,7 @@ fn switch_to(k: &mut Kernel, previous: u32, next: u32) -> *mut TrapFrame {
     }
     let top = thread.stack_top();
     let frame = thread.frame;
-    let root = thread
-        .task
-        .and_then(|t| k.tasks.get(&t))
-        .and_then(|t| k.vm.mmu().root(t.map.space()));
+    let root = thread.task.and_then(|t| k.tasks.get(&t)).map(|t| t.root);
     k.current = next;
     if next != previous {
         SWITCHES.fetch_add(1, Ordering::Relaxed);

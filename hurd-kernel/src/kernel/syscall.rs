@@ -493,7 +493,7 @@ pub fn expire_timeouts(k: &mut Kernel, now: u64) {
         .threads
         .iter()
         .filter(|(_, t)| matches!(t.state, ThreadState::Blocked { deadline: Some(d) } if d <= now))
-        .map(|(&id, _)| id)
+        .map(|(id, _)| id)
         .collect();
     for id in expired {
         if !k.ipc.cancel_wait(u64::from(id)) {

@@ -11,7 +11,7 @@
 //! All of it lives in [`KERNEL`], taken by the trap handlers with interrupts
 //! disabled on the single processor.
 
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -25,6 +25,7 @@ use spin::Mutex;
 use crate::gdt;
 use crate::mem::KernelPhys;
 use crate::paging::X86Mmu;
+use crate::slab::Slab;
 use crate::trap::TrapFrame;
 use crate::uaccess;
 
@@ -136,6 +137,8 @@ pub struct Task {
     pub space: hurd_ipc::SpaceId,
     /// Its address map.
     pub map: MapId,
+    /// Its page tables' root (what CR3 gets while it runs).
+    pub root: u64,
     /// Its live threads.
     pub threads: Vec<ThreadId>,
     /// Its exit status once it has ended.
@@ -152,9 +155,9 @@ pub struct Kernel {
     /// The VM core.
     pub vm: KernelVm,
     /// Every task, including ended ones (until reaped).
-    pub tasks: BTreeMap<TaskId, Task>,
+    pub tasks: Slab<Task>,
     /// Every thread.
-    pub threads: BTreeMap<ThreadId, Thread>,
+    pub threads: Slab<Thread>,
     /// Ready threads by priority.
     pub run_queues: [VecDeque<ThreadId>; PRIORITIES],
     /// Bit `p` set when `run_queues[p]` is not empty.
@@ -189,7 +192,7 @@ pub fn with_kernel<R>(f: impl FnOnce(&mut Kernel) -> R) -> R {
 pub fn init() {
     let mut ipc = IpcKernel::new(0);
     ipc.set_direct_handoff(true);
-    let mut threads = BTreeMap::new();
+    let mut threads = Slab::default();
     threads.insert(
         BOOT_THREAD,
         Thread {
@@ -205,7 +208,7 @@ pub fn init() {
     *KERNEL.lock() = Some(Kernel {
         ipc,
         vm: Vm::new(X86Mmu::default(), KernelPhys),
-        tasks: BTreeMap::new(),
+        tasks: Slab::default(),
         threads,
         run_queues: Default::default(),
         ready_mask: 0,
@@ -249,6 +252,11 @@ impl Kernel {
             return Err(err);
         }
         let space = self.ipc.create_space();
+        let root = self
+            .vm
+            .mmu()
+            .root(map.space())
+            .unwrap_or_else(crate::paging::kernel_pml4);
         let id = self.next_task;
         self.next_task += 1;
         self.tasks.insert(
@@ -257,6 +265,7 @@ impl Kernel {
                 name: String::from(name),
                 space,
                 map,
+                root,
                 threads: Vec::new(),
                 exit_status: None,
             },
