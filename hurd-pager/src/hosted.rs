@@ -269,9 +269,12 @@ impl ServerInner {
                             self.died(p, kernel);
                         }
                     }
-                    // Already forgotten: drop the dead name's reference.
+                    // Already forgotten: drop the dead name's reference,
+                    // unless the name has been reused since.
                     None => {
-                        let _ = self.task.port_deallocate(name);
+                        if self.task.port_type(name) == Ok(hurd_ipc::PortType::DEAD_NAME) {
+                            let _ = self.task.port_deallocate(name);
+                        }
                     }
                 }
             }
