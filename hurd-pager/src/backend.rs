@@ -57,6 +57,25 @@ pub trait Backend {
     }
 }
 
+/// Writes pages with [`Backend::write_pages`], falling back to one
+/// [`Backend::write_page`] each if the backend answers `EOPNOTSUPP` (as
+/// libpager does).
+pub fn write_all<B: Backend + ?Sized>(
+    backend: &mut B,
+    offset: u64,
+    data: &[u8],
+) -> Result<(), PagerError> {
+    match backend.write_pages(offset, data) {
+        Err(PagerError::NotSupported) => {
+            for (i, page) in data.chunks(PAGE).enumerate() {
+                backend.write_page(offset + (i * PAGE) as u64, page)?;
+            }
+            Ok(())
+        }
+        r => r,
+    }
+}
+
 /// A backend in memory: pages read as zeros until written; with
 /// [`MemBackend::write_locked`] pages need an unlock before their first
 /// write, as a file system's holes do.
@@ -147,5 +166,27 @@ mod tests {
         assert_eq!(b.writes(), 2);
         assert_eq!(b.read_page(2 * PAGE_SIZE), Err(PagerError::Io));
         assert_eq!(b.unlock_page(9 * PAGE_SIZE), Err(PagerError::NoSpace));
+    }
+
+    #[test]
+    fn multi_page_writes_fall_back_to_single_pages() {
+        struct NoBatch(MemBackend);
+        impl Backend for NoBatch {
+            fn read_page(&mut self, o: u64) -> Result<PageRead, PagerError> {
+                self.0.read_page(o)
+            }
+            fn write_page(&mut self, o: u64, d: &[u8]) -> Result<(), PagerError> {
+                self.0.write_page(o, d)
+            }
+            fn write_pages(&mut self, _o: u64, _d: &[u8]) -> Result<(), PagerError> {
+                Err(PagerError::NotSupported)
+            }
+            fn extent(&self) -> u64 {
+                self.0.extent()
+            }
+        }
+        let mut b = NoBatch(MemBackend::new(2 * PAGE_SIZE));
+        write_all(&mut b, 0, &[3; 2 * PAGE]).expect("write");
+        assert_eq!(b.0.writes(), 2);
     }
 }

@@ -468,7 +468,8 @@ impl ServerInner {
                 self.event(p, Event::ReadDone { page, result });
             }
             Action::Write { page, data } => {
-                let result = lock(&p.backend).write_pages(offset(page), &data);
+                let result =
+                    crate::backend::write_all(&mut **lock(&p.backend), offset(page), &data);
                 self.event(p, Event::WriteDone { result });
             }
             Action::Unlock { page } => {
