@@ -20,7 +20,8 @@
 //!   hurd-ipc's [`UserIpc`](hurd_ipc::UserIpc);
 //! - [`hosted`] (feature `std`): worker threads serving any number of pagers
 //!   on one port set, with the library calls (sync, return, flush, offer,
-//!   change attributes, read-only port, shutdown).
+//!   change attributes, read-only port, shutdown); and [`PagerPort`], one
+//!   pager served by the calling thread over any `UserIpc`, without `std`.
 //!
 //! Message definitions are hurd-vm's ([`hurd_vm::protocol`]), so the pager
 //! and the kernel cannot disagree about them.
@@ -41,6 +42,7 @@ mod locks;
 mod ops;
 mod page;
 pub mod protocol;
+pub mod serve;
 mod writeback;
 
 #[cfg(feature = "std")]
@@ -55,6 +57,7 @@ pub use event::{Call, Event, PageRange, PageRead};
 pub use hurd_vm::PAGE_SIZE;
 pub use kernel::KernelId;
 pub use ops::OpId;
+pub use serve::PagerPort;
 
 /// The README's example, compiled and run as a doctest.
 #[cfg(doctest)]

@@ -331,3 +331,68 @@ fn precious_pages_report_evictions() {
     assert_eq!(*log.lock().expect("log"), [PAGE_SIZE]);
     assert!(pager.with_core(|c| c.holders(1).is_empty()));
 }
+
+/// The single-threaded, `no_std` server: one thread serves the pager while
+/// two kernels share its object.
+#[test]
+fn single_threaded_pager_port() {
+    use hurd_pager::PagerPort;
+
+    let rt = Runtime::new();
+    let a = SimKernel::new(&rt, 16).expect("kernel a");
+    let b = SimKernel::new(&rt, 16).expect("kernel b");
+    let (ta, tb) = (a.task().clone(), b.task().clone());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server = rt.task();
+    let stop = server.clone();
+    let thread = std::thread::spawn(move || {
+        let mut p = PagerPort::new(
+            &server,
+            MemBackend::new(PAGES * PAGE_SIZE),
+            Config::default(),
+        )
+        .expect("pager");
+        let give = |t: &hurd_ipc::hosted::Task| {
+            server
+                .give_right(p.port(), hurd_ipc::Disposition::MakeSend, t)
+                .expect("give")
+        };
+        tx.send((give(&ta), give(&tb))).expect("send names");
+        let epoch = std::time::Instant::now();
+        p.serve(&mut || epoch.elapsed().as_nanos() as u64);
+        p.core().stats()
+    });
+    let (na, nb) = rx.recv().expect("names");
+    let mapped = |k: &SimKernel, name| {
+        let m = k.create_map();
+        let addr = k
+            .vm_map(
+                m,
+                PAGES * PAGE_SIZE,
+                name,
+                0,
+                false,
+                VmProt::DEFAULT,
+                VmProt::ALL,
+                VmInherit::Share,
+            )
+            .expect("vm_map");
+        (m, addr)
+    };
+    let (ma, aa) = mapped(&a, na);
+    let (mb, ab) = mapped(&b, nb);
+    for i in 0..20u32 {
+        a.store(ma, aa, &i.to_le_bytes()).expect("store a");
+        assert_eq!(b.load(mb, ab, 4).expect("load b"), i.to_le_bytes());
+        b.store(mb, ab + PAGE_SIZE, &i.to_le_bytes())
+            .expect("store b");
+        assert_eq!(
+            a.load(ma, aa + PAGE_SIZE, 4).expect("load a"),
+            i.to_le_bytes()
+        );
+    }
+    stop.terminate();
+    let stats = thread.join().expect("server thread");
+    assert_eq!(stats.rejected, 0);
+    assert!(stats.revocations >= 40, "{stats:?}");
+}

@@ -1,0 +1,351 @@
+//! A single-threaded pager over any [`UserIpc`]: no threads, no `std`, for
+//! servers on the hurd-rs kernel's user runtime (the hosted runtime's
+//! [`PagerServer`](crate::hosted::PagerServer) is the multi-threaded one).
+//!
+//! [`PagerPort`] owns one pager: its memory object port (and a read-only
+//! port if asked for), a port set with a notification port for dead control
+//! ports, the [`Coherence`] core and the [`Backend`]. [`PagerPort::serve`]
+//! receives, feeds the core and carries out its actions in order — sends
+//! (each waiting at most the send timeout), backend calls inline — until
+//! receiving fails. The caller supplies the clock.
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec;
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use hurd_ipc::{
+    Disposition, KernReturn, MachMsgError, Message, MsgOptions, MsgReturn, Notification,
+    NotifyKind, PortName, PortType, RightType, UserIpc,
+};
+use hurd_vm::PAGE_SIZE;
+
+use crate::action::Action;
+use crate::backend::{Backend, write_all};
+use crate::coherence::Coherence;
+use crate::config::Config;
+use crate::error::PagerError;
+use crate::event::{Call, Event};
+use crate::kernel::KernelId;
+use crate::ops::OpId;
+use crate::protocol::{self, Incoming, KernelTable};
+
+/// One pager served by the calling thread. See the [module](self) docs.
+pub struct PagerPort<'a, I: UserIpc + ?Sized, B: Backend> {
+    ipc: &'a I,
+    port: PortName,
+    ro_port: Option<PortName>,
+    set: PortName,
+    notify: PortName,
+    core: Coherence,
+    kernels: KernelTable,
+    home: BTreeMap<KernelId, PortName>,
+    backend: B,
+    done: BTreeMap<OpId, Result<(), PagerError>>,
+    /// Dead kernels waiting for the messages queued before their death.
+    deaths: Vec<(KernelId, BTreeMap<PortName, u32>)>,
+    send_timeout: Duration,
+}
+
+impl<'a, I: UserIpc + ?Sized, B: Backend> PagerPort<'a, I, B> {
+    /// A pager for `backend` in `ipc`'s space, with a new memory object port.
+    pub fn new(ipc: &'a I, backend: B, config: Config) -> Result<Self, KernReturn> {
+        let set = ipc.port_allocate(RightType::PortSet)?;
+        let port = ipc.port_allocate(RightType::Receive)?;
+        let notify = ipc.port_allocate(RightType::Receive)?;
+        let _ = ipc.port_set_qlimit(port, hurd_ipc::QLIMIT_MAX);
+        ipc.port_move_member(port, set)?;
+        ipc.port_move_member(notify, set)?;
+        Ok(PagerPort {
+            ipc,
+            port,
+            ro_port: None,
+            set,
+            notify,
+            core: Coherence::new(config),
+            kernels: KernelTable::new(),
+            home: BTreeMap::new(),
+            backend,
+            done: BTreeMap::new(),
+            deaths: Vec::new(),
+            send_timeout: Duration::from_secs(30),
+        })
+    }
+
+    /// The memory object port (a receive right): hand out send rights.
+    pub fn port(&self) -> PortName {
+        self.port
+    }
+
+    /// The read-only port (made on first use): kernels mapping it never get
+    /// write access.
+    pub fn read_only_port(&mut self) -> Result<PortName, KernReturn> {
+        if let Some(p) = self.ro_port {
+            return Ok(p);
+        }
+        let p = self.ipc.port_allocate(RightType::Receive)?;
+        let _ = self.ipc.port_set_qlimit(p, hurd_ipc::QLIMIT_MAX);
+        self.ipc.port_move_member(p, self.set)?;
+        self.ro_port = Some(p);
+        Ok(p)
+    }
+
+    /// The coherence core (inspection).
+    pub fn core(&self) -> &Coherence {
+        &self.core
+    }
+
+    /// The backend.
+    pub fn backend(&mut self) -> &mut B {
+        &mut self.backend
+    }
+
+    /// Starts a library call at time `now`; its result is
+    /// [`PagerPort::result`] once the call is done (serve on meanwhile).
+    pub fn call(&mut self, now: u64, call: Call) -> OpId {
+        let (op, actions) = self.core.call(now, call);
+        self.run(now, actions);
+        op
+    }
+
+    /// The result of a finished call (taken once).
+    pub fn result(&mut self, op: OpId) -> Option<Result<(), PagerError>> {
+        self.done.remove(&op)
+    }
+
+    /// Serves until receiving fails (the ports or the task died); `clock`
+    /// gives the time in the units of [`Config::min_hold`].
+    pub fn serve(&mut self, clock: &mut dyn FnMut() -> u64) -> MsgReturn {
+        loop {
+            let now = clock();
+            let wait = self
+                .core
+                .next_deadline()
+                .map(|t| Duration::from_nanos(t.saturating_sub(now)));
+            let opts = MsgOptions {
+                rcv_timeout: wait,
+                ..MsgOptions::default()
+            };
+            match self.ipc.mach_msg(None, Some(self.set), &opts) {
+                Ok(Some(msg)) => self.handle(clock(), msg),
+                Ok(None) => {}
+                Err(MachMsgError::Receive(e)) if e.code == MsgReturn::RcvTimedOut => {}
+                Err(e) => return e.code(),
+            }
+            let now = clock();
+            if self.core.next_deadline().is_some_and(|t| t <= now) {
+                let actions = self.core.handle(now, Event::Tick);
+                self.run(now, actions);
+            }
+        }
+    }
+
+    /// Handles one message received on the pager's port set.
+    pub fn handle(&mut self, now: u64, msg: Message) {
+        let port = msg.header.local;
+        if port == self.notify {
+            if let Some(Notification::DeadName(name)) = Notification::parse(&msg) {
+                match self.kernels.kernel(name) {
+                    Some(kernel) => self.died(now, kernel),
+                    None if self.ipc.port_type(name) == Ok(PortType::DEAD_NAME) => {
+                        let _ = self.ipc.port_deallocate(name);
+                    }
+                    None => {}
+                }
+            }
+            return;
+        }
+        if port != self.port && Some(port) != self.ro_port {
+            self.ipc.destroy_message(msg);
+            return;
+        }
+        match protocol::decode(self.ipc, msg) {
+            Ok(Some(m)) => self.incoming(now, port, m),
+            Ok(None) => {}
+            Err(m) => {
+                if let hurd_ipc::mig::Dispatch::Reply(r) = hurd_ipc::mig::bad_id(self.ipc, m) {
+                    let _ = hurd_ipc::mig::send_reply(self.ipc, r);
+                }
+            }
+        }
+        self.count_down(now, port);
+    }
+
+    fn died(&mut self, now: u64, kernel: KernelId) {
+        let mut before = BTreeMap::new();
+        for p in core::iter::once(self.port).chain(self.ro_port) {
+            if let Ok(s) = self.ipc.port_get_receive_status(p)
+                && s.msgcount > 0
+            {
+                before.insert(p, s.msgcount);
+            }
+        }
+        if before.is_empty() {
+            let actions = self.core.handle(now, Event::KernelDied { kernel });
+            self.run(now, actions);
+        } else {
+            self.deaths.push((kernel, before));
+        }
+    }
+
+    fn count_down(&mut self, now: u64, port: PortName) {
+        let mut ready = Vec::new();
+        self.deaths.retain_mut(|(k, before)| {
+            if let Some(n) = before.get_mut(&port) {
+                *n -= 1;
+                if *n == 0 {
+                    before.remove(&port);
+                }
+            }
+            if before.is_empty() {
+                ready.push(*k);
+                false
+            } else {
+                true
+            }
+        });
+        for kernel in ready {
+            let actions = self.core.handle(now, Event::KernelDied { kernel });
+            self.run(now, actions);
+        }
+    }
+
+    fn incoming(&mut self, now: u64, port: PortName, m: Incoming) {
+        let ipc = self.ipc;
+        let read_only = Some(port) == self.ro_port;
+        let events = match m {
+            Incoming::Init {
+                control,
+                name,
+                page_size,
+            } => {
+                if name.is_valid() {
+                    let _ = ipc.port_deallocate(name);
+                }
+                if !control.is_valid() || page_size != PAGE_SIZE {
+                    if control.is_valid() {
+                        let _ = ipc.port_deallocate(control);
+                    }
+                    return;
+                }
+                let Some(kernel) = self.kernels.add(control) else {
+                    let _ = ipc.port_deallocate(control);
+                    return;
+                };
+                self.home.insert(kernel, port);
+                let watched = ipc
+                    .request_notification(
+                        control,
+                        NotifyKind::DeadName,
+                        0,
+                        self.notify,
+                        Disposition::MakeSendOnce,
+                    )
+                    .is_ok();
+                let mut ev = vec![Event::Init { kernel, read_only }];
+                if !watched {
+                    ev.push(Event::KernelDied { kernel });
+                }
+                ev
+            }
+            Incoming::Terminate { control, name } => {
+                if name.is_valid() {
+                    let _ = ipc.port_mod_refs(name, RightType::Receive, -1);
+                }
+                match self.kernels.kernel(control) {
+                    Some(kernel) => vec![Event::Terminate { kernel }],
+                    None => {
+                        if control.is_valid() {
+                            let _ = ipc.port_destroy(control);
+                        }
+                        return;
+                    }
+                }
+            }
+            Incoming::Ignored => return,
+            Incoming::ChangeCompleted => vec![Event::ChangeCompleted],
+            other => {
+                let Some(control) = other.control() else {
+                    return;
+                };
+                let kernel = self.kernels.kernel(control);
+                let _ = ipc.port_deallocate(control);
+                match kernel {
+                    Some(k) => protocol::events(k, other),
+                    None => return,
+                }
+            }
+        };
+        for ev in events {
+            let actions = self.core.handle(now, ev);
+            self.run(now, actions);
+        }
+    }
+
+    /// Carries out actions in order; backend completions go back to the core
+    /// and their actions follow.
+    fn run(&mut self, now: u64, actions: Vec<Action>) {
+        let mut queue: VecDeque<Action> = actions.into();
+        while let Some(a) = queue.pop_front() {
+            let offset = |page: u64| page * PAGE_SIZE;
+            let event = match a {
+                Action::Read { page } => Some(Event::ReadDone {
+                    page,
+                    result: self.backend.read_page(offset(page)),
+                }),
+                Action::Write { page, data } => Some(Event::WriteDone {
+                    result: write_all(&mut self.backend, offset(page), &data),
+                }),
+                Action::Unlock { page } => Some(Event::UnlockDone {
+                    page,
+                    result: self.backend.unlock_page(offset(page)),
+                }),
+                Action::NotifyEvict { page } => {
+                    self.backend.notify_evict(offset(page));
+                    None
+                }
+                Action::Done { op, result } => {
+                    self.done.insert(op, result);
+                    None
+                }
+                Action::Release { kernel } => {
+                    self.home.remove(&kernel);
+                    if let Some(c) = self.kernels.remove(kernel) {
+                        let _ = self.ipc.port_destroy(c);
+                    }
+                    None
+                }
+                message => {
+                    let kernel = message.kernel();
+                    let control = kernel.and_then(|k| self.kernels.control(k));
+                    let home = kernel.and_then(|k| self.home.get(&k).copied());
+                    match (kernel, control) {
+                        (Some(kernel), Some(control)) => {
+                            let home = home.unwrap_or(self.port);
+                            match protocol::send(
+                                self.ipc,
+                                control,
+                                home,
+                                message,
+                                self.send_timeout,
+                            ) {
+                                Err(hurd_ipc::Error::Msg(
+                                    MsgReturn::SendInvalidDest | MsgReturn::SendTimedOut,
+                                )) => Some(Event::KernelDied { kernel }),
+                                Err(e) => {
+                                    log::warn!("pager: cannot send to {kernel}: {e}");
+                                    None
+                                }
+                                Ok(()) => None,
+                            }
+                        }
+                        _ => None,
+                    }
+                }
+            };
+            if let Some(ev) = event {
+                queue.extend(self.core.handle(now, ev));
+            }
+        }
+    }
+}
