@@ -46,6 +46,12 @@ pub mod nr {
     pub const THREAD_EXIT: u64 = 12;
     /// Reads the time-stamp counter (for benchmarks) → in `rdx`.
     pub const READ_TSC: u64 = 13;
+    /// `vm_map(self, address = rdi, size = rsi, anywhere, memory_object =
+    /// rdx, offset = r10, copy = FALSE)` of a pager's memory object (a send
+    /// right of the caller), read/write, shared → address in `rdx`. The first
+    /// mapping of a pager sends it `memory_object_init`; pages come from it by
+    /// `data_request` / `data_supply`.
+    pub const VM_MAP: u64 = 14;
 }
 
 /// `mach_msg` option bits (as in Mach).

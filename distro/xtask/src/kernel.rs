@@ -43,6 +43,8 @@ pub const USER_PROGRAMS: &[&str] = &[
     "rcv-timeout",
     "bench-server",
     "bench-client",
+    "pager",
+    "pager-client",
 ];
 
 /// The Debian package with `qemu-system-x86_64`.

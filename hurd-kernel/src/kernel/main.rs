@@ -22,6 +22,8 @@ mod idt;
 #[cfg(target_os = "none")]
 mod mem;
 #[cfg(target_os = "none")]
+mod pager;
+#[cfg(target_os = "none")]
 mod paging;
 #[cfg(target_os = "none")]
 mod panic;

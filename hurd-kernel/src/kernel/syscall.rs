@@ -220,6 +220,21 @@ fn handle(k: &mut Kernel, frame: &mut TrapFrame) -> Reason {
             }
             return Reason::Blocked;
         }
+        nr::VM_MAP => {
+            let hint = args[0].max(abi::USER_BASE);
+            if !abi::user_range_ok(hint, args[1]) || args[1] == 0 {
+                kern(hurd_ipc::KernReturn::InvalidAddress)
+            } else {
+                match k.vm_map_pager(space, map, hint, args[1], PortName(args[2] as u32), args[3]) {
+                    Ok(addr) => {
+                        k.process_ipc_events();
+                        value = addr;
+                        SUCCESS
+                    }
+                    Err(code) => kern(code),
+                }
+            }
+        }
         nr::READ_TSC => {
             // SAFETY: rdtsc has no side effects.
             value = unsafe { core::arch::x86_64::_rdtsc() };
@@ -455,6 +470,13 @@ pub fn retry(k: &mut Kernel, id: ThreadId) {
             rcv_size,
             name,
         } => (Some((buf, rcv_size, name)), None),
+        pending @ Pending::Fault { .. } => {
+            // Pagers wake these, not hurd-ipc.
+            if let Some(thread) = k.threads.get_mut(&id) {
+                thread.pending = Some(pending);
+            }
+            return;
+        }
         Pending::Send { msg, then } => match k.ipc.send(space, msg, Some(u64::from(id))) {
             Ok(()) => (then, Some(SUCCESS)),
             Err(err) if err.code == MsgReturn::SendTimedOut => {
@@ -532,9 +554,19 @@ pub fn user_exception(frame: &mut TrapFrame) -> *mut TrapFrame {
         } else {
             VmProt::READ
         };
-        if abi::user_range_ok(addr, 1) && k.vm.fault(map, addr, access).is_resolved() {
+        if abi::user_range_ok(addr, 1) {
+            let action = k.vm.fault(map, addr, access);
             let ptr: *mut TrapFrame = frame;
-            return sched::schedule(k, ptr, Reason::Return);
+            if action.is_resolved() {
+                return sched::schedule(k, ptr, Reason::Return);
+            }
+            if let Some(ticket) = action.ticket() {
+                // The page comes from a pager: wait, then retry the access.
+                let id = k.current;
+                k.wait_for_pager(id, ticket);
+                k.process_ipc_events();
+                return sched::schedule(k, ptr, Reason::Blocked);
+            }
         }
         log::info!(
             "task {task} ({}): {} at {addr:#x} (rip {:#x}): killed",

@@ -62,6 +62,12 @@ pub enum Pending {
         /// The port or port set.
         name: PortName,
     },
+    /// A page fault waiting for a pager (the access is retried once the
+    /// ticket completes).
+    Fault {
+        /// The VM's ticket.
+        ticket: hurd_vm::Ticket,
+    },
     /// A send waiting for room in the queue, then maybe a receive.
     Send {
         /// The message, still the sender's (copyin has not happened).
@@ -164,6 +170,8 @@ pub struct Kernel {
     pub ready_mask: u32,
     /// A buffer messages are encoded into on their way out (reused).
     pub wire_buf: Vec<u8>,
+    /// The kernel's own IPC space and control port set (pagers).
+    pub kport: Option<crate::pager::KernelPort>,
     /// The thread on the processor.
     pub current: ThreadId,
     /// Stacks of dead threads, freed once the processor has left them.
@@ -213,6 +221,7 @@ pub fn init() {
         run_queues: Default::default(),
         ready_mask: 0,
         wire_buf: Vec::new(),
+        kport: None,
         current: BOOT_THREAD,
         zombie_stacks: Vec::new(),
         wake_buf: Vec::new(),
@@ -220,6 +229,7 @@ pub fn init() {
         next_task: 1,
         next_thread: 1,
     });
+    with_kernel(Kernel::init_pager_support);
 }
 
 /// Why a program could not be started.
@@ -475,6 +485,9 @@ impl Kernel {
         };
         match thread.state {
             ThreadState::Blocked { .. } => {
+                if let Some(Pending::Fault { ticket }) = thread.pending {
+                    self.vm.release_ticket(&ticket);
+                }
                 self.ipc.cancel_wait(u64::from(id));
             }
             ThreadState::Ready => {
@@ -524,13 +537,21 @@ impl Kernel {
             // Swapped out (not taken) so the buffers keep their capacity.
             let mut deliveries = core::mem::take(&mut self.delivery_buf);
             for (token, result) in deliveries.drain(..) {
-                self.finish_receive(token as ThreadId, result);
+                if token == crate::pager::KERNEL_TOKEN {
+                    self.kernel_event(Some(result));
+                } else {
+                    self.finish_receive(token as ThreadId, result);
+                }
             }
             let mut wakeups = core::mem::take(&mut self.wake_buf);
             for token in wakeups.drain(..) {
-                // A thread that was handed its message is ready already:
-                // retry passes it by.
-                crate::syscall::retry(self, token as ThreadId);
+                if token == crate::pager::KERNEL_TOKEN {
+                    self.kernel_event(None);
+                } else {
+                    // A thread that was handed its message is ready already:
+                    // retry passes it by.
+                    crate::syscall::retry(self, token as ThreadId);
+                }
             }
             self.delivery_buf = deliveries;
             self.wake_buf = wakeups;

@@ -88,6 +88,10 @@ const TESTS: &[Test] = &[
         run: usertests::receive_times_out,
     },
     Test {
+        name: "user::pager_serves_faults",
+        run: usertests::pager_serves_faults,
+    },
+    Test {
         name: "user::bootstrap_gets_modules",
         run: usertests::bootstrap_gets_modules,
     },

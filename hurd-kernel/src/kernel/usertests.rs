@@ -195,6 +195,16 @@ pub fn port_death_seen_by_sender(boot: &BootInfo) -> Result<(), Failure> {
     expect(&finish(&[server, client])?, &[0, 0])
 }
 
+/// Page faults served by a user-space pager: a client maps the pager's
+/// memory object and reads it; each fault becomes a `data_request` to the
+/// pager task, whose `data_supply` the kernel maps.
+pub fn pager_serves_faults(boot: &BootInfo) -> Result<(), Failure> {
+    let pager = spawn(boot, "pager", 0)?;
+    let client = spawn(boot, "pager-client", 0)?;
+    connect(pager, &[client])?;
+    expect(&finish(&[pager, client])?, &[0, 0])
+}
+
 /// A task that writes to kernel memory is killed; the others finish.
 pub fn bad_access_killed_others_continue(boot: &BootInfo) -> Result<(), Failure> {
     let server = spawn(boot, "echo-server", 0)?;

@@ -15,13 +15,18 @@ pub const MOVE_SEND: u32 = 17;
 pub const COMPLEX: u32 = 0x8000_0000;
 /// `MACH_MSG_TYPE_INTEGER_32`.
 const TYPE_INTEGER_32: u8 = 2;
+/// `MACH_MSG_TYPE_BYTE`.
+const TYPE_BYTE: u8 = 9;
+/// `MACH_MSG_TYPE_INTEGER_64`.
+const TYPE_INTEGER_64: u8 = 11;
 /// The inline flag of an item descriptor.
 const FLAG_INLINE: u8 = 1;
 
-/// A message buffer of 512 bytes, 8-byte aligned.
+/// A message buffer of 8 KiB (room for a page of out-of-line data), 8-byte
+/// aligned.
 #[repr(C, align(8))]
 pub struct MsgBuf {
-    bytes: [u8; 512],
+    bytes: [u8; 8192],
     len: usize,
 }
 
@@ -33,12 +38,12 @@ impl Default for MsgBuf {
 
 impl MsgBuf {
     /// The buffer's capacity (what to pass as `rcv_size`).
-    pub const CAPACITY: u64 = 512;
+    pub const CAPACITY: u64 = 8192;
 
     /// An empty buffer.
     pub const fn new() -> MsgBuf {
         MsgBuf {
-            bytes: [0; 512],
+            bytes: [0; 8192],
             len: 0,
         }
     }
@@ -80,6 +85,46 @@ impl MsgBuf {
         self.put32(at + 8, v);
         self.len += 16;
         self.put32(4, self.len as u32);
+    }
+
+    /// Appends a 64-bit integer item.
+    pub fn push_u64(&mut self, v: u64) {
+        let at = self.len;
+        self.bytes[at..at + 16].fill(0);
+        self.bytes[at] = TYPE_INTEGER_64;
+        self.bytes[at + 1] = FLAG_INLINE;
+        self.put32(at + 4, 1);
+        self.bytes[at + 8..at + 16].copy_from_slice(&v.to_le_bytes());
+        self.len += 16;
+        self.put32(4, self.len as u32);
+    }
+
+    /// Appends out-of-line bytes (carried by value in the wire form) and
+    /// marks the message complex; `fill(i)` gives byte `i`.
+    pub fn push_ool(&mut self, len: usize, fill: impl Fn(usize) -> u8) {
+        let at = self.len;
+        let padded = len.div_ceil(8) * 8;
+        self.bytes[at..at + 8 + padded].fill(0);
+        self.bytes[at] = TYPE_BYTE;
+        self.put32(at + 4, len as u32);
+        for i in 0..len {
+            self.bytes[at + 8 + i] = fill(i);
+        }
+        self.len += 8 + padded;
+        self.put32(4, self.len as u32);
+        let bits = self.get32(0) | COMPLEX;
+        self.put32(0, bits);
+    }
+
+    /// The 64-bit payload of the `index`-th item (every item 16 bytes).
+    pub fn item_u64(&self, index: usize) -> Option<u64> {
+        let at = 24 + 16 * index;
+        if at + 16 > self.size() as usize {
+            return None;
+        }
+        let mut w = [0; 8];
+        w.copy_from_slice(&self.bytes[at + 8..at + 16]);
+        Some(u64::from_le_bytes(w))
     }
 
     /// Appends a port right item (`disp` one of the `MOVE_*`/`COPY_*`/`MAKE_*`

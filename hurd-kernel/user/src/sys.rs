@@ -111,6 +111,15 @@ pub fn vm_deallocate(addr: u64, size: u64) -> u64 {
     syscall(nr::VM_DEALLOCATE, [addr, size, 0, 0, 0, 0]).0
 }
 
+/// `vm_map` of the memory object `pager` (a send right): `size` bytes from
+/// `offset`, anywhere → the address, or the code.
+pub fn vm_map(size: u64, pager: u32, offset: u64) -> Result<u64, u64> {
+    match syscall(nr::VM_MAP, [0, size, u64::from(pager), offset, 0, 0]) {
+        (0, addr) => Ok(addr),
+        (code, _) => Err(code),
+    }
+}
+
 /// Reads the time-stamp counter through the kernel.
 pub fn read_tsc() -> u64 {
     syscall(nr::READ_TSC, [0; 6]).1
