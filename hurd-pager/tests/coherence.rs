@@ -18,6 +18,7 @@ enum Step {
     Advance(u64),
     Pageout { k: usize, page: u64 },
     Kill(usize),
+    Unmap(usize),
     Sync,
     Return,
     Flush,
@@ -63,6 +64,7 @@ fn run(
             | Step::ToKernel(k)
             | Step::Pageout { k, .. }
             | Step::Kill(k)
+            | Step::Unmap(k)
                 if *k >= kernels =>
             {
                 continue;
@@ -90,6 +92,11 @@ fn run(
             Step::Kill(k) => {
                 if deaths && w.alive().len() > 1 {
                     w.kill(k);
+                }
+            }
+            Step::Unmap(k) => {
+                if deaths {
+                    w.unmap(k);
                 }
             }
             Step::Sync => {
@@ -134,14 +141,21 @@ proptest! {
         prop_assert_eq!(w.core.stats().rejected, 0);
     }
 
-    /// The same with kernels dying at random points: the others proceed.
+    /// The same with kernels dying or unmapping (terminate) at random
+    /// points: the others proceed.
     #[test]
     fn kernel_death_never_blocks_the_others(
         kernels in 2..6usize,
         pages in 1..4u64,
         hold in 1..4u64,
         steps in prop::collection::vec(
-            prop_oneof![9 => step(), 1 => (0..6usize).prop_map(Step::Kill)], 1..160),
+            prop_oneof![
+                18 => step(),
+                1 => (0..6usize).prop_map(Step::Kill),
+                1 => (0..6usize).prop_map(Step::Unmap),
+            ],
+            1..160,
+        ),
     ) {
         let w = run(kernels, pages, hold, false, 0, &steps, true);
         prop_assert!(w.violations.is_empty(), "{:#?}", w.violations);

@@ -396,3 +396,32 @@ fn single_threaded_pager_port() {
     assert_eq!(stats.rejected, 0);
     assert!(stats.revocations >= 40, "{stats:?}");
 }
+
+/// A kernel that unmaps the object returns its dirty pages and terminates:
+/// the pager forgets it, and the others read what it wrote.
+#[test]
+fn unmapping_terminates_and_returns_data() {
+    let (rt, _server, pager) = setup(MemBackend::new(PAGES * PAGE_SIZE));
+    let nodes = map(&rt, &pager, 2, false);
+    let (a, b) = (&nodes[0], &nodes[1]);
+    a.kernel
+        .store(a.map, a.addr + 2 * PAGE_SIZE, b"bye")
+        .expect("store");
+    a.kernel
+        .deallocate(a.map, a.addr, PAGES * PAGE_SIZE)
+        .expect("deallocate");
+    for _ in 0..200 {
+        if pager.kernels() == 1 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(pager.kernels(), 1);
+    assert_eq!(
+        b.kernel
+            .load(b.map, b.addr + 2 * PAGE_SIZE, 3)
+            .expect("load"),
+        b"bye"
+    );
+    assert_eq!(pager.stats().rejected, 0);
+}

@@ -42,6 +42,8 @@ pub struct Node {
     pub thread: Option<Access>,
     pub completed: u64,
     pub failed: u64,
+    /// It unmapped the object (and terminated it).
+    pub unmapped: bool,
 }
 
 pub struct World {
@@ -123,6 +125,7 @@ impl World {
             thread: None,
             completed: 0,
             failed: 0,
+            unmapped: false,
         };
         let out = self.core.handle(
             self.now,
@@ -338,6 +341,10 @@ impl World {
         let Some(m) = n.to_kernel.pop_front() else {
             return false;
         };
+        if n.unmapped {
+            // The object is gone; the kernel drops what still comes.
+            return true;
+        }
         if let PagerMessage::LockRequest {
             offset,
             size,
@@ -429,7 +436,7 @@ impl World {
         let Some(n) = self.nodes[k].as_mut() else {
             return false;
         };
-        if n.thread.is_some() {
+        if n.thread.is_some() || n.unmapped {
             return false;
         }
         n.thread = Some(Access {
@@ -506,10 +513,24 @@ impl World {
         }
     }
 
+    /// Kernel `k` unmaps the object: dirty pages go back, then terminate.
+    pub fn unmap(&mut self, k: usize) {
+        let pages = self.pages;
+        if let Some(n) = self.nodes[k].as_mut()
+            && n.thread.is_none()
+            && !n.unmapped
+        {
+            n.vm.deallocate(n.map, n.addr, pages * PAGE_SIZE)
+                .expect("deallocate");
+            n.unmapped = true;
+            Self::collect(n);
+        }
+    }
+
     /// Pages out page `page` of kernel `k`.
     pub fn pageout(&mut self, k: usize, page: u64) {
         let page = page % self.pages;
-        if let Some(n) = self.nodes[k].as_mut() {
+        if let Some(n) = self.nodes[k].as_mut().filter(|n| !n.unmapped) {
             let _ = n.vm.pageout(n.obj, page * PAGE_SIZE);
             Self::collect(n);
         }
