@@ -425,3 +425,31 @@ fn unmapping_terminates_and_returns_data() {
     );
     assert_eq!(pager.stats().rejected, 0);
 }
+
+/// Two kernels storing to the same page as fast as they can, at the same
+/// time: the minimum hold lets both finish.
+#[test]
+fn concurrent_writers_both_progress() {
+    let (rt, _server, pager) = setup(MemBackend::new(PAGES * PAGE_SIZE));
+    let nodes = Arc::new(map(&rt, &pager, 2, false));
+    let threads: Vec<_> = (0..2)
+        .map(|k| {
+            let nodes = nodes.clone();
+            std::thread::spawn(move || {
+                let n = &nodes[k];
+                for i in 0..200u64 {
+                    n.kernel
+                        .store(n.map, n.addr + 8 * k as u64, &i.to_le_bytes())
+                        .expect("store");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("writer");
+    }
+    let n = &nodes[0];
+    let b = n.kernel.load(n.map, n.addr, 16).expect("load");
+    assert_eq!(b[..8], 199u64.to_le_bytes());
+    assert_eq!(b[8..], 199u64.to_le_bytes());
+}
