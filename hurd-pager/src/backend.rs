@@ -18,7 +18,10 @@ const PAGE: usize = PAGE_SIZE as usize;
 ///
 /// The pager calls it from one thread at a time per pager, and writes pages
 /// in the order their data came back from the kernels: a backend need not
-/// order writes itself. Only [`PagerError::Io`], [`PagerError::NoSpace`] and
+/// order writes itself. If a write fails, the pager keeps the page's data
+/// and serves it to readers (libpager instead fails later reads of the page
+/// with `EIO`); the error is reported by `page_error` and by the sync that
+/// waited for the write. Only [`PagerError::Io`], [`PagerError::NoSpace`] and
 /// [`PagerError::Quota`] are meaningful errors (as in libpager); they reach
 /// the faulting kernel as `data_error`.
 pub trait Backend {

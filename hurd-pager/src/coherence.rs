@@ -24,7 +24,8 @@
 //!   holder, then the backend's unlock runs (unless the page is known
 //!   writable) and write is granted with `lock_request(lock = NONE)`. An
 //!   unlock error flushes the kernel's copy and is answered on that kernel's
-//!   next `data_request` for the page with `data_error`, as Mach prescribes.
+//!   next `data_request` for write access to the page with `data_error`, as
+//!   Mach prescribes (and libpager does).
 //!   An unlock that crossed a flush is dropped: the flush answers it.
 //! - **Writes to the backend** go one at a time, in order.
 //! - **Starvation**: each grant stands for at least [`Config::min_hold`]
@@ -872,9 +873,12 @@ impl Coherence {
             // dirty ones come back first).
             e.holders.remove(&kernel);
         }
+        // A failed unlock is reported to the kernel's next request for
+        // write access to the page (as libpager does).
         if let Some(error) = self
             .kernels
             .get_mut(&kernel)
+            .filter(|_| write)
             .and_then(|k| k.next_errors.remove(&page))
         {
             self.pop(page);

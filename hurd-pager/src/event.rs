@@ -162,7 +162,9 @@ pub enum Call {
     /// copies go too.
     Flush(PageRange),
     /// `pager_offer_page`: make `data` the page's contents and push it to
-    /// every kernel, read-only, once current holders gave it back.
+    /// every kernel, read-only, once current holders gave it back (their
+    /// modifications are written back first; libpager, with one kernel,
+    /// flushes them unwritten).
     OfferPage {
         /// The page.
         page: u64,
