@@ -151,8 +151,11 @@ impl Coherence {
                 page,
                 count,
             } => self.lock_completed(kernel, PageRange::new(page, count)),
-            Event::ChangeCompleted => {
-                if !self.ops.change_completed() {
+            Event::ChangeCompleted {
+                may_cache,
+                copy_strategy,
+            } => {
+                if !self.ops.change_completed(may_cache, copy_strategy) {
                     self.reject("change_completed nobody asked for");
                 }
             }
@@ -686,6 +689,7 @@ impl Coherence {
             pending: kernels.len(),
             change: true,
             sent_to: kernels.clone(),
+            attributes: (may_cache, copy_strategy.into()),
             ..Op::default()
         });
         self.ops.changes_owed += kernels.len();

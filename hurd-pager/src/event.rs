@@ -71,8 +71,14 @@ pub enum Event {
         /// Pages of the request.
         count: u64,
     },
-    /// `memory_object_change_completed` (it does not say from which kernel).
-    ChangeCompleted,
+    /// `memory_object_change_completed` (it does not say from which kernel,
+    /// only the attributes now in force).
+    ChangeCompleted {
+        /// May cache.
+        may_cache: bool,
+        /// The copy strategy, raw.
+        copy_strategy: u32,
+    },
     /// `memory_object_terminate`: the kernel is done with the object.
     Terminate {
         /// Who.
@@ -117,7 +123,7 @@ impl Event {
                 | Event::DataUnlock { .. }
                 | Event::DataReturn { .. }
                 | Event::LockCompleted { .. }
-                | Event::ChangeCompleted
+                | Event::ChangeCompleted { .. }
                 | Event::Terminate { .. }
         )
     }

@@ -411,7 +411,17 @@ impl ServerInner {
                 }
             }
             Incoming::Ignored => {}
-            Incoming::ChangeCompleted => self.feed(p, &mut st, vec![Event::ChangeCompleted]),
+            Incoming::ChangeCompleted {
+                may_cache,
+                copy_strategy,
+            } => self.feed(
+                p,
+                &mut st,
+                vec![Event::ChangeCompleted {
+                    may_cache,
+                    copy_strategy,
+                }],
+            ),
             other => {
                 let Some(control) = other.control() else {
                     return;

@@ -22,6 +22,8 @@ pub(crate) struct Op {
     pub sent_to: alloc::vec::Vec<crate::kernel::KernelId>,
     /// For a change: `change_completed`s received since.
     pub received: usize,
+    /// For a change: the attributes asked for.
+    pub attributes: (bool, u32),
     /// The first write error seen while it ran.
     pub error: Option<PagerError>,
 }
@@ -46,12 +48,18 @@ impl Ops {
 
     /// Counts a `change_completed` for every change call in progress; false
     /// if more came than were asked for.
-    pub fn change_completed(&mut self) -> bool {
+    pub fn change_completed(&mut self, may_cache: bool, copy_strategy: u32) -> bool {
         if self.changes_owed == 0 {
             return false;
         }
         self.changes_owed -= 1;
-        for o in self.ops.values_mut().filter(|o| o.change) {
+        // As libpager, a completion counts for the calls that asked for the
+        // attributes it reports.
+        for o in self
+            .ops
+            .values_mut()
+            .filter(|o| o.change && o.attributes == (may_cache, copy_strategy))
+        {
             o.received += 1;
         }
         true

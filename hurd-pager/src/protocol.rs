@@ -98,7 +98,12 @@ pub enum Incoming {
         kernel_copy: bool,
     },
     /// `memory_object_change_completed`.
-    ChangeCompleted,
+    ChangeCompleted {
+        /// May cache.
+        may_cache: bool,
+        /// Copy strategy, raw.
+        copy_strategy: u32,
+    },
     /// Something this pager ignores (`copy`, `supply_completed`, the
     /// skipped id); its rights are released.
     Ignored,
@@ -212,8 +217,11 @@ impl<I: UserIpc + ?Sized> memory_object::Server for Collect<'_, I> {
             kernel_copy,
         });
     }
-    fn change_completed(&self, _r: &Request, _may_cache: bool, _copy_strategy: u32) {
-        self.put(Incoming::ChangeCompleted);
+    fn change_completed(&self, _r: &Request, may_cache: bool, copy_strategy: u32) {
+        self.put(Incoming::ChangeCompleted {
+            may_cache,
+            copy_strategy,
+        });
     }
 }
 
@@ -375,7 +383,13 @@ pub fn events(kernel: KernelId, m: Incoming) -> Vec<Event> {
             }
             None => log::warn!("pager: malformed data_return from {kernel}"),
         },
-        Incoming::ChangeCompleted => out.push(Event::ChangeCompleted),
+        Incoming::ChangeCompleted {
+            may_cache,
+            copy_strategy,
+        } => out.push(Event::ChangeCompleted {
+            may_cache,
+            copy_strategy,
+        }),
         other => log::warn!("pager: malformed or unexpected {other:?} from {kernel}"),
     }
     out

@@ -263,7 +263,13 @@ impl<'a, I: UserIpc + ?Sized, B: Backend> PagerPort<'a, I, B> {
                 }
             }
             Incoming::Ignored => return,
-            Incoming::ChangeCompleted => vec![Event::ChangeCompleted],
+            Incoming::ChangeCompleted {
+                may_cache,
+                copy_strategy,
+            } => vec![Event::ChangeCompleted {
+                may_cache,
+                copy_strategy,
+            }],
             other => {
                 let Some(control) = other.control() else {
                     return;

@@ -134,7 +134,16 @@ fn core_rejects_what_no_one_asked_for() {
         )
         .is_empty()
     );
-    assert!(rejected(&mut c, Event::ChangeCompleted).is_empty());
+    assert!(
+        rejected(
+            &mut c,
+            Event::ChangeCompleted {
+                may_cache: false,
+                copy_strategy: 2
+            }
+        )
+        .is_empty()
+    );
     assert!(
         rejected(
             &mut c,

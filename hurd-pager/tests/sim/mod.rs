@@ -302,9 +302,13 @@ impl World {
                         count: length / PAGE_SIZE,
                     })
                 }
-                KernelMessage::ChangeCompleted { .. } => {
-                    n.to_pager.push_back(Event::ChangeCompleted)
-                }
+                KernelMessage::ChangeCompleted {
+                    may_cache,
+                    copy_strategy,
+                } => n.to_pager.push_back(Event::ChangeCompleted {
+                    may_cache,
+                    copy_strategy,
+                }),
                 KernelMessage::Terminate { .. } => {
                     n.to_pager.push_back(Event::Terminate { kernel })
                 }
