@@ -45,6 +45,9 @@ pub const USER_PROGRAMS: &[&str] = &[
     "bench-client",
     "pager",
     "pager-client",
+    "bad-pager",
+    "threads",
+    "spin",
 ];
 
 /// The Debian package with `qemu-system-x86_64`.

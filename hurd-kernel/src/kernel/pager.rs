@@ -117,10 +117,24 @@ impl Kernel {
     /// Sends what the VM queued for pagers, from the kernel's space.
     pub fn flush_pager_messages(&mut self) {
         let Some(kp) = self.kport else { return };
-        for out in self.vm.take_outgoing() {
-            let to = out.to;
-            if let Err(err) = self.ipc.send(kp.space, out.into_message(), None) {
-                log::warn!("cannot send to pager {to}: {:?}", err.code);
+        // A dead pager's requests fail (and may queue more messages, to
+        // other pagers): a few rounds at most.
+        for _ in 0..4 {
+            let outgoing = self.vm.take_outgoing();
+            if outgoing.is_empty() {
+                return;
+            }
+            let mut dead = alloc::vec::Vec::new();
+            for out in outgoing {
+                let to = out.to;
+                match self.ipc.send(kp.space, out.into_message(), None) {
+                    Ok(()) => {}
+                    Err(err) if err.code == hurd_ipc::MsgReturn::SendInvalidDest => dead.push(to),
+                    Err(err) => log::warn!("cannot send to pager {to}: {:?}", err.code),
+                }
+            }
+            for pager in dead {
+                self.vm.pager_died(pager);
             }
         }
     }

@@ -20,6 +20,11 @@ use crate::trap::TrapFrame;
 /// Timer ticks in a time slice.
 pub const QUANTUM: u32 = 5;
 
+/// Every this many ticks the boot thread gets the processor even when user
+/// threads are ready, so the kernel's own work (the test harness) cannot be
+/// starved by tasks that never block.
+pub const BOOT_THREAD_PERIOD: u64 = 10;
+
 /// The time-stamp counter when the first user thread was first switched to
 /// (0 until then).
 pub static FIRST_USER_TSC: AtomicU64 = AtomicU64::new(0);
@@ -65,6 +70,8 @@ pub enum Reason {
     Return,
     /// A timer tick.
     Tick,
+    /// The boot thread's periodic turn (see [`BOOT_THREAD_PERIOD`]).
+    Housekeeping,
 }
 
 /// Saves `frame` as the current thread's, picks the thread to run and
@@ -79,7 +86,7 @@ pub fn schedule(k: &mut Kernel, frame: *mut TrapFrame, reason: Reason) -> *mut T
     let priority = cur.priority;
     if running && current != BOOT_THREAD {
         let switch = match reason {
-            Reason::Blocked => true,
+            Reason::Blocked | Reason::Housekeeping => true,
             Reason::Yield => best_ready(k).is_some_and(|p| p <= priority),
             Reason::Return => best_ready(k).is_some_and(|p| p < priority),
             Reason::Tick => {
@@ -98,7 +105,11 @@ pub fn schedule(k: &mut Kernel, frame: *mut TrapFrame, reason: Reason) -> *mut T
     } else if running && current == BOOT_THREAD && best_ready(k).is_none() {
         return frame;
     }
-    let next = pick(k).unwrap_or(BOOT_THREAD);
+    let next = if reason == Reason::Housekeeping {
+        BOOT_THREAD
+    } else {
+        pick(k).unwrap_or(BOOT_THREAD)
+    };
     switch_to(k, current, next)
 }
 
@@ -155,6 +166,9 @@ pub fn preempt(frame: &mut TrapFrame) -> *mut TrapFrame {
         return frame;
     };
     crate::syscall::expire_timeouts(k, now);
+    if now.is_multiple_of(BOOT_THREAD_PERIOD) && k.current != BOOT_THREAD {
+        return schedule(k, frame, Reason::Housekeeping);
+    }
     schedule(k, frame, Reason::Tick)
 }
 

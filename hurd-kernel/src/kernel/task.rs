@@ -149,6 +149,8 @@ pub struct Task {
     pub threads: Vec<ThreadId>,
     /// Its exit status once it has ended.
     pub exit_status: Option<u64>,
+    /// The order in which it ended (1 for the first task to end).
+    pub exit_order: u64,
 }
 
 /// The VM core over the x86-64 MMU and the frame allocator.
@@ -182,6 +184,7 @@ pub struct Kernel {
     pub delivery_buf: Vec<hurd_ipc::Delivery>,
     next_task: TaskId,
     next_thread: ThreadId,
+    exits: u64,
 }
 
 /// The kernel state, once [`init`] has run.
@@ -228,6 +231,7 @@ pub fn init() {
         delivery_buf: Vec::new(),
         next_task: 1,
         next_thread: 1,
+        exits: 0,
     });
     with_kernel(Kernel::init_pager_support);
 }
@@ -278,6 +282,7 @@ impl Kernel {
                 root,
                 threads: Vec::new(),
                 exit_status: None,
+                exit_order: 0,
             },
         );
         self.spawn_thread(id, exe.entry, USER_STACK_TOP, arg, priority);
@@ -463,6 +468,8 @@ impl Kernel {
             return;
         }
         t.exit_status = Some(status);
+        self.exits += 1;
+        t.exit_order = self.exits;
         let threads = core::mem::take(&mut t.threads);
         let (space, map) = (t.space, t.map);
         for id in threads {

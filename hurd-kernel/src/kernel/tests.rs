@@ -92,6 +92,22 @@ const TESTS: &[Test] = &[
         run: usertests::pager_serves_faults,
     },
     Test {
+        name: "user::pager_error_kills_faulting_task",
+        run: usertests::pager_error_kills_faulting_task,
+    },
+    Test {
+        name: "user::threads_of_one_task",
+        run: usertests::threads_of_one_task,
+    },
+    Test {
+        name: "user::higher_priority_runs_first",
+        run: usertests::higher_priority_runs_first,
+    },
+    Test {
+        name: "user::timer_preempts_a_spinning_task",
+        run: usertests::timer_preempts_a_spinning_task,
+    },
+    Test {
         name: "user::bootstrap_gets_modules",
         run: usertests::bootstrap_gets_modules,
     },

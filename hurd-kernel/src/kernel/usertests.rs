@@ -205,6 +205,89 @@ pub fn pager_serves_faults(boot: &BootInfo) -> Result<(), Failure> {
     expect(&finish(&[pager, client])?, &[0, 0])
 }
 
+/// Two threads of one task, one message between them.
+pub fn threads_of_one_task(boot: &BootInfo) -> Result<(), Failure> {
+    let task = spawn(boot, "threads", 0)?;
+    expect(&finish(&[task])?, &[0])
+}
+
+/// The higher priority runs first: started second, it ends first.
+pub fn higher_priority_runs_first(boot: &BootInfo) -> Result<(), Failure> {
+    let image = module(boot, "exiter")?;
+    let (low, high) = with_kernel(|k| {
+        let low = k.spawn("exiter", image, 1, DEFAULT_PRIORITY + 4);
+        let high = k.spawn("exiter", image, 2, DEFAULT_PRIORITY - 4);
+        (low, high)
+    });
+    let (low, high) = (
+        low.map_err(|_| "spawn failed")?,
+        high.map_err(|_| "spawn failed")?,
+    );
+    let order = with_kernel(|k| k.tasks.get(&low).is_none());
+    if order {
+        return Err("task vanished");
+    }
+    sched::run_until(
+        |k| {
+            [low, high]
+                .iter()
+                .all(|t| k.tasks.get(t).is_some_and(|t| t.exit_status.is_some()))
+        },
+        10 * crate::timer::HZ,
+    );
+    let (lo, hi) = with_kernel(|k| {
+        let order = |t: TaskId| k.tasks.get(&t).map_or(0, |t| t.exit_order);
+        (order(low), order(high))
+    });
+    expect(&finish(&[low, high])?, &[1, 2])?;
+    if hi != 0 && lo != 0 && hi < lo {
+        Ok(())
+    } else {
+        log::error!("exit order: low priority {lo}, high priority {hi}");
+        Err("the lower priority task ran first")
+    }
+}
+
+/// A task that never enters the kernel does not keep a peer of its priority
+/// from running: the timer preempts it.
+pub fn timer_preempts_a_spinning_task(boot: &BootInfo) -> Result<(), Failure> {
+    let spinner = spawn(boot, "spin", 0)?;
+    let peer = spawn(boot, "exiter", 5)?;
+    let ran = sched::run_until(
+        |k| k.tasks.get(&peer).is_some_and(|t| t.exit_status.is_some()),
+        10 * crate::timer::HZ,
+    );
+    with_kernel(|k| k.terminate(spinner, 0));
+    let statuses = finish(&[peer, spinner])?;
+    if !ran {
+        return Err("the peer never ran beside a spinning task");
+    }
+    expect(&statuses, &[5, 0])
+}
+
+/// A pager that answers garbage and then `data_error`: the garbage is
+/// refused, the faulting task is killed, the kernel goes on.
+pub fn pager_error_kills_faulting_task(boot: &BootInfo) -> Result<(), Failure> {
+    let pager = spawn(boot, "bad-pager", 0)?;
+    let client = spawn(boot, "pager-client", 0)?;
+    connect(pager, &[client])?;
+    // The client dies at its first fault; then stop the pager.
+    let died = sched::run_until(
+        |k| {
+            k.tasks
+                .get(&client)
+                .is_some_and(|t| t.exit_status.is_some())
+        },
+        10 * crate::timer::HZ,
+    );
+    with_kernel(|k| k.terminate(pager, 0));
+    let statuses = finish(&[client, pager])?;
+    if !died {
+        return Err("the client's fault never ended");
+    }
+    expect(&statuses, &[EXIT_EXCEPTION_BASE + 14, 0])
+}
+
 /// A task that writes to kernel memory is killed; the others finish.
 pub fn bad_access_killed_others_continue(boot: &BootInfo) -> Result<(), Failure> {
     let server = spawn(boot, "echo-server", 0)?;

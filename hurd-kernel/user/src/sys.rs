@@ -120,6 +120,26 @@ pub fn vm_map(size: u64, pager: u32, offset: u64) -> Result<u64, u64> {
     }
 }
 
+/// Starts a thread of this task at `entry` with stack pointer `stack` and
+/// `arg` as its argument → its id, or the code.
+pub fn thread_spawn(entry: extern "C" fn(u64) -> !, stack: u64, arg: u64) -> Result<u64, u64> {
+    match syscall(
+        nr::THREAD_SPAWN,
+        [entry as usize as u64, stack, arg, 0, 0, 0],
+    ) {
+        (0, id) => Ok(id),
+        (code, _) => Err(code),
+    }
+}
+
+/// Ends the calling thread (the task ends with its last thread).
+pub fn thread_exit() -> ! {
+    syscall(nr::THREAD_EXIT, [0; 6]);
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
 /// Reads the time-stamp counter through the kernel.
 pub fn read_tsc() -> u64 {
     syscall(nr::READ_TSC, [0; 6]).1
