@@ -742,6 +742,10 @@ impl Pager {
             if !wait {
                 return Ok(());
             }
+            if self.server.stop.load(Ordering::Acquire) {
+                // The server is gone: nothing will complete the call.
+                return Err(PagerError::ShutDown);
+            }
             let now = Instant::now();
             if now >= deadline {
                 return Err(PagerError::TimedOut);
@@ -749,7 +753,7 @@ impl Pager {
             done = self
                 .inner
                 .done_cv
-                .wait_timeout(done, deadline - now)
+                .wait_timeout(done, (deadline - now).min(Duration::from_millis(100)))
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }

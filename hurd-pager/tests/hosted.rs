@@ -453,3 +453,18 @@ fn concurrent_writers_both_progress() {
     assert_eq!(b[..8], 199u64.to_le_bytes());
     assert_eq!(b[8..], 199u64.to_le_bytes());
 }
+
+/// Calls waiting on a pager whose server is gone fail at once.
+#[test]
+fn calls_after_the_server_stopped_fail() {
+    let (rt, server, pager) = setup(MemBackend::new(PAGES * PAGE_SIZE));
+    let nodes = map(&rt, &pager, 1, false);
+    nodes[0]
+        .kernel
+        .store(nodes[0].map, nodes[0].addr, b"x")
+        .expect("store");
+    drop(server);
+    let start = std::time::Instant::now();
+    assert_eq!(pager.sync(true), Err(hurd_pager::PagerError::ShutDown));
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
