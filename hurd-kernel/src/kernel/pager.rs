@@ -149,6 +149,7 @@ impl Kernel {
         self.flush_pager_messages();
     }
 
+    // ANCHOR: pager_message
     /// One message on a control port: decoded (untrusted), given to the VM,
     /// then threads whose pages arrived retry.
     fn pager_message(&mut self, msg: Message) {
@@ -165,6 +166,8 @@ impl Kernel {
         self.flush_pager_messages();
         self.wake_fault_waiters();
     }
+
+    // ANCHOR_END: pager_message
 
     /// Readies the threads whose tickets completed; kills the tasks whose
     /// page could not be had.

@@ -545,6 +545,7 @@ pub fn user_exception(frame: &mut TrapFrame) -> *mut TrapFrame {
     let Some((task, map, _)) = current(k) else {
         crate::trap::fatal(frame, "user exception in a thread with no task");
     };
+    // ANCHOR: user_fault
     if frame.vector == 14 {
         let addr = Cr2::read_raw();
         let access = if frame.error & 2 != 0 {
@@ -568,6 +569,7 @@ pub fn user_exception(frame: &mut TrapFrame) -> *mut TrapFrame {
                 return sched::schedule(k, ptr, Reason::Blocked);
             }
         }
+        // ANCHOR_END: user_fault
         log::info!(
             "task {task} ({}): {} at {addr:#x} (rip {:#x}): killed",
             k.tasks.get(&task).map_or("?", |t| t.name.as_str()),
