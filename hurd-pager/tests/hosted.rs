@@ -468,3 +468,57 @@ fn calls_after_the_server_stopped_fail() {
     assert_eq!(pager.sync(true), Err(hurd_pager::PagerError::ShutDown));
     assert!(start.elapsed() < Duration::from_secs(5));
 }
+
+/// One server, several pagers (one per file), each mapped by several
+/// kernels: their pages never mix.
+#[test]
+fn many_pagers_in_one_server() {
+    let rt = Runtime::new();
+    let task = rt.task();
+    let server = PagerServer::new(&task).expect("server");
+    let pagers: Vec<Pager> = (0..3)
+        .map(|_| {
+            server
+                .create(MemBackend::new(PAGES * PAGE_SIZE), Config::default())
+                .expect("pager")
+        })
+        .collect();
+    let kernels: Vec<SimKernel> = (0..2)
+        .map(|_| SimKernel::new(&rt, 64).expect("kernel"))
+        .collect();
+    // Each kernel maps each pager's object.
+    let mut at = Vec::new();
+    for k in &kernels {
+        let map = k.create_map();
+        let addrs: Vec<u64> = pagers
+            .iter()
+            .map(|p| {
+                let name = p.send_right_for(k.task()).expect("send right");
+                k.vm_map(
+                    map,
+                    PAGES * PAGE_SIZE,
+                    name,
+                    0,
+                    false,
+                    VmProt::DEFAULT,
+                    VmProt::ALL,
+                    VmInherit::Share,
+                )
+                .expect("vm_map")
+            })
+            .collect();
+        at.push((map, addrs));
+    }
+    for (i, _) in pagers.iter().enumerate() {
+        let (map, addrs) = &at[i % 2];
+        kernels[i % 2]
+            .store(*map, addrs[i], format!("file {i}").as_bytes())
+            .expect("store");
+    }
+    for (i, p) in pagers.iter().enumerate() {
+        let (map, addrs) = &at[(i + 1) % 2];
+        let got = kernels[(i + 1) % 2].load(*map, addrs[i], 6).expect("load");
+        assert_eq!(got, format!("file {i}").as_bytes());
+        assert_eq!(p.kernels(), 2);
+    }
+}
