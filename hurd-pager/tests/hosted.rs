@@ -17,6 +17,8 @@ struct Node {
     kernel: SimKernel,
     map: MapId,
     addr: u64,
+    /// The pager's port in the kernel's space.
+    name: hurd_ipc::PortName,
 }
 
 fn map(rt: &Runtime, pager: &Pager, n: usize, read_only: bool) -> Vec<Node> {
@@ -43,7 +45,12 @@ fn map(rt: &Runtime, pager: &Pager, n: usize, read_only: bool) -> Vec<Node> {
                     VmInherit::Share,
                 )
                 .expect("vm_map");
-            Node { kernel, map, addr }
+            Node {
+                kernel,
+                map,
+                addr,
+                name,
+            }
         })
         .collect()
 }
@@ -204,7 +211,7 @@ fn a_dead_kernel_does_not_stop_the_others() {
     let m = &nodes[1];
     assert_eq!(m.kernel.load(m.map, m.addr, 4).expect("load"), b"next");
     // The pager noticed.
-    for _ in 0..100 {
+    for _ in 0..1000 {
         if pager.kernels() == 2 {
             break;
         }
@@ -267,7 +274,20 @@ fn library_calls() {
     pager
         .offer_page(2 * PAGE_SIZE, d, false, false)
         .expect("offer");
-    std::thread::sleep(Duration::from_millis(50));
+    // The offer reaches the kernels asynchronously.
+    let resident = |n: &Node| {
+        n.kernel.with_vm(|vm| {
+            vm.object_for_pager(n.name)
+                .and_then(|o| vm.object(o))
+                .is_some_and(|o| o.pages.get(&2).is_some_and(|p| p.frame().is_some()))
+        })
+    };
+    for _ in 0..1000 {
+        if resident(a) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert_eq!(
         a.kernel
             .load(a.map, a.addr + 2 * PAGE_SIZE, 5)
@@ -322,11 +342,11 @@ fn precious_pages_report_evictions() {
     n.kernel
         .pageout(n.map, n.addr + PAGE_SIZE, PAGE_SIZE)
         .expect("pageout");
-    for _ in 0..200 {
+    for _ in 0..1000 {
         if !log.lock().expect("log").is_empty() {
             break;
         }
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(10));
     }
     assert_eq!(*log.lock().expect("log"), [PAGE_SIZE]);
     assert!(pager.with_core(|c| c.holders(1).is_empty()));
@@ -339,8 +359,8 @@ fn single_threaded_pager_port() {
     use hurd_pager::PagerPort;
 
     let rt = Runtime::new();
-    let a = SimKernel::new(&rt, 16).expect("kernel a");
-    let b = SimKernel::new(&rt, 16).expect("kernel b");
+    let a = SimKernel::with_timeout(&rt, 16, Duration::from_secs(60)).expect("kernel a");
+    let b = SimKernel::with_timeout(&rt, 16, Duration::from_secs(60)).expect("kernel b");
     let (ta, tb) = (a.task().clone(), b.task().clone());
     let (tx, rx) = std::sync::mpsc::channel();
     let server = rt.task();
@@ -410,11 +430,11 @@ fn unmapping_terminates_and_returns_data() {
     a.kernel
         .deallocate(a.map, a.addr, PAGES * PAGE_SIZE)
         .expect("deallocate");
-    for _ in 0..200 {
+    for _ in 0..1000 {
         if pager.kernels() == 1 {
             break;
         }
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(10));
     }
     assert_eq!(pager.kernels(), 1);
     assert_eq!(
@@ -484,7 +504,7 @@ fn many_pagers_in_one_server() {
         })
         .collect();
     let kernels: Vec<SimKernel> = (0..2)
-        .map(|_| SimKernel::new(&rt, 64).expect("kernel"))
+        .map(|_| SimKernel::with_timeout(&rt, 64, Duration::from_secs(60)).expect("kernel"))
         .collect();
     // Each kernel maps each pager's object.
     let mut at = Vec::new();
