@@ -24,6 +24,9 @@ const PAGE: usize = PAGE_SIZE as usize;
 /// waited for the write. Only [`PagerError::Io`], [`PagerError::NoSpace`] and
 /// [`PagerError::Quota`] are meaningful errors (as in libpager); they reach
 /// the faulting kernel as `data_error`.
+///
+/// The callbacks run on the pager's worker: they must not wait for a call on
+/// the same pager (a `sync` with `wait`, say), which that worker completes.
 pub trait Backend {
     /// Reads one page. `write_lock` in the result says writing it needs
     /// [`Backend::unlock_page`] first (say, no block is allocated yet).
