@@ -1,4 +1,5 @@
-//! The multiboot v1 boot information: memory map, modules, command line.
+//! The boot information of multiboot v1 (QEMU's `-kernel`) and multiboot2
+//! (GRUB's `multiboot2`): memory map, modules, command line.
 //!
 //! The loader leaves a structure in physical memory whose fields point at
 //! more structures (the memory map, the module list, strings). None of it is
@@ -10,6 +11,12 @@ use arrayvec::{ArrayString, ArrayVec};
 
 /// The value a multiboot v1 loader leaves in `eax`.
 pub const LOADER_MAGIC: u32 = 0x2BAD_B002;
+
+/// The value a multiboot2 loader leaves in `eax`.
+pub const LOADER_MAGIC2: u32 = 0x36D7_6289;
+
+/// The largest multiboot2 information structure accepted (bytes).
+pub const MAX_INFO2: u32 = 64 * 1024;
 
 /// At most this many memory-map regions are kept.
 pub const MAX_REGIONS: usize = 64;
@@ -115,8 +122,13 @@ pub struct BootInfo {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum BootInfoError {
-    /// `eax` did not hold the multiboot v1 magic.
+    /// `eax` held neither multiboot magic.
     BadMagic(u32),
+    /// A multiboot2 structure or tag has an impossible size.
+    BadTag {
+        /// Where.
+        addr: u64,
+    },
     /// A structure lies (partly) outside reachable memory.
     OutOfReach {
         /// Which structure.
@@ -156,8 +168,9 @@ impl core::fmt::Display for BootInfoError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             BootInfoError::BadMagic(magic) => {
-                write!(f, "not started by a multiboot v1 loader (magic {magic:#x})")
+                write!(f, "not started by a multiboot loader (magic {magic:#x})")
             }
+            BootInfoError::BadTag { addr } => write!(f, "bad multiboot2 tag at {addr:#x}"),
             BootInfoError::OutOfReach { what, addr } => {
                 write!(f, "{what} at {addr:#x} is out of reach")
             }
@@ -200,6 +213,21 @@ impl<M: PhysMemory + ?Sized> Reader<'_, M> {
         self.bytes(what, addr).map(u64::from_le_bytes)
     }
 
+    /// A NUL-terminated UTF-8 string of at most `N` bytes that must end
+    /// before `limit`.
+    fn string_within<const N: usize>(
+        &self,
+        what: &'static str,
+        addr: u64,
+        limit: u64,
+    ) -> Result<ArrayString<N>, BootInfoError> {
+        let text: ArrayString<N> = self.string(what, addr)?;
+        if addr + text.len() as u64 >= limit {
+            return Err(BootInfoError::StringTooLong { what });
+        }
+        Ok(text)
+    }
+
     /// A NUL-terminated UTF-8 string of at most `N` bytes.
     fn string<const N: usize>(
         &self,
@@ -226,15 +254,110 @@ impl<M: PhysMemory + ?Sized> Reader<'_, M> {
 }
 
 /// Parses the boot information at `info` left by a loader that put `magic`
-/// in `eax`.
+/// in `eax` (multiboot v1 or multiboot2).
 pub fn parse<M: PhysMemory + ?Sized>(
     memory: &M,
     magic: u32,
     info: u32,
 ) -> Result<BootInfo, BootInfoError> {
-    if magic != LOADER_MAGIC {
-        return Err(BootInfoError::BadMagic(magic));
+    match magic {
+        LOADER_MAGIC => parse_v1(memory, info),
+        LOADER_MAGIC2 => parse_v2(memory, info),
+        other => Err(BootInfoError::BadMagic(other)),
     }
+}
+
+/// Multiboot2: a size, then tags (type, size, payload), each 8-aligned,
+/// ending with tag 0.
+fn parse_v2<M: PhysMemory + ?Sized>(memory: &M, info: u32) -> Result<BootInfo, BootInfoError> {
+    let r = Reader { memory };
+    let base = u64::from(info);
+    let total = r.u32("boot information", base)?;
+    if !(16..=MAX_INFO2).contains(&total) {
+        return Err(BootInfoError::BadTag { addr: base });
+    }
+    let end = base + u64::from(total);
+    let mut boot = BootInfo::default();
+    let mut basic = None;
+    let mut have_map = false;
+    let mut tag = base + 8;
+    loop {
+        if tag + 8 > end {
+            return Err(BootInfoError::BadTag { addr: tag });
+        }
+        let kind = r.u32("boot information", tag)?;
+        let size = u64::from(r.u32("boot information", tag + 4)?);
+        if size < 8 || tag + size > end {
+            return Err(BootInfoError::BadTag { addr: tag });
+        }
+        match kind {
+            0 => break,
+            1 => boot.cmdline = r.string_within("command line", tag + 8, tag + size)?,
+            3 if size >= 17 => {
+                let start = u64::from(r.u32("module list", tag + 8)?);
+                let mod_end = u64::from(r.u32("module list", tag + 12)?);
+                if mod_end < start {
+                    return Err(BootInfoError::BadModuleRange {
+                        index: boot.modules.len() as u32,
+                    });
+                }
+                let name = r.string_within("module string", tag + 16, tag + size)?;
+                boot.modules
+                    .try_push(Module {
+                        start,
+                        end: mod_end,
+                        name,
+                    })
+                    .map_err(|_| BootInfoError::TooManyModules)?;
+            }
+            4 if size >= 16 => {
+                basic = Some((
+                    u64::from(r.u32("boot information", tag + 8)?),
+                    u64::from(r.u32("boot information", tag + 12)?),
+                ));
+            }
+            6 if size >= 16 => {
+                let entry_size = u64::from(r.u32("memory map", tag + 8)?);
+                if entry_size < 24 {
+                    return Err(BootInfoError::BadMapEntry { addr: tag });
+                }
+                let mut entry = tag + 16;
+                while entry + entry_size <= tag + size {
+                    let region = MemoryRegion {
+                        start: r.u64("memory map", entry)?,
+                        len: r.u64("memory map", entry + 8)?,
+                        kind: MemoryKind::from_type(r.u32("memory map", entry + 16)?),
+                    };
+                    boot.memory
+                        .try_push(region)
+                        .map_err(|_| BootInfoError::TooManyRegions)?;
+                    entry += entry_size;
+                }
+                have_map = true;
+            }
+            3 | 4 | 6 => return Err(BootInfoError::BadTag { addr: tag }),
+            _ => {} // tags the kernel does not use
+        }
+        tag += size.div_ceil(8) * 8;
+    }
+    if !have_map {
+        let (lower, upper) = basic.ok_or(BootInfoError::NoMemoryInformation)?;
+        boot.memory.push(MemoryRegion {
+            start: 0,
+            len: lower * 1024,
+            kind: MemoryKind::Available,
+        });
+        boot.memory.push(MemoryRegion {
+            start: 0x10_0000,
+            len: upper * 1024,
+            kind: MemoryKind::Available,
+        });
+    }
+    Ok(boot)
+}
+
+/// Multiboot v1: a flags word saying which fields are valid.
+fn parse_v1<M: PhysMemory + ?Sized>(memory: &M, info: u32) -> Result<BootInfo, BootInfoError> {
     // Every address below is a 32-bit field plus a small offset: no overflow.
     let info = u64::from(info);
     let r = Reader { memory };
@@ -443,8 +566,8 @@ mod tests {
     fn wrong_magic_is_refused() {
         let b = Builder::new();
         assert_eq!(
-            parse(&b.image(), 0x36d7_6289, BASE),
-            Err(BootInfoError::BadMagic(0x36d7_6289))
+            parse(&b.image(), 0x1bad_b002, BASE),
+            Err(BootInfoError::BadMagic(0x1bad_b002))
         );
     }
 
@@ -573,6 +696,142 @@ mod tests {
         );
     }
 
+    /// A multiboot2 structure at BASE from tags (type, payload).
+    fn mb2(tags: &[(u32, Vec<u8>)]) -> Image {
+        let mut bytes = vec![0u8; 8];
+        for (kind, payload) in tags {
+            let size = 8 + payload.len() as u32;
+            bytes.extend_from_slice(&kind.to_le_bytes());
+            bytes.extend_from_slice(&size.to_le_bytes());
+            bytes.extend_from_slice(payload);
+            while bytes.len() % 8 != 0 {
+                bytes.push(0);
+            }
+        }
+        bytes.extend_from_slice(&0u32.to_le_bytes());
+        bytes.extend_from_slice(&8u32.to_le_bytes());
+        let total = bytes.len() as u32;
+        bytes[0..4].copy_from_slice(&total.to_le_bytes());
+        Image {
+            base: u64::from(BASE),
+            bytes,
+        }
+    }
+
+    fn mmap2(regions: &[(u64, u64, u32)]) -> Vec<u8> {
+        let mut p = Vec::new();
+        p.extend_from_slice(&24u32.to_le_bytes());
+        p.extend_from_slice(&0u32.to_le_bytes());
+        for &(start, len, ty) in regions {
+            p.extend_from_slice(&start.to_le_bytes());
+            p.extend_from_slice(&len.to_le_bytes());
+            p.extend_from_slice(&ty.to_le_bytes());
+            p.extend_from_slice(&0u32.to_le_bytes());
+        }
+        p
+    }
+
+    fn module2(start: u32, end: u32, name: &str) -> Vec<u8> {
+        let mut p = Vec::new();
+        p.extend_from_slice(&start.to_le_bytes());
+        p.extend_from_slice(&end.to_le_bytes());
+        p.extend_from_slice(name.as_bytes());
+        p.push(0);
+        p
+    }
+
+    #[test]
+    fn multiboot2_cmdline_modules_and_map() {
+        let image = mb2(&[
+            (1, b"test quiet\0".to_vec()),
+            (3, module2(0x20_0000, 0x20_1000, "bootstrap")),
+            (21, vec![1, 2, 3]), // a tag the kernel ignores
+            (
+                6,
+                mmap2(&[
+                    (0, 0x9fc00, 1),
+                    (0x10_0000, 0x7ee_0000, 1),
+                    (0xfffc_0000, 0x4_0000, 2),
+                ]),
+            ),
+        ]);
+        let info = parse(&image, LOADER_MAGIC2, BASE).expect("valid");
+        assert_eq!(info.cmdline.as_str(), "test quiet");
+        assert_eq!(info.modules.len(), 1);
+        assert_eq!(info.modules[0].name.as_str(), "bootstrap");
+        assert_eq!(info.modules[0].end, 0x20_1000);
+        assert_eq!(info.memory.len(), 3);
+        assert_eq!(info.memory[2].kind, MemoryKind::Reserved(2));
+    }
+
+    #[test]
+    fn multiboot2_basic_memory_fallback() {
+        let mut basic = Vec::new();
+        basic.extend_from_slice(&639u32.to_le_bytes());
+        basic.extend_from_slice(&2048u32.to_le_bytes());
+        let info = parse(&mb2(&[(4, basic)]), LOADER_MAGIC2, BASE).expect("valid");
+        assert_eq!(info.memory[1].len, 2048 * 1024);
+        assert_eq!(
+            parse(&mb2(&[]), LOADER_MAGIC2, BASE),
+            Err(BootInfoError::NoMemoryInformation)
+        );
+    }
+
+    #[test]
+    fn multiboot2_bad_sizes_are_refused() {
+        // Total size too small.
+        let mut image = mb2(&[]);
+        image.bytes[0..4].copy_from_slice(&8u32.to_le_bytes());
+        assert!(matches!(
+            parse(&image, LOADER_MAGIC2, BASE),
+            Err(BootInfoError::BadTag { .. })
+        ));
+        // A tag claiming to be larger than the structure.
+        let mut image = mb2(&[(1, b"x\0".to_vec())]);
+        image.bytes[12..16].copy_from_slice(&4096u32.to_le_bytes());
+        assert!(matches!(
+            parse(&image, LOADER_MAGIC2, BASE),
+            Err(BootInfoError::BadTag { .. })
+        ));
+        // A tag smaller than its own header.
+        let mut image = mb2(&[(1, b"x\0".to_vec())]);
+        image.bytes[12..16].copy_from_slice(&4u32.to_le_bytes());
+        assert!(matches!(
+            parse(&image, LOADER_MAGIC2, BASE),
+            Err(BootInfoError::BadTag { .. })
+        ));
+        // No end tag: the total size cuts it off.
+        let mut image = mb2(&[(1, b"x\0".to_vec())]);
+        let total = image.bytes.len() as u32 - 8;
+        image.bytes[0..4].copy_from_slice(&total.to_le_bytes());
+        assert!(matches!(
+            parse(&image, LOADER_MAGIC2, BASE),
+            Err(BootInfoError::BadTag { .. })
+        ));
+    }
+
+    #[test]
+    fn multiboot2_strings_must_end_in_their_tag() {
+        // The command line runs into the next tag.
+        let image = mb2(&[(1, b"abc".to_vec()), (21, b"def\0".to_vec())]);
+        assert!(matches!(
+            parse(&image, LOADER_MAGIC2, BASE),
+            Err(BootInfoError::StringTooLong { .. } | BootInfoError::NotUtf8 { .. })
+        ));
+    }
+
+    #[test]
+    fn multiboot2_module_ending_before_its_start() {
+        let image = mb2(&[
+            (3, module2(0x3000, 0x2000, "m")),
+            (6, mmap2(&[(0, 4096, 1)])),
+        ]);
+        assert_eq!(
+            parse(&image, LOADER_MAGIC2, BASE),
+            Err(BootInfoError::BadModuleRange { index: 0 })
+        );
+    }
+
     proptest! {
         /// Arbitrary bytes never make the parser panic or loop forever.
         #[test]
@@ -584,6 +843,7 @@ mod tests {
             }
             let image = Image { base: u64::from(BASE), bytes };
             let _ = parse(&image, LOADER_MAGIC, BASE);
+            let _ = parse(&image, LOADER_MAGIC2, BASE);
         }
     }
 }

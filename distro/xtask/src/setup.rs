@@ -16,9 +16,15 @@ pub const BARE_METAL_TARGET: &str = "x86_64-unknown-none";
 /// The rustup components `cargo xtask test` uses.
 const COMPONENTS: &[&str] = &["rustfmt", "clippy"];
 
-/// Debian packages the checks need: QEMU for the kernel tests. (The GRUB
-/// steps will add `grub-pc-bin`, `xorriso`, `mtools`.)
-const APT_PACKAGES: &[&str] = &[crate::kernel::QEMU_PACKAGE];
+/// Debian packages the checks need: QEMU for the kernel tests, GRUB's
+/// tools for booting the kernel from an ISO.
+const APT_PACKAGES: &[&str] = &[
+    crate::kernel::QEMU_PACKAGE,
+    "grub-common",
+    "grub-pc-bin",
+    "xorriso",
+    "mtools",
+];
 
 /// Everything the quick checks need: the bare-metal target, the rustup
 /// components and the Debian packages.

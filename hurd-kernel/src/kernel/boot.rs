@@ -1,15 +1,19 @@
-//! The way in: the multiboot v1 header and the 32-bit entry trampoline.
+//! The way in: the multiboot headers and the 32-bit entry trampoline.
 //!
-//! A multiboot v1 loader (QEMU's `-kernel`, GRUB's `multiboot`) enters
-//! `_start32` in 32-bit protected mode with paging off, `eax` holding the
-//! multiboot magic and `ebx` the physical address of the boot information.
+//! A multiboot loader (QEMU's `-kernel`, GRUB's `multiboot` or `multiboot2`)
+//! enters `_start32` in 32-bit protected mode with paging off, `eax` holding
+//! the multiboot magic and `ebx` the physical address of the boot
+//! information.
 //! The trampoline builds page tables identity-mapping the first 4 GiB with
 //! 2 MiB pages, turns on PAE, long mode (EFER.LME, and EFER.SCE for
 //! `syscall`) and paging, loads a minimal GDT, far-jumps to 64-bit code and
 //! calls [`crate::kernel_main`] with the magic and the info address.
 //!
-//! The header carries the address fields (flag bit 16): with them QEMU loads
-//! an ELF64 file as a flat image at `load_addr` (see `link.ld`).
+//! The multiboot v1 header carries the address fields (flag bit 16): with
+//! them QEMU loads an ELF64 file as a flat image at `load_addr` (see
+//! `link.ld`). A multiboot2 header follows for GRUB, which enters the same
+//! trampoline with the multiboot2 magic; [`hurd_kernel::multiboot::parse`]
+//! reads either kind of boot information.
 
 use core::arch::global_asm;
 
@@ -35,6 +39,22 @@ mb1_header:
     .long __bss_end
     .long _start32
     # ANCHOR_END: header
+
+    # The multiboot2 header (GRUB's `multiboot2`), which loads the ELF
+    # segments itself: the magic, the architecture (i386), the header's
+    # length and checksum, page-aligned modules (tag 6), the end tag.
+    .set MB2_MAGIC, 0xE85250D6
+    .balign 8
+mb2_header:
+    .long MB2_MAGIC
+    .long 0
+    .long mb2_header_end - mb2_header
+    .long -(MB2_MAGIC + (mb2_header_end - mb2_header))
+    .word 6, 0
+    .long 8
+    .word 0, 0
+    .long 8
+mb2_header_end:
 
     .section .text.boot32, "ax"
     .code32
