@@ -378,3 +378,35 @@ fn goaway_on_the_file_system() {
     assert!(a.open("x", OpenFlags::READ).is_err());
     assert!(netfs::getroot(&w.boot, w.control, &IdSet::root(), OpenFlags::READ).is_err());
 }
+
+#[test]
+fn a_translator_dying_after_startup_is_restarted() {
+    let w = World::new();
+    let count = Arc::new(AtomicUsize::new(0));
+    let hello = programs::hello();
+    let c = count.clone();
+    w.register(
+        "/test/flaky",
+        Arc::new(move |task, argv, boot, auth| {
+            if c.fetch_add(1, Ordering::SeqCst) == 0 {
+                // Connect, then die without serving: the pending getroot fails.
+                let fs = NetFs::new(
+                    task.clone(),
+                    Single::new(Hello::new(b"never"), ALICE, 100),
+                    auth,
+                    None,
+                    Options::default(),
+                )
+                .expect("server");
+                let _ = fs.startup(boot, OpenFlags::READ);
+                std::thread::sleep(Duration::from_millis(50));
+                return;
+            }
+            hello(task, argv, boot, auth);
+        }),
+    );
+    let a = w.alice();
+    settrans(&a, "flaky", false, &["/test/flaky"]);
+    assert_eq!(read_all(&a, "flaky"), Ok(HELLO.to_vec()));
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+}

@@ -15,12 +15,15 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::cell::{RefCell, RefMut};
 
+use core::time::Duration;
 use hurd_auth::{AuthClient, Errno, IdSet};
-use hurd_ipc::mig::{self, Dispatch, Request};
-use hurd_ipc::notify::NOTIFY_NO_SENDERS;
+
+use hurd_ipc::mig::{self, Dispatch, MsgArg, REPLY_ID_OFFSET, Request};
+use hurd_ipc::notify::{NOTIFY_NO_SENDERS, NOTIFY_SEND_ONCE};
+use hurd_ipc::user::{MachMsgError, MsgOptions};
 use hurd_ipc::{
-    Disposition, Error, KernReturn, Message, MigReturn, MsgReturn, NotifyKind, PortItem, PortName,
-    RightType, UserIpc,
+    Disposition, Error, Item, KernReturn, Message, MigReturn, MsgReturn, NotifyKind, PortItem,
+    PortName, RightType, UserIpc,
 };
 
 use super::{AttrChange, NodeId, Tree, encode_entries};
@@ -90,7 +93,19 @@ struct State<T> {
     next_po: u64,
     boxes: BTreeMap<NodeId, TransBox>,
     bootstraps: BTreeMap<PortName, NodeId>,
+    /// `fsys_getroot` calls under way, by reply port.
+    getroots: BTreeMap<PortName, PendingRoot>,
 }
+
+/// A lookup waiting for a translator's `fsys_getroot` reply.
+struct PendingRoot {
+    w: Waiter,
+    node: NodeId,
+    active: PortName,
+}
+
+/// How long sending `fsys_getroot` may wait for room in a translator's queue.
+const GETROOT_SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What a lookup came to.
 enum Outcome {
@@ -172,6 +187,7 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
                 next_po: 1,
                 boxes: BTreeMap::new(),
                 bootstraps: BTreeMap::new(),
+                getroots: BTreeMap::new(),
             }),
         })
     }
@@ -231,6 +247,11 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
     /// Handles one message: a request of the io, fs or fsys protocols, or a
     /// no-senders notification on one of the server's ports.
     pub fn handle(&self, msg: Message) -> Dispatch {
+        let pending = self.state().getroots.remove(&msg.header.local);
+        if let Some(p) = pending {
+            self.getroot_reply(p, msg);
+            return Dispatch::NoReply;
+        }
         if msg.header.id == NOTIFY_NO_SENDERS && self.no_senders(msg.header.local) {
             self.ipc.destroy_message(msg);
             return Dispatch::NoReply;
@@ -343,6 +364,13 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
         }
     }
 
+    /// Gives up a waiter's ".." port: the protid and the send right the
+    /// waiter holds on it.
+    fn abandon_dotdot(&self, st: &mut State<T>, dotdot: PortName) {
+        self.drop_protid(st, dotdot);
+        let _ = self.ipc.port_deallocate(dotdot);
+    }
+
     /// A no-senders notification on `name`: the protid (or a bootstrap port
     /// whose translator died before `fsys_startup`) goes if it truly has no
     /// senders; the request is re-armed if senders came back. False if the
@@ -387,7 +415,7 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
             .map(|s| s.waiters)
             .unwrap_or_default();
         for w in waiters {
-            self.drop_protid(&mut st, w.dotdot);
+            self.abandon_dotdot(&mut st, w.dotdot);
             let _ = fs::reply::dir_lookup(&self.ipc, &w.req, Err(errno(Errno::Died)));
         }
         true
@@ -562,6 +590,16 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
                     p.root_parent = rp;
                 }
                 let dotdot = self.new_protid(&mut st, dotdot_po, IdSet::empty())?;
+                // The waiter holds a send right, so the port outlives a
+                // translator that dies holding another.
+                if self
+                    .ipc
+                    .port_insert_right(dotdot, dotdot, Disposition::MakeSend)
+                    .is_err()
+                {
+                    self.drop_protid(&mut st, dotdot);
+                    return Err(Errno::NoMem);
+                }
                 drop(st);
                 let waiter = Waiter {
                     req: *req,
@@ -639,44 +677,21 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
             let active = st.boxes.get(&node).map_or(PortName::NULL, |b| b.active);
             if active.is_valid() {
                 drop(st);
-                let (uids, _, gids, _) = w.user.clone().into_vecs();
-                let r = fsys::Client::new(&self.ipc, active).getroot(
-                    send_item(w.dotdot, Disposition::MakeSend),
-                    uids,
-                    gids,
-                    w.flags as i32,
-                );
-                match r {
-                    Ok((retry, mut name, file)) => {
-                        if w.mustbedir {
-                            name.push('/');
-                        } else if !w.suffix.is_empty() {
-                            if !name.is_empty() {
-                                name.push('/');
-                            }
-                            name.push_str(&w.suffix);
-                        }
-                        return Some(Ok((
-                            retry,
-                            name,
-                            send_item(file.name, Disposition::MoveSend),
-                        )));
+                match self.send_getroot(&w, active) {
+                    Ok(reply) => {
+                        self.state()
+                            .getroots
+                            .insert(reply, PendingRoot { w, node, active });
+                        return None;
                     }
-                    Err(Error::Msg(MsgReturn::SendInvalidDest))
-                    | Err(Error::Mig(MigReturn::ServerDied)) => {
+                    Err(Error::Msg(MsgReturn::SendInvalidDest)) => {
                         // The translator died: forget it and start over.
-                        let mut st = self.state();
-                        if let Some(b) = st.boxes.get_mut(&node)
-                            && b.active == active
-                        {
-                            b.active = PortName::NULL;
-                            let _ = self.ipc.port_deallocate(active);
-                        }
+                        self.forget_active(node, active);
                         continue;
                     }
                     Err(e) => {
                         let mut st = self.state();
-                        self.drop_protid(&mut st, w.dotdot);
+                        self.abandon_dotdot(&mut st, w.dotdot);
                         return Some(Err(e));
                     }
                 }
@@ -686,7 +701,7 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
                 return None;
             }
             let fail = |st: &mut State<T>, e: Errno| {
-                self.drop_protid(st, w.dotdot);
+                self.abandon_dotdot(st, w.dotdot);
                 Some(Err(errno(e)))
             };
             let Some(argz) = st.tree.passive(node) else {
@@ -709,7 +724,7 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
                 Ok(a) => a,
                 Err(e) => {
                     let mut st = self.state();
-                    self.drop_protid(&mut st, w.dotdot);
+                    self.abandon_dotdot(&mut st, w.dotdot);
                     return Some(Err(e));
                 }
             };
@@ -736,6 +751,110 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
             });
             return None;
         }
+    }
+
+    /// Sends `fsys_getroot` for the waiter to the translator without
+    /// waiting: the reply comes to a port in our port set (so the server
+    /// goes on serving — the translator may need us to answer it, as tarfs
+    /// reads its node before it serves). Returns that reply port.
+    fn send_getroot(&self, w: &Waiter, active: PortName) -> Result<PortName, Error> {
+        let reply = self.ipc.port_allocate(RightType::Receive)?;
+        if let Err(e) = self.ipc.port_move_member(reply, self.portset) {
+            let _ = self.ipc.port_mod_refs(reply, RightType::Receive, -1);
+            return Err(e.into());
+        }
+        let (uids, _, gids, _) = w.user.clone().into_vecs();
+        let mut body = Vec::new();
+        send_item(w.dotdot, Disposition::MakeSend).encode(&mut body);
+        uids.encode(&mut body);
+        gids.encode(&mut body);
+        (w.flags as i32).encode(&mut body);
+        let msg = Message {
+            body,
+            ..Message::new(fsys::id::getroot, active, Disposition::CopySend)
+                .with_reply(reply, Disposition::MakeSendOnce)
+        };
+        let opts = MsgOptions {
+            send_timeout: Some(GETROOT_SEND_TIMEOUT),
+            ..MsgOptions::default()
+        };
+        match self.ipc.mach_msg(Some(msg), None, &opts) {
+            Ok(_) => Ok(reply),
+            Err(e) => {
+                let code = e.code();
+                if let MachMsgError::Send(se) = e {
+                    self.ipc.destroy_message(se.message);
+                }
+                let _ = self.ipc.port_mod_refs(reply, RightType::Receive, -1);
+                Err(Error::Msg(code))
+            }
+        }
+    }
+
+    fn forget_active(&self, node: NodeId, active: PortName) {
+        let mut st = self.state();
+        if let Some(b) = st.boxes.get_mut(&node)
+            && b.active == active
+        {
+            b.active = PortName::NULL;
+            let _ = self.ipc.port_deallocate(active);
+        }
+    }
+
+    /// The answer to a `fsys_getroot` sent by [`Self::send_getroot`]: the
+    /// reply, an error, or the translator's death (its reply right
+    /// destroyed: a send-once notification), which starts it again.
+    fn getroot_reply(&self, p: PendingRoot, msg: Message) {
+        let _ = self
+            .ipc
+            .port_mod_refs(msg.header.local, RightType::Receive, -1);
+        let req = p.w.req;
+        let died = (msg.header.id == NOTIFY_SEND_ONCE && msg.body.is_empty())
+            || (msg.header.id == fsys::id::getroot + REPLY_ID_OFFSET
+                && matches!(msg.body.as_slice(), [Item::U32(c)]
+                    if *c as i32 == Error::Mig(MigReturn::ServerDied).code()));
+        if died {
+            self.ipc.destroy_message(msg);
+            self.forget_active(p.node, p.active);
+            self.resume(p.w, p.node);
+            return;
+        }
+        let checks: [fn(&Item) -> bool; 3] = [u32::matches, String::matches, PortItem::matches];
+        let result = if msg.header.id != fsys::id::getroot + REPLY_ID_OFFSET {
+            self.ipc.destroy_message(msg);
+            Err(Error::Mig(MigReturn::ReplyMismatch))
+        } else {
+            match msg.body.first() {
+                Some(Item::U32(0)) if mig::items_match(&msg.body[1..], &checks) => {
+                    let mut items = msg.body.into_iter().skip(1);
+                    let retry = items.next().map(u32::decode).unwrap_or(0);
+                    let mut name = items.next().map(String::decode).unwrap_or_default();
+                    let file = items.next().map(PortItem::decode);
+                    let file = file.map_or(PortName::NULL, |f| f.name);
+                    if p.w.mustbedir {
+                        name.push('/');
+                    } else if !p.w.suffix.is_empty() {
+                        if !name.is_empty() {
+                            name.push('/');
+                        }
+                        name.push_str(&p.w.suffix);
+                    }
+                    Ok((retry, name, send_item(file, Disposition::MoveSend)))
+                }
+                Some(Item::U32(c)) if *c != 0 => {
+                    let code = *c as i32;
+                    self.ipc.destroy_message(msg);
+                    Err(Error::from_code(code).unwrap_or(Error::Mig(MigReturn::RemoteError)))
+                }
+                _ => {
+                    self.ipc.destroy_message(msg);
+                    Err(Error::Mig(MigReturn::TypeError))
+                }
+            }
+        };
+        // The translator holds its own right to ".." now (or released it).
+        let _ = self.ipc.port_deallocate(p.w.dotdot);
+        let _ = fs::reply::dir_lookup(&self.ipc, &req, result);
     }
 
     /// A bootstrap port: a receive right in the port set, with one send right
@@ -824,6 +943,11 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
             let _ = self.ipc.port_mod_refs(b, RightType::Receive, -1);
         }
         st.bootstraps.clear();
+        let pending: Vec<PortName> = st.getroots.keys().copied().collect();
+        for r in pending {
+            let _ = self.ipc.port_mod_refs(r, RightType::Receive, -1);
+        }
+        st.getroots.clear();
         for b in st.boxes.values_mut() {
             if b.active.is_valid() {
                 let _ = self.ipc.port_deallocate(b.active);

@@ -3,6 +3,7 @@
 
 pub mod hello;
 pub mod null;
+pub mod tarfs;
 pub mod tmpfs;
 
 #[cfg(feature = "std")]

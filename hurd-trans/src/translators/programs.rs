@@ -8,11 +8,12 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use hurd_auth::AuthClient;
-use hurd_ipc::PortName;
 use hurd_ipc::hosted::Task;
+use hurd_ipc::{Error, PortName, UserIpc};
 
 use super::hello::{HELLO, Hello};
 use super::null::{Null, Zero};
+use super::tarfs::Tarfs;
 use super::tmpfs::Tmpfs;
 use crate::flags::OpenFlags;
 use crate::netfs::{NetFs, Options, Tree};
@@ -103,6 +104,53 @@ pub fn tmpfs() -> Program {
     })
 }
 
+/// `tarfs`: the node the translator sits on, read as a tar archive. A
+/// corrupt archive gives a file system whose every lookup fails with
+/// `EFTYPE`.
+pub fn tarfs() -> Program {
+    program(|task, _argv, boot, auth| {
+        let (uid, gid) = own_ids(&task, auth);
+        let opts = Options {
+            name: "tarfs",
+            ..Options::default()
+        };
+        let Ok(fs) = NetFs::new(task.clone(), Tarfs::empty(uid, gid), auth, None, opts) else {
+            return;
+        };
+        let Ok(node) = fs.startup(boot, OpenFlags::READ) else {
+            return;
+        };
+        let archive = read_node(&task, node, MAX_ARCHIVE);
+        let _ = task.port_deallocate(node);
+        fs.with_tree(|t| {
+            *t = match archive {
+                Ok(a) => Tarfs::parse_or_broken(a),
+                Err(_) => Tarfs::parse_or_broken(alloc::vec![1]),
+            }
+        });
+        fs.serve();
+    })
+}
+
+/// The largest archive `tarfs` reads.
+pub const MAX_ARCHIVE: usize = 1 << 30;
+
+/// Reads a whole file through `io_read`, at most `limit` bytes (`EFBIG`).
+pub fn read_node(task: &Task, node: PortName, limit: usize) -> Result<Vec<u8>, Error> {
+    let io = crate::protocol::io::Client::new(task, node);
+    let mut out = Vec::new();
+    loop {
+        let chunk = io.read(out.len() as i64, 1 << 20)?;
+        if chunk.is_empty() {
+            return Ok(out);
+        }
+        if out.len() + chunk.len() > limit {
+            return Err(hurd_auth::Errno::FBig.into());
+        }
+        out.extend_from_slice(&chunk);
+    }
+}
+
 /// Every program above, by its conventional name (`/hurd/hello`...).
 pub fn all() -> Vec<(&'static str, Program)> {
     alloc::vec![
@@ -110,6 +158,7 @@ pub fn all() -> Vec<(&'static str, Program)> {
         ("/hurd/null", null()),
         ("/hurd/zero", zero()),
         ("/hurd/tmpfs", tmpfs()),
+        ("/hurd/tarfs", tarfs()),
     ]
 }
 
