@@ -411,9 +411,15 @@ fn copy_in_message(k: &mut Kernel, map: MapId, buf: u64, size: u64) -> Result<Me
     if size > abi::MAX_MESSAGE {
         return Err(msg_code(MsgReturn::SendInvalidData));
     }
+    let bad = |_| msg_code(MsgReturn::SendInvalidData);
+    // Small messages (the common RPC) are copied to the stack, not the heap.
+    let mut small = [0u8; 64];
+    if let Some(bytes) = small.get_mut(..size as usize) {
+        uaccess::copy_in(&mut k.vm, map, buf, bytes).map_err(bad)?;
+        return wire::decode(bytes, &wire::Limits::DEFAULT).map_err(msg_code);
+    }
     let mut bytes = vec![0u8; size as usize];
-    uaccess::copy_in(&mut k.vm, map, buf, &mut bytes)
-        .map_err(|_| msg_code(MsgReturn::SendInvalidData))?;
+    uaccess::copy_in(&mut k.vm, map, buf, &mut bytes).map_err(bad)?;
     wire::decode(&bytes, &wire::Limits::DEFAULT).map_err(msg_code)
 }
 
