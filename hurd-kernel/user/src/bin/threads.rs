@@ -9,6 +9,9 @@ use kernel_user::{println, sys};
 
 kernel_user::entry!(run);
 
+/// The second thread's stack size.
+const STACK: u64 = 64 * 1024;
+
 /// The second thread: `port` is the main thread's receive right.
 extern "C" fn worker(port: u64) -> ! {
     let mut buf = MsgBuf::new();
@@ -25,12 +28,13 @@ fn run(_: u64) -> u64 {
     let Ok(port) = sys::port_allocate(1) else {
         return 1;
     };
-    let Ok(stack) = sys::vm_allocate(0, 16 * 1024, true) else {
+    // Room for a few message buffers (8 KiB each), even unoptimised.
+    let Ok(stack) = sys::vm_allocate(0, STACK, true) else {
         return 2;
     };
     // As if called: the return address slot makes the stack 16-byte aligned
     // minus 8 at entry.
-    let top = stack + 16 * 1024 - 8;
+    let top = stack + STACK - 8;
     if sys::thread_spawn(worker, top, u64::from(port)).is_err() {
         return 3;
     }
