@@ -3,8 +3,11 @@
 
 pub mod hello;
 pub mod null;
+pub mod ports;
+pub mod shadow;
 pub mod tarfs;
 pub mod tmpfs;
+pub mod union;
 
 #[cfg(feature = "std")]
 pub mod programs;

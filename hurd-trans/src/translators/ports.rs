@@ -1,0 +1,188 @@
+//! Directories reached through ports: what union and shadow are built on.
+//! A [`Dir`] is a send right to a directory of some file system; paths are
+//! looked up under it with the retry protocol (absolute symlinks lead back
+//! to the directory itself).
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+use hurd_auth::Errno;
+use hurd_ipc::{Error, PortName, UserIpc};
+
+use crate::flags::{HURD_SYMLINK, OpenFlags};
+use crate::lookup::Lookup;
+use crate::netfs::{DirEntry, NodeId, decode_entries};
+use crate::protocol::{fs, io};
+use crate::stat::Stat;
+use crate::transbox::argz_to_argv;
+
+/// An error from another server, as an errno (Mach errors become `EIO`).
+pub fn to_errno(e: Error) -> Errno {
+    Errno::of(e).unwrap_or(Errno::Io)
+}
+
+/// A directory port with the identity to look things up under it.
+#[derive(Clone, Copy, Debug)]
+pub struct Dir {
+    /// The directory (a send right, borrowed).
+    pub port: PortName,
+    /// The auth handle used to reauthenticate.
+    pub auth: PortName,
+}
+
+/// A port that is deallocated when dropped.
+pub struct Held<'a, I: UserIpc + ?Sized> {
+    ipc: &'a I,
+    /// The send right.
+    pub port: PortName,
+}
+
+impl<I: UserIpc + ?Sized> Drop for Held<'_, I> {
+    fn drop(&mut self) {
+        let _ = self.ipc.port_deallocate(self.port);
+    }
+}
+
+impl Dir {
+    /// Opens `path` (relative; "" is the directory itself) with `flags`.
+    pub fn open<'a, I: UserIpc + ?Sized>(
+        &self,
+        ipc: &'a I,
+        path: &str,
+        flags: OpenFlags,
+    ) -> Result<Held<'a, I>, Errno> {
+        let lk = Lookup {
+            ipc,
+            crdir: self.port,
+            cwdir: self.port,
+            auth: self.auth,
+            fds: &[],
+            ctty: PortName::NULL,
+        };
+        let port = if path.is_empty() {
+            lk.open_under(self.port, ".", flags, 0o644)
+        } else {
+            lk.open_under(self.port, path, flags, 0o644)
+        }
+        .map_err(to_errno)?;
+        Ok(Held { ipc, port })
+    }
+
+    /// The status of `path` (a symlink's own, not its target's).
+    pub fn stat<I: UserIpc + ?Sized>(&self, ipc: &I, path: &str) -> Result<Stat, Errno> {
+        let p = self.open(ipc, path, OpenFlags::NOLINK)?;
+        io::Client::new(ipc, p.port).stat().map_err(to_errno)
+    }
+
+    /// Up to `len` bytes of `path` at `offset`.
+    pub fn read<I: UserIpc + ?Sized>(
+        &self,
+        ipc: &I,
+        path: &str,
+        offset: u64,
+        len: usize,
+    ) -> Result<Vec<u8>, Errno> {
+        let p = self.open(ipc, path, OpenFlags::READ)?;
+        let off = i64::try_from(offset).map_err(|_| Errno::Inval)?;
+        io::Client::new(ipc, p.port)
+            .read(off, len as u64)
+            .map_err(to_errno)
+    }
+
+    /// The whole of `path`.
+    pub fn read_all<I: UserIpc + ?Sized>(&self, ipc: &I, path: &str) -> Result<Vec<u8>, Errno> {
+        let p = self.open(ipc, path, OpenFlags::READ)?;
+        let c = io::Client::new(ipc, p.port);
+        let mut out = Vec::new();
+        loop {
+            let chunk = c.read(out.len() as i64, 1 << 20).map_err(to_errno)?;
+            if chunk.is_empty() {
+                return Ok(out);
+            }
+            out.extend_from_slice(&chunk);
+        }
+    }
+
+    /// The entries of directory `path`, without "." and "..".
+    pub fn readdir<I: UserIpc + ?Sized>(
+        &self,
+        ipc: &I,
+        path: &str,
+    ) -> Result<Vec<DirEntry>, Errno> {
+        let p = self.open(ipc, path, OpenFlags::READ | OpenFlags::DIRECTORY)?;
+        let (data, _) = fs::Client::new(ipc, p.port)
+            .dir_readdir(0, -1, 0)
+            .map_err(to_errno)?;
+        let mut e = decode_entries(&data)?;
+        e.retain(|e| e.name != "." && e.name != "..");
+        Ok(e)
+    }
+
+    /// A symlink's target.
+    pub fn readlink<I: UserIpc + ?Sized>(&self, ipc: &I, path: &str) -> Result<String, Errno> {
+        let p = self.open(ipc, path, OpenFlags::NOLINK)?;
+        let argz = fs::Client::new(ipc, p.port)
+            .file_get_translator()
+            .map_err(to_errno)?;
+        match argz_to_argv(&argz).as_deref() {
+            Some([prog, target]) if prog == HURD_SYMLINK => Ok(target.clone()),
+            _ => Err(Errno::Inval),
+        }
+    }
+}
+
+/// Joins a directory path and a name.
+pub fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.into()
+    } else {
+        alloc::format!("{dir}/{name}")
+    }
+}
+
+/// The parent path and last name of a non-empty path.
+pub fn split(path: &str) -> (&str, &str) {
+    match path.rfind('/') {
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => ("", path),
+    }
+}
+
+/// Node numbers for paths: the root ("") is 1.
+#[derive(Default)]
+pub struct PathIds {
+    by_path: BTreeMap<String, NodeId>,
+    by_id: BTreeMap<NodeId, String>,
+}
+
+impl PathIds {
+    /// The root.
+    pub const ROOT: NodeId = 1;
+
+    /// An empty table holding the root.
+    pub fn new() -> PathIds {
+        let mut t = PathIds::default();
+        t.by_path.insert(String::new(), Self::ROOT);
+        t.by_id.insert(Self::ROOT, String::new());
+        t
+    }
+
+    /// The number of `path`, made on first use.
+    pub fn id(&mut self, path: &str) -> NodeId {
+        if let Some(&n) = self.by_path.get(path) {
+            return n;
+        }
+        let n = self.by_id.len() as NodeId + 1;
+        self.by_path.insert(path.into(), n);
+        self.by_id.insert(n, path.into());
+        n
+    }
+
+    /// The path of a node.
+    pub fn path(&self, node: NodeId) -> Result<&str, Errno> {
+        self.by_id
+            .get(&node)
+            .map(String::as_str)
+            .ok_or(Errno::NoEnt)
+    }
+}

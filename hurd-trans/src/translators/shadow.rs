@@ -1,0 +1,368 @@
+//! `shadow`: a copy-on-write overlay. Reads come from the *lower*
+//! directory, every change goes to the *upper* one, and the lower one is
+//! never written.
+//!
+//! - A name in upper hides the same name in lower.
+//! - Writing, truncating or changing the mode of a lower file first copies
+//!   it up (with the directories above it).
+//! - Removing a name that lower has leaves a *whiteout* in upper: an empty
+//!   file called `.wh.NAME`, which hides NAME from then on (and persists with
+//!   upper). Names starting with `.wh.` are reserved (`EINVAL`).
+//! - A directory is the merge of both layers' directories; removing one
+//!   needs it empty in the merge.
+//! - Renames are `EXDEV` (copy and remove instead).
+
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::cell::RefCell;
+use hurd_auth::Errno;
+use hurd_ipc::UserIpc;
+
+use super::ports::{Dir, PathIds, join, split, to_errno};
+use crate::flags::OpenFlags;
+use crate::mode::{S_IFDIR, S_IFMT, is_dir, is_lnk};
+use crate::netfs::{AttrChange, DirEntry, NodeId, Tree};
+use crate::protocol::{fs, io};
+use crate::stat::Stat;
+
+/// The whiteout prefix.
+pub const WHITEOUT: &str = ".wh.";
+
+/// Lower read, upper written.
+pub struct Shadow<I: UserIpc> {
+    ipc: I,
+    lower: Dir,
+    upper: Dir,
+    ids: RefCell<PathIds>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Where {
+    Upper,
+    Lower,
+}
+
+impl<I: UserIpc> Shadow<I> {
+    /// An overlay of `upper` (changes) on `lower` (reads).
+    pub fn new(ipc: I, lower: Dir, upper: Dir) -> Self {
+        Shadow {
+            ipc,
+            lower,
+            upper,
+            ids: RefCell::new(PathIds::new()),
+        }
+    }
+
+    fn path(&self, node: NodeId) -> Result<String, Errno> {
+        self.ids.borrow().path(node).map(String::from)
+    }
+
+    fn whiteout_of(path: &str) -> String {
+        let (dir, name) = split(path);
+        join(dir, &alloc::format!("{WHITEOUT}{name}"))
+    }
+
+    fn whited_out(&self, path: &str) -> bool {
+        // Any component may be whited out.
+        let mut at = String::new();
+        for c in path.split('/').filter(|c| !c.is_empty()) {
+            at = join(&at, c);
+            if self.upper.stat(&self.ipc, &Self::whiteout_of(&at)).is_ok() {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn locate(&self, path: &str) -> Result<(Where, Stat), Errno> {
+        if let Ok(s) = self.upper.stat(&self.ipc, path) {
+            return Ok((Where::Upper, s));
+        }
+        if self.whited_out(path) {
+            return Err(Errno::NoEnt);
+        }
+        match self.lower.stat(&self.ipc, path) {
+            Ok(s) => Ok((Where::Lower, s)),
+            Err(Errno::NotDir) => Err(Errno::NoEnt),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Makes directory `path` exist in upper (copying the lower's modes).
+    fn upper_dir(&self, path: &str) -> Result<(), Errno> {
+        let mut at = String::new();
+        for c in path.split('/').filter(|c| !c.is_empty()) {
+            let next = join(&at, c);
+            if self.upper.stat(&self.ipc, &next).is_err() {
+                let mode = self
+                    .lower
+                    .stat(&self.ipc, &next)
+                    .map_or(0o755, |s| s.mode & 0o7777);
+                let d = self.upper.open(&self.ipc, &at, OpenFlags::READ)?;
+                match fs::Client::new(&self.ipc, d.port).dir_mkdir(c.to_string(), mode) {
+                    Ok(()) => {}
+                    Err(e) if to_errno(e) == Errno::Exist => {}
+                    Err(e) => return Err(to_errno(e)),
+                }
+            }
+            at = next;
+        }
+        Ok(())
+    }
+
+    fn remove_whiteout(&self, path: &str) {
+        let (dir, name) = split(path);
+        if let Ok(d) = self.upper.open(&self.ipc, dir, OpenFlags::READ) {
+            let _ =
+                fs::Client::new(&self.ipc, d.port).dir_unlink(alloc::format!("{WHITEOUT}{name}"));
+        }
+    }
+
+    /// Copies a lower file up, so changes can go to upper.
+    fn copy_up(&self, path: &str) -> Result<(), Errno> {
+        let (w, s) = self.locate(path)?;
+        if w == Where::Upper {
+            return Ok(());
+        }
+        if is_dir(s.mode) {
+            return self.upper_dir(path);
+        }
+        if is_lnk(s.mode) {
+            return Err(Errno::OpNotSupp);
+        }
+        let data = self.lower.read_all(&self.ipc, path)?;
+        let (dir, _) = split(path);
+        self.upper_dir(dir)?;
+        let f = self.upper.open(
+            &self.ipc,
+            path,
+            OpenFlags::WRITE | OpenFlags::CREAT | OpenFlags::EXCL,
+        )?;
+        let c = io::Client::new(&self.ipc, f.port);
+        let mut at = 0;
+        while at < data.len() {
+            let end = (at + (1 << 20)).min(data.len());
+            let n = c
+                .write(data[at..end].to_vec(), at as i64)
+                .map_err(to_errno)?;
+            if n == 0 {
+                return Err(Errno::Io);
+            }
+            at += n as usize;
+        }
+        let _ = fs::Client::new(&self.ipc, f.port).file_chmod(s.mode & 0o7777);
+        Ok(())
+    }
+
+    fn check_name(name: &str) -> Result<(), Errno> {
+        if name.starts_with(WHITEOUT) {
+            Err(Errno::Inval)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl<I: UserIpc> Tree for Shadow<I> {
+    fn root(&self) -> NodeId {
+        PathIds::ROOT
+    }
+
+    fn stat(&self, node: NodeId) -> Result<Stat, Errno> {
+        let path = self.path(node)?;
+        let (_, mut s) = self.locate(&path)?;
+        s.ino = node;
+        Ok(s)
+    }
+
+    fn lookup(&mut self, dir: NodeId, name: &str) -> Result<NodeId, Errno> {
+        let path = self.path(dir)?;
+        if name == ".." {
+            let parent = split(&path).0;
+            return Ok(if path.is_empty() {
+                dir
+            } else {
+                self.ids.borrow_mut().id(parent)
+            });
+        }
+        if name.starts_with(WHITEOUT) {
+            return Err(Errno::NoEnt);
+        }
+        let child = join(&path, name);
+        self.locate(&child)?;
+        Ok(self.ids.borrow_mut().id(&child))
+    }
+
+    fn read(&mut self, node: NodeId, offset: u64, len: usize) -> Result<Vec<u8>, Errno> {
+        let path = self.path(node)?;
+        match self.locate(&path)?.0 {
+            Where::Upper => self.upper.read(&self.ipc, &path, offset, len),
+            Where::Lower => self.lower.read(&self.ipc, &path, offset, len),
+        }
+    }
+
+    fn readdir(&mut self, dir: NodeId) -> Result<Vec<DirEntry>, Errno> {
+        let path = self.path(dir)?;
+        let mut names: BTreeMap<String, u32> = BTreeMap::new();
+        let mut hidden = Vec::new();
+        if let Ok(entries) = self.upper.readdir(&self.ipc, &path) {
+            for e in entries {
+                match e.name.strip_prefix(WHITEOUT) {
+                    Some(h) => hidden.push(String::from(h)),
+                    None => {
+                        names.insert(e.name, e.kind);
+                    }
+                }
+            }
+        }
+        if !self.whited_out(&path)
+            && let Ok(entries) = self.lower.readdir(&self.ipc, &path)
+        {
+            for e in entries {
+                if !hidden.contains(&e.name) {
+                    names.entry(e.name).or_insert(e.kind);
+                }
+            }
+        }
+        let mut out = alloc::vec![
+            DirEntry {
+                ino: dir,
+                kind: S_IFDIR,
+                name: ".".into()
+            },
+            DirEntry {
+                ino: dir,
+                kind: S_IFDIR,
+                name: "..".into()
+            },
+        ];
+        let mut ids = self.ids.borrow_mut();
+        for (name, kind) in names {
+            let ino = ids.id(&join(&path, &name));
+            out.push(DirEntry { ino, kind, name });
+        }
+        Ok(out)
+    }
+
+    fn readlink(&mut self, node: NodeId) -> Result<String, Errno> {
+        let path = self.path(node)?;
+        match self.locate(&path)?.0 {
+            Where::Upper => self.upper.readlink(&self.ipc, &path),
+            Where::Lower => self.lower.readlink(&self.ipc, &path),
+        }
+    }
+
+    fn write(&mut self, node: NodeId, offset: u64, data: &[u8]) -> Result<usize, Errno> {
+        let path = self.path(node)?;
+        self.copy_up(&path)?;
+        let f = self.upper.open(&self.ipc, &path, OpenFlags::WRITE)?;
+        let off = i64::try_from(offset).map_err(|_| Errno::FBig)?;
+        io::Client::new(&self.ipc, f.port)
+            .write(data.to_vec(), off)
+            .map(|n| n as usize)
+            .map_err(to_errno)
+    }
+
+    fn set_size(&mut self, node: NodeId, size: u64) -> Result<(), Errno> {
+        let path = self.path(node)?;
+        self.copy_up(&path)?;
+        let f = self.upper.open(&self.ipc, &path, OpenFlags::WRITE)?;
+        let size = i64::try_from(size).map_err(|_| Errno::FBig)?;
+        fs::Client::new(&self.ipc, f.port)
+            .file_set_size(size)
+            .map_err(to_errno)
+    }
+
+    fn create(
+        &mut self,
+        dir: NodeId,
+        name: Option<&str>,
+        mode: u32,
+        _uid: u32,
+        _gid: u32,
+    ) -> Result<NodeId, Errno> {
+        let name = name.ok_or(Errno::OpNotSupp)?;
+        Self::check_name(name)?;
+        let path = self.path(dir)?;
+        let child = join(&path, name);
+        if self.locate(&child).is_ok() {
+            return Err(Errno::Exist);
+        }
+        self.upper_dir(&path)?;
+        self.remove_whiteout(&child);
+        if mode & S_IFMT == S_IFDIR {
+            let d = self.upper.open(&self.ipc, &path, OpenFlags::READ)?;
+            fs::Client::new(&self.ipc, d.port)
+                .dir_mkdir(name.into(), mode & 0o7777)
+                .map_err(to_errno)?;
+        } else {
+            let f = self.upper.open(
+                &self.ipc,
+                &child,
+                OpenFlags::WRITE | OpenFlags::CREAT | OpenFlags::EXCL,
+            )?;
+            let _ = fs::Client::new(&self.ipc, f.port).file_chmod(mode & 0o7777);
+        }
+        Ok(self.ids.borrow_mut().id(&child))
+    }
+
+    fn unlink(&mut self, dir: NodeId, name: &str) -> Result<(), Errno> {
+        Self::check_name(name)?;
+        let path = self.path(dir)?;
+        let child = join(&path, name);
+        let (w, s) = self.locate(&child)?;
+        if is_dir(s.mode) {
+            let id = self.ids.borrow_mut().id(&child);
+            if self.readdir(id)?.len() > 2 {
+                return Err(Errno::NotEmpty);
+            }
+        }
+        if w == Where::Upper {
+            let d = self.upper.open(&self.ipc, &path, OpenFlags::READ)?;
+            let c = fs::Client::new(&self.ipc, d.port);
+            let r = if is_dir(s.mode) {
+                // Its whiteouts go first.
+                if let Ok(entries) = self.upper.readdir(&self.ipc, &child)
+                    && let Ok(sub) = self.upper.open(&self.ipc, &child, OpenFlags::READ)
+                {
+                    for e in entries {
+                        let _ = fs::Client::new(&self.ipc, sub.port).dir_unlink(e.name);
+                    }
+                }
+                c.dir_rmdir(name.into())
+            } else {
+                c.dir_unlink(name.into())
+            };
+            r.map_err(to_errno)?;
+        }
+        if self.lower.stat(&self.ipc, &child).is_ok() {
+            self.upper_dir(&path)?;
+            let _ = self.upper.open(
+                &self.ipc,
+                &Self::whiteout_of(&child),
+                OpenFlags::WRITE | OpenFlags::CREAT,
+            )?;
+        }
+        Ok(())
+    }
+
+    fn rename(&mut self, _: NodeId, _: &str, _: NodeId, _: &str, _: bool) -> Result<(), Errno> {
+        Err(Errno::XDev)
+    }
+
+    fn set_attr(&mut self, node: NodeId, change: AttrChange) -> Result<(), Errno> {
+        let path = self.path(node)?;
+        self.copy_up(&path)?;
+        let f = self.upper.open(&self.ipc, &path, OpenFlags::empty())?;
+        let c = fs::Client::new(&self.ipc, f.port);
+        match change {
+            AttrChange::Mode(m) => c.file_chmod(m),
+            AttrChange::Author(a) => c.file_chauthor(a),
+            AttrChange::Owner(u, g) => c.file_chown(u, g),
+            AttrChange::Flags(fl) => c.file_chflags(fl as i32),
+            AttrChange::Times(..) => return Err(Errno::OpNotSupp),
+        }
+        .map_err(to_errno)
+    }
+}
