@@ -52,6 +52,11 @@ pub mod nr {
     /// mapping of a pager sends it `memory_object_init`; pages come from it by
     /// `data_request` / `data_supply`.
     pub const VM_MAP: u64 = 14;
+    /// `mach_task_self()`: a send right to the caller's task port → its
+    /// name in `rdx`. `task_terminate`, `task_suspend` and `task_resume` are
+    /// messages to a task port (GNU Mach's ids 2008, 2056, 2057; the reply,
+    /// id + 100, carries the return code).
+    pub const TASK_SELF: u64 = 15;
 }
 
 /// `mach_msg` option bits (as in Mach).
@@ -111,6 +116,9 @@ pub struct BootstrapModule {
 /// The status a task has when the kernel killed it for an exception: this
 /// base plus the vector (so a page fault is `EXIT_EXCEPTION_BASE + 14`).
 pub const EXIT_EXCEPTION_BASE: u64 = 0x1000;
+
+/// The status of a task ended by `task_terminate` on its task port.
+pub const EXIT_TERMINATED: u64 = 0x2000;
 
 /// The largest message `mach_msg` copies in or out, in bytes.
 pub const MAX_MESSAGE: u64 = 64 * 1024;

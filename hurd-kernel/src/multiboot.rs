@@ -704,7 +704,7 @@ mod tests {
             bytes.extend_from_slice(&kind.to_le_bytes());
             bytes.extend_from_slice(&size.to_le_bytes());
             bytes.extend_from_slice(payload);
-            while bytes.len() % 8 != 0 {
+            while !bytes.len().is_multiple_of(8) {
                 bytes.push(0);
             }
         }

@@ -48,6 +48,7 @@ pub const USER_PROGRAMS: &[&str] = &[
     "bad-pager",
     "threads",
     "spin",
+    "task-control",
 ];
 
 /// The Debian package with `qemu-system-x86_64`.

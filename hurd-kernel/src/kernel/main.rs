@@ -43,6 +43,8 @@ mod syscall;
 #[cfg(target_os = "none")]
 mod task;
 #[cfg(target_os = "none")]
+mod taskport;
+#[cfg(target_os = "none")]
 mod tests;
 #[cfg(target_os = "none")]
 mod timer;

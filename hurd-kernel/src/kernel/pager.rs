@@ -154,6 +154,10 @@ impl Kernel {
     /// then threads whose pages arrived retry.
     fn pager_message(&mut self, msg: Message) {
         let control = msg.header.local;
+        if let Some(task) = self.task_for_port(control) {
+            self.task_request(task, msg);
+            return;
+        }
         match decode(&msg) {
             Some(pm) => {
                 let _ = self.vm.handle_pager_message(control, pm);

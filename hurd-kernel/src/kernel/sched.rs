@@ -49,9 +49,17 @@ pub fn load_address_space(root: Option<u64>) {
     }
 }
 
-/// The ready thread to run next, taken off its queue.
+/// The ready thread to run next, taken off its queue; ready threads of
+/// suspended tasks are set aside on the way.
 fn pick(k: &mut Kernel) -> Option<u32> {
-    k.dequeue_best()
+    while let Some(id) = k.dequeue_best() {
+        if k.is_suspended(id) {
+            k.park(id);
+            continue;
+        }
+        return Some(id);
+    }
+    None
 }
 
 /// The best priority among ready threads.
@@ -84,7 +92,13 @@ pub fn schedule(k: &mut Kernel, frame: *mut TrapFrame, reason: Reason) -> *mut T
     cur.frame = frame;
     let running = cur.state == ThreadState::Running;
     let priority = cur.priority;
-    if running && current != BOOT_THREAD {
+    if running && current != BOOT_THREAD && k.is_suspended(current) {
+        // Its task was just suspended (by itself, or by a request it sent).
+        if let Some(cur) = k.threads.get_mut(&current) {
+            cur.state = ThreadState::Ready;
+        }
+        k.park(current);
+    } else if running && current != BOOT_THREAD {
         let switch = match reason {
             Reason::Blocked | Reason::Housekeeping => true,
             Reason::Yield => best_ready(k).is_some_and(|p| p <= priority),

@@ -235,6 +235,13 @@ fn handle(k: &mut Kernel, frame: &mut TrapFrame) -> Reason {
                 }
             }
         }
+        nr::TASK_SELF => match k.task_port_send_right(task, space) {
+            Ok(name) => {
+                value = u64::from(name.0);
+                SUCCESS
+            }
+            Err(code) => kern(code),
+        },
         nr::READ_TSC => {
             // SAFETY: rdtsc has no side effects.
             value = unsafe { core::arch::x86_64::_rdtsc() };

@@ -151,6 +151,12 @@ pub struct Task {
     pub exit_status: Option<u64>,
     /// The order in which it ended (1 for the first task to end).
     pub exit_order: u64,
+    /// Its task port (a receive right in the kernel's space).
+    pub port: PortName,
+    /// `task_suspend` count: its threads run only at zero.
+    pub suspend_count: u32,
+    /// Its ready threads set aside while it is suspended.
+    pub parked: Vec<ThreadId>,
 }
 
 /// The VM core over the x86-64 MMU and the frame allocator.
@@ -174,6 +180,8 @@ pub struct Kernel {
     pub wire_buf: Vec<u8>,
     /// The kernel's own IPC space and control port set (pagers).
     pub kport: Option<crate::pager::KernelPort>,
+    /// Task ports (names in the kernel's space) and their tasks.
+    pub task_ports: alloc::collections::BTreeMap<PortName, TaskId>,
     /// The thread on the processor.
     pub current: ThreadId,
     /// Stacks of dead threads, freed once the processor has left them.
@@ -225,6 +233,7 @@ pub fn init() {
         ready_mask: 0,
         wire_buf: Vec::new(),
         kport: None,
+        task_ports: alloc::collections::BTreeMap::new(),
         current: BOOT_THREAD,
         zombie_stacks: Vec::new(),
         wake_buf: Vec::new(),
@@ -283,8 +292,14 @@ impl Kernel {
                 threads: Vec::new(),
                 exit_status: None,
                 exit_order: 0,
+                port: PortName::NULL,
+                suspend_count: 0,
+                parked: Vec::new(),
             },
         );
+        if let Err(err) = self.make_task_port(id) {
+            log::warn!("task {id} has no task port: {err:?}");
+        }
         self.spawn_thread(id, exe.entry, USER_STACK_TOP, arg, priority);
         Ok(id)
     }
@@ -470,6 +485,8 @@ impl Kernel {
         t.exit_status = Some(status);
         self.exits += 1;
         t.exit_order = self.exits;
+        t.parked.clear();
+        let port = core::mem::replace(&mut t.port, PortName::NULL);
         let threads = core::mem::take(&mut t.threads);
         let (space, map) = (t.space, t.map);
         for id in threads {
@@ -479,6 +496,13 @@ impl Kernel {
             crate::sched::load_address_space(None);
         }
         self.ipc.destroy_space(space);
+        if let Some(kp) = self.kport
+            && port.is_valid()
+        {
+            // Senders of task requests now get dead names.
+            self.task_ports.remove(&port);
+            let _ = self.ipc.port_destroy(kp.space, port);
+        }
         if let Err(err) = self.vm.destroy_map(map) {
             log::error!("destroying task {task}'s map: {err:?}");
         }

@@ -108,6 +108,10 @@ const TESTS: &[Test] = &[
         run: usertests::timer_preempts_a_spinning_task,
     },
     Test {
+        name: "user::task_port_suspend_resume_terminate",
+        run: usertests::task_port_suspend_resume_terminate,
+    },
+    Test {
         name: "user::bootstrap_gets_modules",
         run: usertests::bootstrap_gets_modules,
     },

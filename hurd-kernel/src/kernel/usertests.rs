@@ -288,6 +288,26 @@ pub fn pager_error_kills_faulting_task(boot: &BootInfo) -> Result<(), Failure> {
     expect(&statuses, &[EXIT_EXCEPTION_BASE + 14, 0])
 }
 
+/// Task ports: one task suspends, resumes and terminates another through
+/// its task port.
+pub fn task_port_suspend_resume_terminate(boot: &BootInfo) -> Result<(), Failure> {
+    let server = spawn(boot, "echo-server", 0)?;
+    let controller = spawn(boot, "task-control", 0)?;
+    connect(server, &[controller])?;
+    with_kernel(|k| {
+        let kp = k.kport.ok_or("no kernel port")?;
+        let port = k.tasks.get(&server).map(|t| t.port).ok_or("no task")?;
+        let space = k.tasks.get(&controller).map(|t| t.space).ok_or("no task")?;
+        k.ipc
+            .port_insert_right(space, PortName(0x20), kp.space, port, Disposition::MakeSend)
+            .map_err(|_| "port_insert_right failed")
+    })?;
+    expect(
+        &finish(&[server, controller])?,
+        &[hurd_kernel::abi::EXIT_TERMINATED, 0],
+    )
+}
+
 /// A task that writes to kernel memory is killed; the others finish.
 pub fn bad_access_killed_others_continue(boot: &BootInfo) -> Result<(), Failure> {
     let server = spawn(boot, "echo-server", 0)?;
