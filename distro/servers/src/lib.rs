@@ -1,5 +1,11 @@
 //! The reference hurd-rs server set.
 //!
+//! - [`shell`]: a small shell for trying the system by hand — files,
+//!   translators and identities (`su` adds a user's ids to the running
+//!   session through the auth server).
+//! - `hosted` (feature `std`): the server set in one process — auth,
+//!   password and a tmpfs root with the translators — for
+//!   `cargo xtask run --hosted` and the tests.
 //! - [`term`]: the terminal's line discipline — canonical input with line
 //!   editing, echo, output processing, and the job-control characters that
 //!   become signals to the foreground process group.
@@ -11,4 +17,7 @@
 
 extern crate alloc;
 
+#[cfg(feature = "std")]
+pub mod hosted;
+pub mod shell;
 pub mod term;

@@ -4,7 +4,7 @@
 //! `.cargo/config.toml`):
 //!
 //! ```text
-//! cargo xtask run            # build and run (for now: the hosted tour)
+//! cargo xtask run [--hosted] # build and run (for now: the hosted tour / a shell)
 //! cargo xtask kernel [ARGS]  # build the reference kernel and boot it in QEMU
 //! cargo xtask test [--quick] # every check CI runs, in order
 //! cargo xtask bench [NAME]   # benchmarks, printed as a comparison table
@@ -36,8 +36,8 @@ USAGE:
 COMMANDS:
     run [--hosted]      Build and run. Until the distro boots in QEMU this runs
                         the hosted tour (`hurd-servers` example `tour`: auth,
-                        a tmpfs root and translators set by two users) and
-                        exits with its exit code; `--hosted` is the same.
+                        a tmpfs root and translators set by two users);
+                        `--hosted` runs the server set with a shell on stdin.
     kernel [--tcg] [ARGS...]
                         Build the reference kernel and boot it in QEMU (KVM
                         when /dev/kvm works, else TCG) with the command line

@@ -1,10 +1,11 @@
 //! `cargo xtask run`: build and run the system.
 //!
-//! Until the reference kernel boots the distro, every mode runs the hosted
-//! tour (`hurd-servers` example `tour`): an auth server and a tmpfs root run
-//! as threads in one process, and two users who do not trust each other
-//! attach translators to their nodes. When the distro boots, a QEMU mode
-//! joins [`Mode`] and becomes the default.
+//! `--hosted` runs the server set in one process with a shell on standard
+//! input (`hurd-servers` example `hosted`). Until the reference kernel boots
+//! the distro, the default is the hosted tour (`hurd-servers` example
+//! `tour`): an auth server and a tmpfs root run as threads, and two users who
+//! do not trust each other attach translators to their nodes. When the
+//! distro boots, a QEMU mode joins [`Mode`] and becomes the default.
 
 use std::process::ExitCode;
 
@@ -14,13 +15,15 @@ use crate::workspace::Workspace;
 /// What `cargo xtask run` runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// The server set in one host process (`--hosted`).
+    /// The hosted tour (the default, until the distro boots in QEMU).
+    Tour,
+    /// The server set in one host process with a shell on stdin (`--hosted`).
     Hosted,
 }
 
 /// Parses the arguments of `cargo xtask run`.
 fn parse_args(args: &[String]) -> Result<Mode, Failure> {
-    let mut mode = Mode::Hosted;
+    let mut mode = Mode::Tour;
     for arg in args {
         match arg.as_str() {
             "--hosted" => mode = Mode::Hosted,
@@ -39,19 +42,21 @@ fn parse_args(args: &[String]) -> Result<Mode, Failure> {
 pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
     let mode = parse_args(args)?;
     let workspace = Workspace::find()?;
-    match mode {
-        Mode::Hosted => {
+    let example = match mode {
+        Mode::Tour => {
             eprintln!(
                 "note: the distro does not boot in QEMU yet, so this runs the hosted tour; \
-                 `cargo xtask kernel` boots the reference kernel on its own"
+                 `cargo xtask run --hosted` gives a shell, `cargo xtask kernel` boots the kernel"
             );
-            let status = workspace
-                .cargo()
-                .args(["run", "--quiet", "-p", "hurd-servers", "--example", "tour"])
-                .status()?;
-            Ok(exit_code(status))
+            "tour"
         }
-    }
+        Mode::Hosted => "hosted",
+    };
+    let status = workspace
+        .cargo()
+        .args(["run", "--quiet", "-p", "hurd-servers", "--example", example])
+        .status()?;
+    Ok(exit_code(status))
 }
 
 /// The exit code to forward for a child's exit status: its own code, or
@@ -76,7 +81,7 @@ mod tests {
 
     #[test]
     fn parses_modes() {
-        assert!(matches!(parse_args(&[]), Ok(Mode::Hosted)));
+        assert!(matches!(parse_args(&[]), Ok(Mode::Tour)));
         assert!(matches!(
             parse_args(&["--hosted".to_owned()]),
             Ok(Mode::Hosted)

@@ -1,0 +1,421 @@
+//! The shell's commands.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use hurd_auth::{AuthClient, Errno, IdSet, reauthenticate};
+use hurd_ipc::{Disposition, Error, PortItem, PortName, UserIpc};
+use hurd_trans::flags::{FS_TRANS_SET, FSYS_GOAWAY_FORCE, OpenFlags};
+use hurd_trans::mode::{S_IFDIR, S_IFMT};
+use hurd_trans::netfs::decode_entries;
+use hurd_trans::protocol::{fs, fsys, io};
+use hurd_trans::transbox::{argv_to_argz, argz_to_argv};
+
+use super::{Awaiting, Flow, Session, Shell, passwd_name, passwd_uid, release};
+
+const HELP: &str = "\
+commands:
+  ls [DIR...]              list directories
+  cat FILE...              print files
+  echo [WORD...]           print words (redirect with > FILE or >> FILE)
+  mkdir DIR...  rmdir DIR...  rm FILE...  cp FROM TO
+  chmod MODE FILE...       set permission bits (octal MODE)
+  cd [DIR]  pwd
+  id                       the ids this shell holds
+  su [USER]                add USER's ids (default root) to this shell's
+  login USER               become USER
+  settrans NODE PROGRAM [ARG...]
+                           set a passive translator on NODE (yours)
+  settrans -g NODE         make NODE's running translator go away
+  showtrans NODE           print NODE's passive translator
+  help  exit
+";
+
+/// Writes `prog: what: error` into `out`.
+pub fn complain(out: &mut Vec<u8>, prog: &str, what: &str, e: Error) {
+    let msg = match Errno::of(e) {
+        Some(errno) => errno.to_string(),
+        None => format!("{e}"),
+    };
+    out.extend_from_slice(format!("{prog}: {what}: {msg}\n").as_bytes());
+}
+
+fn usage(out: &mut Vec<u8>, prog: &str, text: &str) {
+    out.extend_from_slice(format!("usage: {prog} {text}\n").as_bytes());
+}
+
+/// Runs the command `name` with `args`: normal output into `printed` (which
+/// may be redirected), errors into `err`.
+pub fn run<I: UserIpc + ?Sized>(
+    shell: &mut Shell<'_, I>,
+    name: &str,
+    args: &[String],
+    printed: &mut Vec<u8>,
+    err: &mut Vec<u8>,
+) -> Flow {
+    let s = &mut shell.session;
+    match name {
+        "exit" | "logout" => return Flow::Exit,
+        "help" => printed.extend_from_slice(HELP.as_bytes()),
+        "echo" => {
+            printed.extend_from_slice(args.join(" ").as_bytes());
+            printed.push(b'\n');
+        }
+        "pwd" => {
+            printed.extend_from_slice(s.cwd.as_bytes());
+            printed.push(b'\n');
+        }
+        "cat" => {
+            for a in args {
+                match s.read_file(a) {
+                    Ok(data) => printed.extend_from_slice(&data),
+                    Err(e) => complain(err, "cat", a, e),
+                }
+            }
+        }
+        "ls" => ls(s, args, printed, err),
+        "mkdir" | "rmdir" | "rm" => {
+            if args.is_empty() {
+                usage(err, name, "PATH...");
+            }
+            for a in args {
+                if let Err(e) = dir_op(s, name, a) {
+                    complain(err, name, a, e);
+                }
+            }
+        }
+        "cp" => match args {
+            [from, to] => {
+                if let Err(e) = s.read_file(from).and_then(|d| s.write_file(to, &d, false)) {
+                    complain(err, "cp", from, e);
+                }
+            }
+            _ => usage(err, "cp", "FROM TO"),
+        },
+        "chmod" => match args {
+            [mode, files @ ..] if !files.is_empty() => match u32::from_str_radix(mode, 8) {
+                Ok(m) if m <= 0o7777 => {
+                    for f in files {
+                        let r = s.open(f, OpenFlags::NOTRANS).and_then(|n| {
+                            let r = fs::Client::new(s.ipc, n).file_chmod(m);
+                            s.release(n);
+                            r
+                        });
+                        if let Err(e) = r {
+                            complain(err, "chmod", f, e);
+                        }
+                    }
+                }
+                _ => err.extend_from_slice(format!("chmod: invalid mode {mode}\n").as_bytes()),
+            },
+            _ => usage(err, "chmod", "MODE FILE..."),
+        },
+        "cd" => {
+            let target = args.first().map_or("/", String::as_str);
+            if let Err(e) = cd(s, target) {
+                complain(err, "cd", target, e);
+            }
+        }
+        "id" => match s.ids() {
+            Ok(ids) => {
+                let passwd = s.read_file("/etc/passwd").unwrap_or_default();
+                let passwd = String::from_utf8_lossy(&passwd).into_owned();
+                printed.extend_from_slice(describe_ids(&ids, &passwd).as_bytes());
+            }
+            Err(e) => complain(err, "id", "auth", e),
+        },
+        "su" | "login" => {
+            let user = args.first().map_or("root", String::as_str);
+            if name == "login" && args.len() != 1 {
+                usage(err, "login", "USER");
+                return Flow::Continue;
+            }
+            let passwd = s.read_file("/etc/passwd").unwrap_or_default();
+            let passwd = String::from_utf8_lossy(&passwd).into_owned();
+            let Some(uid) = passwd_uid(&passwd, user) else {
+                err.extend_from_slice(format!("{name}: unknown user {user}\n").as_bytes());
+                return Flow::Continue;
+            };
+            let user = user.to_string();
+            shell.set_awaiting(if name == "su" {
+                Awaiting::Su { name: user, uid }
+            } else {
+                Awaiting::Login { name: user, uid }
+            });
+        }
+        "settrans" => settrans(s, args, err),
+        "showtrans" => {
+            if args.is_empty() {
+                usage(err, "showtrans", "NODE...");
+            }
+            for a in args {
+                match showtrans(s, a) {
+                    Ok(words) => {
+                        printed.extend_from_slice(words.join(" ").as_bytes());
+                        printed.push(b'\n');
+                    }
+                    Err(e) => complain(err, "showtrans", a, e),
+                }
+            }
+        }
+        other => {
+            err.extend_from_slice(format!("sh: {other}: command not found\n").as_bytes());
+        }
+    }
+    Flow::Continue
+}
+
+/// `uids=1000(alice),0(root) gids=100,0 ...`: the effective ids, then the
+/// available ones.
+fn describe_ids(ids: &IdSet, passwd: &str) -> String {
+    let users = |v: &[u32]| {
+        v.iter()
+            .map(|&u| match passwd_name(passwd, u) {
+                Some(n) => format!("{u}({n})"),
+                None => u.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let groups = |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+    if ids.is_empty() {
+        return "the unknown user (no ids)\n".to_string();
+    }
+    format!(
+        "euids={} egids={} auids={} agids={}\n",
+        users(ids.euids.as_slice()),
+        groups(ids.egids.as_slice()),
+        users(ids.auids.as_slice()),
+        groups(ids.agids.as_slice())
+    )
+}
+
+fn ls<I: UserIpc + ?Sized>(
+    s: &Session<'_, I>,
+    args: &[String],
+    out: &mut Vec<u8>,
+    err: &mut Vec<u8>,
+) {
+    let dot = [".".to_string()];
+    let dirs = if args.is_empty() { &dot[..] } else { args };
+    for (i, d) in dirs.iter().enumerate() {
+        if dirs.len() > 1 {
+            if i > 0 {
+                out.push(b'\n');
+            }
+            out.extend_from_slice(format!("{d}:\n").as_bytes());
+        }
+        match list(s, d) {
+            Ok(names) => {
+                for n in names {
+                    out.extend_from_slice(n.as_bytes());
+                    out.push(b'\n');
+                }
+            }
+            Err(e) => complain(err, "ls", d, e),
+        }
+    }
+}
+
+/// The names in a directory (without `.` and `..`), sorted; directories
+/// marked with a trailing `/`. A file lists as its own name.
+fn list<I: UserIpc + ?Sized>(s: &Session<'_, I>, path: &str) -> Result<Vec<String>, Error> {
+    let d = s.open(path, OpenFlags::READ)?;
+    let st = io::Client::new(s.ipc, d).stat();
+    let r = match st {
+        Ok(st) if st.mode & S_IFMT != S_IFDIR => Ok(alloc::vec![path.to_string()]),
+        Ok(_) => fs::Client::new(s.ipc, d)
+            .dir_readdir(0, -1, 0)
+            .and_then(|(data, _)| decode_entries(&data).map_err(Error::from))
+            .map(|entries| {
+                let mut names: Vec<String> = entries
+                    .into_iter()
+                    .filter(|e| e.name != "." && e.name != "..")
+                    .map(|e| {
+                        if e.kind & S_IFMT == S_IFDIR {
+                            format!("{}/", e.name)
+                        } else {
+                            e.name
+                        }
+                    })
+                    .collect();
+                names.sort();
+                names
+            }),
+        Err(e) => Err(e),
+    };
+    s.release(d);
+    r
+}
+
+fn dir_op<I: UserIpc + ?Sized>(s: &Session<'_, I>, op: &str, path: &str) -> Result<(), Error> {
+    let (dir, name) = s.parent(path)?;
+    let c = fs::Client::new(s.ipc, dir);
+    let r = match op {
+        "mkdir" => c.dir_mkdir(name, 0o755),
+        "rmdir" => c.dir_rmdir(name),
+        _ => c.dir_unlink(name),
+    };
+    s.release(dir);
+    r
+}
+
+/// Changes the session's working directory to `path`.
+pub fn cd<I: UserIpc + ?Sized>(s: &mut Session<'_, I>, path: &str) -> Result<(), Error> {
+    let d = s.open(path, OpenFlags::empty())?;
+    match io::Client::new(s.ipc, d).stat() {
+        Ok(st) if st.mode & S_IFMT == S_IFDIR => {}
+        Ok(_) => {
+            s.release(d);
+            return Err(Errno::NotDir.into());
+        }
+        Err(e) => {
+            s.release(d);
+            return Err(e);
+        }
+    }
+    let old = core::mem::replace(&mut s.cwdir, d);
+    s.release(old);
+    s.cwd = s.absolute(path);
+    Ok(())
+}
+
+const NO_PORT: PortItem = PortItem {
+    disposition: Disposition::CopySend,
+    name: PortName::NULL,
+};
+
+fn settrans<I: UserIpc + ?Sized>(s: &Session<'_, I>, args: &[String], err: &mut Vec<u8>) {
+    match args {
+        [flag, node] if flag == "-g" => {
+            let r = s.open(node, OpenFlags::NOTRANS).and_then(|n| {
+                let cntl = fs::Client::new(s.ipc, n).file_get_translator_cntl();
+                s.release(n);
+                let cntl = cntl?;
+                let r = fsys::Client::new(s.ipc, cntl.name).goaway(FSYS_GOAWAY_FORCE as i32);
+                s.release(cntl.name);
+                r
+            });
+            if let Err(e) = r {
+                complain(err, "settrans", node, e);
+            }
+        }
+        [node, program, rest @ ..] if !node.starts_with('-') => {
+            let mut argv = alloc::vec![program.clone()];
+            argv.extend(rest.iter().cloned());
+            let r = node_for_translator(s, node).and_then(|n| {
+                let r = fs::Client::new(s.ipc, n).file_set_translator(
+                    FS_TRANS_SET as i32,
+                    0,
+                    0,
+                    argv_to_argz(&argv),
+                    NO_PORT,
+                );
+                s.release(n);
+                r
+            });
+            if let Err(e) = r {
+                complain(err, "settrans", node, e);
+            }
+        }
+        _ => usage(err, "settrans", "NODE PROGRAM [ARG...] | -g NODE"),
+    }
+}
+
+/// The node itself (not its translator), made as an empty file if missing.
+fn node_for_translator<I: UserIpc + ?Sized>(
+    s: &Session<'_, I>,
+    node: &str,
+) -> Result<PortName, Error> {
+    match s.open(node, OpenFlags::NOTRANS) {
+        Err(e) if Errno::of(e) == Some(Errno::NoEnt) => {
+            let f = s.open(node, OpenFlags::WRITE | OpenFlags::CREAT)?;
+            s.release(f);
+            s.open(node, OpenFlags::NOTRANS)
+        }
+        other => other,
+    }
+}
+
+fn showtrans<I: UserIpc + ?Sized>(s: &Session<'_, I>, node: &str) -> Result<Vec<String>, Error> {
+    let n = s.open(node, OpenFlags::NOTRANS)?;
+    let r = fs::Client::new(s.ipc, n).file_get_translator();
+    s.release(n);
+    let argz = r?;
+    Ok(argz_to_argv(&argz).unwrap_or_default())
+}
+
+/// The second half of `su` / `login`: the password server turns the password
+/// into an auth handle for the user; `su` adds its ids to the session's
+/// (`makeauth` presenting both handles), `login` takes them instead. The root
+/// and working directories are then reauthenticated with the new handle.
+pub(super) fn finish_login<I: UserIpc + ?Sized>(
+    s: &mut Session<'_, I>,
+    awaiting: Awaiting,
+    password: &str,
+    out: &mut Vec<u8>,
+) {
+    let (prog, name, uid, add) = match awaiting {
+        Awaiting::Su { name, uid } => ("su", name, uid, true),
+        Awaiting::Login { name, uid } => ("login", name, uid, false),
+    };
+    if !s.password.is_valid() {
+        out.extend_from_slice(format!("{prog}: no password server\n").as_bytes());
+        return;
+    }
+    let checked = hurd_auth::protocol::password::Client::new(s.ipc, s.password)
+        .check_user(uid, password.into())
+        .map(|p| p.name);
+    let user_handle = match checked {
+        Ok(h) => h,
+        Err(e) => {
+            complain(out, prog, &name, e);
+            return;
+        }
+    };
+    let new_auth = if add {
+        let combined = AuthClient::new(s.ipc, user_handle)
+            .getids()
+            .and_then(|theirs| {
+                let ours = s.ids()?;
+                let both = IdSet::union([&ours, &theirs]);
+                AuthClient::new(s.ipc, s.auth).makeauth(&[user_handle], &both)
+            });
+        release(s.ipc, user_handle);
+        match combined {
+            Ok(h) => h,
+            Err(e) => {
+                complain(out, prog, &name, e);
+                return;
+            }
+        }
+    } else {
+        user_handle
+    };
+    // Reauthenticate the directories with the new identity.
+    let reauth = |port: PortName| {
+        reauthenticate(s.ipc, new_auth, |rendezvous| {
+            io::Client::new(s.ipc, port).reauthenticate(rendezvous)
+        })
+    };
+    let (crdir, cwdir) = match (reauth(s.crdir), reauth(s.cwdir)) {
+        (Ok(r), Ok(c)) => (r, c),
+        (r, c) => {
+            for p in [r.as_ref().ok(), c.as_ref().ok()].into_iter().flatten() {
+                release(s.ipc, *p);
+            }
+            release(s.ipc, new_auth);
+            let e = r.err().or(c.err()).unwrap_or(Errno::Io.into());
+            complain(out, prog, &name, e);
+            return;
+        }
+    };
+    for old in [
+        core::mem::replace(&mut s.auth, new_auth),
+        core::mem::replace(&mut s.crdir, crdir),
+        core::mem::replace(&mut s.cwdir, cwdir),
+    ] {
+        release(s.ipc, old);
+    }
+}

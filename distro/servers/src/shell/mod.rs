@@ -1,0 +1,156 @@
+//! A small shell for trying the Hurd by hand: files, translators and
+//! identities.
+//!
+//! [`Shell`] is line-driven: [`Shell::feed`] takes one line and writes what
+//! the command printed; [`Shell::prompt`] says what to show before the next
+//! line (`Password:` while `su` or `login` waits for one). Everything goes
+//! through the system's servers with the session's own ports, as any
+//! unprivileged program would: file name lookup and the io/fs protocols
+//! (hurd-trans), the auth server and the password server (hurd-auth).
+//!
+//! Commands: `ls`, `cat`, `echo`, `mkdir`, `rmdir`, `rm`, `cp`, `chmod`, `cd`, `pwd`,
+//! `id`, `su`, `login`, `settrans`, `showtrans`, `help`, `exit`; output
+//! redirection with `>` and `>>`.
+
+mod commands;
+pub use commands::cd;
+mod parse;
+mod session;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use hurd_ipc::{PortName, UserIpc};
+
+pub use parse::{Command, ParseError, Redirect, parse};
+pub use session::{MAX_FILE, Session};
+
+/// What the shell does after a line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Read the next line.
+    Continue,
+    /// The user asked to leave.
+    Exit,
+}
+
+/// A password the shell waits for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Awaiting {
+    /// `su`: add the user's ids to the session's.
+    Su { name: String, uid: u32 },
+    /// `login`: become the user.
+    Login { name: String, uid: u32 },
+}
+
+/// A shell over a [`Session`].
+pub struct Shell<'a, I: UserIpc + ?Sized> {
+    session: Session<'a, I>,
+    awaiting: Option<Awaiting>,
+}
+
+impl<'a, I: UserIpc + ?Sized> Shell<'a, I> {
+    /// A shell for `session`.
+    pub fn new(session: Session<'a, I>) -> Shell<'a, I> {
+        Shell {
+            session,
+            awaiting: None,
+        }
+    }
+
+    /// The session.
+    pub fn session(&self) -> &Session<'a, I> {
+        &self.session
+    }
+
+    /// What to print before reading the next line: `Password: ` when a
+    /// password is awaited, else `# ` for a session holding uid 0 and `$ `
+    /// for others.
+    pub fn prompt(&self) -> &'static str {
+        if self.awaiting.is_some() {
+            "Password: "
+        } else if self.session.ids().is_ok_and(|ids| ids.has_euid(0)) {
+            "# "
+        } else {
+            "$ "
+        }
+    }
+
+    /// Whether the next line is a password (and should not be echoed).
+    pub fn wants_password(&self) -> bool {
+        self.awaiting.is_some()
+    }
+
+    /// Runs one line, writing what it prints into `out`.
+    pub fn feed(&mut self, line: &str, out: &mut Vec<u8>) -> Flow {
+        if let Some(awaiting) = self.awaiting.take() {
+            commands::finish_login(
+                &mut self.session,
+                awaiting,
+                line.trim_end_matches(['\r', '\n']),
+                out,
+            );
+            return Flow::Continue;
+        }
+        let cmd = match parse(line) {
+            Ok(cmd) => cmd,
+            Err(e) => {
+                out.extend_from_slice(alloc::format!("sh: {e}\n").as_bytes());
+                return Flow::Continue;
+            }
+        };
+        let Some(name) = cmd.words.first().cloned() else {
+            return Flow::Continue;
+        };
+        let mut printed = Vec::new();
+        let flow = commands::run(self, &name, &cmd.words[1..], &mut printed, out);
+        match &cmd.redirect {
+            None => out.extend_from_slice(&printed),
+            Some(r) => {
+                let (path, append) = match r {
+                    Redirect::Truncate(p) => (p, false),
+                    Redirect::Append(p) => (p, true),
+                };
+                if let Err(e) = self.session.write_file(path, &printed, append) {
+                    commands::complain(out, "sh", path, e);
+                }
+            }
+        }
+        flow
+    }
+
+    fn set_awaiting(&mut self, a: Awaiting) {
+        self.awaiting = Some(a);
+    }
+}
+
+/// A name's uid from `/etc/passwd` text (`name:password:uid:gid:...`).
+pub fn passwd_uid(passwd: &str, name: &str) -> Option<u32> {
+    passwd_entries(passwd)
+        .find(|(n, _)| *n == name)
+        .map(|(_, u)| u)
+}
+
+/// A uid's name from `/etc/passwd` text.
+pub fn passwd_name(passwd: &str, uid: u32) -> Option<&str> {
+    passwd_entries(passwd)
+        .find(|(_, u)| *u == uid)
+        .map(|(n, _)| n)
+}
+
+fn passwd_entries(passwd: &str) -> impl Iterator<Item = (&str, u32)> {
+    passwd.lines().filter_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        let _password = f.next()?;
+        let uid = f.next()?.parse().ok()?;
+        Some((name, uid))
+    })
+}
+
+/// Releases a port right the shell no longer needs.
+fn release<I: UserIpc + ?Sized>(ipc: &I, p: PortName) {
+    if p.is_valid() {
+        let _ = ipc.port_deallocate(p);
+    }
+}

@@ -1,0 +1,158 @@
+//! The shell on the hosted server set: files, translators and identities,
+//! driven line by line as a user at the console would.
+
+use hurd_ipc::hosted::Task;
+use hurd_servers::hosted::{DEMO_ACCOUNTS, System};
+use hurd_servers::shell::{Flow, Shell};
+
+/// Runs `line`, returning what it printed.
+fn run(sh: &mut Shell<'_, Task>, line: &str) -> String {
+    let mut out = Vec::new();
+    assert_eq!(sh.feed(line, &mut out), Flow::Continue, "{line}");
+    String::from_utf8(out).expect("utf-8")
+}
+
+fn boot() -> System {
+    System::boot(DEMO_ACCOUNTS).expect("boot")
+}
+
+#[test]
+fn files_and_directories() {
+    let sys = boot();
+    let task = sys.task();
+    let mut sh = Shell::new(sys.login(&task, "alice", "wonderland").expect("login"));
+    assert_eq!(run(&mut sh, "pwd"), "/home/alice\n");
+    assert_eq!(sh.prompt(), "$ ");
+    assert_eq!(run(&mut sh, "echo hello world > notes"), "");
+    assert_eq!(run(&mut sh, "echo again >> notes"), "");
+    assert_eq!(run(&mut sh, "cat notes"), "hello world\nagain\n");
+    assert_eq!(run(&mut sh, "mkdir d"), "");
+    assert_eq!(run(&mut sh, "cp notes d/copy"), "");
+    assert_eq!(run(&mut sh, "ls"), "d/\nnotes\n");
+    assert_eq!(run(&mut sh, "cd d"), "");
+    assert_eq!(run(&mut sh, "pwd"), "/home/alice/d\n");
+    assert_eq!(run(&mut sh, "cat copy"), "hello world\nagain\n");
+    assert_eq!(run(&mut sh, "rm copy"), "");
+    assert_eq!(run(&mut sh, "cd .."), "");
+    assert_eq!(run(&mut sh, "rmdir d"), "");
+    assert_eq!(run(&mut sh, "chmod 600 notes"), "");
+    assert_eq!(run(&mut sh, "chmod 99 notes"), "chmod: invalid mode 99\n");
+    assert_eq!(
+        run(&mut sh, "chmod 644 /etc/passwd"),
+        "chmod: /etc/passwd: operation not permitted\n"
+    );
+    assert_eq!(
+        run(&mut sh, "ls /"),
+        "etc/\nhome/\nhurd/\nroot/\nservers/\ntmp/\n"
+    );
+    assert_eq!(
+        run(&mut sh, "ls /hurd"),
+        "hello\nnull\ntarfs\ntmpfs\nzero\n"
+    );
+    // Errors name the command, the file and the Hurd's error.
+    assert_eq!(
+        run(&mut sh, "cat nothing"),
+        "cat: nothing: no such file or directory\n"
+    );
+    assert_eq!(run(&mut sh, "ls /root"), "ls: /root: permission denied\n");
+    assert_eq!(
+        run(&mut sh, "echo x > /etc/passwd"),
+        "sh: /etc/passwd: permission denied\n"
+    );
+    assert_eq!(
+        run(&mut sh, "frobnicate"),
+        "sh: frobnicate: command not found\n"
+    );
+    assert_eq!(
+        run(&mut sh, "echo 'unterminated"),
+        "sh: unterminated quote\n"
+    );
+    let mut out = Vec::new();
+    assert_eq!(sh.feed("exit", &mut out), Flow::Exit);
+}
+
+#[test]
+fn translators_set_by_a_user() {
+    let sys = boot();
+    let (ta, tb) = (sys.task(), sys.task());
+    let mut alice = Shell::new(sys.login(&ta, "alice", "wonderland").expect("alice"));
+    let mut bob = Shell::new(sys.login(&tb, "bob", "builder").expect("bob"));
+    assert_eq!(run(&mut alice, "echo private > p"), "");
+    assert_eq!(run(&mut alice, "chmod 600 p"), "");
+    assert_eq!(
+        run(&mut bob, "cat /home/alice/p"),
+        "cat: /home/alice/p: permission denied\n"
+    );
+    assert_eq!(run(&mut alice, "settrans /tmp/hello /hurd/hello"), "");
+    assert_eq!(run(&mut bob, "cat /tmp/hello"), "Hello, world!\n");
+    assert_eq!(run(&mut bob, "showtrans /tmp/hello"), "/hurd/hello\n");
+    assert_eq!(
+        run(&mut bob, "settrans /tmp/hello /hurd/null"),
+        "settrans: /tmp/hello: operation not permitted\n"
+    );
+    // A translator on alice's own node, with arguments, and a whole file
+    // system of bob's that runs as bob.
+    assert_eq!(
+        run(&mut alice, "settrans greet /hurd/hello 'hi from alice'"),
+        ""
+    );
+    assert_eq!(run(&mut bob, "cat /home/alice/greet"), "hi from alice");
+    assert_eq!(run(&mut bob, "settrans /tmp/bobfs /hurd/tmpfs"), "");
+    assert_eq!(run(&mut bob, "echo mine > /tmp/bobfs/f"), "");
+    assert_eq!(run(&mut alice, "cat /tmp/bobfs/f"), "mine\n");
+    // Stopped, it starts again on the next lookup.
+    assert_eq!(run(&mut alice, "settrans -g /tmp/hello"), "");
+    let again = (0..500)
+        .map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            run(&mut bob, "cat /tmp/hello")
+        })
+        .find(|s| s == "Hello, world!\n");
+    assert!(again.is_some(), "the translator did not come back");
+}
+
+#[test]
+fn su_adds_ids_to_the_running_shell_and_login_replaces_them() {
+    let sys = boot();
+    let task = sys.task();
+    let mut sh = Shell::new(sys.login(&task, "alice", "wonderland").expect("login"));
+    assert_eq!(
+        run(&mut sh, "id"),
+        "euids=1000(alice) egids=100 auids=1000(alice),1000(alice) agids=100,100\n"
+    );
+    assert_eq!(
+        run(&mut sh, "cat /root/x"),
+        "cat: /root/x: permission denied\n"
+    );
+    // A wrong password changes nothing.
+    assert_eq!(run(&mut sh, "su"), "");
+    assert!(sh.wants_password());
+    assert_eq!(sh.prompt(), "Password: ");
+    assert_eq!(run(&mut sh, "guess"), "su: root: operation not permitted\n");
+    assert_eq!(sh.prompt(), "$ ");
+    // The right one adds uid 0 to this shell: it now reaches /root.
+    assert_eq!(run(&mut sh, "su"), "");
+    assert_eq!(run(&mut sh, "hurd"), "");
+    let id = run(&mut sh, "id");
+    assert!(id.starts_with("euids=1000(alice),0(root) "), "{id}");
+    assert_eq!(sh.prompt(), "# ");
+    assert_eq!(run(&mut sh, "echo secret > /root/x"), "");
+    assert_eq!(run(&mut sh, "cat /root/x"), "secret\n");
+    // login replaces the ids.
+    assert_eq!(run(&mut sh, "login bob"), "");
+    assert_eq!(run(&mut sh, "builder"), "");
+    assert!(run(&mut sh, "id").starts_with("euids=1001(bob) "));
+    assert_eq!(
+        run(&mut sh, "cat /root/x"),
+        "cat: /root/x: permission denied\n"
+    );
+    assert_eq!(run(&mut sh, "su nobody"), "su: unknown user nobody\n");
+}
+
+#[test]
+fn a_wrong_login_is_refused() {
+    let sys = boot();
+    let task = sys.task();
+    assert!(sys.login(&task, "alice", "nope").is_err());
+    assert!(sys.login(&task, "mallory", "x").is_err());
+}
