@@ -31,10 +31,12 @@ fn say(who: &str, shell: &mut Shell<'_, Task>, line: &str) -> String {
 
 fn main() -> Result<(), hurd_ipc::Error> {
     println!("hurd-rs hosted tour: every server below is a thread in this process.\n");
+    // ANCHOR: boot
     let sys = System::boot(DEMO_ACCOUNTS)?;
     let (ta, tb) = (sys.task(), sys.task());
     let mut alice = Shell::new(sys.login(&ta, "alice", "wonderland")?);
     let mut bob = Shell::new(sys.login(&tb, "bob", "builder")?);
+    // ANCHOR_END: boot
     println!("alice (uid 1000) and bob (uid 1001) are logged in; neither is root.\n");
 
     say("alice", &mut alice, "echo 'for my eyes only' > secret");
@@ -61,9 +63,11 @@ fn main() -> Result<(), hurd_ipc::Error> {
     );
     say("alice", &mut alice, "cat /tmp/bobfs/note");
     say("alice", &mut alice, "id");
+    // ANCHOR: su
     say("alice", &mut alice, "su");
     say("alice", &mut alice, "hurd");
     say("alice", &mut alice, "id");
+    // ANCHOR_END: su
     println!("    (su added uid 0 to alice's running shell through the auth server)");
     say("alice", &mut alice, "ls /root");
 
