@@ -22,6 +22,8 @@
 //! - [`lookup`]: the client side, `file_name_lookup` with the retry protocol.
 //! - [`translators`]: tmpfs, hello, null and zero.
 //!
+//! - `fuse` (feature): the FUSE bridge, mounting a translator on Linux.
+//!
 //! Errors are the Hurd's `errno` values, [`hurd_auth::Errno`].
 #![cfg_attr(not(any(feature = "std", test)), no_std)]
 #![forbid(unsafe_code)]
@@ -31,6 +33,8 @@ extern crate alloc;
 
 pub mod access;
 pub mod flags;
+#[cfg(feature = "fuse")]
+pub mod fuse;
 pub mod lookup;
 pub mod mode;
 pub mod netfs;

@@ -153,6 +153,7 @@ pub fn split(path: &str) -> (&str, &str) {
 pub struct PathIds {
     by_path: BTreeMap<String, NodeId>,
     by_id: BTreeMap<NodeId, String>,
+    last: NodeId,
 }
 
 impl PathIds {
@@ -164,6 +165,7 @@ impl PathIds {
         let mut t = PathIds::default();
         t.by_path.insert(String::new(), Self::ROOT);
         t.by_id.insert(Self::ROOT, String::new());
+        t.last = Self::ROOT;
         t
     }
 
@@ -172,10 +174,43 @@ impl PathIds {
         if let Some(&n) = self.by_path.get(path) {
             return n;
         }
-        let n = self.by_id.len() as NodeId + 1;
+        self.last += 1;
+        let n = self.last;
         self.by_path.insert(path.into(), n);
         self.by_id.insert(n, path.into());
         n
+    }
+
+    /// Records that `old` (and everything below it) is now `new`; whatever
+    /// `new` named before is forgotten.
+    pub fn rename(&mut self, old: &str, new: &str) {
+        let under = |p: &str, base: &str| {
+            p == base
+                || (p.len() > base.len() && p.starts_with(base) && p.as_bytes()[base.len()] == b'/')
+        };
+        let stale: Vec<String> = self
+            .by_path
+            .keys()
+            .filter(|p| under(p, new))
+            .cloned()
+            .collect();
+        for p in stale {
+            if let Some(id) = self.by_path.remove(&p) {
+                self.by_id.remove(&id);
+            }
+        }
+        let moving: Vec<(String, NodeId)> = self
+            .by_path
+            .iter()
+            .filter(|(p, _)| under(p, old))
+            .map(|(p, id)| (p.clone(), *id))
+            .collect();
+        for (p, id) in moving {
+            let moved = alloc::format!("{new}{}", &p[old.len()..]);
+            self.by_path.remove(&p);
+            self.by_path.insert(moved.clone(), id);
+            self.by_id.insert(id, moved);
+        }
     }
 
     /// The path of a node.
@@ -184,5 +219,26 @@ impl PathIds {
             .get(&node)
             .map(String::as_str)
             .ok_or(Errno::NoEnt)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rename_moves_subtrees_and_forgets_the_target() {
+        let mut t = PathIds::new();
+        let a = t.id("a");
+        let ab = t.id("a/b");
+        let ax = t.id("ax");
+        let c = t.id("c");
+        t.rename("a", "c");
+        assert_eq!(t.path(a), Ok("c"));
+        assert_eq!(t.path(ab), Ok("c/b"));
+        assert_eq!(t.path(ax), Ok("ax"));
+        assert_eq!(t.path(c), Err(Errno::NoEnt));
+        assert_eq!(t.id("c"), a);
+        assert_ne!(t.id("a"), a);
     }
 }

@@ -1,0 +1,562 @@
+//! The FUSE bridge: a translator built with this crate, mounted on Linux.
+//!
+//! [`Bridge`] is a FUSE file system that is a *client* of a translator's
+//! root directory port: every FUSE request becomes `dir_lookup`, `io_read`,
+//! `io_write`, `dir_readdir`... on that port, so anything speaking the
+//! protocols can be mounted. [`spawn_mount`] does the whole set-up in one
+//! process: hurd-ipc's hosted runtime, an auth server, the translator served
+//! by [`NetFs`](crate::netfs::NetFs), and the FUSE session.
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::io as stdio;
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use fuser::{
+    FileAttr, FileType, Filesystem, MountOption, ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory,
+    ReplyEmpty, ReplyEntry, ReplyOpen, ReplyWrite, Request, TimeOrNow,
+};
+use hurd_auth::{AuthServer, Errno, IdSet, Limits, StdClock};
+use hurd_ipc::hosted::{Runtime, Task};
+use hurd_ipc::{Disposition, Error, PortItem, PortName, UserIpc};
+
+use crate::flags::OpenFlags;
+use crate::mode::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFSOCK};
+use crate::netfs::{self, NodeId, Options, Tree};
+use crate::protocol::{fs, io};
+use crate::stat::{Stat, TimeSpec};
+use crate::translators::ports::{Dir, PathIds, join, to_errno};
+
+const TTL: Duration = Duration::from_secs(1);
+
+/// A Hurd errno as a Linux one (the Hurd numbers errors as BSD does).
+pub fn linux_errno(e: Errno) -> i32 {
+    match e {
+        Errno::Perm => libc::EPERM,
+        Errno::NoEnt => libc::ENOENT,
+        Errno::Intr => libc::EINTR,
+        Errno::Io => libc::EIO,
+        Errno::NxIo => libc::ENXIO,
+        Errno::BadF => libc::EBADF,
+        Errno::NoMem => libc::ENOMEM,
+        Errno::Access => libc::EACCES,
+        Errno::Busy => libc::EBUSY,
+        Errno::Exist => libc::EEXIST,
+        Errno::XDev => libc::EXDEV,
+        Errno::NotDir => libc::ENOTDIR,
+        Errno::IsDir => libc::EISDIR,
+        Errno::Inval => libc::EINVAL,
+        Errno::FBig => libc::EFBIG,
+        Errno::NoSpc => libc::ENOSPC,
+        Errno::SPipe => libc::ESPIPE,
+        Errno::RoFs => libc::EROFS,
+        Errno::Again => libc::EAGAIN,
+        Errno::OpNotSupp => libc::EOPNOTSUPP,
+        Errno::TimedOut => libc::ETIMEDOUT,
+        Errno::Loop => libc::ELOOP,
+        Errno::NameTooLong => libc::ENAMETOOLONG,
+        Errno::NotEmpty => libc::ENOTEMPTY,
+        Errno::NoSys => libc::ENOSYS,
+        Errno::FType => libc::EIO,
+        Errno::Died => libc::EIO,
+        Errno::Gratuitous => libc::EIO,
+    }
+}
+
+fn err(e: Error) -> i32 {
+    linux_errno(to_errno(e))
+}
+
+fn time(t: TimeSpec) -> SystemTime {
+    if t.sec >= 0 {
+        UNIX_EPOCH + Duration::new(t.sec as u64, t.nsec)
+    } else {
+        UNIX_EPOCH
+    }
+}
+
+fn kind(mode: u32) -> FileType {
+    match mode & S_IFMT {
+        S_IFDIR => FileType::Directory,
+        S_IFLNK => FileType::Symlink,
+        S_IFCHR => FileType::CharDevice,
+        S_IFBLK => FileType::BlockDevice,
+        S_IFIFO => FileType::NamedPipe,
+        S_IFSOCK => FileType::Socket,
+        _ => FileType::RegularFile,
+    }
+}
+
+fn attr(ino: u64, s: &Stat) -> FileAttr {
+    FileAttr {
+        ino,
+        size: s.size,
+        blocks: s.blocks,
+        atime: time(s.atime),
+        mtime: time(s.mtime),
+        ctime: time(s.ctime),
+        crtime: time(s.ctime),
+        kind: kind(s.mode),
+        perm: (s.mode & 0o7777) as u16,
+        nlink: s.nlink.max(1),
+        uid: s.uid,
+        gid: s.gid,
+        rdev: s.rdev,
+        blksize: if s.blksize == 0 { 4096 } else { s.blksize },
+        flags: 0,
+    }
+}
+
+/// A FUSE file system forwarding to a translator's root directory.
+pub struct Bridge {
+    task: Task,
+    root: Dir,
+    ids: PathIds,
+    handles: BTreeMap<u64, PortName>,
+    next_fh: u64,
+}
+
+impl Bridge {
+    /// A bridge to the directory `root` (a send right in `task`'s space),
+    /// reauthenticating with `auth` when a lookup asks for it.
+    pub fn new(task: Task, root: PortName, auth: PortName) -> Bridge {
+        Bridge {
+            task,
+            root: Dir { port: root, auth },
+            ids: PathIds::new(),
+            handles: BTreeMap::new(),
+            next_fh: 1,
+        }
+    }
+
+    fn ino(node: NodeId) -> u64 {
+        node
+    }
+
+    fn path(&self, ino: u64) -> Result<String, i32> {
+        self.ids.path(ino).map(String::from).map_err(linux_errno)
+    }
+
+    fn child(&self, parent: u64, name: &OsStr) -> Result<String, i32> {
+        let name = name.to_str().ok_or(libc::EINVAL)?;
+        Ok(join(&self.path(parent)?, name))
+    }
+
+    fn stat(&mut self, path: &str) -> Result<(u64, FileAttr), i32> {
+        let s = self.root.stat(&self.task, path).map_err(linux_errno)?;
+        let ino = Self::ino(self.ids.id(path));
+        Ok((ino, attr(ino, &s)))
+    }
+
+    fn open_port(&self, path: &str, flags: OpenFlags, mode: u32) -> Result<PortName, i32> {
+        let lk = crate::lookup::Lookup {
+            ipc: &self.task,
+            crdir: self.root.port,
+            cwdir: self.root.port,
+            auth: self.root.auth,
+            fds: &[],
+            ctty: PortName::NULL,
+        };
+        let p = if path.is_empty() { "." } else { path };
+        lk.open_under(self.root.port, p, flags, mode).map_err(err)
+    }
+
+    fn add_handle(&mut self, port: PortName) -> u64 {
+        let fh = self.next_fh;
+        self.next_fh += 1;
+        self.handles.insert(fh, port);
+        fh
+    }
+
+    fn access(flags: i32) -> OpenFlags {
+        match flags & libc::O_ACCMODE {
+            libc::O_WRONLY => OpenFlags::WRITE,
+            libc::O_RDWR => OpenFlags::RDWR,
+            _ => OpenFlags::READ,
+        }
+    }
+
+    fn parent_port(&self, parent: u64) -> Result<PortName, i32> {
+        let p = self.path(parent)?;
+        self.open_port(&p, OpenFlags::empty(), 0)
+    }
+}
+
+impl Filesystem for Bridge {
+    fn lookup(&mut self, _req: &Request<'_>, parent: u64, name: &OsStr, reply: ReplyEntry) {
+        match self.child(parent, name).and_then(|p| self.stat(&p)) {
+            Ok((_, a)) => reply.entry(&TTL, &a, 0),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn getattr(&mut self, _req: &Request<'_>, ino: u64, _fh: Option<u64>, reply: ReplyAttr) {
+        match self.path(ino).and_then(|p| self.stat(&p)) {
+            Ok((_, a)) => reply.attr(&TTL, &a),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn setattr(
+        &mut self,
+        _req: &Request<'_>,
+        ino: u64,
+        mode: Option<u32>,
+        _uid: Option<u32>,
+        _gid: Option<u32>,
+        size: Option<u64>,
+        _atime: Option<TimeOrNow>,
+        _mtime: Option<TimeOrNow>,
+        _ctime: Option<SystemTime>,
+        _fh: Option<u64>,
+        _crtime: Option<SystemTime>,
+        _chgtime: Option<SystemTime>,
+        _bkuptime: Option<SystemTime>,
+        _flags: Option<u32>,
+        reply: ReplyAttr,
+    ) {
+        let r = (|| {
+            let path = self.path(ino)?;
+            if let Some(size) = size {
+                let p = self.open_port(&path, OpenFlags::WRITE, 0)?;
+                let r = fs::Client::new(&self.task, p).file_set_size(size as i64);
+                let _ = self.task.port_deallocate(p);
+                r.map_err(err)?;
+            }
+            if let Some(mode) = mode {
+                let p = self.open_port(&path, OpenFlags::empty(), 0)?;
+                let r = fs::Client::new(&self.task, p).file_chmod(mode & 0o7777);
+                let _ = self.task.port_deallocate(p);
+                r.map_err(err)?;
+            }
+            self.stat(&path)
+        })();
+        match r {
+            Ok((_, a)) => reply.attr(&TTL, &a),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn readlink(&mut self, _req: &Request<'_>, ino: u64, reply: ReplyData) {
+        match self
+            .path(ino)
+            .and_then(|p| self.root.readlink(&self.task, &p).map_err(linux_errno))
+        {
+            Ok(t) => reply.data(t.as_bytes()),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn mkdir(
+        &mut self,
+        _req: &Request<'_>,
+        parent: u64,
+        name: &OsStr,
+        mode: u32,
+        umask: u32,
+        reply: ReplyEntry,
+    ) {
+        let r = (|| {
+            let dir = self.parent_port(parent)?;
+            let n = name.to_str().ok_or(libc::EINVAL)?;
+            let r = fs::Client::new(&self.task, dir).dir_mkdir(n.into(), mode & !umask & 0o7777);
+            let _ = self.task.port_deallocate(dir);
+            r.map_err(err)?;
+            let p = self.child(parent, name)?;
+            self.stat(&p)
+        })();
+        match r {
+            Ok((_, a)) => reply.entry(&TTL, &a, 0),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn unlink(&mut self, _req: &Request<'_>, parent: u64, name: &OsStr, reply: ReplyEmpty) {
+        let r = (|| {
+            let dir = self.parent_port(parent)?;
+            let n = name.to_str().ok_or(libc::EINVAL)?;
+            let r = fs::Client::new(&self.task, dir).dir_unlink(n.into());
+            let _ = self.task.port_deallocate(dir);
+            r.map_err(err)
+        })();
+        match r {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn rmdir(&mut self, _req: &Request<'_>, parent: u64, name: &OsStr, reply: ReplyEmpty) {
+        let r = (|| {
+            let dir = self.parent_port(parent)?;
+            let n = name.to_str().ok_or(libc::EINVAL)?;
+            let r = fs::Client::new(&self.task, dir).dir_rmdir(n.into());
+            let _ = self.task.port_deallocate(dir);
+            r.map_err(err)
+        })();
+        match r {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn rename(
+        &mut self,
+        _req: &Request<'_>,
+        parent: u64,
+        name: &OsStr,
+        newparent: u64,
+        newname: &OsStr,
+        _flags: u32,
+        reply: ReplyEmpty,
+    ) {
+        let r = (|| {
+            let from = self.parent_port(parent)?;
+            let to = self.parent_port(newparent)?;
+            let (n, nn) = (
+                name.to_str().ok_or(libc::EINVAL)?,
+                newname.to_str().ok_or(libc::EINVAL)?,
+            );
+            let r = fs::Client::new(&self.task, from).dir_rename(
+                n.into(),
+                PortItem {
+                    disposition: Disposition::MoveSend,
+                    name: to,
+                },
+                nn.into(),
+                0,
+            );
+            let _ = self.task.port_deallocate(from);
+            r.map_err(err)?;
+            let (old, new) = (self.child(parent, name)?, self.child(newparent, newname)?);
+            self.ids.rename(&old, &new);
+            Ok(())
+        })();
+        match r {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn open(&mut self, _req: &Request<'_>, ino: u64, flags: i32, reply: ReplyOpen) {
+        let r = (|| {
+            let path = self.path(ino)?;
+            let mut f = Self::access(flags);
+            if flags & libc::O_APPEND != 0 {
+                f |= OpenFlags::APPEND;
+            }
+            if flags & libc::O_TRUNC != 0 {
+                f |= OpenFlags::TRUNC;
+            }
+            let port = self.open_port(&path, f, 0)?;
+            Ok::<u64, i32>(self.add_handle(port))
+        })();
+        match r {
+            Ok(fh) => reply.opened(fh, 0),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn read(
+        &mut self,
+        _req: &Request<'_>,
+        _ino: u64,
+        fh: u64,
+        offset: i64,
+        size: u32,
+        _flags: i32,
+        _lock_owner: Option<u64>,
+        reply: ReplyData,
+    ) {
+        let Some(&port) = self.handles.get(&fh) else {
+            return reply.error(libc::EBADF);
+        };
+        match io::Client::new(&self.task, port).read(offset, u64::from(size)) {
+            Ok(d) => reply.data(&d),
+            Err(e) => reply.error(err(e)),
+        }
+    }
+
+    fn write(
+        &mut self,
+        _req: &Request<'_>,
+        _ino: u64,
+        fh: u64,
+        offset: i64,
+        data: &[u8],
+        _write_flags: u32,
+        _flags: i32,
+        _lock_owner: Option<u64>,
+        reply: ReplyWrite,
+    ) {
+        let Some(&port) = self.handles.get(&fh) else {
+            return reply.error(libc::EBADF);
+        };
+        match io::Client::new(&self.task, port).write(data.to_vec(), offset) {
+            Ok(n) => reply.written(n as u32),
+            Err(e) => reply.error(err(e)),
+        }
+    }
+
+    fn release(
+        &mut self,
+        _req: &Request<'_>,
+        _ino: u64,
+        fh: u64,
+        _flags: i32,
+        _lock_owner: Option<u64>,
+        _flush: bool,
+        reply: ReplyEmpty,
+    ) {
+        if let Some(port) = self.handles.remove(&fh) {
+            let _ = self.task.port_deallocate(port);
+        }
+        reply.ok();
+    }
+
+    fn readdir(
+        &mut self,
+        _req: &Request<'_>,
+        ino: u64,
+        _fh: u64,
+        offset: i64,
+        mut reply: ReplyDirectory,
+    ) {
+        let r = (|| {
+            let path = self.path(ino)?;
+            let entries = self.root.readdir(&self.task, &path).map_err(linux_errno)?;
+            let mut all = vec![
+                (ino, FileType::Directory, ".".to_string()),
+                (ino, FileType::Directory, "..".to_string()),
+            ];
+            for e in entries {
+                let child = Self::ino(self.ids.id(&join(&path, &e.name)));
+                all.push((child, kind(e.kind), e.name));
+            }
+            Ok::<_, i32>(all)
+        })();
+        match r {
+            Ok(all) => {
+                for (i, (ino, k, name)) in all.into_iter().enumerate().skip(offset.max(0) as usize)
+                {
+                    if reply.add(ino, i as i64 + 1, k, name) {
+                        break;
+                    }
+                }
+                reply.ok();
+            }
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn create(
+        &mut self,
+        _req: &Request<'_>,
+        parent: u64,
+        name: &OsStr,
+        mode: u32,
+        umask: u32,
+        flags: i32,
+        reply: ReplyCreate,
+    ) {
+        let r = (|| {
+            let path = self.child(parent, name)?;
+            let mut f = Self::access(flags) | OpenFlags::CREAT;
+            if flags & libc::O_EXCL != 0 {
+                f |= OpenFlags::EXCL;
+            }
+            let port = self.open_port(&path, f, mode & !umask & 0o7777)?;
+            let fh = self.add_handle(port);
+            let (_, a) = self.stat(&path)?;
+            Ok::<_, i32>((fh, a))
+        })();
+        match r {
+            Ok((fh, a)) => reply.created(&TTL, &a, 0, fh, 0),
+            Err(e) => reply.error(e),
+        }
+    }
+}
+
+/// A translator mounted by [`spawn_mount`]; unmounted when dropped.
+pub struct Mounted {
+    _session: fuser::BackgroundSession,
+    _runtime: Runtime,
+}
+
+/// Serves `tree` with a [`NetFs`](crate::netfs::NetFs) in hurd-ipc's hosted
+/// runtime (with an auth server, root's identity for the server, `user` for
+/// the bridge) and mounts it at `mountpoint` through FUSE, in background
+/// threads.
+pub fn spawn_mount<T: Tree + Send + 'static>(
+    tree: T,
+    user: IdSet,
+    mountpoint: &Path,
+    name: &'static str,
+) -> stdio::Result<Mounted> {
+    let (rt, bridge) = bridge_for(tree, user, name).map_err(stdio::Error::other)?;
+    let options = [
+        MountOption::FSName(name.into()),
+        MountOption::DefaultPermissions,
+    ];
+    let session = fuser::spawn_mount2(bridge, mountpoint, &options)?;
+    Ok(Mounted {
+        _session: session,
+        _runtime: rt,
+    })
+}
+
+/// Like [`spawn_mount`] but in the calling thread, until unmounted.
+pub fn mount<T: Tree + Send + 'static>(
+    tree: T,
+    user: IdSet,
+    mountpoint: &Path,
+    name: &'static str,
+) -> stdio::Result<()> {
+    let (_rt, bridge) = bridge_for(tree, user, name).map_err(stdio::Error::other)?;
+    let options = [
+        MountOption::FSName(name.into()),
+        MountOption::DefaultPermissions,
+    ];
+    fuser::mount2(bridge, mountpoint, &options)
+}
+
+/// The hosted set-up: an auth server, the server for `tree`, and a bridge
+/// holding a root port for `user`.
+pub fn bridge_for<T: Tree + Send + 'static>(
+    tree: T,
+    user: IdSet,
+    name: &'static str,
+) -> Result<(Runtime, Bridge), String> {
+    let rt = Runtime::new();
+    let (fs_task, client) = (rt.task(), rt.task());
+    let (tx, rx) = mpsc::channel();
+    let to = [
+        (fs_task.clone(), IdSet::root()),
+        (client.clone(), user.clone()),
+    ];
+    rt.spawn("auth", move |task| {
+        let server = AuthServer::new(task.clone(), StdClock::new(), Limits::default())?;
+        let mut handles = Vec::new();
+        for (who, ids) in &to {
+            let h = server.create_handle(ids.clone())?;
+            handles.push(task.give_right(h, Disposition::MoveSend, who)?);
+        }
+        let _ = tx.send(handles);
+        server.run();
+        Ok::<(), Error>(())
+    })
+    .map_err(|e| e.to_string())?;
+    let handles = rx
+        .recv_timeout(Duration::from_secs(60))
+        .map_err(|e| e.to_string())?;
+    let opts = Options {
+        name,
+        ..Options::default()
+    };
+    let (_, control) = netfs::spawn(fs_task, tree, handles[0], None, opts, &client)
+        .map_err(|e| alloc::format!("{e}"))?;
+    let root = netfs::getroot(&client, control, &user, OpenFlags::READ)
+        .map_err(|e| alloc::format!("{e}"))?;
+    Ok((rt, Bridge::new(client, root, handles[1])))
+}
