@@ -68,6 +68,11 @@ pub fn steps() -> Vec<Step> {
             run: host_tests,
         },
         Step {
+            name: "fuse",
+            full_only: false,
+            run: fuse_bridge,
+        },
+        Step {
             name: "no_std",
             full_only: false,
             run: no_std_builds,
@@ -226,6 +231,27 @@ fn clippy(cx: &Context) -> Result<Outcome, String> {
 /// `cargo test --workspace`: unit, integration and doc tests on the host.
 fn host_tests(cx: &Context) -> Result<Outcome, String> {
     cx.workspace.cargo().args(["test", "--workspace"]).run()?;
+    Ok(Outcome::Passed)
+}
+
+/// hurd-trans's FUSE bridge for real: mounts tmpfs and tarfs through
+/// `/dev/fuse` and uses `ls`, `cat`, `cp`, `diff` on them. Skipped (saying
+/// why) without root or a usable `/dev/fuse`.
+fn fuse_bridge(cx: &Context) -> Result<Outcome, String> {
+    if let Err(e) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/fuse")
+    {
+        return Ok(Outcome::Skipped(format!(
+            "/dev/fuse is unusable here ({e}): the FUSE bridge is not tested"
+        )));
+    }
+    cx.workspace
+        .cargo()
+        .args(["test", "-p", "hurd-trans", "--features", "fuse"])
+        .args(["--test", "fuse", "--", "--nocapture"])
+        .run()?;
     Ok(Outcome::Passed)
 }
 
