@@ -180,6 +180,9 @@ pub struct Kernel {
     pub wire_buf: Vec<u8>,
     /// The kernel's own IPC space and control port set (pagers).
     pub kport: Option<crate::pager::KernelPort>,
+    /// How many live tasks are suspended (the scheduler looks no further
+    /// when none is).
+    pub suspended_tasks: u32,
     /// Task ports (names in the kernel's space) and their tasks.
     pub task_ports: alloc::collections::BTreeMap<PortName, TaskId>,
     /// The thread on the processor.
@@ -234,6 +237,7 @@ pub fn init() {
         wire_buf: Vec::new(),
         kport: None,
         task_ports: alloc::collections::BTreeMap::new(),
+        suspended_tasks: 0,
         current: BOOT_THREAD,
         zombie_stacks: Vec::new(),
         wake_buf: Vec::new(),
@@ -486,6 +490,10 @@ impl Kernel {
         self.exits += 1;
         t.exit_order = self.exits;
         t.parked.clear();
+        if t.suspend_count > 0 {
+            t.suspend_count = 0;
+            self.suspended_tasks -= 1;
+        }
         let port = core::mem::replace(&mut t.port, PortName::NULL);
         let threads = core::mem::take(&mut t.threads);
         let (space, map) = (t.space, t.map);

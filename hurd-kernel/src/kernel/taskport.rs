@@ -105,6 +105,9 @@ impl Kernel {
             return KernReturn::InvalidTask;
         }
         t.suspend_count += 1;
+        if t.suspend_count == 1 {
+            self.suspended_tasks += 1;
+        }
         KernReturn::Success
     }
 
@@ -119,6 +122,7 @@ impl Kernel {
         }
         t.suspend_count -= 1;
         if t.suspend_count == 0 {
+            self.suspended_tasks -= 1;
             let parked: alloc::vec::Vec<ThreadId> = core::mem::take(&mut t.parked);
             for id in parked {
                 let priority = self.threads.get(&id).map(|t| t.priority);
@@ -132,11 +136,13 @@ impl Kernel {
 
     /// Whether `id` belongs to a suspended task.
     pub fn is_suspended(&self, id: ThreadId) -> bool {
-        self.threads
-            .get(&id)
-            .and_then(|t| t.task)
-            .and_then(|t| self.tasks.get(&t))
-            .is_some_and(|t| t.suspend_count > 0)
+        self.suspended_tasks != 0
+            && self
+                .threads
+                .get(&id)
+                .and_then(|t| t.task)
+                .and_then(|t| self.tasks.get(&t))
+                .is_some_and(|t| t.suspend_count > 0)
     }
 
     /// Sets a ready thread of a suspended task aside until the task resumes.
