@@ -49,6 +49,8 @@ pub const USER_PROGRAMS: &[&str] = &[
     "threads",
     "spin",
     "task-control",
+    "flood-client",
+    "sink",
 ];
 
 /// The Debian package with `qemu-system-x86_64`.

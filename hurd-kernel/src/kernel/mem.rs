@@ -18,7 +18,8 @@ static FRAMES: Mutex<Option<FrameBitmap<'static>>> = Mutex::new(None);
 /// first megabyte, the kernel image and the boot modules.
 pub fn init(boot: &BootInfo) {
     let (image_start, image_end) = crate::boot::image_range();
-    let mut reserved = arrayvec::ArrayVec::<(u64, u64), 20>::new();
+    let mut reserved =
+        arrayvec::ArrayVec::<(u64, u64), { 2 + hurd_kernel::multiboot::MAX_MODULES }>::new();
     reserved.push((0, 0x10_0000));
     reserved.push((image_start, image_end));
     for module in &boot.modules {

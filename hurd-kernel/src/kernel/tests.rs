@@ -112,6 +112,18 @@ const TESTS: &[Test] = &[
         run: usertests::task_port_suspend_resume_terminate,
     },
     Test {
+        name: "user::full_queue_blocks_sender",
+        run: usertests::full_queue_blocks_sender,
+    },
+    Test {
+        name: "user::full_queue_send_times_out",
+        run: usertests::full_queue_send_times_out,
+    },
+    Test {
+        name: "user::bad_executable_refused",
+        run: usertests::bad_executable_refused,
+    },
+    Test {
         name: "user::bootstrap_gets_modules",
         run: usertests::bootstrap_gets_modules,
     },

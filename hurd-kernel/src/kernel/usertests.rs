@@ -308,6 +308,48 @@ pub fn task_port_suspend_resume_terminate(boot: &BootInfo) -> Result<(), Failure
     )
 }
 
+/// Sends beyond the queue limit block until the receiver makes room, and
+/// arrive in order.
+pub fn full_queue_blocks_sender(boot: &BootInfo) -> Result<(), Failure> {
+    let sink = spawn(boot, "sink", 20)?;
+    let client = spawn(boot, "flood-client", 0)?;
+    connect(sink, &[client])?;
+    expect(&finish(&[sink, client])?, &[0, 0])
+}
+
+/// A send to a full queue nobody empties times out (`MACH_SEND_TIMEOUT`).
+pub fn full_queue_send_times_out(boot: &BootInfo) -> Result<(), Failure> {
+    // The receiver of the service port is a task that never receives.
+    let idle = spawn(boot, "spin", 0)?;
+    let client = spawn(boot, "flood-client", 1)?;
+    connect(idle, &[client])?;
+    sched::run_until(
+        |k| {
+            k.tasks
+                .get(&client)
+                .is_some_and(|t| t.exit_status.is_some())
+        },
+        10 * crate::timer::HZ,
+    );
+    with_kernel(|k| k.terminate(idle, 0));
+    expect(&finish(&[client, idle])?, &[0, 0])
+}
+
+/// An image that is not an executable is refused, and nothing leaks.
+pub fn bad_executable_refused(_: &BootInfo) -> Result<(), Failure> {
+    let before = crate::mem::free_frames();
+    let mut garbage = [0u8; 256];
+    garbage[..4].copy_from_slice(b"\x7fELF");
+    let result = with_kernel(|k| k.spawn("garbage", &garbage, 0, DEFAULT_PRIORITY));
+    if result.is_ok() {
+        return Err("a garbage image was started");
+    }
+    if crate::mem::free_frames() != before {
+        return Err("refusing an image leaked frames");
+    }
+    Ok(())
+}
+
 /// A task that writes to kernel memory is killed; the others finish.
 pub fn bad_access_killed_others_continue(boot: &BootInfo) -> Result<(), Failure> {
     let server = spawn(boot, "echo-server", 0)?;
