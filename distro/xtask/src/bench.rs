@@ -43,6 +43,11 @@ pub const BENCHES: &[Bench] = &[
         features: &["std"],
     },
     Bench {
+        name: "trans",
+        package: "hurd-trans",
+        features: &["std", "fuse"],
+    },
+    Bench {
         name: "pager",
         package: "hurd-pager",
         features: &["std"],
