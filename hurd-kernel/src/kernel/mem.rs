@@ -45,7 +45,8 @@ pub fn alloc_frame() -> Option<u64> {
 /// A zeroed frame's physical address.
 pub fn alloc_zeroed_frame() -> Option<u64> {
     let frame = alloc_frame()?;
-    frame_bytes(frame).fill(0);
+    // SAFETY: just allocated: nobody else knows this frame.
+    unsafe { frame_bytes(frame) }.fill(0);
     Some(frame)
 }
 
@@ -63,15 +64,18 @@ pub fn free_frames() -> u64 {
     FRAMES.lock().as_ref().map_or(0, FrameBitmap::free_count)
 }
 
-/// The bytes of the frame at physical address `addr`.
+/// The bytes of the frame at physical address `addr`, through the identity
+/// map.
 ///
-/// The frame must be one the caller owns (allocated and not shared with a
-/// live reference elsewhere); the kernel reaches it through the identity map.
-pub fn frame_bytes(addr: u64) -> &'static mut [u8; FRAME_SIZE as usize] {
+/// # Safety
+///
+/// The frame must be one the caller owns — handed out by the allocator for
+/// the use the caller makes of it (a page of a VM object, a page table) —
+/// and no other reference to it may be live while the returned one is.
+pub unsafe fn frame_bytes(addr: u64) -> &'static mut [u8; FRAME_SIZE as usize] {
     assert!(addr.is_multiple_of(FRAME_SIZE) && addr + FRAME_SIZE <= IDENTITY_LIMIT);
-    // SAFETY: the frame lies in the identity map (checked) and is RAM the
-    // allocator handed out; callers hold no other reference to it while they
-    // use this one (the VM core serialises all frame accesses).
+    // SAFETY: the frame lies in the identity map (checked); exclusivity is
+    // the caller's promise.
     unsafe { &mut *(addr as *mut [u8; FRAME_SIZE as usize]) }
 }
 
@@ -88,22 +92,31 @@ impl hurd_vm::FrameAllocator for KernelPhys {
         free_frame(frame.0 * FRAME_SIZE);
     }
 
+    // SAFETY (all four): hurd-vm passes frames it got from `alloc_frame`
+    // and still holds, and uses each reference only within the call; the
+    // VM lock serialises every access to frames.
     fn zero_frame(&mut self, frame: hurd_vm::Frame) {
-        frame_bytes(frame.0 * FRAME_SIZE).fill(0);
+        // SAFETY: see above.
+        unsafe { frame_bytes(frame.0 * FRAME_SIZE) }.fill(0);
     }
 
     fn copy_frame(&mut self, from: hurd_vm::Frame, to: hurd_vm::Frame) {
-        let source = *frame_bytes(from.0 * FRAME_SIZE);
-        frame_bytes(to.0 * FRAME_SIZE).copy_from_slice(&source);
+        // SAFETY: see above; the source is copied out before the
+        // destination is borrowed.
+        let source = *unsafe { frame_bytes(from.0 * FRAME_SIZE) };
+        // SAFETY: see above.
+        unsafe { frame_bytes(to.0 * FRAME_SIZE) }.copy_from_slice(&source);
     }
 
     fn read_frame(&self, frame: hurd_vm::Frame, offset: usize, buf: &mut [u8]) {
-        let bytes = frame_bytes(frame.0 * FRAME_SIZE);
+        // SAFETY: see above.
+        let bytes = unsafe { frame_bytes(frame.0 * FRAME_SIZE) };
         buf.copy_from_slice(&bytes[offset..offset + buf.len()]);
     }
 
     fn write_frame(&mut self, frame: hurd_vm::Frame, offset: usize, data: &[u8]) {
-        let bytes = frame_bytes(frame.0 * FRAME_SIZE);
+        // SAFETY: see above.
+        let bytes = unsafe { frame_bytes(frame.0 * FRAME_SIZE) };
         bytes[offset..offset + data.len()].copy_from_slice(data);
     }
 }

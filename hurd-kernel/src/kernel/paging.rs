@@ -56,11 +56,15 @@ pub fn kernel_pml4() -> u64 {
     core::ptr::addr_of!(boot_pml4) as u64
 }
 
-/// The table at physical address `addr`.
+/// The page table at physical address `addr`.
+///
+/// Page-table frames come from the frame allocator (or are the boot tables),
+/// lie in the identity map, and are touched only by this module, under the
+/// kernel lock, one reference at a time; every `addr` passed here is a root
+/// this MMU created or an address read from a present entry of one of its
+/// tables.
 fn table(addr: u64) -> &'static mut [u64; 512] {
-    // SAFETY: page-table frames come from the frame allocator, lie in the
-    // identity map, and are only touched through this module, which the VM
-    // lock serialises.
+    // SAFETY: see above.
     unsafe { &mut *(addr as *mut [u64; 512]) }
 }
 

@@ -49,7 +49,10 @@ pub fn copy_in(vm: &mut KernelVm, map: MapId, addr: u64, out: &mut [u8]) -> Resu
         let offset = (at % FRAME_SIZE) as usize;
         let chunk = (FRAME_SIZE as usize - offset).min(out.len() - done);
         let frame = page_frame(vm, map, at, VmProt::READ)?;
-        out[done..done + chunk].copy_from_slice(&mem::frame_bytes(frame)[offset..offset + chunk]);
+        // SAFETY: the frame backs the task's page (the VM just said so) and
+        // the reference lives only for this copy, under the kernel lock.
+        let page = unsafe { mem::frame_bytes(frame) };
+        out[done..done + chunk].copy_from_slice(&page[offset..offset + chunk]);
         done += chunk;
     }
     Ok(())
@@ -66,7 +69,11 @@ pub fn copy_out(vm: &mut KernelVm, map: MapId, addr: u64, data: &[u8]) -> Result
         let offset = (at % FRAME_SIZE) as usize;
         let chunk = (FRAME_SIZE as usize - offset).min(data.len() - done);
         let frame = page_frame(vm, map, at, VmProt::WRITE)?;
-        mem::frame_bytes(frame)[offset..offset + chunk].copy_from_slice(&data[done..done + chunk]);
+        // SAFETY: as in `copy_in`; the VM made the page writable for the task
+        // (copy-on-write resolved), so writing it is what the task's own
+        // store would do.
+        let page = unsafe { mem::frame_bytes(frame) };
+        page[offset..offset + chunk].copy_from_slice(&data[done..done + chunk]);
         done += chunk;
     }
     Ok(())
