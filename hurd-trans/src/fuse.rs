@@ -358,6 +358,7 @@ impl Filesystem for Bridge {
         }
     }
 
+    // ANCHOR: read
     fn read(
         &mut self,
         _req: &Request<'_>,
@@ -377,6 +378,7 @@ impl Filesystem for Bridge {
             Err(e) => reply.error(err(e)),
         }
     }
+    // ANCHOR_END: read
 
     fn write(
         &mut self,

@@ -32,6 +32,7 @@ fn main() -> ExitCode {
     } else {
         IdSet::user(uid, &[gid])
     };
+    // ANCHOR: mount
     let r = match args
         .iter()
         .map(String::as_str)
@@ -66,6 +67,7 @@ fn main() -> ExitCode {
         },
         _ => return usage(),
     };
+    // ANCHOR_END: mount
     match r {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
