@@ -15,9 +15,9 @@ mod death;
 mod msg;
 mod notify;
 mod port_ops;
+mod waiting;
 
 use alloc::vec::Vec;
-use hashbrown::HashMap;
 
 use crate::arena::Arena;
 use crate::kmsg::PortRef;
@@ -62,7 +62,7 @@ pub struct IpcKernel {
     pub(crate) psets: Arena<PortSet>,
     pub(crate) spaces: Arena<Space>,
     wakeups: Vec<WaiterToken>,
-    waiting: HashMap<WaiterToken, WaitSite>,
+    waiting: waiting::Waiting,
     /// Whether a message sent to a port with a waiting receiver is received for
     /// it at once (see [`IpcKernel::set_direct_handoff`]).
     handoff: bool,
@@ -91,7 +91,7 @@ impl IpcKernel {
             psets: Arena::new(),
             spaces: Arena::new(),
             wakeups: Vec::new(),
-            waiting: HashMap::new(),
+            waiting: waiting::Waiting::new(),
             handoff: false,
             handoffs: Vec::new(),
             delivered: Vec::new(),
@@ -166,7 +166,7 @@ impl IpcKernel {
     /// Unregisters a waiter. Returns `false` if it was no longer registered: it was
     /// woken already (and should retry once before giving up).
     pub fn cancel_wait(&mut self, token: WaiterToken) -> bool {
-        let Some(site) = self.waiting.remove(&token) else {
+        let Some(site) = self.waiting.remove(token) else {
             return false;
         };
         let list = match site {
@@ -181,7 +181,7 @@ impl IpcKernel {
     }
 
     fn wake(&mut self, token: WaiterToken) {
-        self.waiting.remove(&token);
+        self.waiting.remove(token);
         self.wakeups.push(token);
     }
 

@@ -68,7 +68,7 @@ impl IpcKernel {
         };
         let Some(t) = waiter else { return };
         if self.handoff {
-            match self.waiting.remove(&t) {
+            match self.waiting.remove(t) {
                 Some(WaitSite::Receive(_, space, opts) | WaitSite::ReceiveSet(_, space, opts)) => {
                     self.handoffs.push((t, space, p, opts));
                     return;
@@ -152,7 +152,7 @@ impl IpcKernel {
         if !port.queue.is_empty() {
             return Err(k);
         }
-        let space = match self.waiting.remove(&t) {
+        let space = match self.waiting.remove(t) {
             Some(WaitSite::Receive(_, space, opts))
                 if opts.max_size.is_none_or(|max| k.wire_size() <= max) =>
             {
