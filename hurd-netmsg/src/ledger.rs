@@ -31,6 +31,9 @@ pub struct Entry {
     pub send: Option<PortName>,
     /// The proxy port local tasks hold send rights to (receive right held here).
     pub proxy: Option<PortName>,
+    /// Older proxies that forward like `proxy`: a port that came back after
+    /// moving away leaves its senders on the ports they held.
+    pub forwarders: Vec<PortName>,
     /// The peer messages go to; `None` when the real port is on this node.
     pub route: Option<u16>,
     /// Send rights received from each peer and not yet released.
@@ -105,7 +108,7 @@ impl Entry {
 
     /// Whether nothing here needs the port any more.
     pub fn unused(&self) -> bool {
-        self.proxy.is_none() && self.dependents.is_empty()
+        self.proxy.is_none() && self.forwarders.is_empty() && self.dependents.is_empty()
     }
 
     /// The releases to send now: for each source, the rights received and not
@@ -123,6 +126,16 @@ impl Entry {
             }
         }
         out
+    }
+
+    /// Whether `name` is this entry's proxy or one of its forwarders.
+    pub fn proxies(&self, name: PortName) -> bool {
+        self.proxy == Some(name) || self.forwarders.contains(&name)
+    }
+
+    /// Every local port standing for the port here.
+    pub fn local_ports(&self) -> impl Iterator<Item = PortName> + '_ {
+        self.proxy.iter().chain(self.forwarders.iter()).copied()
     }
 
     /// Whether the entry can be forgotten.

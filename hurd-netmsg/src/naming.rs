@@ -32,6 +32,8 @@ hurd_ipc::interface! {
         routine peer(node: u32) -> (port: PortItem);
         /// This node's number.
         routine whoami() -> (node: u32);
+        /// Drops the right registered under `name`, if any.
+        routine unregister(name: String);
     }
 }
 
@@ -169,5 +171,17 @@ impl registry::Server for Registry {
 
     fn whoami(&self, _req: &Request) -> Result<u32, Error> {
         Ok(u32::from(self.shared.config.node))
+    }
+
+    fn unregister(&self, _req: &Request, name: String) -> Result<(), Error> {
+        let old = self
+            .names
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&name);
+        if let Some(old) = old {
+            let _ = self.task.port_deallocate(old);
+        }
+        Ok(())
     }
 }

@@ -159,6 +159,7 @@ impl Shared {
                 Err(e.message)
             }
             Err(hurd_ipc::MachMsgError::Send(e)) => {
+                log::debug!("node {}: delivery failed: {:?}", self.config.node, e.code);
                 self.task.destroy_message(e.message);
                 Ok(())
             }
@@ -397,13 +398,25 @@ fn ipc_loop(shared: Arc<Shared>) {
         let msg = match shared.task.receive(pset) {
             Ok(m) => m,
             Err(e) => {
-                if shared.task.is_terminated() || e.code != MsgReturn::RcvTooLarge {
+                if shared.task.is_terminated() {
                     return;
                 }
+                log::warn!(
+                    "node {}: IPC thread: receive: {:?}",
+                    shared.config.node,
+                    e.code
+                );
+                std::thread::sleep(Duration::from_millis(1));
                 continue;
             }
         };
         let mut actions = Vec::new();
+        log::debug!(
+            "node {}: IPC thread got {} on {:?}",
+            shared.config.node,
+            msg.header.id,
+            msg.header.local
+        );
         shared.proxies().outgoing(msg, &mut actions);
         shared.run_actions(actions);
     }

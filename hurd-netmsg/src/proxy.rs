@@ -244,9 +244,15 @@ impl Proxies {
                         )
                     }
                 };
-                e.proxy = Some(name);
+                if let Some(old) = e.proxy.replace(name) {
+                    e.forwarders.push(old);
+                }
                 e.route = Some(to);
                 e.ready = false;
+                // Until the receiver confirms, nothing may overtake the right.
+                for x in e.local_ports() {
+                    let _ = t.port_move_member(x, PortName::NULL);
+                }
                 e.received(to);
                 let secret = e.secret;
                 // Messages already queued stay in the port until the receiver
@@ -495,6 +501,11 @@ impl Proxies {
                 e.send = Some(p);
                 e.route = None;
                 e.ready = true;
+                // Old proxies forward here now; they may have been waiting
+                // outside the set for an acknowledgement that no longer comes.
+                for x in e.local_ports() {
+                    let _ = t.port_move_member(x, self.pset);
+                }
                 e.sent(from);
                 // Local senders of an old proxy keep it: messages to it are
                 // forwarded here. Holds on other nodes are no longer needed.
@@ -624,6 +635,13 @@ impl Proxies {
         message: Message,
         out: &mut Vec<Action>,
     ) -> Result<(), Violation> {
+        log::debug!(
+            "node {}: message {} from {from} to {:?} {:#x}",
+            self.node,
+            message.header.id,
+            dest.kind,
+            dest.id.0
+        );
         let (msg, reply_disp) = self.import_message(&rights, message, from, out)?;
         let t = self.task.clone();
         match dest.kind {
@@ -742,7 +760,7 @@ impl Proxies {
         if count == 0 {
             if !e.ready && e.route == Some(from) {
                 e.ready = true;
-                if let Some(x) = e.proxy {
+                for x in e.local_ports() {
                     let _ = self.task.port_move_member(x, self.pset);
                 }
             }
@@ -778,6 +796,11 @@ impl Proxies {
         out: &mut Vec<Action>,
     ) -> Result<(), Violation> {
         let (name, _) = self.import(registry, from, out)?;
+        log::debug!(
+            "node {}: HELLO from {from}, registry {:#x} as {name:?}",
+            self.node,
+            registry.id.0
+        );
         if let Some(old) = self.peer_registry.insert(from, name) {
             let _ = self.task.port_deallocate(old);
         }
@@ -829,6 +852,12 @@ impl Proxies {
                 });
                 return;
             }
+            log::debug!(
+                "node {}: message {} to send-once {:#x} goes to {to}",
+                self.node,
+                msg.header.id,
+                o.token.0
+            );
             let dest = WireRight {
                 kind: RightKind::SendOnce,
                 id: o.token,
@@ -851,7 +880,7 @@ impl Proxies {
             t.destroy_message(msg);
             return;
         };
-        if e.proxy != Some(at) {
+        if !e.proxies(at) {
             t.destroy_message(msg);
             return;
         }
@@ -872,7 +901,10 @@ impl Proxies {
                     // No local senders: the proxy goes, and the hold with it.
                     self.by_name.remove(&at);
                     if let Some(e) = self.ports.get_mut(&id) {
-                        e.proxy = None;
+                        if e.proxy == Some(at) {
+                            e.proxy = None;
+                        }
+                        e.forwarders.retain(|&x| x != at);
                     }
                     let _ = t.port_mod_refs(at, RightType::Receive, -1);
                     self.settle(id, out);
@@ -905,6 +937,12 @@ impl Proxies {
                 }
             }
             Some(to) => {
+                log::debug!(
+                    "node {}: message {} to {:#x} goes to {to}",
+                    self.node,
+                    msg.header.id,
+                    id.0
+                );
                 let bytes = self.export_message(msg, dest, to, out);
                 out.push(Action::Port {
                     peer: to,
@@ -927,8 +965,10 @@ impl Proxies {
         if e.unused()
             && let Some(s) = e.send.take()
         {
+            // Only the reference the export held: the netmsg task may hold
+            // others under the same name (its registry right, for one).
             self.by_name.remove(&s);
-            let _ = self.task.port_destroy(s);
+            let _ = self.task.port_deallocate(s);
         }
         for (peer, count) in e.take_releases() {
             out.push(Action::Port {
@@ -949,8 +989,9 @@ impl Proxies {
         let Some(e) = self.ports.remove(&id) else {
             return;
         };
+        log::debug!("node {}: port {:#x} dead ({e:?})", self.node, id.0);
         let t = &self.task;
-        for name in [e.proxy, e.send].into_iter().flatten() {
+        for name in e.local_ports().chain(e.send).collect::<Vec<_>>() {
             self.by_name.remove(&name);
             let _ = t.port_destroy(name);
         }

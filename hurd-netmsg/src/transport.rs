@@ -286,8 +286,9 @@ async fn run_connection(shared: Arc<Shared>, conn: quinn::Connection, node: u16)
     log::info!("node {}: peer {node} up", shared.config.node);
     tokio::spawn(write_control(conn.clone(), ctl_rx));
     let hello = shared.proxies().hello(shared.registry, node);
-    if let Some(h) = hello {
-        peer.control(h);
+    match hello {
+        Some(h) => peer.control(h),
+        None => log::warn!("node {}: no HELLO for {node}", shared.config.node),
     }
     while let Ok(recv) = conn.accept_uni().await {
         tokio::spawn(read_stream(shared.clone(), conn.clone(), node, recv));
@@ -335,7 +336,10 @@ async fn read_stream(
             Err(quinn::ReadExactError::FinishedEarly(_)) => {
                 return malformed("stream ends inside a frame".into());
             }
-            Err(_) => return,
+            Err(e) => {
+                log::debug!("node {}: stream from {from}: {e}", shared.config.node);
+                return;
+            }
         }
         let n = match frame::body_length(len) {
             Ok(n) => n,
@@ -450,6 +454,17 @@ impl RawConnection {
             s.write_all(bytes).await.map_err(|e| e.to_string())?;
             s.finish().map_err(|e| e.to_string())?;
             Ok(())
+        })
+    }
+
+    /// Whether the peer opens a stream (a node sends `HELLO` at once to an
+    /// accepted peer) within `timeout`.
+    pub fn received_any(&self, timeout: Duration) -> bool {
+        self.rt.block_on(async {
+            matches!(
+                tokio::time::timeout(timeout, self.conn.accept_uni()).await,
+                Ok(Ok(_))
+            )
         })
     }
 

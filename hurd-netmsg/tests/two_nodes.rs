@@ -38,6 +38,9 @@ fn rights_come_home_as_themselves() {
     let p = task.port_allocate(RightType::Receive).expect("port");
     let q = task.port_allocate(RightType::Receive).expect("port");
     let so = task.port_allocate(RightType::Receive).expect("port");
+    let q_sender = task
+        .give_right(q, Disposition::MakeSend, &task)
+        .expect("send right");
     let msg = Message::new(1, echo, Disposition::CopySend)
         .with_item(Item::port(p, Disposition::MakeSend))
         .with_item(Item::port(q, Disposition::MoveReceive))
@@ -60,6 +63,14 @@ fn rights_come_home_as_themselves() {
             .expect("type")
             .contains(PortType::RECEIVE)
     );
+    // The moved port's senders reach it where it is now.
+    task.send(Message::new(66, q_sender, Disposition::CopySend))
+        .expect("send to the moved port");
+    let long = MsgOptions {
+        rcv_timeout: Some(WAIT),
+        ..MsgOptions::default()
+    };
+    assert_eq!(task.receive_with(q2, &long).expect("message").header.id, 66);
     // The send-once right still reaches `so`.
     assert_eq!(names[2].1, Disposition::PORT_SEND_ONCE);
     task.send(Message::new(55, names[2].0, Disposition::MoveSendOnce))

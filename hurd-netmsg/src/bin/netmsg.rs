@@ -26,7 +26,34 @@ const USAGE: &str = "usage:
   netmsg connect -c CONFIG NODE
   netmsg peers -c CONFIG";
 
+/// Logs to standard error, when `NETMSG_LOG` is set (`debug`, `info`, `warn`).
+struct Stderr;
+
+impl log::Log for Stderr {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, r: &log::Record<'_>) {
+        if r.target().starts_with("hurd_netmsg") {
+            eprintln!("[{} {}] {}", r.level(), std::process::id(), r.args());
+        }
+    }
+    fn flush(&self) {}
+}
+
+static LOGGER: Stderr = Stderr;
+
 fn main() -> ExitCode {
+    if let Some(level) = std::env::var_os("NETMSG_LOG") {
+        let level = match level.to_str() {
+            Some("debug") => log::LevelFilter::Debug,
+            Some("warn") => log::LevelFilter::Warn,
+            _ => log::LevelFilter::Info,
+        };
+        if log::set_logger(&LOGGER).is_ok() {
+            log::set_max_level(level);
+        }
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,

@@ -59,6 +59,7 @@ pub fn lookup(via: &Node, node: u16, task: &Task, name: &str) -> PortName {
         via.peer_registry(node, task).expect("peer registry")
     };
     let p = registry::Client::new(task, reg)
+        .with_timeout(WAIT)
         .lookup(name.into())
         .expect("lookup");
     let _ = task.port_deallocate(reg);
@@ -89,7 +90,28 @@ pub fn register(via: &Node, node: u16, task: &Task, name: &str, item: PortItem) 
         via.peer_registry(node, task).expect("peer registry")
     };
     registry::Client::new(task, reg)
+        .with_timeout(WAIT)
         .register(name.into(), item)
         .expect("register");
     let _ = task.port_deallocate(reg);
+}
+
+/// Logs to standard error when `NETMSG_LOG` is set (for debugging tests).
+pub fn init_log() {
+    struct Stderr;
+    impl log::Log for Stderr {
+        fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+            true
+        }
+        fn log(&self, r: &log::Record<'_>) {
+            if r.target().starts_with("hurd_netmsg") {
+                eprintln!("[{} test] {}", r.level(), r.args());
+            }
+        }
+        fn flush(&self) {}
+    }
+    static LOGGER: Stderr = Stderr;
+    if std::env::var_os("NETMSG_LOG").is_some() && log::set_logger(&LOGGER).is_ok() {
+        log::set_max_level(log::LevelFilter::Debug);
+    }
 }
