@@ -121,6 +121,16 @@ impl KMessage {
         u64::from(HEADER_SIZE) + self.body.iter().map(KItem::wire_size).sum::<u64>()
     }
 
+    /// Whether the message carries any receive right (cheaper than asking
+    /// [`carried_receive_rights`](Self::carried_receive_rights) for its first).
+    pub(crate) fn carries_receive_rights(&self) -> bool {
+        matches!(self.reply, Carried::Receive(_))
+            || self
+                .body
+                .iter()
+                .any(|i| i.rights().iter().any(|c| matches!(c, Carried::Receive(_))))
+    }
+
     /// The receive rights the message carries.
     pub(crate) fn carried_receive_rights(&self) -> impl Iterator<Item = PortRef> + '_ {
         core::iter::once(&self.reply)

@@ -389,6 +389,22 @@ impl IpcKernel {
             (None, Some(d)) => self.take_right(space, header.local, d),
             (_, None) => Carried::Null,
         };
+        let kbody = if body.is_empty() {
+            Vec::new()
+        } else {
+            self.copyin_body(space, body)
+        };
+        KMessage {
+            dest,
+            reply,
+            reply_disposition,
+            id: header.id,
+            body: kbody,
+        }
+    }
+
+    /// Copies a checked non-empty body in (see [`copyin`](Self::copyin)).
+    fn copyin_body(&mut self, space: SpaceId, body: Vec<Item>) -> Vec<KItem> {
         let mut kbody = Vec::with_capacity(body.len());
         for item in body {
             kbody.push(match item {
@@ -407,13 +423,7 @@ impl IpcKernel {
                 other => KItem::from_plain(other),
             });
         }
-        KMessage {
-            dest,
-            reply,
-            reply_disposition,
-            id: header.id,
-            body: kbody,
-        }
+        kbody
     }
 
     /// Whether queueing `k` on `dest` would make a receive right unreachable:
@@ -421,22 +431,23 @@ impl IpcKernel {
     /// in-transit chain leads to `dest` (GNU Mach's `ipc_port_check_circularity`).
     /// Mach accepts such a message and destroys it at once.
     pub(crate) fn is_circular(&self, k: &KMessage, dest: PortRef) -> bool {
-        k.carried_receive_rights().any(|r| {
-            let mut x = dest;
-            // The chain is at most as long as there are ports.
-            for _ in 0..=self.ports.len() {
-                if x == r {
-                    return true;
+        k.carries_receive_rights()
+            && k.carried_receive_rights().any(|r| {
+                let mut x = dest;
+                // The chain is at most as long as there are ports.
+                for _ in 0..=self.ports.len() {
+                    if x == r {
+                        return true;
+                    }
+                    let Some(port) = self.ports.get(x) else {
+                        return false;
+                    };
+                    match (port.receiver, port.transit_dest) {
+                        (Receiver::InTransit, Some(next)) => x = next,
+                        _ => return false,
+                    }
                 }
-                let Some(port) = self.ports.get(x) else {
-                    return false;
-                };
-                match (port.receiver, port.transit_dest) {
-                    (Receiver::InTransit, Some(next)) => x = next,
-                    _ => return false,
-                }
-            }
-            false
-        })
+                false
+            })
     }
 }

@@ -115,14 +115,16 @@ impl IpcKernel {
     /// Turns a dequeued message into the receiver's form: the destination right is
     /// released (possibly firing no-senders), the reply right and body rights get
     /// names in `space`, and the header is swapped as Mach delivers it.
+    /// `size` is `k.wire_size()`.
     pub(crate) fn copyout(
         &mut self,
         space: SpaceId,
         k: KMessage,
         local: PortName,
         seqno: u32,
+        size: u64,
     ) -> Message {
-        let size = u32::try_from(k.wire_size()).unwrap_or(u32::MAX);
+        let size = u32::try_from(size).unwrap_or(u32::MAX);
         let local_type = match k.dest {
             Carried::SendOnce(p) => {
                 self.consume_send_once(p);
@@ -140,8 +142,32 @@ impl IpcKernel {
             .body
             .iter()
             .any(|i| matches!(i, KItem::Port { .. } | KItem::Ports { .. } | KItem::Ool(_)));
-        let mut body = Vec::with_capacity(k.body.len());
-        for item in k.body {
+        let body = if k.body.is_empty() {
+            Vec::new()
+        } else {
+            self.copyout_body(space, k.body)
+        };
+        let bits = match reply_type {
+            Some(r) => MsgBits::new(r, Some(local_type)),
+            None => MsgBits(u32::from(u8::from(local_type)) << 8),
+        };
+        Message {
+            header: MsgHeader {
+                bits: bits.with_complex(complex),
+                size,
+                remote,
+                local,
+                seqno,
+                id: k.id,
+            },
+            body,
+        }
+    }
+
+    /// The receiver's form of a non-empty body: carried rights get names in `space`.
+    fn copyout_body(&mut self, space: SpaceId, kbody: Vec<KItem>) -> Vec<Item> {
+        let mut body = Vec::with_capacity(kbody.len());
+        for item in kbody {
             body.push(match item {
                 KItem::U32(v) => Item::U32(v),
                 KItem::U64(v) => Item::U64(v),
@@ -163,20 +189,6 @@ impl IpcKernel {
                 }),
             });
         }
-        let bits = match reply_type {
-            Some(r) => MsgBits::new(r, Some(local_type)),
-            None => MsgBits(u32::from(u8::from(local_type)) << 8),
-        };
-        Message {
-            header: MsgHeader {
-                bits: bits.with_complex(complex),
-                size,
-                remote,
-                local,
-                seqno,
-                id: k.id,
-            },
-            body,
-        }
+        body
     }
 }

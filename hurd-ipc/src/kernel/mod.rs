@@ -283,7 +283,15 @@ impl IpcKernel {
     }
 
     /// Runs pending receive-right destructions and hand-offs to completion.
+    #[inline]
     pub(crate) fn settle(&mut self) {
+        if !self.doomed.is_empty() || !self.handoffs.is_empty() {
+            self.settle_pending();
+        }
+    }
+
+    /// [`settle`](Self::settle) when there is work to do.
+    fn settle_pending(&mut self) {
         loop {
             if let Some(p) = self.doomed.pop() {
                 self.kill_port(p);

@@ -50,9 +50,11 @@ impl IpcKernel {
             self.destroy_kmsg(k);
             return;
         }
-        for r in k.carried_receive_rights() {
-            if let Some(rport) = self.ports.get_mut(r) {
-                rport.transit_dest = Some(p);
+        if k.carries_receive_rights() {
+            for r in k.carried_receive_rights() {
+                if let Some(rport) = self.ports.get_mut(r) {
+                    rport.transit_dest = Some(p);
+                }
             }
         }
         let Some(port) = self.ports.get_mut(p) else {
@@ -103,8 +105,8 @@ impl IpcKernel {
             msg.header.bits.remote(),
             Some(Disposition::MoveSendOnce | Disposition::MakeSendOnce)
         );
-        if let Some(port) = self.ports.get_mut(dest)
-            && !send_once
+        if !send_once
+            && let Some(port) = self.ports.get_mut(dest)
             && port.is_full()
         {
             if let Some(t) = wait {
@@ -140,7 +142,7 @@ impl IpcKernel {
     /// the message is received for that thread at once, without queueing.
     /// Otherwise the message comes back for the general path.
     fn try_hand_off(&mut self, dest: PortRef, k: KMessage) -> Result<(), KMessage> {
-        if !self.handoff || k.carried_receive_rights().next().is_some() {
+        if !self.handoff || k.carries_receive_rights() {
             return Err(k);
         }
         let Some(port) = self.ports.get_mut(dest) else {
@@ -152,9 +154,10 @@ impl IpcKernel {
         if !port.queue.is_empty() {
             return Err(k);
         }
+        let size = k.wire_size();
         let space = match self.waiting.remove(t) {
             Some(WaitSite::Receive(_, space, opts))
-                if opts.max_size.is_none_or(|max| k.wire_size() <= max) =>
+                if opts.max_size.is_none_or(|max| size <= max) =>
             {
                 space
             }
@@ -166,15 +169,15 @@ impl IpcKernel {
             None => return Err(k),
         };
         port.recv_waiters.pop_front();
-        let m = self.take_delivered(space, dest, k);
+        let m = self.take_delivered(space, dest, k, size);
         self.delivered.push((t, Ok(m)));
         self.wakeups.push(t);
         Ok(())
     }
 
     /// Receives `k`, just taken from `p`'s queue (or handed off), for `space`:
-    /// numbers it and copies it out.
-    fn take_delivered(&mut self, space: SpaceId, p: PortRef, k: KMessage) -> Message {
+    /// numbers it and copies it out. `size` is `k.wire_size()`.
+    fn take_delivered(&mut self, space: SpaceId, p: PortRef, k: KMessage, size: u64) -> Message {
         self.stats.received += 1;
         let (seqno, local) = match self.ports.get_mut(p) {
             Some(port) => {
@@ -188,7 +191,7 @@ impl IpcKernel {
             }
             None => (0, PortName::NULL),
         };
-        self.copyout(space, k, local, seqno)
+        self.copyout(space, k, local, seqno, size)
     }
 
     /// Receives the next message on `name`, a receive right or a port set
@@ -305,7 +308,7 @@ impl IpcKernel {
                 size,
             });
         }
-        Ok(self.take_delivered(space, p, k))
+        Ok(self.take_delivered(space, p, k, size))
     }
 }
 
