@@ -240,11 +240,6 @@ impl<'a> Reader<'a> {
         Some(*head)
     }
 
-    /// Takes a little-endian `u32`.
-    fn u32(&mut self) -> Option<u32> {
-        self.array().map(u32::from_le_bytes)
-    }
-
     /// Whether no bytes remain.
     fn is_empty(&self) -> bool {
         self.rest.is_empty()
@@ -267,16 +262,17 @@ impl<'a> Reader<'a> {
 ///   with a null remote name; a local field that is neither 0 nor a valid
 ///   [`Disposition`].
 pub fn peek_header(bytes: &[u8]) -> Result<MsgHeader, MsgReturn> {
-    let mut r = Reader { rest: bytes };
-    let header: [u8; HEADER_LEN] = r.array().ok_or(MsgReturn::SendMsgTooSmall)?;
-    let mut h = Reader { rest: &header };
-    let mut field = || h.u32().ok_or(MsgReturn::SendMsgTooSmall);
-    let bits = MsgBits(field()?);
-    let size = field()?;
-    let remote = PortName(field()?);
-    let local = PortName(field()?);
-    let seqno = field()?;
-    let id = i32::from_le_bytes(field()?.to_le_bytes());
+    let (header, _) = bytes
+        .split_first_chunk::<HEADER_LEN>()
+        .ok_or(MsgReturn::SendMsgTooSmall)?;
+    let field =
+        |i: usize| u32::from_le_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
+    let bits = MsgBits(field(0));
+    let size = field(4);
+    let remote = PortName(field(8));
+    let local = PortName(field(12));
+    let seqno = field(16);
+    let id = i32::from_le_bytes(field(20).to_le_bytes());
 
     if size < HEADER_SIZE || size % ITEM_DESCRIPTOR_SIZE != 0 {
         return Err(MsgReturn::SendInvalidHeader);
@@ -472,6 +468,16 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Message, MsgReturn> {
         return Err(MsgReturn::SendNoBuffer);
     }
     let body_bytes = bytes.get(HEADER_LEN..).ok_or(MsgReturn::SendMsgTooSmall)?;
+    if body_bytes.is_empty() {
+        // Header only: nothing more to check but the COMPLEX bit, nothing to allocate.
+        if header.bits.is_complex() {
+            return Err(MsgReturn::SendInvalidHeader);
+        }
+        return Ok(Message {
+            header,
+            body: Vec::new(),
+        });
+    }
 
     // Pass 1: validate everything and count, allocating nothing.
     let mut count: u32 = 0;
@@ -542,16 +548,21 @@ pub fn encode_into(msg: &Message, out: &mut Vec<u8>) -> Result<(), MsgReturn> {
     out.try_reserve_exact(len)
         .map_err(|_| MsgReturn::SendNoBuffer)?;
 
-    for field in [
+    let mut header = [0u8; HEADER_LEN];
+    for (i, field) in [
         bits.0,
         size,
         msg.header.remote.0,
         msg.header.local.0,
         msg.header.seqno,
-    ] {
-        out.extend_from_slice(&field.to_le_bytes());
+        u32::from_le_bytes(msg.header.id.to_le_bytes()),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        header[4 * i..4 * i + 4].copy_from_slice(&field.to_le_bytes());
     }
-    out.extend_from_slice(&msg.header.id.to_le_bytes());
+    out.extend_from_slice(&header);
 
     for item in &msg.body {
         match item {
