@@ -71,6 +71,7 @@ pub(crate) struct Checked {
 
 /// The entry after taking `disp` from it (`None`: the name is freed), or `Err` if
 /// the entry does not hold a right that allows it (Mach's `ipc_right_copyin`).
+#[inline]
 fn transition(entry: Entry, disp: Disposition) -> Result<(Option<Entry>, Take), ()> {
     let rights = entry.rights();
     let port = entry.port();
@@ -169,6 +170,7 @@ fn body_rights(msg: &Message) -> impl Iterator<Item = (PortName, Disposition)> +
 
 impl IpcKernel {
     /// Checks the header fields that need no space lookup.
+    #[inline]
     fn check_header(msg: &Message) -> Result<(), MsgReturn> {
         let bits = msg.header.bits;
         if bits.has_unknown_bits() {
@@ -193,6 +195,7 @@ impl IpcKernel {
 
     /// Judges taking `disp` from `name`, whose entry is `entry` (`None`: the
     /// name holds nothing).
+    #[inline]
     fn judge(entry: Option<Entry>, disp: Disposition, role: Role) -> Result<Planned, MsgReturn> {
         let entry = entry.ok_or(role.invalid())?;
         let (next, take) = transition(entry, disp).map_err(|()| role.invalid())?;
@@ -200,6 +203,7 @@ impl IpcKernel {
     }
 
     /// The entry of `name` in `space` for copyin (`None`: no such name).
+    #[inline]
     fn copyin_entry(&mut self, space: SpaceId, name: PortName) -> Result<Option<Entry>, MsgReturn> {
         match self.lookup(space, name) {
             Ok(e) => Ok(Some(e)),
@@ -211,6 +215,7 @@ impl IpcKernel {
     /// Validates every right `msg` names against `space` without changing
     /// anything visible, and returns the destination port with the judgement of
     /// the header's rights.
+    #[inline]
     pub(crate) fn check_copyin(
         &mut self,
         space: SpaceId,
@@ -297,6 +302,7 @@ impl IpcKernel {
     }
 
     /// Carries out a judged transfer: updates the entry and the port's counts.
+    #[inline]
     fn apply(&mut self, space: SpaceId, name: PortName, plan: Planned) -> Carried {
         let Planned { entry, next, take } = plan;
         let freed = next.is_none();
