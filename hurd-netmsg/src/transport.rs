@@ -123,6 +123,10 @@ fn transport_config(idle: Duration) -> Arc<quinn::TransportConfig> {
     let mut t = quinn::TransportConfig::default();
     t.max_concurrent_uni_streams(quinn::VarInt::from_u32(65_536));
     t.max_concurrent_bidi_streams(quinn::VarInt::from_u32(0));
+    // Room for a few large out-of-line messages in flight per port.
+    t.stream_receive_window(quinn::VarInt::from_u32(8 << 20));
+    t.receive_window(quinn::VarInt::from_u32(32 << 20));
+    t.send_window(32 << 20);
     t.keep_alive_interval(Some(idle / 4));
     t.max_idle_timeout(quinn::IdleTimeout::try_from(idle).ok());
     Arc::new(t)

@@ -52,6 +52,11 @@ pub const BENCHES: &[Bench] = &[
         package: "hurd-pager",
         features: &["std"],
     },
+    Bench {
+        name: "netmsg",
+        package: "hurd-netmsg",
+        features: &["std"],
+    },
     // Not a `cargo bench` target: the kernel booted in QEMU (see
     // `crate::kernel::bench`).
     Bench {
