@@ -92,6 +92,9 @@ impl Shared {
             let mut guard = lock(&self.state);
             let st = &mut *guard;
             let r = f(st);
+            if !st.kernel.has_wakeups_or_deliveries() {
+                return r;
+            }
             // Messages received for waiting threads go into their parkers while
             // the lock is held, so a thread that gives up waiting (and takes the
             // lock to say so) always finds what was delivered to it.

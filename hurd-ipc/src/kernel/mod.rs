@@ -163,6 +163,12 @@ impl IpcKernel {
         core::mem::swap(out, &mut self.wakeups);
     }
 
+    /// Whether [`take_wakeups`](Self::take_wakeups) or
+    /// [`take_deliveries`](Self::take_deliveries) has anything to hand out.
+    pub(crate) fn has_wakeups_or_deliveries(&self) -> bool {
+        !self.wakeups.is_empty() || !self.delivered.is_empty()
+    }
+
     /// Unregisters a waiter. Returns `false` if it was no longer registered: it was
     /// woken already (and should retry once before giving up).
     pub fn cancel_wait(&mut self, token: WaiterToken) -> bool {
