@@ -145,6 +145,18 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
     // ANCHOR_END: client
     assert_eq!(text, b"written from node 2\n");
 
+    // ANCHOR: reauth
+    // Reauthentication across nodes: the rendezvous port is made on node 2 and
+    // reaches node 1's file system and auth server by two paths; they must see
+    // one port. The new file port carries user 1000's identity.
+    let reauthed = hurd_auth::reauthenticate(&alice, auth, |rendezvous| {
+        io::Client::new(&alice, file).reauthenticate(rendezvous)
+    })?;
+    let text = io::Client::new(&alice, reauthed).read(0, 100)?;
+    println!("node 2 reauthenticated its file port with node 1's auth server");
+    // ANCHOR_END: reauth
+    assert_eq!(text, b"written from node 2\n");
+
     // ANCHOR: back_home
     // Node 1's own task sees the same file, written over the network.
     let bob = node1.runtime().task();
