@@ -71,7 +71,7 @@ pub(crate) struct Checked {
 
 /// The entry after taking `disp` from it (`None`: the name is freed), or `Err` if
 /// the entry does not hold a right that allows it (Mach's `ipc_right_copyin`).
-#[inline]
+#[inline(always)]
 fn transition(entry: Entry, disp: Disposition) -> Result<(Option<Entry>, Take), ()> {
     let rights = entry.rights();
     let port = entry.port();
@@ -195,7 +195,7 @@ impl IpcKernel {
 
     /// Judges taking `disp` from `name`, whose entry is `entry` (`None`: the
     /// name holds nothing).
-    #[inline]
+    #[inline(always)]
     fn judge(entry: Option<Entry>, disp: Disposition, role: Role) -> Result<Planned, MsgReturn> {
         let entry = entry.ok_or(role.invalid())?;
         let (next, take) = transition(entry, disp).map_err(|()| role.invalid())?;
@@ -203,7 +203,7 @@ impl IpcKernel {
     }
 
     /// The entry of `name` in `space` for copyin (`None`: no such name).
-    #[inline]
+    #[inline(always)]
     fn copyin_entry(&mut self, space: SpaceId, name: PortName) -> Result<Option<Entry>, MsgReturn> {
         match self.lookup(space, name) {
             Ok(e) => Ok(Some(e)),
@@ -302,7 +302,7 @@ impl IpcKernel {
     }
 
     /// Carries out a judged transfer: updates the entry and the port's counts.
-    #[inline]
+    #[inline(always)]
     fn apply(&mut self, space: SpaceId, name: PortName, plan: Planned) -> Carried {
         let Planned { entry, next, take } = plan;
         let freed = next.is_none();

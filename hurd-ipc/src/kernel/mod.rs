@@ -214,7 +214,7 @@ impl IpcKernel {
 
     /// Looks a name up, first turning it into a dead name if its port died
     /// (GNU Mach's `ipc_right_check`).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn lookup(&mut self, space: SpaceId, name: PortName) -> Result<Entry, KernReturn> {
         let entry = *self
             .space(space)?
