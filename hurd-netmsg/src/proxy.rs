@@ -912,6 +912,12 @@ impl Proxies {
             }
             return;
         }
+        if msg.wire_size() > u64::from(hurd_ipc::wire::Limits::DEFAULT.max_size) {
+            // Larger than any node accepts: refused here, rights and all.
+            log::warn!("node {}: message too large for the network", self.node);
+            t.destroy_message(msg);
+            return;
+        }
         let dest = WireRight {
             kind: RightKind::Send,
             id,

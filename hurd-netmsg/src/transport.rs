@@ -349,13 +349,14 @@ async fn read_stream(
             Ok(n) => n,
             Err(e) => return malformed(e.to_string()),
         };
-        let mut buf = vec![0u8; n];
-        match recv.read_exact(&mut buf).await {
-            Ok(()) => {}
-            Err(quinn::ReadExactError::FinishedEarly(_)) => {
-                return malformed("stream ends inside a frame".into());
+        // Grown as the bytes arrive: a length field alone reserves nothing.
+        let mut buf = Vec::with_capacity(n.min(64 * 1024));
+        while buf.len() < n {
+            match recv.read_chunk(n - buf.len(), true).await {
+                Ok(Some(chunk)) => buf.extend_from_slice(&chunk.bytes),
+                Ok(None) => return malformed("stream ends inside a frame".into()),
+                Err(_) => return,
             }
-            Err(_) => return,
         }
         let f = match frame::decode(&buf, &Limits::DEFAULT) {
             Ok(f) => f,

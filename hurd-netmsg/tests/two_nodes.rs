@@ -188,3 +188,61 @@ fn remote_port_death_gives_dead_names() {
             .contains(PortType::DEAD_NAME)
     );
 }
+
+#[test]
+fn queue_limits_hold_end_to_end() {
+    let (n1, n2) = pair();
+    // A port on node 2 with room for one message, which nobody receives from.
+    let t2 = n2.runtime().task();
+    let slow = t2.port_allocate(RightType::Receive).expect("port");
+    t2.port_set_qlimit(slow, 1).expect("qlimit");
+    register(
+        &n2,
+        2,
+        &t2,
+        "slow",
+        PortItem {
+            disposition: Disposition::MakeSend,
+            name: slow,
+        },
+    );
+    let task = n1.runtime().task();
+    let to = lookup(&n1, 2, &task, "slow");
+    let opts = MsgOptions {
+        send_timeout: Some(Duration::from_secs(2)),
+        ..MsgOptions::default()
+    };
+    let send = |i: u32| {
+        let msg = Message::new(1, to, Disposition::CopySend)
+            .with_item(Item::U32(i))
+            .with_item(Item::ool(vec![0u8; 1 << 20], true));
+        task.mach_msg(Some(msg), None, &opts)
+    };
+    // Sends go through until every buffer on the way is full, then block.
+    let mut sent = 0;
+    while sent < 200 {
+        match send(sent) {
+            Ok(_) => sent += 1,
+            Err(e) => {
+                assert_eq!(e.code(), hurd_ipc::MsgReturn::SendTimedOut);
+                break;
+            }
+        }
+    }
+    assert!(
+        sent < 200,
+        "the sender was stopped by the receiver's queue limit"
+    );
+    // Receiving makes room, in order, all the way back.
+    let long = MsgOptions {
+        rcv_timeout: Some(WAIT),
+        ..MsgOptions::default()
+    };
+    for i in 0..sent {
+        let m = t2.receive_with(slow, &long).expect("queued message");
+        assert_eq!(m.body[0], Item::U32(i), "per-port order");
+    }
+    send(sent).expect("room again");
+    let m = t2.receive_with(slow, &long).expect("the last one");
+    assert_eq!(m.body[0], Item::U32(sent));
+}
