@@ -84,6 +84,18 @@ impl Port {
         }
     }
 
+    /// Numbers a message being received by `space`: its sequence number, and
+    /// the name `space` knows the port by (NULL if it holds no receive right).
+    pub(crate) fn take_seqno(&mut self, space: SpaceId) -> (u32, PortName) {
+        let seqno = self.seqno;
+        self.seqno = seqno.wrapping_add(1);
+        let local = match self.receiver {
+            Receiver::Space(s, n) if s == space => n,
+            _ => PortName::NULL,
+        };
+        (seqno, local)
+    }
+
     /// Whether a send through a send right must wait for room.
     pub(crate) fn is_full(&self) -> bool {
         self.queue.len() >= usize::from(self.qlimit)

@@ -25,6 +25,8 @@ impl IpcKernel {
         {
             let mscount = port.mscount;
             self.notify(ns, NOTIFY_NO_SENDERS, vec![KItem::U32(mscount)]);
+        } else if port.active {
+            return; // A live port is never freed.
         }
         self.maybe_free(p);
     }
@@ -33,6 +35,9 @@ impl IpcKernel {
     pub(crate) fn consume_send_once(&mut self, p: PortRef) {
         if let Some(port) = self.ports.get_mut(p) {
             port.sorights = port.sorights.saturating_sub(1);
+            if port.active {
+                return; // A live port is never freed.
+            }
         }
         self.maybe_free(p);
     }

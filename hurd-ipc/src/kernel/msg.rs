@@ -2,7 +2,7 @@
 
 use super::{IpcKernel, WaitSite};
 use crate::kmsg::{KMessage, PortRef};
-use crate::port::{Receiver, WaiterToken};
+use crate::port::WaiterToken;
 use crate::space::{Object, SpaceId};
 use crate::{Disposition, Message, MsgReturn, PortName, PortType};
 
@@ -169,7 +169,9 @@ impl IpcKernel {
             None => return Err(k),
         };
         port.recv_waiters.pop_front();
-        let m = self.take_delivered(space, dest, k, size);
+        let (seqno, local) = port.take_seqno(space);
+        self.stats.received += 1;
+        let m = self.copyout(space, k, local, seqno, size);
         self.delivered.push((t, Ok(m)));
         self.wakeups.push(t);
         Ok(())
@@ -180,15 +182,7 @@ impl IpcKernel {
     fn take_delivered(&mut self, space: SpaceId, p: PortRef, k: KMessage, size: u64) -> Message {
         self.stats.received += 1;
         let (seqno, local) = match self.ports.get_mut(p) {
-            Some(port) => {
-                let seqno = port.seqno;
-                port.seqno = port.seqno.wrapping_add(1);
-                let local = match port.receiver {
-                    Receiver::Space(s, n) if s == space => n,
-                    _ => PortName::NULL,
-                };
-                (seqno, local)
-            }
+            Some(port) => port.take_seqno(space),
             None => (0, PortName::NULL),
         };
         self.copyout(space, k, local, seqno, size)
