@@ -233,6 +233,11 @@ fn queue_limits_hold_end_to_end() {
         sent < 200,
         "the sender was stopped by the receiver's queue limit"
     );
+    // Other ports of the same node are not held up behind the full one (the
+    // memory_object init/ready exchange relies on this).
+    let echo = lookup(&n1, 2, &task, "echo");
+    let reply = call(&task, Message::new(4, echo, Disposition::CopySend)).expect("rpc");
+    assert_eq!(reply.header.id, 104);
     // Receiving makes room, in order, all the way back.
     let long = MsgOptions {
         rcv_timeout: Some(WAIT),
