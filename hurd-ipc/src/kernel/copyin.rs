@@ -215,7 +215,7 @@ impl IpcKernel {
     /// Validates every right `msg` names against `space` without changing
     /// anything visible, and returns the destination port with the judgement of
     /// the header's rights.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn check_copyin(
         &mut self,
         space: SpaceId,
@@ -378,6 +378,7 @@ impl IpcKernel {
     /// Copies a checked message in: takes its rights from `space` and builds the
     /// in-transit form. Must follow the [`check_copyin`](Self::check_copyin) that
     /// returned `checked`, with no change to `space` in between.
+    #[inline(always)]
     pub(crate) fn copyin(&mut self, space: SpaceId, msg: Message, checked: Checked) -> KMessage {
         let Message { header, body } = msg;
         let [dest_plan, reply_plan] = checked.header;
