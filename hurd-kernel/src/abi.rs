@@ -57,6 +57,80 @@ pub mod nr {
     /// messages to a task port (GNU Mach's ids 2008, 2056, 2057; the reply,
     /// id + 100, carries the return code).
     pub const TASK_SELF: u64 = 15;
+    /// `mach_thread_self()`: a send right to the calling thread's port →
+    /// its name in `rdx`. The thread requests of [`rpc`](super::rpc) are
+    /// messages to a thread port.
+    pub const THREAD_SELF: u64 = 16;
+}
+
+/// The kernel's RPCs: message ids from GNU Mach's `mach.defs` (subsystem
+/// 2000), sent to a task or thread port. The reply has the id + 100 and
+/// carries the return code as its first item (a 32-bit integer), then the
+/// routine's out arguments.
+///
+/// Arguments are items in the order of the routine's declaration (the target
+/// port is the message's destination): booleans, flavors and counts as
+/// 32-bit integers, a thread state as bytes, ports as port rights. A request
+/// whose items do not match gets `MIG_BAD_ARGUMENTS` (-304); an unknown id
+/// gets `MIG_BAD_ID` (-303).
+pub mod rpc {
+    /// `task_create(task, inherit_memory: boolean) → child_task`: a new task
+    /// with an empty IPC space, and an empty address map or (when
+    /// `inherit_memory`) a copy of the target's by its inheritance
+    /// attributes; it has no threads. The reply carries a send right to its
+    /// task port.
+    pub const TASK_CREATE: i32 = 2007;
+    /// `task_terminate(task)`.
+    pub const TASK_TERMINATE: i32 = 2008;
+    /// `thread_terminate(thread)`: the thread ends (its task does not, even
+    /// if it was the last).
+    pub const THREAD_TERMINATE: i32 = 2016;
+    /// `thread_get_state(thread, flavor, count) → state`: `count` is how
+    /// many 64-bit words the caller takes; the reply carries the state as
+    /// bytes (see [`thread_state`](super::thread_state)).
+    pub const THREAD_GET_STATE: i32 = 2017;
+    /// `thread_set_state(thread, flavor, state: bytes)`.
+    pub const THREAD_SET_STATE: i32 = 2018;
+    /// `task_suspend(task)`.
+    pub const TASK_SUSPEND: i32 = 2056;
+    /// `task_resume(task)`.
+    pub const TASK_RESUME: i32 = 2057;
+    /// `thread_create(task) → thread`: a new thread of the target task,
+    /// suspended once, with an undefined (zero) state; the reply carries a
+    /// send right to its thread port.
+    pub const THREAD_CREATE: i32 = 2061;
+    /// `thread_suspend(thread)`.
+    pub const THREAD_SUSPEND: i32 = 2062;
+    /// `thread_resume(thread)`: `KERN_FAILURE` when it is not suspended.
+    pub const THREAD_RESUME: i32 = 2063;
+    /// What a reply's id adds to the request's.
+    pub const REPLY_OFFSET: i32 = 100;
+}
+
+/// The register state `thread_get_state` / `thread_set_state` move.
+pub mod thread_state {
+    /// The one flavor (GNU Mach's `i386_THREAD_STATE` number): the
+    /// general registers, `rip` and `rflags`, as [`COUNT`] little-endian
+    /// 64-bit words in the order of [`REGISTERS`].
+    pub const FLAVOR: u32 = 1;
+    /// The state's size in 64-bit words.
+    pub const COUNT: usize = 18;
+    /// The registers, in the order the state holds them.
+    pub const REGISTERS: [&str; COUNT] = [
+        "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12",
+        "r13", "r14", "r15", "rip", "rflags",
+    ];
+    /// The index of `rsp`.
+    pub const RSP: usize = 7;
+    /// The index of `rdi` (a new thread's first argument).
+    pub const RDI: usize = 5;
+    /// The index of `rip`.
+    pub const RIP: usize = 16;
+    /// The index of `rflags`.
+    pub const RFLAGS: usize = 17;
+    /// The `rflags` bits a task may set (carry, parity, adjust, zero, sign,
+    /// direction, overflow); interrupts stay enabled and the rest clear.
+    pub const USER_FLAGS: u64 = 0xcd5;
 }
 
 /// `mach_msg` option bits (as in Mach).

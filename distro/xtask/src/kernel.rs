@@ -49,6 +49,8 @@ pub const USER_PROGRAMS: &[&str] = &[
     "threads",
     "spin",
     "task-control",
+    "thread-control",
+    "task-create",
     "flood-client",
     "sink",
 ];

@@ -47,6 +47,8 @@ mod taskport;
 #[cfg(target_os = "none")]
 mod tests;
 #[cfg(target_os = "none")]
+mod threadport;
+#[cfg(target_os = "none")]
 mod timer;
 #[cfg(target_os = "none")]
 mod trap;

@@ -158,6 +158,10 @@ impl Kernel {
             self.task_request(task, msg);
             return;
         }
+        if let Some(thread) = self.thread_for_port(control) {
+            self.thread_request(thread, msg);
+            return;
+        }
         match decode(&msg) {
             Some(pm) => {
                 let _ = self.vm.handle_pager_message(control, pm);

@@ -242,6 +242,16 @@ fn handle(k: &mut Kernel, frame: &mut TrapFrame) -> Reason {
             }
             Err(code) => kern(code),
         },
+        nr::THREAD_SELF => {
+            let port = k.threads.get(&k.current).map_or(PortName::NULL, |t| t.port);
+            match k.kernel_port_send_right(port, space) {
+                Ok(name) => {
+                    value = u64::from(name.0);
+                    SUCCESS
+                }
+                Err(code) => kern(code),
+            }
+        }
         nr::READ_TSC => {
             // SAFETY: rdtsc has no side effects.
             value = unsafe { core::arch::x86_64::_rdtsc() };
@@ -314,7 +324,16 @@ fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, map: MapId, space: hurd_ipc::
         let may_block = !(option & msg_option::SEND_TIMEOUT != 0 && timeout == 0);
         let wait = may_block.then_some(u64::from(id));
         match k.ipc.send(space, msg, wait) {
-            Ok(()) => k.process_ipc_events(),
+            Ok(()) => {
+                k.process_ipc_events();
+                if k.threads
+                    .get(&id)
+                    .is_none_or(|t| t.state == ThreadState::Dead)
+                {
+                    // The message ended its own thread or task.
+                    return Reason::Blocked;
+                }
+            }
             Err(err) if err.code == MsgReturn::SendTimedOut && may_block => {
                 let timed = option & msg_option::SEND_TIMEOUT != 0;
                 block(
@@ -491,6 +510,13 @@ pub fn retry(k: &mut Kernel, id: ThreadId) {
             return;
         }
         Pending::Send { msg, then } => match k.ipc.send(space, msg, Some(u64::from(id))) {
+            Ok(())
+                if k.threads
+                    .get(&id)
+                    .is_none_or(|t| t.state == ThreadState::Dead) =>
+            {
+                return; // the message ended its own thread or task
+            }
             Ok(()) => (then, Some(SUCCESS)),
             Err(err) if err.code == MsgReturn::SendTimedOut => {
                 block(
@@ -584,8 +610,9 @@ pub fn user_exception(frame: &mut TrapFrame) -> *mut TrapFrame {
         }
         // ANCHOR_END: user_fault
         log::info!(
-            "task {task} ({}): {} at {addr:#x} (rip {:#x}): killed",
+            "task {task} ({}), thread {}: {} at {addr:#x} (rip {:#x}): killed",
             k.tasks.get(&task).map_or("?", |t| t.name.as_str()),
+            k.current,
             crate::trap::exception_name(frame.vector),
             frame.rip
         );

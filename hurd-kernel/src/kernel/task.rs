@@ -110,6 +110,12 @@ pub struct Thread {
     pub pending: Option<Pending>,
     /// Ticks left in its time slice.
     pub quantum: u32,
+    /// Its thread port (a receive right in the kernel's space; null for the
+    /// boot thread).
+    pub port: PortName,
+    /// `thread_suspend` count: it runs only at zero (and when its task's is
+    /// zero too).
+    pub suspend_count: u32,
 }
 
 // SAFETY: the raw frame pointer points into the thread's own kernel stack,
@@ -180,11 +186,13 @@ pub struct Kernel {
     pub wire_buf: Vec<u8>,
     /// The kernel's own IPC space and control port set (pagers).
     pub kport: Option<crate::pager::KernelPort>,
-    /// How many live tasks are suspended (the scheduler looks no further
-    /// when none is).
-    pub suspended_tasks: u32,
+    /// How many live tasks and threads are suspended (the scheduler looks
+    /// no further when none is).
+    pub suspended: u32,
     /// Task ports (names in the kernel's space) and their tasks.
     pub task_ports: alloc::collections::BTreeMap<PortName, TaskId>,
+    /// Thread ports (names in the kernel's space) and their threads.
+    pub thread_ports: alloc::collections::BTreeMap<PortName, ThreadId>,
     /// The thread on the processor.
     pub current: ThreadId,
     /// Stacks of dead threads, freed once the processor has left them.
@@ -225,6 +233,8 @@ pub fn init() {
             stack: None,
             pending: None,
             quantum: 0,
+            port: PortName::NULL,
+            suspend_count: 0,
         },
     );
     *KERNEL.lock() = Some(Kernel {
@@ -237,7 +247,8 @@ pub fn init() {
         wire_buf: Vec::new(),
         kport: None,
         task_ports: alloc::collections::BTreeMap::new(),
-        suspended_tasks: 0,
+        suspended: 0,
+        thread_ports: alloc::collections::BTreeMap::new(),
         current: BOOT_THREAD,
         zombie_stacks: Vec::new(),
         wake_buf: Vec::new(),
@@ -278,6 +289,14 @@ impl Kernel {
             let _ = self.vm.destroy_map(map);
             return Err(err);
         }
+        let id = self.create_task(name, map);
+        self.spawn_thread(id, exe.entry, USER_STACK_TOP, arg, priority);
+        Ok(id)
+    }
+
+    /// A new task with address map `map`, an empty IPC space, a task port
+    /// and no threads.
+    pub fn create_task(&mut self, name: &str, map: MapId) -> TaskId {
         let space = self.ipc.create_space();
         let root = self
             .vm
@@ -304,8 +323,7 @@ impl Kernel {
         if let Err(err) = self.make_task_port(id) {
             log::warn!("task {id} has no task port: {err:?}");
         }
-        self.spawn_thread(id, exe.entry, USER_STACK_TOP, arg, priority);
-        Ok(id)
+        id
     }
 
     /// Starts the bootstrap task: the program `image`, given the command line
@@ -424,6 +442,22 @@ impl Kernel {
         arg: u64,
         priority: u8,
     ) -> ThreadId {
+        let id = self.new_thread(task, rip, rsp, arg, priority);
+        let priority = self.threads.get(&id).map_or(priority, |t| t.priority);
+        self.enqueue(id, priority);
+        id
+    }
+
+    /// A new thread in `task` (with its thread port), not yet queued: the
+    /// caller enqueues or parks it.
+    pub fn new_thread(
+        &mut self,
+        task: TaskId,
+        rip: u64,
+        rsp: u64,
+        arg: u64,
+        priority: u8,
+    ) -> ThreadId {
         let id = self.next_thread;
         self.next_thread += 1;
         let mut thread = Thread {
@@ -434,6 +468,8 @@ impl Kernel {
             stack: Some(vec![0u64; KERNEL_STACK_SIZE / 8]),
             pending: None,
             quantum: 0,
+            port: PortName::NULL,
+            suspend_count: 0,
         };
         let frame_addr = thread.stack_top() - core::mem::size_of::<TrapFrame>() as u64;
         thread.frame = frame_addr as *mut TrapFrame;
@@ -446,12 +482,13 @@ impl Kernel {
             rdi: arg,
             ..TrapFrame::default()
         };
-        let priority = thread.priority;
         self.threads.insert(id, thread);
         if let Some(t) = self.tasks.get_mut(&task) {
             t.threads.push(id);
         }
-        self.enqueue(id, priority);
+        if let Err(err) = self.make_thread_port(id) {
+            log::warn!("thread {id} has no thread port: {err:?}");
+        }
         id
     }
 
@@ -492,7 +529,7 @@ impl Kernel {
         t.parked.clear();
         if t.suspend_count > 0 {
             t.suspend_count = 0;
-            self.suspended_tasks -= 1;
+            self.suspended -= 1;
         }
         let port = core::mem::replace(&mut t.port, PortName::NULL);
         let threads = core::mem::take(&mut t.threads);
@@ -541,6 +578,17 @@ impl Kernel {
         }
         thread.state = ThreadState::Dead;
         thread.pending = None;
+        let port = core::mem::replace(&mut thread.port, PortName::NULL);
+        if thread.suspend_count > 0 {
+            thread.suspend_count = 0;
+            self.suspended -= 1;
+        }
+        let task = thread.task;
+        if let Some(t) = task.and_then(|t| self.tasks.get_mut(&t)) {
+            t.parked.retain(|&p| p != id);
+            t.threads.retain(|&p| p != id);
+        }
+        self.destroy_thread_port(port);
         if id != self.current {
             // Not on the processor: its stack can go now.
             self.threads.remove(&id);

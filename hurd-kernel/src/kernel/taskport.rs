@@ -1,36 +1,63 @@
 //! Task ports: a task is named by a port whose receive right the kernel
-//! holds, and `task_terminate`, `task_suspend` and `task_resume` (GNU Mach's
-//! `mach.defs` ids 2008, 2056, 2057) are messages to it, answered with the
-//! return code (id + 100), as in Mach.
+//! holds, and `task_create`, `task_terminate`, `task_suspend`,
+//! `task_resume` and `thread_create` (GNU Mach's `mach.defs` ids, see
+//! [`hurd_kernel::abi::rpc`]) are messages to it, answered with the return
+//! code (id + 100) and the routine's out arguments, as in Mach.
 //!
 //! The receive rights sit in the kernel's port set next to the pagers'
 //! control ports, so requests reach the kernel by the same hand-off. A
 //! suspended task's threads are not run: the scheduler sets aside ready
-//! threads of suspended tasks and takes them back on resume.
+//! threads of suspended tasks (and suspended threads) and takes them back on
+//! resume.
 
-use hurd_ipc::{Disposition, Item, KernReturn, Message, PortName, RightType};
+use alloc::format;
+use alloc::vec::Vec;
+
+use hurd_ipc::{Disposition, Item, KernReturn, Message, MigReturn, PortName, RightType};
 use hurd_kernel::abi::EXIT_TERMINATED;
+pub use hurd_kernel::abi::rpc::{
+    TASK_CREATE, TASK_RESUME, TASK_SUSPEND, TASK_TERMINATE, THREAD_CREATE,
+};
 
-use crate::task::{Kernel, TaskId, ThreadId};
+use crate::task::{DEFAULT_PRIORITY, Kernel, TaskId, ThreadId};
 
-/// `task_terminate`.
-pub const TASK_TERMINATE: i32 = 2008;
-/// `task_suspend`.
-pub const TASK_SUSPEND: i32 = 2056;
-/// `task_resume`.
-pub const TASK_RESUME: i32 = 2057;
+/// What a request asks of the kernel, once its items are checked.
+pub enum Outcome {
+    /// Answer with this code alone.
+    Code(KernReturn),
+    /// Answer with success and a send right made from this port (a receive
+    /// right of the kernel's); `undo` runs if the answer cannot be sent.
+    Port {
+        /// The port.
+        port: PortName,
+        /// Undoes the creation (the client is gone).
+        undo: fn(&mut Kernel, PortName),
+    },
+    /// Answer with success and these bytes.
+    Bytes(Vec<u8>),
+    /// The items did not match the routine (`MIG_BAD_ARGUMENTS`).
+    BadArguments,
+    /// An unknown id (`MIG_BAD_ID`).
+    BadId,
+}
 
 impl Kernel {
     /// Makes the task port of `task` (a receive right of the kernel's, in
     /// its port set).
     pub fn make_task_port(&mut self, task: TaskId) -> Result<PortName, KernReturn> {
-        let kp = self.kport.ok_or(KernReturn::Failure)?;
-        let port = self.ipc.port_allocate(kp.space, RightType::Receive)?;
-        self.ipc.port_move_member(kp.space, port, kp.controls)?;
+        let port = self.make_kernel_port()?;
         self.task_ports.insert(port, task);
         if let Some(t) = self.tasks.get_mut(&task) {
             t.port = port;
         }
+        Ok(port)
+    }
+
+    /// A receive right of the kernel's, in its port set.
+    pub fn make_kernel_port(&mut self) -> Result<PortName, KernReturn> {
+        let kp = self.kport.ok_or(KernReturn::Failure)?;
+        let port = self.ipc.port_allocate(kp.space, RightType::Receive)?;
+        self.ipc.port_move_member(kp.space, port, kp.controls)?;
         Ok(port)
     }
 
@@ -40,12 +67,24 @@ impl Kernel {
         task: TaskId,
         space: hurd_ipc::SpaceId,
     ) -> Result<PortName, KernReturn> {
-        let kp = self.kport.ok_or(KernReturn::Failure)?;
         let port = self
             .tasks
             .get(&task)
             .map(|t| t.port)
             .ok_or(KernReturn::InvalidTask)?;
+        self.kernel_port_send_right(port, space)
+    }
+
+    /// Gives `space` a send right to the kernel's port `port`.
+    pub fn kernel_port_send_right(
+        &mut self,
+        port: PortName,
+        space: hurd_ipc::SpaceId,
+    ) -> Result<PortName, KernReturn> {
+        let kp = self.kport.ok_or(KernReturn::Failure)?;
+        if !port.is_valid() {
+            return Err(KernReturn::InvalidName);
+        }
         let (name, _) =
             self.ipc
                 .port_extract_right(kp.space, port, Disposition::MakeSend, space)?;
@@ -59,40 +98,148 @@ impl Kernel {
 
     /// A request on a task port: carried out and answered.
     pub fn task_request(&mut self, task: TaskId, msg: Message) {
-        let code = match msg.header.id {
-            TASK_TERMINATE if msg.body.is_empty() => {
+        let empty = msg.body.is_empty();
+        let outcome = match msg.header.id {
+            TASK_TERMINATE if empty => {
                 self.terminate(task, EXIT_TERMINATED);
-                KernReturn::Success
+                Outcome::Code(KernReturn::Success)
             }
-            TASK_SUSPEND if msg.body.is_empty() => self.suspend(task),
-            TASK_RESUME if msg.body.is_empty() => self.resume(task),
-            TASK_TERMINATE | TASK_SUSPEND | TASK_RESUME => {
-                log::warn!("kernel: malformed task request {}", msg.header.id);
-                self.answer(&msg, hurd_ipc::MigReturn::BadArguments as i32);
-                return;
-            }
-            other => {
-                log::warn!("kernel: unknown task request {other}");
-                self.answer(&msg, hurd_ipc::MigReturn::BadId as i32);
-                return;
-            }
+            TASK_SUSPEND if empty => Outcome::Code(self.suspend(task)),
+            TASK_RESUME if empty => Outcome::Code(self.resume(task)),
+            TASK_CREATE => match msg.body.as_slice() {
+                [Item::U32(inherit @ (0 | 1))] => self.task_create(task, *inherit == 1),
+                _ => Outcome::BadArguments,
+            },
+            THREAD_CREATE if empty => self.thread_create(task),
+            TASK_TERMINATE | TASK_SUSPEND | TASK_RESUME | THREAD_CREATE => Outcome::BadArguments,
+            _ => Outcome::BadId,
         };
-        self.answer(&msg, code as i32);
+        self.answer_outcome(&msg, outcome);
+    }
+
+    /// Answers `msg` as `outcome` says.
+    pub fn answer_outcome(&mut self, msg: &Message, outcome: Outcome) {
+        match outcome {
+            Outcome::Code(code) => {
+                self.answer(msg, code as i32, None);
+            }
+            Outcome::Port { port, undo } => {
+                let item = Item::port(port, Disposition::MakeSend);
+                if !self.answer(msg, KernReturn::Success as i32, Some(item)) {
+                    undo(self, port);
+                }
+            }
+            Outcome::Bytes(bytes) => {
+                self.answer(msg, KernReturn::Success as i32, Some(Item::Bytes(bytes)));
+            }
+            Outcome::BadArguments => {
+                log::warn!("kernel: malformed request {}", msg.header.id);
+                self.answer(msg, MigReturn::BadArguments as i32, None);
+            }
+            Outcome::BadId => {
+                log::warn!("kernel: unknown request {}", msg.header.id);
+                self.answer(msg, MigReturn::BadId as i32, None);
+            }
+        }
     }
 
     /// Replies to `msg` (through its send-once reply right, if it has one)
-    /// with the return code.
-    fn answer(&mut self, msg: &Message, code: i32) {
-        let Some(kp) = self.kport else { return };
+    /// with the return code and, if given, one more item. Returns whether
+    /// the reply went out.
+    fn answer(&mut self, msg: &Message, code: i32, item: Option<Item>) -> bool {
+        let Some(kp) = self.kport else { return false };
         let reply = msg.header.remote;
         if !reply.is_valid() {
-            return;
+            return false;
         }
-        let answer = Message::new(msg.header.id + 100, reply, Disposition::MoveSendOnce)
-            .with_item(Item::U32(code as u32));
-        if let Err(err) = self.ipc.send(kp.space, answer, None) {
-            // The client is gone (its task terminated itself, say).
-            log::info!("kernel: reply to task request dropped: {:?}", err.code);
+        let mut answer = Message::new(
+            msg.header
+                .id
+                .wrapping_add(hurd_kernel::abi::rpc::REPLY_OFFSET),
+            reply,
+            Disposition::MoveSendOnce,
+        )
+        .with_item(Item::U32(code as u32));
+        if let Some(item) = item {
+            answer = answer.with_item(item);
+        }
+        match self.ipc.send(kp.space, answer, None) {
+            Ok(()) => true,
+            Err(err) => {
+                // The client is gone (its task terminated itself, say).
+                log::info!("kernel: reply to request dropped: {:?}", err.code);
+                false
+            }
+        }
+    }
+
+    /// `task_create`: a new task with no threads, an empty space, and an
+    /// empty map or a copy of `parent`'s.
+    fn task_create(&mut self, parent: TaskId, inherit: bool) -> Outcome {
+        let Some(p) = self.tasks.get(&parent).filter(|t| t.exit_status.is_none()) else {
+            return Outcome::Code(KernReturn::InvalidTask);
+        };
+        let name = format!("{} (child)", p.name);
+        let map = if inherit {
+            match self.vm.fork(p.map) {
+                Ok(map) => map,
+                Err(err) => {
+                    log::info!("task_create: cannot copy the map: {err:?}");
+                    return Outcome::Code(KernReturn::ResourceShortage);
+                }
+            }
+        } else {
+            self.vm.create_map()
+        };
+        let child = self.create_task(&name, map);
+        let port = self.tasks.get(&child).map_or(PortName::NULL, |t| t.port);
+        if !port.is_valid() {
+            self.terminate(child, EXIT_TERMINATED);
+            return Outcome::Code(KernReturn::ResourceShortage);
+        }
+        Outcome::Port {
+            port,
+            undo: |k, port| {
+                if let Some(task) = k.task_for_port(port) {
+                    k.terminate(task, EXIT_TERMINATED);
+                }
+            },
+        }
+    }
+
+    /// `thread_create`: a new thread of `task`, suspended once, with a zero
+    /// state.
+    fn thread_create(&mut self, task: TaskId) -> Outcome {
+        if self
+            .tasks
+            .get(&task)
+            .is_none_or(|t| t.exit_status.is_some())
+        {
+            return Outcome::Code(KernReturn::InvalidTask);
+        }
+        let id = self.new_thread(task, 0, 0, 0, DEFAULT_PRIORITY);
+        let port = match self.threads.get_mut(&id) {
+            Some(t) => {
+                t.suspend_count = 1;
+                t.port
+            }
+            None => PortName::NULL,
+        };
+        self.suspended += 1;
+        if let Some(t) = self.tasks.get_mut(&task) {
+            t.parked.push(id);
+        }
+        if !port.is_valid() {
+            self.end_thread(id);
+            return Outcome::Code(KernReturn::ResourceShortage);
+        }
+        Outcome::Port {
+            port,
+            undo: |k, port| {
+                if let Some(id) = k.thread_for_port(port) {
+                    k.end_thread(id);
+                }
+            },
         }
     }
 
@@ -106,7 +253,7 @@ impl Kernel {
         }
         t.suspend_count += 1;
         if t.suspend_count == 1 {
-            self.suspended_tasks += 1;
+            self.suspended += 1;
         }
         KernReturn::Success
     }
@@ -122,25 +269,43 @@ impl Kernel {
         }
         t.suspend_count -= 1;
         if t.suspend_count == 0 {
-            self.suspended_tasks -= 1;
-            let parked: alloc::vec::Vec<ThreadId> = core::mem::take(&mut t.parked);
-            for id in parked {
-                let priority = self.threads.get(&id).map(|t| t.priority);
-                if let Some(priority) = priority {
-                    self.enqueue(id, priority);
-                }
-            }
+            self.suspended -= 1;
+            self.unpark(task);
         }
         KernReturn::Success
     }
 
-    /// Whether `id` belongs to a suspended task.
+    /// Queues the set-aside threads of `task` that may run now.
+    pub fn unpark(&mut self, task: TaskId) {
+        let Some(t) = self.tasks.get_mut(&task) else {
+            return;
+        };
+        let parked: Vec<ThreadId> = core::mem::take(&mut t.parked);
+        for id in parked {
+            if self.is_suspended(id) {
+                if let Some(t) = self.tasks.get_mut(&task) {
+                    t.parked.push(id);
+                }
+                continue;
+            }
+            let priority = self.threads.get(&id).map(|t| t.priority);
+            if let Some(priority) = priority {
+                self.enqueue(id, priority);
+            }
+        }
+    }
+
+    /// Whether `id` is suspended or belongs to a suspended task.
     pub fn is_suspended(&self, id: ThreadId) -> bool {
-        self.suspended_tasks != 0
-            && self
-                .threads
-                .get(&id)
-                .and_then(|t| t.task)
+        if self.suspended == 0 {
+            return false;
+        }
+        let Some(thread) = self.threads.get(&id) else {
+            return false;
+        };
+        thread.suspend_count > 0
+            || thread
+                .task
                 .and_then(|t| self.tasks.get(&t))
                 .is_some_and(|t| t.suspend_count > 0)
     }

@@ -112,6 +112,14 @@ const TESTS: &[Test] = &[
         run: usertests::task_port_suspend_resume_terminate,
     },
     Test {
+        name: "user::thread_ports_create_state_suspend_terminate",
+        run: usertests::thread_ports_create_state_suspend_terminate,
+    },
+    Test {
+        name: "user::task_create_empty_and_inherited",
+        run: usertests::task_create_empty_and_inherited,
+    },
+    Test {
         name: "user::full_queue_blocks_sender",
         run: usertests::full_queue_blocks_sender,
     },

@@ -308,6 +308,55 @@ pub fn task_port_suspend_resume_terminate(boot: &BootInfo) -> Result<(), Failure
     )
 }
 
+/// Thread ports: `mach_thread_self`, `thread_create`, `thread_get_state` /
+/// `thread_set_state` (bad states refused), suspend / resume, terminate,
+/// requests to a dead thread (the program checks each step).
+pub fn thread_ports_create_state_suspend_terminate(boot: &BootInfo) -> Result<(), Failure> {
+    let task = spawn(boot, "thread-control", 0)?;
+    expect(&finish(&[task])?, &[0])
+}
+
+/// `task_create` from user space: an empty task (its thread faults and it
+/// is killed), a task with a copy of its creator's memory (its thread runs
+/// and exits with status 7), a task terminated with no threads.
+pub fn task_create_empty_and_inherited(boot: &BootInfo) -> Result<(), Failure> {
+    let before = crate::mem::free_frames();
+    let task = spawn(boot, "task-create", 0)?;
+    let statuses = finish(&[task])?;
+    let children = with_kernel(|k| {
+        let ids: Vec<TaskId> = k
+            .tasks
+            .iter()
+            .filter(|(_, t)| t.name == "task-create (child)")
+            .map(|(id, _)| id)
+            .collect();
+        let mut statuses = Vec::new();
+        for id in ids {
+            if let Some(t) = k.tasks.remove(&id) {
+                statuses.push(t.exit_status.unwrap_or(u64::MAX));
+            }
+        }
+        statuses
+    });
+    expect(&statuses, &[0])?;
+    expect(
+        &children,
+        &[
+            EXIT_EXCEPTION_BASE + 14,
+            7,
+            hurd_kernel::abi::EXIT_TERMINATED,
+        ],
+    )?;
+    if crate::mem::free_frames() != before {
+        log::error!(
+            "{before} free frames before, {} after",
+            crate::mem::free_frames()
+        );
+        return Err("creating tasks leaked frames");
+    }
+    Ok(())
+}
+
 /// Sends beyond the queue limit block until the receiver makes room, and
 /// arrive in order.
 pub fn full_queue_blocks_sender(boot: &BootInfo) -> Result<(), Failure> {

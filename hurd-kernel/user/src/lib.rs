@@ -8,6 +8,7 @@
 #![no_std]
 
 pub mod msg;
+pub mod rpc;
 pub mod sys;
 
 pub use hurd_kernel::abi;

@@ -99,6 +99,33 @@ impl MsgBuf {
         self.put32(4, self.len as u32);
     }
 
+    /// Appends in-line bytes (`MACH_MSG_TYPE_BYTE`).
+    pub fn push_bytes(&mut self, data: &[u8]) {
+        let at = self.len;
+        let padded = data.len().div_ceil(8) * 8;
+        self.bytes[at..at + 8 + padded].fill(0);
+        self.bytes[at] = TYPE_BYTE;
+        self.bytes[at + 1] = FLAG_INLINE;
+        self.put32(at + 4, data.len() as u32);
+        self.bytes[at + 8..at + 8 + data.len()].copy_from_slice(data);
+        self.len += 8 + padded;
+        self.put32(4, self.len as u32);
+    }
+
+    /// The payload of an in-line bytes item that follows `index` 16-byte
+    /// items.
+    pub fn bytes_item(&self, index: usize) -> Option<&[u8]> {
+        let at = 24 + 16 * index;
+        let size = self.size() as usize;
+        if at + 8 > size || self.bytes[at] != TYPE_BYTE {
+            return None;
+        }
+        let len = self.get32(at + 4) as usize;
+        self.bytes
+            .get(at + 8..at + 8 + len)
+            .filter(|_| at + 8 + len <= size)
+    }
+
     /// Appends out-of-line bytes (carried by value in the wire form) and
     /// marks the message complex; `fill(i)` gives byte `i`.
     pub fn push_ool(&mut self, len: usize, fill: impl Fn(usize) -> u8) {

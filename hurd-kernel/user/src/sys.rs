@@ -140,6 +140,16 @@ pub fn thread_exit() -> ! {
     }
 }
 
+/// `mach_task_self()` → the name of a send right to this task's port.
+pub fn task_self() -> u32 {
+    syscall(nr::TASK_SELF, [0; 6]).1 as u32
+}
+
+/// `mach_thread_self()` → the name of a send right to this thread's port.
+pub fn thread_self() -> u32 {
+    syscall(nr::THREAD_SELF, [0; 6]).1 as u32
+}
+
 /// Reads the time-stamp counter through the kernel.
 pub fn read_tsc() -> u64 {
     syscall(nr::READ_TSC, [0; 6]).1

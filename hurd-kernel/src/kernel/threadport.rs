@@ -1,0 +1,186 @@
+//! Thread ports: each thread is named by a port whose receive right the
+//! kernel holds (in its port set, like task ports), `mach_thread_self`
+//! gives a send right to the caller's, and `thread_terminate`,
+//! `thread_suspend`, `thread_resume`, `thread_get_state` and
+//! `thread_set_state` (GNU Mach's `mach.defs` ids, see
+//! [`hurd_kernel::abi::rpc`]) are messages to it.
+//!
+//! A thread's state is its saved user registers (see
+//! [`hurd_kernel::abi::thread_state`]). A state set from outside is checked
+//! before the thread may run with it: `rip` and `rsp` must lie in user
+//! space and only the arithmetic flags of `rflags` are taken (interrupts
+//! stay enabled, the segments stay the user's), so no state can make the
+//! return to user mode fault in the kernel.
+
+use alloc::vec::Vec;
+
+use hurd_ipc::{Item, KernReturn, Message, PortName};
+use hurd_kernel::abi::rpc::{
+    THREAD_GET_STATE, THREAD_RESUME, THREAD_SET_STATE, THREAD_SUSPEND, THREAD_TERMINATE,
+};
+use hurd_kernel::abi::{thread_state, user_range_ok};
+
+use crate::gdt;
+use crate::task::{Kernel, ThreadId};
+use crate::taskport::Outcome;
+use crate::trap::TrapFrame;
+
+impl Kernel {
+    /// Makes the thread port of `id`.
+    pub fn make_thread_port(&mut self, id: ThreadId) -> Result<PortName, KernReturn> {
+        let port = self.make_kernel_port()?;
+        self.thread_ports.insert(port, id);
+        if let Some(t) = self.threads.get_mut(&id) {
+            t.port = port;
+        }
+        Ok(port)
+    }
+
+    /// Destroys a thread port (its senders see a dead name).
+    pub fn destroy_thread_port(&mut self, port: PortName) {
+        if let Some(kp) = self.kport
+            && port.is_valid()
+        {
+            self.thread_ports.remove(&port);
+            let _ = self.ipc.port_destroy(kp.space, port);
+        }
+    }
+
+    /// The thread whose port `name` (in the kernel's space) is, if it is one.
+    pub fn thread_for_port(&self, name: PortName) -> Option<ThreadId> {
+        self.thread_ports.get(&name).copied()
+    }
+
+    /// A request on a thread port: carried out and answered.
+    pub fn thread_request(&mut self, id: ThreadId, msg: Message) {
+        let outcome = match (msg.header.id, msg.body.as_slice()) {
+            (THREAD_TERMINATE, []) => Outcome::Code(self.thread_terminate(id)),
+            (THREAD_SUSPEND, []) => Outcome::Code(self.thread_suspend(id)),
+            (THREAD_RESUME, []) => Outcome::Code(self.thread_resume(id)),
+            (THREAD_GET_STATE, [Item::U32(flavor), Item::U32(count)]) => {
+                match self.thread_get_state(id, *flavor, *count) {
+                    Ok(bytes) => Outcome::Bytes(bytes),
+                    Err(code) => Outcome::Code(code),
+                }
+            }
+            (THREAD_SET_STATE, [Item::U32(flavor), Item::Bytes(state)]) => {
+                Outcome::Code(self.thread_set_state(id, *flavor, state))
+            }
+            (
+                THREAD_TERMINATE | THREAD_SUSPEND | THREAD_RESUME | THREAD_GET_STATE
+                | THREAD_SET_STATE,
+                _,
+            ) => Outcome::BadArguments,
+            _ => Outcome::BadId,
+        };
+        self.answer_outcome(&msg, outcome);
+    }
+
+    /// `thread_terminate`: the thread ends; its task goes on.
+    fn thread_terminate(&mut self, id: ThreadId) -> KernReturn {
+        if self.threads.get(&id).is_none() {
+            return KernReturn::InvalidArgument;
+        }
+        self.end_thread(id);
+        KernReturn::Success
+    }
+
+    /// `thread_suspend`: one more suspension.
+    fn thread_suspend(&mut self, id: ThreadId) -> KernReturn {
+        let Some(t) = self.threads.get_mut(&id) else {
+            return KernReturn::InvalidArgument;
+        };
+        t.suspend_count += 1;
+        if t.suspend_count == 1 {
+            self.suspended += 1;
+        }
+        KernReturn::Success
+    }
+
+    /// `thread_resume`: one suspension less (`KERN_FAILURE` if there was
+    /// none); at zero it runs again unless its task is suspended.
+    fn thread_resume(&mut self, id: ThreadId) -> KernReturn {
+        let Some(t) = self.threads.get_mut(&id) else {
+            return KernReturn::InvalidArgument;
+        };
+        if t.suspend_count == 0 {
+            return KernReturn::Failure;
+        }
+        t.suspend_count -= 1;
+        if t.suspend_count == 0 {
+            self.suspended -= 1;
+            if let Some(task) = t.task {
+                self.unpark(task);
+            }
+        }
+        KernReturn::Success
+    }
+
+    /// The saved frame of a thread other than the running one.
+    fn other_frame(&mut self, id: ThreadId) -> Result<&mut TrapFrame, KernReturn> {
+        // The running thread's frame is not saved yet (as in GNU Mach, a
+        // thread cannot get or set its own state this way).
+        if id == self.current {
+            return Err(KernReturn::InvalidArgument);
+        }
+        let thread = self
+            .threads
+            .get_mut(&id)
+            .ok_or(KernReturn::InvalidArgument)?;
+        if thread.frame.is_null() {
+            return Err(KernReturn::InvalidArgument);
+        }
+        Ok(thread.frame_mut())
+    }
+
+    /// `thread_get_state`: `count` is how many words the caller takes.
+    fn thread_get_state(
+        &mut self,
+        id: ThreadId,
+        flavor: u32,
+        count: u32,
+    ) -> Result<Vec<u8>, KernReturn> {
+        if flavor != thread_state::FLAVOR || (count as usize) < thread_state::COUNT {
+            return Err(KernReturn::InvalidArgument);
+        }
+        let f = self.other_frame(id)?;
+        let words = [
+            f.rax, f.rbx, f.rcx, f.rdx, f.rsi, f.rdi, f.rbp, f.rsp, f.r8, f.r9, f.r10, f.r11,
+            f.r12, f.r13, f.r14, f.r15, f.rip, f.rflags,
+        ];
+        Ok(words.iter().flat_map(|w| w.to_le_bytes()).collect())
+    }
+
+    /// `thread_set_state`: checked, then written to the saved frame.
+    fn thread_set_state(&mut self, id: ThreadId, flavor: u32, state: &[u8]) -> KernReturn {
+        if flavor != thread_state::FLAVOR || state.len() != thread_state::COUNT * 8 {
+            return KernReturn::InvalidArgument;
+        }
+        let mut w = [0u64; thread_state::COUNT];
+        for (word, bytes) in w.iter_mut().zip(state.chunks_exact(8)) {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(bytes);
+            *word = u64::from_le_bytes(b);
+        }
+        // Canonical user addresses only: anything else would fault in the
+        // kernel's return to user mode.
+        if !user_range_ok(w[thread_state::RIP], 1) || !user_range_ok(w[thread_state::RSP], 1) {
+            return KernReturn::InvalidArgument;
+        }
+        let f = match self.other_frame(id) {
+            Ok(f) => f,
+            Err(code) => return code,
+        };
+        [
+            f.rax, f.rbx, f.rcx, f.rdx, f.rsi, f.rdi, f.rbp, f.rsp, f.r8, f.r9, f.r10, f.r11,
+            f.r12, f.r13, f.r14, f.r15, f.rip,
+        ] = [
+            w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9], w[10], w[11], w[12], w[13],
+            w[14], w[15], w[16],
+        ];
+        f.rflags = (w[thread_state::RFLAGS] & thread_state::USER_FLAGS) | 0x202;
+        f.cs = u64::from(gdt::USER_CS);
+        f.ss = u64::from(gdt::USER_DS);
+        KernReturn::Success
+    }
+}
