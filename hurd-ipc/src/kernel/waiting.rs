@@ -29,18 +29,30 @@ impl Waiting {
     }
 
     /// Registers `token` at `site`, replacing any earlier registration.
+    #[inline]
     pub(super) fn insert(&mut self, token: WaiterToken, site: WaitSite) {
+        if let Waiting::Small(v) = self {
+            if let Some(slot) = v.iter_mut().find(|(t, _)| *t == token) {
+                slot.1 = site;
+                return;
+            }
+            if v.len() < SMALL {
+                v.push((token, site));
+                return;
+            }
+        }
+        self.insert_large(token, site);
+    }
+
+    /// [`insert`](Self::insert) into the hash map, moving there first if the
+    /// vector is full.
+    #[cold]
+    fn insert_large(&mut self, token: WaiterToken, site: WaitSite) {
         match self {
             Waiting::Small(v) => {
-                if let Some(slot) = v.iter_mut().find(|(t, _)| *t == token) {
-                    slot.1 = site;
-                } else if v.len() < SMALL {
-                    v.push((token, site));
-                } else {
-                    let mut m: HashMap<WaiterToken, WaitSite> = v.drain(..).collect();
-                    m.insert(token, site);
-                    *self = Waiting::Large(m);
-                }
+                let mut m: HashMap<WaiterToken, WaitSite> = v.drain(..).collect();
+                m.insert(token, site);
+                *self = Waiting::Large(m);
             }
             Waiting::Large(m) => {
                 m.insert(token, site);
@@ -49,20 +61,29 @@ impl Waiting {
     }
 
     /// Unregisters `token`, returning where it waited.
+    #[inline]
     pub(super) fn remove(&mut self, token: WaiterToken) -> Option<WaitSite> {
         match self {
             Waiting::Small(v) => {
                 let i = v.iter().position(|(t, _)| *t == token)?;
                 Some(v.swap_remove(i).1)
             }
-            Waiting::Large(m) => {
-                let site = m.remove(&token);
-                if m.is_empty() {
-                    *self = Waiting::Small(Vec::new());
-                }
-                site
-            }
+            Waiting::Large(_) => self.remove_large(token),
         }
+    }
+
+    /// [`remove`](Self::remove) from the hash map, going back to the vector
+    /// once it is empty.
+    #[cold]
+    fn remove_large(&mut self, token: WaiterToken) -> Option<WaitSite> {
+        let Waiting::Large(m) = self else {
+            return None;
+        };
+        let site = m.remove(&token);
+        if m.is_empty() {
+            *self = Waiting::Small(Vec::new());
+        }
+        site
     }
 }
 
