@@ -20,8 +20,9 @@
 //!   and active (a control port) — and the [`transbox::Starter`] trait that
 //!   starts programs.
 //! - [`lookup`]: the client side, `file_name_lookup` with the retry protocol.
-//! - [`translators`]: tmpfs, hello, null and zero.
+//! - [`translators`]: tmpfs, hello, null, zero, tarfs, union and shadow.
 //!
+//! - [`mapping`] (feature `std`): `io_map` on hurd-pager.
 //! - `fuse` (feature): the FUSE bridge, mounting a translator on Linux.
 //!
 //! Errors are the Hurd's `errno` values, [`hurd_auth::Errno`].
@@ -36,6 +37,8 @@ pub mod flags;
 #[cfg(feature = "fuse")]
 pub mod fuse;
 pub mod lookup;
+#[cfg(feature = "std")]
+pub mod mapping;
 pub mod mode;
 pub mod netfs;
 pub mod protocol;

@@ -534,7 +534,7 @@ fn malformed_requests() {
         io::Client::new(&w.boot, w.control).read(0, 1),
         Err(e(Errno::OpNotSupp))
     );
-    // Names too long, negative sizes, readdir on a file, io_map unsupported.
+    // Names too long, negative sizes, readdir on a file, io_map of a directory.
     let root = fs::Client::new(&a.task, a.root);
     let long = "x".repeat(256);
     assert_eq!(
@@ -558,7 +558,7 @@ fn malformed_requests() {
         Err(e(Errno::NotDir))
     );
     assert_eq!(
-        io::Client::new(&a.task, f).map().map(|_| ()),
+        io::Client::new(&a.task, a.root).map().map(|_| ()),
         Err(e(Errno::OpNotSupp))
     );
     assert_eq!(

@@ -13,7 +13,7 @@ mod server;
 mod tree;
 
 pub use dirent::{DirEntry, decode_entries, encode_entries};
-pub use server::{NetFs, Options};
+pub use server::{Mapper, NetFs, Options};
 pub use tree::{AttrChange, NodeId, Tree};
 
 #[cfg(feature = "std")]

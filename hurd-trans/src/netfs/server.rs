@@ -45,6 +45,25 @@ pub const PATH_MAX: usize = 4096;
 /// The longest component (`NAME_MAX`).
 pub const NAME_MAX: usize = 255;
 
+/// Memory objects for `io_map`: what maps files (hosted: a hurd-pager
+/// pager per node, [`crate::mapping::PagerMapper`]).
+pub trait Mapper {
+    /// The memory object ports of `node` — read/write and read-only, receive
+    /// rights in the server's space that the server hands out send rights
+    /// to. On first use for a node, `make_io` gives the mapper a port (a send
+    /// right it keeps) for the node opened for reading and writing, through
+    /// which its pager reads and writes pages.
+    fn memory_objects(
+        &self,
+        node: NodeId,
+        make_io: &mut dyn FnMut() -> Result<PortName, Errno>,
+    ) -> Result<(PortName, PortName), Errno>;
+
+    /// Starts writing `node`'s dirty mapped pages back (without waiting: the
+    /// pager writes them through the server).
+    fn sync(&self, node: NodeId);
+}
+
 /// Server settings.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -124,6 +143,7 @@ pub struct NetFs<T: Tree, I: UserIpc> {
     control: PortName,
     auth: PortName,
     starter: Option<Box<dyn Starter + Send>>,
+    mapper: Option<Box<dyn Mapper + Send>>,
     opts: Options,
     st: RefCell<State<T>>,
 }
@@ -179,6 +199,7 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
             control,
             auth,
             starter,
+            mapper: None,
             opts,
             st: RefCell::new(State {
                 tree,
@@ -190,6 +211,13 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
                 getroots: BTreeMap::new(),
             }),
         })
+    }
+
+    /// Serves `io_map` through `mapper` (without one, `io_map` is
+    /// `EOPNOTSUPP`).
+    pub fn with_mapper(mut self, mapper: Box<dyn Mapper + Send>) -> Self {
+        self.mapper = Some(mapper);
+        self
     }
 
     /// The control port (a receive right in the server's space). Whoever
@@ -1169,8 +1197,45 @@ impl<T: Tree, I: UserIpc> io::Server for NetFs<T, I> {
     }
 
     fn map(&self, req: &Request) -> Result<(PortItem, PortItem), Error> {
-        self.protid(req.port)?;
-        Err(errno(Errno::OpNotSupp))
+        let (p, node) = self.protid(req.port)?;
+        let Some(mapper) = self.mapper.as_ref() else {
+            return Err(errno(Errno::OpNotSupp));
+        };
+        let flags = {
+            let st = self.state();
+            let s = self.stat_of(&st, node).map_err(errno)?;
+            if !crate::mode::is_reg(s.mode) {
+                return Err(errno(Errno::OpNotSupp));
+            }
+            st.peropens.get(&p.po).ok_or(errno(Errno::BadF))?.flags
+        };
+        let mut make_io = || {
+            let mut st = self.state();
+            let po = self.new_peropen(&mut st, node, OpenFlags::RDWR, PortName::NULL);
+            let port = self.new_protid(&mut st, po, IdSet::root())?;
+            if self
+                .ipc
+                .port_insert_right(port, port, Disposition::MakeSend)
+                .is_err()
+            {
+                self.drop_protid(&mut st, port);
+                return Err(Errno::NoMem);
+            }
+            Ok(port)
+        };
+        let (rw, ro) = mapper.memory_objects(node, &mut make_io).map_err(errno)?;
+        let none = send_item(PortName::NULL, Disposition::CopySend);
+        let make = |n| send_item(n, Disposition::MakeSend);
+        // Readers get the object for reading, writers for writing; one
+        // open for both gets the same (read/write) object twice.
+        let rd = flags.contains(OpenFlags::READ);
+        let wr = flags.contains(OpenFlags::WRITE);
+        Ok(match (rd, wr) {
+            (true, true) => (make(rw), make(rw)),
+            (true, false) => (make(ro), none),
+            (false, true) => (none, make(rw)),
+            (false, false) => return Err(errno(Errno::BadF)),
+        })
     }
 
     fn pathconf(&self, req: &Request, name: i32) -> Result<i32, Error> {
@@ -1257,7 +1322,11 @@ impl<T: Tree, I: UserIpc> fs::Server for NetFs<T, I> {
     }
 
     fn file_sync(&self, req: &Request, _wait: i32, _omit: i32) -> Result<(), Error> {
-        self.protid(req.port).map(|_| ())
+        let (_, node) = self.protid(req.port)?;
+        if let Some(m) = self.mapper.as_ref() {
+            m.sync(node);
+        }
+        Ok(())
     }
 
     fn file_syncfs(&self, req: &Request, _wait: i32, _children: i32) -> Result<(), Error> {

@@ -89,18 +89,28 @@ pub fn zero() -> Program {
 }
 
 /// `tmpfs [LIMIT]`: an empty in-memory file system owned by the
-/// translator's user, LIMIT bytes (default 64 MiB).
+/// translator's user, LIMIT bytes (default 64 MiB), whose files can be
+/// mapped (`io_map` on hurd-pager).
 pub fn tmpfs() -> Program {
     program(|task, argv, boot, auth| {
         let (uid, gid) = own_ids(&task, auth);
         let limit = argv.get(1).and_then(|l| l.parse().ok()).unwrap_or(64 << 20);
-        run(
-            task,
-            Tmpfs::new(uid, gid, 0o755, limit),
-            auth,
-            boot,
-            "tmpfs",
-        );
+        let opts = Options {
+            name: "tmpfs",
+            ..Options::default()
+        };
+        let tree = Tmpfs::new(uid, gid, 0o755, limit);
+        let Ok(fs) = NetFs::new(task.clone(), tree, auth, None, opts) else {
+            return;
+        };
+        // Files can be mapped: io_map is served by hurd-pager.
+        let fs = match crate::mapping::PagerMapper::new(&task) {
+            Ok(m) => fs.with_mapper(Box::new(m)),
+            Err(_) => fs,
+        };
+        if fs.startup(boot, OpenFlags::READ).is_ok() {
+            fs.serve();
+        }
     })
 }
 

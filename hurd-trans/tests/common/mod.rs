@@ -10,7 +10,8 @@ use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::{Disposition, Error, PortName};
 use hurd_trans::flags::OpenFlags;
 use hurd_trans::lookup::Lookup;
-use hurd_trans::netfs::{self, Options, Tree};
+use hurd_trans::mapping::PagerMapper;
+use hurd_trans::netfs::{self, NetFs, Options, Tree};
 use hurd_trans::transbox::{Program, ThreadStarter};
 use hurd_trans::translators::programs;
 use hurd_trans::translators::tmpfs::Tmpfs;
@@ -82,15 +83,21 @@ impl World {
         for (name, p) in programs::all() {
             starter.register(name, p);
         }
-        let (_, control) = netfs::spawn(
+        // The file system, with io_map served by hurd-pager.
+        let mapper = PagerMapper::new(&fs_task).expect("pager server");
+        let server = NetFs::new(
             fs_task.clone(),
             tree,
             handles[1],
             Some(Box::new(starter.clone())),
             Options::default(),
-            &boot,
         )
-        .expect("fs up");
+        .expect("fs up")
+        .with_mapper(Box::new(mapper));
+        let control = fs_task
+            .give_right(server.control(), Disposition::MakeSend, &boot)
+            .expect("control");
+        std::thread::spawn(move || server.serve());
         World {
             rt,
             boot,

@@ -1,0 +1,148 @@
+//! `io_map` on hurd-pager (hosted): one pager per mapped node, whose
+//! backend reads and writes the file's pages through the file system's own
+//! `io_read` and `io_write`.
+//!
+//! Mapped pages and `io_read`/`io_write` are not kept coherent with each
+//! other: pages written through a mapping reach the file when the pager
+//! writes them back (`file_sync` starts that, without waiting), and a
+//! mapping does not see `io_write`s to pages it already holds until they are
+//! flushed. Mappings of the same node by any number of kernels are coherent
+//! among themselves (that is hurd-pager's job). A mapping cannot grow a
+//! file: pages beyond its end are not written back.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use hurd_auth::Errno;
+use hurd_ipc::hosted::Task;
+use hurd_ipc::{PortName, UserIpc};
+use hurd_pager::hosted::{Pager, PagerServer};
+use hurd_pager::{Backend, Config, PAGE_SIZE, PageRead, PagerError};
+
+use crate::netfs::{Mapper, NodeId};
+use crate::protocol::io;
+
+const PAGE: usize = PAGE_SIZE as usize;
+
+/// A pager backend that is a client of a file: pages come and go through
+/// `io_read` and `io_write` on `io` (a send right in `task`'s space).
+pub struct PortBackend {
+    task: Task,
+    io: PortName,
+}
+
+impl PortBackend {
+    /// A backend reading and writing the file `io`.
+    pub fn new(task: Task, io: PortName) -> PortBackend {
+        PortBackend { task, io }
+    }
+
+    fn size(&self) -> Result<u64, PagerError> {
+        io::Client::new(&self.task, self.io)
+            .stat()
+            .map(|s| s.size)
+            .map_err(|_| PagerError::Io)
+    }
+}
+
+impl Drop for PortBackend {
+    fn drop(&mut self) {
+        let _ = self.task.port_deallocate(self.io);
+    }
+}
+
+impl Backend for PortBackend {
+    fn read_page(&mut self, offset: u64) -> Result<PageRead, PagerError> {
+        let off = i64::try_from(offset).map_err(|_| PagerError::InvalidArgument)?;
+        let mut data = io::Client::new(&self.task, self.io)
+            .read(off, PAGE as u64)
+            .map_err(|_| PagerError::Io)?;
+        data.resize(PAGE, 0);
+        Ok(PageRead {
+            data,
+            write_lock: false,
+        })
+    }
+
+    fn write_page(&mut self, offset: u64, data: &[u8]) -> Result<(), PagerError> {
+        let size = self.size()?;
+        if offset >= size {
+            return Ok(());
+        }
+        let len = (size - offset).min(data.len() as u64) as usize;
+        let off = i64::try_from(offset).map_err(|_| PagerError::InvalidArgument)?;
+        let c = io::Client::new(&self.task, self.io);
+        let mut done = 0;
+        while done < len {
+            let n = c
+                .write(data[done..len].to_vec(), off + done as i64)
+                .map_err(|_| PagerError::Io)?;
+            if n == 0 {
+                return Err(PagerError::Io);
+            }
+            done += n as usize;
+        }
+        Ok(())
+    }
+
+    fn extent(&self) -> u64 {
+        self.size().unwrap_or(0).next_multiple_of(PAGE_SIZE)
+    }
+}
+
+/// A [`Mapper`] serving every mapped node of one file system with a
+/// [`PagerServer`] in the file system's task.
+pub struct PagerMapper {
+    task: Task,
+    server: PagerServer,
+    pagers: Mutex<BTreeMap<NodeId, Pager>>,
+}
+
+impl PagerMapper {
+    /// A mapper for the file system running as `task`.
+    pub fn new(task: &Task) -> Result<PagerMapper, hurd_ipc::KernReturn> {
+        Ok(PagerMapper {
+            task: task.clone(),
+            server: PagerServer::new(task)?,
+            pagers: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    /// The pager of a mapped node, if it has been mapped.
+    pub fn pager(&self, node: NodeId) -> Option<Pager> {
+        self.pagers.lock().ok()?.get(&node).cloned()
+    }
+}
+
+impl Mapper for PagerMapper {
+    fn memory_objects(
+        &self,
+        node: NodeId,
+        make_io: &mut dyn FnMut() -> Result<PortName, Errno>,
+    ) -> Result<(PortName, PortName), Errno> {
+        let mut pagers = self.pagers.lock().map_err(|_| Errno::Io)?;
+        if let Some(p) = pagers.get(&node) {
+            let ro = p.read_only_port().map_err(|_| Errno::NoMem)?;
+            return Ok((p.port(), ro));
+        }
+        let io = make_io()?;
+        let pager = self
+            .server
+            .create(PortBackend::new(self.task.clone(), io), Config::default())
+            .map_err(|_| Errno::NoMem)?;
+        let ro = pager.read_only_port().map_err(|_| Errno::NoMem)?;
+        let rw = pager.port();
+        pagers.insert(node, pager);
+        Ok((rw, ro))
+    }
+
+    fn sync(&self, node: NodeId) {
+        // On a thread of its own: the pager's write-back calls this very
+        // server (io_write), which must not wait for it.
+        if let Some(p) = self.pager(node) {
+            let _ = std::thread::Builder::new()
+                .name("pager-sync".into())
+                .spawn(move || p.sync(true));
+        }
+    }
+}
