@@ -152,12 +152,14 @@ impl IpcKernel {
     }
 
     /// Moves the messages received by direct hand-off into `out` (emptied first).
+    #[inline]
     pub fn take_deliveries(&mut self, out: &mut Vec<Delivery>) {
         out.clear();
         core::mem::swap(out, &mut self.delivered);
     }
 
     /// Moves the tokens of waiters that should retry into `out` (emptied first).
+    #[inline]
     pub fn take_wakeups(&mut self, out: &mut Vec<WaiterToken>) {
         out.clear();
         core::mem::swap(out, &mut self.wakeups);
