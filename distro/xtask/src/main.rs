@@ -6,6 +6,7 @@
 //! ```text
 //! cargo xtask run [--hosted] # build and run (for now: the hosted tour / a shell)
 //! cargo xtask kernel [ARGS]  # build the reference kernel and boot it in QEMU
+//! cargo xtask image [...]    # a bootable GRUB ISO from a distro.toml manifest
 //! cargo xtask test [--quick] # every check CI runs, in order
 //! cargo xtask bench [NAME]   # benchmarks, printed as a comparison table
 //! cargo xtask help           # usage
@@ -17,6 +18,7 @@
 
 mod bench;
 mod cmd;
+mod image;
 mod json;
 mod kernel;
 mod run;
@@ -43,9 +45,13 @@ COMMANDS:
                         when /dev/kvm works, else TCG) with the command line
                         ARGS; `test` runs its test suite. `kernel --check`
                         runs the kernel step of `test` alone.
+    image [--manifest FILE] [-o OUT.iso]
+                        Build a bootable GRUB ISO from a distro.toml manifest
+                        (default: distro/distro.toml -> target/hurd-rs.iso).
     test [--quick]      Run every check CI runs, in order, stopping at the first
                         failure: setup, fmt, clippy, host tests, no_std builds,
-                        doc, kernel tests in QEMU, package, loom, book.
+                        doc, kernel tests in QEMU, the reference image, package,
+                        loom, book.
                         `--quick` skips package, loom and the book.
     bench [NAME]        Run all benchmarks (or only NAME) and print a table of
                         our times against the baselines.
@@ -76,6 +82,7 @@ fn main() -> ExitCode {
         "bench" => bench::main(rest),
         "run" => run::main(rest),
         "kernel" => kernel::main(rest),
+        "image" => image::main(rest),
         other => Err(Failure::Usage(format!("unknown command `{other}`"))),
     };
     match result {

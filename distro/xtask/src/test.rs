@@ -88,6 +88,11 @@ pub fn steps() -> Vec<Step> {
             run: kernel,
         },
         Step {
+            name: "image",
+            full_only: false,
+            run: image,
+        },
+        Step {
             name: "package",
             full_only: true,
             run: package,
@@ -307,6 +312,13 @@ fn docs(cx: &Context) -> Result<Outcome, String> {
 /// QEMU (see [`crate::kernel`]).
 fn kernel(cx: &Context) -> Result<Outcome, String> {
     crate::kernel::test_step(&cx.workspace)?;
+    Ok(Outcome::Passed)
+}
+
+/// Builds the reference image (`distro/distro.toml`) as a GRUB ISO and boots
+/// it in QEMU.
+fn image(cx: &Context) -> Result<Outcome, String> {
+    crate::image::test_step(&cx.workspace)?;
     Ok(Outcome::Passed)
 }
 
