@@ -541,6 +541,15 @@ pub fn encode(msg: &Message) -> Result<Vec<u8>, MsgReturn> {
 ///
 /// As [`encode`].
 pub fn encode_into(msg: &Message, out: &mut Vec<u8>) -> Result<(), MsgReturn> {
+    if msg.body.is_empty() {
+        // Header only: nothing to size or walk.
+        let bits = msg.header.bits.with_complex(false);
+        check_bits(bits, msg.header.remote)?;
+        out.try_reserve_exact(HEADER_LEN)
+            .map_err(|_| MsgReturn::SendNoBuffer)?;
+        out.extend_from_slice(&header_bytes(bits, HEADER_SIZE, &msg.header));
+        return Ok(());
+    }
     let bits = msg.header.bits.with_complex(msg.body_is_complex());
     check_bits(bits, msg.header.remote)?;
     let size = u32::try_from(msg.wire_size()).map_err(|_| MsgReturn::SendNoBuffer)?;
@@ -548,21 +557,7 @@ pub fn encode_into(msg: &Message, out: &mut Vec<u8>) -> Result<(), MsgReturn> {
     out.try_reserve_exact(len)
         .map_err(|_| MsgReturn::SendNoBuffer)?;
 
-    let mut header = [0u8; HEADER_LEN];
-    for (i, field) in [
-        bits.0,
-        size,
-        msg.header.remote.0,
-        msg.header.local.0,
-        msg.header.seqno,
-        u32::from_le_bytes(msg.header.id.to_le_bytes()),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        header[4 * i..4 * i + 4].copy_from_slice(&field.to_le_bytes());
-    }
-    out.extend_from_slice(&header);
+    out.extend_from_slice(&header_bytes(bits, size, &msg.header));
 
     for item in &msg.body {
         match item {
@@ -603,6 +598,25 @@ pub fn encode_into(msg: &Message, out: &mut Vec<u8>) -> Result<(), MsgReturn> {
         }
     }
     Ok(())
+}
+
+/// The 24 header bytes, with the given `bits` and `size` fields.
+fn header_bytes(bits: MsgBits, size: u32, h: &MsgHeader) -> [u8; HEADER_LEN] {
+    let mut header = [0u8; HEADER_LEN];
+    for (i, field) in [
+        bits.0,
+        size,
+        h.remote.0,
+        h.local.0,
+        h.seqno,
+        u32::from_le_bytes(h.id.to_le_bytes()),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        header[4 * i..4 * i + 4].copy_from_slice(&field.to_le_bytes());
+    }
+    header
 }
 
 /// Writes an item descriptor.
