@@ -129,18 +129,18 @@ fn apply(t: &mut Tmpfs, m: &mut Model, op: &Op) {
             };
             let dn = walk(t, &dir).expect("dir");
             let r = t.create(dn, Some(NAMES[*n as usize]), mode, 1, 1);
-            if m.entries.contains_key(&p) {
-                assert_eq!(r.err(), Some(Errno::Exist));
-            } else {
-                r.expect("create");
-                m.entries.insert(
-                    p,
-                    if is_dir {
+            match m.entries.entry(p) {
+                std::collections::btree_map::Entry::Occupied(_) => {
+                    assert_eq!(r.err(), Some(Errno::Exist));
+                }
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    r.expect("create");
+                    v.insert(if is_dir {
                         Entry::Dir
                     } else {
                         Entry::File(vec![])
-                    },
-                );
+                    });
+                }
             }
         }
         Op::Write(f, off, data) => {
