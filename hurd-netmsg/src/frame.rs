@@ -10,7 +10,7 @@
 //! |      5 |    3 | `reserved` | zero                                                 |
 //! |      8 |    … | body       | `length - 4` bytes                                   |
 //!
-//! A *right* (24 bytes) names a port or a send-once right across nodes:
+//! A *right* (32 bytes) names a port or a send-once right across nodes:
 //!
 //! | Offset | Size | Field    | Meaning                                                  |
 //! |-------:|-----:|----------|----------------------------------------------------------|
@@ -18,13 +18,19 @@
 //! |      1 |    7 | reserved | zero                                                     |
 //! |      8 |    8 | `id`     | send and receive: the port's global [`PortId`]; send-once: a token whose [`PortId::node`] is the node holding the real right |
 //! |     16 |    8 | `secret` | a random value fixed when the port (or token) was first exported; a right whose secret does not match is dead |
+//! |     24 |    8 | `order`  | send-once: the [`PortId`] of the port the right sends to, when known (else 0); zero for the other kinds |
+//!
+//! Messages to a send-once right travel on the stream of the port it sends to
+//! (its `order`), so they stay behind the messages sent earlier to that port:
+//! a kernel's `memory_object_data_return` to a pager's port arrives before the
+//! `lock_completed` it sends to a reply right for the same port.
 //!
 //! Frame kinds and bodies:
 //!
 //! | Kind | Name         | Body                                                        |
 //! |-----:|--------------|-------------------------------------------------------------|
-//! | 1 | `HELLO`         | `node: u16`, 6 zero bytes, then a send right to the sender's registry port (32 bytes) |
-//! | 2 | `MESSAGE`       | destination right (24; kind send or send-once), `count: u32`, 4 zero bytes, `count` rights, then the message in [`hurd_ipc::wire`] form |
+//! | 1 | `HELLO`         | `node: u16`, 6 zero bytes, then a send right to the sender's registry port |
+//! | 2 | `MESSAGE`       | destination right (kind send or send-once), `count: u32`, 4 zero bytes, `count` rights, then the message in [`hurd_ipc::wire`] form |
 //! | 3 | `RELEASE`       | `id: u64`, `count: u64`: "I have received `count` send rights for port `id` from you and hold none of them any more" |
 //! | 4 | `RELEASED`      | `id: u64`, `count: u64`: the answer to a `RELEASE`, acknowledging `count` rights |
 //! | 5 | `PORT_DEAD`     | `id: u64`: the port died (or is unknown at the sender)      |
@@ -62,7 +68,7 @@ pub const MAX_FRAME: u32 = 64 * 1024 * 1024 + 256 * 1024;
 /// Most rights one `MESSAGE` frame may carry.
 pub const MAX_RIGHTS: u32 = 8192;
 /// Bytes of a right in a frame.
-pub const RIGHT_SIZE: usize = 24;
+pub const RIGHT_SIZE: usize = 32;
 
 /// Frame kind `HELLO`.
 pub const KIND_HELLO: u8 = 1;
@@ -125,6 +131,8 @@ pub struct WireRight {
     pub id: PortId,
     /// The capability secret that goes with `id`.
     pub secret: u64,
+    /// Send-once rights: the port the right sends to, for ordering; else 0.
+    pub order: PortId,
 }
 
 /// One frame, decoded.
@@ -295,6 +303,7 @@ fn put_right(out: &mut Vec<u8>, r: &WireRight) {
     out.extend_from_slice(&[0; 7]);
     out.extend_from_slice(&r.id.0.to_le_bytes());
     out.extend_from_slice(&r.secret.to_le_bytes());
+    out.extend_from_slice(&r.order.0.to_le_bytes());
 }
 
 /// A cursor over untrusted bytes.
@@ -341,8 +350,17 @@ impl<'a> Reader<'a> {
         self.zeros(7)?;
         let id = PortId(self.u64()?);
         let secret = self.u64()?;
+        let order = PortId(self.u64()?);
         let kind = RightKind::from_code(kind).ok_or(FrameError::BadRight)?;
-        Ok(WireRight { kind, id, secret })
+        if kind != RightKind::SendOnce && order.0 != 0 {
+            return Err(FrameError::BadRight);
+        }
+        Ok(WireRight {
+            kind,
+            id,
+            secret,
+            order,
+        })
     }
 
     fn end(&self) -> Result<(), FrameError> {
@@ -465,6 +483,11 @@ mod tests {
             kind,
             id: PortId::new(3, n),
             secret: n.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            order: if kind == RightKind::SendOnce {
+                PortId::new(3, n + 100)
+            } else {
+                PortId(0)
+            },
         }
     }
 
@@ -623,7 +646,7 @@ mod tests {
         );
         bytes[8] = 1;
         // A rights count larger than the bytes present.
-        bytes[32..36].copy_from_slice(&1000u32.to_le_bytes());
+        bytes[40..44].copy_from_slice(&1000u32.to_le_bytes());
         assert_eq!(
             decode(&bytes[4..], &Limits::DEFAULT),
             Err(FrameError::TooManyRights)

@@ -59,6 +59,7 @@ struct OnceOut {
 struct OnceIn {
     token: PortId,
     secret: u64,
+    order: PortId,
 }
 
 /// The proxy tables.
@@ -72,6 +73,8 @@ pub(crate) struct Proxies {
     once_out: HashMap<PortId, OnceOut>,
     once_in: HashMap<PortName, OnceIn>,
     once_in_ids: HashMap<PortId, PortName>,
+    /// Ports made here for receive rights that arrived: local id to global id.
+    local_ids: HashMap<PortId, PortId>,
     next_token: u64,
     rng: ring::rand::SystemRandom,
     /// A send right to each connected peer's registry.
@@ -103,6 +106,7 @@ impl Proxies {
             once_out: HashMap::new(),
             once_in: HashMap::new(),
             once_in_ids: HashMap::new(),
+            local_ids: HashMap::new(),
             next_token: 1,
             rng: ring::rand::SystemRandom::new(),
             peer_registry: HashMap::new(),
@@ -115,6 +119,12 @@ impl Proxies {
         // secret would only weaken forgery protection, never correctness.
         let _ = ring::rand::SecureRandom::fill(&self.rng, &mut b);
         u64::from_le_bytes(b)
+    }
+
+    /// The global id of a port named by its local id: the id it is known by
+    /// across the cluster when it was exported, else the local id itself.
+    fn global_id(&self, local: PortId) -> PortId {
+        self.local_ids.get(&local).copied().unwrap_or(local)
     }
 
     /// Ports known, proxies and exported.
@@ -160,6 +170,7 @@ impl Proxies {
                         kind: RightKind::Send,
                         id,
                         secret: e.secret,
+                        order: PortId(0),
                     });
                 }
                 let id = t.port_id(name).ok()?;
@@ -184,6 +195,7 @@ impl Proxies {
                     kind: RightKind::Send,
                     id,
                     secret,
+                    order: PortId(0),
                 })
             }
             Disposition::MoveSendOnce => {
@@ -199,6 +211,7 @@ impl Proxies {
                         kind: RightKind::SendOnce,
                         id: o.token,
                         secret: o.secret,
+                        order: o.order,
                     });
                 }
                 let id = PortId::new(self.node, self.next_token);
@@ -216,6 +229,7 @@ impl Proxies {
                     kind: RightKind::SendOnce,
                     id,
                     secret,
+                    order: self.global_id(local),
                 })
             }
             Disposition::MoveReceive => {
@@ -272,6 +286,7 @@ impl Proxies {
                     kind: RightKind::Receive,
                     id,
                     secret,
+                    order: PortId(0),
                 })
             }
             _ => None,
@@ -460,6 +475,7 @@ impl Proxies {
                             OnceIn {
                                 token: r.id,
                                 secret: r.secret,
+                                order: r.order,
                             },
                         );
                         self.once_in_ids.insert(local, y);
@@ -487,6 +503,9 @@ impl Proxies {
                     .port_allocate(RightType::Receive)
                     .map_err(|e| Violation(format!("cannot allocate a port: {e:?}")))?;
                 let _ = t.port_insert_right(p, p, Disposition::MakeSend);
+                if let Ok(local) = t.port_id(p) {
+                    self.local_ids.insert(local, r.id);
+                }
                 let _ = t.request_notification(
                     p,
                     NotifyKind::DeadName,
@@ -674,7 +693,7 @@ impl Proxies {
                 let bytes = self.export_message(m, dest, to, out);
                 out.push(Action::Port {
                     peer: to,
-                    key: ONCE_KEY,
+                    key: once_key(&dest),
                     bytes,
                     hold: None,
                 });
@@ -862,11 +881,12 @@ impl Proxies {
                 kind: RightKind::SendOnce,
                 id: o.token,
                 secret: o.secret,
+                order: o.order,
             };
             let bytes = self.export_message(msg, dest, to, out);
             out.push(Action::Port {
                 peer: to,
-                key: ONCE_KEY,
+                key: once_key(&dest),
                 bytes,
                 hold: None,
             });
@@ -922,6 +942,7 @@ impl Proxies {
             kind: RightKind::Send,
             id,
             secret: e.secret,
+            order: PortId(0),
         };
         match e.route {
             None => {
@@ -1053,6 +1074,16 @@ impl Proxies {
         if let Some(r) = self.peer_registry.remove(&peer) {
             let _ = self.task.port_destroy(r);
         }
+    }
+}
+
+/// The stream a message to a send-once right goes on: that of the port the
+/// right sends to, when known, so it stays behind earlier messages to it.
+fn once_key(dest: &WireRight) -> PortId {
+    if dest.order.0 != 0 {
+        dest.order
+    } else {
+        ONCE_KEY
     }
 }
 
