@@ -530,6 +530,36 @@ fn malformed_requests() {
         fsys::Client::new(&a.task, f).goaway(0),
         Err(e(Errno::OpNotSupp))
     );
+    // fsys_startup anywhere but a bootstrap port: refused, and the offered
+    // right released.
+    let ctl = a
+        .task
+        .port_allocate(hurd_ipc::RightType::Receive)
+        .expect("port");
+    let offered = PortItem {
+        disposition: Disposition::MakeSend,
+        name: ctl,
+    };
+    assert_eq!(
+        fsys::Client::new(&a.task, f)
+            .startup(0, offered)
+            .map(|_| ()),
+        Err(e(Errno::OpNotSupp))
+    );
+    assert_eq!(
+        fsys::Client::new(&w.boot, w.control)
+            .startup(0, dotdot)
+            .map(|_| ()),
+        Err(e(Errno::OpNotSupp))
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while a.task.port_get_receive_status(ctl).map(|s| s.srights) == Ok(true) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the offered right was kept"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     assert_eq!(
         io::Client::new(&w.boot, w.control).read(0, 1),
         Err(e(Errno::OpNotSupp))

@@ -971,11 +971,13 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
             let _ = self.ipc.port_mod_refs(b, RightType::Receive, -1);
         }
         st.bootstraps.clear();
-        let pending: Vec<PortName> = st.getroots.keys().copied().collect();
-        for r in pending {
+        // Lookups waiting on a translator's answer learn the server is gone.
+        let pending = core::mem::take(&mut st.getroots);
+        for (r, p) in pending {
             let _ = self.ipc.port_mod_refs(r, RightType::Receive, -1);
+            let _ = self.ipc.port_deallocate(p.w.dotdot);
+            let _ = fs::reply::dir_lookup(&self.ipc, &p.w.req, Err(errno(Errno::Died)));
         }
-        st.getroots.clear();
         for b in st.boxes.values_mut() {
             if b.active.is_valid() {
                 let _ = self.ipc.port_deallocate(b.active);
