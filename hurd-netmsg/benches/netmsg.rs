@@ -4,6 +4,7 @@
 //! |------------|-------------------------------------------------------------------|----------------------------------|
 //! | `null_rpc` | an empty request and its reply between two nodes (QUIC + TLS, proxies, the echo service) | a 32-byte TCP ping-pong |
 //! | `ool_1mib` | 1 MiB of out-of-line memory to the other node's echo and back     | 1 MiB over TCP and back          |
+//! | `page_transfer` | one page written alternately by kernels on two nodes, kept coherent by a hurd-pager pager (per transfer; pages per second are printed) | the same with both kernels on one node |
 //!
 //! Both nodes run in this process on 127.0.0.1, each with its own QUIC
 //! endpoint and async runtime, as separate processes would. Results go to
@@ -146,7 +147,95 @@ fn ool_1mib(cfg: &Config) -> Row {
     }
 }
 
+/// Two simulated kernels writing one page of an object that a pager on node 1
+/// serves: each write revokes the other kernel's copy (lock_request, data_return)
+/// and supplies the page to the writer. Ours: the second kernel on node 2;
+/// baseline: both kernels on node 1.
+fn page_transfer(cfg: &Config) -> Row {
+    use hurd_pager::hosted::PagerServer;
+    use hurd_pager::{Config as PagerConfig, MemBackend, PAGE_SIZE};
+    use hurd_vm::hosted::SimKernel;
+    use hurd_vm::{VmInherit, VmProt};
+
+    let (n1, n2, _task, _echo) = nodes();
+    let server = PagerServer::new(&n1.runtime().task()).expect("pager server");
+    let pager = server
+        .create(
+            MemBackend::new(PAGE_SIZE),
+            PagerConfig {
+                min_hold: 0,
+                ..PagerConfig::default()
+            },
+        )
+        .expect("pager");
+    let boot = n1.runtime().task();
+    let published = pager.send_right_for(&boot).expect("right");
+    let reg = n1.registry(&boot).expect("registry");
+    registry::Client::new(&boot, reg)
+        .register(
+            "object".into(),
+            hurd_ipc::PortItem {
+                disposition: Disposition::MoveSend,
+                name: published,
+            },
+        )
+        .expect("register");
+    let map_on = |k: &SimKernel, obj: PortName| {
+        let map = k.create_map();
+        let addr = k
+            .vm_map(
+                map,
+                PAGE_SIZE,
+                obj,
+                0,
+                false,
+                VmProt::DEFAULT,
+                VmProt::ALL,
+                VmInherit::Share,
+            )
+            .expect("vm_map");
+        (map, addr)
+    };
+    let k1 = SimKernel::new(n1.runtime(), 16).expect("kernel");
+    let local = SimKernel::new(n1.runtime(), 16).expect("kernel");
+    let remote = SimKernel::new(n2.runtime(), 16).expect("kernel");
+    let m1 = map_on(&k1, pager.send_right_for(k1.task()).expect("right"));
+    let ml = map_on(&local, pager.send_right_for(local.task()).expect("right"));
+    let reg2 = n2.peer_registry(1, remote.task()).expect("registry");
+    let obj = registry::Client::new(remote.task(), reg2)
+        .lookup("object".into())
+        .expect("lookup")
+        .name;
+    let mr = map_on(&remote, obj);
+    let ping_pong = |other: &SimKernel, mo: (hurd_vm::MapId, u64), n: u64| {
+        let start = Instant::now();
+        for i in 0..n {
+            k1.store(m1.0, m1.1, &i.to_le_bytes()).expect("store");
+            other.store(mo.0, mo.1, &i.to_le_bytes()).expect("store");
+        }
+        start.elapsed() / 2
+    };
+    let mut ours = |n: u64| ping_pong(&remote, mr, n);
+    let mut base = |n: u64| ping_pong(&local, ml, n);
+    let (ours_ns, baseline_ns) = measure_pair(cfg, &mut ours, &mut base);
+    println!(
+        "page_transfer: {:.0} pages/s between nodes, {:.0} pages/s on one node",
+        1e9 / ours_ns,
+        1e9 / baseline_ns
+    );
+    Row {
+        name: "page_transfer",
+        ours_ns,
+        baseline: "the same, both kernels on one node",
+        baseline_ns,
+    }
+}
+
 fn main() {
-    let benches: [(&str, Bench); 2] = [("null_rpc", null_rpc), ("ool_1mib", ool_1mib)];
+    let benches: [(&str, Bench); 3] = [
+        ("null_rpc", null_rpc),
+        ("ool_1mib", ool_1mib),
+        ("page_transfer", page_transfer),
+    ];
     bench_harness::run("netmsg", option_env!("CARGO_TARGET_TMPDIR"), &benches);
 }
