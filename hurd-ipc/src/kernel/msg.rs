@@ -177,17 +177,6 @@ impl IpcKernel {
         Ok(())
     }
 
-    /// Receives `k`, just taken from `p`'s queue (or handed off), for `space`:
-    /// numbers it and copies it out. `size` is `k.wire_size()`.
-    fn take_delivered(&mut self, space: SpaceId, p: PortRef, k: KMessage, size: u64) -> Message {
-        self.stats.received += 1;
-        let (seqno, local) = match self.ports.get_mut(p) {
-            Some(port) => port.take_seqno(space),
-            None => (0, PortName::NULL),
-        };
-        self.copyout(space, k, local, seqno, size)
-    }
-
     /// Receives the next message on `name`, a receive right or a port set
     /// (`mach_msg` with `MACH_RCV_MSG`).
     ///
@@ -288,21 +277,30 @@ impl IpcKernel {
         let Some(k) = port.queue.pop_front() else {
             return Err(MsgReturn::RcvTimedOut.into());
         };
-        if let Some(t) = port.send_waiters.pop_front() {
+        let sender = port.send_waiters.pop_front();
+        let numbered = if too_large {
+            // Dequeued and destroyed: it still takes its sequence number.
+            port.seqno = port.seqno.wrapping_add(1);
+            None
+        } else {
+            Some(port.take_seqno(space))
+        };
+        if let Some(t) = sender {
             self.wake(t);
         }
-        if too_large {
-            // Dequeued and destroyed: it still takes its sequence number.
-            if let Some(port) = self.ports.get_mut(p) {
-                port.seqno = port.seqno.wrapping_add(1);
+        match numbered {
+            Some((seqno, local)) => {
+                self.stats.received += 1;
+                Ok(self.copyout(space, k, local, seqno, size))
             }
-            self.destroy_kmsg(k);
-            return Err(RecvError {
-                code: MsgReturn::RcvTooLarge,
-                size,
-            });
+            None => {
+                self.destroy_kmsg(k);
+                Err(RecvError {
+                    code: MsgReturn::RcvTooLarge,
+                    size,
+                })
+            }
         }
-        Ok(self.take_delivered(space, p, k, size))
     }
 }
 
