@@ -51,6 +51,9 @@ pub const USER_PROGRAMS: &[&str] = &[
     "task-control",
     "thread-control",
     "task-create",
+    "pager-syscalls",
+    "pager-dies",
+    "pager-dead-client",
     "flood-client",
     "sink",
 ];

@@ -16,7 +16,7 @@ use hurd_ipc::{Item, Message, PortName, RecvError, RecvOptions, RightType};
 use hurd_vm::protocol::{control, control_unavailable};
 use hurd_vm::{PagerMessage, Ticket, TicketStatus, VmInherit, VmProt};
 
-use crate::task::{Kernel, Pending, ThreadId, ThreadState};
+use crate::task::{Kernel, Pending, Restart, ThreadId, ThreadState};
 
 /// The waiter token of the kernel's own receive (no thread has this id).
 pub const KERNEL_TOKEN: u64 = u64::MAX;
@@ -28,6 +28,8 @@ pub struct KernelPort {
     pub space: hurd_ipc::SpaceId,
     /// The set holding every control port.
     pub controls: PortName,
+    /// Where dead-name notifications about pagers arrive (in the set).
+    pub notify: PortName,
 }
 
 impl Kernel {
@@ -37,7 +39,18 @@ impl Kernel {
         let Ok(controls) = self.ipc.port_allocate(space, RightType::PortSet) else {
             panic!("cannot allocate the kernel's control port set");
         };
-        self.kport = Some(KernelPort { space, controls });
+        let notify = self
+            .ipc
+            .port_allocate(space, RightType::Receive)
+            .and_then(|n| self.ipc.port_move_member(space, n, controls).map(|()| n));
+        let Ok(notify) = notify else {
+            panic!("cannot allocate the kernel's notification port");
+        };
+        self.kport = Some(KernelPort {
+            space,
+            controls,
+            notify,
+        });
         self.listen();
     }
 
@@ -95,6 +108,18 @@ impl Kernel {
                     .vm
                     .create_external_object(kname, control)
                     .map_err(|_| KernReturn::InvalidArgument)?;
+                // When the pager dies, its object fails (and so do the
+                // faults waiting for it) instead of waiting forever.
+                if let Err(err) = self.ipc.request_notification(
+                    kp.space,
+                    kname,
+                    hurd_ipc::NotifyKind::DeadName,
+                    1,
+                    kp.notify,
+                    Disposition::MakeSendOnce,
+                ) {
+                    log::warn!("no dead-name notification for pager {kname}: {err:?}");
+                }
                 object
             }
         };
@@ -140,10 +165,25 @@ impl Kernel {
     }
 
     /// Blocks thread `id` until the VM's ticket `ticket` completes; the
-    /// faulting access is retried then.
-    pub fn wait_for_pager(&mut self, id: ThreadId, ticket: Ticket) {
+    /// faulting access (or, with `restart`, the system call) is retried
+    /// then.
+    pub fn wait_for_pager(&mut self, id: ThreadId, ticket: Ticket, restart: Option<Restart>) {
         if let Some(t) = self.threads.get_mut(&id) {
-            t.pending = Some(Pending::Fault { ticket });
+            t.pending = Some(Pending::Fault { ticket, restart });
+            t.state = ThreadState::Blocked { deadline: None };
+        }
+        self.flush_pager_messages();
+        // The pager may be waiting in a receive: hand it the request.
+        self.process_ipc_events();
+    }
+
+    /// Blocks thread `id`, whose received message (in the wire buffer) is
+    /// to be copied to `buf`, until the VM's ticket completes; the copy is
+    /// made again then.
+    pub fn wait_copy_out(&mut self, id: ThreadId, ticket: Ticket, buf: u64) {
+        let bytes = self.wire_buf.clone();
+        if let Some(t) = self.threads.get_mut(&id) {
+            t.pending = Some(Pending::CopyOut { ticket, bytes, buf });
             t.state = ThreadState::Blocked { deadline: None };
         }
         self.flush_pager_messages();
@@ -154,6 +194,10 @@ impl Kernel {
     /// then threads whose pages arrived retry.
     fn pager_message(&mut self, msg: Message) {
         let control = msg.header.local;
+        if self.kport.is_some_and(|kp| kp.notify == control) {
+            self.pager_notification(&msg);
+            return;
+        }
         if let Some(task) = self.task_for_port(control) {
             self.task_request(task, msg);
             return;
@@ -177,26 +221,103 @@ impl Kernel {
 
     // ANCHOR_END: pager_message
 
-    /// Readies the threads whose tickets completed; kills the tasks whose
-    /// page could not be had.
-    fn wake_fault_waiters(&mut self) {
+    /// A dead-name notification: a pager died. Its object fails, and so do
+    /// the faults waiting for it (their tasks are killed, their system
+    /// calls return errors).
+    fn pager_notification(&mut self, msg: &Message) {
+        let Some(kp) = self.kport else { return };
+        match (msg.header.id, msg.body.as_slice()) {
+            (hurd_ipc::notify::NOTIFY_DEAD_NAME, [Item::U32(name)]) => {
+                let name = PortName(*name);
+                self.vm.pager_died(name);
+                // The notification's reference on the dead name.
+                let _ = self.ipc.port_deallocate(kp.space, name);
+                self.flush_pager_messages();
+                self.wake_fault_waiters();
+            }
+            (id, _) => log::warn!("kernel: unexpected notification {id}"),
+        }
+    }
+
+    /// Copies a received message to the thread's buffer again now that the
+    /// page it waited for is there (`ok`) or cannot be had.
+    fn retry_copy_out(&mut self, id: ThreadId, bytes: alloc::vec::Vec<u8>, buf: u64, ok: bool) {
+        let map = self
+            .threads
+            .get(&id)
+            .and_then(|t| t.task)
+            .and_then(|t| self.tasks.get(&t))
+            .map(|t| t.map);
+        let invalid = hurd_ipc::MsgReturn::RcvInvalidData as u64;
+        let code = match map {
+            Some(map) if ok => match crate::uaccess::copy_out(&mut self.vm, map, buf, &bytes) {
+                Ok(()) => 0,
+                Err(crate::uaccess::UserFault::Pager(ticket)) => {
+                    if let Some(t) = self.threads.get_mut(&id) {
+                        t.pending = Some(Pending::CopyOut { ticket, bytes, buf });
+                    }
+                    self.flush_pager_messages();
+                    return;
+                }
+                Err(crate::uaccess::UserFault::Bad) => invalid,
+            },
+            _ => invalid,
+        };
+        if let Some(t) = self.threads.get_mut(&id) {
+            t.frame_mut().rax = code;
+        }
+        self.make_ready(id);
+    }
+
+    /// Readies the threads whose tickets completed (a system call waiting
+    /// for a page is made again, a message waiting to be copied out is
+    /// copied); kills the tasks whose page could not be had (a system call
+    /// returns an error instead).
+    pub fn wake_fault_waiters(&mut self) {
         let waiting: alloc::vec::Vec<(ThreadId, Ticket)> = self
             .threads
             .iter()
             .filter_map(|(id, t)| match t.pending {
-                Some(Pending::Fault { ticket }) => Some((id, ticket)),
+                Some(Pending::Fault { ticket, .. } | Pending::CopyOut { ticket, .. }) => {
+                    Some((id, ticket))
+                }
                 _ => None,
             })
             .collect();
         for (id, ticket) in waiting {
-            match self.vm.ticket_status(&ticket) {
-                TicketStatus::Pending => {}
-                TicketStatus::Done => {
-                    if let Some(t) = self.threads.get_mut(&id) {
-                        t.pending = None;
+            let status = self.vm.ticket_status(&ticket);
+            if status == TicketStatus::Pending {
+                continue;
+            }
+            let Some(thread) = self.threads.get_mut(&id) else {
+                continue;
+            };
+            let ok = status == TicketStatus::Done;
+            match thread.pending.take() {
+                Some(Pending::Fault {
+                    restart: Some(restart),
+                    ..
+                }) => {
+                    let frame = thread.frame_mut();
+                    if ok {
+                        // Back to the `syscall` instruction (two bytes).
+                        frame.rip -= 2;
+                        frame.rax = restart.nr;
+                    } else {
+                        frame.rax = restart.error;
                     }
                     self.make_ready(id);
+                    continue;
                 }
+                Some(Pending::CopyOut { bytes, buf, .. }) => {
+                    self.retry_copy_out(id, bytes, buf, ok);
+                    continue;
+                }
+                _ => {}
+            }
+            match status {
+                TicketStatus::Pending => {}
+                TicketStatus::Done => self.make_ready(id),
                 TicketStatus::Failed(err) => {
                     let task = self.threads.get(&id).and_then(|t| t.task);
                     log::info!(

@@ -18,9 +18,9 @@ use x86_64::registers::model_specific::{LStar, Msr, SFMask};
 use x86_64::registers::rflags::RFlags;
 
 use crate::sched::{self, Reason};
-use crate::task::{Kernel, Pending, ThreadId, ThreadState};
+use crate::task::{Kernel, Pending, Restart, ThreadId, ThreadState};
 use crate::trap::{SYSCALL_VECTOR, TrapFrame};
-use crate::uaccess;
+use crate::uaccess::{self, UserFault};
 
 // ANCHOR: entry
 global_asm!(
@@ -131,7 +131,17 @@ fn handle(k: &mut Kernel, frame: &mut TrapFrame) -> Reason {
             k.terminate(task, args[0]);
             return Reason::Blocked;
         }
-        nr::CONSOLE_WRITE => console_write(k, map, args[0], args[1]),
+        nr::CONSOLE_WRITE => match console_write(k, map, args[0], args[1]) {
+            Ok(code) => code,
+            Err(ticket) => {
+                let restart = Restart {
+                    nr: nr::CONSOLE_WRITE,
+                    error: kern(hurd_ipc::KernReturn::InvalidAddress),
+                };
+                k.wait_for_pager(k.current, ticket, Some(restart));
+                return Reason::Blocked;
+            }
+        },
         nr::YIELD => {
             frame.rax = SUCCESS;
             return Reason::Yield;
@@ -283,18 +293,21 @@ fn vm_code(err: hurd_vm::VmError) -> u64 {
     })
 }
 
-/// Writes user bytes to the console (at most 4 KiB a call).
-fn console_write(k: &mut Kernel, map: MapId, addr: u64, len: u64) -> u64 {
+/// Writes user bytes to the console (at most 4 KiB a call); `Err` when a
+/// page must come from a pager first.
+fn console_write(k: &mut Kernel, map: MapId, addr: u64, len: u64) -> Result<u64, hurd_vm::Ticket> {
     if len > 4096 {
-        return kern(hurd_ipc::KernReturn::InvalidArgument);
+        return Ok(kern(hurd_ipc::KernReturn::InvalidArgument));
     }
     let mut bytes = vec![0u8; len as usize];
-    if uaccess::copy_in(&mut k.vm, map, addr, &mut bytes).is_err() {
-        return kern(hurd_ipc::KernReturn::InvalidAddress);
+    match uaccess::copy_in(&mut k.vm, map, addr, &mut bytes) {
+        Ok(()) => {}
+        Err(UserFault::Pager(ticket)) => return Err(ticket),
+        Err(UserFault::Bad) => return Ok(kern(hurd_ipc::KernReturn::InvalidAddress)),
     }
     let text = core::str::from_utf8(&bytes).unwrap_or("(not UTF-8)");
     crate::kprint!("{text}");
-    SUCCESS
+    Ok(SUCCESS)
 }
 
 // ANCHOR: mach_msg
@@ -316,9 +329,19 @@ fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, map: MapId, space: hurd_ipc::
     if option & msg_option::SEND_MSG != 0 {
         let msg = match copy_in_message(k, map, buf, send_size) {
             Ok(msg) => msg,
-            Err(code) => {
+            Err(CopyIn::Failed(code)) => {
                 frame.rax = code;
                 return Reason::Return;
+            }
+            Err(CopyIn::Wait(ticket)) => {
+                // Nothing is done yet: the whole call is made again once the
+                // page is there.
+                let restart = Restart {
+                    nr: nr::MACH_MSG,
+                    error: msg_code(MsgReturn::SendInvalidData),
+                };
+                k.wait_for_pager(id, ticket, Some(restart));
+                return Reason::Blocked;
             }
         };
         let may_block = !(option & msg_option::SEND_TIMEOUT != 0 && timeout == 0);
@@ -369,7 +392,9 @@ fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, map: MapId, space: hurd_ipc::
             Reason::Return
         }
         None => {
-            if let Some(t) = k.threads.get_mut(&id) {
+            if let Some(t) = k.threads.get_mut(&id)
+                && matches!(t.pending, Some(Pending::Receive { .. }))
+            {
                 t.state = ThreadState::Blocked {
                     deadline: timed.then(|| deadline(crate::timer::ticks())),
                 };
@@ -383,7 +408,8 @@ fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, map: MapId, space: hurd_ipc::
 
 /// Receives for thread `id`: `Some(code)` when done (the message copied out
 /// or an error), `None` when the thread must wait (registered with hurd-ipc,
-/// its pending receive recorded).
+/// its pending receive recorded; or blocked until a page of its buffer comes
+/// from a pager).
 #[allow(clippy::too_many_arguments)]
 fn start_receive(
     k: &mut Kernel,
@@ -413,9 +439,16 @@ fn start_receive(
             None
         }
         result => {
-            let code = copy_out_message(&mut k.vm, &mut k.wire_buf, map, buf, rcv_size, result);
+            let copied = copy_out_message(&mut k.vm, &mut k.wire_buf, map, buf, rcv_size, result);
+            let code = match copied {
+                Ok(code) => Some(code),
+                Err(ticket) => {
+                    k.wait_copy_out(id, ticket, buf);
+                    None
+                }
+            };
             k.process_ipc_events();
-            Some(code)
+            code
         }
     }
 }
@@ -428,31 +461,50 @@ fn block(k: &mut Kernel, id: ThreadId, pending: Pending, deadline: Option<u64>) 
     }
 }
 
+/// Why a message was not copied in.
+enum CopyIn {
+    /// The `mach_msg` code to return.
+    Failed(u64),
+    /// A page of the buffer must come from a pager first.
+    Wait(hurd_vm::Ticket),
+}
+
+impl From<UserFault> for CopyIn {
+    fn from(fault: UserFault) -> CopyIn {
+        match fault {
+            UserFault::Bad => CopyIn::Failed(msg_code(MsgReturn::SendInvalidData)),
+            UserFault::Pager(ticket) => CopyIn::Wait(ticket),
+        }
+    }
+}
+
 // ANCHOR: copy_in_message
 /// Reads a message from user memory and checks it (`wire::decode`).
-fn copy_in_message(k: &mut Kernel, map: MapId, buf: u64, size: u64) -> Result<Message, u64> {
+fn copy_in_message(k: &mut Kernel, map: MapId, buf: u64, size: u64) -> Result<Message, CopyIn> {
+    let bad = |code| CopyIn::Failed(msg_code(code));
     if size < 24 {
-        return Err(msg_code(MsgReturn::SendMsgTooSmall));
+        return Err(bad(MsgReturn::SendMsgTooSmall));
     }
     if size > abi::MAX_MESSAGE {
-        return Err(msg_code(MsgReturn::SendInvalidData));
+        return Err(bad(MsgReturn::SendInvalidData));
     }
-    let bad = |_| msg_code(MsgReturn::SendInvalidData);
     // Small messages (the common RPC) are copied to the stack, not the heap.
     let mut small = [0u8; 64];
     if let Some(bytes) = small.get_mut(..size as usize) {
-        uaccess::copy_in(&mut k.vm, map, buf, bytes).map_err(bad)?;
-        return wire::decode(bytes, &wire::Limits::DEFAULT).map_err(msg_code);
+        uaccess::copy_in(&mut k.vm, map, buf, bytes)?;
+        return wire::decode(bytes, &wire::Limits::DEFAULT).map_err(bad);
     }
     let mut bytes = vec![0u8; size as usize];
-    uaccess::copy_in(&mut k.vm, map, buf, &mut bytes).map_err(bad)?;
-    wire::decode(&bytes, &wire::Limits::DEFAULT).map_err(msg_code)
+    uaccess::copy_in(&mut k.vm, map, buf, &mut bytes)?;
+    wire::decode(&bytes, &wire::Limits::DEFAULT).map_err(bad)
 }
 
 // ANCHOR_END: copy_in_message
 
 /// Writes a received message (or reports the receive's error) into the user
-/// buffer; returns the `mach_msg` code.
+/// buffer; returns the `mach_msg` code, or `Err` with the ticket to wait on
+/// when a page of the buffer must come from a pager (the message, encoded,
+/// is left in `bytes`).
 pub fn copy_out_message(
     vm: &mut crate::task::KernelVm,
     bytes: &mut Vec<u8>,
@@ -460,18 +512,19 @@ pub fn copy_out_message(
     buf: u64,
     rcv_size: u64,
     result: Result<Message, RecvError>,
-) -> u64 {
+) -> Result<u64, hurd_vm::Ticket> {
     let msg = match result {
         Ok(msg) => msg,
-        Err(e) => return msg_code(e.code),
+        Err(e) => return Ok(msg_code(e.code)),
     };
     bytes.clear();
     if wire::encode_into(&msg, bytes).is_err() || bytes.len() as u64 > rcv_size {
-        return msg_code(MsgReturn::RcvTooLarge);
+        return Ok(msg_code(MsgReturn::RcvTooLarge));
     }
     match uaccess::copy_out(vm, map, buf, bytes) {
-        Ok(()) => SUCCESS,
-        Err(_) => msg_code(MsgReturn::RcvInvalidData),
+        Ok(()) => Ok(SUCCESS),
+        Err(UserFault::Pager(ticket)) => Err(ticket),
+        Err(UserFault::Bad) => Ok(msg_code(MsgReturn::RcvInvalidData)),
     }
 }
 
@@ -502,7 +555,7 @@ pub fn retry(k: &mut Kernel, id: ThreadId) {
             rcv_size,
             name,
         } => (Some((buf, rcv_size, name)), None),
-        pending @ Pending::Fault { .. } => {
+        pending @ (Pending::Fault { .. } | Pending::CopyOut { .. }) => {
             // Pagers wake these, not hurd-ipc.
             if let Some(thread) = k.threads.get_mut(&id) {
                 thread.pending = Some(pending);
@@ -603,8 +656,7 @@ pub fn user_exception(frame: &mut TrapFrame) -> *mut TrapFrame {
             if let Some(ticket) = action.ticket() {
                 // The page comes from a pager: wait, then retry the access.
                 let id = k.current;
-                k.wait_for_pager(id, ticket);
-                k.process_ipc_events();
+                k.wait_for_pager(id, ticket, None);
                 return sched::schedule(k, ptr, Reason::Blocked);
             }
         }

@@ -67,6 +67,21 @@ pub enum Pending {
     Fault {
         /// The VM's ticket.
         ticket: hurd_vm::Ticket,
+        /// `Some` when the fault came from the kernel's copy of the thread's
+        /// memory during a system call that has done nothing yet. `None`
+        /// for the thread's own access, retried or (when the page cannot be
+        /// had) fatal to its task.
+        restart: Option<Restart>,
+    },
+    /// A received message whose copy into the thread's buffer waits for a
+    /// pager: copied again once the page is there.
+    CopyOut {
+        /// The VM's ticket.
+        ticket: hurd_vm::Ticket,
+        /// The message in the wire form.
+        bytes: Vec<u8>,
+        /// The user buffer.
+        buf: u64,
     },
     /// A send waiting for room in the queue, then maybe a receive.
     Send {
@@ -75,6 +90,15 @@ pub enum Pending {
         /// The receive that follows, as in [`Pending::Receive`].
         then: Option<(u64, u64, PortName)>,
     },
+}
+
+/// A system call to make again once a page arrives from a pager.
+#[derive(Debug, Clone, Copy)]
+pub struct Restart {
+    /// The call's number (what `rax` held).
+    pub nr: u64,
+    /// What the call returns if the page cannot be had.
+    pub error: u64,
 }
 
 /// A thread's scheduling state.
@@ -365,7 +389,10 @@ impl Kernel {
                 .vm
                 .allocate(map, BOOTSTRAP_INFO_ADDR + (1 << 30), size, true)
                 .map_err(SpawnError::Vm)?;
-            uaccess::copy_out(&mut self.vm, map, addr, bytes).map_err(|_| SpawnError::Copy)?;
+            uaccess::copy_out(&mut self.vm, map, addr, bytes).map_err(|e| {
+                e.abandon(&mut self.vm);
+                SpawnError::Copy
+            })?;
             table.push(BootstrapModule {
                 addr,
                 size: bytes.len() as u64,
@@ -392,8 +419,10 @@ impl Kernel {
         self.vm
             .allocate(map, BOOTSTRAP_INFO_ADDR, bytes.len() as u64, false)
             .map_err(SpawnError::Vm)?;
-        uaccess::copy_out(&mut self.vm, map, BOOTSTRAP_INFO_ADDR, &bytes)
-            .map_err(|_| SpawnError::Copy)?;
+        uaccess::copy_out(&mut self.vm, map, BOOTSTRAP_INFO_ADDR, &bytes).map_err(|e| {
+            e.abandon(&mut self.vm);
+            SpawnError::Copy
+        })?;
         Ok(task)
     }
 
@@ -406,7 +435,10 @@ impl Kernel {
                 .allocate(map, start, end - start, false)
                 .map_err(SpawnError::Vm)?;
             let bytes = &image[seg.offset as usize..(seg.offset + seg.file_size) as usize];
-            uaccess::copy_out(&mut self.vm, map, seg.vaddr, bytes).map_err(|_| SpawnError::Copy)?;
+            uaccess::copy_out(&mut self.vm, map, seg.vaddr, bytes).map_err(|e| {
+                e.abandon(&mut self.vm);
+                SpawnError::Copy
+            })?;
             let mut prot = VmProt::NONE;
             if seg.read {
                 prot |= VmProt::READ;
@@ -561,7 +593,9 @@ impl Kernel {
         };
         match thread.state {
             ThreadState::Blocked { .. } => {
-                if let Some(Pending::Fault { ticket }) = thread.pending {
+                if let Some(Pending::Fault { ticket, .. } | Pending::CopyOut { ticket, .. }) =
+                    thread.pending
+                {
                     self.vm.release_ticket(&ticket);
                 }
                 self.ipc.cancel_wait(u64::from(id));
@@ -659,14 +693,20 @@ impl Kernel {
             return;
         };
         let map = task.map;
-        let code = crate::syscall::copy_out_message(
+        let code = match crate::syscall::copy_out_message(
             &mut self.vm,
             &mut self.wire_buf,
             map,
             buf,
             rcv_size,
             result,
-        );
+        ) {
+            Ok(code) => code,
+            Err(ticket) => {
+                self.wait_copy_out(id, ticket, buf);
+                return;
+            }
+        };
         if let Some(thread) = self.threads.get_mut(&id) {
             thread.frame_mut().rax = code;
         }

@@ -96,6 +96,14 @@ const TESTS: &[Test] = &[
         run: usertests::pager_error_kills_faulting_task,
     },
     Test {
+        name: "user::system_calls_wait_for_pagers",
+        run: usertests::system_calls_wait_for_pagers,
+    },
+    Test {
+        name: "user::dead_pager_fails_waiting_faults",
+        run: usertests::dead_pager_fails_waiting_faults,
+    },
+    Test {
         name: "user::threads_of_one_task",
         run: usertests::threads_of_one_task,
     },

@@ -5,7 +5,9 @@
 //! a missing or insufficient one with [`hurd_vm::Vm::fault`] (zero fill,
 //! copy-on-write) exactly as a user access would, and copies through the
 //! frame's identity mapping. A range the task could not access itself is an
-//! error, never a kernel fault.
+//! error, never a kernel fault. A page that must come from a pager is
+//! [`UserFault::Pager`]: the caller blocks the thread on the ticket and
+//! retries the copy once the page is there.
 
 use hurd_kernel::abi::user_range_ok;
 use hurd_kernel::frames::FRAME_SIZE;
@@ -14,14 +16,29 @@ use hurd_vm::{MapId, Mmu, VmProt};
 use crate::mem;
 use crate::task::KernelVm;
 
-/// The task could not access the range.
+/// Why a copy did not complete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BadAddress;
+pub enum UserFault {
+    /// The task could not access the range.
+    Bad,
+    /// A page is on its way from a pager: wait on the ticket, then copy
+    /// again (what was copied before it may be copied again).
+    Pager(hurd_vm::Ticket),
+}
+
+impl UserFault {
+    /// Gives up on the copy: a ticket nobody will wait on is released.
+    pub fn abandon(self, vm: &mut KernelVm) {
+        if let UserFault::Pager(ticket) = self {
+            vm.release_ticket(&ticket);
+        }
+    }
+}
 
 // ANCHOR: page_frame
 /// The physical address of the page holding `addr` in `map`, with `access`
 /// allowed, faulting it in if needed.
-fn page_frame(vm: &mut KernelVm, map: MapId, addr: u64, access: VmProt) -> Result<u64, BadAddress> {
+fn page_frame(vm: &mut KernelVm, map: MapId, addr: u64, access: VmProt) -> Result<u64, UserFault> {
     let page = addr & !(FRAME_SIZE - 1);
     for _ in 0..2 {
         if let Some(pte) = vm.mmu().query(map.space(), page)
@@ -29,19 +46,23 @@ fn page_frame(vm: &mut KernelVm, map: MapId, addr: u64, access: VmProt) -> Resul
         {
             return Ok(pte.frame.0 * FRAME_SIZE);
         }
-        if !vm.fault(map, page, access).is_resolved() {
-            return Err(BadAddress);
+        let action = vm.fault(map, page, access);
+        if let Some(ticket) = action.ticket() {
+            return Err(UserFault::Pager(ticket));
+        }
+        if !action.is_resolved() {
+            return Err(UserFault::Bad);
         }
     }
-    Err(BadAddress)
+    Err(UserFault::Bad)
 }
 
 // ANCHOR_END: page_frame
 
 /// Copies `out.len()` bytes at `addr` in `map` into `out`.
-pub fn copy_in(vm: &mut KernelVm, map: MapId, addr: u64, out: &mut [u8]) -> Result<(), BadAddress> {
+pub fn copy_in(vm: &mut KernelVm, map: MapId, addr: u64, out: &mut [u8]) -> Result<(), UserFault> {
     if !user_range_ok(addr, out.len() as u64) {
-        return Err(BadAddress);
+        return Err(UserFault::Bad);
     }
     let mut done = 0;
     while done < out.len() {
@@ -59,9 +80,9 @@ pub fn copy_in(vm: &mut KernelVm, map: MapId, addr: u64, out: &mut [u8]) -> Resu
 }
 
 /// Copies `data` to `addr` in `map`.
-pub fn copy_out(vm: &mut KernelVm, map: MapId, addr: u64, data: &[u8]) -> Result<(), BadAddress> {
+pub fn copy_out(vm: &mut KernelVm, map: MapId, addr: u64, data: &[u8]) -> Result<(), UserFault> {
     if !user_range_ok(addr, data.len() as u64) {
-        return Err(BadAddress);
+        return Err(UserFault::Bad);
     }
     let mut done = 0;
     while done < data.len() {

@@ -205,6 +205,25 @@ pub fn pager_serves_faults(boot: &BootInfo) -> Result<(), Failure> {
     expect(&finish(&[pager, client])?, &[0, 0])
 }
 
+/// System calls whose buffers lie on pages a pager has not supplied yet
+/// wait for it (copy-in and copy-out) and complete.
+pub fn system_calls_wait_for_pagers(boot: &BootInfo) -> Result<(), Failure> {
+    let pager = spawn(boot, "pager", 0)?;
+    let client = spawn(boot, "pager-syscalls", 0)?;
+    connect(pager, &[client])?;
+    expect(&finish(&[pager, client])?, &[0, 0])
+}
+
+/// A pager that dies with requests outstanding: the system call waiting for
+/// it fails with an error, later accesses to its memory fail, the task
+/// touching it is killed; nothing hangs.
+pub fn dead_pager_fails_waiting_faults(boot: &BootInfo) -> Result<(), Failure> {
+    let pager = spawn(boot, "pager-dies", 0)?;
+    let client = spawn(boot, "pager-dead-client", 0)?;
+    connect(pager, &[client])?;
+    expect(&finish(&[pager, client])?, &[0, EXIT_EXCEPTION_BASE + 14])
+}
+
 /// Two threads of one task, one message between them.
 pub fn threads_of_one_task(boot: &BootInfo) -> Result<(), Failure> {
     let task = spawn(boot, "threads", 0)?;
