@@ -18,6 +18,7 @@ use hurd_vm::{VmInherit, VmProt};
 fn two_nodes_map_one_object_coherently() {
     common::init_log();
     let (n1, n2) = pair();
+    // ANCHOR: pager
     // Node 1: the pager, and the object published in node 1's registry.
     let boot = n1.runtime().task();
     let server = PagerServer::new(&n1.runtime().task()).expect("pager server");
@@ -37,6 +38,8 @@ fn two_nodes_map_one_object_coherently() {
         )
         .expect("register");
 
+    // ANCHOR_END: pager
+    // ANCHOR: kernels
     // A kernel on each node maps it.
     let k1 = SimKernel::new(n1.runtime(), 64).expect("kernel 1");
     let obj1 = pager.send_right_for(k1.task()).expect("object right");
@@ -65,6 +68,8 @@ fn two_nodes_map_one_object_coherently() {
             .expect("vm_map");
         maps.push((map, addr));
     }
+    // ANCHOR_END: kernels
+    // ANCHOR: coherent
     let [(m1, a1), (m2, a2)] = [maps[0], maps[1]];
     k1.store(m1, a1, b"from node 1").expect("store");
     assert_eq!(k2.load(m2, a2, 11).expect("load"), b"from node 1");
@@ -75,4 +80,5 @@ fn two_nodes_map_one_object_coherently() {
         k1.load(m1, a1 + PAGE_SIZE, 11).expect("load"),
         b"node 2 here"
     );
+    // ANCHOR_END: coherent
 }
