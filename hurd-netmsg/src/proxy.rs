@@ -127,6 +127,18 @@ impl Proxies {
         self.local_ids.get(&local).copied().unwrap_or(local)
     }
 
+    /// The stream a message to a send-once right goes on: that of the port
+    /// the right sends to, when this node also sends that port messages (so
+    /// the reply stays behind them); otherwise the peer's shared reply stream,
+    /// which keeps the number of streams bounded by the ports known here.
+    fn once_key(&self, dest: &WireRight) -> PortId {
+        if dest.order.0 != 0 && self.ports.contains_key(&dest.order) {
+            dest.order
+        } else {
+            ONCE_KEY
+        }
+    }
+
     /// Ports known, proxies and exported.
     pub(crate) fn port_count(&self) -> usize {
         self.ports.len()
@@ -693,7 +705,7 @@ impl Proxies {
                 let bytes = self.export_message(m, dest, to, out);
                 out.push(Action::Port {
                     peer: to,
-                    key: once_key(&dest),
+                    key: self.once_key(&dest),
                     bytes,
                     hold: None,
                 });
@@ -886,7 +898,7 @@ impl Proxies {
             let bytes = self.export_message(msg, dest, to, out);
             out.push(Action::Port {
                 peer: to,
-                key: once_key(&dest),
+                key: self.once_key(&dest),
                 bytes,
                 hold: None,
             });
@@ -1074,16 +1086,6 @@ impl Proxies {
         if let Some(r) = self.peer_registry.remove(&peer) {
             let _ = self.task.port_destroy(r);
         }
-    }
-}
-
-/// The stream a message to a send-once right goes on: that of the port the
-/// right sends to, when known, so it stays behind earlier messages to it.
-fn once_key(dest: &WireRight) -> PortId {
-    if dest.order.0 != 0 {
-        dest.order
-    } else {
-        ONCE_KEY
     }
 }
 
