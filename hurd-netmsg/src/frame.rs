@@ -20,8 +20,9 @@
 //! |     16 |    8 | `secret` | a random value fixed when the port (or token) was first exported; a right whose secret does not match is dead |
 //! |     24 |    8 | `order`  | send-once: the [`PortId`] of the port the right sends to, when known (else 0); zero for the other kinds |
 //!
-//! Messages to a send-once right travel on the stream of the port it sends to
-//! (its `order`), so they stay behind the messages sent earlier to that port:
+//! A node that also sends messages to that port sends messages to the
+//! send-once right on the port's stream (its `order`), so they stay behind the
+//! messages it sent earlier to that port:
 //! a kernel's `memory_object_data_return` to a pager's port arrives before the
 //! `lock_completed` it sends to a reply right for the same port.
 //!

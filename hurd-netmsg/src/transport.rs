@@ -14,7 +14,9 @@
 //!   to the kernel's control port) from ever queueing behind other traffic,
 //!   and what makes ordering per port rather than per connection;
 //! * one stream for messages to send-once rights (replies), which never block
-//!   at their destination.
+//!   at their destination — except that a reply to a port this node also
+//!   sends messages to goes on that port's stream, behind them (a kernel's
+//!   `lock_completed` must not overtake its `data_return`).
 //!
 //! A stream is read one frame at a time, and a frame's message is delivered
 //! before the next frame is read: when the destination queue is full, reading
