@@ -50,12 +50,12 @@ impl MsgBits {
 
     /// The remote disposition, if the field holds a valid one.
     pub fn remote(self) -> Option<Disposition> {
-        Disposition::try_from(self.remote_raw()).ok()
+        Disposition::from_raw(self.remote_raw())
     }
 
     /// The local disposition, if the field holds a valid one (0 means none).
     pub fn local(self) -> Option<Disposition> {
-        Disposition::try_from(self.local_raw()).ok()
+        Disposition::from_raw(self.local_raw())
     }
 
     /// Whether `MACH_MSGH_BITS_COMPLEX` is set.

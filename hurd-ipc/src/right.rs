@@ -92,6 +92,20 @@ pub enum Disposition {
 }
 
 impl Disposition {
+    /// The disposition numbered `raw`, if there is one (what `TryFrom<u8>`
+    /// gives, as a `const fn` that compiles to a range check).
+    pub(crate) const fn from_raw(raw: u8) -> Option<Disposition> {
+        Some(match raw {
+            16 => Disposition::MoveReceive,
+            17 => Disposition::MoveSend,
+            18 => Disposition::MoveSendOnce,
+            19 => Disposition::CopySend,
+            20 => Disposition::MakeSend,
+            21 => Disposition::MakeSendOnce,
+            _ => return None,
+        })
+    }
+
     /// `MACH_MSG_TYPE_PORT_RECEIVE`: a received receive right.
     pub const PORT_RECEIVE: Disposition = Disposition::MoveReceive;
     /// `MACH_MSG_TYPE_PORT_SEND`: a received send right.
@@ -153,6 +167,9 @@ mod tests {
             Disposition::MakeSendOnce.carried_right(),
             RightType::SendOnce
         );
+        for raw in 0..=u8::MAX {
+            assert_eq!(Disposition::from_raw(raw), Disposition::try_from(raw).ok());
+        }
         assert!(Disposition::try_from(15u8).is_err());
         assert!(Disposition::try_from(22u8).is_err());
     }
