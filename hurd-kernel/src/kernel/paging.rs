@@ -8,6 +8,7 @@
 //! the NX bit when the processor has it.
 
 use alloc::vec::Vec;
+use core::cell::Cell;
 
 use hurd_vm::{Frame, Mmu, Pte, SpaceId, VmProt};
 use x86_64::registers::control::Cr3;
@@ -110,9 +111,81 @@ fn indices(va: u64) -> [usize; 4] {
 pub struct X86Mmu {
     /// PML4 physical addresses by space number (0: none).
     spaces: Vec<u64>,
+    /// The last present leaf entry [`X86Mmu::translate`] found, one slot
+    /// per space number modulo [`TRANSLATION_SLOTS`] (so the two tasks of an
+    /// RPC keep theirs). Every change to an entry forgets its slot.
+    translations: [Cell<Translation>; TRANSLATION_SLOTS],
+}
+
+/// How many translations [`X86Mmu`] keeps.
+const TRANSLATION_SLOTS: usize = 4;
+
+/// A cached leaf entry: `page` 0 is none (never a user page).
+#[derive(Debug, Default, Clone, Copy)]
+struct Translation {
+    space: u32,
+    page: u64,
+    entry: u64,
 }
 
 impl X86Mmu {
+    /// The frame (physical address) behind the user page holding `va` in
+    /// `space`, if the task may read it (or write it, with `write`): what
+    /// the kernel's copies of user memory use. Served from a small cache
+    /// of recent translations before walking the tables.
+    pub fn translate(&self, space: SpaceId, va: u64, write: bool) -> Option<u64> {
+        let page = va & !0xfff;
+        let slot = &self.translations[space.0 as usize % TRANSLATION_SLOTS];
+        let cached = slot.get();
+        let entry = if cached.page == page && cached.space == space.0 && page != 0 {
+            cached.entry
+        } else {
+            if !(USER_BASE..USER_END).contains(&va) {
+                return None;
+            }
+            let mut table_addr = self.root(space)?;
+            let idx = indices(va);
+            for &i in &idx[..3] {
+                let entry = table(table_addr)[i];
+                if entry & PRESENT == 0 {
+                    return None;
+                }
+                table_addr = entry & ADDRESS;
+            }
+            let entry = table(table_addr)[idx[3]];
+            if entry & PRESENT == 0 {
+                return None;
+            }
+            slot.set(Translation {
+                space: space.0,
+                page,
+                entry,
+            });
+            entry
+        };
+        if write && entry & WRITABLE == 0 {
+            return None;
+        }
+        Some(entry & ADDRESS)
+    }
+
+    /// Forgets the cached translation of `va` in `space` (its entry changes).
+    fn forget(&self, space: SpaceId, va: u64) {
+        let slot = &self.translations[space.0 as usize % TRANSLATION_SLOTS];
+        let cached = slot.get();
+        if cached.space == space.0 && cached.page == va & !0xfff {
+            slot.set(Translation::default());
+        }
+    }
+
+    /// Forgets every cached translation of `space`.
+    fn forget_space(&self, space: SpaceId) {
+        let slot = &self.translations[space.0 as usize % TRANSLATION_SLOTS];
+        if slot.get().space == space.0 {
+            slot.set(Translation::default());
+        }
+    }
+
     /// The physical address of a space's PML4 (what CR3 gets).
     pub fn root(&self, space: SpaceId) -> Option<u64> {
         self.spaces
@@ -154,6 +227,7 @@ impl X86Mmu {
 
 impl Mmu for X86Mmu {
     fn create_space(&mut self, space: SpaceId) {
+        self.forget_space(space);
         let Some(root) = mem::alloc_zeroed_frame() else {
             panic!("out of memory for an address space");
         };
@@ -166,6 +240,7 @@ impl Mmu for X86Mmu {
     }
 
     fn destroy_space(&mut self, space: SpaceId) {
+        self.forget_space(space);
         let Some(root) = self.root(space) else {
             return;
         };
@@ -192,6 +267,7 @@ impl Mmu for X86Mmu {
     }
 
     fn map(&mut self, space: SpaceId, va: u64, frame: Frame, prot: VmProt) {
+        self.forget(space, va);
         let Some(entry) = self.entry(space, va, true) else {
             return;
         };
@@ -200,6 +276,7 @@ impl Mmu for X86Mmu {
     }
 
     fn unmap(&mut self, space: SpaceId, va: u64) -> Option<Pte> {
+        self.forget(space, va);
         let entry = self.entry(space, va, false)?;
         let old = core::mem::replace(entry, 0);
         if old & (PRESENT | SOFT_MAPPED) == 0 {
@@ -215,6 +292,7 @@ impl Mmu for X86Mmu {
     }
 
     fn protect(&mut self, space: SpaceId, va: u64, prot: VmProt) {
+        self.forget(space, va);
         let Some(entry) = self.entry(space, va, false) else {
             return;
         };
@@ -252,6 +330,7 @@ impl Mmu for X86Mmu {
     }
 
     fn take_dirty(&mut self, space: SpaceId, va: u64) -> bool {
+        self.forget(space, va);
         let Some(entry) = self.entry(space, va, false) else {
             return false;
         };

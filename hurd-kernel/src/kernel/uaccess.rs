@@ -11,7 +11,7 @@
 
 use hurd_kernel::abi::user_range_ok;
 use hurd_kernel::frames::FRAME_SIZE;
-use hurd_vm::{MapId, Mmu, VmProt};
+use hurd_vm::{MapId, VmProt};
 
 use crate::mem;
 use crate::task::KernelVm;
@@ -40,11 +40,10 @@ impl UserFault {
 /// allowed, faulting it in if needed.
 fn page_frame(vm: &mut KernelVm, map: MapId, addr: u64, access: VmProt) -> Result<u64, UserFault> {
     let page = addr & !(FRAME_SIZE - 1);
+    let write = access.contains(VmProt::WRITE);
     for _ in 0..2 {
-        if let Some(pte) = vm.mmu().query(map.space(), page)
-            && pte.prot.contains(access)
-        {
-            return Ok(pte.frame.0 * FRAME_SIZE);
+        if let Some(frame) = vm.mmu().translate(map.space(), page, write) {
+            return Ok(frame);
         }
         let action = vm.fault(map, page, access);
         if let Some(ticket) = action.ticket() {
