@@ -371,3 +371,51 @@ fn reply_ports_are_not_shared_between_runtimes() {
     );
     t2.release_reply_port(r2, true);
 }
+
+#[test]
+fn a_set_receiver_outlives_a_dying_member() {
+    // Mach drops a dead member from its port set; a thread receiving on the
+    // set keeps waiting and gets the next message of another member.
+    let rt = Runtime::new();
+    let server = rt.task();
+    let set = server.port_allocate(RightType::PortSet).expect("port set");
+    let (a, b) = (
+        server.port_allocate(RightType::Receive).expect("a"),
+        server.port_allocate(RightType::Receive).expect("b"),
+    );
+    server.port_move_member(a, set).expect("a in set");
+    server.port_move_member(b, set).expect("b in set");
+    let client = rt.task();
+    let to_a = server
+        .give_right(a, Disposition::MakeSend, &client)
+        .expect("send a");
+    let to_b = server
+        .give_right(b, Disposition::MakeSend, &client)
+        .expect("send b");
+    let s = server.clone();
+    let waiter = thread::spawn(move || s.receive(set));
+    thread::sleep(Duration::from_millis(50));
+    // A message queued on `a`, then `a` dies with it.
+    client
+        .send(Message::new(1, to_a, Disposition::CopySend))
+        .ok();
+    server.port_destroy(a).expect("destroy a");
+    client
+        .send(Message::new(2, to_b, Disposition::CopySend))
+        .expect("send to b");
+    let got = waiter.join().expect("waiter");
+    match got {
+        // The message to `a` may have been received before `a` died.
+        Ok(m) => assert!(m.header.id == 1 || m.header.id == 2, "{m:?}"),
+        Err(e) => panic!("the set's receiver failed: {e}"),
+    }
+    // Whatever happened, the set still works.
+    client
+        .send(Message::new(3, to_b, Disposition::CopySend))
+        .expect("send to b");
+    let mut ids = Vec::new();
+    while let Ok(m) = server.receive_with(set, &rcv_timeout(Duration::from_millis(200))) {
+        ids.push(m.header.id);
+    }
+    assert!(ids.contains(&3), "{ids:?}");
+}

@@ -312,9 +312,14 @@ impl IpcKernel {
             }
             let (t, space, p, opts) = self.handoffs.remove(0);
             match self.dequeue_unsettled(space, p, opts) {
-                // Nothing left to take (cannot happen within one operation, but
-                // then the thread simply retries).
-                Err(e) if e.code == crate::MsgReturn::RcvTimedOut => {}
+                // Nothing left to take, or the port died later in the same
+                // operation (its queue destroyed with it): the thread retries.
+                // A receiver on a port set then goes on waiting on the set,
+                // which Mach leaves intact when a member dies; a receiver on
+                // the port itself finds it dead.
+                Err(e)
+                    if e.code == crate::MsgReturn::RcvTimedOut
+                        || e.code == crate::MsgReturn::RcvPortDied => {}
                 r => self.delivered.push((t, r)),
             }
             self.wakeups.push(t);
