@@ -38,6 +38,7 @@ impl UserFault {
 // ANCHOR: page_frame
 /// The physical address of the page holding `addr` in `map`, with `access`
 /// allowed, faulting it in if needed.
+#[inline]
 fn page_frame(vm: &mut KernelVm, map: MapId, addr: u64, access: VmProt) -> Result<u64, UserFault> {
     let page = addr & !(FRAME_SIZE - 1);
     let write = access.contains(VmProt::WRITE);
@@ -63,6 +64,18 @@ pub fn copy_in(vm: &mut KernelVm, map: MapId, addr: u64, out: &mut [u8]) -> Resu
     if !user_range_ok(addr, out.len() as u64) {
         return Err(UserFault::Bad);
     }
+    let offset = (addr % FRAME_SIZE) as usize;
+    if let Some(end) = offset.checked_add(out.len())
+        && end <= FRAME_SIZE as usize
+    {
+        // Within one page (a message header, a small message): one
+        // translation, one copy.
+        let frame = page_frame(vm, map, addr, VmProt::READ)?;
+        // SAFETY: as below.
+        let page = unsafe { mem::frame_bytes(frame) };
+        out.copy_from_slice(&page[offset..end]);
+        return Ok(());
+    }
     let mut done = 0;
     while done < out.len() {
         let at = addr + done as u64;
@@ -82,6 +95,17 @@ pub fn copy_in(vm: &mut KernelVm, map: MapId, addr: u64, out: &mut [u8]) -> Resu
 pub fn copy_out(vm: &mut KernelVm, map: MapId, addr: u64, data: &[u8]) -> Result<(), UserFault> {
     if !user_range_ok(addr, data.len() as u64) {
         return Err(UserFault::Bad);
+    }
+    let offset = (addr % FRAME_SIZE) as usize;
+    if let Some(end) = offset.checked_add(data.len())
+        && end <= FRAME_SIZE as usize
+    {
+        // Within one page: one translation, one copy.
+        let frame = page_frame(vm, map, addr, VmProt::WRITE)?;
+        // SAFETY: as below.
+        let page = unsafe { mem::frame_bytes(frame) };
+        page[offset..end].copy_from_slice(data);
+        return Ok(());
     }
     let mut done = 0;
     while done < data.len() {
