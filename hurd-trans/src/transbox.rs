@@ -24,6 +24,48 @@ pub trait Starter {
     /// the program (it is the program's own auth port). An unknown program
     /// is `ENOENT`; on error the starter has released `auth`.
     fn start(&self, argv: &[String], bootstrap: PortName, auth: PortName) -> Result<(), Errno>;
+
+    /// Starts `argv` as [`Starter::start`] does, also giving the program the
+    /// directories it resolves file names in: `dirs` are send rights (in the
+    /// calling server's space, authenticated as the node owner) that the
+    /// starter copies, leaving the caller's rights alone — what libfshelp
+    /// hands a translator as its `INIT_PORT_CRDIR` and `INIT_PORT_CWDIR`.
+    /// The default ignores `dirs` (the program gets none).
+    fn start_with_dirs(
+        &self,
+        argv: &[String],
+        bootstrap: PortName,
+        auth: PortName,
+        dirs: InitDirs,
+    ) -> Result<(), Errno> {
+        let _ = dirs;
+        self.start(argv, bootstrap, auth)
+    }
+}
+
+/// The directories a started program resolves file names in (the Hurd's
+/// `INIT_PORT_CRDIR` and `INIT_PORT_CWDIR`): absolute names under `crdir`,
+/// relative ones under `cwdir`. NULL when there is none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InitDirs {
+    /// The root directory.
+    pub crdir: PortName,
+    /// The working directory.
+    pub cwdir: PortName,
+}
+
+impl InitDirs {
+    /// No directories.
+    pub const NONE: InitDirs = InitDirs {
+        crdir: PortName::NULL,
+        cwdir: PortName::NULL,
+    };
+}
+
+impl Default for InitDirs {
+    fn default() -> Self {
+        InitDirs::NONE
+    }
 }
 
 /// Splits an argz (NUL-separated, NUL-terminated words) into words; `None` if
@@ -84,7 +126,7 @@ pub(crate) struct Starting {
 }
 
 #[cfg(feature = "std")]
-pub use hosted::{Program, ThreadStarter};
+pub use hosted::{Program, ThreadStarter, init_dirs};
 
 #[cfg(feature = "std")]
 mod hosted {
@@ -93,15 +135,31 @@ mod hosted {
     use alloc::sync::Arc;
     use std::sync::Mutex;
 
+    use core::cell::Cell;
     use hurd_auth::Errno;
     use hurd_ipc::hosted::{Runtime, Task};
     use hurd_ipc::{Disposition, PortName, UserIpc};
 
-    use super::Starter;
+    use super::{InitDirs, Starter};
+
+    std::thread_local! {
+        static INIT_DIRS: Cell<InitDirs> = const { Cell::new(InitDirs::NONE) };
+    }
+
+    /// The directories the starter gave the program running on this thread
+    /// (names in its task's space), like glibc's `getcrdir()` and
+    /// `getcwdir()` on the Hurd: per-program state set up before the program
+    /// runs, not arguments. [`InitDirs::NONE`] outside a started program, or
+    /// when the program was started without them. A program that hands work
+    /// to other threads reads them first.
+    pub fn init_dirs() -> InitDirs {
+        INIT_DIRS.with(Cell::get)
+    }
 
     /// A translator program: runs in its own task with its arguments, a
     /// send right to its bootstrap port and its auth handle (both named in
-    /// the task's space). The task ends when the function returns.
+    /// the task's space). The task ends when the function returns. The
+    /// directories it resolves file names in are [`init_dirs`].
     pub type Program = Arc<dyn Fn(Task, Vec<String>, PortName, PortName) + Send + Sync>;
 
     /// Starts translators as threads of a hosted [`Runtime`], each in a task
@@ -133,6 +191,16 @@ mod hosted {
 
     impl Starter for ThreadStarter {
         fn start(&self, argv: &[String], bootstrap: PortName, auth: PortName) -> Result<(), Errno> {
+            self.start_with_dirs(argv, bootstrap, auth, InitDirs::NONE)
+        }
+
+        fn start_with_dirs(
+            &self,
+            argv: &[String],
+            bootstrap: PortName,
+            auth: PortName,
+            dirs: InitDirs,
+        ) -> Result<(), Errno> {
             let program = argv
                 .first()
                 .and_then(|name| self.programs.lock().ok()?.get(name).cloned());
@@ -150,16 +218,35 @@ mod hosted {
                 task.terminate();
                 return Err(Errno::Inval);
             };
+            // A directory that cannot be copied is one the program lacks.
+            let copy = |dir: PortName| {
+                if dir.is_valid() {
+                    self.server
+                        .give_right(dir, Disposition::CopySend, &task)
+                        .unwrap_or(PortName::NULL)
+                } else {
+                    PortName::NULL
+                }
+            };
+            let dirs = InitDirs {
+                crdir: copy(dirs.crdir),
+                cwdir: copy(dirs.cwdir),
+            };
             let argv = argv.to_vec();
             let name = argv[0].clone();
-            std::thread::Builder::new()
-                .name(name)
-                .spawn(move || {
-                    program(task.clone(), argv, boot, auth);
+            let child = task.clone();
+            let spawned = std::thread::Builder::new().name(name).spawn(move || {
+                INIT_DIRS.with(|d| d.set(dirs));
+                program(child.clone(), argv, boot, auth);
+                child.terminate();
+            });
+            match spawned {
+                Ok(_) => Ok(()),
+                Err(_) => {
                     task.terminate();
-                })
-                .map(|_| ())
-                .map_err(|_| Errno::Again)
+                    Err(Errno::Again)
+                }
+            }
         }
     }
 }

@@ -9,6 +9,7 @@ use hurd_ipc::{Disposition, Error, PortItem, PortName};
 use hurd_trans::flags::{FS_TRANS_SET, OpenFlags};
 use hurd_trans::netfs::{self, Options, decode_entries};
 use hurd_trans::protocol::{fs, io};
+use hurd_trans::transbox::argv_to_argz;
 use hurd_trans::translators::ports::Dir;
 use hurd_trans::translators::shadow::Shadow;
 use hurd_trans::translators::union::Union;
@@ -192,4 +193,115 @@ fn shadow_reads_lower_and_writes_upper() {
         fs::Client::new(&a.task, s).dir_rmdir("d".into()),
         Err(e(Errno::NotEmpty))
     );
+}
+
+/// Makes the directory `path`, owned by `u`, and sets the passive
+/// translator `argv` on it.
+fn settrans(u: &User, path: &str, argv: &[&str]) {
+    mkdir(u, path);
+    let node = u.open(path, OpenFlags::NOTRANS).expect("node");
+    let none = PortItem {
+        disposition: Disposition::CopySend,
+        name: PortName::NULL,
+    };
+    fs::Client::new(&u.task, node)
+        .file_set_translator(FS_TRANS_SET as i32, 0, 0, argv_to_argz(argv), none)
+        .expect("settrans");
+}
+
+fn chmod(u: &User, path: &str, mode: u32) {
+    let node = u.open(path, OpenFlags::NOTRANS).expect("node");
+    fs::Client::new(&u.task, node)
+        .file_chmod(mode)
+        .expect("chmod");
+}
+
+#[test]
+fn passive_union_and_shadow_start_on_lookup() {
+    let w = World::new();
+    let a = w.alice();
+    for d in ["l1", "l2", "lo", "up"] {
+        mkdir(&a, d);
+    }
+    put(&a, "l1/a", b"1");
+    put(&a, "l1/both", b"first");
+    put(&a, "l2/both", b"second");
+    put(&a, "l2/b", b"2");
+    put(&a, "lo/f", b"orig");
+    // Absolute and relative names: both resolve from the root.
+    settrans(&a, "u", &["/hurd/union", "/l1", "l2"]);
+    assert_eq!(get(&a, "u/a"), Ok(b"1".to_vec()));
+    assert_eq!(get(&a, "u/b"), Ok(b"2".to_vec()));
+    assert_eq!(get(&a, "u/both"), Ok(b"first".to_vec()));
+    assert_eq!(ls(&a, "u"), ["a", "b", "both"]);
+    assert_eq!(get(&w.bob(), "u/b"), Ok(b"2".to_vec()));
+    settrans(&a, "s", &["/hurd/shadow", "/lo", "/up"]);
+    assert_eq!(get(&a, "s/f"), Ok(b"orig".to_vec()));
+    put(&a, "s/f", b"new");
+    assert_eq!(get(&a, "s/f"), Ok(b"new".to_vec()));
+    assert_eq!(get(&a, "up/f"), Ok(b"new".to_vec()));
+    assert_eq!(get(&a, "lo/f"), Ok(b"orig".to_vec()));
+}
+
+#[test]
+fn passive_overlays_resolve_their_arguments_as_the_owner() {
+    let w = World::new();
+    let a = w.alice();
+    let b = w.bob();
+    // Bob's private directory, and one alice may read but not write.
+    mkdir(&b, "bobs");
+    put(&b, "bobs/x", b"secret");
+    chmod(&b, "bobs", 0o700);
+    mkdir(&b, "bobup");
+    mkdir(&a, "lo");
+    put(&a, "lo/f", b"orig");
+    settrans(&a, "u", &["/hurd/union", "/bobs"]);
+    // The translator runs as alice: neither bob (who could read the layer)
+    // nor root get more than alice's rights, nor the file server's.
+    assert_eq!(get(&a, "u/x"), Err(e(Errno::Access)));
+    assert_eq!(get(&b, "u/x"), Err(e(Errno::Access)));
+    assert_eq!(get(&w.root(), "u/x"), Err(e(Errno::Access)));
+    assert_eq!(get(&b, "bobs/x"), Ok(b"secret".to_vec()));
+    // Alice's shadow over bob's upper can read but not change anything.
+    settrans(&a, "s", &["/hurd/shadow", "/lo", "/bobup"]);
+    assert_eq!(get(&a, "s/f"), Ok(b"orig".to_vec()));
+    let f = a.open("s/f", OpenFlags::WRITE).expect("open");
+    assert_eq!(
+        io::Client::new(&a.task, f).write(b"x".to_vec(), 0),
+        Err(e(Errno::Access))
+    );
+    assert_eq!(get(&a, "lo/f"), Ok(b"orig".to_vec()));
+    assert_eq!(get(&b, "bobup/f"), Err(e(Errno::NoEnt)));
+}
+
+#[test]
+fn passive_overlays_with_bad_arguments_fail_clearly() {
+    let w = World::new();
+    let a = w.alice();
+    mkdir(&a, "lo");
+    put(&a, "lo/f", b"orig");
+    put(&a, "file", b"not a directory");
+    settrans(&a, "u0", &["/hurd/union"]);
+    settrans(&a, "u1", &["/hurd/union", "/lo", "/missing"]);
+    settrans(&a, "u2", &["/hurd/union", "/file"]);
+    settrans(&a, "s0", &["/hurd/shadow", "/lo"]);
+    settrans(&a, "s1", &["/hurd/shadow", "/lo", "/up", "/more"]);
+    settrans(&a, "s2", &["/hurd/shadow", "/lo", "/missing"]);
+    for _ in 0..2 {
+        assert_eq!(get(&a, "u0/f"), Err(e(Errno::Inval)));
+        assert_eq!(get(&a, "u1/f"), Err(e(Errno::NoEnt)));
+        assert_eq!(get(&a, "u2/f"), Err(e(Errno::NotDir)));
+        assert_eq!(get(&a, "s0/f"), Err(e(Errno::Inval)));
+        assert_eq!(get(&a, "s1/f"), Err(e(Errno::Inval)));
+        assert_eq!(get(&a, "s2/f"), Err(e(Errno::NoEnt)));
+    }
+    // The file system goes on serving, and once the missing directory
+    // exists the next lookup starts the translator for good.
+    assert_eq!(get(&a, "lo/f"), Ok(b"orig".to_vec()));
+    mkdir(&a, "missing");
+    put(&a, "missing/m", b"m");
+    assert_eq!(get(&a, "u1/m"), Ok(b"m".to_vec()));
+    assert_eq!(get(&a, "u1/f"), Ok(b"orig".to_vec()));
+    put(&a, "s2/f", b"changed");
+    assert_eq!(get(&a, "missing/f"), Ok(b"changed".to_vec()));
 }

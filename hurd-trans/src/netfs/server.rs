@@ -38,7 +38,7 @@ use crate::mode::{
 use crate::protocol::{fs, fsys, io};
 use crate::retry::RetryType;
 use crate::stat::{Stat, TimeSpec};
-use crate::transbox::{Starter, Starting, TransBox, Waiter, argz_to_argv};
+use crate::transbox::{InitDirs, Starter, Starting, TransBox, Waiter, argz_to_argv};
 
 /// The longest name `dir_lookup` accepts (`PATH_MAX`).
 pub const PATH_MAX: usize = 4096;
@@ -764,9 +764,19 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
                     return fail(&mut st, e);
                 }
             };
-            let started = starter.start(&argv, boot, auth);
+            // It resolves its file names as the owner too: libfshelp hands it
+            // the server's directories reauthenticated with the owner's ids.
+            let dir = self.owner_root(&owner);
+            let dirs = InitDirs {
+                crdir: dir,
+                cwdir: dir,
+            };
+            let started = starter.start_with_dirs(&argv, boot, auth, dirs);
             // Only the program holds senders now: no-senders means it died.
             let _ = self.ipc.port_deallocate(boot);
+            if dir.is_valid() {
+                let _ = self.ipc.port_deallocate(dir);
+            }
             let mut st = self.state();
             if let Err(e) = started {
                 let _ = self.ipc.port_mod_refs(boot, RightType::Receive, -1);
@@ -887,6 +897,29 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
 
     /// A bootstrap port: a receive right in the port set, with one send right
     /// (for the starter) and a no-senders request.
+    /// The root directory for a translator started as `owner` (a send
+    /// right we hold), or NULL if none can be made. The root of this file
+    /// system stands for the directories a Hurd file server gives its
+    /// translators (its own, reauthenticated as the owner): hosted servers
+    /// are the root file system of their world.
+    fn owner_root(&self, owner: &IdSet) -> PortName {
+        let mut st = self.state();
+        let root = st.tree.root();
+        let po = self.new_peropen(&mut st, root, OpenFlags::empty(), PortName::NULL);
+        let Ok(port) = self.new_protid(&mut st, po, owner.clone()) else {
+            return PortName::NULL;
+        };
+        if self
+            .ipc
+            .port_insert_right(port, port, Disposition::MakeSend)
+            .is_err()
+        {
+            self.drop_protid(&mut st, port);
+            return PortName::NULL;
+        }
+        port
+    }
+
     fn bootstrap_port(&self) -> Result<PortName, Errno> {
         let boot = self
             .ipc

@@ -1,23 +1,38 @@
 //! The translators as programs a [`ThreadStarter`](crate::transbox::ThreadStarter)
 //! runs: each gets its task, arguments, bootstrap port and auth handle,
-//! calls `fsys_startup` and serves until told to go away.
+//! calls `fsys_startup` and serves until told to go away. Programs taking
+//! file names (union, shadow) resolve them under the directories the
+//! starter gave them ([`init_dirs`]), as the node owner.
+//!
+//! A program whose arguments are bad still answers: it calls `fsys_startup`,
+//! answers the first `fsys_getroot` with the error (`EINVAL` for a bad
+//! command line, the lookup's error for a file name) and exits, so the
+//! lookup that started it learns why, nothing stays running, and the next
+//! lookup starts it again (which succeeds once the arguments are right).
 
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use hurd_auth::AuthClient;
+use hurd_auth::{AuthClient, Errno};
 use hurd_ipc::hosted::Task;
+use hurd_ipc::mig::{self, Dispatch};
 use hurd_ipc::{Error, PortName, UserIpc};
 
 use super::hello::{HELLO, Hello};
 use super::null::{Null, Zero};
+use super::ports::{Dir, to_errno};
+use super::shadow::Shadow;
 use super::tarfs::Tarfs;
 use super::tmpfs::Tmpfs;
+use super::union::Union;
 use crate::flags::OpenFlags;
-use crate::netfs::{NetFs, Options, Tree};
-use crate::transbox::Program;
+use crate::lookup::Lookup;
+use crate::netfs::{DirEntry, NetFs, NodeId, Options, Tree};
+use crate::protocol::fsys;
+use crate::stat::Stat;
+use crate::transbox::{InitDirs, Program, init_dirs};
 use crate::trivfs::Single;
 
 /// The uid and gid the translator runs as (its auth handle's first ids).
@@ -142,6 +157,134 @@ pub fn tarfs() -> Program {
     })
 }
 
+/// `union DIR...`: the directories merged, first wins, read-only (see
+/// [`Union`]). Without a directory: `EINVAL`.
+pub fn union() -> Program {
+    program(|task, argv, boot, auth| {
+        let layers = match argv.get(1..) {
+            Some(paths) if !paths.is_empty() => open_dirs(&task, init_dirs(), auth, paths),
+            _ => Err(Errno::Inval),
+        };
+        match layers {
+            Ok(layers) => run(task.clone(), Union::new(task, layers), auth, boot, "union"),
+            Err(e) => refuse(task, auth, boot, "union", e),
+        }
+    })
+}
+
+/// `shadow LOWER UPPER`: reads from LOWER, every change to UPPER (see
+/// [`Shadow`]). Any other number of arguments: `EINVAL`.
+pub fn shadow() -> Program {
+    program(|task, argv, boot, auth| {
+        let dirs = match argv.get(1..) {
+            Some(paths) if paths.len() == 2 => open_dirs(&task, init_dirs(), auth, paths),
+            _ => Err(Errno::Inval),
+        };
+        match dirs.as_deref() {
+            Ok([lower, upper]) => {
+                let tree = Shadow::new(task.clone(), *lower, *upper);
+                run(task, tree, auth, boot, "shadow");
+            }
+            Ok(_) => {}
+            Err(e) => refuse(task, auth, boot, "shadow", *e),
+        }
+    })
+}
+
+/// Opens each of `paths` as a directory for reading, with `auth`'s ids:
+/// absolute names under `dirs.crdir`, relative ones under `dirs.cwdir`
+/// (`ENOENT` without the directory). On error, nothing stays open.
+pub fn open_dirs(
+    task: &Task,
+    dirs: InitDirs,
+    auth: PortName,
+    paths: &[String],
+) -> Result<Vec<Dir>, Errno> {
+    let lk = Lookup {
+        ipc: task,
+        crdir: dirs.crdir,
+        cwdir: dirs.cwdir,
+        auth,
+        fds: &[],
+        ctty: PortName::NULL,
+    };
+    let mut out: Vec<Dir> = Vec::new();
+    for path in paths {
+        let start = if path.starts_with('/') {
+            dirs.crdir
+        } else {
+            dirs.cwdir
+        };
+        let opened = if path.is_empty() || !start.is_valid() {
+            Err(Errno::NoEnt)
+        } else {
+            lk.open(path, OpenFlags::READ | OpenFlags::DIRECTORY, 0)
+                .map_err(to_errno)
+        };
+        match opened {
+            Ok(port) => out.push(Dir { port, auth }),
+            Err(e) => {
+                for d in out {
+                    let _ = task.port_deallocate(d.port);
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A file system whose root cannot be had: every `fsys_getroot` gets the
+/// error.
+struct Refused(Errno);
+
+impl Tree for Refused {
+    fn root(&self) -> NodeId {
+        1
+    }
+    fn stat(&self, _: NodeId) -> Result<Stat, Errno> {
+        Err(self.0)
+    }
+    fn lookup(&mut self, _: NodeId, _: &str) -> Result<NodeId, Errno> {
+        Err(self.0)
+    }
+    fn read(&mut self, _: NodeId, _: u64, _: usize) -> Result<Vec<u8>, Errno> {
+        Err(self.0)
+    }
+    fn readdir(&mut self, _: NodeId) -> Result<Vec<DirEntry>, Errno> {
+        Err(self.0)
+    }
+}
+
+/// Starts up, answers the first `fsys_getroot` with `err` and returns (the
+/// task ends): how a program tells the lookup that started it that it
+/// cannot serve.
+pub fn refuse(task: Task, auth: PortName, boot: PortName, name: &'static str, err: Errno) {
+    let opts = Options {
+        name,
+        ..Options::default()
+    };
+    let Ok(fs) = NetFs::new(task.clone(), Refused(err), auth, None, opts) else {
+        return;
+    };
+    if fs.startup(boot, OpenFlags::READ).is_err() {
+        return;
+    }
+    while let Ok(msg) = task.receive(fs.port_set()) {
+        let getroot = msg.header.id == fsys::id::getroot;
+        let answer = match fs.handle(msg) {
+            Dispatch::NotMine(m) => mig::bad_id(&task, m),
+            d => d,
+        };
+        if let Dispatch::Reply(r) = answer {
+            let _ = mig::send_reply(&task, r);
+        }
+        if getroot {
+            return;
+        }
+    }
+}
+
 /// The largest archive `tarfs` reads.
 pub const MAX_ARCHIVE: usize = 1 << 30;
 
@@ -169,6 +312,8 @@ pub fn all() -> Vec<(&'static str, Program)> {
         ("/hurd/zero", zero()),
         ("/hurd/tmpfs", tmpfs()),
         ("/hurd/tarfs", tarfs()),
+        ("/hurd/union", union()),
+        ("/hurd/shadow", shadow()),
     ]
 }
 
