@@ -215,6 +215,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn thread_state_indices_name_their_registers() {
+        use thread_state::*;
+        assert_eq!(REGISTERS[RSP], "rsp");
+        assert_eq!(REGISTERS[RDI], "rdi");
+        assert_eq!(REGISTERS[RIP], "rip");
+        assert_eq!(REGISTERS[RFLAGS], "rflags");
+        // Interrupts, IOPL, trap, nested task, alignment check: never taken.
+        assert_eq!(USER_FLAGS & (0x200 | 0x3000 | 0x100 | 0x4000 | 0x4_0000), 0);
+    }
+
+    #[test]
+    fn rpc_ids_are_gnu_machs() {
+        use rpc::*;
+        assert_eq!(
+            [
+                TASK_CREATE,
+                TASK_TERMINATE,
+                THREAD_TERMINATE,
+                THREAD_GET_STATE
+            ],
+            [2007, 2008, 2016, 2017]
+        );
+        assert_eq!(
+            [THREAD_SET_STATE, TASK_SUSPEND, TASK_RESUME, THREAD_CREATE],
+            [2018, 2056, 2057, 2061]
+        );
+        assert_eq!([THREAD_SUSPEND, THREAD_RESUME], [2062, 2063]);
+    }
+
+    #[test]
     fn user_ranges() {
         assert!(user_range_ok(USER_BASE, 4096));
         assert!(user_range_ok(USER_END - 1, 1));
