@@ -17,12 +17,13 @@ use hurd_trans::flags::OpenFlags;
 use hurd_trans::lookup::Lookup;
 use hurd_trans::netfs::{self, Options};
 use hurd_trans::protocol::io;
+use hurd_trans::translators::programs;
 use hurd_trans::translators::tmpfs::Tmpfs;
 
 // ANCHOR: config
 /// A node's configuration: its number, where it listens, the peers it trusts
 /// (by key fingerprint) and, for the peer it dials, where that peer is.
-fn config(
+pub fn config(
     node: u16,
     peer: u16,
     peer_addr: Option<std::net::SocketAddr>,
@@ -42,9 +43,10 @@ fn config(
 }
 // ANCHOR_END: config
 
-/// Node 1's services: an auth server and a tmpfs, with a root directory and an
-/// auth handle for user 1000 published in node 1's registry.
-fn serve_files(node: &Node) -> Result<(), Box<dyn std::error::Error>> {
+/// Node 1's services: an auth server and a tmpfs that starts the translators
+/// of hurd-trans (`/hurd/hello`, `/hurd/tmpfs`...), with a root directory and
+/// an auth handle for user 1000 published in node 1's registry.
+pub fn serve_files(node: &Node) -> Result<(), Box<dyn std::error::Error>> {
     // ANCHOR: serve
     let rt = node.runtime();
     let (boot, fs_task) = (rt.task(), rt.task());
@@ -63,10 +65,10 @@ fn serve_files(node: &Node) -> Result<(), Box<dyn std::error::Error>> {
     })?;
     let handles = rx.recv()?;
     let (_, control) = netfs::spawn(
-        fs_task,
+        fs_task.clone(),
         Tmpfs::new(0, 0, 0o777, 1 << 20),
         handles[1],
-        None,
+        Some(programs::starter(&rt, &fs_task)),
         Options::default(),
         &boot,
     )?;
@@ -90,7 +92,7 @@ fn serve_files(node: &Node) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Looks `name` up in peer `node`'s registry.
-fn remote(node: &Node, peer: u16, task: &Task, name: &str) -> Result<PortName, Error> {
+pub fn remote(node: &Node, peer: u16, task: &Task, name: &str) -> Result<PortName, Error> {
     let reg = node
         .peer_registry(peer, task)
         .ok_or(Error::Kern(hurd_ipc::KernReturn::InvalidName))?;
