@@ -68,7 +68,7 @@ pub fn serve_files(node: &Node) -> Result<(), Box<dyn std::error::Error>> {
         fs_task.clone(),
         Tmpfs::new(0, 0, 0o777, 1 << 20),
         handles[1],
-        Some(programs::starter(&rt, &fs_task)),
+        Some(programs::starter(rt, &fs_task)),
         Options::default(),
         &boot,
     )?;
