@@ -10,7 +10,9 @@
 //! before the thread may run with it: `rip` and `rsp` must lie in user
 //! space and only the arithmetic flags of `rflags` are taken (interrupts
 //! stay enabled, the segments stay the user's), so no state can make the
-//! return to user mode fault in the kernel.
+//! return to user mode fault in the kernel. A thread waiting in the kernel
+//! (for a message, for room in a queue, for a page) stops waiting when its
+//! state is set, and resumes at the new state.
 
 use alloc::vec::Vec;
 
@@ -21,7 +23,7 @@ use hurd_kernel::abi::rpc::{
 use hurd_kernel::abi::{thread_state, user_range_ok};
 
 use crate::gdt;
-use crate::task::{Kernel, ThreadId};
+use crate::task::{Kernel, Pending, ThreadId, ThreadState};
 use crate::taskport::Outcome;
 use crate::trap::TrapFrame;
 
@@ -181,6 +183,35 @@ impl Kernel {
         f.rflags = (w[thread_state::RFLAGS] & thread_state::USER_FLAGS) | 0x202;
         f.cs = u64::from(gdt::USER_CS);
         f.ss = u64::from(gdt::USER_DS);
+        self.abort_wait(id);
         KernReturn::Success
+    }
+
+    /// Ends what a thread whose state was just set waits for in the kernel
+    /// (as `thread_abort` would), so it resumes at the new state: a wait for
+    /// a message or for room in a queue, or for a page. A receive whose
+    /// message is already on its way, or a received message waiting to be
+    /// copied out, is left to finish (it only sets `rax`).
+    fn abort_wait(&mut self, id: ThreadId) {
+        let Some(thread) = self.threads.get_mut(&id) else {
+            return;
+        };
+        if !matches!(thread.state, ThreadState::Blocked { .. }) {
+            return;
+        }
+        match thread.pending {
+            Some(Pending::Fault { ticket, .. }) => {
+                thread.pending = None;
+                self.vm.release_ticket(&ticket);
+            }
+            Some(Pending::Receive { .. } | Pending::Send { .. }) => {
+                if !self.ipc.cancel_wait(u64::from(id)) {
+                    return;
+                }
+                thread.pending = None;
+            }
+            Some(Pending::CopyOut { .. }) | None => return,
+        }
+        self.make_ready(id);
     }
 }

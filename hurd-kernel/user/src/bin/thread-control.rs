@@ -47,6 +47,19 @@ extern "C" fn worker(port: u64) -> ! {
     sys::thread_exit()
 }
 
+/// Where a waiting worker is sent by `thread_set_state`: sends id 43 to
+/// `port`, then waits for a message that never comes.
+extern "C" fn redirected(port: u64) -> ! {
+    let mut buf = MsgBuf::new();
+    buf.start(port as u32, MAKE_SEND, 0, 0, 43);
+    sys::mach_msg(buf.as_mut_ptr(), SEND_MSG, 24, 0, 0, 0);
+    if let Ok(never) = sys::port_allocate(1) {
+        sys::mach_msg(buf.as_mut_ptr(), RCV_MSG, 0, MsgBuf::CAPACITY, never, 0);
+    }
+    println!("thread-control: the redirected thread's receive returned");
+    sys::thread_exit()
+}
+
 /// Receives on `port` for up to `ms` milliseconds: the code and message id.
 fn receive(buf: &mut MsgBuf, port: u32, ms: u64) -> (u64, i32) {
     let rc = sys::mach_msg(
@@ -239,8 +252,28 @@ fn steps() -> Result<(), u64> {
         rpc::simple(&mut buf, thread, reply, THREAD_RESUME),
         FAILURE,
     )?;
-    // It waits in mach_msg now: its state can be read, it can be ended.
-    rpc::get_state(&mut buf, thread, reply, FLAVOR, COUNT as u32).map_err(|_| 31u64)?;
+    // It waits in mach_msg now: its state can be read; setting it ends the
+    // wait and the thread runs from the new state (and waits again).
+    let mut moved =
+        rpc::get_state(&mut buf, thread, reply, FLAVOR, COUNT as u32).map_err(|_| 31u64)?;
+    moved[RIP] = redirected as *const () as u64;
+    moved[RSP] = stack + STACK / 2 - 8;
+    moved[RDI] = u64::from(port);
+    check(
+        37,
+        "set_state of a waiting thread",
+        set(&mut buf, &moved),
+        Reply::Code(0),
+    )?;
+    let (rc, id) = receive(&mut buf, port, 5000);
+    if rc != 0 || id != 43 {
+        println!("thread-control: the redirected thread did not run ({rc:#x}, id {id})");
+        return Err(38);
+    }
+    for _ in 0..5 {
+        sys::yield_now();
+    }
+    // Waiting again: terminated there.
     check(
         32,
         "thread_terminate",
