@@ -11,12 +11,15 @@ use std::process::{Command, ExitCode};
 use std::time::Duration;
 
 use crate::Failure;
-use crate::kernel::{self, Accel, EXIT_SUCCESS, GRUB_PACKAGES};
+use crate::kernel::{self, Accel, EXIT_SUCCESS};
 use crate::setup;
 use crate::workspace::Workspace;
 
 /// The reference manifest, relative to the workspace root.
 pub const REFERENCE_MANIFEST: &str = "distro/distro.toml";
+
+/// The Debian packages `grub-mkrescue` needs to make a bootable ISO.
+pub const GRUB_PACKAGES: &[&str] = &["grub-common", "grub-pc-bin", "xorriso", "mtools"];
 
 /// How long the reference image may take to boot.
 const BOOT_TIMEOUT: Duration = Duration::from_secs(90);
@@ -63,9 +66,10 @@ pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
 }
 
 /// The `image` step: builds the reference image as a GRUB ISO and boots it
-/// in QEMU: GRUB loads the kernel (multiboot2) and its modules, the
-/// bootstrap task gets the manifest's command line and the root file system
-/// archive, and the kernel ends the run with the success status.
+/// in QEMU — the kernel booted the Hurd's way: GRUB loads it (multiboot2)
+/// and its modules, the bootstrap task gets the manifest's command line and
+/// the root file system archive, and the kernel ends the run with the
+/// success status.
 pub fn test_step(ws: &Workspace) -> Result<(), String> {
     let target = ws.metadata()?.target_directory;
     let iso = target.join("hurd-rs-test.iso");

@@ -61,9 +61,6 @@ pub const USER_PROGRAMS: &[&str] = &[
 /// The Debian package with `qemu-system-x86_64`.
 pub const QEMU_PACKAGE: &str = "qemu-system-x86";
 
-/// The Debian packages `grub-mkrescue` needs to make a bootable ISO.
-pub const GRUB_PACKAGES: &[&str] = &["grub-common", "grub-pc-bin", "xorriso", "mtools"];
-
 /// QEMU's exit status when the kernel writes the success value (0x10) to
 /// `isa-debug-exit`: `(0x10 << 1) | 1`.
 pub const EXIT_SUCCESS: i32 = 33;
@@ -474,85 +471,6 @@ pub fn bench(ws: &Workspace) -> Result<(), String> {
     Ok(())
 }
 
-/// Boots the kernel the Hurd's way: GRUB (`grub-mkrescue` ISO) with
-/// `multiboot2` and `module2`, the bootstrap task and one more module.
-/// Requires the bootstrap task to see GRUB's command line and the module,
-/// and the success exit status.
-pub fn grub_check(ws: &Workspace, build: &Build, accel: Accel) -> Result<(), String> {
-    setup::ensure_apt(GRUB_PACKAGES)?;
-    let target = ws.metadata()?.target_directory;
-    let dir = target.join("kernel-iso");
-    let _ = std::fs::remove_dir_all(&dir);
-    let boot_dir = dir.join("boot");
-    std::fs::create_dir_all(boot_dir.join("grub"))
-        .map_err(|err| format!("cannot create {}: {err}", boot_dir.display()))?;
-    let copy = |from: &PathBuf, name: &str| {
-        std::fs::copy(from, boot_dir.join(name))
-            .map(|_| ())
-            .map_err(|err| format!("cannot copy {}: {err}", from.display()))
-    };
-    copy(&build.kernel, "hurd-kernel")?;
-    let module = |name: &str| {
-        build
-            .modules
-            .iter()
-            .find(|m| m.file_name().is_some_and(|f| f == name))
-            .ok_or_else(|| format!("no user program {name}"))
-    };
-    copy(module("bootstrap")?, "bootstrap")?;
-    copy(module("exiter")?, "exiter")?;
-    let config = "set timeout=0\n\
-        serial --unit=0 --speed=115200\n\
-        terminal_output serial\n\
-        menuentry \"hurd-rs\" {\n\
-        \x20 multiboot2 /boot/hurd-kernel grub-check\n\
-        \x20 module2 /boot/bootstrap bootstrap\n\
-        \x20 module2 /boot/exiter exiter\n\
-        }\n";
-    std::fs::write(boot_dir.join("grub/grub.cfg"), config)
-        .map_err(|err| format!("cannot write grub.cfg: {err}"))?;
-    let iso = target.join("kernel.iso");
-    let output = Command::new("grub-mkrescue")
-        .arg("-o")
-        .arg(&iso)
-        .arg(&dir)
-        .output()
-        .map_err(|err| format!("could not start grub-mkrescue: {err}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "grub-mkrescue failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    let mut command = Command::new("qemu-system-x86_64");
-    command
-        .args(accel.args())
-        .args(["-m", "256M", "-display", "none", "-serial", "stdio"])
-        .args([
-            "-no-reboot",
-            "-device",
-            "isa-debug-exit,iobase=0xf4,iosize=0x04",
-        ])
-        .arg("-cdrom")
-        .arg(&iso);
-    let run = boot(command, TEST_TIMEOUT)?;
-    let saw = |text: &str| run.lines.iter().any(|l| l.contains(text));
-    if run.status == Some(EXIT_SUCCESS)
-        && saw("bootstrap: command line \"grub-check\", 1 modules")
-        && saw("bootstrap task ended with status 0x1")
-    {
-        eprintln!(
-            "kernel booted by GRUB (multiboot2): bootstrap got the command line and its module"
-        );
-        Ok(())
-    } else {
-        Err(format!(
-            "the GRUB boot did not reach the bootstrap task as expected (status {:?})",
-            run.status
-        ))
-    }
-}
-
 /// Checks a boot that was asked to panic (or fault): a console line holding
 /// `marker` and the panic exit status.
 pub fn check_panic_run(run: &BootRun, marker: &str) -> Result<(), String> {
@@ -594,7 +512,6 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
         "kernel tests ({accel:?}): {} passed, {} failed",
         summary.passed, summary.failed
     );
-    grub_check(ws, &build, accel)?;
     // A panic or a kernel fault must be a report and the panic exit status,
     // never a hang.
     for (cmdline, marker) in [
