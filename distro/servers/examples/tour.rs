@@ -29,6 +29,7 @@ fn say(who: &str, shell: &mut Shell<'_, Task>, line: &str) -> String {
     text
 }
 
+/// Boots the system and plays the scene.
 pub fn main() -> Result<(), hurd_ipc::Error> {
     println!("hurd-rs hosted tour: every server below is a thread in this process.\n");
     // ANCHOR: boot
