@@ -26,6 +26,8 @@ extern crate alloc;
 pub mod client;
 pub mod clock;
 pub mod errno;
+#[cfg(feature = "std")]
+pub mod hosted;
 pub mod idset;
 pub mod idvec;
 pub mod password;

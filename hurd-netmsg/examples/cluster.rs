@@ -6,10 +6,9 @@
 //! endpoint and key; as separate `netmsg serve` processes or machines they
 //! behave the same. Run it with `cargo run -p hurd-netmsg --example cluster`.
 
-use std::sync::mpsc;
 use std::time::Duration;
 
-use hurd_auth::{AuthClient, AuthServer, IdSet, Limits, StdClock};
+use hurd_auth::{AuthClient, IdSet, Limits};
 use hurd_ipc::hosted::Task;
 use hurd_ipc::{Disposition, Error, PortItem, PortName, UserIpc};
 use hurd_netmsg::{Identity, Node, NodeConfig, PeerConfig, registry};
@@ -50,20 +49,7 @@ pub fn serve_files(node: &Node) -> Result<(), Box<dyn std::error::Error>> {
     // ANCHOR: serve
     let rt = node.runtime();
     let (boot, fs_task) = (rt.task(), rt.task());
-    let (tx, rx) = mpsc::channel();
-    let to = [boot.clone(), fs_task.clone()];
-    rt.spawn("auth", move |task| {
-        let server = AuthServer::new(task.clone(), StdClock::new(), Limits::default())?;
-        let mut handles = Vec::new();
-        for who in &to {
-            let h = server.create_handle(IdSet::root())?;
-            handles.push(task.give_right(h, Disposition::MoveSend, who)?);
-        }
-        let _ = tx.send(handles);
-        server.run();
-        Ok::<(), Error>(())
-    })?;
-    let handles = rx.recv()?;
+    let handles = hurd_auth::hosted::spawn(rt, Limits::default(), &[&boot, &fs_task])?;
     let (_, control) = netfs::spawn(
         fs_task.clone(),
         Tmpfs::new(0, 0, 0o777, 1 << 20),

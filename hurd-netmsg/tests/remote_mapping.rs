@@ -4,11 +4,9 @@
 
 mod common;
 
-use std::sync::mpsc;
-
 use common::{WAIT, pair};
-use hurd_auth::{AuthClient, AuthServer, IdSet, Limits, StdClock};
-use hurd_ipc::{Disposition, Error, PortItem, PortName, UserIpc};
+use hurd_auth::{AuthClient, IdSet, Limits};
+use hurd_ipc::{Disposition, PortItem, PortName, UserIpc};
 use hurd_netmsg::registry;
 use hurd_pager::PAGE_SIZE;
 use hurd_trans::flags::OpenFlags;
@@ -26,21 +24,8 @@ fn a_file_on_node_1_is_mapped_coherently_on_both_nodes() {
     // Node 1: auth, and a tmpfs whose io_map is served by hurd-pager.
     let rt = n1.runtime();
     let (boot, fs_task) = (rt.task(), rt.task());
-    let (tx, rx) = mpsc::channel();
-    let to = [boot.clone(), fs_task.clone()];
-    rt.spawn("auth", move |task| {
-        let server = AuthServer::new(task.clone(), StdClock::new(), Limits::default())?;
-        let mut handles = Vec::new();
-        for who in &to {
-            let h = server.create_handle(IdSet::root())?;
-            handles.push(task.give_right(h, Disposition::MoveSend, who)?);
-        }
-        let _ = tx.send(handles);
-        server.run();
-        Ok::<(), Error>(())
-    })
-    .expect("auth");
-    let handles = rx.recv_timeout(WAIT).expect("auth up");
+    let handles =
+        hurd_auth::hosted::spawn(rt, Limits::default(), &[&boot, &fs_task]).expect("auth up");
     let mapper = PagerMapper::new(&fs_task).expect("pager server");
     let server = NetFs::new(
         fs_task.clone(),

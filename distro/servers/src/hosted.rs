@@ -9,12 +9,9 @@
 //! [`System::login`] checks a password with the password server and gives
 //! a [`Session`] for a new task, ready for a [`Shell`](crate::shell::Shell).
 
-use std::sync::mpsc;
-use std::time::Duration;
-
 use hurd_auth::password::{Cost, Database, PasswordConfig, PasswordServer, hash_password};
 use hurd_auth::protocol::password;
-use hurd_auth::{AuthClient, AuthServer, Errno, IdSet, Limits, StdClock};
+use hurd_auth::{AuthClient, Errno, IdSet, Limits, StdClock};
 use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::{Disposition, Error, PortName, RightType, UserIpc};
 use hurd_trans::flags::OpenFlags;
@@ -89,23 +86,8 @@ impl System {
 
         // auth: root handles for the boot task, the file system and the
         // password server.
-        let (tx, rx) = mpsc::channel();
-        let to = [boot.clone(), fs_task.clone(), pw_task.clone()];
-        rt.spawn("auth", move |task| {
-            let server = AuthServer::new(task.clone(), StdClock::new(), Limits::default())?;
-            let mut handles = Vec::new();
-            for who in &to {
-                let h = server.create_handle(IdSet::root())?;
-                handles.push(task.give_right(h, Disposition::MoveSend, who)?);
-            }
-            let _ = tx.send(handles);
-            server.run();
-            Ok::<(), Error>(())
-        })
-        .map_err(thread_error)?;
-        let handles = rx
-            .recv_timeout(Duration::from_secs(60))
-            .map_err(|_| Error::from(Errno::TimedOut))?;
+        let handles =
+            hurd_auth::hosted::spawn(&rt, Limits::default(), &[&boot, &fs_task, &pw_task])?;
 
         // password: the accounts' hashes.
         let db = database(accounts)?;
