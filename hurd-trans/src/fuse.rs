@@ -109,6 +109,29 @@ fn attr(ino: u64, s: &Stat) -> FileAttr {
     }
 }
 
+/// How files are opened: `FOPEN_DIRECT_IO`. The kernel keeps no pages of
+/// the translator's files: every read and write goes to the translator, in
+/// requests as large as the caller's (up to `max_pages`), so what other
+/// clients of the translator change is seen at once. Private mappings
+/// (executables) still work; shared ones are `ENODEV`.
+const OPEN_FLAGS: u32 = fuser::consts::FOPEN_DIRECT_IO;
+
+/// Up to `size` bytes at `offset` through `io_read`, asking again after a
+/// short answer: FUSE takes a short read for the end of the file.
+fn read_full(task: &Task, port: PortName, offset: i64, size: usize) -> Result<Vec<u8>, Error> {
+    let io = io::Client::new(task, port);
+    let mut data = io.read(offset, size as u64)?;
+    while !data.is_empty() && data.len() < size {
+        let at = offset.saturating_add(data.len() as i64);
+        let more = io.read(at, (size - data.len()) as u64)?;
+        if more.is_empty() {
+            break;
+        }
+        data.extend_from_slice(&more);
+    }
+    Ok(data)
+}
+
 /// A FUSE file system forwarding to a translator's root directory.
 pub struct Bridge {
     task: Task,
@@ -353,7 +376,7 @@ impl Filesystem for Bridge {
             Ok::<u64, i32>(self.add_handle(port))
         })();
         match r {
-            Ok(fh) => reply.opened(fh, 0),
+            Ok(fh) => reply.opened(fh, OPEN_FLAGS),
             Err(e) => reply.error(e),
         }
     }
@@ -373,7 +396,7 @@ impl Filesystem for Bridge {
         let Some(&port) = self.handles.get(&fh) else {
             return reply.error(libc::EBADF);
         };
-        match io::Client::new(&self.task, port).read(offset, u64::from(size)) {
+        match read_full(&self.task, port, offset, size as usize) {
             Ok(d) => reply.data(&d),
             Err(e) => reply.error(err(e)),
         }
@@ -474,7 +497,7 @@ impl Filesystem for Bridge {
             Ok::<_, i32>((fh, a))
         })();
         match r {
-            Ok((fh, a)) => reply.created(&TTL, &a, 0, fh, 0),
+            Ok((fh, a)) => reply.created(&TTL, &a, 0, fh, OPEN_FLAGS),
             Err(e) => reply.error(e),
         }
     }

@@ -5,8 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use hurd_auth::IdSet;
+use hurd_auth::{Errno, IdSet};
 use hurd_trans::fuse::spawn_mount;
+use hurd_trans::mode::{S_IFDIR, S_IFREG};
+use hurd_trans::netfs::{DirEntry, NodeId, Tree};
+use hurd_trans::stat::Stat;
 use hurd_trans::translators::tarfs::Tarfs;
 use hurd_trans::translators::tmpfs::Tmpfs;
 
@@ -148,6 +151,77 @@ fn tarfs_through_fuse_matches_the_tree_it_was_made_from() {
         std::fs::write(mnt.join("new"), b"x").is_err(),
         "tarfs is read-only"
     );
+    drop(m);
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+/// One file whose every `io_read` answers at most 1000 bytes: a server may
+/// answer short, and FUSE must not take that for the end of the file.
+struct Trickle(Vec<u8>);
+
+impl Tree for Trickle {
+    fn root(&self) -> NodeId {
+        1
+    }
+    fn stat(&self, node: NodeId) -> Result<Stat, Errno> {
+        let (mode, size) = match node {
+            1 => (S_IFDIR | 0o755, 0),
+            2 => (S_IFREG | 0o644, self.0.len() as u64),
+            _ => return Err(Errno::NoEnt),
+        };
+        Ok(Stat {
+            ino: node,
+            mode,
+            size,
+            nlink: 1,
+            ..Stat::default()
+        })
+    }
+    fn lookup(&mut self, dir: NodeId, name: &str) -> Result<NodeId, Errno> {
+        match (dir, name) {
+            (1, "f") => Ok(2),
+            (1, "." | "..") => Ok(1),
+            (1, _) => Err(Errno::NoEnt),
+            _ => Err(Errno::NotDir),
+        }
+    }
+    fn read(&mut self, node: NodeId, offset: u64, len: usize) -> Result<Vec<u8>, Errno> {
+        if node != 2 {
+            return Err(Errno::IsDir);
+        }
+        let start = (offset as usize).min(self.0.len());
+        let end = start + len.min(1000).min(self.0.len() - start);
+        Ok(self.0[start..end].to_vec())
+    }
+    fn readdir(&mut self, dir: NodeId) -> Result<Vec<DirEntry>, Errno> {
+        if dir != 1 {
+            return Err(Errno::NotDir);
+        }
+        let entry = |ino, kind, name: &str| DirEntry {
+            ino,
+            kind,
+            name: name.into(),
+        };
+        Ok(vec![
+            entry(1, S_IFDIR, "."),
+            entry(1, S_IFDIR, ".."),
+            entry(2, S_IFREG, "f"),
+        ])
+    }
+}
+
+#[test]
+fn short_io_reads_are_not_the_end_of_the_file() {
+    require_fuse!();
+    let base = scratch("trickle");
+    let mnt = base.join("mnt");
+    std::fs::create_dir_all(&mnt).expect("mnt");
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i * 13 % 251) as u8).collect();
+    let m = spawn_mount(Trickle(data.clone()), IdSet::root(), &mnt, "trickle").expect("mount");
+    assert_eq!(std::fs::read(mnt.join("f")).expect("read"), data);
+    let out = base.join("copy.bin");
+    run("cp", &[&mnt.join("f"), &out]);
+    assert_eq!(std::fs::read(&out).expect("read copy"), data);
     drop(m);
     let _ = std::fs::remove_dir_all(&base);
 }
