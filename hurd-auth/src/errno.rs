@@ -23,6 +23,8 @@ pub enum Errno {
     Io = 0x4000_0005,
     /// `ENXIO`: no such device (no controlling terminal, for instance).
     NxIo = 0x4000_0006,
+    /// `ENOEXEC`: the file is not a program this system can run.
+    NoExec = 0x4000_0008,
     /// `EBADF`: a bad file descriptor, or a port not open for the operation.
     BadF = 0x4000_0009,
     /// `ENOMEM`: the server could not allocate what the call needs.
@@ -96,6 +98,7 @@ impl core::fmt::Display for Errno {
             Errno::Intr => "interrupted system call",
             Errno::Io => "input/output error",
             Errno::NxIo => "no such device or address",
+            Errno::NoExec => "exec format error",
             Errno::BadF => "bad file descriptor",
             Errno::NoMem => "cannot allocate memory",
             Errno::Access => "permission denied",

@@ -10,6 +10,7 @@ use hurd_servers::hosted::{DEMO_ACCOUNTS, System};
 use hurd_servers::shell::{Flow, Shell};
 
 fn main() -> std::process::ExitCode {
+    hurd_servers::hosted::report_crashes_briefly();
     let sys = match System::boot(DEMO_ACCOUNTS) {
         Ok(sys) => sys,
         Err(e) => {
@@ -42,7 +43,7 @@ fn main() -> std::process::ExitCode {
     if let Ok(motd) = session.read_file("/etc/motd") {
         print!("{}", String::from_utf8_lossy(&motd));
     }
-    let mut shell = Shell::new(session);
+    let mut shell = Shell::with_exec(session, &sys);
     loop {
         let Some(line) = ask(shell.prompt()) else {
             println!();

@@ -32,11 +32,13 @@ fn say(who: &str, shell: &mut Shell<'_, Task>, line: &str) -> String {
 /// Boots the system and plays the scene.
 pub fn main() -> Result<(), hurd_ipc::Error> {
     println!("hurd-rs hosted tour: every server below is a thread in this process.\n");
+    hurd_servers::hosted::report_crashes_briefly();
+
     // ANCHOR: boot
     let sys = System::boot(DEMO_ACCOUNTS)?;
     let (ta, tb) = (sys.task(), sys.task());
-    let mut alice = Shell::new(sys.login(&ta, "alice", "wonderland")?);
-    let mut bob = Shell::new(sys.login(&tb, "bob", "builder")?);
+    let mut alice = Shell::with_exec(sys.login(&ta, "alice", "wonderland")?, &sys);
+    let mut bob = Shell::with_exec(sys.login(&tb, "bob", "builder")?, &sys);
     // ANCHOR_END: boot
     println!("alice (uid 1000) and bob (uid 1001) are logged in; neither is root.\n");
 
@@ -71,6 +73,8 @@ pub fn main() -> Result<(), hurd_ipc::Error> {
     // ANCHOR_END: su
     println!("    (su added uid 0 to alice's running shell through the auth server)");
     say("alice", &mut alice, "ls /root");
+    say("bob", &mut bob, "crash");
+    say("bob", &mut bob, "echo the system goes on");
 
     println!(
         "\n`cargo xtask run --hosted` gives you this shell; `cargo xtask test` runs every check."

@@ -20,7 +20,10 @@ use hurd_trans::protocol::fs;
 use hurd_trans::translators::programs;
 use hurd_trans::translators::tmpfs::Tmpfs;
 
-use crate::shell::Session;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::shell::{Exec, Exit, ExitStatus, Session};
 
 /// An account of the system.
 #[derive(Clone, Debug)]
@@ -57,6 +60,48 @@ pub const DEMO_ACCOUNTS: &[Account] = &[
     },
 ];
 
+/// A program of the hosted system: it runs as a new task (a thread) with
+/// its arguments and returns what it printed and its exit status. On the
+/// kernel, the exec server loads ELF files instead; hosted, the files under
+/// `/bin` are placeholders whose programs are registered here, as the
+/// translators under `/hurd` are with the file system's starter.
+pub type Program = Arc<dyn Fn(Task, Vec<String>) -> (Vec<u8>, i32) + Send + Sync>;
+
+/// The programs every hosted system has: `true`, `false`, `args` (prints
+/// its arguments) and `crash` (panics, to show a crash ends only its task).
+pub fn standard_programs() -> Vec<(&'static str, Program)> {
+    let args: Program = Arc::new(|_task, argv| {
+        let mut out = argv.get(1..).unwrap_or_default().join(" ").into_bytes();
+        out.push(b'\n');
+        (out, 0)
+    });
+    vec![
+        ("/bin/true", Arc::new(|_, _| (Vec::new(), 0)) as Program),
+        ("/bin/false", Arc::new(|_, _| (Vec::new(), 1)) as Program),
+        ("/bin/args", args),
+        (
+            "/bin/crash",
+            Arc::new(|_, _| -> (Vec<u8>, i32) { panic!("crash: on purpose") }) as Program,
+        ),
+    ]
+}
+
+/// Makes a crashing task (a panicking thread) report itself in one line on
+/// standard error — `[task `crash` crashed: why]` — instead of the default
+/// panic report; the task ends and the system goes on. For interactive use.
+pub fn report_crashes_briefly() {
+    std::panic::set_hook(Box::new(|info| {
+        let task = std::thread::current().name().unwrap_or("?").to_owned();
+        let why = info
+            .payload()
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| info.payload().downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("panic");
+        eprintln!("[task `{task}` crashed: {why}]");
+    }));
+}
+
 /// The running server set.
 pub struct System {
     /// The runtime every task lives in.
@@ -67,6 +112,7 @@ pub struct System {
     root_auth: PortName,
     control: PortName,
     password: PortName,
+    programs: Mutex<HashMap<String, Program>>,
 }
 
 fn thread_error(_: std::io::Error) -> Error {
@@ -117,8 +163,12 @@ impl System {
             root_auth: handles[0],
             control,
             password,
+            programs: Mutex::new(HashMap::new()),
         };
         system.fill_root(accounts)?;
+        for (path, p) in standard_programs() {
+            system.install_program(path, p)?;
+        }
         Ok(system)
     }
 
@@ -137,7 +187,7 @@ impl System {
                 format!("{}:x:{}:{}::{home}:/bin/sh\n", a.name, a.uid, a.gid)
             })
             .collect();
-        for d in ["etc", "tmp", "home", "hurd", "root", "servers"] {
+        for d in ["bin", "etc", "tmp", "home", "hurd", "root", "servers"] {
             mkdir(&root, d, 0o755)?;
         }
         chmod(&root, "tmp", 0o1777)?;
@@ -161,6 +211,20 @@ impl System {
             root.release(node);
             r?;
         }
+        Ok(())
+    }
+
+    /// Installs `program` at `path` (an executable placeholder file, owned by
+    /// root, mode 0755).
+    pub fn install_program(&self, path: &str, program: Program) -> Result<(), Error> {
+        let task = self.rt.task();
+        let root = self.session_for(&task, IdSet::root())?;
+        root.write_file(path, b"", false)?;
+        chmod(&root, path, 0o755)?;
+        self.programs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(path.to_owned(), program);
         Ok(())
     }
 
@@ -241,4 +305,41 @@ fn database(accounts: &[Account]) -> Result<Database, Error> {
         shadow.push_str(&format!("{}:{hash}:19000::::::\n", a.name));
     }
     Database::parse(&passwd, &shadow, "root:x:0:\nusers:x:100:\n").map_err(|_| Errno::Inval.into())
+}
+
+impl Exec<Task> for System {
+    /// Runs the program registered at `path` as a new task and waits for it.
+    /// A program that panics is a crash: its task is terminated, its rights
+    /// die, and the system goes on. A file with no registered program is
+    /// `ENOEXEC`.
+    fn exec(
+        &self,
+        _session: &Session<'_, Task>,
+        path: &str,
+        argv: &[String],
+    ) -> Result<Exit, Error> {
+        let program = self
+            .programs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(path)
+            .cloned()
+            .ok_or(Error::from(Errno::NoExec))?;
+        let argv = argv.to_vec();
+        let name = argv.first().cloned().unwrap_or_default();
+        let handle = self
+            .rt
+            .spawn(&name, move |task| program(task, argv))
+            .map_err(thread_error)?;
+        Ok(match handle.join() {
+            Ok((output, code)) => Exit {
+                output,
+                status: ExitStatus::Code(code),
+            },
+            Err(_) => Exit {
+                output: Vec::new(),
+                status: ExitStatus::Crashed,
+            },
+        })
+    }
 }

@@ -43,7 +43,7 @@ fn files_and_directories() {
     );
     assert_eq!(
         run(&mut sh, "ls /"),
-        "etc/\nhome/\nhurd/\nroot/\nservers/\ntmp/\n"
+        "bin/\netc/\nhome/\nhurd/\nroot/\nservers/\ntmp/\n"
     );
     // /hurd lists every translator the root file system can start.
     let mut programs: Vec<String> = hurd_trans::translators::programs::all()
@@ -158,4 +158,36 @@ fn a_wrong_login_is_refused() {
     let task = sys.task();
     assert!(sys.login(&task, "alice", "nope").is_err());
     assert!(sys.login(&task, "mallory", "x").is_err());
+}
+
+#[test]
+fn programs_run_as_tasks_and_a_crash_ends_only_its_task() {
+    let sys = boot();
+    let task = sys.task();
+    let mut sh = Shell::with_exec(
+        sys.login(&task, "alice", "wonderland").expect("login"),
+        &sys,
+    );
+    assert_eq!(run(&mut sh, "args one 'two three'"), "one two three\n");
+    assert_eq!(run(&mut sh, "/bin/true"), "");
+    assert_eq!(run(&mut sh, "false"), "sh: false: exit status 1\n");
+    assert_eq!(
+        run(&mut sh, "crash"),
+        "sh: crash: crashed; its task was terminated\n"
+    );
+    // The system goes on.
+    assert_eq!(run(&mut sh, "echo still here"), "still here\n");
+    assert_eq!(run(&mut sh, "args again"), "again\n");
+    // Execution needs the x bit, and a file the system cannot run is ENOEXEC.
+    assert_eq!(run(&mut sh, "cp /bin/true mytrue"), "");
+    assert_eq!(
+        run(&mut sh, "./mytrue"),
+        "sh: ./mytrue: permission denied\n"
+    );
+    assert_eq!(run(&mut sh, "chmod 755 mytrue"), "");
+    assert_eq!(
+        run(&mut sh, "./mytrue"),
+        "sh: ./mytrue: exec format error\n"
+    );
+    assert_eq!(run(&mut sh, "nosuch"), "sh: nosuch: command not found\n");
 }

@@ -12,7 +12,7 @@ use hurd_trans::netfs::decode_entries;
 use hurd_trans::protocol::{fs, fsys, io};
 use hurd_trans::transbox::{argv_to_argz, argz_to_argv};
 
-use super::{Awaiting, Flow, Session, Shell, passwd_name, passwd_uid, release};
+use super::{Awaiting, Exec, ExitStatus, Flow, Session, Shell, passwd_name, passwd_uid, release};
 
 const HELP: &str = "\
 commands:
@@ -30,6 +30,7 @@ commands:
   settrans -g NODE         make NODE's running translator go away
   showtrans NODE           print NODE's passive translator
   help  exit
+Other commands run /bin/NAME (or a path) as a program in its own task.
 ";
 
 /// Writes `prog: what: error` into `out`.
@@ -159,11 +160,60 @@ pub fn run<I: UserIpc + ?Sized>(
                 }
             }
         }
-        other => {
-            err.extend_from_slice(format!("sh: {other}: command not found\n").as_bytes());
-        }
+        other => match shell.exec {
+            Some(exec) => run_program(&shell.session, exec, other, args, printed, err),
+            None => err.extend_from_slice(format!("sh: {other}: command not found\n").as_bytes()),
+        },
     }
     Flow::Continue
+}
+
+/// Runs a program: `/bin/NAME`, or the path `name` when it holds a `/`. The
+/// session must be allowed to execute the file (opening it for execution
+/// checks the `x` permission bits).
+fn run_program<I: UserIpc + ?Sized>(
+    s: &Session<'_, I>,
+    exec: &dyn Exec<I>,
+    name: &str,
+    args: &[String],
+    printed: &mut Vec<u8>,
+    err: &mut Vec<u8>,
+) {
+    let path = if name.contains('/') {
+        name.to_string()
+    } else {
+        format!("/bin/{name}")
+    };
+    match s.open(&path, OpenFlags::EXEC) {
+        Ok(f) => s.release(f),
+        Err(e) if Errno::of(e) == Some(Errno::NoEnt) && !name.contains('/') => {
+            err.extend_from_slice(format!("sh: {name}: command not found\n").as_bytes());
+            return;
+        }
+        Err(e) => {
+            complain(err, "sh", &path, e);
+            return;
+        }
+    }
+    let mut argv = alloc::vec![name.to_string()];
+    argv.extend(args.iter().cloned());
+    match exec.exec(s, &path, &argv) {
+        Ok(exit) => {
+            printed.extend_from_slice(&exit.output);
+            match exit.status {
+                ExitStatus::Code(0) => {}
+                ExitStatus::Code(c) => {
+                    err.extend_from_slice(format!("sh: {name}: exit status {c}\n").as_bytes());
+                }
+                ExitStatus::Crashed => {
+                    err.extend_from_slice(
+                        format!("sh: {name}: crashed; its task was terminated\n").as_bytes(),
+                    );
+                }
+            }
+        }
+        Err(e) => complain(err, "sh", &path, e),
+    }
 }
 
 /// `uids=1000(alice),0(root) gids=100,0 ...`: the effective ids, then the

@@ -10,7 +10,8 @@
 //!
 //! Commands: `ls`, `cat`, `echo`, `mkdir`, `rmdir`, `rm`, `cp`, `chmod`, `cd`, `pwd`,
 //! `id`, `su`, `login`, `settrans`, `showtrans`, `help`, `exit`; output
-//! redirection with `>` and `>>`.
+//! redirection with `>` and `>>`. With an [`Exec`], other commands run as
+//! programs (`/bin/NAME`, or a path), each in a task of its own.
 
 mod commands;
 pub use commands::cd;
@@ -20,7 +21,7 @@ mod session;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use hurd_ipc::{PortName, UserIpc};
+use hurd_ipc::{Error, PortName, UserIpc};
 
 pub use parse::{Command, ParseError, Redirect, parse};
 pub use session::{MAX_FILE, Session};
@@ -43,10 +44,37 @@ enum Awaiting {
     Login { name: String, uid: u32 },
 }
 
+/// What a program run by the shell left behind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exit {
+    /// What it printed.
+    pub output: Vec<u8>,
+    /// How it ended.
+    pub status: ExitStatus,
+}
+
+/// How a program ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// It returned this status.
+    Code(i32),
+    /// It crashed (its task was terminated; the system goes on).
+    Crashed,
+}
+
+/// Runs programs for the shell: the exec server's part.
+pub trait Exec<I: UserIpc + ?Sized> {
+    /// Runs the program at `path` (already opened for execution by the
+    /// session, so the caller may execute it) with `argv`, as a new task with
+    /// the session's identity, and waits for it.
+    fn exec(&self, session: &Session<'_, I>, path: &str, argv: &[String]) -> Result<Exit, Error>;
+}
+
 /// A shell over a [`Session`].
 pub struct Shell<'a, I: UserIpc + ?Sized> {
     session: Session<'a, I>,
     awaiting: Option<Awaiting>,
+    exec: Option<&'a dyn Exec<I>>,
 }
 
 impl<'a, I: UserIpc + ?Sized> Shell<'a, I> {
@@ -55,6 +83,18 @@ impl<'a, I: UserIpc + ?Sized> Shell<'a, I> {
         Shell {
             session,
             awaiting: None,
+            exec: None,
+        }
+    }
+
+    /// A shell that runs programs through `exec`: a command that is not
+    /// built in is looked for as `/bin/NAME` (or taken as a path when it
+    /// holds a `/`).
+    pub fn with_exec(session: Session<'a, I>, exec: &'a dyn Exec<I>) -> Shell<'a, I> {
+        Shell {
+            session,
+            awaiting: None,
+            exec: Some(exec),
         }
     }
 
