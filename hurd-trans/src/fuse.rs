@@ -62,6 +62,9 @@ pub fn linux_errno(e: Errno) -> i32 {
         Errno::FType => libc::EIO,
         Errno::Died => libc::EIO,
         Errno::Gratuitous => libc::EIO,
+        // Codes hurd-auth gains later.
+        #[allow(unreachable_patterns)]
+        _ => libc::EIO,
     }
 }
 

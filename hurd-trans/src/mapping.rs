@@ -2,20 +2,26 @@
 //! backend reads and writes the file's pages through the file system's own
 //! `io_read` and `io_write`.
 //!
-//! Mapped pages and `io_read`/`io_write` are not kept coherent with each
-//! other: pages written through a mapping reach the file when the pager
-//! writes them back (`file_sync` starts that, without waiting), and a
-//! mapping does not see `io_write`s to pages it already holds until they are
-//! flushed. Mappings of the same node by any number of kernels are coherent
-//! among themselves (that is hurd-pager's job). A mapping cannot grow a
-//! file: pages beyond its end are not written back.
+//! Mapped pages and `io_read`/`io_write` agree, as on the Hurd (where a
+//! disk file system reads and writes files through their own memory
+//! objects): while kernels map a file, an `io_read` first has them write back
+//! what they changed in the pages it reads (`pager_sync_some`, keeping their
+//! pages) and an `io_write` has them write back and drop the pages it writes
+//! (`pager_return_some`), so they fetch the new contents. The request waits
+//! (its reply is deferred, the server goes on serving — the write-back comes
+//! through its own `io_write`); a kernel touching those pages while it waits
+//! may still see the old bytes. `file_sync` starts writing every dirty
+//! mapped page back. Mappings of the same node by any number of kernels are
+//! coherent among themselves (that is hurd-pager's job). A mapping cannot
+//! grow a file: pages beyond its end are not written back.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use hurd_auth::Errno;
 use hurd_ipc::hosted::Task;
-use hurd_ipc::{PortName, UserIpc};
+use hurd_ipc::user::{MachMsgError, MsgOptions};
+use hurd_ipc::{Disposition, Message, PortName, UserIpc};
 use hurd_pager::hosted::{Pager, PagerServer};
 use hurd_pager::{Backend, Config, PAGE_SIZE, PageRead, PagerError};
 
@@ -134,6 +140,45 @@ impl Mapper for PagerMapper {
         let rw = pager.port();
         pagers.insert(node, pager);
         Ok((rw, ro))
+    }
+
+    fn is_mapped(&self, node: NodeId) -> bool {
+        self.pager(node).is_some_and(|p| p.kernels() > 0)
+    }
+
+    fn settle(
+        &self,
+        node: NodeId,
+        offset: u64,
+        len: u64,
+        keep: bool,
+        wake: PortName,
+    ) -> Result<(), Errno> {
+        let pager = self.pager(node).ok_or(Errno::NoEnt)?;
+        let task = self.task.clone();
+        // On a thread of its own, as for sync: the write-back goes through
+        // the server, which must go on serving.
+        std::thread::Builder::new()
+            .name("pager-settle".into())
+            .spawn(move || {
+                let whole = len == u64::MAX || offset.checked_add(len).is_none();
+                // A failed or timed-out settle still wakes the server: the
+                // request goes ahead rather than waiting for ever.
+                let _ = match (whole, keep) {
+                    (true, true) => pager.sync(true),
+                    (true, false) => pager.return_all(true),
+                    (false, true) => pager.sync_some(offset, len, true),
+                    (false, false) => pager.return_some(offset, len, true),
+                };
+                let msg = Message::new(0, wake, Disposition::MoveSend);
+                if let Err(MachMsgError::Send(e)) =
+                    task.mach_msg(Some(msg), None, &MsgOptions::default())
+                {
+                    task.destroy_message(e.message);
+                }
+            })
+            .map(|_| ())
+            .map_err(|_| Errno::Again)
     }
 
     fn sync(&self, node: NodeId) {

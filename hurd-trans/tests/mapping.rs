@@ -147,3 +147,58 @@ fn io_map_follows_the_open_modes() {
         Err(Error::from(Errno::BadF))
     );
 }
+
+#[test]
+fn io_read_and_io_write_agree_with_a_mapping() {
+    let w = World::new();
+    let a = w.alice();
+    let f = a
+        .open("m", OpenFlags::RDWR | OpenFlags::CREAT)
+        .expect("create");
+    let io = io::Client::new(&a.task, f);
+    io.write(contents(), 0).expect("write");
+    let (rd, wt) = io.map().expect("io_map");
+    let _ = a.task.port_deallocate(wt.name);
+    let k = SimKernel::new(&w.rt, 64).expect("kernel");
+    let obj = a
+        .task
+        .give_right(rd.name, Disposition::MoveSend, k.task())
+        .expect("give");
+    let map = k.create_map();
+    let addr = k
+        .vm_map(
+            map,
+            3 * PAGE_SIZE,
+            obj,
+            0,
+            false,
+            VmProt::DEFAULT,
+            VmProt::ALL,
+            VmInherit::Share,
+        )
+        .expect("vm_map");
+    let want = contents();
+    assert_eq!(k.load(map, addr, 16).expect("load"), want[..16]);
+    // An io_write to a page the kernel holds: the mapping sees it.
+    assert_eq!(io.write(b"NEW".to_vec(), 10), Ok(3));
+    assert_eq!(k.load(map, addr + 10, 3).expect("load"), b"NEW");
+    // A store through the mapping: io_read sees it, no file_sync needed.
+    k.store(map, addr + 100, b"KERN").expect("store");
+    assert_eq!(io.read(100, 4), Ok(b"KERN".to_vec()));
+    // A store and an io_write to other bytes of the same page both stay.
+    k.store(map, addr + 200, b"AA").expect("store");
+    assert_eq!(io.write(b"BB".to_vec(), 300), Ok(2));
+    assert_eq!(io.read(200, 2), Ok(b"AA".to_vec()));
+    assert_eq!(k.load(map, addr + 300, 2).expect("load"), b"BB");
+    assert_eq!(k.load(map, addr + 200, 2).expect("load"), b"AA");
+    // Through the file pointer too (the whole file is settled).
+    k.store(map, addr + PAGE_SIZE, b"P2").expect("store");
+    let seek = io.seek(PAGE_SIZE as i64, 0).expect("seek");
+    assert_eq!(seek, PAGE_SIZE as i64);
+    assert_eq!(io.read(-1, 2), Ok(b"P2".to_vec()));
+    assert_eq!(io.write(b"FP".to_vec(), -1), Ok(2));
+    assert_eq!(k.load(map, addr + PAGE_SIZE + 2, 2).expect("load"), b"FP");
+    // The rest of the file is untouched, its size unchanged.
+    assert_eq!(io.read(0, 10), Ok(want[..10].to_vec()));
+    assert_eq!(io.stat().expect("stat").size, 3 * PAGE_SIZE);
+}

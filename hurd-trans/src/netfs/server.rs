@@ -62,6 +62,34 @@ pub trait Mapper {
     /// Starts writing `node`'s dirty mapped pages back (without waiting: the
     /// pager writes them through the server).
     fn sync(&self, node: NodeId);
+
+    /// Whether kernels may hold pages of `node`: then `io_read` and
+    /// `io_write` on it wait for [`Mapper::settle`] first. The default: no.
+    fn is_mapped(&self, node: NodeId) -> bool {
+        let _ = node;
+        false
+    }
+
+    /// Makes the kernels' copies of `node`'s bytes `[offset, offset + len)`
+    /// (`len` `u64::MAX`: the whole file) agree with the file before an
+    /// `io_read` (`keep`: kernels write back what they changed and keep
+    /// their pages) or an `io_write` (kernels write back and drop them, so
+    /// they fetch the new contents), then sends an empty message to `wake`,
+    /// a send right in the server's space that the mapper takes. It must not
+    /// wait for the server: the write-back comes through the server's own
+    /// `io_write`. On error `wake` is left to the caller. The default:
+    /// `EOPNOTSUPP` (the operation goes ahead at once).
+    fn settle(
+        &self,
+        node: NodeId,
+        offset: u64,
+        len: u64,
+        keep: bool,
+        wake: PortName,
+    ) -> Result<(), Errno> {
+        let _ = (node, offset, len, keep, wake);
+        Err(Errno::OpNotSupp)
+    }
 }
 
 /// Server settings.
@@ -93,6 +121,14 @@ impl Default for Options {
 struct Protid {
     po: u64,
     user: IdSet,
+    /// The mapper's own port for the node (its pager's reads and writes).
+    pager: bool,
+}
+
+/// An `io_read` or `io_write` waiting for the kernels mapping its file.
+enum IoOp {
+    Read { offset: i64, amount: u64 },
+    Write { data: Vec<u8>, offset: i64 },
 }
 
 #[derive(Debug)]
@@ -114,6 +150,8 @@ struct State<T> {
     bootstraps: BTreeMap<PortName, NodeId>,
     /// `fsys_getroot` calls under way, by reply port.
     getroots: BTreeMap<PortName, PendingRoot>,
+    /// I/O waiting for [`Mapper::settle`], by wake port.
+    settling: BTreeMap<PortName, (Request, IoOp)>,
 }
 
 /// A lookup waiting for a translator's `fsys_getroot` reply.
@@ -209,6 +247,7 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
                 boxes: BTreeMap::new(),
                 bootstraps: BTreeMap::new(),
                 getroots: BTreeMap::new(),
+                settling: BTreeMap::new(),
             }),
         })
     }
@@ -278,6 +317,24 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
         let pending = self.state().getroots.remove(&msg.header.local);
         if let Some(p) = pending {
             self.getroot_reply(p, msg);
+            return Dispatch::NoReply;
+        }
+        let settled = self.state().settling.remove(&msg.header.local);
+        if let Some((req, op)) = settled {
+            let _ = self
+                .ipc
+                .port_mod_refs(msg.header.local, RightType::Receive, -1);
+            self.ipc.destroy_message(msg);
+            match op {
+                IoOp::Read { offset, amount } => {
+                    let r = self.read_now(&req, offset, amount);
+                    let _ = io::reply::read(&self.ipc, &req, r);
+                }
+                IoOp::Write { data, offset } => {
+                    let r = self.write_now(&req, &data, offset);
+                    let _ = io::reply::write(&self.ipc, &req, r);
+                }
+            }
             return Dispatch::NoReply;
         }
         if msg.header.id == NOTIFY_NO_SENDERS && self.no_senders(msg.header.local) {
@@ -365,7 +422,14 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
         if let Some(p) = st.peropens.get_mut(&po) {
             p.refs += 1;
         }
-        st.protids.insert(name, Protid { po, user });
+        st.protids.insert(
+            name,
+            Protid {
+                po,
+                user,
+                pager: false,
+            },
+        );
         Ok(name)
     }
 
@@ -1039,59 +1103,21 @@ fn utime(sec: i64, nsec: i64) -> Option<TimeSpec> {
 
 impl<T: Tree, I: UserIpc> io::Server for NetFs<T, I> {
     fn write(&self, req: &Request, data: Vec<u8>, offset: i64) -> Result<u64, Error> {
-        let (p, node) = self.protid(req.port)?;
-        let mut st = self.state();
-        let po = st.peropens.get(&p.po).ok_or(errno(Errno::BadF))?;
-        if !po.flags.contains(OpenFlags::WRITE) {
-            return Err(errno(Errno::BadF));
+        let len = data.len() as u64;
+        let op = IoOp::Write { data, offset };
+        match self.defer_for_mappings(req, op, offset, len, false)? {
+            None => Err(Error::Mig(MigReturn::NoReply)),
+            Some(IoOp::Write { data, offset }) => self.write_now(req, &data, offset),
+            Some(IoOp::Read { .. }) => Err(errno(Errno::Io)),
         }
-        let append = po.flags.contains(OpenFlags::APPEND);
-        let at = if offset == -1 {
-            if append {
-                self.stat_of(&st, node).map_err(errno)?.size
-            } else {
-                po.offset
-            }
-        } else if offset < 0 {
-            return Err(errno(Errno::Inval));
-        } else {
-            offset as u64
-        };
-        at.checked_add(data.len() as u64)
-            .ok_or(errno(Errno::FBig))?;
-        let n = st.tree.write(node, at, &data).map_err(errno)?;
-        if offset == -1
-            && let Some(po) = st.peropens.get_mut(&p.po)
-        {
-            po.offset = at + n as u64;
-        }
-        Ok(n as u64)
     }
 
     fn read(&self, req: &Request, offset: i64, amount: u64) -> Result<Vec<u8>, Error> {
-        let (p, node) = self.protid(req.port)?;
-        let mut st = self.state();
-        let po = st.peropens.get(&p.po).ok_or(errno(Errno::BadF))?;
-        if !po.flags.contains(OpenFlags::READ) {
-            return Err(errno(Errno::BadF));
+        let op = IoOp::Read { offset, amount };
+        match self.defer_for_mappings(req, op, offset, amount, true)? {
+            None => Err(Error::Mig(MigReturn::NoReply)),
+            Some(_) => self.read_now(req, offset, amount),
         }
-        let at = match offset {
-            -1 => po.offset,
-            o if o < 0 => return Err(errno(Errno::Inval)),
-            o => o as u64,
-        };
-        let s = self.stat_of(&st, node).map_err(errno)?;
-        if is_dir(s.mode) {
-            return Err(errno(Errno::IsDir));
-        }
-        let len = amount.min(self.opts.max_read as u64) as usize;
-        let data = st.tree.read(node, at, len).map_err(errno)?;
-        if offset == -1
-            && let Some(po) = st.peropens.get_mut(&p.po)
-        {
-            po.offset = at + data.len() as u64;
-        }
-        Ok(data)
     }
 
     fn seek(&self, req: &Request, offset: i64, whence: i32) -> Result<i64, Error> {
@@ -1192,7 +1218,14 @@ impl<T: Tree, I: UserIpc> io::Server for NetFs<T, I> {
         match (armed, st.peropens.get_mut(&p.po)) {
             (Ok(_), Some(po)) => {
                 po.refs += 1;
-                st.protids.insert(newport, Protid { po: p.po, user });
+                st.protids.insert(
+                    newport,
+                    Protid {
+                        po: p.po,
+                        user,
+                        pager: false,
+                    },
+                );
             }
             _ => {
                 let _ = self.ipc.port_mod_refs(newport, RightType::Receive, -1);
@@ -1248,6 +1281,9 @@ impl<T: Tree, I: UserIpc> io::Server for NetFs<T, I> {
             let mut st = self.state();
             let po = self.new_peropen(&mut st, node, OpenFlags::RDWR, PortName::NULL);
             let port = self.new_protid(&mut st, po, IdSet::root())?;
+            if let Some(p) = st.protids.get_mut(&port) {
+                p.pager = true;
+            }
             if self
                 .ipc
                 .port_insert_right(port, port, Disposition::MakeSend)
@@ -1282,6 +1318,105 @@ impl<T: Tree, I: UserIpc> io::Server for NetFs<T, I> {
             4 => Ok(PATH_MAX as i32),
             _ => Err(errno(Errno::Inval)),
         }
+    }
+}
+
+impl<T: Tree, I: UserIpc> NetFs<T, I> {
+    /// Hands `op` back to be done now, or — when kernels map the file —
+    /// starts [`Mapper::settle`] for its bytes and keeps it until the mapper
+    /// wakes us (`None`: the reply is deferred). An `offset` of -1 (the
+    /// file pointer, or appending) settles the whole file.
+    fn defer_for_mappings(
+        &self,
+        req: &Request,
+        op: IoOp,
+        offset: i64,
+        len: u64,
+        keep: bool,
+    ) -> Result<Option<IoOp>, Error> {
+        let (p, node) = self.protid(req.port)?;
+        let Some(m) = self.mapper.as_ref() else {
+            return Ok(Some(op));
+        };
+        if p.pager || !m.is_mapped(node) {
+            return Ok(Some(op));
+        }
+        let (start, len) = match u64::try_from(offset) {
+            Ok(o) => (o, len),
+            Err(_) => (0, u64::MAX),
+        };
+        let Ok(wake) = self.ipc.port_allocate(RightType::Receive) else {
+            return Ok(Some(op));
+        };
+        let armed = self
+            .ipc
+            .port_move_member(wake, self.portset)
+            .and_then(|()| {
+                self.ipc
+                    .port_insert_right(wake, wake, Disposition::MakeSend)
+            });
+        if armed.is_err() || m.settle(node, start, len, keep, wake).is_err() {
+            let _ = self.ipc.port_destroy(wake);
+            return Ok(Some(op));
+        }
+        self.state().settling.insert(wake, (*req, op));
+        Ok(None)
+    }
+
+    fn write_now(&self, req: &Request, data: &[u8], offset: i64) -> Result<u64, Error> {
+        let (p, node) = self.protid(req.port)?;
+        let mut st = self.state();
+        let po = st.peropens.get(&p.po).ok_or(errno(Errno::BadF))?;
+        if !po.flags.contains(OpenFlags::WRITE) {
+            return Err(errno(Errno::BadF));
+        }
+        let append = po.flags.contains(OpenFlags::APPEND);
+        let at = if offset == -1 {
+            if append {
+                self.stat_of(&st, node).map_err(errno)?.size
+            } else {
+                po.offset
+            }
+        } else if offset < 0 {
+            return Err(errno(Errno::Inval));
+        } else {
+            offset as u64
+        };
+        at.checked_add(data.len() as u64)
+            .ok_or(errno(Errno::FBig))?;
+        let n = st.tree.write(node, at, data).map_err(errno)?;
+        if offset == -1
+            && let Some(po) = st.peropens.get_mut(&p.po)
+        {
+            po.offset = at + n as u64;
+        }
+        Ok(n as u64)
+    }
+
+    fn read_now(&self, req: &Request, offset: i64, amount: u64) -> Result<Vec<u8>, Error> {
+        let (p, node) = self.protid(req.port)?;
+        let mut st = self.state();
+        let po = st.peropens.get(&p.po).ok_or(errno(Errno::BadF))?;
+        if !po.flags.contains(OpenFlags::READ) {
+            return Err(errno(Errno::BadF));
+        }
+        let at = match offset {
+            -1 => po.offset,
+            o if o < 0 => return Err(errno(Errno::Inval)),
+            o => o as u64,
+        };
+        let s = self.stat_of(&st, node).map_err(errno)?;
+        if is_dir(s.mode) {
+            return Err(errno(Errno::IsDir));
+        }
+        let len = amount.min(self.opts.max_read as u64) as usize;
+        let data = st.tree.read(node, at, len).map_err(errno)?;
+        if offset == -1
+            && let Some(po) = st.peropens.get_mut(&p.po)
+        {
+            po.offset = at + data.len() as u64;
+        }
+        Ok(data)
     }
 }
 
