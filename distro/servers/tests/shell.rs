@@ -103,7 +103,23 @@ fn translators_set_by_a_user() {
     assert_eq!(run(&mut bob, "settrans /tmp/bobfs /hurd/tmpfs"), "");
     assert_eq!(run(&mut bob, "echo mine > /tmp/bobfs/f"), "");
     assert_eq!(run(&mut alice, "cat /tmp/bobfs/f"), "mine\n");
-    // Stopped, it starts again on the next lookup.
+    // An active translator, started at once and not recorded: once it goes
+    // away, the node is a plain file again.
+    assert_eq!(
+        run(&mut alice, "settrans -a /tmp/act /hurd/hello 'active'"),
+        ""
+    );
+    assert_eq!(run(&mut bob, "showtrans /tmp/act"), "");
+    assert_eq!(run(&mut bob, "cat /tmp/act"), "active");
+    assert_eq!(run(&mut alice, "settrans -g /tmp/act"), "");
+    let plain = (0..500)
+        .map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            run(&mut bob, "cat /tmp/act")
+        })
+        .find(String::is_empty);
+    assert!(plain.is_some(), "the active translator did not go away");
+    // Stopped, a passive one starts again on the next lookup.
     assert_eq!(run(&mut alice, "settrans -g /tmp/hello"), "");
     let again = (0..500)
         .map(|_| {

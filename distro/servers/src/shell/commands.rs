@@ -25,8 +25,9 @@ commands:
   id                       the ids this shell holds
   su [USER]                add USER's ids (default root) to this shell's
   login USER               become USER
-  settrans NODE PROGRAM [ARG...]
-                           set a passive translator on NODE (yours)
+  settrans [-a] NODE PROGRAM [ARG...]
+                           set a passive translator on NODE (yours);
+                           -a starts it now, active only
   settrans -g NODE         make NODE's running translator go away
   showtrans NODE           print NODE's passive translator
   help  exit
@@ -156,6 +157,8 @@ pub fn run<I: UserIpc + ?Sized>(
                         printed.extend_from_slice(words.join(" ").as_bytes());
                         printed.push(b'\n');
                     }
+                    // No passive translator: nothing to show.
+                    Err(e) if Errno::of(e) == Some(Errno::Inval) => {}
                     Err(e) => complain(err, "showtrans", a, e),
                 }
             }
@@ -351,26 +354,57 @@ fn settrans<I: UserIpc + ?Sized>(s: &Session<'_, I>, args: &[String], err: &mut 
                 complain(err, "settrans", node, e);
             }
         }
-        [node, program, rest @ ..] if !node.starts_with('-') => {
+        [flag, node, program, rest @ ..] if flag == "-a" => {
             let mut argv = alloc::vec![program.clone()];
             argv.extend(rest.iter().cloned());
-            let r = node_for_translator(s, node).and_then(|n| {
-                let r = fs::Client::new(s.ipc, n).file_set_translator(
-                    FS_TRANS_SET as i32,
-                    0,
-                    0,
-                    argv_to_argz(&argv),
-                    NO_PORT,
-                );
-                s.release(n);
-                r
-            });
-            if let Err(e) = r {
+            if let Err(e) = set_active(s, node, &argv) {
                 complain(err, "settrans", node, e);
             }
         }
-        _ => usage(err, "settrans", "NODE PROGRAM [ARG...] | -g NODE"),
+        [node, program, rest @ ..] if !node.starts_with('-') => {
+            let mut argv = alloc::vec![program.clone()];
+            argv.extend(rest.iter().cloned());
+            if let Err(e) = set_passive(s, node, &argv) {
+                complain(err, "settrans", node, e);
+            }
+        }
+        _ => usage(err, "settrans", "[-a] NODE PROGRAM [ARG...] | -g NODE"),
     }
+}
+
+/// Records `argv` as `node`'s passive translator (an empty record removes
+/// it).
+fn set_passive<I: UserIpc + ?Sized>(
+    s: &Session<'_, I>,
+    node: &str,
+    argv: &[String],
+) -> Result<(), Error> {
+    let n = node_for_translator(s, node)?;
+    let r = fs::Client::new(s.ipc, n).file_set_translator(
+        FS_TRANS_SET as i32,
+        0,
+        0,
+        argv_to_argz(argv),
+        NO_PORT,
+    );
+    s.release(n);
+    r
+}
+
+/// `settrans -a`: starts `argv` on `node` now, as an active translator with
+/// no passive record. The node's file system starts it (with the node
+/// owner's identity) through a passive record that is removed once the
+/// translator runs, so it does not outlive this start.
+fn set_active<I: UserIpc + ?Sized>(
+    s: &Session<'_, I>,
+    node: &str,
+    argv: &[String],
+) -> Result<(), Error> {
+    set_passive(s, node, argv)?;
+    let started = s.open(node, OpenFlags::empty());
+    let cleared = set_passive(s, node, &[]);
+    s.release(started?);
+    cleared
 }
 
 /// The node itself (not its translator), made as an empty file if missing.
