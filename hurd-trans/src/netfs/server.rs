@@ -1068,6 +1068,15 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
             let _ = self.ipc.port_mod_refs(b, RightType::Receive, -1);
         }
         st.bootstraps.clear();
+        // I/O waiting for mappings learns it too.
+        let settling = core::mem::take(&mut st.settling);
+        for (wake, (req, op)) in settling {
+            let _ = self.ipc.port_destroy(wake);
+            let _ = match op {
+                IoOp::Read { .. } => io::reply::read(&self.ipc, &req, Err(errno(Errno::Died))),
+                IoOp::Write { .. } => io::reply::write(&self.ipc, &req, Err(errno(Errno::Died))),
+            };
+        }
         // Lookups waiting on a translator's answer learn the server is gone.
         let pending = core::mem::take(&mut st.getroots);
         for (r, p) in pending {
@@ -1334,11 +1343,18 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
         len: u64,
         keep: bool,
     ) -> Result<Option<IoOp>, Error> {
-        let (p, node) = self.protid(req.port)?;
         let Some(m) = self.mapper.as_ref() else {
             return Ok(Some(op));
         };
-        if p.pager || !m.is_mapped(node) {
+        let node = {
+            let st = self.state();
+            let p = st.protids.get(&req.port).ok_or(errno(Errno::OpNotSupp))?;
+            match st.peropens.get(&p.po) {
+                Some(po) if !p.pager => po.node,
+                _ => return Ok(Some(op)),
+            }
+        };
+        if !m.is_mapped(node) {
             return Ok(Some(op));
         }
         let (start, len) = match u64::try_from(offset) {
