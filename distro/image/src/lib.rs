@@ -36,7 +36,7 @@
 pub mod boot;
 pub mod manifest;
 pub mod rootfs;
-pub mod tar;
+pub use hurd_servers::tar;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

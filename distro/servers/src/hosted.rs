@@ -187,13 +187,16 @@ impl System {
                 format!("{}:x:{}:{}::{home}:/bin/sh\n", a.name, a.uid, a.gid)
             })
             .collect();
-        for d in ["bin", "etc", "tmp", "home", "hurd", "root", "servers"] {
+        for d in [
+            "bin", "etc", "tmp", "home", "hurd", "root", "servers", "share",
+        ] {
             mkdir(&root, d, 0o755)?;
         }
         chmod(&root, "tmp", 0o1777)?;
         chmod(&root, "root", 0o700)?;
         root.write_file("/etc/passwd", passwd.as_bytes(), false)?;
         root.write_file("/etc/group", b"root:x:0:\nusers:x:100:\n", false)?;
+        root.write_file("/share/example.tar", &example_archive(), false)?;
         root.write_file(
             "/etc/motd",
             b"Welcome to hurd-rs. Try: ls /, id, settrans /tmp/hi /hurd/hello, cat /tmp/hi, su.\n",
@@ -277,6 +280,30 @@ impl System {
             .give_right(self.password, Disposition::CopySend, task)?;
         Session::new(task, auth, root, password)
     }
+}
+
+/// A small tar archive to mount with `/hurd/tarfs`.
+pub fn example_archive() -> Vec<u8> {
+    use crate::tar::{Header, Kind, TarWriter};
+    let mut w = TarWriter::new();
+    let entry = |path: &str, kind| Header {
+        path: path.into(),
+        kind,
+        mode: if kind == Kind::Dir { 0o755 } else { 0o644 },
+        uid: 0,
+        gid: 0,
+        pax: Vec::new(),
+    };
+    w.append(&entry("docs", Kind::Dir), b"");
+    w.append(
+        &entry("docs/hello.txt", Kind::File),
+        b"Hello from inside a tar archive.\n",
+    );
+    w.append(
+        &entry("README", Kind::File),
+        b"Mount me: settrans FILE /hurd/tarfs\n",
+    );
+    w.finish()
 }
 
 fn mkdir(s: &Session<'_, Task>, path: &str, mode: u32) -> Result<(), Error> {

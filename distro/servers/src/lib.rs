@@ -6,6 +6,8 @@
 //! - `hosted` (feature `std`): the server set in one process — auth,
 //!   password and a tmpfs root with the translators — for
 //!   `cargo xtask run --hosted` and the tests.
+//! - [`tar`]: writing tar archives (ustar and pax), the form of a root file
+//!   system as a boot module.
 //! - [`term`]: the terminal's line discipline — canonical input with line
 //!   editing, echo, output processing, and the job-control characters that
 //!   become signals to the foreground process group.
@@ -20,4 +22,5 @@ extern crate alloc;
 #[cfg(feature = "std")]
 pub mod hosted;
 pub mod shell;
+pub mod tar;
 pub mod term;

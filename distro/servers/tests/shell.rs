@@ -43,7 +43,7 @@ fn files_and_directories() {
     );
     assert_eq!(
         run(&mut sh, "ls /"),
-        "bin/\netc/\nhome/\nhurd/\nroot/\nservers/\ntmp/\n"
+        "bin/\netc/\nhome/\nhurd/\nroot/\nservers/\nshare/\ntmp/\n"
     );
     // /hurd lists every translator the root file system can start.
     let mut programs: Vec<String> = hurd_trans::translators::programs::all()
@@ -119,6 +119,17 @@ fn translators_set_by_a_user() {
         })
         .find(String::is_empty);
     assert!(plain.is_some(), "the active translator did not go away");
+    // A tar archive mounted with tarfs.
+    assert_eq!(run(&mut bob, "cp /share/example.tar /tmp/ex.tar"), "");
+    assert_eq!(run(&mut bob, "settrans /tmp/ex.tar /hurd/tarfs"), "");
+    assert_eq!(run(&mut alice, "ls /tmp/ex.tar"), "README\ndocs/\n");
+    assert_eq!(
+        run(&mut alice, "cat /tmp/ex.tar/docs/hello.txt"),
+        "Hello from inside a tar archive.\n"
+    );
+    // The archive is not written to.
+    assert!(run(&mut alice, "echo x > /tmp/ex.tar/new").starts_with("sh: /tmp/ex.tar/new: "));
+    assert_eq!(run(&mut alice, "ls /tmp/ex.tar"), "README\ndocs/\n");
     // Stopped, a passive one starts again on the next lookup.
     assert_eq!(run(&mut alice, "settrans -g /tmp/hello"), "");
     let again = (0..500)

@@ -1,7 +1,13 @@
 //! Writing POSIX tar archives (ustar, with pax headers where ustar falls short).
 //!
 //! The writer is deterministic: the same entries give the same bytes (every
-//! modification time is 0), so images are reproducible.
+//! modification time is 0), so images are reproducible. The image builder
+//! packs root file systems with it; hosted systems make example archives.
+
+use alloc::format;
+use alloc::borrow::ToOwned;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 
 /// The kind of an archive entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -199,6 +205,7 @@ fn pax_records(records: &[(String, Vec<u8>)]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
 
     #[test]
     fn pax_record_lengths_count_themselves() {
