@@ -130,6 +130,22 @@ fn translators_set_by_a_user() {
     // The archive is not written to.
     assert!(run(&mut alice, "echo x > /tmp/ex.tar/new").starts_with("sh: /tmp/ex.tar/new: "));
     assert_eq!(run(&mut alice, "ls /tmp/ex.tar"), "README\ndocs/\n");
+    // A union of two directories, and a shadow: reads from below, changes above.
+    for line in [
+        "mkdir /tmp/lower /tmp/other /tmp/upper",
+        "echo low > /tmp/lower/a",
+        "echo other > /tmp/other/b",
+        "settrans /tmp/u /hurd/union /tmp/lower /tmp/other",
+        "settrans /tmp/s /hurd/shadow /tmp/lower /tmp/upper",
+    ] {
+        assert_eq!(run(&mut bob, line), "", "{line}");
+    }
+    assert_eq!(run(&mut alice, "ls /tmp/u"), "a\nb\n");
+    assert_eq!(run(&mut alice, "cat /tmp/u/b"), "other\n");
+    assert_eq!(run(&mut bob, "echo changed > /tmp/s/a"), "");
+    assert_eq!(run(&mut bob, "cat /tmp/s/a"), "changed\n");
+    assert_eq!(run(&mut bob, "cat /tmp/lower/a"), "low\n");
+    assert_eq!(run(&mut bob, "cat /tmp/upper/a"), "changed\n");
     // Stopped, a passive one starts again on the next lookup.
     assert_eq!(run(&mut alice, "settrans -g /tmp/hello"), "");
     let again = (0..500)
