@@ -39,6 +39,7 @@ pub fn linux_errno(e: Errno) -> i32 {
         Errno::Intr => libc::EINTR,
         Errno::Io => libc::EIO,
         Errno::NxIo => libc::ENXIO,
+        Errno::NoExec => libc::ENOEXEC,
         Errno::BadF => libc::EBADF,
         Errno::NoMem => libc::ENOMEM,
         Errno::Access => libc::EACCES,
