@@ -4,8 +4,8 @@
 //! modification time is 0), so images are reproducible. The image builder
 //! packs root file systems with it; hosted systems make example archives.
 
-use alloc::format;
 use alloc::borrow::ToOwned;
+use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 

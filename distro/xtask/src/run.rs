@@ -1,7 +1,7 @@
 //! `cargo xtask run`: build and run the system.
 //!
 //! `--hosted` runs the server set in one process with a shell on standard
-//! input (`hurd-servers` example `hosted`). Until the reference kernel boots
+//! input (`hurd-servers`' program `hurd-hosted`). Until the reference kernel boots
 //! the distro, the default is the hosted tour (`hurd-servers` example
 //! `tour`): an auth server and a tmpfs root run as threads, and two users who
 //! do not trust each other attach translators to their nodes. When the
@@ -42,19 +42,20 @@ fn parse_args(args: &[String]) -> Result<Mode, Failure> {
 pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
     let mode = parse_args(args)?;
     let workspace = Workspace::find()?;
-    let example = match mode {
+    let target = match mode {
         Mode::Tour => {
             eprintln!(
                 "note: the distro does not boot in QEMU yet, so this runs the hosted tour; \
                  `cargo xtask run --hosted` gives a shell, `cargo xtask kernel` boots the kernel"
             );
-            "tour"
+            ["--example", "tour"]
         }
-        Mode::Hosted => "hosted",
+        Mode::Hosted => ["--bin", "hurd-hosted"],
     };
     let status = workspace
         .cargo()
-        .args(["run", "--quiet", "-p", "hurd-servers", "--example", example])
+        .args(["run", "--quiet", "-p", "hurd-servers"])
+        .args(target)
         .status()?;
     Ok(exit_code(status))
 }

@@ -1,5 +1,5 @@
-//! The hurd-rs server set in one process, with a shell on standard input:
-//! `cargo xtask run --hosted`.
+//! `hurd-hosted`: the hurd-rs server set in one process, with a shell on
+//! standard input (`cargo xtask run --hosted`).
 //!
 //! Log in as `alice` (password `wonderland`), `bob` (`builder`) or `root`
 //! (`hurd`); `help` lists the commands.
