@@ -16,13 +16,12 @@ use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
-use std::sync::mpsc;
 use std::time::Instant;
 
 use bench_harness::{Bench, Config, Row, measure_pair};
-use hurd_auth::{AuthServer, IdSet, Limits, StdClock};
+use hurd_auth::{IdSet, Limits};
 use hurd_ipc::hosted::{Runtime, Task};
-use hurd_ipc::{Disposition, Error, PortName, UserIpc};
+use hurd_ipc::{PortName, UserIpc};
 use hurd_trans::flags::OpenFlags;
 use hurd_trans::lookup::Lookup;
 use hurd_trans::netfs::{self, Options};
@@ -39,21 +38,7 @@ struct Hosted {
 fn hosted() -> Hosted {
     let rt = Runtime::new();
     let (fs_task, client) = (rt.task(), rt.task());
-    let (tx, rx) = mpsc::channel();
-    let to = [fs_task.clone(), client.clone()];
-    rt.spawn("auth", move |task| {
-        let server = AuthServer::new(task.clone(), StdClock::new(), Limits::default())?;
-        let mut handles = Vec::new();
-        for who in &to {
-            let h = server.create_handle(IdSet::root())?;
-            handles.push(task.give_right(h, Disposition::MoveSend, who)?);
-        }
-        let _ = tx.send(handles);
-        server.run();
-        Ok::<(), Error>(())
-    })
-    .expect("auth");
-    let h = rx.recv().expect("handles");
+    let h = hurd_auth::hosted::spawn(&rt, Limits::default(), &[&fs_task, &client]).expect("auth");
     let tree = Tmpfs::new(0, 0, 0o755, 1 << 30);
     let (_, control) =
         netfs::spawn(fs_task, tree, h[0], None, Options::default(), &client).expect("fs");

@@ -6,11 +6,10 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
 
-use hurd_auth::{AuthClient, AuthServer, Errno, IdSet, Limits, StdClock};
+use hurd_auth::{AuthClient, Errno, IdSet, Limits};
 use hurd_ipc::hosted::{Runtime, Task};
-use hurd_ipc::{Disposition, Error, PortItem, PortName};
+use hurd_ipc::{Disposition, PortItem, PortName};
 use hurd_trans::flags::{FS_TRANS_SET, OpenFlags};
 use hurd_trans::lookup::Lookup;
 use hurd_trans::mode::S_IFREG;
@@ -74,20 +73,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rt = Runtime::new();
     let (boot, fs_task, alice) = (rt.task(), rt.task(), rt.task());
     // An auth server; root's handles for the boot task and the file system.
-    let (tx, rx) = mpsc::channel();
-    let to = [boot.clone(), fs_task.clone()];
-    rt.spawn("auth", move |task| {
-        let server = AuthServer::new(task.clone(), StdClock::new(), Limits::default())?;
-        let mut handles = Vec::new();
-        for who in &to {
-            let h = server.create_handle(IdSet::root())?;
-            handles.push(task.give_right(h, Disposition::MoveSend, who)?);
-        }
-        let _ = tx.send(handles);
-        server.run();
-        Ok::<(), Error>(())
-    })?;
-    let handles = rx.recv()?;
+    let handles = hurd_auth::hosted::spawn(&rt, Limits::default(), &[&boot, &fs_task])?;
     // The root file system: a tmpfs, with a starter that knows the programs.
     let starter = ThreadStarter::new(&rt, &fs_task);
     let reads = Arc::new(AtomicU64::new(0));

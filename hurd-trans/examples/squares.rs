@@ -6,11 +6,10 @@
 //! Run it with `cargo run -p hurd-trans --example squares`.
 
 use std::sync::Arc;
-use std::sync::mpsc;
 
-use hurd_auth::{AuthClient, AuthServer, Errno, IdSet, Limits, StdClock};
+use hurd_auth::{AuthClient, Errno, IdSet, Limits};
 use hurd_ipc::hosted::Runtime;
-use hurd_ipc::{Disposition, Error, PortItem, PortName};
+use hurd_ipc::{Disposition, PortItem, PortName};
 use hurd_trans::flags::{FS_TRANS_SET, OpenFlags};
 use hurd_trans::lookup::Lookup;
 use hurd_trans::mode::{S_IFDIR, S_IFREG};
@@ -99,20 +98,7 @@ impl Tree for Squares {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rt = Runtime::new();
     let (boot, fs_task, user) = (rt.task(), rt.task(), rt.task());
-    let (tx, rx) = mpsc::channel();
-    let to = [boot.clone(), fs_task.clone()];
-    rt.spawn("auth", move |task| {
-        let server = AuthServer::new(task.clone(), StdClock::new(), Limits::default())?;
-        let mut handles = Vec::new();
-        for who in &to {
-            let h = server.create_handle(IdSet::root())?;
-            handles.push(task.give_right(h, Disposition::MoveSend, who)?);
-        }
-        let _ = tx.send(handles);
-        server.run();
-        Ok::<(), Error>(())
-    })?;
-    let handles = rx.recv()?;
+    let handles = hurd_auth::hosted::spawn(&rt, Limits::default(), &[&boot, &fs_task])?;
 
     // ANCHOR: program
     // The program: its argument is n; it serves a `Squares` tree.

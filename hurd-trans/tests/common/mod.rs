@@ -2,10 +2,7 @@
 //! starter that knows the crate's translators, and users.
 #![allow(dead_code)]
 
-use std::sync::mpsc;
-use std::time::Duration;
-
-use hurd_auth::{AuthClient, AuthServer, IdSet, Limits, StdClock};
+use hurd_auth::{AuthClient, IdSet, Limits};
 use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::{Disposition, Error, PortName};
 use hurd_trans::flags::OpenFlags;
@@ -64,21 +61,8 @@ impl World {
         let rt = Runtime::new();
         let boot = rt.task();
         let fs_task = rt.task();
-        let (tx, rx) = mpsc::channel();
-        let to = [boot.clone(), fs_task.clone()];
-        rt.spawn("auth", move |task| {
-            let server = AuthServer::new(task.clone(), StdClock::new(), Limits::default())?;
-            let mut handles = Vec::new();
-            for who in &to {
-                let h = server.create_handle(IdSet::root())?;
-                handles.push(task.give_right(h, Disposition::MoveSend, who)?);
-            }
-            let _ = tx.send(handles);
-            server.run();
-            Ok::<(), Error>(())
-        })
-        .expect("auth thread");
-        let handles = rx.recv_timeout(Duration::from_secs(60)).expect("auth up");
+        let handles =
+            hurd_auth::hosted::spawn(&rt, Limits::default(), &[&boot, &fs_task]).expect("auth up");
         let starter = ThreadStarter::new(&rt, &fs_task);
         for (name, p) in programs::all() {
             starter.register(name, p);
