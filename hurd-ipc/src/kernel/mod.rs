@@ -12,6 +12,7 @@
 mod copyin;
 mod copyout;
 mod death;
+mod fast;
 mod msg;
 mod notify;
 mod port_ops;
@@ -26,6 +27,7 @@ use crate::port_set::{PortSet, PsetRef};
 use crate::space::{Entry, Object, Space, SpaceId};
 use crate::{KernReturn, PortId, PortName, PortType};
 
+pub use fast::FastRpc;
 pub use msg::{RecvError, RecvOptions, SendError};
 
 /// Where a waiter is registered, and for receivers, for whom they receive.
