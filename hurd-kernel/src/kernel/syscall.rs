@@ -10,7 +10,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::arch::global_asm;
 
-use hurd_ipc::{Message, MsgReturn, PortName, RecvError, RecvOptions, RightType, wire};
+use hurd_ipc::{FastRpc, Message, MsgReturn, PortName, RecvError, RecvOptions, RightType, wire};
 use hurd_kernel::abi::{self, msg_option, nr};
 use hurd_vm::{MapId, VmProt};
 use x86_64::registers::control::Cr2;
@@ -344,6 +344,29 @@ fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, map: MapId, space: hurd_ipc::
                 return Reason::Blocked;
             }
         };
+        let msg = match receive {
+            Some((buf, rcv_size, name)) if fast_rpc_applies(option, buf, rcv_size) => {
+                let opts = RecvOptions {
+                    max_size: Some(rcv_size),
+                    large: false,
+                };
+                match k
+                    .ipc
+                    .send_receive_fast(space, msg, name, opts, u64::from(id))
+                {
+                    FastRpc::Done {
+                        to,
+                        message,
+                        received,
+                    } => {
+                        let rcv = (buf, rcv_size, name);
+                        return fast_rpc_done(k, frame, (to, message), received, rcv);
+                    }
+                    FastRpc::NotApplicable(msg) => msg,
+                }
+            }
+            _ => msg,
+        };
         let may_block = !(option & msg_option::SEND_TIMEOUT != 0 && timeout == 0);
         let wait = may_block.then_some(u64::from(id));
         match k.ipc.send(space, msg, wait) {
@@ -405,6 +428,84 @@ fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, map: MapId, space: hurd_ipc::
 }
 
 // ANCHOR_END: mach_msg
+
+// ANCHOR: fast_rpc
+/// Whether a `mach_msg` may take the RPC fast path: a send and a receive
+/// with no timeouts, into a receive buffer that is valid user memory.
+fn fast_rpc_applies(option: u64, buf: u64, rcv_size: u64) -> bool {
+    let flags = msg_option::SEND_MSG
+        | msg_option::RCV_MSG
+        | msg_option::SEND_TIMEOUT
+        | msg_option::RCV_TIMEOUT;
+    option & flags == msg_option::SEND_MSG | msg_option::RCV_MSG
+        && rcv_size >= 24
+        && abi::user_range_ok(buf, rcv_size)
+}
+
+/// Finishes a `mach_msg` whose send hurd-ipc handed straight to the thread
+/// waiting on the destination: that thread gets its message in its buffer
+/// and becomes ready; the caller waits in its receive (or has its message
+/// or error already).
+fn fast_rpc_done(
+    k: &mut Kernel,
+    frame: &mut TrapFrame,
+    (to, message): (hurd_ipc::WaiterToken, Message),
+    received: Result<Message, RecvError>,
+    (buf, rcv_size, name): (u64, u64, PortName),
+) -> Reason {
+    let id = k.current;
+    if to == crate::pager::KERNEL_TOKEN {
+        k.kernel_event(Some(Ok(message)));
+        if k.threads
+            .get(&id)
+            .is_none_or(|t| t.state == ThreadState::Dead)
+        {
+            // The message ended its own thread or task.
+            k.ipc.cancel_wait(u64::from(id));
+            k.process_ipc_events();
+            return Reason::Blocked;
+        }
+    } else {
+        k.finish_receive(to as ThreadId, Ok(message));
+    }
+    let reason = match received {
+        Err(e) if e.code == MsgReturn::RcvTimedOut => {
+            if let Some(t) = k.threads.get_mut(&id) {
+                t.pending = Some(Pending::Receive {
+                    buf,
+                    rcv_size,
+                    name,
+                });
+                t.state = ThreadState::Blocked { deadline: None };
+            }
+            Reason::Blocked
+        }
+        result => {
+            let map = k
+                .current_task()
+                .and_then(|t| k.tasks.get(&t))
+                .map(|t| t.map);
+            let copied = map.map(|map| {
+                copy_out_message(&mut k.vm, &mut k.wire_buf, map, buf, rcv_size, result)
+            });
+            match copied {
+                Some(Ok(code)) => {
+                    frame.rax = code;
+                    Reason::Return
+                }
+                Some(Err(ticket)) => {
+                    k.wait_copy_out(id, ticket, buf);
+                    Reason::Blocked
+                }
+                None => Reason::Blocked,
+            }
+        }
+    };
+    k.process_ipc_events();
+    reason
+}
+
+// ANCHOR_END: fast_rpc
 
 /// Receives for thread `id`: `Some(code)` when done (the message copied out
 /// or an error), `None` when the thread must wait (registered with hurd-ipc,
