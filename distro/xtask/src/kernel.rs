@@ -56,6 +56,8 @@ pub const USER_PROGRAMS: &[&str] = &[
     "pager-dead-client",
     "flood-client",
     "sink",
+    "rt-echo-server",
+    "rt-echo-client",
 ];
 
 /// The Debian package with `qemu-system-x86_64`.

@@ -1,5 +1,6 @@
 //! What the reference kernel's user programs share: system calls, a message
-//! buffer in Mach's wire form, and the entry point.
+//! buffer in Mach's wire form, the entry point, a heap, and [`ipc::KernelIpc`]
+//! (hurd-ipc's user-side API over the system calls).
 //!
 //! A program is a `no_std`, `no_main` binary that names its main function
 //! with [`entry!`]: the kernel starts it at `_start` with one argument, and
@@ -7,6 +8,12 @@
 //! message on the kernel console and exits with status 101.
 #![no_std]
 
+extern crate alloc;
+
+pub mod echo;
+#[cfg(target_os = "none")]
+mod heap;
+pub mod ipc;
 pub mod msg;
 pub mod rpc;
 pub mod sys;

@@ -1,0 +1,337 @@
+//! [`KernelIpc`]: hurd-ipc's user-side API ([`UserIpc`]) over the kernel's
+//! system calls, so servers and clients written for the hosted runtime run
+//! unchanged as tasks of the reference kernel.
+//!
+//! `mach_msg` encodes the [`Message`] in the wire form of [`hurd_ipc::wire`]
+//! into a buffer, traps with the send and receive options, and decodes what
+//! the kernel wrote back. The port calls the kernel has system calls for
+//! (`mach_port_allocate`, `mach_port_deallocate`, `mach_port_destroy`) are
+//! those calls; the others are answered as described on each method,
+//! `KERN_FAILURE` where the kernel offers nothing close.
+//!
+//! What the kernel's `mach_msg` does not offer:
+//! - one timeout per call: when a send and a receive are combined with two
+//!   different timeouts, the send and the receive are made as two traps;
+//! - `MACH_SEND_INTERRUPT` / `MACH_RCV_INTERRUPT`: a thread is never
+//!   interrupted in `mach_msg`, so the flags change nothing;
+//! - `MACH_RCV_LARGE`: a message larger than the receive limit is reported as
+//!   [`MsgReturn::RcvTooLarge`] with the kernel's handling of it, and its size
+//!   is not known (0).
+
+use alloc::vec;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU32, Ordering};
+use core::time::Duration;
+
+use hurd_ipc::{
+    Disposition, KernReturn, MachMsgError, Message, MsgOptions, MsgReturn, NotifyKind, PortId,
+    PortName, PortStatus, PortType, RecvError, RightType, SendError, UserIpc, wire,
+};
+use hurd_kernel::abi::msg_option::{RCV_MSG, RCV_TIMEOUT, SEND_MSG, SEND_TIMEOUT};
+use hurd_kernel::abi::{MAX_MESSAGE, nr};
+
+use crate::sys;
+
+/// The smallest message: a header.
+const HEADER_SIZE: usize = 24;
+
+/// hurd-ipc's user-side API for a task of the reference kernel.
+///
+/// It holds nothing but a cached reply port (`mig_get_reply_port`), so a
+/// program makes one and shares it between its threads: a thread that finds
+/// the cache empty allocates a port of its own.
+#[derive(Debug, Default)]
+pub struct KernelIpc {
+    /// A receive right kept for the next RPC's reply, or 0.
+    reply: AtomicU32,
+}
+
+impl KernelIpc {
+    /// The calling task's IPC, with no reply port cached yet.
+    pub const fn new() -> KernelIpc {
+        KernelIpc {
+            reply: AtomicU32::new(0),
+        }
+    }
+
+    /// One `mach_msg` trap: sends `send` (if any), then receives on `rcv` (if
+    /// any) with `timeout` applying to the parts `option` says.
+    fn trap(
+        &self,
+        send: Option<&[u8]>,
+        rcv: Option<(PortName, u64)>,
+        option: u64,
+        timeout: Option<Duration>,
+    ) -> Result<Vec<u8>, u64> {
+        let send_len = send.map_or(0, <[u8]>::len);
+        let rcv_len = rcv.map_or(0, |(_, size)| size as usize);
+        let mut buf = vec![0u8; send_len.max(rcv_len).max(HEADER_SIZE)];
+        if let Some(bytes) = send {
+            buf[..send_len].copy_from_slice(bytes);
+        }
+        let code = sys::mach_msg(
+            buf.as_mut_ptr(),
+            option,
+            send_len as u64,
+            rcv_len as u64,
+            rcv.map_or(0, |(name, _)| name.0),
+            timeout.map_or(0, millis),
+        );
+        if code != 0 {
+            return Err(code);
+        }
+        // The kernel wrote a message of the size its header gives.
+        let size = wire::peek_header(&buf).map_or(0, |h| h.size as usize);
+        buf.truncate(size.min(buf.len()));
+        Ok(buf)
+    }
+
+    /// The receive limit for `opts`, in bytes.
+    fn rcv_size(opts: &MsgOptions) -> u64 {
+        opts.rcv
+            .max_size
+            .unwrap_or(MAX_MESSAGE)
+            .clamp(HEADER_SIZE as u64, MAX_MESSAGE)
+    }
+}
+
+/// A timeout in whole milliseconds, rounded up (the kernel's unit).
+fn millis(d: Duration) -> u64 {
+    let ms = d.as_millis() + u128::from(!d.subsec_nanos().is_multiple_of(1_000_000));
+    u64::try_from(ms).unwrap_or(u64::MAX)
+}
+
+/// A `mach_msg` result code as hurd-ipc's; a code the kernel should never
+/// give reads as the closest catch-all of its phase.
+fn msg_code(code: u64, sending: bool) -> MsgReturn {
+    u32::try_from(code)
+        .ok()
+        .and_then(|c| MsgReturn::try_from(c).ok())
+        .unwrap_or(if sending {
+            MsgReturn::SendInvalidData
+        } else {
+            MsgReturn::RcvInvalidData
+        })
+}
+
+/// A port call's result code as a [`KernReturn`].
+fn kern(code: u64) -> Result<(), KernReturn> {
+    match code {
+        0 => Ok(()),
+        c => Err(i32::try_from(c)
+            .ok()
+            .and_then(|c| KernReturn::try_from(c).ok())
+            .unwrap_or(KernReturn::Failure)),
+    }
+}
+
+impl UserIpc for KernelIpc {
+    fn mach_msg(
+        &self,
+        send: Option<Message>,
+        rcv: Option<PortName>,
+        opts: &MsgOptions,
+    ) -> Result<Option<Message>, MachMsgError> {
+        // Two different timeouts need two traps; otherwise one does.
+        if send.is_some()
+            && rcv.is_some()
+            && let (Some(s), Some(r)) = (opts.send_timeout, opts.rcv_timeout)
+            && s != r
+        {
+            let send_only = MsgOptions {
+                rcv_timeout: None,
+                ..*opts
+            };
+            self.mach_msg(send, None, &send_only)?;
+            let rcv_only = MsgOptions {
+                send_timeout: None,
+                ..*opts
+            };
+            return self.mach_msg(None, rcv, &rcv_only);
+        }
+        let encoded = match &send {
+            Some(msg) => match wire::encode(msg) {
+                Ok(bytes) if bytes.len() as u64 <= MAX_MESSAGE => Some(bytes),
+                Ok(_) => {
+                    let message = send.unwrap_or_default();
+                    return Err(SendError {
+                        code: MsgReturn::SendNoBuffer,
+                        message,
+                    }
+                    .into());
+                }
+                Err(code) => {
+                    let message = send.unwrap_or_default();
+                    return Err(SendError { code, message }.into());
+                }
+            },
+            None => None,
+        };
+        let mut option = 0;
+        let mut timeout = None;
+        if encoded.is_some() {
+            option |= SEND_MSG;
+            if let Some(t) = opts.send_timeout {
+                option |= SEND_TIMEOUT;
+                timeout = Some(t);
+            }
+        }
+        let rcv = rcv.map(|name| (name, Self::rcv_size(opts)));
+        if rcv.is_some() {
+            option |= RCV_MSG;
+            if let Some(t) = opts.rcv_timeout {
+                option |= RCV_TIMEOUT;
+                timeout = Some(t);
+            }
+        }
+        match self.trap(encoded.as_deref(), rcv, option, timeout) {
+            Ok(bytes) if rcv.is_some() => wire::decode(&bytes, &wire::Limits::UNLIMITED)
+                .map(Some)
+                .map_err(|_| RecvError::from(MsgReturn::RcvInvalidData).into()),
+            Ok(_) => Ok(None),
+            Err(code) => {
+                let sending = encoded.is_some()
+                    && (rcv.is_none() || code < u64::from(MsgReturn::RcvInvalidName as u32));
+                let code = msg_code(code, sending);
+                match send {
+                    // The kernel took nothing from the message: it is handed
+                    // back as the caller gave it.
+                    Some(message) if sending => Err(SendError { code, message }.into()),
+                    _ => Err(RecvError::from(code).into()),
+                }
+            }
+        }
+    }
+
+    fn port_allocate(&self, right: RightType) -> Result<PortName, KernReturn> {
+        match sys::port_allocate(right as u64) {
+            Ok(name) => Ok(PortName(name)),
+            Err(code) => kern(code).and(Err(KernReturn::Failure)),
+        }
+    }
+
+    fn port_deallocate(&self, name: PortName) -> Result<(), KernReturn> {
+        kern(sys::syscall(nr::PORT_DEALLOCATE, [u64::from(name.0), 0, 0, 0, 0, 0]).0)
+    }
+
+    /// Only what the kernel's calls can do: releasing one reference of a send,
+    /// send-once or dead-name right (`mach_port_deallocate`) and dropping a
+    /// receive right or port set (`mach_port_destroy`, which also drops send
+    /// rights under the same name); a delta of 0 checks nothing and
+    /// succeeds. Anything else is `KERN_FAILURE`.
+    fn port_mod_refs(
+        &self,
+        name: PortName,
+        right: RightType,
+        delta: i32,
+    ) -> Result<(), KernReturn> {
+        match (right, delta) {
+            (_, 0) => Ok(()),
+            (RightType::Receive | RightType::PortSet, -1) => self.port_destroy(name),
+            (RightType::Send | RightType::SendOnce | RightType::DeadName, -1) => {
+                self.port_deallocate(name)
+            }
+            _ => Err(KernReturn::Failure),
+        }
+    }
+
+    /// Not offered by the kernel: `KERN_FAILURE`.
+    fn port_get_refs(&self, _name: PortName, _right: RightType) -> Result<u16, KernReturn> {
+        Err(KernReturn::Failure)
+    }
+
+    /// Not offered by the kernel: `KERN_FAILURE`.
+    fn port_type(&self, _name: PortName) -> Result<PortType, KernReturn> {
+        Err(KernReturn::Failure)
+    }
+
+    fn port_destroy(&self, name: PortName) -> Result<(), KernReturn> {
+        kern(sys::port_destroy(name.0))
+    }
+
+    /// Not offered by the kernel (rights move between tasks in messages):
+    /// `KERN_FAILURE`.
+    fn port_insert_right(
+        &self,
+        _name: PortName,
+        _right: PortName,
+        _disp: Disposition,
+    ) -> Result<(), KernReturn> {
+        Err(KernReturn::Failure)
+    }
+
+    /// Not offered by the kernel (no port sets yet): `KERN_FAILURE`.
+    fn port_move_member(&self, _member: PortName, _pset: PortName) -> Result<(), KernReturn> {
+        Err(KernReturn::Failure)
+    }
+
+    /// Not offered by the kernel: `KERN_FAILURE`.
+    fn port_set_qlimit(&self, _name: PortName, _qlimit: u16) -> Result<(), KernReturn> {
+        Err(KernReturn::Failure)
+    }
+
+    /// Not offered by the kernel: `KERN_FAILURE`.
+    fn port_get_receive_status(&self, _name: PortName) -> Result<PortStatus, KernReturn> {
+        Err(KernReturn::Failure)
+    }
+
+    /// Not offered by the kernel: `KERN_FAILURE`.
+    fn request_notification(
+        &self,
+        _name: PortName,
+        _kind: NotifyKind,
+        _sync: u32,
+        _notify: PortName,
+        _notify_disp: Disposition,
+    ) -> Result<PortName, KernReturn> {
+        Err(KernReturn::Failure)
+    }
+
+    /// Not offered by the kernel: `KERN_FAILURE`.
+    fn port_id(&self, _name: PortName) -> Result<PortId, KernReturn> {
+        Err(KernReturn::Failure)
+    }
+
+    /// Not offered by the kernel: `KERN_FAILURE`.
+    fn port_allocate_name(&self, _right: RightType, _name: PortName) -> Result<(), KernReturn> {
+        Err(KernReturn::Failure)
+    }
+
+    /// Not offered by the kernel: `KERN_FAILURE`.
+    fn port_names(&self) -> Result<Vec<(PortName, PortType)>, KernReturn> {
+        Err(KernReturn::Failure)
+    }
+
+    /// Not offered by the kernel: `KERN_FAILURE`.
+    fn port_set_mscount(&self, _name: PortName, _mscount: u32) -> Result<(), KernReturn> {
+        Err(KernReturn::Failure)
+    }
+
+    /// Not offered by the kernel: `KERN_FAILURE`.
+    fn port_set_seqno(&self, _name: PortName, _seqno: u32) -> Result<(), KernReturn> {
+        Err(KernReturn::Failure)
+    }
+
+    /// The cached reply port if there is one, else a new receive right.
+    fn reply_port(&self) -> Result<PortName, KernReturn> {
+        match self.reply.swap(0, Ordering::AcqRel) {
+            0 => self.port_allocate(RightType::Receive),
+            name => Ok(PortName(name)),
+        }
+    }
+
+    /// Keeps the port for the next RPC after a successful one (when the
+    /// cache is empty); destroys it otherwise, so a late reply to a failed
+    /// RPC cannot be taken for the next one's.
+    fn release_reply_port(&self, name: PortName, ok: bool) {
+        if ok
+            && self
+                .reply
+                .compare_exchange(0, name.0, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        {
+            return;
+        }
+        let _ = self.port_destroy(name);
+    }
+}
