@@ -72,6 +72,10 @@ const TESTS: &[Test] = &[
         run: usertests::echo_round_trips_and_right_transfer,
     },
     Test {
+        name: "user::interface_server_and_client",
+        run: usertests::interface_server_and_client,
+    },
+    Test {
         name: "user::port_death_seen_by_sender",
         run: usertests::port_death_seen_by_sender,
     },

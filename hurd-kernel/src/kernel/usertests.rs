@@ -187,6 +187,16 @@ pub fn echo_round_trips_and_right_transfer(boot: &BootInfo) -> Result<(), Failur
     expect(&finish(&[server, client])?, &[0, 0])
 }
 
+/// An `interface!` server and client written against hurd-ipc's `UserIpc`
+/// run as two tasks through the system calls (`kernel_user::ipc::KernelIpc`):
+/// the generated stubs and `serve` loop, `MIG_BAD_ID` for an unknown id.
+pub fn interface_server_and_client(boot: &BootInfo) -> Result<(), Failure> {
+    let server = spawn(boot, "rt-echo-server", 0)?;
+    let client = spawn(boot, "rt-echo-client", 0)?;
+    connect(server, &[client])?;
+    expect(&finish(&[server, client])?, &[0, 0])
+}
+
 /// A sender sees its destination die with the receiver's task.
 pub fn port_death_seen_by_sender(boot: &BootInfo) -> Result<(), Failure> {
     let server = spawn(boot, "exiter", 0)?;
