@@ -249,15 +249,49 @@ impl UserIpc for KernelIpc {
         kern(sys::port_destroy(name.0))
     }
 
-    /// Not offered by the kernel (rights move between tasks in messages):
-    /// `KERN_FAILURE`.
+    /// The kernel has no such call; the one form servers use all the time, a
+    /// send right made or copied under the name of the right it comes from
+    /// (`name == right`, [`Disposition::MakeSend`] or
+    /// [`Disposition::CopySend`]), is made by sending the right to a port of
+    /// the task's own and receiving it: a send right arriving for a port whose
+    /// receive or send right the task holds goes under that same name, as in
+    /// Mach. Any other form is `KERN_FAILURE`.
     fn port_insert_right(
         &self,
-        _name: PortName,
-        _right: PortName,
-        _disp: Disposition,
+        name: PortName,
+        right: PortName,
+        disp: Disposition,
     ) -> Result<(), KernReturn> {
-        Err(KernReturn::Failure)
+        if name != right || !matches!(disp, Disposition::MakeSend | Disposition::CopySend) {
+            return Err(KernReturn::Failure);
+        }
+        let carrier = self.port_allocate(RightType::Receive)?;
+        let msg = Message::new(0, carrier, Disposition::MakeSend).with_item(hurd_ipc::Item::Port(
+            hurd_ipc::PortItem {
+                name: right,
+                disposition: disp,
+            },
+        ));
+        let result = match self.mach_msg(Some(msg), Some(carrier), &MsgOptions::default()) {
+            Ok(Some(got)) => match got.body.first() {
+                Some(hurd_ipc::Item::Port(p)) if p.name == name => Ok(()),
+                _ => {
+                    self.destroy_message(got);
+                    Err(KernReturn::Failure)
+                }
+            },
+            Ok(None) => Err(KernReturn::Failure),
+            Err(MachMsgError::Send(e)) => Err(match e.code {
+                MsgReturn::SendInvalidRight => KernReturn::InvalidRight,
+                MsgReturn::SendInvalidDest | MsgReturn::SendInvalidHeader => {
+                    KernReturn::InvalidName
+                }
+                _ => KernReturn::Failure,
+            }),
+            Err(MachMsgError::Receive(_)) => Err(KernReturn::Failure),
+        };
+        let _ = self.port_destroy(carrier);
+        result
     }
 
     /// Not offered by the kernel (no port sets yet): `KERN_FAILURE`.

@@ -1,14 +1,21 @@
 //! Calls the echo interface at [`SERVICE_PORT_NAME`] through the stubs
 //! `interface!` generates, over [`KernelIpc`]: `echo`, `reverse` and `stats`
 //! with their answers checked, a message of an unknown id answered with
-//! `MIG_BAD_ID`, then `shutdown`. Each failed check has its own status.
+//! `MIG_BAD_ID`; then the calls and errors of [`KernelIpc`] itself (a send
+//! right made under a receive right's name, a failed send handing its
+//! message back, a receive timing out, a message too large, a call the
+//! kernel lacks); then `shutdown`. Each failed check has its own status.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 extern crate alloc;
 
 use alloc::string::String;
+use core::time::Duration;
 
-use hurd_ipc::{Disposition, Error, Item, Message, MigReturn, PortName, UserIpc};
+use hurd_ipc::{
+    Disposition, Error, Item, KernReturn, Message, MigReturn, MsgOptions, MsgReturn, PortName,
+    RecvOptions, RightType, UserIpc,
+};
 use kernel_user::abi::SERVICE_PORT_NAME;
 use kernel_user::echo::echo;
 use kernel_user::ipc::KernelIpc;
@@ -75,10 +82,98 @@ fn run(_: u64) -> u64 {
         return 8;
     }
     ipc.release_reply_port(reply, true);
+    if let Err(status) = calls_and_errors(&ipc) {
+        return status;
+    }
     if let Err(e) = stub.shutdown() {
         println!("rt-echo-client: shutdown -> {e:?}");
         return 9;
     }
     println!("rt-echo-client: echo, reverse, stats, MIG_BAD_ID and shutdown through KernelIpc");
     0
+}
+
+/// Checks [`KernelIpc`]'s own calls and error paths; the status of the first
+/// that goes wrong.
+fn calls_and_errors(ipc: &KernelIpc) -> Result<(), u64> {
+    let fail = |status: u64, what: &str| {
+        println!("rt-echo-client: {what}");
+        status
+    };
+    let port = ipc
+        .port_allocate(RightType::Receive)
+        .map_err(|e| fail(20, &alloc::format!("port_allocate -> {e:?}")))?;
+    // A send right under the receive right's name, then a message through it.
+    ipc.port_insert_right(port, port, Disposition::MakeSend)
+        .map_err(|e| fail(21, &alloc::format!("port_insert_right -> {e:?}")))?;
+    let msg = Message::new(77, port, Disposition::CopySend).with_item(Item::U32(5));
+    ipc.send(msg)
+        .map_err(|e| fail(22, &alloc::format!("send through the made right -> {e:?}")))?;
+    match ipc.receive(port) {
+        Ok(m) if m.header.id == 77 && m.body == [Item::U32(5)] => {}
+        other => return Err(fail(23, &alloc::format!("receive -> {other:?}"))),
+    }
+    // A send to a name that holds nothing: the message comes back intact.
+    let stray = Message::new(78, PortName(0x7777), Disposition::CopySend).with_item(Item::U32(9));
+    match ipc.send(stray) {
+        Err(e)
+            if e.code == MsgReturn::SendInvalidDest
+                && e.message.header.id == 78
+                && e.message.body == [Item::U32(9)] => {}
+        other => return Err(fail(24, &alloc::format!("send to nothing -> {other:?}"))),
+    }
+    // A receive on an empty port with a timeout times out.
+    let opts = MsgOptions {
+        rcv_timeout: Some(Duration::from_millis(20)),
+        ..MsgOptions::default()
+    };
+    match ipc.receive_with(port, &opts) {
+        Err(e) if e.code == MsgReturn::RcvTimedOut => {}
+        other => return Err(fail(25, &alloc::format!("timed receive -> {other:?}"))),
+    }
+    // A zero send timeout with no receive is a plain send that may not block.
+    let opts = MsgOptions {
+        send_timeout: Some(Duration::ZERO),
+        ..MsgOptions::default()
+    };
+    let big =
+        Message::new(79, port, Disposition::CopySend).with_item(Item::Bytes(alloc::vec![1; 200]));
+    match ipc.mach_msg(Some(big), None, &opts) {
+        Ok(None) => {}
+        other => {
+            return Err(fail(
+                26,
+                &alloc::format!("send with a zero timeout -> {other:?}"),
+            ));
+        }
+    }
+    // A message larger than the receive limit.
+    let opts = MsgOptions {
+        rcv: RecvOptions {
+            max_size: Some(64),
+            large: false,
+        },
+        ..MsgOptions::default()
+    };
+    match ipc.receive_with(port, &opts) {
+        Err(e) if e.code == MsgReturn::RcvTooLarge => {}
+        other => return Err(fail(27, &alloc::format!("receive too large -> {other:?}"))),
+    }
+    // A call the kernel does not offer.
+    if ipc.port_type(port) != Err(KernReturn::Failure) {
+        return Err(fail(28, "port_type is not KERN_FAILURE"));
+    }
+    ipc.port_destroy(port)
+        .map_err(|e| fail(29, &alloc::format!("port_destroy -> {e:?}")))?;
+    // The name is gone.
+    match ipc.receive(port) {
+        Err(e) if e.code == MsgReturn::RcvInvalidName => {}
+        other => {
+            return Err(fail(
+                30,
+                &alloc::format!("receive on a destroyed name -> {other:?}"),
+            ));
+        }
+    }
+    Ok(())
 }
