@@ -169,8 +169,8 @@ impl IpcKernel {
 
     /// Whether [`take_wakeups`](Self::take_wakeups) or
     /// [`take_deliveries`](Self::take_deliveries) has anything to hand out.
-    #[cfg(feature = "std")]
-    pub(crate) fn has_wakeups_or_deliveries(&self) -> bool {
+    #[inline]
+    pub fn has_wakeups_or_deliveries(&self) -> bool {
         !self.wakeups.is_empty() || !self.delivered.is_empty()
     }
 

@@ -649,12 +649,9 @@ impl Kernel {
     /// Finishes what hurd-ipc's hand-offs and wake-ups allow: messages handed
     /// to waiting receivers are copied out, woken threads retry.
     pub fn process_ipc_events(&mut self) {
-        loop {
+        while self.ipc.has_wakeups_or_deliveries() {
             self.ipc.take_deliveries(&mut self.delivery_buf);
             self.ipc.take_wakeups(&mut self.wake_buf);
-            if self.delivery_buf.is_empty() && self.wake_buf.is_empty() {
-                return;
-            }
             // Swapped out (not taken) so the buffers keep their capacity.
             let mut deliveries = core::mem::take(&mut self.delivery_buf);
             for (token, result) in deliveries.drain(..) {
