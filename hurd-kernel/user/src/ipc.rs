@@ -167,6 +167,7 @@ impl UserIpc for KernelIpc {
             },
             None => None,
         };
+        // ANCHOR: options
         let mut option = 0;
         let mut timeout = None;
         if encoded.is_some() {
@@ -184,6 +185,7 @@ impl UserIpc for KernelIpc {
                 timeout = Some(t);
             }
         }
+        // ANCHOR_END: options
         match self.trap(encoded.as_deref(), rcv, option, timeout) {
             Ok(bytes) if rcv.is_some() => wire::decode(&bytes, &wire::Limits::UNLIMITED)
                 .map(Some)

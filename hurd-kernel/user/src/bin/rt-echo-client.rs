@@ -24,6 +24,7 @@ use kernel_user::println;
 kernel_user::entry!(run);
 
 fn run(_: u64) -> u64 {
+    // ANCHOR: client
     let ipc = KernelIpc::new();
     let port = PortName(SERVICE_PORT_NAME);
     let stub = echo::Client::new(&ipc, port);
@@ -41,6 +42,7 @@ fn run(_: u64) -> u64 {
             return 3;
         }
     }
+    // ANCHOR_END: client
     // Many calls reuse the cached reply port.
     for i in 0..100u8 {
         let data = alloc::vec![i; usize::from(i) * 10];

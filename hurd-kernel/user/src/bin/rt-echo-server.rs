@@ -48,6 +48,7 @@ impl echo::Server for EchoServer<'_> {
     }
 }
 
+// ANCHOR: main
 fn run(_: u64) -> u64 {
     let ipc = KernelIpc::new();
     let server = EchoServer {
@@ -63,3 +64,4 @@ fn run(_: u64) -> u64 {
         }
     }
 }
+// ANCHOR_END: main
