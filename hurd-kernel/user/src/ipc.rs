@@ -371,3 +371,44 @@ impl UserIpc for KernelIpc {
         let _ = self.port_destroy(name);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_round_up_to_milliseconds() {
+        assert_eq!(millis(Duration::ZERO), 0);
+        assert_eq!(millis(Duration::from_nanos(1)), 1);
+        assert_eq!(millis(Duration::from_millis(20)), 20);
+        assert_eq!(millis(Duration::from_micros(20_001)), 21);
+        assert_eq!(millis(Duration::MAX), u64::MAX);
+    }
+
+    #[test]
+    fn codes_map_to_hurd_ipc_and_unknown_ones_to_their_phase() {
+        assert_eq!(msg_code(0x1000_0003, true), MsgReturn::SendInvalidDest);
+        assert_eq!(msg_code(0x1000_4003, false), MsgReturn::RcvTimedOut);
+        assert_eq!(msg_code(0x1234, true), MsgReturn::SendInvalidData);
+        assert_eq!(msg_code(u64::MAX, false), MsgReturn::RcvInvalidData);
+        assert_eq!(kern(0), Ok(()));
+        assert_eq!(kern(15), Err(KernReturn::InvalidName));
+        assert_eq!(kern(9999), Err(KernReturn::Failure));
+        assert_eq!(kern(u64::MAX), Err(KernReturn::Failure));
+    }
+
+    #[test]
+    fn receive_limits_stay_within_what_the_kernel_copies() {
+        let with = |max_size| MsgOptions {
+            rcv: hurd_ipc::RecvOptions {
+                max_size,
+                large: false,
+            },
+            ..MsgOptions::default()
+        };
+        assert_eq!(KernelIpc::rcv_size(&with(None)), MAX_MESSAGE);
+        assert_eq!(KernelIpc::rcv_size(&with(Some(0))), HEADER_SIZE as u64);
+        assert_eq!(KernelIpc::rcv_size(&with(Some(100))), 100);
+        assert_eq!(KernelIpc::rcv_size(&with(Some(u64::MAX))), MAX_MESSAGE);
+    }
+}
