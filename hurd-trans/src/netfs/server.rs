@@ -146,6 +146,9 @@ struct State<T> {
     protids: BTreeMap<PortName, Protid>,
     peropens: BTreeMap<u64, Peropen>,
     next_po: u64,
+    /// How many peropens each open node has (the tree hears of the first
+    /// and the last).
+    opens: BTreeMap<NodeId, u32>,
     boxes: BTreeMap<NodeId, TransBox>,
     bootstraps: BTreeMap<PortName, NodeId>,
     /// `fsys_getroot` calls under way, by reply port.
@@ -244,6 +247,7 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
                 protids: BTreeMap::new(),
                 peropens: BTreeMap::new(),
                 next_po: 1,
+                opens: BTreeMap::new(),
                 boxes: BTreeMap::new(),
                 bootstraps: BTreeMap::new(),
                 getroots: BTreeMap::new(),
@@ -367,6 +371,11 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
     ) -> u64 {
         let id = st.next_po;
         st.next_po += 1;
+        let count = st.opens.entry(node).or_insert(0);
+        *count += 1;
+        if *count == 1 {
+            st.tree.node_opened(node);
+        }
         st.peropens.insert(
             id,
             Peropen {
@@ -441,11 +450,21 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
             }
             None => false,
         };
-        if drop_it
-            && let Some(p) = st.peropens.remove(&po)
-            && p.root_parent.is_valid()
-        {
-            let _ = self.ipc.port_deallocate(p.root_parent);
+        if drop_it && let Some(p) = st.peropens.remove(&po) {
+            if p.root_parent.is_valid() {
+                let _ = self.ipc.port_deallocate(p.root_parent);
+            }
+            let last = match st.opens.get_mut(&p.node) {
+                Some(count) => {
+                    *count = count.saturating_sub(1);
+                    *count == 0
+                }
+                None => false,
+            };
+            if last {
+                st.opens.remove(&p.node);
+                st.tree.node_released(p.node);
+            }
         }
     }
 

@@ -117,4 +117,17 @@ pub trait Tree {
         let _ = (node, argz);
         Err(Errno::RoFs)
     }
+    /// The server opened `node` while no port to it was open: from now until
+    /// [`Tree::node_released`], the node must outlive its names (an unlinked
+    /// file stays readable and writable through its open ports, with link
+    /// count 0), as libnetfs's node references keep it.
+    fn node_opened(&mut self, node: NodeId) {
+        let _ = node;
+    }
+    /// The last open port to `node` is gone. A node with no names left may
+    /// now be freed (what libdiskfs does when both its link count and its
+    /// references reach zero).
+    fn node_released(&mut self, node: NodeId) {
+        let _ = node;
+    }
 }

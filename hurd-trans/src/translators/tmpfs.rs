@@ -2,10 +2,14 @@
 //! directories, symlinks, hard links and passive translator records; an
 //! optional size limit (`ENOSPC` beyond it).
 //!
-//! A node unlinked while open is gone for its open ports too (their I/O
-//! fails with `ENOENT`); a file made by `dir_mkfile` lives until linked.
+//! A node lives while it has a name or an open port, as on the Hurd: a file
+//! unlinked while open stays readable and writable through its open ports
+//! (link count 0) and its data counts against the size limit until the last
+//! of them is released; a directory removed while open reads as empty and
+//! takes no new entries. A file made by `dir_mkfile` lives while open or
+//! linked.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::vec::Vec;
 use hurd_auth::Errno;
@@ -35,6 +39,8 @@ pub struct Tmpfs {
     next: NodeId,
     used: u64,
     limit: u64,
+    /// Nodes with open ports (see [`Tree::node_opened`]).
+    open: BTreeSet<NodeId>,
 }
 
 const ROOT: NodeId = 1;
@@ -69,6 +75,7 @@ impl Tmpfs {
             next: ROOT + 1,
             used: 0,
             limit,
+            open: BTreeSet::new(),
         }
     }
 
@@ -85,22 +92,36 @@ impl Tmpfs {
         self.nodes.get_mut(&n).ok_or(Errno::NoEnt)
     }
 
+    /// A directory's entries; `ENOENT` if it has been removed.
     fn entries(&mut self, dir: NodeId) -> Result<&mut BTreeMap<String, NodeId>, Errno> {
-        match &mut self.node_mut(dir)?.kind {
+        let node = self.node_mut(dir)?;
+        let removed = node.stat.nlink == 0;
+        match &mut node.kind {
+            Kind::Dir { .. } if removed => Err(Errno::NoEnt),
             Kind::Dir { entries, .. } => Ok(entries),
             _ => Err(Errno::NotDir),
         }
     }
 
+    /// Takes away one of `n`'s names (a directory's only one) and frees it
+    /// if that was the last and no port to it is open.
     fn drop_link(&mut self, n: NodeId) {
-        let gone = match self.nodes.get_mut(&n) {
-            Some(node) => {
-                node.stat.nlink = node.stat.nlink.saturating_sub(1);
-                node.stat.nlink == 0 || matches!(node.kind, Kind::Dir { .. })
-            }
-            None => false,
-        };
-        if gone
+        if let Some(node) = self.nodes.get_mut(&n) {
+            node.stat.nlink = match node.kind {
+                Kind::Dir { .. } => 0,
+                _ => node.stat.nlink.saturating_sub(1),
+            };
+        }
+        self.free_if_unused(n);
+    }
+
+    /// Frees `n` (and its data's share of the limit) if it has neither a
+    /// name nor an open port.
+    fn free_if_unused(&mut self, n: NodeId) {
+        let unused = n != ROOT
+            && !self.open.contains(&n)
+            && self.nodes.get(&n).is_some_and(|x| x.stat.nlink == 0);
+        if unused
             && let Some(node) = self.nodes.remove(&n)
             && let Kind::File(d) = node.kind
         {
@@ -151,7 +172,9 @@ impl Tree for Tmpfs {
     }
 
     fn lookup(&mut self, dir: NodeId, name: &str) -> Result<NodeId, Errno> {
-        match &self.node(dir)?.kind {
+        let node = self.node(dir)?;
+        match &node.kind {
+            Kind::Dir { .. } if node.stat.nlink == 0 => Err(Errno::NoEnt),
             Kind::Dir { parent, .. } if name == ".." => Ok(*parent),
             Kind::Dir { entries, .. } => entries.get(name).copied().ok_or(Errno::NoEnt),
             _ => Err(Errno::NotDir),
@@ -171,9 +194,14 @@ impl Tree for Tmpfs {
     }
 
     fn readdir(&mut self, dir: NodeId) -> Result<Vec<DirEntry>, Errno> {
-        let Kind::Dir { entries, parent } = &self.node(dir)?.kind else {
+        let node = self.node(dir)?;
+        let Kind::Dir { entries, parent } = &node.kind else {
             return Err(Errno::NotDir);
         };
+        if node.stat.nlink == 0 {
+            // Removed while open: nothing, not even "." and "..".
+            return Ok(Vec::new());
+        }
         let mut out = alloc::vec![
             DirEntry {
                 ino: dir,
@@ -398,5 +426,16 @@ impl Tree for Tmpfs {
     fn set_passive(&mut self, node: NodeId, argz: Option<Vec<u8>>) -> Result<(), Errno> {
         self.node_mut(node)?.passive = argz;
         Ok(())
+    }
+
+    fn node_opened(&mut self, node: NodeId) {
+        if self.nodes.contains_key(&node) {
+            self.open.insert(node);
+        }
+    }
+
+    fn node_released(&mut self, node: NodeId) {
+        self.open.remove(&node);
+        self.free_if_unused(node);
     }
 }
