@@ -169,6 +169,33 @@ impl PathIds {
         t
     }
 
+    /// A directory listing: `.` and `..` (both numbered `dir`), then each of
+    /// `names` (name and file type) under `path`, numbered by its path.
+    pub fn listing(
+        &mut self,
+        dir: NodeId,
+        path: &str,
+        names: BTreeMap<String, u32>,
+    ) -> Vec<DirEntry> {
+        let mut out = alloc::vec![
+            DirEntry {
+                ino: dir,
+                kind: crate::mode::S_IFDIR,
+                name: ".".into()
+            },
+            DirEntry {
+                ino: dir,
+                kind: crate::mode::S_IFDIR,
+                name: "..".into()
+            },
+        ];
+        for (name, kind) in names {
+            let ino = self.id(&join(path, &name));
+            out.push(DirEntry { ino, kind, name });
+        }
+        out
+    }
+
     /// The number of `path`, made on first use.
     pub fn id(&mut self, path: &str) -> NodeId {
         if let Some(&n) = self.by_path.get(path) {

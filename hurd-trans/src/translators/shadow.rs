@@ -225,24 +225,7 @@ impl<I: UserIpc> Tree for Shadow<I> {
                 }
             }
         }
-        let mut out = alloc::vec![
-            DirEntry {
-                ino: dir,
-                kind: S_IFDIR,
-                name: ".".into()
-            },
-            DirEntry {
-                ino: dir,
-                kind: S_IFDIR,
-                name: "..".into()
-            },
-        ];
-        let mut ids = self.ids.borrow_mut();
-        for (name, kind) in names {
-            let ino = ids.id(&join(&path, &name));
-            out.push(DirEntry { ino, kind, name });
-        }
-        Ok(out)
+        Ok(self.ids.borrow_mut().listing(dir, &path, names))
     }
 
     fn readlink(&mut self, node: NodeId) -> Result<String, Errno> {

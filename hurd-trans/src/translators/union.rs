@@ -15,7 +15,7 @@ use hurd_auth::Errno;
 use hurd_ipc::UserIpc;
 
 use super::ports::{Dir, PathIds, join};
-use crate::mode::{S_IFDIR, is_dir};
+use crate::mode::is_dir;
 use crate::netfs::{DirEntry, NodeId, Tree};
 use crate::stat::Stat;
 
@@ -107,24 +107,7 @@ impl<I: UserIpc> Tree for Union<I> {
         if !any {
             return Err(Errno::NotDir);
         }
-        let mut out = alloc::vec![
-            DirEntry {
-                ino: dir,
-                kind: S_IFDIR,
-                name: ".".into()
-            },
-            DirEntry {
-                ino: dir,
-                kind: S_IFDIR,
-                name: "..".into()
-            },
-        ];
-        let mut ids = self.ids.borrow_mut();
-        for (name, kind) in seen {
-            let ino = ids.id(&join(&path, &name));
-            out.push(DirEntry { ino, kind, name });
-        }
-        Ok(out)
+        Ok(self.ids.borrow_mut().listing(dir, &path, seen))
     }
 
     fn readlink(&mut self, node: NodeId) -> Result<String, Errno> {
