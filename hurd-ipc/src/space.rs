@@ -4,6 +4,7 @@ use hashbrown::HashMap;
 
 use crate::arena::Slot;
 use crate::kmsg::PortRef;
+use crate::name_table::NameTable;
 use crate::port_set::PsetRef;
 use crate::{PortName, PortType};
 
@@ -52,54 +53,39 @@ impl Entry {
 
 /// A task's IPC space (`struct ipc_space`).
 pub(crate) struct Space {
-    pub(crate) entries: HashMap<PortName, Entry>,
+    pub(crate) entries: NameTable,
     /// The name under which the space holds send and/or receive rights for a port.
     pub(crate) by_port: HashMap<PortRef, PortName>,
-    next_name: u32,
 }
 
 impl Space {
     pub(crate) fn new() -> Space {
         Space {
-            entries: HashMap::new(),
+            entries: NameTable::new(),
             by_port: HashMap::new(),
-            next_name: 1,
         }
     }
 
-    /// A fresh name: never NULL or DEAD, never one in use; names are handed out in
-    /// increasing order so a just-freed name is not reused at once.
+    /// A fresh name: never NULL or DEAD, never one in use, and not a name
+    /// just freed (see [`NameTable`]). Inserting under it takes it.
     pub(crate) fn alloc_name(&mut self) -> PortName {
-        loop {
-            let n = PortName(self.next_name);
-            self.next_name = self.next_name.wrapping_add(1);
-            if n.is_valid() && !self.entries.contains_key(&n) {
-                return n;
-            }
-        }
+        self.entries.next_name()
     }
 
-    /// Stores `entry` under a fresh name (see [`Space::alloc_name`]) and returns
-    /// the name, with one probe of the table per candidate name.
+    /// Stores `entry` under a fresh name (see [`Space::alloc_name`]) and
+    /// returns the name.
+    #[inline]
     pub(crate) fn insert_fresh(&mut self, entry: Entry) -> PortName {
-        loop {
-            let n = PortName(self.next_name);
-            self.next_name = self.next_name.wrapping_add(1);
-            if !n.is_valid() {
-                continue;
-            }
-            if let hashbrown::hash_map::Entry::Vacant(v) = self.entries.entry(n) {
-                v.insert(entry);
-                return n;
-            }
-        }
+        self.entries.insert_fresh(entry)
     }
 
+    #[inline]
     pub(crate) fn get(&self, name: PortName) -> Option<&Entry> {
-        self.entries.get(&name)
+        self.entries.get(name)
     }
 
+    #[inline]
     pub(crate) fn get_mut(&mut self, name: PortName) -> Option<&mut Entry> {
-        self.entries.get_mut(&name)
+        self.entries.get_mut(name)
     }
 }

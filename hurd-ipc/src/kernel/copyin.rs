@@ -314,7 +314,7 @@ impl IpcKernel {
                     s.entries.insert(name, e);
                 }
                 None => {
-                    s.entries.remove(&name);
+                    s.entries.remove(name);
                 }
             }
             let keeps_send_or_receive =

@@ -35,7 +35,7 @@ impl IpcKernel {
                     let merge = self
                         .spaces
                         .get_mut(space.0)
-                        .and_then(|s| s.entries.get_mut(&name))
+                        .and_then(|s| s.entries.get_mut(name))
                         .map(|e| {
                             if e.bits.contains(PortType::SEND) {
                                 // Two send rights become one; a full count stays full.
@@ -73,7 +73,7 @@ impl IpcKernel {
                         if let Some(e) = self
                             .spaces
                             .get_mut(space.0)
-                            .and_then(|s| s.entries.get_mut(&name))
+                            .and_then(|s| s.entries.get_mut(name))
                         {
                             e.bits.insert(PortType::RECEIVE);
                         }

@@ -210,7 +210,7 @@ impl IpcKernel {
         let Some(s) = self.spaces.remove(space.0) else {
             return;
         };
-        for (name, entry) in s.entries {
+        for (name, entry) in s.entries.drain() {
             let rights = entry.rights();
             match entry.object {
                 Object::Port(p) => {

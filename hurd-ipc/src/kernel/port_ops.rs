@@ -93,7 +93,7 @@ impl IpcKernel {
 
     /// `mach_port_names`: every name in the space with its type.
     pub fn port_names(&mut self, space: SpaceId) -> Result<Vec<(PortName, PortType)>, KernReturn> {
-        let names: Vec<PortName> = self.space(space)?.entries.keys().copied().collect();
+        let names: Vec<PortName> = self.space(space)?.entries.iter().map(|(n, _)| n).collect();
         let mut out = Vec::with_capacity(names.len());
         for n in names {
             out.push((n, self.lookup(space, n)?.bits));
@@ -200,7 +200,7 @@ impl IpcKernel {
         let freed = left.rights().is_empty();
         if let Ok(s) = self.space_mut(space) {
             if freed {
-                s.entries.remove(&name);
+                s.entries.remove(name);
             } else {
                 s.entries.insert(name, left);
             }
@@ -323,11 +323,14 @@ impl IpcKernel {
             return;
         };
         let mut merged_send = false;
-        let entry = s.entries.entry(name).or_insert(Entry {
+        let Some(entry) = s.entries.get_or_insert_with(name, || Entry {
             object: Object::Port(p),
             bits: PortType::empty(),
             urefs: 0,
-        });
+        }) else {
+            self.destroy_carried(carried);
+            return;
+        };
         if bit == PortType::SEND && entry.bits.contains(PortType::SEND) {
             entry.urefs = entry.urefs.saturating_add(1);
             merged_send = true;
@@ -503,7 +506,7 @@ impl IpcKernel {
                     .ok()?
                     .entries
                     .iter()
-                    .find_map(|(n, e)| (e.object == Object::PortSet(s)).then_some(*n))
+                    .find_map(|(n, e)| (e.object == Object::PortSet(s)).then_some(n))
             })
             .unwrap_or(PortName::NULL);
         Ok(PortStatus {

@@ -1,0 +1,166 @@
+//! A map for few keys: a short vector searched linearly, becoming a hash
+//! map past [`SMALL`] entries (and going back once empty).
+//!
+//! The kernel keeps several tables that hold a handful of entries nearly
+//! always and are used on every message: blocked waiters (every blocking
+//! receive registers one, every hand-off removes one) and the names a task
+//! chose itself. A linear search of a few entries beats hashing them.
+
+use alloc::vec::Vec;
+use core::hash::Hash;
+use hashbrown::HashMap;
+
+/// Most entries kept in the linear form.
+pub(crate) const SMALL: usize = 16;
+
+/// Keys to values, for few keys (see the module documentation).
+pub(crate) enum SmallMap<K, V> {
+    /// Few entries: searched linearly.
+    Small(Vec<(K, V)>),
+    /// Many entries.
+    Large(HashMap<K, V>),
+}
+
+impl<K: Copy + Eq + Hash, V> SmallMap<K, V> {
+    pub(crate) const fn new() -> SmallMap<K, V> {
+        SmallMap::Small(Vec::new())
+    }
+
+    /// How many entries there are.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            SmallMap::Small(v) => v.len(),
+            SmallMap::Large(m) => m.len(),
+        }
+    }
+
+    /// The value under `key`.
+    #[inline]
+    pub(crate) fn get(&self, key: K) -> Option<&V> {
+        match self {
+            SmallMap::Small(v) => v.iter().find(|(k, _)| *k == key).map(|(_, v)| v),
+            SmallMap::Large(m) => m.get(&key),
+        }
+    }
+
+    /// The value under `key`, mutably.
+    #[inline]
+    pub(crate) fn get_mut(&mut self, key: K) -> Option<&mut V> {
+        match self {
+            SmallMap::Small(v) => v.iter_mut().find(|(k, _)| *k == key).map(|(_, v)| v),
+            SmallMap::Large(m) => m.get_mut(&key),
+        }
+    }
+
+    /// Stores `value` under `key`, returning what was there.
+    #[inline]
+    pub(crate) fn insert(&mut self, key: K, value: V) -> Option<V> {
+        if let SmallMap::Small(v) = self {
+            if let Some(slot) = v.iter_mut().find(|(k, _)| *k == key) {
+                return Some(core::mem::replace(&mut slot.1, value));
+            }
+            if v.len() < SMALL {
+                v.push((key, value));
+                return None;
+            }
+        }
+        self.insert_large(key, value)
+    }
+
+    /// [`insert`](Self::insert) into the hash map, moving there first if the
+    /// vector is full.
+    #[cold]
+    fn insert_large(&mut self, key: K, value: V) -> Option<V> {
+        match self {
+            SmallMap::Small(v) => {
+                let mut m: HashMap<K, V> = v.drain(..).collect();
+                m.insert(key, value);
+                *self = SmallMap::Large(m);
+                None
+            }
+            SmallMap::Large(m) => m.insert(key, value),
+        }
+    }
+
+    /// Takes the value under `key` out.
+    #[inline]
+    pub(crate) fn remove(&mut self, key: K) -> Option<V> {
+        match self {
+            SmallMap::Small(v) => {
+                let i = v.iter().position(|(k, _)| *k == key)?;
+                Some(v.swap_remove(i).1)
+            }
+            SmallMap::Large(_) => self.remove_large(key),
+        }
+    }
+
+    /// [`remove`](Self::remove) from the hash map, going back to the vector
+    /// once it is empty.
+    #[cold]
+    fn remove_large(&mut self, key: K) -> Option<V> {
+        let SmallMap::Large(m) = self else {
+            return None;
+        };
+        let value = m.remove(&key);
+        if m.is_empty() {
+            *self = SmallMap::Small(Vec::new());
+        }
+        value
+    }
+
+    /// Every key and value, in no particular order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (K, &V)> {
+        let (small, large) = match self {
+            SmallMap::Small(v) => (Some(v.iter().map(|(k, v)| (*k, v))), None),
+            SmallMap::Large(m) => (None, Some(m.iter().map(|(k, v)| (*k, v)))),
+        };
+        small
+            .into_iter()
+            .flatten()
+            .chain(large.into_iter().flatten())
+    }
+
+    /// Every key and value, emptying the map.
+    pub(crate) fn drain(self) -> impl Iterator<Item = (K, V)> {
+        let (small, large) = match self {
+            SmallMap::Small(v) => (Some(v), None),
+            SmallMap::Large(m) => (None, Some(m)),
+        };
+        small
+            .into_iter()
+            .flatten()
+            .chain(large.into_iter().flatten())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grows_past_small_and_shrinks_back() {
+        let mut m: SmallMap<u64, u32> = SmallMap::new();
+        for t in 0..100u64 {
+            assert_eq!(m.insert(t * 7919, t as u32), None);
+        }
+        assert!(matches!(m, SmallMap::Large(_)));
+        assert_eq!(m.len(), 100);
+        assert_eq!(m.insert(7919, 1000), Some(1));
+        assert_eq!(m.remove(7919), Some(1000));
+        assert_eq!(m.remove(7919), None);
+        assert_eq!(m.iter().count(), 99);
+        for t in (0..100u64).filter(|&t| t != 1) {
+            assert_eq!(m.get(t * 7919), Some(&(t as u32)));
+            assert_eq!(m.remove(t * 7919), Some(t as u32));
+        }
+        assert!(matches!(m, SmallMap::Small(_)));
+        assert_eq!(m.len(), 0);
+        m.insert(u64::MAX, 5);
+        m.insert(u64::MAX, 6);
+        if let Some(v) = m.get_mut(u64::MAX) {
+            *v += 1;
+        }
+        assert_eq!(m.drain().collect::<Vec<_>>(), alloc::vec![(u64::MAX, 7)]);
+    }
+}
