@@ -31,7 +31,9 @@ pub mod space;
 pub mod user;
 pub mod wire;
 
-pub use kernel::{Delivery, FastRpc, IpcKernel, IpcStats, RecvError, RecvOptions, SendError};
+pub use kernel::{
+    Delivery, FastRpc, HeaderRpc, IpcKernel, IpcStats, RecvError, RecvOptions, SendError,
+};
 pub use message::{Item, Message, MsgBits, MsgHeader, OolItem, PortArray, PortItem};
 pub use name::{PortId, PortName};
 pub use notify::{Notification, NotifyKind};

@@ -543,11 +543,10 @@ pub fn encode(msg: &Message) -> Result<Vec<u8>, MsgReturn> {
 pub fn encode_into(msg: &Message, out: &mut Vec<u8>) -> Result<(), MsgReturn> {
     if msg.body.is_empty() {
         // Header only: nothing to size or walk.
-        let bits = msg.header.bits.with_complex(false);
-        check_bits(bits, msg.header.remote)?;
+        let bytes = encode_header(&msg.header)?;
         out.try_reserve_exact(HEADER_LEN)
             .map_err(|_| MsgReturn::SendNoBuffer)?;
-        out.extend_from_slice(&header_bytes(bits, HEADER_SIZE, &msg.header));
+        out.extend_from_slice(&bytes);
         return Ok(());
     }
     let bits = msg.header.bits.with_complex(msg.body_is_complex());
@@ -601,6 +600,19 @@ pub fn encode_into(msg: &Message, out: &mut Vec<u8>) -> Result<(), MsgReturn> {
 }
 
 /// The 24 header bytes, with the given `bits` and `size` fields.
+/// Encodes a message that is only a header (no body), into an array: what
+/// [`encode_into`] writes for such a message, with no allocation. The size
+/// field is set to the header's size and the complex bit cleared.
+///
+/// # Errors
+///
+/// [`MsgReturn::SendInvalidHeader`] when the header's bits are not valid.
+pub fn encode_header(header: &MsgHeader) -> Result<[u8; HEADER_LEN], MsgReturn> {
+    let bits = header.bits.with_complex(false);
+    check_bits(bits, header.remote)?;
+    Ok(header_bytes(bits, HEADER_SIZE, header))
+}
+
 fn header_bytes(bits: MsgBits, size: u32, h: &MsgHeader) -> [u8; HEADER_LEN] {
     let mut header = [0u8; HEADER_LEN];
     for (i, field) in [

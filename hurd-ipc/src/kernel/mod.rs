@@ -27,7 +27,7 @@ use crate::port_set::{PortSet, PsetRef};
 use crate::space::{Entry, Object, Space, SpaceId};
 use crate::{KernReturn, PortId, PortName, PortType};
 
-pub use fast::FastRpc;
+pub use fast::{FastRpc, HeaderRpc};
 pub use msg::{RecvError, RecvOptions, SendError};
 
 /// Where a waiter is registered, and for receivers, for whom they receive.
