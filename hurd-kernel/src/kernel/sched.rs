@@ -62,6 +62,24 @@ fn pick(k: &mut Kernel) -> Option<u32> {
     None
 }
 
+/// `to`, ready but on no run queue (see
+/// [`Kernel::finish_receive_for_handoff`]), when it is the thread to run
+/// next: no thread of better priority is ready, and its task is not
+/// suspended. Otherwise it joins its run queue (or its suspended task's
+/// parked threads) and `None` is returned.
+fn take_handoff(k: &mut Kernel, to: u32) -> Option<u32> {
+    let priority = k.threads.get(&to)?.priority;
+    if k.is_suspended(to) {
+        k.park(to);
+        return None;
+    }
+    if k.best_ready().is_some_and(|best| best < priority) {
+        k.enqueue(to, priority);
+        return None;
+    }
+    Some(to)
+}
+
 /// The best priority among ready threads.
 fn best_ready(k: &Kernel) -> Option<u8> {
     k.best_ready()
@@ -80,6 +98,10 @@ pub enum Reason {
     Tick,
     /// The boot thread's periodic turn (see [`BOOT_THREAD_PERIOD`]).
     Housekeeping,
+    /// The current thread blocked after handing a message to this thread,
+    /// which was just made ready: run it next unless a thread of better
+    /// priority is ready (the hand-off of L4 and Mach's RPC path).
+    HandOff(u32),
 }
 
 /// Saves `frame` as the current thread's, picks the thread to run and
@@ -100,7 +122,7 @@ pub fn schedule(k: &mut Kernel, frame: *mut TrapFrame, reason: Reason) -> *mut T
         k.park(current);
     } else if running && current != BOOT_THREAD {
         let switch = match reason {
-            Reason::Blocked | Reason::Housekeeping => true,
+            Reason::Blocked | Reason::Housekeeping | Reason::HandOff(_) => true,
             Reason::Yield => best_ready(k).is_some_and(|p| p <= priority),
             Reason::Return => best_ready(k).is_some_and(|p| p < priority),
             Reason::Tick => {
@@ -119,10 +141,12 @@ pub fn schedule(k: &mut Kernel, frame: *mut TrapFrame, reason: Reason) -> *mut T
     } else if running && current == BOOT_THREAD && best_ready(k).is_none() {
         return frame;
     }
-    let next = if reason == Reason::Housekeeping {
-        BOOT_THREAD
-    } else {
-        pick(k).unwrap_or(BOOT_THREAD)
+    let next = match reason {
+        Reason::Housekeeping => BOOT_THREAD,
+        Reason::HandOff(to) => take_handoff(k, to)
+            .or_else(|| pick(k))
+            .unwrap_or(BOOT_THREAD),
+        _ => pick(k).unwrap_or(BOOT_THREAD),
     };
     switch_to(k, current, next)
 }

@@ -327,6 +327,11 @@ fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, map: MapId, space: hurd_ipc::
     let receive =
         (option & msg_option::RCV_MSG != 0).then_some((buf, rcv_size, PortName(rcv_name)));
     if option & msg_option::SEND_MSG != 0 {
+        if send_size == HEADER_SIZE
+            && let Some(reason) = header_rpc(k, map, space, option, (buf, rcv_size, rcv_name))
+        {
+            return reason;
+        }
         let msg = match copy_in_message(k, map, buf, send_size) {
             Ok(msg) => msg,
             Err(CopyIn::Failed(code)) => {
@@ -441,6 +446,76 @@ fn fast_rpc_applies(option: u64, buf: u64, rcv_size: u64) -> bool {
         && rcv_size >= 24
         && abi::user_range_ok(buf, rcv_size)
 }
+
+/// The size of a message that is only a header.
+const HEADER_SIZE: u64 = 24;
+
+// ANCHOR: header_rpc
+/// The RPC fast path for a message that is only a header (the null RPC, and
+/// most replies): copied in to the stack, handed by hurd-ipc's
+/// [`send_receive_header`](hurd_ipc::IpcKernel::send_receive_header) to the
+/// thread waiting on the destination, written into that thread's buffer,
+/// and the processor handed to it while the caller waits for its reply.
+/// `None` when the path does not apply (nothing was done): the general path
+/// then runs.
+fn header_rpc(
+    k: &mut Kernel,
+    map: MapId,
+    space: hurd_ipc::SpaceId,
+    option: u64,
+    (buf, rcv_size, rcv_name): (u64, u64, u32),
+) -> Option<Reason> {
+    if !fast_rpc_applies(option, buf, rcv_size) {
+        return None;
+    }
+    let mut bytes = [0u8; HEADER_SIZE as usize];
+    uaccess::copy_in(&mut k.vm, map, buf, &mut bytes).ok()?;
+    let header = wire::peek_header(&bytes)
+        .ok()
+        .filter(|h| u64::from(h.size) == HEADER_SIZE)?;
+    let id = k.current;
+    let name = PortName(rcv_name);
+    let opts = RecvOptions {
+        max_size: Some(rcv_size),
+        large: false,
+    };
+    let done = k
+        .ipc
+        .send_receive_header(space, &header, name, opts, u64::from(id))?;
+    // The caller now waits for its reply.
+    if let Some(t) = k.threads.get_mut(&id) {
+        t.pending = Some(Pending::Receive {
+            buf,
+            rcv_size,
+            name,
+        });
+        t.state = ThreadState::Blocked { deadline: None };
+    }
+    let message = Message {
+        header: done.header,
+        body: Vec::new(),
+    };
+    if done.to == crate::pager::KERNEL_TOKEN {
+        k.kernel_event(Some(Ok(message)));
+        if k.threads
+            .get(&id)
+            .is_none_or(|t| t.state == ThreadState::Dead)
+        {
+            // The message ended its own thread or task.
+            k.ipc.cancel_wait(u64::from(id));
+        }
+        k.process_ipc_events();
+        return Some(Reason::Blocked);
+    }
+    let to = done.to as ThreadId;
+    if k.finish_receive_for_handoff(to, Ok(message)) {
+        Some(Reason::HandOff(to))
+    } else {
+        Some(Reason::Blocked)
+    }
+}
+
+// ANCHOR_END: header_rpc
 
 /// Finishes a `mach_msg` whose send hurd-ipc handed straight to the thread
 /// waiting on the destination: that thread gets its message in its buffer
@@ -618,6 +693,24 @@ pub fn copy_out_message(
         Ok(msg) => msg,
         Err(e) => return Ok(msg_code(e.code)),
     };
+    if msg.body.is_empty() {
+        // Header only (the common reply): encoded on the stack.
+        let Ok(header) = wire::encode_header(&msg.header) else {
+            return Ok(msg_code(MsgReturn::RcvTooLarge));
+        };
+        if header.len() as u64 > rcv_size {
+            return Ok(msg_code(MsgReturn::RcvTooLarge));
+        }
+        return match uaccess::copy_out(vm, map, buf, &header) {
+            Ok(()) => Ok(SUCCESS),
+            Err(UserFault::Pager(ticket)) => {
+                bytes.clear();
+                bytes.extend_from_slice(&header);
+                Err(ticket)
+            }
+            Err(UserFault::Bad) => Ok(msg_code(MsgReturn::RcvInvalidData)),
+        };
+    }
     bytes.clear();
     if wire::encode_into(&msg, bytes).is_err() || bytes.len() as u64 > rcv_size {
         return Ok(msg_code(MsgReturn::RcvTooLarge));

@@ -680,14 +680,44 @@ impl Kernel {
 
     /// Completes a blocked receive with `result` (a hand-off or a retry).
     pub fn finish_receive(&mut self, id: ThreadId, result: Result<Message, RecvError>) {
+        if self.complete_receive(id, result) {
+            self.make_ready(id);
+        }
+    }
+
+    /// [`finish_receive`](Self::finish_receive) for a thread the caller runs
+    /// next: it is marked ready but put on no run queue, so the caller must
+    /// hand it to the scheduler ([`Reason::HandOff`](crate::sched::Reason)).
+    /// Whether it is ready.
+    pub fn finish_receive_for_handoff(
+        &mut self,
+        id: ThreadId,
+        result: Result<Message, RecvError>,
+    ) -> bool {
+        if !self.complete_receive(id, result) {
+            return false;
+        }
+        match self.threads.get_mut(&id) {
+            Some(thread) if matches!(thread.state, ThreadState::Blocked { .. }) => {
+                thread.state = ThreadState::Ready;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Copies a blocked receive's result into its buffer and sets its return
+    /// code; `false` when the thread does not go on (none such, not
+    /// receiving, or waiting now for a pager to copy out).
+    fn complete_receive(&mut self, id: ThreadId, result: Result<Message, RecvError>) -> bool {
         let Some(thread) = self.threads.get_mut(&id) else {
-            return;
+            return false;
         };
         let Some(Pending::Receive { buf, rcv_size, .. }) = thread.pending.take() else {
-            return;
+            return false;
         };
         let Some(task) = thread.task.and_then(|t| self.tasks.get(&t)) else {
-            return;
+            return false;
         };
         let map = task.map;
         let code = match crate::syscall::copy_out_message(
@@ -701,12 +731,12 @@ impl Kernel {
             Ok(code) => code,
             Err(ticket) => {
                 self.wait_copy_out(id, ticket, buf);
-                return;
+                return false;
             }
         };
         if let Some(thread) = self.threads.get_mut(&id) {
             thread.frame_mut().rax = code;
         }
-        self.make_ready(id);
+        true
     }
 }
