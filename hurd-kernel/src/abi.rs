@@ -91,6 +91,21 @@ pub mod rpc {
     pub const THREAD_GET_STATE: i32 = 2017;
     /// `thread_set_state(thread, flavor, state: bytes)`.
     pub const THREAD_SET_STATE: i32 = 2018;
+    /// `vm_allocate(task, address: u64, size: u64, anywhere: boolean) →
+    /// address: u64`: zero-filled memory in the target task's map, at
+    /// `address` or (when `anywhere`) wherever there is room at or above it.
+    pub const VM_ALLOCATE: i32 = 2021;
+    /// `vm_deallocate(task, address: u64, size: u64)`.
+    pub const VM_DEALLOCATE: i32 = 2023;
+    /// `vm_protect(task, address: u64, size: u64, set_maximum: boolean,
+    /// protection: u32)` (read 1, write 2, execute 4).
+    pub const VM_PROTECT: i32 = 2024;
+    /// `vm_read(task, address: u64, size: u64) → data`: whole pages, at most
+    /// [`VM_READ_MAX`](super::VM_READ_MAX) bytes, returned out of line.
+    pub const VM_READ: i32 = 2026;
+    /// `vm_write(task, address: u64, data: out of line)`: whole pages, all of
+    /// them allocated and writable, or nothing is written.
+    pub const VM_WRITE: i32 = 2027;
     /// `task_suspend(task)`.
     pub const TASK_SUSPEND: i32 = 2056;
     /// `task_resume(task)`.
@@ -196,6 +211,15 @@ pub const EXIT_TERMINATED: u64 = 0x2000;
 
 /// The largest message `mach_msg` copies in or out, in bytes.
 pub const MAX_MESSAGE: u64 = 64 * 1024;
+
+/// The most bytes one `vm_read` returns (its reply must fit a message).
+pub const VM_READ_MAX: u64 = 32 * 1024;
+
+/// The top of a program's stack: the kernel's loader and user-space loaders
+/// put it here.
+pub const USER_STACK_TOP: u64 = USER_BASE + (64 << 30);
+/// The size of a program's first stack.
+pub const USER_STACK_SIZE: u64 = 64 * 1024;
 
 /// The lowest user address (everything below belongs to the kernel).
 pub const USER_BASE: u64 = 512 << 30;

@@ -45,6 +45,8 @@ mod task;
 #[cfg(target_os = "none")]
 mod taskport;
 #[cfg(target_os = "none")]
+mod taskvm;
+#[cfg(target_os = "none")]
 mod tests;
 #[cfg(target_os = "none")]
 mod threadport;

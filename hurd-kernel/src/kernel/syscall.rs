@@ -282,15 +282,7 @@ fn result_code(r: Result<(), hurd_ipc::KernReturn>) -> u64 {
 }
 
 fn vm_code(err: hurd_vm::VmError) -> u64 {
-    use hurd_ipc::KernReturn as K;
-    use hurd_vm::VmError as E;
-    kern(match err {
-        E::InvalidAddress => K::InvalidAddress,
-        E::ProtectionFailure => K::ProtectionFailure,
-        E::NoSpace => K::NoSpace,
-        E::ResourceShortage => K::ResourceShortage,
-        _ => K::InvalidArgument,
-    })
+    kern(crate::taskvm::vm_return(err))
 }
 
 /// Writes user bytes to the console (at most 4 KiB a call); `Err` when a

@@ -45,10 +45,7 @@ pub const DEFAULT_PRIORITY: u8 = 12;
 /// The size of each thread's kernel stack.
 pub const KERNEL_STACK_SIZE: usize = 16 * 1024;
 
-/// Where user stacks end, and their size.
-pub const USER_STACK_TOP: u64 = USER_BASE + (64 << 30);
-/// The size of the initial user stack.
-pub const USER_STACK_SIZE: u64 = 64 * 1024;
+pub use hurd_kernel::abi::{USER_STACK_SIZE, USER_STACK_TOP};
 
 /// What a blocked thread waits to finish.
 #[derive(Debug)]

@@ -1,6 +1,7 @@
 //! Task ports: a task is named by a port whose receive right the kernel
 //! holds, and `task_create`, `task_terminate`, `task_suspend`,
-//! `task_resume` and `thread_create` (GNU Mach's `mach.defs` ids, see
+//! `task_resume`, `thread_create` and the VM calls of [`crate::taskvm`]
+//! (GNU Mach's `mach.defs` ids, see
 //! [`hurd_kernel::abi::rpc`]) are messages to it, answered with the return
 //! code (id + 100) and the routine's out arguments, as in Mach.
 //!
@@ -33,8 +34,8 @@ pub enum Outcome {
         /// Undoes the creation (the client is gone).
         undo: fn(&mut Kernel, PortName),
     },
-    /// Answer with success and these bytes.
-    Bytes(Vec<u8>),
+    /// Answer with success and this item (the routine's out argument).
+    Item(Item),
     /// The items did not match the routine (`MIG_BAD_ARGUMENTS`).
     BadArguments,
     /// An unknown id (`MIG_BAD_ID`).
@@ -111,6 +112,7 @@ impl Kernel {
                 _ => Outcome::BadArguments,
             },
             THREAD_CREATE if empty => self.thread_create(task),
+            id if crate::taskvm::is_vm_call(id) => self.task_vm_request(task, &msg),
             TASK_TERMINATE | TASK_SUSPEND | TASK_RESUME | THREAD_CREATE => Outcome::BadArguments,
             _ => Outcome::BadId,
         };
@@ -129,8 +131,8 @@ impl Kernel {
                     undo(self, port);
                 }
             }
-            Outcome::Bytes(bytes) => {
-                self.answer(msg, KernReturn::Success as i32, Some(Item::Bytes(bytes)));
+            Outcome::Item(item) => {
+                self.answer(msg, KernReturn::Success as i32, Some(item));
             }
             Outcome::BadArguments => {
                 log::warn!("kernel: malformed request {}", msg.header.id);

@@ -148,6 +148,10 @@ const TESTS: &[Test] = &[
         run: usertests::bootstrap_gets_modules,
     },
     Test {
+        name: "user::bootstrap_starts_programs",
+        run: usertests::bootstrap_starts_programs,
+    },
+    Test {
         name: "user::no_frames_leak",
         run: usertests::no_frames_leak,
     },

@@ -61,7 +61,7 @@ impl Kernel {
             (THREAD_RESUME, []) => Outcome::Code(self.thread_resume(id)),
             (THREAD_GET_STATE, [Item::U32(flavor), Item::U32(count)]) => {
                 match self.thread_get_state(id, *flavor, *count) {
-                    Ok(bytes) => Outcome::Bytes(bytes),
+                    Ok(bytes) => Outcome::Item(Item::Bytes(bytes)),
                     Err(code) => Outcome::Code(code),
                 }
             }

@@ -122,3 +122,23 @@ pub fn copy_out(vm: &mut KernelVm, map: MapId, addr: u64, data: &[u8]) -> Result
     }
     Ok(())
 }
+
+/// Makes every page of `[addr, addr + len)` in `map` present with `access`
+/// allowed, copying nothing: a copy of the range that follows cannot fail.
+pub fn probe(
+    vm: &mut KernelVm,
+    map: MapId,
+    addr: u64,
+    len: u64,
+    access: VmProt,
+) -> Result<(), UserFault> {
+    if !user_range_ok(addr, len) {
+        return Err(UserFault::Bad);
+    }
+    let mut page = addr & !(FRAME_SIZE - 1);
+    while page < addr + len {
+        page_frame(vm, map, page, access)?;
+        page += FRAME_SIZE;
+    }
+    Ok(())
+}

@@ -179,6 +179,43 @@ pub fn bootstrap_gets_modules(boot: &BootInfo) -> Result<(), Failure> {
     expect(&finish(&[task])?, &[count])
 }
 
+/// The bootstrap task starts programs from its modules itself, loading
+/// each into a new task through the VM calls on task ports (`exec` on its
+/// command line): a program runs and exits with its argument, one that
+/// faults is killed while the next still runs, and a module that is not a
+/// program is refused without harm.
+pub fn bootstrap_starts_programs(boot: &BootInfo) -> Result<(), Failure> {
+    let image = module(boot, "bootstrap")?;
+    let exiter = module(boot, "exiter")?;
+    let bad = module(boot, "bad-access")?;
+    let not_elf: &[u8] = b"#!/bin/sh\necho not a program\n";
+    let modules: [(&str, &[u8]); 4] = [
+        ("exiter", exiter),
+        ("bad-access", bad),
+        ("script", not_elf),
+        ("exiter", exiter),
+    ];
+    let first_child = with_kernel(|k| k.tasks.iter().map(|(id, _)| id).max().unwrap_or(0) + 1);
+    let task = with_kernel(|k| k.spawn_bootstrap("bootstrap", image, "exec", &modules)).map_err(
+        |err| {
+            log::error!("starting bootstrap: {err:?}");
+            "the bootstrap task could not be started"
+        },
+    )?;
+    // Three programs started; the script was refused.
+    expect(&finish(&[task])?, &[3])?;
+    let children: Vec<TaskId> = with_kernel(|k| {
+        k.tasks
+            .iter()
+            .filter(|(id, t)| *id >= first_child && *id != task && t.name.starts_with("bootstrap"))
+            .map(|(id, _)| id)
+            .collect()
+    });
+    // exiter gets 40 + its module number; bad-access faults (#PF).
+    let fault = hurd_kernel::abi::EXIT_EXCEPTION_BASE + 14;
+    expect(&finish(&children)?, &[40, fault, 43])
+}
+
 /// Round trips between two tasks, and a send right carried in a message.
 pub fn echo_round_trips_and_right_transfer(boot: &BootInfo) -> Result<(), Failure> {
     let server = spawn(boot, "echo-server", 0)?;

@@ -11,6 +11,7 @@
 extern crate alloc;
 
 pub mod echo;
+pub mod exec;
 #[cfg(target_os = "none")]
 mod heap;
 pub mod ipc;

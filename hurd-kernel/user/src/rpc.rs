@@ -109,3 +109,56 @@ pub fn set_state(buf: &mut MsgBuf, thread: u32, reply: u32, flavor: u32, words: 
     buf.push_bytes(&bytes[..n * 8]);
     call(buf, reply)
 }
+
+/// `vm_allocate(task, address, size, anywhere)`: the address allocated.
+pub fn vm_allocate(
+    buf: &mut MsgBuf,
+    task: u32,
+    reply: u32,
+    address: u64,
+    size: u64,
+    anywhere: bool,
+) -> Result<u64, Reply> {
+    start(buf, task, reply, hurd_kernel::abi::rpc::VM_ALLOCATE);
+    buf.push_u64(address);
+    buf.push_u64(size);
+    buf.push_u32(u32::from(anywhere));
+    match call(buf, reply) {
+        Reply::Code(0) => buf.item_u64(1).ok_or(Reply::Msg(u64::MAX)),
+        other => Err(other),
+    }
+}
+
+/// `vm_protect(task, address, size, set_maximum, protection)`.
+pub fn vm_protect(
+    buf: &mut MsgBuf,
+    task: u32,
+    reply: u32,
+    (address, size): (u64, u64),
+    set_maximum: bool,
+    protection: u32,
+) -> Reply {
+    start(buf, task, reply, hurd_kernel::abi::rpc::VM_PROTECT);
+    buf.push_u64(address);
+    buf.push_u64(size);
+    buf.push_u32(u32::from(set_maximum));
+    buf.push_u32(protection);
+    call(buf, reply)
+}
+
+/// `vm_write(task, address, data)`: `data` whole pages.
+pub fn vm_write(buf: &mut MsgBuf, task: u32, reply: u32, address: u64, data: &[u8]) -> Reply {
+    start(buf, task, reply, hurd_kernel::abi::rpc::VM_WRITE);
+    buf.push_u64(address);
+    buf.push_ool(data.len(), |i| data[i]);
+    call(buf, reply)
+}
+
+/// `vm_read(task, address, size)` of whole pages: the reply's out-of-line
+/// bytes are left in `buf` (see [`MsgBuf::bytes_item`], item 1).
+pub fn vm_read(buf: &mut MsgBuf, task: u32, reply: u32, address: u64, size: u64) -> Reply {
+    start(buf, task, reply, hurd_kernel::abi::rpc::VM_READ);
+    buf.push_u64(address);
+    buf.push_u64(size);
+    call(buf, reply)
+}

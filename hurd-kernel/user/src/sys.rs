@@ -93,6 +93,11 @@ pub fn port_allocate(right: u64) -> Result<u32, u64> {
     }
 }
 
+/// `mach_port_deallocate`: one user reference of `name` less.
+pub fn port_deallocate(name: u32) -> u64 {
+    syscall(nr::PORT_DEALLOCATE, [u64::from(name), 0, 0, 0, 0, 0]).0
+}
+
 /// `mach_port_destroy`.
 pub fn port_destroy(name: u32) -> u64 {
     syscall(nr::PORT_DESTROY, [u64::from(name), 0, 0, 0, 0, 0]).0

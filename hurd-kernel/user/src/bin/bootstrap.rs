@@ -2,10 +2,17 @@
 //! command line and the boot modules, mapped into its memory), prints it,
 //! checks every module is an ELF executable, and exits with the number of
 //! intact modules.
+//!
+//! With `exec` on the command line it also starts every ELF module as a
+//! task of its own, loaded from user space by [`kernel_user::exec`] (the
+//! module's number plus 40 as its argument), and exits with the number it
+//! started; a module that is not a program is reported and passed over.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 use kernel_user::abi::{BOOTSTRAP_MAGIC, BootstrapInfo, BootstrapModule};
-use kernel_user::println;
+use kernel_user::exec;
+use kernel_user::msg::MsgBuf;
+use kernel_user::{println, sys};
 
 kernel_user::entry!(run);
 
@@ -28,6 +35,17 @@ fn run(info: u64) -> u64 {
         "bootstrap: command line {cmdline:?}, {} modules",
         head.module_count
     );
+    let exec_mode = cmdline.split_whitespace().any(|w| w == "exec");
+    let reply = if exec_mode {
+        match sys::port_allocate(1) {
+            Ok(name) => Some(name),
+            Err(_) => return 0,
+        }
+    } else {
+        None
+    };
+    let mut buf = MsgBuf::new();
+    let mut started = 0;
     let mut intact = 0;
     for i in 0..head.module_count {
         let at = info
@@ -47,6 +65,15 @@ fn run(info: u64) -> u64 {
         if elf {
             intact += 1;
         }
+        if let Some(reply) = reply {
+            match exec::spawn_elf(&mut buf, reply, data, 40 + i) {
+                Ok(child) => {
+                    println!("bootstrap: module {i} runs as task port {:#x}", child.task);
+                    started += 1;
+                }
+                Err(err) => println!("bootstrap: module {i} cannot run: {err:?}"),
+            }
+        }
     }
-    intact
+    if exec_mode { started } else { intact }
 }

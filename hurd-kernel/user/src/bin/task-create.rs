@@ -4,7 +4,9 @@
 //! runs a function of this program and exits with the status it was given
 //! (its writes stay its own); a task terminated with no thread. Requests to
 //! the dead tasks and threads fail with `MACH_SEND_INVALID_DEST`; malformed
-//! requests get `MIG_BAD_ARGUMENTS`. The kernel test checks the children's
+//! requests get `MIG_BAD_ARGUMENTS`. The VM calls on a task port build the
+//! memory of a task with no thread: allocate, write and read back whole
+//! pages, protect, deallocate, and each refusal's code. The kernel test checks the children's
 //! exit statuses. Returns 0 when all of it held, else the step that failed.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
@@ -194,8 +196,10 @@ fn steps() -> Result<(), u64> {
         return Err(16);
     }
 
-    // A task with no thread, terminated.
+    // A task with no thread: its memory built by the VM calls on its port,
+    // then terminated.
     let idle = create(&mut buf, reply, 0).map_err(|_| 17u64)?;
+    vm_calls(&mut buf, reply, idle)?;
     check(
         18,
         "task_terminate",
@@ -209,4 +213,98 @@ fn steps() -> Result<(), u64> {
         dead,
     )?;
     Ok(())
+}
+
+/// `vm_allocate`, `vm_write`, `vm_read`, `vm_protect` and `vm_deallocate`
+/// on `task`'s port, with the refusals Mach gives.
+fn vm_calls(buf: &mut MsgBuf, reply: u32, task: u32) -> Result<(), u64> {
+    const INVALID_ADDRESS: Reply = Reply::Code(1);
+    const PROTECTION_FAILURE: Reply = Reply::Code(2);
+    const INVALID_ARGUMENT: Reply = Reply::Code(4);
+    let at = USER_BASE + (1 << 32);
+    let code = |r: Result<u64, Reply>| r.err().unwrap_or(Reply::Code(0));
+    check(
+        20,
+        "vm_allocate of nothing",
+        code(rpc::vm_allocate(buf, task, reply, at, 0, false)),
+        INVALID_ADDRESS,
+    )?;
+    let got = rpc::vm_allocate(buf, task, reply, at, 8192, false);
+    if got != Ok(at) {
+        println!("task-create: vm_allocate in the child: {got:?}");
+        return Err(21);
+    }
+    let page: [u8; 4096] = core::array::from_fn(|i| (i % 251) as u8);
+    check(
+        22,
+        "vm_write",
+        rpc::vm_write(buf, task, reply, at, &page),
+        Reply::Code(0),
+    )?;
+    check(
+        23,
+        "vm_read",
+        rpc::vm_read(buf, task, reply, at, 4096),
+        Reply::Code(0),
+    )?;
+    if buf.bytes_item(1) != Some(&page[..]) {
+        println!("task-create: vm_read did not give back what vm_write wrote");
+        return Err(24);
+    }
+    check(
+        25,
+        "vm_write off a page boundary",
+        rpc::vm_write(buf, task, reply, at + 8, &page),
+        INVALID_ADDRESS,
+    )?;
+    check(
+        26,
+        "vm_write where nothing is allocated",
+        rpc::vm_write(buf, task, reply, at + (1 << 20), &page),
+        INVALID_ADDRESS,
+    )?;
+    check(
+        27,
+        "vm_protect read-only",
+        rpc::vm_protect(buf, task, reply, (at, 8192), false, 1),
+        Reply::Code(0),
+    )?;
+    check(
+        28,
+        "vm_write to a read-only page",
+        rpc::vm_write(buf, task, reply, at + 4096, &page),
+        PROTECTION_FAILURE,
+    )?;
+    check(
+        29,
+        "vm_protect with unknown bits",
+        rpc::vm_protect(buf, task, reply, (at, 8192), false, 0x100),
+        INVALID_ARGUMENT,
+    )?;
+    check(
+        30,
+        "vm_read of too much",
+        rpc::vm_read(buf, task, reply, at, 1 << 20),
+        INVALID_ARGUMENT,
+    )?;
+    rpc::start(buf, task, reply, VM_ALLOCATE);
+    buf.push_u64(at);
+    buf.push_u64(4096);
+    buf.push_u32(2);
+    check(
+        31,
+        "vm_allocate with a bad boolean",
+        rpc::call(buf, reply),
+        BAD_ARGUMENTS,
+    )?;
+    rpc::start(buf, task, reply, VM_DEALLOCATE);
+    buf.push_u64(at);
+    buf.push_u64(8192);
+    check(32, "vm_deallocate", rpc::call(buf, reply), Reply::Code(0))?;
+    check(
+        33,
+        "vm_read of freed memory",
+        rpc::vm_read(buf, task, reply, at, 4096),
+        INVALID_ADDRESS,
+    )
 }

@@ -1,0 +1,164 @@
+//! Loading an ELF program into a new task from user space, as the Hurd's
+//! exec server does on Mach: `task_create` with an empty map, then for each
+//! loadable segment `vm_allocate`, `vm_write` of the pages holding file
+//! bytes (the rest stays zero-filled) and `vm_protect`; a stack; then
+//! `thread_create`, `thread_set_state` and `thread_resume`. Every step is a
+//! message to the new task's or thread's port (see
+//! [`hurd_kernel::abi::rpc`]); nothing here needs the kernel's own loader.
+//!
+//! The image is untrusted: a file that is not an ELF executable for this
+//! kernel is [`ExecError::Elf`], and a failed step terminates the half-built
+//! task, so nothing is left behind.
+
+use hurd_kernel::abi::rpc::{TASK_CREATE, TASK_TERMINATE, THREAD_CREATE, THREAD_RESUME};
+use hurd_kernel::abi::thread_state::{COUNT, FLAVOR, RDI, RIP, RSP};
+use hurd_kernel::abi::{USER_BASE, USER_STACK_SIZE, USER_STACK_TOP};
+use hurd_kernel::elf::{self, ElfError, Segment};
+
+use crate::msg::MsgBuf;
+use crate::rpc::{self, Reply};
+use crate::sys;
+
+/// The size of a page.
+const PAGE: u64 = 4096;
+
+/// A program started in a new task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Child {
+    /// A send right to the new task's port.
+    pub task: u32,
+    /// A send right to its thread's port.
+    pub thread: u32,
+}
+
+/// Why a program could not be started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExecError {
+    /// The file is not an ELF executable this kernel can run (`ENOEXEC`).
+    Elf(ElfError),
+    /// A call to the kernel failed: which, and how.
+    Call(&'static str, Reply),
+}
+
+/// Protection bits of `vm_protect`.
+fn protection(seg: &Segment) -> u32 {
+    let mut prot = 0;
+    if seg.read || seg.execute {
+        prot |= 1;
+    }
+    if seg.write {
+        prot |= 2;
+    }
+    if seg.execute {
+        prot |= 4;
+    }
+    prot
+}
+
+fn step<T>(what: &'static str, r: Result<T, Reply>) -> Result<T, ExecError> {
+    r.map_err(|e| ExecError::Call(what, e))
+}
+
+fn code(what: &'static str, r: Reply) -> Result<(), ExecError> {
+    match r {
+        Reply::Code(0) => Ok(()),
+        other => Err(ExecError::Call(what, other)),
+    }
+}
+
+// ANCHOR: spawn_elf
+/// Starts `image` in a new task whose first thread gets `arg` in `rdi`;
+/// `reply` is a receive right of the caller's for the calls' replies.
+pub fn spawn_elf(buf: &mut MsgBuf, reply: u32, image: &[u8], arg: u64) -> Result<Child, ExecError> {
+    let exe =
+        elf::parse(image, USER_BASE, USER_STACK_TOP - USER_STACK_SIZE).map_err(ExecError::Elf)?;
+    rpc::start(buf, sys::task_self(), reply, TASK_CREATE);
+    buf.push_u32(0);
+    let task = step("task_create", rpc::port_reply(buf, reply))?;
+    match build(buf, reply, task, image, &exe, arg) {
+        Ok(thread) => Ok(Child { task, thread }),
+        Err(err) => {
+            // Nothing half-built is left running.
+            let _ = rpc::simple(buf, task, reply, TASK_TERMINATE);
+            let _ = sys::port_deallocate(task);
+            Err(err)
+        }
+    }
+}
+// ANCHOR_END: spawn_elf
+
+/// Fills `task` with the program and starts its thread.
+fn build(
+    buf: &mut MsgBuf,
+    reply: u32,
+    task: u32,
+    image: &[u8],
+    exe: &elf::Executable,
+    arg: u64,
+) -> Result<u32, ExecError> {
+    let mut page = [0u8; PAGE as usize];
+    for seg in &exe.segments {
+        let start = seg.vaddr & !(PAGE - 1);
+        let end = (seg.vaddr + seg.mem_size).div_ceil(PAGE) * PAGE;
+        step(
+            "vm_allocate",
+            rpc::vm_allocate(buf, task, reply, start, end - start, false),
+        )?;
+        let file_end = seg.vaddr + seg.file_size;
+        let mut at = start;
+        while at < end.min(file_end.div_ceil(PAGE) * PAGE) {
+            // The file's bytes that fall in this page; the rest is zero.
+            page.fill(0);
+            let from = at.max(seg.vaddr);
+            let to = (at + PAGE).min(file_end);
+            if from < to {
+                let offset = (seg.offset + (from - seg.vaddr)) as usize;
+                let len = (to - from) as usize;
+                let bytes = image
+                    .get(offset..offset + len)
+                    .ok_or(ExecError::Elf(ElfError::BadSegment))?;
+                let inside = (from - at) as usize;
+                page[inside..inside + len].copy_from_slice(bytes);
+                code("vm_write", rpc::vm_write(buf, task, reply, at, &page))?;
+            }
+            at += PAGE;
+        }
+        code(
+            "vm_protect",
+            rpc::vm_protect(
+                buf,
+                task,
+                reply,
+                (start, end - start),
+                false,
+                protection(seg),
+            ),
+        )?;
+    }
+    step(
+        "vm_allocate (stack)",
+        rpc::vm_allocate(
+            buf,
+            task,
+            reply,
+            USER_STACK_TOP - USER_STACK_SIZE,
+            USER_STACK_SIZE,
+            false,
+        ),
+    )?;
+    rpc::start(buf, task, reply, THREAD_CREATE);
+    let thread = step("thread_create", rpc::port_reply(buf, reply))?;
+    let mut state = [0u64; COUNT];
+    state[RIP] = exe.entry;
+    state[RSP] = USER_STACK_TOP;
+    state[RDI] = arg;
+    code(
+        "thread_set_state",
+        rpc::set_state(buf, thread, reply, FLAVOR, &state),
+    )?;
+    code(
+        "thread_resume",
+        rpc::simple(buf, thread, reply, THREAD_RESUME),
+    )?;
+    Ok(thread)
+}
