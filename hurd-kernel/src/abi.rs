@@ -61,6 +61,11 @@ pub mod nr {
     /// its name in `rdx`. The thread requests of [`rpc`](super::rpc) are
     /// messages to a thread port.
     pub const THREAD_SELF: u64 = 16;
+    /// `console_read(buf, len, flags) → count`: bytes typed on the console
+    /// (COM1), at least one; with flag bit 0 (`CONSOLE_NOWAIT`) it returns
+    /// at once, with 0 when nothing is there. A thread that waits is woken
+    /// when input arrives (one waiting reader takes it).
+    pub const CONSOLE_READ: u64 = 17;
 }
 
 /// The kernel's RPCs: message ids from GNU Mach's `mach.defs` (subsystem
@@ -211,6 +216,9 @@ pub const EXIT_TERMINATED: u64 = 0x2000;
 
 /// The largest message `mach_msg` copies in or out, in bytes.
 pub const MAX_MESSAGE: u64 = 64 * 1024;
+
+/// `console_read` flag: do not wait for input.
+pub const CONSOLE_NOWAIT: u64 = 1;
 
 /// The most bytes one `vm_read` returns (its reply must fit a message).
 pub const VM_READ_MAX: u64 = 32 * 1024;

@@ -14,10 +14,9 @@
 //! [`choose_accel`]). The user programs of the `kernel-user` package are
 //! passed as boot modules (`-initrd`).
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitCode, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::Failure;
@@ -58,6 +57,7 @@ pub const USER_PROGRAMS: &[&str] = &[
     "sink",
     "rt-echo-server",
     "rt-echo-client",
+    "console-reader",
 ];
 
 /// The Debian package with `qemu-system-x86_64`.
@@ -211,73 +211,8 @@ pub struct BootRun {
 
 /// Runs `command` (a QEMU boot), echoing the serial output as it arrives,
 /// and kills it after `timeout`.
-pub fn boot(mut command: Command, timeout: Duration) -> Result<BootRun, String> {
-    eprintln!("$ {command:?}");
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|err| format!("could not start qemu-system-x86_64: {err}"))?;
-    let (tx, rx) = mpsc::channel();
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or("qemu's output was not captured")?;
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line.trim_end_matches('\r').to_owned()).is_err() {
-                break;
-            }
-        }
-    });
-    let mut stderr_pipe = child
-        .stderr
-        .take()
-        .ok_or("qemu's errors were not captured")?;
-    let stderr_reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr_pipe.read_to_string(&mut text);
-        text
-    });
-
-    let deadline = Instant::now() + timeout;
-    let mut lines = Vec::new();
-    let mut timed_out = false;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left.min(Duration::from_millis(200))) {
-            Ok(line) => {
-                eprintln!("{line}");
-                lines.push(line);
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                if Instant::now() >= deadline {
-                    timed_out = true;
-                    kill(&mut child);
-                    break;
-                }
-            }
-        }
-    }
-    let status = child
-        .wait()
-        .map_err(|err| format!("waiting for qemu failed: {err}"))?;
-    let _ = reader.join();
-    let stderr = stderr_reader.join().unwrap_or_default();
-    Ok(BootRun {
-        lines,
-        status: status.code(),
-        stderr,
-        timed_out,
-    })
-}
-
-/// Kills a QEMU that overran its time.
-fn kill(child: &mut Child) {
-    let _ = child.kill();
+pub fn boot(command: Command, timeout: Duration) -> Result<BootRun, String> {
+    crate::console::converse(command, timeout, &[])
 }
 
 /// The counts of a closing line `N passed, M failed`.
@@ -508,7 +443,16 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
         .run()?;
     let build = build(ws)?;
     let accel = choose_accel(&build)?;
-    let run = boot(qemu_command(&build, accel, "test", &[]), TEST_TIMEOUT)?;
+    // The console test reads a line typed on the serial console.
+    let typing = [crate::console::Step::new(
+        "console-reader: ready",
+        "typed on the console",
+    )];
+    let run = crate::console::converse(
+        qemu_command(&build, accel, "test", &[]),
+        TEST_TIMEOUT,
+        &typing,
+    )?;
     let summary = check_test_run(&run)?;
     eprintln!(
         "kernel tests ({accel:?}): {} passed, {} failed",

@@ -18,6 +18,7 @@
 
 mod bench;
 mod cmd;
+mod console;
 mod image;
 mod json;
 mod kernel;

@@ -14,6 +14,8 @@ mod boot;
 extern crate alloc;
 
 #[cfg(target_os = "none")]
+mod console;
+#[cfg(target_os = "none")]
 mod gdt;
 #[cfg(target_os = "none")]
 mod heap;
@@ -94,6 +96,7 @@ mod entry {
         paging::init();
         task::init();
         syscall::init();
+        serial::enable_input();
         // ANCHOR_END: kernel_main
         let word = |w: &str| boot.cmdline.split_whitespace().any(|word| word == w);
         if word("panic-test") {

@@ -1,14 +1,27 @@
-//! The console: COM1 through `uart_16550`, `kprint!`/`kprintln!`, and the
-//! `log` logger that writes to it.
+//! The console: COM1 through `uart_16550`, `kprint!`/`kprintln!`, the
+//! `log` logger that writes to it, and what arrives on it (the receive
+//! interrupt fills a buffer that [`crate::console`] hands to readers).
 
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
 use spin::Mutex;
 use uart_16550::backend::PioBackend;
 use uart_16550::{Config, Uart16550Tty};
+use x86_64::instructions::port::Port;
 
 /// The first serial port's I/O base.
 const COM1: u16 = 0x3f8;
+
+/// COM1's interrupt line.
+pub const IRQ: u64 = 4;
+
+/// The most received bytes kept unread; more are dropped.
+pub const INPUT_MAX: usize = 4096;
+
+/// Bytes received and not yet read.
+static INPUT: Mutex<VecDeque<u8>> = Mutex::new(VecDeque::new());
 
 /// COM1, once [`init`] has set it up.
 static CONSOLE: Mutex<Option<Uart16550Tty<PioBackend>>> = Mutex::new(None);
@@ -24,6 +37,61 @@ pub fn init() {
     // A second call (there is none) would fail harmlessly.
     let _ = log::set_logger(&LOGGER);
     log::set_max_level(log::LevelFilter::Info);
+}
+
+/// Turns on COM1's interrupt for received data (IER bit 0) and lets its
+/// interrupts reach the PIC (MCR OUT2).
+pub fn enable_input() {
+    let _console = CONSOLE.lock();
+    // SAFETY: COM1's interrupt-enable and modem-control registers; the
+    // console lock keeps the port's other users out while they change.
+    unsafe {
+        Port::<u8>::new(COM1 + 1).write(0x01);
+        let mut mcr = Port::<u8>::new(COM1 + 4);
+        let value = mcr.read();
+        mcr.write(value | 0x08);
+    }
+}
+
+/// Moves every byte COM1 holds into the input buffer (the receive
+/// interrupt); returns how many arrived.
+pub fn receive() -> usize {
+    let _console = CONSOLE.lock();
+    let mut input = INPUT.lock();
+    let mut n = 0;
+    // SAFETY: reading COM1's line-status and receive registers; the
+    // console lock keeps the port's other users out.
+    unsafe {
+        let mut lsr = Port::<u8>::new(COM1 + 5);
+        let mut rbr = Port::<u8>::new(COM1);
+        // At most a FIFO's worth and then some: a stuck line cannot hold
+        // the kernel here.
+        while n < 64 && lsr.read() & 1 != 0 {
+            let byte = rbr.read();
+            if input.len() < INPUT_MAX {
+                input.push_back(byte);
+            }
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Whether received bytes wait to be read.
+pub fn has_input() -> bool {
+    !INPUT.lock().is_empty()
+}
+
+/// Up to `max` received bytes, without taking them.
+pub fn peek_input(max: usize) -> Vec<u8> {
+    INPUT.lock().iter().take(max).copied().collect()
+}
+
+/// Takes `n` received bytes (after a [`peek_input`] that returned them).
+pub fn consume_input(n: usize) {
+    let mut input = INPUT.lock();
+    let n = n.min(input.len());
+    input.drain(..n);
 }
 
 /// Writes formatted text to the console.

@@ -146,6 +146,22 @@ fn handle(k: &mut Kernel, frame: &mut TrapFrame) -> Reason {
             frame.rax = SUCCESS;
             return Reason::Yield;
         }
+        nr::CONSOLE_READ => match crate::console::read(k, map, args[0], args[1], args[2]) {
+            crate::console::Read::Done(n) => {
+                value = n;
+                SUCCESS
+            }
+            crate::console::Read::Waiting => return Reason::Blocked,
+            crate::console::Read::Failed(code) => kern(code),
+            crate::console::Read::Pager(ticket) => {
+                let restart = Restart {
+                    nr: nr::CONSOLE_READ,
+                    error: kern(hurd_ipc::KernReturn::InvalidAddress),
+                };
+                k.wait_for_pager(k.current, ticket, Some(restart));
+                return Reason::Blocked;
+            }
+        },
         nr::MACH_MSG => return mach_msg(k, frame, map, space),
         nr::PORT_ALLOCATE => {
             let right = match args[0] {
@@ -741,8 +757,10 @@ pub fn retry(k: &mut Kernel, id: ThreadId) {
             rcv_size,
             name,
         } => (Some((buf, rcv_size, name)), None),
-        pending @ (Pending::Fault { .. } | Pending::CopyOut { .. }) => {
-            // Pagers wake these, not hurd-ipc.
+        pending @ (Pending::Fault { .. }
+        | Pending::CopyOut { .. }
+        | Pending::ConsoleRead { .. }) => {
+            // Pagers and the console wake these, not hurd-ipc.
             if let Some(thread) = k.threads.get_mut(&id) {
                 thread.pending = Some(pending);
             }

@@ -80,6 +80,13 @@ pub enum Pending {
         /// The user buffer.
         buf: u64,
     },
+    /// A read of the console waiting for input.
+    ConsoleRead {
+        /// The user buffer.
+        buf: u64,
+        /// Its size.
+        len: u64,
+    },
     /// A send waiting for room in the queue, then maybe a receive.
     Send {
         /// The message, still the sender's (copyin has not happened).

@@ -210,6 +210,10 @@ impl Kernel {
                 }
                 thread.pending = None;
             }
+            Some(Pending::ConsoleRead { .. }) => {
+                thread.pending = None;
+                thread.frame_mut().rax = KernReturn::Aborted as u64;
+            }
             Some(Pending::CopyOut { .. }) | None => return,
         }
         self.make_ready(id);

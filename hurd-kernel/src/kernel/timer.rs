@@ -25,7 +25,8 @@ static PICS: Mutex<ChainedPics> =
 /// Timer interrupts since boot.
 static TICKS: AtomicU64 = AtomicU64::new(0);
 
-/// Remaps the PICs to vectors 32–47, masks every line but the timer's, and
+/// Remaps the PICs to vectors 32–47, masks every line but the timer's and
+/// COM1's, and
 /// starts the PIT at [`HZ`]. Interrupts stay disabled.
 pub fn init() {
     let divisor = (PIT_CLOCK / HZ) as u16;
@@ -34,8 +35,8 @@ pub fn init() {
     // nothing else programs these devices.
     unsafe {
         pics.initialize();
-        // Only IRQ 0 (timer) unmasked.
-        pics.write_masks(0xFE, 0xFF);
+        // Only IRQ 0 (timer) and IRQ 4 (COM1) unmasked.
+        pics.write_masks(0xEE, 0xFF);
         let mut command = Port::<u8>::new(0x43);
         let mut channel0 = Port::<u8>::new(0x40);
         // Channel 0, low then high byte, mode 2 (rate generator).

@@ -147,6 +147,7 @@ unsafe extern "C" fn trap_dispatch(frame: *mut TrapFrame) -> *mut TrapFrame {
     match frame.vector {
         0..=31 => exception(frame),
         v if v == IRQ_BASE + timer::IRQ => timer::tick(frame),
+        v if v == IRQ_BASE + crate::serial::IRQ => crate::console::interrupt(frame),
         v if (IRQ_BASE..IRQ_BASE + 16).contains(&v) => {
             timer::end_of_interrupt((v - IRQ_BASE) as u8);
             frame

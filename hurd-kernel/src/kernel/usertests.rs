@@ -216,6 +216,13 @@ pub fn bootstrap_starts_programs(boot: &BootInfo) -> Result<(), Failure> {
     expect(&finish(&children)?, &[40, fault, 43])
 }
 
+/// A line typed on the serial console reaches a task blocked reading it
+/// (the test run is fed that line once the task says it is ready).
+pub fn console_input_reaches_a_reader(boot: &BootInfo) -> Result<(), Failure> {
+    let reader = spawn(boot, "console-reader", 0)?;
+    expect(&finish_within(&[reader], 60 * crate::timer::HZ)?, &[0])
+}
+
 /// Round trips between two tasks, and a send right carried in a message.
 pub fn echo_round_trips_and_right_transfer(boot: &BootInfo) -> Result<(), Failure> {
     let server = spawn(boot, "echo-server", 0)?;

@@ -93,6 +93,23 @@ pub fn port_allocate(right: u64) -> Result<u32, u64> {
     }
 }
 
+/// `console_read`: bytes typed on the console into `buf` (at least one,
+/// waiting for them unless `nowait`) → how many, or the code.
+pub fn console_read(buf: &mut [u8], nowait: bool) -> Result<usize, u64> {
+    let flags = if nowait {
+        hurd_kernel::abi::CONSOLE_NOWAIT
+    } else {
+        0
+    };
+    match syscall(
+        nr::CONSOLE_READ,
+        [buf.as_mut_ptr() as u64, buf.len() as u64, flags, 0, 0, 0],
+    ) {
+        (0, n) => Ok(n as usize),
+        (code, _) => Err(code),
+    }
+}
+
 /// `mach_port_deallocate`: one user reference of `name` less.
 pub fn port_deallocate(name: u32) -> u64 {
     syscall(nr::PORT_DEALLOCATE, [u64::from(name), 0, 0, 0, 0, 0]).0
