@@ -234,4 +234,14 @@ fn programs_run_as_tasks_and_a_crash_ends_only_its_task() {
     assert_eq!(run(&mut sh, "chmod 755 notes"), "");
     assert_eq!(run(&mut sh, "./notes"), "sh: ./notes: exec format error\n");
     assert_eq!(run(&mut sh, "nosuch"), "sh: nosuch: command not found\n");
+    // A program writes to the redirection's file through the port the shell
+    // opened for it; it runs with the session's ids.
+    assert_eq!(run(&mut sh, "args to a file > out"), "");
+    assert_eq!(run(&mut sh, "args more >> out"), "");
+    assert_eq!(run(&mut sh, "cat out"), "to a file\nmore\n");
+    assert_eq!(run(&mut sh, "whoami"), "1000\n");
+    assert_eq!(
+        run(&mut sh, "args x > /root/nope"),
+        "sh: /root/nope: permission denied\n"
+    );
 }
