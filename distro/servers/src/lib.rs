@@ -29,3 +29,8 @@ pub mod hosted;
 pub mod shell;
 pub mod tar;
 pub mod term;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
