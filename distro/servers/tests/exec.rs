@@ -411,3 +411,73 @@ fn hostile_requests_are_errors_and_rights_are_not_lost() {
     assert!(!status.srights, "the exec server kept a right");
     assert_eq!(output(&sys, &s, "/bin/args", &["args", "fine"]).1, "fine\n");
 }
+
+#[test]
+fn the_server_runs_a_bounded_number_of_programs() {
+    use hurd_servers::exec::MAX_RUNNING;
+    use std::sync::{Barrier, Mutex, mpsc};
+
+    let sys = Arc::new(boot());
+    // A program that waits until the test lets it go.
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let go = Arc::new(Mutex::new(go_rx));
+    let started = Arc::new(Barrier::new(MAX_RUNNING + 1));
+    let (g, st) = (go.clone(), started.clone());
+    sys.install_program(
+        "/bin/wait",
+        Arc::new(move |_: &ProgramContext| {
+            st.wait();
+            let _ = g.lock().expect("lock").recv();
+            0
+        }),
+    )
+    .expect("install");
+    let callers: Vec<_> = (0..MAX_RUNNING)
+        .map(|_| {
+            let sys = sys.clone();
+            std::thread::spawn(move || {
+                let task = sys.task();
+                let s = sys.login(&task, "alice", "wonderland").expect("login");
+                run(
+                    &sys,
+                    &s,
+                    "/bin/wait",
+                    &["wait"],
+                    PortName::NULL,
+                    PortName::NULL,
+                )
+            })
+        })
+        .collect();
+    started.wait();
+    let task = sys.task();
+    let s = sys.login(&task, "alice", "wonderland").expect("login");
+    assert_eq!(
+        errno(run(
+            &sys,
+            &s,
+            "/bin/true",
+            &["true"],
+            PortName::NULL,
+            PortName::NULL
+        )),
+        Some(Errno::Again)
+    );
+    for _ in 0..MAX_RUNNING {
+        go_tx.send(()).expect("let one go");
+    }
+    for c in callers {
+        assert_eq!(c.join().expect("caller"), Ok(WaitStatus::Exited(0)));
+    }
+    assert_eq!(
+        run(
+            &sys,
+            &s,
+            "/bin/true",
+            &["true"],
+            PortName::NULL,
+            PortName::NULL
+        ),
+        Ok(WaitStatus::Exited(0))
+    );
+}
