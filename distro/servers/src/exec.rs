@@ -34,6 +34,13 @@
 //! ([`hosted_image`]); on the kernel, ELF files take the place of the latter.
 //! Anything else is `ENOEXEC`.
 //!
+//! Unless a request has [`EXEC_SECURE`], its environment's `EXEC_SERVERS`
+//! (a `:`-separated list of file names, opened with the caller's ports) names
+//! the caller's own exec servers: each in turn gets the request until one
+//! answers something other than `ENOEXEC`, as on the Hurd. A user starts one
+//! with `settrans NODE /hurd/exec` ([`translator`]: the exec server as a
+//! one-file translator, as the Hurd's is on `/servers/exec`).
+//!
 //! [`ExecServer`] (feature `std`) serves the protocol with hurd-ipc's hosted
 //! runtime: each program runs as a new task, with a [`ProgramContext`]
 //! holding its ports. A program that panics is a crash: its task is
@@ -86,8 +93,9 @@ interface! {
 /// `EXEC_NEWTASK`: run the program in a new task (the hosted server always
 /// does; the caller has no task of its own to replace).
 pub const EXEC_NEWTASK: i32 = 0x0000_0001;
-/// `EXEC_SECURE`: do not honour the caller's `EXEC_SERVERS` and the like
-/// (accepted; the hosted server honours nothing from the environment).
+/// `EXEC_SECURE`: do not honour the caller's `EXEC_SERVERS`. A request
+/// handed on to one of those servers carries it, so that server runs the
+/// program itself.
 pub const EXEC_SECURE: i32 = 0x0000_0002;
 /// `EXEC_DEFAULTS`: fill in missing initial ports from the server's own
 /// (accepted; the hosted server has none to give).
@@ -265,7 +273,7 @@ pub fn copy_send(names: &[hurd_ipc::PortName]) -> PortArray {
 #[cfg(feature = "std")]
 mod hosted;
 #[cfg(feature = "std")]
-pub use hosted::{ExecServer, MAX_RUNNING, Program, ProgramContext};
+pub use hosted::{ExecServer, MAX_RUNNING, Program, ProgramContext, ProgramTable, translator};
 
 #[cfg(test)]
 mod tests {

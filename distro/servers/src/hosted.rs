@@ -6,6 +6,9 @@
 //! system whose starter knows the translators of hurd-trans (`/hurd/hello`,
 //! `null`, `zero`, `tmpfs`, `tarfs`). It fills the root with `/etc/passwd`,
 //! `/etc/group`, a home directory per account, `/tmp` and `/hurd`.
+//! An exec server runs the programs under `/bin` ([`System::install_program`]
+//! adds more); `/servers/exec` holds a passive translator record for
+//! `/hurd/exec`, another exec server knowing the same programs.
 //! [`System::login`] checks a password with the password server and gives
 //! a [`Session`] for a new task, ready for a [`Shell`](crate::shell::Shell).
 
@@ -14,9 +17,10 @@ use hurd_auth::protocol::password;
 use hurd_auth::{AuthClient, Errno, IdSet, Limits, StdClock};
 use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::{Disposition, Error, PortName, RightType, UserIpc};
-use hurd_trans::flags::OpenFlags;
+use hurd_trans::flags::{FS_TRANS_SET, OpenFlags};
 use hurd_trans::netfs::{self, Options};
 use hurd_trans::protocol::fs;
+use hurd_trans::transbox::{Program as TransProgram, ThreadStarter, argv_to_argz};
 use hurd_trans::translators::programs;
 use hurd_trans::translators::tmpfs::Tmpfs;
 
@@ -149,6 +153,8 @@ pub struct System {
     exec: Arc<ExecServer>,
     /// A send right to the exec server, in the boot task's space.
     exec_port: PortName,
+    /// The root file system's translator starter.
+    translators: ThreadStarter,
 }
 
 fn thread_error(_: std::io::Error) -> Error {
@@ -190,18 +196,23 @@ impl System {
             })
             .map_err(thread_error)?;
 
+        // exec: programs run as tasks of the runtime; `/hurd/exec` starts
+        // more exec servers knowing the same programs.
+        let exec = ExecServer::new(&rt);
+        let exec_port = exec.spawn(&boot)?;
+        let starter = programs::starter(&rt, &fs_task);
+        starter.register("/hurd/exec", crate::exec::translator(&rt, exec.programs()));
+        let translators = (*starter).clone();
+
         // The root file system.
         let (_, control) = netfs::spawn(
             fs_task.clone(),
             Tmpfs::new(0, 0, 0o755, 64 << 20),
             handles[1],
-            Some(programs::starter(&rt, &fs_task)),
+            Some(starter),
             Options::default(),
             &boot,
         )?;
-        // exec: programs run as tasks of the runtime.
-        let exec = ExecServer::new(&rt);
-        let exec_port = exec.spawn(&boot)?;
         let system = System {
             rt,
             boot,
@@ -210,6 +221,7 @@ impl System {
             password,
             exec,
             exec_port,
+            translators,
         };
         system.fill_root(accounts)?;
         for (path, p) in standard_programs() {
@@ -252,6 +264,23 @@ impl System {
             root.write_file(name, b"", false)?;
             chmod(&root, name.trim_start_matches('/'), 0o755)?;
         }
+        // The exec server's node, as on the Hurd.
+        root.write_file("/hurd/exec", b"", false)?;
+        chmod(&root, "hurd/exec", 0o755)?;
+        root.write_file("/servers/exec", b"", false)?;
+        let node = root.open("/servers/exec", OpenFlags::NOTRANS)?;
+        let r = fs::Client::new(root.ipc, node).file_set_translator(
+            FS_TRANS_SET as i32,
+            0,
+            0,
+            argv_to_argz(&["/hurd/exec"]),
+            PortItem {
+                disposition: Disposition::CopySend,
+                name: PortName::NULL,
+            },
+        );
+        root.release(node);
+        r?;
         for a in accounts.iter().filter(|a| a.uid != 0) {
             let home = format!("home/{}", a.name);
             mkdir(&root, &home, 0o755)?;
@@ -282,6 +311,16 @@ impl System {
         self.exec.register(path, program);
         root.write_file(path, &hosted_image(path), false)?;
         chmod(&root, path, mode)
+    }
+
+    /// Makes `program` startable as the translator `name` (for instance
+    /// `/hurd/myfs`), writing an executable file there.
+    pub fn install_translator(&self, name: &str, program: TransProgram) -> Result<(), Error> {
+        let task = self.rt.task();
+        let root = self.session_for(&task, IdSet::root())?;
+        self.translators.register(name, program);
+        root.write_file(name, b"", false)?;
+        chmod(&root, name, 0o755)
     }
 
     /// A send right to the exec server, in `to`'s space.

@@ -481,3 +481,152 @@ fn the_server_runs_a_bounded_number_of_programs() {
         Ok(WaitStatus::Exited(0))
     );
 }
+
+/// Runs `path` with `envp` and `flags` through `server`; standard output to
+/// `/tmp/out`, which is returned with the status.
+fn run_with(
+    s: &Session<'_, Task>,
+    server: PortName,
+    flags: i32,
+    path: &str,
+    argv: &[&str],
+    envp: &[&str],
+) -> Result<(WaitStatus, String), Error> {
+    let out = s.open_for_output("/tmp/out", false).expect("open output");
+    let r = exec::exec::Client::new(s.ipc, server).exec_file_name(
+        NULL_FILE,
+        flags,
+        path.into(),
+        argz(argv),
+        argz(envp),
+        copy_send(&[PortName::NULL, out, PortName::NULL]),
+        portarray(s),
+    );
+    s.release(out);
+    let st = WaitStatus::from_raw(r?);
+    let text = s.read_file("/tmp/out").expect("read output");
+    Ok((st, String::from_utf8(text).expect("utf-8")))
+}
+
+#[test]
+fn servers_exec_is_an_exec_server_translator() {
+    let sys = boot();
+    let task = sys.task();
+    let s = sys.login(&task, "alice", "wonderland").expect("login");
+    // Looking the node up starts the translator; its port speaks exec.
+    let server = s.open("/servers/exec", OpenFlags::empty()).expect("lookup");
+    assert_eq!(
+        run_with(
+            &s,
+            server,
+            EXEC_NEWTASK,
+            "/bin/args",
+            &["args", "via", "/servers/exec"],
+            &[]
+        ),
+        Ok((WaitStatus::Exited(0), "via /servers/exec\n".into()))
+    );
+}
+
+#[test]
+fn exec_servers_names_the_callers_own_exec_servers() {
+    use hurd_ipc::hosted::Runtime;
+    use hurd_servers::exec::{EXEC_SECURE, ProgramTable, hosted_image, translator};
+    use hurd_trans::flags::FS_TRANS_SET;
+    use hurd_trans::protocol::fs;
+
+    let sys = boot();
+    // An exec server of the user's own knowing a program the system's does
+    // not: started from a translator record on a node alice owns.
+    let table = ProgramTable::new();
+    table.register(
+        "/emu/hello",
+        Arc::new(|ctx: &ProgramContext| i32::from(ctx.print("emulated\n").is_err())),
+    );
+    let rt: &Runtime = &sys.rt;
+    sys.install_translator("/hurd/emu-exec", translator(rt, table))
+        .expect("install translator");
+    let task = sys.task();
+    let s = sys.login(&task, "alice", "wonderland").expect("login");
+    s.write_file("/home/alice/myexec", b"", false)
+        .expect("node");
+    let node = s
+        .open("/home/alice/myexec", OpenFlags::NOTRANS)
+        .expect("node");
+    fs::Client::new(&task, node)
+        .file_set_translator(
+            FS_TRANS_SET as i32,
+            0,
+            0,
+            argz(&["/hurd/emu-exec"]),
+            NULL_FILE,
+        )
+        .expect("settrans");
+    s.release(node);
+    s.write_file("/tmp/emu", &hosted_image("/emu/hello"), false)
+        .expect("program");
+    let node = s.open("/tmp/emu", OpenFlags::NOTRANS).expect("node");
+    fs::Client::new(&task, node)
+        .file_chmod(0o755)
+        .expect("chmod");
+    s.release(node);
+
+    let system = sys.exec_server(&task).expect("exec server");
+    let noexec = Some(Errno::NoExec);
+    let errno_of = |r: Result<(WaitStatus, String), Error>| r.err().and_then(Errno::of);
+    // The system's exec server alone cannot run it.
+    assert_eq!(
+        errno_of(run_with(
+            &s,
+            system,
+            EXEC_NEWTASK,
+            "/tmp/emu",
+            &["emu"],
+            &[]
+        )),
+        noexec
+    );
+    // Named in EXEC_SERVERS, alice's server runs it; names that are no
+    // exec server or do not open are passed over.
+    let env = ["EXEC_SERVERS=/nonexistent:/etc/passwd:/home/alice/myexec"];
+    assert_eq!(
+        run_with(&s, system, EXEC_NEWTASK, "/tmp/emu", &["emu"], &env),
+        Ok((WaitStatus::Exited(0), "emulated\n".into()))
+    );
+    // A secure exec does not honour the environment.
+    assert_eq!(
+        errno_of(run_with(
+            &s,
+            system,
+            EXEC_NEWTASK | EXEC_SECURE,
+            "/tmp/emu",
+            &["emu"],
+            &env
+        )),
+        noexec
+    );
+    // A program alice's server does not know: its ENOEXEC is the answer.
+    assert_eq!(
+        errno_of(run_with(
+            &s,
+            system,
+            EXEC_NEWTASK,
+            "/bin/args",
+            &["args"],
+            &env
+        )),
+        noexec
+    );
+    // When no named server opens, the system's runs the program.
+    assert_eq!(
+        run_with(
+            &s,
+            system,
+            EXEC_NEWTASK,
+            "/bin/args",
+            &["args", "here"],
+            &["EXEC_SERVERS=/nonexistent"]
+        ),
+        Ok((WaitStatus::Exited(0), "here\n".into()))
+    );
+}

@@ -50,6 +50,8 @@ fn files_and_directories() {
         .into_iter()
         .map(|(path, _)| format!("{}\n", path.trim_start_matches("/hurd/")))
         .collect();
+    // ... and the exec server's.
+    programs.push("exec\n".into());
     programs.sort();
     assert_eq!(run(&mut sh, "ls /hurd"), programs.concat());
     // Errors name the command, the file and the Hurd's error.

@@ -10,16 +10,22 @@ use std::vec::Vec;
 
 use hurd_auth::{AuthClient, Errno, IdSet};
 use hurd_ipc::hosted::{Runtime, Task};
-use hurd_ipc::mig::Request;
+use hurd_ipc::mig::{Dispatch, Request};
 use hurd_ipc::{Disposition, Error, MigReturn, PortArray, PortItem, PortName, RightType, UserIpc};
 use hurd_trans::flags::OpenFlags;
 use hurd_trans::lookup::Lookup;
+use hurd_trans::mode::S_IFREG;
+use hurd_trans::netfs::{NetFs, Options};
 use hurd_trans::protocol::io;
+use hurd_trans::stat::Stat;
+use hurd_trans::transbox::Program as TransProgram;
+use hurd_trans::translators::programs::own_ids;
+use hurd_trans::trivfs::{Single, TrivFs};
 
 use super::{
-    ARG_MAX, DTABLE_MAX, E2BIG, EXEC_FLAGS, HEADER_MAX, INIT_PORT_AUTH, INIT_PORT_CRDIR,
-    INIT_PORT_CWDIR, INIT_PORT_MAX, Image, MAX_INTERPRETERS, SIGABRT, WaitStatus, classify, exec,
-    parse_argz,
+    ARG_MAX, DTABLE_MAX, E2BIG, EXEC_FLAGS, EXEC_SECURE, HEADER_MAX, INIT_PORT_AUTH,
+    INIT_PORT_CRDIR, INIT_PORT_CWDIR, INIT_PORT_MAX, Image, MAX_INTERPRETERS, SIGABRT, WaitStatus,
+    classify, exec, parse_argz,
 };
 
 /// A hosted program: runs as a new task with its context and returns its
@@ -27,6 +33,32 @@ use super::{
 /// place of these; hosted, a file holding [`hosted_image`](super::hosted_image)
 /// of a name stands for the program registered under it.
 pub type Program = Arc<dyn Fn(&ProgramContext) -> i32 + Send + Sync>;
+
+/// The programs an exec server knows, by the name their image holds; shared
+/// by clones (a system's exec server and the `/hurd/exec` translators started
+/// from it know the same programs).
+#[derive(Clone, Default)]
+pub struct ProgramTable {
+    programs: Arc<Mutex<HashMap<String, Program>>>,
+}
+
+impl ProgramTable {
+    /// An empty table.
+    pub fn new() -> ProgramTable {
+        ProgramTable::default()
+    }
+
+    /// Registers `program` under `name`: a file holding
+    /// [`hosted_image(name)`](super::hosted_image) runs it.
+    pub fn register(&self, name: &str, program: Program) {
+        lock(&self.programs).insert(name.to_string(), program);
+    }
+
+    /// The program registered under `name`.
+    pub fn get(&self, name: &str) -> Option<Program> {
+        lock(&self.programs).get(name).cloned()
+    }
+}
 
 /// How many programs one server runs at once; more requests are `EAGAIN`.
 pub const MAX_RUNNING: usize = 64;
@@ -136,7 +168,7 @@ impl ProgramContext {
 pub struct ExecServer {
     task: Task,
     rt: Runtime,
-    programs: Mutex<HashMap<String, Program>>,
+    programs: ProgramTable,
     running: Arc<AtomicUsize>,
 }
 
@@ -192,18 +224,36 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl ExecServer {
     /// A server whose programs run as tasks of `rt`, knowing no programs yet.
     pub fn new(rt: &Runtime) -> Arc<ExecServer> {
-        Arc::new(ExecServer {
-            task: rt.task(),
+        Arc::new(ExecServer::new_in(rt, rt.task(), ProgramTable::new()))
+    }
+
+    /// A server answering as `task` (requests arrive in its space) and
+    /// knowing `programs`.
+    pub fn new_in(rt: &Runtime, task: Task, programs: ProgramTable) -> ExecServer {
+        ExecServer {
+            task,
             rt: rt.clone(),
-            programs: Mutex::new(HashMap::new()),
+            programs,
             running: Arc::new(AtomicUsize::new(0)),
-        })
+        }
     }
 
     /// Registers `program` under `name`: a file holding
     /// [`hosted_image(name)`](super::hosted_image) runs it.
     pub fn register(&self, name: &str, program: Program) {
-        lock(&self.programs).insert(name.to_string(), program);
+        self.programs.register(name, program);
+    }
+
+    /// The server's program table (shared).
+    pub fn programs(&self) -> ProgramTable {
+        self.programs.clone()
+    }
+
+    /// Handles one message if it is a request of the exec protocol; others
+    /// come back as [`Dispatch::NotMine`] (for a server answering several
+    /// protocols on its ports, as the translator does).
+    pub fn demux(&self, msg: hurd_ipc::Message) -> Dispatch {
+        exec::demux(self, &self.task, msg)
     }
 
     /// Starts serving on a thread of its own; returns a send right to the
@@ -296,11 +346,11 @@ impl ExecServer {
             envp,
         };
         let (server_task, rt, running) = (self.task.clone(), self.rt.clone(), self.running.clone());
-        let programs: HashMap<String, Program> = lock(&self.programs).clone();
+        let programs = self.programs.clone();
         let req = *req;
         let name = job.argv.first().cloned().unwrap_or_else(|| "exec".into());
         let spawned = std::thread::Builder::new().name(name).spawn(move || {
-            let status = job.run(&server_task, &rt, &programs);
+            let status = job.run(&server_task, &rt, &programs, flags);
             running.fetch_sub(1, Ordering::AcqRel);
             let _ = match routine {
                 Routine::Exec => exec::reply::exec(&server_task, &req, status),
@@ -338,7 +388,8 @@ impl Job {
         self,
         server: &Task,
         rt: &Runtime,
-        programs: &HashMap<String, Program>,
+        programs: &ProgramTable,
+        flags: i32,
     ) -> Result<i32, Error> {
         let mut held = self.held;
         let lookup = Lookup {
@@ -349,6 +400,24 @@ impl Job {
             fds: &[],
             ctty: PortName::NULL,
         };
+        // The caller's own exec servers first (`EXEC_SERVERS`), unless the
+        // request is secure.
+        if flags & EXEC_SECURE == 0
+            && let Some(list) = getenv(&self.envp, "EXEC_SERVERS")
+        {
+            let request = Forward {
+                file: held.file,
+                flags,
+                filename: self.filename.as_deref(),
+                argv: &self.argv,
+                envp: &self.envp,
+                dtable: &held.dtable,
+                portarray: &held.portarray,
+            };
+            if let Some(r) = request.try_servers(server, &lookup, list) {
+                return r;
+            }
+        }
         let mut argv = self.argv;
         let mut name = self.filename;
         let mut file = core::mem::replace(&mut held.file, PortName::NULL);
@@ -363,7 +432,7 @@ impl Job {
             let image = read_image(server, file, opened)?;
             match image {
                 Image::Hosted(prog) => {
-                    break programs.get(&prog).cloned().ok_or(Errno::NoExec)?;
+                    break programs.get(&prog).ok_or(Errno::NoExec)?;
                 }
                 Image::Script { interpreter, arg } => {
                     // The script is given to its interpreter by name; a file
@@ -418,6 +487,68 @@ impl Job {
             Ok(code) => WaitStatus::exited(code).raw(),
             Err(_) => WaitStatus::Signaled(SIGABRT).raw(),
         })
+    }
+}
+
+/// `NAME`'s value in an environment.
+fn getenv<'a>(envp: &'a [String], name: &str) -> Option<&'a str> {
+    envp.iter().find_map(|e| {
+        e.split_once('=')
+            .and_then(|(n, v)| (n == name).then_some(v))
+    })
+}
+
+/// A request as handed on to the caller's own exec servers.
+struct Forward<'a> {
+    file: PortName,
+    flags: i32,
+    filename: Option<&'a str>,
+    argv: &'a [String],
+    envp: &'a [String],
+    dtable: &'a [PortName],
+    portarray: &'a [PortName; INIT_PORT_MAX],
+}
+
+impl Forward<'_> {
+    /// `EXEC_SERVERS` is a `:`-separated list of file names of exec
+    /// servers, opened with the caller's ports; each in turn gets the request
+    /// (with `EXEC_SECURE`, so it runs the program itself rather than
+    /// handing it on again) until one answers something other than
+    /// `ENOEXEC`. Names that cannot be opened are skipped; if servers were
+    /// asked and all said `ENOEXEC`, so does this one; if none could be
+    /// asked, `None`: this server runs the program.
+    fn try_servers(
+        &self,
+        server: &Task,
+        lookup: &Lookup<'_, Task>,
+        list: &str,
+    ) -> Option<Result<i32, Error>> {
+        let mut tried = false;
+        for name in list.split(':').filter(|n| !n.is_empty()) {
+            let Ok(port) = lookup.open(name, OpenFlags::empty(), 0) else {
+                continue;
+            };
+            let r = exec::Client::new(server, port).exec_file_name(
+                PortItem {
+                    disposition: Disposition::CopySend,
+                    name: self.file,
+                },
+                self.flags | EXEC_SECURE,
+                self.filename.unwrap_or_default().into(),
+                super::argz(self.argv),
+                super::argz(self.envp),
+                super::copy_send(self.dtable),
+                super::copy_send(self.portarray),
+            );
+            let _ = server.port_deallocate(port);
+            match r {
+                Err(e) if Errno::of(e) == Some(Errno::NoExec) => tried = true,
+                // Not an exec server at all: the next one.
+                Err(Error::Mig(MigReturn::BadId)) => {}
+                r => return Some(r),
+            }
+        }
+        tried.then(|| Err(Errno::NoExec.into()))
     }
 }
 
@@ -491,4 +622,49 @@ impl exec::Server for ExecServer {
             portarray,
         )
     }
+}
+
+/// The node an exec server translator presents: an empty read-only file
+/// (the Hurd's `/servers/exec` is such a node; what matters is the port).
+struct ExecNode;
+
+impl TrivFs for ExecNode {
+    fn stat(&self) -> Stat {
+        Stat {
+            mode: S_IFREG | 0o444,
+            ..Stat::default()
+        }
+    }
+    fn read(&mut self, _offset: u64, _len: usize) -> Result<Vec<u8>, Errno> {
+        Ok(Vec::new())
+    }
+}
+
+/// The exec server as a translator (`settrans NODE /hurd/exec`), as the
+/// Hurd's is on `/servers/exec`: a one-file node whose ports also answer the
+/// exec protocol, knowing `programs` and running them as tasks of `rt`. A
+/// user may start one of their own on a node they own and name it in
+/// `EXEC_SERVERS`.
+pub fn translator(rt: &Runtime, programs: ProgramTable) -> TransProgram {
+    let rt = rt.clone();
+    Arc::new(
+        move |task: Task, _argv: Vec<String>, bootstrap: PortName, auth: PortName| {
+            let (uid, gid) = own_ids(&task, auth);
+            let server = ExecServer::new_in(&rt, task.clone(), programs.clone());
+            let opts = Options {
+                name: "exec",
+                ..Options::default()
+            };
+            let Ok(fs) = NetFs::new(task, Single::new(ExecNode, uid, gid), auth, None, opts) else {
+                return;
+            };
+            if fs.startup(bootstrap, OpenFlags::READ).is_err() {
+                return;
+            }
+            let _ = hurd_ipc::mig::serve(fs.ipc(), fs.port_set(), |msg| match server.demux(msg) {
+                Dispatch::NotMine(m) => fs.handle(m),
+                d => d,
+            });
+        },
+    )
 }
