@@ -32,7 +32,8 @@
 //! resolved with the caller's ports and run with the script's name as an
 //! argument — or, hosted, an image of a program registered with the server
 //! ([`hosted_image`]); on the kernel, ELF files take the place of the latter.
-//! Anything else is `ENOEXEC`.
+//! Anything else is `ENOEXEC`, and so is a script given to `exec_exec` as a
+//! port only (its interpreter would have no name to open it by).
 //!
 //! Unless a request has [`EXEC_SECURE`], its environment's `EXEC_SERVERS`
 //! (a `:`-separated list of file names, opened with the caller's ports) names
