@@ -230,6 +230,7 @@ fn inval() -> Error {
 /// How a program ended, as its wait status tells (`WIFEXITED` /
 /// `WIFSIGNALED`, the BSD encoding the Hurd uses).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum WaitStatus {
     /// It exited with this status (0–255).
     Exited(u8),
