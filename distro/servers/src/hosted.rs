@@ -6,6 +6,9 @@
 //! system whose starter knows the translators of hurd-trans (`/hurd/hello`,
 //! `null`, `zero`, `tmpfs`, `tarfs`). It fills the root with `/etc/passwd`,
 //! `/etc/group`, a home directory per account, `/tmp` and `/hurd`.
+//! An exec server runs the programs under `/bin` ([`System::install_program`]
+//! adds more); `/servers/exec` holds a passive translator record for
+//! `/hurd/exec`, another exec server knowing the same programs.
 //! [`System::login`] checks a password with the password server and gives
 //! a [`Session`] for a new task, ready for a [`Shell`](crate::shell::Shell).
 
@@ -14,16 +17,25 @@ use hurd_auth::protocol::password;
 use hurd_auth::{AuthClient, Errno, IdSet, Limits, StdClock};
 use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::{Disposition, Error, PortName, RightType, UserIpc};
-use hurd_trans::flags::OpenFlags;
+use hurd_trans::flags::{FS_TRANS_SET, OpenFlags};
 use hurd_trans::netfs::{self, Options};
 use hurd_trans::protocol::fs;
+use hurd_trans::transbox::{Program as TransProgram, ThreadStarter, argv_to_argz};
 use hurd_trans::translators::programs;
 use hurd_trans::translators::tmpfs::Tmpfs;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::shell::{Exec, Exit, ExitStatus, Session};
+use hurd_ipc::PortItem;
+use hurd_ipc::mig::Request;
+use hurd_trans::protocol::io;
+use hurd_trans::stat::Stat;
+
+use crate::exec::{
+    EXEC_NEWTASK, ExecServer, INIT_PORT_AUTH, INIT_PORT_CRDIR, INIT_PORT_CWDIR, INIT_PORT_MAX,
+    WaitStatus, argz, copy_send, exec, hosted_image,
+};
+use crate::shell::{Exec, Exit, ExitStatus, MAX_FILE, Session};
 
 /// An account of the system.
 #[derive(Clone, Debug)]
@@ -60,29 +72,55 @@ pub const DEMO_ACCOUNTS: &[Account] = &[
     },
 ];
 
-/// A program of the hosted system: it runs as a new task (a thread) with
-/// its arguments and returns what it printed and its exit status. On the
-/// kernel, the exec server loads ELF files instead; hosted, the files under
-/// `/bin` are placeholders whose programs are registered here, as the
-/// translators under `/hurd` are with the file system's starter.
-pub type Program = Arc<dyn Fn(Task, Vec<String>) -> (Vec<u8>, i32) + Send + Sync>;
+pub use crate::exec::{Program, ProgramContext};
 
 /// The programs every hosted system has: `true`, `false`, `args` (prints
-/// its arguments) and `crash` (panics, to show a crash ends only its task).
+/// its arguments), `crash` (panics, to show a crash ends only its task),
+/// `whoami` (prints the effective uids of its auth handle, asked of the auth
+/// server) and `upcase` (copies standard input to standard output in upper
+/// case). They write through their standard output and error ports.
 pub fn standard_programs() -> Vec<(&'static str, Program)> {
-    let args: Program = Arc::new(|_task, argv| {
-        let mut out = argv.get(1..).unwrap_or_default().join(" ").into_bytes();
-        out.push(b'\n');
-        (out, 0)
+    let args: Program = Arc::new(|ctx: &ProgramContext| {
+        let mut line = ctx.argv.get(1..).unwrap_or_default().join(" ");
+        line.push('\n');
+        i32::from(ctx.print(&line).is_err())
+    });
+    let whoami: Program = Arc::new(|ctx: &ProgramContext| match ctx.ids() {
+        Ok(ids) => {
+            let uids: Vec<String> = ids.into_vecs().0.iter().map(u32::to_string).collect();
+            i32::from(ctx.print(&format!("{}\n", uids.join(" "))).is_err())
+        }
+        Err(e) => {
+            let _ = ctx.eprint(&format!("whoami: {e}\n"));
+            1
+        }
+    });
+    let upcase: Program = Arc::new(|ctx: &ProgramContext| {
+        loop {
+            match ctx.read(0, 64 * 1024) {
+                Ok(data) if data.is_empty() => return 0,
+                Ok(data) => {
+                    if ctx.write(1, &data.to_ascii_uppercase()).is_err() {
+                        return 1;
+                    }
+                }
+                Err(e) => {
+                    let _ = ctx.eprint(&format!("upcase: {e}\n"));
+                    return 1;
+                }
+            }
+        }
     });
     vec![
-        ("/bin/true", Arc::new(|_, _| (Vec::new(), 0)) as Program),
-        ("/bin/false", Arc::new(|_, _| (Vec::new(), 1)) as Program),
+        ("/bin/true", Arc::new(|_: &ProgramContext| 0) as Program),
+        ("/bin/false", Arc::new(|_: &ProgramContext| 1) as Program),
         ("/bin/args", args),
         (
             "/bin/crash",
-            Arc::new(|_, _| -> (Vec<u8>, i32) { panic!("crash: on purpose") }) as Program,
+            Arc::new(|_: &ProgramContext| -> i32 { panic!("crash: on purpose") }) as Program,
         ),
+        ("/bin/whoami", whoami),
+        ("/bin/upcase", upcase),
     ]
 }
 
@@ -112,7 +150,11 @@ pub struct System {
     root_auth: PortName,
     control: PortName,
     password: PortName,
-    programs: Mutex<HashMap<String, Program>>,
+    exec: Arc<ExecServer>,
+    /// A send right to the exec server, in the boot task's space.
+    exec_port: PortName,
+    /// The root file system's translator starter.
+    translators: ThreadStarter,
 }
 
 fn thread_error(_: std::io::Error) -> Error {
@@ -125,7 +167,13 @@ impl System {
     /// Passwords are hashed with Argon2id at the small test cost, so a boot
     /// is quick; a real system uses [`Cost::RECOMMENDED`].
     pub fn boot(accounts: &[Account]) -> Result<System, Error> {
-        let rt = Runtime::new();
+        System::boot_in(Runtime::new(), accounts)
+    }
+
+    /// Starts the servers in `rt` (for instance a cluster node's runtime,
+    /// whose ports netmsg carries to other nodes) and fills the root file
+    /// system.
+    pub fn boot_in(rt: Runtime, accounts: &[Account]) -> Result<System, Error> {
         let boot = rt.task();
         let fs_task = rt.task();
         let pw_task = rt.task();
@@ -148,12 +196,20 @@ impl System {
             })
             .map_err(thread_error)?;
 
+        // exec: programs run as tasks of the runtime; `/hurd/exec` starts
+        // more exec servers knowing the same programs.
+        let exec = ExecServer::new(&rt);
+        let exec_port = exec.spawn(&boot)?;
+        let starter = programs::starter(&rt, &fs_task);
+        starter.register("/hurd/exec", crate::exec::translator(&rt, exec.programs()));
+        let translators = (*starter).clone();
+
         // The root file system.
         let (_, control) = netfs::spawn(
             fs_task.clone(),
             Tmpfs::new(0, 0, 0o755, 64 << 20),
             handles[1],
-            Some(programs::starter(&rt, &fs_task)),
+            Some(starter),
             Options::default(),
             &boot,
         )?;
@@ -163,7 +219,9 @@ impl System {
             root_auth: handles[0],
             control,
             password,
-            programs: Mutex::new(HashMap::new()),
+            exec,
+            exec_port,
+            translators,
         };
         system.fill_root(accounts)?;
         for (path, p) in standard_programs() {
@@ -206,6 +264,23 @@ impl System {
             root.write_file(name, b"", false)?;
             chmod(&root, name.trim_start_matches('/'), 0o755)?;
         }
+        // The exec server's node, as on the Hurd.
+        root.write_file("/hurd/exec", b"", false)?;
+        chmod(&root, "hurd/exec", 0o755)?;
+        root.write_file("/servers/exec", b"", false)?;
+        let node = root.open("/servers/exec", OpenFlags::NOTRANS)?;
+        let r = fs::Client::new(root.ipc, node).file_set_translator(
+            FS_TRANS_SET as i32,
+            0,
+            0,
+            argv_to_argz(&["/hurd/exec"]),
+            PortItem {
+                disposition: Disposition::CopySend,
+                name: PortName::NULL,
+            },
+        );
+        root.release(node);
+        r?;
         for a in accounts.iter().filter(|a| a.uid != 0) {
             let home = format!("home/{}", a.name);
             mkdir(&root, &home, 0o755)?;
@@ -217,18 +292,55 @@ impl System {
         Ok(())
     }
 
-    /// Installs `program` at `path` (an executable placeholder file, owned by
-    /// root, mode 0755).
+    /// Installs `program` at `path`: registers it with the exec server and
+    /// writes its [`hosted_image`] there (owned by root, mode 0755).
     pub fn install_program(&self, path: &str, program: Program) -> Result<(), Error> {
+        self.install_program_with_mode(path, program, 0o755)
+    }
+
+    /// [`install_program`](Self::install_program) with another mode (0700:
+    /// only root may run it).
+    pub fn install_program_with_mode(
+        &self,
+        path: &str,
+        program: Program,
+        mode: u32,
+    ) -> Result<(), Error> {
         let task = self.rt.task();
         let root = self.session_for(&task, IdSet::root())?;
-        root.write_file(path, b"", false)?;
-        chmod(&root, path, 0o755)?;
-        self.programs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(path.to_owned(), program);
-        Ok(())
+        self.exec.register(path, program);
+        root.write_file(path, &hosted_image(path), false)?;
+        chmod(&root, path, mode)
+    }
+
+    /// Makes `program` startable as the translator `name` (for instance
+    /// `/hurd/myfs`), writing an executable file there.
+    pub fn install_translator(&self, name: &str, program: TransProgram) -> Result<(), Error> {
+        let task = self.rt.task();
+        let root = self.session_for(&task, IdSet::root())?;
+        self.translators.register(name, program);
+        root.write_file(name, b"", false)?;
+        chmod(&root, name, 0o755)
+    }
+
+    /// A send right to the exec server, in `to`'s space.
+    pub fn exec_server(&self, to: &Task) -> Result<PortName, Error> {
+        Ok(self
+            .boot
+            .give_right(self.exec_port, Disposition::CopySend, to)?)
+    }
+
+    /// A send right to the password server, in `to`'s space.
+    pub fn password_server(&self, to: &Task) -> Result<PortName, Error> {
+        Ok(self
+            .boot
+            .give_right(self.password, Disposition::CopySend, to)?)
+    }
+
+    /// A port for the root directory opened for `ids`, in `to`'s space.
+    pub fn root_dir(&self, to: &Task, ids: &IdSet) -> Result<PortName, Error> {
+        let root = netfs::getroot(&self.boot, self.control, ids, OpenFlags::READ)?;
+        Ok(self.boot.give_right(root, Disposition::MoveSend, to)?)
     }
 
     /// A new task in the system's runtime.
@@ -335,38 +447,172 @@ fn database(accounts: &[Account]) -> Result<Database, Error> {
 }
 
 impl Exec<Task> for System {
-    /// Runs the program registered at `path` as a new task and waits for it.
-    /// A program that panics is a crash: its task is terminated, its rights
-    /// die, and the system goes on. A file with no registered program is
-    /// `ENOEXEC`.
+    /// Runs `path` through the exec server (`exec_exec_file_name`: the server
+    /// opens the file with the session's directories and auth handle, so the
+    /// session's ids are checked) as a new task with the session's identity,
+    /// and waits for its end. Standard output goes to `stdout` when given,
+    /// else to a capture whose bytes come back in [`Exit::output`]; standard
+    /// error always to a capture ([`Exit::errors`]). A program that panics is
+    /// a crash: its task is terminated and the system goes on.
     fn exec(
         &self,
-        _session: &Session<'_, Task>,
+        session: &Session<'_, Task>,
         path: &str,
         argv: &[String],
+        stdout: Option<PortName>,
     ) -> Result<Exit, Error> {
-        let program = self
-            .programs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(path)
-            .cloned()
-            .ok_or(Error::from(Errno::NoExec))?;
-        let argv = argv.to_vec();
-        let name = argv.first().cloned().unwrap_or_default();
-        let handle = self
-            .rt
-            .spawn(&name, move |task| program(task, argv))
-            .map_err(thread_error)?;
-        Ok(match handle.join() {
-            Ok((output, code)) => Exit {
-                output,
-                status: ExitStatus::Code(code),
+        let task = session.ipc;
+        let out_capture = match stdout {
+            Some(_) => None,
+            None => Some(Capture::start(&self.rt, task)?),
+        };
+        let err_capture = Capture::start(&self.rt, task)?;
+        let out_port =
+            stdout.unwrap_or_else(|| out_capture.as_ref().map_or(PortName::NULL, |c| c.port));
+        let exec_port = self.exec_server(task)?;
+        let mut portarray = [PortName::NULL; INIT_PORT_MAX];
+        portarray[INIT_PORT_CWDIR] = session.cwdir;
+        portarray[INIT_PORT_CRDIR] = session.crdir;
+        portarray[INIT_PORT_AUTH] = session.auth;
+        let status = exec::Client::new(task, exec_port).exec_file_name(
+            PortItem {
+                disposition: Disposition::CopySend,
+                name: PortName::NULL,
             },
-            Err(_) => Exit {
-                output: Vec::new(),
-                status: ExitStatus::Crashed,
+            EXEC_NEWTASK,
+            path.into(),
+            argz(argv),
+            Vec::new(),
+            copy_send(&[PortName::NULL, out_port, err_capture.port]),
+            copy_send(&portarray),
+        );
+        let _ = task.port_deallocate(exec_port);
+        let output = out_capture.map(Capture::finish).unwrap_or_default();
+        let errors = err_capture.finish();
+        Ok(Exit {
+            output,
+            errors,
+            status: match WaitStatus::from_raw(status?) {
+                WaitStatus::Exited(c) => ExitStatus::Code(i32::from(c)),
+                WaitStatus::Signaled(_) => ExitStatus::Crashed,
             },
         })
+    }
+}
+
+/// An I/O port that keeps what is written to it (at most [`MAX_FILE`]
+/// bytes; more is `EFBIG`): a program's standard output or error as the
+/// shell collects it. Served by a task of its own, ended by
+/// [`Capture::finish`].
+struct Capture {
+    task: Task,
+    /// The send right given to the holder.
+    port: PortName,
+    holder: Task,
+    data: Arc<Mutex<Vec<u8>>>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+struct CaptureServer {
+    data: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Capture {
+    fn start(rt: &Runtime, holder: &Task) -> Result<Capture, Error> {
+        let task = rt.task();
+        let recv = task.port_allocate(RightType::Receive)?;
+        let port = task.give_right(recv, Disposition::MakeSend, holder)?;
+        let data = Arc::new(Mutex::new(Vec::new()));
+        let server = CaptureServer { data: data.clone() };
+        let serving = task.clone();
+        let thread = std::thread::Builder::new()
+            .name("capture".into())
+            .spawn(move || {
+                let _ = io::serve(&server, &serving, recv);
+            })
+            .map_err(thread_error)?;
+        Ok(Capture {
+            task,
+            port,
+            holder: holder.clone(),
+            data,
+            thread,
+        })
+    }
+
+    /// Stops serving and gives what was written.
+    fn finish(self) -> Vec<u8> {
+        let _ = self.holder.port_deallocate(self.port);
+        self.task.terminate();
+        let _ = self.thread.join();
+        std::mem::take(
+            &mut *self
+                .data
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+}
+
+fn not_supported<T>() -> Result<T, Error> {
+    Err(Errno::OpNotSupp.into())
+}
+
+impl io::Server for CaptureServer {
+    fn write(&self, _req: &Request, data: Vec<u8>, _offset: i64) -> Result<u64, Error> {
+        let mut buf = self
+            .data
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if buf.len().saturating_add(data.len()) > MAX_FILE {
+            return Err(Errno::FBig.into());
+        }
+        buf.extend_from_slice(&data);
+        Ok(data.len() as u64)
+    }
+    fn read(&self, _req: &Request, _offset: i64, _amount: u64) -> Result<Vec<u8>, Error> {
+        Err(Errno::BadF.into())
+    }
+    fn seek(&self, _req: &Request, _offset: i64, _whence: i32) -> Result<i64, Error> {
+        Err(Errno::SPipe.into())
+    }
+    fn readable(&self, _req: &Request) -> Result<u64, Error> {
+        Ok(0)
+    }
+    fn set_all_openmodes(&self, _req: &Request, _newbits: i32) -> Result<(), Error> {
+        Ok(())
+    }
+    fn get_openmodes(&self, _req: &Request) -> Result<i32, Error> {
+        Ok(OpenFlags::WRITE.bits() as i32)
+    }
+    fn set_some_openmodes(&self, _req: &Request, _bits: i32) -> Result<(), Error> {
+        Ok(())
+    }
+    fn clear_some_openmodes(&self, _req: &Request, _bits: i32) -> Result<(), Error> {
+        Ok(())
+    }
+    fn stat(&self, _req: &Request) -> Result<Stat, Error> {
+        not_supported()
+    }
+    fn reauthenticate(&self, _req: &Request, _rendezvous2: PortItem) {}
+    fn restrict_auth(
+        &self,
+        _req: &Request,
+        _uids: Vec<u32>,
+        _gids: Vec<u32>,
+    ) -> Result<PortItem, Error> {
+        not_supported()
+    }
+    fn duplicate(&self, _req: &Request) -> Result<PortItem, Error> {
+        not_supported()
+    }
+    fn server_version(&self, _req: &Request) -> Result<(String, i32, i32, i32), Error> {
+        Ok(("capture".into(), 0, 1, 0))
+    }
+    fn map(&self, _req: &Request) -> Result<(PortItem, PortItem), Error> {
+        not_supported()
+    }
+    fn pathconf(&self, _req: &Request, _name: i32) -> Result<i32, Error> {
+        not_supported()
     }
 }

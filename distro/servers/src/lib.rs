@@ -1,5 +1,9 @@
 //! The reference hurd-rs server set.
 //!
+//! - [`exec`]: the exec server's protocol (`exec.defs`) and, with feature
+//!   `std`, the hosted exec server: programs run as tasks with the caller's
+//!   ports as their standard input, output and error and the caller's auth
+//!   handle, also across the nodes of a cluster; `#!` scripts.
 //! - [`shell`]: a small shell for trying the system by hand — files,
 //!   translators and identities (`su` adds a user's ids to the running
 //!   session through the auth server).
@@ -19,8 +23,14 @@
 
 extern crate alloc;
 
+pub mod exec;
 #[cfg(feature = "std")]
 pub mod hosted;
 pub mod shell;
 pub mod tar;
 pub mod term;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

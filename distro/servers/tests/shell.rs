@@ -50,6 +50,8 @@ fn files_and_directories() {
         .into_iter()
         .map(|(path, _)| format!("{}\n", path.trim_start_matches("/hurd/")))
         .collect();
+    // ... and the exec server's.
+    programs.push("exec\n".into());
     programs.sort();
     assert_eq!(run(&mut sh, "ls /hurd"), programs.concat());
     // Errors name the command, the file and the Hurd's error.
@@ -221,16 +223,27 @@ fn programs_run_as_tasks_and_a_crash_ends_only_its_task() {
     // The system goes on.
     assert_eq!(run(&mut sh, "echo still here"), "still here\n");
     assert_eq!(run(&mut sh, "args again"), "again\n");
-    // Execution needs the x bit, and a file the system cannot run is ENOEXEC.
-    assert_eq!(run(&mut sh, "cp /bin/true mytrue"), "");
+    // Execution needs the x bit; a copy of a program is the program (the
+    // exec server reads the file); a file it cannot run is ENOEXEC.
+    assert_eq!(run(&mut sh, "cp /bin/args myargs"), "");
     assert_eq!(
-        run(&mut sh, "./mytrue"),
-        "sh: ./mytrue: permission denied\n"
+        run(&mut sh, "./myargs"),
+        "sh: ./myargs: permission denied\n"
     );
-    assert_eq!(run(&mut sh, "chmod 755 mytrue"), "");
-    assert_eq!(
-        run(&mut sh, "./mytrue"),
-        "sh: ./mytrue: exec format error\n"
-    );
+    assert_eq!(run(&mut sh, "chmod 755 myargs"), "");
+    assert_eq!(run(&mut sh, "./myargs copied"), "copied\n");
+    assert_eq!(run(&mut sh, "echo just text > notes"), "");
+    assert_eq!(run(&mut sh, "chmod 755 notes"), "");
+    assert_eq!(run(&mut sh, "./notes"), "sh: ./notes: exec format error\n");
     assert_eq!(run(&mut sh, "nosuch"), "sh: nosuch: command not found\n");
+    // A program writes to the redirection's file through the port the shell
+    // opened for it; it runs with the session's ids.
+    assert_eq!(run(&mut sh, "args to a file > out"), "");
+    assert_eq!(run(&mut sh, "args more >> out"), "");
+    assert_eq!(run(&mut sh, "cat out"), "to a file\nmore\n");
+    assert_eq!(run(&mut sh, "whoami"), "1000\n");
+    assert_eq!(
+        run(&mut sh, "args x > /root/nope"),
+        "sh: /root/nope: permission denied\n"
+    );
 }

@@ -47,6 +47,33 @@ fn usage(out: &mut Vec<u8>, prog: &str, text: &str) {
     out.extend_from_slice(format!("usage: {prog} {text}\n").as_bytes());
 }
 
+/// The commands the shell runs itself (others are programs).
+pub const BUILTINS: &[&str] = &[
+    "exit",
+    "logout",
+    "help",
+    "echo",
+    "pwd",
+    "cat",
+    "ls",
+    "mkdir",
+    "rmdir",
+    "rm",
+    "cp",
+    "chmod",
+    "cd",
+    "id",
+    "su",
+    "login",
+    "settrans",
+    "showtrans",
+];
+
+/// Whether `name` is run by the shell itself.
+pub fn is_builtin(name: &str) -> bool {
+    BUILTINS.contains(&name)
+}
+
 /// Runs the command `name` with `args`: normal output into `printed` (which
 /// may be redirected), errors into `err`.
 pub fn run<I: UserIpc + ?Sized>(
@@ -164,7 +191,15 @@ pub fn run<I: UserIpc + ?Sized>(
             }
         }
         other => match shell.exec {
-            Some(exec) => run_program(&shell.session, exec, other, args, printed, err),
+            Some(exec) => run_program(
+                &shell.session,
+                exec,
+                other,
+                args,
+                shell.redirect,
+                printed,
+                err,
+            ),
             None => err.extend_from_slice(format!("sh: {other}: command not found\n").as_bytes()),
         },
     }
@@ -179,6 +214,7 @@ fn run_program<I: UserIpc + ?Sized>(
     exec: &dyn Exec<I>,
     name: &str,
     args: &[String],
+    stdout: Option<PortName>,
     printed: &mut Vec<u8>,
     err: &mut Vec<u8>,
 ) {
@@ -200,9 +236,10 @@ fn run_program<I: UserIpc + ?Sized>(
     }
     let mut argv = alloc::vec![name.to_string()];
     argv.extend(args.iter().cloned());
-    match exec.exec(s, &path, &argv) {
+    match exec.exec(s, &path, &argv, stdout) {
         Ok(exit) => {
             printed.extend_from_slice(&exit.output);
+            err.extend_from_slice(&exit.errors);
             match exit.status {
                 ExitStatus::Code(0) => {}
                 ExitStatus::Code(c) => {

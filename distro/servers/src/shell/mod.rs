@@ -47,8 +47,11 @@ enum Awaiting {
 /// What a program run by the shell left behind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Exit {
-    /// What it printed.
+    /// What it wrote to standard output, when the shell gave it no port for
+    /// it (empty otherwise).
     pub output: Vec<u8>,
+    /// What it wrote to standard error.
+    pub errors: Vec<u8>,
     /// How it ended.
     pub status: ExitStatus,
 }
@@ -62,12 +65,20 @@ pub enum ExitStatus {
     Crashed,
 }
 
-/// Runs programs for the shell: the exec server's part.
+/// Runs programs for the shell: the client of an exec server.
 pub trait Exec<I: UserIpc + ?Sized> {
-    /// Runs the program at `path` (already opened for execution by the
-    /// session, so the caller may execute it) with `argv`, as a new task with
-    /// the session's identity, and waits for it.
-    fn exec(&self, session: &Session<'_, I>, path: &str, argv: &[String]) -> Result<Exit, Error>;
+    /// Runs the program at `path` with `argv`, as a new task with the
+    /// session's identity and directories, and waits for it. Its standard
+    /// output is the I/O port `stdout` (a send right in the session's space,
+    /// which the caller keeps), or when `None`, whatever it prints comes back
+    /// in [`Exit::output`].
+    fn exec(
+        &self,
+        session: &Session<'_, I>,
+        path: &str,
+        argv: &[String],
+        stdout: Option<PortName>,
+    ) -> Result<Exit, Error>;
 }
 
 /// A shell over a [`Session`].
@@ -75,6 +86,9 @@ pub struct Shell<'a, I: UserIpc + ?Sized> {
     session: Session<'a, I>,
     awaiting: Option<Awaiting>,
     exec: Option<&'a dyn Exec<I>>,
+    /// Where the running command's standard output goes, when it was
+    /// redirected to a file opened for it (programs write there directly).
+    redirect: Option<PortName>,
 }
 
 impl<'a, I: UserIpc + ?Sized> Shell<'a, I> {
@@ -84,6 +98,7 @@ impl<'a, I: UserIpc + ?Sized> Shell<'a, I> {
             session,
             awaiting: None,
             exec: None,
+            redirect: None,
         }
     }
 
@@ -95,6 +110,7 @@ impl<'a, I: UserIpc + ?Sized> Shell<'a, I> {
             session,
             awaiting: None,
             exec: Some(exec),
+            redirect: None,
         }
     }
 
@@ -143,14 +159,32 @@ impl<'a, I: UserIpc + ?Sized> Shell<'a, I> {
             return Flow::Continue;
         };
         let mut printed = Vec::new();
+        let target = cmd.redirect.as_ref().map(|r| match r {
+            Redirect::Truncate(p) => (p, false),
+            Redirect::Append(p) => (p, true),
+        });
+        // A program writes to the redirection's file itself, through a port
+        // the shell opens for it.
+        if let Some((path, append)) = target
+            && self.exec.is_some()
+            && !commands::is_builtin(&name)
+        {
+            match self.session.open_for_output(path, append) {
+                Ok(port) => self.redirect = Some(port),
+                Err(e) => {
+                    commands::complain(out, "sh", path, e);
+                    return Flow::Continue;
+                }
+            }
+        }
         let flow = commands::run(self, &name, &cmd.words[1..], &mut printed, out);
-        match &cmd.redirect {
+        if let Some(port) = self.redirect.take() {
+            self.session.release(port);
+            return flow;
+        }
+        match target {
             None => out.extend_from_slice(&printed),
-            Some(r) => {
-                let (path, append) = match r {
-                    Redirect::Truncate(p) => (p, false),
-                    Redirect::Append(p) => (p, true),
-                };
+            Some((path, append)) => {
                 if let Err(e) = self.session.write_file(path, &printed, append) {
                     commands::complain(out, "sh", path, e);
                 }

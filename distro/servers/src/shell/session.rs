@@ -114,13 +114,7 @@ impl<'a, I: UserIpc + ?Sized> Session<'a, I> {
     /// Writes `data` to `path`: replacing its contents, or at its end with
     /// `append`; creates it if need be.
     pub fn write_file(&self, path: &str, data: &[u8], append: bool) -> Result<(), Error> {
-        let mut flags = OpenFlags::WRITE | OpenFlags::CREAT;
-        flags |= if append {
-            OpenFlags::APPEND
-        } else {
-            OpenFlags::TRUNC
-        };
-        let f = self.open(path, flags)?;
+        let f = self.open_for_output(path, append)?;
         let c = io::Client::new(self.ipc, f);
         let mut at = 0;
         let r = loop {
@@ -136,6 +130,19 @@ impl<'a, I: UserIpc + ?Sized> Session<'a, I> {
         };
         self.release(f);
         r
+    }
+
+    /// Opens `path` for writing as an output redirection does: created if
+    /// need be, and truncated, or with `append` written at its end (a send
+    /// right the caller must release).
+    pub fn open_for_output(&self, path: &str, append: bool) -> Result<PortName, Error> {
+        let mut flags = OpenFlags::WRITE | OpenFlags::CREAT;
+        flags |= if append {
+            OpenFlags::APPEND
+        } else {
+            OpenFlags::TRUNC
+        };
+        self.open(path, flags)
     }
 
     /// The directory part and the last component of `path`, opening the

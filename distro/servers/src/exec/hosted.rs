@@ -1,0 +1,670 @@
+//! The exec server on hurd-ipc's hosted runtime.
+
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::string::{String, ToString};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use std::vec::Vec;
+
+use hurd_auth::{AuthClient, Errno, IdSet};
+use hurd_ipc::hosted::{Runtime, Task};
+use hurd_ipc::mig::{Dispatch, Request};
+use hurd_ipc::{Disposition, Error, MigReturn, PortArray, PortItem, PortName, RightType, UserIpc};
+use hurd_trans::flags::OpenFlags;
+use hurd_trans::lookup::Lookup;
+use hurd_trans::mode::S_IFREG;
+use hurd_trans::netfs::{NetFs, Options};
+use hurd_trans::protocol::io;
+use hurd_trans::stat::Stat;
+use hurd_trans::transbox::Program as TransProgram;
+use hurd_trans::translators::programs::own_ids;
+use hurd_trans::trivfs::{Single, TrivFs};
+
+use super::{
+    ARG_MAX, DTABLE_MAX, E2BIG, EXEC_FLAGS, EXEC_SECURE, HEADER_MAX, INIT_PORT_AUTH,
+    INIT_PORT_CRDIR, INIT_PORT_CWDIR, INIT_PORT_MAX, Image, MAX_INTERPRETERS, SIGABRT, WaitStatus,
+    classify, exec, parse_argz,
+};
+
+/// A hosted program: runs as a new task with its context and returns its
+/// exit status. On the kernel, ELF files loaded by the exec server take the
+/// place of these; hosted, a file holding [`hosted_image`](super::hosted_image)
+/// of a name stands for the program registered under it.
+pub type Program = Arc<dyn Fn(&ProgramContext) -> i32 + Send + Sync>;
+
+/// The programs an exec server knows, by the name their image holds; shared
+/// by clones (a system's exec server and the `/hurd/exec` translators started
+/// from it know the same programs).
+#[derive(Clone, Default)]
+pub struct ProgramTable {
+    programs: Arc<Mutex<HashMap<String, Program>>>,
+}
+
+impl ProgramTable {
+    /// An empty table.
+    pub fn new() -> ProgramTable {
+        ProgramTable::default()
+    }
+
+    /// Registers `program` under `name`: a file holding
+    /// [`hosted_image(name)`](super::hosted_image) runs it.
+    pub fn register(&self, name: &str, program: Program) {
+        lock(&self.programs).insert(name.to_string(), program);
+    }
+
+    /// The program registered under `name`.
+    pub fn get(&self, name: &str) -> Option<Program> {
+        lock(&self.programs).get(name).cloned()
+    }
+}
+
+/// How many programs one server runs at once; more requests are `EAGAIN`.
+pub const MAX_RUNNING: usize = 64;
+
+/// How long the server waits for a file's first bytes: a file server that
+/// does not answer costs one request, not the exec server.
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What a running program holds: its task, arguments and environment, and
+/// the ports the caller handed over, named in the program's own space.
+pub struct ProgramContext {
+    /// The program's task (terminated when the program returns or panics).
+    pub task: Task,
+    /// The arguments (`argv[0]` first).
+    pub argv: Vec<String>,
+    /// The environment, `NAME=value` strings.
+    pub envp: Vec<String>,
+    /// The descriptor table: `dtable[n]` is descriptor n's port (NULL:
+    /// closed).
+    pub dtable: Vec<PortName>,
+    /// The initial ports, indexed by `INIT_PORT_*` (NULL when not given).
+    pub portarray: [PortName; INIT_PORT_MAX],
+}
+
+impl ProgramContext {
+    /// Descriptor `n`'s port (NULL when closed).
+    pub fn fd(&self, n: usize) -> PortName {
+        self.dtable.get(n).copied().unwrap_or(PortName::NULL)
+    }
+
+    /// The auth handle the program runs with.
+    pub fn auth(&self) -> PortName {
+        self.portarray[INIT_PORT_AUTH]
+    }
+
+    /// The ids of the program's auth handle (`auth_getids`).
+    pub fn ids(&self) -> Result<IdSet, Error> {
+        AuthClient::new(&self.task, self.auth()).getids()
+    }
+
+    /// `NAME`'s value in the environment.
+    pub fn getenv(&self, name: &str) -> Option<&str> {
+        self.envp.iter().find_map(|e| {
+            e.split_once('=')
+                .and_then(|(n, v)| (n == name).then_some(v))
+        })
+    }
+
+    /// The program's file name resolver: its root and working directories
+    /// and auth handle, and its descriptors (for `/dev/fd/N`).
+    pub fn lookup(&self) -> Lookup<'_, Task> {
+        Lookup {
+            ipc: &self.task,
+            crdir: self.portarray[INIT_PORT_CRDIR],
+            cwdir: self.portarray[INIT_PORT_CWDIR],
+            auth: self.auth(),
+            fds: &self.dtable,
+            ctty: PortName::NULL,
+        }
+    }
+
+    /// Writes all of `data` to descriptor `fd` (`io_write` at the file
+    /// pointer).
+    pub fn write(&self, fd: usize, data: &[u8]) -> Result<(), Error> {
+        let port = self.fd(fd);
+        if !port.is_valid() {
+            return Err(Errno::BadF.into());
+        }
+        let c = io::Client::new(&self.task, port);
+        let mut at = 0;
+        while at < data.len() {
+            match c.write(data[at..].to_vec(), -1)? {
+                0 => return Err(Errno::Io.into()),
+                n => {
+                    at += usize::try_from(n)
+                        .unwrap_or(usize::MAX)
+                        .min(data.len() - at)
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `text` to standard output.
+    pub fn print(&self, text: &str) -> Result<(), Error> {
+        self.write(1, text.as_bytes())
+    }
+
+    /// Writes `text` to standard error.
+    pub fn eprint(&self, text: &str) -> Result<(), Error> {
+        self.write(2, text.as_bytes())
+    }
+
+    /// Reads up to `max` bytes from descriptor `fd` (`io_read` at the file
+    /// pointer); empty at end of file.
+    pub fn read(&self, fd: usize, max: usize) -> Result<Vec<u8>, Error> {
+        let port = self.fd(fd);
+        if !port.is_valid() {
+            return Err(Errno::BadF.into());
+        }
+        io::Client::new(&self.task, port).read(-1, max as u64)
+    }
+}
+
+/// The exec server: the programs it knows, and the runtime their tasks are
+/// made in.
+pub struct ExecServer {
+    task: Task,
+    rt: Runtime,
+    programs: ProgramTable,
+    running: Arc<AtomicUsize>,
+}
+
+/// Which routine a request came as (their replies differ in id).
+#[derive(Clone, Copy)]
+enum Routine {
+    Exec,
+    ExecFileName,
+}
+
+/// Rights received with a request, in the server's space: released when
+/// dropped unless taken.
+struct Held {
+    task: Task,
+    file: PortName,
+    dtable: Vec<PortName>,
+    portarray: [PortName; INIT_PORT_MAX],
+    extra: Vec<PortName>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let names = [self.file]
+            .into_iter()
+            .chain(self.dtable.drain(..))
+            .chain(self.portarray)
+            .chain(self.extra.drain(..));
+        for n in names {
+            if n.is_valid() {
+                let _ = self.task.port_deallocate(n);
+            }
+        }
+    }
+}
+
+/// Releases rights of a disposition the server does not take (receive or
+/// send-once rights sent where send rights belong).
+fn release_item(task: &Task, disposition: Disposition, name: PortName) {
+    if !name.is_valid() {
+        return;
+    }
+    if disposition == Disposition::PORT_RECEIVE {
+        let _ = task.port_mod_refs(name, RightType::Receive, -1);
+    } else {
+        let _ = task.port_deallocate(name);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl ExecServer {
+    /// A server whose programs run as tasks of `rt`, knowing no programs yet.
+    pub fn new(rt: &Runtime) -> Arc<ExecServer> {
+        Arc::new(ExecServer::new_in(rt, rt.task(), ProgramTable::new()))
+    }
+
+    /// A server answering as `task` (requests arrive in its space) and
+    /// knowing `programs`.
+    pub fn new_in(rt: &Runtime, task: Task, programs: ProgramTable) -> ExecServer {
+        ExecServer {
+            task,
+            rt: rt.clone(),
+            programs,
+            running: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Registers `program` under `name`: a file holding
+    /// [`hosted_image(name)`](super::hosted_image) runs it.
+    pub fn register(&self, name: &str, program: Program) {
+        self.programs.register(name, program);
+    }
+
+    /// The server's program table (shared).
+    pub fn programs(&self) -> ProgramTable {
+        self.programs.clone()
+    }
+
+    /// Handles one message if it is a request of the exec protocol; others
+    /// come back as [`Dispatch::NotMine`] (for a server answering several
+    /// protocols on its ports, as the translator does).
+    pub fn demux(&self, msg: hurd_ipc::Message) -> Dispatch {
+        exec::demux(self, &self.task, msg)
+    }
+
+    /// Starts serving on a thread of its own; returns a send right to the
+    /// server's port in `holder`'s space.
+    pub fn spawn(self: &Arc<Self>, holder: &Task) -> Result<PortName, Error> {
+        let port = self.task.port_allocate(RightType::Receive)?;
+        let send = self.task.give_right(port, Disposition::MakeSend, holder)?;
+        let server = self.clone();
+        std::thread::Builder::new()
+            .name("exec".into())
+            .spawn(move || {
+                let _ = exec::serve(&*server, &server.task, port);
+            })
+            .map_err(|_| Error::from(Errno::Again))?;
+        Ok(send)
+    }
+
+    /// Programs running now.
+    pub fn running(&self) -> usize {
+        self.running.load(Ordering::Acquire)
+    }
+
+    /// Checks a request and hands it to a thread of its own, which finds the
+    /// program (reading the file may block on its server), runs it and
+    /// replies. Every right the request carried is released on an error.
+    #[allow(clippy::too_many_arguments)]
+    fn start(
+        &self,
+        req: &Request,
+        routine: Routine,
+        file: PortItem,
+        flags: i32,
+        filename: Option<String>,
+        argv: Vec<u8>,
+        envp: Vec<u8>,
+        dtable: PortArray,
+        portarray: PortArray,
+    ) -> Result<i32, Error> {
+        let task = &self.task;
+        let send_ok = |d: Disposition, n: PortName| !n.is_valid() || d == Disposition::PORT_SEND;
+        if !send_ok(file.disposition, file.name)
+            || (!dtable.names.is_empty() && dtable.disposition != Disposition::PORT_SEND)
+            || (!portarray.names.is_empty() && portarray.disposition != Disposition::PORT_SEND)
+        {
+            release_item(task, file.disposition, file.name);
+            for n in dtable.names {
+                release_item(task, dtable.disposition, n);
+            }
+            for n in portarray.names {
+                release_item(task, portarray.disposition, n);
+            }
+            return Err(inval());
+        }
+        let mut held = Held {
+            task: task.clone(),
+            file: file.name,
+            dtable: dtable.names,
+            portarray: [PortName::NULL; INIT_PORT_MAX],
+            extra: Vec::new(),
+        };
+        let mut given = portarray.names.into_iter();
+        for slot in held.portarray.iter_mut() {
+            *slot = given.next().unwrap_or(PortName::NULL);
+        }
+        held.extra.extend(given);
+        if !held.extra.is_empty() || held.dtable.len() > DTABLE_MAX || flags & !EXEC_FLAGS != 0 {
+            return Err(inval());
+        }
+        if argv.len().saturating_add(envp.len()) > ARG_MAX {
+            return Err(Error::Code(E2BIG));
+        }
+        let argv = parse_argz(&argv)?;
+        let envp = parse_argz(&envp)?;
+        if !held.file.is_valid() && filename.is_none() {
+            return Err(Errno::BadF.into());
+        }
+        if self
+            .running
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_RUNNING).then_some(n + 1)
+            })
+            .is_err()
+        {
+            return Err(Errno::Again.into());
+        }
+        let job = Job {
+            held,
+            filename,
+            argv,
+            envp,
+        };
+        let (server_task, rt, running) = (self.task.clone(), self.rt.clone(), self.running.clone());
+        let programs = self.programs.clone();
+        let req = *req;
+        let name = job.argv.first().cloned().unwrap_or_else(|| "exec".into());
+        let spawned = std::thread::Builder::new().name(name).spawn(move || {
+            let status = job.run(&server_task, &rt, &programs, flags);
+            running.fetch_sub(1, Ordering::AcqRel);
+            let _ = match routine {
+                Routine::Exec => exec::reply::exec(&server_task, &req, status),
+                Routine::ExecFileName => exec::reply::exec_file_name(&server_task, &req, status),
+            };
+        });
+        match spawned {
+            Ok(_) => Err(Error::Mig(MigReturn::NoReply)),
+            Err(_) => {
+                // The job (and its rights) was dropped with the closure.
+                self.running.fetch_sub(1, Ordering::AcqRel);
+                Err(Errno::Again.into())
+            }
+        }
+    }
+}
+
+fn inval() -> Error {
+    Errno::Inval.into()
+}
+
+/// A checked request, its rights in the server's space.
+struct Job {
+    held: Held,
+    filename: Option<String>,
+    argv: Vec<String>,
+    envp: Vec<String>,
+}
+
+impl Job {
+    /// Finds the program (following `#!` lines), runs it in a new task and
+    /// gives its wait status. The job's rights are released or moved to the
+    /// program whatever happens.
+    fn run(
+        self,
+        server: &Task,
+        rt: &Runtime,
+        programs: &ProgramTable,
+        flags: i32,
+    ) -> Result<i32, Error> {
+        let mut held = self.held;
+        let lookup = Lookup {
+            ipc: server,
+            crdir: held.portarray[INIT_PORT_CRDIR],
+            cwdir: held.portarray[INIT_PORT_CWDIR],
+            auth: held.portarray[INIT_PORT_AUTH],
+            fds: &[],
+            ctty: PortName::NULL,
+        };
+        // The caller's own exec servers first (`EXEC_SERVERS`), unless the
+        // request is secure.
+        if flags & EXEC_SECURE == 0
+            && let Some(list) = getenv(&self.envp, "EXEC_SERVERS")
+        {
+            let request = Forward {
+                file: held.file,
+                flags,
+                filename: self.filename.as_deref(),
+                argv: &self.argv,
+                envp: &self.envp,
+                dtable: &held.dtable,
+                portarray: &held.portarray,
+            };
+            if let Some(r) = request.try_servers(server, &lookup, list) {
+                return r;
+            }
+        }
+        let mut argv = self.argv;
+        let mut name = self.filename;
+        let mut file = core::mem::replace(&mut held.file, PortName::NULL);
+        let mut opened = false;
+        let program = loop {
+            if !file.is_valid() {
+                let path = name.as_deref().ok_or(Error::from(Errno::BadF))?;
+                file = lookup.open(path, OpenFlags::EXEC | OpenFlags::READ, 0)?;
+                opened = true;
+            }
+            held.extra.push(file);
+            let image = read_image(server, file, opened)?;
+            match image {
+                Image::Hosted(prog) => {
+                    break programs.get(&prog).ok_or(Errno::NoExec)?;
+                }
+                Image::Script { interpreter, arg } => {
+                    // The script is given to its interpreter by name; a file
+                    // given only as a port has none here.
+                    let script = name.take().ok_or(Errno::NoExec)?;
+                    if held.extra.len() > MAX_INTERPRETERS {
+                        return Err(Errno::Loop.into());
+                    }
+                    let mut next = vec![interpreter.clone()];
+                    next.extend(arg);
+                    next.push(script);
+                    next.extend(argv.into_iter().skip(1));
+                    argv = next;
+                    name = Some(interpreter);
+                    file = PortName::NULL;
+                }
+            }
+        };
+
+        // The program's task and its ports.
+        let task = rt.task();
+        let mut give = |n: PortName| -> PortName {
+            if !n.is_valid() {
+                return n;
+            }
+            match server.give_right(n, Disposition::MoveSend, &task) {
+                Ok(m) => m,
+                Err(_) => {
+                    let _ = server.port_deallocate(n);
+                    PortName::NULL
+                }
+            }
+        };
+        let dtable: Vec<PortName> = held.dtable.drain(..).map(&mut give).collect();
+        let mut portarray = [PortName::NULL; INIT_PORT_MAX];
+        for (to, from) in portarray.iter_mut().zip(held.portarray.iter_mut()) {
+            *to = give(core::mem::replace(from, PortName::NULL));
+        }
+        drop(held);
+        let ctx = ProgramContext {
+            task: task.clone(),
+            argv,
+            envp: self.envp,
+            dtable,
+            portarray,
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| program(&ctx)));
+        drop(ctx);
+        // Its rights die with it, as a task's do.
+        task.terminate();
+        Ok(match outcome {
+            Ok(code) => WaitStatus::exited(code).raw(),
+            Err(_) => WaitStatus::Signaled(SIGABRT).raw(),
+        })
+    }
+}
+
+/// `NAME`'s value in an environment.
+fn getenv<'a>(envp: &'a [String], name: &str) -> Option<&'a str> {
+    envp.iter().find_map(|e| {
+        e.split_once('=')
+            .and_then(|(n, v)| (n == name).then_some(v))
+    })
+}
+
+/// A request as handed on to the caller's own exec servers.
+struct Forward<'a> {
+    file: PortName,
+    flags: i32,
+    filename: Option<&'a str>,
+    argv: &'a [String],
+    envp: &'a [String],
+    dtable: &'a [PortName],
+    portarray: &'a [PortName; INIT_PORT_MAX],
+}
+
+impl Forward<'_> {
+    /// `EXEC_SERVERS` is a `:`-separated list of file names of exec
+    /// servers, opened with the caller's ports; each in turn gets the request
+    /// (with `EXEC_SECURE`, so it runs the program itself rather than
+    /// handing it on again) until one answers something other than
+    /// `ENOEXEC`. Names that cannot be opened are skipped; if servers were
+    /// asked and all said `ENOEXEC`, so does this one; if none could be
+    /// asked, `None`: this server runs the program.
+    fn try_servers(
+        &self,
+        server: &Task,
+        lookup: &Lookup<'_, Task>,
+        list: &str,
+    ) -> Option<Result<i32, Error>> {
+        let mut tried = false;
+        for name in list.split(':').filter(|n| !n.is_empty()) {
+            let Ok(port) = lookup.open(name, OpenFlags::empty(), 0) else {
+                continue;
+            };
+            let r = exec::Client::new(server, port).exec_file_name(
+                PortItem {
+                    disposition: Disposition::CopySend,
+                    name: self.file,
+                },
+                self.flags | EXEC_SECURE,
+                self.filename.unwrap_or_default().into(),
+                super::argz(self.argv),
+                super::argz(self.envp),
+                super::copy_send(self.dtable),
+                super::copy_send(self.portarray),
+            );
+            let _ = server.port_deallocate(port);
+            match r {
+                Err(e) if Errno::of(e) == Some(Errno::NoExec) => tried = true,
+                // Not an exec server at all: the next one.
+                Err(Error::Mig(MigReturn::BadId)) => {}
+                r => return Some(r),
+            }
+        }
+        tried.then(|| Err(Errno::NoExec.into()))
+    }
+}
+
+/// Reads the beginning of `file` and says what it is. A port the caller
+/// opened must have been opened for execution (`EACCES` otherwise); one the
+/// server `opened` itself was, with the caller's ids.
+fn read_image(server: &Task, file: PortName, opened: bool) -> Result<Image, Error> {
+    let c = io::Client::new(server, file).with_timeout(READ_TIMEOUT);
+    if !opened {
+        let modes = c.get_openmodes()?;
+        if !OpenFlags::from_bits_truncate(modes as u32).contains(OpenFlags::EXEC) {
+            return Err(Errno::Access.into());
+        }
+    }
+    let mut head = Vec::new();
+    while head.len() < HEADER_MAX {
+        let chunk = c.read(head.len() as i64, (HEADER_MAX - head.len()) as u64)?;
+        if chunk.is_empty() {
+            break;
+        }
+        head.extend_from_slice(&chunk);
+    }
+    head.truncate(HEADER_MAX);
+    Ok(classify(&head)?)
+}
+
+impl exec::Server for ExecServer {
+    fn exec(
+        &self,
+        req: &Request,
+        file: PortItem,
+        flags: i32,
+        argv: Vec<u8>,
+        envp: Vec<u8>,
+        dtable: PortArray,
+        portarray: PortArray,
+    ) -> Result<i32, Error> {
+        self.start(
+            req,
+            Routine::Exec,
+            file,
+            flags,
+            None,
+            argv,
+            envp,
+            dtable,
+            portarray,
+        )
+    }
+
+    fn exec_file_name(
+        &self,
+        req: &Request,
+        file: PortItem,
+        flags: i32,
+        filename: String,
+        argv: Vec<u8>,
+        envp: Vec<u8>,
+        dtable: PortArray,
+        portarray: PortArray,
+    ) -> Result<i32, Error> {
+        self.start(
+            req,
+            Routine::ExecFileName,
+            file,
+            flags,
+            Some(filename),
+            argv,
+            envp,
+            dtable,
+            portarray,
+        )
+    }
+}
+
+/// The node an exec server translator presents: an empty read-only file
+/// (the Hurd's `/servers/exec` is such a node; what matters is the port).
+struct ExecNode;
+
+impl TrivFs for ExecNode {
+    fn stat(&self) -> Stat {
+        Stat {
+            mode: S_IFREG | 0o444,
+            ..Stat::default()
+        }
+    }
+    fn read(&mut self, _offset: u64, _len: usize) -> Result<Vec<u8>, Errno> {
+        Ok(Vec::new())
+    }
+}
+
+/// The exec server as a translator (`settrans NODE /hurd/exec`), as the
+/// Hurd's is on `/servers/exec`: a one-file node whose ports also answer the
+/// exec protocol, knowing `programs` and running them as tasks of `rt`. A
+/// user may start one of their own on a node they own and name it in
+/// `EXEC_SERVERS`.
+pub fn translator(rt: &Runtime, programs: ProgramTable) -> TransProgram {
+    let rt = rt.clone();
+    Arc::new(
+        move |task: Task, _argv: Vec<String>, bootstrap: PortName, auth: PortName| {
+            let (uid, gid) = own_ids(&task, auth);
+            let server = ExecServer::new_in(&rt, task.clone(), programs.clone());
+            let opts = Options {
+                name: "exec",
+                ..Options::default()
+            };
+            let Ok(fs) = NetFs::new(task, Single::new(ExecNode, uid, gid), auth, None, opts) else {
+                return;
+            };
+            if fs.startup(bootstrap, OpenFlags::READ).is_err() {
+                return;
+            }
+            let _ = hurd_ipc::mig::serve(fs.ipc(), fs.port_set(), |msg| match server.demux(msg) {
+                Dispatch::NotMine(m) => fs.handle(m),
+                d => d,
+            });
+        },
+    )
+}
