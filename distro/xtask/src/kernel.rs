@@ -58,6 +58,7 @@ pub const USER_PROGRAMS: &[&str] = &[
     "rt-echo-server",
     "rt-echo-client",
     "console-reader",
+    "port-calls",
 ];
 
 /// The Debian package with `qemu-system-x86_64`.

@@ -32,6 +32,8 @@ mod panic;
 #[cfg(target_os = "none")]
 mod physmem;
 #[cfg(target_os = "none")]
+mod portcall;
+#[cfg(target_os = "none")]
 mod qemu;
 #[cfg(target_os = "none")]
 #[macro_use]

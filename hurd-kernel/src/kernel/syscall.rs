@@ -180,6 +180,21 @@ fn handle(k: &mut Kernel, frame: &mut TrapFrame) -> Reason {
                 None => kern(hurd_ipc::KernReturn::InvalidValue),
             }
         }
+        nr::PORT_CALL => match crate::portcall::port_call(k, map, space, args) {
+            Ok(v) => {
+                value = v;
+                SUCCESS
+            }
+            Err(crate::portcall::Failed::Code(code)) => kern(code),
+            Err(crate::portcall::Failed::Pager(ticket)) => {
+                let restart = Restart {
+                    nr: nr::PORT_CALL,
+                    error: kern(hurd_ipc::KernReturn::InvalidAddress),
+                };
+                k.wait_for_pager(k.current, ticket, Some(restart));
+                return Reason::Blocked;
+            }
+        },
         nr::PORT_DEALLOCATE => result_code(k.ipc.port_deallocate(space, PortName(args[0] as u32))),
         nr::PORT_DESTROY => result_code(k.ipc.port_destroy(space, PortName(args[0] as u32))),
         nr::VM_ALLOCATE => {

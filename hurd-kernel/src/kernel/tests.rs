@@ -148,6 +148,10 @@ const TESTS: &[Test] = &[
         run: usertests::bootstrap_gets_modules,
     },
     Test {
+        name: "user::port_calls",
+        run: usertests::port_calls,
+    },
+    Test {
         name: "user::console_input_reaches_a_reader",
         run: usertests::console_input_reaches_a_reader,
     },

@@ -223,6 +223,13 @@ pub fn console_input_reaches_a_reader(boot: &BootInfo) -> Result<(), Failure> {
     expect(&finish_within(&[reader], 60 * crate::timer::HZ)?, &[0])
 }
 
+/// The `mach_port_*` calls of `port_call` through `KernelIpc`: right
+/// accounting, port sets, queue limits, notifications, names, refusals.
+pub fn port_calls(boot: &BootInfo) -> Result<(), Failure> {
+    let task = spawn(boot, "port-calls", 0)?;
+    expect(&finish(&[task])?, &[0])
+}
+
 /// Round trips between two tasks, and a send right carried in a message.
 pub fn echo_round_trips_and_right_transfer(boot: &BootInfo) -> Result<(), Failure> {
     let server = spawn(boot, "echo-server", 0)?;

@@ -4,10 +4,10 @@
 //!
 //! `mach_msg` encodes the [`Message`] in the wire form of [`hurd_ipc::wire`]
 //! into a buffer, traps with the send and receive options, and decodes what
-//! the kernel wrote back. The port calls the kernel has system calls for
-//! (`mach_port_allocate`, `mach_port_deallocate`, `mach_port_destroy`) are
-//! those calls; the others are answered as described on each method,
-//! `KERN_FAILURE` where the kernel offers nothing close.
+//! the kernel wrote back. `mach_port_allocate`, `mach_port_deallocate` and
+//! `mach_port_destroy` are system calls of their own; the other port calls
+//! go through `port_call` (GNU Mach's `mach_port.defs` routines on the
+//! caller's space, see [`hurd_kernel::abi::port_call`]).
 //!
 //! What the kernel's `mach_msg` does not offer:
 //! - one timeout per call: when a send and a receive are combined with two
@@ -28,7 +28,7 @@ use hurd_ipc::{
     PortName, PortStatus, PortType, RecvError, RightType, SendError, UserIpc, wire,
 };
 use hurd_kernel::abi::msg_option::{RCV_MSG, RCV_TIMEOUT, SEND_MSG, SEND_TIMEOUT};
-use hurd_kernel::abi::{MAX_MESSAGE, nr};
+use hurd_kernel::abi::{MAX_MESSAGE, nr, port_call as call};
 
 use crate::sys;
 
@@ -115,6 +115,14 @@ fn msg_code(code: u64, sending: bool) -> MsgReturn {
 }
 
 /// A port call's result code as a [`KernReturn`].
+/// One `port_call` (see [`hurd_kernel::abi::port_call`]).
+fn port_call(id: u64, name: PortName, args: [u64; 4]) -> Result<u64, KernReturn> {
+    sys::port_call(id, name.0, args).map_err(|code| match kern(code) {
+        Err(e) => e,
+        Ok(()) => KernReturn::Failure,
+    })
+}
+
 fn kern(code: u64) -> Result<(), KernReturn> {
     match code {
         0 => Ok(()),
@@ -216,139 +224,145 @@ impl UserIpc for KernelIpc {
         kern(sys::syscall(nr::PORT_DEALLOCATE, [u64::from(name.0), 0, 0, 0, 0, 0]).0)
     }
 
-    /// Only what the kernel's calls can do: releasing one reference of a send,
-    /// send-once or dead-name right (`mach_port_deallocate`) and dropping a
-    /// receive right or port set (`mach_port_destroy`, which also drops send
-    /// rights under the same name); a delta of 0 checks nothing and
-    /// succeeds. Anything else is `KERN_FAILURE`.
     fn port_mod_refs(
         &self,
         name: PortName,
         right: RightType,
         delta: i32,
     ) -> Result<(), KernReturn> {
-        match (right, delta) {
-            (_, 0) => Ok(()),
-            (RightType::Receive | RightType::PortSet, -1) => self.port_destroy(name),
-            (RightType::Send | RightType::SendOnce | RightType::DeadName, -1) => {
-                self.port_deallocate(name)
-            }
-            _ => Err(KernReturn::Failure),
-        }
+        port_call(
+            call::MOD_REFS,
+            name,
+            [right as u64, delta as i64 as u64, 0, 0],
+        )
+        .map(drop)
     }
 
-    /// Not offered by the kernel: `KERN_FAILURE`.
-    fn port_get_refs(&self, _name: PortName, _right: RightType) -> Result<u16, KernReturn> {
-        Err(KernReturn::Failure)
+    // ANCHOR: port_calls
+    fn port_get_refs(&self, name: PortName, right: RightType) -> Result<u16, KernReturn> {
+        let refs = port_call(call::GET_REFS, name, [right as u64, 0, 0, 0])?;
+        u16::try_from(refs).map_err(|_| KernReturn::Failure)
     }
 
-    /// Not offered by the kernel: `KERN_FAILURE`.
-    fn port_type(&self, _name: PortName) -> Result<PortType, KernReturn> {
-        Err(KernReturn::Failure)
+    fn port_type(&self, name: PortName) -> Result<PortType, KernReturn> {
+        let bits = port_call(call::TYPE, name, [0; 4])?;
+        Ok(PortType::from_bits_retain(bits as u32))
     }
+    // ANCHOR_END: port_calls
 
     fn port_destroy(&self, name: PortName) -> Result<(), KernReturn> {
         kern(sys::port_destroy(name.0))
     }
 
-    /// The kernel has no such call; the one form servers use all the time, a
-    /// send right made or copied under the name of the right it comes from
-    /// (`name == right`, [`Disposition::MakeSend`] or
-    /// [`Disposition::CopySend`]), is made by sending the right to a port of
-    /// the task's own and receiving it: a send right arriving for a port whose
-    /// receive or send right the task holds goes under that same name, as in
-    /// Mach. Any other form is `KERN_FAILURE`.
+    /// Within the calling task only: `name` in this task gets the right
+    /// taken from this task's `right` with `disp`.
     fn port_insert_right(
         &self,
         name: PortName,
         right: PortName,
         disp: Disposition,
     ) -> Result<(), KernReturn> {
-        if name != right || !matches!(disp, Disposition::MakeSend | Disposition::CopySend) {
-            return Err(KernReturn::Failure);
-        }
-        let carrier = self.port_allocate(RightType::Receive)?;
-        let msg = Message::new(0, carrier, Disposition::MakeSend).with_item(hurd_ipc::Item::Port(
-            hurd_ipc::PortItem {
-                name: right,
-                disposition: disp,
-            },
-        ));
-        let result = match self.mach_msg(Some(msg), Some(carrier), &MsgOptions::default()) {
-            Ok(Some(got)) => match got.body.first() {
-                Some(hurd_ipc::Item::Port(p)) if p.name == name => Ok(()),
-                _ => {
-                    self.destroy_message(got);
-                    Err(KernReturn::Failure)
-                }
-            },
-            Ok(None) => Err(KernReturn::Failure),
-            Err(MachMsgError::Send(e)) => Err(match e.code {
-                MsgReturn::SendInvalidRight => KernReturn::InvalidRight,
-                MsgReturn::SendInvalidDest | MsgReturn::SendInvalidHeader => {
-                    KernReturn::InvalidName
-                }
-                _ => KernReturn::Failure,
-            }),
-            Err(MachMsgError::Receive(_)) => Err(KernReturn::Failure),
+        port_call(
+            call::INSERT_RIGHT,
+            name,
+            [u64::from(right.0), u64::from(u8::from(disp)), 0, 0],
+        )
+        .map(drop)
+    }
+
+    fn port_move_member(&self, member: PortName, pset: PortName) -> Result<(), KernReturn> {
+        port_call(call::MOVE_MEMBER, member, [u64::from(pset.0), 0, 0, 0]).map(drop)
+    }
+
+    fn port_set_qlimit(&self, name: PortName, qlimit: u16) -> Result<(), KernReturn> {
+        port_call(call::SET_QLIMIT, name, [u64::from(qlimit), 0, 0, 0]).map(drop)
+    }
+
+    fn port_get_receive_status(&self, name: PortName) -> Result<PortStatus, KernReturn> {
+        let mut raw = [0u8; call::STATUS_SIZE];
+        port_call(
+            call::GET_RECEIVE_STATUS,
+            name,
+            [raw.as_mut_ptr() as u64, 0, 0, 0],
+        )?;
+        let word = |i: usize| {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(&raw[4 * i..4 * i + 4]);
+            u32::from_le_bytes(w)
         };
-        let _ = self.port_destroy(carrier);
-        result
+        let mut id = [0u8; 8];
+        id.copy_from_slice(&raw[40..48]);
+        Ok(PortStatus {
+            pset: PortName(word(0)),
+            seqno: word(1),
+            mscount: word(2),
+            qlimit: u16::try_from(word(3)).map_err(|_| KernReturn::Failure)?,
+            msgcount: word(4),
+            sorights: word(5),
+            srights: word(6) != 0,
+            pdrequest: word(7) != 0,
+            nsrequest: word(8) != 0,
+            id: PortId(u64::from_le_bytes(id)),
+        })
     }
 
-    /// Not offered by the kernel (no port sets yet): `KERN_FAILURE`.
-    fn port_move_member(&self, _member: PortName, _pset: PortName) -> Result<(), KernReturn> {
-        Err(KernReturn::Failure)
-    }
-
-    /// Not offered by the kernel: `KERN_FAILURE`.
-    fn port_set_qlimit(&self, _name: PortName, _qlimit: u16) -> Result<(), KernReturn> {
-        Err(KernReturn::Failure)
-    }
-
-    /// Not offered by the kernel: `KERN_FAILURE`.
-    fn port_get_receive_status(&self, _name: PortName) -> Result<PortStatus, KernReturn> {
-        Err(KernReturn::Failure)
-    }
-
-    /// Not offered by the kernel: `KERN_FAILURE`.
     fn request_notification(
         &self,
-        _name: PortName,
-        _kind: NotifyKind,
-        _sync: u32,
-        _notify: PortName,
-        _notify_disp: Disposition,
+        name: PortName,
+        kind: NotifyKind,
+        sync: u32,
+        notify: PortName,
+        notify_disp: Disposition,
     ) -> Result<PortName, KernReturn> {
-        Err(KernReturn::Failure)
+        let previous = port_call(
+            call::REQUEST_NOTIFICATION,
+            name,
+            [
+                kind.id() as u64,
+                u64::from(sync),
+                u64::from(notify.0),
+                u64::from(u8::from(notify_disp)),
+            ],
+        )?;
+        Ok(PortName(previous as u32))
     }
 
-    /// Not offered by the kernel: `KERN_FAILURE`.
-    fn port_id(&self, _name: PortName) -> Result<PortId, KernReturn> {
-        Err(KernReturn::Failure)
+    fn port_id(&self, name: PortName) -> Result<PortId, KernReturn> {
+        port_call(call::PORT_ID, name, [0; 4]).map(PortId)
     }
 
-    /// Not offered by the kernel: `KERN_FAILURE`.
-    fn port_allocate_name(&self, _right: RightType, _name: PortName) -> Result<(), KernReturn> {
-        Err(KernReturn::Failure)
+    fn port_allocate_name(&self, right: RightType, name: PortName) -> Result<(), KernReturn> {
+        port_call(call::ALLOCATE_NAME, name, [right as u64, 0, 0, 0]).map(drop)
     }
 
-    /// Not offered by the kernel: `KERN_FAILURE`.
     fn port_names(&self) -> Result<Vec<(PortName, PortType)>, KernReturn> {
-        Err(KernReturn::Failure)
+        let mut capacity = 64;
+        loop {
+            let mut raw = vec![0u32; 2 * capacity];
+            let count = port_call(
+                call::NAMES,
+                PortName::NULL,
+                [raw.as_mut_ptr() as u64, capacity as u64, 0, 0],
+            )? as usize;
+            if count <= capacity {
+                return Ok(raw[..2 * count]
+                    .chunks_exact(2)
+                    .map(|p| (PortName(p[0]), PortType::from_bits_retain(p[1])))
+                    .collect());
+            }
+            // More names than room: ask again with enough.
+            capacity = count;
+        }
     }
 
-    /// Not offered by the kernel: `KERN_FAILURE`.
-    fn port_set_mscount(&self, _name: PortName, _mscount: u32) -> Result<(), KernReturn> {
-        Err(KernReturn::Failure)
+    fn port_set_mscount(&self, name: PortName, mscount: u32) -> Result<(), KernReturn> {
+        port_call(call::SET_MSCOUNT, name, [u64::from(mscount), 0, 0, 0]).map(drop)
     }
 
-    /// Not offered by the kernel: `KERN_FAILURE`.
-    fn port_set_seqno(&self, _name: PortName, _seqno: u32) -> Result<(), KernReturn> {
-        Err(KernReturn::Failure)
+    fn port_set_seqno(&self, name: PortName, seqno: u32) -> Result<(), KernReturn> {
+        port_call(call::SET_SEQNO, name, [u64::from(seqno), 0, 0, 0]).map(drop)
     }
 
-    /// The cached reply port if there is one, else a new receive right.
     fn reply_port(&self) -> Result<PortName, KernReturn> {
         match self.reply.swap(0, Ordering::AcqRel) {
             0 => self.port_allocate(RightType::Receive),

@@ -110,6 +110,16 @@ pub fn console_read(buf: &mut [u8], nowait: bool) -> Result<usize, u64> {
     }
 }
 
+/// `port_call`: the `mach_port_*` call `id` on `name` with up to four more
+/// arguments (see [`hurd_kernel::abi::port_call`]) → its value, or the code.
+pub fn port_call(id: u64, name: u32, args: [u64; 4]) -> Result<u64, u64> {
+    let [a, b, c, d] = args;
+    match syscall(nr::PORT_CALL, [id, u64::from(name), a, b, c, d]) {
+        (0, value) => Ok(value),
+        (code, _) => Err(code),
+    }
+}
+
 /// `mach_port_deallocate`: one user reference of `name` less.
 pub fn port_deallocate(name: u32) -> u64 {
     syscall(nr::PORT_DEALLOCATE, [u64::from(name), 0, 0, 0, 0, 0]).0

@@ -3,8 +3,8 @@
 //! with their answers checked, a message of an unknown id answered with
 //! `MIG_BAD_ID`; then the calls and errors of [`KernelIpc`] itself (a send
 //! right made under a receive right's name, a failed send handing its
-//! message back, a receive timing out, a message too large, a call the
-//! kernel lacks); then `shutdown`. Each failed check has its own status.
+//! message back, a receive timing out, a message too large, the name's
+//! type); then `shutdown`. Each failed check has its own status.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 extern crate alloc;
@@ -13,8 +13,8 @@ use alloc::string::String;
 use core::time::Duration;
 
 use hurd_ipc::{
-    Disposition, Error, Item, KernReturn, Message, MigReturn, MsgOptions, MsgReturn, PortName,
-    RecvOptions, RightType, UserIpc,
+    Disposition, Error, Item, Message, MigReturn, MsgOptions, MsgReturn, PortName, RecvOptions,
+    RightType, UserIpc,
 };
 use kernel_user::abi::SERVICE_PORT_NAME;
 use kernel_user::echo::echo;
@@ -161,9 +161,10 @@ fn calls_and_errors(ipc: &KernelIpc) -> Result<(), u64> {
         Err(e) if e.code == MsgReturn::RcvTooLarge => {}
         other => return Err(fail(27, &alloc::format!("receive too large -> {other:?}"))),
     }
-    // A call the kernel does not offer.
-    if ipc.port_type(port) != Err(KernReturn::Failure) {
-        return Err(fail(28, "port_type is not KERN_FAILURE"));
+    // The name's type, through port_call.
+    match ipc.port_type(port) {
+        Ok(t) if t.contains(hurd_ipc::PortType::RECEIVE) => {}
+        other => return Err(fail(28, &alloc::format!("port_type -> {other:?}"))),
     }
     ipc.port_destroy(port)
         .map_err(|e| fail(29, &alloc::format!("port_destroy -> {e:?}")))?;
