@@ -59,6 +59,7 @@ pub const USER_PROGRAMS: &[&str] = &[
     "rt-echo-client",
     "console-reader",
     "port-calls",
+    "kernel-servers",
 ];
 
 /// The Debian package with `qemu-system-x86_64`.

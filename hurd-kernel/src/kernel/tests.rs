@@ -148,6 +148,10 @@ const TESTS: &[Test] = &[
         run: usertests::bootstrap_gets_modules,
     },
     Test {
+        name: "user::servers_run_on_the_kernel",
+        run: usertests::servers_run_on_the_kernel,
+    },
+    Test {
         name: "user::port_calls",
         run: usertests::port_calls,
     },

@@ -230,6 +230,15 @@ pub fn port_calls(boot: &BootInfo) -> Result<(), Failure> {
     expect(&finish(&[task])?, &[0])
 }
 
+/// hurd-auth's auth server and a hurd-trans tmpfs serve a client on the
+/// kernel, unchanged from the hosted world: lookups, I/O, makeauth,
+/// reauthentication, and a permission refused by the ids the auth server
+/// vouched for.
+pub fn servers_run_on_the_kernel(boot: &BootInfo) -> Result<(), Failure> {
+    let task = spawn(boot, "kernel-servers", 0)?;
+    expect(&finish_within(&[task], 60 * crate::timer::HZ)?, &[0])
+}
+
 /// Round trips between two tasks, and a send right carried in a message.
 pub fn echo_round_trips_and_right_transfer(boot: &BootInfo) -> Result<(), Failure> {
     let server = spawn(boot, "echo-server", 0)?;

@@ -18,6 +18,7 @@ pub mod ipc;
 pub mod msg;
 pub mod rpc;
 pub mod sys;
+pub mod thread;
 
 pub use hurd_kernel::abi;
 
