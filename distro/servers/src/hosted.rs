@@ -12,8 +12,7 @@
 //! [`System::login`] checks a password with the password server and gives
 //! a [`Session`] for a new task, ready for a [`Shell`](crate::shell::Shell).
 
-use hurd_auth::password::{Cost, Database, PasswordConfig, PasswordServer, hash_password};
-use hurd_auth::protocol::password;
+use hurd_auth::password::{Cost, PasswordConfig, PasswordServer};
 use hurd_auth::{AuthClient, Errno, IdSet, Limits, StdClock};
 use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::{Disposition, Error, PortName, RightType, UserIpc};
@@ -37,40 +36,7 @@ use crate::exec::{
 };
 use crate::shell::{Exec, Exit, ExitStatus, MAX_FILE, Session};
 
-/// An account of the system.
-#[derive(Clone, Debug)]
-pub struct Account {
-    /// Login name.
-    pub name: &'static str,
-    /// Password (hashed at boot; only the password server sees the hash).
-    pub password: &'static str,
-    /// User id.
-    pub uid: u32,
-    /// Primary group.
-    pub gid: u32,
-}
-
-/// The demonstration accounts: root, alice and bob.
-pub const DEMO_ACCOUNTS: &[Account] = &[
-    Account {
-        name: "root",
-        password: "hurd",
-        uid: 0,
-        gid: 0,
-    },
-    Account {
-        name: "alice",
-        password: "wonderland",
-        uid: 1000,
-        gid: 100,
-    },
-    Account {
-        name: "bob",
-        password: "builder",
-        uid: 1001,
-        gid: 100,
-    },
-];
+pub use crate::rootfs::{Account, DEMO_ACCOUNTS};
 
 pub use crate::exec::{Program, ProgramContext};
 
@@ -184,7 +150,7 @@ impl System {
             hurd_auth::hosted::spawn(&rt, Limits::default(), &[&boot, &fs_task, &pw_task])?;
 
         // password: the accounts' hashes.
-        let db = database(accounts)?;
+        let db = crate::rootfs::database(accounts)?;
         let pw_port = pw_task.port_allocate(RightType::Receive)?;
         let password = pw_task.give_right(pw_port, Disposition::MakeSend, &boot)?;
         let pw_auth = handles[2];
@@ -234,32 +200,8 @@ impl System {
     fn fill_root(&self, accounts: &[Account]) -> Result<(), Error> {
         let task = self.rt.task();
         let root = self.session_for(&task, IdSet::root())?;
-        let passwd: String = accounts
-            .iter()
-            .map(|a| {
-                let home = if a.uid == 0 {
-                    "/root".to_owned()
-                } else {
-                    format!("/home/{}", a.name)
-                };
-                format!("{}:x:{}:{}::{home}:/bin/sh\n", a.name, a.uid, a.gid)
-            })
-            .collect();
-        for d in [
-            "bin", "etc", "tmp", "home", "hurd", "root", "servers", "share",
-        ] {
-            mkdir(&root, d, 0o755)?;
-        }
-        chmod(&root, "tmp", 0o1777)?;
-        chmod(&root, "root", 0o700)?;
-        root.write_file("/etc/passwd", passwd.as_bytes(), false)?;
-        root.write_file("/etc/group", b"root:x:0:\nusers:x:100:\n", false)?;
+        crate::rootfs::fill_base(&root, accounts)?;
         root.write_file("/share/example.tar", &example_archive(), false)?;
-        root.write_file(
-            "/etc/motd",
-            b"Welcome to hurd-rs. Try: ls /, id, settrans /tmp/hi /hurd/hello, cat /tmp/hi, su.\n",
-            false,
-        )?;
         for (name, _) in programs::all() {
             root.write_file(name, b"", false)?;
             chmod(&root, name.trim_start_matches('/'), 0o755)?;
@@ -281,14 +223,6 @@ impl System {
         );
         root.release(node);
         r?;
-        for a in accounts.iter().filter(|a| a.uid != 0) {
-            let home = format!("home/{}", a.name);
-            mkdir(&root, &home, 0o755)?;
-            let node = root.open(&home, OpenFlags::NOTRANS)?;
-            let r = fs::Client::new(root.ipc, node).file_chown(a.uid, a.gid);
-            root.release(node);
-            r?;
-        }
         Ok(())
     }
 
@@ -363,13 +297,9 @@ impl System {
             root.read_file("/etc/passwd")?
         };
         let passwd = String::from_utf8_lossy(&passwd).into_owned();
-        let uid = crate::shell::passwd_uid(&passwd, name).ok_or(Error::from(Errno::Perm))?;
-        let handle = password::Client::new(&self.boot, self.password)
-            .check_user(uid, password.into())?
-            .name;
-        let ids = AuthClient::new(&self.boot, handle).getids();
-        let _ = self.boot.port_deallocate(handle);
-        let mut session = self.session_for(task, ids?)?;
+        let ids = crate::rootfs::check_login(&self.boot, self.password, &passwd, name, password)?;
+        let uid = ids.euids.iter().next().unwrap_or(0);
+        let mut session = self.session_for(task, ids)?;
         let home = if uid == 0 {
             "/root".to_owned()
         } else {
@@ -418,33 +348,7 @@ pub fn example_archive() -> Vec<u8> {
     w.finish()
 }
 
-fn mkdir(s: &Session<'_, Task>, path: &str, mode: u32) -> Result<(), Error> {
-    let (dir, name) = s.parent(path)?;
-    let r = fs::Client::new(s.ipc, dir).dir_mkdir(name, mode);
-    s.release(dir);
-    r
-}
-
-fn chmod(s: &Session<'_, Task>, path: &str, mode: u32) -> Result<(), Error> {
-    let node = s.open(path, OpenFlags::NOTRANS)?;
-    let r = fs::Client::new(s.ipc, node).file_chmod(mode);
-    s.release(node);
-    r
-}
-
-/// The password server's database for `accounts`.
-fn database(accounts: &[Account]) -> Result<Database, Error> {
-    let mut passwd = String::new();
-    let mut shadow = String::new();
-    for a in accounts {
-        let salt = format!("hurd-rs-{}-salt", a.name);
-        let hash = hash_password(a.password.as_bytes(), salt.as_bytes(), Cost::TEST)
-            .map_err(|_| Error::from(Errno::Inval))?;
-        passwd.push_str(&format!("{}:x:{}:{}::/:/bin/sh\n", a.name, a.uid, a.gid));
-        shadow.push_str(&format!("{}:{hash}:19000::::::\n", a.name));
-    }
-    Database::parse(&passwd, &shadow, "root:x:0:\nusers:x:100:\n").map_err(|_| Errno::Inval.into())
-}
+use crate::rootfs::chmod;
 
 impl Exec<Task> for System {
     /// Runs `path` through the exec server (`exec_exec_file_name`: the server

@@ -4,6 +4,8 @@
 //!   `std`, the hosted exec server: programs run as tasks with the caller's
 //!   ports as their standard input, output and error and the caller's auth
 //!   handle, also across the nodes of a cluster; `#!` scripts.
+//! - [`rootfs`]: what every root file system holds (accounts, `/etc`,
+//!   homes) and the login check, hosted and on the kernel.
 //! - [`shell`]: a small shell for trying the system by hand — files,
 //!   translators and identities (`su` adds a user's ids to the running
 //!   session through the auth server).
@@ -26,6 +28,7 @@ extern crate alloc;
 pub mod exec;
 #[cfg(feature = "std")]
 pub mod hosted;
+pub mod rootfs;
 pub mod shell;
 pub mod tar;
 pub mod term;
