@@ -475,10 +475,15 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
 
 /// `cargo xtask kernel [--tcg] [ARGS…]`: builds the kernel and boots it with
 /// the command line `ARGS`; exits with QEMU's status. `cargo xtask kernel
-/// --check` runs the `kernel` step of `cargo xtask test` alone.
+/// --check` runs the `kernel` step of `cargo xtask test` alone, `--distro-check`
+/// its `distro` step.
 pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
     if args == ["--check"] {
         test_step(&Workspace::find()?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args == ["--distro-check"] {
+        crate::distro::test_step(&Workspace::find()?)?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut accel = Accel::detect();

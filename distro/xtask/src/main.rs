@@ -19,6 +19,7 @@
 mod bench;
 mod cmd;
 mod console;
+mod distro;
 mod image;
 mod json;
 mod kernel;
@@ -37,22 +38,26 @@ USAGE:
     cargo xtask <COMMAND> [OPTIONS]
 
 COMMANDS:
-    run [--hosted]      Build and run. Until the distro boots in QEMU this runs
-                        the hosted tour (`hurd-servers` example `tour`: auth,
-                        a tmpfs root and translators set by two users);
-                        `--hosted` runs the server set with a shell on stdin.
+    run [--hosted|--kernel]
+                        Build and run. By default the hosted tour
+                        (`hurd-servers` example `tour`: auth, a tmpfs root and
+                        translators set by two users); `--hosted` runs the
+                        server set with a shell on stdin; `--kernel` boots the
+                        distro on the reference kernel in QEMU with a login
+                        and a shell on the serial console (the terminal).
     kernel [--tcg] [ARGS...]
                         Build the reference kernel and boot it in QEMU (KVM
                         when /dev/kvm works, else TCG) with the command line
                         ARGS; `test` runs its test suite. `kernel --check`
-                        runs the kernel step of `test` alone.
+                        runs the kernel step of `test` alone, `kernel
+                        --distro-check` its distro step.
     image [--manifest FILE] [-o OUT.iso]
                         Build a bootable GRUB ISO from a distro.toml manifest
                         (default: distro/distro.toml -> target/hurd-rs.iso).
     test [--quick]      Run every check CI runs, in order, stopping at the first
                         failure: setup, fmt, clippy, host tests, no_std builds,
-                        doc, kernel tests in QEMU, the reference image, package,
-                        loom, book.
+                        doc, kernel tests in QEMU, the reference image, the
+                        distro's console scenario, package, loom, book.
                         `--quick` skips package, loom and the book.
     bench [NAME]        Run all benchmarks (or only NAME) and print a table of
                         our times against the baselines.

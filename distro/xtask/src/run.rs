@@ -1,7 +1,10 @@
 //! `cargo xtask run`: build and run the system.
 //!
 //! `--hosted` runs the server set in one process with a shell on standard
-//! input (`hurd-servers`' program `hurd-hosted`). Until the reference kernel boots
+//! input (`hurd-servers`' program `hurd-hosted`). `--kernel` boots the distro
+//! on the reference kernel in QEMU (`hurd-init`: auth, password and a tmpfs
+//! root, a login and the shell on the serial console, which is the
+//! terminal). Until the reference kernel boots
 //! the distro, the default is the hosted tour (`hurd-servers` example
 //! `tour`): an auth server and a tmpfs root run as threads, and two users who
 //! do not trust each other attach translators to their nodes. When the
@@ -19,6 +22,9 @@ pub enum Mode {
     Tour,
     /// The server set in one host process with a shell on stdin (`--hosted`).
     Hosted,
+    /// The distro on the reference kernel in QEMU, the console on the
+    /// terminal (`--kernel`).
+    Kernel,
 }
 
 /// Parses the arguments of `cargo xtask run`.
@@ -27,6 +33,7 @@ fn parse_args(args: &[String]) -> Result<Mode, Failure> {
     for arg in args {
         match arg.as_str() {
             "--hosted" => mode = Mode::Hosted,
+            "--kernel" => mode = Mode::Kernel,
             other => {
                 return Err(Failure::Usage(format!(
                     "unknown argument `{other}` for `cargo xtask run`"
@@ -42,6 +49,11 @@ fn parse_args(args: &[String]) -> Result<Mode, Failure> {
 pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
     let mode = parse_args(args)?;
     let workspace = Workspace::find()?;
+    if mode == Mode::Kernel {
+        crate::setup::ensure_apt(&[crate::kernel::QEMU_PACKAGE])?;
+        let status = crate::distro::run_interactive(&workspace)?;
+        return Ok(exit_code(status));
+    }
     let target = match mode {
         Mode::Tour => {
             eprintln!(
@@ -51,6 +63,7 @@ pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
             ["--example", "tour"]
         }
         Mode::Hosted => ["--bin", "hurd-hosted"],
+        Mode::Kernel => unreachable!("booted above"),
     };
     let status = workspace
         .cargo()
@@ -86,6 +99,10 @@ mod tests {
         assert!(matches!(
             parse_args(&["--hosted".to_owned()]),
             Ok(Mode::Hosted)
+        ));
+        assert!(matches!(
+            parse_args(&["--kernel".to_owned()]),
+            Ok(Mode::Kernel)
         ));
         assert!(matches!(
             parse_args(&["--bogus".to_owned()]),

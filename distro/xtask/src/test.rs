@@ -93,6 +93,11 @@ pub fn steps() -> Vec<Step> {
             run: image,
         },
         Step {
+            name: "distro",
+            full_only: false,
+            run: distro,
+        },
+        Step {
             name: "package",
             full_only: true,
             run: package,
@@ -319,6 +324,13 @@ fn kernel(cx: &Context) -> Result<Outcome, String> {
 /// it in QEMU.
 fn image(cx: &Context) -> Result<Outcome, String> {
     crate::image::test_step(&cx.workspace)?;
+    Ok(Outcome::Passed)
+}
+
+/// Boots the distro (`hurd-init` on the kernel) and plays the console
+/// scenario over the serial line.
+fn distro(cx: &Context) -> Result<Outcome, String> {
+    crate::distro::test_step(&cx.workspace)?;
     Ok(Outcome::Passed)
 }
 

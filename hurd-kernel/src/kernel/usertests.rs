@@ -129,7 +129,7 @@ fn module_bytes(m: &hurd_kernel::multiboot::Module) -> &'static [u8] {
 }
 
 /// A normal boot: runs `first` as the bootstrap task with the modules
-/// `rest` until it ends (a minute at most); returns its status.
+/// `rest` until it ends; returns its status.
 pub fn run_bootstrap(
     boot: &BootInfo,
     first: &hurd_kernel::multiboot::Module,
@@ -148,7 +148,9 @@ pub fn run_bootstrap(
         )
     });
     match spawned {
-        Ok(task) => finish_within(&[task], 60 * crate::timer::HZ)
+        // No time limit: the bootstrap task is the system (an interactive
+        // console can wait for its user as long as it likes).
+        Ok(task) => finish_within(&[task], u64::MAX)
             .ok()
             .and_then(|s| s.first().copied())
             .unwrap_or(u64::MAX),

@@ -1,0 +1,152 @@
+//! The reference distro on the kernel: `hurd-init` (the kernel's first task
+//! starting the auth, password and root file system servers and the
+//! console) booted in QEMU, driven over the serial console.
+//!
+//! The `distro` step of `cargo xtask test` plays [`scenario`] on the console
+//! and requires every line of [`EXPECTED`] in the output, in order, and the
+//! system halting cleanly (^D at the login prompt).
+//! `cargo xtask run --kernel` boots the same system with the console on the
+//! terminal.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::console::{self, Step};
+use crate::kernel::{self, Accel, Build, EXIT_SUCCESS};
+use crate::workspace::Workspace;
+
+/// The first task of the distro.
+pub const INIT: &str = "hurd-init";
+
+/// How long the scenario may take under TCG.
+const SCENARIO_TIMEOUT: Duration = Duration::from_secs(240);
+
+/// The kernel with `hurd-init` as its one boot module, made from `all`
+/// (the kernel build with every user program).
+pub fn init_build(all: &Build) -> Result<Build, String> {
+    let dir = all
+        .modules
+        .first()
+        .and_then(|m| m.parent())
+        .ok_or("the user programs were not built")?
+        .to_path_buf();
+    Ok(Build {
+        kernel: all.kernel.clone(),
+        modules: vec![dir.join(INIT)],
+    })
+}
+
+/// The session typed at the console: log in, look around, files, a
+/// permission the file system refuses, `su` adding root's ids to the
+/// running shell, log out, halt.
+pub fn scenario() -> Vec<Step> {
+    [
+        ("login: ", "alice"),
+        ("Password: ", "wonderland"),
+        ("$ ", "id"),
+        ("$ ", "pwd"),
+        ("$ ", "echo hello from the kernel > /tmp/note"),
+        ("$ ", "cat /tmp/note"),
+        ("$ ", "ls /"),
+        ("$ ", "mkdir /etc/mine"),
+        ("$ ", "su"),
+        ("Password: ", "hurd"),
+        ("# ", "id"),
+        ("# ", "mkdir /etc/mine"),
+        ("# ", "ls /etc"),
+        ("# ", "exit"),
+        ("login: ", "\u{4}"),
+    ]
+    .into_iter()
+    .map(|(wait, send)| Step::new(wait, send))
+    .collect()
+}
+
+/// What the console must show, in this order.
+pub const EXPECTED: &[&str] = &[
+    "running on the kernel",
+    "Welcome to hurd-rs.",
+    "euids=1000(alice) ",
+    "/home/alice",
+    "hello from the kernel",
+    "etc",
+    "mkdir: /etc/mine: permission denied",
+    "euids=1000(alice),0(root) ",
+    "mine",
+    "hurd-init: halting",
+];
+
+/// Checks that every [`EXPECTED`] text appears in `output`, in order.
+pub fn check_output(output: &str) -> Result<(), String> {
+    let mut rest = output;
+    for want in EXPECTED {
+        match rest.find(want) {
+            Some(at) => rest = &rest[at + want.len()..],
+            None => return Err(format!("the console never showed `{want}` (in order)")),
+        }
+    }
+    Ok(())
+}
+
+/// The `distro` step of `cargo xtask test`.
+pub fn test_step(ws: &Workspace) -> Result<(), String> {
+    let all = kernel::build(ws)?;
+    // The probe for KVM runs the kernel's test programs.
+    let accel = kernel::choose_accel(&all)?;
+    let build = init_build(&all)?;
+    let run = console::converse(
+        kernel::qemu_command(&build, accel, "", &[]),
+        SCENARIO_TIMEOUT,
+        &scenario(),
+    )?;
+    let output = run.lines.join("\n");
+    check_output(&output)?;
+    if run.timed_out || run.status != Some(EXIT_SUCCESS) {
+        return Err(format!(
+            "the distro did not halt cleanly (status {:?}, timed out: {})",
+            run.status, run.timed_out
+        ));
+    }
+    eprintln!("distro ({accel:?}): the console scenario passed");
+    Ok(())
+}
+
+/// `cargo xtask run --kernel`: boots the distro with the console on the
+/// terminal.
+pub fn run_interactive(ws: &Workspace) -> Result<std::process::ExitStatus, String> {
+    let all = kernel::build(ws)?;
+    let accel = match Accel::detect() {
+        Accel::Tcg => Accel::Tcg,
+        Accel::Kvm => kernel::choose_accel(&all)?,
+    };
+    let build = init_build(&all)?;
+    let mut command: Command = kernel::qemu_command(&build, accel, "", &[]);
+    eprintln!("$ {command:?}");
+    command
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::inherit())
+        .status()
+        .map_err(|e| format!("could not start qemu-system-x86_64: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expected_lines_are_checked_in_order() {
+        let all = EXPECTED.join("\n");
+        assert!(check_output(&all).is_ok());
+        let mut reversed: Vec<&str> = EXPECTED.to_vec();
+        reversed.reverse();
+        assert!(check_output(&reversed.join("\n")).is_err());
+        assert!(check_output("").is_err());
+    }
+
+    #[test]
+    fn the_scenario_ends_by_halting() {
+        let steps = scenario();
+        assert_eq!(steps.last().map(|s| s.send.as_str()), Some("\u{4}"));
+        assert_eq!(steps.first().map(|s| s.wait_for.as_str()), Some("login: "));
+    }
+}

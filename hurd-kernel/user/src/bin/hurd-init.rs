@@ -1,0 +1,239 @@
+//! The reference distro's first task on the kernel: it starts the Hurd's
+//! servers — hurd-auth's auth and password servers and a hurd-trans tmpfs
+//! as the root file system — as threads of its own, fills the root with the
+//! base tree of `hurd_servers::rootfs` (accounts, `/etc`, homes, `/tmp`),
+//! and runs the console: the serial line through hurd-servers' terminal
+//! line discipline (echo, line editing, no echo for passwords), a login
+//! checked by the password server, and hurd-servers' shell for the user
+//! logged in. End of file (^D) at the login prompt halts the system.
+#![cfg_attr(target_os = "none", no_std, no_main)]
+
+extern crate alloc;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use hurd_auth::password::{Cost, PasswordConfig, PasswordServer};
+use hurd_auth::{AuthClient, AuthServer, IdSet, Limits};
+use hurd_ipc::{Disposition, Error, PortName, RightType, UserIpc};
+use hurd_servers::rootfs::{self, DEMO_ACCOUNTS};
+use hurd_servers::shell::{self, Flow, Session, Shell};
+use hurd_servers::term::{LineDiscipline, LocalFlags, Read};
+use hurd_trans::flags::OpenFlags;
+use hurd_trans::lookup::Lookup;
+use hurd_trans::netfs::{NetFs, Options};
+use hurd_trans::protocol::io;
+use hurd_trans::translators::tmpfs::Tmpfs;
+use kernel_user::ipc::KernelIpc;
+use kernel_user::{println, sys, thread};
+
+kernel_user::entry!(run);
+
+/// Milliseconds, roughly, from the time-stamp counter.
+fn now_ms() -> u64 {
+    sys::read_tsc() / 1_000_000
+}
+
+/// The serial console as a terminal.
+struct Console {
+    ld: LineDiscipline,
+}
+
+impl Console {
+    /// Writes `data` with the terminal's output processing.
+    fn write(&self, data: &[u8]) {
+        let mut out = Vec::new();
+        self.ld.output(data, &mut out);
+        for chunk in out.chunks(4096) {
+            sys::console_write(chunk);
+        }
+    }
+
+    /// Reads one line (without its newline), echoing it if `echo`; `None`
+    /// at end of file or if the console cannot be read.
+    fn read_line(&mut self, echo: bool) -> Option<String> {
+        let mut t = self.ld.termios().clone();
+        t.lflag.set(LocalFlags::ECHO, echo);
+        self.ld.set_termios(t);
+        loop {
+            match self.ld.read(1024) {
+                Read::Data(d) => {
+                    if !echo {
+                        self.write(b"\n");
+                    }
+                    let line = String::from_utf8_lossy(&d);
+                    return Some(String::from(line.trim_end_matches(['\n', '\r'])));
+                }
+                Read::Eof => return None,
+                Read::Empty => {}
+            }
+            let mut buf = [0u8; 256];
+            let n = sys::console_read(&mut buf, false).ok()?;
+            for &b in &buf[..n] {
+                let mut echoed = Vec::new();
+                // Job-control characters have no foreground job to signal
+                // yet: the line discipline's own handling (discarding the
+                // line) is all they do.
+                let _ = self.ld.input(b, &mut echoed);
+                if !echoed.is_empty() {
+                    sys::console_write(&echoed);
+                }
+            }
+        }
+    }
+}
+
+/// What the running system holds (names in this task's one space).
+struct System {
+    ipc: KernelIpc,
+    /// Root's auth handle.
+    root_auth: PortName,
+    /// The root directory, opened for root.
+    root_dir: PortName,
+    /// The password server.
+    password: PortName,
+}
+
+impl System {
+    /// A new send reference to `name` (the sessions own theirs).
+    fn share(&self, name: PortName) -> Result<PortName, Error> {
+        self.ipc.port_mod_refs(name, RightType::Send, 1)?;
+        Ok(name)
+    }
+
+    /// A session holding `ids`: an auth handle made by the auth server, and
+    /// the root directory reauthenticated with it.
+    fn session_for(&self, ids: &IdSet) -> Result<Session<'_, KernelIpc>, Error> {
+        let auth = AuthClient::new(&self.ipc, self.root_auth).makeauth(&[], ids)?;
+        let copy = io::Client::new(&self.ipc, self.root_dir).duplicate()?.name;
+        let view = Lookup {
+            ipc: &self.ipc,
+            crdir: self.root_dir,
+            cwdir: self.root_dir,
+            auth,
+            fds: &[],
+            ctty: PortName::NULL,
+        };
+        let root = view.reauthenticate(copy)?;
+        Session::new(&self.ipc, auth, root, self.share(self.password)?)
+    }
+}
+
+// ANCHOR: boot
+/// Starts the servers and fills the root file system.
+fn boot() -> Result<System, Error> {
+    let ipc = KernelIpc::new();
+    let auth = AuthServer::new(KernelIpc::new(), now_ms, Limits::default())?;
+    let fs_auth = auth.create_handle(IdSet::root())?;
+    let pw_auth = auth.create_handle(IdSet::root())?;
+    let root_auth = auth.create_handle(IdSet::root())?;
+    thread::spawn(move || {
+        auth.run();
+    })
+    .map_err(|_| Error::from(hurd_auth::Errno::Again))?;
+
+    let password = ipc.port_allocate(RightType::Receive)?;
+    ipc.port_insert_right(password, password, Disposition::MakeSend)?;
+    let db = rootfs::database(DEMO_ACCOUNTS)?;
+    let config = PasswordConfig::new(200, Cost::TEST);
+    thread::spawn(move || {
+        PasswordServer::new(KernelIpc::new(), now_ms, password, pw_auth, db, config).run();
+    })
+    .map_err(|_| Error::from(hurd_auth::Errno::Again))?;
+
+    let tmpfs = Tmpfs::new(0, 0, 0o755, 16 << 20);
+    let fs = NetFs::new(KernelIpc::new(), tmpfs, fs_auth, None, Options::default())?;
+    let root_dir = fs.root_port(IdSet::root(), OpenFlags::READ | OpenFlags::EXEC)?;
+    // The server holds the receive right; its clients in this task hold
+    // send rights under the same name.
+    ipc.port_insert_right(root_dir, root_dir, Disposition::MakeSend)?;
+    thread::spawn(move || {
+        fs.serve();
+    })
+    .map_err(|_| Error::from(hurd_auth::Errno::Again))?;
+
+    let system = System {
+        ipc,
+        root_auth,
+        root_dir,
+        password,
+    };
+    {
+        let root = system.session_for(&IdSet::root())?;
+        rootfs::fill_base(&root, DEMO_ACCOUNTS)?;
+    }
+    Ok(system)
+}
+// ANCHOR_END: boot
+
+// ANCHOR: console
+/// Logs a user in on the console and runs their shell until they leave;
+/// `false` when the console is closed (end of file at the login prompt).
+fn session(sys: &System, con: &mut Console) -> bool {
+    let passwd = match sys.session_for(&IdSet::root()) {
+        Ok(root) => root.read_file("/etc/passwd").unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    let passwd = String::from_utf8_lossy(&passwd);
+    let session = loop {
+        con.write(b"login: ");
+        let Some(name) = con.read_line(true) else {
+            return false;
+        };
+        con.write(b"Password: ");
+        let Some(password) = con.read_line(false) else {
+            return false;
+        };
+        let name = name.trim();
+        let ids = rootfs::check_login(&sys.ipc, sys.password, &passwd, name, &password);
+        match ids.and_then(|ids| sys.session_for(&ids)) {
+            Ok(mut s) => {
+                let home = DEMO_ACCOUNTS
+                    .iter()
+                    .find(|a| a.name == name)
+                    .map(rootfs::home);
+                if let Some(home) = home {
+                    let _ = shell::cd(&mut s, &home);
+                }
+                break s;
+            }
+            Err(_) => con.write(b"Login incorrect\n\n"),
+        }
+    };
+    if let Ok(motd) = session.read_file("/etc/motd") {
+        con.write(&motd);
+    }
+    let mut shell = Shell::new(session);
+    loop {
+        con.write(shell.prompt().as_bytes());
+        let Some(line) = con.read_line(!shell.wants_password()) else {
+            con.write(b"\n");
+            return true;
+        };
+        let mut out = Vec::new();
+        let flow = shell.feed(&line, &mut out);
+        con.write(&out);
+        if flow == Flow::Exit {
+            return true;
+        }
+    }
+}
+// ANCHOR_END: console
+
+fn run(_: u64) -> u64 {
+    let sys = match boot() {
+        Ok(sys) => sys,
+        Err(e) => {
+            println!("hurd-init: the servers did not start: {e:?}");
+            return 1;
+        }
+    };
+    let mut con = Console {
+        ld: LineDiscipline::new(),
+    };
+    con.write(b"hurd-rs: auth, password and a tmpfs root are running on the kernel.\n");
+    con.write(b"Accounts: alice/wonderland, bob/builder, root/hurd. ^D at login: halt.\n\n");
+    while session(&sys, &mut con) {}
+    con.write(b"hurd-init: halting\n");
+    0
+}
