@@ -324,29 +324,7 @@ impl System {
     }
 }
 
-/// A small tar archive to mount with `/hurd/tarfs`.
-pub fn example_archive() -> Vec<u8> {
-    use crate::tar::{Header, Kind, TarWriter};
-    let mut w = TarWriter::new();
-    let entry = |path: &str, kind| Header {
-        path: path.into(),
-        kind,
-        mode: if kind == Kind::Dir { 0o755 } else { 0o644 },
-        uid: 0,
-        gid: 0,
-        pax: Vec::new(),
-    };
-    w.append(&entry("docs", Kind::Dir), b"");
-    w.append(
-        &entry("docs/hello.txt", Kind::File),
-        b"Hello from inside a tar archive.\n",
-    );
-    w.append(
-        &entry("README", Kind::File),
-        b"Mount me: settrans FILE /hurd/tarfs\n",
-    );
-    w.finish()
-}
+pub use crate::rootfs::example_archive;
 
 use crate::rootfs::chmod;
 

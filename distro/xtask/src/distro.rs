@@ -36,9 +36,11 @@ pub fn init_build(all: &Build) -> Result<Build, String> {
     })
 }
 
-/// The session typed at the console: log in, look around, files, a
-/// permission the file system refuses, `su` adding root's ids to the
-/// running shell, log out, halt.
+/// The session typed at the console: log in, look around, files, an active
+/// translator, a tar archive mounted with tarfs by a passive record, a
+/// translator stopped and started again by the next lookup, a permission
+/// the file system refuses, `su` adding root's ids to the running shell,
+/// log out, halt.
 pub fn scenario() -> Vec<Step> {
     [
         ("login: ", "alice"),
@@ -48,6 +50,16 @@ pub fn scenario() -> Vec<Step> {
         ("$ ", "echo hello from the kernel > /tmp/note"),
         ("$ ", "cat /tmp/note"),
         ("$ ", "ls /"),
+        ("$ ", "settrans -a /tmp/hello /hurd/hello"),
+        ("$ ", "cat /tmp/hello"),
+        ("$ ", "cp /share/example.tar /tmp/ex.tar"),
+        ("$ ", "settrans /tmp/ex.tar /hurd/tarfs"),
+        ("$ ", "cat /tmp/ex.tar/docs/hello.txt"),
+        ("$ ", "settrans /tmp/greet /hurd/hello restarted"),
+        ("$ ", "cat /tmp/greet"),
+        ("$ ", "settrans -g /tmp/greet"),
+        ("$ ", "cat /tmp/greet"),
+        ("$ ", "showtrans /tmp/greet"),
         ("$ ", "mkdir /etc/mine"),
         ("$ ", "su"),
         ("Password: ", "hurd"),
@@ -70,6 +82,11 @@ pub const EXPECTED: &[&str] = &[
     "/home/alice",
     "hello from the kernel",
     "etc",
+    "Hello, world!",
+    "Hello from inside a tar archive.",
+    "restarted",
+    "restarted",
+    "/hurd/hello restarted",
     "mkdir: /etc/mine: permission denied",
     "euids=1000(alice),0(root) ",
     "mine",

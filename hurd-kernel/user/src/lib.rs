@@ -19,6 +19,7 @@ pub mod msg;
 pub mod rpc;
 pub mod sys;
 pub mod thread;
+pub mod translators;
 
 pub use hurd_kernel::abi;
 

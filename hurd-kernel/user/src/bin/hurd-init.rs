@@ -1,7 +1,9 @@
 //! The reference distro's first task on the kernel: it starts the Hurd's
 //! servers — hurd-auth's auth and password servers and a hurd-trans tmpfs
 //! as the root file system — as threads of its own, fills the root with the
-//! base tree of `hurd_servers::rootfs` (accounts, `/etc`, homes, `/tmp`),
+//! base tree of `hurd_servers::rootfs` (accounts, `/etc`, homes, `/tmp`,
+//! the translators under `/hurd`, started as threads by
+//! [`kernel_user::translators`]),
 //! and runs the console: the serial line through hurd-servers' terminal
 //! line discipline (echo, line editing, no echo for passwords), a login
 //! checked by the password server, and hurd-servers' shell for the user
@@ -10,6 +12,7 @@
 
 extern crate alloc;
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -25,7 +28,7 @@ use hurd_trans::netfs::{NetFs, Options};
 use hurd_trans::protocol::io;
 use hurd_trans::translators::tmpfs::Tmpfs;
 use kernel_user::ipc::KernelIpc;
-use kernel_user::{println, sys, thread};
+use kernel_user::{println, sys, thread, translators};
 
 kernel_user::entry!(run);
 
@@ -142,7 +145,14 @@ fn boot() -> Result<System, Error> {
     .map_err(|_| Error::from(hurd_auth::Errno::Again))?;
 
     let tmpfs = Tmpfs::new(0, 0, 0o755, 16 << 20);
-    let fs = NetFs::new(KernelIpc::new(), tmpfs, fs_auth, None, Options::default())?;
+    let starter = Box::new(translators::ThreadStarter);
+    let fs = NetFs::new(
+        KernelIpc::new(),
+        tmpfs,
+        fs_auth,
+        Some(starter),
+        Options::default(),
+    )?;
     let root_dir = fs.root_port(IdSet::root(), OpenFlags::READ | OpenFlags::EXEC)?;
     // The server holds the receive right; its clients in this task hold
     // send rights under the same name.
@@ -161,6 +171,11 @@ fn boot() -> Result<System, Error> {
     {
         let root = system.session_for(&IdSet::root())?;
         rootfs::fill_base(&root, DEMO_ACCOUNTS)?;
+        for program in translators::PROGRAMS {
+            root.write_file(program, b"", false)?;
+            rootfs::chmod(&root, program, 0o755)?;
+        }
+        root.write_file("/share/example.tar", &rootfs::example_archive(), false)?;
     }
     Ok(system)
 }

@@ -1,0 +1,155 @@
+//! Starting hurd-trans's translators on the kernel: a [`Starter`] that runs
+//! each as a thread of the calling task with its own [`KernelIpc`] — the
+//! file system's passive records (`settrans`, then a lookup) and active
+//! translators (`settrans -a`) start through it, and `settrans -g` (or a
+//! translator's end) lets the next lookup start it again.
+//!
+//! Known programs: `/hurd/hello [TEXT]`, `/hurd/null`, `/hurd/zero`,
+//! `/hurd/tmpfs [LIMIT]` and `/hurd/tarfs` (the archive is the node the
+//! translator sits on). Any other is `ENOENT`. The translator runs with the
+//! node owner's identity: the auth handle it is given.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use hurd_auth::{AuthClient, Errno};
+use hurd_ipc::{PortName, RightType, UserIpc};
+use hurd_trans::flags::OpenFlags;
+use hurd_trans::netfs::{NetFs, Options, Tree};
+use hurd_trans::protocol::io;
+use hurd_trans::transbox::Starter;
+use hurd_trans::translators::hello::{HELLO, Hello};
+use hurd_trans::translators::null::{Null, Zero};
+use hurd_trans::translators::tarfs::Tarfs;
+use hurd_trans::translators::tmpfs::Tmpfs;
+use hurd_trans::trivfs::Single;
+
+use crate::ipc::KernelIpc;
+use crate::thread;
+
+/// The programs this starter knows.
+pub const PROGRAMS: &[&str] = &[
+    "/hurd/hello",
+    "/hurd/null",
+    "/hurd/zero",
+    "/hurd/tmpfs",
+    "/hurd/tarfs",
+];
+
+/// The largest archive `tarfs` reads.
+const MAX_ARCHIVE: usize = 16 << 20;
+
+/// Starts translators as threads of this task.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ThreadStarter;
+
+impl Starter for ThreadStarter {
+    fn start(&self, argv: &[String], bootstrap: PortName, auth: PortName) -> Result<(), Errno> {
+        let ipc = KernelIpc::new();
+        let known = argv.first().is_some_and(|p| PROGRAMS.contains(&p.as_str()));
+        if !known {
+            let _ = ipc.port_deallocate(auth);
+            return Err(Errno::NoEnt);
+        }
+        // The bootstrap right stays the caller's: the translator gets a
+        // reference of its own (this task has one space).
+        if ipc.port_mod_refs(bootstrap, RightType::Send, 1).is_err() {
+            let _ = ipc.port_deallocate(auth);
+            return Err(Errno::Inval);
+        }
+        let argv = argv.to_vec();
+        thread::spawn(move || run(&argv, bootstrap, auth)).map_err(|_| {
+            let _ = ipc.port_deallocate(bootstrap);
+            let _ = ipc.port_deallocate(auth);
+            Errno::Again
+        })
+    }
+}
+
+/// A translator's thread.
+fn run(argv: &[String], bootstrap: PortName, auth: PortName) {
+    let ipc = KernelIpc::new();
+    let ids = AuthClient::new(&ipc, auth).getids().unwrap_or_default();
+    let uid = ids.euids.iter().next().unwrap_or(0);
+    let gid = ids.egids.iter().next().unwrap_or(0);
+    let arg = argv.get(1);
+    match argv.first().map(String::as_str) {
+        Some("/hurd/hello") => {
+            let text = arg.map_or(HELLO.to_vec(), |t| t.as_bytes().to_vec());
+            serve(
+                Single::new(Hello::new(&text), uid, gid),
+                auth,
+                bootstrap,
+                "hello",
+            );
+        }
+        Some("/hurd/null") => {
+            let full = argv.iter().any(|a| a == "--full");
+            serve(
+                Single::new(Null { full }, uid, gid),
+                auth,
+                bootstrap,
+                "null",
+            );
+        }
+        Some("/hurd/zero") => serve(Single::new(Zero, uid, gid), auth, bootstrap, "zero"),
+        Some("/hurd/tmpfs") => {
+            let limit = arg.and_then(|l| l.parse().ok()).unwrap_or(16 << 20);
+            serve(Tmpfs::new(uid, gid, 0o755, limit), auth, bootstrap, "tmpfs");
+        }
+        Some("/hurd/tarfs") => tarfs(uid, gid, auth, bootstrap),
+        _ => {}
+    }
+    let _ = ipc.port_deallocate(bootstrap);
+}
+
+/// Serves `tree`: `fsys_startup` on `bootstrap`, then requests until told
+/// to go away.
+fn serve<T: Tree>(tree: T, auth: PortName, bootstrap: PortName, name: &'static str) {
+    let opts = Options {
+        name,
+        ..Options::default()
+    };
+    let Ok(fs) = NetFs::new(KernelIpc::new(), tree, auth, None, opts) else {
+        return;
+    };
+    if let Ok(node) = fs.startup(bootstrap, OpenFlags::READ) {
+        let _ = fs.ipc().port_deallocate(node);
+        fs.serve();
+    }
+}
+
+/// `tarfs`: the archive is the node underneath.
+fn tarfs(uid: u32, gid: u32, auth: PortName, bootstrap: PortName) {
+    let opts = Options {
+        name: "tarfs",
+        ..Options::default()
+    };
+    let Ok(fs) = NetFs::new(KernelIpc::new(), Tarfs::empty(uid, gid), auth, None, opts) else {
+        return;
+    };
+    let Ok(node) = fs.startup(bootstrap, OpenFlags::READ) else {
+        return;
+    };
+    let archive = read_all(fs.ipc(), node);
+    let _ = fs.ipc().port_deallocate(node);
+    fs.with_tree(|t| *t = Tarfs::parse_or_broken(archive.unwrap_or_else(|| alloc::vec![1])));
+    fs.serve();
+}
+
+/// The whole file behind `port` (at most [`MAX_ARCHIVE`] bytes).
+fn read_all(ipc: &KernelIpc, port: PortName) -> Option<Vec<u8>> {
+    let mut data = Vec::new();
+    loop {
+        let chunk = io::Client::new(ipc, port)
+            .read(data.len() as i64, 64 * 1024)
+            .ok()?;
+        if chunk.is_empty() {
+            return Some(data);
+        }
+        if data.len() + chunk.len() > MAX_ARCHIVE {
+            return None;
+        }
+        data.extend_from_slice(&chunk);
+    }
+}
