@@ -13,8 +13,7 @@ use std::fmt;
 use crate::manifest::Translator;
 use crate::tar::{Header, Kind, TarWriter};
 
-/// The pax keyword of passive translator records.
-pub const TRANSLATOR_KEYWORD: &str = "HURD.translator";
+pub use hurd_servers::tar::TRANSLATOR_KEYWORD;
 
 /// A node of the tree.
 #[derive(Clone, Debug, PartialEq, Eq)]

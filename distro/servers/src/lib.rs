@@ -14,6 +14,8 @@
 //!   `cargo xtask run --hosted` and the tests.
 //! - [`tar`]: writing tar archives (ustar and pax), the form of a root file
 //!   system as a boot module.
+//! - [`untar`]: reading tar archives (ustar and pax), for a root file
+//!   system that comes as a boot module.
 //! - [`term`]: the terminal's line discipline — canonical input with line
 //!   editing, echo, output processing, and the job-control characters that
 //!   become signals to the foreground process group.
@@ -32,6 +34,7 @@ pub mod rootfs;
 pub mod shell;
 pub mod tar;
 pub mod term;
+pub mod untar;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

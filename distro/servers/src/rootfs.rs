@@ -11,10 +11,12 @@ use hurd_auth::password::{Cost, Database, hash_password};
 use hurd_auth::protocol::password;
 use hurd_auth::{AuthClient, Errno, IdSet};
 use hurd_ipc::{Error, PortName, UserIpc};
-use hurd_trans::flags::OpenFlags;
+use hurd_trans::flags::{FS_TRANS_SET, OpenFlags};
 use hurd_trans::protocol::fs;
 
 use crate::shell::Session;
+use crate::tar::{Kind, TRANSLATOR_KEYWORD};
+use crate::untar::Entry;
 
 /// An account of the system.
 #[derive(Clone, Debug)]
@@ -183,4 +185,44 @@ pub fn example_archive() -> alloc::vec::Vec<u8> {
         b"Mount me: settrans FILE /hurd/tarfs\n",
     );
     w.finish()
+}
+
+/// Writes the entries of a root file system archive through `root` (a
+/// session holding uid 0): directories (existing ones kept), files
+/// (replacing what is there), their modes and owners, and passive
+/// translator records (pax `HURD.translator`). Returns how many entries
+/// were written.
+pub fn apply_archive<I: UserIpc + ?Sized>(
+    root: &Session<'_, I>,
+    entries: &[Entry],
+) -> Result<usize, Error> {
+    for e in entries {
+        let h = &e.header;
+        let path = format!("/{}", h.path);
+        match h.kind {
+            Kind::Dir => match mkdir(root, &path, h.mode) {
+                Err(err) if Errno::of(err) == Some(Errno::Exist) => {}
+                other => other?,
+            },
+            Kind::File => root.write_file(&path, &e.data, false)?,
+        }
+        chmod(root, &path, h.mode)?;
+        chown(root, &path, h.uid, h.gid)?;
+        if let Some((_, argz)) = h.pax.iter().find(|(k, _)| k == TRANSLATOR_KEYWORD) {
+            let node = root.open(&path, OpenFlags::NOTRANS)?;
+            let r = fs::Client::new(root.ipc, node).file_set_translator(
+                FS_TRANS_SET as i32,
+                0,
+                0,
+                argz.clone(),
+                hurd_ipc::PortItem {
+                    disposition: hurd_ipc::Disposition::CopySend,
+                    name: PortName::NULL,
+                },
+            );
+            root.release(node);
+            r?;
+        }
+    }
+    Ok(entries.len())
 }

@@ -36,6 +36,10 @@ pub struct Header {
     pub pax: Vec<(String, Vec<u8>)>,
 }
 
+/// The pax keyword of a passive translator record: the node's translator
+/// command line as an argz (NUL-terminated words).
+pub const TRANSLATOR_KEYWORD: &str = "HURD.translator";
+
 const BLOCK: usize = 512;
 
 /// An archive being written into memory.

@@ -53,7 +53,8 @@ COMMANDS:
                         --distro-check` its distro step.
     image [--manifest FILE] [-o OUT.iso]
                         Build a bootable GRUB ISO from a distro.toml manifest
-                        (default: distro/distro.toml -> target/hurd-rs.iso).
+                        (default: distro/distro.toml -> target/hurd-rs.iso);
+                        `image --check` runs the image step of `test` alone.
     test [--quick]      Run every check CI runs, in order, stopping at the first
                         failure: setup, fmt, clippy, host tests, no_std builds,
                         doc, kernel tests in QEMU, the reference image, the

@@ -9,31 +9,22 @@
 //! started; a module that is not a program is reported and passed over.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
-use kernel_user::abi::{BOOTSTRAP_MAGIC, BootstrapInfo, BootstrapModule};
+use kernel_user::bootinfo;
 use kernel_user::exec;
 use kernel_user::msg::MsgBuf;
 use kernel_user::{println, sys};
 
 kernel_user::entry!(run);
 
-/// Bytes of this task's memory the kernel filled in.
-fn bytes(addr: u64, len: u64) -> &'static [u8] {
-    // SAFETY: the kernel mapped the boot information and the modules into
-    // this task before starting it and nothing else changes them.
-    unsafe { core::slice::from_raw_parts(addr as *const u8, len as usize) }
-}
-
 fn run(info: u64) -> u64 {
-    // SAFETY: `info` is the boot information the kernel mapped (above).
-    let head = unsafe { (info as *const BootstrapInfo).read() };
-    if head.magic != BOOTSTRAP_MAGIC {
+    let Some(boot) = bootinfo::read(info) else {
         println!("bootstrap: no boot information");
         return 0;
-    }
-    let cmdline = core::str::from_utf8(bytes(head.cmdline_addr, head.cmdline_len)).unwrap_or("?");
+    };
+    let cmdline = boot.cmdline;
     println!(
         "bootstrap: command line {cmdline:?}, {} modules",
-        head.module_count
+        boot.modules.len()
     );
     let exec_mode = cmdline.split_whitespace().any(|w| w == "exec");
     let reply = if exec_mode {
@@ -47,18 +38,11 @@ fn run(info: u64) -> u64 {
     let mut buf = MsgBuf::new();
     let mut started = 0;
     let mut intact = 0;
-    for i in 0..head.module_count {
-        let at = info
-            + core::mem::size_of::<BootstrapInfo>() as u64
-            + i * core::mem::size_of::<BootstrapModule>() as u64;
-        // SAFETY: the table follows the head (above).
-        let m = unsafe { (at as *const BootstrapModule).read() };
-        let name = core::str::from_utf8(bytes(m.name_addr, m.name_len)).unwrap_or("?");
-        let data = bytes(m.addr, m.size);
+    for (i, (name, data)) in boot.modules.iter().enumerate() {
         let elf = data.starts_with(b"\x7fELF");
         println!(
             "bootstrap: module {i}: {} bytes, {}{}",
-            m.size,
+            data.len(),
             name.rsplit('/').next().unwrap_or(name),
             if elf { "" } else { " (not ELF)" }
         );
@@ -66,7 +50,7 @@ fn run(info: u64) -> u64 {
             intact += 1;
         }
         if let Some(reply) = reply {
-            match exec::spawn_elf(&mut buf, reply, data, 40 + i) {
+            match exec::spawn_elf(&mut buf, reply, data, 40 + i as u64) {
                 Ok(child) => {
                     println!("bootstrap: module {i} runs as task port {:#x}", child.task);
                     started += 1;

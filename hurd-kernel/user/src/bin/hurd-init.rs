@@ -7,7 +7,9 @@
 //! and runs the console: the serial line through hurd-servers' terminal
 //! line discipline (echo, line editing, no echo for passwords), a login
 //! checked by the password server, and hurd-servers' shell for the user
-//! logged in. End of file (^D) at the login prompt halts the system.
+//! logged in. A `rootfs` boot module (a tar archive, as an image carries)
+//! is written into the root file system first, passive translator records
+//! included. End of file (^D) at the login prompt halts the system.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 extern crate alloc;
@@ -22,13 +24,14 @@ use hurd_ipc::{Disposition, Error, PortName, RightType, UserIpc};
 use hurd_servers::rootfs::{self, DEMO_ACCOUNTS};
 use hurd_servers::shell::{self, Flow, Session, Shell};
 use hurd_servers::term::{LineDiscipline, LocalFlags, Read};
+use hurd_servers::untar;
 use hurd_trans::flags::OpenFlags;
 use hurd_trans::lookup::Lookup;
 use hurd_trans::netfs::{NetFs, Options};
 use hurd_trans::protocol::io;
 use hurd_trans::translators::tmpfs::Tmpfs;
 use kernel_user::ipc::KernelIpc;
-use kernel_user::{println, sys, thread, translators};
+use kernel_user::{bootinfo, println, sys, thread, translators};
 
 kernel_user::entry!(run);
 
@@ -235,7 +238,17 @@ fn session(sys: &System, con: &mut Console) -> bool {
 }
 // ANCHOR_END: console
 
-fn run(_: u64) -> u64 {
+/// Writes the `rootfs` boot module (a tar archive: files, directories,
+/// passive translator records) into the root file system.
+fn apply_rootfs(sys: &System, archive: &[u8]) -> Result<usize, String> {
+    let entries = untar::entries(archive).map_err(|e| alloc::format!("{e:?}"))?;
+    let root = sys
+        .session_for(&IdSet::root())
+        .map_err(|e| alloc::format!("{e:?}"))?;
+    rootfs::apply_archive(&root, &entries).map_err(|e| alloc::format!("{e:?}"))
+}
+
+fn run(info: u64) -> u64 {
     let sys = match boot() {
         Ok(sys) => sys,
         Err(e) => {
@@ -243,6 +256,14 @@ fn run(_: u64) -> u64 {
             return 1;
         }
     };
+    // Booted by a loader with a root file system module (an image), its
+    // files and translator records join the base tree.
+    if let Some(archive) = bootinfo::read(info).and_then(|b| b.module("rootfs")) {
+        match apply_rootfs(&sys, archive) {
+            Ok(n) => println!("hurd-init: root file system: {n} entries from the rootfs module"),
+            Err(e) => println!("hurd-init: the rootfs module is refused: {e}"),
+        }
+    }
     let mut con = Console {
         ld: LineDiscipline::new(),
     };
