@@ -70,6 +70,24 @@ pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `cargo xtask run`: builds the reference image and boots its ISO with the
+/// serial console on the terminal; returns QEMU's exit status.
+pub fn run_reference(ws: &Workspace) -> Result<std::process::ExitStatus, String> {
+    let iso = ws.metadata()?.target_directory.join("hurd-rs.iso");
+    build(ws, &ws.root.join(REFERENCE_MANIFEST), &iso)?;
+    let accel = match Accel::detect() {
+        Accel::Tcg => Accel::Tcg,
+        Accel::Kvm => kernel::choose_accel(&kernel::build(ws)?)?,
+    };
+    let mut command = boot_command(accel, &iso);
+    eprintln!("$ {command:?}");
+    command
+        .stdin(std::process::Stdio::inherit())
+        .stdout(std::process::Stdio::inherit())
+        .status()
+        .map_err(|e| format!("could not start qemu-system-x86_64: {e}"))
+}
+
 /// The `image` step: builds the reference image as a GRUB ISO and boots it
 /// in QEMU — the kernel booted the Hurd's way: GRUB loads it (multiboot2)
 /// and its modules, `hurd-init` writes the manifest's root file system into
@@ -103,7 +121,7 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
 }
 
 /// QEMU booting `iso` from its CD-ROM drive with the console on the serial port.
-fn boot_command(accel: Accel, iso: &PathBuf) -> Command {
+pub fn boot_command(accel: Accel, iso: &PathBuf) -> Command {
     let mut command = Command::new("qemu-system-x86_64");
     command
         .args(accel.args())

@@ -38,13 +38,14 @@ USAGE:
     cargo xtask <COMMAND> [OPTIONS]
 
 COMMANDS:
-    run [--hosted|--kernel]
-                        Build and run. By default the hosted tour
-                        (`hurd-servers` example `tour`: auth, a tmpfs root and
-                        translators set by two users); `--hosted` runs the
-                        server set with a shell on stdin; `--kernel` boots the
-                        distro on the reference kernel in QEMU with a login
-                        and a shell on the serial console (the terminal).
+    run [--kernel|--hosted|--tour]
+                        Build and run. By default: build the reference image
+                        (distro/distro.toml) and boot its GRUB ISO in QEMU
+                        with the serial console on the terminal (log in as
+                        alice/wonderland; ^D at the login prompt halts).
+                        `--kernel` boots hurd-init directly, without GRUB;
+                        `--hosted` runs the server set in one process with a
+                        shell on stdin; `--tour` runs the scripted hosted tour.
     kernel [--tcg] [ARGS...]
                         Build the reference kernel and boot it in QEMU (KVM
                         when /dev/kvm works, else TCG) with the command line

@@ -1,10 +1,12 @@
 //! `cargo xtask run`: build and run the system.
 //!
-//! `--hosted` runs the server set in one process with a shell on standard
-//! input (`hurd-servers`' program `hurd-hosted`). `--kernel` boots the distro
-//! on the reference kernel in QEMU (`hurd-init`: auth, password and a tmpfs
-//! root, a login and the shell on the serial console, which is the
-//! terminal). Until the reference kernel boots
+//! By default it builds the reference image (`distro/distro.toml`) and boots
+//! its GRUB ISO in QEMU with the serial console on the terminal: `hurd-init`
+//! starts auth, password and a tmpfs root holding the manifest's files and
+//! translators, then a login and the shell. `--kernel` boots `hurd-init`
+//! directly (no GRUB, no manifest). `--hosted` runs the server set in one
+//! process with a shell on standard input (`hurd-servers`' program
+//! `hurd-hosted`), and `--tour` the scripted hosted tour. Until the reference kernel boots
 //! the distro, the default is the hosted tour (`hurd-servers` example
 //! `tour`): an auth server and a tmpfs root run as threads, and two users who
 //! do not trust each other attach translators to their nodes. When the
@@ -18,22 +20,24 @@ use crate::workspace::Workspace;
 /// What `cargo xtask run` runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// The hosted tour (the default, until the distro boots in QEMU).
-    Tour,
+    /// The reference image booted from its ISO in QEMU (the default).
+    Image,
+    /// `hurd-init` booted directly on the kernel in QEMU (`--kernel`).
+    Kernel,
     /// The server set in one host process with a shell on stdin (`--hosted`).
     Hosted,
-    /// The distro on the reference kernel in QEMU, the console on the
-    /// terminal (`--kernel`).
-    Kernel,
+    /// The scripted hosted tour (`--tour`).
+    Tour,
 }
 
 /// Parses the arguments of `cargo xtask run`.
 fn parse_args(args: &[String]) -> Result<Mode, Failure> {
-    let mut mode = Mode::Tour;
+    let mut mode = Mode::Image;
     for arg in args {
         match arg.as_str() {
             "--hosted" => mode = Mode::Hosted,
             "--kernel" => mode = Mode::Kernel,
+            "--tour" => mode = Mode::Tour,
             other => {
                 return Err(Failure::Usage(format!(
                     "unknown argument `{other}` for `cargo xtask run`"
@@ -44,26 +48,23 @@ fn parse_args(args: &[String]) -> Result<Mode, Failure> {
     Ok(mode)
 }
 
-/// `cargo xtask run [--hosted]`: runs the chosen mode and exits with its exit
-/// code.
+/// `cargo xtask run [--kernel|--hosted|--tour]`: runs the chosen mode and
+/// exits with its exit code.
 pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
     let mode = parse_args(args)?;
     let workspace = Workspace::find()?;
-    if mode == Mode::Kernel {
-        crate::setup::ensure_apt(&[crate::kernel::QEMU_PACKAGE])?;
-        let status = crate::distro::run_interactive(&workspace)?;
-        return Ok(exit_code(status));
-    }
     let target = match mode {
-        Mode::Tour => {
-            eprintln!(
-                "note: the distro does not boot in QEMU yet, so this runs the hosted tour; \
-                 `cargo xtask run --hosted` gives a shell, `cargo xtask kernel` boots the kernel"
-            );
-            ["--example", "tour"]
+        Mode::Image | Mode::Kernel => {
+            crate::setup::ensure_apt(&[crate::kernel::QEMU_PACKAGE])?;
+            let status = if mode == Mode::Image {
+                crate::image::run_reference(&workspace)?
+            } else {
+                crate::distro::run_interactive(&workspace)?
+            };
+            return Ok(exit_code(status));
         }
+        Mode::Tour => ["--example", "tour"],
         Mode::Hosted => ["--bin", "hurd-hosted"],
-        Mode::Kernel => unreachable!("booted above"),
     };
     let status = workspace
         .cargo()
@@ -95,7 +96,8 @@ mod tests {
 
     #[test]
     fn parses_modes() {
-        assert!(matches!(parse_args(&[]), Ok(Mode::Tour)));
+        assert!(matches!(parse_args(&[]), Ok(Mode::Image)));
+        assert!(matches!(parse_args(&["--tour".to_owned()]), Ok(Mode::Tour)));
         assert!(matches!(
             parse_args(&["--hosted".to_owned()]),
             Ok(Mode::Hosted)

@@ -238,6 +238,7 @@ fn session(sys: &System, con: &mut Console) -> bool {
 }
 // ANCHOR_END: console
 
+// ANCHOR: rootfs
 /// Writes the `rootfs` boot module (a tar archive: files, directories,
 /// passive translator records) into the root file system.
 fn apply_rootfs(sys: &System, archive: &[u8]) -> Result<usize, String> {
@@ -247,6 +248,7 @@ fn apply_rootfs(sys: &System, archive: &[u8]) -> Result<usize, String> {
         .map_err(|e| alloc::format!("{e:?}"))?;
     rootfs::apply_archive(&root, &entries).map_err(|e| alloc::format!("{e:?}"))
 }
+// ANCHOR_END: rootfs
 
 fn run(info: u64) -> u64 {
     let sys = match boot() {
