@@ -64,6 +64,13 @@ pub const BENCHES: &[Bench] = &[
         package: crate::kernel::PACKAGE,
         features: &[],
     },
+    // Not a `cargo bench` target: the distro booted in QEMU (see
+    // `crate::distro::bench`).
+    Bench {
+        name: "distro",
+        package: crate::distro::INIT,
+        features: &[],
+    },
 ];
 
 /// `cargo xtask bench [NAME]`.
@@ -91,6 +98,10 @@ pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
         eprintln!("==> bench {}", bench.name);
         if bench.package == crate::kernel::PACKAGE {
             crate::kernel::bench(&workspace)?;
+            continue;
+        }
+        if bench.package == crate::distro::INIT {
+            crate::distro::bench(&workspace)?;
             continue;
         }
         workspace

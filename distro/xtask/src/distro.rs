@@ -8,8 +8,9 @@
 //! `cargo xtask run --kernel` boots the same system with the console on the
 //! terminal.
 
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::console::{self, Step};
 use crate::kernel::{self, Accel, Build, EXIT_SUCCESS};
@@ -144,6 +145,87 @@ pub fn run_interactive(ws: &Workspace) -> Result<std::process::ExitStatus, Strin
         .stdout(Stdio::inherit())
         .status()
         .map_err(|e| format!("could not start qemu-system-x86_64: {e}"))
+}
+
+/// `cargo xtask bench distro`: boot to the login prompt, in guest
+/// instructions (TCG with `-icount shift=0,sleep=off`: `hurd-init` prints
+/// the time-stamp counter, which then counts instructions, as it is about to
+/// show the prompt, and halts when its command line says `bench-prompt`) and in
+/// wall time under TCG, and the size of the image. Writes
+/// `target/bench/distro.json`.
+pub fn bench(ws: &Workspace) -> Result<(), String> {
+    crate::setup::ensure_apt(&[kernel::QEMU_PACKAGE])?;
+    let all = kernel::build(ws)?;
+    let build = init_build(&all)?;
+    let icount = ["-icount", "shift=0,sleep=off"];
+    let run = kernel::boot(
+        kernel::qemu_command(&build, Accel::Tcg, "bench-prompt", &icount),
+        SCENARIO_TIMEOUT,
+    )?;
+    let insns = kernel::bench_values(&run.lines)
+        .into_iter()
+        .find(|(n, _)| n == "boot_to_login_prompt")
+        .map(|(_, v)| v)
+        .ok_or("hurd-init printed no `bench boot_to_login_prompt` line")?;
+    let mut rows = vec![kernel::bench_row(
+        "distro boot to login prompt (guest insns)",
+        insns,
+        Some(("goal: 300 ms at 1 insn/ns", 300e6)),
+    )];
+
+    // Wall time from QEMU's start to the prompt, without icount.
+    let start = Instant::now();
+    let mut command = kernel::qemu_command(&build, Accel::Tcg, "bench-prompt", &[]);
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = command
+        .spawn()
+        .map_err(|err| format!("could not start qemu-system-x86_64: {err}"))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or("qemu's output was not captured")?;
+    let mut prompt = None;
+    for line in BufReader::new(stdout).lines() {
+        let Ok(line) = line else { break };
+        if prompt.is_none() && line.starts_with("bench boot_to_login_prompt") {
+            prompt = Some(start.elapsed());
+        }
+    }
+    let _ = child.wait();
+    if let Some(elapsed) = prompt {
+        rows.push(kernel::bench_row(
+            "distro QEMU start to login prompt, TCG (wall ns)",
+            elapsed.as_nanos() as f64,
+            Some(("goal under KVM: 300 ms", 300e6)),
+        ));
+    }
+
+    // The image's size: the reference ISO and what it carries.
+    let target = ws.metadata()?.target_directory;
+    let iso = target.join("hurd-rs-bench.iso");
+    crate::image::build(ws, &ws.root.join(crate::image::REFERENCE_MANIFEST), &iso)?;
+    for (label, path) in [
+        ("distro image: GRUB ISO (bytes)", iso.clone()),
+        ("distro image: kernel ELF (bytes)", build.kernel.clone()),
+        (
+            "distro image: hurd-init ELF (bytes)",
+            build.modules[0].clone(),
+        ),
+    ] {
+        let size = std::fs::metadata(&path)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .len();
+        rows.push(kernel::bench_row(label, size as f64, None));
+    }
+    let dir = target.join("bench");
+    std::fs::create_dir_all(&dir)
+        .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
+    let file = dir.join("distro.json");
+    let text = format!("[\n  {}\n]\n", rows.join(",\n  "));
+    std::fs::write(&file, text).map_err(|err| format!("cannot write {}: {err}", file.display()))
 }
 
 #[cfg(test)]

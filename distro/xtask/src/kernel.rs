@@ -292,7 +292,7 @@ pub fn bench_values(lines: &[String]) -> Vec<(String, f64)> {
 }
 
 /// One row of `target/bench/kernel.json`.
-fn bench_row(name: &str, ours: f64, baseline: Option<(&str, f64)>) -> String {
+pub fn bench_row(name: &str, ours: f64, baseline: Option<(&str, f64)>) -> String {
     match baseline {
         Some((what, value)) => format!(
             r#"{{"name": "{name}", "ours_ns": {ours:.1}, "baseline": "{what}", "baseline_ns": {value:.1}, "ratio": {:.4}}}"#,
