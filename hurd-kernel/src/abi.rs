@@ -127,6 +127,15 @@ pub mod rpc {
     pub const THREAD_SUSPEND: i32 = 2062;
     /// `thread_resume(thread)`: `KERN_FAILURE` when it is not suspended.
     pub const THREAD_RESUME: i32 = 2063;
+    /// `task_notify_exit(task, notify: send-once right)`: not Mach's (on
+    /// the Hurd, proc learns of a task's end). When the task ends, the
+    /// kernel sends [`TASK_EXITED`] through `notify` with its exit status
+    /// (one u64: what it returned, or `EXIT_EXCEPTION_BASE` plus the vector
+    /// of the exception it was killed for). Registered before the task's
+    /// first thread runs, it cannot miss the end.
+    pub const TASK_NOTIFY_EXIT: i32 = 4000;
+    /// The notification [`TASK_NOTIFY_EXIT`] asks for.
+    pub const TASK_EXITED: i32 = 4001;
     /// What a reply's id adds to the request's.
     pub const REPLY_OFFSET: i32 = 100;
 }

@@ -37,9 +37,23 @@ pub fn init_build(all: &Build) -> Result<Build, String> {
     })
 }
 
+/// The reference image's root file system archive (`rootfs`), staged by
+/// building the image.
+pub fn reference_rootfs(ws: &Workspace) -> Result<std::path::PathBuf, String> {
+    let target = ws.metadata()?.target_directory;
+    let iso = target.join("hurd-rs-distro.iso");
+    crate::image::build(ws, &ws.root.join(crate::image::REFERENCE_MANIFEST), &iso)?;
+    let rootfs = target.join("hurd-rs-distro.iso.d/boot/modules/rootfs");
+    if !rootfs.is_file() {
+        return Err(format!("the image build staged no {}", rootfs.display()));
+    }
+    Ok(rootfs)
+}
+
 /// The session typed at the console: log in, look around, files, an active
 /// translator, a tar archive mounted with tarfs by a passive record, a
-/// translator stopped and started again by the next lookup, a permission
+/// translator stopped and started again by the next lookup, a program
+/// that ends well and one that crashes while the system goes on, a permission
 /// the file system refuses, `su` adding root's ids to the running shell,
 /// log out, halt.
 pub fn scenario() -> Vec<Step> {
@@ -61,6 +75,9 @@ pub fn scenario() -> Vec<Step> {
         ("$ ", "settrans -g /tmp/greet"),
         ("$ ", "cat /tmp/greet"),
         ("$ ", "showtrans /tmp/greet"),
+        ("$ ", "true"),
+        ("$ ", "crash"),
+        ("$ ", "echo still here"),
         ("$ ", "mkdir /etc/mine"),
         ("$ ", "su"),
         ("Password: ", "hurd"),
@@ -88,6 +105,8 @@ pub const EXPECTED: &[&str] = &[
     "restarted",
     "restarted",
     "/hurd/hello restarted",
+    "sh: crash: crashed; its task was terminated",
+    "still here",
     "mkdir: /etc/mine: permission denied",
     "euids=1000(alice),0(root) ",
     "mine",
@@ -111,7 +130,8 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
     let all = kernel::build(ws)?;
     // The probe for KVM runs the kernel's test programs.
     let accel = kernel::choose_accel(&all)?;
-    let build = init_build(&all)?;
+    let mut build = init_build(&all)?;
+    build.modules.push(reference_rootfs(ws)?);
     let run = console::converse(
         kernel::qemu_command(&build, accel, "", &[]),
         SCENARIO_TIMEOUT,
@@ -138,6 +158,8 @@ pub fn run_interactive(ws: &Workspace) -> Result<std::process::ExitStatus, Strin
         Accel::Kvm => kernel::choose_accel(&all)?,
     };
     let build = init_build(&all)?;
+    let mut build = build;
+    build.modules.push(reference_rootfs(ws)?);
     let mut command: Command = kernel::qemu_command(&build, accel, "", &[]);
     eprintln!("$ {command:?}");
     command

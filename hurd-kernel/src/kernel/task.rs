@@ -191,6 +191,9 @@ pub struct Task {
     pub suspend_count: u32,
     /// Its ready threads set aside while it is suspended.
     pub parked: Vec<ThreadId>,
+    /// Send-once rights (names in the kernel's space) told of the task's
+    /// end (`task_notify_exit`).
+    pub exit_notify: Vec<PortName>,
 }
 
 /// The VM core over the x86-64 MMU and the frame allocator.
@@ -346,6 +349,7 @@ impl Kernel {
                 port: PortName::NULL,
                 suspend_count: 0,
                 parked: Vec::new(),
+                exit_notify: Vec::new(),
             },
         );
         if let Err(err) = self.make_task_port(id) {
@@ -560,6 +564,7 @@ impl Kernel {
             return;
         }
         t.exit_status = Some(status);
+        let notify = core::mem::take(&mut t.exit_notify);
         self.exits += 1;
         t.exit_order = self.exits;
         t.parked.clear();
@@ -587,7 +592,27 @@ impl Kernel {
         if let Err(err) = self.vm.destroy_map(map) {
             log::error!("destroying task {task}'s map: {err:?}");
         }
+        self.notify_exit(notify, status);
         self.process_ipc_events();
+    }
+
+    /// Tells each of `rights` (send-once rights in the kernel's space) that
+    /// a task ended with `status` (`TASK_EXITED`, one u64).
+    fn notify_exit(&mut self, rights: Vec<PortName>, status: u64) {
+        let Some(kp) = self.kport else { return };
+        for right in rights {
+            let msg = Message::new(
+                hurd_kernel::abi::rpc::TASK_EXITED,
+                right,
+                hurd_ipc::Disposition::MoveSendOnce,
+            )
+            .with_item(hurd_ipc::Item::U64(status));
+            if let Err(err) = self.ipc.send(kp.space, msg, None) {
+                // The waiter is gone: its right goes with the message.
+                log::info!("kernel: exit notification dropped: {:?}", err.code);
+                let _ = self.ipc.port_deallocate(kp.space, right);
+            }
+        }
     }
 
     /// Takes a thread off the processor for good.

@@ -17,7 +17,7 @@ use alloc::vec::Vec;
 use hurd_ipc::{Disposition, Item, KernReturn, Message, MigReturn, PortName, RightType};
 use hurd_kernel::abi::EXIT_TERMINATED;
 pub use hurd_kernel::abi::rpc::{
-    TASK_CREATE, TASK_RESUME, TASK_SUSPEND, TASK_TERMINATE, THREAD_CREATE,
+    TASK_CREATE, TASK_NOTIFY_EXIT, TASK_RESUME, TASK_SUSPEND, TASK_TERMINATE, THREAD_CREATE,
 };
 
 use crate::task::{DEFAULT_PRIORITY, Kernel, TaskId, ThreadId};
@@ -112,11 +112,47 @@ impl Kernel {
                 _ => Outcome::BadArguments,
             },
             THREAD_CREATE if empty => self.thread_create(task),
+            TASK_NOTIFY_EXIT => self.notify_exit_request(task, &msg),
             id if crate::taskvm::is_vm_call(id) => self.task_vm_request(task, &msg),
             TASK_TERMINATE | TASK_SUSPEND | TASK_RESUME | THREAD_CREATE => Outcome::BadArguments,
             _ => Outcome::BadId,
         };
         self.answer_outcome(&msg, outcome);
+    }
+
+    /// `task_notify_exit`: keeps the request's send-once right to tell of
+    /// `task`'s end. Any other body is refused and its rights released.
+    fn notify_exit_request(&mut self, task: TaskId, msg: &Message) -> Outcome {
+        let right = match msg.body.as_slice() {
+            [Item::Port(p)] if p.disposition == Disposition::PORT_SEND_ONCE => p.name,
+            _ => {
+                self.release_request_rights(msg);
+                return Outcome::BadArguments;
+            }
+        };
+        match self.tasks.get_mut(&task) {
+            Some(t) if t.exit_status.is_none() => {
+                t.exit_notify.push(right);
+                Outcome::Code(KernReturn::Success)
+            }
+            _ => {
+                self.release_request_rights(msg);
+                Outcome::Code(KernReturn::InvalidTask)
+            }
+        }
+    }
+
+    /// Releases the rights a refused request carried (names in the
+    /// kernel's space).
+    fn release_request_rights(&mut self, msg: &Message) {
+        let Some(kp) = self.kport else { return };
+        for item in &msg.body {
+            if let Item::Port(p) = item
+                && p.name.is_valid()
+            {
+                let _ = self.ipc.port_deallocate(kp.space, p.name);
+            }
+        }
     }
 
     /// Answers `msg` as `outcome` says.

@@ -10,12 +10,14 @@
 //! kernel is [`ExecError::Elf`], and a failed step terminates the half-built
 //! task, so nothing is left behind.
 
-use hurd_kernel::abi::rpc::{TASK_CREATE, TASK_TERMINATE, THREAD_CREATE, THREAD_RESUME};
+use hurd_kernel::abi::rpc::{
+    TASK_CREATE, TASK_NOTIFY_EXIT, TASK_TERMINATE, THREAD_CREATE, THREAD_RESUME,
+};
 use hurd_kernel::abi::thread_state::{COUNT, FLAVOR, RDI, RIP, RSP};
 use hurd_kernel::abi::{USER_BASE, USER_STACK_SIZE, USER_STACK_TOP};
 use hurd_kernel::elf::{self, ElfError, Segment};
 
-use crate::msg::MsgBuf;
+use crate::msg::{MAKE_SEND_ONCE, MsgBuf};
 use crate::rpc::{self, Reply};
 use crate::sys;
 
@@ -68,14 +70,23 @@ fn code(what: &'static str, r: Reply) -> Result<(), ExecError> {
 
 // ANCHOR: spawn_elf
 /// Starts `image` in a new task whose first thread gets `arg` in `rdi`;
-/// `reply` is a receive right of the caller's for the calls' replies.
-pub fn spawn_elf(buf: &mut MsgBuf, reply: u32, image: &[u8], arg: u64) -> Result<Child, ExecError> {
+/// `reply` is a receive right of the caller's for the calls' replies. With
+/// `exit_notify` (a receive right of the caller's), the kernel is asked,
+/// before the program runs, to send `TASK_EXITED` with its exit status
+/// there when it ends (`task_notify_exit`).
+pub fn spawn_elf(
+    buf: &mut MsgBuf,
+    reply: u32,
+    image: &[u8],
+    arg: u64,
+    exit_notify: Option<u32>,
+) -> Result<Child, ExecError> {
     let exe =
         elf::parse(image, USER_BASE, USER_STACK_TOP - USER_STACK_SIZE).map_err(ExecError::Elf)?;
     rpc::start(buf, sys::task_self(), reply, TASK_CREATE);
     buf.push_u32(0);
     let task = step("task_create", rpc::port_reply(buf, reply))?;
-    match build(buf, reply, task, image, &exe, arg) {
+    match build(buf, reply, task, image, &exe, (arg, exit_notify)) {
         Ok(thread) => Ok(Child { task, thread }),
         Err(err) => {
             // Nothing half-built is left running.
@@ -94,7 +105,7 @@ fn build(
     task: u32,
     image: &[u8],
     exe: &elf::Executable,
-    arg: u64,
+    (arg, exit_notify): (u64, Option<u32>),
 ) -> Result<u32, ExecError> {
     let mut page = [0u8; PAGE as usize];
     for seg in &exe.segments {
@@ -156,6 +167,11 @@ fn build(
         "thread_set_state",
         rpc::set_state(buf, thread, reply, FLAVOR, &state),
     )?;
+    if let Some(notify) = exit_notify {
+        rpc::start(buf, task, reply, TASK_NOTIFY_EXIT);
+        buf.push_port(notify, MAKE_SEND_ONCE);
+        code("task_notify_exit", rpc::call(buf, reply))?;
+    }
     code(
         "thread_resume",
         rpc::simple(buf, thread, reply, THREAD_RESUME),

@@ -142,7 +142,7 @@ fn read_all(ipc: &KernelIpc, port: PortName) -> Option<Vec<u8>> {
     let mut data = Vec::new();
     loop {
         let chunk = io::Client::new(ipc, port)
-            .read(data.len() as i64, 64 * 1024)
+            .read(data.len() as i64, 32 * 1024)
             .ok()?;
         if chunk.is_empty() {
             return Some(data);

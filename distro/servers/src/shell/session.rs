@@ -13,6 +13,11 @@ use hurd_trans::protocol::io;
 /// cannot make the shell allocate without end).
 pub const MAX_FILE: usize = 16 << 20;
 
+/// The most bytes one `io_write` carries or one `io_read` asks for: a
+/// message stays well within what
+/// every kernel's `mach_msg` copies (64 KiB on the reference kernel).
+pub const WRITE_CHUNK: usize = 32 * 1024;
+
 /// What a shell holds: send rights in `ipc`'s space, owned by the session
 /// (released when it is dropped).
 pub struct Session<'a, I: UserIpc + ?Sized> {
@@ -100,7 +105,7 @@ impl<'a, I: UserIpc + ?Sized> Session<'a, I> {
         let c = io::Client::new(self.ipc, f);
         let mut out = Vec::new();
         loop {
-            let chunk = c.read(out.len() as i64, 64 * 1024)?;
+            let chunk = c.read(out.len() as i64, WRITE_CHUNK as u64)?;
             if chunk.is_empty() {
                 return Ok(out);
             }
@@ -122,7 +127,8 @@ impl<'a, I: UserIpc + ?Sized> Session<'a, I> {
                 break Ok(());
             }
             let offset = if append { -1 } else { at as i64 };
-            match c.write(data[at..].to_vec(), offset) {
+            let end = data.len().min(at + WRITE_CHUNK);
+            match c.write(data[at..end].to_vec(), offset) {
                 Ok(0) => break Err(Errno::Io.into()),
                 Ok(n) => at += (n as usize).min(data.len() - at),
                 Err(e) => break Err(e),

@@ -50,7 +50,7 @@ fn run(info: u64) -> u64 {
             intact += 1;
         }
         if let Some(reply) = reply {
-            match exec::spawn_elf(&mut buf, reply, data, 40 + i as u64) {
+            match exec::spawn_elf(&mut buf, reply, data, 40 + i as u64, None) {
                 Ok(child) => {
                     println!("bootstrap: module {i} runs as task port {:#x}", child.task);
                     started += 1;

@@ -19,10 +19,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use hurd_auth::password::{Cost, PasswordConfig, PasswordServer};
-use hurd_auth::{AuthClient, AuthServer, IdSet, Limits};
-use hurd_ipc::{Disposition, Error, PortName, RightType, UserIpc};
+use hurd_auth::{AuthClient, AuthServer, Errno, IdSet, Limits};
+use hurd_ipc::{Disposition, Error, Item, PortName, RightType, UserIpc};
 use hurd_servers::rootfs::{self, DEMO_ACCOUNTS};
-use hurd_servers::shell::{self, Flow, Session, Shell};
+use hurd_servers::shell::{self, Exec, Exit, ExitStatus, Flow, Session, Shell};
 use hurd_servers::term::{LineDiscipline, LocalFlags, Read};
 use hurd_servers::untar;
 use hurd_trans::flags::OpenFlags;
@@ -30,7 +30,11 @@ use hurd_trans::lookup::Lookup;
 use hurd_trans::netfs::{NetFs, Options};
 use hurd_trans::protocol::io;
 use hurd_trans::translators::tmpfs::Tmpfs;
+use kernel_user::abi::EXIT_EXCEPTION_BASE;
+use kernel_user::abi::rpc::TASK_EXITED;
+use kernel_user::exec;
 use kernel_user::ipc::KernelIpc;
+use kernel_user::msg::MsgBuf;
 use kernel_user::{bootinfo, println, sys, thread, translators};
 
 kernel_user::entry!(run);
@@ -124,6 +128,60 @@ impl System {
         Session::new(&self.ipc, auth, root, self.share(self.password)?)
     }
 }
+
+// ANCHOR: programs
+/// Runs programs for the shell: the file is read through the session's
+/// ports (so its file system checks the session's ids and `O_EXEC`), loaded
+/// into a new task by [`kernel_user::exec::spawn_elf`], which asks the
+/// kernel to report the task's end before it runs; the shell then waits for
+/// that report. Programs write to the console themselves, so nothing is
+/// captured for `Exit::output`, and they get no arguments yet.
+struct KernelExec;
+
+impl Exec<KernelIpc> for KernelExec {
+    fn exec(
+        &self,
+        session: &Session<'_, KernelIpc>,
+        path: &str,
+        _argv: &[String],
+        _stdout: Option<PortName>,
+    ) -> Result<Exit, Error> {
+        let image = session.read_file(path)?;
+        let ipc = session.ipc;
+        let reply = ipc.port_allocate(RightType::Receive)?;
+        let notify = ipc.port_allocate(RightType::Receive)?;
+        let mut buf = MsgBuf::new();
+        let started = exec::spawn_elf(&mut buf, reply.0, &image, 0, Some(notify.0));
+        let _ = ipc.port_destroy(reply);
+        let child = match started {
+            Ok(child) => child,
+            Err(e) => {
+                let _ = ipc.port_destroy(notify);
+                return Err(match e {
+                    exec::ExecError::Elf(_) => Errno::NoExec.into(),
+                    exec::ExecError::Call(..) => Errno::Again.into(),
+                });
+            }
+        };
+        let ended = ipc.receive(notify);
+        let _ = ipc.port_destroy(notify);
+        let _ = ipc.port_deallocate(PortName(child.task));
+        let _ = ipc.port_deallocate(PortName(child.thread));
+        let status = match ended.map(|m| (m.header.id, m.body.first().cloned())) {
+            Ok((TASK_EXITED, Some(Item::U64(s)))) if s < EXIT_EXCEPTION_BASE => {
+                ExitStatus::Code(s as i32)
+            }
+            Ok((TASK_EXITED, Some(Item::U64(_)))) => ExitStatus::Crashed,
+            _ => return Err(Errno::Io.into()),
+        };
+        Ok(Exit {
+            output: Vec::new(),
+            errors: Vec::new(),
+            status,
+        })
+    }
+}
+// ANCHOR_END: programs
 
 // ANCHOR: boot
 /// Starts the servers and fills the root file system.
@@ -221,7 +279,7 @@ fn session(sys: &System, con: &mut Console) -> bool {
     if let Ok(motd) = session.read_file("/etc/motd") {
         con.write(&motd);
     }
-    let mut shell = Shell::new(session);
+    let mut shell = Shell::with_exec(session, &KernelExec);
     loop {
         con.write(shell.prompt().as_bytes());
         let Some(line) = con.read_line(!shell.wants_password()) else {
