@@ -52,7 +52,8 @@ pub fn reference_rootfs(ws: &Workspace) -> Result<std::path::PathBuf, String> {
 
 /// The session typed at the console: log in, look around, files, an active
 /// translator, a tar archive mounted with tarfs by a passive record, a
-/// translator stopped and started again by the next lookup, a program
+/// translator stopped and started again by the next lookup, a union and a
+/// shadow directory, a program
 /// that ends well and one that crashes while the system goes on, a permission
 /// the file system refuses, `su` adding root's ids to the running shell,
 /// log out, halt.
@@ -75,6 +76,14 @@ pub fn scenario() -> Vec<Step> {
         ("$ ", "settrans -g /tmp/greet"),
         ("$ ", "cat /tmp/greet"),
         ("$ ", "showtrans /tmp/greet"),
+        ("$ ", "mkdir /tmp/lower /tmp/other /tmp/upper"),
+        ("$ ", "echo low > /tmp/lower/a"),
+        ("$ ", "echo other > /tmp/other/b"),
+        ("$ ", "settrans /tmp/u /hurd/union /tmp/lower /tmp/other"),
+        ("$ ", "ls /tmp/u"),
+        ("$ ", "settrans /tmp/s /hurd/shadow /tmp/lower /tmp/upper"),
+        ("$ ", "echo changed > /tmp/s/a"),
+        ("$ ", "cat /tmp/s/a /tmp/lower/a"),
         ("$ ", "true"),
         ("$ ", "crash"),
         ("$ ", "echo still here"),
@@ -105,6 +114,8 @@ pub const EXPECTED: &[&str] = &[
     "restarted",
     "restarted",
     "/hurd/hello restarted",
+    "a\nb\n",
+    "changed\nlow\n",
     "sh: crash: crashed; its task was terminated",
     "still here",
     "mkdir: /etc/mine: permission denied",

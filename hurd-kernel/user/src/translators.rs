@@ -5,9 +5,11 @@
 //! translator's end) lets the next lookup start it again.
 //!
 //! Known programs: `/hurd/hello [TEXT]`, `/hurd/null`, `/hurd/zero`,
-//! `/hurd/tmpfs [LIMIT]` and `/hurd/tarfs` (the archive is the node the
-//! translator sits on). Any other is `ENOENT`. The translator runs with the
-//! node owner's identity: the auth handle it is given.
+//! `/hurd/tmpfs [LIMIT]`, `/hurd/tarfs` (the archive is the node the
+//! translator sits on), `/hurd/union DIR...` and `/hurd/shadow LOWER UPPER`
+//! (directories opened with the node owner's ids, names resolved under the
+//! directories the file system gives). Any other is `ENOENT`. The translator
+//! runs with the node owner's identity: the auth handle it is given.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -15,13 +17,17 @@ use alloc::vec::Vec;
 use hurd_auth::{AuthClient, Errno};
 use hurd_ipc::{PortName, RightType, UserIpc};
 use hurd_trans::flags::OpenFlags;
+use hurd_trans::lookup::Lookup;
 use hurd_trans::netfs::{NetFs, Options, Tree};
 use hurd_trans::protocol::io;
-use hurd_trans::transbox::Starter;
+use hurd_trans::transbox::{InitDirs, Starter};
 use hurd_trans::translators::hello::{HELLO, Hello};
 use hurd_trans::translators::null::{Null, Zero};
+use hurd_trans::translators::ports::Dir;
+use hurd_trans::translators::shadow::Shadow;
 use hurd_trans::translators::tarfs::Tarfs;
 use hurd_trans::translators::tmpfs::Tmpfs;
+use hurd_trans::translators::union::Union;
 use hurd_trans::trivfs::Single;
 
 use crate::ipc::KernelIpc;
@@ -34,6 +40,8 @@ pub const PROGRAMS: &[&str] = &[
     "/hurd/zero",
     "/hurd/tmpfs",
     "/hurd/tarfs",
+    "/hurd/union",
+    "/hurd/shadow",
 ];
 
 /// The largest archive `tarfs` reads.
@@ -45,6 +53,16 @@ pub struct ThreadStarter;
 
 impl Starter for ThreadStarter {
     fn start(&self, argv: &[String], bootstrap: PortName, auth: PortName) -> Result<(), Errno> {
+        self.start_with_dirs(argv, bootstrap, auth, InitDirs::NONE)
+    }
+
+    fn start_with_dirs(
+        &self,
+        argv: &[String],
+        bootstrap: PortName,
+        auth: PortName,
+        dirs: InitDirs,
+    ) -> Result<(), Errno> {
         let ipc = KernelIpc::new();
         let known = argv.first().is_some_and(|p| PROGRAMS.contains(&p.as_str()));
         if !known {
@@ -57,17 +75,32 @@ impl Starter for ThreadStarter {
             let _ = ipc.port_deallocate(auth);
             return Err(Errno::Inval);
         }
+        // The directories too: references of the translator's own.
+        let copy = |d: PortName| {
+            if d.is_valid() && ipc.port_mod_refs(d, RightType::Send, 1).is_ok() {
+                d
+            } else {
+                PortName::NULL
+            }
+        };
+        let dirs = InitDirs {
+            crdir: copy(dirs.crdir),
+            cwdir: copy(dirs.cwdir),
+        };
         let argv = argv.to_vec();
-        thread::spawn(move || run(&argv, bootstrap, auth)).map_err(|_| {
-            let _ = ipc.port_deallocate(bootstrap);
-            let _ = ipc.port_deallocate(auth);
+        thread::spawn(move || run(&argv, bootstrap, auth, dirs)).map_err(|_| {
+            for p in [bootstrap, auth, dirs.crdir, dirs.cwdir] {
+                if p.is_valid() {
+                    let _ = ipc.port_deallocate(p);
+                }
+            }
             Errno::Again
         })
     }
 }
 
 /// A translator's thread.
-fn run(argv: &[String], bootstrap: PortName, auth: PortName) {
+fn run(argv: &[String], bootstrap: PortName, auth: PortName, dirs: InitDirs) {
     let ipc = KernelIpc::new();
     let ids = AuthClient::new(&ipc, auth).getids().unwrap_or_default();
     let uid = ids.euids.iter().next().unwrap_or(0);
@@ -98,9 +131,63 @@ fn run(argv: &[String], bootstrap: PortName, auth: PortName) {
             serve(Tmpfs::new(uid, gid, 0o755, limit), auth, bootstrap, "tmpfs");
         }
         Some("/hurd/tarfs") => tarfs(uid, gid, auth, bootstrap),
+        Some("/hurd/union") => {
+            if let Ok(layers) = open_dirs(&ipc, dirs, auth, &argv[1..]) {
+                serve(
+                    Union::new(KernelIpc::new(), layers),
+                    auth,
+                    bootstrap,
+                    "union",
+                );
+            }
+        }
+        Some("/hurd/shadow") => {
+            if let Ok([lower, upper]) = open_dirs(&ipc, dirs, auth, &argv[1..]).as_deref() {
+                let tree = Shadow::new(KernelIpc::new(), *lower, *upper);
+                serve(tree, auth, bootstrap, "shadow");
+            }
+        }
         _ => {}
     }
-    let _ = ipc.port_deallocate(bootstrap);
+    for p in [bootstrap, dirs.crdir, dirs.cwdir] {
+        if p.is_valid() {
+            let _ = ipc.port_deallocate(p);
+        }
+    }
+}
+
+/// Opens each of `paths` (at least one) as a directory for reading with
+/// `auth`'s ids, under `dirs`; on error nothing stays open.
+fn open_dirs(
+    ipc: &KernelIpc,
+    dirs: InitDirs,
+    auth: PortName,
+    paths: &[String],
+) -> Result<Vec<Dir>, Errno> {
+    if paths.is_empty() {
+        return Err(Errno::Inval);
+    }
+    let lookup = Lookup {
+        ipc,
+        crdir: dirs.crdir,
+        cwdir: dirs.cwdir,
+        auth,
+        fds: &[],
+        ctty: PortName::NULL,
+    };
+    let mut out: Vec<Dir> = Vec::new();
+    for path in paths {
+        match lookup.open(path, OpenFlags::READ | OpenFlags::DIRECTORY, 0) {
+            Ok(port) => out.push(Dir { port, auth }),
+            Err(_) => {
+                for d in out {
+                    let _ = ipc.port_deallocate(d.port);
+                }
+                return Err(Errno::NoEnt);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Serves `tree`: `fsys_startup` on `bootstrap`, then requests until told
