@@ -8,9 +8,8 @@
 //! `cargo xtask run --kernel` boots the same system with the console on the
 //! terminal.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::console::{self, Step};
 use crate::kernel::{self, Accel, Build, EXIT_SUCCESS};
@@ -207,28 +206,10 @@ pub fn bench(ws: &Workspace) -> Result<(), String> {
     )];
 
     // Wall time from QEMU's start to the prompt, without icount.
-    let start = Instant::now();
-    let mut command = kernel::qemu_command(&build, Accel::Tcg, "bench-prompt", &[]);
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut child = command
-        .spawn()
-        .map_err(|err| format!("could not start qemu-system-x86_64: {err}"))?;
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or("qemu's output was not captured")?;
-    let mut prompt = None;
-    for line in BufReader::new(stdout).lines() {
-        let Ok(line) = line else { break };
-        if prompt.is_none() && line.starts_with("bench boot_to_login_prompt") {
-            prompt = Some(start.elapsed());
-        }
-    }
-    let _ = child.wait();
-    if let Some(elapsed) = prompt {
+    if let Some(elapsed) = kernel::wall_time_to(
+        kernel::qemu_command(&build, Accel::Tcg, "bench-prompt", &[]),
+        "bench boot_to_login_prompt",
+    )? {
         rows.push(kernel::bench_row(
             "distro QEMU start to login prompt, TCG (wall ns)",
             elapsed.as_nanos() as f64,

@@ -353,28 +353,10 @@ pub fn bench(ws: &Workspace) -> Result<(), String> {
     ];
 
     // Wall time to the first line a user task prints, without icount.
-    let start = Instant::now();
-    let mut command = qemu_command(&build, Accel::Tcg, "bench", &[]);
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut child = command
-        .spawn()
-        .map_err(|err| format!("could not start qemu-system-x86_64: {err}"))?;
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or("qemu's output was not captured")?;
-    let mut first_user = None;
-    for line in BufReader::new(stdout).lines() {
-        let Ok(line) = line else { break };
-        if first_user.is_none() && line.starts_with("bench-client:") {
-            first_user = Some(start.elapsed());
-        }
-    }
-    let _ = child.wait();
-    if let Some(elapsed) = first_user {
+    if let Some(elapsed) = wall_time_to(
+        qemu_command(&build, Accel::Tcg, "bench", &[]),
+        "bench-client:",
+    )? {
         rows.push(bench_row(
             "kernel QEMU start to first user output, TCG (wall ns)",
             elapsed.as_nanos() as f64,
@@ -408,6 +390,33 @@ pub fn bench(ws: &Workspace) -> Result<(), String> {
     let text = format!("[\n  {}\n]\n", rows.join(",\n  "));
     std::fs::write(&file, text).map_err(|err| format!("cannot write {}: {err}", file.display()))?;
     Ok(())
+}
+
+/// Runs `command` (a QEMU boot that ends by itself) and returns the time
+/// from its start to the first console line starting with `prefix`, if one
+/// came.
+pub fn wall_time_to(mut command: Command, prefix: &str) -> Result<Option<Duration>, String> {
+    let start = Instant::now();
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = command
+        .spawn()
+        .map_err(|err| format!("could not start qemu-system-x86_64: {err}"))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or("qemu's output was not captured")?;
+    let mut seen = None;
+    for line in BufReader::new(stdout).lines() {
+        let Ok(line) = line else { break };
+        if seen.is_none() && line.starts_with(prefix) {
+            seen = Some(start.elapsed());
+        }
+    }
+    let _ = child.wait();
+    Ok(seen)
 }
 
 /// Checks a boot that was asked to panic (or fault): a console line holding

@@ -519,14 +519,7 @@ fn header_rpc(
         body: Vec::new(),
     };
     if done.to == crate::pager::KERNEL_TOKEN {
-        k.kernel_event(Some(Ok(message)));
-        if k.threads
-            .get(&id)
-            .is_none_or(|t| t.state == ThreadState::Dead)
-        {
-            // The message ended its own thread or task.
-            k.ipc.cancel_wait(u64::from(id));
-        }
+        to_kernel(k, id, message);
         k.process_ipc_events();
         return Some(Reason::Blocked);
     }
@@ -539,6 +532,22 @@ fn header_rpc(
 }
 
 // ANCHOR_END: header_rpc
+
+/// A message the fast paths handed to the kernel itself (a request on a
+/// task, thread or control port) from thread `id`, which now waits in its
+/// receive: the kernel carries it out. Returns whether that ended the
+/// thread (or its task), whose wait is then cancelled.
+fn to_kernel(k: &mut Kernel, id: ThreadId, message: Message) -> bool {
+    k.kernel_event(Some(Ok(message)));
+    let ended = k
+        .threads
+        .get(&id)
+        .is_none_or(|t| t.state == ThreadState::Dead);
+    if ended {
+        k.ipc.cancel_wait(u64::from(id));
+    }
+    ended
+}
 
 /// Finishes a `mach_msg` whose send hurd-ipc handed straight to the thread
 /// waiting on the destination: that thread gets its message in its buffer
@@ -553,13 +562,7 @@ fn fast_rpc_done(
 ) -> Reason {
     let id = k.current;
     if to == crate::pager::KERNEL_TOKEN {
-        k.kernel_event(Some(Ok(message)));
-        if k.threads
-            .get(&id)
-            .is_none_or(|t| t.state == ThreadState::Dead)
-        {
-            // The message ended its own thread or task.
-            k.ipc.cancel_wait(u64::from(id));
+        if to_kernel(k, id, message) {
             k.process_ipc_events();
             return Reason::Blocked;
         }

@@ -145,6 +145,8 @@ unsafe extern "C" fn trap_dispatch(frame: *mut TrapFrame) -> *mut TrapFrame {
     // nothing else refers to it while the handler runs.
     let frame = unsafe { &mut *frame };
     match frame.vector {
+        // System calls first: they are most of the traps.
+        SYSCALL_VECTOR => crate::syscall::dispatch(frame),
         0..=31 => exception(frame),
         v if v == IRQ_BASE + timer::IRQ => timer::tick(frame),
         v if v == IRQ_BASE + crate::serial::IRQ => crate::console::interrupt(frame),
@@ -152,7 +154,6 @@ unsafe extern "C" fn trap_dispatch(frame: *mut TrapFrame) -> *mut TrapFrame {
             timer::end_of_interrupt((v - IRQ_BASE) as u8);
             frame
         }
-        SYSCALL_VECTOR => crate::syscall::dispatch(frame),
         crate::sched::YIELD_VECTOR if !frame.is_user() => crate::syscall::boot_yield(frame),
         _ => fatal(frame, "trap with an unknown vector"),
     }
