@@ -40,6 +40,8 @@ pub enum ExecError {
     Elf(ElfError),
     /// A call to the kernel failed: which, and how.
     Call(&'static str, Reply),
+    /// The arguments and environment do not fit (`E2BIG`).
+    TooBig,
 }
 
 /// Protection bits of `vm_protect`.
@@ -81,12 +83,46 @@ pub fn spawn_elf(
     arg: u64,
     exit_notify: Option<u32>,
 ) -> Result<Child, ExecError> {
+    spawn(buf, reply, image, Start::Arg(arg), exit_notify)
+}
+
+/// [`spawn_elf`] giving the program `argv` and `envp` (see
+/// [`crate::args`]): the block is written into the new task at
+/// [`ARGS_ADDR`](crate::args::ARGS_ADDR), whose address is the first
+/// thread's argument. Arguments that do not fit are `E2BIG`'s case:
+/// [`ExecError::TooBig`].
+pub fn spawn_elf_with_args(
+    buf: &mut MsgBuf,
+    reply: u32,
+    image: &[u8],
+    (argv, envp): (&[&str], &[&str]),
+    exit_notify: Option<u32>,
+) -> Result<Child, ExecError> {
+    let block = crate::args::encode(argv, envp).ok_or(ExecError::TooBig)?;
+    spawn(buf, reply, image, Start::Args(&block), exit_notify)
+}
+
+/// What the first thread gets in `rdi`.
+enum Start<'a> {
+    /// This value.
+    Arg(u64),
+    /// An arguments block, written at `ARGS_ADDR`.
+    Args(&'a [u8]),
+}
+
+fn spawn(
+    buf: &mut MsgBuf,
+    reply: u32,
+    image: &[u8],
+    start: Start<'_>,
+    exit_notify: Option<u32>,
+) -> Result<Child, ExecError> {
     let exe =
         elf::parse(image, USER_BASE, USER_STACK_TOP - USER_STACK_SIZE).map_err(ExecError::Elf)?;
     rpc::start(buf, sys::task_self(), reply, TASK_CREATE);
     buf.push_u32(0);
     let task = step("task_create", rpc::port_reply(buf, reply))?;
-    match build(buf, reply, task, image, &exe, (arg, exit_notify)) {
+    match build(buf, reply, task, image, &exe, (start, exit_notify)) {
         Ok(thread) => Ok(Child { task, thread }),
         Err(err) => {
             // Nothing half-built is left running.
@@ -105,7 +141,7 @@ fn build(
     task: u32,
     image: &[u8],
     exe: &elf::Executable,
-    (arg, exit_notify): (u64, Option<u32>),
+    (start, exit_notify): (Start<'_>, Option<u32>),
 ) -> Result<u32, ExecError> {
     let mut page = [0u8; PAGE as usize];
     for seg in &exe.segments {
@@ -157,6 +193,27 @@ fn build(
             false,
         ),
     )?;
+    let arg = match start {
+        Start::Arg(arg) => arg,
+        Start::Args(block) => {
+            let size = crate::args::ARGS_MAX as u64;
+            let at = crate::args::ARGS_ADDR;
+            step(
+                "vm_allocate (arguments)",
+                rpc::vm_allocate(buf, task, reply, at, size, false),
+            )?;
+            for (i, chunk) in block.chunks(PAGE as usize).enumerate() {
+                page.fill(0);
+                page[..chunk.len()].copy_from_slice(chunk);
+                let addr = at + i as u64 * PAGE;
+                code(
+                    "vm_write (arguments)",
+                    rpc::vm_write(buf, task, reply, addr, &page),
+                )?;
+            }
+            at
+        }
+    };
     rpc::start(buf, task, reply, THREAD_CREATE);
     let thread = step("thread_create", rpc::port_reply(buf, reply))?;
     let mut state = [0u64; COUNT];

@@ -10,6 +10,7 @@
 
 extern crate alloc;
 
+pub mod args;
 pub mod bootinfo;
 pub mod echo;
 pub mod exec;

@@ -134,8 +134,9 @@ impl System {
 /// ports (so its file system checks the session's ids and `O_EXEC`), loaded
 /// into a new task by [`kernel_user::exec::spawn_elf`], which asks the
 /// kernel to report the task's end before it runs; the shell then waits for
-/// that report. Programs write to the console themselves, so nothing is
-/// captured for `Exit::output`, and they get no arguments yet.
+/// that report. The program gets its arguments and an environment
+/// (`kernel_user::args`). Programs write to the console themselves, so
+/// nothing is captured for `Exit::output`.
 struct KernelExec;
 
 impl Exec<KernelIpc> for KernelExec {
@@ -143,15 +144,24 @@ impl Exec<KernelIpc> for KernelExec {
         &self,
         session: &Session<'_, KernelIpc>,
         path: &str,
-        _argv: &[String],
+        argv: &[String],
         _stdout: Option<PortName>,
     ) -> Result<Exit, Error> {
         let image = session.read_file(path)?;
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let user = session.ids().ok().and_then(|ids| ids.euids.iter().next());
+        let user = alloc::format!("UID={}", user.unwrap_or(0));
         let ipc = session.ipc;
         let reply = ipc.port_allocate(RightType::Receive)?;
         let notify = ipc.port_allocate(RightType::Receive)?;
         let mut buf = MsgBuf::new();
-        let started = exec::spawn_elf(&mut buf, reply.0, &image, 0, Some(notify.0));
+        let started = exec::spawn_elf_with_args(
+            &mut buf,
+            reply.0,
+            &image,
+            (&argv, &[user.as_str()]),
+            Some(notify.0),
+        );
         let _ = ipc.port_destroy(reply);
         let child = match started {
             Ok(child) => child,
@@ -159,6 +169,7 @@ impl Exec<KernelIpc> for KernelExec {
                 let _ = ipc.port_destroy(notify);
                 return Err(match e {
                     exec::ExecError::Elf(_) => Errno::NoExec.into(),
+                    exec::ExecError::TooBig => Error::Code(hurd_servers::exec::E2BIG),
                     exec::ExecError::Call(..) => Errno::Again.into(),
                 });
             }
