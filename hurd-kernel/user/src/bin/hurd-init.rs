@@ -21,6 +21,7 @@ use alloc::vec::Vec;
 use hurd_auth::password::{Cost, PasswordConfig, PasswordServer};
 use hurd_auth::{AuthClient, AuthServer, Errno, IdSet, Limits};
 use hurd_ipc::{Disposition, Error, Item, PortName, RightType, UserIpc};
+use hurd_servers::exec::{HEADER_MAX, Image, MAX_INTERPRETERS, classify};
 use hurd_servers::rootfs::{self, DEMO_ACCOUNTS};
 use hurd_servers::shell::{self, Exec, Exit, ExitStatus, Flow, Session, Shell};
 use hurd_servers::term::{LineDiscipline, LocalFlags, Read};
@@ -147,7 +148,7 @@ impl Exec<KernelIpc> for KernelExec {
         argv: &[String],
         _stdout: Option<PortName>,
     ) -> Result<Exit, Error> {
-        let image = session.read_file(path)?;
+        let (image, argv) = resolve_scripts(session, path, argv)?;
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
         let user = session.ids().ok().and_then(|ids| ids.euids.iter().next());
         let user = alloc::format!("UID={}", user.unwrap_or(0));
@@ -193,6 +194,41 @@ impl Exec<KernelIpc> for KernelExec {
     }
 }
 // ANCHOR_END: programs
+
+/// The ELF image to run for `path` and its arguments: a `#!` script runs
+/// its interpreter (which must be executable for the session too) with the
+/// interpreter's optional argument and the script's name before the
+/// script's own arguments, as the Hurd's exec server does; at most
+/// `MAX_INTERPRETERS` in a row (`ELOOP` beyond), anything else that is not
+/// ELF is `ENOEXEC`.
+fn resolve_scripts(
+    session: &Session<'_, KernelIpc>,
+    path: &str,
+    argv: &[String],
+) -> Result<(Vec<u8>, Vec<String>), Error> {
+    let mut path = String::from(path);
+    let mut argv = argv.to_vec();
+    for _ in 0..=MAX_INTERPRETERS {
+        let image = session.read_file(&path)?;
+        if image.starts_with(b"\x7fELF") {
+            return Ok((image, argv));
+        }
+        let head = &image[..image.len().min(HEADER_MAX)];
+        let Ok(Image::Script { interpreter, arg }) = classify(head) else {
+            return Err(Errno::NoExec.into());
+        };
+        // The interpreter must be executable for this user.
+        let port = session.open(&interpreter, OpenFlags::EXEC)?;
+        session.release(port);
+        let mut next = alloc::vec![interpreter.clone()];
+        next.extend(arg);
+        next.push(path);
+        next.extend(argv.into_iter().skip(1));
+        argv = next;
+        path = interpreter;
+    }
+    Err(Errno::Loop.into())
+}
 
 // ANCHOR: boot
 /// Starts the servers and fills the root file system.
