@@ -1,6 +1,12 @@
 //! What the reference kernel's user programs share: system calls, a message
-//! buffer in Mach's wire form, the entry point, a heap, and [`ipc::KernelIpc`]
-//! (hurd-ipc's user-side API over the system calls).
+//! buffer in Mach's wire form, the entry point, a heap growing by
+//! `vm_allocate`, and [`ipc::KernelIpc`] (hurd-ipc's user-side API over the
+//! system calls). Also: [`thread`] (threads running closures), [`exec`] (an
+//! ELF loader building a new task through its task port, the exec server's
+//! way), [`args`] (a program's arguments and environment), [`bootinfo`]
+//! (what the bootstrap task is given), and [`translators`] (hurd-trans's
+//! translators started as threads). The programs in `src/bin` are the
+//! kernel's test programs and `hurd-init`, the distro's first task.
 //!
 //! A program is a `no_std`, `no_main` binary that names its main function
 //! with [`entry!`]: the kernel starts it at `_start` with one argument, and
