@@ -136,6 +136,11 @@ pub mod rpc {
     pub const TASK_NOTIFY_EXIT: i32 = 4000;
     /// The notification [`TASK_NOTIFY_EXIT`] asks for.
     pub const TASK_EXITED: i32 = 4001;
+    /// `mach_port_insert_right(task, name: u32, poly: port right)` of
+    /// `mach_port.defs`, sent to a task port: the right goes into that
+    /// task's space under `name` (how a task hands a new one its first
+    /// ports). A name in use or not valid is refused and the right released.
+    pub const MACH_PORT_INSERT_RIGHT: i32 = 3215;
     /// What a reply's id adds to the request's.
     pub const REPLY_OFFSET: i32 = 100;
 }

@@ -17,7 +17,8 @@ use alloc::vec::Vec;
 use hurd_ipc::{Disposition, Item, KernReturn, Message, MigReturn, PortName, RightType};
 use hurd_kernel::abi::EXIT_TERMINATED;
 pub use hurd_kernel::abi::rpc::{
-    TASK_CREATE, TASK_NOTIFY_EXIT, TASK_RESUME, TASK_SUSPEND, TASK_TERMINATE, THREAD_CREATE,
+    MACH_PORT_INSERT_RIGHT, TASK_CREATE, TASK_NOTIFY_EXIT, TASK_RESUME, TASK_SUSPEND,
+    TASK_TERMINATE, THREAD_CREATE,
 };
 
 use crate::task::{DEFAULT_PRIORITY, Kernel, TaskId, ThreadId};
@@ -113,6 +114,7 @@ impl Kernel {
             },
             THREAD_CREATE if empty => self.thread_create(task),
             TASK_NOTIFY_EXIT => self.notify_exit_request(task, &msg),
+            MACH_PORT_INSERT_RIGHT => self.insert_right_request(task, &msg),
             id if crate::taskvm::is_vm_call(id) => self.task_vm_request(task, &msg),
             TASK_TERMINATE | TASK_SUSPEND | TASK_RESUME | THREAD_CREATE => Outcome::BadArguments,
             _ => Outcome::BadId,
@@ -138,6 +140,42 @@ impl Kernel {
             _ => {
                 self.release_request_rights(msg);
                 Outcome::Code(KernReturn::InvalidTask)
+            }
+        }
+    }
+
+    /// `mach_port_insert_right(task, name, poly)`: the right the request
+    /// carried goes into `task`'s space under `name` — how a task hands a
+    /// new one its first ports. Refused (the right released) when the name
+    /// is taken or not valid.
+    fn insert_right_request(&mut self, task: TaskId, msg: &Message) -> Outcome {
+        let (name, right, disposition) = match msg.body.as_slice() {
+            [Item::U32(name), Item::Port(p)] if p.name.is_valid() => {
+                (PortName(*name), p.name, p.disposition)
+            }
+            _ => {
+                self.release_request_rights(msg);
+                return Outcome::BadArguments;
+            }
+        };
+        let target = self
+            .tasks
+            .get(&task)
+            .filter(|t| t.exit_status.is_none())
+            .map(|t| t.space);
+        let (Some(kp), Some(target)) = (self.kport, target) else {
+            self.release_request_rights(msg);
+            return Outcome::Code(KernReturn::InvalidTask);
+        };
+        // The right arrived in the kernel's space as received: it moves on.
+        match self
+            .ipc
+            .port_insert_right(target, name, kp.space, right, disposition)
+        {
+            Ok(()) => Outcome::Code(KernReturn::Success),
+            Err(code) => {
+                self.release_request_rights(msg);
+                Outcome::Code(code)
             }
         }
     }

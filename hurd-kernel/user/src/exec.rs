@@ -98,16 +98,42 @@ pub fn spawn_elf_with_args(
     (argv, envp): (&[&str], &[&str]),
     exit_notify: Option<u32>,
 ) -> Result<Child, ExecError> {
+    spawn_elf_with_ports(buf, reply, image, (argv, envp), &[], exit_notify)
+}
+
+/// A port the new task starts with: the caller's `right` used with
+/// `disposition` (`COPY_SEND`, `MAKE_SEND`…) goes into the new task under
+/// `name` (`mach_port_insert_right`), before it runs — as its standard
+/// output at [`crate::stdio::STDOUT`], say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InitialPort {
+    /// The name in the new task.
+    pub name: u32,
+    /// The caller's right.
+    pub right: u32,
+    /// How it is taken.
+    pub disposition: u32,
+}
+
+/// [`spawn_elf_with_args`] also giving the new task `ports`.
+pub fn spawn_elf_with_ports(
+    buf: &mut MsgBuf,
+    reply: u32,
+    image: &[u8],
+    (argv, envp): (&[&str], &[&str]),
+    ports: &[InitialPort],
+    exit_notify: Option<u32>,
+) -> Result<Child, ExecError> {
     let block = crate::args::encode(argv, envp).ok_or(ExecError::TooBig)?;
-    spawn(buf, reply, image, Start::Args(&block), exit_notify)
+    spawn(buf, reply, image, Start::Args(&block, ports), exit_notify)
 }
 
 /// What the first thread gets in `rdi`.
 enum Start<'a> {
     /// This value.
     Arg(u64),
-    /// An arguments block, written at `ARGS_ADDR`.
-    Args(&'a [u8]),
+    /// An arguments block, written at `ARGS_ADDR`, and the ports to give.
+    Args(&'a [u8], &'a [InitialPort]),
 }
 
 fn spawn(
@@ -195,7 +221,13 @@ fn build(
     )?;
     let arg = match start {
         Start::Arg(arg) => arg,
-        Start::Args(block) => {
+        Start::Args(block, ports) => {
+            for p in ports {
+                code(
+                    "mach_port_insert_right",
+                    rpc::insert_right(buf, task, reply, p.name, (p.right, p.disposition)),
+                )?;
+            }
             let size = crate::args::ARGS_MAX as u64;
             let at = crate::args::ARGS_ADDR;
             step(

@@ -3,7 +3,8 @@
 //! `vm_allocate`, and [`ipc::KernelIpc`] (hurd-ipc's user-side API over the
 //! system calls). Also: [`thread`] (threads running closures), [`exec`] (an
 //! ELF loader building a new task through its task port, the exec server's
-//! way), [`args`] (a program's arguments and environment), [`bootinfo`]
+//! way), [`args`] (a program's arguments and environment), [`stdio`] (its
+//! standard output), [`bootinfo`]
 //! (what the bootstrap task is given), and [`translators`] (hurd-trans's
 //! translators started as threads). The programs in `src/bin` are the
 //! kernel's test programs and `hurd-init`, the distro's first task.
@@ -25,6 +26,7 @@ mod heap;
 pub mod ipc;
 pub mod msg;
 pub mod rpc;
+pub mod stdio;
 pub mod sys;
 pub mod thread;
 pub mod translators;

@@ -162,3 +162,24 @@ pub fn vm_read(buf: &mut MsgBuf, task: u32, reply: u32, address: u64, size: u64)
     buf.push_u64(size);
     call(buf, reply)
 }
+
+/// `mach_port_insert_right(task, name, right)`: the caller's `right`, with
+/// `disposition` (`COPY_SEND`, `MAKE_SEND`, `MOVE_SEND`…), goes into
+/// `task`'s space under `name`.
+pub fn insert_right(
+    buf: &mut MsgBuf,
+    task: u32,
+    reply: u32,
+    name: u32,
+    (right, disposition): (u32, u32),
+) -> Reply {
+    start(
+        buf,
+        task,
+        reply,
+        hurd_kernel::abi::rpc::MACH_PORT_INSERT_RIGHT,
+    );
+    buf.push_u32(name);
+    buf.push_port(right, disposition);
+    call(buf, reply)
+}

@@ -35,7 +35,8 @@ use kernel_user::abi::EXIT_EXCEPTION_BASE;
 use kernel_user::abi::rpc::TASK_EXITED;
 use kernel_user::exec;
 use kernel_user::ipc::KernelIpc;
-use kernel_user::msg::MsgBuf;
+use kernel_user::msg::{COPY_SEND, MsgBuf};
+use kernel_user::stdio;
 use kernel_user::{bootinfo, println, sys, thread, translators};
 
 kernel_user::entry!(run);
@@ -136,8 +137,9 @@ impl System {
 /// into a new task by [`kernel_user::exec::spawn_elf`], which asks the
 /// kernel to report the task's end before it runs; the shell then waits for
 /// that report. The program gets its arguments and an environment
-/// (`kernel_user::args`). Programs write to the console themselves, so
-/// nothing is captured for `Exit::output`.
+/// (`kernel_user::args`) and, for an output redirection, the file's port
+/// as its standard output; otherwise programs write to the console
+/// themselves, so nothing is captured for `Exit::output`.
 struct KernelExec;
 
 impl Exec<KernelIpc> for KernelExec {
@@ -146,7 +148,7 @@ impl Exec<KernelIpc> for KernelExec {
         session: &Session<'_, KernelIpc>,
         path: &str,
         argv: &[String],
-        _stdout: Option<PortName>,
+        stdout: Option<PortName>,
     ) -> Result<Exit, Error> {
         let (image, argv) = resolve_scripts(session, path, argv)?;
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
@@ -156,11 +158,22 @@ impl Exec<KernelIpc> for KernelExec {
         let reply = ipc.port_allocate(RightType::Receive)?;
         let notify = ipc.port_allocate(RightType::Receive)?;
         let mut buf = MsgBuf::new();
-        let started = exec::spawn_elf_with_args(
+        // Standard output: the shell's port for a redirection (the
+        // program writes to the file itself), else the console.
+        let ports: Vec<exec::InitialPort> = stdout
+            .into_iter()
+            .map(|p| exec::InitialPort {
+                name: stdio::STDOUT,
+                right: p.0,
+                disposition: COPY_SEND,
+            })
+            .collect();
+        let started = exec::spawn_elf_with_ports(
             &mut buf,
             reply.0,
             &image,
             (&argv, &[user.as_str()]),
+            &ports,
             Some(notify.0),
         );
         let _ = ipc.port_destroy(reply);

@@ -6,7 +6,10 @@
 //! the dead tasks and threads fail with `MACH_SEND_INVALID_DEST`; malformed
 //! requests get `MIG_BAD_ARGUMENTS`. The VM calls on a task port build the
 //! memory of a task with no thread: allocate, write and read back whole
-//! pages, protect, deallocate, and each refusal's code. The kernel test checks the children's
+//! pages, protect, deallocate, and each refusal's code; and
+//! `mach_port_insert_right` on its port gives it a right under a chosen
+//! name (a name taken by another port and a request without a right are
+//! refused). The kernel test checks the children's
 //! exit statuses. Returns 0 when all of it held, else the step that failed.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
@@ -200,6 +203,7 @@ fn steps() -> Result<(), u64> {
     // then terminated.
     let idle = create(&mut buf, reply, 0).map_err(|_| 17u64)?;
     vm_calls(&mut buf, reply, idle)?;
+    insert_rights(&mut buf, reply, idle)?;
     check(
         18,
         "task_terminate",
@@ -307,4 +311,42 @@ fn vm_calls(buf: &mut MsgBuf, reply: u32, task: u32) -> Result<(), u64> {
         rpc::vm_read(buf, task, reply, at, 4096),
         INVALID_ADDRESS,
     )
+}
+
+/// `mach_port_insert_right` into `task`'s space.
+fn insert_rights(buf: &mut MsgBuf, reply: u32, task: u32) -> Result<(), u64> {
+    use kernel_user::msg::MAKE_SEND;
+    let port = sys::port_allocate(1).map_err(|_| 40u64)?;
+    check(
+        41,
+        "insert a send right",
+        rpc::insert_right(buf, task, reply, 0x30, (port, MAKE_SEND)),
+        Reply::Code(0),
+    )?;
+    // The same port again under the same name: one more reference, as in
+    // Mach. Another port under that name: refused (KERN_NAME_EXISTS, 13,
+    // or KERN_RIGHT_EXISTS, 21).
+    check(
+        44,
+        "the same right again",
+        rpc::insert_right(buf, task, reply, 0x30, (port, MAKE_SEND)),
+        Reply::Code(0),
+    )?;
+    let other = sys::port_allocate(1).map_err(|_| 45u64)?;
+    match rpc::insert_right(buf, task, reply, 0x30, (other, MAKE_SEND)) {
+        Reply::Code(13 | 21) => {}
+        other => {
+            println!("task-create: a taken name: {other:?}");
+            return Err(42);
+        }
+    }
+    rpc::start(buf, task, reply, MACH_PORT_INSERT_RIGHT);
+    buf.push_u32(0x31);
+    check(
+        43,
+        "insert with no right",
+        rpc::call(buf, reply),
+        BAD_ARGUMENTS,
+    )?;
+    Ok(())
 }
