@@ -28,6 +28,7 @@
 extern crate alloc;
 
 pub mod exec;
+pub mod proc;
 #[cfg(feature = "std")]
 pub mod hosted;
 pub mod rootfs;
