@@ -28,9 +28,9 @@
 extern crate alloc;
 
 pub mod exec;
-pub mod proc;
 #[cfg(feature = "std")]
 pub mod hosted;
+pub mod proc;
 pub mod rootfs;
 pub mod shell;
 pub mod tar;

@@ -223,7 +223,7 @@ pub struct Proc {
 }
 
 /// The processes: a `no_std` state machine, the hosted server's core.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ProcTable {
     procs: BTreeMap<i32, Proc>,
     next: i32,
@@ -237,6 +237,12 @@ fn perm() -> Error {
 }
 fn inval() -> Error {
     hurd_auth::Errno::Inval.into()
+}
+
+impl Default for ProcTable {
+    fn default() -> ProcTable {
+        ProcTable::new()
+    }
 }
 
 impl ProcTable {
@@ -264,9 +270,9 @@ impl ProcTable {
         }
         let mut pid = self.next;
         while self.procs.contains_key(&pid) {
-            pid = if pid >= 0x7fff_ffff { 2 } else { pid + 1 };
+            pid = pid.checked_add(1).unwrap_or(2);
         }
-        self.next = if pid >= 0x7fff_ffff { 2 } else { pid + 1 };
+        self.next = pid.checked_add(1).unwrap_or(2);
         let parent = parent.and_then(|p| self.live(p));
         let (ppid, pgrp, sid) = match parent {
             Some(p) => (p.pid, p.pgrp, p.sid),
@@ -367,7 +373,10 @@ impl ProcTable {
     /// `proc_setsid` for `caller`: a new session and group it leads;
     /// `EPERM` if it already leads a process group.
     pub fn setsid(&mut self, caller: i32) -> Result<(), Error> {
-        let leads = self.procs.values().any(|p| p.pgrp == caller && p.pid != caller);
+        let leads = self
+            .procs
+            .values()
+            .any(|p| p.pgrp == caller && p.pid != caller);
         let p = self.procs.get_mut(&caller).ok_or_else(srch)?;
         if p.pgrp == caller && (leads || p.sid == caller) {
             return Err(perm());
@@ -475,11 +484,21 @@ mod tests {
     #[test]
     fn processes_get_pids_parents_sessions_and_groups() {
         let mut t = ProcTable::new();
-        let sh = t.register(None, 1000, vec!["sh".into()], vec![]).expect("sh");
+        let sh = t
+            .register(None, 1000, vec!["sh".into()], vec![])
+            .expect("sh");
         assert_eq!(t.getpids(sh).expect("pids"), (1, 0, 0));
-        assert_eq!((t.getsid(sh).expect("sid"), t.getpgrp(sh).expect("pgrp")), (1, 1));
+        assert_eq!(
+            (t.getsid(sh).expect("sid"), t.getpgrp(sh).expect("pgrp")),
+            (1, 1)
+        );
         let child = t
-            .register(Some(sh), 1000, vec!["ls".into(), "-l".into()], vec!["A=1".into()])
+            .register(
+                Some(sh),
+                1000,
+                vec!["ls".into(), "-l".into()],
+                vec!["A=1".into()],
+            )
             .expect("child");
         assert_eq!(t.getpids(child).expect("pids"), (child, sh, 0));
         assert_eq!(t.getsid(child).expect("sid"), sh);
@@ -499,7 +518,10 @@ mod tests {
         assert_eq!(t.getsid(42).map_err(code), Err(Some(ESRCH)));
         assert_eq!(t.getpgrp(-1).map_err(code), Err(Some(ESRCH)));
         assert_eq!(t.exit(42, 0).map_err(code), Err(Some(ESRCH)));
-        assert_eq!(t.setpgrp(sh, -3, 0).map_err(code), Err(Some(hurd_auth::Errno::Inval as i32)));
+        assert_eq!(
+            t.setpgrp(sh, -3, 0).map_err(code),
+            Err(Some(hurd_auth::Errno::Inval as i32))
+        );
         assert_eq!(t.try_wait(sh, 0).map_err(code), Err(Some(0x4000_0016)));
         assert_eq!(t.try_wait(sh, -1).map_err(code), Err(Some(ECHILD)));
         assert_eq!(t.setowner(77, 0, false).map_err(code), Err(Some(ESRCH)));
@@ -526,7 +548,10 @@ mod tests {
         assert!(t.setpgrp(job, sh, 0).is_err());
         // A child may start its own session, then the parent cannot move it.
         t.setsid(job).expect("setsid");
-        assert_eq!((t.getsid(job).expect("sid"), t.getpgrp(job).expect("pgrp")), (job, job));
+        assert_eq!(
+            (t.getsid(job).expect("sid"), t.getpgrp(job).expect("pgrp")),
+            (job, job)
+        );
         assert!(t.setpgrp(sh, job, sh).is_err());
     }
 
@@ -544,7 +569,8 @@ mod tests {
         );
         assert_eq!(t.may_signal(alice, 99).map_err(code), Err(Some(ESRCH)));
         assert!(t.setowner(alice, 0, false).is_err());
-        t.setowner(root, 1001, false).expect("root gives itself an owner");
+        t.setowner(root, 1001, false)
+            .expect("root gives itself an owner");
         t.setowner(alice, 0, true).expect("clear");
         assert_eq!(t.get(alice).expect("alice").owner, NO_OWNER);
         assert!(t.may_signal(alice, bob).is_err());

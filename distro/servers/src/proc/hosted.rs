@@ -9,8 +9,9 @@ use std::vec::Vec;
 
 use hurd_auth::Errno;
 use hurd_ipc::hosted::{Runtime, Task};
-use hurd_ipc::mig::Request;
-use hurd_ipc::{Disposition, Error, MigReturn, PortItem, PortName, RightType, UserIpc};
+use hurd_ipc::mig::{Dispatch, Request};
+use hurd_ipc::notify::NOTIFY_NO_SENDERS;
+use hurd_ipc::{Disposition, Error, MigReturn, NotifyKind, PortItem, PortName, RightType, UserIpc};
 
 use super::{ProcTable, WNOHANG, is_fatal, msg, process};
 use crate::exec::argz;
@@ -60,6 +61,10 @@ impl ProcServer {
             .name("proc".into())
             .spawn(move || {
                 let _ = hurd_ipc::mig::serve(&s.task, s.portset, |m| {
+                    if m.header.id == NOTIFY_NO_SENDERS {
+                        s.no_senders(m.header.local);
+                        return Dispatch::NoReply;
+                    }
                     process::demux(&*s, &s.task, m)
                 });
             })
@@ -83,8 +88,17 @@ impl ProcServer {
         let given = self
             .task
             .port_move_member(port, self.portset)
+            .and_then(|()| {
+                self.task.request_notification(
+                    port,
+                    NotifyKind::NoSenders,
+                    1,
+                    port,
+                    Disposition::MakeSendOnce,
+                )
+            })
             .map_err(Error::from)
-            .and_then(|()| Ok(self.task.give_right(port, Disposition::MakeSend, to)?));
+            .and_then(|_| Ok(self.task.give_right(port, Disposition::MakeSend, to)?));
         let given = match given {
             Ok(g) => g,
             Err(e) => {
@@ -145,10 +159,28 @@ impl ProcServer {
         Ok(())
     }
 
-    /// Sets `pid`'s message port to `port` (a send right in `from`'s space,
-    /// moved to the server); the previous one is released.
-    pub fn set_msgport(&self, pid: i32, from: &Task, port: PortName) -> Result<(), Error> {
-        let mine = from.give_right(port, Disposition::MoveSend, &self.task)?;
+    /// A process's proc port has no senders left: every task that held it
+    /// is gone, so the process has ended (status 0 when nobody recorded
+    /// another). This is how a shell session's process ends hosted.
+    fn no_senders(&self, port: PortName) {
+        let pid = lock(&self.inner).by_port.get(&port).copied();
+        if let Some(pid) = pid {
+            let _ = self.exit(pid, 0);
+        }
+    }
+
+    /// Sets `pid`'s message port to a send right made from `port` in
+    /// `from`'s space with `disposition` (`MakeSend` from a receive right,
+    /// `MoveSend` or `CopySend` of a send right); the previous one is
+    /// released.
+    pub fn set_msgport(
+        &self,
+        pid: i32,
+        from: &Task,
+        port: PortName,
+        disposition: Disposition,
+    ) -> Result<(), Error> {
+        let mine = from.give_right(port, disposition, &self.task)?;
         let mut inner = lock(&self.inner);
         if inner.table.get(pid).is_err() {
             drop(inner);
@@ -189,7 +221,7 @@ impl ProcServer {
             .by_port
             .get(&req.port)
             .copied()
-            .ok_or_else(|| Error::Code(super::ESRCH))
+            .ok_or(Error::Code(super::ESRCH))
     }
 
     fn release_item(&self, item: PortItem) {
@@ -422,14 +454,16 @@ struct SigServer {
 impl msg::Server for SigServer {
     fn sig_post(
         &self,
-        _req: &Request,
+        req: &Request,
         signal: i32,
         _sigcode: u32,
         refport: PortItem,
     ) -> Result<(), Error> {
         if refport.name.is_valid() {
             if refport.disposition == Disposition::PORT_RECEIVE {
-                let _ = self.task.port_mod_refs(refport.name, RightType::Receive, -1);
+                let _ = self
+                    .task
+                    .port_mod_refs(refport.name, RightType::Receive, -1);
             } else {
                 let _ = self.task.port_deallocate(refport.name);
             }
@@ -438,6 +472,13 @@ impl msg::Server for SigServer {
             return Err(Errno::Inval.into());
         }
         self.signals.post(signal);
-        Ok(())
+        if !is_fatal(signal) {
+            return Ok(());
+        }
+        // A fatal signal: answer the sender, then end the task, so a program
+        // blocked in an RPC sees it fail and returns.
+        let _ = msg::reply::sig_post(&self.task, req, Ok(()));
+        self.task.terminate();
+        Err(Error::Mig(MigReturn::NoReply))
     }
 }

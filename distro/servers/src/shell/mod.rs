@@ -63,6 +63,9 @@ pub enum ExitStatus {
     Code(i32),
     /// It crashed (its task was terminated; the system goes on).
     Crashed,
+    /// It was ended by this signal (`kill`, or the terminal's interrupt
+    /// character).
+    Killed(i32),
 }
 
 /// Runs programs for the shell: the client of an exec server.
