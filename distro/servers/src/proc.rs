@@ -31,7 +31,7 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use hurd_ipc::{Error, PortItem, interface};
+use hurd_ipc::{Disposition, Error, PortItem, PortName, UserIpc, interface};
 
 interface! {
     /// `process.defs`: the proc server's protocol (subsystem 24000). The
@@ -177,6 +177,57 @@ pub fn parse_signal(s: &str) -> Option<i32> {
 /// not catch).
 pub fn is_fatal(signal: i32) -> bool {
     matches!(signal, SIGKILL | SIGTERM | SIGINT | SIGHUP | SIGQUIT)
+}
+
+/// Posts `signal` to process `pid` as `kill(2)` does on the Hurd: asks the
+/// proc server (through the caller's proc port `proc`) for the process's
+/// message port, then `msg_sig_post`. `EPERM` when the caller may not
+/// signal it, `ESRCH` when it does not exist or has no message port.
+pub fn post_signal<I: UserIpc + ?Sized>(
+    ipc: &I,
+    proc: PortName,
+    pid: i32,
+    signal: i32,
+) -> Result<(), Error> {
+    let m = process::Client::new(ipc, proc).getmsgport(pid)?;
+    if !m.name.is_valid() {
+        return Err(Error::Code(ESRCH));
+    }
+    let r = msg::Client::new(ipc, m.name).sig_post(
+        signal,
+        0,
+        PortItem {
+            disposition: Disposition::CopySend,
+            name: PortName::NULL,
+        },
+    );
+    let _ = ipc.port_deallocate(m.name);
+    r
+}
+
+/// Posts `signal` to every process of group `pgrp` that has a message
+/// port and that the caller may signal (`kill(-pgrp)`), as a terminal does
+/// with its foreground group when the interrupt, quit or suspend character
+/// is typed ([`LineDiscipline::input`](crate::term::LineDiscipline::input)
+/// says which). Returns how many were signalled; `ESRCH` when none was.
+pub fn kill_pgrp<I: UserIpc + ?Sized>(
+    ipc: &I,
+    proc: PortName,
+    pgrp: i32,
+    signal: i32,
+) -> Result<usize, Error> {
+    if pgrp <= 0 {
+        return Err(hurd_auth::Errno::Inval.into());
+    }
+    let pids = process::Client::new(ipc, proc).getpgrppids(pgrp)?;
+    let sent = pids
+        .into_iter()
+        .filter(|&p| post_signal(ipc, proc, p as i32, signal).is_ok())
+        .count();
+    if sent == 0 {
+        return Err(Error::Code(ESRCH));
+    }
+    Ok(sent)
 }
 
 /// `ESRCH`: no such process (the Hurd's value).

@@ -360,3 +360,48 @@ fn root_may_signal_anyone_and_sigterm_ends_a_program() {
         );
     });
 }
+
+#[test]
+fn the_interrupt_character_signals_the_foreground_group() {
+    use hurd_servers::proc::{kill_pgrp, process};
+    use hurd_servers::term::LineDiscipline;
+
+    let sys = boot();
+    let (ta, tb) = (sys.task(), sys.task());
+    std::thread::scope(|scope| {
+        let sleeper = scope.spawn(|| {
+            let mut sh = Shell::with_exec(sys.login(&ta, "alice", "wonderland").expect("a"), &sys);
+            run(&mut sh, "sleep 60")
+        });
+        // The terminal's side: a session of alice's that knows the
+        // foreground group (the sleeping program's, its shell's group).
+        let term = sys.login(&tb, "alice", "wonderland").expect("term");
+        let mut alice = Shell::with_exec(sys.login(&tb, "alice", "wonderland").expect("a2"), &sys);
+        let mut cols = None;
+        for _ in 0..500 {
+            cols = find_process(&mut alice, "sleep 60");
+            if cols.is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let cols = cols.expect("ps shows sleep");
+        let pid: i32 = cols[0].parse().expect("pid");
+        let foreground = process::Client::new(&tb, term.proc)
+            .getpgrp(pid)
+            .expect("pgrp");
+        // ^C typed at the terminal.
+        let mut tty = LineDiscipline::new();
+        let mut echo = Vec::new();
+        let sig = tty.input(0x03, &mut echo).expect("^C is a signal");
+        let sent = kill_pgrp(&tb, term.proc, foreground, sig.number() as i32).expect("kill_pgrp");
+        assert_eq!(sent, 1, "the shell's session process has no message port");
+        assert_eq!(
+            sleeper.join().expect("sleeper"),
+            "sh: sleep: killed by signal 2\n"
+        );
+        // Nobody left to signal in that group.
+        assert!(kill_pgrp(&tb, term.proc, foreground, 2).is_err());
+        assert!(kill_pgrp(&tb, term.proc, 0, 2).is_err());
+    });
+}

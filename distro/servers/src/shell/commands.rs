@@ -12,7 +12,7 @@ use hurd_trans::netfs::decode_entries;
 use hurd_trans::protocol::{fs, fsys, io};
 use hurd_trans::transbox::{argv_to_argz, argz_to_argv};
 
-use crate::proc::{msg, process};
+use crate::proc::process;
 
 use super::{Awaiting, Exec, ExitStatus, Flow, Session, Shell, passwd_name, passwd_uid, release};
 
@@ -273,27 +273,12 @@ fn kill<I: UserIpc + ?Sized>(s: &Session<'_, I>, args: &[String], err: &mut Vec<
     if pids.is_empty() {
         return usage(err, "kill", "[-SIGNAL] PID...");
     }
-    let c = process::Client::new(s.ipc, s.proc);
     for p in pids {
         let Ok(pid) = p.parse::<i32>() else {
             err.extend_from_slice(format!("kill: {p}: not a pid\n").as_bytes());
             continue;
         };
-        let r = c.getmsgport(pid).and_then(|m| {
-            if !m.name.is_valid() {
-                return Err(Error::Code(crate::proc::ESRCH));
-            }
-            let r = msg::Client::new(s.ipc, m.name).sig_post(
-                signal,
-                0,
-                PortItem {
-                    disposition: Disposition::CopySend,
-                    name: PortName::NULL,
-                },
-            );
-            s.release(m.name);
-            r
-        });
+        let r = crate::proc::post_signal(s.ipc, s.proc, pid, signal);
         if let Err(e) = r {
             let what = if Error::Code(crate::proc::ESRCH) == e {
                 Err(format!("kill: {pid}: no such process\n"))
