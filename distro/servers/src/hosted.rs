@@ -8,7 +8,9 @@
 //! `/etc/group`, a home directory per account, `/tmp` and `/hurd`.
 //! An exec server runs the programs under `/bin` ([`System::install_program`]
 //! adds more); `/servers/exec` holds a passive translator record for
-//! `/hurd/exec`, another exec server knowing the same programs.
+//! `/hurd/exec`, another exec server knowing the same programs. A proc
+//! server ([`System::proc`]) gives every program the exec server starts,
+//! and every session, a pid.
 //! [`System::login`] checks a password with the password server and gives
 //! a [`Session`] for a new task, ready for a [`Shell`](crate::shell::Shell).
 

@@ -471,13 +471,15 @@ impl msg::Server for SigServer {
         if !(1..super::NSIG).contains(&signal) {
             return Err(Errno::Inval.into());
         }
-        self.signals.post(signal);
         if !is_fatal(signal) {
+            self.signals.post(signal);
             return Ok(());
         }
-        // A fatal signal: answer the sender, then end the task, so a program
-        // blocked in an RPC sees it fail and returns.
+        // A fatal signal: answer the sender first (the program, woken, may
+        // end its task at once), then record it and end the task, so a
+        // program blocked in an RPC sees it fail and returns.
         let _ = msg::reply::sig_post(&self.task, req, Ok(()));
+        self.signals.post(signal);
         self.task.terminate();
         Err(Error::Mig(MigReturn::NoReply))
     }
