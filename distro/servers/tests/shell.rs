@@ -405,3 +405,15 @@ fn the_interrupt_character_signals_the_foreground_group() {
         assert!(kill_pgrp(&tb, term.proc, 0, 2).is_err());
     });
 }
+
+#[test]
+fn without_a_proc_port_ps_and_kill_say_so() {
+    let sys = boot();
+    let task = sys.task();
+    let mut s = sys.login(&task, "alice", "wonderland").expect("login");
+    s.release(s.proc);
+    s.proc = hurd_ipc::PortName::NULL;
+    let mut sh = Shell::new(s);
+    assert_eq!(run(&mut sh, "ps"), "ps: no proc server\n");
+    assert_eq!(run(&mut sh, "kill 1"), "kill: no proc server\n");
+}

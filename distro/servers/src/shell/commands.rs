@@ -196,6 +196,9 @@ pub fn run<I: UserIpc + ?Sized>(
                 }
             }
         }
+        "ps" | "kill" if !s.proc.is_valid() => {
+            err.extend_from_slice(format!("{name}: no proc server\n").as_bytes());
+        }
         "ps" => ps(s, printed, err),
         "kill" => kill(s, args, err),
         other => match shell.exec {
