@@ -303,6 +303,8 @@ impl process::Server for ProcServer {
         match inner.table.try_wait(caller, pid)? {
             Some(r) => Ok(r),
             None if options & WNOHANG != 0 => Ok((0, 0)),
+            // Each waiting request holds a reply right: bounded.
+            None if inner.waiting.len() >= super::MAX_PROCS => Err(Errno::Again.into()),
             None => {
                 inner.waiting.push((caller, pid, *req));
                 Err(Error::Mig(MigReturn::NoReply))
