@@ -23,10 +23,16 @@
 //! `exec_init` and `exec_setexecdata`, which this server does not serve.
 //!
 //! The Hurd's `exec_exec` replies once the new image is loaded and the
-//! caller learns of the program's end from the proc server. Without a proc
-//! server, this protocol's reply comes when the program has ended and carries
-//! its wait status ([`WaitStatus`]): the caller's RPC is its `wait`. A caller
-//! that must not block makes the call from a thread of its own.
+//! caller learns of the program's end from the proc server. Here the reply
+//! comes when the program has ended and carries its wait status
+//! ([`WaitStatus`]): the caller's RPC is its `wait`. A caller that must not
+//! block makes the call from a thread of its own.
+//!
+//! With a proc server ([`ExecServer::set_proc`]), every program is also a
+//! process ([`crate::proc`]): the caller's `INIT_PORT_PROC` names the
+//! parent, the program gets its own proc port there and a message port
+//! served by a signal thread ([`ProgramContext::wait_signal`]); a fatal
+//! signal terminates its task and its wait status names the signal.
 //!
 //! A file is either a `#!` script — its first line names an interpreter,
 //! resolved with the caller's ports and run with the script's name as an
@@ -110,7 +116,8 @@ pub const INIT_PORT_CWDIR: usize = 0;
 pub const INIT_PORT_CRDIR: usize = 1;
 /// `INIT_PORT_AUTH`: the auth handle the program runs with.
 pub const INIT_PORT_AUTH: usize = 2;
-/// `INIT_PORT_PROC`: the proc server (unused hosted).
+/// `INIT_PORT_PROC`: the caller's proc port (its process); the program
+/// gets its own in its place when the exec server has a proc server.
 pub const INIT_PORT_PROC: usize = 3;
 /// `INIT_PORT_CTTYID`: the controlling terminal's id port (unused hosted).
 pub const INIT_PORT_CTTYID: usize = 4;

@@ -8,7 +8,9 @@
 //! `/etc/group`, a home directory per account, `/tmp` and `/hurd`.
 //! An exec server runs the programs under `/bin` ([`System::install_program`]
 //! adds more); `/servers/exec` holds a passive translator record for
-//! `/hurd/exec`, another exec server knowing the same programs.
+//! `/hurd/exec`, another exec server knowing the same programs. A proc
+//! server ([`System::proc`]) gives every program the exec server starts,
+//! and every session, a pid.
 //! [`System::login`] checks a password with the password server and gives
 //! a [`Session`] for a new task, ready for a [`Shell`](crate::shell::Shell).
 
@@ -32,8 +34,9 @@ use hurd_trans::stat::Stat;
 
 use crate::exec::{
     EXEC_NEWTASK, ExecServer, INIT_PORT_AUTH, INIT_PORT_CRDIR, INIT_PORT_CWDIR, INIT_PORT_MAX,
-    WaitStatus, argz, copy_send, exec, hosted_image,
+    INIT_PORT_PROC, SIGABRT, WaitStatus, argz, copy_send, exec, hosted_image,
 };
+use crate::proc::ProcServer;
 use crate::shell::{Exec, Exit, ExitStatus, MAX_FILE, Session};
 
 pub use crate::rootfs::{Account, DEMO_ACCOUNTS};
@@ -42,6 +45,8 @@ pub use crate::exec::{Program, ProgramContext};
 
 /// The programs every hosted system has: `true`, `false`, `args` (prints
 /// its arguments), `crash` (panics, to show a crash ends only its task),
+/// `sleep N` (waits N seconds, or until a fatal signal ends it; other
+/// signals it reports on standard error),
 /// `whoami` (prints the effective uids of its auth handle, asked of the auth
 /// server) and `upcase` (copies standard input to standard output in upper
 /// case). They write through their standard output and error ports.
@@ -77,7 +82,26 @@ pub fn standard_programs() -> Vec<(&'static str, Program)> {
             }
         }
     });
+    let sleep: Program = Arc::new(|ctx: &ProgramContext| {
+        let Some(secs) = ctx.argv.get(1).and_then(|a| a.parse::<u64>().ok()) else {
+            let _ = ctx.eprint("usage: sleep SECONDS\n");
+            return 2;
+        };
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let now = std::time::Instant::now();
+            if now >= end || ctx.killed().is_some() {
+                return 0;
+            }
+            if let Some(sig) = ctx.wait_signal(end - now)
+                && ctx.killed().is_none()
+            {
+                let _ = ctx.eprint(&format!("sleep: signal {sig}\n"));
+            }
+        }
+    });
     vec![
+        ("/bin/sleep", sleep),
         ("/bin/true", Arc::new(|_: &ProgramContext| 0) as Program),
         ("/bin/false", Arc::new(|_: &ProgramContext| 1) as Program),
         ("/bin/args", args),
@@ -117,6 +141,8 @@ pub struct System {
     control: PortName,
     password: PortName,
     exec: Arc<ExecServer>,
+    /// The proc server.
+    proc: Arc<ProcServer>,
     /// A send right to the exec server, in the boot task's space.
     exec_port: PortName,
     /// The root file system's translator starter.
@@ -166,6 +192,9 @@ impl System {
         // more exec servers knowing the same programs.
         let exec = ExecServer::new(&rt);
         let exec_port = exec.spawn(&boot)?;
+        // proc: every program exec starts, and every session, is a process.
+        let proc = ProcServer::spawn(&rt)?;
+        exec.set_proc(proc.clone())?;
         let starter = programs::starter(&rt, &fs_task);
         starter.register("/hurd/exec", crate::exec::translator(&rt, exec.programs()));
         let translators = (*starter).clone();
@@ -186,6 +215,7 @@ impl System {
             control,
             password,
             exec,
+            proc,
             exec_port,
             translators,
         };
@@ -264,6 +294,11 @@ impl System {
             .give_right(self.exec_port, Disposition::CopySend, to)?)
     }
 
+    /// The proc server (for instance to list its processes).
+    pub fn proc(&self) -> &Arc<ProcServer> {
+        &self.proc
+    }
+
     /// A send right to the password server, in `to`'s space.
     pub fn password_server(&self, to: &Task) -> Result<PortName, Error> {
         Ok(self
@@ -311,7 +346,10 @@ impl System {
     }
 
     /// A session for `task` holding `ids` (made by the boot task, which holds
-    /// root's handle), in `/`, with the password server's port.
+    /// root's handle), in `/`, with the password server's port. The session
+    /// is a process of its own: the leader of a new session and process
+    /// group, owned by its first effective uid; it ends when the session is
+    /// dropped (its proc port then has no senders).
     pub fn session_for<'a>(&self, task: &'a Task, ids: IdSet) -> Result<Session<'a, Task>, Error> {
         let h = AuthClient::new(&self.boot, self.root_auth).makeauth(&[], &ids)?;
         let auth = self.boot.give_right(h, Disposition::MoveSend, task)?;
@@ -320,7 +358,13 @@ impl System {
         let password = self
             .boot
             .give_right(self.password, Disposition::CopySend, task)?;
-        Session::new(task, auth, root, password)
+        let owner = ids.euids.iter().next().unwrap_or(crate::proc::NO_OWNER);
+        let mut session = Session::new(task, auth, root, password)?;
+        let (_, proc) = self
+            .proc
+            .register(None, owner, vec!["sh".into()], Vec::new(), task)?;
+        session.proc = proc;
+        Ok(session)
     }
 }
 
@@ -356,6 +400,7 @@ impl Exec<Task> for System {
         portarray[INIT_PORT_CWDIR] = session.cwdir;
         portarray[INIT_PORT_CRDIR] = session.crdir;
         portarray[INIT_PORT_AUTH] = session.auth;
+        portarray[INIT_PORT_PROC] = session.proc;
         let status = exec::Client::new(task, exec_port).exec_file_name(
             PortItem {
                 disposition: Disposition::CopySend,
@@ -376,7 +421,8 @@ impl Exec<Task> for System {
             errors,
             status: match WaitStatus::from_raw(status?) {
                 WaitStatus::Exited(c) => ExitStatus::Code(i32::from(c)),
-                WaitStatus::Signaled(_) => ExitStatus::Crashed,
+                WaitStatus::Signaled(SIGABRT) => ExitStatus::Crashed,
+                WaitStatus::Signaled(sig) => ExitStatus::Killed(sig),
             },
         })
     }

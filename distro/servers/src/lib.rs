@@ -4,11 +4,16 @@
 //!   `std`, the hosted exec server: programs run as tasks with the caller's
 //!   ports as their standard input, output and error and the caller's auth
 //!   handle, also across the nodes of a cluster; `#!` scripts.
+//! - [`proc`]: the proc server's protocol (`process.defs`) and the
+//!   message port's `msg_sig_post` (`msg.defs`): pids, sessions and process
+//!   groups, owners, argv/env queries, `proc_wait`, and signals; with feature
+//!   `std`, the hosted proc server that the exec server registers programs
+//!   with.
 //! - [`rootfs`]: what every root file system holds (accounts, `/etc`,
 //!   homes) and the login check, hosted and on the kernel.
 //! - [`shell`]: a small shell for trying the system by hand — files,
 //!   translators and identities (`su` adds a user's ids to the running
-//!   session through the auth server).
+//!   session through the auth server); `ps` and `kill` through proc.
 //! - `hosted` (feature `std`): the server set in one process — auth,
 //!   password and a tmpfs root with the translators — for
 //!   `cargo xtask run --hosted` and the tests.
@@ -30,6 +35,7 @@ extern crate alloc;
 pub mod exec;
 #[cfg(feature = "std")]
 pub mod hosted;
+pub mod proc;
 pub mod rootfs;
 pub mod shell;
 pub mod tar;

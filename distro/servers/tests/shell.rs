@@ -247,3 +247,173 @@ fn programs_run_as_tasks_and_a_crash_ends_only_its_task() {
         "sh: /root/nope: permission denied\n"
     );
 }
+
+/// The pid of the process `ps` lists with command `cmd`, and its line's
+/// columns.
+fn find_process(sh: &mut Shell<'_, Task>, cmd: &str) -> Option<Vec<String>> {
+    run(sh, "ps").lines().skip(1).find_map(|l| {
+        let cols: Vec<String> = l.split_whitespace().map(String::from).collect();
+        (cols.get(5..).map(|c| c.join(" ")).as_deref() == Some(cmd)).then_some(cols)
+    })
+}
+
+#[test]
+fn ps_lists_processes_and_kill_signals_them() {
+    let sys = boot();
+    let (ta, tb, tc) = (sys.task(), sys.task(), sys.task());
+    std::thread::scope(|scope| {
+        // Alice runs `sleep 60` in one shell (which waits for its end).
+        let sleeper = scope.spawn(|| {
+            let mut sh = Shell::with_exec(sys.login(&ta, "alice", "wonderland").expect("a"), &sys);
+            run(&mut sh, "sleep 60")
+        });
+        let mut alice = Shell::with_exec(sys.login(&tb, "alice", "wonderland").expect("a2"), &sys);
+        let mut bob = Shell::with_exec(sys.login(&tc, "bob", "builder").expect("bob"), &sys);
+        let mut cols = None;
+        for _ in 0..500 {
+            cols = find_process(&mut alice, "sleep 60");
+            if cols.is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let cols = cols.expect("ps shows sleep");
+        let header = run(&mut alice, "ps");
+        assert!(
+            header.starts_with("  PID  PPID  PGRP   SID   UID CMD\n"),
+            "{header}"
+        );
+        let (pid, ppid, pgrp, sid, uid) = (&cols[0], &cols[1], &cols[2], &cols[3], &cols[4]);
+        // Its parent is the shell that started it: a session leader, in
+        // whose session and group it runs; it is alice's.
+        assert_eq!(uid, "1000");
+        assert_eq!((pgrp, sid), (ppid, ppid));
+        let shells = run(&mut alice, "ps");
+        assert!(
+            shells
+                .lines()
+                .any(|l| l.split_whitespace().collect::<Vec<_>>()
+                    == [
+                        ppid.as_str(),
+                        "0",
+                        ppid.as_str(),
+                        ppid.as_str(),
+                        "1000",
+                        "sh"
+                    ]),
+            "{shells}"
+        );
+        // Bob may not signal it; nobody can signal what does not exist.
+        assert_eq!(
+            run(&mut bob, &format!("kill {pid}")),
+            format!("kill: {pid}: operation not permitted\n")
+        );
+        assert_eq!(
+            run(&mut alice, "kill 99999"),
+            "kill: 99999: no such process\n"
+        );
+        assert_eq!(
+            run(&mut alice, "kill -BOGUS 1"),
+            "kill: BOGUS: invalid signal\n"
+        );
+        assert_eq!(run(&mut alice, "kill"), "usage: kill [-SIGNAL] PID...\n");
+        // A signal it survives, then one it does not.
+        assert_eq!(run(&mut alice, &format!("kill -USR1 {pid}")), "");
+        assert_eq!(run(&mut alice, &format!("kill -9 {pid}")), "");
+        assert_eq!(
+            sleeper.join().expect("sleeper"),
+            "sleep: signal 30\nsh: sleep: killed by signal 9\n"
+        );
+        // Gone from the table; the first shell's session ended with it.
+        assert_eq!(find_process(&mut alice, "sleep 60"), None);
+        assert_eq!(
+            run(&mut alice, &format!("kill {pid}")),
+            format!("kill: {pid}: no such process\n")
+        );
+    });
+}
+
+#[test]
+fn root_may_signal_anyone_and_sigterm_ends_a_program() {
+    let sys = boot();
+    let (ta, tr) = (sys.task(), sys.task());
+    std::thread::scope(|scope| {
+        let sleeper = scope.spawn(|| {
+            let mut sh = Shell::with_exec(sys.login(&ta, "bob", "builder").expect("bob"), &sys);
+            run(&mut sh, "sleep 60")
+        });
+        let mut root = Shell::with_exec(sys.login(&tr, "root", "hurd").expect("root"), &sys);
+        let mut cols = None;
+        for _ in 0..500 {
+            cols = find_process(&mut root, "sleep 60");
+            if cols.is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let cols = cols.expect("ps shows sleep");
+        assert_eq!(cols[4], "1001");
+        assert_eq!(run(&mut root, &format!("kill {}", cols[0])), "");
+        assert_eq!(
+            sleeper.join().expect("sleeper"),
+            "sh: sleep: killed by signal 15\n"
+        );
+    });
+}
+
+#[test]
+fn the_interrupt_character_signals_the_foreground_group() {
+    use hurd_servers::proc::{kill_pgrp, process};
+    use hurd_servers::term::LineDiscipline;
+
+    let sys = boot();
+    let (ta, tb) = (sys.task(), sys.task());
+    std::thread::scope(|scope| {
+        let sleeper = scope.spawn(|| {
+            let mut sh = Shell::with_exec(sys.login(&ta, "alice", "wonderland").expect("a"), &sys);
+            run(&mut sh, "sleep 60")
+        });
+        // The terminal's side: a session of alice's that knows the
+        // foreground group (the sleeping program's, its shell's group).
+        let term = sys.login(&tb, "alice", "wonderland").expect("term");
+        let mut alice = Shell::with_exec(sys.login(&tb, "alice", "wonderland").expect("a2"), &sys);
+        let mut cols = None;
+        for _ in 0..500 {
+            cols = find_process(&mut alice, "sleep 60");
+            if cols.is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let cols = cols.expect("ps shows sleep");
+        let pid: i32 = cols[0].parse().expect("pid");
+        let foreground = process::Client::new(&tb, term.proc)
+            .getpgrp(pid)
+            .expect("pgrp");
+        // ^C typed at the terminal.
+        let mut tty = LineDiscipline::new();
+        let mut echo = Vec::new();
+        let sig = tty.input(0x03, &mut echo).expect("^C is a signal");
+        let sent = kill_pgrp(&tb, term.proc, foreground, sig.number() as i32).expect("kill_pgrp");
+        assert_eq!(sent, 1, "the shell's session process has no message port");
+        assert_eq!(
+            sleeper.join().expect("sleeper"),
+            "sh: sleep: killed by signal 2\n"
+        );
+        // Nobody left to signal in that group.
+        assert!(kill_pgrp(&tb, term.proc, foreground, 2).is_err());
+        assert!(kill_pgrp(&tb, term.proc, 0, 2).is_err());
+    });
+}
+
+#[test]
+fn without_a_proc_port_ps_and_kill_say_so() {
+    let sys = boot();
+    let task = sys.task();
+    let mut s = sys.login(&task, "alice", "wonderland").expect("login");
+    s.release(s.proc);
+    s.proc = hurd_ipc::PortName::NULL;
+    let mut sh = Shell::new(s);
+    assert_eq!(run(&mut sh, "ps"), "ps: no proc server\n");
+    assert_eq!(run(&mut sh, "kill 1"), "kill: no proc server\n");
+}

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::string::{String, ToString};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 use std::vec::Vec;
 
@@ -22,10 +22,12 @@ use hurd_trans::transbox::Program as TransProgram;
 use hurd_trans::translators::programs::own_ids;
 use hurd_trans::trivfs::{Single, TrivFs};
 
+use crate::proc::{NO_OWNER, ProcServer, Signals};
+
 use super::{
     ARG_MAX, DTABLE_MAX, E2BIG, EXEC_FLAGS, EXEC_SECURE, HEADER_MAX, INIT_PORT_AUTH,
-    INIT_PORT_CRDIR, INIT_PORT_CWDIR, INIT_PORT_MAX, Image, MAX_INTERPRETERS, SIGABRT, WaitStatus,
-    classify, exec, parse_argz,
+    INIT_PORT_CRDIR, INIT_PORT_CWDIR, INIT_PORT_MAX, INIT_PORT_PROC, Image, MAX_INTERPRETERS,
+    SIGABRT, WaitStatus, classify, exec, parse_argz,
 };
 
 /// A hosted program: runs as a new task with its context and returns its
@@ -80,13 +82,38 @@ pub struct ProgramContext {
     /// closed).
     pub dtable: Vec<PortName>,
     /// The initial ports, indexed by `INIT_PORT_*` (NULL when not given).
+    /// With a proc server, `INIT_PORT_PROC` is the program's own proc port.
     pub portarray: [PortName; INIT_PORT_MAX],
+    /// The program's pid (0 when the exec server has no proc server).
+    pub pid: i32,
+    /// The signals posted to its message port.
+    signals: Arc<Signals>,
 }
 
 impl ProgramContext {
     /// Descriptor `n`'s port (NULL when closed).
     pub fn fd(&self, n: usize) -> PortName {
         self.dtable.get(n).copied().unwrap_or(PortName::NULL)
+    }
+
+    /// Takes the oldest signal posted to the program and not yet taken.
+    pub fn signalled(&self) -> Option<i32> {
+        self.signals.take()
+    }
+
+    /// Waits up to `timeout` for a signal and takes it (`None`: none came).
+    /// A program that waits for something should wait here, or check
+    /// [`killed`](Self::killed) between its RPCs.
+    pub fn wait_signal(&self, timeout: Duration) -> Option<i32> {
+        self.signals.wait(timeout)
+    }
+
+    /// The fatal signal (`SIGKILL`, `SIGTERM`, `SIGINT`, `SIGHUP`,
+    /// `SIGQUIT`) that ended the program, if one came: its task is already
+    /// terminated, so its RPCs fail, and whatever it returns its wait status
+    /// names that signal.
+    pub fn killed(&self) -> Option<i32> {
+        self.signals.fatal()
     }
 
     /// The auth handle the program runs with.
@@ -170,6 +197,7 @@ pub struct ExecServer {
     rt: Runtime,
     programs: ProgramTable,
     running: Arc<AtomicUsize>,
+    proc: OnceLock<Arc<ProcServer>>,
 }
 
 /// Which routine a request came as (their replies differ in id).
@@ -235,6 +263,7 @@ impl ExecServer {
             rt: rt.clone(),
             programs,
             running: Arc::new(AtomicUsize::new(0)),
+            proc: OnceLock::new(),
         }
     }
 
@@ -242,6 +271,15 @@ impl ExecServer {
     /// [`hosted_image(name)`](super::hosted_image) runs it.
     pub fn register(&self, name: &str, program: Program) {
         self.programs.register(name, program);
+    }
+
+    /// Registers every program the server starts from now on with `proc`:
+    /// a pid whose parent is the caller's (the process behind the request's
+    /// `INIT_PORT_PROC`), owned by the first effective uid of its auth
+    /// handle, with its arguments and environment; its message port; and
+    /// its end. Set once; later calls are `EBUSY`.
+    pub fn set_proc(&self, proc: Arc<ProcServer>) -> Result<(), Error> {
+        self.proc.set(proc).map_err(|_| Error::from(Errno::Busy))
     }
 
     /// The server's program table (shared).
@@ -347,10 +385,11 @@ impl ExecServer {
         };
         let (server_task, rt, running) = (self.task.clone(), self.rt.clone(), self.running.clone());
         let programs = self.programs.clone();
+        let proc = self.proc.get().cloned();
         let req = *req;
         let name = job.argv.first().cloned().unwrap_or_else(|| "exec".into());
         let spawned = std::thread::Builder::new().name(name).spawn(move || {
-            let status = job.run(&server_task, &rt, &programs, flags);
+            let status = job.run(&server_task, &rt, &programs, proc.as_deref(), flags);
             running.fetch_sub(1, Ordering::AcqRel);
             let _ = match routine {
                 Routine::Exec => exec::reply::exec(&server_task, &req, status),
@@ -389,6 +428,7 @@ impl Job {
         server: &Task,
         rt: &Runtime,
         programs: &ProgramTable,
+        proc: Option<&ProcServer>,
         flags: i32,
     ) -> Result<i32, Error> {
         let mut held = self.held;
@@ -454,6 +494,36 @@ impl Job {
 
         // The program's task and its ports.
         let task = rt.task();
+        // Its process: the caller's proc port gives way to its own.
+        let parent_port = match proc {
+            Some(_) => core::mem::replace(&mut held.portarray[INIT_PORT_PROC], PortName::NULL),
+            None => PortName::NULL,
+        };
+        let signals = Signals::new();
+        let process = proc.and_then(|proc| {
+            let parent = ProcServer::pid_of(server, parent_port);
+            let owner = AuthClient::new(server, held.portarray[INIT_PORT_AUTH])
+                .getids()
+                .ok()
+                .and_then(|ids| ids.euids.iter().next())
+                .unwrap_or(NO_OWNER);
+            let (pid, port) = proc
+                .register(parent, owner, argv.clone(), self.envp.clone(), &task)
+                .ok()?;
+            // Its message port, served by a signal thread of its task.
+            if let Ok(recv) = task.port_allocate(RightType::Receive) {
+                let served = signals
+                    .serve(&task, recv)
+                    .and_then(|()| proc.set_msgport(pid, &task, recv, Disposition::MakeSend));
+                if served.is_err() {
+                    let _ = task.port_mod_refs(recv, RightType::Receive, -1);
+                }
+            }
+            Some((proc, pid, port))
+        });
+        if parent_port.is_valid() {
+            let _ = server.port_deallocate(parent_port);
+        }
         let mut give = |n: PortName| -> PortName {
             if !n.is_valid() {
                 return n;
@@ -472,21 +542,31 @@ impl Job {
             *to = give(core::mem::replace(from, PortName::NULL));
         }
         drop(held);
+        if let Some((_, _, port)) = process {
+            portarray[INIT_PORT_PROC] = port;
+        }
         let ctx = ProgramContext {
             task: task.clone(),
             argv,
             envp: self.envp,
             dtable,
             portarray,
+            pid: process.as_ref().map_or(0, |p| p.1),
+            signals: signals.clone(),
         };
         let outcome = catch_unwind(AssertUnwindSafe(|| program(&ctx)));
         drop(ctx);
         // Its rights die with it, as a task's do.
         task.terminate();
-        Ok(match outcome {
-            Ok(code) => WaitStatus::exited(code).raw(),
-            Err(_) => WaitStatus::Signaled(SIGABRT).raw(),
-        })
+        let status = match (signals.fatal(), outcome) {
+            (Some(sig), _) => WaitStatus::Signaled(sig).raw(),
+            (None, Ok(code)) => WaitStatus::exited(code).raw(),
+            (None, Err(_)) => WaitStatus::Signaled(SIGABRT).raw(),
+        };
+        if let Some((proc, pid, _)) = process {
+            let _ = proc.exit(pid, status);
+        }
+        Ok(status)
     }
 }
 

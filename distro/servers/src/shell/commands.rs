@@ -12,6 +12,8 @@ use hurd_trans::netfs::decode_entries;
 use hurd_trans::protocol::{fs, fsys, io};
 use hurd_trans::transbox::{argv_to_argz, argz_to_argv};
 
+use crate::proc::process;
+
 use super::{Awaiting, Exec, ExitStatus, Flow, Session, Shell, passwd_name, passwd_uid, release};
 
 const HELP: &str = "\
@@ -30,6 +32,8 @@ commands:
                            -a starts it now, active only
   settrans -g NODE         make NODE's running translator go away
   showtrans NODE           print NODE's passive translator
+  ps                       the processes (PID PPID PGRP SID UID CMD)
+  kill [-SIGNAL] PID...    post a signal (default TERM) to processes
   help  exit
 Other commands run /bin/NAME (or a path) as a program in its own task.
 ";
@@ -67,6 +71,8 @@ pub const BUILTINS: &[&str] = &[
     "login",
     "settrans",
     "showtrans",
+    "ps",
+    "kill",
 ];
 
 /// Whether `name` is run by the shell itself.
@@ -190,6 +196,11 @@ pub fn run<I: UserIpc + ?Sized>(
                 }
             }
         }
+        "ps" | "kill" if !s.proc.is_valid() => {
+            err.extend_from_slice(format!("{name}: no proc server\n").as_bytes());
+        }
+        "ps" => ps(s, printed, err),
+        "kill" => kill(s, args, err),
         other => match shell.exec {
             Some(exec) => run_program(
                 &shell.session,
@@ -204,6 +215,85 @@ pub fn run<I: UserIpc + ?Sized>(
         },
     }
     Flow::Continue
+}
+
+/// `ps`: every process the proc server knows, one line each, asked
+/// through the session's proc port (`proc_getallpids`, `proc_getprocinfo`,
+/// `proc_getprocargs`).
+fn ps<I: UserIpc + ?Sized>(s: &Session<'_, I>, printed: &mut Vec<u8>, err: &mut Vec<u8>) {
+    let c = process::Client::new(s.ipc, s.proc);
+    let pids = match c.getallpids() {
+        Ok(p) => p,
+        Err(e) => return complain(err, "ps", "proc", e),
+    };
+    printed.extend_from_slice(b"  PID  PPID  PGRP   SID   UID CMD\n");
+    for pid in pids {
+        let pid = pid as i32;
+        // A process may end between the two calls: skip it.
+        let Ok((ppid, pgrp, sid, owner, state)) = c.getprocinfo(pid) else {
+            continue;
+        };
+        let args = c
+            .getprocargs(pid)
+            .ok()
+            .and_then(|a| crate::exec::parse_argz(&a).ok())
+            .unwrap_or_default()
+            .join(" ");
+        let uid = if owner == crate::proc::NO_OWNER {
+            "-".to_string()
+        } else {
+            owner.to_string()
+        };
+        let cmd = if state == crate::proc::PI_ZOMBIE {
+            format!("<defunct> {args}")
+        } else {
+            args
+        };
+        printed.extend_from_slice(
+            format!("{pid:>5} {ppid:>5} {pgrp:>5} {sid:>5} {uid:>5} {cmd}\n").as_bytes(),
+        );
+    }
+}
+
+/// `kill [-SIGNAL] PID...`: posts SIGNAL (a name or number; `TERM` by
+/// default) to each process's message port (`proc_getmsgport`, then
+/// `msg_sig_post`). Only the owner of a process or root may (`EPERM`).
+fn kill<I: UserIpc + ?Sized>(s: &Session<'_, I>, args: &[String], err: &mut Vec<u8>) {
+    let (signal, pids) = match args {
+        [first, rest @ ..] if first.starts_with('-') && first.len() > 1 => {
+            match crate::proc::parse_signal(&first[1..]) {
+                Some(sig) => (sig, rest),
+                None => {
+                    err.extend_from_slice(
+                        format!("kill: {}: invalid signal\n", &first[1..]).as_bytes(),
+                    );
+                    return;
+                }
+            }
+        }
+        _ => (crate::proc::SIGTERM, args),
+    };
+    if pids.is_empty() {
+        return usage(err, "kill", "[-SIGNAL] PID...");
+    }
+    for p in pids {
+        let Ok(pid) = p.parse::<i32>() else {
+            err.extend_from_slice(format!("kill: {p}: not a pid\n").as_bytes());
+            continue;
+        };
+        let r = crate::proc::post_signal(s.ipc, s.proc, pid, signal);
+        if let Err(e) = r {
+            let what = if Error::Code(crate::proc::ESRCH) == e {
+                Err(format!("kill: {pid}: no such process\n"))
+            } else {
+                Ok(e)
+            };
+            match what {
+                Err(text) => err.extend_from_slice(text.as_bytes()),
+                Ok(e) => complain(err, "kill", p, e),
+            }
+        }
+    }
 }
 
 /// Runs a program: `/bin/NAME`, or the path `name` when it holds a `/`. The
@@ -248,6 +338,11 @@ fn run_program<I: UserIpc + ?Sized>(
                 ExitStatus::Crashed => {
                     err.extend_from_slice(
                         format!("sh: {name}: crashed; its task was terminated\n").as_bytes(),
+                    );
+                }
+                ExitStatus::Killed(sig) => {
+                    err.extend_from_slice(
+                        format!("sh: {name}: killed by signal {sig}\n").as_bytes(),
                     );
                 }
             }

@@ -9,7 +9,7 @@
 //! (hurd-trans), the auth server and the password server (hurd-auth).
 //!
 //! Commands: `ls`, `cat`, `echo`, `mkdir`, `rmdir`, `rm`, `cp`, `chmod`, `cd`, `pwd`,
-//! `id`, `su`, `login`, `settrans`, `showtrans`, `help`, `exit`; output
+//! `id`, `su`, `login`, `settrans`, `showtrans`, `ps`, `kill`, `help`, `exit`; output
 //! redirection with `>` and `>>`. With an [`Exec`], other commands run as
 //! programs (`/bin/NAME`, or a path), each in a task of its own.
 
@@ -63,6 +63,9 @@ pub enum ExitStatus {
     Code(i32),
     /// It crashed (its task was terminated; the system goes on).
     Crashed,
+    /// It was ended by this signal (`kill`, or the terminal's interrupt
+    /// character).
+    Killed(i32),
 }
 
 /// Runs programs for the shell: the client of an exec server.

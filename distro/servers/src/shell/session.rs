@@ -33,11 +33,14 @@ pub struct Session<'a, I: UserIpc + ?Sized> {
     pub cwd: String,
     /// The password server (NULL: none), for `su` and `login`.
     pub password: PortName,
+    /// The session's own proc port (NULL: no proc server), for `ps` and
+    /// `kill`, and handed to the programs it starts as their parent's.
+    pub proc: PortName,
 }
 
 impl<I: UserIpc + ?Sized> Drop for Session<'_, I> {
     fn drop(&mut self) {
-        for p in [self.auth, self.crdir, self.cwdir, self.password] {
+        for p in [self.auth, self.crdir, self.cwdir, self.password, self.proc] {
             self.release(p);
         }
     }
@@ -60,6 +63,7 @@ impl<'a, I: UserIpc + ?Sized> Session<'a, I> {
             cwdir: root,
             cwd: "/".to_string(),
             password,
+            proc: PortName::NULL,
         })
     }
 

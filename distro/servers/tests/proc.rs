@@ -1,0 +1,181 @@
+//! The proc server over its protocol: each process calls through its own
+//! proc port.
+
+use std::time::Duration;
+
+use hurd_ipc::hosted::Runtime;
+use hurd_ipc::{Disposition, Error, PortItem, PortName, RightType, UserIpc};
+use hurd_servers::exec::{WaitStatus, parse_argz};
+use hurd_servers::proc::{ESRCH, ProcServer, SIGTERM, SIGUSR1, Signals, WNOHANG, msg, process};
+
+fn code<T: std::fmt::Debug>(r: Result<T, Error>) -> i32 {
+    match r {
+        Err(Error::Code(c)) => c,
+        other => panic!("expected an error code, got {other:?}"),
+    }
+}
+
+#[test]
+fn processes_ask_about_themselves_and_each_other() {
+    let rt = Runtime::new();
+    let proc = ProcServer::spawn(&rt).expect("proc");
+    let sh_task = rt.task();
+    let (sh, sh_port) = proc
+        .register(
+            None,
+            1000,
+            vec!["sh".into()],
+            vec!["HOME=/".into()],
+            &sh_task,
+        )
+        .expect("sh");
+    let child_task = rt.task();
+    let (child, child_port) = proc
+        .register(
+            Some(sh),
+            1000,
+            vec!["sleep".into(), "9".into()],
+            vec![],
+            &child_task,
+        )
+        .expect("child");
+    let c = process::Client::new(&sh_task, sh_port);
+    assert_eq!(c.getpids().expect("getpids"), (sh, 0, 0));
+    assert_eq!(ProcServer::pid_of(&child_task, child_port), Some(child));
+    assert_eq!(c.getallpids().expect("all"), vec![sh as u32, child as u32]);
+    assert_eq!(
+        parse_argz(&c.getprocargs(child).expect("args")).expect("argz"),
+        ["sleep", "9"]
+    );
+    assert_eq!(
+        parse_argz(&c.getprocenv(sh).expect("env")).expect("argz"),
+        ["HOME=/"]
+    );
+    assert_eq!(c.getsid(child).expect("sid"), sh);
+    assert_eq!(c.getpgrp(child).expect("pgrp"), sh);
+    assert_eq!(c.getprocinfo(child).expect("info"), (sh, sh, sh, 1000, 0));
+    // The shell puts the child in a group of its own.
+    c.setpgrp(child, 0).expect("setpgrp");
+    assert_eq!(c.getpgrppids(child).expect("group"), vec![child as u32]);
+    // A message port must be a send right: a receive right is EINVAL (and
+    // destroyed, not kept), and the server goes on.
+    let wrong = sh_task.port_allocate(RightType::Receive).expect("port");
+    assert_eq!(
+        code(c.setmsgport(PortItem {
+            disposition: Disposition::MoveReceive,
+            name: wrong,
+        })),
+        hurd_auth::Errno::Inval as i32
+    );
+    assert_eq!(c.getmsgport(sh).expect("none set").name, PortName::NULL);
+    // Setting one hands back the previous.
+    let first = sh_task.port_allocate(RightType::Receive).expect("port");
+    let old = c
+        .setmsgport(PortItem {
+            disposition: Disposition::MakeSend,
+            name: first,
+        })
+        .expect("set");
+    assert_eq!(old.name, PortName::NULL);
+    let old = c
+        .setmsgport(PortItem {
+            disposition: Disposition::MoveSend,
+            name: PortName::NULL,
+        })
+        .expect("clear");
+    assert!(old.name.is_valid(), "the previous message port comes back");
+    // Unknown pids are ESRCH.
+    assert_eq!(code(c.getprocargs(4242)), ESRCH);
+    assert_eq!(code(c.getsid(-7)), ESRCH);
+    // WNOHANG while the child runs; then a blocking wait answered by its end.
+    assert_eq!(c.wait(child, WNOHANG).expect("nohang"), (0, 0));
+    let ender = {
+        let proc = proc.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            proc.exit(child, WaitStatus::Exited(3).raw()).expect("exit");
+        })
+    };
+    assert_eq!(
+        c.wait(-1, 0).expect("wait"),
+        (WaitStatus::Exited(3).raw(), child)
+    );
+    ender.join().expect("ender");
+    // Reaped: gone, and its port with it.
+    assert_eq!(code(c.getsid(child)), ESRCH);
+    assert!(
+        process::Client::new(&child_task, child_port)
+            .getpids()
+            .is_err()
+    );
+}
+
+#[test]
+fn message_ports_are_given_to_owners_and_root_only() {
+    let rt = Runtime::new();
+    let proc = ProcServer::spawn(&rt).expect("proc");
+    let (alice_t, bob_t, root_t) = (rt.task(), rt.task(), rt.task());
+    let (alice, alice_port) = proc
+        .register(None, 1000, vec![], vec![], &alice_t)
+        .expect("a");
+    let (_bob, bob_port) = proc
+        .register(None, 1001, vec![], vec![], &bob_t)
+        .expect("b");
+    let (_root, root_port) = proc.register(None, 0, vec![], vec![], &root_t).expect("r");
+
+    // Alice's message port, served by her signal thread.
+    let signals = Signals::new();
+    let recv = alice_t.port_allocate(RightType::Receive).expect("msgport");
+    signals.serve(&alice_t, recv).expect("serve");
+    let old = process::Client::new(&alice_t, alice_port)
+        .setmsgport(PortItem {
+            disposition: Disposition::MakeSend,
+            name: recv,
+        })
+        .expect("setmsgport");
+    assert_eq!(old.name, PortName::NULL);
+
+    // Bob may not have it.
+    let bob = process::Client::new(&bob_t, bob_port);
+    assert_eq!(code(bob.getmsgport(alice)), hurd_auth::Errno::Perm as i32);
+    // Root may, and signals her.
+    let m = process::Client::new(&root_t, root_port)
+        .getmsgport(alice)
+        .expect("root");
+    assert!(m.name.is_valid());
+    let post = |sig: i32| {
+        msg::Client::new(&root_t, m.name).sig_post(
+            sig,
+            0,
+            PortItem {
+                disposition: Disposition::CopySend,
+                name: PortName::NULL,
+            },
+        )
+    };
+    // A signal she survives.
+    post(SIGUSR1).expect("usr1");
+    assert_eq!(signals.wait(Duration::from_secs(5)), Some(SIGUSR1));
+    assert_eq!(signals.fatal(), None);
+    // A signal out of range is EINVAL, and changes nothing.
+    assert_eq!(code(post(99)), hurd_auth::Errno::Inval as i32);
+    assert_eq!(code(post(0)), hurd_auth::Errno::Inval as i32);
+    assert_eq!(signals.take(), None);
+    // SIGTERM ends her task; with it her proc port's last sender goes, so
+    // her process ends and the server releases her message port.
+    post(SIGTERM).expect("term");
+    assert_eq!(signals.wait(Duration::from_secs(5)), Some(SIGTERM));
+    assert_eq!(signals.fatal(), Some(SIGTERM));
+    let root = process::Client::new(&root_t, root_port);
+    let mut gone = false;
+    for _ in 0..500 {
+        if root.getmsgport(alice).is_err() {
+            gone = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(gone, "her process ended with her task");
+    assert_eq!(code(root.getmsgport(alice)), ESRCH);
+    assert_eq!(code(proc.exit(alice, 0)), ESRCH);
+}
