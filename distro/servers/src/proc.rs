@@ -37,8 +37,12 @@ interface! {
     /// `process.defs`: the proc server's protocol (subsystem 24000). The
     /// target port of every request is the caller's own proc port.
     pub mod process: subsystem 24000 {
+        skip sethostid();
+        skip gethostid();
+        skip sethostname();
+        skip gethostname();
         skip getprivports();
-        /// `proc_getallpids` (24001): every live process's pid.
+        /// `proc_getallpids` (24005): every live process's pid.
         routine getallpids() -> (pids: Vec<u32>);
         skip setexecdata();
         skip getexecdata();
@@ -47,24 +51,24 @@ interface! {
         skip register_version();
         skip reauthenticate();
         skip child();
-        /// `proc_setmsgport` (24009): sets the caller's message port (a
+        /// `proc_setmsgport` (24013): sets the caller's message port (a
         /// send right, or NULL) and returns the previous one.
         routine setmsgport(newmsgport: PortItem) -> (oldmsgport: PortItem);
         skip reassign();
-        /// `proc_setowner` (24011): sets the caller's owner uid; only a
+        /// `proc_setowner` (24015): sets the caller's owner uid; only a
         /// process owned by root may give itself another owner, any may
         /// `clear` it (owner unknown: -1 as u32).
         routine setowner(owner: u32, clear: i32);
-        /// `proc_getpids` (24012): the caller's pid, parent pid and whether
+        /// `proc_getpids` (24016): the caller's pid, parent pid and whether
         /// it is orphaned (its parent gone).
         routine getpids() -> (pid: i32, ppid: i32, orphaned: i32);
         skip set_arg_locations();
         skip get_arg_locations();
-        /// `proc_getmsgport` (24015): a send right to process `pid`'s
+        /// `proc_getmsgport` (24019): a send right to process `pid`'s
         /// message port. Simplified: only its owner or root may have it
         /// (`EPERM`), since holding it is being able to signal.
         routine getmsgport(pid: i32) -> (msgport: PortItem);
-        /// `proc_wait` (24016): waits until a child of the caller (`pid`, or
+        /// `proc_wait` (24020): waits until a child of the caller (`pid`, or
         /// any with -1) has ended and returns its wait status and pid,
         /// reaping it. With `WNOHANG` in `options`, pid 0 when none has ended.
         /// Simplified: no `rusage`, no stopped children.
@@ -82,34 +86,34 @@ interface! {
         skip task2proc();
         skip proc2task();
         skip pid2proc();
-        /// `proc_getprocinfo` (24030), simplified: process `pid`'s parent,
+        /// `proc_getprocinfo` (24034), simplified: process `pid`'s parent,
         /// process group, session, owner and state ([`PI_*`](PI_RUNNING)).
         routine getprocinfo(pid: i32) -> (ppid: i32, pgrp: i32, sid: i32, owner: u32, state: i32);
-        /// `proc_getprocargs` (24031): process `pid`'s arguments, an argz
+        /// `proc_getprocargs` (24035): process `pid`'s arguments, an argz
         /// vector as recorded when it was started.
         routine getprocargs(pid: i32) -> (procargs: Vec<u8>);
-        /// `proc_getprocenv` (24032): process `pid`'s environment (argz).
+        /// `proc_getprocenv` (24036): process `pid`'s environment (argz).
         routine getprocenv(pid: i32) -> (procenv: Vec<u8>);
         skip make_login_coll();
         skip getloginid();
         skip getloginpids();
         skip setlogin();
         skip getlogin();
-        /// `proc_setsid` (24038): makes the caller the leader of a new
+        /// `proc_setsid` (24042): makes the caller the leader of a new
         /// session and process group (`EPERM` if it already leads a group).
         routine setsid();
-        /// `proc_getsid` (24039): process `pid`'s session id.
+        /// `proc_getsid` (24043): process `pid`'s session id.
         routine getsid(pid: i32) -> (sid: i32);
         skip getsessionpgids();
         skip getsessionpids();
         skip getsessionport();
-        /// `proc_setpgrp` (24043): puts process `pid` (the caller or one of
+        /// `proc_setpgrp` (24047): puts process `pid` (the caller or one of
         /// its children, in the caller's session) into group `pgrp` (0:
         /// its own pid), which must exist in the same session or be `pid`.
         routine setpgrp(pid: i32, pgrp: i32);
-        /// `proc_getpgrp` (24044): process `pid`'s process group.
+        /// `proc_getpgrp` (24048): process `pid`'s process group.
         routine getpgrp(pid: i32) -> (pgrp: i32);
-        /// `proc_getpgrppids` (24045): the pids in group `pgrp` (0: the
+        /// `proc_getpgrppids` (24049): the pids in group `pgrp` (0: the
         /// caller's).
         routine getpgrppids(pgrp: i32) -> (pids: Vec<u32>);
     }
@@ -524,6 +528,21 @@ pub use hosted::{ProcServer, Signals};
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn routine_ids_are_the_hurds() {
+        // process.defs as the Hurd has it today: four skipped host
+        // routines, then getprivports at 24004.
+        assert_eq!(process::id::getallpids, 24005);
+        assert_eq!(process::id::setmsgport, 24013);
+        assert_eq!(process::id::getpids, 24016);
+        assert_eq!(process::id::getmsgport, 24019);
+        assert_eq!(process::id::wait, 24020);
+        assert_eq!(process::id::getprocargs, 24035);
+        assert_eq!(process::id::setsid, 24042);
+        assert_eq!(process::id::getpgrppids, 24049);
+        assert_eq!(msg::id::sig_post, 23000);
+    }
 
     fn code(e: Error) -> Option<i32> {
         match e {
