@@ -17,13 +17,13 @@ use alloc::vec::Vec;
 use hurd_auth::{AuthClient, Errno};
 use hurd_ipc::{PortName, RightType, UserIpc};
 use hurd_trans::flags::OpenFlags;
-use hurd_trans::lookup::Lookup;
+
 use hurd_trans::netfs::{NetFs, Options, Tree};
 use hurd_trans::protocol::io;
 use hurd_trans::transbox::{InitDirs, Starter};
 use hurd_trans::translators::hello::{HELLO, Hello};
 use hurd_trans::translators::null::{Null, Zero};
-use hurd_trans::translators::ports::Dir;
+use hurd_trans::translators::ports::open_dirs;
 use hurd_trans::translators::shadow::Shadow;
 use hurd_trans::translators::tarfs::Tarfs;
 use hurd_trans::translators::tmpfs::Tmpfs;
@@ -131,7 +131,7 @@ fn run(argv: &[String], bootstrap: PortName, auth: PortName, dirs: InitDirs) {
             serve(Tmpfs::new(uid, gid, 0o755, limit), auth, bootstrap, "tmpfs");
         }
         Some("/hurd/tarfs") => tarfs(uid, gid, auth, bootstrap),
-        Some("/hurd/union") => {
+        Some("/hurd/union") if argv.len() > 1 => {
             if let Ok(layers) = open_dirs(&ipc, dirs, auth, &argv[1..]) {
                 serve(
                     Union::new(KernelIpc::new(), layers),
@@ -154,40 +154,6 @@ fn run(argv: &[String], bootstrap: PortName, auth: PortName, dirs: InitDirs) {
             let _ = ipc.port_deallocate(p);
         }
     }
-}
-
-/// Opens each of `paths` (at least one) as a directory for reading with
-/// `auth`'s ids, under `dirs`; on error nothing stays open.
-fn open_dirs(
-    ipc: &KernelIpc,
-    dirs: InitDirs,
-    auth: PortName,
-    paths: &[String],
-) -> Result<Vec<Dir>, Errno> {
-    if paths.is_empty() {
-        return Err(Errno::Inval);
-    }
-    let lookup = Lookup {
-        ipc,
-        crdir: dirs.crdir,
-        cwdir: dirs.cwdir,
-        auth,
-        fds: &[],
-        ctty: PortName::NULL,
-    };
-    let mut out: Vec<Dir> = Vec::new();
-    for path in paths {
-        match lookup.open(path, OpenFlags::READ | OpenFlags::DIRECTORY, 0) {
-            Ok(port) => out.push(Dir { port, auth }),
-            Err(_) => {
-                for d in out {
-                    let _ = ipc.port_deallocate(d.port);
-                }
-                return Err(Errno::NoEnt);
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// Serves `tree`: `fsys_startup` on `bootstrap`, then requests until told

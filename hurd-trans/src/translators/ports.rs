@@ -14,11 +14,54 @@ use crate::lookup::Lookup;
 use crate::netfs::{DirEntry, NodeId, decode_entries};
 use crate::protocol::{fs, io};
 use crate::stat::Stat;
-use crate::transbox::argz_to_argv;
+use crate::transbox::{InitDirs, argz_to_argv};
 
 /// An error from another server, as an errno (Mach errors become `EIO`).
 pub fn to_errno(e: Error) -> Errno {
     Errno::of(e).unwrap_or(Errno::Io)
+}
+
+/// Opens each of `paths` as a directory for reading, with `auth`'s ids:
+/// absolute names under `dirs.crdir`, relative ones under `dirs.cwdir`
+/// (`ENOENT` without the directory). On error, nothing stays open.
+pub fn open_dirs<I: UserIpc + ?Sized>(
+    ipc: &I,
+    dirs: InitDirs,
+    auth: PortName,
+    paths: &[String],
+) -> Result<Vec<Dir>, Errno> {
+    let lk = Lookup {
+        ipc,
+        crdir: dirs.crdir,
+        cwdir: dirs.cwdir,
+        auth,
+        fds: &[],
+        ctty: PortName::NULL,
+    };
+    let mut out: Vec<Dir> = Vec::new();
+    for path in paths {
+        let start = if path.starts_with('/') {
+            dirs.crdir
+        } else {
+            dirs.cwdir
+        };
+        let opened = if path.is_empty() || !start.is_valid() {
+            Err(Errno::NoEnt)
+        } else {
+            lk.open(path, OpenFlags::READ | OpenFlags::DIRECTORY, 0)
+                .map_err(to_errno)
+        };
+        match opened {
+            Ok(port) => out.push(Dir { port, auth }),
+            Err(e) => {
+                for d in out {
+                    let _ = ipc.port_deallocate(d.port);
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A directory port with the identity to look things up under it.

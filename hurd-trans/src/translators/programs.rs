@@ -22,17 +22,15 @@ use hurd_ipc::{Error, PortName, UserIpc};
 
 use super::hello::{HELLO, Hello};
 use super::null::{Null, Zero};
-use super::ports::{Dir, to_errno};
 use super::shadow::Shadow;
 use super::tarfs::Tarfs;
 use super::tmpfs::Tmpfs;
 use super::union::Union;
 use crate::flags::OpenFlags;
-use crate::lookup::Lookup;
 use crate::netfs::{DirEntry, NetFs, NodeId, Options, Tree};
 use crate::protocol::fsys;
 use crate::stat::Stat;
-use crate::transbox::{InitDirs, Program, init_dirs};
+use crate::transbox::{Program, init_dirs};
 use crate::trivfs::Single;
 
 /// The uid and gid the translator runs as (its auth handle's first ids).
@@ -191,48 +189,7 @@ pub fn shadow() -> Program {
     })
 }
 
-/// Opens each of `paths` as a directory for reading, with `auth`'s ids:
-/// absolute names under `dirs.crdir`, relative ones under `dirs.cwdir`
-/// (`ENOENT` without the directory). On error, nothing stays open.
-pub fn open_dirs(
-    task: &Task,
-    dirs: InitDirs,
-    auth: PortName,
-    paths: &[String],
-) -> Result<Vec<Dir>, Errno> {
-    let lk = Lookup {
-        ipc: task,
-        crdir: dirs.crdir,
-        cwdir: dirs.cwdir,
-        auth,
-        fds: &[],
-        ctty: PortName::NULL,
-    };
-    let mut out: Vec<Dir> = Vec::new();
-    for path in paths {
-        let start = if path.starts_with('/') {
-            dirs.crdir
-        } else {
-            dirs.cwdir
-        };
-        let opened = if path.is_empty() || !start.is_valid() {
-            Err(Errno::NoEnt)
-        } else {
-            lk.open(path, OpenFlags::READ | OpenFlags::DIRECTORY, 0)
-                .map_err(to_errno)
-        };
-        match opened {
-            Ok(port) => out.push(Dir { port, auth }),
-            Err(e) => {
-                for d in out {
-                    let _ = task.port_deallocate(d.port);
-                }
-                return Err(e);
-            }
-        }
-    }
-    Ok(out)
-}
+pub use super::ports::open_dirs;
 
 /// A file system whose root cannot be had: every `fsys_getroot` gets the
 /// error.
