@@ -36,7 +36,7 @@ use crate::exec::{
     EXEC_NEWTASK, ExecServer, INIT_PORT_AUTH, INIT_PORT_CRDIR, INIT_PORT_CWDIR, INIT_PORT_MAX,
     INIT_PORT_PROC, SIGABRT, WaitStatus, argz, copy_send, exec, hosted_image,
 };
-use crate::proc::ProcServer;
+use crate::proc::HostedProc;
 use crate::shell::{Exec, Exit, ExitStatus, MAX_FILE, Session};
 
 pub use crate::rootfs::{Account, DEMO_ACCOUNTS};
@@ -142,7 +142,7 @@ pub struct System {
     password: PortName,
     exec: Arc<ExecServer>,
     /// The proc server.
-    proc: Arc<ProcServer>,
+    proc: Arc<HostedProc>,
     /// A send right to the exec server, in the boot task's space.
     exec_port: PortName,
     /// The root file system's translator starter.
@@ -193,7 +193,7 @@ impl System {
         let exec = ExecServer::new(&rt);
         let exec_port = exec.spawn(&boot)?;
         // proc: every program exec starts, and every session, is a process.
-        let proc = ProcServer::spawn(&rt)?;
+        let proc = HostedProc::spawn(&rt)?;
         exec.set_proc(proc.clone())?;
         let starter = programs::starter(&rt, &fs_task);
         starter.register("/hurd/exec", crate::exec::translator(&rt, exec.programs()));
@@ -295,7 +295,7 @@ impl System {
     }
 
     /// The proc server (for instance to list its processes).
-    pub fn proc(&self) -> &Arc<ProcServer> {
+    pub fn proc(&self) -> &Arc<HostedProc> {
         &self.proc
     }
 
@@ -362,7 +362,7 @@ impl System {
         let mut session = Session::new(task, auth, root, password)?;
         let (_, proc) = self
             .proc
-            .register(None, owner, vec!["sh".into()], Vec::new(), task)?;
+            .register_in(None, owner, vec!["sh".into()], Vec::new(), task)?;
         session.proc = proc;
         Ok(session)
     }

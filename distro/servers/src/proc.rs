@@ -50,7 +50,13 @@ interface! {
         skip uname();
         skip register_version();
         skip reauthenticate();
-        skip child();
+        /// `proc_child` (24012): makes task `child` (a send right) a child
+        /// process of the caller, in its session and group and with its
+        /// owner; the process ends when the kernel reports the task's end.
+        /// Served when the server knows the kernel's task reports
+        /// ([`Tasks`]), else `EOPNOTSUPP`; `EBUSY` for a task that already
+        /// has a process.
+        routine child(child: PortItem);
         /// `proc_setmsgport` (24013): sets the caller's message port (a
         /// send right, or NULL) and returns the previous one.
         routine setmsgport(newmsgport: PortItem) -> (oldmsgport: PortItem);
@@ -77,13 +83,21 @@ interface! {
         skip handle_exceptions();
         skip mark_stop();
         skip mark_cont();
-        skip mark_exit();
+        /// `proc_mark_exit` (24025): the wait status the caller's process
+        /// will end with (as `_exit` and a fatal signal announce it), used
+        /// instead of what the kernel reports.
+        routine mark_exit(status: i32, sigcode: i32);
         skip mark_exec();
         skip mark_traced();
         skip mod_stopchild();
-        skip pid2task();
-        skip task2pid();
-        skip task2proc();
+        /// `proc_pid2task` (24029): a send right to process `pid`'s task
+        /// (NULL when it has none); only its owner or root may have it.
+        routine pid2task(pid: i32) -> (task: PortItem);
+        /// `proc_task2pid` (24030): the pid of the process of `task`.
+        routine task2pid(task: PortItem) -> (pid: i32);
+        /// `proc_task2proc` (24031): a send right to the proc port of the
+        /// process of `task` (holding a task's port is controlling it).
+        routine task2proc(task: PortItem) -> (proc: PortItem);
         skip proc2task();
         skip pid2proc();
         /// `proc_getprocinfo` (24034), simplified: process `pid`'s parent,
@@ -520,10 +534,23 @@ impl ProcTable {
     }
 }
 
+mod server;
+pub use server::{Lock, ProcServer, State, Tasks};
+
 #[cfg(feature = "std")]
 mod hosted;
 #[cfg(feature = "std")]
-pub use hosted::{ProcServer, Signals};
+pub use hosted::{HostedProc, Signals};
+
+/// The pid whose proc port the caller holds as `port`, asked of the server
+/// the Hurd way (`proc_getpids`); `None` for NULL or a port that is not a
+/// live process's.
+pub fn pid_of(ipc: &(impl UserIpc + ?Sized), port: PortName) -> Option<i32> {
+    if !port.is_valid() {
+        return None;
+    }
+    process::Client::new(ipc, port).getpids().ok().map(|p| p.0)
+}
 
 #[cfg(test)]
 mod tests {
@@ -536,7 +563,11 @@ mod tests {
         assert_eq!(process::id::getallpids, 24005);
         assert_eq!(process::id::setmsgport, 24013);
         assert_eq!(process::id::getpids, 24016);
+        assert_eq!(process::id::child, 24012);
         assert_eq!(process::id::getmsgport, 24019);
+        assert_eq!(process::id::mark_exit, 24025);
+        assert_eq!(process::id::pid2task, 24029);
+        assert_eq!(process::id::task2proc, 24031);
         assert_eq!(process::id::wait, 24020);
         assert_eq!(process::id::getprocargs, 24035);
         assert_eq!(process::id::setsid, 24042);

@@ -6,7 +6,7 @@ use std::time::Duration;
 use hurd_ipc::hosted::Runtime;
 use hurd_ipc::{Disposition, Error, PortItem, PortName, RightType, UserIpc};
 use hurd_servers::exec::{WaitStatus, parse_argz};
-use hurd_servers::proc::{ESRCH, ProcServer, SIGTERM, SIGUSR1, Signals, WNOHANG, msg, process};
+use hurd_servers::proc::{ESRCH, HostedProc, SIGTERM, SIGUSR1, Signals, WNOHANG, msg, process};
 
 fn code<T: std::fmt::Debug>(r: Result<T, Error>) -> i32 {
     match r {
@@ -18,10 +18,10 @@ fn code<T: std::fmt::Debug>(r: Result<T, Error>) -> i32 {
 #[test]
 fn processes_ask_about_themselves_and_each_other() {
     let rt = Runtime::new();
-    let proc = ProcServer::spawn(&rt).expect("proc");
+    let proc = HostedProc::spawn(&rt).expect("proc");
     let sh_task = rt.task();
     let (sh, sh_port) = proc
-        .register(
+        .register_in(
             None,
             1000,
             vec!["sh".into()],
@@ -31,7 +31,7 @@ fn processes_ask_about_themselves_and_each_other() {
         .expect("sh");
     let child_task = rt.task();
     let (child, child_port) = proc
-        .register(
+        .register_in(
             Some(sh),
             1000,
             vec!["sleep".into(), "9".into()],
@@ -41,7 +41,10 @@ fn processes_ask_about_themselves_and_each_other() {
         .expect("child");
     let c = process::Client::new(&sh_task, sh_port);
     assert_eq!(c.getpids().expect("getpids"), (sh, 0, 0));
-    assert_eq!(ProcServer::pid_of(&child_task, child_port), Some(child));
+    assert_eq!(
+        hurd_servers::proc::pid_of(&child_task, child_port),
+        Some(child)
+    );
     assert_eq!(c.getallpids().expect("all"), vec![sh as u32, child as u32]);
     assert_eq!(
         parse_argz(&c.getprocargs(child).expect("args")).expect("argz"),
@@ -113,15 +116,17 @@ fn processes_ask_about_themselves_and_each_other() {
 #[test]
 fn message_ports_are_given_to_owners_and_root_only() {
     let rt = Runtime::new();
-    let proc = ProcServer::spawn(&rt).expect("proc");
+    let proc = HostedProc::spawn(&rt).expect("proc");
     let (alice_t, bob_t, root_t) = (rt.task(), rt.task(), rt.task());
     let (alice, alice_port) = proc
-        .register(None, 1000, vec![], vec![], &alice_t)
+        .register_in(None, 1000, vec![], vec![], &alice_t)
         .expect("a");
     let (_bob, bob_port) = proc
-        .register(None, 1001, vec![], vec![], &bob_t)
+        .register_in(None, 1001, vec![], vec![], &bob_t)
         .expect("b");
-    let (_root, root_port) = proc.register(None, 0, vec![], vec![], &root_t).expect("r");
+    let (_root, root_port) = proc
+        .register_in(None, 0, vec![], vec![], &root_t)
+        .expect("r");
 
     // Alice's message port, served by her signal thread.
     let signals = Signals::new();
@@ -178,4 +183,124 @@ fn message_ports_are_given_to_owners_and_root_only() {
     assert!(gone, "her process ended with her task");
     assert_eq!(code(root.getmsgport(alice)), ESRCH);
     assert_eq!(code(proc.exit(alice, 0)), ESRCH);
+}
+
+/// The report a fake kernel sends when a "task" ends.
+const ENDED: i32 = 4001;
+
+/// A kernel of the test's own for [`Tasks`]: a task is any port, its end is
+/// reported by the test itself, and its arguments are fixed.
+fn fake_tasks() -> hurd_servers::proc::Tasks<hurd_ipc::hosted::Task> {
+    hurd_servers::proc::Tasks {
+        watch: |_, _, _| Ok(()),
+        ended: ENDED,
+        wait_status: |v| if v < 256 { (v as i32) << 8 } else { 11 },
+        args: |_, _| Some((vec!["prog".into(), "-x".into()], vec!["TERM=hurd".into()])),
+    }
+}
+
+#[test]
+fn tasks_become_child_processes_and_their_ends_are_waited_for() {
+    use hurd_ipc::{Item, Message};
+    use hurd_servers::proc::{ProcServer, State};
+    use std::sync::{Arc, Mutex};
+
+    let rt = Runtime::new();
+    let server: Arc<ProcServer<_, Mutex<State>>> =
+        Arc::new(ProcServer::new(rt.task(), Some(fake_tasks())).expect("proc"));
+    let s = server.clone();
+    std::thread::spawn(move || s.serve());
+    let sh_task = rt.task();
+    let (sh, port) = server
+        .register(None, 1000, vec!["sh".into()], vec![])
+        .expect("sh");
+    let sh_port = server
+        .ipc()
+        .give_right(port, Disposition::MakeSend, &sh_task)
+        .expect("give");
+    let c = process::Client::new(&sh_task, sh_port);
+
+    // Two "tasks": ports the shell holds send rights to.
+    let task_of = |t: &hurd_ipc::hosted::Task| {
+        let p = t.port_allocate(RightType::Receive).expect("task port");
+        t.port_insert_right(p, p, Disposition::MakeSend)
+            .expect("send");
+        p
+    };
+    let task = task_of(&sh_task);
+    let send = |name| PortItem {
+        disposition: Disposition::CopySend,
+        name,
+    };
+    c.child(send(task)).expect("child");
+    // The same task twice is EBUSY; the shell keeps its right.
+    assert_eq!(code(c.child(send(task))), hurd_auth::Errno::Busy as i32);
+    assert_eq!(sh_task.port_get_refs(task, RightType::Send), Ok(1));
+    let pid = c.task2pid(send(task)).expect("task2pid");
+    assert_eq!(c.getprocinfo(pid).expect("info"), (sh, sh, sh, 1000, 0));
+    assert_eq!(
+        parse_argz(&c.getprocargs(pid).expect("args")).expect("argz"),
+        ["prog", "-x"]
+    );
+    // Its task port comes back to its owner; its proc port to the holder of
+    // its task port.
+    let t = c.pid2task(pid).expect("pid2task");
+    assert_eq!(sh_task.port_get_refs(t.name, RightType::Send), Ok(2));
+    sh_task.port_deallocate(t.name).expect("release");
+    let child_proc = c.task2proc(send(task)).expect("task2proc").name;
+    assert_eq!(hurd_servers::proc::pid_of(&sh_task, child_proc), Some(pid));
+    // The process announces its status, then its task ends: the wait gets
+    // the announced status, not the kernel's.
+    process::Client::new(&sh_task, child_proc)
+        .mark_exit(2, 0)
+        .expect("mark");
+    let report = |to: PortName, value: u64| Message {
+        body: vec![Item::U64(value)],
+        ..Message::new(ENDED, to, Disposition::CopySend)
+    };
+    assert_eq!(c.wait(pid, WNOHANG).expect("not yet"), (0, 0));
+    sh_task.send(report(child_proc, 0)).expect("report");
+    assert_eq!(c.wait(pid, 0).expect("wait"), (2, pid));
+    assert_eq!(code(c.task2pid(send(task))), ESRCH);
+
+    // Without a mark, the kernel's value makes the status.
+    let task2 = task_of(&sh_task);
+    c.child(send(task2)).expect("child 2");
+    let p2 = c.task2proc(send(task2)).expect("task2proc").name;
+    let pid2 = c.task2pid(send(task2)).expect("pid");
+    sh_task.send(report(p2, 0x100e)).expect("report");
+    assert_eq!(
+        WaitStatus::from_raw(c.wait(pid2, 0).expect("wait").0),
+        WaitStatus::Signaled(11)
+    );
+
+    // Not a send right (a send-once right): EINVAL, and what came is
+    // released (its send-once notification arrives).
+    let recv = sh_task.port_allocate(RightType::Receive).expect("port");
+    let bad = PortItem {
+        disposition: Disposition::MakeSendOnce,
+        name: recv,
+    };
+    assert_eq!(code(c.child(bad)), hurd_auth::Errno::Inval as i32);
+    let n = sh_task.receive(recv).expect("notification");
+    assert_eq!(n.header.id, hurd_ipc::notify::NOTIFY_SEND_ONCE);
+    assert_eq!(code(c.pid2task(999)), ESRCH);
+}
+
+#[test]
+fn without_a_kernel_proc_child_is_not_supported() {
+    let rt = Runtime::new();
+    let proc = HostedProc::spawn(&rt).expect("proc");
+    let t = rt.task();
+    let (_, port) = proc.register_in(None, 0, vec![], vec![], &t).expect("p");
+    let task = t.port_allocate(RightType::Receive).expect("port");
+    t.port_insert_right(task, task, Disposition::MakeSend)
+        .expect("send");
+    let c = process::Client::new(&t, port);
+    let r = c.child(PortItem {
+        disposition: Disposition::CopySend,
+        name: task,
+    });
+    assert_eq!(code(r), hurd_auth::Errno::OpNotSupp as i32);
+    assert_eq!(t.port_get_refs(task, RightType::Send), Ok(1));
 }

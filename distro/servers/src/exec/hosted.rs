@@ -22,7 +22,7 @@ use hurd_trans::transbox::Program as TransProgram;
 use hurd_trans::translators::programs::own_ids;
 use hurd_trans::trivfs::{Single, TrivFs};
 
-use crate::proc::{NO_OWNER, ProcServer, Signals};
+use crate::proc::{HostedProc, NO_OWNER, Signals};
 
 use super::{
     ARG_MAX, DTABLE_MAX, E2BIG, EXEC_FLAGS, EXEC_SECURE, HEADER_MAX, INIT_PORT_AUTH,
@@ -197,7 +197,7 @@ pub struct ExecServer {
     rt: Runtime,
     programs: ProgramTable,
     running: Arc<AtomicUsize>,
-    proc: OnceLock<Arc<ProcServer>>,
+    proc: OnceLock<Arc<HostedProc>>,
 }
 
 /// Which routine a request came as (their replies differ in id).
@@ -278,7 +278,7 @@ impl ExecServer {
     /// `INIT_PORT_PROC`), owned by the first effective uid of its auth
     /// handle, with its arguments and environment; its message port; and
     /// its end. Set once; later calls are `EBUSY`.
-    pub fn set_proc(&self, proc: Arc<ProcServer>) -> Result<(), Error> {
+    pub fn set_proc(&self, proc: Arc<HostedProc>) -> Result<(), Error> {
         self.proc.set(proc).map_err(|_| Error::from(Errno::Busy))
     }
 
@@ -428,7 +428,7 @@ impl Job {
         server: &Task,
         rt: &Runtime,
         programs: &ProgramTable,
-        proc: Option<&ProcServer>,
+        proc: Option<&HostedProc>,
         flags: i32,
     ) -> Result<i32, Error> {
         let mut held = self.held;
@@ -501,14 +501,14 @@ impl Job {
         };
         let signals = Signals::new();
         let process = proc.and_then(|proc| {
-            let parent = ProcServer::pid_of(server, parent_port);
+            let parent = crate::proc::pid_of(server, parent_port);
             let owner = AuthClient::new(server, held.portarray[INIT_PORT_AUTH])
                 .getids()
                 .ok()
                 .and_then(|ids| ids.euids.iter().next())
                 .unwrap_or(NO_OWNER);
             let (pid, port) = proc
-                .register(parent, owner, argv.clone(), self.envp.clone(), &task)
+                .register_in(parent, owner, argv.clone(), self.envp.clone(), &task)
                 .ok()?;
             // Its message port, served by a signal thread of its task.
             if let Ok(recv) = task.port_allocate(RightType::Receive) {
