@@ -1,4 +1,5 @@
-//! The terminal server's line discipline (`termios` semantics).
+//! The terminal: its line discipline (`termios` semantics) and the server
+//! that serves it as an I/O object ([`TermServer`]).
 //!
 //! [`LineDiscipline`] sits between a character device (the serial console)
 //! and the processes reading and writing the terminal. Bytes typed arrive
@@ -24,7 +25,9 @@
 //! ```
 
 mod line;
+mod server;
 mod termios;
 
 pub use line::{LineDiscipline, Read};
+pub use server::{MAX_READERS, TermServer, device_reply, set_echo, tioctl_modes, tioctl_pgrp};
 pub use termios::{Cc, InputFlags, LocalFlags, OutputFlags, Signal, Termios};
