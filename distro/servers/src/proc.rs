@@ -535,7 +535,7 @@ impl ProcTable {
 }
 
 mod server;
-pub use server::{Lock, ProcServer, State, Tasks};
+pub use server::{ArgsEnv, Lock, ProcServer, State, Tasks};
 
 #[cfg(feature = "std")]
 mod hosted;

@@ -51,6 +51,9 @@ impl<T> Lock<T> for std::sync::Mutex<T> {
     }
 }
 
+/// A process's arguments and environment.
+pub type ArgsEnv = (Vec<String>, Vec<String>);
+
 /// What the proc server needs of the kernel to keep processes for tasks:
 /// on the Hurd proc learns of tasks and their ends from Mach; these are the
 /// reference kernel's (or any other's) ways of doing so.
@@ -65,7 +68,7 @@ pub struct Tasks<I: ?Sized> {
     pub wait_status: fn(u64) -> i32,
     /// The arguments and environment a task was started with, read from
     /// its memory as the Hurd's proc does (`None`: not readable).
-    pub args: fn(&I, task: PortName) -> Option<(Vec<String>, Vec<String>)>,
+    pub args: fn(&I, task: PortName) -> Option<ArgsEnv>,
 }
 
 impl<I: ?Sized> Clone for Tasks<I> {

@@ -29,5 +29,7 @@ mod server;
 mod termios;
 
 pub use line::{LineDiscipline, Read};
-pub use server::{MAX_READERS, TermServer, device_reply, set_echo, tioctl_modes, tioctl_pgrp};
+pub use server::{
+    Device, MAX_READERS, TermServer, device_reply, set_echo, tioctl_modes, tioctl_pgrp,
+};
 pub use termios::{Cc, InputFlags, LocalFlags, OutputFlags, Signal, Termios};

@@ -85,6 +85,9 @@ pub const MAX_READERS: usize = 16;
 /// The speed the terminal reports.
 const SPEED: u32 = 115_200;
 
+/// Where the terminal's output goes: the device.
+pub type Device = Box<dyn Fn(&[u8]) + Send>;
+
 /// The terminal's state.
 struct State {
     ld: LineDiscipline,
@@ -105,7 +108,7 @@ pub struct TermServer<I: UserIpc> {
     input: PortName,
     /// The terminal's own proc port (NULL: no job control).
     proc: PortName,
-    device: Box<dyn Fn(&[u8]) + Send>,
+    device: Device,
     state: RefCell<State>,
 }
 
@@ -113,11 +116,7 @@ impl<I: UserIpc> TermServer<I> {
     /// A terminal in `ipc`'s space writing to `device`; `proc` is the
     /// server's own proc port (a send right it takes; NULL for a terminal
     /// without job control).
-    pub fn new(
-        ipc: I,
-        device: Box<dyn Fn(&[u8]) + Send>,
-        proc: PortName,
-    ) -> Result<TermServer<I>, Error> {
+    pub fn new(ipc: I, device: Device, proc: PortName) -> Result<TermServer<I>, Error> {
         let portset = ipc.port_allocate(RightType::PortSet)?;
         let port = ipc.port_allocate(RightType::Receive)?;
         let input = ipc.port_allocate(RightType::Receive)?;
