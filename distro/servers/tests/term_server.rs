@@ -111,6 +111,21 @@ fn reads_wait_for_lines_and_writes_are_processed() {
     assert!(modes.tiocseta(m.clone(), vec![0; 3], s.clone()).is_err());
     assert_eq!(modes.tiocgeta().expect("geta"), (m, c, s));
     assert!(io.seek(0, 0).is_err());
+
+    // A duplicate is another port for the same terminal; it goes away
+    // with its last send right.
+    let dup = io.duplicate().expect("duplicate").name;
+    assert_ne!(dup, tty.term);
+    io::Client::new(&tty.user, dup)
+        .write(b"via dup\n".to_vec(), -1)
+        .expect("write");
+    assert!(tty.shows("via dup"));
+    tty.user.port_deallocate(dup).expect("release");
+    // Were released ports kept, the server would refuse after MAX_PORTS.
+    for _ in 0..2 * hurd_servers::term::MAX_PORTS {
+        let again = io.duplicate().expect("dup").name;
+        tty.user.port_deallocate(again).expect("release");
+    }
     assert_eq!(io.read(-1, 0).expect("zero"), b"");
 }
 

@@ -53,7 +53,9 @@ pub fn reference_rootfs(ws: &Workspace) -> Result<std::path::PathBuf, String> {
 /// translator, a tar archive mounted with tarfs by a passive record, a
 /// translator stopped and started again by the next lookup, a union and a
 /// shadow directory, a program
-/// that ends well and one that crashes while the system goes on, a permission
+/// that ends well and one that crashes while the system goes on, the
+/// processes, a signal refused, a program reading the terminal, one ended
+/// by ^C through its process group, a permission
 /// the file system refuses, `su` adding root's ids to the running shell,
 /// log out, halt.
 pub fn scenario() -> Vec<Step> {
@@ -67,6 +69,7 @@ pub fn scenario() -> Vec<Step> {
         ("$ ", "ls /"),
         ("$ ", "settrans -a /tmp/hello /hurd/hello"),
         ("$ ", "cat /tmp/hello"),
+        ("$ ", "showtrans /share/hello"),
         ("$ ", "cp /share/example.tar /tmp/ex.tar"),
         ("$ ", "settrans /tmp/ex.tar /hurd/tarfs"),
         ("$ ", "cat /tmp/ex.tar/docs/hello.txt"),
@@ -90,6 +93,13 @@ pub fn scenario() -> Vec<Step> {
         ("$ ", "cat /tmp/out"),
         ("$ ", "crash"),
         ("$ ", "echo still here"),
+        ("$ ", "ps"),
+        ("$ ", "kill 1"),
+        ("$ ", "upcase"),
+        ("upcase", "shout it"),
+        ("SHOUT IT", "\u{4}"),
+        ("$ ", "forever"),
+        ("until interrupted", "\u{3}"),
         ("$ ", "mkdir /etc/mine"),
         ("$ ", "su"),
         ("Password: ", "hurd"),
@@ -113,17 +123,25 @@ pub const EXPECTED: &[&str] = &[
     "hello from the kernel",
     "etc",
     "Hello, world!",
+    "/hurd/hello\n",
     "Hello from inside a tar archive.",
     "restarted",
     "restarted",
     "/hurd/hello restarted",
     "a\nb\n",
     "changed\nlow\n",
-    "hello from a program",
+    "$ true\n$ args hello from a program\nhello from a program",
     "hello from /bin/greet a script",
     "$ cat /tmp/out\ninto a file",
     "sh: crash: crashed; its task was terminated",
     "still here",
+    "  PID  PPID  PGRP   SID   UID CMD",
+    "0 hurd-init\n",
+    "0 term\n",
+    "1000 sh\n",
+    "kill: 1: operation not permitted",
+    "SHOUT IT",
+    "sh: forever: killed by signal 2",
     "mkdir: /etc/mine: permission denied",
     "euids=1000(alice),0(root) ",
     "mine",

@@ -23,11 +23,11 @@ pub const ARGS_MAGIC: u64 = u64::from_le_bytes(*b"HURDARGS");
 
 /// A program's arguments and environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Args {
+pub struct Args<'a> {
     /// `argv`, the program's name first.
-    pub argv: Vec<&'static str>,
+    pub argv: Vec<&'a str>,
     /// `envp`: `NAME=value` strings.
-    pub envp: Vec<&'static str>,
+    pub envp: Vec<&'a str>,
 }
 
 /// The block for `argv` and `envp`; `None` if it would pass [`ARGS_MAX`]
@@ -49,8 +49,17 @@ pub fn encode(argv: &[&str], envp: &[&str]) -> Option<Vec<u8>> {
     (out.len() <= ARGS_MAX).then_some(out)
 }
 
+/// The block's length as its header gives it (`None` without the magic).
+pub fn block_len(header: &[u8]) -> Option<usize> {
+    let word = |i: usize| -> Option<u64> {
+        let b = header.get(8 * i..8 * i + 8)?;
+        Some(u64::from_le_bytes(b.try_into().ok()?))
+    };
+    (word(0)? == ARGS_MAGIC).then_some(usize::try_from(word(3)?).ok()?.min(ARGS_MAX))
+}
+
 /// Parses a block; `None` if it is malformed.
-pub fn decode(block: &'static [u8]) -> Option<Args> {
+pub fn decode(block: &[u8]) -> Option<Args<'_>> {
     let word = |i: usize| -> Option<u64> {
         let b = block.get(8 * i..8 * i + 8)?;
         let mut w = [0u8; 8];
@@ -63,7 +72,7 @@ pub fn decode(block: &'static [u8]) -> Option<Args> {
     let (argc, envc, len) = (word(1)?, word(2)?, usize::try_from(word(3)?).ok()?);
     let body = block.get(32..len)?;
     let mut strings = body.split(|&b| b == 0);
-    let mut take = |n: u64| -> Option<Vec<&'static str>> {
+    let mut take = |n: u64| -> Option<Vec<&str>> {
         (0..n)
             .map(|_| core::str::from_utf8(strings.next()?).ok())
             .collect()
@@ -75,7 +84,7 @@ pub fn decode(block: &'static [u8]) -> Option<Args> {
 
 /// The arguments the loader gave this program, if `arg` (the first
 /// thread's argument) points at a block.
-pub fn read(arg: u64) -> Option<Args> {
+pub fn read(arg: u64) -> Option<Args<'static>> {
     if arg != ARGS_ADDR {
         return None;
     }

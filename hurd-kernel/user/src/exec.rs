@@ -83,7 +83,8 @@ pub fn spawn_elf(
     arg: u64,
     exit_notify: Option<u32>,
 ) -> Result<Child, ExecError> {
-    spawn(buf, reply, image, Start::Arg(arg), exit_notify)
+    let child = spawn(buf, reply, image, Start::Arg(arg), exit_notify)?;
+    started(buf, reply, child)
 }
 
 /// [`spawn_elf`] giving the program `argv` and `envp` (see
@@ -100,6 +101,15 @@ pub fn spawn_elf_with_args(
 ) -> Result<Child, ExecError> {
     spawn_elf_with_ports(buf, reply, image, (argv, envp), &[], exit_notify)
 }
+
+/// The name under which a session's programs (the shell) find their auth
+/// handle; see also [`crate::stdio`] and [`crate::process::PROC`].
+pub const INIT_AUTH: u32 = 0x24;
+/// The name of a session program's root directory (also its first working
+/// directory).
+pub const INIT_CRDIR: u32 = 0x25;
+/// The name of a session program's send right to the password server.
+pub const INIT_PASSWORD: u32 = 0x26;
 
 /// A port the new task starts with: the caller's `right` used with
 /// `disposition` (`COPY_SEND`, `MAKE_SEND`…) goes into the new task under
@@ -125,7 +135,49 @@ pub fn spawn_elf_with_ports(
     exit_notify: Option<u32>,
 ) -> Result<Child, ExecError> {
     let block = crate::args::encode(argv, envp).ok_or(ExecError::TooBig)?;
-    spawn(buf, reply, image, Start::Args(&block, ports), exit_notify)
+    let child = spawn(buf, reply, image, Start::Args(&block, ports), exit_notify)?;
+    started(buf, reply, child)
+}
+
+/// Resumes `child`, or ends it if it cannot run.
+fn started(buf: &mut MsgBuf, reply: u32, child: Child) -> Result<Child, ExecError> {
+    match resume(buf, reply, &child) {
+        Ok(()) => Ok(child),
+        Err(e) => {
+            terminate(buf, reply, child);
+            Err(e)
+        }
+    }
+}
+
+/// [`spawn_elf_with_ports`] leaving the program's thread suspended, so
+/// the caller can make it a process first (`proc_child`) and give it
+/// more ports; [`resume`] starts it, [`terminate`] gives up.
+pub fn load_elf(
+    buf: &mut MsgBuf,
+    reply: u32,
+    image: &[u8],
+    (argv, envp): (&[&str], &[&str]),
+    ports: &[InitialPort],
+) -> Result<Child, ExecError> {
+    let block = crate::args::encode(argv, envp).ok_or(ExecError::TooBig)?;
+    spawn(buf, reply, image, Start::Args(&block, ports), None)
+}
+
+/// Starts the thread of a program [`load_elf`] loaded.
+pub fn resume(buf: &mut MsgBuf, reply: u32, child: &Child) -> Result<(), ExecError> {
+    code(
+        "thread_resume",
+        rpc::simple(buf, child.thread, reply, THREAD_RESUME),
+    )
+}
+
+/// Ends a program's task (`task_terminate`) and releases the caller's
+/// rights to it.
+pub fn terminate(buf: &mut MsgBuf, reply: u32, child: Child) {
+    let _ = rpc::simple(buf, child.task, reply, TASK_TERMINATE);
+    let _ = sys::port_deallocate(child.task);
+    let _ = sys::port_deallocate(child.thread);
 }
 
 /// What the first thread gets in `rdi`.
@@ -160,7 +212,7 @@ fn spawn(
 }
 // ANCHOR_END: spawn_elf
 
-/// Fills `task` with the program and starts its thread.
+/// Fills `task` with the program and makes its thread (suspended).
 fn build(
     buf: &mut MsgBuf,
     reply: u32,
@@ -261,9 +313,5 @@ fn build(
         buf.push_port(notify, MAKE_SEND_ONCE);
         code("task_notify_exit", rpc::call(buf, reply))?;
     }
-    code(
-        "thread_resume",
-        rpc::simple(buf, thread, reply, THREAD_RESUME),
-    )?;
     Ok(thread)
 }

@@ -4,7 +4,8 @@
 //! system calls). Also: [`thread`] (threads running closures), [`exec`] (an
 //! ELF loader building a new task through its task port, the exec server's
 //! way), [`args`] (a program's arguments and environment), [`stdio`] (its
-//! standard output), [`bootinfo`]
+//! standard input, output and error), [`process`] (its proc port and
+//! signal thread, and the kernel's side of the proc server), [`bootinfo`]
 //! (what the bootstrap task is given), and [`translators`] (hurd-trans's
 //! translators started as threads). The programs in `src/bin` are the
 //! kernel's test programs and `hurd-init`, the distro's first task.
@@ -25,6 +26,7 @@ pub mod exec;
 mod heap;
 pub mod ipc;
 pub mod msg;
+pub mod process;
 pub mod rpc;
 pub mod stdio;
 pub mod sys;
@@ -33,8 +35,9 @@ pub mod translators;
 
 pub use hurd_kernel::abi;
 
-/// Defines `_start`, which aligns the stack, calls `$main(arg)` and exits with
-/// what it returns.
+/// Defines `_start`, which aligns the stack, starts the signal thread when
+/// the program is a process ([`process::start_signal_thread`]), calls
+/// `$main(arg)` and exits with what it returns.
 #[macro_export]
 macro_rules! entry {
     ($main:path) => {
@@ -56,6 +59,7 @@ macro_rules! entry {
         #[cfg(target_os = "none")]
         #[unsafe(no_mangle)]
         extern "C" fn __program_main(arg: u64) -> u64 {
+            $crate::process::start_signal_thread();
             $main(arg)
         }
 

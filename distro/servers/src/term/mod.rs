@@ -30,6 +30,6 @@ mod termios;
 
 pub use line::{LineDiscipline, Read};
 pub use server::{
-    Device, MAX_READERS, TermServer, device_reply, set_echo, tioctl_modes, tioctl_pgrp,
+    Device, MAX_PORTS, MAX_READERS, TermServer, device_reply, set_echo, tioctl_modes, tioctl_pgrp,
 };
 pub use termios::{Cc, InputFlags, LocalFlags, OutputFlags, Signal, Termios};

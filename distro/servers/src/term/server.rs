@@ -14,10 +14,12 @@
 //!
 //! One thread serves ([`TermServer::serve`]); the device's output is a
 //! function the server is given (the kernel's console, a test's buffer).
-//! Simplifications: one port for every user of the terminal (no
-//! per-open identity, so `io_reauthenticate` is ignored and
-//! `io_restrict_auth` is `io_duplicate`), no `select`, no output flow
-//! control.
+//! `io_duplicate` gives a new port for the same terminal (a port is one
+//! name in a space, so a program's standard input, output and error need
+//! three); it goes away when its last send right does.
+//! Simplifications: no per-open identity (`io_reauthenticate` is
+//! ignored and `io_restrict_auth` is `io_duplicate`), no `select`, no
+//! output flow control.
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
@@ -27,9 +29,10 @@ use core::cell::RefCell;
 
 use hurd_auth::Errno;
 use hurd_ipc::mig::{Dispatch, Request};
+use hurd_ipc::notify::NOTIFY_NO_SENDERS;
 use hurd_ipc::{
-    Disposition, Error, Message, MigReturn, PortItem, PortName, PortType, RightType, UserIpc,
-    interface,
+    Disposition, Error, Message, MigReturn, NotifyKind, PortItem, PortName, PortType, RightType,
+    UserIpc, interface,
 };
 use hurd_trans::flags::OpenFlags;
 use hurd_trans::protocol::io;
@@ -82,6 +85,10 @@ interface! {
 /// reply right); more are `EAGAIN`.
 pub const MAX_READERS: usize = 16;
 
+/// The most ports made by `io_duplicate` alive at once; more are
+/// `EMFILE`'s case, `EAGAIN` here.
+pub const MAX_PORTS: usize = 256;
+
 /// The speed the terminal reports.
 const SPEED: u32 = 115_200;
 
@@ -96,6 +103,8 @@ struct State {
     readers: VecDeque<(Request, usize)>,
     /// The foreground process group (0: none).
     pgrp: i32,
+    /// Ports made by `io_duplicate` (receive rights).
+    extra: alloc::collections::BTreeSet<PortName>,
 }
 
 /// The terminal server. See the [module documentation](self).
@@ -133,6 +142,7 @@ impl<I: UserIpc> TermServer<I> {
                 ld: LineDiscipline::new(),
                 readers: VecDeque::new(),
                 pgrp: 0,
+                extra: alloc::collections::BTreeSet::new(),
             }),
         })
     }
@@ -156,6 +166,14 @@ impl<I: UserIpc> TermServer<I> {
 
     /// One request.
     pub fn handle(&self, m: Message) -> Dispatch {
+        if m.header.id == NOTIFY_NO_SENDERS {
+            let port = m.header.local;
+            if self.state.borrow_mut().extra.remove(&port) {
+                let _ = self.ipc.port_mod_refs(port, RightType::Receive, -1);
+            }
+            self.ipc.destroy_message(m);
+            return Dispatch::NoReply;
+        }
         if m.header.local == self.input {
             return match device_reply::demux(self, &self.ipc, m) {
                 Dispatch::NotMine(m) => hurd_ipc::mig::bad_id(&self.ipc, m),
@@ -315,9 +333,30 @@ impl<I: UserIpc> io::Server for TermServer<I> {
     }
 
     fn duplicate(&self, _req: &Request) -> Result<PortItem, Error> {
+        if self.state.borrow().extra.len() >= MAX_PORTS {
+            return Err(Errno::Again.into());
+        }
+        let port = self.ipc.port_allocate(RightType::Receive)?;
+        let ready = self
+            .ipc
+            .port_move_member(port, self.portset)
+            .and_then(|()| {
+                self.ipc.request_notification(
+                    port,
+                    NotifyKind::NoSenders,
+                    1,
+                    port,
+                    Disposition::MakeSendOnce,
+                )
+            });
+        if let Err(e) = ready {
+            let _ = self.ipc.port_mod_refs(port, RightType::Receive, -1);
+            return Err(e.into());
+        }
+        self.state.borrow_mut().extra.insert(port);
         Ok(PortItem {
             disposition: Disposition::MakeSend,
-            name: self.port,
+            name: port,
         })
     }
 

@@ -1,15 +1,18 @@
 //! The reference distro's first task on the kernel: it starts the Hurd's
-//! servers — hurd-auth's auth and password servers and a hurd-trans tmpfs
-//! as the root file system — as threads of its own, fills the root with the
-//! base tree of `hurd_servers::rootfs` (accounts, `/etc`, homes, `/tmp`,
-//! the translators under `/hurd`, started as threads by
-//! [`kernel_user::translators`]),
-//! and runs the console: the serial line through hurd-servers' terminal
-//! line discipline (echo, line editing, no echo for passwords), a login
-//! checked by the password server, and hurd-servers' shell for the user
-//! logged in. A `rootfs` boot module (a tar archive, as an image carries)
-//! is written into the root file system first, passive translator records
-//! included. End of file (^D) at the login prompt halts the system.
+//! servers — hurd-auth's auth and password servers, a hurd-trans tmpfs as
+//! the root file system, hurd-servers' proc server and the serial console
+//! as a terminal (hurd-servers' term server, fed by a thread reading the
+//! console) — as threads of its own, fills the root with the base tree of
+//! `hurd_servers::rootfs` (accounts, `/etc`, homes, `/tmp`, the
+//! translators under `/hurd`, started as threads by
+//! [`kernel_user::translators`]), and runs logins on the terminal.
+//! A `rootfs` boot module (a tar archive, as an image carries) is written
+//! into the root file system first, passive translator records included.
+//!
+//! A login checked by the password server starts `/bin/sh` as a task of
+//! its own, holding only the user's ports (see `sh`), as a child process
+//! of init's that leads a session of its own and is owned by the user.
+//! End of file (^D) at the login prompt halts the system.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 extern crate alloc;
@@ -20,24 +23,24 @@ use alloc::vec::Vec;
 
 use hurd_auth::password::{Cost, PasswordConfig, PasswordServer};
 use hurd_auth::{AuthClient, AuthServer, Errno, IdSet, Limits};
-use hurd_ipc::{Disposition, Error, Item, PortName, RightType, UserIpc};
-use hurd_servers::exec::{HEADER_MAX, Image, MAX_INTERPRETERS, classify};
+use hurd_ipc::{Disposition, Error, PortItem, PortName, RightType, UserIpc};
+use hurd_servers::exec::WaitStatus;
+use hurd_servers::proc::{ProcServer, process};
 use hurd_servers::rootfs::{self, DEMO_ACCOUNTS};
-use hurd_servers::shell::{self, Exec, Exit, ExitStatus, Flow, Session, Shell};
-use hurd_servers::term::{LineDiscipline, LocalFlags, Read};
+use hurd_servers::shell::Session;
+use hurd_servers::term::{TermServer, device_reply, set_echo, tioctl_pgrp};
 use hurd_servers::untar;
 use hurd_trans::flags::OpenFlags;
 use hurd_trans::lookup::Lookup;
 use hurd_trans::netfs::{NetFs, Options};
 use hurd_trans::protocol::io;
 use hurd_trans::translators::tmpfs::Tmpfs;
-use kernel_user::abi::EXIT_EXCEPTION_BASE;
-use kernel_user::abi::rpc::TASK_EXITED;
-use kernel_user::exec;
+use kernel_user::exec::{self, INIT_AUTH, INIT_CRDIR, INIT_PASSWORD, InitialPort};
 use kernel_user::ipc::KernelIpc;
-use kernel_user::msg::{COPY_SEND, MsgBuf};
-use kernel_user::stdio;
-use kernel_user::{bootinfo, println, sys, thread, translators};
+use kernel_user::msg::{COPY_SEND, MOVE_SEND, MsgBuf};
+use kernel_user::process::PROC;
+use kernel_user::stdio::{STDERR, STDIN, STDOUT};
+use kernel_user::{bootinfo, println, rpc, sys, thread, translators};
 
 kernel_user::entry!(run);
 
@@ -46,52 +49,35 @@ fn now_ms() -> u64 {
     sys::read_tsc() / 1_000_000
 }
 
-/// The serial console as a terminal.
-struct Console {
-    ld: LineDiscipline,
+fn again<T>(_: T) -> Error {
+    Error::from(Errno::Again)
 }
 
-impl Console {
-    /// Writes `data` with the terminal's output processing.
+/// The terminal, as init uses it for logins.
+struct Console<'a> {
+    ipc: &'a KernelIpc,
+    term: PortName,
+}
+
+impl Console<'_> {
+    /// Writes `data` to the terminal.
     fn write(&self, data: &[u8]) {
-        let mut out = Vec::new();
-        self.ld.output(data, &mut out);
-        for chunk in out.chunks(4096) {
-            sys::console_write(chunk);
-        }
+        let _ = io::Client::new(self.ipc, self.term).write(data.to_vec(), -1);
     }
 
     /// Reads one line (without its newline), echoing it if `echo`; `None`
-    /// at end of file or if the console cannot be read.
-    fn read_line(&mut self, echo: bool) -> Option<String> {
-        let mut t = self.ld.termios().clone();
-        t.lflag.set(LocalFlags::ECHO, echo);
-        self.ld.set_termios(t);
-        loop {
-            match self.ld.read(1024) {
-                Read::Data(d) => {
-                    if !echo {
-                        self.write(b"\n");
-                    }
-                    let line = String::from_utf8_lossy(&d);
-                    return Some(String::from(line.trim_end_matches(['\n', '\r'])));
-                }
-                Read::Eof => return None,
-                Read::Empty => {}
-            }
-            let mut buf = [0u8; 256];
-            let n = sys::console_read(&mut buf, false).ok()?;
-            for &b in &buf[..n] {
-                let mut echoed = Vec::new();
-                // Job-control characters have no foreground job to signal
-                // yet: the line discipline's own handling (discarding the
-                // line) is all they do.
-                let _ = self.ld.input(b, &mut echoed);
-                if !echoed.is_empty() {
-                    sys::console_write(&echoed);
-                }
-            }
+    /// at end of file or if the terminal cannot be read.
+    fn read_line(&self, echo: bool) -> Option<String> {
+        let _ = set_echo(self.ipc, self.term, echo);
+        let line = io::Client::new(self.ipc, self.term).read(-1, 1024).ok()?;
+        if !echo {
+            self.write(b"\n");
         }
+        if line.is_empty() {
+            return None;
+        }
+        let line = String::from_utf8_lossy(&line);
+        Some(String::from(line.trim_end_matches(['\n', '\r'])))
     }
 }
 
@@ -104,6 +90,10 @@ struct System {
     root_dir: PortName,
     /// The password server.
     password: PortName,
+    /// The terminal (a send right).
+    term: PortName,
+    /// Init's own proc port (a send right).
+    proc: PortName,
 }
 
 impl System {
@@ -131,118 +121,6 @@ impl System {
     }
 }
 
-// ANCHOR: programs
-/// Runs programs for the shell: the file is read through the session's
-/// ports (so its file system checks the session's ids and `O_EXEC`), loaded
-/// into a new task by [`kernel_user::exec::spawn_elf`], which asks the
-/// kernel to report the task's end before it runs; the shell then waits for
-/// that report. The program gets its arguments and an environment
-/// (`kernel_user::args`) and, for an output redirection, the file's port
-/// as its standard output; otherwise programs write to the console
-/// themselves, so nothing is captured for `Exit::output`.
-struct KernelExec;
-
-impl Exec<KernelIpc> for KernelExec {
-    fn exec(
-        &self,
-        session: &Session<'_, KernelIpc>,
-        path: &str,
-        argv: &[String],
-        stdout: Option<PortName>,
-    ) -> Result<Exit, Error> {
-        let (image, argv) = resolve_scripts(session, path, argv)?;
-        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-        let user = session.ids().ok().and_then(|ids| ids.euids.iter().next());
-        let user = alloc::format!("UID={}", user.unwrap_or(0));
-        let ipc = session.ipc;
-        let reply = ipc.port_allocate(RightType::Receive)?;
-        let notify = ipc.port_allocate(RightType::Receive)?;
-        let mut buf = MsgBuf::new();
-        // Standard output: the shell's port for a redirection (the
-        // program writes to the file itself), else the console.
-        let ports: Vec<exec::InitialPort> = stdout
-            .into_iter()
-            .map(|p| exec::InitialPort {
-                name: stdio::STDOUT,
-                right: p.0,
-                disposition: COPY_SEND,
-            })
-            .collect();
-        let started = exec::spawn_elf_with_ports(
-            &mut buf,
-            reply.0,
-            &image,
-            (&argv, &[user.as_str()]),
-            &ports,
-            Some(notify.0),
-        );
-        let _ = ipc.port_destroy(reply);
-        let child = match started {
-            Ok(child) => child,
-            Err(e) => {
-                let _ = ipc.port_destroy(notify);
-                return Err(match e {
-                    exec::ExecError::Elf(_) => Errno::NoExec.into(),
-                    exec::ExecError::TooBig => Error::Code(hurd_servers::exec::E2BIG),
-                    exec::ExecError::Call(..) => Errno::Again.into(),
-                });
-            }
-        };
-        let ended = ipc.receive(notify);
-        let _ = ipc.port_destroy(notify);
-        let _ = ipc.port_deallocate(PortName(child.task));
-        let _ = ipc.port_deallocate(PortName(child.thread));
-        let status = match ended.map(|m| (m.header.id, m.body.first().cloned())) {
-            Ok((TASK_EXITED, Some(Item::U64(s)))) if s < EXIT_EXCEPTION_BASE => {
-                ExitStatus::Code(s as i32)
-            }
-            Ok((TASK_EXITED, Some(Item::U64(_)))) => ExitStatus::Crashed,
-            _ => return Err(Errno::Io.into()),
-        };
-        Ok(Exit {
-            output: Vec::new(),
-            errors: Vec::new(),
-            status,
-        })
-    }
-}
-// ANCHOR_END: programs
-
-/// The ELF image to run for `path` and its arguments: a `#!` script runs
-/// its interpreter (which must be executable for the session too) with the
-/// interpreter's optional argument and the script's name before the
-/// script's own arguments, as the Hurd's exec server does; at most
-/// `MAX_INTERPRETERS` in a row (`ELOOP` beyond), anything else that is not
-/// ELF is `ENOEXEC`.
-fn resolve_scripts(
-    session: &Session<'_, KernelIpc>,
-    path: &str,
-    argv: &[String],
-) -> Result<(Vec<u8>, Vec<String>), Error> {
-    let mut path = String::from(path);
-    let mut argv = argv.to_vec();
-    for _ in 0..=MAX_INTERPRETERS {
-        let image = session.read_file(&path)?;
-        if image.starts_with(b"\x7fELF") {
-            return Ok((image, argv));
-        }
-        let head = &image[..image.len().min(HEADER_MAX)];
-        let Ok(Image::Script { interpreter, arg }) = classify(head) else {
-            return Err(Errno::NoExec.into());
-        };
-        // The interpreter must be executable for this user.
-        let port = session.open(&interpreter, OpenFlags::EXEC)?;
-        session.release(port);
-        let mut next = alloc::vec![interpreter.clone()];
-        next.extend(arg);
-        next.push(path);
-        next.extend(argv.into_iter().skip(1));
-        argv = next;
-        path = interpreter;
-    }
-    Err(Errno::Loop.into())
-}
-
 // ANCHOR: boot
 /// Starts the servers and fills the root file system.
 fn boot() -> Result<System, Error> {
@@ -254,7 +132,7 @@ fn boot() -> Result<System, Error> {
     thread::spawn(move || {
         auth.run();
     })
-    .map_err(|_| Error::from(hurd_auth::Errno::Again))?;
+    .map_err(again)?;
 
     let password = ipc.port_allocate(RightType::Receive)?;
     ipc.port_insert_right(password, password, Disposition::MakeSend)?;
@@ -263,7 +141,7 @@ fn boot() -> Result<System, Error> {
     thread::spawn(move || {
         PasswordServer::new(KernelIpc::new(), now_ms, password, pw_auth, db, config).run();
     })
-    .map_err(|_| Error::from(hurd_auth::Errno::Again))?;
+    .map_err(again)?;
 
     let tmpfs = Tmpfs::new(0, 0, 0o755, 16 << 20);
     let starter = Box::new(translators::ThreadStarter);
@@ -281,13 +159,51 @@ fn boot() -> Result<System, Error> {
     thread::spawn(move || {
         fs.serve();
     })
-    .map_err(|_| Error::from(hurd_auth::Errno::Again))?;
+    .map_err(again)?;
+
+    // The proc server, knowing the kernel's task reports; init is pid 1
+    // and the terminal its child, both root's.
+    let proc: ProcServer<KernelIpc> =
+        ProcServer::new(KernelIpc::new(), Some(kernel_user::process::tasks()))?;
+    let (_, init_proc) = proc.register(None, 0, alloc::vec!["hurd-init".into()], Vec::new())?;
+    let (_, term_proc) = proc.register(Some(1), 0, alloc::vec!["term".into()], Vec::new())?;
+    for p in [init_proc, term_proc] {
+        ipc.port_insert_right(p, p, Disposition::MakeSend)?;
+    }
+    thread::spawn(move || proc.serve()).map_err(again)?;
+
+    // The console as a terminal, and the thread typing into it what the
+    // serial line receives.
+    let term = TermServer::new(
+        KernelIpc::new(),
+        Box::new(|b: &[u8]| {
+            sys::console_write(b);
+        }),
+        term_proc,
+    )?;
+    let (term_port, input) = (term.port(), term.input_port());
+    ipc.port_insert_right(term_port, term_port, Disposition::MakeSend)?;
+    ipc.port_insert_right(input, input, Disposition::MakeSend)?;
+    thread::spawn(move || term.serve()).map_err(again)?;
+    thread::spawn(move || {
+        let ipc = KernelIpc::new();
+        let device = device_reply::Client::new(&ipc, input);
+        let mut buf = [0u8; 256];
+        while let Ok(n) = sys::console_read(&mut buf, false) {
+            if device.read_reply_inband(0, buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    })
+    .map_err(again)?;
 
     let system = System {
         ipc,
         root_auth,
         root_dir,
         password,
+        term: term_port,
+        proc: init_proc,
     };
     {
         let root = system.session_for(&IdSet::root())?;
@@ -303,15 +219,19 @@ fn boot() -> Result<System, Error> {
 // ANCHOR_END: boot
 
 // ANCHOR: console
-/// Logs a user in on the console and runs their shell until they leave;
-/// `false` when the console is closed (end of file at the login prompt).
-fn session(sys: &System, con: &mut Console) -> bool {
+/// Logs a user in on the terminal and runs their shell until they leave;
+/// `false` when the terminal is closed (end of file at the login prompt).
+fn session(sys: &System) -> bool {
+    let con = Console {
+        ipc: &sys.ipc,
+        term: sys.term,
+    };
     let passwd = match sys.session_for(&IdSet::root()) {
         Ok(root) => root.read_file("/etc/passwd").unwrap_or_default(),
         Err(_) => Vec::new(),
     };
     let passwd = String::from_utf8_lossy(&passwd);
-    let session = loop {
+    let (session, uid, home) = loop {
         con.write(b"login: ");
         let Some(name) = con.read_line(true) else {
             return false;
@@ -322,16 +242,15 @@ fn session(sys: &System, con: &mut Console) -> bool {
         };
         let name = name.trim();
         let ids = rootfs::check_login(&sys.ipc, sys.password, &passwd, name, &password);
+        let uid = ids.as_ref().ok().and_then(|i| i.euids.iter().next());
         match ids.and_then(|ids| sys.session_for(&ids)) {
-            Ok(mut s) => {
+            Ok(s) => {
                 let home = DEMO_ACCOUNTS
                     .iter()
                     .find(|a| a.name == name)
-                    .map(rootfs::home);
-                if let Some(home) = home {
-                    let _ = shell::cd(&mut s, &home);
-                }
-                break s;
+                    .map(rootfs::home)
+                    .unwrap_or_else(|| String::from("/"));
+                break (s, uid.unwrap_or(u32::MAX), home);
             }
             Err(_) => con.write(b"Login incorrect\n\n"),
         }
@@ -339,20 +258,140 @@ fn session(sys: &System, con: &mut Console) -> bool {
     if let Ok(motd) = session.read_file("/etc/motd") {
         con.write(&motd);
     }
-    let mut shell = Shell::with_exec(session, &KernelExec);
-    loop {
-        con.write(shell.prompt().as_bytes());
-        let Some(line) = con.read_line(!shell.wants_password()) else {
-            con.write(b"\n");
-            return true;
-        };
-        let mut out = Vec::new();
-        let flow = shell.feed(&line, &mut out);
-        con.write(&out);
-        if flow == Flow::Exit {
-            return true;
-        }
+    if let Err(e) = run_shell(sys, &session, uid, &home) {
+        con.write(alloc::format!("hurd-init: the shell did not run: {e}\n").as_bytes());
     }
+    true
+}
+
+/// Starts `/bin/sh` for `session` as a task of its own and waits for it:
+/// a child process of init's, owned by `uid`, leading a session of its
+/// own, with the session's ports and the terminal.
+fn run_shell(
+    sys: &System,
+    session: &Session<'_, KernelIpc>,
+    uid: u32,
+    home: &str,
+) -> Result<(), Error> {
+    let image = session.read_file("/bin/sh")?;
+    let ipc = &sys.ipc;
+    // A port has one name in a space: the terminal once per descriptor.
+    let out = io::Client::new(ipc, sys.term).duplicate()?.name;
+    let err = match io::Client::new(ipc, sys.term).duplicate() {
+        Ok(p) => p.name,
+        Err(e) => {
+            let _ = ipc.port_deallocate(out);
+            return Err(e);
+        }
+    };
+    let r = spawn_shell(sys, session, (uid, home), &image, (out, err));
+    let _ = ipc.port_deallocate(out);
+    let _ = ipc.port_deallocate(err);
+    r
+}
+
+/// [`run_shell`] with the terminal's ports for standard output and error.
+fn spawn_shell(
+    sys: &System,
+    session: &Session<'_, KernelIpc>,
+    (uid, home): (u32, &str),
+    image: &[u8],
+    (out, err): (PortName, PortName),
+) -> Result<(), Error> {
+    let ipc = &sys.ipc;
+    let give = |name, right: PortName| InitialPort {
+        name,
+        right: right.0,
+        disposition: COPY_SEND,
+    };
+    let ports = [
+        give(INIT_AUTH, session.auth),
+        give(INIT_CRDIR, session.crdir),
+        give(INIT_PASSWORD, session.password),
+        give(STDIN, sys.term),
+        give(STDOUT, out),
+        give(STDERR, err),
+    ];
+    let home = alloc::format!("HOME={home}");
+    let reply = ipc.port_allocate(RightType::Receive)?;
+    let mut buf = MsgBuf::new();
+    let r = exec::load_elf(
+        &mut buf,
+        reply.0,
+        image,
+        (&["sh"], &[home.as_str()]),
+        &ports,
+    )
+    .map_err(|e| {
+        println!("hurd-init: /bin/sh: {e:?}");
+        Error::from(Errno::NoExec)
+    })
+    .and_then(|child| {
+        let r = start_session(sys, &mut buf, reply, child, uid);
+        let _ = ipc.port_deallocate(PortName(child.task));
+        let _ = ipc.port_deallocate(PortName(child.thread));
+        r
+    });
+    let _ = ipc.port_destroy(reply);
+    r
+}
+
+/// Makes the loaded shell `child` a process (owned by `uid`, a session
+/// leader, the terminal's foreground group), starts it and waits for it.
+fn start_session(
+    sys: &System,
+    buf: &mut MsgBuf,
+    reply: PortName,
+    child: exec::Child,
+    uid: u32,
+) -> Result<(), Error> {
+    let ipc = &sys.ipc;
+    let proc = process::Client::new(ipc, sys.proc);
+    let task = PortItem {
+        disposition: Disposition::CopySend,
+        name: PortName(child.task),
+    };
+    let setup = (|| {
+        proc.child(task)?;
+        let pid = proc.task2pid(task)?;
+        let port = proc.task2proc(task)?.name;
+        let theirs = process::Client::new(ipc, port);
+        let made = theirs.setowner(uid, 0).and_then(|()| theirs.setsid());
+        let given = rpc::insert_right(buf, child.task, reply.0, PROC, (port.0, MOVE_SEND));
+        if given != rpc::Reply::Code(0) {
+            let _ = ipc.port_deallocate(port);
+            return Err(Error::from(Errno::Again));
+        }
+        made.map(|()| pid)
+    })();
+    let pid = match setup {
+        Ok(pid) => pid,
+        Err(e) => {
+            let _ = rpc::simple(
+                buf,
+                child.task,
+                reply.0,
+                hurd_kernel::abi::rpc::TASK_TERMINATE,
+            );
+            return Err(e);
+        }
+    };
+    let fg = tioctl_pgrp::Client::new(ipc, sys.term);
+    let _ = fg.tiocspgrp(pid);
+    if exec::resume(buf, reply.0, &child).is_err() {
+        let _ = rpc::simple(
+            buf,
+            child.task,
+            reply.0,
+            hurd_kernel::abi::rpc::TASK_TERMINATE,
+        );
+    }
+    let (status, _) = proc.wait(pid, 0)?;
+    let _ = fg.tiocspgrp(0);
+    if let WaitStatus::Signaled(s) = WaitStatus::from_raw(status) {
+        println!("hurd-init: the shell ended by signal {s}");
+    }
+    Ok(())
 }
 // ANCHOR_END: console
 
@@ -388,10 +427,13 @@ fn run(info: u64) -> u64 {
             Err(e) => println!("hurd-init: the rootfs module is refused: {e}"),
         }
     }
-    let mut con = Console {
-        ld: LineDiscipline::new(),
+    let con = Console {
+        ipc: &sys.ipc,
+        term: sys.term,
     };
-    con.write(b"hurd-rs: auth, password and a tmpfs root are running on the kernel.\n");
+    con.write(
+        b"hurd-rs: auth, password, proc, a terminal and a tmpfs root are running on the kernel.\n",
+    );
     con.write(b"Accounts: alice/wonderland, bob/builder, root/hurd. ^D at login: halt.\n\n");
     if bench {
         // The time-stamp counter as the prompt would show (instructions
@@ -399,7 +441,7 @@ fn run(info: u64) -> u64 {
         println!("bench boot_to_login_prompt {}", sys::read_tsc());
         return 0;
     }
-    while session(&sys, &mut con) {}
+    while session(&sys) {}
     con.write(b"hurd-init: halting\n");
     0
 }

@@ -1,0 +1,224 @@
+//! A program as a process of the proc server: the proc port its starter
+//! gave it, the signal thread serving its message port, and the kernel's
+//! side of the proc server ([`tasks`]).
+//!
+//! As the Hurd's C library does, the runtime ([`crate::entry!`]) starts a
+//! signal thread before `main` when the program has a proc port (under
+//! [`PROC`]): it makes a message port, registers it (`proc_setmsgport`) and
+//! serves `msg_sig_post` there. A signal whose default action ends the
+//! program ([`is_fatal`]) and which the program does not [`ignore`] ends
+//! it: the thread answers the sender, announces the wait status with
+//! `proc_mark_exit` and ends the task. Others are accepted and dropped.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use hurd_ipc::mig::Request;
+use hurd_ipc::{Disposition, Error, MigReturn, PortItem, PortName, PortType, RightType, UserIpc};
+use hurd_kernel::abi::rpc::{TASK_EXITED, TASK_NOTIFY_EXIT};
+use hurd_kernel::abi::{EXIT_EXCEPTION_BASE, EXIT_TERMINATED};
+use hurd_servers::proc::{NSIG, Tasks, is_fatal, msg, process};
+
+use crate::ipc::KernelIpc;
+use crate::msg::{MAKE_SEND_ONCE, MsgBuf};
+use crate::{args, rpc, sys};
+
+/// The name under which a program finds its proc port (a send right),
+/// given by its starter.
+pub const PROC: u32 = 0x23;
+
+/// The exit value of a task a signal ended: this base plus the signal
+/// (a convention of this runtime; the wait status comes from
+/// `proc_mark_exit`).
+pub const EXIT_SIGNAL_BASE: u64 = 0x3000;
+
+/// `SIGILL`, `SIGFPE`, `SIGBUS`, `SIGSEGV`: the signals of a crash.
+pub const CRASH_SIGNALS: [i32; 4] = [4, 8, 10, 11];
+
+/// Signals the program ignores, one bit each.
+static IGNORED: AtomicU64 = AtomicU64::new(0);
+
+/// Ignores `signal` from now on (a shell ignores the terminal's interrupt
+/// while it waits at its prompt).
+pub fn ignore(signal: i32) {
+    if (1..NSIG).contains(&signal) {
+        IGNORED.fetch_or(1 << signal, Ordering::Relaxed);
+    }
+}
+
+fn ignored(signal: i32) -> bool {
+    IGNORED.load(Ordering::Relaxed) & (1 << signal) != 0
+}
+
+/// This program's proc port, if its starter gave it one.
+pub fn proc_port() -> Option<PortName> {
+    let ipc = KernelIpc::new();
+    let t = ipc.port_type(PortName(PROC)).ok()?;
+    t.contains(PortType::SEND).then_some(PortName(PROC))
+}
+
+/// Starts the signal thread when the program has a proc port; the
+/// runtime calls this before `main`. `false` when there is none (or it
+/// could not start: then signals find no message port, and the proc
+/// server's `proc_pid2task` is the way to end the program).
+pub fn start_signal_thread() -> bool {
+    let Some(proc) = proc_port() else {
+        return false;
+    };
+    let ipc = KernelIpc::new();
+    let Ok(port) = ipc.port_allocate(RightType::Receive) else {
+        return false;
+    };
+    let set = process::Client::new(&ipc, proc).setmsgport(PortItem {
+        disposition: Disposition::MakeSend,
+        name: port,
+    });
+    match set {
+        Ok(old) if old.name.is_valid() => {
+            let _ = ipc.port_deallocate(old.name);
+        }
+        Ok(_) => {}
+        Err(_) => {
+            let _ = ipc.port_destroy(port);
+            return false;
+        }
+    }
+    crate::thread::spawn(move || {
+        let ipc = KernelIpc::new();
+        let _ = msg::serve(&SignalThread { ipc: &ipc }, &ipc, port);
+    })
+    .is_ok()
+}
+
+/// The server of a program's message port.
+struct SignalThread<'a> {
+    ipc: &'a KernelIpc,
+}
+
+impl msg::Server for SignalThread<'_> {
+    fn sig_post(
+        &self,
+        req: &Request,
+        signal: i32,
+        _sigcode: u32,
+        refport: PortItem,
+    ) -> Result<(), Error> {
+        if refport.name.is_valid() {
+            let _ = self.ipc.port_deallocate(refport.name);
+        }
+        if !(1..NSIG).contains(&signal) {
+            return Err(hurd_auth::Errno::Inval.into());
+        }
+        if ignored(signal) || !is_fatal(signal) {
+            return Ok(());
+        }
+        // Answer first: the sender should not wait on a task that ends.
+        let _ = msg::reply::sig_post(self.ipc, req, Ok(()));
+        let _ = process::Client::new(self.ipc, PortName(PROC)).mark_exit(signal & 0x7f, 0);
+        sys::exit(EXIT_SIGNAL_BASE + signal as u64)
+    }
+}
+
+/// The wait status (`W_EXITCODE`/`W_TERMSIG` encoding) for a task's exit
+/// value as the kernel reports it: an exception (`EXIT_EXCEPTION_BASE`
+/// plus its vector) is the signal the Hurd would send for it;
+/// `task_terminate` is `SIGKILL`; [`EXIT_SIGNAL_BASE`] plus a signal is
+/// that signal; any other value is what `main` returned, an exit status
+/// (its low 8 bits, as `exit` keeps).
+pub fn wait_status(value: u64) -> i32 {
+    const SIGKILL: i32 = 9;
+    if value == EXIT_TERMINATED {
+        return SIGKILL;
+    }
+    if (EXIT_SIGNAL_BASE + 1..EXIT_SIGNAL_BASE + NSIG as u64).contains(&value) {
+        return (value - EXIT_SIGNAL_BASE) as i32;
+    }
+    match value.checked_sub(EXIT_EXCEPTION_BASE) {
+        Some(0 | 16 | 19) => 8,  // divide error, x87 and SIMD faults: SIGFPE
+        Some(6) => 4,            // invalid opcode: SIGILL
+        Some(17) => 10,          // alignment check: SIGBUS
+        Some(v) if v < 32 => 11, // page and protection faults, the rest: SIGSEGV
+        _ => ((value & 0xff) as i32) << 8,
+    }
+}
+
+/// Asks the kernel to report `task`'s end through a send-once right made
+/// from `notify`.
+fn watch(_: &KernelIpc, task: PortName, notify: PortName) -> Result<(), Error> {
+    let ipc = KernelIpc::new();
+    let reply = ipc.port_allocate(RightType::Receive)?;
+    let mut buf = MsgBuf::new();
+    rpc::start(&mut buf, task.0, reply.0, TASK_NOTIFY_EXIT);
+    buf.push_port(notify.0, MAKE_SEND_ONCE);
+    let r = rpc::call(&mut buf, reply.0);
+    let _ = ipc.port_destroy(reply);
+    match r {
+        rpc::Reply::Code(0) => Ok(()),
+        _ => Err(Error::Mig(MigReturn::RemoteError)),
+    }
+}
+
+/// Reads the arguments block a loader left in `task` (the Hurd's proc
+/// reads a process's arguments from its memory too).
+fn task_args(_: &KernelIpc, task: PortName) -> Option<(Vec<String>, Vec<String>)> {
+    const PAGE: usize = 4096;
+    let ipc = KernelIpc::new();
+    let reply = ipc.port_allocate(RightType::Receive).ok()?;
+    let mut buf = MsgBuf::new();
+    let mut block = Vec::new();
+    let mut len = PAGE;
+    while block.len() < len {
+        let at = args::ARGS_ADDR + block.len() as u64;
+        let ok = rpc::vm_read(&mut buf, task.0, reply.0, at, PAGE as u64) == rpc::Reply::Code(0);
+        match buf.bytes_item(1) {
+            Some(page) if ok => block.extend_from_slice(page),
+            _ => break,
+        }
+        if block.len() == PAGE {
+            len = args::block_len(&block).unwrap_or(0);
+        }
+    }
+    let _ = ipc.port_destroy(reply);
+    let a = args::decode(&block)?;
+    let own = |v: Vec<&str>| v.into_iter().map(ToString::to_string).collect();
+    Some((own(a.argv), own(a.envp)))
+}
+
+/// The reference kernel's side of the proc server: `task_notify_exit`
+/// and its `TASK_EXITED` report, the exit values' wait statuses, and the
+/// arguments block.
+pub fn tasks() -> Tasks<KernelIpc> {
+    Tasks {
+        watch,
+        ended: TASK_EXITED,
+        wait_status: |v| wait_status(v),
+        args: task_args,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hurd_servers::exec::WaitStatus;
+
+    #[test]
+    fn exit_values_become_wait_statuses() {
+        let w = |v| WaitStatus::from_raw(wait_status(v));
+        assert_eq!(w(0), WaitStatus::Exited(0));
+        assert_eq!(w(42), WaitStatus::Exited(42));
+        assert_eq!(
+            w(0x1_0001),
+            WaitStatus::Exited(1),
+            "low 8 bits, as exit keeps"
+        );
+        assert_eq!(w(EXIT_EXCEPTION_BASE + 14), WaitStatus::Signaled(11));
+        assert_eq!(w(EXIT_EXCEPTION_BASE + 6), WaitStatus::Signaled(4));
+        assert_eq!(w(EXIT_EXCEPTION_BASE), WaitStatus::Signaled(8));
+        assert_eq!(w(EXIT_EXCEPTION_BASE + 0x40), WaitStatus::Exited(0x40));
+        assert_eq!(w(EXIT_TERMINATED), WaitStatus::Signaled(9));
+        assert_eq!(w(EXIT_SIGNAL_BASE + 2), WaitStatus::Signaled(2));
+        assert_eq!(w(EXIT_SIGNAL_BASE), WaitStatus::Exited(0));
+    }
+}
