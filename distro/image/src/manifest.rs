@@ -33,7 +33,7 @@
 //! mode = 0o1777
 //!
 //! [[translator]]
-//! node = "/tmp/hello"
+//! node = "/share/hello"
 //! command = ["/hurd/hello"]
 //! ```
 //!
