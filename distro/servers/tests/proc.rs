@@ -188,11 +188,17 @@ fn message_ports_are_given_to_owners_and_root_only() {
 /// The report a fake kernel sends when a "task" ends.
 const ENDED: i32 = 4001;
 
+/// The ports the fake kernel was asked to report ends on.
+static WATCHED: std::sync::Mutex<Vec<PortName>> = std::sync::Mutex::new(Vec::new());
+
 /// A kernel of the test's own for [`Tasks`]: a task is any port, its end is
 /// reported by the test itself, and its arguments are fixed.
 fn fake_tasks() -> hurd_servers::proc::Tasks<hurd_ipc::hosted::Task> {
     hurd_servers::proc::Tasks {
-        watch: |_, _, _| Ok(()),
+        watch: |_, _, notify| {
+            WATCHED.lock().expect("watched").push(notify);
+            Ok(())
+        },
         ended: ENDED,
         wait_status: |v| if v < 256 { (v as i32) << 8 } else { 11 },
         args: |_, _| Some((vec!["prog".into(), "-x".into()], vec!["TERM=hurd".into()])),
@@ -254,21 +260,31 @@ fn tasks_become_child_processes_and_their_ends_are_waited_for() {
     process::Client::new(&sh_task, child_proc)
         .mark_exit(2, 0)
         .expect("mark");
-    let report = |to: PortName, value: u64| Message {
+    // The kernel's report comes through a send-once right made from the
+    // process's proc port; the same message through a send right (a
+    // process faking its own end) is not heard.
+    let report = |to: PortName, value: u64, how| Message {
         body: vec![Item::U64(value)],
-        ..Message::new(ENDED, to, Disposition::CopySend)
+        ..Message::new(ENDED, to, how)
     };
+    let kernel = |value: u64| {
+        let notify = WATCHED.lock().expect("watched").remove(0);
+        server
+            .ipc()
+            .send(report(notify, value, Disposition::MakeSendOnce))
+            .expect("report");
+    };
+    let _ = sh_task.send(report(child_proc, 7, Disposition::CopySend));
     assert_eq!(c.wait(pid, WNOHANG).expect("not yet"), (0, 0));
-    sh_task.send(report(child_proc, 0)).expect("report");
+    kernel(0);
     assert_eq!(c.wait(pid, 0).expect("wait"), (2, pid));
     assert_eq!(code(c.task2pid(send(task))), ESRCH);
 
     // Without a mark, the kernel's value makes the status.
     let task2 = task_of(&sh_task);
     c.child(send(task2)).expect("child 2");
-    let p2 = c.task2proc(send(task2)).expect("task2proc").name;
     let pid2 = c.task2pid(send(task2)).expect("pid");
-    sh_task.send(report(p2, 0x100e)).expect("report");
+    kernel(0x100e);
     assert_eq!(
         WaitStatus::from_raw(c.wait(pid2, 0).expect("wait").0),
         WaitStatus::Signaled(11)

@@ -145,8 +145,11 @@ impl<I: UserIpc, L: Lock<State>> ProcServer<I, L> {
             self.ipc.destroy_message(m);
             return Dispatch::NoReply;
         }
+        // Only the kernel holds a send-once right made from a proc port;
+        // a process faking the report with its send right is not heard.
         if let Some(t) = self.tasks
             && m.header.id == t.ended
+            && m.header.bits.local() == Some(Disposition::PORT_SEND_ONCE)
         {
             self.task_ended(&m, t);
             self.ipc.destroy_message(m);

@@ -107,7 +107,7 @@ struct State {
     extra: alloc::collections::BTreeSet<PortName>,
 }
 
-/// The terminal server. See the [module documentation](self).
+/// The terminal server. See the [module documentation](crate::term).
 pub struct TermServer<I: UserIpc> {
     ipc: I,
     portset: PortName,
