@@ -240,6 +240,10 @@ fn a_program_on_node_b_writes_to_node_a() {
                     disposition: Disposition::CopySend,
                     name: PortName::NULL, // node B's exec server opens `path`
                 },
+                PortItem {
+                    disposition: Disposition::CopySend,
+                    name: PortName::NULL, // a new task on node B
+                },
                 EXEC_NEWTASK,
                 path.into(),
                 argz(argv),

@@ -66,12 +66,17 @@ interface! {
         /// `O_EXEC` and `O_READ`) with `argv` and `envp` (argz vectors:
         /// NUL-terminated strings), the descriptor table `dtable` (0: standard
         /// input, 1: output, 2: error; I/O ports) and the initial ports
-        /// `portarray` (indexed by `INIT_PORT_*`). The reply comes when the
-        /// program has ended, with its wait status. `flags` takes
-        /// [`EXEC_NEWTASK`](super::EXEC_NEWTASK), which is what the hosted
-        /// server always does.
+        /// `portarray` (indexed by `INIT_PORT_*`), into `oldtask` (a task
+        /// the caller made, empty, as the Hurd's fork leaves one) or, with
+        /// [`EXEC_NEWTASK`](super::EXEC_NEWTASK) or a NULL `oldtask`, a
+        /// new task. Into `oldtask`, the reply comes when the program
+        /// starts (status 0; the caller, its parent, waits with
+        /// `proc_wait`); into a new task, when the program has ended, with
+        /// its wait status. The hosted server has no task ports: it always
+        /// makes a new task, and `oldtask` must be NULL.
         routine exec(
             file: PortItem,
+            oldtask: PortItem,
             flags: i32,
             argv: Vec<u8>,
             envp: Vec<u8>,
@@ -87,6 +92,7 @@ interface! {
         /// caller's file systems check the caller's ids.
         routine exec_file_name(
             file: PortItem,
+            oldtask: PortItem,
             flags: i32,
             filename: String,
             argv: Vec<u8>,
@@ -278,6 +284,9 @@ pub fn copy_send(names: &[hurd_ipc::PortName]) -> PortArray {
         names: names.to_vec(),
     }
 }
+
+mod request;
+pub use request::{Arrived, ExecRequest, Found, IMAGE_MAX, READ_TIMEOUT};
 
 #[cfg(feature = "std")]
 mod hosted;

@@ -406,6 +406,10 @@ impl Exec<Task> for System {
                 disposition: Disposition::CopySend,
                 name: PortName::NULL,
             },
+            PortItem {
+                disposition: Disposition::CopySend,
+                name: PortName::NULL,
+            },
             EXEC_NEWTASK,
             path.into(),
             argz(argv),

@@ -46,6 +46,7 @@ fn run(
     let exec_port = sys.exec_server(s.ipc).expect("exec server");
     let r = exec::exec::Client::new(s.ipc, exec_port).exec_file_name(
         NULL_FILE,
+        NULL_FILE,
         EXEC_NEWTASK,
         path.into(),
         argz(argv),
@@ -123,6 +124,7 @@ fn a_program_sees_its_environment_and_exec_exec_takes_an_open_file() {
                 disposition: Disposition::CopySend,
                 name: file,
             },
+            NULL_FILE,
             EXEC_NEWTASK,
             argz(&["args", "by", "port"]),
             Vec::new(),
@@ -330,6 +332,7 @@ fn hostile_requests_are_errors_and_rights_are_not_lost() {
     let call = |flags: i32, argv: Vec<u8>, dtable: PortArray, pa: PortArray| {
         c.exec_file_name(
             NULL_FILE,
+            NULL_FILE,
             flags,
             "/bin/true".into(),
             argv,
@@ -394,6 +397,7 @@ fn hostile_requests_are_errors_and_rights_are_not_lost() {
     assert!(
         c.exec(
             NULL_FILE,
+            NULL_FILE,
             EXEC_NEWTASK,
             Vec::new(),
             Vec::new(),
@@ -402,6 +406,22 @@ fn hostile_requests_are_errors_and_rights_are_not_lost() {
         )
         .is_err()
     );
+    // A task to load into: the hosted server has no task ports
+    // (EOPNOTSUPP), and releases it.
+    let r = c.exec_file_name(
+        NULL_FILE,
+        PortItem {
+            disposition: Disposition::CopySend,
+            name: probe,
+        },
+        0,
+        "/bin/true".into(),
+        Vec::new(),
+        Vec::new(),
+        copy_send(&[]),
+        portarray(&s),
+    );
+    assert_eq!(code(r), Some(Error::from(Errno::OpNotSupp).code()));
     // The server released every right those requests carried: once the
     // caller drops its own, no send right to the probe is left.
     task.port_deallocate(probe).expect("drop the probe");
@@ -494,6 +514,7 @@ fn run_with(
 ) -> Result<(WaitStatus, String), Error> {
     let out = s.open_for_output("/tmp/out", false).expect("open output");
     let r = exec::exec::Client::new(s.ipc, server).exec_file_name(
+        NULL_FILE,
         NULL_FILE,
         flags,
         path.into(),

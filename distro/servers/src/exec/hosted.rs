@@ -25,9 +25,8 @@ use hurd_trans::trivfs::{Single, TrivFs};
 use crate::proc::{HostedProc, NO_OWNER, Signals};
 
 use super::{
-    ARG_MAX, DTABLE_MAX, E2BIG, EXEC_FLAGS, EXEC_SECURE, HEADER_MAX, INIT_PORT_AUTH,
-    INIT_PORT_CRDIR, INIT_PORT_CWDIR, INIT_PORT_MAX, INIT_PORT_PROC, Image, MAX_INTERPRETERS,
-    SIGABRT, WaitStatus, classify, exec, parse_argz,
+    Arrived, ExecRequest, Found, INIT_PORT_AUTH, INIT_PORT_CRDIR, INIT_PORT_CWDIR, INIT_PORT_MAX,
+    INIT_PORT_PROC, SIGABRT, WaitStatus, exec,
 };
 
 /// A hosted program: runs as a new task with its context and returns its
@@ -64,10 +63,6 @@ impl ProgramTable {
 
 /// How many programs one server runs at once; more requests are `EAGAIN`.
 pub const MAX_RUNNING: usize = 64;
-
-/// How long the server waits for a file's first bytes: a file server that
-/// does not answer costs one request, not the exec server.
-const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What a running program holds: its task, arguments and environment, and
 /// the ports the caller handed over, named in the program's own space.
@@ -207,44 +202,6 @@ enum Routine {
     ExecFileName,
 }
 
-/// Rights received with a request, in the server's space: released when
-/// dropped unless taken.
-struct Held {
-    task: Task,
-    file: PortName,
-    dtable: Vec<PortName>,
-    portarray: [PortName; INIT_PORT_MAX],
-    extra: Vec<PortName>,
-}
-
-impl Drop for Held {
-    fn drop(&mut self) {
-        let names = [self.file]
-            .into_iter()
-            .chain(self.dtable.drain(..))
-            .chain(self.portarray)
-            .chain(self.extra.drain(..));
-        for n in names {
-            if n.is_valid() {
-                let _ = self.task.port_deallocate(n);
-            }
-        }
-    }
-}
-
-/// Releases rights of a disposition the server does not take (receive or
-/// send-once rights sent where send rights belong).
-fn release_item(task: &Task, disposition: Disposition, name: PortName) {
-    if !name.is_valid() {
-        return;
-    }
-    if disposition == Disposition::PORT_RECEIVE {
-        let _ = task.port_mod_refs(name, RightType::Receive, -1);
-    } else {
-        let _ = task.port_deallocate(name);
-    }
-}
-
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -314,59 +271,15 @@ impl ExecServer {
         self.running.load(Ordering::Acquire)
     }
 
-    /// Checks a request and hands it to a thread of its own, which finds the
-    /// program (reading the file may block on its server), runs it and
-    /// replies. Every right the request carried is released on an error.
-    #[allow(clippy::too_many_arguments)]
-    fn start(
-        &self,
-        req: &Request,
-        routine: Routine,
-        file: PortItem,
-        flags: i32,
-        filename: Option<String>,
-        argv: Vec<u8>,
-        envp: Vec<u8>,
-        dtable: PortArray,
-        portarray: PortArray,
-    ) -> Result<i32, Error> {
-        let task = &self.task;
-        let send_ok = |d: Disposition, n: PortName| !n.is_valid() || d == Disposition::PORT_SEND;
-        if !send_ok(file.disposition, file.name)
-            || (!dtable.names.is_empty() && dtable.disposition != Disposition::PORT_SEND)
-            || (!portarray.names.is_empty() && portarray.disposition != Disposition::PORT_SEND)
-        {
-            release_item(task, file.disposition, file.name);
-            for n in dtable.names {
-                release_item(task, dtable.disposition, n);
-            }
-            for n in portarray.names {
-                release_item(task, portarray.disposition, n);
-            }
-            return Err(inval());
-        }
-        let mut held = Held {
-            task: task.clone(),
-            file: file.name,
-            dtable: dtable.names,
-            portarray: [PortName::NULL; INIT_PORT_MAX],
-            extra: Vec::new(),
-        };
-        let mut given = portarray.names.into_iter();
-        for slot in held.portarray.iter_mut() {
-            *slot = given.next().unwrap_or(PortName::NULL);
-        }
-        held.extra.extend(given);
-        if !held.extra.is_empty() || held.dtable.len() > DTABLE_MAX || flags & !EXEC_FLAGS != 0 {
-            return Err(inval());
-        }
-        if argv.len().saturating_add(envp.len()) > ARG_MAX {
-            return Err(Error::Code(E2BIG));
-        }
-        let argv = parse_argz(&argv)?;
-        let envp = parse_argz(&envp)?;
-        if !held.file.is_valid() && filename.is_none() {
-            return Err(Errno::BadF.into());
+    /// Checks a request ([`ExecRequest::check`]) and hands it to a thread
+    /// of its own, which finds the program (reading the file may block on
+    /// its server), runs it and replies. Every right the request carried is
+    /// released on an error.
+    fn start(&self, req: &Request, routine: Routine, arrived: Arrived) -> Result<i32, Error> {
+        let request = ExecRequest::check(self.task.clone(), arrived)?;
+        // No task ports here: the program always gets a new task.
+        if request.oldtask.is_valid() {
+            return Err(Errno::OpNotSupp.into());
         }
         if self
             .running
@@ -377,19 +290,18 @@ impl ExecServer {
         {
             return Err(Errno::Again.into());
         }
-        let job = Job {
-            held,
-            filename,
-            argv,
-            envp,
-        };
-        let (server_task, rt, running) = (self.task.clone(), self.rt.clone(), self.running.clone());
+        let (rt, running) = (self.rt.clone(), self.running.clone());
         let programs = self.programs.clone();
         let proc = self.proc.get().cloned();
         let req = *req;
-        let name = job.argv.first().cloned().unwrap_or_else(|| "exec".into());
+        let name = request
+            .argv
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "exec".into());
         let spawned = std::thread::Builder::new().name(name).spawn(move || {
-            let status = job.run(&server_task, &rt, &programs, proc.as_deref(), flags);
+            let server_task = request.ipc.clone();
+            let status = run(request, &rt, &programs, proc.as_deref());
             running.fetch_sub(1, Ordering::AcqRel);
             let _ = match routine {
                 Routine::Exec => exec::reply::exec(&server_task, &req, status),
@@ -399,7 +311,7 @@ impl ExecServer {
         match spawned {
             Ok(_) => Err(Error::Mig(MigReturn::NoReply)),
             Err(_) => {
-                // The job (and its rights) was dropped with the closure.
+                // The request (and its rights) was dropped with the closure.
                 self.running.fetch_sub(1, Ordering::AcqRel);
                 Err(Errno::Again.into())
             }
@@ -407,252 +319,102 @@ impl ExecServer {
     }
 }
 
-fn inval() -> Error {
-    Errno::Inval.into()
-}
-
-/// A checked request, its rights in the server's space.
-struct Job {
-    held: Held,
-    filename: Option<String>,
-    argv: Vec<String>,
-    envp: Vec<String>,
-}
-
-impl Job {
-    /// Finds the program (following `#!` lines), runs it in a new task and
-    /// gives its wait status. The job's rights are released or moved to the
-    /// program whatever happens.
-    fn run(
-        self,
-        server: &Task,
-        rt: &Runtime,
-        programs: &ProgramTable,
-        proc: Option<&HostedProc>,
-        flags: i32,
-    ) -> Result<i32, Error> {
-        let mut held = self.held;
-        let lookup = Lookup {
-            ipc: server,
-            crdir: held.portarray[INIT_PORT_CRDIR],
-            cwdir: held.portarray[INIT_PORT_CWDIR],
-            auth: held.portarray[INIT_PORT_AUTH],
-            fds: &[],
-            ctty: PortName::NULL,
-        };
-        // The caller's own exec servers first (`EXEC_SERVERS`), unless the
-        // request is secure.
-        if flags & EXEC_SECURE == 0
-            && let Some(list) = getenv(&self.envp, "EXEC_SERVERS")
-        {
-            let request = Forward {
-                file: held.file,
-                flags,
-                filename: self.filename.as_deref(),
-                argv: &self.argv,
-                envp: &self.envp,
-                dtable: &held.dtable,
-                portarray: &held.portarray,
-            };
-            if let Some(r) = request.try_servers(server, &lookup, list) {
-                return r;
-            }
-        }
-        let mut argv = self.argv;
-        let mut name = self.filename;
-        let mut file = core::mem::replace(&mut held.file, PortName::NULL);
-        let mut opened = false;
-        let program = loop {
-            if !file.is_valid() {
-                let path = name.as_deref().ok_or(Error::from(Errno::BadF))?;
-                file = lookup.open(path, OpenFlags::EXEC | OpenFlags::READ, 0)?;
-                opened = true;
-            }
-            held.extra.push(file);
-            let image = read_image(server, file, opened)?;
-            match image {
-                Image::Hosted(prog) => {
-                    break programs.get(&prog).ok_or(Errno::NoExec)?;
-                }
-                Image::Script { interpreter, arg } => {
-                    // The script is given to its interpreter by name; a file
-                    // given only as a port has none here.
-                    let script = name.take().ok_or(Errno::NoExec)?;
-                    if held.extra.len() > MAX_INTERPRETERS {
-                        return Err(Errno::Loop.into());
-                    }
-                    let mut next = vec![interpreter.clone()];
-                    next.extend(arg);
-                    next.push(script);
-                    next.extend(argv.into_iter().skip(1));
-                    argv = next;
-                    name = Some(interpreter);
-                    file = PortName::NULL;
-                }
-            }
-        };
-
-        // The program's task and its ports.
-        let task = rt.task();
-        // Its process: the caller's proc port gives way to its own.
-        let parent_port = match proc {
-            Some(_) => core::mem::replace(&mut held.portarray[INIT_PORT_PROC], PortName::NULL),
-            None => PortName::NULL,
-        };
-        let signals = Signals::new();
-        let process = proc.and_then(|proc| {
-            let parent = crate::proc::pid_of(server, parent_port);
-            let owner = AuthClient::new(server, held.portarray[INIT_PORT_AUTH])
-                .getids()
-                .ok()
-                .and_then(|ids| ids.euids.iter().next())
-                .unwrap_or(NO_OWNER);
-            let (pid, port) = proc
-                .register_in(parent, owner, argv.clone(), self.envp.clone(), &task)
-                .ok()?;
-            // Its message port, served by a signal thread of its task.
-            if let Ok(recv) = task.port_allocate(RightType::Receive) {
-                let served = signals
-                    .serve(&task, recv)
-                    .and_then(|()| proc.set_msgport(pid, &task, recv, Disposition::MakeSend));
-                if served.is_err() {
-                    let _ = task.port_mod_refs(recv, RightType::Receive, -1);
-                }
-            }
-            Some((proc, pid, port))
-        });
-        if parent_port.is_valid() {
-            let _ = server.port_deallocate(parent_port);
-        }
-        let mut give = |n: PortName| -> PortName {
-            if !n.is_valid() {
-                return n;
-            }
-            match server.give_right(n, Disposition::MoveSend, &task) {
-                Ok(m) => m,
-                Err(_) => {
-                    let _ = server.port_deallocate(n);
-                    PortName::NULL
-                }
-            }
-        };
-        let dtable: Vec<PortName> = held.dtable.drain(..).map(&mut give).collect();
-        let mut portarray = [PortName::NULL; INIT_PORT_MAX];
-        for (to, from) in portarray.iter_mut().zip(held.portarray.iter_mut()) {
-            *to = give(core::mem::replace(from, PortName::NULL));
-        }
-        drop(held);
-        if let Some((_, _, port)) = process {
-            portarray[INIT_PORT_PROC] = port;
-        }
-        let ctx = ProgramContext {
-            task: task.clone(),
-            argv,
-            envp: self.envp,
-            dtable,
-            portarray,
-            pid: process.as_ref().map_or(0, |p| p.1),
-            signals: signals.clone(),
-        };
-        let outcome = catch_unwind(AssertUnwindSafe(|| program(&ctx)));
-        drop(ctx);
-        // Its rights die with it, as a task's do.
-        task.terminate();
-        let status = match (signals.fatal(), outcome) {
-            (Some(sig), _) => WaitStatus::Signaled(sig).raw(),
-            (None, Ok(code)) => WaitStatus::exited(code).raw(),
-            (None, Err(_)) => WaitStatus::Signaled(SIGABRT).raw(),
-        };
-        if let Some((proc, pid, _)) = process {
-            let _ = proc.exit(pid, status);
-        }
-        Ok(status)
+/// Finds the program (after the caller's own exec servers, following `#!`
+/// lines), runs it in a new task and gives its wait status. The request's
+/// rights are released or moved to the program whatever happens.
+fn run(
+    mut held: ExecRequest<Task>,
+    rt: &Runtime,
+    programs: &ProgramTable,
+    proc: Option<&HostedProc>,
+) -> Result<i32, Error> {
+    if let Some(r) = held.forward() {
+        return r;
     }
-}
-
-/// `NAME`'s value in an environment.
-fn getenv<'a>(envp: &'a [String], name: &str) -> Option<&'a str> {
-    envp.iter().find_map(|e| {
-        e.split_once('=')
-            .and_then(|(n, v)| (n == name).then_some(v))
-    })
-}
-
-/// A request as handed on to the caller's own exec servers.
-struct Forward<'a> {
-    file: PortName,
-    flags: i32,
-    filename: Option<&'a str>,
-    argv: &'a [String],
-    envp: &'a [String],
-    dtable: &'a [PortName],
-    portarray: &'a [PortName; INIT_PORT_MAX],
-}
-
-impl Forward<'_> {
-    /// `EXEC_SERVERS` is a `:`-separated list of file names of exec
-    /// servers, opened with the caller's ports; each in turn gets the request
-    /// (with `EXEC_SECURE`, so it runs the program itself rather than
-    /// handing it on again) until one answers something other than
-    /// `ENOEXEC`. Names that cannot be opened are skipped; if servers were
-    /// asked and all said `ENOEXEC`, so does this one; if none could be
-    /// asked, `None`: this server runs the program.
-    fn try_servers(
-        &self,
-        server: &Task,
-        lookup: &Lookup<'_, Task>,
-        list: &str,
-    ) -> Option<Result<i32, Error>> {
-        let mut tried = false;
-        for name in list.split(':').filter(|n| !n.is_empty()) {
-            let Ok(port) = lookup.open(name, OpenFlags::empty(), 0) else {
-                continue;
-            };
-            let r = exec::Client::new(server, port).exec_file_name(
-                PortItem {
-                    disposition: Disposition::CopySend,
-                    name: self.file,
-                },
-                self.flags | EXEC_SECURE,
-                self.filename.unwrap_or_default().into(),
-                super::argz(self.argv),
-                super::argz(self.envp),
-                super::copy_send(self.dtable),
-                super::copy_send(self.portarray),
-            );
-            let _ = server.port_deallocate(port);
-            match r {
-                Err(e) if Errno::of(e) == Some(Errno::NoExec) => tried = true,
-                // Not an exec server at all: the next one.
-                Err(Error::Mig(MigReturn::BadId)) => {}
-                r => return Some(r),
+    let program = match held.find_program()? {
+        Found::Hosted(prog) => programs.get(&prog).ok_or(Errno::NoExec)?,
+        // No ELF loader in the hosted world.
+        Found::Elf(_) => return Err(Errno::NoExec.into()),
+    };
+    let server = held.ipc.clone();
+    let server = &server;
+    let argv = core::mem::take(&mut held.argv);
+    let envp = core::mem::take(&mut held.envp);
+    // The program's task and its ports.
+    let task = rt.task();
+    // Its process: the caller's proc port gives way to its own.
+    let parent_port = match proc {
+        Some(_) => core::mem::replace(&mut held.portarray[INIT_PORT_PROC], PortName::NULL),
+        None => PortName::NULL,
+    };
+    let signals = Signals::new();
+    let process = proc.and_then(|proc| {
+        let parent = crate::proc::pid_of(server, parent_port);
+        let owner = AuthClient::new(server, held.portarray[INIT_PORT_AUTH])
+            .getids()
+            .ok()
+            .and_then(|ids| ids.euids.iter().next())
+            .unwrap_or(NO_OWNER);
+        let (pid, port) = proc
+            .register_in(parent, owner, argv.clone(), envp.clone(), &task)
+            .ok()?;
+        // Its message port, served by a signal thread of its task.
+        if let Ok(recv) = task.port_allocate(RightType::Receive) {
+            let served = signals
+                .serve(&task, recv)
+                .and_then(|()| proc.set_msgport(pid, &task, recv, Disposition::MakeSend));
+            if served.is_err() {
+                let _ = task.port_mod_refs(recv, RightType::Receive, -1);
             }
         }
-        tried.then(|| Err(Errno::NoExec.into()))
+        Some((proc, pid, port))
+    });
+    if parent_port.is_valid() {
+        let _ = server.port_deallocate(parent_port);
     }
-}
-
-/// Reads the beginning of `file` and says what it is. A port the caller
-/// opened must have been opened for execution (`EACCES` otherwise); one the
-/// server `opened` itself was, with the caller's ids.
-fn read_image(server: &Task, file: PortName, opened: bool) -> Result<Image, Error> {
-    let c = io::Client::new(server, file).with_timeout(READ_TIMEOUT);
-    if !opened {
-        let modes = c.get_openmodes()?;
-        if !OpenFlags::from_bits_truncate(modes as u32).contains(OpenFlags::EXEC) {
-            return Err(Errno::Access.into());
+    let mut give = |n: PortName| -> PortName {
+        if !n.is_valid() {
+            return n;
         }
-    }
-    let mut head = Vec::new();
-    while head.len() < HEADER_MAX {
-        let chunk = c.read(head.len() as i64, (HEADER_MAX - head.len()) as u64)?;
-        if chunk.is_empty() {
-            break;
+        match server.give_right(n, Disposition::MoveSend, &task) {
+            Ok(m) => m,
+            Err(_) => {
+                let _ = server.port_deallocate(n);
+                PortName::NULL
+            }
         }
-        head.extend_from_slice(&chunk);
+    };
+    let dtable: Vec<PortName> = held.dtable.drain(..).map(&mut give).collect();
+    let mut portarray = [PortName::NULL; INIT_PORT_MAX];
+    for (to, from) in portarray.iter_mut().zip(held.portarray.iter_mut()) {
+        *to = give(core::mem::replace(from, PortName::NULL));
     }
-    head.truncate(HEADER_MAX);
-    Ok(classify(&head)?)
+    drop(held);
+    if let Some((_, _, port)) = process {
+        portarray[INIT_PORT_PROC] = port;
+    }
+    let ctx = ProgramContext {
+        task: task.clone(),
+        argv,
+        envp,
+        dtable,
+        portarray,
+        pid: process.as_ref().map_or(0, |p| p.1),
+        signals: signals.clone(),
+    };
+    let outcome = catch_unwind(AssertUnwindSafe(|| program(&ctx)));
+    drop(ctx);
+    // Its rights die with it, as a task's do.
+    task.terminate();
+    let status = match (signals.fatal(), outcome) {
+        (Some(sig), _) => WaitStatus::Signaled(sig).raw(),
+        (None, Ok(code)) => WaitStatus::exited(code).raw(),
+        (None, Err(_)) => WaitStatus::Signaled(SIGABRT).raw(),
+    };
+    if let Some((proc, pid, _)) = process {
+        let _ = proc.exit(pid, status);
+    }
+    Ok(status)
 }
 
 impl exec::Server for ExecServer {
@@ -660,29 +422,31 @@ impl exec::Server for ExecServer {
         &self,
         req: &Request,
         file: PortItem,
+        oldtask: PortItem,
         flags: i32,
         argv: Vec<u8>,
         envp: Vec<u8>,
         dtable: PortArray,
         portarray: PortArray,
     ) -> Result<i32, Error> {
-        self.start(
-            req,
-            Routine::Exec,
+        let arrived = Arrived {
             file,
+            oldtask,
             flags,
-            None,
+            filename: None,
             argv,
             envp,
             dtable,
             portarray,
-        )
+        };
+        self.start(req, Routine::Exec, arrived)
     }
 
     fn exec_file_name(
         &self,
         req: &Request,
         file: PortItem,
+        oldtask: PortItem,
         flags: i32,
         filename: String,
         argv: Vec<u8>,
@@ -690,17 +454,17 @@ impl exec::Server for ExecServer {
         dtable: PortArray,
         portarray: PortArray,
     ) -> Result<i32, Error> {
-        self.start(
-            req,
-            Routine::ExecFileName,
+        let arrived = Arrived {
             file,
+            oldtask,
             flags,
-            Some(filename),
+            filename: Some(filename),
             argv,
             envp,
             dtable,
             portarray,
-        )
+        };
+        self.start(req, Routine::ExecFileName, arrived)
     }
 }
 

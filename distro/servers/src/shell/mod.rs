@@ -24,7 +24,7 @@ use alloc::vec::Vec;
 use hurd_ipc::{Error, PortName, UserIpc};
 
 pub use parse::{Command, ParseError, Redirect, parse};
-pub use session::{MAX_FILE, Session};
+pub use session::{MAX_FILE, Session, WRITE_CHUNK};
 
 /// What the shell does after a line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
