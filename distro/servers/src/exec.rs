@@ -285,6 +285,23 @@ pub fn copy_send(names: &[hurd_ipc::PortName]) -> PortArray {
     }
 }
 
+/// The node an exec server translator presents: an empty read-only file
+/// (the Hurd's `/servers/exec` is such a node; what matters is the port,
+/// which also answers [`exec`]).
+pub struct ExecNode;
+
+impl hurd_trans::trivfs::TrivFs for ExecNode {
+    fn stat(&self) -> hurd_trans::stat::Stat {
+        hurd_trans::stat::Stat {
+            mode: hurd_trans::mode::S_IFREG | 0o444,
+            ..hurd_trans::stat::Stat::default()
+        }
+    }
+    fn read(&mut self, _offset: u64, _len: usize) -> Result<Vec<u8>, hurd_auth::Errno> {
+        Ok(Vec::new())
+    }
+}
+
 mod request;
 pub use request::{Arrived, ExecRequest, Found, IMAGE_MAX, READ_TIMEOUT};
 

@@ -18,10 +18,9 @@ use hurd_auth::password::{Cost, PasswordConfig, PasswordServer};
 use hurd_auth::{AuthClient, Errno, IdSet, Limits, StdClock};
 use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::{Disposition, Error, PortName, RightType, UserIpc};
-use hurd_trans::flags::{FS_TRANS_SET, OpenFlags};
+use hurd_trans::flags::OpenFlags;
 use hurd_trans::netfs::{self, Options};
-use hurd_trans::protocol::fs;
-use hurd_trans::transbox::{Program as TransProgram, ThreadStarter, argv_to_argz};
+use hurd_trans::transbox::{Program as TransProgram, ThreadStarter};
 use hurd_trans::translators::programs;
 use hurd_trans::translators::tmpfs::Tmpfs;
 
@@ -236,24 +235,7 @@ impl System {
             root.write_file(name, b"", false)?;
             chmod(&root, name.trim_start_matches('/'), 0o755)?;
         }
-        // The exec server's node, as on the Hurd.
-        root.write_file("/hurd/exec", b"", false)?;
-        chmod(&root, "hurd/exec", 0o755)?;
-        root.write_file("/servers/exec", b"", false)?;
-        let node = root.open("/servers/exec", OpenFlags::NOTRANS)?;
-        let r = fs::Client::new(root.ipc, node).file_set_translator(
-            FS_TRANS_SET as i32,
-            0,
-            0,
-            argv_to_argz(&["/hurd/exec"]),
-            PortItem {
-                disposition: Disposition::CopySend,
-                name: PortName::NULL,
-            },
-        );
-        root.release(node);
-        r?;
-        Ok(())
+        crate::rootfs::install_exec_node(&root)
     }
 
     /// Installs `program` at `path`: registers it with the exec server and
@@ -413,7 +395,7 @@ impl Exec<Task> for System {
             EXEC_NEWTASK,
             path.into(),
             argz(argv),
-            Vec::new(),
+            argz(&session.env),
             copy_send(&[PortName::NULL, out_port, err_capture.port]),
             copy_send(&portarray),
         );

@@ -144,6 +144,29 @@ pub fn fill_base<I: UserIpc + ?Sized>(
     Ok(())
 }
 
+/// The exec server's nodes, as on the Hurd: `/hurd/exec` (the program)
+/// and `/servers/exec`, holding a passive translator record for it, so the
+/// first lookup starts the system's exec server (written through `root`,
+/// a session holding uid 0).
+pub fn install_exec_node<I: UserIpc + ?Sized>(root: &Session<'_, I>) -> Result<(), Error> {
+    root.write_file("/hurd/exec", b"", false)?;
+    chmod(root, "hurd/exec", 0o755)?;
+    root.write_file("/servers/exec", b"", false)?;
+    let node = root.open("/servers/exec", OpenFlags::NOTRANS)?;
+    let r = fs::Client::new(root.ipc, node).file_set_translator(
+        FS_TRANS_SET as i32,
+        0,
+        0,
+        crate::exec::argz(&["/hurd/exec"]),
+        hurd_ipc::PortItem {
+            disposition: hurd_ipc::Disposition::CopySend,
+            name: PortName::NULL,
+        },
+    );
+    root.release(node);
+    r
+}
+
 /// Checks `name`'s `password` with the password server at `password_port`
 /// (`/etc/passwd` text `passwd` gives the uid) and returns the user's ids.
 /// An unknown name or a wrong password is `EPERM`.

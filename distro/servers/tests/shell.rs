@@ -417,3 +417,27 @@ fn without_a_proc_port_ps_and_kill_say_so() {
     assert_eq!(run(&mut sh, "ps"), "ps: no proc server\n");
     assert_eq!(run(&mut sh, "kill 1"), "kill: no proc server\n");
 }
+
+#[test]
+fn exported_variables_reach_programs_and_name_exec_servers() {
+    let sys = boot();
+    let task = sys.task();
+    let s = sys.login(&task, "alice", "wonderland").expect("login");
+    let mut sh = Shell::with_exec(s, &sys);
+    assert_eq!(run(&mut sh, "export"), "");
+    assert_eq!(run(&mut sh, "export GREETING=hi LANG=C"), "");
+    assert_eq!(run(&mut sh, "export GREETING=hello"), "");
+    assert_eq!(run(&mut sh, "export"), "LANG=C\nGREETING=hello\n");
+    assert_eq!(run(&mut sh, "export =x"), "usage: export NAME=VALUE...\n");
+    // Alice's own exec server: programs now run through it (a name that
+    // is not an exec server is skipped).
+    assert_eq!(run(&mut sh, "settrans /tmp/myexec /hurd/exec"), "");
+    assert_eq!(
+        run(&mut sh, "export EXEC_SERVERS=/tmp/none:/tmp/myexec"),
+        ""
+    );
+    assert_eq!(
+        run(&mut sh, "args through my own exec server"),
+        "through my own exec server\n"
+    );
+}

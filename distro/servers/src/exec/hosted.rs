@@ -14,19 +14,17 @@ use hurd_ipc::mig::{Dispatch, Request};
 use hurd_ipc::{Disposition, Error, MigReturn, PortArray, PortItem, PortName, RightType, UserIpc};
 use hurd_trans::flags::OpenFlags;
 use hurd_trans::lookup::Lookup;
-use hurd_trans::mode::S_IFREG;
 use hurd_trans::netfs::{NetFs, Options};
 use hurd_trans::protocol::io;
-use hurd_trans::stat::Stat;
 use hurd_trans::transbox::Program as TransProgram;
 use hurd_trans::translators::programs::own_ids;
-use hurd_trans::trivfs::{Single, TrivFs};
+use hurd_trans::trivfs::Single;
 
 use crate::proc::{HostedProc, NO_OWNER, Signals};
 
 use super::{
-    Arrived, ExecRequest, Found, INIT_PORT_AUTH, INIT_PORT_CRDIR, INIT_PORT_CWDIR, INIT_PORT_MAX,
-    INIT_PORT_PROC, SIGABRT, WaitStatus, exec,
+    Arrived, ExecNode, ExecRequest, Found, INIT_PORT_AUTH, INIT_PORT_CRDIR, INIT_PORT_CWDIR,
+    INIT_PORT_MAX, INIT_PORT_PROC, SIGABRT, WaitStatus, exec,
 };
 
 /// A hosted program: runs as a new task with its context and returns its
@@ -465,22 +463,6 @@ impl exec::Server for ExecServer {
             portarray,
         };
         self.start(req, Routine::ExecFileName, arrived)
-    }
-}
-
-/// The node an exec server translator presents: an empty read-only file
-/// (the Hurd's `/servers/exec` is such a node; what matters is the port).
-struct ExecNode;
-
-impl TrivFs for ExecNode {
-    fn stat(&self) -> Stat {
-        Stat {
-            mode: S_IFREG | 0o444,
-            ..Stat::default()
-        }
-    }
-    fn read(&mut self, _offset: u64, _len: usize) -> Result<Vec<u8>, Errno> {
-        Ok(Vec::new())
     }
 }
 

@@ -24,6 +24,8 @@ commands:
   mkdir DIR...  rmdir DIR...  rm FILE...  cp FROM TO
   chmod MODE FILE...       set permission bits (octal MODE)
   cd [DIR]  pwd
+  export [NAME=VALUE...]   set variables the programs get (EXEC_SERVERS:
+                           your own exec servers); alone, list them
   id                       the ids this shell holds
   su [USER]                add USER's ids (default root) to this shell's
   login USER               become USER
@@ -51,6 +53,9 @@ fn usage(out: &mut Vec<u8>, prog: &str, text: &str) {
     out.extend_from_slice(format!("usage: {prog} {text}\n").as_bytes());
 }
 
+/// The most variables `export` keeps.
+pub const MAX_ENV: usize = 64;
+
 /// The commands the shell runs itself (others are programs).
 pub const BUILTINS: &[&str] = &[
     "exit",
@@ -66,6 +71,7 @@ pub const BUILTINS: &[&str] = &[
     "cp",
     "chmod",
     "cd",
+    "export",
     "id",
     "su",
     "login",
@@ -146,6 +152,27 @@ pub fn run<I: UserIpc + ?Sized>(
             },
             _ => usage(err, "chmod", "MODE FILE..."),
         },
+        "export" if args.is_empty() => {
+            for v in &s.env {
+                printed.extend_from_slice(format!("{v}\n").as_bytes());
+            }
+        }
+        "export" => {
+            for a in args {
+                match a.split_once('=') {
+                    Some((n, _)) if !n.is_empty() && !n.contains('\0') && !a.contains('\0') => {
+                        s.env
+                            .retain(|v| v.split_once('=').map(|(m, _)| m) != Some(n));
+                        if s.env.len() < MAX_ENV {
+                            s.env.push(a.clone());
+                        } else {
+                            err.extend_from_slice(b"export: too many variables\n");
+                        }
+                    }
+                    _ => usage(err, "export", "NAME=VALUE..."),
+                }
+            }
+        }
         "cd" => {
             let target = args.first().map_or("/", String::as_str);
             if let Err(e) = cd(s, target) {

@@ -36,6 +36,9 @@ pub struct Session<'a, I: UserIpc + ?Sized> {
     /// The session's own proc port (NULL: no proc server), for `ps` and
     /// `kill`, and handed to the programs it starts as their parent's.
     pub proc: PortName,
+    /// Variables the programs it starts get in their environment
+    /// (`NAME=value`, set with `export`).
+    pub env: Vec<String>,
 }
 
 impl<I: UserIpc + ?Sized> Drop for Session<'_, I> {
@@ -64,6 +67,7 @@ impl<'a, I: UserIpc + ?Sized> Session<'a, I> {
             cwd: "/".to_string(),
             password,
             proc: PortName::NULL,
+            env: Vec::new(),
         })
     }
 
