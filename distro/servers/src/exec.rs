@@ -137,6 +137,8 @@ pub const INIT_PORT_MAX: usize = 6;
 pub const ARG_MAX: usize = 256 * 1024;
 /// The most descriptors a request's table may hold; more is `EINVAL`.
 pub const DTABLE_MAX: usize = 256;
+/// How many programs one server runs at once; more requests are `EAGAIN`.
+pub const MAX_RUNNING: usize = 64;
 /// How many `#!` interpreters may follow one another before `ELOOP`.
 pub const MAX_INTERPRETERS: usize = 4;
 /// How much of a file's beginning the server reads to know what it is; a
@@ -308,7 +310,7 @@ pub use request::{Arrived, ExecRequest, Found, IMAGE_MAX, READ_TIMEOUT};
 #[cfg(feature = "std")]
 mod hosted;
 #[cfg(feature = "std")]
-pub use hosted::{ExecServer, MAX_RUNNING, Program, ProgramContext, ProgramTable, translator};
+pub use hosted::{ExecServer, Program, ProgramContext, ProgramTable, translator};
 
 #[cfg(test)]
 mod tests {

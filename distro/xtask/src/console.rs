@@ -15,8 +15,10 @@ use crate::kernel::BootRun;
 pub struct Step {
     /// Text the console must show (after the previous step's) first.
     pub wait_for: String,
-    /// What is typed then (a newline is added).
+    /// What is typed then (a newline is added unless `raw`).
     pub send: String,
+    /// Typed as it is, without a newline (a control character).
+    pub raw: bool,
 }
 
 impl Step {
@@ -25,6 +27,16 @@ impl Step {
         Step {
             wait_for: wait_for.to_owned(),
             send: send.to_owned(),
+            raw: false,
+        }
+    }
+
+    /// Waits for `wait_for`, then types `send` alone (`^C`, `^D`: no
+    /// newline follows).
+    pub fn raw(wait_for: &str, send: &str) -> Step {
+        Step {
+            raw: true,
+            ..Step::new(wait_for, send)
         }
     }
 }
@@ -104,7 +116,11 @@ pub fn converse(
                     };
                     unmatched.drain(..at + step.wait_for.len());
                     if let Some(stdin) = input.as_mut() {
-                        let line = format!("{}\n", step.send);
+                        let line = if step.raw {
+                            step.send.clone()
+                        } else {
+                            format!("{}\n", step.send)
+                        };
                         if stdin
                             .write_all(line.as_bytes())
                             .and_then(|()| stdin.flush())

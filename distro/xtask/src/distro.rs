@@ -55,7 +55,8 @@ pub fn reference_rootfs(ws: &Workspace) -> Result<std::path::PathBuf, String> {
 /// shadow directory, a program
 /// that ends well and one that crashes while the system goes on, the
 /// processes, a signal refused, a program reading the terminal, one ended
-/// by ^C through its process group, a permission
+/// by ^C through its process group, a user's own exec server named in
+/// `EXEC_SERVERS`, a permission
 /// the file system refuses, `su` adding root's ids to the running shell,
 /// log out, halt.
 pub fn scenario() -> Vec<Step> {
@@ -100,6 +101,11 @@ pub fn scenario() -> Vec<Step> {
         ("SHOUT IT", "\u{4}"),
         ("$ ", "forever"),
         ("until interrupted", "\u{3}"),
+        ("$ ", "settrans /tmp/myexec /hurd/exec --announce"),
+        ("$ ", "export EXEC_SERVERS=/tmp/myexec"),
+        ("$ ", "args through my own exec server"),
+        ("$ ", "export EXEC_SERVERS="),
+        ("$ ", "args through the system server"),
         ("$ ", "mkdir /etc/mine"),
         ("$ ", "su"),
         ("Password: ", "hurd"),
@@ -110,7 +116,11 @@ pub fn scenario() -> Vec<Step> {
         ("login: ", "\u{4}"),
     ]
     .into_iter()
-    .map(|(wait, send)| Step::new(wait, send))
+    .map(|(wait, send)| match send {
+        // Control characters in a running program: typed alone.
+        "\u{3}" | "\u{4}" if wait != "login: " => Step::raw(wait, send),
+        _ => Step::new(wait, send),
+    })
     .collect()
 }
 
@@ -142,6 +152,8 @@ pub const EXPECTED: &[&str] = &[
     "kill: 1: operation not permitted",
     "SHOUT IT",
     "sh: forever: killed by signal 2",
+    "exec: args\nthrough my own exec server",
+    "$ args through the system server\nthrough the system server",
     "mkdir: /etc/mine: permission denied",
     "euids=1000(alice),0(root) ",
     "mine",

@@ -44,6 +44,19 @@ pub enum ExecError {
     TooBig,
 }
 
+impl From<ExecError> for hurd_ipc::Error {
+    /// As an exec server answers: `ENOEXEC` for a file that is no program
+    /// here, `E2BIG` for arguments that do not fit, `EAGAIN` when the
+    /// kernel refused a step.
+    fn from(e: ExecError) -> hurd_ipc::Error {
+        match e {
+            ExecError::Elf(_) => hurd_auth::Errno::NoExec.into(),
+            ExecError::TooBig => hurd_ipc::Error::Code(hurd_servers::exec::E2BIG),
+            ExecError::Call(..) => hurd_auth::Errno::Again.into(),
+        }
+    }
+}
+
 /// Protection bits of `vm_protect`.
 fn protection(seg: &Segment) -> u32 {
     let mut prot = 0;
@@ -110,6 +123,8 @@ pub const INIT_AUTH: u32 = 0x24;
 pub const INIT_CRDIR: u32 = 0x25;
 /// The name of a session program's send right to the password server.
 pub const INIT_PASSWORD: u32 = 0x26;
+/// The name of a program's working directory.
+pub const INIT_CWDIR: u32 = 0x27;
 
 /// A port the new task starts with: the caller's `right` used with
 /// `disposition` (`COPY_SEND`, `MAKE_SEND`…) goes into the new task under
@@ -164,11 +179,50 @@ pub fn load_elf(
     spawn(buf, reply, image, Start::Args(&block, ports), None)
 }
 
+/// An empty task (`task_create`), for a program to be loaded into later
+/// ([`load_elf_into`], or an exec server's `exec_exec` with it as
+/// `oldtask`): a send right to its task port.
+pub fn create_task(buf: &mut MsgBuf, reply: u32) -> Result<u32, ExecError> {
+    rpc::start(buf, sys::task_self(), reply, TASK_CREATE);
+    buf.push_u32(0);
+    step("task_create", rpc::port_reply(buf, reply))
+}
+
+/// Loads `image` into `task`, an empty task the caller holds (see
+/// [`create_task`]), with `argv`, `envp` and `ports`; its thread stays
+/// suspended (a send right to its port is returned; [`resume`] with it).
+/// On an error the task is left as it is, for its holder to end.
+pub fn load_elf_into(
+    buf: &mut MsgBuf,
+    reply: u32,
+    task: u32,
+    image: &[u8],
+    (argv, envp): (&[&str], &[&str]),
+    ports: &[InitialPort],
+) -> Result<u32, ExecError> {
+    let exe =
+        elf::parse(image, USER_BASE, USER_STACK_TOP - USER_STACK_SIZE).map_err(ExecError::Elf)?;
+    let block = crate::args::encode(argv, envp).ok_or(ExecError::TooBig)?;
+    build(
+        buf,
+        reply,
+        task,
+        image,
+        &exe,
+        (Start::Args(&block, ports), None),
+    )
+}
+
 /// Starts the thread of a program [`load_elf`] loaded.
 pub fn resume(buf: &mut MsgBuf, reply: u32, child: &Child) -> Result<(), ExecError> {
+    resume_thread(buf, reply, child.thread)
+}
+
+/// Starts a suspended `thread` (`thread_resume`).
+pub fn resume_thread(buf: &mut MsgBuf, reply: u32, thread: u32) -> Result<(), ExecError> {
     code(
         "thread_resume",
-        rpc::simple(buf, child.thread, reply, THREAD_RESUME),
+        rpc::simple(buf, thread, reply, THREAD_RESUME),
     )
 }
 
@@ -197,9 +251,7 @@ fn spawn(
 ) -> Result<Child, ExecError> {
     let exe =
         elf::parse(image, USER_BASE, USER_STACK_TOP - USER_STACK_SIZE).map_err(ExecError::Elf)?;
-    rpc::start(buf, sys::task_self(), reply, TASK_CREATE);
-    buf.push_u32(0);
-    let task = step("task_create", rpc::port_reply(buf, reply))?;
+    let task = create_task(buf, reply)?;
     match build(buf, reply, task, image, &exe, (start, exit_notify)) {
         Ok(thread) => Ok(Child { task, thread }),
         Err(err) => {

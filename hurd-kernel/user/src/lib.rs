@@ -3,7 +3,7 @@
 //! `vm_allocate`, and [`ipc::KernelIpc`] (hurd-ipc's user-side API over the
 //! system calls). Also: [`thread`] (threads running closures), [`exec`] (an
 //! ELF loader building a new task through its task port, the exec server's
-//! way), [`args`] (a program's arguments and environment), [`stdio`] (its
+//! way), [`exec_server`] (the exec server on the kernel), [`args`] (a program's arguments and environment), [`stdio`] (its
 //! standard input, output and error), [`process`] (its proc port and
 //! signal thread, and the kernel's side of the proc server), [`bootinfo`]
 //! (what the bootstrap task is given), and [`translators`] (hurd-trans's
@@ -22,6 +22,7 @@ pub mod args;
 pub mod bootinfo;
 pub mod echo;
 pub mod exec;
+pub mod exec_server;
 #[cfg(target_os = "none")]
 mod heap;
 pub mod ipc;

@@ -6,7 +6,8 @@
 //!
 //! Known programs: `/hurd/hello [TEXT]`, `/hurd/null`, `/hurd/zero`,
 //! `/hurd/tmpfs [LIMIT]`, `/hurd/tarfs` (the archive is the node the
-//! translator sits on), `/hurd/union DIR...` and `/hurd/shadow LOWER UPPER`
+//! translator sits on), `/hurd/exec [--announce]` (the exec server),
+//! `/hurd/union DIR...` and `/hurd/shadow LOWER UPPER`
 //! (directories opened with the node owner's ids, names resolved under the
 //! directories the file system gives). Any other is `ENOENT`. The translator
 //! runs with the node owner's identity: the auth handle it is given.
@@ -42,6 +43,7 @@ pub const PROGRAMS: &[&str] = &[
     "/hurd/tarfs",
     "/hurd/union",
     "/hurd/shadow",
+    "/hurd/exec",
 ];
 
 /// The largest archive `tarfs` reads.
@@ -141,6 +143,7 @@ fn run(argv: &[String], bootstrap: PortName, auth: PortName, dirs: InitDirs) {
                 );
             }
         }
+        Some("/hurd/exec") => exec(argv, uid, gid, auth, bootstrap),
         Some("/hurd/shadow") => {
             if let Ok([lower, upper]) = open_dirs(&ipc, dirs, auth, &argv[1..]).as_deref() {
                 let tree = Shadow::new(KernelIpc::new(), *lower, *upper);
@@ -158,6 +161,34 @@ fn run(argv: &[String], bootstrap: PortName, auth: PortName, dirs: InitDirs) {
 
 /// Serves `tree`: `fsys_startup` on `bootstrap`, then requests until told
 /// to go away.
+/// `/hurd/exec [--announce]`: the exec server as a one-file translator, as
+/// the Hurd's is on `/servers/exec` — its node's ports also answer
+/// `exec.defs` ([`crate::exec_server`]).
+fn exec(argv: &[String], uid: u32, gid: u32, auth: PortName, bootstrap: PortName) {
+    let server = crate::exec_server::ExecServer::new(argv.iter().any(|a| a == "--announce"));
+    let opts = Options {
+        name: "exec",
+        ..Options::default()
+    };
+    let node = Single::new(hurd_servers::exec::ExecNode, uid, gid);
+    let Ok(fs) = NetFs::new(KernelIpc::new(), node, auth, None, opts) else {
+        return;
+    };
+    if let Ok(node) = fs.startup(bootstrap, OpenFlags::READ) {
+        let _ = fs.ipc().port_deallocate(node);
+        let ipc = KernelIpc::new();
+        let _ =
+            hurd_ipc::mig::serve(
+                fs.ipc(),
+                fs.port_set(),
+                |m| match hurd_servers::exec::exec::demux(&server, &ipc, m) {
+                    hurd_ipc::mig::Dispatch::NotMine(m) => fs.handle(m),
+                    d => d,
+                },
+            );
+    }
+}
+
 fn serve<T: Tree>(tree: T, auth: PortName, bootstrap: PortName, name: &'static str) {
     let opts = Options {
         name,

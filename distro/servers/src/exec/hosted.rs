@@ -24,7 +24,7 @@ use crate::proc::{HostedProc, NO_OWNER, Signals};
 
 use super::{
     Arrived, ExecNode, ExecRequest, Found, INIT_PORT_AUTH, INIT_PORT_CRDIR, INIT_PORT_CWDIR,
-    INIT_PORT_MAX, INIT_PORT_PROC, SIGABRT, WaitStatus, exec,
+    INIT_PORT_MAX, INIT_PORT_PROC, MAX_RUNNING, SIGABRT, WaitStatus, exec,
 };
 
 /// A hosted program: runs as a new task with its context and returns its
@@ -58,9 +58,6 @@ impl ProgramTable {
         lock(&self.programs).get(name).cloned()
     }
 }
-
-/// How many programs one server runs at once; more requests are `EAGAIN`.
-pub const MAX_RUNNING: usize = 64;
 
 /// What a running program holds: its task, arguments and environment, and
 /// the ports the caller handed over, named in the program's own space.

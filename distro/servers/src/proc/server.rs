@@ -338,6 +338,14 @@ impl<I: UserIpc, L: Lock<State>> ProcServer<I, L> {
         }
     }
 
+    /// A task-backed process's arguments and environment, read from its
+    /// task now (a program loaded after `proc_child` has its own by then).
+    fn task_args(&self, pid: i32) -> Option<ArgsEnv> {
+        let tasks = self.tasks?;
+        let task = self.state.with(|s| s.tasks.get(&pid).copied())?;
+        (tasks.args)(&self.ipc, task)
+    }
+
     /// The process of task `task` (the server's name for its port).
     fn pid_of_task(&self, task: PortName) -> Result<i32, Error> {
         self.state
@@ -506,11 +514,17 @@ impl<I: UserIpc, L: Lock<State>> process::Server for ProcServer<I, L> {
 
     fn getprocargs(&self, req: &Request, pid: i32) -> Result<Vec<u8>, Error> {
         self.caller(req)?;
+        if let Some((argv, _)) = self.task_args(pid) {
+            return Ok(argz(&argv));
+        }
         self.state.with(|s| Ok(argz(&s.table.get(pid)?.argv)))
     }
 
     fn getprocenv(&self, req: &Request, pid: i32) -> Result<Vec<u8>, Error> {
         self.caller(req)?;
+        if let Some((_, envp)) = self.task_args(pid) {
+            return Ok(argz(&envp));
+        }
         self.state.with(|s| Ok(argz(&s.table.get(pid)?.envp)))
     }
 

@@ -212,6 +212,8 @@ fn boot() -> Result<System, Error> {
             root.write_file(program, b"", false)?;
             rootfs::chmod(&root, program, 0o755)?;
         }
+        // `/servers/exec`: the exec server, started by the first lookup.
+        rootfs::install_exec_node(&root)?;
         root.write_file("/share/example.tar", &rootfs::example_archive(), false)?;
     }
     Ok(system)

@@ -4,12 +4,14 @@
 //! password server (for `su`), its proc port, and the terminal as standard
 //! input, output and error (see [`kernel_user::exec`] for the names).
 //!
-//! Each program it runs is a task it loads itself ([`exec::load_elf`]),
-//! then makes a child process of its own (`proc_child`), gives it its proc
-//! port and a process group of its own, puts that group in the terminal's
-//! foreground (`TIOCSPGRP`) so the interrupt character reaches it, starts
-//! it, and waits for it with `proc_wait`. The shell itself ignores the
-//! interrupt and quit characters.
+//! For each program it makes an empty task (the Hurd's fork), makes it a
+//! child process of its own (`proc_child`) in a process group of its own,
+//! puts that group in the terminal's foreground (`TIOCSPGRP`) so the
+//! interrupt character reaches it, and asks the exec server at
+//! `/servers/exec` to load the program into the task (`exec_exec_file_name`
+//! with the task, its proc port, the user's ports and the variables
+//! `export` set — `EXEC_SERVERS` among them); then it waits with
+//! `proc_wait`. The shell itself ignores the interrupt and quit characters.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 extern crate alloc;
@@ -19,14 +21,15 @@ use alloc::vec::Vec;
 
 use hurd_auth::Errno;
 use hurd_ipc::{Disposition, Error, PortItem, PortName, UserIpc};
-use hurd_servers::exec::{HEADER_MAX, Image, MAX_INTERPRETERS, WaitStatus, classify};
+use hurd_kernel::abi::rpc::TASK_TERMINATE;
+use hurd_servers::exec::{WaitStatus, argz, copy_send, exec as exec_protocol};
 use hurd_servers::proc::{SIGINT, SIGQUIT, process};
 use hurd_servers::shell::{self, Exec, Exit, ExitStatus, Flow, Session, Shell};
 use hurd_servers::term::{set_echo, tioctl_pgrp};
 use hurd_trans::flags::OpenFlags;
-use kernel_user::exec::{self, INIT_AUTH, INIT_CRDIR, INIT_PASSWORD, InitialPort};
+use kernel_user::exec::{self, INIT_AUTH, INIT_CRDIR, INIT_PASSWORD};
 use kernel_user::ipc::KernelIpc;
-use kernel_user::msg::{COPY_SEND, MOVE_SEND, MsgBuf};
+use kernel_user::msg::MsgBuf;
 use kernel_user::process::{CRASH_SIGNALS, PROC};
 use kernel_user::stdio::{self, STDERR, STDIN, STDOUT};
 use kernel_user::{args, rpc};
@@ -35,7 +38,7 @@ kernel_user::entry!(run);
 
 // ANCHOR: programs
 /// Runs programs for the shell as child processes in the terminal's
-/// foreground.
+/// foreground, through the exec server at `/servers/exec`.
 struct KernelExec {
     /// The terminal (standard input).
     term: PortName,
@@ -54,90 +57,136 @@ impl Exec<KernelIpc> for KernelExec {
         if !session.proc.is_valid() {
             return Err(Errno::OpNotSupp.into());
         }
-        let (image, argv) = resolve_scripts(session, path, argv)?;
-        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-        let user = session.ids().ok().and_then(|ids| ids.euids.iter().next());
-        let user = alloc::format!("UID={}", user.unwrap_or(0));
         let ipc = session.ipc;
-        let reply = ipc.port_allocate(hurd_ipc::RightType::Receive)?;
+        let server = session.open("/servers/exec", OpenFlags::empty())?;
+        let reply = match ipc.port_allocate(hurd_ipc::RightType::Receive) {
+            Ok(r) => r,
+            Err(e) => {
+                session.release(server);
+                return Err(e.into());
+            }
+        };
         let mut buf = MsgBuf::new();
-        // The terminal, unless standard output is redirected to a file.
-        let give = |name, right: PortName| InitialPort {
-            name,
-            right: right.0,
-            disposition: COPY_SEND,
-        };
-        // A port has one name in a space: standard input, output and
-        // error are three ports for the terminal (`io_duplicate`).
-        let ports = [
-            give(STDIN, PortName(STDIN)),
-            give(STDOUT, stdout.unwrap_or(PortName(STDOUT))),
-            give(STDERR, PortName(STDERR)),
-        ];
-        let r = match exec::load_elf(&mut buf, reply.0, &image, (&argv, &[user.as_str()]), &ports) {
-            Ok(child) => self.run_child(session, &mut buf, reply, child),
-            Err(exec::ExecError::Elf(_)) => Err(Errno::NoExec.into()),
-            Err(exec::ExecError::TooBig) => Err(Error::Code(hurd_servers::exec::E2BIG)),
-            Err(exec::ExecError::Call(..)) => Err(Errno::Again.into()),
-        };
+        // The Hurd's fork: an empty task, a child process of the shell's.
+        let r = exec::create_task(&mut buf, reply.0)
+            .map_err(Error::from)
+            .and_then(|task| {
+                let job = Job {
+                    session,
+                    buf: &mut buf,
+                    reply,
+                    task: PortName(task),
+                };
+                let r = self.run(job, server, path, argv, stdout);
+                let _ = ipc.port_deallocate(PortName(task));
+                r
+            });
         let _ = ipc.port_destroy(reply);
+        session.release(server);
         r
     }
 }
 
+/// A program being started: its task, and what it takes to talk to the
+/// kernel about it.
+struct Job<'s, 'a> {
+    session: &'s Session<'a, KernelIpc>,
+    buf: &'s mut MsgBuf,
+    reply: PortName,
+    task: PortName,
+}
+
+impl Job<'_, '_> {
+    /// Ends the task (the program could not start).
+    fn terminate(&mut self) {
+        let _ = rpc::simple(self.buf, self.task.0, self.reply.0, TASK_TERMINATE);
+    }
+}
+
 impl KernelExec {
-    /// Makes `child` a process in a group of its own, in the foreground,
-    /// starts it and waits for it.
-    fn run_child(
+    /// Makes the task a process in a group of its own, in the foreground,
+    /// has the exec server load the program into it, and waits for it.
+    fn run(
         &self,
-        session: &Session<'_, KernelIpc>,
-        buf: &mut MsgBuf,
-        reply: PortName,
-        child: exec::Child,
+        mut job: Job<'_, '_>,
+        server: PortName,
+        path: &str,
+        argv: &[String],
+        stdout: Option<PortName>,
     ) -> Result<Exit, Error> {
+        let session = job.session;
         let ipc = session.ipc;
         let proc = process::Client::new(ipc, session.proc);
         let task = PortItem {
             disposition: Disposition::CopySend,
-            name: PortName(child.task),
+            name: job.task,
         };
         let setup = (|| {
             proc.child(task)?;
             let pid = proc.task2pid(task)?;
             let port = proc.task2proc(task)?.name;
-            let given = rpc::insert_right(buf, child.task, reply.0, PROC, (port.0, MOVE_SEND));
-            if given != rpc::Reply::Code(0) {
+            if let Err(e) = proc.setpgrp(pid, pid) {
                 let _ = ipc.port_deallocate(port);
-                return Err(Error::from(Errno::Again));
+                return Err(e);
             }
-            proc.setpgrp(pid, pid)?;
-            Ok(pid)
+            Ok((pid, port))
         })();
-        let pid = match setup {
-            Ok(pid) => pid,
+        let (pid, child_proc) = match setup {
+            Ok(p) => p,
             Err(e) => {
-                exec::terminate(buf, reply.0, child);
+                job.terminate();
                 return Err(e);
             }
         };
         let fg = tioctl_pgrp::Client::new(ipc, self.term);
         let _ = fg.tiocspgrp(pid);
-        if exec::resume(buf, reply.0, &child).is_err() {
-            let _ = rpc::simple(
-                buf,
-                child.task,
-                reply.0,
-                hurd_kernel::abi::rpc::TASK_TERMINATE,
-            );
+        let user = session.ids().ok().and_then(|ids| ids.euids.iter().next());
+        let mut envp = alloc::vec![alloc::format!("UID={}", user.unwrap_or(0))];
+        envp.extend(session.env.iter().cloned());
+        let portarray = [
+            session.cwdir,
+            session.crdir,
+            session.auth,
+            child_proc,
+            PortName::NULL,
+            PortName::NULL,
+        ];
+        let dtable = [
+            PortName(STDIN),
+            stdout.unwrap_or(PortName(STDOUT)),
+            PortName(STDERR),
+        ];
+        let started = exec_protocol::Client::new(ipc, server).exec_file_name(
+            PortItem {
+                disposition: Disposition::CopySend,
+                name: PortName::NULL,
+            },
+            task,
+            0,
+            path.into(),
+            argz(argv),
+            argz(&envp),
+            copy_send(&dtable),
+            copy_send(&portarray),
+        );
+        let _ = ipc.port_deallocate(child_proc);
+        if started.is_err() {
+            job.terminate();
         }
+        // Reaps the child whether it ran or not.
         let waited = proc.wait(pid, 0);
         let _ = fg.tiocspgrp(self.pgrp);
-        let _ = ipc.port_deallocate(PortName(child.task));
-        let _ = ipc.port_deallocate(PortName(child.thread));
+        started?;
         let status = match WaitStatus::from_raw(waited?.0) {
             WaitStatus::Exited(c) => ExitStatus::Code(i32::from(c)),
             WaitStatus::Signaled(s) if CRASH_SIGNALS.contains(&s) => ExitStatus::Crashed,
-            WaitStatus::Signaled(s) => ExitStatus::Killed(s),
+            WaitStatus::Signaled(s) => {
+                // The terminal echoed ^C; the report starts a line.
+                if s == SIGINT {
+                    stdio::write(b"\n");
+                }
+                ExitStatus::Killed(s)
+            }
         };
         Ok(Exit {
             output: Vec::new(),
@@ -147,41 +196,6 @@ impl KernelExec {
     }
 }
 // ANCHOR_END: programs
-
-/// The ELF image to run for `path` and its arguments: a `#!` script runs
-/// its interpreter (which must be executable for the session too) with the
-/// interpreter's optional argument and the script's name before the
-/// script's own arguments, as the Hurd's exec server does; at most
-/// `MAX_INTERPRETERS` in a row (`ELOOP` beyond), anything else that is not
-/// ELF is `ENOEXEC`.
-fn resolve_scripts(
-    session: &Session<'_, KernelIpc>,
-    path: &str,
-    argv: &[String],
-) -> Result<(Vec<u8>, Vec<String>), Error> {
-    let mut path = String::from(path);
-    let mut argv = argv.to_vec();
-    for _ in 0..=MAX_INTERPRETERS {
-        let image = session.read_file(&path)?;
-        if image.starts_with(b"\x7fELF") {
-            return Ok((image, argv));
-        }
-        let head = &image[..image.len().min(HEADER_MAX)];
-        let Ok(Image::Script { interpreter, arg }) = classify(head) else {
-            return Err(Errno::NoExec.into());
-        };
-        // The interpreter must be executable for this user.
-        let port = session.open(&interpreter, OpenFlags::EXEC)?;
-        session.release(port);
-        let mut next = alloc::vec![interpreter.clone()];
-        next.extend(arg);
-        next.push(path);
-        next.extend(argv.into_iter().skip(1));
-        argv = next;
-        path = interpreter;
-    }
-    Err(Errno::Loop.into())
-}
 
 fn run(arg: u64) -> u64 {
     kernel_user::process::ignore(SIGINT);

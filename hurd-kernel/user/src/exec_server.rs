@@ -1,0 +1,285 @@
+//! The exec server on the kernel: hurd-servers' `exec.defs` served with
+//! ELF images, as the Hurd's exec server does on Mach.
+//!
+//! A request is checked and its program found by hurd-servers'
+//! [`ExecRequest`] — the caller's own exec servers first (`EXEC_SERVERS`),
+//! the file opened with the caller's ports, `#!` lines followed — and then
+//! loaded here, each request on a thread of its own (reading a file may
+//! block on its server), at most [`MAX_RUNNING`] at once:
+//!
+//! - into `oldtask`, the empty task the caller made (and made a process of
+//!   its own with `proc_child`, giving the task's proc port as
+//!   `INIT_PORT_PROC`): the program starts and the reply, status 0, comes
+//!   at once; the caller waits with `proc_wait`, as on the Hurd;
+//! - or into a new task (`EXEC_NEWTASK`): made a child process of the
+//!   caller's (`INIT_PORT_PROC`) when it gave its proc port, else watched
+//!   with `task_notify_exit`; the reply comes when it ends, with its wait
+//!   status.
+//!
+//! The program gets its descriptors 0–2 under [`crate::stdio`]'s names and
+//! the caller's auth handle and directories under [`crate::exec`]'s
+//! `INIT_*` names. Started as `/hurd/exec --announce`, the server first
+//! writes `exec: NAME` to the program's standard error (a user's own exec
+//! server, named in `EXEC_SERVERS`, can be seen at work).
+
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use hurd_auth::Errno;
+use hurd_ipc::mig::Request;
+use hurd_ipc::{
+    Disposition, Error, Item, MigReturn, PortArray, PortItem, PortName, RightType, UserIpc,
+};
+use hurd_kernel::abi::rpc::{TASK_EXITED, TASK_TERMINATE};
+use hurd_servers::exec::{
+    Arrived, EXEC_NEWTASK, ExecRequest, Found, INIT_PORT_AUTH, INIT_PORT_CRDIR, INIT_PORT_CWDIR,
+    INIT_PORT_PROC, MAX_RUNNING, exec,
+};
+use hurd_servers::proc::process;
+use hurd_trans::protocol::io;
+
+use crate::exec::{INIT_AUTH, INIT_CRDIR, INIT_CWDIR, InitialPort};
+use crate::ipc::KernelIpc;
+use crate::msg::{COPY_SEND, MOVE_SEND, MsgBuf};
+use crate::process::{PROC, wait_status};
+use crate::stdio::{STDERR, STDIN, STDOUT};
+use crate::{rpc, thread};
+
+/// The exec server. See the [module documentation](self).
+#[derive(Debug, Default)]
+pub struct ExecServer {
+    running: Arc<AtomicUsize>,
+    announce: bool,
+}
+
+/// Which routine a request came as (their replies differ in id).
+#[derive(Clone, Copy)]
+enum Routine {
+    Exec,
+    ExecFileName,
+}
+
+impl ExecServer {
+    /// A server; with `announce` it names each program on the program's
+    /// standard error before it runs.
+    pub fn new(announce: bool) -> ExecServer {
+        ExecServer {
+            running: Arc::new(AtomicUsize::new(0)),
+            announce,
+        }
+    }
+
+    /// Programs running (or being loaded) now.
+    pub fn running(&self) -> usize {
+        self.running.load(Ordering::Acquire)
+    }
+
+    fn start(&self, req: &Request, routine: Routine, arrived: Arrived) -> Result<i32, Error> {
+        let request = ExecRequest::check(KernelIpc::new(), arrived)?;
+        if self
+            .running
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_RUNNING).then_some(n + 1)
+            })
+            .is_err()
+        {
+            return Err(Errno::Again.into());
+        }
+        let (running, announce, req) = (self.running.clone(), self.announce, *req);
+        let started = thread::spawn(move || {
+            let status = run(request, announce);
+            running.fetch_sub(1, Ordering::AcqRel);
+            let ipc = KernelIpc::new();
+            let _ = match routine {
+                Routine::Exec => exec::reply::exec(&ipc, &req, status),
+                Routine::ExecFileName => exec::reply::exec_file_name(&ipc, &req, status),
+            };
+        });
+        match started {
+            Ok(()) => Err(Error::Mig(MigReturn::NoReply)),
+            Err(_) => {
+                // The request (and its rights) went with the closure.
+                self.running.fetch_sub(1, Ordering::AcqRel);
+                Err(Errno::Again.into())
+            }
+        }
+    }
+}
+
+impl exec::Server for ExecServer {
+    fn exec(
+        &self,
+        req: &Request,
+        file: PortItem,
+        oldtask: PortItem,
+        flags: i32,
+        argv: Vec<u8>,
+        envp: Vec<u8>,
+        dtable: PortArray,
+        portarray: PortArray,
+    ) -> Result<i32, Error> {
+        let arrived = Arrived {
+            file,
+            oldtask,
+            flags,
+            filename: None,
+            argv,
+            envp,
+            dtable,
+            portarray,
+        };
+        self.start(req, Routine::Exec, arrived)
+    }
+
+    fn exec_file_name(
+        &self,
+        req: &Request,
+        file: PortItem,
+        oldtask: PortItem,
+        flags: i32,
+        filename: String,
+        argv: Vec<u8>,
+        envp: Vec<u8>,
+        dtable: PortArray,
+        portarray: PortArray,
+    ) -> Result<i32, Error> {
+        let arrived = Arrived {
+            file,
+            oldtask,
+            flags,
+            filename: Some(filename),
+            argv,
+            envp,
+            dtable,
+            portarray,
+        };
+        self.start(req, Routine::ExecFileName, arrived)
+    }
+}
+
+/// Finds, loads and starts the program of `r`; its wait status, or 0 when
+/// it runs in the caller's task.
+fn run(mut r: ExecRequest<KernelIpc>, announce: bool) -> Result<i32, Error> {
+    if let Some(forwarded) = r.forward() {
+        return forwarded;
+    }
+    let image = match r.find_program()? {
+        Found::Elf(image) => image,
+        Found::Hosted(_) => return Err(Errno::NoExec.into()),
+    };
+    if announce && let Some(&err) = r.dtable.get(2) {
+        let name = r.argv.first().map_or("?", String::as_str);
+        let _ = io::Client::new(&r.ipc, err).write(format!("exec: {name}\n").into_bytes(), -1);
+    }
+    let into_old = r.oldtask.is_valid() && r.flags & EXEC_NEWTASK == 0;
+    let fd = |i: usize| r.dtable.get(i).copied().unwrap_or(PortName::NULL);
+    let mut given = alloc::vec![
+        (STDIN, fd(0)),
+        (STDOUT, fd(1)),
+        (STDERR, fd(2)),
+        (INIT_AUTH, r.portarray[INIT_PORT_AUTH]),
+        (INIT_CRDIR, r.portarray[INIT_PORT_CRDIR]),
+        (INIT_CWDIR, r.portarray[INIT_PORT_CWDIR]),
+    ];
+    // Into the caller's task, the proc port it gave is the program's own.
+    if into_old {
+        given.push((PROC, r.portarray[INIT_PORT_PROC]));
+    }
+    let ports: Vec<InitialPort> = given
+        .into_iter()
+        .filter(|(_, p)| p.is_valid())
+        .map(|(name, p)| InitialPort {
+            name,
+            right: p.0,
+            disposition: COPY_SEND,
+        })
+        .collect();
+    let argv: Vec<&str> = r.argv.iter().map(String::as_str).collect();
+    let envp: Vec<&str> = r.envp.iter().map(String::as_str).collect();
+    let reply = r.ipc.port_allocate(RightType::Receive)?;
+    let mut buf = MsgBuf::new();
+    let status = if into_old {
+        crate::exec::load_elf_into(
+            &mut buf,
+            reply.0,
+            r.oldtask.0,
+            &image,
+            (&argv, &envp),
+            &ports,
+        )
+        .and_then(|thread| {
+            let started = crate::exec::resume_thread(&mut buf, reply.0, thread);
+            let _ = r.ipc.port_deallocate(PortName(thread));
+            started
+        })
+        .map(|()| 0)
+        .map_err(Error::from)
+    } else {
+        new_task(&r, &mut buf, reply, &image, (&argv, &envp), &ports)
+    };
+    let _ = r.ipc.port_destroy(reply);
+    status
+}
+
+/// Runs the program in a new task and waits for its end: as a child
+/// process of the caller's when it gave its proc port, else watched with
+/// `task_notify_exit`.
+fn new_task(
+    r: &ExecRequest<KernelIpc>,
+    buf: &mut MsgBuf,
+    reply: PortName,
+    image: &[u8],
+    args: (&[&str], &[&str]),
+    ports: &[InitialPort],
+) -> Result<i32, Error> {
+    let ipc = &r.ipc;
+    let parent = r.portarray[INIT_PORT_PROC];
+    if !parent.is_valid() {
+        let notify = ipc.port_allocate(RightType::Receive)?;
+        let child =
+            crate::exec::spawn_elf_with_ports(buf, reply.0, image, args, ports, Some(notify.0));
+        let ended = child.map_err(Error::from).and_then(|c| {
+            let _ = ipc.port_deallocate(PortName(c.task));
+            let _ = ipc.port_deallocate(PortName(c.thread));
+            ipc.receive(notify).map_err(|e| Error::Msg(e.code))
+        });
+        let _ = ipc.port_destroy(notify);
+        let ended = ended?;
+        return match ended.body.first() {
+            Some(Item::U64(v)) if ended.header.id == TASK_EXITED => Ok(wait_status(*v)),
+            _ => Err(Errno::Io.into()),
+        };
+    }
+    let child = crate::exec::load_elf(buf, reply.0, image, args, ports)?;
+    let proc = process::Client::new(ipc, parent);
+    let task = PortItem {
+        disposition: Disposition::CopySend,
+        name: PortName(child.task),
+    };
+    let setup = (|| {
+        proc.child(task)?;
+        let pid = proc.task2pid(task)?;
+        let port = proc.task2proc(task)?.name;
+        let given = rpc::insert_right(buf, child.task, reply.0, PROC, (port.0, MOVE_SEND));
+        if given != rpc::Reply::Code(0) {
+            let _ = ipc.port_deallocate(port);
+            return Err(Error::from(Errno::Again));
+        }
+        crate::exec::resume(buf, reply.0, &child)?;
+        Ok(pid)
+    })();
+    let r = match setup {
+        // The caller's process is the parent: reap the child for it.
+        Ok(pid) => proc.wait(pid, 0).map(|(status, _)| status),
+        Err(e) => {
+            let _ = rpc::simple(buf, child.task, reply.0, TASK_TERMINATE);
+            Err(e)
+        }
+    };
+    let _ = ipc.port_deallocate(PortName(child.task));
+    let _ = ipc.port_deallocate(PortName(child.thread));
+    r
+}
