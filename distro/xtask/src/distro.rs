@@ -21,8 +21,17 @@ pub const INIT: &str = "hurd-init";
 /// How long the scenario may take under TCG.
 const SCENARIO_TIMEOUT: Duration = Duration::from_secs(240);
 
-/// The kernel with `hurd-init` as its one boot module, made from `all`
-/// (the kernel build with every user program).
+/// The servers `hurd-init` starts from boot modules, each a task of its
+/// own (the modules follow `hurd-init`, in this order).
+pub const SERVERS: &[&str] = &[
+    "proc-server",
+    "auth-server",
+    "password-server",
+    "term-server",
+];
+
+/// The kernel with `hurd-init` and the [`SERVERS`] as its boot modules,
+/// made from `all` (the kernel build with every user program).
 pub fn init_build(all: &Build) -> Result<Build, String> {
     let dir = all
         .modules
@@ -30,9 +39,11 @@ pub fn init_build(all: &Build) -> Result<Build, String> {
         .and_then(|m| m.parent())
         .ok_or("the user programs were not built")?
         .to_path_buf();
+    let mut modules = vec![dir.join(INIT)];
+    modules.extend(SERVERS.iter().map(|s| dir.join(s)));
     Ok(Build {
         kernel: all.kernel.clone(),
-        modules: vec![dir.join(INIT)],
+        modules,
     })
 }
 
@@ -147,6 +158,8 @@ pub const EXPECTED: &[&str] = &[
     "still here",
     "  PID  PPID  PGRP   SID   UID CMD",
     "0 hurd-init\n",
+    "0 auth\n",
+    "0 password\n",
     "0 term\n",
     "1000 sh\n",
     "kill: 1: operation not permitted",

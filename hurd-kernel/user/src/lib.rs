@@ -29,6 +29,7 @@ pub mod ipc;
 pub mod msg;
 pub mod process;
 pub mod rpc;
+pub mod startup;
 pub mod stdio;
 pub mod sys;
 pub mod thread;

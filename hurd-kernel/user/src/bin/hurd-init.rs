@@ -1,13 +1,15 @@
-//! The reference distro's first task on the kernel: it starts the Hurd's
-//! servers — hurd-auth's auth and password servers, a hurd-trans tmpfs as
-//! the root file system, hurd-servers' proc server and the serial console
-//! as a terminal (hurd-servers' term server, fed by a thread reading the
-//! console) — as threads of its own, fills the root with the base tree of
-//! `hurd_servers::rootfs` (accounts, `/etc`, homes, `/tmp`, the
-//! translators under `/hurd`, started as threads by
-//! [`kernel_user::translators`]), and runs logins on the terminal.
-//! A `rootfs` boot module (a tar archive, as an image carries) is written
-//! into the root file system first, passive translator records included.
+//! The reference distro's first task on the kernel (the bootstrap task).
+//! It starts the Hurd's servers from their boot modules, each as a task of
+//! its own and a child process of init's (see [`kernel_user::startup`]):
+//! hurd-servers' proc server (init is its process 1), hurd-auth's auth and
+//! password servers, and hurd-servers' terminal server for the serial
+//! console. It serves the root file system itself — a hurd-trans tmpfs,
+//! whose translators, `/servers/exec`'s exec server among them, run as
+//! threads of this task ([`kernel_user::translators`]) — fills it with the
+//! base tree of `hurd_servers::rootfs` (accounts, `/etc`, homes, `/tmp`,
+//! `/hurd`, `/servers/exec`), and writes the `rootfs` boot module (a tar
+//! archive, as an image carries) over it, passive translator records
+//! included. Then it runs logins on the terminal.
 //!
 //! A login checked by the password server starts `/bin/sh` as a task of
 //! its own, holding only the user's ports (see `sh`), as a child process
@@ -21,33 +23,28 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use hurd_auth::password::{Cost, PasswordConfig, PasswordServer};
-use hurd_auth::{AuthClient, AuthServer, Errno, IdSet, Limits};
+use hurd_auth::{AuthClient, Errno, IdSet};
 use hurd_ipc::{Disposition, Error, PortItem, PortName, RightType, UserIpc};
 use hurd_servers::exec::WaitStatus;
-use hurd_servers::proc::{ProcServer, process};
+use hurd_servers::proc::process;
 use hurd_servers::rootfs::{self, DEMO_ACCOUNTS};
 use hurd_servers::shell::Session;
-use hurd_servers::term::{TermServer, device_reply, set_echo, tioctl_pgrp};
+use hurd_servers::term::{set_echo, tioctl_pgrp};
 use hurd_servers::untar;
 use hurd_trans::flags::OpenFlags;
 use hurd_trans::lookup::Lookup;
 use hurd_trans::netfs::{NetFs, Options};
 use hurd_trans::protocol::io;
 use hurd_trans::translators::tmpfs::Tmpfs;
+use kernel_user::bootinfo::{self, BootInfo};
 use kernel_user::exec::{self, INIT_AUTH, INIT_CRDIR, INIT_PASSWORD, InitialPort};
 use kernel_user::ipc::KernelIpc;
 use kernel_user::msg::{COPY_SEND, MOVE_SEND, MsgBuf};
 use kernel_user::process::PROC;
 use kernel_user::stdio::{STDERR, STDIN, STDOUT};
-use kernel_user::{bootinfo, println, rpc, sys, thread, translators};
+use kernel_user::{println, rpc, startup, sys, thread, translators};
 
 kernel_user::entry!(run);
-
-/// Milliseconds, roughly, from the time-stamp counter.
-fn now_ms() -> u64 {
-    sys::read_tsc() / 1_000_000
-}
 
 fn again<T>(_: T) -> Error {
     Error::from(Errno::Again)
@@ -122,27 +119,43 @@ impl System {
 }
 
 // ANCHOR: boot
-/// Starts the servers and fills the root file system.
-fn boot() -> Result<System, Error> {
+/// Starts the servers — each from its boot module as a task of its own,
+/// a process of init's — and the root file system, and fills it.
+fn boot(info: &BootInfo) -> Result<System, Error> {
     let ipc = KernelIpc::new();
-    let auth = AuthServer::new(KernelIpc::new(), now_ms, Limits::default())?;
-    let fs_auth = auth.create_handle(IdSet::root())?;
-    let pw_auth = auth.create_handle(IdSet::root())?;
-    let root_auth = auth.create_handle(IdSet::root())?;
-    thread::spawn(move || {
-        auth.run();
-    })
-    .map_err(again)?;
+    let module = |name: &str| {
+        info.module(name).ok_or_else(|| {
+            println!("hurd-init: no `{name}` boot module");
+            Error::from(Errno::NoEnt)
+        })
+    };
+    let start = |name: &str, ports: &[InitialPort], proc: Option<PortName>| {
+        let image = module(&alloc::format!("{name}-server"))?;
+        let started = startup::start_server(image, name, ports, proc).inspect_err(|e| {
+            println!("hurd-init: the {name} server did not start: {e}");
+        })?;
+        let _ = ipc.port_deallocate(PortName(started.child.task));
+        let _ = ipc.port_deallocate(PortName(started.child.thread));
+        started
+            .ports
+            .first()
+            .copied()
+            .ok_or(Error::from(Errno::Inval))
+    };
+    // Proc first: it makes init process 1, and every other server is a
+    // child process of init's.
+    let init_proc = start("proc", &[], None)?;
+    let root_auth = start("auth", &[], Some(init_proc))?;
+    let handle = || AuthClient::new(&ipc, root_auth).makeauth(&[], &IdSet::root());
+    let moved = |name, right: PortName| InitialPort {
+        name,
+        right: right.0,
+        disposition: MOVE_SEND,
+    };
+    let password = start("password", &[moved(INIT_AUTH, handle()?)], Some(init_proc))?;
+    let term = start("term", &[], Some(init_proc))?;
 
-    let password = ipc.port_allocate(RightType::Receive)?;
-    ipc.port_insert_right(password, password, Disposition::MakeSend)?;
-    let db = rootfs::database(DEMO_ACCOUNTS)?;
-    let config = PasswordConfig::new(200, Cost::TEST);
-    thread::spawn(move || {
-        PasswordServer::new(KernelIpc::new(), now_ms, password, pw_auth, db, config).run();
-    })
-    .map_err(again)?;
-
+    let fs_auth = handle()?;
     let tmpfs = Tmpfs::new(0, 0, 0o755, 16 << 20);
     let starter = Box::new(translators::ThreadStarter);
     let fs = NetFs::new(
@@ -161,48 +174,12 @@ fn boot() -> Result<System, Error> {
     })
     .map_err(again)?;
 
-    // The proc server, knowing the kernel's task reports; init is pid 1
-    // and the terminal its child, both root's.
-    let proc: ProcServer<KernelIpc> =
-        ProcServer::new(KernelIpc::new(), Some(kernel_user::process::tasks()))?;
-    let (_, init_proc) = proc.register(None, 0, alloc::vec!["hurd-init".into()], Vec::new())?;
-    let (_, term_proc) = proc.register(Some(1), 0, alloc::vec!["term".into()], Vec::new())?;
-    for p in [init_proc, term_proc] {
-        ipc.port_insert_right(p, p, Disposition::MakeSend)?;
-    }
-    thread::spawn(move || proc.serve()).map_err(again)?;
-
-    // The console as a terminal, and the thread typing into it what the
-    // serial line receives.
-    let term = TermServer::new(
-        KernelIpc::new(),
-        Box::new(|b: &[u8]| {
-            sys::console_write(b);
-        }),
-        term_proc,
-    )?;
-    let (term_port, input) = (term.port(), term.input_port());
-    ipc.port_insert_right(term_port, term_port, Disposition::MakeSend)?;
-    ipc.port_insert_right(input, input, Disposition::MakeSend)?;
-    thread::spawn(move || term.serve()).map_err(again)?;
-    thread::spawn(move || {
-        let ipc = KernelIpc::new();
-        let device = device_reply::Client::new(&ipc, input);
-        let mut buf = [0u8; 256];
-        while let Ok(n) = sys::console_read(&mut buf, false) {
-            if device.read_reply_inband(0, buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    })
-    .map_err(again)?;
-
     let system = System {
         ipc,
         root_auth,
         root_dir,
         password,
-        term: term_port,
+        term,
         proc: init_proc,
     };
     {
@@ -414,7 +391,11 @@ fn run(info: u64) -> u64 {
     let bench = boot_info
         .as_ref()
         .is_some_and(|b| b.cmdline.split_whitespace().any(|w| w == "bench-prompt"));
-    let sys = match boot() {
+    let Some(info) = boot_info.as_ref() else {
+        println!("hurd-init: no boot information (not the bootstrap task?)");
+        return 1;
+    };
+    let sys = match boot(info) {
         Ok(sys) => sys,
         Err(e) => {
             println!("hurd-init: the servers did not start: {e:?}");
@@ -423,7 +404,7 @@ fn run(info: u64) -> u64 {
     };
     // Booted by a loader with a root file system module (an image), its
     // files and translator records join the base tree.
-    if let Some(archive) = boot_info.as_ref().and_then(|b| b.module("rootfs")) {
+    if let Some(archive) = info.module("rootfs") {
         match apply_rootfs(&sys, archive) {
             Ok(n) => println!("hurd-init: root file system: {n} entries from the rootfs module"),
             Err(e) => println!("hurd-init: the rootfs module is refused: {e}"),

@@ -1,0 +1,26 @@
+//! hurd-auth's auth server as a task of its own, started from its boot
+//! module by `hurd-init` (see [`kernel_user::startup`]): it reports one
+//! handle holding root's ids, from which its starter makes every other
+//! (`auth_makeauth`), and serves.
+#![cfg_attr(target_os = "none", no_std, no_main)]
+
+use hurd_auth::{AuthServer, IdSet, Limits};
+use kernel_user::ipc::KernelIpc;
+use kernel_user::{startup, sys};
+
+kernel_user::entry!(run);
+
+fn run(_: u64) -> u64 {
+    let now = || sys::read_tsc() / 1_000_000;
+    let Ok(auth) = AuthServer::new(KernelIpc::new(), now, Limits::default()) else {
+        return 1;
+    };
+    let Ok(root) = auth.create_handle(IdSet::root()) else {
+        return 2;
+    };
+    if startup::ready(&[root]).is_err() {
+        return 3;
+    }
+    auth.run();
+    0
+}

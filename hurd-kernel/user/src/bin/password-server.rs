@@ -1,0 +1,35 @@
+//! hurd-auth's password server as a task of its own, started from its boot
+//! module by `hurd-init` (see [`kernel_user::startup`]) with an auth handle
+//! holding root's ids under `INIT_AUTH`: it keeps the reference accounts
+//! (`hurd_servers::rootfs::DEMO_ACCOUNTS`), reports its port and serves.
+#![cfg_attr(target_os = "none", no_std, no_main)]
+
+use hurd_auth::password::{Cost, PasswordConfig, PasswordServer};
+use hurd_ipc::{Disposition, PortName, RightType, UserIpc};
+use hurd_servers::rootfs::{self, DEMO_ACCOUNTS};
+use kernel_user::exec::INIT_AUTH;
+use kernel_user::ipc::KernelIpc;
+use kernel_user::{startup, sys};
+
+kernel_user::entry!(run);
+
+fn run(_: u64) -> u64 {
+    let now = || sys::read_tsc() / 1_000_000;
+    let ipc = KernelIpc::new();
+    let Ok(port) = ipc.port_allocate(RightType::Receive) else {
+        return 1;
+    };
+    let Ok(db) = rootfs::database(DEMO_ACCOUNTS) else {
+        return 2;
+    };
+    if ipc
+        .port_insert_right(port, port, Disposition::MakeSend)
+        .is_err()
+        || startup::ready(&[port]).is_err()
+    {
+        return 3;
+    }
+    let config = PasswordConfig::new(200, Cost::TEST);
+    PasswordServer::new(ipc, now, port, PortName(INIT_AUTH), db, config).run();
+    0
+}
