@@ -30,9 +30,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use hurd_auth::Errno;
 use hurd_ipc::mig::Request;
-use hurd_ipc::{
-    Disposition, Error, Item, MigReturn, PortArray, PortItem, PortName, RightType, UserIpc,
-};
+use hurd_ipc::{Error, Item, MigReturn, PortArray, PortItem, PortName, RightType, UserIpc};
 use hurd_kernel::abi::rpc::{TASK_EXITED, TASK_TERMINATE};
 use hurd_servers::exec::{
     Arrived, EXEC_NEWTASK, ExecRequest, Found, INIT_PORT_AUTH, INIT_PORT_CRDIR, INIT_PORT_CWDIR,
@@ -43,7 +41,7 @@ use hurd_trans::protocol::io;
 
 use crate::exec::{INIT_AUTH, INIT_CRDIR, INIT_CWDIR, InitialPort};
 use crate::ipc::KernelIpc;
-use crate::msg::{COPY_SEND, MOVE_SEND, MsgBuf};
+use crate::msg::{COPY_SEND, MsgBuf};
 use crate::process::{PROC, wait_status};
 use crate::stdio::{STDERR, STDIN, STDOUT};
 use crate::{rpc, thread};
@@ -255,19 +253,9 @@ fn new_task(
     }
     let child = crate::exec::load_elf(buf, reply.0, image, args, ports)?;
     let proc = process::Client::new(ipc, parent);
-    let task = PortItem {
-        disposition: Disposition::CopySend,
-        name: PortName(child.task),
-    };
     let setup = (|| {
-        proc.child(task)?;
-        let pid = proc.task2pid(task)?;
-        let port = proc.task2proc(task)?.name;
-        let given = rpc::insert_right(buf, child.task, reply.0, PROC, (port.0, MOVE_SEND));
-        if given != rpc::Reply::Code(0) {
-            let _ = ipc.port_deallocate(port);
-            return Err(Error::from(Errno::Again));
-        }
+        let (pid, port) = crate::process::adopt(ipc, parent, PortName(child.task))?;
+        crate::process::give_proc(buf, reply.0, child.task, port)?;
         crate::exec::resume(buf, reply.0, &child)?;
         Ok(pid)
     })();

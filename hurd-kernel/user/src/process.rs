@@ -22,7 +22,7 @@ use hurd_kernel::abi::{EXIT_EXCEPTION_BASE, EXIT_TERMINATED};
 use hurd_servers::proc::{NSIG, Tasks, is_fatal, msg, process};
 
 use crate::ipc::KernelIpc;
-use crate::msg::{MAKE_SEND_ONCE, MsgBuf};
+use crate::msg::{MAKE_SEND_ONCE, MOVE_SEND, MsgBuf};
 use crate::{args, rpc, sys};
 
 /// The name under which a program finds its proc port (a send right),
@@ -119,6 +119,34 @@ impl msg::Server for SignalThread<'_> {
         let _ = process::Client::new(self.ipc, PortName(PROC)).mark_exit(signal & 0x7f, 0);
         sys::exit(EXIT_SIGNAL_BASE + signal as u64)
     }
+}
+
+/// Makes `task` (a send right) a child process of the one whose proc port
+/// is `parent` (`proc_child`), as a starter does before the task runs.
+/// Returns the child's pid and a send right to its proc port (the
+/// starter's, to set the child up with and then hand over, see
+/// [`give_proc`]).
+pub fn adopt(ipc: &KernelIpc, parent: PortName, task: PortName) -> Result<(i32, PortName), Error> {
+    let proc = process::Client::new(ipc, parent);
+    let task = PortItem {
+        disposition: Disposition::CopySend,
+        name: task,
+    };
+    proc.child(task)?;
+    let pid = proc.task2pid(task)?;
+    let port = proc.task2proc(task)?.name;
+    Ok((pid, port))
+}
+
+/// Moves the send right `port` into `task`'s space under [`PROC`], where
+/// the runtime finds its proc port. On failure the right is released and
+/// the error is `EAGAIN`.
+pub fn give_proc(buf: &mut MsgBuf, reply: u32, task: u32, port: PortName) -> Result<(), Error> {
+    if rpc::insert_right(buf, task, reply, PROC, (port.0, MOVE_SEND)) == rpc::Reply::Code(0) {
+        return Ok(());
+    }
+    let _ = KernelIpc::new().port_deallocate(port);
+    Err(hurd_auth::Errno::Again.into())
 }
 
 /// The wait status (`W_EXITCODE`/`W_TERMSIG` encoding) for a task's exit

@@ -13,16 +13,12 @@ use core::time::Duration;
 
 use hurd_auth::Errno;
 use hurd_ipc::{
-    Disposition, Error, Item, MsgOptions, PortArray, PortItem, PortName, RightType, UserIpc,
-    interface,
+    Disposition, Error, Item, MsgOptions, PortArray, PortName, RightType, UserIpc, interface,
 };
-use hurd_servers::proc::process;
 
 use crate::exec::{self, Child, InitialPort};
 use crate::ipc::KernelIpc;
-use crate::msg::{MAKE_SEND, MOVE_SEND, MsgBuf};
-use crate::process::PROC;
-use crate::rpc;
+use crate::msg::{MAKE_SEND, MsgBuf};
 
 interface! {
     /// The startup handshake of a server started from a boot module.
@@ -125,19 +121,8 @@ fn make_process(
     let Some(proc) = proc else {
         return Ok(());
     };
-    let c = process::Client::new(ipc, proc);
-    let task = PortItem {
-        disposition: Disposition::CopySend,
-        name: PortName(child.task),
-    };
-    c.child(task)?;
-    let port = c.task2proc(task)?.name;
-    if rpc::insert_right(buf, child.task, reply.0, PROC, (port.0, MOVE_SEND)) != rpc::Reply::Code(0)
-    {
-        let _ = ipc.port_deallocate(port);
-        return Err(Errno::Again.into());
-    }
-    Ok(())
+    let (_, port) = crate::process::adopt(ipc, proc, PortName(child.task))?;
+    crate::process::give_proc(buf, reply.0, child.task, port)
 }
 
 /// Waits for the server's `server_ready` on `boot`.

@@ -122,9 +122,7 @@ impl KernelExec {
             name: job.task,
         };
         let setup = (|| {
-            proc.child(task)?;
-            let pid = proc.task2pid(task)?;
-            let port = proc.task2proc(task)?.name;
+            let (pid, port) = kernel_user::process::adopt(ipc, session.proc, job.task)?;
             if let Err(e) = proc.setpgrp(pid, pid) {
                 let _ = ipc.port_deallocate(port);
                 return Err(e);
