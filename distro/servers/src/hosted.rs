@@ -148,6 +148,28 @@ pub struct System {
     translators: ThreadStarter,
 }
 
+/// `program` as a process: its task is registered with `proc` (with no
+/// parent, owned by the first effective uid of its auth handle, with its
+/// arguments) and its message port served, so `ps` shows it and its owner
+/// may signal it; a fatal signal ends its task, as a translator's death
+/// does — the file system starts it again on the next lookup.
+fn as_process(proc: &Arc<HostedProc>, program: TransProgram) -> TransProgram {
+    let proc = proc.clone();
+    Arc::new(
+        move |task: Task, argv: Vec<String>, boot: PortName, auth: PortName| {
+            let owner = AuthClient::new(&task, auth)
+                .getids()
+                .ok()
+                .and_then(|ids| ids.euids.iter().next())
+                .unwrap_or(crate::proc::NO_OWNER);
+            let signals = crate::proc::Signals::new();
+            // Its proc port dies with its task, which ends the process.
+            let _ = proc.attach(None, owner, (argv.clone(), Vec::new()), &task, &signals);
+            program(task, argv, boot, auth);
+        },
+    )
+}
+
 fn thread_error(_: std::io::Error) -> Error {
     Errno::Again.into()
 }
@@ -194,8 +216,13 @@ impl System {
         // proc: every program exec starts, and every session, is a process.
         let proc = HostedProc::spawn(&rt)?;
         exec.set_proc(proc.clone())?;
-        let starter = programs::starter(&rt, &fs_task);
-        starter.register("/hurd/exec", crate::exec::translator(&rt, exec.programs()));
+        // Translators: each a process of its own, its owner's to signal.
+        let starter = Box::new(ThreadStarter::new(&rt, &fs_task));
+        for (name, program) in programs::all() {
+            starter.register(name, as_process(&proc, program));
+        }
+        let exec_translator = crate::exec::translator(&rt, exec.programs());
+        starter.register("/hurd/exec", as_process(&proc, exec_translator));
         let translators = (*starter).clone();
 
         // The root file system.
@@ -264,7 +291,8 @@ impl System {
     pub fn install_translator(&self, name: &str, program: TransProgram) -> Result<(), Error> {
         let task = self.rt.task();
         let root = self.session_for(&task, IdSet::root())?;
-        self.translators.register(name, program);
+        self.translators
+            .register(name, as_process(&self.proc, program));
         root.write_file(name, b"", false)?;
         chmod(&root, name, 0o755)
     }

@@ -1,7 +1,7 @@
 //! End to end: the `hurd-hosted` program driven over its console (standard
 //! input and output) through the distro's scenario — log in, a translator,
 //! a tar archive mounted with tarfs, a union and a shadow directory, a
-//! translator killed and restarted on the next access, `su` gaining a uid in
+//! translator killed (`pkill`) and restarted on the next access, `su` gaining a uid in
 //! the running shell, and a program crashing while the system goes on.
 
 use std::io::{Read, Write};
@@ -30,6 +30,10 @@ settrans /tmp/greet /hurd/hello restarted
 cat /tmp/greet
 settrans -g /tmp/greet
 cat /tmp/greet
+ps
+pkill restarted
+cat /tmp/greet
+ps
 su
 hurd
 id
@@ -88,7 +92,19 @@ fn the_distro_scenario_over_the_console() {
             "`{expected}` not in the console output:\n{out}"
         );
     }
-    // The translator stopped with settrans -g answered again: "restarted"
-    // appears twice.
-    assert_eq!(out.matches("restarted").count(), 2, "{out}");
+    // The translator answered three times: at first, after settrans -g
+    // stopped it, and after pkill killed it.
+    let pids = translator_pids(&out);
+    assert_eq!(out.matches("restarted").count(), 3 + pids.len(), "{out}");
+    // `ps` showed it as a process before the kill, and a new one after.
+    assert_eq!(pids.len(), 2, "{out}");
+    assert_ne!(pids[0], pids[1], "{out}");
+}
+
+/// The pids `ps` showed for the running `/hurd/hello restarted`.
+fn translator_pids(out: &str) -> Vec<i32> {
+    out.lines()
+        .filter(|l| l.ends_with(" /hurd/hello restarted") && !l.contains("<defunct>"))
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect()
 }

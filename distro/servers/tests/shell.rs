@@ -334,6 +334,63 @@ fn ps_lists_processes_and_kill_signals_them() {
 }
 
 #[test]
+fn translators_are_processes_their_owner_may_pkill() {
+    let sys = boot();
+    let (ta, tb) = (sys.task(), sys.task());
+    let mut alice = Shell::with_exec(sys.login(&ta, "alice", "wonderland").expect("a"), &sys);
+    let mut bob = Shell::with_exec(sys.login(&tb, "bob", "builder").expect("bob"), &sys);
+    assert_eq!(run(&mut alice, "settrans /tmp/g /hurd/hello greetings"), "");
+    assert_eq!(run(&mut alice, "cat /tmp/g"), "greetings");
+    // The translator is a process of the node owner's.
+    let first = find_process(&mut alice, "/hurd/hello greetings").expect("listed");
+    assert_eq!(first[4], "1000");
+    // Not bob's to kill; patterns that match nothing, usage, bad signals.
+    assert_eq!(
+        run(&mut bob, "pkill greetings"),
+        format!("pkill: {}: operation not permitted\n", first[0])
+    );
+    assert_eq!(
+        run(&mut alice, "pkill nothing-like-it"),
+        "pkill: no process matches `nothing-like-it`\n"
+    );
+    assert_eq!(run(&mut alice, "pkill"), "usage: pkill [-SIGNAL] PATTERN\n");
+    assert_eq!(
+        run(&mut alice, "pkill -NOPE x"),
+        "pkill: NOPE: invalid signal\n"
+    );
+    // A shell never signals itself, though its command matches: only
+    // bob's shell is tried (and refused).
+    let bobs = run(&mut bob, "ps")
+        .lines()
+        .find(|l| l.ends_with(" 1001 sh"))
+        .and_then(|l| l.split_whitespace().next().map(String::from))
+        .expect("bob's shell");
+    assert_eq!(
+        run(&mut alice, "pkill -USR1 sh"),
+        format!("pkill: {bobs}: operation not permitted\n")
+    );
+    assert_eq!(run(&mut alice, "echo alive"), "alive\n");
+    // Alice kills it; the next lookup starts it again, a new process.
+    assert_eq!(run(&mut alice, "pkill greetings"), "");
+    let mut again = None;
+    for _ in 0..500 {
+        if run(&mut alice, "cat /tmp/g") == "greetings" {
+            again = find_process(&mut alice, "/hurd/hello greetings");
+        }
+        if again.as_ref().is_some_and(|c| c[0] != first[0]) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let again = again.expect("restarted");
+    assert_ne!(again[0], first[0]);
+    assert!(
+        !run(&mut alice, "ps").contains(&format!("\n{:>5} ", first[0])),
+        "the killed translator is gone"
+    );
+}
+
+#[test]
 fn root_may_signal_anyone_and_sigterm_ends_a_program() {
     let sys = boot();
     let (ta, tr) = (sys.task(), sys.task());

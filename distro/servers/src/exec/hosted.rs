@@ -350,18 +350,10 @@ fn run(
             .ok()
             .and_then(|ids| ids.euids.iter().next())
             .unwrap_or(NO_OWNER);
+        // Its message port is served by a signal thread of its task.
         let (pid, port) = proc
-            .register_in(parent, owner, argv.clone(), envp.clone(), &task)
+            .attach(parent, owner, (argv.clone(), envp.clone()), &task, &signals)
             .ok()?;
-        // Its message port, served by a signal thread of its task.
-        if let Ok(recv) = task.port_allocate(RightType::Receive) {
-            let served = signals
-                .serve(&task, recv)
-                .and_then(|()| proc.set_msgport(pid, &task, recv, Disposition::MakeSend));
-            if served.is_err() {
-                let _ = task.port_mod_refs(recv, RightType::Receive, -1);
-            }
-        }
         Some((proc, pid, port))
     });
     if parent_port.is_valid() {

@@ -55,6 +55,33 @@ impl ProcServer<Task, Mutex<State>> {
         }
     }
 
+    /// Registers the program running in `task` as a new process, as
+    /// [`register_in`](Self::register_in) does, and serves its message
+    /// port on a signal thread of the task ([`Signals::serve`]): `signals`
+    /// gets what is posted, and a fatal signal ends the task. Returns the
+    /// pid and the task's send right to its proc port. A process whose
+    /// message port could not be set up is still registered (signals to it
+    /// then fail).
+    pub fn attach(
+        &self,
+        parent: Option<i32>,
+        owner: u32,
+        (argv, envp): (Vec<String>, Vec<String>),
+        task: &Task,
+        signals: &Arc<Signals>,
+    ) -> Result<(i32, PortName), Error> {
+        let (pid, port) = self.register_in(parent, owner, argv, envp, task)?;
+        if let Ok(recv) = task.port_allocate(RightType::Receive) {
+            let served = signals
+                .serve(task, recv)
+                .and_then(|()| self.set_msgport(pid, task, recv, Disposition::MakeSend));
+            if served.is_err() {
+                let _ = task.port_mod_refs(recv, RightType::Receive, -1);
+            }
+        }
+        Ok((pid, port))
+    }
+
     /// Sets `pid`'s message port to a send right made from `port` in
     /// `from`'s space with `disposition` (`MakeSend` from a receive right,
     /// `MoveSend` or `CopySend` of a send right); the previous one is

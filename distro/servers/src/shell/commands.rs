@@ -36,6 +36,7 @@ commands:
   showtrans NODE           print NODE's passive translator
   ps                       the processes (PID PPID PGRP SID UID CMD)
   kill [-SIGNAL] PID...    post a signal (default TERM) to processes
+  pkill [-SIGNAL] PATTERN  post it to the processes whose command has PATTERN
   help  exit
 Other commands run /bin/NAME (or a path) as a program in its own task.
 ";
@@ -79,6 +80,7 @@ pub const BUILTINS: &[&str] = &[
     "showtrans",
     "ps",
     "kill",
+    "pkill",
 ];
 
 /// Whether `name` is run by the shell itself.
@@ -223,11 +225,12 @@ pub fn run<I: UserIpc + ?Sized>(
                 }
             }
         }
-        "ps" | "kill" if !s.proc.is_valid() => {
+        "ps" | "kill" | "pkill" if !s.proc.is_valid() => {
             err.extend_from_slice(format!("{name}: no proc server\n").as_bytes());
         }
         "ps" => ps(s, printed, err),
         "kill" => kill(s, args, err),
+        "pkill" => pkill(s, args, err),
         other => match shell.exec {
             Some(exec) => run_program(
                 &shell.session,
@@ -260,12 +263,7 @@ fn ps<I: UserIpc + ?Sized>(s: &Session<'_, I>, printed: &mut Vec<u8>, err: &mut 
         let Ok((ppid, pgrp, sid, owner, state)) = c.getprocinfo(pid) else {
             continue;
         };
-        let args = c
-            .getprocargs(pid)
-            .ok()
-            .and_then(|a| crate::exec::parse_argz(&a).ok())
-            .unwrap_or_default()
-            .join(" ");
+        let args = command_line(&c, pid);
         let uid = if owner == crate::proc::NO_OWNER {
             "-".to_string()
         } else {
@@ -282,44 +280,104 @@ fn ps<I: UserIpc + ?Sized>(s: &Session<'_, I>, printed: &mut Vec<u8>, err: &mut 
     }
 }
 
+/// A process's command line (`proc_getprocargs`), words joined by spaces;
+/// empty when the server has none.
+fn command_line<I: UserIpc + ?Sized>(c: &process::Client<'_, I>, pid: i32) -> String {
+    c.getprocargs(pid)
+        .ok()
+        .and_then(|a| crate::exec::parse_argz(&a).ok())
+        .unwrap_or_default()
+        .join(" ")
+}
+
+/// A leading `-SIGNAL` (a name or number) and the words after it; `TERM`
+/// when there is none. `None` (complained about) for an unknown signal.
+fn signal_and_rest<'a>(
+    prog: &str,
+    args: &'a [String],
+    err: &mut Vec<u8>,
+) -> Option<(i32, &'a [String])> {
+    match args {
+        [first, rest @ ..] if first.starts_with('-') && first.len() > 1 => {
+            match crate::proc::parse_signal(&first[1..]) {
+                Some(sig) => Some((sig, rest)),
+                None => {
+                    err.extend_from_slice(
+                        format!("{prog}: {}: invalid signal\n", &first[1..]).as_bytes(),
+                    );
+                    None
+                }
+            }
+        }
+        _ => Some((crate::proc::SIGTERM, args)),
+    }
+}
+
+/// Posts `signal` to `pid`, complaining as `prog` when that fails.
+fn signal_one<I: UserIpc + ?Sized>(
+    s: &Session<'_, I>,
+    prog: &str,
+    pid: i32,
+    signal: i32,
+    err: &mut Vec<u8>,
+) {
+    match crate::proc::post_signal(s.ipc, s.proc, pid, signal) {
+        Ok(()) => {}
+        Err(e) if Error::Code(crate::proc::ESRCH) == e => {
+            err.extend_from_slice(format!("{prog}: {pid}: no such process\n").as_bytes());
+        }
+        Err(e) => complain(err, prog, &pid.to_string(), e),
+    }
+}
+
 /// `kill [-SIGNAL] PID...`: posts SIGNAL (a name or number; `TERM` by
 /// default) to each process's message port (`proc_getmsgport`, then
 /// `msg_sig_post`). Only the owner of a process or root may (`EPERM`).
 fn kill<I: UserIpc + ?Sized>(s: &Session<'_, I>, args: &[String], err: &mut Vec<u8>) {
-    let (signal, pids) = match args {
-        [first, rest @ ..] if first.starts_with('-') && first.len() > 1 => {
-            match crate::proc::parse_signal(&first[1..]) {
-                Some(sig) => (sig, rest),
-                None => {
-                    err.extend_from_slice(
-                        format!("kill: {}: invalid signal\n", &first[1..]).as_bytes(),
-                    );
-                    return;
-                }
-            }
-        }
-        _ => (crate::proc::SIGTERM, args),
+    let Some((signal, pids)) = signal_and_rest("kill", args, err) else {
+        return;
     };
     if pids.is_empty() {
         return usage(err, "kill", "[-SIGNAL] PID...");
     }
     for p in pids {
-        let Ok(pid) = p.parse::<i32>() else {
-            err.extend_from_slice(format!("kill: {p}: not a pid\n").as_bytes());
-            continue;
-        };
-        let r = crate::proc::post_signal(s.ipc, s.proc, pid, signal);
-        if let Err(e) = r {
-            let what = if Error::Code(crate::proc::ESRCH) == e {
-                Err(format!("kill: {pid}: no such process\n"))
-            } else {
-                Ok(e)
-            };
-            match what {
-                Err(text) => err.extend_from_slice(text.as_bytes()),
-                Ok(e) => complain(err, "kill", p, e),
-            }
+        match p.parse::<i32>() {
+            Ok(pid) => signal_one(s, "kill", pid, signal, err),
+            Err(_) => err.extend_from_slice(format!("kill: {p}: not a pid\n").as_bytes()),
         }
+    }
+}
+
+/// `pkill [-SIGNAL] PATTERN`: posts SIGNAL, as `kill` does, to every
+/// running process but the shell's own whose command line contains
+/// PATTERN. Says so when none does.
+fn pkill<I: UserIpc + ?Sized>(s: &Session<'_, I>, args: &[String], err: &mut Vec<u8>) {
+    let Some((signal, rest)) = signal_and_rest("pkill", args, err) else {
+        return;
+    };
+    let [pattern] = rest else {
+        return usage(err, "pkill", "[-SIGNAL] PATTERN");
+    };
+    let c = process::Client::new(s.ipc, s.proc);
+    let me = c.getpids().ok().map(|p| p.0);
+    let pids = match c.getallpids() {
+        Ok(p) => p,
+        Err(e) => return complain(err, "pkill", "proc", e),
+    };
+    let mut matched = false;
+    for pid in pids {
+        let pid = pid as i32;
+        let running = c
+            .getprocinfo(pid)
+            .is_ok_and(|info| info.4 != crate::proc::PI_ZOMBIE);
+        if Some(pid) == me || !running || !command_line(&c, pid).contains(pattern.as_str()) {
+            continue;
+        }
+        matched = true;
+        signal_one(s, "pkill", pid, signal, err);
+    }
+    if !matched {
+        err.extend_from_slice(format!("pkill: no process matches `{pattern}`\n").as_bytes());
     }
 }
 
