@@ -21,13 +21,15 @@ pub const INIT: &str = "hurd-init";
 /// How long the scenario may take under TCG.
 const SCENARIO_TIMEOUT: Duration = Duration::from_secs(240);
 
-/// The servers `hurd-init` starts from boot modules, each a task of its
-/// own (the modules follow `hurd-init`, in this order).
+/// The programs `hurd-init` starts from boot modules, each in tasks of
+/// their own (the modules follow `hurd-init`, in this order): the servers,
+/// then the translators' program.
 pub const SERVERS: &[&str] = &[
     "proc-server",
     "auth-server",
     "password-server",
     "term-server",
+    "translators",
 ];
 
 /// The kernel with `hurd-init` and the [`SERVERS`] as its boot modules,
@@ -65,7 +67,9 @@ pub fn reference_rootfs(ws: &Workspace) -> Result<std::path::PathBuf, String> {
 /// translator stopped and started again by the next lookup, a union and a
 /// shadow directory, a program
 /// that ends well and one that crashes while the system goes on, the
-/// processes, a signal refused, a program reading the terminal, one ended
+/// processes, a signal refused, a translator killed by its owner and
+/// started again, as a new process, by the next lookup, a program reading
+/// the terminal, one ended
 /// by ^C through its process group, a user's own exec server named in
 /// `EXEC_SERVERS`, a permission
 /// the file system refuses, `su` adding root's ids to the running shell,
@@ -107,6 +111,9 @@ pub fn scenario() -> Vec<Step> {
         ("$ ", "echo still here"),
         ("$ ", "ps"),
         ("$ ", "kill 1"),
+        ("$ ", "pkill restarted"),
+        ("$ ", "cat /tmp/greet"),
+        ("$ ", "ps"),
         ("$ ", "upcase"),
         ("upcase", "shout it"),
         ("SHOUT IT", "\u{4}"),
@@ -162,7 +169,10 @@ pub const EXPECTED: &[&str] = &[
     "0 password\n",
     "0 term\n",
     "1000 sh\n",
+    "1000 /hurd/hello restarted\n",
     "kill: 1: operation not permitted",
+    "$ pkill restarted\n$ cat /tmp/greet\nrestarted",
+    "1000 /hurd/hello restarted\n",
     "SHOUT IT",
     "sh: forever: killed by signal 2",
     "exec: args\nthrough my own exec server",
@@ -173,7 +183,8 @@ pub const EXPECTED: &[&str] = &[
     "hurd-init: halting",
 ];
 
-/// Checks that every [`EXPECTED`] text appears in `output`, in order.
+/// Checks that every [`EXPECTED`] text appears in `output`, in order, and
+/// that the translator `pkill` killed came back as a new process.
 pub fn check_output(output: &str) -> Result<(), String> {
     let mut rest = output;
     for want in EXPECTED {
@@ -182,7 +193,23 @@ pub fn check_output(output: &str) -> Result<(), String> {
             None => return Err(format!("the console never showed `{want}` (in order)")),
         }
     }
-    Ok(())
+    match restarted_pids(output).as_slice() {
+        [before, after] if before != after => Ok(()),
+        pids => Err(format!(
+            "`ps` should show the killed translator once before and once, \
+             as a new process, after: pids {pids:?}"
+        )),
+    }
+}
+
+/// The pids `ps` showed for the running `/hurd/hello restarted`, in order.
+fn restarted_pids(output: &str) -> Vec<&str> {
+    output
+        .lines()
+        .filter(|l| l.ends_with(" /hurd/hello restarted") && !l.contains("<defunct>"))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|pid| pid.parse::<u32>().is_ok())
+        .collect()
 }
 
 /// The `distro` step of `cargo xtask test`.
@@ -296,10 +323,25 @@ pub fn bench(ws: &Workspace) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    /// A transcript with every expected text, `ps` lines of the killed
+    /// translator under `pids` in turn.
+    fn transcript(pids: [u32; 2]) -> String {
+        let mut pids = pids.into_iter();
+        EXPECTED
+            .iter()
+            .map(|l| match l.ends_with("/hurd/hello restarted\n") {
+                true => format!("{:>5}     1     1     1 {l}", pids.next().unwrap_or(0)),
+                false => l.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     #[test]
     fn expected_lines_are_checked_in_order() {
-        let all = EXPECTED.join("\n");
-        assert!(check_output(&all).is_ok());
+        assert!(check_output(&transcript([9, 12])).is_ok());
+        // The killed translator must come back as a new process.
+        assert!(check_output(&transcript([9, 9])).is_err());
         let mut reversed: Vec<&str> = EXPECTED.to_vec();
         reversed.reverse();
         assert!(check_output(&reversed.join("\n")).is_err());

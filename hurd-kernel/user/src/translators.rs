@@ -1,8 +1,15 @@
-//! Starting hurd-trans's translators on the kernel: a [`Starter`] that runs
-//! each as a thread of the calling task with its own [`KernelIpc`] — the
-//! file system's passive records (`settrans`, then a lookup) and active
-//! translators (`settrans -a`) start through it, and `settrans -g` (or a
-//! translator's end) lets the next lookup start it again.
+//! Starting hurd-trans's translators on the kernel. The file system's
+//! passive records (`settrans`, then a lookup) and active translators
+//! (`settrans -a`) start through a [`Starter`]; `settrans -g`, or the
+//! translator's end, lets the next lookup start it again.
+//!
+//! - [`TaskStarter`] runs each translator as a task of its own, loaded from
+//!   the `translators` program (one program serving every translator named
+//!   below, by its `argv[0]`), a child process of the file system's owner
+//!   (`hurd-init`) owned by the node's owner — so `ps` shows it and its
+//!   owner may `kill` it, as on the Hurd.
+//! - [`ThreadStarter`] runs each as a thread of the calling task with its
+//!   own [`KernelIpc`] (for a system without that program).
 //!
 //! Known programs: `/hurd/hello [TEXT]`, `/hurd/null`, `/hurd/zero`,
 //! `/hurd/tmpfs [LIMIT]`, `/hurd/tarfs` (the archive is the node the
@@ -31,8 +38,11 @@ use hurd_trans::translators::tmpfs::Tmpfs;
 use hurd_trans::translators::union::Union;
 use hurd_trans::trivfs::Single;
 
+use crate::exec::{self, INIT_AUTH, INIT_CRDIR, INIT_CWDIR, InitialPort};
 use crate::ipc::KernelIpc;
-use crate::thread;
+use crate::msg::{COPY_SEND, MOVE_SEND, MsgBuf};
+use crate::startup::BOOT_PORT;
+use crate::{process, thread};
 
 /// The programs this starter knows.
 pub const PROGRAMS: &[&str] = &[
@@ -99,6 +109,163 @@ impl Starter for ThreadStarter {
             Errno::Again
         })
     }
+}
+
+/// Starts translators as tasks of their own, loaded from `image` (the
+/// `translators` program): the bootstrap port under [`BOOT_PORT`], the
+/// auth handle under [`INIT_AUTH`], the directories under [`INIT_CRDIR`]
+/// and [`INIT_CWDIR`] (the latter only when it differs from the root), and — when the starter has a proc port — a proc
+/// port of the task's own under [`process::PROC`], as a child process of
+/// the starter's owned by the handle's first effective uid.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskStarter {
+    image: &'static [u8],
+    proc: Option<PortName>,
+}
+
+impl TaskStarter {
+    /// A starter loading `image`; `proc` is the caller's proc port (a send
+    /// right the starter uses, never releases).
+    pub fn new(image: &'static [u8], proc: Option<PortName>) -> TaskStarter {
+        TaskStarter { image, proc }
+    }
+
+    /// Loads, registers and resumes the task; `auth` is moved to it.
+    fn spawn(&self, argv: &[&str], owner: Option<u32>, ports: &[InitialPort]) -> Result<(), Errno> {
+        let ipc = KernelIpc::new();
+        let reply = ipc
+            .port_allocate(RightType::Receive)
+            .map_err(|_| Errno::Again)?;
+        let mut buf = MsgBuf::new();
+        let name = argv.first().copied().unwrap_or("?");
+        let r = match exec::load_elf(&mut buf, reply.0, self.image, (argv, &[]), ports) {
+            Err(e) => {
+                crate::println!("translators: {name} did not load: {e:?}");
+                Err(match e {
+                    exec::ExecError::Call(..) => Errno::Again,
+                    _ => Errno::NoExec,
+                })
+            }
+            Ok(child) => {
+                let made = match self.proc {
+                    Some(proc) => self.make_process(&ipc, &mut buf, reply, proc, &child, owner),
+                    None => Ok(()),
+                };
+                if let Err(e) = made {
+                    crate::println!("translators: {name} is no process: {e:?}");
+                }
+                let r = made.and_then(|()| {
+                    exec::resume(&mut buf, reply.0, &child).map_err(|_| Errno::Again)
+                });
+                if r.is_err() {
+                    exec::terminate(&mut buf, reply.0, child);
+                } else {
+                    let _ = ipc.port_deallocate(PortName(child.task));
+                    let _ = ipc.port_deallocate(PortName(child.thread));
+                }
+                r
+            }
+        };
+        let _ = ipc.port_destroy(reply);
+        r
+    }
+
+    /// Makes the loaded `child` a child process of the starter's, owned by
+    /// `owner`, with its proc port.
+    fn make_process(
+        &self,
+        ipc: &KernelIpc,
+        buf: &mut MsgBuf,
+        reply: PortName,
+        proc: PortName,
+        child: &exec::Child,
+        owner: Option<u32>,
+    ) -> Result<(), Errno> {
+        let (_, port) = process::adopt(ipc, proc, PortName(child.task)).map_err(|e| {
+            crate::println!("translators: proc_child: {e:?}");
+            Errno::Again
+        })?;
+        if let Some(uid) = owner {
+            let _ = hurd_servers::proc::process::Client::new(ipc, port).setowner(uid, 0);
+        }
+        process::give_proc(buf, reply.0, child.task, port).map_err(|_| Errno::Again)
+    }
+}
+
+impl Starter for TaskStarter {
+    fn start(&self, argv: &[String], bootstrap: PortName, auth: PortName) -> Result<(), Errno> {
+        self.start_with_dirs(argv, bootstrap, auth, InitDirs::NONE)
+    }
+
+    fn start_with_dirs(
+        &self,
+        argv: &[String],
+        bootstrap: PortName,
+        auth: PortName,
+        dirs: InitDirs,
+    ) -> Result<(), Errno> {
+        let ipc = KernelIpc::new();
+        if !argv.first().is_some_and(|p| PROGRAMS.contains(&p.as_str())) {
+            let _ = ipc.port_deallocate(auth);
+            return Err(Errno::NoEnt);
+        }
+        let owner = AuthClient::new(&ipc, auth)
+            .getids()
+            .ok()
+            .and_then(|ids| ids.euids.iter().next());
+        let port = |name, right: PortName, disposition| InitialPort {
+            name,
+            right: right.0,
+            disposition,
+        };
+        let mut ports = alloc::vec![
+            port(BOOT_PORT, bootstrap, COPY_SEND),
+            port(INIT_AUTH, auth, MOVE_SEND),
+        ];
+        // A port has one name in a space: a working directory that is the
+        // root directory is given once (the program finds it there).
+        if dirs.crdir.is_valid() {
+            ports.push(port(INIT_CRDIR, dirs.crdir, COPY_SEND));
+        }
+        if dirs.cwdir.is_valid() && dirs.cwdir != dirs.crdir {
+            ports.push(port(INIT_CWDIR, dirs.cwdir, COPY_SEND));
+        }
+        let words: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let r = self.spawn(&words, owner, &ports);
+        if r.is_err() {
+            // Whether or not the task took it, the handle is not ours.
+            let _ = ipc.port_deallocate(auth);
+        }
+        r
+    }
+}
+
+/// The `main` of the `translators` program: serves the translator its
+/// `argv[0]` names with the ports a [`TaskStarter`] gave it. Returns when
+/// the translator is told to go away (or could not start).
+pub fn main_of_task(argv: &[String]) {
+    let ipc = KernelIpc::new();
+    let held = |name: u32| {
+        let n = PortName(name);
+        if ipc.port_type(n).is_ok() {
+            n
+        } else {
+            PortName::NULL
+        }
+    };
+    let crdir = held(INIT_CRDIR);
+    let mut cwdir = held(INIT_CWDIR);
+    // No working directory of its own: the root, under a reference of its
+    // own (each is released once).
+    if !cwdir.is_valid() && ipc.port_mod_refs(crdir, RightType::Send, 1).is_ok() {
+        cwdir = crdir;
+    }
+    run(
+        argv,
+        held(BOOT_PORT),
+        held(INIT_AUTH),
+        InitDirs { crdir, cwdir },
+    );
 }
 
 /// A translator's thread.

@@ -5,7 +5,9 @@
 //! password servers, and hurd-servers' terminal server for the serial
 //! console. It serves the root file system itself — a hurd-trans tmpfs,
 //! whose translators, `/servers/exec`'s exec server among them, run as
-//! threads of this task ([`kernel_user::translators`]) — fills it with the
+//! tasks of their own from the `translators` module, child processes of
+//! init's owned by their nodes' owners ([`kernel_user::translators`]) —
+//! fills it with the
 //! base tree of `hurd_servers::rootfs` (accounts, `/etc`, homes, `/tmp`,
 //! `/hurd`, `/servers/exec`), and writes the `rootfs` boot module (a tar
 //! archive, as an image carries) over it, passive translator records
@@ -24,7 +26,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use hurd_auth::{AuthClient, Errno, IdSet};
-use hurd_ipc::{Disposition, Error, PortItem, PortName, RightType, UserIpc};
+use hurd_ipc::{Disposition, Error, PortName, RightType, UserIpc};
 use hurd_servers::exec::WaitStatus;
 use hurd_servers::proc::process;
 use hurd_servers::rootfs::{self, DEMO_ACCOUNTS};
@@ -35,12 +37,12 @@ use hurd_trans::flags::OpenFlags;
 use hurd_trans::lookup::Lookup;
 use hurd_trans::netfs::{NetFs, Options};
 use hurd_trans::protocol::io;
+use hurd_trans::transbox::Starter;
 use hurd_trans::translators::tmpfs::Tmpfs;
 use kernel_user::bootinfo::{self, BootInfo};
 use kernel_user::exec::{self, INIT_AUTH, INIT_CRDIR, INIT_PASSWORD, InitialPort};
 use kernel_user::ipc::KernelIpc;
 use kernel_user::msg::{COPY_SEND, MOVE_SEND, MsgBuf};
-use kernel_user::process::PROC;
 use kernel_user::stdio::{STDERR, STDIN, STDOUT};
 use kernel_user::{println, rpc, startup, sys, thread, translators};
 
@@ -157,7 +159,15 @@ fn boot(info: &BootInfo) -> Result<System, Error> {
 
     let fs_auth = handle()?;
     let tmpfs = Tmpfs::new(0, 0, 0o755, 16 << 20);
-    let starter = Box::new(translators::ThreadStarter);
+    // Translators are tasks of their own, from the `translators` module;
+    // without it, threads of this task.
+    let starter: Box<dyn Starter + Send> = match info.module("translators") {
+        Some(image) => Box::new(translators::TaskStarter::new(image, Some(init_proc))),
+        None => {
+            println!("hurd-init: no `translators` boot module: translators run as threads of init");
+            Box::new(translators::ThreadStarter)
+        }
+    };
     let fs = NetFs::new(
         KernelIpc::new(),
         tmpfs,
@@ -326,21 +336,11 @@ fn start_session(
 ) -> Result<(), Error> {
     let ipc = &sys.ipc;
     let proc = process::Client::new(ipc, sys.proc);
-    let task = PortItem {
-        disposition: Disposition::CopySend,
-        name: PortName(child.task),
-    };
     let setup = (|| {
-        proc.child(task)?;
-        let pid = proc.task2pid(task)?;
-        let port = proc.task2proc(task)?.name;
+        let (pid, port) = kernel_user::process::adopt(ipc, sys.proc, PortName(child.task))?;
         let theirs = process::Client::new(ipc, port);
         let made = theirs.setowner(uid, 0).and_then(|()| theirs.setsid());
-        let given = rpc::insert_right(buf, child.task, reply.0, PROC, (port.0, MOVE_SEND));
-        if given != rpc::Reply::Code(0) {
-            let _ = ipc.port_deallocate(port);
-            return Err(Error::from(Errno::Again));
-        }
+        kernel_user::process::give_proc(buf, reply.0, child.task, port)?;
         made.map(|()| pid)
     })();
     let pid = match setup {
@@ -365,7 +365,14 @@ fn start_session(
             hurd_kernel::abi::rpc::TASK_TERMINATE,
         );
     }
-    let (status, _) = proc.wait(pid, 0)?;
+    // Init reaps every child of its own that ends meanwhile (translators
+    // killed by their owners, say) while it waits for the shell.
+    let status = loop {
+        let (status, ended) = proc.wait(-1, 0)?;
+        if ended == pid {
+            break status;
+        }
+    };
     let _ = fg.tiocspgrp(0);
     if let WaitStatus::Signaled(s) = WaitStatus::from_raw(status) {
         println!("hurd-init: the shell ended by signal {s}");
