@@ -305,7 +305,7 @@ impl hurd_trans::trivfs::TrivFs for ExecNode {
 }
 
 mod request;
-pub use request::{Arrived, ExecRequest, Found, IMAGE_MAX, READ_TIMEOUT};
+pub use request::{Arrived, ExecRequest, Found, IMAGE_MAX, READ_TIMEOUT, Routine, StartExec};
 
 #[cfg(feature = "std")]
 mod hosted;

@@ -30,11 +30,11 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use hurd_auth::Errno;
 use hurd_ipc::mig::Request;
-use hurd_ipc::{Error, Item, MigReturn, PortArray, PortItem, PortName, RightType, UserIpc};
+use hurd_ipc::{Error, Item, MigReturn, PortName, RightType, UserIpc};
 use hurd_kernel::abi::rpc::{TASK_EXITED, TASK_TERMINATE};
 use hurd_servers::exec::{
     Arrived, EXEC_NEWTASK, ExecRequest, Found, INIT_PORT_AUTH, INIT_PORT_CRDIR, INIT_PORT_CWDIR,
-    INIT_PORT_PROC, MAX_RUNNING, exec,
+    INIT_PORT_PROC, MAX_RUNNING, Routine, StartExec,
 };
 use hurd_servers::proc::process;
 use hurd_trans::protocol::io;
@@ -53,13 +53,6 @@ pub struct ExecServer {
     announce: bool,
 }
 
-/// Which routine a request came as (their replies differ in id).
-#[derive(Clone, Copy)]
-enum Routine {
-    Exec,
-    ExecFileName,
-}
-
 impl ExecServer {
     /// A server; with `announce` it names each program on the program's
     /// standard error before it runs.
@@ -74,7 +67,9 @@ impl ExecServer {
     pub fn running(&self) -> usize {
         self.running.load(Ordering::Acquire)
     }
+}
 
+impl StartExec for ExecServer {
     fn start(&self, req: &Request, routine: Routine, arrived: Arrived) -> Result<i32, Error> {
         let request = ExecRequest::check(KernelIpc::new(), arrived)?;
         if self
@@ -91,10 +86,7 @@ impl ExecServer {
             let status = run(request, announce);
             running.fetch_sub(1, Ordering::AcqRel);
             let ipc = KernelIpc::new();
-            let _ = match routine {
-                Routine::Exec => exec::reply::exec(&ipc, &req, status),
-                Routine::ExecFileName => exec::reply::exec_file_name(&ipc, &req, status),
-            };
+            let _ = routine.reply(&ipc, &req, status);
         });
         match started {
             Ok(()) => Err(Error::Mig(MigReturn::NoReply)),
@@ -104,57 +96,6 @@ impl ExecServer {
                 Err(Errno::Again.into())
             }
         }
-    }
-}
-
-impl exec::Server for ExecServer {
-    fn exec(
-        &self,
-        req: &Request,
-        file: PortItem,
-        oldtask: PortItem,
-        flags: i32,
-        argv: Vec<u8>,
-        envp: Vec<u8>,
-        dtable: PortArray,
-        portarray: PortArray,
-    ) -> Result<i32, Error> {
-        let arrived = Arrived {
-            file,
-            oldtask,
-            flags,
-            filename: None,
-            argv,
-            envp,
-            dtable,
-            portarray,
-        };
-        self.start(req, Routine::Exec, arrived)
-    }
-
-    fn exec_file_name(
-        &self,
-        req: &Request,
-        file: PortItem,
-        oldtask: PortItem,
-        flags: i32,
-        filename: String,
-        argv: Vec<u8>,
-        envp: Vec<u8>,
-        dtable: PortArray,
-        portarray: PortArray,
-    ) -> Result<i32, Error> {
-        let arrived = Arrived {
-            file,
-            oldtask,
-            flags,
-            filename: Some(filename),
-            argv,
-            envp,
-            dtable,
-            portarray,
-        };
-        self.start(req, Routine::ExecFileName, arrived)
     }
 }
 

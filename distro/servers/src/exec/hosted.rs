@@ -11,7 +11,7 @@ use std::vec::Vec;
 use hurd_auth::{AuthClient, Errno, IdSet};
 use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::mig::{Dispatch, Request};
-use hurd_ipc::{Disposition, Error, MigReturn, PortArray, PortItem, PortName, RightType, UserIpc};
+use hurd_ipc::{Disposition, Error, MigReturn, PortName, RightType, UserIpc};
 use hurd_trans::flags::OpenFlags;
 use hurd_trans::lookup::Lookup;
 use hurd_trans::netfs::{NetFs, Options};
@@ -24,7 +24,7 @@ use crate::proc::{HostedProc, NO_OWNER, Signals};
 
 use super::{
     Arrived, ExecNode, ExecRequest, Found, INIT_PORT_AUTH, INIT_PORT_CRDIR, INIT_PORT_CWDIR,
-    INIT_PORT_MAX, INIT_PORT_PROC, MAX_RUNNING, SIGABRT, WaitStatus, exec,
+    INIT_PORT_MAX, INIT_PORT_PROC, MAX_RUNNING, Routine, SIGABRT, StartExec, WaitStatus, exec,
 };
 
 /// A hosted program: runs as a new task with its context and returns its
@@ -190,13 +190,6 @@ pub struct ExecServer {
     proc: OnceLock<Arc<HostedProc>>,
 }
 
-/// Which routine a request came as (their replies differ in id).
-#[derive(Clone, Copy)]
-enum Routine {
-    Exec,
-    ExecFileName,
-}
-
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -265,7 +258,9 @@ impl ExecServer {
     pub fn running(&self) -> usize {
         self.running.load(Ordering::Acquire)
     }
+}
 
+impl StartExec for ExecServer {
     /// Checks a request ([`ExecRequest::check`]) and hands it to a thread
     /// of its own, which finds the program (reading the file may block on
     /// its server), runs it and replies. Every right the request carried is
@@ -298,10 +293,7 @@ impl ExecServer {
             let server_task = request.ipc.clone();
             let status = run(request, &rt, &programs, proc.as_deref());
             running.fetch_sub(1, Ordering::AcqRel);
-            let _ = match routine {
-                Routine::Exec => exec::reply::exec(&server_task, &req, status),
-                Routine::ExecFileName => exec::reply::exec_file_name(&server_task, &req, status),
-            };
+            let _ = routine.reply(&server_task, &req, status);
         });
         match spawned {
             Ok(_) => Err(Error::Mig(MigReturn::NoReply)),
@@ -402,57 +394,6 @@ fn run(
         let _ = proc.exit(pid, status);
     }
     Ok(status)
-}
-
-impl exec::Server for ExecServer {
-    fn exec(
-        &self,
-        req: &Request,
-        file: PortItem,
-        oldtask: PortItem,
-        flags: i32,
-        argv: Vec<u8>,
-        envp: Vec<u8>,
-        dtable: PortArray,
-        portarray: PortArray,
-    ) -> Result<i32, Error> {
-        let arrived = Arrived {
-            file,
-            oldtask,
-            flags,
-            filename: None,
-            argv,
-            envp,
-            dtable,
-            portarray,
-        };
-        self.start(req, Routine::Exec, arrived)
-    }
-
-    fn exec_file_name(
-        &self,
-        req: &Request,
-        file: PortItem,
-        oldtask: PortItem,
-        flags: i32,
-        filename: String,
-        argv: Vec<u8>,
-        envp: Vec<u8>,
-        dtable: PortArray,
-        portarray: PortArray,
-    ) -> Result<i32, Error> {
-        let arrived = Arrived {
-            file,
-            oldtask,
-            flags,
-            filename: Some(filename),
-            argv,
-            envp,
-            dtable,
-            portarray,
-        };
-        self.start(req, Routine::ExecFileName, arrived)
-    }
 }
 
 /// The exec server as a translator (`settrans NODE /hurd/exec`), as the

@@ -8,7 +8,10 @@ use alloc::vec::Vec;
 use core::time::Duration;
 
 use hurd_auth::Errno;
-use hurd_ipc::{Disposition, Error, MigReturn, PortArray, PortItem, PortName, RightType, UserIpc};
+use hurd_ipc::mig::Request;
+use hurd_ipc::{
+    Disposition, Error, MigReturn, PortArray, PortItem, PortName, RightType, SendError, UserIpc,
+};
 use hurd_trans::flags::OpenFlags;
 use hurd_trans::lookup::Lookup;
 use hurd_trans::protocol::io;
@@ -86,6 +89,89 @@ pub enum Found {
     Hosted(String),
     /// An ELF file's bytes.
     Elf(Vec<u8>),
+}
+
+/// Which routine a request came as (their replies differ in id).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Routine {
+    /// `exec_exec`.
+    Exec,
+    /// `exec_exec_file_name`.
+    ExecFileName,
+}
+
+impl Routine {
+    /// Sends the reply to `req`, a request of this routine answered later.
+    pub fn reply<I: UserIpc + ?Sized>(
+        self,
+        ipc: &I,
+        req: &Request,
+        status: Result<i32, Error>,
+    ) -> Result<(), SendError> {
+        match self {
+            Routine::Exec => exec::reply::exec(ipc, req, status),
+            Routine::ExecFileName => exec::reply::exec_file_name(ipc, req, status),
+        }
+    }
+}
+
+/// An exec server: what it does with a request of either routine. Every
+/// `StartExec` serves the exec protocol ([`exec::Server`]); a server that
+/// answers later returns `MIG_NO_REPLY` and uses [`Routine::reply`].
+pub trait StartExec {
+    /// Handles a request that came as `routine` with `arrived`.
+    fn start(&self, req: &Request, routine: Routine, arrived: Arrived) -> Result<i32, Error>;
+}
+
+impl<T: StartExec> exec::Server for T {
+    fn exec(
+        &self,
+        req: &Request,
+        file: PortItem,
+        oldtask: PortItem,
+        flags: i32,
+        argv: Vec<u8>,
+        envp: Vec<u8>,
+        dtable: PortArray,
+        portarray: PortArray,
+    ) -> Result<i32, Error> {
+        let arrived = Arrived {
+            file,
+            oldtask,
+            flags,
+            filename: None,
+            argv,
+            envp,
+            dtable,
+            portarray,
+        };
+        self.start(req, Routine::Exec, arrived)
+    }
+
+    fn exec_file_name(
+        &self,
+        req: &Request,
+        file: PortItem,
+        oldtask: PortItem,
+        flags: i32,
+        filename: String,
+        argv: Vec<u8>,
+        envp: Vec<u8>,
+        dtable: PortArray,
+        portarray: PortArray,
+    ) -> Result<i32, Error> {
+        let arrived = Arrived {
+            file,
+            oldtask,
+            flags,
+            filename: Some(filename),
+            argv,
+            envp,
+            dtable,
+            portarray,
+        };
+        self.start(req, Routine::ExecFileName, arrived)
+    }
 }
 
 /// What arrived with an `exec_exec` or `exec_exec_file_name` request.
