@@ -64,10 +64,13 @@ impl Console<'_> {
         let _ = io::Client::new(self.ipc, self.term).write(data.to_vec(), -1);
     }
 
-    /// Reads one line (without its newline), echoing it if `echo`; `None`
-    /// at end of file or if the terminal cannot be read.
-    fn read_line(&self, echo: bool) -> Option<String> {
+    /// Shows `prompt` and reads one line (without its newline), echoing it
+    /// if `echo` — set before the prompt shows, so that nothing typed
+    /// at once is echoed against the caller's wish; `None` at end of file
+    /// or if the terminal cannot be read.
+    fn read_line(&self, prompt: &[u8], echo: bool) -> Option<String> {
         let _ = set_echo(self.ipc, self.term, echo);
+        self.write(prompt);
         let line = io::Client::new(self.ipc, self.term).read(-1, 1024).ok()?;
         if !echo {
             self.write(b"\n");
@@ -221,12 +224,10 @@ fn session(sys: &System) -> bool {
     };
     let passwd = String::from_utf8_lossy(&passwd);
     let (session, uid, home) = loop {
-        con.write(b"login: ");
-        let Some(name) = con.read_line(true) else {
+        let Some(name) = con.read_line(b"login: ", true) else {
             return false;
         };
-        con.write(b"Password: ");
-        let Some(password) = con.read_line(false) else {
+        let Some(password) = con.read_line(b"Password: ", false) else {
             return false;
         };
         let name = name.trim();

@@ -222,8 +222,10 @@ fn run(arg: u64) -> u64 {
     let exec = KernelExec { term, pgrp };
     let mut shell = Shell::with_exec(session, &exec);
     loop {
-        stdio::write(shell.prompt().as_bytes());
+        // Echo is set before the prompt shows: what is typed as soon as it
+        // does is echoed (or not, for a password) as it should be.
         let _ = set_echo(&ipc, term, !shell.wants_password());
+        stdio::write(shell.prompt().as_bytes());
         let line = match stdio::read(1024) {
             Some(l) if !l.is_empty() => l,
             // End of file (^D) or a terminal gone: log out.
