@@ -186,19 +186,38 @@ pub const EXPECTED: &[&str] = &[
 /// Checks that every [`EXPECTED`] text appears in `output`, in order, and
 /// that the translator `pkill` killed came back as a new process.
 pub fn check_output(output: &str) -> Result<(), String> {
-    let mut rest = output;
-    for want in EXPECTED {
-        match rest.find(want) {
-            Some(at) => rest = &rest[at + want.len()..],
-            None => return Err(format!("the console never showed `{want}` (in order)")),
-        }
-    }
+    check_in_order(output, EXPECTED)?;
+    check_no_password_shown(output)?;
     match restarted_pids(output).as_slice() {
         [before, after] if before != after => Ok(()),
         pids => Err(format!(
             "`ps` should show the killed translator once before and once, \
              as a new process, after: pids {pids:?}"
         )),
+    }
+}
+
+/// Checks that every text of `expected` appears in `output`, in order.
+pub fn check_in_order(output: &str, expected: &[&str]) -> Result<(), String> {
+    let mut rest = output;
+    for want in expected {
+        match rest.find(want) {
+            Some(at) => rest = &rest[at + want.len()..],
+            None => return Err(format!("the console never showed `{want}` (in order)")),
+        }
+    }
+    Ok(())
+}
+
+/// Checks that no password typed in the scenarios was echoed after its
+/// prompt.
+pub fn check_no_password_shown(output: &str) -> Result<(), String> {
+    match ["wonderland", "hurd"]
+        .iter()
+        .find(|p| output.contains(&format!("Password: {p}")))
+    {
+        Some(p) => Err(format!("the password `{p}` was echoed")),
+        None => Ok(()),
     }
 }
 
@@ -342,6 +361,8 @@ mod tests {
         assert!(check_output(&transcript([9, 12])).is_ok());
         // The killed translator must come back as a new process.
         assert!(check_output(&transcript([9, 9])).is_err());
+        let echoed = transcript([9, 12]).replace("Welcome", "Password: wonderland\nWelcome");
+        assert!(check_output(&echoed).is_err());
         let mut reversed: Vec<&str> = EXPECTED.to_vec();
         reversed.reverse();
         assert!(check_output(&reversed.join("\n")).is_err());

@@ -11,12 +11,42 @@ use std::process::{Command, ExitCode};
 use std::time::Duration;
 
 use crate::Failure;
+use crate::console::Step;
 use crate::kernel::{self, Accel, EXIT_SUCCESS};
 use crate::setup;
 use crate::workspace::Workspace;
 
 /// The reference manifest, relative to the workspace root.
 pub const REFERENCE_MANIFEST: &str = "distro/distro.toml";
+
+/// The book's example of a manifest of one's own ("Assembling a custom
+/// distro image"), relative to the workspace root.
+pub const OWN_MANIFEST: &str = "distro/examples/my-image.toml";
+
+/// What is typed into the [`OWN_MANIFEST`] image: alice logs in, meets her
+/// note and her translator (a process of hers), shouts, leaves; halt.
+fn own_scenario() -> Vec<Step> {
+    vec![
+        Step::new("login: ", "alice"),
+        Step::new("Password: ", "wonderland"),
+        Step::new("$ ", "cat /srv/alice/note /srv/alice/hello"),
+        Step::new("$ ", "ps"),
+        Step::new("$ ", "shout"),
+        Step::new("shout", "quiet words"),
+        Step::raw("QUIET WORDS", "\u{4}"),
+        Step::new("$ ", "exit"),
+        Step::new("login: ", "\u{4}"),
+    ]
+}
+
+/// What the [`OWN_MANIFEST`] image must show, in order.
+const OWN_EXPECTED: &[&str] = &[
+    "Welcome to my own hurd-rs.",
+    "$ cat /srv/alice/note /srv/alice/hello\nBring the tarballs.\nHello from alice's own translator.",
+    "1000 /hurd/hello Hello from alice's own translator.",
+    "QUIET WORDS",
+    "hurd-init: halting",
+];
 
 /// The Debian packages `grub-mkrescue` needs to make a bootable ISO.
 pub const GRUB_PACKAGES: &[&str] = &["grub-common", "grub-pc-bin", "xorriso", "mtools"];
@@ -117,6 +147,18 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
         ));
     }
     eprintln!("the reference image booted from its GRUB ISO and ran the console scenario");
+    // The book's manifest of one's own, built and booted the same way.
+    let iso = target.join("my-image-test.iso");
+    build(ws, &ws.root.join(OWN_MANIFEST), &iso)?;
+    let run = crate::console::converse(boot_command(accel, &iso), BOOT_TIMEOUT, &own_scenario())?;
+    let output = run.lines.join("\n");
+    crate::distro::check_in_order(&output, OWN_EXPECTED)
+        .and_then(|()| crate::distro::check_no_password_shown(&output))
+        .map_err(|e| format!("{OWN_MANIFEST}: {e}"))?;
+    if run.status != Some(EXIT_SUCCESS) || run.timed_out {
+        return Err(format!("{OWN_MANIFEST}: the image did not halt cleanly"));
+    }
+    eprintln!("{OWN_MANIFEST} booted from its GRUB ISO and ran its scenario");
     Ok(())
 }
 
