@@ -35,6 +35,7 @@ extern crate alloc;
 pub mod exec;
 #[cfg(feature = "std")]
 pub mod hosted;
+mod port;
 pub mod proc;
 pub mod rootfs;
 pub mod shell;

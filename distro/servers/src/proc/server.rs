@@ -23,8 +23,7 @@ use hurd_auth::Errno;
 use hurd_ipc::mig::{Dispatch, Request};
 use hurd_ipc::notify::NOTIFY_NO_SENDERS;
 use hurd_ipc::{
-    Disposition, Error, Item, Message, MigReturn, NotifyKind, PortItem, PortName, RightType,
-    UserIpc,
+    Disposition, Error, Item, Message, MigReturn, PortItem, PortName, RightType, UserIpc,
 };
 
 use super::{ESRCH, MAX_PROCS, PI_RUNNING, PI_ZOMBIE, Proc, ProcTable, WNOHANG, process};
@@ -168,24 +167,10 @@ impl<I: UserIpc, L: Lock<State>> ProcServer<I, L> {
         argv: Vec<String>,
         envp: Vec<String>,
     ) -> Result<(i32, PortName), Error> {
-        let port = self.ipc.port_allocate(RightType::Receive)?;
+        let port = crate::port::served_port(&self.ipc, self.portset)?;
         let ready = self
-            .ipc
-            .port_move_member(port, self.portset)
-            .and_then(|()| {
-                self.ipc.request_notification(
-                    port,
-                    NotifyKind::NoSenders,
-                    1,
-                    port,
-                    Disposition::MakeSendOnce,
-                )
-            })
-            .map_err(Error::from)
-            .and_then(|_| {
-                self.state
-                    .with(|s| s.table.register(parent, owner, argv, envp))
-            });
+            .state
+            .with(|s| s.table.register(parent, owner, argv, envp));
         match ready {
             Ok(pid) => {
                 self.state.with(|s| {

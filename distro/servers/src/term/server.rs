@@ -31,8 +31,8 @@ use hurd_auth::Errno;
 use hurd_ipc::mig::{Dispatch, Request};
 use hurd_ipc::notify::NOTIFY_NO_SENDERS;
 use hurd_ipc::{
-    Disposition, Error, Message, MigReturn, NotifyKind, PortItem, PortName, PortType, RightType,
-    UserIpc, interface,
+    Disposition, Error, Message, MigReturn, PortItem, PortName, PortType, RightType, UserIpc,
+    interface,
 };
 use hurd_trans::flags::OpenFlags;
 use hurd_trans::protocol::io;
@@ -336,23 +336,7 @@ impl<I: UserIpc> io::Server for TermServer<I> {
         if self.state.borrow().extra.len() >= MAX_PORTS {
             return Err(Errno::Again.into());
         }
-        let port = self.ipc.port_allocate(RightType::Receive)?;
-        let ready = self
-            .ipc
-            .port_move_member(port, self.portset)
-            .and_then(|()| {
-                self.ipc.request_notification(
-                    port,
-                    NotifyKind::NoSenders,
-                    1,
-                    port,
-                    Disposition::MakeSendOnce,
-                )
-            });
-        if let Err(e) = ready {
-            let _ = self.ipc.port_mod_refs(port, RightType::Receive, -1);
-            return Err(e.into());
-        }
+        let port = crate::port::served_port(&self.ipc, self.portset)?;
         self.state.borrow_mut().extra.insert(port);
         Ok(PortItem {
             disposition: Disposition::MakeSend,
