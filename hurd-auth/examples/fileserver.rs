@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::mpsc;
 
-use hurd_auth::{AuthClient, AuthServer, Errno, IdSet, Limits, StdClock, reauthenticate};
+use hurd_auth::{AuthClient, AuthServer, IdSet, Limits, StdClock, reauthenticate};
+use hurd_ipc::Errno;
 use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::mig::Request;
 use hurd_ipc::{Disposition, Error, PortItem, PortName, RightType, UserIpc};

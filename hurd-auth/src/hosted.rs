@@ -20,7 +20,8 @@ use std::time::Duration;
 use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::{Disposition, Error, PortName};
 
-use crate::{AuthServer, Errno, IdSet, Limits, StdClock};
+use crate::{AuthServer, IdSet, Limits, StdClock};
+use hurd_ipc::Errno;
 
 /// How long [`spawn`] waits for the new server to hand out its handles.
 const STARTUP: Duration = Duration::from_secs(60);

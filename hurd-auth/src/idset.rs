@@ -3,8 +3,8 @@
 
 use alloc::vec::Vec;
 
-use crate::errno::Errno;
 use crate::idvec::{Id, IdVec};
+use hurd_ipc::Errno;
 
 /// The most ids one vector of an [`IdSet`] may hold in a request; more is
 /// `EINVAL`. It bounds what one handle costs the auth server.

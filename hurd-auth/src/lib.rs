@@ -16,7 +16,8 @@
 //! - [`client`]: calls on a handle, and [`client::reauthenticate`], the user's
 //!   half of `io_reauthenticate`.
 //! - [`password`]: the password server — (user, password) for an auth handle.
-//! - [`errno`]: the Hurd's error numbers the protocols answer with.
+//!
+//! The protocols answer with the Hurd's error numbers, [`hurd_ipc::Errno`].
 #![cfg_attr(not(any(feature = "std", test)), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -25,7 +26,6 @@ extern crate alloc;
 
 pub mod client;
 pub mod clock;
-pub mod errno;
 #[cfg(feature = "std")]
 pub mod hosted;
 pub mod idset;
@@ -39,7 +39,6 @@ pub use client::{AuthClient, reauthenticate};
 pub use clock::Clock;
 #[cfg(feature = "std")]
 pub use clock::StdClock;
-pub use errno::Errno;
 pub use idset::{IdSet, makeauth};
 pub use idvec::{Id, IdVec};
 pub use server::{AuthServer, Limits, Stats};

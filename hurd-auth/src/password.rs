@@ -30,10 +30,10 @@ use subtle::ConstantTimeEq;
 
 use crate::client::AuthClient;
 use crate::clock::Clock;
-use crate::errno::Errno;
 use crate::idset::IdSet;
 use crate::idvec::{Id, IdVec};
 use crate::protocol::password;
+use hurd_ipc::Errno;
 
 /// A user, from `passwd` and `shadow`.
 #[derive(Clone, PartialEq, Eq, Debug)]

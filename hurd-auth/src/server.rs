@@ -31,10 +31,10 @@ use hurd_ipc::{
 };
 
 use crate::clock::Clock;
-use crate::errno::Errno;
 use crate::idset::{self, IdSet};
 use crate::pending::{Arrival, Bounds, Pending, PendingTable, Waiting};
 use crate::protocol::auth;
+use hurd_ipc::Errno;
 
 /// Most other handles one `makeauth` may present (a longer array is
 /// `EINVAL`), so one request cannot make the server merge without bound.

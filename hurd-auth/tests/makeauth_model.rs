@@ -9,7 +9,8 @@ use std::thread;
 use std::time::Duration;
 
 use common::*;
-use hurd_auth::{AuthClient, Errno, IdSet, Limits, makeauth};
+use hurd_auth::{AuthClient, IdSet, Limits, makeauth};
+use hurd_ipc::Errno;
 use hurd_ipc::hosted::Runtime;
 use hurd_ipc::{Disposition, PortName, RightType, UserIpc};
 use proptest::prelude::*;

@@ -12,7 +12,8 @@ use hurd_auth::password::{
     Cost, Database, ParseErrorKind, PasswordConfig, PasswordServer, hash_password, verify_password,
 };
 use hurd_auth::protocol::password;
-use hurd_auth::{AuthClient, Errno, IdSet, Limits, StdClock};
+use hurd_auth::{AuthClient, IdSet, Limits, StdClock};
+use hurd_ipc::Errno;
 use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::{Disposition, Error, PortName, RightType, UserIpc};
 

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use hurd_auth::protocol::auth;
-use hurd_auth::{AuthClient, Errno, IdSet, Limits, reauthenticate};
+use hurd_auth::{AuthClient, IdSet, Limits, reauthenticate};
+use hurd_ipc::Errno;
 use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::notify::{NOTIFY_DEAD_NAME, NOTIFY_NO_SENDERS};
 use hurd_ipc::{

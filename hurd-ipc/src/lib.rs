@@ -12,6 +12,7 @@
 extern crate alloc;
 
 mod arena;
+pub mod errno;
 #[cfg(feature = "std")]
 pub mod hosted;
 mod interface;
@@ -31,6 +32,7 @@ pub mod space;
 pub mod user;
 pub mod wire;
 
+pub use errno::Errno;
 pub use kernel::{
     Delivery, FastRpc, HeaderRpc, IpcKernel, IpcStats, RecvError, RecvOptions, SendError,
 };

@@ -25,7 +25,8 @@ use std::sync::mpsc;
 
 use common::{WAIT, config};
 use hurd_auth::protocol::password;
-use hurd_auth::{AuthClient, Errno, IdSet, Limits};
+use hurd_auth::{AuthClient, IdSet, Limits};
+use hurd_ipc::Errno;
 use hurd_ipc::hosted::Task;
 use hurd_ipc::{Disposition, Error, PortItem, PortName};
 use hurd_netmsg::{Identity, Node, registry};

@@ -7,7 +7,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use hurd_auth::{AuthClient, Errno, IdSet, Limits};
+use hurd_auth::{AuthClient, IdSet, Limits};
+use hurd_ipc::Errno;
 use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::{Disposition, PortItem, PortName};
 use hurd_trans::flags::{FS_TRANS_SET, OpenFlags};

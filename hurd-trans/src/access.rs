@@ -7,7 +7,8 @@
 //! owner's uid gets the owner bits; one holding the group gets the group bits;
 //! everyone else the "other" bits. The author (`st_author`) grants nothing.
 
-use hurd_auth::{Errno, IdSet};
+use hurd_auth::IdSet;
+use hurd_ipc::Errno;
 
 use crate::mode::{S_IEXEC, S_IREAD, S_IUNKSHIFT, S_IUSEUNK, S_IWRITE};
 use crate::stat::Stat;

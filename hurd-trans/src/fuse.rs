@@ -18,7 +18,8 @@ use fuser::{
     FileAttr, FileType, Filesystem, MountOption, ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory,
     ReplyEmpty, ReplyEntry, ReplyOpen, ReplyWrite, Request, TimeOrNow,
 };
-use hurd_auth::{AuthServer, Errno, IdSet, Limits, StdClock};
+use hurd_auth::{AuthServer, IdSet, Limits, StdClock};
+use hurd_ipc::Errno;
 use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::{Disposition, Error, PortItem, PortName, UserIpc};
 
@@ -31,46 +32,8 @@ use crate::translators::ports::{Dir, PathIds, join, to_errno};
 
 const TTL: Duration = Duration::from_secs(1);
 
-/// A Hurd errno as a Linux one (the Hurd numbers errors as BSD does).
-pub fn linux_errno(e: Errno) -> i32 {
-    match e {
-        Errno::Perm => libc::EPERM,
-        Errno::NoEnt => libc::ENOENT,
-        Errno::Intr => libc::EINTR,
-        Errno::Io => libc::EIO,
-        Errno::NxIo => libc::ENXIO,
-        Errno::NoExec => libc::ENOEXEC,
-        Errno::BadF => libc::EBADF,
-        Errno::NoMem => libc::ENOMEM,
-        Errno::Access => libc::EACCES,
-        Errno::Busy => libc::EBUSY,
-        Errno::Exist => libc::EEXIST,
-        Errno::XDev => libc::EXDEV,
-        Errno::NotDir => libc::ENOTDIR,
-        Errno::IsDir => libc::EISDIR,
-        Errno::Inval => libc::EINVAL,
-        Errno::FBig => libc::EFBIG,
-        Errno::NoSpc => libc::ENOSPC,
-        Errno::SPipe => libc::ESPIPE,
-        Errno::RoFs => libc::EROFS,
-        Errno::Again => libc::EAGAIN,
-        Errno::OpNotSupp => libc::EOPNOTSUPP,
-        Errno::TimedOut => libc::ETIMEDOUT,
-        Errno::Loop => libc::ELOOP,
-        Errno::NameTooLong => libc::ENAMETOOLONG,
-        Errno::NotEmpty => libc::ENOTEMPTY,
-        Errno::NoSys => libc::ENOSYS,
-        Errno::FType => libc::EIO,
-        Errno::Died => libc::EIO,
-        Errno::Gratuitous => libc::EIO,
-        // Codes hurd-auth gains later.
-        #[allow(unreachable_patterns)]
-        _ => libc::EIO,
-    }
-}
-
 fn err(e: Error) -> i32 {
-    linux_errno(to_errno(e))
+    to_errno(e).linux()
 }
 
 fn time(t: TimeSpec) -> SystemTime {
@@ -163,7 +126,7 @@ impl Bridge {
     }
 
     fn path(&self, ino: u64) -> Result<String, i32> {
-        self.ids.path(ino).map(String::from).map_err(linux_errno)
+        self.ids.path(ino).map(String::from).map_err(Errno::linux)
     }
 
     fn child(&self, parent: u64, name: &OsStr) -> Result<String, i32> {
@@ -172,7 +135,7 @@ impl Bridge {
     }
 
     fn stat(&mut self, path: &str) -> Result<(u64, FileAttr), i32> {
-        let s = self.root.stat(&self.task, path).map_err(linux_errno)?;
+        let s = self.root.stat(&self.task, path).map_err(Errno::linux)?;
         let ino = Self::ino(self.ids.id(path));
         Ok((ino, attr(ino, &s)))
     }
@@ -269,7 +232,7 @@ impl Filesystem for Bridge {
     fn readlink(&mut self, _req: &Request<'_>, ino: u64, reply: ReplyData) {
         match self
             .path(ino)
-            .and_then(|p| self.root.readlink(&self.task, &p).map_err(linux_errno))
+            .and_then(|p| self.root.readlink(&self.task, &p).map_err(Errno::linux))
         {
             Ok(t) => reply.data(t.as_bytes()),
             Err(e) => reply.error(e),
@@ -454,7 +417,7 @@ impl Filesystem for Bridge {
     ) {
         let r = (|| {
             let path = self.path(ino)?;
-            let entries = self.root.readdir(&self.task, &path).map_err(linux_errno)?;
+            let entries = self.root.readdir(&self.task, &path).map_err(Errno::linux)?;
             let mut all = vec![
                 (ino, FileType::Directory, ".".to_string()),
                 (ino, FileType::Directory, "..".to_string()),

@@ -25,7 +25,7 @@
 //! - [`mapping`] (feature `std`): `io_map` on hurd-pager.
 //! - `fuse` (feature): the FUSE bridge, mounting a translator on Linux.
 //!
-//! Errors are the Hurd's `errno` values, [`hurd_auth::Errno`].
+//! Errors are the Hurd's `errno` values, [`hurd_ipc::Errno`].
 #![cfg_attr(not(any(feature = "std", test)), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -48,7 +48,6 @@ pub mod transbox;
 pub mod translators;
 pub mod trivfs;
 
-pub use hurd_auth::Errno;
 pub use retry::{Retry, RetryType};
 pub use stat::Stat;
 

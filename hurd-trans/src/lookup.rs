@@ -17,7 +17,7 @@
 //! Every retry counts towards [`ELOOP_THRESHOLD`] (`ELOOP` beyond it).
 
 use alloc::string::{String, ToString};
-use hurd_auth::Errno;
+use hurd_ipc::Errno;
 use hurd_ipc::{Error, MigReturn, PortName, RightType, UserIpc};
 
 use crate::flags::OpenFlags;

@@ -18,7 +18,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use hurd_auth::Errno;
+use hurd_ipc::Errno;
 use hurd_ipc::hosted::Task;
 use hurd_ipc::user::{MachMsgError, MsgOptions};
 use hurd_ipc::{Disposition, Message, PortName, UserIpc};

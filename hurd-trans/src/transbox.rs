@@ -11,7 +11,8 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use hurd_auth::{Errno, IdSet};
+use hurd_auth::IdSet;
+use hurd_ipc::Errno;
 use hurd_ipc::PortName;
 use hurd_ipc::mig::Request;
 
@@ -136,7 +137,7 @@ mod hosted {
     use std::sync::Mutex;
 
     use core::cell::Cell;
-    use hurd_auth::Errno;
+    use hurd_ipc::Errno;
     use hurd_ipc::hosted::{Runtime, Task};
     use hurd_ipc::{Disposition, PortName, UserIpc};
 

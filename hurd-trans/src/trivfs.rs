@@ -5,7 +5,7 @@
 //! `ENOTDIR`.
 
 use alloc::vec::Vec;
-use hurd_auth::Errno;
+use hurd_ipc::Errno;
 
 use crate::netfs::{AttrChange, DirEntry, NodeId, Tree};
 use crate::stat::Stat;

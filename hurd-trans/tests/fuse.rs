@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use hurd_auth::{Errno, IdSet};
+use hurd_auth::IdSet;
+use hurd_ipc::Errno;
 use hurd_trans::fuse::spawn_mount;
 use hurd_trans::mode::{S_IFDIR, S_IFREG};
 use hurd_trans::netfs::{DirEntry, NodeId, Tree};
@@ -224,4 +225,44 @@ fn short_io_reads_are_not_the_end_of_the_file() {
     assert_eq!(std::fs::read(&out).expect("read copy"), data);
     drop(m);
     let _ = std::fs::remove_dir_all(&base);
+}
+
+/// Every Hurd errno the bridge can answer with is the number Linux's own
+/// headers give the condition.
+#[test]
+fn errno_numbers_are_linux() {
+    let pairs = [
+        (Errno::Perm, libc::EPERM),
+        (Errno::NoEnt, libc::ENOENT),
+        (Errno::Intr, libc::EINTR),
+        (Errno::Io, libc::EIO),
+        (Errno::NxIo, libc::ENXIO),
+        (Errno::NoExec, libc::ENOEXEC),
+        (Errno::BadF, libc::EBADF),
+        (Errno::NoMem, libc::ENOMEM),
+        (Errno::Access, libc::EACCES),
+        (Errno::Busy, libc::EBUSY),
+        (Errno::Exist, libc::EEXIST),
+        (Errno::XDev, libc::EXDEV),
+        (Errno::NotDir, libc::ENOTDIR),
+        (Errno::IsDir, libc::EISDIR),
+        (Errno::Inval, libc::EINVAL),
+        (Errno::FBig, libc::EFBIG),
+        (Errno::NoSpc, libc::ENOSPC),
+        (Errno::SPipe, libc::ESPIPE),
+        (Errno::RoFs, libc::EROFS),
+        (Errno::Again, libc::EAGAIN),
+        (Errno::OpNotSupp, libc::EOPNOTSUPP),
+        (Errno::TimedOut, libc::ETIMEDOUT),
+        (Errno::Loop, libc::ELOOP),
+        (Errno::NameTooLong, libc::ENAMETOOLONG),
+        (Errno::NotEmpty, libc::ENOTEMPTY),
+        (Errno::NoSys, libc::ENOSYS),
+        (Errno::FType, libc::EIO),
+        (Errno::Died, libc::EIO),
+        (Errno::Gratuitous, libc::EIO),
+    ];
+    for (hurd, linux) in pairs {
+        assert_eq!(hurd.linux(), linux, "{hurd:?}");
+    }
 }

@@ -5,7 +5,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::World;
-use hurd_auth::Errno;
+use hurd_ipc::Errno;
 use hurd_ipc::{Disposition, Error, PortName, UserIpc};
 use hurd_pager::PAGE_SIZE;
 use hurd_trans::flags::OpenFlags;

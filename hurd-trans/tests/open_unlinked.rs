@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::World;
-use hurd_auth::Errno;
+use hurd_ipc::Errno;
 use hurd_ipc::{Disposition, Error, PortItem, UserIpc};
 use hurd_trans::flags::OpenFlags;
 use hurd_trans::lookup::Lookup;

@@ -3,7 +3,8 @@
 mod common;
 
 use common::{User, World};
-use hurd_auth::{AuthClient, Errno};
+use hurd_auth::AuthClient;
+use hurd_ipc::Errno;
 use hurd_ipc::hosted::Task;
 use hurd_ipc::{Disposition, Error, PortItem, PortName};
 use hurd_trans::flags::{FS_TRANS_SET, OpenFlags};

@@ -3,7 +3,8 @@
 mod common;
 
 use common::{ALICE, BOB, World};
-use hurd_auth::{Errno, IdSet};
+use hurd_auth::IdSet;
+use hurd_ipc::Errno;
 use hurd_ipc::{Disposition, Error, MigReturn, PortItem, PortName, UserIpc};
 use hurd_trans::flags::OpenFlags;
 use hurd_trans::mode::{S_IFDIR, S_IFMT, S_IFREG, S_IROOT};

@@ -4,7 +4,7 @@
 mod common;
 
 use common::World;
-use hurd_auth::Errno;
+use hurd_ipc::Errno;
 use hurd_ipc::{Disposition, Error, PortItem, PortName};
 use hurd_trans::flags::{FS_TRANS_SET, OpenFlags};
 use hurd_trans::mode::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};

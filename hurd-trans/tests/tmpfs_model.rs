@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use hurd_auth::Errno;
+use hurd_ipc::Errno;
 use hurd_trans::mode::{S_IFDIR, S_IFMT, S_IFREG};
 use hurd_trans::netfs::{NodeId, Tree};
 use hurd_trans::translators::tmpfs::Tmpfs;

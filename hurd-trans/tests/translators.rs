@@ -10,7 +10,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::{ALICE, World};
-use hurd_auth::{Errno, IdSet};
+use hurd_auth::IdSet;
+use hurd_ipc::Errno;
 use hurd_ipc::{Disposition, Error, PortItem, PortName, UserIpc};
 use hurd_trans::flags::{
     FS_TRANS_EXCL, FS_TRANS_SET, FSYS_GOAWAY_FORCE, FSYS_GOAWAY_UNLINK, OpenFlags,

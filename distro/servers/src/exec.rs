@@ -146,7 +146,7 @@ pub const MAX_INTERPRETERS: usize = 4;
 pub const HEADER_MAX: usize = 1024;
 
 /// `E2BIG`: the argument list is too long (the Hurd's value; not among
-/// hurd-auth's [`Errno`](hurd_auth::Errno)s).
+/// hurd-ipc's [`Errno`](hurd_ipc::Errno)s).
 pub const E2BIG: i32 = 0x4000_0007;
 /// `SIGABRT`, the signal a crashed (panicked) program's status names.
 pub const SIGABRT: i32 = 6;
@@ -180,8 +180,8 @@ pub enum Image {
 
 /// Classifies a file by its first bytes (at most [`HEADER_MAX`]): `ENOEXEC`
 /// for anything not executable.
-pub fn classify(head: &[u8]) -> Result<Image, hurd_auth::Errno> {
-    use hurd_auth::Errno;
+pub fn classify(head: &[u8]) -> Result<Image, hurd_ipc::Errno> {
+    use hurd_ipc::Errno;
     let first_line = |rest: &[u8]| -> Result<String, Errno> {
         let end = rest.iter().position(|&b| b == b'\n').ok_or(Errno::NoExec)?;
         core::str::from_utf8(&rest[..end])
@@ -239,7 +239,7 @@ pub fn argz<S: AsRef<str>>(words: &[S]) -> Vec<u8> {
 }
 
 fn inval() -> Error {
-    hurd_auth::Errno::Inval.into()
+    hurd_ipc::Errno::Inval.into()
 }
 
 /// How a program ended, as its wait status tells (`WIFEXITED` /
@@ -299,7 +299,7 @@ impl hurd_trans::trivfs::TrivFs for ExecNode {
             ..hurd_trans::stat::Stat::default()
         }
     }
-    fn read(&mut self, _offset: u64, _len: usize) -> Result<Vec<u8>, hurd_auth::Errno> {
+    fn read(&mut self, _offset: u64, _len: usize) -> Result<Vec<u8>, hurd_ipc::Errno> {
         Ok(Vec::new())
     }
 }
@@ -315,7 +315,7 @@ pub use hosted::{ExecServer, Program, ProgramContext, ProgramTable, translator};
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hurd_auth::Errno;
+    use hurd_ipc::Errno;
 
     #[test]
     fn headers_are_classified() {

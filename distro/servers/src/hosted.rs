@@ -15,7 +15,8 @@
 //! a [`Session`] for a new task, ready for a [`Shell`](crate::shell::Shell).
 
 use hurd_auth::password::{Cost, PasswordConfig, PasswordServer};
-use hurd_auth::{AuthClient, Errno, IdSet, Limits, StdClock};
+use hurd_auth::{AuthClient, IdSet, Limits, StdClock};
+use hurd_ipc::Errno;
 use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::{Disposition, Error, PortName, RightType, UserIpc};
 use hurd_trans::flags::OpenFlags;

@@ -235,7 +235,7 @@ pub fn kill_pgrp<I: UserIpc + ?Sized>(
     signal: i32,
 ) -> Result<usize, Error> {
     if pgrp <= 0 {
-        return Err(hurd_auth::Errno::Inval.into());
+        return Err(hurd_ipc::Errno::Inval.into());
     }
     let pids = process::Client::new(ipc, proc).getpgrppids(pgrp)?;
     let sent = pids
@@ -302,10 +302,10 @@ fn srch() -> Error {
     Error::Code(ESRCH)
 }
 fn perm() -> Error {
-    hurd_auth::Errno::Perm.into()
+    hurd_ipc::Errno::Perm.into()
 }
 fn inval() -> Error {
-    hurd_auth::Errno::Inval.into()
+    hurd_ipc::Errno::Inval.into()
 }
 
 impl Default for ProcTable {
@@ -335,7 +335,7 @@ impl ProcTable {
         envp: Vec<String>,
     ) -> Result<i32, Error> {
         if self.procs.len() >= MAX_PROCS {
-            return Err(hurd_auth::Errno::Again.into());
+            return Err(hurd_ipc::Errno::Again.into());
         }
         let mut pid = self.next;
         while self.procs.contains_key(&pid) {
@@ -621,7 +621,7 @@ mod tests {
         assert_eq!(t.exit(42, 0).map_err(code), Err(Some(ESRCH)));
         assert_eq!(
             t.setpgrp(sh, -3, 0).map_err(code),
-            Err(Some(hurd_auth::Errno::Inval as i32))
+            Err(Some(hurd_ipc::Errno::Inval as i32))
         );
         assert_eq!(t.try_wait(sh, 0).map_err(code), Err(Some(0x4000_0016)));
         assert_eq!(t.try_wait(sh, -1).map_err(code), Err(Some(ECHILD)));
@@ -644,7 +644,7 @@ mod tests {
         // A group that does not exist is EPERM; the leader cannot move.
         assert_eq!(
             t.setpgrp(sh, job, 1234).map_err(code),
-            Err(Some(hurd_auth::Errno::Perm as i32))
+            Err(Some(hurd_ipc::Errno::Perm as i32))
         );
         assert!(t.setpgrp(job, sh, 0).is_err());
         // A child may start its own session, then the parent cannot move it.
@@ -666,7 +666,7 @@ mod tests {
         assert!(t.may_signal(alice, alice).is_ok());
         assert_eq!(
             t.may_signal(alice, bob).map_err(code),
-            Err(Some(hurd_auth::Errno::Perm as i32))
+            Err(Some(hurd_ipc::Errno::Perm as i32))
         );
         assert_eq!(t.may_signal(alice, 99).map_err(code), Err(Some(ESRCH)));
         assert!(t.setowner(alice, 0, false).is_err());

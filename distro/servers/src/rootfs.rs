@@ -9,7 +9,8 @@ use alloc::string::{String, ToString};
 
 use hurd_auth::password::{Cost, Database, hash_password};
 use hurd_auth::protocol::password;
-use hurd_auth::{AuthClient, Errno, IdSet};
+use hurd_auth::{AuthClient, IdSet};
+use hurd_ipc::Errno;
 use hurd_ipc::{Error, PortName, UserIpc};
 use hurd_trans::flags::{FS_TRANS_SET, OpenFlags};
 use hurd_trans::protocol::fs;

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use hurd_auth::Errno;
+use hurd_ipc::Errno;
 use hurd_ipc::hosted::Task;
 use hurd_ipc::{Disposition, Error, PortArray, PortItem, PortName, RightType, UserIpc};
 use hurd_servers::exec::{

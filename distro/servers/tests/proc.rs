@@ -68,7 +68,7 @@ fn processes_ask_about_themselves_and_each_other() {
             disposition: Disposition::MoveReceive,
             name: wrong,
         })),
-        hurd_auth::Errno::Inval as i32
+        hurd_ipc::Errno::Inval as i32
     );
     assert_eq!(c.getmsgport(sh).expect("none set").name, PortName::NULL);
     // Setting one hands back the previous.
@@ -142,7 +142,7 @@ fn message_ports_are_given_to_owners_and_root_only() {
 
     // Bob may not have it.
     let bob = process::Client::new(&bob_t, bob_port);
-    assert_eq!(code(bob.getmsgport(alice)), hurd_auth::Errno::Perm as i32);
+    assert_eq!(code(bob.getmsgport(alice)), hurd_ipc::Errno::Perm as i32);
     // Root may, and signals her.
     let m = process::Client::new(&root_t, root_port)
         .getmsgport(alice)
@@ -163,8 +163,8 @@ fn message_ports_are_given_to_owners_and_root_only() {
     assert_eq!(signals.wait(Duration::from_secs(5)), Some(SIGUSR1));
     assert_eq!(signals.fatal(), None);
     // A signal out of range is EINVAL, and changes nothing.
-    assert_eq!(code(post(99)), hurd_auth::Errno::Inval as i32);
-    assert_eq!(code(post(0)), hurd_auth::Errno::Inval as i32);
+    assert_eq!(code(post(99)), hurd_ipc::Errno::Inval as i32);
+    assert_eq!(code(post(0)), hurd_ipc::Errno::Inval as i32);
     assert_eq!(signals.take(), None);
     // SIGTERM ends her task; with it her proc port's last sender goes, so
     // her process ends and the server releases her message port.
@@ -240,7 +240,7 @@ fn tasks_become_child_processes_and_their_ends_are_waited_for() {
     };
     c.child(send(task)).expect("child");
     // The same task twice is EBUSY; the shell keeps its right.
-    assert_eq!(code(c.child(send(task))), hurd_auth::Errno::Busy as i32);
+    assert_eq!(code(c.child(send(task))), hurd_ipc::Errno::Busy as i32);
     assert_eq!(sh_task.port_get_refs(task, RightType::Send), Ok(1));
     let pid = c.task2pid(send(task)).expect("task2pid");
     assert_eq!(c.getprocinfo(pid).expect("info"), (sh, sh, sh, 1000, 0));
@@ -297,7 +297,7 @@ fn tasks_become_child_processes_and_their_ends_are_waited_for() {
         disposition: Disposition::MakeSendOnce,
         name: recv,
     };
-    assert_eq!(code(c.child(bad)), hurd_auth::Errno::Inval as i32);
+    assert_eq!(code(c.child(bad)), hurd_ipc::Errno::Inval as i32);
     let n = sh_task.receive(recv).expect("notification");
     assert_eq!(n.header.id, hurd_ipc::notify::NOTIFY_SEND_ONCE);
     assert_eq!(code(c.pid2task(999)), ESRCH);
@@ -317,6 +317,6 @@ fn without_a_kernel_proc_child_is_not_supported() {
         disposition: Disposition::CopySend,
         name: task,
     });
-    assert_eq!(code(r), hurd_auth::Errno::OpNotSupp as i32);
+    assert_eq!(code(r), hurd_ipc::Errno::OpNotSupp as i32);
     assert_eq!(t.port_get_refs(task, RightType::Send), Ok(1));
 }

@@ -159,7 +159,7 @@ fn a_reader_that_gave_up_takes_no_input_and_readers_are_bounded() {
     }
     std::thread::sleep(Duration::from_millis(200));
     let r: Result<Vec<u8>, Error> = io.read(-1, 100);
-    assert_eq!(r, Err(hurd_auth::Errno::Again.into()));
+    assert_eq!(r, Err(hurd_ipc::Errno::Again.into()));
     for i in 0..MAX_READERS {
         tty.typed(format!("{i}\n").as_bytes());
     }

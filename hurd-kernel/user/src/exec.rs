@@ -50,9 +50,9 @@ impl From<ExecError> for hurd_ipc::Error {
     /// kernel refused a step.
     fn from(e: ExecError) -> hurd_ipc::Error {
         match e {
-            ExecError::Elf(_) => hurd_auth::Errno::NoExec.into(),
+            ExecError::Elf(_) => hurd_ipc::Errno::NoExec.into(),
             ExecError::TooBig => hurd_ipc::Error::Code(hurd_servers::exec::E2BIG),
-            ExecError::Call(..) => hurd_auth::Errno::Again.into(),
+            ExecError::Call(..) => hurd_ipc::Errno::Again.into(),
         }
     }
 }

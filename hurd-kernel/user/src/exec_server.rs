@@ -28,7 +28,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use hurd_auth::Errno;
+use hurd_ipc::Errno;
 use hurd_ipc::mig::Request;
 use hurd_ipc::{Error, Item, MigReturn, PortName, RightType, UserIpc};
 use hurd_kernel::abi::rpc::{TASK_EXITED, TASK_TERMINATE};

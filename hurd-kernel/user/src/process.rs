@@ -109,7 +109,7 @@ impl msg::Server for SignalThread<'_> {
             let _ = self.ipc.port_deallocate(refport.name);
         }
         if !(1..NSIG).contains(&signal) {
-            return Err(hurd_auth::Errno::Inval.into());
+            return Err(hurd_ipc::Errno::Inval.into());
         }
         if ignored(signal) || !is_fatal(signal) {
             return Ok(());
@@ -146,7 +146,7 @@ pub fn give_proc(buf: &mut MsgBuf, reply: u32, task: u32, port: PortName) -> Res
         return Ok(());
     }
     let _ = KernelIpc::new().port_deallocate(port);
-    Err(hurd_auth::Errno::Again.into())
+    Err(hurd_ipc::Errno::Again.into())
 }
 
 /// The wait status (`W_EXITCODE`/`W_TERMSIG` encoding) for a task's exit

@@ -11,7 +11,7 @@
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use hurd_auth::Errno;
+use hurd_ipc::Errno;
 use hurd_ipc::{
     Disposition, Error, Item, MsgOptions, PortArray, PortName, RightType, UserIpc, interface,
 };

@@ -22,7 +22,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use hurd_auth::{AuthClient, Errno};
+use hurd_auth::AuthClient;
+use hurd_ipc::Errno;
 use hurd_ipc::{PortName, RightType, UserIpc};
 use hurd_trans::flags::OpenFlags;
 

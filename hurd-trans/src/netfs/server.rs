@@ -16,7 +16,8 @@ use alloc::vec::Vec;
 use core::cell::{RefCell, RefMut};
 
 use core::time::Duration;
-use hurd_auth::{AuthClient, Errno, IdSet};
+use hurd_auth::{AuthClient, IdSet};
+use hurd_ipc::Errno;
 
 use hurd_ipc::mig::{self, Dispatch, MsgArg, REPLY_ID_OFFSET, Request};
 use hurd_ipc::notify::{NOTIFY_NO_SENDERS, NOTIFY_SEND_ONCE};

@@ -2,7 +2,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use hurd_auth::Errno;
+use hurd_ipc::Errno;
 
 use super::DirEntry;
 use crate::stat::{Stat, TimeSpec};

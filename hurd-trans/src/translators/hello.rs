@@ -2,7 +2,7 @@
 //! classic first translator, on [`TrivFs`]).
 
 use alloc::vec::Vec;
-use hurd_auth::Errno;
+use hurd_ipc::Errno;
 
 use crate::mode::S_IFREG;
 use crate::stat::Stat;

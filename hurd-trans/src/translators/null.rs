@@ -4,7 +4,7 @@
 
 use alloc::vec;
 use alloc::vec::Vec;
-use hurd_auth::Errno;
+use hurd_ipc::Errno;
 
 use crate::mode::S_IFCHR;
 use crate::stat::Stat;

@@ -6,7 +6,7 @@
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
-use hurd_auth::Errno;
+use hurd_ipc::Errno;
 use hurd_ipc::{Error, PortName, UserIpc};
 
 use crate::flags::{HURD_SYMLINK, OpenFlags};

@@ -15,7 +15,8 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use hurd_auth::{AuthClient, Errno};
+use hurd_auth::AuthClient;
+use hurd_ipc::Errno;
 use hurd_ipc::hosted::Task;
 use hurd_ipc::mig::{self, Dispatch};
 use hurd_ipc::{Error, PortName, UserIpc};
@@ -255,7 +256,7 @@ pub fn read_node(task: &Task, node: PortName, limit: usize) -> Result<Vec<u8>, E
             return Ok(out);
         }
         if out.len() + chunk.len() > limit {
-            return Err(hurd_auth::Errno::FBig.into());
+            return Err(hurd_ipc::Errno::FBig.into());
         }
         out.extend_from_slice(&chunk);
     }

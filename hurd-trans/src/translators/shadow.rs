@@ -16,7 +16,7 @@ use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::RefCell;
-use hurd_auth::Errno;
+use hurd_ipc::Errno;
 use hurd_ipc::UserIpc;
 
 use super::ports::{Dir, PathIds, join, split, to_errno};

@@ -17,7 +17,7 @@
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
-use hurd_auth::Errno;
+use hurd_ipc::Errno;
 
 use crate::mode::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use crate::netfs::{DirEntry, NodeId, Tree};

@@ -11,7 +11,7 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
-use hurd_auth::Errno;
+use hurd_ipc::Errno;
 use hurd_ipc::UserIpc;
 
 use super::ports::{Dir, PathIds, join};

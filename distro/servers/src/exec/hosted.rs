@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 use std::vec::Vec;
 
-use hurd_auth::{AuthClient, Errno, IdSet};
+use hurd_auth::{AuthClient, IdSet};
+use hurd_ipc::Errno;
 use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::mig::{Dispatch, Request};
 use hurd_ipc::{Disposition, Error, MigReturn, PortName, RightType, UserIpc};

@@ -7,7 +7,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use hurd_auth::Errno;
+use hurd_ipc::Errno;
 use hurd_ipc::mig::Request;
 use hurd_ipc::{
     Disposition, Error, MigReturn, PortArray, PortItem, PortName, RightType, SendError, UserIpc,

@@ -6,7 +6,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 use std::vec::Vec;
 
-use hurd_auth::Errno;
+use hurd_ipc::Errno;
 use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::mig::Request;
 use hurd_ipc::{Disposition, Error, MigReturn, PortItem, PortName, RightType, UserIpc};

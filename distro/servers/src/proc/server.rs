@@ -19,7 +19,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use hurd_auth::Errno;
+use hurd_ipc::Errno;
 use hurd_ipc::mig::{Dispatch, Request};
 use hurd_ipc::notify::NOTIFY_NO_SENDERS;
 use hurd_ipc::{

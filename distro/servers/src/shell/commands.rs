@@ -4,7 +4,8 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use hurd_auth::{AuthClient, Errno, IdSet, reauthenticate};
+use hurd_auth::{AuthClient, IdSet, reauthenticate};
+use hurd_ipc::Errno;
 use hurd_ipc::{Disposition, Error, PortItem, PortName, UserIpc};
 use hurd_trans::flags::{FS_TRANS_SET, FSYS_GOAWAY_FORCE, OpenFlags};
 use hurd_trans::mode::{S_IFDIR, S_IFMT};

@@ -3,7 +3,8 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use hurd_auth::{AuthClient, Errno, IdSet};
+use hurd_auth::{AuthClient, IdSet};
+use hurd_ipc::Errno;
 use hurd_ipc::{Error, PortName, UserIpc};
 use hurd_trans::flags::OpenFlags;
 use hurd_trans::lookup::Lookup;

@@ -25,7 +25,8 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use hurd_auth::{AuthClient, Errno, IdSet};
+use hurd_auth::{AuthClient, IdSet};
+use hurd_ipc::Errno;
 use hurd_ipc::{Disposition, Error, PortName, RightType, UserIpc};
 use hurd_servers::exec::WaitStatus;
 use hurd_servers::proc::process;

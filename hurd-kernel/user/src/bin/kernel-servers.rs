@@ -10,7 +10,8 @@
 
 extern crate alloc;
 
-use hurd_auth::{AuthClient, AuthServer, Errno, IdSet, Limits};
+use hurd_auth::{AuthClient, AuthServer, IdSet, Limits};
+use hurd_ipc::Errno;
 use hurd_ipc::{Disposition, Error, PortName, UserIpc};
 use hurd_trans::flags::OpenFlags;
 use hurd_trans::lookup::Lookup;

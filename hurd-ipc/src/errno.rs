@@ -1,11 +1,14 @@
-//! The Hurd's error numbers, as the auth and password protocols (and the
-//! file system protocols of hurd-trans) return them.
+//! The Hurd's error numbers, as its servers return them (auth, password,
+//! proc, exec, the file system protocols).
 //!
 //! On the Hurd, `errno` values live in their own range: `0x4000_0000 | n`,
 //! with `n` the BSD number (glibc's `sysdeps/mach/hurd/bits/errno.h`). They
-//! travel in a reply's return-code field as [`hurd_ipc::Error::Code`].
+//! travel in a reply's return-code field as [`Error::Code`], next to Mach's
+//! own codes in [`crate::return_code`]. [`Errno::linux`] gives the number a
+//! Linux program expects for the same condition (the FUSE bridge and the
+//! POSIX layer answer with it).
 
-use hurd_ipc::Error;
+use crate::Error;
 use num_enum::{IntoPrimitive, TryFromPrimitive};
 
 /// An `errno` value in the Hurd's numbering.
@@ -82,6 +85,42 @@ impl Errno {
             _ => None,
         }
     }
+
+    /// The number Linux gives the same condition (`asm-generic/errno.h`), for
+    /// answering a Linux program or the kernel's FUSE interface. The Hurd-only
+    /// codes, which Linux lacks, become `EIO`: `EFTYPE`, `EDIED` and
+    /// `EGRATUITOUS`.
+    pub const fn linux(self) -> i32 {
+        match self {
+            Errno::Perm => 1,
+            Errno::NoEnt => 2,
+            Errno::Intr => 4,
+            Errno::Io => 5,
+            Errno::NxIo => 6,
+            Errno::NoExec => 8,
+            Errno::BadF => 9,
+            Errno::Again => 11,
+            Errno::NoMem => 12,
+            Errno::Access => 13,
+            Errno::Busy => 16,
+            Errno::Exist => 17,
+            Errno::XDev => 18,
+            Errno::NotDir => 20,
+            Errno::IsDir => 21,
+            Errno::Inval => 22,
+            Errno::FBig => 27,
+            Errno::NoSpc => 28,
+            Errno::SPipe => 29,
+            Errno::RoFs => 30,
+            Errno::NameTooLong => 36,
+            Errno::NoSys => 38,
+            Errno::NotEmpty => 39,
+            Errno::Loop => 40,
+            Errno::OpNotSupp => 95,
+            Errno::TimedOut => 110,
+            Errno::FType | Errno::Died | Errno::Gratuitous => 5,
+        }
+    }
 }
 
 impl From<Errno> for Error {
@@ -154,5 +193,23 @@ mod tests {
         assert_eq!(Error::from_code(e.code()), Some(e));
         assert_eq!(Errno::of(e), Some(Errno::Perm));
         assert_eq!(Errno::of(Error::Code(7)), None);
+    }
+
+    #[test]
+    fn linux_numbers() {
+        // Where BSD and Linux agree (the first 34), the Hurd's number is Linux's.
+        for e in [
+            Errno::Perm,
+            Errno::NoEnt,
+            Errno::Io,
+            Errno::NotDir,
+            Errno::RoFs,
+        ] {
+            assert_eq!(e.linux(), i32::from(e) & 0xffff);
+        }
+        assert_eq!(Errno::Again.linux(), 11);
+        assert_eq!(Errno::Loop.linux(), 40);
+        assert_eq!(Errno::NotEmpty.linux(), 39);
+        assert_eq!(Errno::Gratuitous.linux(), 5);
     }
 }
