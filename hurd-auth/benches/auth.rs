@@ -5,18 +5,18 @@
 //! |-------------------|-------------------------------------------------------|--------------------------------|
 //! | `reauthenticate`  | `io_reauthenticate` + `user_authenticate` + `server_authenticate`, 3 tasks and an auth server | a null `interface!` RPC, 2 tasks |
 //!
-//! The harness is the workspace's `bench-harness` crate, shared with the other
+//! The harness is the `hurd-bench` crate, shared with the other
 //! benches: each benchmark is calibrated so that one sample takes about the
 //! target time, warmed up, then sampled, alternating ours and the baseline; the
 //! median is reported in nanoseconds per operation. Results go to
-//! `<target dir>/bench/auth.json` as `[{"name", "ours_ns", "baseline",
-//! "baseline_ns", "ratio"}]`, like hurd-ipc's `ipc` bench. `--quick` runs fewer,
+//! `<target dir>/bench/auth.json` as `[{"name", "unit", "ours", "baseline",
+//! "baseline_value", "ratio"}]`, like hurd-ipc's `ipc` bench. `--quick` runs fewer,
 //! shorter samples; plain arguments select benchmarks by substring.
 
 use std::sync::mpsc;
 use std::time::Instant;
 
-use bench_harness::{Bench, Config, Row, measure_pair};
+use hurd_bench::{Bench, Config, Row, measure_pair};
 
 use hurd_auth::{AuthClient, AuthServer, IdSet, Limits, StdClock, reauthenticate};
 use hurd_ipc::hosted::{Runtime, Task};
@@ -125,5 +125,5 @@ fn reauthenticate_bench(cfg: &Config) -> Row {
 
 fn main() {
     let benches: [(&str, Bench); 1] = [("reauthenticate", reauthenticate_bench)];
-    bench_harness::run("auth", option_env!("CARGO_TARGET_TMPDIR"), &benches);
+    hurd_bench::run("auth", option_env!("CARGO_TARGET_TMPDIR"), &benches);
 }

@@ -15,14 +15,14 @@
 //! `mach_msg` does not do; it is reported separately because the project's
 //! performance notes name it as the baseline.
 //!
-//! The harness is the workspace's `bench-harness` crate: each benchmark is
+//! The harness is the `hurd-bench` crate: each benchmark is
 //! calibrated so that one sample takes about [`Config::target`], warmed up,
 //! then sampled [`Config::samples`] times, alternating ours and the baseline so
 //! that drift (frequency scaling, other load) hits both alike. The median
 //! sample is reported, in nanoseconds per operation.
 //!
 //! Results go to `<target dir>/bench/ipc.json` as an array of
-//! `{"name", "ours_ns", "baseline", "baseline_ns", "ratio"}` (ratio is ours
+//! `{"name", "unit", "ours", "baseline", "baseline_value", "ratio"}` (ratio is ours
 //! over the baseline) and are printed as a table. `--quick` runs fewer and
 //! shorter samples; plain arguments select benchmarks whose names contain them
 //! (`cargo bench --bench ipc -- rpc`); other flags (cargo passes `--bench`) are
@@ -32,8 +32,8 @@ use std::hint::black_box;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use bench_harness::{Bench, Config, Row, measure_pair};
 use crossbeam_channel::{Receiver, Sender, bounded};
+use hurd_bench::{Bench, Config, Row, measure_pair};
 use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::{Disposition, Item, Message, MsgOptions, PortName, RightType, UserIpc};
 
@@ -382,5 +382,5 @@ fn main() {
         ("one_way_small_message", one_way_small_message),
         ("ool_64k", ool_64k),
     ];
-    bench_harness::run("ipc", option_env!("CARGO_TARGET_TMPDIR"), &benches);
+    hurd_bench::run("ipc", option_env!("CARGO_TARGET_TMPDIR"), &benches);
 }

@@ -8,14 +8,14 @@
 //!
 //! Both nodes run in this process on 127.0.0.1, each with its own QUIC
 //! endpoint and async runtime, as separate processes would. Results go to
-//! `<target dir>/bench/netmsg.json` through the shared `bench-harness`.
+//! `<target dir>/bench/netmsg.json` through the shared `hurd-bench`.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use bench_harness::{Bench, Config, Row, measure_pair};
+use hurd_bench::{Bench, Config, Row, measure_pair};
 use hurd_ipc::hosted::Task;
 use hurd_ipc::{Disposition, Item, Message, MsgOptions, PortName, RightType, UserIpc};
 use hurd_netmsg::{Identity, Node, NodeConfig, PeerConfig, registry};
@@ -237,5 +237,5 @@ fn main() {
         ("ool_1mib", ool_1mib),
         ("page_transfer", page_transfer),
     ];
-    bench_harness::run("netmsg", option_env!("CARGO_TARGET_TMPDIR"), &benches);
+    hurd_bench::run("netmsg", option_env!("CARGO_TARGET_TMPDIR"), &benches);
 }

@@ -15,7 +15,7 @@
 
 use std::time::{Duration, Instant};
 
-use bench_harness::{Config, Row, measure_pair};
+use hurd_bench::{Config, Row, measure_pair};
 use hurd_ipc::hosted::Runtime;
 use hurd_ipc::{Disposition, PortName, RightType, UserIpc};
 use hurd_pager::hosted::{Pager, PagerServer};
@@ -299,10 +299,10 @@ fn main() {
         results.push(r);
     }
     let rows: Vec<Row> = results.iter().map(|r| r.row.clone()).collect();
-    bench_harness::print_table(&rows);
+    hurd_bench::print_table(&rows);
     // The harness's JSON, each object extended with pages/s and messages
     // per fault.
-    let json = bench_harness::to_json(&rows);
+    let json = hurd_bench::to_json(&rows);
     let mut out = String::new();
     let mut i = 0;
     for line in json.lines() {
@@ -322,7 +322,7 @@ fn main() {
         }
         out.push('\n');
     }
-    let dir = bench_harness::target_dir(option_env!("CARGO_TARGET_TMPDIR")).join("bench");
+    let dir = hurd_bench::target_dir(option_env!("CARGO_TARGET_TMPDIR")).join("bench");
     let file = dir.join("pager.json");
     if let Err(e) = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&file, out)) {
         eprintln!("cannot write {}: {e}", file.display());

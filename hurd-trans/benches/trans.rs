@@ -9,7 +9,7 @@
 //! | `fuse_read_1m`  | open, read 1 MiB, close through the FUSE bridge (tmpfs)   | the same on a Linux tmpfs file             |
 //!
 //! `fuse_read_1m` runs only where FUSE is usable (root, `/dev/fuse`). The
-//! harness is the workspace's `bench-harness`; results go to
+//! harness is `hurd-bench`; results go to
 //! `<target dir>/bench/trans.json`. `--quick` runs fewer, shorter samples.
 
 use std::fs::File;
@@ -18,8 +18,8 @@ use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use bench_harness::{Bench, Config, Row, measure_pair};
 use hurd_auth::{IdSet, Limits};
+use hurd_bench::{Bench, Config, Row, measure_pair};
 use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::{PortName, UserIpc};
 use hurd_trans::flags::OpenFlags;
@@ -250,5 +250,5 @@ fn main() {
     } else {
         eprintln!("fuse_read_1m: skipped, FUSE is not usable here (needs root and /dev/fuse)");
     }
-    bench_harness::run("trans", option_env!("CARGO_TARGET_TMPDIR"), &benches);
+    hurd_bench::run("trans", option_env!("CARGO_TARGET_TMPDIR"), &benches);
 }

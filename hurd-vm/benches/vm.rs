@@ -10,17 +10,17 @@
 //! once, unmap it; the time per page is reported. For the external pager the
 //! batch also pays one `init`/`ready` and one `terminate`.
 //!
-//! The harness is the workspace's `bench-harness` crate, shared with the other
+//! The harness is the `hurd-bench` crate, shared with the other
 //! benches: calibrated samples of about [`Config::target`], alternating ours
 //! and the baseline, median reported in nanoseconds per page. Results go to
-//! `<target dir>/bench/vm.json` as an array of `{"name", "ours_ns",
-//! "baseline", "baseline_ns", "ratio"}`. `--quick` runs fewer and shorter
+//! `<target dir>/bench/vm.json` as an array of `{"name", "unit",
+//! "ours", "baseline", "baseline_value", "ratio"}`. `--quick` runs fewer and shorter
 //! samples; plain arguments select benchmarks by substring.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use bench_harness::{Bench, Config, Row, measure_pair};
+use hurd_bench::{Bench, Config, Row, measure_pair};
 use hurd_ipc::hosted::Runtime;
 use hurd_ipc::{Disposition, PortName, RightType, UserIpc};
 use hurd_vm::default_pager::{DefaultPager, MemStore};
@@ -155,5 +155,5 @@ fn main() {
         ("zero_fill_fault", zero_fill_fault),
         ("external_pager_fault", external_pager_fault),
     ];
-    bench_harness::run("vm", option_env!("CARGO_TARGET_TMPDIR"), &benches);
+    hurd_bench::run("vm", option_env!("CARGO_TARGET_TMPDIR"), &benches);
 }

@@ -1,9 +1,12 @@
 //! `cargo xtask bench`: run the benchmarks and print how we compare.
 //!
 //! Each benchmark binary writes its results to `target/bench/<name>.json`: an
-//! array of objects `{"name", "ours_ns", "baseline", "baseline_ns",
-//! "ratio"}`. After running, this reads every such file and prints one table.
-//! To add a benchmark, add a [`Bench`] to [`BENCHES`].
+//! array of rows `{"name", "unit", "ours", "baseline", "baseline_value",
+//! "ratio"}` (the format of the `hurd-bench` harness): `ours` and
+//! `baseline_value` in `unit` (`ns`, `insns`, `cycles`, `bytes`; lower is
+//! better), `ratio` = ours / baseline. The baseline fields may be `null`.
+//! After running, this reads every such file and prints one table. To add a
+//! benchmark, add a [`Bench`] to [`BENCHES`].
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -122,9 +125,18 @@ pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
             )));
         }
     }
+    // The files of the benches just run must be right; older files of other
+    // benches (perhaps in an older format) are shown when they can be read.
     let mut rows = Vec::new();
     for file in result_files(&dir)? {
-        rows.extend(read_results(&file)?);
+        let just_run = selected
+            .iter()
+            .any(|b| file.file_stem().is_some_and(|stem| stem == b.name));
+        match read_results(&file) {
+            Ok(found) => rows.extend(found),
+            Err(err) if !just_run => eprintln!("not shown: {err}"),
+            Err(err) => return Err(Failure::Error(err)),
+        }
     }
     println!();
     print!("{}", table(&rows));
@@ -153,12 +165,15 @@ fn result_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
 pub struct Row {
     /// What was measured.
     pub name: String,
-    /// Our time, in nanoseconds.
-    pub ours_ns: f64,
+    /// What `ours` and `baseline_value` count: `ns`, `insns`, `cycles`,
+    /// `bytes`...
+    pub unit: String,
+    /// Our figure, in `unit`.
+    pub ours: f64,
     /// What we compare against, if anything.
     pub baseline: Option<String>,
-    /// The baseline's time, in nanoseconds.
-    pub baseline_ns: Option<f64>,
+    /// The baseline's figure, in `unit`.
+    pub baseline_value: Option<f64>,
     /// Ours relative to the baseline, as the benchmark reports it.
     pub ratio: Option<f64>,
 }
@@ -170,7 +185,7 @@ fn read_results(file: &Path) -> Result<Vec<Row>, String> {
     parse_results(&text).map_err(|err| format!("{}: {err}", file.display()))
 }
 
-/// Parses the JSON array of a result file. `name` and `ours_ns` are
+/// Parses the JSON array of a result file. `name`, `unit` and `ours` are
 /// required; the baseline fields may be missing or `null`.
 pub fn parse_results(text: &str) -> Result<Vec<Row>, String> {
     let doc = json::parse(text)?;
@@ -184,18 +199,25 @@ pub fn parse_results(text: &str) -> Result<Vec<Row>, String> {
                 .and_then(Value::as_str)
                 .ok_or_else(|| format!("result {i} has no string `name`"))?
                 .to_owned();
-            let ours_ns = item
-                .get("ours_ns")
+            let unit = item
+                .get("unit")
+                .and_then(Value::as_str)
+                .filter(|unit| !unit.is_empty())
+                .ok_or_else(|| format!("result {i} (`{name}`) has no string `unit`"))?
+                .to_owned();
+            let ours = item
+                .get("ours")
                 .and_then(Value::as_f64)
-                .ok_or_else(|| format!("result {i} (`{name}`) has no number `ours_ns`"))?;
+                .ok_or_else(|| format!("result {i} (`{name}`) has no number `ours`"))?;
             Ok(Row {
                 name,
-                ours_ns,
+                unit,
+                ours,
                 baseline: item
                     .get("baseline")
                     .and_then(Value::as_str)
                     .map(str::to_owned),
-                baseline_ns: item.get("baseline_ns").and_then(Value::as_f64),
+                baseline_value: item.get("baseline_value").and_then(Value::as_f64),
                 ratio: item.get("ratio").and_then(Value::as_f64),
             })
         })
@@ -204,17 +226,26 @@ pub fn parse_results(text: &str) -> Result<Vec<Row>, String> {
 
 /// Formats `rows` as an aligned text table.
 pub fn table(rows: &[Row]) -> String {
-    let header = ["name", "ours ns", "baseline", "baseline ns", "ratio"];
+    let header = [
+        "name",
+        "ours",
+        "baseline",
+        "baseline value",
+        "ratio",
+        "unit",
+    ];
     let dash = || "-".to_owned();
-    let cells: Vec<[String; 5]> = rows
+    let cells: Vec<[String; 6]> = rows
         .iter()
         .map(|row| {
             [
                 row.name.clone(),
-                format!("{:.1}", row.ours_ns),
+                format!("{:.1}", row.ours),
                 row.baseline.clone().unwrap_or_else(dash),
-                row.baseline_ns.map_or_else(dash, |ns| format!("{ns:.1}")),
+                row.baseline_value
+                    .map_or_else(dash, |value| format!("{value:.1}")),
                 row.ratio.map_or_else(dash, |r| format!("{r:.2}")),
+                row.unit.clone(),
             ]
         })
         .collect();
@@ -225,11 +256,12 @@ pub fn table(rows: &[Row]) -> String {
         }
     }
     let mut out = String::new();
-    let mut line = |cells: &[String; 5]| {
-        // Text columns (name, baseline) align left, numbers right.
-        let [a, b, c, d, e] = cells;
-        let [wa, wb, wc, wd, we] = widths;
-        let _ = writeln!(out, "{a:<wa$} | {b:>wb$} | {c:<wc$} | {d:>wd$} | {e:>we$}");
+    let mut line = |cells: &[String; 6]| {
+        // Text columns (name, baseline, unit) align left, numbers right.
+        let [a, b, c, d, e, f] = cells;
+        let [wa, wb, wc, wd, we, _] = widths;
+        let text = format!("{a:<wa$} | {b:>wb$} | {c:<wc$} | {d:>wd$} | {e:>we$} | {f}");
+        let _ = writeln!(out, "{}", text.trim_end());
     };
     line(&header.map(str::to_owned));
     line(&widths.map(|w| "-".repeat(w)));
@@ -249,17 +281,17 @@ mod tests {
     #[test]
     fn parses_and_tabulates_results() {
         let text = r#"[
-            {"name": "null_rpc", "ours_ns": 812.5, "baseline": "pipe", "baseline_ns": 4000.0, "ratio": 0.203},
-            {"name": "alloc", "ours_ns": 20, "baseline": null, "baseline_ns": null, "ratio": null}
+            {"name": "null_rpc", "unit": "ns", "ours": 812.5, "baseline": "pipe", "baseline_value": 4000.0, "ratio": 0.203},
+            {"name": "image", "unit": "bytes", "ours": 20, "baseline": null, "baseline_value": null, "ratio": null}
         ]"#;
         let rows = parse_results(text);
         assert_eq!(rows.as_ref().map(Vec::len), Ok(2));
         let rendered = table(&rows.unwrap_or_default());
         let expected = "\
-name     | ours ns | baseline | baseline ns | ratio
--------- | ------- | -------- | ----------- | -----
-null_rpc |   812.5 | pipe     |      4000.0 |  0.20
-alloc    |    20.0 | -        |           - |     -
+name     |  ours | baseline | baseline value | ratio | unit
+-------- | ----- | -------- | -------------- | ----- | -----
+null_rpc | 812.5 | pipe     |         4000.0 |  0.20 | ns
+image    |  20.0 | -        |              - |     - | bytes
 ";
         assert_eq!(rendered, expected);
     }
@@ -267,8 +299,11 @@ alloc    |    20.0 | -        |           - |     -
     #[test]
     fn rejects_bad_results() {
         assert!(parse_results("{}").is_err());
-        assert!(parse_results(r#"[{"ours_ns": 1}]"#).is_err());
-        assert!(parse_results(r#"[{"name": "x"}]"#).is_err());
+        assert!(parse_results(r#"[{"unit": "ns", "ours": 1}]"#).is_err());
+        assert!(parse_results(r#"[{"name": "x", "unit": "ns"}]"#).is_err());
+        let no_unit = parse_results(r#"[{"name": "x", "ours": 1}]"#);
+        assert!(no_unit.is_err_and(|e| e.contains("`unit`")));
+        assert!(parse_results(r#"[{"name": "x", "unit": "", "ours": 1}]"#).is_err());
     }
 
     #[test]

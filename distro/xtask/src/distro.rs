@@ -297,6 +297,7 @@ pub fn bench(ws: &Workspace) -> Result<(), String> {
         .ok_or("hurd-init printed no `bench boot_to_login_prompt` line")?;
     let mut rows = vec![kernel::bench_row(
         "distro boot to login prompt (guest insns)",
+        "insns",
         insns,
         Some(("goal: 300 ms at 1 insn/ns", 300e6)),
     )];
@@ -308,6 +309,7 @@ pub fn bench(ws: &Workspace) -> Result<(), String> {
     )? {
         rows.push(kernel::bench_row(
             "distro QEMU start to login prompt, TCG (wall ns)",
+            "ns",
             elapsed.as_nanos() as f64,
             Some(("goal under KVM: 300 ms", 300e6)),
         ));
@@ -328,7 +330,7 @@ pub fn bench(ws: &Workspace) -> Result<(), String> {
         let size = std::fs::metadata(&path)
             .map_err(|e| format!("{}: {e}", path.display()))?
             .len();
-        rows.push(kernel::bench_row(label, size as f64, None));
+        rows.push(kernel::bench_row(label, "bytes", size as f64, None));
     }
     let dir = target.join("bench");
     std::fs::create_dir_all(&dir)

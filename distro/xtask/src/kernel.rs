@@ -291,15 +291,17 @@ pub fn bench_values(lines: &[String]) -> Vec<(String, f64)> {
         .collect()
 }
 
-/// One row of `target/bench/kernel.json`.
-pub fn bench_row(name: &str, ours: f64, baseline: Option<(&str, f64)>) -> String {
+/// One row of `target/bench/kernel.json` (see [`crate::bench`]): `ours` and
+/// the baseline's value in `unit`. The texts are the tool's own constants
+/// and need no JSON escaping.
+pub fn bench_row(name: &str, unit: &str, ours: f64, baseline: Option<(&str, f64)>) -> String {
     match baseline {
         Some((what, value)) => format!(
-            r#"{{"name": "{name}", "ours_ns": {ours:.1}, "baseline": "{what}", "baseline_ns": {value:.1}, "ratio": {:.4}}}"#,
+            r#"{{"name": "{name}", "unit": "{unit}", "ours": {ours:.1}, "baseline": "{what}", "baseline_value": {value:.1}, "ratio": {:.4}}}"#,
             ours / value
         ),
         None => format!(
-            r#"{{"name": "{name}", "ours_ns": {ours:.1}, "baseline": null, "baseline_ns": null, "ratio": null}}"#
+            r#"{{"name": "{name}", "unit": "{unit}", "ours": {ours:.1}, "baseline": null, "baseline_value": null, "ratio": null}}"#
         ),
     }
 }
@@ -311,7 +313,7 @@ pub fn bench_row(name: &str, ours: f64, baseline: Option<(&str, f64)>) -> String
 /// cycles when KVM can run user mode. Writes `target/bench/kernel.json`.
 ///
 /// The figures are guest instructions (or cycles, or wall nanoseconds where
-/// the name says so), in the `ours_ns` column of the table.
+/// the name says so), each row with its unit.
 pub fn bench(ws: &Workspace) -> Result<(), String> {
     setup::ensure_apt(&[QEMU_PACKAGE])?;
     let build = build(ws)?;
@@ -337,16 +339,19 @@ pub fn bench(ws: &Workspace) -> Result<(), String> {
     let mut rows = vec![
         bench_row(
             "kernel null RPC round trip, 2 tasks (guest insns)",
+            "insns",
             get("null_rpc_round_trip")?,
             Some(("goal: 2 x L4Re one-way IPC (insns)", 1200.0)),
         ),
         bench_row(
             "kernel null syscall (guest insns)",
+            "insns",
             get("null_syscall")?,
             Some(("L4Re null syscall (insns)", 148.0)),
         ),
         bench_row(
             "kernel boot to first user instruction (guest insns)",
+            "insns",
             get("boot_to_first_user")?,
             Some(("goal: 50M insns", 50e6)),
         ),
@@ -359,6 +364,7 @@ pub fn bench(ws: &Workspace) -> Result<(), String> {
     )? {
         rows.push(bench_row(
             "kernel QEMU start to first user output, TCG (wall ns)",
+            "ns",
             elapsed.as_nanos() as f64,
             Some(("goal: 1 s", 1e9)),
         ));
@@ -376,7 +382,7 @@ pub fn bench(ws: &Workspace) -> Result<(), String> {
             ("null_syscall", "kernel null syscall, KVM (cycles)", None),
         ] {
             if let Some(&(_, v)) = values.iter().find(|(n, _)| n == name) {
-                rows.push(bench_row(label, v, baseline));
+                rows.push(bench_row(label, "cycles", v, baseline));
             }
         }
     } else {
@@ -579,11 +585,13 @@ mod tests {
             bench_values(&lines),
             vec![("a".to_owned(), 12.0), ("d".to_owned(), 5.0)]
         );
-        let row = bench_row("x", 600.0, Some(("y", 1200.0)));
-        assert_eq!(
-            crate::bench::parse_results(&format!("[{row}]")).map(|r| r[0].ratio),
-            Ok(Some(0.5))
-        );
+        let row = bench_row("x", "insns", 600.0, Some(("y", 1200.0)));
+        let parsed = crate::bench::parse_results(&format!("[{row}]"));
+        assert_eq!(parsed.as_ref().map(|r| r[0].ratio), Ok(Some(0.5)));
+        assert_eq!(parsed.map(|r| r[0].unit.clone()), Ok("insns".to_owned()));
+        let alone = bench_row("z", "bytes", 7.0, None);
+        let parsed = crate::bench::parse_results(&format!("[{alone}]"));
+        assert_eq!(parsed.map(|r| (r[0].ours, r[0].ratio)), Ok((7.0, None)));
     }
 
     #[test]

@@ -284,7 +284,7 @@ fn for_hurd_libraries(
 
 /// `hurd-*` libraries that need `std` by nature (sockets, threads) and are not
 /// built for bare metal; each says so in its README.
-pub const STD_ONLY_LIBRARIES: &[&str] = &["hurd-netmsg"];
+pub const STD_ONLY_LIBRARIES: &[&str] = &["hurd-bench", "hurd-netmsg"];
 
 /// `cargo build -p <crate> --no-default-features --target x86_64-unknown-none`
 /// for every `hurd-*` library in the workspace except [`STD_ONLY_LIBRARIES`].

@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -133,21 +134,22 @@ impl Row {
 /// A benchmark: measures ours and its baseline.
 pub type Bench = fn(&Config) -> Row;
 
-/// The workspace's target directory: `CARGO_TARGET_DIR` if set (relative to
-/// the workspace root if relative), else the parent of `target_tmpdir` (pass
-/// `option_env!("CARGO_TARGET_TMPDIR")`: cargo gives benches
-/// `<target dir>/tmp` as a scratch directory, at compile time only), else
-/// `<workspace root>/target`.
+/// The target directory of the cargo build that compiled the bench binary,
+/// where [`run`] writes its results.
+///
+/// Pass `option_env!("CARGO_TARGET_TMPDIR")`: cargo gives benches and
+/// integration tests `<target dir>/tmp` as a scratch directory, at compile
+/// time only, so its parent is exactly the target directory. Without it, the
+/// `CARGO_TARGET_DIR` environment variable if set (relative to the current
+/// directory if relative), else `target` in the current directory.
 pub fn target_dir(target_tmpdir: Option<&str>) -> PathBuf {
-    // This crate lives in `<workspace root>/distro/bench-harness`.
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
-        return workspace.join(dir);
-    }
     if let Some(parent) = target_tmpdir.and_then(|tmp| Path::new(tmp).parent()) {
         return parent.to_path_buf();
     }
-    workspace.join("target")
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    PathBuf::from("target")
 }
 
 /// `s` as a JSON string literal.
@@ -167,15 +169,23 @@ fn json_string(s: &str) -> String {
     out
 }
 
-/// `rows` as a JSON array of `{"name", "ours_ns", "baseline", "baseline_ns",
-/// "ratio"}`, one object a line.
+/// The unit of a [`Row`]'s figures in its JSON form: nanoseconds per
+/// operation.
+pub const UNIT: &str = "ns";
+
+/// `rows` as a JSON array, one object a line:
+/// `{"name", "unit", "ours", "baseline", "baseline_value", "ratio"}`, where
+/// `ours` and `baseline_value` are in `unit` ([`UNIT`]: nanoseconds per
+/// operation) and `ratio` is `ours / baseline_value` (below 1, ours is
+/// faster).
 pub fn to_json(rows: &[Row]) -> String {
     let mut out = String::from("[\n");
     for (i, r) in rows.iter().enumerate() {
         let _ = write!(
             out,
-            "  {{\"name\": {}, \"ours_ns\": {:.3}, \"baseline\": {}, \"baseline_ns\": {:.3}, \"ratio\": {:.4}}}",
+            "  {{\"name\": {}, \"unit\": {}, \"ours\": {:.3}, \"baseline\": {}, \"baseline_value\": {:.3}, \"ratio\": {:.4}}}",
             json_string(r.name),
+            json_string(UNIT),
             r.ours_ns,
             json_string(r.baseline),
             r.baseline_ns,
@@ -189,6 +199,10 @@ pub fn to_json(rows: &[Row]) -> String {
 
 /// Writes [`to_json`] of `rows` to `<target_dir>/bench/<file_stem>.json`,
 /// creating the directory; returns the file's path.
+///
+/// # Errors
+///
+/// Any error creating the directory or writing the file.
 pub fn write_json(target_dir: &Path, file_stem: &str, rows: &[Row]) -> std::io::Result<PathBuf> {
     let dir = target_dir.join("bench");
     let file = dir.join(format!("{file_stem}.json"));
@@ -332,10 +346,33 @@ mod tests {
         assert_eq!(rows[0].ratio(), 0.5);
         assert_eq!(
             to_json(&rows),
-            "[\n  {\"name\": \"a\", \"ours_ns\": 2.000, \"baseline\": \"say \\\"hi\\\"\\\\\\u000a\", \"baseline_ns\": 4.000, \"ratio\": 0.5000},\n  \
-             {\"name\": \"b\", \"ours_ns\": 3.000, \"baseline\": \"c\", \"baseline_ns\": 1.500, \"ratio\": 2.0000}\n]\n"
+            "[\n  {\"name\": \"a\", \"unit\": \"ns\", \"ours\": 2.000, \"baseline\": \"say \\\"hi\\\"\\\\\\u000a\", \"baseline_value\": 4.000, \"ratio\": 0.5000},\n  \
+             {\"name\": \"b\", \"unit\": \"ns\", \"ours\": 3.000, \"baseline\": \"c\", \"baseline_value\": 1.500, \"ratio\": 2.0000}\n]\n"
         );
         assert_eq!(to_json(&[]), "[\n]\n");
+    }
+
+    #[test]
+    fn target_dir_is_the_parent_of_cargos_scratch_dir() {
+        assert_eq!(
+            target_dir(Some("/w/target/tmp")),
+            PathBuf::from("/w/target")
+        );
+    }
+
+    #[test]
+    fn writes_the_json_file() {
+        let dir = std::env::temp_dir().join(format!("hurd-bench-test-{}", std::process::id()));
+        let rows = [Row {
+            name: "x",
+            ours_ns: 1.0,
+            baseline: "y",
+            baseline_ns: 2.0,
+        }];
+        let file = write_json(&dir, "suite", &rows).expect("written");
+        assert_eq!(file, dir.join("bench").join("suite.json"));
+        assert_eq!(std::fs::read_to_string(&file).ok(), Some(to_json(&rows)));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
