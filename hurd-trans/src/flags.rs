@@ -96,3 +96,12 @@ pub const FSYS_GOAWAY_RECURSE: u32 = 0x10;
 /// The passive translator record that stands for a symlink
 /// (`_HURD_SYMLINK`): `"/hurd/symlink\0target\0"`.
 pub const HURD_SYMLINK: &str = "/hurd/symlink";
+/// The record that stands for a character device (`_HURD_CHRDEV`):
+/// `"/hurd/chrdev\0MAJOR\0MINOR\0"`.
+pub const HURD_CHRDEV: &str = "/hurd/chrdev";
+/// The record that stands for a block device (`_HURD_BLKDEV`).
+pub const HURD_BLKDEV: &str = "/hurd/blkdev";
+/// The record that stands for a FIFO (`_HURD_FIFO`).
+pub const HURD_FIFO: &str = "/hurd/fifo";
+/// The record that stands for a socket node (`_HURD_IFSOCK`).
+pub const HURD_IFSOCK: &str = "/hurd/ifsock";

@@ -16,18 +16,22 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use fuser::{
     FileAttr, FileType, Filesystem, MountOption, ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory,
-    ReplyEmpty, ReplyEntry, ReplyOpen, ReplyWrite, Request, TimeOrNow,
+    ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, Request, TimeOrNow,
 };
 use hurd_auth::{AuthServer, IdSet, Limits, StdClock};
 use hurd_ipc::Errno;
 use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::{Disposition, Error, PortItem, PortName, UserIpc};
 
-use crate::flags::OpenFlags;
+use crate::flags::{
+    FS_TRANS_SET, FSYS_GOAWAY_FORCE, HURD_BLKDEV, HURD_CHRDEV, HURD_FIFO, HURD_IFSOCK,
+    HURD_SYMLINK, OpenFlags,
+};
 use crate::mode::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFSOCK};
 use crate::netfs::{self, NodeId, Options, Tree};
-use crate::protocol::{fs, io};
+use crate::protocol::{fs, fsys, io};
 use crate::stat::{Stat, TimeSpec};
+use crate::transbox::argv_to_argz;
 use crate::translators::ports::{Dir, PathIds, join, to_errno};
 
 const TTL: Duration = Duration::from_secs(1);
@@ -102,6 +106,7 @@ fn read_full(task: &Task, port: PortName, offset: i64, size: usize) -> Result<Ve
 /// A FUSE file system forwarding to a translator's root directory.
 pub struct Bridge {
     task: Task,
+    control: PortName,
     root: Dir,
     ids: PathIds,
     handles: BTreeMap<u64, PortName>,
@@ -114,11 +119,67 @@ impl Bridge {
     pub fn new(task: Task, root: PortName, auth: PortName) -> Bridge {
         Bridge {
             task,
+            control: PortName::NULL,
             root: Dir { port: root, auth },
             ids: PathIds::new(),
             handles: BTreeMap::new(),
             next_fh: 1,
         }
+    }
+
+    /// Gives the bridge the translator's control port (a send right in the
+    /// bridge's task): `fsync` of a directory syncs the whole file system
+    /// through it, and unmounting sends `fsys_goaway`, so the translator
+    /// leaves its storage clean.
+    pub fn with_control(mut self, control: PortName) -> Bridge {
+        self.control = control;
+        self
+    }
+
+    /// Makes `name` in `parent` a node of a kind only a translator record
+    /// stands for (a symlink, a device, a FIFO, a socket), as glibc does on
+    /// the Hurd: `dir_mkfile`, `file_set_translator` with the record (the
+    /// file system may keep it as a node of that kind), then `dir_link`.
+    fn make_special(
+        &mut self,
+        parent: u64,
+        name: &OsStr,
+        mode: u32,
+        record: &[&str],
+    ) -> Result<(u64, FileAttr), i32> {
+        let n = name.to_str().ok_or(libc::EINVAL)?;
+        let dir = self.parent_port(parent)?;
+        let r = (|| {
+            let file = fs::Client::new(&self.task, dir)
+                .dir_mkfile(OpenFlags::WRITE.bits() as i32, mode & 0o7777)
+                .map_err(err)?;
+            let set = fs::Client::new(&self.task, file.name).file_set_translator(
+                FS_TRANS_SET as i32,
+                0,
+                0,
+                argv_to_argz(record),
+                PortItem {
+                    disposition: Disposition::CopySend,
+                    name: PortName::NULL,
+                },
+            );
+            let linked = set.and_then(|()| {
+                fs::Client::new(&self.task, dir).dir_link(
+                    PortItem {
+                        disposition: Disposition::CopySend,
+                        name: file.name,
+                    },
+                    n.into(),
+                    1,
+                )
+            });
+            let _ = self.task.port_deallocate(file.name);
+            linked.map_err(err)
+        })();
+        let _ = self.task.port_deallocate(dir);
+        r?;
+        let p = self.child(parent, name)?;
+        self.stat(&p)
     }
 
     fn ino(node: NodeId) -> u64 {
@@ -194,11 +255,11 @@ impl Filesystem for Bridge {
         _req: &Request<'_>,
         ino: u64,
         mode: Option<u32>,
-        _uid: Option<u32>,
-        _gid: Option<u32>,
+        uid: Option<u32>,
+        gid: Option<u32>,
         size: Option<u64>,
-        _atime: Option<TimeOrNow>,
-        _mtime: Option<TimeOrNow>,
+        atime: Option<TimeOrNow>,
+        mtime: Option<TimeOrNow>,
         _ctime: Option<SystemTime>,
         _fh: Option<u64>,
         _crtime: Option<SystemTime>,
@@ -218,6 +279,26 @@ impl Filesystem for Bridge {
             if let Some(mode) = mode {
                 let p = self.open_port(&path, OpenFlags::empty(), 0)?;
                 let r = fs::Client::new(&self.task, p).file_chmod(mode & 0o7777);
+                let _ = self.task.port_deallocate(p);
+                r.map_err(err)?;
+            }
+            if uid.is_some() || gid.is_some() {
+                let p = self.open_port(&path, OpenFlags::empty(), 0)?;
+                let r = fs::Client::new(&self.task, p)
+                    .file_chown(uid.unwrap_or(u32::MAX), gid.unwrap_or(u32::MAX));
+                let _ = self.task.port_deallocate(p);
+                r.map_err(err)?;
+            }
+            if atime.is_some() || mtime.is_some() {
+                // UTIME_OMIT is -1; "now" is sent as the time it is.
+                let t = |t: Option<TimeOrNow>| match t {
+                    None => (0, -1),
+                    Some(TimeOrNow::Now) => timespec(SystemTime::now()),
+                    Some(TimeOrNow::SpecificTime(t)) => timespec(t),
+                };
+                let ((asec, ansec), (msec, mnsec)) = (t(atime), t(mtime));
+                let p = self.open_port(&path, OpenFlags::empty(), 0)?;
+                let r = fs::Client::new(&self.task, p).file_utimens(asec, ansec, msec, mnsec);
                 let _ = self.task.port_deallocate(p);
                 r.map_err(err)?;
             }
@@ -442,6 +523,139 @@ impl Filesystem for Bridge {
         }
     }
 
+    fn symlink(
+        &mut self,
+        _req: &Request<'_>,
+        parent: u64,
+        link_name: &OsStr,
+        target: &Path,
+        reply: ReplyEntry,
+    ) {
+        let r = match target.to_str() {
+            Some(t) => self.make_special(parent, link_name, 0o777, &[HURD_SYMLINK, t]),
+            None => Err(libc::EINVAL),
+        };
+        match r {
+            Ok((_, a)) => reply.entry(&TTL, &a, 0),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn mknod(
+        &mut self,
+        _req: &Request<'_>,
+        parent: u64,
+        name: &OsStr,
+        mode: u32,
+        umask: u32,
+        rdev: u32,
+        reply: ReplyEntry,
+    ) {
+        let perm = mode & !umask & 0o7777;
+        let (major, minor) = (
+            ((rdev >> 8) & 0xfff).to_string(),
+            ((rdev & 0xff) | ((rdev >> 12) & 0xfff00)).to_string(),
+        );
+        let r = match mode & S_IFMT {
+            S_IFCHR => self.make_special(parent, name, perm, &[HURD_CHRDEV, &major, &minor]),
+            S_IFBLK => self.make_special(parent, name, perm, &[HURD_BLKDEV, &major, &minor]),
+            S_IFIFO => self.make_special(parent, name, perm, &[HURD_FIFO]),
+            S_IFSOCK => self.make_special(parent, name, perm, &[HURD_IFSOCK]),
+            0 | crate::mode::S_IFREG => (|| {
+                let path = self.child(parent, name)?;
+                let f = OpenFlags::CREAT | OpenFlags::EXCL;
+                let port = self.open_port(&path, f, perm)?;
+                let _ = self.task.port_deallocate(port);
+                self.stat(&path)
+            })(),
+            _ => Err(libc::EINVAL),
+        };
+        match r {
+            Ok((_, a)) => reply.entry(&TTL, &a, 0),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn link(
+        &mut self,
+        _req: &Request<'_>,
+        ino: u64,
+        newparent: u64,
+        newname: &OsStr,
+        reply: ReplyEntry,
+    ) {
+        let r = (|| {
+            let path = self.path(ino)?;
+            let n = newname.to_str().ok_or(libc::EINVAL)?;
+            let file = self.open_port(&path, OpenFlags::NOLINK, 0)?;
+            let dir = match self.parent_port(newparent) {
+                Ok(d) => d,
+                Err(e) => {
+                    let _ = self.task.port_deallocate(file);
+                    return Err(e);
+                }
+            };
+            let r = fs::Client::new(&self.task, dir).dir_link(
+                PortItem {
+                    disposition: Disposition::MoveSend,
+                    name: file,
+                },
+                n.into(),
+                1,
+            );
+            let _ = self.task.port_deallocate(dir);
+            r.map_err(err)?;
+            let p = self.child(newparent, newname)?;
+            self.stat(&p)
+        })();
+        match r {
+            Ok((_, a)) => reply.entry(&TTL, &a, 0),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn statfs(&mut self, _req: &Request<'_>, _ino: u64, reply: ReplyStatfs) {
+        match fs::Client::new(&self.task, self.root.port).file_statfs() {
+            Ok(s) => reply.statfs(
+                s.blocks, s.bfree, s.bavail, s.files, s.ffree, s.bsize, s.namelen, s.frsize,
+            ),
+            Err(e) => reply.error(err(e)),
+        }
+    }
+
+    fn fsync(&mut self, _req: &Request<'_>, _ino: u64, fh: u64, datasync: bool, reply: ReplyEmpty) {
+        let Some(&port) = self.handles.get(&fh) else {
+            return reply.error(libc::EBADF);
+        };
+        match fs::Client::new(&self.task, port).file_sync(1, datasync as i32) {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(err(e)),
+        }
+    }
+
+    fn fsyncdir(
+        &mut self,
+        _req: &Request<'_>,
+        _ino: u64,
+        _fh: u64,
+        _datasync: bool,
+        reply: ReplyEmpty,
+    ) {
+        match fs::Client::new(&self.task, self.root.port).file_syncfs(1, 0) {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(err(e)),
+        }
+    }
+
+    fn destroy(&mut self) {
+        for (_, port) in core::mem::take(&mut self.handles) {
+            let _ = self.task.port_deallocate(port);
+        }
+        if self.control.is_valid() {
+            let _ = fsys::Client::new(&self.task, self.control).goaway(FSYS_GOAWAY_FORCE as i32);
+        }
+    }
+
     fn create(
         &mut self,
         _req: &Request<'_>,
@@ -466,6 +680,22 @@ impl Filesystem for Bridge {
         match r {
             Ok((fh, a)) => reply.created(&TTL, &a, 0, fh, OPEN_FLAGS),
             Err(e) => reply.error(e),
+        }
+    }
+}
+
+/// Seconds and nanoseconds since the epoch (negative before it).
+fn timespec(t: SystemTime) -> (i64, i64) {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => (d.as_secs() as i64, d.subsec_nanos() as i64),
+        Err(e) => {
+            let d = e.duration();
+            let (s, n) = (d.as_secs() as i64, d.subsec_nanos() as i64);
+            if n == 0 {
+                (-s, 0)
+            } else {
+                (-s - 1, 1_000_000_000 - n)
+            }
         }
     }
 }
@@ -550,5 +780,8 @@ pub fn bridge_for<T: Tree + Send + 'static>(
         .map_err(|e| alloc::format!("{e}"))?;
     let root = netfs::getroot(&client, control, &user, OpenFlags::READ)
         .map_err(|e| alloc::format!("{e}"))?;
-    Ok((rt, Bridge::new(client, root, handles[1])))
+    Ok((
+        rt,
+        Bridge::new(client, root, handles[1]).with_control(control),
+    ))
 }

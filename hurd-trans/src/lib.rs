@@ -8,7 +8,8 @@
 //! - [`protocol`]: the `io` (21000), `fs` (20000) and `fsys` (22000) interfaces
 //!   with the Hurd's routine ids, defined with [`hurd_ipc::interface!`];
 //!   [`stat`] (the Hurd `struct stat`, with `st_author`), [`flags`] (open
-//!   flags, `FS_TRANS_*`, `FSYS_GOAWAY_*`), [`retry`] (the `dir_lookup` retry
+//!   flags, `FS_TRANS_*`, `FSYS_GOAWAY_*`), [`statfs`] (`struct statfs`),
+//!   [`retry`] (the `dir_lookup` retry
 //!   triple) and [`mode`] (file type, permission and Hurd-specific mode bits).
 //! - [`access`]: permission checks — owner, group, other, the *unknown user*
 //!   (`S_IUSEUNK`) and root.
@@ -44,6 +45,7 @@ pub mod netfs;
 pub mod protocol;
 pub mod retry;
 pub mod stat;
+pub mod statfs;
 pub mod transbox;
 pub mod translators;
 pub mod trivfs;

@@ -12,13 +12,15 @@
 //! ids stay where the Hurd has them and requests get `MIG_BAD_ID`. Arrays of
 //! ids (`idarray_t`) travel as `Vec<u32>`, `string_t` as `String`, `data_t` as
 //! `Vec<u8>`, `loff_t` as `i64` (offset -1 is "the file pointer"), rights as
-//! [`PortItem`]s and `io_statbuf_t` as [`Stat`].
+//! [`PortItem`]s, `io_statbuf_t` as [`Stat`] and `fsys_statfsbuf_t` as
+//! [`Statfs`].
 
 use alloc::string::String;
 use hurd_ipc::PortItem;
 use hurd_ipc::interface;
 
 use crate::stat::Stat;
+use crate::statfs::Statfs;
 
 interface! {
     /// `io.defs`: the I/O protocol every open file speaks (subsystem 21000).
@@ -100,7 +102,8 @@ interface! {
         skip file_notice_changes();
         /// `file_getcontrol`: the file system's control port (root only).
         routine file_getcontrol() -> (control: PortItem);
-        skip file_statfs();
+        /// `file_statfs`: the file system's status (what `df` shows).
+        routine file_statfs() -> (info: Statfs);
         /// `file_sync`: writes the file back.
         routine file_sync(wait: i32, omit_metadata: i32);
         /// `file_syncfs`: writes the whole file system back.
@@ -168,7 +171,9 @@ interface! {
         skip getfile();
         /// `fsys_syncfs`: writes everything back.
         routine syncfs(wait: i32, do_children: i32);
-        skip set_options();
+        /// `fsys_set_options`: run-time options (an argz vector, as
+        /// `fsysopts` sends them: `--sync`, `--readonly`...).
+        routine set_options(options: Vec<u8>, do_children: i32);
         skip getpriv();
         skip init();
         skip forward();
@@ -198,6 +203,7 @@ mod tests {
         assert_eq!(fs::id::file_chown, 20001);
         assert_eq!(fs::id::file_chauthor, 20002);
         assert_eq!(fs::id::file_set_size, 20006);
+        assert_eq!(fs::id::file_statfs, 20012);
         assert_eq!(fs::id::dir_lookup, 20018);
         assert_eq!(fs::id::dir_readdir, 20019);
         assert_eq!(fs::id::dir_mkfile, 20025);
@@ -209,6 +215,7 @@ mod tests {
         assert_eq!(fsys::id::goaway, 22001);
         assert_eq!(fsys::id::getroot, 22002);
         assert_eq!(fsys::id::syncfs, 22004);
+        assert_eq!(fsys::id::set_options, 22005);
         assert_eq!(fsys::id::get_options, 22009);
         assert_eq!(fsys::END, 22012);
     }

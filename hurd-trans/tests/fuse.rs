@@ -114,6 +114,23 @@ fn tmpfs_through_fuse_with_ls_cat_cp_diff() {
         0
     );
     assert!(std::fs::read(mnt.join("nope")).is_err());
+    // Symlinks and hard links are made through the protocols (dir_mkfile,
+    // file_set_translator, dir_link), as glibc makes them on the Hurd.
+    std::os::unix::fs::symlink("renamed", mnt.join("sym")).expect("symlink");
+    assert_eq!(
+        std::fs::read_link(mnt.join("sym")).expect("readlink"),
+        Path::new("renamed")
+    );
+    std::fs::write(mnt.join("renamed"), b"linked\n").expect("write");
+    std::fs::hard_link(mnt.join("renamed"), mnt.join("hard")).expect("link");
+    assert_eq!(std::fs::read(mnt.join("hard")).expect("read"), b"linked\n");
+    assert_eq!(std::fs::read(mnt.join("sym")).expect("read"), b"linked\n");
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(
+        std::fs::metadata(mnt.join("hard")).expect("stat").nlink(),
+        2
+    );
+    assert!(std::fs::hard_link(mnt.join("renamed"), mnt.join("hard")).is_err());
     drop(m);
     let _ = std::fs::remove_dir_all(&base);
 }

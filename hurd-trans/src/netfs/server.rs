@@ -39,6 +39,7 @@ use crate::mode::{
 use crate::protocol::{fs, fsys, io};
 use crate::retry::RetryType;
 use crate::stat::{Stat, TimeSpec};
+use crate::statfs::Statfs;
 use crate::transbox::{InitDirs, Starter, Starting, TransBox, Waiter, argz_to_argv};
 
 /// The longest name `dir_lookup` accepts (`PATH_MAX`).
@@ -1077,6 +1078,14 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
         }
     }
 
+    /// The server's name and the tree's options, as an argz vector.
+    fn options_argz(&self) -> Vec<u8> {
+        let opts = self.state().tree.options();
+        let mut argv: Vec<&str> = vec![self.opts.name];
+        argv.extend(opts.iter().map(String::as_str));
+        crate::transbox::argv_to_argz(&argv)
+    }
+
     fn shut_down(&self) {
         let mut st = self.state();
         let names: Vec<PortName> = st.protids.keys().copied().collect();
@@ -1527,16 +1536,24 @@ impl<T: Tree, I: UserIpc> fs::Server for NetFs<T, I> {
         Ok(send_item(self.control, Disposition::MakeSend))
     }
 
-    fn file_sync(&self, req: &Request, _wait: i32, _omit: i32) -> Result<(), Error> {
+    fn file_statfs(&self, req: &Request) -> Result<Statfs, Error> {
+        self.protid(req.port)?;
+        let mut s = self.state().tree.statfs().map_err(errno)?;
+        s.fsid = self.opts.fsid;
+        Ok(s)
+    }
+
+    fn file_sync(&self, req: &Request, wait: i32, _omit: i32) -> Result<(), Error> {
         let (_, node) = self.protid(req.port)?;
         if let Some(m) = self.mapper.as_ref() {
             m.sync(node);
         }
-        Ok(())
+        self.state().tree.sync(Some(node), wait != 0).map_err(errno)
     }
 
-    fn file_syncfs(&self, req: &Request, _wait: i32, _children: i32) -> Result<(), Error> {
-        self.protid(req.port).map(|_| ())
+    fn file_syncfs(&self, req: &Request, wait: i32, _children: i32) -> Result<(), Error> {
+        self.protid(req.port)?;
+        self.state().tree.sync(None, wait != 0).map_err(errno)
     }
 
     fn file_getlinknode(&self, req: &Request) -> Result<PortItem, Error> {
@@ -1816,7 +1833,7 @@ impl<T: Tree, I: UserIpc> fs::Server for NetFs<T, I> {
 
     fn file_get_fs_options(&self, req: &Request) -> Result<Vec<u8>, Error> {
         self.protid(req.port)?;
-        Ok(crate::transbox::argv_to_argz(&[self.opts.name]))
+        Ok(self.options_argz())
     }
 
     fn file_utimens(
@@ -1904,6 +1921,7 @@ impl<T: Tree, I: UserIpc> fsys::Server for NetFs<T, I> {
                 }
             }
         }
+        self.state().tree.goaway().map_err(errno)?;
         let _ = fsys::reply::goaway(&self.ipc, req, Ok(()));
         self.shut_down();
         Err(Error::Mig(MigReturn::NoReply))
@@ -1947,17 +1965,31 @@ impl<T: Tree, I: UserIpc> fsys::Server for NetFs<T, I> {
         ))
     }
 
-    fn syncfs(&self, req: &Request, _wait: i32, _children: i32) -> Result<(), Error> {
+    fn syncfs(&self, req: &Request, wait: i32, _children: i32) -> Result<(), Error> {
         if req.port != self.control {
             return Err(errno(Errno::OpNotSupp));
         }
-        Ok(())
+        self.state().tree.sync(None, wait != 0).map_err(errno)
+    }
+
+    fn set_options(&self, req: &Request, options: Vec<u8>, _children: i32) -> Result<(), Error> {
+        if req.port != self.control {
+            return Err(errno(Errno::OpNotSupp));
+        }
+        let argv = argz_to_argv(&options).ok_or(errno(Errno::Inval))?;
+        // As fsysopts sends them: the server's name may come first.
+        let args: Vec<&str> = argv
+            .iter()
+            .map(String::as_str)
+            .skip_while(|a| !a.starts_with('-'))
+            .collect();
+        self.state().tree.set_options(&args).map_err(errno)
     }
 
     fn get_options(&self, req: &Request) -> Result<Vec<u8>, Error> {
         if req.port != self.control {
             return Err(errno(Errno::OpNotSupp));
         }
-        Ok(crate::transbox::argv_to_argz(&[self.opts.name]))
+        Ok(self.options_argz())
     }
 }

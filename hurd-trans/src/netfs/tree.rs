@@ -6,6 +6,7 @@ use hurd_ipc::Errno;
 
 use super::DirEntry;
 use crate::stat::{Stat, TimeSpec};
+use crate::statfs::Statfs;
 
 /// A node's number in its tree (its `st_ino` is a good choice).
 pub type NodeId = u64;
@@ -123,6 +124,40 @@ pub trait Tree {
     /// count 0), as libnetfs's node references keep it.
     fn node_opened(&mut self, node: NodeId) {
         let _ = node;
+    }
+    /// The file system's status, for `file_statfs` (what `df` shows). The
+    /// server sets `fsid`. The default: `EOPNOTSUPP`.
+    fn statfs(&mut self) -> Result<Statfs, Errno> {
+        Err(Errno::OpNotSupp)
+    }
+    /// Writes what the tree holds in memory back to its storage: `node`'s
+    /// data and status (`file_sync`) or, for `None`, everything
+    /// (`file_syncfs`, `fsys_syncfs`). With `wait`, returns only once it is
+    /// there. The default: nothing to write.
+    fn sync(&mut self, node: Option<NodeId>, wait: bool) -> Result<(), Errno> {
+        let _ = (node, wait);
+        Ok(())
+    }
+    /// The file system's options as `fsys_get_options` lists them after the
+    /// server's name (say `--writable`, `--sync=30`). The default: none.
+    fn options(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// Applies run-time options from `fsys_set_options` (what `fsysopts`
+    /// sends, without the server's name). The default knows none:
+    /// `EINVAL` for any.
+    fn set_options(&mut self, argv: &[&str]) -> Result<(), Errno> {
+        if argv.is_empty() {
+            Ok(())
+        } else {
+            Err(Errno::Inval)
+        }
+    }
+    /// The server is going away (`fsys_goaway`): write everything back and
+    /// leave the storage as a clean unmount does. An error keeps the server
+    /// running. The default: nothing to do.
+    fn goaway(&mut self) -> Result<(), Errno> {
+        Ok(())
     }
     /// The last open port to `node` is gone. A node with no names left may
     /// now be freed (what libdiskfs does when both its link count and its
