@@ -7,7 +7,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::World;
-use hurd_auth::Errno;
+use hurd_ipc::Errno;
 use hurd_ipc::{Error, UserIpc};
 use hurd_trans::flags::{FSYS_GOAWAY_FORCE, OpenFlags};
 use hurd_trans::netfs::{DirEntry, NodeId, Tree};
