@@ -10,7 +10,6 @@
 //! - [`frames`]: the physical frame allocator, a bitmap built from the memory
 //!   map;
 //! - [`elf`]: the executables the kernel loads from boot modules;
-//! - [`abi`]: the system-call numbers and conventions user tasks use;
 //! - [`testing`]: the line protocol the kernel's test run prints and the
 //!   xtask reads.
 #![cfg_attr(not(test), no_std)]
@@ -20,7 +19,6 @@
 #[cfg(test)]
 extern crate alloc;
 
-pub mod abi;
 pub mod elf;
 pub mod frames;
 pub mod multiboot;

@@ -6,8 +6,8 @@
 //! copy that must wait for a pager (the call is made again) or fails loses
 //! nothing.
 
+use hurd_abi::{CONSOLE_NOWAIT, user_range_ok};
 use hurd_ipc::KernReturn;
-use hurd_kernel::abi::{CONSOLE_NOWAIT, user_range_ok};
 use hurd_vm::MapId;
 
 use crate::sched::{self, Reason};

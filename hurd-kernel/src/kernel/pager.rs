@@ -324,7 +324,7 @@ impl Kernel {
                         "thread {id}: the pager could not supply the page ({err:?}): task killed"
                     );
                     if let Some(task) = task {
-                        self.terminate(task, hurd_kernel::abi::EXIT_EXCEPTION_BASE + 14);
+                        self.terminate(task, hurd_abi::EXIT_EXCEPTION_BASE + 14);
                     }
                 }
             }

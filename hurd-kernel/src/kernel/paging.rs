@@ -16,9 +16,9 @@ use x86_64::registers::control::Cr3;
 use crate::mem;
 
 /// The lowest user address: everything below belongs to the kernel.
-pub use hurd_kernel::abi::USER_BASE;
+pub use hurd_abi::USER_BASE;
 /// The end of user space (the lower canonical half).
-pub use hurd_kernel::abi::USER_END;
+pub use hurd_abi::USER_END;
 
 const PRESENT: u64 = 1 << 0;
 const WRITABLE: u64 = 1 << 1;

@@ -1,15 +1,15 @@
 //! `port_call`: the `mach_port_*` calls of GNU Mach's `mach_port.defs` on
 //! the caller's own IPC space, as one system call whose first argument is
-//! the routine's id (see [`hurd_kernel::abi::port_call`]). Every argument is
+//! the routine's id (see [`hurd_abi::port_call`]). Every argument is
 //! checked: an unknown call, right type, disposition or notification is
 //! `KERN_INVALID_VALUE`, a bad buffer `KERN_INVALID_ADDRESS`; nothing
 //! changes when a call fails.
 
 use alloc::vec::Vec;
 
+use hurd_abi::port_call as call;
 use hurd_ipc::notify::{NOTIFY_DEAD_NAME, NOTIFY_NO_SENDERS, NOTIFY_PORT_DESTROYED};
 use hurd_ipc::{Disposition, KernReturn, NotifyKind, PortName, RightType, SpaceId};
-use hurd_kernel::abi::port_call as call;
 use hurd_vm::MapId;
 
 use crate::task::Kernel;

@@ -1,5 +1,5 @@
 //! System calls: the `syscall` entry, and the Mach traps on hurd-ipc and
-//! hurd-vm (numbers and conventions in [`hurd_kernel::abi`]).
+//! hurd-vm (numbers and conventions in [`hurd_abi`]).
 //!
 //! The entry switches to the running thread's kernel stack and builds the
 //! same [`TrapFrame`] an interrupt from ring 3 would (vector
@@ -10,8 +10,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::arch::global_asm;
 
+use hurd_abi::{self as abi, msg_option, nr};
 use hurd_ipc::{FastRpc, Message, MsgReturn, PortName, RecvError, RecvOptions, RightType, wire};
-use hurd_kernel::abi::{self, msg_option, nr};
 use hurd_vm::{MapId, VmProt};
 use x86_64::registers::control::Cr2;
 use x86_64::registers::model_specific::{LStar, Msr, SFMask};

@@ -16,8 +16,8 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
+use hurd_abi::USER_BASE;
 use hurd_ipc::{IpcKernel, Message, PortName, RecvError};
-use hurd_kernel::abi::USER_BASE;
 use hurd_kernel::elf;
 use hurd_vm::{MapId, Vm, VmProt};
 use spin::Mutex;
@@ -45,7 +45,7 @@ pub const DEFAULT_PRIORITY: u8 = 12;
 /// The size of each thread's kernel stack.
 pub const KERNEL_STACK_SIZE: usize = 16 * 1024;
 
-pub use hurd_kernel::abi::{USER_STACK_SIZE, USER_STACK_TOP};
+pub use hurd_abi::{USER_STACK_SIZE, USER_STACK_TOP};
 
 /// What a blocked thread waits to finish.
 #[derive(Debug)]
@@ -360,8 +360,8 @@ impl Kernel {
 
     /// Starts the bootstrap task: the program `image`, given the command line
     /// and the other boot modules (copied into its memory) through a
-    /// [`BootstrapInfo`](hurd_kernel::abi::BootstrapInfo) at
-    /// [`BOOTSTRAP_INFO_ADDR`](hurd_kernel::abi::BOOTSTRAP_INFO_ADDR).
+    /// [`BootstrapInfo`](hurd_abi::BootstrapInfo) at
+    /// [`BOOTSTRAP_INFO_ADDR`](hurd_abi::BOOTSTRAP_INFO_ADDR).
     pub fn spawn_bootstrap(
         &mut self,
         name: &str,
@@ -369,9 +369,7 @@ impl Kernel {
         cmdline: &str,
         modules: &[(&str, &[u8])],
     ) -> Result<TaskId, SpawnError> {
-        use hurd_kernel::abi::{
-            BOOTSTRAP_INFO_ADDR, BOOTSTRAP_MAGIC, BootstrapInfo, BootstrapModule,
-        };
+        use hurd_abi::{BOOTSTRAP_INFO_ADDR, BOOTSTRAP_MAGIC, BootstrapInfo, BootstrapModule};
         let task = self.spawn(name, image, BOOTSTRAP_INFO_ADDR, DEFAULT_PRIORITY)?;
         let map = self
             .tasks
@@ -602,7 +600,7 @@ impl Kernel {
         let Some(kp) = self.kport else { return };
         for right in rights {
             let msg = Message::new(
-                hurd_kernel::abi::rpc::TASK_EXITED,
+                hurd_abi::rpc::TASK_EXITED,
                 right,
                 hurd_ipc::Disposition::MoveSendOnce,
             )

@@ -2,7 +2,7 @@
 //! holds, and `task_create`, `task_terminate`, `task_suspend`,
 //! `task_resume`, `thread_create` and the VM calls of [`crate::taskvm`]
 //! (GNU Mach's `mach.defs` ids, see
-//! [`hurd_kernel::abi::rpc`]) are messages to it, answered with the return
+//! [`hurd_abi::rpc`]) are messages to it, answered with the return
 //! code (id + 100) and the routine's out arguments, as in Mach.
 //!
 //! The receive rights sit in the kernel's port set next to the pagers'
@@ -14,12 +14,12 @@
 use alloc::format;
 use alloc::vec::Vec;
 
-use hurd_ipc::{Disposition, Item, KernReturn, Message, MigReturn, PortName, RightType};
-use hurd_kernel::abi::EXIT_TERMINATED;
-pub use hurd_kernel::abi::rpc::{
+use hurd_abi::EXIT_TERMINATED;
+pub use hurd_abi::rpc::{
     MACH_PORT_INSERT_RIGHT, TASK_CREATE, TASK_NOTIFY_EXIT, TASK_RESUME, TASK_SUSPEND,
     TASK_TERMINATE, THREAD_CREATE,
 };
+use hurd_ipc::{Disposition, Item, KernReturn, Message, MigReturn, PortName, RightType};
 
 use crate::task::{DEFAULT_PRIORITY, Kernel, TaskId, ThreadId};
 
@@ -229,9 +229,7 @@ impl Kernel {
             return false;
         }
         let mut answer = Message::new(
-            msg.header
-                .id
-                .wrapping_add(hurd_kernel::abi::rpc::REPLY_OFFSET),
+            msg.header.id.wrapping_add(hurd_abi::rpc::REPLY_OFFSET),
             reply,
             Disposition::MoveSendOnce,
         )

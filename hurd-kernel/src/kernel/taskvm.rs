@@ -4,7 +4,7 @@
 //! memory — what an exec server does to load a program into a new task.
 //!
 //! Arguments are the items of the request in the routine's order (see
-//! [`hurd_kernel::abi::rpc`]); addresses and sizes are checked against user
+//! [`hurd_abi::rpc`]); addresses and sizes are checked against user
 //! space, and `vm_read` / `vm_write` move whole pages, as Mach requires. The
 //! kernel answers these requests itself and cannot wait for a pager, so a
 //! `vm_read` or `vm_write` that touches a page a pager must supply first is
@@ -12,9 +12,9 @@
 
 use alloc::vec;
 
+use hurd_abi::rpc::{VM_ALLOCATE, VM_DEALLOCATE, VM_PROTECT, VM_READ, VM_WRITE};
+use hurd_abi::{self as abi, VM_READ_MAX};
 use hurd_ipc::{Item, KernReturn, Message, OolItem};
-use hurd_kernel::abi::rpc::{VM_ALLOCATE, VM_DEALLOCATE, VM_PROTECT, VM_READ, VM_WRITE};
-use hurd_kernel::abi::{self, VM_READ_MAX};
 use hurd_vm::{VmError, VmProt};
 
 use crate::task::{Kernel, TaskId};

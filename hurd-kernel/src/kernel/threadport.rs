@@ -3,10 +3,10 @@
 //! gives a send right to the caller's, and `thread_terminate`,
 //! `thread_suspend`, `thread_resume`, `thread_get_state` and
 //! `thread_set_state` (GNU Mach's `mach.defs` ids, see
-//! [`hurd_kernel::abi::rpc`]) are messages to it.
+//! [`hurd_abi::rpc`]) are messages to it.
 //!
 //! A thread's state is its saved user registers (see
-//! [`hurd_kernel::abi::thread_state`]). A state set from outside is checked
+//! [`hurd_abi::thread_state`]). A state set from outside is checked
 //! before the thread may run with it: `rip` and `rsp` must lie in user
 //! space and only the arithmetic flags of `rflags` are taken (interrupts
 //! stay enabled, the segments stay the user's), so no state can make the
@@ -16,11 +16,11 @@
 
 use alloc::vec::Vec;
 
-use hurd_ipc::{Item, KernReturn, Message, PortName};
-use hurd_kernel::abi::rpc::{
+use hurd_abi::rpc::{
     THREAD_GET_STATE, THREAD_RESUME, THREAD_SET_STATE, THREAD_SUSPEND, THREAD_TERMINATE,
 };
-use hurd_kernel::abi::{thread_state, user_range_ok};
+use hurd_abi::{thread_state, user_range_ok};
+use hurd_ipc::{Item, KernReturn, Message, PortName};
 
 use crate::gdt;
 use crate::task::{Kernel, Pending, ThreadId, ThreadState};

@@ -9,7 +9,7 @@
 //! [`UserFault::Pager`]: the caller blocks the thread on the ticket and
 //! retries the copy once the page is there.
 
-use hurd_kernel::abi::user_range_ok;
+use hurd_abi::user_range_ok;
 use hurd_kernel::frames::FRAME_SIZE;
 use hurd_vm::{MapId, VmProt};
 

@@ -3,8 +3,8 @@
 
 use alloc::vec::Vec;
 
+use hurd_abi::{EXIT_EXCEPTION_BASE, SERVICE_PORT_NAME};
 use hurd_ipc::{Disposition, PortName, RightType};
-use hurd_kernel::abi::{EXIT_EXCEPTION_BASE, SERVICE_PORT_NAME};
 use hurd_kernel::multiboot::BootInfo;
 
 use crate::sched;
@@ -214,7 +214,7 @@ pub fn bootstrap_starts_programs(boot: &BootInfo) -> Result<(), Failure> {
             .collect()
     });
     // exiter gets 40 + its module number; bad-access faults (#PF).
-    let fault = hurd_kernel::abi::EXIT_EXCEPTION_BASE + 14;
+    let fault = hurd_abi::EXIT_EXCEPTION_BASE + 14;
     expect(&finish(&children)?, &[40, fault, 43])
 }
 
@@ -395,7 +395,7 @@ pub fn task_port_suspend_resume_terminate(boot: &BootInfo) -> Result<(), Failure
     })?;
     expect(
         &finish(&[server, controller])?,
-        &[hurd_kernel::abi::EXIT_TERMINATED, 0],
+        &[hurd_abi::EXIT_TERMINATED, 0],
     )
 }
 
@@ -432,11 +432,7 @@ pub fn task_create_empty_and_inherited(boot: &BootInfo) -> Result<(), Failure> {
     expect(&statuses, &[0])?;
     expect(
         &children,
-        &[
-            EXIT_EXCEPTION_BASE + 14,
-            7,
-            hurd_kernel::abi::EXIT_TERMINATED,
-        ],
+        &[EXIT_EXCEPTION_BASE + 14, 7, hurd_abi::EXIT_TERMINATED],
     )?;
     if crate::mem::free_frames() != before {
         log::error!(

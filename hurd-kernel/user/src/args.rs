@@ -12,8 +12,7 @@
 use alloc::vec::Vec;
 
 /// Where the block lies: below the first stack.
-pub const ARGS_ADDR: u64 =
-    hurd_kernel::abi::USER_STACK_TOP - hurd_kernel::abi::USER_STACK_SIZE - ARGS_MAX as u64;
+pub const ARGS_ADDR: u64 = hurd_abi::USER_STACK_TOP - hurd_abi::USER_STACK_SIZE - ARGS_MAX as u64;
 
 /// The block's largest size (16 pages).
 pub const ARGS_MAX: usize = 64 * 1024;

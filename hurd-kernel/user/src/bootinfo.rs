@@ -1,10 +1,10 @@
 //! What the kernel gives the bootstrap task (see
-//! [`hurd_kernel::abi::BootstrapInfo`]): the command line and the boot
+//! [`hurd_abi::BootstrapInfo`]): the command line and the boot
 //! modules, mapped into its memory before it starts.
 
 use alloc::vec::Vec;
 
-use hurd_kernel::abi::{BOOTSTRAP_MAGIC, BootstrapInfo, BootstrapModule};
+use hurd_abi::{BOOTSTRAP_MAGIC, BootstrapInfo, BootstrapModule};
 
 /// The boot information at `info` (the bootstrap task's argument).
 #[derive(Debug, Clone)]

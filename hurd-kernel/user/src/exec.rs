@@ -4,17 +4,15 @@
 //! bytes (the rest stays zero-filled) and `vm_protect`; a stack; then
 //! `thread_create`, `thread_set_state` and `thread_resume`. Every step is a
 //! message to the new task's or thread's port (see
-//! [`hurd_kernel::abi::rpc`]); nothing here needs the kernel's own loader.
+//! [`hurd_abi::rpc`]); nothing here needs the kernel's own loader.
 //!
 //! The image is untrusted: a file that is not an ELF executable for this
 //! kernel is [`ExecError::Elf`], and a failed step terminates the half-built
 //! task, so nothing is left behind.
 
-use hurd_kernel::abi::rpc::{
-    TASK_CREATE, TASK_NOTIFY_EXIT, TASK_TERMINATE, THREAD_CREATE, THREAD_RESUME,
-};
-use hurd_kernel::abi::thread_state::{COUNT, FLAVOR, RDI, RIP, RSP};
-use hurd_kernel::abi::{USER_BASE, USER_STACK_SIZE, USER_STACK_TOP};
+use hurd_abi::rpc::{TASK_CREATE, TASK_NOTIFY_EXIT, TASK_TERMINATE, THREAD_CREATE, THREAD_RESUME};
+use hurd_abi::thread_state::{COUNT, FLAVOR, RDI, RIP, RSP};
+use hurd_abi::{USER_BASE, USER_STACK_SIZE, USER_STACK_TOP};
 use hurd_kernel::elf::{self, ElfError, Segment};
 
 use crate::msg::{MAKE_SEND_ONCE, MsgBuf};

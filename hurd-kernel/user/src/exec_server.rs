@@ -28,10 +28,10 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+use hurd_abi::rpc::{TASK_EXITED, TASK_TERMINATE};
 use hurd_ipc::Errno;
 use hurd_ipc::mig::Request;
 use hurd_ipc::{Error, Item, MigReturn, PortName, RightType, UserIpc};
-use hurd_kernel::abi::rpc::{TASK_EXITED, TASK_TERMINATE};
 use hurd_servers::exec::{
     Arrived, EXEC_NEWTASK, ExecRequest, Found, INIT_PORT_AUTH, INIT_PORT_CRDIR, INIT_PORT_CWDIR,
     INIT_PORT_PROC, MAX_RUNNING, Routine, StartExec,

@@ -7,7 +7,7 @@
 //! the kernel wrote back. `mach_port_allocate`, `mach_port_deallocate` and
 //! `mach_port_destroy` are system calls of their own; the other port calls
 //! go through `port_call` (GNU Mach's `mach_port.defs` routines on the
-//! caller's space, see [`hurd_kernel::abi::port_call`]).
+//! caller's space, see [`hurd_abi::port_call`]).
 //!
 //! What the kernel's `mach_msg` does not offer:
 //! - one timeout per call: when a send and a receive are combined with two
@@ -23,12 +23,12 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
 use core::time::Duration;
 
+use hurd_abi::msg_option::{RCV_MSG, RCV_TIMEOUT, SEND_MSG, SEND_TIMEOUT};
+use hurd_abi::{MAX_MESSAGE, nr, port_call as call};
 use hurd_ipc::{
     Disposition, KernReturn, MachMsgError, Message, MsgOptions, MsgReturn, NotifyKind, PortId,
     PortName, PortStatus, PortType, RecvError, RightType, SendError, UserIpc, wire,
 };
-use hurd_kernel::abi::msg_option::{RCV_MSG, RCV_TIMEOUT, SEND_MSG, SEND_TIMEOUT};
-use hurd_kernel::abi::{MAX_MESSAGE, nr, port_call as call};
 
 use crate::sys;
 
@@ -115,7 +115,7 @@ fn msg_code(code: u64, sending: bool) -> MsgReturn {
 }
 
 /// A port call's result code as a [`KernReturn`].
-/// One `port_call` (see [`hurd_kernel::abi::port_call`]).
+/// One `port_call` (see [`hurd_abi::port_call`]).
 fn port_call(id: u64, name: PortName, args: [u64; 4]) -> Result<u64, KernReturn> {
     sys::port_call(id, name.0, args).map_err(|code| match kern(code) {
         Err(e) => e,

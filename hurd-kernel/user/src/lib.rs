@@ -35,7 +35,7 @@ pub mod sys;
 pub mod thread;
 pub mod translators;
 
-pub use hurd_kernel::abi;
+pub use hurd_abi as abi;
 
 /// Defines `_start`, which aligns the stack, starts the signal thread when
 /// the program is a process ([`process::start_signal_thread`]), calls

@@ -15,10 +15,10 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use hurd_abi::rpc::{TASK_EXITED, TASK_NOTIFY_EXIT};
+use hurd_abi::{EXIT_EXCEPTION_BASE, EXIT_TERMINATED};
 use hurd_ipc::mig::Request;
 use hurd_ipc::{Disposition, Error, MigReturn, PortItem, PortName, PortType, RightType, UserIpc};
-use hurd_kernel::abi::rpc::{TASK_EXITED, TASK_NOTIFY_EXIT};
-use hurd_kernel::abi::{EXIT_EXCEPTION_BASE, EXIT_TERMINATED};
 use hurd_servers::proc::{NSIG, Tasks, is_fatal, msg, process};
 
 use crate::ipc::KernelIpc;

@@ -1,10 +1,10 @@
 //! Calls to the kernel's task and thread ports (see
-//! [`hurd_kernel::abi::rpc`]): a request with a send-once reply right, the
+//! [`hurd_abi::rpc`]): a request with a send-once reply right, the
 //! reply received on the same port.
 
-use hurd_kernel::abi::msg_option::{RCV_MSG, SEND_MSG};
-use hurd_kernel::abi::rpc::REPLY_OFFSET;
-use hurd_kernel::abi::thread_state;
+use hurd_abi::msg_option::{RCV_MSG, SEND_MSG};
+use hurd_abi::rpc::REPLY_OFFSET;
+use hurd_abi::thread_state;
 
 use crate::msg::{COPY_SEND, MAKE_SEND_ONCE, MsgBuf};
 use crate::sys;
@@ -77,7 +77,7 @@ pub fn get_state(
     flavor: u32,
     count: u32,
 ) -> Result<[u64; thread_state::COUNT], Reply> {
-    start(buf, thread, reply, hurd_kernel::abi::rpc::THREAD_GET_STATE);
+    start(buf, thread, reply, hurd_abi::rpc::THREAD_GET_STATE);
     buf.push_u32(flavor);
     buf.push_u32(count);
     match call(buf, reply) {
@@ -99,7 +99,7 @@ pub fn get_state(
 
 /// `thread_set_state` with `words` (any number, to test the kernel's checks).
 pub fn set_state(buf: &mut MsgBuf, thread: u32, reply: u32, flavor: u32, words: &[u64]) -> Reply {
-    start(buf, thread, reply, hurd_kernel::abi::rpc::THREAD_SET_STATE);
+    start(buf, thread, reply, hurd_abi::rpc::THREAD_SET_STATE);
     buf.push_u32(flavor);
     let mut bytes = [0u8; 8 * (thread_state::COUNT + 2)];
     let n = words.len().min(thread_state::COUNT + 2);
@@ -119,7 +119,7 @@ pub fn vm_allocate(
     size: u64,
     anywhere: bool,
 ) -> Result<u64, Reply> {
-    start(buf, task, reply, hurd_kernel::abi::rpc::VM_ALLOCATE);
+    start(buf, task, reply, hurd_abi::rpc::VM_ALLOCATE);
     buf.push_u64(address);
     buf.push_u64(size);
     buf.push_u32(u32::from(anywhere));
@@ -138,7 +138,7 @@ pub fn vm_protect(
     set_maximum: bool,
     protection: u32,
 ) -> Reply {
-    start(buf, task, reply, hurd_kernel::abi::rpc::VM_PROTECT);
+    start(buf, task, reply, hurd_abi::rpc::VM_PROTECT);
     buf.push_u64(address);
     buf.push_u64(size);
     buf.push_u32(u32::from(set_maximum));
@@ -148,7 +148,7 @@ pub fn vm_protect(
 
 /// `vm_write(task, address, data)`: `data` whole pages.
 pub fn vm_write(buf: &mut MsgBuf, task: u32, reply: u32, address: u64, data: &[u8]) -> Reply {
-    start(buf, task, reply, hurd_kernel::abi::rpc::VM_WRITE);
+    start(buf, task, reply, hurd_abi::rpc::VM_WRITE);
     buf.push_u64(address);
     buf.push_ool(data.len(), |i| data[i]);
     call(buf, reply)
@@ -157,7 +157,7 @@ pub fn vm_write(buf: &mut MsgBuf, task: u32, reply: u32, address: u64, data: &[u
 /// `vm_read(task, address, size)` of whole pages: the reply's out-of-line
 /// bytes are left in `buf` (see [`MsgBuf::bytes_item`], item 1).
 pub fn vm_read(buf: &mut MsgBuf, task: u32, reply: u32, address: u64, size: u64) -> Reply {
-    start(buf, task, reply, hurd_kernel::abi::rpc::VM_READ);
+    start(buf, task, reply, hurd_abi::rpc::VM_READ);
     buf.push_u64(address);
     buf.push_u64(size);
     call(buf, reply)
@@ -173,12 +173,7 @@ pub fn insert_right(
     name: u32,
     (right, disposition): (u32, u32),
 ) -> Reply {
-    start(
-        buf,
-        task,
-        reply,
-        hurd_kernel::abi::rpc::MACH_PORT_INSERT_RIGHT,
-    );
+    start(buf, task, reply, hurd_abi::rpc::MACH_PORT_INSERT_RIGHT);
     buf.push_u32(name);
     buf.push_port(right, disposition);
     call(buf, reply)

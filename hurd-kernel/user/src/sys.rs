@@ -1,8 +1,8 @@
-//! System calls (see [`hurd_kernel::abi`]).
+//! System calls (see [`hurd_abi`]).
 
 use core::arch::asm;
 
-use hurd_kernel::abi::nr;
+use hurd_abi::nr;
 
 /// Traps into the kernel with call `n` and up to six arguments; returns
 /// (`rax`, `rdx`).
@@ -96,11 +96,7 @@ pub fn port_allocate(right: u64) -> Result<u32, u64> {
 /// `console_read`: bytes typed on the console into `buf` (at least one,
 /// waiting for them unless `nowait`) → how many, or the code.
 pub fn console_read(buf: &mut [u8], nowait: bool) -> Result<usize, u64> {
-    let flags = if nowait {
-        hurd_kernel::abi::CONSOLE_NOWAIT
-    } else {
-        0
-    };
+    let flags = if nowait { hurd_abi::CONSOLE_NOWAIT } else { 0 };
     match syscall(
         nr::CONSOLE_READ,
         [buf.as_mut_ptr() as u64, buf.len() as u64, flags, 0, 0, 0],
@@ -111,7 +107,7 @@ pub fn console_read(buf: &mut [u8], nowait: bool) -> Result<usize, u64> {
 }
 
 /// `port_call`: the `mach_port_*` call `id` on `name` with up to four more
-/// arguments (see [`hurd_kernel::abi::port_call`]) → its value, or the code.
+/// arguments (see [`hurd_abi::port_call`]) → its value, or the code.
 pub fn port_call(id: u64, name: u32, args: [u64; 4]) -> Result<u64, u64> {
     let [a, b, c, d] = args;
     match syscall(nr::PORT_CALL, [id, u64::from(name), a, b, c, d]) {

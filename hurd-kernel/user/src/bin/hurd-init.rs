@@ -348,24 +348,14 @@ fn start_session(
     let pid = match setup {
         Ok(pid) => pid,
         Err(e) => {
-            let _ = rpc::simple(
-                buf,
-                child.task,
-                reply.0,
-                hurd_kernel::abi::rpc::TASK_TERMINATE,
-            );
+            let _ = rpc::simple(buf, child.task, reply.0, hurd_abi::rpc::TASK_TERMINATE);
             return Err(e);
         }
     };
     let fg = tioctl_pgrp::Client::new(ipc, sys.term);
     let _ = fg.tiocspgrp(pid);
     if exec::resume(buf, reply.0, &child).is_err() {
-        let _ = rpc::simple(
-            buf,
-            child.task,
-            reply.0,
-            hurd_kernel::abi::rpc::TASK_TERMINATE,
-        );
+        let _ = rpc::simple(buf, child.task, reply.0, hurd_abi::rpc::TASK_TERMINATE);
     }
     // Init reaps every child of its own that ends meanwhile (translators
     // killed by their owners, say) while it waits for the shell.

@@ -19,9 +19,9 @@ extern crate alloc;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use hurd_abi::rpc::TASK_TERMINATE;
 use hurd_ipc::Errno;
 use hurd_ipc::{Disposition, Error, PortItem, PortName, UserIpc};
-use hurd_kernel::abi::rpc::TASK_TERMINATE;
 use hurd_servers::exec::{WaitStatus, argz, copy_send, exec as exec_protocol};
 use hurd_servers::proc::{SIGINT, SIGQUIT, process};
 use hurd_servers::shell::{self, Exec, Exit, ExitStatus, Flow, Session, Shell};

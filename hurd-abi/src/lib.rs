@@ -1,4 +1,6 @@
-//! The system-call interface between user tasks and the kernel.
+//! The contract between the hurd-rs reference kernel and the programs it
+//! runs: what both sides must agree on, defined once, with no code of
+//! either side (as Hubris's `abi` crate is for its kernel and tasks).
 //!
 //! A task traps with `syscall`: the call number in `rax`, arguments in
 //! `rdi`, `rsi`, `rdx`, `r10`, `r8`, `r9` (the Linux x86-64 convention), the
@@ -9,6 +11,9 @@
 //!
 //! Every pointer and size a task passes is checked by the kernel: a bad one is
 //! an error return, never a kernel fault.
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 /// System-call numbers.
 pub mod nr {
@@ -199,6 +204,7 @@ pub const BOOTSTRAP_MAGIC: u64 = u64::from_le_bytes(*b"HURDBOOT");
 /// followed by `module_count` [`BootstrapModule`]s; every address points into
 /// the bootstrap task's own memory.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[repr(C)]
 pub struct BootstrapInfo {
     /// [`BOOTSTRAP_MAGIC`].
@@ -213,6 +219,7 @@ pub struct BootstrapInfo {
 
 /// One boot module as the bootstrap task sees it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[repr(C)]
 pub struct BootstrapModule {
     /// Where its contents are mapped.
