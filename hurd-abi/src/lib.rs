@@ -15,6 +15,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(test)]
+extern crate alloc;
+
+pub mod elf;
+
 /// System-call numbers.
 pub mod nr {
     /// Does nothing and returns `KERN_SUCCESS` (for measuring the trap).

@@ -9,7 +9,6 @@
 //!   command line), read through bounds-checked physical memory accesses;
 //! - [`frames`]: the physical frame allocator, a bitmap built from the memory
 //!   map;
-//! - [`elf`]: the executables the kernel loads from boot modules;
 //! - [`testing`]: the line protocol the kernel's test run prints and the
 //!   xtask reads.
 #![cfg_attr(not(test), no_std)]
@@ -19,7 +18,6 @@
 #[cfg(test)]
 extern crate alloc;
 
-pub mod elf;
 pub mod frames;
 pub mod multiboot;
 pub mod testing;

@@ -17,8 +17,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use hurd_abi::USER_BASE;
+use hurd_abi::elf;
 use hurd_ipc::{IpcKernel, Message, PortName, RecvError};
-use hurd_kernel::elf;
 use hurd_vm::{MapId, Vm, VmProt};
 use spin::Mutex;
 

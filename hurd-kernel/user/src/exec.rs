@@ -10,10 +10,10 @@
 //! kernel is [`ExecError::Elf`], and a failed step terminates the half-built
 //! task, so nothing is left behind.
 
+use hurd_abi::elf::{self, ElfError, Segment};
 use hurd_abi::rpc::{TASK_CREATE, TASK_NOTIFY_EXIT, TASK_TERMINATE, THREAD_CREATE, THREAD_RESUME};
 use hurd_abi::thread_state::{COUNT, FLAVOR, RDI, RIP, RSP};
 use hurd_abi::{USER_BASE, USER_STACK_SIZE, USER_STACK_TOP};
-use hurd_kernel::elf::{self, ElfError, Segment};
 
 use crate::msg::{MAKE_SEND_ONCE, MsgBuf};
 use crate::rpc::{self, Reply};

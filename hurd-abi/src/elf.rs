@@ -1,5 +1,10 @@
-//! ELF64 executables as the kernel loads them (boot modules): the entry point
-//! and the loadable segments, checked before anything is mapped.
+//! ELF64 executables as the kernel and the user-space loaders take them: the
+//! entry point and the loadable segments, checked before anything is mapped.
+//!
+//! Both `ET_EXEC` executables and static position-independent ones
+//! (`ET_DYN`, as a runtime's linker script makes them) are accepted; either
+//! is mapped at the addresses its segments name (a PIE is loaded with no
+//! bias and relocates itself, as Linux's static-pie start code does).
 
 /// One `PT_LOAD` segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,7 +44,7 @@ pub struct Executable {
 pub enum ElfError {
     /// Shorter than a header, or a table runs past the end.
     Truncated,
-    /// Not ELF64, little-endian, x86-64, executable.
+    /// Not ELF64, little-endian, x86-64, executable (`ET_EXEC` or `ET_DYN`).
     NotAnExecutable,
     /// More than [`MAX_SEGMENTS`] loadable segments.
     TooManySegments,
@@ -49,6 +54,11 @@ pub enum ElfError {
     /// The entry point is in no executable segment.
     BadEntry,
 }
+
+/// `e_type` of a fixed-address executable.
+const ET_EXEC: u16 = 2;
+/// `e_type` of a position-independent executable (or shared object).
+const ET_DYN: u16 = 3;
 
 fn u16_at(b: &[u8], at: usize) -> Result<u16, ElfError> {
     let bytes = b.get(at..at + 2).ok_or(ElfError::Truncated)?;
@@ -74,12 +84,13 @@ pub fn parse(file: &[u8], min: u64, max: u64) -> Result<Executable, ElfError> {
     if file.len() < 64 {
         return Err(ElfError::Truncated);
     }
-    // Magic, 64-bit, little-endian, version 1; type EXEC; machine x86-64.
+    // Magic, 64-bit, little-endian, version 1; type EXEC or DYN; machine
+    // x86-64.
     if file[0..4] != *b"\x7fELF"
         || file[4] != 2
         || file[5] != 1
         || file[6] != 1
-        || u16_at(file, 16)? != 2
+        || !matches!(u16_at(file, 16)?, ET_EXEC | ET_DYN)
         || u16_at(file, 18)? != 62
     {
         return Err(ElfError::NotAnExecutable);
@@ -195,6 +206,18 @@ mod tests {
         assert_eq!(parse(b"short", MIN, MAX), Err(ElfError::Truncated));
         let mut f = build(MIN, &[(MIN, 0, 0x100, 0x100, 5)], 0x100);
         f[18] = 3; // i386
+        assert_eq!(parse(&f, MIN, MAX), Err(ElfError::NotAnExecutable));
+    }
+
+    #[test]
+    fn position_independent_executables_load_at_their_link_addresses() {
+        let mut f = build(MIN + 0x10, &[(MIN, 0, 0x200, 0x200, 5)], 0x400);
+        f[16..18].copy_from_slice(&ET_DYN.to_le_bytes());
+        let exe = parse(&f, MIN, MAX).expect("valid");
+        assert_eq!(exe.entry, MIN + 0x10);
+        assert_eq!(exe.segments[0].vaddr, MIN);
+        // A relocatable object is not an executable.
+        f[16..18].copy_from_slice(&1u16.to_le_bytes());
         assert_eq!(parse(&f, MIN, MAX), Err(ElfError::NotAnExecutable));
     }
 
