@@ -15,21 +15,23 @@
 //! travels back to A, and A reads the output locally. The program runs with
 //! the ids of the handle A passed, and B's file system refuses A's user a
 //! program only root may run.
-
-mod common;
+//!
+//! The test lives with the server set because it needs it: hurd-netmsg's own
+//! tests use nothing of `distro/`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
+use std::time::Duration;
 
-use common::{WAIT, config};
 use hurd_auth::protocol::password;
 use hurd_auth::{AuthClient, IdSet, Limits};
 use hurd_ipc::Errno;
 use hurd_ipc::hosted::Task;
-use hurd_ipc::{Disposition, Error, PortItem, PortName};
-use hurd_netmsg::{Identity, Node, registry};
+use hurd_ipc::{Disposition, Error, PortItem, PortName, UserIpc};
+use hurd_netmsg::{Identity, Node, NodeConfig, PeerConfig, registry};
 use hurd_servers::exec::{
     self, EXEC_NEWTASK, INIT_PORT_AUTH, INIT_PORT_CRDIR, INIT_PORT_CWDIR, INIT_PORT_MAX, SIGABRT,
     WaitStatus, argz, copy_send,
@@ -40,6 +42,32 @@ use hurd_trans::lookup::Lookup;
 use hurd_trans::netfs::{self, Options};
 use hurd_trans::protocol::io;
 use hurd_trans::translators::tmpfs::Tmpfs;
+
+/// Generous: the machine may be loaded.
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A configuration for `node` trusting `peers` (node, address, identity).
+fn config(node: u16, peers: &[(u16, Option<SocketAddr>, &Identity)]) -> NodeConfig {
+    NodeConfig {
+        node,
+        listen: "127.0.0.1:0".parse().expect("address"),
+        key: PathBuf::from("unused"),
+        idle_timeout: Duration::from_secs(3),
+        peers: peers
+            .iter()
+            .map(|(n, a, id)| PeerConfig {
+                node: *n,
+                address: *a,
+                fingerprint: id.fingerprint(),
+            })
+            .collect(),
+    }
+}
+
+/// A copy of an identity (through its PEM form).
+fn copy(id: &Identity) -> Identity {
+    Identity::from_pem(id.key_pem()).expect("reload key")
+}
 
 /// Node B's keys (its own, node A's), PEM, separated by this line.
 const KEYS_VAR: &str = "HURD_RS_REMOTE_SPAWN_NODE_B";
@@ -164,22 +192,28 @@ fn node_a_files(node: &Node, user: &Task) -> Result<PortName, Error> {
     Ok(boot.give_right(root, Disposition::MoveSend, user)?)
 }
 
-/// `name` from node B's registry.
+/// `name` from node B's registry, seen from node A.
 fn from_b(node: &Node, task: &Task, name: &str) -> PortName {
-    common::lookup(node, 2, task, name)
+    let reg = node.peer_registry(2, task).expect("node B's registry");
+    let found = registry::Client::new(task, reg)
+        .with_timeout(WAIT)
+        .lookup(name.into())
+        .expect("lookup");
+    let _ = task.port_deallocate(reg);
+    assert_eq!(found.disposition, Disposition::PORT_SEND);
+    found.name
 }
 
 #[test]
 fn a_program_on_node_b_writes_to_node_a() {
-    common::init_log();
     let (key_a, key_b) = (
         Identity::generate().expect("key"),
         Identity::generate().expect("key"),
     );
-    let b = NodeB::start(&common::copy(&key_b), &key_a);
+    let b = NodeB::start(&copy(&key_b), &key_a);
     let node_a = Node::start(
         config(1, &[(2, Some(b.addr), &key_b)]),
-        common::copy(&key_a),
+        copy(&key_a),
     )
     .expect("node A");
     assert!(node_a.wait_for_peer(2, WAIT), "node A reaches node B");
