@@ -211,11 +211,8 @@ fn a_program_on_node_b_writes_to_node_a() {
         Identity::generate().expect("key"),
     );
     let b = NodeB::start(&copy(&key_b), &key_a);
-    let node_a = Node::start(
-        config(1, &[(2, Some(b.addr), &key_b)]),
-        copy(&key_a),
-    )
-    .expect("node A");
+    let node_a =
+        Node::start(config(1, &[(2, Some(b.addr), &key_b)]), copy(&key_a)).expect("node A");
     assert!(node_a.wait_for_peer(2, WAIT), "node A reaches node B");
 
     let alice = node_a.runtime().task();

@@ -7,7 +7,7 @@
 //! cargo xtask run [--hosted] # build and run (for now: the hosted tour / a shell)
 //! cargo xtask kernel [ARGS]  # build the reference kernel and boot it in QEMU
 //! cargo xtask image [...]    # a bootable GRUB ISO from a distro.toml manifest
-//! cargo xtask test [--quick] # every check CI runs, in order
+//! cargo xtask test [--quick] # every check CI runs, in order (--only STEP: one)
 //! cargo xtask bench [NAME]   # benchmarks, printed as a comparison table
 //! cargo xtask help           # usage
 //! ```
@@ -19,10 +19,12 @@
 mod bench;
 mod cmd;
 mod console;
+mod crate_order;
 mod distro;
 mod image;
 mod json;
 mod kernel;
+mod package;
 mod run;
 mod setup;
 mod test;
@@ -57,10 +59,12 @@ COMMANDS:
                         (default: distro/distro.toml -> target/hurd-rs.iso);
                         `image --check` runs the image step of `test` alone.
     test [--quick]      Run every check CI runs, in order, stopping at the first
-                        failure: setup, fmt, clippy, host tests, no_std builds,
+                        failure: setup, fmt, the crate order (ARCHITECTURE.md),
+                        clippy, host tests, no_std builds,
                         doc, kernel tests in QEMU, the reference image, the
                         distro's console scenario, package, loom, book.
-                        `--quick` skips package, loom and the book.
+                        `--quick` skips package, loom and the book;
+                        `--only STEP` runs that step alone.
     bench [NAME]        Run all benchmarks (or only NAME) and print a table of
                         our times against the baselines.
     help                Print this text.

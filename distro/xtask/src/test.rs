@@ -58,6 +58,11 @@ pub fn steps() -> Vec<Step> {
             run: fmt,
         },
         Step {
+            name: "crate-order",
+            full_only: false,
+            run: crate_order,
+        },
+        Step {
             name: "clippy",
             full_only: false,
             run: clippy,
@@ -115,12 +120,27 @@ pub fn steps() -> Vec<Step> {
     ]
 }
 
-/// `cargo xtask test [--quick]`.
+/// `cargo xtask test [--quick] [--only STEP]`.
 pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
     let mut quick = false;
-    for arg in args {
+    let mut only = None;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => quick = true,
+            "--only" => {
+                let name = args.next().ok_or_else(|| {
+                    Failure::Usage("`--only` needs the name of a step".to_owned())
+                })?;
+                if !steps().iter().any(|s| s.name == name.as_str()) {
+                    let known: Vec<&str> = steps().iter().map(|s| s.name).collect();
+                    return Err(Failure::Usage(format!(
+                        "no step named `{name}`; the steps: {}",
+                        known.join(", ")
+                    )));
+                }
+                only = Some(name.as_str());
+            }
             other => {
                 return Err(Failure::Usage(format!(
                     "unknown argument `{other}` for `cargo xtask test`"
@@ -136,6 +156,9 @@ pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
     let mut results: Vec<(Step, StepResult)> = Vec::new();
     let mut failure = None;
     for step in steps() {
+        if only.is_some_and(|name| name != step.name) {
+            continue;
+        }
         if failure.is_some() {
             results.push((step, StepResult::NotRun));
             continue;
@@ -214,6 +237,27 @@ fn fmt(cx: &Context) -> Result<Outcome, String> {
         .args(["fmt", "--all", "--check"])
         .run()?;
     Ok(Outcome::Passed)
+}
+
+/// Every dependency arrow between workspace crates (normal, dev and build)
+/// goes up the crate map of `ARCHITECTURE.md`, and the map names exactly the
+/// workspace's crates (see [`crate::crate_order`]).
+fn crate_order(cx: &Context) -> Result<Outcome, String> {
+    let map = crate::crate_order::CrateMap::load(&cx.workspace.root)?;
+    let problems = crate::crate_order::check(&map, &cx.workspace.metadata()?);
+    if problems.is_empty() {
+        let crates = map.names().count();
+        eprintln!("{crates} crates, every arrow goes up the crate map");
+        return Ok(Outcome::Passed);
+    }
+    for problem in &problems {
+        eprintln!("{problem}");
+    }
+    Err(format!(
+        "{} problem(s) with the crate order of {}",
+        problems.len(),
+        crate::crate_order::DOCUMENT
+    ))
 }
 
 /// `cargo clippy --workspace --all-targets --all-features -- -D warnings`.
@@ -334,25 +378,12 @@ fn distro(cx: &Context) -> Result<Outcome, String> {
     Ok(Outcome::Passed)
 }
 
-/// `cargo package` for every `hurd-*` library: the crate must be publishable
-/// as it stands (metadata, README, no files outside the crate). `--allow-dirty`
-/// so it also runs on a work tree with uncommitted changes.
-///
-/// hurd-ipc depends on no other hurd crate, so its package is also built
-/// (verified). The others depend on hurd crates that are not on crates.io, which
-/// a verifying build would fetch from there: they are checked with `--no-verify
-/// --exclude-lockfile` (contents and manifest, no build).
+/// Every publishable `hurd-*` library packaged and verified, and each
+/// unpacked package checked with all its targets and features (see
+/// [`crate::package`]).
 fn package(cx: &Context) -> Result<Outcome, String> {
-    for_hurd_libraries(cx, |name| {
-        let mut cmd =
-            cx.workspace
-                .cargo()
-                .args(["package", "-p", name, "--allow-dirty", "--quiet"]);
-        if name != "hurd-ipc" {
-            cmd = cmd.args(["--no-verify", "--exclude-lockfile"]);
-        }
-        cmd.run()
-    })
+    crate::package::check(&cx.workspace)?;
+    Ok(Outcome::Passed)
 }
 
 /// The loom model-checking tests of hurd-ipc, if they exist:

@@ -72,8 +72,49 @@ pub struct Metadata {
 pub struct Package {
     /// The package name, e.g. `hurd-ipc`.
     pub name: String,
+    /// Its version, e.g. `0.1.0`.
+    pub version: String,
+    /// The directory of its `Cargo.toml`.
+    pub dir: PathBuf,
     /// Whether the package has a library target.
     pub has_lib: bool,
+    /// Whether it may be published (`publish = false` is not set).
+    pub publishable: bool,
+    /// The dependencies its manifest declares, of every kind.
+    pub dependencies: Vec<Dependency>,
+}
+
+/// A dependency as a manifest declares it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dependency {
+    /// The depended-on package's name (not a `package =` rename).
+    pub name: String,
+    /// Which table declares it.
+    pub kind: DependencyKind,
+    /// Whether it is a path dependency (a crate of this checkout).
+    pub local: bool,
+}
+
+/// The table a dependency is declared in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DependencyKind {
+    /// `[dependencies]`.
+    Normal,
+    /// `[dev-dependencies]`: tests, examples and benches.
+    Dev,
+    /// `[build-dependencies]`: the build script.
+    Build,
+}
+
+impl DependencyKind {
+    /// The kind as a manifest table names it, for messages.
+    pub fn table(self) -> &'static str {
+        match self {
+            DependencyKind::Normal => "dependencies",
+            DependencyKind::Dev => "dev-dependencies",
+            DependencyKind::Build => "build-dependencies",
+        }
+    }
 }
 
 impl Metadata {
@@ -97,6 +138,17 @@ impl Metadata {
                     .and_then(json::Value::as_str)
                     .ok_or_else(|| bad("a package without a name"))?
                     .to_owned();
+                let text = |key: &str| {
+                    package
+                        .get(key)
+                        .and_then(json::Value::as_str)
+                        .ok_or_else(|| bad(&format!("package `{name}` has no `{key}`")))
+                };
+                let version = text("version")?.to_owned();
+                let dir = Path::new(text("manifest_path")?)
+                    .parent()
+                    .map(Path::to_owned)
+                    .ok_or_else(|| bad(&format!("package `{name}` has a strange manifest path")))?;
                 let targets = package
                     .get("targets")
                     .and_then(json::Value::as_array)
@@ -107,13 +159,40 @@ impl Metadata {
                         .and_then(json::Value::as_array)
                         .is_some_and(|kinds| kinds.iter().any(|k| k.as_str() == Some("lib")))
                 });
-                Ok(Package { name, has_lib })
+                // `publish`: null when publishable anywhere, a list of
+                // registries otherwise (empty for `publish = false`).
+                let publishable = package
+                    .get("publish")
+                    .and_then(json::Value::as_array)
+                    .is_none_or(|registries| !registries.is_empty());
+                let dependencies = match package.get("dependencies") {
+                    None => Vec::new(),
+                    Some(deps) => deps
+                        .as_array()
+                        .ok_or_else(|| bad("`dependencies` is not an array"))?
+                        .iter()
+                        .map(|dep| parse_dependency(dep).ok_or_else(|| bad("a strange dependency")))
+                        .collect::<Result<_, String>>()?,
+                };
+                Ok(Package {
+                    name,
+                    version,
+                    dir,
+                    has_lib,
+                    publishable,
+                    dependencies,
+                })
             })
             .collect::<Result<_, String>>()?;
         Ok(Metadata {
             packages,
             target_directory,
         })
+    }
+
+    /// The member named `name`.
+    pub fn package(&self, name: &str) -> Option<&Package> {
+        self.packages.iter().find(|p| p.name == name)
     }
 
     /// The library crates named `hurd-*`: the ones that must build `no_std`.
@@ -126,6 +205,19 @@ impl Metadata {
     }
 }
 
+/// One entry of a package's `dependencies` in `cargo metadata` output.
+fn parse_dependency(dep: &json::Value) -> Option<Dependency> {
+    let name = dep.get("name")?.as_str()?.to_owned();
+    let kind = match dep.get("kind")? {
+        json::Value::Null => DependencyKind::Normal,
+        json::Value::String(kind) if kind == "dev" => DependencyKind::Dev,
+        json::Value::String(kind) if kind == "build" => DependencyKind::Build,
+        _ => return None,
+    };
+    let local = dep.get("path").and_then(json::Value::as_str).is_some();
+    Some(Dependency { name, kind, local })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,9 +226,12 @@ mod tests {
     fn finds_hurd_libraries() {
         let text = r#"{
             "packages": [
-                {"name": "hurd-ipc", "targets": [{"kind": ["lib"]}, {"kind": ["example"]}]},
-                {"name": "xtask", "targets": [{"kind": ["bin"]}]},
-                {"name": "hurd-tool", "targets": [{"kind": ["bin"]}]}
+                {"name": "hurd-ipc", "version": "0.1.0", "manifest_path": "/w/hurd-ipc/Cargo.toml",
+                 "targets": [{"kind": ["lib"]}, {"kind": ["example"]}]},
+                {"name": "xtask", "version": "0.1.0", "manifest_path": "/w/distro/xtask/Cargo.toml",
+                 "targets": [{"kind": ["bin"]}]},
+                {"name": "hurd-tool", "version": "0.1.0", "manifest_path": "/w/hurd-tool/Cargo.toml",
+                 "targets": [{"kind": ["bin"]}]}
             ],
             "target_directory": "/w/target",
             "version": 1
@@ -153,8 +248,51 @@ mod tests {
     }
 
     #[test]
+    fn reads_dependencies_and_publish() {
+        let text = r#"{
+            "packages": [
+                {"name": "a", "version": "1.2.3", "manifest_path": "/w/a/Cargo.toml",
+                 "targets": [], "publish": [], "dependencies": [
+                    {"name": "b", "kind": null, "path": "/w/b", "rename": null},
+                    {"name": "c", "kind": "dev", "rename": null},
+                    {"name": "b", "kind": "build", "path": "/w/b"}
+                ]},
+                {"name": "b", "version": "0.1.0", "manifest_path": "/w/b/Cargo.toml",
+                 "targets": [], "publish": null, "dependencies": []}
+            ],
+            "target_directory": "/w/target"
+        }"#;
+        let metadata = Metadata::parse(text).expect("parses");
+        let a = metadata.package("a").expect("a");
+        assert!(!a.publishable);
+        assert_eq!(
+            (a.version.as_str(), a.dir.as_path()),
+            ("1.2.3", Path::new("/w/a"))
+        );
+        assert!(metadata.package("b").is_some_and(|b| b.publishable));
+        let deps: Vec<(&str, DependencyKind, bool)> = a
+            .dependencies
+            .iter()
+            .map(|d| (d.name.as_str(), d.kind, d.local))
+            .collect();
+        assert_eq!(
+            deps,
+            [
+                ("b", DependencyKind::Normal, true),
+                ("c", DependencyKind::Dev, false),
+                ("b", DependencyKind::Build, true),
+            ]
+        );
+        let odd = text.replace(r#""kind": "dev""#, r#""kind": "sideways""#);
+        assert!(Metadata::parse(&odd).is_err());
+    }
+
+    #[test]
     fn rejects_other_documents() {
         assert!(Metadata::parse("[]").is_err());
         assert!(Metadata::parse(r#"{"packages": [{}], "target_directory": "t"}"#).is_err());
+        let no_version = r#"{"packages": [{"name": "a", "manifest_path": "/a/Cargo.toml",
+            "targets": []}], "target_directory": "t"}"#;
+        assert!(Metadata::parse(no_version).is_err_and(|e| e.contains("`version`")));
     }
 }
