@@ -46,6 +46,7 @@ pub mod protocol;
 pub mod retry;
 pub mod stat;
 pub mod statfs;
+pub mod tar;
 pub mod transbox;
 pub mod translators;
 pub mod trivfs;

@@ -11,6 +11,7 @@ use hurd_trans::fuse::spawn_mount;
 use hurd_trans::mode::{S_IFDIR, S_IFREG};
 use hurd_trans::netfs::{DirEntry, NodeId, Tree};
 use hurd_trans::stat::Stat;
+use hurd_trans::tar::FileSource;
 use hurd_trans::translators::tarfs::Tarfs;
 use hurd_trans::translators::tmpfs::Tmpfs;
 
@@ -154,7 +155,8 @@ fn tarfs_through_fuse_matches_the_tree_it_was_made_from() {
             Path::new("."),
         ],
     );
-    let t = Tarfs::parse(std::fs::read(&archive).expect("read")).expect("parse");
+    let file = std::fs::File::open(&archive).expect("open");
+    let t = Tarfs::open(FileSource(file), 0, 0).expect("parse");
     let m = spawn_mount(t, IdSet::root(), &mnt, "tarfs").expect("mount");
     run("diff", &[Path::new("-r"), &src, &mnt]);
     assert_eq!(run("cat", &[&mnt.join("link")]), "hello from the Hurd\n");

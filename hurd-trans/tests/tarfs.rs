@@ -1,5 +1,6 @@
-//! tarfs: well-formed archives read right; hostile ones give `EFTYPE`,
-//! never a panic (fixed cases and proptest).
+//! tarfs: well-formed archives read right; hostile ones give `EFTYPE` and
+//! a reason naming the entry, never a panic (fixed cases and proptest);
+//! data read on demand from the source.
 
 mod common;
 
@@ -10,6 +11,7 @@ use hurd_trans::flags::{FS_TRANS_SET, OpenFlags};
 use hurd_trans::mode::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use hurd_trans::netfs::{NodeId, Tree};
 use hurd_trans::protocol::{fs, io};
+use hurd_trans::tar::{Reason, Source, TarError};
 use hurd_trans::transbox::argv_to_argz;
 use hurd_trans::translators::tarfs::Tarfs;
 use hurd_trans::translators::tarfs::build::{Builder, header};
@@ -26,7 +28,11 @@ fn sample() -> Vec<u8> {
         .finish()
 }
 
-fn walk(t: &mut Tarfs, path: &str) -> Result<NodeId, Errno> {
+fn parse(a: Vec<u8>) -> Result<Tarfs<Vec<u8>>, TarError> {
+    Tarfs::open(a, 0, 0)
+}
+
+fn walk<S: Source>(t: &mut Tarfs<S>, path: &str) -> Result<NodeId, Errno> {
     let mut n = t.root();
     for c in path.split('/').filter(|c| !c.is_empty()) {
         n = t.lookup(n, c)?;
@@ -36,7 +42,7 @@ fn walk(t: &mut Tarfs, path: &str) -> Result<NodeId, Errno> {
 
 #[test]
 fn reads_a_well_formed_archive() {
-    let mut t = Tarfs::parse(sample()).expect("parse");
+    let mut t = parse(sample()).expect("parse");
     let a = walk(&mut t, "dir/a.txt").expect("a");
     assert_eq!(t.read(a, 0, 100), Ok(b"alpha".to_vec()));
     assert_eq!(t.read(a, 2, 2), Ok(b"ph".to_vec()));
@@ -81,7 +87,7 @@ fn long_names_gnu_and_pax() {
     d.resize(512, 0);
     gnu.extend_from_slice(&d);
     gnu.resize(gnu.len() + 1024, 0);
-    let mut t = Tarfs::parse(gnu).expect("gnu");
+    let mut t = parse(gnu).expect("gnu");
     let n = walk(&mut t, &long).expect("long name");
     assert_eq!(t.read(n, 0, 9), Ok(b"hi".to_vec()));
 
@@ -93,20 +99,17 @@ fn long_names_gnu_and_pax() {
     d.resize(512, 0);
     pax.extend_from_slice(&d);
     pax.extend_from_slice(&Builder::default().file("ignored", b"p").finish());
-    let mut t = Tarfs::parse(pax).expect("pax");
+    let mut t = parse(pax).expect("pax");
     assert!(walk(&mut t, "pax/name").is_ok());
     assert_eq!(walk(&mut t, "ignored"), Err(Errno::NoEnt));
 }
 
 #[test]
-fn hostile_archives_are_eftype() {
+fn hostile_archives_are_refused_with_a_reason() {
     let ok = sample();
     let mut bad_sum = ok.clone();
     bad_sum[0] ^= 1;
     let truncated = ok[..512 + 100].to_vec();
-    let mut huge = Builder::default().file("f", b"x").finish();
-    huge[124] = 0x80; // base-256 size
-    huge[125..136].fill(0xff);
     let fix = |mut h: [u8; 512]| {
         h[148..156].fill(b' ');
         let sum: u64 = h.iter().map(|&b| u64::from(b)).sum();
@@ -119,19 +122,29 @@ fn hostile_archives_are_eftype() {
         v.resize(v.len() + 1024, 0);
         v
     };
+    let mut huge = header("f", b'0', 0, "");
+    huge[124..136].fill(0);
+    huge[124] = 0x80; // base-256 size: 2^60
+    huge[128] = 0x10;
     let mut not_octal = header("f", b'0', 0, "");
     not_octal[124..127].copy_from_slice(b"9zz");
-    let cases: Vec<(&str, Vec<u8>)> = vec![
-        ("bad checksum", bad_sum),
-        ("truncated data", truncated),
-        ("size beyond the archive", huge.clone()),
+    let cases: Vec<(&str, Vec<u8>, Reason)> = vec![
+        ("bad checksum", bad_sum, Reason::Checksum),
+        ("truncated data", truncated, Reason::Truncated),
+        (
+            "size beyond the archive",
+            with_header(fix(huge)),
+            Reason::Truncated,
+        ),
         (
             "dotdot",
             Builder::default().file("../etc/passwd", b"x").finish(),
+            Reason::DotDot,
         ),
         (
             "dotdot inside",
             Builder::default().file("a/../../x", b"x").finish(),
+            Reason::DotDot,
         ),
         (
             "file under a file",
@@ -139,14 +152,17 @@ fn hostile_archives_are_eftype() {
                 .file("a", b"1")
                 .file("a/b", b"2")
                 .finish(),
+            Reason::NotADirectory,
         ),
         (
             "hard link to nothing",
             Builder::default().hardlink("h", "missing").finish(),
+            Reason::LinkTargetMissing,
         ),
         (
             "hard link to a dir",
             Builder::default().dir("d/").hardlink("h", "d").finish(),
+            Reason::LinkToDirectory,
         ),
         (
             "replacing a full dir",
@@ -154,43 +170,133 @@ fn hostile_archives_are_eftype() {
                 .file("d/x", b"1")
                 .file("d", b"2")
                 .finish(),
+            Reason::DirectoryNotEmpty,
         ),
         (
             "empty symlink",
-            Builder::default().symlink("s", "").finish(),
+            with_header(header("s", b'2', 0, "")),
+            Reason::EmptyLinkTarget,
         ),
         (
             "file as the root",
-            Builder::default().file("./", b"1").finish(),
+            Builder::default().file(".", b"1").finish(),
+            Reason::RootNotADirectory,
         ),
-        ("not octal", with_header(fix(not_octal))),
-        ("half a header", ok[..300].to_vec()),
-        ("dangling long name", {
-            let mut v = header("././@LongLink", b'L', 4, "").to_vec();
-            v.extend_from_slice(&[b'a', b'b', b'c', 0]);
-            v.resize(1024, 0);
-            v
-        }),
+        (
+            "not octal",
+            with_header(fix(not_octal)),
+            Reason::Number("size"),
+        ),
+        ("half a header", ok[..300].to_vec(), Reason::Truncated),
+        (
+            "dangling long name",
+            {
+                let mut v = header("././@LongLink", b'L', 4, "").to_vec();
+                v.extend_from_slice(&[b'a', b'b', b'c', 0]);
+                v.resize(1024, 0);
+                v
+            },
+            Reason::Truncated,
+        ),
     ];
-    for (what, archive) in cases {
-        assert!(matches!(Tarfs::parse(archive), Err(Errno::FType)), "{what}");
+    for (what, archive, reason) in cases {
+        let err = parse(archive)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: accepted"));
+        assert_eq!(err.reason, reason, "{what}: {err}");
+        assert_eq!(err.errno(), Errno::FType, "{what}");
     }
-    let mut bad_utf8 = header("f", b'0', 0, "");
-    bad_utf8[0] = 0xff;
-    assert_eq!(
-        Tarfs::parse(with_header(fix(bad_utf8))).err(),
-        Some(Errno::FType)
+    // The refusal names the entry and where its header is.
+    let err = parse(
+        Builder::default()
+            .file("fine", b"1")
+            .file("d/x", b"1")
+            .file("d", b"2")
+            .finish(),
+    )
+    .err()
+    .expect("refused");
+    assert_eq!((err.offset, &err.entry[..]), (2048, &b"d"[..]));
+    assert!(
+        format!("{err}").contains("entry `d` at offset 2048"),
+        "{err}"
     );
     // A broken archive as a file system: every call says why.
-    let t = Tarfs::parse_or_broken(vec![1, 2, 3]);
+    let t: Tarfs<Vec<u8>> = Tarfs::open_or_broken(vec![1, 2, 3], 0, 0);
     assert_eq!(t.stat(t.root()), Err(Errno::FType));
+    assert_eq!(t.error().map(|e| e.reason.clone()), Some(Reason::Truncated));
     // Odd but fine: no end blocks at all, an empty archive.
-    assert!(Tarfs::parse(Vec::new()).is_ok());
+    assert!(parse(Vec::new()).is_ok());
     let no_end = ok[..ok.len() - 1024].to_vec();
-    assert!(Tarfs::parse(no_end).is_ok());
+    assert!(parse(no_end).is_ok());
 }
 
-fn explore(t: &mut Tarfs) {
+#[test]
+fn names_that_are_not_utf8() {
+    let mut odd = header("xf", b'0', 1, "");
+    odd[0] = 0xff;
+    let mut a = odd.to_vec();
+    a[148..156].fill(b' ');
+    let sum: u64 = a.iter().map(|&b| u64::from(b)).sum();
+    a[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    a.extend_from_slice(b"z");
+    a.resize(1024 + 1024, 0);
+    let mut t = parse(a).expect("parse");
+    let names: Vec<String> = t
+        .readdir(t.root())
+        .expect("readdir")
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(names, [".", "..", "\u{fffd}f"]);
+    let n = walk(&mut t, "\u{fffd}f").expect("found by its shown name");
+    assert_eq!(t.read(n, 0, 10), Ok(b"z".to_vec()));
+}
+
+/// A source that counts what is read from it.
+struct Counting {
+    archive: Vec<u8>,
+    bytes: std::rc::Rc<std::cell::Cell<usize>>,
+}
+
+impl Source for Counting {
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        let n = self.archive.as_slice().read_at(offset, buf)?;
+        self.bytes.set(self.bytes.get() + n);
+        Ok(n)
+    }
+    fn archive_size(&mut self) -> Option<u64> {
+        Some(self.archive.len() as u64)
+    }
+}
+
+#[test]
+fn data_is_read_on_demand() {
+    let big = vec![0x5a; 1 << 20];
+    let archive = Builder::default()
+        .file("big", &big)
+        .file("small", b"s")
+        .finish();
+    let bytes = std::rc::Rc::new(std::cell::Cell::new(0));
+    let mut t = Tarfs::open(
+        Counting {
+            archive,
+            bytes: bytes.clone(),
+        },
+        0,
+        0,
+    )
+    .expect("open");
+    // Indexing read the headers only.
+    assert_eq!(bytes.get(), 3 * 512);
+    let n = walk(&mut t, "big").expect("big");
+    assert_eq!(t.stat(n).expect("stat").size, 1 << 20);
+    bytes.set(0);
+    assert_eq!(t.read(n, 4096, 10), Ok(vec![0x5a; 10]));
+    assert_eq!(bytes.get(), 10);
+}
+
+fn explore(t: &mut Tarfs<Vec<u8>>) {
     let mut todo = vec![t.root()];
     let mut seen = 0;
     while let Some(d) = todo.pop() {
@@ -219,7 +325,7 @@ proptest! {
 
     #[test]
     fn random_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..4096)) {
-        if let Ok(mut t) = Tarfs::parse(data) {
+        if let Ok(mut t) = parse(data) {
             explore(&mut t);
         }
     }
@@ -238,7 +344,7 @@ proptest! {
             let n = a.len();
             a.truncate(cut % n);
         }
-        if let Ok(mut t) = Tarfs::parse(a) {
+        if let Ok(mut t) = parse(a) {
             explore(&mut t);
         }
     }
@@ -277,7 +383,7 @@ fn tarfs_translator_end_to_end() {
     assert_eq!(read("x.tar/hard"), Ok(b"alpha".to_vec()));
     assert_eq!(
         a.open("x.tar/new", OpenFlags::WRITE | OpenFlags::CREAT),
-        Err(Error::from(Errno::Access))
+        Err(Error::from(Errno::RoFs))
     );
     // A corrupt archive: the lookup says EFTYPE.
     let g = a

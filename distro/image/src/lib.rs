@@ -36,7 +36,6 @@
 pub mod boot;
 pub mod manifest;
 pub mod rootfs;
-pub use hurd_servers::tar;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -203,7 +202,10 @@ pub fn stage(
     }
     let fs = root_fs(m, base, resolver)?;
     let rootfs = modules_dir.join(ROOTFS_MODULE);
-    std::fs::write(&rootfs, fs.to_tar()).map_err(|e| BuildError::io("writing", &rootfs, e))?;
+    let archive = fs
+        .to_tar()
+        .map_err(|e| BuildError::at(0, e.0).without_line())?;
+    std::fs::write(&rootfs, archive).map_err(|e| BuildError::io("writing", &rootfs, e))?;
     modules.push(StagedModule {
         name: ROOTFS_MODULE.to_owned(),
         path: rootfs,

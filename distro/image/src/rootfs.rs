@@ -10,10 +10,11 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::manifest::Translator;
-use crate::tar::{Header, Kind, TarWriter};
+use hurd_trans::tar::{Header, WriteError, Writer};
 
-pub use hurd_servers::tar::TRANSLATOR_KEYWORD;
+use crate::manifest::Translator;
+
+pub use hurd_trans::tar::TRANSLATOR_KEYWORD;
 
 /// A node of the tree.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -150,31 +151,31 @@ impl RootFs {
     }
 
     /// Packs the tree as a tar archive (parents before children, `/` itself
-    /// omitted).
-    pub fn to_tar(&self) -> Vec<u8> {
-        let mut w = TarWriter::new();
+    /// omitted), with every size, mode and owner as the tree has them (pax
+    /// records for what ustar cannot hold).
+    ///
+    /// # Errors
+    ///
+    /// The first node the writer cannot write (a name with a NUL), named.
+    pub fn to_tar(&self) -> Result<Vec<u8>, TreeError> {
+        let mut w = Writer::new();
         for (path, node) in self.nodes.iter().filter(|(p, _)| p.as_str() != "/") {
-            let mut pax = Vec::new();
-            if let Some(cmd) = &node.translator {
-                pax.push((TRANSLATOR_KEYWORD.to_owned(), argz(cmd)));
-            }
-            let (kind, data): (Kind, &[u8]) = match &node.contents {
-                NodeContents::Dir => (Kind::Dir, &[]),
-                NodeContents::File(d) => (Kind::File, d),
+            let rel = path.trim_start_matches('/');
+            let (mut header, data): (Header, &[u8]) = match &node.contents {
+                NodeContents::Dir => (Header::dir(rel, node.mode), &[]),
+                NodeContents::File(d) => (Header::file(rel, node.mode), d),
             };
-            w.append(
-                &Header {
-                    path: path.trim_start_matches('/').to_owned(),
-                    kind,
-                    mode: node.mode,
-                    uid: node.uid,
-                    gid: node.gid,
-                    pax,
-                },
-                data,
-            );
+            header.uid = node.uid;
+            header.gid = node.gid;
+            if let Some(cmd) = &node.translator {
+                header
+                    .extra
+                    .push((TRANSLATOR_KEYWORD.to_owned(), argz(cmd)));
+            }
+            w.append(&header, data)
+                .map_err(|e: WriteError| TreeError(format!("`{path}`: {e}")))?;
         }
-        w.finish()
+        Ok(w.finish())
     }
 
     /// Makes every parent directory of `path`; fails if one is a file.

@@ -17,10 +17,8 @@
 //! - `hosted` (feature `std`): the server set in one process — auth,
 //!   password and a tmpfs root with the translators — for
 //!   `cargo xtask run --hosted` and the tests.
-//! - [`tar`]: writing tar archives (ustar and pax), the form of a root file
-//!   system as a boot module.
-//! - [`untar`]: reading tar archives (ustar and pax), for a root file
-//!   system that comes as a boot module.
+//! - [`untar`]: a root file system that comes as a tar archive (a boot
+//!   module), read with `hurd_trans::tar` and written into the root.
 //! - [`term`]: the terminal's line discipline — canonical input with line
 //!   editing, echo, output processing, and the job-control characters that
 //!   become signals to the foreground process group.
@@ -39,7 +37,6 @@ mod port;
 pub mod proc;
 pub mod rootfs;
 pub mod shell;
-pub mod tar;
 pub mod term;
 pub mod untar;
 

@@ -16,8 +16,6 @@ use hurd_trans::flags::{FS_TRANS_SET, OpenFlags};
 use hurd_trans::protocol::fs;
 
 use crate::shell::Session;
-use crate::tar::{Kind, TRANSLATOR_KEYWORD};
-use crate::untar::Entry;
 
 /// An account of the system.
 #[derive(Clone, Debug)]
@@ -189,64 +187,24 @@ pub fn check_login<I: UserIpc + ?Sized>(
 
 /// A small tar archive to mount with `/hurd/tarfs` (`/share/example.tar`).
 pub fn example_archive() -> alloc::vec::Vec<u8> {
-    use crate::tar::{Header, Kind, TarWriter};
-    let mut w = TarWriter::new();
-    let entry = |path: &str, kind| Header {
-        path: path.into(),
-        kind,
-        mode: if kind == Kind::Dir { 0o755 } else { 0o644 },
-        uid: 0,
-        gid: 0,
-        pax: alloc::vec::Vec::new(),
-    };
-    w.append(&entry("docs", Kind::Dir), b"");
-    w.append(
-        &entry("docs/hello.txt", Kind::File),
-        b"Hello from inside a tar archive.\n",
-    );
-    w.append(
-        &entry("README", Kind::File),
-        b"Mount me: settrans FILE /hurd/tarfs\n",
-    );
+    use hurd_trans::tar::{Header, Writer};
+    let mut w = Writer::new();
+    let files: [(Header, &[u8]); 3] = [
+        (Header::dir("docs", 0o755), b""),
+        (
+            Header::file("docs/hello.txt", 0o644),
+            b"Hello from inside a tar archive.\n",
+        ),
+        (
+            Header::file("README", 0o644),
+            b"Mount me: settrans FILE /hurd/tarfs\n",
+        ),
+    ];
+    for (h, data) in &files {
+        // Fixed, well-formed entries: appending cannot fail.
+        let _ = w.append(h, data);
+    }
     w.finish()
 }
 
-/// Writes the entries of a root file system archive through `root` (a
-/// session holding uid 0): directories (existing ones kept), files
-/// (replacing what is there), their modes and owners, and passive
-/// translator records (pax `HURD.translator`). Returns how many entries
-/// were written.
-pub fn apply_archive<I: UserIpc + ?Sized>(
-    root: &Session<'_, I>,
-    entries: &[Entry],
-) -> Result<usize, Error> {
-    for e in entries {
-        let h = &e.header;
-        let path = format!("/{}", h.path);
-        match h.kind {
-            Kind::Dir => match mkdir(root, &path, h.mode) {
-                Err(err) if Errno::of(err) == Some(Errno::Exist) => {}
-                other => other?,
-            },
-            Kind::File => root.write_file(&path, &e.data, false)?,
-        }
-        chmod(root, &path, h.mode)?;
-        chown(root, &path, h.uid, h.gid)?;
-        if let Some((_, argz)) = h.pax.iter().find(|(k, _)| k == TRANSLATOR_KEYWORD) {
-            let node = root.open(&path, OpenFlags::NOTRANS)?;
-            let r = fs::Client::new(root.ipc, node).file_set_translator(
-                FS_TRANS_SET as i32,
-                0,
-                0,
-                argz.clone(),
-                hurd_ipc::PortItem {
-                    disposition: hurd_ipc::Disposition::CopySend,
-                    name: PortName::NULL,
-                },
-            );
-            root.release(node);
-            r?;
-        }
-    }
-    Ok(entries.len())
-}
+pub use crate::untar::apply_archive;

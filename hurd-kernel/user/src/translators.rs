@@ -28,13 +28,12 @@ use hurd_ipc::{PortName, RightType, UserIpc};
 use hurd_trans::flags::OpenFlags;
 
 use hurd_trans::netfs::{NetFs, Options, Tree};
-use hurd_trans::protocol::io;
 use hurd_trans::transbox::{InitDirs, Starter};
 use hurd_trans::translators::hello::{HELLO, Hello};
 use hurd_trans::translators::null::{Null, Zero};
 use hurd_trans::translators::ports::open_dirs;
 use hurd_trans::translators::shadow::Shadow;
-use hurd_trans::translators::tarfs::Tarfs;
+use hurd_trans::translators::tarfs::{NodeSource, Tarfs};
 use hurd_trans::translators::tmpfs::Tmpfs;
 use hurd_trans::translators::union::Union;
 use hurd_trans::trivfs::Single;
@@ -56,9 +55,6 @@ pub const PROGRAMS: &[&str] = &[
     "/hurd/shadow",
     "/hurd/exec",
 ];
-
-/// The largest archive `tarfs` reads.
-const MAX_ARCHIVE: usize = 16 << 20;
 
 /// Starts translators as threads of this task.
 #[derive(Debug, Default, Clone, Copy)]
@@ -371,7 +367,8 @@ fn serve<T: Tree>(tree: T, auth: PortName, bootstrap: PortName, name: &'static s
     }
 }
 
-/// `tarfs`: the archive is the node underneath.
+/// `tarfs`: the archive is the node underneath, its data read through
+/// `io_read` when clients read.
 fn tarfs(uid: u32, gid: u32, auth: PortName, bootstrap: PortName) {
     let opts = Options {
         name: "tarfs",
@@ -383,25 +380,7 @@ fn tarfs(uid: u32, gid: u32, auth: PortName, bootstrap: PortName) {
     let Ok(node) = fs.startup(bootstrap, OpenFlags::READ) else {
         return;
     };
-    let archive = read_all(fs.ipc(), node);
-    let _ = fs.ipc().port_deallocate(node);
-    fs.with_tree(|t| *t = Tarfs::parse_or_broken(archive.unwrap_or_else(|| alloc::vec![1])));
+    let source = NodeSource::new(KernelIpc::new(), node);
+    fs.with_tree(|t| *t = Tarfs::open_or_broken(source, uid, gid));
     fs.serve();
-}
-
-/// The whole file behind `port` (at most [`MAX_ARCHIVE`] bytes).
-fn read_all(ipc: &KernelIpc, port: PortName) -> Option<Vec<u8>> {
-    let mut data = Vec::new();
-    loop {
-        let chunk = io::Client::new(ipc, port)
-            .read(data.len() as i64, 32 * 1024)
-            .ok()?;
-        if chunk.is_empty() {
-            return Some(data);
-        }
-        if data.len() + chunk.len() > MAX_ARCHIVE {
-            return None;
-        }
-        data.extend_from_slice(&chunk);
-    }
 }

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use hurd_auth::IdSet;
 use hurd_trans::fuse;
+use hurd_trans::tar::FileSource;
 use hurd_trans::translators::tarfs::Tarfs;
 use hurd_trans::translators::tmpfs::Tmpfs;
 
@@ -52,8 +53,8 @@ fn main() -> ExitCode {
                 "tmpfs",
             )
         }
-        ["tarfs", archive, mnt] => match std::fs::read(archive) {
-            Ok(bytes) => match Tarfs::parse(bytes) {
+        ["tarfs", archive, mnt] => match std::fs::File::open(archive) {
+            Ok(file) => match Tarfs::open(FileSource(file), uid, gid) {
                 Ok(t) => fuse::mount(t, user, Path::new(mnt), "tarfs"),
                 Err(e) => {
                     eprintln!("hurd-fuse: {archive}: {e}");

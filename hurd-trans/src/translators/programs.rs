@@ -19,12 +19,12 @@ use hurd_auth::AuthClient;
 use hurd_ipc::Errno;
 use hurd_ipc::hosted::Task;
 use hurd_ipc::mig::{self, Dispatch};
-use hurd_ipc::{Error, PortName, UserIpc};
+use hurd_ipc::{PortName, UserIpc};
 
 use super::hello::{HELLO, Hello};
 use super::null::{Null, Zero};
 use super::shadow::Shadow;
-use super::tarfs::Tarfs;
+use super::tarfs::{NodeSource, Tarfs};
 use super::tmpfs::Tmpfs;
 use super::union::Union;
 use crate::flags::OpenFlags;
@@ -128,9 +128,10 @@ pub fn tmpfs() -> Program {
     })
 }
 
-/// `tarfs`: the node the translator sits on, read as a tar archive. A
-/// corrupt archive gives a file system whose every lookup fails with
-/// `EFTYPE`.
+/// `tarfs`: the node the translator sits on, read as a tar archive: its
+/// headers once at start, file data through `io_read` on the node when
+/// clients read. A refused archive gives a file system whose every lookup
+/// fails with the refusal's error (`EFTYPE`).
 pub fn tarfs() -> Program {
     program(|task, _argv, boot, auth| {
         let (uid, gid) = own_ids(&task, auth);
@@ -144,14 +145,8 @@ pub fn tarfs() -> Program {
         let Ok(node) = fs.startup(boot, OpenFlags::READ) else {
             return;
         };
-        let archive = read_node(&task, node, MAX_ARCHIVE);
-        let _ = task.port_deallocate(node);
-        fs.with_tree(|t| {
-            *t = match archive {
-                Ok(a) => Tarfs::parse_or_broken(a),
-                Err(_) => Tarfs::parse_or_broken(alloc::vec![1]),
-            }
-        });
+        let t = Tarfs::open_or_broken(NodeSource::new(task.clone(), node), uid, gid);
+        fs.with_tree(|tree| *tree = t);
         fs.serve();
     })
 }
@@ -240,25 +235,6 @@ pub fn refuse(task: Task, auth: PortName, boot: PortName, name: &'static str, er
         if getroot {
             return;
         }
-    }
-}
-
-/// The largest archive `tarfs` reads.
-pub const MAX_ARCHIVE: usize = 1 << 30;
-
-/// Reads a whole file through `io_read`, at most `limit` bytes (`EFBIG`).
-pub fn read_node(task: &Task, node: PortName, limit: usize) -> Result<Vec<u8>, Error> {
-    let io = crate::protocol::io::Client::new(task, node);
-    let mut out = Vec::new();
-    loop {
-        let chunk = io.read(out.len() as i64, 1 << 20)?;
-        if chunk.is_empty() {
-            return Ok(out);
-        }
-        if out.len() + chunk.len() > limit {
-            return Err(hurd_ipc::Errno::FBig.into());
-        }
-        out.extend_from_slice(&chunk);
     }
 }
 

@@ -1,47 +1,61 @@
-//! `tarfs`: a tar archive (ustar, with GNU long names and pax `path` /
-//! `linkpath` records) as a read-only directory tree.
+//! `tarfs`: a tar archive as a read-only directory tree.
 //!
-//! Archives are untrusted. Parsing checks every header (checksum, octal
-//! fields, sizes against the archive's length) and every name (no ".."
-//! components, nothing below a file, bounded length and count); anything
-//! wrong makes the whole archive unusable with `EFTYPE` — never a panic.
-//! File data is not copied: nodes point into the archive.
+//! The archive is read with [`crate::tar`], so tarfs sees what GNU tar and
+//! bsdtar write (every header format, pax records, GNU long names, sparse
+//! files, hard links). At start the archive's headers are read once into an
+//! index (names, attributes and where each file's bytes lie); file data is
+//! read from the archive's [`Source`] when a client reads it — on the Hurd
+//! the node the translator sits on, through `io_read` ([`NodeSource`]). So
+//! the memory tarfs holds grows with the number of entries, never with the
+//! size of the archive (bounded by [`Limits`]).
 //!
-//! Rules for odd but well-formed archives: leading "/" and "./" are dropped;
-//! directories a name implies are made; a later entry replaces an earlier
-//! file of the same name (as extracting would), but a directory holding
-//! entries cannot be replaced; hard links must name an earlier file;
-//! device, FIFO and unknown entries are skipped; global pax headers are
-//! ignored.
+//! The tree is what `tar -x` of the archive into an empty directory makes:
+//! leading `/` and `./` are dropped; directories a name implies are made
+//! (owned as the root is, mode `0755`); a later entry replaces an earlier
+//! one of the same name (an earlier directory only if it is empty; an
+//! entry for an existing directory sets its attributes); a hard link is
+//! another name for the same node (same file number, link count counted);
+//! an entry named `.` gives the root its attributes; devices and FIFOs are
+//! nodes of their kind (reading them is `EOPNOTSUPP`).
+//!
+//! A bad archive is refused whole: every call fails with
+//! [`TarError::errno`] (`EFTYPE`, or the source's error), and
+//! [`Tarfs::error`] says which entry, where and why.
+//!
+//! Names are bytes in the archive; the [`Tree`] interface names nodes with
+//! strings. A name that is not UTF-8 is listed with U+FFFD in place of its
+//! bad bytes and found by that form when no other name in its directory
+//! has the same one; a symlink target that is not UTF-8 reads the same way.
 
+use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
-use hurd_ipc::Errno;
 
-use crate::mode::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
+use hurd_ipc::{PortName, UserIpc};
+
+use crate::mode::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG};
 use crate::netfs::{DirEntry, NodeId, Tree};
 use crate::stat::{Stat, TimeSpec};
+use crate::tar::{Data, Entry, EntryKind, Limits, Reader, Reason, Source, TarError, path};
+use hurd_ipc::Errno;
 
-/// The most entries an archive may make.
-pub const MAX_NODES: usize = 1 << 20;
-/// The longest path in an archive.
-pub const MAX_PATH: usize = 4096;
-
-const BLOCK: usize = 512;
 const ROOT: NodeId = 1;
+
+/// The most bytes one read asks the source for: what a message carries on
+/// every kernel.
+const READ_CHUNK: usize = 32 * 1024;
 
 enum Kind {
     Dir {
-        entries: BTreeMap<String, NodeId>,
+        entries: BTreeMap<Box<[u8]>, NodeId>,
         parent: NodeId,
     },
-    /// Data at `offset..offset + len` of the archive.
-    File {
-        offset: usize,
-        len: usize,
-    },
-    Symlink(String),
+    File(Data),
+    Symlink(Box<[u8]>),
+    /// A device or FIFO: attributes only.
+    Special,
 }
 
 struct Node {
@@ -49,234 +63,160 @@ struct Node {
     kind: Kind,
 }
 
-/// A parsed archive.
-pub struct Tarfs {
-    archive: Vec<u8>,
+/// A tar archive as a [`Tree`]: the index of its entries, and the archive
+/// to read their data from.
+pub struct Tarfs<S> {
+    source: Option<S>,
     nodes: BTreeMap<NodeId, Node>,
     next: NodeId,
-    /// Set when the archive could not be parsed: every call fails with it.
-    broken: Option<Errno>,
+    owner: (u32, u32),
+    /// Set when the archive was refused: every call fails with it.
+    error: Option<TarError>,
 }
 
-/// One header, decoded.
-struct Header {
-    name: String,
-    mode: u32,
-    uid: u32,
-    gid: u32,
-    size: usize,
-    mtime: i64,
-    typeflag: u8,
-    linkname: String,
+/// Linux's 32-bit device number encoding (what `st_rdev` carries to FUSE).
+fn makedev(major: u32, minor: u32) -> u32 {
+    (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & !0xff) << 12)
 }
 
-fn field(b: &[u8]) -> &[u8] {
-    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-    &b[..end]
-}
-
-fn text(b: &[u8]) -> Result<String, Errno> {
-    core::str::from_utf8(field(b))
-        .map(String::from)
-        .map_err(|_| Errno::FType)
-}
-
-/// An octal number field (or GNU base-256 when the high bit is set).
-fn number(b: &[u8]) -> Result<u64, Errno> {
-    if b.first().is_some_and(|&c| c & 0x80 != 0) {
-        let mut v: u64 = u64::from(b[0] & 0x7f);
-        for &c in &b[1..] {
-            v = v
-                .checked_mul(256)
-                .and_then(|v| v.checked_add(u64::from(c)))
-                .ok_or(Errno::FType)?;
-        }
-        return Ok(v);
+fn dir_stat(ino: NodeId, mode: u32, uid: u32, gid: u32, mtime: TimeSpec) -> Stat {
+    Stat {
+        ino,
+        mode: S_IFDIR | mode,
+        nlink: 2,
+        uid,
+        gid,
+        author: uid,
+        blksize: 4096,
+        mtime,
+        atime: mtime,
+        ctime: mtime,
+        ..Stat::default()
     }
-    let digits = field(b);
-    let digits = digits
-        .iter()
-        .skip_while(|&&c| c == b' ')
-        .take_while(|&&c| c != b' ')
-        .copied();
-    let mut v: u64 = 0;
-    for c in digits {
-        if !(b'0'..=b'7').contains(&c) {
-            return Err(Errno::FType);
-        }
-        v = v
-            .checked_mul(8)
-            .and_then(|v| v.checked_add(u64::from(c - b'0')))
-            .ok_or(Errno::FType)?;
-    }
-    Ok(v)
 }
 
-fn parse_header(h: &[u8]) -> Result<Header, Errno> {
-    let stored = number(&h[148..156])?;
-    let unsigned: u64 = h
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| u64::from(if (148..156).contains(&i) { b' ' } else { c }))
-        .sum();
-    let signed: i64 = h
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| {
-            i64::from(if (148..156).contains(&i) {
-                b' ' as i8
-            } else {
-                c as i8
-            })
-        })
-        .sum();
-    if stored != unsigned && stored as i64 != signed {
-        return Err(Errno::FType);
-    }
-    let mut name = text(&h[0..100])?;
-    if &h[257..262] == b"ustar" {
-        let prefix = text(&h[345..500])?;
-        if !prefix.is_empty() {
-            name = alloc::format!("{prefix}/{name}");
+impl<S: Source> Tarfs<S> {
+    /// An empty file system: a root directory owned by `uid`/`gid` and no
+    /// archive (what a translator serves until it has read its node).
+    pub fn empty(uid: u32, gid: u32) -> Tarfs<S> {
+        let mut nodes = BTreeMap::new();
+        nodes.insert(
+            ROOT,
+            Node {
+                stat: dir_stat(ROOT, 0o755, uid, gid, TimeSpec::default()),
+                kind: Kind::Dir {
+                    entries: BTreeMap::new(),
+                    parent: ROOT,
+                },
+            },
+        );
+        Tarfs {
+            source: None,
+            nodes,
+            next: ROOT + 1,
+            owner: (uid, gid),
+            error: None,
         }
     }
-    let size = usize::try_from(number(&h[124..136])?).map_err(|_| Errno::FType)?;
-    Ok(Header {
-        name,
-        mode: u32::try_from(number(&h[100..108])? & 0o7777).map_err(|_| Errno::FType)?,
-        uid: u32::try_from(number(&h[108..116])?).map_err(|_| Errno::FType)?,
-        gid: u32::try_from(number(&h[116..124])?).map_err(|_| Errno::FType)?,
-        size,
-        mtime: i64::try_from(number(&h[136..148])?).map_err(|_| Errno::FType)?,
-        typeflag: h[156],
-        linkname: text(&h[157..257])?,
-    })
-}
 
-/// The components of an archive path; `EFTYPE` for ".." or an overlong path.
-fn components(path: &str) -> Result<Vec<&str>, Errno> {
-    if path.len() > MAX_PATH {
-        return Err(Errno::FType);
+    /// Indexes the archive `source` (default [`Limits`]); directories the
+    /// archive only implies, and the root unless the archive names `.`, are
+    /// owned by `uid`/`gid`.
+    ///
+    /// # Errors
+    ///
+    /// The [`TarError`] of the first entry refused.
+    pub fn open(source: S, uid: u32, gid: u32) -> Result<Tarfs<S>, TarError> {
+        Tarfs::open_with_limits(source, uid, gid, Limits::default())
     }
-    let mut out = Vec::new();
-    for c in path.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => return Err(Errno::FType),
-            c => out.push(c),
+
+    /// [`Tarfs::open`] with `limits`.
+    ///
+    /// # Errors
+    ///
+    /// The [`TarError`] of the first entry refused.
+    pub fn open_with_limits(
+        source: S,
+        uid: u32,
+        gid: u32,
+        limits: Limits,
+    ) -> Result<Tarfs<S>, TarError> {
+        let mut t = Tarfs::empty(uid, gid);
+        let mut reader = Reader::with_limits(source, limits);
+        while let Some(e) = reader.next_entry()? {
+            t.add(&e, &limits)
+                .map_err(|reason| TarError::new(e.offset, &e.header.path, reason))?;
         }
-    }
-    Ok(out)
-}
-
-/// Pax extended header records: "LEN key=value\n"...
-fn pax_records(data: &[u8]) -> Result<Vec<(String, String)>, Errno> {
-    let mut out = Vec::new();
-    let mut rest = data;
-    while !rest.is_empty() {
-        let sp = rest.iter().position(|&c| c == b' ').ok_or(Errno::FType)?;
-        let len: usize = core::str::from_utf8(&rest[..sp])
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .ok_or(Errno::FType)?;
-        if len <= sp + 1 || len > rest.len() || rest[len - 1] != b'\n' {
-            return Err(Errno::FType);
-        }
-        let rec = core::str::from_utf8(&rest[sp + 1..len - 1]).map_err(|_| Errno::FType)?;
-        let (k, v) = rec.split_once('=').ok_or(Errno::FType)?;
-        out.push((k.into(), v.into()));
-        rest = &rest[len..];
-    }
-    Ok(out)
-}
-
-impl Tarfs {
-    /// Parses `archive`. A bad archive is an `Err(EFTYPE)`.
-    pub fn parse(archive: Vec<u8>) -> Result<Tarfs, Errno> {
-        let mut t = Tarfs::empty(0, 0);
-        t.archive = archive;
-        t.load()?;
+        t.source = Some(reader.into_source());
         Ok(t)
     }
 
-    /// Parses `archive`; a bad one gives a file system whose every call
-    /// fails with the error (so a translator can start and say why).
-    pub fn parse_or_broken(archive: Vec<u8>) -> Tarfs {
-        match Tarfs::parse(archive) {
-            Ok(t) => t,
-            Err(e) => {
-                let mut t = Tarfs::empty(0, 0);
-                t.broken = Some(e);
-                t
-            }
-        }
+    /// [`Tarfs::open`], or, for an archive refused, a file system whose
+    /// every call fails with the refusal's `errno` (so a translator can
+    /// start and say why).
+    pub fn open_or_broken(source: S, uid: u32, gid: u32) -> Tarfs<S> {
+        Tarfs::open(source, uid, gid).unwrap_or_else(|e| Tarfs::broken(e, uid, gid))
     }
 
-    /// An empty archive: a root directory owned by `uid`/`gid`.
-    pub fn empty(uid: u32, gid: u32) -> Tarfs {
-        let mut nodes = BTreeMap::new();
-        nodes.insert(ROOT, Tarfs::dir_node(ROOT, ROOT, 0o755, uid, gid, 0));
-        Tarfs {
-            archive: Vec::new(),
-            nodes,
-            next: ROOT + 1,
-            broken: None,
-        }
+    /// A file system whose every call fails with `error`'s `errno`.
+    pub fn broken(error: TarError, uid: u32, gid: u32) -> Tarfs<S> {
+        let mut t = Tarfs::empty(uid, gid);
+        t.error = Some(error);
+        t
     }
 
-    fn dir_node(ino: NodeId, parent: NodeId, mode: u32, uid: u32, gid: u32, mtime: i64) -> Node {
-        Node {
-            stat: Stat {
-                ino,
-                mode: S_IFDIR | mode,
-                nlink: 2,
-                uid,
-                gid,
-                author: uid,
-                blksize: 4096,
-                mtime: TimeSpec {
-                    sec: mtime,
-                    nsec: 0,
-                },
-                ..Stat::default()
-            },
-            kind: Kind::Dir {
-                entries: BTreeMap::new(),
-                parent,
-            },
-        }
+    /// Why the archive was refused, if it was.
+    pub fn error(&self) -> Option<&TarError> {
+        self.error.as_ref()
     }
 
-    fn entries(&mut self, dir: NodeId) -> Result<&mut BTreeMap<String, NodeId>, Errno> {
-        match self.nodes.get_mut(&dir).map(|n| &mut n.kind) {
-            Some(Kind::Dir { entries, .. }) => Ok(entries),
-            _ => Err(Errno::FType),
-        }
+    /// How many nodes the index holds (the root included).
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
     }
 
-    fn alloc(&mut self) -> Result<NodeId, Errno> {
-        if self.nodes.len() >= MAX_NODES {
-            return Err(Errno::FType);
+    fn alloc(&mut self, limits: &Limits) -> Result<NodeId, Reason> {
+        if self.nodes.len() > limits.max_entries {
+            return Err(Reason::TooManyEntries);
         }
         let id = self.next;
         self.next += 1;
         Ok(id)
     }
 
-    /// The directory for `parts`, made as needed.
-    fn make_dirs(&mut self, parts: &[&str], uid: u32, gid: u32) -> Result<NodeId, Errno> {
+    fn entries_mut(&mut self, dir: NodeId) -> Result<&mut BTreeMap<Box<[u8]>, NodeId>, Reason> {
+        match self.nodes.get_mut(&dir).map(|n| &mut n.kind) {
+            Some(Kind::Dir { entries, .. }) => Ok(entries),
+            _ => Err(Reason::NotADirectory),
+        }
+    }
+
+    fn is_dir(&self, n: NodeId) -> bool {
+        matches!(self.nodes.get(&n).map(|n| &n.kind), Some(Kind::Dir { .. }))
+    }
+
+    /// The directory `parts` names, made (as the root's owner) as needed.
+    fn make_dirs(&mut self, parts: &[&[u8]], limits: &Limits) -> Result<NodeId, Reason> {
         let mut dir = ROOT;
         for p in parts {
-            dir = match self.entries(dir)?.get(*p).copied() {
-                Some(n) => match self.nodes.get(&n).map(|x| &x.kind) {
-                    Some(Kind::Dir { .. }) => n,
-                    _ => return Err(Errno::FType),
-                },
+            dir = match self.entries_mut(dir)?.get(*p).copied() {
+                Some(n) if self.is_dir(n) => n,
+                Some(_) => return Err(Reason::NotADirectory),
                 None => {
-                    let id = self.alloc()?;
-                    self.nodes
-                        .insert(id, Tarfs::dir_node(id, dir, 0o755, uid, gid, 0));
-                    self.entries(dir)?.insert((*p).into(), id);
+                    let id = self.alloc(limits)?;
+                    let (uid, gid) = self.owner;
+                    self.link_new(
+                        dir,
+                        p,
+                        id,
+                        Node {
+                            stat: dir_stat(id, 0o755, uid, gid, TimeSpec::default()),
+                            kind: Kind::Dir {
+                                entries: BTreeMap::new(),
+                                parent: dir,
+                            },
+                        },
+                    )?;
                     id
                 }
             };
@@ -284,7 +224,20 @@ impl Tarfs {
         Ok(dir)
     }
 
-    fn resolve(&self, parts: &[&str]) -> Option<NodeId> {
+    /// Enters a new node under `name` in `dir`.
+    fn link_new(&mut self, dir: NodeId, name: &[u8], id: NodeId, node: Node) -> Result<(), Reason> {
+        let is_dir = matches!(node.kind, Kind::Dir { .. });
+        self.nodes.insert(id, node);
+        self.entries_mut(dir)?.insert(name.into(), id);
+        if is_dir && let Some(d) = self.nodes.get_mut(&dir) {
+            d.stat.nlink += 1;
+        }
+        Ok(())
+    }
+
+    /// The node `parts` names, if any (no symlinks followed, as `link`
+    /// targets are resolved by `tar -x`).
+    fn resolve(&self, parts: &[&[u8]]) -> Option<NodeId> {
         let mut n = ROOT;
         for p in parts {
             match &self.nodes.get(&n)?.kind {
@@ -295,189 +248,159 @@ impl Tarfs {
         Some(n)
     }
 
-    fn insert(&mut self, h: &Header, kind: Kind) -> Result<(), Errno> {
-        let parts = components(&h.name)?;
-        let is_dir = matches!(kind, Kind::Dir { .. });
-        let Some((last, parents)) = parts.split_last() else {
-            // The root itself: only a directory may name it.
-            return if is_dir { Ok(()) } else { Err(Errno::FType) };
-        };
-        let dir = self.make_dirs(parents, h.uid, h.gid)?;
-        if let Some(old) = self.entries(dir)?.get(*last).copied() {
-            match (&self.nodes.get(&old).ok_or(Errno::FType)?.kind, is_dir) {
-                (Kind::Dir { .. }, true) => {
-                    // A directory entry for an existing directory: its attributes.
-                    if let Some(n) = self.nodes.get_mut(&old) {
-                        n.stat.mode = S_IFDIR | h.mode;
-                        n.stat.uid = h.uid;
-                        n.stat.gid = h.gid;
-                        n.stat.mtime.sec = h.mtime;
-                    }
-                    return Ok(());
-                }
-                (Kind::Dir { entries, .. }, false) if !entries.is_empty() => {
-                    return Err(Errno::FType);
-                }
-                _ => {}
+    /// Removes `name` from `dir` (one link of its node): what extracting a
+    /// later entry of the same name does first.
+    fn unlink(&mut self, dir: NodeId, name: &[u8], old: NodeId) -> Result<(), Reason> {
+        let old_is_dir = self.is_dir(old);
+        if let Some(Kind::Dir { entries, .. }) = self.nodes.get(&old).map(|n| &n.kind)
+            && !entries.is_empty()
+        {
+            return Err(Reason::DirectoryNotEmpty);
+        }
+        self.entries_mut(dir)?.remove(name);
+        if old_is_dir {
+            self.nodes.remove(&old);
+            if let Some(d) = self.nodes.get_mut(&dir) {
+                d.stat.nlink -= 1;
+            }
+        } else if let Some(n) = self.nodes.get_mut(&old) {
+            n.stat.nlink -= 1;
+            if n.stat.nlink == 0 {
+                self.nodes.remove(&old);
             }
         }
-        let id = self.alloc()?;
-        let (mode, size) = match &kind {
-            Kind::Dir { .. } => (S_IFDIR | h.mode, 0),
-            Kind::File { len, .. } => (S_IFREG | h.mode, *len as u64),
-            Kind::Symlink(t) => (S_IFLNK | 0o777, t.len() as u64),
-        };
-        let kind = match kind {
-            Kind::Dir { entries, .. } => Kind::Dir {
-                entries,
-                parent: dir,
-            },
-            k => k,
-        };
-        self.nodes.insert(
-            id,
-            Node {
-                stat: Stat {
-                    ino: id,
-                    mode,
-                    nlink: if is_dir { 2 } else { 1 },
-                    uid: h.uid,
-                    gid: h.gid,
-                    author: h.uid,
-                    size,
-                    blocks: size.div_ceil(512),
-                    blksize: 4096,
-                    mtime: TimeSpec {
-                        sec: h.mtime,
-                        nsec: 0,
-                    },
-                    ..Stat::default()
-                },
-                kind,
-            },
-        );
-        self.entries(dir)?.insert((*last).into(), id);
         Ok(())
     }
 
-    fn load(&mut self) -> Result<(), Errno> {
-        let mut at = 0usize;
-        let mut long_name: Option<String> = None;
-        let mut long_link: Option<String> = None;
-        loop {
-            let Some(block) = self.archive.get(at..at + BLOCK) else {
-                // End of data without the end blocks: accept only at a block
-                // boundary with nothing pending.
-                if at == self.archive.len() && long_name.is_none() && long_link.is_none() {
-                    return Ok(());
-                }
-                return Err(Errno::FType);
-            };
-            if block.iter().all(|&b| b == 0) {
-                return Ok(());
-            }
-            let mut h = parse_header(block)?;
-            let data_start = at + BLOCK;
-            let data_end = data_start.checked_add(h.size).ok_or(Errno::FType)?;
-            if data_end > self.archive.len() {
-                return Err(Errno::FType);
-            }
-            let next = data_start
-                .checked_add(h.size.div_ceil(BLOCK) * BLOCK)
-                .ok_or(Errno::FType)?;
-            let data = &self.archive[data_start..data_end];
-            match h.typeflag {
-                b'L' | b'K' => {
-                    if h.size > MAX_PATH {
-                        return Err(Errno::FType);
-                    }
-                    let s = text(data)?;
-                    if h.typeflag == b'L' {
-                        long_name = Some(s);
-                    } else {
-                        long_link = Some(s);
-                    }
-                    at = next;
-                    continue;
-                }
-                b'x' => {
-                    for (k, v) in pax_records(data)? {
-                        match k.as_str() {
-                            "path" => long_name = Some(v),
-                            "linkpath" => long_link = Some(v),
-                            _ => {}
-                        }
-                    }
-                    at = next;
-                    continue;
-                }
-                b'g' => {
-                    at = next;
-                    continue;
-                }
-                _ => {}
-            }
-            if let Some(n) = long_name.take() {
-                h.name = n;
-            }
-            if let Some(l) = long_link.take() {
-                h.linkname = l;
-            }
-            match h.typeflag {
-                b'0' | 0 | b'7' => {
-                    // A trailing slash on an old-style entry means a directory.
-                    let kind = if h.typeflag == 0 && h.name.ends_with('/') {
-                        Kind::Dir {
-                            entries: BTreeMap::new(),
-                            parent: ROOT,
-                        }
-                    } else {
-                        Kind::File {
-                            offset: data_start,
-                            len: h.size,
-                        }
-                    };
-                    self.insert(&h, kind)?;
-                }
-                b'5' => self.insert(
-                    &h,
-                    Kind::Dir {
-                        entries: BTreeMap::new(),
-                        parent: ROOT,
-                    },
-                )?,
-                b'2' => {
-                    if h.linkname.is_empty() || h.linkname.len() > MAX_PATH {
-                        return Err(Errno::FType);
-                    }
-                    self.insert(&h, Kind::Symlink(h.linkname.clone()))?;
-                }
-                b'1' => {
-                    let target = self
-                        .resolve(&components(&h.linkname)?)
-                        .ok_or(Errno::FType)?;
-                    let (offset, len) = match self.nodes.get(&target).map(|n| &n.kind) {
-                        Some(Kind::File { offset, len }) => (*offset, *len),
-                        _ => return Err(Errno::FType),
-                    };
-                    self.insert(&h, Kind::File { offset, len })?;
-                }
-                // Devices, FIFOs, contiguous files' kin and unknown types.
-                _ => {}
-            }
-            at = next;
+    fn stat_of(&self, ino: NodeId, e: &Entry, type_bits: u32) -> Stat {
+        let h = &e.header;
+        let size = match h.kind {
+            EntryKind::File => h.size,
+            EntryKind::Symlink => h.link.len() as u64,
+            _ => 0,
+        };
+        let stored = if h.kind == EntryKind::File {
+            e.data.stored
+        } else {
+            0
+        };
+        Stat {
+            ino,
+            mode: type_bits | (h.mode & 0o7777),
+            nlink: 1,
+            uid: h.uid,
+            gid: h.gid,
+            author: h.uid,
+            size,
+            blocks: stored.div_ceil(512),
+            blksize: 4096,
+            mtime: h.mtime,
+            atime: h.atime.unwrap_or(h.mtime),
+            ctime: h.ctime.unwrap_or(h.mtime),
+            rdev: if matches!(h.kind, EntryKind::CharDevice | EntryKind::BlockDevice) {
+                makedev(h.devmajor, h.devminor)
+            } else {
+                0
+            },
+            ..Stat::default()
         }
     }
 
+    /// Adds one entry to the tree.
+    fn add(&mut self, e: &Entry, limits: &Limits) -> Result<(), Reason> {
+        let h = &e.header;
+        let parts = path::components(&h.path)?;
+        let Some((last, parents)) = parts.split_last() else {
+            // `.`: the root's own attributes.
+            if h.kind != EntryKind::Dir {
+                return Err(Reason::RootNotADirectory);
+            }
+            let stat = self.stat_of(ROOT, e, S_IFDIR);
+            if let Some(root) = self.nodes.get_mut(&ROOT) {
+                root.stat = Stat {
+                    nlink: root.stat.nlink,
+                    ..stat
+                };
+            }
+            return Ok(());
+        };
+        if h.kind == EntryKind::Symlink && h.link.is_empty() {
+            return Err(Reason::EmptyLinkTarget);
+        }
+        let dir = self.make_dirs(parents, limits)?;
+        let existing = self.entries_mut(dir)?.get(*last).copied();
+        if h.kind == EntryKind::HardLink {
+            let target = self
+                .resolve(&path::components(&h.link)?)
+                .ok_or(Reason::LinkTargetMissing)?;
+            if self.is_dir(target) {
+                return Err(Reason::LinkToDirectory);
+            }
+            if existing == Some(target) {
+                return Ok(());
+            }
+            if let Some(old) = existing {
+                self.unlink(dir, last, old)?;
+            }
+            self.entries_mut(dir)?.insert((*last).into(), target);
+            if let Some(n) = self.nodes.get_mut(&target) {
+                n.stat.nlink += 1;
+            }
+            return Ok(());
+        }
+        if h.kind == EntryKind::Dir
+            && let Some(old) = existing.filter(|&o| self.is_dir(o))
+        {
+            // An entry for an existing directory: its attributes.
+            let stat = self.stat_of(old, e, S_IFDIR);
+            if let Some(n) = self.nodes.get_mut(&old) {
+                n.stat = Stat {
+                    nlink: n.stat.nlink,
+                    ..stat
+                };
+            }
+            return Ok(());
+        }
+        if let Some(old) = existing {
+            self.unlink(dir, last, old)?;
+        }
+        let id = self.alloc(limits)?;
+        let (bits, kind) = match h.kind {
+            EntryKind::Dir => (
+                S_IFDIR,
+                Kind::Dir {
+                    entries: BTreeMap::new(),
+                    parent: dir,
+                },
+            ),
+            EntryKind::File => (S_IFREG, Kind::File(e.data.clone())),
+            EntryKind::Symlink => (S_IFLNK, Kind::Symlink(h.link.as_slice().into())),
+            EntryKind::CharDevice => (S_IFCHR, Kind::Special),
+            EntryKind::BlockDevice => (S_IFBLK, Kind::Special),
+            EntryKind::Fifo => (S_IFIFO, Kind::Special),
+            EntryKind::HardLink => return Err(Reason::LinkTargetMissing),
+        };
+        let mut stat = self.stat_of(id, e, bits);
+        if bits == S_IFDIR {
+            stat.nlink = 2;
+        }
+        self.link_new(dir, last, id, Node { stat, kind })
+    }
+
     fn node(&self, n: NodeId) -> Result<&Node, Errno> {
-        if let Some(e) = self.broken {
-            return Err(e);
+        if let Some(e) = &self.error {
+            return Err(e.errno());
         }
         self.nodes.get(&n).ok_or(Errno::NoEnt)
     }
 }
 
-impl Tree for Tarfs {
+/// A name as the [`Tree`] interface shows it.
+fn shown(name: &[u8]) -> String {
+    String::from_utf8_lossy(name).into_owned()
+}
+
+impl<S: Source> Tree for Tarfs<S> {
     fn root(&self) -> NodeId {
         ROOT
     }
@@ -487,43 +410,67 @@ impl Tree for Tarfs {
     }
 
     fn lookup(&mut self, dir: NodeId, name: &str) -> Result<NodeId, Errno> {
-        match &self.node(dir)?.kind {
-            Kind::Dir { parent, .. } if name == ".." => Ok(*parent),
-            Kind::Dir { entries, .. } => entries.get(name).copied().ok_or(Errno::NoEnt),
-            _ => Err(Errno::NotDir),
+        let Kind::Dir { entries, parent } = &self.node(dir)?.kind else {
+            return Err(Errno::NotDir);
+        };
+        match name {
+            "." | "" => return Ok(dir),
+            ".." => return Ok(*parent),
+            _ => {}
+        }
+        if let Some(&n) = entries.get(name.as_bytes()) {
+            return Ok(n);
+        }
+        if !name.contains(char::REPLACEMENT_CHARACTER) {
+            return Err(Errno::NoEnt);
+        }
+        // A name that is not UTF-8, by the form readdir showed.
+        let mut found = entries
+            .iter()
+            .filter(|(k, _)| core::str::from_utf8(k).is_err() && shown(k) == name);
+        match (found.next(), found.next()) {
+            (Some((_, &n)), None) => Ok(n),
+            _ => Err(Errno::NoEnt),
         }
     }
 
     fn read(&mut self, node: NodeId, offset: u64, len: usize) -> Result<Vec<u8>, Errno> {
-        match &self.node(node)?.kind {
-            Kind::File { offset: o, len: l } => {
-                let start = usize::try_from(offset).map_or(*l, |x| x.min(*l));
-                let end = start.saturating_add(len).min(*l);
-                Ok(self
-                    .archive
-                    .get(o + start..o + end)
-                    .map(<[u8]>::to_vec)
-                    .unwrap_or_default())
+        let data = match &self.node(node)?.kind {
+            Kind::File(d) => d.clone(),
+            Kind::Dir { .. } => return Err(Errno::IsDir),
+            Kind::Symlink(_) => return Err(Errno::Inval),
+            Kind::Special => return Err(Errno::OpNotSupp),
+        };
+        let want = usize::try_from(data.size.saturating_sub(offset)).map_or(len, |r| r.min(len));
+        let source = self.source.as_mut().ok_or(Errno::Io)?;
+        let mut out = vec![0u8; want];
+        let mut done = 0;
+        while done < want {
+            let end = want.min(done + READ_CHUNK);
+            let n = data.read(source, offset + done as u64, &mut out[done..end])?;
+            if n == 0 {
+                break;
             }
-            Kind::Dir { .. } => Err(Errno::IsDir),
-            Kind::Symlink(_) => Err(Errno::Inval),
+            done += n;
         }
+        out.truncate(done);
+        Ok(out)
     }
 
     fn readdir(&mut self, dir: NodeId) -> Result<Vec<DirEntry>, Errno> {
         let Kind::Dir { entries, parent } = &self.node(dir)?.kind else {
             return Err(Errno::NotDir);
         };
-        let mut out = alloc::vec![
+        let mut out = vec![
             DirEntry {
                 ino: dir,
                 kind: S_IFDIR,
-                name: ".".into()
+                name: ".".into(),
             },
             DirEntry {
                 ino: *parent,
                 kind: S_IFDIR,
-                name: "..".into()
+                name: "..".into(),
             },
         ];
         for (name, n) in entries {
@@ -531,7 +478,7 @@ impl Tree for Tarfs {
             out.push(DirEntry {
                 ino: *n,
                 kind,
-                name: name.clone(),
+                name: shown(name),
             });
         }
         Ok(out)
@@ -539,85 +486,104 @@ impl Tree for Tarfs {
 
     fn readlink(&mut self, node: NodeId) -> Result<String, Errno> {
         match &self.node(node)?.kind {
-            Kind::Symlink(t) => Ok(t.clone()),
+            Kind::Symlink(t) => Ok(shown(t)),
             _ => Err(Errno::Inval),
         }
     }
 }
 
-/// Builds archives (for tests, examples and benchmarks): ustar entries.
+/// An archive read through `io_read` on a file port (the node a translator
+/// sits on), in chunks a message carries. Dropping it releases the port.
+pub struct NodeSource<I: UserIpc> {
+    ipc: I,
+    node: PortName,
+}
+
+impl<I: UserIpc> NodeSource<I> {
+    /// Reads `node` (a send right, moved in) through `ipc`.
+    pub fn new(ipc: I, node: PortName) -> NodeSource<I> {
+        NodeSource { ipc, node }
+    }
+}
+
+impl<I: UserIpc> Drop for NodeSource<I> {
+    fn drop(&mut self) {
+        if self.node.is_valid() {
+            let _ = self.ipc.port_deallocate(self.node);
+        }
+    }
+}
+
+impl<I: UserIpc> Source for NodeSource<I> {
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        let io = crate::protocol::io::Client::new(&self.ipc, self.node);
+        let mut done = 0;
+        while done < buf.len() {
+            let at = i64::try_from(offset + done as u64).map_err(|_| Errno::Inval)?;
+            let want = (buf.len() - done).min(READ_CHUNK);
+            let chunk = io
+                .read(at, want as u64)
+                .map_err(|e| Errno::of(e).unwrap_or(Errno::Io))?;
+            if chunk.is_empty() {
+                break;
+            }
+            let n = chunk.len().min(buf.len() - done);
+            buf[done..done + n].copy_from_slice(&chunk[..n]);
+            done += n;
+        }
+        Ok(done)
+    }
+
+    fn archive_size(&mut self) -> Option<u64> {
+        let io = crate::protocol::io::Client::new(&self.ipc, self.node);
+        io.stat().ok().map(|s| s.size)
+    }
+}
+
+/// Builds archives for tests, examples and benchmarks.
 pub mod build {
     use alloc::vec::Vec;
 
-    fn octal(out: &mut [u8], v: u64) {
-        let w = out.len() - 1;
-        let s = alloc::format!("{v:0w$o}");
-        let b = s.as_bytes();
-        let b = &b[b.len().saturating_sub(w)..];
-        out[..b.len()].copy_from_slice(b);
-        out[w] = 0;
-    }
+    use crate::tar::{Header, Writer};
 
-    /// One header block for `name` (at most 100 bytes) of `typeflag`.
+    /// One ustar header block as given, unchecked (for making hostile
+    /// archives): `name` and `link` cut to 100 bytes, mode 0644 (0755 for
+    /// a directory), checksum set.
     pub fn header(name: &str, typeflag: u8, size: u64, link: &str) -> [u8; 512] {
-        let mut h = [0u8; 512];
-        let n = name.as_bytes();
-        h[..n.len().min(100)].copy_from_slice(&n[..n.len().min(100)]);
-        octal(
-            &mut h[100..108],
-            if typeflag == b'5' { 0o755 } else { 0o644 },
-        );
-        octal(&mut h[108..116], 0);
-        octal(&mut h[116..124], 0);
-        octal(&mut h[124..136], size);
-        octal(&mut h[136..148], 0);
-        h[156] = typeflag;
-        let l = link.as_bytes();
-        h[157..157 + l.len().min(100)].copy_from_slice(&l[..l.len().min(100)]);
-        h[257..263].copy_from_slice(b"ustar\0");
-        h[263..265].copy_from_slice(b"00");
-        h[148..156].fill(b' ');
-        let sum: u64 = h.iter().map(|&b| u64::from(b)).sum();
-        octal(&mut h[148..155], sum);
-        h[155] = b' ';
-        h
+        crate::tar::raw_header(name.as_bytes(), typeflag, size, link.as_bytes())
     }
 
-    /// An archive builder.
+    /// An archive builder (entries owned by root, mode 0644 or 0755).
     #[derive(Default)]
     pub struct Builder {
-        out: Vec<u8>,
+        w: Writer,
     }
 
     impl Builder {
-        /// A regular file.
-        pub fn file(mut self, name: &str, data: &[u8]) -> Self {
-            self.out
-                .extend_from_slice(&header(name, b'0', data.len() as u64, ""));
-            self.out.extend_from_slice(data);
-            let pad = data.len().next_multiple_of(512) - data.len();
-            self.out.resize(self.out.len() + pad, 0);
+        fn with(mut self, h: &Header, data: &[u8]) -> Self {
+            // Every entry a builder makes is writable.
+            let _ = self.w.append(h, data);
             self
+        }
+        /// A regular file.
+        pub fn file(self, name: &str, data: &[u8]) -> Self {
+            self.with(&Header::file(name, 0o644), data)
         }
         /// A directory.
-        pub fn dir(mut self, name: &str) -> Self {
-            self.out.extend_from_slice(&header(name, b'5', 0, ""));
-            self
+        pub fn dir(self, name: &str) -> Self {
+            self.with(&Header::dir(name, 0o755), b"")
         }
         /// A symlink.
-        pub fn symlink(mut self, name: &str, target: &str) -> Self {
-            self.out.extend_from_slice(&header(name, b'2', 0, target));
-            self
+        pub fn symlink(self, name: &str, target: &str) -> Self {
+            self.with(&Header::symlink(name, target), b"")
         }
         /// A hard link to an earlier entry.
-        pub fn hardlink(mut self, name: &str, target: &str) -> Self {
-            self.out.extend_from_slice(&header(name, b'1', 0, target));
-            self
+        pub fn hardlink(self, name: &str, target: &str) -> Self {
+            self.with(&Header::hard_link(name, target), b"")
         }
         /// The archive, with its two end blocks.
-        pub fn finish(mut self) -> Vec<u8> {
-            self.out.resize(self.out.len() + 1024, 0);
-            self.out
+        pub fn finish(self) -> Vec<u8> {
+            self.w.finish()
         }
     }
 }
