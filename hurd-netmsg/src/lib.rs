@@ -40,7 +40,7 @@
 //! ```no_run
 //! use hurd_netmsg::{Identity, Node, NodeConfig};
 //!
-//! let config = NodeConfig::load("node1.conf".as_ref())?;
+//! let config = NodeConfig::load("node1.toml".as_ref())?;
 //! let identity = Identity::load(&config.key)?;
 //! let node = Node::start(config, identity)?;
 //! let task = node.runtime().task();

@@ -98,13 +98,17 @@ fn write_config(
     listen: &str,
     peers: &[(u16, Option<SocketAddr>, &Identity)],
 ) -> PathBuf {
-    let mut text =
-        format!("node = {node}\nlisten = {listen}\nkey = {name}.key\nidle_timeout_ms = 2000\n");
+    let mut text = format!(
+        "node = {node}\nlisten = \"{listen}\"\nkey = \"{name}.key\"\nidle_timeout_ms = 2000\n"
+    );
     for (n, a, id) in peers {
-        let a = a.map_or("-".to_owned(), |a| a.to_string());
-        text.push_str(&format!("peer {n} {a} {}\n", id.fingerprint()));
+        text.push_str(&format!("\n[[peer]]\nnode = {n}\n"));
+        if let Some(a) = a {
+            text.push_str(&format!("address = \"{a}\"\n"));
+        }
+        text.push_str(&format!("fingerprint = \"{}\"\n", id.fingerprint()));
     }
-    let path = dir.join(format!("{name}.conf"));
+    let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, text).expect("write config");
     path
 }
@@ -458,7 +462,7 @@ fn unknown_and_wrongly_keyed_peers_are_refused() {
     // The command-line probe agrees.
     let out = Command::new(env!("CARGO_BIN_EXE_netmsg"))
         .args(["peers", "-c"])
-        .arg(cl.dir.join("b.conf"))
+        .arg(cl.dir.join("b.toml"))
         .output()
         .expect("netmsg peers");
     let text = String::from_utf8_lossy(&out.stdout);
@@ -494,10 +498,11 @@ fn a_malformed_frame_closes_only_that_connection() {
 fn bad_configurations_are_reported() {
     let dir = std::env::temp_dir().join(format!("netmsg-badconf-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
-    let conf = dir.join("bad.conf");
+    let conf = dir.join("bad.toml");
     std::fs::write(
         &conf,
-        "node = 1\nlisten = 127.0.0.1:0\nkey = missing.key\npeer 2 - sha256:00\n",
+        "node = 1\nlisten = \"127.0.0.1:0\"\nkey = \"missing.key\"\n\n[[peer]]\nnode = 2\n\
+         fingerprint = \"sha256:00\"\n",
     )
     .expect("write");
     let out = Command::new(env!("CARGO_BIN_EXE_netmsg"))
@@ -508,10 +513,14 @@ fn bad_configurations_are_reported() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("bad.conf:4") && err.contains("fingerprint"),
+        err.contains("bad.toml:7: `peer.fingerprint`: `sha256:00` is not a key fingerprint"),
         "{err}"
     );
-    std::fs::write(&conf, "node = 1\nlisten = 127.0.0.1:0\nkey = missing.key\n").expect("write");
+    std::fs::write(
+        &conf,
+        "node = 1\nlisten = \"127.0.0.1:0\"\nkey = \"missing.key\"\n",
+    )
+    .expect("write");
     let out = Command::new(env!("CARGO_BIN_EXE_netmsg"))
         .args(["serve", "-c"])
         .arg(&conf)
