@@ -1,6 +1,10 @@
 //! The user-side API: what a task can ask of its kernel. Servers, translators
 //! and pagers are written against [`UserIpc`]; the hosted runtime implements it
 //! directly and the hurd-rs kernel's user runtime implements it with system calls.
+//!
+//! The rights a task holds are best held as values that release themselves:
+//! [`SendRight`], [`SendOnceRight`], [`ReceiveRight`] and [`PortSet`] (see
+//! [`rights`]).
 
 use alloc::vec::Vec;
 use core::time::Duration;
@@ -9,6 +13,10 @@ use crate::{
     Disposition, KernReturn, Message, MsgReturn, NotifyKind, PortId, PortName, PortStatus,
     PortType, RecvError, RecvOptions, RightType, SendError,
 };
+
+pub mod rights;
+
+pub use rights::{PortSet, ReceiveRight, SendOnceRight, SendRight};
 
 /// Options of one `mach_msg` call.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -208,3 +216,117 @@ impl core::fmt::Display for MachMsgError {
 }
 
 impl core::error::Error for MachMsgError {}
+
+/// Implements [`UserIpc`] for a pointer type by calling the pointee.
+macro_rules! forward_user_ipc {
+    ($(#[$doc:meta])* impl<$t:ident> for $ty:ty) => {
+        $(#[$doc])*
+        impl<$t: UserIpc + ?Sized> UserIpc for $ty {
+            fn mach_msg(
+                &self,
+                send: Option<Message>,
+                rcv: Option<PortName>,
+                opts: &MsgOptions,
+            ) -> Result<Option<Message>, MachMsgError> {
+                (**self).mach_msg(send, rcv, opts)
+            }
+            fn port_allocate(&self, right: RightType) -> Result<PortName, KernReturn> {
+                (**self).port_allocate(right)
+            }
+            fn port_deallocate(&self, name: PortName) -> Result<(), KernReturn> {
+                (**self).port_deallocate(name)
+            }
+            fn port_mod_refs(
+                &self,
+                name: PortName,
+                right: RightType,
+                delta: i32,
+            ) -> Result<(), KernReturn> {
+                (**self).port_mod_refs(name, right, delta)
+            }
+            fn port_get_refs(&self, name: PortName, right: RightType) -> Result<u16, KernReturn> {
+                (**self).port_get_refs(name, right)
+            }
+            fn port_type(&self, name: PortName) -> Result<PortType, KernReturn> {
+                (**self).port_type(name)
+            }
+            fn port_destroy(&self, name: PortName) -> Result<(), KernReturn> {
+                (**self).port_destroy(name)
+            }
+            fn port_insert_right(
+                &self,
+                name: PortName,
+                right: PortName,
+                disp: Disposition,
+            ) -> Result<(), KernReturn> {
+                (**self).port_insert_right(name, right, disp)
+            }
+            fn port_move_member(&self, member: PortName, pset: PortName) -> Result<(), KernReturn> {
+                (**self).port_move_member(member, pset)
+            }
+            fn port_set_qlimit(&self, name: PortName, qlimit: u16) -> Result<(), KernReturn> {
+                (**self).port_set_qlimit(name, qlimit)
+            }
+            fn port_get_receive_status(&self, name: PortName) -> Result<PortStatus, KernReturn> {
+                (**self).port_get_receive_status(name)
+            }
+            fn request_notification(
+                &self,
+                name: PortName,
+                kind: NotifyKind,
+                sync: u32,
+                notify: PortName,
+                notify_disp: Disposition,
+            ) -> Result<PortName, KernReturn> {
+                (**self).request_notification(name, kind, sync, notify, notify_disp)
+            }
+            fn port_id(&self, name: PortName) -> Result<PortId, KernReturn> {
+                (**self).port_id(name)
+            }
+            fn port_allocate_name(&self, right: RightType, name: PortName) -> Result<(), KernReturn> {
+                (**self).port_allocate_name(right, name)
+            }
+            fn port_names(&self) -> Result<Vec<(PortName, PortType)>, KernReturn> {
+                (**self).port_names()
+            }
+            fn port_set_mscount(&self, name: PortName, mscount: u32) -> Result<(), KernReturn> {
+                (**self).port_set_mscount(name, mscount)
+            }
+            fn port_set_seqno(&self, name: PortName, seqno: u32) -> Result<(), KernReturn> {
+                (**self).port_set_seqno(name, seqno)
+            }
+            fn reply_port(&self) -> Result<PortName, KernReturn> {
+                (**self).reply_port()
+            }
+            fn release_reply_port(&self, name: PortName, ok: bool) {
+                (**self).release_reply_port(name, ok)
+            }
+            fn send(&self, msg: Message) -> Result<(), SendError> {
+                (**self).send(msg)
+            }
+            fn receive(&self, name: PortName) -> Result<Message, RecvError> {
+                (**self).receive(name)
+            }
+            fn receive_with(&self, name: PortName, opts: &MsgOptions) -> Result<Message, RecvError> {
+                (**self).receive_with(name, opts)
+            }
+            fn destroy_message(&self, msg: Message) {
+                (**self).destroy_message(msg)
+            }
+        }
+    };
+}
+
+forward_user_ipc! {
+    /// A borrowed IPC is the IPC: rights and stubs can hold `&T`.
+    impl<T> for &T
+}
+forward_user_ipc! {
+    /// A shared IPC is the IPC: rights can hold an `Arc<T>` of a value that is
+    /// not `Clone` itself.
+    impl<T> for alloc::sync::Arc<T>
+}
+forward_user_ipc! {
+    /// A boxed IPC (`Box<dyn UserIpc>`) is the IPC.
+    impl<T> for alloc::boxed::Box<T>
+}
