@@ -45,7 +45,56 @@
 ///   as `Dispatch::NotMine`; requests whose items do not match the routine get a
 ///   `MIG_BAD_ARGUMENTS` reply, with the rights they carried destroyed;
 /// - `serve(&server, &task, port)`: a receive loop around `demux` that answers
-///   unknown ids with `MIG_BAD_ID`.
+///   unknown ids with `MIG_BAD_ID`;
+/// - `Call` and `Reply`: the interface's messages as data, for code that makes
+///   and takes messages itself rather than through a [`UserIpc`](crate::UserIpc)
+///   (a kernel serving its own interfaces, a protocol core that queues messages).
+///   `Call` has one variant per routine and simpleroutine, named as the routine,
+///   with its arguments as fields; `Reply` one per routine, holding its result:
+///
+///   | | |
+///   |---|---|
+///   | `Call::decode(msg) -> Result<(Call, Request), DecodeError>` | a request; bad id or items hand the whole message back |
+///   | `call.encode(dest, disposition) -> Message` | a request to `dest`; add a reply port with [`Message::with_reply`](crate::Message::with_reply) |
+///   | `call.id()` | its message id |
+///   | `Reply::decode(msg) -> Result<Reply, DecodeError>` | a reply, by its id; an error reply decodes to `Err(code)` |
+///   | `reply.encode(&request) -> Message` | the reply to `request`, sent through its reply right (move-send-once) |
+///   | `reply.id()` | its message id (the request's + 100) |
+///
+///   Decoding releases nothing and keeps nothing: on success the variant's
+///   fields hold every item the message carried, rights included (what to do
+///   with them is the caller's business); on failure
+///   [`DecodeError`](crate::mig::DecodeError) holds the message exactly as it
+///   came. Argument types must be `Debug`, `Clone` and `PartialEq`, which the
+///   enums derive.
+///
+/// ```
+/// # use hurd_ipc::{interface, Disposition, Error, Item, PortName};
+/// # use hurd_ipc::mig::Request;
+/// # interface! {
+/// #     /// A calculator.
+/// #     pub mod calc: subsystem 3000 {
+/// #         /// Adds two numbers.
+/// #         routine add(a: u32, b: u32) -> (sum: u32);
+/// #         routine split(n: u64) -> (high: u32, low: u32);
+/// #         simpleroutine note(text: String);
+/// #     }
+/// # }
+/// let msg = calc::Call::add { a: 40, b: 2 }.encode(PortName(5), Disposition::CopySend);
+/// assert_eq!(msg.header.id, calc::id::add);
+/// let (call, request) = calc::Call::decode(msg).unwrap();
+/// assert_eq!(call, calc::Call::add { a: 40, b: 2 });
+///
+/// let reply = calc::Reply::add(Ok(42)).encode(&request);
+/// assert_eq!(calc::Reply::decode(reply).unwrap(), calc::Reply::add(Ok(42)));
+///
+/// // A message of another interface comes back as it was.
+/// let stranger = hurd_ipc::Message::new(7, PortName(5), Disposition::CopySend)
+///     .with_item(Item::U32(1));
+/// let err = calc::Call::decode(stranger.clone()).unwrap_err();
+/// assert_eq!(err.code, hurd_ipc::MigReturn::BadId);
+/// assert_eq!(err.message, stranger);
+/// ```
 #[macro_export]
 macro_rules! interface {
     (
@@ -130,15 +179,9 @@ macro_rules! interface {
                 )*
             }
 
-            /// Decodes a request, calls the server, and builds the reply.
-            pub fn demux<S: Server + ?Sized, I: UserIpc + ?Sized>(server: &S, ipc: &I, msg: Message) -> Dispatch {
-                let req = Request::of(&msg);
-                $(
-                    $crate::interface!(@demux_arm $kind server ipc req msg $name ( $($arg : $aty),* )
-                        [ $($($out : $oty),*)? ]);
-                )*
-                Dispatch::NotMine(msg)
-            }
+            $crate::interface!(@filter [] []
+                $( $(#[$rmeta])* $kind $name ( $($arg : $aty),* ) [ $($($out : $oty),*)? ] ; )*
+            );
 
             /// Serves `port` (a receive right or port set) until it dies: every
             /// request goes through [`demux`]; unknown ids get `MIG_BAD_ID`.
@@ -156,18 +199,179 @@ macro_rules! interface {
         }
     };
 
-    // ---- demux arms ----
-    (@demux_arm skip $server:ident $ipc:ident $req:ident $msg:ident $name:ident ( ) [ ]) => {};
-    (@demux_arm $kind:ident $server:ident $ipc:ident $req:ident $msg:ident $name:ident ( $($arg:ident : $aty:ty),* ) [ $($out:ident : $oty:ty),* ]) => {
-        if $req.id == id::$name {
-            if !$crate::mig::items_match(&$msg.body, &[$(<$aty as MsgArg>::matches),*]) {
-                return $crate::mig::reject($ipc, $msg, MigReturn::BadArguments);
+    // ---- the routines without skipped ids, and those with replies ----
+    (@filter [ $($calls:tt)* ] [ $($replies:tt)* ]) => {
+        $crate::interface!(@data [ $($calls)* ] [ $($replies)* ]);
+    };
+    (@filter [ $($calls:tt)* ] [ $($replies:tt)* ]
+        $(#[$rmeta:meta])* skip $name:ident ( ) [ ] ; $($rest:tt)*) => {
+        $crate::interface!(@filter [ $($calls)* ] [ $($replies)* ] $($rest)*);
+    };
+    (@filter [ $($calls:tt)* ] [ $($replies:tt)* ]
+        $(#[$rmeta:meta])* routine $name:ident ( $($arg:ident : $aty:ty),* )
+        [ $($out:ident : $oty:ty),* ] ; $($rest:tt)*) => {
+        $crate::interface!(@filter
+            [ $($calls)* { $(#[$rmeta])* routine $name ( $($arg : $aty),* ) [ $($out : $oty),* ] } ]
+            [ $($replies)* { $(#[$rmeta])* $name [ $($out : $oty),* ] } ]
+            $($rest)*);
+    };
+    (@filter [ $($calls:tt)* ] [ $($replies:tt)* ]
+        $(#[$rmeta:meta])* simpleroutine $name:ident ( $($arg:ident : $aty:ty),* )
+        [ ] ; $($rest:tt)*) => {
+        $crate::interface!(@filter
+            [ $($calls)* { $(#[$rmeta])* simpleroutine $name ( $($arg : $aty),* ) [ ] } ]
+            [ $($replies)* ]
+            $($rest)*);
+    };
+
+    // ---- the messages as data, and the demultiplexer built on them ----
+    (@data
+        [ $({ $(#[$cmeta:meta])* $kind:ident $name:ident ( $($arg:ident : $aty:ty),* )
+              [ $($out:ident : $oty:ty),* ] })* ]
+        [ $({ $(#[$rrmeta:meta])* $rname:ident [ $($rout:ident : $roty:ty),* ] })* ]
+    ) => {
+        /// A request of this interface as data: one variant per routine, named
+        /// as the routine, with its arguments.
+        #[allow(non_camel_case_types)]
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Call {
+            $(
+                $(#[$cmeta])*
+                $name { $( #[allow(missing_docs)] $arg: $aty ),* },
+            )*
+        }
+
+        impl Call {
+            /// Decodes a request: its routine and arguments, and where it came
+            /// from and should be answered.
+            ///
+            /// # Errors
+            ///
+            /// The message back, untouched, with `MIG_BAD_ID` when its id is no
+            /// routine of this interface, `MIG_BAD_ARGUMENTS` when its items do
+            /// not match the routine's arguments.
+            pub fn decode(msg: Message) -> ::core::result::Result<(Call, Request), $crate::mig::DecodeError> {
+                let req = Request::of(&msg);
+                $(
+                    if req.id == id::$name {
+                        if !$crate::mig::items_match(&msg.body, &[$(<$aty as MsgArg>::matches),*]) {
+                            return Err($crate::mig::DecodeError { code: MigReturn::BadArguments, message: msg });
+                        }
+                        #[allow(unused_variables, unused_mut)]
+                        let mut items = msg.body.into_iter();
+                        $( let $arg = <$aty as MsgArg>::decode(items.next().unwrap_or(Item::U32(0))); )*
+                        return Ok((Call::$name { $($arg),* }, req));
+                    }
+                )*
+                Err($crate::mig::DecodeError { code: MigReturn::BadId, message: msg })
             }
-            #[allow(unused_variables, unused_mut)]
-            let mut items = $msg.body.into_iter();
-            $( let $arg = <$aty as MsgArg>::decode(items.next().unwrap_or(Item::U32(0))); )*
-            return $crate::interface!(@dispatch $kind $server $ipc $req $name ( $($arg),* )
-                [ $($out : $oty),* ]);
+
+            /// The request as a message to `dest`, used with `disposition`, with
+            /// no reply port.
+            pub fn encode(self, dest: PortName, disposition: $crate::Disposition) -> Message {
+                match self {
+                    $(
+                        Call::$name { $($arg),* } => {
+                            #[allow(unused_mut)]
+                            let mut body: Vec<Item> = Vec::new();
+                            $( <$aty as MsgArg>::encode($arg, &mut body); )*
+                            Message { body, ..Message::new(id::$name, dest, disposition) }
+                        }
+                    )*
+                }
+            }
+
+            /// The request's message id.
+            pub fn id(&self) -> i32 {
+                match *self {
+                    $( Call::$name { .. } => id::$name, )*
+                }
+            }
+        }
+
+        /// A reply of this interface as data: one variant per routine (not
+        /// simpleroutines), named as the routine, with its result.
+        #[allow(non_camel_case_types)]
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Reply {
+            $(
+                $(#[$rrmeta])*
+                $rname(::core::result::Result<$crate::interface!(@ret [ $($rout : $roty),* ]), Error>),
+            )*
+        }
+
+        impl Reply {
+            /// Decodes a reply of this interface, by its id: a zero return code
+            /// and the routine's results, or another return code alone.
+            ///
+            /// # Errors
+            ///
+            /// The message back, untouched, with `MIG_REPLY_MISMATCH` when its
+            /// id is no reply of this interface, `MIG_TYPE_ERROR` when its items
+            /// do not match.
+            pub fn decode(msg: Message) -> ::core::result::Result<Reply, $crate::mig::DecodeError> {
+                let id = msg.header.id.wrapping_sub($crate::mig::REPLY_ID_OFFSET);
+                $(
+                    if id == id::$rname {
+                        let code = match $crate::mig::reply_code(&msg.body, &[$(<$roty as MsgArg>::matches),*]) {
+                            Some(code) => code,
+                            None => return Err($crate::mig::DecodeError { code: MigReturn::TypeError, message: msg }),
+                        };
+                        if let Some(err) = Error::from_code(code) {
+                            return Ok(Reply::$rname(Err(err)));
+                        }
+                        #[allow(unused_variables, unused_mut)]
+                        let mut items = msg.body.into_iter().skip(1);
+                        $( let $rout = <$roty as MsgArg>::decode(items.next().unwrap_or(Item::U32(0))); )*
+                        return Ok(Reply::$rname(Ok($crate::interface!(@pack [ $($rout),* ]))));
+                    }
+                )*
+                Err($crate::mig::DecodeError { code: MigReturn::ReplyMismatch, message: msg })
+            }
+
+            /// The reply to `req`, to its reply right (moved as a send-once
+            /// right): the return code, then on success the results. The id is
+            /// this variant's reply id whatever `req.id` says. When the request
+            /// had no reply right the message's destination is NULL.
+            pub fn encode(self, req: &Request) -> Message {
+                match self {
+                    $(
+                        Reply::$rname(result) => {
+                            let req = Request { id: id::$rname, ..*req };
+                            let items = result.map(|value| {
+                                let $crate::interface!(@pat [ $($rout),* ]) = value;
+                                #[allow(unused_mut)]
+                                let mut outs: Vec<Item> = Vec::new();
+                                $( <$roty as MsgArg>::encode($rout, &mut outs); )*
+                                outs
+                            });
+                            $crate::mig::reply_message(&req, items)
+                        }
+                    )*
+                }
+            }
+
+            /// The reply's message id.
+            pub fn id(&self) -> i32 {
+                match *self {
+                    $( Reply::$rname(_) => id::$rname.wrapping_add($crate::mig::REPLY_ID_OFFSET), )*
+                }
+            }
+        }
+
+        /// Decodes a request, calls the server, and builds the reply.
+        pub fn demux<S: Server + ?Sized, I: UserIpc + ?Sized>(server: &S, ipc: &I, msg: Message) -> Dispatch {
+            let (call, req) = match Call::decode(msg) {
+                Ok(decoded) => decoded,
+                Err(e) if e.code == MigReturn::BadId => return Dispatch::NotMine(e.message),
+                Err(e) => return $crate::mig::reject(ipc, e.message, e.code),
+            };
+            match call {
+                $(
+                    Call::$name { $($arg),* } => $crate::interface!(@dispatch $kind server ipc req $name ( $($arg),* )
+                        [ $($out : $oty),* ]),
+                )*
+            }
         }
     };
 
@@ -215,25 +419,13 @@ macro_rules! interface {
         match $server.$name(&$req, $($arg),*) {
             Err(Error::Mig(MigReturn::NoReply)) => Dispatch::NoReply,
             result => {
-                if !$req.reply.is_valid() {
-                    // No one to answer: whatever the result holds is dropped.
-                    if let Ok(value) = result {
-                        let $crate::interface!(@pat [ $($out),* ]) = value;
-                        #[allow(unused_mut)]
-                        let mut outs: Vec<Item> = Vec::new();
-                        $( <$oty as MsgArg>::encode($out, &mut outs); )*
-                        $ipc.destroy_message(Message { body: outs, ..Message::default() });
-                    }
-                    Dispatch::NoReply
+                let reply = Reply::$name(result).encode(&$req);
+                if $req.reply.is_valid() {
+                    Dispatch::Reply(reply)
                 } else {
-                    let items = result.map(|value| {
-                        let $crate::interface!(@pat [ $($out),* ]) = value;
-                        #[allow(unused_mut)]
-                        let mut outs: Vec<Item> = Vec::new();
-                        $( <$oty as MsgArg>::encode($out, &mut outs); )*
-                        outs
-                    });
-                    Dispatch::Reply($crate::mig::reply_message(&$req, items))
+                    // No one to answer: whatever the result holds is destroyed.
+                    $ipc.destroy_message(reply);
+                    Dispatch::NoReply
                 }
             }
         }
@@ -250,19 +442,17 @@ macro_rules! interface {
     // ---- late replies ----
     (@reply routine $name:ident [ $($out:ident : $oty:ty),* ]) => {
         #[doc = concat!("Sends the reply of `", stringify!($name), "` for a request answered later.")]
+        ///
+        /// # Errors
+        ///
+        /// The send's failure (no reply right, the client gone); the rights
+        /// the reply was to move are destroyed.
         pub fn $name<I: UserIpc + ?Sized>(
             ipc: &I,
             req: &Request,
             result: ::core::result::Result<$crate::interface!(@ret [ $($out : $oty),* ]), Error>,
         ) -> ::core::result::Result<(), $crate::SendError> {
-            let items = result.map(|value| {
-                let $crate::interface!(@pat [ $($out),* ]) = value;
-                #[allow(unused_mut)]
-                let mut outs: Vec<Item> = Vec::new();
-                $( <$oty as MsgArg>::encode($out, &mut outs); )*
-                outs
-            });
-            $crate::mig::send_reply(ipc, $crate::mig::reply_message(req, items))
+            $crate::mig::send_reply(ipc, Reply::$name(result).encode(req))
         }
     };
     (@reply simpleroutine $name:ident [ ]) => {};

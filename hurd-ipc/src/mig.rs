@@ -341,6 +341,42 @@ pub fn reject<I: UserIpc + ?Sized>(ipc: &I, msg: Message, code: MigReturn) -> Di
     }
 }
 
+/// A message an interface could not decode, handed back exactly as it came:
+/// nothing it carries has been released.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodeError {
+    /// Why: `MIG_BAD_ID` (a request id that is no routine of the interface),
+    /// `MIG_BAD_ARGUMENTS` (a request's items do not match the routine),
+    /// `MIG_REPLY_MISMATCH` (an id that is no reply of the interface) or
+    /// `MIG_TYPE_ERROR` (a reply's items do not match).
+    pub code: MigReturn,
+    /// The message.
+    pub message: Message,
+}
+
+impl core::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "message {} not decoded: {}",
+            self.message.header.id, self.code
+        )
+    }
+}
+
+impl core::error::Error for DecodeError {}
+
+/// The return code of a reply whose body is well formed: a zero code followed
+/// by items `checks` accepts, or a non-zero code alone. `None` otherwise. Used
+/// by the generated code.
+pub fn reply_code(body: &[Item], checks: &[fn(&Item) -> bool]) -> Option<i32> {
+    match body.split_first() {
+        Some((Item::U32(0), outs)) if items_match(outs, checks) => Some(0),
+        Some((Item::U32(code), [])) if *code != 0 => Some(*code as i32),
+        _ => None,
+    }
+}
+
 /// Checks a request's or reply's items against the argument types and counts:
 /// used by the generated code.
 pub fn items_match(items: &[Item], checks: &[fn(&Item) -> bool]) -> bool {
