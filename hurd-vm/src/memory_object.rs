@@ -484,7 +484,11 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
                     matches!(p.state, PageState::Busy(_)) || p.unlock.is_some()
                 });
                 if waiting.is_empty() {
-                    return Err(ProtocolError::Unsolicited);
+                    // Stale, not malformed: the answer to a data_unlock whose
+                    // page was paged out or flushed meanwhile (its waiters
+                    // retried). GNU Mach ignores it too.
+                    log::debug!("data_error for pages no longer waiting on control {control}");
+                    return Ok(());
                 }
                 for (idx, p) in waiting {
                     self.fail_page_waits(&p, e);
