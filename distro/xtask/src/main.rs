@@ -24,6 +24,7 @@ mod distro;
 mod image;
 mod json;
 mod kernel;
+mod linux;
 mod package;
 mod run;
 mod setup;

@@ -17,13 +17,17 @@ pub const BARE_METAL_TARGET: &str = "x86_64-unknown-none";
 const COMPONENTS: &[&str] = &["rustfmt", "clippy"];
 
 /// Debian packages the checks need: QEMU for the kernel tests, GRUB's
-/// tools for booting the kernel from an ISO.
+/// tools for booting the kernel from an ISO, busybox-static and musl-tools
+/// for the Linux programs ([`crate::linux`]; linux-abi's tests read
+/// busybox's headers).
 const APT_PACKAGES: &[&str] = &[
     crate::kernel::QEMU_PACKAGE,
     "grub-common",
     "grub-pc-bin",
     "xorriso",
     "mtools",
+    "busybox-static",
+    "musl-tools",
 ];
 
 /// Everything the quick checks need: the bare-metal target, the rustup

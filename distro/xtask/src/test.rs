@@ -78,6 +78,11 @@ pub fn steps() -> Vec<Step> {
             run: fuse_bridge,
         },
         Step {
+            name: "linux",
+            full_only: false,
+            run: linux,
+        },
+        Step {
             name: "no_std",
             full_only: false,
             run: no_std_builds,
@@ -329,6 +334,14 @@ fn for_hurd_libraries(
 /// `hurd-*` libraries that need `std` by nature (sockets, threads) and are not
 /// built for bare metal; each says so in its README.
 pub const STD_ONLY_LIBRARIES: &[&str] = &["hurd-bench", "hurd-netmsg"];
+
+/// Ordinary Linux programs on the host: the Rust std suite and the C
+/// program print their recorded output, busybox-static runs (see
+/// [`crate::linux`]).
+fn linux(cx: &Context) -> Result<Outcome, String> {
+    crate::linux::test_step(&cx.workspace)?;
+    Ok(Outcome::Passed)
+}
 
 /// `cargo build -p <crate> --no-default-features --target x86_64-unknown-none`
 /// for every `hurd-*` library in the workspace except [`STD_ONLY_LIBRARIES`].

@@ -1,0 +1,112 @@
+//! Ordinary Linux programs, checked on the Linux host: the Rust `std` suite
+//! (`distro/linux-tests`, built for `x86_64-unknown-linux-musl`: a
+//! static-pie) and the C program (`musl-gcc -static`: a fixed-address
+//! executable) run here and must print exactly their recorded output
+//! (`distro/linux-tests/expected/`). hurd-rs runs the same binaries and
+//! compares with the same files, so a difference there is hurd-rs's, not
+//! the program's. Debian's busybox-static, the third kind of program
+//! (static glibc), must be installed and run too.
+
+use std::path::{Path, PathBuf};
+
+use crate::cmd::Cmd;
+use crate::setup;
+use crate::workspace::Workspace;
+
+/// The Rust target of the suite.
+pub const MUSL_TARGET: &str = "x86_64-unknown-linux-musl";
+
+/// Debian packages for Linux programs: busybox-static (static glibc
+/// busybox, the image's shell and utilities) and musl-tools (`musl-gcc`).
+pub const LINUX_PACKAGES: &[&str] = &["busybox-static", "musl-tools"];
+
+/// Where the built programs are: the Rust suite and the C program.
+pub struct Programs {
+    /// `linux-suite` (static-pie, musl).
+    pub suite: PathBuf,
+    /// `c-suite` (ET_EXEC, `musl-gcc -static`).
+    pub c_suite: PathBuf,
+}
+
+/// Installs what the programs need and builds them.
+pub fn build(ws: &Workspace) -> Result<Programs, String> {
+    setup::ensure_apt(LINUX_PACKAGES)?;
+    setup::ensure_target(MUSL_TARGET)?;
+    ws.cargo()
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "linux-tests",
+            "--target",
+            MUSL_TARGET,
+        ])
+        .run()?;
+    let target = ws.metadata()?.target_directory;
+    let suite = target.join(MUSL_TARGET).join("release").join("linux-suite");
+    let out = target.join("linux-tests");
+    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let c_suite = out.join("c-suite");
+    Cmd::new("musl-gcc")
+        .args(["-static", "-O2", "-Wall", "-o"])
+        .arg(&c_suite)
+        .arg(ws.root.join("distro/linux-tests/c/suite.c"))
+        .run()?;
+    Ok(Programs { suite, c_suite })
+}
+
+/// Runs `program SCRATCH` in a new empty scratch directory and compares
+/// what it prints with `expected`.
+fn check(program: &Path, expected: &Path, scratch: &Path) -> Result<(), String> {
+    let _ = std::fs::remove_dir_all(scratch);
+    std::fs::create_dir_all(scratch)
+        .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
+    let got = Cmd::new(program).arg(scratch).env("HOME", "/root").read()?;
+    let want = std::fs::read_to_string(expected)
+        .map_err(|e| format!("cannot read {}: {e}", expected.display()))?;
+    let _ = std::fs::remove_dir_all(scratch);
+    if got == want {
+        eprintln!(
+            "{}: output as recorded in {}",
+            program.display(),
+            expected.display()
+        );
+        return Ok(());
+    }
+    let first = got
+        .lines()
+        .zip(want.lines())
+        .position(|(g, w)| g != w)
+        .unwrap_or(got.lines().count().min(want.lines().count()));
+    Err(format!(
+        "{} printed something else than {} (first difference at line {}):\n  got:  {:?}\n  want: {:?}",
+        program.display(),
+        expected.display(),
+        first + 1,
+        got.lines().nth(first),
+        want.lines().nth(first)
+    ))
+}
+
+/// The `linux` step of `cargo xtask test`.
+pub fn test_step(ws: &Workspace) -> Result<(), String> {
+    let programs = build(ws)?;
+    let expected = ws.root.join("distro/linux-tests/expected");
+    let scratch = ws
+        .metadata()?
+        .target_directory
+        .join("linux-tests")
+        .join("scratch");
+    check(&programs.suite, &expected.join("linux-suite.out"), &scratch)?;
+    check(&programs.c_suite, &expected.join("c-suite.out"), &scratch)?;
+    let words = Cmd::new("/bin/busybox")
+        .args(["sh", "-c", "echo one two three | wc -w"])
+        .read()?;
+    if words.trim() != "3" {
+        return Err(format!(
+            "busybox-static's sh and wc printed {words:?}, not 3"
+        ));
+    }
+    eprintln!("/bin/busybox: ash and wc work");
+    Ok(())
+}
