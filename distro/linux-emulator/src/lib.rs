@@ -1,0 +1,25 @@
+//! The state a Linux process keeps in its own task on hurd-rs, as plain
+//! data structures: what the kernel keeps for a process on Linux, and glibc
+//! keeps in the process on the Hurd.
+//!
+//! - [`fdtable`]: file descriptors — which I/O port each number names, with
+//!   its close-on-exec flag; `dup`, `dup2`, `dup3`, `F_DUPFD`, `close`, and
+//!   what survives `exec`.
+//! - [`memory`]: the address space as the program sees it — the `brk` heap
+//!   and the `mmap` regions, allocated top-down below the emulator's range,
+//!   with `MAP_FIXED` replacing, `munmap` and `mprotect` splitting regions.
+//! - [`signals`]: the actions, each thread's mask and pending signals, and
+//!   what a posted signal does (discard, deliver, terminate, stop, continue).
+//!
+//! They are generic over what a descriptor or a region holds, so they are
+//! tested on the host; the emulator puts port rights and memory objects in
+//! them.
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+pub mod fdtable;
+pub mod memory;
+pub mod signals;
