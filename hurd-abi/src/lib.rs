@@ -2,15 +2,16 @@
 //! runs: what both sides must agree on, defined once, with no code of
 //! either side (as Hubris's `abi` crate is for its kernel and tasks).
 //!
-//! A task traps with `syscall`: the call number in `rax`, arguments in
-//! `rdi`, `rsi`, `rdx`, `r10`, `r8`, `r9` (the Linux x86-64 convention), the
-//! result in `rax`. `rcx` and `r11` are clobbered by the instruction. Every
-//! result is a Mach return code: `KERN_*` for most calls, `MACH_MSG_*` /
-//! `MACH_SEND_*` / `MACH_RCV_*` for [`nr::MACH_MSG`]; calls that produce a
-//! value also return it in `rdx`.
-//!
-//! Every pointer and size a task passes is checked by the kernel: a bad one is
-//! an error return, never a kernel fault.
+//! - [`trap`]: the system calls, one definition each, from which the kernel
+//!   decodes registers into a typed [`Trap`](trap::Trap) and the runtime
+//!   builds its raw traps;
+//! - [`rpc`]: the message ids of the kernel's RPCs on task and thread ports;
+//!   [`port_call`]: the `mach_port_*` calls on a task's own space;
+//! - [`thread_state`]: the register state `thread_get_state` moves;
+//! - [`BootstrapInfo`]: what the first task is given;
+//! - [`elf`]: the executables the kernel and the user loaders take;
+//! - the address-space layout ([`USER_BASE`], [`USER_END`], the first
+//!   stack) and [`user_range_ok`].
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -19,68 +20,9 @@
 extern crate alloc;
 
 pub mod elf;
+pub mod trap;
 
-/// System-call numbers.
-pub mod nr {
-    /// Does nothing and returns `KERN_SUCCESS` (for measuring the trap).
-    pub const NULL: u64 = 0;
-    /// `task_terminate(mach_task_self())` with an exit status in `rdi`.
-    pub const EXIT: u64 = 1;
-    /// Writes `rsi` bytes at `rdi` to the kernel console (a debugging aid).
-    pub const CONSOLE_WRITE: u64 = 2;
-    /// `thread_switch`: lets other threads of the same or higher priority run.
-    pub const YIELD: u64 = 3;
-    /// `mach_msg(msg = rdi, option = rsi, send_size = rdx, rcv_size = r10,
-    /// rcv_name = r8, timeout = r9 milliseconds)`.
-    pub const MACH_MSG: u64 = 4;
-    /// `mach_port_allocate(self, right = rdi)` → name in `rdx`.
-    pub const PORT_ALLOCATE: u64 = 5;
-    /// `mach_port_deallocate(self, name = rdi)`.
-    pub const PORT_DEALLOCATE: u64 = 6;
-    /// `mach_port_destroy(self, name = rdi)`.
-    pub const PORT_DESTROY: u64 = 7;
-    /// `vm_allocate(self, address = rdi, size = rsi, anywhere = rdx)` →
-    /// address in `rdx`.
-    pub const VM_ALLOCATE: u64 = 8;
-    /// `vm_deallocate(self, address = rdi, size = rsi)`.
-    pub const VM_DEALLOCATE: u64 = 9;
-    /// `vm_protect(self, address = rdi, size = rsi, set_maximum = rdx,
-    /// protection = r10)`.
-    pub const VM_PROTECT: u64 = 10;
-    /// `thread_create` + `thread_set_state` + `thread_resume` in one: a new
-    /// thread of this task starting at `rdi` with stack pointer `rsi` and
-    /// `rdx` as its first argument → thread id in `rdx`.
-    pub const THREAD_SPAWN: u64 = 11;
-    /// `thread_terminate(mach_thread_self())`; the task ends with its last
-    /// thread (status 0).
-    pub const THREAD_EXIT: u64 = 12;
-    /// Reads the time-stamp counter (for benchmarks) → in `rdx`.
-    pub const READ_TSC: u64 = 13;
-    /// `vm_map(self, address = rdi, size = rsi, anywhere, memory_object =
-    /// rdx, offset = r10, copy = FALSE)` of a pager's memory object (a send
-    /// right of the caller), read/write, shared → address in `rdx`. The first
-    /// mapping of a pager sends it `memory_object_init`; pages come from it by
-    /// `data_request` / `data_supply`.
-    pub const VM_MAP: u64 = 14;
-    /// `mach_task_self()`: a send right to the caller's task port → its
-    /// name in `rdx`. `task_terminate`, `task_suspend` and `task_resume` are
-    /// messages to a task port (GNU Mach's ids 2008, 2056, 2057; the reply,
-    /// id + 100, carries the return code).
-    pub const TASK_SELF: u64 = 15;
-    /// `mach_thread_self()`: a send right to the calling thread's port →
-    /// its name in `rdx`. The thread requests of [`rpc`](super::rpc) are
-    /// messages to a thread port.
-    pub const THREAD_SELF: u64 = 16;
-    /// `console_read(buf, len, flags) → count`: bytes typed on the console
-    /// (COM1), at least one; with flag bit 0 (`CONSOLE_NOWAIT`) it returns
-    /// at once, with 0 when nothing is there. A thread that waits is woken
-    /// when input arrives (one waiting reader takes it).
-    pub const CONSOLE_READ: u64 = 17;
-    /// `port_call(id, name, a, b, c, d) → value`: one of the `mach_port_*`
-    /// calls on the caller's own space, `id` naming it (see
-    /// [`port_call`](super::port_call)).
-    pub const PORT_CALL: u64 = 18;
-}
+pub use trap::nr;
 
 /// The kernel's RPCs: message ids from GNU Mach's `mach.defs` (subsystem
 /// 2000), sent to a task or thread port. The reply has the id + 100 and
@@ -247,7 +189,7 @@ pub const EXIT_TERMINATED: u64 = 0x2000;
 /// The largest message `mach_msg` copies in or out, in bytes.
 pub const MAX_MESSAGE: u64 = 64 * 1024;
 
-/// The calls of the [`nr::PORT_CALL`] system call: GNU Mach's
+/// The calls of the [`PortCall`](trap::PortCall) system call: GNU Mach's
 /// `mach_port.defs` routine ids, each on the caller's own IPC space, with
 /// its arguments in the order of the routine (after the name) and its one
 /// out value in `rdx`. Right types are `MACH_PORT_RIGHT_*` (send 0, receive

@@ -14,6 +14,8 @@ mod boot;
 extern crate alloc;
 
 #[cfg(target_os = "none")]
+mod calls;
+#[cfg(target_os = "none")]
 mod console;
 #[cfg(target_os = "none")]
 mod gdt;

@@ -10,13 +10,15 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::arch::global_asm;
 
-use hurd_abi::{self as abi, msg_option, nr};
-use hurd_ipc::{FastRpc, Message, MsgReturn, PortName, RecvError, RecvOptions, RightType, wire};
+use hurd_abi::trap::{Call, MachMsg};
+use hurd_abi::{self as abi, msg_option};
+use hurd_ipc::{FastRpc, Message, MsgReturn, PortName, RecvError, RecvOptions, wire};
 use hurd_vm::{MapId, VmProt};
 use x86_64::registers::control::Cr2;
 use x86_64::registers::model_specific::{LStar, Msr, SFMask};
 use x86_64::registers::rflags::RFlags;
 
+use crate::calls::Caller;
 use crate::sched::{self, Reason};
 use crate::task::{Kernel, Pending, Restart, ThreadId, ThreadState};
 use crate::trap::{SYSCALL_VECTOR, TrapFrame};
@@ -77,10 +79,6 @@ pub fn init() {
 /// `KERN_SUCCESS`.
 const SUCCESS: u64 = 0;
 
-fn kern(code: hurd_ipc::KernReturn) -> u64 {
-    code as u64
-}
-
 fn msg_code(code: MsgReturn) -> u64 {
     code as u64
 }
@@ -109,243 +107,36 @@ pub fn boot_yield(frame: &mut TrapFrame) -> *mut TrapFrame {
     sched::schedule(k, ptr, Reason::Yield)
 }
 
-/// The running thread's task's map and space.
-fn current(k: &Kernel) -> Option<(crate::task::TaskId, MapId, hurd_ipc::SpaceId)> {
+/// The running thread and its task.
+fn current(k: &Kernel) -> Option<Caller> {
     let task = k.current_task()?;
     let t = k.tasks.get(&task)?;
-    Some((task, t.map, t.space))
+    Some(Caller {
+        task,
+        thread: k.current,
+        map: t.map,
+        space: t.space,
+    })
 }
 
-/// Carries out the call in `frame`, leaving the result in `rax`/`rdx`.
+/// Carries out the call in `frame` (see [`crate::calls`]).
 fn handle(k: &mut Kernel, frame: &mut TrapFrame) -> Reason {
-    let Some((task, map, space)) = current(k) else {
-        crate::trap::fatal(frame, "a system call from a thread with no task");
-    };
-    let args = [
-        frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
-    ];
-    let mut value = 0;
-    let code = match frame.rax {
-        nr::NULL => SUCCESS,
-        nr::EXIT => {
-            k.terminate(task, args[0]);
-            return Reason::Blocked;
-        }
-        nr::CONSOLE_WRITE => match console_write(k, map, args[0], args[1]) {
-            Ok(code) => code,
-            Err(ticket) => {
-                let restart = Restart {
-                    nr: nr::CONSOLE_WRITE,
-                    error: kern(hurd_ipc::KernReturn::InvalidAddress),
-                };
-                k.wait_for_pager(k.current, ticket, Some(restart));
-                return Reason::Blocked;
-            }
-        },
-        nr::YIELD => {
-            frame.rax = SUCCESS;
-            return Reason::Yield;
-        }
-        nr::CONSOLE_READ => match crate::console::read(k, map, args[0], args[1], args[2]) {
-            crate::console::Read::Done(n) => {
-                value = n;
-                SUCCESS
-            }
-            crate::console::Read::Waiting => return Reason::Blocked,
-            crate::console::Read::Failed(code) => kern(code),
-            crate::console::Read::Pager(ticket) => {
-                let restart = Restart {
-                    nr: nr::CONSOLE_READ,
-                    error: kern(hurd_ipc::KernReturn::InvalidAddress),
-                };
-                k.wait_for_pager(k.current, ticket, Some(restart));
-                return Reason::Blocked;
-            }
-        },
-        nr::MACH_MSG => return mach_msg(k, frame, map, space),
-        nr::PORT_ALLOCATE => {
-            let right = match args[0] {
-                0 => Some(RightType::Send),
-                1 => Some(RightType::Receive),
-                3 => Some(RightType::PortSet),
-                4 => Some(RightType::DeadName),
-                _ => None,
-            };
-            match right.map(|r| k.ipc.port_allocate(space, r)) {
-                Some(Ok(name)) => {
-                    value = u64::from(name.0);
-                    SUCCESS
-                }
-                Some(Err(code)) => kern(code),
-                None => kern(hurd_ipc::KernReturn::InvalidValue),
-            }
-        }
-        nr::PORT_CALL => match crate::portcall::port_call(k, map, space, args) {
-            Ok(v) => {
-                value = v;
-                SUCCESS
-            }
-            Err(crate::portcall::Failed::Code(code)) => kern(code),
-            Err(crate::portcall::Failed::Pager(ticket)) => {
-                let restart = Restart {
-                    nr: nr::PORT_CALL,
-                    error: kern(hurd_ipc::KernReturn::InvalidAddress),
-                };
-                k.wait_for_pager(k.current, ticket, Some(restart));
-                return Reason::Blocked;
-            }
-        },
-        nr::PORT_DEALLOCATE => result_code(k.ipc.port_deallocate(space, PortName(args[0] as u32))),
-        nr::PORT_DESTROY => result_code(k.ipc.port_destroy(space, PortName(args[0] as u32))),
-        nr::VM_ALLOCATE => {
-            let anywhere = args[2] != 0;
-            let hint = if anywhere {
-                args[0].max(abi::USER_BASE)
-            } else {
-                args[0]
-            };
-            if !abi::user_range_ok(hint, args[1]) {
-                kern(hurd_ipc::KernReturn::InvalidAddress)
-            } else {
-                match k.vm.allocate(map, hint, args[1], anywhere) {
-                    Ok(addr) if abi::user_range_ok(addr, args[1]) => {
-                        value = addr;
-                        SUCCESS
-                    }
-                    Ok(addr) => {
-                        let _ = k.vm.deallocate(map, addr, args[1]);
-                        kern(hurd_ipc::KernReturn::NoSpace)
-                    }
-                    Err(err) => vm_code(err),
-                }
-            }
-        }
-        nr::VM_DEALLOCATE => {
-            if abi::user_range_ok(args[0], args[1]) {
-                match k.vm.deallocate(map, args[0], args[1]) {
-                    Ok(()) => SUCCESS,
-                    Err(err) => vm_code(err),
-                }
-            } else {
-                kern(hurd_ipc::KernReturn::InvalidAddress)
-            }
-        }
-        nr::VM_PROTECT => {
-            if abi::user_range_ok(args[0], args[1]) {
-                let prot = VmProt::from_bits_truncate(args[3] as u32);
-                match k.vm.protect(map, args[0], args[1], args[2] != 0, prot) {
-                    Ok(()) => SUCCESS,
-                    Err(err) => vm_code(err),
-                }
-            } else {
-                kern(hurd_ipc::KernReturn::InvalidAddress)
-            }
-        }
-        nr::THREAD_SPAWN => {
-            if abi::user_range_ok(args[0], 1) && abi::user_range_ok(args[1], 0) {
-                let priority = k.threads.get(&k.current).map_or(12, |t| t.priority);
-                value = u64::from(k.spawn_thread(task, args[0], args[1], args[2], priority));
-                SUCCESS
-            } else {
-                kern(hurd_ipc::KernReturn::InvalidAddress)
-            }
-        }
-        nr::THREAD_EXIT => {
-            let id = k.current;
-            if let Some(t) = k.tasks.get_mut(&task) {
-                t.threads.retain(|&t| t != id);
-            }
-            k.end_thread(id);
-            if k.tasks.get(&task).is_some_and(|t| t.threads.is_empty()) {
-                k.terminate(task, 0);
-            }
-            return Reason::Blocked;
-        }
-        nr::VM_MAP => {
-            let hint = args[0].max(abi::USER_BASE);
-            if !abi::user_range_ok(hint, args[1]) || args[1] == 0 {
-                kern(hurd_ipc::KernReturn::InvalidAddress)
-            } else {
-                match k.vm_map_pager(space, map, hint, args[1], PortName(args[2] as u32), args[3]) {
-                    Ok(addr) => {
-                        k.process_ipc_events();
-                        value = addr;
-                        SUCCESS
-                    }
-                    Err(code) => kern(code),
-                }
-            }
-        }
-        nr::TASK_SELF => match k.task_port_send_right(task, space) {
-            Ok(name) => {
-                value = u64::from(name.0);
-                SUCCESS
-            }
-            Err(code) => kern(code),
-        },
-        nr::THREAD_SELF => {
-            let port = k.threads.get(&k.current).map_or(PortName::NULL, |t| t.port);
-            match k.kernel_port_send_right(port, space) {
-                Ok(name) => {
-                    value = u64::from(name.0);
-                    SUCCESS
-                }
-                Err(code) => kern(code),
-            }
-        }
-        nr::READ_TSC => {
-            // SAFETY: rdtsc has no side effects.
-            value = unsafe { core::arch::x86_64::_rdtsc() };
-            SUCCESS
-        }
-        _ => kern(hurd_ipc::KernReturn::InvalidArgument),
-    };
-    frame.rax = code;
-    frame.rdx = value;
-    Reason::Return
-}
-
-fn result_code(r: Result<(), hurd_ipc::KernReturn>) -> u64 {
-    match r {
-        Ok(()) => SUCCESS,
-        Err(code) => kern(code),
-    }
-}
-
-fn vm_code(err: hurd_vm::VmError) -> u64 {
-    kern(crate::taskvm::vm_return(err))
-}
-
-/// Writes user bytes to the console (at most 4 KiB a call); `Err` when a
-/// page must come from a pager first.
-fn console_write(k: &mut Kernel, map: MapId, addr: u64, len: u64) -> Result<u64, hurd_vm::Ticket> {
-    if len > 4096 {
-        return Ok(kern(hurd_ipc::KernReturn::InvalidArgument));
-    }
-    let mut bytes = vec![0u8; len as usize];
-    match uaccess::copy_in(&mut k.vm, map, addr, &mut bytes) {
-        Ok(()) => {}
-        Err(UserFault::Pager(ticket)) => return Err(ticket),
-        Err(UserFault::Bad) => return Ok(kern(hurd_ipc::KernReturn::InvalidAddress)),
-    }
-    let text = core::str::from_utf8(&bytes).unwrap_or("(not UTF-8)");
-    crate::kprint!("{text}");
-    Ok(SUCCESS)
+    crate::calls::handle(k, frame)
 }
 
 // ANCHOR: mach_msg
 /// `mach_msg`: a send, a receive, or both; blocks the thread when it must
 /// wait and has a timeout that allows it.
-fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, map: MapId, space: hurd_ipc::SpaceId) -> Reason {
-    let (buf, option, send_size, rcv_size, rcv_name, timeout) = (
-        frame.rdi,
-        frame.rsi,
-        frame.rdx,
-        frame.r10,
-        frame.r8 as u32,
-        frame.r9,
-    );
-    let id = k.current;
+pub fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, caller: Caller, call: MachMsg) -> Reason {
+    let MachMsg {
+        msg: buf,
+        option,
+        send_size,
+        rcv_size,
+        rcv_name: PortName(rcv_name),
+        timeout,
+    } = call;
+    let (id, map, space) = (caller.thread, caller.map, caller.space);
     let deadline = |now: u64| now + timeout.div_ceil(1000 / crate::timer::HZ).max(1);
     let receive =
         (option & msg_option::RCV_MSG != 0).then_some((buf, rcv_size, PortName(rcv_name)));
@@ -365,7 +156,7 @@ fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, map: MapId, space: hurd_ipc::
                 // Nothing is done yet: the whole call is made again once the
                 // page is there.
                 let restart = Restart {
-                    nr: nr::MACH_MSG,
+                    nr: MachMsg::NUMBER,
                     error: msg_code(MsgReturn::SendInvalidData),
                 };
                 k.wait_for_pager(id, ticket, Some(restart));
@@ -856,7 +647,7 @@ pub fn user_exception(frame: &mut TrapFrame) -> *mut TrapFrame {
         crate::trap::fatal(frame, "user exception before the kernel state exists");
     };
     sched::reap(k);
-    let Some((task, map, _)) = current(k) else {
+    let Some(Caller { task, map, .. }) = current(k) else {
         crate::trap::fatal(frame, "user exception in a thread with no task");
     };
     // ANCHOR: user_fault

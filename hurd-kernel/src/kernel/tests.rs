@@ -44,6 +44,10 @@ const TESTS: &[Test] = &[
         run: ticks_advance,
     },
     Test {
+        name: "timer::uptime_follows_the_ticks",
+        run: uptime_follows_the_ticks,
+    },
+    Test {
         name: "mem::frames_distinct_and_returned",
         run: frames_distinct_and_returned,
     },
@@ -281,6 +285,31 @@ fn ticks_advance(_: &BootInfo) -> Result<(), Failure> {
         x86_64::instructions::interrupts::enable_and_hlt();
         x86_64::instructions::interrupts::disable();
         if crate::timer::ticks() >= start + 3 {
+            return Ok(());
+        }
+    }
+    Err("the timer did not tick three times")
+}
+
+fn uptime_follows_the_ticks(_: &BootInfo) -> Result<(), Failure> {
+    let ns_per_tick = 1_000_000_000 / crate::timer::HZ;
+    let mut last = crate::timer::uptime_ns();
+    let start_ticks = crate::timer::ticks();
+    for _ in 0..10_000 {
+        x86_64::instructions::interrupts::enable_and_hlt();
+        x86_64::instructions::interrupts::disable();
+        let now = crate::timer::uptime_ns();
+        if now < last {
+            return Err("the uptime went back");
+        }
+        last = now;
+        let ticks = crate::timer::ticks();
+        // Within the current tick: never less than the ticks say, never a
+        // whole tick more.
+        if now < ticks * ns_per_tick || now > (ticks + 1) * ns_per_tick {
+            return Err("the uptime does not agree with the ticks");
+        }
+        if ticks >= start_ticks + 3 {
             return Ok(());
         }
     }

@@ -51,6 +51,32 @@ pub fn ticks() -> u64 {
     TICKS.load(Ordering::SeqCst)
 }
 
+/// The latest [`uptime_ns`] answer (it never goes back).
+static LAST_UPTIME: AtomicU64 = AtomicU64::new(0);
+
+/// The time since the PIT started, in nanoseconds: the ticks, and the part
+/// of the current tick read from the PIT's count. Never less than what it
+/// returned before (a tick whose interrupt is not yet taken would otherwise
+/// read as a step back).
+pub fn uptime_ns() -> u64 {
+    let divisor = PIT_CLOCK / HZ;
+    let ticks = ticks();
+    let mut command = Port::<u8>::new(0x43);
+    let mut channel0 = Port::<u8>::new(0x40);
+    // SAFETY: latching and reading channel 0's count (command 0: latch,
+    // then low and high byte) changes nothing the PIT counts with.
+    let count = unsafe {
+        command.write(0x00);
+        let low = channel0.read();
+        let high = channel0.read();
+        u64::from(u16::from_le_bytes([low, high]))
+    };
+    // Mode 2 counts down from the divisor.
+    let into_tick = divisor.saturating_sub(count).min(divisor);
+    let now = ticks * (1_000_000_000 / HZ) + into_tick * 1_000_000_000 / PIT_CLOCK;
+    LAST_UPTIME.fetch_max(now, Ordering::SeqCst).max(now)
+}
+
 /// Acknowledges interrupt line `irq` at the PICs.
 pub fn end_of_interrupt(irq: u8) {
     // SAFETY: `irq` is the line being serviced, so the EOI is the one the

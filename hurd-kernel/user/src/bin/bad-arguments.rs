@@ -61,7 +61,9 @@ fn run(_: u64) -> u64 {
         sys::mach_msg(garbage.as_mut_ptr(), SEND_MSG, 32, 0, 0, 0),
         0x1000_0010,
     );
-    // Unknown system call: KERN_INVALID_ARGUMENT.
-    ok &= check("unknown call", sys::syscall(9999, [0; 6]).0, 4);
+    // A trap number no trap has: KERN_INVALID_ARGUMENT.
+    ok &= check("unknown trap", sys::syscall((-99i64) as u64, [0; 6]).0, 4);
+    // A Linux system call number, in a task with no emulation: -ENOSYS.
+    ok &= check("Linux call", sys::syscall(9999, [0; 6]).0, (-38i64) as u64);
     if ok { 0 } else { 1 }
 }
