@@ -51,6 +51,8 @@ pub enum Errno {
     FBig = 0x4000_001b,
     /// `ENOSPC`: no space left.
     NoSpc = 0x4000_001c,
+    /// `EMLINK`: a file would have too many links.
+    MLink = 0x4000_001f,
     /// `ESPIPE`: the object cannot seek.
     SPipe = 0x4000_001d,
     /// `EROFS`: a read-only file system.
@@ -112,6 +114,7 @@ impl Errno {
             Errno::NoSpc => 28,
             Errno::SPipe => 29,
             Errno::RoFs => 30,
+            Errno::MLink => 31,
             Errno::NameTooLong => 36,
             Errno::NoSys => 38,
             Errno::NotEmpty => 39,
@@ -151,6 +154,7 @@ impl core::fmt::Display for Errno {
             Errno::NoSpc => "no space left on device",
             Errno::SPipe => "illegal seek",
             Errno::RoFs => "read-only file system",
+            Errno::MLink => "too many links",
             Errno::Again => "resource temporarily unavailable",
             Errno::OpNotSupp => "operation not supported",
             Errno::TimedOut => "connection timed out",
@@ -204,6 +208,7 @@ mod tests {
             Errno::Io,
             Errno::NotDir,
             Errno::RoFs,
+            Errno::MLink,
         ] {
             assert_eq!(e.linux(), i32::from(e) & 0xffff);
         }

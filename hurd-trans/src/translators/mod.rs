@@ -1,6 +1,7 @@
 //! Translators built on the frameworks, each a library type plus (hosted) a
 //! [`Program`](crate::transbox::Program) a starter can run.
 
+pub mod ext2;
 pub mod hello;
 pub mod null;
 pub mod ports;
