@@ -21,7 +21,8 @@
 //!   and active (a control port) — and the [`transbox::Starter`] trait that
 //!   starts programs.
 //! - [`lookup`]: the client side, `file_name_lookup` with the retry protocol.
-//! - [`translators`]: tmpfs, hello, null, zero, tarfs, union and shadow.
+//! - [`translators`]: tmpfs, hello, null, zero, tarfs, union, shadow and
+//!   ext2 (the Hurd's disk file system, read-write, on a block device).
 //!
 //! - [`mapping`] (feature `std`): `io_map` on hurd-pager.
 //! - `fuse` (feature): the FUSE bridge, mounting a translator on Linux.

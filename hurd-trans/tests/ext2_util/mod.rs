@@ -124,26 +124,28 @@ pub fn pattern(len: usize, seed: u32) -> Vec<u8> {
 }
 
 /// A tree with what the tests need: small and large files (up to the
-/// double indirect range), sparse files, an empty file, a deep path,
-/// fast and slow symlinks, hard links, a large directory, a FIFO and
-/// device nodes (as root), odd permissions and owners.
-pub fn sample_tree(dir: &Path, large_dir: usize) {
+/// double indirect range), sparse files (with data `far` bytes out: 70 MiB
+/// reaches the triple indirect range with 1 KiB blocks), an empty file, a
+/// deep path, fast and slow symlinks, hard links, a directory of
+/// `large_dir` names, a FIFO and device nodes (as root), odd permissions
+/// and owners.
+pub fn sample_tree(dir: &Path, large_dir: usize, far: u64) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(dir).expect("mkdir");
     std::fs::write(dir.join("hello.txt"), b"hello from the Hurd\n").expect("write");
     std::fs::write(dir.join("empty"), b"").expect("write");
     std::fs::write(dir.join("medium.bin"), pattern(100_000, 1)).expect("write");
-    std::fs::write(dir.join("large.bin"), pattern(5 << 20, 2)).expect("write");
+    std::fs::write(dir.join("large.bin"), pattern(3 << 20, 2)).expect("write");
     // Sparse: data at the start, a hole, data far out (double indirect
     // with 1 KiB blocks), and a file that is all hole.
     let f = std::fs::File::create(dir.join("sparse")).expect("sparse");
     use std::os::unix::fs::FileExt;
     f.write_all_at(b"start", 0).expect("write");
     f.write_all_at(b"middle", 300 << 10).expect("write");
-    f.write_all_at(b"end", 70 << 20).expect("write");
+    f.write_all_at(b"end", far).expect("write");
     drop(f);
     let f = std::fs::File::create(dir.join("hole")).expect("hole");
-    f.set_len(10 << 20).expect("len");
+    f.set_len(far / 8).expect("len");
     drop(f);
     let mut deep = dir.to_path_buf();
     for i in 0..30 {
@@ -161,8 +163,11 @@ pub fn sample_tree(dir: &Path, large_dir: usize) {
     let big = dir.join("big-dir");
     std::fs::create_dir_all(&big).expect("mkdir");
     for i in 0..large_dir {
-        std::fs::write(big.join(format!("entry-with-a-longish-name-{i:05}")), format!("{i}\n"))
-            .expect("write");
+        std::fs::write(
+            big.join(format!("entry-with-a-longish-name-{i:05}")),
+            format!("{i}\n"),
+        )
+        .expect("write");
     }
     let p = dir.join("private");
     std::fs::write(&p, b"secret").expect("write");
@@ -176,9 +181,21 @@ pub fn sample_tree(dir: &Path, large_dir: usize) {
             assert_eq!(r, 0, "mknod {path:?}");
         };
         c(&dir.join("fifo"), libc::S_IFIFO | 0o644, 0);
-        c(&dir.join("null"), libc::S_IFCHR | 0o666, libc::makedev(1, 3));
-        c(&dir.join("disk"), libc::S_IFBLK | 0o660, libc::makedev(8, 1));
-        c(&dir.join("bigdev"), libc::S_IFCHR | 0o600, libc::makedev(300, 70000));
+        c(
+            &dir.join("null"),
+            libc::S_IFCHR | 0o666,
+            libc::makedev(1, 3),
+        );
+        c(
+            &dir.join("disk"),
+            libc::S_IFBLK | 0o660,
+            libc::makedev(8, 1),
+        );
+        c(
+            &dir.join("bigdev"),
+            libc::S_IFCHR | 0o600,
+            libc::makedev(300, 70000),
+        );
         std::os::unix::fs::chown(dir.join("hello.txt"), Some(70000), Some(66000)).expect("chown");
     }
 }
@@ -247,7 +264,11 @@ pub fn linux_view(dir: &Path) -> BTreeMap<String, Seen> {
                 .collect();
             names.sort();
             for n in names {
-                let r = if rel.is_empty() { n } else { format!("{rel}/{n}") };
+                let r = if rel.is_empty() {
+                    n
+                } else {
+                    format!("{rel}/{n}")
+                };
                 walk(base, &r, out);
             }
         }
@@ -299,7 +320,11 @@ pub fn ext2_view(fs: &mut Ext2<FileDevice>) -> BTreeMap<String, Seen> {
             names.sort_by(|a, b| a.name.cmp(&b.name));
             for n in names {
                 let name = String::from_utf8(n.name).expect("utf-8");
-                let r = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+                let r = if rel.is_empty() {
+                    name
+                } else {
+                    format!("{rel}/{name}")
+                };
                 walk(fs, n.ino, &r, out);
             }
         }

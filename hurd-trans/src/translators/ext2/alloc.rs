@@ -14,7 +14,7 @@ use super::device::BlockDevice;
 use super::fs::Ext2;
 use super::group::group_range;
 use super::inode::Inode;
-use crate::Errno;
+use hurd_ipc::Errno;
 
 fn bit(map: &[u8], i: usize) -> bool {
     map[i / 8] & (1 << (i % 8)) != 0
@@ -24,7 +24,7 @@ fn bit(map: &[u8], i: usize) -> bool {
 fn find_clear(map: &[u8], from: usize, len: usize) -> Option<usize> {
     let mut i = from;
     while i < len {
-        if i % 8 == 0 && i + 8 <= len && map[i / 8] == 0xff {
+        if i.is_multiple_of(8) && i + 8 <= len && map[i / 8] == 0xff {
             i += 8;
             continue;
         }
@@ -134,7 +134,12 @@ impl<D: BlockDevice> Ext2<D> {
     }
 
     /// Looks for free blocks in group `g` from bit `from`; takes a run.
-    fn alloc_in_group(&mut self, g: u32, from: u32, want: u32) -> Result<Option<(u32, u32)>, Errno> {
+    fn alloc_in_group(
+        &mut self,
+        g: u32,
+        from: u32,
+        want: u32,
+    ) -> Result<Option<(u32, u32)>, Errno> {
         let (gstart, glen) = group_range(&self.sb, g);
         let bitmap = self.groups[g as usize].block_bitmap();
         let mut from = from as usize;

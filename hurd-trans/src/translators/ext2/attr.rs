@@ -18,12 +18,12 @@ use super::fs::Ext2;
 use super::inode::{Inode, flags};
 use super::superblock::compat;
 use super::xattr::{INDEX_GNU, TRANSLATOR};
-use crate::Errno;
 use crate::flags::{HURD_BLKDEV, HURD_CHRDEV, HURD_FIFO, HURD_IFSOCK};
 use crate::mode::{S_IFBLK, S_IFCHR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ITRANS};
 use crate::stat::{Stat, TimeSpec};
 use crate::statfs::FSTYPE_EXT2FS;
 use crate::transbox::argz_to_argv;
+use hurd_ipc::Errno;
 
 /// `st_flags`: not to be dumped (`UF_NODUMP`).
 pub const UF_NODUMP: u32 = 0x0000_0001;
@@ -222,7 +222,12 @@ impl<D: BlockDevice> Ext2<D> {
         self.after_change()
     }
 
-    fn set_translator_block(&mut self, ino: u32, i: &mut Inode, argz: Option<&[u8]>) -> Result<(), Errno> {
+    fn set_translator_block(
+        &mut self,
+        ino: u32,
+        i: &mut Inode,
+        argz: Option<&[u8]>,
+    ) -> Result<(), Errno> {
         match argz {
             None => {
                 if i.translator != 0 {

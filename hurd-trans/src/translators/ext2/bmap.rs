@@ -8,7 +8,7 @@ use super::bytes::{get32, put32};
 use super::device::BlockDevice;
 use super::fs::Ext2;
 use super::inode::{DIND, IND, Inode, TIND};
-use crate::Errno;
+use hurd_ipc::Errno;
 
 /// Where a logical block's pointer is: the inode slot, the index at each
 /// indirect level, and how many levels.
@@ -135,15 +135,13 @@ impl<D: BlockDevice> Ext2<D> {
             } else {
                 self.check_block(b)?;
                 let blk = self.cache.get(&mut self.dev, b)?;
-                let start = out.len();
-                for i in 0..take {
-                    out.push(get32(blk, (first + i) * 4));
-                }
-                for i in start..out.len() {
-                    if out[i] != 0 {
-                        self.check_block(out[i])?;
+                let got: Vec<u32> = (0..take).map(|i| get32(blk, (first + i) * 4)).collect();
+                for &b in &got {
+                    if b != 0 {
+                        self.check_block(b)?;
                     }
                 }
+                out.extend_from_slice(&got);
             }
             l += take as u64;
         }
@@ -152,9 +150,7 @@ impl<D: BlockDevice> Ext2<D> {
 
     /// Counts `n` more blocks in `inode`'s `i_blocks`.
     fn charge(&mut self, inode: &mut Inode, n: u32) -> Result<(), Errno> {
-        let add = n
-            .checked_mul(self.sectors_per_block())
-            .ok_or(Errno::FBig)?;
+        let add = n.checked_mul(self.sectors_per_block()).ok_or(Errno::FBig)?;
         inode.blocks = inode.blocks.checked_add(add).ok_or(Errno::FBig)?;
         Ok(())
     }
@@ -177,7 +173,11 @@ impl<D: BlockDevice> Ext2<D> {
     ) -> Result<(u32, bool), Errno> {
         let p = self.block_path(lblk).ok_or(Errno::FBig)?;
         let spb = self.sectors_per_block();
-        if inode.blocks.checked_add(spb * (p.depth as u32 + 1)).is_none() {
+        if inode
+            .blocks
+            .checked_add(spb * (p.depth as u32 + 1))
+            .is_none()
+        {
             return Err(Errno::FBig);
         }
         let cur = inode.block[p.slot];
@@ -240,7 +240,11 @@ impl<D: BlockDevice> Ext2<D> {
             }
         }
         let a = self.apb as u64;
-        let tops = [(IND, 12u64, 1usize), (DIND, 12 + a, 2), (TIND, 12 + a + a * a, 3)];
+        let tops = [
+            (IND, 12u64, 1usize),
+            (DIND, 12 + a, 2),
+            (TIND, 12 + a + a * a, 3),
+        ];
         for (slot, base, depth) in tops {
             let b = inode.block[slot];
             if b == 0 {
@@ -312,10 +316,9 @@ impl<D: BlockDevice> Ext2<D> {
                 cleared.push(i);
                 continue;
             }
-            if depth == 1 {
-                freed.push(e);
-                cleared.push(i);
-            } else if self.free_tree(e, depth - 1, child_base, keep, freed)? {
+            // Data blocks go; an indirect block goes once nothing is left
+            // in it.
+            if depth == 1 || self.free_tree(e, depth - 1, child_base, keep, freed)? {
                 freed.push(e);
                 cleared.push(i);
             } else {

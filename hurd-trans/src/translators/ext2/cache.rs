@@ -12,7 +12,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::device::BlockDevice;
-use crate::Errno;
+use hurd_ipc::Errno;
 
 struct Slot {
     data: Box<[u8]>,

@@ -4,7 +4,7 @@
 
 use alloc::vec::Vec;
 
-use crate::Errno;
+use hurd_ipc::Errno;
 
 /// A disk as the file system sees it: `size` bytes, read and written at byte
 /// offsets. The file system reads and writes whole file system blocks at
@@ -149,7 +149,10 @@ impl BlockDevice for FileDevice {
 
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), Errno> {
         use std::os::unix::fs::FileExt;
-        if offset.checked_add(buf.len() as u64).is_none_or(|e| e > self.size) {
+        if offset
+            .checked_add(buf.len() as u64)
+            .is_none_or(|e| e > self.size)
+        {
             return Err(Errno::Io);
         }
         self.file.read_exact_at(buf, offset).map_err(|_| Errno::Io)
@@ -160,7 +163,10 @@ impl BlockDevice for FileDevice {
         if !self.writable {
             return Err(Errno::RoFs);
         }
-        if offset.checked_add(buf.len() as u64).is_none_or(|e| e > self.size) {
+        if offset
+            .checked_add(buf.len() as u64)
+            .is_none_or(|e| e > self.size)
+        {
             return Err(Errno::Io);
         }
         self.file.write_all_at(buf, offset).map_err(|_| Errno::Io)

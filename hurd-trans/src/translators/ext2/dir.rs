@@ -80,11 +80,11 @@ fn put_rec_len(block: &mut [u8], off: usize, len: usize) {
 /// The record at `off`, checked.
 pub(crate) fn entry_at(block: &[u8], off: usize) -> Result<Entry<'_>, Corrupt> {
     let bs = block.len();
-    if off % 4 != 0 || off + 8 > bs {
+    if !off.is_multiple_of(4) || off + 8 > bs {
         return Err(Corrupt(off));
     }
     let rec_len = rec_len_at(block, off);
-    if rec_len < 8 || rec_len % 4 != 0 || off + rec_len > bs {
+    if rec_len < 8 || !rec_len.is_multiple_of(4) || off + rec_len > bs {
         return Err(Corrupt(off));
     }
     let inode = get32(block, off);
@@ -126,7 +126,10 @@ pub(crate) fn entries(block: &[u8]) -> impl Iterator<Item = Result<Entry<'_>, Co
 
 /// Where `name` is in a block: its record's offset, the previous record's
 /// (if any) and its inode.
-pub(crate) fn find(block: &[u8], name: &[u8]) -> Result<Option<(usize, Option<usize>, u32)>, Corrupt> {
+pub(crate) fn find(
+    block: &[u8],
+    name: &[u8],
+) -> Result<Option<(usize, Option<usize>, u32)>, Corrupt> {
     let mut prev = None;
     for e in entries(block) {
         let e = e?;

@@ -9,7 +9,7 @@ use super::device::BlockDevice;
 use super::fs::{AtimePolicy, Ext2};
 use super::inode::{Inode, N_BLOCKS, flags};
 use super::superblock::ro_compat;
-use crate::Errno;
+use hurd_ipc::Errno;
 
 /// The most bytes one read returns.
 pub const MAX_READ: usize = 64 << 20;
@@ -27,7 +27,9 @@ impl<D: BlockDevice> Ext2<D> {
 
     /// Whether `uid` may use the blocks reserved for root.
     pub(crate) fn privileged(&self, uid: u32, gid: u32) -> bool {
-        uid == 0 || uid == self.sb.def_resuid() as u32 || (gid != 0 && gid == self.sb.def_resgid() as u32)
+        uid == 0
+            || uid == self.sb.def_resuid() as u32
+            || (gid != 0 && gid == self.sb.def_resgid() as u32)
     }
 
     /// Reads up to `len` bytes of file `ino` at `offset` (fewer at the
@@ -62,7 +64,12 @@ impl<D: BlockDevice> Ext2<D> {
     }
 
     /// Fills `out` with the file's bytes at `offset` (holes read as zeros).
-    pub(crate) fn read_blocks(&mut self, i: &Inode, offset: u64, out: &mut [u8]) -> Result<(), Errno> {
+    pub(crate) fn read_blocks(
+        &mut self,
+        i: &Inode,
+        offset: u64,
+        out: &mut [u8],
+    ) -> Result<(), Errno> {
         if out.is_empty() {
             return Ok(());
         }
@@ -96,9 +103,8 @@ impl<D: BlockDevice> Ext2<D> {
                         let bstart = (first + (k + j) as u64) * bs;
                         let s = bstart.max(lo);
                         let e = (bstart + bs).min(hi);
-                        dst[(s - lo) as usize..(e - lo) as usize].copy_from_slice(
-                            &cached[(s - bstart) as usize..(e - bstart) as usize],
-                        );
+                        dst[(s - lo) as usize..(e - lo) as usize]
+                            .copy_from_slice(&cached[(s - bstart) as usize..(e - bstart) as usize]);
                     }
                 }
             }
@@ -147,7 +153,7 @@ impl<D: BlockDevice> Ext2<D> {
     /// file grows from there, they must read as zeros).
     fn zero_tail(&mut self, i: &Inode, size: u64, upto: u64) -> Result<(), Errno> {
         let bs = self.bs as u64;
-        if size % bs == 0 || upto <= size {
+        if size.is_multiple_of(bs) || upto <= size {
             return Ok(());
         }
         let lblk = size / bs;
@@ -208,7 +214,13 @@ impl<D: BlockDevice> Ext2<D> {
 
     /// Allocates and writes; returns the bytes written (a prefix of
     /// `data`). `i` is updated in memory.
-    fn write_data(&mut self, _ino: u32, i: &mut Inode, offset: u64, data: &[u8]) -> Result<usize, Errno> {
+    fn write_data(
+        &mut self,
+        _ino: u32,
+        i: &mut Inode,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<usize, Errno> {
         let bs = self.bs as u64;
         let end = offset + data.len() as u64;
         let first = offset / bs;
@@ -346,7 +358,12 @@ impl<D: BlockDevice> Ext2<D> {
 
     /// Stores a symlink's target in `i` (a symlink with no target yet): in
     /// the inode below 60 bytes, else in a block.
-    pub(crate) fn store_symlink(&mut self, ino: u32, i: &mut Inode, target: &[u8]) -> Result<(), Errno> {
+    pub(crate) fn store_symlink(
+        &mut self,
+        ino: u32,
+        i: &mut Inode,
+        target: &[u8],
+    ) -> Result<(), Errno> {
         if target.is_empty() || target.contains(&0) {
             return Err(Errno::Inval);
         }
@@ -357,7 +374,12 @@ impl<D: BlockDevice> Ext2<D> {
             let mut raw = [0u8; N_BLOCKS * 4];
             raw[..target.len()].copy_from_slice(target);
             for (k, b) in i.block.iter_mut().enumerate() {
-                *b = u32::from_le_bytes([raw[k * 4], raw[k * 4 + 1], raw[k * 4 + 2], raw[k * 4 + 3]]);
+                *b = u32::from_le_bytes([
+                    raw[k * 4],
+                    raw[k * 4 + 1],
+                    raw[k * 4 + 2],
+                    raw[k * 4 + 3],
+                ]);
             }
         } else {
             let goal = self.inode_goal(ino);

@@ -3,7 +3,7 @@
 //! attributes are in the sibling modules, as more `impl` blocks.
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeSet;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec;
@@ -16,9 +16,9 @@ use super::inode::Inode;
 use super::superblock::{
     MountError, STATE_ERROR, STATE_VALID, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE, Superblock,
 };
-use crate::Errno;
 use crate::stat::TimeSpec;
 use crate::statfs::{FSTYPE_EXT2FS, ST_RDONLY, Statfs};
+use hurd_ipc::Errno;
 
 /// When changes reach the disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,6 +110,10 @@ pub struct Ext2<D: BlockDevice> {
     pub(crate) orphans: BTreeSet<u32>,
     /// Corruption found since mounting.
     pub(crate) errors: u32,
+    /// Indexes of large directories, by inode.
+    pub(crate) dir_index: BTreeMap<u32, super::dirindex::DirIndex>,
+    /// Names the indexes hold.
+    pub(crate) indexed_names: usize,
     // Geometry.
     pub(crate) bs: usize,
     pub(crate) inode_size: usize,
@@ -191,6 +195,8 @@ impl<D: BlockDevice> Ext2<D> {
             open: BTreeSet::new(),
             orphans: BTreeSet::new(),
             errors: 0,
+            dir_index: BTreeMap::new(),
+            indexed_names: 0,
         };
         if !fs.readonly {
             fs.begin_writing().map_err(MountError::Io)?;
@@ -203,8 +209,10 @@ impl<D: BlockDevice> Ext2<D> {
     fn begin_writing(&mut self) -> Result<(), Errno> {
         let free_blocks: u64 = self.groups.iter().map(|g| g.free_blocks() as u64).sum();
         let free_inodes: u64 = self.groups.iter().map(|g| g.free_inodes() as u64).sum();
-        self.sb.set_free_blocks_count(free_blocks.min(u32::MAX as u64) as u32);
-        self.sb.set_free_inodes_count(free_inodes.min(u32::MAX as u64) as u32);
+        self.sb
+            .set_free_blocks_count(free_blocks.min(u32::MAX as u64) as u32);
+        self.sb
+            .set_free_inodes_count(free_inodes.min(u32::MAX as u64) as u32);
         let state = self.sb.state();
         self.sb.set_state(state & !STATE_VALID);
         self.sb.set_mnt_count(self.sb.mnt_count().wrapping_add(1));
@@ -333,7 +341,10 @@ impl<D: BlockDevice> Ext2<D> {
     pub fn read_inode(&mut self, ino: u32) -> Result<Inode, Errno> {
         let (block, offset) = self.inode_location(ino)?;
         let raw = self.cache.get(&mut self.dev, block)?;
-        Ok(Inode::decode(&raw[offset..offset + self.inode_size], self.hurd))
+        Ok(Inode::decode(
+            &raw[offset..offset + self.inode_size],
+            self.hurd,
+        ))
     }
 
     /// Inode `ino`, which must be in use (a mode, links or an open port).

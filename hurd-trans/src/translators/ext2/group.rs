@@ -85,7 +85,11 @@ impl GroupDesc {
             && self.free_blocks() <= len
             && self.free_inodes() <= sb.inodes_per_group()
             && self.used_dirs() <= sb.inodes_per_group();
-        if ok { Ok(()) } else { Err(MountError::BadGroup(g)) }
+        if ok {
+            Ok(())
+        } else {
+            Err(MountError::BadGroup(g))
+        }
     }
 }
 

@@ -164,7 +164,7 @@ impl Inode {
             let extra = get16(raw, 128);
             // A bad value is ignored (e2fsck's business), never trusted
             // beyond the inode.
-            if extra as usize <= raw.len() - GOOD_OLD_INODE_SIZE && extra % 4 == 0 {
+            if extra as usize <= raw.len() - GOOD_OLD_INODE_SIZE && extra.is_multiple_of(4) {
                 ino.extra_isize = extra;
                 let has = |end: usize| GOOD_OLD_INODE_SIZE + extra as usize >= end;
                 if has(136) {
@@ -219,7 +219,7 @@ impl Inode {
         }
         if raw.len() > GOOD_OLD_INODE_SIZE + 2 {
             let extra = self.extra_isize as usize;
-            if extra <= raw.len() - GOOD_OLD_INODE_SIZE && extra % 4 == 0 {
+            if extra <= raw.len() - GOOD_OLD_INODE_SIZE && extra.is_multiple_of(4) {
                 put16(raw, 128, self.extra_isize);
                 let has = |end: usize| GOOD_OLD_INODE_SIZE + extra >= end;
                 if has(136) {
@@ -327,7 +327,7 @@ mod tests {
 
     fn sample() -> Inode {
         Inode {
-            mode: 0o100644 | 0o400000 << 0,
+            mode: 0o100644 | 0o400000,
             uid: 70000,
             gid: 66000,
             size: (5u64 << 32) + 17,

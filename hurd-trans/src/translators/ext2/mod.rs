@@ -55,6 +55,7 @@ mod bytes;
 mod cache;
 pub mod device;
 mod dir;
+mod dirindex;
 mod file;
 mod fs;
 mod group;
@@ -74,9 +75,9 @@ mod testfs;
 mod tests;
 
 pub use attr::{Change, UF_APPEND, UF_IMMUTABLE, UF_NODUMP};
-pub use device::{BlockDevice, MemDevice};
 #[cfg(feature = "std")]
 pub use device::FileDevice;
+pub use device::{BlockDevice, MemDevice};
 pub use file::MAX_READ;
 pub use fs::{AtimePolicy, Clock, Ext2, Options, SyncPolicy};
 pub use group::GroupDesc;

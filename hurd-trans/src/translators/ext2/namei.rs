@@ -15,7 +15,7 @@ use super::device::BlockDevice;
 use super::dir::{self, NAME_MAX};
 use super::fs::Ext2;
 use super::inode::{Inode, ROOT_INO, flags};
-use crate::Errno;
+use hurd_ipc::Errno;
 
 /// Links an inode may have (`EXT2_LINK_MAX`).
 pub const LINK_MAX: u16 = 32000;
@@ -31,6 +31,8 @@ pub(crate) struct Found {
     pub prev: Option<usize>,
     /// The inode it names.
     pub ino: u32,
+    /// The directory's logical block.
+    pub lblk: u64,
 }
 
 /// One name of a listing.
@@ -82,7 +84,8 @@ impl<D: BlockDevice> Ext2<D> {
         ))
     }
 
-    /// Finds `name` in directory `ino`.
+    /// Finds `name` in directory `ino`: through its index if it has one,
+    /// else by reading its blocks in order.
     pub(crate) fn dir_find(
         &mut self,
         ino: u32,
@@ -90,26 +93,48 @@ impl<D: BlockDevice> Ext2<D> {
         name: &[u8],
     ) -> Result<Option<Found>, Errno> {
         let n = self.dir_blocks(dir)?;
-        for lblk in 0..n {
-            let block = self.dir_block(ino, dir, lblk)?;
-            let found = {
-                let data = self.cache.get(&mut self.dev, block)?;
-                dir::find(data, name)
-            };
-            match found {
-                Ok(Some((off, prev, i))) => {
-                    return Ok(Some(Found {
-                        block,
-                        off,
-                        prev,
-                        ino: i,
-                    }));
+        match self.index_lookup(ino, dir, n, name)? {
+            None => {}
+            Some(None) => return Ok(None),
+            Some(Some(lblk)) => {
+                if let Some(f) = self.find_in_block(ino, dir, lblk, name)? {
+                    return Ok(Some(f));
                 }
-                Ok(None) => {}
-                Err(c) => return Err(self.dir_corrupt(ino, lblk, c)),
+                // The index disagrees with the disk: the disk wins.
+                self.index_drop(ino);
+            }
+        }
+        for lblk in 0..n {
+            if let Some(f) = self.find_in_block(ino, dir, lblk, name)? {
+                return Ok(Some(f));
             }
         }
         Ok(None)
+    }
+
+    fn find_in_block(
+        &mut self,
+        ino: u32,
+        dir: &Inode,
+        lblk: u64,
+        name: &[u8],
+    ) -> Result<Option<Found>, Errno> {
+        let block = self.dir_block(ino, dir, lblk)?;
+        let found = {
+            let data = self.cache.get(&mut self.dev, block)?;
+            dir::find(data, name)
+        };
+        match found {
+            Ok(Some((off, prev, i))) => Ok(Some(Found {
+                block,
+                off,
+                prev,
+                ino: i,
+                lblk,
+            })),
+            Ok(None) => Ok(None),
+            Err(c) => Err(self.dir_corrupt(ino, lblk, c)),
+        }
     }
 
     /// The inode `name` names in directory `dir` ("." and ".." too).
@@ -194,7 +219,8 @@ impl<D: BlockDevice> Ext2<D> {
         let need = dir::rec_len_for(name.len());
         let n = self.dir_blocks(dir)?;
         dir.flags &= !flags::INDEX;
-        for lblk in 0..n {
+        let from = self.index_room_from(ino).min(n);
+        for lblk in from..n {
             let block = self.dir_block(ino, dir, lblk)?;
             let room = {
                 let data = self.cache.get(&mut self.dev, block)?;
@@ -207,11 +233,16 @@ impl<D: BlockDevice> Ext2<D> {
             }
             let data = self.cache.get_mut(&mut self.dev, block)?;
             if dir::insert(data, name, target, ftype) == Ok(true) {
+                self.index_added(ino, name, lblk);
                 return self.touch_dir(dir);
             }
         }
         // A new block at the end.
-        if dir.size.checked_add(self.bs as u64).is_none_or(|s| s > u32::MAX as u64) {
+        if dir
+            .size
+            .checked_add(self.bs as u64)
+            .is_none_or(|s| s > u32::MAX as u64)
+        {
             return Err(Errno::FBig);
         }
         let goal = match n {
@@ -224,6 +255,7 @@ impl<D: BlockDevice> Ext2<D> {
         dir::init_empty(data);
         let _ = dir::insert(data, name, target, ftype);
         dir.size += self.bs as u64;
+        self.index_added(ino, name, n);
         self.touch_dir(dir)
     }
 
@@ -259,8 +291,8 @@ impl<D: BlockDevice> Ext2<D> {
     ///
     /// # Errors
     ///
-    /// `EEXIST`, `ENOSPC`, `EMLINK`-like `ENOSPC` when the parent has too
-    /// many subdirectories, `ENOTDIR`, `ENOENT` (a removed directory),
+    /// `EEXIST`, `ENOSPC`, `EMLINK` when the parent has too many
+    /// subdirectories, `ENOTDIR`, `ENOENT` (a removed directory),
     /// `EINVAL` for a bad name, `EROFS`, `EIO`.
     pub fn create_node(
         &mut self,
@@ -286,7 +318,7 @@ impl<D: BlockDevice> Ext2<D> {
         }
         let is_dir = mode & 0o170000 == 0o040000;
         if is_dir && p.links >= LINK_MAX {
-            return Err(too_many_links());
+            return Err(Errno::MLink);
         }
         let mode = if self.hurd { mode } else { mode & 0xffff };
         let (ino, mut inode) = self.new_inode(parent, mode, uid, gid)?;
@@ -338,9 +370,15 @@ impl<D: BlockDevice> Ext2<D> {
     ///
     /// # Errors
     ///
-    /// `EEXIST`, `EPERM` for a directory, too many links (`ENOSPC`),
+    /// `EEXIST`, `EPERM` for a directory, `EMLINK`,
     /// `ENOSPC`, `EROFS`, `EIO`.
-    pub fn link_node(&mut self, dir: u32, name: &[u8], target: u32, excl: bool) -> Result<(), Errno> {
+    pub fn link_node(
+        &mut self,
+        dir: u32,
+        name: &[u8],
+        target: u32,
+        excl: bool,
+    ) -> Result<(), Errno> {
         self.writable()?;
         check_name(name)?;
         let mut t = self.live_inode(target)?;
@@ -348,7 +386,7 @@ impl<D: BlockDevice> Ext2<D> {
             return Err(Errno::Perm);
         }
         if t.links >= LINK_MAX {
-            return Err(too_many_links());
+            return Err(Errno::MLink);
         }
         let mut d = self.live_inode(dir)?;
         if !d.is_dir() {
@@ -410,6 +448,7 @@ impl<D: BlockDevice> Ext2<D> {
         }
         let data = self.cache.get_mut(&mut self.dev, f.block)?;
         dir::remove(data, f.off, f.prev);
+        self.index_removed(dir, name, f.lblk);
         self.touch_dir(&mut d)?;
         if victim.is_dir() {
             d.links = d.links.saturating_sub(1);
@@ -451,10 +490,10 @@ impl<D: BlockDevice> Ext2<D> {
         if i.has_block_map(self.bs) {
             result = self.truncate_blocks(&mut i, 0);
         }
-        if i.file_acl != 0 {
-            if let Err(e) = self.release_xattr_block(&mut i) {
-                result = Err(e);
-            }
+        if i.file_acl != 0
+            && let Err(e) = self.release_xattr_block(&mut i)
+        {
+            result = Err(e);
         }
         if i.translator != 0 {
             let b = i.translator;
@@ -464,6 +503,9 @@ impl<D: BlockDevice> Ext2<D> {
             }
         }
         let was_dir = i.is_dir();
+        if was_dir {
+            self.index_drop(ino);
+        }
         i.dtime = self.deletion_time();
         i.size = 0;
         i.blocks = 0;
@@ -525,7 +567,7 @@ impl<D: BlockDevice> Ext2<D> {
                 _ => {}
             }
         } else if moving.is_dir() && from != to && td.links >= LINK_MAX {
-            return Err(too_many_links());
+            return Err(Errno::MLink);
         }
         // The new name first, so a failure leaves the old one.
         let ft = if self.filetype {
@@ -560,6 +602,7 @@ impl<D: BlockDevice> Ext2<D> {
         let again = self.dir_find(from, &fd, from_name)?.ok_or(Errno::Io)?;
         let data = self.cache.get_mut(&mut self.dev, again.block)?;
         dir::remove(data, again.off, again.prev);
+        self.index_removed(from, from_name, again.lblk);
         self.touch_dir(&mut fd)?;
         if moving.is_dir() && from != to {
             fd.links = fd.links.saturating_sub(1);
@@ -610,11 +653,6 @@ impl<D: BlockDevice> Ext2<D> {
         }
         Err(self.corrupt(&format!("the \"..\" records above directory {dir} loop")))
     }
-}
-
-/// What `EMLINK` stands for until the error set has it.
-fn too_many_links() -> Errno {
-    Errno::NoSpc
 }
 
 /// Whether a record in the block has room for one of `need` bytes.

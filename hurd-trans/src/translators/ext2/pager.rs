@@ -28,8 +28,8 @@ use hurd_pager::{Backend, Config, PAGE_SIZE, PageRead, PagerError};
 use super::device::BlockDevice;
 use super::fs::Ext2;
 use super::tree::Shared;
-use crate::Errno;
 use crate::netfs::{Mapper, NodeId};
+use hurd_ipc::Errno;
 
 const PAGE: usize = PAGE_SIZE as usize;
 
@@ -159,6 +159,7 @@ impl<D: BlockDevice> Ext2<D> {
         let (first, last) = (offset / bs, (offset + len as u64 - 1) / bs);
         self.cache
             .discard_range(first as u32, (last - first + 1) as u32);
+        self.index_drop_all();
         self.dev.write_at(offset, &data[..len])
     }
 }

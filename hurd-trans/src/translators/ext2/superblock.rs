@@ -7,7 +7,7 @@ use alloc::boxed::Box;
 use core::fmt;
 
 use super::bytes::{get16, get32, put16, put32};
-use crate::Errno;
+use hurd_ipc::Errno;
 
 /// Where the superblock is, in bytes from the start of the device.
 pub const SUPERBLOCK_OFFSET: u64 = 1024;
@@ -481,7 +481,7 @@ impl Superblock {
 }
 
 fn is_power_of(mut n: u32, base: u32) -> bool {
-    while n % base == 0 {
+    while n.is_multiple_of(base) {
         n /= base;
     }
     n == 1
@@ -519,7 +519,11 @@ mod tests {
     fn refuses_corrupt_superblocks() {
         let size = 8192 * 1024;
         let cases: &[(usize, u32, MountError)] = &[
-            (24, 40, MountError::BadSuperblock("block size beyond 64 KiB")),
+            (
+                24,
+                40,
+                MountError::BadSuperblock("block size beyond 64 KiB"),
+            ),
             (32, 0, MountError::BadSuperblock("blocks per group")),
             (40, 0, MountError::BadSuperblock("inodes per group")),
             (4, u32::MAX, MountError::TooSmall),

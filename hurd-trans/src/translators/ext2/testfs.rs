@@ -126,7 +126,15 @@ pub(crate) fn format(shape: Shape) -> MemDevice {
     put32(sb, 84, 11);
     put16(sb, 88, shape.inode_size);
     put32(sb, 92, if shape.ext_attr { 0x8 } else { 0 });
-    put32(sb, 96, if shape.filetype { incompat::FILETYPE } else { 0 });
+    put32(
+        sb,
+        96,
+        if shape.filetype {
+            incompat::FILETYPE
+        } else {
+            0
+        },
+    );
     // large_file; no sparse_super: every group has a backup.
     put32(sb, 100, 0x2);
     sb[104..120].copy_from_slice(b"hurd-rs-testfs!!");

@@ -16,8 +16,8 @@ use super::fs::Ext2;
 use super::group::group_range;
 use super::inode::{DIND, IND, ROOT_INO, TIND};
 use super::testfs::{Shape, mounted, options};
-use crate::Errno;
 use crate::stat::TimeSpec;
+use hurd_ipc::Errno;
 
 const REG: u32 = 0o100644;
 const DIR: u32 = 0o040755;
@@ -33,7 +33,7 @@ pub(crate) fn check(fs: &mut Ext2<MemDevice>) {
     let bs = fs.bs;
     // Owners of blocks: group metadata first.
     let mut owner: BTreeMap<u32, String> = BTreeMap::new();
-    let mut claim = |b: u32, who: String, owner: &mut BTreeMap<u32, String>| {
+    let claim = |b: u32, who: String, owner: &mut BTreeMap<u32, String>| {
         assert!(
             b >= sb.first_data_block() && b < sb.blocks_count(),
             "{who}: block {b} out of range"
@@ -50,8 +50,16 @@ pub(crate) fn check(fs: &mut Ext2<MemDevice>) {
                 claim(b, alloc::format!("group {g} super"), &mut owner);
             }
         }
-        claim(d.block_bitmap(), alloc::format!("group {g} bbitmap"), &mut owner);
-        claim(d.inode_bitmap(), alloc::format!("group {g} ibitmap"), &mut owner);
+        claim(
+            d.block_bitmap(),
+            alloc::format!("group {g} bbitmap"),
+            &mut owner,
+        );
+        claim(
+            d.inode_bitmap(),
+            alloc::format!("group {g} ibitmap"),
+            &mut owner,
+        );
         for b in d.inode_table()..d.inode_table() + sb.inode_table_blocks() {
             claim(b, alloc::format!("group {g} itable"), &mut owner);
         }
@@ -66,7 +74,10 @@ pub(crate) fn check(fs: &mut Ext2<MemDevice>) {
             continue;
         }
         if i.links == 0 && !fs.orphans.contains(&ino) {
-            assert!(i.mode == 0 || i.dtime != 0, "inode {ino}: deleted with no dtime");
+            assert!(
+                i.mode == 0 || i.dtime != 0,
+                "inode {ino}: deleted with no dtime"
+            );
             continue;
         }
         in_use.insert(ino);
@@ -110,7 +121,11 @@ pub(crate) fn check(fs: &mut Ext2<MemDevice>) {
             count += 1;
         }
         if i.translator != 0 {
-            claim(i.translator, alloc::format!("inode {ino} translator"), &mut owner);
+            claim(
+                i.translator,
+                alloc::format!("inode {ino} translator"),
+                &mut owner,
+            );
             count += 1;
         }
         assert_eq!(i.blocks, count * (bs as u32 / 512), "inode {ino}: i_blocks");
@@ -136,18 +151,31 @@ pub(crate) fn check(fs: &mut Ext2<MemDevice>) {
     for g in 0..sb.groups_count() {
         let (start, len) = group_range(&sb, g);
         let d = fs.groups[g as usize];
-        let map = fs.cache.get(&mut fs.dev, d.block_bitmap()).expect("bitmap").to_vec();
+        let map = fs
+            .cache
+            .get(&mut fs.dev, d.block_bitmap())
+            .expect("bitmap")
+            .to_vec();
         let mut free = 0;
         for k in 0..len {
             let used = bit(&map, k as usize);
-            assert_eq!(used, owner.contains_key(&(start + k)), "block {} bitmap", start + k);
+            assert_eq!(
+                used,
+                owner.contains_key(&(start + k)),
+                "block {} bitmap",
+                start + k
+            );
             if !used {
                 free += 1;
             }
         }
         assert_eq!(d.free_blocks(), free, "group {g} free blocks");
         free_blocks += free as u64;
-        let imap = fs.cache.get(&mut fs.dev, d.inode_bitmap()).expect("ibitmap").to_vec();
+        let imap = fs
+            .cache
+            .get(&mut fs.dev, d.inode_bitmap())
+            .expect("ibitmap")
+            .to_vec();
         let mut ifree = 0;
         for k in 0..fs.ipg {
             let ino = g * fs.ipg + k + 1;
@@ -163,8 +191,16 @@ pub(crate) fn check(fs: &mut Ext2<MemDevice>) {
         assert_eq!(d.used_dirs(), dirs[g as usize], "group {g} directories");
         free_inodes += ifree as u64;
     }
-    assert_eq!(fs.sb.free_blocks_count() as u64, free_blocks, "superblock free blocks");
-    assert_eq!(fs.sb.free_inodes_count() as u64, free_inodes, "superblock free inodes");
+    assert_eq!(
+        fs.sb.free_blocks_count() as u64,
+        free_blocks,
+        "superblock free blocks"
+    );
+    assert_eq!(
+        fs.sb.free_inodes_count() as u64,
+        free_inodes,
+        "superblock free inodes"
+    );
 }
 
 fn names(fs: &mut Ext2<MemDevice>, dir: u32) -> Vec<String> {
@@ -182,13 +218,23 @@ fn names(fs: &mut Ext2<MemDevice>, dir: u32) -> Vec<String> {
 fn files_directories_and_links() {
     let mut fs = mounted(Shape::default());
     let free0 = fs.statfs();
-    let d = fs.create_node(ROOT_INO, Some(b"dir"), DIR, 1000, 100).expect("mkdir");
-    let f = fs.create_node(d, Some(b"file"), REG, 1000, 100).expect("create");
-    assert_eq!(fs.create_node(d, Some(b"file"), REG, 0, 0), Err(Errno::Exist));
+    let d = fs
+        .create_node(ROOT_INO, Some(b"dir"), DIR, 1000, 100)
+        .expect("mkdir");
+    let f = fs
+        .create_node(d, Some(b"file"), REG, 1000, 100)
+        .expect("create");
+    assert_eq!(
+        fs.create_node(d, Some(b"file"), REG, 0, 0),
+        Err(Errno::Exist)
+    );
     let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7) as u8).collect();
     assert_eq!(fs.write_file(f, 0, &data), Ok(data.len()));
     assert_eq!(fs.read_file(f, 0, 400_000).expect("read"), data);
-    assert_eq!(fs.read_file(f, 299_990, 100).expect("read"), data[299_990..]);
+    assert_eq!(
+        fs.read_file(f, 299_990, 100).expect("read"),
+        data[299_990..]
+    );
     fs.link_node(ROOT_INO, b"alias", f, true).expect("link");
     assert_eq!(fs.stat_inode(f).expect("stat").nlink, 2);
     assert_eq!(fs.lookup_name(ROOT_INO, b"alias"), Ok(f));
@@ -208,23 +254,40 @@ fn files_directories_and_links() {
 #[test]
 fn rename_moves_directories_and_keeps_counts() {
     let mut fs = mounted(Shape::default());
-    let a = fs.create_node(ROOT_INO, Some(b"a"), DIR, 0, 0).expect("mkdir");
-    let b = fs.create_node(ROOT_INO, Some(b"b"), DIR, 0, 0).expect("mkdir");
+    let a = fs
+        .create_node(ROOT_INO, Some(b"a"), DIR, 0, 0)
+        .expect("mkdir");
+    let b = fs
+        .create_node(ROOT_INO, Some(b"b"), DIR, 0, 0)
+        .expect("mkdir");
     let c = fs.create_node(a, Some(b"c"), DIR, 0, 0).expect("mkdir");
     let f = fs.create_node(c, Some(b"f"), REG, 0, 0).expect("create");
     fs.write_file(f, 0, b"contents").expect("write");
     fs.rename_name(a, b"c", b, b"c2", false).expect("rename");
     assert_eq!(fs.lookup_name(c, b".."), Ok(b));
     assert_eq!(names(&mut fs, a), [".", ".."]);
-    assert_eq!(fs.rename_name(ROOT_INO, b"b", c, b"x", false), Err(Errno::Inval));
-    assert_eq!(fs.rename_name(ROOT_INO, b"a", b, b"c2", false), Err(Errno::NotEmpty));
-    let g = fs.create_node(ROOT_INO, Some(b"g"), REG, 0, 0).expect("create");
-    fs.rename_name(c, b"f", ROOT_INO, b"g", false).expect("replace");
+    assert_eq!(
+        fs.rename_name(ROOT_INO, b"b", c, b"x", false),
+        Err(Errno::Inval)
+    );
+    assert_eq!(
+        fs.rename_name(ROOT_INO, b"a", b, b"c2", false),
+        Err(Errno::NotEmpty)
+    );
+    let g = fs
+        .create_node(ROOT_INO, Some(b"g"), REG, 0, 0)
+        .expect("create");
+    fs.rename_name(c, b"f", ROOT_INO, b"g", false)
+        .expect("replace");
     assert_eq!(fs.lookup_name(ROOT_INO, b"g"), Ok(f));
     assert_eq!(fs.stat_inode(g), Err(Errno::NoEnt));
-    assert_eq!(fs.rename_name(ROOT_INO, b"g", ROOT_INO, b"a", false), Err(Errno::IsDir));
+    assert_eq!(
+        fs.rename_name(ROOT_INO, b"g", ROOT_INO, b"a", false),
+        Err(Errno::IsDir)
+    );
     let e = fs.create_node(b, Some(b"empty"), DIR, 0, 0).expect("mkdir");
-    fs.rename_name(ROOT_INO, b"a", b, b"empty", false).expect("over an empty dir");
+    fs.rename_name(ROOT_INO, b"a", b, b"empty", false)
+        .expect("over an empty dir");
     assert_eq!(fs.stat_inode(e), Err(Errno::NoEnt));
     check(&mut fs);
 }
@@ -232,7 +295,9 @@ fn rename_moves_directories_and_keeps_counts() {
 #[test]
 fn sparse_large_and_truncated_files() {
     let mut fs = mounted(Shape::default());
-    let f = fs.create_node(ROOT_INO, Some(b"s"), REG, 0, 0).expect("create");
+    let f = fs
+        .create_node(ROOT_INO, Some(b"s"), REG, 0, 0)
+        .expect("create");
     // Direct, single, double and triple indirect (1 KiB blocks: 12, 268,
     // 65804 blocks).
     for (off, what) in [
@@ -255,7 +320,10 @@ fn sparse_large_and_truncated_files() {
     fs.set_size(f, 2 << 20).expect("extend");
     assert_eq!(fs.read_file(f, 1 << 20, 6).expect("read"), b"dou\0\0\0");
     fs.write_file(f, (1 << 20) + 10, b"x").expect("write");
-    assert_eq!(fs.read_file(f, 1 << 20, 11).expect("read"), b"dou\0\0\0\0\0\0\0x");
+    assert_eq!(
+        fs.read_file(f, 1 << 20, 11).expect("read"),
+        b"dou\0\0\0\0\0\0\0x"
+    );
     fs.set_size(f, 0).expect("truncate");
     check(&mut fs);
     assert_eq!(fs.stat_inode(f).expect("stat").blocks, 0);
@@ -264,13 +332,20 @@ fn sparse_large_and_truncated_files() {
 #[test]
 fn symlinks_fast_and_slow() {
     let mut fs = mounted(Shape::default());
-    for (name, target) in [(&b"fast"[..], "short/target".as_bytes()), (b"slow", &[b'x'; 300][..])] {
-        let n = fs.create_node(ROOT_INO, Some(name), REG, 0, 0).expect("create");
+    for (name, target) in [
+        (&b"fast"[..], "short/target".as_bytes()),
+        (b"slow", &[b'x'; 300][..]),
+    ] {
+        let n = fs
+            .create_node(ROOT_INO, Some(name), REG, 0, 0)
+            .expect("create");
         fs.make_symlink(n, target).expect("symlink");
         assert_eq!(fs.read_symlink(n).expect("readlink"), target);
         assert!(fs.read_inode(n).expect("inode").is_symlink());
     }
-    let f = fs.create_node(ROOT_INO, Some(b"full"), REG, 0, 0).expect("create");
+    let f = fs
+        .create_node(ROOT_INO, Some(b"full"), REG, 0, 0)
+        .expect("create");
     fs.write_file(f, 0, b"data").expect("write");
     assert_eq!(fs.make_symlink(f, b"t"), Err(Errno::Inval));
     check(&mut fs);
@@ -279,17 +354,27 @@ fn symlinks_fast_and_slow() {
 #[test]
 fn device_nodes_and_fifos_from_records() {
     let mut fs = mounted(Shape::default());
-    let n = fs.create_node(ROOT_INO, Some(b"null"), REG, 0, 0).expect("create");
-    fs.set_translator(n, Some(b"/hurd/chrdev\x001\x003\x00")).expect("chrdev");
+    let n = fs
+        .create_node(ROOT_INO, Some(b"null"), REG, 0, 0)
+        .expect("create");
+    fs.set_translator(n, Some(b"/hurd/chrdev\x001\x003\x00"))
+        .expect("chrdev");
     let s = fs.stat_inode(n).expect("stat");
     assert_eq!(s.mode & 0o170000, 0o020000);
     assert_eq!(s.rdev, 1 << 8 | 3);
-    let p = fs.create_node(ROOT_INO, Some(b"pipe"), REG, 0, 0).expect("create");
+    let p = fs
+        .create_node(ROOT_INO, Some(b"pipe"), REG, 0, 0)
+        .expect("create");
     fs.set_translator(p, Some(b"/hurd/fifo\x00")).expect("fifo");
     assert_eq!(fs.stat_inode(p).expect("stat").mode & 0o170000, 0o010000);
     // A real translator on a file system not made by the Hurd: refused.
-    let t = fs.create_node(ROOT_INO, Some(b"t"), REG, 0, 0).expect("create");
-    assert_eq!(fs.set_translator(t, Some(b"/hurd/hello\x00")), Err(Errno::OpNotSupp));
+    let t = fs
+        .create_node(ROOT_INO, Some(b"t"), REG, 0, 0)
+        .expect("create");
+    assert_eq!(
+        fs.set_translator(t, Some(b"/hurd/hello\x00")),
+        Err(Errno::OpNotSupp)
+    );
     assert_eq!(
         fs.set_translator(t, Some(b"/hurd/chrdev\x00x\x003\x00")),
         Err(Errno::Inval)
@@ -305,7 +390,9 @@ fn hurd_translators(ext_attr: bool) {
         inode_size: 128,
         ..Shape::default()
     });
-    let n = fs.create_node(ROOT_INO, Some(b"hello"), REG, 1000, 100).expect("create");
+    let n = fs
+        .create_node(ROOT_INO, Some(b"hello"), REG, 1000, 100)
+        .expect("create");
     let rec = b"/hurd/hello\x00--contents=hi\x00".to_vec();
     fs.set_translator(n, Some(&rec)).expect("set");
     assert_eq!(fs.translator(n).expect("get"), Some(rec.clone()));
@@ -314,9 +401,12 @@ fn hurd_translators(ext_attr: bool) {
     assert_eq!(i.file_acl != 0, ext_attr);
     check(&mut fs);
     // The author and the high mode bits are kept.
-    fs.change_attr(n, super::Change::Author(4242)).expect("author");
-    fs.change_attr(n, super::Change::Mode(0o640 | 0o400000)).expect("mode");
-    fs.change_attr(n, super::Change::Owner(70000, 66000)).expect("owner");
+    fs.change_attr(n, super::Change::Author(4242))
+        .expect("author");
+    fs.change_attr(n, super::Change::Mode(0o640 | 0o400000))
+        .expect("mode");
+    fs.change_attr(n, super::Change::Owner(70000, 66000))
+        .expect("owner");
     fs.unmount().expect("unmount");
     let dev = MemDevice::new(fs.device().bytes().to_vec());
     let mut again = Ext2::mount(dev, options()).expect("remount");
@@ -344,17 +434,28 @@ fn hurd_translator_records_in_blocks() {
 #[test]
 fn linux_file_systems_keep_author_with_owner() {
     let mut fs = mounted(Shape::default());
-    let n = fs.create_node(ROOT_INO, Some(b"f"), REG, 5, 5).expect("create");
-    assert_eq!(fs.change_attr(n, super::Change::Author(6)), Err(Errno::Inval));
-    assert_eq!(fs.change_attr(n, super::Change::Mode(0o400000)), Err(Errno::Inval));
-    fs.change_attr(n, super::Change::Owner(7, 7)).expect("chown");
+    let n = fs
+        .create_node(ROOT_INO, Some(b"f"), REG, 5, 5)
+        .expect("create");
+    assert_eq!(
+        fs.change_attr(n, super::Change::Author(6)),
+        Err(Errno::Inval)
+    );
+    assert_eq!(
+        fs.change_attr(n, super::Change::Mode(0o400000)),
+        Err(Errno::Inval)
+    );
+    fs.change_attr(n, super::Change::Owner(7, 7))
+        .expect("chown");
     assert_eq!(fs.stat_inode(n).expect("stat").author, 7);
 }
 
 #[test]
 fn unlinked_open_files_live_until_released() {
     let mut fs = mounted(Shape::default());
-    let n = fs.create_node(ROOT_INO, Some(b"f"), REG, 0, 0).expect("create");
+    let n = fs
+        .create_node(ROOT_INO, Some(b"f"), REG, 0, 0)
+        .expect("create");
     fs.open.insert(n);
     fs.write_file(n, 0, &[1; 5000]).expect("write");
     fs.unlink_name(ROOT_INO, b"f").expect("unlink");
@@ -377,7 +478,9 @@ fn filling_the_disk_is_enospc_and_recoverable() {
         blocks: 3000,
         ..Shape::default()
     });
-    let f = fs.create_node(ROOT_INO, Some(b"big"), 0o100644, 1000, 1000).expect("create");
+    let f = fs
+        .create_node(ROOT_INO, Some(b"big"), 0o100644, 1000, 1000)
+        .expect("create");
     let chunk = vec![7u8; 64 << 10];
     let mut total = 0;
     loop {
@@ -391,7 +494,10 @@ fn filling_the_disk_is_enospc_and_recoverable() {
     // Root's reserve is left for root.
     assert!(fs.sb.free_blocks_count() > 0);
     check(&mut fs);
-    assert_eq!(fs.read_file(f, total as u64 - 3, 3).expect("read"), [7, 7, 7]);
+    assert_eq!(
+        fs.read_file(f, total as u64 - 3, 3).expect("read"),
+        [7, 7, 7]
+    );
     fs.unlink_name(ROOT_INO, b"big").expect("unlink");
     check(&mut fs);
 }
@@ -402,10 +508,13 @@ fn many_names_in_one_directory() {
         inodes_per_group: 2048,
         ..Shape::default()
     });
-    let d = fs.create_node(ROOT_INO, Some(b"d"), DIR, 0, 0).expect("mkdir");
+    let d = fs
+        .create_node(ROOT_INO, Some(b"d"), DIR, 0, 0)
+        .expect("mkdir");
     for i in 0..1500 {
         let name = alloc::format!("file-{i:04}");
-        fs.create_node(d, Some(name.as_bytes()), REG, 0, 0).expect("create");
+        fs.create_node(d, Some(name.as_bytes()), REG, 0, 0)
+            .expect("create");
     }
     for i in (0..1500).step_by(2) {
         let name = alloc::format!("file-{i:04}");
@@ -429,7 +538,10 @@ fn readonly_mounts_refuse_changes_and_write_nothing() {
         },
     )
     .expect("mount");
-    assert_eq!(fs.create_node(ROOT_INO, Some(b"x"), REG, 0, 0), Err(Errno::RoFs));
+    assert_eq!(
+        fs.create_node(ROOT_INO, Some(b"x"), REG, 0, 0),
+        Err(Errno::RoFs)
+    );
     let _ = fs.read_file(ROOT_INO, 0, 10);
     fs.sync_all().expect("sync");
     fs.unmount().expect("unmount");
@@ -439,7 +551,8 @@ fn readonly_mounts_refuse_changes_and_write_nothing() {
 #[test]
 fn unmount_marks_clean_and_unclean_mounts_readonly() {
     let mut fs = mounted(Shape::default());
-    fs.create_node(ROOT_INO, Some(b"x"), REG, 0, 0).expect("create");
+    fs.create_node(ROOT_INO, Some(b"x"), REG, 0, 0)
+        .expect("create");
     // While mounted, the disk says "in use".
     let dirty = MemDevice::new(fs.device().bytes().to_vec());
     let crashed = Ext2::mount(dirty, options()).expect("mount");
@@ -456,30 +569,46 @@ fn options_and_sync_policies() {
     let mut fs = mounted(Shape::default());
     assert_eq!(fs.options(), ["--writable", "--sync=30", "--relatime"]);
     fs.set_options(&["--sync"]).expect("sync");
-    fs.create_node(ROOT_INO, Some(b"x"), REG, 0, 0).expect("create");
+    fs.create_node(ROOT_INO, Some(b"x"), REG, 0, 0)
+        .expect("create");
     assert!(!fs.is_dirty(), "synchronous: written at once");
     fs.set_options(&["--no-sync", "--no-atime"]).expect("opts");
     assert_eq!(fs.options(), ["--writable", "--no-sync", "--no-atime"]);
-    fs.create_node(ROOT_INO, Some(b"y"), REG, 0, 0).expect("create");
+    fs.create_node(ROOT_INO, Some(b"y"), REG, 0, 0)
+        .expect("create");
     assert!(fs.is_dirty());
     assert_eq!(fs.set_options(&["--bogus"]), Err(Errno::Inval));
     fs.set_options(&["--readonly"]).expect("ro");
-    assert_eq!(fs.create_node(ROOT_INO, Some(b"z"), REG, 0, 0), Err(Errno::RoFs));
+    assert_eq!(
+        fs.create_node(ROOT_INO, Some(b"z"), REG, 0, 0),
+        Err(Errno::RoFs)
+    );
     fs.set_options(&["-w", "-s5"]).expect("rw");
     assert_eq!(fs.options()[1], "--sync=5");
-    fs.create_node(ROOT_INO, Some(b"z"), REG, 0, 0).expect("create");
+    fs.create_node(ROOT_INO, Some(b"z"), REG, 0, 0)
+        .expect("create");
 }
 
 #[test]
 fn times_follow_the_clock_and_relatime() {
     let mut fs = mounted(Shape::default());
-    let f = fs.create_node(ROOT_INO, Some(b"f"), REG, 0, 0).expect("create");
+    let f = fs
+        .create_node(ROOT_INO, Some(b"f"), REG, 0, 0)
+        .expect("create");
     let s = fs.stat_inode(f).expect("stat");
     assert_eq!(s.mtime.sec, 1_704_067_200);
-    let t = TimeSpec { sec: 12345, nsec: 678 };
-    fs.change_attr(f, super::Change::Times(Some(t), Some(t))).expect("times");
+    let t = TimeSpec {
+        sec: 12345,
+        nsec: 678,
+    };
+    fs.change_attr(f, super::Change::Times(Some(t), Some(t)))
+        .expect("times");
     let s = fs.stat_inode(f).expect("stat");
-    assert_eq!((s.atime, s.mtime), (t, t), "256-byte inodes keep nanoseconds");
+    assert_eq!(
+        (s.atime, s.mtime),
+        (t, t),
+        "256-byte inodes keep nanoseconds"
+    );
     fs.write_file(f, 0, b"x").expect("write");
     let _ = fs.read_file(f, 0, 1).expect("read");
     assert_eq!(fs.stat_inode(f).expect("stat").atime.sec, 1_704_067_200);
@@ -489,16 +618,21 @@ fn times_follow_the_clock_and_relatime() {
 
 fn corrupt_and_use(mutate: impl FnOnce(&mut Vec<u8>)) {
     let mut fs = mounted(Shape::default());
-    let d = fs.create_node(ROOT_INO, Some(b"d"), DIR, 0, 0).expect("mkdir");
+    let d = fs
+        .create_node(ROOT_INO, Some(b"d"), DIR, 0, 0)
+        .expect("mkdir");
     let f = fs.create_node(d, Some(b"f"), REG, 0, 0).expect("create");
     fs.write_file(f, 0, &vec![9u8; 50_000]).expect("write");
     fs.unmount().expect("unmount");
     let mut img = fs.device().bytes().to_vec();
     mutate(&mut img);
-    let Ok(mut fs) = Ext2::mount(MemDevice::new(img), super::Options {
-        writable_unclean: true,
-        ..options()
-    }) else {
+    let Ok(mut fs) = Ext2::mount(
+        MemDevice::new(img),
+        super::Options {
+            writable_unclean: true,
+            ..options()
+        },
+    ) else {
         return;
     };
     exercise(&mut fs);
@@ -544,7 +678,9 @@ fn block_numbers_out_of_range_are_eio() {
         img[root + 40..root + 44].copy_from_slice(&u32::MAX.to_le_bytes());
     });
     let mut fs = mounted(Shape::default());
-    let f = fs.create_node(ROOT_INO, Some(b"f"), REG, 0, 0).expect("create");
+    let f = fs
+        .create_node(ROOT_INO, Some(b"f"), REG, 0, 0)
+        .expect("create");
     let mut i = fs.read_inode(f).expect("inode");
     i.block[0] = 5_000_000;
     i.size = 100;
@@ -556,36 +692,50 @@ fn block_numbers_out_of_range_are_eio() {
 #[test]
 fn huge_sizes_read_as_holes_within_bounds() {
     let mut fs = mounted(Shape::default());
-    let f = fs.create_node(ROOT_INO, Some(b"f"), REG, 0, 0).expect("create");
+    let f = fs
+        .create_node(ROOT_INO, Some(b"f"), REG, 0, 0)
+        .expect("create");
     let mut i = fs.read_inode(f).expect("inode");
     i.size = u64::MAX >> 1;
     fs.write_inode(f, &i).expect("write inode");
     let r = fs.read_file(f, 1 << 40, usize::MAX).expect("read");
     assert_eq!(r.len(), super::MAX_READ);
     assert_eq!(fs.write_file(f, u64::MAX - 2, b"abc"), Err(Errno::FBig));
-    assert_eq!(fs.read_file(f, u64::MAX - 1, 10).expect("read"), Vec::<u8>::new());
+    assert_eq!(
+        fs.read_file(f, u64::MAX - 1, 10).expect("read"),
+        Vec::<u8>::new()
+    );
 }
 
 #[test]
 fn directory_loops_are_found() {
     let mut fs = mounted(Shape::default());
-    let a = fs.create_node(ROOT_INO, Some(b"a"), DIR, 0, 0).expect("mkdir");
+    let a = fs
+        .create_node(ROOT_INO, Some(b"a"), DIR, 0, 0)
+        .expect("mkdir");
     let b = fs.create_node(a, Some(b"b"), DIR, 0, 0).expect("mkdir");
     // Make a's ".." point to b: a loop above b.
     let i = fs.read_inode(a).expect("inode");
     let blk = fs.bmap(&i, 0).expect("bmap");
     let data = fs.cache.get_mut(&mut fs.dev, blk).expect("block");
     super::dir::set_inode(data, 12, b, 2);
-    let c = fs.create_node(ROOT_INO, Some(b"c"), DIR, 0, 0).expect("mkdir");
+    let c = fs
+        .create_node(ROOT_INO, Some(b"c"), DIR, 0, 0)
+        .expect("mkdir");
     // Moving c into b walks up from b: a, b, a... and stops.
-    assert_eq!(fs.rename_name(ROOT_INO, b"c", b, b"c", false), Err(Errno::Io));
+    assert_eq!(
+        fs.rename_name(ROOT_INO, b"c", b, b"c", false),
+        Err(Errno::Io)
+    );
     let _ = c;
 }
 
 #[test]
 fn corrupt_directory_records_are_eio() {
     let mut fs = mounted(Shape::default());
-    let d = fs.create_node(ROOT_INO, Some(b"d"), DIR, 0, 0).expect("mkdir");
+    let d = fs
+        .create_node(ROOT_INO, Some(b"d"), DIR, 0, 0)
+        .expect("mkdir");
     let i = fs.read_inode(d).expect("inode");
     let blk = fs.bmap(&i, 0).expect("bmap");
     let data = fs.cache.get_mut(&mut fs.dev, blk).expect("block");

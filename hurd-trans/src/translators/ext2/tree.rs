@@ -16,10 +16,10 @@ use super::device::BlockDevice;
 use super::dir::mode_of_ftype;
 use super::fs::Ext2;
 use super::inode::ROOT_INO;
-use crate::Errno;
 use crate::netfs::{AttrChange, DirEntry, NodeId, Tree};
 use crate::stat::Stat;
 use crate::statfs::Statfs;
+use hurd_ipc::Errno;
 
 /// Access to a file system that more than one holder may share.
 pub trait Shared {
@@ -135,7 +135,7 @@ impl<S: Shared> Tree for Ext2Tree<S> {
                     rest.push(e);
                 }
             }
-            dots.sort_by(|a, b| a.name.len().cmp(&b.name.len()));
+            dots.sort_by_key(|a| a.name.len());
             dots.extend(rest);
             Ok(dots)
         })

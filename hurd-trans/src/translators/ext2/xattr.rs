@@ -10,7 +10,7 @@ use super::bytes::{get16, get32, put16, put32};
 use super::device::BlockDevice;
 use super::fs::Ext2;
 use super::inode::{GOOD_OLD_INODE_SIZE, Inode};
-use crate::Errno;
+use hurd_ipc::Errno;
 
 /// The magic number of an attribute block and of in-inode attributes.
 pub const XATTR_MAGIC: u32 = 0xEA02_0000;
@@ -141,7 +141,11 @@ pub(crate) fn build_block(attrs: &[Attr], size: usize, refcount: u32) -> Option<
         let h = entry_hash(&a.name, &a.value);
         b[off] = a.name.len() as u8;
         b[off + 1] = a.index;
-        put16(&mut b, off + 2, if a.value.is_empty() { 0 } else { vend as u16 });
+        put16(
+            &mut b,
+            off + 2,
+            if a.value.is_empty() { 0 } else { vend as u16 },
+        );
         put32(&mut b, off + 4, 0);
         put32(&mut b, off + 8, a.value.len() as u32);
         put32(&mut b, off + 12, h);
@@ -170,7 +174,10 @@ impl<D: BlockDevice> Ext2<D> {
             let attrs = parse_in_inode(&raw[offset..offset + isz], i.extra_isize);
             match attrs {
                 Ok(attrs) => {
-                    if let Some(a) = attrs.into_iter().find(|a| a.index == index && a.name == name) {
+                    if let Some(a) = attrs
+                        .into_iter()
+                        .find(|a| a.index == index && a.name == name)
+                    {
                         return Ok(Some(a.value));
                     }
                 }
@@ -221,7 +228,9 @@ impl<D: BlockDevice> Ext2<D> {
                 Err(BadXattr) => return Err(self.corrupt(&alloc::format!("attribute block {b}"))),
             }
         };
-        let had = attrs.iter().position(|a| a.index == index && a.name == name);
+        let had = attrs
+            .iter()
+            .position(|a| a.index == index && a.name == name);
         match (had, value) {
             (None, None) => return Ok(()),
             (Some(k), None) => {
@@ -240,14 +249,18 @@ impl<D: BlockDevice> Ext2<D> {
         let block = build_block(&attrs, self.bs, 1).ok_or(Errno::NoSpc)?;
         if i.file_acl != 0 && refcount <= 1 {
             let b = i.file_acl;
-            self.cache.get_mut(&mut self.dev, b)?.copy_from_slice(&block);
+            self.cache
+                .get_mut(&mut self.dev, b)?
+                .copy_from_slice(&block);
             return Ok(());
         }
         // A new block (the first, or a copy of a shared one).
         let goal = self.inode_goal(ino);
         let privileged = self.privileged(i.uid, i.gid);
         let nb = self.alloc_block(goal, privileged)?;
-        self.cache.zeroed(&mut self.dev, nb)?.copy_from_slice(&block);
+        self.cache
+            .zeroed(&mut self.dev, nb)?
+            .copy_from_slice(&block);
         if i.file_acl != 0 {
             let old = i.file_acl;
             let data = self.cache.get_mut(&mut self.dev, old)?;
