@@ -271,19 +271,19 @@ impl Filesystem for Bridge {
         let r = (|| {
             let path = self.path(ino)?;
             if let Some(size) = size {
-                let p = self.open_port(&path, OpenFlags::WRITE, 0)?;
+                let p = self.open_port(&path, OpenFlags::WRITE | OpenFlags::NOLINK, 0)?;
                 let r = fs::Client::new(&self.task, p).file_set_size(size as i64);
                 let _ = self.task.port_deallocate(p);
                 r.map_err(err)?;
             }
             if let Some(mode) = mode {
-                let p = self.open_port(&path, OpenFlags::empty(), 0)?;
+                let p = self.open_port(&path, OpenFlags::NOLINK, 0)?;
                 let r = fs::Client::new(&self.task, p).file_chmod(mode & 0o7777);
                 let _ = self.task.port_deallocate(p);
                 r.map_err(err)?;
             }
             if uid.is_some() || gid.is_some() {
-                let p = self.open_port(&path, OpenFlags::empty(), 0)?;
+                let p = self.open_port(&path, OpenFlags::NOLINK, 0)?;
                 let r = fs::Client::new(&self.task, p)
                     .file_chown(uid.unwrap_or(u32::MAX), gid.unwrap_or(u32::MAX));
                 let _ = self.task.port_deallocate(p);
@@ -297,7 +297,7 @@ impl Filesystem for Bridge {
                     Some(TimeOrNow::SpecificTime(t)) => timespec(t),
                 };
                 let ((asec, ansec), (msec, mnsec)) = (t(atime), t(mtime));
-                let p = self.open_port(&path, OpenFlags::empty(), 0)?;
+                let p = self.open_port(&path, OpenFlags::NOLINK, 0)?;
                 let r = fs::Client::new(&self.task, p).file_utimens(asec, ansec, msec, mnsec);
                 let _ = self.task.port_deallocate(p);
                 r.map_err(err)?;

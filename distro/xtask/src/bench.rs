@@ -51,6 +51,11 @@ pub const BENCHES: &[Bench] = &[
         features: &["std", "fuse"],
     },
     Bench {
+        name: "ext2",
+        package: "hurd-trans",
+        features: &["std", "fuse"],
+    },
+    Bench {
         name: "pager",
         package: "hurd-pager",
         features: &["std"],
@@ -106,6 +111,10 @@ pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
         if bench.package == crate::distro::INIT {
             crate::distro::bench(&workspace)?;
             continue;
+        }
+        if bench.name == "ext2" {
+            // The baseline is e2fsprogs' FUSE ext2, on images mke2fs makes.
+            crate::setup::ensure_apt(crate::setup::EXT2_BENCH_PACKAGES)?;
         }
         workspace
             .cargo()

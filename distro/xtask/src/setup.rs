@@ -19,7 +19,8 @@ const COMPONENTS: &[&str] = &["rustfmt", "clippy"];
 /// Debian packages the checks need: QEMU for the kernel tests, GRUB's
 /// tools for booting the kernel from an ISO, busybox-static and musl-tools
 /// for the Linux programs ([`crate::linux`]; linux-abi's tests read
-/// busybox's headers).
+/// busybox's headers), e2fsprogs (`mke2fs`, `e2fsck`, `debugfs`) for the
+/// ext2 tests and fuse3 for the FUSE bridge's.
 const APT_PACKAGES: &[&str] = &[
     crate::kernel::QEMU_PACKAGE,
     "grub-common",
@@ -28,7 +29,13 @@ const APT_PACKAGES: &[&str] = &[
     "mtools",
     "busybox-static",
     "musl-tools",
+    "e2fsprogs",
+    "fuse3",
 ];
+
+/// What the ext2 benchmark compares against: `fuse2fs`, on images `mke2fs`
+/// makes, mounted through FUSE.
+pub const EXT2_BENCH_PACKAGES: &[&str] = &["e2fsprogs", "fuse2fs", "fuse3"];
 
 /// Everything the quick checks need: the bare-metal target, the rustup
 /// components and the Debian packages.

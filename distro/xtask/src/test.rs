@@ -83,6 +83,11 @@ pub fn steps() -> Vec<Step> {
             run: linux,
         },
         Step {
+            name: "ext2",
+            full_only: false,
+            run: ext2,
+        },
+        Step {
             name: "no_std",
             full_only: false,
             run: no_std_builds,
@@ -310,6 +315,29 @@ fn fuse_bridge(cx: &Context) -> Result<Outcome, String> {
         .cargo()
         .args(["test", "-p", "hurd-trans", "--features", "fuse"])
         .args(["--test", "fuse", "--", "--nocapture"])
+        .run()?;
+    Ok(Outcome::Passed)
+}
+
+/// The ext2 translator through the FUSE bridge: a workload of ordinary
+/// tools on an image `mke2fs` made, then `e2fsck -fn` and `debugfs` on it
+/// (the tests without FUSE — images read back, writes checked, mappings —
+/// run with the host tests). Skipped (saying why) without a usable
+/// `/dev/fuse`.
+fn ext2(cx: &Context) -> Result<Outcome, String> {
+    if let Err(e) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/fuse")
+    {
+        return Ok(Outcome::Skipped(format!(
+            "/dev/fuse is unusable here ({e}): ext2 through FUSE is not tested"
+        )));
+    }
+    cx.workspace
+        .cargo()
+        .args(["test", "-p", "hurd-trans", "--features", "fuse"])
+        .args(["--test", "ext2_fuse", "--", "--nocapture"])
         .run()?;
     Ok(Outcome::Passed)
 }

@@ -3,10 +3,15 @@
 //! ```text
 //! hurd-fuse tmpfs MOUNTPOINT [LIMIT-BYTES]
 //! hurd-fuse tarfs ARCHIVE MOUNTPOINT
+//! hurd-fuse ext2 [OPTION...] IMAGE MOUNTPOINT
 //! ```
 //!
 //! The translator runs in hurd-ipc's hosted runtime inside this process, as
-//! the calling user; the mount stays until `umount MOUNTPOINT`.
+//! the calling user; the mount stays until `umount MOUNTPOINT`. The ext2
+//! translator takes the Hurd's ext2fs options: `--readonly`, `--writable`
+//! (also for an image not cleanly unmounted), `--sync[=SECONDS]`,
+//! `--no-sync`, `--atime`, `--relatime`, `--no-atime`; unmounting writes
+//! everything back and marks the image clean.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -14,12 +19,13 @@ use std::process::ExitCode;
 use hurd_auth::IdSet;
 use hurd_trans::fuse;
 use hurd_trans::tar::FileSource;
+use hurd_trans::translators::ext2::{Ext2Tree, Shared, hosted as ext2};
 use hurd_trans::translators::tarfs::Tarfs;
 use hurd_trans::translators::tmpfs::Tmpfs;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: hurd-fuse tmpfs MOUNTPOINT [LIMIT-BYTES]\n       hurd-fuse tarfs ARCHIVE MOUNTPOINT"
+        "usage: hurd-fuse tmpfs MOUNTPOINT [LIMIT-BYTES]\n       hurd-fuse tarfs ARCHIVE MOUNTPOINT\n       hurd-fuse ext2 [--readonly|--writable] [--sync[=SECONDS]|--no-sync] IMAGE MOUNTPOINT"
     );
     ExitCode::from(2)
 }
@@ -66,6 +72,37 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         },
+        ["ext2", rest @ ..] => {
+            let (opts, paths) = match ext2::parse_options(rest) {
+                Ok(x) => x,
+                Err(e) => {
+                    eprintln!("hurd-fuse: {e}");
+                    return usage();
+                }
+            };
+            let [image, mnt] = paths.as_slice() else {
+                return usage();
+            };
+            let fs = match ext2::open_image(Path::new(image), opts) {
+                Ok(fs) => fs,
+                Err(e) => {
+                    eprintln!("hurd-fuse: {image}: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            if let Err(e) = ext2::spawn_syncer(&fs) {
+                eprintln!("hurd-fuse: {e}");
+                return ExitCode::FAILURE;
+            }
+            let r = fuse::mount(Ext2Tree::shared(fs.clone()), user, Path::new(mnt), "ext2fs");
+            // Unmounting had the translator write everything back; make
+            // sure of it even if the bridge could not say goodbye.
+            if let Err(e) = fs.with(|fs| fs.unmount()) {
+                eprintln!("hurd-fuse: {image}: cannot write back: {e}");
+                return ExitCode::FAILURE;
+            }
+            r
+        }
         _ => return usage(),
     };
     // ANCHOR_END: mount
