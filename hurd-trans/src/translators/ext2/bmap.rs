@@ -171,6 +171,44 @@ impl<D: BlockDevice> Ext2<D> {
         goal: u32,
         privileged: bool,
     ) -> Result<(u32, bool), Errno> {
+        self.bmap_place(inode, lblk, None, goal, privileged)
+    }
+
+    /// Makes logical block `lblk` (a hole) map to `block`, already
+    /// allocated by the caller, allocating the indirect blocks on the way
+    /// (after `block`) and counting `block` in `i_blocks`.
+    ///
+    /// # Errors
+    ///
+    /// `EFBIG`, `ENOSPC` for an indirect block, `EIO` (also if `lblk` is
+    /// not a hole).
+    pub(crate) fn bmap_set(
+        &mut self,
+        inode: &mut Inode,
+        lblk: u64,
+        block: u32,
+        privileged: bool,
+    ) -> Result<(), Errno> {
+        match self.bmap_place(
+            inode,
+            lblk,
+            Some(block),
+            block.saturating_add(1),
+            privileged,
+        )? {
+            (b, true) if b == block => Ok(()),
+            _ => Err(Errno::Io),
+        }
+    }
+
+    fn bmap_place(
+        &mut self,
+        inode: &mut Inode,
+        lblk: u64,
+        given: Option<u32>,
+        goal: u32,
+        privileged: bool,
+    ) -> Result<(u32, bool), Errno> {
         let p = self.block_path(lblk).ok_or(Errno::FBig)?;
         let spb = self.sectors_per_block();
         if inode
@@ -185,7 +223,10 @@ impl<D: BlockDevice> Ext2<D> {
             if cur != 0 {
                 return Ok((self.check_block(cur)?, false));
             }
-            let b = self.alloc_block(goal, privileged)?;
+            let b = match given {
+                Some(b) => b,
+                None => self.alloc_block(goal, privileged)?,
+            };
             inode.block[p.slot] = b;
             self.charge(inode, 1)?;
             return Ok((b, true));
@@ -211,7 +252,10 @@ impl<D: BlockDevice> Ext2<D> {
                 parent = e;
                 continue;
             }
-            let nb = self.alloc_block(goal.max(parent + 1), privileged)?;
+            let nb = match given {
+                Some(b) if last => b,
+                _ => self.alloc_block(goal.max(parent + 1), privileged)?,
+            };
             if !last {
                 self.cache.zeroed(&mut self.dev, nb)?;
             }

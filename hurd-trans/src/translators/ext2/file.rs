@@ -236,24 +236,44 @@ impl<D: BlockDevice> Ext2<D> {
                 b => b + 1,
             },
         };
+        // Holes get runs of neighbouring blocks, so the data stays together
+        // (indirect blocks go after each run).
         let mut have = count;
-        for k in 0..count {
+        let mut k = 0;
+        'fill: while k < count {
             if phys[k] != 0 {
                 goal = phys[k] + 1;
+                k += 1;
                 continue;
             }
-            match self.bmap_alloc(i, first + k as u64, goal, privileged) {
-                Ok((b, new)) => {
-                    phys[k] = b;
-                    fresh[k] = new;
-                    goal = b + 1;
-                }
+            let mut j = k;
+            while j < count && phys[j] == 0 {
+                j += 1;
+            }
+            let (start, n) = match self.alloc_blocks(goal, (j - k) as u32, privileged) {
+                Ok(r) => r,
                 Err(e) if k == 0 => return Err(e),
                 Err(_) => {
                     have = k;
                     break;
                 }
+            };
+            for x in 0..n {
+                let at = k + x as usize;
+                if let Err(e) = self.bmap_set(i, first + at as u64, start + x, privileged) {
+                    // Give back the rest of the run; write what is placed.
+                    let _ = self.free_blocks(start + x, n - x);
+                    if at == 0 {
+                        return Err(e);
+                    }
+                    have = at;
+                    break 'fill;
+                }
+                phys[at] = start + x;
+                fresh[at] = true;
             }
+            goal = start + n;
+            k += n as usize;
         }
         let stop = (first + have as u64) * bs;
         let end = end.min(stop);
