@@ -27,12 +27,13 @@ use crate::flags::{
     FS_TRANS_SET, FSYS_GOAWAY_FORCE, HURD_BLKDEV, HURD_CHRDEV, HURD_FIFO, HURD_IFSOCK,
     HURD_SYMLINK, OpenFlags,
 };
+use crate::lookup::Lookup;
 use crate::mode::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFSOCK};
-use crate::netfs::{self, NodeId, Options, Tree};
+use crate::netfs::{self, Options, Tree, decode_entries};
 use crate::protocol::{fs, fsys, io};
 use crate::stat::{Stat, TimeSpec};
-use crate::transbox::argv_to_argz;
-use crate::translators::ports::{Dir, PathIds, join, to_errno};
+use crate::transbox::{argv_to_argz, argz_to_argv};
+use crate::translators::ports::to_errno;
 
 const TTL: Duration = Duration::from_secs(1);
 
@@ -103,25 +104,74 @@ fn read_full(task: &Task, port: PortName, offset: i64, size: usize) -> Result<Ve
     Ok(data)
 }
 
+/// A node the kernel knows: the port the bridge holds for it and how many
+/// lookups the kernel has yet to forget.
+struct Node {
+    port: PortName,
+    key: (u64, u64),
+    lookups: u64,
+}
+
+/// Node ids from here up are the bridge's own, for nodes whose `st_ino`
+/// is taken (by the root's id 1, or by a node of another file system).
+const SYNTHETIC: u64 = 1 << 62;
+
+/// An open file or directory.
+enum Handle {
+    /// A port opened with the file's open modes.
+    File(PortName),
+    /// A directory's entries, read when it was opened.
+    Dir(Vec<(u64, FileType, String)>),
+}
+
 /// A FUSE file system forwarding to a translator's root directory.
+///
+/// Every node the kernel has looked up has a port the bridge holds until
+/// the kernel forgets the node, as an open file on the Hurd holds its node:
+/// requests about a node go to its port, requests about a name to its
+/// directory's port, so no path is resolved twice and a rename moves
+/// nothing in the bridge. There is one FUSE node per (`st_fsid`,
+/// `st_ino`), so hard links are one node; its id (which Linux shows as
+/// `st_ino`) is the translator's `st_ino` unless that is taken — by the
+/// root, which FUSE numbers 1, or by a node of another file system below
+/// the mount — when the bridge numbers it itself.
 pub struct Bridge {
     task: Task,
     control: PortName,
-    root: Dir,
-    ids: PathIds,
-    handles: BTreeMap<u64, PortName>,
+    auth: PortName,
+    nodes: BTreeMap<u64, Node>,
+    ids: BTreeMap<(u64, u64), u64>,
+    next_id: u64,
+    handles: BTreeMap<u64, Handle>,
     next_fh: u64,
 }
 
 impl Bridge {
-    /// A bridge to the directory `root` (a send right in `task`'s space),
-    /// reauthenticating with `auth` when a lookup asks for it.
+    /// A bridge to the directory `root` (a send right in `task`'s space,
+    /// which the bridge takes), reauthenticating with `auth` when a lookup
+    /// asks for it.
     pub fn new(task: Task, root: PortName, auth: PortName) -> Bridge {
+        let key = io::Client::new(&task, root)
+            .stat()
+            .map_or((0, 0), |s| (s.fsid, s.ino));
+        let mut nodes = BTreeMap::new();
+        nodes.insert(
+            fuser::FUSE_ROOT_ID,
+            Node {
+                port: root,
+                key,
+                lookups: 1,
+            },
+        );
+        let mut ids = BTreeMap::new();
+        ids.insert(key, fuser::FUSE_ROOT_ID);
         Bridge {
             task,
             control: PortName::NULL,
-            root: Dir { port: root, auth },
-            ids: PathIds::new(),
+            auth,
+            nodes,
+            ids,
+            next_id: SYNTHETIC,
             handles: BTreeMap::new(),
             next_fh: 1,
         }
@@ -136,6 +186,98 @@ impl Bridge {
         self
     }
 
+    fn lookup_ctx(&self, port: PortName) -> Lookup<'_, Task> {
+        Lookup {
+            ipc: &self.task,
+            crdir: port,
+            cwdir: port,
+            auth: self.auth,
+            fds: &[],
+            ctty: PortName::NULL,
+        }
+    }
+
+    /// The port of node `ino`.
+    fn port(&self, ino: u64) -> Result<PortName, i32> {
+        self.nodes.get(&ino).map(|n| n.port).ok_or(libc::ESTALE)
+    }
+
+    /// `name` under `dir` (one component, or "" for `dir` itself), opened
+    /// with `flags`: a new send right.
+    fn open_under(
+        &self,
+        dir: PortName,
+        name: &str,
+        flags: OpenFlags,
+        mode: u32,
+    ) -> Result<PortName, i32> {
+        self.lookup_ctx(dir)
+            .open_under(dir, name, flags, mode)
+            .map_err(err)
+    }
+
+    /// Takes `port` (a node just looked up) as a node the kernel now knows
+    /// once more; returns its node id and attributes.
+    fn remember(&mut self, port: PortName) -> Result<(u64, FileAttr), i32> {
+        let s = match io::Client::new(&self.task, port).stat() {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = self.task.port_deallocate(port);
+                return Err(err(e));
+            }
+        };
+        let key = (s.fsid, s.ino);
+        let id = match self.ids.get(&key).copied() {
+            Some(id) => {
+                // Known already: keep the port held, drop the new one.
+                let _ = self.task.port_deallocate(port);
+                if let Some(n) = self.nodes.get_mut(&id) {
+                    n.lookups += 1;
+                }
+                id
+            }
+            None => {
+                // The translator's own number where it is free (so `st_ino`
+                // is the translator's), else one of the bridge's.
+                let id = if s.ino > fuser::FUSE_ROOT_ID
+                    && s.ino < SYNTHETIC
+                    && !self.nodes.contains_key(&s.ino)
+                {
+                    s.ino
+                } else {
+                    self.next_id += 1;
+                    self.next_id
+                };
+                self.ids.insert(key, id);
+                self.nodes.insert(
+                    id,
+                    Node {
+                        port,
+                        key,
+                        lookups: 1,
+                    },
+                );
+                id
+            }
+        };
+        Ok((id, attr(id, &s)))
+    }
+
+    /// Looks `name` up in node `parent` for the kernel.
+    fn lookup_node(&mut self, parent: u64, name: &OsStr) -> Result<(u64, FileAttr), i32> {
+        let n = name.to_str().ok_or(libc::EINVAL)?;
+        let dir = self.port(parent)?;
+        let port = self.open_under(dir, n, OpenFlags::NOLINK, 0)?;
+        self.remember(port)
+    }
+
+    fn stat_node(&self, ino: u64) -> Result<FileAttr, i32> {
+        let s = io::Client::new(&self.task, self.port(ino)?)
+            .stat()
+            .map_err(err)?;
+        Ok(attr(ino, &s))
+    }
+
     /// Makes `name` in `parent` a node of a kind only a translator record
     /// stands for (a symlink, a device, a FIFO, a socket), as glibc does on
     /// the Hurd: `dir_mkfile`, `file_set_translator` with the record (the
@@ -148,77 +290,33 @@ impl Bridge {
         record: &[&str],
     ) -> Result<(u64, FileAttr), i32> {
         let n = name.to_str().ok_or(libc::EINVAL)?;
-        let dir = self.parent_port(parent)?;
-        let r = (|| {
-            let file = fs::Client::new(&self.task, dir)
-                .dir_mkfile(OpenFlags::WRITE.bits() as i32, mode & 0o7777)
-                .map_err(err)?;
-            let set = fs::Client::new(&self.task, file.name).file_set_translator(
-                FS_TRANS_SET as i32,
-                0,
-                0,
-                argv_to_argz(record),
+        let dir = self.port(parent)?;
+        let file = fs::Client::new(&self.task, dir)
+            .dir_mkfile(OpenFlags::WRITE.bits() as i32, mode & 0o7777)
+            .map_err(err)?;
+        let set = fs::Client::new(&self.task, file.name).file_set_translator(
+            FS_TRANS_SET as i32,
+            0,
+            0,
+            argv_to_argz(record),
+            PortItem {
+                disposition: Disposition::CopySend,
+                name: PortName::NULL,
+            },
+        );
+        let linked = set.and_then(|()| {
+            fs::Client::new(&self.task, dir).dir_link(
                 PortItem {
                     disposition: Disposition::CopySend,
-                    name: PortName::NULL,
+                    name: file.name,
                 },
-            );
-            let linked = set.and_then(|()| {
-                fs::Client::new(&self.task, dir).dir_link(
-                    PortItem {
-                        disposition: Disposition::CopySend,
-                        name: file.name,
-                    },
-                    n.into(),
-                    1,
-                )
-            });
-            let _ = self.task.port_deallocate(file.name);
-            linked.map_err(err)
-        })();
-        let _ = self.task.port_deallocate(dir);
-        r?;
-        let p = self.child(parent, name)?;
-        self.stat(&p)
-    }
-
-    fn ino(node: NodeId) -> u64 {
-        node
-    }
-
-    fn path(&self, ino: u64) -> Result<String, i32> {
-        self.ids.path(ino).map(String::from).map_err(Errno::linux)
-    }
-
-    fn child(&self, parent: u64, name: &OsStr) -> Result<String, i32> {
-        let name = name.to_str().ok_or(libc::EINVAL)?;
-        Ok(join(&self.path(parent)?, name))
-    }
-
-    fn stat(&mut self, path: &str) -> Result<(u64, FileAttr), i32> {
-        let s = self.root.stat(&self.task, path).map_err(Errno::linux)?;
-        let ino = Self::ino(self.ids.id(path));
-        Ok((ino, attr(ino, &s)))
-    }
-
-    fn open_port(&self, path: &str, flags: OpenFlags, mode: u32) -> Result<PortName, i32> {
-        let lk = crate::lookup::Lookup {
-            ipc: &self.task,
-            crdir: self.root.port,
-            cwdir: self.root.port,
-            auth: self.root.auth,
-            fds: &[],
-            ctty: PortName::NULL,
-        };
-        let p = if path.is_empty() { "." } else { path };
-        lk.open_under(self.root.port, p, flags, mode).map_err(err)
-    }
-
-    fn add_handle(&mut self, port: PortName) -> u64 {
-        let fh = self.next_fh;
-        self.next_fh += 1;
-        self.handles.insert(fh, port);
-        fh
+                n.into(),
+                1,
+            )
+        });
+        let _ = self.task.port_deallocate(file.name);
+        linked.map_err(err)?;
+        self.lookup_node(parent, name)
     }
 
     fn access(flags: i32) -> OpenFlags {
@@ -229,23 +327,68 @@ impl Bridge {
         }
     }
 
-    fn parent_port(&self, parent: u64) -> Result<PortName, i32> {
-        let p = self.path(parent)?;
-        self.open_port(&p, OpenFlags::empty(), 0)
+    fn add_handle(&mut self, h: Handle) -> u64 {
+        let fh = self.next_fh;
+        self.next_fh += 1;
+        self.handles.insert(fh, h);
+        fh
+    }
+
+    fn file_port(&self, fh: u64) -> Result<PortName, i32> {
+        match self.handles.get(&fh) {
+            Some(Handle::File(p)) => Ok(*p),
+            _ => Err(libc::EBADF),
+        }
+    }
+
+    fn drop_handle(&mut self, fh: u64) {
+        if let Some(Handle::File(p)) = self.handles.remove(&fh) {
+            let _ = self.task.port_deallocate(p);
+        }
+    }
+
+    /// A change through a fresh port to node `ino` opened with `flags`.
+    fn with_open<R>(
+        &self,
+        ino: u64,
+        flags: OpenFlags,
+        f: impl FnOnce(PortName) -> Result<R, Error>,
+    ) -> Result<R, i32> {
+        let p = self.open_under(self.port(ino)?, "", flags | OpenFlags::NOLINK, 0)?;
+        let r = f(p);
+        let _ = self.task.port_deallocate(p);
+        r.map_err(err)
     }
 }
 
 impl Filesystem for Bridge {
     fn lookup(&mut self, _req: &Request<'_>, parent: u64, name: &OsStr, reply: ReplyEntry) {
-        match self.child(parent, name).and_then(|p| self.stat(&p)) {
+        match self.lookup_node(parent, name) {
             Ok((_, a)) => reply.entry(&TTL, &a, 0),
             Err(e) => reply.error(e),
         }
     }
 
+    fn forget(&mut self, _req: &Request<'_>, ino: u64, nlookup: u64) {
+        if ino == fuser::FUSE_ROOT_ID {
+            return;
+        }
+        let gone = match self.nodes.get_mut(&ino) {
+            Some(n) => {
+                n.lookups = n.lookups.saturating_sub(nlookup);
+                n.lookups == 0
+            }
+            None => false,
+        };
+        if gone && let Some(n) = self.nodes.remove(&ino) {
+            self.ids.remove(&n.key);
+            let _ = self.task.port_deallocate(n.port);
+        }
+    }
+
     fn getattr(&mut self, _req: &Request<'_>, ino: u64, _fh: Option<u64>, reply: ReplyAttr) {
-        match self.path(ino).and_then(|p| self.stat(&p)) {
-            Ok((_, a)) => reply.attr(&TTL, &a),
+        match self.stat_node(ino) {
+            Ok(a) => reply.attr(&TTL, &a),
             Err(e) => reply.error(e),
         }
     }
@@ -261,7 +404,7 @@ impl Filesystem for Bridge {
         atime: Option<TimeOrNow>,
         mtime: Option<TimeOrNow>,
         _ctime: Option<SystemTime>,
-        _fh: Option<u64>,
+        fh: Option<u64>,
         _crtime: Option<SystemTime>,
         _chgtime: Option<SystemTime>,
         _bkuptime: Option<SystemTime>,
@@ -269,25 +412,26 @@ impl Filesystem for Bridge {
         reply: ReplyAttr,
     ) {
         let r = (|| {
-            let path = self.path(ino)?;
             if let Some(size) = size {
-                let p = self.open_port(&path, OpenFlags::WRITE | OpenFlags::NOLINK, 0)?;
-                let r = fs::Client::new(&self.task, p).file_set_size(size as i64);
-                let _ = self.task.port_deallocate(p);
-                r.map_err(err)?;
+                let size = size as i64;
+                // Through the open file if it is open for writing.
+                match fh.map(|fh| self.file_port(fh)) {
+                    Some(Ok(p)) if fs::Client::new(&self.task, p).file_set_size(size).is_ok() => {}
+                    _ => self.with_open(ino, OpenFlags::WRITE, |p| {
+                        fs::Client::new(&self.task, p).file_set_size(size)
+                    })?,
+                }
             }
+            let port = self.port(ino)?;
             if let Some(mode) = mode {
-                let p = self.open_port(&path, OpenFlags::NOLINK, 0)?;
-                let r = fs::Client::new(&self.task, p).file_chmod(mode & 0o7777);
-                let _ = self.task.port_deallocate(p);
-                r.map_err(err)?;
+                fs::Client::new(&self.task, port)
+                    .file_chmod(mode & 0o7777)
+                    .map_err(err)?;
             }
             if uid.is_some() || gid.is_some() {
-                let p = self.open_port(&path, OpenFlags::NOLINK, 0)?;
-                let r = fs::Client::new(&self.task, p)
-                    .file_chown(uid.unwrap_or(u32::MAX), gid.unwrap_or(u32::MAX));
-                let _ = self.task.port_deallocate(p);
-                r.map_err(err)?;
+                fs::Client::new(&self.task, port)
+                    .file_chown(uid.unwrap_or(u32::MAX), gid.unwrap_or(u32::MAX))
+                    .map_err(err)?;
             }
             if atime.is_some() || mtime.is_some() {
                 // UTIME_OMIT is -1; "now" is sent as the time it is.
@@ -297,24 +441,29 @@ impl Filesystem for Bridge {
                     Some(TimeOrNow::SpecificTime(t)) => timespec(t),
                 };
                 let ((asec, ansec), (msec, mnsec)) = (t(atime), t(mtime));
-                let p = self.open_port(&path, OpenFlags::NOLINK, 0)?;
-                let r = fs::Client::new(&self.task, p).file_utimens(asec, ansec, msec, mnsec);
-                let _ = self.task.port_deallocate(p);
-                r.map_err(err)?;
+                fs::Client::new(&self.task, port)
+                    .file_utimens(asec, ansec, msec, mnsec)
+                    .map_err(err)?;
             }
-            self.stat(&path)
+            self.stat_node(ino)
         })();
         match r {
-            Ok((_, a)) => reply.attr(&TTL, &a),
+            Ok(a) => reply.attr(&TTL, &a),
             Err(e) => reply.error(e),
         }
     }
 
     fn readlink(&mut self, _req: &Request<'_>, ino: u64, reply: ReplyData) {
-        match self
-            .path(ino)
-            .and_then(|p| self.root.readlink(&self.task, &p).map_err(Errno::linux))
-        {
+        let r = self.port(ino).and_then(|p| {
+            let argz = fs::Client::new(&self.task, p)
+                .file_get_translator()
+                .map_err(err)?;
+            match argz_to_argv(&argz).as_deref() {
+                Some([prog, target]) if prog == HURD_SYMLINK => Ok(target.clone()),
+                _ => Err(libc::EINVAL),
+            }
+        });
+        match r {
             Ok(t) => reply.data(t.as_bytes()),
             Err(e) => reply.error(e),
         }
@@ -330,13 +479,12 @@ impl Filesystem for Bridge {
         reply: ReplyEntry,
     ) {
         let r = (|| {
-            let dir = self.parent_port(parent)?;
+            let dir = self.port(parent)?;
             let n = name.to_str().ok_or(libc::EINVAL)?;
-            let r = fs::Client::new(&self.task, dir).dir_mkdir(n.into(), mode & !umask & 0o7777);
-            let _ = self.task.port_deallocate(dir);
-            r.map_err(err)?;
-            let p = self.child(parent, name)?;
-            self.stat(&p)
+            fs::Client::new(&self.task, dir)
+                .dir_mkdir(n.into(), mode & !umask & 0o7777)
+                .map_err(err)?;
+            self.lookup_node(parent, name)
         })();
         match r {
             Ok((_, a)) => reply.entry(&TTL, &a, 0),
@@ -346,11 +494,11 @@ impl Filesystem for Bridge {
 
     fn unlink(&mut self, _req: &Request<'_>, parent: u64, name: &OsStr, reply: ReplyEmpty) {
         let r = (|| {
-            let dir = self.parent_port(parent)?;
+            let dir = self.port(parent)?;
             let n = name.to_str().ok_or(libc::EINVAL)?;
-            let r = fs::Client::new(&self.task, dir).dir_unlink(n.into());
-            let _ = self.task.port_deallocate(dir);
-            r.map_err(err)
+            fs::Client::new(&self.task, dir)
+                .dir_unlink(n.into())
+                .map_err(err)
         })();
         match r {
             Ok(()) => reply.ok(),
@@ -360,11 +508,11 @@ impl Filesystem for Bridge {
 
     fn rmdir(&mut self, _req: &Request<'_>, parent: u64, name: &OsStr, reply: ReplyEmpty) {
         let r = (|| {
-            let dir = self.parent_port(parent)?;
+            let dir = self.port(parent)?;
             let n = name.to_str().ok_or(libc::EINVAL)?;
-            let r = fs::Client::new(&self.task, dir).dir_rmdir(n.into());
-            let _ = self.task.port_deallocate(dir);
-            r.map_err(err)
+            fs::Client::new(&self.task, dir)
+                .dir_rmdir(n.into())
+                .map_err(err)
         })();
         match r {
             Ok(()) => reply.ok(),
@@ -383,26 +531,23 @@ impl Filesystem for Bridge {
         reply: ReplyEmpty,
     ) {
         let r = (|| {
-            let from = self.parent_port(parent)?;
-            let to = self.parent_port(newparent)?;
+            let from = self.port(parent)?;
+            let to = self.port(newparent)?;
             let (n, nn) = (
                 name.to_str().ok_or(libc::EINVAL)?,
                 newname.to_str().ok_or(libc::EINVAL)?,
             );
-            let r = fs::Client::new(&self.task, from).dir_rename(
-                n.into(),
-                PortItem {
-                    disposition: Disposition::MoveSend,
-                    name: to,
-                },
-                nn.into(),
-                0,
-            );
-            let _ = self.task.port_deallocate(from);
-            r.map_err(err)?;
-            let (old, new) = (self.child(parent, name)?, self.child(newparent, newname)?);
-            self.ids.rename(&old, &new);
-            Ok(())
+            fs::Client::new(&self.task, from)
+                .dir_rename(
+                    n.into(),
+                    PortItem {
+                        disposition: Disposition::CopySend,
+                        name: to,
+                    },
+                    nn.into(),
+                    0,
+                )
+                .map_err(err)
         })();
         match r {
             Ok(()) => reply.ok(),
@@ -412,7 +557,6 @@ impl Filesystem for Bridge {
 
     fn open(&mut self, _req: &Request<'_>, ino: u64, flags: i32, reply: ReplyOpen) {
         let r = (|| {
-            let path = self.path(ino)?;
             let mut f = Self::access(flags);
             if flags & libc::O_APPEND != 0 {
                 f |= OpenFlags::APPEND;
@@ -420,8 +564,8 @@ impl Filesystem for Bridge {
             if flags & libc::O_TRUNC != 0 {
                 f |= OpenFlags::TRUNC;
             }
-            let port = self.open_port(&path, f, 0)?;
-            Ok::<u64, i32>(self.add_handle(port))
+            let port = self.open_under(self.port(ino)?, "", f | OpenFlags::NOLINK, 0)?;
+            Ok::<u64, i32>(self.add_handle(Handle::File(port)))
         })();
         match r {
             Ok(fh) => reply.opened(fh, OPEN_FLAGS),
@@ -441,8 +585,9 @@ impl Filesystem for Bridge {
         _lock_owner: Option<u64>,
         reply: ReplyData,
     ) {
-        let Some(&port) = self.handles.get(&fh) else {
-            return reply.error(libc::EBADF);
+        let port = match self.file_port(fh) {
+            Ok(p) => p,
+            Err(e) => return reply.error(e),
         };
         match read_full(&self.task, port, offset, size as usize) {
             Ok(d) => reply.data(&d),
@@ -463,8 +608,9 @@ impl Filesystem for Bridge {
         _lock_owner: Option<u64>,
         reply: ReplyWrite,
     ) {
-        let Some(&port) = self.handles.get(&fh) else {
-            return reply.error(libc::EBADF);
+        let port = match self.file_port(fh) {
+            Ok(p) => p,
+            Err(e) => return reply.error(e),
         };
         match io::Client::new(&self.task, port).write(data.to_vec(), offset) {
             Ok(n) => reply.written(n as u32),
@@ -482,43 +628,104 @@ impl Filesystem for Bridge {
         _flush: bool,
         reply: ReplyEmpty,
     ) {
-        if let Some(port) = self.handles.remove(&fh) {
-            let _ = self.task.port_deallocate(port);
-        }
+        self.drop_handle(fh);
         reply.ok();
+    }
+
+    fn opendir(&mut self, _req: &Request<'_>, ino: u64, _flags: i32, reply: ReplyOpen) {
+        let r = (|| {
+            let (data, _) = self.with_open(ino, OpenFlags::READ, |p| {
+                fs::Client::new(&self.task, p).dir_readdir(0, -1, 0)
+            })?;
+            let entries = decode_entries(&data).map_err(Errno::linux)?;
+            let mut all = vec![
+                (ino, FileType::Directory, ".".to_string()),
+                (ino, FileType::Directory, "..".to_string()),
+            ];
+            all.extend(
+                entries
+                    .into_iter()
+                    .filter(|e| e.name != "." && e.name != "..")
+                    .map(|e| (e.ino, kind(e.kind), e.name)),
+            );
+            Ok::<u64, i32>(self.add_handle(Handle::Dir(all)))
+        })();
+        match r {
+            Ok(fh) => reply.opened(fh, 0),
+            Err(e) => reply.error(e),
+        }
     }
 
     fn readdir(
         &mut self,
         _req: &Request<'_>,
-        ino: u64,
-        _fh: u64,
+        _ino: u64,
+        fh: u64,
         offset: i64,
         mut reply: ReplyDirectory,
     ) {
-        let r = (|| {
-            let path = self.path(ino)?;
-            let entries = self.root.readdir(&self.task, &path).map_err(Errno::linux)?;
-            let mut all = vec![
-                (ino, FileType::Directory, ".".to_string()),
-                (ino, FileType::Directory, "..".to_string()),
-            ];
-            for e in entries {
-                let child = Self::ino(self.ids.id(&join(&path, &e.name)));
-                all.push((child, kind(e.kind), e.name));
+        let Some(Handle::Dir(all)) = self.handles.get(&fh) else {
+            return reply.error(libc::EBADF);
+        };
+        for (i, (ino, k, name)) in all.iter().enumerate().skip(offset.max(0) as usize) {
+            if reply.add(*ino, i as i64 + 1, *k, name) {
+                break;
             }
-            Ok::<_, i32>(all)
+        }
+        reply.ok();
+    }
+
+    fn releasedir(
+        &mut self,
+        _req: &Request<'_>,
+        _ino: u64,
+        fh: u64,
+        _flags: i32,
+        reply: ReplyEmpty,
+    ) {
+        self.handles.remove(&fh);
+        reply.ok();
+    }
+
+    fn create(
+        &mut self,
+        _req: &Request<'_>,
+        parent: u64,
+        name: &OsStr,
+        mode: u32,
+        umask: u32,
+        flags: i32,
+        reply: ReplyCreate,
+    ) {
+        let r = (|| {
+            let n = name.to_str().ok_or(libc::EINVAL)?;
+            let dir = self.port(parent)?;
+            let mut f = Self::access(flags) | OpenFlags::CREAT;
+            if flags & libc::O_EXCL != 0 {
+                f |= OpenFlags::EXCL;
+            }
+            let port = self.open_under(dir, n, f, mode & !umask & 0o7777)?;
+            // The open file's port serves as the node's too.
+            if self
+                .task
+                .port_mod_refs(port, hurd_ipc::RightType::Send, 1)
+                .is_err()
+            {
+                let _ = self.task.port_deallocate(port);
+                return Err(libc::ENOMEM);
+            }
+            let (_, a) = match self.remember(port) {
+                Ok(x) => x,
+                Err(e) => {
+                    let _ = self.task.port_deallocate(port);
+                    return Err(e);
+                }
+            };
+            let fh = self.add_handle(Handle::File(port));
+            Ok::<_, i32>((fh, a))
         })();
         match r {
-            Ok(all) => {
-                for (i, (ino, k, name)) in all.into_iter().enumerate().skip(offset.max(0) as usize)
-                {
-                    if reply.add(ino, i as i64 + 1, k, name) {
-                        break;
-                    }
-                }
-                reply.ok();
-            }
+            Ok((fh, a)) => reply.created(&TTL, &a, 0, fh, OPEN_FLAGS),
             Err(e) => reply.error(e),
         }
     }
@@ -562,11 +769,11 @@ impl Filesystem for Bridge {
             S_IFIFO => self.make_special(parent, name, perm, &[HURD_FIFO]),
             S_IFSOCK => self.make_special(parent, name, perm, &[HURD_IFSOCK]),
             0 | crate::mode::S_IFREG => (|| {
-                let path = self.child(parent, name)?;
+                let n = name.to_str().ok_or(libc::EINVAL)?;
+                let dir = self.port(parent)?;
                 let f = OpenFlags::CREAT | OpenFlags::EXCL;
-                let port = self.open_port(&path, f, perm)?;
-                let _ = self.task.port_deallocate(port);
-                self.stat(&path)
+                let port = self.open_under(dir, n, f, perm)?;
+                self.remember(port)
             })(),
             _ => Err(libc::EINVAL),
         };
@@ -585,28 +792,20 @@ impl Filesystem for Bridge {
         reply: ReplyEntry,
     ) {
         let r = (|| {
-            let path = self.path(ino)?;
             let n = newname.to_str().ok_or(libc::EINVAL)?;
-            let file = self.open_port(&path, OpenFlags::NOLINK, 0)?;
-            let dir = match self.parent_port(newparent) {
-                Ok(d) => d,
-                Err(e) => {
-                    let _ = self.task.port_deallocate(file);
-                    return Err(e);
-                }
-            };
-            let r = fs::Client::new(&self.task, dir).dir_link(
-                PortItem {
-                    disposition: Disposition::MoveSend,
-                    name: file,
-                },
-                n.into(),
-                1,
-            );
-            let _ = self.task.port_deallocate(dir);
-            r.map_err(err)?;
-            let p = self.child(newparent, newname)?;
-            self.stat(&p)
+            let file = self.port(ino)?;
+            let dir = self.port(newparent)?;
+            fs::Client::new(&self.task, dir)
+                .dir_link(
+                    PortItem {
+                        disposition: Disposition::CopySend,
+                        name: file,
+                    },
+                    n.into(),
+                    1,
+                )
+                .map_err(err)?;
+            self.lookup_node(newparent, newname)
         })();
         match r {
             Ok((_, a)) => reply.entry(&TTL, &a, 0),
@@ -615,71 +814,59 @@ impl Filesystem for Bridge {
     }
 
     fn statfs(&mut self, _req: &Request<'_>, _ino: u64, reply: ReplyStatfs) {
-        match fs::Client::new(&self.task, self.root.port).file_statfs() {
+        let r = self
+            .port(fuser::FUSE_ROOT_ID)
+            .and_then(|p| fs::Client::new(&self.task, p).file_statfs().map_err(err));
+        match r {
             Ok(s) => reply.statfs(
                 s.blocks, s.bfree, s.bavail, s.files, s.ffree, s.bsize, s.namelen, s.frsize,
             ),
-            Err(e) => reply.error(err(e)),
+            Err(e) => reply.error(e),
         }
     }
 
     fn fsync(&mut self, _req: &Request<'_>, _ino: u64, fh: u64, datasync: bool, reply: ReplyEmpty) {
-        let Some(&port) = self.handles.get(&fh) else {
-            return reply.error(libc::EBADF);
-        };
-        match fs::Client::new(&self.task, port).file_sync(1, datasync as i32) {
+        let r = self.file_port(fh).and_then(|p| {
+            fs::Client::new(&self.task, p)
+                .file_sync(1, datasync as i32)
+                .map_err(err)
+        });
+        match r {
             Ok(()) => reply.ok(),
-            Err(e) => reply.error(err(e)),
+            Err(e) => reply.error(e),
         }
     }
 
     fn fsyncdir(
         &mut self,
         _req: &Request<'_>,
-        _ino: u64,
+        ino: u64,
         _fh: u64,
         _datasync: bool,
         reply: ReplyEmpty,
     ) {
-        match fs::Client::new(&self.task, self.root.port).file_syncfs(1, 0) {
+        let r = self.port(ino).and_then(|p| {
+            fs::Client::new(&self.task, p)
+                .file_syncfs(1, 0)
+                .map_err(err)
+        });
+        match r {
             Ok(()) => reply.ok(),
-            Err(e) => reply.error(err(e)),
+            Err(e) => reply.error(e),
         }
     }
 
     fn destroy(&mut self) {
-        for (_, port) in core::mem::take(&mut self.handles) {
-            let _ = self.task.port_deallocate(port);
+        let fhs: Vec<u64> = self.handles.keys().copied().collect();
+        for fh in fhs {
+            self.drop_handle(fh);
         }
+        for (_, n) in core::mem::take(&mut self.nodes) {
+            let _ = self.task.port_deallocate(n.port);
+        }
+        self.ids.clear();
         if self.control.is_valid() {
             let _ = fsys::Client::new(&self.task, self.control).goaway(FSYS_GOAWAY_FORCE as i32);
-        }
-    }
-
-    fn create(
-        &mut self,
-        _req: &Request<'_>,
-        parent: u64,
-        name: &OsStr,
-        mode: u32,
-        umask: u32,
-        flags: i32,
-        reply: ReplyCreate,
-    ) {
-        let r = (|| {
-            let path = self.child(parent, name)?;
-            let mut f = Self::access(flags) | OpenFlags::CREAT;
-            if flags & libc::O_EXCL != 0 {
-                f |= OpenFlags::EXCL;
-            }
-            let port = self.open_port(&path, f, mode & !umask & 0o7777)?;
-            let fh = self.add_handle(port);
-            let (_, a) = self.stat(&path)?;
-            Ok::<_, i32>((fh, a))
-        })();
-        match r {
-            Ok((fh, a)) => reply.created(&TTL, &a, 0, fh, OPEN_FLAGS),
-            Err(e) => reply.error(e),
         }
     }
 }
