@@ -1,7 +1,6 @@
 //! Port sets: receive rights received on together.
 
-use alloc::collections::VecDeque;
-use alloc::vec::Vec;
+use alloc::collections::{BTreeSet, VecDeque};
 
 use crate::arena::Slot;
 use crate::kmsg::PortRef;
@@ -11,28 +10,31 @@ use crate::port::WaiterToken;
 pub(crate) type PsetRef = Slot;
 
 /// A port set (`struct ipc_pset`).
+///
+/// Like GNU Mach's set, whose members' messages queue on the set, a
+/// receive takes the next message without looking at every member: the
+/// set keeps the members that have messages in the order they got them
+/// ([`PortSet::ready`]), and a member served goes to the back while it has
+/// more, so none starves.
 pub(crate) struct PortSet {
-    pub(crate) members: Vec<PortRef>,
-    /// Where the next receive starts looking, so no member starves.
-    pub(crate) cursor: usize,
+    pub(crate) members: BTreeSet<PortRef>,
+    /// Members that had no messages and got one, in that order; an entry
+    /// may be stale (the port left the set, or its queue was emptied):
+    /// receivers skip those.
+    pub(crate) ready: VecDeque<PortRef>,
     pub(crate) recv_waiters: VecDeque<WaiterToken>,
 }
 
 impl PortSet {
     pub(crate) fn new() -> PortSet {
         PortSet {
-            members: Vec::new(),
-            cursor: 0,
+            members: BTreeSet::new(),
+            ready: VecDeque::new(),
             recv_waiters: VecDeque::new(),
         }
     }
 
     pub(crate) fn remove(&mut self, port: PortRef) {
-        if let Some(i) = self.members.iter().position(|&m| m == port) {
-            self.members.remove(i);
-            if self.cursor > i {
-                self.cursor -= 1;
-            }
-        }
+        self.members.remove(&port);
     }
 }

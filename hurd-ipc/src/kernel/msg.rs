@@ -61,12 +61,15 @@ impl IpcKernel {
             return;
         };
         port.queue.push_back(k);
+        let first = port.queue.len() == 1;
         let waiter = match port.recv_waiters.pop_front() {
             Some(t) => Some(t),
-            None => port
-                .pset
-                .and_then(|s| self.psets.get_mut(s))
-                .and_then(|s| s.recv_waiters.pop_front()),
+            None => port.pset.and_then(|s| self.psets.get_mut(s)).and_then(|s| {
+                if first {
+                    s.ready.push_back(p);
+                }
+                s.recv_waiters.pop_front()
+            }),
         };
         let Some(t) = waiter else { return };
         if self.handoff {
@@ -211,24 +214,34 @@ impl IpcKernel {
                 self.dequeue(space, p, opts)
             }
             Object::PortSet(s) => {
-                let ready = self.psets.get(s).and_then(|set| {
-                    let n = set.members.len();
-                    (0..n)
-                        .map(|i| (set.cursor + i) % n)
-                        .find(|&i| {
-                            self.ports
-                                .get(set.members[i])
-                                .is_some_and(|port| !port.queue.is_empty())
-                        })
-                        .map(|i| (i, set.members[i]))
-                });
                 let Some(set) = self.psets.get_mut(s) else {
                     return Err(MsgReturn::RcvPortDied.into());
                 };
+                // The first member in line that is still a member with a
+                // message; stale entries go.
+                let mut ready = None;
+                while let Some(p) = set.ready.pop_front() {
+                    if self
+                        .ports
+                        .get(p)
+                        .is_some_and(|port| port.pset == Some(s) && !port.queue.is_empty())
+                    {
+                        ready = Some(p);
+                        break;
+                    }
+                }
                 match ready {
-                    Some((i, p)) => {
-                        set.cursor = i + 1;
-                        self.dequeue(space, p, opts)
+                    Some(p) => {
+                        let r = self.dequeue(space, p, opts);
+                        // Still messages (or one left too large): back in line.
+                        let more = self
+                            .ports
+                            .get(p)
+                            .is_some_and(|port| port.pset == Some(s) && !port.queue.is_empty());
+                        if more && let Some(set) = self.psets.get_mut(s) {
+                            set.ready.push_back(p);
+                        }
+                        r
                     }
                     None => {
                         if let Some(t) = wait {

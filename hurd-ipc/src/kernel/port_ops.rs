@@ -410,8 +410,9 @@ impl IpcKernel {
         self.wake_all(direct_waiters);
         if let Some(s) = target {
             let waiter = self.psets.get_mut(s).and_then(|set| {
-                set.members.push(m);
+                set.members.insert(m);
                 if has_messages {
+                    set.ready.push_back(m);
                     set.recv_waiters.pop_front()
                 } else {
                     None
