@@ -45,6 +45,10 @@ pub fn config(
 /// Node 1's services: an auth server and a tmpfs that starts the translators
 /// of hurd-trans (`/hurd/hello`, `/hurd/tmpfs`...), with a root directory and
 /// an auth handle for user 1000 published in node 1's registry.
+///
+/// # Errors
+///
+/// The first step that fails: starting the servers, or registering a port.
 pub fn serve_files(node: &Node) -> Result<(), Box<dyn std::error::Error>> {
     // ANCHOR: serve
     let rt = node.runtime();
@@ -78,6 +82,11 @@ pub fn serve_files(node: &Node) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Looks `name` up in peer `node`'s registry.
+///
+/// # Errors
+///
+/// `KERN_INVALID_NAME` when the peer is not connected; the registry's
+/// error when `name` is not registered there.
 pub fn remote(node: &Node, peer: u16, task: &Task, name: &str) -> Result<PortName, Error> {
     let reg = node
         .peer_registry(peer, task)

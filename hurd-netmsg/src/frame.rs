@@ -231,7 +231,11 @@ impl core::fmt::Display for FrameError {
 impl std::error::Error for FrameError {}
 
 /// Reads the `length` field of a frame prefix: how many more bytes follow the
-/// first four. Fails when it is out of range.
+/// first four.
+///
+/// # Errors
+///
+/// [`FrameError::BadLength`] when it is below 4 or above [`MAX_FRAME`].
 pub fn body_length(prefix: [u8; 4]) -> Result<usize, FrameError> {
     let len = u32::from_le_bytes(prefix);
     if !(4..=MAX_FRAME).contains(&len) {
@@ -242,7 +246,9 @@ pub fn body_length(prefix: [u8; 4]) -> Result<usize, FrameError> {
 
 /// Encodes a frame, `length` prefix included.
 ///
-/// Fails only when the message cannot be put in wire form
+/// # Errors
+///
+/// Only when the message cannot be put in wire form
 /// ([`hurd_ipc::wire::encode`]) or the frame would exceed [`MAX_FRAME`].
 pub fn encode(frame: &Frame) -> Result<Vec<u8>, FrameError> {
     let mut out = vec![0u8; 8];
@@ -375,6 +381,13 @@ impl<'a> Reader<'a> {
 
 /// Decodes one frame from `bytes`: everything after the 4-byte `length` field
 /// (that is, `length` bytes, starting with the kind byte).
+///
+/// # Errors
+///
+/// A [`FrameError`] saying what is wrong when `bytes` is not exactly one
+/// well-formed frame within `limits`: an unknown kind, a short or trailing
+/// body, non-zero reserved fields, sizes beyond the limits, a message whose
+/// rights do not match its rights table.
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Frame, FrameError> {
     let mut r = Reader { bytes };
     let kind = r.take(1)?[0];

@@ -110,6 +110,10 @@ impl fmt::Debug for Identity {
 
 impl Identity {
     /// A new random key pair (ECDSA P-256).
+    ///
+    /// # Errors
+    ///
+    /// When the system's random source or the certificate signing fails.
     pub fn generate() -> Result<Identity, IdentityError> {
         let kp = rcgen::KeyPair::generate()
             .map_err(|e| IdentityError(format!("cannot generate a key: {e}")))?;
@@ -117,6 +121,10 @@ impl Identity {
     }
 
     /// The key in PEM text (PKCS#8).
+    ///
+    /// # Errors
+    ///
+    /// When `pem` is not a PKCS#8 private key of a kind TLS 1.3 can use.
     pub fn from_pem(pem: &str) -> Result<Identity, IdentityError> {
         let kp = rcgen::KeyPair::from_pem(pem)
             .map_err(|e| IdentityError(format!("not a usable PKCS#8 PEM private key: {e}")))?;
@@ -124,6 +132,11 @@ impl Identity {
     }
 
     /// Reads a PEM key file.
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be read or holds no usable key (see
+    /// [`Identity::from_pem`]); the message names the file.
     pub fn load(path: &Path) -> Result<Identity, IdentityError> {
         let pem = std::fs::read_to_string(path)
             .map_err(|e| IdentityError(format!("{}: cannot read key: {e}", path.display())))?;
@@ -160,6 +173,11 @@ impl Identity {
 
     /// The TLS server side: requires a client certificate whose key is one of
     /// `trusted`.
+    ///
+    /// # Errors
+    ///
+    /// When rustls refuses the configuration (the key does not match the
+    /// certificate).
     pub fn server_config(
         &self,
         trusted: Vec<Fingerprint>,
@@ -180,6 +198,11 @@ impl Identity {
     }
 
     /// The TLS client side for dialing the peer whose key is `expected`.
+    ///
+    /// # Errors
+    ///
+    /// When rustls refuses the configuration (the key does not match the
+    /// certificate).
     pub fn client_config(
         &self,
         expected: Fingerprint,

@@ -204,6 +204,12 @@ pub struct Node {
 impl Node {
     /// Starts a node: binds the listen address, serves the registry, and dials
     /// the peers it should.
+    ///
+    /// # Errors
+    ///
+    /// When the async runtime or a thread cannot start, the hosted runtime
+    /// refuses a port, the listen address cannot be bound, or the identity's
+    /// TLS configuration is refused.
     pub fn start(config: NodeConfig, identity: Identity) -> Result<Node, StartError> {
         let async_rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -279,6 +285,11 @@ impl Node {
     }
 
     /// Gives `task` a send right to this node's registry; returns its name there.
+    ///
+    /// # Errors
+    ///
+    /// The code of the failed right transfer (`task` is dead, or its space
+    /// is full).
     pub fn registry(&self, task: &Task) -> Result<PortName, hurd_ipc::KernReturn> {
         self.registry_task
             .give_right(self.registry_port, Disposition::MakeSend, task)
@@ -308,6 +319,10 @@ impl Node {
 
     /// Starts the [`echo`](crate::echo) service in a task of its own and
     /// registers it as `"echo"` in this node's registry.
+    ///
+    /// # Errors
+    ///
+    /// When its port cannot be made or registered (the name is taken).
     pub fn start_echo(&self) -> Result<(), hurd_ipc::Error> {
         let task = self.runtime().task();
         let port = task

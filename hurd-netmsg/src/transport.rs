@@ -416,6 +416,12 @@ pub struct RawConnection {
 impl RawConnection {
     /// Connects to `peer` with `identity`, checking the peer's key; `probe`
     /// asks the peer only to authenticate and close.
+    ///
+    /// # Errors
+    ///
+    /// A message saying why: the peer has no address, does not answer within
+    /// `timeout`, or fails the handshake (its key is not `peer`'s, or it does
+    /// not trust ours).
     pub fn connect(
         identity: &Identity,
         peer: &PeerConfig,
@@ -455,6 +461,10 @@ impl RawConnection {
     }
 
     /// Sends `bytes` as a new stream (a frame, or anything).
+    ///
+    /// # Errors
+    ///
+    /// The connection's error when the stream cannot be opened or written.
     pub fn send_stream(&self, bytes: &[u8]) -> Result<(), String> {
         self.rt.block_on(async {
             let mut s = self.conn.open_uni().await.map_err(|e| e.to_string())?;

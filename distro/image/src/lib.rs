@@ -32,6 +32,9 @@
 //! ```
 
 #![forbid(unsafe_code)]
+// The workspace warns about public fallible functions without an `# Errors`
+// section; this crate's are still to be written. Remove this line when they are.
+#![allow(clippy::missing_errors_doc)]
 
 pub mod boot;
 pub mod manifest;

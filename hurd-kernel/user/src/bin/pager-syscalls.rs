@@ -25,8 +25,8 @@ extern "C" fn receiver(arg: u64) -> ! {
     let (port, report) = (arg as u32, (arg >> 32) as u32);
     let into = MAPPING.load(core::sync::atomic::Ordering::SeqCst) + 4096;
     let rc = sys::mach_msg(into as *mut u8, RCV_MSG, 0, 4096, port, 0);
-    // SAFETY: mapped by the main thread; present once the receive is done.
     let id = if rc == 0 {
+        // SAFETY: mapped by the main thread; present once the receive is done.
         unsafe { ((into + 20) as *const i32).read_volatile() }
     } else {
         0
