@@ -1069,6 +1069,37 @@ fn port_set_serves_members_round_robin() {
 }
 
 #[test]
+fn a_large_set_serves_members_in_the_order_their_messages_came() {
+    let (mut k, a, b) = kernel2();
+    let set = k.port_allocate(a, RightType::PortSet).unwrap();
+    let members: Vec<PortName> = (0..2000).map(|_| port(&mut k, a)).collect();
+    let mut sends = Vec::new();
+    for &m in &members {
+        k.port_move_member(a, m, set).unwrap();
+        sends.push(make_send(&mut k, a, m, b));
+    }
+    // As GNU Mach's set queue: messages come out in the order they arrived,
+    // whichever members they are on.
+    let order = [1500, 7, 1999, 0, 900];
+    for (id, &i) in order.iter().enumerate() {
+        k.send(b, msg(id as i32, sends[i]), None).unwrap();
+    }
+    for (id, &i) in order.iter().enumerate() {
+        let m = recv(&mut k, a, set);
+        assert_eq!((m.header.id, m.header.local), (id as i32, members[i]));
+    }
+    assert_empty(&mut k, a, set);
+    // A member with a message leaves the set: its message stays with it;
+    // one joining with a message is served.
+    k.send(b, msg(10, sends[5]), None).unwrap();
+    k.port_move_member(a, members[5], PortName::NULL).unwrap();
+    assert_empty(&mut k, a, set);
+    k.port_move_member(a, members[5], set).unwrap();
+    assert_eq!(recv(&mut k, a, set).header.id, 10);
+    assert_empty(&mut k, a, set);
+}
+
+#[test]
 fn destroying_a_set_frees_members() {
     let (mut k, a, b) = kernel2();
     let set = k.port_allocate(a, RightType::PortSet).unwrap();
