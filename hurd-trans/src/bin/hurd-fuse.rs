@@ -7,14 +7,15 @@
 //! ```
 //!
 //! The translator runs in hurd-ipc's hosted runtime inside this process, as
-//! the calling user; the mount stays until `umount MOUNTPOINT`. The ext2
+//! the calling user; the mount stays until `umount MOUNTPOINT` (or an
+//! interrupt, terminate or hang-up signal, which unmounts it). The ext2
 //! translator takes the Hurd's ext2fs options: `--readonly`, `--writable`
 //! (also for an image not cleanly unmounted), `--sync[=SECONDS]`,
 //! `--no-sync`, `--atime`, `--relatime`, `--no-atime`; unmounting writes
 //! everything back and marks the image clean.
 
-use std::path::Path;
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
 
 use hurd_auth::IdSet;
 use hurd_trans::fuse;
@@ -30,8 +31,54 @@ fn usage() -> ExitCode {
     ExitCode::from(2)
 }
 
+/// Unmounts `mnt` when `SIGINT`, `SIGTERM` or `SIGHUP` arrives, so the
+/// FUSE session ends as with `umount` and the translator goes away cleanly
+/// (an ext2 image is written back and marked clean). Must run before any
+/// other thread starts: the signals are blocked in every thread and taken
+/// by one of its own.
+fn unmount_on_signals(mnt: PathBuf) -> std::io::Result<()> {
+    let mut set = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+    // SAFETY: the set is initialised by sigemptyset before sigaddset and
+    // assume_init; pthread_sigmask changes only the calling thread's mask
+    // (inherited by the threads it starts).
+    let set = unsafe {
+        libc::sigemptyset(set.as_mut_ptr());
+        for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            libc::sigaddset(set.as_mut_ptr(), sig);
+        }
+        let set = set.assume_init();
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        set
+    };
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let mut sig = 0;
+            // SAFETY: `set` is an initialised signal set blocked in every
+            // thread; sigwait only writes the signal number to `sig`.
+            if unsafe { libc::sigwait(&set, &mut sig) } == 0 {
+                let done = Command::new("fusermount3")
+                    .arg("-u")
+                    .arg(&mnt)
+                    .status()
+                    .is_ok_and(|s| s.success());
+                if !done {
+                    let _ = Command::new("umount").arg(&mnt).status();
+                }
+            }
+        })
+        .map(|_| ())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // The mount point is the last argument of every form.
+    if let Some(mnt) = args.last().filter(|_| args.len() >= 2)
+        && let Err(e) = unmount_on_signals(PathBuf::from(mnt))
+    {
+        eprintln!("hurd-fuse: {e}");
+        return ExitCode::FAILURE;
+    }
     // SAFETY: getuid and getgid have no preconditions and cannot fail.
     let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
     let user = if uid == 0 {
