@@ -42,11 +42,15 @@ fn err(e: Error) -> i32 {
 }
 
 fn time(t: TimeSpec) -> SystemTime {
-    if t.sec >= 0 {
-        UNIX_EPOCH + Duration::new(t.sec as u64, t.nsec)
+    let whole = Duration::from_secs(t.sec.unsigned_abs());
+    let at = if t.sec >= 0 {
+        UNIX_EPOCH.checked_add(whole)
     } else {
-        UNIX_EPOCH
-    }
+        // Before 1970 (an archive's old files).
+        UNIX_EPOCH.checked_sub(whole)
+    };
+    at.and_then(|a| a.checked_add(Duration::from_nanos(u64::from(t.nsec))))
+        .unwrap_or(UNIX_EPOCH)
 }
 
 fn kind(mode: u32) -> FileType {

@@ -21,6 +21,10 @@
 //!   and active (a control port) — and the [`transbox::Starter`] trait that
 //!   starts programs.
 //! - [`lookup`]: the client side, `file_name_lookup` with the retry protocol.
+//! - [`tar`]: one tar reader and writer — what GNU tar and bsdtar write (pax,
+//!   GNU long names, sparse files, base-256, hard links), read on demand
+//!   from a [`tar::Source`], untrusted input refused with the entry, offset
+//!   and reason.
 //! - [`translators`]: tmpfs, hello, null, zero, tarfs, union, shadow and
 //!   ext2 (the Hurd's disk file system, read-write, on a block device).
 //!

@@ -20,7 +20,8 @@ const COMPONENTS: &[&str] = &["rustfmt", "clippy"];
 /// tools for booting the kernel from an ISO, busybox-static and musl-tools
 /// for the Linux programs ([`crate::linux`]; linux-abi's tests read
 /// busybox's headers), e2fsprogs (`mke2fs`, `e2fsck`, `debugfs`) for the
-/// ext2 tests and fuse3 for the FUSE bridge's.
+/// ext2 tests, fuse3 for the FUSE bridge's, and GNU tar and bsdtar for
+/// the tar corpus (archives made at test time, compared with `tar -x`).
 const APT_PACKAGES: &[&str] = &[
     crate::kernel::QEMU_PACKAGE,
     "grub-common",
@@ -31,6 +32,8 @@ const APT_PACKAGES: &[&str] = &[
     "musl-tools",
     "e2fsprogs",
     "fuse3",
+    "tar",
+    "libarchive-tools",
 ];
 
 /// What the ext2 benchmark compares against: `fuse2fs`, on images `mke2fs`

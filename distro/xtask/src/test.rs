@@ -299,8 +299,9 @@ fn host_tests(cx: &Context) -> Result<Outcome, String> {
 }
 
 /// hurd-trans's FUSE bridge for real: mounts tmpfs and tarfs through
-/// `/dev/fuse` and uses `ls`, `cat`, `cp`, `diff` on them. Skipped (saying
-/// why) without root or a usable `/dev/fuse`.
+/// `/dev/fuse` and uses `ls`, `cat`, `cp`, `diff` on them, and mounts each
+/// archive of the tar corpus and compares it with `tar -x` of it. Skipped
+/// (saying why) without root or a usable `/dev/fuse`.
 fn fuse_bridge(cx: &Context) -> Result<Outcome, String> {
     if let Err(e) = std::fs::OpenOptions::new()
         .read(true)
@@ -314,7 +315,14 @@ fn fuse_bridge(cx: &Context) -> Result<Outcome, String> {
     cx.workspace
         .cargo()
         .args(["test", "-p", "hurd-trans", "--features", "fuse"])
-        .args(["--test", "fuse", "--", "--nocapture"])
+        .args([
+            "--test",
+            "fuse",
+            "--test",
+            "tar_corpus",
+            "--",
+            "--nocapture",
+        ])
         .run()?;
     Ok(Outcome::Passed)
 }

@@ -141,6 +141,12 @@ impl fmt::Display for Reason {
     }
 }
 
+impl From<Errno> for Reason {
+    fn from(e: Errno) -> Reason {
+        Reason::Source(e)
+    }
+}
+
 /// Writes `name` with bytes that are not printable ASCII as `\xNN`.
 pub(crate) struct Escaped<'a>(pub &'a [u8]);
 
