@@ -149,8 +149,10 @@ fn on_fresh(side: Side, f: &mut dyn FnMut(&Path, &Path) -> Duration) -> Duration
     t
 }
 
+/// Runs per side: each is seconds long and on a fresh image, so few; the
+/// median of five tames a loaded machine (`--quick`: one).
 fn runs(cfg: &Config) -> usize {
-    if cfg.samples <= 5 { 1 } else { 3 }
+    if cfg.samples <= 5 { 1 } else { 5 }
 }
 
 /// Medians of `f` on both sides, alternating.

@@ -467,3 +467,51 @@ fn statfs_counts_agree_with_df_of_e2fsprogs() {
     assert!((data..data + 8).contains(&used), "{used} blocks for {data}");
     assert_eq!(st.ffree - after.ffree, 1);
 }
+
+#[test]
+fn what_was_synced_survives_a_crash_and_e2fsck_repairs_the_rest() {
+    require_tools!();
+    let s = Scratch::new("crash");
+    let img = s.path("img");
+    mkfs(&img, 64, &["-t", "ext2", "-b", "1024"], None);
+    let mut fs = mount(&img);
+    let d = fs
+        .create_node(ROOT, Some(b"kept"), DIR, 0, 0)
+        .expect("mkdir");
+    let f = fs
+        .create_node(d, Some(b"synced"), REG, 0, 0)
+        .expect("create");
+    let data = pattern(300_000, 7);
+    fs.write_file(f, 0, &data).expect("write");
+    fs.sync_all().expect("sync");
+    // More changes, never synced: then the machine dies (the image is
+    // copied as it is on the disk at that moment).
+    for i in 0..50 {
+        let n = fs
+            .create_node(ROOT, Some(format!("late-{i}").as_bytes()), REG, 0, 0)
+            .expect("create");
+        fs.write_file(n, 0, &pattern(5000, i)).expect("write");
+    }
+    fs.unlink_name(d, b"synced").expect("unlink");
+    let crashed = s.path("crashed");
+    std::fs::copy(&img, &crashed).expect("copy");
+    drop(fs);
+    // Not clean: it mounts read-only until checked.
+    let ro = mount(&crashed);
+    assert!(ro.is_readonly());
+    drop(ro);
+    let (code, out) = run("e2fsck", &["-fy", &crashed.display().to_string()]);
+    assert!(code <= 1, "e2fsck -fy could not repair: {out}");
+    assert_clean(&crashed);
+    let mut fs = mount(&crashed);
+    assert!(!fs.is_readonly());
+    let d = walk(&mut fs, "kept").expect("the synced directory");
+    let f = fs.lookup_name(d, b"synced").expect("the synced file");
+    let mut got = Vec::new();
+    while got.len() < data.len() {
+        let more = fs.read_file(f, got.len() as u64, 1 << 20).expect("read");
+        assert!(!more.is_empty());
+        got.extend_from_slice(&more);
+    }
+    assert!(got == data, "synced data intact");
+}
