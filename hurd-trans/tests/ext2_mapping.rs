@@ -17,7 +17,7 @@ use hurd_trans::flags::OpenFlags;
 use hurd_trans::lookup::Lookup;
 use hurd_trans::netfs::{self, NetFs, Options};
 use hurd_trans::protocol::{fs, fsys, io};
-use hurd_trans::translators::ext2::pager::Ext2Mapper;
+use hurd_trans::translators::ext2::mapper::Ext2Mapper;
 use hurd_trans::translators::ext2::{Ext2, Ext2Tree, FileDevice, Shared};
 use hurd_vm::hosted::SimKernel;
 use hurd_vm::{VmInherit, VmProt};

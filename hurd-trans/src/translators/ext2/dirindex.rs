@@ -117,7 +117,6 @@ impl<D: BlockDevice> Ext2<D> {
     }
 
     /// Forgets every index (the blocks changed behind them).
-    #[cfg(feature = "std")]
     pub(crate) fn index_drop_all(&mut self) {
         self.dir_index.clear();
         self.indexed_names = 0;

@@ -3,9 +3,10 @@
 //!
 //! [`Ext2`] is the file system on a [`BlockDevice`]; [`Ext2Tree`] serves
 //! it through [`netfs`](crate::netfs) (and so through the FUSE bridge:
-//! `hurd-fuse ext2 IMAGE DIR`). With feature `std`, [`pager`] gives mapped
-//! files their memory objects on hurd-pager: a file pager per node and a
-//! disk pager for the device, as the Hurd's ext2fs has.
+//! `hurd-fuse ext2 IMAGE DIR`). [`pager`] gives mapped files their memory
+//! objects on hurd-pager — a file pager per node and a disk pager for the
+//! device, as the Hurd's ext2fs has — and, with feature `std`, [`mapper`]
+//! serves them for `io_map`.
 //!
 //! # Format
 //!
@@ -68,6 +69,7 @@ mod xattr;
 #[cfg(feature = "std")]
 pub mod hosted;
 #[cfg(feature = "std")]
+pub mod mapper;
 pub mod pager;
 #[cfg(test)]
 mod testfs;
