@@ -173,28 +173,91 @@ fn json_string(s: &str) -> String {
 /// operation.
 pub const UNIT: &str = "ns";
 
-/// `rows` as a JSON array, one object a line:
-/// `{"name", "unit", "ours", "baseline", "baseline_value", "ratio"}`, where
-/// `ours` and `baseline_value` are in `unit` ([`UNIT`]: nanoseconds per
-/// operation) and `ratio` is `ours / baseline_value` (below 1, ours is
-/// faster).
-pub fn to_json(rows: &[Row]) -> String {
+/// One result in any unit, for what [`measure_pair`] does not measure: guest
+/// instruction counts, sizes, the wall time of a whole run. Lower is better.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Figure<'a> {
+    /// What was measured.
+    pub name: &'a str,
+    /// What `ours` and the baseline's value count: `ns`, `insns`, `bytes`...
+    pub unit: &'a str,
+    /// Our figure.
+    pub ours: f64,
+    /// What we compare against and its figure, if anything.
+    pub baseline: Option<(&'a str, f64)>,
+}
+
+impl Figure<'_> {
+    /// The figure as one JSON object: `{"name", "unit", "ours", "baseline",
+    /// "baseline_value", "ratio"}`, the last three `null` without a baseline;
+    /// `ratio` is `ours / baseline_value` (below 1, ours is better).
+    pub fn to_json(&self) -> String {
+        let (baseline, value, ratio) = match self.baseline {
+            Some((what, value)) => (
+                json_string(what),
+                format!("{value:.3}"),
+                format!("{:.4}", self.ours / value),
+            ),
+            None => ("null".to_owned(), "null".to_owned(), "null".to_owned()),
+        };
+        format!(
+            "{{\"name\": {}, \"unit\": {}, \"ours\": {:.3}, \"baseline\": {baseline}, \"baseline_value\": {value}, \"ratio\": {ratio}}}",
+            json_string(self.name),
+            json_string(self.unit),
+            self.ours,
+        )
+    }
+}
+
+impl Row {
+    /// The row as a [`Figure`] in [`UNIT`].
+    pub fn figure(&self) -> Figure<'static> {
+        Figure {
+            name: self.name,
+            unit: UNIT,
+            ours: self.ours_ns,
+            baseline: Some((self.baseline, self.baseline_ns)),
+        }
+    }
+}
+
+/// `figures` as a JSON array, one object a line (see [`Figure::to_json`]):
+/// the format of the result files `cargo xtask bench` reads.
+pub fn figures_to_json(figures: &[Figure<'_>]) -> String {
     let mut out = String::from("[\n");
-    for (i, r) in rows.iter().enumerate() {
-        let _ = write!(
-            out,
-            "  {{\"name\": {}, \"unit\": {}, \"ours\": {:.3}, \"baseline\": {}, \"baseline_value\": {:.3}, \"ratio\": {:.4}}}",
-            json_string(r.name),
-            json_string(UNIT),
-            r.ours_ns,
-            json_string(r.baseline),
-            r.baseline_ns,
-            r.ratio(),
-        );
-        out.push_str(if i + 1 < rows.len() { ",\n" } else { "\n" });
+    for (i, f) in figures.iter().enumerate() {
+        out.push_str("  ");
+        out.push_str(&f.to_json());
+        out.push_str(if i + 1 < figures.len() { ",\n" } else { "\n" });
     }
     out.push_str("]\n");
     out
+}
+
+/// `rows` as a JSON array of their [`Figure`]s (see [`figures_to_json`]),
+/// in nanoseconds per operation.
+pub fn to_json(rows: &[Row]) -> String {
+    let figures: Vec<Figure<'static>> = rows.iter().map(Row::figure).collect();
+    figures_to_json(&figures)
+}
+
+/// Writes [`figures_to_json`] of `figures` to
+/// `<target_dir>/bench/<file_stem>.json`, creating the directory; returns
+/// the file's path.
+///
+/// # Errors
+///
+/// Any error creating the directory or writing the file.
+pub fn write_figures(
+    target_dir: &Path,
+    file_stem: &str,
+    figures: &[Figure<'_>],
+) -> std::io::Result<PathBuf> {
+    let dir = target_dir.join("bench");
+    let file = dir.join(format!("{file_stem}.json"));
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(&file, figures_to_json(figures))?;
+    Ok(file)
 }
 
 /// Writes [`to_json`] of `rows` to `<target_dir>/bench/<file_stem>.json`,
@@ -204,11 +267,8 @@ pub fn to_json(rows: &[Row]) -> String {
 ///
 /// Any error creating the directory or writing the file.
 pub fn write_json(target_dir: &Path, file_stem: &str, rows: &[Row]) -> std::io::Result<PathBuf> {
-    let dir = target_dir.join("bench");
-    let file = dir.join(format!("{file_stem}.json"));
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(&file, to_json(rows))?;
-    Ok(file)
+    let figures: Vec<Figure<'static>> = rows.iter().map(Row::figure).collect();
+    write_figures(target_dir, file_stem, &figures)
 }
 
 /// `rows` as a text table: name, ours, baseline, baseline ns, ratio.
@@ -350,6 +410,34 @@ mod tests {
              {\"name\": \"b\", \"unit\": \"ns\", \"ours\": 3.000, \"baseline\": \"c\", \"baseline_value\": 1.500, \"ratio\": 2.0000}\n]\n"
         );
         assert_eq!(to_json(&[]), "[\n]\n");
+    }
+
+    #[test]
+    fn figures_without_a_baseline_have_nulls() {
+        let figure = Figure {
+            name: "image",
+            unit: "bytes",
+            ours: 2048.0,
+            baseline: None,
+        };
+        assert_eq!(
+            figure.to_json(),
+            "{\"name\": \"image\", \"unit\": \"bytes\", \"ours\": 2048.000, \"baseline\": null, \"baseline_value\": null, \"ratio\": null}"
+        );
+        let with = Figure {
+            baseline: Some(("goal", 4096.0)),
+            ..figure
+        };
+        assert!(
+            with.to_json().ends_with(
+                "\"baseline\": \"goal\", \"baseline_value\": 4096.000, \"ratio\": 0.5000}"
+            )
+        );
+        assert_eq!(
+            figures_to_json(&[figure, with]).lines().count(),
+            4,
+            "brackets and one object a line"
+        );
     }
 
     #[test]

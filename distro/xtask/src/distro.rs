@@ -332,12 +332,7 @@ pub fn bench(ws: &Workspace) -> Result<(), String> {
             .len();
         rows.push(kernel::bench_row(label, "bytes", size as f64, None));
     }
-    let dir = target.join("bench");
-    std::fs::create_dir_all(&dir)
-        .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
-    let file = dir.join("distro.json");
-    let text = format!("[\n  {}\n]\n", rows.join(",\n  "));
-    std::fs::write(&file, text).map_err(|err| format!("cannot write {}: {err}", file.display()))
+    kernel::write_bench_rows(ws, "distro", &rows)
 }
 
 #[cfg(test)]

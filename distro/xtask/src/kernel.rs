@@ -19,6 +19,8 @@ use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+use hurd_bench::Figure;
+
 use crate::Failure;
 use crate::setup;
 use crate::workspace::Workspace;
@@ -292,18 +294,27 @@ pub fn bench_values(lines: &[String]) -> Vec<(String, f64)> {
 }
 
 /// One row of `target/bench/kernel.json` (see [`crate::bench`]): `ours` and
-/// the baseline's value in `unit`. The texts are the tool's own constants
-/// and need no JSON escaping.
-pub fn bench_row(name: &str, unit: &str, ours: f64, baseline: Option<(&str, f64)>) -> String {
-    match baseline {
-        Some((what, value)) => format!(
-            r#"{{"name": "{name}", "unit": "{unit}", "ours": {ours:.1}, "baseline": "{what}", "baseline_value": {value:.1}, "ratio": {:.4}}}"#,
-            ours / value
-        ),
-        None => format!(
-            r#"{{"name": "{name}", "unit": "{unit}", "ours": {ours:.1}, "baseline": null, "baseline_value": null, "ratio": null}}"#
-        ),
+/// the baseline's value in `unit`.
+pub fn bench_row<'a>(
+    name: &'a str,
+    unit: &'a str,
+    ours: f64,
+    baseline: Option<(&'a str, f64)>,
+) -> Figure<'a> {
+    Figure {
+        name,
+        unit,
+        ours,
+        baseline,
     }
+}
+
+/// Writes `rows` to `<target dir>/bench/<stem>.json`.
+pub fn write_bench_rows(ws: &Workspace, stem: &str, rows: &[Figure<'_>]) -> Result<(), String> {
+    let target = ws.metadata()?.target_directory;
+    hurd_bench::write_figures(&target, stem, rows)
+        .map(drop)
+        .map_err(|err| format!("cannot write {}/bench/{stem}.json: {err}", target.display()))
 }
 
 /// `cargo xtask bench kernel`: boots the benchmark (`bench` command line)
@@ -389,13 +400,7 @@ pub fn bench(ws: &Workspace) -> Result<(), String> {
         eprintln!("kernel bench: no KVM figures (KVM cannot run user mode here)");
     }
 
-    let dir = ws.metadata()?.target_directory.join("bench");
-    std::fs::create_dir_all(&dir)
-        .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
-    let file = dir.join("kernel.json");
-    let text = format!("[\n  {}\n]\n", rows.join(",\n  "));
-    std::fs::write(&file, text).map_err(|err| format!("cannot write {}: {err}", file.display()))?;
-    Ok(())
+    write_bench_rows(ws, "kernel", &rows)
 }
 
 /// Runs `command` (a QEMU boot that ends by itself) and returns the time
@@ -586,11 +591,11 @@ mod tests {
             vec![("a".to_owned(), 12.0), ("d".to_owned(), 5.0)]
         );
         let row = bench_row("x", "insns", 600.0, Some(("y", 1200.0)));
-        let parsed = crate::bench::parse_results(&format!("[{row}]"));
+        let parsed = crate::bench::parse_results(&hurd_bench::figures_to_json(&[row]));
         assert_eq!(parsed.as_ref().map(|r| r[0].ratio), Ok(Some(0.5)));
         assert_eq!(parsed.map(|r| r[0].unit.clone()), Ok("insns".to_owned()));
         let alone = bench_row("z", "bytes", 7.0, None);
-        let parsed = crate::bench::parse_results(&format!("[{alone}]"));
+        let parsed = crate::bench::parse_results(&hurd_bench::figures_to_json(&[alone]));
         assert_eq!(parsed.map(|r| (r[0].ours, r[0].ratio)), Ok((7.0, None)));
     }
 

@@ -12,7 +12,8 @@
 //! cargo xtask help           # usage
 //! ```
 //!
-//! The tool uses only `std`. Each subcommand lives in its own module; the
+//! The tool uses only `std` and the workspace's `hurd-bench` (which writes
+//! the benchmark result files). Each subcommand lives in its own module; the
 //! checks `cargo xtask test` runs are a plain list of [`test::Step`]s, so a new
 //! check is one more entry in that list.
 
