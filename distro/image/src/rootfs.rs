@@ -227,6 +227,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_archive_keeps_every_owner_and_size() {
+        let mut fs = RootFs::new();
+        fs.add_dir("/srv", 0o750, 3_000_000, 4_000_000)
+            .expect("dir");
+        let data = vec![7u8; 100_000];
+        fs.add_file("/srv/data", data.clone(), 0o640, u32::MAX, 2_097_152)
+            .expect("file");
+        fs.set_translator(&Translator {
+            node: "/srv/greet".into(),
+            command: vec!["/hurd/hello".into(), "hi there".into()],
+            owner: 3_000_000,
+        })
+        .expect("translator");
+        let archive = fs.to_tar().expect("tar");
+        let entries = hurd_servers::untar::entries(&archive).expect("entries");
+        let by_path = |p: &str| {
+            entries
+                .iter()
+                .find(|e| e.path == p)
+                .unwrap_or_else(|| panic!("{p}"))
+        };
+        let srv = by_path("srv");
+        assert_eq!(
+            (srv.header.uid, srv.header.gid, srv.header.mode),
+            (3_000_000, 4_000_000, 0o750)
+        );
+        let d = by_path("srv/data");
+        assert_eq!((d.header.uid, d.header.gid), (u32::MAX, 2_097_152));
+        let mut back = vec![0u8; data.len()];
+        assert_eq!(d.read(0, &mut back), Ok(data.len()));
+        assert_eq!(back, data);
+        assert_eq!(
+            by_path("srv/greet").translator(),
+            Some(&b"/hurd/hello\0hi there\0"[..])
+        );
+    }
+
+    #[test]
     fn parents_are_implied_and_files_are_not_dirs() {
         let mut fs = RootFs::new();
         fs.add_file("/a/b/c", b"x".to_vec(), 0o644, 0, 0)
