@@ -211,6 +211,7 @@ impl Default for Limits {
 
 /// Checks rule 3 of the module docs: known bits only, a valid remote field (or 0
 /// with a null remote name), and a local field that is 0 or valid.
+#[inline]
 fn check_bits(bits: MsgBits, remote: PortName) -> Result<(), MsgReturn> {
     let remote_ok = bits.remote().is_some() || (bits.remote_raw() == 0 && remote.is_null());
     let local_ok = bits.local_raw() == 0 || bits.local().is_some();
@@ -261,6 +262,7 @@ impl<'a> Reader<'a> {
 ///   unknown bits; a remote field that is neither a valid [`Disposition`] nor 0
 ///   with a null remote name; a local field that is neither 0 nor a valid
 ///   [`Disposition`].
+#[inline]
 pub fn peek_header(bytes: &[u8]) -> Result<MsgHeader, MsgReturn> {
     let (header, _) = bytes
         .split_first_chunk::<HEADER_LEN>()
@@ -607,12 +609,14 @@ pub fn encode_into(msg: &Message, out: &mut Vec<u8>) -> Result<(), MsgReturn> {
 /// # Errors
 ///
 /// [`MsgReturn::SendInvalidHeader`] when the header's bits are not valid.
+#[inline]
 pub fn encode_header(header: &MsgHeader) -> Result<[u8; HEADER_LEN], MsgReturn> {
     let bits = header.bits.with_complex(false);
     check_bits(bits, header.remote)?;
     Ok(header_bytes(bits, HEADER_SIZE, header))
 }
 
+#[inline]
 fn header_bytes(bits: MsgBits, size: u32, h: &MsgHeader) -> [u8; HEADER_LEN] {
     let mut header = [0u8; HEADER_LEN];
     for (i, field) in [

@@ -16,11 +16,12 @@
 //!   with `task_notify_exit`; the reply comes when it ends, with its wait
 //!   status.
 //!
-//! The program gets its descriptors 0–2 under [`crate::stdio`]'s names and
-//! the caller's auth handle and directories under [`crate::exec`]'s
-//! `INIT_*` names. Started as `/hurd/exec --announce`, the server first
-//! writes `exec: NAME` to the program's standard error (a user's own exec
-//! server, named in `EXEC_SERVERS`, can be seen at work).
+//! The program gets its descriptors 0–2, the caller's auth handle and
+//! directories, and the bootstrap port it was given (`INIT_PORT_BOOTSTRAP`:
+//! a translator's parent file system) under [`hurd_rt::ports`]' names.
+//! Started as `/hurd/exec --announce`, the server first writes `exec: NAME`
+//! to the program's standard error (a user's own exec server, named in
+//! `EXEC_SERVERS`, can be seen at work).
 
 use alloc::format;
 use alloc::string::String;
@@ -28,23 +29,21 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use hurd_abi::rpc::{TASK_EXITED, TASK_TERMINATE};
-use hurd_ipc::Errno;
+use hurd_abi::rpc::TASK_EXITED;
 use hurd_ipc::mig::Request;
-use hurd_ipc::{Error, Item, MigReturn, PortName, RightType, UserIpc};
+use hurd_ipc::{Disposition, Errno, Error, Item, MigReturn, PortName, RightType, UserIpc};
+use hurd_rt::KernelIpc;
+use hurd_rt::ports::{AUTH, BOOTSTRAP, CRDIR, CWDIR, PROC, STDERR, STDIN, STDOUT};
 use hurd_servers::exec::{
-    Arrived, EXEC_NEWTASK, ExecRequest, Found, INIT_PORT_AUTH, INIT_PORT_CRDIR, INIT_PORT_CWDIR,
-    INIT_PORT_PROC, MAX_RUNNING, Routine, StartExec,
+    Arrived, EXEC_NEWTASK, ExecRequest, Found, INIT_PORT_AUTH, INIT_PORT_BOOTSTRAP,
+    INIT_PORT_CRDIR, INIT_PORT_CWDIR, INIT_PORT_PROC, MAX_RUNNING, Routine, StartExec,
 };
 use hurd_servers::proc::process;
 use hurd_trans::protocol::io;
 
-use crate::exec::{INIT_AUTH, INIT_CRDIR, INIT_CWDIR, InitialPort};
-use crate::ipc::KernelIpc;
-use crate::msg::{COPY_SEND, MsgBuf};
-use crate::process::{PROC, wait_status};
-use crate::stdio::{STDERR, STDIN, STDOUT};
-use crate::{rpc, thread};
+use crate::exec::InitialPort;
+use crate::process::wait_status;
+use crate::rpc;
 
 /// The exec server. See the [module documentation](self).
 #[derive(Debug, Default)]
@@ -82,14 +81,14 @@ impl StartExec for ExecServer {
             return Err(Errno::Again.into());
         }
         let (running, announce, req) = (self.running.clone(), self.announce, *req);
-        let started = thread::spawn(move || {
+        let started = hurd_rt::thread::spawn(move || {
             let status = run(request, announce);
             running.fetch_sub(1, Ordering::AcqRel);
             let ipc = KernelIpc::new();
             let _ = routine.reply(&ipc, &req, status);
         });
         match started {
-            Ok(()) => Err(Error::Mig(MigReturn::NoReply)),
+            Ok(_) => Err(Error::Mig(MigReturn::NoReply)),
             Err(_) => {
                 // The request (and its rights) went with the closure.
                 self.running.fetch_sub(1, Ordering::AcqRel);
@@ -119,9 +118,10 @@ fn run(mut r: ExecRequest<KernelIpc>, announce: bool) -> Result<i32, Error> {
         (STDIN, fd(0)),
         (STDOUT, fd(1)),
         (STDERR, fd(2)),
-        (INIT_AUTH, r.portarray[INIT_PORT_AUTH]),
-        (INIT_CRDIR, r.portarray[INIT_PORT_CRDIR]),
-        (INIT_CWDIR, r.portarray[INIT_PORT_CWDIR]),
+        (AUTH, r.portarray[INIT_PORT_AUTH]),
+        (CRDIR, r.portarray[INIT_PORT_CRDIR]),
+        (CWDIR, r.portarray[INIT_PORT_CWDIR]),
+        (BOOTSTRAP, r.portarray[INIT_PORT_BOOTSTRAP]),
     ];
     // Into the caller's task, the proc port it gave is the program's own.
     if into_old {
@@ -130,37 +130,26 @@ fn run(mut r: ExecRequest<KernelIpc>, announce: bool) -> Result<i32, Error> {
     let ports: Vec<InitialPort> = given
         .into_iter()
         .filter(|(_, p)| p.is_valid())
-        .map(|(name, p)| InitialPort {
+        .map(|(name, right)| InitialPort {
             name,
-            right: p.0,
-            disposition: COPY_SEND,
+            right,
+            disposition: Disposition::CopySend,
         })
         .collect();
     let argv: Vec<&str> = r.argv.iter().map(String::as_str).collect();
     let envp: Vec<&str> = r.envp.iter().map(String::as_str).collect();
-    let reply = r.ipc.port_allocate(RightType::Receive)?;
-    let mut buf = MsgBuf::new();
-    let status = if into_old {
-        crate::exec::load_elf_into(
-            &mut buf,
-            reply.0,
-            r.oldtask.0,
-            &image,
-            (&argv, &envp),
-            &ports,
-        )
-        .and_then(|thread| {
-            let started = crate::exec::resume_thread(&mut buf, reply.0, thread);
-            let _ = r.ipc.port_deallocate(PortName(thread));
-            started
-        })
-        .map(|()| 0)
-        .map_err(Error::from)
+    if into_old {
+        crate::exec::load_elf_into(r.oldtask, &image, (&argv, &envp), &ports)
+            .and_then(|thread| {
+                let started = crate::exec::resume_thread(thread);
+                let _ = r.ipc.port_deallocate(thread);
+                started
+            })
+            .map(|()| 0)
+            .map_err(Error::from)
     } else {
-        new_task(&r, &mut buf, reply, &image, (&argv, &envp), &ports)
-    };
-    let _ = r.ipc.port_destroy(reply);
-    status
+        new_task(&r, &image, (&argv, &envp), &ports)
+    }
 }
 
 /// Runs the program in a new task and waits for its end: as a child
@@ -168,8 +157,6 @@ fn run(mut r: ExecRequest<KernelIpc>, announce: bool) -> Result<i32, Error> {
 /// `task_notify_exit`.
 fn new_task(
     r: &ExecRequest<KernelIpc>,
-    buf: &mut MsgBuf,
-    reply: PortName,
     image: &[u8],
     args: (&[&str], &[&str]),
     ports: &[InitialPort],
@@ -178,11 +165,10 @@ fn new_task(
     let parent = r.portarray[INIT_PORT_PROC];
     if !parent.is_valid() {
         let notify = ipc.port_allocate(RightType::Receive)?;
-        let child =
-            crate::exec::spawn_elf_with_ports(buf, reply.0, image, args, ports, Some(notify.0));
+        let child = crate::exec::spawn_elf_with_ports(image, args, ports, Some(notify));
         let ended = child.map_err(Error::from).and_then(|c| {
-            let _ = ipc.port_deallocate(PortName(c.task));
-            let _ = ipc.port_deallocate(PortName(c.thread));
+            let _ = ipc.port_deallocate(c.task);
+            let _ = ipc.port_deallocate(c.thread);
             ipc.receive(notify).map_err(|e| Error::Msg(e.code))
         });
         let _ = ipc.port_destroy(notify);
@@ -192,23 +178,23 @@ fn new_task(
             _ => Err(Errno::Io.into()),
         };
     }
-    let child = crate::exec::load_elf(buf, reply.0, image, args, ports)?;
+    let child = crate::exec::load_elf(image, args, ports)?;
     let proc = process::Client::new(ipc, parent);
     let setup = (|| {
-        let (pid, port) = crate::process::adopt(ipc, parent, PortName(child.task))?;
-        crate::process::give_proc(buf, reply.0, child.task, port)?;
-        crate::exec::resume(buf, reply.0, &child)?;
+        let (pid, port) = crate::process::adopt(ipc, parent, child.task)?;
+        crate::process::give_proc(child.task, port)?;
+        crate::exec::resume(&child)?;
         Ok(pid)
     })();
     let r = match setup {
         // The caller's process is the parent: reap the child for it.
         Ok(pid) => proc.wait(pid, 0).map(|(status, _)| status),
         Err(e) => {
-            let _ = rpc::simple(buf, child.task, reply.0, TASK_TERMINATE);
+            let _ = rpc::task_terminate(child.task);
             Err(e)
         }
     };
-    let _ = ipc.port_deallocate(PortName(child.task));
-    let _ = ipc.port_deallocate(PortName(child.thread));
+    let _ = ipc.port_deallocate(child.task);
+    let _ = ipc.port_deallocate(child.thread);
     r
 }

@@ -2,9 +2,10 @@
 //! gave it, the signal thread serving its message port, and the kernel's
 //! side of the proc server ([`tasks`]).
 //!
-//! As the Hurd's C library does, the runtime ([`crate::entry!`]) starts a
-//! signal thread before `main` when the program has a proc port (under
-//! [`PROC`]): it makes a message port, registers it (`proc_setmsgport`) and
+//! As the Hurd's C library does, the distro's programs start a signal
+//! thread before `main` when they have a proc port (under [`PROC`]:
+//! `hurd_rt::entry!(main, init = kernel_user::process::start_signal_thread)`):
+//! it makes a message port, registers it (`proc_setmsgport`) and
 //! serves `msg_sig_post` there. A signal whose default action ends the
 //! program ([`is_fatal`]) and which the program does not [`ignore`] ends
 //! it: the thread answers the sender, announces the wait status with
@@ -15,19 +16,19 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use hurd_abi::rpc::{TASK_EXITED, TASK_NOTIFY_EXIT};
+use hurd_abi::rpc::TASK_EXITED;
 use hurd_abi::{EXIT_EXCEPTION_BASE, EXIT_TERMINATED};
 use hurd_ipc::mig::Request;
 use hurd_ipc::{Disposition, Error, MigReturn, PortItem, PortName, PortType, RightType, UserIpc};
+use hurd_rt::KernelIpc;
+use hurd_rt::env::block;
 use hurd_servers::proc::{NSIG, Tasks, is_fatal, msg, process};
 
-use crate::ipc::KernelIpc;
-use crate::msg::{MAKE_SEND_ONCE, MOVE_SEND, MsgBuf};
-use crate::{args, rpc, sys};
+use crate::rpc;
 
 /// The name under which a program finds its proc port (a send right),
 /// given by its starter.
-pub const PROC: u32 = 0x23;
+pub const PROC: PortName = hurd_rt::ports::PROC;
 
 /// The exit value of a task a signal ended: this base plus the signal
 /// (a convention of this runtime; the wait status comes from
@@ -55,8 +56,8 @@ fn ignored(signal: i32) -> bool {
 /// This program's proc port, if its starter gave it one.
 pub fn proc_port() -> Option<PortName> {
     let ipc = KernelIpc::new();
-    let t = ipc.port_type(PortName(PROC)).ok()?;
-    t.contains(PortType::SEND).then_some(PortName(PROC))
+    let t = ipc.port_type(PROC).ok()?;
+    t.contains(PortType::SEND).then_some(PROC)
 }
 
 /// Starts the signal thread when the program has a proc port; the
@@ -85,7 +86,7 @@ pub fn start_signal_thread() -> bool {
             return false;
         }
     }
-    crate::thread::spawn(move || {
+    hurd_rt::thread::spawn(move || {
         let ipc = KernelIpc::new();
         let _ = msg::serve(&SignalThread { ipc: &ipc }, &ipc, port);
     })
@@ -116,8 +117,8 @@ impl msg::Server for SignalThread<'_> {
         }
         // Answer first: the sender should not wait on a task that ends.
         let _ = msg::reply::sig_post(self.ipc, req, Ok(()));
-        let _ = process::Client::new(self.ipc, PortName(PROC)).mark_exit(signal & 0x7f, 0);
-        sys::exit(EXIT_SIGNAL_BASE + signal as u64)
+        let _ = process::Client::new(self.ipc, PROC).mark_exit(signal & 0x7f, 0);
+        hurd_rt::task::exit(EXIT_SIGNAL_BASE + signal as u64)
     }
 }
 
@@ -141,8 +142,8 @@ pub fn adopt(ipc: &KernelIpc, parent: PortName, task: PortName) -> Result<(i32, 
 /// Moves the send right `port` into `task`'s space under [`PROC`], where
 /// the runtime finds its proc port. On failure the right is released and
 /// the error is `EAGAIN`.
-pub fn give_proc(buf: &mut MsgBuf, reply: u32, task: u32, port: PortName) -> Result<(), Error> {
-    if rpc::insert_right(buf, task, reply, PROC, (port.0, MOVE_SEND)) == rpc::Reply::Code(0) {
+pub fn give_proc(task: PortName, port: PortName) -> Result<(), Error> {
+    if rpc::insert_right(task, PROC, (port, Disposition::MoveSend)).is_ok() {
         return Ok(());
     }
     let _ = KernelIpc::new().port_deallocate(port);
@@ -175,41 +176,26 @@ pub fn wait_status(value: u64) -> i32 {
 /// Asks the kernel to report `task`'s end through a send-once right made
 /// from `notify`.
 fn watch(_: &KernelIpc, task: PortName, notify: PortName) -> Result<(), Error> {
-    let ipc = KernelIpc::new();
-    let reply = ipc.port_allocate(RightType::Receive)?;
-    let mut buf = MsgBuf::new();
-    rpc::start(&mut buf, task.0, reply.0, TASK_NOTIFY_EXIT);
-    buf.push_port(notify.0, MAKE_SEND_ONCE);
-    let r = rpc::call(&mut buf, reply.0);
-    let _ = ipc.port_destroy(reply);
-    match r {
-        rpc::Reply::Code(0) => Ok(()),
-        _ => Err(Error::Mig(MigReturn::RemoteError)),
-    }
+    rpc::task_notify_exit(task, notify).map_err(|_| Error::Mig(MigReturn::RemoteError))
 }
 
 /// Reads the arguments block a loader left in `task` (the Hurd's proc
 /// reads a process's arguments from its memory too).
 fn task_args(_: &KernelIpc, task: PortName) -> Option<(Vec<String>, Vec<String>)> {
     const PAGE: usize = 4096;
-    let ipc = KernelIpc::new();
-    let reply = ipc.port_allocate(RightType::Receive).ok()?;
-    let mut buf = MsgBuf::new();
-    let mut block = Vec::new();
+    let mut bytes = Vec::new();
     let mut len = PAGE;
-    while block.len() < len {
-        let at = args::ARGS_ADDR + block.len() as u64;
-        let ok = rpc::vm_read(&mut buf, task.0, reply.0, at, PAGE as u64) == rpc::Reply::Code(0);
-        match buf.bytes_item(1) {
-            Some(page) if ok => block.extend_from_slice(page),
+    while bytes.len() < len {
+        let at = block::ARGS_ADDR + bytes.len() as u64;
+        match rpc::vm_read(task, at, PAGE as u64) {
+            Ok(page) if page.len() == PAGE => bytes.extend_from_slice(&page),
             _ => break,
         }
-        if block.len() == PAGE {
-            len = args::block_len(&block).unwrap_or(0);
+        if bytes.len() == PAGE {
+            len = block::block_len(&bytes).unwrap_or(0);
         }
     }
-    let _ = ipc.port_destroy(reply);
-    let a = args::decode(&block)?;
+    let a = block::decode(&bytes)?;
     let own = |v: Vec<&str>| v.into_iter().map(ToString::to_string).collect();
     Some((own(a.argv), own(a.envp)))
 }

@@ -1,92 +1,130 @@
-//! Calls to the kernel's task and thread ports (see
-//! [`hurd_abi::rpc`]): a request with a send-once reply right, the
-//! reply received on the same port.
+//! Calls to the kernel's task and thread ports (see [`hurd_abi::rpc`]): a
+//! request with a send-once reply right made from the runtime's reply port,
+//! the reply received there, its return code first.
 
-use hurd_abi::msg_option::{RCV_MSG, SEND_MSG};
-use hurd_abi::rpc::REPLY_OFFSET;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use hurd_abi::rpc as id;
 use hurd_abi::thread_state;
+use hurd_ipc::{
+    Disposition, Item, MachMsgError, Message, MsgOptions, MsgReturn, OolItem, PortItem, PortName,
+    UserIpc,
+};
+use hurd_rt::KernelIpc;
 
-use crate::msg::{COPY_SEND, MAKE_SEND_ONCE, MsgBuf};
-use crate::sys;
-
-/// What a call came back with.
+/// What a call came back with, when it did not succeed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reply {
     /// `mach_msg` itself failed with this code (a dead port gives
     /// `MACH_SEND_INVALID_DEST`).
-    Msg(u64),
-    /// The reply's return code (its first item).
+    Msg(MsgReturn),
+    /// The reply's return code (its first item), not zero.
     Code(i32),
+    /// The reply was not the request's (wrong id, no return code, or
+    /// items of other types than the routine's).
+    Malformed,
 }
 
-/// `MACH_SEND_INVALID_DEST`.
-pub const SEND_INVALID_DEST: u64 = 0x1000_0003;
-
-/// Sends the request in `buf` (started with [`start`]) and receives the
-/// reply on `reply`; returns the code.
-pub fn call(buf: &mut MsgBuf, reply: u32) -> Reply {
-    let id = buf.id();
-    let rc = sys::mach_msg(
-        buf.as_mut_ptr(),
-        SEND_MSG | RCV_MSG,
-        u64::from(buf.size()),
-        MsgBuf::CAPACITY,
-        reply,
-        0,
-    );
-    if rc != 0 {
-        return Reply::Msg(rc);
+/// Sends request `id` with `args` to `port` and returns the reply's items
+/// after a return code of 0. Rights in a failed reply are released.
+pub fn call(port: PortName, id: i32, args: Vec<Item>) -> Result<Vec<Item>, Reply> {
+    let ipc = KernelIpc::new();
+    let reply_port = ipc
+        .reply_port()
+        .map_err(|_| Reply::Msg(MsgReturn::SendNoBuffer))?;
+    let msg = Message {
+        body: args,
+        ..Message::new(id, port, Disposition::CopySend)
+            .with_reply(reply_port, Disposition::MakeSendOnce)
+    };
+    let reply = match ipc.mach_msg(Some(msg), Some(reply_port), &MsgOptions::default()) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            ipc.release_reply_port(reply_port, false);
+            return Err(Reply::Malformed);
+        }
+        Err(MachMsgError::Send(e)) => {
+            ipc.release_reply_port(reply_port, true);
+            ipc.destroy_message(e.message);
+            return Err(Reply::Msg(e.code));
+        }
+        Err(MachMsgError::Receive(e)) => {
+            ipc.release_reply_port(reply_port, false);
+            return Err(Reply::Msg(e.code));
+        }
+    };
+    ipc.release_reply_port(reply_port, true);
+    let code = match reply.body.first() {
+        Some(Item::U32(c)) if reply.header.id == id + id::REPLY_OFFSET => *c as i32,
+        _ => {
+            ipc.destroy_message(reply);
+            return Err(Reply::Malformed);
+        }
+    };
+    if code != 0 {
+        ipc.destroy_message(reply);
+        return Err(Reply::Code(code));
     }
-    if buf.id() != id + REPLY_OFFSET {
-        return Reply::Msg(u64::MAX);
-    }
-    match buf.item(0) {
-        Some((_, code)) => Reply::Code(code as i32),
-        None => Reply::Msg(u64::MAX),
-    }
+    let mut items = reply.body;
+    items.remove(0);
+    Ok(items)
 }
 
-/// Starts request `id` to `port` with the reply port `reply`.
-pub fn start(buf: &mut MsgBuf, port: u32, reply: u32, id: i32) {
-    buf.start(port, COPY_SEND, reply, MAKE_SEND_ONCE, id);
-}
-
-/// A request with no arguments.
-pub fn simple(buf: &mut MsgBuf, port: u32, reply: u32, id: i32) -> Reply {
-    start(buf, port, reply, id);
-    call(buf, reply)
-}
-
-/// A request whose reply carries a port right (`task_create`,
-/// `thread_create`): the right's name on success.
-pub fn port_reply(buf: &mut MsgBuf, reply: u32) -> Result<u32, Reply> {
-    match call(buf, reply) {
-        Reply::Code(0) => buf
-            .item(1)
-            .map(|(_, name)| name)
-            .ok_or(Reply::Msg(u64::MAX)),
-        other => Err(other),
+/// A request whose reply carries nothing but the return code.
+pub fn simple(port: PortName, id: i32, args: Vec<Item>) -> Result<(), Reply> {
+    match call(port, id, args)?.as_slice() {
+        [] => Ok(()),
+        _ => Err(Reply::Malformed),
     }
 }
 
-/// `thread_get_state` of the one flavor, taking `count` words.
+/// A request whose reply carries one port right (`task_create`,
+/// `thread_create`): its name, now the caller's.
+fn port_reply(port: PortName, id: i32, args: Vec<Item>) -> Result<PortName, Reply> {
+    match call(port, id, args)?.as_slice() {
+        [Item::Port(p)] => Ok(p.name),
+        _ => Err(Reply::Malformed),
+    }
+}
+
+/// `task_create(task, inherit_memory)`: a send right to the new task's
+/// port.
+pub fn task_create(task: PortName, inherit: bool) -> Result<PortName, Reply> {
+    port_reply(task, id::TASK_CREATE, vec![Item::U32(u32::from(inherit))])
+}
+
+/// `task_terminate(task)`.
+pub fn task_terminate(task: PortName) -> Result<(), Reply> {
+    simple(task, id::TASK_TERMINATE, Vec::new())
+}
+
+/// `thread_create(task)`: a send right to the new (suspended) thread's port.
+pub fn thread_create(task: PortName) -> Result<PortName, Reply> {
+    port_reply(task, id::THREAD_CREATE, Vec::new())
+}
+
+/// `thread_resume(thread)`.
+pub fn thread_resume(thread: PortName) -> Result<(), Reply> {
+    simple(thread, id::THREAD_RESUME, Vec::new())
+}
+
+/// `thread_get_state` of `flavor`, asking for `count` words.
 pub fn get_state(
-    buf: &mut MsgBuf,
-    thread: u32,
-    reply: u32,
+    thread: PortName,
     flavor: u32,
     count: u32,
 ) -> Result<[u64; thread_state::COUNT], Reply> {
-    start(buf, thread, reply, hurd_abi::rpc::THREAD_GET_STATE);
-    buf.push_u32(flavor);
-    buf.push_u32(count);
-    match call(buf, reply) {
-        Reply::Code(0) => {}
-        other => return Err(other),
-    }
-    let bytes = buf.bytes_item(1).ok_or(Reply::Msg(u64::MAX))?;
+    let items = call(
+        thread,
+        id::THREAD_GET_STATE,
+        vec![Item::U32(flavor), Item::U32(count)],
+    )?;
+    let [Item::Bytes(bytes)] = items.as_slice() else {
+        return Err(Reply::Malformed);
+    };
     if bytes.len() != thread_state::COUNT * 8 {
-        return Err(Reply::Msg(u64::MAX));
+        return Err(Reply::Malformed);
     }
     let mut state = [0u64; thread_state::COUNT];
     for (w, b) in state.iter_mut().zip(bytes.chunks_exact(8)) {
@@ -98,83 +136,88 @@ pub fn get_state(
 }
 
 /// `thread_set_state` with `words` (any number, to test the kernel's checks).
-pub fn set_state(buf: &mut MsgBuf, thread: u32, reply: u32, flavor: u32, words: &[u64]) -> Reply {
-    start(buf, thread, reply, hurd_abi::rpc::THREAD_SET_STATE);
-    buf.push_u32(flavor);
-    let mut bytes = [0u8; 8 * (thread_state::COUNT + 2)];
-    let n = words.len().min(thread_state::COUNT + 2);
-    for (i, w) in words[..n].iter().enumerate() {
-        bytes[i * 8..i * 8 + 8].copy_from_slice(&w.to_le_bytes());
-    }
-    buf.push_bytes(&bytes[..n * 8]);
-    call(buf, reply)
+pub fn set_state(thread: PortName, flavor: u32, words: &[u64]) -> Result<(), Reply> {
+    let bytes = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    simple(
+        thread,
+        id::THREAD_SET_STATE,
+        vec![Item::U32(flavor), Item::Bytes(bytes)],
+    )
 }
 
 /// `vm_allocate(task, address, size, anywhere)`: the address allocated.
-pub fn vm_allocate(
-    buf: &mut MsgBuf,
-    task: u32,
-    reply: u32,
-    address: u64,
-    size: u64,
-    anywhere: bool,
-) -> Result<u64, Reply> {
-    start(buf, task, reply, hurd_abi::rpc::VM_ALLOCATE);
-    buf.push_u64(address);
-    buf.push_u64(size);
-    buf.push_u32(u32::from(anywhere));
-    match call(buf, reply) {
-        Reply::Code(0) => buf.item_u64(1).ok_or(Reply::Msg(u64::MAX)),
-        other => Err(other),
+pub fn vm_allocate(task: PortName, address: u64, size: u64, anywhere: bool) -> Result<u64, Reply> {
+    let args = vec![
+        Item::U64(address),
+        Item::U64(size),
+        Item::U32(u32::from(anywhere)),
+    ];
+    match call(task, id::VM_ALLOCATE, args)?.as_slice() {
+        [Item::U64(a)] => Ok(*a),
+        _ => Err(Reply::Malformed),
     }
 }
 
 /// `vm_protect(task, address, size, set_maximum, protection)`.
 pub fn vm_protect(
-    buf: &mut MsgBuf,
-    task: u32,
-    reply: u32,
+    task: PortName,
     (address, size): (u64, u64),
     set_maximum: bool,
     protection: u32,
-) -> Reply {
-    start(buf, task, reply, hurd_abi::rpc::VM_PROTECT);
-    buf.push_u64(address);
-    buf.push_u64(size);
-    buf.push_u32(u32::from(set_maximum));
-    buf.push_u32(protection);
-    call(buf, reply)
+) -> Result<(), Reply> {
+    let args = vec![
+        Item::U64(address),
+        Item::U64(size),
+        Item::U32(u32::from(set_maximum)),
+        Item::U32(protection),
+    ];
+    simple(task, id::VM_PROTECT, args)
 }
 
 /// `vm_write(task, address, data)`: `data` whole pages.
-pub fn vm_write(buf: &mut MsgBuf, task: u32, reply: u32, address: u64, data: &[u8]) -> Reply {
-    start(buf, task, reply, hurd_abi::rpc::VM_WRITE);
-    buf.push_u64(address);
-    buf.push_ool(data.len(), |i| data[i]);
-    call(buf, reply)
+pub fn vm_write(task: PortName, address: u64, data: &[u8]) -> Result<(), Reply> {
+    let ool = Item::Ool(OolItem {
+        data: data.to_vec(),
+        deallocate: false,
+    });
+    simple(task, id::VM_WRITE, vec![Item::U64(address), ool])
 }
 
-/// `vm_read(task, address, size)` of whole pages: the reply's out-of-line
-/// bytes are left in `buf` (see [`MsgBuf::bytes_item`], item 1).
-pub fn vm_read(buf: &mut MsgBuf, task: u32, reply: u32, address: u64, size: u64) -> Reply {
-    start(buf, task, reply, hurd_abi::rpc::VM_READ);
-    buf.push_u64(address);
-    buf.push_u64(size);
-    call(buf, reply)
+/// `vm_read(task, address, size)` of whole pages: their bytes.
+pub fn vm_read(task: PortName, address: u64, size: u64) -> Result<Vec<u8>, Reply> {
+    let items = call(task, id::VM_READ, vec![Item::U64(address), Item::U64(size)])?;
+    match items.into_iter().next() {
+        Some(Item::Ool(o)) => Ok(o.data),
+        Some(Item::Bytes(b)) => Ok(b),
+        _ => Err(Reply::Malformed),
+    }
 }
 
-/// `mach_port_insert_right(task, name, right)`: the caller's `right`, with
-/// `disposition` (`COPY_SEND`, `MAKE_SEND`, `MOVE_SEND`…), goes into
+/// `mach_port_insert_right(task, name, right)`: the caller's `right`, used
+/// with `disposition` (`CopySend`, `MakeSend`, `MoveSend`…), goes into
 /// `task`'s space under `name`.
 pub fn insert_right(
-    buf: &mut MsgBuf,
-    task: u32,
-    reply: u32,
-    name: u32,
-    (right, disposition): (u32, u32),
-) -> Reply {
-    start(buf, task, reply, hurd_abi::rpc::MACH_PORT_INSERT_RIGHT);
-    buf.push_u32(name);
-    buf.push_port(right, disposition);
-    call(buf, reply)
+    task: PortName,
+    name: PortName,
+    (right, disposition): (PortName, Disposition),
+) -> Result<(), Reply> {
+    let right = Item::Port(PortItem {
+        disposition,
+        name: right,
+    });
+    simple(
+        task,
+        id::MACH_PORT_INSERT_RIGHT,
+        vec![Item::U32(name.0), right],
+    )
+}
+
+/// `task_notify_exit(task, notify)`: a send-once right made from `notify`
+/// (a receive right of the caller's) gets `TASK_EXITED` when `task` ends.
+pub fn task_notify_exit(task: PortName, notify: PortName) -> Result<(), Reply> {
+    let notify = Item::Port(PortItem {
+        disposition: Disposition::MakeSendOnce,
+        name: notify,
+    });
+    simple(task, id::TASK_NOTIFY_EXIT, vec![notify])
 }

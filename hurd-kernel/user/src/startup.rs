@@ -16,9 +16,9 @@ use hurd_ipc::{
     Disposition, Error, Item, MsgOptions, PortArray, PortName, RightType, UserIpc, interface,
 };
 
+use hurd_rt::KernelIpc;
+
 use crate::exec::{self, Child, InitialPort};
-use crate::ipc::KernelIpc;
-use crate::msg::{MAKE_SEND, MsgBuf};
 
 interface! {
     /// The startup handshake of a server started from a boot module.
@@ -30,8 +30,8 @@ interface! {
 }
 
 /// The name under which a server started from a boot module finds its
-/// starter's port (a send right).
-pub const BOOT_PORT: u32 = 0x28;
+/// starter's port (a send right): its bootstrap port.
+pub const BOOT_PORT: PortName = hurd_rt::ports::BOOTSTRAP;
 
 /// How long a server may take to say it is ready.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -44,14 +44,14 @@ pub const MAX_PORTS: usize = 8;
 /// [`start_server`] (no [`BOOT_PORT`]).
 pub fn ready(ports: &[PortName]) -> Result<(), Error> {
     let ipc = KernelIpc::new();
-    if ipc.port_type(PortName(BOOT_PORT)).is_err() {
+    if ipc.port_type(BOOT_PORT).is_err() {
         return Err(Errno::Inval.into());
     }
-    let r = startup::Client::new(&ipc, PortName(BOOT_PORT)).server_ready(PortArray {
+    let r = startup::Client::new(&ipc, BOOT_PORT).server_ready(PortArray {
         disposition: Disposition::MakeSend,
         names: ports.to_vec(),
     });
-    let _ = ipc.port_deallocate(PortName(BOOT_PORT));
+    let _ = ipc.port_deallocate(BOOT_PORT);
     r
 }
 
@@ -77,52 +77,37 @@ pub fn start_server(
 ) -> Result<Started, Error> {
     let ipc = KernelIpc::new();
     let boot = ipc.port_allocate(RightType::Receive)?;
-    let reply = match ipc.port_allocate(RightType::Receive) {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = ipc.port_destroy(boot);
-            return Err(e.into());
-        }
-    };
-    let mut buf = MsgBuf::new();
     let mut all = ports.to_vec();
     all.push(InitialPort {
         name: BOOT_PORT,
-        right: boot.0,
-        disposition: MAKE_SEND,
+        right: boot,
+        disposition: Disposition::MakeSend,
     });
-    let r = exec::load_elf(&mut buf, reply.0, image, (&[name], &[]), &all)
+    let r = exec::load_elf(image, (&[name], &[]), &all)
         .map_err(Error::from)
         .and_then(|child| {
-            let started = make_process(&ipc, &mut buf, reply, &child, proc)
-                .and_then(|()| Ok(exec::resume(&mut buf, reply.0, &child)?))
+            let started = make_process(&ipc, &child, proc)
+                .and_then(|()| Ok(exec::resume(&child)?))
                 .and_then(|()| wait_ready(&ipc, boot));
             match started {
                 Ok(ports) => Ok(Started { child, ports }),
                 Err(e) => {
-                    exec::terminate(&mut buf, reply.0, child);
+                    exec::terminate(child);
                     Err(e)
                 }
             }
         });
-    let _ = ipc.port_destroy(reply);
     let _ = ipc.port_destroy(boot);
     r
 }
 
 /// Makes `child` a child process of the one whose proc port is `proc`.
-fn make_process(
-    ipc: &KernelIpc,
-    buf: &mut MsgBuf,
-    reply: PortName,
-    child: &Child,
-    proc: Option<PortName>,
-) -> Result<(), Error> {
+fn make_process(ipc: &KernelIpc, child: &Child, proc: Option<PortName>) -> Result<(), Error> {
     let Some(proc) = proc else {
         return Ok(());
     };
-    let (_, port) = crate::process::adopt(ipc, proc, PortName(child.task))?;
-    crate::process::give_proc(buf, reply.0, child.task, port)
+    let (_, port) = crate::process::adopt(ipc, proc, child.task)?;
+    crate::process::give_proc(child.task, port)
 }
 
 /// Waits for the server's `server_ready` on `boot`.

@@ -38,11 +38,12 @@ use hurd_trans::translators::tmpfs::Tmpfs;
 use hurd_trans::translators::union::Union;
 use hurd_trans::trivfs::Single;
 
-use crate::exec::{self, INIT_AUTH, INIT_CRDIR, INIT_CWDIR, InitialPort};
-use crate::ipc::KernelIpc;
-use crate::msg::{COPY_SEND, MOVE_SEND, MsgBuf};
-use crate::startup::BOOT_PORT;
-use crate::{process, thread};
+use hurd_ipc::Disposition;
+use hurd_rt::KernelIpc;
+use hurd_rt::ports::{AUTH, BOOTSTRAP, CRDIR, CWDIR};
+
+use crate::exec::{self, InitialPort};
+use crate::process;
 
 /// The programs this starter knows.
 pub const PROGRAMS: &[&str] = &[
@@ -97,21 +98,24 @@ impl Starter for ThreadStarter {
             cwdir: copy(dirs.cwdir),
         };
         let argv = argv.to_vec();
-        thread::spawn(move || run(&argv, bootstrap, auth, dirs)).map_err(|_| {
-            for p in [bootstrap, auth, dirs.crdir, dirs.cwdir] {
-                if p.is_valid() {
-                    let _ = ipc.port_deallocate(p);
+        hurd_rt::thread::spawn(move || run(&argv, bootstrap, auth, dirs))
+            .map(drop)
+            .map_err(|_| {
+                for p in [bootstrap, auth, dirs.crdir, dirs.cwdir] {
+                    if p.is_valid() {
+                        let _ = ipc.port_deallocate(p);
+                    }
                 }
-            }
-            Errno::Again
-        })
+                Errno::Again
+            })
     }
 }
 
 /// Starts translators as tasks of their own, loaded from `image` (the
-/// `translators` program): the bootstrap port under [`BOOT_PORT`], the
-/// auth handle under [`INIT_AUTH`], the directories under [`INIT_CRDIR`]
-/// and [`INIT_CWDIR`] (the latter only when it differs from the root), and — when the starter has a proc port — a proc
+/// `translators` program): the bootstrap port under [`BOOTSTRAP`], the
+/// auth handle under [`AUTH`], the directories under [`CRDIR`] and
+/// [`CWDIR`] (the latter only when it differs from the root), and — when
+/// the starter has a proc port — a proc
 /// port of the task's own under [`process::PROC`], as a child process of
 /// the starter's owned by the handle's first effective uid.
 #[derive(Debug, Clone, Copy)]
@@ -130,14 +134,10 @@ impl TaskStarter {
     /// Loads, registers and resumes the task; `auth` is moved to it.
     fn spawn(&self, argv: &[&str], owner: Option<u32>, ports: &[InitialPort]) -> Result<(), Errno> {
         let ipc = KernelIpc::new();
-        let reply = ipc
-            .port_allocate(RightType::Receive)
-            .map_err(|_| Errno::Again)?;
-        let mut buf = MsgBuf::new();
         let name = argv.first().copied().unwrap_or("?");
-        let r = match exec::load_elf(&mut buf, reply.0, self.image, (argv, &[]), ports) {
+        match exec::load_elf(self.image, (argv, &[]), ports) {
             Err(e) => {
-                crate::println!("translators: {name} did not load: {e:?}");
+                hurd_rt::println!("translators: {name} did not load: {e:?}");
                 Err(match e {
                     exec::ExecError::Call(..) => Errno::Again,
                     _ => Errno::NoExec,
@@ -145,26 +145,22 @@ impl TaskStarter {
             }
             Ok(child) => {
                 let made = match self.proc {
-                    Some(proc) => self.make_process(&ipc, &mut buf, reply, proc, &child, owner),
+                    Some(proc) => self.make_process(&ipc, proc, &child, owner),
                     None => Ok(()),
                 };
                 if let Err(e) = made {
-                    crate::println!("translators: {name} is no process: {e:?}");
+                    hurd_rt::println!("translators: {name} is no process: {e:?}");
                 }
-                let r = made.and_then(|()| {
-                    exec::resume(&mut buf, reply.0, &child).map_err(|_| Errno::Again)
-                });
+                let r = made.and_then(|()| exec::resume(&child).map_err(|_| Errno::Again));
                 if r.is_err() {
-                    exec::terminate(&mut buf, reply.0, child);
+                    exec::terminate(child);
                 } else {
-                    let _ = ipc.port_deallocate(PortName(child.task));
-                    let _ = ipc.port_deallocate(PortName(child.thread));
+                    let _ = ipc.port_deallocate(child.task);
+                    let _ = ipc.port_deallocate(child.thread);
                 }
                 r
             }
-        };
-        let _ = ipc.port_destroy(reply);
-        r
+        }
     }
 
     /// Makes the loaded `child` a child process of the starter's, owned by
@@ -172,20 +168,18 @@ impl TaskStarter {
     fn make_process(
         &self,
         ipc: &KernelIpc,
-        buf: &mut MsgBuf,
-        reply: PortName,
         proc: PortName,
         child: &exec::Child,
         owner: Option<u32>,
     ) -> Result<(), Errno> {
-        let (_, port) = process::adopt(ipc, proc, PortName(child.task)).map_err(|e| {
-            crate::println!("translators: proc_child: {e:?}");
+        let (_, port) = process::adopt(ipc, proc, child.task).map_err(|e| {
+            hurd_rt::println!("translators: proc_child: {e:?}");
             Errno::Again
         })?;
         if let Some(uid) = owner {
             let _ = hurd_servers::proc::process::Client::new(ipc, port).setowner(uid, 0);
         }
-        process::give_proc(buf, reply.0, child.task, port).map_err(|_| Errno::Again)
+        process::give_proc(child.task, port).map_err(|_| Errno::Again)
     }
 }
 
@@ -210,22 +204,22 @@ impl Starter for TaskStarter {
             .getids()
             .ok()
             .and_then(|ids| ids.euids.iter().next());
-        let port = |name, right: PortName, disposition| InitialPort {
+        let port = |name, right, disposition| InitialPort {
             name,
-            right: right.0,
+            right,
             disposition,
         };
         let mut ports = alloc::vec![
-            port(BOOT_PORT, bootstrap, COPY_SEND),
-            port(INIT_AUTH, auth, MOVE_SEND),
+            port(BOOTSTRAP, bootstrap, Disposition::CopySend),
+            port(AUTH, auth, Disposition::MoveSend),
         ];
         // A port has one name in a space: a working directory that is the
         // root directory is given once (the program finds it there).
         if dirs.crdir.is_valid() {
-            ports.push(port(INIT_CRDIR, dirs.crdir, COPY_SEND));
+            ports.push(port(CRDIR, dirs.crdir, Disposition::CopySend));
         }
         if dirs.cwdir.is_valid() && dirs.cwdir != dirs.crdir {
-            ports.push(port(INIT_CWDIR, dirs.cwdir, COPY_SEND));
+            ports.push(port(CWDIR, dirs.cwdir, Disposition::CopySend));
         }
         let words: Vec<&str> = argv.iter().map(String::as_str).collect();
         let r = self.spawn(&words, owner, &ports);
@@ -242,27 +236,15 @@ impl Starter for TaskStarter {
 /// the translator is told to go away (or could not start).
 pub fn main_of_task(argv: &[String]) {
     let ipc = KernelIpc::new();
-    let held = |name: u32| {
-        let n = PortName(name);
-        if ipc.port_type(n).is_ok() {
-            n
-        } else {
-            PortName::NULL
-        }
-    };
-    let crdir = held(INIT_CRDIR);
-    let mut cwdir = held(INIT_CWDIR);
+    let held = |name| hurd_rt::ports::held(name).unwrap_or(PortName::NULL);
+    let crdir = held(CRDIR);
+    let mut cwdir = held(CWDIR);
     // No working directory of its own: the root, under a reference of its
     // own (each is released once).
     if !cwdir.is_valid() && ipc.port_mod_refs(crdir, RightType::Send, 1).is_ok() {
         cwdir = crdir;
     }
-    run(
-        argv,
-        held(BOOT_PORT),
-        held(INIT_AUTH),
-        InitDirs { crdir, cwdir },
-    );
+    run(argv, held(BOOTSTRAP), held(AUTH), InitDirs { crdir, cwdir });
 }
 
 /// A translator's thread.

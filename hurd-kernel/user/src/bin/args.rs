@@ -2,19 +2,22 @@
 //! standard output (the I/O port its starter gave it, else the console):
 //! the loader's argument block at work. Exits with 0, 1 when it was started
 //! without arguments, 2 when its output refused the write.
-#![cfg_attr(target_os = "none", no_std, no_main)]
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
 
 extern crate alloc;
 
-use kernel_user::{args, stdio};
+hurd_rt::entry!(main, init = kernel_user::process::start_signal_thread);
 
-kernel_user::entry!(run);
-
-fn run(arg: u64) -> u64 {
-    let Some(args) = args::read(arg) else {
+fn main() -> u64 {
+    let args = hurd_rt::env::args();
+    if args.is_empty() {
         return 1;
-    };
-    let mut line = args.argv.get(1..).unwrap_or_default().join(" ");
+    }
+    let mut line = args.get(1..).unwrap_or_default().join(" ");
     line.push('\n');
-    if stdio::write(line.as_bytes()) { 0 } else { 2 }
+    match hurd_rt::io::stdout().write_all(line.as_bytes()) {
+        Ok(()) => 0,
+        Err(_) => 2,
+    }
 }

@@ -2,17 +2,17 @@
 //! module by `hurd-init` (see [`kernel_user::startup`]): it reports one
 //! handle holding root's ids, from which its starter makes every other
 //! (`auth_makeauth`), and serves.
-#![cfg_attr(target_os = "none", no_std, no_main)]
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
 
 use hurd_auth::{AuthServer, IdSet, Limits};
-use kernel_user::ipc::KernelIpc;
-use kernel_user::{startup, sys};
+use hurd_rt::KernelIpc;
+use kernel_user::startup;
 
-kernel_user::entry!(run);
+hurd_rt::entry!(main, init = kernel_user::process::start_signal_thread);
 
-fn run(_: u64) -> u64 {
-    let now = || sys::read_tsc() / 1_000_000;
-    let Ok(auth) = AuthServer::new(KernelIpc::new(), now, Limits::default()) else {
+fn main() -> u64 {
+    let Ok(auth) = AuthServer::new(KernelIpc::new(), kernel_user::now_ms, Limits::default()) else {
         return 1;
     };
     let Ok(root) = auth.create_handle(IdSet::root()) else {

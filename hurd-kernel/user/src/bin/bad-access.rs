@@ -1,10 +1,11 @@
 //! Writes to kernel memory: the kernel must kill this task (page fault) and
 //! go on.
-#![cfg_attr(target_os = "none", no_std, no_main)]
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
 
-kernel_user::entry!(run);
+hurd_rt::entry!(main);
 
-fn run(_: u64) -> u64 {
+fn main() -> u64 {
     let kernel_address = 0x10_0000 as *mut u64;
     // SAFETY: none; this is the point of the program. The kernel kills the
     // task at the write.

@@ -1,42 +1,45 @@
 //! The server side of the null RPC benchmark: answers every request on
-//! [`SERVICE_PORT_NAME`] with an empty reply (id + 100), replying and
-//! receiving the next request in one `mach_msg`; exits on id 999.
-#![cfg_attr(target_os = "none", no_std, no_main)]
+//! [`SERVICE`] with an empty reply (id + 100), replying and receiving the
+//! next request in one `mach_msg`; exits on id 999.
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
 
-use kernel_user::abi::SERVICE_PORT_NAME;
-use kernel_user::abi::msg_option::{RCV_MSG, SEND_MSG};
-use kernel_user::msg::{MOVE_SEND_ONCE, MsgBuf};
-use kernel_user::sys;
+use hurd_ipc::{Disposition, MsgBits, MsgHeader, PortName, wire};
+use hurd_rt::msg;
+use hurd_rt::ports::SERVICE;
 
-kernel_user::entry!(run);
+hurd_rt::entry!(main);
 
-fn run(_: u64) -> u64 {
-    let mut buf = MsgBuf::new();
-    let mut rc = sys::mach_msg(
-        buf.as_mut_ptr(),
-        RCV_MSG,
-        0,
-        MsgBuf::CAPACITY,
-        SERVICE_PORT_NAME,
-        0,
-    );
+fn main() -> u64 {
+    let mut buf = [0u8; 256];
+    let receive = msg::Options {
+        receive: Some(SERVICE),
+        ..msg::Options::default()
+    };
+    let mut received = msg::mach_msg(&mut buf, &receive);
     loop {
-        if rc != 0 {
+        let Ok(request) = received.and_then(|_| wire::peek_header(&buf)) else {
             return 1;
-        }
-        let id = buf.id();
-        if id == 999 {
+        };
+        if request.id == 999 {
             return 0;
         }
-        let reply = buf.remote();
-        buf.start(reply, MOVE_SEND_ONCE, 0, 0, id + 100);
-        rc = sys::mach_msg(
-            buf.as_mut_ptr(),
-            SEND_MSG | RCV_MSG,
-            24,
-            MsgBuf::CAPACITY,
-            SERVICE_PORT_NAME,
-            0,
-        );
+        let reply = MsgHeader {
+            bits: MsgBits::new(Disposition::MoveSendOnce, None),
+            remote: request.remote,
+            local: PortName::NULL,
+            id: request.id + 100,
+            ..MsgHeader::default()
+        };
+        let Ok(bytes) = wire::encode_header(&reply) else {
+            return 2;
+        };
+        buf[..24].copy_from_slice(&bytes);
+        let reply_and_receive = msg::Options {
+            send: Some(24),
+            receive: Some(SERVICE),
+            ..msg::Options::default()
+        };
+        received = msg::mach_msg(&mut buf, &reply_and_receive);
     }
 }

@@ -7,17 +7,16 @@
 //! task of its own, loaded from user space by [`kernel_user::exec`] (the
 //! module's number plus 40 as its argument), and exits with the number it
 //! started; a module that is not a program is reported and passed over.
-#![cfg_attr(target_os = "none", no_std, no_main)]
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
 
-use kernel_user::bootinfo;
+use hurd_rt::{boot, println};
 use kernel_user::exec;
-use kernel_user::msg::MsgBuf;
-use kernel_user::{println, sys};
 
-kernel_user::entry!(run);
+hurd_rt::entry!(main);
 
-fn run(info: u64) -> u64 {
-    let Some(boot) = bootinfo::read(info) else {
+fn main() -> u64 {
+    let Some(boot) = boot::info() else {
         println!("bootstrap: no boot information");
         return 0;
     };
@@ -26,16 +25,7 @@ fn run(info: u64) -> u64 {
         "bootstrap: command line {cmdline:?}, {} modules",
         boot.modules.len()
     );
-    let exec_mode = cmdline.split_whitespace().any(|w| w == "exec");
-    let reply = if exec_mode {
-        match sys::port_allocate(1) {
-            Ok(name) => Some(name),
-            Err(_) => return 0,
-        }
-    } else {
-        None
-    };
-    let mut buf = MsgBuf::new();
+    let exec_mode = boot.has_word("exec");
     let mut started = 0;
     let mut intact = 0;
     for (i, (name, data)) in boot.modules.iter().enumerate() {
@@ -49,10 +39,13 @@ fn run(info: u64) -> u64 {
         if elf {
             intact += 1;
         }
-        if let Some(reply) = reply {
-            match exec::spawn_elf(&mut buf, reply, data, 40 + i as u64, None) {
+        if exec_mode {
+            match exec::spawn_elf(data, 40 + i as u64, None) {
                 Ok(child) => {
-                    println!("bootstrap: module {i} runs as task port {:#x}", child.task);
+                    println!(
+                        "bootstrap: module {i} runs as task port {:#x}",
+                        child.task.0
+                    );
                     started += 1;
                 }
                 Err(err) => println!("bootstrap: module {i} cannot run: {err:?}"),

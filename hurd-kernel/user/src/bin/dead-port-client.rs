@@ -1,32 +1,33 @@
-//! Sends to [`SERVICE_PORT_NAME`] (without blocking) until the send fails
-//! with `MACH_SEND_INVALID_DEST` because the receiver's task died.
-#![cfg_attr(target_os = "none", no_std, no_main)]
+//! Sends to [`SERVICE`] (without blocking) until the send fails with
+//! `MACH_SEND_INVALID_DEST` because the receiver's task died.
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
 
-use kernel_user::abi::SERVICE_PORT_NAME;
-use kernel_user::abi::msg_option::{SEND_MSG, SEND_TIMEOUT};
-use kernel_user::msg::{COPY_SEND, MsgBuf};
-use kernel_user::{println, sys};
+use core::time::Duration;
 
-kernel_user::entry!(run);
+use hurd_ipc::{Disposition, Message, MsgOptions, MsgReturn, UserIpc};
+use hurd_rt::ports::SERVICE;
+use hurd_rt::{KernelIpc, println, thread};
 
-/// `MACH_SEND_INVALID_DEST`.
-const SEND_INVALID_DEST: u64 = 0x1000_0003;
-/// `MACH_SEND_TIMED_OUT`.
-const SEND_TIMED_OUT: u64 = 0x1000_0004;
+hurd_rt::entry!(main);
 
-fn run(_: u64) -> u64 {
-    let mut buf = MsgBuf::new();
+fn main() -> u64 {
+    let ipc = KernelIpc::new();
+    let now = MsgOptions {
+        send_timeout: Some(Duration::ZERO),
+        ..MsgOptions::default()
+    };
     for _ in 0..100_000 {
-        buf.start(SERVICE_PORT_NAME, COPY_SEND, 0, 0, 1);
-        let rc = sys::mach_msg(buf.as_mut_ptr(), SEND_MSG | SEND_TIMEOUT, 24, 0, 0, 0);
-        match rc {
-            SEND_INVALID_DEST => {
+        let msg = Message::new(1, SERVICE, Disposition::CopySend);
+        match ipc.mach_msg(Some(msg), None, &now) {
+            Err(e) if e.code() == MsgReturn::SendInvalidDest => {
                 println!("dead-port-client: the port died");
                 return 0;
             }
-            0 | SEND_TIMED_OUT => sys::yield_now(),
-            other => {
-                println!("dead-port-client: unexpected {other:#x}");
+            Ok(_) => thread::yield_now(),
+            Err(e) if e.code() == MsgReturn::SendTimedOut => thread::yield_now(),
+            Err(e) => {
+                println!("dead-port-client: unexpected {:?}", e.code());
                 return 2;
             }
         }

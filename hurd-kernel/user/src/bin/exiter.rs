@@ -1,8 +1,9 @@
 //! Exits at once with status `arg`: its ports die with it.
-#![cfg_attr(target_os = "none", no_std, no_main)]
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
 
-kernel_user::entry!(run);
+hurd_rt::entry!(main);
 
-fn run(status: u64) -> u64 {
-    status
+fn main() -> u64 {
+    hurd_rt::env::start_arg()
 }

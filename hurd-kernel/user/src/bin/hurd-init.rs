@@ -17,7 +17,8 @@
 //! its own, holding only the user's ports (see `sh`), as a child process
 //! of init's that leads a session of its own and is owned by the user.
 //! End of file (^D) at the login prompt halts the system.
-#![cfg_attr(target_os = "none", no_std, no_main)]
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
 
 extern crate alloc;
 
@@ -28,6 +29,9 @@ use alloc::vec::Vec;
 use hurd_auth::{AuthClient, IdSet};
 use hurd_ipc::Errno;
 use hurd_ipc::{Disposition, Error, PortName, RightType, UserIpc};
+use hurd_rt::boot::{self, BootInfo};
+use hurd_rt::ports::{AUTH, CRDIR, PASSWORD, STDERR, STDIN, STDOUT};
+use hurd_rt::{KernelIpc, println, thread};
 use hurd_servers::exec::WaitStatus;
 use hurd_servers::proc::process;
 use hurd_servers::rootfs::{self, DEMO_ACCOUNTS};
@@ -40,14 +44,10 @@ use hurd_trans::netfs::{NetFs, Options};
 use hurd_trans::protocol::io;
 use hurd_trans::transbox::Starter;
 use hurd_trans::translators::tmpfs::Tmpfs;
-use kernel_user::bootinfo::{self, BootInfo};
-use kernel_user::exec::{self, INIT_AUTH, INIT_CRDIR, INIT_PASSWORD, InitialPort};
-use kernel_user::ipc::KernelIpc;
-use kernel_user::msg::{COPY_SEND, MOVE_SEND, MsgBuf};
-use kernel_user::stdio::{STDERR, STDIN, STDOUT};
-use kernel_user::{println, rpc, startup, sys, thread, translators};
+use kernel_user::exec::{self, InitialPort};
+use kernel_user::{rpc, startup, translators};
 
-kernel_user::entry!(run);
+hurd_rt::entry!(main);
 
 fn again<T>(_: T) -> Error {
     Error::from(Errno::Again)
@@ -140,8 +140,8 @@ fn boot(info: &BootInfo) -> Result<System, Error> {
         let started = startup::start_server(image, name, ports, proc).inspect_err(|e| {
             println!("hurd-init: the {name} server did not start: {e}");
         })?;
-        let _ = ipc.port_deallocate(PortName(started.child.task));
-        let _ = ipc.port_deallocate(PortName(started.child.thread));
+        let _ = ipc.port_deallocate(started.child.task);
+        let _ = ipc.port_deallocate(started.child.thread);
         started
             .ports
             .first()
@@ -153,12 +153,12 @@ fn boot(info: &BootInfo) -> Result<System, Error> {
     let init_proc = start("proc", &[], None)?;
     let root_auth = start("auth", &[], Some(init_proc))?;
     let handle = || AuthClient::new(&ipc, root_auth).makeauth(&[], &IdSet::root());
-    let moved = |name, right: PortName| InitialPort {
+    let moved = |name, right| InitialPort {
         name,
-        right: right.0,
-        disposition: MOVE_SEND,
+        right,
+        disposition: Disposition::MoveSend,
     };
-    let password = start("password", &[moved(INIT_AUTH, handle()?)], Some(init_proc))?;
+    let password = start("password", &[moved(AUTH, handle()?)], Some(init_proc))?;
     let term = start("term", &[], Some(init_proc))?;
 
     let fs_auth = handle()?;
@@ -290,72 +290,56 @@ fn spawn_shell(
     (out, err): (PortName, PortName),
 ) -> Result<(), Error> {
     let ipc = &sys.ipc;
-    let give = |name, right: PortName| InitialPort {
+    let give = |name, right| InitialPort {
         name,
-        right: right.0,
-        disposition: COPY_SEND,
+        right,
+        disposition: Disposition::CopySend,
     };
     let ports = [
-        give(INIT_AUTH, session.auth),
-        give(INIT_CRDIR, session.crdir),
-        give(INIT_PASSWORD, session.password),
+        give(AUTH, session.auth),
+        give(CRDIR, session.crdir),
+        give(PASSWORD, session.password),
         give(STDIN, sys.term),
         give(STDOUT, out),
         give(STDERR, err),
     ];
     let home = alloc::format!("HOME={home}");
-    let reply = ipc.port_allocate(RightType::Receive)?;
-    let mut buf = MsgBuf::new();
-    let r = exec::load_elf(
-        &mut buf,
-        reply.0,
-        image,
-        (&["sh"], &[home.as_str()]),
-        &ports,
-    )
-    .map_err(|e| {
-        println!("hurd-init: /bin/sh: {e:?}");
-        Error::from(Errno::NoExec)
-    })
-    .and_then(|child| {
-        let r = start_session(sys, &mut buf, reply, child, uid);
-        let _ = ipc.port_deallocate(PortName(child.task));
-        let _ = ipc.port_deallocate(PortName(child.thread));
-        r
-    });
-    let _ = ipc.port_destroy(reply);
-    r
+    exec::load_elf(image, (&["sh"], &[home.as_str()]), &ports)
+        .map_err(|e| {
+            println!("hurd-init: /bin/sh: {e:?}");
+            Error::from(Errno::NoExec)
+        })
+        .and_then(|child| {
+            let r = start_session(sys, child, uid);
+            let _ = ipc.port_deallocate(child.task);
+            let _ = ipc.port_deallocate(child.thread);
+            r
+        })
 }
 
 /// Makes the loaded shell `child` a process (owned by `uid`, a session
 /// leader, the terminal's foreground group), starts it and waits for it.
-fn start_session(
-    sys: &System,
-    buf: &mut MsgBuf,
-    reply: PortName,
-    child: exec::Child,
-    uid: u32,
-) -> Result<(), Error> {
+fn start_session(sys: &System, child: exec::Child, uid: u32) -> Result<(), Error> {
     let ipc = &sys.ipc;
     let proc = process::Client::new(ipc, sys.proc);
     let setup = (|| {
-        let (pid, port) = kernel_user::process::adopt(ipc, sys.proc, PortName(child.task))?;
+        let (pid, port) = kernel_user::process::adopt(ipc, sys.proc, child.task)?;
         let theirs = process::Client::new(ipc, port);
         let made = theirs.setowner(uid, 0).and_then(|()| theirs.setsid());
-        kernel_user::process::give_proc(buf, reply.0, child.task, port)?;
+        kernel_user::process::give_proc(child.task, port)?;
         made.map(|()| pid)
     })();
     let pid = match setup {
         Ok(pid) => pid,
         Err(e) => {
-            let _ = rpc::simple(buf, child.task, reply.0, hurd_abi::rpc::TASK_TERMINATE);
+            let _ = rpc::task_terminate(child.task);
             return Err(e);
         }
     };
     let fg = tioctl_pgrp::Client::new(ipc, sys.term);
     let _ = fg.tiocspgrp(pid);
-    if exec::resume(buf, reply.0, &child).is_err() {
-        let _ = rpc::simple(buf, child.task, reply.0, hurd_abi::rpc::TASK_TERMINATE);
+    if exec::resume(&child).is_err() {
+        let _ = rpc::task_terminate(child.task);
     }
     // Init reaps every child of its own that ends meanwhile (translators
     // killed by their owners, say) while it waits for the shell.
@@ -385,11 +369,11 @@ fn apply_rootfs(sys: &System, archive: &[u8]) -> Result<usize, String> {
 }
 // ANCHOR_END: rootfs
 
-fn run(info: u64) -> u64 {
-    let boot_info = bootinfo::read(info);
+fn main() -> u64 {
+    let boot_info = boot::info();
     let bench = boot_info
         .as_ref()
-        .is_some_and(|b| b.cmdline.split_whitespace().any(|w| w == "bench-prompt"));
+        .is_some_and(|b| b.has_word("bench-prompt"));
     let Some(info) = boot_info.as_ref() else {
         println!("hurd-init: no boot information (not the bootstrap task?)");
         return 1;
@@ -420,7 +404,10 @@ fn run(info: u64) -> u64 {
     if bench {
         // The time-stamp counter as the prompt would show (instructions
         // under QEMU's -icount), then halt.
-        println!("bench boot_to_login_prompt {}", sys::read_tsc());
+        // SAFETY: rdtsc reads a counter; CR4.TSD is clear, so ring 3 may.
+        println!("bench boot_to_login_prompt {}", unsafe {
+            core::arch::x86_64::_rdtsc()
+        });
         return 0;
     }
     while session(&sys) {}

@@ -6,22 +6,22 @@
 //! directory port through the auth rendezvous, and the file system then
 //! refusing that user what only root may do. Returns 0 when all of it held,
 //! else the number of the check that failed.
-#![cfg_attr(target_os = "none", no_std, no_main)]
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
 
 extern crate alloc;
 
 use hurd_auth::{AuthClient, AuthServer, IdSet, Limits};
 use hurd_ipc::Errno;
 use hurd_ipc::{Disposition, Error, PortName, UserIpc};
+use hurd_rt::{KernelIpc, println, thread};
 use hurd_trans::flags::OpenFlags;
 use hurd_trans::lookup::Lookup;
 use hurd_trans::netfs::{NetFs, Options};
 use hurd_trans::protocol::io;
 use hurd_trans::translators::tmpfs::Tmpfs;
-use kernel_user::ipc::KernelIpc;
-use kernel_user::{println, sys, thread};
 
-kernel_user::entry!(run);
+hurd_rt::entry!(main);
 
 fn fail(step: u64, what: &str) -> u64 {
     println!("kernel-servers: {what}");
@@ -32,12 +32,9 @@ fn err(step: u64, what: &'static str) -> impl Fn(Error) -> u64 {
     move |e| fail(step, &alloc::format!("{what}: {e:?}"))
 }
 
-/// Milliseconds, roughly, from the time-stamp counter.
-fn now_ms() -> u64 {
-    sys::read_tsc() / 1_000_000
-}
+use kernel_user::now_ms;
 
-fn run(_: u64) -> u64 {
+fn main() -> u64 {
     match checks() {
         Ok(()) => {
             println!("kernel-servers: auth and tmpfs served every request");
@@ -61,7 +58,7 @@ fn checks() -> Result<(), u64> {
     thread::spawn(move || {
         auth.run();
     })
-    .map_err(|e| fail(3, &alloc::format!("auth thread: {e:#x}")))?;
+    .map_err(|e| fail(3, &alloc::format!("auth thread: {e:?}")))?;
 
     // A tmpfs whose root is root's, mode 0755.
     let tmpfs = Tmpfs::new(0, 0, 0o755, 1 << 20);
@@ -78,7 +75,7 @@ fn checks() -> Result<(), u64> {
     thread::spawn(move || {
         fs.serve();
     })
-    .map_err(|e| fail(6, &alloc::format!("fs thread: {e:#x}")))?;
+    .map_err(|e| fail(6, &alloc::format!("fs thread: {e:?}")))?;
     // ANCHOR_END: start
 
     // ANCHOR: client

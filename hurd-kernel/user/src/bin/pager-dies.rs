@@ -1,14 +1,14 @@
 //! A pager that dies: it answers `memory_object_init` with `ready`, then
 //! exits at the first `data_request` without answering it, so the faults
 //! waiting for that page must fail rather than wait forever.
-#![cfg_attr(target_os = "none", no_std, no_main)]
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
 
-use kernel_user::abi::SERVICE_PORT_NAME;
-use kernel_user::abi::msg_option::{RCV_MSG, SEND_MSG};
-use kernel_user::msg::{COPY_SEND, MsgBuf};
-use kernel_user::sys;
+use hurd_ipc::{Disposition, Item, Message, UserIpc};
+use hurd_rt::KernelIpc;
+use hurd_rt::ports::SERVICE;
 
-kernel_user::entry!(run);
+hurd_rt::entry!(main);
 
 /// `memory_object_init`.
 const INIT: i32 = 2200;
@@ -17,29 +17,21 @@ const DATA_REQUEST: i32 = 2203;
 /// `memory_object_ready`.
 const READY: i32 = 2094;
 
-fn run(_: u64) -> u64 {
-    let mut buf = MsgBuf::new();
+fn main() -> u64 {
+    let ipc = KernelIpc::new();
     loop {
-        let rc = sys::mach_msg(
-            buf.as_mut_ptr(),
-            RCV_MSG,
-            0,
-            MsgBuf::CAPACITY,
-            SERVICE_PORT_NAME,
-            0,
-        );
-        if rc != 0 {
+        let Ok(request) = ipc.receive(SERVICE) else {
             return 1;
-        }
-        match buf.id() {
+        };
+        match request.header.id {
             INIT => {
-                let Some((_, control)) = buf.item(0) else {
+                let Some(Item::Port(control)) = request.body.first() else {
                     return 2;
                 };
-                buf.start(control, COPY_SEND, 0, 0, READY);
-                buf.push_u32(0);
-                buf.push_u32(2);
-                if sys::mach_msg(buf.as_mut_ptr(), SEND_MSG, u64::from(buf.size()), 0, 0, 0) != 0 {
+                let ready = Message::new(READY, control.name, Disposition::CopySend)
+                    .with_item(Item::U32(0))
+                    .with_item(Item::U32(2));
+                if ipc.send(ready).is_err() {
                     return 3;
                 }
             }

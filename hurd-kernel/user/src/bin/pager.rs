@@ -1,15 +1,19 @@
-//! A user-space pager: serves the memory object whose port is
-//! [`SERVICE_PORT_NAME`] (its receive right). It answers `memory_object_init`
-//! with `ready` and each `data_request` with `data_supply` of pages filled
-//! with [`pattern`]; it exits on id 999.
-#![cfg_attr(target_os = "none", no_std, no_main)]
+//! A user-space pager: serves the memory object whose port is [`SERVICE`]
+//! (its receive right). It answers `memory_object_init` with `ready` and
+//! each `data_request` with `data_supply` of pages filled with [`pattern`];
+//! it exits on id 999.
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
 
-use kernel_user::abi::SERVICE_PORT_NAME;
-use kernel_user::abi::msg_option::{RCV_MSG, SEND_MSG};
-use kernel_user::msg::{COPY_SEND, MsgBuf};
-use kernel_user::{println, sys};
+extern crate alloc;
 
-kernel_user::entry!(run);
+use alloc::vec::Vec;
+
+use hurd_ipc::{Disposition, Item, Message, PortName, UserIpc};
+use hurd_rt::ports::SERVICE;
+use hurd_rt::{KernelIpc, println};
+
+hurd_rt::entry!(main);
 
 /// `memory_object_init`.
 const INIT: i32 = 2200;
@@ -25,55 +29,59 @@ pub fn pattern(page: u64, i: usize) -> u8 {
     (page as u8).wrapping_mul(31).wrapping_add(i as u8)
 }
 
-fn run(_: u64) -> u64 {
-    let mut buf = MsgBuf::new();
+fn main() -> u64 {
+    let ipc = KernelIpc::new();
     let mut requests = 0;
     loop {
-        let rc = sys::mach_msg(
-            buf.as_mut_ptr(),
-            RCV_MSG,
-            0,
-            MsgBuf::CAPACITY,
-            SERVICE_PORT_NAME,
-            0,
-        );
-        if rc != 0 {
-            println!("pager: receive failed: {rc:#x}");
-            return 1;
-        }
-        match buf.id() {
+        let request = match ipc.receive(SERVICE) {
+            Ok(m) => m,
+            Err(e) => {
+                println!("pager: receive failed: {:?}", e.code);
+                return 1;
+            }
+        };
+        let control = |m: &Message| match m.body.first() {
+            Some(Item::Port(p)) => Some(p.name),
+            _ => None,
+        };
+        let answer = match request.header.id {
             INIT => {
-                let Some((_, control)) = buf.item(0) else {
+                let Some(control) = control(&request) else {
                     return 2;
                 };
-                buf.start(control, COPY_SEND, 0, 0, READY);
-                buf.push_u32(0); // may_cache
-                buf.push_u32(2); // MEMORY_OBJECT_COPY_DELAY
+                Message::new(READY, control, Disposition::CopySend)
+                    .with_item(Item::U32(0)) // may_cache
+                    .with_item(Item::U32(2)) // MEMORY_OBJECT_COPY_DELAY
             }
             DATA_REQUEST => {
-                let (Some((_, control)), Some(offset), Some(length)) =
-                    (buf.item(0), buf.item_u64(1), buf.item_u64(2))
+                let (Some(control), Some(Item::U64(offset)), Some(Item::U64(length))) =
+                    (control(&request), request.body.get(1), request.body.get(2))
                 else {
                     return 3;
                 };
                 requests += 1;
                 let page = offset / 4096;
-                buf.start(control, COPY_SEND, 0, 0, DATA_SUPPLY);
-                buf.push_u64(offset);
-                buf.push_ool(length.min(4096) as usize, |i| pattern(page, i));
-                buf.push_u32(0); // lock_value: nothing withheld
-                buf.push_u32(0); // not precious
-                buf.push_port(0, COPY_SEND); // no reply wanted
+                let data: Vec<u8> = (0..(*length).min(4096) as usize)
+                    .map(|i| pattern(page, i))
+                    .collect();
+                Message::new(DATA_SUPPLY, control, Disposition::CopySend)
+                    .with_item(Item::U64(*offset))
+                    .with_item(Item::ool(data, false))
+                    .with_item(Item::U32(0)) // lock_value: nothing withheld
+                    .with_item(Item::U32(0)) // not precious
+                    .with_item(Item::port(PortName::NULL, Disposition::CopySend)) // no reply wanted
             }
             999 => {
                 println!("pager: served {requests} data requests");
                 return 0;
             }
-            _ => continue,
-        }
-        let rc = sys::mach_msg(buf.as_mut_ptr(), SEND_MSG, u64::from(buf.size()), 0, 0, 0);
-        if rc != 0 {
-            println!("pager: answer failed: {rc:#x}");
+            _ => {
+                ipc.destroy_message(request);
+                continue;
+            }
+        };
+        if let Err(e) = ipc.send(answer) {
+            println!("pager: answer failed: {:?}", e.code);
             return 4;
         }
     }

@@ -2,19 +2,20 @@
 //! module by `hurd-init` (see [`kernel_user::startup`]) with an auth handle
 //! holding root's ids under `INIT_AUTH`: it keeps the reference accounts
 //! (`hurd_servers::rootfs::DEMO_ACCOUNTS`), reports its port and serves.
-#![cfg_attr(target_os = "none", no_std, no_main)]
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
 
 use hurd_auth::password::{Cost, PasswordConfig, PasswordServer};
-use hurd_ipc::{Disposition, PortName, RightType, UserIpc};
+use hurd_ipc::{Disposition, RightType, UserIpc};
+use hurd_rt::KernelIpc;
+use hurd_rt::ports::AUTH;
 use hurd_servers::rootfs::{self, DEMO_ACCOUNTS};
-use kernel_user::exec::INIT_AUTH;
-use kernel_user::ipc::KernelIpc;
-use kernel_user::{startup, sys};
+use kernel_user::startup;
 
-kernel_user::entry!(run);
+hurd_rt::entry!(main, init = kernel_user::process::start_signal_thread);
 
-fn run(_: u64) -> u64 {
-    let now = || sys::read_tsc() / 1_000_000;
+fn main() -> u64 {
+    let now = kernel_user::now_ms;
     let ipc = KernelIpc::new();
     let Ok(port) = ipc.port_allocate(RightType::Receive) else {
         return 1;
@@ -30,6 +31,6 @@ fn run(_: u64) -> u64 {
         return 3;
     }
     let config = PasswordConfig::new(200, Cost::TEST);
-    PasswordServer::new(ipc, now, port, PortName(INIT_AUTH), db, config).run();
+    PasswordServer::new(ipc, now, port, AUTH, db, config).run();
     0
 }

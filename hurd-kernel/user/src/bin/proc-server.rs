@@ -3,19 +3,20 @@
 //! kernel's task reports (`kernel_user::process::tasks`): it makes its
 //! starter process 1 (`hurd-init`, root's), reports that process's proc
 //! port and serves.
-#![cfg_attr(target_os = "none", no_std, no_main)]
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
 
 extern crate alloc;
 
 use alloc::vec::Vec;
 
+use hurd_rt::KernelIpc;
 use hurd_servers::proc::ProcServer;
-use kernel_user::ipc::KernelIpc;
 use kernel_user::{process, startup};
 
-kernel_user::entry!(run);
+hurd_rt::entry!(main, init = kernel_user::process::start_signal_thread);
 
-fn run(_: u64) -> u64 {
+fn main() -> u64 {
     let Ok(proc): Result<ProcServer<KernelIpc>, _> =
         ProcServer::new(KernelIpc::new(), Some(process::tasks()))
     else {

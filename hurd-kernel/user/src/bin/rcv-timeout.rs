@@ -1,29 +1,29 @@
 //! Receives with a 30 ms timeout on an empty port: must get
 //! `MACH_RCV_TIMED_OUT` after the timer ran.
-#![cfg_attr(target_os = "none", no_std, no_main)]
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
 
-use kernel_user::abi::msg_option::{RCV_MSG, RCV_TIMEOUT};
-use kernel_user::msg::MsgBuf;
-use kernel_user::{println, sys};
+use core::time::Duration;
 
-kernel_user::entry!(run);
+use hurd_ipc::{MsgOptions, MsgReturn, RightType, UserIpc};
+use hurd_rt::{KernelIpc, println};
 
-fn run(_: u64) -> u64 {
-    let Ok(port) = sys::port_allocate(1) else {
+hurd_rt::entry!(main);
+
+fn main() -> u64 {
+    let ipc = KernelIpc::new();
+    let Ok(port) = ipc.port_allocate(RightType::Receive) else {
         return 1;
     };
-    let mut buf = MsgBuf::new();
-    let rc = sys::mach_msg(
-        buf.as_mut_ptr(),
-        RCV_MSG | RCV_TIMEOUT,
-        0,
-        MsgBuf::CAPACITY,
-        port,
-        30,
-    );
-    if rc != 0x1000_4003 {
-        println!("rcv-timeout: got {rc:#x}");
-        return 2;
+    let opts = MsgOptions {
+        rcv_timeout: Some(Duration::from_millis(30)),
+        ..MsgOptions::default()
+    };
+    match ipc.receive_with(port, &opts) {
+        Err(e) if e.code == MsgReturn::RcvTimedOut => 0,
+        other => {
+            println!("rcv-timeout: got {other:?}");
+            2
+        }
     }
-    0
 }

@@ -1,11 +1,12 @@
-//! Calls the echo interface at [`SERVICE_PORT_NAME`] through the stubs
+//! Calls the echo interface at [`SERVICE`] through the stubs
 //! `interface!` generates, over [`KernelIpc`]: `echo`, `reverse` and `stats`
 //! with their answers checked, a message of an unknown id answered with
 //! `MIG_BAD_ID`; then the calls and errors of [`KernelIpc`] itself (a send
 //! right made under a receive right's name, a failed send handing its
 //! message back, a receive timing out, a message too large, the name's
 //! type); then `shutdown`. Each failed check has its own status.
-#![cfg_attr(target_os = "none", no_std, no_main)]
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
 
 extern crate alloc;
 
@@ -16,17 +17,16 @@ use hurd_ipc::{
     Disposition, Error, Item, Message, MigReturn, MsgOptions, MsgReturn, PortName, RecvOptions,
     RightType, UserIpc,
 };
-use kernel_user::abi::SERVICE_PORT_NAME;
+use hurd_rt::ports::SERVICE;
+use hurd_rt::{KernelIpc, println};
 use kernel_user::echo::echo;
-use kernel_user::ipc::KernelIpc;
-use kernel_user::println;
 
-kernel_user::entry!(run);
+hurd_rt::entry!(main);
 
-fn run(_: u64) -> u64 {
+fn main() -> u64 {
     // ANCHOR: client
     let ipc = KernelIpc::new();
-    let port = PortName(SERVICE_PORT_NAME);
+    let port = SERVICE;
     let stub = echo::Client::new(&ipc, port);
     match stub.echo(b"hello, Hurd".to_vec()) {
         Ok(data) if data == b"hello, Hurd" => {}

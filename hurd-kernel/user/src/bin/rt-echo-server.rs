@@ -1,7 +1,8 @@
 //! Serves the echo interface at [`SERVICE_PORT_NAME`] with the `serve` loop
 //! `interface!` generates, over [`KernelIpc`]; ends when `shutdown` destroys
 //! the port (status 0) or when serving fails otherwise (1).
-#![cfg_attr(target_os = "none", no_std, no_main)]
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
 
 extern crate alloc;
 
@@ -10,12 +11,12 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use hurd_ipc::mig::Request;
-use hurd_ipc::{Error, MsgReturn, PortName, UserIpc};
-use kernel_user::abi::SERVICE_PORT_NAME;
+use hurd_ipc::{Error, MsgReturn, UserIpc};
+use hurd_rt::KernelIpc;
+use hurd_rt::ports::SERVICE;
 use kernel_user::echo::echo;
-use kernel_user::ipc::KernelIpc;
 
-kernel_user::entry!(run);
+hurd_rt::entry!(main);
 
 /// The server's state.
 struct EchoServer<'a> {
@@ -49,17 +50,17 @@ impl echo::Server for EchoServer<'_> {
 }
 
 // ANCHOR: main
-fn run(_: u64) -> u64 {
+fn main() -> u64 {
     let ipc = KernelIpc::new();
     let server = EchoServer {
         ipc: &ipc,
         calls: AtomicU32::new(0),
         bytes: AtomicU64::new(0),
     };
-    match echo::serve(&server, &ipc, PortName(SERVICE_PORT_NAME)) {
+    match echo::serve(&server, &ipc, SERVICE) {
         MsgReturn::RcvInvalidName | MsgReturn::RcvPortDied => 0,
         other => {
-            kernel_user::println!("rt-echo-server: serving ended: {other:?}");
+            hurd_rt::println!("rt-echo-server: serving ended: {other:?}");
             1
         }
     }

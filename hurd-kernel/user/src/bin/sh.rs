@@ -12,29 +12,33 @@
 //! with the task, its proc port, the user's ports and the variables
 //! `export` set — `EXEC_SERVERS` among them); then it waits with
 //! `proc_wait`. The shell itself ignores the interrupt and quit characters.
-#![cfg_attr(target_os = "none", no_std, no_main)]
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
 
 extern crate alloc;
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use hurd_abi::rpc::TASK_TERMINATE;
 use hurd_ipc::Errno;
 use hurd_ipc::{Disposition, Error, PortItem, PortName, UserIpc};
+use hurd_rt::KernelIpc;
+use hurd_rt::ports::{AUTH, CRDIR, PASSWORD, STDERR, STDIN, STDOUT};
 use hurd_servers::exec::{WaitStatus, argz, copy_send, exec as exec_protocol};
 use hurd_servers::proc::{SIGINT, SIGQUIT, process};
 use hurd_servers::shell::{self, Exec, Exit, ExitStatus, Flow, Session, Shell};
 use hurd_servers::term::{set_echo, tioctl_pgrp};
 use hurd_trans::flags::OpenFlags;
-use kernel_user::exec::{self, INIT_AUTH, INIT_CRDIR, INIT_PASSWORD};
-use kernel_user::ipc::KernelIpc;
-use kernel_user::msg::MsgBuf;
+use kernel_user::exec;
 use kernel_user::process::{CRASH_SIGNALS, PROC};
-use kernel_user::stdio::{self, STDERR, STDIN, STDOUT};
-use kernel_user::{args, rpc};
+use kernel_user::rpc;
 
-kernel_user::entry!(run);
+hurd_rt::entry!(main, init = kernel_user::process::start_signal_thread);
+
+/// Writes to standard output; a terminal gone is noticed at the next read.
+fn write(data: &[u8]) {
+    let _ = hurd_rt::io::stdout().write_all(data);
+}
 
 // ANCHOR: programs
 /// Runs programs for the shell as child processes in the terminal's
@@ -59,29 +63,13 @@ impl Exec<KernelIpc> for KernelExec {
         }
         let ipc = session.ipc;
         let server = session.open("/servers/exec", OpenFlags::empty())?;
-        let reply = match ipc.port_allocate(hurd_ipc::RightType::Receive) {
-            Ok(r) => r,
-            Err(e) => {
-                session.release(server);
-                return Err(e.into());
-            }
-        };
-        let mut buf = MsgBuf::new();
         // The Hurd's fork: an empty task, a child process of the shell's.
-        let r = exec::create_task(&mut buf, reply.0)
-            .map_err(Error::from)
-            .and_then(|task| {
-                let job = Job {
-                    session,
-                    buf: &mut buf,
-                    reply,
-                    task: PortName(task),
-                };
-                let r = self.run(job, server, path, argv, stdout);
-                let _ = ipc.port_deallocate(PortName(task));
-                r
-            });
-        let _ = ipc.port_destroy(reply);
+        let r = exec::create_task().map_err(Error::from).and_then(|task| {
+            let job = Job { session, task };
+            let r = self.run(job, server, path, argv, stdout);
+            let _ = ipc.port_deallocate(task);
+            r
+        });
         session.release(server);
         r
     }
@@ -91,15 +79,13 @@ impl Exec<KernelIpc> for KernelExec {
 /// kernel about it.
 struct Job<'s, 'a> {
     session: &'s Session<'a, KernelIpc>,
-    buf: &'s mut MsgBuf,
-    reply: PortName,
     task: PortName,
 }
 
 impl Job<'_, '_> {
     /// Ends the task (the program could not start).
     fn terminate(&mut self) {
-        let _ = rpc::simple(self.buf, self.task.0, self.reply.0, TASK_TERMINATE);
+        let _ = rpc::task_terminate(self.task);
     }
 }
 
@@ -149,11 +135,7 @@ impl KernelExec {
             PortName::NULL,
             PortName::NULL,
         ];
-        let dtable = [
-            PortName(STDIN),
-            stdout.unwrap_or(PortName(STDOUT)),
-            PortName(STDERR),
-        ];
+        let dtable = [STDIN, stdout.unwrap_or(STDOUT), STDERR];
         let started = exec_protocol::Client::new(ipc, server).exec_file_name(
             PortItem {
                 disposition: Disposition::CopySend,
@@ -181,7 +163,7 @@ impl KernelExec {
             WaitStatus::Signaled(s) => {
                 // The terminal echoed ^C; the report starts a line.
                 if s == SIGINT {
-                    stdio::write(b"\n");
+                    write(b"\n");
                 }
                 ExitStatus::Killed(s)
             }
@@ -195,24 +177,17 @@ impl KernelExec {
 }
 // ANCHOR_END: programs
 
-fn run(arg: u64) -> u64 {
+fn main() -> u64 {
     kernel_user::process::ignore(SIGINT);
     kernel_user::process::ignore(SIGQUIT);
     let ipc = KernelIpc::new();
-    let term = PortName(STDIN);
-    let home = args::read(arg)
-        .and_then(|a| a.envp.iter().find_map(|e| e.strip_prefix("HOME=")))
-        .map(String::from);
-    let Ok(mut session) = Session::new(
-        &ipc,
-        PortName(INIT_AUTH),
-        PortName(INIT_CRDIR),
-        PortName(INIT_PASSWORD),
-    ) else {
-        stdio::write_err(b"sh: no session ports\n");
+    let term = STDIN;
+    let home = hurd_rt::env::var("HOME").map(String::from);
+    let Ok(mut session) = Session::new(&ipc, AUTH, CRDIR, PASSWORD) else {
+        let _ = hurd_rt::io::stderr().write_all(b"sh: no session ports\n");
         return 1;
     };
-    session.proc = PortName(PROC);
+    session.proc = PROC;
     let pgrp = process::Client::new(&ipc, session.proc)
         .getpids()
         .map_or(0, |p| p.0);
@@ -225,24 +200,24 @@ fn run(arg: u64) -> u64 {
         // Echo is set before the prompt shows: what is typed as soon as it
         // does is echoed (or not, for a password) as it should be.
         let _ = set_echo(&ipc, term, !shell.wants_password());
-        stdio::write(shell.prompt().as_bytes());
-        let line = match stdio::read(1024) {
-            Some(l) if !l.is_empty() => l,
+        write(shell.prompt().as_bytes());
+        let line = match hurd_rt::io::stdin().read(1024) {
+            Ok(l) if !l.is_empty() => l,
             // End of file (^D) or a terminal gone: log out.
             _ => break,
         };
         if shell.wants_password() {
-            stdio::write(b"\n");
+            write(b"\n");
         }
         let line = String::from_utf8_lossy(&line);
         let mut out = Vec::new();
         let flow = shell.feed(line.trim_end_matches(['\n', '\r']), &mut out);
-        stdio::write(&out);
+        write(&out);
         if flow == Flow::Exit {
             break;
         }
     }
     let _ = set_echo(&ipc, term, true);
-    stdio::write(b"\n");
+    write(b"\n");
     0
 }

@@ -2,85 +2,77 @@
 //! [`TASK_PORT_NAME`]): suspends it, sees that its requests are not answered
 //! while it is suspended, resumes it, gets the answer, and terminates it.
 //! Also checks its own task port with `mach_task_self`.
-#![cfg_attr(target_os = "none", no_std, no_main)]
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
 
-use kernel_user::abi::SERVICE_PORT_NAME;
-use kernel_user::abi::msg_option::{RCV_MSG, RCV_TIMEOUT, SEND_MSG};
-use kernel_user::msg::{COPY_SEND, MAKE_SEND_ONCE, MsgBuf};
-use kernel_user::{println, sys};
+extern crate alloc;
 
-kernel_user::entry!(run);
+use core::time::Duration;
+
+use hurd_abi::rpc::{TASK_RESUME, TASK_SUSPEND, TASK_TERMINATE};
+use hurd_ipc::{Disposition, Item, Message, MsgOptions, MsgReturn, PortName, RightType, UserIpc};
+use hurd_rt::ports::SERVICE;
+use hurd_rt::{KernelIpc, println, task};
+use kernel_user::rpc::{self, Reply};
+
+hurd_rt::entry!(main);
 
 /// Where the harness puts the send right to the other task's port.
-const TASK_PORT_NAME: u32 = 0x20;
-/// `MACH_RCV_TIMED_OUT`.
-const RCV_TIMED_OUT: u64 = 0x1000_4003;
+const TASK_PORT_NAME: PortName = PortName(0x20);
 
-/// Sends task request `id` to `task` and returns the code in the reply.
-fn task_call(buf: &mut MsgBuf, task: u32, reply: u32, id: i32) -> Option<u32> {
-    buf.start(task, COPY_SEND, reply, MAKE_SEND_ONCE, id);
-    let rc = sys::mach_msg(
-        buf.as_mut_ptr(),
-        SEND_MSG | RCV_MSG,
-        24,
-        MsgBuf::CAPACITY,
-        reply,
-        0,
-    );
-    if rc != 0 || buf.id() != id + 100 {
-        println!("task-control: request {id} failed: {rc:#x}");
-        return None;
+/// Sends task request `id` to `task`: the reply's code.
+fn task_call(task: PortName, id: i32) -> Result<(), Reply> {
+    let r = rpc::simple(task, id, alloc::vec::Vec::new());
+    if let Err(e) = r {
+        println!("task-control: request {id}: {e:?}");
     }
-    buf.item(0).map(|(_, code)| code)
+    r
 }
 
-fn run(_: u64) -> u64 {
-    let Ok(reply) = sys::port_allocate(1) else {
+fn main() -> u64 {
+    let ipc = KernelIpc::new();
+    let Ok(reply) = ipc.port_allocate(RightType::Receive) else {
         return 1;
     };
-    let mut buf = MsgBuf::new();
-    // task_suspend(other)
-    if task_call(&mut buf, TASK_PORT_NAME, reply, 2056) != Some(0) {
+    if task_call(TASK_PORT_NAME, TASK_SUSPEND).is_err() {
         return 2;
     }
     // A request to the suspended server is not answered...
-    buf.start(SERVICE_PORT_NAME, COPY_SEND, reply, MAKE_SEND_ONCE, 1000);
-    buf.push_u32(5);
-    let rc = sys::mach_msg(
-        buf.as_mut_ptr(),
-        SEND_MSG | RCV_MSG | RCV_TIMEOUT,
-        u64::from(buf.size()),
-        MsgBuf::CAPACITY,
-        reply,
-        50,
-    );
-    if rc != RCV_TIMED_OUT {
-        println!("task-control: a suspended server answered ({rc:#x})");
-        return 3;
+    let request = Message::new(1000, SERVICE, Disposition::CopySend)
+        .with_reply(reply, Disposition::MakeSendOnce)
+        .with_item(Item::U32(5));
+    let wait = MsgOptions {
+        rcv_timeout: Some(Duration::from_millis(50)),
+        ..MsgOptions::default()
+    };
+    match ipc.mach_msg(Some(request), Some(reply), &wait) {
+        Err(e) if e.code() == MsgReturn::RcvTimedOut => {}
+        other => {
+            println!("task-control: a suspended server answered ({other:?})");
+            return 3;
+        }
     }
     // ...until it is resumed: task_resume(other), then the answer comes.
-    let Ok(reply2) = sys::port_allocate(1) else {
-        return 4;
-    };
-    if task_call(&mut buf, TASK_PORT_NAME, reply2, 2057) != Some(0) {
+    if task_call(TASK_PORT_NAME, TASK_RESUME).is_err() {
         return 5;
     }
-    let rc = sys::mach_msg(buf.as_mut_ptr(), RCV_MSG, 0, MsgBuf::CAPACITY, reply, 0);
-    if rc != 0 || buf.id() != 1100 {
-        println!("task-control: no answer after resume ({rc:#x})");
-        return 6;
+    match ipc.receive(reply) {
+        Ok(m) if m.header.id == 1100 => {}
+        other => {
+            println!("task-control: no answer after resume ({other:?})");
+            return 6;
+        }
     }
     // Resuming again is an error (KERN_FAILURE).
-    if task_call(&mut buf, TASK_PORT_NAME, reply2, 2057) != Some(5) {
+    if rpc::simple(TASK_PORT_NAME, TASK_RESUME, alloc::vec::Vec::new()) != Err(Reply::Code(5)) {
         return 7;
     }
-    // task_terminate(other)
-    if task_call(&mut buf, TASK_PORT_NAME, reply2, 2008) != Some(0) {
+    if task_call(TASK_PORT_NAME, TASK_TERMINATE).is_err() {
         return 8;
     }
     // Our own task port: a request with a bad id gets MIG_BAD_ID (-303).
-    let (code, me) = sys::syscall(kernel_user::abi::nr::TASK_SELF, [0; 6]);
-    if code != 0 || task_call(&mut buf, me as u32, reply2, 2999) != Some(-303i32 as u32) {
+    let me = task::task_self();
+    if !me.is_valid() || rpc::simple(me, 2999, alloc::vec::Vec::new()) != Err(Reply::Code(-303)) {
         return 9;
     }
     0

@@ -11,25 +11,30 @@
 //! name (a name taken by another port and a request without a right are
 //! refused). The kernel test checks the children's
 //! exit statuses. Returns 0 when all of it held, else the step that failed.
-#![cfg_attr(target_os = "none", no_std, no_main)]
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
 
+extern crate alloc;
+
+use alloc::vec;
+use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use kernel_user::abi::USER_BASE;
-use kernel_user::abi::rpc::*;
-use kernel_user::abi::thread_state::{COUNT, FLAVOR, RDI, RIP, RSP};
-use kernel_user::msg::MsgBuf;
-use kernel_user::rpc::{self, Reply, SEND_INVALID_DEST};
-use kernel_user::{println, sys};
+use hurd_abi::USER_BASE;
+use hurd_abi::rpc::*;
+use hurd_abi::thread_state::{COUNT, FLAVOR, RDI, RIP, RSP};
+use hurd_ipc::{Disposition, Item, MsgReturn, PortName, RightType, UserIpc};
+use hurd_rt::{KernelIpc, println, task, thread, vm};
+use kernel_user::rpc::{self, Reply};
 
-kernel_user::entry!(run);
+hurd_rt::entry!(main);
 
 /// `MIG_BAD_ARGUMENTS`.
 const BAD_ARGUMENTS: Reply = Reply::Code(-304);
 /// The status the inheriting child exits with.
 pub const CHILD_STATUS: u64 = 7;
 /// The stack size of the inheriting child's thread.
-const STACK: u64 = 64 * 1024;
+const STACK: usize = 64 * 1024;
 
 /// Written by the child (in its copy of this memory) only.
 static MARKER: AtomicU64 = AtomicU64::new(0);
@@ -38,7 +43,12 @@ static MARKER: AtomicU64 = AtomicU64::new(0);
 /// marker.
 extern "C" fn child(status: u64) -> ! {
     MARKER.store(status, Ordering::SeqCst);
-    sys::exit(MARKER.load(Ordering::SeqCst))
+    task::exit(MARKER.load(Ordering::SeqCst))
+}
+
+/// A call's outcome as a reply code (`Code(0)` for success).
+fn outcome<T>(r: Result<T, Reply>) -> Reply {
+    r.map_or_else(|e| e, |_| Reply::Code(0))
 }
 
 fn check(step: u64, what: &str, got: Reply, want: Reply) -> Result<(), u64> {
@@ -50,45 +60,25 @@ fn check(step: u64, what: &str, got: Reply, want: Reply) -> Result<(), u64> {
     }
 }
 
-/// `task_create(self, inherit)` → the child's task port.
-fn create(buf: &mut MsgBuf, reply: u32, inherit: u32) -> Result<u32, Reply> {
-    rpc::start(buf, sys::task_self(), reply, TASK_CREATE);
-    buf.push_u32(inherit);
-    rpc::port_reply(buf, reply)
-}
-
 /// A thread in `task` started at `rip` with `rsp` and `rdi`.
-fn start_thread(
-    buf: &mut MsgBuf,
-    reply: u32,
-    task: u32,
-    rip: u64,
-    rsp: u64,
-    rdi: u64,
-) -> Result<u32, Reply> {
-    rpc::start(buf, task, reply, THREAD_CREATE);
-    let thread = rpc::port_reply(buf, reply)?;
+fn start_thread(task: PortName, rip: u64, rsp: u64, rdi: u64) -> Result<PortName, Reply> {
+    let thread = rpc::thread_create(task)?;
     let mut state = [0u64; COUNT];
     state[RIP] = rip;
     state[RSP] = rsp;
     state[RDI] = rdi;
-    match rpc::set_state(buf, thread, reply, FLAVOR, &state) {
-        Reply::Code(0) => {}
-        other => return Err(other),
-    }
-    match rpc::simple(buf, thread, reply, THREAD_RESUME) {
-        Reply::Code(0) => Ok(thread),
-        other => Err(other),
-    }
+    rpc::set_state(thread, FLAVOR, &state)?;
+    rpc::thread_resume(thread)?;
+    Ok(thread)
 }
 
 /// Waits until requests to `port` fail as to a dead port (a bad id is the
 /// probe: it changes nothing).
-fn wait_dead(buf: &mut MsgBuf, reply: u32, port: u32) -> bool {
+fn wait_dead(port: PortName) -> bool {
     for _ in 0..100_000 {
-        match rpc::simple(buf, port, reply, 2999) {
-            Reply::Msg(SEND_INVALID_DEST) => return true,
-            Reply::Code(-303) => sys::yield_now(),
+        match rpc::simple(port, 2999, Vec::new()) {
+            Err(Reply::Msg(MsgReturn::SendInvalidDest)) => return true,
+            Err(Reply::Code(-303)) => thread::yield_now(),
             other => {
                 println!("task-create: probe: {other:?}");
                 return false;
@@ -98,7 +88,7 @@ fn wait_dead(buf: &mut MsgBuf, reply: u32, port: u32) -> bool {
     false
 }
 
-fn run(_: u64) -> u64 {
+fn main() -> u64 {
     match steps() {
         Ok(()) => 0,
         Err(step) => step,
@@ -106,92 +96,78 @@ fn run(_: u64) -> u64 {
 }
 
 fn steps() -> Result<(), u64> {
-    let mut buf = MsgBuf::new();
-    let reply = sys::port_allocate(1).map_err(|_| 1u64)?;
-    let me = sys::task_self();
-    let dead = Reply::Msg(SEND_INVALID_DEST);
+    let me = task::task_self();
+    let dead = Reply::Msg(MsgReturn::SendInvalidDest);
+    let raw = |port, id, args| outcome(rpc::call(port, id, args));
 
     // Malformed requests: nothing is created.
     for (step, inherit) in [(2, 2), (3, u32::MAX)] {
         check(
             step,
             "task_create with a bad boolean",
-            create(&mut buf, reply, inherit)
-                .err()
-                .unwrap_or(Reply::Code(0)),
+            raw(me, TASK_CREATE, vec![Item::U32(inherit)]),
             BAD_ARGUMENTS,
         )?;
     }
     check(
         4,
         "task_create without an argument",
-        rpc::simple(&mut buf, me, reply, TASK_CREATE),
+        raw(me, TASK_CREATE, vec![]),
         BAD_ARGUMENTS,
     )?;
-    rpc::start(&mut buf, me, reply, TASK_CREATE);
-    buf.push_u64(0);
     check(
         5,
         "task_create with a u64",
-        rpc::call(&mut buf, reply),
+        raw(me, TASK_CREATE, vec![Item::U64(0)]),
         BAD_ARGUMENTS,
     )?;
 
     // An empty task: its thread faults at once and the task is killed.
-    let empty = create(&mut buf, reply, 0).map_err(|e| {
+    let empty = rpc::task_create(me, false).map_err(|e| {
         println!("task-create: task_create: {e:?}");
         6u64
     })?;
-    let thread = start_thread(
-        &mut buf,
-        reply,
-        empty,
-        USER_BASE + 0x1000,
-        USER_BASE + 0x10000,
-        0,
-    )
-    .map_err(|e| {
+    let thread = start_thread(empty, USER_BASE + 0x1000, USER_BASE + 0x10000, 0).map_err(|e| {
         println!("task-create: starting a thread in the empty task: {e:?}");
         7u64
     })?;
-    if !wait_dead(&mut buf, reply, empty) {
+    if !wait_dead(empty) {
         return Err(8);
     }
+    let simple = |port, id| outcome(rpc::simple(port, id, Vec::new()));
     check(
         9,
         "resume a thread of a dead task",
-        rpc::simple(&mut buf, thread, reply, THREAD_RESUME),
+        simple(thread, THREAD_RESUME),
         dead,
     )?;
     check(
         10,
         "thread_create in a dead task",
-        rpc::simple(&mut buf, empty, reply, THREAD_CREATE),
+        simple(empty, THREAD_CREATE),
         dead,
     )?;
     check(
         11,
         "terminate a dead task",
-        rpc::simple(&mut buf, empty, reply, TASK_TERMINATE),
+        simple(empty, TASK_TERMINATE),
         dead,
     )?;
 
     // A task with a copy of this one's memory runs our code.
-    let stack = sys::vm_allocate(0, STACK, true).map_err(|_| 12u64)?;
-    let copy = create(&mut buf, reply, 1).map_err(|_| 13u64)?;
+    let (stack, _) = vm::allocate(STACK).map_err(|_| 12u64)?.into_raw();
+    let copy = rpc::task_create(me, true).map_err(|_| 13u64)?;
     start_thread(
-        &mut buf,
-        reply,
         copy,
         child as *const () as u64,
-        stack + STACK - 8,
+        stack + STACK as u64 - 8,
         CHILD_STATUS,
     )
     .map_err(|e| {
         println!("task-create: starting a thread in the copied task: {e:?}");
         14u64
     })?;
-    if !wait_dead(&mut buf, reply, copy) {
+    if !wait_dead(copy) {
         return Err(15);
     }
     if MARKER.load(Ordering::SeqCst) != 0 {
@@ -201,19 +177,19 @@ fn steps() -> Result<(), u64> {
 
     // A task with no thread: its memory built by the VM calls on its port,
     // then terminated.
-    let idle = create(&mut buf, reply, 0).map_err(|_| 17u64)?;
-    vm_calls(&mut buf, reply, idle)?;
-    insert_rights(&mut buf, reply, idle)?;
+    let idle = rpc::task_create(me, false).map_err(|_| 17u64)?;
+    vm_calls(idle)?;
+    insert_rights(idle)?;
     check(
         18,
         "task_terminate",
-        rpc::simple(&mut buf, idle, reply, TASK_TERMINATE),
+        simple(idle, TASK_TERMINATE),
         Reply::Code(0),
     )?;
     check(
         19,
         "suspend a terminated task",
-        rpc::simple(&mut buf, idle, reply, TASK_SUSPEND),
+        simple(idle, TASK_SUSPEND),
         dead,
     )?;
     Ok(())
@@ -221,19 +197,18 @@ fn steps() -> Result<(), u64> {
 
 /// `vm_allocate`, `vm_write`, `vm_read`, `vm_protect` and `vm_deallocate`
 /// on `task`'s port, with the refusals Mach gives.
-fn vm_calls(buf: &mut MsgBuf, reply: u32, task: u32) -> Result<(), u64> {
+fn vm_calls(task: PortName) -> Result<(), u64> {
     const INVALID_ADDRESS: Reply = Reply::Code(1);
     const PROTECTION_FAILURE: Reply = Reply::Code(2);
     const INVALID_ARGUMENT: Reply = Reply::Code(4);
     let at = USER_BASE + (1 << 32);
-    let code = |r: Result<u64, Reply>| r.err().unwrap_or(Reply::Code(0));
     check(
         20,
         "vm_allocate of nothing",
-        code(rpc::vm_allocate(buf, task, reply, at, 0, false)),
+        outcome(rpc::vm_allocate(task, at, 0, false)),
         INVALID_ADDRESS,
     )?;
-    let got = rpc::vm_allocate(buf, task, reply, at, 8192, false);
+    let got = rpc::vm_allocate(task, at, 8192, false);
     if got != Ok(at) {
         println!("task-create: vm_allocate in the child: {got:?}");
         return Err(21);
@@ -242,110 +217,111 @@ fn vm_calls(buf: &mut MsgBuf, reply: u32, task: u32) -> Result<(), u64> {
     check(
         22,
         "vm_write",
-        rpc::vm_write(buf, task, reply, at, &page),
+        outcome(rpc::vm_write(task, at, &page)),
         Reply::Code(0),
     )?;
-    check(
-        23,
-        "vm_read",
-        rpc::vm_read(buf, task, reply, at, 4096),
-        Reply::Code(0),
-    )?;
-    if buf.bytes_item(1) != Some(&page[..]) {
-        println!("task-create: vm_read did not give back what vm_write wrote");
-        return Err(24);
+    match rpc::vm_read(task, at, 4096) {
+        Ok(read) if read == page => {}
+        Ok(_) => {
+            println!("task-create: vm_read did not give back what vm_write wrote");
+            return Err(24);
+        }
+        Err(e) => return check(23, "vm_read", e, Reply::Code(0)),
     }
     check(
         25,
         "vm_write off a page boundary",
-        rpc::vm_write(buf, task, reply, at + 8, &page),
+        outcome(rpc::vm_write(task, at + 8, &page)),
         INVALID_ADDRESS,
     )?;
     check(
         26,
         "vm_write where nothing is allocated",
-        rpc::vm_write(buf, task, reply, at + (1 << 20), &page),
+        outcome(rpc::vm_write(task, at + (1 << 20), &page)),
         INVALID_ADDRESS,
     )?;
     check(
         27,
         "vm_protect read-only",
-        rpc::vm_protect(buf, task, reply, (at, 8192), false, 1),
+        outcome(rpc::vm_protect(task, (at, 8192), false, 1)),
         Reply::Code(0),
     )?;
     check(
         28,
         "vm_write to a read-only page",
-        rpc::vm_write(buf, task, reply, at + 4096, &page),
+        outcome(rpc::vm_write(task, at + 4096, &page)),
         PROTECTION_FAILURE,
     )?;
     check(
         29,
         "vm_protect with unknown bits",
-        rpc::vm_protect(buf, task, reply, (at, 8192), false, 0x100),
+        outcome(rpc::vm_protect(task, (at, 8192), false, 0x100)),
         INVALID_ARGUMENT,
     )?;
     check(
         30,
         "vm_read of too much",
-        rpc::vm_read(buf, task, reply, at, 1 << 20),
+        outcome(rpc::vm_read(task, at, 1 << 20)),
         INVALID_ARGUMENT,
     )?;
-    rpc::start(buf, task, reply, VM_ALLOCATE);
-    buf.push_u64(at);
-    buf.push_u64(4096);
-    buf.push_u32(2);
+    let bad_boolean = vec![Item::U64(at), Item::U64(4096), Item::U32(2)];
     check(
         31,
         "vm_allocate with a bad boolean",
-        rpc::call(buf, reply),
+        outcome(rpc::call(task, VM_ALLOCATE, bad_boolean)),
         BAD_ARGUMENTS,
     )?;
-    rpc::start(buf, task, reply, VM_DEALLOCATE);
-    buf.push_u64(at);
-    buf.push_u64(8192);
-    check(32, "vm_deallocate", rpc::call(buf, reply), Reply::Code(0))?;
+    check(
+        32,
+        "vm_deallocate",
+        outcome(rpc::call(
+            task,
+            VM_DEALLOCATE,
+            vec![Item::U64(at), Item::U64(8192)],
+        )),
+        Reply::Code(0),
+    )?;
     check(
         33,
         "vm_read of freed memory",
-        rpc::vm_read(buf, task, reply, at, 4096),
+        outcome(rpc::vm_read(task, at, 4096)),
         INVALID_ADDRESS,
     )
 }
 
 /// `mach_port_insert_right` into `task`'s space.
-fn insert_rights(buf: &mut MsgBuf, reply: u32, task: u32) -> Result<(), u64> {
-    use kernel_user::msg::MAKE_SEND;
-    let port = sys::port_allocate(1).map_err(|_| 40u64)?;
-    check(
-        41,
-        "insert a send right",
-        rpc::insert_right(buf, task, reply, 0x30, (port, MAKE_SEND)),
-        Reply::Code(0),
-    )?;
+fn insert_rights(task: PortName) -> Result<(), u64> {
+    let ipc = KernelIpc::new();
+    let name = PortName(0x30);
+    let port = ipc.port_allocate(RightType::Receive).map_err(|_| 40u64)?;
+    let give = |right| {
+        outcome(rpc::insert_right(
+            task,
+            name,
+            (right, Disposition::MakeSend),
+        ))
+    };
+    check(41, "insert a send right", give(port), Reply::Code(0))?;
     // The same port again under the same name: one more reference, as in
     // Mach. Another port under that name: refused (KERN_NAME_EXISTS, 13,
     // or KERN_RIGHT_EXISTS, 21).
-    check(
-        44,
-        "the same right again",
-        rpc::insert_right(buf, task, reply, 0x30, (port, MAKE_SEND)),
-        Reply::Code(0),
-    )?;
-    let other = sys::port_allocate(1).map_err(|_| 45u64)?;
-    match rpc::insert_right(buf, task, reply, 0x30, (other, MAKE_SEND)) {
+    check(44, "the same right again", give(port), Reply::Code(0))?;
+    let other = ipc.port_allocate(RightType::Receive).map_err(|_| 45u64)?;
+    match give(other) {
         Reply::Code(13 | 21) => {}
         other => {
             println!("task-create: a taken name: {other:?}");
             return Err(42);
         }
     }
-    rpc::start(buf, task, reply, MACH_PORT_INSERT_RIGHT);
-    buf.push_u32(0x31);
     check(
         43,
         "insert with no right",
-        rpc::call(buf, reply),
+        outcome(rpc::call(
+            task,
+            MACH_PORT_INSERT_RIGHT,
+            vec![Item::U32(0x31)],
+        )),
         BAD_ARGUMENTS,
     )?;
     Ok(())

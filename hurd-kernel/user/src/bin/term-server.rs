@@ -5,25 +5,26 @@
 //! thread reads the console and types what arrives into the terminal
 //! (`device_read_reply_inband` on its input port). It reports the
 //! terminal's port and serves.
-#![cfg_attr(target_os = "none", no_std, no_main)]
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
 
 extern crate alloc;
 
 use alloc::boxed::Box;
 
-use hurd_ipc::{Disposition, PortName, UserIpc};
+use hurd_ipc::{Disposition, UserIpc};
+use hurd_rt::{KernelIpc, console};
 use hurd_servers::term::{TermServer, device_reply};
-use kernel_user::ipc::KernelIpc;
 use kernel_user::process::PROC;
-use kernel_user::{startup, sys, thread};
+use kernel_user::startup;
 
-kernel_user::entry!(run);
+hurd_rt::entry!(main, init = kernel_user::process::start_signal_thread);
 
-fn run(_: u64) -> u64 {
+fn main() -> u64 {
     let device = Box::new(|b: &[u8]| {
-        sys::console_write(b);
+        let _ = console::write(b);
     });
-    let Ok(term) = TermServer::new(KernelIpc::new(), device, PortName(PROC)) else {
+    let Ok(term) = TermServer::new(KernelIpc::new(), device, PROC) else {
         return 1;
     };
     let input = term.input_port();
@@ -34,11 +35,11 @@ fn run(_: u64) -> u64 {
     {
         return 2;
     }
-    let reader = thread::spawn(move || {
+    let reader = hurd_rt::thread::spawn(move || {
         let ipc = KernelIpc::new();
         let device = device_reply::Client::new(&ipc, input);
         let mut buf = [0u8; 256];
-        while let Ok(n) = sys::console_read(&mut buf, false) {
+        while let Ok(n) = console::read(&mut buf, false) {
             if device.read_reply_inband(0, buf[..n].to_vec()).is_err() {
                 break;
             }

@@ -5,17 +5,24 @@
 //! `thread_terminate`, after which its port is dead. Bad arguments get
 //! error codes at every step. Returns 0 when all of it held, else the step
 //! that failed.
-#![cfg_attr(target_os = "none", no_std, no_main)]
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
 
-use kernel_user::abi::msg_option::{RCV_MSG, RCV_TIMEOUT, SEND_MSG};
-use kernel_user::abi::rpc::*;
-use kernel_user::abi::thread_state::{self, COUNT, FLAVOR, RDI, RFLAGS, RIP, RSP};
-use kernel_user::abi::{USER_BASE, USER_END};
-use kernel_user::msg::{MAKE_SEND, MsgBuf};
-use kernel_user::rpc::{self, Reply, SEND_INVALID_DEST};
-use kernel_user::{println, sys};
+extern crate alloc;
 
-kernel_user::entry!(run);
+use alloc::vec;
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use hurd_abi::rpc::*;
+use hurd_abi::thread_state::{self, COUNT, FLAVOR, RDI, RFLAGS, RIP, RSP};
+use hurd_abi::{USER_BASE, USER_END};
+use hurd_ipc::{Disposition, Item, Message, MsgOptions, MsgReturn, PortName, RightType, UserIpc};
+use hurd_rt::{KernelIpc, println, task, thread, vm};
+use kernel_user::raw;
+use kernel_user::rpc::{self, Reply};
+
+hurd_rt::entry!(main);
 
 /// `KERN_FAILURE`.
 const FAILURE: Reply = Reply::Code(5);
@@ -25,52 +32,56 @@ const INVALID_ARGUMENT: Reply = Reply::Code(4);
 const BAD_ARGUMENTS: Reply = Reply::Code(-304);
 /// `MIG_BAD_ID`.
 const BAD_ID: Reply = Reply::Code(-303);
-/// `MACH_RCV_TIMED_OUT`.
-const RCV_TIMED_OUT: u64 = 0x1000_4003;
 /// The new thread's stack size.
-const STACK: u64 = 64 * 1024;
+const STACK: usize = 64 * 1024;
+
+/// A call's outcome as a reply code (`Code(0)` for success).
+fn outcome<T>(r: Result<T, Reply>) -> Reply {
+    r.map_or_else(|e| e, |_| Reply::Code(0))
+}
+
+/// Sends an empty message with id `id` to the receive right `port`.
+fn post(port: u32, id: i32) {
+    let _ = KernelIpc::new().send(Message::new(id, PortName(port), Disposition::MakeSend));
+}
+
+/// Waits forever for a message on a new port.
+fn wait_forever() {
+    let ipc = KernelIpc::new();
+    if let Ok(never) = ipc.port_allocate(RightType::Receive) {
+        let _ = ipc.receive(never);
+    }
+}
 
 /// The new thread: sends one message (id 42) to `port`, then waits for a
 /// message that never comes.
 extern "C" fn worker(port: u64) -> ! {
-    let mut buf = MsgBuf::new();
-    buf.start(port as u32, MAKE_SEND, 0, 0, 42);
-    let rc = sys::mach_msg(buf.as_mut_ptr(), SEND_MSG, 24, 0, 0, 0);
-    if rc != 0 {
-        println!("thread-control: worker send failed: {rc:#x}");
-    }
-    let Ok(never) = sys::port_allocate(1) else {
-        sys::thread_exit()
-    };
-    sys::mach_msg(buf.as_mut_ptr(), RCV_MSG, 0, MsgBuf::CAPACITY, never, 0);
+    post(port as u32, 42);
+    wait_forever();
     println!("thread-control: the worker's receive returned");
-    sys::thread_exit()
+    raw::thread_exit()
 }
 
 /// Where a waiting worker is sent by `thread_set_state`: sends id 43 to
 /// `port`, then waits for a message that never comes.
 extern "C" fn redirected(port: u64) -> ! {
-    let mut buf = MsgBuf::new();
-    buf.start(port as u32, MAKE_SEND, 0, 0, 43);
-    sys::mach_msg(buf.as_mut_ptr(), SEND_MSG, 24, 0, 0, 0);
-    if let Ok(never) = sys::port_allocate(1) {
-        sys::mach_msg(buf.as_mut_ptr(), RCV_MSG, 0, MsgBuf::CAPACITY, never, 0);
-    }
+    post(port as u32, 43);
+    wait_forever();
     println!("thread-control: the redirected thread's receive returned");
-    sys::thread_exit()
+    raw::thread_exit()
 }
 
-/// Receives on `port` for up to `ms` milliseconds: the code and message id.
-fn receive(buf: &mut MsgBuf, port: u32, ms: u64) -> (u64, i32) {
-    let rc = sys::mach_msg(
-        buf.as_mut_ptr(),
-        RCV_MSG | RCV_TIMEOUT,
-        0,
-        MsgBuf::CAPACITY,
-        port,
-        ms,
-    );
-    (rc, buf.id())
+/// Receives on `port` for up to `ms` milliseconds: the message's id, or
+/// why none came.
+fn receive(port: PortName, ms: u64) -> Result<i32, MsgReturn> {
+    let opts = MsgOptions {
+        rcv_timeout: Some(Duration::from_millis(ms)),
+        ..MsgOptions::default()
+    };
+    match KernelIpc::new().receive_with(port, &opts) {
+        Ok(m) => Ok(m.header.id),
+        Err(e) => Err(e.code),
+    }
 }
 
 fn check(step: u64, what: &str, got: Reply, want: Reply) -> Result<(), u64> {
@@ -82,7 +93,7 @@ fn check(step: u64, what: &str, got: Reply, want: Reply) -> Result<(), u64> {
     }
 }
 
-fn run(_: u64) -> u64 {
+fn main() -> u64 {
     match steps() {
         Ok(()) => 0,
         Err(step) => step,
@@ -90,40 +101,31 @@ fn run(_: u64) -> u64 {
 }
 
 fn steps() -> Result<(), u64> {
-    let mut buf = MsgBuf::new();
-    let reply = sys::port_allocate(1).map_err(|_| 1u64)?;
-    let port = sys::port_allocate(1).map_err(|_| 1u64)?;
+    let ipc = KernelIpc::new();
+    let port = ipc.port_allocate(RightType::Receive).map_err(|_| 1u64)?;
     // mach_thread_self: one name for the thread's port.
-    let me = sys::thread_self();
-    if me == 0 || sys::thread_self() != me {
+    let me = thread::thread_self().map_err(|_| 2u64)?;
+    if !me.is_valid() || thread::thread_self() != Ok(me) {
         return Err(2);
     }
     // Getting or setting one's own state this way is refused.
-    let own = rpc::get_state(&mut buf, me, reply, FLAVOR, COUNT as u32).err();
-    check(
-        3,
-        "own get_state",
-        own.unwrap_or(Reply::Code(0)),
-        INVALID_ARGUMENT,
-    )?;
-    check(4, "bad id", rpc::simple(&mut buf, me, reply, 2999), BAD_ID)?;
+    let own = outcome(rpc::get_state(me, FLAVOR, COUNT as u32));
+    check(3, "own get_state", own, INVALID_ARGUMENT)?;
+    check(4, "bad id", outcome(rpc::simple(me, 2999, vec![])), BAD_ID)?;
 
     // thread_create on our own task port: a suspended thread, zero state.
-    let task = sys::task_self();
-    rpc::start(&mut buf, task, reply, THREAD_CREATE);
-    let thread = rpc::port_reply(&mut buf, reply).map_err(|e| {
+    let task = task::task_self();
+    let thread = rpc::thread_create(task).map_err(|e| {
         println!("thread-control: thread_create: {e:?}");
         5u64
     })?;
-    rpc::start(&mut buf, task, reply, THREAD_CREATE);
-    buf.push_u32(1);
     check(
         6,
         "thread_create with an argument",
-        rpc::call(&mut buf, reply),
+        outcome(rpc::call(task, THREAD_CREATE, vec![Item::U32(1)])),
         BAD_ARGUMENTS,
     )?;
-    let state = rpc::get_state(&mut buf, thread, reply, FLAVOR, COUNT as u32).map_err(|e| {
+    let state = rpc::get_state(thread, FLAVOR, COUNT as u32).map_err(|e| {
         println!("thread-control: get_state: {e:?}");
         7u64
     })?;
@@ -133,58 +135,51 @@ fn steps() -> Result<(), u64> {
     }
 
     // Bad requests.
-    let bad_flavor = rpc::get_state(&mut buf, thread, reply, 99, COUNT as u32).err();
-    check(
-        9,
-        "get_state flavor 99",
-        bad_flavor.unwrap_or(Reply::Code(0)),
-        INVALID_ARGUMENT,
-    )?;
-    let short = rpc::get_state(&mut buf, thread, reply, FLAVOR, 3).err();
-    check(
-        10,
-        "get_state count 3",
-        short.unwrap_or(Reply::Code(0)),
-        INVALID_ARGUMENT,
-    )?;
-    rpc::start(&mut buf, thread, reply, THREAD_GET_STATE);
-    buf.push_u32(FLAVOR);
+    let bad_flavor = outcome(rpc::get_state(thread, 99, COUNT as u32));
+    check(9, "get_state flavor 99", bad_flavor, INVALID_ARGUMENT)?;
+    let short = outcome(rpc::get_state(thread, FLAVOR, 3));
+    check(10, "get_state count 3", short, INVALID_ARGUMENT)?;
     check(
         11,
         "get_state without a count",
-        rpc::call(&mut buf, reply),
+        outcome(rpc::call(thread, THREAD_GET_STATE, vec![Item::U32(FLAVOR)])),
         BAD_ARGUMENTS,
     )?;
-    rpc::start(&mut buf, thread, reply, THREAD_SET_STATE);
-    buf.push_u32(FLAVOR);
-    buf.push_u64(0);
     check(
         12,
         "set_state with a u64",
-        rpc::call(&mut buf, reply),
+        outcome(rpc::call(
+            thread,
+            THREAD_SET_STATE,
+            vec![Item::U32(FLAVOR), Item::U64(0)],
+        )),
         BAD_ARGUMENTS,
     )?;
 
-    let stack = sys::vm_allocate(0, STACK, true).map_err(|_| 13u64)?;
+    // The stack the thread runs on: never given back (the thread is ended
+    // by thread_terminate, not by returning).
+    let stack = vm::allocate(STACK).map_err(|_| 13u64)?;
+    let (stack, _) = stack.into_raw();
+    let top = stack + STACK as u64;
     let mut good = [0u64; COUNT];
     good[RIP] = worker as *const () as u64;
-    good[RSP] = stack + STACK - 8;
-    good[RDI] = u64::from(port);
+    good[RSP] = top - 8;
+    good[RDI] = u64::from(port.0);
     // Carry, with trap, IOPL 3, nested task and alignment check, which are
     // not taken: the thread gets carry and interrupts enabled.
     good[RFLAGS] = 0x1 | 0x100 | 0x3000 | 0x4000 | 0x4_0000;
     let mut bad = good;
-    let set = |buf: &mut MsgBuf, words: &[u64]| rpc::set_state(buf, thread, reply, FLAVOR, words);
+    let set = |words: &[u64]| outcome(rpc::set_state(thread, FLAVOR, words));
     check(
         14,
         "set_state short",
-        set(&mut buf, &good[..COUNT - 1]),
+        set(&good[..COUNT - 1]),
         INVALID_ARGUMENT,
     )?;
     check(
         15,
         "set_state flavor 2",
-        rpc::set_state(&mut buf, thread, reply, 2, &good),
+        outcome(rpc::set_state(thread, 2, &good)),
         INVALID_ARGUMENT,
     )?;
     for (i, (reg, value)) in [
@@ -198,7 +193,7 @@ fn steps() -> Result<(), u64> {
     .enumerate()
     {
         bad[reg] = value;
-        if set(&mut buf, &bad) != INVALID_ARGUMENT {
+        if set(&bad) != INVALID_ARGUMENT {
             println!(
                 "thread-control: {} = {value:#x} accepted",
                 thread_state::REGISTERS[reg]
@@ -207,101 +202,70 @@ fn steps() -> Result<(), u64> {
         }
         bad = good;
     }
-    check(21, "set_state", set(&mut buf, &good), Reply::Code(0))?;
-    let state =
-        rpc::get_state(&mut buf, thread, reply, FLAVOR, COUNT as u32 + 4).map_err(|_| 22u64)?;
+    check(21, "set_state", set(&good), Reply::Code(0))?;
+    let state = rpc::get_state(thread, FLAVOR, COUNT as u32 + 4).map_err(|_| 22u64)?;
     if state[RIP] != good[RIP] || state[RDI] != good[RDI] || state[RFLAGS] != 0x203 {
         println!("thread-control: state read back {state:x?}");
         return Err(23);
     }
 
     // Still suspended (once): it does not run.
-    if receive(&mut buf, port, 30).0 != RCV_TIMED_OUT {
+    if receive(port, 30) != Err(MsgReturn::RcvTimedOut) {
         return Err(24);
     }
-    check(
-        25,
-        "thread_suspend",
-        rpc::simple(&mut buf, thread, reply, THREAD_SUSPEND),
-        Reply::Code(0),
-    )?;
-    check(
-        26,
-        "thread_resume",
-        rpc::simple(&mut buf, thread, reply, THREAD_RESUME),
-        Reply::Code(0),
-    )?;
-    if receive(&mut buf, port, 30).0 != RCV_TIMED_OUT {
+    let simple = |id| outcome(rpc::simple(thread, id, Vec::new()));
+    check(25, "thread_suspend", simple(THREAD_SUSPEND), Reply::Code(0))?;
+    check(26, "thread_resume", simple(THREAD_RESUME), Reply::Code(0))?;
+    if receive(port, 30) != Err(MsgReturn::RcvTimedOut) {
         println!("thread-control: a thread suspended once more ran");
         return Err(27);
     }
-    check(
-        28,
-        "thread_resume",
-        rpc::simple(&mut buf, thread, reply, THREAD_RESUME),
-        Reply::Code(0),
-    )?;
-    let (rc, id) = receive(&mut buf, port, 5000);
-    if rc != 0 || id != 42 {
-        println!("thread-control: no message from the resumed thread ({rc:#x})");
+    check(28, "thread_resume", simple(THREAD_RESUME), Reply::Code(0))?;
+    let got = receive(port, 5000);
+    if got != Ok(42) {
+        println!("thread-control: no message from the resumed thread ({got:?})");
         return Err(29);
     }
-    check(
-        30,
-        "resume unsuspended",
-        rpc::simple(&mut buf, thread, reply, THREAD_RESUME),
-        FAILURE,
-    )?;
+    check(30, "resume unsuspended", simple(THREAD_RESUME), FAILURE)?;
     // It waits in mach_msg now: its state can be read; setting it ends the
     // wait and the thread runs from the new state (and waits again).
-    let mut moved =
-        rpc::get_state(&mut buf, thread, reply, FLAVOR, COUNT as u32).map_err(|_| 31u64)?;
+    let mut moved = rpc::get_state(thread, FLAVOR, COUNT as u32).map_err(|_| 31u64)?;
     moved[RIP] = redirected as *const () as u64;
-    moved[RSP] = stack + STACK / 2 - 8;
-    moved[RDI] = u64::from(port);
+    moved[RSP] = top - STACK as u64 / 2 - 8;
+    moved[RDI] = u64::from(port.0);
     check(
         37,
         "set_state of a waiting thread",
-        set(&mut buf, &moved),
+        set(&moved),
         Reply::Code(0),
     )?;
-    let (rc, id) = receive(&mut buf, port, 5000);
-    if rc != 0 || id != 43 {
-        println!("thread-control: the redirected thread did not run ({rc:#x}, id {id})");
+    let got = receive(port, 5000);
+    if got != Ok(43) {
+        println!("thread-control: the redirected thread did not run ({got:?})");
         return Err(38);
     }
     for _ in 0..5 {
-        sys::yield_now();
+        thread::yield_now();
     }
     // Waiting again: terminated there.
     check(
         32,
         "thread_terminate",
-        rpc::simple(&mut buf, thread, reply, THREAD_TERMINATE),
+        simple(THREAD_TERMINATE),
         Reply::Code(0),
     )?;
     // Its port is dead.
-    let dead = Reply::Msg(SEND_INVALID_DEST);
-    check(
-        33,
-        "resume a dead thread",
-        rpc::simple(&mut buf, thread, reply, THREAD_RESUME),
-        dead,
-    )?;
+    let dead = Reply::Msg(MsgReturn::SendInvalidDest);
+    check(33, "resume a dead thread", simple(THREAD_RESUME), dead)?;
     check(
         34,
         "terminate a dead thread",
-        rpc::simple(&mut buf, thread, reply, THREAD_TERMINATE),
+        simple(THREAD_TERMINATE),
         dead,
     )?;
-    let gone = rpc::get_state(&mut buf, thread, reply, FLAVOR, COUNT as u32).err();
-    check(
-        35,
-        "get_state of a dead thread",
-        gone.unwrap_or(Reply::Code(0)),
-        dead,
-    )?;
+    let gone = outcome(rpc::get_state(thread, FLAVOR, COUNT as u32));
+    check(35, "get_state of a dead thread", gone, dead)?;
     // Our own thread goes on, and its port still answers.
-    check(36, "bad id", rpc::simple(&mut buf, me, reply, 2999), BAD_ID)?;
+    check(36, "bad id", outcome(rpc::simple(me, 2999, vec![])), BAD_ID)?;
     Ok(())
 }

@@ -6,22 +6,20 @@
 //! file system starts a translator: a task per translator, a process its
 //! owner can see and signal. Exits with 0 when the translator goes away,
 //! 1 without arguments.
-#![cfg_attr(target_os = "none", no_std, no_main)]
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
 
 extern crate alloc;
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use kernel_user::{args, translators};
+use kernel_user::translators;
 
-kernel_user::entry!(run);
+hurd_rt::entry!(main, init = kernel_user::process::start_signal_thread);
 
-fn run(info: u64) -> u64 {
-    let Some(a) = args::read(info) else {
-        return 1;
-    };
-    let argv: Vec<String> = a.argv.iter().map(|w| String::from(*w)).collect();
+fn main() -> u64 {
+    let argv: Vec<String> = hurd_rt::env::args().into_iter().map(String::from).collect();
     if argv.is_empty() {
         return 1;
     }

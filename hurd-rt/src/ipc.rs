@@ -1,17 +1,17 @@
 //! [`KernelIpc`]: hurd-ipc's user-side API ([`UserIpc`]) over the kernel's
-//! system calls, so servers and clients written for the hosted runtime run
-//! unchanged as tasks of the reference kernel.
+//! traps, so servers and clients written against `UserIpc` (and tested on the
+//! hosted runtime) run unchanged as tasks of the hurd-rs kernel.
 //!
-//! `mach_msg` encodes the [`Message`] in the wire form of [`hurd_ipc::wire`]
-//! into a buffer, traps with the send and receive options, and decodes what
-//! the kernel wrote back. `mach_port_allocate`, `mach_port_deallocate` and
-//! `mach_port_destroy` are system calls of their own; the other port calls
-//! go through `port_call` (GNU Mach's `mach_port.defs` routines on the
-//! caller's space, see [`hurd_abi::port_call`]).
+//! `mach_msg` encodes the [`Message`] in the wire form of [`hurd_ipc::wire`],
+//! traps with the send and receive options ([`crate::msg::mach_msg`]) and
+//! decodes what the kernel wrote back. `mach_port_allocate`,
+//! `mach_port_deallocate` and `mach_port_destroy` are traps of their own; the
+//! other port calls go through `port_call` (GNU Mach's `mach_port.defs`
+//! routines on the caller's space, see [`hurd_abi::port_call`]).
 //!
 //! What the kernel's `mach_msg` does not offer:
 //! - one timeout per call: when a send and a receive are combined with two
-//!   different timeouts, the send and the receive are made as two traps;
+//!   different timeouts, they are made as two traps;
 //! - `MACH_SEND_INTERRUPT` / `MACH_RCV_INTERRUPT`: a thread is never
 //!   interrupted in `mach_msg`, so the flags change nothing;
 //! - `MACH_RCV_LARGE`: a message larger than the receive limit is reported as
@@ -21,116 +21,68 @@
 use alloc::vec;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
-use core::time::Duration;
 
-use hurd_abi::msg_option::{RCV_MSG, RCV_TIMEOUT, SEND_MSG, SEND_TIMEOUT};
 use hurd_abi::{MAX_MESSAGE, nr, port_call as call};
 use hurd_ipc::{
     Disposition, KernReturn, MachMsgError, Message, MsgOptions, MsgReturn, NotifyKind, PortId,
     PortName, PortStatus, PortType, RecvError, RightType, SendError, UserIpc, wire,
 };
 
-use crate::sys;
+use crate::msg;
+use crate::trap;
 
 /// The smallest message: a header.
-const HEADER_SIZE: usize = 24;
+const HEADER_SIZE: usize = hurd_ipc::message::HEADER_SIZE as usize;
 
-/// hurd-ipc's user-side API for a task of the reference kernel.
+/// The process's cached reply port (`mig_get_reply_port`), or 0.
+static REPLY_PORT: AtomicU32 = AtomicU32::new(0);
+
+/// hurd-ipc's user-side API for a task of the hurd-rs kernel.
 ///
-/// It holds nothing but a cached reply port (`mig_get_reply_port`), so a
-/// program makes one and shares it between its threads: a thread that finds
-/// the cache empty allocates a port of its own.
-#[derive(Debug, Default)]
-pub struct KernelIpc {
-    /// A receive right kept for the next RPC's reply, or 0.
-    reply: AtomicU32,
-}
+/// It holds nothing: the task's IPC space is the kernel's, and the one piece
+/// of state — a cached reply port for RPCs, as the Hurd's C library keeps
+/// one — is the process's. So `KernelIpc` is `Copy`, every value is the
+/// same, and a program makes one wherever it needs it. A thread that finds
+/// the reply-port cache empty (another thread's RPC holds it) allocates a
+/// port of its own.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct KernelIpc;
 
 impl KernelIpc {
-    /// The calling task's IPC, with no reply port cached yet.
+    /// The calling task's IPC.
     pub const fn new() -> KernelIpc {
-        KernelIpc {
-            reply: AtomicU32::new(0),
-        }
-    }
-
-    /// One `mach_msg` trap: sends `send` (if any), then receives on `rcv` (if
-    /// any) with `timeout` applying to the parts `option` says.
-    fn trap(
-        &self,
-        send: Option<&[u8]>,
-        rcv: Option<(PortName, u64)>,
-        option: u64,
-        timeout: Option<Duration>,
-    ) -> Result<Vec<u8>, u64> {
-        let send_len = send.map_or(0, <[u8]>::len);
-        let rcv_len = rcv.map_or(0, |(_, size)| size as usize);
-        let mut buf = vec![0u8; send_len.max(rcv_len).max(HEADER_SIZE)];
-        if let Some(bytes) = send {
-            buf[..send_len].copy_from_slice(bytes);
-        }
-        let code = sys::mach_msg(
-            buf.as_mut_ptr(),
-            option,
-            send_len as u64,
-            rcv_len as u64,
-            rcv.map_or(0, |(name, _)| name.0),
-            timeout.map_or(0, millis),
-        );
-        if code != 0 {
-            return Err(code);
-        }
-        // The kernel wrote a message of the size its header gives.
-        let size = wire::peek_header(&buf).map_or(0, |h| h.size as usize);
-        buf.truncate(size.min(buf.len()));
-        Ok(buf)
+        KernelIpc
     }
 
     /// The receive limit for `opts`, in bytes.
-    fn rcv_size(opts: &MsgOptions) -> u64 {
+    fn rcv_size(opts: &MsgOptions) -> usize {
         opts.rcv
             .max_size
             .unwrap_or(MAX_MESSAGE)
-            .clamp(HEADER_SIZE as u64, MAX_MESSAGE)
+            .clamp(HEADER_SIZE as u64, MAX_MESSAGE) as usize
     }
 }
 
-/// A timeout in whole milliseconds, rounded up (the kernel's unit).
-fn millis(d: Duration) -> u64 {
-    let ms = d.as_millis() + u128::from(!d.subsec_nanos().is_multiple_of(1_000_000));
-    u64::try_from(ms).unwrap_or(u64::MAX)
-}
-
-/// A `mach_msg` result code as hurd-ipc's; a code the kernel should never
-/// give reads as the closest catch-all of its phase.
-fn msg_code(code: u64, sending: bool) -> MsgReturn {
-    u32::try_from(code)
-        .ok()
-        .and_then(|c| MsgReturn::try_from(c).ok())
-        .unwrap_or(if sending {
-            MsgReturn::SendInvalidData
-        } else {
-            MsgReturn::RcvInvalidData
-        })
-}
-
-/// A port call's result code as a [`KernReturn`].
-/// One `port_call` (see [`hurd_abi::port_call`]).
+/// One `port_call` trap (see [`hurd_abi::port_call`]) that takes no address.
 fn port_call(id: u64, name: PortName, args: [u64; 4]) -> Result<u64, KernReturn> {
-    sys::port_call(id, name.0, args).map_err(|code| match kern(code) {
-        Err(e) => e,
-        Ok(()) => KernReturn::Failure,
-    })
+    let [a, b, c, d] = args;
+    trap::value(trap::plain(
+        nr::PORT_CALL,
+        [id, u64::from(name.0), a, b, c, d],
+    ))
 }
 
-fn kern(code: u64) -> Result<(), KernReturn> {
-    match code {
-        0 => Ok(()),
-        c => Err(i32::try_from(c)
-            .ok()
-            .and_then(|c| KernReturn::try_from(c).ok())
-            .unwrap_or(KernReturn::Failure)),
-    }
+/// One `port_call` whose first argument is `buf`, which the kernel fills.
+fn port_call_into(id: u64, name: PortName, buf: &mut [u8], arg: u64) -> Result<u64, KernReturn> {
+    // SAFETY: the calls given a buffer (names, receive status) write at most
+    // `buf.len()` bytes at it (the capacity passed, or the fixed status
+    // size the callers allocate), a slice borrowed mutably for the call.
+    trap::value(unsafe {
+        trap::syscall(
+            nr::PORT_CALL,
+            [id, u64::from(name.0), buf.as_mut_ptr() as u64, arg, 0, 0],
+        )
+    })
 }
 
 impl UserIpc for KernelIpc {
@@ -157,71 +109,57 @@ impl UserIpc for KernelIpc {
             };
             return self.mach_msg(None, rcv, &rcv_only);
         }
-        let encoded = match &send {
+        let mut buf = match &send {
             Some(msg) => match wire::encode(msg) {
-                Ok(bytes) if bytes.len() as u64 <= MAX_MESSAGE => Some(bytes),
+                Ok(bytes) if bytes.len() as u64 <= MAX_MESSAGE => bytes,
                 Ok(_) => {
                     let message = send.unwrap_or_default();
-                    return Err(SendError {
-                        code: MsgReturn::SendNoBuffer,
-                        message,
-                    }
-                    .into());
+                    let code = MsgReturn::SendNoBuffer;
+                    return Err(SendError { code, message }.into());
                 }
                 Err(code) => {
                     let message = send.unwrap_or_default();
                     return Err(SendError { code, message }.into());
                 }
             },
-            None => None,
+            None => Vec::new(),
         };
+        let send_len = send.as_ref().map(|_| buf.len());
         // ANCHOR: options
-        let mut option = 0;
-        let mut timeout = None;
-        if encoded.is_some() {
-            option |= SEND_MSG;
-            if let Some(t) = opts.send_timeout {
-                option |= SEND_TIMEOUT;
-                timeout = Some(t);
-            }
-        }
-        let rcv = rcv.map(|name| (name, Self::rcv_size(opts)));
-        if rcv.is_some() {
-            option |= RCV_MSG;
-            if let Some(t) = opts.rcv_timeout {
-                option |= RCV_TIMEOUT;
-                timeout = Some(t);
-            }
-        }
+        let rcv_len = rcv.map_or(0, |_| Self::rcv_size(opts));
+        buf.resize(buf.len().max(rcv_len).max(HEADER_SIZE), 0);
+        let trap = msg::Options {
+            send: send_len,
+            receive: rcv,
+            receive_limit: Some(rcv_len),
+            send_timeout: opts.send_timeout.filter(|_| send_len.is_some()),
+            receive_timeout: opts.rcv_timeout.filter(|_| rcv.is_some()),
+        };
         // ANCHOR_END: options
-        match self.trap(encoded.as_deref(), rcv, option, timeout) {
-            Ok(bytes) if rcv.is_some() => wire::decode(&bytes, &wire::Limits::UNLIMITED)
+        match msg::mach_msg(&mut buf, &trap) {
+            Ok(size) if rcv.is_some() => wire::decode(&buf[..size], &wire::Limits::UNLIMITED)
                 .map(Some)
                 .map_err(|_| RecvError::from(MsgReturn::RcvInvalidData).into()),
             Ok(_) => Ok(None),
-            Err(code) => {
-                let sending = encoded.is_some()
-                    && (rcv.is_none() || code < u64::from(MsgReturn::RcvInvalidName as u32));
-                let code = msg_code(code, sending);
-                match send {
-                    // The kernel took nothing from the message: it is handed
-                    // back as the caller gave it.
-                    Some(message) if sending => Err(SendError { code, message }.into()),
-                    _ => Err(RecvError::from(code).into()),
-                }
-            }
+            Err(code) => match send {
+                // The kernel took nothing from the message: it is handed
+                // back as the caller gave it.
+                Some(message) if code.is_send_error() => Err(SendError { code, message }.into()),
+                _ => Err(RecvError::from(code).into()),
+            },
         }
     }
 
     fn port_allocate(&self, right: RightType) -> Result<PortName, KernReturn> {
-        match sys::port_allocate(right as u64) {
-            Ok(name) => Ok(PortName(name)),
-            Err(code) => kern(code).and(Err(KernReturn::Failure)),
-        }
+        let name = trap::value(trap::plain(
+            nr::PORT_ALLOCATE,
+            [right as u64, 0, 0, 0, 0, 0],
+        ))?;
+        Ok(PortName(name as u32))
     }
 
     fn port_deallocate(&self, name: PortName) -> Result<(), KernReturn> {
-        kern(sys::syscall(nr::PORT_DEALLOCATE, [u64::from(name.0), 0, 0, 0, 0, 0]).0)
+        trap::kern(trap::plain(nr::PORT_DEALLOCATE, [u64::from(name.0), 0, 0, 0, 0, 0]).0)
     }
 
     fn port_mod_refs(
@@ -251,7 +189,7 @@ impl UserIpc for KernelIpc {
     // ANCHOR_END: port_calls
 
     fn port_destroy(&self, name: PortName) -> Result<(), KernReturn> {
-        kern(sys::port_destroy(name.0))
+        trap::kern(trap::plain(nr::PORT_DESTROY, [u64::from(name.0), 0, 0, 0, 0, 0]).0)
     }
 
     /// Within the calling task only: `name` in this task gets the right
@@ -280,11 +218,7 @@ impl UserIpc for KernelIpc {
 
     fn port_get_receive_status(&self, name: PortName) -> Result<PortStatus, KernReturn> {
         let mut raw = [0u8; call::STATUS_SIZE];
-        port_call(
-            call::GET_RECEIVE_STATUS,
-            name,
-            [raw.as_mut_ptr() as u64, 0, 0, 0],
-        )?;
+        port_call_into(call::GET_RECEIVE_STATUS, name, &mut raw, 0)?;
         let word = |i: usize| {
             let mut w = [0u8; 4];
             w.copy_from_slice(&raw[4 * i..4 * i + 4]);
@@ -338,16 +272,19 @@ impl UserIpc for KernelIpc {
     fn port_names(&self) -> Result<Vec<(PortName, PortType)>, KernReturn> {
         let mut capacity = 64;
         loop {
-            let mut raw = vec![0u32; 2 * capacity];
-            let count = port_call(
-                call::NAMES,
-                PortName::NULL,
-                [raw.as_mut_ptr() as u64, capacity as u64, 0, 0],
-            )? as usize;
+            let mut raw = vec![0u8; 8 * capacity];
+            let count = port_call_into(call::NAMES, PortName::NULL, &mut raw, capacity as u64)?;
+            let count = usize::try_from(count).map_err(|_| KernReturn::Failure)?;
             if count <= capacity {
-                return Ok(raw[..2 * count]
-                    .chunks_exact(2)
-                    .map(|p| (PortName(p[0]), PortType::from_bits_retain(p[1])))
+                let word = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                return Ok(raw[..8 * count]
+                    .chunks_exact(8)
+                    .map(|p| {
+                        (
+                            PortName(word(&p[..4])),
+                            PortType::from_bits_retain(word(&p[4..])),
+                        )
+                    })
                     .collect());
             }
             // More names than room: ask again with enough.
@@ -364,7 +301,7 @@ impl UserIpc for KernelIpc {
     }
 
     fn reply_port(&self) -> Result<PortName, KernReturn> {
-        match self.reply.swap(0, Ordering::AcqRel) {
+        match REPLY_PORT.swap(0, Ordering::AcqRel) {
             0 => self.port_allocate(RightType::Receive),
             name => Ok(PortName(name)),
         }
@@ -375,8 +312,7 @@ impl UserIpc for KernelIpc {
     /// RPC cannot be taken for the next one's.
     fn release_reply_port(&self, name: PortName, ok: bool) {
         if ok
-            && self
-                .reply
+            && REPLY_PORT
                 .compare_exchange(0, name.0, Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
         {
@@ -391,27 +327,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn timeouts_round_up_to_milliseconds() {
-        assert_eq!(millis(Duration::ZERO), 0);
-        assert_eq!(millis(Duration::from_nanos(1)), 1);
-        assert_eq!(millis(Duration::from_millis(20)), 20);
-        assert_eq!(millis(Duration::from_micros(20_001)), 21);
-        assert_eq!(millis(Duration::MAX), u64::MAX);
-    }
-
-    #[test]
-    fn codes_map_to_hurd_ipc_and_unknown_ones_to_their_phase() {
-        assert_eq!(msg_code(0x1000_0003, true), MsgReturn::SendInvalidDest);
-        assert_eq!(msg_code(0x1000_4003, false), MsgReturn::RcvTimedOut);
-        assert_eq!(msg_code(0x1234, true), MsgReturn::SendInvalidData);
-        assert_eq!(msg_code(u64::MAX, false), MsgReturn::RcvInvalidData);
-        assert_eq!(kern(0), Ok(()));
-        assert_eq!(kern(15), Err(KernReturn::InvalidName));
-        assert_eq!(kern(9999), Err(KernReturn::Failure));
-        assert_eq!(kern(u64::MAX), Err(KernReturn::Failure));
-    }
-
-    #[test]
     fn receive_limits_stay_within_what_the_kernel_copies() {
         let with = |max_size| MsgOptions {
             rcv: hurd_ipc::RecvOptions {
@@ -420,9 +335,24 @@ mod tests {
             },
             ..MsgOptions::default()
         };
-        assert_eq!(KernelIpc::rcv_size(&with(None)), MAX_MESSAGE);
-        assert_eq!(KernelIpc::rcv_size(&with(Some(0))), HEADER_SIZE as u64);
+        let max = MAX_MESSAGE as usize;
+        assert_eq!(KernelIpc::rcv_size(&with(None)), max);
+        assert_eq!(KernelIpc::rcv_size(&with(Some(0))), HEADER_SIZE);
         assert_eq!(KernelIpc::rcv_size(&with(Some(100))), 100);
-        assert_eq!(KernelIpc::rcv_size(&with(Some(u64::MAX))), MAX_MESSAGE);
+        assert_eq!(KernelIpc::rcv_size(&with(Some(u64::MAX))), max);
+    }
+
+    #[test]
+    fn off_the_kernel_calls_fail_and_messages_come_back() {
+        let ipc = KernelIpc::new();
+        assert_eq!(
+            ipc.port_allocate(RightType::Receive),
+            Err(KernReturn::Failure)
+        );
+        let msg = Message::new(7, PortName(3), Disposition::CopySend);
+        match ipc.mach_msg(Some(msg.clone()), None, &MsgOptions::default()) {
+            Err(MachMsgError::Send(e)) => assert_eq!(e.message, msg),
+            other => panic!("{other:?}"),
+        }
     }
 }

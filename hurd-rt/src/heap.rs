@@ -1,8 +1,7 @@
 //! The program heap: `talc`, growing on demand with memory from
 //! `vm_allocate` (zero-filled, and backed by frames only as pages are
-//! touched), so programs can use `alloc` (hurd-ipc's messages,
-//! [`KernelIpc`](crate::ipc::KernelIpc), hurd-init's whole root file system)
-//! and pay for what they use. A program that never allocates never asks.
+//! touched), so programs can use `alloc` and pay for what they use. A
+//! program that never allocates never asks.
 
 use core::alloc::Layout;
 
@@ -12,7 +11,9 @@ use talc::base::binning::Binning;
 use talc::source::Source;
 use talc::sync::TalcLock;
 
-use crate::sys;
+use hurd_abi::nr;
+
+use crate::trap;
 
 /// The least the heap grows by at a time.
 pub const GROWTH: usize = 4 << 20;
@@ -33,7 +34,8 @@ unsafe impl Source for VmSource {
             .and_then(|n| n.checked_add(64 * 1024))
             .ok_or(())?;
         let size = needed.max(GROWTH).next_multiple_of(4096);
-        let base = sys::vm_allocate(0, size as u64, true).map_err(|_| ())?;
+        let base = trap::value(trap::plain(nr::VM_ALLOCATE, [0, size as u64, 1, 0, 0, 0]))
+            .map_err(|_| ())?;
         // SAFETY: `[base, base + size)` is memory the kernel just allocated
         // in this task's map, readable and writable, used by nothing else.
         unsafe { talc.claim(base as *mut u8, size) }.ok_or(())?;
