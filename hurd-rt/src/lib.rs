@@ -36,7 +36,7 @@
 //!   (standard input and output, auth, directories, proc, bootstrap);
 //!   [`io`]: standard input, output and error, and the
 //!   [`println!`]-family macros;
-//! - [`vm`]: memory as owned values;
+//! - [`time`]: the kernel's clock; [`vm`]: memory as owned values;
 //!   [`msg`]: `mach_msg` on byte buffers; [`console`]: the kernel console;
 //!   [`boot`]: the bootstrap task's boot information; [`task`]: the task's
 //!   port and its end.
@@ -62,7 +62,7 @@ pub mod msg;
 pub mod ports;
 pub mod task;
 pub mod thread;
-// pub mod time; (waits for the kernel's clock trap)
+pub mod time;
 mod trap;
 pub mod vm;
 
