@@ -36,6 +36,8 @@
 //!   (standard input and output, auth, directories, proc, bootstrap);
 //!   [`io`]: standard input, output and error, and the
 //!   [`println!`]-family macros;
+//! - [`exec`]: a program started in a new task from its ELF image, built
+//!   through the task's port ([`mach`]: the kernel's task and thread calls);
 //! - [`time`]: the kernel's clock; [`vm`]: memory as owned values;
 //!   [`msg`]: `mach_msg` on byte buffers; [`console`]: the kernel console;
 //!   [`boot`]: the bootstrap task's boot information; [`task`]: the task's
@@ -54,10 +56,12 @@ extern crate alloc;
 pub mod boot;
 pub mod console;
 pub mod env;
+pub mod exec;
 #[cfg(target_os = "none")]
 mod heap;
 pub mod io;
 mod ipc;
+pub mod mach;
 pub mod msg;
 pub mod ports;
 pub mod task;

@@ -32,17 +32,33 @@ pub const SERVERS: &[&str] = &[
     "translators",
 ];
 
-/// The kernel with `hurd-init` and the [`SERVERS`] as its boot modules,
-/// made from `all` (the kernel build with every user program).
-pub fn init_build(all: &Build) -> Result<Build, String> {
+/// The kernel with `hurd-init` and the [`SERVERS`] as its boot modules:
+/// builds the distro's programs (`distro-programs`) next to `all` (the
+/// kernel build with its test programs).
+pub fn init_build(ws: &Workspace, all: &Build) -> Result<Build, String> {
+    ws.cargo()
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            kernel::DISTRO_PACKAGE,
+        ])
+        .arg("--target")
+        .arg(crate::setup::BARE_METAL_TARGET)
+        .run()?;
     let dir = all
-        .modules
-        .first()
-        .and_then(|m| m.parent())
-        .ok_or("the user programs were not built")?
+        .kernel
+        .parent()
+        .ok_or("the kernel was not built")?
         .to_path_buf();
     let mut modules = vec![dir.join(INIT)];
     modules.extend(SERVERS.iter().map(|s| dir.join(s)));
+    for m in &modules {
+        if !m.is_file() {
+            return Err(format!("the distro build left no {}", m.display()));
+        }
+    }
     Ok(Build {
         kernel: all.kernel.clone(),
         modules,
@@ -236,7 +252,7 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
     let all = kernel::build(ws)?;
     // The probe for KVM runs the kernel's test programs.
     let accel = kernel::choose_accel(&all)?;
-    let mut build = init_build(&all)?;
+    let mut build = init_build(ws, &all)?;
     build.modules.push(reference_rootfs(ws)?);
     let run = console::converse(
         kernel::qemu_command(&build, accel, "", &[]),
@@ -263,7 +279,7 @@ pub fn run_interactive(ws: &Workspace) -> Result<std::process::ExitStatus, Strin
         Accel::Tcg => Accel::Tcg,
         Accel::Kvm => kernel::choose_accel(&all)?,
     };
-    let build = init_build(&all)?;
+    let build = init_build(ws, &all)?;
     let mut build = build;
     build.modules.push(reference_rootfs(ws)?);
     let mut command: Command = kernel::qemu_command(&build, accel, "", &[]);
@@ -284,7 +300,7 @@ pub fn run_interactive(ws: &Workspace) -> Result<std::process::ExitStatus, Strin
 pub fn bench(ws: &Workspace) -> Result<(), String> {
     crate::setup::ensure_apt(&[kernel::QEMU_PACKAGE])?;
     let all = kernel::build(ws)?;
-    let build = init_build(&all)?;
+    let build = init_build(ws, &all)?;
     let icount = ["-icount", "shift=0,sleep=off"];
     let run = kernel::boot(
         kernel::qemu_command(&build, Accel::Tcg, "bench-prompt", &icount),

@@ -11,8 +11,9 @@
 //! QEMU runs with KVM (`-accel kvm -cpu EPYC`) when `/dev/kvm` can be opened,
 //! else with TCG; `HURD_QEMU_ACCEL=tcg` forces TCG. The test step also
 //! checks with a probe boot that user mode works under KVM (see
-//! [`choose_accel`]). The user programs of the `kernel-user` package are
-//! passed as boot modules (`-initrd`).
+//! [`choose_accel`]). The test programs of the `kernel-test-programs`
+//! package (`hurd-kernel/tests/programs`, on hurd-rt) are passed as boot
+//! modules (`-initrd`).
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -29,7 +30,14 @@ use crate::workspace::Workspace;
 pub const PACKAGE: &str = "hurd-kernel";
 
 /// The package holding the user programs the kernel tests run.
-pub const USER_PACKAGE: &str = "kernel-user";
+pub const USER_PACKAGE: &str = "kernel-test-programs";
+
+/// The runtime every program on the kernel links (clippy-checked for bare
+/// metal with the programs).
+pub const RUNTIME_PACKAGE: &str = "hurd-rt";
+
+/// The distro's programs (hurd-init, the servers' tasks, the shell…).
+pub const DISTRO_PACKAGE: &str = "distro-programs";
 
 /// The user programs, passed to the kernel as boot modules in this order.
 /// The first is the bootstrap task of a normal (not test) boot.
@@ -458,6 +466,10 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
             PACKAGE,
             "-p",
             USER_PACKAGE,
+            "-p",
+            RUNTIME_PACKAGE,
+            "-p",
+            DISTRO_PACKAGE,
             "--target",
         ])
         .arg(setup::BARE_METAL_TARGET)

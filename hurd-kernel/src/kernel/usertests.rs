@@ -1,4 +1,4 @@
-//! User-mode tests: programs from the boot modules (the `kernel-user`
+//! User-mode tests: programs from the boot modules (the `kernel-test-programs`
 //! crate) run as tasks in ring 3 and talk through `mach_msg`.
 
 use alloc::vec::Vec;
@@ -250,7 +250,7 @@ pub fn echo_round_trips_and_right_transfer(boot: &BootInfo) -> Result<(), Failur
 }
 
 /// An `interface!` server and client written against hurd-ipc's `UserIpc`
-/// run as two tasks through the system calls (`kernel_user::ipc::KernelIpc`):
+/// run as two tasks through the system calls (`hurd_rt::KernelIpc`):
 /// the generated stubs and `serve` loop, `MIG_BAD_ID` for an unknown id.
 pub fn interface_server_and_client(boot: &BootInfo) -> Result<(), Failure> {
     let server = spawn(boot, "rt-echo-server", 0)?;

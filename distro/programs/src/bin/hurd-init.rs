@@ -1,0 +1,423 @@
+//! The reference distro's first task on the kernel (the bootstrap task).
+//! It starts the Hurd's servers from their boot modules, each as a task of
+//! its own and a child process of init's (see [`distro_programs::startup`]):
+//! hurd-servers' proc server (init is its process 1), hurd-auth's auth and
+//! password servers, and hurd-servers' terminal server for the serial
+//! console. It serves the root file system itself — a hurd-trans tmpfs,
+//! whose translators, `/servers/exec`'s exec server among them, run as
+//! tasks of their own from the `translators` module, child processes of
+//! init's owned by their nodes' owners ([`distro_programs::translators`]) —
+//! fills it with the
+//! base tree of `hurd_servers::rootfs` (accounts, `/etc`, homes, `/tmp`,
+//! `/hurd`, `/servers/exec`), and writes the `rootfs` boot module (a tar
+//! archive, as an image carries) over it, passive translator records
+//! included. Then it runs logins on the terminal.
+//!
+//! A login checked by the password server starts `/bin/sh` as a task of
+//! its own, holding only the user's ports (see `sh`), as a child process
+//! of init's that leads a session of its own and is owned by the user.
+//! End of file (^D) at the login prompt halts the system.
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use distro_programs::{startup, translators};
+use hurd_auth::{AuthClient, IdSet};
+use hurd_ipc::Errno;
+use hurd_ipc::{Disposition, Error, PortName, RightType, UserIpc};
+use hurd_rt::boot::{self, BootInfo};
+use hurd_rt::exec::{self, InitialPort, Program};
+use hurd_rt::mach;
+use hurd_rt::ports::{AUTH, CRDIR, PASSWORD, STDERR, STDIN, STDOUT};
+use hurd_rt::{KernelIpc, println, thread};
+use hurd_servers::exec::WaitStatus;
+use hurd_servers::proc::process;
+use hurd_servers::rootfs::{self, DEMO_ACCOUNTS};
+use hurd_servers::shell::Session;
+use hurd_servers::term::{set_echo, tioctl_pgrp};
+use hurd_servers::untar;
+use hurd_trans::flags::OpenFlags;
+use hurd_trans::lookup::Lookup;
+use hurd_trans::netfs::{NetFs, Options};
+use hurd_trans::protocol::io;
+use hurd_trans::transbox::Starter;
+use hurd_trans::translators::tmpfs::Tmpfs;
+
+hurd_rt::entry!(main);
+
+fn again<T>(_: T) -> Error {
+    Error::from(Errno::Again)
+}
+
+/// The terminal, as init uses it for logins.
+struct Console<'a> {
+    ipc: &'a KernelIpc,
+    term: PortName,
+}
+
+impl Console<'_> {
+    /// Writes `data` to the terminal.
+    fn write(&self, data: &[u8]) {
+        let _ = io::Client::new(self.ipc, self.term).write(data.to_vec(), -1);
+    }
+
+    /// Shows `prompt` and reads one line (without its newline), echoing it
+    /// if `echo` — set before the prompt shows, so that nothing typed
+    /// at once is echoed against the caller's wish; `None` at end of file
+    /// or if the terminal cannot be read.
+    fn read_line(&self, prompt: &[u8], echo: bool) -> Option<String> {
+        let _ = set_echo(self.ipc, self.term, echo);
+        self.write(prompt);
+        let line = io::Client::new(self.ipc, self.term).read(-1, 1024).ok()?;
+        if !echo {
+            self.write(b"\n");
+        }
+        if line.is_empty() {
+            return None;
+        }
+        let line = String::from_utf8_lossy(&line);
+        Some(String::from(line.trim_end_matches(['\n', '\r'])))
+    }
+}
+
+/// What the running system holds (names in this task's one space).
+struct System {
+    ipc: KernelIpc,
+    /// Root's auth handle.
+    root_auth: PortName,
+    /// The root directory, opened for root.
+    root_dir: PortName,
+    /// The password server.
+    password: PortName,
+    /// The terminal (a send right).
+    term: PortName,
+    /// Init's own proc port (a send right).
+    proc: PortName,
+}
+
+impl System {
+    /// A new send reference to `name` (the sessions own theirs).
+    fn share(&self, name: PortName) -> Result<PortName, Error> {
+        self.ipc.port_mod_refs(name, RightType::Send, 1)?;
+        Ok(name)
+    }
+
+    /// A session holding `ids`: an auth handle made by the auth server, and
+    /// the root directory reauthenticated with it.
+    fn session_for(&self, ids: &IdSet) -> Result<Session<'_, KernelIpc>, Error> {
+        let auth = AuthClient::new(&self.ipc, self.root_auth).makeauth(&[], ids)?;
+        let copy = io::Client::new(&self.ipc, self.root_dir).duplicate()?.name;
+        let view = Lookup {
+            ipc: &self.ipc,
+            crdir: self.root_dir,
+            cwdir: self.root_dir,
+            auth,
+            fds: &[],
+            ctty: PortName::NULL,
+        };
+        let root = view.reauthenticate(copy)?;
+        Session::new(&self.ipc, auth, root, self.share(self.password)?)
+    }
+}
+
+// ANCHOR: boot
+/// Starts the servers — each from its boot module as a task of its own,
+/// a process of init's — and the root file system, and fills it.
+fn boot(info: &BootInfo) -> Result<System, Error> {
+    let ipc = KernelIpc::new();
+    let module = |name: &str| {
+        info.module(name).ok_or_else(|| {
+            println!("hurd-init: no `{name}` boot module");
+            Error::from(Errno::NoEnt)
+        })
+    };
+    let start = |name: &str, ports: &[InitialPort], proc: Option<PortName>| {
+        let image = module(&alloc::format!("{name}-server"))?;
+        let started = startup::start_server(image, name, ports, proc).inspect_err(|e| {
+            println!("hurd-init: the {name} server did not start: {e}");
+        })?;
+        let _ = ipc.port_deallocate(started.child.task);
+        let _ = ipc.port_deallocate(started.child.thread);
+        started
+            .ports
+            .first()
+            .copied()
+            .ok_or(Error::from(Errno::Inval))
+    };
+    // Proc first: it makes init process 1, and every other server is a
+    // child process of init's.
+    let init_proc = start("proc", &[], None)?;
+    let root_auth = start("auth", &[], Some(init_proc))?;
+    let handle = || AuthClient::new(&ipc, root_auth).makeauth(&[], &IdSet::root());
+    let moved = |name, right| InitialPort {
+        name,
+        right,
+        disposition: Disposition::MoveSend,
+    };
+    let password = start("password", &[moved(AUTH, handle()?)], Some(init_proc))?;
+    let term = start("term", &[], Some(init_proc))?;
+
+    let fs_auth = handle()?;
+    let tmpfs = Tmpfs::new(0, 0, 0o755, 16 << 20);
+    // Translators are tasks of their own, from the `translators` module;
+    // without it, threads of this task.
+    let starter: Box<dyn Starter + Send> = match info.module("translators") {
+        Some(image) => Box::new(translators::TaskStarter::new(image, Some(init_proc))),
+        None => {
+            println!("hurd-init: no `translators` boot module: translators run as threads of init");
+            Box::new(translators::ThreadStarter)
+        }
+    };
+    let fs = NetFs::new(
+        KernelIpc::new(),
+        tmpfs,
+        fs_auth,
+        Some(starter),
+        Options::default(),
+    )?;
+    let root_dir = fs.root_port(IdSet::root(), OpenFlags::READ | OpenFlags::EXEC)?;
+    // The server holds the receive right; its clients in this task hold
+    // send rights under the same name.
+    ipc.port_insert_right(root_dir, root_dir, Disposition::MakeSend)?;
+    thread::spawn(move || {
+        fs.serve();
+    })
+    .map_err(again)?;
+
+    let system = System {
+        ipc,
+        root_auth,
+        root_dir,
+        password,
+        term,
+        proc: init_proc,
+    };
+    {
+        let root = system.session_for(&IdSet::root())?;
+        rootfs::fill_base(&root, DEMO_ACCOUNTS)?;
+        for program in translators::PROGRAMS {
+            root.write_file(program, b"", false)?;
+            rootfs::chmod(&root, program, 0o755)?;
+        }
+        // `/servers/exec`: the exec server, started by the first lookup.
+        rootfs::install_exec_node(&root)?;
+        root.write_file("/share/example.tar", &rootfs::example_archive(), false)?;
+    }
+    Ok(system)
+}
+// ANCHOR_END: boot
+
+// ANCHOR: console
+/// Logs a user in on the terminal and runs their shell until they leave;
+/// `false` when the terminal is closed (end of file at the login prompt).
+fn session(sys: &System) -> bool {
+    let con = Console {
+        ipc: &sys.ipc,
+        term: sys.term,
+    };
+    let passwd = match sys.session_for(&IdSet::root()) {
+        Ok(root) => root.read_file("/etc/passwd").unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    let passwd = String::from_utf8_lossy(&passwd);
+    let (session, uid, home) = loop {
+        let Some(name) = con.read_line(b"login: ", true) else {
+            return false;
+        };
+        let Some(password) = con.read_line(b"Password: ", false) else {
+            return false;
+        };
+        let name = name.trim();
+        let ids = rootfs::check_login(&sys.ipc, sys.password, &passwd, name, &password);
+        let uid = ids.as_ref().ok().and_then(|i| i.euids.iter().next());
+        match ids.and_then(|ids| sys.session_for(&ids)) {
+            Ok(s) => {
+                let home = DEMO_ACCOUNTS
+                    .iter()
+                    .find(|a| a.name == name)
+                    .map(rootfs::home)
+                    .unwrap_or_else(|| String::from("/"));
+                break (s, uid.unwrap_or(u32::MAX), home);
+            }
+            Err(_) => con.write(b"Login incorrect\n\n"),
+        }
+    };
+    if let Ok(motd) = session.read_file("/etc/motd") {
+        con.write(&motd);
+    }
+    if let Err(e) = run_shell(sys, &session, uid, &home) {
+        con.write(alloc::format!("hurd-init: the shell did not run: {e}\n").as_bytes());
+    }
+    true
+}
+
+/// Starts `/bin/sh` for `session` as a task of its own and waits for it:
+/// a child process of init's, owned by `uid`, leading a session of its
+/// own, with the session's ports and the terminal.
+fn run_shell(
+    sys: &System,
+    session: &Session<'_, KernelIpc>,
+    uid: u32,
+    home: &str,
+) -> Result<(), Error> {
+    let image = session.read_file("/bin/sh")?;
+    let ipc = &sys.ipc;
+    // A port has one name in a space: the terminal once per descriptor.
+    let out = io::Client::new(ipc, sys.term).duplicate()?.name;
+    let err = match io::Client::new(ipc, sys.term).duplicate() {
+        Ok(p) => p.name,
+        Err(e) => {
+            let _ = ipc.port_deallocate(out);
+            return Err(e);
+        }
+    };
+    let r = spawn_shell(sys, session, (uid, home), &image, (out, err));
+    let _ = ipc.port_deallocate(out);
+    let _ = ipc.port_deallocate(err);
+    r
+}
+
+/// [`run_shell`] with the terminal's ports for standard output and error.
+fn spawn_shell(
+    sys: &System,
+    session: &Session<'_, KernelIpc>,
+    (uid, home): (u32, &str),
+    image: &[u8],
+    (out, err): (PortName, PortName),
+) -> Result<(), Error> {
+    let ipc = &sys.ipc;
+    let give = |name, right| InitialPort {
+        name,
+        right,
+        disposition: Disposition::CopySend,
+    };
+    let ports = [
+        give(AUTH, session.auth),
+        give(CRDIR, session.crdir),
+        give(PASSWORD, session.password),
+        give(STDIN, sys.term),
+        give(STDOUT, out),
+        give(STDERR, err),
+    ];
+    let home = alloc::format!("HOME={home}");
+    let program = Program {
+        image,
+        argv: &["sh"],
+        envp: &[home.as_str()],
+        ports: &ports,
+    };
+    exec::load(&program)
+        .map_err(|e| {
+            println!("hurd-init: /bin/sh: {e:?}");
+            Error::from(Errno::NoExec)
+        })
+        .and_then(|child| {
+            let r = start_session(sys, child, uid);
+            let _ = ipc.port_deallocate(child.task);
+            let _ = ipc.port_deallocate(child.thread);
+            r
+        })
+}
+
+/// Makes the loaded shell `child` a process (owned by `uid`, a session
+/// leader, the terminal's foreground group), starts it and waits for it.
+fn start_session(sys: &System, child: exec::Child, uid: u32) -> Result<(), Error> {
+    let ipc = &sys.ipc;
+    let proc = process::Client::new(ipc, sys.proc);
+    let setup = (|| {
+        let (pid, port) = distro_programs::process::adopt(ipc, sys.proc, child.task)?;
+        let theirs = process::Client::new(ipc, port);
+        let made = theirs.setowner(uid, 0).and_then(|()| theirs.setsid());
+        distro_programs::process::give_proc(child.task, port)?;
+        made.map(|()| pid)
+    })();
+    let pid = match setup {
+        Ok(pid) => pid,
+        Err(e) => {
+            let _ = mach::task_terminate(child.task);
+            return Err(e);
+        }
+    };
+    let fg = tioctl_pgrp::Client::new(ipc, sys.term);
+    let _ = fg.tiocspgrp(pid);
+    if exec::resume(&child).is_err() {
+        let _ = mach::task_terminate(child.task);
+    }
+    // Init reaps every child of its own that ends meanwhile (translators
+    // killed by their owners, say) while it waits for the shell.
+    let status = loop {
+        let (status, ended) = proc.wait(-1, 0)?;
+        if ended == pid {
+            break status;
+        }
+    };
+    let _ = fg.tiocspgrp(0);
+    if let WaitStatus::Signaled(s) = WaitStatus::from_raw(status) {
+        println!("hurd-init: the shell ended by signal {s}");
+    }
+    Ok(())
+}
+// ANCHOR_END: console
+
+// ANCHOR: rootfs
+/// Writes the `rootfs` boot module (a tar archive: files, directories,
+/// passive translator records) into the root file system.
+fn apply_rootfs(sys: &System, archive: &[u8]) -> Result<usize, String> {
+    let entries = untar::entries(archive).map_err(|e| alloc::format!("{e:?}"))?;
+    let root = sys
+        .session_for(&IdSet::root())
+        .map_err(|e| alloc::format!("{e:?}"))?;
+    rootfs::apply_archive(&root, &entries).map_err(|e| alloc::format!("{e:?}"))
+}
+// ANCHOR_END: rootfs
+
+fn main() -> u64 {
+    let boot_info = boot::info();
+    let bench = boot_info
+        .as_ref()
+        .is_some_and(|b| b.has_word("bench-prompt"));
+    let Some(info) = boot_info.as_ref() else {
+        println!("hurd-init: no boot information (not the bootstrap task?)");
+        return 1;
+    };
+    let sys = match boot(info) {
+        Ok(sys) => sys,
+        Err(e) => {
+            println!("hurd-init: the servers did not start: {e:?}");
+            return 1;
+        }
+    };
+    // Booted by a loader with a root file system module (an image), its
+    // files and translator records join the base tree.
+    if let Some(archive) = info.module("rootfs") {
+        match apply_rootfs(&sys, archive) {
+            Ok(n) => println!("hurd-init: root file system: {n} entries from the rootfs module"),
+            Err(e) => println!("hurd-init: the rootfs module is refused: {e}"),
+        }
+    }
+    let con = Console {
+        ipc: &sys.ipc,
+        term: sys.term,
+    };
+    con.write(
+        b"hurd-rs: auth, password, proc, a terminal and a tmpfs root are running on the kernel.\n",
+    );
+    con.write(b"Accounts: alice/wonderland, bob/builder, root/hurd. ^D at login: halt.\n\n");
+    if bench {
+        // The time-stamp counter as the prompt would show (instructions
+        // under QEMU's -icount), then halt.
+        // SAFETY: rdtsc reads a counter; CR4.TSD is clear, so ring 3 may.
+        println!("bench boot_to_login_prompt {}", unsafe {
+            core::arch::x86_64::_rdtsc()
+        });
+        return 0;
+    }
+    while session(&sys) {}
+    con.write(b"hurd-init: halting\n");
+    0
+}

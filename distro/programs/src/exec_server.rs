@@ -1,0 +1,214 @@
+//! The exec server on the kernel: hurd-servers' `exec.defs` served with
+//! ELF images, as the Hurd's exec server does on Mach.
+//!
+//! A request is checked and its program found by hurd-servers'
+//! [`ExecRequest`] — the caller's own exec servers first (`EXEC_SERVERS`),
+//! the file opened with the caller's ports, `#!` lines followed — and then
+//! loaded here, each request on a thread of its own (reading a file may
+//! block on its server), at most [`MAX_RUNNING`] at once:
+//!
+//! - into `oldtask`, the empty task the caller made (and made a process of
+//!   its own with `proc_child`, giving the task's proc port as
+//!   `INIT_PORT_PROC`): the program starts and the reply, status 0, comes
+//!   at once; the caller waits with `proc_wait`, as on the Hurd;
+//! - or into a new task (`EXEC_NEWTASK`): made a child process of the
+//!   caller's (`INIT_PORT_PROC`) when it gave its proc port, else watched
+//!   with `task_notify_exit`; the reply comes when it ends, with its wait
+//!   status.
+//!
+//! The program gets its descriptors 0–2, the caller's auth handle and
+//! directories, and the bootstrap port it was given (`INIT_PORT_BOOTSTRAP`:
+//! a translator's parent file system) under [`hurd_rt::ports`]' names.
+//! Started as `/hurd/exec --announce`, the server first writes `exec: NAME`
+//! to the program's standard error (a user's own exec server, named in
+//! `EXEC_SERVERS`, can be seen at work).
+
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use hurd_abi::rpc::TASK_EXITED;
+use hurd_ipc::mig::Request;
+use hurd_ipc::{Disposition, Errno, Error, Item, MigReturn, PortName, RightType, UserIpc};
+use hurd_rt::KernelIpc;
+use hurd_rt::ports::{AUTH, BOOTSTRAP, CRDIR, CWDIR, PROC, STDERR, STDIN, STDOUT};
+use hurd_servers::exec::{
+    Arrived, EXEC_NEWTASK, ExecRequest, Found, INIT_PORT_AUTH, INIT_PORT_BOOTSTRAP,
+    INIT_PORT_CRDIR, INIT_PORT_CWDIR, INIT_PORT_PROC, MAX_RUNNING, Routine, StartExec,
+};
+use hurd_servers::proc::process;
+use hurd_trans::protocol::io;
+
+use hurd_rt::exec::{self, InitialPort, Program};
+use hurd_rt::mach;
+
+use crate::process::wait_status;
+
+/// The exec server. See the [module documentation](self).
+#[derive(Debug, Default)]
+pub struct ExecServer {
+    running: Arc<AtomicUsize>,
+    announce: bool,
+}
+
+impl ExecServer {
+    /// A server; with `announce` it names each program on the program's
+    /// standard error before it runs.
+    pub fn new(announce: bool) -> ExecServer {
+        ExecServer {
+            running: Arc::new(AtomicUsize::new(0)),
+            announce,
+        }
+    }
+
+    /// Programs running (or being loaded) now.
+    pub fn running(&self) -> usize {
+        self.running.load(Ordering::Acquire)
+    }
+}
+
+impl StartExec for ExecServer {
+    fn start(&self, req: &Request, routine: Routine, arrived: Arrived) -> Result<i32, Error> {
+        let request = ExecRequest::check(KernelIpc::new(), arrived)?;
+        if self
+            .running
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_RUNNING).then_some(n + 1)
+            })
+            .is_err()
+        {
+            return Err(Errno::Again.into());
+        }
+        let (running, announce, req) = (self.running.clone(), self.announce, *req);
+        let started = hurd_rt::thread::spawn(move || {
+            let status = run(request, announce);
+            running.fetch_sub(1, Ordering::AcqRel);
+            let ipc = KernelIpc::new();
+            let _ = routine.reply(&ipc, &req, status);
+        });
+        match started {
+            Ok(_) => Err(Error::Mig(MigReturn::NoReply)),
+            Err(_) => {
+                // The request (and its rights) went with the closure.
+                self.running.fetch_sub(1, Ordering::AcqRel);
+                Err(Errno::Again.into())
+            }
+        }
+    }
+}
+
+/// Finds, loads and starts the program of `r`; its wait status, or 0 when
+/// it runs in the caller's task.
+fn run(mut r: ExecRequest<KernelIpc>, announce: bool) -> Result<i32, Error> {
+    if let Some(forwarded) = r.forward() {
+        return forwarded;
+    }
+    let image = match r.find_program()? {
+        Found::Elf(image) => image,
+        Found::Hosted(_) => return Err(Errno::NoExec.into()),
+    };
+    if announce && let Some(&err) = r.dtable.get(2) {
+        let name = r.argv.first().map_or("?", String::as_str);
+        let _ = io::Client::new(&r.ipc, err).write(format!("exec: {name}\n").into_bytes(), -1);
+    }
+    let into_old = r.oldtask.is_valid() && r.flags & EXEC_NEWTASK == 0;
+    let fd = |i: usize| r.dtable.get(i).copied().unwrap_or(PortName::NULL);
+    let mut given = alloc::vec![
+        (STDIN, fd(0)),
+        (STDOUT, fd(1)),
+        (STDERR, fd(2)),
+        (AUTH, r.portarray[INIT_PORT_AUTH]),
+        (CRDIR, r.portarray[INIT_PORT_CRDIR]),
+        (CWDIR, r.portarray[INIT_PORT_CWDIR]),
+        (BOOTSTRAP, r.portarray[INIT_PORT_BOOTSTRAP]),
+    ];
+    // Into the caller's task, the proc port it gave is the program's own.
+    if into_old {
+        given.push((PROC, r.portarray[INIT_PORT_PROC]));
+    }
+    let ports: Vec<InitialPort> = given
+        .into_iter()
+        .filter(|(_, p)| p.is_valid())
+        .map(|(name, right)| InitialPort {
+            name,
+            right,
+            disposition: Disposition::CopySend,
+        })
+        .collect();
+    let argv: Vec<&str> = r.argv.iter().map(String::as_str).collect();
+    let envp: Vec<&str> = r.envp.iter().map(String::as_str).collect();
+    let program = Program {
+        image: &image,
+        argv: &argv,
+        envp: &envp,
+        ports: &ports,
+    };
+    if into_old {
+        exec::load_into(r.oldtask, &program)
+            .and_then(|thread| {
+                let started = exec::resume_thread(thread);
+                let _ = r.ipc.port_deallocate(thread);
+                started
+            })
+            .map(|()| 0)
+            .map_err(Error::from)
+    } else {
+        new_task(&r, &program)
+    }
+}
+
+/// Runs the program in a new task and waits for its end: as a child
+/// process of the caller's when it gave its proc port, else watched with
+/// `task_notify_exit`.
+fn new_task(r: &ExecRequest<KernelIpc>, program: &Program<'_>) -> Result<i32, Error> {
+    let ipc = &r.ipc;
+    let parent = r.portarray[INIT_PORT_PROC];
+    if !parent.is_valid() {
+        let notify = ipc.port_allocate(RightType::Receive)?;
+        // Watched before it runs, so its end cannot be missed.
+        let child = exec::load(program).and_then(|c| {
+            let watched = mach::task_notify_exit(c.task, notify)
+                .map_err(|e| exec::ExecError::Call("task_notify_exit", e))
+                .and_then(|()| exec::resume(&c));
+            match watched {
+                Ok(()) => Ok(c),
+                Err(e) => {
+                    exec::terminate(c);
+                    Err(e)
+                }
+            }
+        });
+        let ended = child.map_err(Error::from).and_then(|c| {
+            let _ = ipc.port_deallocate(c.task);
+            let _ = ipc.port_deallocate(c.thread);
+            ipc.receive(notify).map_err(|e| Error::Msg(e.code))
+        });
+        let _ = ipc.port_destroy(notify);
+        let ended = ended?;
+        return match ended.body.first() {
+            Some(Item::U64(v)) if ended.header.id == TASK_EXITED => Ok(wait_status(*v)),
+            _ => Err(Errno::Io.into()),
+        };
+    }
+    let child = exec::load(program)?;
+    let proc = process::Client::new(ipc, parent);
+    let setup = (|| {
+        let (pid, port) = crate::process::adopt(ipc, parent, child.task)?;
+        crate::process::give_proc(child.task, port)?;
+        exec::resume(&child)?;
+        Ok(pid)
+    })();
+    let r = match setup {
+        // The caller's process is the parent: reap the child for it.
+        Ok(pid) => proc.wait(pid, 0).map(|(status, _)| status),
+        Err(e) => {
+            let _ = mach::task_terminate(child.task);
+            Err(e)
+        }
+    };
+    let _ = ipc.port_deallocate(child.task);
+    let _ = ipc.port_deallocate(child.thread);
+    r
+}

@@ -1,0 +1,28 @@
+//! The reference distro's side of running on the hurd-rs kernel, shared by
+//! its programs (in `src/bin`): [`process`] (a program's proc port and signal
+//! thread, and the kernel's side of the proc server), [`startup`] (servers
+//! started from boot modules and their handshake), [`exec_server`] (the exec
+//! server, hurd-servers' `exec.defs` served with ELF images) and
+//! [`translators`] (hurd-trans's translators started as tasks).
+//!
+//! What every program needs (entry point, heap, threads, the kernel's calls,
+//! the ELF loader) is [`hurd_rt`]'s; what is here is this distro's choice.
+//! The distro's programs start with [`program!`], which starts the signal
+//! thread before `main`.
+#![no_std]
+
+extern crate alloc;
+
+pub mod exec_server;
+pub mod process;
+pub mod startup;
+pub mod translators;
+
+/// Defines a distro program's entry point: [`hurd_rt::entry!`] with the
+/// signal thread started before `main` ([`process::start_signal_thread`]).
+#[macro_export]
+macro_rules! program {
+    ($main:path) => {
+        hurd_rt::entry!($main, init = $crate::process::start_signal_thread);
+    };
+}
