@@ -38,6 +38,8 @@
 //!   [`println!`]-family macros;
 //! - [`exec`]: a program started in a new task from its ELF image, built
 //!   through the task's port ([`mach`]: the kernel's task and thread calls);
+//! - [`translator`]: what a translator's starter gave it, for hurd-trans's
+//!   translator programs;
 //! - [`time`]: the kernel's clock; [`vm`]: memory as owned values;
 //!   [`msg`]: `mach_msg` on byte buffers; [`console`]: the kernel console;
 //!   [`boot`]: the bootstrap task's boot information; [`task`]: the task's
@@ -67,6 +69,7 @@ pub mod ports;
 pub mod task;
 pub mod thread;
 pub mod time;
+pub mod translator;
 mod trap;
 pub mod vm;
 

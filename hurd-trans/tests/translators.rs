@@ -162,7 +162,11 @@ fn a_passive_translator_starts_once_under_concurrent_lookups() {
     let count = Arc::new(AtomicUsize::new(0));
     w.register(
         "/test/slow-hello",
-        counting(count.clone(), Duration::from_millis(300), programs::hello()),
+        counting(
+            count.clone(),
+            Duration::from_millis(300),
+            programs::hosted(programs::hello),
+        ),
     );
     let a = w.alice();
     settrans(&a, "slow", false, &["/test/slow-hello"]);
@@ -192,7 +196,7 @@ fn translators_run_as_the_node_owner() {
     let w = World::new();
     let (tx, rx) = mpsc::channel();
     let tx = std::sync::Mutex::new(tx);
-    let hello = programs::hello();
+    let hello = programs::hosted(programs::hello);
     w.register(
         "/test/whoami",
         Arc::new(move |task, argv, boot, auth| {
@@ -276,7 +280,11 @@ fn a_dead_translator_is_restarted_and_goaway_is_honoured() {
     let count = Arc::new(AtomicUsize::new(0));
     w.register(
         "/test/hello",
-        counting(count.clone(), Duration::ZERO, programs::hello()),
+        counting(
+            count.clone(),
+            Duration::ZERO,
+            programs::hosted(programs::hello),
+        ),
     );
     let a = w.alice();
     let node = settrans(&a, "h", false, &["/test/hello"]);
@@ -384,7 +392,7 @@ fn goaway_on_the_file_system() {
 fn a_translator_dying_after_startup_is_restarted() {
     let w = World::new();
     let count = Arc::new(AtomicUsize::new(0));
-    let hello = programs::hello();
+    let hello = programs::hosted(programs::hello);
     let c = count.clone();
     w.register(
         "/test/flaky",

@@ -115,13 +115,19 @@ fn run(mut r: ExecRequest<KernelIpc>, announce: bool) -> Result<i32, Error> {
     }
     let into_old = r.oldtask.is_valid() && r.flags & EXEC_NEWTASK == 0;
     let fd = |i: usize| r.dtable.get(i).copied().unwrap_or(PortName::NULL);
+    let cwdir = match r.portarray[INIT_PORT_CWDIR] {
+        same if same == r.portarray[INIT_PORT_CRDIR] => PortName::NULL,
+        other => other,
+    };
     let mut given = alloc::vec![
         (STDIN, fd(0)),
         (STDOUT, fd(1)),
         (STDERR, fd(2)),
         (AUTH, r.portarray[INIT_PORT_AUTH]),
         (CRDIR, r.portarray[INIT_PORT_CRDIR]),
-        (CWDIR, r.portarray[INIT_PORT_CWDIR]),
+        // A port has one name in a space: a working directory that is the
+        // root directory is given once (the program finds it as its root).
+        (CWDIR, cwdir),
         (BOOTSTRAP, r.portarray[INIT_PORT_BOOTSTRAP]),
     ];
     // Into the caller's task, the proc port it gave is the program's own.

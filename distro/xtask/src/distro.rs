@@ -21,15 +21,14 @@ pub const INIT: &str = "hurd-init";
 /// How long the scenario may take under TCG.
 const SCENARIO_TIMEOUT: Duration = Duration::from_secs(240);
 
-/// The programs `hurd-init` starts from boot modules, each in tasks of
-/// their own (the modules follow `hurd-init`, in this order): the servers,
-/// then the translators' program.
+/// The servers `hurd-init` starts from boot modules, each in a task of its
+/// own (the modules follow `hurd-init`, in this order). Translators are
+/// programs of the root file system (the `rootfs` module).
 pub const SERVERS: &[&str] = &[
     "proc-server",
     "auth-server",
     "password-server",
     "term-server",
-    "translators",
 ];
 
 /// The kernel with `hurd-init` and the [`SERVERS`] as its boot modules:

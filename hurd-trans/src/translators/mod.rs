@@ -1,5 +1,5 @@
-//! Translators built on the frameworks, each a library type plus (hosted) a
-//! [`Program`](crate::transbox::Program) a starter can run.
+//! Translators built on the frameworks, each a library type plus a program
+//! ([`programs`]) a starter runs, hosted or on the hurd-rs kernel.
 
 pub mod ext2;
 pub mod hello;
@@ -10,5 +10,4 @@ pub mod tarfs;
 pub mod tmpfs;
 pub mod union;
 
-#[cfg(feature = "std")]
 pub mod programs;

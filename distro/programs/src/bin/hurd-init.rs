@@ -4,14 +4,14 @@
 //! hurd-servers' proc server (init is its process 1), hurd-auth's auth and
 //! password servers, and hurd-servers' terminal server for the serial
 //! console. It serves the root file system itself — a hurd-trans tmpfs,
-//! whose translators, `/servers/exec`'s exec server among them, run as
-//! tasks of their own from the `translators` module, child processes of
-//! init's owned by their nodes' owners ([`distro_programs::translators`]) —
-//! fills it with the
-//! base tree of `hurd_servers::rootfs` (accounts, `/etc`, homes, `/tmp`,
-//! `/hurd`, `/servers/exec`), and writes the `rootfs` boot module (a tar
-//! archive, as an image carries) over it, passive translator records
-//! included. Then it runs logins on the terminal.
+//! whose translators, `/servers/exec`'s exec server among them, are
+//! programs of the file system run as tasks of their own, child processes
+//! of init's owned by their nodes' owners ([`distro_programs::translators`])
+//! — fills it with the base tree of `hurd_servers::rootfs` (accounts,
+//! `/etc`, homes, `/tmp`, `/servers/exec`), and writes the `rootfs` boot
+//! module (a tar archive, as an image carries: the programs in `/bin` and
+//! `/hurd` among its files) over it, passive translator records included.
+//! Then it runs logins on the terminal.
 //!
 //! A login checked by the password server starts `/bin/sh` as a task of
 //! its own, holding only the user's ports (see `sh`), as a child process
@@ -125,6 +125,10 @@ impl System {
     }
 }
 
+/// The root file system's size limit: the programs of `/bin` and `/hurd`
+/// and what users write.
+const ROOT_FS_LIMIT: u64 = 48 << 20;
+
 // ANCHOR: boot
 /// Starts the servers — each from its boot module as a task of its own,
 /// a process of init's — and the root file system, and fills it.
@@ -163,16 +167,10 @@ fn boot(info: &BootInfo) -> Result<System, Error> {
     let term = start("term", &[], Some(init_proc))?;
 
     let fs_auth = handle()?;
-    let tmpfs = Tmpfs::new(0, 0, 0o755, 16 << 20);
-    // Translators are tasks of their own, from the `translators` module;
-    // without it, threads of this task.
-    let starter: Box<dyn Starter + Send> = match info.module("translators") {
-        Some(image) => Box::new(translators::TaskStarter::new(image, Some(init_proc))),
-        None => {
-            println!("hurd-init: no `translators` boot module: translators run as threads of init");
-            Box::new(translators::ThreadStarter)
-        }
-    };
+    let tmpfs = Tmpfs::new(0, 0, 0o755, ROOT_FS_LIMIT);
+    // Translators are programs of the file system, run as tasks of their
+    // own, child processes of init's.
+    let starter: Box<dyn Starter + Send> = Box::new(translators::TaskStarter::new(Some(init_proc)));
     let fs = NetFs::new(
         KernelIpc::new(),
         tmpfs,
@@ -200,10 +198,6 @@ fn boot(info: &BootInfo) -> Result<System, Error> {
     {
         let root = system.session_for(&IdSet::root())?;
         rootfs::fill_base(&root, DEMO_ACCOUNTS)?;
-        for program in translators::PROGRAMS {
-            root.write_file(program, b"", false)?;
-            rootfs::chmod(&root, program, 0o755)?;
-        }
         // `/servers/exec`: the exec server, started by the first lookup.
         rootfs::install_exec_node(&root)?;
         root.write_file("/share/example.tar", &rootfs::example_archive(), false)?;

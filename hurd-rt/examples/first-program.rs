@@ -2,7 +2,7 @@
 //! greeting) on its standard output and exits with 0.
 //!
 //! ```text
-//! cargo build -p hurd-rt --example hello --release --target x86_64-unknown-none
+//! cargo build -p hurd-rt --example first-program --release --target x86_64-unknown-none
 //! ```
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
