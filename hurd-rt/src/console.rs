@@ -2,7 +2,8 @@
 //! from (the serial line COM1). Programs given a standard output write there
 //! instead (see [`crate::io`]); the terminal server reads the console.
 
-use hurd_abi::{CONSOLE_NOWAIT, nr};
+use hurd_abi::CONSOLE_NOWAIT;
+use hurd_abi::trap::{ConsoleRead, ConsoleWrite};
 use hurd_ipc::KernReturn;
 
 use crate::trap;
@@ -18,15 +19,13 @@ pub const MAX_WRITE: usize = 4096;
 /// the program's own).
 pub fn write(text: &[u8]) -> Result<(), KernReturn> {
     for chunk in text.chunks(MAX_WRITE) {
+        let write = ConsoleWrite {
+            buf: chunk.as_ptr() as u64,
+            len: chunk.len() as u64,
+        };
         // SAFETY: the kernel reads `chunk.len()` bytes at `chunk`, a slice
         // this function borrows for the call.
-        let (code, _) = unsafe {
-            trap::syscall(
-                nr::CONSOLE_WRITE,
-                [chunk.as_ptr() as u64, chunk.len() as u64, 0, 0, 0, 0],
-            )
-        };
-        trap::kern(code)?;
+        unsafe { trap::trap(write) }.map_err(trap::kern_error)?;
     }
     Ok(())
 }
@@ -40,15 +39,15 @@ pub fn write(text: &[u8]) -> Result<(), KernReturn> {
 /// The kernel's code (`KERN_INVALID_ARGUMENT` for an empty buffer).
 pub fn read(buf: &mut [u8], nowait: bool) -> Result<usize, KernReturn> {
     let flags = if nowait { CONSOLE_NOWAIT } else { 0 };
+    let read = ConsoleRead {
+        buf: buf.as_mut_ptr() as u64,
+        len: buf.len() as u64,
+        flags,
+    };
     // SAFETY: the kernel writes at most `buf.len()` bytes at `buf`, a slice
     // this function borrows mutably for the call.
-    let result = unsafe {
-        trap::syscall(
-            nr::CONSOLE_READ,
-            [buf.as_mut_ptr() as u64, buf.len() as u64, flags, 0, 0, 0],
-        )
-    };
-    trap::value(result).map(|n| (n as usize).min(buf.len()))
+    let n = unsafe { trap::trap(read) }.map_err(trap::kern_error)?;
+    Ok(usize::try_from(n).unwrap_or(usize::MAX).min(buf.len()))
 }
 
 /// A line of console output assembled with `write!` in a fixed buffer (no

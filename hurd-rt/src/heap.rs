@@ -11,7 +11,7 @@ use talc::base::binning::Binning;
 use talc::source::Source;
 use talc::sync::TalcLock;
 
-use hurd_abi::nr;
+use hurd_abi::trap::VmAllocate;
 
 use crate::trap;
 
@@ -34,8 +34,12 @@ unsafe impl Source for VmSource {
             .and_then(|n| n.checked_add(64 * 1024))
             .ok_or(())?;
         let size = needed.max(GROWTH).next_multiple_of(4096);
-        let base = trap::value(trap::plain(nr::VM_ALLOCATE, [0, size as u64, 1, 0, 0, 0]))
-            .map_err(|_| ())?;
+        let base = trap::call(VmAllocate {
+            address: 0,
+            size: size as u64,
+            anywhere: true,
+        })
+        .map_err(|_| ())?;
         // SAFETY: `[base, base + size)` is memory the kernel just allocated
         // in this task's map, readable and writable, used by nothing else.
         unsafe { talc.claim(base as *mut u8, size) }.ok_or(())?;

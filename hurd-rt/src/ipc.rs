@@ -22,7 +22,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use hurd_abi::{MAX_MESSAGE, nr, port_call as call};
+use hurd_abi::trap::{MachReplyPort, PortAllocate, PortCall, PortDeallocate, PortDestroy};
+use hurd_abi::{MAX_MESSAGE, port_call as call};
 use hurd_ipc::{
     Disposition, KernReturn, MachMsgError, Message, MsgOptions, MsgReturn, NotifyKind, PortId,
     PortName, PortStatus, PortType, RecvError, RightType, SendError, UserIpc, wire,
@@ -64,25 +65,34 @@ impl KernelIpc {
 }
 
 /// One `port_call` trap (see [`hurd_abi::port_call`]) that takes no address.
-fn port_call(id: u64, name: PortName, args: [u64; 4]) -> Result<u64, KernReturn> {
-    let [a, b, c, d] = args;
-    trap::value(trap::plain(
-        nr::PORT_CALL,
-        [id, u64::from(name.0), a, b, c, d],
-    ))
+fn port_call(id: u64, name: PortName, [a, b, c, d]: [u64; 4]) -> Result<u64, KernReturn> {
+    let call = PortCall {
+        id,
+        name,
+        a,
+        b,
+        c,
+        d,
+    };
+    // SAFETY: the calls made here (every id but NAMES and
+    // GET_RECEIVE_STATUS, which `port_call_into` makes) take no address.
+    unsafe { trap::trap(call) }.map_err(trap::kern_error)
 }
 
 /// One `port_call` whose first argument is `buf`, which the kernel fills.
 fn port_call_into(id: u64, name: PortName, buf: &mut [u8], arg: u64) -> Result<u64, KernReturn> {
+    let call = PortCall {
+        id,
+        name,
+        a: buf.as_mut_ptr() as u64,
+        b: arg,
+        c: 0,
+        d: 0,
+    };
     // SAFETY: the calls given a buffer (names, receive status) write at most
     // `buf.len()` bytes at it (the capacity passed, or the fixed status
     // size the callers allocate), a slice borrowed mutably for the call.
-    trap::value(unsafe {
-        trap::syscall(
-            nr::PORT_CALL,
-            [id, u64::from(name.0), buf.as_mut_ptr() as u64, arg, 0, 0],
-        )
-    })
+    unsafe { trap::trap(call) }.map_err(trap::kern_error)
 }
 
 impl UserIpc for KernelIpc {
@@ -151,15 +161,11 @@ impl UserIpc for KernelIpc {
     }
 
     fn port_allocate(&self, right: RightType) -> Result<PortName, KernReturn> {
-        let name = trap::value(trap::plain(
-            nr::PORT_ALLOCATE,
-            [right as u64, 0, 0, 0, 0, 0],
-        ))?;
-        Ok(PortName(name as u32))
+        trap::call(PortAllocate { right })
     }
 
     fn port_deallocate(&self, name: PortName) -> Result<(), KernReturn> {
-        trap::kern(trap::plain(nr::PORT_DEALLOCATE, [u64::from(name.0), 0, 0, 0, 0, 0]).0)
+        trap::call(PortDeallocate { name })
     }
 
     fn port_mod_refs(
@@ -189,7 +195,7 @@ impl UserIpc for KernelIpc {
     // ANCHOR_END: port_calls
 
     fn port_destroy(&self, name: PortName) -> Result<(), KernReturn> {
-        trap::kern(trap::plain(nr::PORT_DESTROY, [u64::from(name.0), 0, 0, 0, 0, 0]).0)
+        trap::call(PortDestroy { name })
     }
 
     /// Within the calling task only: `name` in this task gets the right
@@ -302,7 +308,8 @@ impl UserIpc for KernelIpc {
 
     fn reply_port(&self) -> Result<PortName, KernReturn> {
         match REPLY_PORT.swap(0, Ordering::AcqRel) {
-            0 => self.port_allocate(RightType::Receive),
+            // `mach_reply_port`: a receive right of its own.
+            0 => trap::call(MachReplyPort {}),
             name => Ok(PortName(name)),
         }
     }

@@ -6,8 +6,9 @@
 
 use core::time::Duration;
 
+use hurd_abi::MAX_MESSAGE;
 use hurd_abi::msg_option::{RCV_MSG, RCV_TIMEOUT, SEND_MSG, SEND_TIMEOUT};
-use hurd_abi::{MAX_MESSAGE, nr};
+use hurd_abi::trap::MachMsg;
 use hurd_ipc::{MsgReturn, PortName};
 
 use crate::trap;
@@ -91,24 +92,19 @@ pub fn mach_msg(buf: &mut [u8], opts: &Options) -> Result<usize, MsgReturn> {
         .map_or(buf.len(), |n| n.min(buf.len()))
         .min(MAX_MESSAGE as usize) as u64;
     let rcv_name = opts.receive.map_or(0, |p| p.0);
+    let call = MachMsg {
+        msg: buf.as_mut_ptr() as u64,
+        option,
+        send_size: send_size as u64,
+        rcv_size: if opts.receive.is_some() { rcv_size } else { 0 },
+        rcv_name: PortName(rcv_name),
+        timeout: timeout.map_or(0, millis),
+    };
     // SAFETY: the kernel reads at most `send_size <= buf.len()` bytes and
     // writes at most `rcv_size <= buf.len()` bytes at `buf`, a slice this
     // function borrows mutably for the call. Rights named in the message
     // move as its dispositions say, which is no memory matter.
-    let (code, _) = unsafe {
-        trap::syscall(
-            nr::MACH_MSG,
-            [
-                buf.as_mut_ptr() as u64,
-                option,
-                send_size as u64,
-                if opts.receive.is_some() { rcv_size } else { 0 },
-                u64::from(rcv_name),
-                timeout.map_or(0, millis),
-            ],
-        )
-    };
-    if code != 0 {
+    if let Err(code) = unsafe { trap::trap(call) } {
         let sending = opts.send.is_some()
             && (opts.receive.is_none() || code < MsgReturn::RcvInvalidName as u64);
         return Err(msg_code(code, sending));

@@ -2,7 +2,7 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use hurd_abi::nr;
+use hurd_abi::trap::{Exit, PortDeallocate, TaskSelf};
 use hurd_ipc::PortName;
 
 use crate::trap;
@@ -14,7 +14,7 @@ static TASK_SELF: AtomicU32 = AtomicU32::new(0);
 /// released, and whoever watches the task (its parent process, through the
 /// proc server) learns `status`.
 pub fn exit(status: u64) -> ! {
-    trap::plain(nr::EXIT, [status, 0, 0, 0, 0, 0]);
+    let _ = trap::call(Exit { status });
     // The kernel does not return from EXIT.
     loop {
         core::hint::spin_loop();
@@ -32,16 +32,17 @@ pub fn task_self() -> PortName {
         0 => {}
         name => return PortName(name),
     }
-    let Ok(name) = trap::value(trap::plain(nr::TASK_SELF, [0; 6])) else {
+    let Ok(PortName(name)) = trap::call(TaskSelf {}) else {
         return PortName::NULL;
     };
-    let name = name as u32;
     // Two threads asking at once each got a reference; the second one's is
     // not needed.
     match TASK_SELF.compare_exchange(0, name, Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => PortName(name),
         Err(kept) => {
-            let _ = trap::plain(nr::PORT_DEALLOCATE, [u64::from(name), 0, 0, 0, 0, 0]);
+            let _ = trap::call(PortDeallocate {
+                name: PortName(name),
+            });
             PortName(kept)
         }
     }

@@ -20,7 +20,7 @@ use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use core::time::Duration;
 
-use hurd_abi::nr;
+use hurd_abi::trap::{ThreadSelf, ThreadSpawn, Yield};
 use hurd_ipc::{Disposition, KernReturn, Message, MsgOptions, PortName, RightType, UserIpc};
 use spinning_top::Spinlock;
 
@@ -200,15 +200,16 @@ impl Builder {
         // the thread has left it), with `start` (a box the thread takes
         // over) as its argument.
         let spawned = unsafe {
-            trap::syscall(
-                nr::THREAD_SPAWN,
-                [entry as *const () as u64, top, start as u64, 0, 0, 0],
-            )
+            trap::trap(ThreadSpawn {
+                entry: entry as *const () as u64,
+                stack: top,
+                arg: start as u64,
+            })
         };
-        if let Err(code) = trap::value(spawned) {
+        if let Err(code) = spawned {
             // SAFETY: the thread was not made, so the box is still ours.
             drop(unsafe { Box::from_raw(start) });
-            return Err(code);
+            return Err(trap::kern_error(code));
         }
         Ok(JoinHandle { packet })
     }
@@ -263,7 +264,7 @@ unsafe fn leave(flag: *const AtomicBool) -> ! {
             "syscall",
             "ud2",
             flag = in(reg) flag,
-            in("rax") nr::THREAD_EXIT,
+            in("rax") hurd_abi::nr::THREAD_EXIT,
             options(noreturn, nostack),
         )
     }
@@ -283,7 +284,7 @@ unsafe fn leave(flag: *const AtomicBool) -> ! {
 
 /// Lets other threads run (`thread_switch`).
 pub fn yield_now() {
-    trap::plain(nr::YIELD, [0; 6]);
+    let _ = trap::call(Yield {});
 }
 
 /// A port nobody sends to, for sleeping on (0 until first needed).
@@ -325,5 +326,5 @@ pub fn sleep(d: Duration) {
 ///
 /// The kernel's code.
 pub fn thread_self() -> Result<PortName, KernReturn> {
-    trap::value(trap::plain(nr::THREAD_SELF, [0; 6])).map(|n| PortName(n as u32))
+    trap::call(ThreadSelf {})
 }

@@ -12,7 +12,7 @@ use crate::trap;
 
 /// Time since the kernel booted (zero off the kernel).
 pub fn uptime() -> Duration {
-    trap::value(trap::plain(hurd_abi::nr::UPTIME, [0; 6]))
+    trap::call(hurd_abi::trap::Uptime {})
         .map(Duration::from_nanos)
         .unwrap_or(Duration::ZERO)
 }

@@ -1,13 +1,21 @@
-//! The raw system calls: `syscall` with the call number in `rax` and up to
-//! six arguments in `rdi`, `rsi`, `rdx`, `r10`, `r8`, `r9` (see
-//! [`hurd_abi::nr`]); the kernel answers with a return code in `rax` and a
-//! value in `rdx`.
+//! The traps: `syscall` with a call of [`hurd_abi::trap`] — its number in
+//! `rax`, its fields in `rdi`, `rsi`, `rdx`, `r10`, `r8`, `r9` — and the
+//! kernel's answer, a return code in `rax` and the call's value in `rdx`.
 //!
-//! Private and `unsafe`: an argument may be an address the kernel reads or
-//! writes. The rest of the crate wraps each call in a safe function taking
-//! slices and returning typed results.
+//! Private: [`trap`] is `unsafe` (a field may be an address the kernel
+//! reads or writes, or the call may change memory the program uses); the
+//! calls that touch none of the caller's memory are marked [`Harmless`] and
+//! made through the safe [`call`]. The rest of the crate wraps every call in
+//! a safe function taking slices and returning typed results.
 
-/// Traps into the kernel with call `nr` and `args`; returns (`rax`, `rdx`).
+use hurd_abi::trap::{
+    Call, Exit, MachReplyPort, Null, PortAllocate, PortDeallocate, PortDestroy, Register, TaskSelf,
+    ThreadSelf, Uptime, VmAllocate, VmMap, Yield,
+};
+use hurd_ipc::KernReturn;
+
+/// Traps into the kernel with call number `nr` and the argument registers;
+/// returns (`rax`, `rdx`).
 ///
 /// # Safety
 ///
@@ -16,7 +24,7 @@
 /// call must not unmap or change memory the program still uses.
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 #[inline(always)]
-pub(crate) unsafe fn syscall(nr: u64, args: [u64; 6]) -> (u64, u64) {
+unsafe fn syscall(nr: u64, args: [u64; 6]) -> (u64, u64) {
     let code: u64;
     let value: u64;
     // SAFETY: `syscall` enters the kernel, which checks every argument and
@@ -50,54 +58,82 @@ pub(crate) unsafe fn syscall(nr: u64, args: [u64; 6]) -> (u64, u64) {
 /// Always safe; `unsafe` only to match the real one.
 #[cfg(not(all(target_arch = "x86_64", target_os = "none")))]
 #[inline(always)]
-pub(crate) unsafe fn syscall(nr: u64, args: [u64; 6]) -> (u64, u64) {
+unsafe fn syscall(nr: u64, args: [u64; 6]) -> (u64, u64) {
     let _ = (nr, args);
-    (hurd_ipc::KernReturn::Failure as u64, 0)
+    (KernReturn::Failure as u64, 0)
 }
 
-/// A call that takes no address: safe to make with any arguments.
+/// Makes `call`: its value, or the kernel's return code as it is (for
+/// `mach_msg`, a `MACH_SEND_*`/`MACH_RCV_*` code).
+///
+/// # Safety
+///
+/// As [`syscall`], for the addresses among the call's fields and what the
+/// call does to the caller's memory.
 #[inline(always)]
-pub(crate) fn plain(nr: u64, args: [u64; 6]) -> (u64, u64) {
-    // SAFETY: the callers pass no addresses (only names, sizes, flags and
-    // values the kernel checks), so no memory of the program is touched.
-    unsafe { syscall(nr, args) }
-}
-
-/// A return code as a [`KernReturn`](hurd_ipc::KernReturn) result; a code
-/// the kernel should never give reads as `KERN_FAILURE`.
-pub(crate) fn kern(code: u64) -> Result<(), hurd_ipc::KernReturn> {
-    match code {
-        0 => Ok(()),
-        c => Err(i32::try_from(c)
-            .ok()
-            .and_then(|c| hurd_ipc::KernReturn::try_from(c).ok())
-            .filter(|k| *k != hurd_ipc::KernReturn::Success)
-            .unwrap_or(hurd_ipc::KernReturn::Failure)),
+pub(crate) unsafe fn trap<C: Call>(call: C) -> Result<C::Value, u64> {
+    // SAFETY: the caller's contract.
+    let (code, value) = unsafe { syscall(C::NUMBER, call.to_registers()) };
+    if code != 0 {
+        return Err(code);
     }
+    C::Value::from_register(value).ok_or(KernReturn::Failure as u64)
 }
 
-/// A call's (`rax`, `rdx`) as the value in `rdx` or the return code.
-pub(crate) fn value((code, value): (u64, u64)) -> Result<u64, hurd_ipc::KernReturn> {
-    kern(code).map(|()| value)
+/// A call that passes the kernel no address of the caller's and changes no
+/// memory the program uses: safe with any values of its fields.
+pub(crate) trait Harmless: Call {}
+
+impl Harmless for Null {}
+impl Harmless for Exit {}
+impl Harmless for Yield {}
+impl Harmless for TaskSelf {}
+impl Harmless for ThreadSelf {}
+impl Harmless for MachReplyPort {}
+impl Harmless for PortAllocate {}
+impl Harmless for PortDeallocate {}
+impl Harmless for PortDestroy {}
+impl Harmless for Uptime {}
+// A fresh region, where nothing of the program's is: anywhere, or at an
+// address the kernel refuses when it is taken.
+impl Harmless for VmAllocate {}
+// The kernel picks an address where nothing is.
+impl Harmless for VmMap {}
+
+/// Makes a [`Harmless`] call: its value, or the return code as a
+/// [`KernReturn`].
+#[inline(always)]
+pub(crate) fn call<C: Harmless>(call: C) -> Result<C::Value, KernReturn> {
+    // SAFETY: a harmless call passes no address and changes no memory the
+    // program uses.
+    unsafe { trap(call) }.map_err(kern_error)
+}
+
+/// A nonzero return code as a [`KernReturn`]; a code the kernel should never
+/// give reads as `KERN_FAILURE`.
+pub(crate) fn kern_error(code: u64) -> KernReturn {
+    i32::try_from(code)
+        .ok()
+        .and_then(|c| KernReturn::try_from(c).ok())
+        .filter(|k| *k != KernReturn::Success)
+        .unwrap_or(KernReturn::Failure)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hurd_ipc::KernReturn;
 
     #[test]
     fn codes_map_to_kern_returns() {
-        assert_eq!(kern(0), Ok(()));
-        assert_eq!(kern(15), Err(KernReturn::InvalidName));
-        assert_eq!(kern(9999), Err(KernReturn::Failure));
-        assert_eq!(kern(u64::MAX), Err(KernReturn::Failure));
-        assert_eq!(value((0, 7)), Ok(7));
-        assert_eq!(value((4, 7)), Err(KernReturn::InvalidArgument));
+        assert_eq!(kern_error(15), KernReturn::InvalidName);
+        assert_eq!(kern_error(0), KernReturn::Failure);
+        assert_eq!(kern_error(9999), KernReturn::Failure);
+        assert_eq!(kern_error(u64::MAX), KernReturn::Failure);
     }
 
     #[test]
     fn off_the_kernel_every_call_fails() {
-        assert_eq!(plain(0, [0; 6]).0, KernReturn::Failure as u64);
+        assert_eq!(call(Null {}), Err(KernReturn::Failure));
+        assert_eq!(call(Uptime {}), Err(KernReturn::Failure));
     }
 }

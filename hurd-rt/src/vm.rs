@@ -7,7 +7,7 @@
 
 use core::ptr::NonNull;
 
-use hurd_abi::nr;
+use hurd_abi::trap::{VmAllocate, VmDeallocate, VmMap, VmProtect};
 use hurd_ipc::{KernReturn, PortName};
 
 use crate::trap;
@@ -58,7 +58,11 @@ pub fn allocate(size: usize) -> Result<Allocation, KernReturn> {
     let len = pages(size)
         .filter(|&n| n > 0)
         .ok_or(KernReturn::InvalidArgument)?;
-    let addr = trap::value(trap::plain(nr::VM_ALLOCATE, [0, len as u64, 1, 0, 0, 0]))?;
+    let addr = trap::call(VmAllocate {
+        address: 0,
+        size: len as u64,
+        anywhere: true,
+    })?;
     let addr = NonNull::new(addr as *mut u8).ok_or(KernReturn::Failure)?;
     Ok(Allocation { addr, len })
 }
@@ -109,13 +113,15 @@ impl Allocation {
             .filter(|&g| g < self.len)
             .ok_or(KernReturn::InvalidArgument)?;
         if guard > 0 {
-            trap::kern(
-                trap::plain(
-                    nr::VM_PROTECT,
-                    [self.addr(), guard as u64, 0, prot::NONE, 0, 0],
-                )
-                .0,
-            )?;
+            let protect = VmProtect {
+                address: self.addr(),
+                size: guard as u64,
+                set_maximum: false,
+                protection: prot::NONE as u32,
+            };
+            // SAFETY: the pages are this allocation's, consumed here, and
+            // nothing refers to them; from now on nothing hands them out.
+            unsafe { trap::trap(protect) }.map_err(trap::kern_error)?;
         }
         Ok(Guarded { whole: self, guard })
     }
@@ -191,7 +197,12 @@ impl Guarded {
 /// block, no stack, no mapping owned by a value ([`Allocation`],
 /// [`Mapping`]) may point into it.
 pub unsafe fn deallocate(addr: u64, size: usize) -> Result<(), KernReturn> {
-    trap::kern(trap::plain(nr::VM_DEALLOCATE, [addr, size as u64, 0, 0, 0, 0]).0)
+    let dealloc = VmDeallocate {
+        address: addr,
+        size: size as u64,
+    };
+    // SAFETY: nothing uses the range (the caller's contract).
+    unsafe { trap::trap(dealloc) }.map_err(trap::kern_error)
 }
 
 /// A memory object (a pager's port) mapped into this task with `vm_map`:
@@ -225,10 +236,12 @@ pub fn map(object: PortName, offset: u64, size: usize) -> Result<Mapping, KernRe
     let len = pages(size)
         .filter(|&n| n > 0)
         .ok_or(KernReturn::InvalidArgument)?;
-    let addr = trap::value(trap::plain(
-        nr::VM_MAP,
-        [0, len as u64, u64::from(object.0), offset, 0, 0],
-    ))?;
+    let addr = trap::call(VmMap {
+        address: 0,
+        size: len as u64,
+        memory_object: object,
+        offset,
+    })?;
     let addr = NonNull::new(addr as *mut u8).ok_or(KernReturn::Failure)?;
     Ok(Mapping { addr, len })
 }
