@@ -127,6 +127,11 @@ impl msg::Server for SignalThread<'_> {
 /// Returns the child's pid and a send right to its proc port (the
 /// starter's, to set the child up with and then hand over, see
 /// [`give_proc`]).
+///
+/// # Errors
+///
+/// The error of the proc server's `proc_child`, `proc_task2pid` or
+/// `proc_task2proc`.
 pub fn adopt(ipc: &KernelIpc, parent: PortName, task: PortName) -> Result<(i32, PortName), Error> {
     let proc = process::Client::new(ipc, parent);
     let task = PortItem {
@@ -142,6 +147,10 @@ pub fn adopt(ipc: &KernelIpc, parent: PortName, task: PortName) -> Result<(i32, 
 /// Moves the send right `port` into `task`'s space under [`PROC`], where
 /// the runtime finds its proc port. On failure the right is released and
 /// the error is `EAGAIN`.
+///
+/// # Errors
+///
+/// `EAGAIN` when the right cannot be inserted into `task`.
 pub fn give_proc(task: PortName, port: PortName) -> Result<(), Error> {
     if mach::insert_right(task, PROC, (port, Disposition::MoveSend)).is_ok() {
         return Ok(());

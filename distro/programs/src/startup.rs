@@ -40,8 +40,12 @@ pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
 pub const MAX_PORTS: usize = 8;
 
 /// Says the server is ready, with send rights made from `ports` (receive
-/// rights of the caller's). `EINVAL` when the task was not started by
-/// [`start_server`] (no [`BOOT_PORT`]).
+/// rights of the caller's).
+///
+/// # Errors
+///
+/// `EINVAL` when the task was not started by [`start_server`] (no
+/// [`BOOT_PORT`]); the error of the `server_ready` call.
 pub fn ready(ports: &[PortName]) -> Result<(), Error> {
     let ipc = KernelIpc::new();
     if ipc.port_type(BOOT_PORT).is_err() {
@@ -69,6 +73,13 @@ pub struct Started {
 /// proc port), the task is first made a child process of the caller's and
 /// given its proc port. A server that ends or stays silent for
 /// [`READY_TIMEOUT`] is an error (and its task is ended).
+///
+/// # Errors
+///
+/// What allocating the boot port, loading the image or making the task a
+/// process fails with; `MACH_RCV_TIMED_OUT` when the server says nothing
+/// for [`READY_TIMEOUT`], `EINVAL` when what it says is not `server_ready`
+/// with at most [`MAX_PORTS`] send rights.
 pub fn start_server(
     image: &[u8],
     name: &str,

@@ -90,6 +90,10 @@ pub unsafe fn console_write(addr: u64, len: u64) -> u64 {
 /// Starts a thread of this task at `entry` with stack pointer `stack` and
 /// `arg` as its argument → its id, or the code.
 ///
+/// # Errors
+///
+/// The kernel's code when it cannot start the thread.
+///
 /// # Safety
 ///
 /// `stack` must be the top of memory the new thread alone uses, for as
@@ -122,6 +126,11 @@ pub fn thread_exit() -> ! {
 
 /// `vm_map` of `size` bytes of the memory object `pager` from `offset`,
 /// anywhere: the address (the caller decides what touches it), or the code.
+///
+/// # Errors
+///
+/// The kernel's code when `pager` is no memory object or the region
+/// cannot be mapped.
 pub fn vm_map(size: u64, pager: u32, offset: u64) -> Result<u64, u64> {
     // SAFETY: VM_MAP takes no address of the caller's (it picks one).
     match unsafe { syscall(nr::VM_MAP, [0, size, u64::from(pager), offset, 0, 0]) } {
@@ -131,6 +140,10 @@ pub fn vm_map(size: u64, pager: u32, offset: u64) -> Result<u64, u64> {
 }
 
 /// `vm_allocate` of `size` bytes anywhere: the address, or the code.
+///
+/// # Errors
+///
+/// The kernel's code when the region cannot be allocated.
 pub fn vm_allocate(size: u64) -> Result<u64, u64> {
     // SAFETY: a fresh region changes no memory in use.
     match unsafe { syscall(nr::VM_ALLOCATE, [0, size, 1, 0, 0, 0]) } {

@@ -21,8 +21,8 @@ fn main() -> u64 {
     let kernel = 0x10_0000u64;
     let unmapped = 0x7f00_0000_0000u64;
     let mut ok = true;
-    // SAFETY (every raw call below): the addresses are kernel memory or
-    // unmapped, which the kernel refuses, or `garbage`, a buffer of ours.
+    // SAFETY: every raw call below passes addresses that are kernel memory
+    // or unmapped, which the kernel refuses, or `garbage`, a buffer of ours.
     unsafe {
         // KERN_INVALID_ADDRESS for console writes from kernel or unmapped memory.
         ok &= check("console kernel", raw::console_write(kernel, 8), 1);

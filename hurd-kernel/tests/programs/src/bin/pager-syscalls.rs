@@ -29,8 +29,8 @@ fn receiver(port: u32, report: u32) {
     // SAFETY: the kernel writes at most 4096 bytes into page 1 of the
     // mapping, which nothing else uses.
     let rc = unsafe { raw::mach_msg(into as *mut u8, RCV_MSG, 0, 4096, port, 0) };
-    // SAFETY: mapped by the main thread; present once the receive is done.
     let id = if rc == 0 {
+        // SAFETY: mapped by the main thread; present once the receive is done.
         unsafe { ((into + 20) as *const i32).read_volatile() }
     } else {
         0
