@@ -75,6 +75,11 @@ pub mod vm;
 
 pub use ipc::KernelIpc;
 
+/// hurd-ipc, whose types this crate's interface speaks (ports, messages,
+/// errors, [`UserIpc`](hurd_ipc::UserIpc)): re-exported, so a program
+/// depending on hurd-rt alone names them as `hurd_rt::hurd_ipc::…`.
+pub use hurd_ipc;
+
 /// The status a program ends with when its `main` panicked.
 pub const EXIT_PANIC: u64 = 101;
 

@@ -60,7 +60,8 @@ pub trait Resolve {
 }
 
 /// Resolves only `path` / `source` entries, relative to a base directory;
-/// packages are an error (they must be built, which `cargo xtask image` does).
+/// packages and crates are an error (they must be built, which `cargo xtask
+/// image` does).
 pub struct PathsOnly {
     /// The manifest's directory.
     pub base: PathBuf,
@@ -72,6 +73,9 @@ impl Resolve for PathsOnly {
             Source::Path(p) => Ok(self.base.join(p)),
             Source::Package { package, .. } => Err(format!(
                 "package `{package}` must be built first (use `cargo xtask image`)"
+            )),
+            Source::Crate { dir, .. } => Err(format!(
+                "crate `{dir}` must be built first (use `cargo xtask image`)"
             )),
         }
     }

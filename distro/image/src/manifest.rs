@@ -24,6 +24,10 @@
 //! package = "hurd-trans"
 //! bin = "hello"
 //!
+//! [[program]]
+//! path = "/bin/my-translator"
+//! crate = "examples/my-translator"   # a crate of one's own, outside the workspace
+//!
 //! [[file]]
 //! path = "/etc/motd"
 //! text = "Welcome to hurd-rs.\n"
@@ -93,6 +97,16 @@ pub enum Source {
     },
     /// A file, relative to the manifest's directory unless absolute.
     Path(String),
+    /// A binary of a crate of one's own outside the workspace (a directory
+    /// with its own `Cargo.toml`, relative to the manifest's directory unless
+    /// absolute), built as any program for the kernel is:
+    /// `cargo build --release --target x86_64-unknown-none` in that directory.
+    Crate {
+        /// The crate's directory.
+        dir: String,
+        /// The binary target (`None`: the binary named as the package).
+        bin: Option<String>,
+    },
 }
 
 /// A binary named by the manifest, and the line that names it (for errors
@@ -245,6 +259,8 @@ struct RawKernel {
 struct RawModule {
     name: Spanned<String>,
     package: Option<Spanned<String>>,
+    #[serde(rename = "crate")]
+    krate: Option<Spanned<String>>,
     bin: Option<Spanned<String>>,
     source: Option<Spanned<String>>,
     #[serde(default)]
@@ -256,6 +272,8 @@ struct RawModule {
 struct RawProgram {
     path: Spanned<String>,
     package: Option<Spanned<String>>,
+    #[serde(rename = "crate")]
+    krate: Option<Spanned<String>>,
     bin: Option<Spanned<String>>,
     source: Option<Spanned<String>>,
     mode: Option<Spanned<u32>>,
@@ -375,7 +393,13 @@ impl Checker<'_> {
         };
         let kernel_span = raw.kernel.span();
         let k = raw.kernel.into_inner();
-        let kernel = self.artifact("kernel", kernel_span.clone(), k.package, k.bin, k.path)?;
+        let kernel = self.artifact(
+            "kernel",
+            kernel_span.clone(),
+            (k.package, None),
+            k.bin,
+            k.path,
+        )?;
         let protocol = match k.protocol {
             None => BootProtocol::Multiboot2,
             Some(p) => match p.get_ref().as_str() {
@@ -414,7 +438,7 @@ impl Checker<'_> {
                     .lines
                     .error(name_span, format!("module.name `{name}`: used twice")));
             }
-            let artifact = self.artifact("module", span, m.package, m.bin, m.source)?;
+            let artifact = self.artifact("module", span, (m.package, m.krate), m.bin, m.source)?;
             let mut args = Vec::new();
             for a in m.args {
                 let s = a.span();
@@ -446,7 +470,7 @@ impl Checker<'_> {
             let span = p.span();
             let p = p.into_inner();
             let path = self.fs_path("program.path", p.path, &mut taken)?;
-            let artifact = self.artifact("program", span, p.package, p.bin, p.source)?;
+            let artifact = self.artifact("program", span, (p.package, p.krate), p.bin, p.source)?;
             let mode = self.mode("program.mode", p.mode, 0o755)?;
             programs.push(Program {
                 path,
@@ -550,32 +574,46 @@ impl Checker<'_> {
         &self,
         table: &str,
         span: Range<usize>,
-        package: Option<Spanned<String>>,
+        (package, krate): (Option<Spanned<String>>, Option<Spanned<String>>),
         bin: Option<Spanned<String>>,
         path: Option<Spanned<String>>,
     ) -> Result<Artifact, ManifestError> {
         let line = self.lines.at(span.start).0;
         let path_field = if table == "kernel" { "path" } else { "source" };
-        let source = match (package, path) {
-            (Some(p), None) => Source::Package {
+        let bin_name = |this: &Self, bin: Option<Spanned<String>>| {
+            bin.map(|b| this.nonempty(&format!("{table}.bin"), b))
+                .transpose()
+        };
+        let source = match (package, krate, path) {
+            (Some(p), None, None) => Source::Package {
                 package: self.nonempty(&format!("{table}.package"), p)?,
-                bin: bin
-                    .map(|b| self.nonempty(&format!("{table}.bin"), b))
-                    .transpose()?,
+                bin: bin_name(self, bin)?,
             },
-            (None, Some(p)) => {
+            (None, Some(c), None) => Source::Crate {
+                dir: self.nonempty(&format!("{table}.crate"), c)?,
+                bin: bin_name(self, bin)?,
+            },
+            (None, None, Some(p)) => {
                 if let Some(b) = bin {
                     return Err(self.lines.error(
                         b.span(),
-                        format!("{table}.bin: only with `package`, not with `{path_field}`"),
+                        format!(
+                            "{table}.bin: only with `package` or `crate`, not with `{path_field}`"
+                        ),
                     ));
                 }
                 Source::Path(self.nonempty(&format!("{table}.{path_field}"), p)?)
             }
-            _ => {
+            _ if table == "kernel" => {
                 return Err(self.lines.error(
                     span,
                     format!("{table}: give exactly one of `package` and `{path_field}`"),
+                ));
+            }
+            _ => {
+                return Err(self.lines.error(
+                    span,
+                    format!("{table}: give exactly one of `package`, `crate` and `{path_field}`"),
                 ));
             }
         };

@@ -171,6 +171,55 @@ fn binaries_need_exactly_one_source() {
 }
 
 #[test]
+fn a_crate_of_ones_own_is_a_source() {
+    let text = GOOD.replacen(
+        "package = \"hurd-trans\"\nbin = \"hello\"",
+        "crate = \"my-translator\"",
+        1,
+    );
+    let m = Manifest::parse(&text).expect("parses");
+    assert_eq!(
+        m.programs[0].artifact.source,
+        Source::Crate {
+            dir: "my-translator".into(),
+            bin: None
+        }
+    );
+    let text = GOOD.replacen(
+        "source = \"build/auth.elf\"",
+        "crate = \"../auth\"\nbin = \"auth-server\"",
+        1,
+    );
+    let m = Manifest::parse(&text).expect("parses");
+    assert_eq!(
+        m.modules[1].artifact.source,
+        Source::Crate {
+            dir: "../auth".into(),
+            bin: Some("auth-server".into())
+        }
+    );
+    rejects(
+        "bin = \"hello\"",
+        "crate = \"my-translator\"",
+        19,
+        "exactly one of `package`, `crate` and `source`",
+    );
+    rejects(
+        "source = \"build/auth.elf\"",
+        "crate = \"\"",
+        17,
+        "module.crate: must not be empty",
+    );
+    // The kernel is a package or a file.
+    rejects(
+        "package = \"hurd-kernel\"",
+        "crate = \"kernel\"",
+        7,
+        "crate",
+    );
+}
+
+#[test]
 fn garbage_is_an_error_not_a_panic() {
     for text in [
         "",

@@ -24,12 +24,21 @@ pub const REFERENCE_MANIFEST: &str = "distro/distro.toml";
 pub const OWN_MANIFEST: &str = "distro/examples/my-image.toml";
 
 /// What is typed into the [`OWN_MANIFEST`] image: alice logs in, meets her
-/// note and her translator (a process of hers), shouts, leaves; halt.
+/// note and her translator (a process of hers), starts a translator of her
+/// own (built from a crate outside the workspace, `distro/examples/my-translator`)
+/// on a node of hers with `settrans` and reads it, runs the program
+/// template (`distro/templates/program`), shouts, leaves; halt.
 fn own_scenario() -> Vec<Step> {
     vec![
         Step::new("login: ", "alice"),
         Step::new("Password: ", "wonderland"),
         Step::new("$ ", "cat /srv/alice/note /srv/alice/hello"),
+        Step::new(
+            "$ ",
+            "settrans /srv/alice/greeting /bin/my-translator Hello from my own translator",
+        ),
+        Step::new("$ ", "cat /srv/alice/greeting"),
+        Step::new("$ ", "my-program alice"),
         Step::new("$ ", "ps"),
         Step::new("$ ", "shout"),
         Step::new("shout", "quiet words"),
@@ -43,7 +52,10 @@ fn own_scenario() -> Vec<Step> {
 const OWN_EXPECTED: &[&str] = &[
     "Welcome to my own hurd-rs.",
     "$ cat /srv/alice/note /srv/alice/hello\nBring the tarballs.\nHello from alice's own translator.",
+    "$ cat /srv/alice/greeting\nHello from my own translator\n(served by my-translator, running as uid 1000)",
+    "Hello, alice! (from a program on hurd-rt)",
     "1000 /hurd/hello Hello from alice's own translator.",
+    "1000 /bin/my-translator Hello from my own translator\n",
     "QUIET WORDS",
     "hurd-init: halting",
 ];

@@ -6,7 +6,10 @@
 //!
 //! Binaries named by `package` are built with `cargo build --release
 //! --target x86_64-unknown-none` in the workspace of the current directory;
-//! `path`/`source` entries are read relative to the manifest's directory. The
+//! those named by `crate` (a crate of one's own, outside the workspace) with
+//! the same command in the crate's directory, into `crates/` under the
+//! target directory; `path`/`source` entries and `crate` directories are
+//! relative to the manifest's directory. The
 //! image is staged in `--stage` (default: next to the output) and packed as a
 //! GRUB ISO. Errors name the manifest file and line.
 
@@ -65,6 +68,7 @@ impl Resolve for CargoBuild {
     fn resolve(&mut self, artifact: &Artifact) -> Result<PathBuf, String> {
         let (package, bin) = match &artifact.source {
             Source::Path(p) => return Ok(self.base.join(p)),
+            Source::Crate { dir, bin } => return self.build_crate(dir, bin.as_deref()),
             Source::Package { package, bin } => (package, bin),
         };
         let key = (package.clone(), bin.clone());
@@ -111,6 +115,63 @@ impl Resolve for CargoBuild {
             ))
         }
     }
+}
+
+impl CargoBuild {
+    /// Builds the crate in `dir` (relative to the manifest) with the command
+    /// a program's author uses, `cargo build --release --target
+    /// x86_64-unknown-none` run in its directory, and finds its binary `bin`
+    /// (by default the one named as the package).
+    fn build_crate(&mut self, dir: &str, bin: Option<&str>) -> Result<PathBuf, String> {
+        let dir = self.base.join(dir);
+        let manifest = dir.join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest)
+            .map_err(|e| format!("crate `{}`: {e}", manifest.display()))?;
+        let name = match bin {
+            Some(b) => b.to_owned(),
+            None => package_name(&text)
+                .ok_or_else(|| format!("crate `{}`: no [package] name", manifest.display()))?,
+        };
+        let target_dir = self.target_dir.join("crates");
+        let key = (dir.display().to_string(), Some(name.clone()));
+        if !self.built.contains(&key) {
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            let mut cmd = Command::new(cargo);
+            cmd.current_dir(&dir)
+                .args(["build", "--quiet", "--release", "--target", TARGET])
+                .arg("--target-dir")
+                .arg(&target_dir);
+            if let Some(b) = bin {
+                cmd.args(["--bin", b]);
+            }
+            eprintln!("building the crate {} ({name}) for {TARGET}", dir.display());
+            let status = cmd
+                .status()
+                .map_err(|e| format!("could not run cargo: {e}"))?;
+            if !status.success() {
+                return Err(format!(
+                    "building the crate `{}` failed ({status})",
+                    dir.display()
+                ));
+            }
+            self.built.insert(key);
+        }
+        let file = target_dir.join(TARGET).join("release").join(&name);
+        if file.is_file() {
+            Ok(file)
+        } else {
+            Err(format!(
+                "the crate `{}` built no binary `{name}`",
+                dir.display()
+            ))
+        }
+    }
+}
+
+/// The `[package] name` of a `Cargo.toml`.
+fn package_name(cargo_toml: &str) -> Option<String> {
+    let table: toml::Table = toml::from_str(cargo_toml).ok()?;
+    Some(table.get("package")?.get("name")?.as_str()?.to_owned())
 }
 
 fn run(args: Args) -> Result<(), String> {
