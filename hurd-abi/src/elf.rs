@@ -5,6 +5,14 @@
 //! (`ET_DYN`, as a runtime's linker script makes them) are accepted; either
 //! is mapped at the addresses its segments name (a PIE is loaded with no
 //! bias and relocates itself, as Linux's static-pie start code does).
+//!
+//! A hurd-rs program says so with a note: a `PT_NOTE` segment holding a note
+//! of owner [`NOTE_OWNER`] (`"hurd-rs"`) and type [`NT_HURD_RS_ABI`] whose
+//! descriptor is the ABI version it was built for (a little-endian `u32`,
+//! [`ABI_VERSION`] today). hurd-rt's linker script puts it in every program
+//! (section `.note.hurd-rs`); [`Executable::abi`] is what the file says, so
+//! a loader can tell a hurd-rs program from another x86-64 executable (a
+//! static Linux program carries no such note).
 
 /// One `PT_LOAD` segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,7 +44,20 @@ pub struct Executable {
     pub entry: u64,
     /// The loadable segments.
     pub segments: arrayvec::ArrayVec<Segment, MAX_SEGMENTS>,
+    /// The ABI version its hurd-rs note names; `None` when it has none (not
+    /// a hurd-rs program).
+    pub abi: Option<u32>,
 }
+
+/// The owner (name) of the note that marks a hurd-rs program.
+pub const NOTE_OWNER: &[u8] = b"hurd-rs";
+
+/// The type of the hurd-rs note whose descriptor is the ABI version.
+pub const NT_HURD_RS_ABI: u32 = 1;
+
+/// The version of the contract between the kernel and its programs that
+/// this crate describes, as programs' notes name it.
+pub const ABI_VERSION: u32 = 1;
 
 /// Why a file is not a loadable executable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,12 +74,51 @@ pub enum ElfError {
     BadSegment,
     /// The entry point is in no executable segment.
     BadEntry,
+    /// A `PT_NOTE` segment lies outside the file, or a note in it runs past
+    /// the segment's end.
+    BadNote,
 }
 
 /// `e_type` of a fixed-address executable.
 const ET_EXEC: u16 = 2;
 /// `e_type` of a position-independent executable (or shared object).
 const ET_DYN: u16 = 3;
+/// `p_type` of a loadable segment.
+const PT_LOAD: u32 = 1;
+/// `p_type` of a segment of notes.
+const PT_NOTE: u32 = 4;
+
+/// Rounds a note field's end up to the 4-byte alignment of the next field.
+fn align4(n: usize) -> Option<usize> {
+    Some(n.checked_add(3)? & !3)
+}
+
+/// The ABI version in the hurd-rs note among `notes` (a `PT_NOTE`
+/// segment's bytes: entries of `namesz`, `descsz`, `type`, then the name
+/// and the descriptor, each padded to 4 bytes), if there is one.
+fn hurd_rs_note(notes: &[u8]) -> Result<Option<u32>, ElfError> {
+    let mut rest = notes;
+    while !rest.is_empty() {
+        let field = |at| u32_at(rest, at).map_err(|_| ElfError::BadNote);
+        let namesz = usize::try_from(field(0)?).map_err(|_| ElfError::BadNote)?;
+        let descsz = usize::try_from(field(4)?).map_err(|_| ElfError::BadNote)?;
+        let kind = field(8)?;
+        let name_end = 12usize.checked_add(namesz).ok_or(ElfError::BadNote)?;
+        let desc_at = align4(name_end).ok_or(ElfError::BadNote)?;
+        let desc_end = desc_at.checked_add(descsz).ok_or(ElfError::BadNote)?;
+        let name = rest.get(12..name_end).ok_or(ElfError::BadNote)?;
+        let desc = rest.get(desc_at..desc_end).ok_or(ElfError::BadNote)?;
+        if kind == NT_HURD_RS_ABI && name.strip_suffix(b"\0") == Some(NOTE_OWNER) {
+            return match desc {
+                [a, b, c, d] => Ok(Some(u32::from_le_bytes([*a, *b, *c, *d]))),
+                _ => Err(ElfError::BadNote),
+            };
+        }
+        let next = align4(desc_end).ok_or(ElfError::BadNote)?;
+        rest = rest.get(next..).unwrap_or_default();
+    }
+    Ok(None)
+}
 
 fn u16_at(b: &[u8], at: usize) -> Result<u16, ElfError> {
     let bytes = b.get(at..at + 2).ok_or(ElfError::Truncated)?;
@@ -103,14 +163,27 @@ pub fn parse(file: &[u8], min: u64, max: u64) -> Result<Executable, ElfError> {
         return Err(ElfError::NotAnExecutable);
     }
     let mut segments = arrayvec::ArrayVec::new();
+    let mut abi = None;
     for i in 0..phnum {
         let at = phentsize
             .checked_mul(i)
             .and_then(|o| o.checked_add(phoff))
             .ok_or(ElfError::Truncated)?;
         let kind = u32_at(file, at)?;
-        if kind != 1 {
-            continue; // not PT_LOAD
+        if kind == PT_NOTE {
+            let offset = usize::try_from(u64_at(file, at + 8)?).map_err(|_| ElfError::BadNote)?;
+            let size = usize::try_from(u64_at(file, at + 32)?).map_err(|_| ElfError::BadNote)?;
+            let notes = offset
+                .checked_add(size)
+                .and_then(|end| file.get(offset..end))
+                .ok_or(ElfError::BadNote)?;
+            if let Some(version) = hurd_rs_note(notes)? {
+                abi = Some(version);
+            }
+            continue;
+        }
+        if kind != PT_LOAD {
+            continue;
         }
         let flags = u32_at(file, at + 4)?;
         let segment = Segment {
@@ -144,7 +217,11 @@ pub fn parse(file: &[u8], min: u64, max: u64) -> Result<Executable, ElfError> {
     if !entry_ok {
         return Err(ElfError::BadEntry);
     }
-    Ok(Executable { entry, segments })
+    Ok(Executable {
+        entry,
+        segments,
+        abi,
+    })
 }
 
 #[cfg(test)]
@@ -195,6 +272,7 @@ mod tests {
         );
         let exe = parse(&f, MIN, MAX).expect("valid");
         assert_eq!(exe.entry, MIN + 0x10);
+        assert_eq!(exe.abi, None);
         assert_eq!(exe.segments.len(), 2);
         assert!(exe.segments[0].execute && !exe.segments[0].write);
         assert!(exe.segments[1].write && exe.segments[1].read);
@@ -245,6 +323,66 @@ mod tests {
             0x100,
         );
         assert_eq!(parse(&f, MIN, MAX), Err(ElfError::BadEntry));
+    }
+
+    /// An executable whose second program header is a `PT_NOTE` segment
+    /// of `notes`, at file offset 0x200.
+    fn with_notes(notes: &[u8]) -> Vec<u8> {
+        let len = notes.len() as u64;
+        let mut f = build(
+            MIN,
+            &[(MIN, 0, 0x10, 0x10, 5), (0, 0x200, len, len, 4)],
+            0x200 + notes.len(),
+        );
+        f[64 + 56..64 + 60].copy_from_slice(&PT_NOTE.to_le_bytes());
+        f[0x200..].copy_from_slice(notes);
+        f
+    }
+
+    /// One note: owner `name` (NUL added), `kind`, descriptor `desc`.
+    fn note(name: &[u8], kind: u32, desc: &[u8]) -> Vec<u8> {
+        let mut n = Vec::new();
+        n.extend_from_slice(&(name.len() as u32 + 1).to_le_bytes());
+        n.extend_from_slice(&(desc.len() as u32).to_le_bytes());
+        n.extend_from_slice(&kind.to_le_bytes());
+        n.extend_from_slice(name);
+        n.push(0);
+        n.resize(n.len().next_multiple_of(4), 0);
+        n.extend_from_slice(desc);
+        n.resize(n.len().next_multiple_of(4), 0);
+        n
+    }
+
+    #[test]
+    fn the_hurd_rs_note_names_the_abi() {
+        let mut notes = note(b"GNU", 3, &[1, 2, 3, 4, 5, 6, 7, 8]);
+        notes.extend(note(NOTE_OWNER, NT_HURD_RS_ABI, &7u32.to_le_bytes()));
+        let exe = parse(&with_notes(&notes), MIN, MAX).expect("valid");
+        assert_eq!(exe.abi, Some(7));
+        assert_eq!(exe.segments.len(), 1);
+        // Another owner's note, or another type, is no hurd-rs note.
+        let f = with_notes(&note(b"GNU", NT_HURD_RS_ABI, &1u32.to_le_bytes()));
+        assert_eq!(parse(&f, MIN, MAX).expect("valid").abi, None);
+        let f = with_notes(&note(NOTE_OWNER, 2, &1u32.to_le_bytes()));
+        assert_eq!(parse(&f, MIN, MAX).expect("valid").abi, None);
+    }
+
+    #[test]
+    fn bad_notes_are_errors() {
+        // A descriptor that is not one u32.
+        let f = with_notes(&note(NOTE_OWNER, NT_HURD_RS_ABI, &[1, 0]));
+        assert_eq!(parse(&f, MIN, MAX), Err(ElfError::BadNote));
+        // A name running past the segment.
+        let mut n = note(NOTE_OWNER, NT_HURD_RS_ABI, &1u32.to_le_bytes());
+        n[0..4].copy_from_slice(&1000u32.to_le_bytes());
+        assert_eq!(parse(&with_notes(&n), MIN, MAX), Err(ElfError::BadNote));
+        // A header cut short.
+        let f = with_notes(&[8, 0, 0, 0]);
+        assert_eq!(parse(&f, MIN, MAX), Err(ElfError::BadNote));
+        // A segment beyond the file.
+        let mut f = with_notes(&note(NOTE_OWNER, NT_HURD_RS_ABI, &[1, 0, 0, 0]));
+        f[64 + 56 + 32..64 + 56 + 40].copy_from_slice(&0x1000u64.to_le_bytes());
+        assert_eq!(parse(&f, MIN, MAX), Err(ElfError::BadNote));
     }
 
     #[test]

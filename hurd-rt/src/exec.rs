@@ -9,8 +9,10 @@
 //! kernel's own loader.
 //!
 //! The image is untrusted: a file that is not an ELF executable for this
-//! kernel is [`ExecError::Elf`], and a failed step ends the half-built task,
-//! so nothing is left behind.
+//! kernel is [`ExecError::Elf`], one that is not a hurd-rs program of this
+//! ABI (no `.note.hurd-rs` naming [`elf::ABI_VERSION`]: a static Linux
+//! program, say) is [`ExecError::NotHurdRs`], and a failed step ends the
+//! half-built task, so nothing is left behind.
 
 use hurd_abi::elf::{self, ElfError, Executable, Segment};
 use hurd_abi::thread_state::{COUNT, FLAVOR, RDI, RIP, RSP};
@@ -37,6 +39,9 @@ pub struct Child {
 pub enum ExecError {
     /// The file is not an ELF executable this kernel can run.
     Elf(ElfError),
+    /// The executable is not a hurd-rs program of this ABI: the version its
+    /// hurd-rs note names, `None` when it has none.
+    NotHurdRs(Option<u32>),
     /// A call to the kernel failed: which, and how.
     Call(&'static str, Error),
     /// The arguments and environment do not fit the block
@@ -53,7 +58,7 @@ impl From<ExecError> for Error {
     /// refused a step.
     fn from(e: ExecError) -> Error {
         match e {
-            ExecError::Elf(_) => Errno::NoExec.into(),
+            ExecError::Elf(_) | ExecError::NotHurdRs(_) => Errno::NoExec.into(),
             ExecError::TooBig => Error::Code(E2BIG),
             ExecError::Call(..) => Errno::Again.into(),
         }
@@ -93,9 +98,14 @@ fn step<T>(what: &'static str, r: Result<T, Error>) -> Result<T, ExecError> {
 }
 
 /// The image's executable, checked to lie in user space below the first
-/// stack.
+/// stack and to be a hurd-rs program of this ABI.
 fn parse(image: &[u8]) -> Result<Executable, ExecError> {
-    elf::parse(image, USER_BASE, USER_STACK_TOP - USER_STACK_SIZE).map_err(ExecError::Elf)
+    let exe =
+        elf::parse(image, USER_BASE, USER_STACK_TOP - USER_STACK_SIZE).map_err(ExecError::Elf)?;
+    if exe.abi != Some(elf::ABI_VERSION) {
+        return Err(ExecError::NotHurdRs(exe.abi));
+    }
+    Ok(exe)
 }
 
 /// An empty task (`task_create` on this task's port, inheriting nothing),
