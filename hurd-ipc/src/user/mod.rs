@@ -3,7 +3,8 @@
 //! directly and the hurd-rs kernel's user runtime implements it with system calls.
 //!
 //! The rights a task holds are best held as values that release themselves:
-//! [`SendRight`], [`SendOnceRight`], [`ReceiveRight`] and [`PortSet`] (see
+//! [`SendRight`], [`SendOnceRight`], [`ReceiveRight`] and [`PortSet`], and
+//! [`Right`] for one taken out of a received message (see
 //! [`rights`]).
 
 use alloc::vec::Vec;
@@ -16,7 +17,7 @@ use crate::{
 
 pub mod rights;
 
-pub use rights::{PortSet, ReceiveRight, SendOnceRight, SendRight};
+pub use rights::{PortSet, ReceiveRight, Right, SendOnceRight, SendRight};
 
 /// Options of one `mach_msg` call.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -516,3 +516,85 @@ impl<I: UserIpc> fmt::Debug for PortSet<I> {
         f.debug_tuple("PortSet").field(&self.name).finish()
     }
 }
+
+/// A right a received message carried, owned as what the item says it is
+/// (a received item's disposition is `PORT_SEND`, `PORT_SEND_ONCE` or
+/// `PORT_RECEIVE`): dropping it releases it the way its kind needs.
+///
+/// This is how a server takes the rights out of a request: it keeps those it
+/// wants (`into_send`, or matching on the variant) and every other one is
+/// released when the value goes out of scope.
+pub enum Right<I: UserIpc> {
+    /// A send right (`MACH_MSG_TYPE_PORT_SEND`).
+    Send(SendRight<I>),
+    /// A send-once right (`MACH_MSG_TYPE_PORT_SEND_ONCE`).
+    SendOnce(SendOnceRight<I>),
+    /// A receive right (`MACH_MSG_TYPE_PORT_RECEIVE`).
+    Receive(ReceiveRight<I>),
+}
+
+impl<I: UserIpc> Right<I> {
+    /// Takes ownership of the right a received item carries. An item naming
+    /// NULL or DEAD gives a value that owns nothing.
+    pub fn received(ipc: I, item: PortItem) -> Self {
+        match item.disposition.received() {
+            Disposition::PORT_RECEIVE => Right::Receive(ReceiveRight::from_raw(ipc, item.name)),
+            Disposition::PORT_SEND_ONCE => Right::SendOnce(SendOnceRight::from_raw(ipc, item.name)),
+            _ => Right::Send(SendRight::from_raw(ipc, item.name)),
+        }
+    }
+
+    /// The right's name in the task's space.
+    pub fn name(&self) -> PortName {
+        match self {
+            Right::Send(r) => r.name(),
+            Right::SendOnce(r) => r.name(),
+            Right::Receive(r) => r.name(),
+        }
+    }
+
+    /// Gives up ownership without releasing anything and returns the name.
+    pub fn into_raw(self) -> PortName {
+        match self {
+            Right::Send(r) => r.into_raw(),
+            Right::SendOnce(r) => r.into_raw(),
+            Right::Receive(r) => r.into_raw(),
+        }
+    }
+
+    /// The send right, if that is what this is; any other right is released.
+    pub fn into_send(self) -> Option<SendRight<I>> {
+        match self {
+            Right::Send(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The send-once right, if that is what this is; any other right is
+    /// released.
+    pub fn into_send_once(self) -> Option<SendOnceRight<I>> {
+        match self {
+            Right::SendOnce(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The receive right, if that is what this is; any other right is
+    /// released.
+    pub fn into_receive(self) -> Option<ReceiveRight<I>> {
+        match self {
+            Right::Receive(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+impl<I: UserIpc> fmt::Debug for Right<I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Right::Send(r) => r.fmt(f),
+            Right::SendOnce(r) => r.fmt(f),
+            Right::Receive(r) => r.fmt(f),
+        }
+    }
+}
