@@ -33,6 +33,7 @@ use hurd_ipc::{
     Disposition, KernReturn, MachMsgError, Message, MsgOptions, MsgReturn, Notification,
     NotifyKind, PortName, RightType, UserIpc,
 };
+use hurd_vm::protocol::memory_object;
 use hurd_vm::{CopyStrategy, PAGE_SIZE};
 
 use crate::action::Action;
@@ -43,7 +44,7 @@ use crate::error::PagerError;
 use crate::event::{Call, Event, PageRange};
 use crate::kernel::KernelId;
 use crate::ops::OpId;
-use crate::protocol::{self, Incoming, KernelTable};
+use crate::protocol::{self, Arrival, KernelTable};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -290,17 +291,9 @@ impl ServerInner {
     }
 
     fn on_pager_port(&self, p: &Arc<PagerInner>, port: PortName, read_only: bool, msg: Message) {
-        let incoming = match protocol::decode(&self.task, msg) {
-            Ok(Some(i)) => i,
-            Ok(None) => return,
-            Err(m) => {
-                if let hurd_ipc::mig::Dispatch::Reply(r) = hurd_ipc::mig::bad_id(&self.task, m) {
-                    let _ = hurd_ipc::mig::send_reply(&self.task, r);
-                }
-                return;
-            }
-        };
-        self.incoming(p, port, read_only, incoming);
+        if let Some(call) = protocol::decode(&self.task, msg) {
+            self.incoming(p, port, read_only, call);
+        }
     }
 
     /// A kernel died. A port set is not served in global arrival order, so
@@ -352,32 +345,17 @@ impl ServerInner {
         }
     }
 
-    fn incoming(&self, p: &Arc<PagerInner>, port: PortName, read_only: bool, m: Incoming) {
+    fn incoming(
+        &self,
+        p: &Arc<PagerInner>,
+        port: PortName,
+        read_only: bool,
+        call: memory_object::Call,
+    ) {
         let task = &self.task;
         let mut st = lock(&p.state);
-        match m {
-            Incoming::Init {
-                control,
-                name,
-                page_size,
-            } => {
-                if name.is_valid() {
-                    let _ = task.port_deallocate(name);
-                }
-                if !control.is_valid() || page_size != PAGE_SIZE {
-                    log::warn!(
-                        "pager: init with control {control}, page size {page_size}: refused"
-                    );
-                    if control.is_valid() {
-                        let _ = task.port_deallocate(control);
-                    }
-                    return;
-                }
-                let Some(kernel) = st.kernels.add(control) else {
-                    log::warn!("pager: second init on control port {control}");
-                    let _ = task.port_deallocate(control);
-                    return;
-                };
+        match protocol::arrival(task, &mut st.kernels, call) {
+            Arrival::NewKernel { kernel, control } => {
                 st.home.insert(kernel, port);
                 lock(&self.controls).insert(control, p.clone());
                 let watched = task
@@ -395,48 +373,8 @@ impl ServerInner {
                 }
                 self.feed(p, &mut st, events);
             }
-            Incoming::Terminate { control, name } => {
-                if name.is_valid() {
-                    let _ = task.port_mod_refs(name, RightType::Receive, -1);
-                }
-                match st.kernels.kernel(control) {
-                    // The receive right goes with the kernel's other rights
-                    // when the core releases it.
-                    Some(kernel) => self.feed(p, &mut st, vec![Event::Terminate { kernel }]),
-                    None => {
-                        if control.is_valid() {
-                            let _ = task.port_destroy(control);
-                        }
-                    }
-                }
-            }
-            Incoming::Ignored => {}
-            Incoming::ChangeCompleted {
-                may_cache,
-                copy_strategy,
-            } => self.feed(
-                p,
-                &mut st,
-                vec![Event::ChangeCompleted {
-                    may_cache,
-                    copy_strategy,
-                }],
-            ),
-            other => {
-                let Some(control) = other.control() else {
-                    return;
-                };
-                let kernel = st.kernels.kernel(control);
-                // The message brought one more reference to the control port.
-                let _ = task.port_deallocate(control);
-                match kernel {
-                    Some(k) => {
-                        let events = protocol::events(k, other);
-                        self.feed(p, &mut st, events);
-                    }
-                    None => log::warn!("pager: message from unknown control port {control}"),
-                }
-            }
+            Arrival::Events(events) => self.feed(p, &mut st, events),
+            Arrival::Nothing => {}
         }
     }
 

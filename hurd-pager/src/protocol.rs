@@ -1,7 +1,10 @@
 //! The pager side of the memory_object protocol over hurd-ipc: received
 //! messages become [`Event`]s, [`Action`]s become messages.
 //!
-//! The message definitions are hurd-vm's ([`hurd_vm::protocol`]). Each
+//! The protocol is defined once, in hurd-vm ([`hurd_vm::protocol`]): a
+//! message is decoded into its generated `memory_object::Call` ([`decode`]),
+//! whose rights [`arrival`] settles, and actions go out through the
+//! generated client stubs ([`send`]). Each
 //! `memory_object_init` brings a new control port, which the
 //! [`KernelTable`] numbers as a [`KernelId`]; later messages name their
 //! kernel by that port. Everything a kernel sends is checked: a message with
@@ -15,12 +18,13 @@
 //! handles in order.
 
 use alloc::collections::BTreeMap;
+use alloc::vec;
 use alloc::vec::Vec;
-use core::cell::RefCell;
 use core::time::Duration;
 
-use hurd_ipc::mig::{Dispatch, Request};
-use hurd_ipc::{Disposition, Error, Message, OolItem, PortItem, PortName, RightType, UserIpc};
+use hurd_ipc::mig::Dispatch;
+use hurd_ipc::user::Right;
+use hurd_ipc::{Disposition, Error, Message, OolItem, PortItem, PortName, UserIpc};
 use hurd_vm::protocol::{control, control_lock, memory_object};
 use hurd_vm::{PAGE_SIZE, VM_PROT_NO_CHANGE, VmProt};
 
@@ -34,213 +38,154 @@ const PAGE: usize = PAGE_SIZE as usize;
 /// cover; larger ones are dropped as malformed.
 pub const MAX_RANGE_PAGES: u64 = 256;
 
-/// A memory_object message, decoded; ports are names in the pager's space.
+/// Decodes a message received on a memory object port. What is not a
+/// memory_object call is refused as MIG does (`MIG_BAD_ID`, or
+/// `MIG_BAD_ARGUMENTS` for items that do not match the routine): answered if
+/// it has a reply port, and its rights destroyed.
+pub fn decode<I: UserIpc + ?Sized>(ipc: &I, msg: Message) -> Option<memory_object::Call> {
+    match memory_object::Call::decode(msg) {
+        Ok((call, req)) => {
+            // memory_object calls are simpleroutines: a reply right is unused.
+            drop(Right::received(
+                ipc,
+                PortItem {
+                    disposition: Disposition::PORT_SEND_ONCE,
+                    name: req.reply,
+                },
+            ));
+            Some(call)
+        }
+        Err(e) => {
+            log::warn!(
+                "pager: refused message {} ({})",
+                e.message.header.id,
+                e.code
+            );
+            if let Dispatch::Reply(r) = hurd_ipc::mig::reject(ipc, e.message, e.code) {
+                let _ = hurd_ipc::mig::send_reply(ipc, r);
+            }
+            None
+        }
+    }
+}
+
+/// What a memory_object call asks of the pager, once its rights are settled
+/// (see [`arrival`]).
 #[derive(Clone, PartialEq, Eq, Debug)]
-pub enum Incoming {
-    /// `memory_object_init`.
-    Init {
-        /// The kernel's new control port (a send right).
+pub enum Arrival {
+    /// `memory_object_init` from a new kernel, now numbered `kernel`; its
+    /// control port (a send right, kept in the table) is `control`. The
+    /// runtime watches it for death and gives the core `Event::Init`.
+    NewKernel {
+        /// The kernel's number.
+        kernel: KernelId,
+        /// Its control port.
         control: PortName,
-        /// The name port (unused; released).
-        name: PortName,
-        /// The kernel's page size.
-        page_size: u64,
     },
-    /// `memory_object_terminate`: the control receive right comes back.
-    Terminate {
-        /// The control port.
-        control: PortName,
-        /// The name port.
-        name: PortName,
-    },
-    /// `memory_object_data_request`.
-    DataRequest {
-        /// The control port.
-        control: PortName,
-        /// Byte offset.
-        offset: u64,
-        /// Bytes.
-        length: u64,
-        /// Access wanted.
-        access: u32,
-    },
-    /// `memory_object_data_unlock`.
-    DataUnlock {
-        /// The control port.
-        control: PortName,
-        /// Byte offset.
-        offset: u64,
-        /// Bytes.
-        length: u64,
-        /// Access wanted.
-        access: u32,
-    },
-    /// `memory_object_lock_completed`.
-    LockCompleted {
-        /// The control port.
-        control: PortName,
-        /// Byte offset.
-        offset: u64,
-        /// Bytes.
-        length: u64,
-    },
-    /// `memory_object_data_return`.
-    DataReturn {
-        /// The control port.
-        control: PortName,
-        /// Byte offset.
-        offset: u64,
-        /// Whole pages.
-        data: Vec<u8>,
-        /// Modified.
-        dirty: bool,
-        /// The kernel kept a copy.
-        kernel_copy: bool,
-    },
-    /// `memory_object_change_completed`.
-    ChangeCompleted {
-        /// May cache.
-        may_cache: bool,
-        /// Copy strategy, raw.
-        copy_strategy: u32,
-    },
-    /// Something this pager ignores (`copy`, `supply_completed`, the
-    /// skipped id); its rights are released.
-    Ignored,
+    /// Events for the core.
+    Events(Vec<Event>),
+    /// Nothing to do: refused, ignored, or from an unknown kernel.
+    Nothing,
 }
 
-impl Incoming {
-    /// The control port the message names, if any.
-    pub fn control(&self) -> Option<PortName> {
-        match self {
-            Incoming::Init { control, .. }
-            | Incoming::Terminate { control, .. }
-            | Incoming::DataRequest { control, .. }
-            | Incoming::DataUnlock { control, .. }
-            | Incoming::LockCompleted { control, .. }
-            | Incoming::DataReturn { control, .. } => Some(*control),
-            _ => None,
-        }
-    }
-}
-
-struct Collect<'a, I: UserIpc + ?Sized> {
-    ipc: &'a I,
-    got: RefCell<Option<Incoming>>,
-}
-
-impl<I: UserIpc + ?Sized> Collect<'_, I> {
-    fn put(&self, m: Incoming) {
-        *self.got.borrow_mut() = Some(m);
-    }
-
-    fn release(&self, p: PortItem) {
-        if p.name.is_valid() {
-            let _ = self.ipc.port_deallocate(p.name);
-        }
-    }
-}
-
-impl<I: UserIpc + ?Sized> memory_object::Server for Collect<'_, I> {
-    fn init(&self, _r: &Request, control: PortItem, name: PortItem, page_size: u64) {
-        self.put(Incoming::Init {
-            control: control.name,
-            name: name.name,
+/// Settles a call's rights and says what it means: the control port of a
+/// new kernel is kept in `kernels`; every other right the call carried (the
+/// control port's extra reference each call brings, the unused name port,
+/// `copy`'s ports) is released. Calls are checked: an unknown control port,
+/// misaligned offsets, a wrong size or an oversized range is logged and
+/// gives nothing.
+pub fn arrival<I: UserIpc + ?Sized>(
+    ipc: &I,
+    kernels: &mut KernelTable,
+    call: memory_object::Call,
+) -> Arrival {
+    use memory_object::Call as C;
+    match call {
+        C::init {
+            control,
+            name,
             page_size,
-        });
-    }
-    fn terminate(&self, _r: &Request, control: PortItem, name: PortItem) {
-        self.put(Incoming::Terminate {
-            control: control.name,
-            name: name.name,
-        });
-    }
-    fn copy(&self, _r: &Request, old: PortItem, _o: u64, _l: u64, new: PortItem) {
-        self.release(old);
-        if new.name.is_valid() {
-            let _ = self.ipc.port_mod_refs(new.name, RightType::Receive, -1);
+        } => {
+            drop(Right::received(ipc, name));
+            let control = Right::received(ipc, control);
+            let kept = match (&control, page_size == PAGE_SIZE) {
+                (Right::Send(c), true) if c.is_valid() => kernels.add(c.name()),
+                _ => {
+                    log::warn!(
+                        "pager: init with control {:?}, page size {page_size}: refused",
+                        control
+                    );
+                    None
+                }
+            };
+            match kept {
+                Some(kernel) => Arrival::NewKernel {
+                    kernel,
+                    control: control.into_raw(),
+                },
+                None => Arrival::Nothing,
+            }
         }
-        self.put(Incoming::Ignored);
-    }
-    fn data_request(&self, _r: &Request, control: PortItem, offset: u64, length: u64, a: u32) {
-        self.put(Incoming::DataRequest {
-            control: control.name,
-            offset,
-            length,
-            access: a,
-        });
-    }
-    fn data_unlock(&self, _r: &Request, control: PortItem, offset: u64, length: u64, a: u32) {
-        self.put(Incoming::DataUnlock {
-            control: control.name,
-            offset,
-            length,
-            access: a,
-        });
-    }
-    fn _skip_data_write(&self, _r: &Request) {
-        self.put(Incoming::Ignored);
-    }
-    fn lock_completed(&self, _r: &Request, control: PortItem, offset: u64, length: u64) {
-        self.put(Incoming::LockCompleted {
-            control: control.name,
-            offset,
-            length,
-        });
-    }
-    fn supply_completed(
-        &self,
-        _r: &Request,
-        control: PortItem,
-        _o: u64,
-        _l: u64,
-        _res: i32,
-        _eo: u64,
-    ) {
-        self.release(control);
-        self.put(Incoming::Ignored);
-    }
-    fn data_return(
-        &self,
-        _r: &Request,
-        control: PortItem,
-        offset: u64,
-        data: OolItem,
-        dirty: bool,
-        kernel_copy: bool,
-    ) {
-        self.put(Incoming::DataReturn {
-            control: control.name,
-            offset,
-            data: data.data,
-            dirty,
-            kernel_copy,
-        });
-    }
-    fn change_completed(&self, _r: &Request, may_cache: bool, copy_strategy: u32) {
-        self.put(Incoming::ChangeCompleted {
+        C::terminate { control, name } => {
+            drop(Right::received(ipc, name));
+            match kernels.kernel(control.name) {
+                // The receive right stays under the kernel's control port
+                // name, destroyed with its send right when the core releases
+                // the kernel.
+                Some(kernel) => Arrival::Events(vec![Event::Terminate { kernel }]),
+                None => {
+                    if control.name.is_valid() {
+                        let _ = ipc.port_destroy(control.name);
+                    }
+                    Arrival::Nothing
+                }
+            }
+        }
+        C::copy {
+            old_control,
+            new_object,
+            ..
+        } => {
+            // Not sent by this kernel (copy strategy call).
+            drop(Right::received(ipc, old_control));
+            drop(Right::received(ipc, new_object));
+            Arrival::Nothing
+        }
+        C::supply_completed { control, .. } => {
+            drop(Right::received(ipc, control));
+            Arrival::Nothing
+        }
+        C::change_completed {
             may_cache,
             copy_strategy,
-        });
-    }
-}
-
-/// Decodes a message received on a memory object port. Messages of other
-/// interfaces come back as `Err` (answer them with
-/// [`hurd_ipc::mig::bad_id`]); malformed ones of this interface were
-/// already rejected (their rights destroyed) and give `Ok(None)`.
-pub fn decode<I: UserIpc + ?Sized>(ipc: &I, msg: Message) -> Result<Option<Incoming>, Message> {
-    let c = Collect {
-        ipc,
-        got: RefCell::new(None),
-    };
-    match memory_object::demux(&c, ipc, msg) {
-        Dispatch::NotMine(m) => Err(m),
-        Dispatch::Reply(r) => {
-            let _ = hurd_ipc::mig::send_reply(ipc, r);
-            Ok(None)
+        } => Arrival::Events(vec![Event::ChangeCompleted {
+            may_cache,
+            copy_strategy,
+        }]),
+        C::data_request { control, .. }
+        | C::data_unlock { control, .. }
+        | C::lock_completed { control, .. }
+        | C::data_return { control, .. }
+            if !control.name.is_valid() =>
+        {
+            Arrival::Nothing
         }
-        Dispatch::NoReply => Ok(c.got.into_inner()),
+        C::data_request { control, .. }
+        | C::data_unlock { control, .. }
+        | C::lock_completed { control, .. }
+        | C::data_return { control, .. } => {
+            let kernel = kernels.kernel(control.name);
+            // The call brought one more reference to the control port.
+            let name = control.name;
+            drop(Right::received(ipc, control));
+            match kernel {
+                Some(k) => Arrival::Events(events(k, &call)),
+                None => {
+                    log::warn!("pager: message from unknown control port {name}");
+                    Arrival::Nothing
+                }
+            }
+        }
     }
 }
 
@@ -310,26 +255,27 @@ fn pages_of(offset: u64, length: u64) -> Option<(u64, u64)> {
     (n <= MAX_RANGE_PAGES && offset.checked_add(length).is_some()).then_some((offset / ps, n))
 }
 
-/// Turns a decoded message of a known kernel into core events. `Init` and
-/// `Terminate` are handled by the caller (they change the table); anything
-/// malformed gives no event.
-pub fn events(kernel: KernelId, m: Incoming) -> Vec<Event> {
+/// Turns a call of a known kernel into core events: `data_request`,
+/// `data_unlock` (one event per page), `lock_completed`, `data_return` (one
+/// per page). Anything malformed or of another kind gives none.
+pub fn events(kernel: KernelId, call: &memory_object::Call) -> Vec<Event> {
+    use memory_object::Call as C;
     let mut out = Vec::new();
-    match m {
-        Incoming::DataRequest {
+    match *call {
+        C::data_request {
             offset,
             length,
-            access,
+            desired_access,
             ..
         }
-        | Incoming::DataUnlock {
+        | C::data_unlock {
             offset,
             length,
-            access,
+            desired_access,
             ..
         } if pages_of(offset, length).is_some() => {
-            let unlock = matches!(m, Incoming::DataUnlock { .. });
-            let access = VmProt::from_bits_truncate(access);
+            let unlock = matches!(call, C::data_unlock { .. });
+            let access = VmProt::from_bits_truncate(desired_access);
             if let Some((first, n)) = pages_of(offset, length) {
                 for page in first..first + n {
                     out.push(if unlock {
@@ -348,7 +294,7 @@ pub fn events(kernel: KernelId, m: Incoming) -> Vec<Event> {
                 }
             }
         }
-        Incoming::LockCompleted { offset, length, .. } => match pages_of(offset, length) {
+        C::lock_completed { offset, length, .. } => match pages_of(offset, length) {
             Some((page, count)) => out.push(Event::LockCompleted {
                 kernel,
                 page,
@@ -363,15 +309,15 @@ pub fn events(kernel: KernelId, m: Incoming) -> Vec<Event> {
                 }),
             None => log::warn!("pager: malformed lock_completed from {kernel}"),
         },
-        Incoming::DataReturn {
+        C::data_return {
             offset,
-            data,
+            ref data,
             dirty,
             kernel_copy,
             ..
-        } => match pages_of(offset, data.len() as u64) {
+        } => match pages_of(offset, data.data.len() as u64) {
             Some((first, _)) => {
-                for (i, chunk) in data.chunks_exact(PAGE).enumerate() {
+                for (i, chunk) in data.data.chunks_exact(PAGE).enumerate() {
                     out.push(Event::DataReturn {
                         kernel,
                         page: first + i as u64,
@@ -383,14 +329,7 @@ pub fn events(kernel: KernelId, m: Incoming) -> Vec<Event> {
             }
             None => log::warn!("pager: malformed data_return from {kernel}"),
         },
-        Incoming::ChangeCompleted {
-            may_cache,
-            copy_strategy,
-        } => out.push(Event::ChangeCompleted {
-            may_cache,
-            copy_strategy,
-        }),
-        other => log::warn!("pager: malformed or unexpected {other:?} from {kernel}"),
+        _ => log::warn!("pager: malformed or unexpected {} from {kernel}", call.id()),
     }
     out
 }
@@ -492,26 +431,36 @@ mod tests {
         assert_eq!(pages_of(u64::MAX - PAGE_SIZE + 1, PAGE_SIZE), None);
     }
 
+    fn control() -> PortItem {
+        PortItem {
+            disposition: Disposition::PORT_SEND,
+            name: PortName(9),
+        }
+    }
+
     #[test]
     fn events_split_ranges_and_drop_malformed() {
         let k = KernelId(3);
         let ev = events(
             k,
-            Incoming::DataRequest {
-                control: PortName(9),
+            &memory_object::Call::data_request {
+                control: control(),
                 offset: 0,
                 length: 2 * PAGE_SIZE,
-                access: 3,
+                desired_access: 3,
             },
         );
         assert_eq!(ev.len(), 2);
         assert!(
             events(
                 k,
-                Incoming::DataReturn {
-                    control: PortName(9),
+                &memory_object::Call::data_return {
+                    control: control(),
                     offset: 0,
-                    data: alloc::vec![0; 100],
+                    data: OolItem {
+                        data: alloc::vec![0; 100],
+                        deallocate: true
+                    },
                     dirty: true,
                     kernel_copy: false,
                 }
@@ -521,11 +470,11 @@ mod tests {
         assert!(
             events(
                 k,
-                Incoming::DataUnlock {
-                    control: PortName(9),
+                &memory_object::Call::data_unlock {
+                    control: control(),
                     offset: 3,
                     length: PAGE_SIZE,
-                    access: 2,
+                    desired_access: 2,
                 }
             )
             .is_empty()

@@ -19,6 +19,7 @@ use hurd_ipc::{
     NotifyKind, PortName, PortType, RightType, UserIpc,
 };
 use hurd_vm::PAGE_SIZE;
+use hurd_vm::protocol::memory_object;
 
 use crate::action::Action;
 use crate::backend::{Backend, write_all};
@@ -28,7 +29,7 @@ use crate::error::PagerError;
 use crate::event::{Call, Event};
 use crate::kernel::KernelId;
 use crate::ops::OpId;
-use crate::protocol::{self, Incoming, KernelTable};
+use crate::protocol::{self, Arrival, KernelTable};
 
 /// One pager served by the calling thread. See the [module](self) docs.
 pub struct PagerPort<'a, I: UserIpc + ?Sized, B: Backend> {
@@ -159,14 +160,8 @@ impl<'a, I: UserIpc + ?Sized, B: Backend> PagerPort<'a, I, B> {
             self.ipc.destroy_message(msg);
             return;
         }
-        match protocol::decode(self.ipc, msg) {
-            Ok(Some(m)) => self.incoming(now, port, m),
-            Ok(None) => {}
-            Err(m) => {
-                if let hurd_ipc::mig::Dispatch::Reply(r) = hurd_ipc::mig::bad_id(self.ipc, m) {
-                    let _ = hurd_ipc::mig::send_reply(self.ipc, r);
-                }
-            }
+        if let Some(call) = protocol::decode(self.ipc, msg) {
+            self.incoming(now, port, call);
         }
         self.count_down(now, port);
     }
@@ -210,29 +205,12 @@ impl<'a, I: UserIpc + ?Sized, B: Backend> PagerPort<'a, I, B> {
         }
     }
 
-    fn incoming(&mut self, now: u64, port: PortName, m: Incoming) {
+    fn incoming(&mut self, now: u64, port: PortName, call: memory_object::Call) {
         let ipc = self.ipc;
-        let read_only = Some(port) == self.ro_port;
-        let events = match m {
-            Incoming::Init {
-                control,
-                name,
-                page_size,
-            } => {
-                if name.is_valid() {
-                    let _ = ipc.port_deallocate(name);
-                }
-                if !control.is_valid() || page_size != PAGE_SIZE {
-                    if control.is_valid() {
-                        let _ = ipc.port_deallocate(control);
-                    }
-                    return;
-                }
-                let Some(kernel) = self.kernels.add(control) else {
-                    let _ = ipc.port_deallocate(control);
-                    return;
-                };
+        let events = match protocol::arrival(ipc, &mut self.kernels, call) {
+            Arrival::NewKernel { kernel, control } => {
                 self.home.insert(kernel, port);
+                let read_only = Some(port) == self.ro_port;
                 let watched = ipc
                     .request_notification(
                         control,
@@ -248,39 +226,8 @@ impl<'a, I: UserIpc + ?Sized, B: Backend> PagerPort<'a, I, B> {
                 }
                 ev
             }
-            Incoming::Terminate { control, name } => {
-                if name.is_valid() {
-                    let _ = ipc.port_mod_refs(name, RightType::Receive, -1);
-                }
-                match self.kernels.kernel(control) {
-                    Some(kernel) => vec![Event::Terminate { kernel }],
-                    None => {
-                        if control.is_valid() {
-                            let _ = ipc.port_destroy(control);
-                        }
-                        return;
-                    }
-                }
-            }
-            Incoming::Ignored => return,
-            Incoming::ChangeCompleted {
-                may_cache,
-                copy_strategy,
-            } => vec![Event::ChangeCompleted {
-                may_cache,
-                copy_strategy,
-            }],
-            other => {
-                let Some(control) = other.control() else {
-                    return;
-                };
-                let kernel = self.kernels.kernel(control);
-                let _ = ipc.port_deallocate(control);
-                match kernel {
-                    Some(k) => protocol::events(k, other),
-                    None => return,
-                }
-            }
+            Arrival::Events(ev) => ev,
+            Arrival::Nothing => return,
         };
         for ev in events {
             let actions = self.core.handle(now, ev);

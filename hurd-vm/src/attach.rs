@@ -16,7 +16,7 @@ use crate::mmu::{Frame, FrameAllocator, Mmu};
 use crate::object::{ObjectId, ObjectState};
 use crate::page::{PAGE_SIZE, Page, PageState, is_page_aligned};
 use crate::prot::VmProt;
-use crate::protocol::{KernelMessage, Outgoing};
+use crate::protocol::{KernelCall, Outgoing, control_item, memory_object, page_data};
 use crate::vm::Vm;
 
 /// Where the data of a page of a region is.
@@ -182,17 +182,16 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
             self.insert_page(object, off / PAGE_SIZE, Page::resident(nf));
             self.stats.attached += 1;
             self.stats.data_returns += 1;
-            self.outbox.push(Outgoing {
-                to: link.pager,
-                send_once: false,
-                msg: KernelMessage::DataReturn {
-                    control: link.control,
+            self.outbox.push(Outgoing::to_pager(
+                link.pager,
+                KernelCall::Object(memory_object::Call::data_return {
+                    control: control_item(link.control),
                     offset: off,
-                    data,
+                    data: page_data(data),
                     dirty: true,
                     kernel_copy: true,
-                },
-            });
+                }),
+            ));
         }
         Ok(())
     }

@@ -236,8 +236,6 @@ impl<I: UserIpc + ?Sized, S: BackingStore> memory_object::Server for DefaultPage
         self.release(control);
     }
 
-    fn _skip_data_write(&self, _req: &Request) {}
-
     fn lock_completed(&self, _req: &Request, control: PortItem, _o: u64, _l: u64) {
         self.release(control);
     }

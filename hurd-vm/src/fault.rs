@@ -13,7 +13,7 @@ use crate::mmu::{FrameAllocator, Mmu};
 use crate::object::{ObjectId, ObjectState};
 use crate::page::{FetchId, PAGE_SIZE, Page, PageState, trunc_page};
 use crate::prot::VmProt;
-use crate::protocol::{KernelMessage, Outgoing};
+use crate::protocol::{KernelCall, Outgoing, control_item, memory_object};
 use crate::vm::Vm;
 
 /// Something to wait for: a page being fetched or unlocked, or an object's
@@ -174,16 +174,15 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
                 if let Some(o) = self.objects.get_mut(&obj) {
                     o.pages.insert(idx, Page::busy(id));
                 }
-                self.outbox.push(Outgoing {
-                    to: link.pager,
-                    send_once: false,
-                    msg: KernelMessage::DataRequest {
-                        control: link.control,
+                self.outbox.push(Outgoing::to_pager(
+                    link.pager,
+                    KernelCall::Object(memory_object::Call::data_request {
+                        control: control_item(link.control),
                         offset: idx * PAGE_SIZE,
                         length: PAGE_SIZE,
-                        access: needed.bits(),
-                    },
-                });
+                        desired_access: needed.bits(),
+                    }),
+                ));
                 self.stats.data_requests += 1;
                 return Ok(FaultAction::RequestData(self.wait_on(obj, Some(idx), id)));
             }
@@ -233,16 +232,15 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
         {
             p.unlock = Some(id);
         }
-        self.outbox.push(Outgoing {
-            to: link.pager,
-            send_once: false,
-            msg: KernelMessage::DataUnlock {
-                control: link.control,
+        self.outbox.push(Outgoing::to_pager(
+            link.pager,
+            KernelCall::Object(memory_object::Call::data_unlock {
+                control: control_item(link.control),
                 offset: idx * PAGE_SIZE,
                 length: PAGE_SIZE,
-                access: needed.bits(),
-            },
-        });
+                desired_access: needed.bits(),
+            }),
+        ));
         self.stats.data_unlocks += 1;
         Ok(FaultAction::RequestUnlock(self.wait_on(obj, Some(idx), id)))
     }

@@ -13,10 +13,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use hurd_ipc::hosted::{Runtime, Task};
-use hurd_ipc::mig::{Dispatch, Request};
+use hurd_ipc::mig::{DecodeError, Dispatch};
 use hurd_ipc::{
-    Disposition, Error, KernReturn, Message, MsgOptions, Notification, NotifyKind, OolItem,
-    PortItem, PortName, RightType, UserIpc,
+    Disposition, Error, KernReturn, Message, MigReturn, MsgOptions, Notification, NotifyKind,
+    PortName, RightType, UserIpc,
 };
 
 use crate::error::VmError;
@@ -24,7 +24,7 @@ use crate::fault::{Ticket, TicketStatus};
 use crate::inherit::VmInherit;
 use crate::map::{MapId, RegionInfo};
 use crate::prot::VmProt;
-use crate::protocol::{PagerMessage, control, control_lock, control_unavailable};
+use crate::protocol::{ControlCall, control_attributes};
 use crate::soft_mmu::{SoftMmu, SoftPhys};
 use crate::{Stall, Vm};
 
@@ -450,107 +450,34 @@ fn new_object_ports(sh: &Shared) -> Option<(PortName, PortName)> {
     Some((mo, ctl))
 }
 
-/// Decodes one pager message into a [`PagerMessage`].
-#[derive(Default)]
-struct Collect {
-    got: std::cell::RefCell<Option<PagerMessage>>,
-    attrs: std::cell::RefCell<Option<(bool, bool, u32)>>,
-}
-
-impl Collect {
-    fn put(&self, m: PagerMessage) {
-        *self.got.borrow_mut() = Some(m);
-    }
-}
-
-impl control::Server for Collect {
-    fn data_error(&self, _r: &Request, offset: u64, size: u64, error: i32) {
-        self.put(PagerMessage::DataError {
-            offset,
-            size,
-            error,
-        });
-    }
-    fn _skip_set_attributes(&self, _r: &Request) {}
-    fn destroy(&self, _r: &Request, reason: i32) {
-        self.put(PagerMessage::Destroy { reason });
-    }
-    fn data_supply(
-        &self,
-        _r: &Request,
-        offset: u64,
-        data: OolItem,
-        lock_value: u32,
-        precious: bool,
-        reply_to: PortItem,
-    ) {
-        self.put(PagerMessage::DataSupply {
-            offset,
-            data: data.data,
-            lock_value,
-            precious,
-            reply_to: reply_to.name,
-        });
-    }
-    fn ready(&self, _r: &Request, may_cache: bool, copy_strategy: u32) {
-        self.put(PagerMessage::Ready {
-            may_cache,
-            copy_strategy,
-        });
-    }
-    fn change_attributes(
-        &self,
-        _r: &Request,
-        may_cache: bool,
-        copy_strategy: u32,
-        reply_to: PortItem,
-    ) {
-        self.put(PagerMessage::ChangeAttributes {
-            may_cache,
-            copy_strategy,
-            reply_to: reply_to.name,
-        });
-    }
-}
-
-impl control_lock::Server for Collect {
-    fn lock_request(
-        &self,
-        _r: &Request,
-        offset: u64,
-        size: u64,
-        should_return: u32,
-        should_flush: bool,
-        lock_value: u32,
-        reply_to: PortItem,
-    ) {
-        self.put(PagerMessage::LockRequest {
-            offset,
-            size,
-            should_return,
-            should_flush,
-            lock_value,
-            reply_to: reply_to.name,
-        });
-    }
-}
-
-impl control_unavailable::Server for Collect {
-    fn data_unavailable(&self, _r: &Request, offset: u64, size: u64) {
-        self.put(PagerMessage::DataUnavailable { offset, size });
-    }
-    fn get_attributes(&self, _r: &Request) -> Result<(bool, bool, u32), Error> {
-        (*self.attrs.borrow()).ok_or(Error::Kern(KernReturn::InvalidName))
-    }
-}
-
-fn reply_right(m: &PagerMessage) -> PortName {
-    match m {
-        PagerMessage::DataSupply { reply_to, .. }
-        | PagerMessage::LockRequest { reply_to, .. }
-        | PagerMessage::ChangeAttributes { reply_to, .. } => *reply_to,
-        _ => PortName::NULL,
-    }
+/// Answers what is not for the VM: `get_attributes` at once, anything else
+/// `MIG_BAD_ID` or `MIG_BAD_ARGUMENTS`, destroying what the message carried.
+fn answer_other(sh: &Shared, control: PortName, refused: DecodeError) {
+    let decoded = match refused.code {
+        MigReturn::BadId => control_attributes::Call::decode(refused.message),
+        _ => Err(refused),
+    };
+    let reply = match decoded {
+        Ok((control_attributes::Call::get_attributes {}, req)) => {
+            let attrs = sh
+                .lock()
+                .object_attributes(control)
+                .map_err(|e| Error::Kern(e.kern_return()));
+            control_attributes::Reply::get_attributes(attrs).encode(&req)
+        }
+        Err(e) => {
+            log::warn!(
+                "simulated kernel: refused message {} on {control}: {}",
+                e.message.header.id,
+                e.code
+            );
+            match hurd_ipc::mig::reject(&sh.task, e.message, e.code) {
+                Dispatch::Reply(r) => r,
+                _ => return,
+            }
+        }
+    };
+    let _ = hurd_ipc::mig::send_reply(&sh.task, reply);
 }
 
 /// The kernel's listening thread.
@@ -572,36 +499,16 @@ fn listen(sh: &Shared) {
             }
             continue;
         }
-        let c = Collect::default();
-        *c.attrs.borrow_mut() = sh.lock().object_attributes(control).ok();
-        let mut d = control::demux(&c, &sh.task, msg);
-        if let Dispatch::NotMine(m) = d {
-            d = control_lock::demux(&c, &sh.task, m);
-        }
-        if let Dispatch::NotMine(m) = d {
-            d = control_unavailable::demux(&c, &sh.task, m);
-        }
-        match d {
-            Dispatch::NotMine(m) => {
-                log::warn!(
-                    "simulated kernel: unknown message {} on {control}",
-                    m.header.id
-                );
-                if let Dispatch::Reply(r) = hurd_ipc::mig::bad_id(&sh.task, m) {
-                    let _ = hurd_ipc::mig::send_reply(&sh.task, r);
-                }
+        let call = match ControlCall::decode(msg) {
+            Ok((call, _)) => call,
+            Err(e) => {
+                answer_other(sh, control, e);
+                continue;
             }
-            Dispatch::Reply(r) => {
-                let _ = hurd_ipc::mig::send_reply(&sh.task, r);
-            }
-            Dispatch::NoReply => {}
-        }
-        let Some(pm) = c.got.borrow_mut().take() else {
-            continue;
         };
-        let reply = reply_right(&pm);
+        let reply = call.reply_to();
         let mut vm = sh.lock();
-        let r = vm.handle_pager_message(control, pm);
+        let r = vm.handle_pager_message(control, call);
         sh.enqueue(&mut vm);
         drop(vm);
         if r.is_err() && reply.is_valid() {

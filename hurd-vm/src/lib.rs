@@ -56,7 +56,7 @@ pub use mmu::{Frame, FrameAllocator, Mmu, Pte, SpaceId};
 pub use object::{ObjectId, ObjectState, PagerLink, VmObject};
 pub use page::{PAGE_SIZE, Page, PageState};
 pub use prot::{VM_PROT_NO_CHANGE, VmProt};
-pub use protocol::{CopyStrategy, KernelMessage, Outgoing, PagerMessage, ReturnPolicy};
+pub use protocol::{ControlCall, CopyStrategy, KernelCall, Outgoing, ReturnPolicy};
 pub use vm::{OBJECT_CACHE_LIMIT, Vm, VmStats};
 
 /// The README's example, compiled and run as a doctest.

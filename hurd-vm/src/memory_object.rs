@@ -10,7 +10,7 @@
 
 use alloc::vec::Vec;
 
-use hurd_ipc::PortName;
+use hurd_ipc::{Disposition, PortItem, PortName};
 
 use crate::error::{ProtocolError, VmError};
 use crate::map::MapId;
@@ -18,7 +18,10 @@ use crate::mmu::{FrameAllocator, Mmu};
 use crate::object::{ObjectId, ObjectState, PagerLink, VmObject};
 use crate::page::{PAGE_BYTES, PAGE_SIZE, Page, PageState, is_page_aligned, round_page};
 use crate::prot::{VM_PROT_NO_CHANGE, VmProt};
-use crate::protocol::{CopyStrategy, KernelMessage, Outgoing, PagerMessage, ReturnPolicy};
+use crate::protocol::{
+    ControlCall, CopyStrategy, KernelCall, Outgoing, ReturnPolicy, control, control_item,
+    control_lock, control_unavailable, memory_object, memory_object_default, null_item, page_data,
+};
 use crate::vm::Vm;
 
 impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
@@ -52,14 +55,14 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
         self.by_pager.insert(pager, oid);
         self.by_control.insert(control, oid);
         self.dead_controls.remove(&control);
-        self.outbox.push(Outgoing {
-            to: pager,
-            send_once: false,
-            msg: KernelMessage::Init {
-                control,
+        self.outbox.push(Outgoing::to_pager(
+            pager,
+            KernelCall::Object(memory_object::Call::init {
+                control: control_item(control),
+                name: null_item(),
                 page_size: PAGE_SIZE,
-            },
-        });
+            }),
+        ));
         Ok((oid, self.wait_on(oid, None, id)))
     }
 
@@ -161,12 +164,18 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
                 }
             }
         }
+        // The control receive right goes to the pager, and with it the
+        // kernel's reference to the memory object.
         self.outbox.push(Outgoing {
             to: link.pager,
-            send_once: false,
-            msg: KernelMessage::Terminate {
-                control: link.control,
-            },
+            disposition: Disposition::MoveSend,
+            call: KernelCall::Object(memory_object::Call::terminate {
+                control: PortItem {
+                    disposition: Disposition::MoveReceive,
+                    name: link.control,
+                },
+                name: null_item(),
+            }),
         });
         self.by_control.remove(&link.control);
         self.by_pager.remove(&link.pager);
@@ -182,17 +191,16 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
         kernel_copy: bool,
     ) {
         self.stats.data_returns += 1;
-        self.outbox.push(Outgoing {
-            to: link.pager,
-            send_once: false,
-            msg: KernelMessage::DataReturn {
-                control: link.control,
+        self.outbox.push(Outgoing::to_pager(
+            link.pager,
+            KernelCall::Object(memory_object::Call::data_return {
+                control: control_item(link.control),
                 offset,
-                data,
+                data: page_data(data),
                 dirty,
                 kernel_copy,
-            },
-        });
+            }),
+        ));
     }
 
     /// `vm_set_default_memory_manager`: the default pager, a send right the
@@ -247,15 +255,21 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
         self.by_control.insert(control, object);
         self.dead_controls.remove(&control);
         self.stats.creates += 1;
-        self.outbox.push(Outgoing {
-            to: default,
-            send_once: false,
-            msg: KernelMessage::Create {
-                memory_object,
-                size,
-                control,
-            },
-        });
+        // The receive right of the memory object port goes to the default
+        // pager; the kernel keeps a send right under the same name.
+        self.outbox.push(Outgoing::to_pager(
+            default,
+            KernelCall::Default(memory_object_default::Call::create {
+                new_memory_object: PortItem {
+                    disposition: Disposition::MoveReceive,
+                    name: memory_object,
+                },
+                new_object_size: size,
+                new_control: control_item(control),
+                new_name: null_item(),
+                new_page_size: PAGE_SIZE,
+            }),
+        ));
         Ok(())
     }
 
@@ -362,15 +376,14 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
             .is_some_and(|o| o.paged_out.contains(&idx));
         if internal && !held {
             let data = self.frame_bytes(f);
-            self.outbox.push(Outgoing {
-                to: link.pager,
-                send_once: false,
-                msg: KernelMessage::DataInitialize {
-                    control: link.control,
+            self.outbox.push(Outgoing::to_pager(
+                link.pager,
+                KernelCall::Default(memory_object_default::Call::data_initialize {
+                    control: control_item(link.control),
                     offset: idx * PAGE_SIZE,
-                    data,
-                },
-            });
+                    data: page_data(data),
+                }),
+            ));
         } else if dirty || (p.precious && !internal) {
             let data = self.frame_bytes(f);
             self.push_return(link, idx * PAGE_SIZE, data, dirty, false);
@@ -386,14 +399,22 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
         Ok(true)
     }
 
-    /// Handles a message a pager sent on `control`. On error nothing was
-    /// changed; the error is logged.
+    /// Handles a call a pager made on `control` (decoded with
+    /// [`ControlCall::decode`]). On error nothing was changed and nothing
+    /// the call carried was used (its `reply_to` right is still the
+    /// caller's to release); the error is logged.
+    ///
+    /// # Errors
+    ///
+    /// Why the call was rejected: an unknown or terminated control port,
+    /// an unaligned, wrongly sized or out-of-range range, data nobody asked
+    /// for, a field out of its range.
     pub fn handle_pager_message(
         &mut self,
         control: PortName,
-        msg: PagerMessage,
+        call: ControlCall,
     ) -> Result<(), ProtocolError> {
-        let r = self.handle_inner(control, msg);
+        let r = self.handle_inner(control, call);
         if let Err(e) = r {
             self.stats.rejected += 1;
             log::warn!("rejected pager message on control port {control}: {e}");
@@ -420,13 +441,13 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
         Ok((offset / PAGE_SIZE, end / PAGE_SIZE))
     }
 
-    fn handle_inner(&mut self, control: PortName, msg: PagerMessage) -> Result<(), ProtocolError> {
+    fn handle_inner(&mut self, control: PortName, call: ControlCall) -> Result<(), ProtocolError> {
         let oid = self.live_object(control)?;
-        match msg {
-            PagerMessage::Ready {
+        match call {
+            ControlCall::Control(control::Call::ready {
                 may_cache,
                 copy_strategy,
-            } => {
+            }) => {
                 let cs =
                     CopyStrategy::try_from(copy_strategy).map_err(|_| ProtocolError::BadValue)?;
                 if let Some(o) = self.objects.get_mut(&oid) {
@@ -439,26 +460,25 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
                 }
                 Ok(())
             }
-            PagerMessage::ChangeAttributes {
+            ControlCall::Control(control::Call::change_attributes {
                 may_cache,
                 copy_strategy,
                 reply_to,
-            } => {
+            }) => {
                 let cs =
                     CopyStrategy::try_from(copy_strategy).map_err(|_| ProtocolError::BadValue)?;
                 if let Some(o) = self.objects.get_mut(&oid) {
                     o.may_cache = may_cache;
                     o.copy_strategy = cs;
                 }
-                if reply_to.is_valid() {
-                    self.outbox.push(Outgoing {
-                        to: reply_to,
-                        send_once: true,
-                        msg: KernelMessage::ChangeCompleted {
+                if reply_to.name.is_valid() {
+                    self.outbox.push(Outgoing::reply(
+                        reply_to.name,
+                        memory_object::Call::change_completed {
                             may_cache,
                             copy_strategy,
                         },
-                    });
+                    ));
                 }
                 if !may_cache {
                     // A cached object the pager no longer lets us keep.
@@ -466,18 +486,26 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
                 }
                 Ok(())
             }
-            PagerMessage::DataSupply {
+            ControlCall::Control(control::Call::data_supply {
                 offset,
                 data,
                 lock_value,
                 precious,
                 reply_to,
-            } => self.data_supply(oid, control, offset, data, lock_value, precious, reply_to),
-            PagerMessage::DataError {
+            }) => self.data_supply(
+                oid,
+                control,
+                offset,
+                data.data,
+                lock_value,
+                precious,
+                reply_to.name,
+            ),
+            ControlCall::Control(control::Call::data_error {
                 offset,
                 size,
-                error,
-            } => {
+                error_value: error,
+            }) => {
                 let (first, last) = Self::page_range(offset, round_page(size))?;
                 let e = VmError::from_pager_code(error);
                 let waiting: Vec<(u64, Page)> = self.pages_in(oid, first, last, |p| {
@@ -502,7 +530,10 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
                 }
                 Ok(())
             }
-            PagerMessage::DataUnavailable { offset, size } => {
+            ControlCall::Unavailable(control_unavailable::Call::data_unavailable {
+                offset,
+                size,
+            }) => {
                 let (first, last) = Self::page_range(offset, size)?;
                 let busy =
                     self.pages_in(oid, first, last, |p| matches!(p.state, PageState::Busy(_)));
@@ -539,14 +570,14 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
                 }
                 Ok(())
             }
-            PagerMessage::LockRequest {
+            ControlCall::Lock(control_lock::Call::lock_request {
                 offset,
                 size,
                 should_return,
                 should_flush,
                 lock_value,
                 reply_to,
-            } => {
+            }) => {
                 let (first, last) = Self::page_range(offset, round_page(size))?;
                 let policy =
                     ReturnPolicy::try_from(should_return).map_err(|_| ProtocolError::BadValue)?;
@@ -556,20 +587,19 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
                     Some(VmProt::from_wire(lock_value).ok_or(ProtocolError::BadValue)?)
                 };
                 self.lock_request(oid, first, last, policy, should_flush, lock);
-                if reply_to.is_valid() {
-                    self.outbox.push(Outgoing {
-                        to: reply_to,
-                        send_once: true,
-                        msg: KernelMessage::LockCompleted {
-                            control,
+                if reply_to.name.is_valid() {
+                    self.outbox.push(Outgoing::reply(
+                        reply_to.name,
+                        memory_object::Call::lock_completed {
+                            control: control_item(control),
                             offset,
                             length: size,
                         },
-                    });
+                    ));
                 }
                 Ok(())
             }
-            PagerMessage::Destroy { reason } => {
+            ControlCall::Control(control::Call::destroy { reason }) => {
                 log::info!("pager destroyed object on control {control} (reason {reason})");
                 self.kill_object(oid, VmError::MemoryFailure, true);
                 // Unmapping may have folded dirty bits: the data is discarded anyway.
@@ -644,17 +674,16 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
                     self.fail_page_waits(&p, VmError::ResourceShortage);
                 }
                 if reply_to.is_valid() {
-                    self.outbox.push(Outgoing {
-                        to: reply_to,
-                        send_once: true,
-                        msg: KernelMessage::SupplyCompleted {
-                            control,
+                    self.outbox.push(Outgoing::reply(
+                        reply_to,
+                        memory_object::Call::supply_completed {
+                            control: control_item(control),
                             offset,
                             length: data.len() as u64,
                             result: VmError::ResourceShortage.into(),
                             error_offset: idx * PAGE_SIZE,
                         },
-                    });
+                    ));
                 }
                 return Ok(());
             };
@@ -665,17 +694,16 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
             self.insert_page(oid, idx, p);
         }
         if reply_to.is_valid() {
-            self.outbox.push(Outgoing {
-                to: reply_to,
-                send_once: true,
-                msg: KernelMessage::SupplyCompleted {
-                    control,
+            self.outbox.push(Outgoing::reply(
+                reply_to,
+                memory_object::Call::supply_completed {
+                    control: control_item(control),
                     offset,
                     length: data.len() as u64,
                     result: 0,
                     error_offset: 0,
                 },
-            });
+            ));
         }
         Ok(())
     }

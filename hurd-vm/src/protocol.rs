@@ -9,8 +9,9 @@
 //!   `change_completed`;
 //! - pager → kernel, on the control port: part of Mach's `mach` subsystem
 //!   (2000), whose routines are not contiguous, so they are three interfaces
-//!   here: [`control_unavailable`] (2039–2040: `data_unavailable`,
-//!   `get_attributes`), [`control_lock`] (2044: `lock_request`) and
+//!   here: [`control_unavailable`] (2039: `data_unavailable`),
+//!   [`control_attributes`] (2040: `get_attributes`, the one routine, which
+//!   the kernel answers at once), [`control_lock`] (2044: `lock_request`) and
 //!   [`control`] (2090–2095: `data_error`, a skipped `set_attributes`,
 //!   `destroy`, `data_supply`, `ready`, `change_attributes`).
 //!
@@ -22,21 +23,21 @@
 //!
 //! Offsets and sizes travel as `u64`, protections as `u32` (`vm_prot_t`),
 //! ports as [`PortItem`]s, page data as out-of-line memory ([`OolItem`]).
-//! Routines a placeholder stands for (`_skip_*`) keep the ids in line; a
-//! server ignores them.
+//! Withdrawn routines are `skip`ped, as in MIG: their ids stay taken and a
+//! message with one is answered `MIG_BAD_ID`.
 //!
-//! Replies to a send-once right (`lock_completed`, `supply_completed`,
-//! `change_completed` go to the `reply_to` of the request) cannot use the
-//! generated client stubs, which send with `COPY_SEND`; [`send_once_message`]
-//! builds those messages.
+//! The messages are data too: [`KernelCall`] is what the kernel sends a
+//! manager, [`ControlCall`] what a manager sends the kernel, both built on
+//! the interfaces' generated `Call` enums; the kernel's VM queues
+//! [`Outgoing`] calls. The acknowledgements (`lock_completed`,
+//! `supply_completed`, `change_completed`) go to the send-once `reply_to`
+//! right of the request ([`Outgoing::reply`]).
 
 use alloc::vec::Vec;
 
-use hurd_ipc::mig::MsgArg;
-use hurd_ipc::{Disposition, Item, Message, OolItem, PortItem, PortName};
+use hurd_ipc::mig::{DecodeError, Request};
+use hurd_ipc::{Disposition, Message, MigReturn, OolItem, PortItem, PortName};
 use num_enum::{IntoPrimitive, TryFromPrimitive};
-
-use crate::page::PAGE_SIZE;
 
 hurd_ipc::interface! {
     /// Kernel → memory manager (`memory_object.defs`, subsystem 2200).
@@ -53,8 +54,8 @@ hurd_ipc::interface! {
         simpleroutine data_request(control: PortItem, offset: u64, length: u64, desired_access: u32);
         /// The kernel holds the data but needs `desired_access` the lock withholds.
         simpleroutine data_unlock(control: PortItem, offset: u64, length: u64, desired_access: u32);
-        /// Placeholder for the retired `data_write` (id 2205).
-        simpleroutine _skip_data_write();
+        /// The retired `data_write` (id 2205).
+        skip data_write();
         /// Acknowledges a `lock_request` that asked for a reply.
         simpleroutine lock_completed(control: PortItem, offset: u64, length: u64);
         /// Acknowledges a `data_supply` that asked for a reply.
@@ -86,10 +87,17 @@ hurd_ipc::interface! {
 }
 
 hurd_ipc::interface! {
-    /// Manager → kernel, ids 2039–2040 of `mach.defs`.
+    /// Manager → kernel, id 2039 of `mach.defs`.
     pub mod control_unavailable: subsystem 2039 {
         /// No data for the range: zero-fill (or use the shadow object).
         simpleroutine data_unavailable(offset: u64, size: u64);
+    }
+}
+
+hurd_ipc::interface! {
+    /// Manager → kernel, id 2040 of `mach.defs`: the one routine among the
+    /// control calls, answered at once (see `Vm::object_attributes`).
+    pub mod control_attributes: subsystem 2040 {
         /// The object's attributes.
         routine get_attributes() -> (ready: bool, may_cache: bool, copy_strategy: u32);
     }
@@ -110,8 +118,8 @@ hurd_ipc::interface! {
     pub mod control: subsystem 2090 {
         /// The data cannot be provided: the faults waiting for it fail.
         simpleroutine data_error(offset: u64, size: u64, error_value: i32);
-        /// Placeholder for the retired `set_attributes` (id 2091).
-        simpleroutine _skip_set_attributes();
+        /// The retired `set_attributes` (id 2091).
+        skip set_attributes();
         /// The manager destroys the object.
         simpleroutine destroy(reason: i32);
         /// Data for requested pages: `lock_value` is the access withheld,
@@ -152,347 +160,189 @@ pub enum ReturnPolicy {
     All = 2,
 }
 
-/// A message the kernel sends to a pager (or to a `reply_to` right).
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub enum KernelMessage {
-    /// `memory_object_init`.
-    Init {
-        /// The control port (receive right of the kernel; a send right is made).
-        control: PortName,
-        /// `PAGE_SIZE`.
-        page_size: u64,
-    },
-    /// `memory_object_terminate`: the control receive right and the kernel's
-    /// send right to the memory object are moved.
-    Terminate {
-        /// The control port.
-        control: PortName,
-    },
-    /// `memory_object_data_request`.
-    DataRequest {
-        /// The control port.
-        control: PortName,
-        /// Byte offset.
-        offset: u64,
-        /// Bytes.
-        length: u64,
-        /// Access wanted (`vm_prot_t`).
-        access: u32,
-    },
-    /// `memory_object_data_unlock`.
-    DataUnlock {
-        /// The control port.
-        control: PortName,
-        /// Byte offset.
-        offset: u64,
-        /// Bytes.
-        length: u64,
-        /// Access wanted (`vm_prot_t`).
-        access: u32,
-    },
-    /// `memory_object_lock_completed`, to the request's `reply_to`.
-    LockCompleted {
-        /// The control port.
-        control: PortName,
-        /// Byte offset of the request.
-        offset: u64,
-        /// Bytes of the request.
-        length: u64,
-    },
-    /// `memory_object_supply_completed`, to the supply's `reply_to`.
-    SupplyCompleted {
-        /// The control port.
-        control: PortName,
-        /// Byte offset.
-        offset: u64,
-        /// Bytes.
-        length: u64,
-        /// `KERN_SUCCESS` or why not.
-        result: i32,
-        /// Where the error was.
-        error_offset: u64,
-    },
-    /// `memory_object_data_return`.
-    DataReturn {
-        /// The control port.
-        control: PortName,
-        /// Byte offset.
-        offset: u64,
-        /// The page data.
-        data: Vec<u8>,
-        /// Modified since the pager supplied it.
-        dirty: bool,
-        /// The kernel kept a copy.
-        kernel_copy: bool,
-    },
-    /// `memory_object_create`, to the default pager: the receive right of
-    /// `memory_object` is moved (the kernel keeps a send right under the same
-    /// name).
-    Create {
-        /// The new object's memory object port.
-        memory_object: PortName,
-        /// The object's size in bytes.
-        size: u64,
-        /// The control port.
-        control: PortName,
-    },
-    /// `memory_object_data_initialize`: a page's first pageout.
-    DataInitialize {
-        /// The control port.
-        control: PortName,
-        /// Byte offset.
-        offset: u64,
-        /// The page data.
-        data: Vec<u8>,
-    },
-    /// `memory_object_change_completed`, to the request's `reply_to`.
-    ChangeCompleted {
-        /// The new value.
-        may_cache: bool,
-        /// The new value.
-        copy_strategy: u32,
-    },
+/// A message the kernel sends a memory manager: a call of
+/// [`memory_object`] or of [`memory_object_default`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum KernelCall {
+    /// `memory_object.defs`: to a pager's memory object port, or (the
+    /// `*_completed` acknowledgements) to a `reply_to` right.
+    Object(memory_object::Call),
+    /// `memory_object_default.defs`: to the default pager.
+    Default(memory_object_default::Call),
 }
 
-/// A kernel message and where it goes.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub struct Outgoing {
-    /// The destination: the pager's memory object port (a send right kept by
-    /// the kernel), or a send-once `reply_to` right (consumed).
-    pub to: PortName,
-    /// Whether `to` is a send-once right (a reply).
-    pub send_once: bool,
-    /// The message.
-    pub msg: KernelMessage,
-}
+impl KernelCall {
+    /// Decodes a kernel's message to a manager.
+    ///
+    /// # Errors
+    ///
+    /// The message back, untouched, with `MIG_BAD_ID` when it is neither
+    /// interface's, `MIG_BAD_ARGUMENTS` when its items do not match.
+    pub fn decode(msg: Message) -> Result<(KernelCall, Request), DecodeError> {
+        let e = match memory_object::Call::decode(msg) {
+            Ok((c, r)) => return Ok((KernelCall::Object(c), r)),
+            Err(e) if e.code == MigReturn::BadId => e,
+            Err(e) => return Err(e),
+        };
+        memory_object_default::Call::decode(e.message).map(|(c, r)| (KernelCall::Default(c), r))
+    }
 
-impl Outgoing {
-    /// The Mach message, addressed to `to`: the control port travels as a
-    /// made send right (a moved receive right for `terminate`), page data
-    /// out of line.
-    pub fn into_message(self) -> Message {
-        let ctl = |c: PortName| PortItem {
-            disposition: Disposition::MakeSend,
-            name: c,
-        };
-        let null = PortItem {
-            disposition: Disposition::CopySend,
-            name: PortName::NULL,
-        };
-        let mut body = Vec::new();
-        let id = match self.msg {
-            KernelMessage::Init { control, page_size } => {
-                ctl(control).encode(&mut body);
-                null.encode(&mut body);
-                page_size.encode(&mut body);
-                memory_object::id::init
-            }
-            KernelMessage::Terminate { control } => {
-                PortItem {
-                    disposition: Disposition::MoveReceive,
-                    name: control,
-                }
-                .encode(&mut body);
-                null.encode(&mut body);
-                memory_object::id::terminate
-            }
-            KernelMessage::DataRequest {
-                control,
-                offset,
-                length,
-                access,
-            } => {
-                ctl(control).encode(&mut body);
-                offset.encode(&mut body);
-                length.encode(&mut body);
-                access.encode(&mut body);
-                memory_object::id::data_request
-            }
-            KernelMessage::DataUnlock {
-                control,
-                offset,
-                length,
-                access,
-            } => {
-                ctl(control).encode(&mut body);
-                offset.encode(&mut body);
-                length.encode(&mut body);
-                access.encode(&mut body);
-                memory_object::id::data_unlock
-            }
-            KernelMessage::LockCompleted {
-                control,
-                offset,
-                length,
-            } => {
-                ctl(control).encode(&mut body);
-                offset.encode(&mut body);
-                length.encode(&mut body);
-                memory_object::id::lock_completed
-            }
-            KernelMessage::SupplyCompleted {
-                control,
-                offset,
-                length,
-                result,
-                error_offset,
-            } => {
-                ctl(control).encode(&mut body);
-                offset.encode(&mut body);
-                length.encode(&mut body);
-                result.encode(&mut body);
-                error_offset.encode(&mut body);
-                memory_object::id::supply_completed
-            }
-            KernelMessage::DataReturn {
-                control,
-                offset,
-                data,
-                dirty,
-                kernel_copy,
-            } => {
-                ctl(control).encode(&mut body);
-                offset.encode(&mut body);
-                OolItem {
-                    data,
-                    deallocate: true,
-                }
-                .encode(&mut body);
-                dirty.encode(&mut body);
-                kernel_copy.encode(&mut body);
-                memory_object::id::data_return
-            }
-            KernelMessage::Create {
-                memory_object,
-                size,
-                control,
-            } => {
-                PortItem {
-                    disposition: Disposition::MoveReceive,
-                    name: memory_object,
-                }
-                .encode(&mut body);
-                size.encode(&mut body);
-                ctl(control).encode(&mut body);
-                null.encode(&mut body);
-                PAGE_SIZE.encode(&mut body);
-                memory_object_default::id::create
-            }
-            KernelMessage::DataInitialize {
-                control,
-                offset,
-                data,
-            } => {
-                ctl(control).encode(&mut body);
-                offset.encode(&mut body);
-                OolItem {
-                    data,
-                    deallocate: true,
-                }
-                .encode(&mut body);
-                memory_object_default::id::data_initialize
-            }
-            KernelMessage::ChangeCompleted {
-                may_cache,
-                copy_strategy,
-            } => {
-                may_cache.encode(&mut body);
-                copy_strategy.encode(&mut body);
-                memory_object::id::change_completed
-            }
-        };
-        let disp = if self.send_once {
-            Disposition::MoveSendOnce
-        } else if id == memory_object::id::terminate {
-            // The kernel's reference to the memory object goes with it.
-            Disposition::MoveSend
-        } else {
-            Disposition::CopySend
-        };
-        Message {
-            body,
-            ..Message::new(id, self.to, disp)
+    /// The call as a message to `dest`, used with `disposition`.
+    pub fn encode(self, dest: PortName, disposition: Disposition) -> Message {
+        match self {
+            KernelCall::Object(c) => c.encode(dest, disposition),
+            KernelCall::Default(c) => c.encode(dest, disposition),
+        }
+    }
+
+    /// The message id.
+    pub fn id(&self) -> i32 {
+        match self {
+            KernelCall::Object(c) => c.id(),
+            KernelCall::Default(c) => c.id(),
         }
     }
 }
 
-/// A message from a pager on a control port, decoded but not yet validated
-/// (values are as they came off the wire).
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub enum PagerMessage {
-    /// `memory_object_ready`.
-    Ready {
-        /// May cache.
-        may_cache: bool,
-        /// Copy strategy, raw.
-        copy_strategy: u32,
-    },
-    /// `memory_object_data_supply`.
-    DataSupply {
-        /// Byte offset.
-        offset: u64,
-        /// Whole pages of data.
-        data: Vec<u8>,
-        /// Access withheld, raw `vm_prot_t`.
-        lock_value: u32,
-        /// Precious.
-        precious: bool,
-        /// Where `supply_completed` goes (NULL: nowhere).
-        reply_to: PortName,
-    },
-    /// `memory_object_data_error`.
-    DataError {
-        /// Byte offset.
-        offset: u64,
-        /// Bytes.
-        size: u64,
-        /// The error.
-        error: i32,
-    },
-    /// `memory_object_data_unavailable`.
-    DataUnavailable {
-        /// Byte offset.
-        offset: u64,
-        /// Bytes.
-        size: u64,
-    },
-    /// `memory_object_lock_request`.
-    LockRequest {
-        /// Byte offset.
-        offset: u64,
-        /// Bytes.
-        size: u64,
-        /// Raw `memory_object_return_t`.
-        should_return: u32,
-        /// Flush after returning.
-        should_flush: bool,
-        /// Raw `vm_prot_t` or `VM_PROT_NO_CHANGE`.
-        lock_value: u32,
-        /// Where `lock_completed` goes (NULL: nowhere).
-        reply_to: PortName,
-    },
-    /// `memory_object_change_attributes`.
-    ChangeAttributes {
-        /// May cache.
-        may_cache: bool,
-        /// Raw copy strategy.
-        copy_strategy: u32,
-        /// Where `change_completed` goes (NULL: nowhere).
-        reply_to: PortName,
-    },
-    /// `memory_object_destroy`.
-    Destroy {
-        /// Why.
-        reason: i32,
-    },
+/// A message a memory manager sends the kernel on a control port, for the
+/// kernel's VM to act on: a call of [`control_unavailable`],
+/// [`control_lock`] or [`control`] (separate interfaces because their ids
+/// in `mach.defs` are not contiguous). All are simpleroutines; the one
+/// routine, [`control_attributes`]'s `get_attributes`, is answered by the
+/// receiver with `Vm::object_attributes`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ControlCall {
+    /// `data_unavailable` (id 2039).
+    Unavailable(control_unavailable::Call),
+    /// `lock_request` (id 2044).
+    Lock(control_lock::Call),
+    /// `data_error`, `destroy`, `data_supply`, `ready`, `change_attributes`
+    /// (ids 2090–2095).
+    Control(control::Call),
 }
 
-/// Builds a message to a send-once right (a reply), which the generated stubs
-/// cannot address: `items` are the routine's arguments in order.
-pub fn send_once_message(id: i32, reply_to: PortName, items: Vec<Item>) -> Message {
-    Message {
-        body: items,
-        ..Message::new(id, reply_to, Disposition::MoveSendOnce)
+impl ControlCall {
+    /// Decodes a manager's message on a control port.
+    ///
+    /// # Errors
+    ///
+    /// The message back, untouched, with `MIG_BAD_ID` when it is none of the
+    /// three interfaces' (`get_attributes` included), `MIG_BAD_ARGUMENTS`
+    /// when its items do not match.
+    pub fn decode(msg: Message) -> Result<(ControlCall, Request), DecodeError> {
+        let e = match control::Call::decode(msg) {
+            Ok((c, r)) => return Ok((ControlCall::Control(c), r)),
+            Err(e) if e.code == MigReturn::BadId => e,
+            Err(e) => return Err(e),
+        };
+        let e = match control_lock::Call::decode(e.message) {
+            Ok((c, r)) => return Ok((ControlCall::Lock(c), r)),
+            Err(e) if e.code == MigReturn::BadId => e,
+            Err(e) => return Err(e),
+        };
+        control_unavailable::Call::decode(e.message).map(|(c, r)| (ControlCall::Unavailable(c), r))
+    }
+
+    /// The call as a message to `dest` (a control port), used with
+    /// `disposition`.
+    pub fn encode(self, dest: PortName, disposition: Disposition) -> Message {
+        match self {
+            ControlCall::Unavailable(c) => c.encode(dest, disposition),
+            ControlCall::Lock(c) => c.encode(dest, disposition),
+            ControlCall::Control(c) => c.encode(dest, disposition),
+        }
+    }
+
+    /// The message id.
+    pub fn id(&self) -> i32 {
+        match self {
+            ControlCall::Unavailable(c) => c.id(),
+            ControlCall::Lock(c) => c.id(),
+            ControlCall::Control(c) => c.id(),
+        }
+    }
+
+    /// The right the call carries for an acknowledgement (`data_supply`,
+    /// `lock_request`, `change_attributes`): a send-once right, or NULL.
+    pub fn reply_to(&self) -> PortName {
+        match self {
+            ControlCall::Control(control::Call::data_supply { reply_to, .. })
+            | ControlCall::Control(control::Call::change_attributes { reply_to, .. })
+            | ControlCall::Lock(control_lock::Call::lock_request { reply_to, .. }) => reply_to.name,
+            _ => PortName::NULL,
+        }
+    }
+}
+
+/// A message the kernel's VM queued, and where it goes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outgoing {
+    /// The destination: a pager's memory object port (a send right the
+    /// kernel keeps), the default pager's port, or a `reply_to` right.
+    pub to: PortName,
+    /// How `to` is used: `COPY_SEND` for a pager, `MOVE_SEND` for
+    /// `terminate` (the kernel's reference goes with it), `MOVE_SEND_ONCE`
+    /// for a reply.
+    pub disposition: Disposition,
+    /// The call.
+    pub call: KernelCall,
+}
+
+impl Outgoing {
+    /// A call to a pager's memory object port (or the default pager's),
+    /// which the kernel keeps.
+    pub fn to_pager(to: PortName, call: KernelCall) -> Outgoing {
+        Outgoing {
+            to,
+            disposition: Disposition::CopySend,
+            call,
+        }
+    }
+
+    /// An acknowledgement to a `reply_to` send-once right, which it uses up.
+    pub fn reply(to: PortName, call: memory_object::Call) -> Outgoing {
+        Outgoing {
+            to,
+            disposition: Disposition::MoveSendOnce,
+            call: KernelCall::Object(call),
+        }
+    }
+
+    /// Whether `to` is a send-once right (a reply).
+    pub fn is_reply(&self) -> bool {
+        self.disposition == Disposition::MoveSendOnce
+    }
+
+    /// The Mach message.
+    pub fn into_message(self) -> Message {
+        self.call.encode(self.to, self.disposition)
+    }
+}
+
+/// The control port as the kernel's calls carry it: a send right made from
+/// the kernel's receive right.
+pub fn control_item(control: PortName) -> PortItem {
+    PortItem {
+        disposition: Disposition::MakeSend,
+        name: control,
+    }
+}
+
+/// A port argument the kernel leaves empty (the name port, which this
+/// kernel does not implement).
+pub fn null_item() -> PortItem {
+    PortItem {
+        disposition: Disposition::CopySend,
+        name: PortName::NULL,
+    }
+}
+
+/// Page data as the calls carry it: out of line, the sender's copy
+/// deallocated.
+pub fn page_data(data: Vec<u8>) -> OolItem {
+    OolItem {
+        data,
+        deallocate: true,
     }
 }
 
@@ -512,7 +362,7 @@ mod tests {
         assert_eq!(memory_object_default::id::create, 2250);
         assert_eq!(memory_object_default::id::data_initialize, 2251);
         assert_eq!(control_unavailable::id::data_unavailable, 2039);
-        assert_eq!(control_unavailable::id::get_attributes, 2040);
+        assert_eq!(control_attributes::id::get_attributes, 2040);
         assert_eq!(control_lock::id::lock_request, 2044);
         assert_eq!(control::id::data_error, 2090);
         assert_eq!(control::id::destroy, 2092);
@@ -523,34 +373,76 @@ mod tests {
 
     #[test]
     fn create_moves_the_receive_right() {
-        let m = Outgoing {
-            to: PortName(5),
-            send_once: false,
-            msg: KernelMessage::Create {
-                memory_object: PortName(9),
-                size: 2 * PAGE_SIZE,
-                control: PortName(7),
-            },
-        }
+        let m = Outgoing::to_pager(
+            PortName(5),
+            KernelCall::Default(memory_object_default::Call::create {
+                new_memory_object: PortItem {
+                    disposition: Disposition::MoveReceive,
+                    name: PortName(9),
+                },
+                new_object_size: 2 * crate::PAGE_SIZE,
+                new_control: control_item(PortName(7)),
+                new_name: null_item(),
+                new_page_size: crate::PAGE_SIZE,
+            }),
+        )
         .into_message();
         assert_eq!(m.header.id, memory_object_default::id::create);
-        assert!(matches!(
-            m.body.first(),
-            Some(Item::Port(PortItem {
-                disposition: Disposition::MoveReceive,
-                name: PortName(9)
-            }))
-        ));
-        assert!(hurd_ipc::mig::items_match(
-            &m.body,
-            &[
-                PortItem::matches,
-                u64::matches,
-                PortItem::matches,
-                PortItem::matches,
-                u64::matches
-            ]
-        ));
+        assert_eq!(m.header.bits.remote(), Some(Disposition::CopySend));
+        let (call, _) = KernelCall::decode(m).expect("decodes");
+        let KernelCall::Default(memory_object_default::Call::create {
+            new_memory_object, ..
+        }) = call
+        else {
+            panic!("{call:?}");
+        };
+        assert_eq!(new_memory_object.disposition, Disposition::MoveReceive);
+    }
+
+    #[test]
+    fn control_calls_decode_across_the_three_interfaces() {
+        let calls = [
+            ControlCall::Unavailable(control_unavailable::Call::data_unavailable {
+                offset: 0,
+                size: 4096,
+            }),
+            ControlCall::Lock(control_lock::Call::lock_request {
+                offset: 0,
+                size: 4096,
+                should_return: 1,
+                should_flush: false,
+                lock_value: 0,
+                reply_to: PortItem {
+                    disposition: Disposition::MoveSendOnce,
+                    name: PortName(3),
+                },
+            }),
+            ControlCall::Control(control::Call::ready {
+                may_cache: true,
+                copy_strategy: 2,
+            }),
+        ];
+        for call in calls {
+            let m = call.clone().encode(PortName(7), Disposition::CopySend);
+            assert_eq!(m.header.id, call.id());
+            assert_eq!(ControlCall::decode(m).expect("decodes").0, call);
+        }
+        // memory_object's data_write (2205) and set_attributes (2091) are
+        // withdrawn: no routine, MIG_BAD_ID.
+        for id in [2040, 2091, 2205, 2041] {
+            let m = Message::new(id, PortName(7), Disposition::CopySend);
+            assert_eq!(
+                ControlCall::decode(m.clone())
+                    .map(|c| c.0)
+                    .expect_err("withdrawn")
+                    .code,
+                MigReturn::BadId
+            );
+            assert_eq!(
+                KernelCall::decode(m).expect_err("withdrawn").code,
+                MigReturn::BadId
+            );
+        }
     }
 
     #[test]
@@ -561,22 +453,18 @@ mod tests {
     }
 
     #[test]
-    fn outgoing_encodes_as_the_interface_expects() {
-        let m = Outgoing {
-            to: PortName(5),
-            send_once: false,
-            msg: KernelMessage::DataRequest {
-                control: PortName(7),
-                offset: 4096,
+    fn a_reply_uses_up_its_send_once_right() {
+        let out = Outgoing::reply(
+            PortName(5),
+            memory_object::Call::lock_completed {
+                control: control_item(PortName(7)),
+                offset: 0,
                 length: 4096,
-                access: 1,
             },
-        }
-        .into_message();
-        assert_eq!(m.header.id, memory_object::id::data_request);
-        assert!(hurd_ipc::mig::items_match(
-            &m.body,
-            &[PortItem::matches, u64::matches, u64::matches, u32::matches]
-        ));
+        );
+        assert!(out.is_reply());
+        let m = out.into_message();
+        assert_eq!(m.header.bits.remote(), Some(Disposition::MoveSendOnce));
+        assert_eq!(m.header.id, memory_object::id::lock_completed);
     }
 }

@@ -2,11 +2,14 @@
 //! against a scripted pager: the test reads what the kernel queued and
 //! answers with hand-made messages.
 
-use hurd_ipc::PortName;
+mod calls;
+
+use hurd_ipc::{Disposition, PortItem, PortName};
+use hurd_vm::protocol::{control_item, memory_object, memory_object_default, null_item};
 use hurd_vm::soft_mmu::{SoftMmu, SoftPhys};
 use hurd_vm::{
-    KernelMessage, MapId, ObjectId, Outgoing, PAGE_SIZE, PagerMessage, ProtocolError, Stall,
-    TicketStatus, VM_PROT_NO_CHANGE, Vm, VmError, VmInherit, VmProt,
+    KernelCall, MapId, ObjectId, Outgoing, PAGE_SIZE, ProtocolError, Stall, TicketStatus,
+    VM_PROT_NO_CHANGE, Vm, VmError, VmInherit, VmProt,
 };
 
 type SimVm = Vm<SoftMmu, SoftPhys>;
@@ -25,13 +28,7 @@ fn page(byte: u8) -> Vec<u8> {
 fn supply(vm: &mut SimVm, control: PortName, offset: u64, data: Vec<u8>) {
     vm.handle_pager_message(
         control,
-        PagerMessage::DataSupply {
-            offset,
-            data,
-            lock_value: 0,
-            precious: false,
-            reply_to: PortName::NULL,
-        },
+        calls::data_supply(offset, data, 0, false, PortName::NULL),
     )
     .expect("supply");
 }
@@ -44,14 +41,8 @@ fn load(vm: &mut SimVm, map: MapId, addr: u64, len: usize) -> Result<Vec<u8>, St
 /// A ready external object of the scripted pager.
 fn pager_object(vm: &mut SimVm) -> ObjectId {
     let (obj, _ready) = vm.create_external_object(PAGER, CONTROL).expect("object");
-    vm.handle_pager_message(
-        CONTROL,
-        PagerMessage::Ready {
-            may_cache: false,
-            copy_strategy: 2,
-        },
-    )
-    .expect("ready");
+    vm.handle_pager_message(CONTROL, calls::ready(false, 2))
+        .expect("ready");
     vm.take_outgoing();
     obj
 }
@@ -75,16 +66,16 @@ fn attach_hands_written_pages_to_the_pager_which_then_serves_faults() {
         .iter()
         .map(|o| {
             assert_eq!(o.to, PAGER);
-            match &o.msg {
-                KernelMessage::DataReturn {
+            match calls::object_call(o) {
+                Some(memory_object::Call::data_return {
                     control,
                     offset,
                     data,
                     dirty,
                     kernel_copy,
-                } => {
-                    assert_eq!(*control, CONTROL);
-                    (*offset, data.clone(), *dirty, *kernel_copy)
+                }) => {
+                    assert_eq!(*control, control_item(CONTROL));
+                    (*offset, data.data.clone(), *dirty, *kernel_copy)
                 }
                 m => panic!("expected data_return, got {m:?}"),
             }
@@ -114,28 +105,27 @@ fn attach_hands_written_pages_to_the_pager_which_then_serves_faults() {
         Err(Stall::Wait(t)) => t,
         r => panic!("expected a wait, got {r:?}"),
     };
-    assert!(matches!(
-        vm.take_outgoing()[..],
-        [Outgoing {
-            to: PAGER,
-            msg: KernelMessage::DataRequest { offset, .. },
-            ..
-        }] if offset == 9 * PAGE_SIZE
-    ));
+    let out = vm.take_outgoing();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].to, PAGER);
+    assert_eq!(
+        calls::data_request(&out[0]).map(|r| r.0),
+        Some(9 * PAGE_SIZE)
+    );
     supply(&mut vm, CONTROL, 9 * PAGE_SIZE, page(b'p'));
     assert_eq!(vm.ticket_status(&t), TicketStatus::Done);
     assert_eq!(load(&mut vm, map, a + PAGE_SIZE, 1).expect("load"), b"p");
     // The pager takes the first page back (flush): the next fault is its.
     vm.handle_pager_message(
         CONTROL,
-        PagerMessage::LockRequest {
-            offset: 8 * PAGE_SIZE,
-            size: PAGE_SIZE,
-            should_return: 1,
-            should_flush: true,
-            lock_value: VM_PROT_NO_CHANGE,
-            reply_to: PortName::NULL,
-        },
+        calls::lock_request(
+            8 * PAGE_SIZE,
+            PAGE_SIZE,
+            1,
+            true,
+            VM_PROT_NO_CHANGE,
+            PortName::NULL,
+        ),
     )
     .expect("lock_request");
     assert!(vm.take_outgoing().is_empty(), "clean: nothing returned");
@@ -155,14 +145,10 @@ fn attach_hands_written_pages_to_the_pager_which_then_serves_faults() {
     vm.deallocate(map, a, 3 * PAGE_SIZE).expect("deallocate");
     let out = vm.take_outgoing();
     assert!(out.iter().any(|o| matches!(
-        &o.msg,
-        KernelMessage::DataReturn { offset, data, dirty: true, .. }
-            if *offset == 9 * PAGE_SIZE && data[0] == b'w'
+        calls::data_return(o),
+        Some((offset, data, true)) if offset == 9 * PAGE_SIZE && data[0] == b'w'
     )));
-    assert!(
-        out.iter()
-            .any(|o| matches!(o.msg, KernelMessage::Terminate { .. }))
-    );
+    assert!(out.iter().any(calls::is_terminate));
 }
 
 #[test]
@@ -181,9 +167,8 @@ fn attach_sends_what_the_task_sees_through_copy_on_write() {
     let got: Vec<(u64, Vec<u8>)> = vm
         .take_outgoing()
         .into_iter()
-        .filter_map(|o| match o.msg {
-            KernelMessage::DataReturn { offset, data, .. } => Some((offset, data[..6].to_vec())),
-            _ => None,
+        .filter_map(|o| {
+            calls::data_return(&o).map(|(offset, data, _)| (offset, data[..6].to_vec()))
         })
         .collect();
     assert_eq!(
@@ -338,14 +323,8 @@ fn attach_waits_for_ready_and_runs_out_of_frames_cleanly() {
         Err(Stall::Wait(t)) => t,
         r => panic!("expected a wait for ready, got {r:?}"),
     };
-    vm.handle_pager_message(
-        CONTROL,
-        PagerMessage::Ready {
-            may_cache: false,
-            copy_strategy: 2,
-        },
-    )
-    .expect("ready");
+    vm.handle_pager_message(CONTROL, calls::ready(false, 2))
+        .expect("ready");
     assert_eq!(vm.ticket_status(&t), TicketStatus::Done);
     assert_eq!(
         vm.attach(map, a, 2 * PAGE_SIZE, obj, 0),
@@ -387,29 +366,34 @@ fn anonymous_pageout_goes_to_the_default_pager_and_comes_back() {
     assert_eq!(vm.phys().free_frames(), 32);
     let out = vm.take_outgoing();
     assert_eq!(out.len(), 2);
+    // The memory object's receive right goes to the default pager.
     assert_eq!(
         out[0],
-        Outgoing {
-            to: DEFAULT,
-            send_once: false,
-            msg: KernelMessage::Create {
-                memory_object: MO,
-                size: 2 * PAGE_SIZE,
-                control: MO_CONTROL
-            }
-        }
+        Outgoing::to_pager(
+            DEFAULT,
+            KernelCall::Default(memory_object_default::Call::create {
+                new_memory_object: PortItem {
+                    disposition: Disposition::MoveReceive,
+                    name: MO
+                },
+                new_object_size: 2 * PAGE_SIZE,
+                new_control: control_item(MO_CONTROL),
+                new_name: null_item(),
+                new_page_size: PAGE_SIZE
+            })
+        )
     );
     match &out[1] {
         Outgoing {
             to: MO,
-            msg:
-                KernelMessage::DataInitialize {
-                    control: MO_CONTROL,
+            call:
+                KernelCall::Default(memory_object_default::Call::data_initialize {
+                    control,
                     offset: 0,
                     data,
-                },
+                }),
             ..
-        } => assert_eq!(&data[3..8], b"hello"),
+        } if *control == control_item(MO_CONTROL) => assert_eq!(&data.data[3..8], b"hello"),
         o => panic!("expected data_initialize, got {o:?}"),
     }
     let o = vm.object(obj).expect("object");
@@ -421,13 +405,7 @@ fn anonymous_pageout_goes_to_the_default_pager_and_comes_back() {
     // Data the pager did not ask for is still rejected.
     let bad = vm.handle_pager_message(
         MO_CONTROL,
-        PagerMessage::DataSupply {
-            offset: 0,
-            data: page(9),
-            lock_value: 0,
-            precious: false,
-            reply_to: PortName::NULL,
-        },
+        calls::data_supply(0, page(9), 0, false, PortName::NULL),
     );
     assert_eq!(bad, Err(ProtocolError::Unsolicited));
     // The paged-out page is asked for.
@@ -436,17 +414,12 @@ fn anonymous_pageout_goes_to_the_default_pager_and_comes_back() {
         r => panic!("expected a wait, got {r:?}"),
     };
     let out = vm.take_outgoing();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].to, MO);
     assert!(matches!(
-        out[..],
-        [Outgoing {
-            to: MO,
-            msg: KernelMessage::DataRequest {
-                control: MO_CONTROL,
-                offset: 0,
-                ..
-            },
-            ..
-        }]
+        calls::object_call(&out[0]),
+        Some(memory_object::Call::data_request { control, offset: 0, .. })
+            if *control == control_item(MO_CONTROL)
     ));
     let mut d = page(0);
     d[3..8].copy_from_slice(b"hello");
@@ -462,11 +435,11 @@ fn anonymous_pageout_goes_to_the_default_pager_and_comes_back() {
     assert_eq!(made, 1, "one memory_object_create per object");
     let out = vm.take_outgoing();
     assert!(matches!(
-        out[..],
+        &out[..],
         [Outgoing {
-            msg: KernelMessage::DataInitialize { offset, .. },
+            call: KernelCall::Default(memory_object_default::Call::data_initialize { offset, .. }),
             ..
-        }] if offset == PAGE_SIZE
+        }] if *offset == PAGE_SIZE
     ));
     // Written again: a dirty data_return.
     let t = match vm.store(map, a, b"H") {
@@ -479,29 +452,28 @@ fn anonymous_pageout_goes_to_the_default_pager_and_comes_back() {
     vm.store(map, a, b"H").expect("store");
     assert_eq!(vm.pageout(obj, 0), Ok(true));
     assert!(matches!(
-        vm.take_outgoing()[..],
+        &vm.take_outgoing()[..],
         [Outgoing {
-            msg: KernelMessage::DataReturn {
+            call: KernelCall::Object(memory_object::Call::data_return {
                 offset: 0,
                 dirty: true,
                 kernel_copy: false,
                 ..
-            },
+            }),
             ..
         }]
     ));
     assert_eq!(vm.stats().creates, 1);
     // Deallocation terminates it, returning nothing.
     vm.deallocate(map, a, 2 * PAGE_SIZE).expect("deallocate");
+    let out = vm.take_outgoing();
     assert!(matches!(
-        vm.take_outgoing()[..],
+        &out[..],
         [Outgoing {
             to: MO,
-            msg: KernelMessage::Terminate {
-                control: MO_CONTROL
-            },
+            call: KernelCall::Object(memory_object::Call::terminate { control, .. }),
             ..
-        }]
+        }] if control.name == MO_CONTROL
     ));
 }
 
@@ -609,14 +581,10 @@ fn fork_after_pageout_copies_on_write() {
     };
     let mut d = page(0);
     d[..4].copy_from_slice(b"orig");
-    assert!(matches!(
-        vm.take_outgoing()[..],
-        [Outgoing {
-            to: MO,
-            msg: KernelMessage::DataRequest { offset: 0, .. },
-            ..
-        }]
-    ));
+    let out = vm.take_outgoing();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].to, MO);
+    assert_eq!(calls::data_request(&out[0]).map(|r| r.0), Some(0));
     supply(&mut vm, MO_CONTROL, 0, d);
     assert_eq!(vm.ticket_status(&t), TicketStatus::Done);
     assert_eq!(load(&mut vm, child, a, 4).expect("load"), b"orig");
@@ -647,15 +615,12 @@ fn attach_fetches_pages_the_default_pager_holds() {
     assert_eq!(vm.ticket_status(&t), TicketStatus::Done);
     vm.attach(map, a, PAGE_SIZE, obj, 0).expect("attach");
     let out = vm.take_outgoing();
-    assert!(out.iter().any(|o| matches!(
-        &o.msg,
-        KernelMessage::DataReturn { data, .. } if &data[..4] == b"swap"
-    )));
-    // The temporary object is terminated with the region's old memory.
     assert!(
         out.iter()
-            .any(|o| o.to == MO && matches!(o.msg, KernelMessage::Terminate { .. }))
+            .any(|o| matches!(calls::data_return(o), Some((_, data, _)) if &data[..4] == b"swap"))
     );
+    // The temporary object is terminated with the region's old memory.
+    assert!(out.iter().any(|o| o.to == MO && calls::is_terminate(o)));
     assert_eq!(load(&mut vm, map, a, 4).expect("load"), b"swap");
 }
 
@@ -674,23 +639,19 @@ fn default_pager_flush_of_anonymous_pages_asks_it_back() {
     // The default pager takes page 1 back with its data, flushing it.
     vm.handle_pager_message(
         MO_CONTROL,
-        PagerMessage::LockRequest {
-            offset: PAGE_SIZE,
-            size: PAGE_SIZE,
-            should_return: 1,
-            should_flush: true,
-            lock_value: VM_PROT_NO_CHANGE,
-            reply_to: PortName::NULL,
-        },
+        calls::lock_request(
+            PAGE_SIZE,
+            PAGE_SIZE,
+            1,
+            true,
+            VM_PROT_NO_CHANGE,
+            PortName::NULL,
+        ),
     )
     .expect("lock_request");
-    assert!(matches!(
-        vm.take_outgoing()[..],
-        [Outgoing {
-            msg: KernelMessage::DataReturn { offset, dirty: true, .. },
-            ..
-        }] if offset == PAGE_SIZE
-    ));
+    let out = vm.take_outgoing();
+    assert_eq!(out.len(), 1);
+    assert!(matches!(calls::data_return(&out[0]), Some((offset, _, true)) if offset == PAGE_SIZE));
     // The page is the pager's now: asked for, not zero-filled.
     assert!(matches!(
         load(&mut vm, map, a + PAGE_SIZE, 1),
@@ -698,32 +659,10 @@ fn default_pager_flush_of_anonymous_pages_asks_it_back() {
     ));
     // Malformed messages on the control port change nothing.
     for bad in [
-        PagerMessage::DataSupply {
-            offset: 1,
-            data: page(1),
-            lock_value: 0,
-            precious: false,
-            reply_to: PortName::NULL,
-        },
-        PagerMessage::DataSupply {
-            offset: 0,
-            data: vec![1; 10],
-            lock_value: 0,
-            precious: false,
-            reply_to: PortName::NULL,
-        },
-        PagerMessage::DataUnavailable {
-            offset: 0,
-            size: PAGE_SIZE,
-        },
-        PagerMessage::LockRequest {
-            offset: 0,
-            size: PAGE_SIZE,
-            should_return: 9,
-            should_flush: true,
-            lock_value: VM_PROT_NO_CHANGE,
-            reply_to: PortName::NULL,
-        },
+        calls::data_supply(1, page(1), 0, false, PortName::NULL),
+        calls::data_supply(0, vec![1; 10], 0, false, PortName::NULL),
+        calls::data_unavailable(0, PAGE_SIZE),
+        calls::lock_request(0, PAGE_SIZE, 9, true, VM_PROT_NO_CHANGE, PortName::NULL),
     ] {
         assert!(vm.handle_pager_message(MO_CONTROL, bad).is_err());
     }
@@ -736,16 +675,20 @@ fn default_pager_flush_of_anonymous_pages_asks_it_back() {
 /// Answers the kernel's data_requests to the default pager from `swap`.
 fn serve(vm: &mut SimVm, swap: &mut std::collections::BTreeMap<(PortName, u64), Vec<u8>>) {
     for o in vm.take_outgoing() {
-        match o.msg {
-            KernelMessage::DataInitialize { offset, data, .. }
-            | KernelMessage::DataReturn { offset, data, .. } => {
-                swap.insert((o.to, offset), data);
+        match o.call {
+            KernelCall::Default(memory_object_default::Call::data_initialize {
+                offset,
+                data,
+                ..
+            })
+            | KernelCall::Object(memory_object::Call::data_return { offset, data, .. }) => {
+                swap.insert((o.to, offset), data.data);
             }
-            KernelMessage::DataRequest {
+            KernelCall::Object(memory_object::Call::data_request {
                 control, offset, ..
-            } => {
+            }) => {
                 let data = swap.get(&(o.to, offset)).cloned().expect("paged out");
-                supply(vm, control, offset, data);
+                supply(vm, control.name, offset, data);
             }
             _ => {}
         }

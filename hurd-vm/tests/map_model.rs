@@ -6,11 +6,12 @@
 
 use std::collections::BTreeMap;
 
+mod calls;
+
 use hurd_ipc::PortName;
+use hurd_vm::protocol::{memory_object, memory_object_default};
 use hurd_vm::soft_mmu::{SoftMmu, SoftPhys};
-use hurd_vm::{
-    KernelMessage, MapId, PAGE_SIZE, PagerMessage, Stall, Vm, VmError, VmInherit, VmProt,
-};
+use hurd_vm::{KernelCall, MapId, PAGE_SIZE, Stall, Vm, VmError, VmInherit, VmProt};
 use proptest::prelude::*;
 
 const BASE: u64 = 0x10_0000;
@@ -152,32 +153,36 @@ impl Harness {
             }
             for o in out {
                 let mo = o.to;
-                match o.msg {
-                    KernelMessage::Create { .. } => assert_eq!(mo, DEFAULT_PAGER),
-                    KernelMessage::DataInitialize { offset, data, .. } => {
-                        assert!(self.swap.insert((mo, offset), data).is_none());
+                match o.call {
+                    KernelCall::Default(memory_object_default::Call::create { .. }) => {
+                        assert_eq!(mo, DEFAULT_PAGER)
                     }
-                    KernelMessage::DataReturn { offset, data, .. } => {
-                        self.swap.insert((mo, offset), data);
+                    KernelCall::Default(memory_object_default::Call::data_initialize {
+                        offset,
+                        data,
+                        ..
+                    }) => {
+                        assert!(self.swap.insert((mo, offset), data.data).is_none());
                     }
-                    KernelMessage::Terminate { .. } => {
+                    KernelCall::Object(memory_object::Call::data_return {
+                        offset, data, ..
+                    }) => {
+                        self.swap.insert((mo, offset), data.data);
+                    }
+                    KernelCall::Object(memory_object::Call::terminate { .. }) => {
                         self.swap.retain(|(p, _), _| *p != mo);
                     }
-                    KernelMessage::DataRequest {
-                        control, offset, ..
-                    } => {
+                    KernelCall::Object(memory_object::Call::data_request {
+                        control,
+                        offset,
+                        ..
+                    }) => {
+                        let control = control.name;
                         let msg = match self.swap.get(&(mo, offset)) {
-                            Some(d) => PagerMessage::DataSupply {
-                                offset,
-                                data: d.clone(),
-                                lock_value: 0,
-                                precious: false,
-                                reply_to: PortName::NULL,
-                            },
-                            None => PagerMessage::DataUnavailable {
-                                offset,
-                                size: PAGE_SIZE,
-                            },
+                            Some(d) => {
+                                calls::data_supply(offset, d.clone(), 0, false, PortName::NULL)
+                            }
+                            None => calls::data_unavailable(offset, PAGE_SIZE),
                         };
                         assert_eq!(self.vm.handle_pager_message(control, msg), Ok(()));
                     }

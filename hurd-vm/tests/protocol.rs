@@ -2,11 +2,14 @@
 //! the test plays the pager, reading what the kernel queued and answering
 //! with hand-made messages.
 
-use hurd_ipc::PortName;
+mod calls;
+
+use hurd_ipc::{Disposition, PortItem, PortName};
+use hurd_vm::protocol::{control_item, memory_object, null_item};
 use hurd_vm::soft_mmu::{SoftMmu, SoftPhys};
 use hurd_vm::{
-    KernelMessage, MapId, ObjectId, Outgoing, PAGE_SIZE, PagerMessage, ProtocolError, Stall,
-    Ticket, TicketStatus, VM_PROT_NO_CHANGE, Vm, VmError, VmInherit, VmProt,
+    KernelCall, MapId, ObjectId, Outgoing, PAGE_SIZE, ProtocolError, Stall, Ticket, TicketStatus,
+    VM_PROT_NO_CHANGE, Vm, VmError, VmInherit, VmProt,
 };
 
 const PAGER: PortName = PortName(100);
@@ -28,24 +31,18 @@ fn setup() -> Setup {
     let (obj, ready) = vm.create_external_object(PAGER, CONTROL).expect("object");
     assert_eq!(
         vm.take_outgoing(),
-        [Outgoing {
-            to: PAGER,
-            send_once: false,
-            msg: KernelMessage::Init {
-                control: CONTROL,
+        [Outgoing::to_pager(
+            PAGER,
+            KernelCall::Object(memory_object::Call::init {
+                control: control_item(CONTROL),
+                name: null_item(),
                 page_size: PAGE_SIZE
-            }
-        }]
+            })
+        )]
     );
     assert_eq!(vm.ticket_status(&ready), TicketStatus::Pending);
-    vm.handle_pager_message(
-        CONTROL,
-        PagerMessage::Ready {
-            may_cache: false,
-            copy_strategy: 2,
-        },
-    )
-    .expect("ready");
+    vm.handle_pager_message(CONTROL, calls::ready(false, 2))
+        .expect("ready");
     assert_eq!(vm.ticket_status(&ready), TicketStatus::Done);
     let addr = vm
         .map_object(
@@ -77,13 +74,7 @@ fn supply(
 ) {
     vm.handle_pager_message(
         CONTROL,
-        PagerMessage::DataSupply {
-            offset,
-            data,
-            lock_value: lock.bits(),
-            precious,
-            reply_to: PortName::NULL,
-        },
+        calls::data_supply(offset, data, lock.bits(), precious, PortName::NULL),
     )
     .expect("supply");
 }
@@ -98,14 +89,7 @@ fn lock_request(
 ) -> Result<(), ProtocolError> {
     vm.handle_pager_message(
         CONTROL,
-        PagerMessage::LockRequest {
-            offset,
-            size,
-            should_return,
-            should_flush,
-            lock_value,
-            reply_to: REPLY,
-        },
+        calls::lock_request(offset, size, should_return, should_flush, lock_value, REPLY),
     )
 }
 
@@ -136,16 +120,15 @@ fn data_request_once_then_supply() {
     let out = s.vm.take_outgoing();
     assert_eq!(
         out,
-        [Outgoing {
-            to: PAGER,
-            send_once: false,
-            msg: KernelMessage::DataRequest {
-                control: CONTROL,
+        [Outgoing::to_pager(
+            PAGER,
+            KernelCall::Object(memory_object::Call::data_request {
+                control: control_item(CONTROL),
                 offset: 0,
                 length: PAGE_SIZE,
-                access: 1
-            }
-        }]
+                desired_access: 1
+            })
+        )]
     );
     // A second fault on the same page waits; it is not requested twice.
     let t2 = wait_ticket(s.vm.load(s.map, s.addr + 20, &mut b));
@@ -168,31 +151,30 @@ fn lock_request_returns_dirty_pages_and_flushes() {
     lock_request(&mut s.vm, 0, PAGE_SIZE, 1, false, VM_PROT_NO_CHANGE).expect("lock");
     assert_eq!(
         s.vm.take_outgoing(),
-        [Outgoing {
-            to: REPLY,
-            send_once: true,
-            msg: KernelMessage::LockCompleted {
-                control: CONTROL,
+        [Outgoing::reply(
+            REPLY,
+            memory_object::Call::lock_completed {
+                control: control_item(CONTROL),
                 offset: 0,
                 length: PAGE_SIZE
             }
-        }]
+        )]
     );
     // Write: the MMU's dirty bit makes the page dirty; it goes back, kept.
     s.vm.store(s.map, s.addr + 1, b"xy").expect("store");
     lock_request(&mut s.vm, 0, PAGE_SIZE, 1, false, VM_PROT_NO_CHANGE).expect("lock");
     let out = s.vm.take_outgoing();
     assert_eq!(out.len(), 2);
-    match &out[0].msg {
-        KernelMessage::DataReturn {
+    match calls::object_call(&out[0]) {
+        Some(memory_object::Call::data_return {
             offset,
             data,
             dirty,
             kernel_copy,
             ..
-        } => {
+        }) => {
             assert_eq!((*offset, *dirty, *kernel_copy), (0, true, true));
-            assert_eq!(&data[..3], &[7, b'x', b'y']);
+            assert_eq!(&data.data[..3], &[7, b'x', b'y']);
         }
         m => panic!("expected data_return, got {m:?}"),
     }
@@ -204,21 +186,21 @@ fn lock_request_returns_dirty_pages_and_flushes() {
     lock_request(&mut s.vm, 0, PAGE_SIZE, 1, true, VM_PROT_NO_CHANGE).expect("lock");
     let out = s.vm.take_outgoing();
     assert!(matches!(
-        out[0].msg,
-        KernelMessage::DataReturn {
+        calls::object_call(&out[0]),
+        Some(memory_object::Call::data_return {
             dirty: true,
             kernel_copy: false,
             ..
-        }
+        })
     ));
     assert_eq!(s.vm.object(s.obj).map(|o| o.resident_pages()), Some(0));
     // The next access asks the pager again.
     let mut b = [0u8; 1];
     wait_ticket(s.vm.load(s.map, s.addr, &mut b));
-    assert!(matches!(
-        s.vm.take_outgoing()[0].msg,
-        KernelMessage::DataRequest { offset: 0, .. }
-    ));
+    assert_eq!(
+        calls::data_request(&s.vm.take_outgoing()[0]).map(|r| r.0),
+        Some(0)
+    );
 }
 
 #[test]
@@ -242,10 +224,7 @@ fn return_all_returns_precious_clean_pages() {
     let out = s.vm.take_outgoing();
     let returns: Vec<_> = out
         .iter()
-        .filter_map(|o| match &o.msg {
-            KernelMessage::DataReturn { offset, dirty, .. } => Some((*offset, *dirty)),
-            _ => None,
-        })
+        .filter_map(|o| calls::data_return(o).map(|(offset, _, dirty)| (offset, dirty)))
         .collect();
     assert_eq!(returns, [(0, false)]);
 }
@@ -257,23 +236,21 @@ fn write_lock_then_unlock() {
     // The pager withheld write: a store asks for an unlock.
     let t = wait_ticket(s.vm.store(s.map, s.addr, b"w"));
     assert_eq!(
-        s.vm.take_outgoing()[0].msg,
-        KernelMessage::DataUnlock {
-            control: CONTROL,
+        s.vm.take_outgoing()[0].call,
+        KernelCall::Object(memory_object::Call::data_unlock {
+            control: control_item(CONTROL),
             offset: 0,
             length: PAGE_SIZE,
-            access: 2
-        }
+            desired_access: 2
+        })
     );
     let t2 = wait_ticket(s.vm.store(s.map, s.addr, b"w"));
     assert!(s.vm.take_outgoing().is_empty(), "unlock asked once");
     lock_request(&mut s.vm, 0, PAGE_SIZE, 0, false, 0).expect("unlock");
+    let out = s.vm.take_outgoing();
     assert!(matches!(
-        s.vm.take_outgoing()[..],
-        [Outgoing {
-            msg: KernelMessage::LockCompleted { .. },
-            ..
-        }]
+        out.iter().map(calls::object_call).collect::<Vec<_>>()[..],
+        [Some(memory_object::Call::lock_completed { .. })]
     ));
     assert_eq!(s.vm.ticket_status(&t), TicketStatus::Done);
     assert_eq!(s.vm.ticket_status(&t2), TicketStatus::Done);
@@ -281,8 +258,8 @@ fn write_lock_then_unlock() {
     // Locking again revokes write from the existing translation.
     lock_request(&mut s.vm, 0, PAGE_SIZE, 1, false, VmProt::WRITE.bits()).expect("lock");
     assert!(matches!(
-        s.vm.take_outgoing()[0].msg,
-        KernelMessage::DataReturn { dirty: true, .. }
+        calls::data_return(&s.vm.take_outgoing()[0]),
+        Some((_, _, true))
     ));
     wait_ticket(s.vm.store(s.map, s.addr, b"w"));
 }
@@ -292,15 +269,8 @@ fn data_error_fails_the_fault() {
     let mut s = setup();
     let mut b = [0u8; 1];
     let t = wait_ticket(s.vm.load(s.map, s.addr, &mut b));
-    s.vm.handle_pager_message(
-        CONTROL,
-        PagerMessage::DataError {
-            offset: 0,
-            size: PAGE_SIZE,
-            error: 5,
-        },
-    )
-    .expect("error");
+    s.vm.handle_pager_message(CONTROL, calls::data_error(0, PAGE_SIZE, 5))
+        .expect("error");
     assert_eq!(
         s.vm.ticket_status(&t),
         TicketStatus::Failed(VmError::MemoryError)
@@ -314,14 +284,8 @@ fn data_unavailable_zero_fills() {
     let mut s = setup();
     let mut b = [1u8; 1];
     let t = wait_ticket(s.vm.load(s.map, s.addr + 2 * PAGE_SIZE, &mut b));
-    s.vm.handle_pager_message(
-        CONTROL,
-        PagerMessage::DataUnavailable {
-            offset: 2 * PAGE_SIZE,
-            size: PAGE_SIZE,
-        },
-    )
-    .expect("unavailable");
+    s.vm.handle_pager_message(CONTROL, calls::data_unavailable(2 * PAGE_SIZE, PAGE_SIZE))
+        .expect("unavailable");
     assert_eq!(s.vm.ticket_status(&t), TicketStatus::Done);
     s.vm.load(s.map, s.addr + 2 * PAGE_SIZE, &mut b)
         .expect("load");
@@ -352,13 +316,10 @@ fn dead_pager_fails_waiters_and_later_faults() {
 fn destroy_fails_everything_and_terminates() {
     let mut s = setup();
     fault_in(&mut s, 0, 5, VmProt::NONE, false);
-    s.vm.handle_pager_message(CONTROL, PagerMessage::Destroy { reason: 0 })
+    s.vm.handle_pager_message(CONTROL, calls::destroy(0))
         .expect("destroy");
     let out = s.vm.take_outgoing();
-    assert!(matches!(
-        out.last().map(|o| &o.msg),
-        Some(KernelMessage::Terminate { .. })
-    ));
+    assert!(out.last().is_some_and(calls::is_terminate));
     let mut b = [0u8; 1];
     assert_eq!(
         s.vm.load(s.map, s.addr, &mut b),
@@ -381,20 +342,34 @@ fn unmapping_returns_dirty_pages_then_terminates() {
         .expect("deallocate");
     let out = s.vm.take_outgoing();
     assert_eq!(out.len(), 2, "{out:?}");
-    match &out[0].msg {
-        KernelMessage::DataReturn {
+    match calls::object_call(&out[0]) {
+        Some(memory_object::Call::data_return {
             offset,
             data,
             dirty: true,
             kernel_copy: false,
             ..
-        } => {
+        }) => {
             assert_eq!(*offset, PAGE_SIZE);
-            assert_eq!(&data[..5], b"dirty");
+            assert_eq!(&data.data[..5], b"dirty");
         }
         m => panic!("expected data_return, got {m:?}"),
     }
-    assert_eq!(out[1].msg, KernelMessage::Terminate { control: CONTROL });
+    // The control port's receive right goes back with the kernel's reference.
+    assert_eq!(
+        out[1],
+        Outgoing {
+            to: PAGER,
+            disposition: Disposition::MoveSend,
+            call: KernelCall::Object(memory_object::Call::terminate {
+                control: PortItem {
+                    disposition: Disposition::MoveReceive,
+                    name: CONTROL
+                },
+                name: null_item()
+            })
+        }
+    );
     assert_eq!(s.vm.frames_in_use(), 0);
     // The control port is dead now: later messages on it are rejected.
     assert_eq!(
@@ -411,12 +386,8 @@ fn malformed_and_unsolicited_messages_are_rejected_without_effect() {
     let t = wait_ticket(s.vm.load(s.map, s.addr + PAGE_SIZE, &mut b));
     s.vm.take_outgoing();
     let before = s.vm.frames_in_use();
-    let bad = |offset, data: Vec<u8>, lock: u32| PagerMessage::DataSupply {
-        offset,
-        data,
-        lock_value: lock,
-        precious: false,
-        reply_to: PortName::NULL,
+    let bad = |offset, data: Vec<u8>, lock: u32| {
+        calls::data_supply(offset, data, lock, false, PortName::NULL)
     };
     let cases = [
         (
@@ -464,44 +435,20 @@ fn malformed_and_unsolicited_messages_are_rejected_without_effect() {
         ),
         (
             CONTROL,
-            PagerMessage::DataUnavailable {
-                offset: 0,
-                size: PAGE_SIZE,
-            },
+            calls::data_unavailable(0, PAGE_SIZE),
             ProtocolError::Unsolicited,
         ),
         (
             CONTROL,
-            PagerMessage::LockRequest {
-                offset: 0,
-                size: PAGE_SIZE,
-                should_return: 7,
-                should_flush: true,
-                lock_value: 0,
-                reply_to: REPLY,
-            },
+            calls::lock_request(0, PAGE_SIZE, 7, true, 0, REPLY),
             ProtocolError::BadValue,
         ),
         (
             CONTROL,
-            PagerMessage::LockRequest {
-                offset: 3,
-                size: PAGE_SIZE,
-                should_return: 0,
-                should_flush: true,
-                lock_value: 0,
-                reply_to: REPLY,
-            },
+            calls::lock_request(3, PAGE_SIZE, 0, true, 0, REPLY),
             ProtocolError::Unaligned,
         ),
-        (
-            CONTROL,
-            PagerMessage::Ready {
-                may_cache: true,
-                copy_strategy: 17,
-            },
-            ProtocolError::BadValue,
-        ),
+        (CONTROL, calls::ready(true, 17), ProtocolError::BadValue),
     ];
     for (control, msg, want) in cases {
         assert_eq!(
@@ -518,11 +465,7 @@ fn malformed_and_unsolicited_messages_are_rejected_without_effect() {
     assert_eq!(s.vm.stats().rejected, 13);
     // A data_error for a page nothing waits on is stale (the answer to an
     // unlock whose page was paged out meanwhile), not malformed: ignored.
-    let stale = PagerMessage::DataError {
-        offset: 3 * PAGE_SIZE,
-        size: PAGE_SIZE,
-        error: 5,
-    };
+    let stale = calls::data_error(3 * PAGE_SIZE, PAGE_SIZE, 5);
     assert_eq!(s.vm.handle_pager_message(CONTROL, stale), Ok(()));
     assert!(s.vm.take_outgoing().is_empty());
     assert_eq!(s.vm.stats().rejected, 13);
@@ -566,25 +509,17 @@ fn copy_mapping_of_external_object_is_copy_on_write() {
 #[test]
 fn change_attributes_and_get_attributes() {
     let mut s = setup();
-    s.vm.handle_pager_message(
-        CONTROL,
-        PagerMessage::ChangeAttributes {
-            may_cache: true,
-            copy_strategy: 0,
-            reply_to: REPLY,
-        },
-    )
-    .expect("change");
+    s.vm.handle_pager_message(CONTROL, calls::change_attributes(true, 0, REPLY))
+        .expect("change");
     assert_eq!(
         s.vm.take_outgoing(),
-        [Outgoing {
-            to: REPLY,
-            send_once: true,
-            msg: KernelMessage::ChangeCompleted {
+        [Outgoing::reply(
+            REPLY,
+            memory_object::Call::change_completed {
                 may_cache: true,
                 copy_strategy: 0
             }
-        }]
+        )]
     );
     assert_eq!(s.vm.object_attributes(CONTROL), Ok((true, true, 0)));
 }
@@ -602,14 +537,8 @@ fn cached_setup(
     control: PortName,
 ) -> (ObjectId, u64) {
     let (obj, _) = vm.create_external_object(pager, control).expect("object");
-    vm.handle_pager_message(
-        control,
-        PagerMessage::Ready {
-            may_cache: true,
-            copy_strategy: 2,
-        },
-    )
-    .expect("ready");
+    vm.handle_pager_message(control, calls::ready(true, 2))
+        .expect("ready");
     vm.take_outgoing();
     (obj, map_it(vm, map, obj))
 }
@@ -631,8 +560,7 @@ fn map_it(vm: &mut Vm<SoftMmu, SoftPhys>, map: MapId, obj: ObjectId) -> u64 {
 }
 
 fn terminates(out: &[Outgoing], pager: PortName) -> bool {
-    out.iter()
-        .any(|o| o.to == pager && matches!(o.msg, KernelMessage::Terminate { .. }))
+    out.iter().any(|o| o.to == pager && calls::is_terminate(o))
 }
 
 #[test]
@@ -660,33 +588,20 @@ fn may_cache_keeps_the_object_after_unmapping() {
     assert!(vm.take_outgoing().is_empty());
     // The pager still sees its dirty data when the object finally goes.
     vm.deallocate(map, a, PAGE_SIZE).expect("deallocate");
-    vm.handle_pager_message(
-        CONTROL,
-        PagerMessage::ChangeAttributes {
-            may_cache: false,
-            copy_strategy: 2,
-            reply_to: PortName::NULL,
-        },
-    )
-    .expect("change_attributes");
+    vm.handle_pager_message(CONTROL, calls::change_attributes(false, 2, PortName::NULL))
+        .expect("change_attributes");
     let out = vm.take_outgoing();
-    assert!(out.iter().any(|o| matches!(
-        &o.msg,
-        KernelMessage::DataReturn { dirty: true, data, .. } if data[1] == b'd'
-    )));
+    assert!(
+        out.iter()
+            .any(|o| matches!(calls::data_return(o), Some((_, data, true)) if data[1] == b'd'))
+    );
     assert!(terminates(&out, PAGER));
     assert!(vm.cached_objects().is_empty());
     assert_eq!(vm.object_count(), 0);
     assert_eq!(vm.frames_in_use(), 0);
     // Its control port is dead now.
     assert_eq!(
-        vm.handle_pager_message(
-            CONTROL,
-            PagerMessage::DataUnavailable {
-                offset: 0,
-                size: PAGE_SIZE
-            }
-        ),
+        vm.handle_pager_message(CONTROL, calls::data_unavailable(0, PAGE_SIZE)),
         Err(ProtocolError::Terminated)
     );
 }
@@ -725,7 +640,7 @@ fn object_cache_is_bounded_and_drops_dead_or_destroyed_objects() {
     let (o3, a3) = cached_setup(&mut vm, map, PortName(102), PortName(202));
     vm.deallocate(map, a3, PAGE_SIZE).expect("deallocate");
     assert_eq!(vm.cached_objects(), [o3]);
-    vm.handle_pager_message(PortName(202), PagerMessage::Destroy { reason: 0 })
+    vm.handle_pager_message(PortName(202), calls::destroy(0))
         .expect("destroy");
     assert!(vm.cached_objects().is_empty());
     assert_eq!(vm.object_count(), 0);

@@ -13,8 +13,7 @@
 //! refused (the message dropped), never trusted.
 
 use hurd_ipc::{Item, Message, PortName, RecvError, RecvOptions, RightType};
-use hurd_vm::protocol::{control, control_unavailable};
-use hurd_vm::{PagerMessage, Ticket, TicketStatus, VmInherit, VmProt};
+use hurd_vm::{ControlCall, Ticket, TicketStatus, VmInherit, VmProt};
 
 use crate::task::{Kernel, Pending, Restart, ThreadId, ThreadState};
 
@@ -206,13 +205,14 @@ impl Kernel {
             self.thread_request(thread, msg);
             return;
         }
-        match decode(&msg) {
-            Some(pm) => {
-                let _ = self.vm.handle_pager_message(control, pm);
+        match ControlCall::decode(msg) {
+            Ok((call, _)) => {
+                let _ = self.vm.handle_pager_message(control, call);
             }
-            None => log::warn!(
-                "kernel: refused message {} on control port {control}",
-                msg.header.id
+            Err(e) => log::warn!(
+                "kernel: refused message {} on control port {control}: {}",
+                e.message.header.id,
+                e.code
             ),
         }
         self.flush_pager_messages();
@@ -330,67 +330,4 @@ impl Kernel {
             }
         }
     }
-}
-
-fn u32_at(items: &[Item], i: usize) -> Option<u32> {
-    match items.get(i)? {
-        Item::U32(v) => Some(*v),
-        _ => None,
-    }
-}
-
-fn u64_at(items: &[Item], i: usize) -> Option<u64> {
-    match items.get(i)? {
-        Item::U64(v) => Some(*v),
-        _ => None,
-    }
-}
-
-fn bool_at(items: &[Item], i: usize) -> Option<bool> {
-    match u32_at(items, i)? {
-        0 => Some(false),
-        1 => Some(true),
-        _ => None,
-    }
-}
-
-/// The pager messages the kernel understands, checked item by item.
-fn decode(msg: &Message) -> Option<PagerMessage> {
-    let items = &msg.body;
-    let id = msg.header.id;
-    if id == control::id::ready && items.len() == 2 {
-        return Some(PagerMessage::Ready {
-            may_cache: bool_at(items, 0)?,
-            copy_strategy: u32_at(items, 1)?,
-        });
-    }
-    if id == control::id::data_supply && items.len() == 5 {
-        let Item::Ool(data) = &items[1] else {
-            return None;
-        };
-        let Item::Port(reply) = &items[4] else {
-            return None;
-        };
-        return Some(PagerMessage::DataSupply {
-            offset: u64_at(items, 0)?,
-            data: data.data.clone(),
-            lock_value: u32_at(items, 2)?,
-            precious: bool_at(items, 3)?,
-            reply_to: reply.name,
-        });
-    }
-    if id == control::id::data_error && items.len() == 3 {
-        return Some(PagerMessage::DataError {
-            offset: u64_at(items, 0)?,
-            size: u64_at(items, 1)?,
-            error: u32_at(items, 2)? as i32,
-        });
-    }
-    if id == control_unavailable::id::data_unavailable && items.len() == 2 {
-        return Some(PagerMessage::DataUnavailable {
-            offset: u64_at(items, 0)?,
-            size: u64_at(items, 1)?,
-        });
-    }
-    None
 }

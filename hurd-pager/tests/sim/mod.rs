@@ -7,13 +7,22 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use hurd_ipc::PortName;
+use hurd_ipc::{Disposition, PortItem, PortName};
 use hurd_pager::{Action, Call, Coherence, Config, Event, KernelId, PAGE_SIZE, PageRead};
+use hurd_vm::protocol::{control, control_lock, memory_object, page_data};
 use hurd_vm::soft_mmu::{SoftMmu, SoftPhys};
 use hurd_vm::{
-    KernelMessage, MapId, ObjectId, Outgoing, PageState, PagerMessage, Stall, Ticket, TicketStatus,
+    ControlCall, KernelCall, MapId, ObjectId, PageState, Stall, Ticket, TicketStatus,
     VM_PROT_NO_CHANGE, Vm, VmInherit, VmProt,
 };
+
+/// A `reply_to` right as the kernel receives it (NULL: none).
+fn reply_to(reply: bool) -> PortItem {
+    PortItem {
+        disposition: Disposition::PORT_SEND_ONCE,
+        name: if reply { REPLY } else { PortName::NULL },
+    }
+}
 
 pub const PAGE: usize = PAGE_SIZE as usize;
 const PAGER: PortName = PortName(100);
@@ -38,7 +47,7 @@ pub struct Node {
     /// Messages from this kernel to the pager, in order.
     pub to_pager: VecDeque<Event>,
     /// Messages from the pager to this kernel, in order.
-    pub to_kernel: VecDeque<PagerMessage>,
+    pub to_kernel: VecDeque<ControlCall>,
     pub thread: Option<Access>,
     pub completed: u64,
     pub failed: u64,
@@ -147,10 +156,10 @@ impl World {
                 node.vm
                     .handle_pager_message(
                         control,
-                        PagerMessage::Ready {
+                        ControlCall::Control(control::Call::ready {
                             may_cache,
                             copy_strategy: copy_strategy.into(),
-                        },
+                        }),
                     )
                     .expect("ready");
             }
@@ -196,28 +205,30 @@ impl World {
                     may_cache,
                     copy_strategy,
                     ..
-                } => PagerMessage::Ready {
+                } => ControlCall::Control(control::Call::ready {
                     may_cache,
                     copy_strategy: copy_strategy.into(),
-                },
+                }),
                 Action::Supply {
                     page,
                     ref data,
                     lock,
                     precious,
                     ..
-                } => PagerMessage::DataSupply {
+                } => ControlCall::Control(control::Call::data_supply {
                     offset: page * PAGE_SIZE,
-                    data: data.clone(),
+                    data: page_data(data.clone()),
                     lock_value: lock.bits(),
                     precious,
-                    reply_to: PortName::NULL,
-                },
-                Action::DataError { page, error, .. } => PagerMessage::DataError {
-                    offset: page * PAGE_SIZE,
-                    size: PAGE_SIZE,
-                    error: error.code(),
-                },
+                    reply_to: reply_to(false),
+                }),
+                Action::DataError { page, error, .. } => {
+                    ControlCall::Control(control::Call::data_error {
+                        offset: page * PAGE_SIZE,
+                        size: PAGE_SIZE,
+                        error_value: error.code(),
+                    })
+                }
                 Action::Lock {
                     page,
                     count,
@@ -226,24 +237,24 @@ impl World {
                     lock,
                     reply,
                     ..
-                } => PagerMessage::LockRequest {
+                } => ControlCall::Lock(control_lock::Call::lock_request {
                     offset: page * PAGE_SIZE,
                     size: count * PAGE_SIZE,
                     should_return: should_return.into(),
                     should_flush: flush,
                     lock_value: lock.map_or(VM_PROT_NO_CHANGE, |l| l.bits()),
-                    reply_to: if reply { REPLY } else { PortName::NULL },
-                },
+                    reply_to: reply_to(reply),
+                }),
                 Action::ChangeAttributes {
                     may_cache,
                     copy_strategy,
                     reply,
                     ..
-                } => PagerMessage::ChangeAttributes {
+                } => ControlCall::Control(control::Call::change_attributes {
                     may_cache,
                     copy_strategy: copy_strategy.into(),
-                    reply_to: if reply { REPLY } else { PortName::NULL },
-                },
+                    reply_to: reply_to(reply),
+                }),
             };
             let k = a.kernel().expect("a message has a kernel").0 as usize;
             if let Some(n) = self.nodes.get_mut(k).and_then(Option::as_mut) {
@@ -254,13 +265,15 @@ impl World {
 
     fn collect(n: &mut Node) {
         for o in n.vm.take_outgoing() {
-            let Outgoing { msg, .. } = o;
             let kernel = n.id;
-            match msg {
-                KernelMessage::DataRequest {
+            let KernelCall::Object(call) = o.call else {
+                panic!("unexpected kernel message {:?}", o.call);
+            };
+            match call {
+                memory_object::Call::data_request {
                     offset,
                     length,
-                    access,
+                    desired_access: access,
                     ..
                 } => {
                     for p in 0..length / PAGE_SIZE {
@@ -271,21 +284,23 @@ impl World {
                         });
                     }
                 }
-                KernelMessage::DataUnlock { offset, access, .. } => {
-                    n.to_pager.push_back(Event::DataUnlock {
-                        kernel,
-                        page: offset / PAGE_SIZE,
-                        access: VmProt::from_bits_truncate(access),
-                    })
-                }
-                KernelMessage::DataReturn {
+                memory_object::Call::data_unlock {
+                    offset,
+                    desired_access: access,
+                    ..
+                } => n.to_pager.push_back(Event::DataUnlock {
+                    kernel,
+                    page: offset / PAGE_SIZE,
+                    access: VmProt::from_bits_truncate(access),
+                }),
+                memory_object::Call::data_return {
                     offset,
                     data,
                     dirty,
                     kernel_copy,
                     ..
                 } => {
-                    for (i, c) in data.chunks(PAGE).enumerate() {
+                    for (i, c) in data.data.chunks(PAGE).enumerate() {
                         n.to_pager.push_back(Event::DataReturn {
                             kernel,
                             page: offset / PAGE_SIZE + i as u64,
@@ -295,21 +310,21 @@ impl World {
                         });
                     }
                 }
-                KernelMessage::LockCompleted { offset, length, .. } => {
+                memory_object::Call::lock_completed { offset, length, .. } => {
                     n.to_pager.push_back(Event::LockCompleted {
                         kernel,
                         page: offset / PAGE_SIZE,
                         count: length / PAGE_SIZE,
                     })
                 }
-                KernelMessage::ChangeCompleted {
+                memory_object::Call::change_completed {
                     may_cache,
                     copy_strategy,
                 } => n.to_pager.push_back(Event::ChangeCompleted {
                     may_cache,
                     copy_strategy,
                 }),
-                KernelMessage::Terminate { .. } => {
+                memory_object::Call::terminate { .. } => {
                     n.to_pager.push_back(Event::Terminate { kernel })
                 }
                 other => panic!("unexpected kernel message {other:?}"),
@@ -349,13 +364,13 @@ impl World {
             // The object is gone; the kernel drops what still comes.
             return true;
         }
-        if let PagerMessage::LockRequest {
+        if let ControlCall::Lock(control_lock::Call::lock_request {
             offset,
             size,
             should_return: 0,
             should_flush: true,
             ..
-        } = m
+        }) = m
         {
             // A flush without return: what the kernel changed is gone.
             if let Some(o) = n.vm.object(n.obj) {
