@@ -30,7 +30,7 @@ impl<F: FrameAllocator> Vm<SoftMmu, F> {
     /// translation allows it.
     fn resolve(&mut self, map: MapId, va: u64, access: VmProt) -> Result<crate::Frame, Stall> {
         for _ in 0..4 {
-            match self.mmu.translate(map.space(), va, access) {
+            match self.mmu.translate(map.pmap(), va, access) {
                 Ok(f) => return Ok(f),
                 Err(_) => match self.fault(map, va, access) {
                     FaultAction::Error(e) => return Err(Stall::Error(e)),

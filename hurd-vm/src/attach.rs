@@ -154,7 +154,7 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
             let Some(e) = self.maps.get_mut(&map).and_then(|m| m.remove(s)) else {
                 continue;
             };
-            self.unmap_range(map.space(), e.start, e.end);
+            self.unmap_range(map.pmap(), e.start, e.end);
             self.release_entry_ref(e.object);
             if let Some(o) = self.objects.get_mut(&object) {
                 o.entry_refs += 1;

@@ -107,7 +107,7 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
         if access.contains(VmProt::WRITE) && entry.needs_copy {
             entry = self.resolve_needs_copy(map, entry)?;
         }
-        let space = map.space();
+        let space = map.pmap();
         let top = entry.object;
         self.collapse(top);
         let mut obj = top;

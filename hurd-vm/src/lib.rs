@@ -52,7 +52,7 @@ pub use error::{ProtocolError, VmError};
 pub use fault::{FaultAction, Ticket, TicketStatus};
 pub use inherit::VmInherit;
 pub use map::{AddressMap, MapEntry, MapId, RegionInfo};
-pub use mmu::{Frame, FrameAllocator, Mmu, Pte, SpaceId};
+pub use mmu::{Frame, FrameAllocator, Mmu, PmapId, Pte};
 pub use object::{ObjectId, ObjectState, PagerLink, VmObject};
 pub use page::{PAGE_SIZE, Page, PageState};
 pub use prot::{VM_PROT_NO_CHANGE, VmProt};

@@ -9,7 +9,7 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use crate::inherit::VmInherit;
-use crate::mmu::SpaceId;
+use crate::mmu::PmapId;
 use crate::object::ObjectId;
 use crate::page::PAGE_SIZE;
 use crate::prot::VmProt;
@@ -20,9 +20,9 @@ use crate::prot::VmProt;
 pub struct MapId(pub u32);
 
 impl MapId {
-    /// The MMU address space of this map.
-    pub const fn space(self) -> SpaceId {
-        SpaceId(self.0)
+    /// The physical map (page tables) of this map.
+    pub const fn pmap(self) -> PmapId {
+        PmapId(self.0)
     }
 }
 

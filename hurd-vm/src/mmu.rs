@@ -12,10 +12,15 @@ use crate::prot::VmProt;
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Frame(pub u64);
 
-/// An address space's page tables, as the VM names them (one per map).
+/// A physical map: the page tables of one address map, as the VM names them
+/// to the [`Mmu`] (Mach's `pmap`, one per map; see [`crate::MapId::pmap`]).
+///
+/// Not to be confused with `hurd_ipc::SpaceId`, a task's IPC space: a Mach
+/// task has both, an IPC space for its port names and an address map (with
+/// its pmap) for its memory, and they share nothing.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct SpaceId(pub u32);
+pub struct PmapId(pub u32);
 
 /// Physical memory: allocates frames and moves their bytes.
 pub trait FrameAllocator {
@@ -51,17 +56,17 @@ pub struct Pte {
 /// The MMU: page tables of several address spaces.
 pub trait Mmu {
     /// Creates the page tables of a new address space.
-    fn create_space(&mut self, space: SpaceId);
+    fn create_pmap(&mut self, space: PmapId);
     /// Destroys an address space's page tables (its translations must be gone).
-    fn destroy_space(&mut self, space: SpaceId);
+    fn destroy_pmap(&mut self, space: PmapId);
     /// Enters (or replaces) a translation, with clear dirty and accessed bits.
-    fn map(&mut self, space: SpaceId, va: u64, frame: Frame, prot: VmProt);
+    fn map(&mut self, space: PmapId, va: u64, frame: Frame, prot: VmProt);
     /// Removes a translation, returning it (with its dirty bit) if there was one.
-    fn unmap(&mut self, space: SpaceId, va: u64) -> Option<Pte>;
+    fn unmap(&mut self, space: PmapId, va: u64) -> Option<Pte>;
     /// Changes the protection of a translation, if there is one.
-    fn protect(&mut self, space: SpaceId, va: u64, prot: VmProt);
+    fn protect(&mut self, space: PmapId, va: u64, prot: VmProt);
     /// The translation at `va`.
-    fn query(&self, space: SpaceId, va: u64) -> Option<Pte>;
+    fn query(&self, space: PmapId, va: u64) -> Option<Pte>;
     /// Reads and clears the dirty bit of a translation.
-    fn take_dirty(&mut self, space: SpaceId, va: u64) -> bool;
+    fn take_dirty(&mut self, space: PmapId, va: u64) -> bool;
 }

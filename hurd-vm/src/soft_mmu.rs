@@ -11,7 +11,7 @@ use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
-use crate::mmu::{Frame, FrameAllocator, Mmu, Pte, SpaceId};
+use crate::mmu::{Frame, FrameAllocator, Mmu, PmapId, Pte};
 use crate::page::{PAGE_BYTES, trunc_page};
 use crate::prot::VmProt;
 
@@ -110,7 +110,7 @@ pub struct MmuFault {
 /// Page tables in software: one table per address space.
 #[derive(Default)]
 pub struct SoftMmu {
-    spaces: BTreeMap<SpaceId, BTreeMap<u64, Pte>>,
+    spaces: BTreeMap<PmapId, BTreeMap<u64, Pte>>,
 }
 
 impl SoftMmu {
@@ -122,12 +122,7 @@ impl SoftMmu {
     /// What the CPU does on an access: finds the translation of `va`, checks
     /// `access` against it, and sets the accessed and dirty bits; or raises the
     /// fault.
-    pub fn translate(
-        &mut self,
-        space: SpaceId,
-        va: u64,
-        access: VmProt,
-    ) -> Result<Frame, MmuFault> {
+    pub fn translate(&mut self, space: PmapId, va: u64, access: VmProt) -> Result<Frame, MmuFault> {
         let fault = |present| MmuFault {
             va,
             access,
@@ -146,21 +141,21 @@ impl SoftMmu {
     }
 
     /// How many translations a space holds.
-    pub fn mapped_pages(&self, space: SpaceId) -> usize {
+    pub fn mapped_pages(&self, space: PmapId) -> usize {
         self.spaces.get(&space).map_or(0, BTreeMap::len)
     }
 }
 
 impl Mmu for SoftMmu {
-    fn create_space(&mut self, space: SpaceId) {
+    fn create_pmap(&mut self, space: PmapId) {
         self.spaces.entry(space).or_default();
     }
 
-    fn destroy_space(&mut self, space: SpaceId) {
+    fn destroy_pmap(&mut self, space: PmapId) {
         self.spaces.remove(&space);
     }
 
-    fn map(&mut self, space: SpaceId, va: u64, frame: Frame, prot: VmProt) {
+    fn map(&mut self, space: PmapId, va: u64, frame: Frame, prot: VmProt) {
         self.spaces.entry(space).or_default().insert(
             trunc_page(va),
             Pte {
@@ -172,11 +167,11 @@ impl Mmu for SoftMmu {
         );
     }
 
-    fn unmap(&mut self, space: SpaceId, va: u64) -> Option<Pte> {
+    fn unmap(&mut self, space: PmapId, va: u64) -> Option<Pte> {
         self.spaces.get_mut(&space)?.remove(&trunc_page(va))
     }
 
-    fn protect(&mut self, space: SpaceId, va: u64, prot: VmProt) {
+    fn protect(&mut self, space: PmapId, va: u64, prot: VmProt) {
         if let Some(p) = self
             .spaces
             .get_mut(&space)
@@ -186,11 +181,11 @@ impl Mmu for SoftMmu {
         }
     }
 
-    fn query(&self, space: SpaceId, va: u64) -> Option<Pte> {
+    fn query(&self, space: PmapId, va: u64) -> Option<Pte> {
         self.spaces.get(&space)?.get(&trunc_page(va)).copied()
     }
 
-    fn take_dirty(&mut self, space: SpaceId, va: u64) -> bool {
+    fn take_dirty(&mut self, space: PmapId, va: u64) -> bool {
         match self
             .spaces
             .get_mut(&space)
@@ -213,8 +208,8 @@ mod tests {
         phys.zero_frame(f);
         phys.write_frame(f, 10, b"hi");
         let mut mmu = SoftMmu::new();
-        let s = SpaceId(1);
-        mmu.create_space(s);
+        let s = PmapId(1);
+        mmu.create_pmap(s);
         assert_eq!(
             mmu.translate(s, 0x1000, VmProt::READ),
             Err(MmuFault {

@@ -13,7 +13,7 @@ use hurd_ipc::PortName;
 use crate::error::VmError;
 use crate::inherit::VmInherit;
 use crate::map::{AddressMap, MapEntry, MapId, RegionInfo, USER_MAX, USER_MIN};
-use crate::mmu::{Frame, FrameAllocator, Mmu, SpaceId};
+use crate::mmu::{Frame, FrameAllocator, Mmu, PmapId};
 use crate::object::{ObjectId, ObjectState, VmObject};
 use crate::page::{FetchId, PAGE_SIZE, Page, PageState, is_page_aligned, round_page};
 use crate::prot::VmProt;
@@ -53,7 +53,7 @@ pub struct VmStats {
 #[derive(Clone, Debug)]
 pub(crate) struct FrameInfo {
     pub(crate) owner: (ObjectId, u64),
-    pub(crate) mappings: Vec<(SpaceId, u64)>,
+    pub(crate) mappings: Vec<(PmapId, u64)>,
 }
 
 /// One kernel's virtual memory.
@@ -63,7 +63,7 @@ pub struct Vm<M: Mmu, F: FrameAllocator> {
     pub(crate) maps: BTreeMap<MapId, AddressMap>,
     pub(crate) objects: BTreeMap<ObjectId, VmObject>,
     /// Translations entered, per space (the machine-independent pmap).
-    pub(crate) pmap: BTreeMap<SpaceId, BTreeMap<u64, Frame>>,
+    pub(crate) pmap: BTreeMap<PmapId, BTreeMap<u64, Frame>>,
     pub(crate) frames: BTreeMap<Frame, FrameInfo>,
     pub(crate) by_pager: BTreeMap<PortName, ObjectId>,
     pub(crate) by_control: BTreeMap<PortName, ObjectId>,
@@ -173,7 +173,7 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
         let id = MapId(self.next_map);
         self.next_map += 1;
         self.maps.insert(id, AddressMap::new(USER_MIN, USER_MAX));
-        self.mmu.create_space(id.space());
+        self.mmu.create_pmap(id.pmap());
         id
     }
 
@@ -185,8 +185,8 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
         };
         self.deallocate(map, min, max - min)?;
         self.maps.remove(&map);
-        self.pmap.remove(&map.space());
-        self.mmu.destroy_space(map.space());
+        self.pmap.remove(&map.pmap());
+        self.mmu.destroy_pmap(map.pmap());
         Ok(())
     }
 
@@ -337,7 +337,7 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
             let Some(e) = self.maps.get_mut(&map).and_then(|m| m.remove(s)) else {
                 continue;
             };
-            self.unmap_range(map.space(), e.start, e.end);
+            self.unmap_range(map.pmap(), e.start, e.end);
             self.release_entry_ref(e.object);
         }
         Ok(())
@@ -372,7 +372,7 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
                     e.prot = prot;
                 }
                 let (es, ee, p) = (e.start, e.end, e.prot);
-                self.restrict_range(map.space(), es, ee, p);
+                self.restrict_range(map.pmap(), es, ee, p);
             }
         }
         Ok(())
@@ -489,7 +489,7 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
                 {
                     pe.needs_copy = true;
                 }
-                self.restrict_range(parent.space(), e.start, e.end, e.prot - VmProt::WRITE);
+                self.restrict_range(parent.pmap(), e.start, e.end, e.prot - VmProt::WRITE);
             }
             if let Some(o) = self.objects.get_mut(&e.object) {
                 o.entry_refs += 1;
@@ -784,7 +784,7 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
     // ---- the pmap layer: translations, reverse map, dirty bits ----
 
     /// Enters a translation, replacing any other at `va`.
-    pub(crate) fn map_page(&mut self, space: SpaceId, va: u64, frame: Frame, prot: VmProt) {
+    pub(crate) fn map_page(&mut self, space: PmapId, va: u64, frame: Frame, prot: VmProt) {
         let old = self.pmap.get(&space).and_then(|t| t.get(&va)).copied();
         if let Some(old) = old
             && old != frame
@@ -801,7 +801,7 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
     }
 
     /// Removes a translation, folding its dirty bit into the page.
-    pub(crate) fn unmap_va(&mut self, space: SpaceId, va: u64) {
+    pub(crate) fn unmap_va(&mut self, space: PmapId, va: u64) {
         let Some(frame) = self.pmap.get_mut(&space).and_then(|t| t.remove(&va)) else {
             return;
         };
@@ -820,7 +820,7 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
         }
     }
 
-    pub(crate) fn unmap_range(&mut self, space: SpaceId, start: u64, end: u64) {
+    pub(crate) fn unmap_range(&mut self, space: PmapId, start: u64, end: u64) {
         let vas: Vec<u64> = self
             .pmap
             .get(&space)
@@ -832,7 +832,7 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
     }
 
     /// Lowers the protection of every translation in the range to at most `prot`.
-    pub(crate) fn restrict_range(&mut self, space: SpaceId, start: u64, end: u64, prot: VmProt) {
+    pub(crate) fn restrict_range(&mut self, space: PmapId, start: u64, end: u64, prot: VmProt) {
         let vas: Vec<u64> = self
             .pmap
             .get(&space)

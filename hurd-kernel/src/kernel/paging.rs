@@ -10,7 +10,7 @@
 use alloc::vec::Vec;
 use core::cell::Cell;
 
-use hurd_vm::{Frame, Mmu, Pte, SpaceId, VmProt};
+use hurd_vm::{Frame, Mmu, PmapId, Pte, VmProt};
 use x86_64::registers::control::Cr3;
 
 use crate::mem;
@@ -133,7 +133,7 @@ impl X86Mmu {
     /// `space`, if the task may read it (or write it, with `write`): what
     /// the kernel's copies of user memory use. Served from a small cache
     /// of recent translations before walking the tables.
-    pub fn translate(&self, space: SpaceId, va: u64, write: bool) -> Option<u64> {
+    pub fn translate(&self, space: PmapId, va: u64, write: bool) -> Option<u64> {
         let page = va & !0xfff;
         let slot = &self.translations[space.0 as usize % TRANSLATION_SLOTS];
         let cached = slot.get();
@@ -170,7 +170,7 @@ impl X86Mmu {
     }
 
     /// Forgets the cached translation of `va` in `space` (its entry changes).
-    fn forget(&self, space: SpaceId, va: u64) {
+    fn forget(&self, space: PmapId, va: u64) {
         let slot = &self.translations[space.0 as usize % TRANSLATION_SLOTS];
         let cached = slot.get();
         if cached.space == space.0 && cached.page == va & !0xfff {
@@ -179,7 +179,7 @@ impl X86Mmu {
     }
 
     /// Forgets every cached translation of `space`.
-    fn forget_space(&self, space: SpaceId) {
+    fn forget_space(&self, space: PmapId) {
         let slot = &self.translations[space.0 as usize % TRANSLATION_SLOTS];
         if slot.get().space == space.0 {
             slot.set(Translation::default());
@@ -187,7 +187,7 @@ impl X86Mmu {
     }
 
     /// The physical address of a space's PML4 (what CR3 gets).
-    pub fn root(&self, space: SpaceId) -> Option<u64> {
+    pub fn root(&self, space: PmapId) -> Option<u64> {
         self.spaces
             .get(space.0 as usize)
             .copied()
@@ -195,7 +195,7 @@ impl X86Mmu {
     }
 
     /// The leaf entry for `va`, creating the tables above it if `create`.
-    fn entry(&mut self, space: SpaceId, va: u64, create: bool) -> Option<&'static mut u64> {
+    fn entry(&mut self, space: PmapId, va: u64, create: bool) -> Option<&'static mut u64> {
         if !(USER_BASE..USER_END).contains(&va) {
             return None;
         }
@@ -218,7 +218,7 @@ impl X86Mmu {
     }
 
     /// Drops a stale translation from the TLB if `space` is the loaded one.
-    fn flush(&self, space: SpaceId, va: u64) {
+    fn flush(&self, space: PmapId, va: u64) {
         if self.root(space) == Some(Cr3::read_raw().0.start_address().as_u64()) {
             x86_64::instructions::tlb::flush(x86_64::VirtAddr::new(va));
         }
@@ -226,7 +226,7 @@ impl X86Mmu {
 }
 
 impl Mmu for X86Mmu {
-    fn create_space(&mut self, space: SpaceId) {
+    fn create_pmap(&mut self, space: PmapId) {
         self.forget_space(space);
         let Some(root) = mem::alloc_zeroed_frame() else {
             panic!("out of memory for an address space");
@@ -239,7 +239,7 @@ impl Mmu for X86Mmu {
         self.spaces[index] = root;
     }
 
-    fn destroy_space(&mut self, space: SpaceId) {
+    fn destroy_pmap(&mut self, space: PmapId) {
         self.forget_space(space);
         let Some(root) = self.root(space) else {
             return;
@@ -266,7 +266,7 @@ impl Mmu for X86Mmu {
         mem::free_frame(root);
     }
 
-    fn map(&mut self, space: SpaceId, va: u64, frame: Frame, prot: VmProt) {
+    fn map(&mut self, space: PmapId, va: u64, frame: Frame, prot: VmProt) {
         self.forget(space, va);
         let Some(entry) = self.entry(space, va, true) else {
             return;
@@ -275,7 +275,7 @@ impl Mmu for X86Mmu {
         self.flush(space, va);
     }
 
-    fn unmap(&mut self, space: SpaceId, va: u64) -> Option<Pte> {
+    fn unmap(&mut self, space: PmapId, va: u64) -> Option<Pte> {
         self.forget(space, va);
         let entry = self.entry(space, va, false)?;
         let old = core::mem::replace(entry, 0);
@@ -291,7 +291,7 @@ impl Mmu for X86Mmu {
         })
     }
 
-    fn protect(&mut self, space: SpaceId, va: u64, prot: VmProt) {
+    fn protect(&mut self, space: PmapId, va: u64, prot: VmProt) {
         self.forget(space, va);
         let Some(entry) = self.entry(space, va, false) else {
             return;
@@ -304,7 +304,7 @@ impl Mmu for X86Mmu {
         self.flush(space, va);
     }
 
-    fn query(&self, space: SpaceId, va: u64) -> Option<Pte> {
+    fn query(&self, space: PmapId, va: u64) -> Option<Pte> {
         if !(USER_BASE..USER_END).contains(&va) {
             return None;
         }
@@ -329,7 +329,7 @@ impl Mmu for X86Mmu {
         })
     }
 
-    fn take_dirty(&mut self, space: SpaceId, va: u64) -> bool {
+    fn take_dirty(&mut self, space: PmapId, va: u64) -> bool {
         self.forget(space, va);
         let Some(entry) = self.entry(space, va, false) else {
             return false;

@@ -332,7 +332,7 @@ impl Kernel {
         let root = self
             .vm
             .mmu()
-            .root(map.space())
+            .root(map.pmap())
             .unwrap_or_else(crate::paging::kernel_pml4);
         let id = self.next_task;
         self.next_task += 1;

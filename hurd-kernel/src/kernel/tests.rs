@@ -351,7 +351,7 @@ fn in_space<R>(vm: &KernelVm, map: hurd_vm::MapId, f: impl FnOnce() -> R) -> Res
     use x86_64::registers::control::Cr3;
     let root = vm
         .mmu()
-        .root(map.space())
+        .root(map.pmap())
         .ok_or("the map has no page tables")?;
     let (old, flags) = Cr3::read_raw();
     let frame =
@@ -382,7 +382,7 @@ fn vm_fault_maps_zeroed_page(_: &BootInfo) -> Result<(), Failure> {
     }
     let pte = vm
         .mmu()
-        .query(map.space(), addr + 4096)
+        .query(map.pmap(), addr + 4096)
         .ok_or("no translation after the fault")?;
     if !pte.prot.contains(VmProt::WRITE) {
         return Err("the translation is not writable");
@@ -425,7 +425,7 @@ fn vm_protect_and_copy_on_write(_: &BootInfo) -> Result<(), Failure> {
     }
     let frame = vm
         .mmu()
-        .query(parent.space(), addr)
+        .query(parent.pmap(), addr)
         .ok_or("no translation")?
         .frame;
     FrameAllocator::write_frame(&mut crate::mem::KernelPhys, frame, 0, b"parent");
@@ -441,7 +441,7 @@ fn vm_protect_and_copy_on_write(_: &BootInfo) -> Result<(), Failure> {
     }
     let child_frame = vm
         .mmu()
-        .query(child.space(), addr)
+        .query(child.pmap(), addr)
         .ok_or("no child translation")?
         .frame;
     if child_frame == frame {
@@ -454,7 +454,7 @@ fn vm_protect_and_copy_on_write(_: &BootInfo) -> Result<(), Failure> {
     }
     vm.protect(parent, addr, 4096, false, VmProt::READ)
         .map_err(|_| "vm_protect failed")?;
-    let pte = vm.mmu().query(parent.space(), addr);
+    let pte = vm.mmu().query(parent.pmap(), addr);
     if pte.is_some_and(|p| p.prot.contains(VmProt::WRITE)) {
         return Err("the page is still writable after vm_protect");
     }

@@ -43,7 +43,7 @@ fn page_frame(vm: &mut KernelVm, map: MapId, addr: u64, access: VmProt) -> Resul
     let page = addr & !(FRAME_SIZE - 1);
     let write = access.contains(VmProt::WRITE);
     for _ in 0..2 {
-        if let Some(frame) = vm.mmu().translate(map.space(), page, write) {
+        if let Some(frame) = vm.mmu().translate(map.pmap(), page, write) {
             return Ok(frame);
         }
         let action = vm.fault(map, page, access);
