@@ -233,6 +233,11 @@ impl KernelTable {
         Some(c)
     }
 
+    /// The kernels and their control ports, in kernel order.
+    pub fn iter(&self) -> impl Iterator<Item = (KernelId, PortName)> + '_ {
+        self.by_id.iter().map(|(k, c)| (*k, *c))
+    }
+
     /// How many kernels.
     pub fn len(&self) -> usize {
         self.by_id.len()

@@ -14,9 +14,10 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::time::Duration;
 
+use hurd_ipc::user::{PortSet, ReceiveRight};
 use hurd_ipc::{
     Disposition, KernReturn, MachMsgError, Message, MsgOptions, MsgReturn, Notification,
-    NotifyKind, PortName, PortType, RightType, UserIpc,
+    NotifyKind, PortName, PortType, UserIpc,
 };
 use hurd_vm::PAGE_SIZE;
 use hurd_vm::protocol::memory_object;
@@ -34,10 +35,10 @@ use crate::protocol::{self, Arrival, KernelTable};
 /// One pager served by the calling thread. See the [module](self) docs.
 pub struct PagerPort<'a, I: UserIpc + ?Sized, B: Backend> {
     ipc: &'a I,
-    port: PortName,
-    ro_port: Option<PortName>,
-    set: PortName,
-    notify: PortName,
+    port: ReceiveRight<&'a I>,
+    ro_port: Option<ReceiveRight<&'a I>>,
+    set: PortSet<&'a I>,
+    notify: ReceiveRight<&'a I>,
     core: Coherence,
     kernels: KernelTable,
     home: BTreeMap<KernelId, PortName>,
@@ -50,13 +51,20 @@ pub struct PagerPort<'a, I: UserIpc + ?Sized, B: Backend> {
 
 impl<'a, I: UserIpc + ?Sized, B: Backend> PagerPort<'a, I, B> {
     /// A pager for `backend` in `ipc`'s space, with a new memory object port.
+    /// Dropping it destroys its ports: the kernels mapping it see it die.
+    ///
+    /// # Errors
+    ///
+    /// What allocating the ports and the set returns (`KERN_NO_SPACE`,
+    /// `KERN_RESOURCE_SHORTAGE`); nothing allocated before the failure is
+    /// left behind.
     pub fn new(ipc: &'a I, backend: B, config: Config) -> Result<Self, KernReturn> {
-        let set = ipc.port_allocate(RightType::PortSet)?;
-        let port = ipc.port_allocate(RightType::Receive)?;
-        let notify = ipc.port_allocate(RightType::Receive)?;
-        let _ = ipc.port_set_qlimit(port, hurd_ipc::QLIMIT_MAX);
-        ipc.port_move_member(port, set)?;
-        ipc.port_move_member(notify, set)?;
+        let set = PortSet::allocate(ipc)?;
+        let port = ReceiveRight::allocate(ipc)?;
+        let notify = ReceiveRight::allocate(ipc)?;
+        let _ = ipc.port_set_qlimit(port.name(), hurd_ipc::QLIMIT_MAX);
+        set.insert(port.name())?;
+        set.insert(notify.name())?;
         Ok(PagerPort {
             ipc,
             port,
@@ -75,20 +83,25 @@ impl<'a, I: UserIpc + ?Sized, B: Backend> PagerPort<'a, I, B> {
 
     /// The memory object port (a receive right): hand out send rights.
     pub fn port(&self) -> PortName {
-        self.port
+        self.port.name()
     }
 
     /// The read-only port (made on first use): kernels mapping it never get
     /// write access.
     pub fn read_only_port(&mut self) -> Result<PortName, KernReturn> {
-        if let Some(p) = self.ro_port {
-            return Ok(p);
+        if let Some(p) = &self.ro_port {
+            return Ok(p.name());
         }
-        let p = self.ipc.port_allocate(RightType::Receive)?;
-        let _ = self.ipc.port_set_qlimit(p, hurd_ipc::QLIMIT_MAX);
-        self.ipc.port_move_member(p, self.set)?;
+        let p = ReceiveRight::allocate(self.ipc)?;
+        let _ = self.ipc.port_set_qlimit(p.name(), hurd_ipc::QLIMIT_MAX);
+        self.set.insert(p.name())?;
+        let name = p.name();
         self.ro_port = Some(p);
-        Ok(p)
+        Ok(name)
+    }
+
+    fn ro_port_name(&self) -> Option<PortName> {
+        self.ro_port.as_ref().map(ReceiveRight::name)
     }
 
     /// The coherence core (inspection).
@@ -127,7 +140,7 @@ impl<'a, I: UserIpc + ?Sized, B: Backend> PagerPort<'a, I, B> {
                 rcv_timeout: wait,
                 ..MsgOptions::default()
             };
-            match self.ipc.mach_msg(None, Some(self.set), &opts) {
+            match self.ipc.mach_msg(None, Some(self.set.name()), &opts) {
                 Ok(Some(msg)) => self.handle(clock(), msg),
                 Ok(None) => {}
                 Err(MachMsgError::Receive(e)) if e.code == MsgReturn::RcvTimedOut => {}
@@ -144,7 +157,7 @@ impl<'a, I: UserIpc + ?Sized, B: Backend> PagerPort<'a, I, B> {
     /// Handles one message received on the pager's port set.
     pub fn handle(&mut self, now: u64, msg: Message) {
         let port = msg.header.local;
-        if port == self.notify {
+        if port == self.notify.name() {
             if let Some(Notification::DeadName(name)) = Notification::parse(&msg) {
                 match self.kernels.kernel(name) {
                     Some(kernel) => self.died(now, kernel),
@@ -156,7 +169,7 @@ impl<'a, I: UserIpc + ?Sized, B: Backend> PagerPort<'a, I, B> {
             }
             return;
         }
-        if port != self.port && Some(port) != self.ro_port {
+        if port != self.port.name() && Some(port) != self.ro_port_name() {
             self.ipc.destroy_message(msg);
             return;
         }
@@ -168,7 +181,7 @@ impl<'a, I: UserIpc + ?Sized, B: Backend> PagerPort<'a, I, B> {
 
     fn died(&mut self, now: u64, kernel: KernelId) {
         let mut before = BTreeMap::new();
-        for p in core::iter::once(self.port).chain(self.ro_port) {
+        for p in core::iter::once(self.port.name()).chain(self.ro_port_name()) {
             if let Ok(s) = self.ipc.port_get_receive_status(p)
                 && s.msgcount > 0
             {
@@ -210,13 +223,13 @@ impl<'a, I: UserIpc + ?Sized, B: Backend> PagerPort<'a, I, B> {
         let events = match protocol::arrival(ipc, &mut self.kernels, call) {
             Arrival::NewKernel { kernel, control } => {
                 self.home.insert(kernel, port);
-                let read_only = Some(port) == self.ro_port;
+                let read_only = Some(port) == self.ro_port_name();
                 let watched = ipc
                     .request_notification(
                         control,
                         NotifyKind::DeadName,
                         0,
-                        self.notify,
+                        self.notify.name(),
                         Disposition::MakeSendOnce,
                     )
                     .is_ok();
@@ -274,7 +287,7 @@ impl<'a, I: UserIpc + ?Sized, B: Backend> PagerPort<'a, I, B> {
                     let home = kernel.and_then(|k| self.home.get(&k).copied());
                     match (kernel, control) {
                         (Some(kernel), Some(control)) => {
-                            let home = home.unwrap_or(self.port);
+                            let home = home.unwrap_or(self.port.name());
                             match protocol::send(
                                 self.ipc,
                                 control,
@@ -299,6 +312,16 @@ impl<'a, I: UserIpc + ?Sized, B: Backend> PagerPort<'a, I, B> {
             if let Some(ev) = event {
                 queue.extend(self.core.handle(now, ev));
             }
+        }
+    }
+}
+
+impl<I: UserIpc + ?Sized, B: Backend> Drop for PagerPort<'_, I, B> {
+    /// The kernels' control ports go with the pager (its own ports are
+    /// owned rights and go by themselves).
+    fn drop(&mut self) {
+        for (_, control) in self.kernels.iter() {
+            let _ = self.ipc.port_destroy(control);
         }
     }
 }

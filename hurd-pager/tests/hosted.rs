@@ -417,6 +417,35 @@ fn single_threaded_pager_port() {
     assert!(stats.revocations >= 40, "{stats:?}");
 }
 
+/// The single-threaded server leaves nothing in its task: not when one of
+/// its ports cannot be allocated, not when it is dropped.
+#[test]
+fn pager_port_leaves_no_rights_behind() {
+    use hurd_ipc::UserIpc;
+    use hurd_ipc::hosted::FaultyTask;
+    use hurd_pager::PagerPort;
+
+    let rt = Runtime::new();
+    let task = FaultyTask::new(rt.task());
+    for n in 0..3 {
+        task.fail_allocations_after(n);
+        let r = PagerPort::new(&task, MemBackend::new(PAGE_SIZE), Config::default());
+        assert_eq!(
+            r.err(),
+            Some(hurd_ipc::KernReturn::NoSpace),
+            "allocation {n}"
+        );
+        assert_eq!(task.port_names(), Ok(vec![]), "after allocation {n} failed");
+    }
+    task.heal();
+    let mut p =
+        PagerPort::new(&task, MemBackend::new(PAGE_SIZE), Config::default()).expect("pager");
+    p.read_only_port().expect("read-only port");
+    assert_eq!(task.port_names().expect("names").len(), 4);
+    drop(p);
+    assert_eq!(task.port_names(), Ok(vec![]));
+}
+
 /// A kernel that unmaps the object returns its dirty pages and terminates:
 /// the pager forgets it, and the others read what it wrote.
 #[test]

@@ -21,8 +21,13 @@
 //! assert_eq!(server.receive(port).unwrap().header.id, 7);
 //! ```
 
+#[cfg(not(loom))]
+mod faulty;
 mod parker;
 mod sync;
+
+#[cfg(not(loom))]
+pub use faulty::FaultyTask;
 
 use std::time::{Duration, Instant};
 
