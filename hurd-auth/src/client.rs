@@ -1,7 +1,8 @@
 //! The client side: [`AuthClient`] for calls on an auth handle, and
 //! [`reauthenticate`], the whole `io_reauthenticate` flow for an I/O object.
 
-use hurd_ipc::{Disposition, Error, PortArray, PortItem, PortName, RightType, UserIpc};
+use hurd_ipc::user::ReceiveRight;
+use hurd_ipc::{Disposition, Error, PortArray, PortItem, PortName, UserIpc};
 
 use crate::idset::IdSet;
 use crate::protocol::auth;
@@ -79,13 +80,8 @@ where
     I: UserIpc + ?Sized,
     F: FnOnce(PortItem) -> Result<(), Error>,
 {
-    let rendezvous = ipc.port_allocate(RightType::Receive)?;
-    let make_send = PortItem {
-        disposition: Disposition::MakeSend,
-        name: rendezvous,
-    };
-    let result = send_reauth(make_send)
-        .and_then(|()| AuthClient::new(ipc, auth).user_authenticate(make_send));
-    let _ = ipc.port_mod_refs(rendezvous, RightType::Receive, -1);
-    result
+    // Destroyed when this returns, whatever happened.
+    let rendezvous = ReceiveRight::allocate(ipc)?;
+    let make_send = rendezvous.make_send_item();
+    send_reauth(make_send).and_then(|()| AuthClient::new(ipc, auth).user_authenticate(make_send))
 }

@@ -35,6 +35,7 @@ use crate::idset::{self, IdSet};
 use crate::pending::{Arrival, Bounds, Pending, PendingTable, Waiting};
 use crate::protocol::auth;
 use hurd_ipc::Errno;
+use hurd_ipc::user::{PortSet, ReceiveRight};
 
 /// Most other handles one `makeauth` may present (a longer array is
 /// `EINVAL`), so one request cannot make the server merge without bound.
@@ -96,19 +97,12 @@ impl<I: UserIpc, C: Clock> AuthServer<I, C> {
     /// A server with no handles yet, serving through `ipc`'s space: allocates
     /// its port set and its notification port.
     pub fn new(ipc: I, clock: C, limits: Limits) -> Result<Self, KernReturn> {
-        let portset = ipc.port_allocate(RightType::PortSet)?;
-        let notify = match ipc.port_allocate(RightType::Receive) {
-            Ok(n) => n,
-            Err(e) => {
-                let _ = ipc.port_destroy(portset);
-                return Err(e);
-            }
+        let (portset, notify) = {
+            let portset = PortSet::allocate(&ipc)?;
+            let notify = ReceiveRight::allocate(&ipc)?;
+            portset.insert(notify.name())?;
+            (portset.into_raw(), notify.into_raw())
         };
-        if let Err(e) = ipc.port_move_member(notify, portset) {
-            let _ = ipc.port_destroy(notify);
-            let _ = ipc.port_destroy(portset);
-            return Err(e);
-        }
         Ok(AuthServer {
             ipc,
             clock,
@@ -176,24 +170,20 @@ impl<I: UserIpc, C: Clock> AuthServer<I, C> {
             return Err(Errno::Again.into());
         }
         let ipc = &self.ipc;
-        let name = ipc.port_allocate(RightType::Receive)?;
-        let setup = ipc
-            .port_insert_right(name, name, Disposition::MakeSend)
-            .and_then(|()| ipc.port_move_member(name, self.portset))
-            .and_then(|()| {
-                ipc.request_notification(
-                    name,
-                    NotifyKind::NoSenders,
-                    0,
-                    name,
-                    Disposition::MakeSendOnce,
-                )
-            });
-        if let Err(e) = setup {
-            let _ = ipc.port_destroy(name);
-            return Err(e.into());
-        }
-        st.handles.insert(name, ids);
+        // Released, send right and all, if it cannot be set up.
+        let port = ReceiveRight::allocate(ipc)?;
+        let send = port.make_send()?;
+        let name = port.name();
+        ipc.port_move_member(name, self.portset)?;
+        ipc.request_notification(
+            name,
+            NotifyKind::NoSenders,
+            0,
+            name,
+            Disposition::MakeSendOnce,
+        )?;
+        send.into_raw(); // The handle's send right: the caller's to give away.
+        st.handles.insert(port.into_raw(), ids);
         Ok(name)
     }
 

@@ -19,6 +19,7 @@ use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
 use hurd_ipc::mig::{Dispatch, Request};
+use hurd_ipc::user::PortSet;
 use hurd_ipc::{Disposition, OolItem, PortItem, PortName, RightType, UserIpc};
 
 use crate::page::{PAGE_BYTES, PAGE_SIZE, is_page_aligned};
@@ -120,13 +121,15 @@ impl<'a, I: UserIpc + ?Sized, S: BackingStore> DefaultPager<'a, I, S> {
     /// object port kernels may `vm_map` — and the memory objects kernels
     /// create through it, until receiving fails (the task ends).
     pub fn serve(&self, port: PortName) -> hurd_ipc::MsgReturn {
-        let set = match self.ipc.port_allocate(hurd_ipc::RightType::PortSet) {
+        let set = match PortSet::allocate(self.ipc) {
             Ok(s) => s,
             Err(_) => return memory_object::serve(self, self.ipc, port),
         };
-        if self.ipc.port_move_member(port, set).is_err() {
+        if set.insert(port).is_err() {
+            drop(set);
             return memory_object::serve(self, self.ipc, port);
         }
+        let set = set.into_raw();
         self.set.set(set);
         hurd_ipc::mig::serve(self.ipc, set, |msg| self.demux(msg))
     }

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::mig::{DecodeError, Dispatch};
+use hurd_ipc::user::ReceiveRight;
 use hurd_ipc::{
     Disposition, Error, KernReturn, Message, MigReturn, MsgOptions, Notification, NotifyKind,
     PortName, RightType, UserIpc,
@@ -288,16 +289,16 @@ impl SimKernel {
                 (obj, t)
             }
             None => {
-                let control = sh
+                // Destroyed on every error path until the VM holds it.
+                let control =
+                    ReceiveRight::allocate(&sh.task).map_err(|_| VmError::ResourceShortage)?;
+                let _ = sh
                     .task
-                    .port_allocate(RightType::Receive)
-                    .map_err(|_| VmError::ResourceShortage)?;
-                let _ = sh.task.port_set_qlimit(control, hurd_ipc::QLIMIT_MAX);
+                    .port_set_qlimit(control.name(), hurd_ipc::QLIMIT_MAX);
                 sh.task
-                    .port_move_member(control, sh.pset)
+                    .port_move_member(control.name(), sh.pset)
                     .map_err(|_| VmError::Failure)?;
-                if sh
-                    .task
+                sh.task
                     .request_notification(
                         pager,
                         NotifyKind::DeadName,
@@ -305,13 +306,10 @@ impl SimKernel {
                         sh.notify,
                         Disposition::MakeSendOnce,
                     )
-                    .is_err()
-                {
-                    let _ = sh.task.port_mod_refs(control, RightType::Receive, -1);
-                    return Err(VmError::InvalidArgument);
-                }
+                    .map_err(|_| VmError::InvalidArgument)?;
                 let mut vm = sh.lock();
-                let (obj, t) = vm.create_external_object(pager, control)?;
+                let (obj, t) = vm.create_external_object(pager, control.name())?;
+                control.into_raw();
                 sh.enqueue(&mut vm);
                 drop(vm);
                 sh.flush();
@@ -429,25 +427,14 @@ impl Drop for SimKernel {
 /// and a control port in the kernel's port set.
 fn new_object_ports(sh: &Shared) -> Option<(PortName, PortName)> {
     let t = &sh.task;
-    let mo = t.port_allocate(RightType::Receive).ok()?;
-    if t.port_insert_right(mo, mo, Disposition::MakeSend).is_err() {
-        let _ = t.port_mod_refs(mo, RightType::Receive, -1);
-        return None;
-    }
-    let ctl = match t.port_allocate(RightType::Receive) {
-        Ok(c) => c,
-        Err(_) => {
-            let _ = t.port_destroy(mo);
-            return None;
-        }
-    };
-    let _ = t.port_set_qlimit(ctl, hurd_ipc::QLIMIT_MAX);
-    if t.port_move_member(ctl, sh.pset).is_err() {
-        let _ = t.port_destroy(mo);
-        let _ = t.port_mod_refs(ctl, RightType::Receive, -1);
-        return None;
-    }
-    Some((mo, ctl))
+    // All released if any step fails.
+    let mo = ReceiveRight::allocate(t).ok()?;
+    let mo_send = mo.make_send().ok()?;
+    let ctl = ReceiveRight::allocate(t).ok()?;
+    let _ = t.port_set_qlimit(ctl.name(), hurd_ipc::QLIMIT_MAX);
+    t.port_move_member(ctl.name(), sh.pset).ok()?;
+    mo_send.into_raw();
+    Some((mo.into_raw(), ctl.into_raw()))
 }
 
 /// Answers what is not for the VM: `get_attributes` at once, anything else
