@@ -15,6 +15,7 @@ use std::collections::HashMap;
 
 use hurd_ipc::hosted::Task;
 use hurd_ipc::notify::NOTIFY_SEND_ONCE;
+use hurd_ipc::user::{PortSet, ReceiveRight};
 use hurd_ipc::{
     Disposition, Item, Message, MsgBits, Notification, NotifyKind, PortId, PortName, RightType,
     UserIpc,
@@ -93,9 +94,12 @@ fn encode(f: &Frame) -> Vec<u8> {
 
 impl Proxies {
     pub(crate) fn new(node: u16, task: Task) -> Result<Proxies, hurd_ipc::KernReturn> {
-        let pset = task.port_allocate(RightType::PortSet)?;
-        let notify = task.port_allocate(RightType::Receive)?;
-        task.port_move_member(notify, pset)?;
+        let (pset, notify) = {
+            let pset = PortSet::allocate(&task)?;
+            let notify = ReceiveRight::allocate(&task)?;
+            pset.insert(notify.name())?;
+            (pset.into_raw(), notify.into_raw())
+        };
         Ok(Proxies {
             node,
             task,
@@ -147,15 +151,17 @@ impl Proxies {
     /// A new proxy port in the port set, with a no-senders request sent to itself.
     fn new_proxy(&mut self) -> Option<PortName> {
         let t = &self.task;
-        let x = t.port_allocate(RightType::Receive).ok()?;
-        if t.port_move_member(x, self.pset).is_err()
-            || t.request_notification(x, NotifyKind::NoSenders, 1, x, Disposition::MakeSendOnce)
-                .is_err()
-        {
-            let _ = t.port_mod_refs(x, RightType::Receive, -1);
-            return None;
-        }
-        Some(x)
+        let x = ReceiveRight::allocate(t).ok()?;
+        t.port_move_member(x.name(), self.pset).ok()?;
+        t.request_notification(
+            x.name(),
+            NotifyKind::NoSenders,
+            1,
+            x.name(),
+            Disposition::MakeSendOnce,
+        )
+        .ok()?;
+        Some(x.into_raw())
     }
 
     // ---------------------------------------------------------------- export

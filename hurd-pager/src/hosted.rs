@@ -29,9 +29,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use hurd_ipc::hosted::Task;
+use hurd_ipc::user::{PortSet, ReceiveRight};
 use hurd_ipc::{
     Disposition, KernReturn, MachMsgError, Message, MsgOptions, MsgReturn, Notification,
-    NotifyKind, PortName, RightType, UserIpc,
+    NotifyKind, PortName, UserIpc,
 };
 use hurd_vm::protocol::memory_object;
 use hurd_vm::{CopyStrategy, PAGE_SIZE};
@@ -511,9 +512,12 @@ impl PagerServer {
 
     /// The same with other timeouts.
     pub fn with_timeouts(task: &Task, timeouts: Timeouts) -> Result<PagerServer, KernReturn> {
-        let set = task.port_allocate(RightType::PortSet)?;
-        let notify = task.port_allocate(RightType::Receive)?;
-        task.port_move_member(notify, set)?;
+        let (set, notify) = {
+            let set = PortSet::allocate(task)?;
+            let notify = ReceiveRight::allocate(task)?;
+            set.insert(notify.name())?;
+            (set.into_raw(), notify.into_raw())
+        };
         let inner = Arc::new(ServerInner {
             task: task.clone(),
             deaths: Mutex::new(Vec::new()),
@@ -527,7 +531,12 @@ impl PagerServer {
             epoch: Instant::now(),
             timeouts,
         });
-        let mut threads = Vec::new();
+        // From here on, dropping the server stops what started and destroys
+        // its ports.
+        let mut server = PagerServer {
+            inner,
+            threads: Vec::new(),
+        };
         for (name, run) in [
             (
                 "pager-receiver",
@@ -535,14 +544,14 @@ impl PagerServer {
             ),
             ("pager-executor", ServerInner::execute_loop),
         ] {
-            let s = inner.clone();
+            let s = server.inner.clone();
             let t = std::thread::Builder::new()
                 .name(name.into())
                 .spawn(move || run(&s))
                 .map_err(|_| KernReturn::ResourceShortage)?;
-            threads.push(t);
+            server.threads.push(t);
         }
-        Ok(PagerServer { inner, threads })
+        Ok(server)
     }
 
     /// `pager_create`: a pager for `backend` with its own memory object port
@@ -554,12 +563,11 @@ impl PagerServer {
         config: Config,
     ) -> Result<Pager, KernReturn> {
         let task = &self.inner.task;
-        let port = task.port_allocate(RightType::Receive)?;
-        let _ = task.port_set_qlimit(port, hurd_ipc::QLIMIT_MAX);
-        if let Err(e) = task.port_move_member(port, self.inner.set) {
-            let _ = task.port_mod_refs(port, RightType::Receive, -1);
-            return Err(e);
-        }
+        let port = ReceiveRight::allocate(task)?;
+        let _ = task.port_set_qlimit(port.name(), hurd_ipc::QLIMIT_MAX);
+        task.port_move_member(port.name(), self.inner.set)?;
+        // The server's table owns it from here (destroyed with the server).
+        let port = port.into_raw();
         let inner = Arc::new(PagerInner {
             port,
             ro_port: Mutex::new(None),
@@ -643,12 +651,10 @@ impl Pager {
             return Ok(p);
         }
         let task = &self.server.task;
-        let port = task.port_allocate(RightType::Receive)?;
-        let _ = task.port_set_qlimit(port, hurd_ipc::QLIMIT_MAX);
-        if let Err(e) = task.port_move_member(port, self.server.set) {
-            let _ = task.port_mod_refs(port, RightType::Receive, -1);
-            return Err(e);
-        }
+        let port = ReceiveRight::allocate(task)?;
+        let _ = task.port_set_qlimit(port.name(), hurd_ipc::QLIMIT_MAX);
+        task.port_move_member(port.name(), self.server.set)?;
+        let port = port.into_raw();
         lock(&self.server.pagers).insert(port, (self.inner.clone(), true));
         *ro = Some(port);
         Ok(port)
