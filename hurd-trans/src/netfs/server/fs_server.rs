@@ -1,0 +1,424 @@
+//! The `fs` protocol: changing a node's attributes, directories, links,
+//! translators.
+
+use super::*;
+
+impl<T: Tree, I: UserIpc> NetFs<T, I> {
+    pub(super) fn set_attr(&self, port: PortName, change: AttrChange) -> Result<(), Error> {
+        let (p, node) = self.protid(port)?;
+        let mut st = self.state();
+        let s = self.stat_of(&st, node).map_err(errno)?;
+        match change {
+            AttrChange::Owner(uid, gid) => {
+                let new_uid = if uid == u32::MAX { s.uid } else { uid };
+                let new_gid = if gid == u32::MAX { s.gid } else { gid };
+                if !p.user.has_euid(0) {
+                    access::is_owner(&p.user, &s).map_err(errno)?;
+                    if new_uid != s.uid || (new_gid != s.gid && !p.user.has_egid(new_gid)) {
+                        return Err(errno(Errno::Perm));
+                    }
+                }
+                st.tree
+                    .set_attr(node, AttrChange::Owner(new_uid, new_gid))
+                    .map_err(errno)
+            }
+            AttrChange::Mode(m) => {
+                access::is_owner(&p.user, &s).map_err(errno)?;
+                st.tree
+                    .set_attr(node, AttrChange::Mode(m & CHMOD_BITS))
+                    .map_err(errno)
+            }
+            other => {
+                access::is_owner(&p.user, &s).map_err(errno)?;
+                st.tree.set_attr(node, other).map_err(errno)
+            }
+        }
+    }
+}
+
+fn utime(sec: i64, nsec: i64) -> Option<TimeSpec> {
+    const UTIME_OMIT: i64 = -1;
+    const UTIME_NOW: i64 = -2;
+    match nsec {
+        UTIME_OMIT => None,
+        // No clock here: "now" is left to the tree's own clock, if any.
+        UTIME_NOW => None,
+        n if (0..1_000_000_000).contains(&n) => Some(TimeSpec {
+            sec,
+            nsec: n as u32,
+        }),
+        _ => None,
+    }
+}
+
+impl<T: Tree, I: UserIpc> fs::Server for NetFs<T, I> {
+    fn file_chown(&self, req: &Request, new_owner: u32, new_group: u32) -> Result<(), Error> {
+        self.set_attr(req.port, AttrChange::Owner(new_owner, new_group))
+    }
+
+    fn file_chauthor(&self, req: &Request, new_author: u32) -> Result<(), Error> {
+        self.set_attr(req.port, AttrChange::Author(new_author))
+    }
+
+    fn file_chmod(&self, req: &Request, new_mode: u32) -> Result<(), Error> {
+        self.set_attr(req.port, AttrChange::Mode(new_mode))
+    }
+
+    fn file_chflags(&self, req: &Request, new_flags: i32) -> Result<(), Error> {
+        self.set_attr(req.port, AttrChange::Flags(new_flags as u32))
+    }
+
+    fn file_set_size(&self, req: &Request, new_size: i64) -> Result<(), Error> {
+        let (p, node) = self.protid(req.port)?;
+        let mut st = self.state();
+        let po = st.peropens.get(&p.po).ok_or(errno(Errno::BadF))?;
+        if !po.flags.contains(OpenFlags::WRITE) {
+            return Err(errno(Errno::Inval));
+        }
+        if new_size < 0 {
+            return Err(errno(Errno::Inval));
+        }
+        let s = self.stat_of(&st, node).map_err(errno)?;
+        if is_dir(s.mode) {
+            return Err(errno(Errno::IsDir));
+        }
+        st.tree.set_size(node, new_size as u64).map_err(errno)
+    }
+
+    fn file_check_access(&self, req: &Request) -> Result<i32, Error> {
+        let (p, node) = self.protid(req.port)?;
+        let st = self.state();
+        let s = self.stat_of(&st, node).map_err(errno)?;
+        let mut allowed = OpenFlags::empty();
+        for (op, bit) in [
+            (Op::Read, OpenFlags::READ),
+            (Op::Write, OpenFlags::WRITE),
+            (Op::Exec, OpenFlags::EXEC),
+        ] {
+            if access::check(&p.user, &s, op).is_ok() {
+                allowed |= bit;
+            }
+        }
+        Ok(allowed.bits() as i32)
+    }
+
+    fn file_getcontrol(&self, req: &Request) -> Result<PortItem, Error> {
+        let (p, _) = self.protid(req.port)?;
+        access::is_root(&p.user).map_err(errno)?;
+        Ok(send_item(self.control, Disposition::MakeSend))
+    }
+
+    fn file_statfs(&self, req: &Request) -> Result<Statfs, Error> {
+        self.protid(req.port)?;
+        let mut s = self.state().tree.statfs().map_err(errno)?;
+        s.fsid = self.opts.fsid;
+        Ok(s)
+    }
+
+    fn file_sync(&self, req: &Request, wait: i32, _omit: i32) -> Result<(), Error> {
+        let (_, node) = self.protid(req.port)?;
+        if let Some(m) = self.mapper.as_ref() {
+            m.sync(node);
+        }
+        self.state().tree.sync(Some(node), wait != 0).map_err(errno)
+    }
+
+    fn file_syncfs(&self, req: &Request, wait: i32, _children: i32) -> Result<(), Error> {
+        self.protid(req.port)?;
+        self.state().tree.sync(None, wait != 0).map_err(errno)
+    }
+
+    fn file_getlinknode(&self, req: &Request) -> Result<PortItem, Error> {
+        io::Server::duplicate(self, req)
+    }
+
+    fn dir_lookup(
+        &self,
+        req: &Request,
+        file_name: String,
+        flags: i32,
+        mode: u32,
+    ) -> Result<(u32, String, PortItem), Error> {
+        match self.lookup(req, &file_name, flags as u32, mode) {
+            Ok(Outcome::Done(r, n, p)) => Ok((r, n, p)),
+            Ok(Outcome::Deferred) => Err(Error::Mig(MigReturn::NoReply)),
+            Err(e) => Err(errno(e)),
+        }
+    }
+
+    fn dir_readdir(
+        &self,
+        req: &Request,
+        entry: i32,
+        nentries: i32,
+        bufsiz: u64,
+    ) -> Result<(Vec<u8>, i32), Error> {
+        let (p, node) = self.protid(req.port)?;
+        let mut st = self.state();
+        let s = self.stat_of(&st, node).map_err(errno)?;
+        if !is_dir(s.mode) {
+            return Err(errno(Errno::NotDir));
+        }
+        let po = st.peropens.get(&p.po).ok_or(errno(Errno::BadF))?;
+        if !po.flags.contains(OpenFlags::READ) {
+            return Err(errno(Errno::BadF));
+        }
+        if entry < 0 {
+            return Err(errno(Errno::Inval));
+        }
+        let all = st.tree.readdir(node).map_err(errno)?;
+        let mut out = Vec::new();
+        let mut bytes = 0usize;
+        for e in all.into_iter().skip(entry as usize) {
+            if nentries >= 0 && out.len() >= nentries as usize {
+                break;
+            }
+            if bufsiz > 0 && !out.is_empty() && (bytes + e.packed_len()) as u64 > bufsiz {
+                break;
+            }
+            bytes += e.packed_len();
+            out.push(e);
+        }
+        let n = out.len() as i32;
+        Ok((encode_entries(&out), n))
+    }
+
+    fn dir_mkdir(&self, req: &Request, name: String, mode: u32) -> Result<(), Error> {
+        Self::check_name(&name).map_err(|e| {
+            errno(if name == "." || name == ".." {
+                Errno::Exist
+            } else {
+                e
+            })
+        })?;
+        let (p, dir) = self.writable_dir(req.port)?;
+        let mut st = self.state();
+        let ds = self.stat_of(&st, dir).map_err(errno)?;
+        let uid = p.user.euids.iter().next().unwrap_or(ds.uid);
+        st.tree
+            .create(dir, Some(&name), S_IFDIR | (mode & ALLPERMS), uid, ds.gid)
+            .map(|_| ())
+            .map_err(errno)
+    }
+
+    fn dir_rmdir(&self, req: &Request, name: String) -> Result<(), Error> {
+        if name == "." {
+            return Err(errno(Errno::Inval));
+        }
+        if name == ".." {
+            return Err(errno(Errno::NotEmpty));
+        }
+        Self::check_name(&name).map_err(errno)?;
+        let (_, dir) = self.writable_dir(req.port)?;
+        let mut st = self.state();
+        let n = st.tree.lookup(dir, &name).map_err(errno)?;
+        if !is_dir(self.stat_of(&st, n).map_err(errno)?.mode) {
+            return Err(errno(Errno::NotDir));
+        }
+        if self.translated(&st, n) && st.boxes.get(&n).is_some_and(|b| b.active.is_valid()) {
+            return Err(errno(Errno::Busy));
+        }
+        st.tree.unlink(dir, &name).map_err(errno)
+    }
+
+    fn dir_unlink(&self, req: &Request, name: String) -> Result<(), Error> {
+        Self::check_name(&name).map_err(|e| {
+            errno(if name == "." || name == ".." {
+                Errno::Perm
+            } else {
+                e
+            })
+        })?;
+        let (_, dir) = self.writable_dir(req.port)?;
+        let mut st = self.state();
+        let n = st.tree.lookup(dir, &name).map_err(errno)?;
+        if is_dir(self.stat_of(&st, n).map_err(errno)?.mode) {
+            return Err(errno(Errno::Perm));
+        }
+        st.tree.unlink(dir, &name).map_err(errno)
+    }
+
+    fn dir_link(
+        &self,
+        req: &Request,
+        file: PortItem,
+        name: String,
+        excl: i32,
+    ) -> Result<(), Error> {
+        let r = (|| {
+            Self::check_name(&name).map_err(errno)?;
+            let (_, dir) = self.writable_dir(req.port)?;
+            let (_, node) = self.protid(file.name).map_err(|_| errno(Errno::XDev))?;
+            let mut st = self.state();
+            if is_dir(self.stat_of(&st, node).map_err(errno)?.mode) {
+                return Err(errno(Errno::Perm));
+            }
+            st.tree.link(dir, &name, node, excl != 0).map_err(errno)
+        })();
+        self.release(&file);
+        r
+    }
+
+    fn dir_rename(
+        &self,
+        req: &Request,
+        oldname: String,
+        newdirectory: PortItem,
+        newname: String,
+        excl: i32,
+    ) -> Result<(), Error> {
+        let r = (|| {
+            Self::check_name(&oldname).map_err(errno)?;
+            Self::check_name(&newname).map_err(errno)?;
+            let (_, from) = self.writable_dir(req.port)?;
+            if self.protid(newdirectory.name).is_err() {
+                return Err(errno(Errno::XDev));
+            }
+            let (_, to) = self.writable_dir(newdirectory.name)?;
+            let mut st = self.state();
+            st.tree
+                .rename(from, &oldname, to, &newname, excl != 0)
+                .map_err(errno)
+        })();
+        self.release(&newdirectory);
+        r
+    }
+
+    fn dir_mkfile(&self, req: &Request, flags: i32, mode: u32) -> Result<PortItem, Error> {
+        let (p, dir) = self.writable_dir(req.port)?;
+        let mut st = self.state();
+        let ds = self.stat_of(&st, dir).map_err(errno)?;
+        let uid = p.user.euids.iter().next().unwrap_or(ds.uid);
+        let node = st
+            .tree
+            .create(dir, None, S_IFREG | (mode & ALLPERMS), uid, ds.gid)
+            .map_err(errno)?;
+        let oflags = OpenFlags::from_bits_truncate(flags as u32) & OpenFlags::OPENMODES;
+        let po = self.new_peropen(&mut st, node, oflags, PortName::NULL);
+        let port = self.new_protid(&mut st, po, p.user).map_err(errno)?;
+        Ok(send_item(port, Disposition::MakeSend))
+    }
+
+    fn file_set_translator(
+        &self,
+        req: &Request,
+        passive_flags: i32,
+        active_flags: i32,
+        oldtrans_flags: i32,
+        passive: Vec<u8>,
+        active: PortItem,
+    ) -> Result<(), Error> {
+        let (passive_flags, active_flags) = (passive_flags as u32, active_flags as u32);
+        let (p, node) = match self.protid(req.port) {
+            Ok(x) => x,
+            Err(e) => {
+                self.release(&active);
+                return Err(e);
+            }
+        };
+        let mut st = self.state();
+        let s = match self.stat_of(&st, node) {
+            Ok(s) => s,
+            Err(e) => {
+                drop(st);
+                self.release(&active);
+                return Err(errno(e));
+            }
+        };
+        if let Err(e) = access::is_owner(&p.user, &s) {
+            drop(st);
+            self.release(&active);
+            return Err(errno(e));
+        }
+        if active_flags & FS_TRANS_SET != 0 {
+            let old = st.boxes.get(&node).map_or(PortName::NULL, |b| b.active);
+            if old.is_valid() && active_flags & FS_TRANS_EXCL != 0 {
+                drop(st);
+                self.release(&active);
+                return Err(errno(Errno::Busy));
+            }
+            if old.is_valid() {
+                drop(st);
+                if oldtrans_flags as u32 & FS_TRANS_ORPHAN == 0 {
+                    let r = fsys::Client::new(&self.ipc, old).goaway(oldtrans_flags);
+                    if let Err(e) = r
+                        && !matches!(
+                            e,
+                            Error::Msg(MsgReturn::SendInvalidDest)
+                                | Error::Mig(MigReturn::ServerDied)
+                        )
+                    {
+                        self.release(&active);
+                        return Err(e);
+                    }
+                }
+                let _ = self.ipc.port_deallocate(old);
+                st = self.state();
+            }
+            st.boxes.entry(node).or_default().active = active.name;
+        } else {
+            self.release(&active);
+        }
+        if passive_flags & FS_TRANS_SET != 0 {
+            if passive_flags & FS_TRANS_EXCL != 0 && st.tree.passive(node).is_some() {
+                return Err(errno(Errno::Busy));
+            }
+            if passive.is_empty() {
+                return st.tree.set_passive(node, None).map_err(errno);
+            }
+            let argv = argz_to_argv(&passive).ok_or(errno(Errno::Inval))?;
+            // A symlink is a short-circuited translator.
+            if argv[0] == HURD_SYMLINK {
+                let target = argv.get(1).ok_or(errno(Errno::Inval))?;
+                if argv.len() != 2 || s.mode & S_IFMT != S_IFREG || s.size != 0 {
+                    return Err(errno(Errno::Inval));
+                }
+                return st.tree.set_symlink(node, target).map_err(errno);
+            }
+            st.tree.set_passive(node, Some(passive)).map_err(errno)?;
+        }
+        Ok(())
+    }
+
+    fn file_get_translator(&self, req: &Request) -> Result<Vec<u8>, Error> {
+        let (_, node) = self.protid(req.port)?;
+        let mut st = self.state();
+        let s = self.stat_of(&st, node).map_err(errno)?;
+        if is_lnk(s.mode) {
+            let target = st.tree.readlink(node).map_err(errno)?;
+            return Ok(crate::transbox::argv_to_argz(&[HURD_SYMLINK, &target]));
+        }
+        st.tree.passive(node).ok_or(errno(Errno::Inval))
+    }
+
+    fn file_get_translator_cntl(&self, req: &Request) -> Result<PortItem, Error> {
+        let (p, node) = self.protid(req.port)?;
+        let st = self.state();
+        let s = self.stat_of(&st, node).map_err(errno)?;
+        access::is_owner(&p.user, &s).map_err(errno)?;
+        let active = st.boxes.get(&node).map_or(PortName::NULL, |b| b.active);
+        if !active.is_valid() {
+            return Err(errno(Errno::NxIo));
+        }
+        Ok(send_item(active, Disposition::CopySend))
+    }
+
+    fn file_get_fs_options(&self, req: &Request) -> Result<Vec<u8>, Error> {
+        self.protid(req.port)?;
+        Ok(self.options_argz())
+    }
+
+    fn file_utimens(
+        &self,
+        req: &Request,
+        atime_sec: i64,
+        atime_nsec: i64,
+        mtime_sec: i64,
+        mtime_nsec: i64,
+    ) -> Result<(), Error> {
+        self.set_attr(
+            req.port,
+            AttrChange::Times(utime(atime_sec, atime_nsec), utime(mtime_sec, mtime_nsec)),
+        )
+    }
+}
