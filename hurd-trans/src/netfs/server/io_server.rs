@@ -254,20 +254,24 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
             Ok(o) => (o, len),
             Err(_) => (0, u64::MAX),
         };
-        let Ok(wake) = self.ipc.port_allocate(RightType::Receive) else {
+        let Ok(port) = ReceiveRight::allocate(&self.ipc) else {
             return Ok(Some(op));
         };
+        let wake = port.name();
         let armed = self
             .ipc
             .port_move_member(wake, self.portset)
-            .and_then(|()| {
-                self.ipc
-                    .port_insert_right(wake, wake, Disposition::MakeSend)
-            });
-        if armed.is_err() || m.settle(node, start, len, keep, wake).is_err() {
-            let _ = self.ipc.port_destroy(wake);
+            .and_then(|()| port.make_send());
+        let Ok(send) = armed else {
+            return Ok(Some(op));
+        };
+        if m.settle(node, start, len, keep, wake).is_err() {
+            // Released with the port (`send` and `port` drop here).
             return Ok(Some(op));
         }
+        // The mapper holds the send right; the table the receive right.
+        send.into_raw();
+        port.into_raw();
         self.state().settling.insert(wake, (*req, op));
         Ok(None)
     }

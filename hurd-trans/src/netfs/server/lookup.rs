@@ -278,11 +278,9 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
     /// goes on serving — the translator may need us to answer it, as tarfs
     /// reads its node before it serves). Returns that reply port.
     pub(super) fn send_getroot(&self, w: &Waiter, active: PortName) -> Result<PortName, Error> {
-        let reply = self.ipc.port_allocate(RightType::Receive)?;
-        if let Err(e) = self.ipc.port_move_member(reply, self.portset) {
-            let _ = self.ipc.port_mod_refs(reply, RightType::Receive, -1);
-            return Err(e.into());
-        }
+        // Destroyed on every error path.
+        let reply = ReceiveRight::allocate(&self.ipc)?;
+        self.ipc.port_move_member(reply.name(), self.portset)?;
         let (uids, _, gids, _) = w.user.clone().into_vecs();
         let mut body = Vec::new();
         send_item(w.dotdot, Disposition::MakeSend).encode(&mut body);
@@ -292,20 +290,19 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
         let msg = Message {
             body,
             ..Message::new(fsys::id::getroot, active, Disposition::CopySend)
-                .with_reply(reply, Disposition::MakeSendOnce)
+                .with_reply(reply.name(), Disposition::MakeSendOnce)
         };
         let opts = MsgOptions {
             send_timeout: Some(GETROOT_SEND_TIMEOUT),
             ..MsgOptions::default()
         };
         match self.ipc.mach_msg(Some(msg), None, &opts) {
-            Ok(_) => Ok(reply),
+            Ok(_) => Ok(reply.into_raw()),
             Err(e) => {
                 let code = e.code();
                 if let MachMsgError::Send(se) = e {
                     self.ipc.destroy_message(se.message);
                 }
-                let _ = self.ipc.port_mod_refs(reply, RightType::Receive, -1);
                 Err(Error::Msg(code))
             }
         }
@@ -403,31 +400,25 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
     }
 
     pub(super) fn bootstrap_port(&self) -> Result<PortName, Errno> {
-        let boot = self
-            .ipc
-            .port_allocate(RightType::Receive)
-            .map_err(|_| Errno::NoMem)?;
-        let ok = self
-            .ipc
-            .port_move_member(boot, self.portset)
-            .and_then(|()| {
-                self.ipc
-                    .port_insert_right(boot, boot, Disposition::MakeSend)
-            })
-            .and_then(|()| {
-                self.ipc.request_notification(
-                    boot,
-                    NotifyKind::NoSenders,
-                    1,
-                    boot,
-                    Disposition::MakeSendOnce,
-                )
-            });
-        if ok.is_err() {
-            let _ = self.ipc.port_destroy(boot);
-            return Err(Errno::NoMem);
-        }
-        Ok(boot)
+        // The port and its send right are released if a step fails.
+        let fail = |_| Errno::NoMem;
+        let boot = ReceiveRight::allocate(&self.ipc).map_err(fail)?;
+        let name = boot.name();
+        self.ipc
+            .port_move_member(name, self.portset)
+            .map_err(fail)?;
+        let send = boot.make_send().map_err(fail)?;
+        self.ipc
+            .request_notification(
+                name,
+                NotifyKind::NoSenders,
+                1,
+                name,
+                Disposition::MakeSendOnce,
+            )
+            .map_err(fail)?;
+        send.into_raw();
+        Ok(boot.into_raw())
     }
 
     /// Finishes deferred lookups once a translator is up.

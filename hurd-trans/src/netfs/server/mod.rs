@@ -26,7 +26,7 @@ use hurd_ipc::Errno;
 
 use hurd_ipc::mig::{self, Dispatch, MsgArg, REPLY_ID_OFFSET, Request};
 use hurd_ipc::notify::{NOTIFY_NO_SENDERS, NOTIFY_SEND_ONCE};
-use hurd_ipc::user::{MachMsgError, MsgOptions};
+use hurd_ipc::user::{MachMsgError, MsgOptions, PortSet, ReceiveRight};
 use hurd_ipc::{
     Disposition, Error, Item, KernReturn, Message, MigReturn, MsgReturn, NotifyKind, PortItem,
     PortName, RightType, UserIpc,
@@ -232,15 +232,12 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
         starter: Option<Box<dyn Starter + Send>>,
         opts: Options,
     ) -> Result<Self, KernReturn> {
-        let portset = ipc.port_allocate(RightType::PortSet)?;
-        let control = match ipc.port_allocate(RightType::Receive) {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = ipc.port_destroy(portset);
-                return Err(e);
-            }
+        let (portset, control) = {
+            let portset = PortSet::allocate(&ipc)?;
+            let control = ReceiveRight::allocate(&ipc)?;
+            portset.insert(control.name())?;
+            (portset.into_raw(), control.into_raw())
         };
-        ipc.port_move_member(control, portset)?;
         Ok(NetFs {
             ipc,
             portset,

@@ -62,9 +62,10 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
             }
             Errno::NoMem
         };
-        let Ok(name) = self.ipc.port_allocate(RightType::Receive) else {
+        let Ok(port) = ReceiveRight::allocate(&self.ipc) else {
             return Err(fail(st));
         };
+        let name = port.name();
         let armed = self
             .ipc
             .port_move_member(name, self.portset)
@@ -78,9 +79,11 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
                 )
             });
         if armed.is_err() {
-            let _ = self.ipc.port_mod_refs(name, RightType::Receive, -1);
+            drop(port);
             return Err(fail(st));
         }
+        // The server's protid table owns it from here.
+        port.into_raw();
         if let Some(p) = st.peropens.get_mut(&po) {
             p.refs += 1;
         }
