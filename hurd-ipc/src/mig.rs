@@ -291,6 +291,12 @@ pub fn reply_message(req: &Request, result: Result<Vec<Item>, Error>) -> Message
 
 /// Sends a reply built by [`reply_message`]; if it cannot be delivered (no reply
 /// right, or the client is gone) the rights it was to move are destroyed.
+///
+/// # Errors
+///
+/// `MACH_SEND_INVALID_DEST` when there is no reply right, or the send's
+/// failure; either way the reply's rights are destroyed and the returned
+/// message is empty.
 pub fn send_reply<I: UserIpc + ?Sized>(ipc: &I, reply: Message) -> Result<(), SendError> {
     if !reply.header.remote.is_valid() {
         ipc.destroy_message(reply);
@@ -385,6 +391,12 @@ pub fn items_match(items: &[Item], checks: &[fn(&Item) -> bool]) -> bool {
 
 /// The client half of an RPC: sends the request with a reply port and returns
 /// the reply's out items (after the return code). Used by the generated stubs.
+///
+/// # Errors
+///
+/// A send or receive failure (`Error::Msg`), `MIG_REPLY_MISMATCH` or
+/// `MIG_TYPE_ERROR` for a reply that is not this routine's, `MIG_SERVER_DIED`
+/// when the reply right died unused, or the server's own return code.
 pub fn call<I: UserIpc + ?Sized>(
     ipc: &I,
     port: PortName,
@@ -449,6 +461,10 @@ pub fn call<I: UserIpc + ?Sized>(
 }
 
 /// The client half of a simpleroutine: sends the request, expects no reply.
+///
+/// # Errors
+///
+/// The send's failure (`Error::Msg`).
 pub fn simple_call<I: UserIpc + ?Sized>(
     ipc: &I,
     port: PortName,

@@ -136,6 +136,10 @@ impl Disposition {
 
 /// Adds `delta` to a user-reference count, as `mach_port_mod_refs` does: an
 /// underflow is `KERN_INVALID_VALUE`, going past [`UREFS_MAX`] is `KERN_UREFS_OVERFLOW`.
+///
+/// # Errors
+///
+/// `KERN_INVALID_VALUE` below zero, `KERN_UREFS_OVERFLOW` past [`UREFS_MAX`].
 pub fn add_urefs(current: u16, delta: i32) -> Result<u16, KernReturn> {
     let next = i64::from(current) + i64::from(delta);
     if next < 0 {

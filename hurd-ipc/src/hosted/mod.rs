@@ -187,6 +187,10 @@ impl Runtime {
 
     /// Starts a thread running `f` as a new task. When `f` returns or panics the
     /// task is terminated, so its rights die as a real task's would.
+    ///
+    /// # Errors
+    ///
+    /// What starting the thread returns.
     #[cfg(not(loom))]
     pub fn spawn<F, R>(&self, name: &str, f: F) -> std::io::Result<std::thread::JoinHandle<R>>
     where
@@ -304,6 +308,11 @@ impl Task {
     /// Moves or copies the right `name` gives with `disp` into another task's
     /// space, returning its name there (`mach_port_extract_right` run by the
     /// receiving side). This is how a parent hands a child its first ports.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME` or `KERN_INVALID_RIGHT` for `name` and `disp`,
+    /// `KERN_NO_SPACE` in `to`, `KERN_INVALID_TASK` when either task has ended.
     pub fn give_right(
         &self,
         name: PortName,
@@ -316,6 +325,12 @@ impl Task {
 
     /// Inserts the right `right` (from this task, with `disp`) into `target`'s
     /// space under `name` (`mach_port_insert_right` on another task).
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME` or `KERN_INVALID_RIGHT` for `right` and `disp`,
+    /// `KERN_NAME_EXISTS` or `KERN_RIGHT_EXISTS` in `target`, `KERN_INVALID_TASK`
+    /// when either task has ended.
     pub fn insert_right_into(
         &self,
         target: &Task,

@@ -93,6 +93,10 @@ impl IpcKernel {
     /// (sends through send-once rights ignore the limit); with `wait`, the token is
     /// registered and woken when there may be room. On any failure the message is
     /// handed back and the sender's rights are untouched.
+    ///
+    /// # Errors
+    ///
+    /// A [`SendError`] with the `MACH_SEND_*` code and the message, intact.
     pub fn send(
         &mut self,
         space: SpaceId,
@@ -186,6 +190,12 @@ impl IpcKernel {
     /// Fails with [`MsgReturn::RcvTimedOut`] when nothing is queued; with `wait`,
     /// the token is registered and woken when a message may have arrived or the
     /// port died.
+    ///
+    /// # Errors
+    ///
+    /// A [`RecvError`] with the `MACH_RCV_*` code: `MACH_RCV_INVALID_NAME`,
+    /// `MACH_RCV_IN_SET`, `MACH_RCV_TIMED_OUT`, `MACH_RCV_TOO_LARGE` (with the
+    /// message's size), `MACH_RCV_PORT_DIED`.
     pub fn receive(
         &mut self,
         space: SpaceId,

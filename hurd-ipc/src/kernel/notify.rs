@@ -22,6 +22,13 @@ impl IpcKernel {
     /// - `DeadName` (send, send-once or receive): fires when the port dies. On a
     ///   name that is already dead it fires at once if `sync` is non-zero and is
     ///   `KERN_INVALID_ARGUMENT` otherwise.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME`, `KERN_INVALID_RIGHT` (a right the notification does
+    /// not apply to, or a bad `notify` right), `KERN_INVALID_VALUE` (a non-zero
+    /// `sync` for port-destroyed), `KERN_INVALID_ARGUMENT` (see above),
+    /// `KERN_INVALID_TASK`.
     pub fn request_notification(
         &mut self,
         space: SpaceId,

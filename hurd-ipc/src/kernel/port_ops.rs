@@ -13,6 +13,11 @@ use crate::{Disposition, KernReturn, PortId, PortName, PortType, RightType};
 impl IpcKernel {
     /// `mach_port_allocate`: a new receive right (a new port), port set or dead name
     /// under a fresh name.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_NO_SPACE` (no free name), `KERN_INVALID_VALUE` (a right type that
+    /// cannot be allocated), `KERN_INVALID_TASK` when `space` is not a live space.
     pub fn port_allocate(
         &mut self,
         space: SpaceId,
@@ -26,6 +31,11 @@ impl IpcKernel {
 
     /// `mach_port_allocate_name`: like [`port_allocate`](Self::port_allocate) under
     /// a name the caller chooses.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_NAME_EXISTS`, `KERN_INVALID_VALUE` (NULL or DEAD, or a right type
+    /// that cannot be allocated), `KERN_INVALID_TASK` when `space` is not a live space.
     pub fn port_allocate_name(
         &mut self,
         space: SpaceId,
@@ -82,16 +92,28 @@ impl IpcKernel {
     }
 
     /// `mach_reply_port`: a fresh receive right for replies.
+    ///
+    /// # Errors
+    ///
+    /// As [`port_allocate`](Self::port_allocate).
     pub fn reply_port(&mut self, space: SpaceId) -> Result<PortName, KernReturn> {
         self.port_allocate(space, RightType::Receive)
     }
 
     /// `mach_port_type`: which rights `name` denotes.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME`, `KERN_INVALID_TASK` when `space` is not a live space.
     pub fn port_type(&mut self, space: SpaceId, name: PortName) -> Result<PortType, KernReturn> {
         Ok(self.lookup(space, name)?.bits)
     }
 
     /// `mach_port_names`: every name in the space with its type.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_TASK` when `space` is not a live space.
     pub fn port_names(&mut self, space: SpaceId) -> Result<Vec<(PortName, PortType)>, KernReturn> {
         let names: Vec<PortName> = self.space(space)?.entries.iter().map(|(n, _)| n).collect();
         let mut out = Vec::with_capacity(names.len());
@@ -103,6 +125,11 @@ impl IpcKernel {
     }
 
     /// The global identity of the port behind `name` (send, send-once or receive).
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME`, `KERN_INVALID_RIGHT` (a dead name or port set),
+    /// `KERN_INVALID_TASK` when `space` is not a live space.
     pub fn port_id(&mut self, space: SpaceId, name: PortName) -> Result<PortId, KernReturn> {
         let entry = self.lookup(space, name)?;
         let p = entry.port().ok_or(KernReturn::InvalidRight)?;
@@ -114,6 +141,10 @@ impl IpcKernel {
 
     /// `mach_port_get_refs`: the user references `name` holds for `right`
     /// (0 when it holds no such right; 1 for receive, send-once and port sets).
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME`, `KERN_INVALID_TASK` when `space` is not a live space.
     pub fn port_get_refs(
         &mut self,
         space: SpaceId,
@@ -131,6 +162,11 @@ impl IpcKernel {
 
     /// `mach_port_deallocate`: releases one user reference of a send, send-once or
     /// dead-name right.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME`, `KERN_INVALID_RIGHT` (not a send, send-once or
+    /// dead-name right), `KERN_INVALID_TASK` when `space` is not a live space.
     pub fn port_deallocate(&mut self, space: SpaceId, name: PortName) -> Result<(), KernReturn> {
         let entry = self.lookup(space, name)?;
         let rights = entry.rights();
@@ -149,6 +185,12 @@ impl IpcKernel {
     /// `mach_port_mod_refs`: adds `delta` user references of `right` to `name`.
     /// Dropping a receive right (-1) destroys the port; dropping a port set (-1)
     /// destroys the set.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME`, `KERN_INVALID_RIGHT` (no such right under the name),
+    /// `KERN_INVALID_VALUE` (below zero, or not 0/±1 for a receive, send-once or
+    /// port-set right), `KERN_UREFS_OVERFLOW`, `KERN_INVALID_TASK` when `space` is not a live space.
     pub fn port_mod_refs(
         &mut self,
         space: SpaceId,
@@ -182,6 +224,10 @@ impl IpcKernel {
     }
 
     /// `mach_port_destroy`: removes every right `name` holds.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME`, `KERN_INVALID_TASK` when `space` is not a live space.
     pub fn port_destroy(&mut self, space: SpaceId, name: PortName) -> Result<(), KernReturn> {
         let entry = self.lookup(space, name)?;
         self.remove_rights(space, name, entry, entry.rights());
@@ -262,6 +308,12 @@ impl IpcKernel {
 
     /// `mach_port_insert_right`: gives `target` the right `right` (taken from
     /// `caller`'s name `right_name` with `disp`) under the name `name`.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME` or `KERN_INVALID_RIGHT` for `right_name` and `disp`,
+    /// `KERN_NAME_EXISTS` or `KERN_RIGHT_EXISTS` when `name` or the port is
+    /// already used otherwise in `target`, `KERN_UREFS_OVERFLOW`, `KERN_INVALID_TASK`.
     pub fn port_insert_right(
         &mut self,
         target: SpaceId,
@@ -356,6 +408,11 @@ impl IpcKernel {
 
     /// `mach_port_extract_right`: takes the right `name` in `target` gives with
     /// `disp`, and gives it to `caller`; returns its name there and what it is.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME` or `KERN_INVALID_RIGHT` for `name` and `disp`,
+    /// `KERN_NO_SPACE` in `caller`, `KERN_UREFS_OVERFLOW`, `KERN_INVALID_TASK`.
     pub fn port_extract_right(
         &mut self,
         target: SpaceId,
@@ -373,6 +430,11 @@ impl IpcKernel {
 
     /// `mach_port_move_member`: puts the receive right `member` into the port set
     /// `pset`, or takes it out of its set when `pset` is [`PortName::NULL`].
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME`, `KERN_INVALID_RIGHT` (`member` not a receive right,
+    /// `pset` not a port set), `KERN_NOT_IN_SET`, `KERN_INVALID_TASK` when `space` is not a live space.
     pub fn port_move_member(
         &mut self,
         space: SpaceId,
@@ -438,6 +500,11 @@ impl IpcKernel {
     }
 
     /// `mach_port_set_qlimit`: at most [`QLIMIT_MAX`]; raising it wakes blocked senders.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME`, `KERN_INVALID_RIGHT` (not a receive right),
+    /// `KERN_INVALID_VALUE` (above [`QLIMIT_MAX`]), `KERN_INVALID_TASK` when `space` is not a live space.
     pub fn port_set_qlimit(
         &mut self,
         space: SpaceId,
@@ -465,6 +532,10 @@ impl IpcKernel {
     }
 
     /// `mach_port_set_mscount`.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME`, `KERN_INVALID_RIGHT` (not a receive right), `KERN_INVALID_TASK` when `space` is not a live space.
     pub fn port_set_mscount(
         &mut self,
         space: SpaceId,
@@ -479,6 +550,10 @@ impl IpcKernel {
     }
 
     /// `mach_port_set_seqno`.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME`, `KERN_INVALID_RIGHT` (not a receive right), `KERN_INVALID_TASK` when `space` is not a live space.
     pub fn port_set_seqno(
         &mut self,
         space: SpaceId,
@@ -493,6 +568,10 @@ impl IpcKernel {
     }
 
     /// `mach_port_get_receive_status`.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME`, `KERN_INVALID_RIGHT` (not a receive right), `KERN_INVALID_TASK` when `space` is not a live space.
     pub fn port_get_receive_status(
         &mut self,
         space: SpaceId,

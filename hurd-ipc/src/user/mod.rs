@@ -72,6 +72,13 @@ impl From<RecvError> for MachMsgError {
 pub trait UserIpc {
     /// `mach_msg`: sends `send` if given, then receives on `rcv` if given.
     /// Combining both is an RPC: the receive starts as soon as the send is queued.
+    ///
+    /// # Errors
+    ///
+    /// [`MachMsgError::Send`] with the `MACH_SEND_*` code and the message
+    /// handed back (see [`MsgReturn::hands_back_message`] for what it still
+    /// holds), or [`MachMsgError::Receive`] with the `MACH_RCV_*` code once the
+    /// send, if any, is done.
     fn mach_msg(
         &self,
         send: Option<Message>,
@@ -80,34 +87,89 @@ pub trait UserIpc {
     ) -> Result<Option<Message>, MachMsgError>;
 
     /// `mach_port_allocate`.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_NO_SPACE` (no free name), `KERN_INVALID_VALUE` (a right type that
+    /// cannot be allocated), `KERN_RESOURCE_SHORTAGE`, `KERN_INVALID_TASK`.
     fn port_allocate(&self, right: RightType) -> Result<PortName, KernReturn>;
     /// `mach_port_deallocate`.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME` (no such name), `KERN_INVALID_RIGHT` (not a send,
+    /// send-once or dead-name right), `KERN_INVALID_TASK`.
     fn port_deallocate(&self, name: PortName) -> Result<(), KernReturn>;
     /// `mach_port_mod_refs`.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME`, `KERN_INVALID_RIGHT` (the name holds no such right),
+    /// `KERN_INVALID_VALUE` (below zero, or not 0/±1 for a receive, send-once or
+    /// port-set right), `KERN_UREFS_OVERFLOW`, `KERN_INVALID_TASK`.
     fn port_mod_refs(&self, name: PortName, right: RightType, delta: i32)
     -> Result<(), KernReturn>;
     /// `mach_port_get_refs`.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME`, `KERN_INVALID_TASK`.
     fn port_get_refs(&self, name: PortName, right: RightType) -> Result<u16, KernReturn>;
     /// `mach_port_type`.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME`, `KERN_INVALID_TASK`.
     fn port_type(&self, name: PortName) -> Result<PortType, KernReturn>;
     /// `mach_port_destroy`.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME`, `KERN_INVALID_TASK`.
     fn port_destroy(&self, name: PortName) -> Result<(), KernReturn>;
     /// `mach_port_insert_right` on the task's own space: puts the right `right`
     /// gives with `disp` under `name` (e.g. a send right made from a receive right
     /// under the same name).
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME` or `KERN_INVALID_RIGHT` for `right` and `disp`,
+    /// `KERN_NAME_EXISTS` or `KERN_RIGHT_EXISTS` when `name` or the port is
+    /// already used otherwise, `KERN_UREFS_OVERFLOW`, `KERN_INVALID_TASK`.
     fn port_insert_right(
         &self,
         name: PortName,
         right: PortName,
         disp: Disposition,
     ) -> Result<(), KernReturn>;
-    /// `mach_port_move_member`.
+    /// `mach_port_move_member` (`pset` NULL: out of any set).
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME`, `KERN_INVALID_RIGHT` (`member` not a receive right,
+    /// `pset` not a port set), `KERN_NOT_IN_SET`, `KERN_INVALID_TASK`.
     fn port_move_member(&self, member: PortName, pset: PortName) -> Result<(), KernReturn>;
     /// `mach_port_set_qlimit`.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME`, `KERN_INVALID_RIGHT` (not a receive right),
+    /// `KERN_INVALID_VALUE` (above `QLIMIT_MAX`), `KERN_INVALID_TASK`.
     fn port_set_qlimit(&self, name: PortName, qlimit: u16) -> Result<(), KernReturn>;
     /// `mach_port_get_receive_status`.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME`, `KERN_INVALID_RIGHT` (not a receive right),
+    /// `KERN_INVALID_TASK`.
     fn port_get_receive_status(&self, name: PortName) -> Result<PortStatus, KernReturn>;
     /// `mach_port_request_notification`; returns the previous request's right.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME`, `KERN_INVALID_RIGHT` (a right the notification does
+    /// not apply to, or a bad `notify` right), `KERN_INVALID_VALUE`,
+    /// `KERN_INVALID_TASK`.
     fn request_notification(
         &self,
         name: PortName,
@@ -117,20 +179,48 @@ pub trait UserIpc {
         notify_disp: Disposition,
     ) -> Result<PortName, KernReturn>;
     /// The port's global identity.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME`, `KERN_INVALID_RIGHT` (a dead name or port set),
+    /// `KERN_INVALID_TASK`.
     fn port_id(&self, name: PortName) -> Result<PortId, KernReturn>;
     /// `mach_port_allocate_name`: a new receive right, port set or dead name
     /// under a name the caller chooses.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_NAME_EXISTS`, `KERN_INVALID_VALUE` (NULL or DEAD, or a right type
+    /// that cannot be allocated), `KERN_RESOURCE_SHORTAGE`, `KERN_INVALID_TASK`.
     fn port_allocate_name(&self, right: RightType, name: PortName) -> Result<(), KernReturn>;
     /// `mach_port_names`: every name in the space with its type, in name order.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_TASK`.
     fn port_names(&self) -> Result<Vec<(PortName, PortType)>, KernReturn>;
     /// `mach_port_set_mscount`.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME`, `KERN_INVALID_RIGHT` (not a receive right),
+    /// `KERN_INVALID_TASK`.
     fn port_set_mscount(&self, name: PortName, mscount: u32) -> Result<(), KernReturn>;
     /// `mach_port_set_seqno`.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_NAME`, `KERN_INVALID_RIGHT` (not a receive right),
+    /// `KERN_INVALID_TASK`.
     fn port_set_seqno(&self, name: PortName, seqno: u32) -> Result<(), KernReturn>;
 
     /// A receive right for RPC replies (`mig_get_reply_port`). Implementations may
     /// cache one per thread; [`UserIpc::release_reply_port`] gives it back after a
     /// failed RPC so a late reply cannot confuse the next one.
+    ///
+    /// # Errors
+    ///
+    /// What allocating a receive right returns.
     fn reply_port(&self) -> Result<PortName, KernReturn> {
         self.port_allocate(RightType::Receive)
     }
@@ -143,6 +233,10 @@ pub trait UserIpc {
     }
 
     /// Sends a message, waiting for queue room as long as it takes.
+    ///
+    /// # Errors
+    ///
+    /// The `MACH_SEND_*` code, with the message handed back.
     fn send(&self, msg: Message) -> Result<(), SendError> {
         match self.mach_msg(Some(msg), None, &MsgOptions::default()) {
             Ok(_) => Ok(()),
@@ -155,11 +249,21 @@ pub trait UserIpc {
     }
 
     /// Receives the next message on a receive right or port set, waiting forever.
+    ///
+    /// # Errors
+    ///
+    /// The `MACH_RCV_*` code: `MACH_RCV_INVALID_NAME` (not a receive right or
+    /// port set), `MACH_RCV_IN_SET`, `MACH_RCV_PORT_DIED`, `MACH_RCV_TOO_LARGE`.
     fn receive(&self, name: PortName) -> Result<Message, RecvError> {
         self.receive_with(name, &MsgOptions::default())
     }
 
     /// Receives with options (timeout, size limit).
+    ///
+    /// # Errors
+    ///
+    /// As [`UserIpc::receive`], and `MACH_RCV_TIMED_OUT` or
+    /// `MACH_RCV_INTERRUPTED` as the options allow.
     fn receive_with(&self, name: PortName, opts: &MsgOptions) -> Result<Message, RecvError> {
         match self.mach_msg(None, Some(name), opts) {
             Ok(Some(m)) => Ok(m),
