@@ -29,6 +29,11 @@ impl<'a, I: UserIpc + ?Sized> AuthClient<'a, I> {
     }
 
     /// `auth_getids`: the ids the handle stands for.
+    ///
+    /// # Errors
+    ///
+    /// The RPC's failure (a send or receive error, a reply that does not match),
+    /// or the server's code: `EOPNOTSUPP` when the handle is not one of its handles.
     pub fn getids(&self) -> Result<IdSet, Error> {
         let (e, a, eg, ag) = self.stub().getids()?;
         Ok(IdSet::from_vecs(e, a, eg, ag))
@@ -39,6 +44,13 @@ impl<'a, I: UserIpc + ?Sized> AuthClient<'a, I> {
     /// auth server) in one call. `others` travel as a port array of copied
     /// send rights, so the caller keeps its own rights to the presented
     /// handles. An empty `ids` asks for the union of the presented handles.
+    ///
+    /// # Errors
+    ///
+    /// The RPC's failure (a send or receive error, a reply that does not match),
+    /// or the server's code: `EPERM` when the presented handles do not hold the ids
+    /// asked for, `EINVAL` when an element of `others` is no handle of this
+    /// server, `EAGAIN` when its handle table is full.
     pub fn makeauth(&self, others: &[PortName], ids: &IdSet) -> Result<PortName, Error> {
         let others = PortArray {
             disposition: Disposition::CopySend,
@@ -50,12 +62,24 @@ impl<'a, I: UserIpc + ?Sized> AuthClient<'a, I> {
 
     /// `auth_user_authenticate`: the user's half of a rendezvous. Returns the
     /// server's new port (a send right in the caller's space).
+    ///
+    /// # Errors
+    ///
+    /// The RPC's failure (a send or receive error, a reply that does not match),
+    /// or the server's code: `EINVAL` when the rendezvous port is not a send right
+    /// or dies, `EBUSY` when a user call already waits on it, `ETIMEDOUT` when
+    /// the server side does not come in time.
     pub fn user_authenticate(&self, rendezvous: PortItem) -> Result<PortName, Error> {
         Ok(self.stub().user_authenticate(rendezvous)?.name)
     }
 
     /// `auth_server_authenticate`: the server's half. Passes `newport` to the
     /// user through the auth server and returns the user's ids.
+    ///
+    /// # Errors
+    ///
+    /// The RPC's failure (a send or receive error, a reply that does not match),
+    /// or the server's code: as for [`AuthClient::user_authenticate`].
     pub fn server_authenticate(
         &self,
         rendezvous: PortItem,
@@ -75,6 +99,11 @@ impl<'a, I: UserIpc + ?Sized> AuthClient<'a, I> {
 /// ids of `auth` — a send right in `ipc`'s space. The user never shows its auth
 /// handle to the I/O server, and the I/O server learns the ids only from the
 /// auth server *it* trusts. The rendezvous port is destroyed on every path.
+///
+/// # Errors
+///
+/// `KERN_NO_SPACE` and the like when the rendezvous port cannot be made;
+/// what `send_reauth` returns; the failure of `auth_user_authenticate`.
 pub fn reauthenticate<I, F>(ipc: &I, auth: PortName, send_reauth: F) -> Result<PortName, Error>
 where
     I: UserIpc + ?Sized,

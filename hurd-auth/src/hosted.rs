@@ -32,6 +32,11 @@ const STARTUP: Duration = Duration::from_secs(60);
 ///
 /// Fails with `EAGAIN` if the thread cannot be started or the server fails
 /// to start, and `ETIMEDOUT` if it does not answer in time.
+///
+/// # Errors
+///
+/// `EAGAIN` if the thread cannot be started or the server fails to start,
+/// `ETIMEDOUT` if it does not answer in time.
 pub fn spawn(rt: &Runtime, limits: Limits, root_for: &[&Task]) -> Result<Vec<PortName>, Error> {
     let (tx, rx) = mpsc::channel();
     let to: Vec<Task> = root_for.iter().map(|t| (*t).clone()).collect();

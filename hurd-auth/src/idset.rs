@@ -172,6 +172,10 @@ impl IdSet {
 ///   some presented handle, and every requested gid likewise; else `EPERM`.
 ///
 /// More than [`MAX_IDS`] ids in one vector is `EINVAL`.
+///
+/// # Errors
+///
+/// `EPERM` and `EINVAL` as above.
 pub fn makeauth(presented: &[&IdSet], requested: &IdSet) -> Result<IdSet, Errno> {
     if requested.exceeds_limit() {
         return Err(Errno::Inval);

@@ -124,6 +124,10 @@ impl Database {
     /// Blank lines and lines starting with `#` are skipped. A password field
     /// of `x` in `passwd` means "see `shadow`"; `!`, `*` or empty disables
     /// password logins.
+    ///
+    /// # Errors
+    ///
+    /// A [`ParseError`] naming the file and line of the first malformed line.
     pub fn parse(passwd: &str, shadow: &str, group: &str) -> Result<Database, ParseError> {
         let mut db = Database::default();
         for (line, l) in lines(passwd) {
@@ -282,6 +286,11 @@ impl Cost {
 /// Hashes `password` with Argon2id, the given `salt` (8 to 48 random bytes; the
 /// caller supplies them, as `no_std` has no randomness) and `cost`, as a PHC
 /// string for a `shadow` line.
+///
+/// # Errors
+///
+/// A [`HashError`] for a salt outside 8 to 48 bytes or a cost Argon2id
+/// refuses.
 pub fn hash_password(password: &[u8], salt: &[u8], cost: Cost) -> Result<String, HashError> {
     if !(8..=48).contains(&salt.len()) {
         return Err(HashError::BadSalt);

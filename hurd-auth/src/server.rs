@@ -96,6 +96,11 @@ pub struct AuthServer<I: UserIpc, C: Clock> {
 impl<I: UserIpc, C: Clock> AuthServer<I, C> {
     /// A server with no handles yet, serving through `ipc`'s space: allocates
     /// its port set and its notification port.
+    ///
+    /// # Errors
+    ///
+    /// What allocating the port set and the notification port returns
+    /// (`KERN_NO_SPACE`, `KERN_RESOURCE_SHORTAGE`); nothing is left allocated.
     pub fn new(ipc: I, clock: C, limits: Limits) -> Result<Self, KernReturn> {
         let (portset, notify) = {
             let portset = PortSet::allocate(&ipc)?;
@@ -152,6 +157,12 @@ impl<I: UserIpc, C: Clock> AuthServer<I, C> {
     /// Returns the handle's name in the server's space, which holds the receive
     /// right and one send right: move the send right to whoever the handle is
     /// for (hosted: `give_right(name, Disposition::MoveSend, &task)`).
+    ///
+    /// # Errors
+    ///
+    /// `EAGAIN` when the handle table is full (see [`Limits`]), `EBUSY` when
+    /// called from inside a request being served, or what allocating and
+    /// setting up the port returns (nothing is left allocated).
     pub fn create_handle(&self, ids: IdSet) -> Result<PortName, Error> {
         let mut st = self.state()?;
         self.new_handle(&mut st, ids)
@@ -379,6 +390,10 @@ impl<I: UserIpc, C: Clock> AuthServer<I, C> {
     /// Serves messages until none arrives for `idle`, sweeping deadlines
     /// after each; returns how many it served. For embedding the server in
     /// another loop, and for tests that look at its state between steps.
+    ///
+    /// # Errors
+    ///
+    /// The receive's failure other than a timeout (the port set died).
     pub fn run_until_idle(&self, idle: Duration) -> Result<usize, MsgReturn> {
         let mut served = 0;
         loop {

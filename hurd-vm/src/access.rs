@@ -47,6 +47,13 @@ impl<F: FrameAllocator> Vm<SoftMmu, F> {
 
     /// A load of `buf.len()` bytes at `addr` in `map`, as a thread of the task
     /// would do it: through the page tables, faulting where they say so.
+    ///
+    /// # Errors
+    ///
+    /// [`Stall::Wait`] when a pager must answer first (wait on the ticket and
+    /// call again); [`Stall::Error`] with `InvalidAddress` (nothing mapped),
+    /// `ProtectionFailure`, `ResourceShortage`, or the pager's failure
+    /// (`MemoryError`, `MemoryFailure`).
     pub fn load(&mut self, map: MapId, addr: u64, buf: &mut [u8]) -> Result<(), Stall> {
         let mut done = 0usize;
         while done < buf.len() {
@@ -64,6 +71,10 @@ impl<F: FrameAllocator> Vm<SoftMmu, F> {
 
     /// A store of `data` at `addr` in `map`, faulting where the page tables
     /// say so (copy-on-write, unlock, zero-fill, pager).
+    ///
+    /// # Errors
+    ///
+    /// As [`Vm::load`].
     pub fn store(&mut self, map: MapId, addr: u64, data: &[u8]) -> Result<(), Stall> {
         let mut done = 0usize;
         while done < data.len() {

@@ -63,6 +63,11 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
     /// object's `ready`, or a page the default pager holds): wait on the
     /// ticket and call again. On any error nothing changed. Out of frames for
     /// the copies is `ResourceShortage`.
+    ///
+    /// # Errors
+    ///
+    /// As described above: [`Stall::Wait`], or [`Stall::Error`] with the
+    /// reason.
     pub fn attach(
         &mut self,
         map: MapId,

@@ -111,11 +111,20 @@ pub struct SimKernel {
 impl SimKernel {
     /// A kernel with `frames` frames of simulated memory in runtime `rt`.
     /// Faults give up waiting for a pager after 10 seconds.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_RESOURCE_SHORTAGE` when its thread cannot start, or what
+    /// allocating its ports returns.
     pub fn new(rt: &Runtime, frames: usize) -> Result<SimKernel, KernReturn> {
         SimKernel::with_timeout(rt, frames, Duration::from_secs(10))
     }
 
     /// The same with another timeout for waits on pagers.
+    ///
+    /// # Errors
+    ///
+    /// As [`SimKernel::new`].
     pub fn with_timeout(
         rt: &Runtime,
         frames: usize,
@@ -171,26 +180,46 @@ impl SimKernel {
     }
 
     /// `vm_allocate` anywhere.
+    ///
+    /// # Errors
+    ///
+    /// As [`Vm::allocate`].
     pub fn allocate(&self, map: MapId, size: u64) -> Result<u64, VmError> {
         self.with_vm(|vm| vm.allocate(map, 0, size, true))
     }
 
     /// `vm_deallocate`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Vm::deallocate`].
     pub fn deallocate(&self, map: MapId, addr: u64, size: u64) -> Result<(), VmError> {
         self.with_vm(|vm| vm.deallocate(map, addr, size))
     }
 
     /// `vm_protect` of the current protection.
+    ///
+    /// # Errors
+    ///
+    /// As [`Vm::protect`].
     pub fn protect(&self, map: MapId, addr: u64, size: u64, prot: VmProt) -> Result<(), VmError> {
         self.with_vm(|vm| vm.protect(map, addr, size, false, prot))
     }
 
     /// Forks a map by inheritance.
+    ///
+    /// # Errors
+    ///
+    /// As [`Vm::fork`].
     pub fn fork(&self, map: MapId) -> Result<MapId, VmError> {
         self.with_vm(|vm| vm.fork(map))
     }
 
     /// `vm_region`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Vm::region`].
     pub fn region(&self, map: MapId, addr: u64) -> Result<RegionInfo, VmError> {
         self.with_vm(|vm| vm.region(map, addr))
     }
@@ -206,6 +235,10 @@ impl SimKernel {
     /// [`Vm::pageout_range`]): anonymous memory goes to the default pager,
     /// which gets a new memory object for it (`memory_object_create`) on its
     /// first pageout. Returns how many frames were freed.
+    ///
+    /// # Errors
+    ///
+    /// As [`Vm::pageout_range`].
     pub fn pageout(&self, map: MapId, addr: u64, size: u64) -> Result<usize, VmError> {
         let sh = &self.shared;
         let mut made: Vec<(PortName, PortName)> = Vec::new();
@@ -264,6 +297,10 @@ impl SimKernel {
     /// its object; see [`Vm::attach`] for the semantics. Sends
     /// `memory_object_init` first if the pager is new to this kernel, and
     /// waits for whatever pager must answer first.
+    ///
+    /// # Errors
+    ///
+    /// As [`Vm::attach`], and `TimedOut` or the pager's failure while waiting.
     pub fn vm_attach(
         &self,
         map: MapId,
@@ -325,6 +362,11 @@ impl SimKernel {
     /// `vm_map` of a pager's memory object, anywhere: `pager` is a send right
     /// in the kernel task (which this call keeps). The first mapping of a
     /// pager sends `memory_object_init` and blocks until `ready`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Vm::map_object`], `InvalidArgument` when the pager cannot be
+    /// watched, `TimedOut` or `MemoryFailure` when it does not answer `ready`.
     #[allow(clippy::too_many_arguments)]
     pub fn vm_map(
         &self,
@@ -386,6 +428,11 @@ impl SimKernel {
     }
 
     /// Loads `len` bytes at `addr` of `map`, faulting through pagers.
+    ///
+    /// # Errors
+    ///
+    /// As [`Vm::load`] once pagers have answered: `TimedOut` when one does not
+    /// in time.
     pub fn load(&self, map: MapId, addr: u64, len: usize) -> Result<Vec<u8>, VmError> {
         let mut buf = vec![0u8; len];
         self.access(|vm| vm.load(map, addr, &mut buf))?;
@@ -393,12 +440,20 @@ impl SimKernel {
     }
 
     /// Stores `data` at `addr` of `map`, faulting through pagers.
+    ///
+    /// # Errors
+    ///
+    /// As [`SimKernel::load`].
     pub fn store(&self, map: MapId, addr: u64, data: &[u8]) -> Result<(), VmError> {
         self.access(|vm| vm.store(map, addr, data))
     }
 
     /// Copies `len` bytes from one map to another (`vm_copy` across maps: a
     /// load and a store).
+    ///
+    /// # Errors
+    ///
+    /// As [`SimKernel::load`] and [`SimKernel::store`].
     pub fn copy(
         &self,
         from: MapId,

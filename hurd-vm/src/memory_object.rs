@@ -39,6 +39,11 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
     /// `memory_object_init(pager, control, PAGE_SIZE)` and returns the object
     /// and the ticket that completes when the pager answers `ready`.
     /// `control` is a fresh receive right of the kernel's.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidArgument` when `pager` or `control` already belongs to an
+    /// object.
     pub fn create_external_object(
         &mut self,
         pager: PortName,
@@ -75,6 +80,10 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
     }
 
     /// `memory_object_get_attributes`: (ready, may_cache, copy_strategy).
+    ///
+    /// # Errors
+    ///
+    /// [`ProtocolError::UnknownControl`] for a control port of no object.
     pub fn object_attributes(&self, control: PortName) -> Result<(bool, bool, u32), ProtocolError> {
         let o = self
             .by_control
@@ -225,6 +234,10 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
     ///
     /// Errors: `InvalidName` (no such object), `InvalidArgument` (the object
     /// already has a pager, or a port is in use), `Failure` (no default pager).
+    ///
+    /// # Errors
+    ///
+    /// As listed above.
     pub fn create_internal_object(
         &mut self,
         object: ObjectId,
@@ -284,6 +297,10 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
     /// objects they shadow. Errors: `InvalidArgument` (unaligned or empty
     /// range), `InvalidName` (no such map), `Failure` (anonymous memory to
     /// page out and no default pager).
+    ///
+    /// # Errors
+    ///
+    /// As listed above, and `ResourceShortage` when `new_ports` has none.
     pub fn pageout_range(
         &mut self,
         map: MapId,
@@ -347,6 +364,11 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
     /// `dirty` set, and a clean page the default pager already holds is just
     /// dropped; the next fault asks the default pager for it. An anonymous
     /// object without a pager is `InvalidArgument` (see [`Vm::pageout_range`]).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidName` (no such object), `InvalidArgument` (see above), or the
+    /// object's own failure for an internal object whose pager is gone.
     pub fn pageout(&mut self, object: ObjectId, offset: u64) -> Result<bool, VmError> {
         let o = self.objects.get(&object).ok_or(VmError::InvalidName)?;
         let link = o.pager.ok_or(VmError::InvalidArgument)?;

@@ -122,6 +122,10 @@ impl SoftMmu {
     /// What the CPU does on an access: finds the translation of `va`, checks
     /// `access` against it, and sets the accessed and dirty bits; or raises the
     /// fault.
+    ///
+    /// # Errors
+    ///
+    /// The [`MmuFault`] the access raises.
     pub fn translate(&mut self, space: PmapId, va: u64, access: VmProt) -> Result<Frame, MmuFault> {
         let fault = |present| MmuFault {
             va,

@@ -178,6 +178,10 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
     }
 
     /// Destroys a map: deallocates every region, then the address space.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidName` when there is no such map.
     pub fn destroy_map(&mut self, map: MapId) -> Result<(), VmError> {
         let (min, max) = {
             let m = self.maps.get(&map).ok_or(VmError::InvalidName)?;
@@ -213,6 +217,12 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
 
     /// `vm_allocate`: zero-filled memory, at `addr` or (if `anywhere`) the
     /// lowest free range at or above it. Returns the address.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidArgument` for an unaligned, empty or overflowing range,
+    /// `InvalidName` (no such map), `NoSpace` (no free range, or the fixed
+    /// range is taken).
     pub fn allocate(
         &mut self,
         map: MapId,
@@ -244,6 +254,11 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
 
     /// `vm_map` of an object already known to this VM: maps `size` bytes of
     /// `object` from `offset`, shared or (`copy`) copy-on-write.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidArgument` for an unaligned, empty or overflowing range or an
+    /// offset past the object, `InvalidName` (no such map or object), `NoSpace`.
     #[allow(clippy::too_many_arguments)]
     pub fn map_object(
         &mut self,
@@ -327,6 +342,11 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
     }
 
     /// `vm_deallocate`: removes every region in the range (holes are fine).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidArgument` for an unaligned, empty or overflowing range, `InvalidName`
+    /// (no such map).
     pub fn deallocate(&mut self, map: MapId, addr: u64, size: u64) -> Result<(), VmError> {
         let (start, end) = Self::check_range(addr, size)?;
         if !self.maps.contains_key(&map) {
@@ -345,6 +365,12 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
 
     /// `vm_protect`: sets the current (or, with `set_max`, the maximum)
     /// protection of every region in the range, which must be fully mapped.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidArgument` for an unaligned, empty or overflowing range, `InvalidName`,
+    /// `InvalidAddress` (a hole in the range), `ProtectionFailure` (above a
+    /// region's maximum protection).
     pub fn protect(
         &mut self,
         map: MapId,
@@ -379,6 +405,11 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
     }
 
     /// `vm_inherit`: sets the inheritance of every region in the range.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidArgument` for an unaligned, empty or overflowing range, `InvalidName`,
+    /// `InvalidAddress` (a hole in the range).
     pub fn inherit(
         &mut self,
         map: MapId,
@@ -398,6 +429,10 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
     }
 
     /// `vm_region`: the region containing `addr`, or the next one above it.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidName` (no such map), `NoSpace` (no region at or above `addr`).
     pub fn region(&self, map: MapId, addr: u64) -> Result<RegionInfo, VmError> {
         let m = self.maps.get(&map).ok_or(VmError::InvalidName)?;
         let e = m.next_from(addr).ok_or(VmError::NoSpace)?;
@@ -420,6 +455,11 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
     /// Forks a map by inheritance: `Share` regions are shared, `Copy` regions
     /// become copy-on-write copies, `None` regions are left out. Returns the
     /// child's map.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidName` (no such map); `ResourceShortage` when frames run out
+    /// for copies.
     pub fn fork(&mut self, parent: MapId) -> Result<MapId, VmError> {
         let entries: Vec<MapEntry> = self
             .maps
