@@ -30,13 +30,29 @@ const PAGE: usize = PAGE_SIZE as usize;
 pub trait Backend {
     /// Reads one page. `write_lock` in the result says writing it needs
     /// [`Backend::unlock_page`] first (say, no block is allocated yet).
+    ///
+    /// # Errors
+    ///
+    /// The backend's failure, as a [`PagerError`] (its code goes to the
+    /// kernel in `memory_object_data_error`).
     fn read_page(&mut self, offset: u64) -> Result<PageRead, PagerError>;
 
     /// Writes one page.
+    ///
+    /// # Errors
+    ///
+    /// The backend's failure, as a [`PagerError`] (its code goes to the
+    /// kernel in `memory_object_data_error`).
     fn write_page(&mut self, offset: u64, data: &[u8]) -> Result<(), PagerError>;
 
     /// Writes consecutive pages (`data` is a multiple of the page size). By
     /// default, one [`Backend::write_page`] each.
+    ///
+    /// # Errors
+    ///
+    /// The backend's failure, as a [`PagerError`] (its code goes to the
+    /// kernel in `memory_object_data_error`); `EOPNOTSUPP` makes the caller
+    /// fall back to one page at a time.
     fn write_pages(&mut self, offset: u64, data: &[u8]) -> Result<(), PagerError> {
         for (i, page) in data.chunks(PAGE).enumerate() {
             self.write_page(offset + (i * PAGE) as u64, page)?;
@@ -46,6 +62,12 @@ pub trait Backend {
 
     /// Makes a page writable (allocates backing for it). By default nothing
     /// needs doing.
+    ///
+    /// # Errors
+    ///
+    /// The backend's failure, as a [`PagerError`] (its code goes to the
+    /// kernel in `memory_object_data_error`): `ENOSPC` or `EDQUOT` when no
+    /// backing can be had.
     fn unlock_page(&mut self, offset: u64) -> Result<(), PagerError> {
         let _ = offset;
         Ok(())
@@ -66,6 +88,10 @@ pub trait Backend {
 /// Writes pages with [`Backend::write_pages`], falling back to one
 /// [`Backend::write_page`] each if the backend answers `EOPNOTSUPP` (as
 /// libpager does).
+///
+/// # Errors
+///
+/// The first write that fails.
 pub fn write_all<B: Backend + ?Sized>(
     backend: &mut B,
     offset: u64,

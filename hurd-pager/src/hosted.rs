@@ -506,11 +506,21 @@ pub struct PagerServer {
 impl PagerServer {
     /// A server in `task` (whose space holds the pagers' ports), with the
     /// default [`Timeouts`].
+    ///
+    /// # Errors
+    ///
+    /// As [`PagerServer::with_timeouts`].
     pub fn new(task: &Task) -> Result<PagerServer, KernReturn> {
         PagerServer::with_timeouts(task, Timeouts::default())
     }
 
     /// The same with other timeouts.
+    ///
+    /// # Errors
+    ///
+    /// What allocating the set and notification port returns, or
+    /// `KERN_RESOURCE_SHORTAGE` when a thread cannot start (nothing is left
+    /// allocated or running).
     pub fn with_timeouts(task: &Task, timeouts: Timeouts) -> Result<PagerServer, KernReturn> {
         let (set, notify) = {
             let set = PortSet::allocate(task)?;
@@ -557,6 +567,10 @@ impl PagerServer {
     /// `pager_create`: a pager for `backend` with its own memory object port
     /// (a receive right in the server's task; hand out send rights to it,
     /// e.g. from `io_map`).
+    ///
+    /// # Errors
+    ///
+    /// What allocating the port or putting it in the set returns.
     pub fn create(
         &self,
         backend: impl Backend + Send + 'static,
@@ -628,6 +642,10 @@ impl Pager {
 
     /// Makes a send right to the memory object port in `to`'s space
     /// (hosted convenience) and returns its name there.
+    ///
+    /// # Errors
+    ///
+    /// What extracting the right into `to` returns.
     pub fn send_right_for(&self, to: &Task) -> Result<PortName, KernReturn> {
         self.server
             .task
@@ -636,6 +654,10 @@ impl Pager {
 
     /// Makes a send right to the read-only port ([`Pager::read_only_port`])
     /// in `to`'s space.
+    ///
+    /// # Errors
+    ///
+    /// As [`Pager::read_only_port`] and [`Pager::send_right_for`].
     pub fn read_only_send_right_for(&self, to: &Task) -> Result<PortName, KernReturn> {
         let port = self.read_only_port()?;
         self.server.task.give_right(port, Disposition::MakeSend, to)
@@ -645,6 +667,10 @@ impl Pager {
     /// pages through which kernels only ever get read access (a write fault
     /// gets the page read-only; an unlock fails with `EROFS`). Made once;
     /// later calls return the same port.
+    ///
+    /// # Errors
+    ///
+    /// What allocating the port or putting it in the set returns.
     pub fn read_only_port(&self) -> Result<PortName, KernReturn> {
         let mut ro = lock(&self.inner.ro_port);
         if let Some(p) = *ro {
@@ -705,32 +731,58 @@ impl Pager {
 
     /// `pager_sync`: kernels write back what they modified (and keep it);
     /// with `wait`, returns once it is in the backend.
+    ///
+    /// # Errors
+    ///
+    /// `ENXIO` when the pager is shut down, `ETIMEDOUT` when waiting takes
+    /// longer than the call timeout, or the backend's failure to write.
     pub fn sync(&self, wait: bool) -> Result<(), PagerError> {
         self.run(Call::Sync(self.whole()), wait)
     }
 
     /// `pager_sync_some` for the bytes `[offset, offset + len)`.
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` for an empty or overflowing range; as [`Pager::sync`].
     pub fn sync_some(&self, offset: u64, len: u64, wait: bool) -> Result<(), PagerError> {
         self.run(Call::Sync(Self::range(offset, len)?), wait)
     }
 
     /// `pager_return`: kernels write back and drop every page.
+    ///
+    /// # Errors
+    ///
+    /// As [`Pager::sync`].
     pub fn return_all(&self, wait: bool) -> Result<(), PagerError> {
         self.run(Call::Return(self.whole()), wait)
     }
 
     /// `pager_return_some`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Pager::sync_some`].
     pub fn return_some(&self, offset: u64, len: u64, wait: bool) -> Result<(), PagerError> {
         self.run(Call::Return(Self::range(offset, len)?), wait)
     }
 
     /// `pager_flush`: kernels drop every page *without* writing back (the
     /// backend's data changed underneath).
+    ///
+    /// # Errors
+    ///
+    /// `ENXIO` when the pager is shut down, `ETIMEDOUT` when waiting takes
+    /// longer than the call timeout.
     pub fn flush(&self, wait: bool) -> Result<(), PagerError> {
         self.run(Call::Flush(self.whole()), wait)
     }
 
     /// `pager_flush_some`.
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` for an empty or overflowing range; as [`Pager::flush`].
     pub fn flush_some(&self, offset: u64, len: u64, wait: bool) -> Result<(), PagerError> {
         self.run(Call::Flush(Self::range(offset, len)?), wait)
     }
@@ -739,6 +791,11 @@ impl Pager {
     /// at `offset` and pushes it, read-only, to every kernel (kernels must
     /// accept unrequested data; others ignore it). The backend is not
     /// written: the caller already holds this data.
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` when `offset` is unaligned or `data` is not one page; as
+    /// [`Pager::flush`].
     pub fn offer_page(
         &self,
         offset: u64,
@@ -762,6 +819,11 @@ impl Pager {
 
     /// `pager_change_attributes`: new attributes for every kernel (and for
     /// later `init`s); with `wait`, until every kernel confirmed.
+    ///
+    /// # Errors
+    ///
+    /// `ENXIO` when the pager is shut down, `ETIMEDOUT` when waiting takes
+    /// longer than the call timeout.
     pub fn change_attributes(
         &self,
         may_cache: bool,
@@ -780,6 +842,11 @@ impl Pager {
     /// `pager_shutdown`: every kernel returns its pages (written back), new
     /// requests fail with `ENXIO`; then the pager's ports are destroyed, so
     /// kernels see it die.
+    ///
+    /// # Errors
+    ///
+    /// `ETIMEDOUT` when kernels do not return their pages in time, or the
+    /// backend's failure to write them.
     pub fn shutdown(&self) -> Result<(), PagerError> {
         let r = self.run(Call::Shutdown(self.whole()), true);
         let mut ports = vec![self.inner.port];

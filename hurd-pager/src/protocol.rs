@@ -343,6 +343,11 @@ pub fn events(kernel: KernelId, call: &memory_object::Call) -> Vec<Event> {
 /// pager's); `object` is the memory object port (a receive right), where
 /// replies go. Sends block at most `timeout`. Other actions are not messages
 /// and are ignored here.
+///
+/// # Errors
+///
+/// The send's failure: `MACH_SEND_INVALID_DEST` when the kernel is gone,
+/// `MACH_SEND_TIMED_OUT` when its queue stayed full for `timeout`.
 pub fn send<I: UserIpc + ?Sized>(
     ipc: &I,
     control: PortName,

@@ -88,6 +88,10 @@ impl<'a, I: UserIpc + ?Sized, B: Backend> PagerPort<'a, I, B> {
 
     /// The read-only port (made on first use): kernels mapping it never get
     /// write access.
+    ///
+    /// # Errors
+    ///
+    /// What allocating the port or putting it in the set returns.
     pub fn read_only_port(&mut self) -> Result<PortName, KernReturn> {
         if let Some(p) = &self.ro_port {
             return Ok(p.name());
