@@ -36,6 +36,10 @@ impl Op {
 }
 
 /// Whether `user` may do `op` to a file with status `st` (`EACCES` if not).
+///
+/// # Errors
+///
+/// `EACCES` when the mode bits refuse `op` to `user`.
 pub fn check(user: &IdSet, st: &Stat, op: Op) -> Result<(), Errno> {
     let bit = op.owner_bit();
     if user.has_euid(0) {
@@ -55,6 +59,10 @@ pub fn check(user: &IdSet, st: &Stat, op: Op) -> Result<(), Errno> {
 
 /// Whether `user` owns the file (holds its uid, or uid 0): `EPERM` if not.
 /// Changing modes, owners, the author and translators needs this.
+///
+/// # Errors
+///
+/// `EPERM` when `user` neither owns the file nor is root.
 pub fn is_owner(user: &IdSet, st: &Stat) -> Result<(), Errno> {
     if user.has_euid(0) || user.has_euid(st.uid) {
         Ok(())
@@ -64,6 +72,10 @@ pub fn is_owner(user: &IdSet, st: &Stat) -> Result<(), Errno> {
 }
 
 /// Whether `user` is root (holds uid 0): `EPERM` if not.
+///
+/// # Errors
+///
+/// `EPERM` when `user` does not hold uid 0.
 pub fn is_root(user: &IdSet) -> Result<(), Errno> {
     if user.has_euid(0) {
         Ok(())

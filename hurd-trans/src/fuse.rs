@@ -901,6 +901,11 @@ pub struct Mounted {
 /// runtime (with an auth server, root's identity for the server, `user` for
 /// the bridge) and mounts it at `mountpoint` through FUSE, in background
 /// threads.
+///
+/// # Errors
+///
+/// The mount's failure (no `/dev/fuse`, a bad mount point) or the
+/// set-up's, as an I/O error.
 pub fn spawn_mount<T: Tree + Send + 'static>(
     tree: T,
     user: IdSet,
@@ -920,6 +925,10 @@ pub fn spawn_mount<T: Tree + Send + 'static>(
 }
 
 /// Like [`spawn_mount`] but in the calling thread, until unmounted.
+///
+/// # Errors
+///
+/// As [`spawn_mount`].
 pub fn mount<T: Tree + Send + 'static>(
     tree: T,
     user: IdSet,
@@ -936,6 +945,10 @@ pub fn mount<T: Tree + Send + 'static>(
 
 /// The hosted set-up: an auth server, the server for `tree`, and a bridge
 /// holding a root port for `user`.
+///
+/// # Errors
+///
+/// What starting the auth server or the file system server returns.
 pub fn bridge_for<T: Tree + Send + 'static>(
     tree: T,
     user: IdSet,

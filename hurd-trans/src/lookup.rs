@@ -59,6 +59,11 @@ fn lookup_error(e: Error) -> Error {
 impl<I: UserIpc + ?Sized> Lookup<'_, I> {
     /// `file_name_lookup`: opens `name` with `flags` (creating with `mode`
     /// under `O_CREAT`). Returns a send right for the file.
+    ///
+    /// # Errors
+    ///
+    /// The first RPC that fails, with the server's `errno` (`ENOENT`,
+    /// `EACCES`, `ENOTDIR`, ...), or `ELOOP` after too many retries or symlinks.
     pub fn open(&self, name: &str, flags: OpenFlags, mode: u32) -> Result<PortName, Error> {
         if name.is_empty() {
             return Err(Errno::NoEnt.into());
@@ -79,6 +84,10 @@ impl<I: UserIpc + ?Sized> Lookup<'_, I> {
 
     /// `file_name_lookup_under`: `name` relative to `dir` (a borrowed send
     /// right) instead of the working directory.
+    ///
+    /// # Errors
+    ///
+    /// As [`Lookup::open`].
     pub fn open_under(
         &self,
         dir: PortName,
@@ -127,6 +136,11 @@ impl<I: UserIpc + ?Sized> Lookup<'_, I> {
 
     /// `io_reauthenticate` + `auth_user_authenticate`: the server's port for
     /// the same object with our ids. Consumes `port`.
+    ///
+    /// # Errors
+    ///
+    /// The failure of `io_reauthenticate` or of the rendezvous; `port` is
+    /// released either way.
     pub fn reauthenticate(&self, port: PortName) -> Result<PortName, Error> {
         let r = hurd_auth::reauthenticate(self.ipc, self.auth, |rendezvous| {
             io::Client::new(self.ipc, port).reauthenticate(rendezvous)
@@ -137,6 +151,10 @@ impl<I: UserIpc + ?Sized> Lookup<'_, I> {
 
     /// `hurd_file_name_lookup_retry`: follows a `dir_lookup` answer to the
     /// end. Consumes the answer's port.
+    ///
+    /// # Errors
+    ///
+    /// As [`Lookup::open`]; a malformed magic retry is `EGRATUITOUS`.
     pub fn retry(&self, first: Retry, flags: OpenFlags, mode: u32) -> Result<PortName, Error> {
         let mut r = first;
         let mut nloops = 0u32;
@@ -249,6 +267,11 @@ impl<I: UserIpc + ?Sized> Lookup<'_, I> {
 /// Makes a symlink `name` → `target` in `dir`, as the Hurd's `symlink()`
 /// does: an anonymous file (`dir_mkfile`), the passive translator
 /// `/hurd/symlink target` on it, then `dir_link`.
+///
+/// # Errors
+///
+/// The failure of `dir_mkfile`, `file_set_translator` or `dir_link`
+/// (`EEXIST` when `name` is taken); the anonymous file is released.
 pub fn symlink<I: UserIpc + ?Sized>(
     ipc: &I,
     dir: PortName,

@@ -106,6 +106,10 @@ pub struct PagerMapper {
 
 impl PagerMapper {
     /// A mapper for the file system running as `task`.
+    ///
+    /// # Errors
+    ///
+    /// What starting the pager server in `task` returns.
     pub fn new(task: &Task) -> Result<PagerMapper, hurd_ipc::KernReturn> {
         Ok(PagerMapper {
             task: task.clone(),

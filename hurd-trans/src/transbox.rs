@@ -24,6 +24,11 @@ pub trait Starter {
     /// auth handle for the node owner's identity: the starter moves it to
     /// the program (it is the program's own auth port). An unknown program
     /// is `ENOENT`; on error the starter has released `auth`.
+    ///
+    /// # Errors
+    ///
+    /// As above: `ENOENT` for an unknown program, or why it could not
+    /// start.
     fn start(&self, argv: &[String], bootstrap: PortName, auth: PortName) -> Result<(), Errno>;
 
     /// Starts `argv` as [`Starter::start`] does, also giving the program the
@@ -32,6 +37,10 @@ pub trait Starter {
     /// starter copies, leaving the caller's rights alone — what libfshelp
     /// hands a translator as its `INIT_PORT_CRDIR` and `INIT_PORT_CWDIR`.
     /// The default ignores `dirs` (the program gets none).
+    ///
+    /// # Errors
+    ///
+    /// As [`Starter::start`].
     fn start_with_dirs(
         &self,
         argv: &[String],

@@ -16,13 +16,25 @@ pub trait TrivFs {
     /// `st_ino` and the owner from [`Single`].
     fn stat(&self) -> Stat;
     /// Up to `len` bytes at `offset`.
+    ///
+    /// # Errors
+    ///
+    /// The translator's `errno` (`EIO`).
     fn read(&mut self, offset: u64, len: usize) -> Result<Vec<u8>, Errno>;
     /// Writes `data` at `offset`; returns the bytes taken.
+    ///
+    /// # Errors
+    ///
+    /// The translator's `errno`: `EROFS` (the default), `ENOSPC`.
     fn write(&mut self, offset: u64, data: &[u8]) -> Result<usize, Errno> {
         let _ = (offset, data);
         Err(Errno::RoFs)
     }
     /// Truncates or extends.
+    ///
+    /// # Errors
+    ///
+    /// The translator's `errno`: `EROFS` (the default).
     fn set_size(&mut self, size: u64) -> Result<(), Errno> {
         let _ = size;
         Err(Errno::RoFs)

@@ -37,6 +37,10 @@ pub fn encode_entries(entries: &[DirEntry]) -> Vec<u8> {
 }
 
 /// Unpacks [`encode_entries`]' form; `EGRATUITOUS` if it is malformed.
+///
+/// # Errors
+///
+/// `EGRATUITOUS` for a malformed listing.
 pub fn decode_entries(mut data: &[u8]) -> Result<Vec<DirEntry>, Errno> {
     let mut out = Vec::new();
     while !data.is_empty() {

@@ -16,6 +16,10 @@ use crate::transbox::Starter;
 /// is `auth`, named in `task`'s space). Returns the thread and a send right
 /// to the control port in `holder`'s space: whoever holds it may get root
 /// ports for any ids with [`getroot`].
+///
+/// # Errors
+///
+/// What making the server or starting its thread returns.
 pub fn spawn<T: Tree + Send + 'static>(
     task: Task,
     tree: T,
@@ -36,6 +40,10 @@ pub fn spawn<T: Tree + Send + 'static>(
 
 /// `fsys_getroot` on `control` for `user` with no parent: a port for the
 /// root directory (a send right in `ipc`'s space), opened with `flags`.
+///
+/// # Errors
+///
+/// The failure of `fsys_getroot` (`EACCES`, `EOPNOTSUPP`).
 pub fn getroot<I: UserIpc + ?Sized>(
     ipc: &I,
     control: PortName,

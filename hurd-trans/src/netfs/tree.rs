@@ -36,27 +36,56 @@ pub trait Tree {
     /// The root directory.
     fn root(&self) -> NodeId;
     /// A node's status. The server adds the translator bits and `S_IROOT`.
+    ///
+    /// # Errors
+    ///
+    /// The tree's `errno`: `ENOENT` for a node that is gone.
     fn stat(&self, node: NodeId) -> Result<Stat, Errno>;
     /// The node called `name` in directory `dir`; ".." is the parent (the
     /// root's ".." is the root). `ENOENT` if there is none, `ENOTDIR` if
     /// `dir` is not a directory.
+    ///
+    /// # Errors
+    ///
+    /// The tree's `errno`, as above.
     fn lookup(&mut self, dir: NodeId, name: &str) -> Result<NodeId, Errno>;
     /// Up to `len` bytes at `offset`; fewer (or none) at the end.
+    ///
+    /// # Errors
+    ///
+    /// The tree's `errno`: `EISDIR` for a directory.
     fn read(&mut self, node: NodeId, offset: u64, len: usize) -> Result<Vec<u8>, Errno>;
     /// The entries of a directory, "." and ".." first.
+    ///
+    /// # Errors
+    ///
+    /// The tree's `errno`: `ENOTDIR` for a non-directory.
     fn readdir(&mut self, dir: NodeId) -> Result<Vec<DirEntry>, Errno>;
 
     /// A symlink's target.
+    ///
+    /// # Errors
+    ///
+    /// The tree's `errno`: `EINVAL` (the default) for a node that is no symlink.
     fn readlink(&mut self, node: NodeId) -> Result<String, Errno> {
         let _ = node;
         Err(Errno::Inval)
     }
     /// Writes `data` at `offset`, growing the file; returns the bytes written.
+    ///
+    /// # Errors
+    ///
+    /// The tree's `errno`: `EROFS` (the default) for a read-only tree, `ENOSPC`,
+    /// `EFBIG`.
     fn write(&mut self, node: NodeId, offset: u64, data: &[u8]) -> Result<usize, Errno> {
         let _ = (node, offset, data);
         Err(Errno::RoFs)
     }
     /// Truncates or extends a file.
+    ///
+    /// # Errors
+    ///
+    /// The tree's `errno`: `EROFS` (the default), `ENOSPC`, `EFBIG`.
     fn set_size(&mut self, node: NodeId, size: u64) -> Result<(), Errno> {
         let _ = (node, size);
         Err(Errno::RoFs)
@@ -64,6 +93,10 @@ pub trait Tree {
     /// Creates a node (`mode` holds the type: file or directory) owned by
     /// `uid`/`gid` with author `uid`, named `name` in `dir` — or with no name
     /// (`None`, for `dir_mkfile`). `EEXIST` if the name is taken.
+    ///
+    /// # Errors
+    ///
+    /// The tree's `errno`: `EROFS` (the default), `EEXIST`, `ENOSPC`.
     fn create(
         &mut self,
         dir: NodeId,
@@ -76,16 +109,29 @@ pub trait Tree {
         Err(Errno::RoFs)
     }
     /// Gives `node` (not a directory) another name.
+    ///
+    /// # Errors
+    ///
+    /// The tree's `errno`: `EROFS` (the default), `EEXIST`, `EISDIR`.
     fn link(&mut self, dir: NodeId, name: &str, node: NodeId, excl: bool) -> Result<(), Errno> {
         let _ = (dir, name, node, excl);
         Err(Errno::RoFs)
     }
     /// Removes the name; a directory must be empty (`ENOTEMPTY`).
+    ///
+    /// # Errors
+    ///
+    /// The tree's `errno`: `EROFS` (the default), `ENOENT`, `ENOTEMPTY`.
     fn unlink(&mut self, dir: NodeId, name: &str) -> Result<(), Errno> {
         let _ = (dir, name);
         Err(Errno::RoFs)
     }
     /// Moves a name (replacing the target unless `excl`).
+    ///
+    /// # Errors
+    ///
+    /// The tree's `errno`: `EROFS` (the default), `ENOENT`, `EEXIST`, `ENOTEMPTY`,
+    /// `EINVAL` (a directory into itself).
     fn rename(
         &mut self,
         from_dir: NodeId,
@@ -98,12 +144,21 @@ pub trait Tree {
         Err(Errno::RoFs)
     }
     /// Changes attributes.
+    ///
+    /// # Errors
+    ///
+    /// The tree's `errno`: `EROFS` (the default).
     fn set_attr(&mut self, node: NodeId, change: AttrChange) -> Result<(), Errno> {
         let _ = (node, change);
         Err(Errno::RoFs)
     }
     /// Turns an empty regular file into a symlink to `target` (what setting
     /// the passive translator `/hurd/symlink target` does).
+    ///
+    /// # Errors
+    ///
+    /// The tree's `errno`: `EROFS` (the default), `EINVAL` for a non-empty or
+    /// non-regular file.
     fn set_symlink(&mut self, node: NodeId, target: &str) -> Result<(), Errno> {
         let _ = (node, target);
         Err(Errno::RoFs)
@@ -114,6 +169,10 @@ pub trait Tree {
         None
     }
     /// Sets (`Some`) or clears (`None`) the passive translator record.
+    ///
+    /// # Errors
+    ///
+    /// The tree's `errno`: `EROFS` (the default), `ENOSPC`.
     fn set_passive(&mut self, node: NodeId, argz: Option<Vec<u8>>) -> Result<(), Errno> {
         let _ = (node, argz);
         Err(Errno::RoFs)
@@ -127,6 +186,10 @@ pub trait Tree {
     }
     /// The file system's status, for `file_statfs` (what `df` shows). The
     /// server sets `fsid`. The default: `EOPNOTSUPP`.
+    ///
+    /// # Errors
+    ///
+    /// The tree's `errno`: `EOPNOTSUPP` (the default).
     fn statfs(&mut self) -> Result<Statfs, Errno> {
         Err(Errno::OpNotSupp)
     }
@@ -134,6 +197,10 @@ pub trait Tree {
     /// data and status (`file_sync`) or, for `None`, everything
     /// (`file_syncfs`, `fsys_syncfs`). With `wait`, returns only once it is
     /// there. The default: nothing to write.
+    ///
+    /// # Errors
+    ///
+    /// The tree's `errno`: what writing back met (`EIO`).
     fn sync(&mut self, node: Option<NodeId>, wait: bool) -> Result<(), Errno> {
         let _ = (node, wait);
         Ok(())
@@ -146,6 +213,10 @@ pub trait Tree {
     /// Applies run-time options from `fsys_set_options` (what `fsysopts`
     /// sends, without the server's name). The default knows none:
     /// `EINVAL` for any.
+    ///
+    /// # Errors
+    ///
+    /// The tree's `errno`: `EINVAL` for an option it does not know.
     fn set_options(&mut self, argv: &[&str]) -> Result<(), Errno> {
         if argv.is_empty() {
             Ok(())
@@ -156,6 +227,10 @@ pub trait Tree {
     /// The server is going away (`fsys_goaway`): write everything back and
     /// leave the storage as a clean unmount does. An error keeps the server
     /// running. The default: nothing to do.
+    ///
+    /// # Errors
+    ///
+    /// The tree's `errno`: `EBUSY` or what writing back met; the server goes on.
     fn goaway(&mut self) -> Result<(), Errno> {
         Ok(())
     }

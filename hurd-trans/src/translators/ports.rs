@@ -24,6 +24,11 @@ pub fn to_errno(e: Error) -> Errno {
 /// Opens each of `paths` as a directory for reading, with `auth`'s ids:
 /// absolute names under `dirs.crdir`, relative ones under `dirs.cwdir`
 /// (`ENOENT` without the directory). On error, nothing stays open.
+///
+/// # Errors
+///
+/// `ENOENT` without the directory a path needs, or the first failed
+/// open; what was opened is released.
 pub fn open_dirs<I: UserIpc + ?Sized>(
     ipc: &I,
     dirs: InitDirs,
@@ -88,6 +93,10 @@ impl<I: UserIpc + ?Sized> Drop for Held<'_, I> {
 
 impl Dir {
     /// Opens `path` (relative; "" is the directory itself) with `flags`.
+    ///
+    /// # Errors
+    ///
+    /// The server's `errno` for the lookup (`ENOENT`, `EACCES`).
     pub fn open<'a, I: UserIpc + ?Sized>(
         &self,
         ipc: &'a I,
@@ -112,12 +121,20 @@ impl Dir {
     }
 
     /// The status of `path` (a symlink's own, not its target's).
+    ///
+    /// # Errors
+    ///
+    /// The server's `errno`.
     pub fn stat<I: UserIpc + ?Sized>(&self, ipc: &I, path: &str) -> Result<Stat, Errno> {
         let p = self.open(ipc, path, OpenFlags::NOLINK)?;
         io::Client::new(ipc, p.port).stat().map_err(to_errno)
     }
 
     /// Up to `len` bytes of `path` at `offset`.
+    ///
+    /// # Errors
+    ///
+    /// The server's `errno`.
     pub fn read<I: UserIpc + ?Sized>(
         &self,
         ipc: &I,
@@ -133,6 +150,10 @@ impl Dir {
     }
 
     /// The whole of `path`.
+    ///
+    /// # Errors
+    ///
+    /// The server's `errno`; `EFBIG` past the size limit.
     pub fn read_all<I: UserIpc + ?Sized>(&self, ipc: &I, path: &str) -> Result<Vec<u8>, Errno> {
         let p = self.open(ipc, path, OpenFlags::READ)?;
         let c = io::Client::new(ipc, p.port);
@@ -147,6 +168,10 @@ impl Dir {
     }
 
     /// The entries of directory `path`, without "." and "..".
+    ///
+    /// # Errors
+    ///
+    /// The server's `errno`; `EGRATUITOUS` for a malformed listing.
     pub fn readdir<I: UserIpc + ?Sized>(
         &self,
         ipc: &I,
@@ -162,6 +187,10 @@ impl Dir {
     }
 
     /// A symlink's target.
+    ///
+    /// # Errors
+    ///
+    /// The server's `errno`; `EINVAL` for a node that is no symlink.
     pub fn readlink<I: UserIpc + ?Sized>(&self, ipc: &I, path: &str) -> Result<String, Errno> {
         let p = self.open(ipc, path, OpenFlags::NOLINK)?;
         let argz = fs::Client::new(ipc, p.port)
@@ -284,6 +313,10 @@ impl PathIds {
     }
 
     /// The path of a node.
+    ///
+    /// # Errors
+    ///
+    /// `ENOENT` for a node with no known path.
     pub fn path(&self, node: NodeId) -> Result<&str, Errno> {
         self.by_id
             .get(&node)

@@ -60,6 +60,11 @@ pub trait Mapper {
     /// to. On first use for a node, `make_io` gives the mapper a port (a send
     /// right it keeps) for the node opened for reading and writing, through
     /// which its pager reads and writes pages.
+    ///
+    /// # Errors
+    ///
+    /// Why the node cannot be mapped (`EOPNOTSUPP` when this mapper does not
+    /// map it).
     fn memory_objects(
         &self,
         node: NodeId,
@@ -86,6 +91,11 @@ pub trait Mapper {
     /// wait for the server: the write-back comes through the server's own
     /// `io_write`. On error `wake` is left to the caller. The default:
     /// `EOPNOTSUPP` (the operation goes ahead at once).
+    ///
+    /// # Errors
+    ///
+    /// `EOPNOTSUPP` when there is nothing to wait for; the caller goes on at
+    /// once.
     fn settle(
         &self,
         node: NodeId,
@@ -225,6 +235,11 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
     /// reauthentication, and where it makes the identities translators run
     /// with. `starter` starts passive translators (none: lookups through a
     /// passive record fail with `EOPNOTSUPP`).
+    ///
+    /// # Errors
+    ///
+    /// What allocating the port set and control port returns; nothing is
+    /// left allocated.
     pub fn new(
         ipc: I,
         tree: T,
@@ -297,6 +312,10 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
     /// The translator side of starting: calls `fsys_startup` on `bootstrap`
     /// with this server's control port and returns the node the translator
     /// sits on (a send right).
+    ///
+    /// # Errors
+    ///
+    /// The failure of `fsys_startup` (the parent refused or died).
     pub fn startup(&self, bootstrap: PortName, flags: OpenFlags) -> Result<PortName, Error> {
         let reply = fsys::Client::new(&self.ipc, bootstrap).startup(
             flags.bits() as i32,
@@ -307,6 +326,11 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
 
     /// A port for the root directory opened with `flags` for `user`, with no
     /// parent: for handing a file system to its first clients.
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM` when no port can be made for it, or why the root cannot be
+    /// opened with `flags` for `user` (`EACCES`).
     pub fn root_port(&self, user: IdSet, flags: OpenFlags) -> Result<PortName, Error> {
         let mut st = self.state();
         let root = st.tree.root();
