@@ -241,3 +241,25 @@ fn the_interrupt_character_signals_the_foreground_group() {
         0
     );
 }
+
+/// A terminal that cannot get its ports leaves nothing behind, and releases
+/// the proc port it was given.
+#[test]
+fn a_terminal_that_cannot_be_made_leaves_no_ports() {
+    use hurd_ipc::hosted::FaultyTask;
+    let rt = Runtime::new();
+    let task = FaultyTask::new(rt.task());
+    let proc_task = rt.task();
+    let proc_port = proc_task
+        .port_allocate(hurd_ipc::RightType::Receive)
+        .expect("proc port");
+    for n in 0..3 {
+        let proc = proc_task
+            .give_right(proc_port, Disposition::MakeSend, task.task())
+            .expect("give");
+        task.fail_allocations_after(n);
+        let r = TermServer::new(task.clone(), Box::new(|_: &[u8]| {}), proc);
+        assert!(r.is_err(), "allocation {n}");
+        assert_eq!(task.port_names(), Ok(vec![]), "after allocation {n} failed");
+    }
+}

@@ -12,7 +12,8 @@ use hurd_auth::{AuthClient, IdSet};
 use hurd_ipc::Errno;
 use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::mig::{Dispatch, Request};
-use hurd_ipc::{Disposition, Error, MigReturn, PortName, RightType, UserIpc};
+use hurd_ipc::user::{ReceiveRight, SendRight};
+use hurd_ipc::{Disposition, Error, MigReturn, PortName, UserIpc};
 use hurd_trans::flags::OpenFlags;
 use hurd_trans::lookup::Lookup;
 use hurd_trans::netfs::{NetFs, Options};
@@ -243,16 +244,21 @@ impl ExecServer {
     /// Starts serving on a thread of its own; returns a send right to the
     /// server's port in `holder`'s space.
     pub fn spawn(self: &Arc<Self>, holder: &Task) -> Result<PortName, Error> {
-        let port = self.task.port_allocate(RightType::Receive)?;
-        let send = self.task.give_right(port, Disposition::MakeSend, holder)?;
+        let port = ReceiveRight::allocate(self.task.clone())?;
+        let send = SendRight::from_raw(
+            holder.clone(),
+            self.task
+                .give_right(port.name(), Disposition::MakeSend, holder)?,
+        );
         let server = self.clone();
+        // The serving thread owns the port: it dies when the thread ends.
         std::thread::Builder::new()
             .name("exec".into())
             .spawn(move || {
-                let _ = exec::serve(&*server, &server.task, port);
+                let _ = exec::serve(&*server, &server.task, port.name());
             })
             .map_err(|_| Error::from(Errno::Again))?;
-        Ok(send)
+        Ok(send.into_raw())
     }
 
     /// Programs running now.

@@ -30,6 +30,7 @@ use core::cell::RefCell;
 use hurd_ipc::Errno;
 use hurd_ipc::mig::{Dispatch, Request};
 use hurd_ipc::notify::NOTIFY_NO_SENDERS;
+use hurd_ipc::user::{PortSet, ReceiveRight, SendRight};
 use hurd_ipc::{
     Disposition, Error, Message, MigReturn, PortItem, PortName, PortType, RightType, UserIpc,
     interface,
@@ -125,12 +126,22 @@ impl<I: UserIpc> TermServer<I> {
     /// A terminal in `ipc`'s space writing to `device`; `proc` is the
     /// server's own proc port (a send right it takes; NULL for a terminal
     /// without job control).
+    ///
+    /// # Errors
+    ///
+    /// What allocating its ports and set returns; nothing is left allocated,
+    /// and `proc` is released.
     pub fn new(ipc: I, device: Device, proc: PortName) -> Result<TermServer<I>, Error> {
-        let portset = ipc.port_allocate(RightType::PortSet)?;
-        let port = ipc.port_allocate(RightType::Receive)?;
-        let input = ipc.port_allocate(RightType::Receive)?;
-        ipc.port_move_member(port, portset)?;
-        ipc.port_move_member(input, portset)?;
+        let (portset, port, input) = {
+            let proc = SendRight::from_raw(&ipc, proc);
+            let portset = PortSet::allocate(&ipc)?;
+            let port = ReceiveRight::allocate(&ipc)?;
+            let input = ReceiveRight::allocate(&ipc)?;
+            portset.insert(port.name())?;
+            portset.insert(input.name())?;
+            proc.into_raw();
+            (portset.into_raw(), port.into_raw(), input.into_raw())
+        };
         Ok(TermServer {
             ipc,
             portset,
