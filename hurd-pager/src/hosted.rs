@@ -41,6 +41,7 @@ use crate::action::Action;
 use crate::backend::Backend;
 use crate::coherence::{Coherence, Stats};
 use crate::config::Config;
+use crate::deaths::Deaths;
 use crate::error::PagerError;
 use crate::event::{Call, Event, PageRange};
 use crate::kernel::KernelId;
@@ -89,15 +90,6 @@ struct PagerInner {
     deadline: AtomicU64,
 }
 
-/// A kernel whose control port died, forgotten once the messages it sent
-/// before dying (already queued on the pager's ports) have been handled.
-struct Death {
-    pager: Arc<PagerInner>,
-    kernel: KernelId,
-    /// Messages still to receive per port before the death is handled.
-    before: HashMap<PortName, u32>,
-}
-
 /// Actions waiting to be carried out.
 #[derive(Default)]
 struct Queues {
@@ -124,7 +116,7 @@ impl Queues {
 
 struct ServerInner {
     task: Task,
-    deaths: Mutex<Vec<Death>>,
+    deaths: Mutex<Deaths<(Arc<PagerInner>, KernelId)>>,
     set: PortName,
     notify: PortName,
     pagers: Mutex<HashMap<PortName, (Arc<PagerInner>, bool)>>,
@@ -302,47 +294,17 @@ impl ServerInner {
     /// page) may still be queued: the death is handled after the messages
     /// queued now on the pager's ports.
     fn died(&self, p: Arc<PagerInner>, kernel: KernelId) {
-        let mut ports = vec![p.port];
-        ports.extend(*lock(&p.ro_port));
-        let before: HashMap<PortName, u32> = ports
-            .into_iter()
-            .filter_map(|port| {
-                let n = self.task.port_get_receive_status(port).ok()?.msgcount;
-                (n > 0).then_some((port, n))
-            })
-            .collect();
-        if before.is_empty() {
+        let ports = core::iter::once(p.port).chain(*lock(&p.ro_port));
+        let now = lock(&self.deaths).died(&self.task, ports, (p.clone(), kernel));
+        if let Some((p, kernel)) = now {
             self.event(&p, Event::KernelDied { kernel });
-        } else {
-            lock(&self.deaths).push(Death {
-                pager: p,
-                kernel,
-                before,
-            });
         }
     }
 
     fn count_down(&self, port: PortName) {
-        let ready: Vec<Death> = {
-            let mut deaths = lock(&self.deaths);
-            if deaths.is_empty() {
-                return;
-            }
-            for d in deaths.iter_mut() {
-                if let Some(n) = d.before.get_mut(&port) {
-                    *n -= 1;
-                    if *n == 0 {
-                        d.before.remove(&port);
-                    }
-                }
-            }
-            let (ready, rest): (Vec<Death>, Vec<Death>) =
-                deaths.drain(..).partition(|d| d.before.is_empty());
-            *deaths = rest;
-            ready
-        };
-        for d in ready {
-            self.event(&d.pager, Event::KernelDied { kernel: d.kernel });
+        let due = lock(&self.deaths).handled(port);
+        for (p, kernel) in due {
+            self.event(&p, Event::KernelDied { kernel });
         }
     }
 
@@ -530,7 +492,7 @@ impl PagerServer {
         };
         let inner = Arc::new(ServerInner {
             task: task.clone(),
-            deaths: Mutex::new(Vec::new()),
+            deaths: Mutex::new(Deaths::new()),
             set,
             notify,
             pagers: Mutex::new(HashMap::new()),

@@ -38,6 +38,7 @@ mod action;
 pub mod backend;
 pub mod coherence;
 mod config;
+pub mod deaths;
 mod error;
 mod event;
 mod kernel;

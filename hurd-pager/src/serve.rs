@@ -26,6 +26,7 @@ use crate::action::Action;
 use crate::backend::{Backend, write_all};
 use crate::coherence::Coherence;
 use crate::config::Config;
+use crate::deaths::Deaths;
 use crate::error::PagerError;
 use crate::event::{Call, Event};
 use crate::kernel::KernelId;
@@ -45,7 +46,7 @@ pub struct PagerPort<'a, I: UserIpc + ?Sized, B: Backend> {
     backend: B,
     done: BTreeMap<OpId, Result<(), PagerError>>,
     /// Dead kernels waiting for the messages queued before their death.
-    deaths: Vec<(KernelId, BTreeMap<PortName, u32>)>,
+    deaths: Deaths<KernelId>,
     send_timeout: Duration,
 }
 
@@ -76,7 +77,7 @@ impl<'a, I: UserIpc + ?Sized, B: Backend> PagerPort<'a, I, B> {
             home: BTreeMap::new(),
             backend,
             done: BTreeMap::new(),
-            deaths: Vec::new(),
+            deaths: Deaths::new(),
             send_timeout: Duration::from_secs(30),
         })
     }
@@ -183,40 +184,17 @@ impl<'a, I: UserIpc + ?Sized, B: Backend> PagerPort<'a, I, B> {
         self.count_down(now, port);
     }
 
+    /// A kernel died: handled after what it sent before (see [`Deaths`]).
     fn died(&mut self, now: u64, kernel: KernelId) {
-        let mut before = BTreeMap::new();
-        for p in core::iter::once(self.port.name()).chain(self.ro_port_name()) {
-            if let Ok(s) = self.ipc.port_get_receive_status(p)
-                && s.msgcount > 0
-            {
-                before.insert(p, s.msgcount);
-            }
-        }
-        if before.is_empty() {
+        let ports = core::iter::once(self.port.name()).chain(self.ro_port_name());
+        if let Some(kernel) = self.deaths.died(self.ipc, ports, kernel) {
             let actions = self.core.handle(now, Event::KernelDied { kernel });
             self.run(now, actions);
-        } else {
-            self.deaths.push((kernel, before));
         }
     }
 
     fn count_down(&mut self, now: u64, port: PortName) {
-        let mut ready = Vec::new();
-        self.deaths.retain_mut(|(k, before)| {
-            if let Some(n) = before.get_mut(&port) {
-                *n -= 1;
-                if *n == 0 {
-                    before.remove(&port);
-                }
-            }
-            if before.is_empty() {
-                ready.push(*k);
-                false
-            } else {
-                true
-            }
-        });
-        for kernel in ready {
+        for kernel in self.deaths.handled(port) {
             let actions = self.core.handle(now, Event::KernelDied { kernel });
             self.run(now, actions);
         }
