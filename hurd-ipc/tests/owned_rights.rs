@@ -426,3 +426,48 @@ fn a_failed_send_hands_the_moved_right_back_to_destroy() {
     task.destroy_message(err.message);
     assert_eq!(task.port_get_refs(name, RightType::Send), Ok(0));
 }
+
+#[test]
+fn rights_taken_from_a_received_message_are_released_by_kind() {
+    use hurd_ipc::user::Right;
+    let rt = Runtime::new();
+    let (task, peer) = (rt.task(), rt.task());
+    let inbox = ReceiveRight::allocate(task.clone()).unwrap();
+    let send = task
+        .give_right(inbox.name(), Disposition::MakeSend, &peer)
+        .unwrap();
+    let theirs = ReceiveRight::allocate(peer.clone()).unwrap();
+    let moved = ReceiveRight::allocate(peer.clone()).unwrap();
+    let msg = Message::new(1, send, Disposition::MoveSend)
+        .with_item(Item::Port(theirs.make_send_item()))
+        .with_item(Item::Port(theirs.make_send_once_item()))
+        .with_item(Item::Port(moved.into_item()));
+    peer.send(msg).unwrap();
+    let got = task.receive(inbox.name()).unwrap();
+    let rights: Vec<Right<Task>> = got
+        .body
+        .into_iter()
+        .map(|i| match i {
+            Item::Port(p) => Right::received(task.clone(), p),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(matches!(
+        rights[..],
+        [Right::Send(_), Right::SendOnce(_), Right::Receive(_)]
+    ));
+    assert_eq!(task.port_names().unwrap().len(), 4);
+    drop(rights);
+    assert_eq!(
+        task.port_names().unwrap(),
+        vec![(inbox.name(), PortType::RECEIVE)]
+    );
+    // The send right is gone; the send-once right was used up by the
+    // send-once notification it sent the peer's port.
+    let status = peer.port_get_receive_status(theirs.name()).unwrap();
+    assert!(!status.srights);
+    let note = peer.receive(theirs.name()).unwrap();
+    assert_eq!(note.header.id, hurd_ipc::notify::NOTIFY_SEND_ONCE);
+    let status = peer.port_get_receive_status(theirs.name()).unwrap();
+    assert_eq!(status.sorights, 0);
+}

@@ -14,6 +14,9 @@
 //! | [`ReceiveRight`] | a receive right | `mach_port_mod_refs(RECEIVE, -1)` (the port dies) |
 //! | [`PortSet`] | a port set | `mach_port_mod_refs(PORT_SET, -1)` (its members leave it) |
 //!
+//! [`Right`] is any of the first three, as a received message item says: how
+//! a server takes the rights out of a request and keeps only those it wants.
+//!
 //! Each holds the [`UserIpc`] it calls through, by value: one right type works
 //! with any way of reaching the kernel, because [`UserIpc`] is implemented for
 //! `&T` and `Arc<T>` whenever it is for `T`.
