@@ -471,3 +471,31 @@ fn rights_taken_from_a_received_message_are_released_by_kind() {
     let status = peer.port_get_receive_status(theirs.name()).unwrap();
     assert_eq!(status.sorights, 0);
 }
+
+#[test]
+fn a_moved_argument_stays_the_senders_when_the_request_is_not_sent() {
+    let rt = Runtime::new();
+    let task = rt.task();
+    let port = ReceiveRight::allocate(task.clone()).unwrap();
+    let arg = port.make_send().unwrap();
+    let name = port.name();
+    // Sent: the message takes the reference (the destination is the port
+    // itself, so the message and the reference sit in its queue).
+    let sent = task
+        .send(Message::new(1, name, Disposition::MakeSend).with_item(Item::Port(arg.move_item())))
+        .map_err(|e| hurd_ipc::Error::Msg(e.code));
+    arg.settle(&sent);
+    assert_eq!(task.port_get_refs(name, RightType::Send), Ok(0));
+    // Not sent (no such destination): the reference is released by settle.
+    let arg = port.make_send().unwrap();
+    let unsent = task
+        .send(
+            Message::new(1, PortName(0x7777), Disposition::CopySend)
+                .with_item(Item::Port(arg.move_item())),
+        )
+        .map_err(|e| hurd_ipc::Error::Msg(e.code));
+    assert!(unsent.is_err());
+    assert_eq!(task.port_get_refs(name, RightType::Send), Ok(1));
+    arg.settle(&unsent);
+    assert_eq!(task.port_get_refs(name, RightType::Send), Ok(0));
+}

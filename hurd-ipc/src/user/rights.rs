@@ -152,6 +152,28 @@ impl<I: UserIpc> SendRight<I> {
         }
     }
 
+    /// An item that moves this reference (`MACH_MSG_TYPE_MOVE_SEND`) for an
+    /// RPC argument, while the value goes on owning it until
+    /// [`SendRight::settle`] says how the call went: a request that was never
+    /// sent leaves the right with the sender, as Mach does.
+    pub fn move_item(&self) -> PortItem {
+        PortItem {
+            disposition: Disposition::MoveSend,
+            name: self.name,
+        }
+    }
+
+    /// Settles a reference given to a call with [`SendRight::move_item`]:
+    /// when the request could not be sent (a `MACH_SEND_*` error) the right
+    /// is still the task's and is released now; otherwise the message took
+    /// it and nothing is released.
+    pub fn settle<T>(mut self, result: &Result<T, crate::Error>) {
+        let unsent = matches!(result, Err(crate::Error::Msg(code)) if code.is_send_error());
+        if !unsent {
+            take(&mut self.name);
+        }
+    }
+
     /// A message to this port with id `id`, sent through a copy of the right
     /// (`MACH_MSG_TYPE_COPY_SEND`): the right stays held.
     pub fn message(&self, id: i32) -> Message {
