@@ -278,25 +278,17 @@ pub fn symlink<I: UserIpc + ?Sized>(
     name: &str,
     target: &str,
 ) -> Result<(), Error> {
+    use hurd_ipc::user::SendRight;
     use hurd_ipc::{Disposition, PortItem};
     let file = fs::Client::new(ipc, dir).dir_mkfile(OpenFlags::WRITE.bits() as i32, 0o777)?;
+    // The anonymous file: released whatever happens next.
+    let file = SendRight::from_raw(ipc, file.name);
     let argz = crate::transbox::argv_to_argz(&[crate::flags::HURD_SYMLINK, target]);
     let null = PortItem {
         disposition: Disposition::CopySend,
         name: PortName::NULL,
     };
-    let r = fs::Client::new(ipc, file.name)
-        .file_set_translator(crate::flags::FS_TRANS_SET as i32, 0, 0, argz, null)
-        .and_then(|()| {
-            fs::Client::new(ipc, dir).dir_link(
-                PortItem {
-                    disposition: Disposition::CopySend,
-                    name: file.name,
-                },
-                name.to_string(),
-                1,
-            )
-        });
-    let _ = ipc.port_deallocate(file.name);
-    r
+    fs::Client::new(ipc, file.name())
+        .file_set_translator(crate::flags::FS_TRANS_SET as i32, 0, 0, argz, null)?;
+    fs::Client::new(ipc, dir).dir_link(file.copy_item(), name.to_string(), 1)
 }
