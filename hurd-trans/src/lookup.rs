@@ -288,7 +288,12 @@ pub fn symlink<I: UserIpc + ?Sized>(
         disposition: Disposition::CopySend,
         name: PortName::NULL,
     };
-    fs::Client::new(ipc, file.name())
-        .file_set_translator(crate::flags::FS_TRANS_SET as i32, 0, 0, argz, null)?;
+    fs::Client::new(ipc, file.name()).file_set_translator(
+        crate::flags::FS_TRANS_SET as i32,
+        0,
+        0,
+        argz,
+        null,
+    )?;
     fs::Client::new(ipc, dir).dir_link(file.copy_item(), name.to_string(), 1)
 }

@@ -22,6 +22,7 @@ use core::cell::RefCell;
 use hurd_ipc::Errno;
 use hurd_ipc::mig::{Dispatch, Request};
 use hurd_ipc::notify::NOTIFY_NO_SENDERS;
+use hurd_ipc::user::{Right, SendRight};
 use hurd_ipc::{
     Disposition, Error, Item, Message, MigReturn, PortItem, PortName, RightType, UserIpc,
 };
@@ -265,18 +266,13 @@ impl<I: UserIpc, L: Lock<State>> ProcServer<I, L> {
             s.table.get(pid)?;
             Ok::<_, Error>(s.msgports.insert(pid, port))
         });
-        match r {
-            Ok(old) => {
-                if let Some(old) = old {
-                    let _ = self.ipc.port_deallocate(old);
-                }
-                Ok(())
-            }
-            Err(e) => {
-                let _ = self.ipc.port_deallocate(port);
-                Err(e)
-            }
-        }
+        // The right released: the previous one, or the one refused.
+        let released = match &r {
+            Ok(old) => old.unwrap_or(PortName::NULL),
+            Err(_) => port,
+        };
+        drop(SendRight::from_raw(&self.ipc, released));
+        r.map(|_| ())
     }
 
     /// A snapshot of the table's processes.
@@ -297,14 +293,7 @@ impl<I: UserIpc, L: Lock<State>> ProcServer<I, L> {
     }
 
     fn release_item(&self, item: PortItem) {
-        if !item.name.is_valid() {
-            return;
-        }
-        if item.disposition == Disposition::PORT_RECEIVE {
-            let _ = self.ipc.port_mod_refs(item.name, RightType::Receive, -1);
-        } else {
-            let _ = self.ipc.port_deallocate(item.name);
-        }
+        drop(Right::received(&self.ipc, item));
     }
 
     /// The caller, and a task send right from `task` (released on error).
