@@ -5,8 +5,10 @@
 //! - [`trap`]: the system calls, one definition each, from which the kernel
 //!   decodes registers into a typed [`Trap`](trap::Trap) and the runtime
 //!   builds its raw traps;
-//! - [`rpc`]: the message ids of the kernel's RPCs on task and thread ports;
-//!   [`port_call`]: the `mach_port_*` calls on a task's own space;
+//! - [`mach`], [`mach_port`], [`hurd_task`]: the kernel's RPCs on task and
+//!   thread ports, defined once with `interface!` (GNU Mach's ids);
+//!   [`port_call`]: the transitional trap for `mach_port` calls on a task's
+//!   own space;
 //! - [`thread_state`]: the register state `thread_get_state` moves;
 //! - [`BootstrapInfo`]: what the first task is given;
 //! - [`elf`]: the executables the kernel and the user loaders take;
@@ -19,85 +21,60 @@
 // section; this crate's are still to be written. Remove this line when they are.
 #![allow(clippy::missing_errors_doc)]
 
-#[cfg(test)]
 extern crate alloc;
 
 pub mod elf;
+pub mod interfaces;
 pub mod trap;
 
+pub use interfaces::{ReceiveStatus, ThreadState, hurd_task, mach, mach_port};
 pub use trap::nr;
 
-/// The kernel's RPCs: message ids from GNU Mach's `mach.defs` (subsystem
-/// 2000), sent to a task or thread port. The reply has the id + 100 and
-/// carries the return code as its first item (a 32-bit integer), then the
-/// routine's out arguments.
-///
-/// Arguments are items in the order of the routine's declaration (the target
-/// port is the message's destination): booleans, flavors and counts as
-/// 32-bit integers, a thread state as bytes, ports as port rights. A request
-/// whose items do not match gets `MIG_BAD_ARGUMENTS` (-304); an unknown id
-/// gets `MIG_BAD_ID` (-303).
+/// The message ids of the kernel's RPCs, by their old names: each is the id
+/// of a routine of [`mach`], [`mach_port`] or [`hurd_task`], where the
+/// routines are defined (use those; these remain for code that builds its
+/// messages by hand). The reply has the id + 100.
 pub mod rpc {
-    /// `task_create(task, inherit_memory: boolean) → child_task`: a new task
-    /// with an empty IPC space, and an empty address map or (when
-    /// `inherit_memory`) a copy of the target's by its inheritance
-    /// attributes; it has no threads. The reply carries a send right to its
-    /// task port.
-    pub const TASK_CREATE: i32 = 2007;
-    /// `task_terminate(task)`.
-    pub const TASK_TERMINATE: i32 = 2008;
-    /// `thread_terminate(thread)`: the thread ends (its task does not, even
-    /// if it was the last).
-    pub const THREAD_TERMINATE: i32 = 2016;
-    /// `thread_get_state(thread, flavor, count) → state`: `count` is how
-    /// many 64-bit words the caller takes; the reply carries the state as
-    /// bytes (see [`thread_state`](super::thread_state)).
-    pub const THREAD_GET_STATE: i32 = 2017;
-    /// `thread_set_state(thread, flavor, state: bytes)`.
-    pub const THREAD_SET_STATE: i32 = 2018;
-    /// `vm_allocate(task, address: u64, size: u64, anywhere: boolean) →
-    /// address: u64`: zero-filled memory in the target task's map, at
-    /// `address` or (when `anywhere`) wherever there is room at or above it.
-    pub const VM_ALLOCATE: i32 = 2021;
-    /// `vm_deallocate(task, address: u64, size: u64)`.
-    pub const VM_DEALLOCATE: i32 = 2023;
-    /// `vm_protect(task, address: u64, size: u64, set_maximum: boolean,
-    /// protection: u32)` (read 1, write 2, execute 4).
-    pub const VM_PROTECT: i32 = 2024;
-    /// `vm_read(task, address: u64, size: u64) → data`: whole pages, at most
-    /// [`VM_READ_MAX`](super::VM_READ_MAX) bytes, returned out of line.
-    pub const VM_READ: i32 = 2026;
-    /// `vm_write(task, address: u64, data: out of line)`: whole pages, all of
-    /// them allocated and writable, or nothing is written.
-    pub const VM_WRITE: i32 = 2027;
-    /// `task_suspend(task)`.
-    pub const TASK_SUSPEND: i32 = 2056;
-    /// `task_resume(task)`.
-    pub const TASK_RESUME: i32 = 2057;
-    /// `thread_create(task) → thread`: a new thread of the target task,
-    /// suspended once, with an undefined (zero) state; the reply carries a
-    /// send right to its thread port.
-    pub const THREAD_CREATE: i32 = 2061;
-    /// `thread_suspend(thread)`.
-    pub const THREAD_SUSPEND: i32 = 2062;
-    /// `thread_resume(thread)`: `KERN_FAILURE` when it is not suspended.
-    pub const THREAD_RESUME: i32 = 2063;
-    /// `task_notify_exit(task, notify: send-once right)`: not Mach's (on
-    /// the Hurd, proc learns of a task's end). When the task ends, the
-    /// kernel sends [`TASK_EXITED`] through `notify` with its exit status
-    /// (one u64: what it returned, or `EXIT_EXCEPTION_BASE` plus the vector
-    /// of the exception it was killed for). Registered before the task's
-    /// first thread runs, it cannot miss the end.
-    pub const TASK_NOTIFY_EXIT: i32 = 4000;
-    /// The notification [`TASK_NOTIFY_EXIT`] asks for.
-    pub const TASK_EXITED: i32 = 4001;
-    /// `mach_port_insert_right(task, name: u32, poly: port right)` of
-    /// `mach_port.defs`, sent to a task port: the right goes into that
-    /// task's space under `name` (how a task hands a new one its first
-    /// ports). A name in use or not valid is refused and the right released.
-    pub const MACH_PORT_INSERT_RIGHT: i32 = 3215;
+    use crate::{hurd_task, mach, mach_port};
+
+    /// [`mach::Call::task_create`].
+    pub const TASK_CREATE: i32 = mach::id::task_create;
+    /// [`mach::Call::task_terminate`].
+    pub const TASK_TERMINATE: i32 = mach::id::task_terminate;
+    /// [`mach::Call::thread_terminate`].
+    pub const THREAD_TERMINATE: i32 = mach::id::thread_terminate;
+    /// [`mach::Call::thread_get_state`].
+    pub const THREAD_GET_STATE: i32 = mach::id::thread_get_state;
+    /// [`mach::Call::thread_set_state`].
+    pub const THREAD_SET_STATE: i32 = mach::id::thread_set_state;
+    /// [`mach::Call::vm_allocate`].
+    pub const VM_ALLOCATE: i32 = mach::id::vm_allocate;
+    /// [`mach::Call::vm_deallocate`].
+    pub const VM_DEALLOCATE: i32 = mach::id::vm_deallocate;
+    /// [`mach::Call::vm_protect`].
+    pub const VM_PROTECT: i32 = mach::id::vm_protect;
+    /// [`mach::Call::vm_read`].
+    pub const VM_READ: i32 = mach::id::vm_read;
+    /// [`mach::Call::vm_write`].
+    pub const VM_WRITE: i32 = mach::id::vm_write;
+    /// [`mach::Call::task_suspend`].
+    pub const TASK_SUSPEND: i32 = mach::id::task_suspend;
+    /// [`mach::Call::task_resume`].
+    pub const TASK_RESUME: i32 = mach::id::task_resume;
+    /// [`mach::Call::thread_create`].
+    pub const THREAD_CREATE: i32 = mach::id::thread_create;
+    /// [`mach::Call::thread_suspend`].
+    pub const THREAD_SUSPEND: i32 = mach::id::thread_suspend;
+    /// [`mach::Call::thread_resume`].
+    pub const THREAD_RESUME: i32 = mach::id::thread_resume;
+    /// [`hurd_task::Call::task_notify_exit`].
+    pub const TASK_NOTIFY_EXIT: i32 = hurd_task::id::task_notify_exit;
+    /// [`hurd_task::Call::task_exited`].
+    pub const TASK_EXITED: i32 = hurd_task::id::task_exited;
+    /// [`mach_port::Call::mach_port_insert_right`].
+    pub const MACH_PORT_INSERT_RIGHT: i32 = mach_port::id::mach_port_insert_right;
     /// What a reply's id adds to the request's.
-    pub const REPLY_OFFSET: i32 = 100;
+    pub const REPLY_OFFSET: i32 = hurd_ipc::mig::REPLY_ID_OFFSET;
 }
 
 /// The register state `thread_get_state` / `thread_set_state` move.
@@ -234,7 +211,7 @@ pub mod port_call {
     /// Not Mach's: the port's global identity (see `hurd_ipc::PortId`).
     pub const PORT_ID: u64 = 3299;
     /// The bytes [`GET_RECEIVE_STATUS`] writes.
-    pub const STATUS_SIZE: usize = 48;
+    pub const STATUS_SIZE: usize = crate::interfaces::RECEIVE_STATUS_SIZE;
 }
 
 /// `console_read` flag: do not wait for input.
@@ -278,25 +255,6 @@ mod tests {
     }
 
     #[test]
-    fn rpc_ids_are_gnu_machs() {
-        use rpc::*;
-        assert_eq!(
-            [
-                TASK_CREATE,
-                TASK_TERMINATE,
-                THREAD_TERMINATE,
-                THREAD_GET_STATE
-            ],
-            [2007, 2008, 2016, 2017]
-        );
-        assert_eq!(
-            [THREAD_SET_STATE, TASK_SUSPEND, TASK_RESUME, THREAD_CREATE],
-            [2018, 2056, 2057, 2061]
-        );
-        assert_eq!([THREAD_SUSPEND, THREAD_RESUME], [2062, 2063]);
-    }
-
-    #[test]
     fn user_ranges() {
         assert!(user_range_ok(USER_BASE, 4096));
         assert!(user_range_ok(USER_END - 1, 1));
@@ -308,3 +266,8 @@ mod tests {
         assert!(!user_range_ok(0xffff_8000_0000_0000, 8));
     }
 }
+
+/// The README's example, compiled and run as a test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExample;

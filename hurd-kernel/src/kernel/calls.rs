@@ -238,15 +238,11 @@ impl trap::Handler for Syscall<'_> {
             c,
             d,
         } = call;
-        match crate::portcall::port_call(
-            self.k,
-            caller.map,
-            caller.space,
-            [id, u64::from(name.0), a, b, c, d],
-        ) {
+        let registers = [id, u64::from(name.0), a, b, c, d];
+        match self.k.port_call(caller.map, caller.space, registers) {
             Ok(value) => Flow::Done(Ok(value)),
-            Err(crate::portcall::Failed::Code(code)) => Flow::Done(Err(code)),
-            Err(crate::portcall::Failed::Pager(ticket)) => Flow::Pager(ticket),
+            Err(Err(code)) => Flow::Done(Err(code)),
+            Err(Ok(ticket)) => Flow::Pager(ticket),
         }
     }
 

@@ -34,9 +34,11 @@ mod panic;
 #[cfg(target_os = "none")]
 mod physmem;
 #[cfg(target_os = "none")]
-mod portcall;
-#[cfg(target_os = "none")]
 mod qemu;
+#[cfg(target_os = "none")]
+mod rpc;
+#[cfg(target_os = "none")]
+mod rpctests;
 #[cfg(target_os = "none")]
 #[macro_use]
 mod serial;
@@ -44,6 +46,8 @@ mod serial;
 mod sched;
 #[cfg(target_os = "none")]
 mod slab;
+#[cfg(target_os = "none")]
+mod spaceport;
 #[cfg(target_os = "none")]
 mod syscall;
 #[cfg(target_os = "none")]

@@ -15,6 +15,7 @@
 use hurd_ipc::{Item, Message, PortName, RecvError, RecvOptions, RightType};
 use hurd_vm::{ControlCall, Ticket, TicketStatus, VmInherit, VmProt};
 
+use crate::rpc::Object;
 use crate::task::{Kernel, Pending, Restart, ThreadId, ThreadState};
 
 /// The waiter token of the kernel's own receive (no thread has this id).
@@ -198,11 +199,11 @@ impl Kernel {
             return;
         }
         if let Some(task) = self.task_for_port(control) {
-            self.task_request(task, msg);
+            self.kernel_request(Object::Task(task), msg);
             return;
         }
         if let Some(thread) = self.thread_for_port(control) {
-            self.thread_request(thread, msg);
+            self.kernel_request(Object::Thread(thread), msg);
             return;
         }
         match ControlCall::decode(msg) {

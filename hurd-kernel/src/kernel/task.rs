@@ -599,12 +599,8 @@ impl Kernel {
     fn notify_exit(&mut self, rights: Vec<PortName>, status: u64) {
         let Some(kp) = self.kport else { return };
         for right in rights {
-            let msg = Message::new(
-                hurd_abi::rpc::TASK_EXITED,
-                right,
-                hurd_ipc::Disposition::MoveSendOnce,
-            )
-            .with_item(hurd_ipc::Item::U64(status));
+            let msg = hurd_abi::hurd_task::Call::task_exited { status }
+                .encode(right, hurd_ipc::Disposition::MoveSendOnce);
             if let Err(err) = self.ipc.send(kp.space, msg, None) {
                 // The waiter is gone: its right goes with the message.
                 log::info!("kernel: exit notification dropped: {:?}", err.code);

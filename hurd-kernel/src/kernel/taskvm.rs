@@ -3,8 +3,8 @@
 //! address map of the task the port names, so one task can build another's
 //! memory — what an exec server does to load a program into a new task.
 //!
-//! Arguments are the items of the request in the routine's order (see
-//! [`hurd_abi::rpc`]); addresses and sizes are checked against user
+//! The routines are defined in [`hurd_abi::mach`] and decoded by
+//! [`crate::rpc`]; addresses and sizes are checked against user
 //! space, and `vm_read` / `vm_write` move whole pages, as Mach requires. The
 //! kernel answers these requests itself and cannot wait for a pager, so a
 //! `vm_read` or `vm_write` that touches a page a pager must supply first is
@@ -12,13 +12,11 @@
 
 use alloc::vec;
 
-use hurd_abi::rpc::{VM_ALLOCATE, VM_DEALLOCATE, VM_PROTECT, VM_READ, VM_WRITE};
 use hurd_abi::{self as abi, VM_READ_MAX};
-use hurd_ipc::{Item, KernReturn, Message, OolItem};
-use hurd_vm::{VmError, VmProt};
+use hurd_ipc::{KernReturn, OolItem};
+use hurd_vm::{MapId, VmError, VmProt};
 
 use crate::task::{Kernel, TaskId};
-use crate::taskport::Outcome;
 use crate::uaccess::{self, UserFault};
 
 /// The size of a page.
@@ -35,120 +33,120 @@ pub fn vm_return(err: VmError) -> KernReturn {
     }
 }
 
-/// Whether `id` is one of the VM calls on a task port.
-pub fn is_vm_call(id: i32) -> bool {
-    matches!(
-        id,
-        VM_ALLOCATE | VM_DEALLOCATE | VM_PROTECT | VM_READ | VM_WRITE
-    )
-}
-
 fn page_aligned(addr: u64, size: u64) -> bool {
     addr.is_multiple_of(PAGE) && size.is_multiple_of(PAGE)
 }
 
 impl Kernel {
-    /// A VM call (see [`is_vm_call`]) on `task`'s port.
-    pub fn task_vm_request(&mut self, task: TaskId, msg: &Message) -> Outcome {
-        let Some(map) = self
-            .tasks
-            .get(&task)
-            .filter(|t| t.exit_status.is_none())
+    /// The map of `task`, if it has not ended.
+    fn live_map(&self, task: TaskId) -> Result<MapId, KernReturn> {
+        self.live_task(task)
             .map(|t| t.map)
-        else {
-            return Outcome::Code(KernReturn::InvalidTask);
+            .ok_or(KernReturn::InvalidTask)
+    }
+
+    /// `vm_allocate` in `task`'s map.
+    pub fn task_vm_allocate(
+        &mut self,
+        task: TaskId,
+        address: u64,
+        size: u64,
+        anywhere: bool,
+    ) -> Result<u64, KernReturn> {
+        let map = self.live_map(task)?;
+        let hint = if anywhere {
+            address.max(abi::USER_BASE)
+        } else {
+            address
         };
-        match (msg.header.id, msg.body.as_slice()) {
-            (
-                VM_ALLOCATE,
-                [
-                    Item::U64(addr),
-                    Item::U64(size),
-                    Item::U32(anywhere @ (0 | 1)),
-                ],
-            ) => {
-                let anywhere = *anywhere == 1;
-                let hint = if anywhere {
-                    (*addr).max(abi::USER_BASE)
-                } else {
-                    *addr
-                };
-                if *size == 0 || !abi::user_range_ok(hint, *size) {
-                    return Outcome::Code(KernReturn::InvalidAddress);
-                }
-                match self.vm.allocate(map, hint, *size, anywhere) {
-                    Ok(at) if abi::user_range_ok(at, *size) => Outcome::Item(Item::U64(at)),
-                    Ok(at) => {
-                        let _ = self.vm.deallocate(map, at, *size);
-                        Outcome::Code(KernReturn::NoSpace)
-                    }
-                    Err(err) => Outcome::Code(vm_return(err)),
-                }
-            }
-            (VM_DEALLOCATE, [Item::U64(addr), Item::U64(size)]) => {
-                if !abi::user_range_ok(*addr, *size) {
-                    return Outcome::Code(KernReturn::InvalidAddress);
-                }
-                Outcome::Code(match self.vm.deallocate(map, *addr, *size) {
-                    Ok(()) => KernReturn::Success,
-                    Err(err) => vm_return(err),
-                })
-            }
-            (
-                VM_PROTECT,
-                [
-                    Item::U64(addr),
-                    Item::U64(size),
-                    Item::U32(max @ (0 | 1)),
-                    Item::U32(prot),
-                ],
-            ) => {
-                if !abi::user_range_ok(*addr, *size) {
-                    return Outcome::Code(KernReturn::InvalidAddress);
-                }
-                let Some(prot) = VmProt::from_bits(*prot) else {
-                    return Outcome::Code(KernReturn::InvalidArgument);
-                };
-                Outcome::Code(match self.vm.protect(map, *addr, *size, *max == 1, prot) {
-                    Ok(()) => KernReturn::Success,
-                    Err(err) => vm_return(err),
-                })
-            }
-            (VM_READ, [Item::U64(addr), Item::U64(size)]) => {
-                if !page_aligned(*addr, *size) || !abi::user_range_ok(*addr, *size) {
-                    return Outcome::Code(KernReturn::InvalidAddress);
-                }
-                if *size > VM_READ_MAX {
-                    return Outcome::Code(KernReturn::InvalidArgument);
-                }
-                let mut data = vec![0u8; *size as usize];
-                match uaccess::copy_in(&mut self.vm, map, *addr, &mut data) {
-                    Ok(()) => Outcome::Item(Item::Ool(OolItem {
-                        data,
-                        deallocate: false,
-                    })),
-                    Err(fault) => {
-                        Outcome::Code(self.refused(fault, map, (*addr, *size), VmProt::READ))
-                    }
-                }
-            }
-            (VM_WRITE, [Item::U64(addr), Item::Ool(data)]) => {
-                let size = data.data.len() as u64;
-                if !page_aligned(*addr, size) || !abi::user_range_ok(*addr, size) {
-                    return Outcome::Code(KernReturn::InvalidAddress);
-                }
-                // Every page must be there and writable before any is written.
-                let range = (*addr, size);
-                if let Err(fault) = uaccess::probe(&mut self.vm, map, *addr, size, VmProt::WRITE) {
-                    return Outcome::Code(self.refused(fault, map, range, VmProt::WRITE));
-                }
-                match uaccess::copy_out(&mut self.vm, map, *addr, &data.data) {
-                    Ok(()) => Outcome::Code(KernReturn::Success),
-                    Err(fault) => Outcome::Code(self.refused(fault, map, range, VmProt::WRITE)),
-                }
-            }
-            _ => Outcome::BadArguments,
+        if size == 0 || !abi::user_range_ok(hint, size) {
+            return Err(KernReturn::InvalidAddress);
         }
+        match self.vm.allocate(map, hint, size, anywhere) {
+            Ok(at) if abi::user_range_ok(at, size) => Ok(at),
+            Ok(at) => {
+                let _ = self.vm.deallocate(map, at, size);
+                Err(KernReturn::NoSpace)
+            }
+            Err(err) => Err(vm_return(err)),
+        }
+    }
+
+    /// `vm_deallocate` in `task`'s map.
+    pub fn task_vm_deallocate(
+        &mut self,
+        task: TaskId,
+        address: u64,
+        size: u64,
+    ) -> Result<(), KernReturn> {
+        let map = self.live_map(task)?;
+        if !abi::user_range_ok(address, size) {
+            return Err(KernReturn::InvalidAddress);
+        }
+        self.vm.deallocate(map, address, size).map_err(vm_return)
+    }
+
+    /// `vm_protect` in `task`'s map.
+    pub fn task_vm_protect(
+        &mut self,
+        task: TaskId,
+        (address, size): (u64, u64),
+        set_maximum: bool,
+        protection: u32,
+    ) -> Result<(), KernReturn> {
+        let map = self.live_map(task)?;
+        if !abi::user_range_ok(address, size) {
+            return Err(KernReturn::InvalidAddress);
+        }
+        let prot = VmProt::from_bits(protection).ok_or(KernReturn::InvalidArgument)?;
+        self.vm
+            .protect(map, address, size, set_maximum, prot)
+            .map_err(vm_return)
+    }
+
+    /// `vm_read` of `task`'s memory: whole pages, out of line.
+    pub fn task_vm_read(
+        &mut self,
+        task: TaskId,
+        address: u64,
+        size: u64,
+    ) -> Result<OolItem, KernReturn> {
+        let map = self.live_map(task)?;
+        if !page_aligned(address, size) || !abi::user_range_ok(address, size) {
+            return Err(KernReturn::InvalidAddress);
+        }
+        if size > VM_READ_MAX {
+            return Err(KernReturn::InvalidArgument);
+        }
+        let mut data = vec![0u8; size as usize];
+        match uaccess::copy_in(&mut self.vm, map, address, &mut data) {
+            Ok(()) => Ok(OolItem {
+                data,
+                deallocate: false,
+            }),
+            Err(fault) => Err(self.refused(fault, map, (address, size), VmProt::READ)),
+        }
+    }
+
+    /// `vm_write` of whole pages into `task`'s memory: all or nothing.
+    pub fn task_vm_write(
+        &mut self,
+        task: TaskId,
+        address: u64,
+        data: &[u8],
+    ) -> Result<(), KernReturn> {
+        let map = self.live_map(task)?;
+        let size = data.len() as u64;
+        if !page_aligned(address, size) || !abi::user_range_ok(address, size) {
+            return Err(KernReturn::InvalidAddress);
+        }
+        // Every page must be there and writable before any is written.
+        let range = (address, size);
+        if let Err(fault) = uaccess::probe(&mut self.vm, map, address, size, VmProt::WRITE) {
+            return Err(self.refused(fault, map, range, VmProt::WRITE));
+        }
+        uaccess::copy_out(&mut self.vm, map, address, data)
+            .map_err(|fault| self.refused(fault, map, range, VmProt::WRITE))
     }
 
     /// The code for a copy of `range` in `map` that failed: a page only a
@@ -158,7 +156,7 @@ impl Kernel {
     fn refused(
         &mut self,
         fault: UserFault,
-        map: hurd_vm::MapId,
+        map: MapId,
         (addr, size): (u64, u64),
         access: VmProt,
     ) -> KernReturn {

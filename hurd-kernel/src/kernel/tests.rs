@@ -68,6 +68,10 @@ const TESTS: &[Test] = &[
         run: ipc_port_death,
     },
     Test {
+        name: "rpc::refused_requests_release_their_rights",
+        run: crate::rpctests::refused_requests_release_their_rights,
+    },
+    Test {
         name: "user::exit_status_arrives",
         run: usertests::exit_status_arrives,
     },

@@ -14,17 +14,11 @@
 //! (for a message, for room in a queue, for a page) stops waiting when its
 //! state is set, and resumes at the new state.
 
-use alloc::vec::Vec;
-
-use hurd_abi::rpc::{
-    THREAD_GET_STATE, THREAD_RESUME, THREAD_SET_STATE, THREAD_SUSPEND, THREAD_TERMINATE,
-};
-use hurd_abi::{thread_state, user_range_ok};
-use hurd_ipc::{Item, KernReturn, Message, PortName};
+use hurd_abi::{ThreadState, thread_state, user_range_ok};
+use hurd_ipc::{KernReturn, PortName};
 
 use crate::gdt;
-use crate::task::{Kernel, Pending, ThreadId, ThreadState};
-use crate::taskport::Outcome;
+use crate::task::{Kernel, Pending, ThreadId, ThreadState as RunState};
 use crate::trap::TrapFrame;
 
 impl Kernel {
@@ -53,60 +47,35 @@ impl Kernel {
         self.thread_ports.get(&name).copied()
     }
 
-    /// A request on a thread port: carried out and answered.
-    pub fn thread_request(&mut self, id: ThreadId, msg: Message) {
-        let outcome = match (msg.header.id, msg.body.as_slice()) {
-            (THREAD_TERMINATE, []) => Outcome::Code(self.thread_terminate(id)),
-            (THREAD_SUSPEND, []) => Outcome::Code(self.thread_suspend(id)),
-            (THREAD_RESUME, []) => Outcome::Code(self.thread_resume(id)),
-            (THREAD_GET_STATE, [Item::U32(flavor), Item::U32(count)]) => {
-                match self.thread_get_state(id, *flavor, *count) {
-                    Ok(bytes) => Outcome::Item(Item::Bytes(bytes)),
-                    Err(code) => Outcome::Code(code),
-                }
-            }
-            (THREAD_SET_STATE, [Item::U32(flavor), Item::Bytes(state)]) => {
-                Outcome::Code(self.thread_set_state(id, *flavor, state))
-            }
-            (
-                THREAD_TERMINATE | THREAD_SUSPEND | THREAD_RESUME | THREAD_GET_STATE
-                | THREAD_SET_STATE,
-                _,
-            ) => Outcome::BadArguments,
-            _ => Outcome::BadId,
-        };
-        self.answer_outcome(&msg, outcome);
-    }
-
     /// `thread_terminate`: the thread ends; its task goes on.
-    fn thread_terminate(&mut self, id: ThreadId) -> KernReturn {
-        if self.threads.get(&id).is_none() {
-            return KernReturn::InvalidArgument;
-        }
+    pub fn thread_terminate(&mut self, id: ThreadId) -> Result<(), KernReturn> {
+        self.threads.get(&id).ok_or(KernReturn::InvalidArgument)?;
         self.end_thread(id);
-        KernReturn::Success
+        Ok(())
     }
 
     /// `thread_suspend`: one more suspension.
-    fn thread_suspend(&mut self, id: ThreadId) -> KernReturn {
-        let Some(t) = self.threads.get_mut(&id) else {
-            return KernReturn::InvalidArgument;
-        };
+    pub fn thread_suspend(&mut self, id: ThreadId) -> Result<(), KernReturn> {
+        let t = self
+            .threads
+            .get_mut(&id)
+            .ok_or(KernReturn::InvalidArgument)?;
         t.suspend_count += 1;
         if t.suspend_count == 1 {
             self.suspended += 1;
         }
-        KernReturn::Success
+        Ok(())
     }
 
     /// `thread_resume`: one suspension less (`KERN_FAILURE` if there was
     /// none); at zero it runs again unless its task is suspended.
-    fn thread_resume(&mut self, id: ThreadId) -> KernReturn {
-        let Some(t) = self.threads.get_mut(&id) else {
-            return KernReturn::InvalidArgument;
-        };
+    pub fn thread_resume(&mut self, id: ThreadId) -> Result<(), KernReturn> {
+        let t = self
+            .threads
+            .get_mut(&id)
+            .ok_or(KernReturn::InvalidArgument)?;
         if t.suspend_count == 0 {
-            return KernReturn::Failure;
+            return Err(KernReturn::Failure);
         }
         t.suspend_count -= 1;
         if t.suspend_count == 0 {
@@ -115,7 +84,7 @@ impl Kernel {
                 self.unpark(task);
             }
         }
-        KernReturn::Success
+        Ok(())
     }
 
     /// The saved frame of a thread other than the running one.
@@ -136,43 +105,39 @@ impl Kernel {
     }
 
     /// `thread_get_state`: `count` is how many words the caller takes.
-    fn thread_get_state(
+    pub fn thread_get_state(
         &mut self,
         id: ThreadId,
         flavor: u32,
         count: u32,
-    ) -> Result<Vec<u8>, KernReturn> {
+    ) -> Result<ThreadState, KernReturn> {
         if flavor != thread_state::FLAVOR || (count as usize) < thread_state::COUNT {
             return Err(KernReturn::InvalidArgument);
         }
         let f = self.other_frame(id)?;
-        let words = [
+        Ok(ThreadState::new([
             f.rax, f.rbx, f.rcx, f.rdx, f.rsi, f.rdi, f.rbp, f.rsp, f.r8, f.r9, f.r10, f.r11,
             f.r12, f.r13, f.r14, f.r15, f.rip, f.rflags,
-        ];
-        Ok(words.iter().flat_map(|w| w.to_le_bytes()).collect())
+        ]))
     }
 
     /// `thread_set_state`: checked, then written to the saved frame.
-    fn thread_set_state(&mut self, id: ThreadId, flavor: u32, state: &[u8]) -> KernReturn {
-        if flavor != thread_state::FLAVOR || state.len() != thread_state::COUNT * 8 {
-            return KernReturn::InvalidArgument;
-        }
-        let mut w = [0u64; thread_state::COUNT];
-        for (word, bytes) in w.iter_mut().zip(state.chunks_exact(8)) {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(bytes);
-            *word = u64::from_le_bytes(b);
-        }
+    pub fn thread_set_state(
+        &mut self,
+        id: ThreadId,
+        flavor: u32,
+        state: &ThreadState,
+    ) -> Result<(), KernReturn> {
+        let w = match (flavor, state.registers()) {
+            (thread_state::FLAVOR, Some(w)) => w,
+            _ => return Err(KernReturn::InvalidArgument),
+        };
         // Canonical user addresses only: anything else would fault in the
         // kernel's return to user mode.
         if !user_range_ok(w[thread_state::RIP], 1) || !user_range_ok(w[thread_state::RSP], 1) {
-            return KernReturn::InvalidArgument;
+            return Err(KernReturn::InvalidArgument);
         }
-        let f = match self.other_frame(id) {
-            Ok(f) => f,
-            Err(code) => return code,
-        };
+        let f = self.other_frame(id)?;
         [
             f.rax, f.rbx, f.rcx, f.rdx, f.rsi, f.rdi, f.rbp, f.rsp, f.r8, f.r9, f.r10, f.r11,
             f.r12, f.r13, f.r14, f.r15, f.rip,
@@ -184,7 +149,7 @@ impl Kernel {
         f.cs = u64::from(gdt::USER_CS);
         f.ss = u64::from(gdt::USER_DS);
         self.abort_wait(id);
-        KernReturn::Success
+        Ok(())
     }
 
     /// Ends what a thread whose state was just set waits for in the kernel
@@ -196,7 +161,7 @@ impl Kernel {
         let Some(thread) = self.threads.get_mut(&id) else {
             return;
         };
-        if !matches!(thread.state, ThreadState::Blocked { .. }) {
+        if !matches!(thread.state, RunState::Blocked { .. }) {
             return;
         }
         match thread.pending {

@@ -1,0 +1,337 @@
+//! The `mach_port` calls on a task's IPC space (GNU Mach's
+//! `mach_port.defs`, defined in [`hurd_abi::mach_port`]): one method each,
+//! served as RPCs on the task's port by [`crate::rpc`]. Every argument is
+//! checked: an unknown right type, disposition or notification is
+//! `KERN_INVALID_VALUE`; nothing changes when a call fails, and rights a
+//! call was given but did not keep are released.
+//!
+//! The same methods carry out the transitional `port_call` trap on the
+//! caller's own space ([`Kernel::port_call`]).
+
+use alloc::vec::Vec;
+
+use hurd_abi::ReceiveStatus;
+use hurd_abi::port_call as call;
+use hurd_ipc::notify::{NOTIFY_DEAD_NAME, NOTIFY_NO_SENDERS, NOTIFY_PORT_DESTROYED};
+use hurd_ipc::{Disposition, Item, KernReturn, NotifyKind, PortItem, PortName, RightType, SpaceId};
+use hurd_vm::MapId;
+
+use crate::task::Kernel;
+use crate::uaccess::{self, UserFault};
+
+/// The right type numbered `raw` (`MACH_PORT_RIGHT_*`).
+fn right(raw: u32) -> Result<RightType, KernReturn> {
+    RightType::try_from(raw).map_err(|_| KernReturn::InvalidValue)
+}
+
+/// The disposition numbered `raw` (`MACH_MSG_TYPE_*`).
+fn disposition(raw: u32) -> Result<Disposition, KernReturn> {
+    u8::try_from(raw)
+        .ok()
+        .and_then(|d| Disposition::try_from(d).ok())
+        .ok_or(KernReturn::InvalidValue)
+}
+
+/// The notification with message id `id` (`MACH_NOTIFY_*`).
+fn notification(id: i32) -> Result<NotifyKind, KernReturn> {
+    match id {
+        NOTIFY_PORT_DESTROYED => Ok(NotifyKind::PortDestroyed),
+        NOTIFY_NO_SENDERS => Ok(NotifyKind::NoSenders),
+        NOTIFY_DEAD_NAME => Ok(NotifyKind::DeadName),
+        _ => Err(KernReturn::InvalidValue),
+    }
+}
+
+impl Kernel {
+    /// `mach_port_names`: every name of `space`, in name order, and the
+    /// type bits of each.
+    pub fn space_names(&mut self, space: SpaceId) -> Result<(Vec<u32>, Vec<u32>), KernReturn> {
+        let names = self.ipc.port_names(space)?;
+        Ok(names.into_iter().map(|(n, t)| (n.0, t.bits())).unzip())
+    }
+
+    /// `mach_port_type`.
+    pub fn space_type(&mut self, space: SpaceId, name: PortName) -> Result<u32, KernReturn> {
+        Ok(self.ipc.port_type(space, name)?.bits())
+    }
+
+    /// `mach_port_allocate_name`.
+    pub fn space_allocate_name(
+        &mut self,
+        space: SpaceId,
+        right_type: u32,
+        name: PortName,
+    ) -> Result<(), KernReturn> {
+        self.ipc.port_allocate_name(space, right(right_type)?, name)
+    }
+
+    /// `mach_port_allocate`: a receive right, port set or dead name.
+    pub fn space_allocate(&mut self, space: SpaceId, right_type: u32) -> Result<u32, KernReturn> {
+        let right = match right(right_type)? {
+            r @ (RightType::Receive | RightType::PortSet | RightType::DeadName) => r,
+            RightType::Send | RightType::SendOnce => return Err(KernReturn::InvalidValue),
+        };
+        Ok(self.ipc.port_allocate(space, right)?.0)
+    }
+
+    /// `mach_port_get_refs`.
+    pub fn space_get_refs(
+        &mut self,
+        space: SpaceId,
+        name: PortName,
+        right_type: u32,
+    ) -> Result<u32, KernReturn> {
+        Ok(u32::from(self.ipc.port_get_refs(
+            space,
+            name,
+            right(right_type)?,
+        )?))
+    }
+
+    /// `mach_port_mod_refs`.
+    pub fn space_mod_refs(
+        &mut self,
+        space: SpaceId,
+        name: PortName,
+        right_type: u32,
+        delta: i32,
+    ) -> Result<(), KernReturn> {
+        self.ipc
+            .port_mod_refs(space, name, right(right_type)?, delta)
+    }
+
+    /// `mach_port_set_qlimit`.
+    pub fn space_set_qlimit(
+        &mut self,
+        space: SpaceId,
+        name: PortName,
+        qlimit: u32,
+    ) -> Result<(), KernReturn> {
+        let qlimit = u16::try_from(qlimit).map_err(|_| KernReturn::InvalidValue)?;
+        self.ipc.port_set_qlimit(space, name, qlimit)
+    }
+
+    /// `mach_port_request_notification`: `notify` a send-once right (or a
+    /// null name, to cancel) in the kernel's space, moved into `space` for
+    /// the request; the previous request's right, moved out to the
+    /// kernel's space for the reply (a null name when none). `notify` is
+    /// released when the request is refused.
+    pub fn space_request_notification(
+        &mut self,
+        space: SpaceId,
+        name: PortName,
+        (id, sync): (i32, u32),
+        notify: PortItem,
+    ) -> Result<PortItem, KernReturn> {
+        let kp = self.kport.ok_or(KernReturn::Failure)?;
+        let checked = notification(id).and_then(|kind| {
+            if notify.name.is_valid() && notify.disposition != Disposition::PORT_SEND_ONCE {
+                return Err(KernReturn::InvalidCapability);
+            }
+            Ok(kind)
+        });
+        let kind = match checked {
+            Ok(kind) => kind,
+            Err(code) => {
+                self.release_rights([Item::Port(notify)]);
+                return Err(code);
+            }
+        };
+        let notify_here = if notify.name.is_valid() {
+            // The right arrived in the kernel's space: it moves on.
+            let moved = self.ipc.port_extract_right(
+                kp.space,
+                notify.name,
+                Disposition::MoveSendOnce,
+                space,
+            );
+            match moved {
+                Ok((here, _)) => here,
+                Err(code) => {
+                    self.release_rights([Item::Port(notify)]);
+                    return Err(code);
+                }
+            }
+        } else {
+            PortName::NULL
+        };
+        let previous = match self.ipc.request_notification(
+            space,
+            name,
+            kind,
+            sync,
+            notify_here,
+            Disposition::MoveSendOnce,
+        ) {
+            Ok(previous) => previous,
+            Err(code) => {
+                if notify_here.is_valid() {
+                    let _ = self.ipc.port_deallocate(space, notify_here);
+                }
+                return Err(code);
+            }
+        };
+        let previous = if previous.is_valid() {
+            self.ipc
+                .port_extract_right(space, previous, Disposition::MoveSendOnce, kp.space)
+                .map(|(name, _)| name)
+                .unwrap_or(PortName::NULL)
+        } else {
+            PortName::NULL
+        };
+        Ok(PortItem {
+            name: previous,
+            disposition: Disposition::MoveSendOnce,
+        })
+    }
+
+    /// `mach_port_insert_right`: the right `poly` (the kernel's, as
+    /// received) goes into `space` under `name`; released when refused.
+    pub fn space_insert_right(
+        &mut self,
+        space: SpaceId,
+        name: PortName,
+        poly: PortItem,
+    ) -> Result<(), KernReturn> {
+        let Some(kp) = self.kport else {
+            return Err(KernReturn::Failure);
+        };
+        if !poly.name.is_valid() {
+            return Err(KernReturn::InvalidCapability);
+        }
+        let result = self
+            .ipc
+            .port_insert_right(space, name, kp.space, poly.name, poly.disposition);
+        if result.is_err() {
+            self.release_rights([Item::Port(poly)]);
+        }
+        result
+    }
+
+    /// `mach_port_extract_right`: the right taken out of `space` into the
+    /// kernel's, to be moved to the caller by the reply.
+    pub fn space_extract_right(
+        &mut self,
+        space: SpaceId,
+        name: PortName,
+        msgt_name: u32,
+    ) -> Result<PortItem, KernReturn> {
+        let kp = self.kport.ok_or(KernReturn::Failure)?;
+        let how = disposition(msgt_name)?;
+        let (here, carried) = self.ipc.port_extract_right(space, name, how, kp.space)?;
+        Ok(PortItem {
+            name: here,
+            disposition: carried,
+        })
+    }
+
+    /// `mach_port_get_receive_status`.
+    pub fn space_receive_status(
+        &mut self,
+        space: SpaceId,
+        name: PortName,
+    ) -> Result<ReceiveStatus, KernReturn> {
+        Ok(self.ipc.port_get_receive_status(space, name)?.into())
+    }
+
+    /// The `port_call` trap: the `mach_port` call numbered `id` on the
+    /// caller's own space, its value in `rdx` (the names of
+    /// `mach_port_names` and the status of `mach_port_get_receive_status`
+    /// written to a buffer of the caller's). Transitional: the same calls are
+    /// RPCs on the task port.
+    ///
+    /// # Errors
+    ///
+    /// The call's code; `Err(Ok(ticket))` when a page of the caller's buffer
+    /// must come from a pager first (nothing was done).
+    pub fn port_call(
+        &mut self,
+        map: MapId,
+        space: SpaceId,
+        [id, name, a, b, c, d]: [u64; 6],
+    ) -> Result<u64, Result<hurd_vm::Ticket, KernReturn>> {
+        let small = |v: u64| u32::try_from(v).map_err(|_| Err(KernReturn::InvalidValue));
+        let name = PortName(small(name)?);
+        let done = |r: Result<(), KernReturn>| r.map(|()| 0).map_err(Err);
+        match id {
+            call::NAMES => {
+                // `a`: a buffer of `b` (name, type) pairs of two u32s.
+                let (names, types) = self.space_names(space).map_err(Err)?;
+                let count = names.len() as u64;
+                if count > b {
+                    // Too small: nothing written; the count tells how many.
+                    return Ok(count);
+                }
+                let bytes: Vec<u8> = names
+                    .iter()
+                    .zip(&types)
+                    .flat_map(|(n, t)| n.to_le_bytes().into_iter().chain(t.to_le_bytes()))
+                    .collect();
+                self.copy_to_caller(map, a, &bytes)?;
+                Ok(count)
+            }
+            call::TYPE => self.space_type(space, name).map(u64::from).map_err(Err),
+            call::ALLOCATE_NAME => done(self.space_allocate_name(space, small(a)?, name)),
+            call::GET_REFS => self
+                .space_get_refs(space, name, small(a)?)
+                .map(u64::from)
+                .map_err(Err),
+            call::MOD_REFS => {
+                let delta = i32::try_from(b as i64).map_err(|_| Err(KernReturn::InvalidValue))?;
+                done(self.space_mod_refs(space, name, small(a)?, delta))
+            }
+            call::SET_QLIMIT => done(self.space_set_qlimit(space, name, small(a)?)),
+            call::SET_MSCOUNT => done(self.ipc.port_set_mscount(space, name, small(a)?)),
+            call::SET_SEQNO => done(self.ipc.port_set_seqno(space, name, small(a)?)),
+            call::MOVE_MEMBER => done(self.ipc.port_move_member(space, name, PortName(small(a)?))),
+            call::REQUEST_NOTIFICATION => {
+                let kind = i32::try_from(a)
+                    .map_err(|_| KernReturn::InvalidValue)
+                    .and_then(notification)
+                    .map_err(Err)?;
+                let notify = PortName(small(c)?);
+                let disp = if notify.is_null() {
+                    Disposition::MakeSendOnce
+                } else {
+                    disposition(small(d)?).map_err(Err)?
+                };
+                let previous = self
+                    .ipc
+                    .request_notification(space, name, kind, small(b)?, notify, disp)
+                    .map_err(Err)?;
+                Ok(u64::from(previous.0))
+            }
+            call::INSERT_RIGHT => {
+                let how = disposition(small(b)?).map_err(Err)?;
+                done(
+                    self.ipc
+                        .port_insert_right(space, name, space, PortName(small(a)?), how),
+                )
+            }
+            call::GET_RECEIVE_STATUS => {
+                let status = self.space_receive_status(space, name).map_err(Err)?;
+                let mut items = Vec::new();
+                hurd_ipc::mig::MsgArg::encode(status, &mut items);
+                if let Some(Item::Bytes(bytes)) = items.pop() {
+                    self.copy_to_caller(map, a, &bytes)?;
+                }
+                Ok(0)
+            }
+            call::PORT_ID => self.ipc.port_id(space, name).map(|id| id.0).map_err(Err),
+            _ => Err(Err(KernReturn::InvalidValue)),
+        }
+    }
+
+    /// Copies `bytes` to the caller's `addr`.
+    fn copy_to_caller(
+        &mut self,
+        map: MapId,
+        addr: u64,
+        bytes: &[u8],
+    ) -> Result<(), Result<hurd_vm::Ticket, KernReturn>> {
+        uaccess::copy_out(&mut self.vm, map, addr, bytes).map_err(|fault| match fault {
+            UserFault::Bad => Err(KernReturn::InvalidAddress),
+            UserFault::Pager(ticket) => Ok(ticket),
+        })
+    }
+}
