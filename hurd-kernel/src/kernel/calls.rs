@@ -4,7 +4,7 @@
 //! types and says what became of the call ([`Flow`]).
 //!
 //! A method never sees a register (but `mach_msg`, whose waits and
-//! hand-offs are the scheduler's business: see [`crate::syscall::mach_msg`]).
+//! hand-offs are the scheduler's business: see [`crate::mach_msg::mach_msg`]).
 
 use hurd_abi::trap::{
     self, BadTrap, Call, ConsoleRead, ConsoleWrite, Exit, MachMsg, MachReplyPort, Null,
@@ -15,10 +15,10 @@ use hurd_abi::{self as abi};
 use hurd_ipc::{Errno, KernReturn, PortName, RightType, SpaceId};
 use hurd_vm::{MapId, VmProt};
 
+use crate::arch::trap::TrapFrame;
+use crate::arch::uaccess::{self, UserFault};
 use crate::sched::Reason;
 use crate::task::{Kernel, Restart, TaskId, ThreadId};
-use crate::trap::TrapFrame;
-use crate::uaccess::{self, UserFault};
 
 /// Who made the call.
 #[derive(Clone, Copy, Debug)]
@@ -87,7 +87,9 @@ impl Syscall<'_> {
                 map: t.map,
                 space: t.space,
             },
-            None => crate::trap::fatal(self.frame, "a system call from a thread with no task"),
+            None => {
+                crate::arch::trap::fatal(self.frame, "a system call from a thread with no task")
+            }
         }
     }
 
@@ -147,7 +149,7 @@ impl trap::Handler for Syscall<'_> {
     #[inline(always)]
     fn mach_msg(&mut self, call: MachMsg) -> Flow<()> {
         let caller = self.caller();
-        Flow::Scheduled(crate::syscall::mach_msg(self.k, self.frame, caller, call))
+        Flow::Scheduled(crate::mach_msg::mach_msg(self.k, self.frame, caller, call))
     }
 
     #[inline(always)]
@@ -357,13 +359,12 @@ impl trap::Handler for Syscall<'_> {
 
     #[inline(always)]
     fn read_tsc(&mut self, _: ReadTsc) -> Flow<u64> {
-        // SAFETY: rdtsc has no side effects.
-        Flow::Done(Ok(unsafe { core::arch::x86_64::_rdtsc() }))
+        Flow::Done(Ok(crate::arch::context::read_tsc()))
     }
 
     #[inline(always)]
     fn uptime(&mut self, _: Uptime) -> Flow<u64> {
-        Flow::Done(Ok(crate::timer::uptime_ns()))
+        Flow::Done(Ok(crate::arch::timer::uptime_ns()))
     }
 
     #[inline(always)]

@@ -1,5 +1,5 @@
 //! Reading the console: `console_read` takes what COM1's receive interrupt
-//! buffered (see [`crate::serial`]), or blocks the thread until input
+//! buffered (see [`crate::arch::serial`]), or blocks the thread until input
 //! arrives; the interrupt hands new input to a waiting reader.
 //!
 //! Bytes leave the buffer only once they are in the reader's memory, so a
@@ -10,11 +10,11 @@ use hurd_abi::{CONSOLE_NOWAIT, user_range_ok};
 use hurd_ipc::KernReturn;
 use hurd_vm::MapId;
 
+use crate::arch::serial;
+use crate::arch::trap::TrapFrame;
+use crate::arch::uaccess::{self, UserFault};
 use crate::sched::{self, Reason};
-use crate::serial;
 use crate::task::{Kernel, Pending, ThreadId, ThreadState};
-use crate::trap::TrapFrame;
-use crate::uaccess::{self, UserFault};
 
 /// The most bytes one read returns.
 const READ_MAX: u64 = 4096;
@@ -114,7 +114,7 @@ fn finish(k: &mut Kernel, id: ThreadId, code: Result<u64, KernReturn>) {
 /// the scheduler run it if it is more urgent.
 pub fn interrupt(frame: &mut TrapFrame) -> *mut TrapFrame {
     serial::receive();
-    crate::timer::end_of_interrupt(serial::IRQ as u8);
+    crate::arch::timer::end_of_interrupt(serial::IRQ as u8);
     let mut guard = crate::task::KERNEL.lock();
     let Some(k) = guard.as_mut() else {
         return frame;

@@ -1,47 +1,36 @@
 //! The hurd-rs reference kernel.
 //!
 //! Built for `x86_64-unknown-none` only (`cargo xtask kernel` builds and
-//! boots it); on any other target this binary is a stub. The boot path:
-//! [`boot`] (multiboot header, 32-bit trampoline into long mode) →
+//! boots it); on any other target this binary is a stub. The machine's part
+//! is [`arch`] (`arch/x86_64`); everything else here is the same on any
+//! processor. The boot path:
+//! [`arch::boot`] (multiboot header, 32-bit trampoline into long mode) →
 //! [`kernel_main`] (console, boot information, then either the test run or
 //! the normal boot).
 #![cfg_attr(target_os = "none", no_std, no_main)]
 #![cfg_attr(target_os = "none", deny(unsafe_op_in_unsafe_fn))]
 
+// The machine: boot, descriptor tables, traps and the `syscall` entry,
+// paging, the clock, the serial line, physical memory; all the `unsafe`.
 #[cfg(target_os = "none")]
-mod boot;
+#[macro_use]
+mod arch;
 #[cfg(target_os = "none")]
 extern crate alloc;
 
+// The kernel proper: tasks and threads, scheduling policy, the system calls
+// (one function each), mach_msg, the task/thread/space port servers, the
+// external pagers' path.
 #[cfg(target_os = "none")]
 mod calls;
 #[cfg(target_os = "none")]
 mod console;
 #[cfg(target_os = "none")]
-mod gdt;
-#[cfg(target_os = "none")]
-mod heap;
-#[cfg(target_os = "none")]
-mod idt;
-#[cfg(target_os = "none")]
-mod mem;
+mod mach_msg;
 #[cfg(target_os = "none")]
 mod pager;
 #[cfg(target_os = "none")]
-mod paging;
-#[cfg(target_os = "none")]
-mod panic;
-#[cfg(target_os = "none")]
-mod physmem;
-#[cfg(target_os = "none")]
-mod qemu;
-#[cfg(target_os = "none")]
 mod rpc;
-#[cfg(target_os = "none")]
-mod rpctests;
-#[cfg(target_os = "none")]
-#[macro_use]
-mod serial;
 #[cfg(target_os = "none")]
 mod sched;
 #[cfg(target_os = "none")]
@@ -49,25 +38,17 @@ mod slab;
 #[cfg(target_os = "none")]
 mod spaceport;
 #[cfg(target_os = "none")]
-mod syscall;
-#[cfg(target_os = "none")]
 mod task;
 #[cfg(target_os = "none")]
 mod taskport;
 #[cfg(target_os = "none")]
 mod taskvm;
 #[cfg(target_os = "none")]
-mod tests;
-#[cfg(target_os = "none")]
 mod threadport;
+
+// The in-kernel test run (QEMU).
 #[cfg(target_os = "none")]
-mod timer;
-#[cfg(target_os = "none")]
-mod trap;
-#[cfg(target_os = "none")]
-mod uaccess;
-#[cfg(target_os = "none")]
-mod usertests;
+mod tests;
 
 #[cfg(target_os = "none")]
 pub use entry::kernel_main;
@@ -76,8 +57,9 @@ pub use entry::kernel_main;
 mod entry {
     use hurd_kernel::multiboot;
 
-    use crate::qemu::{self, ExitCode};
-    use crate::{gdt, heap, idt, mem, paging, physmem, serial, syscall, task, tests, timer};
+    use crate::arch::qemu::{self, ExitCode};
+    use crate::arch::{entry, gdt, heap, idt, mem, paging, physmem, serial, timer};
+    use crate::{task, tests};
 
     // ANCHOR: kernel_main
     /// The first Rust code: called by the trampoline on the boot stack with
@@ -103,7 +85,7 @@ mod entry {
         mem::init(&boot);
         paging::init();
         task::init();
-        syscall::init();
+        entry::init();
         serial::enable_input();
         // ANCHOR_END: kernel_main
         let word = |w: &str| boot.cmdline.split_whitespace().any(|word| word == w);

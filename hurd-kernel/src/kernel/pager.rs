@@ -251,16 +251,17 @@ impl Kernel {
             .map(|t| t.map);
         let invalid = hurd_ipc::MsgReturn::RcvInvalidData as u64;
         let code = match map {
-            Some(map) if ok => match crate::uaccess::copy_out(&mut self.vm, map, buf, &bytes) {
+            Some(map) if ok => match crate::arch::uaccess::copy_out(&mut self.vm, map, buf, &bytes)
+            {
                 Ok(()) => 0,
-                Err(crate::uaccess::UserFault::Pager(ticket)) => {
+                Err(crate::arch::uaccess::UserFault::Pager(ticket)) => {
                     if let Some(t) = self.threads.get_mut(&id) {
                         t.pending = Some(Pending::CopyOut { ticket, bytes, buf });
                     }
                     self.flush_pager_messages();
                     return;
                 }
-                Err(crate::uaccess::UserFault::Bad) => invalid,
+                Err(crate::arch::uaccess::UserFault::Bad) => invalid,
             },
             _ => invalid,
         };

@@ -4,18 +4,15 @@
 //!
 //! A switch is a change of frame: every trap enters with the running thread's
 //! frame on its kernel stack, and [`schedule`] returns the frame to resume,
-//! which may belong to another thread. The switch also points the TSS's
-//! `rsp0` and the `syscall` entry at the new thread's kernel stack and loads
-//! its address space.
+//! which may belong to another thread. The switch also points the processor
+//! at the new thread's kernel stack and loads its address space
+//! ([`crate::arch::context`]).
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use x86_64::registers::control::Cr3;
-
-use crate::gdt;
-use crate::paging;
+use crate::arch::context;
+use crate::arch::trap::TrapFrame;
 use crate::task::{BOOT_THREAD, Kernel, ThreadState, with_kernel};
-use crate::trap::TrapFrame;
 
 /// Timer ticks in a time slice.
 pub const QUANTUM: u32 = 5;
@@ -31,23 +28,6 @@ pub static FIRST_USER_TSC: AtomicU64 = AtomicU64::new(0);
 
 /// Context switches so far.
 pub static SWITCHES: AtomicU64 = AtomicU64::new(0);
-
-/// The kernel stack the `syscall` entry switches to (the running thread's).
-#[unsafe(no_mangle)]
-pub static mut SYSCALL_KERNEL_RSP: u64 = 0;
-
-/// Loads `root` (a PML4's physical address), or the kernel's tables.
-pub fn load_address_space(root: Option<u64>) {
-    let root = root.unwrap_or_else(paging::kernel_pml4);
-    let (current, flags) = Cr3::read_raw();
-    if current.start_address().as_u64() != root {
-        let frame =
-            x86_64::structures::paging::PhysFrame::containing_address(x86_64::PhysAddr::new(root));
-        // SAFETY: every address space maps the kernel identically (PML4 entry
-        // 0 is shared), so the kernel keeps running after the switch.
-        unsafe { Cr3::write_raw(frame, flags) };
-    }
-}
 
 /// The ready thread to run next, taken off its queue; ready threads of
 /// suspended tasks are set aside on the way.
@@ -182,15 +162,11 @@ fn switch_to(k: &mut Kernel, previous: u32, next: u32) -> *mut TrapFrame {
     }
     if top != 0 {
         if FIRST_USER_TSC.load(Ordering::Relaxed) == 0 {
-            // SAFETY: rdtsc has no side effects.
-            FIRST_USER_TSC.store(unsafe { core::arch::x86_64::_rdtsc() }, Ordering::Relaxed);
+            FIRST_USER_TSC.store(context::read_tsc(), Ordering::Relaxed);
         }
-        gdt::set_kernel_stack(top);
-        // SAFETY: one processor with interrupts disabled: the syscall entry
-        // cannot read this while it is written.
-        unsafe { SYSCALL_KERNEL_RSP = top };
+        context::set_kernel_stack(top);
     }
-    load_address_space(root);
+    context::load_address_space(root);
     frame
 }
 
@@ -198,12 +174,12 @@ fn switch_to(k: &mut Kernel, previous: u32, next: u32) -> *mut TrapFrame {
 
 /// The timer's chance to preempt.
 pub fn preempt(frame: &mut TrapFrame) -> *mut TrapFrame {
-    let now = crate::timer::ticks();
+    let now = crate::arch::timer::ticks();
     let mut guard = crate::task::KERNEL.lock();
     let Some(k) = guard.as_mut() else {
         return frame;
     };
-    crate::syscall::expire_timeouts(k, now);
+    crate::mach_msg::expire_timeouts(k, now);
     if now.is_multiple_of(BOOT_THREAD_PERIOD) && k.current != BOOT_THREAD {
         return schedule(k, frame, Reason::Housekeeping);
     }
@@ -216,60 +192,21 @@ pub fn reap(k: &mut Kernel) {
     k.zombie_stacks.clear();
 }
 
-/// The vector number of the boot thread's yield frames.
-pub const YIELD_VECTOR: u64 = 48;
-
-/// Enters the scheduler from the boot thread as an interrupt would: builds
-/// an interrupt frame for the instruction after this one (vector
-/// [`YIELD_VECTOR`]) and jumps to the common trap entry, which returns here
-/// with `iretq` when the boot thread runs again.
-///
-/// (A software interrupt, `int 48`, would be the obvious way; under nested
-/// KVM on these machines `int n` instructions never complete.)
-fn enter_scheduler() {
-    // SAFETY: the frame built here is exactly what the processor pushes for
-    // an interrupt in ring 0 (stack aligned, then SS, RSP, RFLAGS, CS, RIP),
-    // plus the error code and vector the stubs push; trap_common saves every
-    // register and its iretq resumes at label 2 with the original stack
-    // pointer and flags. Only rax is used as scratch.
-    unsafe {
-        core::arch::asm!(
-            "mov rax, rsp",
-            "and rsp, -16",
-            "push {ss}",
-            "push rax",
-            "pushfq",
-            "push {cs}",
-            "lea rax, [rip + 2f]",
-            "push rax",
-            "push 0",
-            "push {vector}",
-            "jmp trap_common",
-            "2:",
-            ss = const gdt::KERNEL_DS as u64,
-            cs = const gdt::KERNEL_CS as u64,
-            vector = const YIELD_VECTOR,
-            out("rax") _,
-        );
-    }
-}
-
 /// On the boot thread: lets user threads run until `done` holds or
 /// `max_ticks` timer ticks have passed; returns whether `done` held.
 pub fn run_until(mut done: impl FnMut(&mut Kernel) -> bool, max_ticks: u64) -> bool {
-    let start = crate::timer::ticks();
+    let start = crate::arch::timer::ticks();
     loop {
         if with_kernel(&mut done) {
             return true;
         }
-        if crate::timer::ticks() - start > max_ticks {
+        if crate::arch::timer::ticks() - start > max_ticks {
             return false;
         }
         // Switch to whatever is ready; back here when nothing is.
-        enter_scheduler();
+        context::enter_scheduler();
         if with_kernel(|k| k.ready_mask == 0) {
-            x86_64::instructions::interrupts::enable_and_hlt();
-            x86_64::instructions::interrupts::disable();
+            context::wait_for_interrupt();
         }
     }
 }

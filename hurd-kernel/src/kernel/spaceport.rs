@@ -16,8 +16,8 @@ use hurd_ipc::notify::{NOTIFY_DEAD_NAME, NOTIFY_NO_SENDERS, NOTIFY_PORT_DESTROYE
 use hurd_ipc::{Disposition, Item, KernReturn, NotifyKind, PortItem, PortName, RightType, SpaceId};
 use hurd_vm::MapId;
 
+use crate::arch::uaccess::{self, UserFault};
 use crate::task::Kernel;
-use crate::uaccess::{self, UserFault};
 
 /// The right type numbered `raw` (`MACH_PORT_RIGHT_*`).
 fn right(raw: u32) -> Result<RightType, KernReturn> {

@@ -22,12 +22,12 @@ use hurd_ipc::{IpcKernel, Message, PortName, RecvError};
 use hurd_vm::{MapId, Vm, VmProt};
 use spin::Mutex;
 
-use crate::gdt;
-use crate::mem::KernelPhys;
-use crate::paging::X86Mmu;
+use crate::arch::gdt;
+use crate::arch::mem::KernelPhys;
+use crate::arch::paging::X86Mmu;
+use crate::arch::trap::TrapFrame;
+use crate::arch::uaccess;
 use crate::slab::Slab;
-use crate::trap::TrapFrame;
-use crate::uaccess;
 
 /// A task's number.
 pub type TaskId = u32;
@@ -333,7 +333,7 @@ impl Kernel {
             .vm
             .mmu()
             .root(map.pmap())
-            .unwrap_or_else(crate::paging::kernel_pml4);
+            .unwrap_or_else(crate::arch::paging::kernel_pml4);
         let id = self.next_task;
         self.next_task += 1;
         self.tasks.insert(
@@ -577,7 +577,7 @@ impl Kernel {
             self.end_thread(id);
         }
         if self.threads.get(&self.current).and_then(|t| t.task) == Some(task) {
-            crate::sched::load_address_space(None);
+            crate::arch::context::load_address_space(None);
         }
         self.ipc.destroy_space(space);
         if let Some(kp) = self.kport
@@ -691,7 +691,7 @@ impl Kernel {
                 } else {
                     // A thread that was handed its message is ready already:
                     // retry passes it by.
-                    crate::syscall::retry(self, token as ThreadId);
+                    crate::mach_msg::retry(self, token as ThreadId);
                 }
             }
             self.delivery_buf = deliveries;
@@ -743,7 +743,7 @@ impl Kernel {
             return false;
         };
         let map = task.map;
-        let code = match crate::syscall::copy_out_message(
+        let code = match crate::mach_msg::copy_out_message(
             &mut self.vm,
             &mut self.wire_buf,
             map,

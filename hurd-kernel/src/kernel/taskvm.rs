@@ -16,8 +16,8 @@ use hurd_abi::{self as abi, VM_READ_MAX};
 use hurd_ipc::{KernReturn, OolItem};
 use hurd_vm::{MapId, VmError, VmProt};
 
+use crate::arch::uaccess::{self, UserFault};
 use crate::task::{Kernel, TaskId};
-use crate::uaccess::{self, UserFault};
 
 /// The size of a page.
 const PAGE: u64 = 4096;

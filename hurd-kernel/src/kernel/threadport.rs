@@ -17,9 +17,9 @@
 use hurd_abi::{ThreadState, thread_state, user_range_ok};
 use hurd_ipc::{KernReturn, PortName};
 
-use crate::gdt;
+use crate::arch::gdt;
+use crate::arch::trap::TrapFrame;
 use crate::task::{Kernel, Pending, ThreadId, ThreadState as RunState};
-use crate::trap::TrapFrame;
 
 impl Kernel {
     /// Makes the thread port of `id`.

@@ -2,7 +2,7 @@
 //! bare system calls the tests make with arguments no safe interface would
 //! pass), [`call`] (a request of any items to a kernel port, for the same)
 //! and [`echo`] (the echo interface a server and a client task speak).
-//! The programs are in `src/bin`; `hurd-kernel/src/kernel/usertests.rs`
+//! The programs are in `src/bin`; `hurd-kernel/src/kernel/tests/user.rs`
 //! starts them from the boot modules by name.
 #![no_std]
 

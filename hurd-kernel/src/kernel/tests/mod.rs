@@ -6,7 +6,10 @@ use hurd_kernel::multiboot::{BootInfo, MemoryKind};
 use hurd_kernel::testing::Summary;
 use hurd_vm::{FrameAllocator, Mmu};
 
-use crate::usertests;
+use crate::arch::context;
+
+mod rpc;
+mod user;
 
 /// Why a test failed.
 type Failure = &'static str;
@@ -69,124 +72,124 @@ const TESTS: &[Test] = &[
     },
     Test {
         name: "rpc::refused_requests_release_their_rights",
-        run: crate::rpctests::refused_requests_release_their_rights,
+        run: rpc::refused_requests_release_their_rights,
     },
     Test {
         name: "user::exit_status_arrives",
-        run: usertests::exit_status_arrives,
+        run: user::exit_status_arrives,
     },
     Test {
         name: "user::echo_round_trips_and_right_transfer",
-        run: usertests::echo_round_trips_and_right_transfer,
+        run: user::echo_round_trips_and_right_transfer,
     },
     Test {
         name: "user::interface_server_and_client",
-        run: usertests::interface_server_and_client,
+        run: user::interface_server_and_client,
     },
     Test {
         name: "user::port_death_seen_by_sender",
-        run: usertests::port_death_seen_by_sender,
+        run: user::port_death_seen_by_sender,
     },
     Test {
         name: "user::bad_access_killed_others_continue",
-        run: usertests::bad_access_killed_others_continue,
+        run: user::bad_access_killed_others_continue,
     },
     Test {
         name: "user::bad_arguments_are_errors",
-        run: usertests::bad_arguments_are_errors,
+        run: user::bad_arguments_are_errors,
     },
     Test {
         name: "user::receive_times_out",
-        run: usertests::receive_times_out,
+        run: user::receive_times_out,
     },
     Test {
         name: "user::pager_serves_faults",
-        run: usertests::pager_serves_faults,
+        run: user::pager_serves_faults,
     },
     Test {
         name: "user::pager_error_kills_faulting_task",
-        run: usertests::pager_error_kills_faulting_task,
+        run: user::pager_error_kills_faulting_task,
     },
     Test {
         name: "user::system_calls_wait_for_pagers",
-        run: usertests::system_calls_wait_for_pagers,
+        run: user::system_calls_wait_for_pagers,
     },
     Test {
         name: "user::dead_pager_fails_waiting_faults",
-        run: usertests::dead_pager_fails_waiting_faults,
+        run: user::dead_pager_fails_waiting_faults,
     },
     Test {
         name: "user::threads_of_one_task",
-        run: usertests::threads_of_one_task,
+        run: user::threads_of_one_task,
     },
     Test {
         name: "user::higher_priority_runs_first",
-        run: usertests::higher_priority_runs_first,
+        run: user::higher_priority_runs_first,
     },
     Test {
         name: "user::timer_preempts_a_spinning_task",
-        run: usertests::timer_preempts_a_spinning_task,
+        run: user::timer_preempts_a_spinning_task,
     },
     Test {
         name: "user::task_port_suspend_resume_terminate",
-        run: usertests::task_port_suspend_resume_terminate,
+        run: user::task_port_suspend_resume_terminate,
     },
     Test {
         name: "user::thread_ports_create_state_suspend_terminate",
-        run: usertests::thread_ports_create_state_suspend_terminate,
+        run: user::thread_ports_create_state_suspend_terminate,
     },
     Test {
         name: "user::task_create_empty_and_inherited",
-        run: usertests::task_create_empty_and_inherited,
+        run: user::task_create_empty_and_inherited,
     },
     Test {
         name: "user::full_queue_blocks_sender",
-        run: usertests::full_queue_blocks_sender,
+        run: user::full_queue_blocks_sender,
     },
     Test {
         name: "user::full_queue_send_times_out",
-        run: usertests::full_queue_send_times_out,
+        run: user::full_queue_send_times_out,
     },
     Test {
         name: "user::bad_executable_refused",
-        run: usertests::bad_executable_refused,
+        run: user::bad_executable_refused,
     },
     Test {
         name: "user::bootstrap_gets_modules",
-        run: usertests::bootstrap_gets_modules,
+        run: user::bootstrap_gets_modules,
     },
     Test {
         name: "user::servers_run_on_the_kernel",
-        run: usertests::servers_run_on_the_kernel,
+        run: user::servers_run_on_the_kernel,
     },
     Test {
         name: "user::port_calls",
-        run: usertests::port_calls,
+        run: user::port_calls,
     },
     Test {
         name: "user::console_input_reaches_a_reader",
-        run: usertests::console_input_reaches_a_reader,
+        run: user::console_input_reaches_a_reader,
     },
     Test {
         name: "user::bootstrap_starts_programs",
-        run: usertests::bootstrap_starts_programs,
+        run: user::bootstrap_starts_programs,
     },
     Test {
         name: "user::no_frames_leak",
-        run: usertests::no_frames_leak,
+        run: user::no_frames_leak,
     },
 ];
 
 /// Whether a user task can start, make system calls and exit (the
 /// `accel-probe` boot).
 pub fn user_mode_works(boot: &BootInfo) -> bool {
-    usertests::exit_status_arrives(boot).is_ok()
+    user::exit_status_arrives(boot).is_ok()
 }
 
 /// The benchmark boot: the bench server and client as the first user tasks;
 /// prints `bench NAME VALUE` lines. Returns whether both finished cleanly.
 pub fn bench(boot: &BootInfo) -> bool {
-    usertests::bench(boot).is_ok()
+    user::bench(boot).is_ok()
 }
 
 /// Runs the bootstrap task `first` with the modules `rest` until it ends;
@@ -196,7 +199,7 @@ pub fn run_bootstrap(
     first: &hurd_kernel::multiboot::Module,
     rest: &[hurd_kernel::multiboot::Module],
 ) -> u64 {
-    usertests::run_bootstrap(boot, first, rest)
+    user::run_bootstrap(boot, first, rest)
 }
 
 // ANCHOR: run
@@ -230,7 +233,7 @@ fn memory_map(boot: &BootInfo) -> Result<(), Failure> {
 }
 
 fn image_in_available_memory(boot: &BootInfo) -> Result<(), Failure> {
-    let (start, end) = crate::boot::image_range();
+    let (start, end) = crate::arch::boot::image_range();
     let inside = boot
         .memory
         .iter()
@@ -243,10 +246,10 @@ fn image_in_available_memory(boot: &BootInfo) -> Result<(), Failure> {
 }
 
 fn heap_allocate_and_free(_: &BootInfo) -> Result<(), Failure> {
-    let (used_before, _) = crate::heap::usage();
+    let (used_before, _) = crate::arch::heap::usage();
     let mut v: alloc::vec::Vec<u64> = alloc::vec::Vec::with_capacity(1 << 16);
     v.extend(0..1 << 16);
-    let (used_during, _) = crate::heap::usage();
+    let (used_during, _) = crate::arch::heap::usage();
     if used_during < used_before + (8 << 16) {
         return Err("a 512 KiB vector did not show in the heap's usage");
     }
@@ -254,14 +257,14 @@ fn heap_allocate_and_free(_: &BootInfo) -> Result<(), Failure> {
         return Err("the vector's contents are wrong");
     }
     drop(v);
-    if crate::heap::usage().0 != used_before {
+    if crate::arch::heap::usage().0 != used_before {
         return Err("freeing the vector did not return its memory");
     }
     Ok(())
 }
 
 fn invalid_opcode_recovered(_: &BootInfo) -> Result<(), Failure> {
-    match crate::trap::probe_invalid_opcode() {
+    match crate::arch::trap::probe_invalid_opcode() {
         Some(6) => Ok(()),
         Some(_) => Err("ud2 raised something other than #UD"),
         None => Err("ud2 raised no exception"),
@@ -270,25 +273,24 @@ fn invalid_opcode_recovered(_: &BootInfo) -> Result<(), Failure> {
 
 fn kernel_page_fault_recovered(_: &BootInfo) -> Result<(), Failure> {
     let unmapped = 0x1_4000_0000;
-    match crate::trap::probe_read(unmapped) {
+    match crate::arch::trap::probe_read(unmapped) {
         Err((14, addr)) if addr == unmapped => {}
         Err(_) => return Err("the fault was not a page fault at the probed address"),
         Ok(_) => return Err("reading above the identity map did not fault"),
     }
     let word = 0x1234_5678_9abc_def0u64;
-    match crate::trap::probe_read(core::ptr::addr_of!(word) as u64) {
+    match crate::arch::trap::probe_read(core::ptr::addr_of!(word) as u64) {
         Ok(value) if value == word => Ok(()),
         _ => Err("a probe of mapped memory failed"),
     }
 }
 
 fn ticks_advance(_: &BootInfo) -> Result<(), Failure> {
-    let start = crate::timer::ticks();
+    let start = crate::arch::timer::ticks();
     // Generous: three ticks are 30 ms; allow many wake-ups for other reasons.
     for _ in 0..10_000 {
-        x86_64::instructions::interrupts::enable_and_hlt();
-        x86_64::instructions::interrupts::disable();
-        if crate::timer::ticks() >= start + 3 {
+        context::wait_for_interrupt();
+        if crate::arch::timer::ticks() >= start + 3 {
             return Ok(());
         }
     }
@@ -296,18 +298,17 @@ fn ticks_advance(_: &BootInfo) -> Result<(), Failure> {
 }
 
 fn uptime_follows_the_ticks(_: &BootInfo) -> Result<(), Failure> {
-    let ns_per_tick = 1_000_000_000 / crate::timer::HZ;
-    let mut last = crate::timer::uptime_ns();
-    let start_ticks = crate::timer::ticks();
+    let ns_per_tick = 1_000_000_000 / crate::arch::timer::HZ;
+    let mut last = crate::arch::timer::uptime_ns();
+    let start_ticks = crate::arch::timer::ticks();
     for _ in 0..10_000 {
-        x86_64::instructions::interrupts::enable_and_hlt();
-        x86_64::instructions::interrupts::disable();
-        let now = crate::timer::uptime_ns();
+        context::wait_for_interrupt();
+        let now = crate::arch::timer::uptime_ns();
         if now < last {
             return Err("the uptime went back");
         }
         last = now;
-        let ticks = crate::timer::ticks();
+        let ticks = crate::arch::timer::ticks();
         // Within the current tick: never less than the ticks say, never a
         // whole tick more.
         if now < ticks * ns_per_tick || now > (ticks + 1) * ns_per_tick {
@@ -321,10 +322,10 @@ fn uptime_follows_the_ticks(_: &BootInfo) -> Result<(), Failure> {
 }
 
 fn frames_distinct_and_returned(_: &BootInfo) -> Result<(), Failure> {
-    let before = crate::mem::free_frames();
+    let before = crate::arch::mem::free_frames();
     let mut got = alloc::vec::Vec::new();
     for _ in 0..64 {
-        got.push(crate::mem::alloc_frame().ok_or("out of frames")?);
+        got.push(crate::arch::mem::alloc_frame().ok_or("out of frames")?);
     }
     let mut sorted = got.clone();
     sorted.sort_unstable();
@@ -332,53 +333,49 @@ fn frames_distinct_and_returned(_: &BootInfo) -> Result<(), Failure> {
     if sorted.len() != got.len() {
         return Err("a frame was handed out twice");
     }
-    if crate::mem::free_frames() != before - 64 {
+    if crate::arch::mem::free_frames() != before - 64 {
         return Err("the free count did not drop by 64");
     }
     for frame in got {
-        crate::mem::free_frame(frame);
+        crate::arch::mem::free_frame(frame);
     }
-    if crate::mem::free_frames() != before {
+    if crate::arch::mem::free_frames() != before {
         return Err("freed frames did not come back");
     }
     Ok(())
 }
 
-type KernelVm = hurd_vm::Vm<crate::paging::X86Mmu, crate::mem::KernelPhys>;
+type KernelVm = hurd_vm::Vm<crate::arch::paging::X86Mmu, crate::arch::mem::KernelPhys>;
 
 fn new_vm() -> KernelVm {
-    hurd_vm::Vm::new(crate::paging::X86Mmu::default(), crate::mem::KernelPhys)
+    hurd_vm::Vm::new(
+        crate::arch::paging::X86Mmu::default(),
+        crate::arch::mem::KernelPhys,
+    )
 }
 
 /// Runs `f` with the address space of `map` loaded, then restores CR3.
 fn in_space<R>(vm: &KernelVm, map: hurd_vm::MapId, f: impl FnOnce() -> R) -> Result<R, Failure> {
-    use x86_64::registers::control::Cr3;
     let root = vm
         .mmu()
         .root(map.pmap())
         .ok_or("the map has no page tables")?;
-    let (old, flags) = Cr3::read_raw();
-    let frame =
-        x86_64::structures::paging::PhysFrame::containing_address(x86_64::PhysAddr::new(root));
-    // SAFETY: the new PML4 maps the kernel (entry 0 shared with the boot
-    // tables) exactly as the current one does, so the code and stack keep
-    // running; the old root is restored before returning.
-    unsafe { Cr3::write_raw(frame, flags) };
+    let old = context::loaded_root();
+    context::load_address_space(Some(root));
     let result = f();
-    // SAFETY: restores the tables that were loaded on entry.
-    unsafe { Cr3::write_raw(old, flags) };
+    context::load_address_space(Some(old));
     Ok(result)
 }
 
 fn vm_fault_maps_zeroed_page(_: &BootInfo) -> Result<(), Failure> {
     use hurd_vm::{FaultAction, VmProt};
-    let frames_before = crate::mem::free_frames();
+    let frames_before = crate::arch::mem::free_frames();
     let mut vm = new_vm();
     let map = vm.create_map();
     let addr = vm
-        .allocate(map, crate::paging::USER_BASE, 4 * 4096, true)
+        .allocate(map, crate::arch::paging::USER_BASE, 4 * 4096, true)
         .map_err(|_| "vm_allocate failed")?;
-    if addr < crate::paging::USER_BASE {
+    if addr < crate::arch::paging::USER_BASE {
         return Err("vm_allocate placed memory in the kernel's range");
     }
     if vm.fault(map, addr + 4096, VmProt::WRITE) != FaultAction::ZeroFill {
@@ -411,7 +408,7 @@ fn vm_fault_maps_zeroed_page(_: &BootInfo) -> Result<(), Failure> {
     }
     vm.destroy_map(map).map_err(|_| "vm_map destroy failed")?;
     drop(vm);
-    if crate::mem::free_frames() != frames_before {
+    if crate::arch::mem::free_frames() != frames_before {
         return Err("destroying the map leaked frames");
     }
     Ok(())
@@ -422,7 +419,7 @@ fn vm_protect_and_copy_on_write(_: &BootInfo) -> Result<(), Failure> {
     let mut vm = new_vm();
     let parent = vm.create_map();
     let addr = vm
-        .allocate(parent, crate::paging::USER_BASE, 4096, true)
+        .allocate(parent, crate::arch::paging::USER_BASE, 4096, true)
         .map_err(|_| "vm_allocate failed")?;
     if !vm.fault(parent, addr, VmProt::WRITE).is_resolved() {
         return Err("the first fault was not resolved");
@@ -432,7 +429,7 @@ fn vm_protect_and_copy_on_write(_: &BootInfo) -> Result<(), Failure> {
         .query(parent.pmap(), addr)
         .ok_or("no translation")?
         .frame;
-    FrameAllocator::write_frame(&mut crate::mem::KernelPhys, frame, 0, b"parent");
+    FrameAllocator::write_frame(&mut crate::arch::mem::KernelPhys, frame, 0, b"parent");
     let child = vm.fork(parent).map_err(|_| "fork failed")?;
     // The child reads the parent's page, then writing copies it.
     if !vm.fault(child, addr, VmProt::READ).is_resolved() {

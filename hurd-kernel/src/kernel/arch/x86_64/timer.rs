@@ -6,7 +6,7 @@ use pic8259::ChainedPics;
 use spin::Mutex;
 use x86_64::instructions::port::Port;
 
-use crate::trap::{IRQ_BASE, TrapFrame};
+use super::trap::{IRQ_BASE, TrapFrame};
 
 /// The PIT's interrupt line.
 pub const IRQ: u64 = 0;

@@ -5,9 +5,9 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use x86_64::registers::control::{Cr2, Cr3};
 
-use crate::qemu::{self, ExitCode};
-use crate::serial;
-use crate::timer;
+use super::qemu::{self, ExitCode};
+use super::serial;
+use super::timer;
 
 /// The registers of an interrupted context, as the entry stubs leave them on
 /// the stack (lowest address first).
@@ -146,15 +146,15 @@ unsafe extern "C" fn trap_dispatch(frame: *mut TrapFrame) -> *mut TrapFrame {
     let frame = unsafe { &mut *frame };
     match frame.vector {
         // System calls first: they are most of the traps.
-        SYSCALL_VECTOR => crate::syscall::dispatch(frame),
+        SYSCALL_VECTOR => super::entry::dispatch(frame),
         0..=31 => exception(frame),
         v if v == IRQ_BASE + timer::IRQ => timer::tick(frame),
-        v if v == IRQ_BASE + crate::serial::IRQ => crate::console::interrupt(frame),
+        v if v == IRQ_BASE + super::serial::IRQ => crate::console::interrupt(frame),
         v if (IRQ_BASE..IRQ_BASE + 16).contains(&v) => {
             timer::end_of_interrupt((v - IRQ_BASE) as u8);
             frame
         }
-        crate::sched::YIELD_VECTOR if !frame.is_user() => crate::syscall::boot_yield(frame),
+        super::context::YIELD_VECTOR if !frame.is_user() => super::entry::boot_yield(frame),
         _ => fatal(frame, "trap with an unknown vector"),
     }
 }
@@ -163,7 +163,7 @@ unsafe extern "C" fn trap_dispatch(frame: *mut TrapFrame) -> *mut TrapFrame {
 /// fatal.
 fn exception(frame: &mut TrapFrame) -> *mut TrapFrame {
     if frame.is_user() {
-        return crate::syscall::user_exception(frame);
+        return super::entry::user_exception(frame);
     }
     let resume = FAULT_RESUME.swap(0, Ordering::SeqCst);
     if resume != 0 {

@@ -13,7 +13,7 @@ use core::cell::Cell;
 use hurd_vm::{Frame, Mmu, PmapId, Pte, VmProt};
 use x86_64::registers::control::Cr3;
 
-use crate::mem;
+use super::mem;
 
 /// The lowest user address: everything below belongs to the kernel.
 pub use hurd_abi::USER_BASE;
@@ -57,16 +57,49 @@ pub fn kernel_pml4() -> u64 {
     core::ptr::addr_of!(boot_pml4) as u64
 }
 
-/// The page table at physical address `addr`.
+/// A page table (any level): 512 entries in one frame, reached at its
+/// physical address through the identity map.
 ///
-/// Page-table frames come from the frame allocator (or are the boot tables),
-/// lie in the identity map, and are touched only by this module, under the
-/// kernel lock, one reference at a time; every `addr` passed here is a root
-/// this MMU created or an address read from a present entry of one of its
-/// tables.
-fn table(addr: u64) -> &'static mut [u64; 512] {
-    // SAFETY: see above.
-    unsafe { &mut *(addr as *mut [u64; 512]) }
+/// Page-table frames come from the frame allocator (or are the boot tables)
+/// and lie in the identity map; only this module touches them, under the
+/// kernel lock, entry by entry (no reference to a table is ever made, so the
+/// processor's own accesses alias nothing).
+#[derive(Debug, Clone, Copy)]
+struct Table(u64);
+
+impl Table {
+    /// The table at physical address `addr`.
+    ///
+    /// # Safety
+    ///
+    /// `addr` is the boot PML4, a root this MMU allocated and has not freed,
+    /// or the address in a present entry of such a table above the leaves.
+    unsafe fn at(addr: u64) -> Table {
+        Table(addr)
+    }
+
+    /// The table the present non-leaf entry `i` points to, if it is present.
+    fn next(self, i: usize) -> Option<Table> {
+        let entry = self.get(i);
+        // SAFETY: a present entry of a table above the leaves holds the
+        // address of the table below (only this module writes them).
+        (entry & PRESENT != 0).then(|| unsafe { Table::at(entry & ADDRESS) })
+    }
+
+    /// Entry `i` (`i` < 512).
+    fn get(self, i: usize) -> u64 {
+        assert!(i < 512);
+        // SAFETY: `Table::at`'s contract: a live table of 512 entries in the
+        // identity map; `i` is in bounds.
+        unsafe { (self.0 as *const u64).add(i).read() }
+    }
+
+    /// Sets entry `i` (`i` < 512).
+    fn set(self, i: usize, value: u64) {
+        assert!(i < 512);
+        // SAFETY: as in `get`; nothing holds a reference into the table.
+        unsafe { (self.0 as *mut u64).add(i).write(value) }
+    }
 }
 
 fn leaf_bits(prot: VmProt) -> u64 {
@@ -143,16 +176,12 @@ impl X86Mmu {
             if !(USER_BASE..USER_END).contains(&va) {
                 return None;
             }
-            let mut table_addr = self.root(space)?;
+            let mut table = self.root_table(space)?;
             let idx = indices(va);
             for &i in &idx[..3] {
-                let entry = table(table_addr)[i];
-                if entry & PRESENT == 0 {
-                    return None;
-                }
-                table_addr = entry & ADDRESS;
+                table = table.next(i)?;
             }
-            let entry = table(table_addr)[idx[3]];
+            let entry = table.get(idx[3]);
             if entry & PRESENT == 0 {
                 return None;
             }
@@ -194,27 +223,35 @@ impl X86Mmu {
             .filter(|&r| r != 0)
     }
 
-    /// The leaf entry for `va`, creating the tables above it if `create`.
-    fn entry(&mut self, space: PmapId, va: u64, create: bool) -> Option<&'static mut u64> {
+    /// A space's PML4.
+    fn root_table(&self, space: PmapId) -> Option<Table> {
+        // SAFETY: a root this MMU allocated (destroy_pmap forgets it).
+        self.root(space).map(|root| unsafe { Table::at(root) })
+    }
+
+    /// The leaf table and index of `va`'s entry, creating the tables above
+    /// it if `create`.
+    fn leaf(&mut self, space: PmapId, va: u64, create: bool) -> Option<(Table, usize)> {
         if !(USER_BASE..USER_END).contains(&va) {
             return None;
         }
-        let mut table_addr = self.root(space)?;
+        let mut table = self.root_table(space)?;
         let idx = indices(va);
         for &i in &idx[..3] {
-            let entry = &mut table(table_addr)[i];
-            if *entry & PRESENT == 0 {
-                if !create {
-                    return None;
+            table = match table.next(i) {
+                Some(next) => next,
+                None if create => {
+                    let Some(new) = mem::alloc_zeroed_frame() else {
+                        panic!("out of memory for page tables");
+                    };
+                    table.set(i, new | PRESENT | WRITABLE | USER);
+                    // SAFETY: a zeroed frame just linked into the tree.
+                    unsafe { Table::at(new) }
                 }
-                let Some(new) = mem::alloc_zeroed_frame() else {
-                    panic!("out of memory for page tables");
-                };
-                *entry = new | PRESENT | WRITABLE | USER;
-            }
-            table_addr = *entry & ADDRESS;
+                None => return None,
+            };
         }
-        Some(&mut table(table_addr)[idx[3]])
+        Some((table, idx[3]))
     }
 
     /// Drops a stale translation from the TLB if `space` is the loaded one.
@@ -231,7 +268,10 @@ impl Mmu for X86Mmu {
         let Some(root) = mem::alloc_zeroed_frame() else {
             panic!("out of memory for an address space");
         };
-        table(root)[0] = table(kernel_pml4())[0];
+        // SAFETY: a zeroed frame that becomes this space's root, and the
+        // boot PML4.
+        let (table, boot) = unsafe { (Table::at(root), Table::at(kernel_pml4())) };
+        table.set(0, boot.get(0));
         let index = space.0 as usize;
         if self.spaces.len() <= index {
             self.spaces.resize(index + 1, 0);
@@ -245,40 +285,35 @@ impl Mmu for X86Mmu {
             return;
         };
         self.spaces[space.0 as usize] = 0;
+        // SAFETY: the space's root, forgotten above, freed below.
+        let table = unsafe { Table::at(root) };
         // The user half only: entry 0 is the kernel's.
-        for &l4 in &table(root)[1..256] {
-            if l4 & PRESENT == 0 {
-                continue;
-            }
-            for &l3 in table(l4 & ADDRESS).iter() {
-                if l3 & PRESENT == 0 {
-                    continue;
+        for pdpt in (1..256).filter_map(|i| table.next(i)) {
+            for pd in (0..512).filter_map(|i| pdpt.next(i)) {
+                for pt in (0..512).filter_map(|i| pd.next(i)) {
+                    mem::free_frame(pt.0);
                 }
-                for &l2 in table(l3 & ADDRESS).iter() {
-                    if l2 & PRESENT != 0 {
-                        mem::free_frame(l2 & ADDRESS);
-                    }
-                }
-                mem::free_frame(l3 & ADDRESS);
+                mem::free_frame(pd.0);
             }
-            mem::free_frame(l4 & ADDRESS);
+            mem::free_frame(pdpt.0);
         }
         mem::free_frame(root);
     }
 
     fn map(&mut self, space: PmapId, va: u64, frame: Frame, prot: VmProt) {
         self.forget(space, va);
-        let Some(entry) = self.entry(space, va, true) else {
+        let Some((table, i)) = self.leaf(space, va, true) else {
             return;
         };
-        *entry = (frame.0 << 12) | leaf_bits(prot);
+        table.set(i, (frame.0 << 12) | leaf_bits(prot));
         self.flush(space, va);
     }
 
     fn unmap(&mut self, space: PmapId, va: u64) -> Option<Pte> {
         self.forget(space, va);
-        let entry = self.entry(space, va, false)?;
-        let old = core::mem::replace(entry, 0);
+        let (table, i) = self.leaf(space, va, false)?;
+        let old = table.get(i);
+        table.set(i, 0);
         if old & (PRESENT | SOFT_MAPPED) == 0 {
             return None;
         }
@@ -293,14 +328,15 @@ impl Mmu for X86Mmu {
 
     fn protect(&mut self, space: PmapId, va: u64, prot: VmProt) {
         self.forget(space, va);
-        let Some(entry) = self.entry(space, va, false) else {
+        let Some((table, i)) = self.leaf(space, va, false) else {
             return;
         };
-        if *entry & (PRESENT | SOFT_MAPPED) == 0 {
+        let entry = table.get(i);
+        if entry & (PRESENT | SOFT_MAPPED) == 0 {
             return;
         }
-        let keep = *entry & (ADDRESS | DIRTY | ACCESSED);
-        *entry = keep | leaf_bits(prot);
+        let keep = entry & (ADDRESS | DIRTY | ACCESSED);
+        table.set(i, keep | leaf_bits(prot));
         self.flush(space, va);
     }
 
@@ -308,16 +344,12 @@ impl Mmu for X86Mmu {
         if !(USER_BASE..USER_END).contains(&va) {
             return None;
         }
-        let mut table_addr = self.root(space)?;
+        let mut table = self.root_table(space)?;
         let idx = indices(va);
         for &i in &idx[..3] {
-            let entry = table(table_addr)[i];
-            if entry & PRESENT == 0 {
-                return None;
-            }
-            table_addr = entry & ADDRESS;
+            table = table.next(i)?;
         }
-        let entry = table(table_addr)[idx[3]];
+        let entry = table.get(idx[3]);
         if entry & (PRESENT | SOFT_MAPPED) == 0 {
             return None;
         }
@@ -331,11 +363,12 @@ impl Mmu for X86Mmu {
 
     fn take_dirty(&mut self, space: PmapId, va: u64) -> bool {
         self.forget(space, va);
-        let Some(entry) = self.entry(space, va, false) else {
+        let Some((table, i)) = self.leaf(space, va, false) else {
             return false;
         };
-        let dirty = *entry & DIRTY != 0;
-        *entry &= !DIRTY;
+        let entry = table.get(i);
+        let dirty = entry & DIRTY != 0;
+        table.set(i, entry & !DIRTY);
         if dirty {
             self.flush(space, va);
         }

@@ -5,7 +5,7 @@ use hurd_kernel::frames::{FRAME_SIZE, FrameBitmap};
 use hurd_kernel::multiboot::BootInfo;
 use spin::Mutex;
 
-use crate::physmem::IDENTITY_LIMIT;
+use super::physmem::IDENTITY_LIMIT;
 
 /// Bitmap words for every frame below the identity limit.
 const BITMAP_WORDS: usize = (IDENTITY_LIMIT / FRAME_SIZE / 64) as usize;
@@ -17,7 +17,7 @@ static FRAMES: Mutex<Option<FrameBitmap<'static>>> = Mutex::new(None);
 /// Builds the frame allocator: the available memory below 4 GiB, minus the
 /// first megabyte, the kernel image and the boot modules.
 pub fn init(boot: &BootInfo) {
-    let (image_start, image_end) = crate::boot::image_range();
+    let (image_start, image_end) = super::boot::image_range();
     let mut reserved =
         arrayvec::ArrayVec::<(u64, u64), { 2 + hurd_kernel::multiboot::MAX_MODULES }>::new();
     reserved.push((0, 0x10_0000));

@@ -69,7 +69,7 @@ fn connect(server: TaskId, clients: &[TaskId]) -> Result<(), Failure> {
 /// Runs until every task in `tasks` has ended (at most ten seconds of
 /// ticks), returns their statuses and forgets them.
 fn finish(tasks: &[TaskId]) -> Result<Vec<u64>, Failure> {
-    finish_within(tasks, 10 * crate::timer::HZ)
+    finish_within(tasks, 10 * crate::arch::timer::HZ)
 }
 
 /// [`finish`] with a limit of `max_ticks`.
@@ -222,7 +222,10 @@ pub fn bootstrap_starts_programs(boot: &BootInfo) -> Result<(), Failure> {
 /// (the test run is fed that line once the task says it is ready).
 pub fn console_input_reaches_a_reader(boot: &BootInfo) -> Result<(), Failure> {
     let reader = spawn(boot, "console-reader", 0)?;
-    expect(&finish_within(&[reader], 60 * crate::timer::HZ)?, &[0])
+    expect(
+        &finish_within(&[reader], 60 * crate::arch::timer::HZ)?,
+        &[0],
+    )
 }
 
 /// The `mach_port_*` calls of `port_call` through `KernelIpc`: right
@@ -238,7 +241,7 @@ pub fn port_calls(boot: &BootInfo) -> Result<(), Failure> {
 /// vouched for.
 pub fn servers_run_on_the_kernel(boot: &BootInfo) -> Result<(), Failure> {
     let task = spawn(boot, "kernel-servers", 0)?;
-    expect(&finish_within(&[task], 60 * crate::timer::HZ)?, &[0])
+    expect(&finish_within(&[task], 60 * crate::arch::timer::HZ)?, &[0])
 }
 
 /// Round trips between two tasks, and a send right carried in a message.
@@ -324,7 +327,7 @@ pub fn higher_priority_runs_first(boot: &BootInfo) -> Result<(), Failure> {
                 .iter()
                 .all(|t| k.tasks.get(t).is_some_and(|t| t.exit_status.is_some()))
         },
-        10 * crate::timer::HZ,
+        10 * crate::arch::timer::HZ,
     );
     let (lo, hi) = with_kernel(|k| {
         let order = |t: TaskId| k.tasks.get(&t).map_or(0, |t| t.exit_order);
@@ -346,7 +349,7 @@ pub fn timer_preempts_a_spinning_task(boot: &BootInfo) -> Result<(), Failure> {
     let peer = spawn(boot, "exiter", 5)?;
     let ran = sched::run_until(
         |k| k.tasks.get(&peer).is_some_and(|t| t.exit_status.is_some()),
-        10 * crate::timer::HZ,
+        10 * crate::arch::timer::HZ,
     );
     with_kernel(|k| k.terminate(spinner, 0));
     let statuses = finish(&[peer, spinner])?;
@@ -369,7 +372,7 @@ pub fn pager_error_kills_faulting_task(boot: &BootInfo) -> Result<(), Failure> {
                 .get(&client)
                 .is_some_and(|t| t.exit_status.is_some())
         },
-        10 * crate::timer::HZ,
+        10 * crate::arch::timer::HZ,
     );
     with_kernel(|k| k.terminate(pager, 0));
     let statuses = finish(&[client, pager])?;
@@ -411,7 +414,7 @@ pub fn thread_ports_create_state_suspend_terminate(boot: &BootInfo) -> Result<()
 /// is killed), a task with a copy of its creator's memory (its thread runs
 /// and exits with status 7), a task terminated with no threads.
 pub fn task_create_empty_and_inherited(boot: &BootInfo) -> Result<(), Failure> {
-    let before = crate::mem::free_frames();
+    let before = crate::arch::mem::free_frames();
     let task = spawn(boot, "task-create", 0)?;
     let statuses = finish(&[task])?;
     let children = with_kernel(|k| {
@@ -434,10 +437,10 @@ pub fn task_create_empty_and_inherited(boot: &BootInfo) -> Result<(), Failure> {
         &children,
         &[EXIT_EXCEPTION_BASE + 14, 7, hurd_abi::EXIT_TERMINATED],
     )?;
-    if crate::mem::free_frames() != before {
+    if crate::arch::mem::free_frames() != before {
         log::error!(
             "{before} free frames before, {} after",
-            crate::mem::free_frames()
+            crate::arch::mem::free_frames()
         );
         return Err("creating tasks leaked frames");
     }
@@ -465,7 +468,7 @@ pub fn full_queue_send_times_out(boot: &BootInfo) -> Result<(), Failure> {
                 .get(&client)
                 .is_some_and(|t| t.exit_status.is_some())
         },
-        10 * crate::timer::HZ,
+        10 * crate::arch::timer::HZ,
     );
     with_kernel(|k| k.terminate(idle, 0));
     expect(&finish(&[client, idle])?, &[0, 0])
@@ -473,14 +476,14 @@ pub fn full_queue_send_times_out(boot: &BootInfo) -> Result<(), Failure> {
 
 /// An image that is not an executable is refused, and nothing leaks.
 pub fn bad_executable_refused(_: &BootInfo) -> Result<(), Failure> {
-    let before = crate::mem::free_frames();
+    let before = crate::arch::mem::free_frames();
     let mut garbage = [0u8; 256];
     garbage[..4].copy_from_slice(b"\x7fELF");
     let result = with_kernel(|k| k.spawn("garbage", &garbage, 0, DEFAULT_PRIORITY));
     if result.is_ok() {
         return Err("a garbage image was started");
     }
-    if crate::mem::free_frames() != before {
+    if crate::arch::mem::free_frames() != before {
         return Err("refusing an image leaked frames");
     }
     Ok(())
@@ -512,9 +515,9 @@ pub fn receive_times_out(boot: &BootInfo) -> Result<(), Failure> {
 
 /// Every task's memory and ports are gone after the tests: no frames leak.
 pub fn no_frames_leak(boot: &BootInfo) -> Result<(), Failure> {
-    let before = crate::mem::free_frames();
+    let before = crate::arch::mem::free_frames();
     echo_round_trips_and_right_transfer(boot)?;
-    let after = crate::mem::free_frames();
+    let after = crate::arch::mem::free_frames();
     if after == before {
         Ok(())
     } else {

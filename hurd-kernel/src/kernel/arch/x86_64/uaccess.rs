@@ -13,7 +13,7 @@ use hurd_abi::user_range_ok;
 use hurd_kernel::frames::FRAME_SIZE;
 use hurd_vm::{MapId, VmProt};
 
-use crate::mem;
+use super::mem;
 use crate::task::KernelVm;
 
 /// Why a copy did not complete.

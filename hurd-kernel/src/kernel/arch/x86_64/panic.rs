@@ -1,10 +1,10 @@
 //! The panic handler: a clear message on the console, then QEMU exits with
-//! [`ExitCode::Panic`](crate::qemu::ExitCode::Panic). Never a silent hang.
+//! [`ExitCode::Panic`](super::qemu::ExitCode::Panic). Never a silent hang.
 
 use core::panic::PanicInfo;
 
-use crate::qemu::{self, ExitCode};
-use crate::serial;
+use super::qemu::{self, ExitCode};
+use super::serial;
 
 // ANCHOR: panic
 #[panic_handler]

@@ -1,127 +1,27 @@
-//! System calls: the `syscall` entry, and the Mach traps on hurd-ipc and
-//! hurd-vm (numbers and conventions in [`hurd_abi`]).
-//!
-//! The entry switches to the running thread's kernel stack and builds the
-//! same [`TrapFrame`] an interrupt from ring 3 would (vector
-//! [`SYSCALL_VECTOR`]), so system calls, interrupts and exceptions share one
-//! exit path, and a call that blocks simply returns another thread's frame.
+//! The `mach_msg` trap on hurd-ipc: a send, a receive or both; the fast path
+//! of a request and its reply between two threads; copying messages in and
+//! out of a task's memory; the retries of blocked threads that hurd-ipc
+//! wakes, and the timeouts.
 
 use alloc::vec;
 use alloc::vec::Vec;
-use core::arch::global_asm;
 
 use hurd_abi::trap::{Call, MachMsg};
 use hurd_abi::{self as abi, msg_option};
 use hurd_ipc::{FastRpc, Message, MsgReturn, PortName, RecvError, RecvOptions, wire};
-use hurd_vm::{MapId, VmProt};
-use x86_64::registers::control::Cr2;
-use x86_64::registers::model_specific::{LStar, Msr, SFMask};
-use x86_64::registers::rflags::RFlags;
+use hurd_vm::MapId;
 
+use crate::arch::trap::TrapFrame;
+use crate::arch::uaccess::{self, UserFault};
 use crate::calls::Caller;
-use crate::sched::{self, Reason};
+use crate::sched::Reason;
 use crate::task::{Kernel, Pending, Restart, ThreadId, ThreadState};
-use crate::trap::{SYSCALL_VECTOR, TrapFrame};
-use crate::uaccess::{self, UserFault};
-
-// ANCHOR: entry
-global_asm!(
-    r#"
-    .section .text.syscall, "ax"
-    .global syscall_entry
-syscall_entry:
-    mov [rip + syscall_user_rsp], rsp
-    mov rsp, [rip + SYSCALL_KERNEL_RSP]
-    push {user_ds}
-    push qword ptr [rip + syscall_user_rsp]
-    push r11
-    push {user_cs}
-    push rcx
-    push 0
-    push {vector}
-    jmp trap_common
-
-    .section .bss.syscall, "aw", @nobits
-    .balign 8
-syscall_user_rsp:
-    .skip 8
-    "#,
-    user_ds = const crate::gdt::USER_DS as u64,
-    user_cs = const crate::gdt::USER_CS as u64,
-    vector = const SYSCALL_VECTOR,
-);
-// ANCHOR_END: entry
-
-unsafe extern "C" {
-    fn syscall_entry();
-}
-
-/// Sets up `syscall`: the entry point, the segments (STAR) and the flags
-/// cleared on entry (interrupts, direction, trap, alignment check).
-pub fn init() {
-    // STAR[47:32]: kernel CS (SS = CS + 8); STAR[63:48]: base of the user
-    // selectors for sysret (SS = base + 8, CS = base + 16).
-    let star = (u64::from(crate::gdt::KERNEL_DS) << 48) | (u64::from(crate::gdt::KERNEL_CS) << 32);
-    // SAFETY: the selectors match the GDT (see gdt.rs); the entry point is
-    // the stub above; EFER.SCE was set by the boot trampoline.
-    unsafe {
-        Msr::new(0xC000_0081).write(star);
-    }
-    LStar::write(x86_64::VirtAddr::new(syscall_entry as *const () as u64));
-    SFMask::write(
-        RFlags::INTERRUPT_FLAG
-            | RFlags::DIRECTION_FLAG
-            | RFlags::TRAP_FLAG
-            | RFlags::ALIGNMENT_CHECK,
-    );
-}
 
 /// `KERN_SUCCESS`.
 const SUCCESS: u64 = 0;
 
 fn msg_code(code: MsgReturn) -> u64 {
     code as u64
-}
-
-/// A system call from ring 3 (or the boot thread's yield): handles it and
-/// returns the frame to resume.
-pub fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
-    let mut guard = crate::task::KERNEL.lock();
-    let Some(k) = guard.as_mut() else {
-        crate::trap::fatal(frame, "system call before the kernel state exists");
-    };
-    sched::reap(k);
-    let reason = handle(k, frame);
-    let ptr: *mut TrapFrame = frame;
-    sched::schedule(k, ptr, reason)
-}
-
-/// The boot thread's yield (vector 48).
-pub fn boot_yield(frame: &mut TrapFrame) -> *mut TrapFrame {
-    let mut guard = crate::task::KERNEL.lock();
-    let Some(k) = guard.as_mut() else {
-        return frame;
-    };
-    sched::reap(k);
-    let ptr: *mut TrapFrame = frame;
-    sched::schedule(k, ptr, Reason::Yield)
-}
-
-/// The running thread and its task.
-fn current(k: &Kernel) -> Option<Caller> {
-    let task = k.current_task()?;
-    let t = k.tasks.get(&task)?;
-    Some(Caller {
-        task,
-        thread: k.current,
-        map: t.map,
-        space: t.space,
-    })
-}
-
-/// Carries out the call in `frame` (see [`crate::calls`]).
-fn handle(k: &mut Kernel, frame: &mut TrapFrame) -> Reason {
-    crate::calls::handle(k, frame)
 }
 
 // ANCHOR: mach_msg
@@ -137,7 +37,7 @@ pub fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, caller: Caller, call: Mac
         timeout,
     } = call;
     let (id, map, space) = (caller.thread, caller.map, caller.space);
-    let deadline = |now: u64| now + timeout.div_ceil(1000 / crate::timer::HZ).max(1);
+    let deadline = |now: u64| now + timeout.div_ceil(1000 / crate::arch::timer::HZ).max(1);
     let receive =
         (option & msg_option::RCV_MSG != 0).then_some((buf, rcv_size, PortName(rcv_name)));
     if option & msg_option::SEND_MSG != 0 {
@@ -208,7 +108,7 @@ pub fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, caller: Caller, call: Mac
                         msg: err.message,
                         then: receive,
                     },
-                    timed.then(|| deadline(crate::timer::ticks())),
+                    timed.then(|| deadline(crate::arch::timer::ticks())),
                 );
                 return Reason::Blocked;
             }
@@ -238,7 +138,7 @@ pub fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, caller: Caller, call: Mac
                 && matches!(t.pending, Some(Pending::Receive { .. }))
             {
                 t.state = ThreadState::Blocked {
-                    deadline: timed.then(|| deadline(crate::timer::ticks())),
+                    deadline: timed.then(|| deadline(crate::arch::timer::ticks())),
                 };
             }
             Reason::Blocked
@@ -636,60 +536,4 @@ pub fn expire_timeouts(k: &mut Kernel, now: u64) {
         thread.frame_mut().rax = msg_code(code);
         k.make_ready(id);
     }
-}
-
-/// An exception in ring 3: a page fault the VM can resolve is resolved and
-/// the access retried; anything else kills the task (its ports die, the
-/// kernel goes on).
-pub fn user_exception(frame: &mut TrapFrame) -> *mut TrapFrame {
-    let mut guard = crate::task::KERNEL.lock();
-    let Some(k) = guard.as_mut() else {
-        crate::trap::fatal(frame, "user exception before the kernel state exists");
-    };
-    sched::reap(k);
-    let Some(Caller { task, map, .. }) = current(k) else {
-        crate::trap::fatal(frame, "user exception in a thread with no task");
-    };
-    // ANCHOR: user_fault
-    if frame.vector == 14 {
-        let addr = Cr2::read_raw();
-        let access = if frame.error & 2 != 0 {
-            VmProt::WRITE
-        } else if frame.error & 16 != 0 {
-            VmProt::EXECUTE
-        } else {
-            VmProt::READ
-        };
-        if abi::user_range_ok(addr, 1) {
-            let action = k.vm.fault(map, addr, access);
-            let ptr: *mut TrapFrame = frame;
-            if action.is_resolved() {
-                return sched::schedule(k, ptr, Reason::Return);
-            }
-            if let Some(ticket) = action.ticket() {
-                // The page comes from a pager: wait, then retry the access.
-                let id = k.current;
-                k.wait_for_pager(id, ticket, None);
-                return sched::schedule(k, ptr, Reason::Blocked);
-            }
-        }
-        // ANCHOR_END: user_fault
-        log::info!(
-            "task {task} ({}), thread {}: {} at {addr:#x} (rip {:#x}): killed",
-            k.tasks.get(&task).map_or("?", |t| t.name.as_str()),
-            k.current,
-            crate::trap::exception_name(frame.vector),
-            frame.rip
-        );
-    } else {
-        log::info!(
-            "task {task} ({}): {} (rip {:#x}): killed",
-            k.tasks.get(&task).map_or("?", |t| t.name.as_str()),
-            crate::trap::exception_name(frame.vector),
-            frame.rip
-        );
-    }
-    k.terminate(task, abi::EXIT_EXCEPTION_BASE + frame.vector);
-    let ptr: *mut TrapFrame = frame;
-    sched::schedule(k, ptr, Reason::Blocked)
 }

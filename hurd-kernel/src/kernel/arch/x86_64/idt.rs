@@ -4,8 +4,8 @@
 //! Every vector 0–47 has a stub that pushes a zero error code when the
 //! processor does not push one, then the vector number, and jumps to
 //! `trap_common`. That saves the general registers, making a
-//! [`TrapFrame`](crate::trap::TrapFrame) on the stack, calls
-//! [`trap_dispatch`](crate::trap::trap_dispatch), switches to the frame it
+//! [`TrapFrame`](super::trap::TrapFrame) on the stack, calls
+//! [`trap_dispatch`](super::trap::trap_dispatch), switches to the frame it
 //! returns (the same one, or another thread's after a switch), restores it
 //! and `iretq`s. The `syscall` entry builds the same frame (see
 //! [`crate::syscall`]) and leaves through the same path.
@@ -17,7 +17,7 @@ use x86_64::VirtAddr;
 use x86_64::instructions::tables::lidt;
 use x86_64::structures::DescriptorTablePointer;
 
-use crate::gdt;
+use super::gdt;
 
 /// Vectors with a stub: the 32 exceptions and the 16 PIC interrupts.
 pub const STUB_COUNT: usize = 48;
