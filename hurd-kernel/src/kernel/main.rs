@@ -38,6 +38,8 @@ mod slab;
 #[cfg(target_os = "none")]
 mod spaceport;
 #[cfg(target_os = "none")]
+mod spawn;
+#[cfg(target_os = "none")]
 mod task;
 #[cfg(target_os = "none")]
 mod taskport;
