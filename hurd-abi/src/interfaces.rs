@@ -137,8 +137,10 @@ hurd_ipc::interface! {
         /// target task, suspended once, with a zero state; the reply carries
         /// a send right to its thread port.
         routine thread_create() -> (child_thread: PortItem);
+        // ANCHOR: thread_suspend
         /// `thread_suspend(target_thread)`.
         routine thread_suspend();
+        // ANCHOR_END: thread_suspend
         /// `thread_resume(target_thread)`: `KERN_FAILURE` when it is not
         /// suspended.
         routine thread_resume();

@@ -210,9 +210,11 @@ impl Kernel {
             Call::thread_terminate {} => Reply::thread_terminate(
                 thread_of(object).and_then(|thread| kern(self.thread_terminate(thread))),
             ),
+            // ANCHOR: thread_suspend
             Call::thread_suspend {} => Reply::thread_suspend(
                 thread_of(object).and_then(|thread| kern(self.thread_suspend(thread))),
             ),
+            // ANCHOR_END: thread_suspend
             Call::thread_resume {} => Reply::thread_resume(
                 thread_of(object).and_then(|thread| kern(self.thread_resume(thread))),
             ),

@@ -54,6 +54,7 @@ impl Kernel {
         Ok(())
     }
 
+    // ANCHOR: thread_suspend
     /// `thread_suspend`: one more suspension.
     pub fn thread_suspend(&mut self, id: ThreadId) -> Result<(), KernReturn> {
         let t = self
@@ -66,6 +67,7 @@ impl Kernel {
         }
         Ok(())
     }
+    // ANCHOR_END: thread_suspend
 
     /// `thread_resume`: one suspension less (`KERN_FAILURE` if there was
     /// none); at zero it runs again unless its task is suspended.
