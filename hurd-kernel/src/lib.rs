@@ -9,6 +9,7 @@
 //!   command line), read through bounds-checked physical memory accesses;
 //! - [`frames`]: the physical frame allocator, a bitmap built from the memory
 //!   map;
+//! - [`runq`]: the scheduler's run queues (one per priority);
 //! - [`testing`]: the line protocol the kernel's test run prints and the
 //!   xtask reads.
 #![cfg_attr(not(test), no_std)]
@@ -18,9 +19,9 @@
 // section; this crate's are still to be written. Remove this line when they are.
 #![allow(clippy::missing_errors_doc)]
 
-#[cfg(test)]
 extern crate alloc;
 
 pub mod frames;
 pub mod multiboot;
+pub mod runq;
 pub mod testing;

@@ -205,7 +205,7 @@ pub fn run_until(mut done: impl FnMut(&mut Kernel) -> bool, max_ticks: u64) -> b
         }
         // Switch to whatever is ready; back here when nothing is.
         context::enter_scheduler();
-        if with_kernel(|k| k.ready_mask == 0) {
+        if with_kernel(|k| k.run_queues.is_empty()) {
             context::wait_for_interrupt();
         }
     }

@@ -11,12 +11,12 @@
 //! All of it lives in [`KERNEL`], taken by the trap handlers with interrupts
 //! disabled on the single processor.
 
-use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
 use hurd_ipc::{IpcKernel, Message, PortName, RecvError};
+use hurd_kernel::runq::RunQueues;
 use hurd_vm::{MapId, Vm};
 use spin::Mutex;
 
@@ -35,7 +35,7 @@ pub type ThreadId = u32;
 pub const BOOT_THREAD: ThreadId = 0;
 
 /// Priorities: 0 runs first, as in Mach.
-pub const PRIORITIES: usize = 32;
+pub use hurd_kernel::runq::PRIORITIES;
 /// The priority user tasks get by default (Mach's `BASEPRI_USER`).
 pub const DEFAULT_PRIORITY: u8 = 12;
 
@@ -205,9 +205,7 @@ pub struct Kernel {
     /// Every thread.
     pub threads: Slab<Thread>,
     /// Ready threads by priority.
-    pub run_queues: [VecDeque<ThreadId>; PRIORITIES],
-    /// Bit `p` set when `run_queues[p]` is not empty.
-    pub ready_mask: u32,
+    pub run_queues: RunQueues,
     /// A buffer messages are encoded into on their way out (reused).
     pub wire_buf: Vec<u8>,
     /// The kernel's own IPC space and control port set (pagers).
@@ -268,8 +266,7 @@ pub fn init() {
         vm: Vm::new(X86Mmu::default(), KernelPhys),
         tasks: Slab::default(),
         threads,
-        run_queues: Default::default(),
-        ready_mask: 0,
+        run_queues: RunQueues::default(),
         wire_buf: Vec::new(),
         kport: None,
         task_ports: alloc::collections::BTreeMap::new(),
@@ -381,25 +378,21 @@ impl Kernel {
     }
 
     /// Puts a ready thread at the end of its priority's queue.
+    #[inline]
     pub fn enqueue(&mut self, id: ThreadId, priority: u8) {
-        self.run_queues[usize::from(priority)].push_back(id);
-        self.ready_mask |= 1 << priority;
+        self.run_queues.push_back(id, priority);
     }
 
     /// Takes the first thread of the best non-empty queue.
+    #[inline]
     pub fn dequeue_best(&mut self) -> Option<ThreadId> {
-        let priority = self.best_ready()?;
-        let queue = &mut self.run_queues[usize::from(priority)];
-        let id = queue.pop_front();
-        if queue.is_empty() {
-            self.ready_mask &= !(1 << priority);
-        }
-        id
+        self.run_queues.pop_best()
     }
 
-    /// The best priority with a ready thread.
+    /// The best priority among ready threads.
+    #[inline]
     pub fn best_ready(&self) -> Option<u8> {
-        (self.ready_mask != 0).then(|| self.ready_mask.trailing_zeros() as u8)
+        self.run_queues.best()
     }
 
     /// Ends `task` with `status`: its threads stop, its ports die (senders
@@ -474,12 +467,7 @@ impl Kernel {
                 self.ipc.cancel_wait(u64::from(id));
             }
             ThreadState::Ready => {
-                let priority = thread.priority;
-                let q = &mut self.run_queues[usize::from(priority)];
-                q.retain(|&t| t != id);
-                if q.is_empty() {
-                    self.ready_mask &= !(1 << priority);
-                }
+                self.run_queues.remove(id, thread.priority);
             }
             ThreadState::Running | ThreadState::Dead => {}
         }
