@@ -27,6 +27,7 @@ fn msg_code(code: MsgReturn) -> u64 {
 // ANCHOR: mach_msg
 /// `mach_msg`: a send, a receive, or both; blocks the thread when it must
 /// wait and has a timeout that allows it.
+#[inline]
 pub fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, caller: Caller, call: MachMsg) -> Reason {
     let MachMsg {
         msg: buf,
@@ -151,6 +152,7 @@ pub fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, caller: Caller, call: Mac
 // ANCHOR: fast_rpc
 /// Whether a `mach_msg` may take the RPC fast path: a send and a receive
 /// with no timeouts, into a receive buffer that is valid user memory.
+#[inline]
 fn fast_rpc_applies(option: u64, buf: u64, rcv_size: u64) -> bool {
     let flags = msg_option::SEND_MSG
         | msg_option::RCV_MSG
@@ -172,6 +174,7 @@ const HEADER_SIZE: u64 = 24;
 /// and the processor handed to it while the caller waits for its reply.
 /// `None` when the path does not apply (nothing was done): the general path
 /// then runs.
+#[inline]
 fn header_rpc(
     k: &mut Kernel,
     map: MapId,
@@ -244,6 +247,7 @@ fn to_kernel(k: &mut Kernel, id: ThreadId, message: Message) -> bool {
 /// waiting on the destination: that thread gets its message in its buffer
 /// and becomes ready; the caller waits in its receive (or has its message
 /// or error already).
+#[inline]
 fn fast_rpc_done(
     k: &mut Kernel,
     frame: &mut TrapFrame,

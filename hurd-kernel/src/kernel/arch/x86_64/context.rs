@@ -12,6 +12,7 @@ static mut SYSCALL_KERNEL_RSP: u64 = 0;
 
 /// Makes `top` the kernel stack of traps from ring 3 (the TSS's `rsp0`) and
 /// of the `syscall` entry.
+#[inline]
 pub fn set_kernel_stack(top: u64) {
     gdt::set_kernel_stack(top);
     // SAFETY: one processor with interrupts disabled: the syscall entry
@@ -20,6 +21,7 @@ pub fn set_kernel_stack(top: u64) {
 }
 
 /// The physical address of the loaded PML4.
+#[inline]
 pub fn loaded_root() -> u64 {
     Cr3::read_raw().0.start_address().as_u64()
 }
@@ -27,6 +29,7 @@ pub fn loaded_root() -> u64 {
 /// Loads `root` (a PML4's physical address: the boot tables or a space's
 /// from [`paging::X86Mmu::root`], all of which map the kernel alike), or the
 /// kernel's tables.
+#[inline]
 pub fn load_address_space(root: Option<u64>) {
     let root = root.unwrap_or_else(paging::kernel_pml4);
     let (current, flags) = Cr3::read_raw();
