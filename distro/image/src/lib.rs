@@ -12,6 +12,11 @@
 //! 3. The [`Staged`] image boots in QEMU directly ([`Staged::qemu_args`]) or
 //!    becomes a bootable GRUB ISO ([`make_iso`], with `grub-mkrescue`).
 //!
+//! Builds are reproducible: nothing in an image depends on the clock, the
+//! staging directory or the order files were written in. Every date in it
+//! is one [`Epoch`] (`SOURCE_DATE_EPOCH`, or a fixed default), and
+//! [`compare_builds`] checks two builds (`cargo xtask image --verify`).
+//!
 //! ```
 //! use distro_image::Manifest;
 //!
@@ -37,6 +42,7 @@
 #![allow(clippy::missing_errors_doc)]
 
 pub mod boot;
+pub mod epoch;
 pub mod manifest;
 pub mod rootfs;
 
@@ -45,6 +51,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub use boot::{Staged, StagedModule};
+pub use epoch::Epoch;
 pub use manifest::{
     Artifact, BootProtocol, Contents, Manifest, ManifestError, Module, Source, Translator,
 };
@@ -127,7 +134,7 @@ pub fn root_fs(
     let mut fs = RootFs::new();
     for d in &m.dirs {
         fs.add_dir(&d.path, d.mode, d.owner, d.group)
-            .map_err(|e| BuildError::at(0, e.0).without_line())?;
+            .map_err(|e| BuildError::at(d.line, format!("dir.path: {}", e.0)))?;
     }
     for p in &m.programs {
         let path = resolver
@@ -140,7 +147,7 @@ pub fn root_fs(
             )
         })?;
         fs.add_file(&p.path, data, p.mode, 0, 0)
-            .map_err(|e| BuildError::at(p.artifact.line, e.0))?;
+            .map_err(|e| BuildError::at(p.artifact.line, format!("program.path: {}", e.0)))?;
     }
     for f in &m.files {
         let data = match &f.contents {
@@ -156,30 +163,31 @@ pub fn root_fs(
             }
         };
         fs.add_file(&f.path, data, f.mode, f.owner, f.group)
-            .map_err(|e| BuildError::at(f.line, e.0))?;
+            .map_err(|e| BuildError::at(f.line, format!("file.path: {}", e.0)))?;
     }
     for t in &m.translators {
-        fs.set_translator(t)
-            .map_err(|e| BuildError::at(0, e.0).without_line())?;
+        fs.set_translator(t).map_err(|e| {
+            let key = if e.0.contains("owner") {
+                "translator.owner"
+            } else {
+                "translator.node"
+            };
+            BuildError::at(t.line, format!("{key}: {}", e.0))
+        })?;
     }
     Ok(fs)
 }
 
-impl BuildError {
-    fn without_line(mut self) -> BuildError {
-        self.line = None;
-        self
-    }
-}
-
 /// Lays the image out under `dir` (created; its `boot/` is replaced): the
 /// kernel at `boot/kernel`, each module at `boot/modules/<name>`, the root
-/// filesystem archive at `boot/modules/rootfs`, and `boot/grub/grub.cfg`.
+/// filesystem archive at `boot/modules/rootfs` (every entry dated `epoch`),
+/// and `boot/grub/grub.cfg`.
 pub fn stage(
     m: &Manifest,
     base: &Path,
     dir: &Path,
     resolver: &mut dyn Resolve,
+    epoch: Epoch,
 ) -> Result<Staged, BuildError> {
     let boot = dir.join("boot");
     if boot.exists() {
@@ -209,9 +217,10 @@ pub fn stage(
     }
     let fs = root_fs(m, base, resolver)?;
     let rootfs = modules_dir.join(ROOTFS_MODULE);
-    let archive = fs
-        .to_tar()
-        .map_err(|e| BuildError::at(0, e.0).without_line())?;
+    let archive = fs.to_tar(epoch).map_err(|e| BuildError {
+        line: None,
+        message: format!("packing the root file system: {}", e.0),
+    })?;
     std::fs::write(&rootfs, archive).map_err(|e| BuildError::io("writing", &rootfs, e))?;
     modules.push(StagedModule {
         name: ROOTFS_MODULE.to_owned(),
@@ -253,19 +262,35 @@ fn copy_artifact(
 /// The Debian packages [`make_iso`] needs.
 pub const ISO_PACKAGES: &[&str] = &["grub-common", "grub-pc-bin", "xorriso", "mtools"];
 
+/// Where `grub-pc-bin` keeps GRUB's BIOS (`i386-pc`) images and modules.
+pub const GRUB_PC_DIR: &str = "/usr/lib/grub/i386-pc";
+
 /// Packs a staged image as a bootable (BIOS) GRUB ISO at `out`, with
-/// `grub-mkrescue`.
-pub fn make_iso(staged: &Staged, out: &Path) -> Result<(), BuildError> {
-    let missing: Vec<&str> = [
-        ("grub-mkrescue", "grub-common"),
-        ("xorriso", "xorriso"),
-        ("mformat", "mtools"),
-    ]
-    .into_iter()
-    .filter(|(tool, _)| !on_path(tool))
-    .map(|(_, package)| package)
-    .chain((!Path::new("/usr/lib/grub/i386-pc").is_dir()).then_some("grub-pc-bin"))
-    .collect();
+/// `grub-mkrescue`, dating the volume and every file in it `epoch`.
+///
+/// The ISO is reproducible: the same staged files give the same bytes on
+/// every run. `grub-mkrescue` dates the volume and the files it copies
+/// (GRUB's modules) with the clock, and would add an EFI system partition
+/// (a FAT image with its own dates and serial number) where EFI GRUB is
+/// installed; so it is given GRUB's BIOS directory only (no EFI, no
+/// `mformat`), no locales, fonts or themes (the menu is on the serial
+/// console), `--modification-date` from `epoch` (the volume's dates and
+/// the boot catalog's), and xorriso's `-volume_date all_file_dates` (every
+/// file's dates); `SOURCE_DATE_EPOCH` is set for the rest (xorriso's idea
+/// of "now"). ISO 9660 orders directory records by name, so the order in
+/// which files were staged does not matter.
+///
+/// # Errors
+///
+/// GRUB's tools missing (naming the packages to install), or
+/// `grub-mkrescue` failing (with its message).
+pub fn make_iso(staged: &Staged, out: &Path, epoch: Epoch) -> Result<(), BuildError> {
+    let missing: Vec<&str> = [("grub-mkrescue", "grub-common"), ("xorriso", "xorriso")]
+        .into_iter()
+        .filter(|(tool, _)| !on_path(tool))
+        .map(|(_, package)| package)
+        .chain((!Path::new(GRUB_PC_DIR).is_dir()).then_some("grub-pc-bin"))
+        .collect();
     if !missing.is_empty() {
         return Err(BuildError {
             line: None,
@@ -277,9 +302,16 @@ pub fn make_iso(staged: &Staged, out: &Path) -> Result<(), BuildError> {
         });
     }
     let output = Command::new("grub-mkrescue")
+        .env("SOURCE_DATE_EPOCH", epoch.secs().to_string())
+        .arg("--directory")
+        .arg(GRUB_PC_DIR)
+        .args(["--locales=", "--fonts=", "--themes="])
         .arg("-o")
         .arg(out)
         .arg(&staged.dir)
+        .arg(format!("--modification-date={}", epoch.ecma119()))
+        .args(["--", "-volume_date", "all_file_dates"])
+        .arg(format!("={}", epoch.secs()))
         .output()
         .map_err(|e| BuildError {
             line: None,
@@ -296,6 +328,35 @@ pub fn make_iso(staged: &Staged, out: &Path) -> Result<(), BuildError> {
         });
     }
     Ok(())
+}
+
+/// Compares two files built from the same inputs (`cargo xtask image
+/// --verify`): `Ok(length)` when their bytes are equal.
+///
+/// # Errors
+///
+/// A file unreadable, or a message naming the first differing byte, how
+/// many differ and both lengths.
+pub fn compare_builds(first: &Path, second: &Path) -> Result<u64, String> {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("reading `{}`: {e}", p.display()));
+    let (a, b) = (read(first)?, read(second)?);
+    if a == b {
+        return Ok(a.len() as u64);
+    }
+    let differing = a.iter().zip(&b).filter(|(x, y)| x != y).count();
+    let first_at = a
+        .iter()
+        .zip(&b)
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()));
+    Err(format!(
+        "`{}` ({} bytes) and `{}` ({} bytes) differ: first at byte {first_at}, \
+         {differing} bytes in all",
+        first.display(),
+        a.len(),
+        second.display(),
+        b.len()
+    ))
 }
 
 /// Whether `tool` is an executable file in a `PATH` directory.

@@ -14,15 +14,19 @@
 //! protocol = "multiboot2"   # how GRUB loads it; the default
 //!
 //! [[module]]
-//! name = "bootstrap"
-//! package = "hurd-servers"
-//! bin = "bootstrap"
-//! args = ["--verbose"]
+//! name = "hurd-init"
+//! package = "kernel-user"
+//! bin = "hurd-init"
+//!
+//! [[module]]
+//! name = "term-server"
+//! package = "kernel-user"
+//! bin = "term-server"
 //!
 //! [[program]]
-//! path = "/hurd/hello"
-//! package = "hurd-trans"
-//! bin = "hello"
+//! path = "/bin/upcase"
+//! package = "kernel-user"
+//! bin = "upcase"
 //!
 //! [[program]]
 //! path = "/bin/my-translator"
@@ -41,13 +45,15 @@
 //! command = ["/hurd/hello"]
 //! ```
 //!
-//! Parsing is strict: an unknown field, a missing one, a value of the wrong
-//! type or a meaningless one (a relative path, `..`, two modules of one name)
-//! is a [`ManifestError`] naming the field and its line.
+//! Parsing is strict: an unknown field, a missing or duplicate one, a value
+//! of the wrong type or a meaningless one (a relative path, `..`, two modules
+//! of one name), or bytes that are not UTF-8, is a [`ManifestError`] naming
+//! the file, the line and the key.
 
 use std::collections::BTreeSet;
 use std::fmt;
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -178,6 +184,8 @@ pub struct Dir {
     pub owner: u32,
     /// Group gid (default 0).
     pub group: u32,
+    /// The manifest line of its table.
+    pub line: usize,
 }
 
 /// A passive translator record: the command a node's first lookup starts.
@@ -189,30 +197,41 @@ pub struct Translator {
     pub command: Vec<String>,
     /// The node's owner, whose identity the translator runs with (default 0).
     pub owner: u32,
+    /// The manifest line of its table (0 when not from a manifest).
+    pub line: usize,
 }
 
 /// A manifest that cannot be used: where and why.
+///
+/// Shown as `FILE: line L, column C: KEY: MESSAGE`, e.g.
+/// `my.toml: line 12, column 1: module.binary: unknown field `binary`, ...`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ManifestError {
+    /// The manifest's file, when it was read from one ([`Manifest::load`]).
+    pub file: Option<PathBuf>,
     /// 1-based line (0 when the error has no place in the text).
     pub line: usize,
     /// 1-based column (0 when unknown).
     pub column: usize,
-    /// What is wrong, naming the field.
+    /// The dotted key at fault, its table first (`module.name`, `image`);
+    /// empty when the error has no place in the text.
+    pub key: String,
+    /// What is wrong.
     pub message: String,
 }
 
 impl fmt::Display for ManifestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
-            write!(f, "{}", self.message)
-        } else {
-            write!(
-                f,
-                "line {}, column {}: {}",
-                self.line, self.column, self.message
-            )
+        if let Some(file) = &self.file {
+            write!(f, "{}: ", file.display())?;
         }
+        if self.line != 0 {
+            write!(f, "line {}, column {}: ", self.line, self.column)?;
+        }
+        if !self.key.is_empty() {
+            write!(f, "{}: ", self.key)?;
+        }
+        f.write_str(&self.message)
     }
 }
 
@@ -321,11 +340,74 @@ impl Lines<'_> {
     fn error(&self, span: Range<usize>, message: impl Into<String>) -> ManifestError {
         let (line, column) = self.at(span.start);
         ManifestError {
+            file: None,
             line,
             column,
+            key: key_at(self.0, span.start),
             message: message.into(),
         }
     }
+}
+
+impl Lines<'_> {
+    /// A checker's error, whose message is `KEY: TEXT` or
+    /// `KEY `VALUE`: TEXT`: the key is split off into the error's `key`.
+    fn field_error(&self, span: Range<usize>, message: impl Into<String>) -> ManifestError {
+        let message = message.into();
+        let mut error = self.error(span, message.clone());
+        let end = message
+            .find([' ', ':'])
+            .filter(|&i| message[i..].starts_with(": ") || message[i..].starts_with(" `"));
+        if let Some(i) = end {
+            error.key = message[..i].to_owned();
+            error.message = message[i..].trim_start_matches(':').trim_start().to_owned();
+        }
+        error
+    }
+}
+
+/// The dotted key whose line holds byte `offset` of a TOML text: the name
+/// of the table whose header is the nearest above (or at) it, then the key
+/// of the nearest `key = ` line from there down to the offset (a value may
+/// span lines). `image.name`, `module.args`, `kernel`; empty before any key.
+fn key_at(text: &str, offset: usize) -> String {
+    let upto = &text[..floor_char_boundary(text, offset)];
+    // The whole line holding the offset, and the lines above it, nearest
+    // first.
+    let line_end = text[upto.len()..]
+        .find('\n')
+        .map_or(text.len(), |i| upto.len() + i);
+    let mut lines = text[..line_end].rsplit('\n');
+    let mut key: Option<String> = None;
+    for line in lines.by_ref() {
+        let t = line.trim_start();
+        if let Some(header) = t.strip_prefix('[') {
+            let name = header
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim();
+            let name: String = name.chars().filter(|c| !c.is_whitespace()).collect();
+            return match key {
+                Some(k) if !name.is_empty() => format!("{name}.{k}"),
+                Some(k) => k,
+                None => name,
+            };
+        }
+        if key.is_none()
+            && let Some((k, _)) = t.split_once('=')
+        {
+            let k = k.trim();
+            if !k.is_empty()
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.\"' ".contains(c))
+            {
+                key = Some(k.to_owned());
+            }
+        }
+    }
+    key.unwrap_or_default()
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
@@ -343,6 +425,10 @@ const MODE_MAX: u32 = 0o7777;
 
 impl Manifest {
     /// Parses and checks a manifest's text.
+    ///
+    /// # Errors
+    ///
+    /// The first thing wrong with it, with its line, column and key.
     pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
         let lines = Lines(text);
         let raw: Raw = toml::from_str(text).map_err(|e| {
@@ -350,13 +436,58 @@ impl Manifest {
             match e.span() {
                 Some(span) => lines.error(span, message),
                 None => ManifestError {
+                    file: None,
                     line: 0,
                     column: 0,
+                    key: String::new(),
                     message,
                 },
             }
         })?;
         Checker { lines }.check(raw)
+    }
+
+    /// Parses and checks a manifest given as bytes, which must be UTF-8.
+    ///
+    /// # Errors
+    ///
+    /// Bytes that are not UTF-8 (the line, column and key where they
+    /// start), or what [`Manifest::parse`] finds.
+    pub fn parse_bytes(bytes: &[u8]) -> Result<Manifest, ManifestError> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Manifest::parse(text),
+            Err(e) => {
+                let at = e.valid_up_to();
+                // The valid part is text; the line and key are found in it.
+                let valid = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+                let mut error = Lines(valid).error(at..at, "");
+                error.message = format!(
+                    "not UTF-8: byte {:#04x} cannot be read as text (a manifest is UTF-8)",
+                    bytes.get(at).copied().unwrap_or(0)
+                );
+                Err(error)
+            }
+        }
+    }
+
+    /// Reads, parses and checks the manifest in `path`; errors name the
+    /// file.
+    ///
+    /// # Errors
+    ///
+    /// The file unreadable, or what [`Manifest::parse_bytes`] finds.
+    pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+        let bytes = std::fs::read(path).map_err(|e| ManifestError {
+            file: Some(path.to_path_buf()),
+            line: 0,
+            column: 0,
+            key: String::new(),
+            message: format!("cannot read it: {e}"),
+        })?;
+        Manifest::parse_bytes(&bytes).map_err(|mut e| {
+            e.file = Some(path.to_path_buf());
+            e
+        })
     }
 }
 
@@ -373,7 +504,7 @@ impl Checker<'_> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         {
-            return Err(self.lines.error(
+            return Err(self.lines.field_error(
                 name_span,
                 format!("image.name `{name}`: use letters, digits, `-`, `_` and `.` only"),
             ));
@@ -385,7 +516,7 @@ impl Checker<'_> {
                 if c.contains(['\n', '\r', '\0']) {
                     return Err(self
                         .lines
-                        .error(span, "image.cmdline: must be one line without NUL"));
+                        .field_error(span, "image.cmdline: must be one line without NUL"));
                 }
                 c
             }
@@ -406,7 +537,7 @@ impl Checker<'_> {
                 "multiboot" => BootProtocol::Multiboot,
                 "multiboot2" => BootProtocol::Multiboot2,
                 other => {
-                    return Err(self.lines.error(
+                    return Err(self.lines.field_error(
                         p.span(),
                         format!("kernel.protocol `{other}`: expected `multiboot` or `multiboot2`"),
                     ));
@@ -422,13 +553,13 @@ impl Checker<'_> {
             let name_span = m.name.span();
             let name = self.nonempty("module.name", m.name)?;
             if name.contains([' ', ',', '/']) {
-                return Err(self.lines.error(
+                return Err(self.lines.field_error(
                     name_span,
                     format!("module.name `{name}`: no spaces, commas or slashes"),
                 ));
             }
             if name == crate::ROOTFS_MODULE {
-                return Err(self.lines.error(
+                return Err(self.lines.field_error(
                     name_span,
                     format!("module.name `{name}`: reserved for the root filesystem archive"),
                 ));
@@ -436,7 +567,7 @@ impl Checker<'_> {
             if !module_names.insert(name.clone()) {
                 return Err(self
                     .lines
-                    .error(name_span, format!("module.name `{name}`: used twice")));
+                    .field_error(name_span, format!("module.name `{name}`: used twice")));
             }
             let artifact = self.artifact("module", span, (m.package, m.krate), m.bin, m.source)?;
             let mut args = Vec::new();
@@ -444,7 +575,7 @@ impl Checker<'_> {
                 let s = a.span();
                 let a = a.into_inner();
                 if a.is_empty() || a.contains(['\n', '\r', '\0', ' ']) {
-                    return Err(self.lines.error(
+                    return Err(self.lines.field_error(
                         s,
                         "module.args: each argument must be non-empty, without spaces or line breaks",
                     ));
@@ -458,7 +589,7 @@ impl Checker<'_> {
             });
         }
         if modules.is_empty() {
-            return Err(self.lines.error(
+            return Err(self.lines.field_error(
                 kernel_span,
                 "module: at least one boot module (the bootstrap task) is needed",
             ));
@@ -489,7 +620,7 @@ impl Checker<'_> {
                 _ => {
                     return Err(self
                         .lines
-                        .error(span, "file: give exactly one of `text` and `source`"));
+                        .field_error(span, "file: give exactly one of `text` and `source`"));
                 }
             };
             let mode = self.mode("file.mode", f.mode, 0o644)?;
@@ -504,6 +635,7 @@ impl Checker<'_> {
         }
         let mut dirs = Vec::new();
         for d in raw.dir {
+            let line = self.lines.at(d.span().start).0;
             let d = d.into_inner();
             let path = self.fs_path("dir.path", d.path, &mut taken)?;
             let mode = self.mode("dir.mode", d.mode, 0o755)?;
@@ -512,22 +644,24 @@ impl Checker<'_> {
                 mode,
                 owner: d.owner.unwrap_or(0),
                 group: d.group.unwrap_or(0),
+                line,
             });
         }
         let mut translators = Vec::new();
         let mut nodes = BTreeSet::new();
         for t in raw.translator {
+            let line = self.lines.at(t.span().start).0;
             let t = t.into_inner();
             let node_span = t.node.span();
             let node = self.abs_path("translator.node", t.node)?;
             if node == "/" {
-                return Err(self.lines.error(
+                return Err(self.lines.field_error(
                     node_span,
                     "translator.node: the root's translator is the root filesystem itself",
                 ));
             }
             if !nodes.insert(node.clone()) {
-                return Err(self.lines.error(
+                return Err(self.lines.field_error(
                     node_span,
                     format!("translator.node `{node}`: has two translators"),
                 ));
@@ -535,7 +669,7 @@ impl Checker<'_> {
             let cspan = t.command.span();
             let command = t.command.into_inner();
             if command.is_empty() || command.iter().any(|w| w.is_empty() || w.contains('\0')) {
-                return Err(self.lines.error(
+                return Err(self.lines.field_error(
                     cspan,
                     "translator.command: a non-empty list of non-empty words",
                 ));
@@ -544,6 +678,7 @@ impl Checker<'_> {
                 node,
                 command,
                 owner: t.owner.unwrap_or(0),
+                line,
             });
         }
         Ok(Manifest {
@@ -565,7 +700,7 @@ impl Checker<'_> {
         if v.trim().is_empty() {
             return Err(self
                 .lines
-                .error(span, format!("{field}: must not be empty")));
+                .field_error(span, format!("{field}: must not be empty")));
         }
         Ok(v)
     }
@@ -595,7 +730,7 @@ impl Checker<'_> {
             },
             (None, None, Some(p)) => {
                 if let Some(b) = bin {
-                    return Err(self.lines.error(
+                    return Err(self.lines.field_error(
                         b.span(),
                         format!(
                             "{table}.bin: only with `package` or `crate`, not with `{path_field}`"
@@ -605,13 +740,13 @@ impl Checker<'_> {
                 Source::Path(self.nonempty(&format!("{table}.{path_field}"), p)?)
             }
             _ if table == "kernel" => {
-                return Err(self.lines.error(
+                return Err(self.lines.field_error(
                     span,
                     format!("{table}: give exactly one of `package` and `{path_field}`"),
                 ));
             }
             _ => {
-                return Err(self.lines.error(
+                return Err(self.lines.field_error(
                     span,
                     format!("{table}: give exactly one of `package`, `crate` and `{path_field}`"),
                 ));
@@ -629,7 +764,7 @@ impl Checker<'_> {
         match v {
             None => Ok(default),
             Some(m) if *m.get_ref() <= MODE_MAX => Ok(m.into_inner()),
-            Some(m) => Err(self.lines.error(
+            Some(m) => Err(self.lines.field_error(
                 m.span(),
                 format!(
                     "{field}: {:#o} is not a permission mode (at most 0o7777)",
@@ -645,7 +780,7 @@ impl Checker<'_> {
         let p = v.into_inner();
         let bad = |why: &str| {
             self.lines
-                .error(span.clone(), format!("{field} `{p}`: {why}"))
+                .field_error(span.clone(), format!("{field} `{p}`: {why}"))
         };
         if !p.starts_with('/') {
             return Err(bad("must be absolute (start with `/`)"));
@@ -681,10 +816,10 @@ impl Checker<'_> {
         if p == "/" && field != "dir.path" {
             return Err(self
                 .lines
-                .error(span, format!("{field}: `/` is a directory")));
+                .field_error(span, format!("{field}: `/` is a directory")));
         }
         if !taken.insert(p.clone()) {
-            return Err(self.lines.error(
+            return Err(self.lines.field_error(
                 span,
                 format!("{field} `{p}`: already given by another entry"),
             ));

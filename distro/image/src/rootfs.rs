@@ -10,8 +10,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use hurd_trans::stat::TimeSpec;
 use hurd_trans::tar::{Header, WriteError, Writer};
 
+use crate::Epoch;
 use crate::manifest::Translator;
 
 pub use hurd_trans::tar::TRANSLATOR_KEYWORD;
@@ -152,12 +154,17 @@ impl RootFs {
 
     /// Packs the tree as a tar archive (parents before children, `/` itself
     /// omitted), with every size, mode and owner as the tree has them (pax
-    /// records for what ustar cannot hold).
+    /// records for what ustar cannot hold) and every entry dated `epoch`.
+    /// The same tree gives the same bytes.
     ///
     /// # Errors
     ///
     /// The first node the writer cannot write (a name with a NUL), named.
-    pub fn to_tar(&self) -> Result<Vec<u8>, TreeError> {
+    pub fn to_tar(&self, epoch: Epoch) -> Result<Vec<u8>, TreeError> {
+        let mtime = TimeSpec {
+            sec: i64::try_from(epoch.secs()).unwrap_or(i64::MAX),
+            nsec: 0,
+        };
         let mut w = Writer::new();
         for (path, node) in self.nodes.iter().filter(|(p, _)| p.as_str() != "/") {
             let rel = path.trim_start_matches('/');
@@ -167,6 +174,7 @@ impl RootFs {
             };
             header.uid = node.uid;
             header.gid = node.gid;
+            header.mtime = mtime;
             if let Some(cmd) = &node.translator {
                 header
                     .extra
@@ -238,9 +246,10 @@ mod tests {
             node: "/srv/greet".into(),
             command: vec!["/hurd/hello".into(), "hi there".into()],
             owner: 3_000_000,
+            line: 0,
         })
         .expect("translator");
-        let archive = fs.to_tar().expect("tar");
+        let archive = fs.to_tar(Epoch::DEFAULT).expect("tar");
         let entries = hurd_servers::untar::entries(&archive).expect("entries");
         let by_path = |p: &str| {
             entries
@@ -294,6 +303,7 @@ mod tests {
             node: "/srv/x".into(),
             command: vec!["/hurd/hello".into()],
             owner,
+            line: 0,
         };
         assert!(fs.set_translator(&t(0)).is_err());
         fs.set_translator(&t(1000)).expect("owner matches");

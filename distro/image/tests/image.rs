@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use distro_image::{Manifest, PathsOnly, ROOTFS_MODULE, make_iso, stage};
+use distro_image::{
+    Epoch, Manifest, PathsOnly, ROOTFS_MODULE, Staged, compare_builds, make_iso, stage,
+};
 
 const MANIFEST: &str = r#"
 [image]
@@ -131,7 +133,14 @@ fn an_image_is_staged_with_its_root_filesystem_last() {
     sources(&base);
     let out = scratch("stage-out");
     let m = Manifest::parse(MANIFEST).expect("manifest");
-    let staged = stage(&m, &base, &out, &mut PathsOnly { base: base.clone() }).expect("stage");
+    let staged = stage(
+        &m,
+        &base,
+        &out,
+        &mut PathsOnly { base: base.clone() },
+        Epoch::DEFAULT,
+    )
+    .expect("stage");
 
     assert_eq!(std::fs::read(&staged.kernel).expect("kernel"), b"KERNEL");
     let names: Vec<&str> = staged.modules.iter().map(|m| m.name.as_str()).collect();
@@ -191,7 +200,14 @@ fn gnu_tar_reads_the_root_filesystem() {
         &format!("path = \"/etc/{}motd\"", "deep-directory-name/".repeat(8)),
     ))
     .expect("manifest");
-    let staged = stage(&m, &base, &out, &mut PathsOnly { base: base.clone() }).expect("stage");
+    let staged = stage(
+        &m,
+        &base,
+        &out,
+        &mut PathsOnly { base: base.clone() },
+        Epoch::DEFAULT,
+    )
+    .expect("stage");
     let listing = match Command::new("tar")
         .arg("-tf")
         .arg(&staged.modules[1].path)
@@ -220,7 +236,14 @@ fn build_errors_name_the_manifest_line() {
     std::fs::remove_file(base.join("files/notes")).expect("rm");
     let out = scratch("errors-out");
     let m = Manifest::parse(MANIFEST).expect("manifest");
-    let e = stage(&m, &base, &out, &mut PathsOnly { base: base.clone() }).expect_err("missing");
+    let e = stage(
+        &m,
+        &base,
+        &out,
+        &mut PathsOnly { base: base.clone() },
+        Epoch::DEFAULT,
+    )
+    .expect_err("missing");
     assert_eq!(e.line, Some(22), "{e}");
     assert!(e.message.contains("files/notes"), "{e}");
 
@@ -228,14 +251,79 @@ fn build_errors_name_the_manifest_line() {
     let text = MANIFEST.replace("path = \"/etc/motd\"", "path = \"/hurd/hello/motd\"");
     let m = Manifest::parse(&text).expect("manifest");
     sources(&base);
-    let e = stage(&m, &base, &out, &mut PathsOnly { base: base.clone() }).expect_err("nested");
+    let e = stage(
+        &m,
+        &base,
+        &out,
+        &mut PathsOnly { base: base.clone() },
+        Epoch::DEFAULT,
+    )
+    .expect_err("nested");
     assert!(e.message.contains("which is a file"), "{e}");
+
+    // A translator on a node of another owner: its table's line and key.
+    let text = MANIFEST.replace(
+        "node = \"/tmp/hello\"\ncommand = [\"/hurd/hello\", \"--greeting\", \"hi\"]\nowner = 1000",
+        "node = \"/home/user/notes\"\ncommand = [\"/hurd/hello\"]",
+    );
+    assert_ne!(text, MANIFEST);
+    let line = 1 + text[..text.find("[[translator]]").expect("table")]
+        .matches('\n')
+        .count();
+    let m = Manifest::parse(&text).expect("manifest");
+    let e = stage(
+        &m,
+        &base,
+        &out,
+        &mut PathsOnly { base: base.clone() },
+        Epoch::DEFAULT,
+    )
+    .expect_err("owner");
+    assert_eq!(e.line, Some(line), "{e}");
+    assert!(
+        e.to_string().starts_with(&format!(
+            "line {line}: translator.owner: `/home/user/notes`"
+        )),
+        "{e}"
+    );
 
     // Packages need building.
     let text = MANIFEST.replace("path = \"bin/kernel.elf\"", "package = \"hurd-kernel\"");
     let m = Manifest::parse(&text).expect("manifest");
-    let e = stage(&m, &base, &out, &mut PathsOnly { base: base.clone() }).expect_err("package");
+    let e = stage(
+        &m,
+        &base,
+        &out,
+        &mut PathsOnly { base: base.clone() },
+        Epoch::DEFAULT,
+    )
+    .expect_err("package");
     assert_eq!(e.line, Some(6), "{e}");
+}
+
+/// Stages the test manifest under `out` and packs it, or `None` when GRUB's
+/// tools are not installed.
+fn iso(base: &Path, out: &Path, epoch: Epoch) -> Option<(Staged, PathBuf)> {
+    let m = Manifest::parse(MANIFEST).expect("manifest");
+    let staged = stage(
+        &m,
+        base,
+        &out.join("stage"),
+        &mut PathsOnly {
+            base: base.to_path_buf(),
+        },
+        epoch,
+    )
+    .expect("stage");
+    let iso = out.join("image.iso");
+    match make_iso(&staged, &iso, epoch) {
+        Ok(()) => Some((staged, iso)),
+        Err(e) if e.message.contains("apt-get install") => {
+            eprintln!("skipped: {e}");
+            None
+        }
+        Err(e) => panic!("{e}"),
+    }
 }
 
 #[test]
@@ -243,23 +331,46 @@ fn a_grub_iso_is_made_when_grub_is_installed() {
     let base = scratch("iso-base");
     sources(&base);
     let out = scratch("iso-out");
-    let m = Manifest::parse(MANIFEST).expect("manifest");
-    let staged = stage(
-        &m,
-        &base,
-        &out.join("stage"),
-        &mut PathsOnly { base: base.clone() },
-    )
-    .expect("stage");
-    let iso = out.join("image.iso");
-    match make_iso(&staged, &iso) {
-        Ok(()) => {
-            let len = std::fs::metadata(&iso).expect("iso").len();
-            assert!(len > 64 * 1024, "an ISO of {len} bytes");
-        }
-        Err(e) if e.message.contains("apt-get install") => {
-            eprintln!("skipped: {e}");
-        }
-        Err(e) => panic!("{e}"),
+    if let Some((_, iso)) = iso(&base, &out, Epoch::DEFAULT) {
+        let len = std::fs::metadata(&iso).expect("iso").len();
+        assert!(len > 64 * 1024, "an ISO of {len} bytes");
     }
+}
+
+#[test]
+fn two_builds_are_the_same_bytes() {
+    let base = scratch("repro-base");
+    sources(&base);
+    let (one, two) = (scratch("repro-one"), scratch("repro-two"));
+    let Some((staged, first)) = iso(&base, &one, Epoch::DEFAULT) else {
+        return;
+    };
+    // A later second, another directory, files written in another order
+    // and with other dates: the same ISO.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    for path in ["files/notes", "bin/hello.elf"] {
+        let p = base.join(path);
+        let data = std::fs::read(&p).expect("read");
+        std::fs::remove_file(&p).expect("rm");
+        std::fs::write(&p, data).expect("rewrite");
+    }
+    let (_, second) = iso(&base, &two, Epoch::DEFAULT).expect("second build");
+    let len = compare_builds(&first, &second).expect("reproducible");
+    assert!(len > 64 * 1024);
+    // The archive inside is dated with the epoch, not the clock.
+    let tar = std::fs::read(&staged.modules[1].path).expect("rootfs");
+    let entries = hurd_servers::untar::entries(&tar).expect("entries");
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.header.mtime.sec == Epoch::DEFAULT.secs() as i64),
+        "an entry not dated {}",
+        Epoch::DEFAULT
+    );
+    // Another epoch is another ISO, and a difference is reported.
+    let three = scratch("repro-three");
+    let later = Epoch::new(1_700_000_000).expect("epoch");
+    let (_, third) = iso(&base, &three, later).expect("third build");
+    let e = compare_builds(&first, &third).expect_err("other dates");
+    assert!(e.contains("differ: first at byte"), "{e}");
 }

@@ -72,7 +72,7 @@ fn a_good_manifest_parses() {
 }
 
 /// Replaces `from` with `to` in the good manifest and expects an error at
-/// `line` whose message contains `needle`.
+/// `line` whose text (key and message) contains `needle`.
 fn rejects(from: &str, to: &str, line: usize, needle: &str) {
     assert!(
         GOOD.contains(from),
@@ -81,7 +81,7 @@ fn rejects(from: &str, to: &str, line: usize, needle: &str) {
     let text = GOOD.replacen(from, to, 1);
     let e = Manifest::parse(&text).expect_err("must be rejected");
     assert_eq!(e.line, line, "wrong line for `{to}`: {e}");
-    assert!(e.message.contains(needle), "`{needle}` not in: {e}");
+    assert!(e.to_string().contains(needle), "`{needle}` not in: {e}");
 }
 
 #[test]
@@ -251,4 +251,132 @@ fn the_boot_protocol_can_be_chosen() {
     );
     let e = Manifest::parse(&text).expect_err("unknown protocol");
     assert_eq!(e.line, 8);
+}
+
+/// Like [`rejects`], and the error names `key`.
+fn rejects_key(from: &str, to: &str, line: usize, key: &str, needle: &str) {
+    let text = GOOD.replacen(from, to, 1);
+    assert_ne!(text, GOOD, "test bug: `{from}` not in the manifest");
+    let e = Manifest::parse(&text).expect_err("must be rejected");
+    assert_eq!((e.line, e.key.as_str()), (line, key), "{e}");
+    assert!(e.message.contains(needle), "`{needle}` not in: {e}");
+    assert!(e.to_string().contains(&format!("line {line}, ")), "{e}");
+    assert!(e.to_string().contains(&format!(": {key}: ")), "{e}");
+}
+
+#[test]
+fn duplicate_keys_and_tables_are_named() {
+    rejects_key(
+        "cmdline = \"console=com1\"",
+        "cmdline = \"console=com1\"\nname = \"again\"",
+        5,
+        "image.name",
+        "duplicate key",
+    );
+    rejects_key(
+        "bin = \"hello\"",
+        "bin = \"hello\"\nbin = \"hello\"",
+        23,
+        "program.bin",
+        "duplicate key",
+    );
+    rejects_key(
+        "[kernel]\n",
+        "[image]\nname = \"x\"\n[kernel]\n",
+        6,
+        "image",
+        "duplicate key",
+    );
+}
+
+#[test]
+fn mistyped_values_name_their_key() {
+    rejects_key(
+        "mode = 0o600",
+        "mode = \"rw\"",
+        31,
+        "file.mode",
+        "invalid type",
+    );
+    rejects_key("owner = 1000", "owner = -1", 40, "translator.owner", "u32");
+    rejects_key(
+        "args = [\"--verbose\"]",
+        "args = [\n  \"--verbose\",\n  3,\n]",
+        15,
+        "module.args",
+        "invalid type",
+    );
+    rejects_key(
+        "command = [\"/hurd/hello\", \"--greeting\", \"hi\"]",
+        "command = \"/hurd/hello\"",
+        39,
+        "translator.command",
+        "sequence",
+    );
+    rejects_key("cmdline =", "cmdlin =", 4, "image.cmdlin", "unknown field");
+}
+
+#[test]
+fn checks_name_their_key() {
+    rejects_key(
+        "name = \"auth\"",
+        "name = \"bootstrap\"",
+        16,
+        "module.name",
+        "used twice",
+    );
+    rejects_key(
+        "node = \"/tmp/hello\"",
+        "node = \"tmp/hello\"",
+        38,
+        "translator.node",
+        "absolute",
+    );
+    rejects_key(
+        "text = \"Welcome\\n\"",
+        "",
+        24,
+        "file",
+        "exactly one of `text` and `source`",
+    );
+}
+
+#[test]
+fn invalid_utf8_is_placed() {
+    let mut bytes = GOOD.as_bytes().to_vec();
+    let at = GOOD.find("Welcome").expect("motd") + 3;
+    bytes[at] = 0xff;
+    let e = Manifest::parse_bytes(&bytes).expect_err("not UTF-8");
+    assert_eq!(
+        (e.line, e.column, e.key.as_str()),
+        (26, 12, "file.text"),
+        "{e}"
+    );
+    assert!(
+        e.message.contains("not UTF-8") && e.message.contains("0xff"),
+        "{e}"
+    );
+    // At the very start, and a truncated character at the end.
+    let e = Manifest::parse_bytes(b"\xc3").expect_err("truncated");
+    assert_eq!((e.line, e.column), (1, 1), "{e}");
+    assert!(Manifest::parse_bytes(GOOD.as_bytes()).is_ok());
+}
+
+#[test]
+fn a_loaded_manifest_names_its_file() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("manifest-load");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("my.toml");
+    std::fs::write(&path, GOOD.replacen("bin = \"bootstrap\"", "binary = 1", 1)).expect("write");
+    let e = Manifest::load(&path).expect_err("unknown field");
+    assert_eq!(e.file.as_deref(), Some(path.as_path()));
+    assert!(
+        e.to_string().starts_with(&format!(
+            "{}: line 12, column 1: module.binary: unknown field",
+            path.display()
+        )),
+        "{e}"
+    );
+    let e = Manifest::load(&dir.join("absent.toml")).expect_err("absent");
+    assert!(e.to_string().contains("absent.toml: cannot read it"), "{e}");
 }

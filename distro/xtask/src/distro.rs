@@ -69,7 +69,12 @@ pub fn init_build(ws: &Workspace, all: &Build) -> Result<Build, String> {
 pub fn reference_rootfs(ws: &Workspace) -> Result<std::path::PathBuf, String> {
     let target = ws.metadata()?.target_directory;
     let iso = target.join("hurd-rs-distro.iso");
-    crate::image::build(ws, &ws.root.join(crate::image::REFERENCE_MANIFEST), &iso)?;
+    crate::image::build(
+        ws,
+        &ws.root.join(crate::image::REFERENCE_MANIFEST),
+        &iso,
+        false,
+    )?;
     let rootfs = target.join("hurd-rs-distro.iso.d/boot/modules/rootfs");
     if !rootfs.is_file() {
         return Err(format!("the image build staged no {}", rootfs.display()));
@@ -333,7 +338,12 @@ pub fn bench(ws: &Workspace) -> Result<(), String> {
     // The image's size: the reference ISO and what it carries.
     let target = ws.metadata()?.target_directory;
     let iso = target.join("hurd-rs-bench.iso");
-    crate::image::build(ws, &ws.root.join(crate::image::REFERENCE_MANIFEST), &iso)?;
+    crate::image::build(
+        ws,
+        &ws.root.join(crate::image::REFERENCE_MANIFEST),
+        &iso,
+        false,
+    )?;
     for (label, path) in [
         ("distro image: GRUB ISO (bytes)", iso.clone()),
         ("distro image: kernel ELF (bytes)", build.kernel.clone()),

@@ -3,8 +3,12 @@
 //! step of `cargo xtask test`, which builds the reference image and boots it.
 //!
 //! ```text
-//! cargo xtask image [--manifest FILE] [-o OUT.iso]   # default: distro/distro.toml, target/hurd-rs.iso
+//! cargo xtask image [--manifest FILE] [-o OUT.iso] [--verify]   # default: distro/distro.toml, target/hurd-rs.iso
 //! ```
+//!
+//! The ISO is reproducible (every date in it is `SOURCE_DATE_EPOCH`, or
+//! 2000-01-01); `--verify` builds it twice and fails unless both are the
+//! same bytes. The `image` step of `cargo xtask test` always verifies.
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -67,22 +71,32 @@ pub const GRUB_PACKAGES: &[&str] = &["grub-common", "grub-pc-bin", "xorriso", "m
 const BOOT_TIMEOUT: Duration = Duration::from_secs(240);
 
 /// Builds the image `manifest` describes into `out` (running `distro-image`
-/// in the workspace).
-pub fn build(ws: &Workspace, manifest: &PathBuf, out: &PathBuf) -> Result<(), String> {
+/// in the workspace); with `verify`, builds it a second time and fails
+/// unless both ISOs are the same bytes.
+pub fn build(
+    ws: &Workspace,
+    manifest: &PathBuf,
+    out: &PathBuf,
+    verify: bool,
+) -> Result<(), String> {
     setup::ensure_apt(GRUB_PACKAGES)?;
     let target = ws.metadata()?.target_directory;
-    ws.cargo()
+    let mut command = ws
+        .cargo()
         .args(["run", "--quiet", "-p", "distro-image", "--", "--manifest"])
         .arg(manifest)
         .arg("-o")
         .arg(out)
         .arg("--target-dir")
-        .arg(&target)
-        .run()
+        .arg(&target);
+    if verify {
+        command = command.arg("--verify");
+    }
+    command.run()
 }
 
-/// `cargo xtask image [--manifest FILE] [-o OUT.iso]`; `--check` runs the
-/// `image` step of `cargo xtask test` alone.
+/// `cargo xtask image [--manifest FILE] [-o OUT.iso] [--verify]`; `--check`
+/// runs the `image` step of `cargo xtask test` alone.
 pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
     let ws = Workspace::find()?;
     if args == ["--check"] {
@@ -91,6 +105,7 @@ pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
     }
     let mut manifest = ws.root.join(REFERENCE_MANIFEST);
     let mut out = ws.metadata()?.target_directory.join("hurd-rs.iso");
+    let mut verify = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = || {
@@ -101,6 +116,7 @@ pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
         match a.as_str() {
             "--manifest" => manifest = value()?,
             "-o" | "--output" => out = value()?,
+            "--verify" => verify = true,
             other => {
                 return Err(Failure::Usage(format!(
                     "unknown argument `{other}` for `cargo xtask image`"
@@ -108,7 +124,7 @@ pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
             }
         }
     }
-    build(&ws, &manifest, &out)?;
+    build(&ws, &manifest, &out, verify)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -116,7 +132,7 @@ pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
 /// serial console on the terminal; returns QEMU's exit status.
 pub fn run_reference(ws: &Workspace) -> Result<std::process::ExitStatus, String> {
     let iso = ws.metadata()?.target_directory.join("hurd-rs.iso");
-    build(ws, &ws.root.join(REFERENCE_MANIFEST), &iso)?;
+    build(ws, &ws.root.join(REFERENCE_MANIFEST), &iso, false)?;
     let accel = match Accel::detect() {
         Accel::Tcg => Accel::Tcg,
         Accel::Kvm => kernel::choose_accel(&kernel::build(ws)?)?,
@@ -130,7 +146,8 @@ pub fn run_reference(ws: &Workspace) -> Result<std::process::ExitStatus, String>
         .map_err(|e| format!("could not start qemu-system-x86_64: {e}"))
 }
 
-/// The `image` step: builds the reference image as a GRUB ISO and boots it
+/// The `image` step: builds the reference image as a GRUB ISO (twice, to
+/// check that the build is reproducible) and boots it
 /// in QEMU — the kernel booted the Hurd's way: GRUB loads it (multiboot2)
 /// and its modules, `hurd-init` writes the manifest's root file system into
 /// its tmpfs root, and the distro's console scenario (see
@@ -138,7 +155,7 @@ pub fn run_reference(ws: &Workspace) -> Result<std::process::ExitStatus, String>
 pub fn test_step(ws: &Workspace) -> Result<(), String> {
     let target = ws.metadata()?.target_directory;
     let iso = target.join("hurd-rs-test.iso");
-    build(ws, &ws.root.join(REFERENCE_MANIFEST), &iso)?;
+    build(ws, &ws.root.join(REFERENCE_MANIFEST), &iso, true)?;
     // The same choice of accelerator as the kernel tests (KVM here may be
     // unable to run user mode).
     let accel = kernel::choose_accel(&kernel::build(ws)?)?;
@@ -161,7 +178,7 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
     eprintln!("the reference image booted from its GRUB ISO and ran the console scenario");
     // The book's manifest of one's own, built and booted the same way.
     let iso = target.join("my-image-test.iso");
-    build(ws, &ws.root.join(OWN_MANIFEST), &iso)?;
+    build(ws, &ws.root.join(OWN_MANIFEST), &iso, true)?;
     let run = crate::console::converse(boot_command(accel, &iso), BOOT_TIMEOUT, &own_scenario())?;
     let output = run.lines.join("\n");
     crate::distro::check_in_order(&output, OWN_EXPECTED)

@@ -56,10 +56,13 @@ COMMANDS:
                         ARGS; `test` runs its test suite. `kernel --check`
                         runs the kernel step of `test` alone, `kernel
                         --distro-check` its distro step.
-    image [--manifest FILE] [-o OUT.iso]
+    image [--manifest FILE] [-o OUT.iso] [--verify]
                         Build a bootable GRUB ISO from a distro.toml manifest
-                        (default: distro/distro.toml -> target/hurd-rs.iso);
-                        `image --check` runs the image step of `test` alone.
+                        (default: distro/distro.toml -> target/hurd-rs.iso).
+                        The ISO is reproducible: every date in it is
+                        SOURCE_DATE_EPOCH (default 2000-01-01); `--verify`
+                        builds it twice and fails unless both are the same
+                        bytes. `image --check` runs the image step of `test`.
     test [--quick]      Run every check CI runs, in order, stopping at the first
                         failure: setup, fmt, the crate order (ARCHITECTURE.md),
                         clippy, host tests, no_std builds,

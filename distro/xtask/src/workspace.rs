@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use crate::cmd::Cmd;
 use crate::json;
 
+/// The environment variable holding the bare-metal target's rustflags.
+pub const BARE_METAL_RUSTFLAGS: &str = "CARGO_TARGET_X86_64_UNKNOWN_NONE_RUSTFLAGS";
+
 /// The workspace the tool works on.
 #[derive(Debug, Clone)]
 pub struct Workspace {
@@ -43,8 +46,46 @@ impl Workspace {
     }
 
     /// A `cargo` command run in the workspace root.
+    ///
+    /// Builds for bare metal (the kernel and its programs, which go into
+    /// images) get [`Workspace::remap_flags`], unless the caller set
+    /// `RUSTFLAGS` or the target's rustflags itself; every build the tool
+    /// starts gets the same flags, so none undoes another's.
     pub fn cargo(&self) -> Cmd {
-        Cmd::new(&self.cargo).dir(&self.root)
+        let cmd = Cmd::new(&self.cargo).dir(&self.root);
+        let set = |k: &str| std::env::var_os(k).is_some();
+        if set("RUSTFLAGS") || set("CARGO_ENCODED_RUSTFLAGS") || set(BARE_METAL_RUSTFLAGS) {
+            return cmd;
+        }
+        match self.remap_flags() {
+            Some(flags) => cmd.env(BARE_METAL_RUSTFLAGS, flags),
+            None => cmd,
+        }
+    }
+
+    /// `--remap-path-prefix` flags that take the checkout's directory and
+    /// Cargo's home out of the binaries (debug information and panic
+    /// locations name `/hurd-rs/...` and `/cargo/registry/...`), so that a
+    /// kernel and its programs, and the images holding them, are the same
+    /// bytes wherever they are built. `None` when a path has a space (the
+    /// target's rustflags are split at spaces).
+    pub fn remap_flags(&self) -> Option<String> {
+        let cargo_home = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+        let mut flags = Vec::new();
+        for (from, to) in [
+            (Some(self.root.clone()), "/hurd-rs"),
+            (cargo_home, "/cargo"),
+        ] {
+            let Some(from) = from else { continue };
+            let from = from.to_str()?;
+            if from.contains(' ') || from.is_empty() {
+                return None;
+            }
+            flags.push(format!("--remap-path-prefix={from}={to}"));
+        }
+        Some(flags.join(" "))
     }
 
     /// The workspace's own packages and target directory, from
@@ -221,6 +262,24 @@ fn parse_dependency(dep: &json::Value) -> Option<Dependency> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bare_metal_builds_name_no_build_directory() {
+        let ws = Workspace {
+            root: PathBuf::from("/src/hurd"),
+            cargo: "cargo".into(),
+        };
+        let flags = ws.remap_flags().expect("no spaces");
+        assert!(
+            flags.starts_with("--remap-path-prefix=/src/hurd=/hurd-rs"),
+            "{flags}"
+        );
+        let spaced = Workspace {
+            root: PathBuf::from("/my src/hurd"),
+            cargo: "cargo".into(),
+        };
+        assert_eq!(spaced.remap_flags(), None);
+    }
 
     #[test]
     fn finds_hurd_libraries() {

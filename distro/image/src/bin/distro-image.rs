@@ -1,7 +1,7 @@
 //! `distro-image`: builds a boot image from a `distro.toml` manifest.
 //!
 //! ```text
-//! distro-image --manifest distro/distro.toml -o hurd-rs.iso [--stage DIR] [--target-dir DIR]
+//! distro-image --manifest distro/distro.toml -o hurd-rs.iso [--stage DIR] [--target-dir DIR] [--verify]
 //! ```
 //!
 //! Binaries named by `package` are built with `cargo build --release
@@ -12,12 +12,17 @@
 //! relative to the manifest's directory. The
 //! image is staged in `--stage` (default: next to the output) and packed as a
 //! GRUB ISO. Errors name the manifest file and line.
+//!
+//! Every date in the image is `SOURCE_DATE_EPOCH`, or 2000-01-01 when it is
+//! not set. `--verify` stages and packs the image a second time, in another
+//! directory and at a later second, and fails unless both ISOs are the
+//! same bytes.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use distro_image::{Artifact, Manifest, Resolve, Source, make_iso, stage};
+use distro_image::{Artifact, Epoch, Manifest, Resolve, Source, compare_builds, make_iso, stage};
 
 /// The target every boot binary is built for.
 const TARGET: &str = "x86_64-unknown-none";
@@ -27,6 +32,7 @@ struct Args {
     out: PathBuf,
     stage: Option<PathBuf>,
     target_dir: Option<PathBuf>,
+    verify: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -34,6 +40,7 @@ fn parse_args() -> Result<Args, String> {
     let mut out = None;
     let mut stage = None;
     let mut target_dir = None;
+    let mut verify = false;
     let mut args = std::env::args_os().skip(1);
     while let Some(a) = args.next() {
         let mut value = |name: &str| {
@@ -46,6 +53,7 @@ fn parse_args() -> Result<Args, String> {
             Some("-o" | "--output") => out = Some(value("-o")?),
             Some("--stage") => stage = Some(value("--stage")?),
             Some("--target-dir") => target_dir = Some(value("--target-dir")?),
+            Some("--verify") => verify = true,
             _ => return Err(format!("unknown argument {}", a.to_string_lossy())),
         }
     }
@@ -54,6 +62,7 @@ fn parse_args() -> Result<Args, String> {
         out: out.ok_or("-o OUT.iso is required")?,
         stage,
         target_dir,
+        verify,
     })
 }
 
@@ -175,9 +184,7 @@ fn package_name(cargo_toml: &str) -> Option<String> {
 }
 
 fn run(args: Args) -> Result<(), String> {
-    let text = std::fs::read_to_string(&args.manifest)
-        .map_err(|e| format!("{}: {e}", args.manifest.display()))?;
-    let m = Manifest::parse(&text).map_err(|e| format!("{}: {e}", args.manifest.display()))?;
+    let m = Manifest::load(&args.manifest).map_err(|e| e.to_string())?;
     let base = args
         .manifest
         .parent()
@@ -199,16 +206,58 @@ fn run(args: Args) -> Result<(), String> {
         target_dir,
         built: BTreeSet::new(),
     };
-    let staged = stage(&m, &base, &stage_dir, &mut resolver)
+    let epoch = Epoch::from_env()?;
+    let staged = stage(&m, &base, &stage_dir, &mut resolver, epoch)
         .map_err(|e| format!("{}: {e}", args.manifest.display()))?;
-    make_iso(&staged, &args.out).map_err(|e| e.to_string())?;
+    make_iso(&staged, &args.out, epoch).map_err(|e| e.to_string())?;
     eprintln!(
-        "wrote {} ({} modules); boot it with: qemu-system-x86_64 -cdrom {} -serial stdio -display none",
+        "wrote {} ({} modules, dated {epoch}); boot it with: qemu-system-x86_64 -cdrom {} -serial stdio -display none",
         args.out.display(),
         staged.modules.len(),
         args.out.display()
     );
+    if args.verify {
+        verify(&m, &base, &args.out, &stage_dir, &mut resolver, epoch)?;
+    }
     Ok(())
+}
+
+/// Builds the image a second time, in another staging directory and at a
+/// later second of the clock, and compares the two ISOs. The second build
+/// is removed when they are equal and kept for inspection when not.
+fn verify(
+    m: &Manifest,
+    base: &Path,
+    out: &Path,
+    stage_dir: &Path,
+    resolver: &mut CargoBuild,
+    epoch: Epoch,
+) -> Result<(), String> {
+    let with_suffix = |p: &Path, s: &str| {
+        let mut p = p.as_os_str().to_owned();
+        p.push(s);
+        PathBuf::from(p)
+    };
+    let second_stage = with_suffix(stage_dir, ".verify");
+    let second = with_suffix(out, ".verify");
+    // A date leaking from the clock would show as a difference.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let staged = stage(m, base, &second_stage, resolver, epoch).map_err(|e| e.to_string())?;
+    make_iso(&staged, &second, epoch).map_err(|e| e.to_string())?;
+    match compare_builds(out, &second) {
+        Ok(len) => {
+            let _ = std::fs::remove_file(&second);
+            let _ = std::fs::remove_dir_all(&second_stage);
+            eprintln!(
+                "verified: a second build of {} is the same {len} bytes",
+                out.display()
+            );
+            Ok(())
+        }
+        Err(e) => Err(format!(
+            "the image is not reproducible: {e} (the second build is kept for comparison)"
+        )),
+    }
 }
 
 fn main() -> ExitCode {
