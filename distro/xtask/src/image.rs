@@ -10,7 +10,7 @@
 //! 2000-01-01); `--verify` builds it twice and fails unless both are the
 //! same bytes. The `image` step of `cargo xtask test` always verifies.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
@@ -128,17 +128,24 @@ pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `cargo xtask run`: builds the reference image and boots its ISO with the
-/// serial console on the terminal; returns QEMU's exit status.
-pub fn run_reference(ws: &Workspace) -> Result<std::process::ExitStatus, String> {
-    let iso = ws.metadata()?.target_directory.join("hurd-rs.iso");
-    build(ws, &ws.root.join(REFERENCE_MANIFEST), &iso, false)?;
+/// `cargo xtask run [--manifest FILE]`: builds the image `manifest`
+/// describes and boots its ISO with the serial console on the terminal;
+/// returns QEMU's exit status. QEMU ends when the system halts; `Ctrl-A X`
+/// ends it at any time (the terminal is QEMU's multiplexer, `mon:stdio`, so
+/// `Ctrl-C` goes to the system).
+pub fn run(ws: &Workspace, manifest: &Path) -> Result<std::process::ExitStatus, String> {
+    let stem = manifest
+        .file_stem()
+        .map_or_else(|| "image".into(), |s| s.to_string_lossy().into_owned());
+    let iso = ws.metadata()?.target_directory.join(format!("{stem}.iso"));
+    build(ws, &manifest.to_path_buf(), &iso, false)?;
     let accel = match Accel::detect() {
         Accel::Tcg => Accel::Tcg,
         Accel::Kvm => kernel::choose_accel(&kernel::build(ws)?)?,
     };
-    let mut command = boot_command(accel, &iso);
+    let mut command = boot_command(accel, &iso, "mon:stdio");
     eprintln!("$ {command:?}");
+    eprintln!("(the system's console; QEMU ends when it halts, or at Ctrl-A X)");
     command
         .stdin(std::process::Stdio::inherit())
         .stdout(std::process::Stdio::inherit())
@@ -160,7 +167,7 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
     // unable to run user mode).
     let accel = kernel::choose_accel(&kernel::build(ws)?)?;
     let run = crate::console::converse(
-        boot_command(accel, &iso),
+        boot_command(accel, &iso, "stdio"),
         BOOT_TIMEOUT,
         &crate::distro::scenario(),
     )?;
@@ -179,7 +186,11 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
     // The book's manifest of one's own, built and booted the same way.
     let iso = target.join("my-image-test.iso");
     build(ws, &ws.root.join(OWN_MANIFEST), &iso, true)?;
-    let run = crate::console::converse(boot_command(accel, &iso), BOOT_TIMEOUT, &own_scenario())?;
+    let run = crate::console::converse(
+        boot_command(accel, &iso, "stdio"),
+        BOOT_TIMEOUT,
+        &own_scenario(),
+    )?;
     let output = run.lines.join("\n");
     crate::distro::check_in_order(&output, OWN_EXPECTED)
         .and_then(|()| crate::distro::check_no_password_shown(&output))
@@ -191,12 +202,14 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
     Ok(())
 }
 
-/// QEMU booting `iso` from its CD-ROM drive with the console on the serial port.
-pub fn boot_command(accel: Accel, iso: &PathBuf) -> Command {
+/// QEMU booting `iso` from its CD-ROM drive with the console on the serial
+/// port, connected to `serial` (`stdio`, or `mon:stdio` for a terminal);
+/// QEMU exits when the kernel halts (`isa-debug-exit`) or resets.
+pub fn boot_command(accel: Accel, iso: &PathBuf, serial: &str) -> Command {
     let mut command = Command::new("qemu-system-x86_64");
     command
         .args(accel.args())
-        .args(["-m", "256M", "-display", "none", "-serial", "stdio"])
+        .args(["-m", "256M", "-display", "none", "-serial", serial])
         .args([
             "-no-reboot",
             "-device",

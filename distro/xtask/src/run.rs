@@ -12,16 +12,18 @@
 //! do not trust each other attach translators to their nodes. When the
 //! distro boots, a QEMU mode joins [`Mode`] and becomes the default.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::Failure;
 use crate::workspace::Workspace;
 
 /// What `cargo xtask run` runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
-    /// The reference image booted from its ISO in QEMU (the default).
-    Image,
+    /// An image booted from its ISO in QEMU (the default): the reference
+    /// image, or the manifest given with `--manifest FILE`.
+    Image(Option<PathBuf>),
     /// `hurd-init` booted directly on the kernel in QEMU (`--kernel`).
     Kernel,
     /// The server set in one host process with a shell on stdin (`--hosted`).
@@ -32,9 +34,16 @@ pub enum Mode {
 
 /// Parses the arguments of `cargo xtask run`.
 fn parse_args(args: &[String]) -> Result<Mode, Failure> {
-    let mut mode = Mode::Image;
-    for arg in args {
+    let mut mode = Mode::Image(None);
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
         match arg.as_str() {
+            "--manifest" => {
+                let file = it
+                    .next()
+                    .ok_or_else(|| Failure::Usage("`--manifest` needs a file".to_owned()))?;
+                mode = Mode::Image(Some(PathBuf::from(file)));
+            }
             "--hosted" => mode = Mode::Hosted,
             "--kernel" => mode = Mode::Kernel,
             "--tour" => mode = Mode::Tour,
@@ -48,20 +57,21 @@ fn parse_args(args: &[String]) -> Result<Mode, Failure> {
     Ok(mode)
 }
 
-/// `cargo xtask run [--kernel|--hosted|--tour]`: runs the chosen mode and
-/// exits with its exit code.
+/// `cargo xtask run [--manifest FILE|--kernel|--hosted|--tour]`: runs the
+/// chosen mode and exits with its exit code.
 pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
     let mode = parse_args(args)?;
     let workspace = Workspace::find()?;
     let target = match mode {
-        Mode::Image | Mode::Kernel => {
+        Mode::Image(manifest) => {
             crate::setup::ensure_apt(&[crate::kernel::QEMU_PACKAGE])?;
-            let status = if mode == Mode::Image {
-                crate::image::run_reference(&workspace)?
-            } else {
-                crate::distro::run_interactive(&workspace)?
-            };
-            return Ok(exit_code(status));
+            let manifest =
+                manifest.unwrap_or_else(|| workspace.root.join(crate::image::REFERENCE_MANIFEST));
+            return Ok(exit_code(crate::image::run(&workspace, &manifest)?));
+        }
+        Mode::Kernel => {
+            crate::setup::ensure_apt(&[crate::kernel::QEMU_PACKAGE])?;
+            return Ok(exit_code(crate::distro::run_interactive(&workspace)?));
         }
         Mode::Tour => ["--example", "tour"],
         Mode::Hosted => ["--bin", "hurd-hosted"],
@@ -96,7 +106,15 @@ mod tests {
 
     #[test]
     fn parses_modes() {
-        assert!(matches!(parse_args(&[]), Ok(Mode::Image)));
+        assert!(matches!(parse_args(&[]), Ok(Mode::Image(None))));
+        assert_eq!(
+            parse_args(&["--manifest".to_owned(), "my.toml".to_owned()]).ok(),
+            Some(Mode::Image(Some(PathBuf::from("my.toml"))))
+        );
+        assert!(matches!(
+            parse_args(&["--manifest".to_owned()]),
+            Err(Failure::Usage(_))
+        ));
         assert!(matches!(parse_args(&["--tour".to_owned()]), Ok(Mode::Tour)));
         assert!(matches!(
             parse_args(&["--hosted".to_owned()]),

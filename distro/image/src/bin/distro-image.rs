@@ -211,7 +211,9 @@ fn run(args: Args) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", args.manifest.display()))?;
     make_iso(&staged, &args.out, epoch).map_err(|e| e.to_string())?;
     eprintln!(
-        "wrote {} ({} modules, dated {epoch}); boot it with: qemu-system-x86_64 -cdrom {} -serial stdio -display none",
+        "wrote {} ({} modules, dated {epoch}); boot it with: qemu-system-x86_64 -cdrom {} \
+         -m 256M -display none -serial mon:stdio -no-reboot \
+         -device isa-debug-exit,iobase=0xf4,iosize=0x04 (it ends when the system halts, or at Ctrl-A X)",
         args.out.display(),
         staged.modules.len(),
         args.out.display()
