@@ -15,18 +15,18 @@
 //!
 //! [[module]]
 //! name = "hurd-init"
-//! package = "kernel-user"
+//! package = "distro-programs"
 //! bin = "hurd-init"
 //!
 //! [[module]]
 //! name = "term-server"
-//! package = "kernel-user"
+//! package = "distro-programs"
 //! bin = "term-server"
 //!
 //! [[program]]
-//! path = "/bin/upcase"
-//! package = "kernel-user"
-//! bin = "upcase"
+//! path = "/hurd/hello"
+//! package = "distro-programs"
+//! bin = "hello"
 //!
 //! [[program]]
 //! path = "/bin/my-translator"
