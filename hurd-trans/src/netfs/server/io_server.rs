@@ -85,53 +85,54 @@ impl<T: Tree, I: UserIpc> io::Server for NetFs<T, I> {
     }
 
     fn reauthenticate(&self, req: &Request, rendezvous2: PortItem) {
-        let Ok((p, _)) = self.protid(req.port) else {
-            self.release(&rendezvous2);
+        // Owned from here: whatever kind of right came is released on every
+        // path that does not hand it to the auth server.
+        let rendezvous = Right::received(&self.ipc, rendezvous2).into_send();
+        let (Ok((p, _)), Some(rendezvous)) = (self.protid(req.port), rendezvous) else {
             return;
         };
-        let Ok(newport) = self.ipc.port_allocate(RightType::Receive) else {
-            self.release(&rendezvous2);
+        if !self.auth.is_valid() {
+            // No auth server to meet the user at: no port is made.
+            return;
+        }
+        let Ok(newport) = ReceiveRight::allocate(&self.ipc) else {
             return;
         };
-        let ids = if self.auth.is_valid() {
-            AuthClient::new(&self.ipc, self.auth).server_authenticate(
-                send_item(rendezvous2.name, Disposition::MoveSend),
-                send_item(newport, Disposition::MakeSend),
-            )
-        } else {
-            self.release(&rendezvous2);
-            Err(errno(Errno::OpNotSupp))
-        };
+        let ids = AuthClient::new(&self.ipc, self.auth)
+            .server_authenticate(rendezvous.move_item(), newport.make_send_item());
+        // A request that never left leaves the rendezvous right ours:
+        // released here.
+        rendezvous.settle(&ids);
+        if matches!(&ids, Err(Error::Msg(code)) if code.is_send_error()) {
+            // Nobody holds a send right to the new port either: it goes.
+            return;
+        }
         // A failed handshake leaves the unknown user, as the Hurd does.
         let user = ids.unwrap_or_default();
         let mut st = self.state();
         let armed = self
             .ipc
-            .port_move_member(newport, self.portset)
+            .port_move_member(newport.name(), self.portset)
             .and_then(|()| {
                 self.ipc.request_notification(
-                    newport,
+                    newport.name(),
                     NotifyKind::NoSenders,
                     1,
-                    newport,
+                    newport.name(),
                     Disposition::MakeSendOnce,
                 )
             });
-        match (armed, st.peropens.get_mut(&p.po)) {
-            (Ok(_), Some(po)) => {
-                po.refs += 1;
-                st.protids.insert(
-                    newport,
-                    Protid {
-                        po: p.po,
-                        user,
-                        pager: false,
-                    },
-                );
-            }
-            _ => {
-                let _ = self.ipc.port_mod_refs(newport, RightType::Receive, -1);
-            }
+        // Otherwise the new port is destroyed: its senders see a dead name.
+        if let (Ok(_), Some(po)) = (armed, st.peropens.get_mut(&p.po)) {
+            po.refs += 1;
+            st.protids.insert(
+                newport.into_raw(),
+                Protid {
+                    po: p.po,
+                    user,
+                    pager: false,
+                },
+            );
         }
     }
 

@@ -429,9 +429,9 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
         }
     }
 
+    /// Releases a right that came in a request, as its kind needs (a
+    /// receive right where a send right belongs is destroyed, not kept).
     pub(super) fn release(&self, item: &PortItem) {
-        if item.name.is_valid() {
-            let _ = self.ipc.port_deallocate(item.name);
-        }
+        drop(Right::received(&self.ipc, *item));
     }
 }

@@ -26,7 +26,7 @@ use hurd_ipc::Errno;
 
 use hurd_ipc::mig::{self, Dispatch, MsgArg, REPLY_ID_OFFSET, Request};
 use hurd_ipc::notify::{NOTIFY_NO_SENDERS, NOTIFY_SEND_ONCE};
-use hurd_ipc::user::{MachMsgError, MsgOptions, PortSet, ReceiveRight};
+use hurd_ipc::user::{MachMsgError, MsgOptions, PortSet, ReceiveRight, Right};
 use hurd_ipc::{
     Disposition, Error, Item, KernReturn, Message, MigReturn, MsgReturn, NotifyKind, PortItem,
     PortName, RightType, UserIpc,
