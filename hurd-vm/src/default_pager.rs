@@ -19,7 +19,7 @@ use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
 use hurd_ipc::mig::{Dispatch, Request};
-use hurd_ipc::user::PortSet;
+use hurd_ipc::user::{PortSet, Right};
 use hurd_ipc::{Disposition, OolItem, PortItem, PortName, RightType, UserIpc};
 
 use crate::page::{PAGE_BYTES, PAGE_SIZE, is_page_aligned};
@@ -152,10 +152,10 @@ impl<'a, I: UserIpc + ?Sized, S: BackingStore> DefaultPager<'a, I, S> {
         self.store.into_inner()
     }
 
+    /// Releases a right that came in a request, as its kind needs (a
+    /// receive right where a send right belongs is destroyed, not leaked).
     fn release(&self, p: PortItem) {
-        if p.name.is_valid() {
-            let _ = self.ipc.port_deallocate(p.name);
-        }
+        drop(Right::received(self.ipc, p));
     }
 }
 
@@ -172,9 +172,7 @@ impl<I: UserIpc + ?Sized, S: BackingStore> memory_object::Server for DefaultPage
     fn terminate(&self, req: &Request, control: PortItem, name: PortItem) {
         self.stats.borrow_mut().terminated += 1;
         self.store.borrow_mut().discard(req.port);
-        if control.name.is_valid() {
-            let _ = self.ipc.port_mod_refs(control.name, RightType::Receive, -1);
-        }
+        self.release(control);
         self.release(name);
         // A created object ends here; the pager's own port lives on.
         if self.created.borrow_mut().remove(&req.port) {
@@ -184,9 +182,7 @@ impl<I: UserIpc + ?Sized, S: BackingStore> memory_object::Server for DefaultPage
 
     fn copy(&self, _req: &Request, old: PortItem, _o: u64, _l: u64, new: PortItem) {
         self.release(old);
-        if new.name.is_valid() {
-            let _ = self.ipc.port_mod_refs(new.name, RightType::Receive, -1);
-        }
+        self.release(new);
     }
 
     fn data_request(&self, req: &Request, control: PortItem, offset: u64, length: u64, _a: u32) {
