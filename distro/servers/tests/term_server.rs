@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hurd_ipc::hosted::{Runtime, Task};
-use hurd_ipc::{Disposition, Error, PortItem, PortName, RightType, UserIpc};
+use hurd_ipc::{Disposition, Error, PortItem, PortName, PortType, RightType, UserIpc};
 use hurd_servers::proc::{HostedProc, SIGINT, Signals, process};
 use hurd_servers::term::{
     MAX_READERS, TermServer, device_reply, set_echo, tioctl_modes, tioctl_pgrp,
@@ -261,5 +261,47 @@ fn a_terminal_that_cannot_be_made_leaves_no_ports() {
         let r = TermServer::new(task.clone(), Box::new(|_: &[u8]| {}), proc);
         assert!(r.is_err(), "allocation {n}");
         assert_eq!(task.port_names(), Ok(vec![]), "after allocation {n} failed");
+    }
+}
+
+#[test]
+fn a_rendezvous_of_any_kind_is_released() {
+    let rt = Runtime::new();
+    let tty = start(&rt, PortName::NULL);
+    let io = io::Client::new(&tty.user, tty.term);
+    for disposition in [Disposition::MakeSend, Disposition::MoveReceive] {
+        let rendezvous = tty.user.port_allocate(RightType::Receive).expect("port");
+        // A send right kept here shows whether the port outlives the request.
+        tty.user
+            .port_insert_right(rendezvous, rendezvous, Disposition::MakeSend)
+            .expect("send right");
+        io.reauthenticate(PortItem {
+            disposition,
+            name: rendezvous,
+        })
+        .expect("sent");
+        // Served in order: once this is answered, the request was too.
+        io.readable().expect("readable");
+        if disposition == Disposition::MoveReceive {
+            let t = tty.user.port_type(rendezvous).expect("type");
+            assert!(
+                t.contains(PortType::DEAD_NAME),
+                "the server kept the receive right: {t:?}"
+            );
+        } else {
+            // Ours is the only send right left.
+            let status = tty
+                .user
+                .port_get_receive_status(rendezvous)
+                .expect("status");
+            assert_eq!(tty.user.port_get_refs(rendezvous, RightType::Send), Ok(1));
+            assert!(status.srights);
+            tty.user.port_deallocate(rendezvous).expect("ours");
+            let status = tty
+                .user
+                .port_get_receive_status(rendezvous)
+                .expect("status");
+            assert!(!status.srights, "the server kept a send right");
+        }
     }
 }

@@ -30,7 +30,7 @@ use core::cell::RefCell;
 use hurd_ipc::Errno;
 use hurd_ipc::mig::{Dispatch, Request};
 use hurd_ipc::notify::NOTIFY_NO_SENDERS;
-use hurd_ipc::user::{PortSet, ReceiveRight, SendRight};
+use hurd_ipc::user::{PortSet, ReceiveRight, Right, SendRight};
 use hurd_ipc::{
     Disposition, Error, Message, MigReturn, PortItem, PortName, PortType, RightType, UserIpc,
     interface,
@@ -329,9 +329,9 @@ impl<I: UserIpc> io::Server for TermServer<I> {
 
     fn reauthenticate(&self, _req: &Request, rendezvous2: PortItem) {
         // One identity for every user of the terminal: nothing to change.
-        if rendezvous2.name.is_valid() {
-            let _ = self.ipc.port_deallocate(rendezvous2.name);
-        }
+        // The right is released as its kind needs (a receive right sent
+        // where a send right belongs is destroyed, not kept).
+        drop(Right::received(&self.ipc, rendezvous2));
     }
 
     fn restrict_auth(
