@@ -45,6 +45,7 @@ pub mod boot;
 pub mod epoch;
 pub mod manifest;
 pub mod rootfs;
+pub mod users;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -136,6 +137,22 @@ pub fn root_fs(
         fs.add_dir(&d.path, d.mode, d.owner, d.group)
             .map_err(|e| BuildError::at(d.line, format!("dir.path: {}", e.0)))?;
     }
+    // Each user's home, theirs, unless the manifest gives it as a [[dir]].
+    for u in &m.users {
+        let gid = m
+            .groups
+            .iter()
+            .find(|g| Some(&g.name) == u.groups.first())
+            .map_or(0, |g| g.gid);
+        if let Err(e) = fs.add_dir(&u.home, 0o755, u.uid, gid) {
+            let given = fs
+                .get(&u.home)
+                .is_some_and(|n| n.contents == rootfs::NodeContents::Dir);
+            if !given {
+                return Err(BuildError::at(u.line, format!("user.home: {}", e.0)));
+            }
+        }
+    }
     for p in &m.programs {
         let path = resolver
             .resolve(&p.artifact)
@@ -164,6 +181,26 @@ pub fn root_fs(
         };
         fs.add_file(&f.path, data, f.mode, f.owner, f.group)
             .map_err(|e| BuildError::at(f.line, format!("file.path: {}", e.0)))?;
+    }
+    if !m.users.is_empty() || !m.groups.is_empty() {
+        let line = m
+            .users
+            .first()
+            .map(|u| u.line)
+            .or_else(|| m.groups.first().map(|g| g.line))
+            .unwrap_or(0);
+        for (path, text, mode) in [
+            (
+                users::PASSWD,
+                users::passwd_file(&m.users, &m.groups),
+                0o644,
+            ),
+            (users::GROUP, users::group_file(&m.users, &m.groups), 0o644),
+            (users::SHADOW, users::shadow_file(&m.users), 0o600),
+        ] {
+            fs.add_file(path, text.into_bytes(), mode, 0, 0)
+                .map_err(|e| BuildError::at(line, format!("user: {}", e.0)))?;
+        }
     }
     for t in &m.translators {
         fs.set_translator(t).map_err(|e| {

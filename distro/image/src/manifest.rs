@@ -58,6 +58,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::users::{self, Group, User};
+
 /// A parsed and checked manifest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Manifest {
@@ -80,6 +82,10 @@ pub struct Manifest {
     pub dirs: Vec<Dir>,
     /// Passive translator records set on nodes of the root filesystem.
     pub translators: Vec<Translator>,
+    /// The users (`/etc/passwd`, `/etc/shadow`), in manifest order.
+    pub users: Vec<User>,
+    /// The groups (`/etc/group`), in manifest order.
+    pub groups: Vec<Group>,
 }
 
 /// The boot protocol GRUB uses for the kernel and its modules.
@@ -254,6 +260,28 @@ struct Raw {
     dir: Vec<Spanned<RawDir>>,
     #[serde(default)]
     translator: Vec<Spanned<RawTranslator>>,
+    #[serde(default)]
+    user: Vec<Spanned<RawUser>>,
+    #[serde(default)]
+    group: Vec<Spanned<RawGroup>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUser {
+    name: Spanned<String>,
+    uid: Spanned<u32>,
+    groups: Spanned<Vec<Spanned<String>>>,
+    home: Option<Spanned<String>>,
+    shell: Option<Spanned<String>>,
+    password: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGroup {
+    name: Spanned<String>,
+    gid: Spanned<u32>,
 }
 
 #[derive(Deserialize)]
@@ -419,6 +447,10 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     }
     i
 }
+
+/// What a user or group name may be.
+const NAME_RULE: &str =
+    "1 to 32 lowercase letters, digits, `_` or `-`, not starting with a digit or `-`";
 
 /// The largest permission value a mode may have (set-id, sticky and rwx bits).
 const MODE_MAX: u32 = 0o7777;
@@ -681,6 +713,24 @@ impl Checker<'_> {
                 line,
             });
         }
+        let (users, groups) = self.accounts(raw.user, raw.group)?;
+        if !users.is_empty() || !groups.is_empty() {
+            for f in &files {
+                if [users::PASSWD, users::GROUP, users::SHADOW].contains(&f.path.as_str()) {
+                    return Err(ManifestError {
+                        file: None,
+                        line: f.line,
+                        column: 1,
+                        key: "file.path".to_owned(),
+                        message: format!(
+                            "`{}` is made from the [[user]] and [[group]] tables; \
+                             give the accounts there",
+                            f.path
+                        ),
+                    });
+                }
+            }
+        }
         Ok(Manifest {
             name,
             cmdline,
@@ -691,7 +741,127 @@ impl Checker<'_> {
             files,
             dirs,
             translators,
+            users,
+            groups,
         })
+    }
+
+    /// The `[[group]]` and `[[user]]` tables: valid unique names and ids,
+    /// groups that exist, absolute homes and shells, Argon2 hashes.
+    fn accounts(
+        &self,
+        raw_users: Vec<Spanned<RawUser>>,
+        raw_groups: Vec<Spanned<RawGroup>>,
+    ) -> Result<(Vec<User>, Vec<Group>), ManifestError> {
+        let mut groups: Vec<Group> = Vec::new();
+        for g in raw_groups {
+            let line = self.lines.at(g.span().start).0;
+            let g = g.into_inner();
+            let span = g.name.span();
+            let name = g.name.into_inner();
+            if !users::valid_name(&name) {
+                return Err(self
+                    .lines
+                    .field_error(span, format!("group.name `{name}`: {NAME_RULE}")));
+            }
+            if groups.iter().any(|x| x.name == name) {
+                return Err(self
+                    .lines
+                    .field_error(span, format!("group.name `{name}`: used twice")));
+            }
+            let gid_span = g.gid.span();
+            let gid = g.gid.into_inner();
+            if let Some(other) = groups.iter().find(|x| x.gid == gid) {
+                return Err(self.lines.field_error(
+                    gid_span,
+                    format!("group.gid `{gid}`: already the gid of `{}`", other.name),
+                ));
+            }
+            groups.push(Group { name, gid, line });
+        }
+        let mut users: Vec<User> = Vec::new();
+        for u in raw_users {
+            let line = self.lines.at(u.span().start).0;
+            let u = u.into_inner();
+            let span = u.name.span();
+            let name = u.name.into_inner();
+            if !users::valid_name(&name) {
+                return Err(self
+                    .lines
+                    .field_error(span, format!("user.name `{name}`: {NAME_RULE}")));
+            }
+            if users.iter().any(|x| x.name == name) {
+                return Err(self
+                    .lines
+                    .field_error(span, format!("user.name `{name}`: used twice")));
+            }
+            let uid_span = u.uid.span();
+            let uid = u.uid.into_inner();
+            if let Some(other) = users.iter().find(|x| x.uid == uid) {
+                return Err(self.lines.field_error(
+                    uid_span,
+                    format!("user.uid `{uid}`: already the uid of `{}`", other.name),
+                ));
+            }
+            let groups_span = u.groups.span();
+            let mut member_of = Vec::new();
+            for g in u.groups.into_inner() {
+                let gspan = g.span();
+                let g = g.into_inner();
+                if !groups.iter().any(|x| x.name == g) {
+                    return Err(self
+                        .lines
+                        .field_error(gspan, format!("user.groups `{g}`: no such [[group]]")));
+                }
+                if member_of.contains(&g) {
+                    return Err(self
+                        .lines
+                        .field_error(gspan, format!("user.groups `{g}`: listed twice")));
+                }
+                member_of.push(g);
+            }
+            if member_of.is_empty() {
+                return Err(self.lines.field_error(
+                    groups_span,
+                    "user.groups: at least one group, the primary group first",
+                ));
+            }
+            let home = match u.home {
+                Some(h) => self.abs_path("user.home", h)?,
+                None if uid == 0 => "/root".to_owned(),
+                None => format!("/home/{name}"),
+            };
+            let shell = match u.shell {
+                Some(s) => self.abs_path("user.shell", s)?,
+                None => "/bin/sh".to_owned(),
+            };
+            let password = match u.password {
+                None => None,
+                Some(p) => {
+                    let pspan = p.span();
+                    let p = p.into_inner();
+                    if !users::valid_hash(&p) {
+                        return Err(self.lines.field_error(
+                            pspan,
+                            "user.password: not an Argon2 hash \
+                             (`$argon2id$v=19$m=…,t=…,p=…$SALT$HASH`); make one with \
+                             `cargo xtask passwd`",
+                        ));
+                    }
+                    Some(p)
+                }
+            };
+            users.push(User {
+                name,
+                uid,
+                groups: member_of,
+                home,
+                shell,
+                password,
+                line,
+            });
+        }
+        Ok((users, groups))
     }
 
     fn nonempty(&self, field: &str, v: Spanned<String>) -> Result<String, ManifestError> {

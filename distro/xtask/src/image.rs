@@ -83,7 +83,15 @@ pub fn build(
     let target = ws.metadata()?.target_directory;
     let mut command = ws
         .cargo()
-        .args(["run", "--quiet", "-p", "distro-image", "--", "--manifest"])
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "distro-image",
+            "--bin",
+            "distro-image",
+        ])
+        .args(["--", "--manifest"])
         .arg(manifest)
         .arg("-o")
         .arg(out)
@@ -126,6 +134,33 @@ pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
     }
     build(&ws, &manifest, &out, verify)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `cargo xtask passwd`: reads a password and prints its Argon2id hash for
+/// a manifest's `[[user]]` (`distro-image`'s `distro-passwd`).
+pub fn passwd(args: &[String]) -> Result<ExitCode, Failure> {
+    if let Some(a) = args.first() {
+        return Err(Failure::Usage(format!(
+            "unknown argument `{a}` for `cargo xtask passwd`"
+        )));
+    }
+    let ws = Workspace::find()?;
+    let status = ws
+        .cargo()
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "distro-image",
+            "--bin",
+            "distro-passwd",
+        ])
+        .status()?;
+    Ok(if status.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// `cargo xtask run [--manifest FILE]`: builds the image `manifest`

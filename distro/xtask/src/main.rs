@@ -7,6 +7,7 @@
 //! cargo xtask run [--hosted] # build and run (for now: the hosted tour / a shell)
 //! cargo xtask kernel [ARGS]  # build the reference kernel and boot it in QEMU
 //! cargo xtask image [...]    # a bootable GRUB ISO from a distro.toml manifest
+//! cargo xtask passwd         # the password hash of a manifest's [[user]]
 //! cargo xtask test [--quick] # every check CI runs, in order (--only STEP: one)
 //! cargo xtask bench [NAME]   # benchmarks, printed as a comparison table
 //! cargo xtask help           # usage
@@ -65,6 +66,9 @@ COMMANDS:
                         SOURCE_DATE_EPOCH (default 2000-01-01); `--verify`
                         builds it twice and fails unless both are the same
                         bytes. `image --check` runs the image step of `test`.
+    passwd              Read a password (twice, without echo) and print its
+                        Argon2id hash, for the `password` of a [[user]] in a
+                        manifest.
     test [--quick]      Run every check CI runs, in order, stopping at the first
                         failure: setup, fmt, the crate order (ARCHITECTURE.md),
                         clippy, host tests, no_std builds,
@@ -102,6 +106,7 @@ fn main() -> ExitCode {
         "run" => run::main(rest),
         "kernel" => kernel::main(rest),
         "image" => image::main(rest),
+        "passwd" => image::passwd(rest),
         other => Err(Failure::Usage(format!("unknown command `{other}`"))),
     };
     match result {
