@@ -42,6 +42,9 @@ pub const ST_NOSUID: u32 = 2;
 /// `f_fstype` of an ext2 file system (`FSTYPE_EXT2FS` in `hurd/hurd_types.h`).
 pub const FSTYPE_EXT2FS: u32 = 0x0000_0017;
 
+/// `f_fstype` of a file system in memory (`FSTYPE_MEMFS`).
+pub const FSTYPE_MEMFS: u32 = 0x0000_0019;
+
 /// Bytes of a [`Statfs`] on the wire.
 pub const STATFS_WIRE_SIZE: usize = 4 + 4 + 8 * 5 + 8 + 4 + 8 + 4 + 4;
 

@@ -174,7 +174,8 @@ fn tmpfs_frees_on_the_later_of_last_name_and_last_release() {
     assert_eq!(t.unlink(root, "f"), Ok(()));
     assert_eq!(t.stat(f).expect("stat").nlink, 0);
     assert_eq!(t.read(f, 98, 10), Ok(vec![5, 5]));
-    assert_eq!(t.used(), 100);
+    // Data is held in whole pages.
+    assert_eq!(t.used(), 4096);
     t.node_released(f);
     assert_eq!(t.stat(f), Err(Errno::NoEnt));
     assert_eq!(t.used(), 0);

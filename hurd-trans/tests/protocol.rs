@@ -641,3 +641,57 @@ fn closed_ports_are_freed() {
     }
     drop(root);
 }
+
+#[test]
+fn unprivileged_writes_clear_set_id_bits() {
+    let w = World::new();
+    let a = w.alice();
+    let r = w.root();
+    let f = a.open("f", RW | CREAT).expect("create");
+    let fa = fs::Client::new(&a.task, f);
+    let mode = |p| io::Client::new(&a.task, p).stat().expect("stat").mode & 0o7777;
+    // Root's writes keep them.
+    assert_eq!(fa.file_chmod(0o6777), Ok(()));
+    let rf = r.open("f", RW).expect("open");
+    assert_eq!(io::Client::new(&r.task, rf).write(b"x".to_vec(), 0), Ok(1));
+    assert_eq!(mode(f), 0o6777);
+    // An empty write changes nothing; another writes clears both (the
+    // group may execute).
+    assert_eq!(io::Client::new(&a.task, f).write(vec![], 0), Ok(0));
+    assert_eq!(mode(f), 0o6777);
+    assert_eq!(io::Client::new(&a.task, f).write(b"y".to_vec(), 0), Ok(1));
+    assert_eq!(mode(f), 0o777);
+    // Set-group-id without group execute is mandatory locking: it stays.
+    assert_eq!(fa.file_chmod(0o6767), Ok(()));
+    assert_eq!(io::Client::new(&a.task, f).write(b"z".to_vec(), 0), Ok(1));
+    assert_eq!(mode(f), 0o2767);
+}
+
+#[test]
+fn times_set_to_now_need_only_write_access() {
+    const NOW: i64 = -2;
+    const OMIT: i64 = -1;
+    let w = World::new();
+    let a = w.alice();
+    let f = a.open("f", RW | CREAT).expect("create");
+    let fa = fs::Client::new(&a.task, f);
+    assert_eq!(fa.file_utimens(1, 0, 2, 0), Ok(()));
+    let st = io::Client::new(&a.task, f).stat().expect("stat");
+    assert_eq!((st.atime.sec, st.mtime.sec), (1, 2));
+    let b = w.bob();
+    // Bob may not set them while he may not write, nor give times at all.
+    assert_eq!(fa.file_chmod(0o644), Ok(()));
+    let bf = b.open("f", OpenFlags::empty()).expect("open");
+    let fb = fs::Client::new(&b.task, bf);
+    assert_eq!(fb.file_utimens(0, NOW, 0, NOW), Err(e(Errno::Access)));
+    assert_eq!(fa.file_chmod(0o666), Ok(()));
+    assert_eq!(fb.file_utimens(5, 0, 5, 0), Err(e(Errno::Perm)));
+    assert_eq!(fb.file_utimens(0, NOW, 0, OMIT), Ok(()));
+    let st = io::Client::new(&a.task, f).stat().expect("stat");
+    assert!(
+        st.atime.sec > 1_000_000_000,
+        "now by the clock: {:?}",
+        st.atime
+    );
+    assert_eq!(st.mtime.sec, 2);
+}

@@ -1,8 +1,8 @@
 //! tmpfs as a state machine: random operations against a simple model of
 //! paths, checked after every step (names, types, contents, link counts of
-//! directories, space accounting).
+//! directories, space accounting: pages of 4 KiB, held only where written).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use hurd_ipc::Errno;
 use hurd_trans::mode::{S_IFDIR, S_IFMT, S_IFREG};
@@ -13,7 +13,18 @@ use proptest::prelude::*;
 #[derive(Clone, Debug, PartialEq)]
 enum Entry {
     Dir,
-    File(Vec<u8>),
+    /// The contents and the pages written (and not truncated away).
+    File(Vec<u8>, BTreeSet<u64>),
+}
+
+const PAGE: u64 = 4096;
+
+/// The pages a write of `len` bytes at `offset` touches.
+fn pages(offset: u64, len: u64) -> BTreeSet<u64> {
+    if len == 0 {
+        return BTreeSet::new();
+    }
+    (offset / PAGE..(offset + len).div_ceil(PAGE)).collect()
 }
 
 #[derive(Clone, Debug)]
@@ -27,7 +38,7 @@ enum Op {
 }
 
 const NAMES: [&str; 4] = ["a", "b", "c", "d"];
-const LIMIT: u64 = 4096;
+const LIMIT: u64 = 4 * PAGE;
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
@@ -35,11 +46,11 @@ fn op() -> impl Strategy<Value = Op> {
         (any::<usize>(), 0u8..4).prop_map(|(d, n)| Op::Mkdir(d, n)),
         (
             any::<usize>(),
-            0u16..3000,
+            0u16..20000,
             proptest::collection::vec(any::<u8>(), 0..600)
         )
             .prop_map(|(f, o, d)| Op::Write(f, o, d)),
-        (any::<usize>(), 0u16..3000).prop_map(|(f, s)| Op::Truncate(f, s)),
+        (any::<usize>(), 0u16..20000).prop_map(|(f, s)| Op::Truncate(f, s)),
         any::<usize>().prop_map(Op::Unlink),
         (any::<usize>(), any::<usize>(), 0u8..4).prop_map(|(a, b, n)| Op::Rename(a, b, n)),
     ]
@@ -83,7 +94,7 @@ impl Model {
     fn files(&self) -> Vec<String> {
         self.entries
             .iter()
-            .filter(|(_, e)| matches!(e, Entry::File(_)))
+            .filter(|(_, e)| matches!(e, Entry::File(..)))
             .map(|(p, _)| p.clone())
             .collect()
     }
@@ -94,7 +105,7 @@ impl Model {
         self.entries
             .values()
             .map(|e| match e {
-                Entry::File(d) => d.len() as u64,
+                Entry::File(_, p) => p.len() as u64 * PAGE,
                 _ => 0,
             })
             .sum()
@@ -138,7 +149,7 @@ fn apply(t: &mut Tmpfs, m: &mut Model, op: &Op) {
                     v.insert(if is_dir {
                         Entry::Dir
                     } else {
-                        Entry::File(vec![])
+                        Entry::File(vec![], BTreeSet::new())
                     });
                 }
             }
@@ -148,11 +159,12 @@ fn apply(t: &mut Tmpfs, m: &mut Model, op: &Op) {
                 return;
             };
             let n = walk(t, &p).expect("file");
-            let Some(Entry::File(cur)) = m.entries.get(&p).cloned() else {
+            let Some(Entry::File(cur, held)) = m.entries.get(&p).cloned() else {
                 return;
             };
             let end = *off as usize + data.len();
-            let grow = end.saturating_sub(cur.len()) as u64;
+            let touched = pages(u64::from(*off), data.len() as u64);
+            let grow = touched.difference(&held).count() as u64 * PAGE;
             let r = t.write(n, u64::from(*off), data);
             if m.used() + grow > LIMIT {
                 assert_eq!(r, Err(Errno::NoSpc));
@@ -163,7 +175,8 @@ fn apply(t: &mut Tmpfs, m: &mut Model, op: &Op) {
                     d.resize(end, 0);
                 }
                 d[*off as usize..end].copy_from_slice(data);
-                m.entries.insert(p, Entry::File(d));
+                m.entries
+                    .insert(p, Entry::File(d, held.union(&touched).copied().collect()));
             }
         }
         Op::Truncate(f, size) => {
@@ -171,18 +184,14 @@ fn apply(t: &mut Tmpfs, m: &mut Model, op: &Op) {
                 return;
             };
             let n = walk(t, &p).expect("file");
-            let Some(Entry::File(mut d)) = m.entries.get(&p).cloned() else {
+            let Some(Entry::File(mut d, mut held)) = m.entries.get(&p).cloned() else {
                 return;
             };
-            let grow = (*size as usize).saturating_sub(d.len()) as u64;
-            let r = t.set_size(n, u64::from(*size));
-            if m.used() + grow > LIMIT {
-                assert_eq!(r, Err(Errno::NoSpc));
-            } else {
-                r.expect("truncate");
-                d.resize(*size as usize, 0);
-                m.entries.insert(p, Entry::File(d));
-            }
+            // Growing makes a hole: no space, never ENOSPC.
+            t.set_size(n, u64::from(*size)).expect("truncate");
+            d.resize(*size as usize, 0);
+            held.retain(|i| *i < u64::from(*size).div_ceil(PAGE));
+            m.entries.insert(p, Entry::File(d, held));
         }
         Op::Unlink(i) => {
             let Some(p) = pick(&m.all(), *i) else { return };
@@ -216,7 +225,7 @@ fn apply(t: &mut Tmpfs, m: &mut Model, op: &Op) {
                 match (m.entries.get(&to), moving_dir) {
                     (Some(Entry::Dir), true) if !m.children(&to).is_empty() => Err(Errno::NotEmpty),
                     (Some(Entry::Dir), false) => Err(Errno::IsDir),
-                    (Some(Entry::File(_)), true) => Err(Errno::NotDir),
+                    (Some(Entry::File(..)), true) => Err(Errno::NotDir),
                     _ => Ok(()),
                 }
             };
@@ -252,9 +261,10 @@ fn check(t: &mut Tmpfs, m: &Model) {
                     .count();
                 assert_eq!(st.nlink as usize, 2 + subdirs, "nlink of {p}");
             }
-            Entry::File(d) => {
+            Entry::File(d, held) => {
                 assert_eq!(st.mode & S_IFMT, S_IFREG, "{p}");
                 assert_eq!(st.size, d.len() as u64);
+                assert_eq!(st.blocks, held.len() as u64 * (PAGE / 512), "{p}");
                 assert_eq!(&t.read(n, 0, 1 << 16).expect("read"), d, "{p}");
             }
         }

@@ -184,6 +184,12 @@ pub trait Tree {
     fn node_opened(&mut self, node: NodeId) {
         let _ = node;
     }
+    /// The time it is now by the tree's clock, for times set to "now"
+    /// (`file_utimens` with `UTIME_NOW`). The default: no clock (such
+    /// times are left as they are).
+    fn clock(&self) -> Option<TimeSpec> {
+        None
+    }
     /// The file system's status, for `file_statfs` (what `df` shows). The
     /// server sets `fsid`. The default: `EOPNOTSUPP`.
     ///

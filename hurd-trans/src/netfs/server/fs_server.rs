@@ -36,13 +36,17 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
     }
 }
 
-fn utime(sec: i64, nsec: i64) -> Option<TimeSpec> {
-    const UTIME_OMIT: i64 = -1;
-    const UTIME_NOW: i64 = -2;
+/// `file_utimens`'s nanoseconds for "leave this time as it is".
+const UTIME_OMIT: i64 = -1;
+/// `file_utimens`'s nanoseconds for "the time it is now".
+const UTIME_NOW: i64 = -2;
+
+/// A time `file_utimens` was given: `None` to leave it; "now" is the
+/// tree's clock (`now`), if it has one.
+fn utime(sec: i64, nsec: i64, now: Option<TimeSpec>) -> Option<TimeSpec> {
     match nsec {
         UTIME_OMIT => None,
-        // No clock here: "now" is left to the tree's own clock, if any.
-        UTIME_NOW => None,
+        UTIME_NOW => now,
         n if (0..1_000_000_000).contains(&n) => Some(TimeSpec {
             sec,
             nsec: n as u32,
@@ -416,9 +420,29 @@ impl<T: Tree, I: UserIpc> fs::Server for NetFs<T, I> {
         mtime_sec: i64,
         mtime_nsec: i64,
     ) -> Result<(), Error> {
+        let now = self.state().tree.clock();
+        let given = |nsec| nsec != UTIME_NOW && nsec != UTIME_OMIT;
+        if !given(atime_nsec) && !given(mtime_nsec) {
+            // Setting times to now (or leaving them): the owner, or anyone
+            // who may write, as in libdiskfs and Linux.
+            let (p, node) = self.protid(req.port)?;
+            let mut st = self.state();
+            let s = self.stat_of(&st, node).map_err(errno)?;
+            if access::is_owner(&p.user, &s).is_err() {
+                access::check(&p.user, &s, Op::Write).map_err(errno)?;
+            }
+            let change = AttrChange::Times(
+                utime(atime_sec, atime_nsec, now),
+                utime(mtime_sec, mtime_nsec, now),
+            );
+            return st.tree.set_attr(node, change).map_err(errno);
+        }
         self.set_attr(
             req.port,
-            AttrChange::Times(utime(atime_sec, atime_nsec), utime(mtime_sec, mtime_nsec)),
+            AttrChange::Times(
+                utime(atime_sec, atime_nsec, now),
+                utime(mtime_sec, mtime_nsec, now),
+            ),
         )
     }
 }

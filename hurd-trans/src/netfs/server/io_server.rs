@@ -298,6 +298,23 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
         };
         at.checked_add(data.len() as u64)
             .ok_or(errno(Errno::FBig))?;
+        // As on Linux, a write by an unprivileged user clears the
+        // set-user-id bit, and the set-group-id bit of a file its group may
+        // execute.
+        if !data.is_empty()
+            && !p.user.has_euid(0)
+            && let Ok(s) = self.stat_of(&st, node)
+        {
+            let mut kill = s.mode & crate::mode::S_ISUID;
+            if s.mode & 0o010 != 0 {
+                kill |= s.mode & crate::mode::S_ISGID;
+            }
+            if kill != 0 {
+                st.tree
+                    .set_attr(node, AttrChange::Mode(s.mode & !kill & CHMOD_BITS))
+                    .map_err(errno)?;
+            }
+        }
         let n = st.tree.write(node, at, data).map_err(errno)?;
         if offset == -1
             && let Some(po) = st.peropens.get_mut(&p.po)

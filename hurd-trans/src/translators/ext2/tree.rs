@@ -17,7 +17,7 @@ use super::dir::mode_of_ftype;
 use super::fs::Ext2;
 use super::inode::ROOT_INO;
 use crate::netfs::{AttrChange, DirEntry, NodeId, Tree};
-use crate::stat::Stat;
+use crate::stat::{Stat, TimeSpec};
 use crate::statfs::Statfs;
 use hurd_ipc::Errno;
 
@@ -222,6 +222,10 @@ impl<S: Shared> Tree for Ext2Tree<S> {
 
     fn statfs(&mut self) -> Result<Statfs, Errno> {
         Ok(self.fs.with(|fs| fs.statfs()))
+    }
+
+    fn clock(&self) -> Option<TimeSpec> {
+        Some(self.fs.with(|fs| fs.now()))
     }
 
     fn sync(&mut self, _node: Option<NodeId>, _wait: bool) -> Result<(), Errno> {
