@@ -21,6 +21,7 @@ use fuser::{
 use hurd_auth::{AuthServer, IdSet, Limits, StdClock};
 use hurd_ipc::Errno;
 use hurd_ipc::hosted::{Runtime, Task};
+use hurd_ipc::user::SendRight;
 use hurd_ipc::{Disposition, Error, PortItem, PortName, UserIpc};
 
 use crate::flags::{
@@ -76,7 +77,7 @@ fn attr(ino: u64, s: &Stat) -> FileAttr {
         crtime: time(s.ctime),
         kind: kind(s.mode),
         perm: (s.mode & 0o7777) as u16,
-        nlink: s.nlink.max(1),
+        nlink: s.nlink,
         uid: s.uid,
         gid: s.gid,
         rdev: s.rdev,
@@ -106,6 +107,52 @@ fn read_full(task: &Task, port: PortName, offset: i64, size: usize) -> Result<Ve
         data.extend_from_slice(&more);
     }
     Ok(data)
+}
+
+/// Who sent a FUSE request, as Linux checked it: the file-system user and
+/// group ids and the supplementary groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Caller {
+    uid: u32,
+    gid: u32,
+    groups: Vec<u32>,
+}
+
+impl Caller {
+    /// The sender of `req`; its supplementary groups are read from
+    /// `/proc/PID/status` (none if the process is already gone).
+    fn of(req: &Request<'_>) -> Caller {
+        let groups = std::fs::read_to_string(format!("/proc/{}/status", req.pid()))
+            .ok()
+            .and_then(|s| {
+                s.lines().find_map(|l| l.strip_prefix("Groups:")).map(|g| {
+                    g.split_whitespace()
+                        .filter_map(|n| n.parse().ok())
+                        .collect()
+                })
+            })
+            .unwrap_or_default();
+        Caller {
+            uid: req.uid(),
+            gid: req.gid(),
+            groups,
+        }
+    }
+
+    /// The group ids as the translator is given them: the effective group
+    /// first, then the others.
+    fn gids(&self) -> Vec<u32> {
+        let mut g = vec![self.gid];
+        g.extend(self.groups.iter().copied().filter(|x| *x != self.gid));
+        g
+    }
+}
+
+/// A port used for one request: one of the bridge's own, or one made for
+/// the request's caller (released when dropped).
+struct Held<'a> {
+    name: PortName,
+    _own: Option<SendRight<&'a Task>>,
 }
 
 /// A node the kernel knows: the port the bridge holds for it and how many
@@ -141,6 +188,8 @@ enum Handle {
 /// the mount — when the bridge numbers it itself.
 pub struct Bridge {
     task: Task,
+    /// The user id of the ids the bridge's ports carry (the mounter's).
+    mounter: u32,
     control: PortName,
     auth: PortName,
     nodes: BTreeMap<u64, Node>,
@@ -171,6 +220,7 @@ impl Bridge {
         ids.insert(key, fuser::FUSE_ROOT_ID);
         Bridge {
             task,
+            mounter: 0,
             control: PortName::NULL,
             auth,
             nodes,
@@ -188,6 +238,59 @@ impl Bridge {
     pub fn with_control(mut self, control: PortName) -> Bridge {
         self.control = control;
         self
+    }
+
+    /// Says whose ids the bridge's ports carry: requests from `uid` are
+    /// served with them as they are; other callers get ports restricted to
+    /// their own ids (which takes a root mounter to grant).
+    pub fn with_mounter(mut self, uid: u32) -> Bridge {
+        self.mounter = uid;
+        self
+    }
+
+    /// `port` as the caller of `req` would hold it: the bridge's own when
+    /// the caller is the mounter, else a new port to the same open file
+    /// with the caller's user and group ids (`io_restrict_auth`), so that
+    /// the translator checks access, owns new nodes and clears set-id bits
+    /// as for that user.
+    fn as_caller(&self, req: &Request<'_>, port: PortName) -> Result<Held<'_>, i32> {
+        if req.uid() == self.mounter && (self.mounter != 0 || req.gid() == 0) {
+            return Ok(Held {
+                name: port,
+                _own: None,
+            });
+        }
+        let c = Caller::of(req);
+        let item = io::Client::new(&self.task, port)
+            .restrict_auth(vec![c.uid], c.gids())
+            .map_err(err)?;
+        Ok(Held {
+            name: item.name,
+            _own: Some(SendRight::from_raw(&self.task, item.name)),
+        })
+    }
+
+    /// Gives the new node `ino` (just made in `parent` for `req`) the group
+    /// Linux gives it: the caller's, unless the directory is set-group-id
+    /// (then the directory's, which the translator gave it).
+    fn settle_group(&self, req: &Request<'_>, parent: u64, ino: u64, a: &mut FileAttr) {
+        if a.gid == req.gid() {
+            return;
+        }
+        let (Ok(dir), Ok(node)) = (self.port(parent), self.port(ino)) else {
+            return;
+        };
+        let sgid = io::Client::new(&self.task, dir)
+            .stat()
+            .is_ok_and(|s| s.mode & crate::mode::S_ISGID != 0);
+        if !sgid
+            && fs::Client::new(&self.task, node)
+                .file_chown(u32::MAX, req.gid())
+                .is_ok()
+            && let Ok(n) = self.stat_node(ino)
+        {
+            *a = n;
+        }
     }
 
     fn lookup_ctx(&self, port: PortName) -> Lookup<'_, Task> {
@@ -288,13 +391,15 @@ impl Bridge {
     /// file system may keep it as a node of that kind), then `dir_link`.
     fn make_special(
         &mut self,
+        req: &Request<'_>,
         parent: u64,
         name: &OsStr,
         mode: u32,
         record: &[&str],
     ) -> Result<(u64, FileAttr), i32> {
         let n = name.to_str().ok_or(libc::EINVAL)?;
-        let dir = self.port(parent)?;
+        let held = self.as_caller(req, self.port(parent)?)?;
+        let dir = held.name;
         let file = fs::Client::new(&self.task, dir)
             .dir_mkfile(OpenFlags::WRITE.bits() as i32, mode & 0o7777)
             .map_err(err)?;
@@ -319,8 +424,11 @@ impl Bridge {
             )
         });
         let _ = self.task.port_deallocate(file.name);
+        drop(held);
         linked.map_err(err)?;
-        self.lookup_node(parent, name)
+        let (ino, mut a) = self.lookup_node(parent, name)?;
+        self.settle_group(req, parent, ino, &mut a);
+        Ok((ino, a))
     }
 
     fn access(flags: i32) -> OpenFlags {
@@ -351,14 +459,17 @@ impl Bridge {
         }
     }
 
-    /// A change through a fresh port to node `ino` opened with `flags`.
+    /// A change through a fresh port to node `ino` opened with `flags`
+    /// for `req`'s caller.
     fn with_open<R>(
         &self,
+        req: &Request<'_>,
         ino: u64,
         flags: OpenFlags,
         f: impl FnOnce(PortName) -> Result<R, Error>,
     ) -> Result<R, i32> {
-        let p = self.open_under(self.port(ino)?, "", flags | OpenFlags::NOLINK, 0)?;
+        let held = self.as_caller(req, self.port(ino)?)?;
+        let p = self.open_under(held.name, "", flags | OpenFlags::NOLINK, 0)?;
         let r = f(p);
         let _ = self.task.port_deallocate(p);
         r.map_err(err)
@@ -399,7 +510,7 @@ impl Filesystem for Bridge {
 
     fn setattr(
         &mut self,
-        _req: &Request<'_>,
+        req: &Request<'_>,
         ino: u64,
         mode: Option<u32>,
         uid: Option<u32>,
@@ -421,12 +532,13 @@ impl Filesystem for Bridge {
                 // Through the open file if it is open for writing.
                 match fh.map(|fh| self.file_port(fh)) {
                     Some(Ok(p)) if fs::Client::new(&self.task, p).file_set_size(size).is_ok() => {}
-                    _ => self.with_open(ino, OpenFlags::WRITE, |p| {
+                    _ => self.with_open(req, ino, OpenFlags::WRITE, |p| {
                         fs::Client::new(&self.task, p).file_set_size(size)
                     })?,
                 }
             }
-            let port = self.port(ino)?;
+            let held = self.as_caller(req, self.port(ino)?)?;
+            let port = held.name;
             if let Some(mode) = mode {
                 fs::Client::new(&self.task, port)
                     .file_chmod(mode & 0o7777)
@@ -438,10 +550,11 @@ impl Filesystem for Bridge {
                     .map_err(err)?;
             }
             if atime.is_some() || mtime.is_some() {
-                // UTIME_OMIT is -1; "now" is sent as the time it is.
+                // UTIME_OMIT is -1, UTIME_NOW -2: "now" is the translator's
+                // clock, and the translator lets anyone who may write set it.
                 let t = |t: Option<TimeOrNow>| match t {
                     None => (0, -1),
-                    Some(TimeOrNow::Now) => timespec(SystemTime::now()),
+                    Some(TimeOrNow::Now) => (0, -2),
                     Some(TimeOrNow::SpecificTime(t)) => timespec(t),
                 };
                 let ((asec, ansec), (msec, mnsec)) = (t(atime), t(mtime));
@@ -449,6 +562,7 @@ impl Filesystem for Bridge {
                     .file_utimens(asec, ansec, msec, mnsec)
                     .map_err(err)?;
             }
+            drop(held);
             self.stat_node(ino)
         })();
         match r {
@@ -475,7 +589,7 @@ impl Filesystem for Bridge {
 
     fn mkdir(
         &mut self,
-        _req: &Request<'_>,
+        req: &Request<'_>,
         parent: u64,
         name: &OsStr,
         mode: u32,
@@ -483,12 +597,15 @@ impl Filesystem for Bridge {
         reply: ReplyEntry,
     ) {
         let r = (|| {
-            let dir = self.port(parent)?;
             let n = name.to_str().ok_or(libc::EINVAL)?;
-            fs::Client::new(&self.task, dir)
+            let dir = self.as_caller(req, self.port(parent)?)?;
+            fs::Client::new(&self.task, dir.name)
                 .dir_mkdir(n.into(), mode & !umask & 0o7777)
                 .map_err(err)?;
-            self.lookup_node(parent, name)
+            drop(dir);
+            let (ino, mut a) = self.lookup_node(parent, name)?;
+            self.settle_group(req, parent, ino, &mut a);
+            Ok((ino, a))
         })();
         match r {
             Ok((_, a)) => reply.entry(&TTL, &a, 0),
@@ -496,11 +613,11 @@ impl Filesystem for Bridge {
         }
     }
 
-    fn unlink(&mut self, _req: &Request<'_>, parent: u64, name: &OsStr, reply: ReplyEmpty) {
+    fn unlink(&mut self, req: &Request<'_>, parent: u64, name: &OsStr, reply: ReplyEmpty) {
         let r = (|| {
-            let dir = self.port(parent)?;
+            let dir = self.as_caller(req, self.port(parent)?)?;
             let n = name.to_str().ok_or(libc::EINVAL)?;
-            fs::Client::new(&self.task, dir)
+            fs::Client::new(&self.task, dir.name)
                 .dir_unlink(n.into())
                 .map_err(err)
         })();
@@ -510,11 +627,11 @@ impl Filesystem for Bridge {
         }
     }
 
-    fn rmdir(&mut self, _req: &Request<'_>, parent: u64, name: &OsStr, reply: ReplyEmpty) {
+    fn rmdir(&mut self, req: &Request<'_>, parent: u64, name: &OsStr, reply: ReplyEmpty) {
         let r = (|| {
-            let dir = self.port(parent)?;
+            let dir = self.as_caller(req, self.port(parent)?)?;
             let n = name.to_str().ok_or(libc::EINVAL)?;
-            fs::Client::new(&self.task, dir)
+            fs::Client::new(&self.task, dir.name)
                 .dir_rmdir(n.into())
                 .map_err(err)
         })();
@@ -526,7 +643,7 @@ impl Filesystem for Bridge {
 
     fn rename(
         &mut self,
-        _req: &Request<'_>,
+        req: &Request<'_>,
         parent: u64,
         name: &OsStr,
         newparent: u64,
@@ -535,8 +652,9 @@ impl Filesystem for Bridge {
         reply: ReplyEmpty,
     ) {
         let r = (|| {
-            let from = self.port(parent)?;
-            let to = self.port(newparent)?;
+            let from = self.as_caller(req, self.port(parent)?)?;
+            let to = self.as_caller(req, self.port(newparent)?)?;
+            let (from, to) = (from.name, to.name);
             let (n, nn) = (
                 name.to_str().ok_or(libc::EINVAL)?,
                 newname.to_str().ok_or(libc::EINVAL)?,
@@ -559,7 +677,7 @@ impl Filesystem for Bridge {
         }
     }
 
-    fn open(&mut self, _req: &Request<'_>, ino: u64, flags: i32, reply: ReplyOpen) {
+    fn open(&mut self, req: &Request<'_>, ino: u64, flags: i32, reply: ReplyOpen) {
         let r = (|| {
             let mut f = Self::access(flags);
             if flags & libc::O_APPEND != 0 {
@@ -568,7 +686,9 @@ impl Filesystem for Bridge {
             if flags & libc::O_TRUNC != 0 {
                 f |= OpenFlags::TRUNC;
             }
-            let port = self.open_under(self.port(ino)?, "", f | OpenFlags::NOLINK, 0)?;
+            let node = self.as_caller(req, self.port(ino)?)?;
+            let port = self.open_under(node.name, "", f | OpenFlags::NOLINK, 0)?;
+            drop(node);
             Ok::<u64, i32>(self.add_handle(Handle::File(port)))
         })();
         match r {
@@ -636,9 +756,9 @@ impl Filesystem for Bridge {
         reply.ok();
     }
 
-    fn opendir(&mut self, _req: &Request<'_>, ino: u64, _flags: i32, reply: ReplyOpen) {
+    fn opendir(&mut self, req: &Request<'_>, ino: u64, _flags: i32, reply: ReplyOpen) {
         let r = (|| {
-            let (data, _) = self.with_open(ino, OpenFlags::READ, |p| {
+            let (data, _) = self.with_open(req, ino, OpenFlags::READ, |p| {
                 fs::Client::new(&self.task, p).dir_readdir(0, -1, 0)
             })?;
             let entries = decode_entries(&data).map_err(Errno::linux)?;
@@ -693,7 +813,7 @@ impl Filesystem for Bridge {
 
     fn create(
         &mut self,
-        _req: &Request<'_>,
+        req: &Request<'_>,
         parent: u64,
         name: &OsStr,
         mode: u32,
@@ -708,23 +828,33 @@ impl Filesystem for Bridge {
             if flags & libc::O_EXCL != 0 {
                 f |= OpenFlags::EXCL;
             }
-            let port = self.open_under(dir, n, f, mode & !umask & 0o7777)?;
-            // The open file's port serves as the node's too.
-            if self
-                .task
-                .port_mod_refs(port, hurd_ipc::RightType::Send, 1)
-                .is_err()
-            {
-                let _ = self.task.port_deallocate(port);
-                return Err(libc::ENOMEM);
-            }
-            let (_, a) = match self.remember(port) {
+            let cdir = self.as_caller(req, dir)?;
+            let port = self.open_under(cdir.name, n, f, mode & !umask & 0o7777)?;
+            // The bridge's port for the node: the open file's when it
+            // carries the bridge's ids, else a lookup of its own.
+            let node = if cdir._own.is_none() {
+                if self
+                    .task
+                    .port_mod_refs(port, hurd_ipc::RightType::Send, 1)
+                    .is_err()
+                {
+                    let _ = self.task.port_deallocate(port);
+                    return Err(libc::ENOMEM);
+                }
+                Ok(port)
+            } else {
+                self.open_under(dir, n, OpenFlags::NOLINK, 0)
+            };
+            drop(cdir);
+            let remembered = node.and_then(|node| self.remember(node));
+            let (ino, mut a) = match remembered {
                 Ok(x) => x,
                 Err(e) => {
                     let _ = self.task.port_deallocate(port);
                     return Err(e);
                 }
             };
+            self.settle_group(req, parent, ino, &mut a);
             let fh = self.add_handle(Handle::File(port));
             Ok::<_, i32>((fh, a))
         })();
@@ -736,14 +866,14 @@ impl Filesystem for Bridge {
 
     fn symlink(
         &mut self,
-        _req: &Request<'_>,
+        req: &Request<'_>,
         parent: u64,
         link_name: &OsStr,
         target: &Path,
         reply: ReplyEntry,
     ) {
         let r = match target.to_str() {
-            Some(t) => self.make_special(parent, link_name, 0o777, &[HURD_SYMLINK, t]),
+            Some(t) => self.make_special(req, parent, link_name, 0o777, &[HURD_SYMLINK, t]),
             None => Err(libc::EINVAL),
         };
         match r {
@@ -754,7 +884,7 @@ impl Filesystem for Bridge {
 
     fn mknod(
         &mut self,
-        _req: &Request<'_>,
+        req: &Request<'_>,
         parent: u64,
         name: &OsStr,
         mode: u32,
@@ -768,16 +898,20 @@ impl Filesystem for Bridge {
             ((rdev & 0xff) | ((rdev >> 12) & 0xfff00)).to_string(),
         );
         let r = match mode & S_IFMT {
-            S_IFCHR => self.make_special(parent, name, perm, &[HURD_CHRDEV, &major, &minor]),
-            S_IFBLK => self.make_special(parent, name, perm, &[HURD_BLKDEV, &major, &minor]),
-            S_IFIFO => self.make_special(parent, name, perm, &[HURD_FIFO]),
-            S_IFSOCK => self.make_special(parent, name, perm, &[HURD_IFSOCK]),
+            S_IFCHR => self.make_special(req, parent, name, perm, &[HURD_CHRDEV, &major, &minor]),
+            S_IFBLK => self.make_special(req, parent, name, perm, &[HURD_BLKDEV, &major, &minor]),
+            S_IFIFO => self.make_special(req, parent, name, perm, &[HURD_FIFO]),
+            S_IFSOCK => self.make_special(req, parent, name, perm, &[HURD_IFSOCK]),
             0 | crate::mode::S_IFREG => (|| {
                 let n = name.to_str().ok_or(libc::EINVAL)?;
-                let dir = self.port(parent)?;
+                let dir = self.as_caller(req, self.port(parent)?)?;
                 let f = OpenFlags::CREAT | OpenFlags::EXCL;
-                let port = self.open_under(dir, n, f, perm)?;
-                self.remember(port)
+                let port = self.open_under(dir.name, n, f, perm)?;
+                let _ = self.task.port_deallocate(port);
+                drop(dir);
+                let (ino, mut a) = self.lookup_node(parent, name)?;
+                self.settle_group(req, parent, ino, &mut a);
+                Ok((ino, a))
             })(),
             _ => Err(libc::EINVAL),
         };
@@ -789,7 +923,7 @@ impl Filesystem for Bridge {
 
     fn link(
         &mut self,
-        _req: &Request<'_>,
+        req: &Request<'_>,
         ino: u64,
         newparent: u64,
         newname: &OsStr,
@@ -798,8 +932,8 @@ impl Filesystem for Bridge {
         let r = (|| {
             let n = newname.to_str().ok_or(libc::EINVAL)?;
             let file = self.port(ino)?;
-            let dir = self.port(newparent)?;
-            fs::Client::new(&self.task, dir)
+            let dir = self.as_caller(req, self.port(newparent)?)?;
+            fs::Client::new(&self.task, dir.name)
                 .dir_link(
                     PortItem {
                         disposition: Disposition::CopySend,
@@ -809,6 +943,7 @@ impl Filesystem for Bridge {
                     1,
                 )
                 .map_err(err)?;
+            drop(dir);
             self.lookup_node(newparent, newname)
         })();
         match r {
@@ -913,11 +1048,7 @@ pub fn spawn_mount<T: Tree + Send + 'static>(
     name: &'static str,
 ) -> stdio::Result<Mounted> {
     let (rt, bridge) = bridge_for(tree, user, name).map_err(stdio::Error::other)?;
-    let options = [
-        MountOption::FSName(name.into()),
-        MountOption::DefaultPermissions,
-    ];
-    let session = fuser::spawn_mount2(bridge, mountpoint, &options)?;
+    let session = fuser::spawn_mount2(bridge, mountpoint, &mount_options(name))?;
     Ok(Mounted {
         _session: session,
         _runtime: rt,
@@ -936,11 +1067,39 @@ pub fn mount<T: Tree + Send + 'static>(
     name: &'static str,
 ) -> stdio::Result<()> {
     let (_rt, bridge) = bridge_for(tree, user, name).map_err(stdio::Error::other)?;
-    let options = [
+    fuser::mount2(bridge, mountpoint, &mount_options(name))
+}
+
+/// How the bridge mounts: the kernel checks permissions against the
+/// attributes (`default_permissions`), as it does for a local file system,
+/// and the translator checks them again with the caller's ids. Every user
+/// may use the mount (`allow_other`) where the mounter may grant it: root,
+/// or any user when `/etc/fuse.conf` says `user_allow_other`. Root's mounts
+/// also honour set-id bits and device nodes, as a local file system does.
+fn mount_options(name: &str) -> Vec<MountOption> {
+    let mut o = vec![
         MountOption::FSName(name.into()),
         MountOption::DefaultPermissions,
     ];
-    fuser::mount2(bridge, mountpoint, &options)
+    // The effective user id, the second of `Uid:` in /proc/self/status.
+    let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|u| u.split_whitespace().nth(1))
+            == Some("0")
+    });
+    let allowed = root
+        || std::fs::read_to_string("/etc/fuse.conf").is_ok_and(|c| {
+            c.lines()
+                .any(|l| l.split('#').next().unwrap_or("").trim() == "user_allow_other")
+        });
+    if allowed {
+        o.push(MountOption::AllowOther);
+    }
+    if root {
+        o.extend([MountOption::Dev, MountOption::Suid]);
+    }
+    o
 }
 
 /// The hosted set-up: an auth server, the server for `tree`, and a bridge
@@ -984,8 +1143,11 @@ pub fn bridge_for<T: Tree + Send + 'static>(
         .map_err(|e| alloc::format!("{e}"))?;
     let root = netfs::getroot(&client, control, &user, OpenFlags::READ)
         .map_err(|e| alloc::format!("{e}"))?;
+    let mounter = user.euids.iter().next().unwrap_or(u32::MAX);
     Ok((
         rt,
-        Bridge::new(client, root, handles[1]).with_control(control),
+        Bridge::new(client, root, handles[1])
+            .with_control(control)
+            .with_mounter(mounter),
     ))
 }
