@@ -28,6 +28,7 @@ mod json;
 mod kernel;
 mod linux;
 mod package;
+mod pjdfstest;
 mod run;
 mod setup;
 mod test;
@@ -73,9 +74,15 @@ COMMANDS:
                         failure: setup, fmt, the crate order (ARCHITECTURE.md),
                         clippy, host tests, no_std builds,
                         doc, kernel tests in QEMU, the reference image, the
-                        distro's console scenario, package, loom, book.
-                        `--quick` skips package, loom and the book;
+                        distro's console scenario, pjdfstest, package, loom,
+                        book. `--quick` skips pjdfstest, package, loom and
+                        the book;
                         `--only STEP` runs that step alone.
+    pjdfstest [bindfs] [--write]
+                        Run pjdfstest on hurd-fuse's tmpfs (the `pjdfstest`
+                        step of `test`), or on bindfs over a native tmpfs;
+                        `--write` stores the passing test files as the list
+                        of that file system (distro/xtask/pjdfstest/).
     bench [NAME]        Run all benchmarks (or only NAME) and print a table of
                         our times against the baselines.
     help                Print this text.
@@ -107,6 +114,7 @@ fn main() -> ExitCode {
         "kernel" => kernel::main(rest),
         "image" => image::main(rest),
         "passwd" => image::passwd(rest),
+        "pjdfstest" => pjdfstest::main(rest),
         other => Err(Failure::Usage(format!("unknown command `{other}`"))),
     };
     match result {

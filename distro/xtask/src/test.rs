@@ -88,6 +88,11 @@ pub fn steps() -> Vec<Step> {
             run: ext2,
         },
         Step {
+            name: "pjdfstest",
+            full_only: true,
+            run: pjdfstest,
+        },
+        Step {
             name: "no_std",
             full_only: false,
             run: no_std_builds,
@@ -350,6 +355,17 @@ fn ext2(cx: &Context) -> Result<Outcome, String> {
     Ok(Outcome::Passed)
 }
 
+/// pjdfstest on hurd-trans's tmpfs through the FUSE bridge: prints the
+/// passing test files and subtests and fails on a test file that passed
+/// before (see [`crate::pjdfstest`]). Skipped (saying why) without root, a
+/// usable `/dev/fuse` or the suite's source.
+fn pjdfstest(cx: &Context) -> Result<Outcome, String> {
+    match crate::pjdfstest::test_step(&cx.workspace)? {
+        None => Ok(Outcome::Passed),
+        Some(why) => Ok(Outcome::Skipped(why)),
+    }
+}
+
 /// Runs `each` on every `hurd-*` library of the workspace, or reports the step
 /// skipped when there is none.
 fn for_hurd_libraries(
@@ -507,6 +523,6 @@ mod tests {
             .filter(|s| s.full_only)
             .map(|s| s.name)
             .collect();
-        assert_eq!(skipped, ["package", "loom", "book"]);
+        assert_eq!(skipped, ["pjdfstest", "package", "loom", "book"]);
     }
 }
