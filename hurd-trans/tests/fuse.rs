@@ -285,3 +285,75 @@ fn errno_numbers_are_linux() {
         assert_eq!(hurd.linux(), linux, "{hurd:?}");
     }
 }
+
+/// Runs `sh -c script` as user and group 1000 (no other groups), in `dir`.
+fn as_user_1000(dir: &Path, script: &str) -> std::process::Output {
+    Command::new("setpriv")
+        .args([
+            "--reuid=1000",
+            "--regid=1000",
+            "--clear-groups",
+            "sh",
+            "-c",
+            script,
+        ])
+        .current_dir(dir)
+        .output()
+        .expect("setpriv")
+}
+
+#[test]
+fn requests_are_served_with_the_callers_ids() {
+    require_fuse!();
+    use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+    let base = scratch("ids");
+    let mnt = base.join("mnt");
+    std::fs::create_dir_all(&mnt).expect("mnt");
+    let m = spawn_mount(
+        Tmpfs::new(0, 0, 0o755, 1 << 28),
+        IdSet::root(),
+        &mnt,
+        "tmpfs",
+    )
+    .expect("mount");
+    std::fs::create_dir(mnt.join("open")).expect("mkdir");
+    std::fs::set_permissions(mnt.join("open"), std::fs::Permissions::from_mode(0o777))
+        .expect("chmod");
+    std::fs::write(mnt.join("open/roots"), b"root's\n").expect("write");
+    std::fs::set_permissions(
+        mnt.join("open/roots"),
+        std::fs::Permissions::from_mode(0o4666),
+    )
+    .expect("chmod");
+    // Another user reaches the mount (allow_other), owns what it makes
+    // (with its own group), may not change what it does not own, and its
+    // write clears the set-user-id bit.
+    let out = as_user_1000(
+        &mnt.join("open"),
+        "echo mine > mine && mkdir d && ln -s mine link && mkfifo fifo && \
+         echo more >> roots && ! chmod 0600 roots 2>/dev/null",
+    );
+    assert!(
+        out.status.success(),
+        "as uid 1000: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for name in ["mine", "d", "link", "fifo"] {
+        let md = std::fs::symlink_metadata(mnt.join("open").join(name)).expect(name);
+        assert_eq!((md.uid(), md.gid()), (1000, 1000), "owner of {name}");
+    }
+    let roots = std::fs::metadata(mnt.join("open/roots")).expect("stat");
+    assert_eq!((roots.uid(), roots.mode() & 0o7777), (0, 0o666));
+    assert_eq!(
+        std::fs::read(mnt.join("open/roots")).expect("read"),
+        b"root's\nmore\n"
+    );
+    assert!(
+        std::fs::symlink_metadata(mnt.join("open/fifo"))
+            .expect("fifo")
+            .file_type()
+            .is_fifo()
+    );
+    drop(m);
+    let _ = std::fs::remove_dir_all(&base);
+}
