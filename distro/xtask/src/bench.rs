@@ -56,6 +56,11 @@ pub const BENCHES: &[Bench] = &[
         features: &["std", "fuse"],
     },
     Bench {
+        name: "fuse",
+        package: "hurd-trans",
+        features: &["std", "fuse"],
+    },
+    Bench {
         name: "pager",
         package: "hurd-pager",
         features: &["std"],
@@ -115,6 +120,10 @@ pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
         if bench.name == "ext2" {
             // The baseline is e2fsprogs' FUSE ext2, on images mke2fs makes.
             crate::setup::ensure_apt(crate::setup::EXT2_BENCH_PACKAGES)?;
+        }
+        if bench.name == "fuse" {
+            // The baseline is bindfs over a native tmpfs.
+            crate::setup::ensure_apt(crate::pjdfstest::BINDFS_PACKAGES)?;
         }
         workspace
             .cargo()
