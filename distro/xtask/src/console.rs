@@ -2,6 +2,9 @@
 //! kept line by line, and a script of steps — wait until the output shows
 //! some text (a prompt need not end its line), then type a line — is played
 //! on QEMU's standard input. `kernel::boot` is a conversation with no steps.
+//! The book's transcripts are conversations too ([`converse_recorded`]):
+//! they need to know where in the output each line was typed, and to end
+//! the program, and whatever it started, when the transcript is done.
 
 use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -19,6 +22,9 @@ pub struct Step {
     pub send: String,
     /// Typed as it is, without a newline (a control character).
     pub raw: bool,
+    /// Nothing is typed: once `wait_for` shows, the program is ended (the
+    /// conversation is over; this is not a timeout).
+    pub stop: bool,
 }
 
 impl Step {
@@ -28,6 +34,7 @@ impl Step {
             wait_for: wait_for.to_owned(),
             send: send.to_owned(),
             raw: false,
+            stop: false,
         }
     }
 
@@ -39,18 +46,50 @@ impl Step {
             ..Step::new(wait_for, send)
         }
     }
+
+    /// Waits for `wait_for`, then ends the program.
+    pub fn stop(wait_for: &str) -> Step {
+        Step {
+            stop: true,
+            ..Step::new(wait_for, "")
+        }
+    }
+}
+
+/// A conversation as [`converse_recorded`] reports it.
+#[derive(Debug)]
+pub struct Recorded {
+    /// The output and how the program ended.
+    pub run: BootRun,
+    /// For each step whose text came, in order: the byte offset in
+    /// `run.lines.join("\n")` just after that text, where the step's line was
+    /// typed (or where the program was ended).
+    pub matched: Vec<usize>,
 }
 
 /// Runs `command` (a QEMU boot with `-serial stdio`), echoing its output,
 /// playing `script` on its input, and kills it after `timeout`. The run
 /// reports how far the script got through the lines printed: a step whose
 /// text never came leaves the rest untyped.
-pub fn converse(
+pub fn converse(command: Command, timeout: Duration, script: &[Step]) -> Result<BootRun, String> {
+    converse_recorded(command, timeout, script, false).map(|recorded| recorded.run)
+}
+
+/// [`converse`], recording where each step's text came. With `own_group`
+/// the program runs in a process group of its own, and ending it (at the
+/// timeout or a [`Step::stop`]) ends the whole group: whatever it started
+/// (`cargo xtask run` starting QEMU) goes too.
+pub fn converse_recorded(
     mut command: Command,
     timeout: Duration,
     script: &[Step],
-) -> Result<BootRun, String> {
+    own_group: bool,
+) -> Result<Recorded, String> {
     eprintln!("$ {command:?}");
+    if own_group {
+        use std::os::unix::process::CommandExt as _;
+        command.process_group(0);
+    }
     let mut child = command
         .stdin(if script.is_empty() {
             Stdio::null()
@@ -93,11 +132,15 @@ pub fn converse(
     let deadline = Instant::now() + timeout;
     let mut lines = Vec::new();
     let mut partial = String::new();
-    // Output not yet matched by a step.
+    // Output not yet matched by a step, and the offset of its first byte
+    // in the whole output.
     let mut unmatched = String::new();
+    let mut unmatched_at = 0;
+    let mut matched = Vec::new();
     let mut steps = script.iter();
     let mut next = steps.next();
     let mut timed_out = false;
+    let mut stopped = false;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left.min(Duration::from_millis(200))) {
@@ -115,6 +158,12 @@ pub fn converse(
                         break;
                     };
                     unmatched.drain(..at + step.wait_for.len());
+                    unmatched_at += at + step.wait_for.len();
+                    matched.push(unmatched_at);
+                    if step.stop {
+                        stopped = true;
+                        break;
+                    }
                     if let Some(stdin) = input.as_mut() {
                         let line = if step.raw {
                             step.send.clone()
@@ -131,12 +180,16 @@ pub fn converse(
                     }
                     next = steps.next();
                 }
+                if stopped {
+                    kill(&mut child, own_group);
+                    break;
+                }
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 if Instant::now() >= deadline {
                     timed_out = true;
-                    kill(&mut child);
+                    kill(&mut child, own_group);
                     break;
                 }
             }
@@ -151,15 +204,25 @@ pub fn converse(
         .map_err(|err| format!("waiting for qemu failed: {err}"))?;
     let _ = reader.join();
     let stderr = stderr_reader.join().unwrap_or_default();
-    Ok(BootRun {
-        lines,
-        status: status.code(),
-        stderr,
-        timed_out,
+    Ok(Recorded {
+        run: BootRun {
+            lines,
+            status: status.code(),
+            stderr,
+            timed_out,
+        },
+        matched,
     })
 }
 
-/// Kills a QEMU that overran its time.
-fn kill(child: &mut Child) {
+/// Kills a program that overran its time or whose conversation is over,
+/// with its process group if it leads one.
+fn kill(child: &mut Child, group: bool) {
+    if group {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", child.id())])
+            .stderr(Stdio::null())
+            .status();
+    }
     let _ = child.kill();
 }

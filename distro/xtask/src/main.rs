@@ -10,6 +10,7 @@
 //! cargo xtask passwd         # the password hash of a manifest's [[user]]
 //! cargo xtask test [--quick] # every check CI runs, in order (--only STEP: one)
 //! cargo xtask bench [NAME]   # benchmarks, printed as a comparison table
+//! cargo xtask book [CHAPTER]  # build the book and check what it shows
 //! cargo xtask help           # usage
 //! ```
 //!
@@ -19,6 +20,7 @@
 //! check is one more entry in that list.
 
 mod bench;
+mod book;
 mod cmd;
 mod console;
 mod crate_order;
@@ -85,6 +87,10 @@ COMMANDS:
                         of that file system (distro/xtask/pjdfstest/).
     bench [NAME]        Run all benchmarks (or only NAME) and print a table of
                         our times against the baselines.
+    book [CHAPTER...]   Build the book (book/) with its diagrams and run every
+                        command it shows, comparing the output with the
+                        book's; with CHAPTERs (e.g. trying-the-system.md),
+                        only their commands. The book step of `test`.
     help                Print this text.
 ";
 
@@ -110,6 +116,7 @@ fn main() -> ExitCode {
         }
         "test" => test::main(rest),
         "bench" => bench::main(rest),
+        "book" => book::main(rest),
         "run" => run::main(rest),
         "kernel" => kernel::main(rest),
         "image" => image::main(rest),

@@ -106,36 +106,45 @@ fn rustup_list(kind: &str) -> Result<Vec<String>, String> {
     Ok(output.lines().map(|line| line.trim().to_owned()).collect())
 }
 
-/// Where `mdbook` is: on `PATH`, or in `~/.cargo/bin` (where
+/// Where the program `name` is: on `PATH`, or in `~/.cargo/bin` (where
 /// `cargo install` puts it) even if that is not on `PATH`.
-pub fn find_mdbook() -> Option<PathBuf> {
-    cmd::on_path("mdbook").or_else(|| {
-        let cargo_home = std::env::var_os("CARGO_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))?;
-        let candidate = cargo_home.join("bin").join("mdbook");
+pub fn find_cargo_tool(name: &str) -> Option<PathBuf> {
+    cmd::on_path(name).or_else(|| {
+        let candidate = cargo_bin()?.join(name);
         candidate.is_file().then_some(candidate)
     })
 }
 
-/// Returns the path of `mdbook`, installing it with
-/// `cargo install mdbook --locked` if it is not found.
-pub fn ensure_mdbook(cargo: &std::ffi::OsStr) -> Result<PathBuf, String> {
-    if let Some(path) = find_mdbook() {
-        eprintln!("mdbook: {}", path.display());
+/// Cargo's `bin` directory: `$CARGO_HOME/bin`, or `~/.cargo/bin`.
+pub fn cargo_bin() -> Option<PathBuf> {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))?;
+    Some(cargo_home.join("bin"))
+}
+
+/// Returns the path of the program `name`, installing the crate of that
+/// name with `cargo install NAME --locked` if it is not found (which takes
+/// about `minutes` on 2 cores).
+pub fn ensure_cargo_tool(
+    cargo: &std::ffi::OsStr,
+    name: &str,
+    minutes: u32,
+) -> Result<PathBuf, String> {
+    if let Some(path) = find_cargo_tool(name) {
+        eprintln!("{name}: {}", path.display());
         return Ok(path);
     }
     eprintln!(
-        "mdbook: missing; installing it with `cargo install` (builds from source, \
-         about 3 minutes on 2 cores)"
+        "{name}: missing; installing it with `cargo install` (builds from source, \
+         about {minutes} minutes on 2 cores)"
     );
-    Cmd::new(cargo)
-        .args(["install", "mdbook", "--locked"])
-        .run()?;
-    find_mdbook().ok_or_else(|| {
-        "`cargo install mdbook` succeeded but no `mdbook` was found on PATH or in \
-         ~/.cargo/bin; add cargo's bin directory to PATH"
-            .to_owned()
+    Cmd::new(cargo).args(["install", name, "--locked"]).run()?;
+    find_cargo_tool(name).ok_or_else(|| {
+        format!(
+            "`cargo install {name}` succeeded but no `{name}` was found on PATH or in \
+             ~/.cargo/bin; add cargo's bin directory to PATH"
+        )
     })
 }
 

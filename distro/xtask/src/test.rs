@@ -6,7 +6,6 @@
 //! tests in QEMU, the end-to-end test…), write a `fn(&Context) -> Result<Outcome,
 //! String>` and add a [`Step`] for it.
 
-use std::ffi::OsString;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -235,12 +234,12 @@ fn print_summary(results: &[(Step, StepResult)]) {
     }
 }
 
-/// Installs what the checks need (see [`setup`]); mdBook only without
-/// `--quick`.
+/// Installs what the checks need (see [`setup`]); mdBook and its diagram
+/// preprocessor only without `--quick`.
 fn setup_step(cx: &Context) -> Result<Outcome, String> {
     setup::ensure_toolchain()?;
     if !cx.quick {
-        setup::ensure_mdbook(&cx.workspace.cargo)?;
+        crate::book::ensure_tools(&cx.workspace.cargo)?;
     }
     Ok(Outcome::Passed)
 }
@@ -490,13 +489,10 @@ fn loom(cx: &Context) -> Result<Outcome, String> {
     Ok(Outcome::Passed)
 }
 
-/// `mdbook build book`.
+/// The book: built with its diagrams drawn, and every transcript it shows
+/// run and compared (see [`crate::book`]).
 fn book(cx: &Context) -> Result<Outcome, String> {
-    let mdbook: OsString = setup::ensure_mdbook(&cx.workspace.cargo)?.into();
-    crate::cmd::Cmd::new(mdbook)
-        .dir(&cx.workspace.root)
-        .args(["build", "book"])
-        .run()?;
+    crate::book::test_step(&cx.workspace, &[])?;
     Ok(Outcome::Passed)
 }
 

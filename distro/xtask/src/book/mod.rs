@@ -1,0 +1,149 @@
+//! The book step: build the book with its diagrams, and check that what it
+//! shows is true.
+//!
+//! - **Diagrams** are text in the chapters (` ```bob ` blocks), drawn as
+//!   SVG by the `mdbook-svgbob` preprocessor when the book is built; the
+//!   step checks that each one became a well-formed drawing in the HTML
+//!   (see [`diagrams`]).
+//! - **Transcripts**: every ` ```console ` block is marked `run` (commands
+//!   run to their end) or `session` (an interactive program driven through
+//!   the console driver), and is run, its output compared with the book's
+//!   (see [`transcript`] for the notation, [`run`] for how).
+//!
+//! `cargo xtask book [CHAPTER...]` runs the step alone, or only the
+//! transcripts of the chapters named (file names, e.g.
+//! `trying-the-system.md`).
+
+mod diagrams;
+mod markdown;
+mod run;
+mod transcript;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use crate::Failure;
+use crate::cmd::Cmd;
+use crate::setup;
+use crate::workspace::Workspace;
+
+/// The book's directory, from the workspace root.
+pub const BOOK: &str = "book";
+
+/// Installs what building the book needs: mdBook and the diagram
+/// preprocessor. Returns the `mdbook` program.
+pub fn ensure_tools(cargo: &std::ffi::OsStr) -> Result<PathBuf, String> {
+    let mdbook = setup::ensure_cargo_tool(cargo, "mdbook", 3)?;
+    setup::ensure_cargo_tool(cargo, "mdbook-svgbob", 4)?;
+    Ok(mdbook)
+}
+
+/// `mdbook build book`, with cargo's `bin` directory on `PATH` so mdBook
+/// finds the preprocessor where `cargo install` put it.
+pub fn build(ws: &Workspace) -> Result<PathBuf, String> {
+    let mdbook = ensure_tools(&ws.cargo)?;
+    let mut path = OsString::new();
+    if let Some(bin) = setup::cargo_bin() {
+        path.push(bin);
+        path.push(":");
+    }
+    path.push(std::env::var_os("PATH").unwrap_or_default());
+    Cmd::new(mdbook)
+        .dir(&ws.root)
+        .env("PATH", path)
+        .args(["build", BOOK])
+        .run()?;
+    Ok(ws.root.join(BOOK).join("book"))
+}
+
+/// The book step of `cargo xtask test`: build, diagrams, transcripts.
+/// `chapters`, if not empty, limits the transcripts run to those chapters.
+pub fn test_step(ws: &Workspace, chapters: &[String]) -> Result<(), String> {
+    let out = build(ws)?;
+    let src = ws.root.join(BOOK).join("src");
+    let files = markdown::chapters(&src)?;
+    let drawn = diagrams::check(&src, &out, &files)?;
+    eprintln!("book: {drawn} diagrams drawn");
+
+    let runner = run::Runner {
+        root: ws.root.clone(),
+        // Outside the workspace, so a crate made there with `cargo new` is a
+        // package of its own, not a stray member of this workspace.
+        scratch: std::env::temp_dir().join("hurd-rs-book"),
+        is_root: Cmd::new("id")
+            .arg("-u")
+            .read()
+            .is_ok_and(|u| u.trim() == "0"),
+        chapters_made: Default::default(),
+    };
+    let mut counts = [0usize; 2];
+    for file in &files {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let rel = file.strip_prefix(&ws.root).unwrap_or(file);
+        for block in markdown::blocks(rel, &text)? {
+            if block.language() != "console" {
+                continue;
+            }
+            let kind = if block.has("run") {
+                "run"
+            } else if block.has("session") {
+                "session"
+            } else {
+                return Err(format!(
+                    "{}: a console block must say how it is checked: \
+                     ```console,run (commands run to their end) or \
+                     ```console,session (a program driven at its prompts); \
+                     commands shown without output go in a ```sh block",
+                    block.place()
+                ));
+            };
+            if !chapters.is_empty() && !chapters.contains(&name) {
+                continue;
+            }
+            eprintln!("\n==> book: {} ({kind})", block.place());
+            let start = Instant::now();
+            let outcome = if kind == "run" {
+                runner.run(&block)?
+            } else {
+                runner.session(&block)?
+            };
+            match outcome {
+                run::Outcome::Passed => {
+                    counts[0] += 1;
+                    eprintln!(
+                        "book: {}: as shown ({:.1}s)",
+                        block.place(),
+                        start.elapsed().as_secs_f64()
+                    );
+                }
+                run::Outcome::Skipped(why) => {
+                    counts[1] += 1;
+                    eprintln!("book: {}: skipped: {why}", block.place());
+                }
+            }
+        }
+    }
+    eprintln!(
+        "book: {} transcripts as shown, {} skipped",
+        counts[0], counts[1]
+    );
+    Ok(())
+}
+
+/// `cargo xtask book [CHAPTER...]`.
+pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
+    if let Some(flag) = args.iter().find(|a| a.starts_with('-')) {
+        return Err(Failure::Usage(format!(
+            "unknown option `{flag}` for `cargo xtask book`"
+        )));
+    }
+    test_step(&Workspace::find()?, args)?;
+    Ok(ExitCode::SUCCESS)
+}
