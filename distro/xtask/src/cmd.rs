@@ -117,6 +117,22 @@ impl Cmd {
             .map_err(|_| format!("`{}` printed output that is not UTF-8", self.display()))
     }
 
+    /// Echoes and runs the command, and returns its exit status with its
+    /// standard output and error together (echoed once it ends). Fails only
+    /// if the program could not be started.
+    pub fn combined_output(&self) -> Result<(ExitStatus, String), String> {
+        eprintln!("$ {}", self.display());
+        let output = self
+            .command()
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|err| format!("could not start `{}`: {err}", self.display()))?;
+        let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&output.stderr));
+        eprint!("{text}");
+        Ok((output.status, text))
+    }
+
     /// Runs the command quietly with all output discarded and reports whether
     /// it exited successfully. A program that cannot be started counts as a
     /// failure.

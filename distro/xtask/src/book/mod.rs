@@ -10,11 +10,16 @@
 //!   the console driver), and is run, its output compared with the book's
 //!   (see [`transcript`] for the notation, [`run`] for how).
 //!
+//! - **Exercises**: each part's hands-on crate, as the reader starts it and
+//!   solved (see [`exercises`]): the solution passes its tests, the start
+//!   fails them at its TODOs.
+//!
 //! `cargo xtask book [CHAPTER...]` runs the step alone, or only the
 //! transcripts of the chapters named (file names, e.g.
 //! `trying-the-system.md`).
 
 mod diagrams;
+mod exercises;
 mod markdown;
 mod run;
 mod transcript;
@@ -134,6 +139,10 @@ pub fn test_step(ws: &Workspace, chapters: &[String]) -> Result<(), String> {
         "book: {} transcripts as shown, {} skipped",
         counts[0], counts[1]
     );
+    if chapters.is_empty() {
+        let parts = exercises::check(ws)?;
+        eprintln!("book: {parts} exercises checked");
+    }
     Ok(())
 }
 
