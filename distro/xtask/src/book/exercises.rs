@@ -43,7 +43,7 @@ pub fn check(ws: &Workspace) -> Result<usize, String> {
             .map_err(|e| format!("the solution of {} fails its tests: {e}", part.display()))?;
         let output = ws
             .cargo()
-            .args(["test", "-p", &start, "--all-targets", "--no-fail-fast"])
+            .args(["test", "-p", &start, "--test", "*", "--no-fail-fast"])
             .combined_output()?;
         if output.0.success() {
             return Err(format!(

@@ -291,6 +291,15 @@ fn session_transcript(output: &str, session: &Session, matched: &[usize]) -> Vec
         if !echoed {
             text.insert_str(at, &format!("{shown}\n"));
         }
+        // A prompt after output that did not end its line (`cat` of a file
+        // without a final newline) is shown at the start of a line of its
+        // own, as the book writes it.
+        if let Input::Line(_) = typed.input {
+            let start = at.saturating_sub(typed.wait_for.len());
+            if start > 0 && !text[..start].ends_with('\n') && text.is_char_boundary(start) {
+                text.insert(start, '\n');
+            }
+        }
     }
     // The command line itself is the block's first line, not output.
     text.lines().map(str::to_owned).collect()
@@ -339,6 +348,16 @@ mod tests {
             lines,
             ["login: alice", "Password: ", "$ echo hi", "hi", "$ "]
         );
+        assert!(transcript::matches(&s.expected, &lines));
+    }
+
+    #[test]
+    fn a_prompt_after_an_unended_line_starts_its_own() {
+        let s = session("$ sh\n$ cat f\nno newline\n$ ls\nf");
+        let output = "$ cat f\nno newline$ ls\nf\n$ ";
+        let matched = [2, 20, 24];
+        let lines = session_transcript(output, &s, &matched);
+        assert_eq!(lines, ["$ cat f", "no newline", "$ ls", "f"]);
         assert!(transcript::matches(&s.expected, &lines));
     }
 

@@ -19,6 +19,9 @@
 //! the first, so later blocks go on from what earlier ones made); `cd=SUB`
 //! runs it in a directory below that one. `$HURD_RS` is the workspace root.
 //!
+//! A prompt is shown at the start of its line even when the output before
+//! it did not end its line (a file without a final newline).
+//!
 //! In shown output, a line `...` stands for any number of lines, and `…`
 //! inside a line for any text within it. Everything else must be exactly
 //! what the program printed (trailing spaces aside).
@@ -215,7 +218,13 @@ pub fn parse_session(block: &Block) -> Result<Session, String> {
             user = Some(who);
         }
         typed.push(Typed {
-            wait_for: prompt.to_owned(),
+            // A login prompt starts a line: the banner before it may say
+            // `login:` too ("^D at login: halt").
+            wait_for: if prompt == "login: " {
+                format!("\n{prompt}")
+            } else {
+                prompt.to_owned()
+            },
             input: Input::Line(text.to_owned()),
         });
     }
@@ -230,7 +239,7 @@ pub fn parse_session(block: &Block) -> Result<Session, String> {
             Input::Line(text) => text.clone(),
             _ => t.wait_for.clone(),
         },
-        _ => literal_prefix(last).to_owned(),
+        _ => longest_literal(last).to_owned(),
     };
     Ok(Session {
         command,
@@ -262,6 +271,15 @@ fn control(line: &str) -> Option<char> {
 fn su_target(command: &str) -> Option<String> {
     let mut words = command.split_whitespace();
     (words.next()? == "su").then(|| words.next().unwrap_or("root").to_owned())
+}
+
+/// The longest part of a shown line between its `…`s: the text a session
+/// waits for to know the line has come.
+pub fn longest_literal(line: &str) -> &str {
+    line.split('…')
+        .map(str::trim)
+        .max_by_key(|piece| piece.len())
+        .unwrap_or("")
 }
 
 /// The part of a shown line before its first `…`.
@@ -435,6 +453,12 @@ mod tests {
         assert_eq!(session.typed[3].wait_for, "running until interrupted");
         assert_eq!(session.typed[6].wait_for, "# ");
         assert_eq!(session.stop_at, "euids=");
+        let rows = "$ sh\n$ ps\n…     1  1000 /hurd/hello\n";
+        let session = parse_session(&block("console,session", rows));
+        assert_eq!(
+            session.map(|s| s.stop_at),
+            Ok("1  1000 /hurd/hello".to_owned())
+        );
         assert_eq!(Input::Control('\u{3}').shown(), "^C");
     }
 
