@@ -239,7 +239,16 @@ pub fn parse_session(block: &Block) -> Result<Session, String> {
             Input::Line(text) => text.clone(),
             _ => t.wait_for.clone(),
         },
-        _ => longest_literal(last).to_owned(),
+        // The last line's text, at the start of a line when the line
+        // starts with it: not in the echo of what was typed before it.
+        _ => {
+            let literal = longest_literal(last);
+            if !literal.is_empty() && last.starts_with(literal) {
+                format!("\n{literal}")
+            } else {
+                literal.to_owned()
+            }
+        }
     };
     Ok(Session {
         command,
@@ -452,7 +461,7 @@ mod tests {
         );
         assert_eq!(session.typed[3].wait_for, "running until interrupted");
         assert_eq!(session.typed[6].wait_for, "# ");
-        assert_eq!(session.stop_at, "euids=");
+        assert_eq!(session.stop_at, "\neuids=");
         let rows = "$ sh\n$ ps\n…     1  1000 /hurd/hello\n";
         let session = parse_session(&block("console,session", rows));
         assert_eq!(
