@@ -323,10 +323,12 @@ pub struct ReceiveStatus {
 /// 64-bit identity.
 pub const RECEIVE_STATUS_SIZE: usize = 10 * 4 + 8;
 
-impl MsgArg for ReceiveStatus {
-    fn encode(self, body: &mut Vec<Item>) {
-        let mut bytes = Vec::with_capacity(RECEIVE_STATUS_SIZE);
-        for word in [
+impl ReceiveStatus {
+    /// The status as the kernel writes it: [`RECEIVE_STATUS_SIZE`] bytes, the
+    /// one layout both the RPC's reply and the `port_call` trap carry.
+    pub fn to_bytes(self) -> [u8; RECEIVE_STATUS_SIZE] {
+        let mut bytes = [0u8; RECEIVE_STATUS_SIZE];
+        let words = [
             self.pset,
             self.seqno,
             self.mscount,
@@ -337,43 +339,62 @@ impl MsgArg for ReceiveStatus {
             u32::from(self.pdrequest),
             u32::from(self.nsrequest),
             0,
-        ] {
-            bytes.extend_from_slice(&word.to_le_bytes());
+        ];
+        for (chunk, word) in bytes.chunks_exact_mut(4).zip(words) {
+            chunk.copy_from_slice(&word.to_le_bytes());
         }
-        bytes.extend_from_slice(&self.id.to_le_bytes());
-        body.push(Item::Bytes(bytes));
+        bytes[40..].copy_from_slice(&self.id.to_le_bytes());
+        bytes
     }
-    fn matches(item: &Item) -> bool {
-        let Item::Bytes(b) = item else { return false };
-        let flag = |i: usize| {
-            b.get(i * 4..i * 4 + 4)
-                .is_some_and(|w| matches!(w, [0 | 1, 0, 0, 0]))
-        };
-        let pad_is_zero = b.get(36..40) == Some(&[0, 0, 0, 0][..]);
-        b.len() == RECEIVE_STATUS_SIZE && flag(6) && flag(7) && flag(8) && pad_is_zero
-    }
-    fn decode(item: Item) -> ReceiveStatus {
-        let Item::Bytes(b) = item else {
-            return ReceiveStatus::default();
-        };
+
+    /// Reads what [`ReceiveStatus::to_bytes`] writes; `None` unless `bytes`
+    /// is exactly that long, its flags are 0 or 1 and its padding is zero.
+    pub fn from_bytes(bytes: &[u8]) -> Option<ReceiveStatus> {
+        let bytes: &[u8; RECEIVE_STATUS_SIZE] = bytes.try_into().ok()?;
         let word = |i: usize| {
-            b.get(i * 4..i * 4 + 4)
-                .map_or(0, |w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+            u32::from_le_bytes([
+                bytes[4 * i],
+                bytes[4 * i + 1],
+                bytes[4 * i + 2],
+                bytes[4 * i + 3],
+            ])
         };
-        let id = b.get(40..48).map_or(0, |w| {
-            u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]])
-        });
-        ReceiveStatus {
+        let flag = |i: usize| match word(i) {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        };
+        if word(9) != 0 {
+            return None;
+        }
+        let mut id = [0u8; 8];
+        id.copy_from_slice(&bytes[40..]);
+        Some(ReceiveStatus {
             pset: word(0),
             seqno: word(1),
             mscount: word(2),
             qlimit: word(3),
             msgcount: word(4),
             sorights: word(5),
-            srights: word(6) == 1,
-            pdrequest: word(7) == 1,
-            nsrequest: word(8) == 1,
-            id,
+            srights: flag(6)?,
+            pdrequest: flag(7)?,
+            nsrequest: flag(8)?,
+            id: u64::from_le_bytes(id),
+        })
+    }
+}
+
+impl MsgArg for ReceiveStatus {
+    fn encode(self, body: &mut Vec<Item>) {
+        body.push(Item::Bytes(self.to_bytes().to_vec()));
+    }
+    fn matches(item: &Item) -> bool {
+        matches!(item, Item::Bytes(b) if ReceiveStatus::from_bytes(b).is_some())
+    }
+    fn decode(item: Item) -> ReceiveStatus {
+        match item {
+            Item::Bytes(b) => ReceiveStatus::from_bytes(&b).unwrap_or_default(),
+            _ => ReceiveStatus::default(),
         }
     }
 }
@@ -498,7 +519,14 @@ mod tests {
         let Some(Item::Bytes(mut bytes)) = body.pop() else {
             panic!("one in-line item");
         };
+        assert_eq!(bytes, status.to_bytes());
+        assert_eq!(ReceiveStatus::from_bytes(&bytes), Some(status));
+        assert_eq!(ReceiveStatus::from_bytes(&bytes[1..]), None);
+        bytes[36] = 1; // the padding word is not zero
+        assert_eq!(ReceiveStatus::from_bytes(&bytes), None);
+        bytes[36] = 0;
         bytes[6 * 4] = 2; // srights neither 0 nor 1
+        assert_eq!(ReceiveStatus::from_bytes(&bytes), None);
         assert!(!ReceiveStatus::matches(&Item::Bytes(bytes)));
     }
 

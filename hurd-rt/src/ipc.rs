@@ -225,25 +225,11 @@ impl UserIpc for KernelIpc {
     fn port_get_receive_status(&self, name: PortName) -> Result<PortStatus, KernReturn> {
         let mut raw = [0u8; call::STATUS_SIZE];
         port_call_into(call::GET_RECEIVE_STATUS, name, &mut raw, 0)?;
-        let word = |i: usize| {
-            let mut w = [0u8; 4];
-            w.copy_from_slice(&raw[4 * i..4 * i + 4]);
-            u32::from_le_bytes(w)
-        };
-        let mut id = [0u8; 8];
-        id.copy_from_slice(&raw[40..48]);
-        Ok(PortStatus {
-            pset: PortName(word(0)),
-            seqno: word(1),
-            mscount: word(2),
-            qlimit: u16::try_from(word(3)).map_err(|_| KernReturn::Failure)?,
-            msgcount: word(4),
-            sorights: word(5),
-            srights: word(6) != 0,
-            pdrequest: word(7) != 0,
-            nsrequest: word(8) != 0,
-            id: PortId(u64::from_le_bytes(id)),
-        })
+        let status = hurd_abi::ReceiveStatus::from_bytes(&raw).ok_or(KernReturn::Failure)?;
+        if status.qlimit > u32::from(u16::MAX) {
+            return Err(KernReturn::Failure);
+        }
+        Ok(PortStatus::from(status))
     }
 
     fn request_notification(

@@ -310,11 +310,7 @@ impl Kernel {
             }
             call::GET_RECEIVE_STATUS => {
                 let status = self.space_receive_status(space, name).map_err(Err)?;
-                let mut items = Vec::new();
-                hurd_ipc::mig::MsgArg::encode(status, &mut items);
-                if let Some(Item::Bytes(bytes)) = items.pop() {
-                    self.copy_to_caller(map, a, &bytes)?;
-                }
+                self.copy_to_caller(map, a, &status.to_bytes())?;
                 Ok(0)
             }
             call::PORT_ID => self.ipc.port_id(space, name).map(|id| id.0).map_err(Err),
