@@ -90,6 +90,43 @@ pub fn argz_to_argv(argz: &[u8]) -> Option<Vec<String>> {
     if words.is_empty() { None } else { Some(words) }
 }
 
+/// The node type a passive record stands for, with its device number, when
+/// it is one of the records the Hurd's file systems keep device nodes, FIFOs
+/// and sockets as (`/hurd/chrdev MAJOR MINOR`, `/hurd/blkdev MAJOR MINOR`,
+/// `/hurd/fifo`, `/hurd/ifsock`); the device number is Linux's encoding.
+///
+/// # Errors
+/// [`Errno::Inval`] for a device record whose numbers are not numbers or
+/// are out of Linux's range (major over 12 bits, minor over 20).
+pub fn special_node(argz: &[u8]) -> Result<Option<(u32, u32)>, Errno> {
+    use crate::flags::{HURD_BLKDEV, HURD_CHRDEV, HURD_FIFO, HURD_IFSOCK};
+    use crate::mode::{S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK};
+    let Some(argv) = argz_to_argv(argz) else {
+        return Ok(None);
+    };
+    let kind = match argv.first().map(String::as_str) {
+        Some(HURD_CHRDEV) => S_IFCHR,
+        Some(HURD_BLKDEV) => S_IFBLK,
+        Some(HURD_FIFO) => S_IFIFO,
+        Some(HURD_IFSOCK) => S_IFSOCK,
+        _ => return Ok(None),
+    };
+    let dev = match (kind, argv.as_slice()) {
+        (S_IFCHR | S_IFBLK, [_, major, minor]) => {
+            let (Ok(major), Ok(minor)) = (major.parse::<u32>(), minor.parse::<u32>()) else {
+                return Err(Errno::Inval);
+            };
+            if major > 0xfff || minor > 0xfffff {
+                return Err(Errno::Inval);
+            }
+            (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12)
+        }
+        (S_IFIFO | S_IFSOCK, [_]) => 0,
+        _ => return Ok(None),
+    };
+    Ok(Some((kind, dev)))
+}
+
 /// Joins words into an argz.
 pub fn argv_to_argz<S: AsRef<str>>(argv: &[S]) -> Vec<u8> {
     let mut out = Vec::new();

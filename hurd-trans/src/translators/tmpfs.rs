@@ -23,12 +23,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use hurd_ipc::Errno;
 
-use crate::flags::{HURD_BLKDEV, HURD_CHRDEV, HURD_FIFO, HURD_IFSOCK};
-use crate::mode::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK};
+use crate::mode::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use crate::netfs::{AttrChange, DirEntry, NodeId, Tree};
 use crate::stat::{Stat, TimeSpec};
 use crate::statfs::{FSTYPE_MEMFS, Statfs};
-use crate::transbox::argz_to_argv;
 
 /// Bytes of a page: the unit of file data held and of `statfs`'s blocks.
 const PAGE: usize = 4096;
@@ -354,30 +352,7 @@ impl Tmpfs {
     /// libdiskfs keep device nodes, FIFOs and sockets), with its device
     /// number.
     fn special_record(argz: &[u8]) -> Result<Option<(u32, u32)>, Errno> {
-        let Some(argv) = argz_to_argv(argz) else {
-            return Ok(None);
-        };
-        let kind = match argv.first().map(String::as_str) {
-            Some(HURD_CHRDEV) => S_IFCHR,
-            Some(HURD_BLKDEV) => S_IFBLK,
-            Some(HURD_FIFO) => S_IFIFO,
-            Some(HURD_IFSOCK) => S_IFSOCK,
-            _ => return Ok(None),
-        };
-        let dev = match (kind, argv.as_slice()) {
-            (S_IFCHR | S_IFBLK, [_, major, minor]) => {
-                let (Ok(major), Ok(minor)) = (major.parse::<u32>(), minor.parse::<u32>()) else {
-                    return Err(Errno::Inval);
-                };
-                if major > 0xfff || minor > 0xfffff {
-                    return Err(Errno::Inval);
-                }
-                (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12)
-            }
-            (S_IFIFO | S_IFSOCK, [_]) => 0,
-            _ => return Ok(None),
-        };
-        Ok(Some((kind, dev)))
+        crate::transbox::special_node(argz)
     }
 }
 
@@ -769,6 +744,8 @@ impl Tree for Tmpfs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flags::{HURD_BLKDEV, HURD_CHRDEV, HURD_FIFO};
+    use crate::mode::{S_IFCHR, S_IFIFO};
     use crate::transbox::argv_to_argz;
     use alloc::sync::Arc;
     use core::sync::atomic::{AtomicI64, Ordering};

@@ -18,11 +18,9 @@ use super::fs::Ext2;
 use super::inode::{Inode, flags};
 use super::superblock::compat;
 use super::xattr::{INDEX_GNU, TRANSLATOR};
-use crate::flags::{HURD_BLKDEV, HURD_CHRDEV, HURD_FIFO, HURD_IFSOCK};
-use crate::mode::{S_IFBLK, S_IFCHR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ITRANS};
+use crate::mode::{S_IFBLK, S_IFCHR, S_IFLNK, S_IFMT, S_IFREG, S_ITRANS};
 use crate::stat::{Stat, TimeSpec};
 use crate::statfs::FSTYPE_EXT2FS;
-use crate::transbox::argz_to_argv;
 use hurd_ipc::Errno;
 
 /// `st_flags`: not to be dumped (`UF_NODUMP`).
@@ -275,34 +273,15 @@ impl<D: BlockDevice> Ext2<D> {
     /// The node type a record stands for, with its device number, if it is
     /// one of the short-circuited ones and `ino` is an empty regular file.
     fn node_type_record(&mut self, ino: u32, argz: &[u8]) -> Result<Option<(u32, u32)>, Errno> {
-        let Some(argv) = argz_to_argv(argz) else {
+        let special = crate::transbox::special_node(argz);
+        if let Ok(None) = special {
             return Ok(None);
-        };
-        let kind = match argv.first().map(String::as_str) {
-            Some(HURD_CHRDEV) => S_IFCHR,
-            Some(HURD_BLKDEV) => S_IFBLK,
-            Some(HURD_FIFO) => S_IFIFO,
-            Some(HURD_IFSOCK) => S_IFSOCK,
-            _ => return Ok(None),
-        };
+        }
         let i = self.live_inode(ino)?;
         if !i.is_reg() || i.size != 0 {
             return Ok(None);
         }
-        let dev = match (kind, argv.as_slice()) {
-            (S_IFCHR | S_IFBLK, [_, major, minor]) => {
-                let (Ok(major), Ok(minor)) = (major.parse::<u32>(), minor.parse::<u32>()) else {
-                    return Err(Errno::Inval);
-                };
-                if major > 0xfff || minor > 0xfffff {
-                    return Err(Errno::Inval);
-                }
-                (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12)
-            }
-            (S_IFIFO | S_IFSOCK, [_]) => 0,
-            _ => return Ok(None),
-        };
-        Ok(Some((kind, dev)))
+        special
     }
 
     fn make_special(&mut self, ino: u32, (kind, dev): (u32, u32)) -> Result<(), Errno> {
@@ -349,5 +328,3 @@ impl<D: BlockDevice> Ext2<D> {
         self.after_change()
     }
 }
-
-use alloc::string::String;
