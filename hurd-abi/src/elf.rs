@@ -140,6 +140,11 @@ fn u64_at(b: &[u8], at: usize) -> Result<u64, ElfError> {
 }
 
 /// Parses `file`, accepting only segments inside `[min, max)`.
+///
+/// # Errors
+///
+/// An [`ElfError`] naming what is wrong: a truncated file, a file that is not
+/// an x86-64 executable, or a segment outside `[min, max)`.
 pub fn parse(file: &[u8], min: u64, max: u64) -> Result<Executable, ElfError> {
     if file.len() < 64 {
         return Err(ElfError::Truncated);

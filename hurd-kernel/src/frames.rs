@@ -119,6 +119,11 @@ impl<'a> FrameBitmap<'a> {
     }
 
     /// Frees the frame at `addr`.
+    ///
+    /// # Errors
+    ///
+    /// [`FrameError::NotAligned`], [`FrameError::OutOfRange`] or
+    /// [`FrameError::NotAllocated`]; nothing changes then.
     pub fn free(&mut self, addr: u64) -> Result<(), FrameError> {
         if !addr.is_multiple_of(FRAME_SIZE) {
             return Err(FrameError::NotAligned);

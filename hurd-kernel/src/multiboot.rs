@@ -39,6 +39,10 @@ mod flag {
 pub trait PhysMemory {
     /// Fills `buf` from physical address `addr`, or fails (nothing read
     /// counts) if any byte of the range is out of reach.
+    ///
+    /// # Errors
+    ///
+    /// [`OutOfReach`] when any byte of the range cannot be read.
     fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), OutOfReach>;
 }
 
@@ -255,6 +259,11 @@ impl<M: PhysMemory + ?Sized> Reader<'_, M> {
 
 /// Parses the boot information at `info` left by a loader that put `magic`
 /// in `eax` (multiboot v1 or multiboot2).
+///
+/// # Errors
+///
+/// A [`BootInfoError`] for an unknown magic, information out of reach or
+/// malformed, or strings that are not UTF-8 or too long.
 pub fn parse<M: PhysMemory + ?Sized>(
     memory: &M,
     magic: u32,

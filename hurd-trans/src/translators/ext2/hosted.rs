@@ -103,6 +103,10 @@ pub fn open_image(path: &Path, opts: Options) -> Result<SharedExt2, OpenError> {
 
 /// Starts a thread that writes changes back when the sync interval has
 /// passed, until the file system is dropped.
+///
+/// # Errors
+///
+/// The error of [`std::thread::Builder::spawn`] when the thread cannot start.
 pub fn spawn_syncer(fs: &SharedExt2) -> std::io::Result<()> {
     let weak: Weak<Mutex<Ext2<FileDevice>>> = Arc::downgrade(fs);
     std::thread::Builder::new()
