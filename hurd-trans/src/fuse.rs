@@ -197,6 +197,9 @@ pub struct Bridge {
     next_id: u64,
     handles: BTreeMap<u64, Handle>,
     next_fh: u64,
+    /// Dropped with the bridge, after `destroy` has sent `fsys_goaway`:
+    /// [`Mounted`]'s drop waits for that.
+    gone: Option<mpsc::Sender<()>>,
 }
 
 impl Bridge {
@@ -228,6 +231,7 @@ impl Bridge {
             next_id: SYNTHETIC,
             handles: BTreeMap::new(),
             next_fh: 1,
+            gone: None,
         }
     }
 
@@ -1027,9 +1031,23 @@ fn timespec(t: SystemTime) -> (i64, i64) {
 }
 
 /// A translator mounted by [`spawn_mount`]; unmounted when dropped.
+///
+/// Dropping it unmounts the file system and waits (up to a minute) until
+/// the bridge has told the translator to go away, so the translator's
+/// storage is clean when the drop returns.
 pub struct Mounted {
-    _session: fuser::BackgroundSession,
+    session: Option<fuser::BackgroundSession>,
+    gone: mpsc::Receiver<()>,
     _runtime: Runtime,
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        // Unmounting ends the session thread, which calls `destroy` and
+        // then drops the bridge, closing the channel.
+        drop(self.session.take());
+        let _ = self.gone.recv_timeout(Duration::from_secs(60));
+    }
 }
 
 /// Serves `tree` with a [`NetFs`](crate::netfs::NetFs) in hurd-ipc's hosted
@@ -1047,10 +1065,13 @@ pub fn spawn_mount<T: Tree + Send + 'static>(
     mountpoint: &Path,
     name: &'static str,
 ) -> stdio::Result<Mounted> {
-    let (rt, bridge) = bridge_for(tree, user, name).map_err(stdio::Error::other)?;
+    let (rt, mut bridge) = bridge_for(tree, user, name).map_err(stdio::Error::other)?;
+    let (tx, gone) = mpsc::channel();
+    bridge.gone = Some(tx);
     let session = fuser::spawn_mount2(bridge, mountpoint, &mount_options(name))?;
     Ok(Mounted {
-        _session: session,
+        session: Some(session),
+        gone,
         _runtime: rt,
     })
 }
