@@ -118,7 +118,7 @@ pub const SERVICE_PORT_NAME: u32 = 0x10;
 
 /// Where the kernel puts the boot information of the bootstrap task (its
 /// argument points here): see [`BootstrapInfo`].
-pub const BOOTSTRAP_INFO_ADDR: u64 = USER_BASE + (32 << 30);
+pub const BOOTSTRAP_INFO_ADDR: u64 = NATIVE_AREA + (32 << 30);
 
 /// `BootstrapInfo::magic`: "HURDBOOT".
 pub const BOOTSTRAP_MAGIC: u64 = u64::from_le_bytes(*b"HURDBOOT");
@@ -219,14 +219,33 @@ pub const VM_READ_MAX: u64 = 32 * 1024;
 
 /// The top of a program's stack: the kernel's loader and user-space loaders
 /// put it here.
-pub const USER_STACK_TOP: u64 = USER_BASE + (64 << 30);
+pub const USER_STACK_TOP: u64 = NATIVE_AREA + (64 << 30);
 /// The size of a program's first stack.
 pub const USER_STACK_SIZE: u64 = 64 * 1024;
 
-/// The lowest user address (everything below belongs to the kernel).
-pub const USER_BASE: u64 = 512 << 30;
-/// The end of user space (the lower canonical half).
-pub const USER_END: u64 = 1 << 47;
+/// The lowest user address: 64 KiB, Linux's default `mmap_min_addr`, so
+/// that page 0 and its neighbours stay unmapped and a null pointer faults.
+///
+/// The kernel lives in the upper half of the address space, so user space
+/// reaches down to here and programs linked at Linux's usual addresses
+/// (`0x400000`) fit.
+pub const USER_BASE: u64 = 0x1_0000;
+/// The end of user space: the lower canonical half minus its top page
+/// (Linux's `TASK_SIZE`). That page stays unmapped because `sysret` to a
+/// non-canonical `rip` faults in ring 0 on some processors: a thread can
+/// never run off the end of user space into the next page.
+pub const USER_END: u64 = 0x7fff_ffff_f000;
+
+/// Where hurd-rs's own programs live: hurd-rt links them 4 MiB above it,
+/// the first stack ends at [`USER_STACK_TOP`] and the bootstrap information
+/// lies at [`BOOTSTRAP_INFO_ADDR`], all far above the addresses other
+/// executables are linked at.
+pub const NATIVE_AREA: u64 = 512 << 30;
+
+// The bootstrap information lies in the native area, below the first stack.
+const _: () = assert!(
+    NATIVE_AREA < BOOTSTRAP_INFO_ADDR && BOOTSTRAP_INFO_ADDR < USER_STACK_TOP - USER_STACK_SIZE
+);
 
 /// Whether `[addr, addr + len)` lies inside user space (and does not wrap).
 pub fn user_range_ok(addr: u64, len: u64) -> bool {
@@ -261,6 +280,20 @@ mod tests {
         assert!(!user_range_ok(USER_END - 1, 2));
         assert!(!user_range_ok(u64::MAX - 3, 8));
         assert!(!user_range_ok(0xffff_8000_0000_0000, 8));
+        assert!(!user_range_ok(0xffff_ffff_8000_0000, 8));
+    }
+
+    #[test]
+    fn layout_keeps_linux_addresses_free() {
+        // A Linux ET_EXEC is linked at 0x400000; Linux's highest user page
+        // ends at 0x7fff_ffff_f000.
+        assert!(user_range_ok(0x40_0000, 0x1000));
+        assert!(user_range_ok(USER_BASE, USER_END - USER_BASE));
+        assert!(!user_range_ok(0, 4096));
+        assert!(!user_range_ok(0xf000, 4096));
+        assert!(!user_range_ok(USER_END, 4096));
+        // The native programs' area lies wholly inside user space.
+        assert!(user_range_ok(NATIVE_AREA, USER_STACK_TOP - NATIVE_AREA));
     }
 }
 

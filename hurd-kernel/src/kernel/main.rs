@@ -72,9 +72,10 @@ mod entry {
         serial::init();
         kprintln!("hurd-kernel {} booting", env!("CARGO_PKG_VERSION"));
         gdt::init();
+        paging::drop_identity_map();
         idt::init();
         timer::init();
-        let boot = match multiboot::parse(&physmem::Identity, magic, info) {
+        let boot = match multiboot::parse(&physmem::DirectMap, magic, info) {
             Ok(boot) => boot,
             Err(err) => panic!("cannot read the boot information: {err}"),
         };
@@ -95,9 +96,10 @@ mod entry {
             panic!("panic requested on the command line");
         }
         if word("fault-test") {
+            let unmapped = physmem::DIRECT_MAP + physmem::DIRECT_MAP_SIZE + (1 << 30);
             // SAFETY: deliberately reads unmapped memory (above the 4 GiB
-            // identity map) to check that kernel faults are reported.
-            let value = unsafe { core::ptr::read_volatile(0x1_4000_0000 as *const u64) };
+            // direct map) to check that kernel faults are reported.
+            let value = unsafe { core::ptr::read_volatile(unmapped as *const u64) };
             kprintln!("read {value:#x} from unmapped memory?");
         }
         if word("accel-probe") {

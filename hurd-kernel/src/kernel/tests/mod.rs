@@ -31,6 +31,10 @@ const TESTS: &[Test] = &[
         run: image_in_available_memory,
     },
     Test {
+        name: "boot::kernel_in_the_upper_half",
+        run: kernel_in_the_upper_half,
+    },
+    Test {
         name: "heap::allocate_and_free",
         run: heap_allocate_and_free,
     },
@@ -245,6 +249,38 @@ fn image_in_available_memory(boot: &BootInfo) -> Result<(), Failure> {
     }
 }
 
+/// The kernel runs at its link address in the top 2 GiB, reaches physical
+/// memory through the direct map, and left nothing of the boot identity
+/// map: the lower half (user space) is empty in the kernel's own tables.
+fn kernel_in_the_upper_half(_: &BootInfo) -> Result<(), Failure> {
+    use crate::arch::{boot, physmem};
+    let code = kernel_in_the_upper_half as *const () as u64;
+    let stack = core::ptr::addr_of!(code) as u64;
+    if code < boot::KERNEL_OFFSET {
+        return Err("the kernel's code is not in the top 2 GiB");
+    }
+    if stack < physmem::DIRECT_MAP {
+        return Err("the kernel's stack is in the lower half");
+    }
+    // The image seen through the direct map is the image itself.
+    let phys = boot::image_phys(code);
+    let through_direct_map = crate::arch::trap::probe_read(physmem::virt(phys));
+    let through_image = crate::arch::trap::probe_read(code);
+    if through_direct_map.is_err() || through_direct_map != through_image {
+        return Err("the direct map does not show the image's bytes");
+    }
+    // Where the image was identity mapped, nothing is mapped now.
+    context::load_address_space(None);
+    match crate::arch::trap::probe_read(phys) {
+        Err((14, addr)) if addr == phys => {}
+        _ => return Err("the boot identity map is still there"),
+    }
+    match crate::arch::trap::probe_read(hurd_abi::USER_BASE) {
+        Err((14, _)) => Ok(()),
+        _ => Err("the kernel's tables map the bottom of user space"),
+    }
+}
+
 fn heap_allocate_and_free(_: &BootInfo) -> Result<(), Failure> {
     let (used_before, _) = crate::arch::heap::usage();
     let mut v: alloc::vec::Vec<u64> = alloc::vec::Vec::with_capacity(1 << 16);
@@ -272,11 +308,12 @@ fn invalid_opcode_recovered(_: &BootInfo) -> Result<(), Failure> {
 }
 
 fn kernel_page_fault_recovered(_: &BootInfo) -> Result<(), Failure> {
-    let unmapped = 0x1_4000_0000;
+    // Above the 4 GiB the direct map covers.
+    let unmapped = crate::arch::physmem::DIRECT_MAP + crate::arch::physmem::DIRECT_MAP_SIZE;
     match crate::arch::trap::probe_read(unmapped) {
         Err((14, addr)) if addr == unmapped => {}
         Err(_) => return Err("the fault was not a page fault at the probed address"),
-        Ok(_) => return Err("reading above the identity map did not fault"),
+        Ok(_) => return Err("reading above the direct map did not fault"),
     }
     let word = 0x1234_5678_9abc_def0u64;
     match crate::arch::trap::probe_read(core::ptr::addr_of!(word) as u64) {

@@ -123,9 +123,14 @@ pub fn exit_status_arrives(boot: &BootInfo) -> Result<(), Failure> {
 
 /// The bytes of a boot module.
 fn module_bytes(m: &hurd_kernel::multiboot::Module) -> &'static [u8] {
-    // SAFETY: the module lies in the identity map, in frames the allocator
+    // SAFETY: the module lies in the direct map, in frames the allocator
     // reserved at boot, and nothing writes to it.
-    unsafe { core::slice::from_raw_parts(m.start as *const u8, (m.end - m.start) as usize) }
+    unsafe {
+        core::slice::from_raw_parts(
+            crate::arch::physmem::virt(m.start) as *const u8,
+            (m.end - m.start) as usize,
+        )
+    }
 }
 
 /// A normal boot: runs `first` as the bootstrap task with the modules

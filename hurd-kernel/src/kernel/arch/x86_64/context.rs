@@ -36,8 +36,9 @@ pub fn load_address_space(root: Option<u64>) {
     if current.start_address().as_u64() != root {
         let frame =
             x86_64::structures::paging::PhysFrame::containing_address(x86_64::PhysAddr::new(root));
-        // SAFETY: every address space maps the kernel identically (PML4 entry
-        // 0 is shared), so the kernel keeps running after the switch.
+        // SAFETY: every address space maps the kernel identically (the upper
+        // half of the PML4 is shared), so the kernel keeps running after the
+        // switch.
         unsafe { Cr3::write_raw(frame, flags) };
     }
 }

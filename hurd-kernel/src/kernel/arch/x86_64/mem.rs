@@ -1,14 +1,14 @@
 //! Physical memory: the frame allocator built from the boot memory map, and
-//! frames as the kernel reaches them (through the identity map).
+//! frames as the kernel reaches them (through the direct map).
 
 use hurd_kernel::frames::{FRAME_SIZE, FrameBitmap};
 use hurd_kernel::multiboot::BootInfo;
 use spin::Mutex;
 
-use super::physmem::IDENTITY_LIMIT;
+use super::physmem::{self, DIRECT_MAP_SIZE};
 
-/// Bitmap words for every frame below the identity limit.
-const BITMAP_WORDS: usize = (IDENTITY_LIMIT / FRAME_SIZE / 64) as usize;
+/// Bitmap words for every frame the direct map covers.
+const BITMAP_WORDS: usize = (DIRECT_MAP_SIZE / FRAME_SIZE / 64) as usize;
 
 static mut BITMAP: [u64; BITMAP_WORDS] = [0; BITMAP_WORDS];
 
@@ -64,7 +64,7 @@ pub fn free_frames() -> u64 {
     FRAMES.lock().as_ref().map_or(0, FrameBitmap::free_count)
 }
 
-/// The bytes of the frame at physical address `addr`, through the identity
+/// The bytes of the frame at physical address `addr`, through the direct
 /// map.
 ///
 /// # Safety
@@ -73,9 +73,25 @@ pub fn free_frames() -> u64 {
 /// the use the caller makes of it (a page of a VM object, a page table) —
 /// and no other reference to it may be live while the returned one is.
 pub unsafe fn frame_bytes(addr: u64) -> &'static mut [u8; FRAME_SIZE as usize] {
-    assert!(addr.is_multiple_of(FRAME_SIZE) && addr + FRAME_SIZE <= IDENTITY_LIMIT);
-    // SAFETY: the frame lies in the identity map (checked); exclusivity is
+    assert!(addr.is_multiple_of(FRAME_SIZE) && addr + FRAME_SIZE <= DIRECT_MAP_SIZE);
+    // SAFETY: the frame lies in the direct map (checked); exclusivity is
     // the caller's promise.
+    unsafe { &mut *(physmem::virt(addr) as *mut [u8; FRAME_SIZE as usize]) }
+}
+
+/// The bytes of the frame at `addr` in the direct map (a frame's address
+/// as [`super::paging::X86Mmu::translate`] gives it).
+///
+/// # Safety
+///
+/// As for [`frame_bytes`].
+#[inline]
+pub unsafe fn mapped_frame_bytes(addr: u64) -> &'static mut [u8; FRAME_SIZE as usize] {
+    let phys = addr.wrapping_sub(physmem::DIRECT_MAP);
+    assert!(phys.is_multiple_of(FRAME_SIZE) && phys < DIRECT_MAP_SIZE);
+    // SAFETY: the frame lies in the direct map (checked: the direct map's
+    // size is a multiple of the frame size); exclusivity is the caller's
+    // promise.
     unsafe { &mut *(addr as *mut [u8; FRAME_SIZE as usize]) }
 }
 

@@ -1,11 +1,11 @@
 //! 4-level page tables for user address spaces: hurd-vm's [`Mmu`].
 //!
-//! Every space's PML4 shares entry 0 with the boot tables: the kernel's
-//! identity map of the first 512 GiB (of which 4 GiB are mapped), supervisor
-//! only. User memory lives above it, from [`USER_BASE`] to the end of the
-//! lower half. Leaf entries carry the region's protection: no read access is
-//! a not-present entry that remembers its frame (software bit), no execute is
-//! the NX bit when the processor has it.
+//! Every space's PML4 shares its upper half (entries 256 to 511) with the
+//! boot tables: the kernel's direct map of physical memory and its image,
+//! supervisor only. User memory lives in the lower half, from [`USER_BASE`]
+//! to [`USER_END`]. Leaf entries carry the region's protection: no read
+//! access is a not-present entry that remembers its frame (software bit), no
+//! execute is the NX bit when the processor has it.
 
 use alloc::vec::Vec;
 use core::cell::Cell;
@@ -13,7 +13,7 @@ use core::cell::Cell;
 use hurd_vm::{Frame, Mmu, PmapId, Pte, VmProt};
 use x86_64::registers::control::Cr3;
 
-use super::mem;
+use super::{boot, mem, physmem};
 
 /// The lowest user address: everything below belongs to the kernel.
 pub use hurd_abi::USER_BASE;
@@ -49,19 +49,34 @@ pub fn init() {
     NX.store(nx, core::sync::atomic::Ordering::Relaxed);
 }
 
-/// The kernel's PML4 (the boot tables), physical = virtual.
+/// The physical address of the kernel's PML4 (the boot tables).
 pub fn kernel_pml4() -> u64 {
     unsafe extern "C" {
         static boot_pml4: [u64; 512];
     }
-    core::ptr::addr_of!(boot_pml4) as u64
+    boot::image_phys(core::ptr::addr_of!(boot_pml4) as u64)
 }
 
-/// A page table (any level): 512 entries in one frame, reached at its
-/// physical address through the identity map.
+/// The first PML4 entry of the upper half: the kernel's.
+const KERNEL_HALF: usize = 256;
+
+/// Takes away the boot tables' identity map of low memory (PML4 entry 0),
+/// which only the jump into the upper half needed: from then on the whole
+/// lower half belongs to user space. Called once at boot, after the kernel's
+/// GDT (in the image) replaced the trampoline's (in low memory), and before
+/// any address space is created.
+pub fn drop_identity_map() {
+    // SAFETY: the boot PML4.
+    let boot = unsafe { Table::at(kernel_pml4()) };
+    boot.set(0, 0);
+    x86_64::instructions::tlb::flush_all();
+}
+
+/// A page table (any level): 512 entries in one frame, named by its
+/// physical address and reached through the direct map.
 ///
 /// Page-table frames come from the frame allocator (or are the boot tables)
-/// and lie in the identity map; only this module touches them, under the
+/// and lie in the direct map; only this module touches them, under the
 /// kernel lock, entry by entry (no reference to a table is ever made, so the
 /// processor's own accesses alias nothing).
 #[derive(Debug, Clone, Copy)]
@@ -86,19 +101,25 @@ impl Table {
         (entry & PRESENT != 0).then(|| unsafe { Table::at(entry & ADDRESS) })
     }
 
+    /// Where the table's entries are (through the direct map).
+    #[inline]
+    fn entries(self) -> *mut u64 {
+        physmem::virt(self.0) as *mut u64
+    }
+
     /// Entry `i` (`i` < 512).
     fn get(self, i: usize) -> u64 {
         assert!(i < 512);
         // SAFETY: `Table::at`'s contract: a live table of 512 entries in the
-        // identity map; `i` is in bounds.
-        unsafe { (self.0 as *const u64).add(i).read() }
+        // direct map; `i` is in bounds.
+        unsafe { self.entries().add(i).read() }
     }
 
     /// Sets entry `i` (`i` < 512).
     fn set(self, i: usize, value: u64) {
         assert!(i < 512);
         // SAFETY: as in `get`; nothing holds a reference into the table.
-        unsafe { (self.0 as *mut u64).add(i).write(value) }
+        unsafe { self.entries().add(i).write(value) }
     }
 }
 
@@ -144,7 +165,7 @@ fn indices(va: u64) -> [usize; 4] {
 pub struct X86Mmu {
     /// PML4 physical addresses by space number (0: none).
     spaces: Vec<u64>,
-    /// The last present leaf entry [`X86Mmu::translate`] found, one slot
+    /// The last present page [`X86Mmu::translate`] found, one slot
     /// per space number modulo [`TRANSLATION_SLOTS`] (so the two tasks of an
     /// RPC keep theirs). Every change to an entry forgets its slot.
     translations: [Cell<Translation>; TRANSLATION_SLOTS],
@@ -153,25 +174,27 @@ pub struct X86Mmu {
 /// How many translations [`X86Mmu`] keeps.
 const TRANSLATION_SLOTS: usize = 4;
 
-/// A cached leaf entry: `page` 0 is none (never a user page).
+/// A cached translation: `page` 0 is none (never a user page).
 #[derive(Debug, Default, Clone, Copy)]
 struct Translation {
     space: u32,
+    writable: bool,
     page: u64,
-    entry: u64,
+    /// The frame's address in the direct map.
+    frame: u64,
 }
 
 impl X86Mmu {
-    /// The frame (physical address) behind the user page holding `va` in
-    /// `space`, if the task may read it (or write it, with `write`): what
-    /// the kernel's copies of user memory use. Served from a small cache
-    /// of recent translations before walking the tables.
+    /// The frame behind the user page holding `va` in `space`, as its
+    /// address in the direct map, if the task may read it (or write it,
+    /// with `write`): what the kernel's copies of user memory use. Served
+    /// from a small cache of recent translations before walking the tables.
     pub fn translate(&self, space: PmapId, va: u64, write: bool) -> Option<u64> {
         let page = va & !0xfff;
         let slot = &self.translations[space.0 as usize % TRANSLATION_SLOTS];
         let cached = slot.get();
-        let entry = if cached.page == page && cached.space == space.0 && page != 0 {
-            cached.entry
+        let found = if cached.page == page && cached.space == space.0 && page != 0 {
+            cached
         } else {
             if !(USER_BASE..USER_END).contains(&va) {
                 return None;
@@ -185,17 +208,19 @@ impl X86Mmu {
             if entry & PRESENT == 0 {
                 return None;
             }
-            slot.set(Translation {
+            let found = Translation {
                 space: space.0,
+                writable: entry & WRITABLE != 0,
                 page,
-                entry,
-            });
-            entry
+                frame: physmem::virt(entry & ADDRESS),
+            };
+            slot.set(found);
+            found
         };
-        if write && entry & WRITABLE == 0 {
+        if write && !found.writable {
             return None;
         }
-        Some(entry & ADDRESS)
+        Some(found.frame)
     }
 
     /// Forgets the cached translation of `va` in `space` (its entry changes).
@@ -271,7 +296,9 @@ impl Mmu for X86Mmu {
         // SAFETY: a zeroed frame that becomes this space's root, and the
         // boot PML4.
         let (table, boot) = unsafe { (Table::at(root), Table::at(kernel_pml4())) };
-        table.set(0, boot.get(0));
+        for i in KERNEL_HALF..512 {
+            table.set(i, boot.get(i));
+        }
         let index = space.0 as usize;
         if self.spaces.len() <= index {
             self.spaces.resize(index + 1, 0);
@@ -287,8 +314,8 @@ impl Mmu for X86Mmu {
         self.spaces[space.0 as usize] = 0;
         // SAFETY: the space's root, forgotten above, freed below.
         let table = unsafe { Table::at(root) };
-        // The user half only: entry 0 is the kernel's.
-        for pdpt in (1..256).filter_map(|i| table.next(i)) {
+        // The user half only: the upper half is the kernel's.
+        for pdpt in (0..KERNEL_HALF).filter_map(|i| table.next(i)) {
             for pd in (0..512).filter_map(|i| pdpt.next(i)) {
                 for pt in (0..512).filter_map(|i| pd.next(i)) {
                     mem::free_frame(pt.0);

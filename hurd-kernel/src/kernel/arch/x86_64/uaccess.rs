@@ -4,7 +4,7 @@
 //! user space, then for each page asks the VM for the translation, resolving
 //! a missing or insufficient one with [`hurd_vm::Vm::fault`] (zero fill,
 //! copy-on-write) exactly as a user access would, and copies through the
-//! frame's identity mapping. A range the task could not access itself is an
+//! frame's place in the direct map. A range the task could not access itself is an
 //! error, never a kernel fault. A page that must come from a pager is
 //! [`UserFault::Pager`]: the caller blocks the thread on the ticket and
 //! retries the copy once the page is there.
@@ -36,8 +36,8 @@ impl UserFault {
 }
 
 // ANCHOR: page_frame
-/// The physical address of the page holding `addr` in `map`, with `access`
-/// allowed, faulting it in if needed.
+/// The frame of the page holding `addr` in `map` (its address in the direct
+/// map), with `access` allowed, faulting it in if needed.
 #[inline]
 fn page_frame(vm: &mut KernelVm, map: MapId, addr: u64, access: VmProt) -> Result<u64, UserFault> {
     let page = addr & !(FRAME_SIZE - 1);
@@ -72,7 +72,7 @@ pub fn copy_in(vm: &mut KernelVm, map: MapId, addr: u64, out: &mut [u8]) -> Resu
         // translation, one copy.
         let frame = page_frame(vm, map, addr, VmProt::READ)?;
         // SAFETY: as below.
-        let page = unsafe { mem::frame_bytes(frame) };
+        let page = unsafe { mem::mapped_frame_bytes(frame) };
         out.copy_from_slice(&page[offset..end]);
         return Ok(());
     }
@@ -84,7 +84,7 @@ pub fn copy_in(vm: &mut KernelVm, map: MapId, addr: u64, out: &mut [u8]) -> Resu
         let frame = page_frame(vm, map, at, VmProt::READ)?;
         // SAFETY: the frame backs the task's page (the VM just said so) and
         // the reference lives only for this copy, under the kernel lock.
-        let page = unsafe { mem::frame_bytes(frame) };
+        let page = unsafe { mem::mapped_frame_bytes(frame) };
         out[done..done + chunk].copy_from_slice(&page[offset..offset + chunk]);
         done += chunk;
     }
@@ -103,7 +103,7 @@ pub fn copy_out(vm: &mut KernelVm, map: MapId, addr: u64, data: &[u8]) -> Result
         // Within one page: one translation, one copy.
         let frame = page_frame(vm, map, addr, VmProt::WRITE)?;
         // SAFETY: as below.
-        let page = unsafe { mem::frame_bytes(frame) };
+        let page = unsafe { mem::mapped_frame_bytes(frame) };
         page[offset..end].copy_from_slice(data);
         return Ok(());
     }
@@ -116,7 +116,7 @@ pub fn copy_out(vm: &mut KernelVm, map: MapId, addr: u64, data: &[u8]) -> Result
         // SAFETY: as in `copy_in`; the VM made the page writable for the task
         // (copy-on-write resolved), so writing it is what the task's own
         // store would do.
-        let page = unsafe { mem::frame_bytes(frame) };
+        let page = unsafe { mem::mapped_frame_bytes(frame) };
         page[offset..offset + chunk].copy_from_slice(&data[done..done + chunk]);
         done += chunk;
     }

@@ -4,6 +4,7 @@
 #![no_main]
 
 use hurd_abi::msg_option::{RCV_MSG, SEND_MSG};
+use hurd_abi::{USER_BASE, USER_END};
 use hurd_ipc::{RightType, UserIpc};
 use hurd_rt::{KernelIpc, println};
 use kernel_test_programs::raw;
@@ -18,7 +19,8 @@ fn check(what: &str, got: u64, want: u64) -> bool {
 }
 
 fn main() -> u64 {
-    let kernel = 0x10_0000u64;
+    // The kernel image (top 2 GiB) and unmapped user memory.
+    let kernel = 0xffff_ffff_8010_0000u64;
     let unmapped = 0x7f00_0000_0000u64;
     let mut ok = true;
     // SAFETY: every raw call below passes addresses that are kernel memory
@@ -50,8 +52,47 @@ fn main() -> u64 {
             0x1000_4008,
         );
     }
-    // vm_allocate in the kernel's range: KERN_INVALID_ADDRESS; no memory.
-    ok &= check("vm_allocate kernel", raw::vm_allocate_at(0x1000, 4096), 1);
+    // vm_allocate outside user space: KERN_INVALID_ADDRESS; no memory.
+    ok &= check("vm_allocate page 1", raw::vm_allocate_at(0x1000, 4096), 1);
+    ok &= check(
+        "vm_allocate below user space",
+        raw::vm_allocate_at(USER_BASE - 4096, 4096),
+        1,
+    );
+    ok &= check(
+        "vm_allocate at its end",
+        raw::vm_allocate_at(USER_END, 4096),
+        1,
+    );
+    ok &= check(
+        "vm_allocate across its end",
+        raw::vm_allocate_at(USER_END - 4096, 8192),
+        1,
+    );
+    ok &= check("vm_allocate kernel", raw::vm_allocate_at(kernel, 4096), 1);
+    ok &= check(
+        "vm_allocate direct map",
+        raw::vm_allocate_at(0xffff_8000_0000_0000, 4096),
+        1,
+    );
+    // Low user memory (below the native programs' area) is ordinary memory.
+    let low = 0x1000_0000u64;
+    let allocated = check("vm_allocate low", raw::vm_allocate_at(low, 4096), 0);
+    ok &= allocated;
+    if allocated {
+        // SAFETY: the page at `low` was just allocated, readable and
+        // writable, and nothing else of ours is there.
+        let word = unsafe {
+            (low as *mut u64).write_volatile(0x0123_4567);
+            (low as *const u64).read_volatile()
+        };
+        ok &= check("low memory holds a write", word, 0x0123_4567);
+    }
+    ok &= check(
+        "vm_allocate the last page",
+        raw::vm_allocate_at(USER_END - 4096, 4096),
+        0,
+    );
     // A garbage message: MACH_SEND_INVALID_HEADER (size field wrong).
     let mut garbage = [0xffu8; 32];
     // SAFETY: as above.
