@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::mig::{DecodeError, Dispatch};
-use hurd_ipc::user::ReceiveRight;
+use hurd_ipc::user::{PortSet, ReceiveRight};
 use hurd_ipc::{
     Disposition, Error, KernReturn, Message, MigReturn, MsgOptions, Notification, NotifyKind,
     PortName, RightType, UserIpc,
@@ -131,9 +131,12 @@ impl SimKernel {
         timeout: Duration,
     ) -> Result<SimKernel, KernReturn> {
         let task = rt.task();
-        let pset = task.port_allocate(RightType::PortSet)?;
-        let notify = task.port_allocate(RightType::Receive)?;
-        task.port_move_member(notify, pset)?;
+        // Owned until the kernel is running: a failure on the way releases
+        // them (and the task's space goes with its last handle).
+        let pset = PortSet::allocate(&task)?;
+        let notify = ReceiveRight::allocate(&task)?;
+        pset.insert(notify.name())?;
+        let (pset, notify) = (pset.into_raw(), notify.into_raw());
         let shared = Arc::new(Shared {
             vm: Mutex::new(Vm::new(SoftMmu::new(), SoftPhys::new(frames))),
             changed: Condvar::new(),

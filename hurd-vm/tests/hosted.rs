@@ -434,3 +434,18 @@ fn messages_of_different_threads_arrive_in_queue_order() {
     let last = k.load(map, addr, 4).expect("load");
     assert_eq!(last, 299u32.to_le_bytes());
 }
+
+#[test]
+fn a_kernel_leaves_no_ports_or_space_behind() {
+    let rt = Runtime::new();
+    let before = rt.with_kernel(|k| (k.port_count(), k.space_count()));
+    let k = SimKernel::with_timeout(&rt, 16, Duration::from_secs(1)).expect("kernel");
+    let during = rt.with_kernel(|k| (k.port_count(), k.space_count()));
+    assert_eq!(during.1, before.1 + 1, "the kernel task's space");
+    assert!(during.0 > before.0, "its notify port");
+    drop(k);
+    assert_eq!(
+        rt.with_kernel(|k| (k.port_count(), k.space_count())),
+        before
+    );
+}
