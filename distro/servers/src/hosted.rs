@@ -18,6 +18,7 @@ use hurd_auth::password::{Cost, PasswordConfig, PasswordServer};
 use hurd_auth::{AuthClient, IdSet, Limits, StdClock};
 use hurd_ipc::Errno;
 use hurd_ipc::hosted::{Runtime, Task};
+use hurd_ipc::user::{ReceiveRight, SendRight};
 use hurd_ipc::{Disposition, Error, PortName, RightType, UserIpc};
 use hurd_trans::flags::OpenFlags;
 use hurd_trans::netfs::{self, Options};
@@ -405,7 +406,7 @@ impl Exec<Task> for System {
         };
         let err_capture = Capture::start(&self.rt, task)?;
         let out_port =
-            stdout.unwrap_or_else(|| out_capture.as_ref().map_or(PortName::NULL, |c| c.port));
+            stdout.unwrap_or_else(|| out_capture.as_ref().map_or(PortName::NULL, Capture::port));
         let exec_port = self.exec_server(task)?;
         let mut portarray = [PortName::NULL; INIT_PORT_MAX];
         portarray[INIT_PORT_CWDIR] = session.cwdir;
@@ -425,7 +426,7 @@ impl Exec<Task> for System {
             path.into(),
             argz(argv),
             argz(&session.env),
-            copy_send(&[PortName::NULL, out_port, err_capture.port]),
+            copy_send(&[PortName::NULL, out_port, err_capture.port()]),
             copy_send(&portarray),
         );
         let _ = task.port_deallocate(exec_port);
@@ -446,14 +447,13 @@ impl Exec<Task> for System {
 /// An I/O port that keeps what is written to it (at most [`MAX_FILE`]
 /// bytes; more is `EFBIG`): a program's standard output or error as the
 /// shell collects it. Served by a task of its own, ended by
-/// [`Capture::finish`].
+/// [`Capture::finish`] or by dropping it (an error on the way).
 struct Capture {
     task: Task,
-    /// The send right given to the holder.
-    port: PortName,
-    holder: Task,
+    /// The holder's send right to the port.
+    port: SendRight<Task>,
     data: Arc<Mutex<Vec<u8>>>,
-    thread: std::thread::JoinHandle<()>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 struct CaptureServer {
@@ -461,39 +461,68 @@ struct CaptureServer {
 }
 
 impl Capture {
+    /// Serves a new port and gives `holder` a send right to it.
+    ///
+    /// # Errors
+    ///
+    /// What making the port or the holder's right returns, or the thread
+    /// not starting; nothing is left behind in either task.
     fn start(rt: &Runtime, holder: &Task) -> Result<Capture, Error> {
         let task = rt.task();
-        let recv = task.port_allocate(RightType::Receive)?;
-        let port = task.give_right(recv, Disposition::MakeSend, holder)?;
+        let recv = ReceiveRight::allocate(task.clone())?;
+        let port = SendRight::from_raw(
+            holder.clone(),
+            task.give_right(recv.name(), Disposition::MakeSend, holder)?,
+        );
         let data = Arc::new(Mutex::new(Vec::new()));
         let server = CaptureServer { data: data.clone() };
         let serving = task.clone();
+        // On failure the closure (and the receive right in it) is dropped,
+        // and `port` releases the holder's right.
         let thread = std::thread::Builder::new()
             .name("capture".into())
             .spawn(move || {
-                let _ = io::serve(&server, &serving, recv);
+                let _ = io::serve(&server, &serving, recv.name());
+                drop(recv);
             })
             .map_err(thread_error)?;
         Ok(Capture {
             task,
             port,
-            holder: holder.clone(),
             data,
-            thread,
+            thread: Some(thread),
         })
     }
 
+    /// The holder's name for the port.
+    fn port(&self) -> PortName {
+        self.port.name()
+    }
+
     /// Stops serving and gives what was written.
-    fn finish(self) -> Vec<u8> {
-        let _ = self.holder.port_deallocate(self.port);
-        self.task.terminate();
-        let _ = self.thread.join();
+    fn finish(mut self) -> Vec<u8> {
+        self.stop();
         std::mem::take(
             &mut *self
                 .data
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         )
+    }
+
+    /// Ends the serving task and its thread; the holder's right is
+    /// released with the value (a dead name by then).
+    fn stop(&mut self) {
+        if let Some(t) = self.thread.take() {
+            self.task.terminate();
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
@@ -557,5 +586,52 @@ impl io::Server for CaptureServer {
     }
     fn pathconf(&self, _req: &Request, _name: i32) -> Result<i32, Error> {
         not_supported()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(rt: &Runtime) -> (usize, usize) {
+        rt.with_kernel(|k| (k.port_count(), k.space_count()))
+    }
+
+    #[test]
+    fn a_capture_dropped_unfinished_leaves_nothing_behind() {
+        let rt = Runtime::new();
+        let holder = rt.task();
+        let before = counts(&rt);
+        let c = Capture::start(&rt, &holder).expect("capture");
+        let port = c.port();
+        assert!(holder.port_type(port).is_ok());
+        drop(c);
+        assert!(
+            holder.port_type(port).is_err(),
+            "the holder's right is gone"
+        );
+        assert_eq!(counts(&rt), before);
+    }
+
+    #[test]
+    fn a_capture_for_a_dead_holder_fails_and_leaves_nothing_behind() {
+        let rt = Runtime::new();
+        let holder = rt.task();
+        holder.terminate();
+        let before = counts(&rt);
+        assert!(Capture::start(&rt, &holder).is_err());
+        assert_eq!(counts(&rt), before);
+    }
+
+    #[test]
+    fn a_capture_keeps_what_is_written() {
+        let rt = Runtime::new();
+        let holder = rt.task();
+        let c = Capture::start(&rt, &holder).expect("capture");
+        let n = io::Client::new(&holder, c.port())
+            .write(b"hello".to_vec(), -1)
+            .expect("write");
+        assert_eq!(n, 5);
+        assert_eq!(c.finish(), b"hello");
     }
 }
