@@ -45,6 +45,10 @@ pub struct Entry {
     /// False while a receive right sent to `route` is not yet acknowledged:
     /// messages wait.
     pub ready: bool,
+    /// The peer whose claim made this record, while the node that made the
+    /// port's id has not confirmed its secret: a right to another node's
+    /// port, passed on by a third node, cannot be checked when it arrives.
+    pub unverified_from: Option<u16>,
 }
 
 impl Entry {

@@ -12,7 +12,8 @@
 //!   with the *ring* provider). Each node has a key pair; peers are configured by
 //!   the fingerprint of their public key, and both sides check (see
 //!   [`identity`]). An unknown or wrongly keyed peer is refused during the
-//!   handshake and receives nothing.
+//!   handshake: it sees the node's certificate (its public key, as any TLS
+//!   client would) and a TLS alert, never a frame or a port.
 //! * **Global port identity.** Proxies are keyed by the port's
 //!   [`PortId`](hurd_ipc::PortId), so a port reached through two paths is one
 //!   proxy, and one name in any space (the auth rendezvous needs this); a port
@@ -62,5 +63,5 @@ pub mod transport;
 
 pub use config::{ConfigError, NodeConfig, PeerConfig};
 pub use identity::{Fingerprint, Identity};
-pub use naming::{EHOSTUNREACH, EINVAL, ENOENT, registry};
+pub use naming::{EAGAIN, EEXIST, EHOSTUNREACH, EINVAL, ENOENT, EPERM, MAX_WAITING, registry};
 pub use node::{Node, PeerStatus, StartError};

@@ -44,6 +44,10 @@ pub struct PeerStatus {
     pub address: Option<SocketAddr>,
     /// Whether an authenticated connection is up.
     pub connected: bool,
+    /// Bytes of the connection's frame budget taken (frames from the peer
+    /// read, or being read, and not yet handled, and the next one waiting
+    /// for room): at most [`MAX_BUFFERED`](crate::transport::MAX_BUFFERED).
+    pub buffered: u64,
 }
 
 /// State shared by the node's threads and tasks.
@@ -52,8 +56,8 @@ pub(crate) struct Shared {
     pub(crate) runtime: Runtime,
     pub(crate) proxies: Mutex<Proxies>,
     pub(crate) peers: Mutex<HashMap<u16, Arc<Peer>>>,
-    /// The netmsg task's send right to the registry port.
-    pub(crate) registry: PortName,
+    /// The registry: its ports, names and waiting lookups.
+    pub(crate) registry: crate::naming::Registry,
     pub(crate) task: Task,
     pub(crate) handle: tokio::runtime::Handle,
     pub(crate) shutting_down: std::sync::atomic::AtomicBool,
@@ -195,7 +199,6 @@ pub struct Node {
     shared: Arc<Shared>,
     transport: Transport,
     registry_task: Task,
-    registry_port: PortName,
     _async_runtime: Option<tokio::runtime::Runtime>,
     threads: Vec<std::thread::JoinHandle<()>>,
     services: Mutex<Vec<Task>>,
@@ -222,12 +225,7 @@ impl Node {
         let task = runtime.task();
         let registry_task = runtime.task();
         let kr = |e: hurd_ipc::KernReturn| StartError(format!("IPC: {e:?}"));
-        let registry_port = registry_task
-            .port_allocate(RightType::Receive)
-            .map_err(kr)?;
-        let registry = registry_task
-            .give_right(registry_port, Disposition::MakeSend, &task)
-            .map_err(kr)?;
+        let registry = crate::naming::Registry::new(registry_task.clone()).map_err(kr)?;
         let proxies = Proxies::new(config.node, task.clone()).map_err(kr)?;
         let shared = Arc::new(Shared {
             config,
@@ -251,18 +249,17 @@ impl Node {
                 .spawn(move || ipc_loop(ipc))
                 .map_err(|e| StartError(format!("cannot start a thread: {e}")))?,
         );
-        let reg = crate::naming::Registry::new(shared.clone(), registry_task.clone());
+        let reg = shared.clone();
         threads.push(
             std::thread::Builder::new()
                 .name(format!("netmsg-registry-{}", shared.config.node))
-                .spawn(move || reg.serve(registry_port))
+                .spawn(move || crate::naming::Registry::serve(&reg))
                 .map_err(|e| StartError(format!("cannot start a thread: {e}")))?,
         );
         Ok(Node {
             shared,
             transport,
             registry_task,
-            registry_port,
             _async_runtime: Some(async_rt),
             threads,
             services: Mutex::new(Vec::new()),
@@ -291,8 +288,7 @@ impl Node {
     /// The code of the failed right transfer (`task` is dead, or its space
     /// is full).
     pub fn registry(&self, task: &Task) -> Result<PortName, hurd_ipc::KernReturn> {
-        self.registry_task
-            .give_right(self.registry_port, Disposition::MakeSend, task)
+        self.shared.registry.local_right(task)
     }
 
     /// Gives `task` a send right to peer `node`'s registry (a proxy), if
@@ -361,6 +357,7 @@ impl Node {
                 node: p.node,
                 address: p.address,
                 connected: connected.contains_key(&p.node),
+                buffered: connected.get(&p.node).map_or(0, |c| c.buffered()),
             })
             .collect()
     }

@@ -26,6 +26,17 @@
 //!
 //! A malformed frame, or a frame breaking the protocol, closes the
 //! connection it came on (application error code 1) and no other.
+//!
+//! # Memory
+//!
+//! A frame is at most [`MAX_FRAME`](crate::frame::MAX_FRAME) bytes, and
+//! the frames of one connection being read, or read and not yet handled,
+//! hold at most [`MAX_BUFFERED`] bytes together: a stream's frame takes its
+//! announced length from the connection's budget before its first byte is
+//! read and gives it back once handled. A stream whose frame does not fit
+//! waits, unread (QUIC flow control stops its sender), so a peer that opens
+//! many streams and never finishes their frames holds that much of the
+//! node's memory and no more.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -35,7 +46,7 @@ use std::time::Duration;
 use hurd_ipc::PortId;
 use hurd_ipc::wire::Limits;
 use quinn::crypto::rustls::{QuicClientConfig, QuicServerConfig};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 
 use crate::config::PeerConfig;
 use crate::frame::{self, Frame};
@@ -48,6 +59,10 @@ pub const CLOSE_MALFORMED: u32 = 1;
 pub const CLOSE_DUPLICATE: u32 = 2;
 /// Frames queued per port stream before its proxy stops being read.
 const STREAM_QUEUE: usize = 16;
+/// The most bytes of frames one connection may have read and not yet
+/// handled (see the module documentation): one frame of the largest size
+/// and 16 MiB of others.
+pub const MAX_BUFFERED: u32 = crate::frame::MAX_FRAME + 16 * 1024 * 1024;
 
 /// An authenticated connection to a peer, as the node uses it.
 pub(crate) struct Peer {
@@ -55,9 +70,17 @@ pub(crate) struct Peer {
     control: mpsc::UnboundedSender<Vec<u8>>,
     streams: Mutex<HashMap<PortId, mpsc::Sender<Vec<u8>>>>,
     handle: tokio::runtime::Handle,
+    /// Bytes of frames this connection may still read (of [`MAX_BUFFERED`]).
+    budget: Arc<Semaphore>,
 }
 
 impl Peer {
+    /// Bytes of the connection's budget taken: by frames read, or being
+    /// read, and not yet handled, and by the next frame waiting for room.
+    pub(crate) fn buffered(&self) -> u64 {
+        (MAX_BUFFERED as usize).saturating_sub(self.budget.available_permits()) as u64
+    }
+
     fn stream(&self, key: PortId) -> mpsc::Sender<Vec<u8>> {
         let mut streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
         streams
@@ -277,6 +300,7 @@ async fn run_connection(shared: Arc<Shared>, conn: quinn::Connection, node: u16)
         control: ctl_tx,
         streams: Mutex::new(HashMap::new()),
         handle: tokio::runtime::Handle::current(),
+        budget: Arc::new(Semaphore::new(MAX_BUFFERED as usize)),
     });
     {
         let mut peers = shared.peers.lock().unwrap_or_else(|e| e.into_inner());
@@ -291,13 +315,27 @@ async fn run_connection(shared: Arc<Shared>, conn: quinn::Connection, node: u16)
     }
     log::info!("node {}: peer {node} up", shared.config.node);
     tokio::spawn(write_control(conn.clone(), ctl_rx));
-    let hello = shared.proxies().hello(shared.registry, node);
+    let hello = match shared.registry.peer_port(node, &shared.task) {
+        Ok(right) => shared.proxies().hello(right, node),
+        Err(e) => {
+            log::warn!(
+                "node {}: no registry port for {node}: {e:?}",
+                shared.config.node
+            );
+            None
+        }
+    };
     match hello {
         Some(h) => peer.control(h),
         None => log::warn!("node {}: no HELLO for {node}", shared.config.node),
     }
     while let Ok(recv) = conn.accept_uni().await {
-        tokio::spawn(read_stream(shared.clone(), conn.clone(), node, recv));
+        tokio::spawn(read_stream(
+            shared.clone(),
+            conn.clone(),
+            (node, peer.budget.clone()),
+            recv,
+        ));
     }
     {
         let mut peers = shared.peers.lock().unwrap_or_else(|e| e.into_inner());
@@ -305,6 +343,9 @@ async fn run_connection(shared: Arc<Shared>, conn: quinn::Connection, node: u16)
             .get(&node)
             .is_some_and(|p| p.conn.stable_id() == conn.stable_id())
         {
+            // Under the lock, so a new connection from the peer gets a new
+            // registry port, never the one going away.
+            shared.registry.peer_left(node);
             peers.remove(&node);
         }
     }
@@ -324,7 +365,7 @@ async fn run_connection(shared: Arc<Shared>, conn: quinn::Connection, node: u16)
 async fn read_stream(
     shared: Arc<Shared>,
     conn: quinn::Connection,
-    from: u16,
+    (from, budget): (u16, Arc<Semaphore>),
     mut recv: quinn::RecvStream,
 ) {
     let malformed = |why: String| {
@@ -351,6 +392,11 @@ async fn read_stream(
             Ok(n) => n,
             Err(e) => return malformed(e.to_string()),
         };
+        // The frame's share of the connection's budget, held until it is
+        // handled (`n` is at most MAX_FRAME, below the budget's size).
+        let Ok(_held) = budget.acquire_many(n as u32).await else {
+            return;
+        };
         // Grown as the bytes arrive: a length field alone reserves nothing.
         let mut buf = Vec::with_capacity(n.min(64 * 1024));
         while buf.len() < n {
@@ -364,6 +410,7 @@ async fn read_stream(
             Ok(f) => f,
             Err(e) => return malformed(e.to_string()),
         };
+        drop(buf);
         let mut actions = Vec::new();
         let r = {
             let mut p = shared.proxies();
@@ -410,6 +457,7 @@ async fn read_stream(
 pub struct RawConnection {
     rt: tokio::runtime::Runtime,
     conn: quinn::Connection,
+    open: Mutex<Vec<quinn::SendStream>>,
     _endpoint: quinn::Endpoint,
 }
 
@@ -431,7 +479,10 @@ impl RawConnection {
         let addr = peer
             .address
             .ok_or_else(|| format!("peer {} has no address", peer.node))?;
-        let rt = tokio::runtime::Builder::new_current_thread()
+        // A worker of its own drives the connection between calls (streams
+        // left open, keep-alives).
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
             .enable_all()
             .build()
             .map_err(|e| e.to_string())?;
@@ -456,6 +507,7 @@ impl RawConnection {
         Ok(RawConnection {
             rt,
             conn,
+            open: Mutex::new(Vec::new()),
             _endpoint: endpoint,
         })
     }
@@ -471,6 +523,39 @@ impl RawConnection {
             s.write_all(bytes).await.map_err(|e| e.to_string())?;
             s.finish().map_err(|e| e.to_string())?;
             Ok(())
+        })
+    }
+
+    /// Sends `bytes` on a new stream and leaves it open: a frame begun and
+    /// not finished (the stream stays open as long as this connection).
+    ///
+    /// # Errors
+    ///
+    /// The connection's error when the stream cannot be opened or written.
+    pub fn begin_stream(&self, bytes: &[u8]) -> Result<(), String> {
+        let s = self.rt.block_on(async {
+            let mut s = self.conn.open_uni().await.map_err(|e| e.to_string())?;
+            s.write_all(bytes).await.map_err(|e| e.to_string())?;
+            Ok::<_, String>(s)
+        })?;
+        self.open.lock().unwrap_or_else(|e| e.into_inner()).push(s);
+        Ok(())
+    }
+
+    /// The first frame of the next stream the peer opens (a node's control
+    /// stream starts with its `HELLO`), or `None` when none comes within
+    /// `timeout` or it is not a frame.
+    pub fn first_frame(&self, timeout: Duration) -> Option<Frame> {
+        self.rt.block_on(async {
+            let read = async {
+                let mut recv = self.conn.accept_uni().await.ok()?;
+                let mut len = [0u8; 4];
+                recv.read_exact(&mut len).await.ok()?;
+                let mut buf = vec![0u8; frame::body_length(len).ok()?];
+                recv.read_exact(&mut buf).await.ok()?;
+                frame::decode(&buf, &Limits::DEFAULT).ok()
+            };
+            tokio::time::timeout(timeout, read).await.ok().flatten()
         })
     }
 

@@ -278,14 +278,22 @@ fn rights_of_every_kind_cross_three_nodes() {
         Item::Ool(o) => assert!(o.data == ool, "1 MiB out-of-line intact"),
         other => panic!("{other:?}"),
     }
-    // One port reached through two paths is one name: node 2's registry as
-    // node 1 sees it, and as node 3 hands it over.
+    // One port reached through two paths is one name: node 2's echo as
+    // node 1 looked it up there, and as node 3 looks it up and hands it
+    // over. (Registries are not: each peer has a registry port of its own.)
     let direct = cl.a.peer_registry(2, &task).expect("registry 2");
     let reg_c = cl.a.peer_registry(3, &task).expect("registry 3");
     let via_c = registry::Client::new(&task, reg_c)
         .peer(2)
         .expect("node 3's right to node 2's registry");
-    assert_eq!(via_c.name, direct, "same port, same name");
+    assert_ne!(
+        via_c.name, direct,
+        "node 3's registry port at node 2 is its own"
+    );
+    let echo_via_c = registry::Client::new(&task, reg_c)
+        .lookup_at(2, "echo".into())
+        .expect("node 2's echo through node 3");
+    assert_eq!(echo_via_c.name, echo_b, "same port, same name");
     // A port of node 1 registered at node 2, looked up by node 3 there and
     // handed back, is the port itself.
     let home = task.port_allocate(RightType::Receive).expect("port");
@@ -447,7 +455,7 @@ fn unknown_and_wrongly_keyed_peers_are_refused() {
     if let Ok(conn) = RawConnection::connect(&stranger, &b, false, WAIT) {
         assert!(
             !conn.received_any(Duration::from_secs(2)),
-            "a stranger gets nothing"
+            "a stranger gets no frame"
         );
         assert!(conn.closed(WAIT).is_some(), "and is disconnected");
     }

@@ -16,6 +16,9 @@ impl Proxies {
     ) -> Result<(PortName, Disposition), Violation> {
         let t = self.task.clone();
         let dead = (PortName::DEAD, r.kind.received());
+        if r.kind != RightKind::SendOnce && r.id.node() == from {
+            self.vouched(r, from, out);
+        }
         match r.kind {
             RightKind::Send => {
                 let release_now = |out: &mut Vec<Action>| {
@@ -84,6 +87,11 @@ impl Proxies {
                         Ok(dead)
                     }
                     None => {
+                        let unverified = self.unverified_claim(r, from);
+                        if unverified == Err(()) {
+                            release_now(out);
+                            return Ok(dead);
+                        }
                         let Some(x) = self.new_proxy() else {
                             release_now(out);
                             return Ok(dead);
@@ -93,10 +101,11 @@ impl Proxies {
                             proxy: Some(x),
                             route: Some(from),
                             ready: true,
+                            unverified_from: unverified.ok().flatten(),
                             ..Entry::default()
                         };
                         e.received(from);
-                        self.ports.insert(r.id, e);
+                        self.insert_entry(r.id, e);
                         self.by_name.insert(x, r.id);
                         Ok(match t.port_insert_right(x, x, Disposition::MakeSend) {
                             Ok(()) => (x, Disposition::MoveSend),
@@ -143,14 +152,14 @@ impl Proxies {
                 }
             }
             RightKind::Receive => {
-                if let Some(e) = self.ports.get(&r.id)
-                    && (e.route.is_none() || e.secret != r.secret)
-                {
-                    return Err(Violation(format!(
-                        "receive right for port {:#x} that is already here",
-                        r.id.0
-                    )));
-                }
+                self.screen(&r, from)?;
+                let unverified = if self.ports.contains_key(&r.id) {
+                    None
+                } else {
+                    self.unverified_claim(r, from).map_err(|()| {
+                        Violation(format!("too many unverified ports from node {from}"))
+                    })?
+                };
                 let p = t
                     .port_allocate(RightType::Receive)
                     .map_err(|e| Violation(format!("cannot allocate a port: {e:?}")))?;
@@ -165,10 +174,19 @@ impl Proxies {
                     self.notify,
                     Disposition::MakeSendOnce,
                 );
-                let e = self.ports.entry(r.id).or_insert(Entry {
-                    secret: r.secret,
-                    ..Entry::default()
-                });
+                if !self.ports.contains_key(&r.id) {
+                    self.insert_entry(
+                        r.id,
+                        Entry {
+                            secret: r.secret,
+                            unverified_from: unverified,
+                            ..Entry::default()
+                        },
+                    );
+                }
+                let Some(e) = self.ports.get_mut(&r.id) else {
+                    return Err(Violation("lost a port record".into()));
+                };
                 e.send = Some(p);
                 e.route = None;
                 e.ready = true;
@@ -210,6 +228,82 @@ impl Proxies {
         }
     }
 
+    /// Checks a right before anything of its frame is imported: a receive
+    /// right for a port that is already here, or is known with another
+    /// secret (and is not a forgery its maker now corrects), breaks the
+    /// protocol.
+    pub(super) fn screen(&self, r: &WireRight, from: u16) -> Result<(), Violation> {
+        if r.kind == RightKind::Receive
+            && let Some(e) = self.ports.get(&r.id)
+            && (e.route.is_none() || e.secret != r.secret)
+            && !Self::corrects(e, r, from)
+        {
+            return Err(Violation(format!(
+                "receive right for port {:#x} that is already here",
+                r.id.0
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether `r`, from `from`, is the maker of the port correcting an
+    /// unverified record with another secret.
+    fn corrects(e: &Entry, r: &WireRight, from: u16) -> bool {
+        r.id.node() == from && e.unverified_from.is_some() && e.secret != r.secret
+    }
+
+    /// A right from the node that made its port: an unverified record of
+    /// the port is confirmed (same secret) or was forged (another secret:
+    /// it goes, and its local holders get dead names).
+    fn vouched(&mut self, r: WireRight, from: u16, out: &mut Vec<Action>) {
+        let Some(e) = self.ports.get_mut(&r.id) else {
+            return;
+        };
+        let Some(peer) = e.unverified_from else {
+            return;
+        };
+        if e.secret == r.secret {
+            e.unverified_from = None;
+            self.uncount_unverified(peer);
+        } else {
+            log::warn!(
+                "node {}: node {peer} gave a forged right to port {:#x}; node {from} corrects it",
+                self.node,
+                r.id.0
+            );
+            self.kill(r.id, out);
+        }
+    }
+
+    /// Whether a new record for `r`, from `from`, is unverified (`Ok(Some(from))`:
+    /// the port is another node's), and may be made (`Err` when `from`
+    /// already made [`MAX_UNVERIFIED`] of them).
+    fn unverified_claim(&self, r: WireRight, from: u16) -> Result<Option<u16>, ()> {
+        if r.id.node() == from {
+            return Ok(None);
+        }
+        if self.unverified.get(&from).copied().unwrap_or(0) >= MAX_UNVERIFIED {
+            log::warn!(
+                "node {}: node {from} passes on too many rights nobody has confirmed",
+                self.node
+            );
+            return Err(());
+        }
+        Ok(Some(from))
+    }
+
+    /// Records `e` under `id`, counting it among its peer's unverified ones.
+    fn insert_entry(&mut self, id: PortId, e: Entry) {
+        if let Some(p) = e.unverified_from {
+            *self.unverified.entry(p).or_default() += 1;
+        }
+        if let Some(old) = self.ports.insert(id, e)
+            && let Some(p) = old.unverified_from
+        {
+            self.uncount_unverified(p);
+        }
+    }
+
     /// A send right made from the proxy of `id` (made first if needed).
     pub(super) fn proxy_send_right(
         &mut self,
@@ -247,6 +341,9 @@ impl Proxies {
         from: u16,
         out: &mut Vec<Action>,
     ) -> Result<(Message, Option<Disposition>), Violation> {
+        for r in rights {
+            self.screen(r, from)?;
+        }
         let mut local = Vec::with_capacity(rights.len());
         for r in rights {
             local.push(self.import(*r, from, out)?);

@@ -27,14 +27,14 @@ impl Proxies {
             });
         }
         if e.finished() {
-            self.ports.remove(&id);
+            self.forget(id);
             out.push(Action::CloseStreams(id));
         }
     }
 
     /// The port is dead: local senders get dead names, dependents are told.
     pub(super) fn kill(&mut self, id: PortId, out: &mut Vec<Action>) {
-        let Some(e) = self.ports.remove(&id) else {
+        let Some(e) = self.forget(id) else {
             return;
         };
         log::debug!("node {}: port {:#x} dead ({e:?})", self.node, id.0);

@@ -8,6 +8,16 @@
 //! port's global [`PortId`], so a port reached through two paths has one proxy
 //! and one name in any space.
 //!
+//! A right's id says which node made the port, and its secret proves the
+//! sender was given the right. The maker always sends a port's true secret;
+//! a right to another node's port passed on by a third node cannot be
+//! checked when it arrives, so the record it makes is *unverified*
+//! ([`Entry::unverified_from`]): the maker's own right to that port, with
+//! another secret, replaces it (its holders get dead names: it was forged),
+//! and each peer may make at most [`MAX_UNVERIFIED`] such records. A right
+//! whose destination is unknown, or known with another secret, is refused
+//! before any of its rights is taken in.
+//!
 //! Everything here runs with the state lock held and returns [`Action`]s (frames
 //! to send, messages to deliver) that the caller carries out after unlocking.
 //!
@@ -34,6 +44,11 @@ use hurd_ipc::{
 
 use crate::frame::{self, Frame, RightKind, WireRight};
 use crate::ledger::Entry;
+
+/// The most ports one peer may make known here on claims nobody can check
+/// yet (rights to ports another node made; see [`Entry::unverified_from`]).
+/// Beyond it, such rights arrive as dead names.
+pub(crate) const MAX_UNVERIFIED: usize = 4096;
 
 /// The stream key of messages to send-once rights (one stream per peer).
 pub(crate) const ONCE_KEY: PortId = PortId(0);
@@ -91,6 +106,8 @@ pub(crate) struct Proxies {
     rng: ring::rand::SystemRandom,
     /// A send right to each connected peer's registry.
     pub(crate) peer_registry: HashMap<u16, PortName>,
+    /// How many entries each peer's unchecked claims made.
+    unverified: HashMap<u16, usize>,
 }
 
 /// Why a frame could not be taken in: the connection it came on is closed.
@@ -125,6 +142,7 @@ impl Proxies {
             next_token: 1,
             rng: ring::rand::SystemRandom::new(),
             peer_registry: HashMap::new(),
+            unverified: HashMap::new(),
         })
     }
 
@@ -173,6 +191,25 @@ impl Proxies {
         )
         .ok()?;
         Some(x.into_raw())
+    }
+
+    /// Removes the record of `id`, and its count among its peer's unverified
+    /// records.
+    fn forget(&mut self, id: PortId) -> Option<Entry> {
+        let e = self.ports.remove(&id)?;
+        if let Some(p) = e.unverified_from {
+            self.uncount_unverified(p);
+        }
+        Some(e)
+    }
+
+    fn uncount_unverified(&mut self, peer: u16) {
+        if let Some(n) = self.unverified.get_mut(&peer) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.unverified.remove(&peer);
+            }
+        }
     }
 }
 

@@ -20,6 +20,24 @@ impl Proxies {
             dest.kind,
             dest.id.0
         );
+        if !self.destination_known(&dest, from) {
+            // Refused before any of its rights is taken in: a frame to a
+            // port nobody here knows (or knows by another secret) makes no
+            // record and no proxy.
+            for r in &rights {
+                self.screen(r, from)?;
+            }
+            for r in &rights {
+                self.refuse(*r, from, out)?;
+            }
+            if dest.kind != RightKind::SendOnce {
+                out.push(Action::Control {
+                    peer: from,
+                    bytes: encode(&Frame::PortDead { id: dest.id }),
+                });
+            }
+            return Ok(());
+        }
         let (msg, reply_disp) = self.import_message(&rights, message, from, out)?;
         let t = self.task.clone();
         match dest.kind {
@@ -95,6 +113,59 @@ impl Proxies {
                             bytes: encode(&Frame::PortDead { id: dest.id }),
                         });
                     }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a message from `from` to `dest` has somewhere to go: a
+    /// send-once right this node lent with that secret, a third node's
+    /// send-once token (that node checks it), or a port known here by that
+    /// secret that is here or routed elsewhere than back to `from`.
+    fn destination_known(&self, dest: &WireRight, from: u16) -> bool {
+        match dest.kind {
+            RightKind::SendOnce if dest.id.node() == self.node => self
+                .once_out
+                .get(&dest.id)
+                .is_some_and(|o| o.secret == dest.secret),
+            RightKind::SendOnce => true,
+            _ => self.ports.get(&dest.id).is_some_and(|e| {
+                e.secret == dest.secret
+                    && match e.route {
+                        None => e.send.is_some(),
+                        Some(r) => r != from,
+                    }
+            }),
+        }
+    }
+
+    /// Gives back a right of a refused frame without taking it in: the
+    /// sender's count of a send right is settled, a send-once token is
+    /// destroyed where it was lent (or here, if it is ours), and a receive
+    /// right — a real port arriving — is taken in and destroyed.
+    fn refuse(&mut self, r: WireRight, from: u16, out: &mut Vec<Action>) -> Result<(), Violation> {
+        match r.kind {
+            RightKind::Send => out.push(Action::Port {
+                peer: from,
+                key: r.id,
+                bytes: encode(&Frame::Release { id: r.id, count: 1 }),
+                hold: None,
+            }),
+            RightKind::SendOnce if r.id.node() == self.node => {
+                self.incoming_once_destroyed(r.id, r.secret);
+            }
+            RightKind::SendOnce => out.push(Action::Control {
+                peer: r.id.node(),
+                bytes: encode(&Frame::OnceDestroyed {
+                    id: r.id,
+                    secret: r.secret,
+                }),
+            }),
+            RightKind::Receive => {
+                let (name, _) = self.import(r, from, out)?;
+                if name.is_valid() {
+                    let _ = self.task.port_mod_refs(name, RightType::Receive, -1);
                 }
             }
         }
@@ -185,11 +256,14 @@ impl Proxies {
         Ok(())
     }
 
-    /// The `HELLO` frame for `to`: exports a send right to our registry.
+    /// The `HELLO` frame for `to`: exports `registry`, a send right (one
+    /// reference, the frame's) to the registry port made for `to`.
     pub(crate) fn hello(&mut self, registry: PortName, to: u16) -> Option<Vec<u8>> {
-        self.task.port_mod_refs(registry, RightType::Send, 1).ok()?;
         let mut out = Vec::new();
-        let r = self.export(registry, Disposition::MoveSend, to, &mut out)?;
+        let Some(r) = self.export(registry, Disposition::MoveSend, to, &mut out) else {
+            let _ = self.task.port_deallocate(registry);
+            return None;
+        };
         Some(encode(&Frame::Hello {
             node: self.node,
             registry: r,
