@@ -58,13 +58,14 @@ impl Tree for Squares {
         })
     }
 
-    fn lookup(&mut self, dir: NodeId, name: &str) -> Result<NodeId, Errno> {
+    fn lookup(&mut self, dir: NodeId, name: &[u8]) -> Result<NodeId, Errno> {
         if dir != 0 {
             return Err(Errno::NotDir);
         }
-        if name == ".." {
+        if name == b".." {
             return Ok(0);
         }
+        let name = core::str::from_utf8(name).map_err(|_| Errno::NoEnt)?;
         match name.parse::<u64>() {
             Ok(k) if (1..=self.n).contains(&k) && name == k.to_string() => Ok(k),
             _ => Err(Errno::NoEnt),
@@ -89,7 +90,7 @@ impl Tree for Squares {
         let files = (1..=self.n).map(|k| DirEntry {
             ino: k + 1,
             kind: S_IFREG,
-            name: k.to_string(),
+            name: k.to_string().into(),
         });
         Ok([dot("."), dot("..")].into_iter().chain(files).collect())
     }
@@ -149,7 +150,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `ls sq`
     let dir = lookup.open("sq", OpenFlags::READ, 0)?;
     let (data, _) = fs::Client::new(&user, dir).dir_readdir(0, -1, 0)?;
-    let names: Vec<String> = decode_entries(&data)?.into_iter().map(|e| e.name).collect();
+    let names: Vec<String> = decode_entries(&data)?
+        .into_iter()
+        .map(|e| e.name.to_string())
+        .collect();
     println!("ls sq: {}", names.join(" "));
 
     // `cat sq/3`, and a name the tree does not have.

@@ -10,7 +10,7 @@
 //!   [`stat`] (the Hurd `struct stat`, with `st_author`), [`flags`] (open
 //!   flags, `FS_TRANS_*`, `FSYS_GOAWAY_*`), [`statfs`] (`struct statfs`),
 //!   [`retry`] (the `dir_lookup` retry
-//!   triple) and [`mode`] (file type, permission and Hurd-specific mode bits).
+//!   triple), [`name`] (file names: bytes, as `string_t` carries them) and [`mode`] (file type, permission and Hurd-specific mode bits).
 //! - [`access`]: permission checks — owner, group, other, the *unknown user*
 //!   (`S_IUSEUNK`) and root.
 //! - [`netfs`]: a framework for tree file systems: a [`netfs::Tree`] trait for
@@ -46,6 +46,7 @@ pub mod lookup;
 #[cfg(feature = "std")]
 pub mod mapping;
 pub mod mode;
+pub mod name;
 pub mod netfs;
 pub mod protocol;
 pub mod retry;
@@ -56,6 +57,7 @@ pub mod transbox;
 pub mod translators;
 pub mod trivfs;
 
+pub use name::Name;
 pub use retry::{Retry, RetryType};
 pub use stat::Stat;
 

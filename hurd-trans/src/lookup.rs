@@ -16,12 +16,12 @@
 //!
 //! Every retry counts towards [`ELOOP_THRESHOLD`] (`ELOOP` beyond it).
 
-use alloc::string::{String, ToString};
 use hurd_ipc::Errno;
 use hurd_ipc::{Error, MigReturn, PortName, RightType, UserIpc};
 
 use crate::flags::OpenFlags;
 use crate::mode::{S_IATRANS, S_IPTRANS, is_dir, is_lnk};
+use crate::name::Name;
 use crate::protocol::{fs, io};
 use crate::retry::{Retry, RetryType};
 
@@ -64,7 +64,13 @@ impl<I: UserIpc + ?Sized> Lookup<'_, I> {
     ///
     /// The first RPC that fails, with the server's `errno` (`ENOENT`,
     /// `EACCES`, `ENOTDIR`, ...), or `ELOOP` after too many retries or symlinks.
-    pub fn open(&self, name: &str, flags: OpenFlags, mode: u32) -> Result<PortName, Error> {
+    pub fn open(
+        &self,
+        name: impl AsRef<[u8]>,
+        flags: OpenFlags,
+        mode: u32,
+    ) -> Result<PortName, Error> {
+        let name = name.as_ref();
         if name.is_empty() {
             return Err(Errno::NoEnt.into());
         }
@@ -73,7 +79,7 @@ impl<I: UserIpc + ?Sized> Lookup<'_, I> {
             // Look at the node itself, then refuse symlinks (lookup-retry.c).
             flags |= OpenFlags::NOTRANS;
         }
-        let start = if name.starts_with('/') {
+        let start = if name.starts_with(b"/") {
             self.crdir
         } else {
             self.cwdir
@@ -91,11 +97,12 @@ impl<I: UserIpc + ?Sized> Lookup<'_, I> {
     pub fn open_under(
         &self,
         dir: PortName,
-        name: &str,
+        name: impl AsRef<[u8]>,
         flags: OpenFlags,
         mode: u32,
     ) -> Result<PortName, Error> {
-        let start = if name.starts_with('/') {
+        let name = name.as_ref();
+        let start = if name.starts_with(b"/") {
             self.crdir
         } else {
             dir
@@ -107,13 +114,13 @@ impl<I: UserIpc + ?Sized> Lookup<'_, I> {
     fn dir_lookup(
         &self,
         dir: PortName,
-        name: &str,
+        name: &[u8],
         flags: OpenFlags,
         mode: u32,
     ) -> Result<Retry, Error> {
-        let name = name.trim_start_matches('/');
+        let start = name.iter().position(|&c| c != b'/').unwrap_or(name.len());
         let (kind, name, port) = fs::Client::new(self.ipc, dir)
-            .dir_lookup(name.to_string(), flags.bits() as i32, mode)
+            .dir_lookup(Name::from(&name[start..]), flags.bits() as i32, mode)
             .map_err(lookup_error)?;
         let Ok(kind) = RetryType::try_from(kind) else {
             if port.name.is_valid() {
@@ -160,7 +167,7 @@ impl<I: UserIpc + ?Sized> Lookup<'_, I> {
         let mut nloops = 0u32;
         loop {
             // Where to look next: (start port, owned?, name).
-            let (start, owned, name): (PortName, bool, String) = match r.kind {
+            let (start, owned, name): (PortName, bool, Name) = match r.kind {
                 RetryType::Reauth | RetryType::Normal => {
                     let port = if r.kind == RetryType::Reauth {
                         self.reauthenticate(r.port)?
@@ -179,25 +186,26 @@ impl<I: UserIpc + ?Sized> Lookup<'_, I> {
                 }
                 RetryType::Magical => {
                     let name = r.name;
-                    if let Some(rest) = name.strip_prefix('/') {
+                    let name = name.as_bytes();
+                    if let Some(rest) = name.strip_prefix(b"/") {
                         self.release(r.port);
                         nloops += 1;
                         if nloops > ELOOP_THRESHOLD {
                             return Err(Errno::Loop.into());
                         }
-                        (self.crdir, false, rest.to_string())
-                    } else if let Some(rest) = name.strip_prefix("fd/") {
+                        (self.crdir, false, Name::from(rest))
+                    } else if let Some(rest) = name.strip_prefix(b"fd/") {
                         self.release(r.port);
-                        let (num, tail) = match rest.find('/') {
+                        let (num, tail) = match rest.iter().position(|&c| c == b'/') {
                             Some(i) => (&rest[..i], Some(&rest[i + 1..])),
                             None => (rest, None),
                         };
-                        if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
+                        if num.is_empty() || !num.iter().all(|b| b.is_ascii_digit()) {
                             return Err(Errno::NoEnt.into());
                         }
-                        let fd = num
-                            .parse::<usize>()
+                        let fd = core::str::from_utf8(num)
                             .ok()
+                            .and_then(|n| n.parse::<usize>().ok())
                             .and_then(|n| self.fds.get(n).copied())
                             .filter(|p| p.is_valid())
                             .ok_or(Error::from(Errno::BadF))?;
@@ -206,22 +214,22 @@ impl<I: UserIpc + ?Sized> Lookup<'_, I> {
                             .map_err(|_| Error::from(Errno::BadF))?;
                         match tail {
                             None => return Ok(fd),
-                            Some(t) => (fd, true, t.to_string()),
+                            Some(t) => (fd, true, Name::from(t)),
                         }
-                    } else if name == "tty" || name.starts_with("tty/") {
+                    } else if name == b"tty" || name.starts_with(b"tty/") {
                         self.release(r.port);
                         if !self.ctty.is_valid() {
                             return Err(Errno::NxIo.into());
                         }
-                        let t = self.dir_lookup(self.ctty, "", flags, mode)?;
+                        let t = self.dir_lookup(self.ctty, b"", flags, mode)?;
                         if t.kind != RetryType::Normal || !t.name.is_empty() {
                             self.release(t.port);
                             return Err(Errno::Gratuitous.into());
                         }
                         let tty = self.reauthenticate(t.port)?;
-                        match name.strip_prefix("tty/") {
+                        match name.strip_prefix(b"tty/") {
                             None => return Ok(tty),
-                            Some(rest) => (tty, true, rest.to_string()),
+                            Some(rest) => (tty, true, Name::from(rest)),
                         }
                     } else {
                         self.release(r.port);
@@ -229,7 +237,7 @@ impl<I: UserIpc + ?Sized> Lookup<'_, I> {
                     }
                 }
             };
-            let next = self.dir_lookup(start, &name, flags, mode);
+            let next = self.dir_lookup(start, name.as_bytes(), flags, mode);
             if owned {
                 self.release(start);
             }
@@ -275,7 +283,7 @@ impl<I: UserIpc + ?Sized> Lookup<'_, I> {
 pub fn symlink<I: UserIpc + ?Sized>(
     ipc: &I,
     dir: PortName,
-    name: &str,
+    name: impl AsRef<[u8]>,
     target: &str,
 ) -> Result<(), Error> {
     use hurd_ipc::user::SendRight;
@@ -295,5 +303,5 @@ pub fn symlink<I: UserIpc + ?Sized>(
         argz,
         null,
     )?;
-    fs::Client::new(ipc, dir).dir_link(file.copy_item(), name.to_string(), 1)
+    fs::Client::new(ipc, dir).dir_link(file.copy_item(), Name::from(name.as_ref()), 1)
 }

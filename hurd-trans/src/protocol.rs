@@ -10,15 +10,17 @@
 //!
 //! Routines the Hurd has but hurd-trans does not serve are `skip` lines: the
 //! ids stay where the Hurd has them and requests get `MIG_BAD_ID`. Arrays of
-//! ids (`idarray_t`) travel as `Vec<u32>`, `string_t` as `String`, `data_t` as
-//! `Vec<u8>`, `loff_t` as `i64` (offset -1 is "the file pointer"), rights as
-//! [`PortItem`]s, `io_statbuf_t` as [`Stat`] and `fsys_statfsbuf_t` as
-//! [`Statfs`].
+//! ids (`idarray_t`) travel as `Vec<u32>`, names and paths (`string_t`) as
+//! [`Name`] (bytes), the server's name in `io_server_version` as `String`,
+//! `data_t` as `Vec<u8>`, `loff_t` as `i64` (offset -1 is "the file
+//! pointer"), rights as [`PortItem`]s, `io_statbuf_t` as [`Stat`] and
+//! `fsys_statfsbuf_t` as [`Statfs`].
 
 use alloc::string::String;
 use hurd_ipc::PortItem;
 use hurd_ipc::interface;
 
+use crate::name::Name;
 use crate::stat::Stat;
 use crate::statfs::Statfs;
 
@@ -115,22 +117,22 @@ interface! {
         /// `dir_lookup`: looks `file_name` up from this directory, opening the
         /// result with `flags` (creating it with `mode` under `O_CREAT`).
         /// Answers with a retry triple ([`crate::retry`]).
-        routine dir_lookup(file_name: String, flags: i32, mode: u32)
-            -> (do_retry: u32, retry_name: String, result: PortItem);
+        routine dir_lookup(file_name: Name, flags: i32, mode: u32)
+            -> (do_retry: u32, retry_name: Name, result: PortItem);
         /// `dir_readdir`: entries from index `entry`, at most `nentries` (-1:
         /// all) and about `bufsiz` bytes (0: no limit). Returns the packed
         /// entries ([`crate::netfs::DirEntry`]) and their number.
         routine dir_readdir(entry: i32, nentries: i32, bufsiz: u64) -> (data: Vec<u8>, amount: i32);
         /// `dir_mkdir`: a new directory.
-        routine dir_mkdir(name: String, mode: u32);
+        routine dir_mkdir(name: Name, mode: u32);
         /// `dir_rmdir`: removes an empty directory.
-        routine dir_rmdir(name: String);
+        routine dir_rmdir(name: Name);
         /// `dir_unlink`: removes a name (not a directory's).
-        routine dir_unlink(name: String);
+        routine dir_unlink(name: Name);
         /// `dir_link`: a new name for `file` (a port of the same server).
-        routine dir_link(file: PortItem, name: String, excl: i32);
+        routine dir_link(file: PortItem, name: Name, excl: i32);
         /// `dir_rename`: moves `oldname` to `newname` in `newdirectory`.
-        routine dir_rename(oldname: String, newdirectory: PortItem, newname: String, excl: i32);
+        routine dir_rename(oldname: Name, newdirectory: PortItem, newname: Name, excl: i32);
         /// `dir_mkfile`: a new file with no name (give it one with `dir_link`).
         routine dir_mkfile(flags: i32, mode: u32) -> (newnode: PortItem);
         skip dir_notice_changes();
@@ -167,7 +169,7 @@ interface! {
         /// `fsys_getroot`: the root directory, for a user with `gen_uids` and
         /// `gen_gids`; `dotdot_node` is what ".." at the root leads to.
         routine getroot(dotdot_node: PortItem, gen_uids: Vec<u32>, gen_gids: Vec<u32>, flags: i32)
-            -> (do_retry: u32, retry_name: String, file: PortItem);
+            -> (do_retry: u32, retry_name: Name, file: PortItem);
         skip getfile();
         /// `fsys_syncfs`: writes everything back.
         routine syncfs(wait: i32, do_children: i32);

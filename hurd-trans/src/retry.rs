@@ -1,8 +1,9 @@
 //! The `dir_lookup` retry triple: what the client does next.
 
-use alloc::string::String;
 use hurd_ipc::PortName;
 use num_enum::{IntoPrimitive, TryFromPrimitive};
+
+use crate::name::Name;
 
 /// `enum retry_type` (`hurd_types.h`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, IntoPrimitive, TryFromPrimitive)]
@@ -28,7 +29,7 @@ pub struct Retry {
     /// What to do.
     pub kind: RetryType,
     /// The rest of the name.
-    pub name: String,
+    pub name: Name,
     /// The port to continue at (or the result).
     pub port: PortName,
 }

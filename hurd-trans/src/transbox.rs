@@ -149,7 +149,7 @@ pub(crate) struct Waiter {
     /// Open flags for the translator's root.
     pub flags: u32,
     /// What to append to the translator's retry name.
-    pub suffix: String,
+    pub suffix: Vec<u8>,
     /// Whether a '/' must separate them.
     pub mustbedir: bool,
 }

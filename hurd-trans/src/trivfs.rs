@@ -92,7 +92,7 @@ impl<F: TrivFs> Tree for Single<F> {
         Ok(s)
     }
 
-    fn lookup(&mut self, _dir: NodeId, _name: &str) -> Result<NodeId, Errno> {
+    fn lookup(&mut self, _dir: NodeId, _name: &[u8]) -> Result<NodeId, Errno> {
         Err(Errno::NotDir)
     }
 

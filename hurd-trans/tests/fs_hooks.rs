@@ -34,7 +34,7 @@ impl Tree for Recording {
     fn stat(&self, node: NodeId) -> Result<Stat, Errno> {
         self.fs.stat(node)
     }
-    fn lookup(&mut self, dir: NodeId, name: &str) -> Result<NodeId, Errno> {
+    fn lookup(&mut self, dir: NodeId, name: &[u8]) -> Result<NodeId, Errno> {
         self.fs.lookup(dir, name)
     }
     fn read(&mut self, node: NodeId, offset: u64, len: usize) -> Result<Vec<u8>, Errno> {
@@ -46,7 +46,7 @@ impl Tree for Recording {
     fn create(
         &mut self,
         dir: NodeId,
-        name: Option<&str>,
+        name: Option<&[u8]>,
         mode: u32,
         uid: u32,
         gid: u32,

@@ -136,6 +136,64 @@ fn tmpfs_through_fuse_with_ls_cat_cp_diff() {
     let _ = std::fs::remove_dir_all(&base);
 }
 
+/// Names are bytes from Linux to the tree and back: a file called
+/// `b"\xff\xfe"` (not UTF-8) is made, listed, renamed, linked and removed
+/// through the mount under its own bytes.
+#[test]
+fn names_that_are_not_utf8_through_fuse() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    require_fuse!();
+    let base = scratch("bytes");
+    let mnt = base.join("mnt");
+    std::fs::create_dir_all(&mnt).expect("mnt");
+    let m = spawn_mount(
+        Tmpfs::new(0, 0, 0o755, 1 << 20),
+        IdSet::root(),
+        &mnt,
+        "tmpfs",
+    )
+    .expect("mount");
+    let odd = OsStr::from_bytes(b"\xff\xfe");
+    let other = OsStr::from_bytes(b"caf\xe9");
+    let listing = |dir: &Path| {
+        let mut names: Vec<Vec<u8>> = std::fs::read_dir(dir)
+            .expect("readdir")
+            .map(|e| e.expect("entry").file_name().as_bytes().to_vec())
+            .collect();
+        names.sort();
+        names
+    };
+    std::fs::write(mnt.join(odd), b"bytes\n").expect("create");
+    assert_eq!(listing(&mnt), [b"\xff\xfe".to_vec()]);
+    assert_eq!(std::fs::read(mnt.join(odd)).expect("read"), b"bytes\n");
+    // Another spelling of the same text is another name.
+    assert!(std::fs::read(mnt.join("\u{fffd}\u{fffd}")).is_err());
+    std::fs::create_dir(mnt.join(other)).expect("mkdir");
+    std::fs::rename(mnt.join(odd), mnt.join(other).join(odd)).expect("rename");
+    assert_eq!(listing(&mnt), [b"caf\xe9".to_vec()]);
+    assert_eq!(listing(&mnt.join(other)), [b"\xff\xfe".to_vec()]);
+    std::fs::hard_link(mnt.join(other).join(odd), mnt.join(odd)).expect("link");
+    assert_eq!(std::fs::read(mnt.join(odd)).expect("read"), b"bytes\n");
+    // `ls` shows the same bytes.
+    let ls = Command::new("ls")
+        .arg("-1")
+        .arg(&mnt)
+        .env("LC_ALL", "C")
+        .output()
+        .expect("ls");
+    assert!(ls.status.success());
+    let mut shown: Vec<&[u8]> = ls.stdout.split(|&b| b == b'\n').collect();
+    shown.retain(|l| !l.is_empty());
+    assert_eq!(shown.len(), 2, "{:?}", String::from_utf8_lossy(&ls.stdout));
+    std::fs::remove_file(mnt.join(odd)).expect("unlink");
+    std::fs::remove_file(mnt.join(other).join(odd)).expect("unlink");
+    std::fs::remove_dir(mnt.join(other)).expect("rmdir");
+    assert!(listing(&mnt).is_empty());
+    drop(m);
+    let _ = std::fs::remove_dir_all(&base);
+}
+
 #[test]
 fn tarfs_through_fuse_matches_the_tree_it_was_made_from() {
     require_fuse!();
@@ -197,10 +255,10 @@ impl Tree for Trickle {
             ..Stat::default()
         })
     }
-    fn lookup(&mut self, dir: NodeId, name: &str) -> Result<NodeId, Errno> {
+    fn lookup(&mut self, dir: NodeId, name: &[u8]) -> Result<NodeId, Errno> {
         match (dir, name) {
-            (1, "f") => Ok(2),
-            (1, "." | "..") => Ok(1),
+            (1, b"f") => Ok(2),
+            (1, b"." | b"..") => Ok(1),
             (1, _) => Err(Errno::NoEnt),
             _ => Err(Errno::NotDir),
         }

@@ -168,10 +168,12 @@ fn removed_directory_reads_empty_and_takes_no_entries() {
 fn tmpfs_frees_on_the_later_of_last_name_and_last_release() {
     let mut t = Tmpfs::new(0, 0, 0o777, 1 << 20);
     let root = t.root();
-    let f = t.create(root, Some("f"), 0o100644, 0, 0).expect("create");
+    let f = t
+        .create(root, Some("f".as_bytes()), 0o100644, 0, 0)
+        .expect("create");
     assert_eq!(t.write(f, 0, &[5; 100]), Ok(100));
     t.node_opened(f);
-    assert_eq!(t.unlink(root, "f"), Ok(()));
+    assert_eq!(t.unlink(root, b"f"), Ok(()));
     assert_eq!(t.stat(f).expect("stat").nlink, 0);
     assert_eq!(t.read(f, 98, 10), Ok(vec![5, 5]));
     // Data is held in whole pages.
@@ -180,20 +182,24 @@ fn tmpfs_frees_on_the_later_of_last_name_and_last_release() {
     assert_eq!(t.stat(f), Err(Errno::NoEnt));
     assert_eq!(t.used(), 0);
     // Released first, unlinked later: freed at the unlink.
-    let g = t.create(root, Some("g"), 0o100644, 0, 0).expect("create");
+    let g = t
+        .create(root, Some("g".as_bytes()), 0o100644, 0, 0)
+        .expect("create");
     assert_eq!(t.write(g, 0, &[1; 10]), Ok(10));
     t.node_opened(g);
     t.node_released(g);
     assert_eq!(t.read(g, 0, 10), Ok(vec![1; 10]));
-    assert_eq!(t.unlink(root, "g"), Ok(()));
+    assert_eq!(t.unlink(root, b"g"), Ok(()));
     assert_eq!(t.stat(g), Err(Errno::NoEnt));
     assert_eq!(t.used(), 0);
     // An open node re-linked before release lives on with its new name.
-    let h = t.create(root, Some("h"), 0o100644, 0, 0).expect("create");
+    let h = t
+        .create(root, Some("h".as_bytes()), 0o100644, 0, 0)
+        .expect("create");
     t.node_opened(h);
-    assert_eq!(t.unlink(root, "h"), Ok(()));
-    assert_eq!(t.link(root, "h2", h, true), Ok(()));
+    assert_eq!(t.unlink(root, b"h"), Ok(()));
+    assert_eq!(t.link(root, b"h2", h, true), Ok(()));
     t.node_released(h);
-    assert_eq!(t.lookup(root, "h2"), Ok(h));
+    assert_eq!(t.lookup(root, b"h2"), Ok(h));
     assert_eq!(t.stat(h).expect("stat").nlink, 1);
 }

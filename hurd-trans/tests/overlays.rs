@@ -53,7 +53,7 @@ fn ls(u: &User, path: &str) -> Vec<String> {
     decode_entries(&data)
         .expect("entries")
         .into_iter()
-        .map(|e| e.name)
+        .map(|e| e.name.to_string())
         .filter(|n| n != "." && n != "..")
         .collect()
 }

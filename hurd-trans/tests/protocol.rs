@@ -167,7 +167,7 @@ fn directories_rules() {
     let names: Vec<String> = decode_entries(&data)
         .expect("entries")
         .into_iter()
-        .map(|e| e.name)
+        .map(|e| e.name.to_string())
         .collect();
     assert_eq!(n, 3);
     assert_eq!(names, [".", "..", "x"]);
@@ -175,7 +175,13 @@ fn directories_rules() {
         .dir_readdir(2, 1, 0)
         .expect("readdir");
     assert_eq!(
-        (n, decode_entries(&data).expect("e")[0].name.as_str()),
+        (
+            n,
+            decode_entries(&data).expect("e")[0]
+                .name
+                .to_string()
+                .as_str()
+        ),
         (1, "x")
     );
     assert_eq!(
@@ -381,8 +387,8 @@ fn symlinks_relative_absolute_and_loops() {
         .dir_lookup("abs".into(), OpenFlags::READ.bits() as i32, 0)
         .expect("lookup");
     assert_eq!(
-        (kind, name.as_str(), port.name),
-        (3, "/d/target", PortName::NULL)
+        (kind, name.as_bytes(), port.name),
+        (3, &b"/d/target"[..], PortName::NULL)
     );
     // O_NOLINK gets the link itself; its record reads back as a translator.
     let l = a.open("abs", OpenFlags::NOLINK).expect("the link");
@@ -569,13 +575,16 @@ fn malformed_requests() {
     let root = fs::Client::new(&a.task, a.root);
     let long = "x".repeat(256);
     assert_eq!(
-        root.dir_lookup(long.clone(), 0, 0).map(|_| ()),
+        root.dir_lookup(long.as_str().into(), 0, 0).map(|_| ()),
         Err(e(Errno::NameTooLong))
     );
-    assert_eq!(root.dir_mkdir(long, 0o755), Err(e(Errno::NameTooLong)));
+    assert_eq!(
+        root.dir_mkdir(long.into(), 0o755),
+        Err(e(Errno::NameTooLong))
+    );
     let huge = "a/".repeat(3000);
     assert_eq!(
-        root.dir_lookup(huge, 0, 0).map(|_| ()),
+        root.dir_lookup(huge.into(), 0, 0).map(|_| ()),
         Err(e(Errno::NameTooLong))
     );
     assert_eq!(

@@ -87,7 +87,7 @@ fn explore(t: &mut Tarfs<Vec<u8>>) {
         }
         let Ok(entries) = t.readdir(d) else { continue };
         for e in entries.into_iter().skip(2) {
-            let Ok(n) = t.lookup(d, &e.name) else {
+            let Ok(n) = t.lookup(d, e.name.as_bytes()) else {
                 continue;
             };
             let Ok(st) = t.stat(n) else { continue };

@@ -32,9 +32,13 @@ fn parse(a: Vec<u8>) -> Result<Tarfs<Vec<u8>>, TarError> {
     Tarfs::open(a, 0, 0)
 }
 
-fn walk<S: Source>(t: &mut Tarfs<S>, path: &str) -> Result<NodeId, Errno> {
+fn walk<S: Source>(t: &mut Tarfs<S>, path: impl AsRef<[u8]>) -> Result<NodeId, Errno> {
     let mut n = t.root();
-    for c in path.split('/').filter(|c| !c.is_empty()) {
+    for c in path
+        .as_ref()
+        .split(|&b| b == b'/')
+        .filter(|c| !c.is_empty())
+    {
         n = t.lookup(n, c)?;
     }
     Ok(n)
@@ -66,7 +70,7 @@ fn reads_a_well_formed_archive() {
         .readdir(t.root())
         .expect("readdir")
         .into_iter()
-        .map(|e| e.name)
+        .map(|e| e.name.to_string())
         .collect();
     assert_eq!(names, [".", "..", "abs", "dir", "hard", "top"]);
     assert_eq!(t.write(a, 0, b"x"), Err(Errno::RoFs));
@@ -242,14 +246,16 @@ fn names_that_are_not_utf8() {
     a.extend_from_slice(b"z");
     a.resize(1024 + 1024, 0);
     let mut t = parse(a).expect("parse");
-    let names: Vec<String> = t
+    let names: Vec<Vec<u8>> = t
         .readdir(t.root())
         .expect("readdir")
         .into_iter()
-        .map(|e| e.name)
+        .map(|e| e.name.into_bytes())
         .collect();
-    assert_eq!(names, [".", "..", "\u{fffd}f"]);
-    let n = walk(&mut t, "\u{fffd}f").expect("found by its shown name");
+    assert_eq!(names, [&b"."[..], b"..", b"\xfff"]);
+    // Found by its own bytes, not by a form shown for it.
+    assert_eq!(walk(&mut t, "\u{fffd}f"), Err(Errno::NoEnt));
+    let n = walk(&mut t, b"\xfff").expect("found by its bytes");
     assert_eq!(t.read(n, 0, 10), Ok(b"z".to_vec()));
 }
 
@@ -306,7 +312,7 @@ fn explore(t: &mut Tarfs<Vec<u8>>) {
         }
         let Ok(entries) = t.readdir(d) else { continue };
         for e in entries.into_iter().skip(2) {
-            let Ok(n) = t.lookup(d, &e.name) else {
+            let Ok(n) = t.lookup(d, e.name.as_bytes()) else {
                 continue;
             };
             let _ = t.stat(n);

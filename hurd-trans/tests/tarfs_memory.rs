@@ -53,7 +53,7 @@ fn a_9_gib_archive_is_read_in_bounded_memory() {
     let file = std::fs::File::open(&path).expect("open");
     let mut t = Tarfs::open(FileSource(file), 0, 0).expect("index");
     let root = t.root();
-    let big = t.lookup(root, "big").expect("big");
+    let big = t.lookup(root, b"big").expect("big");
     assert_eq!(t.stat(big).expect("stat").size, size);
     let full = std::env::var_os("TARFS_MEMORY_FULL").is_some();
     let chunk_size: u64 = 4 << 20;
@@ -72,7 +72,7 @@ fn a_9_gib_archive_is_read_in_bounded_memory() {
         at += chunk_size;
     }
     assert_eq!(marks, 9);
-    let small = t.lookup(root, "small").expect("small");
+    let small = t.lookup(root, b"small").expect("small");
     assert_eq!(t.read(small, 0, 100), Ok(b"after the big one\n".to_vec()));
     let peak = status_kib("VmHWM:").expect("VmHWM");
     let _ = std::fs::remove_file(&path);

@@ -59,7 +59,7 @@ fn op() -> impl Strategy<Value = Op> {
 fn walk(t: &mut Tmpfs, path: &str) -> Result<NodeId, Errno> {
     let mut n = t.root();
     for c in path.split('/').filter(|c| !c.is_empty()) {
-        n = t.lookup(n, c)?;
+        n = t.lookup(n, c.as_bytes())?;
     }
     Ok(n)
 }
@@ -139,7 +139,7 @@ fn apply(t: &mut Tmpfs, m: &mut Model, op: &Op) {
                 S_IFREG | 0o644
             };
             let dn = walk(t, &dir).expect("dir");
-            let r = t.create(dn, Some(NAMES[*n as usize]), mode, 1, 1);
+            let r = t.create(dn, Some(NAMES[*n as usize].as_bytes()), mode, 1, 1);
             match m.entries.entry(p) {
                 std::collections::btree_map::Entry::Occupied(_) => {
                     assert_eq!(r.err(), Some(Errno::Exist));
@@ -197,7 +197,7 @@ fn apply(t: &mut Tmpfs, m: &mut Model, op: &Op) {
             let Some(p) = pick(&m.all(), *i) else { return };
             let (dir, name) = parent(&p);
             let dn = walk(t, dir).expect("dir");
-            let r = t.unlink(dn, name);
+            let r = t.unlink(dn, name.as_bytes());
             if m.entries[&p] == Entry::Dir && !m.children(&p).is_empty() {
                 assert_eq!(r, Err(Errno::NotEmpty));
             } else {
@@ -213,7 +213,13 @@ fn apply(t: &mut Tmpfs, m: &mut Model, op: &Op) {
             let to = join(&to_dir, NAMES[*n as usize]);
             let (fd, fname) = parent(&from);
             let (fdn, tdn) = (walk(t, fd).expect("from"), walk(t, &to_dir).expect("to"));
-            let r = t.rename(fdn, fname, tdn, NAMES[*n as usize], false);
+            let r = t.rename(
+                fdn,
+                fname.as_bytes(),
+                tdn,
+                NAMES[*n as usize].as_bytes(),
+                false,
+            );
             let moving_dir = m.entries[&from] == Entry::Dir;
             let into_itself =
                 moving_dir && (to_dir == from || to_dir.starts_with(&format!("{from}/")));
@@ -276,7 +282,7 @@ fn check(t: &mut Tmpfs, m: &Model) {
             .expect("readdir")
             .into_iter()
             .skip(2)
-            .map(|e| e.name)
+            .map(|e| e.name.to_string())
             .collect();
         got.sort();
         let mut want = m.children(&d);

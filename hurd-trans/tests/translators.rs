@@ -256,7 +256,7 @@ fn getroot_carries_the_callers_ids_and_dotdot_reauthenticates() {
     let (kind, name, port) = fs::Client::new(&a.task, mnt)
         .dir_lookup("../secret".into(), OpenFlags::READ.bits() as i32, 0)
         .expect("lookup");
-    assert_eq!((kind, name.as_str()), (2, "secret"));
+    assert_eq!((kind, name.as_bytes()), (2, &b"secret"[..]));
     // The port is unauthenticated: as is, it opens nothing private.
     assert_eq!(
         fs::Client::new(&a.task, port.name)

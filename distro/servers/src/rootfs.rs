@@ -94,7 +94,7 @@ pub fn database(accounts: &[Account]) -> Result<Database, Error> {
 /// `mkdir` with `mode`, as `s`'s user.
 pub fn mkdir<I: UserIpc + ?Sized>(s: &Session<'_, I>, path: &str, mode: u32) -> Result<(), Error> {
     let (dir, name) = s.parent(path)?;
-    let r = fs::Client::new(s.ipc, dir).dir_mkdir(name, mode);
+    let r = fs::Client::new(s.ipc, dir).dir_mkdir(name.into(), mode);
     s.release(dir);
     r
 }

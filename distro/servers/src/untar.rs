@@ -119,7 +119,7 @@ fn null_port() -> PortItem {
 /// the same name replaces an earlier one, as `tar -x` does).
 fn remove_non_dir<I: UserIpc + ?Sized>(s: &Session<'_, I>, path: &str) -> Result<(), Error> {
     let (dir, name) = s.parent(path)?;
-    let r = fs::Client::new(s.ipc, dir).dir_unlink(name);
+    let r = fs::Client::new(s.ipc, dir).dir_unlink(name.into());
     s.release(dir);
     match r {
         Err(e)
@@ -220,7 +220,7 @@ fn apply<I: UserIpc + ?Sized>(root: &Session<'_, I>, e: &Entry<'_>) -> Result<bo
                         disposition: Disposition::CopySend,
                         name: target,
                     },
-                    name,
+                    name.into(),
                     0,
                 );
                 root.release(dir);

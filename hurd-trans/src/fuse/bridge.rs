@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::sync::mpsc;
 
 use fuser::{FileAttr, FileType, Request};
@@ -12,6 +13,7 @@ use hurd_ipc::{Disposition, Error, PortItem, PortName, UserIpc};
 use super::attr::{attr, err};
 use crate::flags::{FS_TRANS_SET, OpenFlags};
 use crate::lookup::Lookup;
+use crate::name::Name;
 use crate::protocol::{fs, io};
 use crate::transbox::argv_to_argz;
 
@@ -60,7 +62,7 @@ pub(super) enum Handle {
     /// A port opened with the file's open modes.
     File(PortName),
     /// A directory's entries, read when it was opened.
-    Dir(Vec<(u64, FileType, String)>),
+    Dir(Vec<(u64, FileType, Name)>),
 }
 
 /// A FUSE file system forwarding to a translator's root directory.
@@ -161,7 +163,7 @@ impl Bridge {
     pub(super) fn open_under(
         &self,
         dir: PortName,
-        name: &str,
+        name: &[u8],
         flags: OpenFlags,
         mode: u32,
     ) -> Result<PortName, i32> {
@@ -223,7 +225,7 @@ impl Bridge {
         parent: u64,
         name: &OsStr,
     ) -> Result<(u64, FileAttr), i32> {
-        let n = name.to_str().ok_or(libc::EINVAL)?;
+        let n = name.as_bytes();
         let dir = self.port(parent)?;
         let port = self.open_under(dir, n, OpenFlags::NOLINK, 0)?;
         self.remember(port)
@@ -248,7 +250,7 @@ impl Bridge {
         mode: u32,
         record: &[&str],
     ) -> Result<(u64, FileAttr), i32> {
-        let n = name.to_str().ok_or(libc::EINVAL)?;
+        let n = name.as_bytes();
         let held = self.as_caller(req, self.port(parent)?)?;
         let dir = held.name;
         let file = fs::Client::new(&self.task, dir)
@@ -270,7 +272,7 @@ impl Bridge {
                     disposition: Disposition::CopySend,
                     name: file.name,
                 },
-                n.into(),
+                Name::from(n),
                 1,
             )
         });
@@ -320,7 +322,7 @@ impl Bridge {
         f: impl FnOnce(PortName) -> Result<R, Error>,
     ) -> Result<R, i32> {
         let held = self.as_caller(req, self.port(ino)?)?;
-        let p = self.open_under(held.name, "", flags | OpenFlags::NOLINK, 0)?;
+        let p = self.open_under(held.name, b"", flags | OpenFlags::NOLINK, 0)?;
         let r = f(p);
         let _ = self.task.port_deallocate(p);
         r.map_err(err)

@@ -1,6 +1,7 @@
 //! The FUSE requests, each answered through the translator's ports.
 
 use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -16,6 +17,7 @@ use crate::flags::{
     FSYS_GOAWAY_FORCE, HURD_BLKDEV, HURD_CHRDEV, HURD_FIFO, HURD_IFSOCK, HURD_SYMLINK, OpenFlags,
 };
 use crate::mode::{S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFSOCK};
+use crate::name::Name;
 use crate::netfs::decode_entries;
 use crate::protocol::{fs, fsys, io};
 use crate::transbox::argz_to_argv;
@@ -141,10 +143,10 @@ impl Filesystem for Bridge {
         reply: ReplyEntry,
     ) {
         let r = (|| {
-            let n = name.to_str().ok_or(libc::EINVAL)?;
+            let n = name.as_bytes();
             let dir = self.as_caller(req, self.port(parent)?)?;
             fs::Client::new(&self.task, dir.name)
-                .dir_mkdir(n.into(), mode & !umask & 0o7777)
+                .dir_mkdir(Name::from(n), mode & !umask & 0o7777)
                 .map_err(err)?;
             drop(dir);
             let (ino, mut a) = self.lookup_node(parent, name)?;
@@ -160,9 +162,9 @@ impl Filesystem for Bridge {
     fn unlink(&mut self, req: &Request<'_>, parent: u64, name: &OsStr, reply: ReplyEmpty) {
         let r = (|| {
             let dir = self.as_caller(req, self.port(parent)?)?;
-            let n = name.to_str().ok_or(libc::EINVAL)?;
+            let n = name.as_bytes();
             fs::Client::new(&self.task, dir.name)
-                .dir_unlink(n.into())
+                .dir_unlink(Name::from(n))
                 .map_err(err)
         })();
         match r {
@@ -174,9 +176,9 @@ impl Filesystem for Bridge {
     fn rmdir(&mut self, req: &Request<'_>, parent: u64, name: &OsStr, reply: ReplyEmpty) {
         let r = (|| {
             let dir = self.as_caller(req, self.port(parent)?)?;
-            let n = name.to_str().ok_or(libc::EINVAL)?;
+            let n = name.as_bytes();
             fs::Client::new(&self.task, dir.name)
-                .dir_rmdir(n.into())
+                .dir_rmdir(Name::from(n))
                 .map_err(err)
         })();
         match r {
@@ -199,18 +201,15 @@ impl Filesystem for Bridge {
             let from = self.as_caller(req, self.port(parent)?)?;
             let to = self.as_caller(req, self.port(newparent)?)?;
             let (from, to) = (from.name, to.name);
-            let (n, nn) = (
-                name.to_str().ok_or(libc::EINVAL)?,
-                newname.to_str().ok_or(libc::EINVAL)?,
-            );
+            let (n, nn) = (name.as_bytes(), newname.as_bytes());
             fs::Client::new(&self.task, from)
                 .dir_rename(
-                    n.into(),
+                    Name::from(n),
                     PortItem {
                         disposition: Disposition::CopySend,
                         name: to,
                     },
-                    nn.into(),
+                    Name::from(nn),
                     0,
                 )
                 .map_err(err)
@@ -231,7 +230,7 @@ impl Filesystem for Bridge {
                 f |= OpenFlags::TRUNC;
             }
             let node = self.as_caller(req, self.port(ino)?)?;
-            let port = self.open_under(node.name, "", f | OpenFlags::NOLINK, 0)?;
+            let port = self.open_under(node.name, b"", f | OpenFlags::NOLINK, 0)?;
             drop(node);
             Ok::<u64, i32>(self.add_handle(Handle::File(port)))
         })();
@@ -307,8 +306,8 @@ impl Filesystem for Bridge {
             })?;
             let entries = decode_entries(&data).map_err(Errno::linux)?;
             let mut all = vec![
-                (ino, FileType::Directory, ".".to_string()),
-                (ino, FileType::Directory, "..".to_string()),
+                (ino, FileType::Directory, Name::from(".")),
+                (ino, FileType::Directory, Name::from("..")),
             ];
             all.extend(
                 entries
@@ -336,7 +335,7 @@ impl Filesystem for Bridge {
             return reply.error(libc::EBADF);
         };
         for (i, (ino, k, name)) in all.iter().enumerate().skip(offset.max(0) as usize) {
-            if reply.add(*ino, i as i64 + 1, *k, name) {
+            if reply.add(*ino, i as i64 + 1, *k, OsStr::from_bytes(name.as_bytes())) {
                 break;
             }
         }
@@ -366,7 +365,7 @@ impl Filesystem for Bridge {
         reply: ReplyCreate,
     ) {
         let r = (|| {
-            let n = name.to_str().ok_or(libc::EINVAL)?;
+            let n = name.as_bytes();
             let dir = self.port(parent)?;
             let mut f = Self::access(flags) | OpenFlags::CREAT;
             if flags & libc::O_EXCL != 0 {
@@ -447,7 +446,7 @@ impl Filesystem for Bridge {
             S_IFIFO => self.make_special(req, parent, name, perm, &[HURD_FIFO]),
             S_IFSOCK => self.make_special(req, parent, name, perm, &[HURD_IFSOCK]),
             0 | crate::mode::S_IFREG => (|| {
-                let n = name.to_str().ok_or(libc::EINVAL)?;
+                let n = name.as_bytes();
                 let dir = self.as_caller(req, self.port(parent)?)?;
                 let f = OpenFlags::CREAT | OpenFlags::EXCL;
                 let port = self.open_under(dir.name, n, f, perm)?;
@@ -474,7 +473,7 @@ impl Filesystem for Bridge {
         reply: ReplyEntry,
     ) {
         let r = (|| {
-            let n = newname.to_str().ok_or(libc::EINVAL)?;
+            let n = newname.as_bytes();
             let file = self.port(ino)?;
             let dir = self.as_caller(req, self.port(newparent)?)?;
             fs::Client::new(&self.task, dir.name)
@@ -483,7 +482,7 @@ impl Filesystem for Bridge {
                         disposition: Disposition::CopySend,
                         name: file,
                     },
-                    n.into(),
+                    Name::from(n),
                     1,
                 )
                 .map_err(err)?;

@@ -1,8 +1,9 @@
 //! Directory entries and their packed form in a `dir_readdir` reply.
 
-use alloc::string::String;
 use alloc::vec::Vec;
 use hurd_ipc::Errno;
+
+use crate::name::Name;
 
 /// One directory entry.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -11,8 +12,8 @@ pub struct DirEntry {
     pub ino: u64,
     /// The file type bits (`S_IFMT` part of the mode).
     pub kind: u32,
-    /// The name.
-    pub name: String,
+    /// The name (bytes).
+    pub name: Name,
 }
 
 impl DirEntry {
@@ -57,7 +58,9 @@ pub fn decode_entries(mut data: &[u8]) -> Result<Vec<DirEntry>, Errno> {
             return Err(Errno::Gratuitous);
         }
         let (name, rest) = rest.split_at(len);
-        let name = core::str::from_utf8(name).map_err(|_| Errno::Gratuitous)?;
+        if name.contains(&0) {
+            return Err(Errno::Gratuitous);
+        }
         out.push(DirEntry {
             ino: u64::from_le_bytes(ino),
             kind: u32::from_le_bytes(kind),
@@ -92,5 +95,19 @@ mod tests {
             let r = decode_entries(&b[..cut]);
             assert!(r.is_err() || r.map(|v| v.len()) == Ok(1), "cut {cut}");
         }
+    }
+
+    #[test]
+    fn names_are_bytes_without_nul() {
+        let e = alloc::vec![DirEntry {
+            ino: 3,
+            kind: 0o100000,
+            name: Name::from(&b"\xff\xfe"[..]),
+        }];
+        let mut b = encode_entries(&e);
+        assert_eq!(decode_entries(&b), Ok(e));
+        let last = b.len() - 1;
+        b[last] = 0;
+        assert_eq!(decode_entries(&b), Err(Errno::Gratuitous));
     }
 }

@@ -29,8 +29,9 @@ pub enum AttrChange {
 
 /// A tree of nodes, as a netfs translator sees its data.
 ///
-/// Names given to the tree are single components: never empty, never ".",
-/// never containing '/'. Methods that change the tree default to `EROFS`, so
+/// Names given to the tree are single components: bytes (not necessarily
+/// UTF-8, as on any Unix file system), never empty, never ".", never
+/// containing '/' or NUL. Methods that change the tree default to `EROFS`, so
 /// a read-only tree implements only the first five.
 pub trait Tree {
     /// The root directory.
@@ -48,7 +49,7 @@ pub trait Tree {
     /// # Errors
     ///
     /// The tree's `errno`, as above.
-    fn lookup(&mut self, dir: NodeId, name: &str) -> Result<NodeId, Errno>;
+    fn lookup(&mut self, dir: NodeId, name: &[u8]) -> Result<NodeId, Errno>;
     /// Up to `len` bytes at `offset`; fewer (or none) at the end.
     ///
     /// # Errors
@@ -100,7 +101,7 @@ pub trait Tree {
     fn create(
         &mut self,
         dir: NodeId,
-        name: Option<&str>,
+        name: Option<&[u8]>,
         mode: u32,
         uid: u32,
         gid: u32,
@@ -113,7 +114,7 @@ pub trait Tree {
     /// # Errors
     ///
     /// The tree's `errno`: `EROFS` (the default), `EEXIST`, `EISDIR`.
-    fn link(&mut self, dir: NodeId, name: &str, node: NodeId, excl: bool) -> Result<(), Errno> {
+    fn link(&mut self, dir: NodeId, name: &[u8], node: NodeId, excl: bool) -> Result<(), Errno> {
         let _ = (dir, name, node, excl);
         Err(Errno::RoFs)
     }
@@ -122,7 +123,7 @@ pub trait Tree {
     /// # Errors
     ///
     /// The tree's `errno`: `EROFS` (the default), `ENOENT`, `ENOTEMPTY`.
-    fn unlink(&mut self, dir: NodeId, name: &str) -> Result<(), Errno> {
+    fn unlink(&mut self, dir: NodeId, name: &[u8]) -> Result<(), Errno> {
         let _ = (dir, name);
         Err(Errno::RoFs)
     }
@@ -135,9 +136,9 @@ pub trait Tree {
     fn rename(
         &mut self,
         from_dir: NodeId,
-        from: &str,
+        from: &[u8],
         to_dir: NodeId,
-        to: &str,
+        to: &[u8],
         excl: bool,
     ) -> Result<(), Errno> {
         let _ = (from_dir, from, to_dir, to, excl);

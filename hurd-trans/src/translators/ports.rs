@@ -11,6 +11,7 @@ use hurd_ipc::{Error, PortName, UserIpc};
 
 use crate::flags::{HURD_SYMLINK, OpenFlags};
 use crate::lookup::Lookup;
+use crate::name::Name;
 use crate::netfs::{DirEntry, NodeId, decode_entries};
 use crate::protocol::{fs, io};
 use crate::stat::Stat;
@@ -100,7 +101,7 @@ impl Dir {
     pub fn open<'a, I: UserIpc + ?Sized>(
         &self,
         ipc: &'a I,
-        path: &str,
+        path: &[u8],
         flags: OpenFlags,
     ) -> Result<Held<'a, I>, Errno> {
         let lk = Lookup {
@@ -112,7 +113,7 @@ impl Dir {
             ctty: PortName::NULL,
         };
         let port = if path.is_empty() {
-            lk.open_under(self.port, ".", flags, 0o644)
+            lk.open_under(self.port, b".", flags, 0o644)
         } else {
             lk.open_under(self.port, path, flags, 0o644)
         }
@@ -125,7 +126,7 @@ impl Dir {
     /// # Errors
     ///
     /// The server's `errno`.
-    pub fn stat<I: UserIpc + ?Sized>(&self, ipc: &I, path: &str) -> Result<Stat, Errno> {
+    pub fn stat<I: UserIpc + ?Sized>(&self, ipc: &I, path: &[u8]) -> Result<Stat, Errno> {
         let p = self.open(ipc, path, OpenFlags::NOLINK)?;
         io::Client::new(ipc, p.port).stat().map_err(to_errno)
     }
@@ -138,7 +139,7 @@ impl Dir {
     pub fn read<I: UserIpc + ?Sized>(
         &self,
         ipc: &I,
-        path: &str,
+        path: &[u8],
         offset: u64,
         len: usize,
     ) -> Result<Vec<u8>, Errno> {
@@ -154,7 +155,7 @@ impl Dir {
     /// # Errors
     ///
     /// The server's `errno`; `EFBIG` past the size limit.
-    pub fn read_all<I: UserIpc + ?Sized>(&self, ipc: &I, path: &str) -> Result<Vec<u8>, Errno> {
+    pub fn read_all<I: UserIpc + ?Sized>(&self, ipc: &I, path: &[u8]) -> Result<Vec<u8>, Errno> {
         let p = self.open(ipc, path, OpenFlags::READ)?;
         let c = io::Client::new(ipc, p.port);
         let mut out = Vec::new();
@@ -175,7 +176,7 @@ impl Dir {
     pub fn readdir<I: UserIpc + ?Sized>(
         &self,
         ipc: &I,
-        path: &str,
+        path: &[u8],
     ) -> Result<Vec<DirEntry>, Errno> {
         let p = self.open(ipc, path, OpenFlags::READ | OpenFlags::DIRECTORY)?;
         let (data, _) = fs::Client::new(ipc, p.port)
@@ -191,7 +192,7 @@ impl Dir {
     /// # Errors
     ///
     /// The server's `errno`; `EINVAL` for a node that is no symlink.
-    pub fn readlink<I: UserIpc + ?Sized>(&self, ipc: &I, path: &str) -> Result<String, Errno> {
+    pub fn readlink<I: UserIpc + ?Sized>(&self, ipc: &I, path: &[u8]) -> Result<String, Errno> {
         let p = self.open(ipc, path, OpenFlags::NOLINK)?;
         let argz = fs::Client::new(ipc, p.port)
             .file_get_translator()
@@ -204,27 +205,28 @@ impl Dir {
 }
 
 /// Joins a directory path and a name.
-pub fn join(dir: &str, name: &str) -> String {
-    if dir.is_empty() {
-        name.into()
-    } else {
-        alloc::format!("{dir}/{name}")
+pub fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut p = dir.to_vec();
+    if !dir.is_empty() {
+        p.push(b'/');
     }
+    p.extend_from_slice(name);
+    p
 }
 
 /// The parent path and last name of a non-empty path.
-pub fn split(path: &str) -> (&str, &str) {
-    match path.rfind('/') {
+pub fn split(path: &[u8]) -> (&[u8], &[u8]) {
+    match path.iter().rposition(|&c| c == b'/') {
         Some(i) => (&path[..i], &path[i + 1..]),
-        None => ("", path),
+        None => (b"", path),
     }
 }
 
 /// Node numbers for paths: the root ("") is 1.
 #[derive(Default)]
 pub struct PathIds {
-    by_path: BTreeMap<String, NodeId>,
-    by_id: BTreeMap<NodeId, String>,
+    by_path: BTreeMap<Vec<u8>, NodeId>,
+    by_id: BTreeMap<NodeId, Vec<u8>>,
     last: NodeId,
 }
 
@@ -235,8 +237,8 @@ impl PathIds {
     /// An empty table holding the root.
     pub fn new() -> PathIds {
         let mut t = PathIds::default();
-        t.by_path.insert(String::new(), Self::ROOT);
-        t.by_id.insert(Self::ROOT, String::new());
+        t.by_path.insert(Vec::new(), Self::ROOT);
+        t.by_id.insert(Self::ROOT, Vec::new());
         t.last = Self::ROOT;
         t
     }
@@ -246,8 +248,8 @@ impl PathIds {
     pub fn listing(
         &mut self,
         dir: NodeId,
-        path: &str,
-        names: BTreeMap<String, u32>,
+        path: &[u8],
+        names: BTreeMap<Name, u32>,
     ) -> Vec<DirEntry> {
         let mut out = alloc::vec![
             DirEntry {
@@ -262,32 +264,31 @@ impl PathIds {
             },
         ];
         for (name, kind) in names {
-            let ino = self.id(&join(path, &name));
+            let ino = self.id(&join(path, name.as_bytes()));
             out.push(DirEntry { ino, kind, name });
         }
         out
     }
 
     /// The number of `path`, made on first use.
-    pub fn id(&mut self, path: &str) -> NodeId {
+    pub fn id(&mut self, path: &[u8]) -> NodeId {
         if let Some(&n) = self.by_path.get(path) {
             return n;
         }
         self.last += 1;
         let n = self.last;
-        self.by_path.insert(path.into(), n);
-        self.by_id.insert(n, path.into());
+        self.by_path.insert(path.to_vec(), n);
+        self.by_id.insert(n, path.to_vec());
         n
     }
 
     /// Records that `old` (and everything below it) is now `new`; whatever
     /// `new` named before is forgotten.
-    pub fn rename(&mut self, old: &str, new: &str) {
-        let under = |p: &str, base: &str| {
-            p == base
-                || (p.len() > base.len() && p.starts_with(base) && p.as_bytes()[base.len()] == b'/')
+    pub fn rename(&mut self, old: &[u8], new: &[u8]) {
+        let under = |p: &[u8], base: &[u8]| {
+            p == base || (p.len() > base.len() && p.starts_with(base) && p[base.len()] == b'/')
         };
-        let stale: Vec<String> = self
+        let stale: Vec<Vec<u8>> = self
             .by_path
             .keys()
             .filter(|p| under(p, new))
@@ -298,14 +299,15 @@ impl PathIds {
                 self.by_id.remove(&id);
             }
         }
-        let moving: Vec<(String, NodeId)> = self
+        let moving: Vec<(Vec<u8>, NodeId)> = self
             .by_path
             .iter()
             .filter(|(p, _)| under(p, old))
             .map(|(p, id)| (p.clone(), *id))
             .collect();
         for (p, id) in moving {
-            let moved = alloc::format!("{new}{}", &p[old.len()..]);
+            let mut moved = new.to_vec();
+            moved.extend_from_slice(&p[old.len()..]);
             self.by_path.remove(&p);
             self.by_path.insert(moved.clone(), id);
             self.by_id.insert(id, moved);
@@ -317,11 +319,8 @@ impl PathIds {
     /// # Errors
     ///
     /// `ENOENT` for a node with no known path.
-    pub fn path(&self, node: NodeId) -> Result<&str, Errno> {
-        self.by_id
-            .get(&node)
-            .map(String::as_str)
-            .ok_or(Errno::NoEnt)
+    pub fn path(&self, node: NodeId) -> Result<&[u8], Errno> {
+        self.by_id.get(&node).map(Vec::as_slice).ok_or(Errno::NoEnt)
     }
 }
 
@@ -332,16 +331,16 @@ mod tests {
     #[test]
     fn rename_moves_subtrees_and_forgets_the_target() {
         let mut t = PathIds::new();
-        let a = t.id("a");
-        let ab = t.id("a/b");
-        let ax = t.id("ax");
-        let c = t.id("c");
-        t.rename("a", "c");
-        assert_eq!(t.path(a), Ok("c"));
-        assert_eq!(t.path(ab), Ok("c/b"));
-        assert_eq!(t.path(ax), Ok("ax"));
+        let a = t.id(b"a");
+        let ab = t.id(b"a/b");
+        let ax = t.id(b"ax");
+        let c = t.id(b"c");
+        t.rename(b"a", b"c");
+        assert_eq!(t.path(a), Ok(&b"c"[..]));
+        assert_eq!(t.path(ab), Ok(&b"c/b"[..]));
+        assert_eq!(t.path(ax), Ok(&b"ax"[..]));
         assert_eq!(t.path(c), Err(Errno::NoEnt));
-        assert_eq!(t.id("c"), a);
-        assert_ne!(t.id("a"), a);
+        assert_eq!(t.id(b"c"), a);
+        assert_ne!(t.id(b"a"), a);
     }
 }

@@ -246,7 +246,7 @@ impl Tree for Refused {
     fn stat(&self, _: NodeId) -> Result<Stat, Errno> {
         Err(self.0)
     }
-    fn lookup(&mut self, _: NodeId, _: &str) -> Result<NodeId, Errno> {
+    fn lookup(&mut self, _: NodeId, _: &[u8]) -> Result<NodeId, Errno> {
         Err(self.0)
     }
     fn read(&mut self, _: NodeId, _: u64, _: usize) -> Result<Vec<u8>, Errno> {

@@ -13,7 +13,7 @@
 //! - Renames are `EXDEV` (copy and remove instead).
 
 use alloc::collections::BTreeMap;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 use hurd_ipc::Errno;
@@ -22,6 +22,7 @@ use hurd_ipc::UserIpc;
 use super::ports::{Dir, PathIds, join, split, to_errno};
 use crate::flags::OpenFlags;
 use crate::mode::{S_IFDIR, S_IFMT, is_dir, is_lnk};
+use crate::name::Name;
 use crate::netfs::{AttrChange, DirEntry, NodeId, Tree};
 use crate::protocol::{fs, io};
 use crate::stat::Stat;
@@ -54,19 +55,31 @@ impl<I: UserIpc> Shadow<I> {
         }
     }
 
-    fn path(&self, node: NodeId) -> Result<String, Errno> {
-        self.ids.borrow().path(node).map(String::from)
+    fn path(&self, node: NodeId) -> Result<Vec<u8>, Errno> {
+        self.ids.borrow().path(node).map(<[u8]>::to_vec)
     }
 
-    fn whiteout_of(path: &str) -> String {
+    /// The whiteout's name for `name`.
+    fn whiteout(name: &[u8]) -> Vec<u8> {
+        let mut w = WHITEOUT.as_bytes().to_vec();
+        w.extend_from_slice(name);
+        w
+    }
+
+    fn whiteout_of(path: &[u8]) -> Vec<u8> {
         let (dir, name) = split(path);
-        join(dir, &alloc::format!("{WHITEOUT}{name}"))
+        join(dir, &Self::whiteout(name))
     }
 
-    fn whited_out(&self, path: &str) -> bool {
+    /// The non-empty components of `path`.
+    fn components(path: &[u8]) -> impl Iterator<Item = &[u8]> {
+        path.split(|&c| c == b'/').filter(|c| !c.is_empty())
+    }
+
+    fn whited_out(&self, path: &[u8]) -> bool {
         // Any component may be whited out.
-        let mut at = String::new();
-        for c in path.split('/').filter(|c| !c.is_empty()) {
+        let mut at = Vec::new();
+        for c in Self::components(path) {
             at = join(&at, c);
             if self.upper.stat(&self.ipc, &Self::whiteout_of(&at)).is_ok() {
                 return true;
@@ -75,7 +88,7 @@ impl<I: UserIpc> Shadow<I> {
         false
     }
 
-    fn locate(&self, path: &str) -> Result<(Where, Stat), Errno> {
+    fn locate(&self, path: &[u8]) -> Result<(Where, Stat), Errno> {
         if let Ok(s) = self.upper.stat(&self.ipc, path) {
             return Ok((Where::Upper, s));
         }
@@ -90,9 +103,9 @@ impl<I: UserIpc> Shadow<I> {
     }
 
     /// Makes directory `path` exist in upper (copying the lower's modes).
-    fn upper_dir(&self, path: &str) -> Result<(), Errno> {
-        let mut at = String::new();
-        for c in path.split('/').filter(|c| !c.is_empty()) {
+    fn upper_dir(&self, path: &[u8]) -> Result<(), Errno> {
+        let mut at = Vec::new();
+        for c in Self::components(path) {
             let next = join(&at, c);
             if self.upper.stat(&self.ipc, &next).is_err() {
                 let mode = self
@@ -100,7 +113,7 @@ impl<I: UserIpc> Shadow<I> {
                     .stat(&self.ipc, &next)
                     .map_or(0o755, |s| s.mode & 0o7777);
                 let d = self.upper.open(&self.ipc, &at, OpenFlags::READ)?;
-                match fs::Client::new(&self.ipc, d.port).dir_mkdir(c.to_string(), mode) {
+                match fs::Client::new(&self.ipc, d.port).dir_mkdir(Name::from(c), mode) {
                     Ok(()) => {}
                     Err(e) if to_errno(e) == Errno::Exist => {}
                     Err(e) => return Err(to_errno(e)),
@@ -111,16 +124,15 @@ impl<I: UserIpc> Shadow<I> {
         Ok(())
     }
 
-    fn remove_whiteout(&self, path: &str) {
+    fn remove_whiteout(&self, path: &[u8]) {
         let (dir, name) = split(path);
         if let Ok(d) = self.upper.open(&self.ipc, dir, OpenFlags::READ) {
-            let _ =
-                fs::Client::new(&self.ipc, d.port).dir_unlink(alloc::format!("{WHITEOUT}{name}"));
+            let _ = fs::Client::new(&self.ipc, d.port).dir_unlink(Self::whiteout(name).into());
         }
     }
 
     /// Copies a lower file up, so changes can go to upper.
-    fn copy_up(&self, path: &str) -> Result<(), Errno> {
+    fn copy_up(&self, path: &[u8]) -> Result<(), Errno> {
         let (w, s) = self.locate(path)?;
         if w == Where::Upper {
             return Ok(());
@@ -155,8 +167,8 @@ impl<I: UserIpc> Shadow<I> {
         Ok(())
     }
 
-    fn check_name(name: &str) -> Result<(), Errno> {
-        if name.starts_with(WHITEOUT) {
+    fn check_name(name: &[u8]) -> Result<(), Errno> {
+        if name.starts_with(WHITEOUT.as_bytes()) {
             Err(Errno::Inval)
         } else {
             Ok(())
@@ -176,9 +188,9 @@ impl<I: UserIpc> Tree for Shadow<I> {
         Ok(s)
     }
 
-    fn lookup(&mut self, dir: NodeId, name: &str) -> Result<NodeId, Errno> {
+    fn lookup(&mut self, dir: NodeId, name: &[u8]) -> Result<NodeId, Errno> {
         let path = self.path(dir)?;
-        if name == ".." {
+        if name == b".." {
             let parent = split(&path).0;
             return Ok(if path.is_empty() {
                 dir
@@ -186,7 +198,7 @@ impl<I: UserIpc> Tree for Shadow<I> {
                 self.ids.borrow_mut().id(parent)
             });
         }
-        if name.starts_with(WHITEOUT) {
+        if name.starts_with(WHITEOUT.as_bytes()) {
             return Err(Errno::NoEnt);
         }
         let child = join(&path, name);
@@ -204,12 +216,12 @@ impl<I: UserIpc> Tree for Shadow<I> {
 
     fn readdir(&mut self, dir: NodeId) -> Result<Vec<DirEntry>, Errno> {
         let path = self.path(dir)?;
-        let mut names: BTreeMap<String, u32> = BTreeMap::new();
+        let mut names: BTreeMap<Name, u32> = BTreeMap::new();
         let mut hidden = Vec::new();
         if let Ok(entries) = self.upper.readdir(&self.ipc, &path) {
             for e in entries {
-                match e.name.strip_prefix(WHITEOUT) {
-                    Some(h) => hidden.push(String::from(h)),
+                match e.name.as_bytes().strip_prefix(WHITEOUT.as_bytes()) {
+                    Some(h) => hidden.push(Name::from(h)),
                     None => {
                         names.insert(e.name, e.kind);
                     }
@@ -260,7 +272,7 @@ impl<I: UserIpc> Tree for Shadow<I> {
     fn create(
         &mut self,
         dir: NodeId,
-        name: Option<&str>,
+        name: Option<&[u8]>,
         mode: u32,
         _uid: u32,
         _gid: u32,
@@ -277,7 +289,7 @@ impl<I: UserIpc> Tree for Shadow<I> {
         if mode & S_IFMT == S_IFDIR {
             let d = self.upper.open(&self.ipc, &path, OpenFlags::READ)?;
             fs::Client::new(&self.ipc, d.port)
-                .dir_mkdir(name.into(), mode & 0o7777)
+                .dir_mkdir(Name::from(name), mode & 0o7777)
                 .map_err(to_errno)?;
         } else {
             let f = self.upper.open(
@@ -290,7 +302,7 @@ impl<I: UserIpc> Tree for Shadow<I> {
         Ok(self.ids.borrow_mut().id(&child))
     }
 
-    fn unlink(&mut self, dir: NodeId, name: &str) -> Result<(), Errno> {
+    fn unlink(&mut self, dir: NodeId, name: &[u8]) -> Result<(), Errno> {
         Self::check_name(name)?;
         let path = self.path(dir)?;
         let child = join(&path, name);
@@ -313,9 +325,9 @@ impl<I: UserIpc> Tree for Shadow<I> {
                         let _ = fs::Client::new(&self.ipc, sub.port).dir_unlink(e.name);
                     }
                 }
-                c.dir_rmdir(name.into())
+                c.dir_rmdir(Name::from(name))
             } else {
-                c.dir_unlink(name.into())
+                c.dir_unlink(Name::from(name))
             };
             r.map_err(to_errno)?;
         }
@@ -330,7 +342,7 @@ impl<I: UserIpc> Tree for Shadow<I> {
         Ok(())
     }
 
-    fn rename(&mut self, _: NodeId, _: &str, _: NodeId, _: &str, _: bool) -> Result<(), Errno> {
+    fn rename(&mut self, _: NodeId, _: &[u8], _: NodeId, _: &[u8], _: bool) -> Result<(), Errno> {
         Err(Errno::XDev)
     }
 

@@ -22,10 +22,10 @@
 //! [`TarError::errno`] (`EFTYPE`, or the source's error), and
 //! [`Tarfs::error`] says which entry, where and why.
 //!
-//! Names are bytes in the archive; the [`Tree`] interface names nodes with
-//! strings. A name that is not UTF-8 is listed with U+FFFD in place of its
-//! bad bytes and found by that form when no other name in its directory
-//! has the same one; a symlink target that is not UTF-8 reads the same way.
+//! Names are bytes in the archive and bytes through the [`Tree`]
+//! interface: a name that is not UTF-8 is listed and found as it is. A
+//! symlink target that is not UTF-8 reads with U+FFFD in place of its bad
+//! bytes (targets are strings in the [`Tree`] interface).
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
@@ -36,6 +36,7 @@ use alloc::vec::Vec;
 use hurd_ipc::{PortName, UserIpc};
 
 use crate::mode::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG};
+use crate::name::Name;
 use crate::netfs::{DirEntry, NodeId, Tree};
 use crate::stat::{Stat, TimeSpec};
 use crate::tar::{Data, Entry, EntryKind, Limits, Reader, Reason, Source, TarError, path};
@@ -395,7 +396,7 @@ impl<S: Source> Tarfs<S> {
     }
 }
 
-/// A name as the [`Tree`] interface shows it.
+/// A symlink target as the [`Tree`] interface shows it.
 fn shown(name: &[u8]) -> String {
     String::from_utf8_lossy(name).into_owned()
 }
@@ -409,28 +410,14 @@ impl<S: Source> Tree for Tarfs<S> {
         Ok(self.node(node)?.stat)
     }
 
-    fn lookup(&mut self, dir: NodeId, name: &str) -> Result<NodeId, Errno> {
+    fn lookup(&mut self, dir: NodeId, name: &[u8]) -> Result<NodeId, Errno> {
         let Kind::Dir { entries, parent } = &self.node(dir)?.kind else {
             return Err(Errno::NotDir);
         };
         match name {
-            "." | "" => return Ok(dir),
-            ".." => return Ok(*parent),
-            _ => {}
-        }
-        if let Some(&n) = entries.get(name.as_bytes()) {
-            return Ok(n);
-        }
-        if !name.contains(char::REPLACEMENT_CHARACTER) {
-            return Err(Errno::NoEnt);
-        }
-        // A name that is not UTF-8, by the form readdir showed.
-        let mut found = entries
-            .iter()
-            .filter(|(k, _)| core::str::from_utf8(k).is_err() && shown(k) == name);
-        match (found.next(), found.next()) {
-            (Some((_, &n)), None) => Ok(n),
-            _ => Err(Errno::NoEnt),
+            b"." | b"" => Ok(dir),
+            b".." => Ok(*parent),
+            _ => entries.get(name).copied().ok_or(Errno::NoEnt),
         }
     }
 
@@ -478,7 +465,7 @@ impl<S: Source> Tree for Tarfs<S> {
             out.push(DirEntry {
                 ino: *n,
                 kind,
-                name: shown(name),
+                name: Name::from(&name[..]),
             });
         }
         Ok(out)

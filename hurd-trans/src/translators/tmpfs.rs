@@ -24,6 +24,7 @@ use alloc::vec::Vec;
 use hurd_ipc::Errno;
 
 use crate::mode::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
+use crate::name::Name;
 use crate::netfs::{AttrChange, DirEntry, NodeId, Tree};
 use crate::stat::{Stat, TimeSpec};
 use crate::statfs::{FSTYPE_MEMFS, Statfs};
@@ -35,7 +36,7 @@ const NAME_MAX: usize = 255;
 
 enum Kind {
     Dir {
-        entries: BTreeMap<String, NodeId>,
+        entries: BTreeMap<Name, NodeId>,
         parent: NodeId,
     },
     File(Pages),
@@ -167,7 +168,7 @@ pub const MAX_FILE_SIZE: u64 = i64::MAX as u64;
 const MAX_READ: usize = 4 << 20;
 
 /// A name longer than Linux's `NAME_MAX` is `ENAMETOOLONG`.
-fn check_name(name: &str) -> Result<(), Errno> {
+fn check_name(name: &[u8]) -> Result<(), Errno> {
     if name.len() > NAME_MAX {
         Err(Errno::NameTooLong)
     } else {
@@ -271,7 +272,7 @@ impl Tmpfs {
     }
 
     /// A directory's entries; `ENOENT` if it has been removed.
-    fn entries(&mut self, dir: NodeId) -> Result<&mut BTreeMap<String, NodeId>, Errno> {
+    fn entries(&mut self, dir: NodeId) -> Result<&mut BTreeMap<Name, NodeId>, Errno> {
         let node = self.node_mut(dir)?;
         let removed = node.stat.nlink == 0;
         match &mut node.kind {
@@ -377,11 +378,11 @@ impl Tree for Tmpfs {
         Ok(self.node(node)?.stat)
     }
 
-    fn lookup(&mut self, dir: NodeId, name: &str) -> Result<NodeId, Errno> {
+    fn lookup(&mut self, dir: NodeId, name: &[u8]) -> Result<NodeId, Errno> {
         let node = self.node(dir)?;
         match &node.kind {
             Kind::Dir { .. } if node.stat.nlink == 0 => Err(Errno::NoEnt),
-            Kind::Dir { parent, .. } if name == ".." => Ok(*parent),
+            Kind::Dir { parent, .. } if name == b".." => Ok(*parent),
             Kind::Dir { entries, .. } => match entries.get(name) {
                 Some(n) => Ok(*n),
                 None => {
@@ -492,7 +493,7 @@ impl Tree for Tmpfs {
     fn create(
         &mut self,
         dir: NodeId,
-        name: Option<&str>,
+        name: Option<&[u8]>,
         mode: u32,
         uid: u32,
         gid: u32,
@@ -547,7 +548,7 @@ impl Tree for Tmpfs {
         Ok(id)
     }
 
-    fn link(&mut self, dir: NodeId, name: &str, node: NodeId, excl: bool) -> Result<(), Errno> {
+    fn link(&mut self, dir: NodeId, name: &[u8], node: NodeId, excl: bool) -> Result<(), Errno> {
         check_name(name)?;
         self.node(node)?;
         if let Some(old) = self.entries(dir)?.get(name).copied() {
@@ -569,7 +570,7 @@ impl Tree for Tmpfs {
         Ok(())
     }
 
-    fn unlink(&mut self, dir: NodeId, name: &str) -> Result<(), Errno> {
+    fn unlink(&mut self, dir: NodeId, name: &[u8]) -> Result<(), Errno> {
         let n = match self.entries(dir)?.get(name).copied() {
             Some(n) => n,
             None => {
@@ -592,9 +593,9 @@ impl Tree for Tmpfs {
     fn rename(
         &mut self,
         from_dir: NodeId,
-        from: &str,
+        from: &[u8],
         to_dir: NodeId,
-        to: &str,
+        to: &[u8],
         excl: bool,
     ) -> Result<(), Errno> {
         let n = match self.entries(from_dir)?.get(from).copied() {
@@ -770,7 +771,7 @@ mod tests {
     fn a_byte_at_two_gib_costs_one_page() {
         let mut t = Tmpfs::new(0, 0, 0o755, 1 << 20);
         let f = t
-            .create(ROOT, Some("f"), S_IFREG | 0o644, 0, 0)
+            .create(ROOT, Some("f".as_bytes()), S_IFREG | 0o644, 0, 0)
             .expect("create");
         assert_eq!(t.write(f, 2 << 30, b"x"), Ok(1));
         let s = t.stat(f).expect("stat");
@@ -793,7 +794,7 @@ mod tests {
     fn limits_give_linux_errors() {
         let mut t = Tmpfs::new(0, 0, 0o755, 8192);
         let f = t
-            .create(ROOT, Some("f"), S_IFREG | 0o644, 0, 0)
+            .create(ROOT, Some("f".as_bytes()), S_IFREG | 0o644, 0, 0)
             .expect("create");
         assert_eq!(t.write(f, MAX_FILE_SIZE, b"x"), Err(Errno::FBig));
         assert_eq!(t.write(f, u64::MAX, b"x"), Err(Errno::FBig));
@@ -803,16 +804,19 @@ mod tests {
         let ok = "n".repeat(NAME_MAX);
         let mode = S_IFREG | 0o644;
         assert_eq!(
-            t.create(ROOT, Some(&long), mode, 0, 0),
+            t.create(ROOT, Some(long.as_bytes()), mode, 0, 0),
             Err(Errno::NameTooLong)
         );
-        assert_eq!(t.lookup(ROOT, &long), Err(Errno::NameTooLong));
-        assert_eq!(t.link(ROOT, &long, f, true), Err(Errno::NameTooLong));
+        assert_eq!(t.lookup(ROOT, long.as_bytes()), Err(Errno::NameTooLong));
         assert_eq!(
-            t.rename(ROOT, "f", ROOT, &long, false),
+            t.link(ROOT, long.as_bytes(), f, true),
             Err(Errno::NameTooLong)
         );
-        assert!(t.create(ROOT, Some(&ok), mode, 0, 0).is_ok());
+        assert_eq!(
+            t.rename(ROOT, b"f", ROOT, long.as_bytes(), false),
+            Err(Errno::NameTooLong)
+        );
+        assert!(t.create(ROOT, Some(ok.as_bytes()), mode, 0, 0).is_ok());
         assert_eq!(t.statfs().map(|s| s.namelen), Ok(NAME_MAX as u32));
     }
 
@@ -820,7 +824,7 @@ mod tests {
     fn times_move_as_linux_tmpfs_moves_them() {
         let (mut t, now) = ticking();
         let f = t
-            .create(ROOT, Some("f"), S_IFREG | 0o644, 0, 0)
+            .create(ROOT, Some("f".as_bytes()), S_IFREG | 0o644, 0, 0)
             .expect("create");
         assert_eq!(times(&t, f), (100, 100, 100));
         assert_eq!(times(&t, ROOT).1, 100);
@@ -837,21 +841,21 @@ mod tests {
         assert_eq!(t.set_size(f, 2), Ok(()));
         assert_eq!(times(&t, f), (300, 500, 500));
         now.store(600, Ordering::SeqCst);
-        assert_eq!(t.link(ROOT, "g", f, true), Ok(()));
+        assert_eq!(t.link(ROOT, b"g", f, true), Ok(()));
         assert_eq!(times(&t, f).2, 600);
         assert_eq!(times(&t, ROOT).1, 600);
         now.store(700, Ordering::SeqCst);
         let d = t
-            .create(ROOT, Some("d"), S_IFDIR | 0o755, 0, 0)
+            .create(ROOT, Some("d".as_bytes()), S_IFDIR | 0o755, 0, 0)
             .expect("mkdir");
         now.store(800, Ordering::SeqCst);
-        assert_eq!(t.rename(ROOT, "g", d, "g", false), Ok(()));
+        assert_eq!(t.rename(ROOT, b"g", d, b"g", false), Ok(()));
         assert_eq!(
             (times(&t, ROOT).1, times(&t, d).1, times(&t, f).2),
             (800, 800, 800)
         );
         now.store(900, Ordering::SeqCst);
-        assert_eq!(t.unlink(d, "g"), Ok(()));
+        assert_eq!(t.unlink(d, b"g"), Ok(()));
         assert_eq!((times(&t, d).1, times(&t, f).2), (900, 900));
         let given = TimeSpec { sec: 5, nsec: 6 };
         assert_eq!(t.set_attr(f, AttrChange::Times(Some(given), None)), Ok(()));
@@ -863,7 +867,9 @@ mod tests {
     fn device_and_fifo_records_make_nodes_of_their_type() {
         let mut t = Tmpfs::new(0, 0, 0o755, 1 << 20);
         let mode = S_IFREG | 0o644;
-        let c = t.create(ROOT, Some("c"), mode, 0, 0).expect("create");
+        let c = t
+            .create(ROOT, Some("c".as_bytes()), mode, 0, 0)
+            .expect("create");
         let rec = argv_to_argz(&[HURD_CHRDEV, "4", "300"]);
         assert_eq!(t.set_passive(c, Some(rec)), Ok(()));
         let s = t.stat(c).expect("stat");
@@ -872,10 +878,14 @@ mod tests {
         assert_eq!(s.rdev, (300 & 0xff) | (4 << 8) | ((300 & !0xff) << 12));
         assert_eq!(t.passive(c), None);
         assert_eq!(t.read(c, 0, 1), Err(Errno::Inval));
-        let p = t.create(ROOT, Some("p"), mode, 0, 0).expect("create");
+        let p = t
+            .create(ROOT, Some("p".as_bytes()), mode, 0, 0)
+            .expect("create");
         assert_eq!(t.set_passive(p, Some(argv_to_argz(&[HURD_FIFO]))), Ok(()));
         assert_eq!(t.stat(p).map(|s| s.mode & S_IFMT), Ok(S_IFIFO));
-        let bad = t.create(ROOT, Some("b"), mode, 0, 0).expect("create");
+        let bad = t
+            .create(ROOT, Some("b".as_bytes()), mode, 0, 0)
+            .expect("create");
         let rec = argv_to_argz(&[HURD_BLKDEV, "x", "1"]);
         assert_eq!(t.set_passive(bad, Some(rec)), Err(Errno::Inval));
         // Another record is kept as a passive translator.

@@ -16,6 +16,7 @@ use hurd_ipc::UserIpc;
 
 use super::ports::{Dir, PathIds, join};
 use crate::mode::is_dir;
+use crate::name::Name;
 use crate::netfs::{DirEntry, NodeId, Tree};
 use crate::stat::Stat;
 
@@ -37,7 +38,7 @@ impl<I: UserIpc> Union<I> {
     }
 
     /// The layer that decides `path`, and the status it gives.
-    fn winner(&self, path: &str) -> Result<(Dir, Stat), Errno> {
+    fn winner(&self, path: &[u8]) -> Result<(Dir, Stat), Errno> {
         let mut last = Errno::NoEnt;
         for l in &self.layers {
             match l.stat(&self.ipc, path) {
@@ -52,8 +53,8 @@ impl<I: UserIpc> Union<I> {
         })
     }
 
-    fn path(&self, node: NodeId) -> Result<String, Errno> {
-        self.ids.borrow().path(node).map(String::from)
+    fn path(&self, node: NodeId) -> Result<Vec<u8>, Errno> {
+        self.ids.borrow().path(node).map(<[u8]>::to_vec)
     }
 }
 
@@ -69,9 +70,9 @@ impl<I: UserIpc> Tree for Union<I> {
         Ok(s)
     }
 
-    fn lookup(&mut self, dir: NodeId, name: &str) -> Result<NodeId, Errno> {
+    fn lookup(&mut self, dir: NodeId, name: &[u8]) -> Result<NodeId, Errno> {
         let path = self.path(dir)?;
-        if name == ".." {
+        if name == b".." {
             let parent = super::ports::split(&path).0;
             return Ok(if path.is_empty() {
                 dir
@@ -92,7 +93,7 @@ impl<I: UserIpc> Tree for Union<I> {
 
     fn readdir(&mut self, dir: NodeId) -> Result<Vec<DirEntry>, Errno> {
         let path = self.path(dir)?;
-        let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+        let mut seen: BTreeMap<Name, u32> = BTreeMap::new();
         let mut any = false;
         for l in &self.layers {
             match l.stat(&self.ipc, &path) {

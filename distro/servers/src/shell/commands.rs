@@ -507,7 +507,7 @@ fn list<I: UserIpc + ?Sized>(s: &Session<'_, I>, path: &str) -> Result<Vec<Strin
                         if e.kind & S_IFMT == S_IFDIR {
                             format!("{}/", e.name)
                         } else {
-                            e.name
+                            e.name.to_string()
                         }
                     })
                     .collect();
@@ -524,9 +524,9 @@ fn dir_op<I: UserIpc + ?Sized>(s: &Session<'_, I>, op: &str, path: &str) -> Resu
     let (dir, name) = s.parent(path)?;
     let c = fs::Client::new(s.ipc, dir);
     let r = match op {
-        "mkdir" => c.dir_mkdir(name, 0o755),
-        "rmdir" => c.dir_rmdir(name),
-        _ => c.dir_unlink(name),
+        "mkdir" => c.dir_mkdir(name.into(), 0o755),
+        "rmdir" => c.dir_rmdir(name.into()),
+        _ => c.dir_unlink(name.into()),
     };
     s.release(dir);
     r

@@ -139,11 +139,11 @@ impl<T: Tree, I: UserIpc> fs::Server for NetFs<T, I> {
     fn dir_lookup(
         &self,
         req: &Request,
-        file_name: String,
+        file_name: Name,
         flags: i32,
         mode: u32,
-    ) -> Result<(u32, String, PortItem), Error> {
-        match self.lookup(req, &file_name, flags as u32, mode) {
+    ) -> Result<(u32, Name, PortItem), Error> {
+        match self.lookup(req, file_name.as_bytes(), flags as u32, mode) {
             Ok(Outcome::Done(r, n, p)) => Ok((r, n, p)),
             Ok(Outcome::Deferred) => Err(Error::Mig(MigReturn::NoReply)),
             Err(e) => Err(errno(e)),
@@ -187,8 +187,8 @@ impl<T: Tree, I: UserIpc> fs::Server for NetFs<T, I> {
         Ok((encode_entries(&out), n))
     }
 
-    fn dir_mkdir(&self, req: &Request, name: String, mode: u32) -> Result<(), Error> {
-        Self::check_name(&name).map_err(|e| {
+    fn dir_mkdir(&self, req: &Request, name: Name, mode: u32) -> Result<(), Error> {
+        Self::check_name(name.as_bytes()).map_err(|e| {
             errno(if name == "." || name == ".." {
                 Errno::Exist
             } else {
@@ -200,33 +200,39 @@ impl<T: Tree, I: UserIpc> fs::Server for NetFs<T, I> {
         let ds = self.stat_of(&st, dir).map_err(errno)?;
         let uid = p.user.euids.iter().next().unwrap_or(ds.uid);
         st.tree
-            .create(dir, Some(&name), S_IFDIR | (mode & ALLPERMS), uid, ds.gid)
+            .create(
+                dir,
+                Some(name.as_bytes()),
+                S_IFDIR | (mode & ALLPERMS),
+                uid,
+                ds.gid,
+            )
             .map(|_| ())
             .map_err(errno)
     }
 
-    fn dir_rmdir(&self, req: &Request, name: String) -> Result<(), Error> {
+    fn dir_rmdir(&self, req: &Request, name: Name) -> Result<(), Error> {
         if name == "." {
             return Err(errno(Errno::Inval));
         }
         if name == ".." {
             return Err(errno(Errno::NotEmpty));
         }
-        Self::check_name(&name).map_err(errno)?;
+        Self::check_name(name.as_bytes()).map_err(errno)?;
         let (_, dir) = self.writable_dir(req.port)?;
         let mut st = self.state();
-        let n = st.tree.lookup(dir, &name).map_err(errno)?;
+        let n = st.tree.lookup(dir, name.as_bytes()).map_err(errno)?;
         if !is_dir(self.stat_of(&st, n).map_err(errno)?.mode) {
             return Err(errno(Errno::NotDir));
         }
         if self.translated(&st, n) && st.boxes.get(&n).is_some_and(|b| b.active.is_valid()) {
             return Err(errno(Errno::Busy));
         }
-        st.tree.unlink(dir, &name).map_err(errno)
+        st.tree.unlink(dir, name.as_bytes()).map_err(errno)
     }
 
-    fn dir_unlink(&self, req: &Request, name: String) -> Result<(), Error> {
-        Self::check_name(&name).map_err(|e| {
+    fn dir_unlink(&self, req: &Request, name: Name) -> Result<(), Error> {
+        Self::check_name(name.as_bytes()).map_err(|e| {
             errno(if name == "." || name == ".." {
                 Errno::Perm
             } else {
@@ -235,29 +241,25 @@ impl<T: Tree, I: UserIpc> fs::Server for NetFs<T, I> {
         })?;
         let (_, dir) = self.writable_dir(req.port)?;
         let mut st = self.state();
-        let n = st.tree.lookup(dir, &name).map_err(errno)?;
+        let n = st.tree.lookup(dir, name.as_bytes()).map_err(errno)?;
         if is_dir(self.stat_of(&st, n).map_err(errno)?.mode) {
             return Err(errno(Errno::Perm));
         }
-        st.tree.unlink(dir, &name).map_err(errno)
+        st.tree.unlink(dir, name.as_bytes()).map_err(errno)
     }
 
-    fn dir_link(
-        &self,
-        req: &Request,
-        file: PortItem,
-        name: String,
-        excl: i32,
-    ) -> Result<(), Error> {
+    fn dir_link(&self, req: &Request, file: PortItem, name: Name, excl: i32) -> Result<(), Error> {
         let r = (|| {
-            Self::check_name(&name).map_err(errno)?;
+            Self::check_name(name.as_bytes()).map_err(errno)?;
             let (_, dir) = self.writable_dir(req.port)?;
             let (_, node) = self.protid(file.name).map_err(|_| errno(Errno::XDev))?;
             let mut st = self.state();
             if is_dir(self.stat_of(&st, node).map_err(errno)?.mode) {
                 return Err(errno(Errno::Perm));
             }
-            st.tree.link(dir, &name, node, excl != 0).map_err(errno)
+            st.tree
+                .link(dir, name.as_bytes(), node, excl != 0)
+                .map_err(errno)
         })();
         self.release(&file);
         r
@@ -266,14 +268,14 @@ impl<T: Tree, I: UserIpc> fs::Server for NetFs<T, I> {
     fn dir_rename(
         &self,
         req: &Request,
-        oldname: String,
+        oldname: Name,
         newdirectory: PortItem,
-        newname: String,
+        newname: Name,
         excl: i32,
     ) -> Result<(), Error> {
         let r = (|| {
-            Self::check_name(&oldname).map_err(errno)?;
-            Self::check_name(&newname).map_err(errno)?;
+            Self::check_name(oldname.as_bytes()).map_err(errno)?;
+            Self::check_name(newname.as_bytes()).map_err(errno)?;
             let (_, from) = self.writable_dir(req.port)?;
             if self.protid(newdirectory.name).is_err() {
                 return Err(errno(Errno::XDev));
@@ -281,7 +283,7 @@ impl<T: Tree, I: UserIpc> fs::Server for NetFs<T, I> {
             let (_, to) = self.writable_dir(newdirectory.name)?;
             let mut st = self.state();
             st.tree
-                .rename(from, &oldname, to, &newname, excl != 0)
+                .rename(from, oldname.as_bytes(), to, newname.as_bytes(), excl != 0)
                 .map_err(errno)
         })();
         self.release(&newdirectory);

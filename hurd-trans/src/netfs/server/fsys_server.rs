@@ -133,7 +133,7 @@ impl<T: Tree, I: UserIpc> fsys::Server for NetFs<T, I> {
         gen_uids: Vec<u32>,
         gen_gids: Vec<u32>,
         flags: i32,
-    ) -> Result<(u32, String, PortItem), Error> {
+    ) -> Result<(u32, Name, PortItem), Error> {
         if req.port != self.control {
             self.release(&dotdot_node);
             return Err(errno(Errno::OpNotSupp));
@@ -159,7 +159,7 @@ impl<T: Tree, I: UserIpc> fsys::Server for NetFs<T, I> {
         let port = self.new_protid(&mut st, po, user).map_err(errno)?;
         Ok((
             RetryType::Normal.into(),
-            String::new(),
+            Name::new(),
             send_item(port, Disposition::MakeSend),
         ))
     }

@@ -7,7 +7,7 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
     pub(super) fn lookup(
         &self,
         req: &Request,
-        name: &str,
+        name: &[u8],
         flags: u32,
         mode: u32,
     ) -> Result<Outcome, Errno> {
@@ -19,7 +19,7 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
         let oflags = OpenFlags::from_bits_truncate(flags);
         let create = oflags.contains(OpenFlags::CREAT);
         let excl = oflags.contains(OpenFlags::EXCL);
-        let mut name: String = name.trim_start_matches('/').into();
+        let mut name: Vec<u8> = trim_slashes(name).to_vec();
         let mut st = self.state();
         let mut nsymlinks = 0u32;
         let mut dnode = start;
@@ -45,7 +45,7 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
             if !is_dir(ds.mode) {
                 return Err(Errno::NotDir);
             }
-            let np = if comp == ".." && dnode == root {
+            let np = if comp == b".." && dnode == root {
                 let rp = st
                     .peropens
                     .get(&po)
@@ -55,9 +55,9 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
                     // parent and goes on there.
                     let rp = self.copy_root_parent(&st, po);
                     let retry = if mustbedir {
-                        "/".to_string()
+                        Name::from("/")
                     } else {
-                        rest.unwrap_or("").to_string()
+                        Name::from(rest.unwrap_or(b""))
                     };
                     return Ok(Outcome::Done(
                         RetryType::Reauth.into(),
@@ -66,7 +66,7 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
                     ));
                 }
                 dnode
-            } else if comp == "." {
+            } else if comp == b"." {
                 access::check(&user, &ds, Op::Exec)?;
                 dnode
             } else {
@@ -116,7 +116,7 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
                     user,
                     dotdot,
                     flags: if lastcomp { flags } else { 0 },
-                    suffix: rest.unwrap_or("").to_string(),
+                    suffix: rest.unwrap_or(b"").to_vec(),
                     mustbedir,
                 };
                 return Ok(match self.fetch_root(waiter, np) {
@@ -133,21 +133,21 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
                 if nsymlinks > self.opts.max_symlinks {
                     return Err(Errno::Loop);
                 }
-                let mut target = st.tree.readlink(np)?;
+                let mut target = st.tree.readlink(np)?.into_bytes();
                 if let Some(rest) = rest {
-                    target.push('/');
-                    target.push_str(rest);
+                    target.push(b'/');
+                    target.extend_from_slice(rest);
                 }
                 if mustbedir {
-                    target.push('/');
+                    target.push(b'/');
                 }
                 if target.len() > PATH_MAX {
                     return Err(Errno::NameTooLong);
                 }
-                if target.starts_with('/') {
+                if target.starts_with(b"/") {
                     return Ok(Outcome::Done(
                         RetryType::Magical.into(),
-                        target,
+                        Name::from(target),
                         send_item(PortName::NULL, Disposition::CopySend),
                     ));
                 }
@@ -159,7 +159,7 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
             node = np;
             if let Some(rest) = rest {
                 dnode = np;
-                name = rest.into();
+                name = rest.to_vec();
             }
         }
         let s = self.stat_of(&st, node)?;
@@ -174,7 +174,7 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
         let port = self.new_protid(&mut st, newpo, user)?;
         Ok(Outcome::Done(
             RetryType::Normal.into(),
-            String::new(),
+            Name::new(),
             send_item(port, Disposition::MakeSend),
         ))
     }
@@ -336,7 +336,7 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
             self.resume(p.w, p.node);
             return;
         }
-        let checks: [fn(&Item) -> bool; 3] = [u32::matches, String::matches, PortItem::matches];
+        let checks: [fn(&Item) -> bool; 3] = [u32::matches, Name::matches, PortItem::matches];
         let result = if msg.header.id != fsys::id::getroot + REPLY_ID_OFFSET {
             self.ipc.destroy_message(msg);
             Err(Error::Mig(MigReturn::ReplyMismatch))
@@ -345,16 +345,16 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
                 Some(Item::U32(0)) if mig::items_match(&msg.body[1..], &checks) => {
                     let mut items = msg.body.into_iter().skip(1);
                     let retry = items.next().map(u32::decode).unwrap_or(0);
-                    let mut name = items.next().map(String::decode).unwrap_or_default();
+                    let mut name = items.next().map(Name::decode).unwrap_or_default();
                     let file = items.next().map(PortItem::decode);
                     let file = file.map_or(PortName::NULL, |f| f.name);
                     if p.w.mustbedir {
-                        name.push('/');
+                        name.push(b"/");
                     } else if !p.w.suffix.is_empty() {
                         if !name.is_empty() {
-                            name.push('/');
+                            name.push(b"/");
                         }
-                        name.push_str(&p.w.suffix);
+                        name.push(&p.w.suffix);
                     }
                     Ok((retry, name, send_item(file, Disposition::MoveSend)))
                 }

@@ -15,7 +15,7 @@
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::cell::{RefCell, RefMut};
@@ -41,6 +41,7 @@ use crate::flags::{
 use crate::mode::{
     ALLPERMS, CHMOD_BITS, S_IATRANS, S_IFDIR, S_IFMT, S_IFREG, S_IPTRANS, S_IROOT, is_dir, is_lnk,
 };
+use crate::name::Name;
 use crate::protocol::{fs, fsys, io};
 use crate::retry::RetryType;
 use crate::stat::{Stat, TimeSpec};
@@ -187,12 +188,12 @@ const GETROOT_SEND_TIMEOUT: Duration = Duration::from_secs(30);
 /// What a lookup came to.
 enum Outcome {
     /// Reply with this triple.
-    Done(u32, String, PortItem),
+    Done(u32, Name, PortItem),
     /// The reply was deferred (a translator is starting).
     Deferred,
 }
 
-type LookupReply = Result<(u32, String, PortItem), Error>;
+type LookupReply = Result<(u32, Name, PortItem), Error>;
 
 /// A netfs-style file system server over a [`Tree`], for the task `ipc`.
 pub struct NetFs<T: Tree, I: UserIpc> {
@@ -215,11 +216,11 @@ fn send_item(name: PortName, disposition: Disposition) -> PortItem {
 }
 
 /// Splits the next component off `name`: (component, rest, trailing slash).
-fn next_component(name: &str) -> (&str, Option<&str>, bool) {
-    match name.find('/') {
+fn next_component(name: &[u8]) -> (&[u8], Option<&[u8]>, bool) {
+    match name.iter().position(|&c| c == b'/') {
         None => (name, None, false),
         Some(i) => {
-            let rest = name[i..].trim_start_matches('/');
+            let rest = trim_slashes(&name[i..]);
             if rest.is_empty() {
                 (&name[..i], None, true)
             } else {
@@ -227,6 +228,12 @@ fn next_component(name: &str) -> (&str, Option<&str>, bool) {
             }
         }
     }
+}
+
+/// `name` without its leading slashes.
+fn trim_slashes(name: &[u8]) -> &[u8] {
+    let i = name.iter().position(|&c| c != b'/').unwrap_or(name.len());
+    &name[i..]
 }
 
 impl<T: Tree, I: UserIpc> NetFs<T, I> {

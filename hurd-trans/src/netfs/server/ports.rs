@@ -241,8 +241,8 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
         Ok(())
     }
 
-    pub(super) fn check_name(name: &str) -> Result<(), Errno> {
-        if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+    pub(super) fn check_name(name: &[u8]) -> Result<(), Errno> {
+        if name.is_empty() || name.contains(&b'/') || name == b"." || name == b".." {
             return Err(Errno::Inval);
         }
         if name.len() > NAME_MAX {

@@ -16,6 +16,7 @@ use super::device::BlockDevice;
 use super::dir::mode_of_ftype;
 use super::fs::Ext2;
 use super::inode::ROOT_INO;
+use crate::name::Name;
 use crate::netfs::{AttrChange, DirEntry, NodeId, Tree};
 use crate::stat::{Stat, TimeSpec};
 use crate::statfs::Statfs;
@@ -99,11 +100,9 @@ impl<S: Shared> Tree for Ext2Tree<S> {
         self.fs.with(|fs| fs.stat_inode(n))
     }
 
-    fn lookup(&mut self, dir: NodeId, name: &str) -> Result<NodeId, Errno> {
+    fn lookup(&mut self, dir: NodeId, name: &[u8]) -> Result<NodeId, Errno> {
         let d = ino(dir)?;
-        self.fs
-            .with(|fs| fs.lookup_name(d, name.as_bytes()))
-            .map(NodeId::from)
+        self.fs.with(|fs| fs.lookup_name(d, name)).map(NodeId::from)
     }
 
     fn read(&mut self, node: NodeId, offset: u64, len: usize) -> Result<Vec<u8>, Errno> {
@@ -127,7 +126,7 @@ impl<S: Shared> Tree for Ext2Tree<S> {
                 let e = DirEntry {
                     ino: n.ino as u64,
                     kind,
-                    name: lossy(&n.name),
+                    name: Name::from(n.name),
                 };
                 if e.name == "." || e.name == ".." {
                     dots.push(e);
@@ -159,38 +158,37 @@ impl<S: Shared> Tree for Ext2Tree<S> {
     fn create(
         &mut self,
         dir: NodeId,
-        name: Option<&str>,
+        name: Option<&[u8]>,
         mode: u32,
         uid: u32,
         gid: u32,
     ) -> Result<NodeId, Errno> {
         let d = ino(dir)?;
         self.fs
-            .with(|fs| fs.create_node(d, name.map(str::as_bytes), mode, uid, gid))
+            .with(|fs| fs.create_node(d, name, mode, uid, gid))
             .map(NodeId::from)
     }
 
-    fn link(&mut self, dir: NodeId, name: &str, node: NodeId, excl: bool) -> Result<(), Errno> {
+    fn link(&mut self, dir: NodeId, name: &[u8], node: NodeId, excl: bool) -> Result<(), Errno> {
         let (d, n) = (ino(dir)?, ino(node)?);
-        self.fs.with(|fs| fs.link_node(d, name.as_bytes(), n, excl))
+        self.fs.with(|fs| fs.link_node(d, name, n, excl))
     }
 
-    fn unlink(&mut self, dir: NodeId, name: &str) -> Result<(), Errno> {
+    fn unlink(&mut self, dir: NodeId, name: &[u8]) -> Result<(), Errno> {
         let d = ino(dir)?;
-        self.fs.with(|fs| fs.unlink_name(d, name.as_bytes()))
+        self.fs.with(|fs| fs.unlink_name(d, name))
     }
 
     fn rename(
         &mut self,
         from_dir: NodeId,
-        from: &str,
+        from: &[u8],
         to_dir: NodeId,
-        to: &str,
+        to: &[u8],
         excl: bool,
     ) -> Result<(), Errno> {
         let (f, t) = (ino(from_dir)?, ino(to_dir)?);
-        self.fs
-            .with(|fs| fs.rename_name(f, from.as_bytes(), t, to.as_bytes(), excl))
+        self.fs.with(|fs| fs.rename_name(f, from, t, to, excl))
     }
 
     fn set_attr(&mut self, node: NodeId, change: AttrChange) -> Result<(), Errno> {
