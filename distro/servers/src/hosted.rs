@@ -40,7 +40,7 @@ use crate::exec::{
 use crate::proc::HostedProc;
 use crate::shell::{Exec, Exit, ExitStatus, MAX_FILE, Session};
 
-pub use crate::rootfs::{Account, DEMO_ACCOUNTS};
+pub use crate::accounts::{Account, DEMO_ACCOUNTS};
 
 pub use crate::exec::{Program, ProgramContext};
 
@@ -199,7 +199,7 @@ impl System {
             hurd_auth::hosted::spawn(&rt, Limits::default(), &[&boot, &fs_task, &pw_task])?;
 
         // password: the accounts' hashes.
-        let db = crate::rootfs::database(accounts)?;
+        let db = crate::accounts::database(accounts)?;
         let pw_port = pw_task.port_allocate(RightType::Receive)?;
         let password = pw_task.give_right(pw_port, Disposition::MakeSend, &boot)?;
         let pw_auth = handles[2];
@@ -258,7 +258,8 @@ impl System {
     fn fill_root(&self, accounts: &[Account]) -> Result<(), Error> {
         let task = self.rt.task();
         let root = self.session_for(&task, IdSet::root())?;
-        crate::rootfs::fill_base(&root, accounts)?;
+        crate::rootfs::fill_base(&root)?;
+        crate::accounts::write_accounts(&root, accounts)?;
         root.write_file("/share/example.tar", &example_archive(), false)?;
         for (name, _) in programs::all() {
             root.write_file(name, b"", false)?;

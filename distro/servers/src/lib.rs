@@ -33,6 +33,8 @@
 
 extern crate alloc;
 
+#[cfg(feature = "std")]
+mod accounts;
 pub mod exec;
 #[cfg(feature = "std")]
 pub mod hosted;

@@ -1,13 +1,19 @@
 //! What every system's root file system holds and how its users log in,
-//! the same hosted and on the kernel: the accounts, the password server's
-//! database for them, the base tree (`/bin`, `/etc` with `passwd`, `group`
-//! and `motd`, `/tmp` with the sticky bit, `/root`, a home per user), and
-//! the login check through the password server.
+//! the same hosted and on the kernel: the base tree (`/bin`, `/etc`, `/tmp`
+//! with the sticky bit, `/root`, `/home`, `/hurd`, `/servers`, `/share`),
+//! the accounts database as the password server reads it from `/etc/passwd`,
+//! `/etc/shadow` and `/etc/group` ([`read_accounts`]), an account's home and
+//! shell ([`passwd_entry`]), and the login check through the password
+//! server.
+//!
+//! No account is compiled in: an image's accounts are its manifest's
+//! `[[user]]`s and `[[group]]`s, written into its root file system; the
+//! hosted system's are [`crate::hosted::DEMO_ACCOUNTS`].
 
-use alloc::format;
-use alloc::string::{String, ToString};
+use alloc::string::String;
+use alloc::vec::Vec;
 
-use hurd_auth::password::{Cost, Database, hash_password};
+use hurd_auth::password::{Cost, Database, ParseError};
 use hurd_auth::protocol::password;
 use hurd_auth::{AuthClient, IdSet};
 use hurd_ipc::Errno;
@@ -16,80 +22,6 @@ use hurd_trans::flags::{FS_TRANS_SET, OpenFlags};
 use hurd_trans::protocol::fs;
 
 use crate::shell::Session;
-
-/// An account of the system.
-#[derive(Clone, Debug)]
-pub struct Account {
-    /// Login name.
-    pub name: &'static str,
-    /// Password (hashed at boot; only the password server sees the hash).
-    pub password: &'static str,
-    /// User id.
-    pub uid: u32,
-    /// Primary group.
-    pub gid: u32,
-}
-
-/// The demonstration accounts: root, alice and bob.
-pub const DEMO_ACCOUNTS: &[Account] = &[
-    Account {
-        name: "root",
-        password: "hurd",
-        uid: 0,
-        gid: 0,
-    },
-    Account {
-        name: "alice",
-        password: "wonderland",
-        uid: 1000,
-        gid: 100,
-    },
-    Account {
-        name: "bob",
-        password: "builder",
-        uid: 1001,
-        gid: 100,
-    },
-];
-
-/// The group file every system has.
-pub const GROUP: &str = "root:x:0:\nusers:x:100:\n";
-
-/// The message of the day.
-pub const MOTD: &str =
-    "Welcome to hurd-rs. Try: ls /, id, settrans /tmp/hi /hurd/hello, cat /tmp/hi, su.\n";
-
-/// An account's home directory.
-pub fn home(a: &Account) -> String {
-    if a.uid == 0 {
-        "/root".to_string()
-    } else {
-        format!("/home/{}", a.name)
-    }
-}
-
-/// `/etc/passwd` for `accounts`.
-pub fn passwd_file(accounts: &[Account]) -> String {
-    accounts
-        .iter()
-        .map(|a| format!("{}:x:{}:{}::{}:/bin/sh\n", a.name, a.uid, a.gid, home(a)))
-        .collect()
-}
-
-/// The password server's database for `accounts` (hashed at the small test
-/// cost, so a boot is quick; a real system uses [`Cost::RECOMMENDED`]).
-pub fn database(accounts: &[Account]) -> Result<Database, Error> {
-    let mut passwd = String::new();
-    let mut shadow = String::new();
-    for a in accounts {
-        let salt = format!("hurd-rs-{}-salt", a.name);
-        let hash = hash_password(a.password.as_bytes(), salt.as_bytes(), Cost::TEST)
-            .map_err(|_| Error::from(Errno::Inval))?;
-        passwd.push_str(&format!("{}:x:{}:{}::/:/bin/sh\n", a.name, a.uid, a.gid));
-        shadow.push_str(&format!("{}:{hash}:19000::::::\n", a.name));
-    }
-    Database::parse(&passwd, &shadow, GROUP).map_err(|_| Errno::Inval.into())
-}
 
 /// `mkdir` with `mode`, as `s`'s user.
 pub fn mkdir<I: UserIpc + ?Sized>(s: &Session<'_, I>, path: &str, mode: u32) -> Result<(), Error> {
@@ -120,27 +52,141 @@ pub fn chown<I: UserIpc + ?Sized>(
     r
 }
 
-/// Writes the base tree through `root` (a session holding uid 0).
-pub fn fill_base<I: UserIpc + ?Sized>(
-    root: &Session<'_, I>,
-    accounts: &[Account],
-) -> Result<(), Error> {
+/// Writes the base tree through `root` (a session holding uid 0): the
+/// directories every system has, `/tmp` with the sticky bit and `/root`
+/// root's alone. Accounts, homes and `/etc`'s files come from elsewhere (an
+/// image's root file system, or the hosted system's accounts).
+///
+/// # Errors
+///
+/// The file system's error for a directory it cannot make or change.
+pub fn fill_base<I: UserIpc + ?Sized>(root: &Session<'_, I>) -> Result<(), Error> {
     for d in [
         "bin", "etc", "tmp", "home", "hurd", "root", "servers", "share",
     ] {
         mkdir(root, d, 0o755)?;
     }
     chmod(root, "tmp", 0o1777)?;
-    chmod(root, "root", 0o700)?;
-    root.write_file("/etc/passwd", passwd_file(accounts).as_bytes(), false)?;
-    root.write_file("/etc/group", GROUP.as_bytes(), false)?;
-    root.write_file("/etc/motd", MOTD.as_bytes(), false)?;
-    for a in accounts.iter().filter(|a| a.uid != 0) {
-        let home = format!("home/{}", a.name);
-        mkdir(root, &home, 0o755)?;
-        chown(root, &home, a.uid, a.gid)?;
+    chmod(root, "root", 0o700)
+}
+
+/// Where the accounts are read from.
+pub const PASSWD: &str = "/etc/passwd";
+/// Where the groups are read from.
+pub const GROUP: &str = "/etc/group";
+/// Where the password hashes are read from (root's alone).
+pub const SHADOW: &str = "/etc/shadow";
+
+/// Why the accounts could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccountsError {
+    /// A file could not be read (other than its absence): its path, the error.
+    Read(&'static str, Error),
+    /// A file is not UTF-8: its path.
+    NotText(&'static str),
+    /// A line is malformed.
+    Parse(ParseError),
+}
+
+impl core::fmt::Display for AccountsError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            AccountsError::Read(path, e) => write!(f, "{path}: {e}"),
+            AccountsError::NotText(path) => write!(f, "{path}: not UTF-8 text"),
+            AccountsError::Parse(e) => write!(f, "/etc/{e}"),
+        }
     }
-    Ok(())
+}
+
+/// The accounts database of the system `root` (a session holding uid 0, the
+/// only one that may read `/etc/shadow`) sees: [`PASSWD`], [`SHADOW`] and
+/// [`GROUP`], parsed by [`Database::parse`]. A missing file reads as empty
+/// (no shadow file: nobody logs in with a password). Each file is read to at
+/// most [`crate::shell::MAX_FILE`] bytes.
+///
+/// # Errors
+///
+/// [`AccountsError::Read`] when a file exists but cannot be read (too big,
+/// not root's to read...), [`AccountsError::NotText`] when one is not
+/// UTF-8, [`AccountsError::Parse`] naming the file and line of the first
+/// malformed line.
+pub fn read_accounts<I: UserIpc + ?Sized>(
+    root: &Session<'_, I>,
+) -> Result<Database, AccountsError> {
+    let read = |path: &'static str| -> Result<String, AccountsError> {
+        match root.read_file(path) {
+            Ok(bytes) => String::from_utf8(bytes).map_err(|_| AccountsError::NotText(path)),
+            Err(e) if e == Error::from(Errno::NoEnt) => Ok(String::new()),
+            Err(e) => Err(AccountsError::Read(path, e)),
+        }
+    };
+    let (passwd, shadow, group) = (read(PASSWD)?, read(SHADOW)?, read(GROUP)?);
+    Database::parse(&passwd, &shadow, &group).map_err(AccountsError::Parse)
+}
+
+/// The cost of the first password hash in `db` (the one an unknown user's
+/// attempt should cost too), or [`Cost::TEST`] when it has none or its
+/// parameters cannot be read.
+pub fn hash_cost(db: &Database) -> Cost {
+    let param = |params: &str, key: &str| {
+        params
+            .split(',')
+            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+            .and_then(|v| v.parse::<u32>().ok())
+    };
+    db.users()
+        .iter()
+        .filter_map(|u| u.hash.as_deref())
+        .find_map(|phc| {
+            // `$argon2id$v=19$m=…,t=…,p=…$salt$hash`
+            let params = phc.split('$').find(|f| f.starts_with("m="))?;
+            Some(Cost {
+                m_kib: param(params, "m")?,
+                t: param(params, "t")?,
+                p: param(params, "p")?,
+            })
+        })
+        .unwrap_or(Cost::TEST)
+}
+
+/// An account's line of `/etc/passwd` text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PasswdEntry<'a> {
+    /// Login name.
+    pub name: &'a str,
+    /// User id.
+    pub uid: u32,
+    /// Primary group id.
+    pub gid: u32,
+    /// Home directory (`/` when the field is empty).
+    pub home: &'a str,
+    /// Login shell (`/bin/sh` when the field is empty).
+    pub shell: &'a str,
+}
+
+/// `name`'s entry in `/etc/passwd` text `passwd`
+/// (`name:password:uid:gid:gecos:home:shell`); `None` when there is none or
+/// its ids are not numbers.
+pub fn passwd_entry<'a>(passwd: &'a str, name: &str) -> Option<PasswdEntry<'a>> {
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.trim_end_matches('\r').split(':').collect();
+        if f.first() != Some(&name) || f.len() < 4 {
+            return None;
+        }
+        let or = |i: usize, default: &'a str| {
+            f.get(i)
+                .copied()
+                .filter(|s| !s.is_empty())
+                .unwrap_or(default)
+        };
+        Some(PasswdEntry {
+            name: f[0],
+            uid: f[2].parse().ok()?,
+            gid: f[3].parse().ok()?,
+            home: or(5, "/"),
+            shell: or(6, "/bin/sh"),
+        })
+    })
 }
 
 /// The exec server's nodes, as on the Hurd: `/hurd/exec` (the program)

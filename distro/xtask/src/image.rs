@@ -27,13 +27,22 @@ pub const REFERENCE_MANIFEST: &str = "distro/distro.toml";
 /// distro image"), relative to the workspace root.
 pub const OWN_MANIFEST: &str = "distro/examples/my-image.toml";
 
-/// What is typed into the [`OWN_MANIFEST`] image: alice logs in, meets her
+/// What is typed into the [`OWN_MANIFEST`] image: carol, a user only that
+/// manifest has, is refused with a wrong password and logs in with hers,
+/// sees her ids (her groups) and her home, and leaves; alice logs in, meets her
 /// note and her translator (a process of hers), starts a translator of her
 /// own (built from a crate outside the workspace, `distro/examples/my-translator`)
 /// on a node of hers with `settrans` and reads it, runs the program
 /// template (`distro/templates/program`), shouts, leaves; halt.
 fn own_scenario() -> Vec<Step> {
     vec![
+        Step::new("login: ", "carol"),
+        Step::new("Password: ", "not-her-password"),
+        Step::new("login: ", "carol"),
+        Step::new("Password: ", "lighthouse"),
+        Step::new("$ ", "id"),
+        Step::new("$ ", "pwd"),
+        Step::new("$ ", "exit"),
         Step::new("login: ", "alice"),
         Step::new("Password: ", "wonderland"),
         Step::new("$ ", "cat /srv/alice/note /srv/alice/hello"),
@@ -54,6 +63,12 @@ fn own_scenario() -> Vec<Step> {
 
 /// What the [`OWN_MANIFEST`] image must show, in order.
 const OWN_EXPECTED: &[&str] = &[
+    "my-hurd: log in as carol (lighthouse) or alice (wonderland).",
+    "Login incorrect",
+    "Welcome to my own hurd-rs.",
+    "euids=1002(carol) egids=200,100 ",
+    "$ pwd\n/home/carol",
+    "my-hurd: log in as carol",
     "Welcome to my own hurd-rs.",
     "$ cat /srv/alice/note /srv/alice/hello\nBring the tarballs.\nHello from alice's own translator.",
     "$ cat /srv/alice/greeting\nHello from my own translator\n(served by my-translator, running as uid 1000)",

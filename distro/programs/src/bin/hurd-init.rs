@@ -7,15 +7,21 @@
 //! whose translators, `/servers/exec`'s exec server among them, are
 //! programs of the file system run as tasks of their own, child processes
 //! of init's owned by their nodes' owners ([`distro_programs::translators`])
-//! — fills it with the base tree of `hurd_servers::rootfs` (accounts,
-//! `/etc`, homes, `/tmp`, `/servers/exec`), and writes the `rootfs` boot
-//! module (a tar archive, as an image carries: the programs in `/bin` and
-//! `/hurd` among its files) over it, passive translator records included.
-//! Then it runs logins on the terminal.
+//! — fills it with the base tree of `hurd_servers::rootfs` (`/etc`,
+//! `/tmp`, `/servers/exec`...), and writes the `rootfs` boot module (a tar
+//! archive, as an image carries: the programs in `/bin` and `/hurd`, the
+//! accounts in `/etc/passwd`, `/etc/shadow` and `/etc/group` among its
+//! files) over it, passive translator records included. The password
+//! server starts after that, as root in that file system: it reads the
+//! accounts there. No account is compiled in. Then init runs logins on the
+//! terminal.
 //!
-//! A login checked by the password server starts `/bin/sh` as a task of
-//! its own, holding only the user's ports (see `sh`), as a child process
-//! of init's that leads a session of its own and is owned by the user.
+//! Before each login prompt init shows `/etc/issue`, as `getty` does. A
+//! login checked by the password server starts the user's shell (the last
+//! field of their `/etc/passwd` line, `/bin/sh` if empty) as a task of its
+//! own, holding only the user's ports (see `sh`), in their home directory
+//! (`HOME`), as a child process of init's that leads a session of its own
+//! and is owned by the user. After the login it shows `/etc/motd`.
 //! End of file (^D) at the login prompt halts the system.
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
@@ -37,7 +43,7 @@ use hurd_rt::ports::{AUTH, CRDIR, PASSWORD, STDERR, STDIN, STDOUT};
 use hurd_rt::{KernelIpc, println, thread};
 use hurd_servers::exec::WaitStatus;
 use hurd_servers::proc::process;
-use hurd_servers::rootfs::{self, DEMO_ACCOUNTS};
+use hurd_servers::rootfs;
 use hurd_servers::shell::Session;
 use hurd_servers::term::{set_echo, tioctl_pgrp};
 use hurd_servers::untar;
@@ -92,7 +98,7 @@ struct System {
     root_auth: PortName,
     /// The root directory, opened for root.
     root_dir: PortName,
-    /// The password server.
+    /// The password server (NULL when it did not start).
     password: PortName,
     /// The terminal (a send right).
     term: PortName,
@@ -101,9 +107,12 @@ struct System {
 }
 
 impl System {
-    /// A new send reference to `name` (the sessions own theirs).
+    /// A new send reference to `name` (the sessions own theirs); NULL
+    /// stays NULL.
     fn share(&self, name: PortName) -> Result<PortName, Error> {
-        self.ipc.port_mod_refs(name, RightType::Send, 1)?;
+        if name.is_valid() {
+            self.ipc.port_mod_refs(name, RightType::Send, 1)?;
+        }
         Ok(name)
     }
 
@@ -129,9 +138,14 @@ impl System {
 /// and what users write.
 const ROOT_FS_LIMIT: u64 = 48 << 20;
 
+/// What is shown before each login prompt (as `getty` shows it).
+const ISSUE: &str = "/etc/issue";
+
 // ANCHOR: boot
 /// Starts the servers — each from its boot module as a task of its own,
-/// a process of init's — and the root file system, and fills it.
+/// a process of init's — and the root file system, fills it (with the
+/// `rootfs` module's files when the loader gave one), and starts the
+/// password server, which reads the accounts there.
 fn boot(info: &BootInfo) -> Result<System, Error> {
     let ipc = KernelIpc::new();
     let module = |name: &str| {
@@ -163,7 +177,6 @@ fn boot(info: &BootInfo) -> Result<System, Error> {
         right,
         disposition: Disposition::MoveSend,
     };
-    let password = start("password", &[moved(AUTH, handle()?)], Some(init_proc))?;
     let term = start("term", &[], Some(init_proc))?;
 
     let fs_auth = handle()?;
@@ -187,21 +200,44 @@ fn boot(info: &BootInfo) -> Result<System, Error> {
     })
     .map_err(again)?;
 
-    let system = System {
-        ipc,
+    let mut system = System {
+        // The servers' clients in this task share one space.
+        ipc: KernelIpc::new(),
         root_auth,
         root_dir,
-        password,
+        password: PortName::NULL,
         term,
         proc: init_proc,
     };
-    {
-        let root = system.session_for(&IdSet::root())?;
-        rootfs::fill_base(&root, DEMO_ACCOUNTS)?;
-        // `/servers/exec`: the exec server, started by the first lookup.
-        rootfs::install_exec_node(&root)?;
-        root.write_file("/share/example.tar", &rootfs::example_archive(), false)?;
+    let root = system.session_for(&IdSet::root())?;
+    rootfs::fill_base(&root)?;
+    // `/servers/exec`: the exec server, started by the first lookup.
+    rootfs::install_exec_node(&root)?;
+    root.write_file("/share/example.tar", &rootfs::example_archive(), false)?;
+    // Booted by a loader with a root file system module (an image), its
+    // files and translator records join the base tree.
+    if let Some(archive) = info.module("rootfs") {
+        match apply_rootfs(&root, archive) {
+            Ok(n) => println!("hurd-init: root file system: {n} entries from the rootfs module"),
+            Err(e) => println!("hurd-init: the rootfs module is refused: {e}"),
+        }
     }
+    // The password server reads the accounts as root through its root
+    // directory; without it nobody logs in, but the system runs.
+    let ports = [
+        moved(AUTH, handle()?),
+        InitialPort {
+            name: CRDIR,
+            right: root.crdir,
+            disposition: Disposition::CopySend,
+        },
+    ];
+    let password = start("password", &ports, Some(init_proc)).unwrap_or_else(|_| {
+        println!("hurd-init: logins are refused: no password server");
+        PortName::NULL
+    });
+    drop(root);
+    system.password = password;
     Ok(system)
 }
 // ANCHOR_END: boot
@@ -214,12 +250,16 @@ fn session(sys: &System) -> bool {
         ipc: &sys.ipc,
         term: sys.term,
     };
-    let passwd = match sys.session_for(&IdSet::root()) {
-        Ok(root) => root.read_file("/etc/passwd").unwrap_or_default(),
-        Err(_) => Vec::new(),
+    let (passwd, issue) = match sys.session_for(&IdSet::root()) {
+        Ok(root) => (
+            root.read_file(rootfs::PASSWD).unwrap_or_default(),
+            root.read_file(ISSUE).unwrap_or_default(),
+        ),
+        Err(_) => (Vec::new(), Vec::new()),
     };
+    con.write(&issue);
     let passwd = String::from_utf8_lossy(&passwd);
-    let (session, uid, home) = loop {
+    let (session, uid, account) = loop {
         let Some(name) = con.read_line(b"login: ", true) else {
             return false;
         };
@@ -231,12 +271,8 @@ fn session(sys: &System) -> bool {
         let uid = ids.as_ref().ok().and_then(|i| i.euids.iter().next());
         match ids.and_then(|ids| sys.session_for(&ids)) {
             Ok(s) => {
-                let home = DEMO_ACCOUNTS
-                    .iter()
-                    .find(|a| a.name == name)
-                    .map(rootfs::home)
-                    .unwrap_or_else(|| String::from("/"));
-                break (s, uid.unwrap_or(u32::MAX), home);
+                let account = rootfs::passwd_entry(&passwd, name);
+                break (s, uid.unwrap_or(u32::MAX), account);
             }
             Err(_) => con.write(b"Login incorrect\n\n"),
         }
@@ -244,22 +280,24 @@ fn session(sys: &System) -> bool {
     if let Ok(motd) = session.read_file("/etc/motd") {
         con.write(&motd);
     }
-    if let Err(e) = run_shell(sys, &session, uid, &home) {
+    let (home, shell) = account.map_or(("/", "/bin/sh"), |a| (a.home, a.shell));
+    if let Err(e) = run_shell(sys, &session, uid, (home, shell)) {
         con.write(alloc::format!("hurd-init: the shell did not run: {e}\n").as_bytes());
     }
     true
 }
 
-/// Starts `/bin/sh` for `session` as a task of its own and waits for it:
-/// a child process of init's, owned by `uid`, leading a session of its
-/// own, with the session's ports and the terminal.
+/// Starts the login `shell` for `session` as a task of its own and waits
+/// for it: a child process of init's, owned by `uid`, leading a session of
+/// its own, in `home`, with the session's ports and the terminal.
 fn run_shell(
     sys: &System,
     session: &Session<'_, KernelIpc>,
     uid: u32,
-    home: &str,
+    (home, shell): (&str, &str),
 ) -> Result<(), Error> {
-    let image = session.read_file("/bin/sh")?;
+    let image = session.read_file(shell)?;
+    let name = shell.rsplit('/').next().unwrap_or(shell);
     let ipc = &sys.ipc;
     // A port has one name in a space: the terminal once per descriptor.
     let out = io::Client::new(ipc, sys.term).duplicate()?.name;
@@ -270,7 +308,7 @@ fn run_shell(
             return Err(e);
         }
     };
-    let r = spawn_shell(sys, session, (uid, home), &image, (out, err));
+    let r = spawn_shell(sys, session, (uid, home, name), &image, (out, err));
     let _ = ipc.port_deallocate(out);
     let _ = ipc.port_deallocate(err);
     r
@@ -280,7 +318,7 @@ fn run_shell(
 fn spawn_shell(
     sys: &System,
     session: &Session<'_, KernelIpc>,
-    (uid, home): (u32, &str),
+    (uid, home, name): (u32, &str, &str),
     image: &[u8],
     (out, err): (PortName, PortName),
 ) -> Result<(), Error> {
@@ -301,13 +339,13 @@ fn spawn_shell(
     let home = alloc::format!("HOME={home}");
     let program = Program {
         image,
-        argv: &["sh"],
+        argv: &[name],
         envp: &[home.as_str()],
         ports: &ports,
     };
     exec::load(&program)
         .map_err(|e| {
-            println!("hurd-init: /bin/sh: {e:?}");
+            println!("hurd-init: {name}: {e:?}");
             Error::from(Errno::NoExec)
         })
         .and_then(|child| {
@@ -360,13 +398,10 @@ fn start_session(sys: &System, child: exec::Child, uid: u32) -> Result<(), Error
 
 // ANCHOR: rootfs
 /// Writes the `rootfs` boot module (a tar archive: files, directories,
-/// passive translator records) into the root file system.
-fn apply_rootfs(sys: &System, archive: &[u8]) -> Result<usize, String> {
+/// passive translator records) into the root file system, as `root`.
+fn apply_rootfs(root: &Session<'_, KernelIpc>, archive: &[u8]) -> Result<usize, String> {
     let entries = untar::entries(archive).map_err(|e| alloc::format!("{e:?}"))?;
-    let root = sys
-        .session_for(&IdSet::root())
-        .map_err(|e| alloc::format!("{e:?}"))?;
-    rootfs::apply_archive(&root, &entries).map_err(|e| alloc::format!("{e:?}"))
+    rootfs::apply_archive(root, &entries).map_err(|e| alloc::format!("{e:?}"))
 }
 // ANCHOR_END: rootfs
 
@@ -386,22 +421,10 @@ fn main() -> u64 {
             return 1;
         }
     };
-    // Booted by a loader with a root file system module (an image), its
-    // files and translator records join the base tree.
-    if let Some(archive) = info.module("rootfs") {
-        match apply_rootfs(&sys, archive) {
-            Ok(n) => println!("hurd-init: root file system: {n} entries from the rootfs module"),
-            Err(e) => println!("hurd-init: the rootfs module is refused: {e}"),
-        }
-    }
     let con = Console {
         ipc: &sys.ipc,
         term: sys.term,
     };
-    con.write(
-        b"hurd-rs: auth, password, proc, a terminal and a tmpfs root are running on the kernel.\n",
-    );
-    con.write(b"Accounts: alice/wonderland, bob/builder, root/hurd. ^D at login: halt.\n\n");
     if bench {
         // The time-stamp counter as the prompt would show (instructions
         // under QEMU's -icount), then halt.
