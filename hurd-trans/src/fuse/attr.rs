@@ -10,9 +10,6 @@ use crate::mode::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFSOCK}
 use crate::stat::{Stat, TimeSpec};
 use crate::translators::ports::to_errno;
 
-/// How long the kernel may keep an entry or attributes it was given.
-pub(super) const TTL: Duration = Duration::from_secs(1);
-
 /// A protocol error as the Linux error number FUSE replies with.
 pub(super) fn err(e: Error) -> i32 {
     to_errno(e).linux()

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::sync::mpsc;
+use std::time::Duration;
 
 use fuser::{FileAttr, FileType, Request};
 use hurd_ipc::hosted::Task;
@@ -17,12 +18,31 @@ use crate::name::Name;
 use crate::protocol::{fs, io};
 use crate::transbox::argv_to_argz;
 
-/// How files are opened: `FOPEN_DIRECT_IO`. The kernel keeps no pages of
-/// the translator's files: every read and write goes to the translator, in
-/// requests as large as the caller's (up to `max_pages`), so what other
-/// clients of the translator change is seen at once. Private mappings
-/// (executables) still work; shared ones are `ENODEV`.
-pub(super) const OPEN_FLAGS: u32 = fuser::consts::FOPEN_DIRECT_IO;
+/// How files are opened while the translator may have other clients:
+/// `FOPEN_DIRECT_IO`. The kernel keeps no pages of the translator's files:
+/// every read and write goes to the translator, in requests as large as
+/// the caller's (up to `max_pages`), so what other clients of the
+/// translator change is seen at once. Private mappings (executables) still
+/// work; shared ones are `ENODEV`.
+const SHARED_OPEN: u32 = fuser::consts::FOPEN_DIRECT_IO;
+
+/// How files are opened when the bridge is the translator's only client
+/// ([`Bridge::sole_client`]): `FOPEN_KEEP_CACHE`. The kernel keeps the
+/// pages it read, across opens, and writes through them: nothing but
+/// requests through this mount changes the files, so its pages stay
+/// right.
+const SOLE_OPEN: u32 = fuser::consts::FOPEN_KEEP_CACHE;
+
+/// How long the kernel may keep entries and attributes while the
+/// translator may have other clients: what they change shows within it.
+const SHARED_TTL: Duration = Duration::from_secs(1);
+
+/// How long the kernel may keep entries and attributes when the bridge is
+/// the translator's only client: the kernel drops or refreshes what its
+/// own requests change (a created or removed name, the attributes a
+/// write, `setattr`, link or rename changes), and nothing else changes
+/// them.
+const SOLE_TTL: Duration = Duration::from_secs(3600);
 
 /// Up to `size` bytes at `offset` through `io_read`, asking again after a
 /// short answer: FUSE takes a short read for the end of the file.
@@ -90,6 +110,10 @@ pub struct Bridge {
     /// Dropped with the bridge, after `destroy` has sent `fsys_goaway`:
     /// [`Mounted`](super::Mounted)'s drop waits for that.
     pub(super) gone: Option<mpsc::Sender<()>>,
+    /// How long the kernel may keep entries and attributes.
+    pub(super) ttl: Duration,
+    /// The `FOPEN_*` flags of opened files.
+    pub(super) open_flags: u32,
 }
 
 impl Bridge {
@@ -122,6 +146,8 @@ impl Bridge {
             handles: BTreeMap::new(),
             next_fh: 1,
             gone: None,
+            ttl: SHARED_TTL,
+            open_flags: SHARED_OPEN,
         }
     }
 
@@ -139,6 +165,19 @@ impl Bridge {
     /// their own ids (which takes a root mounter to grant).
     pub fn with_mounter(mut self, uid: u32) -> Bridge {
         self.mounter = uid;
+        self
+    }
+
+    /// Says the bridge is the translator's only client (as when
+    /// [`spawn_mount`](super::spawn_mount) starts the translator for it):
+    /// nothing but requests through this mount changes the files, so the
+    /// kernel may keep entries and attributes for an hour and file pages
+    /// across opens, instead of a second and none. Reads served from the
+    /// kernel's pages do not reach the translator, so access times do not
+    /// move for them.
+    pub fn sole_client(mut self) -> Bridge {
+        self.ttl = SOLE_TTL;
+        self.open_flags = SOLE_OPEN;
         self
     }
 

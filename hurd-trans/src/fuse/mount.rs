@@ -154,6 +154,7 @@ pub fn bridge_for<T: Tree + Send + 'static>(
         rt,
         Bridge::new(client, root, handles[1])
             .with_control(control)
-            .with_mounter(mounter),
+            .with_mounter(mounter)
+            .sole_client(),
     ))
 }

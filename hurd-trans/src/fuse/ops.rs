@@ -11,8 +11,8 @@ use fuser::{
 };
 use hurd_ipc::{Disposition, Errno, PortItem, UserIpc};
 
-use super::attr::{TTL, err, kind, timespec};
-use super::bridge::{Bridge, Handle, OPEN_FLAGS, read_full};
+use super::attr::{err, kind, timespec};
+use super::bridge::{Bridge, Handle, read_full};
 use crate::flags::{
     FSYS_GOAWAY_FORCE, HURD_BLKDEV, HURD_CHRDEV, HURD_FIFO, HURD_IFSOCK, HURD_SYMLINK, OpenFlags,
 };
@@ -25,7 +25,7 @@ use crate::transbox::argz_to_argv;
 impl Filesystem for Bridge {
     fn lookup(&mut self, _req: &Request<'_>, parent: u64, name: &OsStr, reply: ReplyEntry) {
         match self.lookup_node(parent, name) {
-            Ok((_, a)) => reply.entry(&TTL, &a, 0),
+            Ok((_, a)) => reply.entry(&self.ttl, &a, 0),
             Err(e) => reply.error(e),
         }
     }
@@ -49,7 +49,7 @@ impl Filesystem for Bridge {
 
     fn getattr(&mut self, _req: &Request<'_>, ino: u64, _fh: Option<u64>, reply: ReplyAttr) {
         match self.stat_node(ino) {
-            Ok(a) => reply.attr(&TTL, &a),
+            Ok(a) => reply.attr(&self.ttl, &a),
             Err(e) => reply.error(e),
         }
     }
@@ -86,9 +86,27 @@ impl Filesystem for Bridge {
             let held = self.as_caller(req, self.port(ino)?)?;
             let port = held.name;
             if let Some(mode) = mode {
-                fs::Client::new(&self.task, port)
-                    .file_chmod(mode & 0o7777)
-                    .map_err(err)?;
+                let r = fs::Client::new(&self.task, port).file_chmod(mode & 0o7777);
+                // The kernel checked who may change the mode (it mounts
+                // with default_permissions); a change it sends for one who
+                // may not is its own, clearing set-id bits before a write
+                // or truncation (the caller may write, not chmod): made
+                // with the bridge's port, as a local file system makes it.
+                let set_id = crate::mode::S_ISUID | crate::mode::S_ISGID;
+                let kill_priv = || {
+                    self.stat_node(ino).is_ok_and(|a| {
+                        let (now, new) = (u32::from(a.perm), mode & 0o7777);
+                        new != now && new & !set_id == now & !set_id && new & !now == 0
+                    })
+                };
+                match r {
+                    Err(e) if err(e) == libc::EPERM && held._own.is_some() && kill_priv() => {
+                        fs::Client::new(&self.task, self.port(ino)?)
+                            .file_chmod(mode & 0o7777)
+                            .map_err(err)?;
+                    }
+                    r => r.map_err(err)?,
+                }
             }
             if uid.is_some() || gid.is_some() {
                 fs::Client::new(&self.task, port)
@@ -112,7 +130,7 @@ impl Filesystem for Bridge {
             self.stat_node(ino)
         })();
         match r {
-            Ok(a) => reply.attr(&TTL, &a),
+            Ok(a) => reply.attr(&self.ttl, &a),
             Err(e) => reply.error(e),
         }
     }
@@ -154,7 +172,7 @@ impl Filesystem for Bridge {
             Ok((ino, a))
         })();
         match r {
-            Ok((_, a)) => reply.entry(&TTL, &a, 0),
+            Ok((_, a)) => reply.entry(&self.ttl, &a, 0),
             Err(e) => reply.error(e),
         }
     }
@@ -235,7 +253,7 @@ impl Filesystem for Bridge {
             Ok::<u64, i32>(self.add_handle(Handle::File(port)))
         })();
         match r {
-            Ok(fh) => reply.opened(fh, OPEN_FLAGS),
+            Ok(fh) => reply.opened(fh, self.open_flags),
             Err(e) => reply.error(e),
         }
     }
@@ -402,7 +420,7 @@ impl Filesystem for Bridge {
             Ok::<_, i32>((fh, a))
         })();
         match r {
-            Ok((fh, a)) => reply.created(&TTL, &a, 0, fh, OPEN_FLAGS),
+            Ok((fh, a)) => reply.created(&self.ttl, &a, 0, fh, self.open_flags),
             Err(e) => reply.error(e),
         }
     }
@@ -420,7 +438,7 @@ impl Filesystem for Bridge {
             None => Err(libc::EINVAL),
         };
         match r {
-            Ok((_, a)) => reply.entry(&TTL, &a, 0),
+            Ok((_, a)) => reply.entry(&self.ttl, &a, 0),
             Err(e) => reply.error(e),
         }
     }
@@ -459,7 +477,7 @@ impl Filesystem for Bridge {
             _ => Err(libc::EINVAL),
         };
         match r {
-            Ok((_, a)) => reply.entry(&TTL, &a, 0),
+            Ok((_, a)) => reply.entry(&self.ttl, &a, 0),
             Err(e) => reply.error(e),
         }
     }
@@ -490,7 +508,7 @@ impl Filesystem for Bridge {
             self.lookup_node(newparent, newname)
         })();
         match r {
-            Ok((_, a)) => reply.entry(&TTL, &a, 0),
+            Ok((_, a)) => reply.entry(&self.ttl, &a, 0),
             Err(e) => reply.error(e),
         }
     }
