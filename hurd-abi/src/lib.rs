@@ -20,6 +20,11 @@
 
 extern crate alloc;
 
+/// The `hurd-ipc` this crate is built with, so that the types its API takes
+/// and returns can be named without a second dependency that might differ
+/// in version.
+pub use hurd_ipc;
+
 pub mod elf;
 pub mod interfaces;
 pub mod trap;

@@ -51,6 +51,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+/// The `hurd-ipc` this crate is built with, so that the types its API takes
+/// and returns can be named without a second dependency that might differ
+/// in version.
+pub use hurd_ipc;
+
 pub mod config;
 pub mod echo;
 pub mod frame;

@@ -31,6 +31,16 @@
 
 extern crate alloc;
 
+/// The `hurd-ipc` this crate is built with, so that the types its API takes
+/// and returns can be named without a second dependency that might differ
+/// in version.
+pub use hurd_ipc;
+
+/// The `hurd-vm` this crate is built with, so that the types its API takes
+/// and returns can be named without a second dependency that might differ
+/// in version.
+pub use hurd_vm;
+
 mod action;
 pub mod backend;
 pub mod coherence;

@@ -55,6 +55,16 @@
 
 extern crate alloc;
 
+/// The `hurd-abi` this crate is built with, so that the types its API takes
+/// and returns can be named without a second dependency that might differ
+/// in version.
+pub use hurd_abi;
+
+/// The `hurd-trans` this crate is built with, so that the types its API takes
+/// and returns can be named without a second dependency that might differ
+/// in version.
+pub use hurd_trans;
+
 pub mod boot;
 pub mod console;
 pub mod env;

@@ -38,6 +38,21 @@
 
 extern crate alloc;
 
+/// The `hurd-ipc` this crate is built with, so that the types its API takes
+/// and returns can be named without a second dependency that might differ
+/// in version.
+pub use hurd_ipc;
+
+/// The `hurd-auth` this crate is built with, so that the types its API takes
+/// and returns can be named without a second dependency that might differ
+/// in version.
+pub use hurd_auth;
+
+/// The `hurd-pager` this crate is built with, so that the types its API takes
+/// and returns can be named without a second dependency that might differ
+/// in version.
+pub use hurd_pager;
+
 pub mod access;
 pub mod flags;
 #[cfg(feature = "fuse")]

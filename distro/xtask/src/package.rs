@@ -1,9 +1,14 @@
 //! The `package` step of `cargo xtask test`: the publishable libraries as
 //! crates.io would get them.
 //!
-//! 1. `cargo package` of every publishable `hurd-*` library in one command
-//!    (contents, manifest and lock file of each).
-//! 2. Each `.crate` is unpacked outside the workspace, as a user's download
+//! 1. Each publishable `hurd-*` library's manifest has docs.rs metadata and
+//!    its README a feature table naming exactly the features it declares.
+//! 2. `cargo package` of every publishable `hurd-*` library in one command
+//!    (contents, manifest and lock file of each), and `cargo publish
+//!    --workspace --dry-run --no-verify`: every crate of the workspace,
+//!    publishable or not, packages, and the publishable ones in dependency
+//!    order.
+//! 3. Each `.crate` is unpacked outside the workspace, as a user's download
 //!    is, and checked with all its targets (tests, examples, benches) and
 //!    features: what it needs must come with it, its dev-dependencies (such
 //!    as `hurd-bench`) included. Its `hurd-*` dependencies, not on crates.io
@@ -91,6 +96,19 @@ pub fn check(ws: &Workspace) -> Result<(), String> {
     if libraries.is_empty() {
         return Ok(());
     }
+    let mut problems = Vec::new();
+    for library in &libraries {
+        let read = |file: &str| std::fs::read_to_string(library.dir.join(file)).unwrap_or_default();
+        let dir = library.dir.strip_prefix(&ws.root).unwrap_or(&library.dir);
+        problems.extend(release_metadata_problems(
+            &dir.display().to_string(),
+            &read("Cargo.toml"),
+            &read("README.md"),
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(problems.join("\n"));
+    }
     let mut package = ws
         .cargo()
         .args(["package", "--no-verify", "--allow-dirty", "--quiet"]);
@@ -98,6 +116,16 @@ pub fn check(ws: &Workspace) -> Result<(), String> {
         package = package.args(["-p", &library.name]);
     }
     package.run()?;
+    ws.cargo()
+        .args([
+            "publish",
+            "--workspace",
+            "--dry-run",
+            "--no-verify",
+            "--allow-dirty",
+            "--quiet",
+        ])
+        .run()?;
 
     let packages = metadata.target_directory.join("package");
     let unpacked = std::env::temp_dir().join(format!("hurd-rs-package-{}", std::process::id()));
@@ -154,10 +182,121 @@ fn check_unpacked(
     Ok(())
 }
 
+/// The features a crate's `Cargo.toml` declares (its `[features]` table,
+/// `default` left out), in order.
+pub fn declared_features(manifest: &str) -> Vec<String> {
+    let mut in_features = false;
+    let mut names = Vec::new();
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_features = line == "[features]";
+            continue;
+        }
+        if !in_features || line.starts_with('#') {
+            continue;
+        }
+        if let Some((name, _)) = line.split_once('=') {
+            let name = name.trim();
+            if !name.is_empty() && name != "default" {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    names
+}
+
+/// The features a crate's README documents: the backticked first cells of
+/// the table under its `## Features` heading, in order.
+pub fn documented_features(readme: &str) -> Vec<String> {
+    let mut lines = readme.lines();
+    if !lines.any(|line| line.trim_end() == "## Features") {
+        return Vec::new();
+    }
+    lines
+        .take_while(|line| !line.starts_with("## "))
+        .filter(|line| line.starts_with('|') && !line.starts_with("|---"))
+        .skip(1)
+        .filter_map(|line| {
+            let cell = line[1..].split('|').next()?.trim();
+            Some(cell.strip_prefix('`')?.strip_suffix('`')?.to_owned())
+        })
+        .collect()
+}
+
+/// What a publishable library's manifest and README must say for its users
+/// on crates.io and docs.rs; the problems found, one line each, naming the
+/// library's directory `name`.
+pub fn release_metadata_problems(name: &str, manifest: &str, readme: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if !manifest.contains("[package.metadata.docs.rs]") {
+        problems.push(format!(
+            "{name}/Cargo.toml has no [package.metadata.docs.rs] (docs.rs would hide the feature-gated items)"
+        ));
+    }
+    let declared = declared_features(manifest);
+    let documented = documented_features(readme);
+    if declared != documented {
+        problems.push(format!(
+            "{name}/README.md's feature table lists {documented:?}, its Cargo.toml declares {declared:?}"
+        ));
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::workspace::Dependency;
+
+    #[test]
+    fn every_library_documents_its_features_for_docs_rs() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .nth(2)
+            .expect("workspace root");
+        let mut checked = 0;
+        let mut problems = Vec::new();
+        let dirs = std::fs::read_dir(root)
+            .expect("workspace root")
+            .chain(std::fs::read_dir(root.join("distro")).expect("distro"));
+        for entry in dirs {
+            let dir = entry.expect("entry").path();
+            let Ok(manifest) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
+                continue;
+            };
+            let name = dir.strip_prefix(root).unwrap_or(&dir).display().to_string();
+            let publishable_library = manifest.contains("name = \"hurd-")
+                && !manifest.contains("publish = false")
+                && dir.join("src/lib.rs").exists();
+            if !publishable_library {
+                continue;
+            }
+            let readme = std::fs::read_to_string(dir.join("README.md")).unwrap_or_default();
+            problems.extend(release_metadata_problems(&name, &manifest, &readme));
+            checked += 1;
+        }
+        assert!(
+            checked >= 9,
+            "only {checked} libraries found under {root:?}"
+        );
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn feature_tables_are_read_as_written() {
+        let manifest = "[package]\nname = \"x\"\n[features]\ndefault = [\"std\"]\n## doc\nstd = []\ndefmt = [\"dep:defmt\"]\n[dependencies]\nfoo = \"1\"\n";
+        assert_eq!(declared_features(manifest), ["std", "defmt"]);
+        let readme = "# x\n## Features\n\n| feature | default | what |\n|---|---|---|\n| `std` | yes | a |\n| `defmt` | no | b |\n\n## License\n| `other` |\n";
+        assert_eq!(documented_features(readme), ["std", "defmt"]);
+        assert_eq!(
+            release_metadata_problems("x", manifest, readme),
+            [
+                "x/Cargo.toml has no [package.metadata.docs.rs] (docs.rs would hide the feature-gated items)"
+            ]
+        );
+        assert_eq!(release_metadata_problems("x", manifest, "# x\n").len(), 2);
+    }
 
     fn package(name: &str, publishable: bool, deps: &[(&str, DependencyKind)]) -> Package {
         Package {
