@@ -4,7 +4,7 @@
 //! Log in as `alice` (password `wonderland`), `bob` (`builder`) or `root`
 //! (`hurd`); `help` lists the commands.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
 
 use hurd_servers::hosted::{DEMO_ACCOUNTS, System};
 use hurd_servers::shell::{Flow, Shell};
@@ -32,7 +32,17 @@ fn main() -> std::process::ExitCode {
         let Some(name) = ask("login: ") else {
             return std::process::ExitCode::SUCCESS;
         };
-        let Some(password) = ask("Password: ") else {
+        // A terminal does not show the password as it is typed.
+        let tty = std::io::stdin().is_terminal();
+        if tty {
+            stty("-echo");
+        }
+        let password = ask("Password: ");
+        if tty {
+            stty("echo");
+            println!();
+        }
+        let Some(password) = password else {
             return std::process::ExitCode::SUCCESS;
         };
         match sys.login(&task, name.trim(), &password) {
@@ -57,4 +67,13 @@ fn main() -> std::process::ExitCode {
         }
     }
     std::process::ExitCode::SUCCESS
+}
+
+/// Sets a mode of the terminal on standard input with `stty`; a failure
+/// leaves the terminal as it was.
+fn stty(mode: &str) {
+    let _ = std::process::Command::new("stty")
+        .arg(mode)
+        .stdin(std::process::Stdio::inherit())
+        .status();
 }
