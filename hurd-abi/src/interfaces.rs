@@ -56,8 +56,19 @@ hurd_ipc::interface! {
         /// its memory is freed; its end is reported with
         /// [`EXIT_TERMINATED`](crate::EXIT_TERMINATED).
         routine task_terminate();
-        skip old_task_get_emulation_vector();
-        skip old_task_set_emulation_vector();
+        /// `task_get_emulation_vector(task) → vector_start,
+        /// emulation_vector`: the task's emulation vector (see
+        /// [`EmulationVector`]); an empty one at 0 when it has none.
+        routine task_get_emulation_vector() -> (vector_start: i32, emulation_vector: EmulationVector);
+        /// `task_set_emulation_vector(task, vector_start, emulation_vector)`:
+        /// the handlers of the system calls `vector_start`,
+        /// `vector_start + 1`, ... (0: that call is not emulated), merged
+        /// into the task's vector, which grows to cover both ranges. A
+        /// negative start, a handler outside user space, or a vector that
+        /// would span more than [`EmulationVector::MAX`] calls is
+        /// `KERN_INVALID_ARGUMENT` and changes nothing. A task made by
+        /// `task_create` starts with its parent's vector.
+        routine task_set_emulation_vector(vector_start: i32, emulation_vector: EmulationVector);
         skip task_threads();
         skip task_info();
         skip old_task_status();
@@ -144,6 +155,23 @@ hurd_ipc::interface! {
         /// `thread_resume(target_thread)`: `KERN_FAILURE` when it is not
         /// suspended.
         routine thread_resume();
+        /// `thread_abort(target_thread)`: what the thread waits for in the
+        /// kernel is given up: a `mach_msg` send returns
+        /// `MACH_SEND_INTERRUPTED`, a receive `MACH_RCV_INTERRUPTED`, a
+        /// console read `KERN_ABORTED`; a system call waiting for a page
+        /// from a pager is made again from the start, and a fault waiting
+        /// for one is taken again. A received message already on its way is
+        /// delivered. A thread not waiting is left alone.
+        routine thread_abort();
+        skip old_thread_get_state();
+        skip old_thread_set_state();
+        skip thread_get_special_port();
+        skip thread_set_special_port();
+        skip old_thread_info();
+        /// `task_set_emulation(target_task, routine_entry_pt,
+        /// routine_number)`: one entry of the emulation vector, as
+        /// `task_set_emulation_vector(routine_number, [routine_entry_pt])`.
+        routine task_set_emulation(routine_entry_pt: u64, routine_number: i32);
     }
 }
 
@@ -289,6 +317,61 @@ impl MsgArg for ThreadState {
             }
         }
         state
+    }
+}
+
+/// A task's emulation vector (`emulation_vector_t`): the user addresses of
+/// the handlers of consecutive system-call numbers, 0 for a number that is
+/// not emulated; at most [`EmulationVector::MAX`] entries, in-line
+/// little-endian bytes on the wire.
+///
+/// When a thread of the task makes a system call whose number (`rax`,
+/// non-negative: no hurd-rs trap) has a handler, the kernel returns to user
+/// mode at the handler with every register as `syscall` left it (`rcx` the
+/// address after the `syscall`, `r11` the flags); it writes no memory of the
+/// task. A number without one returns `-ENOSYS` in `rax`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EmulationVector {
+    entries: Vec<u64>,
+}
+
+impl EmulationVector {
+    /// The most entries a vector has (hurd-rs's bound).
+    pub const MAX: usize = 1024;
+
+    /// A vector of `entries` (`None` when there are more than
+    /// [`EmulationVector::MAX`]).
+    pub fn new(entries: &[u64]) -> Option<EmulationVector> {
+        (entries.len() <= Self::MAX).then(|| EmulationVector {
+            entries: entries.to_vec(),
+        })
+    }
+
+    /// Its entries.
+    pub fn entries(&self) -> &[u64] {
+        &self.entries
+    }
+}
+
+impl MsgArg for EmulationVector {
+    fn encode(self, body: &mut Vec<Item>) {
+        body.push(Item::Bytes(
+            self.entries.iter().flat_map(|w| w.to_le_bytes()).collect(),
+        ));
+    }
+    fn matches(item: &Item) -> bool {
+        matches!(item, Item::Bytes(b) if b.len() % 8 == 0 && b.len() <= EmulationVector::MAX * 8)
+    }
+    fn decode(item: Item) -> EmulationVector {
+        let mut vector = EmulationVector::default();
+        if let Item::Bytes(bytes) = item {
+            vector.entries = bytes
+                .chunks_exact(8)
+                .take(EmulationVector::MAX)
+                .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                .collect();
+        }
+        vector
     }
 }
 
@@ -474,6 +557,15 @@ mod tests {
         );
         assert_eq!(
             [
+                mach::id::task_get_emulation_vector,
+                mach::id::task_set_emulation_vector,
+                mach::id::thread_abort,
+                mach::id::task_set_emulation,
+            ],
+            [2009, 2010, 2064, 2070]
+        );
+        assert_eq!(
+            [
                 mach_port::id::mach_port_names,
                 mach_port::id::mach_port_allocate_name,
                 mach_port::id::mach_port_get_refs,
@@ -489,6 +581,35 @@ mod tests {
             [hurd_task::id::task_notify_exit, hurd_task::id::task_exited],
             [4000, 4001]
         );
+    }
+
+    #[test]
+    fn an_emulation_vector_goes_through_a_message_and_is_bounded() {
+        let entries: Vec<u64> = (0..EmulationVector::MAX as u64)
+            .map(|i| 0x40_0000 + i)
+            .collect();
+        let vector = EmulationVector::new(&entries).expect("at the bound");
+        let request = mach::Call::task_set_emulation_vector {
+            vector_start: 3,
+            emulation_vector: vector.clone(),
+        }
+        .encode(PortName(1), Disposition::CopySend);
+        match mach::Call::decode(request).expect("a request").0 {
+            mach::Call::task_set_emulation_vector {
+                vector_start,
+                emulation_vector,
+            } => {
+                assert_eq!(vector_start, 3);
+                assert_eq!(emulation_vector, vector);
+            }
+            other => panic!("decoded {other:?}"),
+        }
+        assert!(EmulationVector::new(&[0; EmulationVector::MAX + 1]).is_none());
+        // Too long, or not whole entries: not an emulation vector.
+        let long = Item::Bytes(alloc::vec![0; (EmulationVector::MAX + 1) * 8]);
+        assert!(!EmulationVector::matches(&long));
+        assert!(!EmulationVector::matches(&Item::Bytes(alloc::vec![0; 12])));
+        assert!(EmulationVector::matches(&Item::Bytes(Vec::new())));
     }
 
     #[test]

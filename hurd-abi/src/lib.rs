@@ -29,7 +29,7 @@ pub mod elf;
 pub mod interfaces;
 pub mod trap;
 
-pub use interfaces::{ReceiveStatus, ThreadState, hurd_task, mach, mach_port};
+pub use interfaces::{EmulationVector, ReceiveStatus, ThreadState, hurd_task, mach, mach_port};
 pub use trap::nr;
 
 /// The message ids of the kernel's RPCs, by their old names: each is the id
@@ -103,6 +103,14 @@ pub mod thread_state {
     /// The `rflags` bits a task may set (carry, parity, adjust, zero, sign,
     /// direction, overflow); interrupts stay enabled and the rest clear.
     pub const USER_FLAGS: u64 = 0xcd5;
+    /// The segment-base flavor (GNU Mach's `i386_FSGS_BASE_STATE`): the
+    /// thread's FS and GS bases, [`FSGS_COUNT`] words (`fs_base`,
+    /// `gs_base`), what thread-local storage is addressed by. A thread may
+    /// get and set its own. A base must be a canonical address of the lower
+    /// half (or 0).
+    pub const FSGS_FLAVOR: u32 = 7;
+    /// The segment-base state's size in 64-bit words.
+    pub const FSGS_COUNT: usize = 2;
 }
 
 /// `mach_msg` option bits (as in Mach).

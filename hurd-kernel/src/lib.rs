@@ -10,6 +10,7 @@
 //! - [`frames`]: the physical frame allocator, a bitmap built from the memory
 //!   map;
 //! - [`runq`]: the scheduler's run queues (one per priority);
+//! - [`emulation`]: a task's system-call emulation vector;
 //! - [`testing`]: the line protocol the kernel's test run prints and the
 //!   xtask reads.
 #![cfg_attr(not(test), no_std)]
@@ -18,6 +19,7 @@
 
 extern crate alloc;
 
+pub mod emulation;
 pub mod frames;
 pub mod multiboot;
 pub mod runq;

@@ -70,6 +70,7 @@ pub const USER_PROGRAMS: &[&str] = &[
     "console-reader",
     "port-calls",
     "kernel-servers",
+    "emulation",
 ];
 
 /// The Debian package with `qemu-system-x86_64`.

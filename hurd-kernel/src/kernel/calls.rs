@@ -107,6 +107,23 @@ impl Syscall<'_> {
     }
 }
 
+/// A system call with no hurd-rs trap (a Linux system call, say): to the
+/// handler the task's emulation vector has for it, with every register as
+/// `syscall` left them, or `-ENOSYS`. Kept out of the traps' path.
+#[cold]
+#[inline(never)]
+fn emulate(k: &mut Kernel, frame: &mut TrapFrame, number: u64) -> Reason {
+    let handler = k
+        .current_task()
+        .and_then(|task| k.tasks.get(&task))
+        .and_then(|t| t.emulation.handler(number));
+    match handler {
+        Some(entry) => frame.rip = entry,
+        None => frame.rax = (-i64::from(Errno::NoSys.linux())) as u64,
+    }
+    Reason::Return
+}
+
 impl trap::Handler for Syscall<'_> {
     type Flow<T: Register> = Flow<T>;
     type Output = Reason;
@@ -135,11 +152,7 @@ impl trap::Handler for Syscall<'_> {
     #[inline(always)]
     fn bad_trap(&mut self, error: BadTrap) -> Reason {
         match error {
-            BadTrap::Foreign(_) => {
-                // A Linux system call, and the task has no emulation.
-                self.frame.rax = (-i64::from(Errno::NoSys.linux())) as u64;
-                Reason::Return
-            }
+            BadTrap::Foreign(number) => emulate(self.k, self.frame, number),
             BadTrap::UnknownNumber(_) | BadTrap::BadArgument(_) => {
                 self.returns::<()>(Err(KernReturn::InvalidArgument))
             }

@@ -230,6 +230,24 @@ impl Kernel {
                 thread_of(object)
                     .and_then(|thread| kern(self.thread_set_state(thread, flavor, &new_state))),
             ),
+            Call::thread_abort {} => Reply::thread_abort(
+                thread_of(object).and_then(|thread| kern(self.thread_abort(thread))),
+            ),
+            Call::task_get_emulation_vector {} => Reply::task_get_emulation_vector(
+                task_of(object).and_then(|task| kern(self.task_get_emulation_vector(task))),
+            ),
+            Call::task_set_emulation_vector {
+                vector_start,
+                emulation_vector,
+            } => Reply::task_set_emulation_vector(task_of(object).and_then(|task| {
+                kern(self.task_set_emulation_vector(task, vector_start, emulation_vector.entries()))
+            })),
+            Call::task_set_emulation {
+                routine_entry_pt,
+                routine_number,
+            } => Reply::task_set_emulation(task_of(object).and_then(|task| {
+                kern(self.task_set_emulation_vector(task, routine_number, &[routine_entry_pt]))
+            })),
         };
         self.answer(req, Ok(reply.encode(req)));
     }

@@ -155,6 +155,7 @@ fn switch_to(k: &mut Kernel, previous: u32, next: u32) -> *mut TrapFrame {
     }
     let top = thread.stack_top();
     let frame = thread.frame;
+    let bases = (thread.fs_base, thread.gs_base);
     let root = thread.task.and_then(|t| k.tasks.get(&t)).map(|t| t.root);
     k.current = next;
     if next != previous {
@@ -165,6 +166,7 @@ fn switch_to(k: &mut Kernel, previous: u32, next: u32) -> *mut TrapFrame {
             FIRST_USER_TSC.store(context::read_tsc(), Ordering::Relaxed);
         }
         context::set_kernel_stack(top);
+        context::load_segment_bases(bases.0, bases.1);
     }
     context::load_address_space(root);
     frame

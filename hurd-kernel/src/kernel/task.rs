@@ -16,6 +16,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use hurd_ipc::{IpcKernel, Message, PortName, RecvError};
+use hurd_kernel::emulation::Emulation;
 use hurd_kernel::runq::RunQueues;
 use hurd_vm::{MapId, Vm};
 use spin::Mutex;
@@ -139,6 +140,10 @@ pub struct Thread {
     /// `thread_suspend` count: it runs only at zero (and when its task's is
     /// zero too).
     pub suspend_count: u32,
+    /// Its user FS base (thread-local storage), loaded while it runs.
+    pub fs_base: u64,
+    /// Its user GS base, loaded while it runs.
+    pub gs_base: u64,
 }
 
 // SAFETY: the raw frame pointer points into the thread's own kernel stack,
@@ -189,6 +194,9 @@ pub struct Task {
     /// Send-once rights (names in the kernel's space) told of the task's
     /// end (`task_notify_exit`).
     pub exit_notify: Vec<PortName>,
+    /// Its emulation vector: the handlers of the system calls hurd-rs has
+    /// no trap for.
+    pub emulation: Emulation,
 }
 
 /// The VM core over the x86-64 MMU and the frame allocator.
@@ -259,6 +267,8 @@ pub fn init() {
             quantum: 0,
             port: PortName::NULL,
             suspend_count: 0,
+            fs_base: 0,
+            gs_base: 0,
         },
     );
     *KERNEL.lock() = Some(Kernel {
@@ -309,6 +319,7 @@ impl Kernel {
                 suspend_count: 0,
                 parked: Vec::new(),
                 exit_notify: Vec::new(),
+                emulation: Emulation::default(),
             },
         );
         if let Err(err) = self.make_task_port(id) {
@@ -355,6 +366,8 @@ impl Kernel {
             quantum: 0,
             port: PortName::NULL,
             suspend_count: 0,
+            fs_base: 0,
+            gs_base: 0,
         };
         let frame_addr = thread.stack_top() - core::mem::size_of::<TrapFrame>() as u64;
         thread.frame = frame_addr as *mut TrapFrame;

@@ -14,7 +14,7 @@
 use alloc::format;
 use alloc::vec::Vec;
 
-use hurd_abi::EXIT_TERMINATED;
+use hurd_abi::{EXIT_TERMINATED, EmulationVector};
 use hurd_ipc::{Disposition, Error, Item, KernReturn, MigReturn, PortItem, PortName, RightType};
 
 use crate::task::{DEFAULT_PRIORITY, Kernel, Task, TaskId, ThreadId};
@@ -114,6 +114,7 @@ impl Kernel {
     pub fn task_create(&mut self, parent: TaskId, inherit: bool) -> Result<PortName, KernReturn> {
         let p = self.live_task(parent).ok_or(KernReturn::InvalidTask)?;
         let name = format!("{} (child)", p.name);
+        let emulation = p.emulation.clone();
         let map = if inherit {
             let parent_map = p.map;
             self.vm.fork(parent_map).map_err(|err| {
@@ -124,12 +125,46 @@ impl Kernel {
             self.vm.create_map()
         };
         let child = self.create_task(&name, map);
+        // The child starts with its parent's emulation vector, as in Mach.
+        if let Some(t) = self.tasks.get_mut(&child) {
+            t.emulation = emulation;
+        }
         let port = self.tasks.get(&child).map_or(PortName::NULL, |t| t.port);
         if !port.is_valid() {
             self.terminate(child, EXIT_TERMINATED);
             return Err(KernReturn::ResourceShortage);
         }
         Ok(port)
+    }
+
+    /// `task_get_emulation_vector`: the first number the task's vector
+    /// covers and its handlers.
+    pub fn task_get_emulation_vector(
+        &mut self,
+        task: TaskId,
+    ) -> Result<(i32, EmulationVector), KernReturn> {
+        let t = self.live_task(task).ok_or(KernReturn::InvalidTask)?;
+        let (start, handlers) = t.emulation.vector();
+        let start = i32::try_from(start).map_err(|_| KernReturn::Failure)?;
+        let vector = EmulationVector::new(handlers).ok_or(KernReturn::Failure)?;
+        Ok((start, vector))
+    }
+
+    /// `task_set_emulation_vector` (and `task_set_emulation`, one entry):
+    /// merged into the task's vector; `KERN_INVALID_ARGUMENT` for a
+    /// negative start, a handler outside user space or a vector too long.
+    pub fn task_set_emulation_vector(
+        &mut self,
+        task: TaskId,
+        start: i32,
+        handlers: &[u64],
+    ) -> Result<(), KernReturn> {
+        self.live_task(task).ok_or(KernReturn::InvalidTask)?;
+        let t = self.tasks.get_mut(&task).ok_or(KernReturn::InvalidTask)?;
+        t.emulation.set(start, handlers).map_err(|err| {
+            log::debug!("task {task}: emulation vector refused: {err:?}");
+            KernReturn::InvalidArgument
+        })
     }
 
     /// Undoes a `task_create` whose reply could not be sent (the client is

@@ -1,12 +1,15 @@
 //! Thread ports: each thread is named by a port whose receive right the
 //! kernel holds (in its port set, like task ports), `mach_thread_self`
 //! gives a send right to the caller's, and `thread_terminate`,
-//! `thread_suspend`, `thread_resume`, `thread_get_state` and
-//! `thread_set_state` (GNU Mach's `mach.defs` ids, see
-//! [`hurd_abi::rpc`]) are messages to it.
+//! `thread_suspend`, `thread_resume`, `thread_abort`, `thread_get_state`
+//! and `thread_set_state` (GNU Mach's `mach.defs` ids, see
+//! [`hurd_abi::mach`]) are messages to it.
 //!
-//! A thread's state is its saved user registers (see
-//! [`hurd_abi::thread_state`]). A state set from outside is checked
+//! A thread's state is its saved user registers (flavor
+//! [`thread_state::FLAVOR`]) and its FS and GS bases (flavor
+//! [`thread_state::FSGS_FLAVOR`], which a thread may also get and set for
+//! itself, as glibc does for its thread-local storage). A state set from
+//! outside is checked
 //! before the thread may run with it: `rip` and `rsp` must lie in user
 //! space and only the arithmetic flags of `rflags` are taken (interrupts
 //! stay enabled, the segments stay the user's), so no state can make the
@@ -15,7 +18,7 @@
 //! state is set, and resumes at the new state.
 
 use hurd_abi::{ThreadState, thread_state, user_range_ok};
-use hurd_ipc::{KernReturn, PortName};
+use hurd_ipc::{KernReturn, MsgReturn, PortName};
 
 use crate::arch::gdt;
 use crate::arch::trap::TrapFrame;
@@ -113,6 +116,11 @@ impl Kernel {
         flavor: u32,
         count: u32,
     ) -> Result<ThreadState, KernReturn> {
+        if flavor == thread_state::FSGS_FLAVOR && count as usize >= thread_state::FSGS_COUNT {
+            let t = self.user_thread(id)?;
+            return ThreadState::from_words(&[t.fs_base, t.gs_base])
+                .ok_or(KernReturn::InvalidArgument);
+        }
         if flavor != thread_state::FLAVOR || (count as usize) < thread_state::COUNT {
             return Err(KernReturn::InvalidArgument);
         }
@@ -130,6 +138,9 @@ impl Kernel {
         flavor: u32,
         state: &ThreadState,
     ) -> Result<(), KernReturn> {
+        if flavor == thread_state::FSGS_FLAVOR {
+            return self.set_segment_bases(id, state.words());
+        }
         let w = match (flavor, state.registers()) {
             (thread_state::FLAVOR, Some(w)) => w,
             _ => return Err(KernReturn::InvalidArgument),
@@ -150,16 +161,59 @@ impl Kernel {
         f.rflags = (w[thread_state::RFLAGS] & thread_state::USER_FLAGS) | 0x202;
         f.cs = u64::from(gdt::USER_CS);
         f.ss = u64::from(gdt::USER_DS);
-        self.abort_wait(id);
+        self.abort_wait(id, false);
         Ok(())
     }
 
-    /// Ends what a thread whose state was just set waits for in the kernel
-    /// (as `thread_abort` would), so it resumes at the new state: a wait for
-    /// a message or for room in a queue, or for a page. A receive whose
-    /// message is already on its way, or a received message waiting to be
-    /// copied out, is left to finish (it only sets `rax`).
-    fn abort_wait(&mut self, id: ThreadId) {
+    /// A thread of a task (not the boot thread).
+    fn user_thread(&mut self, id: ThreadId) -> Result<&mut crate::task::Thread, KernReturn> {
+        self.threads
+            .get_mut(&id)
+            .filter(|t| t.task.is_some())
+            .ok_or(KernReturn::InvalidArgument)
+    }
+
+    /// `thread_set_state` of flavor [`thread_state::FSGS_FLAVOR`]: both
+    /// bases must be user addresses (or 0), anything else could not be
+    /// loaded. The calling thread's own take effect at once.
+    fn set_segment_bases(&mut self, id: ThreadId, words: &[u64]) -> Result<(), KernReturn> {
+        let &[fs_base, gs_base] = words else {
+            return Err(KernReturn::InvalidArgument);
+        };
+        if fs_base >= hurd_abi::USER_END || gs_base >= hurd_abi::USER_END {
+            return Err(KernReturn::InvalidArgument);
+        }
+        let current = id == self.current;
+        let t = self.user_thread(id)?;
+        t.fs_base = fs_base;
+        t.gs_base = gs_base;
+        if current {
+            crate::arch::context::load_segment_bases(fs_base, gs_base);
+        }
+        Ok(())
+    }
+
+    /// `thread_abort`: what the thread waits for in the kernel is given
+    /// up, and the call it was in returns an "interrupted" code (see
+    /// [`hurd_abi::mach::Call::thread_abort`]).
+    pub fn thread_abort(&mut self, id: ThreadId) -> Result<(), KernReturn> {
+        self.user_thread(id)?;
+        self.abort_wait(id, true);
+        Ok(())
+    }
+
+    /// Ends what a thread waits for in the kernel, so it resumes (at a
+    /// state just set, or with `interrupted` at the end of the call it was
+    /// in): a wait for a message or for room in a queue, or for a page. A
+    /// receive whose message is already on its way, or a received message
+    /// waiting to be copied out, is left to finish (it only sets `rax`).
+    ///
+    /// With `interrupted` (`thread_abort`), the call returns: a `mach_msg`
+    /// receive `MACH_RCV_INTERRUPTED`, a send `MACH_SEND_INTERRUPTED`, a
+    /// console read `KERN_ABORTED`; a system call waiting for a page is made
+    /// again from the start (back to its `syscall` instruction, its number
+    /// in `rax`), as a fault waiting for one is taken again.
+    fn abort_wait(&mut self, id: ThreadId, interrupted: bool) {
         let Some(thread) = self.threads.get_mut(&id) else {
             return;
         };
@@ -167,13 +221,25 @@ impl Kernel {
             return;
         }
         match thread.pending {
-            Some(Pending::Fault { ticket, .. }) => {
+            Some(Pending::Fault { ticket, restart }) => {
                 thread.pending = None;
                 self.vm.release_ticket(&ticket);
+                if let Some(restart) = restart.filter(|_| interrupted) {
+                    let frame = thread.frame_mut();
+                    frame.rip -= 2;
+                    frame.rax = restart.nr;
+                }
             }
             Some(Pending::Receive { .. } | Pending::Send { .. }) => {
                 if !self.ipc.cancel_wait(u64::from(id)) {
                     return;
+                }
+                if interrupted {
+                    let code = match thread.pending {
+                        Some(Pending::Send { .. }) => MsgReturn::SendInterrupted,
+                        _ => MsgReturn::RcvInterrupted,
+                    };
+                    thread.frame_mut().rax = code as u64;
                 }
                 thread.pending = None;
             }

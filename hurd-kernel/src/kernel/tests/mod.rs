@@ -171,6 +171,10 @@ const TESTS: &[Test] = &[
         run: user::port_calls,
     },
     Test {
+        name: "user::emulation_segment_bases_and_abort",
+        run: user::emulation_segment_bases_and_abort,
+    },
+    Test {
         name: "user::console_input_reaches_a_reader",
         run: user::console_input_reaches_a_reader,
     },

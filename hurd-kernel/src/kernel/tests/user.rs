@@ -240,6 +240,15 @@ pub fn port_calls(boot: &BootInfo) -> Result<(), Failure> {
     expect(&finish(&[task])?, &[0])
 }
 
+/// The emulation vector (calls with no hurd-rs trap go to a handler in the
+/// task, inherited by task_create, bounded, checked), the FS and GS bases
+/// (a thread's own, kept across switches, checked) and `thread_abort` of a
+/// receive and of a blocked send.
+pub fn emulation_segment_bases_and_abort(boot: &BootInfo) -> Result<(), Failure> {
+    let task = spawn(boot, "emulation", 0)?;
+    expect(&finish(&[task])?, &[0])
+}
+
 /// hurd-auth's auth server and a hurd-trans tmpfs serve a client on the
 /// kernel, unchanged from the hosted world: lookups, I/O, makeauth,
 /// reauthentication, and a permission refused by the ids the auth server

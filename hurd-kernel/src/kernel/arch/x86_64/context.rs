@@ -43,6 +43,40 @@ pub fn load_address_space(root: Option<u64>) {
     }
 }
 
+/// Whether a user FS or GS base other than 0 may be loaded (the last
+/// [`load_segment_bases`] set one). A task can only ever clear a base
+/// itself (by loading a segment selector; CR4.FSGSBASE stays off), so when
+/// this is false both bases are 0.
+static SEGMENT_BASES_SET: core::sync::atomic::AtomicBool =
+    core::sync::atomic::AtomicBool::new(false);
+
+/// Loads a thread's user FS and GS bases (user addresses or 0, checked by
+/// whoever stored them). Costs a test when they and the loaded ones are 0
+/// (every hurd-rs program's).
+#[inline(always)]
+pub fn load_segment_bases(fs_base: u64, gs_base: u64) {
+    if fs_base | gs_base != 0 || SEGMENT_BASES_SET.load(core::sync::atomic::Ordering::Relaxed) {
+        write_segment_bases(fs_base, gs_base);
+    }
+}
+
+/// See [`load_segment_bases`].
+#[cold]
+#[inline(never)]
+fn write_segment_bases(fs_base: u64, gs_base: u64) {
+    // SAFETY: IA32_FS_BASE and IA32_GS_BASE (the kernel uses neither
+    // segment, and never `swapgs`) take any canonical address; the callers
+    // pass user addresses or 0.
+    unsafe {
+        x86_64::registers::model_specific::Msr::new(0xC000_0100).write(fs_base);
+        x86_64::registers::model_specific::Msr::new(0xC000_0101).write(gs_base);
+    }
+    SEGMENT_BASES_SET.store(
+        fs_base | gs_base != 0,
+        core::sync::atomic::Ordering::Relaxed,
+    );
+}
+
 /// The time-stamp counter.
 #[inline(always)]
 pub fn read_tsc() -> u64 {
