@@ -22,7 +22,7 @@ use core::cell::RefCell;
 use hurd_ipc::Errno;
 use hurd_ipc::mig::{Dispatch, Request};
 use hurd_ipc::notify::NOTIFY_NO_SENDERS;
-use hurd_ipc::user::{Right, SendRight};
+use hurd_ipc::user::{ReceiveRight, Right, SendRight};
 use hurd_ipc::{
     Disposition, Error, Item, Message, MigReturn, PortItem, PortName, RightType, UserIpc,
 };
@@ -168,23 +168,20 @@ impl<I: UserIpc, L: Lock<State>> ProcServer<I, L> {
         argv: Vec<String>,
         envp: Vec<String>,
     ) -> Result<(i32, PortName), Error> {
-        let port = crate::port::served_port(&self.ipc, self.portset)?;
-        let ready = self
+        // Destroyed if the table refuses the process.
+        let port = ReceiveRight::from_raw(
+            &self.ipc,
+            crate::port::served_port(&self.ipc, self.portset)?,
+        );
+        let pid = self
             .state
-            .with(|s| s.table.register(parent, owner, argv, envp));
-        match ready {
-            Ok(pid) => {
-                self.state.with(|s| {
-                    s.by_port.insert(port, pid);
-                    s.ports.insert(pid, port);
-                });
-                Ok((pid, port))
-            }
-            Err(e) => {
-                let _ = self.ipc.port_mod_refs(port, RightType::Receive, -1);
-                Err(e)
-            }
-        }
+            .with(|s| s.table.register(parent, owner, argv, envp))?;
+        let port = port.into_raw();
+        self.state.with(|s| {
+            s.by_port.insert(port, pid);
+            s.ports.insert(pid, port);
+        });
+        Ok((pid, port))
     }
 
     /// Records that `pid` ended with wait status `status`: its proc port,
@@ -297,14 +294,18 @@ impl<I: UserIpc, L: Lock<State>> ProcServer<I, L> {
     }
 
     /// The caller, and a task send right from `task` (released on error).
-    fn caller_and_task(&self, req: &Request, task: PortItem) -> Result<(i32, PortName), Error> {
+    fn caller_and_task(
+        &self,
+        req: &Request,
+        task: PortItem,
+    ) -> Result<(i32, SendRight<&I>), Error> {
         let checked = if task.disposition != Disposition::PORT_SEND || !task.name.is_valid() {
             Err(Errno::Inval.into())
         } else {
             self.caller(req)
         };
         match checked {
-            Ok(c) => Ok((c, task.name)),
+            Ok(c) => Ok((c, SendRight::from_raw(&self.ipc, task.name))),
             Err(e) => {
                 self.release_item(task);
                 Err(e)
@@ -335,26 +336,20 @@ impl<I: UserIpc, L: Lock<State>> process::Server for ProcServer<I, L> {
     }
 
     fn child(&self, req: &Request, child: PortItem) -> Result<(), Error> {
+        // The task's right is released on every refusal below.
         let (caller, task) = self.caller_and_task(req, child)?;
         let Some(tasks) = self.tasks else {
-            let _ = self.ipc.port_deallocate(task);
             return Err(Errno::OpNotSupp.into());
         };
-        // The same port again: the name we already hold for it.
-        if self.pid_of_task(task).is_ok() {
-            let _ = self.ipc.port_deallocate(task);
+        // The same port again: the name we already hold for it (the new
+        // reference goes).
+        if self.pid_of_task(task.name()).is_ok() {
             return Err(Errno::Busy.into());
         }
         let owner = self.state.with(|s| s.table.get(caller).map(|p| p.owner));
-        let (argv, envp) = (tasks.args)(&self.ipc, task).unwrap_or_default();
-        let registered = owner.and_then(|o| self.register(Some(caller), o, argv, envp));
-        let (pid, port) = match registered {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = self.ipc.port_deallocate(task);
-                return Err(e);
-            }
-        };
+        let (argv, envp) = (tasks.args)(&self.ipc, task.name()).unwrap_or_default();
+        let (pid, port) = owner.and_then(|o| self.register(Some(caller), o, argv, envp))?;
+        let task = task.into_raw();
         self.state.with(|s| {
             s.tasks.insert(pid, task);
             s.by_task.insert(task, pid);
@@ -454,19 +449,17 @@ impl<I: UserIpc, L: Lock<State>> process::Server for ProcServer<I, L> {
 
     fn task2pid(&self, req: &Request, task: PortItem) -> Result<i32, Error> {
         let (_, task) = self.caller_and_task(req, task)?;
-        let r = self.pid_of_task(task);
-        let _ = self.ipc.port_deallocate(task);
-        r
+        self.pid_of_task(task.name())
     }
 
     fn task2proc(&self, req: &Request, task: PortItem) -> Result<PortItem, Error> {
         let (_, task) = self.caller_and_task(req, task)?;
-        let r = self.pid_of_task(task).and_then(|pid| {
+        let r = self.pid_of_task(task.name()).and_then(|pid| {
             self.state
                 .with(|s| s.ports.get(&pid).copied())
                 .ok_or(Error::Code(ESRCH))
         });
-        let _ = self.ipc.port_deallocate(task);
+        drop(task);
         Ok(PortItem {
             disposition: Disposition::MakeSend,
             name: r?,
