@@ -179,29 +179,20 @@ pub const EXIT_TERMINATED: u64 = 0x2000;
 /// The largest message `mach_msg` copies in or out, in bytes.
 pub const MAX_MESSAGE: u64 = 64 * 1024;
 
-/// The calls of the [`PortCall`](trap::PortCall) system call: GNU Mach's
-/// `mach_port.defs` routine ids, each on the caller's own IPC space, with
-/// its arguments in the order of the routine (after the name) and its one
-/// out value in `rdx`. Right types are `MACH_PORT_RIGHT_*` (send 0, receive
-/// 1, send-once 2, port set 3, dead name 4), dispositions
-/// `MACH_MSG_TYPE_*`, notifications `MACH_NOTIFY_*` message ids.
+/// The calls of the [`PortCall`](trap::PortCall) system call: the few
+/// `mach_port.defs` routines a server makes for every port it hands out,
+/// on the caller's own IPC space, by their GNU Mach routine ids, with the
+/// routine's arguments (after the name) in order and its one out value in
+/// `rdx`. Every other `mach_port` call is the RPC to the task port
+/// ([`mach_port`]); these four are the same operations
+/// as a trap because the RPC costs several times as much (see
+/// [`PortCall`](trap::PortCall)). None takes an address. Right types are
+/// `MACH_PORT_RIGHT_*` (send 0, receive 1, send-once 2, port set 3, dead
+/// name 4), dispositions `MACH_MSG_TYPE_*`, notifications `MACH_NOTIFY_*`
+/// message ids.
 pub mod port_call {
-    /// `mach_port_names(buf, capacity) → count`: the (name, type) pairs, two
-    /// u32s each, in name order; nothing is written when more than
-    /// `capacity` names exist (the count says how many).
-    pub const NAMES: u64 = 3200;
-    /// `mach_port_type(name) → type bits`.
-    pub const TYPE: u64 = 3201;
-    /// `mach_port_allocate_name(name, right)`.
-    pub const ALLOCATE_NAME: u64 = 3203;
-    /// `mach_port_get_refs(name, right) → references`.
-    pub const GET_REFS: u64 = 3207;
     /// `mach_port_mod_refs(name, right, delta)` (`delta` sign-extended).
     pub const MOD_REFS: u64 = 3208;
-    /// `mach_port_set_qlimit(name, qlimit)`.
-    pub const SET_QLIMIT: u64 = 3210;
-    /// `mach_port_set_mscount(name, mscount)`.
-    pub const SET_MSCOUNT: u64 = 3211;
     /// `mach_port_move_member(member, after)` (`after` 0: out of its set).
     pub const MOVE_MEMBER: u64 = 3213;
     /// `mach_port_request_notification(name, id, sync, notify,
@@ -211,17 +202,6 @@ pub mod port_call {
     /// `mach_port_insert_right(name, right_name, disposition)`: the right
     /// taken from the caller's `right_name`, under `name`.
     pub const INSERT_RIGHT: u64 = 3215;
-    /// `mach_port_get_receive_status(name, buf)`: [`STATUS_SIZE`] bytes —
-    /// u32 port set, seqno, make-send count, qlimit, message count,
-    /// send-once rights, send rights (0/1), port-destroyed request (0/1),
-    /// no-senders request (0/1), padding; then the u64 port id.
-    pub const GET_RECEIVE_STATUS: u64 = 3217;
-    /// `mach_port_set_seqno(name, seqno)`.
-    pub const SET_SEQNO: u64 = 3218;
-    /// Not Mach's: the port's global identity (see `hurd_ipc::PortId`).
-    pub const PORT_ID: u64 = 3299;
-    /// The bytes [`GET_RECEIVE_STATUS`] writes.
-    pub const STATUS_SIZE: usize = crate::interfaces::RECEIVE_STATUS_SIZE;
 }
 
 /// `console_read` flag: do not wait for input.

@@ -4,10 +4,16 @@
 //!
 //! `mach_msg` encodes the [`Message`] in the wire form of [`hurd_ipc::wire`],
 //! traps with the send and receive options ([`crate::msg::mach_msg`]) and
-//! decodes what the kernel wrote back. `mach_port_allocate`,
-//! `mach_port_deallocate` and `mach_port_destroy` are traps of their own; the
-//! other port calls go through `port_call` (GNU Mach's `mach_port.defs`
-//! routines on the caller's space, see [`hurd_abi::port_call`]).
+//! decodes what the kernel wrote back. The `mach_port_*` calls on the
+//! task's own space are GNU Mach's `mach_port.defs` routines, sent to
+//! `mach_task_self()` through the client [`hurd_abi::mach_port`] generates
+//! (and `mach_port_identity` of [`hurd_abi::hurd_task`]), except the few a
+//! server makes for every port it hands out, which are traps: allocating,
+//! deallocating and destroying a name, `mach_reply_port`, and — through
+//! `port_call` — `mach_port_mod_refs`, `insert_right`, `move_member` and
+//! `request_notification` (see [`hurd_abi::port_call`] for why: an RPC to
+//! the task port costs many times the trap, measured by
+//! `cargo xtask bench kernel`).
 //!
 //! What the kernel's `mach_msg` does not offer:
 //! - one timeout per call: when a send and a receive are combined with two
@@ -18,15 +24,14 @@
 //!   [`MsgReturn::RcvTooLarge`] with the kernel's handling of it, and its size
 //!   is not known (0).
 
-use alloc::vec;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use hurd_abi::trap::{MachReplyPort, PortAllocate, PortCall, PortDeallocate, PortDestroy};
-use hurd_abi::{MAX_MESSAGE, port_call as call};
+use hurd_abi::{MAX_MESSAGE, hurd_task, mach_port, port_call as call};
 use hurd_ipc::{
-    Disposition, KernReturn, MachMsgError, Message, MsgOptions, MsgReturn, NotifyKind, PortId,
-    PortName, PortStatus, PortType, RecvError, RightType, SendError, UserIpc, wire,
+    Disposition, Error, KernReturn, MachMsgError, Message, MsgOptions, MsgReturn, NotifyKind,
+    PortId, PortName, PortStatus, PortType, RecvError, RightType, SendError, UserIpc, wire,
 };
 
 use crate::msg;
@@ -64,7 +69,8 @@ impl KernelIpc {
     }
 }
 
-/// One `port_call` trap (see [`hurd_abi::port_call`]) that takes no address.
+/// One `port_call` trap (see [`hurd_abi::port_call`]); none takes an
+/// address.
 fn port_call(id: u64, name: PortName, [a, b, c, d]: [u64; 4]) -> Result<u64, KernReturn> {
     let call = PortCall {
         id,
@@ -74,25 +80,30 @@ fn port_call(id: u64, name: PortName, [a, b, c, d]: [u64; 4]) -> Result<u64, Ker
         c,
         d,
     };
-    // SAFETY: the calls made here (every id but NAMES and
-    // GET_RECEIVE_STATUS, which `port_call_into` makes) take no address.
+    // SAFETY: the calls made here (mod_refs, insert_right, move_member,
+    // request_notification) take no address and change no memory.
     unsafe { trap::trap(call) }.map_err(trap::kern_error)
 }
 
-/// One `port_call` whose first argument is `buf`, which the kernel fills.
-fn port_call_into(id: u64, name: PortName, buf: &mut [u8], arg: u64) -> Result<u64, KernReturn> {
-    let call = PortCall {
-        id,
-        name,
-        a: buf.as_mut_ptr() as u64,
-        b: arg,
-        c: 0,
-        d: 0,
-    };
-    // SAFETY: the calls given a buffer (names, receive status) write at most
-    // `buf.len()` bytes at it (the capacity passed, or the fixed status
-    // size the callers allocate), a slice borrowed mutably for the call.
-    unsafe { trap::trap(call) }.map_err(trap::kern_error)
+/// The `mach_port.defs` client for this task's own space.
+fn own_space(ipc: &KernelIpc) -> mach_port::Client<'_, KernelIpc> {
+    mach_port::Client::new(ipc, crate::task::task_self())
+}
+
+/// The kernel return code of a `mach_port` RPC's failure: the reply's code,
+/// `KERN_INVALID_TASK` when the task port could not be reached, and
+/// `KERN_FAILURE` for anything else (a reply that was not the routine's).
+fn kern(e: Error) -> KernReturn {
+    match e {
+        Error::Kern(k) => k,
+        Error::Msg(MsgReturn::SendInvalidDest) => KernReturn::InvalidTask,
+        _ => KernReturn::Failure,
+    }
+}
+
+/// The `MACH_PORT_RIGHT_*` number of `right`, as the routines take it.
+fn raw_right(right: RightType) -> u32 {
+    right as u32
 }
 
 impl UserIpc for KernelIpc {
@@ -184,13 +195,15 @@ impl UserIpc for KernelIpc {
 
     // ANCHOR: port_calls
     fn port_get_refs(&self, name: PortName, right: RightType) -> Result<u16, KernReturn> {
-        let refs = port_call(call::GET_REFS, name, [right as u64, 0, 0, 0])?;
+        let refs = own_space(self)
+            .mach_port_get_refs(name.0, raw_right(right))
+            .map_err(kern)?;
         u16::try_from(refs).map_err(|_| KernReturn::Failure)
     }
 
     fn port_type(&self, name: PortName) -> Result<PortType, KernReturn> {
-        let bits = port_call(call::TYPE, name, [0; 4])?;
-        Ok(PortType::from_bits_retain(bits as u32))
+        let bits = own_space(self).mach_port_type(name.0).map_err(kern)?;
+        Ok(PortType::from_bits_retain(bits))
     }
     // ANCHOR_END: port_calls
 
@@ -219,13 +232,15 @@ impl UserIpc for KernelIpc {
     }
 
     fn port_set_qlimit(&self, name: PortName, qlimit: u16) -> Result<(), KernReturn> {
-        port_call(call::SET_QLIMIT, name, [u64::from(qlimit), 0, 0, 0]).map(drop)
+        own_space(self)
+            .mach_port_set_qlimit(name.0, u32::from(qlimit))
+            .map_err(kern)
     }
 
     fn port_get_receive_status(&self, name: PortName) -> Result<PortStatus, KernReturn> {
-        let mut raw = [0u8; call::STATUS_SIZE];
-        port_call_into(call::GET_RECEIVE_STATUS, name, &mut raw, 0)?;
-        let status = hurd_abi::ReceiveStatus::from_bytes(&raw).ok_or(KernReturn::Failure)?;
+        let status = own_space(self)
+            .mach_port_get_receive_status(name.0)
+            .map_err(kern)?;
         if status.qlimit > u32::from(u16::MAX) {
             return Err(KernReturn::Failure);
         }
@@ -254,42 +269,40 @@ impl UserIpc for KernelIpc {
     }
 
     fn port_id(&self, name: PortName) -> Result<PortId, KernReturn> {
-        port_call(call::PORT_ID, name, [0; 4]).map(PortId)
+        hurd_task::Client::new(self, crate::task::task_self())
+            .mach_port_identity(name.0)
+            .map(PortId)
+            .map_err(kern)
     }
 
     fn port_allocate_name(&self, right: RightType, name: PortName) -> Result<(), KernReturn> {
-        port_call(call::ALLOCATE_NAME, name, [right as u64, 0, 0, 0]).map(drop)
+        own_space(self)
+            .mach_port_allocate_name(raw_right(right), name.0)
+            .map_err(kern)
     }
 
     fn port_names(&self) -> Result<Vec<(PortName, PortType)>, KernReturn> {
-        let mut capacity = 64;
-        loop {
-            let mut raw = vec![0u8; 8 * capacity];
-            let count = port_call_into(call::NAMES, PortName::NULL, &mut raw, capacity as u64)?;
-            let count = usize::try_from(count).map_err(|_| KernReturn::Failure)?;
-            if count <= capacity {
-                let word = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-                return Ok(raw[..8 * count]
-                    .chunks_exact(8)
-                    .map(|p| {
-                        (
-                            PortName(word(&p[..4])),
-                            PortType::from_bits_retain(word(&p[4..])),
-                        )
-                    })
-                    .collect());
-            }
-            // More names than room: ask again with enough.
-            capacity = count;
+        let (names, types) = own_space(self).mach_port_names().map_err(kern)?;
+        if names.len() != types.len() {
+            return Err(KernReturn::Failure);
         }
+        Ok(names
+            .into_iter()
+            .zip(types)
+            .map(|(n, t)| (PortName(n), PortType::from_bits_retain(t)))
+            .collect())
     }
 
     fn port_set_mscount(&self, name: PortName, mscount: u32) -> Result<(), KernReturn> {
-        port_call(call::SET_MSCOUNT, name, [u64::from(mscount), 0, 0, 0]).map(drop)
+        own_space(self)
+            .mach_port_set_mscount(name.0, mscount)
+            .map_err(kern)
     }
 
     fn port_set_seqno(&self, name: PortName, seqno: u32) -> Result<(), KernReturn> {
-        port_call(call::SET_SEQNO, name, [u64::from(seqno), 0, 0, 0]).map(drop)
+        own_space(self)
+            .mach_port_set_seqno(name.0, seqno)
+            .map_err(kern)
     }
 
     fn reply_port(&self) -> Result<PortName, KernReturn> {

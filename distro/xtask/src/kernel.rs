@@ -370,6 +370,18 @@ pub fn bench(ws: &Workspace) -> Result<(), String> {
             Some(("L4Re null syscall (insns)", 148.0)),
         ),
         bench_row(
+            "kernel send right made and released by a program, port_call trap (guest insns)",
+            "insns",
+            get("make_send_trap")?,
+            None,
+        ),
+        bench_row(
+            "kernel send right made and released by a program, RPC to its task port (guest insns)",
+            "insns",
+            get("make_send_rpc")?,
+            None,
+        ),
+        bench_row(
             "kernel boot to first user instruction (guest insns)",
             "insns",
             get("boot_to_first_user")?,

@@ -254,11 +254,7 @@ impl trap::Handler for Syscall<'_> {
             d,
         } = call;
         let registers = [id, u64::from(name.0), a, b, c, d];
-        match self.k.port_call(caller.map, caller.space, registers) {
-            Ok(value) => Flow::Done(Ok(value)),
-            Err(Err(code)) => Flow::Done(Err(code)),
-            Err(Ok(ticket)) => Flow::Pager(ticket),
-        }
+        Flow::Done(self.k.port_call(caller.space, registers))
     }
 
     #[inline(always)]

@@ -5,8 +5,9 @@
 //! `KERN_INVALID_VALUE`; nothing changes when a call fails, and rights a
 //! call was given but did not keep are released.
 //!
-//! The same methods carry out the transitional `port_call` trap on the
-//! caller's own space ([`Kernel::port_call`]).
+//! The `port_call` trap ([`Kernel::port_call`]) makes the few calls servers
+//! make for every port they hand out on the caller's own space, without
+//! the cost of an RPC (see `hurd_abi::port_call`).
 
 use alloc::vec::Vec;
 
@@ -14,9 +15,7 @@ use hurd_abi::ReceiveStatus;
 use hurd_abi::port_call as call;
 use hurd_ipc::notify::{NOTIFY_DEAD_NAME, NOTIFY_NO_SENDERS, NOTIFY_PORT_DESTROYED};
 use hurd_ipc::{Disposition, Item, KernReturn, NotifyKind, PortItem, PortName, RightType, SpaceId};
-use hurd_vm::MapId;
 
-use crate::arch::uaccess::{self, UserFault};
 use crate::task::Kernel;
 
 /// The right type numbered `raw` (`MACH_PORT_RIGHT_*`).
@@ -234,100 +233,52 @@ impl Kernel {
         Ok(self.ipc.port_get_receive_status(space, name)?.into())
     }
 
-    /// The `port_call` trap: the `mach_port` call numbered `id` on the
-    /// caller's own space, its value in `rdx` (the names of
-    /// `mach_port_names` and the status of `mach_port_get_receive_status`
-    /// written to a buffer of the caller's). Transitional: the same calls are
-    /// RPCs on the task port.
+    /// The `port_call` trap: the `mach_port` call numbered `id` (one of
+    /// `hurd_abi::port_call`) on the caller's own space, its value in `rdx`.
     ///
     /// # Errors
     ///
-    /// The call's code; `Err(Ok(ticket))` when a page of the caller's buffer
-    /// must come from a pager first (nothing was done).
+    /// The call's code; `KERN_INVALID_VALUE` for any other id or an
+    /// argument out of its range.
     pub fn port_call(
         &mut self,
-        map: MapId,
         space: SpaceId,
         [id, name, a, b, c, d]: [u64; 6],
-    ) -> Result<u64, Result<hurd_vm::Ticket, KernReturn>> {
-        let small = |v: u64| u32::try_from(v).map_err(|_| Err(KernReturn::InvalidValue));
+    ) -> Result<u64, KernReturn> {
+        let small = |v: u64| u32::try_from(v).map_err(|_| KernReturn::InvalidValue);
         let name = PortName(small(name)?);
-        let done = |r: Result<(), KernReturn>| r.map(|()| 0).map_err(Err);
         match id {
-            call::NAMES => {
-                // `a`: a buffer of `b` (name, type) pairs of two u32s.
-                let (names, types) = self.space_names(space).map_err(Err)?;
-                let count = names.len() as u64;
-                if count > b {
-                    // Too small: nothing written; the count tells how many.
-                    return Ok(count);
-                }
-                let bytes: Vec<u8> = names
-                    .iter()
-                    .zip(&types)
-                    .flat_map(|(n, t)| n.to_le_bytes().into_iter().chain(t.to_le_bytes()))
-                    .collect();
-                self.copy_to_caller(map, a, &bytes)?;
-                Ok(count)
-            }
-            call::TYPE => self.space_type(space, name).map(u64::from).map_err(Err),
-            call::ALLOCATE_NAME => done(self.space_allocate_name(space, small(a)?, name)),
-            call::GET_REFS => self
-                .space_get_refs(space, name, small(a)?)
-                .map(u64::from)
-                .map_err(Err),
             call::MOD_REFS => {
-                let delta = i32::try_from(b as i64).map_err(|_| Err(KernReturn::InvalidValue))?;
-                done(self.space_mod_refs(space, name, small(a)?, delta))
+                let delta = i32::try_from(b as i64).map_err(|_| KernReturn::InvalidValue)?;
+                self.space_mod_refs(space, name, small(a)?, delta)
+                    .map(|()| 0)
             }
-            call::SET_QLIMIT => done(self.space_set_qlimit(space, name, small(a)?)),
-            call::SET_MSCOUNT => done(self.ipc.port_set_mscount(space, name, small(a)?)),
-            call::SET_SEQNO => done(self.ipc.port_set_seqno(space, name, small(a)?)),
-            call::MOVE_MEMBER => done(self.ipc.port_move_member(space, name, PortName(small(a)?))),
+            call::MOVE_MEMBER => self
+                .ipc
+                .port_move_member(space, name, PortName(small(a)?))
+                .map(|()| 0),
             call::REQUEST_NOTIFICATION => {
                 let kind = i32::try_from(a)
                     .map_err(|_| KernReturn::InvalidValue)
-                    .and_then(notification)
-                    .map_err(Err)?;
+                    .and_then(notification)?;
                 let notify = PortName(small(c)?);
                 let disp = if notify.is_null() {
                     Disposition::MakeSendOnce
                 } else {
-                    disposition(small(d)?).map_err(Err)?
+                    disposition(small(d)?)?
                 };
-                let previous = self
-                    .ipc
-                    .request_notification(space, name, kind, small(b)?, notify, disp)
-                    .map_err(Err)?;
+                let previous =
+                    self.ipc
+                        .request_notification(space, name, kind, small(b)?, notify, disp)?;
                 Ok(u64::from(previous.0))
             }
             call::INSERT_RIGHT => {
-                let how = disposition(small(b)?).map_err(Err)?;
-                done(
-                    self.ipc
-                        .port_insert_right(space, name, space, PortName(small(a)?), how),
-                )
+                let how = disposition(small(b)?)?;
+                self.ipc
+                    .port_insert_right(space, name, space, PortName(small(a)?), how)
+                    .map(|()| 0)
             }
-            call::GET_RECEIVE_STATUS => {
-                let status = self.space_receive_status(space, name).map_err(Err)?;
-                self.copy_to_caller(map, a, &status.to_bytes())?;
-                Ok(0)
-            }
-            call::PORT_ID => self.ipc.port_id(space, name).map(|id| id.0).map_err(Err),
-            _ => Err(Err(KernReturn::InvalidValue)),
+            _ => Err(KernReturn::InvalidValue),
         }
-    }
-
-    /// Copies `bytes` to the caller's `addr`.
-    fn copy_to_caller(
-        &mut self,
-        map: MapId,
-        addr: u64,
-        bytes: &[u8],
-    ) -> Result<(), Result<hurd_vm::Ticket, KernReturn>> {
-        uaccess::copy_out(&mut self.vm, map, addr, bytes).map_err(|fault| match fault {
-            UserFault::Bad => Err(KernReturn::InvalidAddress),
-            UserFault::Pager(ticket) => Ok(ticket),
-        })
     }
 }

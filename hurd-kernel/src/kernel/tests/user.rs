@@ -233,7 +233,7 @@ pub fn console_input_reaches_a_reader(boot: &BootInfo) -> Result<(), Failure> {
     )
 }
 
-/// The `mach_port_*` calls of `port_call` through `KernelIpc`: right
+/// The `mach_port_*` calls through `KernelIpc` (trap and RPCs): right
 /// accounting, port sets, queue limits, notifications, names, refusals.
 pub fn port_calls(boot: &BootInfo) -> Result<(), Failure> {
     let task = spawn(boot, "port-calls", 0)?;

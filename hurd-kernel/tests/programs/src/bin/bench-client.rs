@@ -18,6 +18,32 @@ fn tsc() -> u64 {
     unsafe { core::arch::x86_64::_rdtsc() }
 }
 
+/// The cost of a send right made (`mach_port_insert_right` with
+/// `MAKE_SEND` on the receive right's own name) and released
+/// (`mach_port_deallocate`), the make-send as the `port_call` trap
+/// ([`KernelIpc`]) and as the `mach_port.defs` RPC to the task port: what a
+/// server does for each port it hands out.
+fn make_send_costs(ipc: &KernelIpc, port: PortName, rounds: u64) -> (u64, u64) {
+    let start = tsc();
+    for _ in 0..rounds {
+        let _ = ipc.port_insert_right(port, port, Disposition::MakeSend);
+        let _ = ipc.port_deallocate(port);
+    }
+    let trap_cost = (tsc() - start) / rounds;
+    let client = hurd_abi::mach_port::Client::new(ipc, hurd_rt::task::task_self());
+    let start = tsc();
+    for _ in 0..rounds {
+        let right = hurd_ipc::PortItem {
+            disposition: Disposition::MakeSend,
+            name: port,
+        };
+        let _ = client.mach_port_insert_right(port.0, right);
+        let _ = ipc.port_deallocate(port);
+    }
+    let rpc_cost = (tsc() - start) / rounds;
+    (trap_cost, rpc_cost)
+}
+
 /// One null RPC: `request` sent from `buf`, the reply received there.
 #[inline(always)]
 fn rpc(
@@ -70,8 +96,11 @@ fn main() -> u64 {
         kernel_test_programs::raw::null();
     }
     let syscall_cost = (tsc() - start) / rounds;
+    let (make_send_trap, make_send_rpc) = make_send_costs(&ipc, reply, rounds);
     println!("bench null_rpc_round_trip {rpc_cost}");
     println!("bench null_syscall {syscall_cost}");
+    println!("bench make_send_trap {make_send_trap}");
+    println!("bench make_send_rpc {make_send_rpc}");
     let _ = ipc.send(Message::new(999, SERVICE, Disposition::CopySend));
     0
 }

@@ -1,4 +1,6 @@
-//! The `mach_port_*` calls of `port_call`, through [`KernelIpc`]: right
+//! The `mach_port_*` calls through [`KernelIpc`] (the `port_call` trap for
+//! mod_refs, insert_right, move_member and request_notification, RPCs to
+//! the task port for the others): right
 //! accounting (`mach_port_type`, `get_refs`, `mod_refs`, `insert_right`),
 //! a port set receiving from two members, a queue limit, no-senders and
 //! dead-name notifications delivered to this task, the names and a receive
@@ -222,13 +224,13 @@ fn checks() -> Result<(), u64> {
     if ipc.port_mod_refs(r, RightType::Send, 1) != Err(KernReturn::InvalidRight) {
         return Err(fail(41, "send references without a send right"));
     }
-    if port_call(port_call::GET_REFS, r, [17, 0, 0, 0]) != Err(KernReturn::InvalidValue as u64) {
+    if port_call(port_call::MOD_REFS, r, [17, 1, 0, 0]) != Err(KernReturn::InvalidValue as u64) {
         return Err(fail(42, "an unknown right type"));
     }
-    if port_call(port_call::GET_RECEIVE_STATUS, r, [0x1000, 0, 0, 0])
-        != Err(KernReturn::InvalidAddress as u64)
-    {
-        return Err(fail(43, "a status written to kernel memory"));
+    // `mach_port_get_receive_status` (3217) is an RPC, not a call of the
+    // trap, which takes no address.
+    if port_call(3217, r, [0x1000, 0, 0, 0]) != Err(KernReturn::InvalidValue as u64) {
+        return Err(fail(43, "a call the trap does not make"));
     }
     if ipc.port_type(PortName(0x7777_7700)) != Err(KernReturn::InvalidName) {
         return Err(fail(44, "a name that is not there"));
