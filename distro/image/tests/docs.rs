@@ -115,12 +115,12 @@ fn the_readme_and_module_doc_manifests_build() {
     let bins = workspace_bins();
     let readme = read(&here().join("README.md"));
     // The module's docs, without the `//! ` of each line.
-    let module_doc: String = read(&here().join("src/manifest.rs"))
+    let module_doc: String = read(&here().join("src/manifest/mod.rs"))
         .lines()
         .filter_map(|l| l.strip_prefix("//!"))
         .map(|l| format!("{}\n", l.strip_prefix(' ').unwrap_or(l)))
         .collect();
-    for (what, text) in [("README.md", readme), ("src/manifest.rs", module_doc)] {
+    for (what, text) in [("README.md", readme), ("src/manifest/mod.rs", module_doc)] {
         let blocks = toml_blocks(&text);
         assert!(!blocks.is_empty(), "{what} shows no manifest");
         for block in blocks {
