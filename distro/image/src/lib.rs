@@ -54,7 +54,8 @@ use std::process::Command;
 pub use boot::{Staged, StagedModule};
 pub use epoch::Epoch;
 pub use manifest::{
-    Artifact, BootProtocol, Contents, Manifest, ManifestError, Module, Source, Translator,
+    Artifact, BootProtocol, Contents, Manifest, ManifestError, Module, OnFailure, Service, Source,
+    Translator,
 };
 pub use rootfs::RootFs;
 
@@ -201,6 +202,16 @@ pub fn root_fs(
             fs.add_file(path, text.into_bytes(), mode, 0, 0)
                 .map_err(|e| BuildError::at(line, format!("user: {}", e.0)))?;
         }
+    }
+    if let Some(first) = m.services.first() {
+        fs.add_file(
+            hurd_servers::services::SERVICES,
+            hurd_servers::services::to_text(&m.services).into_bytes(),
+            0o644,
+            0,
+            0,
+        )
+        .map_err(|e| BuildError::at(0, format!("service: {} ({})", e.0, first.name)))?;
     }
     for t in &m.translators {
         fs.set_translator(t).map_err(|e| {

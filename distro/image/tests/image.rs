@@ -10,7 +10,7 @@ use distro_image::{
 const MANIFEST: &str = r#"
 [image]
 name = "test-image"
-cmdline = "console=com1 quiet"
+cmdline = "test bench-prompt"
 
 [kernel]
 path = "bin/kernel.elf"
@@ -152,7 +152,7 @@ fn an_image_is_staged_with_its_root_filesystem_last() {
 
     let cfg = std::fs::read_to_string(out.join("boot/grub/grub.cfg")).expect("grub.cfg");
     assert!(
-        cfg.contains("multiboot2 /boot/kernel console=com1 quiet"),
+        cfg.contains("multiboot2 /boot/kernel test bench-prompt"),
         "{cfg}"
     );
     assert!(

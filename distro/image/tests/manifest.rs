@@ -5,7 +5,7 @@ use distro_image::{BootProtocol, Contents, Manifest, Source};
 const GOOD: &str = r#"
 [image]
 name = "hurd-rs"
-cmdline = "console=com1"
+cmdline = "bench-prompt"
 
 [kernel]
 package = "hurd-kernel"
@@ -48,7 +48,7 @@ owner = 1000
 fn a_good_manifest_parses() {
     let m = Manifest::parse(GOOD).expect("parses");
     assert_eq!(m.name, "hurd-rs");
-    assert_eq!(m.cmdline, "console=com1");
+    assert_eq!(m.cmdline, "bench-prompt");
     assert_eq!(m.protocol, BootProtocol::Multiboot2);
     assert_eq!(
         m.kernel.source,
@@ -140,7 +140,7 @@ fn meaningless_values_are_refused() {
         "non-empty",
     );
     rejects(
-        "cmdline = \"console=com1\"",
+        "cmdline = \"bench-prompt\"",
         "cmdline = \"a\\nb\"",
         4,
         "one line",
@@ -267,8 +267,8 @@ fn rejects_key(from: &str, to: &str, line: usize, key: &str, needle: &str) {
 #[test]
 fn duplicate_keys_and_tables_are_named() {
     rejects_key(
-        "cmdline = \"console=com1\"",
-        "cmdline = \"console=com1\"\nname = \"again\"",
+        "cmdline = \"bench-prompt\"",
+        "cmdline = \"bench-prompt\"\nname = \"again\"",
         5,
         "image.name",
         "duplicate key",

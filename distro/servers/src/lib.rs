@@ -41,6 +41,7 @@ pub mod hosted;
 mod port;
 pub mod proc;
 pub mod rootfs;
+pub mod services;
 pub mod shell;
 pub mod term;
 pub mod untar;

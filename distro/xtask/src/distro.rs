@@ -188,6 +188,7 @@ pub const EXPECTED: &[&str] = &[
     "0 auth\n",
     "0 term\n",
     "0 password\n",
+    "0 /bin/sleep infinity\n",
     "1000 sh\n",
     "1000 /hurd/hello restarted\n",
     "kill: 1: operation not permitted",

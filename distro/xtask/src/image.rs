@@ -27,7 +27,8 @@ pub const REFERENCE_MANIFEST: &str = "distro/distro.toml";
 /// distro image"), relative to the workspace root.
 pub const OWN_MANIFEST: &str = "distro/examples/my-image.toml";
 
-/// What is typed into the [`OWN_MANIFEST`] image: carol, a user only that
+/// What is typed into the [`OWN_MANIFEST`] image (whose services start
+/// first: `keeper`, and `broken` named as not started): carol, a user only that
 /// manifest has, is refused with a wrong password and logs in with hers,
 /// sees her ids (her groups) and her home, and leaves; alice logs in, meets her
 /// note and her translator (a process of hers), starts a translator of her
@@ -63,6 +64,9 @@ fn own_scenario() -> Vec<Step> {
 
 /// What the [`OWN_MANIFEST`] image must show, in order.
 const OWN_EXPECTED: &[&str] = &[
+    "hurd-init: service keeper: /bin/sleep (pid ",
+    "hurd-init: service broken (/srv/broken) did not start: ",
+    "hurd-init: service needs-broken (/bin/sleep) did not start: `broken`, which it comes after, did not",
     "my-hurd: log in as carol (lighthouse) or alice (wonderland).",
     "Login incorrect",
     "Welcome to my own hurd-rs.",
@@ -73,10 +77,19 @@ const OWN_EXPECTED: &[&str] = &[
     "$ cat /srv/alice/note /srv/alice/hello\nBring the tarballs.\nHello from alice's own translator.",
     "$ cat /srv/alice/greeting\nHello from my own translator\n(served by my-translator, running as uid 1000)",
     "Hello, alice! (from a program on hurd-rt)",
+    "0 /bin/sleep 86400\n",
     "1000 /hurd/hello Hello from alice's own translator.",
     "1000 /bin/my-translator Hello from my own translator\n",
     "QUIET WORDS",
     "hurd-init: halting",
+];
+
+/// What the [`OWN_MANIFEST`] image must not show: the reference image's
+/// service it leaves out, and the service that comes after the broken one.
+const OWN_ABSENT: &[&str] = &[
+    "service idle",
+    "/bin/sleep infinity",
+    "service needs-broken:",
 ];
 
 /// The Debian packages `grub-mkrescue` needs to make a bootable ISO.
@@ -244,6 +257,12 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
     let output = run.lines.join("\n");
     crate::distro::check_in_order(&output, OWN_EXPECTED)
         .and_then(|()| crate::distro::check_no_password_shown(&output))
+        .and_then(|()| match OWN_ABSENT.iter().find(|a| output.contains(*a)) {
+            Some(a) => Err(format!(
+                "the console showed `{a}`, which the image leaves out"
+            )),
+            None => Ok(()),
+        })
         .map_err(|e| format!("{OWN_MANIFEST}: {e}"))?;
     if run.status != Some(EXIT_SUCCESS) || run.timed_out {
         return Err(format!("{OWN_MANIFEST}: the image did not halt cleanly"));

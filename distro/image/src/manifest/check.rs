@@ -13,6 +13,7 @@ use super::entries::{
 use super::error::{Lines, ManifestError};
 use super::raw::Raw;
 use crate::users;
+use hurd_servers::services::SERVICES;
 
 /// The largest permission value a mode may have (set-id, sticky and rwx bits).
 const MODE_MAX: u32 = 0o7777;
@@ -35,19 +36,7 @@ impl Checker<'_> {
                 format!("image.name `{name}`: use letters, digits, `-`, `_` and `.` only"),
             ));
         }
-        let cmdline = match image.cmdline {
-            Some(c) => {
-                let span = c.span();
-                let c = c.into_inner();
-                if c.contains(['\n', '\r', '\0']) {
-                    return Err(self
-                        .lines
-                        .field_error(span, "image.cmdline: must be one line without NUL"));
-                }
-                c
-            }
-            None => String::new(),
-        };
+        let cmdline = self.cmdline(image.cmdline)?;
         let kernel_span = raw.kernel.span();
         let k = raw.kernel.into_inner();
         let kernel = self.artifact(
@@ -208,6 +197,20 @@ impl Checker<'_> {
             });
         }
         let (users, groups) = self.accounts(raw.user, raw.group)?;
+        let services = self.services(raw.service, &programs, &files)?;
+        if !services.is_empty()
+            && let Some(f) = files.iter().find(|f| f.path == SERVICES)
+        {
+            return Err(ManifestError {
+                file: None,
+                line: f.line,
+                column: 1,
+                key: "file.path".to_owned(),
+                message: format!(
+                    "`{SERVICES}` is made from the [[service]] tables; give the services there"
+                ),
+            });
+        }
         if !users.is_empty() || !groups.is_empty() {
             for f in &files {
                 if [users::PASSWD, users::GROUP, users::SHADOW].contains(&f.path.as_str()) {
@@ -237,6 +240,7 @@ impl Checker<'_> {
             translators,
             users,
             groups,
+            services,
         })
     }
 

@@ -7,7 +7,7 @@
 //! ```toml
 //! [image]
 //! name = "hurd-rs"
-//! cmdline = "console=com1"
+//! cmdline = ""              # words of cmdline::WORDS only
 //!
 //! [kernel]
 //! package = "hurd-kernel"
@@ -43,11 +43,19 @@
 //! [[translator]]
 //! node = "/share/hello"
 //! command = ["/hurd/hello"]
+//!
+//! [[service]]
+//! name = "greeting"
+//! program = "/hurd/hello"
+//! args = ["started at boot"]
+//! on-failure = "continue"   # or "halt"; after = ["other-service"]
 //! ```
 //!
 //! The modules: [`entries`] (what a manifest holds), `raw` (its TOML form),
 //! `check` (turning that into a [`Manifest`]), `accounts` (the `[[user]]`
-//! and `[[group]]` tables), [`error`] (where and why a manifest is wrong).
+//! and `[[group]]` tables), `services` (the `[[service]]` tables),
+//! [`cmdline`] (the kernel command line's words), [`error`] (where and why
+//! a manifest is wrong).
 //!
 //! Parsing is strict: an unknown field, a missing or duplicate one, a value
 //! of the wrong type or a meaningless one (a relative path, `..`, two modules
@@ -56,9 +64,11 @@
 
 mod accounts;
 mod check;
+pub mod cmdline;
 pub mod entries;
 pub mod error;
 mod raw;
+mod services;
 
 use std::path::Path;
 
@@ -70,6 +80,7 @@ pub use error::ManifestError;
 use crate::users::{Group, User};
 use check::Checker;
 use error::Lines;
+pub use hurd_servers::services::{OnFailure, Service};
 use raw::Raw;
 
 /// A parsed and checked manifest.
@@ -98,6 +109,9 @@ pub struct Manifest {
     pub users: Vec<User>,
     /// The groups (`/etc/group`), in manifest order.
     pub groups: Vec<Group>,
+    /// The services `hurd-init` starts at boot, in start order
+    /// (`/etc/hurd-init/services`).
+    pub services: Vec<Service>,
 }
 
 impl Manifest {

@@ -23,6 +23,21 @@ pub(super) struct Raw {
     pub(super) user: Vec<Spanned<RawUser>>,
     #[serde(default)]
     pub(super) group: Vec<Spanned<RawGroup>>,
+    #[serde(default)]
+    pub(super) service: Vec<Spanned<RawService>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawService {
+    pub(super) name: Spanned<String>,
+    pub(super) program: Spanned<String>,
+    #[serde(default)]
+    pub(super) args: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) after: Vec<Spanned<String>>,
+    #[serde(rename = "on-failure")]
+    pub(super) on_failure: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -16,6 +16,12 @@
 //! accounts there. No account is compiled in. Then init runs logins on the
 //! terminal.
 //!
+//! Then it starts the image's services, as its `/etc/hurd-init/services`
+//! lists them (`hurd_servers::services`): each a task of its own, a child
+//! process of init's run as root, with the console as its output. One that
+//! does not start is named on the console, and the boot goes on without it
+//! and the services that come after it — unless it is to halt the system.
+//!
 //! Before each login prompt init shows `/etc/issue`, as `getty` does. A
 //! login checked by the password server starts the user's shell (the last
 //! field of their `/etc/passwd` line, `/bin/sh` if empty) as a task of its
@@ -44,6 +50,7 @@ use hurd_rt::{KernelIpc, println, thread};
 use hurd_servers::exec::WaitStatus;
 use hurd_servers::proc::process;
 use hurd_servers::rootfs;
+use hurd_servers::services::{self, OnFailure};
 use hurd_servers::shell::Session;
 use hurd_servers::term::{set_echo, tioctl_pgrp};
 use hurd_servers::untar;
@@ -396,6 +403,116 @@ fn start_session(sys: &System, child: exec::Child, uid: u32) -> Result<(), Error
 }
 // ANCHOR_END: console
 
+// ANCHOR: services
+/// Starts the services of [`services::SERVICES`] in order, as
+/// [`start_service`] does; one that does not start is named on the console
+/// and the boot goes on without it (and without those that come after it),
+/// unless it is to halt the system: then `false`.
+fn start_services(sys: &System) -> bool {
+    let Ok(root) = sys.session_for(&IdSet::root()) else {
+        println!("hurd-init: no services: no root session");
+        return true;
+    };
+    let text = match root.read_file(services::SERVICES) {
+        Ok(text) => text,
+        Err(e) if e == Error::from(Errno::NoEnt) => return true,
+        Err(e) => {
+            println!("hurd-init: no services: {}: {e}", services::SERVICES);
+            return true;
+        }
+    };
+    let list = match core::str::from_utf8(&text)
+        .map_err(|_| alloc::format!("{}: not UTF-8 text", services::SERVICES))
+        .and_then(|t| services::parse(t).map_err(|e| alloc::format!("{e}")))
+    {
+        Ok(list) => list,
+        Err(e) => {
+            println!("hurd-init: no services: {e}");
+            return true;
+        }
+    };
+    let mut started: Vec<&str> = Vec::new();
+    for s in &list {
+        let r = match s.after.iter().find(|a| !started.contains(&a.as_str())) {
+            Some(needed) => Err(alloc::format!("`{needed}`, which it comes after, did not")),
+            None => start_service(sys, &root, s).map_err(|e| alloc::format!("{e}")),
+        };
+        match r {
+            Ok(pid) => {
+                println!("hurd-init: service {}: {} (pid {pid})", s.name, s.program);
+                started.push(&s.name);
+            }
+            Err(why) => {
+                println!(
+                    "hurd-init: service {} ({}) did not start: {why}",
+                    s.name, s.program
+                );
+                if s.on_failure == OnFailure::Halt {
+                    println!("hurd-init: service {} must run: halting", s.name);
+                    return false;
+                }
+            }
+        }
+    }
+    true
+}
+
+/// Starts service `s` as a task of its own, a child process of init's owned
+/// by root, with root's auth handle and root directory (from `root`) and the
+/// console as its standard output and error; its pid.
+fn start_service(
+    sys: &System,
+    root: &Session<'_, KernelIpc>,
+    s: &services::Service,
+) -> Result<i32, Error> {
+    let image = root.read_file(&s.program)?;
+    let ipc = &sys.ipc;
+    let out = io::Client::new(ipc, sys.term).duplicate()?.name;
+    let err = match io::Client::new(ipc, sys.term).duplicate() {
+        Ok(p) => p.name,
+        Err(e) => {
+            let _ = ipc.port_deallocate(out);
+            return Err(e);
+        }
+    };
+    let give = |name, right| InitialPort {
+        name,
+        right,
+        disposition: Disposition::CopySend,
+    };
+    let ports = [
+        give(AUTH, root.auth),
+        give(CRDIR, root.crdir),
+        give(STDOUT, out),
+        give(STDERR, err),
+    ];
+    let mut argv: Vec<&str> = Vec::with_capacity(s.args.len() + 1);
+    argv.push(&s.program);
+    argv.extend(s.args.iter().map(String::as_str));
+    let program = Program {
+        image: &image,
+        argv: &argv,
+        envp: &[],
+        ports: &ports,
+    };
+    let loaded = exec::load(&program).map_err(Error::from);
+    let _ = ipc.port_deallocate(out);
+    let _ = ipc.port_deallocate(err);
+    let child = loaded?;
+    let r = distro_programs::process::adopt(ipc, sys.proc, child.task).and_then(|(pid, port)| {
+        distro_programs::process::give_proc(child.task, port)?;
+        exec::resume(&child)?;
+        Ok(pid)
+    });
+    if r.is_err() {
+        let _ = mach::task_terminate(child.task);
+    }
+    let _ = ipc.port_deallocate(child.task);
+    let _ = ipc.port_deallocate(child.thread);
+    r
+}
+// ANCHOR_END: services
+
 // ANCHOR: rootfs
 /// Writes the `rootfs` boot module (a tar archive: files, directories,
 /// passive translator records) into the root file system, as `root`.
@@ -421,6 +538,9 @@ fn main() -> u64 {
             return 1;
         }
     };
+    if !start_services(&sys) {
+        return 1;
+    }
     let con = Console {
         ipc: &sys.ipc,
         term: sys.term,
