@@ -135,12 +135,14 @@ pub struct Session {
 /// The prompts after which a session line is typed input.
 pub const PROMPTS: &[&str] = &["login: ", "$ ", "# "];
 
-/// The demonstration accounts of the reference system, whose passwords a
-/// session types at `Password:`.
+/// The demonstration accounts of the reference system and the book's own
+/// image, whose passwords a session types at `Password:`.
 pub const ACCOUNTS: &[(&str, &str)] = &[
     ("alice", "wonderland"),
     ("bob", "builder"),
     ("root", "hurd"),
+    // The user only `distro/examples/my-image.toml` has.
+    ("carol", "lighthouse"),
 ];
 
 /// The password of `user` among [`ACCOUNTS`].
