@@ -30,7 +30,8 @@ pub const OWN_MANIFEST: &str = "distro/examples/my-image.toml";
 /// What is typed into the [`OWN_MANIFEST`] image (whose services start
 /// first: `keeper`, and `broken` named as not started): carol, a user only that
 /// manifest has, is refused with a wrong password and logs in with hers,
-/// sees her ids (her groups) and her home, and leaves; alice logs in, meets her
+/// sees her ids (her groups) and her home, runs the program template (built
+/// from a crate outside the workspace), and leaves; alice logs in, meets her
 /// note and her translator (a process of hers), starts a translator of her
 /// own (built from a crate outside the workspace, `distro/examples/my-translator`)
 /// on a node of hers with `settrans` and reads it, runs the program
@@ -43,6 +44,7 @@ fn own_scenario() -> Vec<Step> {
         Step::new("Password: ", "lighthouse"),
         Step::new("$ ", "id"),
         Step::new("$ ", "pwd"),
+        Step::new("$ ", "my-program carol"),
         Step::new("$ ", "exit"),
         Step::new("login: ", "alice"),
         Step::new("Password: ", "wonderland"),
@@ -72,6 +74,7 @@ const OWN_EXPECTED: &[&str] = &[
     "Welcome to my own hurd-rs.",
     "euids=1002(carol) egids=200,100 ",
     "$ pwd\n/home/carol",
+    "Hello, carol! (from a program on hurd-rt)",
     "my-hurd: log in as carol",
     "Welcome to my own hurd-rs.",
     "$ cat /srv/alice/note /srv/alice/hello\nBring the tarballs.\nHello from alice's own translator.",
