@@ -145,6 +145,17 @@ impl System {
 /// and what users write.
 const ROOT_FS_LIMIT: u64 = 48 << 20;
 
+/// The boot modules init uses: itself, the servers it starts and the root
+/// file system.
+const MODULES: &[&str] = &[
+    "hurd-init",
+    "proc-server",
+    "auth-server",
+    "term-server",
+    "password-server",
+    "rootfs",
+];
+
 /// What is shown before each login prompt (as `getty` shows it).
 const ISSUE: &str = "/etc/issue";
 
@@ -538,6 +549,14 @@ fn main() -> u64 {
             return 1;
         }
     };
+    // A module nothing starts is named, not silently ignored.
+    for (string, _) in &info.modules {
+        if let Some(name) = boot::module_name(string).filter(|n| !MODULES.contains(n)) {
+            println!(
+                "hurd-init: boot module `{name}` is not used (programs to start at boot are services)"
+            );
+        }
+    }
     if !start_services(&sys) {
         return 1;
     }
