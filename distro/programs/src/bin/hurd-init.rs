@@ -446,7 +446,10 @@ fn start_services(sys: &System) -> bool {
     for s in &list {
         let r = match s.after.iter().find(|a| !started.contains(&a.as_str())) {
             Some(needed) => Err(alloc::format!("`{needed}`, which it comes after, did not")),
-            None => start_service(sys, &root, s).map_err(|e| alloc::format!("{e}")),
+            None => start_service(sys, &root, s).map_err(|e| match Errno::of(e) {
+                Some(errno) => alloc::format!("{errno}"),
+                None => alloc::format!("{e}"),
+            }),
         };
         match r {
             Ok(pid) => {
