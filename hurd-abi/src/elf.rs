@@ -120,23 +120,31 @@ fn hurd_rs_note(notes: &[u8]) -> Result<Option<u32>, ElfError> {
     Ok(None)
 }
 
+/// The `N` bytes at `at` in `b`; `at` may be any offset a file names (an
+/// offset near `usize::MAX` is past the end, not a wrap).
+fn bytes_at<const N: usize>(b: &[u8], at: usize) -> Result<[u8; N], ElfError> {
+    let end = at.checked_add(N).ok_or(ElfError::Truncated)?;
+    let bytes = b.get(at..end).ok_or(ElfError::Truncated)?;
+    let mut word = [0; N];
+    word.copy_from_slice(bytes);
+    Ok(word)
+}
+
 fn u16_at(b: &[u8], at: usize) -> Result<u16, ElfError> {
-    let bytes = b.get(at..at + 2).ok_or(ElfError::Truncated)?;
-    Ok(u16::from_le_bytes([bytes[0], bytes[1]]))
+    bytes_at(b, at).map(u16::from_le_bytes)
 }
 
 fn u32_at(b: &[u8], at: usize) -> Result<u32, ElfError> {
-    let bytes = b.get(at..at + 4).ok_or(ElfError::Truncated)?;
-    let mut word = [0; 4];
-    word.copy_from_slice(bytes);
-    Ok(u32::from_le_bytes(word))
+    bytes_at(b, at).map(u32::from_le_bytes)
 }
 
 fn u64_at(b: &[u8], at: usize) -> Result<u64, ElfError> {
-    let bytes = b.get(at..at + 8).ok_or(ElfError::Truncated)?;
-    let mut word = [0; 8];
-    word.copy_from_slice(bytes);
-    Ok(u64::from_le_bytes(word))
+    bytes_at(b, at).map(u64::from_le_bytes)
+}
+
+/// The field `delta` bytes into the program header at `at`.
+fn field(at: usize, delta: usize) -> Result<usize, ElfError> {
+    at.checked_add(delta).ok_or(ElfError::Truncated)
 }
 
 /// Parses `file`, accepting only segments inside `[min, max)`.
@@ -176,8 +184,10 @@ pub fn parse(file: &[u8], min: u64, max: u64) -> Result<Executable, ElfError> {
             .ok_or(ElfError::Truncated)?;
         let kind = u32_at(file, at)?;
         if kind == PT_NOTE {
-            let offset = usize::try_from(u64_at(file, at + 8)?).map_err(|_| ElfError::BadNote)?;
-            let size = usize::try_from(u64_at(file, at + 32)?).map_err(|_| ElfError::BadNote)?;
+            let offset =
+                usize::try_from(u64_at(file, field(at, 8)?)?).map_err(|_| ElfError::BadNote)?;
+            let size =
+                usize::try_from(u64_at(file, field(at, 32)?)?).map_err(|_| ElfError::BadNote)?;
             let notes = offset
                 .checked_add(size)
                 .and_then(|end| file.get(offset..end))
@@ -190,12 +200,12 @@ pub fn parse(file: &[u8], min: u64, max: u64) -> Result<Executable, ElfError> {
         if kind != PT_LOAD {
             continue;
         }
-        let flags = u32_at(file, at + 4)?;
+        let flags = u32_at(file, field(at, 4)?)?;
         let segment = Segment {
-            offset: u64_at(file, at + 8)?,
-            vaddr: u64_at(file, at + 16)?,
-            file_size: u64_at(file, at + 32)?,
-            mem_size: u64_at(file, at + 40)?,
+            offset: u64_at(file, field(at, 8)?)?,
+            vaddr: u64_at(file, field(at, 16)?)?,
+            file_size: u64_at(file, field(at, 32)?)?,
+            mem_size: u64_at(file, field(at, 40)?)?,
             execute: flags & 1 != 0,
             write: flags & 2 != 0,
             read: flags & 4 != 0,
@@ -397,7 +407,82 @@ mod tests {
         assert_eq!(parse(&f, MIN, MAX), Err(ElfError::Truncated));
     }
 
+    #[test]
+    fn program_header_offsets_near_the_end_of_the_address_space() {
+        // A table offset at which a field's end would wrap past `usize::MAX`
+        // is past the end of the file, not a wrap or an overflow.
+        for phoff in [
+            u64::MAX,
+            u64::MAX - 2,
+            u64::MAX - 7,
+            u64::MAX - 40,
+            u64::MAX - 56,
+            u64::MAX / 2,
+        ] {
+            let mut f = build(MIN, &[(MIN, 0, 0x10, 0x10, 5)], 0x100);
+            f[32..40].copy_from_slice(&phoff.to_le_bytes());
+            assert_eq!(parse(&f, MIN, MAX), Err(ElfError::Truncated), "{phoff:#x}");
+        }
+        // A large entry size whose multiples wrap.
+        let mut f = build(MIN, &[(MIN, 0, 0x10, 0x10, 5)], 0x100);
+        f[54..56].copy_from_slice(&u16::MAX.to_le_bytes());
+        f[56..58].copy_from_slice(&u16::MAX.to_le_bytes());
+        f[32..40].copy_from_slice(&(u64::MAX - 0x1_0000).to_le_bytes());
+        assert_eq!(parse(&f, MIN, MAX), Err(ElfError::Truncated));
+    }
+
+    /// Header values around the boundaries where arithmetic on them wraps.
+    fn edgy_u64() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            0u64..0x400,
+            (0u64..0x100).prop_map(|d| u64::MAX - d),
+            (0u64..0x100).prop_map(|d| MIN + d),
+            (0u64..0x100).prop_map(|d| MAX - d),
+            any::<u64>(),
+        ]
+    }
+
     proptest! {
+        /// A well-formed header over program headers of any values: never a
+        /// panic, and what is accepted lies inside the range and the file.
+        #[test]
+        fn any_program_headers_never_panic(
+            entry in edgy_u64(),
+            phoff in prop_oneof![Just(64u64), (0u64..8).prop_map(|d| u64::MAX - d), edgy_u64()],
+            phentsize in prop_oneof![Just(56u16), any::<u16>()],
+            phnum in 0u16..12,
+            fields in proptest::collection::vec((0u32..8, 0u32..8, edgy_u64(), edgy_u64(), edgy_u64(), edgy_u64()), 0..12),
+            len in 64usize..0x500,
+        ) {
+            let mut f = build(entry, &[], len);
+            f[32..40].copy_from_slice(&phoff.to_le_bytes());
+            f[54..56].copy_from_slice(&phentsize.to_le_bytes());
+            f[56..58].copy_from_slice(&phnum.to_le_bytes());
+            for (i, &(kind, flags, offset, vaddr, file_size, mem_size)) in fields.iter().enumerate() {
+                let at = 64 + 56 * i;
+                if at + 56 > f.len() {
+                    break;
+                }
+                f[at..at + 4].copy_from_slice(&kind.to_le_bytes());
+                f[at + 4..at + 8].copy_from_slice(&flags.to_le_bytes());
+                f[at + 8..at + 16].copy_from_slice(&offset.to_le_bytes());
+                f[at + 16..at + 24].copy_from_slice(&vaddr.to_le_bytes());
+                f[at + 32..at + 40].copy_from_slice(&file_size.to_le_bytes());
+                f[at + 40..at + 48].copy_from_slice(&mem_size.to_le_bytes());
+            }
+            if let Ok(exe) = parse(&f, MIN, MAX) {
+                for s in &exe.segments {
+                    prop_assert!(s.vaddr >= MIN && s.vaddr + s.mem_size <= MAX);
+                    prop_assert!(s.offset + s.file_size <= f.len() as u64);
+                    prop_assert!(s.file_size <= s.mem_size);
+                }
+                prop_assert!(exe
+                    .segments
+                    .iter()
+                    .any(|s| s.execute && s.vaddr <= exe.entry && exe.entry < s.vaddr + s.mem_size));
+            }
+        }
+
         #[test]
         fn arbitrary_bytes_never_panic(mut bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
             if bytes.len() >= 64 {

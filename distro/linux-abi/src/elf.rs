@@ -266,28 +266,34 @@ impl LinuxElf {
 
     /// `AT_PHDR`: where the program headers are in memory — `PT_PHDR`, or
     /// inside the segment that maps file offset `e_phoff`; `None` if no
-    /// segment maps them (the program cannot find its TLS then).
+    /// segment maps them (the program cannot find its TLS then) or the
+    /// address would wrap past the top of the address space.
     pub fn phdr_addr(&self) -> Option<u64> {
         if let Some(v) = self.phdr_vaddr {
-            return Some(v + self.bias());
+            return v.checked_add(self.bias());
         }
         let bytes = u64::from(self.phnum) * PHDR_SIZE as u64;
+        let end = self.phoff.checked_add(bytes)?;
         self.segments
             .iter()
-            .find(|s| s.offset <= self.phoff && self.phoff + bytes <= s.offset + s.filesz)
-            .map(|s| s.vaddr + (self.phoff - s.offset) + self.bias())
+            .find(|s| {
+                s.offset <= self.phoff && s.offset.checked_add(s.filesz).is_some_and(|e| end <= e)
+            })
+            .and_then(|s| s.vaddr.checked_add(self.phoff - s.offset))
+            .and_then(|v| v.checked_add(self.bias()))
     }
 
     /// The first address after the last segment, page-aligned: where the
-    /// `brk` heap starts.
+    /// `brk` heap starts (saturating at the last page of the address space
+    /// for segments [`LinuxElf::parse`] would not have accepted).
     pub fn brk_start(&self) -> u64 {
         let end = self
             .segments
             .iter()
-            .map(|s| s.vaddr + s.memsz)
+            .map(|s| s.vaddr.saturating_add(s.memsz))
             .max()
             .unwrap_or(0)
-            + self.bias();
-        (end + PAGE - 1) & !(PAGE - 1)
+            .saturating_add(self.bias());
+        end.saturating_add(PAGE - 1) & !(PAGE - 1)
     }
 }

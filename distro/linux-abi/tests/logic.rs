@@ -177,6 +177,31 @@ fn static_programs_are_recognised() {
 }
 
 #[test]
+fn program_header_addresses_near_the_top_do_not_wrap() {
+    // A static-pie whose PT_PHDR names an address that wraps when the load
+    // base is added: no address for the headers, not an overflow.
+    let pie = elf(
+        3,
+        &[
+            (6, 4, 64, u64::MAX - 8, 56, 56, 8),
+            (1, 5, 0, 0, 0x2000, 0x3000, 0x1000),
+        ],
+    );
+    let p = LinuxElf::parse(&pie, pie.len() as u64).unwrap();
+    assert_eq!(p.phdr_addr(), None);
+    // A fixed-address program keeps what PT_PHDR says.
+    let exec = elf(
+        2,
+        &[
+            (6, 4, 64, 0x400040, 112, 112, 8),
+            (1, 5, 0, 0x400000, 0x2000, 0x3000, 0x1000),
+        ],
+    );
+    let x = LinuxElf::parse(&exec, exec.len() as u64).unwrap();
+    assert_eq!(x.phdr_addr(), Some(0x400040));
+}
+
+#[test]
 fn real_programs_on_this_host() {
     // Debian's dynamically linked programs are refused.
     let ls = std::fs::read("/bin/ls").unwrap();
