@@ -365,6 +365,9 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
 
     /// `vm_protect`: sets the current (or, with `set_max`, the maximum)
     /// protection of every region in the range, which must be fully mapped.
+    /// `prot` must lie within every region's maximum protection, so a
+    /// maximum is only ever lowered; with `set_max` the current protection
+    /// is lowered with it (to `prot & current`).
     ///
     /// # Errors
     ///
@@ -381,11 +384,12 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
     ) -> Result<(), VmError> {
         let (start, end) = Self::check_range(addr, size)?;
         let m = self.covered(map, start, end)?;
-        if !set_max {
-            for s in m.starts_in(start, end) {
-                if m.lookup(s).is_some_and(|e| !e.max_prot.contains(prot)) {
-                    return Err(VmError::ProtectionFailure);
-                }
+        // As Mach's vm_map_protect: a first pass refuses the whole call if
+        // `prot` exceeds any region's maximum, so a maximum is never raised
+        // (by `set_max` or otherwise) and a refused call changes nothing.
+        for s in m.starts_in(start, end) {
+            if m.lookup(s).is_some_and(|e| !e.max_prot.contains(prot)) {
+                return Err(VmError::ProtectionFailure);
             }
         }
         let starts = self.clip_range(map, start, end);

@@ -47,6 +47,7 @@ enum Op {
         map: usize,
         page: u64,
         pages: u64,
+        set_max: bool,
         prot: u32,
     },
     Inherit {
@@ -77,8 +78,8 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(map, page, offset, len, val)| Op::Write { map, page, offset, len, val }),
         3 => (map.clone(), page.clone(), 0..PAGE_SIZE)
             .prop_map(|(map, page, offset)| Op::Read { map, page, offset }),
-        2 => (map.clone(), page.clone(), 1..4u64, prop::sample::select(vec![0u32, 1, 3, 7]))
-            .prop_map(|(map, page, pages, prot)| Op::Protect { map, page, pages, prot }),
+        3 => (map.clone(), page.clone(), 1..4u64, prop::bool::weighted(0.3), prop::sample::select(vec![0u32, 1, 3, 5, 7]))
+            .prop_map(|(map, page, pages, set_max, prot)| Op::Protect { map, page, pages, set_max, prot }),
         2 => (map.clone(), page.clone(), 1..4u64, 0..3u32)
             .prop_map(|(map, page, pages, inherit)| Op::Inherit { map, page, pages, inherit }),
         2 => map.clone().prop_map(|map| Op::Fork { map }),
@@ -92,6 +93,7 @@ fn op() -> impl Strategy<Value = Op> {
 struct MPage {
     cell: usize,
     prot: VmProt,
+    max_prot: VmProt,
     inherit: VmInherit,
 }
 
@@ -249,6 +251,7 @@ impl Harness {
                             MPage {
                                 cell,
                                 prot: VmProt::DEFAULT,
+                                max_prot: VmProt::ALL,
                                 inherit: VmInherit::Copy,
                             },
                         );
@@ -305,25 +308,42 @@ impl Harness {
                 map,
                 page,
                 pages,
+                set_max,
                 prot,
             } => {
+                // Mach's vm_map_protect: the new protection must lie within
+                // every region's maximum, or nothing changes; `set_max`
+                // makes it the new maximum (which can only go down) and
+                // lowers the current protection to fit.
                 let m = map % nmaps;
                 let addr = BASE + page * PAGE_SIZE;
                 let prot = VmProt::from_bits_truncate(prot);
                 let got = self
                     .vm
-                    .protect(self.maps[m], addr, pages * PAGE_SIZE, false, prot);
+                    .protect(self.maps[m], addr, pages * PAGE_SIZE, set_max, prot);
                 let first = page_of(addr);
-                let covered = (first..first + pages).all(|p| self.model.maps[m].contains_key(&p));
-                if covered {
+                let range = first..first + pages;
+                let covered = range.clone().all(|p| self.model.maps[m].contains_key(&p));
+                let within = range
+                    .clone()
+                    .filter_map(|p| self.model.maps[m].get(&p))
+                    .all(|mp| mp.max_prot.contains(prot));
+                if !covered {
+                    prop_assert_eq!(got, Err(VmError::InvalidAddress), "{:?}", op);
+                } else if !within {
+                    prop_assert_eq!(got, Err(VmError::ProtectionFailure), "{:?}", op);
+                } else {
                     prop_assert_eq!(got, Ok(()), "{:?}", op);
-                    for p in first..first + pages {
+                    for p in range {
                         if let Some(mp) = self.model.maps[m].get_mut(&p) {
-                            mp.prot = prot;
+                            if set_max {
+                                mp.max_prot = prot;
+                                mp.prot &= prot;
+                            } else {
+                                mp.prot = prot;
+                            }
                         }
                     }
-                } else {
-                    prop_assert_eq!(got, Err(VmError::InvalidAddress), "{:?}", op);
                 }
             }
             Op::Inherit {
