@@ -264,7 +264,6 @@ impl NameTable {
     }
 
     /// How many names are in use.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.used + self.chosen.len()
     }

@@ -27,7 +27,6 @@ impl<K: Copy + Eq + Hash, V> SmallMap<K, V> {
     }
 
     /// How many entries there are.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         match self {
             SmallMap::Small(v) => v.len(),

@@ -588,6 +588,11 @@ impl Harness {
                 }
             }
             want.sort_by_key(|(n, _)| *n);
+            assert_eq!(
+                self.k.space_name_count(sp),
+                Ok(want.len()),
+                "name count of space {s}"
+            );
             assert_eq!(self.k.port_names(sp).unwrap(), want, "names of space {s}");
         }
         // Ports.

@@ -71,6 +71,8 @@ pub const USER_PROGRAMS: &[&str] = &[
     "port-calls",
     "kernel-servers",
     "emulation",
+    "exhaust",
+    "rights-to-kernel",
 ];
 
 /// The Debian package with `qemu-system-x86_64`.

@@ -125,6 +125,17 @@ impl IpcKernel {
         self.spaces.get(space.0).is_some()
     }
 
+    /// How many names `space` uses (every right, port set and dead name it
+    /// holds): what a kernel checks against a task's limit before it
+    /// allocates another name for the task.
+    ///
+    /// # Errors
+    ///
+    /// `KERN_INVALID_TASK` when `space` is not a live space.
+    pub fn space_name_count(&self, space: SpaceId) -> Result<usize, KernReturn> {
+        Ok(self.space(space)?.entries.len())
+    }
+
     /// Number of live port objects (including dead ports still referenced by names
     /// or messages). For tests and statistics.
     pub fn port_count(&self) -> usize {

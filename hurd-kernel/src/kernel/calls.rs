@@ -218,12 +218,18 @@ impl trap::Handler for Syscall<'_> {
         if matches!(call.right, RightType::SendOnce) {
             return Flow::Done(Err(KernReturn::InvalidValue));
         }
+        if let Err(code) = self.k.room_for_names(caller.space, 1) {
+            return Flow::Done(Err(code));
+        }
         self.k.ipc.port_allocate(caller.space, call.right).into()
     }
 
     #[inline(always)]
     fn mach_reply_port(&mut self, _: MachReplyPort) -> Flow<PortName> {
         let caller = self.caller();
+        if let Err(code) = self.k.room_for_names(caller.space, 1) {
+            return Flow::Done(Err(code));
+        }
         self.k
             .ipc
             .port_allocate(caller.space, RightType::Receive)
@@ -273,6 +279,9 @@ impl trap::Handler for Syscall<'_> {
         if !abi::user_range_ok(hint, size) {
             return Flow::Done(Err(KernReturn::InvalidAddress));
         }
+        if let Err(code) = self.k.room_for_region(caller.map) {
+            return Flow::Done(Err(code));
+        }
         let result = match self.k.vm.allocate(caller.map, hint, size, anywhere) {
             Ok(addr) if abi::user_range_ok(addr, size) => Ok(addr),
             Ok(addr) => {
@@ -303,6 +312,9 @@ impl trap::Handler for Syscall<'_> {
         let Some(prot) = VmProt::from_bits(call.protection) else {
             return Flow::Done(Err(KernReturn::InvalidArgument));
         };
+        if let Err(code) = self.k.room_for_region(caller.map) {
+            return Flow::Done(Err(code));
+        }
         let result = self
             .k
             .vm
@@ -316,6 +328,9 @@ impl trap::Handler for Syscall<'_> {
         let hint = call.address.max(abi::USER_BASE);
         if call.size == 0 || !abi::user_range_ok(hint, call.size) {
             return Flow::Done(Err(KernReturn::InvalidAddress));
+        }
+        if let Err(code) = self.k.room_for_region(caller.map) {
+            return Flow::Done(Err(code));
         }
         let result = self.k.vm_map_pager(
             caller.space,
@@ -336,6 +351,9 @@ impl trap::Handler for Syscall<'_> {
         let caller = self.caller();
         if !abi::user_range_ok(call.entry, 1) || !abi::user_range_ok(call.stack, 0) {
             return Flow::Done(Err(KernReturn::InvalidAddress));
+        }
+        if let Err(code) = self.k.room_for_thread(caller.task) {
+            return Flow::Done(Err(code));
         }
         let priority = self
             .k

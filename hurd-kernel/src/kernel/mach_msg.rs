@@ -385,6 +385,11 @@ fn copy_in_message(k: &mut Kernel, map: MapId, buf: u64, size: u64) -> Result<Me
     if size > abi::MAX_MESSAGE {
         return Err(bad(MsgReturn::SendInvalidData));
     }
+    // The message is held in the kernel until received: refused while the
+    // heap is short (see `crate::limits`).
+    if crate::limits::heap_room(2 * size as usize + 512).is_err() {
+        return Err(bad(MsgReturn::SendNoBuffer));
+    }
     // Small messages (the common RPC) are copied to the stack, not the heap.
     let mut small = [0u8; 64];
     if let Some(bytes) = small.get_mut(..size as usize) {

@@ -26,6 +26,8 @@ mod calls;
 #[cfg(target_os = "none")]
 mod console;
 #[cfg(target_os = "none")]
+mod limits;
+#[cfg(target_os = "none")]
 mod mach_msg;
 #[cfg(target_os = "none")]
 mod pager;

@@ -207,14 +207,35 @@ impl Kernel {
             return;
         }
         match ControlCall::decode(msg) {
-            Ok((call, _)) => {
-                let _ = self.vm.handle_pager_message(control, call);
+            Ok((call, req)) => {
+                // Every call on a control port is a simpleroutine: a reply
+                // right sent with one is not kept.
+                if req.reply.is_valid()
+                    && let Some(kp) = self.kport
+                {
+                    let _ = self.ipc.port_deallocate(kp.space, req.reply);
+                }
+                let reply_to = call.reply_to();
+                if self.vm.handle_pager_message(control, call).is_err() && reply_to.is_valid() {
+                    // Refused: nothing will be sent through it.
+                    if let Some(kp) = self.kport {
+                        let _ = self.ipc.port_deallocate(kp.space, reply_to);
+                    }
+                }
             }
-            Err(e) => log::warn!(
-                "kernel: refused message {} on control port {control}: {}",
-                e.message.header.id,
-                e.code
-            ),
+            Err(e) => {
+                log::debug!(
+                    "kernel: refused message {} on control port {control}: {}",
+                    e.message.header.id,
+                    e.code
+                );
+                // Answered as any refused request is (MIG_BAD_ID or
+                // MIG_BAD_ARGUMENTS to a reply right, if one came), and its
+                // rights released.
+                let req = hurd_ipc::mig::Request::of(&e.message);
+                self.release_rights(e.message.body);
+                self.answer(&req, Err(hurd_ipc::Error::Mig(e.code)));
+            }
         }
         self.flush_pager_messages();
         self.wake_fault_waiters();
@@ -236,7 +257,15 @@ impl Kernel {
                 self.flush_pager_messages();
                 self.wake_fault_waiters();
             }
-            (id, _) => log::warn!("kernel: unexpected notification {id}"),
+            (id, _) => {
+                log::warn!("kernel: unexpected notification {id}");
+                let msg = msg.clone();
+                let req = hurd_ipc::mig::Request::of(&msg);
+                self.release_rights(msg.body);
+                if req.reply.is_valid() {
+                    let _ = self.ipc.port_deallocate(kp.space, req.reply);
+                }
+            }
         }
     }
 

@@ -17,7 +17,8 @@
 use hurd_abi::{hurd_task, mach, mach_port};
 use hurd_ipc::mig::{DecodeError, Request};
 use hurd_ipc::{
-    Disposition, Error, Item, KernReturn, Message, MigReturn, PortItem, PortName, RightType,
+    Disposition, Error, Item, KernReturn, Message, MigReturn, MsgBits, PortItem, PortName,
+    PortType, RightType,
 };
 
 use crate::task::{Kernel, TaskId, ThreadId};
@@ -80,7 +81,8 @@ impl Kernel {
         };
         if let Err(err) = refused {
             let req = Request::of(&err.message);
-            log::warn!("kernel: refused request {}: {:?}", req.id, err.code);
+            // Debug only: a task must not be able to fill the console.
+            log::debug!("kernel: refused request {}: {:?}", req.id, err.code);
             self.release_rights(err.message.body);
             self.answer(&req, Err(Error::Mig(err.code)));
         }
@@ -118,10 +120,15 @@ impl Kernel {
 
     /// Answers `req` with an error, or sends `reply` (built for `req`);
     /// whether the answer went out. One that cannot go (no reply port, or
-    /// the client is gone) is dropped, with the rights it would have moved.
-    fn answer(&mut self, req: &Request, reply: Result<Message, Error>) -> bool {
+    /// the client is gone) is dropped, with the rights it would have moved
+    /// and the kernel's right to the reply port.
+    ///
+    /// As a MIG server does, the reply moves the kind of right the request
+    /// brought: a send-once right, or a send right when the client made
+    /// one (`MACH_MSG_TYPE_MAKE_SEND` for its reply port).
+    pub(crate) fn answer(&mut self, req: &Request, reply: Result<Message, Error>) -> bool {
         let Some(kp) = self.kport else { return false };
-        let reply = match reply {
+        let mut reply = match reply {
             Ok(reply) => reply,
             Err(err) => hurd_ipc::mig::reply_message(req, Err(err)),
         };
@@ -129,11 +136,24 @@ impl Kernel {
             self.release_rights(reply.body);
             return false;
         }
+        let send_right = self
+            .ipc
+            .port_type(kp.space, req.reply)
+            .is_ok_and(|t| t.contains(PortType::SEND) && !t.contains(PortType::SEND_ONCE));
+        if send_right {
+            let complex = reply.header.bits.is_complex();
+            reply.header.bits = MsgBits::new(Disposition::MoveSend, None).with_complex(complex);
+        }
         match self.ipc.send(kp.space, reply, None) {
             Ok(()) => true,
             Err(err) => {
-                // The client is gone (its task terminated itself, say).
-                log::info!("kernel: reply to {} dropped: {:?}", req.id, err.code);
+                // The client is gone (its task terminated itself, say): the
+                // kernel's right to its reply port (a dead name by now) goes
+                // too.
+                log::debug!("kernel: reply to {} dropped: {:?}", req.id, err.code);
+                let _ = self
+                    .ipc
+                    .port_deallocate(kp.space, err.message.header.remote);
                 self.release_rights(err.message.body);
                 false
             }

@@ -43,6 +43,11 @@ impl<T> Slab<T> {
         self.slots.get_mut(*id as usize)?.take()
     }
 
+    /// The heap bytes its slots take (one per id ever used).
+    pub fn heap_bytes(&self) -> usize {
+        self.slots.capacity() * core::mem::size_of::<Option<T>>()
+    }
+
     /// Every id and value, in id order.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
         self.slots

@@ -61,7 +61,9 @@ impl Kernel {
         right_type: u32,
         name: PortName,
     ) -> Result<(), KernReturn> {
-        self.ipc.port_allocate_name(space, right(right_type)?, name)
+        let right = right(right_type)?;
+        self.room_for_names(space, 1)?;
+        self.ipc.port_allocate_name(space, right, name)
     }
 
     /// `mach_port_allocate`: a receive right, port set or dead name.
@@ -70,6 +72,7 @@ impl Kernel {
             r @ (RightType::Receive | RightType::PortSet | RightType::DeadName) => r,
             RightType::Send | RightType::SendOnce => return Err(KernReturn::InvalidValue),
         };
+        self.room_for_names(space, 1)?;
         Ok(self.ipc.port_allocate(space, right)?.0)
     }
 
@@ -198,9 +201,10 @@ impl Kernel {
         if !poly.name.is_valid() {
             return Err(KernReturn::InvalidCapability);
         }
-        let result = self
-            .ipc
-            .port_insert_right(space, name, kp.space, poly.name, poly.disposition);
+        let result = self.room_for_names(space, 1).and_then(|()| {
+            self.ipc
+                .port_insert_right(space, name, kp.space, poly.name, poly.disposition)
+        });
         if result.is_err() {
             self.release_rights([Item::Port(poly)]);
         }
@@ -274,6 +278,7 @@ impl Kernel {
             }
             call::INSERT_RIGHT => {
                 let how = disposition(small(b)?)?;
+                self.room_for_names(space, 1)?;
                 self.ipc
                     .port_insert_right(space, name, space, PortName(small(a)?), how)
                     .map(|()| 0)

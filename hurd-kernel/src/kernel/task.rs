@@ -197,6 +197,12 @@ pub struct Task {
     /// Its emulation vector: the handlers of the system calls hurd-rs has
     /// no trap for.
     pub emulation: Emulation,
+    /// The task that made it with `task_create` (whose limit of tasks it
+    /// counts against while it lives).
+    pub parent: Option<TaskId>,
+    /// How many live tasks it made with `task_create`
+    /// (see [`crate::limits::MAX_CHILDREN`]).
+    pub children: u32,
 }
 
 /// The VM core over the x86-64 MMU and the frame allocator.
@@ -320,6 +326,8 @@ impl Kernel {
                 parked: Vec::new(),
                 exit_notify: Vec::new(),
                 emulation: Emulation::default(),
+                parent: None,
+                children: 0,
             },
         );
         if let Err(err) = self.make_task_port(id) {
@@ -428,7 +436,10 @@ impl Kernel {
         }
         let port = core::mem::replace(&mut t.port, PortName::NULL);
         let threads = core::mem::take(&mut t.threads);
-        let (space, map) = (t.space, t.map);
+        let (space, map, parent) = (t.space, t.map, t.parent.take());
+        if let Some(parent) = parent.and_then(|p| self.tasks.get_mut(&p)) {
+            parent.children = parent.children.saturating_sub(1);
+        }
         for id in threads {
             self.end_thread(id);
         }

@@ -112,6 +112,8 @@ impl Kernel {
     /// empty map or a copy of `parent`'s; its task port (a receive right of
     /// the kernel's, for the reply's send right).
     pub fn task_create(&mut self, parent: TaskId, inherit: bool) -> Result<PortName, KernReturn> {
+        self.live_task(parent).ok_or(KernReturn::InvalidTask)?;
+        self.room_for_task(parent)?;
         let p = self.live_task(parent).ok_or(KernReturn::InvalidTask)?;
         let name = format!("{} (child)", p.name);
         let emulation = p.emulation.clone();
@@ -126,8 +128,12 @@ impl Kernel {
         };
         let child = self.create_task(&name, map);
         // The child starts with its parent's emulation vector, as in Mach.
-        if let Some(t) = self.tasks.get_mut(&child) {
-            t.emulation = emulation;
+        if let Some(c) = self.tasks.get_mut(&child) {
+            c.emulation = emulation;
+            c.parent = Some(parent);
+        }
+        if let Some(p) = self.tasks.get_mut(&parent) {
+            p.children += 1;
         }
         let port = self.tasks.get(&child).map_or(PortName::NULL, |t| t.port);
         if !port.is_valid() {
@@ -179,6 +185,7 @@ impl Kernel {
     /// state; its thread port.
     pub fn thread_create(&mut self, task: TaskId) -> Result<PortName, KernReturn> {
         self.live_task(task).ok_or(KernReturn::InvalidTask)?;
+        self.room_for_thread(task)?;
         let id = self.new_thread(task, 0, 0, 0, DEFAULT_PRIORITY);
         let port = match self.threads.get_mut(&id) {
             Some(t) => {
@@ -212,7 +219,10 @@ impl Kernel {
             .get_mut(&task)
             .filter(|t| t.exit_status.is_none())
             .ok_or(KernReturn::InvalidTask)?;
-        t.suspend_count += 1;
+        t.suspend_count = t
+            .suspend_count
+            .checked_add(1)
+            .ok_or(KernReturn::ResourceShortage)?;
         if t.suspend_count == 1 {
             self.suspended += 1;
         }

@@ -62,6 +62,7 @@ impl Kernel {
         if size == 0 || !abi::user_range_ok(hint, size) {
             return Err(KernReturn::InvalidAddress);
         }
+        self.room_for_region(map)?;
         match self.vm.allocate(map, hint, size, anywhere) {
             Ok(at) if abi::user_range_ok(at, size) => Ok(at),
             Ok(at) => {
@@ -99,6 +100,7 @@ impl Kernel {
             return Err(KernReturn::InvalidAddress);
         }
         let prot = VmProt::from_bits(protection).ok_or(KernReturn::InvalidArgument)?;
+        self.room_for_region(map)?;
         self.vm
             .protect(map, address, size, set_maximum, prot)
             .map_err(vm_return)

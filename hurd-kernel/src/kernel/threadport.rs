@@ -64,7 +64,10 @@ impl Kernel {
             .threads
             .get_mut(&id)
             .ok_or(KernReturn::InvalidArgument)?;
-        t.suspend_count += 1;
+        t.suspend_count = t
+            .suspend_count
+            .checked_add(1)
+            .ok_or(KernReturn::ResourceShortage)?;
         if t.suspend_count == 1 {
             self.suspended += 1;
         }

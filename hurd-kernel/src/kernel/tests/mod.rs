@@ -186,6 +186,14 @@ const TESTS: &[Test] = &[
         name: "user::no_frames_leak",
         run: user::no_frames_leak,
     },
+    Test {
+        name: "user::task_limits_are_resource_shortage",
+        run: user::task_limits_are_resource_shortage,
+    },
+    Test {
+        name: "user::refused_rights_do_not_grow_the_kernel",
+        run: user::refused_rights_do_not_grow_the_kernel,
+    },
 ];
 
 /// Whether a user task can start, make system calls and exit (the

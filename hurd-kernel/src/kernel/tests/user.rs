@@ -554,3 +554,83 @@ pub fn bench(boot: &BootInfo) -> Result<(), Failure> {
     );
     expect(&statuses, &[0, 0])
 }
+
+/// The kernel heap in use, in bytes.
+fn heap_used() -> usize {
+    crate::arch::heap::usage().0
+}
+
+/// The kernel heap in use but for the tables of task and thread numbers,
+/// which keep a slot for every number ever used.
+fn heap_used_but_slots() -> usize {
+    let slots = with_kernel(|k| k.tasks.heap_bytes() + k.threads.heap_bytes());
+    heap_used().saturating_sub(slots)
+}
+
+/// Runs the `exhaust` program once (its children forgotten with it).
+fn exhaust_once(boot: &BootInfo) -> Result<(), Failure> {
+    let task = spawn(boot, "exhaust", 0)?;
+    let statuses = finish_within(&[task], 120 * crate::arch::timer::HZ)?;
+    with_kernel(|k| {
+        let children: Vec<TaskId> = k
+            .tasks
+            .iter()
+            .filter(|(_, t)| t.name == "exhaust (child)")
+            .map(|(id, _)| id)
+            .collect();
+        for id in children {
+            k.tasks.remove(&id);
+        }
+    });
+    expect(&statuses, &[0])
+}
+
+/// A task that asks for ports, threads, tasks and address map regions
+/// without end is refused each with `KERN_RESOURCE_SHORTAGE` (never a
+/// kernel panic); what it made is released when it ends (a second run
+/// leaves the heap about where the first did: the kernel's tables keep
+/// their size), and other tasks go on.
+pub fn task_limits_are_resource_shortage(boot: &BootInfo) -> Result<(), Failure> {
+    exhaust_once(boot)?;
+    let first = heap_used_but_slots();
+    exhaust_once(boot)?;
+    let second = heap_used_but_slots();
+    // Another task runs as before.
+    exit_status_arrives(boot)?;
+    // What remains is what the kernel keeps per task and thread number ever
+    // used beyond the task and thread tables (a few hundred bytes for each
+    // of the 260 or so the run makes: the MMU's and IPC's tables indexed by
+    // number); 8,192 ports, 128 threads and 128 tasks leaking would be
+    // megabytes.
+    if second > first + 96 * 1024 {
+        log::error!("kernel heap: {first} bytes in use after one run, {second} after two");
+        return Err("the kernel kept what a task made beyond its limits");
+    }
+    Ok(())
+}
+
+/// Requests the kernel refuses, each carrying rights (and some answered
+/// through a send right), sent by a task to its own task port hundreds of
+/// times: every right is released, so the kernel's space and heap are as
+/// they were once the task has ended.
+pub fn refused_rights_do_not_grow_the_kernel(boot: &BootInfo) -> Result<(), Failure> {
+    let names = || {
+        with_kernel(|k| {
+            let space = k.kport.map(|kp| kp.space).ok_or("no kernel space")?;
+            k.ipc.space_name_count(space).map_err(|_| "no kernel space")
+        })
+    };
+    let (names_before, heap_before) = (names()?, heap_used());
+    let task = spawn(boot, "rights-to-kernel", 0)?;
+    expect(&finish_within(&[task], 120 * crate::arch::timer::HZ)?, &[0])?;
+    let (names_after, heap_after) = (names()?, heap_used());
+    if names_after != names_before {
+        log::error!("the kernel's space: {names_before} names before, {names_after} after");
+        return Err("rights of refused requests stayed in the kernel's space");
+    }
+    if heap_after > heap_before + 64 * 1024 {
+        log::error!("kernel heap: {heap_before} bytes in use before, {heap_after} after");
+        return Err("refused requests grew the kernel heap");
+    }
+    Ok(())
+}
