@@ -346,16 +346,28 @@ impl<T: Tree, I: UserIpc> fs::Server for NetFs<T, I> {
             if old.is_valid() {
                 drop(st);
                 if oldtrans_flags as u32 & FS_TRANS_ORPHAN == 0 {
-                    let r = fsys::Client::new(&self.ipc, old).goaway(oldtrans_flags);
-                    if let Err(e) = r
-                        && !matches!(
-                            e,
-                            Error::Msg(MsgReturn::SendInvalidDest)
-                                | Error::Mig(MigReturn::ServerDied)
-                        )
-                    {
-                        self.release(&active);
-                        return Err(e);
+                    // The old translator is asked to go away without the
+                    // server waiting for it: the client's reply waits for
+                    // its answer (see `goaway_reply`).
+                    match self.send_goaway(old, oldtrans_flags) {
+                        Ok(reply) => {
+                            let pending = PendingSetTranslator {
+                                req: *req,
+                                node,
+                                old,
+                                passive_flags,
+                                passive,
+                                active,
+                            };
+                            self.state().goaways.insert(reply, pending);
+                            return Err(Error::Mig(MigReturn::NoReply));
+                        }
+                        // Dead already: replaced at once.
+                        Err(Error::Msg(MsgReturn::SendInvalidDest)) => {}
+                        Err(e) => {
+                            self.release(&active);
+                            return Err(e);
+                        }
                     }
                 }
                 let _ = self.ipc.port_deallocate(old);
@@ -365,25 +377,7 @@ impl<T: Tree, I: UserIpc> fs::Server for NetFs<T, I> {
         } else {
             self.release(&active);
         }
-        if passive_flags & FS_TRANS_SET != 0 {
-            if passive_flags & FS_TRANS_EXCL != 0 && st.tree.passive(node).is_some() {
-                return Err(errno(Errno::Busy));
-            }
-            if passive.is_empty() {
-                return st.tree.set_passive(node, None).map_err(errno);
-            }
-            let argv = argz_to_argv(&passive).ok_or(errno(Errno::Inval))?;
-            // A symlink is a short-circuited translator.
-            if argv[0] == HURD_SYMLINK {
-                let target = argv.get(1).ok_or(errno(Errno::Inval))?;
-                if argv.len() != 2 || s.mode & S_IFMT != S_IFREG || s.size != 0 {
-                    return Err(errno(Errno::Inval));
-                }
-                return st.tree.set_symlink(node, target).map_err(errno);
-            }
-            st.tree.set_passive(node, Some(passive)).map_err(errno)?;
-        }
-        Ok(())
+        self.set_passive_record(&mut st, node, passive_flags, passive)
     }
 
     fn file_get_translator(&self, req: &Request) -> Result<Vec<u8>, Error> {

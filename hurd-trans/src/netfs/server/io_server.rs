@@ -98,42 +98,37 @@ impl<T: Tree, I: UserIpc> io::Server for NetFs<T, I> {
         let Ok(newport) = ReceiveRight::allocate(&self.ipc) else {
             return;
         };
-        let ids = AuthClient::new(&self.ipc, self.auth)
-            .server_authenticate(rendezvous.move_item(), newport.make_send_item());
-        // A request that never left leaves the rendezvous right ours:
-        // released here.
-        rendezvous.settle(&ids);
-        if matches!(&ids, Err(Error::Msg(code)) if code.is_send_error()) {
-            // Nobody holds a send right to the new port either: it goes.
+        // The auth server answers when the user presents the rendezvous,
+        // which may be never: the answer comes to a port of the server's
+        // set, and is taken up by `reauth_reply`.
+        let Ok(reply) = ReceiveRight::allocate(&self.ipc) else {
+            return;
+        };
+        if self
+            .ipc
+            .port_move_member(reply.name(), self.portset)
+            .is_err()
+        {
             return;
         }
-        // A failed handshake leaves the unknown user, as the Hurd does.
-        let user = ids.unwrap_or_default();
-        let mut st = self.state();
-        let armed = self
-            .ipc
-            .port_move_member(newport.name(), self.portset)
-            .and_then(|()| {
-                self.ipc.request_notification(
-                    newport.name(),
-                    NotifyKind::NoSenders,
-                    1,
-                    newport.name(),
-                    Disposition::MakeSendOnce,
-                )
-            });
-        // Otherwise the new port is destroyed: its senders see a dead name.
-        if let (Ok(_), Some(po)) = (armed, st.peropens.get_mut(&p.po)) {
-            po.refs += 1;
-            st.protids.insert(
-                newport.into_raw(),
-                Protid {
-                    po: p.po,
-                    user,
-                    pager: false,
-                },
-            );
+        let msg = hurd_auth::protocol::auth::Call::server_authenticate {
+            rendezvous: rendezvous.move_item(),
+            newport: newport.make_send_item(),
         }
+        .encode(self.auth, Disposition::CopySend)
+        .with_reply(reply.name(), Disposition::MakeSendOnce);
+        let sent = self.send_call_out(msg);
+        // A request that never left leaves the rendezvous right ours:
+        // released here (and the new port and the reply port go).
+        rendezvous.settle(&sent);
+        if sent.is_err() {
+            return;
+        }
+        let pending = PendingReauth {
+            po: p.po,
+            newport: newport.into_raw(),
+        };
+        self.state().reauths.insert(reply.into_raw(), pending);
     }
 
     fn restrict_auth(

@@ -3,10 +3,16 @@
 //! One server serves a port set holding its control port, one port per
 //! *protid* (an open file as seen by one user: a peropen plus an id set), and
 //! the bootstrap ports of translators it is starting. It is single-threaded,
-//! like the auth server: requests are handled in arrival order. A lookup that
-//! must wait for a translator to start does not block the server: its reply
-//! is deferred and sent once the translator has called `fsys_startup` (or has
-//! died trying).
+//! like the auth server: requests are handled in arrival order. The server
+//! never waits for another task to answer: a call it makes to one (a
+//! translator's `fsys_getroot` for a lookup, the auth server's
+//! `auth_server_authenticate` for `io_reauthenticate`, an old translator's
+//! `fsys_goaway` for `file_set_translator`) is sent with a reply port in the
+//! server's own port set, the client's reply is deferred, and the request is
+//! finished when the answer arrives. So a client or translator that never
+//! answers holds up its own request only (the Hurd's promise: the worst a
+//! bad client or translator can do is hang its own requests), and the
+//! server goes on serving everyone else.
 //!
 //! Here: the server, its state and its dispatch. Open files (peropens,
 //! protids, their ports and checks) are in `ports`, `dir_lookup` and the
@@ -173,6 +179,32 @@ struct State<T> {
     getroots: BTreeMap<PortName, PendingRoot>,
     /// I/O waiting for [`Mapper::settle`], by wake port.
     settling: BTreeMap<PortName, (Request, IoOp)>,
+    /// `io_reauthenticate` calls waiting for the auth server, by reply port.
+    reauths: BTreeMap<PortName, PendingReauth>,
+    /// `file_set_translator` calls waiting for the old translator's
+    /// `fsys_goaway`, by reply port.
+    goaways: BTreeMap<PortName, PendingSetTranslator>,
+}
+
+/// An `io_reauthenticate` whose `auth_server_authenticate` is under way.
+struct PendingReauth {
+    /// The peropen the new protid opens.
+    po: u64,
+    /// The new protid's port (a receive right), whose send right went to the
+    /// auth server for the user.
+    newport: PortName,
+}
+
+/// A `file_set_translator` waiting for the old translator to go away.
+struct PendingSetTranslator {
+    req: Request,
+    node: NodeId,
+    /// The old active translator (a send right we hold).
+    old: PortName,
+    passive_flags: u32,
+    passive: Vec<u8>,
+    /// The new active translator (the request's right, ours until set).
+    active: PortItem,
 }
 
 /// A lookup waiting for a translator's `fsys_getroot` reply.
@@ -184,6 +216,11 @@ struct PendingRoot {
 
 /// How long sending `fsys_getroot` may wait for room in a translator's queue.
 const GETROOT_SEND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long sending a call out (`auth_server_authenticate`, `fsys_goaway`)
+/// may wait for room in the other task's queue: the server serves no one
+/// meanwhile, so this is short, and a call that cannot be sent fails.
+const CALL_OUT_SEND_TIMEOUT: Duration = Duration::from_millis(100);
 
 /// What a lookup came to.
 enum Outcome {
@@ -278,6 +315,8 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
                 bootstraps: BTreeMap::new(),
                 getroots: BTreeMap::new(),
                 settling: BTreeMap::new(),
+                reauths: BTreeMap::new(),
+                goaways: BTreeMap::new(),
             }),
         })
     }
@@ -358,6 +397,16 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
             self.getroot_reply(p, msg);
             return Dispatch::NoReply;
         }
+        let reauth = self.state().reauths.remove(&msg.header.local);
+        if let Some(p) = reauth {
+            self.reauth_reply(p, msg);
+            return Dispatch::NoReply;
+        }
+        let goaway = self.state().goaways.remove(&msg.header.local);
+        if let Some(p) = goaway {
+            self.goaway_reply(p, msg);
+            return Dispatch::NoReply;
+        }
         let settled = self.state().settling.remove(&msg.header.local);
         if let Some((req, op)) = settled {
             let _ = self
@@ -392,6 +441,7 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
     }
 }
 
+mod callout;
 mod fs_server;
 mod fsys_server;
 mod io_server;
