@@ -9,9 +9,20 @@
 //!   the auth server and calls `makeauth` for a successful login. A failed
 //!   attempt is answered only after [`PasswordConfig::failure_delay_ms`] (a
 //!   deferred reply: other users are served meanwhile), and until then further
-//!   attempts on the same user are refused with `EAGAIN` without being checked.
-//!   An unknown user is hashed against a dummy entry and answered exactly like
-//!   a wrong password: `EPERM` after the delay.
+//!   attempts on the same user *from the same requester* are refused with
+//!   `EAGAIN` without being checked. An unknown user is hashed against a dummy
+//!   entry and answered exactly like a wrong password: `EPERM` after the delay.
+//!
+//! The throttle holds back the one who fails, not the account: a requester
+//! is the port its requests arrive on (a Mach message names no sender, so
+//! the port is what tells clients apart, as the Hurd's password translator
+//! tells them apart by the port each open of `/servers/password` gives).
+//! [`PasswordServer::add_port`] makes a port for one more client. Attempts
+//! on another port are not held back by an attacker's failures, and each
+//! port may have at most [`PasswordConfig::max_delayed_per_port`] failures
+//! waiting, so one requester cannot take every place under the global
+//! [`PasswordConfig::max_delayed`]. Clients that share a port share its
+//! throttle.
 
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
@@ -347,6 +358,10 @@ pub struct PasswordConfig {
     /// Most failed attempts waiting for their answer at once; beyond it new
     /// attempts get `EAGAIN` without being checked.
     pub max_delayed: usize,
+    /// Most failed attempts of one requester (the port they arrive on)
+    /// waiting for their answer at once; beyond it that requester's new
+    /// attempts get `EAGAIN` without being checked.
+    pub max_delayed_per_port: usize,
     /// A hash checked for unknown users, so they cost what a known user costs.
     /// Make it with the same [`Cost`] as the database's.
     pub dummy_hash: String,
@@ -359,6 +374,7 @@ impl PasswordConfig {
         PasswordConfig {
             failure_delay_ms,
             max_delayed: 1024,
+            max_delayed_per_port: 16,
             dummy_hash: hash_password(b"\0no such user\0", b"hurd-rs dummy salt", cost)
                 .unwrap_or_default(),
         }
@@ -385,7 +401,11 @@ struct Delayed {
 #[derive(Default)]
 struct PwState {
     delayed: Vec<Delayed>,
-    locked: BTreeMap<Subject, u64>,
+    /// Until when each requester (the port its attempts arrive on) is held
+    /// back for each subject it failed on.
+    locked: BTreeMap<(PortName, Subject), u64>,
+    /// The port set served once [`PasswordServer::add_port`] made one.
+    set: Option<PortName>,
 }
 
 /// The password server.
@@ -421,6 +441,42 @@ impl<I: UserIpc, C: Clock> PasswordServer<I, C> {
         }
     }
 
+    /// A new port for one more client (a receive right of the server's;
+    /// give the client a send right to it): attempts arriving on it are
+    /// throttled apart from those on any other port. The first call puts
+    /// the server's port and the new one in a port set the server then
+    /// serves.
+    ///
+    /// # Errors
+    ///
+    /// What allocating the port (or the set) returns; nothing is left
+    /// allocated.
+    pub fn add_port(&self) -> Result<PortName, hurd_ipc::KernReturn> {
+        use hurd_ipc::RightType;
+        let mut st = self
+            .state
+            .try_borrow_mut()
+            .map_err(|_| hurd_ipc::KernReturn::Failure)?;
+        let set = match st.set {
+            Some(set) => set,
+            None => {
+                let set = self.ipc.port_allocate(RightType::PortSet)?;
+                if let Err(e) = self.ipc.port_move_member(self.port, set) {
+                    let _ = self.ipc.port_destroy(set);
+                    return Err(e);
+                }
+                st.set = Some(set);
+                set
+            }
+        };
+        let port = self.ipc.port_allocate(RightType::Receive)?;
+        if let Err(e) = self.ipc.port_move_member(port, set) {
+            let _ = self.ipc.port_destroy(port);
+            return Err(e);
+        }
+        Ok(port)
+    }
+
     /// Failed attempts waiting for their answer.
     pub fn delayed(&self) -> usize {
         self.state
@@ -449,8 +505,8 @@ impl<I: UserIpc, C: Clock> PasswordServer<I, C> {
                     .into_iter()
                     .partition(|d| d.deadline <= now);
                 st.delayed = keep;
-                for d in &due {
-                    st.locked.remove(&d.subject);
+                for d in due.iter() {
+                    st.locked.remove(&(d.request.port, d.subject.clone()));
                 }
                 due
             }
@@ -475,7 +531,13 @@ impl<I: UserIpc, C: Clock> PasswordServer<I, C> {
                     .map(|d| Duration::from_millis(d.saturating_sub(self.clock.now_ms()))),
                 ..MsgOptions::default()
             };
-            match self.ipc.receive_with(self.port, &opts) {
+            let on = self
+                .state
+                .try_borrow()
+                .ok()
+                .and_then(|s| s.set)
+                .unwrap_or(self.port);
+            match self.ipc.receive_with(on, &opts) {
                 Ok(msg) => self.handle_message(msg),
                 Err(e) if e.code == MsgReturn::RcvTimedOut => {}
                 Err(e) => return e.code,
@@ -494,13 +556,16 @@ impl<I: UserIpc, C: Clock> PasswordServer<I, C> {
         ids: impl FnOnce() -> IdSet,
     ) -> Result<PortItem, Error> {
         let now = self.clock.now_ms();
+        let key = (req.port, subject);
         {
             let st = self
                 .state
                 .try_borrow()
                 .map_err(|_| Error::from(Errno::Again))?;
-            if st.locked.get(&subject).is_some_and(|&until| until > now)
+            let mine = st.delayed.iter().filter(|d| d.request.port == req.port);
+            if st.locked.get(&key).is_some_and(|&until| until > now)
                 || st.delayed.len() >= self.config.max_delayed
+                || mine.count() >= self.config.max_delayed_per_port
             {
                 return Err(Errno::Again.into());
             }
@@ -528,7 +593,8 @@ impl<I: UserIpc, C: Clock> PasswordServer<I, C> {
             .state
             .try_borrow_mut()
             .map_err(|_| Error::from(Errno::Again))?;
-        st.locked.insert(subject.clone(), deadline);
+        let (_, subject) = key;
+        st.locked.insert((req.port, subject.clone()), deadline);
         st.delayed.push(Delayed {
             deadline,
             request: *req,

@@ -212,3 +212,112 @@ fn a_user_is_locked_while_its_failure_is_delayed() {
     });
     assert_eq!(ok, Ok(()));
 }
+
+/// A password server with `ports` request ports (its own and ones made with
+/// `add_port`), each given to the client; `max_delayed` and
+/// `max_delayed_per_port` as given.
+fn setup_ports(ports: usize, max_delayed: usize, per_port: usize) -> (Setup, Vec<PortName>) {
+    let rt = Runtime::new();
+    let (auth_task, pw_task, client) = (rt.task(), rt.task(), rt.task());
+    let server = auth_server(&auth_task, Limits::default());
+    let root = give_handle(&server, IdSet::root(), &pw_task);
+    let port = pw_task.port_allocate(RightType::Receive).expect("port");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let task = pw_task.clone();
+    thread::spawn(move || {
+        let mut config = PasswordConfig::new(DELAY, Cost::TEST);
+        config.max_delayed = max_delayed;
+        config.max_delayed_per_port = per_port;
+        let pw = PasswordServer::new(task, StdClock::new(), port, root, db(), config);
+        let mut names = vec![port];
+        for _ in 1..ports {
+            names.push(pw.add_port().expect("add_port"));
+        }
+        tx.send(names).expect("ports");
+        pw.run()
+    });
+    let names: Vec<PortName> = rx
+        .recv()
+        .expect("ports")
+        .into_iter()
+        .map(|p| {
+            pw_task
+                .give_right(p, Disposition::MakeSend, &client)
+                .expect("give")
+        })
+        .collect();
+    let s = Setup {
+        rt,
+        server,
+        client,
+        pw: names[0],
+    };
+    (s, names)
+}
+
+#[test]
+fn an_attackers_failures_hold_back_the_attacker_not_the_account() {
+    let (s, ports) = setup_ports(2, 1024, 16);
+    let (attacker, victim) = (ports[0], ports[1]);
+    let c = s.client.clone();
+    let first = thread::spawn(move || {
+        password::Client::new(&c, attacker)
+            .check_user(1000, "guess1".into())
+            .map(|_| ())
+    });
+    thread::sleep(Duration::from_millis(DELAY / 4));
+    let (again, owner) = pump(&s, move |c, _| {
+        (
+            password::Client::new(&c, attacker)
+                .check_user(1000, "guess2".into())
+                .map(|_| ()),
+            password::Client::new(&c, victim)
+                .check_user(1000, "wonderland".into())
+                .map(|_| ()),
+        )
+    });
+    assert_eq!(
+        again,
+        Err(Errno::Again.into()),
+        "the attacker's next guess is held back"
+    );
+    assert_eq!(owner, Ok(()), "the account's owner logs in meanwhile");
+    assert_eq!(first.join().expect("first"), Err(Errno::Perm.into()));
+}
+
+#[test]
+fn one_requester_cannot_take_every_delayed_place() {
+    let (s, ports) = setup_ports(2, 3, 2);
+    let (attacker, victim) = (ports[0], ports[1]);
+    // The attacker fills its share of delayed failures...
+    let guesses: Vec<_> = [1000, 1001]
+        .into_iter()
+        .map(|uid| {
+            let c = s.client.clone();
+            thread::spawn(move || {
+                password::Client::new(&c, attacker)
+                    .check_user(uid, "guess".into())
+                    .map(|_| ())
+            })
+        })
+        .collect();
+    thread::sleep(Duration::from_millis(DELAY / 4));
+    // ...and is refused beyond it, while another requester's failure still
+    // waits its turn and gets its honest answer.
+    let (third, other) = pump(&s, move |c, _| {
+        let started = Instant::now();
+        let third = password::Client::new(&c, attacker)
+            .check_user(0, "guess".into())
+            .map(|_| ());
+        let other = password::Client::new(&c, victim)
+            .check_user(1000, "typo".into())
+            .map(|_| ());
+        (third, (other, started.elapsed()))
+    });
+    assert_eq!(third, Err(Errno::Again.into()));
+    assert_eq!(other.0, Err(Errno::Perm.into()));
+    assert!(other.1 >= Duration::from_millis(DELAY / 2));
+    for g in guesses {
+        assert_eq!(g.join().expect("guess"), Err(Errno::Perm.into()));
+    }
+}
