@@ -9,6 +9,9 @@
 //!   thread ports, defined once with `interface!` (GNU Mach's ids);
 //!   [`port_call`]: the transitional trap for `mach_port` calls on a task's
 //!   own space;
+//! - [`device`]: the Mach device interface between drivers and their
+//!   clients, and what the kernel's device master port gives drivers (PCI
+//!   functions, their regions and interrupts, DMA memory);
 //! - [`thread_state`]: the register state `thread_get_state` moves;
 //! - [`BootstrapInfo`]: what the first task is given;
 //! - [`elf`]: the executables the kernel and the user loaders take;
@@ -25,6 +28,7 @@ extern crate alloc;
 /// in version.
 pub use hurd_ipc;
 
+pub mod device;
 pub mod elf;
 pub mod interfaces;
 pub mod trap;

@@ -140,6 +140,34 @@ impl<'a> FrameBitmap<'a> {
         Ok(())
     }
 
+    /// `count` free frames in a row (at least one), the first at a
+    /// multiple of `align` (a power of two; below [`FRAME_SIZE`] counts as
+    /// [`FRAME_SIZE`]), all inside `[min, max)`; now used. Returns the first
+    /// one's address; `None` when no such run is free. Memory a device
+    /// reaches by DMA is allocated this way.
+    pub fn alloc_contiguous(&mut self, count: u64, align: u64, min: u64, max: u64) -> Option<u64> {
+        if count == 0 || !align.is_power_of_two() && align != 0 {
+            return None;
+        }
+        let step = (align / FRAME_SIZE).max(1);
+        let limit = (max / FRAME_SIZE).min(self.covered());
+        let mut first = min.div_ceil(FRAME_SIZE).next_multiple_of(step);
+        while first.checked_add(count).is_some_and(|end| end <= limit) {
+            match (first..first + count).rev().find(|&f| self.get(f)) {
+                // Used: the next candidate starts past it.
+                Some(used) => first = (used + 1).next_multiple_of(step),
+                None => {
+                    for f in first..first + count {
+                        self.set(f, true);
+                    }
+                    self.free -= count;
+                    return Some(first * FRAME_SIZE);
+                }
+            }
+        }
+        None
+    }
+
     fn get(&self, frame: u64) -> bool {
         self.bits[(frame / 64) as usize] & (1 << (frame % 64)) != 0
     }
@@ -167,6 +195,39 @@ mod tests {
 
     fn region(start: u64, len: u64, kind: MemoryKind) -> MemoryRegion {
         MemoryRegion { start, len, kind }
+    }
+
+    #[test]
+    fn contiguous_runs() {
+        let mut storage = vec![0; 2]; // 128 frames
+        let mut frames = FrameBitmap::new(&mut storage);
+        frames.add_free(0, 128 * FRAME_SIZE);
+        frames.reserve(5 * FRAME_SIZE, 6 * FRAME_SIZE);
+        // Frames 0-4 free, 5 used: a run of 6 starts at 6.
+        assert_eq!(
+            frames.alloc_contiguous(6, 0, 0, u64::MAX),
+            Some(6 * FRAME_SIZE)
+        );
+        // Inside [0, 5 frames): frames 0-4.
+        assert_eq!(frames.alloc_contiguous(5, 0, 0, 5 * FRAME_SIZE), Some(0));
+        assert_eq!(frames.alloc_contiguous(1, 0, 0, 5 * FRAME_SIZE), None);
+        // Aligned to 64 KiB (16 frames): the next free run is at 16.
+        assert_eq!(
+            frames.alloc_contiguous(2, 0x1_0000, 0, u64::MAX),
+            Some(16 * FRAME_SIZE)
+        );
+        assert_eq!(frames.free_count(), 128 - 1 - 6 - 2 - 5);
+        for bad in [(0, 0), (1, 3 * FRAME_SIZE), (129, 0)] {
+            assert_eq!(frames.alloc_contiguous(bad.0, bad.1, 0, u64::MAX), None);
+        }
+        assert_eq!(frames.alloc_contiguous(1, 0, u64::MAX - 1, u64::MAX), None);
+        for f in 6..12 {
+            frames.free(f * FRAME_SIZE).expect("allocated");
+        }
+        assert_eq!(
+            frames.alloc_contiguous(6, 0, 0, u64::MAX),
+            Some(6 * FRAME_SIZE)
+        );
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //!   command line), read through bounds-checked physical memory accesses;
 //! - [`frames`]: the physical frame allocator, a bitmap built from the memory
 //!   map;
+//! - [`pci`]: the PCI bus found at boot (functions, their regions sized,
+//!   interrupt routing) and the configuration writes a driver may make;
 //! - [`runq`]: the scheduler's run queues (one per priority);
 //! - [`emulation`]: a task's system-call emulation vector;
 //! - [`testing`]: the line protocol the kernel's test run prints and the
@@ -22,5 +24,6 @@ extern crate alloc;
 pub mod emulation;
 pub mod frames;
 pub mod multiboot;
+pub mod pci;
 pub mod runq;
 pub mod testing;

@@ -73,6 +73,7 @@ pub const USER_PROGRAMS: &[&str] = &[
     "emulation",
     "exhaust",
     "rights-to-kernel",
+    "device-driver",
 ];
 
 /// The Debian package with `qemu-system-x86_64`.
@@ -467,6 +468,37 @@ pub fn check_panic_run(run: &BootRun, marker: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The size of the disk the kernel tests' drivers reach.
+pub const TEST_DISK_SIZE: usize = 1 << 20;
+
+/// What sector `n` of the test disk holds: `sector N` and a newline, then
+/// the byte `n` repeated (a driver test checks what it reads).
+pub fn test_sector(n: usize) -> [u8; 512] {
+    let mut sector = [n as u8; 512];
+    let head = format!("sector {n}\n");
+    sector[..head.len()].copy_from_slice(head.as_bytes());
+    sector
+}
+
+/// Writes the test disk (a raw image of [`TEST_DISK_SIZE`] bytes of
+/// [`test_sector`]s) into the target directory, anew for every run.
+pub fn test_disk(ws: &Workspace) -> Result<PathBuf, String> {
+    let path = ws.metadata()?.target_directory.join("kernel-test-disk.img");
+    let bytes: Vec<u8> = (0..TEST_DISK_SIZE / 512).flat_map(test_sector).collect();
+    std::fs::write(&path, bytes).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// QEMU's arguments attaching `image` as a virtio-blk PCI disk.
+pub fn disk_args(image: &std::path::Path) -> Vec<String> {
+    vec![
+        "-drive".to_owned(),
+        format!("file={},format=raw,if=none,id=disk0", image.display()),
+        "-device".to_owned(),
+        "virtio-blk-pci,drive=disk0".to_owned(),
+    ]
+}
+
 /// The `kernel` step of `cargo xtask test`: clippy for bare metal, build,
 /// boot the test run.
 pub fn test_step(ws: &Workspace) -> Result<(), String> {
@@ -497,8 +529,11 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
         "console-reader: ready",
         "typed on the console",
     )];
+    let disk = test_disk(ws)?;
+    let disk = disk_args(&disk);
+    let disk: Vec<&str> = disk.iter().map(String::as_str).collect();
     let run = crate::console::converse(
-        qemu_command(&build, accel, "test", &[]),
+        qemu_command(&build, accel, "test", &disk),
         TEST_TIMEOUT,
         &typing,
     )?;

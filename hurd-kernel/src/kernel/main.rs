@@ -26,6 +26,8 @@ mod calls;
 #[cfg(target_os = "none")]
 mod console;
 #[cfg(target_os = "none")]
+mod device;
+#[cfg(target_os = "none")]
 mod limits;
 #[cfg(target_os = "none")]
 mod mach_msg;
@@ -63,7 +65,7 @@ mod entry {
 
     use crate::arch::qemu::{self, ExitCode};
     use crate::arch::{entry, gdt, heap, idt, mem, paging, physmem, serial, timer};
-    use crate::{task, tests};
+    use crate::{device, task, tests};
 
     // ANCHOR: kernel_main
     /// The first Rust code: called by the trampoline on the boot stack with
@@ -90,6 +92,7 @@ mod entry {
         mem::init(&boot);
         paging::init();
         task::init();
+        device::init();
         entry::init();
         serial::enable_input();
         // ANCHOR_END: kernel_main

@@ -206,6 +206,10 @@ impl Kernel {
             self.kernel_request(Object::Thread(thread), msg);
             return;
         }
+        if let Some(device) = self.device_object(control) {
+            self.kernel_request(device, msg);
+            return;
+        }
         match ControlCall::decode(msg) {
             Ok((call, req)) => {
                 // Every call on a control port is a simpleroutine: a reply

@@ -14,6 +14,7 @@
 //! the answer, the rights a request carried are released unless the routine
 //! kept them.
 
+use hurd_abi::device::{device, gnumach, hurd_device};
 use hurd_abi::{hurd_task, mach, mach_port};
 use hurd_ipc::mig::{DecodeError, Request};
 use hurd_ipc::{
@@ -30,6 +31,10 @@ pub enum Object {
     Task(TaskId),
     /// A thread (its thread port).
     Thread(ThreadId),
+    /// The device master port.
+    DeviceMaster,
+    /// A device (a port `device_open` gave).
+    Device(crate::device::DeviceKind),
 }
 
 /// A routine's result as its reply carries it.
@@ -42,7 +47,7 @@ fn kern<T>(result: Result<T, KernReturn>) -> Result<T, Error> {
 fn task_of(object: Object) -> Result<TaskId, Error> {
     match object {
         Object::Task(task) => Ok(task),
-        Object::Thread(_) => Err(Error::Kern(KernReturn::InvalidArgument)),
+        _ => Err(Error::Kern(KernReturn::InvalidArgument)),
     }
 }
 
@@ -50,7 +55,7 @@ fn task_of(object: Object) -> Result<TaskId, Error> {
 fn thread_of(object: Object) -> Result<ThreadId, Error> {
     match object {
         Object::Thread(thread) => Ok(thread),
-        Object::Task(_) => Err(Error::Kern(KernReturn::InvalidArgument)),
+        _ => Err(Error::Kern(KernReturn::InvalidArgument)),
     }
 }
 
@@ -73,6 +78,13 @@ impl Kernel {
             mach_port::Call::decode(msg).map(|(call, req)| self.mach_port_call(object, call, &req))
         } else if (hurd_task::SUBSYSTEM..hurd_task::END).contains(&id) {
             hurd_task::Call::decode(msg).map(|(call, req)| self.hurd_task_call(object, call, &req))
+        } else if (device::SUBSYSTEM..device::END).contains(&id) {
+            device::Call::decode(msg).map(|(call, req)| self.device_call(object, call, &req))
+        } else if (gnumach::SUBSYSTEM..gnumach::END).contains(&id) {
+            gnumach::Call::decode(msg).map(|(call, req)| self.gnumach_call(object, call, &req))
+        } else if (hurd_device::SUBSYSTEM..hurd_device::END).contains(&id) {
+            hurd_device::Call::decode(msg)
+                .map(|(call, req)| self.hurd_device_call(object, call, &req))
         } else {
             Err(DecodeError {
                 code: MigReturn::BadId,
@@ -278,7 +290,7 @@ impl Kernel {
         use mach_port::{Call, Reply};
         let space = match object {
             Object::Task(task) => self.live_task(task).map(|t| t.space),
-            Object::Thread(_) => None,
+            _ => None,
         };
         let Some(space) = space else {
             // Not a task's port, or the task has ended: the rights the call

@@ -58,6 +58,16 @@ impl Kernel {
     ) -> Result<TaskId, SpawnError> {
         use hurd_abi::{BOOTSTRAP_INFO_ADDR, BOOTSTRAP_MAGIC, BootstrapInfo, BootstrapModule};
         let task = self.spawn(name, image, BOOTSTRAP_INFO_ADDR, DEFAULT_PRIORITY)?;
+        // The bootstrap task holds the device master port (and hands it to
+        // the drivers it starts).
+        if let Some(space) = self.tasks.get(&task).map(|t| t.space)
+            && let Err(err) = self.give_device_master(
+                space,
+                hurd_ipc::PortName(hurd_abi::device::DEVICE_MASTER_PORT_NAME),
+            )
+        {
+            log::warn!("the bootstrap task has no device master port: {err:?}");
+        }
         let map = self
             .tasks
             .get(&task)

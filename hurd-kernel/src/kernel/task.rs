@@ -239,6 +239,8 @@ pub struct Kernel {
     pub wake_buf: Vec<hurd_ipc::WaiterToken>,
     /// See [`Kernel::wake_buf`].
     pub delivery_buf: Vec<hurd_ipc::Delivery>,
+    /// The PCI functions, the device master port and what drivers hold.
+    pub devices: crate::device::Devices,
     next_task: TaskId,
     next_thread: ThreadId,
     exits: u64,
@@ -292,6 +294,7 @@ pub fn init() {
         zombie_stacks: Vec::new(),
         wake_buf: Vec::new(),
         delivery_buf: Vec::new(),
+        devices: crate::device::Devices::default(),
         next_task: 1,
         next_thread: 1,
         exits: 0,
@@ -457,6 +460,7 @@ impl Kernel {
         if let Err(err) = self.vm.destroy_map(map) {
             log::error!("destroying task {task}'s map: {err:?}");
         }
+        self.release_devices(task);
         self.notify_exit(notify, status);
         self.process_ipc_events();
     }

@@ -183,6 +183,10 @@ const TESTS: &[Test] = &[
         run: user::bootstrap_starts_programs,
     },
     Test {
+        name: "user::a_driver_reaches_its_device_and_nothing_else",
+        run: user::a_driver_reaches_its_device_and_nothing_else,
+    },
+    Test {
         name: "user::no_frames_leak",
         run: user::no_frames_leak,
     },

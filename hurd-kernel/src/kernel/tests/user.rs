@@ -121,6 +121,27 @@ pub fn exit_status_arrives(boot: &BootInfo) -> Result<(), Failure> {
     expect(&finish(&[task])?, &[42])
 }
 
+/// A task given the device master port (as the bootstrap task gives it to
+/// its drivers) reaches the virtio block device's configuration space,
+/// registers, DMA memory and interrupt line, and is refused every region
+/// and register that is not the device's; a task without the port is
+/// refused everything. The DMA memory returns when the driver ends (the
+/// frame count test after this one sees it).
+pub fn a_driver_reaches_its_device_and_nothing_else(boot: &BootInfo) -> Result<(), Failure> {
+    let driver = spawn(boot, "device-driver", 0)?;
+    let outsider = spawn(boot, "device-driver", 1)?;
+    with_kernel(|k| {
+        let space = k
+            .tasks
+            .get(&driver)
+            .map(|t| t.space)
+            .ok_or("no such task")?;
+        k.give_device_master(space, PortName(hurd_abi::device::DEVICE_MASTER_PORT_NAME))
+            .map_err(|_| "the device master port could not be given")
+    })?;
+    expect(&finish(&[driver, outsider])?, &[0, 0])
+}
+
 /// The bytes of a boot module.
 fn module_bytes(m: &hurd_kernel::multiboot::Module) -> &'static [u8] {
     // SAFETY: the module lies in the direct map, in frames the allocator

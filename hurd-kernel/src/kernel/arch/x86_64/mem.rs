@@ -50,6 +50,21 @@ pub fn alloc_zeroed_frame() -> Option<u64> {
     Some(frame)
 }
 
+/// `count` physically contiguous zeroed frames inside `[min, max)`, the
+/// first aligned to `align` (see `FrameBitmap::alloc_contiguous`): memory
+/// for DMA. The first frame's address.
+pub fn alloc_contiguous(count: u64, align: u64, min: u64, max: u64) -> Option<u64> {
+    let first = FRAMES
+        .lock()
+        .as_mut()?
+        .alloc_contiguous(count, align, min, max)?;
+    for i in 0..count {
+        // SAFETY: just allocated: nobody else knows these frames.
+        unsafe { frame_bytes(first + i * FRAME_SIZE) }.fill(0);
+    }
+    Some(first)
+}
+
 /// Returns a frame. Freeing a frame that is not allocated is a kernel bug.
 pub fn free_frame(addr: u64) {
     if let Some(frames) = FRAMES.lock().as_mut()

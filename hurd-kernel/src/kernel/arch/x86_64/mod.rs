@@ -11,6 +11,7 @@
 //! - [`paging`]: the page tables (`hurd_vm::Mmu`);
 //! - [`mem`], [`physmem`], [`heap`]: physical frames, reading physical
 //!   memory, the kernel heap;
+//! - [`pci`]: PCI configuration space by the `0xCF8`/`0xCFC` ports;
 //! - [`uaccess`]: copying to and from a task's memory;
 //! - [`timer`], [`serial`], [`qemu`], [`panic`]: the PIT and PICs, the COM1
 //!   console, QEMU's exit device, the panic handler.
@@ -27,6 +28,7 @@ pub mod idt;
 pub mod mem;
 pub mod paging;
 pub mod panic;
+pub mod pci;
 pub mod physmem;
 pub mod qemu;
 pub mod timer;

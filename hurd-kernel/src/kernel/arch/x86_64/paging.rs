@@ -23,6 +23,8 @@ pub use hurd_abi::USER_END;
 const PRESENT: u64 = 1 << 0;
 const WRITABLE: u64 = 1 << 1;
 const USER: u64 = 1 << 2;
+const WRITE_THROUGH: u64 = 1 << 3;
+const NO_CACHE: u64 = 1 << 4;
 const ACCESSED: u64 = 1 << 5;
 const DIRTY: u64 = 1 << 6;
 /// Software bit: a translation with no access (not present, frame kept).
@@ -256,7 +258,7 @@ impl X86Mmu {
 
     /// The leaf table and index of `va`'s entry, creating the tables above
     /// it if `create`.
-    fn leaf(&mut self, space: PmapId, va: u64, create: bool) -> Option<(Table, usize)> {
+    fn leaf(&self, space: PmapId, va: u64, create: bool) -> Option<(Table, usize)> {
         if !(USER_BASE..USER_END).contains(&va) {
             return None;
         }
@@ -277,6 +279,32 @@ impl X86Mmu {
             };
         }
         Some((table, idx[3]))
+    }
+
+    /// Maps the page at `va` in `space` to physical address `phys`, user
+    /// readable and writable, not executable, and (unless `cached`) with
+    /// caching off: a device's registers or DMA memory, entered beside the
+    /// VM's own translations (the VM holds the range reserved and never
+    /// frees these frames). Whether the entry was made (`va` in user
+    /// space, `phys` page-aligned).
+    pub fn map_physical(&self, space: PmapId, va: u64, phys: u64, cached: bool) -> bool {
+        if !phys.is_multiple_of(0x1000) || phys & !ADDRESS != 0 {
+            return false;
+        }
+        self.forget(space, va);
+        let Some((table, i)) = self.leaf(space, va, true) else {
+            return false;
+        };
+        let mut bits = phys | PRESENT | WRITABLE | USER;
+        if !cached {
+            bits |= WRITE_THROUGH | NO_CACHE;
+        }
+        if NX.load(core::sync::atomic::Ordering::Relaxed) {
+            bits |= NO_EXECUTE;
+        }
+        table.set(i, bits);
+        self.flush(space, va);
+        true
     }
 
     /// Drops a stale translation from the TLB if `space` is the loaded one.

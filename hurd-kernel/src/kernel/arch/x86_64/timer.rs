@@ -84,6 +84,33 @@ pub fn end_of_interrupt(irq: u8) {
     unsafe { PICS.lock().notify_end_of_interrupt(IRQ_BASE as u8 + irq) };
 }
 
+/// Masks (`true`) or unmasks interrupt line `irq` (0–15) at the PICs: a
+/// device's line is masked from its interrupt until its driver
+/// acknowledges it. The timer's and COM1's lines are never changed here.
+pub fn set_line_masked(irq: u8, masked: bool) {
+    if irq >= 16 || u64::from(irq) == IRQ || u64::from(irq) == super::serial::IRQ {
+        return;
+    }
+    let mut pics = PICS.lock();
+    // SAFETY: reading and writing the PICs' mask registers changes only
+    // which lines interrupt; line 2 (the cascade) is unmasked whenever a
+    // line of the second PIC is.
+    unsafe {
+        let [mut low, mut high] = pics.read_masks();
+        let bit = 1u8 << (irq % 8);
+        let mask = if irq < 8 { &mut low } else { &mut high };
+        if masked {
+            *mask |= bit;
+        } else {
+            *mask &= !bit;
+        }
+        if high != 0xff {
+            low &= !(1 << 2);
+        }
+        pics.write_masks(low, high);
+    }
+}
+
 /// The timer interrupt: counts the tick and lets the scheduler preempt.
 pub fn tick(frame: &mut TrapFrame) -> *mut TrapFrame {
     TICKS.fetch_add(1, Ordering::SeqCst);

@@ -151,8 +151,7 @@ unsafe extern "C" fn trap_dispatch(frame: *mut TrapFrame) -> *mut TrapFrame {
         v if v == IRQ_BASE + timer::IRQ => timer::tick(frame),
         v if v == IRQ_BASE + super::serial::IRQ => crate::console::interrupt(frame),
         v if (IRQ_BASE..IRQ_BASE + 16).contains(&v) => {
-            timer::end_of_interrupt((v - IRQ_BASE) as u8);
-            frame
+            crate::device::interrupt(frame, (v - IRQ_BASE) as u8)
         }
         super::context::YIELD_VECTOR if !frame.is_user() => super::entry::boot_yield(frame),
         _ => fatal(frame, "trap with an unknown vector"),
