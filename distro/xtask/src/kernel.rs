@@ -74,6 +74,8 @@ pub const USER_PROGRAMS: &[&str] = &[
     "exhaust",
     "rights-to-kernel",
     "device-driver",
+    "disk-client",
+    "virtio-blk",
 ];
 
 /// The Debian package with `qemu-system-x86_64`.
@@ -143,6 +145,20 @@ pub fn build(ws: &Workspace) -> Result<Build, String> {
             PACKAGE,
             "-p",
             USER_PACKAGE,
+        ])
+        .arg("--target")
+        .arg(setup::BARE_METAL_TARGET)
+        .run()?;
+    // The distro's disk driver, which the kernel tests run too.
+    ws.cargo()
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            DISTRO_PACKAGE,
+            "--bin",
+            "virtio-blk",
         ])
         .arg("--target")
         .arg(setup::BARE_METAL_TARGET)
@@ -489,6 +505,34 @@ pub fn test_disk(ws: &Workspace) -> Result<PathBuf, String> {
     Ok(path)
 }
 
+/// Checks what the kernel tests' disk client wrote reached the disk:
+/// sectors 5, 6 and 7 hold its text (filled with 0xa5, 0x5a, 0x3c), the
+/// others what [`test_disk`] wrote.
+pub fn check_test_disk(image: &std::path::Path) -> Result<(), String> {
+    let bytes = std::fs::read(image).map_err(|e| format!("reading {}: {e}", image.display()))?;
+    let written = |fill: u8| {
+        let mut s = [fill; 512];
+        let text = b"written by disk-client\n";
+        s[..text.len()].copy_from_slice(text);
+        s
+    };
+    for (n, sector) in bytes.chunks(512).enumerate() {
+        let want = match n {
+            5 => written(0xa5),
+            6 => written(0x5a),
+            7 => written(0x3c),
+            _ => test_sector(n),
+        };
+        if sector != want {
+            return Err(format!(
+                "sector {n} of the kernel test disk is not what the driver test left there"
+            ));
+        }
+    }
+    eprintln!("kernel test disk: the driver's writes are on the disk");
+    Ok(())
+}
+
 /// QEMU's arguments attaching `image` as a virtio-blk PCI disk.
 pub fn disk_args(image: &std::path::Path) -> Vec<String> {
     vec![
@@ -529,8 +573,8 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
         "console-reader: ready",
         "typed on the console",
     )];
-    let disk = test_disk(ws)?;
-    let disk = disk_args(&disk);
+    let disk_path = test_disk(ws)?;
+    let disk = disk_args(&disk_path);
     let disk: Vec<&str> = disk.iter().map(String::as_str).collect();
     let run = crate::console::converse(
         qemu_command(&build, accel, "test", &disk),
@@ -542,6 +586,7 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
         "kernel tests ({accel:?}): {} passed, {} failed",
         summary.passed, summary.failed
     );
+    check_test_disk(&disk_path)?;
     // A panic or a kernel fault must be a report and the panic exit status,
     // never a hang.
     for (cmdline, marker) in [

@@ -187,6 +187,10 @@ const TESTS: &[Test] = &[
         run: user::a_driver_reaches_its_device_and_nothing_else,
     },
     Test {
+        name: "user::a_disk_served_by_its_driver",
+        run: user::a_disk_served_by_its_driver,
+    },
+    Test {
         name: "user::no_frames_leak",
         run: user::no_frames_leak,
     },

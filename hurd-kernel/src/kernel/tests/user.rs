@@ -142,6 +142,41 @@ pub fn a_driver_reaches_its_device_and_nothing_else(boot: &BootInfo) -> Result<(
     expect(&finish(&[driver, outsider])?, &[0, 0])
 }
 
+/// The `virtio-blk` driver (a distro program), given the device master
+/// port, serves the test disk through Mach's device interface to a client
+/// (`disk-client`: sizes, reads, writes, refusals); when the client ends
+/// the driver as a crash would (`task_terminate` on its task port), the
+/// client's next request fails at once.
+pub fn a_disk_served_by_its_driver(boot: &BootInfo) -> Result<(), Failure> {
+    let driver = spawn(boot, "virtio-blk", 0)?;
+    let client = spawn(boot, "disk-client", 0)?;
+    connect(driver, &[client])?;
+    with_kernel(|k| {
+        let space = |t: TaskId| k.tasks.get(&t).map(|t| t.space).ok_or("no such task");
+        let (driver_space, client_space) = (space(driver)?, space(client)?);
+        k.give_device_master(
+            driver_space,
+            PortName(hurd_abi::device::DEVICE_MASTER_PORT_NAME),
+        )
+        .map_err(|_| "the device master port could not be given")?;
+        let kp = k.kport.ok_or("no kernel port")?;
+        let port = k.tasks.get(&driver).map(|t| t.port).ok_or("no such task")?;
+        k.ipc
+            .port_insert_right(
+                client_space,
+                PortName(0x12),
+                kp.space,
+                port,
+                Disposition::MakeSend,
+            )
+            .map_err(|_| "the driver's task port could not be given")
+    })?;
+    expect(
+        &finish_within(&[client, driver], 60 * crate::arch::timer::HZ)?,
+        &[0, hurd_abi::EXIT_TERMINATED],
+    )
+}
+
 /// The bytes of a boot module.
 fn module_bytes(m: &hurd_kernel::multiboot::Module) -> &'static [u8] {
     // SAFETY: the module lies in the direct map, in frames the allocator

@@ -204,6 +204,7 @@ fn driver() -> Result<(), u64> {
         .iter()
         .find(|r| u32::from(r.index) == bar)
         .ok_or_else(|| fail(32, "the capability's region is not listed"))?;
+    // ANCHOR: map
     let mapper = hurd_device::Client::new(&ipc, dev);
     let (addr, size) = mapper
         .device_map_region(me(), bar)
@@ -222,6 +223,7 @@ fn driver() -> Result<(), u64> {
         (queues, (reset, acked))
     };
     check(35, "device status through the mapping", status, (0, 1))?;
+    // ANCHOR_END: map
     if queues == 0 {
         return Err(fail(36, "the device has no queues"));
     }
