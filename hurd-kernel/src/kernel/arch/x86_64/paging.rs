@@ -29,6 +29,9 @@ const ACCESSED: u64 = 1 << 5;
 const DIRTY: u64 = 1 << 6;
 /// Software bit: a translation with no access (not present, frame kept).
 const SOFT_MAPPED: u64 = 1 << 9;
+/// Software bit: a device's registers (see [`X86Mmu::map_physical`]),
+/// which the kernel never reads or writes for a task.
+const DEVICE: u64 = 1 << 10;
 const NO_EXECUTE: u64 = 1 << 63;
 const ADDRESS: u64 = 0x000f_ffff_ffff_f000;
 
@@ -207,7 +210,7 @@ impl X86Mmu {
                 table = table.next(i)?;
             }
             let entry = table.get(idx[3]);
-            if entry & PRESENT == 0 {
+            if entry & PRESENT == 0 || entry & DEVICE != 0 {
                 return None;
             }
             let found = Translation {
@@ -297,7 +300,7 @@ impl X86Mmu {
         };
         let mut bits = phys | PRESENT | WRITABLE | USER;
         if !cached {
-            bits |= WRITE_THROUGH | NO_CACHE;
+            bits |= WRITE_THROUGH | NO_CACHE | DEVICE;
         }
         if NX.load(core::sync::atomic::Ordering::Relaxed) {
             bits |= NO_EXECUTE;
@@ -305,6 +308,26 @@ impl X86Mmu {
         table.set(i, bits);
         self.flush(space, va);
         true
+    }
+
+    /// Whether the page at `va` in `space` is a device's registers: the
+    /// kernel's copies of a task's memory refuse it (reading registers has
+    /// side effects, and they need not lie in the kernel's map of memory).
+    pub fn is_device(&self, space: PmapId, va: u64) -> bool {
+        if !(USER_BASE..USER_END).contains(&va) {
+            return false;
+        }
+        let Some(mut table) = self.root_table(space) else {
+            return false;
+        };
+        let idx = indices(va);
+        for &i in &idx[..3] {
+            match table.next(i) {
+                Some(next) => table = next,
+                None => return false,
+            }
+        }
+        table.get(idx[3]) & (PRESENT | DEVICE) == PRESENT | DEVICE
     }
 
     /// Drops a stale translation from the TLB if `space` is the loaded one.

@@ -46,6 +46,10 @@ fn page_frame(vm: &mut KernelVm, map: MapId, addr: u64, access: VmProt) -> Resul
         if let Some(frame) = vm.mmu().translate(map.pmap(), page, write) {
             return Ok(frame);
         }
+        if vm.mmu().is_device(map.pmap(), page) {
+            // A device's registers are not message data.
+            return Err(UserFault::Bad);
+        }
         let action = vm.fault(map, page, access);
         if let Some(ticket) = action.ticket() {
             return Err(UserFault::Pager(ticket));

@@ -227,6 +227,14 @@ fn driver() -> Result<(), u64> {
     if queues == 0 {
         return Err(fail(36, "the device has no queues"));
     }
+    // SAFETY: the kernel only reads the range (and refuses it).
+    let echoed = unsafe { kernel_test_programs::raw::console_write(addr, 16) };
+    if echoed == 0 {
+        return Err(fail(
+            37,
+            "the kernel copied a device's registers for a task",
+        ));
+    }
 
     // Regions that are not this device's memory are refused.
     let io = regions
