@@ -21,7 +21,7 @@ pub const MAX_INFO2: u32 = 64 * 1024;
 /// At most this many memory-map regions are kept.
 pub const MAX_REGIONS: usize = 64;
 /// At most this many modules are kept.
-pub const MAX_MODULES: usize = 32;
+pub const MAX_MODULES: usize = 64;
 /// The longest command line (bytes).
 pub const MAX_CMDLINE: usize = 512;
 /// The longest module string (bytes).
