@@ -58,6 +58,8 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
         };
         let Some(user) = user else {
             let _ = self.ipc.port_mod_refs(p.newport, RightType::Receive, -1);
+            let mut st = self.state();
+            self.release_peropen(&mut st, p.po);
             return;
         };
         let mut st = self.state();
@@ -73,9 +75,10 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
                     Disposition::MakeSendOnce,
                 )
             });
-        match (armed, st.peropens.get_mut(&p.po)) {
-            (Ok(_), Some(po)) => {
-                po.refs += 1;
+        // The reference the pending call held on the peropen passes to the
+        // new protid.
+        match (armed, st.peropens.contains_key(&p.po)) {
+            (Ok(_), true) => {
                 st.protids.insert(
                     p.newport,
                     Protid {
@@ -85,9 +88,10 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
                     },
                 );
             }
-            // The peropen was closed meanwhile, or the port cannot be
-            // served: it is destroyed, its senders see a dead name.
+            // The port cannot be served: it is destroyed, its senders see a
+            // dead name.
             _ => {
+                self.release_peropen(&mut st, p.po);
                 drop(st);
                 let _ = self.ipc.port_mod_refs(p.newport, RightType::Receive, -1);
             }

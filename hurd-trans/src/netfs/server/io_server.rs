@@ -128,7 +128,14 @@ impl<T: Tree, I: UserIpc> io::Server for NetFs<T, I> {
             po: p.po,
             newport: newport.into_raw(),
         };
-        self.state().reauths.insert(reply.into_raw(), pending);
+        // The pending call holds the peropen: the client may let go of the
+        // port it reauthenticated as soon as the auth server has answered
+        // it, before the answer reaches us.
+        let mut st = self.state();
+        if let Some(po) = st.peropens.get_mut(&p.po) {
+            po.refs += 1;
+        }
+        st.reauths.insert(reply.into_raw(), pending);
     }
 
     fn restrict_auth(
