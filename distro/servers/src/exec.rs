@@ -180,6 +180,10 @@ pub enum Image {
 
 /// Classifies a file by its first bytes (at most [`HEADER_MAX`]): `ENOEXEC`
 /// for anything not executable.
+///
+/// # Errors
+///
+/// `ENOEXEC` when the bytes are not a program this exec server starts.
 pub fn classify(head: &[u8]) -> Result<Image, hurd_ipc::Errno> {
     use hurd_ipc::Errno;
     let first_line = |rest: &[u8]| -> Result<String, Errno> {
@@ -219,6 +223,11 @@ pub fn classify(head: &[u8]) -> Result<Image, hurd_ipc::Errno> {
 /// An argz vector (NUL-terminated strings, as `argv` and `envp` travel) as
 /// strings; empty strings are kept. Not UTF-8 or not NUL-terminated is
 /// `EINVAL`.
+///
+/// # Errors
+///
+/// `EINVAL` when the vector is not UTF-8 or its last string is not
+/// NUL-terminated.
 pub fn parse_argz(argz: &[u8]) -> Result<Vec<String>, Error> {
     if argz.is_empty() {
         return Ok(Vec::new());

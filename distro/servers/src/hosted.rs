@@ -181,6 +181,10 @@ impl System {
     ///
     /// Passwords are hashed with Argon2id at the small test cost, so a boot
     /// is quick; a real system uses [`Cost::RECOMMENDED`].
+    ///
+    /// # Errors
+    ///
+    /// As [`boot_in`](Self::boot_in).
     pub fn boot(accounts: &[Account]) -> Result<System, Error> {
         System::boot_in(Runtime::new(), accounts)
     }
@@ -188,6 +192,11 @@ impl System {
     /// Starts the servers in `rt` (for instance a cluster node's runtime,
     /// whose ports netmsg carries to other nodes) and fills the root file
     /// system.
+    ///
+    /// # Errors
+    ///
+    /// The first error of starting a server (a port, a thread) or of writing
+    /// the root file system's base tree and accounts.
     pub fn boot_in(rt: Runtime, accounts: &[Account]) -> Result<System, Error> {
         let boot = rt.task();
         let fs_task = rt.task();
@@ -270,12 +279,20 @@ impl System {
 
     /// Installs `program` at `path`: registers it with the exec server and
     /// writes its [`hosted_image`] there (owned by root, mode 0755).
+    ///
+    /// # Errors
+    ///
+    /// The root file system's error writing the file or setting its mode.
     pub fn install_program(&self, path: &str, program: Program) -> Result<(), Error> {
         self.install_program_with_mode(path, program, 0o755)
     }
 
     /// [`install_program`](Self::install_program) with another mode (0700:
     /// only root may run it).
+    ///
+    /// # Errors
+    ///
+    /// The root file system's error writing the file or setting its mode.
     pub fn install_program_with_mode(
         &self,
         path: &str,
@@ -291,6 +308,10 @@ impl System {
 
     /// Makes `program` startable as the translator `name` (for instance
     /// `/hurd/myfs`), writing an executable file there.
+    ///
+    /// # Errors
+    ///
+    /// The root file system's error writing the file or setting its mode.
     pub fn install_translator(&self, name: &str, program: TransProgram) -> Result<(), Error> {
         let task = self.rt.task();
         let root = self.session_for(&task, IdSet::root())?;
@@ -301,6 +322,10 @@ impl System {
     }
 
     /// A send right to the exec server, in `to`'s space.
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error when the right cannot be made in `to`'s space.
     pub fn exec_server(&self, to: &Task) -> Result<PortName, Error> {
         Ok(self
             .boot
@@ -313,6 +338,10 @@ impl System {
     }
 
     /// A send right to the password server, in `to`'s space.
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error when the right cannot be made in `to`'s space.
     pub fn password_server(&self, to: &Task) -> Result<PortName, Error> {
         Ok(self
             .boot
@@ -320,6 +349,11 @@ impl System {
     }
 
     /// A port for the root directory opened for `ids`, in `to`'s space.
+    ///
+    /// # Errors
+    ///
+    /// The root file system's error (`fsys_getroot`), or the kernel's when
+    /// the right cannot be made in `to`'s space.
     pub fn root_dir(&self, to: &Task, ids: &IdSet) -> Result<PortName, Error> {
         let root = netfs::getroot(&self.boot, self.control, ids, OpenFlags::READ)?;
         Ok(self.boot.give_right(root, Disposition::MoveSend, to)?)
@@ -333,6 +367,11 @@ impl System {
     /// Logs `name` in with `password` (checked by the password server) and
     /// returns a session for `task` with that user's ids, in their home
     /// directory.
+    ///
+    /// # Errors
+    ///
+    /// `EPERM` for an unknown name or a wrong password; the servers' errors
+    /// when the session cannot be made.
     pub fn login<'a>(
         &self,
         task: &'a Task,
@@ -363,6 +402,11 @@ impl System {
     /// is a process of its own: the leader of a new session and process
     /// group, owned by its first effective uid; it ends when the session is
     /// dropped (its proc port then has no senders).
+    ///
+    /// # Errors
+    ///
+    /// The auth server's error making the handle, or the root file system's
+    /// or proc server's when the session's ports cannot be made.
     pub fn session_for<'a>(&self, task: &'a Task, ids: IdSet) -> Result<Session<'a, Task>, Error> {
         let h = AuthClient::new(&self.boot, self.root_auth).makeauth(&[], &ids)?;
         let auth = self.boot.give_right(h, Disposition::MoveSend, task)?;

@@ -27,9 +27,6 @@
 //! hosted (tests, `cargo xtask run --hosted`) and on the reference kernel.
 #![cfg_attr(not(any(feature = "std", test)), no_std)]
 #![forbid(unsafe_code)]
-// The workspace warns about public fallible functions without an `# Errors`
-// section; this crate's are still to be written. Remove this line when they are.
-#![allow(clippy::missing_errors_doc)]
 
 extern crate alloc;
 

@@ -201,6 +201,12 @@ pub fn is_fatal(signal: i32) -> bool {
 /// proc server (through the caller's proc port `proc`) for the process's
 /// message port, then `msg_sig_post`. `EPERM` when the caller may not
 /// signal it, `ESRCH` when it does not exist or has no message port.
+///
+/// # Errors
+///
+/// `EPERM` when the caller may not signal the process, `ESRCH` when it
+/// does not exist or has no message port; the signal thread's error
+/// otherwise.
 pub fn post_signal<I: UserIpc + ?Sized>(
     ipc: &I,
     proc: PortName,
@@ -228,6 +234,11 @@ pub fn post_signal<I: UserIpc + ?Sized>(
 /// with its foreground group when the interrupt, quit or suspend character
 /// is typed ([`LineDiscipline::input`](crate::term::LineDiscipline::input)
 /// says which). Returns how many were signalled; `ESRCH` when none was.
+///
+/// # Errors
+///
+/// `ESRCH` when no process of the group was signalled; the proc server's
+/// error when it cannot be asked.
 pub fn kill_pgrp<I: UserIpc + ?Sized>(
     ipc: &I,
     proc: PortName,
@@ -327,6 +338,10 @@ impl ProcTable {
     /// session and process group; otherwise a session and group of its
     /// own), owned by `owner`, with its arguments and environment. Returns
     /// its pid; `EAGAIN` when the table is full.
+    ///
+    /// # Errors
+    ///
+    /// `EAGAIN` when the table is full.
     pub fn register(
         &mut self,
         parent: Option<i32>,
@@ -370,6 +385,10 @@ impl ProcTable {
     }
 
     /// Process `pid` (running or a zombie).
+    ///
+    /// # Errors
+    ///
+    /// `ESRCH` when there is no such process.
     pub fn get(&self, pid: i32) -> Result<&Proc, Error> {
         self.procs.get(&pid).ok_or_else(srch)
     }
@@ -382,6 +401,10 @@ impl ProcTable {
     /// Records that `pid` ended with wait status `status`: it stays as a
     /// zombie until its parent waits for it (or is removed at once when it
     /// has no live parent); its children are orphaned.
+    ///
+    /// # Errors
+    ///
+    /// `ESRCH` when there is no such process.
     pub fn exit(&mut self, pid: i32, status: i32) -> Result<(), Error> {
         let p = self.procs.get_mut(&pid).ok_or_else(srch)?;
         if p.exit.is_some() {
@@ -410,12 +433,21 @@ impl ProcTable {
     }
 
     /// `proc_getpids` for `caller`.
+    ///
+    /// # Errors
+    ///
+    /// `ESRCH` when `caller` is not a process.
     pub fn getpids(&self, caller: i32) -> Result<(i32, i32, i32), Error> {
         let p = self.get(caller)?;
         Ok((p.pid, p.ppid, i32::from(p.orphaned)))
     }
 
     /// `proc_setowner` for `caller`: only root may set another owner.
+    ///
+    /// # Errors
+    ///
+    /// `ESRCH` when `caller` is not a process; `EPERM` when a caller that is
+    /// not root sets another owner.
     pub fn setowner(&mut self, caller: i32, owner: u32, clear: bool) -> Result<(), Error> {
         let p = self.procs.get_mut(&caller).ok_or_else(srch)?;
         if clear {
@@ -429,6 +461,11 @@ impl ProcTable {
     }
 
     /// Whether `caller` may signal `pid`: same owner, or root.
+    ///
+    /// # Errors
+    ///
+    /// `ESRCH` when `pid` does not exist; `EPERM` when `caller` may not
+    /// signal it.
     pub fn may_signal(&self, caller: i32, pid: i32) -> Result<(), Error> {
         let target = self.get(pid)?;
         let me = self.get(caller)?;
@@ -441,6 +478,11 @@ impl ProcTable {
 
     /// `proc_setsid` for `caller`: a new session and group it leads;
     /// `EPERM` if it already leads a process group.
+    ///
+    /// # Errors
+    ///
+    /// `ESRCH` when `caller` is not a process; `EPERM` when it already leads
+    /// a process group.
     pub fn setsid(&mut self, caller: i32) -> Result<(), Error> {
         let leads = self
             .procs
@@ -456,11 +498,19 @@ impl ProcTable {
     }
 
     /// `proc_getsid`.
+    ///
+    /// # Errors
+    ///
+    /// `ESRCH` when there is no such process.
     pub fn getsid(&self, pid: i32) -> Result<i32, Error> {
         Ok(self.get(pid)?.sid)
     }
 
     /// `proc_getpgrp`.
+    ///
+    /// # Errors
+    ///
+    /// `ESRCH` when there is no such process.
     pub fn getpgrp(&self, pid: i32) -> Result<i32, Error> {
         Ok(self.get(pid)?.pgrp)
     }
@@ -468,6 +518,13 @@ impl ProcTable {
     /// `proc_setpgrp` for `caller`: `pid` (0: the caller) must be the caller
     /// or its child, in the caller's session, and not a session leader;
     /// `pgrp` (0: `pid`) must be `pid` or a group of that session.
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` for a negative `pid` or `pgrp`; `ESRCH` when `caller` is not
+    /// a process or `pid` is neither a live process that is the caller nor
+    /// its child; `EPERM` when `pid` leads a session or is in another, or
+    /// `pgrp` is no group of the caller's session.
     pub fn setpgrp(&mut self, caller: i32, pid: i32, pgrp: i32) -> Result<(), Error> {
         if pid < 0 || pgrp < 0 {
             return Err(inval());
@@ -508,6 +565,11 @@ impl ProcTable {
     /// `proc_wait` for `caller`, without blocking: `Ok(Some((status,
     /// pid)))` reaps an ended child (`pid`, or any with -1); `Ok(None)` when
     /// the children asked for are all running; `ECHILD` when there is none.
+    ///
+    /// # Errors
+    ///
+    /// `ESRCH` when `caller` is not a process; `ECHILD` when it has no child
+    /// of those asked for.
     pub fn try_wait(&mut self, caller: i32, pid: i32) -> Result<Option<(i32, i32)>, Error> {
         self.get(caller)?;
         if pid == 0 || pid < -1 {

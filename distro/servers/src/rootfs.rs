@@ -24,6 +24,10 @@ use hurd_trans::protocol::fs;
 use crate::shell::Session;
 
 /// `mkdir` with `mode`, as `s`'s user.
+///
+/// # Errors
+///
+/// The file system's error: `EEXIST`, `ENOENT`, `EACCES`...
 pub fn mkdir<I: UserIpc + ?Sized>(s: &Session<'_, I>, path: &str, mode: u32) -> Result<(), Error> {
     let (dir, name) = s.parent(path)?;
     let r = fs::Client::new(s.ipc, dir).dir_mkdir(name.into(), mode);
@@ -32,6 +36,10 @@ pub fn mkdir<I: UserIpc + ?Sized>(s: &Session<'_, I>, path: &str, mode: u32) -> 
 }
 
 /// `chmod`, as `s`'s user.
+///
+/// # Errors
+///
+/// The file system's error: `ENOENT`, `EPERM`...
 pub fn chmod<I: UserIpc + ?Sized>(s: &Session<'_, I>, path: &str, mode: u32) -> Result<(), Error> {
     let node = s.open(path, OpenFlags::NOTRANS)?;
     let r = fs::Client::new(s.ipc, node).file_chmod(mode);
@@ -40,6 +48,10 @@ pub fn chmod<I: UserIpc + ?Sized>(s: &Session<'_, I>, path: &str, mode: u32) -> 
 }
 
 /// `chown`, as `s`'s user.
+///
+/// # Errors
+///
+/// The file system's error: `ENOENT`, `EPERM`...
 pub fn chown<I: UserIpc + ?Sized>(
     s: &Session<'_, I>,
     path: &str,
@@ -193,6 +205,11 @@ pub fn passwd_entry<'a>(passwd: &'a str, name: &str) -> Option<PasswdEntry<'a>> 
 /// and `/servers/exec`, holding a passive translator record for it, so the
 /// first lookup starts the system's exec server (written through `root`,
 /// a session holding uid 0).
+///
+/// # Errors
+///
+/// The root file system's error writing either node or its translator
+/// record.
 pub fn install_exec_node<I: UserIpc + ?Sized>(root: &Session<'_, I>) -> Result<(), Error> {
     root.write_file("/hurd/exec", b"", false)?;
     chmod(root, "hurd/exec", 0o755)?;
@@ -215,6 +232,11 @@ pub fn install_exec_node<I: UserIpc + ?Sized>(root: &Session<'_, I>) -> Result<(
 /// Checks `name`'s `password` with the password server at `password_port`
 /// (`/etc/passwd` text `passwd` gives the uid) and returns the user's ids.
 /// An unknown name or a wrong password is `EPERM`.
+///
+/// # Errors
+///
+/// `EPERM` for an unknown name or a wrong password; the password server's
+/// error when it cannot be asked.
 pub fn check_login<I: UserIpc + ?Sized>(
     ipc: &I,
     password_port: PortName,

@@ -114,6 +114,10 @@ impl ProgramContext {
     }
 
     /// The ids of the program's auth handle (`auth_getids`).
+    ///
+    /// # Errors
+    ///
+    /// The auth server's error (the handle is not one of its ports).
     pub fn ids(&self) -> Result<IdSet, Error> {
         AuthClient::new(&self.task, self.auth()).getids()
     }
@@ -141,6 +145,11 @@ impl ProgramContext {
 
     /// Writes all of `data` to descriptor `fd` (`io_write` at the file
     /// pointer).
+    ///
+    /// # Errors
+    ///
+    /// `EBADF` when `fd` is not an open descriptor, `EIO` when the server
+    /// takes no byte; the I/O server's error otherwise.
     pub fn write(&self, fd: usize, data: &[u8]) -> Result<(), Error> {
         let port = self.fd(fd);
         if !port.is_valid() {
@@ -162,17 +171,30 @@ impl ProgramContext {
     }
 
     /// Writes `text` to standard output.
+    ///
+    /// # Errors
+    ///
+    /// As [`write`](Self::write).
     pub fn print(&self, text: &str) -> Result<(), Error> {
         self.write(1, text.as_bytes())
     }
 
     /// Writes `text` to standard error.
+    ///
+    /// # Errors
+    ///
+    /// As [`write`](Self::write).
     pub fn eprint(&self, text: &str) -> Result<(), Error> {
         self.write(2, text.as_bytes())
     }
 
     /// Reads up to `max` bytes from descriptor `fd` (`io_read` at the file
     /// pointer); empty at end of file.
+    ///
+    /// # Errors
+    ///
+    /// `EBADF` when `fd` is not an open descriptor; the I/O server's error
+    /// otherwise.
     pub fn read(&self, fd: usize, max: usize) -> Result<Vec<u8>, Error> {
         let port = self.fd(fd);
         if !port.is_valid() {
@@ -225,6 +247,10 @@ impl ExecServer {
     /// `INIT_PORT_PROC`), owned by the first effective uid of its auth
     /// handle, with its arguments and environment; its message port; and
     /// its end. Set once; later calls are `EBUSY`.
+    ///
+    /// # Errors
+    ///
+    /// `EBUSY` when a proc server was set before.
     pub fn set_proc(&self, proc: Arc<HostedProc>) -> Result<(), Error> {
         self.proc.set(proc).map_err(|_| Error::from(Errno::Busy))
     }
@@ -243,6 +269,11 @@ impl ExecServer {
 
     /// Starts serving on a thread of its own; returns a send right to the
     /// server's port in `holder`'s space.
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error when the server's port or its right for `holder`
+    /// cannot be made, or `EAGAIN` when its thread cannot start.
     pub fn spawn(self: &Arc<Self>, holder: &Task) -> Result<PortName, Error> {
         let port = ReceiveRight::allocate(self.task.clone())?;
         let send = SendRight::from_raw(

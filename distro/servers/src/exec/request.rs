@@ -102,6 +102,11 @@ pub enum Routine {
 
 impl Routine {
     /// Sends the reply to `req`, a request of this routine answered later.
+    ///
+    /// # Errors
+    ///
+    /// The send's error when the reply cannot be sent (the client's reply
+    /// port is gone).
     pub fn reply<I: UserIpc + ?Sized>(
         self,
         ipc: &I,
@@ -120,6 +125,10 @@ impl Routine {
 /// answers later returns `MIG_NO_REPLY` and uses [`Routine::reply`].
 pub trait StartExec {
     /// Handles a request that came as `routine` with `arrived`.
+    ///
+    /// # Errors
+    ///
+    /// The error the client is to be answered with.
     fn start(&self, req: &Request, routine: Routine, arrived: Arrived) -> Result<i32, Error>;
 }
 
@@ -199,6 +208,11 @@ impl<I: UserIpc> ExecRequest<I> {
     /// initial ports or too many descriptors are `EINVAL`, arguments beyond
     /// [`ARG_MAX`] `E2BIG`, malformed argz `EINVAL`, neither a file nor a
     /// name `EBADF`. On an error every right that arrived is released.
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL`, `E2BIG` or `EBADF`, as above; every right that arrived is
+    /// then released.
     pub fn check(ipc: I, a: Arrived) -> Result<ExecRequest<I>, Error> {
         let send_ok = |d: Disposition, n: PortName| !n.is_valid() || d == Disposition::PORT_SEND;
         if !send_ok(a.file.disposition, a.file.name)
@@ -316,6 +330,12 @@ impl<I: UserIpc> ExecRequest<I> {
     /// name and the interpreter's argument join `argv`), at most
     /// [`MAX_INTERPRETERS`] (`ELOOP` beyond). A script given only as a port
     /// is `ENOEXEC` (its interpreter would have no name to open it by).
+    ///
+    /// # Errors
+    ///
+    /// The file system's error opening the program or an interpreter,
+    /// `ELOOP` beyond [`MAX_INTERPRETERS`], `ENOEXEC` for a script given only
+    /// as a port or a file that is no program.
     pub fn find_program(&mut self) -> Result<Found, Error> {
         let mut file = core::mem::replace(&mut self.file, PortName::NULL);
         let mut opened = false;

@@ -25,6 +25,11 @@ pub type HostedProc = ProcServer<Task, Mutex<State>>;
 
 impl ProcServer<Task, Mutex<State>> {
     /// Starts a proc server in `rt`, serving on a thread of its own.
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error when the server's ports cannot be made, or `EAGAIN`
+    /// when its thread cannot start.
     pub fn spawn(rt: &Runtime) -> Result<Arc<HostedProc>, Error> {
         let server = Arc::new(ProcServer::new(rt.task(), None)?);
         let s = server.clone();
@@ -37,6 +42,12 @@ impl ProcServer<Task, Mutex<State>> {
 
     /// Registers a new process (see [`ProcTable::register`](super::ProcTable::register))
     /// and gives a send right to its proc port in `to`'s space.
+    ///
+    /// # Errors
+    ///
+    /// `EAGAIN` when the table is full; the kernel's error when the proc port
+    /// or the right in `to`'s space cannot be made (the process is then not
+    /// registered).
     pub fn register_in(
         &self,
         parent: Option<i32>,
@@ -62,6 +73,10 @@ impl ProcServer<Task, Mutex<State>> {
     /// pid and the task's send right to its proc port. A process whose
     /// message port could not be set up is still registered (signals to it
     /// then fail).
+    ///
+    /// # Errors
+    ///
+    /// As [`register_in`](Self::register_in).
     pub fn attach(
         &self,
         parent: Option<i32>,
@@ -86,6 +101,11 @@ impl ProcServer<Task, Mutex<State>> {
     /// `from`'s space with `disposition` (`MakeSend` from a receive right,
     /// `MoveSend` or `CopySend` of a send right); the previous one is
     /// released.
+    ///
+    /// # Errors
+    ///
+    /// `ESRCH` when there is no such process; the kernel's error when the
+    /// right cannot be made from `from`'s space.
     pub fn set_msgport(
         &self,
         pid: i32,
@@ -165,6 +185,11 @@ impl Signals {
     /// port of a program on a thread of its own, until the task ends; a
     /// fatal signal terminates `task` (so the program's RPCs fail and it
     /// ends).
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error when the port cannot be moved into the server's
+    /// set, or `EAGAIN` when the thread cannot start.
     pub fn serve(self: &Arc<Self>, task: &Task, port: PortName) -> Result<(), Error> {
         let server = SigServer {
             signals: self.clone(),

@@ -116,6 +116,10 @@ fn null_item() -> PortItem {
 impl<I: UserIpc, L: Lock<State> + From<State>> ProcServer<I, L> {
     /// A proc server in `ipc`'s space (serve it with [`serve`](Self::serve));
     /// with `tasks`, it also keeps processes for tasks.
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error when the server's port set cannot be made.
     pub fn new(ipc: I, tasks: Option<Tasks<I>>) -> Result<Self, Error> {
         let portset = ipc.port_allocate(RightType::PortSet)?;
         Ok(ProcServer {
@@ -161,6 +165,11 @@ impl<I: UserIpc, L: Lock<State>> ProcServer<I, L> {
     /// Registers a new process (see [`ProcTable::register`]); returns its
     /// pid and its proc port, a receive right in the server's space (give
     /// the process a send right made from it).
+    ///
+    /// # Errors
+    ///
+    /// `EAGAIN` when the table is full; the kernel's error when the proc port
+    /// cannot be made (nothing is then registered).
     pub fn register(
         &self,
         parent: Option<i32>,
@@ -187,6 +196,10 @@ impl<I: UserIpc, L: Lock<State>> ProcServer<I, L> {
     /// Records that `pid` ended with wait status `status`: its proc port,
     /// message port and task port are released and a parent waiting in
     /// `proc_wait` is answered.
+    ///
+    /// # Errors
+    ///
+    /// `ESRCH` when there is no such process.
     pub fn exit(&self, pid: i32, status: i32) -> Result<(), Error> {
         let (release, answers) = self.state.with(|s| {
             s.table.exit(pid, status)?;
@@ -258,6 +271,10 @@ impl<I: UserIpc, L: Lock<State>> ProcServer<I, L> {
 
     /// Sets `pid`'s message port to `port`, a send right in the server's
     /// space that it takes; the previous one is released.
+    ///
+    /// # Errors
+    ///
+    /// `ESRCH` when there is no such process (the right is then released).
     pub fn set_msgport_right(&self, pid: i32, port: PortName) -> Result<(), Error> {
         let r = self.state.with(|s| {
             s.table.get(pid)?;

@@ -533,6 +533,11 @@ fn dir_op<I: UserIpc + ?Sized>(s: &Session<'_, I>, op: &str, path: &str) -> Resu
 }
 
 /// Changes the session's working directory to `path`.
+///
+/// # Errors
+///
+/// The file system's error opening `path` (`ENOENT`, `EACCES`), or
+/// `ENOTDIR` when it is not a directory.
 pub fn cd<I: UserIpc + ?Sized>(s: &mut Session<'_, I>, path: &str) -> Result<(), Error> {
     let d = s.open(path, OpenFlags::empty())?;
     match io::Client::new(s.ipc, d).stat() {

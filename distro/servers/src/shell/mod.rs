@@ -75,6 +75,11 @@ pub trait Exec<I: UserIpc + ?Sized> {
     /// output is the I/O port `stdout` (a send right in the session's space,
     /// which the caller keeps), or when `None`, whatever it prints comes back
     /// in [`Exit::output`].
+    ///
+    /// # Errors
+    ///
+    /// The exec server's error when the program cannot be started
+    /// (`ENOENT`, `EACCES`, `ENOEXEC`...).
     fn exec(
         &self,
         session: &Session<'_, I>,

@@ -118,6 +118,10 @@ fn tokens(line: &str) -> Result<Vec<Token>, ParseError> {
 }
 
 /// Parses one command line.
+///
+/// # Errors
+///
+/// A [`ParseError`] saying what in the line cannot be parsed.
 pub fn parse(line: &str) -> Result<Command, ParseError> {
     let mut cmd = Command::default();
     let mut tokens = tokens(line)?.into_iter();

@@ -53,6 +53,11 @@ impl<I: UserIpc + ?Sized> Drop for Session<'_, I> {
 impl<'a, I: UserIpc + ?Sized> Session<'a, I> {
     /// A session in `/` with `auth` and `root` (both moved in; `root` serves
     /// as root and working directory).
+    ///
+    /// # Errors
+    ///
+    /// The kernel's error when `root`'s send right cannot take a second
+    /// reference (it is not a send right in `ipc`'s space).
     pub fn new(
         ipc: &'a I,
         auth: PortName,
@@ -92,16 +97,28 @@ impl<'a, I: UserIpc + ?Sized> Session<'a, I> {
     }
 
     /// Opens `path` (a send right the caller must release).
+    ///
+    /// # Errors
+    ///
+    /// The file-name lookup's error (`ENOENT`, `EACCES`...).
     pub fn open(&self, path: &str, flags: OpenFlags) -> Result<PortName, Error> {
         self.lookup().open(path, flags, 0o644)
     }
 
     /// The ids of the session's auth handle.
+    ///
+    /// # Errors
+    ///
+    /// The file-name lookup's error (`ENOENT`, `EACCES`...).
     pub fn ids(&self) -> Result<IdSet, Error> {
         AuthClient::new(self.ipc, self.auth).getids()
     }
 
     /// Reads a whole file (at most [`MAX_FILE`] bytes).
+    ///
+    /// # Errors
+    ///
+    /// The auth server's error.
     pub fn read_file(&self, path: &str) -> Result<Vec<u8>, Error> {
         let f = self.open(path, OpenFlags::READ)?;
         let r = self.read_port(f);
@@ -110,6 +127,11 @@ impl<'a, I: UserIpc + ?Sized> Session<'a, I> {
     }
 
     /// Reads from an open port until end of file.
+    ///
+    /// # Errors
+    ///
+    /// The file system's error opening or reading the file, or `EFBIG`
+    /// beyond [`MAX_FILE`].
     pub fn read_port(&self, f: PortName) -> Result<Vec<u8>, Error> {
         let c = io::Client::new(self.ipc, f);
         let mut out = Vec::new();
@@ -127,6 +149,10 @@ impl<'a, I: UserIpc + ?Sized> Session<'a, I> {
 
     /// Writes `data` to `path`: replacing its contents, or at its end with
     /// `append`; creates it if need be.
+    ///
+    /// # Errors
+    ///
+    /// The I/O server's error, or `EFBIG` beyond [`MAX_FILE`].
     pub fn write_file(&self, path: &str, data: &[u8], append: bool) -> Result<(), Error> {
         let f = self.open_for_output(path, append)?;
         let c = io::Client::new(self.ipc, f);
@@ -150,6 +176,10 @@ impl<'a, I: UserIpc + ?Sized> Session<'a, I> {
     /// Opens `path` for writing as an output redirection does: created if
     /// need be, and truncated, or with `append` written at its end (a send
     /// right the caller must release).
+    ///
+    /// # Errors
+    ///
+    /// The file system's error opening or writing the file.
     pub fn open_for_output(&self, path: &str, append: bool) -> Result<PortName, Error> {
         let mut flags = OpenFlags::WRITE | OpenFlags::CREAT;
         flags |= if append {
@@ -162,6 +192,10 @@ impl<'a, I: UserIpc + ?Sized> Session<'a, I> {
 
     /// The directory part and the last component of `path`, opening the
     /// directory (a send right the caller must release).
+    ///
+    /// # Errors
+    ///
+    /// The file-name lookup's error.
     pub fn parent(&self, path: &str) -> Result<(PortName, String), Error> {
         let trimmed = path.trim_end_matches('/');
         let (dir, name) = match trimmed.rfind('/') {

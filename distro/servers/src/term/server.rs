@@ -421,6 +421,12 @@ impl<I: UserIpc> tioctl_pgrp::Server for TermServer<I> {
 
 /// A client's view of a terminal: sets whether it echoes (as `stty -echo`
 /// does for a password prompt), keeping its other modes.
+///
+/// # Errors
+///
+/// The terminal's error getting or setting its modes (the port is not a
+/// terminal's, or the terminal is gone), or `MIG_TYPE_ERROR` when its
+/// answer has no local modes.
 pub fn set_echo<I: UserIpc + ?Sized>(ipc: &I, term: PortName, echo: bool) -> Result<(), Error> {
     let c = tioctl_modes::Client::new(ipc, term);
     let (mut modes, ccs, speeds) = c.tiocgeta()?;
