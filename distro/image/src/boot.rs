@@ -43,6 +43,10 @@ impl Staged {
     /// The QEMU options of a direct (multiboot v1) boot: `-kernel`, `-initrd`
     /// and `-append`. Fails if a staged path has a space (QEMU would split
     /// the module's command line there).
+    ///
+    /// # Errors
+    ///
+    /// When a staged path has a space in it.
     pub fn qemu_args(&self) -> Result<Vec<String>, String> {
         let mut initrd = Vec::new();
         for m in &self.modules {

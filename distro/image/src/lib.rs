@@ -37,9 +37,6 @@
 //! ```
 
 #![forbid(unsafe_code)]
-// The workspace warns about public fallible functions without an `# Errors`
-// section; this crate's are still to be written. Remove this line when they are.
-#![allow(clippy::missing_errors_doc)]
 
 pub mod boot;
 pub mod epoch;
@@ -65,6 +62,10 @@ pub const ROOTFS_MODULE: &str = "rootfs";
 /// Finds the host file of a binary the manifest names.
 pub trait Resolve {
     /// The path of `artifact`'s binary, built if need be.
+    ///
+    /// # Errors
+    ///
+    /// Why the binary cannot be found or built.
     fn resolve(&mut self, artifact: &Artifact) -> Result<PathBuf, String>;
 }
 
@@ -128,6 +129,12 @@ impl BuildError {
 
 /// Builds the root filesystem tree the manifest describes, reading file
 /// sources relative to `base` and program binaries through `resolver`.
+///
+/// # Errors
+///
+/// A [`BuildError`] naming the manifest line: a file source that cannot
+/// be read, a binary the resolver cannot give, or a path the tree refuses
+/// (given twice, or inside a file).
 pub fn root_fs(
     m: &Manifest,
     base: &Path,
@@ -230,6 +237,11 @@ pub fn root_fs(
 /// kernel at `boot/kernel`, each module at `boot/modules/<name>`, the root
 /// filesystem archive at `boot/modules/rootfs` (every entry dated `epoch`),
 /// and `boot/grub/grub.cfg`.
+///
+/// # Errors
+///
+/// A [`BuildError`]: as [`root_fs`], or the file system's error writing
+/// the staging directory.
 pub fn stage(
     m: &Manifest,
     base: &Path,

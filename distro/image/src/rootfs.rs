@@ -81,6 +81,10 @@ impl RootFs {
     }
 
     /// Adds a directory (its parents are implied).
+    ///
+    /// # Errors
+    ///
+    /// When `path` is given twice or would be inside a file.
     pub fn add_dir(&mut self, path: &str, mode: u32, uid: u32, gid: u32) -> Result<(), TreeError> {
         self.make_parents(path)?;
         let node = Node {
@@ -102,6 +106,10 @@ impl RootFs {
     }
 
     /// Adds a regular file (its parents are implied).
+    ///
+    /// # Errors
+    ///
+    /// When `path` is given twice, is a directory, or would be inside a file.
     pub fn add_file(
         &mut self,
         path: &str,
@@ -134,6 +142,11 @@ impl RootFs {
     /// Records a passive translator on its node, making the node (an empty
     /// file owned by the translator's owner) if nothing else made it. A node
     /// the manifest gives must be owned by the translator's owner.
+    ///
+    /// # Errors
+    ///
+    /// When the translator's owner does not own the node the manifest
+    /// gives, or its node would be inside a file.
     pub fn set_translator(&mut self, t: &Translator) -> Result<(), TreeError> {
         if !self.nodes.contains_key(&t.node) {
             self.add_file(&t.node, Vec::new(), 0o644, t.owner, 0)?;
