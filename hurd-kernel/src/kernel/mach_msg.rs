@@ -153,7 +153,7 @@ pub fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, caller: Caller, call: Mac
 /// Whether a `mach_msg` may take the RPC fast path: a send and a receive
 /// with no timeouts, into a receive buffer that is valid user memory.
 #[inline]
-fn fast_rpc_applies(option: u64, buf: u64, rcv_size: u64) -> bool {
+pub fn fast_rpc_applies(option: u64, buf: u64, rcv_size: u64) -> bool {
     let flags = msg_option::SEND_MSG
         | msg_option::RCV_MSG
         | msg_option::SEND_TIMEOUT
@@ -164,7 +164,7 @@ fn fast_rpc_applies(option: u64, buf: u64, rcv_size: u64) -> bool {
 }
 
 /// The size of a message that is only a header.
-const HEADER_SIZE: u64 = 24;
+pub const HEADER_SIZE: u64 = 24;
 
 // ANCHOR: header_rpc
 /// The RPC fast path for a message that is only a header (the null RPC, and
@@ -208,6 +208,13 @@ fn header_rpc(
         });
         t.state = ThreadState::Blocked { deadline: None };
     }
+    Some(header_rpc_delivered(k, id, done))
+}
+
+/// The rest of a header-only RPC that hurd-ipc carried out for thread `id`
+/// (which now waits for its reply): the message goes into the receiver's
+/// buffer (or to the kernel), and the receiver is made ready to run next.
+pub fn header_rpc_delivered(k: &mut Kernel, id: ThreadId, done: hurd_ipc::HeaderRpc) -> Reason {
     let message = Message {
         header: done.header,
         body: Vec::new(),
@@ -215,13 +222,13 @@ fn header_rpc(
     if done.to == crate::pager::KERNEL_TOKEN {
         to_kernel(k, id, message);
         k.process_ipc_events();
-        return Some(Reason::Blocked);
+        return Reason::Blocked;
     }
     let to = done.to as ThreadId;
     if k.finish_receive_for_handoff(to, Ok(message)) {
-        Some(Reason::HandOff(to))
+        Reason::HandOff(to)
     } else {
-        Some(Reason::Blocked)
+        Reason::Blocked
     }
 }
 

@@ -28,6 +28,8 @@ mod console;
 #[cfg(target_os = "none")]
 mod device;
 #[cfg(target_os = "none")]
+mod fastpath;
+#[cfg(target_os = "none")]
 mod limits;
 #[cfg(target_os = "none")]
 mod mach_msg;

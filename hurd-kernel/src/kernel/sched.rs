@@ -131,6 +131,33 @@ pub fn schedule(k: &mut Kernel, frame: *mut TrapFrame, reason: Reason) -> *mut T
     switch_to(k, current, next)
 }
 
+// ANCHOR: hand_off
+/// [`schedule`] for [`Reason::HandOff`]`(to)` from the RPC fast path
+/// ([`crate::fastpath`]): the current thread has blocked, `to` is ready on
+/// no run queue. When no task is suspended and no better thread is ready,
+/// the processor goes straight to `to`; otherwise `schedule` decides.
+#[inline(always)]
+pub fn hand_off(k: &mut Kernel, frame: *mut TrapFrame, to: u32) -> *mut TrapFrame {
+    let current = k.current;
+    let direct = k.suspended == 0
+        && current != BOOT_THREAD
+        && match (k.threads.get(&current), k.threads.get(&to)) {
+            (Some(cur), Some(next)) => {
+                cur.state != ThreadState::Running
+                    && best_ready(k).is_none_or(|best| best >= next.priority)
+            }
+            _ => false,
+        };
+    if !direct {
+        return schedule(k, frame, Reason::HandOff(to));
+    }
+    if let Some(cur) = k.threads.get_mut(&current) {
+        cur.frame = frame;
+    }
+    switch_to(k, current, to)
+}
+// ANCHOR_END: hand_off
+
 // ANCHOR: switch
 /// Makes `next` the running thread and returns its frame.
 fn switch_to(k: &mut Kernel, previous: u32, next: u32) -> *mut TrapFrame {

@@ -80,6 +80,9 @@ pub fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
         super::trap::fatal(frame, "system call before the kernel state exists");
     };
     sched::reap(k);
+    if let Some(next) = crate::fastpath::null_rpc(k, frame) {
+        return next;
+    }
     let reason = handle(k, frame);
     let ptr: *mut TrapFrame = frame;
     sched::schedule(k, ptr, reason)

@@ -63,6 +63,50 @@ fn page_frame(vm: &mut KernelVm, map: MapId, addr: u64, access: VmProt) -> Resul
 
 // ANCHOR_END: page_frame
 
+// ANCHOR: mapped
+/// Reads the `N` bytes at `addr` in `map` when they lie in one page that
+/// is mapped and readable now: the RPC fast path's copy, one cached
+/// translation and no fault. `None` (nothing read) says only that
+/// [`copy_in`] must do it.
+#[inline(always)]
+pub fn read_mapped<const N: usize>(vm: &KernelVm, map: MapId, addr: u64) -> Option<[u8; N]> {
+    let offset = (addr % FRAME_SIZE) as usize;
+    if !user_range_ok(addr, N as u64) || offset + N > FRAME_SIZE as usize {
+        return None;
+    }
+    let frame = vm.mmu().translate(map.pmap(), addr, false)?;
+    // SAFETY: the frame backs the task's page (the page tables say so) and
+    // the reference lives only for this copy, under the kernel lock.
+    let page = unsafe { mem::mapped_frame_bytes(frame) };
+    page.get(offset..offset + N)?.try_into().ok()
+}
+
+/// Writes `data` at `addr` in `map` when it lies in one page that is
+/// mapped and writable now (copy-on-write already resolved): the RPC fast
+/// path's copy. `false` (nothing written) says only that [`copy_out`] must
+/// do it.
+#[inline(always)]
+pub fn write_mapped(vm: &KernelVm, map: MapId, addr: u64, data: &[u8]) -> bool {
+    let offset = (addr % FRAME_SIZE) as usize;
+    if !user_range_ok(addr, data.len() as u64) || offset + data.len() > FRAME_SIZE as usize {
+        return false;
+    }
+    let Some(frame) = vm.mmu().translate(map.pmap(), addr, true) else {
+        return false;
+    };
+    // SAFETY: as in `read_mapped`; the page is writable for the task, so
+    // writing it is what the task's own store would do.
+    let page = unsafe { mem::mapped_frame_bytes(frame) };
+    match page.get_mut(offset..offset + data.len()) {
+        Some(to) => {
+            to.copy_from_slice(data);
+            true
+        }
+        None => false,
+    }
+}
+// ANCHOR_END: mapped
+
 /// Copies `out.len()` bytes at `addr` in `map` into `out`.
 pub fn copy_in(vm: &mut KernelVm, map: MapId, addr: u64, out: &mut [u8]) -> Result<(), UserFault> {
     if !user_range_ok(addr, out.len() as u64) {
