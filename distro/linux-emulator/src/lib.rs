@@ -10,10 +10,15 @@
 //!   with `MAP_FIXED` replacing, `munmap` and `mprotect` splitting regions.
 //! - [`signals`]: the actions, each thread's mask and pending signals, and
 //!   what a posted signal does (discard, deliver, terminate, stop, continue).
+//! - [`load`]: a static Linux program loaded into a task through its port
+//!   (segments, the main thread's stack with Linux's initial stack), as an
+//!   exec server does it.
 //!
-//! They are generic over what a descriptor or a region holds, so they are
-//! tested on the host; the emulator puts port rights and memory objects in
-//! them.
+//! The first three are generic over what a descriptor or a region holds, so
+//! they are tested on the host; the emulator puts port rights and memory
+//! objects in them. [`load`] works through the kernel's task port
+//! (`hurd-rt`); what it computes (the pages and their contents) is tested
+//! on the host.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -21,5 +26,6 @@
 extern crate alloc;
 
 pub mod fdtable;
+pub mod load;
 pub mod memory;
 pub mod signals;

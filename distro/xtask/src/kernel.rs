@@ -13,7 +13,10 @@
 //! checks with a probe boot that user mode works under KVM (see
 //! [`choose_accel`]). The test programs of the `kernel-test-programs`
 //! package (`hurd-kernel/tests/programs`, on hurd-rt) are passed as boot
-//! modules (`-initrd`).
+//! modules (`-initrd`), with the distro's disk driver, the Linux program
+//! loader `linux-forward` (`distro/linux-emulator`) and the Linux program
+//! it runs (`linux-exit42`, `musl-gcc -static` of
+//! `distro/linux-tests/c/exit42.c`).
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -38,6 +41,14 @@ pub const RUNTIME_PACKAGE: &str = "hurd-rt";
 
 /// The distro's programs (hurd-init, the servers' tasks, the shell…).
 pub const DISTRO_PACKAGE: &str = "distro-programs";
+
+/// The package of the Linux emulator, whose `linux-forward` the kernel
+/// tests run.
+pub const LINUX_PACKAGE: &str = "linux-emulator";
+
+/// The Linux program the kernel tests run: its boot module's name and its
+/// C source.
+pub const LINUX_PROGRAM: (&str, &str) = ("linux-exit42", "distro/linux-tests/c/exit42.c");
 
 /// The user programs, passed to the kernel as boot modules in this order.
 /// The first is the bootstrap task of a normal (not test) boot.
@@ -76,6 +87,8 @@ pub const USER_PROGRAMS: &[&str] = &[
     "device-driver",
     "disk-client",
     "virtio-blk",
+    "linux-forward",
+    "linux-exit42",
 ];
 
 /// The Debian package with `qemu-system-x86_64`.
@@ -134,8 +147,10 @@ pub struct Build {
     pub modules: Vec<PathBuf>,
 }
 
-/// Builds the kernel and the user programs (release profile) for bare metal.
+/// Builds the kernel and the user programs (release profile) for bare
+/// metal, and the Linux program with `musl-gcc`.
 pub fn build(ws: &Workspace) -> Result<Build, String> {
+    setup::ensure_apt(&["musl-tools"])?;
     ws.cargo()
         .args([
             "build",
@@ -159,6 +174,10 @@ pub fn build(ws: &Workspace) -> Result<Build, String> {
             DISTRO_PACKAGE,
             "--bin",
             "virtio-blk",
+            "-p",
+            LINUX_PACKAGE,
+            "--bin",
+            "linux-forward",
         ])
         .arg("--target")
         .arg(setup::BARE_METAL_TARGET)
@@ -168,6 +187,12 @@ pub fn build(ws: &Workspace) -> Result<Build, String> {
         .target_directory
         .join(setup::BARE_METAL_TARGET)
         .join("release");
+    let (linux_program, source) = LINUX_PROGRAM;
+    crate::cmd::Cmd::new("musl-gcc")
+        .args(["-static", "-O2", "-s", "-o"])
+        .arg(dir.join(linux_program))
+        .arg(ws.root.join(source))
+        .run()?;
     let build = Build {
         kernel: dir.join(PACKAGE),
         modules: USER_PROGRAMS.iter().map(|p| dir.join(p)).collect(),
@@ -561,6 +586,8 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
             RUNTIME_PACKAGE,
             "-p",
             DISTRO_PACKAGE,
+            "-p",
+            LINUX_PACKAGE,
             "--target",
         ])
         .arg(setup::BARE_METAL_TARGET)
