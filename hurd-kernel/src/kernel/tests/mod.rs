@@ -175,6 +175,10 @@ const TESTS: &[Test] = &[
         run: user::emulation_segment_bases_and_abort,
     },
     Test {
+        name: "user::a_linux_program_runs_through_the_emulation_vector",
+        run: user::a_linux_program_runs_through_the_emulation_vector,
+    },
+    Test {
         name: "user::console_input_reaches_a_reader",
         run: user::console_input_reaches_a_reader,
     },

@@ -305,6 +305,25 @@ pub fn emulation_segment_bases_and_abort(boot: &BootInfo) -> Result<(), Failure>
     expect(&finish(&[task])?, &[0])
 }
 
+/// A static Linux program (`linux-exit42`: `musl-gcc -static`, exit status
+/// 42) runs with no Linux in the kernel: `linux-forward` (the distro's
+/// Linux emulator crate) loads it into a new task from user space with
+/// Linux's initial stack, sends its system calls to a handler page through
+/// the emulation vector and answers them over RPC (`arch_prctl` sets the FS
+/// base), and checks the calls and the status.
+pub fn a_linux_program_runs_through_the_emulation_vector(boot: &BootInfo) -> Result<(), Failure> {
+    let loader = module(boot, "linux-forward")?;
+    let program = module(boot, "linux-exit42")?;
+    let modules: [(&str, &[u8]); 1] = [("linux-exit42", program)];
+    let task = with_kernel(|k| k.spawn_bootstrap("linux-forward", loader, "", &modules)).map_err(
+        |err| {
+            log::error!("starting linux-forward: {err:?}");
+            "the Linux program's loader could not be started"
+        },
+    )?;
+    expect(&finish(&[task])?, &[0])
+}
+
 /// hurd-auth's auth server and a hurd-trans tmpfs serve a client on the
 /// kernel, unchanged from the hosted world: lookups, I/O, makeauth,
 /// reauthentication, and a permission refused by the ids the auth server
