@@ -415,3 +415,114 @@ fn requests_are_served_with_the_callers_ids() {
     drop(m);
     let _ = std::fs::remove_dir_all(&base);
 }
+
+#[test]
+fn a_trivfs_node_mounts_on_a_file_and_is_refused_on_a_directory() {
+    require_fuse!();
+    use hurd_trans::translators::hello::Hello;
+    use hurd_trans::trivfs::Single;
+    let d = scratch("trivfs");
+    let file = d.join("motd");
+    std::fs::write(&file, b"").expect("write");
+    let m = spawn_mount(
+        Single::new(Hello::new(b"hi\n"), 0, 0),
+        IdSet::root(),
+        &file,
+        "hello",
+    )
+    .expect("mount on a file");
+    assert_eq!(run("cat", &[&file]), "hi\n");
+    let ls = run("ls", &[Path::new("-ln"), &file]);
+    assert!(ls.starts_with("-r--r--r-- 1 0 0 3 "), "{ls}");
+    drop(m);
+    assert_eq!(std::fs::read(&file).expect("read"), b"", "unmounted");
+
+    let dir = d.join("dir");
+    std::fs::create_dir(&dir).expect("mkdir");
+    let err = spawn_mount(
+        Single::new(Hello::new(b"hi\n"), 0, 0),
+        IdSet::root(),
+        &dir,
+        "hello",
+    )
+    .err()
+    .expect("a file's translator on a directory is refused");
+    assert_eq!(err.kind(), std::io::ErrorKind::IsADirectory, "{err}");
+    assert!(err.to_string().contains("dir"), "{err}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// A file whose every read tells the caller's service, through `to` (a
+/// send right in `task`'s space): a translator using its mounter's services.
+struct Ping {
+    task: hurd_ipc::hosted::Task,
+    to: hurd_ipc::PortName,
+}
+
+impl hurd_trans::trivfs::TrivFs for Ping {
+    fn stat(&self) -> Stat {
+        Stat {
+            mode: S_IFREG | 0o444,
+            size: 5,
+            ..Stat::default()
+        }
+    }
+    fn read(&mut self, offset: u64, _len: usize) -> Result<Vec<u8>, Errno> {
+        use hurd_ipc::UserIpc;
+        if offset > 0 {
+            return Ok(Vec::new());
+        }
+        let msg = hurd_ipc::Message::new(4242, self.to, hurd_ipc::Disposition::CopySend);
+        self.task.send(msg).map_err(|_| Errno::Io)?;
+        Ok(b"sent\n".to_vec())
+    }
+}
+
+#[test]
+fn a_translator_mounted_in_the_callers_runtime_reaches_its_services_and_join_waits_for_umount() {
+    require_fuse!();
+    use hurd_ipc::user::ReceiveRight;
+    use hurd_ipc::{Disposition, MsgOptions, UserIpc};
+    let d = scratch("as");
+    let file = d.join("ping");
+    std::fs::write(&file, b"").expect("write");
+
+    let rt = hurd_ipc::hosted::Runtime::new();
+    let caller = rt.task();
+    let service = ReceiveRight::allocate(caller.clone()).expect("port");
+    let fs = rt.task();
+    let to = caller
+        .give_right(service.name(), Disposition::MakeSend, &fs)
+        .expect("give");
+    let tree = hurd_trans::trivfs::Single::new(
+        Ping {
+            task: fs.clone(),
+            to,
+        },
+        0,
+        0,
+    );
+    let m =
+        hurd_trans::fuse::spawn_mount_as(fs, tree, IdSet::root(), &file, "ping").expect("mount");
+    assert_eq!(run("cat", &[&file]), "sent\n");
+    let opts = MsgOptions {
+        rcv_timeout: Some(std::time::Duration::from_secs(10)),
+        ..MsgOptions::default()
+    };
+    let msg = caller
+        .receive_with(service.name(), &opts)
+        .expect("the service hears the read");
+    assert_eq!(msg.header.id, 4242);
+
+    let umount = {
+        let file = file.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            run("umount", &[&file])
+        })
+    };
+    m.join();
+    umount.join().expect("umount");
+    assert_eq!(std::fs::read(&file).expect("read"), b"", "unmounted");
+    let _ = std::fs::remove_dir_all(&d);
+}

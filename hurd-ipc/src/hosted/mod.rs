@@ -265,6 +265,14 @@ enum Resume {
 }
 
 impl Task {
+    /// The runtime this task lives in: more tasks of it can be made from
+    /// there.
+    pub fn runtime(&self) -> Runtime {
+        Runtime {
+            shared: self.inner.shared.clone(),
+        }
+    }
+
     /// The task's IPC space in the runtime's kernel.
     pub fn space(&self) -> SpaceId {
         self.inner.space

@@ -19,4 +19,4 @@ mod mount;
 mod ops;
 
 pub use bridge::Bridge;
-pub use mount::{Mounted, bridge_for, mount, spawn_mount};
+pub use mount::{Mounted, bridge_for, mount, spawn_mount, spawn_mount_as};

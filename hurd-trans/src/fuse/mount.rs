@@ -8,22 +8,34 @@ use std::time::Duration;
 
 use fuser::MountOption;
 use hurd_auth::{AuthServer, IdSet, Limits, StdClock};
-use hurd_ipc::hosted::Runtime;
+use hurd_ipc::hosted::{Runtime, Task};
 use hurd_ipc::{Disposition, Error};
 
 use super::bridge::Bridge;
 use crate::flags::OpenFlags;
 use crate::netfs::{self, Options, Tree};
 
-/// A translator mounted by [`spawn_mount`]; unmounted when dropped.
+/// A translator mounted by [`spawn_mount`] or [`spawn_mount_as`];
+/// unmounted when dropped.
 ///
 /// Dropping it unmounts the file system and waits (up to a minute) until
 /// the bridge has told the translator to go away, so the translator's
-/// storage is clean when the drop returns.
+/// storage is clean when the drop returns. [`Mounted::join`] waits instead
+/// until someone else unmounts it.
 pub struct Mounted {
     session: Option<fuser::BackgroundSession>,
     gone: mpsc::Receiver<()>,
     _runtime: Runtime,
+}
+
+impl Mounted {
+    /// Waits until the file system is unmounted from outside (`umount`,
+    /// `fusermount3 -u`) and the bridge has told the translator to go away,
+    /// as a mount in the foreground ([`mount`]) returns then.
+    pub fn join(self) {
+        // The bridge sends, or drops its end, once the session has ended.
+        let _ = self.gone.recv();
+    }
 }
 
 impl Drop for Mounted {
@@ -35,22 +47,46 @@ impl Drop for Mounted {
     }
 }
 
-/// Serves `tree` with a [`NetFs`](crate::netfs::NetFs) in hurd-ipc's hosted
-/// runtime (with an auth server, root's identity for the server, `user` for
-/// the bridge) and mounts it at `mountpoint` through FUSE, in background
+/// Serves `tree` with a [`NetFs`](crate::netfs::NetFs) in a hosted runtime
+/// of its own (with an auth server, root's identity for the server, `user`
+/// for the bridge) and mounts it at `mountpoint` through FUSE, in background
 /// threads.
+///
+/// The mount point's type must be the type of the tree's root, as Linux
+/// requires: a directory for a directory, a file for a single-file
+/// translator ([`trivfs`](crate::trivfs)), as `settrans` puts one on a file.
 ///
 /// # Errors
 ///
-/// The mount's failure (no `/dev/fuse`, a bad mount point) or the
-/// set-up's, as an I/O error.
+/// `IsADirectory` or `NotADirectory` when the types differ; what setting up
+/// the translator or mounting returns (`/dev/fuse` missing, not permitted).
 pub fn spawn_mount<T: Tree + Send + 'static>(
     tree: T,
     user: IdSet,
     mountpoint: &Path,
     name: &'static str,
 ) -> stdio::Result<Mounted> {
-    let (rt, mut bridge) = bridge_for(tree, user, name).map_err(stdio::Error::other)?;
+    spawn_mount_as(Runtime::new().task(), tree, user, mountpoint, name)
+}
+
+/// Like [`spawn_mount`], with the file system served as `fs`, a task of the
+/// caller's own runtime: give `fs` rights to the caller's services
+/// ([`Task::give_right`]) before making the tree, and the tree can call
+/// them. The auth server and the bridge are new tasks of the same runtime.
+///
+/// # Errors
+///
+/// As [`spawn_mount`].
+pub fn spawn_mount_as<T: Tree + Send + 'static>(
+    fs: Task,
+    tree: T,
+    user: IdSet,
+    mountpoint: &Path,
+    name: &'static str,
+) -> stdio::Result<Mounted> {
+    check_mountpoint(&tree, mountpoint)?;
+    let rt = fs.runtime();
+    let mut bridge = bridge_as(fs, tree, user, name).map_err(stdio::Error::other)?;
     let (tx, gone) = mpsc::channel();
     bridge.gone = Some(tx);
     let session = fuser::spawn_mount2(bridge, mountpoint, &mount_options(name))?;
@@ -59,6 +95,32 @@ pub fn spawn_mount<T: Tree + Send + 'static>(
         gone,
         _runtime: rt,
     })
+}
+
+/// Refuses a mount point whose type is not the tree's root's: Linux marks
+/// such a mount's root bad, and every use of it fails with `EIO`.
+fn check_mountpoint<T: Tree>(tree: &T, mountpoint: &Path) -> stdio::Result<()> {
+    let root_is_dir = tree
+        .stat(tree.root())
+        .is_ok_and(|s| s.mode & crate::mode::S_IFMT == crate::mode::S_IFDIR);
+    let at = std::fs::metadata(mountpoint)?;
+    match (root_is_dir, at.is_dir()) {
+        (false, true) => Err(stdio::Error::new(
+            stdio::ErrorKind::IsADirectory,
+            alloc::format!(
+                "{} is a directory, and this translator serves a single file: mount it on a file",
+                mountpoint.display()
+            ),
+        )),
+        (true, false) => Err(stdio::Error::new(
+            stdio::ErrorKind::NotADirectory,
+            alloc::format!(
+                "{} is not a directory, and this translator serves a directory",
+                mountpoint.display()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Like [`spawn_mount`] but in the calling thread, until unmounted.
@@ -72,6 +134,7 @@ pub fn mount<T: Tree + Send + 'static>(
     mountpoint: &Path,
     name: &'static str,
 ) -> stdio::Result<()> {
+    check_mountpoint(&tree, mountpoint)?;
     let (_rt, bridge) = bridge_for(tree, user, name).map_err(stdio::Error::other)?;
     fuser::mount2(bridge, mountpoint, &mount_options(name))
 }
@@ -108,8 +171,8 @@ fn mount_options(name: &str) -> Vec<MountOption> {
     o
 }
 
-/// The hosted set-up: an auth server, the server for `tree`, and a bridge
-/// holding a root port for `user`.
+/// The hosted set-up in a runtime of its own: an auth server, the server
+/// for `tree`, and a bridge holding a root port for `user`.
 ///
 /// # Errors
 ///
@@ -120,7 +183,20 @@ pub fn bridge_for<T: Tree + Send + 'static>(
     name: &'static str,
 ) -> Result<(Runtime, Bridge), String> {
     let rt = Runtime::new();
-    let (fs_task, client) = (rt.task(), rt.task());
+    let bridge = bridge_as(rt.task(), tree, user, name)?;
+    Ok((rt, bridge))
+}
+
+/// The hosted set-up with `tree` served as `fs_task`; the auth server and
+/// the bridge are new tasks of its runtime.
+fn bridge_as<T: Tree + Send + 'static>(
+    fs_task: Task,
+    tree: T,
+    user: IdSet,
+    name: &'static str,
+) -> Result<Bridge, String> {
+    let rt = fs_task.runtime();
+    let client = rt.task();
     let (tx, rx) = mpsc::channel();
     let to = [
         (fs_task.clone(), IdSet::root()),
@@ -150,11 +226,8 @@ pub fn bridge_for<T: Tree + Send + 'static>(
     let root = netfs::getroot(&client, control, &user, OpenFlags::READ)
         .map_err(|e| alloc::format!("{e}"))?;
     let mounter = user.euids.iter().next().unwrap_or(u32::MAX);
-    Ok((
-        rt,
-        Bridge::new(client, root, handles[1])
-            .with_control(control)
-            .with_mounter(mounter)
-            .sole_client(),
-    ))
+    Ok(Bridge::new(client, root, handles[1])
+        .with_control(control)
+        .with_mounter(mounter)
+        .sole_client())
 }
