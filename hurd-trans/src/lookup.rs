@@ -284,14 +284,15 @@ pub fn symlink<I: UserIpc + ?Sized>(
     ipc: &I,
     dir: PortName,
     name: impl AsRef<[u8]>,
-    target: &str,
+    target: impl AsRef<[u8]>,
 ) -> Result<(), Error> {
     use hurd_ipc::user::SendRight;
     use hurd_ipc::{Disposition, PortItem};
     let file = fs::Client::new(ipc, dir).dir_mkfile(OpenFlags::WRITE.bits() as i32, 0o777)?;
     // The anonymous file: released whatever happens next.
     let file = SendRight::from_raw(ipc, file.name);
-    let argz = crate::transbox::argv_to_argz(&[crate::flags::HURD_SYMLINK, target]);
+    let argz =
+        crate::transbox::argv_to_argz(&[crate::flags::HURD_SYMLINK.as_bytes(), target.as_ref()]);
     let null = PortItem {
         disposition: Disposition::CopySend,
         name: PortName::NULL,

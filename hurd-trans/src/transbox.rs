@@ -90,6 +90,23 @@ pub fn argz_to_argv(argz: &[u8]) -> Option<Vec<String>> {
     if words.is_empty() { None } else { Some(words) }
 }
 
+/// The words of an argz vector as bytes, empty words dropped; `None` when
+/// there are none. Unlike [`argz_to_argv`], words need not be UTF-8.
+pub fn argz_words(argz: &[u8]) -> Option<Vec<&[u8]>> {
+    let words: Vec<&[u8]> = argz.split(|&b| b == 0).filter(|w| !w.is_empty()).collect();
+    if words.is_empty() { None } else { Some(words) }
+}
+
+/// The target of a symlink record (`/hurd/symlink TARGET`, the short-circuited
+/// translator the Hurd keeps symlinks as), as bytes: a target is any bytes
+/// but NUL, as on Linux.
+pub fn symlink_target(argz: &[u8]) -> Option<&[u8]> {
+    match argz_words(argz).as_deref() {
+        Some([prog, target]) if *prog == crate::flags::HURD_SYMLINK.as_bytes() => Some(*target),
+        _ => None,
+    }
+}
+
 /// The node type a passive record stands for, with its device number, when
 /// it is one of the records the Hurd's file systems keep device nodes, FIFOs
 /// and sockets as (`/hurd/chrdev MAJOR MINOR`, `/hurd/blkdev MAJOR MINOR`,
@@ -128,10 +145,10 @@ pub fn special_node(argz: &[u8]) -> Result<Option<(u32, u32)>, Errno> {
 }
 
 /// Joins words into an argz.
-pub fn argv_to_argz<S: AsRef<str>>(argv: &[S]) -> Vec<u8> {
+pub fn argv_to_argz<S: AsRef<[u8]>>(argv: &[S]) -> Vec<u8> {
     let mut out = Vec::new();
     for w in argv {
-        out.extend_from_slice(w.as_ref().as_bytes());
+        out.extend_from_slice(w.as_ref());
         out.push(0);
     }
     out

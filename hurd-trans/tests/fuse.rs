@@ -138,7 +138,7 @@ fn tmpfs_through_fuse_with_ls_cat_cp_diff() {
 
 /// Names are bytes from Linux to the tree and back: a file called
 /// `b"\xff\xfe"` (not UTF-8) is made, listed, renamed, linked and removed
-/// through the mount under its own bytes.
+/// through the mount under its own bytes; so are symlink targets.
 #[test]
 fn names_that_are_not_utf8_through_fuse() {
     use std::ffi::OsStr;
@@ -186,6 +186,18 @@ fn names_that_are_not_utf8_through_fuse() {
     let mut shown: Vec<&[u8]> = ls.stdout.split(|&b| b == b'\n').collect();
     shown.retain(|l| !l.is_empty());
     assert_eq!(shown.len(), 2, "{:?}", String::from_utf8_lossy(&ls.stdout));
+    // A symlink's target is bytes too, and is followed as such.
+    std::os::unix::fs::symlink(OsStr::from_bytes(b"caf\xe9/\xff\xfe"), mnt.join("l"))
+        .expect("symlink to a name that is not UTF-8");
+    assert_eq!(
+        std::fs::read_link(mnt.join("l"))
+            .expect("readlink")
+            .as_os_str()
+            .as_bytes(),
+        b"caf\xe9/\xff\xfe"
+    );
+    assert_eq!(std::fs::read(mnt.join("l")).expect("follow"), b"bytes\n");
+    std::fs::remove_file(mnt.join("l")).expect("unlink");
     std::fs::remove_file(mnt.join(odd)).expect("unlink");
     std::fs::remove_file(mnt.join(other).join(odd)).expect("unlink");
     std::fs::remove_dir(mnt.join(other)).expect("rmdir");

@@ -486,7 +486,7 @@ fn walk_tarfs(t: &mut Tarfs<FileSource>) -> Listing {
             }
         }
         let link = if kind == 'l' {
-            t.readlink(n).expect("readlink").into_bytes()
+            t.readlink(n).expect("readlink")
         } else {
             Vec::new()
         };

@@ -287,7 +287,7 @@ impl Bridge {
         parent: u64,
         name: &OsStr,
         mode: u32,
-        record: &[&str],
+        record: &[&[u8]],
     ) -> Result<(u64, FileAttr), i32> {
         let n = name.as_bytes();
         let held = self.as_caller(req, self.port(parent)?)?;

@@ -20,7 +20,7 @@ use crate::mode::{S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFSOCK};
 use crate::name::Name;
 use crate::netfs::decode_entries;
 use crate::protocol::{fs, fsys, io};
-use crate::transbox::argz_to_argv;
+use crate::transbox::symlink_target;
 
 impl Filesystem for Bridge {
     fn lookup(&mut self, _req: &Request<'_>, parent: u64, name: &OsStr, reply: ReplyEntry) {
@@ -140,13 +140,12 @@ impl Filesystem for Bridge {
             let argz = fs::Client::new(&self.task, p)
                 .file_get_translator()
                 .map_err(err)?;
-            match argz_to_argv(&argz).as_deref() {
-                Some([prog, target]) if prog == HURD_SYMLINK => Ok(target.clone()),
-                _ => Err(libc::EINVAL),
-            }
+            symlink_target(&argz)
+                .map(<[u8]>::to_vec)
+                .ok_or(libc::EINVAL)
         });
         match r {
-            Ok(t) => reply.data(t.as_bytes()),
+            Ok(t) => reply.data(&t),
             Err(e) => reply.error(e),
         }
     }
@@ -433,10 +432,8 @@ impl Filesystem for Bridge {
         target: &Path,
         reply: ReplyEntry,
     ) {
-        let r = match target.to_str() {
-            Some(t) => self.make_special(req, parent, link_name, 0o777, &[HURD_SYMLINK, t]),
-            None => Err(libc::EINVAL),
-        };
+        let record = [HURD_SYMLINK.as_bytes(), target.as_os_str().as_bytes()];
+        let r = self.make_special(req, parent, link_name, 0o777, &record);
         match r {
             Ok((_, a)) => reply.entry(&self.ttl, &a, 0),
             Err(e) => reply.error(e),
@@ -458,11 +455,12 @@ impl Filesystem for Bridge {
             ((rdev >> 8) & 0xfff).to_string(),
             ((rdev & 0xff) | ((rdev >> 12) & 0xfff00)).to_string(),
         );
+        let record = |prog: &'static str| [prog.as_bytes(), major.as_bytes(), minor.as_bytes()];
         let r = match mode & S_IFMT {
-            S_IFCHR => self.make_special(req, parent, name, perm, &[HURD_CHRDEV, &major, &minor]),
-            S_IFBLK => self.make_special(req, parent, name, perm, &[HURD_BLKDEV, &major, &minor]),
-            S_IFIFO => self.make_special(req, parent, name, perm, &[HURD_FIFO]),
-            S_IFSOCK => self.make_special(req, parent, name, perm, &[HURD_IFSOCK]),
+            S_IFCHR => self.make_special(req, parent, name, perm, &record(HURD_CHRDEV)),
+            S_IFBLK => self.make_special(req, parent, name, perm, &record(HURD_BLKDEV)),
+            S_IFIFO => self.make_special(req, parent, name, perm, &[HURD_FIFO.as_bytes()]),
+            S_IFSOCK => self.make_special(req, parent, name, perm, &[HURD_IFSOCK.as_bytes()]),
             0 | crate::mode::S_IFREG => (|| {
                 let n = name.as_bytes();
                 let dir = self.as_caller(req, self.port(parent)?)?;

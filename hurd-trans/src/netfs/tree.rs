@@ -63,12 +63,12 @@ pub trait Tree {
     /// The tree's `errno`: `ENOTDIR` for a non-directory.
     fn readdir(&mut self, dir: NodeId) -> Result<Vec<DirEntry>, Errno>;
 
-    /// A symlink's target.
+    /// A symlink's target: bytes, as Linux keeps them (any byte but NUL).
     ///
     /// # Errors
     ///
     /// The tree's `errno`: `EINVAL` (the default) for a node that is no symlink.
-    fn readlink(&mut self, node: NodeId) -> Result<String, Errno> {
+    fn readlink(&mut self, node: NodeId) -> Result<Vec<u8>, Errno> {
         let _ = node;
         Err(Errno::Inval)
     }
@@ -160,7 +160,7 @@ pub trait Tree {
     ///
     /// The tree's `errno`: `EROFS` (the default), `EINVAL` for a non-empty or
     /// non-regular file.
-    fn set_symlink(&mut self, node: NodeId, target: &str) -> Result<(), Errno> {
+    fn set_symlink(&mut self, node: NodeId, target: &[u8]) -> Result<(), Errno> {
         let _ = (node, target);
         Err(Errno::RoFs)
     }

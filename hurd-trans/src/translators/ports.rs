@@ -9,13 +9,13 @@ use alloc::vec::Vec;
 use hurd_ipc::Errno;
 use hurd_ipc::{Error, PortName, UserIpc};
 
-use crate::flags::{HURD_SYMLINK, OpenFlags};
+use crate::flags::OpenFlags;
 use crate::lookup::Lookup;
 use crate::name::Name;
 use crate::netfs::{DirEntry, NodeId, decode_entries};
 use crate::protocol::{fs, io};
 use crate::stat::Stat;
-use crate::transbox::{InitDirs, argz_to_argv};
+use crate::transbox::{InitDirs, symlink_target};
 
 /// An error from another server, as an errno (Mach errors become `EIO`).
 pub fn to_errno(e: Error) -> Errno {
@@ -192,15 +192,14 @@ impl Dir {
     /// # Errors
     ///
     /// The server's `errno`; `EINVAL` for a node that is no symlink.
-    pub fn readlink<I: UserIpc + ?Sized>(&self, ipc: &I, path: &[u8]) -> Result<String, Errno> {
+    pub fn readlink<I: UserIpc + ?Sized>(&self, ipc: &I, path: &[u8]) -> Result<Vec<u8>, Errno> {
         let p = self.open(ipc, path, OpenFlags::NOLINK)?;
         let argz = fs::Client::new(ipc, p.port)
             .file_get_translator()
             .map_err(to_errno)?;
-        match argz_to_argv(&argz).as_deref() {
-            Some([prog, target]) if prog == HURD_SYMLINK => Ok(target.clone()),
-            _ => Err(Errno::Inval),
-        }
+        symlink_target(&argz)
+            .map(<[u8]>::to_vec)
+            .ok_or(Errno::Inval)
     }
 }
 

@@ -13,7 +13,6 @@
 //! - Renames are `EXDEV` (copy and remove instead).
 
 use alloc::collections::BTreeMap;
-use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 use hurd_ipc::Errno;
@@ -240,7 +239,7 @@ impl<I: UserIpc> Tree for Shadow<I> {
         Ok(self.ids.borrow_mut().listing(dir, &path, names))
     }
 
-    fn readlink(&mut self, node: NodeId) -> Result<String, Errno> {
+    fn readlink(&mut self, node: NodeId) -> Result<Vec<u8>, Errno> {
         let path = self.path(node)?;
         match self.locate(&path)?.0 {
             Where::Upper => self.upper.readlink(&self.ipc, &path),

@@ -29,7 +29,6 @@
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
-use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -396,11 +395,6 @@ impl<S: Source> Tarfs<S> {
     }
 }
 
-/// A symlink target as the [`Tree`] interface shows it.
-fn shown(name: &[u8]) -> String {
-    String::from_utf8_lossy(name).into_owned()
-}
-
 impl<S: Source> Tree for Tarfs<S> {
     fn root(&self) -> NodeId {
         ROOT
@@ -471,9 +465,9 @@ impl<S: Source> Tree for Tarfs<S> {
         Ok(out)
     }
 
-    fn readlink(&mut self, node: NodeId) -> Result<String, Errno> {
+    fn readlink(&mut self, node: NodeId) -> Result<Vec<u8>, Errno> {
         match &self.node(node)?.kind {
-            Kind::Symlink(t) => Ok(shown(t)),
+            Kind::Symlink(t) => Ok(t.to_vec()),
             _ => Err(Errno::Inval),
         }
     }

@@ -19,7 +19,6 @@
 
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, BTreeSet};
-use alloc::string::String;
 use alloc::vec::Vec;
 use hurd_ipc::Errno;
 
@@ -40,7 +39,7 @@ enum Kind {
         parent: NodeId,
     },
     File(Pages),
-    Symlink(String),
+    Symlink(Vec<u8>),
     /// A device node, FIFO or socket: its type and device number are in
     /// its status; it holds no data.
     Special,
@@ -454,7 +453,7 @@ impl Tree for Tmpfs {
         Ok(out)
     }
 
-    fn readlink(&mut self, node: NodeId) -> Result<String, Errno> {
+    fn readlink(&mut self, node: NodeId) -> Result<Vec<u8>, Errno> {
         match &self.node(node)?.kind {
             Kind::Symlink(t) => Ok(t.clone()),
             _ => Err(Errno::Inval),
@@ -668,7 +667,7 @@ impl Tree for Tmpfs {
         Ok(())
     }
 
-    fn set_symlink(&mut self, node: NodeId, target: &str) -> Result<(), Errno> {
+    fn set_symlink(&mut self, node: NodeId, target: &[u8]) -> Result<(), Errno> {
         let n = self.node_mut(node)?;
         if !matches!(&n.kind, Kind::File(d) if d.len() == 0) || n.stat.size != 0 {
             return Err(Errno::Inval);

@@ -8,7 +8,6 @@
 //! refused (`EROFS`); use shadow for a writable overlay.
 
 use alloc::collections::BTreeMap;
-use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 use hurd_ipc::Errno;
@@ -111,7 +110,7 @@ impl<I: UserIpc> Tree for Union<I> {
         Ok(self.ids.borrow_mut().listing(dir, &path, seen))
     }
 
-    fn readlink(&mut self, node: NodeId) -> Result<String, Errno> {
+    fn readlink(&mut self, node: NodeId) -> Result<Vec<u8>, Errno> {
         let path = self.path(node)?;
         let (l, _) = self.winner(&path)?;
         l.readlink(&self.ipc, &path)

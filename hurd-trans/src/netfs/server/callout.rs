@@ -181,9 +181,9 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
         if passive.is_empty() {
             return st.tree.set_passive(node, None).map_err(errno);
         }
-        let argv = argz_to_argv(&passive).ok_or(errno(Errno::Inval))?;
-        // A symlink is a short-circuited translator.
-        if argv[0] == HURD_SYMLINK {
+        let argv = argz_words(&passive).ok_or(errno(Errno::Inval))?;
+        // A symlink is a short-circuited translator; its target is bytes.
+        if argv[0] == HURD_SYMLINK.as_bytes() {
             let target = argv.get(1).ok_or(errno(Errno::Inval))?;
             let s = self.stat_of(st, node).map_err(errno)?;
             if argv.len() != 2 || s.mode & S_IFMT != S_IFREG || s.size != 0 {
@@ -191,6 +191,9 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
             }
             return st.tree.set_symlink(node, target).map_err(errno);
         }
+        // Any other record names a program and its arguments, started from
+        // text: words that are not UTF-8 are refused now, not at the start.
+        argz_to_argv(&passive).ok_or(errno(Errno::Inval))?;
         st.tree.set_passive(node, Some(passive)).map_err(errno)
     }
 }

@@ -386,7 +386,10 @@ impl<T: Tree, I: UserIpc> fs::Server for NetFs<T, I> {
         let s = self.stat_of(&st, node).map_err(errno)?;
         if is_lnk(s.mode) {
             let target = st.tree.readlink(node).map_err(errno)?;
-            return Ok(crate::transbox::argv_to_argz(&[HURD_SYMLINK, &target]));
+            return Ok(crate::transbox::argv_to_argz(&[
+                HURD_SYMLINK.as_bytes(),
+                &target,
+            ]));
         }
         st.tree.passive(node).ok_or(errno(Errno::Inval))
     }

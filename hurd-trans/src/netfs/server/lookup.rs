@@ -133,7 +133,7 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
                 if nsymlinks > self.opts.max_symlinks {
                     return Err(Errno::Loop);
                 }
-                let mut target = st.tree.readlink(np)?.into_bytes();
+                let mut target = st.tree.readlink(np)?;
                 if let Some(rest) = rest {
                     target.push(b'/');
                     target.extend_from_slice(rest);

@@ -86,10 +86,6 @@ fn ino(node: NodeId) -> Result<u32, Errno> {
     u32::try_from(node).map_err(|_| Errno::NoEnt)
 }
 
-fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 impl<S: Shared> Tree for Ext2Tree<S> {
     fn root(&self) -> NodeId {
         ROOT_INO as NodeId
@@ -140,9 +136,9 @@ impl<S: Shared> Tree for Ext2Tree<S> {
         })
     }
 
-    fn readlink(&mut self, node: NodeId) -> Result<String, Errno> {
+    fn readlink(&mut self, node: NodeId) -> Result<Vec<u8>, Errno> {
         let n = ino(node)?;
-        self.fs.with(|fs| fs.read_symlink(n)).map(|t| lossy(&t))
+        self.fs.with(|fs| fs.read_symlink(n))
     }
 
     fn write(&mut self, node: NodeId, offset: u64, data: &[u8]) -> Result<usize, Errno> {
@@ -203,9 +199,9 @@ impl<S: Shared> Tree for Ext2Tree<S> {
         self.fs.with(|fs| fs.change_attr(n, c))
     }
 
-    fn set_symlink(&mut self, node: NodeId, target: &str) -> Result<(), Errno> {
+    fn set_symlink(&mut self, node: NodeId, target: &[u8]) -> Result<(), Errno> {
         let n = ino(node)?;
-        self.fs.with(|fs| fs.make_symlink(n, target.as_bytes()))
+        self.fs.with(|fs| fs.make_symlink(n, target))
     }
 
     fn passive(&self, node: NodeId) -> Option<Vec<u8>> {
