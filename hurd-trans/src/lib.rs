@@ -54,6 +54,7 @@ pub use hurd_auth;
 pub use hurd_pager;
 
 pub mod access;
+mod fields;
 pub mod flags;
 #[cfg(feature = "fuse")]
 pub mod fuse;

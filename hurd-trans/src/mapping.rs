@@ -96,49 +96,59 @@ impl Backend for PortBackend {
     }
 }
 
-/// A [`Mapper`] serving every mapped node of one file system with a
-/// [`PagerServer`] in the file system's task.
-pub struct PagerMapper {
+/// The pagers of one file system's mapped nodes, served by one
+/// [`PagerServer`] in the file system's task: what every hosted [`Mapper`]
+/// here does with them, whatever its backend ([`PagerMapper`], the ext2
+/// translator's mapper).
+pub struct NodePagers {
     task: Task,
     server: PagerServer,
     pagers: Mutex<BTreeMap<NodeId, Pager>>,
 }
 
-impl PagerMapper {
-    /// A mapper for the file system running as `task`.
+impl NodePagers {
+    /// No pagers yet, for the file system running as `task`.
     ///
     /// # Errors
     ///
     /// What starting the pager server in `task` returns.
-    pub fn new(task: &Task) -> Result<PagerMapper, hurd_ipc::KernReturn> {
-        Ok(PagerMapper {
+    pub fn new(task: &Task) -> Result<NodePagers, hurd_ipc::KernReturn> {
+        Ok(NodePagers {
             task: task.clone(),
             server: PagerServer::new(task)?,
             pagers: Mutex::new(BTreeMap::new()),
         })
     }
 
+    /// The pager server.
+    pub fn server(&self) -> &PagerServer {
+        &self.server
+    }
+
     /// The pager of a mapped node, if it has been mapped.
     pub fn pager(&self, node: NodeId) -> Option<Pager> {
         self.pagers.lock().ok()?.get(&node).cloned()
     }
-}
 
-impl Mapper for PagerMapper {
-    fn memory_objects(
+    /// [`Mapper::memory_objects`]: the node's pager, made with the backend
+    /// `backend` gives the first time the node is mapped.
+    ///
+    /// # Errors
+    ///
+    /// `backend`'s error; `ENOMEM` when the pager's ports cannot be made.
+    pub fn memory_objects<B: Backend + Send + 'static>(
         &self,
         node: NodeId,
-        make_io: &mut dyn FnMut() -> Result<PortName, Errno>,
+        backend: impl FnOnce() -> Result<B, Errno>,
     ) -> Result<(PortName, PortName), Errno> {
         let mut pagers = self.pagers.lock().map_err(|_| Errno::Io)?;
         if let Some(p) = pagers.get(&node) {
             let ro = p.read_only_port().map_err(|_| Errno::NoMem)?;
             return Ok((p.port(), ro));
         }
-        let io = make_io()?;
         let pager = self
             .server
-            .create(PortBackend::new(self.task.clone(), io), Config::default())
+            .create(backend()?, Config::default())
             .map_err(|_| Errno::NoMem)?;
         let ro = pager.read_only_port().map_err(|_| Errno::NoMem)?;
         let rw = pager.port();
@@ -146,11 +156,17 @@ impl Mapper for PagerMapper {
         Ok((rw, ro))
     }
 
-    fn is_mapped(&self, node: NodeId) -> bool {
+    /// [`Mapper::is_mapped`].
+    pub fn is_mapped(&self, node: NodeId) -> bool {
         self.pager(node).is_some_and(|p| p.kernels() > 0)
     }
 
-    fn settle(
+    /// [`Mapper::settle`].
+    ///
+    /// # Errors
+    ///
+    /// `ENOENT` for a node never mapped; `EAGAIN` when no thread can start.
+    pub fn settle(
         &self,
         node: NodeId,
         offset: u64,
@@ -160,7 +176,7 @@ impl Mapper for PagerMapper {
     ) -> Result<(), Errno> {
         let pager = self.pager(node).ok_or(Errno::NoEnt)?;
         let task = self.task.clone();
-        // On a thread of its own, as for sync: the write-back goes through
+        // On a thread of its own, as for sync: the write-back may go through
         // the server, which must go on serving.
         std::thread::Builder::new()
             .name("pager-settle".into())
@@ -185,13 +201,71 @@ impl Mapper for PagerMapper {
             .map_err(|_| Errno::Again)
     }
 
-    fn sync(&self, node: NodeId) {
-        // On a thread of its own: the pager's write-back calls this very
+    /// [`Mapper::sync`].
+    pub fn sync(&self, node: NodeId) {
+        // On a thread of its own: the pager's write-back may call this very
         // server (io_write), which must not wait for it.
         if let Some(p) = self.pager(node) {
             let _ = std::thread::Builder::new()
                 .name("pager-sync".into())
                 .spawn(move || p.sync(true));
         }
+    }
+}
+
+/// A [`Mapper`] serving every mapped node of one file system with a
+/// [`PagerServer`] in the file system's task, each node's pages read and
+/// written through the file system's own `io_read` and `io_write`
+/// ([`PortBackend`]).
+pub struct PagerMapper {
+    pagers: NodePagers,
+}
+
+impl PagerMapper {
+    /// A mapper for the file system running as `task`.
+    ///
+    /// # Errors
+    ///
+    /// What starting the pager server in `task` returns.
+    pub fn new(task: &Task) -> Result<PagerMapper, hurd_ipc::KernReturn> {
+        Ok(PagerMapper {
+            pagers: NodePagers::new(task)?,
+        })
+    }
+
+    /// The pager of a mapped node, if it has been mapped.
+    pub fn pager(&self, node: NodeId) -> Option<Pager> {
+        self.pagers.pager(node)
+    }
+}
+
+impl Mapper for PagerMapper {
+    fn memory_objects(
+        &self,
+        node: NodeId,
+        make_io: &mut dyn FnMut() -> Result<PortName, Errno>,
+    ) -> Result<(PortName, PortName), Errno> {
+        let task = self.pagers.task.clone();
+        self.pagers
+            .memory_objects(node, || Ok(PortBackend::new(task, make_io()?)))
+    }
+
+    fn is_mapped(&self, node: NodeId) -> bool {
+        self.pagers.is_mapped(node)
+    }
+
+    fn settle(
+        &self,
+        node: NodeId,
+        offset: u64,
+        len: u64,
+        keep: bool,
+        wake: PortName,
+    ) -> Result<(), Errno> {
+        self.pagers.settle(node, offset, len, keep, wake)
+    }
+
+    fn sync(&self, node: NodeId) {
+        self.pagers.sync(node);
     }
 }

@@ -2,9 +2,8 @@
 //! lack: `st_author`, `st_fstype`, `st_gen`, `st_flags`, and the Hurd mode
 //! bits in `st_mode`.
 
+use crate::fields::{Fields, fixed_size_arg};
 use alloc::vec::Vec;
-use hurd_ipc::Item;
-use hurd_ipc::mig::MsgArg;
 
 /// A time stamp: seconds and nanoseconds since the epoch.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -93,9 +92,9 @@ impl Stat {
         if b.len() != STAT_WIRE_SIZE {
             return None;
         }
-        let mut r = Reader { b, at: 0 };
-        let t = |r: &mut Reader<'_>| TimeSpec {
-            sec: r.u64() as i64,
+        let mut r = Fields::new(b);
+        let t = |r: &mut Fields<'_>| TimeSpec {
+            sec: r.i64(),
             nsec: r.u32(),
         };
         Some(Stat {
@@ -120,47 +119,13 @@ impl Stat {
     }
 }
 
-struct Reader<'a> {
-    b: &'a [u8],
-    at: usize,
-}
-
-impl Reader<'_> {
-    fn take<const N: usize>(&mut self) -> [u8; N] {
-        let mut out = [0u8; N];
-        if let Some(s) = self.b.get(self.at..self.at + N) {
-            out.copy_from_slice(s);
-        }
-        self.at += N;
-        out
-    }
-    fn u32(&mut self) -> u32 {
-        u32::from_le_bytes(self.take())
-    }
-    fn u64(&mut self) -> u64 {
-        u64::from_le_bytes(self.take())
-    }
-}
-
-/// A stat travels as in-line bytes of exactly [`STAT_WIRE_SIZE`].
-impl MsgArg for Stat {
-    fn encode(self, body: &mut Vec<Item>) {
-        body.push(Item::Bytes(self.to_bytes()));
-    }
-    fn matches(item: &Item) -> bool {
-        matches!(item, Item::Bytes(b) if b.len() == STAT_WIRE_SIZE)
-    }
-    fn decode(item: Item) -> Self {
-        match item {
-            Item::Bytes(b) => Stat::from_bytes(&b).unwrap_or_default(),
-            _ => Stat::default(),
-        }
-    }
-}
+fixed_size_arg!(Stat, STAT_WIRE_SIZE);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hurd_ipc::Item;
+    use hurd_ipc::mig::MsgArg;
 
     #[test]
     fn round_trips_and_rejects_wrong_sizes() {

@@ -1,9 +1,8 @@
 //! The Hurd's `struct statfs` (`fsys_statfsbuf_t`), what `file_statfs`
 //! answers and `df` shows.
 
+use crate::fields::{Fields, fixed_size_arg};
 use alloc::vec::Vec;
-use hurd_ipc::Item;
-use hurd_ipc::mig::MsgArg;
 
 /// `struct statfs` as `file_statfs` returns it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -70,7 +69,7 @@ impl Statfs {
         if b.len() != STATFS_WIRE_SIZE {
             return None;
         }
-        let mut r = Fields { b, at: 0 };
+        let mut r = Fields::new(b);
         Some(Statfs {
             fstype: r.u32(),
             bsize: r.u32(),
@@ -88,48 +87,13 @@ impl Statfs {
     }
 }
 
-/// Reads fields in order from a buffer whose length was checked.
-struct Fields<'a> {
-    b: &'a [u8],
-    at: usize,
-}
-
-impl Fields<'_> {
-    fn take<const N: usize>(&mut self) -> [u8; N] {
-        let mut out = [0u8; N];
-        if let Some(s) = self.b.get(self.at..self.at + N) {
-            out.copy_from_slice(s);
-        }
-        self.at += N;
-        out
-    }
-    fn u32(&mut self) -> u32 {
-        u32::from_le_bytes(self.take())
-    }
-    fn u64(&mut self) -> u64 {
-        u64::from_le_bytes(self.take())
-    }
-}
-
-/// A statfs travels as in-line bytes of exactly [`STATFS_WIRE_SIZE`].
-impl MsgArg for Statfs {
-    fn encode(self, body: &mut Vec<Item>) {
-        body.push(Item::Bytes(self.to_bytes()));
-    }
-    fn matches(item: &Item) -> bool {
-        matches!(item, Item::Bytes(b) if b.len() == STATFS_WIRE_SIZE)
-    }
-    fn decode(item: Item) -> Self {
-        match item {
-            Item::Bytes(b) => Statfs::from_bytes(&b).unwrap_or_default(),
-            _ => Statfs::default(),
-        }
-    }
-}
+fixed_size_arg!(Statfs, STATFS_WIRE_SIZE);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hurd_ipc::Item;
+    use hurd_ipc::mig::MsgArg;
 
     #[test]
     fn round_trips_and_rejects_wrong_sizes() {
