@@ -226,6 +226,15 @@ mod hosted {
     /// directories it resolves file names in are [`init_dirs`].
     pub type Program = Arc<dyn Fn(Task, Vec<String>, PortName, PortName) + Send + Sync>;
 
+    /// Terminates its task when dropped, also while a panic unwinds.
+    struct EndsTask(Task);
+
+    impl Drop for EndsTask {
+        fn drop(&mut self) {
+            self.0.terminate();
+        }
+    }
+
     /// Starts translators as threads of a hosted [`Runtime`], each in a task
     /// of its own; programs are found by `argv[0]` in a table.
     #[derive(Clone)]
@@ -300,9 +309,13 @@ mod hosted {
             let name = argv[0].clone();
             let child = task.clone();
             let spawned = std::thread::Builder::new().name(name).spawn(move || {
+                // The task ends when the program returns or panics: a
+                // translator that crashes loses its ports, so the client
+                // waiting on its first request gets an error, not a hang.
+                let ends = EndsTask(child.clone());
                 INIT_DIRS.with(|d| d.set(dirs));
-                program(child.clone(), argv, boot, auth);
-                child.terminate();
+                program(child, argv, boot, auth);
+                drop(ends);
             });
             match spawned {
                 Ok(_) => Ok(()),

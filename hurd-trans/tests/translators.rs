@@ -12,17 +12,18 @@ use std::time::Duration;
 use common::{ALICE, World};
 use hurd_auth::IdSet;
 use hurd_ipc::Errno;
-use hurd_ipc::{Disposition, Error, PortItem, PortName, UserIpc};
+use hurd_ipc::{Disposition, Error, MigReturn, PortItem, PortName, UserIpc};
 use hurd_trans::flags::{
     FS_TRANS_EXCL, FS_TRANS_SET, FSYS_GOAWAY_FORCE, FSYS_GOAWAY_UNLINK, OpenFlags,
 };
 use hurd_trans::mode::{S_IFMT, S_IFREG, S_IPTRANS};
 use hurd_trans::netfs::{self, NetFs, Options};
 use hurd_trans::protocol::{fs, fsys, io};
+use hurd_trans::stat::Stat;
 use hurd_trans::transbox::{Program, argv_to_argz};
 use hurd_trans::translators::hello::{HELLO, Hello};
 use hurd_trans::translators::programs;
-use hurd_trans::trivfs::Single;
+use hurd_trans::trivfs::{Single, TrivFs};
 
 fn e(err: Errno) -> Error {
     err.into()
@@ -326,6 +327,60 @@ fn a_translator_dying_before_startup_is_edied() {
     assert_eq!(a.open("u", OpenFlags::READ), Err(e(Errno::NoEnt)));
     // The file system still serves.
     assert!(a.open("d", OpenFlags::NOTRANS).is_ok());
+}
+
+/// A file whose reads are a bug: the translator panics in the middle of
+/// a request.
+struct PanicsInRead;
+
+impl TrivFs for PanicsInRead {
+    fn stat(&self) -> Stat {
+        Stat {
+            mode: S_IFREG | 0o444,
+            ..Stat::default()
+        }
+    }
+
+    fn read(&mut self, _offset: u64, _len: usize) -> Result<Vec<u8>, Errno> {
+        panic!("a translator's bug, in io_read");
+    }
+}
+
+fn panics_in_read(start: programs::Start<hurd_ipc::hosted::Task>) {
+    let (uid, gid) = programs::own_ids(&start.ipc, start.auth);
+    let file = Single::new(PanicsInRead, uid, gid);
+    programs::run(
+        start.ipc,
+        file,
+        start.auth,
+        start.bootstrap,
+        "panics-in-read",
+    );
+}
+
+#[test]
+fn a_translator_that_panics_ends_its_task_and_its_clients_are_told() {
+    let w = World::new();
+    // A panic before fsys_startup: the lookup fails as for a translator
+    // that exits there, instead of waiting for it.
+    w.register(
+        "/test/panics",
+        Arc::new(|_task, _argv, _boot, _auth| panic!("a translator's bug, at startup")),
+    );
+    w.register("/test/panics-in-read", programs::hosted(panics_in_read));
+    let a = w.alice();
+    settrans(&a, "p", false, &["/test/panics"]);
+    assert_eq!(a.open("p", OpenFlags::READ), Err(e(Errno::Died)));
+    // A panic in the middle of a request: the reply right dies with the
+    // task, so the client's call returns.
+    settrans(&a, "r", false, &["/test/panics-in-read"]);
+    let file = a.open("r", OpenFlags::READ).expect("the translator starts");
+    assert_eq!(
+        io::Client::new(&a.task, file).read(0, 1),
+        Err(Error::Mig(MigReturn::ServerDied))
+    );
+    // The file system still serves.
+    assert!(a.open("p", OpenFlags::NOTRANS).is_ok());
 }
 
 #[test]
