@@ -83,7 +83,14 @@ hurd_ipc::interface! {
         /// `device_get_status(device, flavor, status_count) → status`: at
         /// most `status_count` words (MIG's `CountInOut`).
         routine device_get_status(flavor: u32, status_count: u32) -> (status: Vec<u32>);
-        skip device_set_filter();
+        /// `device_set_filter(device, receive_port, priority, filter)`: a
+        /// network device sends the frames `filter` accepts to
+        /// `receive_port` (a send right, which the device keeps) as
+        /// [`net_rcv::Call::net_rcv_msg`] messages. The filter is a packet
+        /// filter program in Mach's `filter_t` words (see
+        /// [`net`](crate::net)); a second filter for the same port
+        /// replaces the first.
+        routine device_set_filter(receive_port: PortItem, priority: i32, filter: Vec<u16>);
         /// `device_intr_register(device, id, flags, receive_port)`: the
         /// device's interrupt (line `id`, which must be the device's own)
         /// is sent to `receive_port` (a send right) as
@@ -144,6 +151,19 @@ hurd_ipc::interface! {
     pub mod mach_intr: subsystem 424242 {
         /// Interrupt line `line` fired; answer with `device_intr_ack`.
         simpleroutine mach_intr_notify(line: i32);
+    }
+}
+
+hurd_ipc::interface! {
+    /// A frame from a network device (GNU Mach's `struct net_rcv_msg`, id
+    /// `NET_RCV_MSG_ID` = 2999, in `device.defs`' reply range), sent by the
+    /// device to each port whose filter accepted it.
+    pub mod net_rcv: subsystem 2999 {
+        /// `header` is the frame's link header (14 bytes for Ethernet);
+        /// `packet` starts with Mach's `struct packet_header` (the length of
+        /// `packet`, host order, then the Ethernet type, network order),
+        /// followed by the frame's data after the link header.
+        simpleroutine net_rcv_msg(header: Vec<u8>, packet: Vec<u8>);
     }
 }
 
@@ -432,14 +452,43 @@ mod tests {
                 device::id::device_read_inband,
                 device::id::device_set_status,
                 device::id::device_get_status,
+                device::id::device_set_filter,
                 device::id::device_intr_register,
                 device::id::device_intr_ack,
             ],
-            [2800, 2801, 2802, 2803, 2804, 2805, 2810, 2811, 2813, 2814]
+            [
+                2800, 2801, 2802, 2803, 2804, 2805, 2810, 2811, 2812, 2813, 2814
+            ]
         );
+        assert_eq!(net_rcv::id::net_rcv_msg, 2999);
         assert_eq!(gnumach::id::vm_allocate_contiguous, 4210);
         assert_eq!(mach_intr::id::mach_intr_notify, 424242);
         assert_eq!(hurd_device::id::device_map_region, 4100);
+    }
+
+    #[test]
+    fn filters_travel_as_sixteen_bit_words() {
+        use hurd_ipc::{Disposition, Item, MigReturn, PortName};
+        let call = device::Call::device_set_filter {
+            receive_port: PortItem {
+                name: PortName(7),
+                disposition: Disposition::MakeSend,
+            },
+            priority: 0,
+            filter: alloc::vec![0x401, 0, 0xffff, 0x8001],
+        };
+        let msg = call.clone().encode(PortName(5), Disposition::CopySend);
+        assert_eq!(msg.header.id, 2812);
+        assert_eq!(device::Call::decode(msg.clone()).map(|(c, _)| c), Ok(call));
+        // An odd number of bytes is no array of filter words.
+        let mut odd = msg;
+        if let Some(Item::Bytes(b)) = odd.body.last_mut() {
+            b.pop();
+        }
+        let err = device::Call::decode(odd)
+            .map(|_| ())
+            .expect_err("odd bytes");
+        assert_eq!(err.code, MigReturn::BadArguments);
     }
 
     #[test]

@@ -12,6 +12,10 @@
 //! - [`device`]: the Mach device interface between drivers and their
 //!   clients, and what the kernel's device master port gives drivers (PCI
 //!   functions, their regions and interrupts, DMA memory);
+//! - [`net`]: network devices on that interface (GNU Mach's
+//!   `net_status.h`): status flavors, the frames sent to clients, and the
+//!   BPF packet filters clients give (validated and run here, so that what
+//!   a filter means is defined once);
 //! - [`thread_state`]: the register state `thread_get_state` moves;
 //! - [`BootstrapInfo`]: what the first task is given;
 //! - [`elf`]: the executables the kernel and the user loaders take;
@@ -31,6 +35,7 @@ pub use hurd_ipc;
 pub mod device;
 pub mod elf;
 pub mod interfaces;
+pub mod net;
 pub mod trap;
 
 pub use interfaces::{EmulationVector, ReceiveStatus, ThreadState, hurd_task, mach, mach_port};

@@ -28,7 +28,7 @@
 /// the protocol): no stub, no trait method, and requests with its id get
 /// `MIG_BAD_ID`.
 /// Arguments and results are any [`MsgArg`](crate::mig::MsgArg) types (integers,
-/// `bool`, `Vec<u8>`, `String`, `Vec<u32>`, [`PortItem`](crate::PortItem),
+/// `bool`, `Vec<u8>`, `String`, `Vec<u16>`, `Vec<u32>`, [`PortItem`](crate::PortItem),
 /// [`PortArray`](crate::PortArray),
 /// [`OolItem`](crate::OolItem)). The generated module `calc` holds:
 ///

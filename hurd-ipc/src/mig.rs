@@ -152,6 +152,28 @@ impl MsgArg for Vec<u32> {
     }
 }
 
+/// Arrays of 16-bit integers (Mach's `filter_t` arrays, for instance) travel
+/// as in-line bytes, little-endian, a multiple of two long.
+impl MsgArg for Vec<u16> {
+    fn encode(self, body: &mut Vec<Item>) {
+        body.push(Item::Bytes(
+            self.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        ));
+    }
+    fn matches(item: &Item) -> bool {
+        matches!(item, Item::Bytes(b) if b.len() % 2 == 0)
+    }
+    fn decode(item: Item) -> Self {
+        match item {
+            Item::Bytes(b) => b
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// A port right: sending, the name and how to transfer it; received, the name
 /// in the receiver's space and what it is.
 impl MsgArg for PortItem {

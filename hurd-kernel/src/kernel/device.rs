@@ -285,6 +285,11 @@ impl Kernel {
                 flavor,
                 status_count,
             } => Reply::device_get_status(self.device_status(object, flavor, status_count)),
+            Call::device_set_filter { receive_port, .. } => {
+                // The kernel's devices are no network devices.
+                self.release_rights([Item::Port(receive_port)]);
+                Reply::device_set_filter(Err(d(D_INVALID_OPERATION)))
+            }
             Call::device_intr_register {
                 id,
                 flags,

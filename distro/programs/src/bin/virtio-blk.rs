@@ -464,6 +464,18 @@ impl device::Server for Driver {
         Ok(status)
     }
 
+    fn device_set_filter(
+        &self,
+        _req: &Request,
+        receive_port: PortItem,
+        _priority: i32,
+        _filter: Vec<u16>,
+    ) -> Result<(), Error> {
+        // A disk sends no frames.
+        let _ = KernelIpc::new().port_deallocate(receive_port.name);
+        Err(code(D_INVALID_OPERATION))
+    }
+
     fn device_intr_register(
         &self,
         _req: &Request,
