@@ -3,7 +3,9 @@
 //! thread, and the kernel's side of the proc server), [`startup`] (servers
 //! started from boot modules and their handshake), [`exec_server`] (the exec
 //! server, hurd-servers' `exec.defs` served with ELF images) and
-//! [`translators`] (hurd-trans's translators started as tasks).
+//! [`translators`] (hurd-trans's translators started as tasks) and
+//! [`virtio`] (what the virtio drivers share: DMA, registers and
+//! configuration space over the kernel's device master port).
 //!
 //! What every program needs (entry point, heap, threads, the kernel's calls,
 //! the ELF loader) is [`hurd_rt`]'s; what is here is this distro's choice.
@@ -17,6 +19,7 @@ pub mod exec_server;
 pub mod process;
 pub mod startup;
 pub mod translators;
+pub mod virtio;
 
 /// Defines a distro program's entry point: [`hurd_rt::entry!`] with the
 /// signal thread started before `main` ([`process::start_signal_thread`]).

@@ -13,8 +13,8 @@
 //! checks with a probe boot that user mode works under KVM (see
 //! [`choose_accel`]). The test programs of the `kernel-test-programs`
 //! package (`hurd-kernel/tests/programs`, on hurd-rt) are passed as boot
-//! modules (`-initrd`), with the distro's disk driver, the Linux program
-//! loader `linux-forward` (`distro/linux-emulator`) and the Linux program
+//! modules (`-initrd`), with the distro's disk and network drivers, the
+//! Linux program loader `linux-forward` (`distro/linux-emulator`) and the Linux program
 //! it runs (`linux-exit42`, `musl-gcc -static` of
 //! `distro/linux-tests/c/exit42.c`).
 
@@ -89,6 +89,8 @@ pub const USER_PROGRAMS: &[&str] = &[
     "virtio-blk",
     "linux-forward",
     "linux-exit42",
+    "net-client",
+    "virtio-net",
 ];
 
 /// The Debian package with `qemu-system-x86_64`.
@@ -164,7 +166,8 @@ pub fn build(ws: &Workspace) -> Result<Build, String> {
         .arg("--target")
         .arg(setup::BARE_METAL_TARGET)
         .run()?;
-    // The distro's disk driver, which the kernel tests run too.
+    // The distro's drivers and the Linux program loader, which the kernel
+    // tests run too.
     ws.cargo()
         .args([
             "build",
@@ -174,6 +177,8 @@ pub fn build(ws: &Workspace) -> Result<Build, String> {
             DISTRO_PACKAGE,
             "--bin",
             "virtio-blk",
+            "--bin",
+            "virtio-net",
             "-p",
             LINUX_PACKAGE,
             "--bin",
@@ -568,6 +573,22 @@ pub fn disk_args(image: &std::path::Path) -> Vec<String> {
     ]
 }
 
+/// The MAC address of the test machine's network device.
+pub const TEST_MAC: &str = "52:54:00:12:34:56";
+
+/// QEMU's arguments attaching a virtio-net PCI device on QEMU's user
+/// network (slirp: the guest 10.0.2.15, the gateway 10.0.2.2), cut off
+/// from the host's networks (`restrict=on`: the guest reaches only slirp
+/// itself).
+pub fn net_args() -> Vec<String> {
+    vec![
+        "-netdev".to_owned(),
+        "user,id=net0,restrict=on".to_owned(),
+        "-device".to_owned(),
+        format!("virtio-net-pci,netdev=net0,mac={TEST_MAC}"),
+    ]
+}
+
 /// The `kernel` step of `cargo xtask test`: clippy for bare metal, build,
 /// boot the test run.
 pub fn test_step(ws: &Workspace) -> Result<(), String> {
@@ -601,10 +622,11 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
         "typed on the console",
     )];
     let disk_path = test_disk(ws)?;
-    let disk = disk_args(&disk_path);
-    let disk: Vec<&str> = disk.iter().map(String::as_str).collect();
+    let mut devices = disk_args(&disk_path);
+    devices.extend(net_args());
+    let devices: Vec<&str> = devices.iter().map(String::as_str).collect();
     let run = crate::console::converse(
-        qemu_command(&build, accel, "test", &disk),
+        qemu_command(&build, accel, "test", &devices),
         TEST_TIMEOUT,
         &typing,
     )?;

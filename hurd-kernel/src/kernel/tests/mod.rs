@@ -206,6 +206,12 @@ const TESTS: &[Test] = &[
         name: "user::refused_rights_do_not_grow_the_kernel",
         run: user::refused_rights_do_not_grow_the_kernel,
     },
+    // After the heap tests: the tasks it adds would change the sizes of
+    // the kernel's tables indexed by task number that those tests see.
+    Test {
+        name: "user::a_network_device_served_by_its_driver",
+        run: user::a_network_device_served_by_its_driver,
+    },
 ];
 
 /// Whether a user task can start, make system calls and exit (the

@@ -177,6 +177,41 @@ pub fn a_disk_served_by_its_driver(boot: &BootInfo) -> Result<(), Failure> {
     )
 }
 
+/// The `virtio-net` driver (a distro program), given the device master
+/// port, serves the network device through Mach's device interface to a
+/// client (`net-client`) that asks QEMU's user-network gateway for its
+/// address by ARP and gets the reply through a packet filter, with the
+/// filters' priorities, replacement and the refusals. The driver is ended
+/// when the client is done, and every frame the two held (the driver's DMA
+/// memory included) is free again.
+pub fn a_network_device_served_by_its_driver(boot: &BootInfo) -> Result<(), Failure> {
+    let before = crate::arch::mem::free_frames();
+    let driver = spawn(boot, "virtio-net", 0)?;
+    let client = spawn(boot, "net-client", 0)?;
+    connect(driver, &[client])?;
+    with_kernel(|k| {
+        let space = k
+            .tasks
+            .get(&driver)
+            .map(|t| t.space)
+            .ok_or("no such task")?;
+        k.give_device_master(space, PortName(hurd_abi::device::DEVICE_MASTER_PORT_NAME))
+            .map_err(|_| "the device master port could not be given")
+    })?;
+    let done = finish_within(&[client], 30 * crate::arch::timer::HZ);
+    with_kernel(|k| {
+        k.terminate(driver, u64::MAX);
+        k.tasks.remove(&driver);
+    });
+    expect(&done?, &[0])?;
+    let after = crate::arch::mem::free_frames();
+    if after != before {
+        log::error!("{before} free frames before, {after} after");
+        return Err("the driver and its client leaked frames");
+    }
+    Ok(())
+}
+
 /// The bytes of a boot module.
 fn module_bytes(m: &hurd_kernel::multiboot::Module) -> &'static [u8] {
     // SAFETY: the module lies in the direct map, in frames the allocator
