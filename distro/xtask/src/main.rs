@@ -9,7 +9,7 @@
 //! cargo xtask image [...]    # a bootable GRUB ISO from a distro.toml manifest
 //! cargo xtask passwd         # the password hash of a manifest's [[user]]
 //! cargo xtask test [--quick] # every check CI runs, in order (--only STEP: one)
-//! cargo xtask bench [NAME]   # benchmarks, printed as a comparison table
+//! cargo xtask bench [NAME]   # benchmarks, printed as a comparison table and charts
 //! cargo xtask book [CHAPTER]  # build the book and check what it shows
 //! cargo xtask help           # usage
 //! ```
@@ -85,8 +85,9 @@ COMMANDS:
                         step of `test`), or on bindfs over a native tmpfs;
                         `--write` stores the passing test files as the list
                         of that file system (distro/xtask/pjdfstest/).
-    bench [NAME]        Run all benchmarks (or only NAME) and print a table of
-                        our times against the baselines.
+    bench [NAME]        Run all benchmarks (or only NAME), print a table of
+                        our times against the baselines and draw each
+                        suite's chart (target/bench/NAME.svg).
     book [CHAPTER...]   Build the book (book/) with its diagrams and run every
                         command it shows, comparing the output with the
                         book's; with CHAPTERs (e.g. trying-the-system.md),

@@ -5,8 +5,11 @@
 //! "ratio"}` (the format of the `hurd-bench` harness): `ours` and
 //! `baseline_value` in `unit` (`ns`, `insns`, `cycles`, `bytes`; lower is
 //! better), `ratio` = ours / baseline. The baseline fields may be `null`.
-//! After running, this reads every such file and prints one table. To add a
-//! benchmark, add a [`Bench`] to [`BENCHES`].
+//! After running, this reads every such file, prints one table and draws
+//! the rows of each file just written as a chart, `target/bench/<name>.svg`
+//! (see [`chart`]). To add a benchmark, add a [`Bench`] to [`BENCHES`].
+
+mod chart;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -151,14 +154,33 @@ pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
             .iter()
             .any(|b| file.file_stem().is_some_and(|stem| stem == b.name));
         match read_results(&file) {
-            Ok(found) => rows.extend(found),
+            Ok(found) => {
+                if just_run {
+                    draw(&file, &found)?;
+                }
+                rows.extend(found);
+            }
             Err(err) if !just_run => eprintln!("not shown: {err}"),
             Err(err) => return Err(Failure::Error(err)),
         }
     }
     println!();
     print!("{}", table(&rows));
+    eprintln!("charts: {}/NAME.svg", dir.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Draws the chart of the results `rows` read from `file`, as the SVG file
+/// next to it (`ipc.json` → `ipc.svg`).
+fn draw(file: &Path, rows: &[Row]) -> Result<PathBuf, String> {
+    let suite = file
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let svg = file.with_extension("svg");
+    std::fs::write(&svg, chart::svg(&suite, rows))
+        .map_err(|err| format!("cannot write {}: {err}", svg.display()))?;
+    Ok(svg)
 }
 
 /// The `*.json` files in `dir`, sorted by name.
