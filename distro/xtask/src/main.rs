@@ -8,6 +8,7 @@
 //! cargo xtask kernel [ARGS]  # build the reference kernel and boot it in QEMU
 //! cargo xtask image [...]    # a bootable GRUB ISO from a distro.toml manifest
 //! cargo xtask passwd         # the password hash of a manifest's [[user]]
+//! cargo xtask new-program NAME # a crate for a program of one's own
 //! cargo xtask test [--quick] # every check CI runs, in order (--only STEP: one)
 //! cargo xtask bench [NAME]   # benchmarks, printed as a comparison table and charts
 //! cargo xtask book [CHAPTER]  # build the book and check what it shows
@@ -29,6 +30,7 @@ mod image;
 mod json;
 mod kernel;
 mod linux;
+mod new_program;
 mod package;
 mod pjdfstest;
 mod run;
@@ -85,6 +87,11 @@ COMMANDS:
                         step of `test`), or on bindfs over a native tmpfs;
                         `--write` stores the passing test files as the list
                         of that file system (distro/xtask/pjdfstest/).
+    new-program NAME [--dir DIR]
+                        Make DIR/NAME (DIR: the current directory), a crate
+                        for a program of one's own on hurd-rt from the
+                        template distro/templates/program, building outside
+                        this workspace; a manifest names it with `crate`.
     bench [NAME]        Run all benchmarks (or only NAME), print a table of
                         our times against the baselines and draw each
                         suite's chart (target/bench/NAME.svg).
@@ -122,6 +129,7 @@ fn main() -> ExitCode {
         "kernel" => kernel::main(rest),
         "image" => image::main(rest),
         "passwd" => image::passwd(rest),
+        "new-program" => new_program::main(rest),
         "pjdfstest" => pjdfstest::main(rest),
         other => Err(Failure::Usage(format!("unknown command `{other}`"))),
     };
