@@ -181,7 +181,7 @@ fn page_transfer(cfg: &Config) -> Row {
         )
         .expect("register");
     let map_on = |k: &SimKernel, obj: PortName| {
-        let map = k.create_map();
+        let map = k.create_map().expect("map");
         let addr = k
             .vm_map(
                 map,

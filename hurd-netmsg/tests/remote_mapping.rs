@@ -83,7 +83,7 @@ fn a_file_on_node_1_is_mapped_coherently_on_both_nodes() {
         .expect("write");
     let (obj2, wt) = io::Client::new(&t2, f).map().expect("io_map across nodes");
     let _ = t2.port_deallocate(wt.name);
-    let map2 = k2.create_map();
+    let map2 = k2.create_map().expect("map");
     let addr2 = k2
         .vm_map(
             map2,
@@ -115,7 +115,7 @@ fn a_file_on_node_1_is_mapped_coherently_on_both_nodes() {
     if wt1.name.is_valid() {
         let _ = t1.port_deallocate(wt1.name);
     }
-    let map1 = k1.create_map();
+    let map1 = k1.create_map().expect("map");
     let addr1 = k1
         .vm_map(
             map1,

@@ -52,7 +52,7 @@ fn two_nodes_map_one_object_coherently() {
         .name;
     let mut maps = Vec::new();
     for (k, obj) in [(&k1, obj1), (&k2, obj2)] {
-        let map = k.create_map();
+        let map = k.create_map().expect("map");
         // On node 2 this waits for memory_object_init/ready across the network.
         let addr = k
             .vm_map(

@@ -35,7 +35,7 @@ struct Node {
 fn map_node(rt: &Runtime, name_in: impl FnOnce(&SimKernel) -> PortName, pages: u64) -> Node {
     let kernel = SimKernel::new(rt, 2 * pages as usize + 8).expect("kernel");
     let name = name_in(&kernel);
-    let map = kernel.create_map();
+    let map = kernel.create_map().expect("map");
     let addr = kernel
         .vm_map(
             map,

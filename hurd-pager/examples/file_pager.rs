@@ -84,7 +84,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // ANCHOR: map
     let kernel = SimKernel::new(&rt, 64)?;
     let object = pager.send_right_for(kernel.task())?;
-    let map = kernel.create_map();
+    let map = kernel.create_map()?;
     let addr = kernel.vm_map(
         map,
         4 * PAGE_SIZE,

@@ -18,7 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for _ in 0..3 {
         let kernel = SimKernel::new(&rt, 64)?;
         let object = pager.send_right_for(kernel.task())?;
-        let map = kernel.create_map();
+        let map = kernel.create_map()?;
         // Every kernel's memory_object_init is answered with ready.
         let addr = kernel.vm_map(
             map,

@@ -32,7 +32,7 @@ fn map(rt: &Runtime, pager: &Pager, n: usize, read_only: bool) -> Vec<Node> {
             } else {
                 pager.send_right_for(kernel.task()).expect("send right")
             };
-            let map = kernel.create_map();
+            let map = kernel.create_map().expect("map");
             let addr = kernel
                 .vm_map(
                     map,
@@ -384,7 +384,7 @@ fn single_threaded_pager_port() {
     });
     let (na, nb) = rx.recv().expect("names");
     let mapped = |k: &SimKernel, name| {
-        let m = k.create_map();
+        let m = k.create_map().expect("map");
         let addr = k
             .vm_map(
                 m,
@@ -538,7 +538,7 @@ fn many_pagers_in_one_server() {
     // Each kernel maps each pager's object.
     let mut at = Vec::new();
     for k in &kernels {
-        let map = k.create_map();
+        let map = k.create_map().expect("map");
         let addrs: Vec<u64> = pagers
             .iter()
             .map(|p| {

@@ -335,7 +335,7 @@ fn hosted_pager_survives_malformed_messages() {
     // A real kernel is served.
     let kernel = SimKernel::with_timeout(&rt, 16, Duration::from_secs(30)).expect("kernel");
     let name = pager.send_right_for(kernel.task()).expect("send right");
-    let map = kernel.create_map();
+    let map = kernel.create_map().expect("map");
     let addr = kernel
         .vm_map(
             map,

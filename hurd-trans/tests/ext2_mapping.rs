@@ -88,7 +88,7 @@ fn mapped_ext2_files_are_coherent_with_io() {
     let obj = client
         .give_right(rd.name, Disposition::MoveSend, k.task())
         .expect("give");
-    let map = k.create_map();
+    let map = k.create_map().expect("map");
     let addr = k
         .vm_map(
             map,
@@ -127,7 +127,7 @@ fn mapped_ext2_files_are_coherent_with_io() {
     let dobj = client
         .give_right(disk, Disposition::MoveSend, kd.task())
         .expect("give");
-    let dmap = kd.create_map();
+    let dmap = kd.create_map().expect("map");
     let daddr = kd
         .vm_map(
             dmap,

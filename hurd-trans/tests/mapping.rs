@@ -37,7 +37,7 @@ fn a_mapped_file_reads_its_contents_and_writes_back() {
         .task
         .give_right(rd.name, Disposition::MoveSend, k1.task())
         .expect("give");
-    let map = k1.create_map();
+    let map = k1.create_map().expect("map");
     let addr = k1
         .vm_map(
             map,
@@ -64,7 +64,7 @@ fn a_mapped_file_reads_its_contents_and_writes_back() {
         .task
         .give_right(rd2.name, Disposition::MoveSend, k2.task())
         .expect("give");
-    let map2 = k2.create_map();
+    let map2 = k2.create_map().expect("map");
     let addr2 = k2
         .vm_map(
             map2,
@@ -121,7 +121,7 @@ fn io_map_follows_the_open_modes() {
         .task
         .give_right(rd.name, Disposition::MoveSend, k.task())
         .expect("give");
-    let map = k.create_map();
+    let map = k.create_map().expect("map");
     let addr = k
         .vm_map(
             map,
@@ -164,7 +164,7 @@ fn io_read_and_io_write_agree_with_a_mapping() {
         .task
         .give_right(rd.name, Disposition::MoveSend, k.task())
         .expect("give");
-    let map = k.create_map();
+    let map = k.create_map().expect("map");
     let addr = k
         .vm_map(
             map,

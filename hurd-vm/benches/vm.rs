@@ -70,7 +70,7 @@ fn linux_first_touch(n: u64) -> Duration {
 
 fn zero_fill_fault(cfg: &Config) -> Row {
     let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(BATCH as usize));
-    let map = vm.create_map();
+    let map = vm.create_map().expect("map");
     let mut ours = |n: u64| {
         let batches = n.div_ceil(BATCH);
         let start = Instant::now();
@@ -109,7 +109,7 @@ fn external_pager_fault(cfg: &Config) -> Row {
     let thread = std::thread::spawn(move || {
         DefaultPager::new(&serving, MemStore::new()).serve(port);
     });
-    let map = kernel.create_map();
+    let map = kernel.create_map().expect("map");
     let mut ours = |n: u64| {
         let batches = n.div_ceil(BATCH);
         let start = Instant::now();

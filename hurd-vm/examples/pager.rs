@@ -13,7 +13,7 @@ use hurd_vm::{PAGE_SIZE, Stall, Vm, VmError, VmInherit, VmProt};
 fn copy_on_write() -> Result<(), Stall> {
     // ANCHOR: cow
     let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(64));
-    let parent = vm.create_map();
+    let parent = vm.create_map()?;
     let private = vm.allocate(parent, 0, PAGE_SIZE, true)?; // inherited as a copy
     let shared = vm.allocate(parent, 0, PAGE_SIZE, true)?;
     vm.inherit(parent, shared, PAGE_SIZE, VmInherit::Share)?;
@@ -55,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // ANCHOR_END: pager
 
     // ANCHOR: map
-    let (map_a, map_b) = (node_a.create_map(), node_b.create_map());
+    let (map_a, map_b) = (node_a.create_map()?, node_b.create_map()?);
     let rw = VmProt::DEFAULT;
     // The first vm_map sends memory_object_init and waits for ready.
     let addr_a = node_a.vm_map(

@@ -135,7 +135,7 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
                             if entry.needs_copy {
                                 prot -= VmProt::WRITE;
                             }
-                            self.map_page(space, va, frame, prot);
+                            self.map_page(space, va, frame, prot)?;
                             return Ok(FaultAction::MapFrame);
                         }
                         if access.contains(VmProt::WRITE) {
@@ -150,12 +150,12 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
                             let mut p = Page::resident(nf);
                             p.dirty = true;
                             self.insert_page(top, top_idx, p);
-                            self.map_page(space, va, nf, entry.prot);
+                            self.map_page(space, va, nf, entry.prot)?;
                             self.stats.copy_ups += 1;
                             return Ok(FaultAction::CopyUp);
                         }
                         let prot = entry.prot - page.lock - VmProt::WRITE;
-                        self.map_page(space, va, frame, prot);
+                        self.map_page(space, va, frame, prot)?;
                         return Ok(FaultAction::MapFrame);
                     }
                 }
@@ -201,7 +201,7 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
                     if entry.needs_copy {
                         prot -= VmProt::WRITE;
                     }
-                    self.map_page(space, va, f, prot);
+                    self.map_page(space, va, f, prot)?;
                     self.stats.zero_fills += 1;
                     return Ok(FaultAction::ZeroFill);
                 }

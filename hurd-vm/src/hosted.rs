@@ -178,7 +178,11 @@ impl SimKernel {
     }
 
     /// A new, empty address map.
-    pub fn create_map(&self) -> MapId {
+    ///
+    /// # Errors
+    ///
+    /// As [`Vm::create_map`].
+    pub fn create_map(&self) -> Result<MapId, VmError> {
         self.with_vm(|vm| vm.create_map())
     }
 

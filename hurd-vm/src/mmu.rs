@@ -5,6 +5,7 @@
 //! remove translations. A kernel implements both over real page tables and
 //! physical memory; [`crate::soft_mmu`] implements them in software.
 
+use crate::error::VmError;
 use crate::prot::VmProt;
 
 /// A physical frame (page frame number).
@@ -54,13 +55,30 @@ pub struct Pte {
 }
 
 /// The MMU: page tables of several address spaces.
+///
+/// Page tables take memory: creating a space and entering a translation may
+/// find none left. Both then fail with [`VmError::ResourceShortage`] and
+/// change nothing, and the VM hands the error to whoever asked (the task
+/// creating a map, the faulting access): running out of memory is never a
+/// reason for the kernel to stop.
 pub trait Mmu {
     /// Creates the page tables of a new address space.
-    fn create_pmap(&mut self, space: PmapId);
+    ///
+    /// # Errors
+    ///
+    /// [`VmError::ResourceShortage`] when there is no memory for them.
+    fn create_pmap(&mut self, space: PmapId) -> Result<(), VmError>;
     /// Destroys an address space's page tables (its translations must be gone).
     fn destroy_pmap(&mut self, space: PmapId);
     /// Enters (or replaces) a translation, with clear dirty and accessed bits.
-    fn map(&mut self, space: PmapId, va: u64, frame: Frame, prot: VmProt);
+    ///
+    /// # Errors
+    ///
+    /// [`VmError::ResourceShortage`] when the tables the translation needs
+    /// cannot be made, [`VmError::InvalidAddress`] for an address the MMU
+    /// cannot map; nothing was entered. (Replacing a translation needs no
+    /// new table and does not fail.)
+    fn map(&mut self, space: PmapId, va: u64, frame: Frame, prot: VmProt) -> Result<(), VmError>;
     /// Removes a translation, returning it (with its dirty bit) if there was one.
     fn unmap(&mut self, space: PmapId, va: u64) -> Option<Pte>;
     /// Changes the protection of a translation, if there is one.

@@ -11,6 +11,7 @@ use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
+use crate::error::VmError;
 use crate::mmu::{Frame, FrameAllocator, Mmu, PmapId, Pte};
 use crate::page::{PAGE_BYTES, trunc_page};
 use crate::prot::VmProt;
@@ -111,12 +112,38 @@ pub struct MmuFault {
 #[derive(Default)]
 pub struct SoftMmu {
     spaces: BTreeMap<PmapId, BTreeMap<u64, Pte>>,
+    /// The most spaces and translations held together, if limited.
+    limit: Option<usize>,
 }
 
 impl SoftMmu {
     /// No address spaces yet.
     pub fn new() -> SoftMmu {
         SoftMmu::default()
+    }
+
+    /// An MMU whose table memory runs out: it holds at most `entries`
+    /// address spaces and translations together, and refuses one more with
+    /// [`VmError::ResourceShortage`] (what real page tables do when no frame
+    /// is left for a table).
+    pub fn limited(entries: usize) -> SoftMmu {
+        SoftMmu {
+            spaces: BTreeMap::new(),
+            limit: Some(entries),
+        }
+    }
+
+    /// Whether one more space or translation fits under the limit.
+    fn room(&self) -> Result<(), VmError> {
+        let Some(limit) = self.limit else {
+            return Ok(());
+        };
+        let held: usize = self.spaces.values().map(|t| 1 + t.len()).sum();
+        if held < limit {
+            Ok(())
+        } else {
+            Err(VmError::ResourceShortage)
+        }
     }
 
     /// What the CPU does on an access: finds the translation of `va`, checks
@@ -151,17 +178,26 @@ impl SoftMmu {
 }
 
 impl Mmu for SoftMmu {
-    fn create_pmap(&mut self, space: PmapId) {
-        self.spaces.entry(space).or_default();
+    fn create_pmap(&mut self, space: PmapId) -> Result<(), VmError> {
+        if !self.spaces.contains_key(&space) {
+            self.room()?;
+            self.spaces.insert(space, BTreeMap::new());
+        }
+        Ok(())
     }
 
     fn destroy_pmap(&mut self, space: PmapId) {
         self.spaces.remove(&space);
     }
 
-    fn map(&mut self, space: PmapId, va: u64, frame: Frame, prot: VmProt) {
+    fn map(&mut self, space: PmapId, va: u64, frame: Frame, prot: VmProt) -> Result<(), VmError> {
+        let va = trunc_page(va);
+        let replaces = self.spaces.get(&space).is_some_and(|t| t.contains_key(&va));
+        if !replaces {
+            self.room()?;
+        }
         self.spaces.entry(space).or_default().insert(
-            trunc_page(va),
+            va,
             Pte {
                 frame,
                 prot,
@@ -169,6 +205,7 @@ impl Mmu for SoftMmu {
                 accessed: false,
             },
         );
+        Ok(())
     }
 
     fn unmap(&mut self, space: PmapId, va: u64) -> Option<Pte> {
@@ -213,7 +250,7 @@ mod tests {
         phys.write_frame(f, 10, b"hi");
         let mut mmu = SoftMmu::new();
         let s = PmapId(1);
-        mmu.create_pmap(s);
+        mmu.create_pmap(s).expect("space");
         assert_eq!(
             mmu.translate(s, 0x1000, VmProt::READ),
             Err(MmuFault {
@@ -222,7 +259,7 @@ mod tests {
                 present: false
             })
         );
-        mmu.map(s, 0x1000, f, VmProt::READ);
+        mmu.map(s, 0x1000, f, VmProt::READ).expect("map");
         assert_eq!(mmu.translate(s, 0x1004, VmProt::READ), Ok(f));
         assert!(mmu.translate(s, 0x1004, VmProt::WRITE).is_err());
         mmu.protect(s, 0x1000, VmProt::DEFAULT);
@@ -234,5 +271,29 @@ mod tests {
         assert_eq!(&buf, b"hi");
         assert!(mmu.unmap(s, 0x1000).is_some());
         assert_eq!(mmu.mapped_pages(s), 0);
+    }
+
+    #[test]
+    fn a_limited_mmu_refuses_new_entries_but_not_replacements() {
+        let mut mmu = SoftMmu::limited(3);
+        let (a, b) = (PmapId(1), PmapId(2));
+        mmu.create_pmap(a).expect("first space");
+        mmu.create_pmap(b).expect("second space");
+        mmu.map(a, 0x1000, Frame(1), VmProt::READ)
+            .expect("one translation");
+        assert_eq!(mmu.create_pmap(PmapId(3)), Err(VmError::ResourceShortage));
+        assert_eq!(
+            mmu.map(b, 0x2000, Frame(2), VmProt::READ),
+            Err(VmError::ResourceShortage)
+        );
+        assert_eq!(mmu.query(b, 0x2000), None);
+        // Replacing a translation takes no more room.
+        mmu.map(a, 0x1000, Frame(2), VmProt::DEFAULT)
+            .expect("replaced");
+        assert_eq!(mmu.query(a, 0x1000).map(|p| p.frame), Some(Frame(2)));
+        // Room comes back when a space goes.
+        mmu.destroy_pmap(b);
+        mmu.map(a, 0x3000, Frame(3), VmProt::READ)
+            .expect("room again");
     }
 }

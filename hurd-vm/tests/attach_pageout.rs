@@ -52,7 +52,7 @@ fn pager_object(vm: &mut SimVm) -> ObjectId {
 #[test]
 fn attach_hands_written_pages_to_the_pager_which_then_serves_faults() {
     let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(32));
-    let map = vm.create_map();
+    let map = vm.create_map().expect("map");
     let a = vm.allocate(map, 0, 3 * PAGE_SIZE, true).expect("allocate");
     vm.store(map, a + 5, b"first").expect("store");
     vm.store(map, a + 2 * PAGE_SIZE, b"third").expect("store");
@@ -154,7 +154,7 @@ fn attach_hands_written_pages_to_the_pager_which_then_serves_faults() {
 #[test]
 fn attach_sends_what_the_task_sees_through_copy_on_write() {
     let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(32));
-    let parent = vm.create_map();
+    let parent = vm.create_map().expect("map");
     let a = vm
         .allocate(parent, 0, 2 * PAGE_SIZE, true)
         .expect("allocate");
@@ -187,7 +187,7 @@ fn attach_sends_what_the_task_sees_through_copy_on_write() {
 #[test]
 fn attach_part_of_a_region_clips_it() {
     let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(32));
-    let map = vm.create_map();
+    let map = vm.create_map().expect("map");
     let a = vm.allocate(map, 0, 3 * PAGE_SIZE, true).expect("allocate");
     for i in 0..3u8 {
         vm.store(map, a + u64::from(i) * PAGE_SIZE, &[i + 1])
@@ -212,7 +212,7 @@ fn attach_part_of_a_region_clips_it() {
 #[test]
 fn attach_errors_change_nothing() {
     let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(32));
-    let map = vm.create_map();
+    let map = vm.create_map().expect("map");
     let a = vm.allocate(map, 0, 2 * PAGE_SIZE, true).expect("allocate");
     vm.store(map, a, b"keep").expect("store");
     let anon = vm.region(map, a).expect("region").object;
@@ -313,7 +313,7 @@ fn attach_errors_change_nothing() {
 fn attach_waits_for_ready_and_runs_out_of_frames_cleanly() {
     // Three frames: two written pages, one free; attaching needs two.
     let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(3));
-    let map = vm.create_map();
+    let map = vm.create_map().expect("map");
     let a = vm.allocate(map, 0, 2 * PAGE_SIZE, true).expect("allocate");
     vm.store(map, a, b"one").expect("store");
     vm.store(map, a + PAGE_SIZE, b"two").expect("store");
@@ -352,7 +352,7 @@ fn ports(n: &mut u32) -> impl FnMut() -> Option<(PortName, PortName)> + '_ {
 fn anonymous_pageout_goes_to_the_default_pager_and_comes_back() {
     let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(32));
     vm.set_default_pager(Some(DEFAULT));
-    let map = vm.create_map();
+    let map = vm.create_map().expect("map");
     let a = vm.allocate(map, 0, 2 * PAGE_SIZE, true).expect("allocate");
     vm.store(map, a + 3, b"hello").expect("store");
     let obj = vm.region(map, a).expect("region").object;
@@ -480,7 +480,7 @@ fn anonymous_pageout_goes_to_the_default_pager_and_comes_back() {
 #[test]
 fn pageout_errors() {
     let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(32));
-    let map = vm.create_map();
+    let map = vm.create_map().expect("map");
     let a = vm.allocate(map, 0, PAGE_SIZE, true).expect("allocate");
     vm.store(map, a, b"stay").expect("store");
     let obj = vm.region(map, a).expect("region").object;
@@ -538,7 +538,7 @@ fn pageout_errors() {
 fn paged_out_page_of_a_dead_default_pager_fails_the_fault() {
     let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(32));
     vm.set_default_pager(Some(DEFAULT));
-    let map = vm.create_map();
+    let map = vm.create_map().expect("map");
     let a = vm.allocate(map, 0, 2 * PAGE_SIZE, true).expect("allocate");
     vm.store(map, a, b"gone").expect("store");
     let mut made = 0;
@@ -566,7 +566,7 @@ fn paged_out_page_of_a_dead_default_pager_fails_the_fault() {
 fn fork_after_pageout_copies_on_write() {
     let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(32));
     vm.set_default_pager(Some(DEFAULT));
-    let parent = vm.create_map();
+    let parent = vm.create_map().expect("map");
     let a = vm.allocate(parent, 0, PAGE_SIZE, true).expect("allocate");
     vm.store(parent, a, b"orig").expect("store");
     let mut made = 0;
@@ -598,7 +598,7 @@ fn fork_after_pageout_copies_on_write() {
 fn attach_fetches_pages_the_default_pager_holds() {
     let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(32));
     vm.set_default_pager(Some(DEFAULT));
-    let map = vm.create_map();
+    let map = vm.create_map().expect("map");
     let a = vm.allocate(map, 0, PAGE_SIZE, true).expect("allocate");
     vm.store(map, a, b"swap").expect("store");
     let mut made = 0;
@@ -628,7 +628,7 @@ fn attach_fetches_pages_the_default_pager_holds() {
 fn default_pager_flush_of_anonymous_pages_asks_it_back() {
     let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(32));
     vm.set_default_pager(Some(DEFAULT));
-    let map = vm.create_map();
+    let map = vm.create_map().expect("map");
     let a = vm.allocate(map, 0, 2 * PAGE_SIZE, true).expect("allocate");
     vm.store(map, a, b"zero").expect("store");
     let mut made = 0;
@@ -731,7 +731,7 @@ fn copy_of_shared_paged_out_memory_is_a_snapshot() {
     let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(32));
     vm.set_default_pager(Some(DEFAULT));
     let mut swap = std::collections::BTreeMap::new();
-    let parent = vm.create_map();
+    let parent = vm.create_map().expect("map");
     let a = vm
         .allocate(parent, 0, 2 * PAGE_SIZE, true)
         .expect("allocate");

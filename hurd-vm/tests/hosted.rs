@@ -35,7 +35,7 @@ fn two_kernels_share_a_pager() {
     let a = SimKernel::new(&rt, 64).expect("kernel a");
     let b = SimKernel::new(&rt, 64).expect("kernel b");
     let names = start_default_pager(&rt, &[&a, &b]);
-    let (ma, mb) = (a.create_map(), b.create_map());
+    let (ma, mb) = (a.create_map().expect("map"), b.create_map().expect("map"));
     let map = |k: &SimKernel, m, name| {
         k.vm_map(
             m,
@@ -107,7 +107,7 @@ fn pager_that_dies_fails_the_fault() {
     let rt = Runtime::new();
     let k = SimKernel::new(&rt, 16).expect("kernel");
     let name = scripted_pager(&rt, &k, |pager, _ctl, _off| pager.terminate());
-    let m = k.create_map();
+    let m = k.create_map().expect("map");
     let addr = k
         .vm_map(
             m,
@@ -139,7 +139,7 @@ fn pager_data_error_fails_the_fault() {
             .data_error(off, PAGE_SIZE, 5)
             .expect("data_error");
     });
-    let m = k.create_map();
+    let m = k.create_map().expect("map");
     let addr = k
         .vm_map(
             m,
@@ -160,7 +160,7 @@ fn silent_pager_times_out_instead_of_hanging() {
     let rt = Runtime::new();
     let k = SimKernel::with_timeout(&rt, 16, Duration::from_millis(200)).expect("kernel");
     let name = scripted_pager(&rt, &k, |_pager, _ctl, _off| {});
-    let m = k.create_map();
+    let m = k.create_map().expect("map");
     let addr = k
         .vm_map(
             m,
@@ -185,7 +185,7 @@ fn pager_that_never_answers_init_times_out_vm_map() {
     let name = pager
         .give_right(port, Disposition::MakeSend, k.task())
         .expect("give");
-    let m = k.create_map();
+    let m = k.create_map().expect("map");
     assert_eq!(
         k.vm_map(
             m,
@@ -222,7 +222,7 @@ fn anonymous_memory_pages_out_to_the_default_pager_and_back() {
     let rt = Runtime::new();
     let k = SimKernel::new(&rt, 16).expect("kernel");
     let (_pager, dp) = start_killable_default_pager(&rt, &k);
-    let m = k.create_map();
+    let m = k.create_map().expect("map");
     let a = k.allocate(m, 4 * PAGE_SIZE).expect("allocate");
     let pattern = |i: u64| -> Vec<u8> { (0..64).map(|j| (i * 7 + j) as u8).collect() };
     for i in 0..3 {
@@ -259,7 +259,7 @@ fn dead_default_pager_fails_the_fault() {
     let k = SimKernel::with_timeout(&rt, 16, Duration::from_secs(5)).expect("kernel");
     let (pager, dp) = start_killable_default_pager(&rt, &k);
     k.set_default_pager(Some(dp));
-    let m = k.create_map();
+    let m = k.create_map().expect("map");
     let a = k.allocate(m, 2 * PAGE_SIZE).expect("allocate");
     k.store(m, a, b"lost").expect("store");
     k.store(m, a + PAGE_SIZE, b"kept").expect("store");
@@ -287,7 +287,7 @@ fn vm_attach_lets_another_node_map_a_tasks_memory() {
     a.set_default_pager(Some(dp));
     // ...and a shared pager both nodes can map.
     let names = start_default_pager(&rt, &[&a, &b]);
-    let ma = a.create_map();
+    let ma = a.create_map().expect("map");
     let addr = a.allocate(ma, 3 * PAGE_SIZE).expect("allocate");
     a.store(ma, addr + 1, b"paged").expect("store");
     a.store(ma, addr + PAGE_SIZE + 2, b"resident")
@@ -299,7 +299,7 @@ fn vm_attach_lets_another_node_map_a_tasks_memory() {
         .expect("vm_attach");
     assert!(a.region(ma, addr).expect("region").shared);
     // Node b maps the pager and sees the task's memory.
-    let mb = b.create_map();
+    let mb = b.create_map().expect("map");
     let addr_b = b
         .vm_map(
             mb,
@@ -400,7 +400,7 @@ fn messages_of_different_threads_arrive_in_queue_order() {
         }
     })
     .expect("spawn");
-    let map = k.create_map();
+    let map = k.create_map().expect("map");
     let addr = k
         .vm_map(
             map,

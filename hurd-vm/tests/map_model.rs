@@ -133,7 +133,7 @@ impl Harness {
     fn new() -> Harness {
         let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(4096));
         vm.set_default_pager(Some(DEFAULT_PAGER));
-        let m = vm.create_map();
+        let m = vm.create_map().expect("map");
         Harness {
             vm,
             maps: vec![m],
@@ -464,7 +464,7 @@ proptest! {
 #[test]
 fn fork_copy_is_isolated_and_share_is_shared() {
     let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(64));
-    let parent = vm.create_map();
+    let parent = vm.create_map().expect("map");
     let a = vm
         .allocate(parent, 0, 2 * PAGE_SIZE, true)
         .expect("allocate");
@@ -490,7 +490,7 @@ fn fork_copy_is_isolated_and_share_is_shared() {
 #[test]
 fn copy_up_removes_stale_translations_of_the_shadowed_page() {
     let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(64));
-    let m0 = vm.create_map();
+    let m0 = vm.create_map().expect("map");
     let a = vm.allocate(m0, 0, PAGE_SIZE, true).expect("allocate");
     let _m1 = vm.fork(m0).expect("fork");
     vm.inherit(m0, a, PAGE_SIZE, VmInherit::Share)

@@ -8,7 +8,7 @@ use hurd_vm::{PAGE_SIZE, Stall, Vm, VmError, VmProt};
 #[test]
 fn the_maximum_protection_is_only_lowered() {
     let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(64));
-    let map = vm.create_map();
+    let map = vm.create_map().expect("map");
     let a = vm.allocate(map, 0, 2 * PAGE_SIZE, true).expect("allocate");
     // Lower the maximum to read-only: the current protection follows.
     assert_eq!(vm.protect(map, a, PAGE_SIZE, true, VmProt::READ), Ok(()));

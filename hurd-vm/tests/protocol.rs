@@ -27,7 +27,7 @@ struct Setup {
 /// A kernel with a 4-page external object mapped shared and read-write.
 fn setup() -> Setup {
     let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(32));
-    let map = vm.create_map();
+    let map = vm.create_map().expect("map");
     let (obj, ready) = vm.create_external_object(PAGER, CONTROL).expect("object");
     assert_eq!(
         vm.take_outgoing(),
@@ -566,7 +566,7 @@ fn terminates(out: &[Outgoing], pager: PortName) -> bool {
 #[test]
 fn may_cache_keeps_the_object_after_unmapping() {
     let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(32));
-    let map = vm.create_map();
+    let map = vm.create_map().expect("map");
     let (obj, a) = cached_setup(&mut vm, map, PAGER, CONTROL);
     let mut b = [0u8; 1];
     wait_ticket(vm.load(map, a, &mut b));
@@ -619,7 +619,7 @@ fn without_may_cache_unmapping_terminates() {
 #[test]
 fn object_cache_is_bounded_and_drops_dead_or_destroyed_objects() {
     let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(32));
-    let map = vm.create_map();
+    let map = vm.create_map().expect("map");
     vm.set_object_cache_limit(1);
     let (o1, a1) = cached_setup(&mut vm, map, PAGER, CONTROL);
     let (o2, a2) = cached_setup(&mut vm, map, PAGER2, CONTROL2);

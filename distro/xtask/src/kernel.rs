@@ -84,6 +84,7 @@ pub const USER_PROGRAMS: &[&str] = &[
     "emulation",
     "exhaust",
     "rights-to-kernel",
+    "memory-hog",
     "device-driver",
     "disk-client",
     "virtio-blk",

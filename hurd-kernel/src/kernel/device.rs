@@ -532,13 +532,20 @@ impl Kernel {
             .map_err(|e| Error::Kern(e.kern_return()))?;
         for i in 0..pages {
             let at = i * FRAME_SIZE;
-            if !self
+            let entered = self
                 .vm
                 .mmu()
-                .map_physical(map.pmap(), vaddr + at, phys + at, cached)
-            {
+                .map_physical(map.pmap(), vaddr + at, phys + at, cached);
+            if let Err(err) = entered {
+                // The pages entered so far go too: the VM does not know of
+                // them, and the caller may free their frames.
+                for j in 0..i {
+                    self.vm
+                        .mmu()
+                        .unmap_physical(map.pmap(), vaddr + j * FRAME_SIZE);
+                }
                 let _ = self.vm.deallocate(map, vaddr, size);
-                return Err(Error::Kern(KernReturn::InvalidAddress));
+                return Err(Error::Kern(err.kern_return()));
             }
         }
         Ok(vaddr)

@@ -16,7 +16,8 @@ use crate::task::{DEFAULT_PRIORITY, Kernel, TaskId};
 pub enum SpawnError {
     /// The image is not a loadable executable.
     Elf(elf::ElfError),
-    /// The VM refused a segment or the stack (overlap, no memory).
+    /// The VM refused the address space, a segment or the stack (overlap,
+    /// no memory).
     Vm(hurd_vm::VmError),
     /// Copying the image into the new address space failed.
     Copy,
@@ -34,7 +35,7 @@ impl Kernel {
     ) -> Result<TaskId, SpawnError> {
         let exe = elf::parse(image, USER_BASE, USER_STACK_TOP - USER_STACK_SIZE)
             .map_err(SpawnError::Elf)?;
-        let map = self.vm.create_map();
+        let map = self.vm.create_map().map_err(SpawnError::Vm)?;
         let result = self.load(map, image, &exe);
         if let Err(err) = result {
             let _ = self.vm.destroy_map(map);

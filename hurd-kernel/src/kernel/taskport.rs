@@ -124,7 +124,10 @@ impl Kernel {
                 KernReturn::ResourceShortage
             })?
         } else {
-            self.vm.create_map()
+            self.vm.create_map().map_err(|err| {
+                log::info!("task_create: no address space: {err:?}");
+                KernReturn::ResourceShortage
+            })?
         };
         let child = self.create_task(&name, map);
         // The child starts with its parent's emulation vector, as in Mach.

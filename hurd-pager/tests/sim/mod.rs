@@ -117,7 +117,7 @@ impl World {
     fn add_kernel(&mut self, i: usize, read_only: bool) {
         let mut vm = Vm::new(SoftMmu::new(), SoftPhys::new(64));
         vm.accept_unrequested_supply = true;
-        let map = vm.create_map();
+        let map = vm.create_map().expect("map");
         let control = PortName(200 + i as u32);
         let (obj, _ready) = vm.create_external_object(PAGER, control).expect("object");
         vm.take_outgoing();

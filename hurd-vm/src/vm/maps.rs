@@ -4,12 +4,17 @@ use super::*;
 
 impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
     /// Creates an empty address map (and its MMU address space).
-    pub fn create_map(&mut self) -> MapId {
+    ///
+    /// # Errors
+    ///
+    /// `ResourceShortage` when the MMU has no memory for the space's
+    /// tables; nothing was created.
+    pub fn create_map(&mut self) -> Result<MapId, VmError> {
         let id = MapId(self.next_map);
+        self.mmu.create_pmap(id.pmap())?;
         self.next_map += 1;
         self.maps.insert(id, AddressMap::new(USER_MIN, USER_MAX));
-        self.mmu.create_pmap(id.pmap());
-        id
+        Ok(id)
     }
 
     /// Destroys a map: deallocates every region, then the address space.
@@ -313,7 +318,7 @@ impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
             .entries()
             .copied()
             .collect();
-        let child = self.create_map();
+        let child = self.create_map()?;
         for e in entries {
             match e.inherit {
                 VmInherit::None => {}

@@ -4,20 +4,33 @@ use super::*;
 
 impl<M: Mmu, F: FrameAllocator> Vm<M, F> {
     /// Enters a translation, replacing any other at `va`.
-    pub(crate) fn map_page(&mut self, space: PmapId, va: u64, frame: Frame, prot: VmProt) {
+    ///
+    /// # Errors
+    ///
+    /// `ResourceShortage` when the MMU cannot make the tables it needs:
+    /// nothing is mapped at `va` (the page stays in its object, for a later
+    /// fault).
+    pub(crate) fn map_page(
+        &mut self,
+        space: PmapId,
+        va: u64,
+        frame: Frame,
+        prot: VmProt,
+    ) -> Result<(), VmError> {
         let old = self.pmap.get(&space).and_then(|t| t.get(&va)).copied();
         if let Some(old) = old
             && old != frame
         {
             self.unmap_va(space, va);
         }
-        self.mmu.map(space, va, frame, prot);
+        self.mmu.map(space, va, frame, prot)?;
         self.pmap.entry(space).or_default().insert(va, frame);
         if old != Some(frame)
             && let Some(fi) = self.frames.get_mut(&frame)
         {
             fi.mappings.push((space, va));
         }
+        Ok(())
     }
 
     /// Removes a translation, folding its dirty bit into the page.

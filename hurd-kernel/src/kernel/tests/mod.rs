@@ -67,6 +67,10 @@ const TESTS: &[Test] = &[
         run: vm_protect_and_copy_on_write,
     },
     Test {
+        name: "vm::page_tables_without_frames_are_errors",
+        run: vm_page_tables_without_frames,
+    },
+    Test {
         name: "ipc::send_and_receive_between_spaces",
         run: ipc_send_and_receive,
     },
@@ -205,6 +209,10 @@ const TESTS: &[Test] = &[
     Test {
         name: "user::refused_rights_do_not_grow_the_kernel",
         run: user::refused_rights_do_not_grow_the_kernel,
+    },
+    Test {
+        name: "user::memory_exhaustion_ends_the_task_not_the_kernel",
+        run: user::memory_exhaustion_ends_the_task_not_the_kernel,
     },
     // After the heap tests: the tasks it adds would change the sizes of
     // the kernel's tables indexed by task number that those tests see.
@@ -438,7 +446,7 @@ fn vm_fault_maps_zeroed_page(_: &BootInfo) -> Result<(), Failure> {
     use hurd_vm::{FaultAction, VmProt};
     let frames_before = crate::arch::mem::free_frames();
     let mut vm = new_vm();
-    let map = vm.create_map();
+    let map = vm.create_map().map_err(|_| "no address space")?;
     let addr = vm
         .allocate(map, crate::arch::paging::USER_BASE, 4 * 4096, true)
         .map_err(|_| "vm_allocate failed")?;
@@ -484,7 +492,7 @@ fn vm_fault_maps_zeroed_page(_: &BootInfo) -> Result<(), Failure> {
 fn vm_protect_and_copy_on_write(_: &BootInfo) -> Result<(), Failure> {
     use hurd_vm::{FaultAction, VmProt};
     let mut vm = new_vm();
-    let parent = vm.create_map();
+    let parent = vm.create_map().map_err(|_| "no address space")?;
     let addr = vm
         .allocate(parent, crate::arch::paging::USER_BASE, 4096, true)
         .map_err(|_| "vm_allocate failed")?;
@@ -533,6 +541,111 @@ fn vm_protect_and_copy_on_write(_: &BootInfo) -> Result<(), Failure> {
         .map_err(|_| "destroying the child failed")?;
     vm.destroy_map(parent)
         .map_err(|_| "destroying the parent failed")?;
+    Ok(())
+}
+
+/// Frames taken from the allocator until `free` are left (as many as it
+/// gives: data frames stop at the table reserve, table frames at nothing),
+/// given back when dropped.
+struct HeldFrames(alloc::vec::Vec<u64>);
+
+impl HeldFrames {
+    /// Takes frames until `free` are left, stopping where `take` refuses.
+    fn until(free: u64, take: fn() -> Option<u64>) -> HeldFrames {
+        let mut held = alloc::vec::Vec::new();
+        while crate::arch::mem::free_frames() > free {
+            match take() {
+                Some(frame) => held.push(frame),
+                None => break,
+            }
+        }
+        HeldFrames(held)
+    }
+}
+
+impl Drop for HeldFrames {
+    fn drop(&mut self) {
+        for frame in self.0.drain(..) {
+            crate::arch::mem::free_frame(frame);
+        }
+    }
+}
+
+/// With memory short, a page a task touches is refused before the page
+/// tables are (a reserve of frames is kept for them), and with no frame at
+/// all, a translation that needs a table, a new address space and a
+/// device mapping are each refused with `KERN_RESOURCE_SHORTAGE`: the
+/// kernel goes on, and once frames are back the same faults are served.
+fn vm_page_tables_without_frames(_: &BootInfo) -> Result<(), Failure> {
+    use crate::arch::mem::{self, TABLE_RESERVE};
+    use hurd_vm::{FaultAction, VmError, VmProt};
+    const GIB: u64 = 1 << 30;
+    let frames_before = mem::free_frames();
+    let mut vm = new_vm();
+    let parent = vm.create_map().map_err(|_| "no address space")?;
+    let base = crate::arch::paging::USER_BASE;
+    // Two pages 1 GiB apart, so that each needs tables of its own.
+    for at in [base, base + GIB] {
+        vm.allocate(parent, at, 4096, false)
+            .map_err(|_| "vm_allocate failed")?;
+        if !vm.fault(parent, at, VmProt::WRITE).is_resolved() {
+            return Err("a write fault in the parent was not resolved");
+        }
+    }
+    let child = vm.fork(parent).map_err(|_| "fork failed")?;
+    let fresh = vm
+        .allocate(child, base + 2 * GIB, 4096, false)
+        .map_err(|_| "vm_allocate failed")?;
+
+    let data = HeldFrames::until(0, mem::alloc_frame);
+    if mem::free_frames() != TABLE_RESERVE {
+        log::error!(
+            "{} frames free when data frames ran out",
+            mem::free_frames()
+        );
+        return Err("data frames are not refused at the table reserve");
+    }
+    // A new page is refused; the tables to map the parent's page are made.
+    if vm.fault(child, fresh, VmProt::WRITE) != FaultAction::Error(VmError::ResourceShortage) {
+        return Err("a new page was not refused with the frames at the reserve");
+    }
+    if !vm.fault(child, base, VmProt::READ).is_resolved() {
+        return Err("the reserve did not serve the child's page tables");
+    }
+
+    let tables = HeldFrames::until(0, mem::alloc_table_frame);
+    if mem::free_frames() != 0 {
+        return Err("table frames were refused before memory ran out");
+    }
+    if vm.fault(child, base + GIB, VmProt::READ) != FaultAction::Error(VmError::ResourceShortage) {
+        return Err("a translation without a frame for its table was not refused");
+    }
+    if vm.create_map() != Err(VmError::ResourceShortage) {
+        return Err("an address space without a frame was not refused");
+    }
+    let device = vm
+        .mmu()
+        .map_physical(child.pmap(), base + 3 * GIB, 0xfee0_0000, false);
+    if device != Err(VmError::ResourceShortage) {
+        return Err("a device mapping without a frame for its table was not refused");
+    }
+
+    drop(tables);
+    drop(data);
+    if !vm.fault(child, base + GIB, VmProt::READ).is_resolved() {
+        return Err("the refused fault was not served once frames were back");
+    }
+    if vm.fault(child, fresh, VmProt::WRITE) != FaultAction::ZeroFill {
+        return Err("the refused page was not served once frames were back");
+    }
+    vm.destroy_map(child)
+        .map_err(|_| "destroying the child failed")?;
+    vm.destroy_map(parent)
+        .map_err(|_| "destroying the parent failed")?;
+    drop(vm);
+    if mem::free_frames() != frames_before {
+        return Err("frames were lost");
+    }
     Ok(())
 }
 

@@ -744,3 +744,28 @@ pub fn refused_rights_do_not_grow_the_kernel(boot: &BootInfo) -> Result<(), Fail
     }
     Ok(())
 }
+
+/// A task that takes memory until none is left (one page per page table,
+/// so that each of its pages needs a table too) is ended by the fault the
+/// kernel cannot serve, whatever number of frames is left when it starts:
+/// its page is refused while the page tables still have their reserve, so
+/// the kernel never runs out of frames for tables. Its memory comes back
+/// and the next task runs.
+pub fn memory_exhaustion_ends_the_task_not_the_kernel(boot: &BootInfo) -> Result<(), Failure> {
+    use crate::arch::mem::{self, TABLE_RESERVE};
+    let before = mem::free_frames();
+    // One frame more or less left: where the frames end falls on the
+    // task's page once and on its table once.
+    for extra in 0..2 {
+        let task = spawn(boot, "memory-hog", 0)?;
+        let held = super::HeldFrames::until(TABLE_RESERVE + 200 + extra, mem::alloc_frame);
+        let statuses = finish(&[task]);
+        drop(held);
+        expect(&statuses?, &[EXIT_EXCEPTION_BASE + 14])?;
+    }
+    if mem::free_frames() != before {
+        log::error!("{before} frames free before, {} after", mem::free_frames());
+        return Err("the ended task's frames did not come back");
+    }
+    exit_status_arrives(boot)
+}

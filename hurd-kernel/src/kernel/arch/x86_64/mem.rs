@@ -37,14 +37,29 @@ pub fn init(boot: &BootInfo) {
     *FRAMES.lock() = Some(frames);
 }
 
-/// A free frame's physical address, or `None` when memory is exhausted.
+/// Frames only page tables may take: every other allocation is refused
+/// while no more than this many are free. A task filling memory then meets
+/// the end at a page of its own (the fault kills it, or a call returns
+/// `KERN_RESOURCE_SHORTAGE`) while the tables that every task's next page
+/// needs can still be made; a table allocation that finds even these gone
+/// fails the same way (see [`super::paging`]), it does not stop the kernel.
+pub const TABLE_RESERVE: u64 = 64;
+
+/// A free frame's physical address, or `None` when memory is exhausted
+/// (no more than [`TABLE_RESERVE`] frames free).
 pub fn alloc_frame() -> Option<u64> {
-    FRAMES.lock().as_mut()?.alloc()
+    let mut frames = FRAMES.lock();
+    let frames = frames.as_mut()?;
+    if frames.free_count() <= TABLE_RESERVE {
+        return None;
+    }
+    frames.alloc()
 }
 
-/// A zeroed frame's physical address.
-pub fn alloc_zeroed_frame() -> Option<u64> {
-    let frame = alloc_frame()?;
+/// A zeroed frame for a page table: its physical address, or `None` when
+/// no frame at all is left (the [`TABLE_RESERVE`] may be used).
+pub fn alloc_table_frame() -> Option<u64> {
+    let frame = FRAMES.lock().as_mut()?.alloc()?;
     // SAFETY: just allocated: nobody else knows this frame.
     unsafe { frame_bytes(frame) }.fill(0);
     Some(frame)
@@ -52,12 +67,17 @@ pub fn alloc_zeroed_frame() -> Option<u64> {
 
 /// `count` physically contiguous zeroed frames inside `[min, max)`, the
 /// first aligned to `align` (see `FrameBitmap::alloc_contiguous`): memory
-/// for DMA. The first frame's address.
+/// for DMA. The first frame's address; `None` when there are no such
+/// frames or taking them would leave fewer than [`TABLE_RESERVE`] free.
 pub fn alloc_contiguous(count: u64, align: u64, min: u64, max: u64) -> Option<u64> {
-    let first = FRAMES
-        .lock()
-        .as_mut()?
-        .alloc_contiguous(count, align, min, max)?;
+    let first = {
+        let mut frames = FRAMES.lock();
+        let frames = frames.as_mut()?;
+        if frames.free_count() < count.saturating_add(TABLE_RESERVE) {
+            return None;
+        }
+        frames.alloc_contiguous(count, align, min, max)?
+    };
     for i in 0..count {
         // SAFETY: just allocated: nobody else knows these frames.
         unsafe { frame_bytes(first + i * FRAME_SIZE) }.fill(0);

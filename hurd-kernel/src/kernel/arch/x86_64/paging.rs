@@ -10,7 +10,7 @@
 use alloc::vec::Vec;
 use core::cell::Cell;
 
-use hurd_vm::{Frame, Mmu, PmapId, Pte, VmProt};
+use hurd_vm::{Frame, Mmu, PmapId, Pte, VmError, VmProt};
 use x86_64::registers::control::Cr3;
 
 use super::{boot, mem, physmem};
@@ -259,45 +259,71 @@ impl X86Mmu {
         self.root(space).map(|root| unsafe { Table::at(root) })
     }
 
-    /// The leaf table and index of `va`'s entry, creating the tables above
-    /// it if `create`.
-    fn leaf(&self, space: PmapId, va: u64, create: bool) -> Option<(Table, usize)> {
+    /// The leaf table and index of `va`'s entry, if the tables above it
+    /// exist.
+    fn leaf(&self, space: PmapId, va: u64) -> Option<(Table, usize)> {
         if !(USER_BASE..USER_END).contains(&va) {
             return None;
         }
         let mut table = self.root_table(space)?;
         let idx = indices(va);
         for &i in &idx[..3] {
+            table = table.next(i)?;
+        }
+        Some((table, idx[3]))
+    }
+
+    /// The leaf table and index of `va`'s entry, making the tables above it
+    /// that are missing.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidAddress` outside user space or in a space that does not
+    /// exist; `ResourceShortage` when no frame is left for a table (the
+    /// tables made before it stay, empty, until the space goes).
+    fn leaf_or_create(&self, space: PmapId, va: u64) -> Result<(Table, usize), VmError> {
+        if !(USER_BASE..USER_END).contains(&va) {
+            return Err(VmError::InvalidAddress);
+        }
+        let mut table = self.root_table(space).ok_or(VmError::InvalidAddress)?;
+        let idx = indices(va);
+        for &i in &idx[..3] {
             table = match table.next(i) {
                 Some(next) => next,
-                None if create => {
-                    let Some(new) = mem::alloc_zeroed_frame() else {
-                        panic!("out of memory for page tables");
-                    };
+                None => {
+                    let new = mem::alloc_table_frame().ok_or(VmError::ResourceShortage)?;
                     table.set(i, new | PRESENT | WRITABLE | USER);
                     // SAFETY: a zeroed frame just linked into the tree.
                     unsafe { Table::at(new) }
                 }
-                None => return None,
             };
         }
-        Some((table, idx[3]))
+        Ok((table, idx[3]))
     }
 
     /// Maps the page at `va` in `space` to physical address `phys`, user
     /// readable and writable, not executable, and (unless `cached`) with
     /// caching off: a device's registers or DMA memory, entered beside the
     /// VM's own translations (the VM holds the range reserved and never
-    /// frees these frames). Whether the entry was made (`va` in user
-    /// space, `phys` page-aligned).
-    pub fn map_physical(&self, space: PmapId, va: u64, phys: u64, cached: bool) -> bool {
+    /// frees these frames).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidArgument` when `phys` is not a page's address;
+    /// `InvalidAddress` when `va` is not in user space; `ResourceShortage`
+    /// when no frame is left for a table. Nothing is entered.
+    pub fn map_physical(
+        &self,
+        space: PmapId,
+        va: u64,
+        phys: u64,
+        cached: bool,
+    ) -> Result<(), VmError> {
         if !phys.is_multiple_of(0x1000) || phys & !ADDRESS != 0 {
-            return false;
+            return Err(VmError::InvalidArgument);
         }
         self.forget(space, va);
-        let Some((table, i)) = self.leaf(space, va, true) else {
-            return false;
-        };
+        let (table, i) = self.leaf_or_create(space, va)?;
         let mut bits = phys | PRESENT | WRITABLE | USER;
         if !cached {
             bits |= WRITE_THROUGH | NO_CACHE | DEVICE;
@@ -307,7 +333,17 @@ impl X86Mmu {
         }
         table.set(i, bits);
         self.flush(space, va);
-        true
+        Ok(())
+    }
+
+    /// Removes the entry [`X86Mmu::map_physical`] made at `va` in `space`
+    /// (the VM does not know of it).
+    pub fn unmap_physical(&self, space: PmapId, va: u64) {
+        self.forget(space, va);
+        if let Some((table, i)) = self.leaf(space, va) {
+            table.set(i, 0);
+            self.flush(space, va);
+        }
     }
 
     /// Whether the page at `va` in `space` is a device's registers: the
@@ -339,11 +375,9 @@ impl X86Mmu {
 }
 
 impl Mmu for X86Mmu {
-    fn create_pmap(&mut self, space: PmapId) {
+    fn create_pmap(&mut self, space: PmapId) -> Result<(), VmError> {
         self.forget_space(space);
-        let Some(root) = mem::alloc_zeroed_frame() else {
-            panic!("out of memory for an address space");
-        };
+        let root = mem::alloc_table_frame().ok_or(VmError::ResourceShortage)?;
         // SAFETY: a zeroed frame that becomes this space's root, and the
         // boot PML4.
         let (table, boot) = unsafe { (Table::at(root), Table::at(kernel_pml4())) };
@@ -354,7 +388,14 @@ impl Mmu for X86Mmu {
         if self.spaces.len() <= index {
             self.spaces.resize(index + 1, 0);
         }
-        self.spaces[index] = root;
+        if let Some(old) = self.spaces.get(index).copied().filter(|&r| r != 0) {
+            // A space made twice keeps the tables it has.
+            mem::free_frame(root);
+            self.spaces[index] = old;
+        } else {
+            self.spaces[index] = root;
+        }
+        Ok(())
     }
 
     fn destroy_pmap(&mut self, space: PmapId) {
@@ -378,18 +419,17 @@ impl Mmu for X86Mmu {
         mem::free_frame(root);
     }
 
-    fn map(&mut self, space: PmapId, va: u64, frame: Frame, prot: VmProt) {
+    fn map(&mut self, space: PmapId, va: u64, frame: Frame, prot: VmProt) -> Result<(), VmError> {
         self.forget(space, va);
-        let Some((table, i)) = self.leaf(space, va, true) else {
-            return;
-        };
+        let (table, i) = self.leaf_or_create(space, va)?;
         table.set(i, (frame.0 << 12) | leaf_bits(prot));
         self.flush(space, va);
+        Ok(())
     }
 
     fn unmap(&mut self, space: PmapId, va: u64) -> Option<Pte> {
         self.forget(space, va);
-        let (table, i) = self.leaf(space, va, false)?;
+        let (table, i) = self.leaf(space, va)?;
         let old = table.get(i);
         table.set(i, 0);
         if old & (PRESENT | SOFT_MAPPED) == 0 {
@@ -406,7 +446,7 @@ impl Mmu for X86Mmu {
 
     fn protect(&mut self, space: PmapId, va: u64, prot: VmProt) {
         self.forget(space, va);
-        let Some((table, i)) = self.leaf(space, va, false) else {
+        let Some((table, i)) = self.leaf(space, va) else {
             return;
         };
         let entry = table.get(i);
@@ -441,7 +481,7 @@ impl Mmu for X86Mmu {
 
     fn take_dirty(&mut self, space: PmapId, va: u64) -> bool {
         self.forget(space, va);
-        let Some((table, i)) = self.leaf(space, va, false) else {
+        let Some((table, i)) = self.leaf(space, va) else {
             return false;
         };
         let entry = table.get(i);
