@@ -78,6 +78,7 @@ mod entry {
         serial::init();
         kprintln!("hurd-kernel {} booting", env!("CARGO_PKG_VERSION"));
         gdt::init();
+        crate::arch::fpu::init();
         paging::drop_identity_map();
         idt::init();
         timer::init();

@@ -183,8 +183,10 @@ fn switch_to(k: &mut Kernel, previous: u32, next: u32) -> *mut TrapFrame {
     let top = thread.stack_top();
     let frame = thread.frame;
     let bases = (thread.fs_base, thread.gs_base);
+    let has_fpu_area = thread.fpu.is_some();
     let root = thread.task.and_then(|t| k.tasks.get(&t)).map(|t| t.root);
     k.current = next;
+    crate::arch::fpu::switched_to(next, has_fpu_area);
     if next != previous {
         SWITCHES.fetch_add(1, Ordering::Relaxed);
     }

@@ -144,6 +144,9 @@ pub struct Thread {
     pub fs_base: u64,
     /// Its user GS base, loaded while it runs.
     pub gs_base: u64,
+    /// Its x87 and SSE registers while another thread has them (none
+    /// until it first uses them: see [`crate::arch::fpu`]).
+    pub fpu: Option<alloc::boxed::Box<crate::arch::fpu::FpuArea>>,
 }
 
 // SAFETY: the raw frame pointer points into the thread's own kernel stack,
@@ -277,6 +280,7 @@ pub fn init() {
             suspend_count: 0,
             fs_base: 0,
             gs_base: 0,
+            fpu: None,
         },
     );
     *KERNEL.lock() = Some(Kernel {
@@ -379,6 +383,7 @@ impl Kernel {
             suspend_count: 0,
             fs_base: 0,
             gs_base: 0,
+            fpu: None,
         };
         let frame_addr = thread.stack_top() - core::mem::size_of::<TrapFrame>() as u64;
         thread.frame = frame_addr as *mut TrapFrame;

@@ -333,8 +333,9 @@ pub fn port_calls(boot: &BootInfo) -> Result<(), Failure> {
 
 /// The emulation vector (calls with no hurd-rs trap go to a handler in the
 /// task, inherited by task_create, bounded, checked), the FS and GS bases
-/// (a thread's own, kept across switches, checked) and `thread_abort` of a
-/// receive and of a blocked send.
+/// (a thread's own, kept across switches, checked), `thread_abort` of a
+/// receive and of a blocked send, and the SSE registers (a thread's own,
+/// clear at first).
 pub fn emulation_segment_bases_and_abort(boot: &BootInfo) -> Result<(), Failure> {
     let task = spawn(boot, "emulation", 0)?;
     expect(&finish(&[task])?, &[0])

@@ -128,6 +128,23 @@ pub fn user_exception(frame: &mut TrapFrame) -> *mut TrapFrame {
     let Some(Caller { task, map, .. }) = current(k) else {
         super::trap::fatal(frame, "user exception in a thread with no task");
     };
+    if frame.vector == 7 {
+        // #NM: the thread's first x87/SSE instruction since it last ran
+        // without the registers; it gets them and retries.
+        let me = k.current;
+        let mut mine = k.threads.get_mut(&me).and_then(|t| t.fpu.take());
+        super::fpu::take(me, &mut mine, |owner| {
+            k.threads
+                .get_mut(&owner)
+                .and_then(|t| t.fpu.as_deref_mut())
+                .map(|area| area as *mut super::fpu::FpuArea)
+        });
+        if let Some(t) = k.threads.get_mut(&me) {
+            t.fpu = mine;
+        }
+        let ptr: *mut TrapFrame = frame;
+        return sched::schedule(k, ptr, Reason::Return);
+    }
     // ANCHOR: user_fault
     if frame.vector == 14 {
         let addr = Cr2::read_raw();

@@ -7,6 +7,7 @@
 //! - [`gdt`], [`idt`], [`trap`]: segments and the TSS, the interrupt table,
 //!   the common trap entry and exit;
 //! - [`entry`]: the `syscall` entry and exceptions from ring 3;
+//! - [`fpu`]: user threads' x87 and SSE registers, switched lazily;
 //! - [`context`]: what a switch between threads changes in the processor;
 //! - [`paging`]: the page tables (`hurd_vm::Mmu`);
 //! - [`mem`], [`physmem`], [`heap`]: physical frames, reading physical
@@ -22,6 +23,7 @@ pub mod serial;
 pub mod boot;
 pub mod context;
 pub mod entry;
+pub mod fpu;
 pub mod gdt;
 pub mod heap;
 pub mod idt;

@@ -1,9 +1,10 @@
 //! What a program running another system's binaries needs from the kernel:
 //! the emulation vector (system calls with no hurd-rs trap sent to a
 //! handler in the task, with every register as `syscall` left them), the
-//! FS and GS bases as a thread state of their own, and `thread_abort`
-//! ending a wait in `mach_msg`. Returns 0 when all of it held, else the
-//! step that failed.
+//! FS and GS bases as a thread state of their own, `thread_abort`
+//! ending a wait in `mach_msg`, and SSE registers of each thread's own
+//! (ordinary x86-64 code uses them; hurd-rs programs do not). Returns 0
+//! when all of it held, else the step that failed.
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
 
@@ -93,6 +94,7 @@ fn main() -> u64 {
     match emulation()
         .and_then(|()| segment_bases())
         .and_then(|()| abort())
+        .and_then(|()| sse())
     {
         Ok(()) => 0,
         Err(step) => step,
@@ -381,4 +383,56 @@ fn wait_for(slot: &AtomicU32) -> Result<PortName, u64> {
         thread::yield_now();
     }
     Err(fail(52, format_args!("a thread never started")))
+}
+
+/// `xmm0`'s low half.
+fn xmm0() -> u64 {
+    #[cfg(all(target_arch = "x86_64", target_os = "none"))]
+    {
+        let v: u64;
+        // SAFETY: reads a register (the kernel enables SSE for user mode).
+        unsafe { core::arch::asm!("movq {}, xmm0", out(reg) v, options(nostack, nomem)) };
+        v
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_os = "none")))]
+    0
+}
+
+/// Sets `xmm0` to `v` (this program's code never uses the register).
+fn set_xmm0(v: u64) {
+    #[cfg(all(target_arch = "x86_64", target_os = "none"))]
+    // SAFETY: writes a register no compiled code of this program uses
+    // (it is built without SSE).
+    unsafe {
+        core::arch::asm!("movq xmm0, {}", in(reg) v, options(nostack, nomem))
+    };
+    #[cfg(not(all(target_arch = "x86_64", target_os = "none")))]
+    let _ = v;
+}
+
+/// The SSE registers: a thread starts with them clear (nothing of another
+/// thread shows), and each keeps its own across switches.
+fn sse() -> Result<(), u64> {
+    let other = thread::spawn(|| {
+        let first = xmm0();
+        set_xmm0(0xbbbb_bbbb);
+        for _ in 0..10 {
+            thread::yield_now();
+        }
+        (first, xmm0())
+    })
+    .map_err(|_| 60u64)?;
+    set_xmm0(0xaaaa_aaaa);
+    for _ in 0..10 {
+        thread::yield_now();
+    }
+    let mine = xmm0();
+    let (first, theirs) = other.join();
+    if first != 0 || mine != 0xaaaa_aaaa || theirs != 0xbbbb_bbbb {
+        return Err(fail(
+            61,
+            format_args!("xmm0: first {first:#x}, ours {mine:#x}, theirs {theirs:#x}"),
+        ));
+    }
+    Ok(())
 }
