@@ -28,7 +28,8 @@
 //! - the entry point ([`entry!`]) and its exit status ([`Termination`]); a
 //!   panic prints its message on the kernel console and ends the task with
 //!   status 101;
-//! - a heap for `alloc`, growing with `vm_allocate`;
+//! - a heap for `alloc`, growing with `vm_allocate` ([`heap`]: wherever
+//!   the kernel finds room, or in a range of the program's choosing);
 //! - [`KernelIpc`]: hurd-ipc's [`UserIpc`](hurd_ipc::UserIpc) over the
 //!   kernel's traps, so servers and clients written against it run here;
 //! - [`thread`]: threads running closures on stacks the runtime owns;
@@ -69,8 +70,7 @@ pub mod boot;
 pub mod console;
 pub mod env;
 pub mod exec;
-#[cfg(target_os = "none")]
-mod heap;
+pub mod heap;
 pub mod io;
 mod ipc;
 pub mod mach;
