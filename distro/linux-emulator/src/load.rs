@@ -20,9 +20,11 @@
 
 use alloc::vec::Vec;
 
+use hurd_abi::thread_state;
 use hurd_ipc::{Error, PortName};
 use hurd_rt::mach;
 use linux_abi::elf::{ElfError, LinuxElf, PAGE, PF_R, PF_W, PF_X, Segment, USER_END};
+use linux_abi::flags::{PROT_READ, PROT_WRITE};
 use linux_abi::stack::{InitialStack, ProgramInfo, StackError, StackImage};
 
 /// The end of the main thread's stack: the end of user space, as on Linux
@@ -47,6 +49,8 @@ pub enum LoadError {
     Stack(StackError),
     /// A call on the task's port failed: which, and how.
     Call(&'static str, Error),
+    /// The emulator's image is not a hurd-rs program that fits its range.
+    Emulator(hurd_abi::elf::ElfError),
 }
 
 /// A program in its task, ready for its first thread.
@@ -221,6 +225,199 @@ fn map_segment(task: PortName, image: &[u8], seg: &Segment, bias: u64) -> Result
         "vm_protect",
         mach::vm_protect(task, (first, end - first), false, protection(seg)),
     )
+}
+
+/// The emulator's range in a Linux program's task: its image, start block,
+/// stack and heap; 1 GiB below the main stack that Linux programs leave
+/// alone (their `mmap`s go below it, `MAP_FIXED` into it is refused).
+pub const EMULATOR_BASE: u64 = 0x7e00_0000_0000;
+/// The end of the emulator's range.
+pub const EMULATOR_END: u64 = EMULATOR_BASE + (1 << 30);
+/// The page holding the [`Startup`] block.
+pub const STARTUP_AT: u64 = EMULATOR_BASE + (256 << 20);
+/// The top of the emulator's stack (its first thread's, which it also
+/// runs the program's system calls on).
+pub const EMULATOR_STACK_TOP: u64 = EMULATOR_BASE + (512 << 20);
+/// The emulator's stack.
+pub const EMULATOR_STACK_SIZE: u64 = 256 << 10;
+/// The emulator's heap: the rest of its range.
+pub const EMULATOR_HEAP: (u64, u64) = (EMULATOR_STACK_TOP, EMULATOR_END);
+
+/// What the loader tells the emulator, in the page at [`STARTUP_AT`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Startup {
+    /// The program's entry point.
+    pub entry: u64,
+    /// Its first `rsp` (the initial stack).
+    pub rsp: u64,
+    /// Where its `brk` heap starts.
+    pub brk: u64,
+    /// Its process id.
+    pub pid: u32,
+    /// What is mapped for it: `(start, end, PROT_*)`, page-aligned — its
+    /// segments and its stack.
+    pub regions: Vec<(u64, u64, u32)>,
+}
+
+impl Startup {
+    /// "LINUXEMU": the block's first word.
+    pub const MAGIC: u64 = u64::from_le_bytes(*b"LINUXEMU");
+    /// The most regions a block holds.
+    pub const MAX_REGIONS: usize = 64;
+
+    /// The block as a page: the magic, entry, rsp, brk, pid, the number of
+    /// regions, then three words per region. `None` with more than
+    /// [`Startup::MAX_REGIONS`] regions.
+    pub fn to_page(&self) -> Option<[u8; PAGE as usize]> {
+        if self.regions.len() > Self::MAX_REGIONS {
+            return None;
+        }
+        let mut words = Vec::with_capacity(6 + 3 * self.regions.len());
+        words.extend_from_slice(&[
+            Self::MAGIC,
+            self.entry,
+            self.rsp,
+            self.brk,
+            u64::from(self.pid),
+            self.regions.len() as u64,
+        ]);
+        for &(start, end, prot) in &self.regions {
+            words.extend_from_slice(&[start, end, u64::from(prot)]);
+        }
+        let mut page = [0u8; PAGE as usize];
+        for (chunk, w) in page.chunks_exact_mut(8).zip(words) {
+            chunk.copy_from_slice(&w.to_le_bytes());
+        }
+        Some(page)
+    }
+
+    /// Reads a block back; `None` when the magic or the region count is
+    /// wrong, or a value does not fit its field.
+    pub fn from_page(page: &[u8]) -> Option<Startup> {
+        let word = |i: usize| {
+            page.get(i * 8..i * 8 + 8)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_le_bytes)
+        };
+        if word(0)? != Self::MAGIC {
+            return None;
+        }
+        let count = usize::try_from(word(5)?).ok()?;
+        if count > Self::MAX_REGIONS {
+            return None;
+        }
+        let mut regions = Vec::with_capacity(count);
+        for i in 0..count {
+            let at = 6 + 3 * i;
+            regions.push((word(at)?, word(at + 1)?, u32::try_from(word(at + 2)?).ok()?));
+        }
+        Some(Startup {
+            entry: word(1)?,
+            rsp: word(2)?,
+            brk: word(3)?,
+            pid: u32::try_from(word(4)?).ok()?,
+            regions,
+        })
+    }
+}
+
+/// Loads `program` into `task` as [`load`] does, and the emulator
+/// `emulator` (a hurd-rt program: it relocates itself) at
+/// [`EMULATOR_BASE`], with its stack and the [`Startup`] block; makes the
+/// task's thread (suspended) to start at the emulator's entry with
+/// [`STARTUP_AT`] as its argument. The emulator takes the program from
+/// there: it sets the emulation vector and jumps to the program.
+///
+/// # Errors
+///
+/// As [`load`]; an emulator image that is not a hurd-rs program or does
+/// not fit below [`STARTUP_AT`] is [`LoadError::Emulator`].
+pub fn load_emulated(
+    task: PortName,
+    program: &[u8],
+    emulator: &[u8],
+    args: &Arguments<'_>,
+    pid: u32,
+) -> Result<PortName, LoadError> {
+    let exe = hurd_abi::elf::parse(emulator, hurd_abi::USER_BASE, hurd_abi::USER_END)
+        .map_err(LoadError::Emulator)?;
+    if exe.abi != Some(hurd_abi::elf::ABI_VERSION) {
+        return Err(LoadError::Emulator(
+            hurd_abi::elf::ElfError::NotAnExecutable,
+        ));
+    }
+    let low = exe.segments.iter().map(|s| s.vaddr).min().unwrap_or(0) & !(PAGE - 1);
+    let bias = EMULATOR_BASE.wrapping_sub(low);
+    let segments: Vec<Segment> = exe
+        .segments
+        .iter()
+        .map(|s| Segment {
+            vaddr: s.vaddr,
+            memsz: s.mem_size,
+            offset: s.offset,
+            filesz: s.file_size,
+            flags: (u32::from(s.read) * PF_R)
+                | (u32::from(s.write) * PF_W)
+                | (u32::from(s.execute) * PF_X),
+        })
+        .collect();
+    for seg in &segments {
+        let (first, end) = segment_range(seg, bias);
+        if first < EMULATOR_BASE || end > STARTUP_AT {
+            return Err(LoadError::Emulator(hurd_abi::elf::ElfError::BadSegment));
+        }
+    }
+    let loaded = load(task, program, args)?;
+    for seg in &segments {
+        map_segment(task, emulator, seg, bias)?;
+    }
+    let mut regions: Vec<(u64, u64, u32)> = loaded
+        .elf
+        .segments
+        .iter()
+        .map(|s| {
+            let (first, end) = segment_range(s, loaded.elf.bias());
+            (first, end, protection(s))
+        })
+        .collect();
+    regions.push((STACK_TOP - STACK_SIZE, STACK_TOP, PROT_READ | PROT_WRITE));
+    let startup = Startup {
+        entry: loaded.entry,
+        rsp: loaded.rsp,
+        brk: loaded.brk,
+        pid,
+        regions,
+    };
+    let page = startup
+        .to_page()
+        .ok_or(LoadError::Elf(ElfError::BadHeaders))?;
+    step(
+        "vm_allocate (startup)",
+        mach::vm_allocate(task, STARTUP_AT, PAGE, false),
+    )?;
+    step(
+        "vm_write (startup)",
+        mach::vm_write(task, STARTUP_AT, &page),
+    )?;
+    step(
+        "vm_allocate (emulator stack)",
+        mach::vm_allocate(
+            task,
+            EMULATOR_STACK_TOP - EMULATOR_STACK_SIZE,
+            EMULATOR_STACK_SIZE,
+            false,
+        ),
+    )?;
+    let thread = step("thread_create", mach::thread_create(task))?;
+    let mut state = [0u64; thread_state::COUNT];
+    state[thread_state::RIP] = exe.entry.wrapping_add(bias);
+    state[thread_state::RSP] = EMULATOR_STACK_TOP;
+    state[thread_state::RDI] = STARTUP_AT;
+    step(
+        "thread_set_state",
+        mach::thread_set_state(thread, thread_state::FLAVOR, &state),
+    )?;
+    Ok(thread)
 }
 
 #[cfg(test)]

@@ -316,6 +316,40 @@ impl<T: Backing> AddressSpace<T> {
         Ok(())
     }
 
+    /// Whether every byte of `[addr, addr + len)` lies in a region whose
+    /// protection has all the bits of `prot`, or in the heap (readable and
+    /// writable) where no region covers it: memory the emulator may read
+    /// (`PROT_READ`) or write (`PROT_WRITE`) for the program, since every
+    /// mapping the program has went through this bookkeeping. An empty
+    /// range always is; a range that wraps never is.
+    pub fn accessible(&self, addr: u64, len: u64, prot: u32) -> bool {
+        let Some(end) = addr.checked_add(len) else {
+            return false;
+        };
+        let heap_end = page_up(self.brk).unwrap_or(self.brk_start);
+        let mut at = addr;
+        while at < end {
+            if let Some((_, r)) = self.regions.range(..=at).next_back()
+                && r.end > at
+            {
+                if r.prot & prot != prot {
+                    return false;
+                }
+                at = r.end;
+            } else if (self.brk_start..heap_end).contains(&at) && prot & !0b11 == 0 {
+                // Up to the heap's end, or a region mapped over it.
+                at = self
+                    .regions
+                    .range(at..)
+                    .next()
+                    .map_or(heap_end, |(&start, _)| start.min(heap_end));
+            } else {
+                return false;
+            }
+        }
+        true
+    }
+
     /// The current break.
     pub fn brk(&self) -> u64 {
         self.brk

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 use linux_abi::Errno;
+use linux_abi::flags::{PROT_EXEC, PROT_READ, PROT_WRITE};
 use linux_emulator::fdtable::FdTable;
 use linux_emulator::memory::{AddressSpace, Backing, BrkChange, Layout, PAGE};
 use proptest::prelude::*;
@@ -194,6 +195,40 @@ fn mmap_goes_top_down_and_fixed_replaces() {
         .map(0x2000_0000, PAGE, false, false, 1, FileAt(0))
         .unwrap();
     assert_eq!(h.addr, 0x2000_0000);
+}
+
+#[test]
+fn accessible_ranges_are_covered_by_regions_with_the_protection() {
+    let mut space: AddressSpace<()> = AddressSpace::new(LAYOUT, 0x50_0000);
+    assert!(space.accessible(0x40_0000, 0, PROT_READ));
+    assert!(!space.accessible(0x40_0000, 1, PROT_READ));
+    space
+        .map(0x40_0000, 0x2000, true, false, PROT_READ | PROT_EXEC, ())
+        .unwrap();
+    space
+        .map(0x40_2000, 0x1000, true, false, PROT_READ | PROT_WRITE, ())
+        .unwrap();
+    // Across two regions: readable; writable only in the second.
+    assert!(space.accessible(0x40_1ff0, 0x20, PROT_READ));
+    assert!(!space.accessible(0x40_1ff0, 0x20, PROT_WRITE));
+    assert!(space.accessible(0x40_2000, 0x1000, PROT_WRITE));
+    // Past the last byte, and a wrapping range.
+    assert!(!space.accessible(0x40_2ff8, 0x10, PROT_READ));
+    assert!(!space.accessible(u64::MAX - 4, 8, PROT_READ));
+    // The heap, once the break moved.
+    assert!(!space.accessible(0x50_0000, 8, PROT_WRITE));
+    space.set_brk(0x50_1800);
+    assert!(space.accessible(0x50_0000, 0x2000, PROT_READ | PROT_WRITE));
+    assert!(!space.accessible(0x50_0000, 0x2001, PROT_READ));
+    assert!(!space.accessible(0x50_0000, 8, PROT_EXEC));
+    // A fixed mapping over the heap ends the heap there, and is what it
+    // says.
+    space.map(0x50_1000, 0x1000, true, false, 0, ()).unwrap();
+    assert!(space.accessible(0x50_0000, 0x1000, PROT_WRITE));
+    assert!(!space.accessible(0x50_0ff8, 0x10, PROT_READ));
+    // Unmapped again: no longer.
+    space.unmap(0x40_2000, 0x1000).unwrap();
+    assert!(!space.accessible(0x40_2000, 1, PROT_READ));
 }
 
 #[test]

@@ -14,9 +14,10 @@
 //! [`choose_accel`]). The test programs of the `kernel-test-programs`
 //! package (`hurd-kernel/tests/programs`, on hurd-rt) are passed as boot
 //! modules (`-initrd`), with the distro's disk and network drivers, the
-//! Linux program loader `linux-forward` (`distro/linux-emulator`) and the Linux program
-//! it runs (`linux-exit42`, `musl-gcc -static` of
-//! `distro/linux-tests/c/exit42.c`).
+//! Linux program loader `linux-forward`, the emulator `linux-emulation` and
+//! its starter `linux-run` (`distro/linux-emulator`), and the Linux programs
+//! they run (`linux-exit42` and `linux-hello`, `musl-gcc -static` of
+//! `distro/linux-tests/c/`).
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -42,13 +43,16 @@ pub const RUNTIME_PACKAGE: &str = "hurd-rt";
 /// The distro's programs (hurd-init, the servers' tasks, the shell…).
 pub const DISTRO_PACKAGE: &str = "distro-programs";
 
-/// The package of the Linux emulator, whose `linux-forward` the kernel
-/// tests run.
+/// The package of the Linux emulator, whose `linux-forward`,
+/// `linux-run` and `linux-emulation` the kernel tests run.
 pub const LINUX_PACKAGE: &str = "linux-emulator";
 
-/// The Linux program the kernel tests run: its boot module's name and its
-/// C source.
-pub const LINUX_PROGRAM: (&str, &str) = ("linux-exit42", "distro/linux-tests/c/exit42.c");
+/// The Linux programs the kernel tests run: each one's boot module name
+/// and C source (`musl-gcc -static`).
+pub const LINUX_PROGRAMS: &[(&str, &str)] = &[
+    ("linux-exit42", "distro/linux-tests/c/exit42.c"),
+    ("linux-hello", "distro/linux-tests/c/hello.c"),
+];
 
 /// The user programs, passed to the kernel as boot modules in this order.
 /// The first is the bootstrap task of a normal (not test) boot.
@@ -92,6 +96,9 @@ pub const USER_PROGRAMS: &[&str] = &[
     "linux-exit42",
     "net-client",
     "virtio-net",
+    "linux-run",
+    "linux-emulation",
+    "linux-hello",
 ];
 
 /// The Debian package with `qemu-system-x86_64`.
@@ -184,6 +191,10 @@ pub fn build(ws: &Workspace) -> Result<Build, String> {
             LINUX_PACKAGE,
             "--bin",
             "linux-forward",
+            "--bin",
+            "linux-run",
+            "--bin",
+            "linux-emulation",
         ])
         .arg("--target")
         .arg(setup::BARE_METAL_TARGET)
@@ -193,12 +204,13 @@ pub fn build(ws: &Workspace) -> Result<Build, String> {
         .target_directory
         .join(setup::BARE_METAL_TARGET)
         .join("release");
-    let (linux_program, source) = LINUX_PROGRAM;
-    crate::cmd::Cmd::new("musl-gcc")
-        .args(["-static", "-O2", "-s", "-o"])
-        .arg(dir.join(linux_program))
-        .arg(ws.root.join(source))
-        .run()?;
+    for (linux_program, source) in LINUX_PROGRAMS {
+        crate::cmd::Cmd::new("musl-gcc")
+            .args(["-static", "-O2", "-s", "-o"])
+            .arg(dir.join(linux_program))
+            .arg(ws.root.join(source))
+            .run()?;
+    }
     let build = Build {
         kernel: dir.join(PACKAGE),
         modules: USER_PROGRAMS.iter().map(|p| dir.join(p)).collect(),

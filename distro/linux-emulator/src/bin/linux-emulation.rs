@@ -1,0 +1,502 @@
+//! The Linux emulator: a hurd-rt program that lives in a static Linux
+//! program's own task, at [`EMULATOR_BASE`](load::EMULATOR_BASE), and
+//! carries out the program's system calls. The loader
+//! ([`load::load_emulated`]) maps the program, its stack and this image,
+//! and starts the task's thread here with the [`Startup`] block's address.
+//!
+//! Start: the heap is kept inside the emulator's range
+//! ([`hurd_rt::heap::place`]), the emulator's own view of the program's
+//! memory is made from the block, the thread's GS base is set to its
+//! thread block (the program owns FS, for its thread pointer), the task's
+//! emulation vector sends every Linux system call number to [`entry`], and
+//! the emulator jumps to the program with its initial stack.
+//!
+//! A call: the kernel sends the thread to the entry with every register as
+//! `syscall` left them. The entry saves the program's `rsp` in the thread
+//! block, switches to the emulator's stack (the block's `stack_top`),
+//! saves the argument registers, `rcx` (the return address) and `r11` (the
+//! flags), and calls [`emulate`]; on return it restores them, puts the
+//! result in `rax`, the flags back, the program's `rsp`, and jumps to
+//! `rcx`. Nothing is written on the program's stack, so its red zone is
+//! safe; `rcx` and `r11` hold what `syscall` put there, as on Linux.
+//!
+//! Every pointer the program passes is checked against the emulator's view
+//! of its memory before it is read or written (`EFAULT` otherwise), and
+//! every length is bounded. A call the emulator does not know is `-ENOSYS`,
+//! reported once per number on the kernel console.
+//!
+//! One thread only, for now: the program's threads (`clone`) are
+//! `-ENOSYS`.
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::format;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use hurd_abi::EmulationVector;
+use hurd_abi::thread_state::FSGS_FLAVOR;
+use hurd_ipc::PortName;
+use hurd_rt::{console, io, mach, task, thread};
+use linux_abi::flags::{
+    ARCH_GET_FS, ARCH_SET_FS, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE,
+    MAP_SHARED, MAP_SHARED_VALIDATE, PROT_EXEC, PROT_READ, PROT_WRITE,
+};
+use linux_abi::layout::misc::Utsname;
+use linux_abi::{Errno, Sysno};
+use linux_emulator::load::{self, Startup};
+use linux_emulator::memory::{AddressSpace, BrkChange, Layout};
+use spinning_top::Spinlock;
+
+hurd_rt::entry!(main);
+
+/// A thread's block, at its GS base: what the entry needs before it has a
+/// stack.
+#[repr(C)]
+struct ThreadBlock {
+    /// The program's `rsp` at the call.
+    user_rsp: AtomicU64,
+    /// The top of the emulator's stack for this thread.
+    stack_top: AtomicU64,
+}
+
+/// The first (only) thread's block.
+static BLOCK: ThreadBlock = ThreadBlock {
+    user_rsp: AtomicU64::new(0),
+    stack_top: AtomicU64::new(0),
+};
+
+/// The registers of a call as the entry saved them.
+#[repr(C)]
+#[derive(Debug)]
+pub struct Frame {
+    /// `rax`: the call's number.
+    nr: u64,
+    /// The arguments: `rdi`, `rsi`, `rdx`, `r10`, `r8`, `r9`.
+    args: [u64; 6],
+    /// `rcx`: where the program continues.
+    rip: u64,
+    /// `r11`: its flags.
+    rflags: u64,
+}
+
+#[cfg(all(target_arch = "x86_64", target_os = "none"))]
+core::arch::global_asm!(
+    ".section .text.linux_emulation_entry, \"ax\", @progbits",
+    ".globl linux_emulation_entry",
+    "linux_emulation_entry:",
+    "mov qword ptr gs:[{user_rsp}], rsp",
+    "mov rsp, qword ptr gs:[{stack_top}]",
+    "push r11",
+    "push rcx",
+    "push r9",
+    "push r8",
+    "push r10",
+    "push rdx",
+    "push rsi",
+    "push rdi",
+    "push rax",
+    "cld",
+    "mov rdi, rsp",
+    // Nine words pushed on a 16-byte aligned top: align for the call.
+    "sub rsp, 8",
+    "call {emulate}",
+    "add rsp, 16",
+    "pop rdi",
+    "pop rsi",
+    "pop rdx",
+    "pop r10",
+    "pop r8",
+    "pop r9",
+    "pop rcx",
+    "mov r11, qword ptr [rsp]",
+    "popfq",
+    "mov rsp, qword ptr gs:[{user_rsp}]",
+    "jmp rcx",
+    user_rsp = const core::mem::offset_of!(ThreadBlock, user_rsp),
+    stack_top = const core::mem::offset_of!(ThreadBlock, stack_top),
+    emulate = sym emulate,
+);
+
+#[cfg(all(target_arch = "x86_64", target_os = "none"))]
+unsafe extern "C" {
+    fn linux_emulation_entry();
+}
+
+/// The entry's address.
+fn entry() -> u64 {
+    #[cfg(all(target_arch = "x86_64", target_os = "none"))]
+    return linux_emulation_entry as *const () as u64;
+    #[cfg(not(all(target_arch = "x86_64", target_os = "none")))]
+    {
+        // Off the kernel nothing calls it, but it is the program.
+        let _: extern "C" fn(&mut Frame) -> u64 = emulate;
+        0
+    }
+}
+
+/// The program's state: what Linux keeps for a process.
+struct Process {
+    /// Its memory, as it sees it.
+    space: AddressSpace<()>,
+    /// Its process (and thread) id.
+    pid: u32,
+    /// Its FS base (`arch_prctl`).
+    fs_base: u64,
+    /// `set_tid_address`'s address.
+    clear_tid: u64,
+    /// This thread's port.
+    thread: PortName,
+    /// The numbers of unknown calls already reported.
+    reported: [u64; 8],
+}
+
+static PROCESS: Spinlock<Option<Process>> = Spinlock::new(None);
+
+/// The most bytes one call reads from or writes to the program's memory.
+const MAX_COPY: u64 = 1 << 20;
+/// The most vectors of a `writev` (`IOV_MAX`).
+const IOV_MAX: u64 = 1024;
+/// The entries of the emulation vector: every Linux system call number.
+const ENTRIES: usize = 512;
+
+/// The emulator's status when it cannot start the program.
+const EXIT_NO_START: u64 = 126;
+
+fn say(text: &str) {
+    let _ = console::write(format!("linux: {text}\n").as_bytes());
+}
+
+fn main() -> u64 {
+    // Before anything allocates: the heap stays in the emulator's range.
+    let (heap, heap_end) = load::EMULATOR_HEAP;
+    if hurd_rt::heap::place(heap, heap_end).is_err() {
+        return EXIT_NO_START;
+    }
+    let Some(start) = startup() else {
+        say("no start block");
+        return EXIT_NO_START;
+    };
+    match prepare(&start) {
+        Ok(()) => run_program(start.entry, start.rsp),
+        Err(what) => {
+            say(what);
+            EXIT_NO_START
+        }
+    }
+}
+
+/// The start block the loader wrote.
+fn startup() -> Option<Startup> {
+    if hurd_rt::env::start_arg() != load::STARTUP_AT {
+        return None;
+    }
+    // SAFETY: the loader mapped and wrote this page before starting the
+    // thread (its address came as the thread's argument), and nothing
+    // unmaps it.
+    let page = unsafe { core::slice::from_raw_parts(load::STARTUP_AT as *const u8, 4096) };
+    Startup::from_page(page)
+}
+
+/// The process state, the GS base and the emulation vector.
+fn prepare(start: &Startup) -> Result<(), &'static str> {
+    let layout = Layout {
+        min: linux_abi::elf::MIN_ADDR,
+        mmap_top: load::EMULATOR_BASE,
+        user_end: linux_abi::elf::USER_END,
+        reserved: (load::EMULATOR_BASE, load::EMULATOR_END),
+    };
+    let mut space = AddressSpace::new(layout, start.brk);
+    for &(first, end, prot) in &start.regions {
+        space
+            .map(first, end - first, true, false, prot, ())
+            .map_err(|_| "a region of the start block cannot be mapped")?;
+    }
+    let thread = thread::thread_self().map_err(|_| "no thread port")?;
+    BLOCK
+        .stack_top
+        .store(load::EMULATOR_STACK_TOP, Ordering::SeqCst);
+    let gs = &raw const BLOCK as u64;
+    mach::thread_set_state(thread, FSGS_FLAVOR, &[0, gs])
+        .map_err(|_| "setting the GS base failed")?;
+    *PROCESS.lock() = Some(Process {
+        space,
+        pid: start.pid,
+        fs_base: 0,
+        clear_tid: 0,
+        thread,
+        reported: [0; 8],
+    });
+    let vector = EmulationVector::new(&[entry(); ENTRIES]).ok_or("no vector")?;
+    hurd_abi::mach::Client::new(&hurd_rt::KernelIpc::new(), task::task_self())
+        .task_set_emulation_vector(0, vector)
+        .map_err(|_| "task_set_emulation_vector failed")
+}
+
+/// Leaves the emulator's stack for good: the program starts at `entry`
+/// with `rsp`, and `rdx` = 0 (no function for `atexit`).
+fn run_program(entry: u64, rsp: u64) -> ! {
+    #[cfg(all(target_arch = "x86_64", target_os = "none"))]
+    // SAFETY: `entry` and `rsp` are the program's entry point and initial
+    // stack, which the loader mapped; from here on this thread runs the
+    // program, and the emulator only through its entry.
+    unsafe {
+        core::arch::asm!(
+            "mov rsp, rsi",
+            "xor edx, edx",
+            "xor ebp, ebp",
+            "jmp rdi",
+            in("rdi") entry,
+            in("rsi") rsp,
+            options(noreturn),
+        )
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_os = "none")))]
+    {
+        let _ = (entry, rsp);
+        task::exit(EXIT_NO_START)
+    }
+}
+
+/// One call: its result for `rax` (a value, or `-errno`).
+extern "C" fn emulate(frame: &mut Frame) -> u64 {
+    let mut guard = PROCESS.lock();
+    let Some(p) = guard.as_mut() else {
+        return Errno::Nosys.to_rax();
+    };
+    match call(p, frame.nr, frame.args) {
+        Ok(v) => v,
+        Err(e) => e.to_rax(),
+    }
+}
+
+/// Carries out call `nr` with `a`.
+fn call(p: &mut Process, nr: u64, a: [u64; 6]) -> Result<u64, Errno> {
+    let Some(sysno) = Sysno::from_raw(nr) else {
+        return unsupported(p, nr);
+    };
+    match sysno {
+        Sysno::Write => write(p, a[0], &copy_in(p, a[1], a[2].min(MAX_COPY))?),
+        Sysno::Writev => writev(p, a[0], a[1], a[2]),
+        Sysno::ExitGroup | Sysno::Exit => task::exit(a[0] & 0xff),
+        Sysno::Getpid | Sysno::Gettid => Ok(u64::from(p.pid)),
+        Sysno::Getuid | Sysno::Geteuid | Sysno::Getgid | Sysno::Getegid => Ok(0),
+        Sysno::SetTidAddress => {
+            p.clear_tid = a[0];
+            Ok(u64::from(p.pid))
+        }
+        Sysno::ArchPrctl => arch_prctl(p, a[0], a[1]),
+        Sysno::Ioctl => match a[0] {
+            // No terminal here yet.
+            0..=2 => Err(Errno::Notty),
+            _ => Err(Errno::Badf),
+        },
+        Sysno::Uname => {
+            let uts = Utsname {
+                sysname: "GNU",
+                nodename: "hurd-rs",
+                release: env!("CARGO_PKG_VERSION"),
+                version: "hurd-rs",
+                machine: "x86_64",
+                domainname: "(none)",
+            };
+            copy_out(p, a[0], &uts.to_bytes())?;
+            Ok(0)
+        }
+        Sysno::Brk => Ok(brk(p, a[0])),
+        Sysno::Mmap => mmap(p, a),
+        Sysno::Munmap => {
+            let gone = p.space.unmap(a[0], a[1])?;
+            for r in gone {
+                let _ = mach::vm_deallocate(task::task_self(), r.start, r.end - r.start);
+            }
+            Ok(0)
+        }
+        Sysno::Mprotect => {
+            let prot = u32::try_from(a[2]).map_err(|_| Errno::Inval)?;
+            if prot & !(PROT_READ | PROT_WRITE | PROT_EXEC) != 0 {
+                return Err(Errno::Inval);
+            }
+            p.space.protect(a[0], a[1], prot)?;
+            let len = a[1].next_multiple_of(4096);
+            mach::vm_protect(task::task_self(), (a[0], len), false, vm_prot(prot))
+                .map_err(|_| Errno::Nomem)?;
+            Ok(0)
+        }
+        _ => unsupported(p, nr),
+    }
+}
+
+/// `-ENOSYS`, reported the first time.
+fn unsupported(p: &mut Process, nr: u64) -> Result<u64, Errno> {
+    let name = Sysno::from_raw(nr).map_or("?", Sysno::name);
+    let fresh = match usize::try_from(nr) {
+        Ok(n) if n < 64 * p.reported.len() => {
+            let (word, bit) = (n / 64, 1u64 << (n % 64));
+            let fresh = p.reported[word] & bit == 0;
+            p.reported[word] |= bit;
+            fresh
+        }
+        _ => true,
+    };
+    if fresh {
+        say(&format!(
+            "pid {}: unsupported system call {nr} ({name})",
+            p.pid
+        ));
+    }
+    Err(Errno::Nosys)
+}
+
+/// The program's bytes at `[addr, addr + len)`.
+fn copy_in(p: &Process, addr: u64, len: u64) -> Result<Vec<u8>, Errno> {
+    if len == 0 {
+        return Ok(Vec::new());
+    }
+    if len > MAX_COPY || !p.space.accessible(addr, len, PROT_READ) {
+        return Err(Errno::Fault);
+    }
+    // SAFETY: the range lies in memory of this task that the program has
+    // mapped readable: every mapping it has went through `p.space` (the
+    // loader's regions, brk, mmap), and one thread runs, so nothing unmaps
+    // it meanwhile.
+    let bytes = unsafe { core::slice::from_raw_parts(addr as *const u8, len as usize) };
+    Ok(bytes.to_vec())
+}
+
+/// Writes `data` to the program's memory at `addr`.
+fn copy_out(p: &Process, addr: u64, data: &[u8]) -> Result<(), Errno> {
+    let len = data.len() as u64;
+    if len == 0 {
+        return Ok(());
+    }
+    if len > MAX_COPY || !p.space.accessible(addr, len, PROT_WRITE) {
+        return Err(Errno::Fault);
+    }
+    // SAFETY: as in `copy_in`, for memory mapped writable; the emulator's
+    // own memory is outside every range the program can map.
+    let to = unsafe { core::slice::from_raw_parts_mut(addr as *mut u8, data.len()) };
+    to.copy_from_slice(data);
+    Ok(())
+}
+
+/// `write`: standard output and error go to the I/O ports the program was
+/// given (or the console).
+fn write(_p: &Process, fd: u64, data: &[u8]) -> Result<u64, Errno> {
+    let done = match fd {
+        1 => io::stdout().write_all(data),
+        2 => io::stderr().write_all(data),
+        _ => return Err(Errno::Badf),
+    };
+    done.map_err(Errno::from_rpc)?;
+    Ok(data.len() as u64)
+}
+
+/// `writev`: the vectors gathered into one write (at most [`MAX_COPY`]
+/// bytes: a short write beyond).
+fn writev(p: &Process, fd: u64, iov: u64, count: u64) -> Result<u64, Errno> {
+    if count > IOV_MAX {
+        return Err(Errno::Inval);
+    }
+    let table = copy_in(p, iov, count * 16)?;
+    let mut data = Vec::new();
+    for v in table.chunks_exact(16) {
+        let word = |i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&v[i..i + 8]);
+            u64::from_le_bytes(w)
+        };
+        let room = MAX_COPY - data.len() as u64;
+        let take = word(8).min(room);
+        data.extend_from_slice(&copy_in(p, word(0), take)?);
+        if take < word(8) {
+            break;
+        }
+    }
+    write(p, fd, &data)
+}
+
+/// `arch_prctl`: the FS base is the program's; GS is the emulator's.
+fn arch_prctl(p: &mut Process, code: u64, addr: u64) -> Result<u64, Errno> {
+    match u32::try_from(code) {
+        Ok(ARCH_SET_FS) => {
+            let gs = &raw const BLOCK as u64;
+            mach::thread_set_state(p.thread, FSGS_FLAVOR, &[addr, gs]).map_err(|_| Errno::Perm)?;
+            p.fs_base = addr;
+            Ok(0)
+        }
+        Ok(ARCH_GET_FS) => {
+            copy_out(p, addr, &p.fs_base.to_le_bytes())?;
+            Ok(0)
+        }
+        _ => Err(Errno::Inval),
+    }
+}
+
+/// `brk`: the new break, or the old one when it cannot move.
+fn brk(p: &mut Process, new: u64) -> u64 {
+    let old = p.space.brk();
+    let (now, change) = p.space.set_brk(new);
+    let me = task::task_self();
+    let done = match change {
+        Some(BrkChange::Grow(from, to)) => mach::vm_allocate(me, from, to - from, false).map(drop),
+        Some(BrkChange::Shrink(from, to)) => mach::vm_deallocate(me, from, to - from),
+        None => Ok(()),
+    };
+    if done.is_err() {
+        p.space.set_brk(old);
+        return old;
+    }
+    now
+}
+
+/// `vm_protect`'s bits for `PROT_*` (the same numbers).
+fn vm_prot(prot: u32) -> u32 {
+    prot & (PROT_READ | PROT_WRITE | PROT_EXEC)
+}
+
+/// `mmap`: anonymous memory (files come with the file system; with no
+/// `fork` yet, shared anonymous memory is private memory).
+fn mmap(p: &mut Process, a: [u64; 6]) -> Result<u64, Errno> {
+    let [addr, len, prot, flags, _fd, offset] = a;
+    let prot = u32::try_from(prot).map_err(|_| Errno::Inval)?;
+    let flags = u32::try_from(flags).map_err(|_| Errno::Inval)?;
+    if flags & MAP_ANONYMOUS == 0 {
+        return Err(Errno::Nodev);
+    }
+    let kind = flags & MAP_SHARED_VALIDATE;
+    if (kind != MAP_PRIVATE && kind != MAP_SHARED)
+        || offset != 0
+        || prot & !(PROT_READ | PROT_WRITE | PROT_EXEC) != 0
+    {
+        return Err(Errno::Inval);
+    }
+    let fixed = flags & MAP_FIXED != 0;
+    let noreplace = flags & MAP_FIXED_NOREPLACE != 0;
+    let mapped = p.space.map(addr, len, fixed, noreplace, prot, ())?;
+    let me = task::task_self();
+    let size = len.next_multiple_of(4096);
+    if fixed {
+        // Whatever was there goes: regions it replaced, and any of the
+        // heap under it (musl puts a guard page at the break so).
+        let _ = mach::vm_deallocate(me, mapped.addr, size);
+    }
+    for r in &mapped.replaced {
+        let _ = mach::vm_deallocate(me, r.start, r.end - r.start);
+    }
+    let placed = mach::vm_allocate(me, mapped.addr, size, false).and_then(|_| {
+        if vm_prot(prot) == PROT_READ | PROT_WRITE {
+            Ok(())
+        } else {
+            mach::vm_protect(me, (mapped.addr, size), false, vm_prot(prot))
+        }
+    });
+    if placed.is_err() {
+        let _ = p.space.unmap(mapped.addr, size);
+        let _ = mach::vm_deallocate(me, mapped.addr, size);
+        return Err(Errno::Nomem);
+    }
+    Ok(mapped.addr)
+}

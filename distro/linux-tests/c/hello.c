@@ -1,0 +1,24 @@
+/* Hello, world, with the calls a small C program makes besides write:
+ * memory from malloc (brk and mmap in musl), uname, and exit status 0.
+ * It prints the same on Linux and on hurd-rs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+int main(void)
+{
+	struct utsname u;
+	char *big = malloc(256 * 1024);
+	char *small = malloc(32);
+
+	if (big == NULL || small == NULL || uname(&u) != 0)
+		return 1;
+	memset(big, 'x', 256 * 1024);
+	strcpy(small, "hello, world");
+	printf("%s\n", small);
+	printf("%s %c\n", u.machine, big[256 * 1024 - 1]);
+	free(big);
+	free(small);
+	return 0;
+}
