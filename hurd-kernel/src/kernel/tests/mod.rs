@@ -183,6 +183,10 @@ const TESTS: &[Test] = &[
         run: user::a_linux_program_runs_through_the_emulation_vector,
     },
     Test {
+        name: "user::a_linux_program_runs_with_the_emulator_in_its_task",
+        run: user::a_linux_program_runs_with_the_emulator_in_its_task,
+    },
+    Test {
         name: "user::console_input_reaches_a_reader",
         run: user::console_input_reaches_a_reader,
     },

@@ -360,6 +360,25 @@ pub fn a_linux_program_runs_through_the_emulation_vector(boot: &BootInfo) -> Res
     expect(&finish(&[task])?, &[0])
 }
 
+/// A static Linux program (`linux-hello`: `musl-gcc -static`; memory from
+/// `mmap` and `brk`, `uname`, `writev`) runs with the emulator in its own
+/// task: `linux-run` loads both, the emulator sets the emulation vector
+/// and carries the calls out itself; the output reaches `linux-run` as
+/// `io_write` and is what the program prints on Linux.
+pub fn a_linux_program_runs_with_the_emulator_in_its_task(boot: &BootInfo) -> Result<(), Failure> {
+    let runner = module(boot, "linux-run")?;
+    let modules: [(&str, &[u8]); 2] = [
+        ("linux-emulation", module(boot, "linux-emulation")?),
+        ("linux-hello", module(boot, "linux-hello")?),
+    ];
+    let task =
+        with_kernel(|k| k.spawn_bootstrap("linux-run", runner, "", &modules)).map_err(|err| {
+            log::error!("starting linux-run: {err:?}");
+            "the Linux program's starter could not be started"
+        })?;
+    expect(&finish(&[task])?, &[0])
+}
+
 /// hurd-auth's auth server and a hurd-trans tmpfs serve a client on the
 /// kernel, unchanged from the hosted world: lookups, I/O, makeauth,
 /// reauthentication, and a permission refused by the ids the auth server
