@@ -6,6 +6,7 @@ pub mod hello;
 pub mod null;
 pub mod ports;
 pub mod shadow;
+pub mod storeio;
 pub mod tarfs;
 pub mod tmpfs;
 pub mod union;
