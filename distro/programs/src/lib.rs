@@ -18,6 +18,7 @@ extern crate alloc;
 pub mod exec_server;
 pub mod process;
 pub mod startup;
+pub mod store;
 pub mod translators;
 pub mod virtio;
 

@@ -99,6 +99,8 @@ pub const USER_PROGRAMS: &[&str] = &[
     "linux-run",
     "linux-emulation",
     "linux-hello",
+    "storeio-client",
+    "storeio",
 ];
 
 /// The Debian package with `qemu-system-x86_64`.
@@ -174,8 +176,8 @@ pub fn build(ws: &Workspace) -> Result<Build, String> {
         .arg("--target")
         .arg(setup::BARE_METAL_TARGET)
         .run()?;
-    // The distro's drivers and the Linux program loader, which the kernel
-    // tests run too.
+    // The distro's drivers and storeio, and the Linux program loader,
+    // which the kernel tests run too.
     ws.cargo()
         .args([
             "build",
@@ -187,6 +189,8 @@ pub fn build(ws: &Workspace) -> Result<Build, String> {
             "virtio-blk",
             "--bin",
             "virtio-net",
+            "--bin",
+            "storeio",
             "-p",
             LINUX_PACKAGE,
             "--bin",
@@ -548,11 +552,28 @@ pub fn test_disk(ws: &Workspace) -> Result<PathBuf, String> {
     Ok(path)
 }
 
-/// Checks what the kernel tests' disk client wrote reached the disk:
-/// sectors 5, 6 and 7 hold its text (filled with 0xa5, 0x5a, 0x3c), the
-/// others what [`test_disk`] wrote.
+/// Where the kernel tests' storeio client writes [`STOREIO_WRITTEN`]:
+/// across sectors 20 and 21.
+pub const STOREIO_WRITE_AT: usize = 20 * 512 + 500;
+
+/// What the storeio client writes.
+pub const STOREIO_WRITTEN: &[u8] = b"written through storeio\n";
+
+/// Checks what the kernel tests' disk clients wrote reached the disk:
+/// sectors 5, 6 and 7 hold the driver client's text (filled with 0xa5,
+/// 0x5a, 0x3c), [`STOREIO_WRITTEN`] is at [`STOREIO_WRITE_AT`], and the
+/// rest is what [`test_disk`] wrote.
 pub fn check_test_disk(image: &std::path::Path) -> Result<(), String> {
-    let bytes = std::fs::read(image).map_err(|e| format!("reading {}: {e}", image.display()))?;
+    let mut bytes =
+        std::fs::read(image).map_err(|e| format!("reading {}: {e}", image.display()))?;
+    let storeio = STOREIO_WRITE_AT..STOREIO_WRITE_AT + STOREIO_WRITTEN.len();
+    if bytes.get(storeio.clone()) != Some(STOREIO_WRITTEN) {
+        return Err("the kernel test disk does not hold what storeio's client wrote".to_owned());
+    }
+    // Compared with the rest below as the disk was made.
+    for at in storeio {
+        bytes[at] = test_sector(at / 512)[at % 512];
+    }
     let written = |fill: u8| {
         let mut s = [fill; 512];
         let text = b"written by disk-client\n";
@@ -572,7 +593,7 @@ pub fn check_test_disk(image: &std::path::Path) -> Result<(), String> {
             ));
         }
     }
-    eprintln!("kernel test disk: the driver's writes are on the disk");
+    eprintln!("kernel test disk: the driver's and storeio's writes are on the disk");
     Ok(())
 }
 

@@ -203,6 +203,10 @@ const TESTS: &[Test] = &[
         run: user::a_disk_served_by_its_driver,
     },
     Test {
+        name: "user::the_disk_as_a_file_through_storeio",
+        run: user::the_disk_as_a_file_through_storeio,
+    },
+    Test {
         name: "user::no_frames_leak",
         run: user::no_frames_leak,
     },

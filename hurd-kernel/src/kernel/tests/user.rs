@@ -212,6 +212,27 @@ pub fn a_network_device_served_by_its_driver(boot: &BootInfo) -> Result<(), Fail
     Ok(())
 }
 
+/// The disk as a file: `storeio-client`, a bootstrap task given the
+/// `virtio-blk` and `storeio` programs as modules (and so the device master
+/// port), starts the driver, then `storeio vd0` on the driver's master port
+/// as its parent file system, and reads, seeks and writes the disk through
+/// the io interface; storeio on a device the driver lacks is refused; after
+/// the driver's end a read is an error, not a hang.
+pub fn the_disk_as_a_file_through_storeio(boot: &BootInfo) -> Result<(), Failure> {
+    let image = module(boot, "storeio-client")?;
+    let modules: [(&str, &[u8]); 2] = [
+        ("virtio-blk", module(boot, "virtio-blk")?),
+        ("storeio", module(boot, "storeio")?),
+    ];
+    let task = with_kernel(|k| k.spawn_bootstrap("storeio-client", image, "", &modules)).map_err(
+        |err| {
+            log::error!("starting storeio-client: {err:?}");
+            "the storeio client could not be started"
+        },
+    )?;
+    expect(&finish_within(&[task], 60 * crate::arch::timer::HZ)?, &[0])
+}
+
 /// The bytes of a boot module.
 fn module_bytes(m: &hurd_kernel::multiboot::Module) -> &'static [u8] {
     // SAFETY: the module lies in the direct map, in frames the allocator
