@@ -192,6 +192,18 @@ impl NameTable {
     /// Stores `entry` under a fresh name and returns the name.
     #[inline]
     pub(crate) fn insert_fresh(&mut self, entry: Entry) -> PortName {
+        // The common case first: a free slot, and no name chosen by the task
+        // that could be the slot's (what `next_name` and `take_slot` do then).
+        if self.free != NO_SLOT && self.chosen_in_table == 0 {
+            let index = self.free as usize;
+            if let Some(slot) = self.slots.get_mut(index) {
+                let name = join(index, slot.generation);
+                self.free = slot.next_free;
+                slot.entry = Some(entry);
+                self.used += 1;
+                return name;
+            }
+        }
         let name = self.next_name();
         let (index, _) = split(name);
         if index == 0 {

@@ -35,7 +35,7 @@ impl<K: Copy + Eq + Hash, V> SmallMap<K, V> {
     }
 
     /// The value under `key`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get(&self, key: K) -> Option<&V> {
         match self {
             SmallMap::Small(v) => v.iter().find(|(k, _)| *k == key).map(|(_, v)| v),
@@ -92,6 +92,22 @@ impl<K: Copy + Eq + Hash, V> SmallMap<K, V> {
             }
             SmallMap::Large(_) => self.remove_large(key),
         }
+    }
+
+    /// Removes `old`'s entry and inserts `new` → `value`: the same map as
+    /// [`remove`](Self::remove) then [`insert`](Self::insert), with the entry
+    /// of a small map rewritten in place. Returns `old`'s value.
+    #[inline]
+    pub(crate) fn rekey(&mut self, old: K, new: K, value: V) -> Option<V> {
+        if let SmallMap::Small(v) = self
+            && (new == old || !v.iter().any(|(k, _)| *k == new))
+            && let Some(slot) = v.iter_mut().find(|(k, _)| *k == old)
+        {
+            return Some(core::mem::replace(slot, (new, value)).1);
+        }
+        let was = self.remove(old);
+        self.insert(new, value);
+        was
     }
 
     /// [`remove`](Self::remove) from the hash map, going back to the vector
@@ -161,5 +177,32 @@ mod tests {
             *v += 1;
         }
         assert_eq!(m.drain().collect::<Vec<_>>(), alloc::vec![(u64::MAX, 7)]);
+    }
+
+    /// `rekey` leaves the map `remove` then `insert` would: old key present
+    /// or not, new key present or not, the two equal, small or large.
+    #[test]
+    fn rekey_is_remove_then_insert() {
+        let sorted = |m: &SmallMap<u64, u32>| {
+            let mut all: Vec<(u64, u32)> = m.iter().map(|(k, v)| (k, *v)).collect();
+            all.sort_unstable();
+            all
+        };
+        for size in [0u64, 1, 3, 16, 40] {
+            for (old, new) in [(1, 2), (1, 1), (2, 1), (99, 1), (1, 99), (98, 99)] {
+                let mut a: SmallMap<u64, u32> = SmallMap::new();
+                for k in 0..size {
+                    a.insert(k, k as u32);
+                }
+                let mut b: SmallMap<u64, u32> = SmallMap::new();
+                for k in 0..size {
+                    b.insert(k, k as u32);
+                }
+                let was = a.remove(old);
+                a.insert(new, 500);
+                assert_eq!(b.rekey(old, new, 500), was, "{size} {old} {new}");
+                assert_eq!(sorted(&a), sorted(&b), "{size} {old} {new}");
+            }
+        }
     }
 }

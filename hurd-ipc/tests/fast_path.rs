@@ -1,7 +1,10 @@
-//! The RPC fast path (`IpcKernel::send_receive_fast`) against the general
-//! path (`send`, the hand-off through `take_deliveries`, then `receive`):
-//! the same scenarios through both must leave the same messages, names,
-//! references, port states and counters.
+//! The RPC fast paths (`IpcKernel::send_receive_fast`, and
+//! `IpcKernel::send_receive_header` for a message that is only a header)
+//! against the general path (`send`, the hand-off through
+//! `take_deliveries`, then `receive`), for both legs of an RPC (the
+//! client's request, the server's reply and next receive): the same
+//! scenarios through each must leave the same messages, names, references,
+//! port states and counters.
 #![allow(clippy::unwrap_used)]
 
 use hurd_ipc::{
@@ -10,33 +13,37 @@ use hurd_ipc::{
 };
 use proptest::prelude::*;
 
-/// How one scenario is set up and what the client sends.
+/// How one scenario is set up and what the sender sends.
 #[derive(Clone, Debug)]
 struct Case {
+    /// The reply leg: the server, holding a send-once right to the client's
+    /// reply port, replies and receives on its service port, and the client
+    /// is the one that may wait (else the request leg: the client sends).
+    reply_leg: bool,
     /// Direct hand-off on (the fast path needs it).
     handoff: bool,
     /// Send references the client holds for the service port (1 to 3).
     urefs: u16,
-    /// Whether the server waits on the service port (else nobody does).
+    /// Whether the receiver waits on the destination (else nobody does).
     server_waits: bool,
-    /// The server's receive buffer limit.
+    /// The receiver's receive buffer limit.
     server_max: Option<u64>,
-    /// Messages already queued on the service port.
+    /// Messages already queued on the destination.
     queued: usize,
     /// No-senders of the service port goes to the client's reply port.
     no_senders: bool,
-    /// The service port dies before the send.
+    /// The destination dies before the send.
     dead: bool,
-    /// How the client names the service port.
+    /// How the sender names the destination.
     dest_disp: Disposition,
-    /// How it sends its reply port (`None`: no reply port).
+    /// How it sends its own receive port (`None`: no reply port).
     reply_disp: Option<Disposition>,
-    /// Where it receives: 0 its reply port, 1 a name it does not hold, 2 the
-    /// service's send right (not a receive right).
+    /// Where it receives: 0 its own receive port, 1 a name it does not
+    /// hold, 2 the destination's name (not a receive right).
     rcv: u8,
     id: i32,
     body: Vec<Item>,
-    /// The client's receive buffer limit.
+    /// The sender's receive buffer limit.
     client_max: Option<u64>,
 }
 
@@ -50,6 +57,7 @@ fn item() -> impl Strategy<Value = Item> {
 
 fn case() -> impl Strategy<Value = Case> {
     (
+        any::<bool>(),
         (
             prop::bool::weighted(0.9),
             1u16..4,
@@ -60,29 +68,37 @@ fn case() -> impl Strategy<Value = Case> {
             prop::bool::weighted(0.1),
         ),
         (
+            // Weighted toward what the fast paths take (copy-send on the
+            // request leg, move-send-once on the reply leg, no body), so
+            // they apply in a good share of the cases.
             prop_oneof![
-                Just(Disposition::CopySend),
-                Just(Disposition::MoveSend),
-                Just(Disposition::MakeSend),
-                Just(Disposition::MoveSendOnce),
+                3 => Just(Disposition::CopySend),
+                1 => Just(Disposition::MoveSend),
+                1 => Just(Disposition::MakeSend),
+                3 => Just(Disposition::MoveSendOnce),
             ],
             prop_oneof![
-                Just(None),
-                Just(Some(Disposition::MakeSendOnce)),
-                Just(Some(Disposition::MakeSend)),
-                Just(Some(Disposition::CopySend)),
+                2 => Just(None),
+                3 => Just(Some(Disposition::MakeSendOnce)),
+                1 => Just(Some(Disposition::MakeSend)),
+                1 => Just(Some(Disposition::CopySend)),
             ],
             prop_oneof![8 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8)],
             any::<i32>(),
-            proptest::collection::vec(item(), 0..4),
+            prop_oneof![
+                1 => Just(Vec::new()),
+                1 => proptest::collection::vec(item(), 1..4),
+            ],
             prop::option::of(24u64..120),
         ),
     )
         .prop_map(
             |(
+                reply_leg,
                 (handoff, urefs, server_waits, server_max, queued, no_senders, dead),
                 (dest_disp, reply_disp, rcv, id, body, client_max),
             )| Case {
+                reply_leg,
                 handoff,
                 urefs,
                 server_waits,
@@ -101,7 +117,8 @@ fn case() -> impl Strategy<Value = Case> {
 }
 
 /// A kernel set up for `c`: (kernel, server, client, service port in the
-/// server, its send right in the client, the client's reply port).
+/// server, its send right in the client, the client's reply port, and in
+/// the reply leg the server's send-once right to the reply port).
 struct World {
     k: IpcKernel,
     server: SpaceId,
@@ -109,6 +126,18 @@ struct World {
     service: PortName,
     send: PortName,
     reply: PortName,
+    once: PortName,
+}
+
+impl World {
+    /// The sending space and its token, and the receiver's token.
+    fn roles(&self, c: &Case) -> (SpaceId, u64, u64) {
+        if c.reply_leg {
+            (self.server, SERVER, CLIENT)
+        } else {
+            (self.client, CLIENT, SERVER)
+        }
+    }
 }
 
 const SERVER: u64 = 1;
@@ -128,13 +157,21 @@ fn world(c: &Case) -> World {
             .unwrap();
     }
     let reply = k.port_allocate(client, RightType::Receive).unwrap();
+    let once = if c.reply_leg {
+        // As if the client's request had arrived.
+        k.port_extract_right(client, reply, Disposition::MakeSendOnce, server)
+            .unwrap()
+            .0
+    } else {
+        PortName::NULL
+    };
     for i in 0..c.queued {
-        k.send(
-            client,
-            Message::new(1000 + i as i32, send, Disposition::CopySend),
-            None,
-        )
-        .unwrap();
+        let queued = if c.reply_leg {
+            Message::new(1000 + i as i32, reply, Disposition::MakeSend)
+        } else {
+            Message::new(1000 + i as i32, send, Disposition::CopySend)
+        };
+        k.send(client, queued, None).unwrap();
     }
     if c.no_senders {
         let (notify, _) = k
@@ -155,10 +192,18 @@ fn world(c: &Case) -> World {
             max_size: c.server_max,
             large: false,
         };
-        let _ = k.receive(server, service, opts, Some(SERVER));
+        let _ = if c.reply_leg {
+            k.receive(client, reply, opts, Some(CLIENT))
+        } else {
+            k.receive(server, service, opts, Some(SERVER))
+        };
     }
     if c.dead {
-        k.port_destroy(server, service).unwrap();
+        if c.reply_leg {
+            k.port_destroy(client, reply).unwrap();
+        } else {
+            k.port_destroy(server, service).unwrap();
+        }
     }
     World {
         k,
@@ -167,10 +212,24 @@ fn world(c: &Case) -> World {
         service,
         send,
         reply,
+        once,
     }
 }
 
 fn request(c: &Case, w: &World) -> Message {
+    if c.reply_leg {
+        let dest = if c.dest_disp == Disposition::MakeSend {
+            w.service
+        } else {
+            w.once
+        };
+        let mut m = Message::new(c.id, dest, c.dest_disp);
+        if let Some(d) = c.reply_disp {
+            m = m.with_reply(w.service, d);
+        }
+        m.body = c.body.clone();
+        return m;
+    }
     let dest = if c.dest_disp == Disposition::MakeSend {
         // Only the receiver can make a send right: the client names its
         // reply port (a message to itself).
@@ -187,10 +246,12 @@ fn request(c: &Case, w: &World) -> Message {
 }
 
 fn rcv_name(c: &Case, w: &World) -> PortName {
-    match c.rcv {
-        0 => w.reply,
-        1 => PortName(0x7777),
-        _ => w.send,
+    match (c.rcv, c.reply_leg) {
+        (0, false) => w.reply,
+        (0, true) => w.service,
+        (1, _) => PortName(0x7777),
+        (_, false) => w.send,
+        (_, true) => w.once,
     }
 }
 
@@ -219,8 +280,8 @@ fn snapshot(k: &mut IpcKernel, spaces: &[SpaceId]) -> String {
     out
 }
 
-/// What one path produced: (the server's delivery, the client's receive,
-/// other deliveries and wakeups, state after, the client's wait still
+/// What one path produced: (the receiver's delivery, the sender's receive,
+/// other deliveries and wakeups, state after, the sender's wait still
 /// registered).
 type Outcome = (
     Option<Result<Message, RecvError>>,
@@ -240,27 +301,28 @@ fn opts(c: &Case) -> RecvOptions {
 
 fn general(c: &Case) -> Outcome {
     let mut w = world(c);
+    let (from, token, to) = w.roles(c);
     let msg = request(c, &w);
     let rcv = rcv_name(c, &w);
     let mut server_got = None;
     let mut client_got = None;
     let mut others = Vec::new();
     let mut woken = Vec::new();
-    if w.k.send(w.client, msg, Some(CLIENT)).is_ok() {
+    if w.k.send(from, msg, Some(token)).is_ok() {
         let mut d = Vec::new();
         w.k.take_deliveries(&mut d);
         for (t, r) in d {
-            if t == SERVER && server_got.is_none() {
+            if t == to && server_got.is_none() {
                 server_got = Some(r);
             } else {
                 others.push((t, r));
             }
         }
         w.k.take_wakeups(&mut woken);
-        woken.retain(|&t| !(t == SERVER && server_got.is_some()));
-        client_got = Some(w.k.receive(w.client, rcv, opts(c), Some(CLIENT)));
+        woken.retain(|&t| !(t == to && server_got.is_some()));
+        client_got = Some(w.k.receive(from, rcv, opts(c), Some(token)));
     } else {
-        w.k.cancel_wait(CLIENT);
+        w.k.cancel_wait(token);
     }
     let mut d = Vec::new();
     w.k.take_deliveries(&mut d);
@@ -269,7 +331,7 @@ fn general(c: &Case) -> Outcome {
     w.k.take_wakeups(&mut more);
     woken.extend(more);
     let state = snapshot(&mut w.k, &[w.server, w.client]);
-    let registered = w.k.cancel_wait(CLIENT);
+    let registered = w.k.cancel_wait(token);
     (server_got, client_got, others, woken, state, registered)
 }
 
@@ -277,12 +339,13 @@ fn general(c: &Case) -> Outcome {
 /// changed nothing and handed the message back intact).
 fn fast(c: &Case) -> Option<Outcome> {
     let mut w = world(c);
+    let (from, token, receiver) = w.roles(c);
     let before = snapshot(&mut w.k, &[w.server, w.client]);
     let msg = request(c, &w);
     let rcv = rcv_name(c, &w);
     match w
         .k
-        .send_receive_fast(w.client, msg.clone(), rcv, opts(c), CLIENT)
+        .send_receive_fast(from, msg.clone(), rcv, opts(c), token)
     {
         FastRpc::NotApplicable(back) => {
             assert_eq!(back, msg);
@@ -294,13 +357,13 @@ fn fast(c: &Case) -> Option<Outcome> {
             message,
             received,
         } => {
-            assert_eq!(to, SERVER);
+            assert_eq!(to, receiver);
             let mut others = Vec::new();
             w.k.take_deliveries(&mut others);
             let mut woken = Vec::new();
             w.k.take_wakeups(&mut woken);
             let state = snapshot(&mut w.k, &[w.server, w.client]);
-            let registered = w.k.cancel_wait(CLIENT);
+            let registered = w.k.cancel_wait(token);
             Some((
                 Some(Ok(message)),
                 Some(received),
@@ -313,15 +376,84 @@ fn fast(c: &Case) -> Option<Outcome> {
     }
 }
 
+/// The header-only path, driven directly (a message with no body); `None`
+/// when it did not apply (and then it must have changed nothing).
+fn header(c: &Case) -> Option<Outcome> {
+    let mut w = world(c);
+    let (from, token, receiver) = w.roles(c);
+    let before = snapshot(&mut w.k, &[w.server, w.client]);
+    let msg = request(c, &w);
+    let rcv = rcv_name(c, &w);
+    let Some(done) =
+        w.k.send_receive_header(from, &msg.header, rcv, opts(c), token)
+    else {
+        assert_eq!(snapshot(&mut w.k, &[w.server, w.client]), before);
+        return None;
+    };
+    assert_eq!(done.to, receiver);
+    let mut others = Vec::new();
+    w.k.take_deliveries(&mut others);
+    let mut woken = Vec::new();
+    w.k.take_wakeups(&mut woken);
+    let state = snapshot(&mut w.k, &[w.server, w.client]);
+    let registered = w.k.cancel_wait(token);
+    let message = Message {
+        header: done.header,
+        body: Vec::new(),
+    };
+    Some((
+        Some(Ok(message)),
+        Some(Err(MsgReturn::RcvTimedOut.into())),
+        others,
+        woken,
+        state,
+        registered,
+    ))
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1024))]
+    #![proptest_config(ProptestConfig::with_cases(2048))]
 
     #[test]
     fn fast_path_matches_the_general_path(c in case()) {
         let general = general(&c);
         if let Some(fast) = fast(&c) {
-            prop_assert_eq!(fast, general);
+            prop_assert_eq!(fast, general.clone());
         }
+        if c.body.is_empty()
+            && let Some(header) = header(&c)
+        {
+            prop_assert_eq!(header, general);
+        }
+    }
+}
+
+/// Both legs of the bench's RPC take the header-only path when nothing
+/// stands in the way (the property above would pass vacuously otherwise).
+#[test]
+fn the_header_path_takes_both_legs() {
+    for reply_leg in [false, true] {
+        let c = Case {
+            reply_leg,
+            handoff: true,
+            urefs: 1,
+            server_waits: true,
+            server_max: Some(64),
+            queued: 0,
+            no_senders: false,
+            dead: false,
+            dest_disp: if reply_leg {
+                Disposition::MoveSendOnce
+            } else {
+                Disposition::CopySend
+            },
+            reply_disp: (!reply_leg).then_some(Disposition::MakeSendOnce),
+            rcv: 0,
+            id: 7,
+            body: Vec::new(),
+            client_max: Some(64),
+        };
+        assert_eq!(header(&c), Some(general(&c)), "reply leg: {reply_leg}");
     }
 }
 
@@ -330,6 +462,7 @@ proptest! {
 #[test]
 fn a_null_rpc_takes_the_fast_path_both_ways() {
     let c = Case {
+        reply_leg: false,
         handoff: true,
         urefs: 1,
         server_waits: true,
@@ -379,6 +512,7 @@ fn a_null_rpc_takes_the_fast_path_both_ways() {
 #[test]
 fn rights_in_the_body_take_the_general_path() {
     let c = Case {
+        reply_leg: false,
         handoff: true,
         urefs: 2,
         server_waits: true,

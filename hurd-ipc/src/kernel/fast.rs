@@ -168,14 +168,8 @@ impl IpcKernel {
             to,
             rspace,
         } = plan;
-        if dest_once {
-            if let Some(s) = self.spaces.get_mut(space.0) {
-                s.entries.remove(h.remote);
-            }
-            // Consumed by the delivery.
-            if let Some(port) = self.ports.get_mut(dest) {
-                port.sorights = port.sorights.saturating_sub(1);
-            }
+        if dest_once && let Some(s) = self.spaces.get_mut(space.0) {
+            s.entries.remove(h.remote);
         }
         let remote = match reply {
             Some(r) => {
@@ -194,19 +188,23 @@ impl IpcKernel {
         };
         let (seqno, local) = match self.ports.get_mut(dest) {
             Some(port) => {
+                if dest_once {
+                    // Consumed by the delivery.
+                    port.sorights = port.sorights.saturating_sub(1);
+                }
                 port.recv_waiters.pop_front();
                 port.take_seqno(rspace)
             }
             None => (0, PortName::NULL),
         };
-        self.waiting.remove(to);
+        // The receiver's wait ends and the sender's begins.
+        self.waiting
+            .rekey(to, wait, WaitSite::Receive(rcv, space, opts));
         self.stats.sent += 1;
         self.stats.received += 1;
         if let Some(port) = self.ports.get_mut(rcv) {
             port.recv_waiters.push_back(wait);
         }
-        self.waiting
-            .insert(wait, WaitSite::Receive(rcv, space, opts));
         let local_type = if dest_once {
             Disposition::PORT_SEND_ONCE
         } else {
