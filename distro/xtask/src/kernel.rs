@@ -422,12 +422,19 @@ pub fn bench(ws: &Workspace) -> Result<(), String> {
             .map(|&(_, v)| v)
             .ok_or_else(|| format!("the benchmark boot printed no `bench {name}` line"))
     };
+    let straight = get("null_rpc_round_trip")?;
     let mut rows = vec![
         bench_row(
             "kernel null RPC round trip, 2 tasks (guest insns)",
             "insns",
-            get("null_rpc_round_trip")?,
+            straight,
             Some(("goal: 2 x L4Re one-way IPC (insns)", 1200.0)),
+        ),
+        bench_row(
+            "kernel null RPC round trip, 2 tasks, general path: receive timeouts (guest insns)",
+            "insns",
+            get("null_rpc_round_trip_general")?,
+            Some(("the same RPC on the straight path (insns)", straight)),
         ),
         bench_row(
             "kernel null syscall (guest insns)",

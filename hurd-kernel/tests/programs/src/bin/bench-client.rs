@@ -1,10 +1,12 @@
 //! The client side of the kernel benchmarks: null RPC round trips to the
-//! bench server (different task, different address space) and null system
-//! calls, timed with `rdtsc`. Under QEMU's `-icount shift=0` the time-stamp
+//! bench server (different task, different address space), on the kernel's
+//! straight path and on its general path, and null system calls, timed with `rdtsc`. Under QEMU's `-icount shift=0` the time-stamp
 //! counter counts guest instructions, so the figures are exact instruction
 //! counts. Prints `bench NAME VALUE` lines.
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
+
+use core::time::Duration;
 
 use hurd_ipc::{Disposition, Message, MsgBits, MsgHeader, PortName, RightType, UserIpc, wire};
 use hurd_rt::ports::SERVICE;
@@ -44,20 +46,50 @@ fn make_send_costs(ipc: &KernelIpc, port: PortName, rounds: u64) -> (u64, u64) {
     (trap_cost, rpc_cost)
 }
 
-/// One null RPC: `request` sent from `buf`, the reply received there.
+/// One null RPC: `request` sent from `buf`, the reply received there
+/// (with `timeout` on the receive, if any).
 #[inline(always)]
 fn rpc(
     buf: &mut [u8; 256],
     request: &[u8; 24],
     reply: PortName,
+    timeout: Option<Duration>,
 ) -> Result<usize, hurd_ipc::MsgReturn> {
     buf[..24].copy_from_slice(request);
     let call = msg::Options {
         send: Some(24),
         receive: Some(reply),
+        receive_timeout: timeout,
         ..msg::Options::default()
     };
     msg::mach_msg(buf, &call)
+}
+
+/// The request of a null RPC to the bench server with id `id`, replied to
+/// on `reply`.
+fn request(id: i32, reply: PortName) -> Option<[u8; 24]> {
+    let header = MsgHeader {
+        bits: MsgBits::new(Disposition::CopySend, Some(Disposition::MakeSendOnce)),
+        remote: SERVICE,
+        local: reply,
+        id,
+        ..MsgHeader::default()
+    };
+    wire::encode_header(&header).ok()
+}
+
+/// The average cost of `rounds` null RPCs after 100 to warm up.
+fn rpc_cost(reply: PortName, id: i32, timeout: Option<Duration>, rounds: u64) -> Option<u64> {
+    let request = request(id, reply)?;
+    let mut buf = [0u8; 256];
+    for _ in 0..100 {
+        rpc(&mut buf, &request, reply, timeout).ok()?;
+    }
+    let start = tsc();
+    for _ in 0..rounds {
+        rpc(&mut buf, &request, reply, timeout).ok()?;
+    }
+    Some((tsc() - start) / rounds)
 }
 
 fn main() -> u64 {
@@ -67,37 +99,23 @@ fn main() -> u64 {
     let Ok(reply) = ipc.port_allocate(RightType::Receive) else {
         return 1;
     };
-    // The request, encoded once: a header with a send-once reply right.
-    let header = MsgHeader {
-        bits: MsgBits::new(Disposition::CopySend, Some(Disposition::MakeSendOnce)),
-        remote: SERVICE,
-        local: reply,
-        id: 1,
-        ..MsgHeader::default()
+    // The straight path; then the general one, which a receive timeout
+    // makes both sides take (the server answers id 2 with a timeout too).
+    let Some(straight_cost) = rpc_cost(reply, 1, None, rounds) else {
+        return 2;
     };
-    let Ok(request) = wire::encode_header(&header) else {
-        return 1;
+    let timeout = Some(Duration::from_secs(60));
+    let Some(general_cost) = rpc_cost(reply, 2, timeout, rounds) else {
+        return 3;
     };
-    let mut buf = [0u8; 256];
-    for _ in 0..100 {
-        if rpc(&mut buf, &request, reply).is_err() {
-            return 2;
-        }
-    }
-    let start = tsc();
-    for _ in 0..rounds {
-        if rpc(&mut buf, &request, reply).is_err() {
-            return 3;
-        }
-    }
-    let rpc_cost = (tsc() - start) / rounds;
     let start = tsc();
     for _ in 0..rounds {
         kernel_test_programs::raw::null();
     }
     let syscall_cost = (tsc() - start) / rounds;
     let (make_send_trap, make_send_rpc) = make_send_costs(&ipc, reply, rounds);
-    println!("bench null_rpc_round_trip {rpc_cost}");
+    println!("bench null_rpc_round_trip {straight_cost}");
+    println!("bench null_rpc_round_trip_general {general_cost}");
     println!("bench null_syscall {syscall_cost}");
     println!("bench make_send_trap {make_send_trap}");
     println!("bench make_send_rpc {make_send_rpc}");
