@@ -27,6 +27,8 @@
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
 
+use spinning_top::Spinlock;
+
 use hurd_abi::trap::{MachReplyPort, PortAllocate, PortCall, PortDeallocate, PortDestroy};
 use hurd_abi::{MAX_MESSAGE, hurd_task, mach_port, port_call as call};
 use hurd_ipc::{
@@ -42,6 +44,29 @@ const HEADER_SIZE: usize = hurd_ipc::message::HEADER_SIZE as usize;
 
 /// The process's cached reply port (`mig_get_reply_port`), or 0.
 static REPLY_PORT: AtomicU32 = AtomicU32::new(0);
+
+/// The process's spare receive buffer (see [`take_spare`]); empty while a
+/// call has it.
+static SPARE: Spinlock<Vec<u8>> = Spinlock::new(Vec::new());
+
+/// A buffer to receive into: the spare one, or (when another thread's call
+/// has it) a new empty one.
+fn take_spare() -> Vec<u8> {
+    SPARE
+        .try_lock()
+        .map(|mut spare| core::mem::take(&mut *spare))
+        .unwrap_or_default()
+}
+
+/// Keeps `buf` as the spare receive buffer, unless the spare one is at
+/// least as large.
+fn put_spare(buf: Vec<u8>) {
+    if let Some(mut spare) = SPARE.try_lock()
+        && spare.len() < buf.len()
+    {
+        *spare = buf;
+    }
+}
 
 /// hurd-ipc's user-side API for a task of the hurd-rs kernel.
 ///
@@ -130,7 +155,7 @@ impl UserIpc for KernelIpc {
             };
             return self.mach_msg(None, rcv, &rcv_only);
         }
-        let mut buf = match &send {
+        let encoded = match &send {
             Some(msg) => match wire::encode(msg) {
                 Ok(bytes) if bytes.len() as u64 <= MAX_MESSAGE => bytes,
                 Ok(_) => {
@@ -145,10 +170,28 @@ impl UserIpc for KernelIpc {
             },
             None => Vec::new(),
         };
-        let send_len = send.as_ref().map(|_| buf.len());
+        let send_len = send.as_ref().map(|_| encoded.len());
         // ANCHOR: options
         let rcv_len = rcv.map_or(0, |_| Self::rcv_size(opts));
-        buf.resize(buf.len().max(rcv_len).max(HEADER_SIZE), 0);
+        // A receive needs room for the largest message it accepts: the
+        // spare buffer, made (and zeroed) once and kept between calls, not
+        // made anew for each. Only what the kernel writes is read back.
+        let need = encoded.len().max(rcv_len).max(HEADER_SIZE);
+        let mut buf = match rcv {
+            Some(_) => {
+                let mut buf = take_spare();
+                if buf.len() < need {
+                    buf.resize(need, 0);
+                }
+                buf[..encoded.len()].copy_from_slice(&encoded);
+                buf
+            }
+            None => {
+                let mut buf = encoded;
+                buf.resize(need, 0);
+                buf
+            }
+        };
         let trap = msg::Options {
             send: send_len,
             receive: rcv,
@@ -157,11 +200,22 @@ impl UserIpc for KernelIpc {
             receive_timeout: opts.rcv_timeout.filter(|_| rcv.is_some()),
         };
         // ANCHOR_END: options
-        match msg::mach_msg(&mut buf, &trap) {
-            Ok(size) if rcv.is_some() => wire::decode(&buf[..size], &wire::Limits::UNLIMITED)
-                .map(Some)
-                .map_err(|_| RecvError::from(MsgReturn::RcvInvalidData).into()),
-            Ok(_) => Ok(None),
+        let result = msg::mach_msg(&mut buf, &trap);
+        let received = match result {
+            Ok(size) if rcv.is_some() => Some(
+                wire::decode(&buf[..size], &wire::Limits::UNLIMITED)
+                    .map_err(|_| RecvError::from(MsgReturn::RcvInvalidData)),
+            ),
+            _ => None,
+        };
+        if rcv.is_some() {
+            put_spare(buf);
+        }
+        match result {
+            Ok(_) => match received {
+                Some(message) => message.map(Some).map_err(Into::into),
+                None => Ok(None),
+            },
             Err(code) => match send {
                 // The kernel took nothing from the message: it is handed
                 // back as the caller gave it.
