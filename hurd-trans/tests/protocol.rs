@@ -704,3 +704,99 @@ fn times_set_to_now_need_only_write_access() {
     );
     assert_eq!(st.mtime.sec, 2);
 }
+
+/// A directory of `n` files whose listings are counted.
+struct Counted {
+    n: u64,
+    listings: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl hurd_trans::netfs::Tree for Counted {
+    fn root(&self) -> hurd_trans::netfs::NodeId {
+        1
+    }
+    fn stat(&self, node: u64) -> Result<hurd_trans::stat::Stat, Errno> {
+        let mode = match node {
+            1 => S_IFDIR | 0o755,
+            n if n <= self.n + 1 => S_IFREG | 0o644,
+            _ => return Err(Errno::NoEnt),
+        };
+        Ok(hurd_trans::stat::Stat {
+            ino: node,
+            mode,
+            nlink: 1,
+            ..Default::default()
+        })
+    }
+    fn lookup(&mut self, _dir: u64, _name: &[u8]) -> Result<u64, Errno> {
+        Err(Errno::NoEnt)
+    }
+    fn read(&mut self, _node: u64, _offset: u64, _len: usize) -> Result<Vec<u8>, Errno> {
+        Err(Errno::IsDir)
+    }
+    fn readdir(&mut self, _dir: u64) -> Result<Vec<hurd_trans::netfs::DirEntry>, Errno> {
+        self.listings
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok((0..self.n)
+            .map(|i| hurd_trans::netfs::DirEntry {
+                ino: i + 2,
+                kind: S_IFREG,
+                name: format!("file-{i:05}").as_str().into(),
+            })
+            .collect())
+    }
+}
+
+/// Reading a directory 4 KiB at a time lists it once, not once a chunk
+/// (linear time, not quadratic); rewinding lists it again, and another
+/// reader's chunks do not disturb the first's.
+#[test]
+fn a_directory_read_in_chunks_is_listed_once() {
+    let listings = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let w = World::with_tree(Counted {
+        n: 10_000,
+        listings: listings.clone(),
+    });
+    let a = w.alice();
+    let read_all = |dir: PortName| {
+        let mut names = Vec::new();
+        loop {
+            let (data, n) = fs::Client::new(&a.task, dir)
+                .dir_readdir(names.len() as i32, -1, 4096)
+                .expect("readdir");
+            if n == 0 {
+                break names;
+            }
+            names.extend(
+                decode_entries(&data)
+                    .expect("entries")
+                    .into_iter()
+                    .map(|e| e.name),
+            );
+        }
+    };
+    let d1 = a.open("/", OpenFlags::READ).expect("open");
+    let d2 = a.open("/", OpenFlags::READ).expect("open");
+    let first = read_all(d1);
+    assert_eq!(first.len(), 10_000);
+    assert_eq!(first[9_999], "file-09999");
+    let chunks_of_one_pass = listings.load(std::sync::atomic::Ordering::Relaxed);
+    // Interleaved readers each get their own listing.
+    let (data, n) = fs::Client::new(&a.task, d1)
+        .dir_readdir(0, -1, 4096)
+        .expect("rewind");
+    let (data2, n2) = fs::Client::new(&a.task, d2)
+        .dir_readdir(0, -1, 4096)
+        .expect("other");
+    assert_eq!((n, data.len()), (n2, data2.len()));
+    let (_, more) = fs::Client::new(&a.task, d1)
+        .dir_readdir(n, -1, 4096)
+        .expect("on");
+    assert!(more > 0);
+    assert_eq!(
+        listings.load(std::sync::atomic::Ordering::Relaxed),
+        chunks_of_one_pass + 2,
+        "a rewind and the other reader list again; going on does not"
+    );
+    assert_eq!(chunks_of_one_pass, 1, "listings for one pass");
+}

@@ -170,10 +170,14 @@ impl<T: Tree, I: UserIpc> fs::Server for NetFs<T, I> {
         if entry < 0 {
             return Err(errno(Errno::Inval));
         }
-        let all = st.tree.readdir(node).map_err(errno)?;
+        let entry = entry as usize;
+        let all = match (entry > 0).then(|| st.listings.take(p.po, entry)) {
+            Some(Some(kept)) => kept,
+            _ => st.tree.readdir(node).map_err(errno)?,
+        };
         let mut out = Vec::new();
         let mut bytes = 0usize;
-        for e in all.into_iter().skip(entry as usize) {
+        for e in all.iter().skip(entry) {
             if nentries >= 0 && out.len() >= nentries as usize {
                 break;
             }
@@ -181,7 +185,11 @@ impl<T: Tree, I: UserIpc> fs::Server for NetFs<T, I> {
                 break;
             }
             bytes += e.packed_len();
-            out.push(e);
+            out.push(e.clone());
+        }
+        // Kept until a call finds the end, which is the reader's next.
+        if !out.is_empty() {
+            st.listings.keep(p.po, entry.saturating_add(out.len()), all);
         }
         let n = out.len() as i32;
         Ok((encode_entries(&out), n))

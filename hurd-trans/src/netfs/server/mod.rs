@@ -184,6 +184,8 @@ struct State<T> {
     /// `file_set_translator` calls waiting for the old translator's
     /// `fsys_goaway`, by reply port.
     goaways: BTreeMap<PortName, PendingSetTranslator>,
+    /// Directory listings being read chunk by chunk.
+    listings: listing::Listings,
 }
 
 /// An `io_reauthenticate` whose `auth_server_authenticate` is under way.
@@ -317,6 +319,7 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
                 settling: BTreeMap::new(),
                 reauths: BTreeMap::new(),
                 goaways: BTreeMap::new(),
+                listings: listing::Listings::default(),
             }),
         })
     }
@@ -445,5 +448,6 @@ mod callout;
 mod fs_server;
 mod fsys_server;
 mod io_server;
+mod listing;
 mod lookup;
 mod ports;

@@ -107,6 +107,7 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
             None => false,
         };
         if drop_it && let Some(p) = st.peropens.remove(&po) {
+            st.listings.forget(po);
             if p.root_parent.is_valid() {
                 let _ = self.ipc.port_deallocate(p.root_parent);
             }
