@@ -146,8 +146,13 @@ fn check_unpacked(
     std::fs::create_dir_all(unpacked)
         .map_err(|err| format!("cannot create {}: {err}", unpacked.display()))?;
     for library in libraries {
+        // `-m`: the files get the time of extraction, not the fixed time
+        // cargo packs them with. cargo keys an unpacked package's build by
+        // its path relative to its own root and sees whether it is fresh
+        // by the files' times, so with the packed times a later check would
+        // take the build of an earlier, different package for fresh.
         Cmd::new("tar")
-            .arg("-xzf")
+            .arg("-xmzf")
             .arg(packages.join(format!("{}.crate", stem(library))))
             .arg("-C")
             .arg(unpacked)
