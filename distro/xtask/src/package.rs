@@ -9,10 +9,11 @@
 //!    publishable or not, packages, and the publishable ones in dependency
 //!    order.
 //! 3. Each `.crate` is unpacked outside the workspace, as a user's download
-//!    is, and checked with all its targets (tests, examples, benches) and
-//!    features: what it needs must come with it, its dev-dependencies (such
-//!    as `hurd-bench`) included. Its `hurd-*` dependencies, not on crates.io
-//!    yet, are patched to their unpacked packages.
+//!    is, checked with all its targets (tests, examples, benches) and
+//!    features, and its tests run (unit, integration and doc tests, all
+//!    features): what it needs must come with it, its dev-dependencies (such
+//!    as `hurd-bench`) and test data included. Its `hurd-*` dependencies, not
+//!    on crates.io yet, are patched to their unpacked packages.
 //!
 //! This replaces cargo's own verification (`cargo package` builds each
 //! package's library against the others' packages in a temporary registry):
@@ -135,7 +136,7 @@ pub fn check(ws: &Workspace) -> Result<(), String> {
 }
 
 /// Unpacks each library's `.crate` from `packages` into `unpacked`, then
-/// checks all targets of each.
+/// checks all targets of each and runs its tests.
 fn check_unpacked(
     ws: &Workspace,
     metadata: &Metadata,
@@ -180,6 +181,21 @@ fn check_unpacked(
             .map_err(|err| {
                 format!(
                     "the package {} does not build all its targets: {err}",
+                    stem(library)
+                )
+            })?;
+        Cmd::new(&ws.cargo)
+            .dir(&dir)
+            .args(["test", "--quiet", "--all-features"])
+            .arg("--manifest-path")
+            .arg(dir.join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&target_dir)
+            .args(patches(&deps, unpacked))
+            .run()
+            .map_err(|err| {
+                format!(
+                    "the tests of the package {} fail as a user would run them: {err}",
                     stem(library)
                 )
             })?;
