@@ -24,7 +24,7 @@ use hurd_abi::device::{
     MAX_INBAND, PCI_FUNCTIONS, PCI_REGIONS, PciAddress, device, gnumach, hurd_device, mach_intr,
 };
 use hurd_ipc::mig::Request;
-use hurd_ipc::{Disposition, Error, Item, KernReturn, PortItem, PortName};
+use hurd_ipc::{Disposition, Error, Item, KernReturn, PortItem, PortName, PortType};
 use hurd_kernel::frames::FRAME_SIZE;
 use hurd_kernel::pci::{self, ConfigError, Function};
 
@@ -40,6 +40,8 @@ use crate::task::{Kernel, TaskId};
 const MAX_REGION: u64 = 256 << 20;
 /// The most DMA memory one task may hold.
 const MAX_DMA_PER_TASK: u64 = 64 << 20;
+/// The command register's bus master enable bit.
+pub const BUS_MASTER: u16 = 0x4;
 /// The most status words one `device_get_status` returns.
 const MAX_STATUS_WORDS: u32 = 4096;
 
@@ -84,6 +86,9 @@ pub struct Devices {
     port_of: BTreeMap<DeviceKind, PortName>,
     irqs: Vec<IrqHandler>,
     dma: Vec<DmaRegion>,
+    /// Functions whose registers were mapped into a task (its driver),
+    /// by index: their bus mastering goes off when that task ends.
+    drivers: Vec<(TaskId, usize)>,
 }
 
 /// A device error as its reply carries it.
@@ -206,6 +211,27 @@ impl Kernel {
         }
     }
 
+    /// Forgets the registrations whose port is gone (their driver ended):
+    /// one left waiting for an acknowledgement that cannot come would
+    /// keep its line masked for the next driver.
+    fn forget_dead_handlers(&mut self) {
+        let Some(kp) = self.kport else { return };
+        let ipc = &mut self.ipc;
+        let mut gone = Vec::new();
+        self.devices.irqs.retain(|h| {
+            let dead = ipc
+                .port_type(kp.space, h.port)
+                .map_or(true, |t| t.contains(PortType::DEAD_NAME));
+            if dead {
+                gone.push(h.port);
+            }
+            !dead
+        });
+        for port in gone {
+            let _ = self.ipc.port_deallocate(kp.space, port);
+        }
+    }
+
     /// Unmasks `line` if every port registered for it has acknowledged
     /// (a line with no port left stays masked: nobody would quiet it).
     fn maybe_unmask(&self, line: u8) {
@@ -215,9 +241,27 @@ impl Kernel {
         }
     }
 
-    /// What a task held of the devices, released as it ends: its DMA
-    /// memory (its page tables are gone by now).
+    /// What a task held of the devices, released as it ends: the devices
+    /// it drove stop reaching memory (bus mastering off: a device left
+    /// running would go on writing into frames given to others), then its
+    /// DMA memory is freed (its page tables are gone by now). The next
+    /// driver turns bus mastering on again.
     pub fn release_devices(&mut self, task: TaskId) {
+        let functions = &self.devices.functions;
+        self.devices.drivers.retain(|&(t, i)| {
+            if t != task {
+                return true;
+            }
+            if let Some(f) = functions.get(i) {
+                let mut config = CONFIG.lock();
+                let command = pci::read_bytes(&mut *config, f.record.address, 4, 2);
+                if let [low, high] = command[..] {
+                    let command = u16::from_le_bytes([low, high]) & !BUS_MASTER;
+                    pci::write_bytes(&mut *config, f.record.address, 4, &command.to_le_bytes());
+                }
+            }
+            false
+        });
         self.devices.dma.retain(|r| {
             if r.task != task {
                 return true;
@@ -408,6 +452,7 @@ impl Kernel {
                 return Err(err);
             }
         };
+        self.forget_dead_handlers();
         if self
             .devices
             .irqs
@@ -584,6 +629,9 @@ impl Kernel {
         }
         let pages = r.size / FRAME_SIZE;
         let vaddr = self.map_physical(task, r.base, pages, false)?;
+        if !self.devices.drivers.contains(&(task, i)) {
+            self.devices.drivers.push((task, i));
+        }
         Ok((vaddr, r.size))
     }
 }
