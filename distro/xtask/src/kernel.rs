@@ -101,6 +101,8 @@ pub const USER_PROGRAMS: &[&str] = &[
     "linux-hello",
     "storeio-client",
     "storeio",
+    "ext2-client",
+    "ext2fs",
 ];
 
 /// The Debian package with `qemu-system-x86_64`.
@@ -191,6 +193,8 @@ pub fn build(ws: &Workspace) -> Result<Build, String> {
             "virtio-net",
             "--bin",
             "storeio",
+            "--bin",
+            "ext2fs",
             "-p",
             LINUX_PACKAGE,
             "--bin",
@@ -604,14 +608,127 @@ pub fn check_test_disk(image: &std::path::Path) -> Result<(), String> {
     Ok(())
 }
 
-/// QEMU's arguments attaching `image` as a virtio-blk PCI disk.
-pub fn disk_args(image: &std::path::Path) -> Vec<String> {
-    vec![
-        "-drive".to_owned(),
-        format!("file={},format=raw,if=none,id=disk0", image.display()),
-        "-device".to_owned(),
-        "virtio-blk-pci,drive=disk0".to_owned(),
-    ]
+/// What the kernel tests' ext2 client finds in `/docs/hello.txt`.
+pub const EXT2_HELLO: &[u8] = b"hello from the host\n";
+
+/// The size of `/docs/big` on the ext2 test disk (byte i is `i % 251`):
+/// with 1 KiB blocks, its last blocks are reached through an indirect one.
+pub const EXT2_BIG: usize = 40_000;
+
+/// The file the kernel tests' ext2 client makes, and what it writes there.
+pub const EXT2_WRITTEN: (&str, &[u8]) = (
+    "/written/by-hurd-rs.txt",
+    b"written on hurd-rs through ext2fs\n",
+);
+
+/// Makes the ext2 test disk, anew for every run: a 4 MiB raw image
+/// `mke2fs -t ext2` formats (1 KiB blocks, Debian's default features) with
+/// `/docs/hello.txt` ([`EXT2_HELLO`]) and `/docs/big` ([`EXT2_BIG`] bytes)
+/// put there with `-d`.
+pub fn test_ext2_disk(ws: &Workspace) -> Result<PathBuf, String> {
+    setup::ensure_apt(&["e2fsprogs"])?;
+    let target = ws.metadata()?.target_directory;
+    let image = target.join("kernel-test-ext2.img");
+    let stage = target.join("kernel-test-ext2.d");
+    let io = |what: &str, e: std::io::Error| format!("{what}: {e}");
+    if stage.exists() {
+        std::fs::remove_dir_all(&stage).map_err(|e| io("clearing the ext2 stage", e))?;
+    }
+    std::fs::create_dir_all(stage.join("docs")).map_err(|e| io("the ext2 stage", e))?;
+    std::fs::write(stage.join("docs/hello.txt"), EXT2_HELLO).map_err(|e| io("hello.txt", e))?;
+    let big: Vec<u8> = (0..EXT2_BIG).map(|i| (i % 251) as u8).collect();
+    std::fs::write(stage.join("docs/big"), big).map_err(|e| io("big", e))?;
+    let file = std::fs::File::create(&image).map_err(|e| io("the ext2 image", e))?;
+    file.set_len(4 << 20).map_err(|e| io("the ext2 image", e))?;
+    crate::cmd::Cmd::new("mke2fs")
+        .args(["-q", "-F", "-t", "ext2", "-d"])
+        .arg(&stage)
+        .arg(&image)
+        .run()?;
+    Ok(image)
+}
+
+/// Checks the ext2 test disk after the kernel tests: `e2fsck -fn` finds
+/// nothing to fix, and `debugfs` reads what the ext2 client wrote
+/// ([`EXT2_WRITTEN`]).
+pub fn check_test_ext2_disk(image: &std::path::Path) -> Result<(), String> {
+    let (status, out) = crate::cmd::Cmd::new("e2fsck")
+        .arg("-fn")
+        .arg(image)
+        .combined_output()?;
+    if !status.success() {
+        return Err(format!(
+            "e2fsck -fn finds the ext2 test disk damaged after the kernel tests ({status}):\n{out}"
+        ));
+    }
+    let (path, text) = EXT2_WRITTEN;
+    let read = crate::cmd::Cmd::new("debugfs")
+        .args(["-R", &format!("cat {path}")])
+        .arg(image)
+        .read()?;
+    if read.as_bytes() != text {
+        return Err(format!(
+            "debugfs reads {read:?} from {path} on the ext2 test disk, expected {:?}",
+            String::from_utf8_lossy(text)
+        ));
+    }
+    eprintln!("kernel test ext2 disk: e2fsck -fn is clean; {path} holds what ext2fs wrote");
+    Ok(())
+}
+
+/// Boots again with the kernel tests' disks, the ext2 client as the
+/// bootstrap task of a normal boot (command line `ext2-reboot`): it mounts
+/// the ext2 disk and reads the file it wrote in the test boot.
+pub fn ext2_reboot(build: &Build, accel: Accel, disks: &[&str]) -> Result<(), String> {
+    let module = |name: &str| {
+        build
+            .modules
+            .iter()
+            .find(|m| m.file_name().is_some_and(|f| f == name))
+            .cloned()
+            .ok_or_else(|| format!("the kernel build has no {name}"))
+    };
+    let reboot = Build {
+        kernel: build.kernel.clone(),
+        modules: vec![
+            module("ext2-client")?,
+            module("virtio-blk")?,
+            module("ext2fs")?,
+        ],
+    };
+    let run = boot(
+        qemu_command(&reboot, accel, "ext2-reboot", disks),
+        TEST_TIMEOUT,
+    )?;
+    let ended = run
+        .lines
+        .iter()
+        .any(|l| l.contains("bootstrap task ended with status 0x0"));
+    if run.timed_out || !ended || run.status != Some(EXIT_SUCCESS) {
+        return Err(format!(
+            "the ext2 client did not read back its file after a reboot (status {:?}, timed out: {})",
+            run.status, run.timed_out
+        ));
+    }
+    eprintln!("kernel test ext2 disk: the file written is read back after a reboot");
+    Ok(())
+}
+
+/// QEMU's arguments attaching `images` as virtio-blk PCI disks, in order
+/// (the first on the lowest PCI slot).
+pub fn disk_args(images: &[&std::path::Path]) -> Vec<String> {
+    images
+        .iter()
+        .enumerate()
+        .flat_map(|(n, image)| {
+            [
+                "-drive".to_owned(),
+                format!("file={},format=raw,if=none,id=disk{n}", image.display()),
+                "-device".to_owned(),
+                format!("virtio-blk-pci,drive=disk{n}"),
+            ]
+        })
+        .collect()
 }
 
 /// The MAC address of the test machine's network device.
@@ -663,7 +780,8 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
         "typed on the console",
     )];
     let disk_path = test_disk(ws)?;
-    let mut devices = disk_args(&disk_path);
+    let ext2_path = test_ext2_disk(ws)?;
+    let mut devices = disk_args(&[&disk_path, &ext2_path]);
     devices.extend(net_args());
     let devices: Vec<&str> = devices.iter().map(String::as_str).collect();
     let run = crate::console::converse(
@@ -677,6 +795,9 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
         summary.passed, summary.failed
     );
     check_test_disk(&disk_path)?;
+    check_test_ext2_disk(&ext2_path)?;
+    ext2_reboot(&build, accel, &devices)?;
+    check_test_ext2_disk(&ext2_path)?;
     // A panic or a kernel fault must be a report and the panic exit status,
     // never a hang.
     for (cmdline, marker) in [

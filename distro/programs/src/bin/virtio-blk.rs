@@ -25,7 +25,8 @@
 //! The device is reached through [`distro_programs::virtio`] (shared with
 //! `virtio-net`), which says why `virtio-drivers`.
 //!
-//! Its argument: 0 to drive the first virtio block function on the bus.
+//! Its argument (`argv[1]`): N to drive the N-th virtio block function on
+//! the bus, counting from 0 in the bus's order; the first without one.
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
 
@@ -34,7 +35,7 @@ extern crate alloc;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 
 use distro_programs::virtio::{self, KernelHal};
 use hurd_abi::device::{
@@ -240,9 +241,20 @@ impl device::Server for Driver {
 
 /// Finds the disk, sets up the device, and returns it with its size.
 fn start(ipc: &KernelIpc) -> Result<(VirtIOBlk<KernelHal, PciTransport>, u64), String> {
+    let index: usize = match hurd_rt::env::args().get(1) {
+        Some(n) => n.parse().map_err(|_| alloc::format!("{n}: not a number"))?,
+        None => 0,
+    };
+    // The functions are offered in the bus's order: the index-th disk.
+    let disks = Cell::new(0);
     let opened = virtio::open(
         ipc,
-        |f| f.vendor == 0x1af4 && (f.device == 0x1001 || f.device == 0x1042),
+        |f| {
+            let disk = f.vendor == 0x1af4 && (f.device == 0x1001 || f.device == 0x1042);
+            let n = disks.get();
+            disks.set(n + usize::from(disk));
+            disk && n == index
+        },
         BOUNCE_SIZE,
     )?;
     let blk = VirtIOBlk::<KernelHal, _>::new(opened.transport)

@@ -207,6 +207,10 @@ const TESTS: &[Test] = &[
         run: user::the_disk_as_a_file_through_storeio,
     },
     Test {
+        name: "user::ext2_on_a_disk_through_its_driver",
+        run: user::ext2_on_a_disk_through_its_driver,
+    },
+    Test {
         name: "user::no_frames_leak",
         run: user::no_frames_leak,
     },

@@ -233,6 +233,26 @@ pub fn the_disk_as_a_file_through_storeio(boot: &BootInfo) -> Result<(), Failure
     expect(&finish_within(&[task], 60 * crate::arch::timer::HZ)?, &[0])
 }
 
+/// ext2 on a disk: `ext2-client`, a bootstrap task given the `virtio-blk`
+/// and `ext2fs` programs as modules, starts the driver on the second disk
+/// (an ext2 file system `mke2fs -d` made), then `ext2fs vd0` on the
+/// driver's master port as its parent file system; it reads the files put
+/// there, makes a directory and writes a file in it, syncs and unmounts.
+/// The xtask then checks the image with `e2fsck -fn` and `debugfs`.
+pub fn ext2_on_a_disk_through_its_driver(boot: &BootInfo) -> Result<(), Failure> {
+    let image = module(boot, "ext2-client")?;
+    let modules: [(&str, &[u8]); 2] = [
+        ("virtio-blk", module(boot, "virtio-blk")?),
+        ("ext2fs", module(boot, "ext2fs")?),
+    ];
+    let task =
+        with_kernel(|k| k.spawn_bootstrap("ext2-client", image, "", &modules)).map_err(|err| {
+            log::error!("starting ext2-client: {err:?}");
+            "the ext2 client could not be started"
+        })?;
+    expect(&finish_within(&[task], 60 * crate::arch::timer::HZ)?, &[0])
+}
+
 /// The bytes of a boot module.
 fn module_bytes(m: &hurd_kernel::multiboot::Module) -> &'static [u8] {
     // SAFETY: the module lies in the direct map, in frames the allocator

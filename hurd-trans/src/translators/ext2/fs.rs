@@ -68,6 +68,52 @@ pub struct Options {
     pub clock: Clock,
 }
 
+impl Options {
+    /// Mount options from a command line, as the Hurd's ext2fs takes them:
+    /// `--readonly`/`-r`, `--writable`/`-w` (also a file system not cleanly
+    /// unmounted), `--sync[=N]`/`-s`, `--no-sync`/`-n`, `--atime`,
+    /// `--relatime`, `--no-atime`. Returns the options (with the default
+    /// clock: set [`Options::clock`] to the host's) and the other
+    /// arguments.
+    ///
+    /// # Errors
+    ///
+    /// The option not understood, or a bad sync interval.
+    pub fn parse<'a>(args: &[&'a str]) -> Result<(Options, Vec<&'a str>), String> {
+        let mut o = Options::default();
+        let mut rest = Vec::new();
+        for a in args {
+            match *a {
+                "--readonly" | "-r" => o.readonly = true,
+                "--writable" | "-w" => {
+                    o.readonly = false;
+                    o.writable_unclean = true;
+                }
+                "--sync" | "-s" => o.sync = SyncPolicy::Synchronous,
+                "--no-sync" | "-n" => o.sync = SyncPolicy::Never,
+                "--atime" => o.atime = AtimePolicy::Always,
+                "--relatime" => o.atime = AtimePolicy::Relative,
+                "--no-atime" => o.atime = AtimePolicy::Never,
+                s if s.starts_with("--sync=") => {
+                    let n: u32 = s["--sync=".len()..]
+                        .parse()
+                        .map_err(|_| alloc::format!("bad sync interval: {s}"))?;
+                    o.sync = if n == 0 {
+                        SyncPolicy::Never
+                    } else {
+                        SyncPolicy::Interval(n)
+                    };
+                }
+                s if s.starts_with('-') && s.len() > 1 => {
+                    return Err(alloc::format!("unknown option {s}"));
+                }
+                s => rest.push(s),
+            }
+        }
+        Ok((o, rest))
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {
@@ -426,6 +472,22 @@ impl<D: BlockDevice> Ext2<D> {
                 }
             }
             _ => Ok(()),
+        }
+    }
+
+    /// Writes everything back if something waits and it is due: at once
+    /// under [`SyncPolicy::Synchronous`], when the interval has passed
+    /// under [`SyncPolicy::Interval`], never under [`SyncPolicy::Never`].
+    /// What a host's timer calls, about once a second.
+    ///
+    /// # Errors
+    ///
+    /// What writing back met (`EIO`).
+    pub fn write_back_due(&mut self) -> Result<(), Errno> {
+        if self.is_dirty() {
+            self.after_change()
+        } else {
+            Ok(())
         }
     }
 

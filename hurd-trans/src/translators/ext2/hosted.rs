@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::device::FileDevice;
-use super::fs::{AtimePolicy, Clock, Ext2, Options, SyncPolicy};
+use super::fs::{Clock, Ext2, Options};
 use super::superblock::MountError;
 use super::tree::Shared;
 use crate::stat::TimeSpec;
@@ -26,47 +26,15 @@ pub fn system_clock() -> Clock {
     })
 }
 
-/// Mount options from the command line, as the Hurd's ext2fs takes them:
-/// `--readonly`/`-r`, `--writable`/`-w` (also a file system not cleanly
-/// unmounted), `--sync[=N]`/`-s[N]`, `--no-sync`/`-n`, `--atime`,
-/// `--relatime`, `--no-atime`. Returns the options and the other
-/// arguments.
+/// Mount options from the command line ([`Options::parse`]), with the
+/// system's clock. Returns the options and the other arguments.
 ///
 /// # Errors
 ///
 /// The option not understood.
 pub fn parse_options<'a>(args: &[&'a str]) -> Result<(Options, Vec<&'a str>), String> {
-    let mut o = Options {
-        clock: system_clock(),
-        ..Options::default()
-    };
-    let mut rest = Vec::new();
-    for a in args {
-        match *a {
-            "--readonly" | "-r" => o.readonly = true,
-            "--writable" | "-w" => {
-                o.readonly = false;
-                o.writable_unclean = true;
-            }
-            "--sync" | "-s" => o.sync = SyncPolicy::Synchronous,
-            "--no-sync" | "-n" => o.sync = SyncPolicy::Never,
-            "--atime" => o.atime = AtimePolicy::Always,
-            "--relatime" => o.atime = AtimePolicy::Relative,
-            "--no-atime" => o.atime = AtimePolicy::Never,
-            s if s.starts_with("--sync=") => {
-                let n: u32 = s["--sync=".len()..]
-                    .parse()
-                    .map_err(|_| format!("bad sync interval: {s}"))?;
-                o.sync = if n == 0 {
-                    SyncPolicy::Never
-                } else {
-                    SyncPolicy::Interval(n)
-                };
-            }
-            s if s.starts_with('-') && s.len() > 1 => return Err(format!("unknown option {s}")),
-            s => rest.push(s),
-        }
-    }
+    let (mut o, rest) = Options::parse(args)?;
+    o.clock = system_clock();
     Ok((o, rest))
 }
 
@@ -113,13 +81,7 @@ pub fn spawn_syncer(fs: &SharedExt2) -> std::io::Result<()> {
         .name("ext2-sync".into())
         .spawn(move || {
             while let Some(fs) = weak.upgrade() {
-                let _ = fs.with(|fs| {
-                    if fs.is_dirty() {
-                        fs.after_change()
-                    } else {
-                        Ok(())
-                    }
-                });
+                let _ = fs.with(|fs| fs.write_back_due());
                 drop(fs);
                 std::thread::sleep(Duration::from_secs(1));
             }
