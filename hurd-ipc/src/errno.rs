@@ -57,12 +57,36 @@ pub enum Errno {
     SPipe = 0x4000_001d,
     /// `EROFS`: a read-only file system.
     RoFs = 0x4000_001e,
+    /// `EPIPE`: the other end of a connection or pipe is closed for writing.
+    Pipe = 0x4000_0020,
     /// `EAGAIN`: a bounded table is full; try again later.
     Again = 0x4000_0023,
+    /// `EPROTONOSUPPORT`: the protocol is not supported.
+    ProtoNoSupport = 0x4000_002b,
+    /// `ESOCKTNOSUPPORT`: the socket type is not supported.
+    SockTNoSupport = 0x4000_002c,
     /// `EOPNOTSUPP`: the request arrived on a port that is not an auth handle.
     OpNotSupp = 0x4000_002d,
+    /// `EAFNOSUPPORT`: the address family is not supported.
+    AfNoSupport = 0x4000_002f,
+    /// `EADDRINUSE`: the address (port) is in use.
+    AddrInUse = 0x4000_0030,
+    /// `EADDRNOTAVAIL`: the address is not this machine's.
+    AddrNotAvail = 0x4000_0031,
+    /// `ENETUNREACH`: the network cannot be reached.
+    NetUnreach = 0x4000_0033,
+    /// `ECONNRESET`: the peer reset the connection.
+    ConnReset = 0x4000_0036,
+    /// `ENOBUFS`: no buffer space (or table room) left.
+    NoBufs = 0x4000_0037,
+    /// `EISCONN`: the socket is connected already.
+    IsConn = 0x4000_0038,
+    /// `ENOTCONN`: the socket is not connected.
+    NotConn = 0x4000_0039,
     /// `ETIMEDOUT`: the other side of a rendezvous did not come in time.
     TimedOut = 0x4000_003c,
+    /// `ECONNREFUSED`: the peer refused the connection.
+    ConnRefused = 0x4000_003d,
     /// `ELOOP`: too many symbolic links (or lookup retries).
     Loop = 0x4000_003e,
     /// `ENAMETOOLONG`: a file name is too long.
@@ -115,6 +139,18 @@ impl Errno {
             Errno::SPipe => 29,
             Errno::RoFs => 30,
             Errno::MLink => 31,
+            Errno::Pipe => 32,
+            Errno::ProtoNoSupport => 93,
+            Errno::SockTNoSupport => 94,
+            Errno::AfNoSupport => 97,
+            Errno::AddrInUse => 98,
+            Errno::AddrNotAvail => 99,
+            Errno::NetUnreach => 101,
+            Errno::ConnReset => 104,
+            Errno::NoBufs => 105,
+            Errno::IsConn => 106,
+            Errno::NotConn => 107,
+            Errno::ConnRefused => 111,
             Errno::NameTooLong => 36,
             Errno::NoSys => 38,
             Errno::NotEmpty => 39,
@@ -155,6 +191,18 @@ impl core::fmt::Display for Errno {
             Errno::SPipe => "illegal seek",
             Errno::RoFs => "read-only file system",
             Errno::MLink => "too many links",
+            Errno::Pipe => "broken pipe",
+            Errno::ProtoNoSupport => "protocol not supported",
+            Errno::SockTNoSupport => "socket type not supported",
+            Errno::AfNoSupport => "address family not supported by protocol",
+            Errno::AddrInUse => "address already in use",
+            Errno::AddrNotAvail => "cannot assign requested address",
+            Errno::NetUnreach => "network is unreachable",
+            Errno::ConnReset => "connection reset by peer",
+            Errno::NoBufs => "no buffer space available",
+            Errno::IsConn => "transport endpoint is already connected",
+            Errno::NotConn => "transport endpoint is not connected",
+            Errno::ConnRefused => "connection refused",
             Errno::Again => "resource temporarily unavailable",
             Errno::OpNotSupp => "operation not supported",
             Errno::TimedOut => "connection timed out",
@@ -216,5 +264,10 @@ mod tests {
         assert_eq!(Errno::Loop.linux(), 40);
         assert_eq!(Errno::NotEmpty.linux(), 39);
         assert_eq!(Errno::Gratuitous.linux(), 5);
+        assert_eq!(Errno::Pipe.linux(), 32);
+        assert_eq!(i32::from(Errno::ConnRefused), 0x4000_0000 | 61);
+        assert_eq!(Errno::ConnRefused.linux(), 111);
+        assert_eq!(i32::from(Errno::NotConn), 0x4000_0000 | 57);
+        assert_eq!(Errno::NotConn.linux(), 107);
     }
 }

@@ -7,6 +7,9 @@
 //!   (`dir_*`) and translator records (`file_set_translator` and friends).
 //! - [`fsys`]: `fsys.defs`, subsystem 22000 — a translator's control port:
 //!   `fsys_startup`, `fsys_getroot`, `fsys_goaway`.
+//! - [`socket`]: `socket.defs`, subsystem 26000 — sockets, served by a
+//!   protocol family's server (`/servers/socket/2` for the Internet); their
+//!   data moves with `io_read` and `io_write`.
 //!
 //! Routines the Hurd has but hurd-trans does not serve are `skip` lines: the
 //! ids stay where the Hurd has them and requests get `MIG_BAD_ID`. Arrays of
@@ -220,5 +223,50 @@ mod tests {
         assert_eq!(fsys::id::set_options, 22005);
         assert_eq!(fsys::id::get_options, 22009);
         assert_eq!(fsys::END, 22012);
+    }
+}
+
+interface! {
+    /// `socket.defs`: sockets (subsystem 26000). `socket_create` and
+    /// `socket_create_address` go to the protocol family's server port (the
+    /// latter to a socket too); the rest to a socket's port, or an
+    /// address's. An address is a port standing for a `sockaddr`; a socket's
+    /// data moves with [`io`]'s `io_read` and `io_write`.
+    pub mod socket: subsystem 26000 {
+        /// `socket_create(server, sock_type, protocol) → sock`: a new
+        /// socket (`SOCK_STREAM` 1, `SOCK_DGRAM` 2; protocol 0 for the
+        /// type's own).
+        routine socket_create(sock_type: i32, protocol: i32) -> (sock: PortItem);
+        /// `socket_listen(sock, queue_limit)`: the socket takes connections,
+        /// up to `queue_limit` waiting for `socket_accept`.
+        routine socket_listen(queue_limit: i32);
+        /// `socket_accept(sock) → conn_sock, peer_addr`: the next connection
+        /// (waits for one).
+        routine socket_accept() -> (conn_sock: PortItem, peer_addr: PortItem);
+        /// `socket_connect(sock, addr)`: connects to the address `addr`
+        /// (waits until connected or refused).
+        routine socket_connect(addr: PortItem);
+        /// `socket_bind(sock, addr)`: gives the socket its local address.
+        routine socket_bind(addr: PortItem);
+        /// `socket_name(sock) → addr`: the socket's local address.
+        routine socket_name() -> (addr: PortItem);
+        /// `socket_peername(sock) → addr`: the address of its peer.
+        routine socket_peername() -> (addr: PortItem);
+        skip socket_connect2();
+        /// `socket_create_address(server, sockaddr_type, sockaddr) → addr`:
+        /// an address port for a `struct sockaddr` of family
+        /// `sockaddr_type`.
+        routine socket_create_address(sockaddr_type: i32, sockaddr: Vec<u8>) -> (addr: PortItem);
+        skip socket_fabricate_address();
+        /// `socket_whatis_address(addr) → sockaddr_type, sockaddr`: the
+        /// `struct sockaddr` an address port stands for.
+        routine socket_whatis_address() -> (sockaddr_type: i32, sockaddr: Vec<u8>);
+        /// `socket_shutdown(sock, direction)`: no more receiving (0),
+        /// sending (1) or either (2).
+        routine socket_shutdown(direction: i32);
+        skip socket_getopt();
+        skip socket_setopt();
+        skip socket_send();
+        skip socket_recv();
     }
 }

@@ -54,6 +54,9 @@ pub const LINUX_PROGRAMS: &[(&str, &str)] = &[
     ("linux-hello", "distro/linux-tests/c/hello.c"),
 ];
 
+/// The Internet protocol family's server (`pfinet`).
+pub const PFINET_PACKAGE: &str = "pfinet";
+
 /// The user programs, passed to the kernel as boot modules in this order.
 /// The first is the bootstrap task of a normal (not test) boot.
 pub const USER_PROGRAMS: &[&str] = &[
@@ -103,6 +106,8 @@ pub const USER_PROGRAMS: &[&str] = &[
     "storeio",
     "ext2-client",
     "ext2fs",
+    "tcp-client",
+    "pfinet",
 ];
 
 /// The Debian package with `qemu-system-x86_64`.
@@ -203,6 +208,10 @@ pub fn build(ws: &Workspace) -> Result<Build, String> {
             "linux-run",
             "--bin",
             "linux-emulation",
+            "-p",
+            PFINET_PACKAGE,
+            "--bin",
+            "pfinet",
         ])
         .arg("--target")
         .arg(setup::BARE_METAL_TARGET)
@@ -737,11 +746,12 @@ pub const TEST_MAC: &str = "52:54:00:12:34:56";
 /// QEMU's arguments attaching a virtio-net PCI device on QEMU's user
 /// network (slirp: the guest 10.0.2.15, the gateway 10.0.2.2), cut off
 /// from the host's networks (`restrict=on`: the guest reaches only slirp
-/// itself).
+/// itself) but for one forwarding: a TCP connection to 10.0.2.100 port 7
+/// reaches a `cat` on the host, a TCP echo service.
 pub fn net_args() -> Vec<String> {
     vec![
         "-netdev".to_owned(),
-        "user,id=net0,restrict=on".to_owned(),
+        "user,id=net0,restrict=on,guestfwd=tcp:10.0.2.100:7-cmd:cat".to_owned(),
         "-device".to_owned(),
         format!("virtio-net-pci,netdev=net0,mac={TEST_MAC}"),
     ]
@@ -767,6 +777,8 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
             DISTRO_PACKAGE,
             "-p",
             LINUX_PACKAGE,
+            "-p",
+            PFINET_PACKAGE,
             "--target",
         ])
         .arg(setup::BARE_METAL_TARGET)

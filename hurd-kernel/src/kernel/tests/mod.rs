@@ -232,6 +232,10 @@ const TESTS: &[Test] = &[
         name: "user::a_network_device_served_by_its_driver",
         run: user::a_network_device_served_by_its_driver,
     },
+    Test {
+        name: "user::tcp_through_pfinet",
+        run: user::tcp_through_pfinet,
+    },
 ];
 
 /// Whether a user task can start, make system calls and exit (the

@@ -209,6 +209,73 @@ pub fn a_network_device_served_by_its_driver(boot: &BootInfo) -> Result<(), Fail
         log::error!("{before} free frames before, {after} after");
         return Err("the driver and its client leaked frames");
     }
+    // The device it drove no longer reaches memory.
+    let command = with_kernel(|k| {
+        let f =
+            k.devices.functions.iter().find(|f| {
+                f.record.vendor == 0x1af4 && matches!(f.record.device, 0x1000 | 0x1041)
+            })?;
+        let bytes = hurd_kernel::pci::read_bytes(
+            &mut *crate::arch::pci::CONFIG.lock(),
+            f.record.address,
+            4,
+            2,
+        );
+        Some(u16::from_le_bytes([*bytes.first()?, *bytes.get(1)?]))
+    });
+    match command {
+        Some(c) if c & crate::device::BUS_MASTER == 0 => Ok(()),
+        other => {
+            log::error!("the network function's command register after its driver: {other:x?}");
+            Err("a device whose driver ended still reaches memory")
+        }
+    }
+}
+
+/// `pfinet` (a distro program) on the `virtio-net` driver serves a TCP
+/// connection to `tcp-client` through the Hurd's socket interface: to an
+/// echo process on the host through QEMU's user network, bytes there and
+/// back. The servers are ended when the client is done, and every frame
+/// the three held is free again.
+pub fn tcp_through_pfinet(boot: &BootInfo) -> Result<(), Failure> {
+    let before = crate::arch::mem::free_frames();
+    let driver = spawn(boot, "virtio-net", 0)?;
+    // 10.0.2.15, gateway 10.0.2.2.
+    let pfinet = spawn(boot, "pfinet", 0x0a00_020f_0a00_0202)?;
+    let client = spawn(boot, "tcp-client", 0)?;
+    connect(driver, &[])?;
+    connect(pfinet, &[client])?;
+    with_kernel(|k| {
+        let space = |t: TaskId| k.tasks.get(&t).map(|t| t.space).ok_or("no such task");
+        let (driver_space, pfinet_space) = (space(driver)?, space(pfinet)?);
+        k.give_device_master(
+            driver_space,
+            PortName(hurd_abi::device::DEVICE_MASTER_PORT_NAME),
+        )
+        .map_err(|_| "the device master port could not be given")?;
+        k.ipc
+            .port_insert_right(
+                pfinet_space,
+                PortName(0x30),
+                driver_space,
+                PortName(SERVICE_PORT_NAME),
+                Disposition::MakeSend,
+            )
+            .map_err(|_| "port_insert_right failed")
+    })?;
+    let done = finish_within(&[client], 30 * crate::arch::timer::HZ);
+    with_kernel(|k| {
+        for t in [pfinet, driver] {
+            k.terminate(t, u64::MAX);
+            k.tasks.remove(&t);
+        }
+    });
+    expect(&done?, &[0])?;
+    let after = crate::arch::mem::free_frames();
+    if after != before {
+        log::error!("{before} free frames before, {after} after");
+        return Err("the servers and their client leaked frames");
+    }
     Ok(())
 }
 

@@ -1,0 +1,567 @@
+//! `pfinet`: the Internet protocol family's server (the Hurd's
+//! `/servers/socket/2`), a TCP/IP stack ([`pfinet::Stack`], on smoltcp)
+//! over a Mach network device, serving `socket.defs` and `io.defs`.
+//!
+//! It opens `eth0` on the network driver's master port (a send right at
+//! [`DEVICE_PORT`]), gives the driver a BPF filter for ARP and IPv4 frames
+//! to a port of its own, and writes its frames with `device_write_inband`.
+//! On its server port (`SERVICE_PORT_NAME`) it answers `socket_create`
+//! (`SOCK_STREAM`) and `socket_create_address` (`AF_INET`); on a socket's
+//! port `socket_connect`, `socket_bind`, `socket_listen`, `socket_accept`,
+//! `socket_name`, `socket_peername`, `socket_shutdown`, `io_read`,
+//! `io_write` and `io_readable`; on an address's port
+//! `socket_whatis_address`. A call that must wait (a connection being
+//! made, nothing to read yet, a full send buffer, no connection to accept)
+//! is answered when it can be. A socket whose port has no senders left is
+//! closed.
+//!
+//! Its address: with arguments (as the Hurd's pfinet takes them) `-a
+//! ADDRESS`, `-g GATEWAY`, `-m NETMASK` (`-i eth0` is the only interface);
+//! started with a number instead (the kernel's tests), the number's high 32
+//! bits are the address, its low 32 bits the gateway, the netmask
+//! 255.255.255.0.
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::collections::BTreeMap;
+use alloc::string::ToString;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+use core::net::Ipv4Addr;
+use core::time::Duration;
+
+use hurd_abi::device::{D_READ, D_WRITE, device, net_rcv};
+use hurd_abi::net::{
+    NET_ADDRESS, NETF_IN, accept_ethertypes, address_from_words, frame_of_rcv_msg,
+};
+use hurd_ipc::mig::{Dispatch, Request};
+use hurd_ipc::notify::{NOTIFY_NO_SENDERS, NotifyKind};
+use hurd_ipc::user::MsgOptions;
+use hurd_ipc::{
+    Disposition, Errno, Error, MigReturn, MsgReturn, PortItem, PortName, RightType, UserIpc,
+};
+use hurd_rt::{KernelIpc, println};
+use hurd_trans::protocol::{io, socket};
+use hurd_trans::stat::Stat;
+use pfinet::{Setup, SocketId, Stack, parse_sockaddr_in, sockaddr_in};
+use smoltcp::wire::IpEndpoint;
+
+hurd_rt::entry!(main);
+
+/// Where pfinet finds its send right to the network driver's master port.
+pub const DEVICE_PORT: PortName = PortName(0x30);
+/// The device it opens.
+const INTERFACE: &str = "eth0";
+/// The most bytes one `io_read` answers.
+const MAX_READ: u64 = 64 * 1024;
+
+/// A call answered later.
+enum Wait {
+    Connect(SocketId),
+    Accept(SocketId),
+    Read(SocketId, usize),
+    Write(SocketId, Vec<u8>),
+}
+
+/// The server's state.
+struct Pfinet {
+    stack: RefCell<Stack>,
+    server: PortName,
+    set: PortName,
+    /// Socket ports (receive rights) and their sockets.
+    sockets: RefCell<BTreeMap<PortName, SocketId>>,
+    /// Address ports and what they stand for.
+    addresses: RefCell<BTreeMap<PortName, IpEndpoint>>,
+    waiting: RefCell<Vec<(Wait, Request)>>,
+}
+
+fn errno(e: Errno) -> Error {
+    e.into()
+}
+
+fn now() -> i64 {
+    hurd_rt::time::uptime_ms() as i64
+}
+
+impl Pfinet {
+    fn socket(&self, req: &Request) -> Result<SocketId, Error> {
+        self.sockets
+            .borrow()
+            .get(&req.port)
+            .copied()
+            .ok_or(errno(Errno::OpNotSupp))
+    }
+
+    /// A new port in the receive set, with a no-senders request on itself.
+    fn new_port(&self) -> Result<PortName, Error> {
+        let ipc = KernelIpc::new();
+        let port = ipc.port_allocate(RightType::Receive).map_err(Error::Kern)?;
+        let _ = ipc.request_notification(
+            port,
+            NotifyKind::NoSenders,
+            1,
+            port,
+            Disposition::MakeSendOnce,
+        );
+        if let Err(e) = ipc.port_move_member(port, self.set) {
+            let _ = ipc.port_destroy(port);
+            return Err(Error::Kern(e));
+        }
+        Ok(port)
+    }
+
+    fn socket_port(&self, id: SocketId) -> Result<PortItem, Error> {
+        let port = self
+            .new_port()
+            .inspect_err(|_| self.stack.borrow_mut().close(id))?;
+        self.sockets.borrow_mut().insert(port, id);
+        Ok(PortItem {
+            name: port,
+            disposition: Disposition::MakeSend,
+        })
+    }
+
+    fn address_port(&self, at: IpEndpoint) -> Result<PortItem, Error> {
+        let port = self.new_port()?;
+        self.addresses.borrow_mut().insert(port, at);
+        Ok(PortItem {
+            name: port,
+            disposition: Disposition::MakeSend,
+        })
+    }
+
+    /// The endpoint an address port (ours) stands for; the right that
+    /// came is released.
+    fn address_of(&self, addr: PortItem) -> Result<IpEndpoint, Error> {
+        let at = self.addresses.borrow().get(&addr.name).copied();
+        if addr.name.is_valid() {
+            let _ = KernelIpc::new().port_deallocate(addr.name);
+        }
+        at.ok_or(errno(Errno::Inval))
+    }
+
+    /// Defers `req` until `wait` can be answered.
+    fn later<T>(&self, wait: Wait, req: &Request) -> Result<T, Error> {
+        self.waiting.borrow_mut().push((wait, *req));
+        Err(Error::Mig(MigReturn::NoReply))
+    }
+
+    /// Answers the waiting calls that can be now.
+    fn answer_waiting(&self) {
+        let ipc = KernelIpc::new();
+        let waiting = core::mem::take(&mut *self.waiting.borrow_mut());
+        let mut still = Vec::new();
+        for (wait, req) in waiting {
+            let mut stack = self.stack.borrow_mut();
+            match wait {
+                Wait::Connect(id) => match stack.connected(id) {
+                    Ok(None) => still.push((Wait::Connect(id), req)),
+                    r => {
+                        drop(stack);
+                        let _ =
+                            socket::reply::socket_connect(&ipc, &req, r.map(|_| ()).map_err(errno));
+                    }
+                },
+                Wait::Read(id, amount) => match stack.read(id, amount) {
+                    Ok(None) => still.push((Wait::Read(id, amount), req)),
+                    r => {
+                        drop(stack);
+                        let r = r.map(Option::unwrap_or_default).map_err(errno);
+                        let _ = io::reply::read(&ipc, &req, r);
+                    }
+                },
+                Wait::Write(id, data) => match stack.write(id, &data) {
+                    Ok(None) => still.push((Wait::Write(id, data), req)),
+                    r => {
+                        drop(stack);
+                        let r = r.map(|n| n.unwrap_or(0) as u64).map_err(errno);
+                        let _ = io::reply::write(&ipc, &req, r);
+                    }
+                },
+                Wait::Accept(id) => match stack.accept(id) {
+                    Ok(None) => still.push((Wait::Accept(id), req)),
+                    Ok(Some((new, peer))) => {
+                        drop(stack);
+                        let r = self
+                            .socket_port(new)
+                            .and_then(|sock| self.address_port(peer).map(|addr| (sock, addr)));
+                        let _ = socket::reply::socket_accept(&ipc, &req, r);
+                    }
+                    Err(e) => {
+                        drop(stack);
+                        let _ = socket::reply::socket_accept(&ipc, &req, Err(errno(e)));
+                    }
+                },
+            }
+        }
+        self.waiting.borrow_mut().extend(still);
+    }
+
+    /// A port with no senders left: its socket is closed (and its waiting
+    /// calls answered `EBADF`), or its address forgotten.
+    fn no_senders(&self, port: PortName) {
+        let ipc = KernelIpc::new();
+        if let Some(id) = self.sockets.borrow_mut().remove(&port) {
+            self.stack.borrow_mut().close(id);
+        }
+        self.addresses.borrow_mut().remove(&port);
+        let _ = ipc.port_destroy(port);
+    }
+}
+
+impl socket::Server for Pfinet {
+    fn socket_create(
+        &self,
+        req: &Request,
+        sock_type: i32,
+        protocol: i32,
+    ) -> Result<PortItem, Error> {
+        if req.port != self.server {
+            return Err(errno(Errno::OpNotSupp));
+        }
+        let id = self
+            .stack
+            .borrow_mut()
+            .create(sock_type, protocol)
+            .map_err(errno)?;
+        self.socket_port(id)
+    }
+
+    fn socket_listen(&self, req: &Request, queue_limit: i32) -> Result<(), Error> {
+        let id = self.socket(req)?;
+        self.stack
+            .borrow_mut()
+            .listen(id, queue_limit)
+            .map_err(errno)
+    }
+
+    fn socket_accept(&self, req: &Request) -> Result<(PortItem, PortItem), Error> {
+        let id = self.socket(req)?;
+        let got = self.stack.borrow_mut().accept(id).map_err(errno)?;
+        match got {
+            Some((new, peer)) => Ok((self.socket_port(new)?, self.address_port(peer)?)),
+            None => self.later(Wait::Accept(id), req),
+        }
+    }
+
+    fn socket_connect(&self, req: &Request, addr: PortItem) -> Result<(), Error> {
+        let to = self.address_of(addr)?;
+        let id = self.socket(req)?;
+        self.stack.borrow_mut().connect(id, to).map_err(errno)?;
+        self.later(Wait::Connect(id), req)
+    }
+
+    fn socket_bind(&self, req: &Request, addr: PortItem) -> Result<(), Error> {
+        let at = self.address_of(addr)?;
+        let id = self.socket(req)?;
+        self.stack.borrow_mut().bind(id, at).map_err(errno)
+    }
+
+    fn socket_name(&self, req: &Request) -> Result<PortItem, Error> {
+        let id = self.socket(req)?;
+        let at = self.stack.borrow().name(id).map_err(errno)?;
+        self.address_port(at)
+    }
+
+    fn socket_peername(&self, req: &Request) -> Result<PortItem, Error> {
+        let id = self.socket(req)?;
+        let at = self.stack.borrow().peer(id).map_err(errno)?;
+        self.address_port(at)
+    }
+
+    fn socket_create_address(
+        &self,
+        req: &Request,
+        sockaddr_type: i32,
+        sockaddr: Vec<u8>,
+    ) -> Result<PortItem, Error> {
+        if req.port != self.server && !self.sockets.borrow().contains_key(&req.port) {
+            return Err(errno(Errno::OpNotSupp));
+        }
+        let at = parse_sockaddr_in(sockaddr_type, &sockaddr).map_err(errno)?;
+        self.address_port(at)
+    }
+
+    fn socket_whatis_address(&self, req: &Request) -> Result<(i32, Vec<u8>), Error> {
+        let at = self
+            .addresses
+            .borrow()
+            .get(&req.port)
+            .copied()
+            .ok_or(errno(Errno::OpNotSupp))?;
+        Ok((pfinet::AF_INET, sockaddr_in(at)))
+    }
+
+    fn socket_shutdown(&self, req: &Request, direction: i32) -> Result<(), Error> {
+        let id = self.socket(req)?;
+        self.stack
+            .borrow_mut()
+            .shutdown(id, direction)
+            .map_err(errno)
+    }
+}
+
+impl io::Server for Pfinet {
+    fn write(&self, req: &Request, data: Vec<u8>, _offset: i64) -> Result<u64, Error> {
+        let id = self.socket(req)?;
+        let written = self.stack.borrow_mut().write(id, &data).map_err(errno)?;
+        match written {
+            Some(n) => Ok(n as u64),
+            None => self.later(Wait::Write(id, data), req),
+        }
+    }
+
+    fn read(&self, req: &Request, _offset: i64, amount: u64) -> Result<Vec<u8>, Error> {
+        let id = self.socket(req)?;
+        let amount = amount.min(MAX_READ) as usize;
+        let got = self.stack.borrow_mut().read(id, amount).map_err(errno)?;
+        match got {
+            Some(data) => Ok(data),
+            None => self.later(Wait::Read(id, amount), req),
+        }
+    }
+
+    fn seek(&self, _req: &Request, _offset: i64, _whence: i32) -> Result<i64, Error> {
+        Err(errno(Errno::SPipe))
+    }
+
+    fn readable(&self, req: &Request) -> Result<u64, Error> {
+        let id = self.socket(req)?;
+        self.stack
+            .borrow()
+            .readable(id)
+            .map(|n| n as u64)
+            .map_err(errno)
+    }
+
+    fn set_all_openmodes(&self, _req: &Request, _newbits: i32) -> Result<(), Error> {
+        Err(errno(Errno::OpNotSupp))
+    }
+
+    fn get_openmodes(&self, _req: &Request) -> Result<i32, Error> {
+        Err(errno(Errno::OpNotSupp))
+    }
+
+    fn set_some_openmodes(&self, _req: &Request, _bits_to_set: i32) -> Result<(), Error> {
+        Err(errno(Errno::OpNotSupp))
+    }
+
+    fn clear_some_openmodes(&self, _req: &Request, _bits_to_clear: i32) -> Result<(), Error> {
+        Err(errno(Errno::OpNotSupp))
+    }
+
+    fn stat(&self, _req: &Request) -> Result<Stat, Error> {
+        Err(errno(Errno::OpNotSupp))
+    }
+
+    fn reauthenticate(&self, _req: &Request, rendezvous2: PortItem) {
+        let _ = KernelIpc::new().port_deallocate(rendezvous2.name);
+    }
+
+    fn restrict_auth(
+        &self,
+        _req: &Request,
+        _uids: Vec<u32>,
+        _gids: Vec<u32>,
+    ) -> Result<PortItem, Error> {
+        Err(errno(Errno::OpNotSupp))
+    }
+
+    fn duplicate(&self, _req: &Request) -> Result<PortItem, Error> {
+        Err(errno(Errno::OpNotSupp))
+    }
+
+    fn server_version(
+        &self,
+        _req: &Request,
+    ) -> Result<(alloc::string::String, i32, i32, i32), Error> {
+        Ok(("pfinet".to_string(), 0, 1, 0))
+    }
+
+    fn map(&self, _req: &Request) -> Result<(PortItem, PortItem), Error> {
+        Err(errno(Errno::OpNotSupp))
+    }
+
+    fn pathconf(&self, _req: &Request, _name: i32) -> Result<i32, Error> {
+        Err(errno(Errno::OpNotSupp))
+    }
+}
+
+/// The address setup from the arguments or the start number.
+fn setup(mac: [u8; 6]) -> Result<Setup, alloc::string::String> {
+    let args = hurd_rt::env::args();
+    let mut setup = Setup {
+        mac,
+        address: Ipv4Addr::UNSPECIFIED,
+        prefix: 24,
+        gateway: None,
+    };
+    if args.len() <= 1 {
+        let n = hurd_rt::env::start_arg();
+        setup.address = Ipv4Addr::from((n >> 32) as u32);
+        let gateway = Ipv4Addr::from(n as u32);
+        setup.gateway = (!gateway.is_unspecified()).then_some(gateway);
+        return Ok(setup);
+    }
+    let mut words = args.iter().skip(1);
+    while let Some(&word) = words.next() {
+        let mut value = || {
+            words
+                .next()
+                .copied()
+                .ok_or(alloc::format!("{word} needs a value"))
+        };
+        match word {
+            "-i" | "--interface" => {
+                let name = value()?;
+                if name != INTERFACE {
+                    return Err(alloc::format!("no interface {name}"));
+                }
+            }
+            "-a" | "--address" => {
+                setup.address = value()?.parse().map_err(|_| "a bad address".to_string())?;
+            }
+            "-g" | "--gateway" => {
+                setup.gateway = Some(value()?.parse().map_err(|_| "a bad gateway".to_string())?);
+            }
+            "-m" | "--netmask" => {
+                let mask: Ipv4Addr = value()?.parse().map_err(|_| "a bad netmask".to_string())?;
+                let bits = u32::from(mask);
+                if bits.leading_ones() + bits.trailing_zeros() != 32 {
+                    return Err(alloc::format!("{mask} is no netmask"));
+                }
+                setup.prefix = bits.leading_ones() as u8;
+            }
+            other => return Err(alloc::format!("unknown argument {other}")),
+        }
+    }
+    Ok(setup)
+}
+
+fn main() -> u64 {
+    let ipc = KernelIpc::new();
+    let server = PortName(hurd_abi::SERVICE_PORT_NAME);
+    let master = device::Client::new(&ipc, DEVICE_PORT);
+    let eth = match master.device_open(D_READ | D_WRITE, INTERFACE.to_string()) {
+        Ok(p) => p.name,
+        Err(e) => {
+            println!("pfinet: device_open {INTERFACE}: {e:?}");
+            return 1;
+        }
+    };
+    let eth = device::Client::new(&ipc, eth);
+    let mac = eth
+        .device_get_status(NET_ADDRESS, 2)
+        .ok()
+        .and_then(|w| address_from_words(&w, 6))
+        .and_then(|m| <[u8; 6]>::try_from(m).ok());
+    let Some(mac) = mac else {
+        println!("pfinet: {INTERFACE} has no MAC address");
+        return 1;
+    };
+    let setup = match setup(mac) {
+        Ok(s) if !s.address.is_unspecified() => s,
+        Ok(_) => {
+            println!("pfinet: no address (-a ADDRESS)");
+            return 1;
+        }
+        Err(why) => {
+            println!("pfinet: {why}");
+            return 1;
+        }
+    };
+    let ports = (|| {
+        let frames = ipc.port_allocate(RightType::Receive)?;
+        let set = ipc.port_allocate(RightType::PortSet)?;
+        ipc.port_move_member(server, set)?;
+        ipc.port_move_member(frames, set)?;
+        Ok::<_, hurd_ipc::KernReturn>((frames, set))
+    })();
+    let Ok((frames, set)) = ports else {
+        println!("pfinet: no ports");
+        return 2;
+    };
+    let filter = accept_ethertypes(NETF_IN, &[0x0806, 0x0800], 1514);
+    let send = PortItem {
+        name: frames,
+        disposition: Disposition::MakeSend,
+    };
+    if let Err(e) = eth.device_set_filter(send, 0, filter) {
+        println!("pfinet: device_set_filter: {e:?}");
+        return 1;
+    }
+    println!(
+        "pfinet: {INTERFACE} {}/{} gateway {:?}",
+        setup.address, setup.prefix, setup.gateway
+    );
+    let pf = Pfinet {
+        stack: RefCell::new(Stack::new(setup, now())),
+        server,
+        set,
+        sockets: RefCell::new(BTreeMap::new()),
+        addresses: RefCell::new(BTreeMap::new()),
+        waiting: RefCell::new(Vec::new()),
+    };
+    loop {
+        // Run the stack, write its frames, answer what can be.
+        pf.stack.borrow_mut().poll(now());
+        loop {
+            let Some(frame) = pf.stack.borrow_mut().frames().next_out() else {
+                break;
+            };
+            if let Err(e) = eth.device_write_inband(0, 0, frame) {
+                println!("pfinet: device_write: {e:?}");
+            }
+        }
+        pf.answer_waiting();
+        let delay = pf.stack.borrow_mut().poll_delay(now());
+        let opts = MsgOptions {
+            rcv_timeout: delay.map(Duration::from_millis),
+            ..MsgOptions::default()
+        };
+        let msg = match ipc.receive_with(set, &opts) {
+            Ok(msg) => msg,
+            Err(e) if e.code == MsgReturn::RcvTimedOut => continue,
+            Err(e) => {
+                println!("pfinet: receive failed: {:?}", e.code);
+                return 3;
+            }
+        };
+        if msg.header.local == frames {
+            match net_rcv::Call::decode(msg) {
+                Ok((net_rcv::Call::net_rcv_msg { header, packet }, _)) => {
+                    if let Some(frame) = frame_of_rcv_msg(&header, &packet) {
+                        pf.stack.borrow_mut().frames().deliver(frame);
+                    }
+                }
+                Err(bad) => ipc.destroy_message(bad.message),
+            }
+            continue;
+        }
+        if msg.header.id == NOTIFY_NO_SENDERS {
+            let port = msg.header.local;
+            ipc.destroy_message(msg);
+            if port != server {
+                pf.no_senders(port);
+            }
+            continue;
+        }
+        let dispatch = match socket::demux(&pf, &ipc, msg) {
+            Dispatch::NotMine(msg) => io::demux(&pf, &ipc, msg),
+            d => d,
+        };
+        let reply = match dispatch {
+            Dispatch::Reply(reply) => Some(reply),
+            Dispatch::NoReply => None,
+            Dispatch::NotMine(msg) => match hurd_ipc::mig::bad_id(&ipc, msg) {
+                Dispatch::Reply(reply) => Some(reply),
+                _ => None,
+            },
+        };
+        if let Some(reply) = reply {
+            let _ = hurd_ipc::mig::send_reply(&ipc, reply);
+        }
+    }
+}

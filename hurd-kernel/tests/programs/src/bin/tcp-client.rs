@@ -1,0 +1,189 @@
+//! A client of `pfinet` (a distro program) through the Hurd's socket
+//! interface, on QEMU's user network: it makes a TCP socket
+//! (`socket_create`), an address for 10.0.2.100 port 7 — which QEMU forwards
+//! to an echo process on the host (`guestfwd` to `cat`) —
+//! (`socket_create_address`), connects, writes bytes with `io_write`, reads
+//! them back with `io_read` until all came, checks the socket's and its
+//! peer's addresses, shuts its sending half and reads the end of the
+//! stream. And each refusal: socket types, address families, short
+//! addresses, calls on the wrong port.
+//!
+//! Returns 0 when all of it held, else the step that failed.
+#![cfg_attr(target_os = "none", no_std)]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+
+use hurd_ipc::{Disposition, Errno, Error, PortItem, PortName};
+use hurd_rt::{KernelIpc, println};
+use hurd_trans::protocol::{io, socket};
+
+hurd_rt::entry!(main);
+
+const SOCK_STREAM: i32 = 1;
+const SOCK_DGRAM: i32 = 2;
+const AF_INET: i32 = 2;
+const AF_INET6: i32 = 10;
+/// How many bytes go to the echo and back.
+const BYTES: usize = 20_000;
+
+/// A `struct sockaddr_in` as the Hurd lays it out.
+fn sockaddr_in(addr: [u8; 4], port: u16) -> Vec<u8> {
+    let mut s = Vec::with_capacity(16);
+    s.extend_from_slice(&[16, AF_INET as u8]);
+    s.extend_from_slice(&port.to_be_bytes());
+    s.extend_from_slice(&addr);
+    s.extend_from_slice(&[0; 8]);
+    s
+}
+
+fn check<T: core::fmt::Debug + PartialEq>(
+    step: u64,
+    what: &str,
+    got: T,
+    want: T,
+) -> Result<(), u64> {
+    if got == want {
+        Ok(())
+    } else {
+        println!("tcp-client: {what}: {got:?}, expected {want:?}");
+        Err(step)
+    }
+}
+
+fn errno<T>(r: Result<T, Error>) -> Result<T, Option<Errno>> {
+    r.map_err(Errno::of)
+}
+
+fn copy(name: PortName) -> PortItem {
+    PortItem {
+        name,
+        disposition: Disposition::CopySend,
+    }
+}
+
+fn main() -> u64 {
+    match steps() {
+        Ok(()) => 0,
+        Err(step) => step,
+    }
+}
+
+fn steps() -> Result<(), u64> {
+    let ipc = KernelIpc::new();
+    let server = socket::Client::new(&ipc, hurd_rt::ports::SERVICE);
+    check(
+        1,
+        "a datagram socket",
+        errno(server.socket_create(SOCK_DGRAM, 0)).map(|_| ()),
+        Err(Some(Errno::SockTNoSupport)),
+    )?;
+    check(
+        2,
+        "an IPv6 address",
+        errno(server.socket_create_address(AF_INET6, sockaddr_in([0; 4], 7))).map(|_| ()),
+        Err(Some(Errno::AfNoSupport)),
+    )?;
+    check(
+        3,
+        "a short address",
+        errno(server.socket_create_address(AF_INET, alloc::vec![16, 2, 0])).map(|_| ()),
+        Err(Some(Errno::Inval)),
+    )?;
+    let sock = server.socket_create(SOCK_STREAM, 0).map_err(|e| {
+        println!("tcp-client: socket_create: {e:?}");
+        4u64
+    })?;
+    let echo = server
+        .socket_create_address(AF_INET, sockaddr_in([10, 0, 2, 100], 7))
+        .map_err(|_| 5u64)?;
+    check(
+        6,
+        "socket_whatis_address",
+        errno(socket::Client::new(&ipc, echo.name).socket_whatis_address()),
+        Ok((AF_INET, sockaddr_in([10, 0, 2, 100], 7))),
+    )?;
+    check(
+        7,
+        "socket_create on a socket",
+        errno(socket::Client::new(&ipc, sock.name).socket_create(SOCK_STREAM, 0)).map(|_| ()),
+        Err(Some(Errno::OpNotSupp)),
+    )?;
+    let s = socket::Client::new(&ipc, sock.name);
+    check(
+        8,
+        "io_read before connecting",
+        errno(io::Client::new(&ipc, sock.name).read(-1, 10)),
+        Err(Some(Errno::NotConn)),
+    )?;
+    check(
+        9,
+        "socket_connect",
+        errno(s.socket_connect(copy(echo.name))),
+        Ok(()),
+    )?;
+    let name = s.socket_name().map_err(|_| 10u64)?;
+    let (family, bytes) = socket::Client::new(&ipc, name.name)
+        .socket_whatis_address()
+        .map_err(|_| 11u64)?;
+    let port = u16::from_be_bytes([bytes[2], bytes[3]]);
+    check(
+        12,
+        "socket_name",
+        (family, &bytes[4..8], port >= 49152),
+        (AF_INET, &[10u8, 0, 2, 15][..], true),
+    )?;
+    let peer = s.socket_peername().map_err(|_| 13u64)?;
+    check(
+        14,
+        "socket_peername",
+        errno(socket::Client::new(&ipc, peer.name).socket_whatis_address()),
+        Ok((AF_INET, sockaddr_in([10, 0, 2, 100], 7))),
+    )?;
+
+    let data: Vec<u8> = (0..BYTES).map(|i| b'a' + (i % 26) as u8).collect();
+    let file = io::Client::new(&ipc, sock.name);
+    let mut sent = 0;
+    while sent < data.len() {
+        let end = (sent + 3000).min(data.len());
+        let n = file.write(data[sent..end].to_vec(), -1).map_err(|e| {
+            println!("tcp-client: io_write: {e:?}");
+            15u64
+        })?;
+        if n == 0 {
+            return Err(16);
+        }
+        sent += n as usize;
+    }
+    let mut got = Vec::new();
+    while got.len() < data.len() {
+        let d = file.read(-1, 4096).map_err(|e| {
+            println!("tcp-client: io_read: {e:?}");
+            17u64
+        })?;
+        if d.is_empty() {
+            println!("tcp-client: the stream ended after {} bytes", got.len());
+            return Err(18);
+        }
+        got.extend(d);
+    }
+    check(19, "the echo", got == data, true)?;
+    println!("tcp-client: {BYTES} bytes to 10.0.2.100:7 and back");
+
+    check(20, "socket_shutdown", errno(s.socket_shutdown(1)), Ok(()))?;
+    check(
+        21,
+        "io_read at the end",
+        errno(file.read(-1, 100)),
+        Ok(Vec::new()),
+    )?;
+    check(
+        22,
+        "io_write after shutdown",
+        errno(file.write(alloc::vec![1], -1)),
+        Err(Some(Errno::Pipe)),
+    )?;
+    Ok(())
+}
