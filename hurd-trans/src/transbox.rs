@@ -169,7 +169,17 @@ pub(crate) struct Waiter {
     pub suffix: Vec<u8>,
     /// Whether a '/' must separate them.
     pub mustbedir: bool,
+    /// How often this lookup has started the translator again after it
+    /// died answering it (bounded by [`MAX_RESTARTS`]).
+    pub restarts: u8,
 }
+
+/// How often one lookup starts a translator again after it died answering
+/// that lookup's `fsys_getroot`. libfshelp starts over without a bound; a
+/// translator whose root always fails (a bug, or a hostile program) would
+/// then keep the file system starting it forever. Once is enough to get
+/// past a translator that had died since it was last used.
+pub(crate) const MAX_RESTARTS: u8 = 1;
 
 /// The translator state of one node (libfshelp's `transbox`).
 #[derive(Debug, Default)]

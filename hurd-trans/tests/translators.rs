@@ -383,6 +383,54 @@ fn a_translator_that_panics_ends_its_task_and_its_clients_are_told() {
     assert!(a.open("p", OpenFlags::NOTRANS).is_ok());
 }
 
+/// A translator whose root cannot be given: trivfs answers
+/// `fsys_getroot` with the file's status, and this one panics there.
+struct PanicsInStat;
+
+impl TrivFs for PanicsInStat {
+    fn stat(&self) -> Stat {
+        panic!("a translator's bug, in stat");
+    }
+
+    fn read(&mut self, _offset: u64, _len: usize) -> Result<Vec<u8>, Errno> {
+        Ok(Vec::new())
+    }
+}
+
+fn panics_in_stat(start: programs::Start<hurd_ipc::hosted::Task>) {
+    programs::run(
+        start.ipc,
+        Single::new(PanicsInStat, 0, 0),
+        start.auth,
+        start.bootstrap,
+        "panics-in-stat",
+    );
+}
+
+#[test]
+fn a_translator_that_dies_giving_its_root_is_started_again_once() {
+    let w = World::new();
+    let count = Arc::new(AtomicUsize::new(0));
+    w.register(
+        "/test/panics-in-stat",
+        counting(
+            count.clone(),
+            Duration::ZERO,
+            programs::hosted(panics_in_stat),
+        ),
+    );
+    let a = w.alice();
+    settrans(&a, "s", false, &["/test/panics-in-stat"]);
+    // It dies answering the lookup, is started again (it might have died
+    // since it was last used), dies again: the lookup fails.
+    assert_eq!(a.open("s", OpenFlags::READ), Err(e(Errno::Died)));
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+    // Each lookup gets the same bounded answer; the file system serves.
+    assert_eq!(a.open("s", OpenFlags::READ), Err(e(Errno::Died)));
+    assert_eq!(count.load(Ordering::SeqCst), 4);
+    assert!(a.open("s", OpenFlags::NOTRANS).is_ok());
+}
+
 #[test]
 fn active_translators_set_by_the_owner() {
     let w = World::new();

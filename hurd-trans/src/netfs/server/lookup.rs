@@ -118,6 +118,7 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
                     flags: if lastcomp { flags } else { 0 },
                     suffix: rest.unwrap_or(b"").to_vec(),
                     mustbedir,
+                    restarts: 0,
                 };
                 return Ok(match self.fetch_root(waiter, np) {
                     Some(Ok((r, n, p))) => Outcome::Done(r, n, p),
@@ -333,7 +334,16 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
         if died {
             self.ipc.destroy_message(msg);
             self.forget_active(p.node, p.active);
-            self.resume(p.w, p.node);
+            let mut w = p.w;
+            if w.restarts >= MAX_RESTARTS {
+                // It died again: the lookup fails instead of starting it
+                // for ever.
+                self.abandon_dotdot(&mut self.state(), w.dotdot);
+                let _ = fs::reply::dir_lookup(&self.ipc, &req, Err(errno(Errno::Died)));
+                return;
+            }
+            w.restarts += 1;
+            self.resume(w, p.node);
             return;
         }
         let checks: [fn(&Item) -> bool; 3] = [u32::matches, Name::matches, PortItem::matches];

@@ -52,7 +52,9 @@ use crate::protocol::{fs, fsys, io};
 use crate::retry::RetryType;
 use crate::stat::{Stat, TimeSpec};
 use crate::statfs::Statfs;
-use crate::transbox::{InitDirs, Starter, Starting, TransBox, Waiter, argz_to_argv, argz_words};
+use crate::transbox::{
+    InitDirs, MAX_RESTARTS, Starter, Starting, TransBox, Waiter, argz_to_argv, argz_words,
+};
 
 /// The longest name `dir_lookup` accepts (`PATH_MAX`).
 pub const PATH_MAX: usize = 4096;
