@@ -12,6 +12,7 @@
 //! serves a request with its sender's ids, `attr` turns the translator's
 //! status into FUSE's attributes, and `mount` does the set-up.
 
+mod answer;
 mod attr;
 mod bridge;
 mod caller;

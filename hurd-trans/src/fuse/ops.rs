@@ -11,6 +11,7 @@ use fuser::{
 };
 use hurd_ipc::{Disposition, Errno, PortItem, UserIpc};
 
+use super::answer::Answer;
 use super::attr::{err, kind, timespec};
 use super::bridge::{Bridge, Handle, read_full};
 use crate::flags::{
@@ -24,10 +25,7 @@ use crate::transbox::symlink_target;
 
 impl Filesystem for Bridge {
     fn lookup(&mut self, _req: &Request<'_>, parent: u64, name: &OsStr, reply: ReplyEntry) {
-        match self.lookup_node(parent, name) {
-            Ok((_, a)) => reply.entry(&self.ttl, &a, 0),
-            Err(e) => reply.error(e),
-        }
+        reply.answer(self.ttl, self.lookup_node(parent, name))
     }
 
     fn forget(&mut self, _req: &Request<'_>, ino: u64, nlookup: u64) {
@@ -48,10 +46,7 @@ impl Filesystem for Bridge {
     }
 
     fn getattr(&mut self, _req: &Request<'_>, ino: u64, _fh: Option<u64>, reply: ReplyAttr) {
-        match self.stat_node(ino) {
-            Ok(a) => reply.attr(&self.ttl, &a),
-            Err(e) => reply.error(e),
-        }
+        reply.answer(self.ttl, self.stat_node(ino))
     }
 
     fn setattr(
@@ -129,10 +124,7 @@ impl Filesystem for Bridge {
             drop(held);
             self.stat_node(ino)
         })();
-        match r {
-            Ok(a) => reply.attr(&self.ttl, &a),
-            Err(e) => reply.error(e),
-        }
+        reply.answer(self.ttl, r)
     }
 
     fn readlink(&mut self, _req: &Request<'_>, ino: u64, reply: ReplyData) {
@@ -144,10 +136,7 @@ impl Filesystem for Bridge {
                 .map(<[u8]>::to_vec)
                 .ok_or(libc::EINVAL)
         });
-        match r {
-            Ok(t) => reply.data(&t),
-            Err(e) => reply.error(e),
-        }
+        reply.answer(self.ttl, r)
     }
 
     fn mkdir(
@@ -170,10 +159,7 @@ impl Filesystem for Bridge {
             self.settle_group(req, parent, ino, &mut a);
             Ok((ino, a))
         })();
-        match r {
-            Ok((_, a)) => reply.entry(&self.ttl, &a, 0),
-            Err(e) => reply.error(e),
-        }
+        reply.answer(self.ttl, r)
     }
 
     fn unlink(&mut self, req: &Request<'_>, parent: u64, name: &OsStr, reply: ReplyEmpty) {
@@ -184,10 +170,7 @@ impl Filesystem for Bridge {
                 .dir_unlink(Name::from(n))
                 .map_err(err)
         })();
-        match r {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(e),
-        }
+        reply.answer(self.ttl, r)
     }
 
     fn rmdir(&mut self, req: &Request<'_>, parent: u64, name: &OsStr, reply: ReplyEmpty) {
@@ -198,10 +181,7 @@ impl Filesystem for Bridge {
                 .dir_rmdir(Name::from(n))
                 .map_err(err)
         })();
-        match r {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(e),
-        }
+        reply.answer(self.ttl, r)
     }
 
     fn rename(
@@ -231,10 +211,7 @@ impl Filesystem for Bridge {
                 )
                 .map_err(err)
         })();
-        match r {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(e),
-        }
+        reply.answer(self.ttl, r)
     }
 
     fn open(&mut self, req: &Request<'_>, ino: u64, flags: i32, reply: ReplyOpen) {
@@ -434,10 +411,7 @@ impl Filesystem for Bridge {
     ) {
         let record = [HURD_SYMLINK.as_bytes(), target.as_os_str().as_bytes()];
         let r = self.make_special(req, parent, link_name, 0o777, &record);
-        match r {
-            Ok((_, a)) => reply.entry(&self.ttl, &a, 0),
-            Err(e) => reply.error(e),
-        }
+        reply.answer(self.ttl, r)
     }
 
     fn mknod(
@@ -474,10 +448,7 @@ impl Filesystem for Bridge {
             })(),
             _ => Err(libc::EINVAL),
         };
-        match r {
-            Ok((_, a)) => reply.entry(&self.ttl, &a, 0),
-            Err(e) => reply.error(e),
-        }
+        reply.answer(self.ttl, r)
     }
 
     fn link(
@@ -505,10 +476,7 @@ impl Filesystem for Bridge {
             drop(dir);
             self.lookup_node(newparent, newname)
         })();
-        match r {
-            Ok((_, a)) => reply.entry(&self.ttl, &a, 0),
-            Err(e) => reply.error(e),
-        }
+        reply.answer(self.ttl, r)
     }
 
     fn statfs(&mut self, _req: &Request<'_>, _ino: u64, reply: ReplyStatfs) {
@@ -529,10 +497,7 @@ impl Filesystem for Bridge {
                 .file_sync(1, datasync as i32)
                 .map_err(err)
         });
-        match r {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(e),
-        }
+        reply.answer(self.ttl, r)
     }
 
     fn fsyncdir(
@@ -548,10 +513,7 @@ impl Filesystem for Bridge {
                 .file_syncfs(1, 0)
                 .map_err(err)
         });
-        match r {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(e),
-        }
+        reply.answer(self.ttl, r)
     }
 
     fn destroy(&mut self) {
