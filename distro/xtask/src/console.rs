@@ -56,6 +56,33 @@ impl Step {
     }
 }
 
+/// How long a boot may run: in all, and (for boots that report as they
+/// go, as the kernel's tests do one line each) without printing anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeout {
+    /// The whole run.
+    pub total: Duration,
+    /// The longest silence; `None` for no limit but `total`.
+    pub quiet: Option<Duration>,
+}
+
+impl From<Duration> for Timeout {
+    fn from(total: Duration) -> Timeout {
+        Timeout { total, quiet: None }
+    }
+}
+
+impl Timeout {
+    /// Whether a run that started at `start` and last printed at
+    /// `last_output` has run out of time at `now`.
+    fn expired(&self, start: Instant, last_output: Instant, now: Instant) -> bool {
+        now.duration_since(start) >= self.total
+            || self
+                .quiet
+                .is_some_and(|q| now.duration_since(last_output) >= q)
+    }
+}
+
 /// A conversation as [`converse_recorded`] reports it.
 #[derive(Debug)]
 pub struct Recorded {
@@ -71,7 +98,11 @@ pub struct Recorded {
 /// playing `script` on its input, and kills it after `timeout`. The run
 /// reports how far the script got through the lines printed: a step whose
 /// text never came leaves the rest untyped.
-pub fn converse(command: Command, timeout: Duration, script: &[Step]) -> Result<BootRun, String> {
+pub fn converse(
+    command: Command,
+    timeout: impl Into<Timeout>,
+    script: &[Step],
+) -> Result<BootRun, String> {
     converse_recorded(command, timeout, script, false).map(|recorded| recorded.run)
 }
 
@@ -81,10 +112,11 @@ pub fn converse(command: Command, timeout: Duration, script: &[Step]) -> Result<
 /// (`cargo xtask run` starting QEMU) goes too.
 pub fn converse_recorded(
     mut command: Command,
-    timeout: Duration,
+    timeout: impl Into<Timeout>,
     script: &[Step],
     own_group: bool,
 ) -> Result<Recorded, String> {
+    let timeout = timeout.into();
     eprintln!("$ {command:?}");
     if own_group {
         use std::os::unix::process::CommandExt as _;
@@ -129,7 +161,8 @@ pub fn converse_recorded(
         text
     });
 
-    let deadline = Instant::now() + timeout;
+    let start = Instant::now();
+    let mut last_output = start;
     let mut lines = Vec::new();
     let mut partial = String::new();
     // Output not yet matched by a step, and the offset of its first byte
@@ -142,9 +175,9 @@ pub fn converse_recorded(
     let mut timed_out = false;
     let mut stopped = false;
     loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left.min(Duration::from_millis(200))) {
+        match rx.recv_timeout(Duration::from_millis(200)) {
             Ok(bytes) => {
+                last_output = Instant::now();
                 let text = String::from_utf8_lossy(&bytes).replace('\r', "");
                 eprint!("{text}");
                 unmatched.push_str(&text);
@@ -187,7 +220,7 @@ pub fn converse_recorded(
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                if Instant::now() >= deadline {
+                if timeout.expired(start, last_output, Instant::now()) {
                     timed_out = true;
                     kill(&mut child, own_group);
                     break;
@@ -225,4 +258,27 @@ fn kill(child: &mut Child, group: bool) {
             .status();
     }
     let _ = child.kill();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_times_out_in_all_or_when_quiet_too_long() {
+        let start = Instant::now();
+        let s = |n: u64| start + Duration::from_secs(n);
+        let total: Timeout = Duration::from_secs(90).into();
+        assert!(!total.expired(start, start, s(89)));
+        assert!(total.expired(start, s(89), s(90)));
+        let quiet = Timeout {
+            total: Duration::from_secs(600),
+            quiet: Some(Duration::from_secs(60)),
+        };
+        // Output every minute or so keeps it going past 90 s...
+        assert!(!quiet.expired(start, s(250), s(300)));
+        // ...but not a silence of a minute, nor past the total.
+        assert!(quiet.expired(start, s(240), s(300)));
+        assert!(quiet.expired(start, s(599), s(600)));
+    }
 }
