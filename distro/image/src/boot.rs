@@ -37,6 +37,9 @@ pub struct Staged {
     pub cmdline: String,
     /// The modules, in boot order (the root filesystem last).
     pub modules: Vec<StagedModule>,
+    /// The tree of the manifest's disk (its entries below the mount point,
+    /// re-rooted), if it has one: written by [`make_disk`](crate::make_disk).
+    pub disk: Option<crate::RootFs>,
 }
 
 impl Staged {
@@ -155,6 +158,7 @@ mod tests {
                     args: vec![],
                 },
             ],
+            disk: None,
         }
     }
 

@@ -9,6 +9,9 @@
 //!    ([`rootfs`]), the last module. Binaries named by package are found by a
 //!    [`Resolve`] implementation (the `cargo xtask image` command builds
 //!    them); files come from the manifest's directory.
+//!    With a `[disk]`, the entries below its mount point go to a tree of
+//!    their own ([`Staged::disk`]), which [`make_disk`] writes on an ext2
+//!    disk image, and `/etc/fstab` tells `hurd-init` to mount it.
 //! 3. The [`Staged`] image boots in QEMU directly ([`Staged::qemu_args`]) or
 //!    becomes a bootable GRUB ISO ([`make_iso`], with `grub-mkrescue`).
 //!
@@ -39,6 +42,7 @@
 #![forbid(unsafe_code)]
 
 pub mod boot;
+pub mod disk;
 pub mod epoch;
 pub mod manifest;
 pub mod rootfs;
@@ -49,10 +53,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub use boot::{Staged, StagedModule};
+pub use disk::make_disk;
 pub use epoch::Epoch;
 pub use manifest::{
-    Artifact, BootProtocol, Contents, Manifest, ManifestError, Module, OnFailure, Service, Source,
-    Translator,
+    Artifact, BootProtocol, Contents, Disk, Manifest, ManifestError, Module, OnFailure, Service,
+    Source, Translator,
 };
 pub use rootfs::RootFs;
 
@@ -233,10 +238,46 @@ pub fn root_fs(
     Ok(fs)
 }
 
+/// With a `[disk]`, moves the entries of `fs` below its mount point into
+/// the disk's tree (see [`RootFs::split_off`]) and records the disk in
+/// `/etc/fstab` (`device:vd0`, the first virtio disk, as ext2); else
+/// `None`.
+///
+/// # Errors
+///
+/// A [`BuildError`] at the `[disk]` line: the mount point is a file of the
+/// tree, or `/etc/fstab` cannot be added.
+pub fn split_disk(m: &Manifest, fs: &mut RootFs) -> Result<Option<RootFs>, BuildError> {
+    let Some(disk) = &m.disk else {
+        return Ok(None);
+    };
+    let tree = fs
+        .split_off(&disk.mount)
+        .map_err(|e| BuildError::at(disk.line, format!("disk.mount: {}", e.0)))?;
+    let mount = hurd_servers::fstab::Mount {
+        device: "vd0".to_owned(),
+        dir: disk.mount.clone(),
+        fs_type: "ext2".to_owned(),
+        readonly: false,
+        freq: 0,
+        passno: 2,
+    };
+    fs.add_file(
+        hurd_servers::fstab::FSTAB,
+        hurd_servers::fstab::to_text(&[mount]).into_bytes(),
+        0o644,
+        0,
+        0,
+    )
+    .map_err(|e| BuildError::at(disk.line, format!("disk: {}", e.0)))?;
+    Ok(Some(tree))
+}
+
 /// Lays the image out under `dir` (created; its `boot/` is replaced): the
 /// kernel at `boot/kernel`, each module at `boot/modules/<name>`, the root
 /// filesystem archive at `boot/modules/rootfs` (every entry dated `epoch`),
-/// and `boot/grub/grub.cfg`.
+/// and `boot/grub/grub.cfg`; with a `[disk]`, the disk's tree is in
+/// [`Staged::disk`] (for [`make_disk`]).
 ///
 /// # Errors
 ///
@@ -275,7 +316,8 @@ pub fn stage(
             args: module.args.clone(),
         });
     }
-    let fs = root_fs(m, base, resolver)?;
+    let mut fs = root_fs(m, base, resolver)?;
+    let disk = split_disk(m, &mut fs)?;
     let rootfs = modules_dir.join(ROOTFS_MODULE);
     let archive = fs.to_tar(epoch).map_err(|e| BuildError {
         line: None,
@@ -294,6 +336,7 @@ pub fn stage(
         protocol: m.protocol,
         cmdline: m.cmdline.clone(),
         modules,
+        disk,
     };
     let cfg = grub_dir.join("grub.cfg");
     std::fs::write(&cfg, staged.grub_cfg()).map_err(|e| BuildError::io("writing", &cfg, e))?;
@@ -317,6 +360,12 @@ fn copy_artifact(
         )
     })?;
     Ok(())
+}
+
+/// Where the disk image of an image whose ISO is `iso` goes: beside it,
+/// `NAME.img` for `NAME.iso`.
+pub fn disk_image_path(iso: &Path) -> PathBuf {
+    iso.with_extension("img")
 }
 
 /// The Debian packages [`make_iso`] needs.

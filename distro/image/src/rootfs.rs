@@ -199,6 +199,44 @@ impl RootFs {
         Ok(w.finish())
     }
 
+    /// Moves the nodes below the directory `mount` into a tree of their own
+    /// (a disk mounted there), whose root takes `mount`'s mode and owner;
+    /// `mount` stays, as the mount point, made if nothing made it.
+    ///
+    /// # Errors
+    ///
+    /// When `mount` is a file or would be inside one.
+    pub fn split_off(&mut self, mount: &str) -> Result<RootFs, TreeError> {
+        match self.nodes.get(mount) {
+            Some(n) if n.contents != NodeContents::Dir => {
+                return Err(TreeError(format!(
+                    "`{mount}` is a file: a disk is mounted on a directory"
+                )));
+            }
+            Some(_) => {}
+            None => {
+                self.make_parents(mount)?;
+                self.nodes.insert(mount.to_owned(), implied_dir());
+            }
+        }
+        let below: Vec<String> = self
+            .nodes
+            .keys()
+            .filter(|p| p.strip_prefix(mount).is_some_and(|r| r.starts_with('/')))
+            .cloned()
+            .collect();
+        let mut disk = RootFs::new();
+        if let Some(root) = self.nodes.get(mount) {
+            disk.nodes.insert("/".to_owned(), root.clone());
+        }
+        for path in below {
+            if let Some(node) = self.nodes.remove(&path) {
+                disk.nodes.insert(path[mount.len()..].to_owned(), node);
+            }
+        }
+        Ok(disk)
+    }
+
     /// Makes every parent directory of `path`; fails if one is a file.
     fn make_parents(&mut self, path: &str) -> Result<(), TreeError> {
         let mut parent = String::new();
@@ -284,6 +322,32 @@ mod tests {
             by_path("srv/greet").translator(),
             Some(&b"/hurd/hello\0hi there\0"[..])
         );
+    }
+
+    #[test]
+    fn a_disk_takes_what_is_below_its_mount_point() {
+        let mut fs = RootFs::new();
+        fs.add_dir("/home/alice", 0o700, 1000, 100).expect("dir");
+        fs.add_file("/home/alice/note", b"n".to_vec(), 0o600, 1000, 100)
+            .expect("file");
+        fs.add_file("/homework", b"h".to_vec(), 0o644, 0, 0)
+            .expect("file");
+        let disk = fs.split_off("/home").expect("split");
+        let paths: Vec<&str> = disk.nodes().map(|(p, _)| p).collect();
+        assert_eq!(paths, ["/", "/alice", "/alice/note"]);
+        assert_eq!(
+            disk.get("/alice").map(|n| (n.uid, n.mode)),
+            Some((1000, 0o700))
+        );
+        assert!(fs.get("/home").is_some(), "the mount point stays");
+        assert!(fs.get("/home/alice").is_none());
+        assert!(fs.get("/homework").is_some());
+        // A mount point nothing made is made; a file is refused.
+        let empty = fs.split_off("/srv/data").expect("split");
+        assert_eq!(empty.nodes().count(), 1);
+        assert!(fs.get("/srv/data").is_some());
+        assert!(fs.split_off("/homework").is_err());
+        assert!(fs.split_off("/homework/x").is_err());
     }
 
     #[test]

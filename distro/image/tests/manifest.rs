@@ -380,3 +380,118 @@ fn a_loaded_manifest_names_its_file() {
     let e = Manifest::load(&dir.join("absent.toml")).expect_err("absent");
     assert!(e.to_string().contains("absent.toml: cannot read it"), "{e}");
 }
+
+/// The good manifest with the programs a disk needs and a `[disk]` table
+/// (on line 48) holding `disk`.
+fn with_disk(disk: &str) -> String {
+    format!(
+        "{GOOD}\n[[program]]\npath = \"/hurd/virtio-blk\"\nsource = \"vb\"\n\n\
+         [[program]]\npath = \"/hurd/ext2fs\"\nsource = \"e2\"\n\n[disk]\n{disk}"
+    )
+}
+
+#[test]
+fn a_disk_is_checked() {
+    let m = Manifest::parse(&with_disk(
+        "size = \"8M\"\nmount = \"/home\"\nsource = \"d\"\n",
+    ))
+    .expect("a disk");
+    let disk = m.disk.expect("disk");
+    assert_eq!(
+        (
+            disk.size,
+            disk.mount.as_str(),
+            disk.source.as_deref(),
+            disk.line
+        ),
+        (8 << 20, "/home", Some("d"), 50)
+    );
+    let m = Manifest::parse(&with_disk("size = 2097152\nmount = \"/srv/\"\n")).expect("bytes");
+    assert_eq!(
+        m.disk.map(|d| (d.size, d.mount)),
+        Some((2 << 20, "/srv".into()))
+    );
+    assert_eq!(Manifest::parse(GOOD).expect("no disk").disk, None);
+
+    let bad = |disk: &str, line: usize, key: &str, needle: &str| {
+        let e = Manifest::parse(&with_disk(disk)).expect_err(disk);
+        assert_eq!((e.line, e.key.as_str()), (line, key), "{e}");
+        assert!(e.message.contains(needle), "`{needle}` not in: {e}");
+    };
+    bad(
+        "size = \"8X\"\nmount = \"/home\"\n",
+        51,
+        "disk.size",
+        "digits with K, M or G",
+    );
+    bad(
+        "size = \"8\"\nmount = \"/home\"\n",
+        51,
+        "disk.size",
+        "from 1M to 64G",
+    );
+    bad(
+        "size = 1048577\nmount = \"/home\"\n",
+        51,
+        "disk.size",
+        "multiple of 1 KiB",
+    );
+    bad(
+        "size = \"65G\"\nmount = \"/home\"\n",
+        51,
+        "disk.size",
+        "from 1M to 64G",
+    );
+    bad(
+        "size = true\nmount = \"/home\"\n",
+        51,
+        "disk.size",
+        "digits",
+    );
+    bad(
+        "size = \"8M\"\nmount = \"/\"\n",
+        52,
+        "disk.mount",
+        "the root stays in memory",
+    );
+    bad(
+        "size = \"8M\"\nmount = \"home\"\n",
+        52,
+        "disk.mount",
+        "absolute",
+    );
+    bad(
+        "size = \"8M\"\nmount = \"/my home\"\n",
+        52,
+        "disk.mount",
+        "no blanks",
+    );
+    bad("size = \"8M\"\n", 50, "disk", "mount");
+    bad(
+        "size = \"8M\"\nmount = \"/home\"\nsize = \"9M\"\n",
+        53,
+        "disk.size",
+        "duplicate key",
+    );
+    bad(
+        "size = \"8M\"\nmount = \"/home\"\nfs = \"ext4\"\n",
+        53,
+        "disk.fs",
+        "unknown field",
+    );
+    // The disk's programs must be in the image.
+    let text = format!("{GOOD}\n[disk]\nsize = \"8M\"\nmount = \"/home\"\n");
+    let e = Manifest::parse(&text).expect_err("no driver");
+    assert_eq!((e.line, e.key.as_str()), (42, "disk"), "{e}");
+    assert!(e.message.contains("`/hurd/virtio-blk`"), "{e}");
+    // A passive translator record below the mount point is refused: the
+    // disk is made by mke2fs, which cannot set one.
+    let e = Manifest::parse(&with_disk("size = \"8M\"\nmount = \"/tmp\"\n")).expect_err("record");
+    assert_eq!((e.line, e.key.as_str()), (37, "translator.node"), "{e}");
+    assert!(e.message.contains("settrans"), "{e}");
+    // /etc/fstab is made from the table.
+    let text = with_disk("size = \"8M\"\nmount = \"/home\"\n")
+        .replace("path = \"/etc/passwd\"", "path = \"/etc/fstab\"");
+    let e = Manifest::parse(&text).expect_err("fstab");
+    assert_eq!((e.line, e.key.as_str()), (28, "file.path"), "{e}");
+}

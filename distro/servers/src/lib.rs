@@ -9,6 +9,8 @@
 //!   groups, owners, argv/env queries, `proc_wait`, and signals; with feature
 //!   `std`, the hosted proc server that the exec server registers programs
 //!   with.
+//! - [`fstab`]: the file systems of the system's disks that `hurd-init`
+//!   mounts at boot (`/etc/fstab`).
 //! - [`rootfs`]: what every root file system holds (accounts, `/etc`,
 //!   homes) and the login check, hosted and on the kernel.
 //! - [`shell`]: a small shell for trying the system by hand — files,
@@ -33,6 +35,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 mod accounts;
 pub mod exec;
+pub mod fstab;
 #[cfg(feature = "std")]
 pub mod hosted;
 mod port;

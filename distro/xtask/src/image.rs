@@ -194,22 +194,55 @@ pub fn passwd(args: &[String]) -> Result<ExitCode, Failure> {
     })
 }
 
-/// `cargo xtask run [--manifest FILE]`: builds the image `manifest`
-/// describes and boots its ISO with the serial console on the terminal;
+/// Where `distro-image` writes the disk image of the image whose ISO is
+/// `iso` (when its manifest has a `[disk]`): `NAME.img` beside `NAME.iso`.
+pub fn disk_image(iso: &Path) -> PathBuf {
+    iso.with_extension("img")
+}
+
+/// `cargo xtask run [--manifest FILE] [--disk FILE]`: builds the image
+/// `manifest` describes and boots its ISO with the serial console on the
+/// terminal, its disk attached (`disk`, made from the image's disk if it
+/// does not exist; else the image's freshly built disk, if it has one);
 /// returns QEMU's exit status. QEMU ends when the system halts; `Ctrl-A X`
 /// ends it at any time (the terminal is QEMU's multiplexer, `mon:stdio`, so
 /// `Ctrl-C` goes to the system).
-pub fn run(ws: &Workspace, manifest: &Path) -> Result<std::process::ExitStatus, String> {
+pub fn run(
+    ws: &Workspace,
+    manifest: &Path,
+    disk: Option<&Path>,
+) -> Result<std::process::ExitStatus, String> {
     let stem = manifest
         .file_stem()
         .map_or_else(|| "image".into(), |s| s.to_string_lossy().into_owned());
     let iso = ws.metadata()?.target_directory.join(format!("{stem}.iso"));
     build(ws, &manifest.to_path_buf(), &iso, false)?;
+    let built = disk_image(&iso);
+    let disk = match disk {
+        Some(file) => {
+            if !file.exists() {
+                if !built.exists() {
+                    return Err(format!(
+                        "`{}` does not exist, and the image has no [disk] to make it from",
+                        file.display()
+                    ));
+                }
+                std::fs::copy(&built, file)
+                    .map_err(|e| format!("making the disk `{}`: {e}", file.display()))?;
+                eprintln!("made {} from the image's disk", file.display());
+            }
+            Some(file.to_path_buf())
+        }
+        None => built.exists().then_some(built),
+    };
     let accel = match Accel::detect() {
         Accel::Tcg => Accel::Tcg,
         Accel::Kvm => kernel::choose_accel(&kernel::build(ws)?)?,
     };
     let mut command = boot_command(accel, &iso, "mon:stdio");
+    if let Some(disk) = &disk {
+        command.args(kernel::disk_args(&[disk]));
+    }
     eprintln!("$ {command:?}");
     eprintln!("(the system's console; QEMU ends when it halts, or at Ctrl-A X)");
     command

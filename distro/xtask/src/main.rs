@@ -48,13 +48,16 @@ USAGE:
     cargo xtask <COMMAND> [OPTIONS]
 
 COMMANDS:
-    run [--manifest FILE|--kernel|--hosted|--tour]
+    run [--manifest FILE] [--disk FILE] | --kernel | --hosted | --tour
                         Build and run. By default: build the reference image
                         (distro/distro.toml), or the image of `--manifest
                         FILE`, and boot its GRUB ISO in QEMU with the serial
                         console on the terminal (log in as alice/wonderland;
                         ^D at the login prompt halts, and QEMU ends; Ctrl-A X
-                        ends QEMU at any time).
+                        ends QEMU at any time). An image with a [disk] boots
+                        with its disk freshly made; `--disk FILE` attaches
+                        FILE instead, made from the image's disk the first
+                        time and kept from run to run.
                         `--kernel` boots hurd-init directly, without GRUB;
                         `--hosted` runs the server set in one process with a
                         shell on stdin; `--tour` runs the scripted hosted tour.

@@ -22,8 +22,14 @@ use crate::workspace::Workspace;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
     /// An image booted from its ISO in QEMU (the default): the reference
-    /// image, or the manifest given with `--manifest FILE`.
-    Image(Option<PathBuf>),
+    /// image, or the manifest given with `--manifest FILE`; with `--disk
+    /// FILE`, that disk image is the machine's first virtio disk.
+    Image {
+        /// The manifest (`None`: the reference one).
+        manifest: Option<PathBuf>,
+        /// The disk image to attach, kept from run to run.
+        disk: Option<PathBuf>,
+    },
     /// `hurd-init` booted directly on the kernel in QEMU (`--kernel`).
     Kernel,
     /// The server set in one host process with a shell on stdin (`--hosted`).
@@ -34,19 +40,23 @@ pub enum Mode {
 
 /// Parses the arguments of `cargo xtask run`.
 fn parse_args(args: &[String]) -> Result<Mode, Failure> {
-    let mut mode = Mode::Image(None);
+    let mut mode = None;
+    let (mut manifest, mut disk) = (None, None);
     let mut it = args.iter();
     while let Some(arg) = it.next() {
+        let mut file = |what: &mut Option<PathBuf>| {
+            let file = it
+                .next()
+                .ok_or_else(|| Failure::Usage(format!("`{arg}` needs a file")))?;
+            *what = Some(PathBuf::from(file));
+            Ok::<(), Failure>(())
+        };
         match arg.as_str() {
-            "--manifest" => {
-                let file = it
-                    .next()
-                    .ok_or_else(|| Failure::Usage("`--manifest` needs a file".to_owned()))?;
-                mode = Mode::Image(Some(PathBuf::from(file)));
-            }
-            "--hosted" => mode = Mode::Hosted,
-            "--kernel" => mode = Mode::Kernel,
-            "--tour" => mode = Mode::Tour,
+            "--manifest" => file(&mut manifest)?,
+            "--disk" => file(&mut disk)?,
+            "--hosted" => mode = Some(Mode::Hosted),
+            "--kernel" => mode = Some(Mode::Kernel),
+            "--tour" => mode = Some(Mode::Tour),
             other => {
                 return Err(Failure::Usage(format!(
                     "unknown argument `{other}` for `cargo xtask run`"
@@ -54,7 +64,14 @@ fn parse_args(args: &[String]) -> Result<Mode, Failure> {
             }
         }
     }
-    Ok(mode)
+    match mode {
+        None => Ok(Mode::Image { manifest, disk }),
+        Some(_) if manifest.is_some() || disk.is_some() => Err(Failure::Usage(
+            "`--manifest` and `--disk` boot an image: not with `--kernel`, `--hosted` or `--tour`"
+                .to_owned(),
+        )),
+        Some(mode) => Ok(mode),
+    }
 }
 
 /// `cargo xtask run [--manifest FILE|--kernel|--hosted|--tour]`: runs the
@@ -63,11 +80,15 @@ pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
     let mode = parse_args(args)?;
     let workspace = Workspace::find()?;
     let target = match mode {
-        Mode::Image(manifest) => {
+        Mode::Image { manifest, disk } => {
             crate::setup::ensure_apt(&[crate::kernel::QEMU_PACKAGE])?;
             let manifest =
                 manifest.unwrap_or_else(|| workspace.root.join(crate::image::REFERENCE_MANIFEST));
-            return Ok(exit_code(crate::image::run(&workspace, &manifest)?));
+            return Ok(exit_code(crate::image::run(
+                &workspace,
+                &manifest,
+                disk.as_deref(),
+            )?));
         }
         Mode::Kernel => {
             crate::setup::ensure_apt(&[crate::kernel::QEMU_PACKAGE])?;
@@ -106,11 +127,36 @@ mod tests {
 
     #[test]
     fn parses_modes() {
-        assert!(matches!(parse_args(&[]), Ok(Mode::Image(None))));
+        let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            parse_args(&[]).ok(),
+            Some(Mode::Image {
+                manifest: None,
+                disk: None
+            })
+        );
         assert_eq!(
             parse_args(&["--manifest".to_owned(), "my.toml".to_owned()]).ok(),
-            Some(Mode::Image(Some(PathBuf::from("my.toml"))))
+            Some(Mode::Image {
+                manifest: Some(PathBuf::from("my.toml")),
+                disk: None
+            })
         );
+        assert_eq!(
+            parse_args(&args(&["--disk", "home.img", "--manifest", "my.toml"])).ok(),
+            Some(Mode::Image {
+                manifest: Some(PathBuf::from("my.toml")),
+                disk: Some(PathBuf::from("home.img"))
+            })
+        );
+        assert!(matches!(
+            parse_args(&args(&["--disk"])),
+            Err(Failure::Usage(_))
+        ));
+        assert!(matches!(
+            parse_args(&args(&["--kernel", "--disk", "home.img"])),
+            Err(Failure::Usage(_))
+        ));
         assert!(matches!(
             parse_args(&["--manifest".to_owned()]),
             Err(Failure::Usage(_))

@@ -13,6 +13,10 @@
 //! image is staged in `--stage` (default: next to the output) and packed as a
 //! GRUB ISO. Errors name the manifest file and line.
 //!
+//! A manifest with a `[disk]` also gives a raw disk image beside the ISO,
+//! `NAME.img` for `NAME.iso` (attach it as QEMU's first virtio disk); one
+//! left from an earlier build of a manifest without a disk is removed.
+//!
 //! Every date in the image is `SOURCE_DATE_EPOCH`, or 2000-01-01 when it is
 //! not set. `--verify` stages and packs the image a second time, in another
 //! directory and at a later second, and fails unless both ISOs are the
@@ -22,7 +26,10 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use distro_image::{Artifact, Epoch, Manifest, Resolve, Source, compare_builds, make_iso, stage};
+use distro_image::{
+    Artifact, Epoch, Manifest, Resolve, Source, Staged, compare_builds, disk_image_path, make_disk,
+    make_iso, stage,
+};
 
 /// The target every boot binary is built for.
 const TARGET: &str = "x86_64-unknown-none";
@@ -210,11 +217,21 @@ fn run(args: Args) -> Result<(), String> {
     let staged = stage(&m, &base, &stage_dir, &mut resolver, epoch)
         .map_err(|e| format!("{}: {e}", args.manifest.display()))?;
     make_iso(&staged, &args.out, epoch).map_err(|e| e.to_string())?;
+    let disk = write_disk(&m, &staged, &base, &args.out, epoch)
+        .map_err(|e| format!("{}: {e}", args.manifest.display()))?;
+    let disk_args = disk.as_ref().map_or_else(String::new, |d| {
+        format!(
+            " -drive file={},format=raw,if=none,id=disk0 -device virtio-blk-pci,drive=disk0",
+            d.display()
+        )
+    });
     eprintln!(
-        "wrote {} ({} modules, dated {epoch}); boot it with: qemu-system-x86_64 -cdrom {} \
+        "wrote {}{} ({} modules, dated {epoch}); boot it with: qemu-system-x86_64 -cdrom {}{disk_args} \
          -m 256M -display none -serial mon:stdio -no-reboot \
          -device isa-debug-exit,iobase=0xf4,iosize=0x04 (it ends when the system halts, or at Ctrl-A X)",
         args.out.display(),
+        disk.as_ref()
+            .map_or_else(String::new, |d| format!(" and {}", d.display())),
         staged.modules.len(),
         args.out.display()
     );
@@ -222,6 +239,32 @@ fn run(args: Args) -> Result<(), String> {
         verify(&m, &base, &args.out, &stage_dir, &mut resolver, epoch)?;
     }
     Ok(())
+}
+
+/// Writes the disk image of `m` beside the ISO `iso` (see
+/// [`disk_image_path`]) when it has a `[disk]`, and returns its path; else
+/// removes one an earlier build left there.
+fn write_disk(
+    m: &Manifest,
+    staged: &Staged,
+    base: &Path,
+    iso: &Path,
+    epoch: Epoch,
+) -> Result<Option<PathBuf>, String> {
+    let out = disk_image_path(iso);
+    match (&m.disk, &staged.disk) {
+        (Some(disk), Some(tree)) => {
+            make_disk(disk, tree, base, &m.name, &out, epoch).map_err(|e| e.to_string())?;
+            Ok(Some(out))
+        }
+        _ => {
+            if out.exists() {
+                std::fs::remove_file(&out)
+                    .map_err(|e| format!("removing the old disk `{}`: {e}", out.display()))?;
+            }
+            Ok(None)
+        }
+    }
 }
 
 /// Builds the image a second time, in another staging directory and at a
@@ -246,20 +289,29 @@ fn verify(
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let staged = stage(m, base, &second_stage, resolver, epoch).map_err(|e| e.to_string())?;
     make_iso(&staged, &second, epoch).map_err(|e| e.to_string())?;
-    match compare_builds(out, &second) {
-        Ok(len) => {
-            let _ = std::fs::remove_file(&second);
-            let _ = std::fs::remove_dir_all(&second_stage);
-            eprintln!(
-                "verified: a second build of {} is the same {len} bytes",
-                out.display()
-            );
-            Ok(())
-        }
-        Err(e) => Err(format!(
-            "the image is not reproducible: {e} (the second build is kept for comparison)"
-        )),
+    let second_disk = write_disk(m, &staged, base, &second, epoch)?;
+    let mut pairs = vec![(out.to_path_buf(), second.clone())];
+    if let Some(d) = second_disk {
+        pairs.push((disk_image_path(out), d));
     }
+    for (first, again) in &pairs {
+        match compare_builds(first, again) {
+            Ok(len) => eprintln!(
+                "verified: a second build of {} is the same {len} bytes",
+                first.display()
+            ),
+            Err(e) => {
+                return Err(format!(
+                    "the image is not reproducible: {e} (the second build is kept for comparison)"
+                ));
+            }
+        }
+    }
+    for (_, again) in pairs {
+        let _ = std::fs::remove_file(again);
+    }
+    let _ = std::fs::remove_dir_all(&second_stage);
+    Ok(())
 }
 
 fn main() -> ExitCode {

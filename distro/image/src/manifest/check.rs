@@ -198,6 +198,7 @@ impl Checker<'_> {
         }
         let (users, groups) = self.accounts(raw.user, raw.group)?;
         let services = self.services(raw.service, &programs, &files)?;
+        let disk = self.disk(raw.disk, (&programs, &files, &translators))?;
         if !services.is_empty()
             && let Some(f) = files.iter().find(|f| f.path == SERVICES)
         {
@@ -241,6 +242,7 @@ impl Checker<'_> {
             users,
             groups,
             services,
+            disk,
         })
     }
 

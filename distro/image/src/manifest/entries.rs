@@ -119,3 +119,20 @@ pub struct Translator {
     /// The manifest line of its table (0 when not from a manifest).
     pub line: usize,
 }
+
+/// A disk of the image: a raw disk image holding an ext2 file system,
+/// which `hurd-init` mounts at boot (the system's first virtio disk,
+/// `device:vd0`, served by `/hurd/virtio-blk` and `/hurd/ext2fs`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Disk {
+    /// The disk's size in bytes (a multiple of 1 KiB).
+    pub size: u64,
+    /// Where its file system is mounted (absolute, not `/`). The manifest's
+    /// entries below it (users' homes, files, directories) go on the disk.
+    pub mount: String,
+    /// A host directory whose tree is copied onto the disk too, relative to
+    /// the manifest's directory unless absolute.
+    pub source: Option<String>,
+    /// The manifest line of its table.
+    pub line: usize,
+}

@@ -44,6 +44,20 @@
 //! node = "/share/hello"
 //! command = ["/hurd/hello"]
 //!
+//! [disk]                    # a disk holding an ext2 file system
+//! size = "64M"
+//! mount = "/home"           # entries below it go on the disk
+//!
+//! [[program]]               # a disk needs its driver and its file system
+//! path = "/hurd/virtio-blk"
+//! package = "distro-programs"
+//! bin = "virtio-blk"
+//!
+//! [[program]]
+//! path = "/hurd/ext2fs"
+//! package = "distro-programs"
+//! bin = "ext2fs"
+//!
 //! [[service]]
 //! name = "greeting"
 //! program = "/hurd/hello"
@@ -53,7 +67,7 @@
 //!
 //! The modules: [`entries`] (what a manifest holds), `raw` (its TOML form),
 //! `check` (turning that into a [`Manifest`]), `accounts` (the `[[user]]`
-//! and `[[group]]` tables), `services` (the `[[service]]` tables),
+//! and `[[group]]` tables), `services` (the `[[service]]` tables), [`disk`] (the `[disk]` table),
 //! [`cmdline`] (the kernel command line's words), [`error`] (where and why
 //! a manifest is wrong).
 //!
@@ -65,6 +79,7 @@
 mod accounts;
 mod check;
 pub mod cmdline;
+pub mod disk;
 pub mod entries;
 pub mod error;
 mod raw;
@@ -73,7 +88,7 @@ mod services;
 use std::path::Path;
 
 pub use entries::{
-    Artifact, BootProtocol, Contents, Dir, File, Module, Program, Source, Translator,
+    Artifact, BootProtocol, Contents, Dir, Disk, File, Module, Program, Source, Translator,
 };
 pub use error::ManifestError;
 
@@ -112,6 +127,8 @@ pub struct Manifest {
     /// The services `hurd-init` starts at boot, in start order
     /// (`/etc/hurd-init/services`).
     pub services: Vec<Service>,
+    /// The disk, if the image has one (`[disk]`).
+    pub disk: Option<Disk>,
 }
 
 impl Manifest {

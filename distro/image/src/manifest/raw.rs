@@ -25,6 +25,15 @@ pub(super) struct Raw {
     pub(super) group: Vec<Spanned<RawGroup>>,
     #[serde(default)]
     pub(super) service: Vec<Spanned<RawService>>,
+    pub(super) disk: Option<Spanned<RawDisk>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDisk {
+    pub(super) size: Spanned<toml::Value>,
+    pub(super) mount: Spanned<String>,
+    pub(super) source: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
