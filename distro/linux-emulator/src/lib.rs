@@ -8,6 +8,10 @@
 //! - [`memory`]: the address space as the program sees it — the `brk` heap
 //!   and the `mmap` regions, allocated top-down below the emulator's range,
 //!   with `MAP_FIXED` replacing, `munmap` and `mprotect` splitting regions.
+//! - [`files`]: files and directories as RPCs — `openat` through
+//!   `file_name_lookup`'s protocol, `read`, `write`, `lseek`, the stat
+//!   family and `getdents64` through `io.defs` and `fs.defs` on the
+//!   process's own ports.
 //! - [`signals`]: the actions, each thread's mask and pending signals, and
 //!   what a posted signal does (discard, deliver, terminate, stop, continue).
 //! - [`load`]: a static Linux program loaded into a task through its port
@@ -26,6 +30,7 @@
 extern crate alloc;
 
 pub mod fdtable;
+pub mod files;
 pub mod load;
 pub mod memory;
 pub mod signals;

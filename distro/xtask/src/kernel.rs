@@ -16,7 +16,7 @@
 //! modules (`-initrd`), with the distro's disk and network drivers, the
 //! Linux program loader `linux-forward`, the emulator `linux-emulation` and
 //! its starter `linux-run` (`distro/linux-emulator`), and the Linux programs
-//! they run (`linux-exit42` and `linux-hello`, `musl-gcc -static` of
+//! they run (`linux-exit42` `linux-hello` and `linux-files`, `musl-gcc -static` of
 //! `distro/linux-tests/c/`).
 
 use std::io::{BufRead, BufReader};
@@ -53,6 +53,7 @@ pub const LINUX_PACKAGE: &str = "linux-emulator";
 pub const LINUX_PROGRAMS: &[(&str, &str)] = &[
     ("linux-exit42", "distro/linux-tests/c/exit42.c"),
     ("linux-hello", "distro/linux-tests/c/hello.c"),
+    ("linux-files", "distro/linux-tests/c/files.c"),
 ];
 
 /// The Internet protocol family's server (`pfinet`).
@@ -103,6 +104,7 @@ pub const USER_PROGRAMS: &[&str] = &[
     "linux-run",
     "linux-emulation",
     "linux-hello",
+    "linux-files",
     "storeio-client",
     "storeio",
     "ext2-client",

@@ -26,6 +26,9 @@ pub struct Programs {
     pub suite: PathBuf,
     /// `c-suite` (ET_EXEC, `musl-gcc -static`).
     pub c_suite: PathBuf,
+    /// `files` (ET_EXEC, `musl-gcc -static`): run in a copy of
+    /// `distro/linux-tests/tree`.
+    pub files: PathBuf,
 }
 
 /// Installs what the programs need and builds them.
@@ -52,7 +55,17 @@ pub fn build(ws: &Workspace) -> Result<Programs, String> {
         .arg(&c_suite)
         .arg(ws.root.join("distro/linux-tests/c/suite.c"))
         .run()?;
-    Ok(Programs { suite, c_suite })
+    let files = out.join("files");
+    Cmd::new("musl-gcc")
+        .args(["-static", "-O2", "-Wall", "-o"])
+        .arg(&files)
+        .arg(ws.root.join("distro/linux-tests/c/files.c"))
+        .run()?;
+    Ok(Programs {
+        suite,
+        c_suite,
+        files,
+    })
 }
 
 /// Runs `program SCRATCH` in a new empty scratch directory and compares
@@ -61,10 +74,15 @@ fn check(program: &Path, expected: &Path, scratch: &Path) -> Result<(), String> 
     let _ = std::fs::remove_dir_all(scratch);
     std::fs::create_dir_all(scratch)
         .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
-    let got = Cmd::new(program).arg(scratch).env("HOME", "/root").read()?;
+    let got = Cmd::new(program).arg(scratch).env("HOME", "/root").read();
+    let _ = std::fs::remove_dir_all(scratch);
+    compare(program, &got?, expected)
+}
+
+/// Whether `program` printed `got`, the contents of `expected`.
+fn compare(program: &Path, got: &str, expected: &Path) -> Result<(), String> {
     let want = std::fs::read_to_string(expected)
         .map_err(|e| format!("cannot read {}: {e}", expected.display()))?;
-    let _ = std::fs::remove_dir_all(scratch);
     if got == want {
         eprintln!(
             "{}: output as recorded in {}",
@@ -88,6 +106,38 @@ fn check(program: &Path, expected: &Path, scratch: &Path) -> Result<(), String> 
     ))
 }
 
+/// Copies the directory tree `from` to `to` (files and directories only).
+fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
+    let entries =
+        std::fs::read_dir(from).map_err(|e| format!("cannot list {}: {e}", from.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot list {}: {e}", from.display()))?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if src.is_dir() {
+            copy_tree(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst).map_err(|e| format!("cannot copy {}: {e}", src.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `program` with a fresh copy of `tree` (at `scratch`) as its
+/// working directory and compares what it prints with `expected`.
+fn check_in_tree(
+    program: &Path,
+    expected: &Path,
+    tree: &Path,
+    scratch: &Path,
+) -> Result<(), String> {
+    let _ = std::fs::remove_dir_all(scratch);
+    copy_tree(tree, scratch)?;
+    let got = Cmd::new(program).dir(scratch).read();
+    let _ = std::fs::remove_dir_all(scratch);
+    compare(program, &got?, expected)
+}
+
 /// The `linux` step of `cargo xtask test`.
 pub fn test_step(ws: &Workspace) -> Result<(), String> {
     let programs = build(ws)?;
@@ -99,6 +149,12 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
         .join("scratch");
     check(&programs.suite, &expected.join("linux-suite.out"), &scratch)?;
     check(&programs.c_suite, &expected.join("c-suite.out"), &scratch)?;
+    check_in_tree(
+        &programs.files,
+        &expected.join("files.out"),
+        &ws.root.join("distro/linux-tests/tree"),
+        &scratch,
+    )?;
     let words = Cmd::new("/bin/busybox")
         .args(["sh", "-c", "echo one two three | wc -w"])
         .read()?;

@@ -25,6 +25,12 @@
 //! every length is bounded. A call the emulator does not know is `-ENOSYS`,
 //! reported once per number on the kernel console.
 //!
+//! Files are the process's own: the starter gives the task its root and
+//! working directories, auth handle and standard input, output and error
+//! as initial ports (`INIT_PORT_CRDIR`, `INIT_PORT_CWDIR`,
+//! `INIT_PORT_AUTH`, [`hurd_rt::ports`]), and the file calls become RPCs
+//! on them ([`linux_emulator::files`]).
+//!
 //! One thread only, for now: the program's threads (`clone`) are
 //! `-ENOSYS`.
 #![cfg_attr(target_os = "none", no_std)]
@@ -39,13 +45,16 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use hurd_abi::EmulationVector;
 use hurd_abi::thread_state::FSGS_FLAVOR;
 use hurd_ipc::PortName;
-use hurd_rt::{console, io, mach, task, thread};
+use hurd_ipc::{RightType, UserIpc};
+use hurd_rt::{KernelIpc, console, mach, ports, task, thread};
 use linux_abi::flags::{
-    ARCH_GET_FS, ARCH_SET_FS, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE,
-    MAP_SHARED, MAP_SHARED_VALIDATE, PROT_EXEC, PROT_READ, PROT_WRITE,
+    ARCH_GET_FS, ARCH_SET_FS, AT_FDCWD, AT_SYMLINK_NOFOLLOW, F_DUPFD, MAP_ANONYMOUS, MAP_FIXED,
+    MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, O_CLOEXEC, PROT_EXEC,
+    PROT_READ, PROT_WRITE,
 };
 use linux_abi::layout::misc::Utsname;
 use linux_abi::{Errno, Sysno};
+use linux_emulator::files::{File, Files, PATH_MAX};
 use linux_emulator::load::{self, Startup};
 use linux_emulator::memory::{AddressSpace, BrkChange, Layout};
 use spinning_top::Spinlock;
@@ -149,6 +158,8 @@ struct Process {
     clear_tid: u64,
     /// This thread's port.
     thread: PortName,
+    /// Its files: directories and descriptors.
+    files: Files,
     /// The numbers of unknown calls already reported.
     reported: [u64; 8],
 }
@@ -227,12 +238,49 @@ fn prepare(start: &Startup) -> Result<(), &'static str> {
         fs_base: 0,
         clear_tid: 0,
         thread,
+        files: initial_files()?,
         reported: [0; 8],
     });
     let vector = EmulationVector::new(&[entry(); ENTRIES]).ok_or("no vector")?;
     hurd_abi::mach::Client::new(&hurd_rt::KernelIpc::new(), task::task_self())
         .task_set_emulation_vector(0, vector)
         .map_err(|_| "task_set_emulation_vector failed")
+}
+
+/// Writes a program's output on the kernel console.
+fn to_console(data: &[u8]) {
+    let _ = console::write(data);
+}
+
+/// The files the starter gave: the directories and auth handle, and
+/// descriptors 0, 1 and 2 on the standard input, output and error ports
+/// (the console for output and error when there are none).
+fn initial_files() -> Result<Files, &'static str> {
+    let held = |name| ports::held(name).unwrap_or(PortName::NULL);
+    let crdir = held(ports::CRDIR);
+    let mut cwdir = held(ports::CWDIR);
+    if !cwdir.is_valid()
+        && crdir.is_valid()
+        && KernelIpc::new()
+            .port_mod_refs(crdir, RightType::Send, 1)
+            .is_ok()
+    {
+        // The root is the working directory (a port has one name in a
+        // space): a reference of its own.
+        cwdir = crdir;
+    }
+    let mut files = Files::new(crdir, cwdir, held(ports::AUTH), to_console);
+    for (name, fallback) in [
+        (ports::STDIN, File::Console),
+        (ports::STDOUT, File::Console),
+        (ports::STDERR, File::Console),
+    ] {
+        let file = ports::held(name).map_or(fallback, File::Port);
+        files
+            .insert(file)
+            .map_err(|_| "no room for the standard descriptors")?;
+    }
+    Ok(files)
 }
 
 /// Leaves the emulator's stack for good: the program starts at `entry`
@@ -277,9 +325,89 @@ fn call(p: &mut Process, nr: u64, a: [u64; 6]) -> Result<u64, Errno> {
     let Some(sysno) = Sysno::from_raw(nr) else {
         return unsupported(p, nr);
     };
+    let ipc = KernelIpc::new();
+    // A descriptor argument is an `int`.
+    let fd = |i: usize| a[i] as i32;
     match sysno {
-        Sysno::Write => write(p, a[0], &copy_in(p, a[1], a[2].min(MAX_COPY))?),
-        Sysno::Writev => writev(p, a[0], a[1], a[2]),
+        Sysno::Read => read(p, fd(0), a[1], a[2], None),
+        Sysno::Pread64 => read(p, fd(0), a[1], a[2], Some(a[3] as i64)),
+        Sysno::Readv => readv(p, fd(0), a[1], a[2]),
+        Sysno::Write => {
+            let data = copy_in(p, a[1], a[2].min(MAX_COPY))?;
+            p.files.write(&ipc, fd(0), &data, None)
+        }
+        Sysno::Pwrite64 => {
+            let data = copy_in(p, a[1], a[2].min(MAX_COPY))?;
+            p.files.write(&ipc, fd(0), &data, Some(a[3] as i64))
+        }
+        Sysno::Writev => writev(p, fd(0), a[1], a[2]),
+        Sysno::Open => {
+            let name = copy_in_path(p, a[0])?;
+            let fd = p
+                .files
+                .openat(&ipc, AT_FDCWD, &name, a[1] as u32, a[2] as u32)?;
+            Ok(fd as u64)
+        }
+        Sysno::Openat => {
+            let name = copy_in_path(p, a[1])?;
+            let fd = p
+                .files
+                .openat(&ipc, fd(0), &name, a[2] as u32, a[3] as u32)?;
+            Ok(fd as u64)
+        }
+        Sysno::Close => p.files.close(&ipc, fd(0)).map(|()| 0),
+        Sysno::Fcntl => p.files.fcntl(&ipc, fd(0), a[1] as u32, a[2]),
+        Sysno::Dup => p.files.fcntl(&ipc, fd(0), F_DUPFD, 0),
+        Sysno::Dup2 => p
+            .files
+            .dup3(&ipc, fd(0), fd(1), false, false)
+            .map(|fd| fd as u64),
+        Sysno::Dup3 => {
+            let flags = a[2] as u32;
+            if flags & !O_CLOEXEC != 0 {
+                return Err(Errno::Inval);
+            }
+            p.files
+                .dup3(&ipc, fd(0), fd(1), flags != 0, true)
+                .map(|fd| fd as u64)
+        }
+        Sysno::Lseek => p
+            .files
+            .lseek(&ipc, fd(0), a[1] as i64, a[2] as i32)
+            .map(|at| at as u64),
+        Sysno::Fstat => {
+            let st = p.files.fstat(&ipc, fd(0))?;
+            copy_out(p, a[1], &st.to_bytes()).map(|()| 0)
+        }
+        Sysno::Stat | Sysno::Lstat => {
+            let name = copy_in_path(p, a[0])?;
+            let flags = if sysno == Sysno::Lstat {
+                AT_SYMLINK_NOFOLLOW
+            } else {
+                0
+            };
+            let st = p.files.statat(&ipc, AT_FDCWD, &name, flags)?;
+            copy_out(p, a[1], &st.to_bytes()).map(|()| 0)
+        }
+        Sysno::Newfstatat => {
+            let name = copy_in_path(p, a[1])?;
+            let st = p.files.statat(&ipc, fd(0), &name, a[3] as u32)?;
+            copy_out(p, a[2], &st.to_bytes()).map(|()| 0)
+        }
+        Sysno::Getdents64 => {
+            let size = a[2].min(MAX_COPY);
+            if !p.space.accessible(a[1], size.max(1), PROT_WRITE) {
+                return Err(Errno::Fault);
+            }
+            let data = p.files.getdents64(&ipc, fd(0), size as usize)?;
+            copy_out(p, a[1], &data)?;
+            Ok(data.len() as u64)
+        }
+        Sysno::Umask => {
+            let old = p.files.umask;
+            p.files.umask = (a[0] as u32) & 0o777;
+            Ok(u64::from(old))
+        }
         Sysno::ExitGroup | Sysno::Exit => task::exit(a[0] & 0xff),
         Sysno::Getpid | Sysno::Gettid => Ok(u64::from(p.pid)),
         Sysno::Getuid | Sysno::Geteuid | Sysno::Getgid | Sysno::Getegid => Ok(0),
@@ -288,11 +416,12 @@ fn call(p: &mut Process, nr: u64, a: [u64; 6]) -> Result<u64, Errno> {
             Ok(u64::from(p.pid))
         }
         Sysno::ArchPrctl => arch_prctl(p, a[0], a[1]),
-        Sysno::Ioctl => match a[0] {
-            // No terminal here yet.
-            0..=2 => Err(Errno::Notty),
-            _ => Err(Errno::Badf),
-        },
+        // No terminals yet: an open descriptor is no terminal.
+        Sysno::Ioctl => p
+            .files
+            .table
+            .get(fd(0))
+            .map_or(Err(Errno::Badf), |_| Err(Errno::Notty)),
         Sysno::Uname => {
             let uts = Utsname {
                 sysname: "GNU",
@@ -382,40 +511,90 @@ fn copy_out(p: &Process, addr: u64, data: &[u8]) -> Result<(), Errno> {
     Ok(())
 }
 
-/// `write`: standard output and error go to the I/O ports the program was
-/// given (or the console).
-fn write(_p: &Process, fd: u64, data: &[u8]) -> Result<u64, Errno> {
-    let done = match fd {
-        1 => io::stdout().write_all(data),
-        2 => io::stderr().write_all(data),
-        _ => return Err(Errno::Badf),
-    };
-    done.map_err(Errno::from_rpc)?;
+/// A NUL-terminated name in the program's memory (without the NUL).
+fn copy_in_path(p: &Process, addr: u64) -> Result<Vec<u8>, Errno> {
+    let mut name = Vec::new();
+    let mut at = addr;
+    loop {
+        // Up to the end of this page: the next may not be mapped.
+        let len = (4096 - at % 4096).min((PATH_MAX - name.len()) as u64);
+        let chunk = copy_in(p, at, len)?;
+        if let Some(end) = chunk.iter().position(|&c| c == 0) {
+            name.extend_from_slice(&chunk[..end]);
+            return Ok(name);
+        }
+        name.extend_from_slice(&chunk);
+        if name.len() >= PATH_MAX {
+            return Err(Errno::Nametoolong);
+        }
+        at = at.checked_add(len).ok_or(Errno::Fault)?;
+    }
+}
+
+/// `read` or `pread64` into the program's buffer.
+fn read(p: &Process, fd: i32, buf: u64, count: u64, at: Option<i64>) -> Result<u64, Errno> {
+    let count = count.min(MAX_COPY);
+    if count > 0 && !p.space.accessible(buf, count, PROT_WRITE) {
+        return Err(Errno::Fault);
+    }
+    let data = p.files.read(&KernelIpc::new(), fd, count, at)?;
+    let data = &data[..data.len().min(count as usize)];
+    copy_out(p, buf, data)?;
     Ok(data.len() as u64)
 }
 
-/// `writev`: the vectors gathered into one write (at most [`MAX_COPY`]
-/// bytes: a short write beyond).
-fn writev(p: &Process, fd: u64, iov: u64, count: u64) -> Result<u64, Errno> {
+/// The `(base, length)` pairs of an `iovec` array, the lengths' sum
+/// bounded by [`MAX_COPY`] (the last cut short).
+fn iovecs(p: &Process, iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
     if count > IOV_MAX {
         return Err(Errno::Inval);
     }
     let table = copy_in(p, iov, count * 16)?;
-    let mut data = Vec::new();
+    let mut out = Vec::new();
+    let mut total = 0;
     for v in table.chunks_exact(16) {
         let word = |i: usize| {
             let mut w = [0u8; 8];
             w.copy_from_slice(&v[i..i + 8]);
             u64::from_le_bytes(w)
         };
-        let room = MAX_COPY - data.len() as u64;
-        let take = word(8).min(room);
-        data.extend_from_slice(&copy_in(p, word(0), take)?);
-        if take < word(8) {
-            break;
+        if word(8) > i64::MAX as u64 {
+            return Err(Errno::Inval);
+        }
+        let take = word(8).min(MAX_COPY - total);
+        out.push((word(0), take));
+        total += take;
+    }
+    Ok(out)
+}
+
+/// `readv`: one read of the vectors' total, scattered over them.
+fn readv(p: &Process, fd: i32, iov: u64, count: u64) -> Result<u64, Errno> {
+    let vecs = iovecs(p, iov, count)?;
+    for &(base, len) in &vecs {
+        if len > 0 && !p.space.accessible(base, len, PROT_WRITE) {
+            return Err(Errno::Fault);
         }
     }
-    write(p, fd, &data)
+    let total = vecs.iter().map(|v| v.1).sum();
+    let data = p.files.read(&KernelIpc::new(), fd, total, None)?;
+    let mut rest = &data[..data.len().min(total as usize)];
+    for (base, len) in vecs {
+        let (now, later) = rest.split_at(rest.len().min(len as usize));
+        copy_out(p, base, now)?;
+        rest = later;
+    }
+    Ok(data.len().min(total as usize) as u64)
+}
+
+/// `writev`: the vectors gathered into one write (at most [`MAX_COPY`]
+/// bytes: a short write beyond).
+fn writev(p: &Process, fd: i32, iov: u64, count: u64) -> Result<u64, Errno> {
+    let mut data = Vec::new();
+    for (base, len) in iovecs(p, iov, count)? {
+        data.extend_from_slice(&copy_in(p, base, len)?);
+    }
+    p.files.write(&KernelIpc::new(), fd, &data, None)
 }
 
 /// `arch_prctl`: the FS base is the program's; GS is the emulator's.

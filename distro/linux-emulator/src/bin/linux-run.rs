@@ -1,14 +1,19 @@
-//! A static Linux program run by the emulator in its own task: this
-//! program loads the boot modules `linux-hello` (built by `musl-gcc
-//! -static` from `distro/linux-tests/c/hello.c`) and `linux-emulation` (the
-//! emulator) into a new task with [`linux_emulator::load::load_emulated`],
-//! gives it a port of ours as its standard output, and starts
+//! Static Linux programs run by the emulator in their own task: this
+//! program loads each (boot modules `linux-hello` and `linux-files`, built
+//! by `musl-gcc -static` from `distro/linux-tests/c/`) and the emulator
+//! (`linux-emulation`) into a new task with
+//! [`linux_emulator::load::load_emulated`], gives it a port of ours as its
+//! standard output and the root of a tmpfs holding a copy of
+//! `distro/linux-tests/tree` as its root and working directory, and starts
 //! it. The emulator sets the task's emulation vector and runs the program;
-//! its system calls (`mmap`, `brk`, `uname`, `writev`…) are carried out in
-//! the task itself, and what it writes comes here as `io_write`.
+//! its system calls (`mmap`, `brk`, `uname`, `writev`, `openat`, `read`,
+//! `getdents64`…) are carried out in the task itself, the file calls as
+//! RPCs to the tmpfs, which this program serves (hurd-trans's netfs) while
+//! it takes what the program writes as `io_write`.
 //!
-//! Returns 0 when the program printed what it prints on Linux and ended
-//! with status 0, else the step that failed.
+//! Returns 0 when each program printed what it prints on Linux (the
+//! recorded output, `distro/linux-tests/expected/`) and ended with status
+//! 0, else the step that failed.
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
 
@@ -18,19 +23,45 @@ use alloc::vec::Vec;
 use core::time::Duration;
 
 use hurd_abi::hurd_task;
+use hurd_ipc::mig::{self, Dispatch};
 use hurd_ipc::{Disposition, Item, MsgOptions, PortName, RightType, UserIpc};
-use hurd_rt::hurd_trans::protocol::io;
 use hurd_rt::{KernelIpc, boot, mach, ports, println, task};
+use hurd_trans::flags::OpenFlags;
+use hurd_trans::hurd_auth::IdSet;
+use hurd_trans::mode::{S_IFDIR, S_IFREG};
+use hurd_trans::netfs::{NetFs, Options, Tree};
+use hurd_trans::protocol::io;
+use hurd_trans::translators::tmpfs::Tmpfs;
 use linux_emulator::load::{self, Arguments};
 
 hurd_rt::entry!(main);
 
-/// The boot module holding the Linux program.
-const PROGRAM: &str = "linux-hello";
 /// The boot module holding the emulator.
 const EMULATOR: &str = "linux-emulation";
-/// What the program prints (on Linux too).
-const EXPECTED: &[u8] = b"hello, world\nx86_64 x\n";
+/// The programs (boot modules) and what each prints (on Linux too).
+const PROGRAMS: [(&str, &[u8]); 2] = [
+    ("linux-hello", b"hello, world\nx86_64 x\n"),
+    (
+        "linux-files",
+        include_bytes!("../../../linux-tests/expected/files.out"),
+    ),
+];
+/// The files of the tmpfs each program starts in.
+const TREE: [(&str, Option<&[u8]>); 4] = [
+    (
+        "motd",
+        Some(include_bytes!("../../../linux-tests/tree/motd")),
+    ),
+    ("etc", None),
+    (
+        "etc/hostname",
+        Some(include_bytes!("../../../linux-tests/tree/etc/hostname")),
+    ),
+    (
+        "etc/empty",
+        Some(include_bytes!("../../../linux-tests/tree/etc/empty")),
+    ),
+];
 /// The most output kept.
 const MAX_OUTPUT: usize = 4096;
 /// The program's process id.
@@ -51,57 +82,124 @@ fn main() -> u64 {
 fn run() -> Result<(), u64> {
     let modules = boot::info();
     let module = |name| modules.as_ref().and_then(|b| b.module(name));
-    let (Some(program), Some(emulator)) = (module(PROGRAM), module(EMULATOR)) else {
-        return Err(fail(
-            1,
-            format_args!("no boot modules {PROGRAM}, {EMULATOR}"),
-        ));
+    let Some(emulator) = module(EMULATOR) else {
+        return Err(fail(1, format_args!("no boot module {EMULATOR}")));
     };
+    for (name, expected) in PROGRAMS {
+        let Some(program) = module(name) else {
+            return Err(fail(1, format_args!("no boot module {name}")));
+        };
+        run_one(name, program, emulator, expected)?;
+    }
+    Ok(())
+}
+
+/// A tmpfs holding [`TREE`], owned by root.
+fn file_system() -> Result<NetFs<Tmpfs, KernelIpc>, u64> {
+    let fs = NetFs::new(
+        KernelIpc::new(),
+        Tmpfs::new(0, 0, 0o755, 1 << 20),
+        PortName::NULL,
+        None,
+        Options::default(),
+    )
+    .map_err(|e| fail(2, format_args!("the file system: {e:?}")))?;
+    fs.with_tree(|t| {
+        for (path, data) in TREE {
+            let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+            let mut at = t.root();
+            if !dir.is_empty() {
+                at = t.lookup(at, dir.as_bytes())?;
+            }
+            let mode = if data.is_some() {
+                S_IFREG | 0o644
+            } else {
+                S_IFDIR | 0o755
+            };
+            let node = t.create(at, Some(name.as_bytes()), mode, 0, 0)?;
+            if let Some(data) = data {
+                t.write(node, 0, data)?;
+            }
+        }
+        Ok(())
+    })
+    .map_err(|e: hurd_ipc::Errno| fail(2, format_args!("filling the file system: {e:?}")))?;
+    Ok(fs)
+}
+
+fn run_one(name: &str, program: &[u8], emulator: &[u8], expected: &[u8]) -> Result<(), u64> {
     let ipc = KernelIpc::new();
+    let fs = file_system()?;
+    let root = fs
+        .root_port(IdSet::root(), OpenFlags::READ)
+        .map_err(|e| fail(2, format_args!("the root directory: {e:?}")))?;
     let port = ipc
         .port_allocate(RightType::Receive)
         .map_err(|e| fail(2, format_args!("port_allocate: {e:?}")))?;
+    ipc.port_move_member(port, fs.port_set())
+        .map_err(|e| fail(2, format_args!("port_move_member: {e:?}")))?;
     let child = mach::task_create(task::task_self(), false)
         .map_err(|e| fail(3, format_args!("task_create: {e:?}")))?;
-    let result = start(child, port, program, emulator).and_then(|()| serve(&ipc, port));
+    let result =
+        start(child, name, port, root, program, emulator).and_then(|()| serve(&ipc, &fs, port));
     let _ = mach::task_terminate(child);
+    let _ = ipc.port_mod_refs(port, RightType::Receive, -1);
     let (status, output) = result?;
     println!(
-        "linux-run: {PROGRAM} printed {:?} and exited with {status}",
+        "linux-run: {name} printed {:?} and exited with {status}",
         core::str::from_utf8(&output).unwrap_or("(not UTF-8)")
     );
-    if status != 0 || output != EXPECTED {
-        return Err(fail(20, format_args!("expected {EXPECTED:?} and status 0")));
+    if status != 0 || output != expected {
+        return Err(fail(
+            20,
+            format_args!(
+                "expected {:?} and status 0",
+                core::str::from_utf8(expected).unwrap_or("(not UTF-8)")
+            ),
+        ));
     }
     Ok(())
 }
 
 /// Loads the program and the emulator into `child`, gives it `port` as
-/// standard output, and starts it.
-fn start(child: PortName, port: PortName, program: &[u8], emulator: &[u8]) -> Result<(), u64> {
-    let argv: [&[u8]; 1] = [PROGRAM.as_bytes()];
+/// standard output and `root` as its root and working directory, and
+/// starts it.
+fn start(
+    child: PortName,
+    name: &str,
+    port: PortName,
+    root: PortName,
+    program: &[u8],
+    emulator: &[u8],
+) -> Result<(), u64> {
+    let argv: [&[u8]; 1] = [name.as_bytes()];
     let envp: [&[u8]; 1] = [b"PATH=/bin"];
     let args = Arguments {
         argv: &argv,
         envp: &envp,
-        execfn: PROGRAM.as_bytes(),
+        execfn: name.as_bytes(),
         ids: [0; 4],
         random: *b"not very random!",
     };
     let thread = load::load_emulated(child, program, emulator, &args, PID)
         .map_err(|e| fail(4, format_args!("loading: {e:?}")))?;
     // (A port has one name in a space: standard error, with none given,
-    // goes to the console.)
+    // goes to the console, and the working directory is the root.)
     mach::insert_right(child, ports::STDOUT, (port, Disposition::MakeSend))
-        .map_err(|e| fail(5, format_args!("standard output: {e:?}")))?;
+        .and_then(|()| mach::insert_right(child, ports::CRDIR, (root, Disposition::MakeSend)))
+        .map_err(|e| fail(5, format_args!("the initial ports: {e:?}")))?;
     mach::task_notify_exit(child, port)
         .and_then(|()| mach::thread_resume(thread))
         .map_err(|e| fail(6, format_args!("starting: {e:?}")))
 }
 
-/// Takes what the program writes until its task ends: the status and the
-/// output.
-fn serve(ipc: &KernelIpc, port: PortName) -> Result<(u64, Vec<u8>), u64> {
+/// Serves the file system and takes what the program writes until its
+/// task ends: the status and the output.
+fn serve(
+    ipc: &KernelIpc,
+    fs: &NetFs<Tmpfs, KernelIpc>,
+    port: PortName,
+) -> Result<(u64, Vec<u8>), u64> {
     let opts = MsgOptions {
         rcv_timeout: Some(Duration::from_secs(10)),
         ..MsgOptions::default()
@@ -109,8 +207,28 @@ fn serve(ipc: &KernelIpc, port: PortName) -> Result<(u64, Vec<u8>), u64> {
     let mut output = Vec::new();
     loop {
         let msg = ipc
-            .receive_with(port, &opts)
+            .receive_with(fs.port_set(), &opts)
             .map_err(|e| fail(10, format_args!("waiting for the program: {:?}", e.code)))?;
+        if msg.header.local != port {
+            let reply = match fs.handle(msg) {
+                Dispatch::Reply(r) => Some(r),
+                Dispatch::NoReply => None,
+                Dispatch::NotMine(m) => match mig::bad_id(ipc, m) {
+                    Dispatch::Reply(r) => Some(r),
+                    _ => None,
+                },
+            };
+            if let Some(r) = reply
+                && r.header.remote.is_valid()
+                && let Err(e) = ipc.send(r)
+            {
+                return Err(fail(
+                    15,
+                    format_args!("answering the program's file call: {e:?}"),
+                ));
+            }
+            continue;
+        }
         if msg.header.id == hurd_task::id::task_exited {
             return match msg.body.first() {
                 Some(Item::U64(status)) => Ok((*status, output)),

@@ -468,16 +468,19 @@ pub fn a_linux_program_runs_through_the_emulation_vector(boot: &BootInfo) -> Res
     expect(&finish(&[task])?, &[0])
 }
 
-/// A static Linux program (`linux-hello`: `musl-gcc -static`; memory from
-/// `mmap` and `brk`, `uname`, `writev`) runs with the emulator in its own
-/// task: `linux-run` loads both, the emulator sets the emulation vector
-/// and carries the calls out itself; the output reaches `linux-run` as
-/// `io_write` and is what the program prints on Linux.
+/// Static Linux programs (`musl-gcc -static`: `linux-hello`, memory from
+/// `mmap` and `brk`, `uname`, `writev`; `linux-files`, files and
+/// directories) run with the emulator in their own task: `linux-run` loads
+/// each with it, the emulator sets the emulation vector and carries the
+/// calls out itself, the file calls as RPCs to a tmpfs `linux-run` serves;
+/// the output reaches `linux-run` as `io_write` and is what the program
+/// prints on Linux.
 pub fn a_linux_program_runs_with_the_emulator_in_its_task(boot: &BootInfo) -> Result<(), Failure> {
     let runner = module(boot, "linux-run")?;
-    let modules: [(&str, &[u8]); 2] = [
+    let modules: [(&str, &[u8]); 3] = [
         ("linux-emulation", module(boot, "linux-emulation")?),
         ("linux-hello", module(boot, "linux-hello")?),
+        ("linux-files", module(boot, "linux-files")?),
     ];
     let task =
         with_kernel(|k| k.spawn_bootstrap("linux-run", runner, "", &modules)).map_err(|err| {

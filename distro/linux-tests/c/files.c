@@ -1,0 +1,150 @@
+/* Files and directories through the calls a C program makes: open,
+ * openat, read, lseek, pread, write, pwrite, fcntl, fstat, stat, fstatat,
+ * getdents64 (readdir), close, umask, and the errors Linux gives. It runs in a copy of
+ * distro/linux-tests/tree (motd, etc/hostname, etc/empty) as its working
+ * directory and prints the same on Linux and on hurd-rs. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *err(int e)
+{
+	switch (e) {
+	case ENOENT: return "ENOENT";
+	case EBADF: return "EBADF";
+	case EACCES: return "EACCES";
+	case EEXIST: return "EEXIST";
+	case ENOTDIR: return "ENOTDIR";
+	case EISDIR: return "EISDIR";
+	case EINVAL: return "EINVAL";
+	case ESPIPE: return "ESPIPE";
+	case ENAMETOOLONG: return "ENAMETOOLONG";
+	default: return "another error";
+	}
+}
+
+/* "what: ok" or "what: ERRNO" for a call's result. */
+static void report(const char *what, long r)
+{
+	printf("%s: %s\n", what, r < 0 ? err(errno) : "ok");
+}
+
+static const char *kind(mode_t m)
+{
+	return S_ISDIR(m) ? "directory" : S_ISREG(m) ? "file" : "other";
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void list(const char *dir)
+{
+	char *names[64];
+	int n = 0;
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (d == NULL) {
+		report("opendir", -1);
+		return;
+	}
+	while ((e = readdir(d)) != NULL && n < 64) {
+		char *s = malloc(strlen(e->d_name) + 3);
+		sprintf(s, "%s%s", e->d_name,
+			e->d_type == DT_DIR ? "/" : e->d_type == DT_REG ? "" : "?");
+		names[n++] = s;
+	}
+	closedir(d);
+	qsort(names, n, sizeof names[0], by_name);
+	printf("%s:", dir);
+	for (int i = 0; i < n; i++) {
+		printf(" %s", names[i]);
+		free(names[i]);
+	}
+	printf("\n");
+}
+
+int main(void)
+{
+	char buf[256];
+	char line[64];
+	struct stat st;
+	long n;
+	int fd, dir;
+	FILE *f;
+
+	fd = open("motd", O_RDONLY);
+	n = read(fd, buf, sizeof buf);
+	printf("motd: %ld bytes: %.*s", n, (int)(n > 0 ? n : 0), buf);
+	printf("at the end: %ld\n", (long)read(fd, buf, sizeof buf));
+	printf("lseek 11: %ld\n", (long)lseek(fd, 11, SEEK_SET));
+	n = read(fd, buf, 5);
+	printf("then: %.*s\n", (int)(n > 0 ? n : 0), buf);
+	n = pread(fd, buf, 4, 0);
+	printf("pread at 0: %.*s\n", (int)(n > 0 ? n : 0), buf);
+	printf("still at: %ld\n", (long)lseek(fd, 0, SEEK_CUR));
+	report("lseek before the start", lseek(fd, -100, SEEK_CUR));
+	if (fstat(fd, &st) == 0)
+		printf("fstat: %s of %ld bytes\n", kind(st.st_mode), (long)st.st_size);
+	report("write to a read-only descriptor", write(fd, "x", 1));
+	report("close", close(fd));
+	report("read after close", read(fd, buf, 1));
+	report("close again", close(fd));
+
+	report("open missing", open("missing", O_RDONLY));
+	report("open motd/x", open("motd/x", O_RDONLY));
+	report("open etc for writing", open("etc", O_WRONLY));
+	report("open motd as a directory", open("motd", O_RDONLY | O_DIRECTORY));
+	report("create motd exclusively", open("motd", O_WRONLY | O_CREAT | O_EXCL, 0644));
+	dir = open("etc", O_RDONLY | O_DIRECTORY);
+	report("open etc", dir);
+	report("read a directory", read(dir, buf, sizeof buf));
+
+	fd = openat(dir, "hostname", O_RDONLY);
+	n = read(fd, buf, sizeof buf);
+	printf("openat etc hostname: %.*s", (int)(n > 0 ? n : 0), buf);
+	report("openat from a file", openat(fd, "x", O_RDONLY));
+	close(fd);
+	report("openat from a closed descriptor", openat(fd, "x", O_RDONLY));
+	printf("close-on-exec: %d", fcntl(dir, F_GETFD));
+	fcntl(dir, F_SETFD, FD_CLOEXEC);
+	printf(", then %d\n", fcntl(dir, F_GETFD));
+	printf("access mode: %s\n",
+	       (fcntl(dir, F_GETFL) & O_ACCMODE) == O_RDONLY ? "read only" : "other");
+	if (fstatat(dir, "empty", &st, 0) == 0)
+		printf("fstatat etc empty: %s of %ld bytes\n", kind(st.st_mode), (long)st.st_size);
+	close(dir);
+	if (stat("etc", &st) == 0)
+		printf("stat etc: %s\n", kind(st.st_mode));
+	report("stat etc/nothing", stat("etc/nothing", &st));
+
+	f = fopen("etc/hostname", "r");
+	if (f != NULL && fgets(line, sizeof line, f) != NULL)
+		printf("fgets: %s", line);
+	if (f != NULL)
+		fclose(f);
+
+	umask(022);
+	printf("umask was: %03o\n", umask(027));
+	fd = open("note", O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	printf("wrote: %ld\n", (long)write(fd, "written by files.c\n", 19));
+	printf("pwrite: %ld\n", (long)pwrite(fd, "WRITTEN", 7, 0));
+	if (fstat(fd, &st) == 0)
+		printf("note: mode %03o, %ld bytes\n", st.st_mode & 0777, (long)st.st_size);
+	close(fd);
+	fd = open("note", O_RDONLY);
+	n = read(fd, buf, sizeof buf);
+	printf("note: %.*s", (int)(n > 0 ? n : 0), buf);
+	close(fd);
+
+	list(".");
+	list("etc");
+	return 0;
+}
