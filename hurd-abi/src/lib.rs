@@ -41,6 +41,19 @@ pub mod trap;
 pub use interfaces::{EmulationVector, ReceiveStatus, ThreadState, hurd_task, mach, mach_port};
 pub use trap::nr;
 
+/// The interfaces of this crate (the kernel's RPCs and the device
+/// interface), for tools that name messages (see [`hurd_ipc::msgids`]).
+pub static INTERFACES: &[&hurd_ipc::msgids::Subsystem] = &[
+    &mach::DESCRIPTION,
+    &mach_port::DESCRIPTION,
+    &hurd_task::DESCRIPTION,
+    &device::device::DESCRIPTION,
+    &device::gnumach::DESCRIPTION,
+    &device::hurd_device::DESCRIPTION,
+    &device::mach_intr::DESCRIPTION,
+    &device::net_rcv::DESCRIPTION,
+];
+
 /// The message ids of the kernel's RPCs, by their old names: each is the id
 /// of a routine of [`mach`], [`mach_port`] or [`hurd_task`], where the
 /// routines are defined (use those; these remain for code that builds its
@@ -270,6 +283,26 @@ mod tests {
         assert_eq!(REGISTERS[RFLAGS], "rflags");
         // Interrupts, IOPL, trap, nested task, alignment check: never taken.
         assert_eq!(USER_FLAGS & (0x200 | 0x3000 | 0x100 | 0x4000 | 0x4_0000), 0);
+    }
+
+    #[test]
+    fn ids_name_gnu_machs_routines() {
+        use hurd_ipc::msgids::{ArgKind, MsgIds};
+
+        let ids = MsgIds::with(&[INTERFACES]);
+        let name = |id| ids.lookup(id).map(|found| found.to_string());
+        assert_eq!(name(2007).as_deref(), Some("task_create"));
+        assert_eq!(name(2107).as_deref(), Some("task_create-reply"));
+        assert_eq!(name(2021).as_deref(), Some("vm_allocate"));
+        assert_eq!(name(3204).as_deref(), Some("mach_port_allocate"));
+        assert_eq!(name(3206).as_deref(), Some("mach_port_deallocate"));
+        assert_eq!(name(2800).as_deref(), Some("device_open"));
+        assert_eq!(name(2000), None, "old_port_allocate is withdrawn");
+        assert_eq!(name(i32::MIN), None);
+        assert_eq!(name(i32::MAX), None);
+        let create = ids.lookup(2007).expect("named").routine;
+        assert_eq!(create.args[0].kind, ArgKind::Bool);
+        assert_eq!(create.results[0].kind, ArgKind::Port);
     }
 
     #[test]

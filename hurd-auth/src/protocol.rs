@@ -16,7 +16,7 @@ use hurd_ipc::{PortArray, PortItem};
 
 interface! {
     /// The auth protocol: `auth.defs`, subsystem 25000, in the Hurd's order.
-    pub mod auth: subsystem 25000 {
+    pub mod auth: subsystem 25000 prefix "auth_" {
         /// `auth_getids`: the ids the handle stands for.
         routine getids() -> (euids: Vec<u32>, auids: Vec<u32>, egids: Vec<u32>, agids: Vec<u32>);
         /// `auth_makeauth`: a new handle (a send right, `MAKE_SEND`) with the
@@ -40,7 +40,7 @@ interface! {
 interface! {
     /// The password protocol: `password.defs`, subsystem 38000. The first two
     /// routines are the Hurd's; `check_user_name` is a hurd-rs addition.
-    pub mod password: subsystem 38000 {
+    pub mod password: subsystem 38000 prefix "password_" {
         /// `password_check_user`: an auth handle for `uid` if `password` is its
         /// password. Unknown uids and wrong passwords both get `EPERM`.
         routine check_user(uid: u32, password: String) -> (auth: PortItem);
@@ -51,6 +51,11 @@ interface! {
         routine check_user_name(name: String, password: String) -> (auth: PortItem);
     }
 }
+
+/// The interfaces of this crate, for tools that name messages (see
+/// [`hurd_ipc::msgids`]).
+pub static INTERFACES: &[&hurd_ipc::msgids::Subsystem] =
+    &[&auth::DESCRIPTION, &password::DESCRIPTION];
 
 /// The routine ids, as the Hurd numbers them.
 #[cfg(test)]

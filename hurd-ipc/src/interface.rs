@@ -26,13 +26,17 @@
 /// Each routine gets the id `subsystem + its index`, its reply the id + 100.
 /// As in MIG, `skip name();` holds an id without a routine (one withdrawn from
 /// the protocol): no stub, no trait method, and requests with its id get
-/// `MIG_BAD_ID`.
+/// `MIG_BAD_ID`. `prefix "calc_"` after the base id names the routines as the
+/// Hurd's `.defs` file does (`calc_add`) where the module drops the prefix;
+/// only [`DESCRIPTION`](crate::msgids) uses it.
 /// Arguments and results are any [`MsgArg`](crate::mig::MsgArg) types (integers,
 /// `bool`, `Vec<u8>`, `String`, `Vec<u16>`, `Vec<u32>`, [`PortItem`](crate::PortItem),
 /// [`PortArray`](crate::PortArray),
 /// [`OolItem`](crate::OolItem)). The generated module `calc` holds:
 ///
 /// - `SUBSYSTEM` and `END` (one past the last id), and `id::add` etc.;
+/// - `DESCRIPTION`: the interface as data (a [`msgids::Subsystem`](crate::msgids::Subsystem):
+///   routine names, ids, kinds, arguments), for tools such as `rpctrace`;
 /// - `Client<'a, I: UserIpc>`: `Client::new(&task, port)` with one method per
 ///   routine, returning `Result<out, hurd_ipc::Error>` — the out value is `()`,
 ///   the single result, or a tuple of them;
@@ -99,7 +103,7 @@
 macro_rules! interface {
     (
         $(#[$meta:meta])*
-        $vis:vis mod $module:ident : subsystem $base:literal {
+        $vis:vis mod $module:ident : subsystem $base:literal $(prefix $prefix:literal)? {
             $(
                 $(#[$rmeta:meta])*
                 $kind:ident $name:ident ( $($arg:ident : $aty:ty),* $(,)? )
@@ -132,6 +136,13 @@ macro_rules! interface {
                     pub const $name: i32 = super::SUBSYSTEM + super::__Routine::$name as i32;
                 )*
             }
+
+            /// The interface as data: its name, ids, routines and their
+            /// arguments, for tools that name messages (see
+            /// [`hurd_ipc::msgids`]($crate::msgids)).
+            $crate::interface!(@describe $module [ $($prefix)? ]
+                $( $kind $name ( $($arg : $aty),* ) [ $($($out : $oty),*)? ] ; )*
+            );
 
             /// Client stubs: one method per routine, sending to one port.
             pub struct Client<'a, I: UserIpc + ?Sized> {
@@ -457,7 +468,42 @@ macro_rules! interface {
     };
     (@reply simpleroutine $name:ident [ ]) => {};
 
+    // ---- the interface as data ----
+    (@describe $module:ident $prefix:tt
+        $( $kind:ident $name:ident ( $($arg:ident : $aty:ty),* ) [ $($out:ident : $oty:ty),* ] ; )*
+    ) => {
+        /// The interface as data: its name, ids, routines and their
+        /// arguments, for tools that name messages (see `hurd_ipc::msgids`).
+        pub static DESCRIPTION: $crate::msgids::Subsystem = $crate::msgids::Subsystem {
+            name: stringify!($module),
+            base: SUBSYSTEM,
+            routines: &[
+                $(
+                    $crate::msgids::Routine {
+                        name: $crate::interface!(@name $prefix $name),
+                        id: id::$name,
+                        kind: $crate::interface!(@kind $kind),
+                        args: &[ $( $crate::interface!(@arg $arg $aty) ),* ],
+                        results: &[ $( $crate::interface!(@arg $out $oty) ),* ],
+                    },
+                )*
+            ],
+        };
+    };
+
     // ---- helpers ----
+    (@name [ ] $name:ident) => { stringify!($name) };
+    (@name [ $prefix:literal ] $name:ident) => { concat!($prefix, stringify!($name)) };
+    (@kind routine) => { $crate::msgids::RoutineKind::Routine };
+    (@kind simpleroutine) => { $crate::msgids::RoutineKind::SimpleRoutine };
+    (@kind skip) => { $crate::msgids::RoutineKind::Skip };
+    (@arg $name:ident $ty:ty) => {
+        $crate::msgids::Arg {
+            name: stringify!($name),
+            ty: stringify!($ty),
+            kind: <$ty as $crate::mig::MsgArg>::KIND,
+        }
+    };
     (@ret [ ]) => { () };
     (@ret [ $out:ident : $oty:ty ]) => { $oty };
     (@ret [ $($out:ident : $oty:ty),+ ]) => { ( $($oty),+ ) };

@@ -20,6 +20,7 @@ mod kernel;
 mod kmsg;
 pub mod message;
 pub mod mig;
+pub mod msgids;
 pub mod name;
 mod name_table;
 pub mod notify;

@@ -13,6 +13,7 @@ use alloc::string::String;
 use alloc::vec::{self, Vec};
 use core::time::Duration;
 
+use crate::msgids::ArgKind;
 use crate::user::{MachMsgError, MsgOptions, UserIpc};
 use crate::{
     Disposition, Error, Item, Message, MigReturn, MsgReturn, OolItem, PortArray, PortItem,
@@ -31,9 +32,13 @@ pub trait MsgArg: Sized {
     /// Decodes an item for which [`MsgArg::matches`] returned true. Given any
     /// other item it returns a harmless default rather than panicking.
     fn decode(item: Item) -> Self;
+    /// How the type travels, for tools that print messages (see
+    /// [`msgids`](crate::msgids)); a structure of its own by default.
+    const KIND: ArgKind = ArgKind::Struct;
 }
 
 impl MsgArg for u32 {
+    const KIND: ArgKind = ArgKind::U32;
     fn encode(self, body: &mut Vec<Item>) {
         body.push(Item::U32(self));
     }
@@ -49,6 +54,7 @@ impl MsgArg for u32 {
 }
 
 impl MsgArg for i32 {
+    const KIND: ArgKind = ArgKind::I32;
     fn encode(self, body: &mut Vec<Item>) {
         body.push(Item::U32(self as u32));
     }
@@ -61,6 +67,7 @@ impl MsgArg for i32 {
 }
 
 impl MsgArg for u64 {
+    const KIND: ArgKind = ArgKind::U64;
     fn encode(self, body: &mut Vec<Item>) {
         body.push(Item::U64(self));
     }
@@ -76,6 +83,7 @@ impl MsgArg for u64 {
 }
 
 impl MsgArg for i64 {
+    const KIND: ArgKind = ArgKind::I64;
     fn encode(self, body: &mut Vec<Item>) {
         body.push(Item::U64(self as u64));
     }
@@ -88,6 +96,7 @@ impl MsgArg for i64 {
 }
 
 impl MsgArg for bool {
+    const KIND: ArgKind = ArgKind::Bool;
     fn encode(self, body: &mut Vec<Item>) {
         body.push(Item::U32(u32::from(self)));
     }
@@ -100,6 +109,7 @@ impl MsgArg for bool {
 }
 
 impl MsgArg for Vec<u8> {
+    const KIND: ArgKind = ArgKind::Bytes;
     fn encode(self, body: &mut Vec<Item>) {
         body.push(Item::Bytes(self));
     }
@@ -116,6 +126,7 @@ impl MsgArg for Vec<u8> {
 
 /// Strings travel as in-line bytes and must be UTF-8.
 impl MsgArg for String {
+    const KIND: ArgKind = ArgKind::Text;
     fn encode(self, body: &mut Vec<Item>) {
         body.push(Item::Bytes(self.into_bytes()));
     }
@@ -133,6 +144,7 @@ impl MsgArg for String {
 /// Arrays of 32-bit integers (id vectors, for instance) travel as in-line bytes,
 /// little-endian, a multiple of four long.
 impl MsgArg for Vec<u32> {
+    const KIND: ArgKind = ArgKind::U32Array;
     fn encode(self, body: &mut Vec<Item>) {
         body.push(Item::Bytes(
             self.iter().flat_map(|v| v.to_le_bytes()).collect(),
@@ -155,6 +167,7 @@ impl MsgArg for Vec<u32> {
 /// Arrays of 16-bit integers (Mach's `filter_t` arrays, for instance) travel
 /// as in-line bytes, little-endian, a multiple of two long.
 impl MsgArg for Vec<u16> {
+    const KIND: ArgKind = ArgKind::U16Array;
     fn encode(self, body: &mut Vec<Item>) {
         body.push(Item::Bytes(
             self.iter().flat_map(|v| v.to_le_bytes()).collect(),
@@ -177,6 +190,7 @@ impl MsgArg for Vec<u16> {
 /// A port right: sending, the name and how to transfer it; received, the name
 /// in the receiver's space and what it is.
 impl MsgArg for PortItem {
+    const KIND: ArgKind = ArgKind::Port;
     fn encode(self, body: &mut Vec<Item>) {
         body.push(Item::Port(self));
     }
@@ -196,6 +210,7 @@ impl MsgArg for PortItem {
 
 /// An array of port rights with one disposition (`portarray_t`).
 impl MsgArg for PortArray {
+    const KIND: ArgKind = ArgKind::Ports;
     fn encode(self, body: &mut Vec<Item>) {
         body.push(Item::Ports(self));
     }
@@ -215,6 +230,7 @@ impl MsgArg for PortArray {
 
 /// Out-of-line memory.
 impl MsgArg for OolItem {
+    const KIND: ArgKind = ArgKind::Ool;
     fn encode(self, body: &mut Vec<Item>) {
         body.push(Item::Ool(self));
     }

@@ -190,6 +190,7 @@ impl defmt::Format for Name {
 
 /// A name travels as in-line bytes without NUL (`string_t`).
 impl MsgArg for Name {
+    const KIND: hurd_ipc::msgids::ArgKind = hurd_ipc::msgids::ArgKind::Text;
     fn encode(self, body: &mut Vec<Item>) {
         body.push(Item::Bytes(self.0));
     }

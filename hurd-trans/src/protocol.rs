@@ -27,9 +27,18 @@ use crate::name::Name;
 use crate::stat::Stat;
 use crate::statfs::Statfs;
 
+/// The interfaces of this crate, for tools that name messages (see
+/// [`hurd_ipc::msgids`]).
+pub static INTERFACES: &[&hurd_ipc::msgids::Subsystem] = &[
+    &io::DESCRIPTION,
+    &fs::DESCRIPTION,
+    &fsys::DESCRIPTION,
+    &socket::DESCRIPTION,
+];
+
 interface! {
     /// `io.defs`: the I/O protocol every open file speaks (subsystem 21000).
-    pub mod io: subsystem 21000 {
+    pub mod io: subsystem 21000 prefix "io_" {
         /// `io_write`: writes `data` at `offset` (-1: at the file pointer,
         /// which advances). Returns how much was written.
         routine write(data: Vec<u8>, offset: i64) -> (amount: u64);
@@ -163,7 +172,7 @@ interface! {
 
 interface! {
     /// `fsys.defs`: a file system's control port (subsystem 22000).
-    pub mod fsys: subsystem 22000 {
+    pub mod fsys: subsystem 22000 prefix "fsys_" {
         /// `fsys_startup`: sent by a starting translator on its bootstrap port:
         /// here is my control port; give me the node I sit on.
         routine startup(openflags: i32, control_port: PortItem) -> (realnode: PortItem);
@@ -223,6 +232,60 @@ mod tests {
         assert_eq!(fsys::id::set_options, 22005);
         assert_eq!(fsys::id::get_options, 22009);
         assert_eq!(fsys::END, 22012);
+    }
+
+    #[test]
+    fn ids_name_the_hurds_routines() {
+        use hurd_ipc::msgids::{ArgKind, MsgIds, RoutineKind};
+
+        let ids = MsgIds::with(&[INTERFACES, hurd_auth::protocol::INTERFACES]);
+        let name = |id| ids.lookup(id).map(|found| found.to_string());
+        assert_eq!(name(21000).as_deref(), Some("io_write"));
+        assert_eq!(name(21001).as_deref(), Some("io_read"));
+        assert_eq!(name(21013).as_deref(), Some("io_stat"));
+        assert_eq!(name(21113).as_deref(), Some("io_stat-reply"));
+        assert_eq!(name(20018).as_deref(), Some("dir_lookup"));
+        assert_eq!(name(20118).as_deref(), Some("dir_lookup-reply"));
+        assert_eq!(name(20027).as_deref(), Some("file_set_translator"));
+        assert_eq!(name(22002).as_deref(), Some("fsys_getroot"));
+        assert_eq!(name(26000).as_deref(), Some("socket_create"));
+        assert_eq!(name(25002).as_deref(), Some("auth_user_authenticate"));
+        assert_eq!(name(38000).as_deref(), Some("password_check_user"));
+        // Ids the Hurd has and hurd-trans does not serve, and no id at all.
+        assert_eq!(name(21012), None, "io_select is skipped");
+        assert_eq!(name(20000), None, "file_exec is skipped");
+        assert_eq!(name(21114), None, "io_reauthenticate has no reply");
+        assert_eq!(name(21999), None);
+
+        let lookup = ids.lookup(20018).expect("named");
+        assert_eq!(lookup.subsystem.name, "fs");
+        assert_eq!(lookup.routine.kind, RoutineKind::Routine);
+        let args: Vec<_> = lookup
+            .routine
+            .args
+            .iter()
+            .map(|a| (a.name, a.kind))
+            .collect();
+        assert_eq!(
+            args,
+            [
+                ("file_name", ArgKind::Text),
+                ("flags", ArgKind::I32),
+                ("mode", ArgKind::U32)
+            ]
+        );
+        let results: Vec<_> = lookup.routine.results.iter().map(|a| a.kind).collect();
+        assert_eq!(results, [ArgKind::U32, ArgKind::Text, ArgKind::Port]);
+        let write = ids.lookup(21000).expect("named").routine;
+        assert_eq!(write.args[0].ty, "Vec<u8>");
+        assert_eq!(write.args[0].kind, ArgKind::Bytes);
+        assert_eq!(write.results[0].name, "amount");
+        let reauth = ids.lookup(21014).expect("named").routine;
+        assert_eq!(reauth.kind, RoutineKind::SimpleRoutine);
+        assert_eq!(
+            ids.lookup(21013).expect("named").routine.results[0].kind,
+            ArgKind::Struct
+        );
     }
 }
 

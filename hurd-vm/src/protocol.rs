@@ -41,7 +41,7 @@ use num_enum::{IntoPrimitive, TryFromPrimitive};
 
 hurd_ipc::interface! {
     /// Kernel → memory manager (`memory_object.defs`, subsystem 2200).
-    pub mod memory_object: subsystem 2200 {
+    pub mod memory_object: subsystem 2200 prefix "memory_object_" {
         /// The kernel maps the object for the first time: the manager answers
         /// `ready` on `control`. `name` is not implemented (always NULL).
         simpleroutine init(control: PortItem, name: PortItem, page_size: u64);
@@ -70,7 +70,7 @@ hurd_ipc::interface! {
 
 hurd_ipc::interface! {
     /// Kernel → default pager (`memory_object_default.defs`, subsystem 2250).
-    pub mod memory_object_default: subsystem 2250 {
+    pub mod memory_object_default: subsystem 2250 prefix "memory_object_" {
         /// Sent to the default pager's port: the kernel made a temporary object
         /// of `new_object_size` bytes for anonymous memory and hands it over.
         /// `new_memory_object` is its memory object port, a moved receive
@@ -88,7 +88,7 @@ hurd_ipc::interface! {
 
 hurd_ipc::interface! {
     /// Manager → kernel, id 2039 of `mach.defs`.
-    pub mod control_unavailable: subsystem 2039 {
+    pub mod control_unavailable: subsystem 2039 prefix "memory_object_" {
         /// No data for the range: zero-fill (or use the shadow object).
         simpleroutine data_unavailable(offset: u64, size: u64);
     }
@@ -97,7 +97,7 @@ hurd_ipc::interface! {
 hurd_ipc::interface! {
     /// Manager → kernel, id 2040 of `mach.defs`: the one routine among the
     /// control calls, answered at once (see `Vm::object_attributes`).
-    pub mod control_attributes: subsystem 2040 {
+    pub mod control_attributes: subsystem 2040 prefix "memory_object_" {
         /// The object's attributes.
         routine get_attributes() -> (ready: bool, may_cache: bool, copy_strategy: u32);
     }
@@ -105,7 +105,7 @@ hurd_ipc::interface! {
 
 hurd_ipc::interface! {
     /// Manager → kernel, id 2044 of `mach.defs`.
-    pub mod control_lock: subsystem 2044 {
+    pub mod control_lock: subsystem 2044 prefix "memory_object_" {
         /// For each page: restrict access to `lock_value` (unless
         /// `VM_PROT_NO_CHANGE`), write back per `should_return`, flush if
         /// `should_flush`; then one `lock_completed` to `reply_to` (if not NULL).
@@ -115,7 +115,7 @@ hurd_ipc::interface! {
 
 hurd_ipc::interface! {
     /// Manager → kernel, ids 2090–2095 of `mach.defs`.
-    pub mod control: subsystem 2090 {
+    pub mod control: subsystem 2090 prefix "memory_object_" {
         /// The data cannot be provided: the faults waiting for it fail.
         simpleroutine data_error(offset: u64, size: u64, error_value: i32);
         /// The retired `set_attributes` (id 2091).
@@ -131,6 +131,17 @@ hurd_ipc::interface! {
         simpleroutine change_attributes(may_cache: bool, copy_strategy: u32, reply_to: PortItem);
     }
 }
+
+/// The interfaces of this crate (the memory-object protocol in both
+/// directions), for tools that name messages (see [`hurd_ipc::msgids`]).
+pub static INTERFACES: &[&hurd_ipc::msgids::Subsystem] = &[
+    &memory_object::DESCRIPTION,
+    &memory_object_default::DESCRIPTION,
+    &control_unavailable::DESCRIPTION,
+    &control_attributes::DESCRIPTION,
+    &control_lock::DESCRIPTION,
+    &control::DESCRIPTION,
+];
 
 /// `memory_object_copy_strategy_t`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, IntoPrimitive, TryFromPrimitive)]
