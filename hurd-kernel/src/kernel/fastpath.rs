@@ -50,7 +50,11 @@ pub fn null_rpc(k: &mut Kernel, frame: &mut TrapFrame) -> Option<*mut TrapFrame>
         return None;
     }
     let id = k.current;
-    let task = k.threads.get(&id)?.task?;
+    let caller = k.threads.get(&id)?;
+    if caller.pending.is_some() {
+        return None;
+    }
+    let task = caller.task?;
     let (map, space) = k.tasks.get(&task).map(|t| (t.map, t.space))?;
     let bytes = uaccess::read_mapped::<{ HEADER_SIZE as usize }>(&k.vm, map, buf)?;
     let header = wire::peek_header(&bytes)
@@ -64,7 +68,11 @@ pub fn null_rpc(k: &mut Kernel, frame: &mut TrapFrame) -> Option<*mut TrapFrame>
         .ipc
         .send_receive_header(space, &header, name, opts, u64::from(id))?;
     // Sent: the caller now waits for its reply.
-    if let Some(t) = k.threads.get_mut(&id) {
+    let frame: *mut TrapFrame = frame;
+    if let Some(t) = k.threads.get_mut(&id)
+        && t.pending.is_none()
+    {
+        t.frame = frame;
         t.pending = Some(Pending::Receive {
             buf,
             rcv_size,
@@ -72,11 +80,10 @@ pub fn null_rpc(k: &mut Kernel, frame: &mut TrapFrame) -> Option<*mut TrapFrame>
         });
         t.state = ThreadState::Blocked { deadline: None };
     }
-    let frame: *mut TrapFrame = frame;
     if done.to != crate::pager::KERNEL_TOKEN {
         let to = done.to as ThreadId;
-        if deliver(k, to, &done.header) {
-            return Some(sched::hand_off(k, frame, to));
+        if let Some(priority) = deliver(k, to, &done.header) {
+            return Some(sched::hand_off(k, frame, to, priority));
         }
     }
     let reason = mach_msg::header_rpc_delivered(k, id, done);
@@ -87,33 +94,25 @@ pub fn null_rpc(k: &mut Kernel, frame: &mut TrapFrame) -> Option<*mut TrapFrame>
 /// Writes `header` into the buffer of thread `to`, blocked in its receive,
 /// and makes it ready (on no run queue: see [`sched::hand_off`]) with
 /// `KERN_SUCCESS`; what [`Kernel::finish_receive_for_handoff`] does, when
-/// the buffer's page is at hand and writable. `false` (nothing done) when
-/// it is not.
+/// the buffer's page is at hand and writable. Its priority, or `None`
+/// (nothing done) when the page is not at hand.
 #[inline(always)]
-fn deliver(k: &mut Kernel, to: ThreadId, header: &MsgHeader) -> bool {
-    let Ok(bytes) = wire::encode_header(header) else {
-        return false;
-    };
-    let Some(thread) = k.threads.get(&to) else {
-        return false;
-    };
+fn deliver(k: &mut Kernel, to: ThreadId, header: &MsgHeader) -> Option<u8> {
+    let bytes = wire::encode_header(header).ok()?;
+    let thread = k.threads.get(&to)?;
     let Some(Pending::Receive { buf, rcv_size, .. }) = thread.pending else {
-        return false;
+        return None;
     };
     if !matches!(thread.state, ThreadState::Blocked { .. }) || rcv_size < HEADER_SIZE {
-        return false;
+        return None;
     }
-    let Some(map) = thread.task.and_then(|t| k.tasks.get(&t)).map(|t| t.map) else {
-        return false;
-    };
+    let map = k.tasks.get(&thread.task?)?.map;
     if !uaccess::write_mapped(&k.vm, map, buf, &bytes) {
-        return false;
+        return None;
     }
-    let Some(thread) = k.threads.get_mut(&to) else {
-        return false;
-    };
+    let thread = k.threads.get_mut(&to)?;
     thread.pending = None;
     thread.frame_mut().rax = SUCCESS;
     thread.state = ThreadState::Ready;
-    true
+    Some(thread.priority)
 }

@@ -133,28 +133,20 @@ pub fn schedule(k: &mut Kernel, frame: *mut TrapFrame, reason: Reason) -> *mut T
 
 // ANCHOR: hand_off
 /// [`schedule`] for [`Reason::HandOff`]`(to)` from the RPC fast path
-/// ([`crate::fastpath`]): the current thread has blocked, `to` is ready on
-/// no run queue. When no task is suspended and no better thread is ready,
-/// the processor goes straight to `to`; otherwise `schedule` decides.
+/// ([`crate::fastpath`]): the current thread has blocked with `frame`
+/// saved as its own, `to` (of `priority`) is ready on no run queue. When
+/// no task is suspended and no better thread is ready, the processor goes
+/// straight to `to`; otherwise `schedule` decides.
 #[inline(always)]
-pub fn hand_off(k: &mut Kernel, frame: *mut TrapFrame, to: u32) -> *mut TrapFrame {
+pub fn hand_off(k: &mut Kernel, frame: *mut TrapFrame, to: u32, priority: u8) -> *mut TrapFrame {
     let current = k.current;
-    let direct = k.suspended == 0
-        && current != BOOT_THREAD
-        && match (k.threads.get(&current), k.threads.get(&to)) {
-            (Some(cur), Some(next)) => {
-                cur.state != ThreadState::Running
-                    && best_ready(k).is_none_or(|best| best >= next.priority)
-            }
-            _ => false,
-        };
-    if !direct {
+    if k.suspended != 0
+        || current == BOOT_THREAD
+        || best_ready(k).is_some_and(|best| best < priority)
+    {
         return schedule(k, frame, Reason::HandOff(to));
     }
-    if let Some(cur) = k.threads.get_mut(&current) {
-        cur.frame = frame;
-    }
-    switch_to(k, current, to)
+    enter(k, current, to)
 }
 // ANCHOR_END: hand_off
 
@@ -173,6 +165,14 @@ fn switch_to(k: &mut Kernel, previous: u32, next: u32) -> *mut TrapFrame {
             k.zombie_stacks.push(stack);
         }
     }
+    enter(k, previous, next)
+}
+
+/// The processor's part of a switch from `previous` (off the processor
+/// now, its state set) to `next`: `next` runs, on its kernel stack, with
+/// its segment bases and address space; its frame is returned.
+#[inline(always)]
+fn enter(k: &mut Kernel, previous: u32, next: u32) -> *mut TrapFrame {
     let Some(thread) = k.threads.get_mut(&next) else {
         panic!("switching to unknown thread {next}");
     };
@@ -184,7 +184,7 @@ fn switch_to(k: &mut Kernel, previous: u32, next: u32) -> *mut TrapFrame {
     let frame = thread.frame;
     let bases = (thread.fs_base, thread.gs_base);
     let has_fpu_area = thread.fpu.is_some();
-    let root = thread.task.and_then(|t| k.tasks.get(&t)).map(|t| t.root);
+    let root = thread.root;
     k.current = next;
     crate::arch::fpu::switched_to(next, has_fpu_area);
     if next != previous {

@@ -147,6 +147,9 @@ pub struct Thread {
     /// Its x87 and SSE registers while another thread has them (none
     /// until it first uses them: see [`crate::arch::fpu`]).
     pub fpu: Option<alloc::boxed::Box<crate::arch::fpu::FpuArea>>,
+    /// Its task's page-table root (a task's never changes), loaded when it
+    /// runs; `None` (the kernel's tables) for the boot thread.
+    pub root: Option<u64>,
 }
 
 // SAFETY: the raw frame pointer points into the thread's own kernel stack,
@@ -281,6 +284,7 @@ pub fn init() {
             fs_base: 0,
             gs_base: 0,
             fpu: None,
+            root: None,
         },
     );
     *KERNEL.lock() = Some(Kernel {
@@ -384,6 +388,7 @@ impl Kernel {
             fs_base: 0,
             gs_base: 0,
             fpu: None,
+            root: self.tasks.get(&task).map(|t| t.root),
         };
         let frame_addr = thread.stack_top() - core::mem::size_of::<TrapFrame>() as u64;
         thread.frame = frame_addr as *mut TrapFrame;
