@@ -131,6 +131,26 @@ pub fn schedule(k: &mut Kernel, frame: *mut TrapFrame, reason: Reason) -> *mut T
     switch_to(k, current, next)
 }
 
+/// The end of a system call that did not block: [`schedule`] for `reason`,
+/// with its common case first. When the call simply returns
+/// ([`Reason::Return`]), no task is suspended and no better thread is
+/// ready, the caller goes on: its frame is returned as it is.
+#[inline(always)]
+pub fn finish(k: &mut Kernel, frame: *mut TrapFrame, reason: Reason) -> *mut TrapFrame {
+    let current = k.current;
+    if reason == Reason::Return
+        && k.suspended == 0
+        && current != BOOT_THREAD
+        && let Some(cur) = k.threads.get_mut(&current)
+        && cur.state == ThreadState::Running
+        && k.run_queues.best().is_none_or(|best| best >= cur.priority)
+    {
+        cur.frame = frame;
+        return frame;
+    }
+    schedule(k, frame, reason)
+}
+
 // ANCHOR: hand_off
 /// [`schedule`] for [`Reason::HandOff`]`(to)` from the RPC fast path
 /// ([`crate::fastpath`]): the current thread has blocked with `frame`

@@ -85,7 +85,7 @@ pub fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
     }
     let reason = handle(k, frame);
     let ptr: *mut TrapFrame = frame;
-    sched::schedule(k, ptr, reason)
+    sched::finish(k, ptr, reason)
 }
 
 /// The boot thread's yield (vector 48).
