@@ -36,7 +36,9 @@ use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
 use smoltcp::phy::{self, DeviceCapabilities, Medium};
 use smoltcp::socket::tcp;
 use smoltcp::time::Instant;
-use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr, IpEndpoint};
+use smoltcp::wire::{
+    EthernetAddress, HardwareAddress, IpAddress, IpCidr, IpEndpoint, IpListenEndpoint,
+};
 
 /// `SOCK_STREAM`.
 pub const SOCK_STREAM: i32 = 1;
@@ -159,14 +161,15 @@ pub struct SocketId(pub u32);
 /// What a socket is.
 #[derive(Debug)]
 enum Sock {
-    /// Created, not connected nor listening; maybe bound.
-    Fresh { port: Option<u16> },
+    /// Created, not connected nor listening; maybe bound (to this
+    /// machine's address or any).
+    Fresh { bound: Option<IpEndpoint> },
     /// Connecting or connected (or closing).
     Stream { handle: SocketHandle },
     /// Listening: sockets waiting for connections, and connections waiting
     /// for `socket_accept`.
     Listening {
-        port: u16,
+        at: IpEndpoint,
         backlog: usize,
         waiting: Vec<SocketHandle>,
         ready: VecDeque<SocketHandle>,
@@ -285,15 +288,15 @@ impl Stack {
         }
         let id = SocketId(self.next_id);
         self.next_id = self.next_id.wrapping_add(1).max(1);
-        self.table.insert(id, Sock::Fresh { port: None });
+        self.table.insert(id, Sock::Fresh { bound: None });
         Ok(id)
     }
 
     /// Whether `port` is taken by a socket.
     fn port_in_use(&self, port: u16) -> bool {
         self.table.values().any(|s| match s {
-            Sock::Fresh { port: p } => *p == Some(port),
-            Sock::Listening { port: p, .. } => *p == port,
+            Sock::Fresh { bound } => bound.is_some_and(|b| b.port == port),
+            Sock::Listening { at, .. } => at.port == port,
             Sock::Stream { handle } => self
                 .set
                 .get::<tcp::Socket>(*handle)
@@ -328,7 +331,7 @@ impl Stack {
     pub fn bind(&mut self, id: SocketId, at: IpEndpoint) -> Result<(), Errno> {
         match self.table.get(&id) {
             None => return Err(Errno::BadF),
-            Some(Sock::Fresh { port: None }) => {}
+            Some(Sock::Fresh { bound: None }) => {}
             Some(_) => return Err(Errno::Inval),
         }
         let IpAddress::Ipv4(addr) = at.addr;
@@ -342,7 +345,12 @@ impl Stack {
         } else {
             at.port
         };
-        self.table.insert(id, Sock::Fresh { port: Some(port) });
+        self.table.insert(
+            id,
+            Sock::Fresh {
+                bound: Some(IpEndpoint::new(at.addr, port)),
+            },
+        );
         Ok(())
     }
 
@@ -356,7 +364,7 @@ impl Stack {
     pub fn connect(&mut self, id: SocketId, to: IpEndpoint) -> Result<(), Errno> {
         let port = match self.table.get(&id) {
             None => return Err(Errno::BadF),
-            Some(Sock::Fresh { port }) => *port,
+            Some(Sock::Fresh { bound }) => bound.map(|b| b.port),
             Some(_) => return Err(Errno::IsConn),
         };
         if to.port == 0 || to.addr.is_unspecified() {
@@ -410,13 +418,13 @@ impl Stack {
         let backlog = usize::try_from(backlog).unwrap_or(0).clamp(1, MAX_BACKLOG);
         match self.table.get_mut(&id) {
             None => Err(Errno::BadF),
-            Some(Sock::Fresh { port: None }) => Err(Errno::Inval),
-            Some(Sock::Fresh { port: Some(port) }) => {
-                let port = *port;
+            Some(Sock::Fresh { bound: None }) => Err(Errno::Inval),
+            Some(Sock::Fresh { bound: Some(at) }) => {
+                let at = *at;
                 self.table.insert(
                     id,
                     Sock::Listening {
-                        port,
+                        at,
                         backlog,
                         waiting: Vec::new(),
                         ready: VecDeque::new(),
@@ -440,7 +448,7 @@ impl Stack {
         let mut room = (MAX_SOCKETS * 2).saturating_sub(total);
         for sock in self.table.values_mut() {
             let Sock::Listening {
-                port,
+                at,
                 backlog,
                 waiting,
                 ready,
@@ -460,7 +468,11 @@ impl Stack {
             });
             while waiting.len() + ready.len() < *backlog && room > 0 {
                 let mut socket = tcp_socket();
-                if socket.listen(*port).is_err() {
+                let on = IpListenEndpoint {
+                    addr: (!at.addr.is_unspecified()).then_some(at.addr),
+                    port: at.port,
+                };
+                if socket.listen(on).is_err() {
                     break;
                 }
                 waiting.push(self.set.add(socket));
@@ -572,22 +584,23 @@ impl Stack {
         Ok(())
     }
 
-    /// The socket's local address (`socket_name`).
+    /// The socket's local address (`socket_name`): as bound (any address,
+    /// 0.0.0.0, stays so), 0.0.0.0 port 0 before that, as Linux tells.
     ///
     /// # Errors
     ///
     /// `EBADF`.
     pub fn name(&self, id: SocketId) -> Result<IpEndpoint, Errno> {
-        let here = |port: u16| IpEndpoint::new(IpAddress::Ipv4(self.address), port);
+        let unbound = IpEndpoint::new(IpAddress::Ipv4(Ipv4Addr::UNSPECIFIED), 0);
         match self.table.get(&id) {
             None => Err(Errno::BadF),
-            Some(Sock::Fresh { port }) => Ok(here(port.unwrap_or(0))),
-            Some(Sock::Listening { port, .. }) => Ok(here(*port)),
+            Some(Sock::Fresh { bound }) => Ok(bound.unwrap_or(unbound)),
+            Some(Sock::Listening { at, .. }) => Ok(*at),
             Some(Sock::Stream { handle }) => Ok(self
                 .set
                 .get::<tcp::Socket>(*handle)
                 .local_endpoint()
-                .unwrap_or(here(0))),
+                .unwrap_or(unbound)),
         }
     }
 
@@ -734,7 +747,9 @@ mod tests {
         assert_eq!(peer, name);
         assert!(name.port >= EPHEMERAL);
         assert_eq!(w.a.peer(client), Ok(at(B, 7)));
-        assert_eq!(w.b.name(server), Ok(at(B, 7)));
+        // Bound to any address, as Linux's getsockname tells.
+        assert_eq!(w.b.name(server), Ok(at(Ipv4Addr::UNSPECIFIED, 7)));
+        assert_eq!(w.b.name(conn), Ok(at(B, 7)));
 
         // More than one buffer's worth, in pieces.
         let data: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();

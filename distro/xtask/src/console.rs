@@ -8,7 +8,7 @@
 
 use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use crate::kernel::BootRun;
@@ -25,7 +25,29 @@ pub struct Step {
     /// Nothing is typed: once `wait_for` shows, the program is ended (the
     /// conversation is over; this is not a timeout).
     pub stop: bool,
+    /// Nothing is typed: once `wait_for` shows, this is called on the host
+    /// (it must not block: a long action starts a thread of its own).
+    pub call: Option<Call>,
 }
+
+/// Something the host does when a step's text shows: connecting to a
+/// service the guest announced, say.
+#[derive(Clone)]
+pub struct Call(pub Arc<dyn Fn() + Send + Sync>);
+
+impl std::fmt::Debug for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Call(..)")
+    }
+}
+
+impl PartialEq for Call {
+    fn eq(&self, other: &Call) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Call {}
 
 impl Step {
     /// Waits for `wait_for`, then types `send` and a newline.
@@ -35,6 +57,7 @@ impl Step {
             send: send.to_owned(),
             raw: false,
             stop: false,
+            call: None,
         }
     }
 
@@ -51,6 +74,15 @@ impl Step {
     pub fn stop(wait_for: &str) -> Step {
         Step {
             stop: true,
+            ..Step::new(wait_for, "")
+        }
+    }
+
+    /// Waits for `wait_for`, then calls `action` on the host (nothing is
+    /// typed; the conversation goes on at once).
+    pub fn call(wait_for: &str, action: impl Fn() + Send + Sync + 'static) -> Step {
+        Step {
+            call: Some(Call(Arc::new(action))),
             ..Step::new(wait_for, "")
         }
     }
@@ -197,6 +229,11 @@ pub fn converse_recorded(
                         stopped = true;
                         break;
                     }
+                    if let Some(Call(action)) = &step.call {
+                        action();
+                        next = steps.next();
+                        continue;
+                    }
                     if let Some(stdin) = input.as_mut() {
                         let line = if step.raw {
                             step.send.clone()
@@ -263,6 +300,7 @@ fn kill(child: &mut Child, group: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
     fn a_run_times_out_in_all_or_when_quiet_too_long() {
@@ -280,5 +318,23 @@ mod tests {
         // ...but not a silence of a minute, nor past the total.
         assert!(quiet.expired(start, s(240), s(300)));
         assert!(quiet.expired(start, s(599), s(600)));
+    }
+
+    #[test]
+    fn a_call_runs_once_when_its_text_shows_and_the_script_goes_on() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&calls);
+        let mut sh = Command::new("sh");
+        sh.args(["-c", "echo one; echo two; read x; echo \"read $x\""]);
+        let script = [
+            Step::call("one", move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }),
+            Step::new("two", "typed"),
+        ];
+        let run = converse(sh, Duration::from_secs(20), &script).expect("the conversation");
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert_eq!(run.lines, ["one", "two", "read typed"]);
+        assert!(!run.timed_out);
     }
 }

@@ -22,6 +22,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hurd_bench::Figure;
@@ -763,15 +764,75 @@ pub const TEST_MAC: &str = "52:54:00:12:34:56";
 /// QEMU's arguments attaching a virtio-net PCI device on QEMU's user
 /// network (slirp: the guest 10.0.2.15, the gateway 10.0.2.2), cut off
 /// from the host's networks (`restrict=on`: the guest reaches only slirp
-/// itself) but for one forwarding: a TCP connection to 10.0.2.100 port 7
-/// reaches a `cat` on the host, a TCP echo service.
-pub fn net_args() -> Vec<String> {
+/// itself) but for two explicit forwardings, which `restrict` leaves alone:
+/// a TCP connection to 10.0.2.100 port 7 reaches a `cat` on the host, a TCP
+/// echo service; and a connection to the host's `127.0.0.1:host_port`
+/// reaches the guest's port [`GUEST_ECHO_PORT`] (coming from 10.0.2.2).
+pub fn net_args(host_port: u16) -> Vec<String> {
     vec![
         "-netdev".to_owned(),
-        "user,id=net0,restrict=on,guestfwd=tcp:10.0.2.100:7-cmd:cat".to_owned(),
+        format!(
+            "user,id=net0,restrict=on,guestfwd=tcp:10.0.2.100:7-cmd:cat,\
+             hostfwd=tcp:127.0.0.1:{host_port}-10.0.2.15:{GUEST_ECHO_PORT}"
+        ),
         "-device".to_owned(),
         format!("virtio-net-pci,netdev=net0,mac={TEST_MAC}"),
     ]
+}
+
+/// The port the kernel tests' TCP client listens on once it has connected
+/// out: it echoes one connection, the host's.
+pub const GUEST_ECHO_PORT: u16 = 7;
+
+/// What the guest prints once it listens: the host connects then.
+pub const GUEST_LISTENING: &str = "tcp-client: listening on port 7";
+
+/// How many bytes the host sends to the guest's echo (byte `i` is
+/// `i % 251`; the guest checks them too).
+pub const HOST_ECHO_BYTES: usize = 30_000;
+
+/// A TCP port free on the host's loopback: the system picks one, and it is
+/// free again when this returns, for QEMU to take.
+pub fn free_local_port() -> Result<u16, String> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .map_err(|e| format!("no free local TCP port: {e}"))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| format!("no free local TCP port: {e}"))
+}
+
+/// Connects to the guest's echo through the forwarding at
+/// `127.0.0.1:host_port`, sends [`HOST_ECHO_BYTES`], ends its sending
+/// half, reads until the guest closes, and compares what came back.
+pub fn echo_through_guest(host_port: u16) -> Result<(), String> {
+    use std::io::{Read as _, Write as _};
+    let limit = Duration::from_secs(20);
+    let at = std::net::SocketAddr::from(([127, 0, 0, 1], host_port));
+    let fail = |what: &str, e: std::io::Error| format!("the guest's echo at {at}: {what}: {e}");
+    let mut stream =
+        std::net::TcpStream::connect_timeout(&at, limit).map_err(|e| fail("connect", e))?;
+    stream
+        .set_read_timeout(Some(limit))
+        .and_then(|()| stream.set_write_timeout(Some(limit)))
+        .map_err(|e| fail("timeouts", e))?;
+    let data: Vec<u8> = (0..HOST_ECHO_BYTES).map(|i| (i % 251) as u8).collect();
+    stream.write_all(&data).map_err(|e| fail("write", e))?;
+    stream
+        .shutdown(std::net::Shutdown::Write)
+        .map_err(|e| fail("shutdown", e))?;
+    let mut back = Vec::new();
+    stream.read_to_end(&mut back).map_err(|e| fail("read", e))?;
+    if back != data {
+        let same = back.iter().zip(&data).take_while(|(a, b)| a == b).count();
+        return Err(format!(
+            "the guest's echo at {at} sent back {} bytes, the first {same} right, for {} sent",
+            back.len(),
+            data.len()
+        ));
+    }
+    eprintln!("kernel tests: {HOST_ECHO_BYTES} bytes from the host to the guest's echo and back");
+    Ok(())
 }
 
 /// The `kernel` step of `cargo xtask test`: clippy for bare metal, build,
@@ -803,22 +864,39 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
         .run()?;
     let build = build(ws)?;
     let accel = choose_accel(&build)?;
-    // The console test reads a line typed on the serial console.
-    let typing = [crate::console::Step::new(
-        "console-reader: ready",
-        "typed on the console",
-    )];
+    let host_port = free_local_port()?;
+    // The host's side of the network test, once the guest listens.
+    let host_echo = Arc::new(Mutex::new(None));
+    let started = Arc::clone(&host_echo);
+    // The console test reads a line typed on the serial console; the
+    // network test listens for the host.
+    let script = [
+        crate::console::Step::new("console-reader: ready", "typed on the console"),
+        crate::console::Step::call(GUEST_LISTENING, move || {
+            let echo = std::thread::spawn(move || echo_through_guest(host_port));
+            if let Ok(mut slot) = started.lock() {
+                *slot = Some(echo);
+            }
+        }),
+    ];
     let disk_path = test_disk(ws)?;
     let ext2_path = test_ext2_disk(ws)?;
     let mut devices = disk_args(&[&disk_path, &ext2_path]);
-    devices.extend(net_args());
+    devices.extend(net_args(host_port));
     let devices: Vec<&str> = devices.iter().map(String::as_str).collect();
     let run = crate::console::converse(
         qemu_command(&build, accel, "test", &devices),
         TEST_RUN_TIMEOUT,
-        &typing,
+        &script,
     )?;
     let summary = check_test_run(&run)?;
+    let echo = host_echo
+        .lock()
+        .map_err(|_| "the host's echo thread panicked".to_owned())?
+        .take()
+        .ok_or(format!("the guest never printed {GUEST_LISTENING:?}"))?;
+    echo.join()
+        .map_err(|_| "the host's echo thread panicked".to_owned())??;
     eprintln!(
         "kernel tests ({accel:?}): {} passed, {} failed",
         summary.passed, summary.failed

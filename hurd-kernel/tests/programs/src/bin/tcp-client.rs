@@ -8,6 +8,12 @@
 //! stream. And each refusal: socket types, address families, short
 //! addresses, calls on the wrong port.
 //!
+//! Then it serves the host: a socket bound to port 7 of any address
+//! listens; once it prints that it does, the host connects through QEMU's
+//! forwarding (from 10.0.2.2) and sends bytes (byte `i` is `i % 251`),
+//! which go back as they come until the host ends its half; the client
+//! checks them, the connection's addresses, and closes.
+//!
 //! Returns 0 when all of it held, else the step that failed.
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
@@ -28,6 +34,8 @@ const AF_INET: i32 = 2;
 const AF_INET6: i32 = 10;
 /// How many bytes go to the echo and back.
 const BYTES: usize = 20_000;
+/// How many bytes the host sends to the client's echo.
+const HOST_BYTES: usize = 30_000;
 
 /// A `struct sockaddr_in` as the Hurd lays it out.
 fn sockaddr_in(addr: [u8; 4], port: u16) -> Vec<u8> {
@@ -65,7 +73,7 @@ fn copy(name: PortName) -> PortItem {
 }
 
 fn main() -> u64 {
-    match steps() {
+    match steps().and_then(|()| serve_the_host()) {
         Ok(()) => 0,
         Err(step) => step,
     }
@@ -185,5 +193,94 @@ fn steps() -> Result<(), u64> {
         errno(file.write(alloc::vec![1], -1)),
         Err(Some(Errno::Pipe)),
     )?;
+    Ok(())
+}
+
+/// Listens on port 7, takes the host's connection and echoes it.
+fn serve_the_host() -> Result<(), u64> {
+    let ipc = KernelIpc::new();
+    let server = socket::Client::new(&ipc, hurd_rt::ports::SERVICE);
+    let sock = server.socket_create(SOCK_STREAM, 0).map_err(|_| 30u64)?;
+    let s = socket::Client::new(&ipc, sock.name);
+    let any = server
+        .socket_create_address(AF_INET, sockaddr_in([0; 4], 7))
+        .map_err(|_| 31u64)?;
+    check(
+        32,
+        "socket_bind",
+        errno(s.socket_bind(copy(any.name))),
+        Ok(()),
+    )?;
+    check(
+        33,
+        "io_read on a listening socket",
+        errno(
+            s.socket_listen(1)
+                .and_then(|()| io::Client::new(&ipc, sock.name).read(-1, 1)),
+        ),
+        Err(Some(Errno::NotConn)),
+    )?;
+    let name = s.socket_name().map_err(|_| 34u64)?;
+    check(
+        35,
+        "the listening socket's name",
+        errno(socket::Client::new(&ipc, name.name).socket_whatis_address()),
+        Ok((AF_INET, sockaddr_in([0; 4], 7))),
+    )?;
+    println!("tcp-client: listening on port 7");
+    let (conn, peer) = s.socket_accept().map_err(|e| {
+        println!("tcp-client: socket_accept: {e:?}");
+        36u64
+    })?;
+    let (family, bytes) = socket::Client::new(&ipc, peer.name)
+        .socket_whatis_address()
+        .map_err(|_| 37u64)?;
+    check(
+        38,
+        "the host's address",
+        (family, bytes.get(4..8)),
+        (AF_INET, Some(&[10u8, 0, 2, 2][..])),
+    )?;
+    let local = socket::Client::new(&ipc, conn.name)
+        .socket_name()
+        .map_err(|_| 39u64)?;
+    check(
+        40,
+        "the connection's name",
+        errno(socket::Client::new(&ipc, local.name).socket_whatis_address()),
+        Ok((AF_INET, sockaddr_in([10, 0, 2, 15], 7))),
+    )?;
+    let file = io::Client::new(&ipc, conn.name);
+    let mut got = 0usize;
+    loop {
+        let d = file.read(-1, 4096).map_err(|e| {
+            println!("tcp-client: io_read from the host: {e:?}");
+            41u64
+        })?;
+        if d.is_empty() {
+            break;
+        }
+        if d.iter()
+            .enumerate()
+            .any(|(i, &b)| b != ((got + i) % 251) as u8)
+        {
+            println!("tcp-client: wrong bytes from the host after {got}");
+            return Err(42);
+        }
+        got += d.len();
+        let mut sent = 0;
+        while sent < d.len() {
+            let n = file.write(d[sent..].to_vec(), -1).map_err(|e| {
+                println!("tcp-client: io_write to the host: {e:?}");
+                43u64
+            })?;
+            if n == 0 {
+                return Err(44);
+            }
+            sent += n as usize;
+        }
+    }
+    check(45, "bytes from the host", got, HOST_BYTES)?;
+    println!("tcp-client: {got} bytes from the host and back");
     Ok(())
 }
