@@ -61,6 +61,11 @@ pub enum Errno {
     Pipe = 0x4000_0020,
     /// `EAGAIN`: a bounded table is full; try again later.
     Again = 0x4000_0023,
+    /// `EDESTADDRREQ`: a datagram with nowhere to go (no address given, no
+    /// peer connected).
+    DestAddrReq = 0x4000_0027,
+    /// `EMSGSIZE`: a datagram too long to send at once.
+    MsgSize = 0x4000_0028,
     /// `EPROTONOSUPPORT`: the protocol is not supported.
     ProtoNoSupport = 0x4000_002b,
     /// `ESOCKTNOSUPPORT`: the socket type is not supported.
@@ -140,6 +145,8 @@ impl Errno {
             Errno::RoFs => 30,
             Errno::MLink => 31,
             Errno::Pipe => 32,
+            Errno::DestAddrReq => 89,
+            Errno::MsgSize => 90,
             Errno::ProtoNoSupport => 93,
             Errno::SockTNoSupport => 94,
             Errno::AfNoSupport => 97,
@@ -192,6 +199,8 @@ impl core::fmt::Display for Errno {
             Errno::RoFs => "read-only file system",
             Errno::MLink => "too many links",
             Errno::Pipe => "broken pipe",
+            Errno::DestAddrReq => "destination address required",
+            Errno::MsgSize => "message too long",
             Errno::ProtoNoSupport => "protocol not supported",
             Errno::SockTNoSupport => "socket type not supported",
             Errno::AfNoSupport => "address family not supported by protocol",
@@ -269,5 +278,9 @@ mod tests {
         assert_eq!(Errno::ConnRefused.linux(), 111);
         assert_eq!(i32::from(Errno::NotConn), 0x4000_0000 | 57);
         assert_eq!(Errno::NotConn.linux(), 107);
+        assert_eq!(i32::from(Errno::DestAddrReq), 0x4000_0000 | 39);
+        assert_eq!(Errno::DestAddrReq.linux(), 89);
+        assert_eq!(i32::from(Errno::MsgSize), 0x4000_0000 | 40);
+        assert_eq!(Errno::MsgSize.linux(), 90);
     }
 }

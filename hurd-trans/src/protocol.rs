@@ -20,8 +20,8 @@
 //! `fsys_statfsbuf_t` as [`Statfs`].
 
 use alloc::string::String;
-use hurd_ipc::PortItem;
 use hurd_ipc::interface;
+use hurd_ipc::{PortArray, PortItem};
 
 use crate::name::Name;
 use crate::stat::Stat;
@@ -35,6 +35,14 @@ pub static INTERFACES: &[&hurd_ipc::msgids::Subsystem] = &[
     &fsys::DESCRIPTION,
     &socket::DESCRIPTION,
 ];
+
+/// `SELECT_READ` (the Hurd's `hurd_types.h`), for `io_select`: reading
+/// would not wait.
+pub const SELECT_READ: i32 = 1;
+/// `SELECT_WRITE`: writing would not wait.
+pub const SELECT_WRITE: i32 = 2;
+/// `SELECT_URG`: urgent data waits to be read.
+pub const SELECT_URG: i32 = 4;
 
 interface! {
     /// `io.defs`: the I/O protocol every open file speaks (subsystem 21000).
@@ -61,7 +69,10 @@ interface! {
         skip mod_owner();
         skip get_owner();
         skip get_icky_async_id();
-        skip select();
+        /// `io_select(select_type) → select_type`: which of `SELECT_READ`
+        /// (1), `SELECT_WRITE` (2) and `SELECT_URG` (4) asked for could be
+        /// done without waiting; if none, the answer comes once one can.
+        routine select(select_type: i32) -> (select_result: i32);
         /// `io_stat`: the object's status.
         routine stat() -> (stat_info: Stat);
         /// `io_reauthenticate`: the server's half of a rendezvous; the new port
@@ -207,6 +218,7 @@ mod tests {
         assert_eq!(io::id::write, 21000);
         assert_eq!(io::id::read, 21001);
         assert_eq!(io::id::seek, 21002);
+        assert_eq!(io::id::select, 21012);
         assert_eq!(io::id::stat, 21013);
         assert_eq!(io::id::reauthenticate, 21014);
         assert_eq!(io::id::restrict_auth, 21015);
@@ -214,6 +226,11 @@ mod tests {
         assert_eq!(io::id::map, 21018);
         assert_eq!(io::id::pathconf, 21028);
         assert_eq!(io::END, 21032);
+        assert_eq!(socket::id::socket_create, 26000);
+        assert_eq!(socket::id::socket_shutdown, 26011);
+        assert_eq!(socket::id::socket_send, 26014);
+        assert_eq!(socket::id::socket_recv, 26015);
+        assert_eq!(socket::END, 26016);
         assert_eq!(fs::id::file_chown, 20001);
         assert_eq!(fs::id::file_chauthor, 20002);
         assert_eq!(fs::id::file_set_size, 20006);
@@ -252,7 +269,9 @@ mod tests {
         assert_eq!(name(25002).as_deref(), Some("auth_user_authenticate"));
         assert_eq!(name(38000).as_deref(), Some("password_check_user"));
         // Ids the Hurd has and hurd-trans does not serve, and no id at all.
-        assert_eq!(name(21012), None, "io_select is skipped");
+        assert_eq!(name(21012).as_deref(), Some("io_select"));
+        assert_eq!(name(26014).as_deref(), Some("socket_send"));
+        assert_eq!(name(26115).as_deref(), Some("socket_recv-reply"));
         assert_eq!(name(20000), None, "file_exec is skipped");
         assert_eq!(name(21114), None, "io_reauthenticate has no reply");
         assert_eq!(name(21999), None);
@@ -329,7 +348,27 @@ interface! {
         routine socket_shutdown(direction: i32);
         skip socket_getopt();
         skip socket_setopt();
-        skip socket_send();
-        skip socket_recv();
+        /// `socket_send(sock, addr, flags, data, ports, control) → amount`:
+        /// sends `data` (to `addr`, or a null port for the connected peer)
+        /// with `MSG_*` flags; `ports` and `control` are what `sendmsg`
+        /// passes besides (rights, ancillary data).
+        routine socket_send(
+            addr: PortItem,
+            flags: i32,
+            data: Vec<u8>,
+            ports: PortArray,
+            control: Vec<u8>,
+        ) -> (amount: u64);
+        /// `socket_recv(sock, flags, amount) → addr, data, ports, control,
+        /// outflags`: receives up to `amount` bytes, with where they came
+        /// from (a null port if nowhere to tell) and the out flags
+        /// (`MSG_TRUNC`…).
+        routine socket_recv(flags: i32, amount: u64) -> (
+            addr: PortItem,
+            data: Vec<u8>,
+            ports: PortArray,
+            control: Vec<u8>,
+            outflags: i32,
+        );
     }
 }

@@ -20,8 +20,8 @@
 //! what a single-threaded Mach server around a receive loop wants. The pin
 //! is because its interface changes between minor versions.
 //!
-//! TCP over IPv4 is served; UDP and IPv6 are not yet (`socket_create` of
-//! another type or family is refused).
+//! TCP and UDP over IPv4 are served; IPv6 is not yet (`socket_create` of
+//! another type, or an address of another family, is refused).
 #![no_std]
 
 extern crate alloc;
@@ -34,7 +34,7 @@ use core::net::Ipv4Addr;
 use hurd_ipc::Errno;
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
 use smoltcp::phy::{self, DeviceCapabilities, Medium};
-use smoltcp::socket::tcp;
+use smoltcp::socket::{tcp, udp};
 use smoltcp::time::Instant;
 use smoltcp::wire::{
     EthernetAddress, HardwareAddress, IpAddress, IpCidr, IpEndpoint, IpListenEndpoint,
@@ -42,10 +42,29 @@ use smoltcp::wire::{
 
 /// `SOCK_STREAM`.
 pub const SOCK_STREAM: i32 = 1;
+/// `SOCK_DGRAM`.
+pub const SOCK_DGRAM: i32 = 2;
 /// `AF_INET` (`PF_INET`).
 pub const AF_INET: i32 = 2;
 /// `IPPROTO_TCP`.
 pub const IPPROTO_TCP: i32 = 6;
+/// `IPPROTO_UDP`.
+pub const IPPROTO_UDP: i32 = 17;
+/// `MSG_OOB` (glibc's `bits/socket.h`, as the Hurd uses it): urgent data.
+pub const MSG_OOB: i32 = 0x01;
+/// `MSG_PEEK`: the data is read and left there.
+pub const MSG_PEEK: i32 = 0x02;
+/// `MSG_TRUNC`, in `socket_recv`'s out flags: the datagram was longer than
+/// the room asked for, and its rest is lost.
+pub const MSG_TRUNC: i32 = 0x10;
+/// `MSG_WAITALL`: a stream's receive waits for the whole amount asked
+/// (here at most one receive buffer, [`TCP_BUFFER`]) or its end.
+pub const MSG_WAITALL: i32 = 0x40;
+/// `MSG_DONTWAIT`: `EAGAIN` instead of waiting.
+pub const MSG_DONTWAIT: i32 = 0x80;
+/// `MSG_NOSIGNAL`: no `SIGPIPE` (a server sends no signal anyway).
+pub const MSG_NOSIGNAL: i32 = 0x400;
+pub use hurd_trans::protocol::{SELECT_READ, SELECT_URG, SELECT_WRITE};
 /// The longest Ethernet frame without its checksum.
 pub const MAX_FRAME: usize = 1514;
 /// Frames kept waiting for the stack; more are dropped (as a full
@@ -55,6 +74,14 @@ pub const RX_QUEUE: usize = 64;
 pub const TX_QUEUE: usize = 64;
 /// Each TCP socket's receive and send buffers.
 pub const TCP_BUFFER: usize = 16 * 1024;
+/// Each UDP socket's receive and send buffers (payload bytes), and
+/// [`UDP_PACKETS`] datagrams at most in each.
+pub const UDP_BUFFER: usize = 16 * 1024;
+/// The most datagrams waiting in each UDP buffer.
+pub const UDP_PACKETS: usize = 16;
+/// The longest datagram sent: one Ethernet frame's worth (the stack does
+/// not fragment); longer ones are refused `EMSGSIZE`.
+pub const MAX_DATAGRAM: usize = MAX_FRAME - 14 - 20 - 8;
 /// The most sockets (listening sockets' waiting connections included).
 pub const MAX_SOCKETS: usize = 256;
 /// The most connections a listening socket keeps waiting for
@@ -164,6 +191,12 @@ enum Sock {
     /// Created, not connected nor listening; maybe bound (to this
     /// machine's address or any).
     Fresh { bound: Option<IpEndpoint> },
+    /// A UDP socket: bound once it has a port (smoltcp's endpoint), and
+    /// its peer once connected.
+    Datagram {
+        handle: SocketHandle,
+        peer: Option<IpEndpoint>,
+    },
     /// Connecting or connected (or closing).
     Stream { handle: SocketHandle },
     /// Listening: sockets waiting for connections, and connections waiting
@@ -194,6 +227,27 @@ fn tcp_socket() -> tcp::Socket<'static> {
         tcp::SocketBuffer::new(vec![0; TCP_BUFFER]),
         tcp::SocketBuffer::new(vec![0; TCP_BUFFER]),
     )
+}
+
+fn udp_socket() -> udp::Socket<'static> {
+    let buffer = || {
+        udp::PacketBuffer::new(
+            vec![udp::PacketMetadata::EMPTY; UDP_PACKETS],
+            vec![0; UDP_BUFFER],
+        )
+    };
+    udp::Socket::new(buffer(), buffer())
+}
+
+/// What `socket_recv` got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    /// The bytes (a datagram, or part of it; a stream's next bytes).
+    pub data: Vec<u8>,
+    /// Where a datagram came from (none for a stream).
+    pub from: Option<IpEndpoint>,
+    /// The out flags: [`MSG_TRUNC`] when a datagram was cut.
+    pub flags: i32,
 }
 
 /// A socket call's answer: `Ok(Some(_))` done, `Ok(None)` not yet (ask
@@ -273,14 +327,16 @@ impl Stack {
     ///
     /// # Errors
     ///
-    /// `ESOCKTNOSUPPORT` for a type other than `SOCK_STREAM`,
-    /// `EPROTONOSUPPORT` for a protocol other than 0 or TCP, `ENOBUFS` when
-    /// the table is full.
+    /// `ESOCKTNOSUPPORT` for a type other than `SOCK_STREAM` and
+    /// `SOCK_DGRAM`, `EPROTONOSUPPORT` for a protocol other than 0 or the
+    /// type's (TCP, UDP), `ENOBUFS` when the table is full.
     pub fn create(&mut self, sock_type: i32, protocol: i32) -> Result<SocketId, Errno> {
-        if sock_type != SOCK_STREAM {
-            return Err(Errno::SockTNoSupport);
-        }
-        if protocol != 0 && protocol != IPPROTO_TCP {
+        let own = match sock_type {
+            SOCK_STREAM => IPPROTO_TCP,
+            SOCK_DGRAM => IPPROTO_UDP,
+            _ => return Err(Errno::SockTNoSupport),
+        };
+        if protocol != 0 && protocol != own {
             return Err(Errno::ProtoNoSupport);
         }
         if self.table.len() >= MAX_SOCKETS {
@@ -288,25 +344,39 @@ impl Stack {
         }
         let id = SocketId(self.next_id);
         self.next_id = self.next_id.wrapping_add(1).max(1);
-        self.table.insert(id, Sock::Fresh { bound: None });
+        let sock = if own == IPPROTO_UDP {
+            Sock::Datagram {
+                handle: self.set.add(udp_socket()),
+                peer: None,
+            }
+        } else {
+            Sock::Fresh { bound: None }
+        };
+        self.table.insert(id, sock);
         Ok(id)
     }
 
-    /// Whether `port` is taken by a socket.
-    fn port_in_use(&self, port: u16) -> bool {
+    /// Whether `port` is taken by a socket of the protocol (TCP and UDP
+    /// ports are apart).
+    fn port_in_use(&self, port: u16, udp: bool) -> bool {
         self.table.values().any(|s| match s {
-            Sock::Fresh { bound } => bound.is_some_and(|b| b.port == port),
-            Sock::Listening { at, .. } => at.port == port,
-            Sock::Stream { handle } => self
-                .set
-                .get::<tcp::Socket>(*handle)
-                .local_endpoint()
-                .is_some_and(|e| e.port == port),
+            Sock::Fresh { bound } => !udp && bound.is_some_and(|b| b.port == port),
+            Sock::Listening { at, .. } => !udp && at.port == port,
+            Sock::Stream { handle } => {
+                !udp && self
+                    .set
+                    .get::<tcp::Socket>(*handle)
+                    .local_endpoint()
+                    .is_some_and(|e| e.port == port)
+            }
+            Sock::Datagram { handle, .. } => {
+                udp && self.set.get::<udp::Socket>(*handle).endpoint().port == port
+            }
         })
     }
 
     /// A free port of the dynamic range.
-    fn ephemeral(&mut self) -> Result<u16, Errno> {
+    fn ephemeral(&mut self, udp: bool) -> Result<u16, Errno> {
         for _ in 0..=(u16::MAX - EPHEMERAL) {
             let port = self.next_port;
             self.next_port = if port == u16::MAX {
@@ -314,7 +384,7 @@ impl Stack {
             } else {
                 port + 1
             };
-            if !self.port_in_use(port) {
+            if !self.port_in_use(port, udp) {
                 return Ok(port);
             }
         }
@@ -329,29 +399,65 @@ impl Stack {
     /// listening already, `EADDRNOTAVAIL` for an address not this
     /// machine's, `EADDRINUSE` for a port taken.
     pub fn bind(&mut self, id: SocketId, at: IpEndpoint) -> Result<(), Errno> {
-        match self.table.get(&id) {
+        let udp = match self.table.get(&id) {
             None => return Err(Errno::BadF),
-            Some(Sock::Fresh { bound: None }) => {}
+            Some(Sock::Fresh { bound: None }) => None,
+            Some(Sock::Datagram { handle, .. })
+                if self.set.get::<udp::Socket>(*handle).endpoint().port == 0 =>
+            {
+                Some(*handle)
+            }
             Some(_) => return Err(Errno::Inval),
-        }
+        };
         let IpAddress::Ipv4(addr) = at.addr;
         if !addr.is_unspecified() && addr != self.address {
             return Err(Errno::AddrNotAvail);
         }
         let port = if at.port == 0 {
-            self.ephemeral()?
-        } else if self.port_in_use(at.port) {
+            self.ephemeral(udp.is_some())?
+        } else if self.port_in_use(at.port, udp.is_some()) {
             return Err(Errno::AddrInUse);
         } else {
             at.port
         };
-        self.table.insert(
-            id,
-            Sock::Fresh {
-                bound: Some(IpEndpoint::new(at.addr, port)),
-            },
-        );
+        match udp {
+            Some(handle) => {
+                let on = IpListenEndpoint {
+                    addr: (!addr.is_unspecified()).then_some(at.addr),
+                    port,
+                };
+                self.set
+                    .get_mut::<udp::Socket>(handle)
+                    .bind(on)
+                    .map_err(|_| Errno::Inval)?;
+            }
+            None => {
+                self.table.insert(
+                    id,
+                    Sock::Fresh {
+                        bound: Some(IpEndpoint::new(at.addr, port)),
+                    },
+                );
+            }
+        }
         Ok(())
+    }
+
+    /// A UDP socket's handle, bound to an ephemeral port first if it was
+    /// not (as Linux does on a first send or connect).
+    fn bound_datagram(&mut self, id: SocketId) -> Result<SocketHandle, Errno> {
+        let handle = match self.table.get(&id) {
+            Some(Sock::Datagram { handle, .. }) => *handle,
+            Some(_) => return Err(Errno::Inval),
+            None => return Err(Errno::BadF),
+        };
+        if self.set.get::<udp::Socket>(handle).endpoint().port == 0 {
+            self.bind(
+                id,
+                IpEndpoint::new(IpAddress::Ipv4(Ipv4Addr::UNSPECIFIED), 0),
+            )?;
+        }
+        Ok(handle)
     }
 
     /// `socket_connect` begun: the connection is under way (wait for it
@@ -359,20 +465,33 @@ impl Stack {
     ///
     /// # Errors
     ///
-    /// `EBADF`, `EISCONN` for a socket connected or listening,
+    /// A UDP socket is connected at once: its datagrams go to `to`, and
+    /// only those from `to` are received (connecting again changes it).
+    ///
+    /// # Errors
+    ///
+    /// `EBADF`, `EISCONN` for a TCP socket connected or listening,
     /// `EADDRNOTAVAIL` for an unspecified address or port 0, `ENOBUFS`.
     pub fn connect(&mut self, id: SocketId, to: IpEndpoint) -> Result<(), Errno> {
         let port = match self.table.get(&id) {
             None => return Err(Errno::BadF),
             Some(Sock::Fresh { bound }) => bound.map(|b| b.port),
+            Some(Sock::Datagram { .. }) => None,
             Some(_) => return Err(Errno::IsConn),
         };
         if to.port == 0 || to.addr.is_unspecified() {
             return Err(Errno::AddrNotAvail);
         }
+        if matches!(self.table.get(&id), Some(Sock::Datagram { .. })) {
+            self.bound_datagram(id)?;
+            if let Some(Sock::Datagram { peer, .. }) = self.table.get_mut(&id) {
+                *peer = Some(to);
+            }
+            return Ok(());
+        }
         let port = match port {
             Some(p) => p,
-            None => self.ephemeral()?,
+            None => self.ephemeral(false)?,
         };
         let mut socket = tcp_socket();
         socket
@@ -390,6 +509,9 @@ impl Stack {
     /// `ECONNREFUSED` when it was refused or could not be made, `EBADF`,
     /// `ENOTCONN` for a socket that never connected.
     pub fn connected(&mut self, id: SocketId) -> Answer<()> {
+        if let Some(Sock::Datagram { peer, .. }) = self.table.get(&id) {
+            return peer.map(|_| Some(())).ok_or(Errno::NotConn);
+        }
         let handle = self.stream(id)?;
         let socket = self.set.get::<tcp::Socket>(handle);
         match socket.state() {
@@ -438,6 +560,7 @@ impl Stack {
                 Ok(())
             }
             Some(Sock::Stream { .. }) => Err(Errno::IsConn),
+            Some(Sock::Datagram { .. }) => Err(Errno::OpNotSupp),
         }
     }
 
@@ -497,6 +620,7 @@ impl Stack {
                 Some(h) => h,
                 None => return Ok(None),
             },
+            Some(Sock::Datagram { .. }) => return Err(Errno::OpNotSupp),
             Some(_) => return Err(Errno::Inval),
         };
         let peer = self.set.get::<tcp::Socket>(handle).remote_endpoint();
@@ -516,6 +640,9 @@ impl Stack {
     /// `EBADF`, `ENOTCONN` for a socket not connected, `ECONNRESET` for a
     /// connection reset before anything was read.
     pub fn read(&mut self, id: SocketId, amount: usize) -> Answer<Vec<u8>> {
+        if let Some(Sock::Datagram { .. }) = self.table.get(&id) {
+            return Ok(self.recv(id, amount, 0)?.map(|r| r.data));
+        }
         let handle = self.stream(id)?;
         let socket = self.set.get_mut::<tcp::Socket>(handle);
         if socket.can_recv() {
@@ -533,12 +660,16 @@ impl Stack {
     }
 
     /// `io_write`: as much of `data` as the send buffer takes (at least one
-    /// byte, else wait).
+    /// byte, else wait); on a UDP socket, one datagram to its peer.
     ///
     /// # Errors
     ///
-    /// `EBADF`, `ENOTCONN`, `EPIPE` when the stream is closed for sending.
+    /// `EBADF`, `ENOTCONN`, `EPIPE` when the stream is closed for sending;
+    /// those of [`Stack::send`] for a UDP socket.
     pub fn write(&mut self, id: SocketId, data: &[u8]) -> Answer<usize> {
+        if let Some(Sock::Datagram { .. }) = self.table.get(&id) {
+            return self.send(id, data, None, 0);
+        }
         let handle = self.stream(id)?;
         let socket = self.set.get_mut::<tcp::Socket>(handle);
         match socket.state() {
@@ -556,14 +687,210 @@ impl Stack {
         Ok(if n == 0 { None } else { Some(n) })
     }
 
-    /// Bytes readable now (`io_readable`).
+    /// Bytes readable now (`io_readable`): of a UDP socket, the next
+    /// datagram's length (as Linux's `FIONREAD`).
     ///
     /// # Errors
     ///
     /// `EBADF`, `ENOTCONN`.
-    pub fn readable(&self, id: SocketId) -> Result<usize, Errno> {
+    pub fn readable(&mut self, id: SocketId) -> Result<usize, Errno> {
+        if let Some(Sock::Datagram { .. }) = self.table.get(&id) {
+            return Ok(self.next_datagram(id)?.map_or(0, |(len, _)| len));
+        }
         let handle = self.stream(id)?;
         Ok(self.set.get::<tcp::Socket>(handle).recv_queue())
+    }
+
+    /// The length and source of the next datagram a UDP socket would
+    /// receive; those from another source than a connected socket's peer
+    /// are dropped on the way (a connected socket does not receive them).
+    fn next_datagram(&mut self, id: SocketId) -> Result<Option<(usize, IpEndpoint)>, Errno> {
+        let (handle, peer) = match self.table.get(&id) {
+            Some(Sock::Datagram { handle, peer }) => (*handle, *peer),
+            Some(_) => return Err(Errno::Inval),
+            None => return Err(Errno::BadF),
+        };
+        let socket = self.set.get_mut::<udp::Socket>(handle);
+        loop {
+            let (len, from) = match socket.peek() {
+                Ok((payload, meta)) => (payload.len(), meta.endpoint),
+                Err(_) => return Ok(None),
+            };
+            if peer.is_none_or(|p| p == from) {
+                return Ok(Some((len, from)));
+            }
+            let _ = socket.recv();
+        }
+    }
+
+    /// `socket_send`: `data` to `to` (a UDP socket's datagram; a TCP
+    /// socket ignores `to`, as Linux does, and sends as [`Stack::write`]).
+    /// `MSG_DONTWAIT` answers `EAGAIN` where the call would wait;
+    /// `MSG_NOSIGNAL` changes nothing (no signal is sent).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Stack::write`]; `EOPNOTSUPP` for `MSG_OOB` (no urgent
+    /// data is sent); for UDP `EDESTADDRREQ` with neither `to` nor a peer,
+    /// `EMSGSIZE` for more than [`MAX_DATAGRAM`] bytes, `EINVAL` for an
+    /// unspecified address or port 0, `EAGAIN`.
+    pub fn send(
+        &mut self,
+        id: SocketId,
+        data: &[u8],
+        to: Option<IpEndpoint>,
+        flags: i32,
+    ) -> Answer<usize> {
+        if flags & MSG_OOB != 0 {
+            return Err(Errno::OpNotSupp);
+        }
+        let sent = match self.table.get(&id) {
+            None => return Err(Errno::BadF),
+            Some(Sock::Datagram { peer, .. }) => {
+                let Some(to) = to.or(*peer) else {
+                    return Err(Errno::DestAddrReq);
+                };
+                if data.len() > MAX_DATAGRAM {
+                    return Err(Errno::MsgSize);
+                }
+                if to.port == 0 || to.addr.is_unspecified() {
+                    return Err(Errno::Inval);
+                }
+                let handle = self.bound_datagram(id)?;
+                match self.set.get_mut::<udp::Socket>(handle).send_slice(data, to) {
+                    Ok(()) => Some(data.len()),
+                    Err(udp::SendError::BufferFull) => None,
+                    Err(udp::SendError::Unaddressable) => return Err(Errno::Inval),
+                }
+            }
+            Some(_) => self.write(id, data)?,
+        };
+        match sent {
+            None if flags & MSG_DONTWAIT != 0 => Err(Errno::Again),
+            sent => Ok(sent),
+        }
+    }
+
+    /// `socket_recv`: up to `amount` bytes — of a UDP socket, the next
+    /// datagram (cut to `amount`, the rest lost and [`MSG_TRUNC`] in the
+    /// out flags) and where it came from; of a TCP socket as
+    /// [`Stack::read`]. `MSG_PEEK` leaves what it returns to be received
+    /// again; `MSG_DONTWAIT` answers `EAGAIN` where the call would wait;
+    /// `MSG_WAITALL` on a stream waits for `amount` bytes (at most
+    /// [`TCP_BUFFER`]) or the stream's end.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Stack::read`]; `EINVAL` for `MSG_OOB` on TCP (no urgent
+    /// data ever waits, as Linux answers then), `EOPNOTSUPP` on UDP;
+    /// `EAGAIN`.
+    pub fn recv(&mut self, id: SocketId, amount: usize, flags: i32) -> Answer<Received> {
+        let got = match self.table.get(&id) {
+            None => return Err(Errno::BadF),
+            Some(Sock::Datagram { handle, .. }) => {
+                let handle = *handle;
+                if flags & MSG_OOB != 0 {
+                    return Err(Errno::OpNotSupp);
+                }
+                match self.next_datagram(id)? {
+                    None => None,
+                    Some((len, from)) => {
+                        let socket = self.set.get_mut::<udp::Socket>(handle);
+                        let mut data = vec![0; amount.min(len)];
+                        if flags & MSG_PEEK != 0 {
+                            let _ = socket.peek_slice(&mut data);
+                        } else if let Ok((payload, _)) = socket.recv() {
+                            let n = data.len();
+                            data.copy_from_slice(&payload[..n]);
+                        }
+                        Some(Received {
+                            data,
+                            from: Some(from),
+                            flags: if len > amount { MSG_TRUNC } else { 0 },
+                        })
+                    }
+                }
+            }
+            Some(_) => {
+                if flags & MSG_OOB != 0 {
+                    return Err(Errno::Inval);
+                }
+                let whole = flags & MSG_WAITALL != 0 && flags & MSG_PEEK == 0;
+                let data = if whole && self.short_of(id, amount)? {
+                    None
+                } else if flags & MSG_PEEK != 0 {
+                    let handle = self.stream(id)?;
+                    let socket = self.set.get_mut::<tcp::Socket>(handle);
+                    if socket.can_recv() {
+                        let mut data = vec![0; amount.min(TCP_BUFFER)];
+                        let n = socket.peek_slice(&mut data).map_err(|_| Errno::NotConn)?;
+                        data.truncate(n);
+                        Some(data)
+                    } else {
+                        self.read(id, amount)?
+                    }
+                } else {
+                    self.read(id, amount)?
+                };
+                data.map(|data| Received {
+                    data,
+                    from: None,
+                    flags: 0,
+                })
+            }
+        };
+        match got {
+            None if flags & MSG_DONTWAIT != 0 => Err(Errno::Again),
+            got => Ok(got),
+        }
+    }
+
+    /// Whether a stream still may receive and holds fewer than `amount`
+    /// bytes (at most [`TCP_BUFFER`]) to read.
+    fn short_of(&self, id: SocketId, amount: usize) -> Result<bool, Errno> {
+        let s = self.set.get::<tcp::Socket>(self.stream(id)?);
+        Ok(s.may_recv() && s.recv_queue() < amount.min(TCP_BUFFER))
+    }
+
+    /// Which of `wanted` ([`SELECT_READ`], [`SELECT_WRITE`],
+    /// [`SELECT_URG`]) the socket is ready for: a read, a write (or an
+    /// accept, for reading) that would not wait — if only to fail at once.
+    /// Urgent data never waits (smoltcp has none).
+    ///
+    /// # Errors
+    ///
+    /// `EBADF`.
+    pub fn ready(&mut self, id: SocketId, wanted: i32) -> Result<i32, Errno> {
+        let ready = match self.table.get(&id) {
+            None => return Err(Errno::BadF),
+            // Reads and writes fail at once (`ENOTCONN`).
+            Some(Sock::Fresh { .. }) => SELECT_READ | SELECT_WRITE,
+            Some(Sock::Listening { ready, .. }) => {
+                if ready.is_empty() {
+                    0
+                } else {
+                    SELECT_READ
+                }
+            }
+            Some(Sock::Stream { handle }) => {
+                let s = self.set.get::<tcp::Socket>(*handle);
+                match s.state() {
+                    tcp::State::SynSent | tcp::State::SynReceived => 0,
+                    _ => {
+                        let read = s.can_recv() || !s.may_recv();
+                        let write = s.can_send() || !s.may_send();
+                        (if read { SELECT_READ } else { 0 })
+                            | (if write { SELECT_WRITE } else { 0 })
+                    }
+                }
+            }
+            Some(Sock::Datagram { handle, .. }) => {
+                let write = self.set.get::<udp::Socket>(*handle).can_send();
+                let read = self.next_datagram(id)?.is_some();
+                (if read { SELECT_READ } else { 0 }) | (if write { SELECT_WRITE } else { 0 })
+            }
+        };
+        Ok(ready & wanted)
     }
 
     /// `socket_shutdown`: `direction` 1 or 2 closes the sending half (a FIN
@@ -576,6 +903,11 @@ impl Stack {
     pub fn shutdown(&mut self, id: SocketId, direction: i32) -> Result<(), Errno> {
         if !(0..=2).contains(&direction) {
             return Err(Errno::Inval);
+        }
+        if let Some(Sock::Datagram { peer, .. }) = self.table.get(&id) {
+            // Nothing to send or cut on a datagram socket; Linux refuses
+            // only an unconnected one.
+            return peer.map(|_| ()).ok_or(Errno::NotConn);
         }
         let handle = self.stream(id)?;
         if direction != 0 {
@@ -596,6 +928,10 @@ impl Stack {
             None => Err(Errno::BadF),
             Some(Sock::Fresh { bound }) => Ok(bound.unwrap_or(unbound)),
             Some(Sock::Listening { at, .. }) => Ok(*at),
+            Some(Sock::Datagram { handle, .. }) => {
+                let on = self.set.get::<udp::Socket>(*handle).endpoint();
+                Ok(IpEndpoint::new(on.addr.unwrap_or(unbound.addr), on.port))
+            }
             Some(Sock::Stream { handle }) => Ok(self
                 .set
                 .get::<tcp::Socket>(*handle)
@@ -610,6 +946,9 @@ impl Stack {
     ///
     /// `EBADF`, `ENOTCONN`.
     pub fn peer(&self, id: SocketId) -> Result<IpEndpoint, Errno> {
+        if let Some(Sock::Datagram { peer, .. }) = self.table.get(&id) {
+            return peer.ok_or(Errno::NotConn);
+        }
         let handle = self.stream(id)?;
         self.set
             .get::<tcp::Socket>(handle)
@@ -633,7 +972,10 @@ impl Stack {
                     self.closing.push(h);
                 }
             }
-            _ => {}
+            Some(Sock::Datagram { handle, .. }) => {
+                self.set.remove(handle);
+            }
+            Some(Sock::Fresh { .. }) | None => {}
         }
     }
 }
@@ -793,8 +1135,9 @@ mod tests {
     #[test]
     fn refusals() {
         let mut w = Wire::new();
-        assert_eq!(w.a.create(2, 0), Err(Errno::SockTNoSupport));
+        assert_eq!(w.a.create(3, 0), Err(Errno::SockTNoSupport));
         assert_eq!(w.a.create(SOCK_STREAM, 17), Err(Errno::ProtoNoSupport));
+        assert_eq!(w.a.create(SOCK_DGRAM, 6), Err(Errno::ProtoNoSupport));
         let s = w.a.create(SOCK_STREAM, 0).expect("socket");
         assert_eq!(w.a.read(s, 1), Err(Errno::NotConn));
         assert_eq!(w.a.listen(s, 1), Err(Errno::Inval));
@@ -812,6 +1155,154 @@ mod tests {
         w.run(50);
         assert_eq!(w.a.connected(t), Err(Errno::ConnRefused));
         assert_eq!(w.a.connect(t, at(B, 9)), Err(Errno::IsConn));
+    }
+
+    #[test]
+    fn send_recv_flags_and_readiness_of_a_stream() {
+        let mut w = Wire::new();
+        let server = w.b.create(SOCK_STREAM, 0).expect("socket");
+        assert_eq!(w.b.ready(server, SELECT_READ | SELECT_WRITE), Ok(3));
+        w.b.bind(server, at(B, 80)).expect("bind");
+        w.b.listen(server, 1).expect("listen");
+        assert_eq!(w.b.ready(server, SELECT_READ | SELECT_WRITE), Ok(0));
+        let client = w.a.create(SOCK_STREAM, 0).expect("socket");
+        w.a.connect(client, at(B, 80)).expect("connect");
+        assert_eq!(w.a.ready(client, SELECT_READ | SELECT_WRITE), Ok(0));
+        w.run(50);
+        assert_eq!(w.b.ready(server, SELECT_READ | SELECT_URG), Ok(SELECT_READ));
+        let (conn, _) = w.b.accept(server).expect("accept").expect("a connection");
+        assert_eq!(w.b.ready(server, SELECT_READ), Ok(0));
+        assert_eq!(
+            w.a.ready(client, SELECT_READ | SELECT_WRITE),
+            Ok(SELECT_WRITE)
+        );
+
+        // The address is ignored on a stream, as Linux does.
+        assert_eq!(w.a.send(client, b"abc", Some(at(A, 1)), 0), Ok(Some(3)));
+        assert_eq!(w.a.send(client, b"x", None, MSG_OOB), Err(Errno::OpNotSupp));
+        w.run(20);
+        assert_eq!(w.b.ready(conn, SELECT_READ | SELECT_URG), Ok(SELECT_READ));
+        let abc = Received {
+            data: b"abc".to_vec(),
+            from: None,
+            flags: 0,
+        };
+        assert_eq!(w.b.recv(conn, 10, MSG_PEEK), Ok(Some(abc.clone())));
+        assert_eq!(w.b.recv(conn, 10, MSG_NOSIGNAL), Ok(Some(abc)));
+        assert_eq!(w.b.recv(conn, 10, 0), Ok(None));
+        assert_eq!(w.b.recv(conn, 10, MSG_DONTWAIT), Err(Errno::Again));
+        assert_eq!(w.b.recv(conn, 10, MSG_OOB), Err(Errno::Inval));
+        // All of it, or wait.
+        assert_eq!(w.a.send(client, b"ab", None, 0), Ok(Some(2)));
+        w.run(20);
+        assert_eq!(w.b.recv(conn, 4, MSG_WAITALL), Ok(None));
+        assert_eq!(w.a.send(client, b"cd", None, 0), Ok(Some(2)));
+        w.run(20);
+        assert_eq!(
+            w.b.recv(conn, 4, MSG_WAITALL).map(|r| r.map(|r| r.data)),
+            Ok(Some(b"abcd".to_vec()))
+        );
+        assert_eq!(w.b.ready(conn, SELECT_READ), Ok(0));
+
+        // The end of the stream is ready to read.
+        w.a.shutdown(client, 1).expect("shutdown");
+        w.run(20);
+        assert_eq!(w.b.ready(conn, SELECT_READ), Ok(SELECT_READ));
+        assert_eq!(
+            w.b.recv(conn, 10, 0).map(|r| r.map(|r| r.data)),
+            Ok(Some(Vec::new()))
+        );
+        // Writing after the shutdown fails at once: ready too.
+        assert_eq!(w.a.ready(client, SELECT_WRITE), Ok(SELECT_WRITE));
+        assert_eq!(w.a.send(client, b"x", None, MSG_DONTWAIT), Err(Errno::Pipe));
+        assert_eq!(w.a.ready(SocketId(999), SELECT_READ), Err(Errno::BadF));
+    }
+
+    #[test]
+    fn datagrams_both_ways() {
+        let mut w = Wire::new();
+        let server = w.b.create(SOCK_DGRAM, 0).expect("socket");
+        w.b.bind(server, at(Ipv4Addr::UNSPECIFIED, 53))
+            .expect("bind");
+        assert_eq!(w.b.name(server), Ok(at(Ipv4Addr::UNSPECIFIED, 53)));
+        assert_eq!(w.b.bind(server, at(B, 54)), Err(Errno::Inval));
+        // TCP's ports are apart from UDP's.
+        let tcp = w.b.create(SOCK_STREAM, 0).expect("socket");
+        assert_eq!(w.b.bind(tcp, at(B, 53)), Ok(()));
+        let taken = w.b.create(SOCK_DGRAM, IPPROTO_UDP).expect("socket");
+        assert_eq!(w.b.bind(taken, at(B, 53)), Err(Errno::AddrInUse));
+        assert_eq!(w.b.recv(server, 100, 0), Ok(None));
+        assert_eq!(w.b.recv(server, 100, MSG_DONTWAIT), Err(Errno::Again));
+        assert_eq!(
+            w.b.ready(server, SELECT_READ | SELECT_WRITE),
+            Ok(SELECT_WRITE)
+        );
+        assert_eq!(w.b.listen(server, 1), Err(Errno::OpNotSupp));
+        assert_eq!(w.b.accept(server), Err(Errno::OpNotSupp));
+        assert_eq!(w.b.recv(server, 1, MSG_OOB), Err(Errno::OpNotSupp));
+        assert_eq!(w.b.peer(server), Err(Errno::NotConn));
+        assert_eq!(w.b.shutdown(server, 1), Err(Errno::NotConn));
+
+        let client = w.a.create(SOCK_DGRAM, IPPROTO_UDP).expect("socket");
+        assert_eq!(w.a.name(client), Ok(at(Ipv4Addr::UNSPECIFIED, 0)));
+        assert_eq!(w.a.write(client, b"x"), Err(Errno::DestAddrReq));
+        let big = vec![0; MAX_DATAGRAM + 1];
+        assert_eq!(
+            w.a.send(client, &big, Some(at(B, 53)), 0),
+            Err(Errno::MsgSize)
+        );
+        assert_eq!(w.a.send(client, b"x", Some(at(B, 0)), 0), Err(Errno::Inval));
+        assert_eq!(w.a.send(client, b"hello", Some(at(B, 53)), 0), Ok(Some(5)));
+        assert_eq!(
+            w.a.send(client, b"second datagram", Some(at(B, 53)), 0),
+            Ok(Some(15))
+        );
+        // The first send bound it to a port of the dynamic range.
+        let port = w.a.name(client).expect("name").port;
+        assert!(port >= EPHEMERAL);
+        w.run(50);
+
+        let from = Some(at(A, port));
+        assert_eq!(w.b.ready(server, SELECT_READ), Ok(SELECT_READ));
+        assert_eq!(w.b.readable(server), Ok(5));
+        let hello = Received {
+            data: b"hello".to_vec(),
+            from,
+            flags: 0,
+        };
+        assert_eq!(w.b.recv(server, 100, MSG_PEEK), Ok(Some(hello.clone())));
+        assert_eq!(w.b.recv(server, 100, 0), Ok(Some(hello)));
+        // Cut to the room asked for; the rest is lost.
+        assert_eq!(
+            w.b.recv(server, 6, 0),
+            Ok(Some(Received {
+                data: b"second".to_vec(),
+                from,
+                flags: MSG_TRUNC,
+            }))
+        );
+        assert_eq!(w.b.readable(server), Ok(0));
+
+        // Connected, the client takes only its peer's datagrams.
+        w.a.connect(client, at(B, 53)).expect("connect");
+        assert_eq!(w.a.connected(client), Ok(Some(())));
+        assert_eq!(w.a.peer(client), Ok(at(B, 53)));
+        let stranger = w.b.create(SOCK_DGRAM, 0).expect("socket");
+        assert_eq!(w.b.send(stranger, b"stranger", from, 0), Ok(Some(8)));
+        assert_eq!(w.b.send(server, b"reply", from, 0), Ok(Some(5)));
+        w.run(20);
+        assert_eq!(w.a.read(client, 100), Ok(Some(b"reply".to_vec())));
+        assert_eq!(w.a.read(client, 100), Ok(None));
+        assert_eq!(w.a.write(client, b"by io_write"), Ok(Some(11)));
+        assert_eq!(w.a.shutdown(client, 2), Ok(()));
+        w.run(20);
+        assert_eq!(w.b.read(server, 100), Ok(Some(b"by io_write".to_vec())));
+
+        // Closed, its socket is gone at once.
+        let before = w.a.socket_count();
+        w.a.close(client);
+        assert_eq!(w.a.socket_count(), before - 1);
+        assert_eq!(w.a.send(client, b"x", from, 0), Err(Errno::BadF));
     }
 
     #[test]

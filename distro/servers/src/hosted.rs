@@ -596,6 +596,10 @@ impl io::Server for CaptureServer {
     fn readable(&self, _req: &Request) -> Result<u64, Error> {
         Ok(0)
     }
+    fn select(&self, _req: &Request, _select_type: i32) -> Result<i32, Error> {
+        // Not served: answered as a routine it does not know.
+        Err(Error::Mig(hurd_ipc::MigReturn::BadId))
+    }
     fn set_all_openmodes(&self, _req: &Request, _newbits: i32) -> Result<(), Error> {
         Ok(())
     }

@@ -764,20 +764,40 @@ pub const TEST_MAC: &str = "52:54:00:12:34:56";
 /// QEMU's arguments attaching a virtio-net PCI device on QEMU's user
 /// network (slirp: the guest 10.0.2.15, the gateway 10.0.2.2), cut off
 /// from the host's networks (`restrict=on`: the guest reaches only slirp
-/// itself) but for two explicit forwardings, which `restrict` leaves alone:
-/// a TCP connection to 10.0.2.100 port 7 reaches a `cat` on the host, a TCP
-/// echo service; and a connection to the host's `127.0.0.1:host_port`
+/// itself) but for two explicit TCP forwardings, which `restrict` leaves
+/// alone: a connection to 10.0.2.100 port 7 reaches a `cat` on the host, a
+/// TCP echo service; and a connection to the host's `127.0.0.1:host_port`
 /// reaches the guest's port [`GUEST_ECHO_PORT`] (coming from 10.0.2.2).
-pub fn net_args(host_port: u16) -> Vec<String> {
+/// A restricted slirp drops the guest's UDP but for its own DHCP and TFTP
+/// servers: its TFTP server (10.0.2.2 port 69) serves `tftp`, where the
+/// datagram test reads [`TFTP_FILE`].
+pub fn net_args(host_port: u16, tftp: &std::path::Path) -> Vec<String> {
     vec![
         "-netdev".to_owned(),
         format!(
             "user,id=net0,restrict=on,guestfwd=tcp:10.0.2.100:7-cmd:cat,\
-             hostfwd=tcp:127.0.0.1:{host_port}-10.0.2.15:{GUEST_ECHO_PORT}"
+             hostfwd=tcp:127.0.0.1:{host_port}-10.0.2.15:{GUEST_ECHO_PORT},\
+             tftp={}",
+            tftp.display()
         ),
         "-device".to_owned(),
         format!("virtio-net-pci,netdev=net0,mac={TEST_MAC}"),
     ]
+}
+
+/// The file the kernel tests' client reads by TFTP over UDP, and what it
+/// holds (the client checks it).
+pub const TFTP_FILE: (&str, &[u8]) = ("hurd-rs.txt", b"read by TFTP through pfinet\n");
+
+/// Makes the directory QEMU's TFTP server serves in the kernel tests, with
+/// [`TFTP_FILE`] in it.
+pub fn test_tftp_dir(ws: &Workspace) -> Result<PathBuf, String> {
+    let dir = ws.metadata()?.target_directory.join("kernel-test-tftp");
+    let (name, text) = TFTP_FILE;
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(dir.join(name), text))
+        .map_err(|e| format!("the TFTP directory {}: {e}", dir.display()))?;
+    Ok(dir)
 }
 
 /// The port the kernel tests' TCP client listens on once it has connected
@@ -882,7 +902,7 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
     let disk_path = test_disk(ws)?;
     let ext2_path = test_ext2_disk(ws)?;
     let mut devices = disk_args(&[&disk_path, &ext2_path]);
-    devices.extend(net_args(host_port));
+    devices.extend(net_args(host_port, &test_tftp_dir(ws)?));
     let devices: Vec<&str> = devices.iter().map(String::as_str).collect();
     let run = crate::console::converse(
         qemu_command(&build, accel, "test", &devices),

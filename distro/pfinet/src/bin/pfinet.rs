@@ -6,14 +6,17 @@
 //! [`DEVICE_PORT`]), gives the driver a BPF filter for ARP and IPv4 frames
 //! to a port of its own, and writes its frames with `device_write_inband`.
 //! On its server port (`SERVICE_PORT_NAME`) it answers `socket_create`
-//! (`SOCK_STREAM`) and `socket_create_address` (`AF_INET`); on a socket's
-//! port `socket_connect`, `socket_bind`, `socket_listen`, `socket_accept`,
-//! `socket_name`, `socket_peername`, `socket_shutdown`, `io_read`,
-//! `io_write` and `io_readable`; on an address's port
-//! `socket_whatis_address`. A call that must wait (a connection being
-//! made, nothing to read yet, a full send buffer, no connection to accept)
-//! is answered when it can be. A socket whose port has no senders left is
-//! closed.
+//! (`SOCK_STREAM`, `SOCK_DGRAM`) and `socket_create_address` (`AF_INET`);
+//! on a socket's port `socket_connect`, `socket_bind`, `socket_listen`,
+//! `socket_accept`, `socket_name`, `socket_peername`, `socket_shutdown`,
+//! `socket_send`, `socket_recv`, `io_read`, `io_write`, `io_readable` and
+//! `io_select`; on an address's port `socket_whatis_address`. A call that
+//! must wait (a connection being made, nothing to read yet, a full send
+//! buffer, no connection to accept, nothing ready for `io_select`) is
+//! answered when it can be; one whose caller is gone (its reply port dead)
+//! is forgotten when the next one must wait, and at most [`MAX_WAITING`]
+//! wait (more are refused `ENOBUFS`). A socket whose port has no senders
+//! left is closed.
 //!
 //! Its address: with arguments (as the Hurd's pfinet takes them) `-a
 //! ADDRESS`, `-g GATEWAY`, `-m NETMASK` (`-i eth0` is the only interface);
@@ -40,12 +43,15 @@ use hurd_ipc::mig::{Dispatch, Request};
 use hurd_ipc::notify::{NOTIFY_NO_SENDERS, NotifyKind};
 use hurd_ipc::user::MsgOptions;
 use hurd_ipc::{
-    Disposition, Errno, Error, MigReturn, MsgReturn, PortItem, PortName, RightType, UserIpc,
+    Disposition, Errno, Error, MigReturn, MsgReturn, PortArray, PortItem, PortName, PortType,
+    RightType, UserIpc,
 };
 use hurd_rt::{KernelIpc, println};
 use hurd_trans::protocol::{io, socket};
 use hurd_trans::stat::Stat;
-use pfinet::{Setup, SocketId, Stack, parse_sockaddr_in, sockaddr_in};
+use pfinet::{
+    SELECT_READ, SELECT_URG, SELECT_WRITE, Setup, SocketId, Stack, parse_sockaddr_in, sockaddr_in,
+};
 use smoltcp::wire::IpEndpoint;
 
 hurd_rt::entry!(main);
@@ -56,6 +62,8 @@ pub const DEVICE_PORT: PortName = PortName(0x30);
 const INTERFACE: &str = "eth0";
 /// The most bytes one `io_read` answers.
 const MAX_READ: u64 = 64 * 1024;
+/// The most calls waiting to be answered.
+pub const MAX_WAITING: usize = 1024;
 
 /// A call answered later.
 enum Wait {
@@ -63,6 +71,9 @@ enum Wait {
     Accept(SocketId),
     Read(SocketId, usize),
     Write(SocketId, Vec<u8>),
+    Send(SocketId, Vec<u8>, Option<IpEndpoint>, i32),
+    Recv(SocketId, usize, i32),
+    Select(SocketId, i32),
 }
 
 /// The server's state.
@@ -142,10 +153,53 @@ impl Pfinet {
         at.ok_or(errno(Errno::Inval))
     }
 
-    /// Defers `req` until `wait` can be answered.
+    /// Defers `req` until `wait` can be answered. The calls waiting whose
+    /// callers are gone (their reply ports dead names) are forgotten
+    /// first; `ENOBUFS` when [`MAX_WAITING`] still wait.
     fn later<T>(&self, wait: Wait, req: &Request) -> Result<T, Error> {
-        self.waiting.borrow_mut().push((wait, *req));
+        let ipc = KernelIpc::new();
+        let mut waiting = self.waiting.borrow_mut();
+        waiting.retain(|(_, r)| {
+            let dead = ipc
+                .port_type(r.reply)
+                .is_ok_and(|t| t.contains(PortType::DEAD_NAME));
+            if dead {
+                let _ = ipc.port_deallocate(r.reply);
+            }
+            !dead
+        });
+        if waiting.len() >= MAX_WAITING {
+            return Err(errno(Errno::NoBufs));
+        }
+        waiting.push((wait, *req));
         Err(Error::Mig(MigReturn::NoReply))
+    }
+
+    /// The address a `socket_send` names: none for a null port, else one
+    /// of ours (the right is released).
+    fn destination(&self, addr: PortItem) -> Result<Option<IpEndpoint>, Error> {
+        if addr.name == PortName::NULL {
+            return Ok(None);
+        }
+        self.address_of(addr).map(Some)
+    }
+
+    /// `socket_recv`'s answer: the address port of where the bytes came
+    /// from (null if nowhere to tell), the bytes, no rights, no control
+    /// data, the out flags.
+    fn received(&self, got: pfinet::Received) -> Result<RecvReply, Error> {
+        let addr = match got.from {
+            Some(from) => self.address_port(from)?,
+            None => PortItem {
+                name: PortName::NULL,
+                disposition: Disposition::CopySend,
+            },
+        };
+        let none = PortArray {
+            disposition: Disposition::CopySend,
+            names: Vec::new(),
+        };
+        Ok((addr, got.data, none, Vec::new(), got.flags))
     }
 
     /// Answers the waiting calls that can be now.
@@ -178,6 +232,32 @@ impl Pfinet {
                         drop(stack);
                         let r = r.map(|n| n.unwrap_or(0) as u64).map_err(errno);
                         let _ = io::reply::write(&ipc, &req, r);
+                    }
+                },
+                Wait::Send(id, data, to, flags) => match stack.send(id, &data, to, flags) {
+                    Ok(None) => still.push((Wait::Send(id, data, to, flags), req)),
+                    r => {
+                        drop(stack);
+                        let r = r.map(|n| n.unwrap_or(0) as u64).map_err(errno);
+                        let _ = socket::reply::socket_send(&ipc, &req, r);
+                    }
+                },
+                Wait::Recv(id, amount, flags) => match stack.recv(id, amount, flags) {
+                    Ok(None) => still.push((Wait::Recv(id, amount, flags), req)),
+                    Ok(Some(got)) => {
+                        drop(stack);
+                        let _ = socket::reply::socket_recv(&ipc, &req, self.received(got));
+                    }
+                    Err(e) => {
+                        drop(stack);
+                        let _ = socket::reply::socket_recv(&ipc, &req, Err(errno(e)));
+                    }
+                },
+                Wait::Select(id, wanted) => match stack.ready(id, wanted) {
+                    Ok(0) => still.push((Wait::Select(id, wanted), req)),
+                    r => {
+                        drop(stack);
+                        let _ = io::reply::select(&ipc, &req, r.map_err(errno));
                     }
                 },
                 Wait::Accept(id) => match stack.accept(id) {
@@ -301,7 +381,57 @@ impl socket::Server for Pfinet {
             .shutdown(id, direction)
             .map_err(errno)
     }
+
+    fn socket_send(
+        &self,
+        req: &Request,
+        addr: PortItem,
+        flags: i32,
+        data: Vec<u8>,
+        ports: PortArray,
+        control: Vec<u8>,
+    ) -> Result<u64, Error> {
+        // No rights nor ancillary data travel over the Internet (the
+        // Hurd's pfinet refuses them so too); the rights are released.
+        let refused = !ports.names.is_empty() || !control.is_empty();
+        let ipc = KernelIpc::new();
+        for name in ports.names.into_iter().filter(|n| n.is_valid()) {
+            let _ = ipc.port_deallocate(name);
+        }
+        let to = self.destination(addr)?;
+        let id = self.socket(req)?;
+        if refused {
+            return Err(errno(Errno::Inval));
+        }
+        let sent = self
+            .stack
+            .borrow_mut()
+            .send(id, &data, to, flags)
+            .map_err(errno)?;
+        match sent {
+            Some(n) => Ok(n as u64),
+            None => self.later(Wait::Send(id, data, to, flags), req),
+        }
+    }
+
+    fn socket_recv(&self, req: &Request, flags: i32, amount: u64) -> Result<RecvReply, Error> {
+        let id = self.socket(req)?;
+        let amount = amount.min(MAX_READ) as usize;
+        let got = self
+            .stack
+            .borrow_mut()
+            .recv(id, amount, flags)
+            .map_err(errno)?;
+        match got {
+            Some(got) => self.received(got),
+            None => self.later(Wait::Recv(id, amount, flags), req),
+        }
+    }
 }
+
+/// What `socket_recv` answers: the source's address port, the bytes, the
+/// rights, the control data, the out flags.
+type RecvReply = (PortItem, Vec<u8>, PortArray, Vec<u8>, i32);
 
 impl io::Server for Pfinet {
     fn write(&self, req: &Request, data: Vec<u8>, _offset: i64) -> Result<u64, Error> {
@@ -330,10 +460,20 @@ impl io::Server for Pfinet {
     fn readable(&self, req: &Request) -> Result<u64, Error> {
         let id = self.socket(req)?;
         self.stack
-            .borrow()
+            .borrow_mut()
             .readable(id)
             .map(|n| n as u64)
             .map_err(errno)
+    }
+
+    fn select(&self, req: &Request, select_type: i32) -> Result<i32, Error> {
+        let id = self.socket(req)?;
+        let wanted = select_type & (SELECT_READ | SELECT_WRITE | SELECT_URG);
+        let ready = self.stack.borrow_mut().ready(id, wanted).map_err(errno)?;
+        if ready != 0 || wanted == 0 {
+            return Ok(ready);
+        }
+        self.later(Wait::Select(id, wanted), req)
     }
 
     fn set_all_openmodes(&self, _req: &Request, _newbits: i32) -> Result<(), Error> {
@@ -504,6 +644,7 @@ fn main() -> u64 {
         addresses: RefCell::new(BTreeMap::new()),
         waiting: RefCell::new(Vec::new()),
     };
+    // ANCHOR: main_loop
     loop {
         // Run the stack, write its frames, answer what can be.
         pf.stack.borrow_mut().poll(now());
@@ -529,6 +670,7 @@ fn main() -> u64 {
                 return 3;
             }
         };
+        // ANCHOR_END: main_loop
         if msg.header.local == frames {
             match net_rcv::Call::decode(msg) {
                 Ok((net_rcv::Call::net_rcv_msg { header, packet }, _)) => {

@@ -302,6 +302,12 @@ impl<I: UserIpc> io::Server for TermServer<I> {
         Ok(self.state.borrow().ld.available() as u64)
     }
 
+    fn select(&self, _req: &Request, _select_type: i32) -> Result<i32, Error> {
+        // Not served yet (waiting for input is not wired to it): answered
+        // as a routine the terminal does not know, as before.
+        Err(Error::Mig(hurd_ipc::MigReturn::BadId))
+    }
+
     fn set_all_openmodes(&self, _req: &Request, _newbits: i32) -> Result<(), Error> {
         Ok(())
     }

@@ -232,11 +232,14 @@ pub fn a_network_device_served_by_its_driver(boot: &BootInfo) -> Result<(), Fail
     }
 }
 
-/// `pfinet` (a distro program) on the `virtio-net` driver serves a TCP
-/// connection to `tcp-client` through the Hurd's socket interface: to an
-/// echo process on the host through QEMU's user network, bytes there and
-/// back. The servers are ended when the client is done, and every frame
-/// the three held is free again.
+/// `pfinet` (a distro program) on the `virtio-net` driver serves
+/// `tcp-client` through the Hurd's socket interface on QEMU's user
+/// network: a TCP connection to an echo process on the host, bytes there
+/// and back; then a connection from the host to the client's listening
+/// socket, echoed (the xtask plays the host's side once the client says
+/// it listens); then a file read by TFTP over UDP from QEMU's TFTP server.
+/// The servers are ended when the client is done, and every frame the
+/// three held is free again.
 pub fn tcp_through_pfinet(boot: &BootInfo) -> Result<(), Failure> {
     let before = crate::arch::mem::free_frames();
     let driver = spawn(boot, "virtio-net", 0)?;

@@ -52,6 +52,13 @@ impl<T: Tree, I: UserIpc> io::Server for NetFs<T, I> {
         Ok(size.saturating_sub(po.offset))
     }
 
+    /// A file is always ready for reading and writing, never has urgent
+    /// data (as the Hurd's libnetfs answers).
+    fn select(&self, req: &Request, select_type: i32) -> Result<i32, Error> {
+        self.protid(req.port)?;
+        Ok(select_type & !crate::protocol::SELECT_URG)
+    }
+
     fn set_all_openmodes(&self, req: &Request, newbits: i32) -> Result<(), Error> {
         self.change_modes(req.port, |f| {
             (f - OpenFlags::HONORED_STATE_MODES)

@@ -11,8 +11,16 @@
 //! Then it serves the host: a socket bound to port 7 of any address
 //! listens; once it prints that it does, the host connects through QEMU's
 //! forwarding (from 10.0.2.2) and sends bytes (byte `i` is `i % 251`),
-//! which go back as they come until the host ends its half; the client
-//! checks them, the connection's addresses, and closes.
+//! which go back as they come (`socket_recv`, `socket_send`) until the host
+//! ends its half; the client checks them, the connection's addresses, and
+//! closes.
+//!
+//! Last, datagrams: a UDP socket is ready for writing but not reading
+//! (`io_select`); it sends a TFTP read request to QEMU's TFTP server with
+//! `socket_send` (which binds it to a port), a waiting `io_select` answers
+//! once the data block came, `socket_recv` peeks at it, takes it cut short
+//! (`MSG_TRUNC`) and says where it came from, and the acknowledgement goes
+//! there.
 //!
 //! Returns 0 when all of it held, else the step that failed.
 #![cfg_attr(target_os = "none", no_std)]
@@ -22,7 +30,7 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 
-use hurd_ipc::{Disposition, Errno, Error, PortItem, PortName};
+use hurd_ipc::{Disposition, Errno, Error, PortArray, PortItem, PortName};
 use hurd_rt::{KernelIpc, println};
 use hurd_trans::protocol::{io, socket};
 
@@ -30,8 +38,13 @@ hurd_rt::entry!(main);
 
 const SOCK_STREAM: i32 = 1;
 const SOCK_DGRAM: i32 = 2;
+const SOCK_RAW: i32 = 3;
 const AF_INET: i32 = 2;
 const AF_INET6: i32 = 10;
+const MSG_PEEK: i32 = 2;
+const MSG_TRUNC: i32 = 0x10;
+const SELECT_READ: i32 = 1;
+const SELECT_WRITE: i32 = 2;
 /// How many bytes go to the echo and back.
 const BYTES: usize = 20_000;
 /// How many bytes the host sends to the client's echo.
@@ -73,7 +86,10 @@ fn copy(name: PortName) -> PortItem {
 }
 
 fn main() -> u64 {
-    match steps().and_then(|()| serve_the_host()) {
+    match steps()
+        .and_then(|()| serve_the_host())
+        .and_then(|()| datagrams())
+    {
         Ok(()) => 0,
         Err(step) => step,
     }
@@ -84,8 +100,8 @@ fn steps() -> Result<(), u64> {
     let server = socket::Client::new(&ipc, hurd_rt::ports::SERVICE);
     check(
         1,
-        "a datagram socket",
-        errno(server.socket_create(SOCK_DGRAM, 0)).map(|_| ()),
+        "a raw socket",
+        errno(server.socket_create(SOCK_RAW, 0)).map(|_| ()),
         Err(Some(Errno::SockTNoSupport)),
     )?;
     check(
@@ -250,13 +266,19 @@ fn serve_the_host() -> Result<(), u64> {
         errno(socket::Client::new(&ipc, local.name).socket_whatis_address()),
         Ok((AF_INET, sockaddr_in([10, 0, 2, 15], 7))),
     )?;
-    let file = io::Client::new(&ipc, conn.name);
+    // Through socket_recv and socket_send this time: on a stream, no
+    // address comes (a null port) and none need be given.
+    let c = socket::Client::new(&ipc, conn.name);
     let mut got = 0usize;
     loop {
-        let d = file.read(-1, 4096).map_err(|e| {
-            println!("tcp-client: io_read from the host: {e:?}");
+        let (from, d, _, _, _) = c.socket_recv(0, 4096).map_err(|e| {
+            println!("tcp-client: socket_recv from the host: {e:?}");
             41u64
         })?;
+        if from.name != PortName::NULL {
+            println!("tcp-client: a stream's socket_recv gave an address");
+            return Err(46);
+        }
         if d.is_empty() {
             break;
         }
@@ -270,10 +292,16 @@ fn serve_the_host() -> Result<(), u64> {
         got += d.len();
         let mut sent = 0;
         while sent < d.len() {
-            let n = file.write(d[sent..].to_vec(), -1).map_err(|e| {
-                println!("tcp-client: io_write to the host: {e:?}");
-                43u64
-            })?;
+            let null = PortItem {
+                name: PortName::NULL,
+                disposition: Disposition::CopySend,
+            };
+            let n = c
+                .socket_send(null, 0, d[sent..].to_vec(), no_ports(), Vec::new())
+                .map_err(|e| {
+                    println!("tcp-client: socket_send to the host: {e:?}");
+                    43u64
+                })?;
             if n == 0 {
                 return Err(44);
             }
@@ -283,4 +311,118 @@ fn serve_the_host() -> Result<(), u64> {
     check(45, "bytes from the host", got, HOST_BYTES)?;
     println!("tcp-client: {got} bytes from the host and back");
     Ok(())
+}
+
+/// The file read by TFTP from QEMU's user network (its TFTP server serves
+/// what the xtask put there), and what it holds.
+const TFTP_FILE: (&str, &[u8]) = ("hurd-rs.txt", b"read by TFTP through pfinet\n");
+
+/// A UDP socket reads a file from QEMU's TFTP server (10.0.2.2 port 69):
+/// a read request sent, the first data block received, acknowledged.
+fn datagrams() -> Result<(), u64> {
+    let ipc = KernelIpc::new();
+    let server = socket::Client::new(&ipc, hurd_rt::ports::SERVICE);
+    let sock = server.socket_create(SOCK_DGRAM, 0).map_err(|e| {
+        println!("tcp-client: a datagram socket: {e:?}");
+        50u64
+    })?;
+    let s = socket::Client::new(&ipc, sock.name);
+    let file = io::Client::new(&ipc, sock.name);
+    check(
+        51,
+        "io_select before a datagram",
+        errno(file.select(SELECT_READ | SELECT_WRITE)),
+        Ok(SELECT_WRITE),
+    )?;
+    check(
+        52,
+        "io_write unconnected",
+        errno(file.write(alloc::vec![1], -1)),
+        Err(Some(Errno::DestAddrReq)),
+    )?;
+    let tftp = server
+        .socket_create_address(AF_INET, sockaddr_in([10, 0, 2, 2], 69))
+        .map_err(|_| 53u64)?;
+    // RRQ: opcode 1, the file's name, the mode, each name NUL-ended.
+    let (name, text) = TFTP_FILE;
+    let mut request = alloc::vec![0, 1];
+    request.extend_from_slice(name.as_bytes());
+    request.push(0);
+    request.extend_from_slice(b"octet\0");
+    check(
+        54,
+        "socket_send of a TFTP read request",
+        errno(s.socket_send(copy(tftp.name), 0, request.clone(), no_ports(), Vec::new())),
+        Ok(request.len() as u64),
+    )?;
+    // The first send bound the socket to a port of the dynamic range.
+    let local = s.socket_name().map_err(|_| 55u64)?;
+    let (_, bytes) = socket::Client::new(&ipc, local.name)
+        .socket_whatis_address()
+        .map_err(|_| 56u64)?;
+    let port = u16::from_be_bytes([bytes[2], bytes[3]]);
+    check(57, "the datagram socket's port", port >= 49152, true)?;
+    check(
+        58,
+        "io_select for reading",
+        errno(file.select(SELECT_READ)),
+        Ok(SELECT_READ),
+    )?;
+    let (from, peeked, ports, control, flags) = s.socket_recv(MSG_PEEK, 600).map_err(|e| {
+        println!("tcp-client: socket_recv: {e:?}");
+        59u64
+    })?;
+    let (family, source) = socket::Client::new(&ipc, from.name)
+        .socket_whatis_address()
+        .map_err(|_| 60u64)?;
+    check(
+        61,
+        "the datagram's source",
+        (family, source.get(4..8)),
+        (AF_INET, Some(&[10u8, 0, 2, 2][..])),
+    )?;
+    // DATA: opcode 3, block 1, the file (shorter than a block: the last).
+    let mut data = alloc::vec![0, 3, 0, 1];
+    data.extend_from_slice(text);
+    check(
+        62,
+        "the data block peeked at",
+        (&peeked[..], ports.names.len(), control.len(), flags),
+        (&data[..], 0, 0, 0),
+    )?;
+    let (_, cut, _, _, flags) = s.socket_recv(0, 4).map_err(|_| 63u64)?;
+    check(
+        64,
+        "the data block cut short",
+        (&cut[..], flags),
+        (&data[..4], MSG_TRUNC),
+    )?;
+    check(
+        65,
+        "nothing more to read",
+        errno(file.select(SELECT_READ | SELECT_WRITE)),
+        Ok(SELECT_WRITE),
+    )?;
+    // ACK block 1, to where the block came from.
+    check(
+        66,
+        "socket_send of the acknowledgement",
+        errno(s.socket_send(
+            copy(from.name),
+            0,
+            alloc::vec![0, 4, 0, 1],
+            no_ports(),
+            Vec::new(),
+        )),
+        Ok(4),
+    )?;
+    println!("tcp-client: {name} read by TFTP");
+    Ok(())
+}
+
+fn no_ports() -> PortArray {
+    PortArray {
+        disposition: Disposition::CopySend,
+        names: Vec::new(),
+    }
 }
