@@ -5,7 +5,8 @@
 //! server, hurd-servers' `exec.defs` served with ELF images) and
 //! [`translators`] (hurd-trans's translators started as tasks) and
 //! [`virtio`] (what the virtio drivers share: DMA, registers and
-//! configuration space over the kernel's device master port).
+//! configuration space over the kernel's device master port) and [`disks`]
+//! (the file systems `/etc/fstab` lists, mounted at boot on their disks).
 //!
 //! What every program needs (entry point, heap, threads, the kernel's calls,
 //! the ELF loader) is [`hurd_rt`]'s; what is here is this distro's choice.
@@ -15,6 +16,7 @@
 
 extern crate alloc;
 
+pub mod disks;
 pub mod exec_server;
 pub mod process;
 pub mod startup;

@@ -4,7 +4,10 @@
 //!
 //! The `distro` step of `cargo xtask test` plays [`scenario`] on the console
 //! and requires every line of [`EXPECTED`] in the output, in order, and the
-//! system halting cleanly (^D at the login prompt).
+//! system halting cleanly (^D at the login prompt), with the reference
+//! image's disk (`/home`) attached; then it boots again on the same disk
+//! ([`reboot_scenario`]): the file written there is read back, and
+//! `e2fsck -fn` finds the disk clean after each boot.
 //! `cargo xtask run --kernel` boots the same system with the console on the
 //! terminal.
 
@@ -82,7 +85,19 @@ pub fn reference_rootfs(ws: &Workspace) -> Result<std::path::PathBuf, String> {
     Ok(rootfs)
 }
 
-/// The session typed at the console: log in, look around, files, an active
+/// The reference image's disk image (its `[disk]`: `/home`), made beside
+/// its ISO by the build [`reference_rootfs`] runs (afresh on each build).
+pub fn reference_disk(ws: &Workspace) -> Result<std::path::PathBuf, String> {
+    let disk =
+        crate::image::disk_image(&ws.metadata()?.target_directory.join("hurd-rs-distro.iso"));
+    if !disk.is_file() {
+        return Err(format!("the image build made no disk {}", disk.display()));
+    }
+    Ok(disk)
+}
+
+/// The session typed at the console: log in, look around, a file written
+/// in the home directory (on the disk), files, an active
 /// translator, a tar archive mounted with tarfs by a passive record, a
 /// translator stopped and started again by the next lookup, a union and a
 /// shadow directory, a program
@@ -100,6 +115,8 @@ pub fn scenario() -> Vec<Step> {
         ("Password: ", "wonderland"),
         ("$ ", "id"),
         ("$ ", "pwd"),
+        ("$ ", "echo kept on the disk > /home/alice/diary"),
+        ("$ ", "cat diary"),
         ("$ ", "echo hello from the kernel > /tmp/note"),
         ("$ ", "cat /tmp/note"),
         ("$ ", "ls /"),
@@ -168,6 +185,7 @@ pub const EXPECTED: &[&str] = &[
     "Welcome to hurd-rs.",
     "euids=1000(alice) ",
     "/home/alice",
+    "$ cat diary\nkept on the disk",
     "hello from the kernel",
     "etc",
     "Hello, world!",
@@ -201,12 +219,69 @@ pub const EXPECTED: &[&str] = &[
     "mkdir: /etc/mine: permission denied",
     "euids=1000(alice),0(root) ",
     "mine",
+    "hurd-init: /home: written back and unmounted",
     "hurd-init: halting",
 ];
+
+/// What the console shows when the disk is mounted at boot (before the
+/// first login prompt).
+pub const MOUNTED: &str = "hurd-init: /home: ext2 on device:vd0 (driver pid ";
+
+/// The session of the second boot on the same disk: what alice wrote in
+/// the first is still there.
+pub fn reboot_scenario() -> Vec<Step> {
+    vec![
+        Step::new("login: ", "alice"),
+        Step::new("Password: ", "wonderland"),
+        Step::new("$ ", "cat /home/alice/diary"),
+        Step::new("$ ", "exit"),
+        Step::new("login: ", "\u{4}"),
+    ]
+}
+
+/// What the second boot must show, in order.
+pub const REBOOT_EXPECTED: &[&str] = &[
+    MOUNTED,
+    "$ cat /home/alice/diary\nkept on the disk",
+    "hurd-init: /home: written back and unmounted",
+    "hurd-init: halting",
+];
+
+/// Checks the disk image after the system halted: `e2fsck -fn` finds
+/// nothing to fix, and `debugfs` reads the file alice wrote, hers.
+pub fn check_disk(disk: &std::path::Path) -> Result<(), String> {
+    let (status, out) = crate::cmd::Cmd::new("e2fsck")
+        .arg("-fn")
+        .arg(disk)
+        .combined_output()?;
+    if !status.success() {
+        return Err(format!(
+            "e2fsck -fn finds the distro's disk damaged ({status}):\n{out}"
+        ));
+    }
+    let read = |request: &str| {
+        crate::cmd::Cmd::new("debugfs")
+            .args(["-R", request])
+            .arg(disk)
+            .read()
+    };
+    let diary = read("cat /alice/diary")?;
+    if diary != "kept on the disk\n" {
+        return Err(format!("debugfs reads /alice/diary as {diary:?}"));
+    }
+    let stat = read("stat /alice/diary")?;
+    if !stat.contains("User:  1000") {
+        return Err(format!("/alice/diary is not alice's:\n{stat}"));
+    }
+    Ok(())
+}
 
 /// Checks that every [`EXPECTED`] text appears in `output`, in order, and
 /// that the translator `pkill` killed came back as a new process.
 pub fn check_output(output: &str) -> Result<(), String> {
+    if !output.contains(MOUNTED) {
+        return Err(format!("the console never showed `{MOUNTED}`"));
+    }
     check_in_order(output, EXPECTED)?;
     check_no_password_shown(output)?;
     match restarted_pids(output).as_slice() {
@@ -259,8 +334,11 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
     let accel = kernel::choose_accel(&all)?;
     let mut build = init_build(ws, &all)?;
     build.modules.push(reference_rootfs(ws)?);
+    let disk = reference_disk(ws)?;
+    let disk_args = kernel::disk_args(&[&disk]);
+    let disk_args: Vec<&str> = disk_args.iter().map(String::as_str).collect();
     let run = console::converse(
-        kernel::qemu_command(&build, accel, "", &[]),
+        kernel::qemu_command(&build, accel, "", &disk_args),
         SCENARIO_TIMEOUT,
         &scenario(),
     )?;
@@ -273,6 +351,21 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
         ));
     }
     eprintln!("distro ({accel:?}): the console scenario passed");
+    check_disk(&disk)?;
+    // Booted again on the same disk: what was written is there.
+    let run = console::converse(
+        kernel::qemu_command(&build, accel, "", &disk_args),
+        SCENARIO_TIMEOUT,
+        &reboot_scenario(),
+    )?;
+    let output = run.lines.join("\n");
+    check_in_order(&output, REBOOT_EXPECTED)
+        .map_err(|e| format!("booted again on the same disk: {e}"))?;
+    if run.timed_out || run.status != Some(EXIT_SUCCESS) {
+        return Err("booted again on the same disk, the distro did not halt cleanly".into());
+    }
+    check_disk(&disk)?;
+    eprintln!("distro: the file written on the disk was there after a reboot; e2fsck -fn is clean");
     Ok(())
 }
 
@@ -287,7 +380,9 @@ pub fn run_interactive(ws: &Workspace) -> Result<std::process::ExitStatus, Strin
     let build = init_build(ws, &all)?;
     let mut build = build;
     build.modules.push(reference_rootfs(ws)?);
-    let mut command: Command = kernel::qemu_command(&build, accel, "", &[]);
+    let disk = kernel::disk_args(&[&reference_disk(ws)?]);
+    let disk: Vec<&str> = disk.iter().map(String::as_str).collect();
+    let mut command: Command = kernel::qemu_command(&build, accel, "", &disk);
     eprintln!("$ {command:?}");
     command
         .stdin(Stdio::inherit())
@@ -369,14 +464,14 @@ mod tests {
     /// translator under `pids` in turn.
     fn transcript(pids: [u32; 2]) -> String {
         let mut pids = pids.into_iter();
-        EXPECTED
+        let lines: Vec<String> = EXPECTED
             .iter()
             .map(|l| match l.ends_with("/hurd/hello restarted\n") {
                 true => format!("{:>5}     1     1     1 {l}", pids.next().unwrap_or(0)),
                 false => l.to_string(),
             })
-            .collect::<Vec<_>>()
-            .join("\n")
+            .collect();
+        format!("{MOUNTED}5, file system pid 6)\n{}", lines.join("\n"))
     }
 
     #[test]
@@ -390,6 +485,21 @@ mod tests {
         reversed.reverse();
         assert!(check_output(&reversed.join("\n")).is_err());
         assert!(check_output("").is_err());
+        // The disk must have been mounted.
+        let unmounted = transcript([9, 12]).replace(MOUNTED, "");
+        assert!(check_output(&unmounted).is_err());
+    }
+
+    #[test]
+    fn the_reboot_reads_what_was_written() {
+        let steps = reboot_scenario();
+        assert!(steps.iter().any(|s| s.send == "cat /home/alice/diary"));
+        assert_eq!(steps.last().map(|s| s.send.as_str()), Some("\u{4}"));
+        assert!(
+            scenario()
+                .iter()
+                .any(|s| s.send.contains("> /home/alice/diary"))
+        );
     }
 
     #[test]

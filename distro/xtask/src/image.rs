@@ -265,11 +265,10 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
     // The same choice of accelerator as the kernel tests (KVM here may be
     // unable to run user mode).
     let accel = kernel::choose_accel(&kernel::build(ws)?)?;
-    let run = crate::console::converse(
-        boot_command(accel, &iso, "stdio"),
-        BOOT_TIMEOUT,
-        &crate::distro::scenario(),
-    )?;
+    let mut command = boot_command(accel, &iso, "stdio");
+    let disk = disk_image(&iso);
+    command.args(kernel::disk_args(&[&disk]));
+    let run = crate::console::converse(command, BOOT_TIMEOUT, &crate::distro::scenario())?;
     let output = run.lines.join("\n");
     if !output.contains("entries from the rootfs module") {
         return Err("hurd-init did not write the image's root file system".into());
@@ -281,6 +280,7 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
             run.status, run.timed_out
         ));
     }
+    crate::distro::check_disk(&disk)?;
     eprintln!("the reference image booted from its GRUB ISO and ran the console scenario");
     // The book's manifest of one's own, built and booted the same way.
     let iso = target.join("my-image-test.iso");
@@ -321,6 +321,9 @@ pub fn boot_command(accel: Accel, iso: &PathBuf, serial: &str) -> Command {
             "isa-debug-exit,iobase=0xf4,iosize=0x04",
         ])
         .arg("-cdrom")
-        .arg(iso);
+        .arg(iso)
+        // From the CD-ROM even with a disk attached (QEMU's default order
+        // tries hard disks first).
+        .args(["-boot", "d"]);
     command
 }

@@ -221,7 +221,7 @@ fn run(args: Args) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", args.manifest.display()))?;
     let disk_args = disk.as_ref().map_or_else(String::new, |d| {
         format!(
-            " -drive file={},format=raw,if=none,id=disk0 -device virtio-blk-pci,drive=disk0",
+            " -boot d -drive file={},format=raw,if=none,id=disk0 -device virtio-blk-pci,drive=disk0",
             d.display()
         )
     });

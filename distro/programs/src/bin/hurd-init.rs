@@ -16,6 +16,12 @@
 //! accounts there. No account is compiled in. Then init runs logins on the
 //! terminal.
 //!
+//! Then it mounts the file systems of the system's disks that
+//! `/etc/fstab` lists, each served by its translator on its disk's driver
+//! ([`distro_programs::disks`]); a disk that does not mount is named on the
+//! console and the boot goes on. At halt they are written back and
+//! unmounted.
+//!
 //! Then it starts the image's services, as its `/etc/hurd-init/services`
 //! lists them (`hurd_servers::services`): each a task of its own, a child
 //! process of init's run as root, with the console as its output. One that
@@ -38,7 +44,7 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use distro_programs::{startup, translators};
+use distro_programs::{disks, startup, translators};
 use hurd_auth::{AuthClient, IdSet};
 use hurd_ipc::Errno;
 use hurd_ipc::{Disposition, Error, PortName, RightType, UserIpc};
@@ -560,7 +566,15 @@ fn main() -> u64 {
             );
         }
     }
+    let mounted = match sys.session_for(&IdSet::root()) {
+        Ok(root) => disks::mount_all(&sys.ipc, &root, sys.proc),
+        Err(e) => {
+            println!("hurd-init: no disks: no root session: {e}");
+            Vec::new()
+        }
+    };
     if !start_services(&sys) {
+        disks::unmount_all(&sys.ipc, &mounted);
         return 1;
     }
     let con = Console {
@@ -574,9 +588,11 @@ fn main() -> u64 {
         println!("bench boot_to_login_prompt {}", unsafe {
             core::arch::x86_64::_rdtsc()
         });
+        disks::unmount_all(&sys.ipc, &mounted);
         return 0;
     }
     while session(&sys) {}
+    disks::unmount_all(&sys.ipc, &mounted);
     con.write(b"hurd-init: halting\n");
     0
 }
