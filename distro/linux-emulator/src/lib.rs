@@ -14,6 +14,8 @@
 //!   process's own ports.
 //! - [`signals`]: the actions, each thread's mask and pending signals, and
 //!   what a posted signal does (discard, deliver, terminate, stop, continue).
+//! - [`time`]: Linux's clocks on the kernel's clock, and how long a
+//!   `nanosleep` or `clock_nanosleep` waits.
 //! - [`load`]: a static Linux program loaded into a task through its port
 //!   (segments, the main thread's stack with Linux's initial stack), as an
 //!   exec server does it.
@@ -34,3 +36,4 @@ pub mod files;
 pub mod load;
 pub mod memory;
 pub mod signals;
+pub mod time;

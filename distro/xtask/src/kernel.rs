@@ -16,7 +16,8 @@
 //! modules (`-initrd`), with the distro's disk and network drivers, the
 //! Linux program loader `linux-forward`, the emulator `linux-emulation` and
 //! its starter `linux-run` (`distro/linux-emulator`), and the Linux programs
-//! they run (`linux-exit42` `linux-hello` and `linux-files`, `musl-gcc -static` of
+//! they run (`linux-exit42` `linux-hello`, `linux-files`, `linux-time` and `linux-getpid`,
+//! `musl-gcc -static` of
 //! `distro/linux-tests/c/`).
 
 use std::io::{BufRead, BufReader};
@@ -55,6 +56,8 @@ pub const LINUX_PROGRAMS: &[(&str, &str)] = &[
     ("linux-exit42", "distro/linux-tests/c/exit42.c"),
     ("linux-hello", "distro/linux-tests/c/hello.c"),
     ("linux-files", "distro/linux-tests/c/files.c"),
+    ("linux-time", "distro/linux-tests/c/time.c"),
+    ("linux-getpid", "distro/linux-tests/c/getpid.c"),
 ];
 
 /// The Internet protocol family's server (`pfinet`).
@@ -106,6 +109,8 @@ pub const USER_PROGRAMS: &[&str] = &[
     "linux-emulation",
     "linux-hello",
     "linux-files",
+    "linux-time",
+    "linux-getpid",
     "storeio-client",
     "storeio",
     "ext2-client",
@@ -472,6 +477,15 @@ pub fn bench(ws: &Workspace) -> Result<(), String> {
             "insns",
             get("null_syscall")?,
             Some(("L4Re null syscall (insns)", 148.0)),
+        ),
+        bench_row(
+            "Linux getpid through the emulator in the program's task, no RPC (guest insns)",
+            "insns",
+            get("linux_getpid")?,
+            Some((
+                "goal: 3 x the kernel null syscall (insns)",
+                3.0 * get("null_syscall")?,
+            )),
         ),
         bench_row(
             "kernel send right made and released by a program, port_call trap (guest insns)",

@@ -29,6 +29,8 @@ pub struct Programs {
     /// `files` (ET_EXEC, `musl-gcc -static`): run in a copy of
     /// `distro/linux-tests/tree`.
     pub files: PathBuf,
+    /// `time` (ET_EXEC, `musl-gcc -static`): the clocks and sleeping.
+    pub time: PathBuf,
 }
 
 /// Installs what the programs need and builds them.
@@ -55,16 +57,20 @@ pub fn build(ws: &Workspace) -> Result<Programs, String> {
         .arg(&c_suite)
         .arg(ws.root.join("distro/linux-tests/c/suite.c"))
         .run()?;
-    let files = out.join("files");
-    Cmd::new("musl-gcc")
-        .args(["-static", "-O2", "-Wall", "-o"])
-        .arg(&files)
-        .arg(ws.root.join("distro/linux-tests/c/files.c"))
-        .run()?;
+    let c_program = |name: &str| -> Result<PathBuf, String> {
+        let program = out.join(name);
+        Cmd::new("musl-gcc")
+            .args(["-static", "-O2", "-Wall", "-o"])
+            .arg(&program)
+            .arg(ws.root.join(format!("distro/linux-tests/c/{name}.c")))
+            .run()?;
+        Ok(program)
+    };
     Ok(Programs {
         suite,
         c_suite,
-        files,
+        files: c_program("files")?,
+        time: c_program("time")?,
     })
 }
 
@@ -149,12 +155,14 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
         .join("scratch");
     check(&programs.suite, &expected.join("linux-suite.out"), &scratch)?;
     check(&programs.c_suite, &expected.join("c-suite.out"), &scratch)?;
+    let tree = ws.root.join("distro/linux-tests/tree");
     check_in_tree(
         &programs.files,
         &expected.join("files.out"),
-        &ws.root.join("distro/linux-tests/tree"),
+        &tree,
         &scratch,
     )?;
+    check_in_tree(&programs.time, &expected.join("time.out"), &tree, &scratch)?;
     let words = Cmd::new("/bin/busybox")
         .args(["sh", "-c", "echo one two three | wc -w"])
         .read()?;

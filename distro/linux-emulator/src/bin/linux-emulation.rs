@@ -42,21 +42,24 @@ use alloc::format;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use core::time::Duration;
 use hurd_abi::EmulationVector;
 use hurd_abi::thread_state::FSGS_FLAVOR;
 use hurd_ipc::PortName;
 use hurd_ipc::{RightType, UserIpc};
 use hurd_rt::{KernelIpc, console, mach, ports, task, thread};
 use linux_abi::flags::{
-    ARCH_GET_FS, ARCH_SET_FS, AT_FDCWD, AT_SYMLINK_NOFOLLOW, F_DUPFD, MAP_ANONYMOUS, MAP_FIXED,
-    MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, O_CLOEXEC, PROT_EXEC,
-    PROT_READ, PROT_WRITE,
+    ARCH_GET_FS, ARCH_SET_FS, AT_FDCWD, AT_SYMLINK_NOFOLLOW, CLOCK_MONOTONIC, F_DUPFD,
+    MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE,
+    O_CLOEXEC, PROT_EXEC, PROT_READ, PROT_WRITE,
 };
-use linux_abi::layout::misc::Utsname;
+
+use linux_abi::layout::misc::{Timespec, Timeval, Utsname};
 use linux_abi::{Errno, Sysno};
 use linux_emulator::files::{File, Files, PATH_MAX};
 use linux_emulator::load::{self, Startup};
 use linux_emulator::memory::{AddressSpace, BrkChange, Layout};
+use linux_emulator::time;
 use spinning_top::Spinlock;
 
 hurd_rt::entry!(main);
@@ -403,6 +406,42 @@ fn call(p: &mut Process, nr: u64, a: [u64; 6]) -> Result<u64, Errno> {
             copy_out(p, a[1], &data)?;
             Ok(data.len() as u64)
         }
+        Sysno::ClockGettime => {
+            let (clock, _) = time::Clock::from_id(a[0] as i32)?;
+            let now = clock.read(hurd_rt::time::uptime());
+            copy_out(p, a[1], &now.to_bytes()).map(|()| 0)
+        }
+        Sysno::ClockGetres => {
+            let res = time::resolution(a[0] as i32)?;
+            if a[1] != 0 {
+                copy_out(p, a[1], &res.to_bytes())?;
+            }
+            Ok(0)
+        }
+        Sysno::Gettimeofday => {
+            let now = time::Clock::Realtime.read(hurd_rt::time::uptime());
+            if a[0] != 0 {
+                let tv = Timeval {
+                    sec: now.sec,
+                    usec: now.nsec / 1000,
+                };
+                copy_out(p, a[0], &tv.to_bytes())?;
+            }
+            if a[1] != 0 {
+                // struct timezone: no offset, no daylight saving time.
+                copy_out(p, a[1], &[0; 8])?;
+            }
+            Ok(0)
+        }
+        Sysno::Time => {
+            let now = time::Clock::Realtime.read(hurd_rt::time::uptime());
+            if a[0] != 0 {
+                copy_out(p, a[0], &now.sec.to_le_bytes())?;
+            }
+            Ok(now.sec as u64)
+        }
+        Sysno::Nanosleep => nanosleep(p, CLOCK_MONOTONIC as i32, 0, a[0]),
+        Sysno::ClockNanosleep => nanosleep(p, a[0] as i32, a[1] as u32, a[2]),
         Sysno::Umask => {
             let old = p.files.umask;
             p.files.umask = (a[0] as u32) & 0o777;
@@ -509,6 +548,30 @@ fn copy_out(p: &Process, addr: u64, data: &[u8]) -> Result<(), Errno> {
     let to = unsafe { core::slice::from_raw_parts_mut(addr as *mut u8, data.len()) };
     to.copy_from_slice(data);
     Ok(())
+}
+
+/// `clock_nanosleep(clock, flags, req)` (`nanosleep` on the monotonic
+/// clock): waits with receives that time out until the clock has passed
+/// the time asked for (a timeout may end at a timer tick a little early).
+/// Nothing interrupts it yet, so the remaining time is never written.
+fn nanosleep(p: &Process, clock: i32, flags: u32, req: u64) -> Result<u64, Errno> {
+    let req = Timespec::from_bytes(&copy_in(p, req, Timespec::SIZE as u64)?).ok_or(Errno::Fault)?;
+    let start = hurd_rt::time::uptime();
+    let wait = time::sleep_time(clock, flags, &req, start)?;
+    let Some(end) = start.checked_add(wait) else {
+        // Longer than the machine will run: forever.
+        loop {
+            hurd_rt::thread::sleep(Duration::from_secs(3600));
+        }
+    };
+    loop {
+        let now = hurd_rt::time::uptime();
+        if now >= end {
+            return Ok(0);
+        }
+        // An hour at a most: any length fits the kernel's timeouts.
+        hurd_rt::thread::sleep((end - now).min(Duration::from_secs(3600)));
+    }
 }
 
 /// A NUL-terminated name in the program's memory (without the NUL).

@@ -473,17 +473,19 @@ pub fn a_linux_program_runs_through_the_emulation_vector(boot: &BootInfo) -> Res
 
 /// Static Linux programs (`musl-gcc -static`: `linux-hello`, memory from
 /// `mmap` and `brk`, `uname`, `writev`; `linux-files`, files and
-/// directories) run with the emulator in their own task: `linux-run` loads
+/// directories; `linux-time`, clocks and sleeping) run with the emulator
+/// in their own task: `linux-run` loads
 /// each with it, the emulator sets the emulation vector and carries the
 /// calls out itself, the file calls as RPCs to a tmpfs `linux-run` serves;
 /// the output reaches `linux-run` as `io_write` and is what the program
 /// prints on Linux.
 pub fn a_linux_program_runs_with_the_emulator_in_its_task(boot: &BootInfo) -> Result<(), Failure> {
     let runner = module(boot, "linux-run")?;
-    let modules: [(&str, &[u8]); 3] = [
+    let modules: [(&str, &[u8]); 4] = [
         ("linux-emulation", module(boot, "linux-emulation")?),
         ("linux-hello", module(boot, "linux-hello")?),
         ("linux-files", module(boot, "linux-files")?),
+        ("linux-time", module(boot, "linux-time")?),
     ];
     let task =
         with_kernel(|k| k.spawn_bootstrap("linux-run", runner, "", &modules)).map_err(|err| {
@@ -791,6 +793,19 @@ pub fn bench(boot: &BootInfo) -> Result<(), Failure> {
     let client = spawn(boot, "bench-client", 1000)?;
     connect(server, &[client])?;
     let statuses = finish(&[server, client])?;
+    // A Linux system call that needs no RPC: `linux-run` starts
+    // `linux-getpid` with the emulator, which prints `bench linux_getpid`.
+    let modules: [(&str, &[u8]); 2] = [
+        ("linux-emulation", module(boot, "linux-emulation")?),
+        ("linux-getpid", module(boot, "linux-getpid")?),
+    ];
+    let runner = module(boot, "linux-run")?;
+    let linux = with_kernel(|k| k.spawn_bootstrap("linux-run", runner, "bench", &modules))
+        .map_err(|err| {
+            log::error!("starting linux-run: {err:?}");
+            "the Linux program's starter could not be started"
+        })?;
+    expect(&finish(&[linux])?, &[0])?;
 
     crate::kprintln!(
         "bench boot_to_first_user {}",
