@@ -61,7 +61,7 @@ use hurd_ipc::{Error, PortArray, PortItem, interface};
 
 interface! {
     /// `exec.defs`: the exec server's protocol (subsystem 30000).
-    pub mod exec: subsystem 30000 {
+    pub mod exec: subsystem 30000 prefix "exec_" {
         /// `exec_exec`: runs the program in `file` (a port opened with
         /// `O_EXEC` and `O_READ`) with `argv` and `envp` (argz vectors:
         /// NUL-terminated strings), the descriptor table `dtable` (0: standard

@@ -46,6 +46,17 @@ pub mod shell;
 pub mod term;
 pub mod untar;
 
+/// The interfaces of this crate (exec, proc, the message port, the
+/// terminal's), for tools that name messages (see [`hurd_ipc::msgids`]).
+pub static INTERFACES: &[&hurd_ipc::msgids::Subsystem] = &[
+    &exec::exec::DESCRIPTION,
+    &proc::process::DESCRIPTION,
+    &proc::msg::DESCRIPTION,
+    &term::tioctl_modes::DESCRIPTION,
+    &term::tioctl_pgrp::DESCRIPTION,
+    &term::device_reply::DESCRIPTION,
+];
+
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -36,7 +36,7 @@ use hurd_ipc::{Disposition, Error, PortItem, PortName, UserIpc, interface};
 interface! {
     /// `process.defs`: the proc server's protocol (subsystem 24000). The
     /// target port of every request is the caller's own proc port.
-    pub mod process: subsystem 24000 {
+    pub mod process: subsystem 24000 prefix "proc_" {
         skip sethostid();
         skip gethostid();
         skip sethostname();
@@ -136,7 +136,7 @@ interface! {
 interface! {
     /// `msg.defs`: a process's message port (subsystem 23000), through
     /// which signals are posted to it. Only `msg_sig_post` is served.
-    pub mod msg: subsystem 23000 {
+    pub mod msg: subsystem 23000 prefix "msg_" {
         /// `msg_sig_post` (23000): posts `signal` to the process. The Hurd's
         /// `refport` (the task port or session id port proving the right
         /// to signal) is accepted and released unchecked: this server set

@@ -48,7 +48,7 @@ interface! {
     /// sits at its ioctl number: `TIOCGETA` is 19): `modes` are `c_iflag`,
     /// `c_oflag`, `c_cflag` and `c_lflag`, `ccs` the `NCCS` control
     /// characters, `speeds` input and output speed.
-    pub mod tioctl_modes: subsystem 156019 {
+    pub mod tioctl_modes: subsystem 156019 prefix "tioctl_" {
         /// `tioctl_tiocgeta` (156019): the terminal's modes.
         routine tiocgeta() -> (modes: Vec<u32>, ccs: Vec<u8>, speeds: Vec<u32>);
         /// `tioctl_tiocseta` (156020): sets them (`EINVAL` unless 4 modes,
@@ -59,7 +59,7 @@ interface! {
 
 interface! {
     /// `tioctl.defs`' foreground process group (`TIOCSPGRP` is ioctl 118).
-    pub mod tioctl_pgrp: subsystem 156118 {
+    pub mod tioctl_pgrp: subsystem 156118 prefix "tioctl_" {
         /// `tioctl_tiocspgrp` (156118): the group the terminal signals.
         routine tiocspgrp(pgrp: i32);
         /// `tioctl_tiocgpgrp` (156119): that group (0: none).
@@ -70,7 +70,7 @@ interface! {
 interface! {
     /// Mach's `device_reply.defs` (subsystem 2900, the replies to
     /// `device.defs`' 2800): only the answer to `device_read_inband`.
-    pub mod device_reply: subsystem 2900 {
+    pub mod device_reply: subsystem 2900 prefix "ds_device_" {
         skip open_reply();
         skip close_reply();
         skip write_reply();
