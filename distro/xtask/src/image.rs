@@ -27,11 +27,15 @@ pub const REFERENCE_MANIFEST: &str = "distro/distro.toml";
 /// distro image"), relative to the workspace root.
 pub const OWN_MANIFEST: &str = "distro/examples/my-image.toml";
 
+/// The program the `image` step adds to the [`OWN_MANIFEST`] image: a crate
+/// `cargo xtask new-program` makes in a directory outside the checkout.
+const NEW_PROGRAM: &str = "greeter";
+
 /// What is typed into the [`OWN_MANIFEST`] image (whose services start
 /// first: `keeper`, and `broken` named as not started): carol, a user only that
 /// manifest has, is refused with a wrong password and logs in with hers,
 /// sees her ids (her groups) and her home, runs the program template (built
-/// from a crate outside the workspace), and leaves; alice logs in, meets her
+/// from a crate outside the workspace) and [`NEW_PROGRAM`], and leaves; alice logs in, meets her
 /// note and her translator (a process of hers), starts a translator of her
 /// own (built from a crate outside the workspace, `distro/examples/my-translator`)
 /// on a node of hers with `settrans` and reads it, runs the program
@@ -45,6 +49,7 @@ fn own_scenario() -> Vec<Step> {
         Step::new("$ ", "id"),
         Step::new("$ ", "pwd"),
         Step::new("$ ", "my-program carol"),
+        Step::new("$ ", "greeter keepers"),
         Step::new("$ ", "exit"),
         Step::new("login: ", "alice"),
         Step::new("Password: ", "wonderland"),
@@ -75,6 +80,7 @@ const OWN_EXPECTED: &[&str] = &[
     "euids=1002(carol) egids=200,100 ",
     "$ pwd\n/home/carol",
     "Hello, carol! (from a program on hurd-rt)",
+    "$ greeter keepers\nHello, keepers! (from a program on hurd-rt)",
     "my-hurd: log in as carol",
     "Welcome to my own hurd-rs.",
     "$ cat /srv/alice/note /srv/alice/hello\nBring the tarballs.\nHello from alice's own translator.",
@@ -282,9 +288,11 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
     }
     crate::distro::check_disk(&disk)?;
     eprintln!("the reference image booted from its GRUB ISO and ran the console scenario");
-    // The book's manifest of one's own, built and booted the same way.
+    // The book's manifest of one's own, with a program made by `cargo xtask
+    // new-program` outside the checkout, built and booted the same way.
+    let own = OwnImage::make(ws)?;
     let iso = target.join("my-image-test.iso");
-    build(ws, &ws.root.join(OWN_MANIFEST), &iso, true)?;
+    build(ws, &own.manifest, &iso, true)?;
     let run = crate::console::converse(
         boot_command(accel, &iso, "stdio"),
         BOOT_TIMEOUT,
@@ -307,6 +315,89 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
     Ok(())
 }
 
+/// A copy of the [`OWN_MANIFEST`] in a directory of its own outside the
+/// checkout, next to a crate `cargo xtask new-program` made there
+/// ([`NEW_PROGRAM`]), which the copy installs as `/bin/greeter`; the
+/// directory is removed when this is dropped.
+struct OwnImage {
+    dir: PathBuf,
+    manifest: PathBuf,
+}
+
+impl OwnImage {
+    fn make(ws: &Workspace) -> Result<OwnImage, String> {
+        let dir = std::env::temp_dir().join(format!("hurd-rs-own-image-{}", std::process::id()));
+        // A directory left by an earlier run of the same pid.
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+        let own = OwnImage {
+            manifest: dir.join("my-image.toml"),
+            dir,
+        };
+        let program = own.dir.join(NEW_PROGRAM);
+        crate::new_program::make(&ws.root, NEW_PROGRAM, &program)?;
+        let original = ws.root.join(OWN_MANIFEST);
+        let text = std::fs::read_to_string(&original)
+            .map_err(|e| format!("cannot read {}: {e}", original.display()))?;
+        let base = original.parent().unwrap_or(&ws.root);
+        let text = with_program(&with_crates_from(&text, base)?, NEW_PROGRAM, &program)?;
+        std::fs::write(&own.manifest, text)
+            .map_err(|e| format!("cannot write {}: {e}", own.manifest.display()))?;
+        Ok(own)
+    }
+}
+
+impl Drop for OwnImage {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The manifest `text` with each `crate = "DIR"` line's relative `DIR` made
+/// absolute from `base` (the original manifest's directory), so that a
+/// copy elsewhere names the same crates.
+///
+/// # Errors
+///
+/// `base` is not a UTF-8 path.
+fn with_crates_from(text: &str, base: &Path) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let dir = line
+            .strip_prefix("crate = \"")
+            .and_then(|rest| rest.strip_suffix('"'))
+            .filter(|dir| !dir.contains(['"', '\\']) && Path::new(dir).is_relative());
+        match dir {
+            Some(dir) => {
+                let path = base.join(dir);
+                let path = path
+                    .to_str()
+                    .ok_or_else(|| format!("{}: not a UTF-8 path", path.display()))?;
+                out.push_str("crate = ");
+                out.push_str(&crate::new_program::toml_string(path));
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// The manifest `text` with the crate in `dir` installed as `/bin/NAME`.
+///
+/// # Errors
+///
+/// `dir` is not a UTF-8 path.
+fn with_program(text: &str, name: &str, dir: &Path) -> Result<String, String> {
+    let dir = dir
+        .to_str()
+        .ok_or_else(|| format!("{}: not a UTF-8 path", dir.display()))?;
+    Ok(format!(
+        "{text}\n[[program]]\npath = \"/bin/{name}\"\ncrate = {}\n",
+        crate::new_program::toml_string(dir)
+    ))
+}
+
 /// QEMU booting `iso` from its CD-ROM drive with the console on the serial
 /// port, connected to `serial` (`stdio`, or `mon:stdio` for a terminal);
 /// QEMU exits when the kernel halts (`isa-debug-exit`) or resets.
@@ -326,4 +417,51 @@ pub fn boot_command(accel: Accel, iso: &PathBuf, serial: &str) -> Command {
         // tries hard disks first).
         .args(["-boot", "d"]);
     command
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copy_of_a_manifest_names_the_same_crates() -> Result<(), String> {
+        let text = "[[program]]\npath = \"/bin/a\"\ncrate = \"my-translator\"\n\
+                    crate = \"../templates/program\"\ncrate = \"/abs/x\"\n  crate = \"kept\"\n";
+        let out = with_crates_from(text, Path::new("/w/distro/examples"))?;
+        assert_eq!(
+            out,
+            "[[program]]\npath = \"/bin/a\"\ncrate = \"/w/distro/examples/my-translator\"\n\
+             crate = \"/w/distro/examples/../templates/program\"\ncrate = \"/abs/x\"\n  crate = \"kept\"\n"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_program_is_added_at_the_end() -> Result<(), String> {
+        let out = with_program("[image]\n", "greeter", Path::new("/tmp/d/greeter"))?;
+        assert_eq!(
+            out,
+            "[image]\n\n[[program]]\npath = \"/bin/greeter\"\ncrate = \"/tmp/d/greeter\"\n"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_copy_of_the_own_manifest_names_its_crates_by_absolute_paths() -> Result<(), String> {
+        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+        let original = examples.join("my-image.toml");
+        let text = std::fs::read_to_string(&original).map_err(|e| e.to_string())?;
+        let copy = with_crates_from(&text, &examples)?;
+        let crates: Vec<&str> = copy
+            .lines()
+            .filter_map(|l| l.strip_prefix("crate = \""))
+            .collect();
+        assert_eq!(crates.len(), 2, "{copy}");
+        let prefix = examples.to_str().ok_or("not UTF-8")?;
+        for c in crates {
+            assert!(c.starts_with(prefix), "{c}");
+        }
+        assert_eq!(copy.lines().count(), text.lines().count());
+        Ok(())
+    }
 }

@@ -260,7 +260,8 @@ fn without_anchors(text: &str) -> String {
 }
 
 /// `s` as a TOML basic string.
-fn toml_string(s: &str) -> String {
+/// `s` as a TOML basic string, quoted and escaped.
+pub fn toml_string(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {
