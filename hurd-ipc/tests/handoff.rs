@@ -116,3 +116,55 @@ fn waiter_on_a_port_set_gets_the_member_message() {
     assert_eq!(t, 11);
     assert_eq!(r.unwrap().header.local, port);
 }
+
+/// A receiver that asks again before its first wait was answered (the
+/// kernel listening on its port set once more) waits there once: two
+/// messages wake it once, and a later sender finds no stale registration.
+/// Each repeated wait used to add the token to the set's waiters again,
+/// without bound, and the copies woke it once a message each.
+#[test]
+fn a_receiver_registered_twice_waits_once() {
+    for handoff in [false, true] {
+        let (mut k, server, client, port, send) = setup(handoff);
+        let set = k.port_allocate(server, RightType::PortSet).unwrap();
+        k.port_move_member(server, port, set).unwrap();
+        for _ in 0..1000 {
+            let err = k
+                .receive(server, set, RecvOptions::default(), Some(7))
+                .unwrap_err();
+            assert_eq!(err.code, MsgReturn::RcvTimedOut);
+        }
+        for id in [1, 2] {
+            k.send(client, Message::new(id, send, Disposition::CopySend), None)
+                .unwrap();
+        }
+        let mut woken = Vec::new();
+        k.take_wakeups(&mut woken);
+        assert_eq!(woken, vec![7], "handoff {handoff}");
+        let mut out = Vec::new();
+        k.take_deliveries(&mut out);
+        assert_eq!(out.len(), usize::from(handoff), "handoff {handoff}");
+        // The second message waits in the queue for the next receive.
+        let msg = k
+            .receive(server, set, RecvOptions::default(), None)
+            .unwrap();
+        assert_eq!(msg.header.id, if handoff { 2 } else { 1 });
+        assert!(!k.cancel_wait(7));
+    }
+}
+
+/// The same for a receiver waiting on a port (not a set).
+#[test]
+fn a_receiver_registered_twice_on_a_port_waits_once() {
+    let (mut k, server, client, port, send) = setup(false);
+    for _ in 0..3 {
+        let _ = k.receive(server, port, RecvOptions::default(), Some(7));
+    }
+    for id in [1, 2] {
+        k.send(client, Message::new(id, send, Disposition::CopySend), None)
+            .unwrap();
+    }
+    let mut woken = Vec::new();
+    k.take_wakeups(&mut woken);
+    assert_eq!(woken, vec![7]);
+}

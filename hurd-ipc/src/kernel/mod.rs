@@ -202,6 +202,24 @@ impl IpcKernel {
         true
     }
 
+    /// Registers `token` as a receiver waiting at `site` (a port or a port
+    /// set). A waiter waits in one place, as a Mach thread blocks on one
+    /// message queue: a token registered already (a receive asked again
+    /// before the first was answered) leaves its earlier place first, so it
+    /// is in one list once and is woken once.
+    fn register_receiver(&mut self, token: WaiterToken, site: WaitSite) {
+        self.cancel_wait(token);
+        let list = match site {
+            WaitSite::Receive(p, ..) => self.ports.get_mut(p).map(|p| &mut p.recv_waiters),
+            WaitSite::ReceiveSet(s, ..) => self.psets.get_mut(s).map(|s| &mut s.recv_waiters),
+            WaitSite::Send(_) => None,
+        };
+        if let Some(list) = list {
+            list.push_back(token);
+            self.waiting.insert(token, site);
+        }
+    }
+
     fn wake(&mut self, token: WaiterToken) {
         self.waiting.remove(token);
         self.wakeups.push(token);

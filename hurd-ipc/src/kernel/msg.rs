@@ -216,8 +216,7 @@ impl IpcKernel {
                 }
                 if port.queue.is_empty() {
                     if let Some(t) = wait {
-                        port.recv_waiters.push_back(t);
-                        self.waiting.insert(t, WaitSite::Receive(p, space, opts));
+                        self.register_receiver(t, WaitSite::Receive(p, space, opts));
                     }
                     return Err(MsgReturn::RcvTimedOut.into());
                 }
@@ -255,8 +254,7 @@ impl IpcKernel {
                     }
                     None => {
                         if let Some(t) = wait {
-                            set.recv_waiters.push_back(t);
-                            self.waiting.insert(t, WaitSite::ReceiveSet(s, space, opts));
+                            self.register_receiver(t, WaitSite::ReceiveSet(s, space, opts));
                         }
                         Err(MsgReturn::RcvTimedOut.into())
                     }
