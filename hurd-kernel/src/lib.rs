@@ -12,6 +12,8 @@
 //! - [`pci`]: the PCI bus found at boot (functions, their regions sized,
 //!   interrupt routing) and the configuration writes a driver may make;
 //! - [`runq`]: the scheduler's run queues (one per priority);
+//! - [`slab`]: the tables of threads and tasks, by ids they hand out and
+//!   reuse;
 //! - [`emulation`]: a task's system-call emulation vector;
 //! - [`testing`]: the line protocol the kernel's test run prints and the
 //!   xtask reads.
@@ -26,4 +28,5 @@ pub mod frames;
 pub mod multiboot;
 pub mod pci;
 pub mod runq;
+pub mod slab;
 pub mod testing;

@@ -363,7 +363,7 @@ impl trap::Handler for Syscall<'_> {
         let id = self
             .k
             .spawn_thread(caller.task, call.entry, call.stack, call.arg, priority);
-        Flow::Done(Ok(u64::from(id)))
+        Flow::Done(id.map(u64::from))
     }
 
     #[inline(always)]

@@ -40,8 +40,6 @@ mod rpc;
 #[cfg(target_os = "none")]
 mod sched;
 #[cfg(target_os = "none")]
-mod slab;
-#[cfg(target_os = "none")]
 mod spaceport;
 #[cfg(target_os = "none")]
 mod spawn;

@@ -41,8 +41,17 @@ impl Kernel {
             let _ = self.vm.destroy_map(map);
             return Err(err);
         }
-        let id = self.create_task(name, map);
-        self.spawn_thread(id, exe.entry, USER_STACK_TOP, arg, priority);
+        let Ok(id) = self.create_task(name, map) else {
+            let _ = self.vm.destroy_map(map);
+            return Err(SpawnError::Vm(hurd_vm::VmError::ResourceShortage));
+        };
+        if self
+            .spawn_thread(id, exe.entry, USER_STACK_TOP, arg, priority)
+            .is_err()
+        {
+            self.terminate(id, hurd_abi::EXIT_TERMINATED);
+            return Err(SpawnError::Vm(hurd_vm::VmError::ResourceShortage));
+        }
         Ok(id)
     }
 

@@ -15,7 +15,7 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use hurd_ipc::{IpcKernel, Message, PortName, RecvError};
+use hurd_ipc::{IpcKernel, KernReturn, Message, PortName, RecvError};
 use hurd_kernel::emulation::Emulation;
 use hurd_kernel::runq::RunQueues;
 use hurd_vm::{MapId, Vm};
@@ -25,7 +25,7 @@ use crate::arch::gdt;
 use crate::arch::mem::KernelPhys;
 use crate::arch::paging::X86Mmu;
 use crate::arch::trap::TrapFrame;
-use crate::slab::Slab;
+use hurd_kernel::slab::Slab;
 
 /// A task's number.
 pub type TaskId = u32;
@@ -247,10 +247,16 @@ pub struct Kernel {
     pub delivery_buf: Vec<hurd_ipc::Delivery>,
     /// The PCI functions, the device master port and what drivers hold.
     pub devices: crate::device::Devices,
-    next_task: TaskId,
-    next_thread: ThreadId,
+    /// Ended tasks still kept (their exit status), the oldest first: at
+    /// most [`ENDED_KEPT`].
+    ended: alloc::collections::VecDeque<TaskId>,
     exits: u64,
 }
+
+/// How many ended tasks the kernel keeps (for their exit status, which its
+/// tests read) before it forgets the oldest: an ended task's status went to
+/// whoever asked with `task_notify_exit`, and nothing else can name it.
+pub const ENDED_KEPT: usize = 64;
 
 /// The kernel state, once [`init`] has run.
 pub static KERNEL: Mutex<Option<Kernel>> = Mutex::new(None);
@@ -269,24 +275,23 @@ pub fn init() {
     let mut ipc = IpcKernel::new(0);
     ipc.set_direct_handoff(true);
     let mut threads = Slab::default();
-    threads.insert(
-        BOOT_THREAD,
-        Thread {
-            task: None,
-            priority: u8::MAX,
-            state: ThreadState::Running,
-            frame: core::ptr::null_mut(),
-            stack: None,
-            pending: None,
-            quantum: 0,
-            port: PortName::NULL,
-            suspend_count: 0,
-            fs_base: 0,
-            gs_base: 0,
-            fpu: None,
-            root: None,
-        },
-    );
+    // The first id of an empty table: BOOT_THREAD.
+    let boot = threads.insert(Thread {
+        task: None,
+        priority: u8::MAX,
+        state: ThreadState::Running,
+        frame: core::ptr::null_mut(),
+        stack: None,
+        pending: None,
+        quantum: 0,
+        port: PortName::NULL,
+        suspend_count: 0,
+        fs_base: 0,
+        gs_base: 0,
+        fpu: None,
+        root: None,
+    });
+    debug_assert_eq!(boot, Some(BOOT_THREAD));
     *KERNEL.lock() = Some(Kernel {
         ipc,
         vm: Vm::new(X86Mmu::default(), KernelPhys),
@@ -303,8 +308,7 @@ pub fn init() {
         wake_buf: Vec::new(),
         delivery_buf: Vec::new(),
         devices: crate::device::Devices::default(),
-        next_task: 1,
-        next_thread: 1,
+        ended: alloc::collections::VecDeque::new(),
         exits: 0,
     });
     with_kernel(Kernel::init_pager_support);
@@ -313,38 +317,43 @@ pub fn init() {
 impl Kernel {
     /// A new task with address map `map`, an empty IPC space, a task port
     /// and no threads.
-    pub fn create_task(&mut self, name: &str, map: MapId) -> TaskId {
+    ///
+    /// # Errors
+    ///
+    /// `KERN_RESOURCE_SHORTAGE` when the table of tasks is full (the map
+    /// stays the caller's).
+    pub fn create_task(&mut self, name: &str, map: MapId) -> Result<TaskId, KernReturn> {
         let space = self.ipc.create_space();
         let root = self
             .vm
             .mmu()
             .root(map.pmap())
             .unwrap_or_else(crate::arch::paging::kernel_pml4);
-        let id = self.next_task;
-        self.next_task += 1;
-        self.tasks.insert(
-            id,
-            Task {
-                name: String::from(name),
-                space,
-                map,
-                root,
-                threads: Vec::new(),
-                exit_status: None,
-                exit_order: 0,
-                port: PortName::NULL,
-                suspend_count: 0,
-                parked: Vec::new(),
-                exit_notify: Vec::new(),
-                emulation: Emulation::default(),
-                parent: None,
-                children: 0,
-            },
-        );
+        let id = self.tasks.insert(Task {
+            name: String::from(name),
+            space,
+            map,
+            root,
+            threads: Vec::new(),
+            exit_status: None,
+            exit_order: 0,
+            port: PortName::NULL,
+            suspend_count: 0,
+            parked: Vec::new(),
+            exit_notify: Vec::new(),
+            emulation: Emulation::default(),
+            parent: None,
+            children: 0,
+        });
+        let Some(id) = id else {
+            self.ipc.destroy_space(space);
+            self.process_ipc_events();
+            return Err(KernReturn::ResourceShortage);
+        };
         if let Err(err) = self.make_task_port(id) {
             log::warn!("task {id} has no task port: {err:?}");
         }
-        id
+        Ok(id)
     }
 
     /// A new ready thread in `task` starting at `rip` with stack `rsp` and
@@ -356,11 +365,11 @@ impl Kernel {
         rsp: u64,
         arg: u64,
         priority: u8,
-    ) -> ThreadId {
-        let id = self.new_thread(task, rip, rsp, arg, priority);
+    ) -> Result<ThreadId, KernReturn> {
+        let id = self.new_thread(task, rip, rsp, arg, priority)?;
         let priority = self.threads.get(&id).map_or(priority, |t| t.priority);
         self.enqueue(id, priority);
-        id
+        Ok(id)
     }
 
     /// A new thread in `task` (with its thread port), not yet queued: the
@@ -372,9 +381,7 @@ impl Kernel {
         rsp: u64,
         arg: u64,
         priority: u8,
-    ) -> ThreadId {
-        let id = self.next_thread;
-        self.next_thread += 1;
+    ) -> Result<ThreadId, KernReturn> {
         let mut thread = Thread {
             task: Some(task),
             priority: priority.min(PRIORITIES as u8 - 1),
@@ -401,14 +408,17 @@ impl Kernel {
             rdi: arg,
             ..TrapFrame::default()
         };
-        self.threads.insert(id, thread);
+        let id = self
+            .threads
+            .insert(thread)
+            .ok_or(KernReturn::ResourceShortage)?;
         if let Some(t) = self.tasks.get_mut(&task) {
             t.threads.push(id);
         }
         if let Err(err) = self.make_thread_port(id) {
             log::warn!("thread {id} has no thread port: {err:?}");
         }
-        id
+        Ok(id)
     }
 
     /// Puts a ready thread at the end of its priority's queue.
@@ -473,6 +483,14 @@ impl Kernel {
         self.release_devices(task);
         self.notify_exit(notify, status);
         self.process_ipc_events();
+        // Its number is free for another task once it is forgotten (an id
+        // kept elsewhere finds nothing then: see `Slab`).
+        self.ended.push_back(task);
+        while self.ended.len() > ENDED_KEPT {
+            if let Some(old) = self.ended.pop_front() {
+                self.tasks.remove(&old);
+            }
+        }
     }
 
     /// Tells each of `rights` (send-once rights in the kernel's space) that

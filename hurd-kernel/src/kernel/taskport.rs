@@ -129,7 +129,13 @@ impl Kernel {
                 KernReturn::ResourceShortage
             })?
         };
-        let child = self.create_task(&name, map);
+        let child = match self.create_task(&name, map) {
+            Ok(child) => child,
+            Err(code) => {
+                let _ = self.vm.destroy_map(map);
+                return Err(code);
+            }
+        };
         // The child starts with its parent's emulation vector, as in Mach.
         if let Some(c) = self.tasks.get_mut(&child) {
             c.emulation = emulation;
@@ -189,7 +195,7 @@ impl Kernel {
     pub fn thread_create(&mut self, task: TaskId) -> Result<PortName, KernReturn> {
         self.live_task(task).ok_or(KernReturn::InvalidTask)?;
         self.room_for_thread(task)?;
-        let id = self.new_thread(task, 0, 0, 0, DEFAULT_PRIORITY);
+        let id = self.new_thread(task, 0, 0, 0, DEFAULT_PRIORITY)?;
         let port = match self.threads.get_mut(&id) {
             Some(t) => {
                 t.suspend_count = 1;

@@ -23,7 +23,7 @@ struct Fixture {
 
 fn fixture(k: &mut Kernel) -> Result<Fixture, Failure> {
     let map = k.vm.create_map().map_err(|_| "no address space")?;
-    let task = k.create_task("rpc-test", map);
+    let task = k.create_task("rpc-test", map).map_err(|_| "no task")?;
     let space = k.tasks.get(&task).ok_or("no task")?.space;
     let task_port = k
         .task_port_send_right(task, space)

@@ -404,7 +404,7 @@ pub fn bootstrap_starts_programs(boot: &BootInfo) -> Result<(), Failure> {
         ("script", not_elf),
         ("exiter", exiter),
     ];
-    let first_child = with_kernel(|k| k.tasks.iter().map(|(id, _)| id).max().unwrap_or(0) + 1);
+    let before: Vec<TaskId> = with_kernel(|k| k.tasks.iter().map(|(id, _)| id).collect());
     let task = with_kernel(|k| k.spawn_bootstrap("bootstrap", image, "exec", &modules)).map_err(
         |err| {
             log::error!("starting bootstrap: {err:?}");
@@ -416,7 +416,9 @@ pub fn bootstrap_starts_programs(boot: &BootInfo) -> Result<(), Failure> {
     let children: Vec<TaskId> = with_kernel(|k| {
         k.tasks
             .iter()
-            .filter(|(id, t)| *id >= first_child && *id != task && t.name.starts_with("bootstrap"))
+            .filter(|(id, t)| {
+                !before.contains(id) && *id != task && t.name.starts_with("bootstrap")
+            })
             .map(|(id, _)| id)
             .collect()
     });
@@ -819,13 +821,6 @@ fn heap_used() -> usize {
     crate::arch::heap::usage().0
 }
 
-/// The kernel heap in use but for the tables of task and thread numbers,
-/// which keep a slot for every number ever used.
-fn heap_used_but_slots() -> usize {
-    let slots = with_kernel(|k| k.tasks.heap_bytes() + k.threads.heap_bytes());
-    heap_used().saturating_sub(slots)
-}
-
 /// Runs the `exhaust` program once (its children forgotten with it).
 fn exhaust_once(boot: &BootInfo) -> Result<(), Failure> {
     let task = spawn(boot, "exhaust", 0)?;
@@ -847,21 +842,21 @@ fn exhaust_once(boot: &BootInfo) -> Result<(), Failure> {
 /// A task that asks for ports, threads, tasks and address map regions
 /// without end is refused each with `KERN_RESOURCE_SHORTAGE` (never a
 /// kernel panic); what it made is released when it ends (a second run
-/// leaves the heap about where the first did: the kernel's tables keep
-/// their size), and other tasks go on.
+/// leaves the heap where the first did: task and thread numbers are used
+/// again, so no table grows with the number ever made), and other tasks go
+/// on.
 pub fn task_limits_are_resource_shortage(boot: &BootInfo) -> Result<(), Failure> {
     exhaust_once(boot)?;
-    let first = heap_used_but_slots();
+    let first = heap_used();
     exhaust_once(boot)?;
-    let second = heap_used_but_slots();
+    let second = heap_used();
+    log::info!("kernel heap: {first} bytes in use after one run, {second} after two");
     // Another task runs as before.
     exit_status_arrives(boot)?;
-    // What remains is what the kernel keeps per task and thread number ever
-    // used beyond the task and thread tables (a few hundred bytes for each
-    // of the 260 or so the run makes: the MMU's and IPC's tables indexed by
-    // number); 8,192 ports, 128 threads and 128 tasks leaking would be
-    // megabytes.
-    if second > first + 96 * 1024 {
+    // The run makes some 260 tasks and threads: a few hundred bytes kept
+    // for each number ever used would be 60 KiB or more; 8,192 ports, 128
+    // threads and 128 tasks leaking would be megabytes.
+    if second > first + 8 * 1024 {
         log::error!("kernel heap: {first} bytes in use after one run, {second} after two");
         return Err("the kernel kept what a task made beyond its limits");
     }

@@ -7,7 +7,7 @@
 //! access is a not-present entry that remembers its frame (software bit), no
 //! execute is the NX bit when the processor has it.
 
-use alloc::vec::Vec;
+use alloc::collections::BTreeMap;
 use core::cell::Cell;
 
 use hurd_vm::{Frame, Mmu, PmapId, Pte, VmError, VmProt};
@@ -168,8 +168,8 @@ fn indices(va: u64) -> [usize; 4] {
 /// The x86-64 MMU: a PML4 per address space.
 #[derive(Debug, Default)]
 pub struct X86Mmu {
-    /// PML4 physical addresses by space number (0: none).
-    spaces: Vec<u64>,
+    /// PML4 physical addresses by space number, for the spaces that exist.
+    spaces: BTreeMap<u32, u64>,
     /// The last present page [`X86Mmu::translate`] found, one slot
     /// per space number modulo [`TRANSLATION_SLOTS`] (so the two tasks of an
     /// RPC keep theirs). Every change to an entry forgets its slot.
@@ -247,10 +247,7 @@ impl X86Mmu {
 
     /// The physical address of a space's PML4 (what CR3 gets).
     pub fn root(&self, space: PmapId) -> Option<u64> {
-        self.spaces
-            .get(space.0 as usize)
-            .copied()
-            .filter(|&r| r != 0)
+        self.spaces.get(&space.0).copied()
     }
 
     /// A space's PML4.
@@ -377,6 +374,10 @@ impl X86Mmu {
 impl Mmu for X86Mmu {
     fn create_pmap(&mut self, space: PmapId) -> Result<(), VmError> {
         self.forget_space(space);
+        if self.spaces.contains_key(&space.0) {
+            // A space made twice keeps the tables it has.
+            return Ok(());
+        }
         let root = mem::alloc_table_frame().ok_or(VmError::ResourceShortage)?;
         // SAFETY: a zeroed frame that becomes this space's root, and the
         // boot PML4.
@@ -384,26 +385,15 @@ impl Mmu for X86Mmu {
         for i in KERNEL_HALF..512 {
             table.set(i, boot.get(i));
         }
-        let index = space.0 as usize;
-        if self.spaces.len() <= index {
-            self.spaces.resize(index + 1, 0);
-        }
-        if let Some(old) = self.spaces.get(index).copied().filter(|&r| r != 0) {
-            // A space made twice keeps the tables it has.
-            mem::free_frame(root);
-            self.spaces[index] = old;
-        } else {
-            self.spaces[index] = root;
-        }
+        self.spaces.insert(space.0, root);
         Ok(())
     }
 
     fn destroy_pmap(&mut self, space: PmapId) {
         self.forget_space(space);
-        let Some(root) = self.root(space) else {
+        let Some(root) = self.spaces.remove(&space.0) else {
             return;
         };
-        self.spaces[space.0 as usize] = 0;
         // SAFETY: the space's root, forgotten above, freed below.
         let table = unsafe { Table::at(root) };
         // The user half only: the upper half is the kernel's.
