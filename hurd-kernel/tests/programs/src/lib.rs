@@ -1,7 +1,8 @@
 //! What the kernel's test programs share beyond [`hurd_rt`]: [`raw`] (the
 //! bare system calls the tests make with arguments no safe interface would
-//! pass), [`call`] (a request of any items to a kernel port, for the same)
-//! and [`echo`] (the echo interface a server and a client task speak).
+//! pass), [`call`] (a request of any items to a kernel port, for the same),
+//! [`echo`] (the echo interface a server and a client task speak) and
+//! [`report`] (how a program says which step failed).
 //! The programs are in `src/bin`; `hurd-kernel/src/kernel/tests/user.rs`
 //! starts them from the boot modules by name.
 #![no_std]
@@ -10,6 +11,7 @@ extern crate alloc;
 
 pub mod echo;
 pub mod raw;
+pub mod report;
 
 use alloc::vec::Vec;
 

@@ -27,9 +27,10 @@ use hurd_abi::device::{
     PciRegion, device, gnumach, hurd_device,
 };
 use hurd_ipc::{Disposition, Error, KernReturn, MsgReturn, PortItem, PortName, RightType, UserIpc};
-use hurd_rt::{KernelIpc, println, task};
+use hurd_rt::{KernelIpc, task};
 
 hurd_rt::entry!(main);
+kernel_test_programs::report!();
 
 /// virtio's PCI vendor id.
 const VIRTIO_VENDOR: u16 = 0x1af4;
@@ -46,29 +47,7 @@ fn main() -> u64 {
         0 => driver(),
         _ => outsider(),
     };
-    match result {
-        Ok(()) => 0,
-        Err(step) => step,
-    }
-}
-
-fn check<T: core::fmt::Debug + PartialEq>(
-    step: u64,
-    what: &str,
-    got: T,
-    want: T,
-) -> Result<(), u64> {
-    if got == want {
-        Ok(())
-    } else {
-        println!("device-driver: {what}: {got:?}, expected {want:?}");
-        Err(step)
-    }
-}
-
-fn fail(step: u64, what: &str) -> u64 {
-    println!("device-driver: {what}");
-    step
+    kernel_test_programs::report::status(result)
 }
 
 /// A send right to this task's port, as a routine's argument.
@@ -126,7 +105,7 @@ fn driver() -> Result<(), u64> {
     };
 
     // The bus lists its functions; a short count gets whole records.
-    let bus = open("pci").map_err(|e| fail(10, &alloc::format!("open pci: {e:?}")))?;
+    let bus = open("pci").map_err(err(10, "open pci"))?;
     let words = device::Client::new(&ipc, bus)
         .device_get_status(PCI_FUNCTIONS, 4096)
         .map_err(|_| fail(11, "PCI_FUNCTIONS"))?;
@@ -208,7 +187,7 @@ fn driver() -> Result<(), u64> {
     let mapper = hurd_device::Client::new(&ipc, dev);
     let (addr, size) = mapper
         .device_map_region(me(), bar)
-        .map_err(|e| fail(33, &alloc::format!("map region {bar}: {e:?}")))?;
+        .map_err(|e| fail(33, format_args!("map region {bar}: {e:?}")))?;
     check(34, "the mapped size", size, region.size)?;
     let reg = |at: u64| (addr + u64::from(offset) + at) as *mut u8;
     // SAFETY: the kernel mapped the device's region at `addr` (uncached,
@@ -291,7 +270,7 @@ fn driver() -> Result<(), u64> {
     let dma = gnumach::Client::new(&ipc, master);
     let (va, pa) = dma
         .vm_allocate_contiguous(me(), 3 * 4096, 0, 1 << 32, 0)
-        .map_err(|e| fail(50, &alloc::format!("vm_allocate_contiguous: {e:?}")))?;
+        .map_err(err(50, "vm_allocate_contiguous"))?;
     if pa % 4096 != 0 || pa + 3 * 4096 > 1 << 32 {
         return Err(fail(51, "DMA memory out of its bounds"));
     }

@@ -25,6 +25,7 @@ use hurd_ipc::{Error, MsgReturn, OolItem, PortName};
 use hurd_rt::{KernelIpc, mach, println};
 
 hurd_rt::entry!(main);
+kernel_test_programs::report!();
 
 /// Where the test leaves a send right to the driver's task port.
 pub const DRIVER_TASK: PortName = PortName(0x12);
@@ -48,25 +49,8 @@ fn written(fill: u8) -> Vec<u8> {
     s
 }
 
-fn check<T: core::fmt::Debug + PartialEq>(
-    step: u64,
-    what: &str,
-    got: T,
-    want: T,
-) -> Result<(), u64> {
-    if got == want {
-        Ok(())
-    } else {
-        println!("disk-client: {what}: {got:?}, expected {want:?}");
-        Err(step)
-    }
-}
-
 fn main() -> u64 {
-    match steps() {
-        Ok(()) => 0,
-        Err(step) => step,
-    }
+    kernel_test_programs::report::status(steps())
 }
 
 fn steps() -> Result<(), u64> {

@@ -21,10 +21,11 @@ use hurd_ipc::{
     Disposition, Error, Item, KernReturn, Message, MigReturn, MsgOptions, MsgReturn, PortName,
     RightType, UserIpc,
 };
-use hurd_rt::{KernelIpc, println, task, thread, vm};
+use hurd_rt::{KernelIpc, task, thread, vm};
 use kernel_test_programs::{call, raw};
 
 hurd_rt::entry!(main);
+kernel_test_programs::report!();
 
 /// What `rax` holds after a system call nothing handles: `-ENOSYS`.
 const ENOSYS: u64 = (-38i64) as u64;
@@ -85,20 +86,13 @@ fn segment_words() -> (u64, u64) {
     (0, 0)
 }
 
-fn fail(step: u64, what: core::fmt::Arguments) -> u64 {
-    println!("emulation: {what}");
-    step
-}
-
 fn main() -> u64 {
-    match emulation()
-        .and_then(|()| segment_bases())
-        .and_then(|()| abort())
-        .and_then(|()| sse())
-    {
-        Ok(()) => 0,
-        Err(step) => step,
-    }
+    kernel_test_programs::report::status(
+        emulation()
+            .and_then(|()| segment_bases())
+            .and_then(|()| abort())
+            .and_then(|()| sse()),
+    )
 }
 
 /// The emulation vector.

@@ -25,7 +25,7 @@ use core::time::Duration;
 
 use hurd_abi::device::DEVICE_MASTER_PORT_NAME;
 use hurd_ipc::{Disposition, Error, MsgOptions, PortItem, PortName, RightType, UserIpc};
-use hurd_rt::exec::{self, InitialPort, Program};
+use hurd_rt::exec::InitialPort;
 use hurd_rt::ports::{BOOTSTRAP, SERVICE};
 use hurd_rt::{KernelIpc, boot, mach, println};
 use hurd_trans::flags::{FSYS_GOAWAY_FORCE, OpenFlags};
@@ -33,6 +33,7 @@ use hurd_trans::lookup::Lookup;
 use hurd_trans::protocol::{fs, fsys, io};
 
 hurd_rt::entry!(main);
+kernel_test_programs::report!();
 
 /// What the xtask put in `/docs/hello.txt`.
 pub const HELLO: &[u8] = b"hello from the host\n";
@@ -43,54 +44,8 @@ pub const WRITTEN_PATH: &str = "/written/by-hurd-rs.txt";
 /// What it writes there (the xtask reads it back with debugfs).
 pub const WRITTEN: &[u8] = b"written on hurd-rs through ext2fs\n";
 
-fn check<T: core::fmt::Debug + PartialEq>(
-    step: u64,
-    what: &str,
-    got: T,
-    want: T,
-) -> Result<(), u64> {
-    if got == want {
-        Ok(())
-    } else {
-        println!("ext2-client: {what}: {got:?}, expected {want:?}");
-        Err(step)
-    }
-}
-
-fn fail<E: core::fmt::Debug>(step: u64, what: &str) -> impl FnOnce(E) -> u64 {
-    move |e| {
-        println!("ext2-client: {what}: {e:?}");
-        step
-    }
-}
-
 fn main() -> u64 {
-    match steps() {
-        Ok(()) => 0,
-        Err(step) => step,
-    }
-}
-
-/// Starts the module `name` with `argv` and `ports`; its task port.
-fn start(
-    info: &boot::BootInfo,
-    name: &str,
-    argv: &[&str],
-    ports: &[InitialPort],
-) -> Result<PortName, u64> {
-    let image = info.module(name).ok_or_else(|| {
-        println!("ext2-client: no `{name}` module");
-        1u64
-    })?;
-    let child = exec::spawn(&Program {
-        image,
-        argv,
-        envp: &[],
-        ports,
-    })
-    .map_err(fail(2, name))?;
-    let _ = KernelIpc::new().port_deallocate(child.thread);
-    Ok(child.task)
+    kernel_test_programs::report::status(steps())
 }
 
 /// The whole contents of the file `port`, read in pieces.
@@ -113,9 +68,9 @@ fn steps() -> Result<(), u64> {
     // The driver of the second disk, serving its master port.
     let driver_master = ipc
         .port_allocate(RightType::Receive)
-        .map_err(fail(1, "a port"))?;
+        .map_err(err(1, "a port"))?;
     ipc.port_insert_right(driver_master, driver_master, Disposition::MakeSend)
-        .map_err(fail(1, "a send right"))?;
+        .map_err(err(1, "a send right"))?;
     let driver = start(
         &info,
         "virtio-blk",
@@ -137,7 +92,7 @@ fn steps() -> Result<(), u64> {
     // ext2fs on it, this task its parent.
     let bootstrap = ipc
         .port_allocate(RightType::Receive)
-        .map_err(fail(3, "a port"))?;
+        .map_err(err(3, "a port"))?;
     let server = start(
         &info,
         "ext2fs",
@@ -161,9 +116,9 @@ fn steps() -> Result<(), u64> {
     };
     let msg = ipc
         .receive_with(bootstrap, &opts)
-        .map_err(fail(4, "fsys_startup"))?;
+        .map_err(err(4, "fsys_startup"))?;
     let _ = ipc.port_mod_refs(bootstrap, RightType::Receive, -1);
-    let (call, req) = fsys::Call::decode(msg).map_err(|e| fail(5, "fsys_startup")(e.code))?;
+    let (call, req) = fsys::Call::decode(msg).map_err(|e| err(5, "fsys_startup")(e.code))?;
     let fsys::Call::startup { control_port, .. } = call else {
         println!("ext2-client: {call:?} instead of fsys_startup");
         return Err(5);
@@ -173,7 +128,7 @@ fn steps() -> Result<(), u64> {
         name: PortName::NULL,
         disposition: Disposition::CopySend,
     };
-    fsys::reply::startup(&ipc, &req, Ok(none)).map_err(fail(6, "answering fsys_startup"))?;
+    fsys::reply::startup(&ipc, &req, Ok(none)).map_err(err(6, "answering fsys_startup"))?;
     let (_, _, root) = fsys::Client::new(&ipc, control)
         .getroot(
             none,
@@ -181,7 +136,7 @@ fn steps() -> Result<(), u64> {
             alloc::vec![0],
             (OpenFlags::READ | OpenFlags::EXEC).bits() as i32,
         )
-        .map_err(fail(7, "fsys_getroot"))?;
+        .map_err(err(7, "fsys_getroot"))?;
     let root = root.name;
     let view = Lookup {
         ipc: &ipc,
@@ -196,7 +151,7 @@ fn steps() -> Result<(), u64> {
         // The file written in the boot before.
         let file = view
             .open(WRITTEN_PATH, OpenFlags::READ, 0)
-            .map_err(fail(40, WRITTEN_PATH))?;
+            .map_err(err(40, WRITTEN_PATH))?;
         check(41, "after the reboot", read_all(file), Ok(WRITTEN.to_vec()))?;
         let _ = ipc.port_deallocate(file);
         let _ = ipc.port_deallocate(root);
@@ -206,11 +161,11 @@ fn steps() -> Result<(), u64> {
     // What mke2fs put there.
     let hello = view
         .open("/docs/hello.txt", OpenFlags::READ, 0)
-        .map_err(fail(10, "/docs/hello.txt"))?;
+        .map_err(err(10, "/docs/hello.txt"))?;
     check(11, "/docs/hello.txt", read_all(hello), Ok(HELLO.to_vec()))?;
     let big = view
         .open("/docs/big", OpenFlags::READ, 0)
-        .map_err(fail(12, "/docs/big"))?;
+        .map_err(err(12, "/docs/big"))?;
     let want: Vec<u8> = (0..BIG).map(|i| (i % 251) as u8).collect();
     check(13, "/docs/big", read_all(big), Ok(want))?;
     let _ = ipc.port_deallocate(hello);
@@ -219,14 +174,14 @@ fn steps() -> Result<(), u64> {
     // A directory and a file in it, written and read back.
     fs::Client::new(&ipc, root)
         .dir_mkdir("written".into(), 0o755)
-        .map_err(fail(20, "mkdir /written"))?;
+        .map_err(err(20, "mkdir /written"))?;
     let file = view
         .open(
             WRITTEN_PATH,
             OpenFlags::READ | OpenFlags::WRITE | OpenFlags::CREAT | OpenFlags::EXCL,
             0o644,
         )
-        .map_err(fail(21, WRITTEN_PATH))?;
+        .map_err(err(21, WRITTEN_PATH))?;
     check(
         22,
         "the write",
@@ -247,12 +202,12 @@ fn finish(control: PortName, server: PortName, driver: PortName) -> Result<(), u
     let control_client = fsys::Client::new(&ipc, control);
     control_client
         .syncfs(1, 0)
-        .map_err(fail(30, "fsys_syncfs"))?;
+        .map_err(err(30, "fsys_syncfs"))?;
     control_client
         .goaway(FSYS_GOAWAY_FORCE as i32)
-        .map_err(fail(31, "fsys_goaway"))?;
+        .map_err(err(31, "fsys_goaway"))?;
     let _ = ipc.port_deallocate(control);
     let _ = mach::task_terminate(server);
-    mach::task_terminate(driver).map_err(fail(32, "task_terminate of the driver"))?;
+    mach::task_terminate(driver).map_err(err(32, "task_terminate of the driver"))?;
     Ok(())
 }

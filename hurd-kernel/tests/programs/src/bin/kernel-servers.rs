@@ -13,7 +13,7 @@ extern crate alloc;
 
 use hurd_auth::{AuthClient, AuthServer, IdSet, Limits};
 use hurd_ipc::Errno;
-use hurd_ipc::{Disposition, Error, PortName, UserIpc};
+use hurd_ipc::{Disposition, PortName, UserIpc};
 use hurd_rt::{KernelIpc, println, thread};
 use hurd_trans::flags::OpenFlags;
 use hurd_trans::lookup::Lookup;
@@ -22,15 +22,7 @@ use hurd_trans::protocol::io;
 use hurd_trans::translators::tmpfs::Tmpfs;
 
 hurd_rt::entry!(main);
-
-fn fail(step: u64, what: &str) -> u64 {
-    println!("kernel-servers: {what}");
-    step
-}
-
-fn err(step: u64, what: &'static str) -> impl Fn(Error) -> u64 {
-    move |e| fail(step, &alloc::format!("{what}: {e:?}"))
-}
+kernel_test_programs::report!();
 
 use hurd_rt::time::uptime_ms;
 
@@ -48,7 +40,7 @@ fn checks() -> Result<(), u64> {
     // ANCHOR: start
     // The auth server, with root handles for the file system and for us.
     let auth = AuthServer::new(KernelIpc::new(), uptime_ms, Limits::default())
-        .map_err(|e| fail(1, &alloc::format!("auth server: {e:?}")))?;
+        .map_err(err(1, "auth server"))?;
     let fs_auth = auth
         .create_handle(IdSet::root())
         .map_err(err(2, "handle"))?;
@@ -58,12 +50,12 @@ fn checks() -> Result<(), u64> {
     thread::spawn(move || {
         auth.run();
     })
-    .map_err(|e| fail(3, &alloc::format!("auth thread: {e:?}")))?;
+    .map_err(err(3, "auth thread"))?;
 
     // A tmpfs whose root is root's, mode 0755.
     let tmpfs = Tmpfs::new(0, 0, 0o755, 1 << 20);
     let fs = NetFs::new(KernelIpc::new(), tmpfs, fs_auth, None, Options::default())
-        .map_err(|e| fail(4, &alloc::format!("netfs: {e:?}")))?;
+        .map_err(err(4, "netfs"))?;
     let root_dir = fs
         .root_port(IdSet::root(), OpenFlags::READ | OpenFlags::EXEC)
         .map_err(err(5, "root port"))?;
@@ -71,11 +63,11 @@ fn checks() -> Result<(), u64> {
     // clients' send right goes under the same name.
     KernelIpc::new()
         .port_insert_right(root_dir, root_dir, Disposition::MakeSend)
-        .map_err(|e| fail(5, &alloc::format!("root send right: {e:?}")))?;
+        .map_err(err(5, "root send right"))?;
     thread::spawn(move || {
         fs.serve();
     })
-    .map_err(|e| fail(6, &alloc::format!("fs thread: {e:?}")))?;
+    .map_err(err(6, "fs thread"))?;
     // ANCHOR_END: start
 
     // ANCHOR: client
@@ -134,7 +126,7 @@ fn checks() -> Result<(), u64> {
     }
     match alice.open("/mine", OpenFlags::WRITE | OpenFlags::CREAT, 0o644) {
         Err(e) if Errno::of(e) == Some(Errno::Access) => {}
-        other => return Err(fail(17, &alloc::format!("alice created a file: {other:?}"))),
+        other => return Err(fail(17, format_args!("alice created a file: {other:?}"))),
     }
     // ANCHOR_END: client
     Ok(())

@@ -32,6 +32,7 @@ use hurd_ipc::{Disposition, Error, OolItem, PortItem, PortName, RightType, UserI
 use hurd_rt::{KernelIpc, println};
 
 hurd_rt::entry!(main);
+kernel_test_programs::report!();
 
 /// The MAC address the xtask gives the device.
 const MAC: [u8; 6] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
@@ -39,20 +40,6 @@ const MAC: [u8; 6] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
 const GATEWAY_MAC: [u8; 6] = [0x52, 0x55, 0x0a, 0x00, 0x02, 0x02];
 const ME: [u8; 4] = [10, 0, 2, 15];
 const GATEWAY: [u8; 4] = [10, 0, 2, 2];
-
-fn check<T: core::fmt::Debug + PartialEq>(
-    step: u64,
-    what: &str,
-    got: T,
-    want: T,
-) -> Result<(), u64> {
-    if got == want {
-        Ok(())
-    } else {
-        println!("net-client: {what}: {got:?}, expected {want:?}");
-        Err(step)
-    }
-}
 
 fn code<T>(r: Result<T, Error>) -> Result<T, i32> {
     r.map_err(|e| e.code())
@@ -136,10 +123,7 @@ fn ask(
 }
 
 fn main() -> u64 {
-    match steps() {
-        Ok(()) => 0,
-        Err(step) => step,
-    }
+    kernel_test_programs::report::status(steps())
 }
 
 fn steps() -> Result<(), u64> {

@@ -19,9 +19,10 @@ use hurd_ipc::{
     Disposition, KernReturn, Message, MsgOptions, MsgReturn, NotifyKind, PortName, PortType,
     RightType, UserIpc,
 };
-use hurd_rt::{KernelIpc, println};
+use hurd_rt::KernelIpc;
 
 hurd_rt::entry!(main);
+kernel_test_programs::report!();
 
 /// A `port_call` trap as it is, for arguments no safe call passes.
 fn port_call(id: u64, name: PortName, args: [u64; 4]) -> Result<u64, u64> {
@@ -36,16 +37,8 @@ fn port_call(id: u64, name: PortName, args: [u64; 4]) -> Result<u64, u64> {
     }
 }
 
-fn fail(step: u64, what: &str) -> u64 {
-    println!("port-calls: {what}");
-    step
-}
-
 fn main() -> u64 {
-    match checks() {
-        Ok(()) => 0,
-        Err(step) => step,
-    }
+    kernel_test_programs::report::status(checks())
 }
 
 /// Sends an empty message with id `id` to the send right `to`, not waiting.
@@ -64,11 +57,6 @@ fn post(ipc: &KernelIpc, to: PortName, id: i32) -> Result<(), MsgReturn> {
         hurd_ipc::MachMsgError::Send(e) => e.code,
         hurd_ipc::MachMsgError::Receive(e) => e.code,
     })
-}
-
-/// A mapper from a failed call's code to the check's status.
-fn err(step: u64, what: &'static str) -> impl Fn(KernReturn) -> u64 {
-    move |e| fail(step, &alloc::format!("{what}: {e:?}"))
 }
 
 fn checks() -> Result<(), u64> {
@@ -110,14 +98,14 @@ fn checks() -> Result<(), u64> {
         ipc.port_insert_right(m, m, Disposition::MakeSend)
             .map_err(err(12, "member send right"))?;
     }
-    post(&ipc, b, 2).map_err(|e| fail(13, &alloc::format!("send to b: {e:?}")))?;
-    post(&ipc, a, 1).map_err(|e| fail(14, &alloc::format!("send to a: {e:?}")))?;
+    post(&ipc, b, 2).map_err(err(13, "send to b"))?;
+    post(&ipc, a, 1).map_err(err(14, "send to a"))?;
     let mut seen = [false; 2];
     for _ in 0..2 {
         match ipc.receive(set) {
             Ok(m) if m.header.local == a && m.header.id == 1 => seen[0] = true,
             Ok(m) if m.header.local == b && m.header.id == 2 => seen[1] = true,
-            other => return Err(fail(15, &alloc::format!("receive on the set: {other:?}"))),
+            other => return Err(fail(15, format_args!("receive on the set: {other:?}"))),
         }
     }
     if seen != [true, true] {
@@ -125,14 +113,14 @@ fn checks() -> Result<(), u64> {
     }
     match ipc.port_get_receive_status(a) {
         Ok(s) if s.pset == set && s.msgcount == 0 && s.srights => {}
-        other => return Err(fail(17, &alloc::format!("status of a: {other:?}"))),
+        other => return Err(fail(17, format_args!("status of a: {other:?}"))),
     }
 
     // A queue limit of one.
     ipc.port_move_member(a, PortName::NULL)
         .map_err(err(18, "out of the set"))?;
     ipc.port_set_qlimit(a, 1).map_err(err(19, "set_qlimit"))?;
-    post(&ipc, a, 3).map_err(|e| fail(20, &alloc::format!("first send: {e:?}")))?;
+    post(&ipc, a, 3).map_err(err(20, "first send"))?;
     if post(&ipc, a, 4) != Err(MsgReturn::SendTimedOut) {
         return Err(fail(21, "a second message past the queue limit"));
     }
@@ -163,7 +151,7 @@ fn checks() -> Result<(), u64> {
         .map_err(err(27, "drop the send right"))?;
     match ipc.receive(notify) {
         Ok(m) if m.header.id == NOTIFY_NO_SENDERS => {}
-        other => return Err(fail(28, &alloc::format!("no-senders: {other:?}"))),
+        other => return Err(fail(28, format_args!("no-senders: {other:?}"))),
     }
     let other = ipc
         .port_allocate(RightType::Receive)
@@ -182,13 +170,13 @@ fn checks() -> Result<(), u64> {
         None,
         &MsgOptions::default(),
     )
-    .map_err(|e| fail(32, &alloc::format!("carry: {e:?}")))?;
+    .map_err(err(32, "carry"))?;
     let carried = match ipc.receive(send) {
         Ok(m) => match m.body.first() {
             Some(hurd_ipc::Item::Port(p)) => p.name,
             _ => return Err(fail(33, "no right carried")),
         },
-        Err(e) => return Err(fail(33, &alloc::format!("receive carried: {e:?}"))),
+        Err(e) => return Err(fail(33, format_args!("receive carried: {e:?}"))),
     };
     if carried != other {
         // Mach: a send right for a port whose receive right we hold goes
@@ -208,7 +196,7 @@ fn checks() -> Result<(), u64> {
         .map_err(err(36, "drop the receive right"))?;
     match ipc.receive(notify) {
         Ok(m) if m.header.id == NOTIFY_DEAD_NAME => {}
-        other => return Err(fail(37, &alloc::format!("dead-name: {other:?}"))),
+        other => return Err(fail(37, format_args!("dead-name: {other:?}"))),
     }
 
     // Names, and refusals.

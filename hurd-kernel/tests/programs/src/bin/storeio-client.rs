@@ -22,7 +22,7 @@ use core::time::Duration;
 
 use hurd_abi::device::DEVICE_MASTER_PORT_NAME;
 use hurd_ipc::{Disposition, Errno, Error, MsgOptions, PortItem, PortName, RightType, UserIpc};
-use hurd_rt::exec::{self, InitialPort, Program};
+use hurd_rt::exec::InitialPort;
 use hurd_rt::ports::{BOOTSTRAP, SERVICE};
 use hurd_rt::{KernelIpc, boot, mach, println};
 use hurd_trans::flags::OpenFlags;
@@ -30,6 +30,7 @@ use hurd_trans::mode::{S_IFBLK, S_IFMT};
 use hurd_trans::protocol::{fsys, io};
 
 hurd_rt::entry!(main);
+kernel_test_programs::report!();
 
 /// The test disk's size (the xtask's `TEST_DISK_SIZE`).
 const DISK: u64 = 1 << 20;
@@ -51,54 +52,8 @@ fn disk_bytes(offset: u64, len: u64) -> Vec<u8> {
     (offset..offset + len).map(disk_byte).collect()
 }
 
-fn check<T: core::fmt::Debug + PartialEq>(
-    step: u64,
-    what: &str,
-    got: T,
-    want: T,
-) -> Result<(), u64> {
-    if got == want {
-        Ok(())
-    } else {
-        println!("storeio-client: {what}: {got:?}, expected {want:?}");
-        Err(step)
-    }
-}
-
-fn fail<E: core::fmt::Debug>(step: u64, what: &str) -> impl FnOnce(E) -> u64 {
-    move |e| {
-        println!("storeio-client: {what}: {e:?}");
-        step
-    }
-}
-
 fn main() -> u64 {
-    match steps() {
-        Ok(()) => 0,
-        Err(step) => step,
-    }
-}
-
-/// Starts the module `name` with `argv` and `ports`; its task port.
-fn start(
-    info: &boot::BootInfo,
-    name: &str,
-    argv: &[&str],
-    ports: &[InitialPort],
-) -> Result<PortName, u64> {
-    let image = info.module(name).ok_or_else(|| {
-        println!("storeio-client: no `{name}` module");
-        1u64
-    })?;
-    let child = exec::spawn(&Program {
-        image,
-        argv,
-        envp: &[],
-        ports,
-    })
-    .map_err(fail(2, name))?;
-    let _ = KernelIpc::new().port_deallocate(child.thread);
-    Ok(child.task)
+    kernel_test_programs::report::status(steps())
 }
 
 /// Starts `storeio` with `args` on the driver's master port `master`,
@@ -113,7 +68,7 @@ fn storeio(
     let ipc = KernelIpc::new();
     let bootstrap = ipc
         .port_allocate(RightType::Receive)
-        .map_err(fail(3, "a port"))?;
+        .map_err(err(3, "a port"))?;
     let mut argv = alloc::vec!["storeio"];
     argv.extend_from_slice(args);
     let ports = [
@@ -136,9 +91,9 @@ fn storeio(
     };
     let msg = ipc
         .receive_with(bootstrap, &opts)
-        .map_err(fail(4, "fsys_startup"))?;
+        .map_err(err(4, "fsys_startup"))?;
     let _ = ipc.port_mod_refs(bootstrap, RightType::Receive, -1);
-    let (call, req) = fsys::Call::decode(msg).map_err(|e| fail(5, "fsys_startup")(e.code))?;
+    let (call, req) = fsys::Call::decode(msg).map_err(|e| err(5, "fsys_startup")(e.code))?;
     let fsys::Call::startup { control_port, .. } = call else {
         println!("storeio-client: {call:?} instead of fsys_startup");
         return Err(5);
@@ -147,7 +102,7 @@ fn storeio(
         name: PortName::NULL,
         disposition: Disposition::CopySend,
     };
-    fsys::reply::startup(&ipc, &req, Ok(none)).map_err(fail(6, "answering fsys_startup"))?;
+    fsys::reply::startup(&ipc, &req, Ok(none)).map_err(err(6, "answering fsys_startup"))?;
     let root = fsys::Client::new(&ipc, control_port.name).getroot(
         none,
         alloc::vec![0],
@@ -165,9 +120,9 @@ fn steps() -> Result<(), u64> {
     // the send right stays here).
     let driver_master = ipc
         .port_allocate(RightType::Receive)
-        .map_err(fail(1, "a port"))?;
+        .map_err(err(1, "a port"))?;
     ipc.port_insert_right(driver_master, driver_master, Disposition::MakeSend)
-        .map_err(fail(1, "a send right"))?;
+        .map_err(err(1, "a send right"))?;
     let driver = start(
         &info,
         "virtio-blk",
@@ -187,9 +142,9 @@ fn steps() -> Result<(), u64> {
     )?;
 
     let (server, file) = storeio(&info, driver_master, &["vd0"])?;
-    let file = file.map_err(fail(7, "fsys_getroot"))?;
+    let file = file.map_err(err(7, "fsys_getroot"))?;
     let f = io::Client::new(&ipc, file);
-    let st = f.stat().map_err(fail(10, "io_stat"))?;
+    let st = f.stat().map_err(err(10, "io_stat"))?;
     check(11, "type", st.mode & S_IFMT, S_IFBLK)?;
     check(12, "mode", st.mode & 0o7777, 0o644)?;
     check(13, "size", (st.size, st.blksize), (DISK, 512))?;
@@ -256,14 +211,14 @@ fn steps() -> Result<(), u64> {
     )?;
 
     // The driver ends as a crash would: the next read is an error.
-    mach::task_terminate(driver).map_err(fail(50, "task_terminate of the driver"))?;
+    mach::task_terminate(driver).map_err(err(50, "task_terminate of the driver"))?;
     check(
         51,
         "a read after the driver's end",
         f.read(0, 10),
         Err(Error::from(Errno::Io)),
     )?;
-    mach::task_terminate(server).map_err(fail(52, "task_terminate of storeio"))?;
+    mach::task_terminate(server).map_err(err(52, "task_terminate of storeio"))?;
     // The refusing storeio ends by itself; it may not have yet.
     let _ = mach::task_terminate(other);
     Ok(())

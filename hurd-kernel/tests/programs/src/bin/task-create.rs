@@ -33,6 +33,7 @@ use kernel_test_programs::call;
 type Reply = Result<(), Error>;
 
 hurd_rt::entry!(main);
+kernel_test_programs::report!();
 
 /// `MIG_BAD_ARGUMENTS`.
 const BAD_ARGUMENTS: Reply = Err(Error::Mig(MigReturn::BadArguments));
@@ -54,15 +55,6 @@ extern "C" fn child(status: u64) -> ! {
 /// A call's outcome, its value dropped.
 fn outcome<T>(r: Result<T, Error>) -> Reply {
     r.map(drop)
-}
-
-fn check(step: u64, what: &str, got: Reply, want: Reply) -> Result<(), u64> {
-    if got == want {
-        Ok(())
-    } else {
-        println!("task-create: {what}: {got:?}, expected {want:?}");
-        Err(step)
-    }
 }
 
 /// A thread in `task` started at `rip` with `rsp` and `rdi`.
@@ -94,10 +86,7 @@ fn wait_dead(port: PortName) -> bool {
 }
 
 fn main() -> u64 {
-    match steps() {
-        Ok(()) => 0,
-        Err(step) => step,
-    }
+    kernel_test_programs::report::status(steps())
 }
 
 fn steps() -> Result<(), u64> {

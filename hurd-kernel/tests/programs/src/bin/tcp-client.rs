@@ -35,6 +35,7 @@ use hurd_rt::{KernelIpc, println};
 use hurd_trans::protocol::{io, socket};
 
 hurd_rt::entry!(main);
+kernel_test_programs::report!();
 
 const SOCK_STREAM: i32 = 1;
 const SOCK_DGRAM: i32 = 2;
@@ -60,20 +61,6 @@ fn sockaddr_in(addr: [u8; 4], port: u16) -> Vec<u8> {
     s
 }
 
-fn check<T: core::fmt::Debug + PartialEq>(
-    step: u64,
-    what: &str,
-    got: T,
-    want: T,
-) -> Result<(), u64> {
-    if got == want {
-        Ok(())
-    } else {
-        println!("tcp-client: {what}: {got:?}, expected {want:?}");
-        Err(step)
-    }
-}
-
 fn errno<T>(r: Result<T, Error>) -> Result<T, Option<Errno>> {
     r.map_err(Errno::of)
 }
@@ -86,13 +73,11 @@ fn copy(name: PortName) -> PortItem {
 }
 
 fn main() -> u64 {
-    match steps()
-        .and_then(|()| serve_the_host())
-        .and_then(|()| datagrams())
-    {
-        Ok(()) => 0,
-        Err(step) => step,
-    }
+    kernel_test_programs::report::status(
+        steps()
+            .and_then(|()| serve_the_host())
+            .and_then(|()| datagrams()),
+    )
 }
 
 fn steps() -> Result<(), u64> {

@@ -25,6 +25,7 @@ use hurd_rt::{KernelIpc, mach, println, task, thread, vm};
 use kernel_test_programs::{call, raw};
 
 hurd_rt::entry!(main);
+kernel_test_programs::report!();
 
 /// `KERN_FAILURE`.
 const FAILURE: Reply = Err(Error::Kern(KernReturn::Failure));
@@ -89,20 +90,8 @@ fn receive(port: PortName, ms: u64) -> Result<i32, MsgReturn> {
     }
 }
 
-fn check(step: u64, what: &str, got: Reply, want: Reply) -> Result<(), u64> {
-    if got == want {
-        Ok(())
-    } else {
-        println!("thread-control: {what}: {got:?}, expected {want:?}");
-        Err(step)
-    }
-}
-
 fn main() -> u64 {
-    match steps() {
-        Ok(()) => 0,
-        Err(step) => step,
-    }
+    kernel_test_programs::report::status(steps())
 }
 
 fn steps() -> Result<(), u64> {
