@@ -110,6 +110,16 @@ impl Runner {
                 "root's commands (`# `) need root".to_owned(),
             ));
         }
+        if block.has("fuse")
+            && let Err(e) = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open("/dev/fuse")
+        {
+            return Ok(Outcome::Skipped(format!(
+                "/dev/fuse is unusable here ({e})"
+            )));
+        }
         let dir = self.dir(block)?;
         let script = run_script(&shown);
         let mut command = self.command(&dir, &script);

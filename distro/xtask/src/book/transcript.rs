@@ -18,6 +18,8 @@
 //! one directory shared by the chapter's `dir=chapter` blocks (empty at
 //! the first, so later blocks go on from what earlier ones made); `cd=SUB`
 //! runs it in a directory below that one. `$HURD_RS` is the workspace root.
+//! A block marked `fuse` mounts through FUSE: where `/dev/fuse` cannot be
+//! opened it is skipped, saying so.
 //!
 //! A prompt is shown at the start of its line even when the output before
 //! it did not end its line (a file without a final newline).
