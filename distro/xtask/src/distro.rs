@@ -7,7 +7,9 @@
 //! system halting cleanly (^D at the login prompt), with the reference
 //! image's disk (`/home`) attached; then it boots again on the same disk
 //! ([`reboot_scenario`]): the file written there is read back, and
-//! `e2fsck -fn` finds the disk clean after each boot.
+//! `e2fsck -fn` finds the disk clean after each boot. Last it boots without
+//! the disk, and then on a disk of zeros: the disk is named on the
+//! console with the reason it did not mount, and the system goes on.
 //! `cargo xtask run --kernel` boots the same system with the console on the
 //! terminal.
 
@@ -247,6 +249,101 @@ pub const REBOOT_EXPECTED: &[&str] = &[
     "hurd-init: halting",
 ];
 
+/// What the console shows when the disk does not mount; the reason
+/// follows.
+pub const NOT_MOUNTED: &str = "hurd-init: /home: device:vd0 is not mounted: ";
+
+/// The session of a boot whose disk does not mount (none attached, or one
+/// holding no file system): the system goes on without it, and root logs
+/// in, finding the mount point an empty directory.
+pub fn unmounted_scenario() -> Vec<Step> {
+    vec![
+        Step::new("login: ", "root"),
+        Step::new("Password: ", "hurd"),
+        Step::new("# ", "id"),
+        Step::new("# ", "ls /home"),
+        Step::new("# ", "exit"),
+        Step::new("login: ", "\u{4}"),
+    ]
+}
+
+/// What a boot whose disk does not mount must show, in order: the disk
+/// named with `why` it did not mount, root's session, a clean halt with
+/// nothing to unmount.
+pub fn unmounted_expected(why: &str) -> Vec<String> {
+    [
+        format!("{NOT_MOUNTED}{why}"),
+        "Welcome to hurd-rs.".to_owned(),
+        "euids=0(root) ".to_owned(),
+        "# ls /home\n# exit".to_owned(),
+        "hurd-init: halting".to_owned(),
+    ]
+    .into()
+}
+
+/// Checks a boot whose disk did not mount: [`unmounted_expected`] in
+/// order, and no mount or unmount shown.
+pub fn check_unmounted(output: &str, why: &str) -> Result<(), String> {
+    let expected = unmounted_expected(why);
+    let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
+    check_in_order(output, &expected)?;
+    match [MOUNTED, "written back and unmounted"]
+        .into_iter()
+        .find(|t| output.contains(t))
+    {
+        Some(t) => Err(format!("the console showed `{t}` with no disk mounted")),
+        None => check_no_password_shown(output),
+    }
+}
+
+/// Boots the distro of `build` with `disk_args` (no disk, or one that
+/// does not mount): the disk is named with `why`, and the boot goes on.
+fn boot_unmounted(
+    build: &Build,
+    accel: Accel,
+    disk_args: &[&str],
+    why: &str,
+) -> Result<(), String> {
+    let run = console::converse(
+        kernel::qemu_command(build, accel, "", disk_args),
+        SCENARIO_TIMEOUT,
+        &unmounted_scenario(),
+    )?;
+    check_unmounted(&run.lines.join("\n"), why)?;
+    if run.timed_out || run.status != Some(EXIT_SUCCESS) {
+        return Err(format!(
+            "the distro did not halt cleanly (status {:?}, timed out: {})",
+            run.status, run.timed_out
+        ));
+    }
+    Ok(())
+}
+
+/// Boots the reference distro without its disk, then with a disk of
+/// zeros: each time the disk is named on the console with the reason it
+/// did not mount, and the system goes on (root logs in, halts).
+fn unmounted_boots(ws: &Workspace, build: &Build, accel: Accel) -> Result<(), String> {
+    // No virtio disk: the driver finds none and ends; the file system
+    // fails to start or to open its device, depending on when.
+    boot_unmounted(build, accel, &[], "").map_err(|e| format!("booted without the disk: {e}"))?;
+    let zeros = ws.metadata()?.target_directory.join("hurd-rs-zeros.img");
+    std::fs::write(&zeros, vec![0u8; 1 << 20]).map_err(|e| format!("{}: {e}", zeros.display()))?;
+    let disk_args = kernel::disk_args(&[&zeros]);
+    let disk_args: Vec<&str> = disk_args.iter().map(String::as_str).collect();
+    let zeroed = boot_unmounted(
+        build,
+        accel,
+        &disk_args,
+        "inappropriate file type or format",
+    );
+    let _ = std::fs::remove_file(&zeros);
+    zeroed.map_err(|e| format!("booted on a disk of zeros: {e}"))?;
+    eprintln!(
+        "distro: without its disk, and on a disk of zeros, /home was named and the boot went on"
+    );
+    Ok(())
+}
+
 /// Checks the disk image after the system halted: `e2fsck -fn` finds
 /// nothing to fix, and `debugfs` reads the file alice wrote, hers.
 pub fn check_disk(disk: &std::path::Path) -> Result<(), String> {
@@ -366,7 +463,7 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
     }
     check_disk(&disk)?;
     eprintln!("distro: the file written on the disk was there after a reboot; e2fsck -fn is clean");
-    Ok(())
+    unmounted_boots(ws, &build, accel)
 }
 
 /// `cargo xtask run --kernel`: boots the distro with the console on the
@@ -488,6 +585,34 @@ mod tests {
         // The disk must have been mounted.
         let unmounted = transcript([9, 12]).replace(MOUNTED, "");
         assert!(check_output(&unmounted).is_err());
+    }
+
+    #[test]
+    fn a_disk_that_does_not_mount_is_named_and_the_boot_goes_on() {
+        let why = "inappropriate file type or format";
+        let good = format!(
+            "virtio-blk: vd0: 2048 records of 512 bytes\n{NOT_MOUNTED}{why}\n\
+             Welcome to hurd-rs.\nlogin: root\nPassword: \n\
+             uids=0(root) euids=0(root) egids=0(root)\n# ls /home\n# exit\n\
+             login: \nhurd-init: halting"
+        );
+        assert!(check_unmounted(&good, why).is_ok());
+        // Another reason, or none named.
+        assert!(check_unmounted(&good, "no such device").is_err());
+        // Any reason.
+        assert!(check_unmounted(&good, "").is_ok());
+        assert!(check_unmounted(&good.replace(NOT_MOUNTED, ""), why).is_err());
+        // The system must go on: root logs in, and it halts.
+        assert!(check_unmounted(&good.replace("euids=0(root) ", ""), why).is_err());
+        assert!(check_unmounted(&good.replace("hurd-init: halting", ""), why).is_err());
+        // Nothing mounted, nothing unmounted.
+        let unmounted = good.replace(
+            "hurd-init: halting",
+            "hurd-init: /home: written back and unmounted\nhurd-init: halting",
+        );
+        assert!(check_unmounted(&unmounted, why).is_err());
+        let echoed = good.replace("Password: ", "Password: hurd");
+        assert!(check_unmounted(&echoed, why).is_err());
     }
 
     #[test]
