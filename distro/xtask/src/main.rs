@@ -100,8 +100,9 @@ COMMANDS:
                         suite's chart (target/bench/NAME.svg).
     book [CHAPTER...]   Build the book (book/) with its diagrams and run every
                         command it shows, comparing the output with the
-                        book's; with CHAPTERs (e.g. trying-the-system.md),
-                        only their commands. The book step of `test`.
+                        book's, and check every exercise; with CHAPTERs
+                        (e.g. trying-the-system.md), only their commands and
+                        exercises. The book step of `test`.
     help                Print this text.
 ";
 

@@ -18,19 +18,47 @@ pub const EXERCISES: &str = "book/exercises";
 /// What a start crate's failing tests must print: the panic of `todo!()`.
 pub const UNDONE: &str = "not yet implemented";
 
-/// Checks every exercise. Returns how many there are.
+/// The parts whose exercise a chapter's text names (`exercises/PART/`), in
+/// the order they first appear.
+pub fn used_by(text: &str) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for (at, _) in text.match_indices("exercises/") {
+        let rest = &text[at + "exercises/".len()..];
+        let Some(end) = rest.find('/') else {
+            continue;
+        };
+        let part = &rest[..end];
+        let is_name = !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if is_name && !parts.iter().any(|p| p == part) {
+            parts.push(part.to_owned());
+        }
+    }
+    parts
+}
+
+/// Checks every exercise, or (`only`) those of the parts named. Returns
+/// how many were checked.
 ///
 /// # Errors
 ///
 /// A part missing its `start` or `solution`, a solution whose tests fail, a
 /// start whose tests pass or fail for another reason than its TODOs.
-pub fn check(ws: &Workspace) -> Result<usize, String> {
+pub fn check(ws: &Workspace, only: Option<&[String]>) -> Result<usize, String> {
     let dir = ws.root.join(EXERCISES);
     let mut parts: Vec<_> = std::fs::read_dir(&dir)
         .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
         .filter_map(Result::ok)
         .map(|entry| entry.path())
         .filter(|path| path.is_dir())
+        .filter(|path| {
+            only.is_none_or(|names| {
+                path.file_name()
+                    .is_some_and(|n| names.iter().any(|name| n == name.as_str()))
+            })
+        })
         .collect();
     parts.sort();
     for part in &parts {
@@ -82,6 +110,16 @@ fn package_name(dir: &Path) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_the_exercises_a_chapter_names() {
+        let text = "cp \"$HURD_RS/book/exercises/memory/start/src/lib.rs\" src/\n\
+                    {{#include ../exercises/memory/solution/src/lib.rs:todo}}\n\
+                    {{#include ../exercises/cluster/start/tests/tally.rs:start}}\n\
+                    the exercises/ directory, exercises/a b/";
+        assert_eq!(used_by(text), ["memory", "cluster"]);
+        assert!(used_by("no exercise here").is_empty());
+    }
 
     #[test]
     fn reads_the_package_name() {

@@ -16,7 +16,7 @@
 //!
 //! `cargo xtask book [CHAPTER...]` runs the step alone, or only the
 //! transcripts of the chapters named (file names, e.g.
-//! `trying-the-system.md`).
+//! `trying-the-system.md`) and the exercises they use.
 
 mod diagrams;
 mod exercises;
@@ -64,7 +64,8 @@ pub fn build(ws: &Workspace) -> Result<PathBuf, String> {
 }
 
 /// The book step of `cargo xtask test`: build, diagrams, transcripts.
-/// `chapters`, if not empty, limits the transcripts run to those chapters.
+/// `chapters`, if not empty, limits the transcripts run to those chapters,
+/// and the exercises checked to those they use.
 pub fn test_step(ws: &Workspace, chapters: &[String]) -> Result<(), String> {
     let out = build(ws)?;
     let src = ws.root.join(BOOK).join("src");
@@ -84,6 +85,7 @@ pub fn test_step(ws: &Workspace, chapters: &[String]) -> Result<(), String> {
         chapters_made: Default::default(),
     };
     let mut counts = [0usize; 2];
+    let mut used = Vec::new();
     for file in &files {
         let name = file
             .file_name()
@@ -92,6 +94,9 @@ pub fn test_step(ws: &Workspace, chapters: &[String]) -> Result<(), String> {
         let text = std::fs::read_to_string(file)
             .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
         let rel = file.strip_prefix(&ws.root).unwrap_or(file);
+        if chapters.contains(&name) {
+            used.extend(exercises::used_by(&text));
+        }
         for block in markdown::blocks(rel, &text)? {
             if block.language() != "console" {
                 continue;
@@ -139,10 +144,10 @@ pub fn test_step(ws: &Workspace, chapters: &[String]) -> Result<(), String> {
         "book: {} transcripts as shown, {} skipped",
         counts[0], counts[1]
     );
-    if chapters.is_empty() {
-        let parts = exercises::check(ws)?;
-        eprintln!("book: {parts} exercises checked");
-    }
+    // Every exercise, or those the chapters named use.
+    let only = (!chapters.is_empty()).then_some(used.as_slice());
+    let parts = exercises::check(ws, only)?;
+    eprintln!("book: {parts} exercises checked");
     Ok(())
 }
 
