@@ -76,8 +76,9 @@ pub fn test_step(ws: &Workspace, chapters: &[String]) -> Result<(), String> {
     let runner = run::Runner {
         root: ws.root.clone(),
         // Outside the workspace, so a crate made there with `cargo new` is a
-        // package of its own, not a stray member of this workspace.
-        scratch: std::env::temp_dir().join("hurd-rs-book"),
+        // package of its own, not a stray member of this workspace; one per
+        // run, so two runs at once (two checkouts) keep out of each other's.
+        scratch: std::env::temp_dir().join(format!("hurd-rs-book-{}", std::process::id())),
         is_root: Cmd::new("id")
             .arg("-u")
             .read()
@@ -144,6 +145,8 @@ pub fn test_step(ws: &Workspace, chapters: &[String]) -> Result<(), String> {
         "book: {} transcripts as shown, {} skipped",
         counts[0], counts[1]
     );
+    // Kept when a block failed, to look into; gone when all went as shown.
+    let _ = std::fs::remove_dir_all(&runner.scratch);
     // Every exercise, or those the chapters named use.
     let only = (!chapters.is_empty()).then_some(used.as_slice());
     let parts = exercises::check(ws, only)?;
