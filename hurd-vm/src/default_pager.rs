@@ -27,6 +27,12 @@ use crate::protocol::{
     CopyStrategy, control, control_unavailable, memory_object, memory_object_default,
 };
 
+/// The most pages one `data_request` may ask for. The kernel asks for one
+/// page at a time (GNU Mach's default pager accepts nothing else); a longer
+/// request, which only another task holding the object's port can send, is
+/// dropped rather than answered page by page without bound.
+pub const MAX_REQUEST_PAGES: u64 = 256;
+
 /// Where a default pager keeps pages: by object (the memory object port as
 /// the pager names it) and page-aligned offset.
 pub trait BackingStore {
@@ -188,8 +194,13 @@ impl<I: UserIpc + ?Sized, S: BackingStore> memory_object::Server for DefaultPage
     fn data_request(&self, req: &Request, control: PortItem, offset: u64, length: u64, _a: u32) {
         self.stats.borrow_mut().requests += 1;
         let ctl = control.name;
-        if is_page_aligned(offset) && is_page_aligned(length) {
-            for off in (offset..offset.saturating_add(length)).step_by(PAGE_BYTES) {
+        let end = offset.checked_add(length).filter(|_| {
+            is_page_aligned(offset)
+                && is_page_aligned(length)
+                && length / PAGE_SIZE <= MAX_REQUEST_PAGES
+        });
+        if let Some(end) = end {
+            for off in (offset..end).step_by(PAGE_BYTES) {
                 let page = self.store.borrow().read(req.port, off);
                 let _ = match page {
                     Some(data) => {
@@ -215,6 +226,8 @@ impl<I: UserIpc + ?Sized, S: BackingStore> memory_object::Server for DefaultPage
                     }
                 };
             }
+        } else {
+            log::warn!("default pager: data_request of {length:#x} bytes at {offset:#x} dropped");
         }
         self.release(control);
     }
@@ -260,12 +273,19 @@ impl<I: UserIpc + ?Sized, S: BackingStore> memory_object::Server for DefaultPage
         _dirty: bool,
         _kernel_copy: bool,
     ) {
-        if is_page_aligned(offset) && data.data.len().is_multiple_of(PAGE_BYTES) {
+        // The pages must lie within the offsets a memory object has: a
+        // return past the last one (which only another task holding the
+        // object's port can send) is dropped whole.
+        let fits = offset.checked_add(data.data.len() as u64).is_some();
+        if is_page_aligned(offset) && data.data.len().is_multiple_of(PAGE_BYTES) && fits {
             let mut store = self.store.borrow_mut();
             for (i, page) in data.data.chunks_exact(PAGE_BYTES).enumerate() {
+                // Within `offset + len`, which fits.
                 store.write(req.port, offset + (i * PAGE_BYTES) as u64, page);
                 self.stats.borrow_mut().returned += 1;
             }
+        } else {
+            log::warn!("default pager: data_return at {offset:#x} dropped");
         }
         self.release(control);
     }
