@@ -299,14 +299,15 @@ impl Node {
         p.task.give_right(name, Disposition::CopySend, task).ok()
     }
 
-    /// Waits until peer `node` is connected and has introduced itself.
+    /// Waits until peer `node` is connected and has introduced itself, at
+    /// most `timeout` (`Duration::MAX` waits as long as it takes).
     pub fn wait_for_peer(&self, node: u16, timeout: Duration) -> bool {
-        let end = Instant::now() + timeout;
+        let end = Instant::now().checked_add(timeout);
         loop {
             if self.shared.proxies().peer_registry.contains_key(&node) {
                 return true;
             }
-            if Instant::now() >= end {
+            if end.is_some_and(|end| Instant::now() >= end) {
                 return false;
             }
             std::thread::sleep(Duration::from_millis(10));

@@ -251,3 +251,10 @@ fn queue_limits_hold_end_to_end() {
     let m = t2.receive_with(slow, &long).expect("the last one");
     assert_eq!(m.body[0], Item::U32(sent));
 }
+
+#[test]
+fn waiting_for_a_peer_takes_any_timeout() {
+    let (n1, n2) = pair();
+    assert!(n1.wait_for_peer(2, Duration::MAX));
+    assert!(n2.wait_for_peer(1, Duration::MAX));
+}

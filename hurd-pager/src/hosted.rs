@@ -52,13 +52,16 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// How often a waiting library call looks whether the server stopped.
+const POLL: Duration = Duration::from_millis(100);
+
 /// How long the runtime waits.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Timeouts {
     /// A send to a kernel whose queue stays full gives up after this.
     pub send: Duration,
     /// A library call that waits gives up after this
-    /// ([`PagerError::TimedOut`]).
+    /// ([`PagerError::TimedOut`]); `Duration::MAX` never gives up.
     pub call: Duration,
 }
 
@@ -665,7 +668,8 @@ impl Pager {
 
     fn run(&self, call: Call, wait: bool) -> Result<(), PagerError> {
         let op = self.server.call(&self.inner, call);
-        let deadline = Instant::now() + self.server.timeouts.call;
+        // A timeout too long for the clock (`Duration::MAX`) never ends.
+        let deadline = Instant::now().checked_add(self.server.timeouts.call);
         let mut done = lock(&self.inner.done);
         loop {
             if let Some(r) = done.remove(&op) {
@@ -679,13 +683,14 @@ impl Pager {
                 return Err(PagerError::ShutDown);
             }
             let now = Instant::now();
-            if now >= deadline {
+            if deadline.is_some_and(|d| now >= d) {
                 return Err(PagerError::TimedOut);
             }
+            let left = deadline.map_or(POLL, |d| d - now);
             done = self
                 .inner
                 .done_cv
-                .wait_timeout(done, (deadline - now).min(Duration::from_millis(100)))
+                .wait_timeout(done, left.min(POLL))
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hurd_ipc::hosted::Runtime;
-use hurd_pager::hosted::{Pager, PagerServer};
+use hurd_pager::hosted::{Pager, PagerServer, Timeouts};
 use hurd_pager::{Config, MemBackend, PAGE_SIZE};
 use hurd_vm::hosted::SimKernel;
 use hurd_vm::{MapId, VmError, VmInherit, VmProt};
@@ -570,4 +570,26 @@ fn many_pagers_in_one_server() {
         assert_eq!(got, format!("file {i}").as_bytes());
         assert_eq!(p.kernels(), 2);
     }
+}
+
+#[test]
+fn timeouts_longer_than_the_clock_counts_wait_as_long_as_it_takes() {
+    let rt = Runtime::new();
+    let task = rt.task();
+    let forever = Timeouts {
+        send: Duration::MAX,
+        call: Duration::MAX,
+    };
+    let server = PagerServer::with_timeouts(&task, forever).expect("server");
+    let pager = server
+        .create(MemBackend::new(PAGES * PAGE_SIZE), Config::default())
+        .expect("pager");
+    let nodes = map(&rt, &pager, 1, false);
+    let n = &nodes[0];
+    n.kernel.store(n.map, n.addr, b"kept").expect("store");
+    // Both wait for the kernel's answers with those timeouts.
+    pager.sync(true).expect("sync");
+    pager.return_all(true).expect("return");
+    let page = pager.with_backend(|be| be.read_page(0)).expect("read").data;
+    assert_eq!(&page[..4], b"kept");
 }

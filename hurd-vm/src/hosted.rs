@@ -120,7 +120,8 @@ impl SimKernel {
         SimKernel::with_timeout(rt, frames, Duration::from_secs(10))
     }
 
-    /// The same with another timeout for waits on pagers.
+    /// The same with another timeout for waits on pagers (`Duration::MAX`
+    /// waits as long as it takes).
     ///
     /// # Errors
     ///
@@ -397,7 +398,7 @@ impl SimKernel {
     /// Waits for a ticket to complete.
     fn wait(&self, t: Ticket) -> Result<(), VmError> {
         let sh = &self.shared;
-        let deadline = Instant::now() + sh.timeout;
+        let deadline = deadline_after(sh.timeout);
         let mut vm = sh.lock();
         loop {
             match vm.ticket_status(&t) {
@@ -568,3 +569,15 @@ fn listen(sh: &Shared) {
         sh.changed.notify_all();
     }
 }
+
+/// The instant `timeout` from now; a timeout too long for the clock (such as
+/// `Duration::MAX`) is a century, as good as waiting forever.
+fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .or_else(|| now.checked_add(CENTURY))
+        .unwrap_or(now)
+}
+
+/// A hundred years.
+const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);

@@ -449,3 +449,25 @@ fn a_kernel_leaves_no_ports_or_space_behind() {
         before
     );
 }
+
+#[test]
+fn a_timeout_longer_than_the_clock_counts_waits_as_long_as_it_takes() {
+    let rt = Runtime::new();
+    let k = SimKernel::with_timeout(&rt, 16, Duration::MAX).expect("kernel");
+    let names = start_default_pager(&rt, &[&k]);
+    let m = k.create_map().expect("map");
+    let addr = k
+        .vm_map(
+            m,
+            PAGE_SIZE,
+            names[0],
+            0,
+            false,
+            VmProt::DEFAULT,
+            VmProt::ALL,
+            VmInherit::Share,
+        )
+        .expect("vm_map");
+    // The fault waits for the pager's answer with that timeout.
+    assert_eq!(k.load(m, addr, 4).expect("load"), [0; 4]);
+}
