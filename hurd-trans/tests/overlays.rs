@@ -8,12 +8,16 @@ use hurd_ipc::Errno;
 use hurd_ipc::hosted::Task;
 use hurd_ipc::{Disposition, Error, PortItem, PortName};
 use hurd_trans::flags::{FS_TRANS_SET, OpenFlags};
+use hurd_trans::mode::S_IFREG;
 use hurd_trans::netfs::{self, Options, decode_entries};
 use hurd_trans::protocol::{fs, io};
+use hurd_trans::stat::Stat;
 use hurd_trans::transbox::argv_to_argz;
+use hurd_trans::translators::null::Zero;
 use hurd_trans::translators::ports::Dir;
 use hurd_trans::translators::shadow::Shadow;
 use hurd_trans::translators::union::Union;
+use hurd_trans::trivfs::{Single, TrivFs};
 
 fn e(err: Errno) -> Error {
     err.into()
@@ -194,6 +198,73 @@ fn shadow_reads_lower_and_writes_upper() {
         fs::Client::new(&a.task, s).dir_rmdir("d".into()),
         Err(e(Errno::NotEmpty))
     );
+}
+
+/// Starts a `/dev/zero` (its reads never end) on `path`.
+fn zero_at(w: &World, u: &User, path: &str) {
+    let (t, auth, _) = translator_task(w, u, &[]);
+    let zero = Single::new(Zero, 0, 0);
+    let (_, control) =
+        netfs::spawn(t, zero, auth, None, Options::default(), &u.task).expect("zero");
+    attach(u, path, control);
+}
+
+#[test]
+fn a_lower_file_whose_reads_never_end_is_copied_as_its_size_says() {
+    let w = World::new();
+    let a = w.alice();
+    for d in ["lo", "up"] {
+        mkdir(&a, d);
+    }
+    zero_at(&w, &a, "lo/zero");
+    let (t, auth, dirs) = translator_task(&w, &a, &["lo", "up"]);
+    // Read whole, it is too big (READ_ALL_MAX), not all the memory there is.
+    assert_eq!(dirs[0].read_all(&t, b"zero"), Err(Errno::FBig));
+    let shadow = Shadow::new(t.clone(), dirs[0], dirs[1]);
+    let (_, control) =
+        netfs::spawn(t, shadow, auth, None, Options::default(), &a.task).expect("shadow");
+    attach(&a, "s", control);
+    // A write copies it up: the size it states (none), not its endless reads.
+    let f = a.open("s/zero", OpenFlags::WRITE).expect("open");
+    assert_eq!(io::Client::new(&a.task, f).write(b"x".to_vec(), 0), Ok(1));
+    assert_eq!(get(&a, "up/zero"), Ok(b"x".to_vec()));
+}
+
+/// A file whose server answers every read with more than was asked.
+struct Bogus;
+
+impl TrivFs for Bogus {
+    fn stat(&self) -> Stat {
+        Stat {
+            mode: S_IFREG | 0o444,
+            size: 4,
+            ..Stat::default()
+        }
+    }
+    fn read(&mut self, _offset: u64, len: usize) -> Result<Vec<u8>, Errno> {
+        Ok(vec![b'b'; len + 1])
+    }
+}
+
+#[test]
+fn answers_longer_than_the_question_are_egratuitous() {
+    let w = World::new();
+    let a = w.alice();
+    mkdir(&a, "lo");
+    let (t, auth, _) = translator_task(&w, &a, &[]);
+    let (_, control) = netfs::spawn(
+        t,
+        Single::new(Bogus, 0, 0),
+        auth,
+        None,
+        Options::default(),
+        &a.task,
+    )
+    .expect("bogus");
+    attach(&a, "lo/bogus", control);
+    let (t, _, dirs) = translator_task(&w, &a, &["lo"]);
+    assert_eq!(dirs[0].read(&t, b"bogus", 0, 4), Err(Errno::Gratuitous));
+    assert_eq!(dirs[0].read_all(&t, b"bogus"), Err(Errno::Gratuitous));
 }
 
 /// Makes the directory `path`, owned by `u`, and sets the passive

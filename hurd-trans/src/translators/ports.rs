@@ -17,6 +17,30 @@ use crate::protocol::{fs, io};
 use crate::stat::Stat;
 use crate::transbox::{InitDirs, symlink_target};
 
+/// The most [`Dir::read_all`] reads: 64 MiB (as ext2's `MAX_READ`).
+pub const READ_ALL_MAX: usize = 64 << 20;
+
+/// The most one `io_read` asks for when a whole file is read.
+pub(crate) const READ_CHUNK: usize = 1 << 20;
+
+/// Up to `len` bytes at `offset` through `io`. An answer longer than the
+/// question is refused, as glibc's `read` refuses it from a bogus server.
+///
+/// # Errors
+///
+/// The server's `errno`; `EGRATUITOUS` for more than `len` bytes.
+pub(crate) fn read_at<I: UserIpc + ?Sized>(
+    io: &io::Client<'_, I>,
+    offset: i64,
+    len: usize,
+) -> Result<Vec<u8>, Errno> {
+    let data = io.read(offset, len as u64).map_err(to_errno)?;
+    if data.len() > len {
+        return Err(Errno::Gratuitous);
+    }
+    Ok(data)
+}
+
 /// An error from another server, as an errno (Mach errors become `EIO`).
 pub fn to_errno(e: Error) -> Errno {
     Errno::of(e).unwrap_or(Errno::Io)
@@ -135,7 +159,8 @@ impl Dir {
     ///
     /// # Errors
     ///
-    /// The server's `errno`.
+    /// The server's `errno`; `EGRATUITOUS` when it answers more than `len`
+    /// bytes.
     pub fn read<I: UserIpc + ?Sized>(
         &self,
         ipc: &I,
@@ -145,24 +170,28 @@ impl Dir {
     ) -> Result<Vec<u8>, Errno> {
         let p = self.open(ipc, path, OpenFlags::READ)?;
         let off = i64::try_from(offset).map_err(|_| Errno::Inval)?;
-        io::Client::new(ipc, p.port)
-            .read(off, len as u64)
-            .map_err(to_errno)
+        read_at(&io::Client::new(ipc, p.port), off, len)
     }
 
-    /// The whole of `path`.
+    /// The whole of `path`, at most [`READ_ALL_MAX`] bytes.
     ///
     /// # Errors
     ///
-    /// The server's `errno`; `EFBIG` past the size limit.
+    /// The server's `errno`; `EFBIG` past [`READ_ALL_MAX`] (a file whose
+    /// reads never end, such as `/dev/zero`); `EGRATUITOUS` when the server
+    /// answers more than was asked.
     pub fn read_all<I: UserIpc + ?Sized>(&self, ipc: &I, path: &[u8]) -> Result<Vec<u8>, Errno> {
         let p = self.open(ipc, path, OpenFlags::READ)?;
         let c = io::Client::new(ipc, p.port);
         let mut out = Vec::new();
         loop {
-            let chunk = c.read(out.len() as i64, 1 << 20).map_err(to_errno)?;
+            let at = i64::try_from(out.len()).map_err(|_| Errno::FBig)?;
+            let chunk = read_at(&c, at, READ_CHUNK)?;
             if chunk.is_empty() {
                 return Ok(out);
+            }
+            if out.len() + chunk.len() > READ_ALL_MAX {
+                return Err(Errno::FBig);
             }
             out.extend_from_slice(&chunk);
         }

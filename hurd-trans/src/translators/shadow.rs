@@ -18,7 +18,7 @@ use core::cell::RefCell;
 use hurd_ipc::Errno;
 use hurd_ipc::UserIpc;
 
-use super::ports::{Dir, PathIds, join, split, to_errno};
+use super::ports::{Dir, PathIds, READ_CHUNK, join, read_at, split, to_errno};
 use crate::flags::OpenFlags;
 use crate::mode::{S_IFDIR, S_IFMT, is_dir, is_lnk};
 use crate::name::Name;
@@ -142,27 +142,54 @@ impl<I: UserIpc> Shadow<I> {
         if is_lnk(s.mode) {
             return Err(Errno::OpNotSupp);
         }
-        let data = self.lower.read_all(&self.ipc, path)?;
-        let (dir, _) = split(path);
+        let from = self.lower.open(&self.ipc, path, OpenFlags::READ)?;
+        let (dir, name) = split(path);
         self.upper_dir(dir)?;
         let f = self.upper.open(
             &self.ipc,
             path,
             OpenFlags::WRITE | OpenFlags::CREAT | OpenFlags::EXCL,
         )?;
-        let c = io::Client::new(&self.ipc, f.port);
-        let mut at = 0;
-        while at < data.len() {
-            let end = (at + (1 << 20)).min(data.len());
-            let n = c
-                .write(data[at..end].to_vec(), at as i64)
-                .map_err(to_errno)?;
-            if n == 0 {
-                return Err(Errno::Io);
+        let copied = Self::copy_data(
+            &io::Client::new(&self.ipc, from.port),
+            &io::Client::new(&self.ipc, f.port),
+            s.size,
+        );
+        if let Err(e) = copied {
+            // A half copy would hide the lower file: remove it.
+            if let Ok(d) = self.upper.open(&self.ipc, dir, OpenFlags::READ) {
+                let _ = fs::Client::new(&self.ipc, d.port).dir_unlink(Name::from(name));
             }
-            at += n as usize;
+            return Err(e);
         }
         let _ = fs::Client::new(&self.ipc, f.port).file_chmod(s.mode & 0o7777);
+        Ok(())
+    }
+
+    /// Copies the first `size` bytes of `from` to `to`, a chunk at a time.
+    /// As Linux's overlayfs, the size the lower file states is what is
+    /// copied: a file whose reads never end (a device) stops there.
+    fn copy_data(from: &io::Client<'_, I>, to: &io::Client<'_, I>, size: u64) -> Result<(), Errno> {
+        let mut at = 0u64;
+        while at < size {
+            let want = usize::try_from(size - at).map_or(READ_CHUNK, |n| n.min(READ_CHUNK));
+            let offset = i64::try_from(at).map_err(|_| Errno::FBig)?;
+            let data = read_at(from, offset, want)?;
+            if data.is_empty() {
+                break;
+            }
+            let mut done = 0;
+            while done < data.len() {
+                let offset = i64::try_from(at + done as u64).map_err(|_| Errno::FBig)?;
+                let n = to.write(data[done..].to_vec(), offset).map_err(to_errno)?;
+                let n = usize::try_from(n).unwrap_or(usize::MAX);
+                if n == 0 || n > data.len() - done {
+                    return Err(Errno::Io);
+                }
+                done += n;
+            }
+            at += data.len() as u64;
+        }
         Ok(())
     }
 
