@@ -12,6 +12,7 @@
 //! cargo xtask test [--quick] # every check CI runs, in order (--only STEP: one)
 //! cargo xtask bench [NAME]   # benchmarks, printed as a comparison table and charts
 //! cargo xtask book [CHAPTER]  # build the book and check what it shows
+//! cargo xtask fuzz [TARGET] [--time S] # the fuzz targets under libFuzzer (nightly)
 //! cargo xtask help           # usage
 //! ```
 //!
@@ -26,6 +27,7 @@ mod cmd;
 mod console;
 mod crate_order;
 mod distro;
+mod fuzz;
 mod image;
 mod json;
 mod kernel;
@@ -103,6 +105,13 @@ COMMANDS:
                         book's, and check every exercise; with CHAPTERs
                         (e.g. trying-the-system.md), only their commands and
                         exercises. The book step of `test`.
+    fuzz [TARGET...] [--time S]
+                        Run the fuzz targets of fuzz/ (all, or the TARGETs)
+                        under libFuzzer with `cargo fuzz`, S seconds each
+                        (default 60), from their seeds and fuzz/corpus/;
+                        installs the nightly toolchain and cargo-fuzz first
+                        when they are missing (nothing else needs nightly:
+                        the test step replays every target on stable).
     help                Print this text.
 ";
 
@@ -135,6 +144,7 @@ fn main() -> ExitCode {
         "passwd" => image::passwd(rest),
         "new-program" => new_program::main(rest),
         "pjdfstest" => pjdfstest::main(rest),
+        "fuzz" => fuzz::main(rest),
         other => Err(Failure::Usage(format!("unknown command `{other}`"))),
     };
     match result {
