@@ -72,36 +72,45 @@ fn a_good_manifest_parses() {
 }
 
 /// Replaces `from` with `to` in the good manifest and expects an error at
-/// `line` whose text (key and message) contains `needle`.
-fn rejects(from: &str, to: &str, line: usize, needle: &str) {
+/// `line` naming `key`, whose text (key and message) contains `needle`.
+fn rejects(from: &str, to: &str, (line, key): (usize, &str), needle: &str) {
     assert!(
         GOOD.contains(from),
         "test bug: `{from}` not in the manifest"
     );
     let text = GOOD.replacen(from, to, 1);
     let e = Manifest::parse(&text).expect_err("must be rejected");
-    assert_eq!(e.line, line, "wrong line for `{to}`: {e}");
+    assert_eq!(
+        (e.line, e.key.as_str()),
+        (line, key),
+        "wrong place for `{to}`: {e}"
+    );
     assert!(e.to_string().contains(needle), "`{needle}` not in: {e}");
 }
 
 #[test]
 fn unknown_fields_are_named() {
-    rejects("cmdline =", "cmdlin =", 4, "cmdlin");
+    rejects("cmdline =", "cmdlin =", (4, "image.cmdlin"), "cmdlin");
     rejects(
         "bin = \"bootstrap\"",
         "binary = \"bootstrap\"",
-        12,
+        (12, "module.binary"),
         "binary",
     );
-    rejects("[[dir]]", "[[directory]]", 33, "directory");
+    rejects("[[dir]]", "[[directory]]", (33, "directory"), "directory");
 }
 
 #[test]
 fn missing_and_mistyped_fields_are_named() {
-    rejects("name = \"hurd-rs\"\n", "", 2, "name");
-    rejects("mode = 0o600", "mode = \"rw\"", 31, "");
-    rejects("owner = 1000", "owner = -1", 40, "");
-    rejects("args = [\"--verbose\"]", "args = \"--verbose\"", 13, "");
+    rejects("name = \"hurd-rs\"\n", "", (2, "image"), "name");
+    rejects("mode = 0o600", "mode = \"rw\"", (31, "file.mode"), "");
+    rejects("owner = 1000", "owner = -1", (40, "translator.owner"), "");
+    rejects(
+        "args = [\"--verbose\"]",
+        "args = \"--verbose\"",
+        (13, "module.args"),
+        "",
+    );
 }
 
 #[test]
@@ -109,43 +118,63 @@ fn meaningless_values_are_refused() {
     rejects(
         "path = \"/etc/motd\"",
         "path = \"etc/motd\"",
-        25,
+        (25, "file.path"),
         "absolute",
     );
     rejects(
         "path = \"/etc/motd\"",
         "path = \"/etc/../motd\"",
-        25,
+        (25, "file.path"),
         "`..`",
     );
     rejects(
         "path = \"/etc/motd\"",
         "path = \"/hurd/hello\"",
-        25,
+        (25, "file.path"),
         "already given",
     );
-    rejects("name = \"auth\"", "name = \"bootstrap\"", 16, "used twice");
-    rejects("name = \"auth\"", "name = \"rootfs\"", 16, "reserved");
+    rejects(
+        "name = \"auth\"",
+        "name = \"bootstrap\"",
+        (16, "module.name"),
+        "used twice",
+    );
+    rejects(
+        "name = \"auth\"",
+        "name = \"rootfs\"",
+        (16, "module.name"),
+        "reserved",
+    );
     rejects(
         "mode = 0o1777",
         "mode = 0o17777",
-        35,
+        (35, "dir.mode"),
         "not a permission mode",
     );
-    rejects("node = \"/tmp/hello\"", "node = \"/\"", 38, "root");
+    rejects(
+        "node = \"/tmp/hello\"",
+        "node = \"/\"",
+        (38, "translator.node"),
+        "root",
+    );
     rejects(
         "command = [\"/hurd/hello\", \"--greeting\", \"hi\"]",
         "command = []",
-        39,
+        (39, "translator.command"),
         "non-empty",
     );
     rejects(
         "cmdline = \"bench-prompt\"",
         "cmdline = \"a\\nb\"",
-        4,
+        (4, "image.cmdline"),
         "one line",
     );
-    rejects("name = \"hurd-rs\"", "name = \"hurd rs\"", 3, "letters");
+    rejects(
+        "name = \"hurd-rs\"",
+        "name = \"hurd rs\"",
+        (3, "image.name"),
+        "letters",
+    );
 }
 
 #[test]
@@ -153,19 +182,19 @@ fn binaries_need_exactly_one_source() {
     rejects(
         "package = \"hurd-kernel\"",
         "package = \"hurd-kernel\"\npath = \"k.elf\"",
-        6,
+        (6, "kernel"),
         "exactly one of `package` and `path`",
     );
     rejects(
         "source = \"build/auth.elf\"",
         "source = \"build/auth.elf\"\nbin = \"auth\"",
-        18,
+        (18, "module.bin"),
         "only with `package`",
     );
     rejects(
         "text = \"Welcome\\n\"",
         "",
-        24,
+        (24, "file"),
         "exactly one of `text` and `source`",
     );
 }
@@ -201,20 +230,20 @@ fn a_crate_of_ones_own_is_a_source() {
     rejects(
         "bin = \"hello\"",
         "crate = \"my-translator\"",
-        19,
+        (19, "program"),
         "exactly one of `package`, `crate` and `source`",
     );
     rejects(
         "source = \"build/auth.elf\"",
         "crate = \"\"",
-        17,
+        (17, "module.crate"),
         "module.crate: must not be empty",
     );
     // The kernel is a package or a file.
     rejects(
         "package = \"hurd-kernel\"",
         "crate = \"kernel\"",
-        7,
+        (7, "kernel.crate"),
         "crate",
     );
 }
