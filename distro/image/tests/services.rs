@@ -83,6 +83,41 @@ fn services_start_in_order_from_a_file_hurd_init_reads() {
     assert!(fs.get(SERVICES).is_none());
 }
 
+#[test]
+fn a_service_runs_as_root_or_as_a_user_of_the_manifest() {
+    let users: Vec<String> = Manifest::parse(MANIFEST)
+        .expect("parses")
+        .services
+        .iter()
+        .map(|s| s.user.clone())
+        .collect();
+    assert_eq!(users, ["root", "root", "root"]);
+    let accounts = "\n[[group]]\nname = \"users\"\ngid = 100\n\n\
+                    [[user]]\nname = \"carol\"\nuid = 1002\ngroups = [\"users\"]\n";
+    let text = MANIFEST.replacen(
+        "name = \"broken\"",
+        "name = \"broken\"\nuser = \"carol\"",
+        1,
+    ) + accounts;
+    let m = Manifest::parse(&text).expect("parses");
+    let users: Vec<&str> = m.services.iter().map(|s| s.user.as_str()).collect();
+    assert_eq!(users, ["root", "carol", "root"]);
+    let fs = root_fs(&m, &base(), &mut PathsOnly { base: base() }).expect("root fs");
+    let node = fs.get(SERVICES).expect("the services file");
+    let distro_image::rootfs::NodeContents::File(data) = &node.contents else {
+        panic!("{SERVICES} is not a file");
+    };
+    let text = String::from_utf8(data.clone()).expect("text");
+    assert!(
+        text.contains("broken\tcarol\tcontinue\t-\t/bin/not-a-program\n"),
+        "{text}"
+    );
+    assert_eq!(parse(&text).expect("hurd-init reads it"), m.services);
+    // `root` needs no [[user]].
+    let text = MANIFEST.replacen("name = \"broken\"", "name = \"broken\"\nuser = \"root\"", 1);
+    assert!(Manifest::parse(&text).is_ok());
+}
+
 /// Replaces `from` with `to` and expects an error at `line` naming `key`,
 /// its message containing `needle`.
 fn rejects(from: &str, to: &str, line: usize, key: &str, needle: &str) {
@@ -158,6 +193,13 @@ fn service_mistakes_name_line_and_key() {
         25,
         "service.after",
         "a cycle",
+    );
+    rejects(
+        "name = \"broken\"",
+        "name = \"broken\"\nuser = \"dave\"",
+        35,
+        "service.user",
+        "no such [[user]]",
     );
     rejects(
         "on-failure = \"halt\"",

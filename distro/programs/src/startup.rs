@@ -68,8 +68,8 @@ pub struct Started {
     pub ports: Vec<PortName>,
 }
 
-/// Starts the server `image` as a task named `name` (its `argv[0]`) with
-/// `ports`, and waits until it says it is ready. With `proc` (the caller's
+/// Starts the server `image` as a task with arguments `argv` (its name
+/// first) and `ports`, and waits until it says it is ready. With `proc` (the caller's
 /// proc port), the task is first made a child process of the caller's and
 /// given its proc port. A server that ends or stays silent for
 /// [`READY_TIMEOUT`] is an error (and its task is ended).
@@ -82,7 +82,7 @@ pub struct Started {
 /// with at most [`MAX_PORTS`] send rights.
 pub fn start_server(
     image: &[u8],
-    name: &str,
+    argv: &[&str],
     ports: &[InitialPort],
     proc: Option<PortName>,
 ) -> Result<Started, Error> {
@@ -96,7 +96,7 @@ pub fn start_server(
     });
     let program = Program {
         image,
-        argv: &[name],
+        argv,
         envp: &[],
         ports: &all,
     };

@@ -1,17 +1,20 @@
 //! The services of a system: the programs `hurd-init` starts at boot, once
 //! the root file system holds the image's files, each as a task of its own,
-//! a child process of init's running as root, in the order a manifest's
-//! `[[service]]` tables give (`after`), with their arguments.
+//! a child process of init's running as its user (root unless the manifest
+//! names another), in the order a manifest's `[[service]]` tables give
+//! (`after`), with their arguments.
 //!
 //! The image builder writes them to [`SERVICES`] ([`to_text`]); `hurd-init`
 //! reads that file ([`parse`]). A line is one service, its fields separated
 //! by tabs:
 //!
 //! ```text
-//! NAME <TAB> ON-FAILURE <TAB> AFTER <TAB> PROGRAM [<TAB> ARG]...
+//! NAME <TAB> USER <TAB> ON-FAILURE <TAB> AFTER <TAB> PROGRAM [<TAB> ARG]...
 //! ```
 //!
-//! `ON-FAILURE` is `continue` or `halt`; `AFTER` the names of the services
+//! `USER` is the login name the service runs as (an account of
+//! `/etc/passwd`; `root` needs none); `ON-FAILURE` is `continue` or `halt`;
+//! `AFTER` the names of the services
 //! that must have started first, separated by commas, or `-`. Lines are in
 //! start order; blank lines and lines starting with `#` are skipped.
 
@@ -27,6 +30,9 @@ pub const MAX_SERVICES: usize = 64;
 
 /// The most arguments a service is given (after its program).
 pub const MAX_ARGS: usize = 32;
+
+/// The user a service runs as when its manifest names none.
+pub const ROOT: &str = "root";
 
 /// What `hurd-init` does when a service does not start.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +68,8 @@ impl OnFailure {
 pub struct Service {
     /// Its name (see [`valid_name`]), shown on the console.
     pub name: String,
+    /// The login name it runs as ([`ROOT`] unless the manifest says).
+    pub user: String,
     /// The program, an absolute path in the root file system.
     pub program: String,
     /// Its arguments (its `argv` after the program's path).
@@ -80,6 +88,13 @@ pub fn valid_name(name: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && name.starts_with(|c: char| c.is_ascii_lowercase())
+}
+
+/// Whether `name` may name a service's user in the file: 1 to 32 bytes,
+/// none of them a tab, line break, NUL, `:` or `,` (which `/etc/passwd` and
+/// `/etc/group` use between fields and members) or a blank.
+pub fn valid_user(name: &str) -> bool {
+    (1..=32).contains(&name.len()) && !name.contains(['\t', '\n', '\r', '\0', ':', ',', ' '])
 }
 
 /// Whether `word` may be a program path or an argument in the file: no tab,
@@ -110,10 +125,12 @@ impl core::error::Error for ParseError {}
 pub fn to_text(services: &[Service]) -> String {
     let mut out = String::from(
         "# The services hurd-init starts, in order (from the image's manifest):\n\
-         # NAME, ON-FAILURE, AFTER, PROGRAM, ARGS, separated by tabs.\n",
+         # NAME, USER, ON-FAILURE, AFTER, PROGRAM, ARGS, separated by tabs.\n",
     );
     for s in services {
         out.push_str(&s.name);
+        out.push('\t');
+        out.push_str(&s.user);
         out.push('\t');
         out.push_str(s.on_failure.as_str());
         out.push('\t');
@@ -137,8 +154,8 @@ pub fn to_text(services: &[Service]) -> String {
 ///
 /// # Errors
 ///
-/// A [`ParseError`] naming the first bad line: fewer than four fields, a
-/// bad name or `ON-FAILURE`, a relative program, more than [`MAX_ARGS`]
+/// A [`ParseError`] naming the first bad line: fewer than five fields, a
+/// bad name, user or `ON-FAILURE`, a relative program, more than [`MAX_ARGS`]
 /// arguments, a name listed twice, an `AFTER` naming a service not listed
 /// before it, or more than [`MAX_SERVICES`] services.
 pub fn parse(text: &str) -> Result<Vec<Service>, ParseError> {
@@ -156,13 +173,20 @@ pub fn parse(text: &str) -> Result<Vec<Service>, ParseError> {
             return Err(err("too many services"));
         }
         let mut fields = line.split('\t');
-        let (Some(name), Some(on_failure), Some(after), Some(program)) =
-            (fields.next(), fields.next(), fields.next(), fields.next())
-        else {
-            return Err(err("fewer than four fields"));
+        let (Some(name), Some(user), Some(on_failure), Some(after), Some(program)) = (
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+        ) else {
+            return Err(err("fewer than five fields"));
         };
         if !valid_name(name) {
             return Err(err("not a service name"));
+        }
+        if !valid_user(user) {
+            return Err(err("not a user name"));
         }
         if services.iter().any(|s| s.name == name) {
             return Err(err("a service listed twice"));
@@ -185,6 +209,7 @@ pub fn parse(text: &str) -> Result<Vec<Service>, ParseError> {
         }
         services.push(Service {
             name: name.to_string(),
+            user: user.to_string(),
             program: program.to_string(),
             args,
             after,
@@ -202,6 +227,7 @@ mod tests {
     fn service(name: &str, after: &[&str]) -> Service {
         Service {
             name: name.into(),
+            user: ROOT.into(),
             program: "/bin/forever".into(),
             args: vec!["a b".into(), "c".into()],
             after: after.iter().map(|a| (*a).to_string()).collect(),
@@ -214,10 +240,11 @@ mod tests {
         let mut halt = service("second", &["first"]);
         halt.on_failure = OnFailure::Halt;
         halt.args.clear();
+        halt.user = "carol".into();
         let list = vec![service("first", &[]), halt];
         let text = to_text(&list);
-        assert!(text.contains("first\tcontinue\t-\t/bin/forever\ta b\tc\n"));
-        assert!(text.contains("second\thalt\tfirst\t/bin/forever\n"));
+        assert!(text.contains("first\troot\tcontinue\t-\t/bin/forever\ta b\tc\n"));
+        assert!(text.contains("second\tcarol\thalt\tfirst\t/bin/forever\n"));
         assert_eq!(parse(&text), Ok(list));
         assert_eq!(parse(""), Ok(Vec::new()));
     }
@@ -231,35 +258,36 @@ mod tests {
                 "{text:?}"
             );
         };
-        bad("a\tcontinue\t-\n", 1, "fewer than four fields");
-        bad("# c\n\nA\tcontinue\t-\t/x\n", 3, "not a service name");
+        bad("a\troot\tcontinue\t-\n", 1, "fewer than five fields");
+        bad("a\tro:ot\tcontinue\t-\t/x\n", 1, "not a user name");
+        bad("# c\n\nA\troot\tcontinue\t-\t/x\n", 3, "not a service name");
         bad(
-            "a\tmaybe\t-\t/x\n",
+            "a\troot\tmaybe\t-\t/x\n",
             1,
             "on failure is neither `continue` nor `halt`",
         );
         bad(
-            "a\tcontinue\tb\t/x\nb\tcontinue\t-\t/x\n",
+            "a\troot\tcontinue\tb\t/x\nb\troot\tcontinue\t-\t/x\n",
             1,
             "after a service not listed before it",
         );
         bad(
-            "a\tcontinue\t-\tx\n",
+            "a\troot\tcontinue\t-\tx\n",
             1,
             "the program is not an absolute path",
         );
         bad(
-            "a\tcontinue\t-\t/x\na\thalt\t-\t/y\n",
+            "a\troot\tcontinue\t-\t/x\na\troot\thalt\t-\t/y\n",
             2,
             "a service listed twice",
         );
-        let many = format!("a\tcontinue\t-\t/x{}\n", "\tw".repeat(MAX_ARGS + 1));
+        let many = format!("a\troot\tcontinue\t-\t/x{}\n", "\tw".repeat(MAX_ARGS + 1));
         bad(&many, 1, "too many arguments");
         let lots: String = (0..=MAX_SERVICES)
-            .map(|i| format!("s{i}\tcontinue\t-\t/x\n"))
+            .map(|i| format!("s{i}\troot\tcontinue\t-\t/x\n"))
             .collect();
         bad(&lots, MAX_SERVICES + 1, "too many services");
-        let e = parse("a\tmaybe\t-\t/x\n").expect_err("bad");
+        let e = parse("a\troot\tmaybe\t-\t/x\n").expect_err("bad");
         assert_eq!(
             e.to_string(),
             "/etc/hurd-init/services: line 1: on failure is neither `continue` nor `halt`"
@@ -271,6 +299,10 @@ mod tests {
         assert!(valid_name("term-2"));
         for bad in ["", "2x", "-x", "Ab", "a_b", &"a".repeat(33)] {
             assert!(!valid_name(bad), "{bad}");
+        }
+        assert!(valid_user("carol") && valid_user("root"));
+        for bad in ["", "a:b", "a,b", "a b", "a\tb", &"a".repeat(33)] {
+            assert!(!valid_user(bad), "{bad:?}");
         }
         assert!(valid_word("a b"));
         for bad in ["", "a\tb", "a\nb", "a\0"] {

@@ -31,8 +31,41 @@ pub const OWN_MANIFEST: &str = "distro/examples/my-image.toml";
 /// `cargo xtask new-program` makes in a directory outside the checkout.
 const NEW_PROGRAM: &str = "greeter";
 
+/// The services the `image` step adds to the [`OWN_MANIFEST`] image: one
+/// that runs as carol (`lantern`, in `ps` as hers), and one that ends at
+/// once (`brief`: `sleep` refuses its argument and exits with status 1),
+/// whose end `hurd-init` names on the console.
+const MORE_SERVICES: &str = "
+[[service]]
+name = \"brief\"
+program = \"/bin/sleep\"
+args = [\"soon\"]
+
+[[service]]
+name = \"lantern\"
+program = \"/bin/sleep\"
+args = [\"3600\"]
+user = \"carol\"
+";
+
+/// The module whose arguments the `image` step sets in the [`OWN_MANIFEST`]
+/// image, and its arguments (the password server reads none: `ps` shows
+/// that they reach its `argv`).
+const MODULE_ARGS: (&str, &str) = ("password-server", "[\"--from-the-manifest\"]");
+
+/// Lines the [`OWN_MANIFEST`] image must show somewhere (a service's end is
+/// named whenever it comes): each a prefix and a suffix of one line.
+const OWN_LINES: &[(&str, &str)] = &[
+    (
+        "hurd-init: service lantern: /bin/sleep (pid ",
+        ", user carol)",
+    ),
+    ("hurd-init: service brief (pid ", ") exited with status 1"),
+];
+
 /// What is typed into the [`OWN_MANIFEST`] image (whose services start
-/// first: `keeper`, and `broken` named as not started): carol, a user only that
+/// first: `keeper`, `broken` named as not started, and the
+/// [`MORE_SERVICES`]): carol, a user only that
 /// manifest has, is refused with a wrong password and logs in with hers,
 /// sees her ids (her groups) and her home, runs the program template (built
 /// from a crate outside the workspace) and [`NEW_PROGRAM`], and leaves; alice logs in, meets her
@@ -86,7 +119,9 @@ const OWN_EXPECTED: &[&str] = &[
     "$ cat /srv/alice/note /srv/alice/hello\nBring the tarballs.\nHello from alice's own translator.",
     "$ cat /srv/alice/greeting\nHello from my own translator\n(served by my-translator, running as uid 1000)",
     "Hello, alice! (from a program on hurd-rt)",
+    "0 password --from-the-manifest\n",
     "0 /bin/sleep 86400\n",
+    "1002 /bin/sleep 3600\n",
     "1000 /hurd/hello Hello from alice's own translator.",
     "1000 /bin/my-translator Hello from my own translator\n",
     "QUIET WORDS",
@@ -307,6 +342,7 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
             )),
             None => Ok(()),
         })
+        .and_then(|()| check_lines(&output, OWN_LINES))
         .map_err(|e| format!("{OWN_MANIFEST}: {e}"))?;
     if run.status != Some(EXIT_SUCCESS) || run.timed_out {
         return Err(format!("{OWN_MANIFEST}: the image did not halt cleanly"));
@@ -317,8 +353,9 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
 
 /// A copy of the [`OWN_MANIFEST`] in a directory of its own outside the
 /// checkout, next to a crate `cargo xtask new-program` made there
-/// ([`NEW_PROGRAM`]), which the copy installs as `/bin/greeter`; the
-/// directory is removed when this is dropped.
+/// ([`NEW_PROGRAM`]), which the copy installs as `/bin/greeter`, with the
+/// [`MORE_SERVICES`] and the [`MODULE_ARGS`]; the directory is removed when
+/// this is dropped.
 struct OwnImage {
     dir: PathBuf,
     manifest: PathBuf,
@@ -340,7 +377,9 @@ impl OwnImage {
         let text = std::fs::read_to_string(&original)
             .map_err(|e| format!("cannot read {}: {e}", original.display()))?;
         let base = original.parent().unwrap_or(&ws.root);
-        let text = with_program(&with_crates_from(&text, base)?, NEW_PROGRAM, &program)?;
+        let text =
+            with_program(&with_crates_from(&text, base)?, NEW_PROGRAM, &program)? + MORE_SERVICES;
+        let text = with_module_args(&text, MODULE_ARGS.0, MODULE_ARGS.1)?;
         std::fs::write(&own.manifest, text)
             .map_err(|e| format!("cannot write {}: {e}", own.manifest.display()))?;
         Ok(own)
@@ -398,6 +437,37 @@ fn with_program(text: &str, name: &str, dir: &Path) -> Result<String, String> {
     ))
 }
 
+/// The manifest `text` with `args` (a TOML array) given to the module whose
+/// `bin` is `bin`.
+///
+/// # Errors
+///
+/// No line `bin = "BIN"` in `text`.
+fn with_module_args(text: &str, bin: &str, args: &str) -> Result<String, String> {
+    let line = format!("bin = \"{bin}\"\n");
+    if !text.contains(&line) {
+        return Err(format!(
+            "{OWN_MANIFEST}: no module with `{}`",
+            line.trim_end()
+        ));
+    }
+    Ok(text.replacen(&line, &format!("{line}args = {args}\n"), 1))
+}
+
+/// Checks that for each `(prefix, suffix)` of `lines` a line of `output`
+/// starts with `prefix` and ends with `suffix`.
+fn check_lines(output: &str, lines: &[(&str, &str)]) -> Result<(), String> {
+    for (prefix, suffix) in lines {
+        if !output
+            .lines()
+            .any(|l| l.starts_with(prefix) && l.trim_end().ends_with(suffix))
+        {
+            return Err(format!("the console never showed `{prefix}…{suffix}`"));
+        }
+    }
+    Ok(())
+}
+
 /// QEMU booting `iso` from its CD-ROM drive with the console on the serial
 /// port, connected to `serial` (`stdio`, or `mon:stdio` for a terminal);
 /// QEMU exits when the kernel halts (`isa-debug-exit`) or resets.
@@ -434,6 +504,45 @@ mod tests {
              crate = \"/w/distro/examples/../templates/program\"\ncrate = \"/abs/x\"\n  crate = \"kept\"\n"
         );
         Ok(())
+    }
+
+    #[test]
+    fn a_module_gets_its_arguments() -> Result<(), String> {
+        let text =
+            "[[module]]\nname = \"p\"\nbin = \"p-server\"\n\n[[program]]\nbin = \"p-server\"\n";
+        let out = with_module_args(text, "p-server", "[\"-x\"]")?;
+        assert_eq!(
+            out,
+            "[[module]]\nname = \"p\"\nbin = \"p-server\"\nargs = [\"-x\"]\n\n[[program]]\nbin = \"p-server\"\n"
+        );
+        assert!(with_module_args(text, "q-server", "[]").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn lines_are_found_by_their_ends() {
+        let out = "a\nhurd-init: service x (pid 7) exited with status 1\r\nb";
+        assert!(
+            check_lines(
+                out,
+                &[("hurd-init: service x (pid ", ") exited with status 1")]
+            )
+            .is_ok()
+        );
+        assert!(
+            check_lines(
+                out,
+                &[("hurd-init: service y (pid ", ") exited with status 1")]
+            )
+            .is_err()
+        );
+        assert!(
+            check_lines(
+                out,
+                &[("hurd-init: service x (pid ", ") ended by signal 6")]
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -63,6 +63,7 @@
 //! program = "/hurd/hello"
 //! args = ["started at boot"]
 //! on-failure = "continue"   # or "halt"; after = ["other-service"]
+//! user = "root"              # or a [[user]] of the manifest
 //! ```
 //!
 //! The modules: [`entries`] (what a manifest holds), `raw` (its TOML form),

@@ -45,6 +45,7 @@ pub(super) struct RawService {
     pub(super) args: Vec<Spanned<String>>,
     #[serde(default)]
     pub(super) after: Vec<Spanned<String>>,
+    pub(super) user: Option<Spanned<String>>,
     #[serde(rename = "on-failure")]
     pub(super) on_failure: Option<Spanned<String>>,
 }

@@ -9,17 +9,20 @@ use super::check::Checker;
 use super::entries::{File, Program};
 use super::error::ManifestError;
 use super::raw::RawService;
+use crate::users::User;
 
 impl Checker<'_> {
     /// The services, in start order: each after those its `after` names,
     /// otherwise in manifest order. Names are valid and unique, programs are
     /// `[[program]]`s or `[[file]]`s of the image, arguments fit the
-    /// services file, `after` names services and makes no cycle.
+    /// services file, `user` is `root` or one of `users`, `after` names
+    /// services and makes no cycle.
     pub(super) fn services(
         &self,
         raw: Vec<Spanned<RawService>>,
         programs: &[Program],
         files: &[File],
+        users: &[User],
     ) -> Result<Vec<Service>, ManifestError> {
         if raw.len() > services::MAX_SERVICES {
             return Err(self.lines.field_error(
@@ -88,8 +91,23 @@ impl Checker<'_> {
                     )
                 })?,
             };
+            let user = match s.user {
+                None => services::ROOT.to_owned(),
+                Some(u) => {
+                    let uspan = u.span();
+                    let u = u.into_inner();
+                    if u != services::ROOT && !users.iter().any(|x| x.name == u) {
+                        return Err(self.lines.field_error(
+                            uspan,
+                            format!("service.user `{u}`: no such [[user]] (or `root`)"),
+                        ));
+                    }
+                    u
+                }
+            };
             let service = Service {
                 name,
+                user,
                 program,
                 args,
                 after: Vec::new(),

@@ -24,9 +24,12 @@
 //!
 //! Then it starts the image's services, as its `/etc/hurd-init/services`
 //! lists them (`hurd_servers::services`): each a task of its own, a child
-//! process of init's run as root, with the console as its output. One that
-//! does not start is named on the console, and the boot goes on without it
-//! and the services that come after it — unless it is to halt the system.
+//! process of init's run as root or as the user the manifest names (with
+//! the ids a login of theirs gets, from `/etc/passwd` and `/etc/group`),
+//! with the console as its output. One that does not start is named on the
+//! console, and the boot goes on without it and the services that come
+//! after it — unless it is to halt the system. A service that ends is named
+//! on the console with its exit status, whenever it ends.
 //!
 //! Before each login prompt init shows `/etc/issue`, as `getty` does. A
 //! login checked by the password server starts the user's shell (the last
@@ -165,9 +168,23 @@ const MODULES: &[&str] = &[
 /// What is shown before each login prompt (as `getty` shows it).
 const ISSUE: &str = "/etc/issue";
 
+/// The stack of a thread that waits for a service to end.
+const WATCHER_STACK: usize = 16 * 1024;
+
+/// The words after the name of boot module `name`'s string (the arguments
+/// the manifest gives it), if the loader gave it.
+fn module_args<'a>(info: &'a BootInfo, name: &str) -> impl Iterator<Item = &'a str> {
+    info.modules
+        .iter()
+        .find(|(string, _)| boot::module_name(string) == Some(name))
+        .into_iter()
+        .flat_map(|(string, _)| string.split_whitespace().skip(1))
+}
+
 // ANCHOR: boot
 /// Starts the servers — each from its boot module as a task of its own,
-/// a process of init's — and the root file system, fills it (with the
+/// a process of init's, with the words after the module's name as its
+/// arguments — and the root file system, fills it (with the
 /// `rootfs` module's files when the loader gave one), and starts the
 /// password server, which reads the accounts there.
 fn boot(info: &BootInfo) -> Result<System, Error> {
@@ -179,8 +196,11 @@ fn boot(info: &BootInfo) -> Result<System, Error> {
         })
     };
     let start = |name: &str, ports: &[InitialPort], proc: Option<PortName>| {
-        let image = module(&alloc::format!("{name}-server"))?;
-        let started = startup::start_server(image, name, ports, proc).inspect_err(|e| {
+        let module_name = alloc::format!("{name}-server");
+        let image = module(&module_name)?;
+        let mut argv = Vec::from([name]);
+        argv.extend(module_args(info, &module_name));
+        let started = startup::start_server(image, &argv, ports, proc).inspect_err(|e| {
             println!("hurd-init: the {name} server did not start: {e}");
         })?;
         let _ = ipc.port_deallocate(started.child.task);
@@ -422,9 +442,10 @@ fn start_session(sys: &System, child: exec::Child, uid: u32) -> Result<(), Error
 
 // ANCHOR: services
 /// Starts the services of [`services::SERVICES`] in order, as
-/// [`start_service`] does; one that does not start is named on the console
-/// and the boot goes on without it (and without those that come after it),
-/// unless it is to halt the system: then `false`.
+/// [`start_service`] does, each watched by [`watch_service`]; one that does
+/// not start is named on the console and the boot goes on without it (and
+/// without those that come after it), unless it is to halt the system: then
+/// `false`.
 fn start_services(sys: &System) -> bool {
     let Ok(root) = sys.session_for(&IdSet::root()) else {
         println!("hurd-init: no services: no root session");
@@ -452,14 +473,19 @@ fn start_services(sys: &System) -> bool {
     for s in &list {
         let r = match s.after.iter().find(|a| !started.contains(&a.as_str())) {
             Some(needed) => Err(alloc::format!("`{needed}`, which it comes after, did not")),
-            None => start_service(sys, &root, s).map_err(|e| match Errno::of(e) {
-                Some(errno) => alloc::format!("{errno}"),
-                None => alloc::format!("{e}"),
-            }),
+            None => start_service(sys, &root, s),
         };
         match r {
             Ok(pid) => {
-                println!("hurd-init: service {}: {} (pid {pid})", s.name, s.program);
+                if s.user == services::ROOT {
+                    println!("hurd-init: service {}: {} (pid {pid})", s.name, s.program);
+                } else {
+                    println!(
+                        "hurd-init: service {}: {} (pid {pid}, user {})",
+                        s.name, s.program, s.user
+                    );
+                }
+                watch_service(sys, &s.name, pid);
                 started.push(&s.name);
             }
             Err(why) => {
@@ -477,15 +503,76 @@ fn start_services(sys: &System) -> bool {
     true
 }
 
-/// Starts service `s` as a task of its own, a child process of init's owned
-/// by root, with root's auth handle and root directory (from `root`) and the
-/// console as its standard output and error; its pid.
+/// Names the end of service `name` (process `pid`, a child of init's) on
+/// the console when it ends, from a thread of its own that waits for it.
+fn watch_service(sys: &System, name: &str, pid: i32) {
+    let proc = sys.proc;
+    let service = String::from(name);
+    let watcher = thread::Builder::new()
+        .stack_size(WATCHER_STACK)
+        .spawn(move || {
+            let ipc = KernelIpc::new();
+            // Init's other waits are for other children (its shells) or come
+            // later, so this one takes the service's end.
+            if let Ok((status, _)) = process::Client::new(&ipc, proc).wait(pid, 0) {
+                match WaitStatus::from_raw(status) {
+                    WaitStatus::Exited(code) => {
+                        println!(
+                            "hurd-init: service {service} (pid {pid}) exited with status {code}"
+                        );
+                    }
+                    WaitStatus::Signaled(sig) => {
+                        println!("hurd-init: service {service} (pid {pid}) ended by signal {sig}");
+                    }
+                }
+            }
+        });
+    if watcher.is_err() {
+        println!("hurd-init: service {name} (pid {pid}): no thread to watch it");
+    }
+}
+
+/// Starts service `s` as a task of its own, a child process of init's, with
+/// the console as its standard output and error and no standard input: as
+/// root, with root's auth handle and root directory (from `root`), or as
+/// the user it names, with the ids a login of theirs gets (their primary
+/// group and the groups listing them, from the accounts `root` reads) and
+/// the root directory reauthenticated for them, their process owned by
+/// them; its pid, or why it did not start.
 fn start_service(
     sys: &System,
     root: &Session<'_, KernelIpc>,
     s: &services::Service,
+) -> Result<i32, String> {
+    let errno = |e: Error| match Errno::of(e) {
+        Some(errno) => alloc::format!("{errno}"),
+        None => alloc::format!("{e}"),
+    };
+    let theirs;
+    let (session, uid) = if s.user == services::ROOT {
+        (root, 0)
+    } else {
+        let db = rootfs::read_accounts(root).map_err(|e| alloc::format!("{e}"))?;
+        let user = db
+            .user_by_name(&s.user)
+            .ok_or_else(|| alloc::format!("no user `{}` in {}", s.user, rootfs::PASSWD))?;
+        theirs = sys.session_for(&db.login_ids(user)).map_err(errno)?;
+        (&theirs, user.uid)
+    };
+    let image = session.read_file(&s.program).map_err(errno)?;
+    spawn_service(sys, session, s, &image, uid).map_err(errno)
+}
+
+/// [`start_service`] once the program's `image` is read: loads it with
+/// `session`'s ports, makes it a process of init's owned by `uid` and
+/// starts it.
+fn spawn_service(
+    sys: &System,
+    session: &Session<'_, KernelIpc>,
+    s: &services::Service,
+    image: &[u8],
+    uid: u32,
 ) -> Result<i32, Error> {
-    let image = root.read_file(&s.program)?;
     let ipc = &sys.ipc;
     let out = io::Client::new(ipc, sys.term).duplicate()?.name;
     let err = match io::Client::new(ipc, sys.term).duplicate() {
@@ -501,8 +588,8 @@ fn start_service(
         disposition: Disposition::CopySend,
     };
     let ports = [
-        give(AUTH, root.auth),
-        give(CRDIR, root.crdir),
+        give(AUTH, session.auth),
+        give(CRDIR, session.crdir),
         give(STDOUT, out),
         give(STDERR, err),
     ];
@@ -510,7 +597,7 @@ fn start_service(
     argv.push(&s.program);
     argv.extend(s.args.iter().map(String::as_str));
     let program = Program {
-        image: &image,
+        image,
         argv: &argv,
         envp: &[],
         ports: &ports,
@@ -520,7 +607,12 @@ fn start_service(
     let _ = ipc.port_deallocate(err);
     let child = loaded?;
     let r = distro_programs::process::adopt(ipc, sys.proc, child.task).and_then(|(pid, port)| {
+        let owned = match uid {
+            0 => Ok(()),
+            uid => process::Client::new(ipc, port).setowner(uid, 0),
+        };
         distro_programs::process::give_proc(child.task, port)?;
+        owned?;
         exec::resume(&child)?;
         Ok(pid)
     });
