@@ -53,6 +53,11 @@ user = \"carol\"
 /// that they reach its `argv`).
 const MODULE_ARGS: (&str, &str) = ("password-server", "[\"--from-the-manifest\"]");
 
+/// A prebuilt executable the `image` step installs in the [`OWN_MANIFEST`]
+/// image as it is (`source = FILE`): the reference image's `args`, already
+/// built in the target directory, as `/bin/prebuilt`.
+const PREBUILT: (&str, &str) = ("/bin/prebuilt", "x86_64-unknown-none/release/args");
+
 /// Lines the [`OWN_MANIFEST`] image must show somewhere (a service's end is
 /// named whenever it comes): each a prefix and a suffix of one line.
 const OWN_LINES: &[(&str, &str)] = &[
@@ -68,7 +73,8 @@ const OWN_LINES: &[(&str, &str)] = &[
 /// [`MORE_SERVICES`]): carol, a user only that
 /// manifest has, is refused with a wrong password and logs in with hers,
 /// sees her ids (her groups) and her home, runs the program template (built
-/// from a crate outside the workspace) and [`NEW_PROGRAM`], and leaves; alice logs in, meets her
+/// from a crate outside the workspace), [`NEW_PROGRAM`] and the
+/// [`PREBUILT`] program, and leaves; alice logs in, meets her
 /// note and her translator (a process of hers), starts a translator of her
 /// own (built from a crate outside the workspace, `distro/examples/my-translator`)
 /// on a node of hers with `settrans` and reads it, runs the program
@@ -83,6 +89,7 @@ fn own_scenario() -> Vec<Step> {
         Step::new("$ ", "pwd"),
         Step::new("$ ", "my-program carol"),
         Step::new("$ ", "greeter keepers"),
+        Step::new("$ ", "prebuilt installed as it was built"),
         Step::new("$ ", "exit"),
         Step::new("login: ", "alice"),
         Step::new("Password: ", "wonderland"),
@@ -114,6 +121,7 @@ const OWN_EXPECTED: &[&str] = &[
     "$ pwd\n/home/carol",
     "Hello, carol! (from a program on hurd-rt)",
     "$ greeter keepers\nHello, keepers! (from a program on hurd-rt)",
+    "$ prebuilt installed as it was built\ninstalled as it was built",
     "my-hurd: log in as carol",
     "Welcome to my own hurd-rs.",
     "$ cat /srv/alice/note /srv/alice/hello\nBring the tarballs.\nHello from alice's own translator.",
@@ -325,7 +333,7 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
     eprintln!("the reference image booted from its GRUB ISO and ran the console scenario");
     // The book's manifest of one's own, with a program made by `cargo xtask
     // new-program` outside the checkout, built and booted the same way.
-    let own = OwnImage::make(ws)?;
+    let own = OwnImage::make(ws, &target)?;
     let iso = target.join("my-image-test.iso");
     build(ws, &own.manifest, &iso, true)?;
     let run = crate::console::converse(
@@ -362,7 +370,7 @@ struct OwnImage {
 }
 
 impl OwnImage {
-    fn make(ws: &Workspace) -> Result<OwnImage, String> {
+    fn make(ws: &Workspace, target: &Path) -> Result<OwnImage, String> {
         let dir = std::env::temp_dir().join(format!("hurd-rs-own-image-{}", std::process::id()));
         // A directory left by an earlier run of the same pid.
         let _ = std::fs::remove_dir_all(&dir);
@@ -380,6 +388,7 @@ impl OwnImage {
         let text =
             with_program(&with_crates_from(&text, base)?, NEW_PROGRAM, &program)? + MORE_SERVICES;
         let text = with_module_args(&text, MODULE_ARGS.0, MODULE_ARGS.1)?;
+        let text = with_prebuilt(&text, PREBUILT.0, &target.join(PREBUILT.1))?;
         std::fs::write(&own.manifest, text)
             .map_err(|e| format!("cannot write {}: {e}", own.manifest.display()))?;
         Ok(own)
@@ -434,6 +443,25 @@ fn with_program(text: &str, name: &str, dir: &Path) -> Result<String, String> {
     Ok(format!(
         "{text}\n[[program]]\npath = \"/bin/{name}\"\ncrate = {}\n",
         crate::new_program::toml_string(dir)
+    ))
+}
+
+/// The manifest `text` with the executable `file` installed as it is at
+/// `path`.
+///
+/// # Errors
+///
+/// `file` is not a UTF-8 path, or not there.
+fn with_prebuilt(text: &str, path: &str, file: &Path) -> Result<String, String> {
+    if !file.is_file() {
+        return Err(format!("{}: no such file to install", file.display()));
+    }
+    let file = file
+        .to_str()
+        .ok_or_else(|| format!("{}: not a UTF-8 path", file.display()))?;
+    Ok(format!(
+        "{text}\n[[program]]\npath = \"{path}\"\nsource = {}\n",
+        crate::new_program::toml_string(file)
     ))
 }
 
@@ -516,6 +544,19 @@ mod tests {
             "[[module]]\nname = \"p\"\nbin = \"p-server\"\nargs = [\"-x\"]\n\n[[program]]\nbin = \"p-server\"\n"
         );
         assert!(with_module_args(text, "q-server", "[]").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn a_prebuilt_file_is_installed_as_it_is() -> Result<(), String> {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+        let out = with_prebuilt("[image]\n", "/bin/p", &file)?;
+        let source = file.to_str().ok_or("not UTF-8")?;
+        assert_eq!(
+            out,
+            format!("[image]\n\n[[program]]\npath = \"/bin/p\"\nsource = \"{source}\"\n")
+        );
+        assert!(with_prebuilt("", "/bin/p", Path::new("/no/such/file")).is_err());
         Ok(())
     }
 
