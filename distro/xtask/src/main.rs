@@ -97,9 +97,13 @@ COMMANDS:
                         for a program of one's own on hurd-rt from the
                         template distro/templates/program, building outside
                         this workspace; a manifest names it with `crate`.
-    bench [NAME]        Run all benchmarks (or only NAME), print a table of
+    bench [NAME] [--book] | --redraw
+                        Run all benchmarks (or only NAME), print a table of
                         our times against the baselines and draw each
-                        suite's chart (target/bench/NAME.svg).
+                        suite's chart (target/bench/NAME.svg); `--book`
+                        also keeps the results and charts in the book
+                        (book/src/benchmarks/). `--redraw` draws the book's
+                        charts again from its results, running nothing.
     book [CHAPTER...]   Build the book (book/) with its diagrams and run every
                         command it shows, comparing the output with the
                         book's, and check every exercise; with CHAPTERs

@@ -9,7 +9,7 @@
 //! the rows of each file just written as a chart, `target/bench/<name>.svg`
 //! (see [`chart`]). To add a benchmark, add a [`Bench`] to [`BENCHES`].
 
-mod chart;
+pub mod chart;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -89,11 +89,36 @@ pub const BENCHES: &[Bench] = &[
     },
 ];
 
-/// `cargo xtask bench [NAME]`.
+/// `cargo xtask bench [NAME] [--book]`, `cargo xtask bench --redraw`.
 pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
-    let selected: Vec<&Bench> = match args {
+    let mut book = false;
+    let mut names = Vec::new();
+    for arg in args {
+        match arg.as_str() {
+            "--book" => book = true,
+            "--redraw" => {
+                if args.len() != 1 {
+                    return Err(Failure::Usage(
+                        "`cargo xtask bench --redraw` takes nothing else".to_owned(),
+                    ));
+                }
+                let workspace = Workspace::find()?;
+                for chart in crate::book::charts::redraw_all(&workspace.root)? {
+                    eprintln!("drew {}", chart.display());
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            flag if flag.starts_with('-') => {
+                return Err(Failure::Usage(format!(
+                    "unknown option `{flag}` for `cargo xtask bench`"
+                )));
+            }
+            name => names.push(name),
+        }
+    }
+    let selected: Vec<&Bench> = match names.as_slice() {
         [] => BENCHES.iter().collect(),
-        [name] => match BENCHES.iter().find(|b| b.name == name.as_str()) {
+        [name] => match BENCHES.iter().find(|b| b.name == *name) {
             Some(bench) => vec![bench],
             None => {
                 let known: Vec<&str> = BENCHES.iter().map(|b| b.name).collect();
@@ -167,6 +192,15 @@ pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
     println!();
     print!("{}", table(&rows));
     eprintln!("charts: {}/NAME.svg", dir.display());
+    if book {
+        let files: Vec<PathBuf> = selected
+            .iter()
+            .map(|b| dir.join(format!("{}.json", b.name)))
+            .collect();
+        for chart in crate::book::charts::store(&workspace.root, &files)? {
+            eprintln!("stored for the book: {}", chart.display());
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -10,6 +10,10 @@
 //!   the console driver), and is run, its output compared with the book's
 //!   (see [`transcript`] for the notation, [`run`] for how).
 //!
+//! - **Benchmark charts**: the results kept in `book/src/benchmarks` and
+//!   their charts, each the renderer's drawing of its results (see
+//!   [`charts`]).
+//!
 //! - **Exercises**: each part's hands-on crate, as the reader starts it and
 //!   solved (see [`exercises`]): the solution passes its tests, the start
 //!   fails them at its TODOs.
@@ -18,6 +22,7 @@
 //! transcripts of the chapters named (file names, e.g.
 //! `trying-the-system.md`) and the exercises they use.
 
+pub mod charts;
 mod diagrams;
 mod exercises;
 mod markdown;
@@ -72,6 +77,8 @@ pub fn test_step(ws: &Workspace, chapters: &[String]) -> Result<(), String> {
     let files = markdown::chapters(&src)?;
     let drawn = diagrams::check(&src, &out, &files)?;
     eprintln!("book: {drawn} diagrams drawn");
+    let charts = charts::check(&ws.root, Some(&out))?;
+    eprintln!("book: {charts} benchmark charts, each the drawing of its results");
 
     let runner = run::Runner {
         root: ws.root.clone(),
