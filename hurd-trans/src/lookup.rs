@@ -166,6 +166,13 @@ impl<I: UserIpc + ?Sized> Lookup<'_, I> {
         let mut r = first;
         let mut nloops = 0u32;
         loop {
+            // Every answer counts, whatever its kind: a server that answers
+            // `fd/N/...` or `tty/...` leading back to itself is a loop too.
+            nloops += 1;
+            if nloops > ELOOP_THRESHOLD {
+                self.release(r.port);
+                return Err(Errno::Loop.into());
+            }
             // Where to look next: (start port, owned?, name).
             let (start, owned, name): (PortName, bool, Name) = match r.kind {
                 RetryType::Reauth | RetryType::Normal => {
@@ -174,11 +181,6 @@ impl<I: UserIpc + ?Sized> Lookup<'_, I> {
                     } else {
                         r.port
                     };
-                    nloops += 1;
-                    if nloops > ELOOP_THRESHOLD {
-                        self.release(port);
-                        return Err(Errno::Loop.into());
-                    }
                     if r.name.is_empty() && r.kind == RetryType::Normal {
                         return self.finish(port, flags);
                     }
@@ -189,10 +191,6 @@ impl<I: UserIpc + ?Sized> Lookup<'_, I> {
                     let name = name.as_bytes();
                     if let Some(rest) = name.strip_prefix(b"/") {
                         self.release(r.port);
-                        nloops += 1;
-                        if nloops > ELOOP_THRESHOLD {
-                            return Err(Errno::Loop.into());
-                        }
                         (self.crdir, false, Name::from(rest))
                     } else if let Some(rest) = name.strip_prefix(b"fd/") {
                         self.release(r.port);

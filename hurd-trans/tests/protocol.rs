@@ -800,3 +800,96 @@ fn a_directory_read_in_chunks_is_listed_once() {
     );
     assert_eq!(chunks_of_one_pass, 1, "listings for one pass");
 }
+
+/// A directory server that answers `dir_lookup` with the magical retry
+/// `fd/0/x` (go on at the client's descriptor 0: this server again) up to
+/// `loops` times, then with a port to itself. Returns the server's thread,
+/// which counts the lookups and ends at the first message that is none.
+fn fd_looping_server(
+    rt: &hurd_ipc::hosted::Runtime,
+    client: &hurd_ipc::hosted::Task,
+    loops: u32,
+) -> (PortName, std::thread::JoinHandle<u32>) {
+    let server = rt.task();
+    let port = server
+        .port_allocate(hurd_ipc::RightType::Receive)
+        .expect("port");
+    let send = server
+        .give_right(port, Disposition::MakeSend, client)
+        .expect("send");
+    let thread = std::thread::spawn(move || {
+        let mut lookups = 0;
+        while let Ok(msg) = server.receive(port) {
+            let Ok((fs::Call::dir_lookup { .. }, req)) = fs::Call::decode(msg) else {
+                break;
+            };
+            lookups += 1;
+            let answer = if lookups <= loops {
+                let null = PortItem {
+                    disposition: Disposition::CopySend,
+                    name: PortName::NULL,
+                };
+                (hurd_trans::RetryType::Magical.into(), "fd/0/x".into(), null)
+            } else {
+                let me = PortItem {
+                    disposition: Disposition::MakeSend,
+                    name: port,
+                };
+                (hurd_trans::RetryType::Normal.into(), "".into(), me)
+            };
+            let _ = server.send(fs::Reply::dir_lookup(Ok(answer)).encode(&req));
+        }
+        lookups
+    });
+    (send, thread)
+}
+
+/// A view of the name space with descriptors and nothing else.
+fn descriptors_only<'a>(
+    client: &'a hurd_ipc::hosted::Task,
+    fds: &'a [PortName],
+) -> hurd_trans::lookup::Lookup<'a, hurd_ipc::hosted::Task> {
+    hurd_trans::lookup::Lookup {
+        ipc: client,
+        crdir: PortName::NULL,
+        cwdir: PortName::NULL,
+        auth: PortName::NULL,
+        fds,
+        ctty: PortName::NULL,
+    }
+}
+
+#[test]
+fn magical_retries_count_towards_eloop() {
+    let rt = hurd_ipc::hosted::Runtime::new();
+    let client = rt.task();
+    let magic = hurd_trans::Retry {
+        kind: hurd_trans::RetryType::Magical,
+        name: "fd/0/x".into(),
+        port: PortName::NULL,
+    };
+    let stop = |port| {
+        client
+            .send(hurd_ipc::Message::new(1, port, Disposition::CopySend))
+            .expect("stop");
+    };
+    // A few rounds through descriptor 0 end at the file.
+    let (fd, server) = fd_looping_server(&rt, &client, 3);
+    let fds = [fd];
+    let p = descriptors_only(&client, &fds).retry(magic.clone(), OpenFlags::READ, 0);
+    assert_eq!(p, Ok(fd));
+    stop(fd);
+    assert_eq!(server.join().expect("server"), 4);
+    // Endless rounds (here 1,000 before the file) are a loop: ELOOP after
+    // ELOOP_THRESHOLD lookups, not a lookup that goes on for as long as
+    // the server likes.
+    let (fd, server) = fd_looping_server(&rt, &client, 1000);
+    let fds = [fd];
+    let p = descriptors_only(&client, &fds).retry(magic, OpenFlags::READ, 0);
+    assert_eq!(p, Err(e(Errno::Loop)));
+    stop(fd);
+    assert_eq!(
+        server.join().expect("server"),
+        hurd_trans::lookup::ELOOP_THRESHOLD
+    );
+}
