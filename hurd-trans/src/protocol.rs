@@ -199,7 +199,13 @@ interface! {
         /// `fsys_set_options`: run-time options (an argz vector, as
         /// `fsysopts` sends them: `--sync`, `--readonly`...).
         routine set_options(options: Vec<u8>, do_children: i32);
-        skip getpriv();
+        /// `fsys_getpriv`: the privileged ports a bootstrap file system's
+        /// parent hands out — the host's privileged port, the device master
+        /// port and the file system's task (any may be null). A translator
+        /// asks its bootstrap port, as the C library's
+        /// `get_privileged_ports` does; one whose disk's driver was started
+        /// again learns the driver's new master port this way.
+        routine getpriv() -> (host_priv: PortItem, device_master: PortItem, fstask: PortItem);
         skip init();
         skip forward();
         /// `fsys_get_options`: the options (argz).
@@ -247,6 +253,7 @@ mod tests {
         assert_eq!(fsys::id::getroot, 22002);
         assert_eq!(fsys::id::syncfs, 22004);
         assert_eq!(fsys::id::set_options, 22005);
+        assert_eq!(fsys::id::getpriv, 22006);
         assert_eq!(fsys::id::get_options, 22009);
         assert_eq!(fsys::END, 22012);
     }

@@ -126,6 +126,12 @@ impl<T: Tree, I: UserIpc> fsys::Server for NetFs<T, I> {
         Err(Error::Mig(MigReturn::NoReply))
     }
 
+    /// Only a bootstrap file system's parent answers it (as the Hurd's
+    /// netfs): `EOPNOTSUPP`.
+    fn getpriv(&self, _: &Request) -> Result<(PortItem, PortItem, PortItem), Error> {
+        Err(errno(Errno::OpNotSupp))
+    }
+
     fn getroot(
         &self,
         req: &Request,
