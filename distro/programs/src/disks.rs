@@ -17,6 +17,18 @@
 //! system the translator can serve — is named on the console, and the boot
 //! goes on without it.
 //!
+//! A driver that ends is started again. Init asks the kernel to report
+//! each driver's end (`task_notify_exit`, registered before the driver
+//! runs) and keeps answering the file system's bootstrap port, as the
+//! parent of a bootstrap file system does: on `fsys_getpriv` it hands out
+//! the driver's master port — after starting the driver again, with a new
+//! master port, when the old one is dead. The file system's store opens
+//! its device again there and retries the request (see [`crate::store`]):
+//! its clients see no error, or `EIO` when the driver cannot be had. A
+//! driver that ends [`QUICK_ENDS`] times in a row within [`QUICK`] of its
+//! start is not started again. A thread of init's, started by
+//! [`mount_all`], does this; each end and start is named on the console.
+//!
 //! At halt, [`unmount_all`] asks each file system to write everything
 //! back (`fsys_syncfs`) and to go away (`fsys_goaway`), which leaves it
 //! clean on its disk.
@@ -27,10 +39,15 @@ use alloc::vec::Vec;
 use core::time::Duration;
 
 use hurd_abi::device::DEVICE_MASTER_PORT_NAME;
-use hurd_ipc::{Disposition, Errno, Error, MsgOptions, PortItem, PortName, RightType, UserIpc};
+use hurd_abi::rpc::TASK_EXITED;
+use hurd_ipc::mig::{self, Dispatch, Request};
+use hurd_ipc::{
+    Disposition, Errno, Error, Item, Message, MsgOptions, PortItem, PortName, PortType, RightType,
+    UserIpc,
+};
 use hurd_rt::exec::{self, InitialPort, Program};
 use hurd_rt::ports::{AUTH, BOOTSTRAP, SERVICE};
-use hurd_rt::{KernelIpc, mach, println};
+use hurd_rt::{KernelIpc, mach, println, thread};
 use hurd_servers::fstab::{self, Mount};
 use hurd_servers::shell::Session;
 use hurd_trans::flags::{FS_TRANS_SET, FSYS_GOAWAY_FORCE, OpenFlags};
@@ -45,6 +62,13 @@ pub const DRIVER_DEVICE: &str = "vd0";
 /// How long a file system's translator may take to start (it mounts its
 /// disk first).
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A driver that ends within this time of its start ends "quickly".
+pub const QUICK: Duration = Duration::from_secs(5);
+
+/// A driver that ends quickly this many times in a row is not started
+/// again.
+pub const QUICK_ENDS: u32 = 3;
 
 /// A mounted file system.
 #[derive(Debug)]
@@ -80,20 +104,25 @@ pub fn mount_all(ipc: &KernelIpc, root: &Session<'_, KernelIpc>, proc: PortName)
         }
     };
     let mut mounted = Vec::new();
+    let mut drivers = Vec::new();
     for m in &list {
         match mount(ipc, root, proc, m) {
-            Ok(done) => {
+            Ok((done, driver)) => {
                 println!(
                     "hurd-init: {}: {} on device:{} (driver pid {}, file system pid {})",
                     m.dir, m.fs_type, m.device, done.pids.1, done.pids.0
                 );
                 mounted.push(done);
+                drivers.push(driver);
             }
             Err(why) => println!(
                 "hurd-init: {}: device:{} is not mounted: {why}",
                 m.dir, m.device
             ),
         }
+    }
+    if !drivers.is_empty() {
+        watch(proc, drivers);
     }
     mounted
 }
@@ -130,13 +159,14 @@ fn disk_index(device: &str) -> Option<u32> {
     n.parse().ok()
 }
 
-/// Mounts `m`: see the [module documentation](self).
+/// Mounts `m`: see the [module documentation](self). The mount, and its
+/// driver for [`watch`].
 fn mount(
     ipc: &KernelIpc,
     root: &Session<'_, KernelIpc>,
     proc: PortName,
     m: &Mount,
-) -> Result<Mounted, String> {
+) -> Result<(Mounted, Driver), String> {
     let program = m
         .program()
         .ok_or_else(|| format!("no translator serves `{}` file systems", m.fs_type))?;
@@ -151,7 +181,68 @@ fn mount(
         .read_file(program)
         .map_err(|e| format!("{program}: {}", why(e)))?;
 
-    // The driver, serving its master port.
+    // The driver, serving its master port, its end reported on `ended`.
+    let ended = ipc
+        .port_allocate(RightType::Receive)
+        .map_err(|e| format!("a port: {e:?}"))?;
+    let (driver, driver_master) =
+        match start_driver(ipc, proc, kernel_master, &driver_image, index, ended) {
+            Ok(started) => started,
+            Err(e) => {
+                let _ = ipc.port_mod_refs(ended, RightType::Receive, -1);
+                return Err(e);
+            }
+        };
+    // A driver that finds no disk ends at once (saying why): its master
+    // port is then dead.
+    if ipc.port_type(driver_master) == Ok(PortType::DEAD_NAME) {
+        let _ = ipc.port_deallocate(driver_master);
+        let _ = ipc.port_mod_refs(ended, RightType::Receive, -1);
+        return Err(format!("{DRIVER} ended"));
+    }
+    match serve(ipc, root, proc, &fs_image, program, m, driver_master) {
+        Ok((pid, control, bootstrap)) => Ok((
+            Mounted {
+                dir: m.dir.clone(),
+                control,
+                pids: (pid, driver),
+            },
+            Driver {
+                dir: m.dir.clone(),
+                device: m.device.clone(),
+                index,
+                image: driver_image,
+                kernel_master,
+                master: driver_master,
+                ended,
+                bootstrap,
+                pid: driver,
+                started: hurd_rt::time::uptime(),
+                quick_ends: 0,
+                waiting: Vec::new(),
+            },
+        )),
+        Err(e) => {
+            // The driver ending is why, when it did.
+            let gone = ipc.port_type(driver_master) == Ok(PortType::DEAD_NAME);
+            let _ = ipc.port_deallocate(driver_master);
+            let _ = ipc.port_mod_refs(ended, RightType::Receive, -1);
+            Err(if gone { format!("{DRIVER} ended") } else { e })
+        }
+    }
+}
+
+/// Starts the driver of the `index`-th virtio disk with the kernel's
+/// device master port, its end reported on `ended`; its pid and its master
+/// port (a send right init holds: the driver holds the receive right).
+fn start_driver(
+    ipc: &KernelIpc,
+    proc: PortName,
+    kernel_master: PortName,
+    image: &[u8],
+    index: u32,
+    ended: PortName,
+) -> Result<(i32, PortName), String> {
     let driver_master = ipc
         .port_allocate(RightType::Receive)
         .map_err(|e| format!("a port: {e:?}"))?;
@@ -160,10 +251,10 @@ fn mount(
         return Err(format!("a port: {e:?}"));
     }
     let index = format!("{index}");
-    let driver = start(
+    let started = start(
         ipc,
         proc,
-        &driver_image,
+        image,
         &[DRIVER, index.as_str()],
         &[
             InitialPort {
@@ -177,28 +268,22 @@ fn mount(
                 disposition: Disposition::MoveReceive,
             },
         ],
+        ended,
     );
-    let driver = match driver {
-        Ok(pid) => pid,
+    match started {
+        Ok(pid) => Ok((pid, driver_master)),
         Err(e) => {
             let _ = ipc.port_deallocate(driver_master);
             let _ = ipc.port_mod_refs(driver_master, RightType::Receive, -1);
-            return Err(format!("{DRIVER}: {e}"));
+            Err(format!("{DRIVER}: {e}"))
         }
-    };
-    let served = serve(ipc, root, proc, &fs_image, program, m, driver_master);
-    let _ = ipc.port_deallocate(driver_master);
-    let (pid, control) = served?;
-    Ok(Mounted {
-        dir: m.dir.clone(),
-        control,
-        pids: (pid, driver),
-    })
+    }
 }
 
 /// Starts the translator `program` on the driver's device (its master port
 /// `driver_master`), answers its `fsys_startup`, checks that it serves and
-/// attaches it at the mount point; its pid and control port.
+/// attaches it at the mount point; its pid, its control port and its
+/// bootstrap port (the receive right: init answers it on).
 fn serve(
     ipc: &KernelIpc,
     root: &Session<'_, KernelIpc>,
@@ -207,7 +292,7 @@ fn serve(
     program: &str,
     m: &Mount,
     driver_master: PortName,
-) -> Result<(i32, PortName), String> {
+) -> Result<(i32, PortName, PortName), String> {
     let bootstrap = ipc
         .port_allocate(RightType::Receive)
         .map_err(|e| format!("a port: {e:?}"))?;
@@ -239,6 +324,7 @@ fn serve(
                 disposition: Disposition::CopySend,
             },
         ],
+        PortName::NULL,
     );
     let pid = match started {
         Ok(pid) => pid,
@@ -247,14 +333,22 @@ fn serve(
             return Err(format!("{program}: {e}"));
         }
     };
-    let control = startup(ipc, bootstrap);
-    let _ = ipc.port_mod_refs(bootstrap, RightType::Receive, -1);
-    let control = control.map_err(|e| format!("{program}: {e}"))?;
-    attach(ipc, root, control, &m.dir).inspect_err(|_| {
-        let _ = fsys::Client::new(ipc, control).goaway(FSYS_GOAWAY_FORCE as i32);
-        let _ = ipc.port_deallocate(control);
-    })?;
-    Ok((pid, control))
+    let served = startup(ipc, bootstrap)
+        .map_err(|e| format!("{program}: {e}"))
+        .and_then(|control| {
+            attach(ipc, root, control, &m.dir).inspect_err(|_| {
+                let _ = fsys::Client::new(ipc, control).goaway(FSYS_GOAWAY_FORCE as i32);
+                let _ = ipc.port_deallocate(control);
+            })?;
+            Ok(control)
+        });
+    match served {
+        Ok(control) => Ok((pid, control, bootstrap)),
+        Err(e) => {
+            let _ = ipc.port_mod_refs(bootstrap, RightType::Receive, -1);
+            Err(e)
+        }
+    }
 }
 
 /// Answers the translator's `fsys_startup` on `bootstrap` as its parent;
@@ -319,13 +413,15 @@ fn attach(
 }
 
 /// Loads `image` into a task of its own with `argv` and `ports`, makes it a
-/// child process of init's (`proc`) and starts it; its pid.
+/// child process of init's (`proc`) and starts it; its pid. Its end is
+/// reported on `ended` (a receive right of init's) unless that is null.
 fn start(
     ipc: &KernelIpc,
     proc: PortName,
     image: &[u8],
     argv: &[&str],
     ports: &[InitialPort],
+    ended: PortName,
 ) -> Result<i32, String> {
     let child = exec::load(&Program {
         image,
@@ -334,6 +430,12 @@ fn start(
         ports,
     })
     .map_err(|e| format!("{e:?}"))?;
+    if ended.is_valid()
+        && let Err(e) = mach::task_notify_exit(child.task, ended)
+    {
+        exec::terminate(child);
+        return Err(format!("task_notify_exit: {}", why(e)));
+    }
     let r = crate::process::adopt(ipc, proc, child.task).and_then(|(pid, port)| {
         crate::process::give_proc(child.task, port)?;
         exec::resume(&child)?;
@@ -345,6 +447,172 @@ fn start(
     let _ = ipc.port_deallocate(child.task);
     let _ = ipc.port_deallocate(child.thread);
     r.map_err(why)
+}
+
+/// A disk's driver as init keeps it: see the [module documentation](self).
+struct Driver {
+    /// The mount point and the device, for the console.
+    dir: String,
+    device: String,
+    /// The N of `vdN`.
+    index: u32,
+    /// The driver's program.
+    image: Vec<u8>,
+    /// The kernel's device master port (init's).
+    kernel_master: PortName,
+    /// The driver's master port (a send right; null when the driver is
+    /// not started again).
+    master: PortName,
+    /// Where its end is reported (a receive right).
+    ended: PortName,
+    /// The file system's bootstrap port (a receive right).
+    bootstrap: PortName,
+    /// The driver's pid, and when it started (the kernel's uptime).
+    pid: i32,
+    started: Duration,
+    /// How many times in a row it ended quickly.
+    quick_ends: u32,
+    /// `fsys_getpriv` requests waiting for the driver to start again.
+    waiting: Vec<Request>,
+}
+
+/// Starts the thread that watches `drivers` (a thread of init's); one that
+/// does not start is named on the console, and the drivers are then not
+/// started again.
+fn watch(proc: PortName, drivers: Vec<Driver>) {
+    if thread::spawn(move || supervise(proc, drivers)).is_err() {
+        println!("hurd-init: no thread to watch the disks' drivers: they are not started again");
+    }
+}
+
+/// Answers the file systems' bootstrap ports and starts each driver again
+/// when it ends.
+fn supervise(proc: PortName, mut drivers: Vec<Driver>) {
+    let ipc = KernelIpc::new();
+    let Ok(set) = ipc.port_allocate(RightType::PortSet) else {
+        println!("hurd-init: no port set to watch the disks' drivers");
+        return;
+    };
+    for d in &drivers {
+        let _ = ipc.port_move_member(d.ended, set);
+        let _ = ipc.port_move_member(d.bootstrap, set);
+    }
+    while let Ok(msg) = ipc.receive(set) {
+        let port = msg.header.local;
+        let Some(d) = drivers
+            .iter_mut()
+            .find(|d| d.ended == port || d.bootstrap == port)
+        else {
+            ipc.destroy_message(msg);
+            continue;
+        };
+        if port == d.ended {
+            match (msg.header.id, msg.body.first()) {
+                (TASK_EXITED, Some(&Item::U64(status))) => d.ended(&ipc, proc, status),
+                _ => ipc.destroy_message(msg),
+            }
+        } else {
+            d.request(&ipc, msg);
+        }
+    }
+}
+
+impl Driver {
+    /// A request on the file system's bootstrap port: `fsys_getpriv` is
+    /// answered with the driver's master port (once the driver is started
+    /// again, if it is gone); anything else is `MIG_BAD_ID`.
+    fn request(&mut self, ipc: &KernelIpc, msg: Message) {
+        if msg.header.id != fsys::id::getpriv {
+            if let Dispatch::Reply(r) = mig::bad_id(ipc, msg) {
+                let _ = mig::send_reply(ipc, r);
+            }
+            return;
+        }
+        let req = match fsys::Call::decode(msg) {
+            Ok((_, req)) => req,
+            Err(e) => {
+                if let Dispatch::Reply(r) = mig::reject(ipc, e.message, e.code) {
+                    let _ = mig::send_reply(ipc, r);
+                }
+                return;
+            }
+        };
+        let dead = ipc.port_type(self.master) == Ok(PortType::DEAD_NAME);
+        if dead {
+            // Its end is about to be reported: answered then.
+            self.waiting.push(req);
+        } else {
+            self.answer(ipc, &req);
+        }
+    }
+
+    /// Answers a `fsys_getpriv`: the driver's master port, or `EIO` when
+    /// there is none.
+    fn answer(&self, ipc: &KernelIpc, req: &Request) {
+        let item = |name| PortItem {
+            name,
+            disposition: Disposition::CopySend,
+        };
+        let reply = match self.master.is_valid() {
+            true => Ok((
+                item(PortName::NULL),
+                item(self.master),
+                item(PortName::NULL),
+            )),
+            false => Err(Error::from(Errno::Io)),
+        };
+        let _ = fsys::reply::getpriv(ipc, req, reply);
+    }
+
+    /// The driver ended with `status`: started again (unless it keeps
+    /// ending quickly), and the requests waiting for it answered.
+    fn ended(&mut self, ipc: &KernelIpc, proc: PortName, status: u64) {
+        println!(
+            "hurd-init: {}: the driver of device:{} (pid {}) ended (status {status:#x})",
+            self.dir, self.device, self.pid
+        );
+        if self.master.is_valid() {
+            let _ = ipc.port_deallocate(self.master);
+            self.master = PortName::NULL;
+        }
+        let now = hurd_rt::time::uptime();
+        self.quick_ends = match now.saturating_sub(self.started) < QUICK {
+            true => self.quick_ends + 1,
+            false => 0,
+        };
+        if self.quick_ends >= QUICK_ENDS {
+            println!(
+                "hurd-init: {}: the driver of device:{} keeps ending: not started again",
+                self.dir, self.device
+            );
+        } else {
+            match start_driver(
+                ipc,
+                proc,
+                self.kernel_master,
+                &self.image,
+                self.index,
+                self.ended,
+            ) {
+                Ok((pid, master)) => {
+                    println!(
+                        "hurd-init: {}: the driver of device:{} started again (pid {pid})",
+                        self.dir, self.device
+                    );
+                    self.pid = pid;
+                    self.master = master;
+                    self.started = now;
+                }
+                Err(e) => println!(
+                    "hurd-init: {}: the driver of device:{} did not start again: {e}",
+                    self.dir, self.device
+                ),
+            }
+        }
+        for req in core::mem::take(&mut self.waiting) {
+            self.answer(ipc, &req);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,10 +9,20 @@
 //! Transfers go in whole records (the device's unit, from
 //! `device_get_status(DEV_GET_RECORDS)`), at most [`MAX_TRANSFER`] bytes a
 //! request; a write that covers part of a record reads the record first.
-//! The device's `D_*` codes become errnos ([`errno_of`]); a driver that is
-//! gone (the device port a dead name) is `EIO` for every transfer after.
+//! The device's `D_*` codes become errnos ([`errno_of`]).
+//!
+//! A driver that is gone — the device port a dead name, or the driver
+//! ended holding the request (`MIG_SERVER_DIED`) — is `EIO`, unless the
+//! store knows where to ask for the device again
+//! ([`DeviceStore::reopen_through`]): a bootstrap port whose owner, the
+//! parent that started the driver, starts it again when it ends and hands
+//! out its new master port on `fsys_getpriv` (as the Hurd's file systems
+//! get their device master port from their bootstrap port through the C
+//! library's `get_privileged_ports`). The store then opens the device by
+//! its name on the new master port and sends the request there once more;
+//! only when that fails is the request `EIO`.
 
-use alloc::string::ToString;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use hurd_abi::device::{
@@ -20,7 +30,8 @@ use hurd_abi::device::{
     D_IO_ERROR, D_NO_MEMORY, D_NO_SUCH_DEVICE, D_READ, D_READ_ONLY, D_WOULD_BLOCK, D_WRITE,
     DEV_GET_RECORDS, device,
 };
-use hurd_ipc::{Errno, Error, OolItem, PortName, UserIpc};
+use hurd_ipc::{Errno, Error, MigReturn, MsgReturn, OolItem, PortName, UserIpc};
+use hurd_trans::protocol::fsys;
 use hurd_trans::translators::ext2::device::BlockDevice;
 
 /// The most bytes one `device_read` or `device_write` asks for (what the
@@ -43,6 +54,16 @@ pub fn errno_of(err: Error) -> Errno {
     }
 }
 
+/// Whether `err`, the failure of a request to a driver, says the driver
+/// is gone: the port a dead name (`MACH_SEND_INVALID_DEST`), or the driver
+/// ended before it answered (`MIG_SERVER_DIED`).
+pub fn driver_gone(err: Error) -> bool {
+    matches!(
+        err,
+        Error::Msg(MsgReturn::SendInvalidDest) | Error::Mig(MigReturn::ServerDied)
+    )
+}
+
 /// A device opened on a device master port. See the
 /// [module documentation](self).
 #[derive(Debug)]
@@ -50,11 +71,42 @@ pub struct DeviceStore<I: UserIpc> {
     ipc: I,
     /// The device port (a send right this store holds).
     device: PortName,
+    /// The device's name on its driver (`vd0`).
+    name: String,
     /// Bytes per record.
     record: u32,
     /// Records on the device (as many as a 32-bit record number reaches).
     records: u64,
     readonly: bool,
+    /// Where to ask for the driver's master port when the driver is gone
+    /// (a send right this store does not own), or null.
+    bootstrap: PortName,
+}
+
+/// Opens `name` on `master` with `mode`: the device port, its records and
+/// record size.
+fn open_device<I: UserIpc>(
+    ipc: &I,
+    master: PortName,
+    name: &str,
+    mode: u32,
+) -> Result<(PortName, u64, u32), Errno> {
+    let device = device::Client::new(ipc, master)
+        .device_open(mode, name.to_string())
+        .map_err(errno_of)?
+        .name;
+    let status = device::Client::new(ipc, device).device_get_status(DEV_GET_RECORDS, 2);
+    match status.as_deref() {
+        Ok(&[records, record, ..]) if record > 0 => Ok((device, u64::from(records), record)),
+        Ok(_) => {
+            let _ = ipc.port_deallocate(device);
+            Err(Errno::Io)
+        }
+        Err(&e) => {
+            let _ = ipc.port_deallocate(device);
+            Err(errno_of(e))
+        }
+    }
 }
 
 impl<I: UserIpc> DeviceStore<I> {
@@ -67,31 +119,80 @@ impl<I: UserIpc> DeviceStore<I> {
     /// ([`errno_of`]: `ENXIO` for no such device); `EIO` when the device
     /// reports a record size of zero.
     pub fn open(ipc: I, master: PortName, name: &str, readonly: bool) -> Result<Self, Errno> {
-        let mode = if readonly { D_READ } else { D_READ | D_WRITE };
-        let device = device::Client::new(&ipc, master)
-            .device_open(mode, name.to_string())
-            .map_err(errno_of)?
-            .name;
-        let status = device::Client::new(&ipc, device).device_get_status(DEV_GET_RECORDS, 2);
-        let (records, record) = match status.as_deref() {
-            Ok(&[records, record, ..]) if record > 0 => (u64::from(records), record),
-            Ok(_) => (0, 0),
-            Err(&e) => {
-                let _ = ipc.port_deallocate(device);
-                return Err(errno_of(e));
-            }
-        };
-        if record == 0 {
-            let _ = ipc.port_deallocate(device);
-            return Err(Errno::Io);
-        }
+        let (device, records, record) = open_device(&ipc, master, name, Self::mode(readonly))?;
         Ok(DeviceStore {
             ipc,
             device,
+            name: name.to_string(),
             record,
             records,
             readonly,
+            bootstrap: PortName::NULL,
         })
+    }
+
+    /// When the driver is gone, asks `bootstrap` (`fsys_getpriv`) for the
+    /// device master port of the driver started again, and opens the
+    /// device there: see the [module documentation](self). The store uses
+    /// `bootstrap` (a send right) without taking it over.
+    #[must_use]
+    pub fn reopen_through(mut self, bootstrap: PortName) -> Self {
+        self.bootstrap = bootstrap;
+        self
+    }
+
+    fn mode(readonly: bool) -> u32 {
+        if readonly { D_READ } else { D_READ | D_WRITE }
+    }
+
+    /// Opens the device again on the master port the bootstrap port hands
+    /// out now; the same size is required.
+    fn reopen(&mut self) -> Result<(), Errno> {
+        if !self.bootstrap.is_valid() {
+            return Err(Errno::Io);
+        }
+        let (host, master, task) = fsys::Client::new(&self.ipc, self.bootstrap)
+            .getpriv()
+            .map_err(|_| Errno::Io)?;
+        for p in [host.name, task.name] {
+            if p.is_valid() {
+                let _ = self.ipc.port_deallocate(p);
+            }
+        }
+        if !master.name.is_valid() {
+            return Err(Errno::Io);
+        }
+        let opened = open_device(
+            &self.ipc,
+            master.name,
+            &self.name,
+            Self::mode(self.readonly),
+        );
+        let _ = self.ipc.port_deallocate(master.name);
+        let (device, records, record) = opened?;
+        if (records, record) != (self.records, self.record) {
+            let _ = device::Client::new(&self.ipc, device).device_close();
+            let _ = self.ipc.port_deallocate(device);
+            return Err(Errno::Io);
+        }
+        let _ = self.ipc.port_deallocate(self.device);
+        self.device = device;
+        Ok(())
+    }
+
+    /// Sends a request to the device (`call`); once more on the device
+    /// opened again when the driver is gone and the store can reopen it.
+    fn on_device<R>(
+        &mut self,
+        call: impl Fn(&device::Client<'_, I>) -> Result<R, Error>,
+    ) -> Result<R, Errno> {
+        match call(&device::Client::new(&self.ipc, self.device)) {
+            Err(e) if driver_gone(e) && self.bootstrap.is_valid() => {
+                self.reopen()?;
+                call(&device::Client::new(&self.ipc, self.device)).map_err(errno_of)
+            }
+            r => r.map_err(errno_of),
+        }
     }
 
     /// Bytes per record (the device's block size).
@@ -117,16 +218,15 @@ impl<I: UserIpc> DeviceStore<I> {
     }
 
     /// Reads `count` whole records from `first` into `out`.
-    fn read_records(&self, first: u64, count: u64, out: &mut Vec<u8>) -> Result<(), Errno> {
+    fn read_records(&mut self, first: u64, count: u64, out: &mut Vec<u8>) -> Result<(), Errno> {
         let per = (MAX_TRANSFER / self.record as usize).max(1) as u64;
         let mut at = first;
         while at < first + count {
             let n = per.min(first + count - at);
             let bytes = (n * u64::from(self.record)) as usize;
             let recnum = u32::try_from(at).map_err(|_| Errno::Io)?;
-            let data = device::Client::new(&self.ipc, self.device)
-                .device_read(0, recnum, bytes as i32)
-                .map_err(errno_of)?
+            let data = self
+                .on_device(|d| d.device_read(0, recnum, bytes as i32))?
                 .data;
             if data.len() != bytes {
                 return Err(Errno::Io);
@@ -138,18 +238,18 @@ impl<I: UserIpc> DeviceStore<I> {
     }
 
     /// Writes `data` (whole records) at record `first`.
-    fn write_records(&self, first: u64, data: &[u8]) -> Result<(), Errno> {
+    fn write_records(&mut self, first: u64, data: &[u8]) -> Result<(), Errno> {
         let per = (MAX_TRANSFER / self.record as usize).max(1) * self.record as usize;
         for (i, chunk) in data.chunks(per).enumerate() {
             let at = first + (i * per / self.record as usize) as u64;
             let recnum = u32::try_from(at).map_err(|_| Errno::Io)?;
-            let ool = OolItem {
-                data: chunk.to_vec(),
-                deallocate: false,
-            };
-            let written = device::Client::new(&self.ipc, self.device)
-                .device_write(0, recnum, ool)
-                .map_err(errno_of)?;
+            let written = self.on_device(|d| {
+                let ool = OolItem {
+                    data: chunk.to_vec(),
+                    deallocate: false,
+                };
+                d.device_write(0, recnum, ool)
+            })?;
             if usize::try_from(written).ok() != Some(chunk.len()) {
                 return Err(Errno::Io);
             }
@@ -409,15 +509,27 @@ mod tests {
     /// `bytes`, its server on a thread of its own; the disk, to look at.
     fn disk(bytes: Vec<u8>, readonly: bool) -> (Task, PortName, std::sync::Arc<Disk>, Task) {
         let rt = Runtime::new();
-        let server = rt.task();
         let client = rt.task();
+        let (sent, d, server) = disk_for(&rt, &client, bytes, readonly);
+        (client, sent, d, server)
+    }
+
+    /// A disk holding `bytes` served by a task of `rt`'s: a send right to
+    /// its master port in `client`'s space, the disk, its server.
+    fn disk_for(
+        rt: &Runtime,
+        client: &Task,
+        bytes: Vec<u8>,
+        readonly: bool,
+    ) -> (PortName, std::sync::Arc<Disk>, Task) {
+        let server = rt.task();
         let master = server.port_allocate(RightType::Receive).unwrap();
         let device = server.port_allocate(RightType::Receive).unwrap();
         let set = server.port_allocate(RightType::PortSet).unwrap();
         server.port_move_member(master, set).unwrap();
         server.port_move_member(device, set).unwrap();
         let sent = server
-            .give_right(master, Disposition::MakeSend, &client)
+            .give_right(master, Disposition::MakeSend, client)
             .unwrap();
         let d = std::sync::Arc::new(Disk {
             bytes: Mutex::new(bytes),
@@ -427,7 +539,63 @@ mod tests {
         });
         let (s, served) = (server.clone(), d.clone());
         std::thread::spawn(move || device::serve(&*served, &s, set));
-        (client, sent, d, server)
+        (sent, d, server)
+    }
+
+    /// A parent task answering `fsys_getpriv` on a bootstrap port with
+    /// `master` (a send right in its space; null for none), or with
+    /// `EOPNOTSUPP` when `refuse`; the bootstrap port as `client` names it.
+    fn parent(parent: &Task, master: PortName, refuse: bool, client: &Task) -> PortName {
+        let boot = parent.port_allocate(RightType::Receive).unwrap();
+        let sent = parent
+            .give_right(boot, Disposition::MakeSend, client)
+            .unwrap();
+        let p = parent.clone();
+        std::thread::spawn(move || {
+            while let Ok(msg) = p.receive(boot) {
+                let Ok((fsys::Call::getpriv {}, req)) = fsys::Call::decode(msg) else {
+                    continue;
+                };
+                let item = |name| PortItem {
+                    name,
+                    disposition: Disposition::CopySend,
+                };
+                let answer = match refuse {
+                    true => Err(Error::from(Errno::OpNotSupp)),
+                    false => Ok((item(PortName::NULL), item(master), item(PortName::NULL))),
+                };
+                let _ = fsys::reply::getpriv(&p, &req, answer);
+            }
+        });
+        sent
+    }
+
+    /// A store on a first disk whose driver then ends, its bootstrap port
+    /// handing out a second disk's master port (`bytes`) or none; the
+    /// store, the second disk, the tasks to keep.
+    fn restarted(
+        second: Option<Vec<u8>>,
+        refuse: bool,
+    ) -> (DeviceStore<Task>, Option<std::sync::Arc<Disk>>, Vec<Task>) {
+        let rt = Runtime::new();
+        let client = rt.task();
+        let init = rt.task();
+        let (first, gone, first_server) = disk_for(&rt, &client, pattern(4096), false);
+        let mut keep = alloc::vec![first_server.clone(), init.clone()];
+        let (master, second) = match second {
+            Some(bytes) => {
+                let (m, d, server) = disk_for(&rt, &init, bytes, false);
+                keep.push(server);
+                (m, Some(d))
+            }
+            None => (PortName::NULL, None),
+        };
+        let boot = parent(&init, master, refuse, &client);
+        let store = DeviceStore::open(client, first, "vd0", false)
+            .unwrap()
+            .reopen_through(boot);
+        first_server.port_destroy(gone.device).unwrap();
+        (store, second, keep)
     }
 
     fn pattern(len: usize) -> Vec<u8> {
@@ -477,6 +645,31 @@ mod tests {
         let mut store = DeviceStore::open(client, master, "vd0", false).unwrap();
         server.port_destroy(disk.device).unwrap();
         let mut buf = [0; 10];
+        assert_eq!(store.read_at(0, &mut buf), Err(Errno::Io));
+    }
+
+    #[test]
+    fn a_driver_started_again_serves_the_next_request() {
+        let again: Vec<u8> = pattern(4096).into_iter().rev().collect();
+        let (mut store, second, _keep) = restarted(Some(again.clone()), false);
+        let mut buf = [0; 10];
+        store.read_at(100, &mut buf).unwrap();
+        assert_eq!(buf[..], again[100..110]);
+        store.write_at(1000, b"again").unwrap();
+        let Some(second) = second else { unreachable!() };
+        assert_eq!(&second.bytes.lock().unwrap()[1000..1005], b"again");
+    }
+
+    #[test]
+    fn a_driver_not_started_again_is_eio() {
+        let mut buf = [0; 10];
+        // No master port handed out, the parent refusing, a device of
+        // another size.
+        for (second, refuse) in [(None, false), (Some(pattern(4096)), true)] {
+            let (mut store, _, _keep) = restarted(second, refuse);
+            assert_eq!(store.read_at(0, &mut buf), Err(Errno::Io));
+        }
+        let (mut store, _, _keep) = restarted(Some(pattern(8192)), false);
         assert_eq!(store.read_at(0, &mut buf), Err(Errno::Io));
     }
 

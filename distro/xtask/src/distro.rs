@@ -110,7 +110,8 @@ pub fn reference_disk(ws: &Workspace) -> Result<std::path::PathBuf, String> {
 /// by ^C through its process group, a user's own exec server named in
 /// `EXEC_SERVERS`, a permission
 /// the file system refuses, `su` adding root's ids to the running shell,
-/// log out, halt.
+/// log out; root logs in and kills the disk's driver (`hurd-init` starts
+/// it again: the disk is read and written after), log out, halt.
 pub fn scenario() -> Vec<Step> {
     [
         ("login: ", "alice"),
@@ -170,6 +171,20 @@ pub fn scenario() -> Vec<Step> {
         ("# ", "mkdir /etc/mine"),
         ("# ", "ls /etc"),
         ("# ", "exit"),
+        // Root's own session: the driver is a process of root's.
+        ("login: ", "root"),
+        ("Password: ", "hurd"),
+        ("# ", "pkill virtio-blk"),
+        // Typed once the driver is back, perhaps before the prompt after
+        // pkill: the file's text, then a prompt, show that both ran.
+        (RESTARTED, "ls /home/lost+found"),
+        ("# ", "cat /home/alice/diary"),
+        (
+            "kept on the disk\n# ",
+            "echo kept after the driver ended > /home/alice/after",
+        ),
+        ("# ", "cat /home/alice/after"),
+        ("# ", "exit"),
         ("login: ", "\u{4}"),
     ]
     .into_iter()
@@ -221,9 +236,16 @@ pub const EXPECTED: &[&str] = &[
     "mkdir: /etc/mine: permission denied",
     "euids=1000(alice),0(root) ",
     "mine",
+    "hurd-init: /home: the driver of device:vd0 (pid ",
+    RESTARTED,
+    "# cat /home/alice/after\nkept after the driver ended",
     "hurd-init: /home: written back and unmounted",
     "hurd-init: halting",
 ];
+
+/// What the console shows when `hurd-init` has started the disk's driver
+/// again, after root killed it.
+pub const RESTARTED: &str = "hurd-init: /home: the driver of device:vd0 started again (pid ";
 
 /// What the console shows when the disk is mounted at boot (before the
 /// first login prompt).
@@ -235,7 +257,7 @@ pub fn reboot_scenario() -> Vec<Step> {
     vec![
         Step::new("login: ", "alice"),
         Step::new("Password: ", "wonderland"),
-        Step::new("$ ", "cat /home/alice/diary"),
+        Step::new("$ ", "cat /home/alice/diary /home/alice/after"),
         Step::new("$ ", "exit"),
         Step::new("login: ", "\u{4}"),
     ]
@@ -244,7 +266,7 @@ pub fn reboot_scenario() -> Vec<Step> {
 /// What the second boot must show, in order.
 pub const REBOOT_EXPECTED: &[&str] = &[
     MOUNTED,
-    "$ cat /home/alice/diary\nkept on the disk",
+    "$ cat /home/alice/diary /home/alice/after\nkept on the disk\nkept after the driver ended",
     "hurd-init: /home: written back and unmounted",
     "hurd-init: halting",
 ];
@@ -323,9 +345,9 @@ fn boot_unmounted(
 /// zeros: each time the disk is named on the console with the reason it
 /// did not mount, and the system goes on (root logs in, halts).
 fn unmounted_boots(ws: &Workspace, build: &Build, accel: Accel) -> Result<(), String> {
-    // No virtio disk: the driver finds none and ends; the file system
-    // fails to start or to open its device, depending on when.
-    boot_unmounted(build, accel, &[], "").map_err(|e| format!("booted without the disk: {e}"))?;
+    // No virtio disk: the driver finds none and ends.
+    boot_unmounted(build, accel, &[], "/hurd/virtio-blk ended")
+        .map_err(|e| format!("booted without the disk: {e}"))?;
     let zeros = ws.metadata()?.target_directory.join("hurd-rs-zeros.img");
     std::fs::write(&zeros, vec![0u8; 1 << 20]).map_err(|e| format!("{}: {e}", zeros.display()))?;
     let disk_args = kernel::disk_args(&[&zeros]);
@@ -362,9 +384,14 @@ pub fn check_disk(disk: &std::path::Path) -> Result<(), String> {
             .arg(disk)
             .read()
     };
-    let diary = read("cat /alice/diary")?;
-    if diary != "kept on the disk\n" {
-        return Err(format!("debugfs reads /alice/diary as {diary:?}"));
+    for (file, text) in [
+        ("/alice/diary", "kept on the disk\n"),
+        ("/alice/after", "kept after the driver ended\n"),
+    ] {
+        let read = read(&format!("cat {file}"))?;
+        if read != text {
+            return Err(format!("debugfs reads {file} as {read:?}"));
+        }
     }
     let stat = read("stat /alice/diary")?;
     if !stat.contains("User:  1000") {
@@ -381,6 +408,13 @@ pub fn check_output(output: &str) -> Result<(), String> {
     }
     check_in_order(output, EXPECTED)?;
     check_no_password_shown(output)?;
+    // Read from the disk once the driver was started again.
+    if let Some(line) = output
+        .lines()
+        .find(|l| l.starts_with("ls: /home/lost+found"))
+    {
+        return Err(format!("after the driver was started again: {line}"));
+    }
     match restarted_pids(output).as_slice() {
         [before, after] if before != after => Ok(()),
         pids => Err(format!(
@@ -585,6 +619,9 @@ mod tests {
         // The disk must have been mounted.
         let unmounted = transcript([9, 12]).replace(MOUNTED, "");
         assert!(check_output(&unmounted).is_err());
+        // And read after its driver was started again.
+        let unread = format!("{}\nls: /home/lost+found: i/o error", transcript([9, 12]));
+        assert!(check_output(&unread).is_err());
     }
 
     #[test]
@@ -618,7 +655,12 @@ mod tests {
     #[test]
     fn the_reboot_reads_what_was_written() {
         let steps = reboot_scenario();
-        assert!(steps.iter().any(|s| s.send == "cat /home/alice/diary"));
+        // Both files written in the first boot are read back.
+        assert!(steps.iter().any(|s| {
+            s.send.starts_with("cat ")
+                && s.send.contains("/home/alice/diary")
+                && s.send.contains("/home/alice/after")
+        }));
         assert_eq!(steps.last().map(|s| s.send.as_str()), Some("\u{4}"));
         assert!(
             scenario()

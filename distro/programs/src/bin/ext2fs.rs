@@ -12,6 +12,12 @@
 //! (30 by default) by a thread of its own, on `fsys_syncfs` (`sync`) and
 //! when it goes away (`fsys_goaway`, which leaves the file system clean).
 //!
+//! When the disk's driver ends, the device is opened again on the master
+//! port the bootstrap port hands out (`fsys_getpriv`: the parent that
+//! started the driver, `hurd-init`, starts it again) and the request sent
+//! there once more (see `distro_programs::store`); the request fails with
+//! `EIO` only when that does not work.
+//!
 //! Bad arguments (`EINVAL`), no device master port (`EPERM`), a device
 //! that does not open (its error) or a disk holding no ext2 file system it
 //! can mount (`EFTYPE`, the reason on the console) answer the first
@@ -62,8 +68,9 @@ impl Shared for Locked {
     }
 }
 
-/// Mounts the file system `args` name, with their options.
-fn mount(ipc: KernelIpc, args: &[&str]) -> Result<Fs, Errno> {
+/// Mounts the file system `args` name, with their options; the device is
+/// opened again through `bootstrap` when its driver ends.
+fn mount(ipc: KernelIpc, args: &[&str], bootstrap: PortName) -> Result<Fs, Errno> {
     let (mut opts, rest) = Options::parse(args).map_err(|why| {
         println!("ext2fs: {why}");
         Errno::Inval
@@ -81,9 +88,11 @@ fn mount(ipc: KernelIpc, args: &[&str]) -> Result<Fs, Errno> {
     };
     let name = name.strip_prefix("device:").unwrap_or(name);
     let master = ports::held(PortName(DEVICE_MASTER_PORT_NAME)).ok_or(Errno::Perm)?;
-    let store = DeviceStore::open(ipc, master, name, opts.readonly).inspect_err(|e| {
-        println!("ext2fs: {name}: {e}");
-    })?;
+    let store = DeviceStore::open(ipc, master, name, opts.readonly)
+        .inspect_err(|e| {
+            println!("ext2fs: {name}: {e}");
+        })?
+        .reopen_through(bootstrap);
     Ext2::mount(store, opts).map_err(|e| {
         println!("ext2fs: {name}: {e}");
         match e {
@@ -113,7 +122,7 @@ fn start_syncer(fs: &Arc<Spinlock<Fs>>) {
 fn main() {
     let s = hurd_rt::translator::start();
     let args: Vec<&str> = s.argv.iter().skip(1).map(String::as_str).collect();
-    match mount(s.ipc, &args) {
+    match mount(s.ipc, &args, s.bootstrap) {
         Ok(fs) => {
             let fs = Arc::new(Spinlock::new(fs));
             start_syncer(&fs);

@@ -27,6 +27,9 @@
 //!
 //! Its argument (`argv[1]`): N to drive the N-th virtio block function on
 //! the bus, counting from 0 in the bus's order; the first without one.
+//!
+//! As a process, it ends on a fatal signal (`kill`), as every distro
+//! program does; its starter (`hurd-init`) starts it again.
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
 
@@ -49,7 +52,7 @@ use virtio_drivers::PAGE_SIZE;
 use virtio_drivers::device::blk::{SECTOR_SIZE, VirtIOBlk};
 use virtio_drivers::transport::pci::PciTransport;
 
-hurd_rt::entry!(main);
+distro_programs::program!(main);
 
 /// The name clients open.
 const DEVICE_NAME: &str = "vd0";
