@@ -117,6 +117,7 @@ pub const USER_PROGRAMS: &[&str] = &[
     "ext2fs",
     "tcp-client",
     "pfinet",
+    "hostile",
 ];
 
 /// The Debian package with `qemu-system-x86_64`.

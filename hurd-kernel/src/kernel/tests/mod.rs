@@ -223,6 +223,10 @@ const TESTS: &[Test] = &[
         run: user::refused_rights_do_not_grow_the_kernel,
     },
     Test {
+        name: "user::a_hostile_task_gets_only_error_codes",
+        run: user::a_hostile_task_gets_only_error_codes,
+    },
+    Test {
         name: "user::memory_exhaustion_ends_the_task_not_the_kernel",
         run: user::memory_exhaustion_ends_the_task_not_the_kernel,
     },

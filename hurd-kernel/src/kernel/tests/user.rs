@@ -863,6 +863,63 @@ pub fn task_limits_are_resource_shortage(boot: &BootInfo) -> Result<(), Failure>
     Ok(())
 }
 
+/// The seed of the hostile task's calls (any will do; a failure names it).
+const HOSTILE_SEED: u64 = 24;
+
+/// A task issuing thousands of seeded random system calls and messages
+/// for six seconds (bad names, bad pointers, wrong rights, damaged
+/// messages, huge sizes, unknown traps, another task's port, a child's
+/// task and thread ports): it gets only return codes and comes back from
+/// every call, an echo server and client beside it go on as usual, and
+/// once it has ended the kernel's space and heap are about as they were.
+pub fn a_hostile_task_gets_only_error_codes(boot: &BootInfo) -> Result<(), Failure> {
+    let names = || {
+        with_kernel(|k| {
+            let space = k.kport.map(|kp| kp.space).ok_or("no kernel space")?;
+            k.ipc.space_name_count(space).map_err(|_| "no kernel space")
+        })
+    };
+    let (names_before, heap_before) = (names()?, heap_used());
+    let hostile = spawn(boot, "hostile", HOSTILE_SEED)?;
+    // Another task's port: its receiver never receives, so the queue fills.
+    let idle = spawn(boot, "spin", 0)?;
+    connect(idle, &[hostile])?;
+    let server = spawn(boot, "echo-server", 0)?;
+    let client = spawn(boot, "echo-client", 500)?;
+    connect(server, &[client])?;
+    let statuses = finish_within(&[hostile, server, client], 60 * crate::arch::timer::HZ);
+    with_kernel(|k| {
+        k.terminate(idle, 0);
+        k.tasks.remove(&idle);
+        // Its children, and theirs (a child may be sent task_create too).
+        let children: Vec<TaskId> = k
+            .tasks
+            .iter()
+            .filter(|(_, t)| t.name.starts_with("hostile (child)"))
+            .map(|(id, _)| id)
+            .collect();
+        for id in children {
+            k.terminate(id, 0);
+            k.tasks.remove(&id);
+        }
+    });
+    expect(&statuses?, &[0, 0, 0])?;
+    // Other tasks start and end as before.
+    exit_status_arrives(boot)?;
+    let (names_after, heap_after) = (names()?, heap_used());
+    log::info!(
+        "hostile task: the kernel's space {names_before} names before, {names_after} after; \
+         heap {heap_before} bytes before, {heap_after} after"
+    );
+    if names_after != names_before {
+        return Err("rights the hostile task sent stayed in the kernel's space");
+    }
+    if heap_after > heap_before + 64 * 1024 {
+        return Err("the hostile task's calls grew the kernel heap");
+    }
+    Ok(())
+}
+
 /// Requests the kernel refuses, each carrying rights (and some answered
 /// through a send right), sent by a task to its own task port hundreds of
 /// times: every right is released, so the kernel's space and heap are as
