@@ -13,8 +13,11 @@
 
 use alloc::collections::BTreeMap;
 
-use linux_abi::layout::KSigaction;
-use linux_abi::signal::{self, DefaultAction, SIG_DFL, SIG_IGN, SigSet};
+use linux_abi::Errno;
+use linux_abi::layout::{KSigaction, StackT};
+use linux_abi::signal::{
+    self, DefaultAction, MINSIGSTKSZ, SIG_DFL, SIG_IGN, SS_DISABLE, SS_ONSTACK, SigSet,
+};
 
 /// A thread, as the emulator numbers them (its Linux tid).
 pub type Tid = i32;
@@ -319,5 +322,69 @@ impl SignalState {
                 a.handler = SIG_IGN;
             }
         }
+    }
+}
+
+/// `SS_AUTODISARM`: the alternate stack is disabled while a handler runs
+/// on it (kept with the stack, reported back).
+pub const SS_AUTODISARM: i32 = 1 << 31;
+
+/// A thread's alternate signal stack as `sigaltstack` keeps it: the stack
+/// (`size` 0: none) and its `SS_AUTODISARM` bit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AltStack {
+    /// The stack; `flags` holds only `SS_AUTODISARM`.
+    pub stack: StackT,
+}
+
+impl AltStack {
+    /// The stack as `sigaltstack` reports it to a thread whose stack
+    /// pointer is `rsp`: `SS_DISABLE` when there is none, `SS_ONSTACK` when
+    /// `rsp` is on it.
+    pub fn report(&self, rsp: u64) -> StackT {
+        let s = self.stack;
+        let mode = if s.size == 0 {
+            SS_DISABLE
+        } else if rsp > s.sp && rsp - s.sp <= s.size {
+            SS_ONSTACK
+        } else {
+            0
+        };
+        StackT {
+            flags: mode | (s.flags & SS_AUTODISARM),
+            ..s
+        }
+    }
+
+    /// `sigaltstack(new, ...)` for a thread whose stack pointer is `rsp`,
+    /// as Linux checks it: `SS_DISABLE` forgets the stack (its address and
+    /// size read as 0); otherwise the stack is at least [`MINSIGSTKSZ`]
+    /// bytes. Returns the stack as it was ([`AltStack::report`]).
+    ///
+    /// # Errors
+    ///
+    /// `EPERM` while the thread runs on its alternate stack, `EINVAL` for
+    /// flags other than `SS_DISABLE`, `SS_ONSTACK` (accepted, as Linux
+    /// does, meaning 0) and `SS_AUTODISARM`, `ENOMEM` for a smaller stack.
+    pub fn set(&mut self, new: StackT, rsp: u64) -> Result<StackT, Errno> {
+        let old = self.report(rsp);
+        if old.flags & SS_ONSTACK != 0 {
+            return Err(Errno::Perm);
+        }
+        let mode = new.flags & !SS_AUTODISARM;
+        if mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK {
+            return Err(Errno::Inval);
+        }
+        self.stack = if mode == SS_DISABLE {
+            StackT::default()
+        } else if new.size < MINSIGSTKSZ {
+            return Err(Errno::Nomem);
+        } else {
+            StackT {
+                flags: new.flags & SS_AUTODISARM,
+                ..new
+            }
+        };
+        Ok(old)
     }
 }

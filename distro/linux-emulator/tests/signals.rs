@@ -224,3 +224,52 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn alternate_stacks_are_checked_and_reported_as_linux_does() {
+    use linux_abi::Errno;
+    use linux_abi::layout::StackT;
+    use linux_abi::signal::{SS_DISABLE, SS_ONSTACK};
+    use linux_emulator::signals::{AltStack, SS_AUTODISARM};
+    let mut alt = AltStack::default();
+    let rsp = 0x7fff_0000_0000;
+    // None at first: reported disabled, address and size 0.
+    assert_eq!(alt.report(rsp), StackT::DISABLED);
+    let stack = StackT {
+        sp: 0x7f00_0000_1000,
+        flags: 0,
+        size: 8192,
+    };
+    assert_eq!(alt.set(stack, rsp), Ok(StackT::DISABLED));
+    assert_eq!(alt.report(rsp), stack);
+    // Too small, unknown flags: refused, the stack kept.
+    let small = StackT {
+        size: 2047,
+        ..stack
+    };
+    assert_eq!(alt.set(small, rsp), Err(Errno::Nomem));
+    assert_eq!(
+        alt.set(StackT { flags: 4, ..stack }, rsp),
+        Err(Errno::Inval)
+    );
+    assert_eq!(alt.report(rsp), stack);
+    // On it: reported so, and it cannot change.
+    let on = stack.sp + 100;
+    assert_eq!(alt.report(on).flags, SS_ONSTACK);
+    assert_eq!(alt.set(StackT::DISABLED, on), Err(Errno::Perm));
+    // SS_ONSTACK as a request means 0; SS_AUTODISARM is kept.
+    let armed = StackT {
+        flags: SS_ONSTACK | SS_AUTODISARM,
+        ..stack
+    };
+    assert_eq!(alt.set(armed, rsp), Ok(stack));
+    assert_eq!(alt.report(rsp).flags, SS_AUTODISARM);
+    // SS_DISABLE forgets the stack, whatever address and size come with it.
+    let off = StackT {
+        flags: SS_DISABLE,
+        ..stack
+    };
+    assert_eq!(alt.set(off, rsp).map(|s| s.flags), Ok(SS_AUTODISARM));
+    assert_eq!(alt.report(rsp), StackT::DISABLED);
+    assert_eq!(alt.report(rsp).flags, SS_DISABLE);
+}

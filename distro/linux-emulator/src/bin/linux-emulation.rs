@@ -55,10 +55,13 @@ use linux_abi::flags::{
 };
 
 use linux_abi::layout::misc::{Timespec, Timeval, Utsname};
+use linux_abi::layout::{KSigaction, StackT};
+use linux_abi::signal::SigSet;
 use linux_abi::{Errno, Sysno};
 use linux_emulator::files::{File, Files, PATH_MAX};
 use linux_emulator::load::{self, Startup};
 use linux_emulator::memory::{AddressSpace, BrkChange, Layout};
+use linux_emulator::signals::{AltStack, SignalState};
 use linux_emulator::time;
 use spinning_top::Spinlock;
 
@@ -163,6 +166,11 @@ struct Process {
     thread: PortName,
     /// Its files: directories and descriptors.
     files: Files,
+    /// Its signal actions and mask (kept and reported; nothing delivers
+    /// signals to the program yet).
+    signals: SignalState,
+    /// The thread's alternate signal stack.
+    altstack: AltStack,
     /// The numbers of unknown calls already reported.
     reported: [u64; 8],
 }
@@ -235,13 +243,21 @@ fn prepare(start: &Startup) -> Result<(), &'static str> {
     let gs = &raw const BLOCK as u64;
     mach::thread_set_state(thread, FSGS_FLAVOR, &[0, gs])
         .map_err(|_| "setting the GS base failed")?;
+    // A process of the proc server's knows its pid from it, as the Hurd's
+    // C library asks at start (`proc_getpids`); else the loader's number.
+    let pid = ports::held(ports::PROC)
+        .and_then(|proc| hurd_servers::proc::pid_of(&KernelIpc::new(), proc))
+        .and_then(|pid| u32::try_from(pid).ok())
+        .unwrap_or(start.pid);
     *PROCESS.lock() = Some(Process {
         space,
-        pid: start.pid,
+        pid,
         fs_base: 0,
         clear_tid: 0,
         thread,
         files: initial_files()?,
+        signals: SignalState::new(pid as i32),
+        altstack: AltStack::default(),
         reported: [0; 8],
     });
     let vector = EmulationVector::new(&[entry(); ENTRIES]).ok_or("no vector")?;
@@ -317,14 +333,16 @@ extern "C" fn emulate(frame: &mut Frame) -> u64 {
     let Some(p) = guard.as_mut() else {
         return Errno::Nosys.to_rax();
     };
-    match call(p, frame.nr, frame.args) {
+    let rsp = BLOCK.user_rsp.load(Ordering::Relaxed);
+    match call(p, frame.nr, frame.args, rsp) {
         Ok(v) => v,
         Err(e) => e.to_rax(),
     }
 }
 
 /// Carries out call `nr` with `a`.
-fn call(p: &mut Process, nr: u64, a: [u64; 6]) -> Result<u64, Errno> {
+/// (`rsp` is the program's stack pointer at the call.)
+fn call(p: &mut Process, nr: u64, a: [u64; 6], rsp: u64) -> Result<u64, Errno> {
     let Some(sysno) = Sysno::from_raw(nr) else {
         return unsupported(p, nr);
     };
@@ -455,6 +473,28 @@ fn call(p: &mut Process, nr: u64, a: [u64; 6]) -> Result<u64, Errno> {
             Ok(u64::from(p.pid))
         }
         Sysno::ArchPrctl => arch_prctl(p, a[0], a[1]),
+        Sysno::RtSigaction => rt_sigaction(p, a),
+        Sysno::RtSigprocmask => rt_sigprocmask(p, a),
+        Sysno::Sigaltstack => {
+            let new = match a[0] {
+                0 => None,
+                at => Some(
+                    StackT::from_bytes(&copy_in(p, at, StackT::SIZE as u64)?)
+                        .ok_or(Errno::Fault)?,
+                ),
+            };
+            if a[1] != 0 && !p.space.accessible(a[1], StackT::SIZE as u64, PROT_WRITE) {
+                return Err(Errno::Fault);
+            }
+            let old = match new {
+                Some(new) => p.altstack.set(new, rsp)?,
+                None => p.altstack.report(rsp),
+            };
+            if a[1] != 0 {
+                copy_out(p, a[1], &old.to_bytes())?;
+            }
+            Ok(0)
+        }
         // No terminals yet: an open descriptor is no terminal.
         Sysno::Ioctl => p
             .files
@@ -658,6 +698,66 @@ fn writev(p: &Process, fd: i32, iov: u64, count: u64) -> Result<u64, Errno> {
         data.extend_from_slice(&copy_in(p, base, len)?);
     }
     p.files.write(&KernelIpc::new(), fd, &data, None)
+}
+
+/// The size of a signal set as the kernel takes it (`sigsetsize`).
+const SIGSET_SIZE: u64 = 8;
+
+/// `rt_sigaction(sig, act, oact, sigsetsize)`: the action is kept (and
+/// the old one reported), as Linux does; no signal reaches a handler yet.
+fn rt_sigaction(p: &mut Process, a: [u64; 6]) -> Result<u64, Errno> {
+    let [sig, act, oact, size, ..] = a;
+    if size != SIGSET_SIZE {
+        return Err(Errno::Inval);
+    }
+    let sig = u32::try_from(sig).map_err(|_| Errno::Inval)?;
+    let new = match act {
+        0 => None,
+        at => Some(
+            KSigaction::from_bytes(&copy_in(p, at, KSigaction::SIZE as u64)?)
+                .ok_or(Errno::Fault)?,
+        ),
+    };
+    if oact != 0
+        && !p
+            .space
+            .accessible(oact, KSigaction::SIZE as u64, PROT_WRITE)
+    {
+        return Err(Errno::Fault);
+    }
+    let old = p.signals.set_action(sig, new).map_err(|_| Errno::Inval)?;
+    if oact != 0 {
+        copy_out(p, oact, &old.to_bytes())?;
+    }
+    Ok(0)
+}
+
+/// `rt_sigprocmask(how, set, oset, sigsetsize)` for the (one) thread.
+fn rt_sigprocmask(p: &mut Process, a: [u64; 6]) -> Result<u64, Errno> {
+    let [how, set, oset, size, ..] = a;
+    if size != SIGSET_SIZE {
+        return Err(Errno::Inval);
+    }
+    let set = match set {
+        0 => None,
+        at => {
+            let bytes = copy_in(p, at, SIGSET_SIZE)?;
+            let word = bytes.try_into().map_err(|_| Errno::Fault)?;
+            Some(SigSet(u64::from_le_bytes(word)))
+        }
+    };
+    if oset != 0 && !p.space.accessible(oset, SIGSET_SIZE, PROT_WRITE) {
+        return Err(Errno::Fault);
+    }
+    let how = u32::try_from(how).unwrap_or(u32::MAX);
+    let old = p
+        .signals
+        .set_mask(p.pid as i32, how, set)
+        .map_err(|_| Errno::Inval)?;
+    if oset != 0 {
+        copy_out(p, oset, &old.0.to_le_bytes())?;
+    }
+    Ok(0)
 }
 
 /// `arch_prctl`: the FS base is the program's; GS is the emulator's.
