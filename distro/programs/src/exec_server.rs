@@ -16,6 +16,15 @@
 //!   with `task_notify_exit`; the reply comes when it ends, with its wait
 //!   status.
 //!
+//! A static Linux program (an x86-64 ELF without hurd-rs's note, `ET_EXEC`
+//! or a static-pie) is started with the Linux emulator in its task, as the
+//! Hurd's exec maps a program's interpreter: the emulator's file,
+//! [`LINUX_EMULATOR`], is read with the caller's ports, and
+//! [`linux_emulator::load::load_emulated`] maps the program (a static-pie
+//! at its load base: it relocates itself), its initial stack (`AT_PHDR` and
+//! `AT_ENTRY` at the load base, `AT_BASE` 0) and the emulator, whose thread
+//! then starts the program.
+//!
 //! The program gets its descriptors 0–2, the caller's auth handle and
 //! directories, and the bootstrap port it was given (`INIT_PORT_BOOTSTRAP`:
 //! a translator's parent file system) under [`hurd_rt::ports`]' names.
@@ -41,10 +50,16 @@ use hurd_servers::exec::{
 use hurd_servers::proc::process;
 use hurd_trans::protocol::io;
 
-use hurd_rt::exec::{self, InitialPort, Program};
+use hurd_rt::exec::{self, Child, InitialPort, Program};
 use hurd_rt::mach;
+use linux_abi::elf::LinuxElf;
+use linux_emulator::load::{self as linux_load, Arguments, LoadError};
 
 use crate::process::wait_status;
+
+/// Where the Linux emulator is installed: the file read and mapped into
+/// each static Linux program's task.
+pub const LINUX_EMULATOR: &str = "/lib/hurd-rs/linux";
 
 /// The exec server. See the [module documentation](self).
 #[derive(Debug, Default)]
@@ -151,6 +166,9 @@ fn run(mut r: ExecRequest<KernelIpc>, announce: bool) -> Result<i32, Error> {
         envp: &envp,
         ports: &ports,
     };
+    if is_linux(&image) {
+        return run_linux(&r, &image, &ports, into_old);
+    }
     if into_old {
         exec::load_into(r.oldtask, &program)
             .and_then(|thread| {
@@ -161,23 +179,124 @@ fn run(mut r: ExecRequest<KernelIpc>, announce: bool) -> Result<i32, Error> {
             .map(|()| 0)
             .map_err(Error::from)
     } else {
-        new_task(&r, &program)
+        new_task(&r, || exec::load(&program).map_err(Error::from))
     }
+}
+
+/// Whether `image` is a static Linux program: an x86-64 executable without
+/// hurd-rs's note (a hurd-rs program has one) that the emulator runs
+/// (`ET_EXEC`, or `ET_DYN` without an interpreter).
+pub fn is_linux(image: &[u8]) -> bool {
+    let native = hurd_abi::elf::parse(image, 0, u64::MAX).map_or(true, |e| e.abi.is_some());
+    !native && LinuxElf::parse(image, image.len() as u64).is_ok()
+}
+
+/// As an exec server answers for a Linux program that cannot be loaded:
+/// `ENOEXEC` for a file that is no program here (or an emulator that is
+/// none), `E2BIG` for arguments that do not fit its stack, `EAGAIN` when
+/// the kernel refused a step.
+fn linux_error(e: LoadError) -> Error {
+    match e {
+        LoadError::Elf(_) | LoadError::Emulator(_) => Errno::NoExec.into(),
+        LoadError::Stack(_) => Error::Code(hurd_servers::exec::E2BIG),
+        LoadError::Call(..) => Errno::Again.into(),
+    }
+}
+
+/// 16 bytes for `AT_RANDOM`, from the kernel's clock (nanoseconds since
+/// boot) and the task's name, mixed (SplitMix64): different from program
+/// to program, not secret — hurd-rs has no entropy source yet.
+fn random_bytes(task: PortName) -> [u8; 16] {
+    let mut x = hurd_rt::time::uptime().as_nanos() as u64 ^ (u64::from(task.0) << 32);
+    let mut next = || {
+        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let mut out = [0; 16];
+    out[..8].copy_from_slice(&next().to_le_bytes());
+    out[8..].copy_from_slice(&next().to_le_bytes());
+    out
+}
+
+/// Starts the static Linux program `image` with the emulator: into the
+/// caller's task, or a new one as [`new_task`] does; the program's initial
+/// ports are `ports`, as a hurd-rs program's.
+fn run_linux(
+    r: &ExecRequest<KernelIpc>,
+    image: &[u8],
+    ports: &[InitialPort],
+    into_old: bool,
+) -> Result<i32, Error> {
+    let emulator = r.read_file(LINUX_EMULATOR)?;
+    let argv: Vec<&[u8]> = r.argv.iter().map(String::as_bytes).collect();
+    let envp: Vec<&[u8]> = r.envp.iter().map(String::as_bytes).collect();
+    let execfn = r
+        .filename
+        .as_deref()
+        .or(r.argv.first().map(String::as_str))
+        .unwrap_or_default();
+    let load = |task: PortName| -> Result<PortName, Error> {
+        let args = Arguments {
+            argv: &argv,
+            envp: &envp,
+            execfn: execfn.as_bytes(),
+            // The ids the program is told at start; it asks for them again
+            // (getuid...), which the emulator answers.
+            ids: [0; 4],
+            random: random_bytes(task),
+        };
+        // The pid comes from the proc server once the program runs.
+        let thread =
+            linux_load::load_emulated(task, image, &emulator, &args, 0).map_err(linux_error)?;
+        let given = ports.iter().try_for_each(|p| {
+            mach::insert_right(task, p.name, (p.right, p.disposition))
+                .map_err(|_| Error::from(Errno::Again))
+        });
+        if let Err(e) = given {
+            let _ = r.ipc.port_deallocate(thread);
+            return Err(e);
+        }
+        Ok(thread)
+    };
+    if into_old {
+        let thread = load(r.oldtask)?;
+        let started = exec::resume_thread(thread).map_err(Error::from);
+        let _ = r.ipc.port_deallocate(thread);
+        return started.map(|()| 0);
+    }
+    new_task(r, || {
+        let task = exec::create_task()?;
+        match load(task) {
+            Ok(thread) => Ok(Child { task, thread }),
+            Err(e) => {
+                let _ = mach::task_terminate(task);
+                let _ = r.ipc.port_deallocate(task);
+                Err(e)
+            }
+        }
+    })
 }
 
 /// Runs the program in a new task and waits for its end: as a child
 /// process of the caller's when it gave its proc port, else watched with
 /// `task_notify_exit`.
-fn new_task(r: &ExecRequest<KernelIpc>, program: &Program<'_>) -> Result<i32, Error> {
+fn new_task(
+    r: &ExecRequest<KernelIpc>,
+    load: impl FnOnce() -> Result<Child, Error>,
+) -> Result<i32, Error> {
     let ipc = &r.ipc;
     let parent = r.portarray[INIT_PORT_PROC];
     if !parent.is_valid() {
         let notify = ipc.port_allocate(RightType::Receive)?;
         // Watched before it runs, so its end cannot be missed.
-        let child = exec::load(program).and_then(|c| {
+        let child = load().and_then(|c| {
             let watched = mach::task_notify_exit(c.task, notify)
                 .map_err(|e| exec::ExecError::Call("task_notify_exit", e))
-                .and_then(|()| exec::resume(&c));
+                .and_then(|()| exec::resume(&c))
+                .map_err(Error::from);
             match watched {
                 Ok(()) => Ok(c),
                 Err(e) => {
@@ -186,7 +305,7 @@ fn new_task(r: &ExecRequest<KernelIpc>, program: &Program<'_>) -> Result<i32, Er
                 }
             }
         });
-        let ended = child.map_err(Error::from).and_then(|c| {
+        let ended = child.and_then(|c| {
             let _ = ipc.port_deallocate(c.task);
             let _ = ipc.port_deallocate(c.thread);
             ipc.receive(notify).map_err(|e| Error::Msg(e.code))
@@ -198,7 +317,7 @@ fn new_task(r: &ExecRequest<KernelIpc>, program: &Program<'_>) -> Result<i32, Er
             _ => Err(Errno::Io.into()),
         };
     }
-    let child = exec::load(program)?;
+    let child = load()?;
     let proc = process::Client::new(ipc, parent);
     let setup = (|| {
         let (pid, port) = crate::process::adopt(ipc, parent, child.task)?;

@@ -13,6 +13,7 @@
 //! `cargo xtask run --kernel` boots the same system with the console on the
 //! terminal.
 
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -69,17 +70,65 @@ pub fn init_build(ws: &Workspace, all: &Build) -> Result<Build, String> {
     })
 }
 
-/// The reference image's root file system archive (`rootfs`), staged by
-/// building the image.
+/// The static Linux programs the scenario runs from the file system,
+/// installed in the distro's image besides the reference manifest's
+/// files: where, and the file (built by [`linux_programs`]).
+pub const LINUX_PROGRAMS: &[&str] = &["/bin/hello-linux"];
+
+/// The static Linux programs of [`LINUX_PROGRAMS`]: `musl-gcc -static`
+/// hello (`ET_EXEC`), which [`kernel::build`] made as the kernel tests'
+/// `linux-hello`.
+fn linux_programs(ws: &Workspace) -> Result<Vec<(&'static str, PathBuf)>, String> {
+    let target = ws.metadata()?.target_directory;
+    let files = [target
+        .join(crate::setup::BARE_METAL_TARGET)
+        .join("release/linux-hello")];
+    let programs: Vec<_> = LINUX_PROGRAMS.iter().copied().zip(files).collect();
+    for (_, file) in &programs {
+        if !file.is_file() {
+            return Err(format!("no Linux program {}", file.display()));
+        }
+    }
+    Ok(programs)
+}
+
+/// The manifest `text` with each of `programs` installed (`[[program]]`
+/// with the file's absolute path as its `source`).
+fn with_programs(text: &str, programs: &[(&str, PathBuf)]) -> Result<String, String> {
+    let mut out = String::from(text);
+    for (path, file) in programs {
+        let file = file
+            .to_str()
+            .ok_or_else(|| format!("{}: not a UTF-8 path", file.display()))?;
+        out.push_str(&format!(
+            "\n[[program]]\npath = {}\nsource = {}\n",
+            crate::new_program::toml_string(path),
+            crate::new_program::toml_string(file)
+        ));
+    }
+    Ok(out)
+}
+
+/// The manifest of the image the scenario runs on: a copy of the
+/// reference manifest, in the target directory, with the
+/// [`LINUX_PROGRAMS`] added (after [`kernel::build`], which makes one).
+pub fn scenario_manifest(ws: &Workspace) -> Result<PathBuf, String> {
+    let target = ws.metadata()?.target_directory;
+    let reference = ws.root.join(crate::image::REFERENCE_MANIFEST);
+    let text = std::fs::read_to_string(&reference)
+        .map_err(|e| format!("cannot read {}: {e}", reference.display()))?;
+    let manifest = target.join("hurd-rs-distro.toml");
+    std::fs::write(&manifest, with_programs(&text, &linux_programs(ws)?)?)
+        .map_err(|e| format!("cannot write {}: {e}", manifest.display()))?;
+    Ok(manifest)
+}
+
+/// The distro's root file system archive (`rootfs`), staged by building
+/// the image of [`scenario_manifest`].
 pub fn reference_rootfs(ws: &Workspace) -> Result<std::path::PathBuf, String> {
     let target = ws.metadata()?.target_directory;
     let iso = target.join("hurd-rs-distro.iso");
-    crate::image::build(
-        ws,
-        &ws.root.join(crate::image::REFERENCE_MANIFEST),
-        &iso,
-        false,
-    )?;
+    crate::image::build(ws, &scenario_manifest(ws)?, &iso, false)?;
     let rootfs = target.join("hurd-rs-distro.iso.d/boot/modules/rootfs");
     if !rootfs.is_file() {
         return Err(format!("the image build staged no {}", rootfs.display()));
@@ -103,7 +152,9 @@ pub fn reference_disk(ws: &Workspace) -> Result<std::path::PathBuf, String> {
 /// translator, a tar archive mounted with tarfs by a passive record, a
 /// translator stopped and started again by the next lookup, a union and a
 /// shadow directory, a program
-/// that ends well and one that crashes while the system goes on, the
+/// that ends well, a static Linux program (`musl-gcc -static`) the exec
+/// server starts with the Linux emulator in its task, and one that crashes
+/// while the system goes on, the
 /// processes, a signal refused, a translator killed by its owner and
 /// started again, as a new process, by the next lookup, a program reading
 /// the terminal, one ended
@@ -147,6 +198,7 @@ pub fn scenario() -> Vec<Step> {
         ("$ ", "greet a script"),
         ("$ ", "args into a file > /tmp/out"),
         ("$ ", "cat /tmp/out"),
+        ("$ ", "hello-linux"),
         ("$ ", "crash"),
         ("$ ", "echo still here"),
         ("$ ", "ps"),
@@ -216,6 +268,7 @@ pub const EXPECTED: &[&str] = &[
     "$ true\n$ args hello from a program\nhello from a program",
     "hello from /bin/greet a script",
     "$ cat /tmp/out\ninto a file",
+    "$ hello-linux\nhello, world\nx86_64 x\n",
     "sh: crash: crashed; its task was terminated",
     "still here",
     "  PID  PPID  PGRP   SID   UID CMD",
@@ -667,6 +720,18 @@ mod tests {
                 .iter()
                 .any(|s| s.send.contains("> /home/alice/diary"))
         );
+    }
+
+    #[test]
+    fn linux_programs_are_added_to_a_copy_of_the_manifest() -> Result<(), String> {
+        let text = "[image]\nname = \"x\"\n";
+        let programs = [("/bin/hello-linux", PathBuf::from("/t/linux-hello"))];
+        let copy = with_programs(text, &programs)?;
+        assert_eq!(
+            copy,
+            "[image]\nname = \"x\"\n\n[[program]]\npath = \"/bin/hello-linux\"\nsource = \"/t/linux-hello\"\n"
+        );
+        Ok(())
     }
 
     #[test]

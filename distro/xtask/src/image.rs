@@ -310,10 +310,12 @@ pub fn run(
 pub fn test_step(ws: &Workspace) -> Result<(), String> {
     let target = ws.metadata()?.target_directory;
     let iso = target.join("hurd-rs-test.iso");
-    build(ws, &ws.root.join(REFERENCE_MANIFEST), &iso, true)?;
+    // The reference manifest with the Linux programs the scenario runs.
+    let all = kernel::build(ws)?;
+    build(ws, &crate::distro::scenario_manifest(ws)?, &iso, true)?;
     // The same choice of accelerator as the kernel tests (KVM here may be
     // unable to run user mode).
-    let accel = kernel::choose_accel(&kernel::build(ws)?)?;
+    let accel = kernel::choose_accel(&all)?;
     let mut command = boot_command(accel, &iso, "stdio");
     let disk = disk_image(&iso);
     command.args(kernel::disk_args(&[&disk]));

@@ -325,6 +325,24 @@ impl<I: UserIpc> ExecRequest<I> {
         tried.then(|| Err(Errno::NoExec.into()))
     }
 
+    /// Reads the file `path` names, opened for execution and reading with
+    /// the caller's ports (its root and working directories and its ids),
+    /// as the Hurd's exec opens a program's interpreter: the whole file, at
+    /// most [`IMAGE_MAX`] bytes.
+    ///
+    /// # Errors
+    ///
+    /// The file system's error opening or reading the file, `EFBIG` beyond
+    /// [`IMAGE_MAX`].
+    pub fn read_file(&self, path: &str) -> Result<Vec<u8>, Error> {
+        let file = self
+            .lookup()
+            .open(path, OpenFlags::EXEC | OpenFlags::READ, 0)?;
+        let image = read_all(&self.ipc, file);
+        let _ = self.ipc.port_deallocate(file);
+        image
+    }
+
     /// Finds the program: opens the file by name with the caller's ports
     /// when it came without a port, and follows `#!` lines (the script's
     /// name and the interpreter's argument join `argv`), at most
