@@ -84,12 +84,12 @@ pub struct Files {
 }
 
 /// `EBADF` for a dead or missing port, else the RPC's error.
-fn rpc(e: Error) -> Errno {
+pub(crate) fn rpc(e: Error) -> Errno {
     Errno::from_rpc(e)
 }
 
 /// The error of a directory call: a server without it is no directory.
-fn dir_rpc(e: Error) -> Errno {
+pub(crate) fn dir_rpc(e: Error) -> Errno {
     match e {
         Error::Mig(MigReturn::BadId) => Errno::Notdir,
         e => match Errno::from_rpc(e) {
@@ -112,7 +112,11 @@ impl Files {
         }
     }
 
-    fn lookup<'a, I: UserIpc + ?Sized>(&self, ipc: &'a I, fds: &'a [PortName]) -> Lookup<'a, I> {
+    pub(crate) fn lookup<'a, I: UserIpc + ?Sized>(
+        &self,
+        ipc: &'a I,
+        fds: &'a [PortName],
+    ) -> Lookup<'a, I> {
         Lookup {
             ipc,
             crdir: self.crdir,
@@ -124,7 +128,7 @@ impl Files {
     }
 
     /// The ports of the open descriptors, by number (for `fd/N` retries).
-    fn fd_ports(&self) -> Vec<PortName> {
+    pub(crate) fn fd_ports(&self) -> Vec<PortName> {
         let mut ports = Vec::new();
         for (fd, e) in self.table.iter() {
             let fd = fd as usize;
@@ -152,7 +156,7 @@ impl Files {
     /// The directory a `*at` call starts from: the working directory for
     /// `AT_FDCWD`, else descriptor `dirfd`'s port (a name starting with `/`
     /// starts at the root whatever `dirfd` is).
-    fn start_dir(&self, dirfd: i32, name: &[u8]) -> Result<PortName, Errno> {
+    pub(crate) fn start_dir(&self, dirfd: i32, name: &[u8]) -> Result<PortName, Errno> {
         if name.starts_with(b"/") {
             Ok(self.crdir)
         } else if dirfd == AT_FDCWD {
@@ -163,7 +167,7 @@ impl Files {
     }
 
     /// Looks `name` up from `dirfd` with the Hurd's `flags`: a new send right.
-    fn open_port<I: UserIpc + ?Sized>(
+    pub(crate) fn open_port<I: UserIpc + ?Sized>(
         &self,
         ipc: &I,
         dirfd: i32,

@@ -12,6 +12,10 @@
 //!   `file_name_lookup`'s protocol, `read`, `write`, `lseek`, the stat
 //!   family and `getdents64` through `io.defs` and `fs.defs` on the
 //!   process's own ports.
+//! - [`dirs`]: changes to the name space as RPCs — `mkdirat`,
+//!   `unlinkat`, `renameat2`, `linkat`, `symlinkat`, `readlinkat`,
+//!   `truncate`, `fchmodat`, `chdir` through `fs.defs` on the directory
+//!   holding the name (`file_name_split`).
 //! - [`signals`]: the actions, each thread's mask and pending signals, and
 //!   what a posted signal does (discard, deliver, terminate, stop, continue).
 //! - [`time`]: Linux's clocks on the kernel's clock, and how long a
@@ -31,6 +35,7 @@
 
 extern crate alloc;
 
+pub mod dirs;
 pub mod fdtable;
 pub mod files;
 pub mod load;

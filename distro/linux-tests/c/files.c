@@ -1,6 +1,8 @@
 /* Files and directories through the calls a C program makes: open,
  * openat, read, lseek, pread, write, pwrite, fcntl, fstat, stat, fstatat,
- * getdents64 (readdir), close, umask, and the errors Linux gives. It runs in a copy of
+ * getdents64 (readdir), close, umask; mkdir, mkdirat, rmdir, unlink,
+ * rename, link, symlink, readlink, truncate, ftruncate, chmod, fchmod,
+ * chdir, fchdir; and the errors Linux gives. It runs in a copy of
  * distro/linux-tests/tree (motd, etc/hostname, etc/empty) as its working
  * directory and prints the same on Linux and on hurd-rs. */
 #include <dirent.h>
@@ -24,6 +26,9 @@ static const char *err(int e)
 	case EINVAL: return "EINVAL";
 	case ESPIPE: return "ESPIPE";
 	case ENAMETOOLONG: return "ENAMETOOLONG";
+	case ENOTEMPTY: return "ENOTEMPTY";
+	case EPERM: return "EPERM";
+	case EBUSY: return "EBUSY";
 	default: return "another error";
 	}
 }
@@ -36,7 +41,8 @@ static void report(const char *what, long r)
 
 static const char *kind(mode_t m)
 {
-	return S_ISDIR(m) ? "directory" : S_ISREG(m) ? "file" : "other";
+	return S_ISDIR(m) ? "directory" : S_ISREG(m) ? "file" :
+	       S_ISLNK(m) ? "symlink" : "other";
 }
 
 static int by_name(const void *a, const void *b)
@@ -58,7 +64,8 @@ static void list(const char *dir)
 	while ((e = readdir(d)) != NULL && n < 64) {
 		char *s = malloc(strlen(e->d_name) + 3);
 		sprintf(s, "%s%s", e->d_name,
-			e->d_type == DT_DIR ? "/" : e->d_type == DT_REG ? "" : "?");
+			e->d_type == DT_DIR ? "/" : e->d_type == DT_REG ? "" :
+			e->d_type == DT_LNK ? "@" : "?");
 		names[n++] = s;
 	}
 	closedir(d);
@@ -143,6 +150,70 @@ int main(void)
 	n = read(fd, buf, sizeof buf);
 	printf("note: %.*s", (int)(n > 0 ? n : 0), buf);
 	close(fd);
+
+	/* Changes to directories. */
+	report("mkdir d", mkdir("d", 0777));
+	if (stat("d", &st) == 0)
+		printf("d: %s, mode %03o\n", kind(st.st_mode), st.st_mode & 0777);
+	report("mkdir d again", mkdir("d", 0777));
+	report("mkdir missing/d", mkdir("missing/d", 0777));
+	report("mkdir motd/d", mkdir("motd/d", 0777));
+	dir = open("etc", O_RDONLY | O_DIRECTORY);
+	report("mkdirat etc sub", mkdirat(dir, "sub", 0700));
+	fd = open("d/f", O_WRONLY | O_CREAT, 0644);
+	printf("d/f: wrote %ld\n", (long)write(fd, "0123456789", 10));
+	report("ftruncate to 4", ftruncate(fd, 4));
+	report("fchmod 600", fchmod(fd, 0600));
+	close(fd);
+	if (stat("d/f", &st) == 0)
+		printf("d/f: mode %03o, %ld bytes\n", st.st_mode & 0777, (long)st.st_size);
+	fd = open("d/f", O_RDONLY);
+	report("ftruncate a read-only descriptor", ftruncate(fd, 1));
+	close(fd);
+	report("truncate to 2", truncate("d/f", 2));
+	report("truncate to -1", truncate("d/f", -1));
+	report("truncate d", truncate("d", 0));
+	report("chmod d/f 640", chmod("d/f", 0640));
+	if (stat("d/f", &st) == 0)
+		printf("d/f: mode %03o, %ld bytes\n", st.st_mode & 0777, (long)st.st_size);
+	report("rmdir d", rmdir("d"));
+	report("unlink d", unlink("d"));
+	report("rmdir d/f", rmdir("d/f"));
+	report("unlink d/f/", unlink("d/f/"));
+	report("rmdir .", rmdir("."));
+	report("link d/f d/g", link("d/f", "d/g"));
+	if (stat("d/f", &st) == 0)
+		printf("d/f: %ld links\n", (long)st.st_nlink);
+	report("link d/f motd", link("d/f", "motd"));
+	report("link d d2", link("d", "d2"));
+	report("symlink f d/s", symlink("f", "d/s"));
+	n = readlink("d/s", buf, sizeof buf);
+	printf("readlink d/s: %.*s (%ld)\n", (int)(n > 0 ? n : 0), buf, n);
+	report("readlink d/f", readlink("d/f", buf, sizeof buf));
+	report("symlink x motd", symlink("x", "motd"));
+	if (lstat("d/s", &st) == 0)
+		printf("lstat d/s: %s\n", kind(st.st_mode));
+	if (stat("d/s", &st) == 0)
+		printf("stat d/s: %s of %ld bytes\n", kind(st.st_mode), (long)st.st_size);
+	report("rename d/g d/h", rename("d/g", "d/h"));
+	report("rename d/nothing d/x", rename("d/nothing", "d/x"));
+	report("rename d/h etc", rename("d/h", "etc"));
+	report("rename etc/sub motd", rename("etc/sub", "motd"));
+	report("rename etc/sub d", rename("etc/sub", "d"));
+	report("rename . x", rename(".", "x"));
+	report("chdir d", chdir("d"));
+	list(".");
+	report("chdir ..", chdir(".."));
+	report("chdir motd", chdir("motd"));
+	report("fchdir etc", fchdir(dir));
+	list(".");
+	report("chdir ..", chdir(".."));
+	close(dir);
+	report("unlink d/s", unlink("d/s"));
+	report("unlink d/h", unlink("d/h"));
+	report("unlink d/f", unlink("d/f"));
+	report("unlink d/f again", unlink("d/f"));
+	report("rmdir d/", rmdir("d/"));
 
 	list(".");
 	list("etc");

@@ -29,7 +29,9 @@
 //! working directories, auth handle and standard input, output and error
 //! as initial ports (`INIT_PORT_CRDIR`, `INIT_PORT_CWDIR`,
 //! `INIT_PORT_AUTH`, [`hurd_rt::ports`]), and the file calls become RPCs
-//! on them ([`linux_emulator::files`]).
+//! on them ([`linux_emulator::files`]), and so do the changes to the name
+//! space (`mkdir`, `unlink`, `rename`, `link`, `symlink`, `readlink`,
+//! `truncate`, `chmod`, `chdir`…: [`linux_emulator::dirs`]).
 //!
 //! One thread only, for now: the program's threads (`clone`) are
 //! `-ENOSYS`.
@@ -49,9 +51,9 @@ use hurd_ipc::PortName;
 use hurd_ipc::{RightType, UserIpc};
 use hurd_rt::{KernelIpc, console, mach, ports, task, thread};
 use linux_abi::flags::{
-    ARCH_GET_FS, ARCH_SET_FS, AT_FDCWD, AT_SYMLINK_NOFOLLOW, CLOCK_MONOTONIC, F_DUPFD,
-    MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE,
-    O_CLOEXEC, PROT_EXEC, PROT_READ, PROT_WRITE,
+    ARCH_GET_FS, ARCH_SET_FS, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, CLOCK_MONOTONIC,
+    F_DUPFD, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED,
+    MAP_SHARED_VALIDATE, O_CLOEXEC, PROT_EXEC, PROT_READ, PROT_WRITE,
 };
 
 use linux_abi::layout::misc::{Timespec, Timeval, Utsname};
@@ -424,6 +426,93 @@ fn call(p: &mut Process, nr: u64, a: [u64; 6], rsp: u64) -> Result<u64, Errno> {
             copy_out(p, a[1], &data)?;
             Ok(data.len() as u64)
         }
+        Sysno::Mkdir => {
+            let name = copy_in_path(p, a[0])?;
+            p.files
+                .mkdirat(&ipc, AT_FDCWD, &name, a[1] as u32)
+                .map(|()| 0)
+        }
+        Sysno::Mkdirat => {
+            let name = copy_in_path(p, a[1])?;
+            p.files.mkdirat(&ipc, fd(0), &name, a[2] as u32).map(|()| 0)
+        }
+        Sysno::Unlink | Sysno::Rmdir => {
+            let name = copy_in_path(p, a[0])?;
+            let flags = if sysno == Sysno::Rmdir {
+                AT_REMOVEDIR
+            } else {
+                0
+            };
+            p.files.unlinkat(&ipc, AT_FDCWD, &name, flags).map(|()| 0)
+        }
+        Sysno::Unlinkat => {
+            let name = copy_in_path(p, a[1])?;
+            p.files
+                .unlinkat(&ipc, fd(0), &name, a[2] as u32)
+                .map(|()| 0)
+        }
+        Sysno::Rename => {
+            let (old, new) = (copy_in_path(p, a[0])?, copy_in_path(p, a[1])?);
+            p.files
+                .renameat2(&ipc, AT_FDCWD, &old, AT_FDCWD, &new, 0)
+                .map(|()| 0)
+        }
+        Sysno::Renameat | Sysno::Renameat2 => {
+            let (old, new) = (copy_in_path(p, a[1])?, copy_in_path(p, a[3])?);
+            let flags = if sysno == Sysno::Renameat2 {
+                a[4] as u32
+            } else {
+                0
+            };
+            p.files
+                .renameat2(&ipc, fd(0), &old, fd(2), &new, flags)
+                .map(|()| 0)
+        }
+        Sysno::Link => {
+            let (old, new) = (copy_in_path(p, a[0])?, copy_in_path(p, a[1])?);
+            p.files
+                .linkat(&ipc, AT_FDCWD, &old, AT_FDCWD, &new, 0)
+                .map(|()| 0)
+        }
+        Sysno::Linkat => {
+            let (old, new) = (copy_in_path(p, a[1])?, copy_in_path(p, a[3])?);
+            p.files
+                .linkat(&ipc, fd(0), &old, fd(2), &new, a[4] as u32)
+                .map(|()| 0)
+        }
+        Sysno::Symlink => {
+            let (target, name) = (copy_in_path(p, a[0])?, copy_in_path(p, a[1])?);
+            p.files
+                .symlinkat(&ipc, &target, AT_FDCWD, &name)
+                .map(|()| 0)
+        }
+        Sysno::Symlinkat => {
+            let (target, name) = (copy_in_path(p, a[0])?, copy_in_path(p, a[2])?);
+            p.files.symlinkat(&ipc, &target, fd(1), &name).map(|()| 0)
+        }
+        Sysno::Readlink => readlink(p, AT_FDCWD, a[0], a[1], a[2]),
+        Sysno::Readlinkat => readlink(p, fd(0), a[1], a[2], a[3]),
+        Sysno::Truncate => {
+            let name = copy_in_path(p, a[0])?;
+            p.files.truncate(&ipc, &name, a[1] as i64).map(|()| 0)
+        }
+        Sysno::Ftruncate => p.files.ftruncate(&ipc, fd(0), a[1] as i64).map(|()| 0),
+        Sysno::Chmod => {
+            let name = copy_in_path(p, a[0])?;
+            p.files
+                .chmodat(&ipc, AT_FDCWD, &name, a[1] as u32)
+                .map(|()| 0)
+        }
+        Sysno::Fchmodat => {
+            let name = copy_in_path(p, a[1])?;
+            p.files.chmodat(&ipc, fd(0), &name, a[2] as u32).map(|()| 0)
+        }
+        Sysno::Fchmod => p.files.fchmod(&ipc, fd(0), a[1] as u32).map(|()| 0),
+        Sysno::Chdir => {
+            let name = copy_in_path(p, a[0])?;
+            p.files.chdir(&ipc, &name).map(|()| 0)
+        }
+        Sysno::Fchdir => p.files.fchdir(&ipc, fd(0)).map(|()| 0),
         Sysno::ClockGettime => {
             let (clock, _) = time::Clock::from_id(a[0] as i32)?;
             let now = clock.read(hurd_rt::time::uptime());
@@ -698,6 +787,21 @@ fn writev(p: &Process, fd: i32, iov: u64, count: u64) -> Result<u64, Errno> {
         data.extend_from_slice(&copy_in(p, base, len)?);
     }
     p.files.write(&KernelIpc::new(), fd, &data, None)
+}
+
+/// `readlinkat(dirfd, name, buf, size)`: the target, cut to `size` bytes
+/// and without a NUL, as Linux writes it.
+fn readlink(p: &Process, dirfd: i32, name: u64, buf: u64, size: u64) -> Result<u64, Errno> {
+    let name = copy_in_path(p, name)?;
+    // `bufsiz` is an `int`.
+    let size = size as i32;
+    if size <= 0 {
+        return Err(Errno::Inval);
+    }
+    let target = p.files.readlinkat(&KernelIpc::new(), dirfd, &name)?;
+    let take = &target[..target.len().min(size as usize)];
+    copy_out(p, buf, take)?;
+    Ok(take.len() as u64)
 }
 
 /// The size of a signal set as the kernel takes it (`sigsetsize`).
