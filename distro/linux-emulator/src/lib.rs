@@ -16,6 +16,7 @@
 //!   `unlinkat`, `renameat2`, `linkat`, `symlinkat`, `readlinkat`,
 //!   `truncate`, `fchmodat`, `chdir` through `fs.defs` on the directory
 //!   holding the name (`file_name_split`).
+//! - [`poll`]: `poll` through `io_select` on each descriptor's server.
 //! - [`signals`]: the actions, each thread's mask and pending signals, and
 //!   what a posted signal does (discard, deliver, terminate, stop, continue).
 //! - [`time`]: Linux's clocks on the kernel's clock, and how long a
@@ -40,5 +41,6 @@ pub mod fdtable;
 pub mod files;
 pub mod load;
 pub mod memory;
+pub mod poll;
 pub mod signals;
 pub mod time;

@@ -2,12 +2,13 @@
  * openat, read, lseek, pread, write, pwrite, fcntl, fstat, stat, fstatat,
  * getdents64 (readdir), close, umask; mkdir, mkdirat, rmdir, unlink,
  * rename, link, symlink, readlink, truncate, ftruncate, chmod, fchmod,
- * chdir, fchdir; and the errors Linux gives. It runs in a copy of
+ * chdir, fchdir; poll; and the errors Linux gives. It runs in a copy of
  * distro/linux-tests/tree (motd, etc/hostname, etc/empty) as its working
  * directory and prints the same on Linux and on hurd-rs. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,23 @@ int main(void)
 	fd = open("note", O_RDONLY);
 	n = read(fd, buf, sizeof buf);
 	printf("note: %.*s", (int)(n > 0 ? n : 0), buf);
+	close(fd);
+
+	/* poll: a file is ready; a closed descriptor is POLLNVAL. */
+	fd = open("motd", O_RDONLY);
+	{
+		struct pollfd p[4] = {
+			{ fd, POLLIN | POLLOUT, 0 },
+			{ -1, POLLIN, 0 },
+			{ 99, 0, 0 },
+			{ fd, 0, 0 },
+		};
+		printf("poll: %d ready:", poll(p, 4, 0));
+		for (int i = 0; i < 4; i++)
+			printf(" %#x", p[i].revents);
+		printf("\n");
+		printf("poll nothing for 10 ms: %d\n", poll(NULL, 0, 10));
+	}
 	close(fd);
 
 	/* Changes to directories. */

@@ -56,7 +56,7 @@ use linux_abi::flags::{
     MAP_SHARED_VALIDATE, O_CLOEXEC, PROT_EXEC, PROT_READ, PROT_WRITE,
 };
 
-use linux_abi::layout::misc::{Timespec, Timeval, Utsname};
+use linux_abi::layout::misc::{PollFd, Timespec, Timeval, Utsname};
 use linux_abi::layout::{KSigaction, StackT};
 use linux_abi::signal::SigSet;
 use linux_abi::{Errno, Sysno};
@@ -183,6 +183,8 @@ static PROCESS: Spinlock<Option<Process>> = Spinlock::new(None);
 const MAX_COPY: u64 = 1 << 20;
 /// The most vectors of a `writev` (`IOV_MAX`).
 const IOV_MAX: u64 = 1024;
+/// The longest pause between two passes of a waiting `poll`.
+const POLL_PAUSE: Duration = Duration::from_millis(10);
 /// The entries of the emulation vector: every Linux system call number.
 const ENTRIES: usize = 512;
 
@@ -513,6 +515,30 @@ fn call(p: &mut Process, nr: u64, a: [u64; 6], rsp: u64) -> Result<u64, Errno> {
             p.files.chdir(&ipc, &name).map(|()| 0)
         }
         Sysno::Fchdir => p.files.fchdir(&ipc, fd(0)).map(|()| 0),
+        Sysno::Poll => {
+            // `timeout` is an `int` of milliseconds; negative: forever.
+            let timeout = u64::try_from(a[2] as i32).ok().map(Duration::from_millis);
+            poll(p, a[0], a[1], timeout)
+        }
+        Sysno::Ppoll => {
+            if a[3] != 0 && a[4] != SIGSET_SIZE {
+                return Err(Errno::Inval);
+            }
+            let timeout = match a[2] {
+                0 => None,
+                at => {
+                    let ts = Timespec::from_bytes(&copy_in(p, at, Timespec::SIZE as u64)?)
+                        .ok_or(Errno::Fault)?;
+                    if ts.sec < 0 || !(0..1_000_000_000).contains(&ts.nsec) {
+                        return Err(Errno::Inval);
+                    }
+                    Some(Duration::new(ts.sec as u64, ts.nsec as u32))
+                }
+            };
+            // The signal mask would matter while waiting; no signal is
+            // delivered yet.
+            poll(p, a[0], a[1], timeout)
+        }
         Sysno::ClockGettime => {
             let (clock, _) = time::Clock::from_id(a[0] as i32)?;
             let now = clock.read(hurd_rt::time::uptime());
@@ -802,6 +828,42 @@ fn readlink(p: &Process, dirfd: i32, name: u64, buf: u64, size: u64) -> Result<u
     let take = &target[..target.len().min(size as usize)];
     copy_out(p, buf, take)?;
     Ok(take.len() as u64)
+}
+
+/// `poll(fds, nfds, timeout)`: passes ([`Files::poll_once`]) until one
+/// finds a descriptor ready or `timeout` (`None`: forever) has passed,
+/// a pause of at most [`POLL_PAUSE`] between them; the entries' `revents`
+/// are written back.
+fn poll(p: &Process, fds: u64, nfds: u64, timeout: Option<Duration>) -> Result<u64, Errno> {
+    if nfds > p.files.table.limit() as u64 {
+        return Err(Errno::Inval);
+    }
+    let size = nfds * PollFd::SIZE as u64;
+    if size > 0 && !p.space.accessible(fds, size, PROT_WRITE) {
+        return Err(Errno::Fault);
+    }
+    let mut entries: Vec<PollFd> = copy_in(p, fds, size)?
+        .chunks_exact(PollFd::SIZE)
+        .filter_map(PollFd::from_bytes)
+        .collect();
+    let ipc = KernelIpc::new();
+    let start = hurd_rt::time::uptime();
+    let ready = loop {
+        let ready = p.files.poll_once(&ipc, &mut entries);
+        let waited = hurd_rt::time::uptime().saturating_sub(start);
+        match timeout {
+            _ if ready > 0 => break ready,
+            Some(t) if waited >= t => break 0,
+            Some(t) => hurd_rt::thread::sleep((t - waited).min(POLL_PAUSE)),
+            None => hurd_rt::thread::sleep(POLL_PAUSE),
+        }
+    };
+    let mut out = Vec::with_capacity(size as usize);
+    for e in &entries {
+        out.extend_from_slice(&e.to_bytes());
+    }
+    copy_out(p, fds, &out)?;
+    Ok(ready as u64)
 }
 
 /// The size of a signal set as the kernel takes it (`sigsetsize`).
