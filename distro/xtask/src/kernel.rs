@@ -18,7 +18,8 @@
 //! its starter `linux-run` (`distro/linux-emulator`), and the Linux programs
 //! they run (`linux-exit42` `linux-hello`, `linux-files`, `linux-time` and `linux-getpid`,
 //! `musl-gcc -static` of
-//! `distro/linux-tests/c/`).
+//! `distro/linux-tests/c/`, and `linux-hello-rs`, a Rust `std` program of
+//! `distro/linux-tests` built for `x86_64-unknown-linux-musl`).
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -59,6 +60,11 @@ pub const LINUX_PROGRAMS: &[(&str, &str)] = &[
     ("linux-time", "distro/linux-tests/c/time.c"),
     ("linux-getpid", "distro/linux-tests/c/getpid.c"),
 ];
+
+/// The Rust `std` program the kernel tests run (a binary of the
+/// `linux-tests` package, built for [`crate::linux::MUSL_TARGET`]), under
+/// the same name as its boot module.
+pub const LINUX_RUST_PROGRAM: &str = "linux-hello-rs";
 
 /// The Internet protocol family's server (`pfinet`).
 pub const PFINET_PACKAGE: &str = "pfinet";
@@ -111,6 +117,7 @@ pub const USER_PROGRAMS: &[&str] = &[
     "linux-files",
     "linux-time",
     "linux-getpid",
+    "linux-hello-rs",
     "storeio-client",
     "storeio",
     "ext2-client",
@@ -187,9 +194,11 @@ pub struct Build {
 }
 
 /// Builds the kernel and the user programs (release profile) for bare
-/// metal, and the Linux program with `musl-gcc`.
+/// metal, the Linux programs with `musl-gcc`, and the Rust one for the
+/// musl target.
 pub fn build(ws: &Workspace) -> Result<Build, String> {
     setup::ensure_apt(&["musl-tools"])?;
+    setup::ensure_target(crate::linux::MUSL_TARGET)?;
     ws.cargo()
         .args([
             "build",
@@ -248,6 +257,31 @@ pub fn build(ws: &Workspace) -> Result<Build, String> {
             .arg(ws.root.join(source))
             .run()?;
     }
+    ws.cargo()
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "linux-tests",
+            "--bin",
+            LINUX_RUST_PROGRAM,
+            "--target",
+            crate::linux::MUSL_TARGET,
+        ])
+        .run()?;
+    let target = ws.metadata()?.target_directory;
+    // A boot module: without its debug information.
+    crate::cmd::Cmd::new("strip")
+        .arg("-o")
+        .arg(dir.join(LINUX_RUST_PROGRAM))
+        .arg(
+            target
+                .join(crate::linux::MUSL_TARGET)
+                .join("release")
+                .join(LINUX_RUST_PROGRAM),
+        )
+        .run()?;
     let build = Build {
         kernel: dir.join(PACKAGE),
         modules: USER_PROGRAMS.iter().map(|p| dir.join(p)).collect(),

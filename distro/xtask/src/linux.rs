@@ -24,6 +24,9 @@ pub const LINUX_PACKAGES: &[&str] = &["busybox-static", "musl-tools"];
 pub struct Programs {
     /// `linux-suite` (static-pie, musl).
     pub suite: PathBuf,
+    /// `linux-hello-rs` (static-pie, musl): run in a copy of
+    /// `distro/linux-tests/tree`.
+    pub hello_rs: PathBuf,
     /// `c-suite` (ET_EXEC, `musl-gcc -static`).
     pub c_suite: PathBuf,
     /// `files` (ET_EXEC, `musl-gcc -static`): run in a copy of
@@ -48,7 +51,9 @@ pub fn build(ws: &Workspace) -> Result<Programs, String> {
         ])
         .run()?;
     let target = ws.metadata()?.target_directory;
-    let suite = target.join(MUSL_TARGET).join("release").join("linux-suite");
+    let release = target.join(MUSL_TARGET).join("release");
+    let suite = release.join("linux-suite");
+    let hello_rs = release.join("linux-hello-rs");
     let out = target.join("linux-tests");
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let c_suite = out.join("c-suite");
@@ -68,6 +73,7 @@ pub fn build(ws: &Workspace) -> Result<Programs, String> {
     };
     Ok(Programs {
         suite,
+        hello_rs,
         c_suite,
         files: c_program("files")?,
         time: c_program("time")?,
@@ -163,6 +169,12 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
         &scratch,
     )?;
     check_in_tree(&programs.time, &expected.join("time.out"), &tree, &scratch)?;
+    check_in_tree(
+        &programs.hello_rs,
+        &expected.join("hello-rs.out"),
+        &tree,
+        &scratch,
+    )?;
     let words = Cmd::new("/bin/busybox")
         .args(["sh", "-c", "echo one two three | wc -w"])
         .read()?;

@@ -1,7 +1,8 @@
 //! Static Linux programs run by the emulator in their own task: this
 //! program loads each (boot modules `linux-hello`, `linux-files`
 //! and `linux-time`, built by `musl-gcc -static` from
-//! `distro/linux-tests/c/`) and the emulator
+//! `distro/linux-tests/c/`, and `linux-hello-rs`, a Rust `std` program
+//! built for `x86_64-unknown-linux-musl`) and the emulator
 //! (`linux-emulation`) into a new task with
 //! [`linux_emulator::load::load_emulated`], gives it a port of ours as its
 //! standard output and the root of a tmpfs holding a copy of
@@ -42,7 +43,7 @@ hurd_rt::entry!(main);
 /// The boot module holding the emulator.
 const EMULATOR: &str = "linux-emulation";
 /// The programs (boot modules) and what each prints (on Linux too).
-const PROGRAMS: [(&str, &[u8]); 3] = [
+const PROGRAMS: [(&str, &[u8]); 4] = [
     ("linux-hello", b"hello, world\nx86_64 x\n"),
     (
         "linux-files",
@@ -51,6 +52,10 @@ const PROGRAMS: [(&str, &[u8]); 3] = [
     (
         "linux-time",
         include_bytes!("../../../linux-tests/expected/time.out"),
+    ),
+    (
+        "linux-hello-rs",
+        include_bytes!("../../../linux-tests/expected/hello-rs.out"),
     ),
 ];
 /// The program run with the word `bench` on the command line: its output

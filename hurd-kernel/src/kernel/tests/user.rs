@@ -475,19 +475,21 @@ pub fn a_linux_program_runs_through_the_emulation_vector(boot: &BootInfo) -> Res
 
 /// Static Linux programs (`musl-gcc -static`: `linux-hello`, memory from
 /// `mmap` and `brk`, `uname`, `writev`; `linux-files`, files and
-/// directories; `linux-time`, clocks and sleeping) run with the emulator
-/// in their own task: `linux-run` loads
+/// directories; `linux-time`, clocks and sleeping) and a Rust `std` one
+/// (`linux-hello-rs`, built for `x86_64-unknown-linux-musl`) run with the
+/// emulator in their own task: `linux-run` loads
 /// each with it, the emulator sets the emulation vector and carries the
 /// calls out itself, the file calls as RPCs to a tmpfs `linux-run` serves;
 /// the output reaches `linux-run` as `io_write` and is what the program
 /// prints on Linux.
 pub fn a_linux_program_runs_with_the_emulator_in_its_task(boot: &BootInfo) -> Result<(), Failure> {
     let runner = module(boot, "linux-run")?;
-    let modules: [(&str, &[u8]); 4] = [
+    let modules: [(&str, &[u8]); 5] = [
         ("linux-emulation", module(boot, "linux-emulation")?),
         ("linux-hello", module(boot, "linux-hello")?),
         ("linux-files", module(boot, "linux-files")?),
         ("linux-time", module(boot, "linux-time")?),
+        ("linux-hello-rs", module(boot, "linux-hello-rs")?),
     ];
     let task =
         with_kernel(|k| k.spawn_bootstrap("linux-run", runner, "", &modules)).map_err(|err| {
