@@ -14,7 +14,10 @@
 //!   node itself (`O_NOLINK`).
 //! - `truncate`, `ftruncate` are `file_set_size`; `fchmodat`, `fchmod`
 //!   `file_chmod`; `chdir` looks up `NAME/.` (so a file is `ENOTDIR`) and
-//!   keeps the port as the working directory, `fchdir` a descriptor's.
+//!   keeps the port as the working directory, `fchdir` a descriptor's;
+//!   `getcwd` finds the name from the working directory up through `..`
+//!   (the Hurd keeps no names of directories: each is the entry of its
+//!   parent with its file number), to the root's.
 //!
 //! The Hurd's servers answer with the Hurd's errors where Linux differs,
 //! and the errors are Linux's here: `unlink` of a directory is `EISDIR`
@@ -27,6 +30,7 @@ use hurd_ipc::{Disposition, PortItem, PortName, RightType, UserIpc};
 use hurd_trans::Name;
 use hurd_trans::flags::OpenFlags;
 use hurd_trans::mode::{is_dir, is_lnk};
+use hurd_trans::netfs::decode_entries;
 use hurd_trans::protocol::{fs, io};
 use hurd_trans::transbox::symlink_target;
 use linux_abi::Errno;
@@ -465,5 +469,119 @@ impl Files {
             .map_err(|_| Errno::Nomem)?;
         self.set_cwd(ipc, port);
         Ok(())
+    }
+
+    /// `getcwd`: the working directory's name from the root, found as the
+    /// Hurd's C library finds it (the kernel keeps no names): from the
+    /// working directory up through `..`, each directory's name being the
+    /// entry of its parent with its file number, until the root's (file
+    /// system id, file number).
+    ///
+    /// # Errors
+    /// `ENOENT` when the working directory is no longer reachable from the
+    /// root (removed, or outside it); `ENAMETOOLONG` beyond [`PATH_MAX`];
+    /// the servers' errors (`EACCES` for a directory that cannot be
+    /// read).
+    pub fn getcwd<I: UserIpc + ?Sized>(&self, ipc: &I) -> Result<Vec<u8>, Errno> {
+        let id = |port: PortName| -> Result<(u64, u64), Errno> {
+            let st = io::Client::new(ipc, port).stat().map_err(rpc)?;
+            Ok((st.fsid, st.ino))
+        };
+        let root = id(self.crdir)?;
+        let fds = self.fd_ports();
+        let lookup = self.lookup(ipc, &fds);
+        // The names from the working directory up, and the directory
+        // reached (a reference of ours once it is not the working one).
+        let mut names: Vec<Vec<u8>> = Vec::new();
+        let mut len = 0;
+        let mut here = self.cwdir;
+        let mut at = id(here)?;
+        let release = |port: PortName| {
+            if port != self.cwdir {
+                let _ = ipc.port_deallocate(port);
+            }
+        };
+        let found = loop {
+            if at == root {
+                break Ok(());
+            }
+            let up = match lookup.open_under(here, b"..", OpenFlags::READ, 0) {
+                Ok(up) => up,
+                Err(e) => break Err(dir_rpc(e)),
+            };
+            release(here);
+            here = up;
+            let child = at;
+            at = match id(here) {
+                Ok(at) => at,
+                Err(e) => break Err(e),
+            };
+            if at == child {
+                // A root that is not ours: outside the process's root.
+                break Err(Errno::Noent);
+            }
+            match self.name_in(ipc, here, child) {
+                Ok(name) => {
+                    len += name.len() + 1;
+                    if len >= PATH_MAX {
+                        break Err(Errno::Nametoolong);
+                    }
+                    names.push(name);
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        release(here);
+        found?;
+        if names.is_empty() {
+            return Ok(b"/".to_vec());
+        }
+        let mut path = Vec::with_capacity(len);
+        for name in names.iter().rev() {
+            path.push(b'/');
+            path.extend_from_slice(name);
+        }
+        Ok(path)
+    }
+
+    /// The name in directory `dir` of the node `child` (file system id,
+    /// file number): the entry with its file number, checked with
+    /// `io_stat` (a node of another file system mounted there has a number
+    /// of its own, so every entry is looked at when none matches).
+    fn name_in<I: UserIpc + ?Sized>(
+        &self,
+        ipc: &I,
+        dir: PortName,
+        child: (u64, u64),
+    ) -> Result<Vec<u8>, Errno> {
+        let (data, _) = fs::Client::new(ipc, dir)
+            .dir_readdir(0, -1, 0)
+            .map_err(dir_rpc)?;
+        let entries = decode_entries(&data).map_err(Errno::from)?;
+        let fds = self.fd_ports();
+        let lookup = self.lookup(ipc, &fds);
+        let is_child = |name: &[u8]| -> bool {
+            let Ok(port) = lookup.open_under(dir, name, OpenFlags::NOLINK, 0) else {
+                return false;
+            };
+            let st = io::Client::new(ipc, port).stat();
+            let _ = ipc.port_deallocate(port);
+            st.is_ok_and(|st| (st.fsid, st.ino) == child)
+        };
+        let names = entries
+            .iter()
+            .map(|e| (e.ino, e.name.as_bytes()))
+            .filter(|(_, n)| *n != b"." && *n != b"..");
+        if let Some((_, name)) = names
+            .clone()
+            .find(|&(ino, n)| ino == child.1 && is_child(n))
+        {
+            return Ok(name.to_vec());
+        }
+        names
+            .map(|(_, n)| n)
+            .find(|n| is_child(n))
+            .map(<[u8]>::to_vec)
+            .ok_or(Errno::Noent)
     }
 }

@@ -284,3 +284,38 @@ fn truncate_chmod_and_chdir() {
     assert_eq!(w.files.chdir(t, b"/"), Ok(()));
     assert_eq!(w.mode("motd"), Ok(S_IFREG | 0o644));
 }
+
+#[test]
+fn getcwd_walks_up_to_the_root() {
+    let mut w = world();
+    let t = &w.task;
+    assert_eq!(w.files.getcwd(t), Ok(b"/".to_vec()));
+    w.files.mkdirat(t, AT_FDCWD, b"a", 0o755).unwrap();
+    w.files.mkdirat(t, AT_FDCWD, b"a/bb", 0o755).unwrap();
+    w.files.mkdirat(t, AT_FDCWD, b"a/bb/c", 0o755).unwrap();
+    w.files.mkdirat(t, AT_FDCWD, b"a/other", 0o755).unwrap();
+    assert_eq!(w.files.chdir(t, b"a/bb/c"), Ok(()));
+    assert_eq!(w.files.getcwd(t), Ok(b"/a/bb/c".to_vec()));
+    assert_eq!(w.files.chdir(t, b"../../other"), Ok(()));
+    assert_eq!(w.files.getcwd(t), Ok(b"/a/other".to_vec()));
+    assert_eq!(w.files.chdir(t, b"/a"), Ok(()));
+    assert_eq!(w.files.getcwd(t), Ok(b"/a".to_vec()));
+    // Moved away under the process: the name follows the directory.
+    assert_eq!(
+        w.files
+            .renameat2(t, AT_FDCWD, b"/a", AT_FDCWD, b"/renamed", 0),
+        Ok(())
+    );
+    assert_eq!(w.files.getcwd(t), Ok(b"/renamed".to_vec()));
+    assert_eq!(w.files.chdir(t, b"other"), Ok(()));
+    assert_eq!(
+        w.files
+            .unlinkat(t, AT_FDCWD, b"/renamed/other", AT_REMOVEDIR),
+        Ok(())
+    );
+    assert_eq!(
+        w.files.getcwd(t),
+        Err(Errno::Noent),
+        "a removed working directory has no name"
+    );
+}

@@ -2,7 +2,7 @@
  * openat, read, lseek, pread, write, pwrite, fcntl, fstat, stat, fstatat,
  * getdents64 (readdir), close, umask; mkdir, mkdirat, rmdir, unlink,
  * rename, link, symlink, readlink, truncate, ftruncate, chmod, fchmod,
- * chdir, fchdir; poll; and the errors Linux gives. It runs in a copy of
+ * chdir, fchdir, getcwd; poll; and the errors Linux gives. It runs in a copy of
  * distro/linux-tests/tree (motd, etc/hostname, etc/empty) as its working
  * directory and prints the same on Linux and on hurd-rs. */
 #include <dirent.h>
@@ -30,6 +30,7 @@ static const char *err(int e)
 	case ENOTEMPTY: return "ENOTEMPTY";
 	case EPERM: return "EPERM";
 	case EBUSY: return "EBUSY";
+	case ERANGE: return "ERANGE";
 	default: return "another error";
 	}
 }
@@ -221,6 +222,9 @@ int main(void)
 	report("rename . x", rename(".", "x"));
 	report("chdir d", chdir("d"));
 	list(".");
+	if (getcwd(buf, sizeof buf) != NULL)
+		printf("getcwd ends with %s\n", strrchr(buf, '/'));
+	report("getcwd into 2 bytes", getcwd(buf, 2) == NULL ? -1 : 0);
 	report("chdir ..", chdir(".."));
 	report("chdir motd", chdir("motd"));
 	report("fchdir etc", fchdir(dir));

@@ -31,7 +31,7 @@
 //! `INIT_PORT_AUTH`, [`hurd_rt::ports`]), and the file calls become RPCs
 //! on them ([`linux_emulator::files`]), and so do the changes to the name
 //! space (`mkdir`, `unlink`, `rename`, `link`, `symlink`, `readlink`,
-//! `truncate`, `chmod`, `chdir`…: [`linux_emulator::dirs`]).
+//! `truncate`, `chmod`, `chdir`, `getcwd`…: [`linux_emulator::dirs`]).
 //!
 //! One thread only, for now: the program's threads (`clone`) are
 //! `-ENOSYS`.
@@ -515,6 +515,15 @@ fn call(p: &mut Process, nr: u64, a: [u64; 6], rsp: u64) -> Result<u64, Errno> {
             p.files.chdir(&ipc, &name).map(|()| 0)
         }
         Sysno::Fchdir => p.files.fchdir(&ipc, fd(0)).map(|()| 0),
+        Sysno::Getcwd => {
+            let mut path = p.files.getcwd(&ipc)?;
+            path.push(0);
+            if a[1] < path.len() as u64 {
+                return Err(Errno::Range);
+            }
+            copy_out(p, a[0], &path)?;
+            Ok(path.len() as u64)
+        }
         Sysno::Poll => {
             // `timeout` is an `int` of milliseconds; negative: forever.
             let timeout = u64::try_from(a[2] as i32).ok().map(Duration::from_millis);
