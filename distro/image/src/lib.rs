@@ -44,6 +44,7 @@
 pub mod boot;
 pub mod disk;
 pub mod epoch;
+pub mod linux;
 pub mod manifest;
 pub mod rootfs;
 pub mod users;
@@ -55,6 +56,7 @@ use std::process::Command;
 pub use boot::{Staged, StagedModule};
 pub use disk::make_disk;
 pub use epoch::Epoch;
+pub use linux::ProgramKind;
 pub use manifest::{
     Artifact, BootProtocol, Contents, Disk, Manifest, ManifestError, Module, OnFailure, Service,
     Source, Translator,
@@ -166,6 +168,7 @@ pub fn root_fs(
             }
         }
     }
+    let mut first_linux = None;
     for p in &m.programs {
         let path = resolver
             .resolve(&p.artifact)
@@ -176,8 +179,42 @@ pub fn root_fs(
                 format!("program `{}`: reading `{}`: {e}", p.path, path.display()),
             )
         })?;
+        match linux::program_kind(&data) {
+            ProgramKind::LinuxDynamic => {
+                return Err(BuildError::at(
+                    p.artifact.line,
+                    format!(
+                        "{}: `{}` is dynamically linked (it names an interpreter): \
+                         only static Linux programs run here; link it with `-static`",
+                        source_key(&p.artifact.source),
+                        p.path
+                    ),
+                ));
+            }
+            ProgramKind::Linux => {
+                first_linux.get_or_insert(p);
+            }
+            ProgramKind::HurdRs | ProgramKind::Other => {}
+        }
         fs.add_file(&p.path, data, p.mode, 0, 0)
             .map_err(|e| BuildError::at(p.artifact.line, format!("program.path: {}", e.0)))?;
+    }
+    // A static Linux program runs with the emulator in its task, which the
+    // exec server reads from the image: without it, it never starts.
+    if let Some(p) = first_linux
+        && !m.programs.iter().any(|q| q.path == linux::LINUX_EMULATOR)
+    {
+        return Err(BuildError::at(
+            p.artifact.line,
+            format!(
+                "{}: `{}` is a static Linux program, which runs with the Linux \
+                 emulator at `{}`, and the image has none: add it as a [[program]] \
+                 (package = \"linux-emulator\", bin = \"linux-emulation\")",
+                source_key(&p.artifact.source),
+                p.path,
+                linux::LINUX_EMULATOR
+            ),
+        ));
     }
     for f in &m.files {
         let data = match &f.contents {
@@ -236,6 +273,15 @@ pub fn root_fs(
         })?;
     }
     Ok(fs)
+}
+
+/// The key of the field naming where `source`'s binary comes from.
+fn source_key(source: &Source) -> &'static str {
+    match source {
+        Source::Path(_) => "program.source",
+        Source::Package { .. } => "program.package",
+        Source::Crate { .. } => "program.crate",
+    }
 }
 
 /// With a `[disk]`, moves the entries of `fs` below its mount point into

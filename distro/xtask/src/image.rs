@@ -58,6 +58,15 @@ const MODULE_ARGS: (&str, &str) = ("password-server", "[\"--from-the-manifest\"]
 /// built in the target directory, as `/bin/prebuilt`.
 const PREBUILT: (&str, &str) = ("/bin/prebuilt", "x86_64-unknown-none/release/args");
 
+/// A prebuilt static Linux program the `image` step installs in the
+/// [`OWN_MANIFEST`] image as it is (the manifest has the emulator): hello,
+/// world built with `musl-gcc -static`, which [`kernel::build`] makes for
+/// the kernel tests (`linux-hello`), as `/bin/hello-linux`.
+const LINUX_PREBUILT: (&str, &str) = (
+    "/bin/hello-linux",
+    "x86_64-unknown-none/release/linux-hello",
+);
+
 /// Lines the [`OWN_MANIFEST`] image must show somewhere (a service's end is
 /// named whenever it comes): each a prefix and a suffix of one line.
 const OWN_LINES: &[(&str, &str)] = &[
@@ -73,8 +82,9 @@ const OWN_LINES: &[(&str, &str)] = &[
 /// [`MORE_SERVICES`]): carol, a user only that
 /// manifest has, is refused with a wrong password and logs in with hers,
 /// sees her ids (her groups) and her home, runs the program template (built
-/// from a crate outside the workspace), [`NEW_PROGRAM`] and the
-/// [`PREBUILT`] program, and leaves; alice logs in, meets her
+/// from a crate outside the workspace), [`NEW_PROGRAM`], the
+/// [`PREBUILT`] program and the static Linux program of
+/// [`LINUX_PREBUILT`], and leaves; alice logs in, meets her
 /// note and her translator (a process of hers), starts a translator of her
 /// own (built from a crate outside the workspace, `distro/examples/my-translator`)
 /// on a node of hers with `settrans` and reads it, runs the program
@@ -90,6 +100,7 @@ fn own_scenario() -> Vec<Step> {
         Step::new("$ ", "my-program carol"),
         Step::new("$ ", "greeter keepers"),
         Step::new("$ ", "prebuilt installed as it was built"),
+        Step::new("$ ", "hello-linux"),
         Step::new("$ ", "exit"),
         Step::new("login: ", "alice"),
         Step::new("Password: ", "wonderland"),
@@ -122,6 +133,7 @@ const OWN_EXPECTED: &[&str] = &[
     "Hello, carol! (from a program on hurd-rt)",
     "$ greeter keepers\nHello, keepers! (from a program on hurd-rt)",
     "$ prebuilt installed as it was built\ninstalled as it was built",
+    "$ hello-linux\nhello, world\nx86_64 x\n",
     "my-hurd: log in as carol",
     "Welcome to my own hurd-rs.",
     "$ cat /srv/alice/note /srv/alice/hello\nBring the tarballs.\nHello from alice's own translator.",
@@ -391,6 +403,7 @@ impl OwnImage {
             with_program(&with_crates_from(&text, base)?, NEW_PROGRAM, &program)? + MORE_SERVICES;
         let text = with_module_args(&text, MODULE_ARGS.0, MODULE_ARGS.1)?;
         let text = with_prebuilt(&text, PREBUILT.0, &target.join(PREBUILT.1))?;
+        let text = with_prebuilt(&text, LINUX_PREBUILT.0, &target.join(LINUX_PREBUILT.1))?;
         std::fs::write(&own.manifest, text)
             .map_err(|e| format!("cannot write {}: {e}", own.manifest.display()))?;
         Ok(own)
