@@ -145,6 +145,10 @@ pub mod msg_option {
     pub const SEND_TIMEOUT: u64 = 0x10;
     /// Give up a blocked receive after the timeout.
     pub const RCV_TIMEOUT: u64 = 0x100;
+    /// A message too large for the receive buffer stays queued, and its
+    /// size is written into the buffer's `msgh_size` (the call returns
+    /// `MACH_RCV_TOO_LARGE`); without it such a message is destroyed.
+    pub const RCV_LARGE: u64 = 0x800;
 }
 
 /// The name under which a task finds the port right it was started with (its

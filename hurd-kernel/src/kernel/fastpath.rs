@@ -22,6 +22,7 @@
 //! receiver is the kernel) is finished by the general path's code for it,
 //! so the outcome is the same either way.
 
+use hurd_abi::msg_option;
 use hurd_abi::trap::{self, Call, MachMsg};
 use hurd_ipc::{MsgHeader, PortName, RecvOptions, wire};
 
@@ -60,9 +61,10 @@ pub fn null_rpc(k: &mut Kernel, frame: &mut TrapFrame) -> Option<*mut TrapFrame>
     let header = wire::peek_header(&bytes)
         .ok()
         .filter(|h| u64::from(h.size) == HEADER_SIZE)?;
+    let large = option & msg_option::RCV_LARGE != 0;
     let opts = RecvOptions {
         max_size: Some(rcv_size),
-        large: false,
+        large,
     };
     let done = k
         .ipc
@@ -77,6 +79,7 @@ pub fn null_rpc(k: &mut Kernel, frame: &mut TrapFrame) -> Option<*mut TrapFrame>
             buf,
             rcv_size,
             name,
+            large,
         });
         t.state = ThreadState::Blocked { deadline: None };
     }

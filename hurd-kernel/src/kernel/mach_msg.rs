@@ -39,8 +39,9 @@ pub fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, caller: Caller, call: Mac
     } = call;
     let (id, map, space) = (caller.thread, caller.map, caller.space);
     let deadline = |now: u64| now + timeout.div_ceil(1000 / crate::arch::timer::HZ).max(1);
+    let large = option & msg_option::RCV_LARGE != 0;
     let receive =
-        (option & msg_option::RCV_MSG != 0).then_some((buf, rcv_size, PortName(rcv_name)));
+        (option & msg_option::RCV_MSG != 0).then_some((buf, rcv_size, PortName(rcv_name), large));
     if option & msg_option::SEND_MSG != 0 {
         if send_size == HEADER_SIZE
             && let Some(reason) = header_rpc(k, map, space, option, (buf, rcv_size, rcv_name))
@@ -65,10 +66,10 @@ pub fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, caller: Caller, call: Mac
             }
         };
         let msg = match receive {
-            Some((buf, rcv_size, name)) if fast_rpc_applies(option, buf, rcv_size) => {
+            Some((buf, rcv_size, name, large)) if fast_rpc_applies(option, buf, rcv_size) => {
                 let opts = RecvOptions {
                     max_size: Some(rcv_size),
-                    large: false,
+                    large,
                 };
                 match k
                     .ipc
@@ -79,7 +80,7 @@ pub fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, caller: Caller, call: Mac
                         message,
                         received,
                     } => {
-                        let rcv = (buf, rcv_size, name);
+                        let rcv = (buf, rcv_size, name, large);
                         return fast_rpc_done(k, frame, (to, message), received, rcv);
                     }
                     FastRpc::NotApplicable(msg) => msg,
@@ -119,7 +120,7 @@ pub fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, caller: Caller, call: Mac
             }
         }
     }
-    let Some((buf, rcv_size, name)) = receive else {
+    let Some((buf, rcv_size, name, large)) = receive else {
         frame.rax = SUCCESS;
         return Reason::Return;
     };
@@ -129,7 +130,7 @@ pub fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, caller: Caller, call: Mac
     }
     let may_block = !(option & msg_option::RCV_TIMEOUT != 0 && timeout == 0);
     let timed = option & msg_option::RCV_TIMEOUT != 0;
-    match start_receive(k, id, map, space, buf, rcv_size, name, may_block) {
+    match start_receive(k, id, map, space, (buf, rcv_size, name, large), may_block) {
         Some(code) => {
             frame.rax = code;
             Reason::Return
@@ -192,9 +193,10 @@ fn header_rpc(
         .filter(|h| u64::from(h.size) == HEADER_SIZE)?;
     let id = k.current;
     let name = PortName(rcv_name);
+    let large = option & msg_option::RCV_LARGE != 0;
     let opts = RecvOptions {
         max_size: Some(rcv_size),
-        large: false,
+        large,
     };
     let done = k
         .ipc
@@ -205,6 +207,7 @@ fn header_rpc(
             buf,
             rcv_size,
             name,
+            large,
         });
         t.state = ThreadState::Blocked { deadline: None };
     }
@@ -260,7 +263,7 @@ fn fast_rpc_done(
     frame: &mut TrapFrame,
     (to, message): (hurd_ipc::WaiterToken, Message),
     received: Result<Message, RecvError>,
-    (buf, rcv_size, name): (u64, u64, PortName),
+    (buf, rcv_size, name, large): (u64, u64, PortName, bool),
 ) -> Reason {
     let id = k.current;
     if to == crate::pager::KERNEL_TOKEN {
@@ -278,6 +281,7 @@ fn fast_rpc_done(
                     buf,
                     rcv_size,
                     name,
+                    large,
                 });
                 t.state = ThreadState::Blocked { deadline: None };
             }
@@ -289,7 +293,8 @@ fn fast_rpc_done(
                 .and_then(|t| k.tasks.get(&t))
                 .map(|t| t.map);
             let copied = map.map(|map| {
-                copy_out_message(&mut k.vm, &mut k.wire_buf, map, buf, rcv_size, result)
+                let rcv = (buf, rcv_size, large);
+                copy_out_message(&mut k.vm, &mut k.wire_buf, map, rcv, result)
             });
             match copied {
                 Some(Ok(code)) => {
@@ -314,20 +319,17 @@ fn fast_rpc_done(
 /// or an error), `None` when the thread must wait (registered with hurd-ipc,
 /// its pending receive recorded; or blocked until a page of its buffer comes
 /// from a pager).
-#[allow(clippy::too_many_arguments)]
 fn start_receive(
     k: &mut Kernel,
     id: ThreadId,
     map: MapId,
     space: hurd_ipc::SpaceId,
-    buf: u64,
-    rcv_size: u64,
-    name: PortName,
+    (buf, rcv_size, name, large): (u64, u64, PortName, bool),
     may_block: bool,
 ) -> Option<u64> {
     let opts = RecvOptions {
         max_size: Some(rcv_size),
-        large: false,
+        large,
     };
     let wait = may_block.then_some(u64::from(id));
     let result = k.ipc.receive(space, name, opts, wait);
@@ -338,12 +340,14 @@ fn start_receive(
                     buf,
                     rcv_size,
                     name,
+                    large,
                 });
             }
             None
         }
         result => {
-            let copied = copy_out_message(&mut k.vm, &mut k.wire_buf, map, buf, rcv_size, result);
+            let rcv = (buf, rcv_size, large);
+            let copied = copy_out_message(&mut k.vm, &mut k.wire_buf, map, rcv, result);
             let code = match copied {
                 Ok(code) => Some(code),
                 Err(ticket) => {
@@ -411,20 +415,34 @@ fn copy_in_message(k: &mut Kernel, map: MapId, buf: u64, size: u64) -> Result<Me
 // ANCHOR_END: copy_in_message
 
 /// Writes a received message (or reports the receive's error) into the user
-/// buffer; returns the `mach_msg` code, or `Err` with the ticket to wait on
-/// when a page of the buffer must come from a pager (the message, encoded,
-/// is left in `bytes`).
+/// buffer `buf` of `rcv_size` bytes; returns the `mach_msg` code, or `Err`
+/// with the ticket to wait on when a page of the buffer must come from a
+/// pager (the message, encoded, is left in `bytes`).
+///
+/// With `large` (`MACH_RCV_LARGE`), a message too large for the buffer
+/// (left queued by hurd-ipc) has its size written into the buffer's
+/// `msgh_size`, as GNU Mach does; like GNU Mach, a failed copy of the size
+/// is not reported (here: a buffer page that must come from a pager).
 pub fn copy_out_message(
     vm: &mut crate::task::KernelVm,
     bytes: &mut Vec<u8>,
     map: MapId,
-    buf: u64,
-    rcv_size: u64,
+    (buf, rcv_size, large): (u64, u64, bool),
     result: Result<Message, RecvError>,
 ) -> Result<u64, hurd_vm::Ticket> {
     let msg = match result {
         Ok(msg) => msg,
-        Err(e) => return Ok(msg_code(e.code)),
+        Err(e) => {
+            if large && e.code == MsgReturn::RcvTooLarge {
+                let size = u32::try_from(e.size).unwrap_or(u32::MAX).to_le_bytes();
+                if let Err(UserFault::Pager(ticket)) =
+                    uaccess::copy_out(vm, map, buf.saturating_add(4), &size)
+                {
+                    vm.release_ticket(&ticket);
+                }
+            }
+            return Ok(msg_code(e.code));
+        }
     };
     if msg.body.is_empty() {
         // Header only (the common reply): encoded on the stack.
@@ -481,7 +499,8 @@ pub fn retry(k: &mut Kernel, id: ThreadId) {
             buf,
             rcv_size,
             name,
-        } => (Some((buf, rcv_size, name)), None),
+            large,
+        } => (Some((buf, rcv_size, name, large)), None),
         pending @ (Pending::Fault { .. }
         | Pending::CopyOut { .. }
         | Pending::ConsoleRead { .. }) => {
@@ -516,8 +535,8 @@ pub fn retry(k: &mut Kernel, id: ThreadId) {
         },
     };
     let code = match receive {
-        Some((buf, rcv_size, name)) if code.is_none_or(|c| c == SUCCESS) => {
-            match start_receive(k, id, map, space, buf, rcv_size, name, true) {
+        Some(rcv) if code.is_none_or(|c| c == SUCCESS) => {
+            match start_receive(k, id, map, space, rcv, true) {
                 Some(code) => code,
                 None => return, // still waiting (pending recorded)
             }

@@ -54,6 +54,9 @@ pub enum Pending {
         rcv_size: u64,
         /// The port or port set.
         name: PortName,
+        /// `MACH_RCV_LARGE`: a message too large for the buffer stays
+        /// queued and its size goes into the buffer's `msgh_size`.
+        large: bool,
     },
     /// A page fault waiting for a pager (the access is retried once the
     /// ticket completes).
@@ -88,7 +91,7 @@ pub enum Pending {
         /// The message, still the sender's (copyin has not happened).
         msg: Message,
         /// The receive that follows, as in [`Pending::Receive`].
-        then: Option<(u64, u64, PortName)>,
+        then: Option<(u64, u64, PortName, bool)>,
     },
 }
 
@@ -630,7 +633,13 @@ impl Kernel {
         let Some(thread) = self.threads.get_mut(&id) else {
             return false;
         };
-        let Some(Pending::Receive { buf, rcv_size, .. }) = thread.pending.take() else {
+        let Some(Pending::Receive {
+            buf,
+            rcv_size,
+            large,
+            ..
+        }) = thread.pending.take()
+        else {
             return false;
         };
         let Some(task) = thread.task.and_then(|t| self.tasks.get(&t)) else {
@@ -641,8 +650,7 @@ impl Kernel {
             &mut self.vm,
             &mut self.wire_buf,
             map,
-            buf,
-            rcv_size,
+            (buf, rcv_size, large),
             result,
         ) {
             Ok(code) => code,
