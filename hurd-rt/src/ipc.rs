@@ -20,9 +20,14 @@
 //!   different timeouts, they are made as two traps;
 //! - `MACH_SEND_INTERRUPT` / `MACH_RCV_INTERRUPT`: a thread is never
 //!   interrupted in `mach_msg`, so the flags change nothing;
-//! - `MACH_RCV_LARGE`: a message larger than the receive limit is reported as
-//!   [`MsgReturn::RcvTooLarge`] with the kernel's handling of it, and its size
-//!   is not known (0).
+//!
+//! A receive starts in a small buffer kept between calls (the spare one),
+//! and asks the kernel to keep a message the buffer cannot hold
+//! (`MACH_RCV_LARGE`): the buffer then grows to the size the kernel reports
+//! and the receive is made again, up to the caller's limit. A message
+//! larger than the limit is destroyed as Mach destroys it, or, when the
+//! caller asked for `MACH_RCV_LARGE` itself ([`RecvOptions::large`]), left
+//! queued and reported with its size ([`RecvError::size`]).
 
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -44,6 +49,10 @@ const HEADER_SIZE: usize = hurd_ipc::message::HEADER_SIZE as usize;
 
 /// The process's cached reply port (`mig_get_reply_port`), or 0.
 static REPLY_PORT: AtomicU32 = AtomicU32::new(0);
+
+/// The size a receive buffer starts at: room for the common replies; it
+/// grows when a larger message comes.
+const SPARE_START: usize = 256;
 
 /// The process's spare receive buffer (see [`take_spare`]); empty while a
 /// call has it.
@@ -173,13 +182,12 @@ impl UserIpc for KernelIpc {
         let send_len = send.as_ref().map(|_| encoded.len());
         // ANCHOR: options
         let rcv_len = rcv.map_or(0, |_| Self::rcv_size(opts));
-        // A receive needs room for the largest message it accepts: the
-        // spare buffer, made (and zeroed) once and kept between calls, not
-        // made anew for each. Only what the kernel writes is read back.
-        let need = encoded.len().max(rcv_len).max(HEADER_SIZE);
+        // A receive goes into the spare buffer, kept between calls and
+        // small at first; only what the kernel writes is read back.
         let mut buf = match rcv {
             Some(_) => {
                 let mut buf = take_spare();
+                let need = encoded.len().max(SPARE_START.min(rcv_len));
                 if buf.len() < need {
                     buf.resize(need, 0);
                 }
@@ -188,19 +196,46 @@ impl UserIpc for KernelIpc {
             }
             None => {
                 let mut buf = encoded;
-                buf.resize(need, 0);
+                buf.resize(buf.len().max(HEADER_SIZE), 0);
                 buf
             }
         };
-        let trap = msg::Options {
+        let mut trap = msg::Options {
             send: send_len,
             receive: rcv,
             receive_limit: Some(rcv_len),
+            // The kernel keeps a message the buffer cannot hold.
+            receive_large: rcv.is_some() && (buf.len() < rcv_len || opts.rcv.large),
             send_timeout: opts.send_timeout.filter(|_| send_len.is_some()),
             receive_timeout: opts.rcv_timeout.filter(|_| rcv.is_some()),
         };
         // ANCHOR_END: options
-        let result = msg::mach_msg(&mut buf, &trap);
+        let mut result = msg::mach_msg(&mut buf, &trap);
+        // Too large for the buffer: it grows (to the size the kernel wrote
+        // into the header, or when that says nothing new, to the limit) and
+        // only the receive is made again. Each round grows the buffer or
+        // ends, so this stops.
+        while result == Err(MsgReturn::RcvTooLarge) && trap.receive_large {
+            if buf.len() >= rcv_len {
+                // Larger than the caller accepts.
+                if opts.rcv.large {
+                    let size = msg::header_size(&buf) as u64;
+                    put_spare(buf);
+                    let code = MsgReturn::RcvTooLarge;
+                    return Err(RecvError { code, size }.into());
+                }
+                // Destroyed, as the kernel does without MACH_RCV_LARGE.
+                trap.receive_large = false;
+            } else {
+                let needed = msg::header_size(&buf);
+                let grown = if needed > buf.len() { needed } else { rcv_len };
+                buf.resize(grown.min(rcv_len), 0);
+                trap.receive_large = buf.len() < rcv_len || opts.rcv.large;
+            }
+            trap.send = None;
+            trap.send_timeout = None;
+            result = msg::mach_msg(&mut buf, &trap);
+        }
         let received = match result {
             Ok(size) if rcv.is_some() => Some(
                 wire::decode(&buf[..size], &wire::Limits::UNLIMITED)

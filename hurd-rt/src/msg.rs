@@ -7,7 +7,7 @@
 use core::time::Duration;
 
 use hurd_abi::MAX_MESSAGE;
-use hurd_abi::msg_option::{RCV_MSG, RCV_TIMEOUT, SEND_MSG, SEND_TIMEOUT};
+use hurd_abi::msg_option::{RCV_LARGE, RCV_MSG, RCV_TIMEOUT, SEND_MSG, SEND_TIMEOUT};
 use hurd_abi::trap::MachMsg;
 use hurd_ipc::{MsgReturn, PortName};
 
@@ -23,6 +23,11 @@ pub struct Options {
     pub receive: Option<PortName>,
     /// Receive at most this many bytes (default: the buffer's length).
     pub receive_limit: Option<usize>,
+    /// `MACH_RCV_LARGE`: a message larger than the limit stays queued, and
+    /// the call fails with `MACH_RCV_TOO_LARGE` with the message's size in
+    /// the buffer's `msgh_size` (see [`header_size`]). Without it such a
+    /// message is destroyed.
+    pub receive_large: bool,
     /// Give up a send that would wait longer (zero: do not wait at all).
     pub send_timeout: Option<Duration>,
     /// Give up a receive that would wait longer.
@@ -46,6 +51,16 @@ pub(crate) fn msg_code(code: u64, sending: bool) -> MsgReturn {
         } else {
             MsgReturn::RcvInvalidData
         })
+}
+
+/// The `msgh_size` of the message header at the start of `buf` (0 when
+/// `buf` is shorter than a header's size field): the size of a message
+/// received, or after `MACH_RCV_TOO_LARGE` with
+/// [`Options::receive_large`], the size the message needs.
+pub fn header_size(buf: &[u8]) -> usize {
+    buf.get(4..8)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u32::from_le_bytes) as usize
 }
 
 /// `mach_msg` on `buf`: sends its first `opts.send` bytes, then receives into
@@ -86,6 +101,9 @@ pub fn mach_msg(buf: &mut [u8], opts: &Options) -> Result<usize, MsgReturn> {
     }
     if opts.receive.is_some() {
         option |= RCV_MSG;
+        if opts.receive_large {
+            option |= RCV_LARGE;
+        }
     }
     let rcv_size = opts
         .receive_limit
@@ -113,11 +131,7 @@ pub fn mach_msg(buf: &mut [u8], opts: &Options) -> Result<usize, MsgReturn> {
         return Ok(0);
     }
     // The kernel wrote a message of the size its header gives.
-    let size = buf
-        .get(4..8)
-        .and_then(|b| b.try_into().ok())
-        .map_or(0, u32::from_le_bytes) as usize;
-    Ok(size.min(buf.len()))
+    Ok(header_size(buf).min(buf.len()))
 }
 
 #[cfg(test)]
@@ -156,9 +170,17 @@ mod tests {
             send: Some(0),
             receive: Some(PortName(5)),
             receive_limit: None,
+            receive_large: false,
             send_timeout: Some(Duration::from_millis(1)),
             receive_timeout: Some(Duration::from_millis(2)),
         };
         assert_eq!(mach_msg(&mut buf, &two), Err(MsgReturn::SendInvalidData));
+    }
+
+    #[test]
+    fn header_size_reads_msgh_size_or_nothing() {
+        assert_eq!(header_size(&[1, 0, 0, 0, 0x70, 0x17, 0, 0, 9]), 6000);
+        assert_eq!(header_size(&[0; 7]), 0);
+        assert_eq!(header_size(&[]), 0);
     }
 }

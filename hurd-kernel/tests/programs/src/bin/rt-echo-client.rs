@@ -3,8 +3,9 @@
 //! with their answers checked, a message of an unknown id answered with
 //! `MIG_BAD_ID`; then the calls and errors of [`KernelIpc`] itself (a send
 //! right made under a receive right's name, a failed send handing its
-//! message back, a receive timing out, a message too large, the name's
-//! type); then `shutdown`. Each failed check has its own status.
+//! message back, a receive timing out, a message too large destroyed, one
+//! kept by `MACH_RCV_LARGE` with its size and then received whole, the
+//! name's type); then `shutdown`. Each failed check has its own status.
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
 
@@ -160,6 +161,42 @@ fn calls_and_errors(ipc: &KernelIpc) -> Result<(), u64> {
     match ipc.receive_with(port, &opts) {
         Err(e) if e.code == MsgReturn::RcvTooLarge => {}
         other => return Err(fail(27, &alloc::format!("receive too large -> {other:?}"))),
+    }
+    // It was destroyed, as Mach destroys a message too large without
+    // MACH_RCV_LARGE.
+    let now = MsgOptions {
+        rcv_timeout: Some(Duration::ZERO),
+        ..MsgOptions::default()
+    };
+    match ipc.receive_with(port, &now) {
+        Err(e) if e.code == MsgReturn::RcvTimedOut => {}
+        other => return Err(fail(31, &alloc::format!("after too large -> {other:?}"))),
+    }
+    // With MACH_RCV_LARGE it stays queued and its size is reported.
+    let large =
+        Message::new(80, port, Disposition::CopySend).with_item(Item::Bytes(alloc::vec![7; 6000]));
+    let size = hurd_ipc::wire::encode(&large).map_or(0, |b| b.len() as u64);
+    let body = large.body.clone();
+    ipc.send(large)
+        .map_err(|e| fail(32, &alloc::format!("send of 6000 bytes -> {e:?}")))?;
+    let opts = MsgOptions {
+        rcv: RecvOptions {
+            max_size: Some(64),
+            large: true,
+        },
+        ..MsgOptions::default()
+    };
+    match ipc.receive_with(port, &opts) {
+        Err(e) if e.code == MsgReturn::RcvTooLarge && e.size == size => {}
+        other => {
+            let what = alloc::format!("MACH_RCV_LARGE, {size} bytes -> {other:?}");
+            return Err(fail(33, &what));
+        }
+    }
+    // Received whole: the runtime's receive buffer grows to it.
+    match ipc.receive_with(port, &now) {
+        Ok(m) if m.header.id == 80 && m.body == body => {}
+        other => return Err(fail(34, &alloc::format!("the kept message -> {other:?}"))),
     }
     // The name's type, through port_call.
     match ipc.port_type(port) {
