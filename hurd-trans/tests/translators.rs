@@ -522,3 +522,24 @@ fn a_translator_dying_after_startup_is_restarted() {
     assert_eq!(read_all(&a, "flaky"), Ok(HELLO.to_vec()));
     assert_eq!(count.load(Ordering::SeqCst), 2);
 }
+
+#[test]
+fn tmpfs_with_a_bad_limit_fails_clearly() {
+    let w = World::new();
+    let a = w.alice();
+    settrans(&a, "words", true, &["/hurd/tmpfs", "lots"]);
+    settrans(&a, "two", true, &["/hurd/tmpfs", "8192", "more"]);
+    settrans(&a, "small", true, &["/hurd/tmpfs", "8192"]);
+    let create = OpenFlags::RDWR | OpenFlags::CREAT;
+    // Refused, and refused again by the next start: not a 64 MiB file
+    // system that ignored its command line.
+    for _ in 0..2 {
+        assert_eq!(a.open("words/f", create), Err(e(Errno::Inval)));
+        assert_eq!(a.open("two/f", create), Err(e(Errno::Inval)));
+    }
+    // A number is the limit in bytes.
+    let f = a.open("small/f", create).expect("create");
+    let io = io::Client::new(&a.task, f);
+    assert_eq!(io.write(vec![1; 8192], 0), Ok(8192));
+    assert_eq!(io.write(vec![1], 8192), Err(e(Errno::NoSpc)));
+}

@@ -150,15 +150,20 @@ pub fn zero<I: Host>(s: Start<I>) {
 }
 
 /// `tmpfs [LIMIT]`: an empty in-memory file system owned by the
-/// translator's user, LIMIT bytes (default 64 MiB), whose files can be
-/// mapped where the host has a [`Mapper`] (`io_map`).
+/// translator's user, LIMIT bytes (a decimal number; default 64 MiB), whose
+/// files can be mapped where the host has a [`Mapper`] (`io_map`). A LIMIT
+/// that is no number, or more arguments: `EINVAL`.
 pub fn tmpfs<I: Host>(s: Start<I>) {
+    let limit = match s.argv.get(1..) {
+        None | Some([]) => Ok(64 << 20),
+        Some([limit]) => limit.parse::<u64>().map_err(|_| Errno::Inval),
+        Some(_) => Err(Errno::Inval),
+    };
+    let limit = match limit {
+        Ok(limit) => limit,
+        Err(e) => return refuse(s.ipc, s.auth, s.bootstrap, "tmpfs", e),
+    };
     let (uid, gid) = own_ids(&s.ipc, s.auth);
-    let limit = s
-        .argv
-        .get(1)
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(64 << 20);
     let opts = Options {
         name: "tmpfs",
         ..Options::default()
