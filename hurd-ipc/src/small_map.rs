@@ -110,6 +110,39 @@ impl<K: Copy + Eq + Hash, V> SmallMap<K, V> {
         was
     }
 
+    /// The value under `key` when `new` (the key it is to take) has no
+    /// entry of its own, or is `key`; with where [`rekey_at`](Self::rekey_at)
+    /// finds the entry: its index in the vector (`None` in the hash map).
+    #[inline(always)]
+    pub(crate) fn get_for_rekey(&self, key: K, new: K) -> Option<(&V, Option<usize>)> {
+        match self {
+            SmallMap::Small(v) => {
+                let i = v.iter().position(|(k, _)| *k == key)?;
+                if new != key && v.iter().any(|(k, _)| *k == new) {
+                    return None;
+                }
+                Some((&v.get(i)?.1, Some(i)))
+            }
+            SmallMap::Large(m) if new != key && m.contains_key(&new) => None,
+            SmallMap::Large(m) => m.get(&key).map(|value| (value, None)),
+        }
+    }
+
+    /// [`rekey`](Self::rekey) with the place [`get_for_rekey`](Self::get_for_rekey)
+    /// gave for `old` and `new`, the map unchanged since: the entry is
+    /// rewritten where it is, with no search. Without a place (or one that
+    /// no longer holds `old`), the same as `rekey`.
+    #[inline(always)]
+    pub(crate) fn rekey_at(&mut self, at: Option<usize>, old: K, new: K, value: V) -> Option<V> {
+        if let (SmallMap::Small(v), Some(i)) = (&mut *self, at)
+            && let Some(slot) = v.get_mut(i)
+            && slot.0 == old
+        {
+            return Some(core::mem::replace(slot, (new, value)).1);
+        }
+        self.rekey(old, new, value)
+    }
+
     /// [`remove`](Self::remove) from the hash map, going back to the vector
     /// once it is empty.
     #[cold]
@@ -177,6 +210,47 @@ mod tests {
             *v += 1;
         }
         assert_eq!(m.drain().collect::<Vec<_>>(), alloc::vec![(u64::MAX, 7)]);
+    }
+
+    /// `get_for_rekey` finds the old key's value when the new key is free
+    /// (or the same), and `rekey_at` then leaves the map, and returns, what
+    /// `remove` then `insert` would: old key present or not, new key
+    /// present or not, the two equal, small or large.
+    #[test]
+    fn rekey_at_its_place_is_remove_then_insert() {
+        let sorted = |m: &SmallMap<u64, u32>| {
+            let mut all: Vec<(u64, u32)> = m.iter().map(|(k, v)| (k, *v)).collect();
+            all.sort_unstable();
+            all
+        };
+        for size in [0u64, 1, 3, 16, 40] {
+            for (old, new) in [(1, 2), (1, 1), (2, 1), (99, 1), (1, 99), (98, 99), (0, 2)] {
+                let mut a: SmallMap<u64, u32> = SmallMap::new();
+                let mut b: SmallMap<u64, u32> = SmallMap::new();
+                for k in 0..size {
+                    a.insert(k, k as u32);
+                    b.insert(k, k as u32);
+                }
+                let new_free = old == new || a.get(new).is_none();
+                let value = a.get(old).copied().filter(|_| new_free);
+                let was = a.remove(old);
+                a.insert(new, 500);
+                let found = b.get_for_rekey(old, new).map(|(v, at)| (*v, at));
+                assert_eq!(found.map(|(v, _)| v), value, "{size} {old} {new}");
+                let at = found.and_then(|(_, at)| at);
+                let small = size <= SMALL as u64;
+                assert_eq!(at.is_some(), small && value.is_some(), "{size} {old} {new}");
+                assert_eq!(b.rekey_at(at, old, new, 500), was, "{size} {old} {new}");
+                assert_eq!(sorted(&a), sorted(&b), "{size} {old} {new}");
+            }
+        }
+        // A place that no longer holds the old key: searched for instead.
+        let mut m: SmallMap<u64, u32> = SmallMap::new();
+        m.insert(1, 1);
+        m.insert(2, 2);
+        assert_eq!(m.rekey_at(Some(0), 2, 3, 30), Some(2));
+        assert_eq!(m.rekey_at(Some(7), 1, 4, 40), Some(1));
+        assert_eq!(sorted(&m), alloc::vec![(3, 30), (4, 40)]);
     }
 
     /// `rekey` leaves the map `remove` then `insert` would: old key present

@@ -45,6 +45,12 @@ struct Case {
     body: Vec<Item>,
     /// The sender's receive buffer limit.
     client_max: Option<u64>,
+    /// Threads of a third task waiting on ports of their own (past 16, the
+    /// kernel's registry of waiters is a hash map rather than a vector).
+    idle: usize,
+    /// The sender's token already waits on another port of the sender's,
+    /// which its receive must take it away from.
+    sender_waits: bool,
 }
 
 fn item() -> impl Strategy<Value = Item> {
@@ -91,12 +97,17 @@ fn case() -> impl Strategy<Value = Case> {
             ],
             prop::option::of(24u64..120),
         ),
+        (
+            prop_oneof![2 => Just(0usize), 2 => 1usize..4, 1 => 14usize..24],
+            prop::bool::weighted(0.1),
+        ),
     )
         .prop_map(
             |(
                 reply_leg,
                 (handoff, urefs, server_waits, server_max, queued, no_senders, dead),
                 (dest_disp, reply_disp, rcv, id, body, client_max),
+                (idle, sender_waits),
             )| Case {
                 reply_leg,
                 handoff,
@@ -112,6 +123,8 @@ fn case() -> impl Strategy<Value = Case> {
                 id,
                 body,
                 client_max,
+                idle,
+                sender_waits,
             },
         )
 }
@@ -127,6 +140,10 @@ struct World {
     send: PortName,
     reply: PortName,
     once: PortName,
+    /// The third task, and the ports its threads wait on.
+    idle: (SpaceId, Vec<PortName>),
+    /// The sender's other port, where its token waits already.
+    elsewhere: Option<PortName>,
 }
 
 impl World {
@@ -142,6 +159,8 @@ impl World {
 
 const SERVER: u64 = 1;
 const CLIENT: u64 = 2;
+/// The first token of the third task's threads.
+const IDLE: u64 = 100;
 
 fn world(c: &Case) -> World {
     let mut k = IpcKernel::new(0);
@@ -165,6 +184,25 @@ fn world(c: &Case) -> World {
     } else {
         PortName::NULL
     };
+    let third = k.create_space();
+    let mut idle = Vec::new();
+    for i in 0..c.idle {
+        let port = k.port_allocate(third, RightType::Receive).unwrap();
+        let waits = k.receive(third, port, RecvOptions::default(), Some(IDLE + i as u64));
+        assert_eq!(waits.unwrap_err().code, MsgReturn::RcvTimedOut);
+        idle.push(port);
+    }
+    let elsewhere = c.sender_waits.then(|| {
+        let (space, token) = if c.reply_leg {
+            (server, SERVER)
+        } else {
+            (client, CLIENT)
+        };
+        let port = k.port_allocate(space, RightType::Receive).unwrap();
+        let waits = k.receive(space, port, RecvOptions::default(), Some(token));
+        assert_eq!(waits.unwrap_err().code, MsgReturn::RcvTimedOut);
+        port
+    });
     for i in 0..c.queued {
         let queued = if c.reply_leg {
             Message::new(1000 + i as i32, reply, Disposition::MakeSend)
@@ -213,6 +251,8 @@ fn world(c: &Case) -> World {
         send,
         reply,
         once,
+        idle: (third, idle),
+        elsewhere,
     }
 }
 
@@ -281,16 +321,44 @@ fn snapshot(k: &mut IpcKernel, spaces: &[SpaceId]) -> String {
 }
 
 /// What one path produced: (the receiver's delivery, the sender's receive,
-/// other deliveries and wakeups, state after, the sender's wait still
-/// registered).
+/// other deliveries and wakeups, state after, who is still waiting where,
+/// the sender's wait still registered).
 type Outcome = (
     Option<Result<Message, RecvError>>,
     Option<Result<Message, RecvError>>,
     Vec<(u64, Result<Message, RecvError>)>,
     Vec<u64>,
     String,
+    Probe,
     bool,
 );
+
+/// Who takes a message sent to the sender's other port, and to each idle
+/// thread's port: (deliveries, wakeups).
+type Probe = (Vec<(u64, Result<Message, RecvError>)>, Vec<u64>);
+
+/// Sends a message to the sender's other port and to every idle port
+/// (through send rights their receivers make) and collects who got them:
+/// a thread still waiting there takes it, one that left does not.
+fn probe(c: &Case, w: &mut World) -> Probe {
+    let mut sends = Vec::new();
+    if let Some(port) = w.elsewhere {
+        let space = if c.reply_leg { w.server } else { w.client };
+        sends.push((space, port));
+    }
+    sends.extend(w.idle.1.iter().map(|&port| (w.idle.0, port)));
+    for (i, (space, port)) in sends.into_iter().enumerate() {
+        let m = Message::new(5000 + i as i32, port, Disposition::MakeSend);
+        w.k.send(space, m, None).unwrap();
+    }
+    let mut delivered = Vec::new();
+    w.k.take_deliveries(&mut delivered);
+    delivered.sort_by_key(|(t, _)| *t);
+    let mut woken = Vec::new();
+    w.k.take_wakeups(&mut woken);
+    woken.sort_unstable();
+    (delivered, woken)
+}
 
 fn opts(c: &Case) -> RecvOptions {
     RecvOptions {
@@ -331,8 +399,11 @@ fn general(c: &Case) -> Outcome {
     w.k.take_wakeups(&mut more);
     woken.extend(more);
     let state = snapshot(&mut w.k, &[w.server, w.client]);
+    let probed = probe(c, &mut w);
     let registered = w.k.cancel_wait(token);
-    (server_got, client_got, others, woken, state, registered)
+    (
+        server_got, client_got, others, woken, state, probed, registered,
+    )
 }
 
 /// The fast path; `None` when it did not apply (and then it must have
@@ -363,6 +434,7 @@ fn fast(c: &Case) -> Option<Outcome> {
             let mut woken = Vec::new();
             w.k.take_wakeups(&mut woken);
             let state = snapshot(&mut w.k, &[w.server, w.client]);
+            let probed = probe(c, &mut w);
             let registered = w.k.cancel_wait(token);
             Some((
                 Some(Ok(message)),
@@ -370,6 +442,7 @@ fn fast(c: &Case) -> Option<Outcome> {
                 others,
                 woken,
                 state,
+                probed,
                 registered,
             ))
         }
@@ -396,6 +469,7 @@ fn header(c: &Case) -> Option<Outcome> {
     let mut woken = Vec::new();
     w.k.take_wakeups(&mut woken);
     let state = snapshot(&mut w.k, &[w.server, w.client]);
+    let probed = probe(c, &mut w);
     let registered = w.k.cancel_wait(token);
     let message = Message {
         header: done.header,
@@ -407,6 +481,7 @@ fn header(c: &Case) -> Option<Outcome> {
         others,
         woken,
         state,
+        probed,
         registered,
     ))
 }
@@ -432,7 +507,10 @@ proptest! {
 /// stands in the way (the property above would pass vacuously otherwise).
 #[test]
 fn the_header_path_takes_both_legs() {
-    for reply_leg in [false, true] {
+    for (reply_leg, idle) in [false, true]
+        .into_iter()
+        .flat_map(|l| [(l, 0), (l, 3), (l, 20)])
+    {
         let c = Case {
             reply_leg,
             handoff: true,
@@ -452,8 +530,19 @@ fn the_header_path_takes_both_legs() {
             id: 7,
             body: Vec::new(),
             client_max: Some(64),
+            idle,
+            sender_waits: false,
         };
-        assert_eq!(header(&c), Some(general(&c)), "reply leg: {reply_leg}");
+        let what = format!("reply leg: {reply_leg}, {idle} idle waiters");
+        assert_eq!(header(&c), Some(general(&c)), "{what}");
+        // A sender whose token waits elsewhere already is left to the
+        // general path, which takes it away from there.
+        let c = Case {
+            sender_waits: true,
+            ..c
+        };
+        assert_eq!(header(&c), None, "{what}, the sender waiting");
+        assert!(fast(&c).is_none_or(|fast| fast == general(&c)), "{what}");
     }
 }
 
@@ -476,6 +565,8 @@ fn a_null_rpc_takes_the_fast_path_both_ways() {
         id: 1,
         body: Vec::new(),
         client_max: Some(64),
+        idle: 0,
+        sender_waits: false,
     };
     let mut w = world(&c);
     let msg = request(&c, &w);
@@ -526,6 +617,8 @@ fn rights_in_the_body_take_the_general_path() {
         id: 1,
         body: Vec::new(),
         client_max: None,
+        idle: 0,
+        sender_waits: false,
     };
     let mut w = world(&c);
     let msg = request(&c, &w).with_item(Item::port(w.send, Disposition::CopySend));

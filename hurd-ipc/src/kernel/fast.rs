@@ -55,6 +55,9 @@ struct HeaderPlan {
     rcv: PortRef,
     /// The thread waiting on `dest`.
     to: WaiterToken,
+    /// Where its registration is (see `SmallMap::get_for_rekey`), for the
+    /// sender's to take its place.
+    at: Option<usize>,
     /// Its space.
     rspace: SpaceId,
 }
@@ -139,7 +142,10 @@ impl IpcKernel {
     /// - a thread waits on the destination port itself, with nothing queued
     ///   and room in the queue (or a send-once destination);
     /// - the sender's receive name is a receive right in no port set, with
-    ///   nothing queued, so the sender waits.
+    ///   nothing queued, so the sender waits;
+    /// - the sender's token waits nowhere yet (a receive asked again before
+    ///   the first was answered is the general path's: it leaves its earlier
+    ///   place first).
     ///
     /// Then the message goes to that thread, `wait` is registered on the
     /// sender's receive name, and the message as received comes back.
@@ -158,7 +164,7 @@ impl IpcKernel {
         if !self.handoff {
             return None;
         }
-        let plan = self.header_plan(space, h, rcv_name)?;
+        let plan = self.header_plan(space, h, rcv_name, wait)?;
         // Everything is checked: from here on it happens.
         let HeaderPlan {
             dest,
@@ -166,6 +172,7 @@ impl IpcKernel {
             reply,
             rcv,
             to,
+            at,
             rspace,
         } = plan;
         if dest_once && let Some(s) = self.spaces.get_mut(space.0) {
@@ -199,7 +206,7 @@ impl IpcKernel {
         };
         // The receiver's wait ends and the sender's begins.
         self.waiting
-            .rekey(to, wait, WaitSite::Receive(rcv, space, opts));
+            .rekey_at(at, to, wait, WaitSite::Receive(rcv, space, opts));
         self.stats.sent += 1;
         self.stats.received += 1;
         if let Some(port) = self.ports.get_mut(rcv) {
@@ -229,9 +236,16 @@ impl IpcKernel {
     // ANCHOR_END: send_receive_header
 
     /// Checks every condition of
-    /// [`send_receive_header`](Self::send_receive_header), changing nothing.
+    /// [`send_receive_header`](Self::send_receive_header), changing nothing;
+    /// `wait` is the sender's token.
     #[inline(always)]
-    fn header_plan(&self, space: SpaceId, h: &MsgHeader, rcv_name: PortName) -> Option<HeaderPlan> {
+    fn header_plan(
+        &self,
+        space: SpaceId,
+        h: &MsgHeader,
+        rcv_name: PortName,
+        wait: WaiterToken,
+    ) -> Option<HeaderPlan> {
         let bits = h.bits;
         if bits.has_unknown_bits() || bits.is_complex() || !h.remote.is_valid() {
             return None;
@@ -290,7 +304,8 @@ impl IpcKernel {
             return None;
         }
         let to = *port.recv_waiters.front()?;
-        let rspace = match self.waiting.get(to)? {
+        let (site, at) = self.waiting.get_for_rekey(to, wait)?;
+        let rspace = match site {
             WaitSite::Receive(p, rspace, ropts)
                 if *p == dest
                     && ropts
@@ -308,6 +323,7 @@ impl IpcKernel {
             reply,
             rcv,
             to,
+            at,
             rspace,
         })
     }
