@@ -153,6 +153,10 @@ impl IpcKernel {
     /// could fire a notification: a copied send right is released on
     /// delivery while the sender keeps its own, and a send-once right is
     /// consumed by the delivery.
+    ///
+    /// Inlined into its callers: the reference kernel's straight path saves
+    /// the call and keeps what it knows in registers.
+    #[inline(always)]
     pub fn send_receive_header(
         &mut self,
         space: SpaceId,

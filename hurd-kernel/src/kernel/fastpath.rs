@@ -51,7 +51,9 @@ pub fn null_rpc(k: &mut Kernel, frame: &mut TrapFrame) -> Option<*mut TrapFrame>
         return None;
     }
     let id = k.current;
-    let caller = k.threads.get(&id)?;
+    // The caller, looked up once: what follows borrows other parts of the
+    // kernel (its tasks, the VM, hurd-ipc), never its threads.
+    let caller = k.threads.get_mut(&id)?;
     if caller.pending.is_some() {
         return None;
     }
@@ -71,20 +73,16 @@ pub fn null_rpc(k: &mut Kernel, frame: &mut TrapFrame) -> Option<*mut TrapFrame>
         .send_receive_header(space, &header, name, opts, u64::from(id))?;
     // Sent: the caller now waits for its reply.
     let frame: *mut TrapFrame = frame;
-    if let Some(t) = k.threads.get_mut(&id)
-        && t.pending.is_none()
-    {
-        t.frame = frame;
-        // `pending` is `None` (checked): the old value is forgotten, which
-        // spares this path a call to `Pending`'s drop glue.
-        core::mem::forget(t.pending.replace(Pending::Receive {
-            buf,
-            rcv_size,
-            name,
-            large,
-        }));
-        t.state = ThreadState::Blocked { deadline: None };
-    }
+    caller.frame = frame;
+    // `pending` is `None` (checked above): the old value is forgotten, which
+    // spares this path a call to `Pending`'s drop glue.
+    core::mem::forget(caller.pending.replace(Pending::Receive {
+        buf,
+        rcv_size,
+        name,
+        large,
+    }));
+    caller.state = ThreadState::Blocked { deadline: None };
     if done.to != crate::pager::KERNEL_TOKEN {
         let to = done.to as ThreadId;
         if let Some(priority) = deliver(k, to, &done.header) {
@@ -104,7 +102,8 @@ pub fn null_rpc(k: &mut Kernel, frame: &mut TrapFrame) -> Option<*mut TrapFrame>
 #[inline(always)]
 fn deliver(k: &mut Kernel, to: ThreadId, header: &MsgHeader) -> Option<u8> {
     let bytes = wire::encode_header(header).ok()?;
-    let thread = k.threads.get(&to)?;
+    // Looked up once; its task and the VM are other parts of the kernel.
+    let thread = k.threads.get_mut(&to)?;
     let Some(Pending::Receive { buf, rcv_size, .. }) = thread.pending else {
         return None;
     };
@@ -115,7 +114,6 @@ fn deliver(k: &mut Kernel, to: ThreadId, header: &MsgHeader) -> Option<u8> {
     if !uaccess::write_mapped(&k.vm, map, buf, &bytes) {
         return None;
     }
-    let thread = k.threads.get_mut(&to)?;
     // The `Receive` matched above owns nothing: forgotten, with no call to
     // `Pending`'s drop glue.
     core::mem::forget(thread.pending.take());
