@@ -7,8 +7,9 @@
 //! its own making as the driver's master port; then the file system's
 //! translator (`/hurd/ext2fs device:vd0`, the driver's one device) with the
 //! driver's master port as its `DEVICE_MASTER_PORT_NAME`, root's auth
-//! handle, and a bootstrap port init answers as the translator's parent
-//! (`fsys_startup`). Both are tasks of their own, child processes of
+//! handle, the system's root directory (where the translators it starts
+//! find their programs) and a bootstrap port init answers as the
+//! translator's parent (`fsys_startup`). Both are tasks of their own, child processes of
 //! init's. A `fsys_getroot` checks that the file system is served, and
 //! init then attaches the translator's control port to the mount point as
 //! its active translator (`file_set_translator`), as the Hurd's `settrans
@@ -46,7 +47,7 @@ use hurd_ipc::{
     UserIpc,
 };
 use hurd_rt::exec::{self, InitialPort, Program};
-use hurd_rt::ports::{AUTH, BOOTSTRAP, SERVICE};
+use hurd_rt::ports::{AUTH, BOOTSTRAP, CRDIR, SERVICE};
 use hurd_rt::{KernelIpc, mach, println, thread};
 use hurd_servers::fstab::{self, Mount};
 use hurd_servers::shell::Session;
@@ -321,6 +322,13 @@ fn serve(
             InitialPort {
                 name: AUTH,
                 right: root.auth,
+                disposition: Disposition::CopySend,
+            },
+            // The system's root directory: the translators it starts find
+            // their programs and the exec server there.
+            InitialPort {
+                name: CRDIR,
+                right: root.crdir,
                 disposition: Disposition::CopySend,
             },
         ],

@@ -18,6 +18,13 @@
 //! program into the task directly ([`hurd_rt::exec`]), as the Hurd's boot
 //! loads its exec server.
 //!
+//! A file system that is not the system's root (an ext2 disk mounted on
+//! `/home`) gives the starter the root directory it was started with
+//! ([`TaskStarter::with_root`]): each translator gets that directory
+//! reauthenticated with the node owner's ids (`io_reauthenticate`), as the
+//! Hurd's libfshelp hands a translator its file system's `getcrdir()`, so
+//! `/hurd/hello` and `/servers/exec` are the system's.
+//!
 //! A start runs on a thread of its own, since opening the program and
 //! asking the exec server are requests the calling file system must be free
 //! to answer; a start that fails releases the bootstrap port, and the
@@ -55,6 +62,7 @@ const READ_CHUNK: u64 = 32 * 1024;
 #[derive(Debug, Clone, Copy)]
 pub struct TaskStarter {
     proc: Option<PortName>,
+    root: Option<PortName>,
 }
 
 impl TaskStarter {
@@ -62,7 +70,19 @@ impl TaskStarter {
     /// (`proc`, its proc port: a send right the starter uses and never
     /// releases), or of nobody's when `None`.
     pub fn new(proc: Option<PortName>) -> TaskStarter {
-        TaskStarter { proc }
+        TaskStarter { proc, root: None }
+    }
+
+    /// The same starter, giving each translator `root` (a send right to a
+    /// directory the starter uses and never releases) reauthenticated with
+    /// the translator's ids as its root directory, instead of the root of
+    /// the file system that starts it.
+    #[must_use]
+    pub fn with_root(self, root: PortName) -> TaskStarter {
+        TaskStarter {
+            root: Some(root),
+            ..self
+        }
     }
 }
 
@@ -122,15 +142,38 @@ impl Starter for TaskStarter {
         if argv.is_empty() || !job.bootstrap.is_valid() {
             return Err(Errno::Inval);
         }
+        let root = self.root;
         // A thread that cannot be made drops the job, releasing it.
         hurd_rt::thread::spawn(move || {
-            if let Err(e) = run(&job) {
+            let mut job = job;
+            let done = match root {
+                Some(root) => root_as_owner(&mut job, root),
+                None => Ok(()),
+            };
+            if let Err(e) = done.and_then(|()| run(&job)) {
                 hurd_rt::println!("translators: {} did not start: {e:?}", job.argv[0]);
             }
         })
         .map(drop)
         .map_err(|_| Errno::Again)
     }
+}
+
+/// Makes `root`, reauthenticated with the job's ids (`io_reauthenticate`
+/// and the auth server's rendezvous), the job's root directory in place
+/// of the one the file system gave, which stays its working directory.
+fn root_as_owner(job: &mut Job, root: PortName) -> Result<(), Error> {
+    let ipc = KernelIpc::new();
+    let crdir = hurd_auth::reauthenticate(&ipc, job.auth, |rendezvous| {
+        io::Client::new(&ipc, root).reauthenticate(rendezvous)
+    })?;
+    // The working directory stays the one the file system gave (the job
+    // holds a reference of its own to it, also when it is the same port).
+    let old = core::mem::replace(&mut job.dirs.crdir, crdir);
+    if old.is_valid() {
+        let _ = ipc.port_deallocate(old);
+    }
+    Ok(())
 }
 
 /// Starts the translator of `job`: an empty task, made a process, with the

@@ -148,7 +148,8 @@ pub fn reference_disk(ws: &Workspace) -> Result<std::path::PathBuf, String> {
 }
 
 /// The session typed at the console: log in, look around, a file written
-/// in the home directory (on the disk), files, an active
+/// in the home directory (on the disk) and a passive translator set there,
+/// files, an active
 /// translator, a tar archive mounted with tarfs by a passive record, a
 /// translator stopped and started again by the next lookup, a union and a
 /// shadow directory, a program
@@ -171,6 +172,10 @@ pub fn scenario() -> Vec<Step> {
         ("$ ", "pwd"),
         ("$ ", "echo kept on the disk > /home/alice/diary"),
         ("$ ", "cat diary"),
+        // A passive translator on the disk, started by the disk's file
+        // system.
+        ("$ ", "settrans /home/alice/greet /hurd/hello persisted"),
+        ("$ ", "cat /home/alice/greet"),
         ("$ ", "echo hello from the kernel > /tmp/note"),
         ("$ ", "cat /tmp/note"),
         ("$ ", "ls /"),
@@ -255,6 +260,7 @@ pub const EXPECTED: &[&str] = &[
     "euids=1000(alice) ",
     "/home/alice",
     "$ cat diary\nkept on the disk",
+    "$ cat /home/alice/greet\npersisted",
     "hello from the kernel",
     "etc",
     "Hello, world!",
@@ -305,12 +311,15 @@ pub const RESTARTED: &str = "hurd-init: /home: the driver of device:vd0 started 
 pub const MOUNTED: &str = "hurd-init: /home: ext2 on device:vd0 (driver pid ";
 
 /// The session of the second boot on the same disk: what alice wrote in
-/// the first is still there.
+/// the first is still there, and so is her passive translator, which
+/// starts.
 pub fn reboot_scenario() -> Vec<Step> {
     vec![
         Step::new("login: ", "alice"),
         Step::new("Password: ", "wonderland"),
         Step::new("$ ", "cat /home/alice/diary /home/alice/after"),
+        Step::new("$ ", "showtrans /home/alice/greet"),
+        Step::new("$ ", "cat /home/alice/greet"),
         Step::new("$ ", "exit"),
         Step::new("login: ", "\u{4}"),
     ]
@@ -320,6 +329,8 @@ pub fn reboot_scenario() -> Vec<Step> {
 pub const REBOOT_EXPECTED: &[&str] = &[
     MOUNTED,
     "$ cat /home/alice/diary /home/alice/after\nkept on the disk\nkept after the driver ended",
+    "$ showtrans /home/alice/greet\n/hurd/hello persisted",
+    "$ cat /home/alice/greet\npersisted",
     "hurd-init: /home: written back and unmounted",
     "hurd-init: halting",
 ];
@@ -420,7 +431,8 @@ fn unmounted_boots(ws: &Workspace, build: &Build, accel: Accel) -> Result<(), St
 }
 
 /// Checks the disk image after the system halted: `e2fsck -fn` finds
-/// nothing to fix, and `debugfs` reads the file alice wrote, hers.
+/// nothing to fix, and `debugfs` reads the files alice wrote, hers, and
+/// her passive translator's record.
 pub fn check_disk(disk: &std::path::Path) -> Result<(), String> {
     let (status, out) = crate::cmd::Cmd::new("e2fsck")
         .arg("-fn")
@@ -449,6 +461,12 @@ pub fn check_disk(disk: &std::path::Path) -> Result<(), String> {
     let stat = read("stat /alice/diary")?;
     if !stat.contains("User:  1000") {
         return Err(format!("/alice/diary is not alice's:\n{stat}"));
+    }
+    // The passive translator record, as the Hurd's ext2fs writes it on a
+    // file system with extended attributes.
+    let attrs = read("ea_list /alice/greet")?;
+    if !attrs.contains(r#"gnu.translator (22) = "/hurd/hello\000persisted\000""#) {
+        return Err(format!("/alice/greet has no translator record:\n{attrs}"));
     }
     Ok(())
 }
@@ -720,6 +738,13 @@ mod tests {
                 .iter()
                 .any(|s| s.send.contains("> /home/alice/diary"))
         );
+        // The passive translator set in the first boot is used again.
+        assert!(
+            scenario()
+                .iter()
+                .any(|s| s.send.starts_with("settrans /home/alice/greet "))
+        );
+        assert!(steps.iter().any(|s| s.send == "cat /home/alice/greet"));
     }
 
     #[test]

@@ -23,6 +23,11 @@
 //! can mount (`EFTYPE`, the reason on the console) answer the first
 //! `fsys_getroot`, and the program ends.
 //!
+//! Passive translators recorded on the disk start on a lookup, as tasks
+//! of their own (child processes of this one), with the root directory
+//! this program was given (the system's) as theirs, reauthenticated with
+//! the node owner's ids (see `distro_programs::translators`).
+//!
 //! The kernel has no wall clock yet: the time stamps files get, and the
 //! sync interval, count the kernel's uptime (as seconds after 1970).
 #![cfg_attr(target_os = "none", no_std)]
@@ -37,12 +42,15 @@ use alloc::vec::Vec;
 use core::time::Duration;
 
 use distro_programs::store::DeviceStore;
+use distro_programs::translators::TaskStarter;
 use hurd_abi::device::DEVICE_MASTER_PORT_NAME;
-use hurd_ipc::{Errno, PortName};
+use hurd_ipc::{Errno, PortName, UserIpc};
 use hurd_rt::{KernelIpc, ports, println, thread};
+use hurd_trans::flags::OpenFlags;
+use hurd_trans::netfs::{NetFs, Options as NetFsOptions};
 use hurd_trans::stat::TimeSpec;
 use hurd_trans::translators::ext2::{Ext2, Ext2Tree, MountError, Options, Shared};
-use hurd_trans::translators::programs::{refuse, run};
+use hurd_trans::translators::programs::refuse;
 use spinning_top::Spinlock;
 
 distro_programs::program!(main);
@@ -119,6 +127,34 @@ fn start_syncer(fs: &Arc<Spinlock<Fs>>) {
     }
 }
 
+/// Serves `tree` after answering the parent on `bootstrap`. Passive
+/// translators on the disk start as tasks of their own, child processes of
+/// this one, with the system's root directory `crdir` (the one this
+/// program was given) as theirs.
+fn serve(
+    ipc: KernelIpc,
+    tree: Ext2Tree<Locked>,
+    auth: PortName,
+    bootstrap: PortName,
+    crdir: PortName,
+) {
+    let mut starter = TaskStarter::new(ports::held(ports::PROC));
+    if crdir.is_valid() {
+        starter = starter.with_root(crdir);
+    }
+    let opts = NetFsOptions {
+        name: "ext2fs",
+        ..NetFsOptions::default()
+    };
+    let Ok(fs) = NetFs::new(ipc, tree, auth, Some(Box::new(starter)), opts) else {
+        return;
+    };
+    if let Ok(node) = fs.startup(bootstrap, OpenFlags::READ) {
+        let _ = fs.ipc().port_deallocate(node);
+        fs.serve();
+    }
+}
+
 fn main() {
     let s = hurd_rt::translator::start();
     let args: Vec<&str> = s.argv.iter().skip(1).map(String::as_str).collect();
@@ -126,12 +162,12 @@ fn main() {
         Ok(fs) => {
             let fs = Arc::new(Spinlock::new(fs));
             start_syncer(&fs);
-            run(
+            serve(
                 s.ipc,
                 Ext2Tree::shared(Locked(fs)),
                 s.auth,
                 s.bootstrap,
-                "ext2fs",
+                s.dirs.crdir,
             );
         }
         Err(e) => refuse(s.ipc, s.auth, s.bootstrap, "ext2fs", e),
