@@ -498,3 +498,61 @@ fn exported_variables_reach_programs_and_name_exec_servers() {
         "through my own exec server\n"
     );
 }
+
+#[test]
+fn df_sync_and_fsysopts_ask_the_file_system() {
+    let sys = boot();
+    let task = sys.task();
+    let mut sh = Shell::new(sys.login(&task, "alice", "wonderland").expect("login"));
+    let header = "Type      1K-blocks      Used Available Use% File\n";
+    let df = run(&mut sh, "df");
+    assert!(df.starts_with(header), "{df}");
+    let row: Vec<&str> = df
+        .lines()
+        .nth(1)
+        .expect("a row")
+        .split_whitespace()
+        .collect();
+    let [kind, total, used, avail, percent, file] = row[..] else {
+        panic!("{df}");
+    };
+    assert_eq!((kind, file), ("memfs", "/"));
+    let count = |n: &str| n.parse::<u64>().expect("a count");
+    // The root tmpfs holds the base tree: some of it is used.
+    assert!(count(used) > 0, "{df}");
+    assert_eq!(count(total), count(used) + count(avail), "{df}");
+    assert!(percent.ends_with('%'), "{df}");
+    // A file of every directory named; an error for a missing one.
+    let two = run(&mut sh, "df /tmp /home/alice");
+    assert_eq!(two.lines().count(), 3, "{two}");
+    assert_eq!(
+        run(&mut sh, "df /nothing"),
+        format!("df: /nothing: no such file or directory\n{header}")
+    );
+    assert_eq!(run(&mut sh, "sync"), "");
+    assert_eq!(run(&mut sh, "sync /tmp /home/alice"), "");
+    assert_eq!(
+        run(&mut sh, "sync /nothing"),
+        "sync: /nothing: no such file or directory\n"
+    );
+    // Anyone may read the options; the server's name comes first.
+    let options = run(&mut sh, "fsysopts /");
+    assert!(options.ends_with('\n') && options.len() > 1, "{options:?}");
+    // Only root may set them (file_getcontrol).
+    assert_eq!(
+        run(&mut sh, "fsysopts / --sync"),
+        "fsysopts: /: operation not permitted\n"
+    );
+    assert_eq!(
+        run(&mut sh, "fsysopts"),
+        "usage: fsysopts FILE [OPTION...]\n"
+    );
+    assert_eq!(run(&mut sh, "su"), "");
+    assert_eq!(run(&mut sh, "hurd"), "");
+    // The tmpfs root knows no options: refused, and nothing changed.
+    assert_eq!(
+        run(&mut sh, "fsysopts / --sync"),
+        "fsysopts: /: invalid argument\n"
+    );
+    assert_eq!(run(&mut sh, "fsysopts /"), options);
+}

@@ -149,6 +149,7 @@ pub fn reference_disk(ws: &Workspace) -> Result<std::path::PathBuf, String> {
 
 /// The session typed at the console: log in, look around, a file written
 /// in the home directory (on the disk) and a passive translator set there,
+/// the disk's space (`df`) and options (`fsysopts`, refused to alice),
 /// files, an active
 /// translator, a tar archive mounted with tarfs by a passive record, a
 /// translator stopped and started again by the next lookup, a union and a
@@ -163,7 +164,8 @@ pub fn reference_disk(ws: &Workspace) -> Result<std::path::PathBuf, String> {
 /// `EXEC_SERVERS`, a permission
 /// the file system refuses, `su` adding root's ids to the running shell,
 /// log out; root logs in and kills the disk's driver (`hurd-init` starts
-/// it again: the disk is read and written after), log out, halt.
+/// it again: the disk is read and written after), makes the disk's writes
+/// synchronous with `fsysopts` and syncs it, log out, halt.
 pub fn scenario() -> Vec<Step> {
     [
         ("login: ", "alice"),
@@ -176,6 +178,10 @@ pub fn scenario() -> Vec<Step> {
         // system.
         ("$ ", "settrans /home/alice/greet /hurd/hello persisted"),
         ("$ ", "cat /home/alice/greet"),
+        // The disk's file system: its space, its options (root's to set).
+        ("$ ", "df /home"),
+        ("$ ", "fsysopts /home"),
+        ("$ ", "fsysopts /home --sync"),
         ("$ ", "echo hello from the kernel > /tmp/note"),
         ("$ ", "cat /tmp/note"),
         ("$ ", "ls /"),
@@ -241,6 +247,11 @@ pub fn scenario() -> Vec<Step> {
             "echo kept after the driver ended > /home/alice/after",
         ),
         ("# ", "cat /home/alice/after"),
+        // Every write on the disk synchronous from now on; then everything
+        // written back.
+        ("# ", "fsysopts /home --sync"),
+        ("# ", "fsysopts /home"),
+        ("# ", "sync /home"),
         ("# ", "exit"),
         ("login: ", "\u{4}"),
     ]
@@ -261,6 +272,9 @@ pub const EXPECTED: &[&str] = &[
     "/home/alice",
     "$ cat diary\nkept on the disk",
     "$ cat /home/alice/greet\npersisted",
+    "$ df /home\nType      1K-blocks      Used Available Use% File\next2fs ",
+    "$ fsysopts /home\next2fs --writable --sync=30 --relatime\n",
+    "fsysopts: /home: operation not permitted",
     "hello from the kernel",
     "etc",
     "Hello, world!",
@@ -298,6 +312,7 @@ pub const EXPECTED: &[&str] = &[
     "hurd-init: /home: the driver of device:vd0 (pid ",
     RESTARTED,
     "# cat /home/alice/after\nkept after the driver ended",
+    "# fsysopts /home --sync\n# fsysopts /home\next2fs --writable --sync --relatime\n# sync /home\n# ",
     "hurd-init: /home: written back and unmounted",
     "hurd-init: halting",
 ];

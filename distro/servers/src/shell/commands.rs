@@ -38,6 +38,10 @@ commands:
   ps                       the processes (PID PPID PGRP SID UID CMD)
   kill [-SIGNAL] PID...    post a signal (default TERM) to processes
   pkill [-SIGNAL] PATTERN  post it to the processes whose command has PATTERN
+  df [FILE...]             size and free space of FILE's file system (/)
+  sync [FILE...]           write FILE's file system (/) back to its storage
+  fsysopts FILE [OPTION...]
+                           FILE's file system's options; root sets them
   help  exit
 Other commands run /bin/NAME (or a path) as a program in its own task.
 ";
@@ -82,6 +86,9 @@ pub const BUILTINS: &[&str] = &[
     "ps",
     "kill",
     "pkill",
+    "df",
+    "sync",
+    "fsysopts",
 ];
 
 /// Whether `name` is run by the shell itself.
@@ -232,6 +239,9 @@ pub fn run<I: UserIpc + ?Sized>(
         "ps" => ps(s, printed, err),
         "kill" => kill(s, args, err),
         "pkill" => pkill(s, args, err),
+        "df" => super::filesystems::df(s, args, printed, err),
+        "sync" => super::filesystems::sync(s, args, err),
+        "fsysopts" => super::filesystems::fsysopts(s, args, printed, err),
         other => match shell.exec {
             Some(exec) => run_program(
                 &shell.session,

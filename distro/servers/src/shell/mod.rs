@@ -9,12 +9,14 @@
 //! (hurd-trans), the auth server and the password server (hurd-auth).
 //!
 //! Commands: `ls`, `cat`, `echo`, `mkdir`, `rmdir`, `rm`, `cp`, `chmod`, `cd`, `pwd`,
-//! `id`, `su`, `login`, `settrans`, `showtrans`, `ps`, `kill`, `help`, `exit`; output
+//! `id`, `su`, `login`, `settrans`, `showtrans`, `ps`, `kill`, `pkill`, `df`, `sync`,
+//! `fsysopts`, `help`, `exit`; output
 //! redirection with `>` and `>>`. With an [`Exec`], other commands run as
 //! programs (`/bin/NAME`, or a path), each in a task of its own.
 
 mod commands;
 pub use commands::cd;
+mod filesystems;
 mod parse;
 mod session;
 
