@@ -42,6 +42,7 @@ use core::time::Duration;
 use hurd_abi::device::DEVICE_MASTER_PORT_NAME;
 use hurd_abi::rpc::TASK_EXITED;
 use hurd_ipc::mig::{self, Dispatch, Request};
+use hurd_ipc::notify::{NOTIFY_NO_SENDERS, NotifyKind};
 use hurd_ipc::{
     Disposition, Errno, Error, Item, Message, MsgOptions, PortItem, PortName, PortType, RightType,
     UserIpc,
@@ -144,7 +145,7 @@ pub fn unmount_all(ipc: &KernelIpc, mounted: &[Mounted]) {
 }
 
 /// An error as the console shows it: its errno's text when it has one.
-fn why(e: Error) -> String {
+pub(crate) fn why(e: Error) -> String {
     match Errno::of(e) {
         Some(errno) => format!("{errno}"),
         None => format!("{e}"),
@@ -359,9 +360,30 @@ fn serve(
     }
 }
 
-/// Answers the translator's `fsys_startup` on `bootstrap` as its parent;
-/// its control port.
-fn startup(ipc: &KernelIpc, bootstrap: PortName) -> Result<PortName, String> {
+/// A translator's bootstrap port: a receive right (its send right is made
+/// for the translator only) with a no-senders request, so that a translator
+/// that ends before its `fsys_startup` is known at once.
+pub(crate) fn bootstrap_port(ipc: &KernelIpc) -> Result<PortName, String> {
+    let bootstrap = ipc
+        .port_allocate(RightType::Receive)
+        .map_err(|e| format!("a port: {e:?}"))?;
+    if let Err(e) = ipc.request_notification(
+        bootstrap,
+        NotifyKind::NoSenders,
+        1,
+        bootstrap,
+        Disposition::MakeSendOnce,
+    ) {
+        let _ = ipc.port_mod_refs(bootstrap, RightType::Receive, -1);
+        return Err(format!("a port: {e:?}"));
+    }
+    Ok(bootstrap)
+}
+
+/// Answers the translator's `fsys_startup` on `bootstrap` as its parent
+/// (a no-senders notification there, asked for by [`bootstrap_port`], is
+/// a translator that ended first); its control port.
+pub(crate) fn startup(ipc: &KernelIpc, bootstrap: PortName) -> Result<PortName, String> {
     let opts = MsgOptions {
         rcv_timeout: Some(STARTUP_TIMEOUT),
         ..MsgOptions::default()
@@ -369,6 +391,10 @@ fn startup(ipc: &KernelIpc, bootstrap: PortName) -> Result<PortName, String> {
     let msg = ipc
         .receive_with(bootstrap, &opts)
         .map_err(|e| format!("did not start ({e:?})"))?;
+    if msg.header.id == NOTIFY_NO_SENDERS {
+        ipc.destroy_message(msg);
+        return Err("ended before it started".into());
+    }
     let (call, req) = fsys::Call::decode(msg).map_err(|e| format!("{:?}", e.code))?;
     let fsys::Call::startup { control_port, .. } = call else {
         return Err("asked its parent something other than fsys_startup".into());
@@ -384,7 +410,7 @@ fn startup(ipc: &KernelIpc, bootstrap: PortName) -> Result<PortName, String> {
 /// Checks that the translator behind `control` serves (`fsys_getroot` as
 /// root: one that could not mount its disk answers its error), then sets
 /// it as the active translator of the directory `dir`.
-fn attach(
+pub(crate) fn attach(
     ipc: &KernelIpc,
     root: &Session<'_, KernelIpc>,
     control: PortName,
@@ -423,7 +449,7 @@ fn attach(
 /// Loads `image` into a task of its own with `argv` and `ports`, makes it a
 /// child process of init's (`proc`) and starts it; its pid. Its end is
 /// reported on `ended` (a receive right of init's) unless that is null.
-fn start(
+pub(crate) fn start(
     ipc: &KernelIpc,
     proc: PortName,
     image: &[u8],

@@ -6,7 +6,9 @@
 //! [`translators`] (hurd-trans's translators started as tasks) and
 //! [`virtio`] (what the virtio drivers share: DMA, registers and
 //! configuration space over the kernel's device master port) and [`disks`]
-//! (the file systems `/etc/fstab` lists, mounted at boot on their disks).
+//! (the file systems `/etc/fstab` lists, mounted at boot on their disks)
+//! and [`network`] (the network card's driver and the Internet protocol
+//! family's server on `/servers/socket/2`, started at boot).
 //!
 //! What every program needs (entry point, heap, threads, the kernel's calls,
 //! the ELF loader) is [`hurd_rt`]'s; what is here is this distro's choice.
@@ -18,6 +20,7 @@ extern crate alloc;
 
 pub mod disks;
 pub mod exec_server;
+pub mod network;
 pub mod process;
 pub mod startup;
 pub mod store;

@@ -5,7 +5,8 @@
 //! The `distro` step of `cargo xtask test` plays [`scenario`] on the console
 //! and requires every line of [`EXPECTED`] in the output, in order, and the
 //! system halting cleanly (^D at the login prompt), with the reference
-//! image's disk (`/home`) attached; then it boots again on the same disk
+//! image's disk (`/home`) and a network card ([`kernel::distro_net_args`])
+//! attached; then it boots again on the same disk
 //! ([`reboot_scenario`]): the file written there is read back, and
 //! `e2fsck -fn` finds the disk clean after each boot. Last it boots without
 //! the disk, and then on a disk of zeros: the disk is named on the
@@ -159,7 +160,8 @@ pub fn reference_disk(ws: &Workspace) -> Result<std::path::PathBuf, String> {
 /// while the system goes on, the
 /// processes, a signal refused, a translator killed by its owner and
 /// started again, as a new process, by the next lookup, a program reading
-/// the terminal, one ended
+/// the terminal, a line sent over TCP through `/servers/socket/2` to the
+/// host's echo service and back (`nc`), a program ended
 /// by ^C through its process group, a user's own exec server named in
 /// `EXEC_SERVERS`, a permission
 /// the file system refuses, `su` adding root's ids to the running shell,
@@ -220,6 +222,9 @@ pub fn scenario() -> Vec<Step> {
         ("$ ", "upcase"),
         ("upcase", "shout it"),
         ("SHOUT IT", "\u{4}"),
+        ("$ ", "nc 10.0.2.100 7"),
+        ("nc 10.0.2.100 7", "hello through pfinet"),
+        ("hello through pfinet", "\u{4}"),
         ("$ ", "forever"),
         ("until interrupted", "\u{3}"),
         ("$ ", "settrans /tmp/myexec /hurd/exec --announce"),
@@ -303,6 +308,8 @@ pub const EXPECTED: &[&str] = &[
     "$ pkill restarted\n$ cat /tmp/greet\nrestarted",
     "1000 /hurd/hello restarted\n",
     "SHOUT IT",
+    "$ nc 10.0.2.100 7\nhello through pfinet\n",
+    "hello through pfinet",
     "sh: forever: killed by signal 2",
     "exec: args\nthrough my own exec server",
     "$ args through the system server\nthrough the system server",
@@ -324,6 +331,12 @@ pub const RESTARTED: &str = "hurd-init: /home: the driver of device:vd0 started 
 /// What the console shows when the disk is mounted at boot (before the
 /// first login prompt).
 pub const MOUNTED: &str = "hurd-init: /home: ext2 on device:vd0 (driver pid ";
+
+/// What the console shows when the network started at boot (before the
+/// first login prompt): the reference image's record on
+/// `/servers/socket/2`.
+pub const NETWORK: &str = "hurd-init: /servers/socket/2: /hurd/pfinet -i eth0 -a 10.0.2.15 \
+                           -g 10.0.2.2 -m 255.255.255.0 (pid ";
 
 /// The session of the second boot on the same disk: what alice wrote in
 /// the first is still there, and so is her passive translator, which
@@ -492,6 +505,9 @@ pub fn check_output(output: &str) -> Result<(), String> {
     if !output.contains(MOUNTED) {
         return Err(format!("the console never showed `{MOUNTED}`"));
     }
+    if !output.contains(NETWORK) {
+        return Err(format!("the console never showed `{NETWORK}`"));
+    }
     check_in_order(output, EXPECTED)?;
     check_no_password_shown(output)?;
     // Read from the disk once the driver was started again.
@@ -552,7 +568,8 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
     let mut build = init_build(ws, &all)?;
     build.modules.push(reference_rootfs(ws)?);
     let disk = reference_disk(ws)?;
-    let disk_args = kernel::disk_args(&[&disk]);
+    let mut disk_args = kernel::disk_args(&[&disk]);
+    disk_args.extend(kernel::distro_net_args());
     let disk_args: Vec<&str> = disk_args.iter().map(String::as_str).collect();
     let run = console::converse(
         kernel::qemu_command(&build, accel, "", &disk_args),
@@ -597,7 +614,8 @@ pub fn run_interactive(ws: &Workspace) -> Result<std::process::ExitStatus, Strin
     let build = init_build(ws, &all)?;
     let mut build = build;
     build.modules.push(reference_rootfs(ws)?);
-    let disk = kernel::disk_args(&[&reference_disk(ws)?]);
+    let mut disk = kernel::disk_args(&[&reference_disk(ws)?]);
+    disk.extend(kernel::distro_net_args());
     let disk: Vec<&str> = disk.iter().map(String::as_str).collect();
     let mut command: Command = kernel::qemu_command(&build, accel, "", &disk);
     eprintln!("$ {command:?}");

@@ -265,7 +265,10 @@ pub fn disk_image(iso: &Path) -> PathBuf {
 /// `manifest` describes and boots its ISO with the serial console on the
 /// terminal, its disk attached (`disk`, made from the image's disk if it
 /// does not exist; else the image's freshly built disk, if it has one);
-/// returns QEMU's exit status. QEMU ends when the system halts; `Ctrl-A X`
+/// and a network card on QEMU's user network
+/// ([`kernel::distro_net_args`]: the reference image's `nc 10.0.2.100 7`
+/// reaches an echo service on the host); returns QEMU's exit status. QEMU
+/// ends when the system halts; `Ctrl-A X`
 /// ends it at any time (the terminal is QEMU's multiplexer, `mon:stdio`, so
 /// `Ctrl-C` goes to the system).
 pub fn run(
@@ -304,6 +307,7 @@ pub fn run(
     if let Some(disk) = &disk {
         command.args(kernel::disk_args(&[disk]));
     }
+    command.args(kernel::distro_net_args());
     eprintln!("$ {command:?}");
     eprintln!("(the system's console; QEMU ends when it halts, or at Ctrl-A X)");
     command
@@ -331,6 +335,7 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
     let mut command = boot_command(accel, &iso, "stdio");
     let disk = disk_image(&iso);
     command.args(kernel::disk_args(&[&disk]));
+    command.args(kernel::distro_net_args());
     let run = crate::console::converse(command, BOOT_TIMEOUT, &crate::distro::scenario())?;
     let output = run.lines.join("\n");
     if !output.contains("entries from the rootfs module") {

@@ -834,6 +834,21 @@ pub fn net_args(host_port: u16, tftp: &std::path::Path) -> Vec<String> {
     ]
 }
 
+/// QEMU's arguments giving the distro a virtio-net PCI device on QEMU's
+/// user network, as the reference image expects it (the machine
+/// 10.0.2.15, the gateway 10.0.2.2), cut off from the host's networks
+/// (`restrict=on`) but for one explicit forwarding: a connection to
+/// 10.0.2.100 port 7 reaches a `cat` on the host, a TCP echo service
+/// (`nc 10.0.2.100 7` in the system).
+pub fn distro_net_args() -> Vec<String> {
+    vec![
+        "-netdev".to_owned(),
+        "user,id=net0,restrict=on,guestfwd=tcp:10.0.2.100:7-cmd:cat".to_owned(),
+        "-device".to_owned(),
+        format!("virtio-net-pci,netdev=net0,mac={TEST_MAC}"),
+    ]
+}
+
 /// The file the kernel tests' client reads by TFTP over UDP, and what it
 /// holds (the client checks it).
 pub const TFTP_FILE: (&str, &[u8]) = ("hurd-rs.txt", b"read by TFTP through pfinet\n");

@@ -3,9 +3,11 @@
 //! over a Mach network device, serving `socket.defs` and `io.defs`.
 //!
 //! It opens `eth0` on the network driver's master port (a send right at
-//! [`DEVICE_PORT`]), gives the driver a BPF filter for ARP and IPv4 frames
-//! to a port of its own, and writes its frames with `device_write_inband`.
-//! On its server port (`SERVICE_PORT_NAME`) it answers `socket_create`
+//! [`DEVICE_PORT`], where a Hurd server finds its device master port),
+//! gives the driver a BPF filter for ARP and IPv4 frames to a port of its
+//! own, and writes its frames with `device_write_inband`. On its server
+//! port (`SERVICE_PORT_NAME`, or one of its own as a translator) it
+//! answers `socket_create`
 //! (`SOCK_STREAM`, `SOCK_DGRAM`) and `socket_create_address` (`AF_INET`);
 //! on a socket's port `socket_connect`, `socket_bind`, `socket_listen`,
 //! `socket_accept`, `socket_name`, `socket_peername`, `socket_shutdown`,
@@ -17,6 +19,17 @@
 //! is forgotten when the next one must wait, and at most [`MAX_WAITING`]
 //! wait (more are refused `ENOBUFS`). A socket whose port has no senders
 //! left is closed.
+//!
+//! Started as a translator (it holds a bootstrap port: `hurd-init` starts
+//! it on `/servers/socket/2` at boot), it sends its parent `fsys_startup`
+//! with a control port of its own once its device is open, and serves
+//! `fsys_getroot` there: the node's users get a send right to the server
+//! port, where `socket_create` is answered, as the Hurd's pfinet serves
+//! `socket_create` on the ports of its node. `fsys_goaway` ends it
+//! (without `FSYS_GOAWAY_FORCE`, `EBUSY` while sockets are open);
+//! `fsys_syncfs` has nothing to write; `fsys_get_options` answers its
+//! arguments (argz), `fsys_set_options` is `EOPNOTSUPP` (the address is
+//! set at start only).
 //!
 //! Its address: with arguments (as the Hurd's pfinet takes them) `-a
 //! ADDRESS`, `-g GATEWAY`, `-m NETMASK` (`-i eth0` is the only interface);
@@ -35,7 +48,7 @@ use core::cell::RefCell;
 use core::net::Ipv4Addr;
 use core::time::Duration;
 
-use hurd_abi::device::{D_READ, D_WRITE, device, net_rcv};
+use hurd_abi::device::{D_READ, D_WRITE, DEVICE_MASTER_PORT_NAME, device, net_rcv};
 use hurd_abi::net::{
     NET_ADDRESS, NETF_IN, accept_ethertypes, address_from_words, frame_of_rcv_msg,
 };
@@ -46,9 +59,12 @@ use hurd_ipc::{
     Disposition, Errno, Error, MigReturn, MsgReturn, PortArray, PortItem, PortName, PortType,
     RightType, UserIpc,
 };
+use hurd_rt::ports::BOOTSTRAP;
 use hurd_rt::{KernelIpc, println};
-use hurd_trans::protocol::{io, socket};
+use hurd_trans::flags::FSYS_GOAWAY_FORCE;
+use hurd_trans::protocol::{fsys, io, socket};
 use hurd_trans::stat::Stat;
+use hurd_trans::{Name, RetryType};
 use pfinet::{
     SELECT_READ, SELECT_URG, SELECT_WRITE, Setup, SocketId, Stack, parse_sockaddr_in, sockaddr_in,
 };
@@ -56,8 +72,9 @@ use smoltcp::wire::IpEndpoint;
 
 hurd_rt::entry!(main);
 
-/// Where pfinet finds its send right to the network driver's master port.
-pub const DEVICE_PORT: PortName = PortName(0x30);
+/// Where pfinet finds its send right to the network driver's master port:
+/// the name of a Hurd server's device master port.
+pub const DEVICE_PORT: PortName = PortName(DEVICE_MASTER_PORT_NAME);
 /// The device it opens.
 const INTERFACE: &str = "eth0";
 /// The most bytes one `io_read` answers.
@@ -86,6 +103,10 @@ struct Pfinet {
     /// Address ports and what they stand for.
     addresses: RefCell<BTreeMap<PortName, IpEndpoint>>,
     waiting: RefCell<Vec<(Wait, Request)>>,
+    /// The control port when started as a translator (else NULL).
+    control: PortName,
+    /// Set by `fsys_goaway`: the server ends once it has answered.
+    going: core::cell::Cell<bool>,
 }
 
 fn errno(e: Errno) -> Error {
@@ -97,6 +118,15 @@ fn now() -> i64 {
 }
 
 impl Pfinet {
+    /// `EOPNOTSUPP` unless `req` came on the control port.
+    fn control_call(&self, req: &Request) -> Result<(), Error> {
+        if self.control.is_valid() && req.port == self.control {
+            Ok(())
+        } else {
+            Err(errno(Errno::OpNotSupp))
+        }
+    }
+
     fn socket(&self, req: &Request) -> Result<SocketId, Error> {
         self.sockets
             .borrow()
@@ -529,6 +559,79 @@ impl io::Server for Pfinet {
     }
 }
 
+/// The node's side (see the [module documentation](self)): on the control
+/// port only.
+impl fsys::Server for Pfinet {
+    fn startup(
+        &self,
+        _req: &Request,
+        _openflags: i32,
+        control_port: PortItem,
+    ) -> Result<PortItem, Error> {
+        // pfinet starts no translators.
+        if control_port.name.is_valid() {
+            let _ = KernelIpc::new().port_deallocate(control_port.name);
+        }
+        Err(errno(Errno::OpNotSupp))
+    }
+
+    fn goaway(&self, req: &Request, flags: i32) -> Result<(), Error> {
+        self.control_call(req)?;
+        if flags as u32 & FSYS_GOAWAY_FORCE == 0 && !self.sockets.borrow().is_empty() {
+            return Err(errno(Errno::Busy));
+        }
+        self.going.set(true);
+        Ok(())
+    }
+
+    /// Only a bootstrap file system's parent answers it: `EOPNOTSUPP`.
+    fn getpriv(&self, _req: &Request) -> Result<(PortItem, PortItem, PortItem), Error> {
+        Err(errno(Errno::OpNotSupp))
+    }
+
+    fn getroot(
+        &self,
+        req: &Request,
+        dotdot_node: PortItem,
+        _gen_uids: Vec<u32>,
+        _gen_gids: Vec<u32>,
+        _flags: i32,
+    ) -> Result<(u32, Name, PortItem), Error> {
+        // The node has no directory below it: ".." is not needed.
+        if dotdot_node.name.is_valid() {
+            let _ = KernelIpc::new().port_deallocate(dotdot_node.name);
+        }
+        self.control_call(req)?;
+        Ok((
+            RetryType::Normal as u32,
+            Name::default(),
+            PortItem {
+                name: self.server,
+                disposition: Disposition::MakeSend,
+            },
+        ))
+    }
+
+    fn syncfs(&self, req: &Request, _wait: i32, _do_children: i32) -> Result<(), Error> {
+        self.control_call(req)
+    }
+
+    fn set_options(
+        &self,
+        req: &Request,
+        _options: Vec<u8>,
+        _do_children: i32,
+    ) -> Result<(), Error> {
+        self.control_call(req)?;
+        Err(errno(Errno::OpNotSupp))
+    }
+
+    fn get_options(&self, req: &Request) -> Result<Vec<u8>, Error> {
+        self.control_call(req)?;
+        Ok(hurd_trans::transbox::argv_to_argz(&hurd_rt::env::args()))
+    }
+}
+
 /// The address setup from the arguments or the start number.
 fn setup(mac: [u8; 6]) -> Result<Setup, alloc::string::String> {
     let args = hurd_rt::env::args();
@@ -580,9 +683,43 @@ fn setup(mac: [u8; 6]) -> Result<Setup, alloc::string::String> {
     Ok(setup)
 }
 
+/// Started as a translator: a control port in `set`, given to the parent
+/// with `fsys_startup` on `bootstrap` (whose right is then released, as is
+/// the node the parent answers: pfinet does not use it).
+fn start_translator(
+    ipc: &KernelIpc,
+    bootstrap: PortName,
+    set: PortName,
+) -> Result<PortName, Error> {
+    let control = ipc.port_allocate(RightType::Receive).map_err(Error::Kern)?;
+    if let Err(e) = ipc.port_move_member(control, set) {
+        let _ = ipc.port_destroy(control);
+        return Err(Error::Kern(e));
+    }
+    let started = fsys::Client::new(ipc, bootstrap).startup(
+        0,
+        PortItem {
+            name: control,
+            disposition: Disposition::MakeSend,
+        },
+    );
+    let _ = ipc.port_deallocate(bootstrap);
+    match started {
+        Ok(realnode) => {
+            if realnode.name.is_valid() {
+                let _ = ipc.port_deallocate(realnode.name);
+            }
+            Ok(control)
+        }
+        Err(e) => {
+            let _ = ipc.port_destroy(control);
+            Err(e)
+        }
+    }
+}
+
 fn main() -> u64 {
     let ipc = KernelIpc::new();
-    let server = PortName(hurd_abi::SERVICE_PORT_NAME);
     let master = device::Client::new(&ipc, DEVICE_PORT);
     let eth = match master.device_open(D_READ | D_WRITE, INTERFACE.to_string()) {
         Ok(p) => p.name,
@@ -612,14 +749,21 @@ fn main() -> u64 {
             return 1;
         }
     };
+    // The server port: the one it was started with (the kernel's tests),
+    // else (a translator) one of its own, handed out by `fsys_getroot`.
+    let given = hurd_rt::ports::held(PortName(hurd_abi::SERVICE_PORT_NAME));
     let ports = (|| {
+        let server = match given {
+            Some(server) => server,
+            None => ipc.port_allocate(RightType::Receive)?,
+        };
         let frames = ipc.port_allocate(RightType::Receive)?;
         let set = ipc.port_allocate(RightType::PortSet)?;
         ipc.port_move_member(server, set)?;
         ipc.port_move_member(frames, set)?;
-        Ok::<_, hurd_ipc::KernReturn>((frames, set))
+        Ok::<_, hurd_ipc::KernReturn>((server, frames, set))
     })();
-    let Ok((frames, set)) = ports else {
+    let Ok((server, frames, set)) = ports else {
         println!("pfinet: no ports");
         return 2;
     };
@@ -636,6 +780,16 @@ fn main() -> u64 {
         "pfinet: {INTERFACE} {}/{} gateway {:?}",
         setup.address, setup.prefix, setup.gateway
     );
+    let control = match hurd_rt::ports::held(BOOTSTRAP) {
+        Some(bootstrap) => match start_translator(&ipc, bootstrap, set) {
+            Ok(control) => control,
+            Err(e) => {
+                println!("pfinet: fsys_startup: {e:?}");
+                return 1;
+            }
+        },
+        None => PortName::NULL,
+    };
     let pf = Pfinet {
         stack: RefCell::new(Stack::new(setup, now())),
         server,
@@ -643,6 +797,8 @@ fn main() -> u64 {
         sockets: RefCell::new(BTreeMap::new()),
         addresses: RefCell::new(BTreeMap::new()),
         waiting: RefCell::new(Vec::new()),
+        control,
+        going: core::cell::Cell::new(false),
     };
     // ANCHOR: main_loop
     loop {
@@ -691,7 +847,10 @@ fn main() -> u64 {
             continue;
         }
         let dispatch = match socket::demux(&pf, &ipc, msg) {
-            Dispatch::NotMine(msg) => io::demux(&pf, &ipc, msg),
+            Dispatch::NotMine(msg) => match io::demux(&pf, &ipc, msg) {
+                Dispatch::NotMine(msg) => fsys::demux(&pf, &ipc, msg),
+                d => d,
+            },
             d => d,
         };
         let reply = match dispatch {
@@ -704,6 +863,10 @@ fn main() -> u64 {
         };
         if let Some(reply) = reply {
             let _ = hurd_ipc::mig::send_reply(&ipc, reply);
+        }
+        if pf.going.get() {
+            println!("pfinet: going away");
+            return 0;
         }
     }
 }

@@ -22,6 +22,12 @@
 //! console and the boot goes on. At halt they are written back and
 //! unmounted.
 //!
+//! Then it starts the network when `/servers/socket/2` carries a passive
+//! translator record (the Internet protocol family's server, `pfinet`,
+//! and its arguments): the network card's driver and that server, which
+//! init attaches to the node ([`distro_programs::network`]); a network
+//! that does not start is named on the console and the boot goes on.
+//!
 //! Then it starts the image's services, as its `/etc/hurd-init/services`
 //! lists them (`hurd_servers::services`): each a task of its own, a child
 //! process of init's run as root or as the user the manifest names (with
@@ -47,7 +53,7 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use distro_programs::{disks, startup, translators};
+use distro_programs::{disks, network, startup, translators};
 use hurd_auth::{AuthClient, IdSet};
 use hurd_ipc::Errno;
 use hurd_ipc::{Disposition, Error, PortName, RightType, UserIpc};
@@ -664,6 +670,11 @@ fn main() -> u64 {
             println!("hurd-init: no disks: no root session: {e}");
             Vec::new()
         }
+    };
+    // The network, if the image has one (a record on /servers/socket/2).
+    let _network = match sys.session_for(&IdSet::root()) {
+        Ok(root) => network::start_network(&sys.ipc, &root, sys.proc),
+        Err(_) => None,
     };
     if !start_services(&sys) {
         disks::unmount_all(&sys.ipc, &mounted);

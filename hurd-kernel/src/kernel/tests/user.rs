@@ -259,7 +259,7 @@ pub fn tcp_through_pfinet(boot: &BootInfo) -> Result<(), Failure> {
         k.ipc
             .port_insert_right(
                 pfinet_space,
-                PortName(0x30),
+                PortName(hurd_abi::device::DEVICE_MASTER_PORT_NAME),
                 driver_space,
                 PortName(SERVICE_PORT_NAME),
                 Disposition::MakeSend,
