@@ -706,7 +706,10 @@ mod tests {
                 false => l.to_string(),
             })
             .collect();
-        format!("{MOUNTED}5, file system pid 6)\n{}", lines.join("\n"))
+        format!(
+            "{MOUNTED}5, file system pid 6)\n{NETWORK}8, driver pid 7)\n{}",
+            lines.join("\n")
+        )
     }
 
     #[test]
@@ -726,6 +729,9 @@ mod tests {
         // And read after its driver was started again.
         let unread = format!("{}\nls: /home/lost+found: i/o error", transcript([9, 12]));
         assert!(check_output(&unread).is_err());
+        // The network must have started.
+        let offline = transcript([9, 12]).replace(NETWORK, "");
+        assert!(check_output(&offline).is_err());
     }
 
     #[test]
