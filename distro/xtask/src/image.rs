@@ -12,7 +12,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::time::Duration;
 
 use crate::Failure;
 use crate::console::Step;
@@ -158,9 +157,6 @@ const OWN_ABSENT: &[&str] = &[
 
 /// The Debian packages `grub-mkrescue` needs to make a bootable ISO.
 pub const GRUB_PACKAGES: &[&str] = &["grub-common", "grub-pc-bin", "xorriso", "mtools"];
-
-/// How long the reference image may take to boot.
-const BOOT_TIMEOUT: Duration = Duration::from_secs(240);
 
 /// Builds the image `manifest` describes into `out` (running `distro-image`
 /// in the workspace); with `verify`, builds it a second time and fails
@@ -336,7 +332,11 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
     let disk = disk_image(&iso);
     command.args(kernel::disk_args(&[&disk]));
     command.args(kernel::distro_net_args());
-    let run = crate::console::converse(command, BOOT_TIMEOUT, &crate::distro::scenario())?;
+    let run = crate::console::converse(
+        command,
+        crate::distro::CONVERSATION_TIMEOUT,
+        &crate::distro::scenario(),
+    )?;
     let output = run.lines.join("\n");
     if !output.contains("entries from the rootfs module") {
         return Err("hurd-init did not write the image's root file system".into());
@@ -357,7 +357,7 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
     build(ws, &own.manifest, &iso, true)?;
     let run = crate::console::converse(
         boot_command(accel, &iso, "stdio"),
-        BOOT_TIMEOUT,
+        crate::distro::CONVERSATION_TIMEOUT,
         &own_scenario(),
     )?;
     let output = run.lines.join("\n");
