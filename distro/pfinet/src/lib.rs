@@ -22,11 +22,18 @@
 //!
 //! TCP and UDP over IPv4 are served; IPv6 is not yet (`socket_create` of
 //! another type, or an address of another family, is refused).
+//!
+//! The address is given ([`Setup`], from the arguments the Hurd's pfinet
+//! takes: [`parse_args`]) or asked of a DHCP server (RFC 2131, smoltcp's
+//! DHCPv4 client): then [`Stack::poll`] reports the lease when it comes,
+//! changes or is lost, and the interface follows it.
 #![no_std]
 
 extern crate alloc;
 
 use alloc::collections::{BTreeMap, VecDeque};
+use alloc::format;
+use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
@@ -34,10 +41,10 @@ use core::net::Ipv4Addr;
 use hurd_ipc::Errno;
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
 use smoltcp::phy::{self, DeviceCapabilities, Medium};
-use smoltcp::socket::{tcp, udp};
-use smoltcp::time::Instant;
+use smoltcp::socket::{dhcpv4, tcp, udp};
+use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::{
-    EthernetAddress, HardwareAddress, IpAddress, IpCidr, IpEndpoint, IpListenEndpoint,
+    EthernetAddress, HardwareAddress, IpAddress, IpCidr, IpEndpoint, IpListenEndpoint, Ipv4Cidr,
 };
 
 /// `SOCK_STREAM`.
@@ -90,6 +97,11 @@ pub const MAX_BACKLOG: usize = 8;
 /// The first local port given to a socket that connects unbound (the
 /// dynamic range).
 pub const EPHEMERAL: u16 = 49152;
+/// How long the DHCP client waits for an offer before it asks again
+/// (milliseconds). Shorter than smoltcp's 10 s: a virtual machine's first
+/// request may go out before its card is up, and the boot waits for the
+/// lease.
+pub const DHCP_DISCOVER_RETRY: u64 = 2_000;
 
 /// A network device made of two queues: frames the device delivered, and
 /// frames the stack wants written to it.
@@ -179,6 +191,104 @@ pub struct Setup {
     pub prefix: u8,
     /// The default route's gateway.
     pub gateway: Option<Ipv4Addr>,
+    /// Whether to ask a DHCP server for the address, netmask and gateway
+    /// instead (`address`, `prefix` and `gateway` are then not used).
+    pub dhcp: bool,
+}
+
+/// The interface's setup from the arguments the Hurd's pfinet takes (the
+/// program's name left out): `-i eth0` (`--interface`; the only interface),
+/// `-a ADDRESS` (`--address`), `-g GATEWAY` (`--gateway`), `-m NETMASK`
+/// (`--netmask`, 255.255.255.0 when not given); or `--dhcp`, asking a DHCP
+/// server for all three.
+///
+/// # Errors
+///
+/// A message naming what is wrong: an unknown argument or interface, a
+/// value missing or not an address, a netmask whose ones are not
+/// contiguous, no address (neither `-a` nor `--dhcp`), `--dhcp` with an
+/// address, gateway or netmask.
+pub fn parse_args(mac: [u8; 6], args: &[&str]) -> Result<Setup, String> {
+    let mut setup = Setup {
+        mac,
+        address: Ipv4Addr::UNSPECIFIED,
+        prefix: 24,
+        gateway: None,
+        dhcp: false,
+    };
+    let mut given = false;
+    let mut words = args.iter();
+    while let Some(&word) = words.next() {
+        let mut value = || {
+            words
+                .next()
+                .copied()
+                .ok_or_else(|| format!("{word} needs a value"))
+        };
+        let address = |text: &str, what: &str| {
+            text.parse::<Ipv4Addr>()
+                .map_err(|_| format!("{text} is no {what}"))
+        };
+        match word {
+            "-i" | "--interface" => {
+                let name = value()?;
+                if name != "eth0" {
+                    return Err(format!("no interface {name}"));
+                }
+            }
+            "-a" | "--address" => {
+                setup.address = address(value()?, "address")?;
+                given = true;
+            }
+            "-g" | "--gateway" => {
+                setup.gateway = Some(address(value()?, "gateway")?);
+                given = true;
+            }
+            "-m" | "--netmask" => {
+                let mask = address(value()?, "netmask")?;
+                let bits = u32::from(mask);
+                if bits.leading_ones() + bits.trailing_zeros() != 32 {
+                    return Err(format!("{mask} is no netmask"));
+                }
+                setup.prefix = bits.leading_ones() as u8;
+                given = true;
+            }
+            "--dhcp" => setup.dhcp = true,
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    if setup.dhcp && given {
+        return Err("--dhcp asks for the address, netmask and gateway: none is given".to_string());
+    }
+    if !setup.dhcp && setup.address.is_unspecified() {
+        return Err("no address (-a ADDRESS, or --dhcp)".to_string());
+    }
+    Ok(setup)
+}
+
+/// A DHCP lease: the configuration a DHCP server gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease {
+    /// This machine's address.
+    pub address: Ipv4Addr,
+    /// The network's prefix length.
+    pub prefix: u8,
+    /// The default route's gateway (the server's `router` option).
+    pub gateway: Option<Ipv4Addr>,
+    /// The server that gave it.
+    pub server: Ipv4Addr,
+}
+
+/// A change of the interface's configuration, as [`Stack::poll`] reports
+/// it (only a stack asking DHCP has any).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// A lease came, or its configuration changed: the interface has its
+    /// address, and its default route the gateway.
+    Leased(Lease),
+    /// The lease ended unrenewed: the interface has no address again (and
+    /// asks anew).
+    Lost,
 }
 
 /// A socket's number in the [`Stack`].
@@ -220,6 +330,10 @@ pub struct Stack {
     address: Ipv4Addr,
     /// Connections of sockets gone, kept until closed.
     closing: Vec<SocketHandle>,
+    /// The DHCP client, when the address is asked for.
+    dhcp: Option<SocketHandle>,
+    /// The lease it holds.
+    lease: Option<Lease>,
 }
 
 fn tcp_socket() -> tcp::Socket<'static> {
@@ -271,22 +385,81 @@ impl Stack {
             0,
         ]) ^ now as u64;
         let mut iface = Interface::new(config, &mut frames, Instant::from_millis(now));
-        iface.update_ip_addrs(|addrs| {
-            let _ = addrs.push(IpCidr::new(IpAddress::Ipv4(setup.address), setup.prefix));
-        });
-        if let Some(gateway) = setup.gateway {
-            let _ = iface.routes_mut().add_default_ipv4_route(gateway);
-        }
+        let mut set = SocketSet::new(Vec::new());
+        let dhcp = if setup.dhcp {
+            let mut client = dhcpv4::Socket::new();
+            let mut retry = client.get_retry_config();
+            retry.discover_timeout = Duration::from_millis(DHCP_DISCOVER_RETRY);
+            client.set_retry_config(retry);
+            Some(set.add(client))
+        } else {
+            iface.update_ip_addrs(|addrs| {
+                let _ = addrs.push(IpCidr::new(IpAddress::Ipv4(setup.address), setup.prefix));
+            });
+            if let Some(gateway) = setup.gateway {
+                let _ = iface.routes_mut().add_default_ipv4_route(gateway);
+            }
+            None
+        };
         Stack {
             iface,
             frames,
-            set: SocketSet::new(Vec::new()),
+            set,
             table: BTreeMap::new(),
             next_id: 1,
             next_port: EPHEMERAL,
-            address: setup.address,
+            address: if setup.dhcp {
+                Ipv4Addr::UNSPECIFIED
+            } else {
+                setup.address
+            },
             closing: Vec::new(),
+            dhcp,
+            lease: None,
         }
+    }
+
+    /// The lease held, for a stack asking DHCP.
+    pub fn lease(&self) -> Option<Lease> {
+        self.lease
+    }
+
+    /// What the DHCP client learnt in the last poll, applied to the
+    /// interface.
+    fn follow_lease(&mut self) -> Option<Change> {
+        let change = match self.set.get_mut::<dhcpv4::Socket>(self.dhcp?).poll()? {
+            dhcpv4::Event::Configured(config) => Change::Leased(Lease {
+                address: config.address.address(),
+                prefix: config.address.prefix_len(),
+                gateway: config.router,
+                server: config.server.address,
+            }),
+            // smoltcp's client reports itself unconfigured once at its
+            // start: no lease was lost then.
+            dhcpv4::Event::Deconfigured if self.lease.is_none() => return None,
+            dhcpv4::Event::Deconfigured => Change::Lost,
+        };
+        let lease = match change {
+            Change::Leased(lease) => Some(lease),
+            Change::Lost => None,
+        };
+        self.iface.update_ip_addrs(|addrs| {
+            addrs.clear();
+            if let Some(lease) = lease {
+                let _ = addrs.push(IpCidr::Ipv4(Ipv4Cidr::new(lease.address, lease.prefix)));
+            }
+        });
+        match lease.and_then(|l| l.gateway) {
+            Some(gateway) => {
+                let _ = self.iface.routes_mut().add_default_ipv4_route(gateway);
+            }
+            None => {
+                let _ = self.iface.routes_mut().remove_default_ipv4_route();
+            }
+        }
+        self.address = lease.map_or(Ipv4Addr::UNSPECIFIED, |l| l.address);
+        self.lease = lease;
+        Some(change)
     }
 
     /// The device's queues.
@@ -294,10 +467,13 @@ impl Stack {
         &mut self.frames
     }
 
-    /// Runs the stack at `now`: frames in, state machines, frames out.
-    pub fn poll(&mut self, now: i64) {
+    /// Runs the stack at `now`: frames in, state machines, frames out;
+    /// returns what changed in the interface's configuration (a DHCP lease
+    /// that came, changed or was lost).
+    pub fn poll(&mut self, now: i64) -> Option<Change> {
         self.iface
             .poll(Instant::from_millis(now), &mut self.frames, &mut self.set);
+        let change = self.follow_lease();
         self.refill_listeners();
         let set = &mut self.set;
         self.closing.retain(|&h| {
@@ -308,6 +484,7 @@ impl Stack {
                 true
             }
         });
+        change
     }
 
     /// How long until the stack must run again without new frames
@@ -318,7 +495,8 @@ impl Stack {
             .map(|d| d.total_millis())
     }
 
-    /// How many sockets (and waiting connections) there are.
+    /// How many sockets (and waiting connections; the DHCP client's
+    /// too) there are.
     pub fn socket_count(&self) -> usize {
         self.set.iter().count()
     }
@@ -1028,6 +1206,7 @@ mod tests {
                 address,
                 prefix: 24,
                 gateway: None,
+                dhcp: false,
             },
             0,
         )
@@ -1038,6 +1217,8 @@ mod tests {
         a: Stack,
         b: Stack,
         now: i64,
+        /// What changed in `a`'s configuration, in order.
+        changes: Vec<Change>,
     }
 
     impl Wire {
@@ -1046,13 +1227,16 @@ mod tests {
                 a: stack(1, A),
                 b: stack(2, B),
                 now: 0,
+                changes: Vec::new(),
             }
         }
 
         /// Runs both stacks for `ms` milliseconds of simulated time.
         fn run(&mut self, ms: i64) {
             for _ in 0..ms {
-                self.a.poll(self.now);
+                if let Some(change) = self.a.poll(self.now) {
+                    self.changes.push(change);
+                }
                 self.b.poll(self.now);
                 while let Some(f) = self.a.frames().next_out() {
                     self.b.frames().deliver(f);
@@ -1303,6 +1487,170 @@ mod tests {
         w.a.close(client);
         assert_eq!(w.a.socket_count(), before - 1);
         assert_eq!(w.a.send(client, b"x", from, 0), Err(Errno::BadF));
+    }
+
+    const MAC: [u8; 6] = [0x52, 0x54, 0, 0x12, 0x34, 0x56];
+
+    #[test]
+    fn arguments_as_the_hurds_pfinet_takes_them() {
+        let words = [
+            "-i",
+            "eth0",
+            "-a",
+            "10.0.2.15",
+            "-g",
+            "10.0.2.2",
+            "-m",
+            "255.255.255.0",
+        ];
+        assert_eq!(
+            parse_args(MAC, &words),
+            Ok(Setup {
+                mac: MAC,
+                address: Ipv4Addr::new(10, 0, 2, 15),
+                prefix: 24,
+                gateway: Some(Ipv4Addr::new(10, 0, 2, 2)),
+                dhcp: false,
+            })
+        );
+        let long = parse_args(
+            MAC,
+            &["--address", "192.168.1.9", "--netmask", "255.255.0.0"],
+        )
+        .expect("long options");
+        assert_eq!(
+            (long.address, long.prefix, long.gateway, long.dhcp),
+            (Ipv4Addr::new(192, 168, 1, 9), 16, None, false)
+        );
+        let dhcp = parse_args(MAC, &["-i", "eth0", "--dhcp"]).expect("--dhcp");
+        assert!(dhcp.dhcp);
+        assert_eq!(dhcp.mac, MAC);
+
+        let refused = |words: &[&str]| parse_args(MAC, words).expect_err("refused");
+        assert_eq!(refused(&[]), "no address (-a ADDRESS, or --dhcp)");
+        assert_eq!(
+            refused(&["-a", "0.0.0.0"]),
+            "no address (-a ADDRESS, or --dhcp)"
+        );
+        assert!(refused(&["--dhcp", "-a", "10.0.2.15"]).starts_with("--dhcp"));
+        assert!(refused(&["-g", "10.0.2.2", "--dhcp"]).starts_with("--dhcp"));
+        assert_eq!(refused(&["-i", "eth1", "--dhcp"]), "no interface eth1");
+        assert_eq!(refused(&["-a"]), "-a needs a value");
+        assert_eq!(refused(&["-a", "10.0.2"]), "10.0.2 is no address");
+        assert_eq!(refused(&["-a", "10.0.2.15", "-g", "x"]), "x is no gateway");
+        assert_eq!(
+            refused(&["-a", "10.0.2.15", "-m", "255.0.255.0"]),
+            "255.0.255.0 is no netmask"
+        );
+        assert_eq!(refused(&["--dhcp", "-x"]), "unknown argument -x");
+    }
+
+    /// The address a DHCP server on `B` offers.
+    const OFFERED: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 50);
+
+    /// A DHCP server on `B`'s UDP socket `sock` (bound to port 67): for
+    /// the next datagram waiting, a discover is offered [`OFFERED`], a
+    /// request acknowledged, with a lease of `secs` seconds, the netmask
+    /// 255.255.255.0 and `B` as gateway; the answer is broadcast.
+    fn serve_dhcp(server: &mut Stack, sock: SocketId, secs: u32) {
+        use smoltcp::wire::{DhcpMessageType, DhcpPacket, DhcpRepr};
+        let Ok(Some(got)) = server.recv(sock, MAX_FRAME, 0) else {
+            return;
+        };
+        let Ok(packet) = DhcpPacket::new_checked(&got.data[..]) else {
+            return;
+        };
+        let Ok(asked) = DhcpRepr::parse(&packet) else {
+            return;
+        };
+        let message_type = match asked.message_type {
+            DhcpMessageType::Discover => DhcpMessageType::Offer,
+            DhcpMessageType::Request => DhcpMessageType::Ack,
+            _ => return,
+        };
+        let answer = DhcpRepr {
+            message_type,
+            transaction_id: asked.transaction_id,
+            secs: 0,
+            client_hardware_address: asked.client_hardware_address,
+            client_ip: Ipv4Addr::UNSPECIFIED,
+            your_ip: OFFERED,
+            server_ip: B,
+            router: Some(B),
+            subnet_mask: Some(Ipv4Addr::new(255, 255, 255, 0)),
+            relay_agent_ip: Ipv4Addr::UNSPECIFIED,
+            broadcast: false,
+            requested_ip: None,
+            client_identifier: None,
+            server_identifier: Some(B),
+            parameter_request_list: None,
+            dns_servers: None,
+            max_size: None,
+            lease_duration: Some(secs),
+            renew_duration: None,
+            rebind_duration: None,
+            additional_options: &[],
+        };
+        let mut bytes = vec![0; answer.buffer_len()];
+        answer
+            .emit(&mut DhcpPacket::new_unchecked(&mut bytes[..]))
+            .expect("a DHCP answer");
+        let to = at(Ipv4Addr::BROADCAST, 68);
+        assert_eq!(
+            server.send(sock, &bytes, Some(to), 0),
+            Ok(Some(bytes.len()))
+        );
+    }
+
+    #[test]
+    fn an_address_leased_by_dhcp_and_lost() {
+        let mut w = Wire::new();
+        w.a = Stack::new(parse_args(MAC, &["--dhcp"]).expect("--dhcp"), 0);
+        let server = w.b.create(SOCK_DGRAM, 0).expect("socket");
+        w.b.bind(server, at(Ipv4Addr::UNSPECIFIED, 67))
+            .expect("bind");
+        assert_eq!(w.a.lease(), None);
+        // No address yet: none to bind to.
+        let early = w.a.create(SOCK_DGRAM, 0).expect("socket");
+        assert_eq!(w.a.bind(early, at(OFFERED, 0)), Err(Errno::AddrNotAvail));
+
+        // Discover, offer, request, acknowledgement.
+        for _ in 0..1000 {
+            w.run(1);
+            serve_dhcp(&mut w.b, server, 30);
+            if w.a.lease().is_some() {
+                break;
+            }
+        }
+        let lease = Lease {
+            address: OFFERED,
+            prefix: 24,
+            gateway: Some(B),
+            server: B,
+        };
+        assert_eq!(w.a.lease(), Some(lease));
+        assert_eq!(w.changes, [Change::Leased(lease)]);
+        assert_eq!(w.a.bind(early, at(OFFERED, 0)), Ok(()));
+
+        // The leased address works: a connection to B comes from it.
+        let listener = w.b.create(SOCK_STREAM, 0).expect("socket");
+        w.b.bind(listener, at(Ipv4Addr::UNSPECIFIED, 7))
+            .expect("bind");
+        w.b.listen(listener, 1).expect("listen");
+        let client = w.a.create(SOCK_STREAM, 0).expect("socket");
+        w.a.connect(client, at(B, 7)).expect("connect");
+        w.run(50);
+        assert_eq!(w.a.connected(client), Ok(Some(())));
+        let (_, peer) = w.b.accept(listener).expect("accept").expect("a connection");
+        assert_eq!(peer.addr, IpAddress::Ipv4(OFFERED));
+
+        // The server stops answering: the lease runs out unrenewed, and
+        // the address is gone with it.
+        w.run(31_000);
+        assert_eq!(w.changes, [Change::Leased(lease), Change::Lost]);
+        assert_eq!(w.a.lease(), None);
+        let late = w.a.create(SOCK_DGRAM, 0).expect("socket");
+        assert_eq!(w.a.bind(late, at(OFFERED, 0)), Err(Errno::AddrNotAvail));
     }
 
     #[test]

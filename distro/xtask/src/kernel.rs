@@ -871,6 +871,12 @@ pub const GUEST_ECHO_PORT: u16 = 7;
 /// What the guest prints once it listens: the host connects then.
 pub const GUEST_LISTENING: &str = "tcp-client: listening on port 7";
 
+/// What the network test's pfinet prints once QEMU's DHCP server leased
+/// it its address (it serves only then). A restricted slirp offers no
+/// router (the guest reaches nothing beyond it), so the lease has none.
+pub const GUEST_LEASE: &str =
+    "pfinet: eth0 10.0.2.15/24 gateway none, leased by DHCP from 10.0.2.2";
+
 /// How many bytes the host sends to the guest's echo (byte `i` is
 /// `i % 251`; the guest checks them too).
 pub const HOST_ECHO_BYTES: usize = 30_000;
@@ -974,6 +980,9 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
         &script,
     )?;
     let summary = check_test_run(&run)?;
+    if !run.lines.iter().any(|line| line.contains(GUEST_LEASE)) {
+        return Err(format!("the network test never printed {GUEST_LEASE:?}"));
+    }
     let echo = host_echo
         .lock()
         .map_err(|_| "the host's echo thread panicked".to_owned())?

@@ -32,10 +32,14 @@
 //! set at start only).
 //!
 //! Its address: with arguments (as the Hurd's pfinet takes them) `-a
-//! ADDRESS`, `-g GATEWAY`, `-m NETMASK` (`-i eth0` is the only interface);
-//! started with a number instead (the kernel's tests), the number's high 32
-//! bits are the address, its low 32 bits the gateway, the netmask
-//! 255.255.255.0.
+//! ADDRESS`, `-g GATEWAY`, `-m NETMASK` (`-i eth0` is the only interface,
+//! [`pfinet::parse_args`]), or `--dhcp` to ask a DHCP server; started with
+//! a number instead (the kernel's tests), the number's high 32 bits are the
+//! address, its low 32 bits the gateway, the netmask 255.255.255.0, and the
+//! number 0 asks DHCP. Asking DHCP, it waits for its lease (at most
+//! [`LEASE_WAIT_MS`]) before it serves or announces itself to its parent,
+//! so that the first socket has an address; the lease, its renewals and
+//! its loss are named on the console.
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
 
@@ -66,7 +70,8 @@ use hurd_trans::protocol::{fsys, io, socket};
 use hurd_trans::stat::Stat;
 use hurd_trans::{Name, RetryType};
 use pfinet::{
-    SELECT_READ, SELECT_URG, SELECT_WRITE, Setup, SocketId, Stack, parse_sockaddr_in, sockaddr_in,
+    Change, Lease, SELECT_READ, SELECT_URG, SELECT_WRITE, Setup, SocketId, Stack, parse_args,
+    parse_sockaddr_in, sockaddr_in,
 };
 use smoltcp::wire::IpEndpoint;
 
@@ -81,6 +86,10 @@ const INTERFACE: &str = "eth0";
 const MAX_READ: u64 = 64 * 1024;
 /// The most calls waiting to be answered.
 pub const MAX_WAITING: usize = 1024;
+/// How long pfinet asking DHCP waits for its lease before it serves
+/// without an address (milliseconds); the lease is taken whenever it
+/// comes after.
+pub const LEASE_WAIT_MS: i64 = 20_000;
 
 /// A call answered later.
 enum Wait {
@@ -635,52 +644,97 @@ impl fsys::Server for Pfinet {
 /// The address setup from the arguments or the start number.
 fn setup(mac: [u8; 6]) -> Result<Setup, alloc::string::String> {
     let args = hurd_rt::env::args();
-    let mut setup = Setup {
-        mac,
-        address: Ipv4Addr::UNSPECIFIED,
-        prefix: 24,
-        gateway: None,
-    };
-    if args.len() <= 1 {
+    if args.is_empty() {
+        // No argument block: the start number.
         let n = hurd_rt::env::start_arg();
-        setup.address = Ipv4Addr::from((n >> 32) as u32);
         let gateway = Ipv4Addr::from(n as u32);
-        setup.gateway = (!gateway.is_unspecified()).then_some(gateway);
-        return Ok(setup);
+        return Ok(Setup {
+            mac,
+            address: Ipv4Addr::from((n >> 32) as u32),
+            prefix: 24,
+            gateway: (!gateway.is_unspecified()).then_some(gateway),
+            dhcp: n == 0,
+        });
     }
-    let mut words = args.iter().skip(1);
-    while let Some(&word) = words.next() {
-        let mut value = || {
-            words
-                .next()
-                .copied()
-                .ok_or(alloc::format!("{word} needs a value"))
-        };
-        match word {
-            "-i" | "--interface" => {
-                let name = value()?;
-                if name != INTERFACE {
-                    return Err(alloc::format!("no interface {name}"));
-                }
-            }
-            "-a" | "--address" => {
-                setup.address = value()?.parse().map_err(|_| "a bad address".to_string())?;
-            }
-            "-g" | "--gateway" => {
-                setup.gateway = Some(value()?.parse().map_err(|_| "a bad gateway".to_string())?);
-            }
-            "-m" | "--netmask" => {
-                let mask: Ipv4Addr = value()?.parse().map_err(|_| "a bad netmask".to_string())?;
-                let bits = u32::from(mask);
-                if bits.leading_ones() + bits.trailing_zeros() != 32 {
-                    return Err(alloc::format!("{mask} is no netmask"));
-                }
-                setup.prefix = bits.leading_ones() as u8;
-            }
-            other => return Err(alloc::format!("unknown argument {other}")),
+    parse_args(mac, args.get(1..).unwrap_or_default())
+}
+
+/// Writes the frames the stack has for the device.
+fn flush(stack: &mut Stack, eth: &device::Client<'_, KernelIpc>) {
+    while let Some(frame) = stack.frames().next_out() {
+        if let Err(e) = eth.device_write_inband(0, 0, frame) {
+            println!("pfinet: device_write: {e:?}");
         }
     }
-    Ok(setup)
+}
+
+/// A frame from the driver (a `net_rcv_msg`) to the stack.
+fn deliver(ipc: &KernelIpc, stack: &mut Stack, msg: hurd_ipc::Message) {
+    match net_rcv::Call::decode(msg) {
+        Ok((net_rcv::Call::net_rcv_msg { header, packet }, _)) => {
+            if let Some(frame) = frame_of_rcv_msg(&header, &packet) {
+                stack.frames().deliver(frame);
+            }
+        }
+        Err(bad) => ipc.destroy_message(bad.message),
+    }
+}
+
+/// Names a lease on the console.
+fn say_lease(lease: &Lease) {
+    let gateway = lease
+        .gateway
+        .map_or_else(|| "none".to_string(), |g| g.to_string());
+    println!(
+        "pfinet: {INTERFACE} {}/{} gateway {gateway}, leased by DHCP from {}",
+        lease.address, lease.prefix, lease.server
+    );
+}
+
+/// Names a change of the configuration on the console.
+fn say_change(change: &Change) {
+    match change {
+        Change::Leased(lease) => say_lease(lease),
+        Change::Lost => println!("pfinet: {INTERFACE}: the DHCP lease ended; asking again"),
+    }
+}
+
+/// Runs the stack on the frames arriving on `frames` (a port of its own,
+/// in no set) until the DHCP client has its lease, or [`LEASE_WAIT_MS`]
+/// have gone.
+fn wait_for_lease(
+    ipc: &KernelIpc,
+    eth: &device::Client<'_, KernelIpc>,
+    frames: PortName,
+    stack: &mut Stack,
+) -> Option<Lease> {
+    let deadline = now() + LEASE_WAIT_MS;
+    loop {
+        let change = stack.poll(now());
+        flush(stack, eth);
+        if let Some(Change::Leased(lease)) = change {
+            return Some(lease);
+        }
+        let left = deadline - now();
+        if left <= 0 {
+            return None;
+        }
+        let delay = stack
+            .poll_delay(now())
+            .map_or(left as u64, |d| d.min(left as u64));
+        let opts = MsgOptions {
+            rcv_timeout: Some(Duration::from_millis(delay)),
+            ..MsgOptions::default()
+        };
+        match ipc.receive_with(frames, &opts) {
+            Ok(msg) => deliver(ipc, stack, msg),
+            Err(e) if e.code == MsgReturn::RcvTimedOut => {}
+            Err(e) => {
+                println!("pfinet: receive failed: {:?}", e.code);
+                return None;
+            }
+        }
+    }
 }
 
 /// Started as a translator: a control port in `set`, given to the parent
@@ -739,9 +793,9 @@ fn main() -> u64 {
         return 1;
     };
     let setup = match setup(mac) {
-        Ok(s) if !s.address.is_unspecified() => s,
+        Ok(s) if s.dhcp || !s.address.is_unspecified() => s,
         Ok(_) => {
-            println!("pfinet: no address (-a ADDRESS)");
+            println!("pfinet: no address (-a ADDRESS, or --dhcp)");
             return 1;
         }
         Err(why) => {
@@ -760,7 +814,6 @@ fn main() -> u64 {
         let frames = ipc.port_allocate(RightType::Receive)?;
         let set = ipc.port_allocate(RightType::PortSet)?;
         ipc.port_move_member(server, set)?;
-        ipc.port_move_member(frames, set)?;
         Ok::<_, hurd_ipc::KernReturn>((server, frames, set))
     })();
     let Ok((server, frames, set)) = ports else {
@@ -776,10 +829,28 @@ fn main() -> u64 {
         println!("pfinet: device_set_filter: {e:?}");
         return 1;
     }
-    println!(
-        "pfinet: {INTERFACE} {}/{} gateway {:?}",
-        setup.address, setup.prefix, setup.gateway
-    );
+    let mut stack = Stack::new(setup, now());
+    if setup.dhcp {
+        // The frames port joins the set after the wait: until then the
+        // calls on the server port wait for an address.
+        match wait_for_lease(&ipc, &eth, frames, &mut stack) {
+            Some(lease) => say_lease(&lease),
+            None => println!(
+                "pfinet: {INTERFACE}: no DHCP lease after {} s; serving without an address \
+                 until one comes",
+                LEASE_WAIT_MS / 1000
+            ),
+        }
+    } else {
+        println!(
+            "pfinet: {INTERFACE} {}/{} gateway {:?}",
+            setup.address, setup.prefix, setup.gateway
+        );
+    }
+    if ipc.port_move_member(frames, set).is_err() {
+        println!("pfinet: no ports");
+        return 2;
+    }
     let control = match hurd_rt::ports::held(BOOTSTRAP) {
         Some(bootstrap) => match start_translator(&ipc, bootstrap, set) {
             Ok(control) => control,
@@ -791,7 +862,7 @@ fn main() -> u64 {
         None => PortName::NULL,
     };
     let pf = Pfinet {
-        stack: RefCell::new(Stack::new(setup, now())),
+        stack: RefCell::new(stack),
         server,
         set,
         sockets: RefCell::new(BTreeMap::new()),
@@ -803,15 +874,10 @@ fn main() -> u64 {
     // ANCHOR: main_loop
     loop {
         // Run the stack, write its frames, answer what can be.
-        pf.stack.borrow_mut().poll(now());
-        loop {
-            let Some(frame) = pf.stack.borrow_mut().frames().next_out() else {
-                break;
-            };
-            if let Err(e) = eth.device_write_inband(0, 0, frame) {
-                println!("pfinet: device_write: {e:?}");
-            }
+        if let Some(change) = pf.stack.borrow_mut().poll(now()) {
+            say_change(&change);
         }
+        flush(&mut pf.stack.borrow_mut(), &eth);
         pf.answer_waiting();
         let delay = pf.stack.borrow_mut().poll_delay(now());
         let opts = MsgOptions {
@@ -828,14 +894,7 @@ fn main() -> u64 {
         };
         // ANCHOR_END: main_loop
         if msg.header.local == frames {
-            match net_rcv::Call::decode(msg) {
-                Ok((net_rcv::Call::net_rcv_msg { header, packet }, _)) => {
-                    if let Some(frame) = frame_of_rcv_msg(&header, &packet) {
-                        pf.stack.borrow_mut().frames().deliver(frame);
-                    }
-                }
-                Err(bad) => ipc.destroy_message(bad.message),
-            }
+            deliver(&ipc, &mut pf.stack.borrow_mut(), msg);
             continue;
         }
         if msg.header.id == NOTIFY_NO_SENDERS {

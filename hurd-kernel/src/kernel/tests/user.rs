@@ -234,7 +234,9 @@ pub fn a_network_device_served_by_its_driver(boot: &BootInfo) -> Result<(), Fail
 
 /// `pfinet` (a distro program) on the `virtio-net` driver serves
 /// `tcp-client` through the Hurd's socket interface on QEMU's user
-/// network: a TCP connection to an echo process on the host, bytes there
+/// network, with the address QEMU's DHCP server leases it (10.0.2.15, the
+/// gateway 10.0.2.2; the xtask checks pfinet's line naming the lease): a
+/// TCP connection to an echo process on the host, bytes there
 /// and back; then a connection from the host to the client's listening
 /// socket, echoed (the xtask plays the host's side once the client says
 /// it listens); then a file read by TFTP over UDP from QEMU's TFTP server.
@@ -243,8 +245,8 @@ pub fn a_network_device_served_by_its_driver(boot: &BootInfo) -> Result<(), Fail
 pub fn tcp_through_pfinet(boot: &BootInfo) -> Result<(), Failure> {
     let before = crate::arch::mem::free_frames();
     let driver = spawn(boot, "virtio-net", 0)?;
-    // 10.0.2.15, gateway 10.0.2.2.
-    let pfinet = spawn(boot, "pfinet", 0x0a00_020f_0a00_0202)?;
+    // 0: the address by DHCP.
+    let pfinet = spawn(boot, "pfinet", 0)?;
     let client = spawn(boot, "tcp-client", 0)?;
     connect(driver, &[])?;
     connect(pfinet, &[client])?;
