@@ -60,6 +60,9 @@
 //! a [`FrameError`]. A node closes the connection a malformed frame arrived on
 //! (and only that one).
 
+use alloc::vec;
+use alloc::vec::Vec;
+
 use hurd_ipc::wire::{self, Limits};
 use hurd_ipc::{Disposition, Item, Message, MsgReturn, PortId, PortName};
 
@@ -228,7 +231,7 @@ impl core::fmt::Display for FrameError {
     }
 }
 
-impl std::error::Error for FrameError {}
+impl core::error::Error for FrameError {}
 
 /// Reads the `length` field of a frame prefix: how many more bytes follow the
 /// first four.

@@ -18,7 +18,8 @@
 //! real port only when every dependent has released, so the real receiver sees
 //! no-senders only after the last remote send right died.
 
-use std::collections::BTreeMap;
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
 
 use hurd_ipc::PortName;
 

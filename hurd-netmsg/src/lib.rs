@@ -35,8 +35,11 @@
 //!   they would be if the node had crashed); new ones are obtained again, for
 //!   example from the peer's registry.
 //!
-//! This crate needs `std` (threads, sockets, the hosted runtime); it is not
-//! built for bare metal.
+//! The node, its transport and its identities need `std` (threads, sockets,
+//! the hosted runtime): the `std` feature, on by default. Without it the
+//! crate is `no_std` with `alloc` and holds what a node on bare metal shares
+//! with the hosted one: the frame format ([`frame`]) and the release ledger
+//! ([`ledger`]).
 //!
 //! ```no_run
 //! use hurd_netmsg::{Identity, Node, NodeConfig};
@@ -51,22 +54,37 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
 /// The `hurd-ipc` this crate is built with, so that the types its API takes
 /// and returns can be named without a second dependency that might differ
 /// in version.
 pub use hurd_ipc;
 
+#[cfg(feature = "std")]
 pub mod config;
+#[cfg(feature = "std")]
 pub mod echo;
 pub mod frame;
+#[cfg(feature = "std")]
 pub mod identity;
 pub mod ledger;
+#[cfg(feature = "std")]
 mod naming;
+#[cfg(feature = "std")]
 mod node;
+#[cfg(feature = "std")]
 mod proxy;
+#[cfg(feature = "std")]
 pub mod transport;
 
+#[cfg(feature = "std")]
 pub use config::{ConfigError, NodeConfig, PeerConfig};
+#[cfg(feature = "std")]
 pub use identity::{Fingerprint, Identity};
+#[cfg(feature = "std")]
 pub use naming::{EAGAIN, EEXIST, EHOSTUNREACH, EINVAL, ENOENT, EPERM, MAX_WAITING, registry};
+#[cfg(feature = "std")]
 pub use node::{Node, PeerStatus, StartError};

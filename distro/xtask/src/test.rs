@@ -384,7 +384,7 @@ fn for_hurd_libraries(
 
 /// `hurd-*` libraries that need `std` by nature (sockets, threads) and are not
 /// built for bare metal; each says so in its README.
-pub const STD_ONLY_LIBRARIES: &[&str] = &["hurd-bench", "hurd-netmsg"];
+pub const STD_ONLY_LIBRARIES: &[&str] = &["hurd-bench"];
 
 /// Ordinary Linux programs on the host: the Rust std suite and the C
 /// program print their recorded output, busybox-static runs (see
