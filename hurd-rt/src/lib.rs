@@ -44,7 +44,8 @@
 //! - [`time`]: the kernel's clock; [`vm`]: memory as owned values;
 //!   [`msg`]: `mach_msg` on byte buffers; [`console`]: the kernel console;
 //!   [`boot`]: the bootstrap task's boot information; [`task`]: the task's
-//!   port and its end.
+//!   port and its end; [`entropy`]: a seed from the processor's random
+//!   number instructions.
 //!
 //! The raw traps are private: every public function is safe to call with
 //! any argument, and an address the kernel writes to is always a slice the
@@ -68,6 +69,7 @@ pub use hurd_trans;
 
 pub mod boot;
 pub mod console;
+pub mod entropy;
 pub mod env;
 pub mod exec;
 pub mod heap;
