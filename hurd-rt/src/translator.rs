@@ -19,8 +19,22 @@ use hurd_trans::translators::programs::{Host, Start};
 use crate::{KernelIpc, env, ports};
 
 /// A translator on the kernel maps no files' memory (its host has no
-/// [`Mapper`](hurd_trans::netfs::Mapper)).
-impl Host for KernelIpc {}
+/// [`Mapper`](hurd_trans::netfs::Mapper)); its entropy is the processor's
+/// ([`crate::entropy`]).
+impl Host for KernelIpc {
+    /// A processor without `RDSEED` or `RDRAND` leaves the timer's jitter
+    /// alone, which is said on standard error (or the console).
+    fn entropy(&self, seed: &mut [u8]) -> Option<&'static str> {
+        let source = crate::entropy::gather(seed);
+        if !source.is_hardware() {
+            crate::eprintln!(
+                "{}: no RDSEED or RDRAND on this processor: keyed from the timer's jitter alone",
+                env::args().first().copied().unwrap_or("translator")
+            );
+        }
+        Some(source.name())
+    }
+}
 
 /// What this program's starter gave it: its arguments, its bootstrap port
 /// ([`ports::BOOTSTRAP`]), its auth handle ([`ports::AUTH`]) and its

@@ -25,7 +25,7 @@
 //!   GNU long names, sparse files, base-256, hard links), read on demand
 //!   from a [`tar::Source`], untrusted input refused with the entry, offset
 //!   and reason.
-//! - [`translators`]: tmpfs, hello, null, zero, tarfs, union, shadow and
+//! - [`translators`]: tmpfs, hello, null, zero, random, tarfs, union, shadow and
 //!   ext2 (the Hurd's disk file system, read-write, on a block device).
 //!
 //! - [`mapping`] (feature `std`): `io_map` on hurd-pager.

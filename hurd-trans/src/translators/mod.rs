@@ -5,6 +5,7 @@ pub mod ext2;
 pub mod hello;
 pub mod null;
 pub mod ports;
+pub mod random;
 pub mod shadow;
 pub mod storeio;
 pub mod tarfs;

@@ -26,6 +26,7 @@ use hurd_ipc::{Errno, PortName, UserIpc};
 
 use super::hello::{HELLO, Hello};
 use super::null::{Null, Zero};
+use super::random::{Random, SEED_LEN};
 use super::shadow::Shadow;
 use super::tarfs::{NodeSource, Tarfs};
 use super::tmpfs::Tmpfs;
@@ -43,6 +44,13 @@ pub trait Host: UserIpc + Clone + Send + Sync + 'static {
     /// A [`Mapper`] for a file system of this task, so its files can be
     /// mapped (`io_map`); `None` (the default) when the host has none.
     fn mapper(&self) -> Option<Box<dyn Mapper + Send>> {
+        None
+    }
+
+    /// Fills `seed` with entropy for a random number generator and names
+    /// its source, or `None` (the default) when the host has none.
+    fn entropy(&self, seed: &mut [u8]) -> Option<&'static str> {
+        let _ = seed;
         None
     }
 }
@@ -73,6 +81,7 @@ pub fn registry<I: Host>() -> Vec<(&'static str, Program<I>)> {
         ("/hurd/hello", hello::<I> as Program<I>),
         ("/hurd/null", null::<I>),
         ("/hurd/zero", zero::<I>),
+        ("/hurd/random", random::<I>),
         ("/hurd/tmpfs", tmpfs::<I>),
         ("/hurd/tarfs", tarfs::<I>),
         ("/hurd/union", union::<I>),
@@ -146,6 +155,27 @@ pub fn zero<I: Host>(s: Start<I>) {
         s.auth,
         s.bootstrap,
         "zero",
+    );
+}
+
+/// `random`: `/dev/random` and `/dev/urandom` (see [`Random`]), keyed
+/// from the host's entropy ([`Host::entropy`]). A host without any, or an
+/// argument: `EIO` and `EINVAL` through the first `fsys_getroot`.
+pub fn random<I: Host>(s: Start<I>) {
+    if s.argv.len() > 1 {
+        return refuse(s.ipc, s.auth, s.bootstrap, "random", Errno::Inval);
+    }
+    let mut seed = [0; SEED_LEN];
+    if s.ipc.entropy(&mut seed).is_none() {
+        return refuse(s.ipc, s.auth, s.bootstrap, "random", Errno::Io);
+    }
+    let (uid, gid) = own_ids(&s.ipc, s.auth);
+    run(
+        s.ipc,
+        Single::new(Random::new(seed), uid, gid),
+        s.auth,
+        s.bootstrap,
+        "random",
     );
 }
 
@@ -323,6 +353,14 @@ mod hosted {
             PagerMapper::new(self)
                 .ok()
                 .map(|m| Box::new(m) as Box<dyn Mapper + Send>)
+        }
+
+        /// The host's own generator (`/dev/urandom`).
+        fn entropy(&self, seed: &mut [u8]) -> Option<&'static str> {
+            use std::io::Read;
+            let mut f = std::fs::File::open("/dev/urandom").ok()?;
+            f.read_exact(seed).ok()?;
+            Some("/dev/urandom")
         }
     }
 
