@@ -17,6 +17,8 @@
 //!   `truncate`, `fchmodat`, `chdir` through `fs.defs` on the directory
 //!   holding the name (`file_name_split`).
 //! - [`poll`]: `poll` through `io_select` on each descriptor's server.
+//! - [`random`]: `getrandom` as a read of `/dev/urandom` (the random
+//!   translator) through the process's root directory.
 //! - [`signals`]: the actions, each thread's mask and pending signals, and
 //!   what a posted signal does (discard, deliver, terminate, stop, continue).
 //! - [`time`]: Linux's clocks on the kernel's clock, and how long a
@@ -42,5 +44,6 @@ pub mod files;
 pub mod load;
 pub mod memory;
 pub mod poll;
+pub mod random;
 pub mod signals;
 pub mod time;

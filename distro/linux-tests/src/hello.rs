@@ -1,14 +1,21 @@
 //! `linux-hello-rs`: a small ordinary Rust `std` program, built for
 //! `x86_64-unknown-linux-musl` (a static-pie), for the kernel's QEMU tests:
 //! std's start (descriptors 0 to 2 polled, `SIGPIPE` ignored, the main
-//! thread's alternate signal stack with its guard page), then `std::fs` on
-//! its working directory (a copy of `tree/`) and the error of a failing
-//! call. It prints the same on Linux and on hurd-rs.
+//! thread's alternate signal stack with its guard page), a `HashMap`
+//! (whose keys std takes from `getrandom`), then `std::fs` on its working
+//! directory (a copy of `tree/`) and the error of a failing call. It prints the same on Linux and on hurd-rs.
 
 use std::io::Write;
 
 fn main() -> std::io::Result<()> {
     println!("hello from Rust std");
+    let mut counts = std::collections::HashMap::new();
+    for word in "the cat saw the dog and the bird".split(' ') {
+        *counts.entry(word).or_insert(0) += 1;
+    }
+    let mut counts: Vec<_> = counts.into_iter().collect();
+    counts.sort();
+    println!("words: {counts:?}");
     print!("motd: {}", std::fs::read_to_string("motd")?);
     std::fs::create_dir("made")?;
     std::fs::write("made/note", "written with std::fs\n")?;

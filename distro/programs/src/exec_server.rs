@@ -203,21 +203,13 @@ fn linux_error(e: LoadError) -> Error {
     }
 }
 
-/// 16 bytes for `AT_RANDOM`, from the kernel's clock (nanoseconds since
-/// boot) and the task's name, mixed (SplitMix64): different from program
-/// to program, not secret — hurd-rs has no entropy source yet.
-fn random_bytes(task: PortName) -> [u8; 16] {
-    let mut x = hurd_rt::time::uptime().as_nanos() as u64 ^ (u64::from(task.0) << 32);
-    let mut next = || {
-        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = x;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
+/// 16 bytes for `AT_RANDOM`, which the program's C library takes for its
+/// stack protector's canary and its pointer guard: from the processor's
+/// random number instructions (`hurd_rt::entropy`; only the timer's jitter
+/// on a processor without them).
+fn random_bytes() -> [u8; 16] {
     let mut out = [0; 16];
-    out[..8].copy_from_slice(&next().to_le_bytes());
-    out[8..].copy_from_slice(&next().to_le_bytes());
+    hurd_rt::entropy::gather(&mut out);
     out
 }
 
@@ -246,7 +238,7 @@ fn run_linux(
             // The ids the program is told at start; it asks for them again
             // (getuid...), which the emulator answers.
             ids: [0; 4],
-            random: random_bytes(task),
+            random: random_bytes(),
         };
         // The pid comes from the proc server once the program runs.
         let thread =

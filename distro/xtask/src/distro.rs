@@ -305,7 +305,7 @@ pub const EXPECTED: &[&str] = &[
     "$ true\n$ args hello from a program\nhello from a program",
     "hello from /bin/greet a script",
     "$ cat /tmp/out\ninto a file",
-    "$ hello-linux\nhello, world\nx86_64 x\n",
+    "$ hello-linux\nhello, world\nx86_64 x\ngetrandom: 16 bytes\n",
     "sh: crash: crashed; its task was terminated",
     "still here",
     "  PID  PPID  PGRP   SID   UID CMD",

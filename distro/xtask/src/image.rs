@@ -132,7 +132,7 @@ const OWN_EXPECTED: &[&str] = &[
     "Hello, carol! (from a program on hurd-rt)",
     "$ greeter keepers\nHello, keepers! (from a program on hurd-rt)",
     "$ prebuilt installed as it was built\ninstalled as it was built",
-    "$ hello-linux\nhello, world\nx86_64 x\n",
+    "$ hello-linux\nhello, world\nx86_64 x\ngetrandom: 16 bytes\n",
     "my-hurd: log in as carol",
     "Welcome to my own hurd-rs.",
     "$ cat /srv/alice/note /srv/alice/hello\nBring the tarballs.\nHello from alice's own translator.",

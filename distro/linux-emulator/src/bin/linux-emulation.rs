@@ -63,6 +63,7 @@ use linux_abi::{Errno, Sysno};
 use linux_emulator::files::{File, Files, PATH_MAX};
 use linux_emulator::load::{self, Startup};
 use linux_emulator::memory::{AddressSpace, BrkChange, Layout};
+use linux_emulator::random;
 use linux_emulator::signals::{AltStack, SignalState};
 use linux_emulator::time;
 use spinning_top::Spinlock;
@@ -625,6 +626,7 @@ fn call(p: &mut Process, nr: u64, a: [u64; 6], rsp: u64) -> Result<u64, Errno> {
             .table
             .get(fd(0))
             .map_or(Err(Errno::Badf), |_| Err(Errno::Notty)),
+        Sysno::Getrandom => getrandom(p, a[0], a[1], a[2] as u32),
         Sysno::Uname => {
             let uts = Utsname {
                 sysname: "GNU",
@@ -767,6 +769,18 @@ fn read(p: &Process, fd: i32, buf: u64, count: u64, at: Option<i64>) -> Result<u
     let data = p.files.read(&KernelIpc::new(), fd, count, at)?;
     let data = &data[..data.len().min(count as usize)];
     copy_out(p, buf, data)?;
+    Ok(data.len() as u64)
+}
+
+/// `getrandom`: the flags checked first, then the buffer, as Linux does.
+fn getrandom(p: &Process, buf: u64, len: u64, flags: u32) -> Result<u64, Errno> {
+    random::node(flags)?;
+    let len = len.min(MAX_COPY);
+    if len > 0 && !p.space.accessible(buf, len, PROT_WRITE) {
+        return Err(Errno::Fault);
+    }
+    let data = random::getrandom(&p.files, &KernelIpc::new(), len, flags, MAX_COPY)?;
+    copy_out(p, buf, &data)?;
     Ok(data.len() as u64)
 }
 

@@ -6,7 +6,8 @@
 //! (`linux-emulation`) into a new task with
 //! [`linux_emulator::load::load_emulated`], gives it a port of ours as its
 //! standard output and the root of a tmpfs holding a copy of
-//! `distro/linux-tests/tree` as its root and working directory, and starts
+//! `distro/linux-tests/tree` (with a `/dev/urandom` of random bytes) as
+//! its root and working directory, and starts
 //! it. The emulator sets the task's emulation vector and runs the program;
 //! its system calls (`mmap`, `brk`, `uname`, `writev`, `openat`, `read`,
 //! `getdents64`…) are carried out in the task itself, the file calls as
@@ -44,7 +45,10 @@ hurd_rt::entry!(main);
 const EMULATOR: &str = "linux-emulation";
 /// The programs (boot modules) and what each prints (on Linux too).
 const PROGRAMS: [(&str, &[u8]); 4] = [
-    ("linux-hello", b"hello, world\nx86_64 x\n"),
+    (
+        "linux-hello",
+        b"hello, world\nx86_64 x\ngetrandom: 16 bytes\n",
+    ),
     (
         "linux-files",
         include_bytes!("../../../linux-tests/expected/files.out"),
@@ -61,13 +65,15 @@ const PROGRAMS: [(&str, &[u8]); 4] = [
 /// The program run with the word `bench` on the command line: its output
 /// (`bench linux_getpid N`) goes to the console.
 const BENCH: &str = "linux-getpid";
-/// The files of the tmpfs each program starts in.
-const TREE: [(&str, Option<&[u8]>); 4] = [
+/// The files of the tmpfs each program starts in (and `/dev/urandom`, see
+/// [`URANDOM`]).
+const TREE: [(&str, Option<&[u8]>); 5] = [
     (
         "motd",
         Some(include_bytes!("../../../linux-tests/tree/motd")),
     ),
     ("etc", None),
+    ("dev", None),
     (
         "etc/hostname",
         Some(include_bytes!("../../../linux-tests/tree/etc/hostname")),
@@ -77,6 +83,10 @@ const TREE: [(&str, Option<&[u8]>); 4] = [
         Some(include_bytes!("../../../linux-tests/tree/etc/empty")),
     ),
 ];
+/// How many random bytes `/dev/urandom` holds: a file standing for the
+/// random translator (which the image has), filled from
+/// `hurd_rt::entropy`, so that `getrandom` has a node to read.
+const URANDOM: usize = 4096;
 /// The most output kept.
 const MAX_OUTPUT: usize = 4096;
 /// The program's process id.
@@ -153,6 +163,11 @@ fn file_system() -> Result<NetFs<Tmpfs, KernelIpc>, u64> {
                 t.write(node, 0, data)?;
             }
         }
+        let mut bytes = alloc::vec![0; URANDOM];
+        hurd_rt::entropy::gather(&mut bytes);
+        let dev = t.lookup(t.root(), b"dev")?;
+        let node = t.create(dev, Some(b"urandom"), S_IFREG | 0o444, 0, 0)?;
+        t.write(node, 0, &bytes)?;
         Ok(())
     })
     .map_err(|e: hurd_ipc::Errno| fail(2, format_args!("filling the file system: {e:?}")))?;
@@ -207,7 +222,11 @@ fn start(
         envp: &envp,
         execfn: name.as_bytes(),
         ids: [0; 4],
-        random: *b"not very random!",
+        random: {
+            let mut random = [0; 16];
+            hurd_rt::entropy::gather(&mut random);
+            random
+        },
     };
     let thread = load::load_emulated(child, program, emulator, &args, PID)
         .map_err(|e| fail(4, format_args!("loading: {e:?}")))?;
