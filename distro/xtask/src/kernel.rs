@@ -9,7 +9,8 @@
 //! `N passed, 0 failed` and the success exit status of `isa-debug-exit`.
 //!
 //! QEMU runs with KVM (`-accel kvm -cpu EPYC`) when `/dev/kvm` can be opened,
-//! else with TCG; `HURD_QEMU_ACCEL=tcg` forces TCG. The test step also
+//! else with TCG (`-cpu qemu64,+rdrand`: the random translator's key comes
+//! from RDRAND); `HURD_QEMU_ACCEL=tcg` forces TCG. The test step also
 //! checks with a probe boot that user mode works under KVM (see
 //! [`choose_accel`]). The test programs of the `kernel-test-programs`
 //! package (`hurd-kernel/tests/programs`, on hurd-rt) are passed as boot
@@ -179,7 +180,9 @@ impl Accel {
     pub fn args(self) -> &'static [&'static str] {
         match self {
             Accel::Kvm => &["-accel", "kvm", "-cpu", "EPYC"],
-            Accel::Tcg => &["-accel", "tcg", "-cpu", "qemu64"],
+            // RDRAND for the random translator (TCG emulates it; not
+            // RDSEED).
+            Accel::Tcg => &["-accel", "tcg", "-cpu", "qemu64,+rdrand"],
         }
     }
 }

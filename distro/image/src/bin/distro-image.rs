@@ -227,7 +227,7 @@ fn run(args: Args) -> Result<(), String> {
     });
     eprintln!(
         "wrote {}{} ({} modules, dated {epoch}); boot it with: qemu-system-x86_64 -cdrom {}{disk_args} \
-         -m 256M -display none -serial mon:stdio -no-reboot \
+         -m 256M -cpu qemu64,+rdrand -display none -serial mon:stdio -no-reboot \
          -device isa-debug-exit,iobase=0xf4,iosize=0x04 (it ends when the system halts, or at Ctrl-A X)",
         args.out.display(),
         disk.as_ref()
