@@ -1001,6 +1001,18 @@ fn dirent64_matches() {
     assert_eq!(dt_from_mode(libc::S_IFDIR | 0o755), libc::DT_DIR);
     assert_eq!(dt_from_mode(libc::S_IFLNK), libc::DT_LNK);
     assert_eq!(dt_from_mode(0), libc::DT_UNKNOWN);
+    for (ours, theirs) in [
+        (stat::S_IFMT, libc::S_IFMT),
+        (stat::S_IFSOCK, libc::S_IFSOCK),
+        (stat::S_IFLNK, libc::S_IFLNK),
+        (stat::S_IFREG, libc::S_IFREG),
+        (stat::S_IFBLK, libc::S_IFBLK),
+        (stat::S_IFDIR, libc::S_IFDIR),
+        (stat::S_IFCHR, libc::S_IFCHR),
+        (stat::S_IFIFO, libc::S_IFIFO),
+    ] {
+        assert_eq!(ours, theirs);
+    }
 
     let mut w = DirentWriter::new(64);
     assert!(w.push(2, 1, dirent::DT_DIR, b"."));

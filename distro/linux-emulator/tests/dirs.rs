@@ -2,61 +2,23 @@
 //! served on hurd-ipc's hosted runtime, with the errors Linux gives.
 #![allow(clippy::unwrap_used)]
 
-use hurd_auth::IdSet;
-use hurd_ipc::PortName;
-use hurd_ipc::hosted::{Runtime, Task};
-use hurd_trans::flags::OpenFlags;
-use hurd_trans::netfs::{self, Options};
-use hurd_trans::translators::tmpfs::Tmpfs;
+mod common;
+
+use common::World;
 use linux_abi::Errno;
 use linux_abi::flags::{
     AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, O_CREAT, O_DIRECTORY, O_RDONLY,
     O_WRONLY,
 };
+use linux_abi::layout::stat::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use linux_emulator::dirs::RENAME_NOREPLACE;
-use linux_emulator::files::Files;
-
-const S_IFMT: u32 = 0o170000;
-const S_IFDIR: u32 = 0o040000;
-const S_IFREG: u32 = 0o100000;
-const S_IFLNK: u32 = 0o120000;
-
-struct World {
-    _rt: Runtime,
-    task: Task,
-    files: Files,
-}
-
-fn no_console(_: &[u8]) {}
 
 /// A tmpfs whose root is both the root and the working directory, with
 /// the file `motd`.
 fn world() -> World {
-    let rt = Runtime::new();
-    let task = rt.task();
-    let fs_task = rt.task();
-    let tree = Tmpfs::new(0, 0, 0o755, 1 << 20);
-    let (_, control) = netfs::spawn(
-        fs_task,
-        tree,
-        PortName::NULL,
-        None,
-        Options::default(),
-        &task,
-    )
-    .unwrap();
-    let root = netfs::getroot(&task, control, &IdSet::root(), OpenFlags::READ).unwrap();
-    let mut files = Files::new(root, root, PortName::NULL, no_console);
-    let fd = files
-        .openat(&task, AT_FDCWD, b"motd", O_WRONLY | O_CREAT, 0o644)
-        .unwrap();
-    files.write(&task, fd, b"Welcome\n", None).unwrap();
-    files.close(&task, fd).unwrap();
-    World {
-        _rt: rt,
-        task,
-        files,
-    }
+    let mut w = common::world();
+    w.put(b"motd", b"Welcome\n");
+    w
 }
 
 impl World {

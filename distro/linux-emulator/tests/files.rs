@@ -2,68 +2,27 @@
 //! hosted runtime, with the errors Linux gives.
 #![allow(clippy::unwrap_used)]
 
-use hurd_auth::IdSet;
+mod common;
+
+use common::World;
 use hurd_ipc::PortName;
-use hurd_ipc::hosted::{Runtime, Task};
-use hurd_trans::flags::OpenFlags;
-use hurd_trans::netfs::{self, Options};
-use hurd_trans::translators::tmpfs::Tmpfs;
+use hurd_ipc::hosted::Runtime;
 use linux_abi::Errno;
 use linux_abi::flags::{
     AT_EMPTY_PATH, AT_FDCWD, O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC,
     O_WRONLY,
 };
 use linux_abi::layout::dirent::{DT_DIR, DT_REG};
+use linux_abi::layout::stat::{S_IFDIR, S_IFMT, S_IFREG};
 use linux_emulator::files::{File, Files, SEEK_CUR, SEEK_END, SEEK_SET};
 
-const S_IFMT: u32 = 0o170000;
-const S_IFDIR: u32 = 0o040000;
-const S_IFREG: u32 = 0o100000;
-
-struct World {
-    _rt: Runtime,
-    task: Task,
-    files: Files,
-}
-
-fn no_console(_: &[u8]) {}
-
-/// A tmpfs whose root is both the root and the working directory, with
-/// `motd`, `etc/hostname` and an empty `etc/empty`.
 fn world() -> World {
-    let rt = Runtime::new();
-    let task = rt.task();
-    let fs_task = rt.task();
-    let tree = Tmpfs::new(0, 0, 0o755, 1 << 20);
-    let (_, control) = netfs::spawn(
-        fs_task,
-        tree,
-        PortName::NULL,
-        None,
-        Options::default(),
-        &task,
-    )
-    .unwrap();
-    let root = netfs::getroot(&task, control, &IdSet::root(), OpenFlags::READ).unwrap();
-    let mut files = Files::new(root, root, PortName::NULL, no_console);
-    let w = |f: &mut Files, name: &str, data: &[u8]| {
-        let fd = f
-            .openat(&task, AT_FDCWD, name.as_bytes(), O_WRONLY | O_CREAT, 0o644)
-            .unwrap();
-        assert_eq!(f.write(&task, fd, data, None), Ok(data.len() as u64));
-        f.close(&task, fd).unwrap();
-    };
-    w(&mut files, "motd", b"Welcome to hurd-rs.\n");
-    hurd_trans::protocol::fs::Client::new(&task, root)
-        .dir_mkdir("etc".into(), 0o755)
-        .unwrap();
-    w(&mut files, "etc/hostname", b"hurd-rs\n");
-    w(&mut files, "etc/empty", b"");
-    World {
-        _rt: rt,
-        task,
-        files,
-    }
+    let mut w = common::world();
+    w.put(b"motd", b"Welcome to hurd-rs.\n");
+    w.mkdir("etc");
+    w.put(b"etc/hostname", b"hurd-rs\n");
+    w.put(b"etc/empty", b"");
+    w
 }
 
 /// The `(name, type, next offset)` of each record.

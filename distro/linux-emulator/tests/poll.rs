@@ -2,17 +2,11 @@
 //! hosted runtime, the console, closed and negative descriptors.
 #![allow(clippy::unwrap_used)]
 
-use hurd_auth::IdSet;
-use hurd_ipc::PortName;
-use hurd_ipc::hosted::Runtime;
-use hurd_trans::flags::OpenFlags;
-use hurd_trans::netfs::{self, Options};
-use hurd_trans::translators::tmpfs::Tmpfs;
+mod common;
+
 use linux_abi::flags::{AT_FDCWD, O_CREAT, O_RDONLY, O_WRONLY};
 use linux_abi::layout::misc::{POLLIN, POLLNVAL, POLLOUT, POLLPRI, PollFd};
-use linux_emulator::files::{File, Files};
-
-fn no_console(_: &[u8]) {}
+use linux_emulator::files::File;
 
 fn entry(fd: i32, events: i16) -> PollFd {
     PollFd {
@@ -24,24 +18,13 @@ fn entry(fd: i32, events: i16) -> PollFd {
 
 #[test]
 fn each_entry_gets_what_its_server_answers() {
-    let rt = Runtime::new();
-    let task = rt.task();
-    let (_, control) = netfs::spawn(
-        rt.task(),
-        Tmpfs::new(0, 0, 0o755, 1 << 20),
-        PortName::NULL,
-        None,
-        Options::default(),
-        &task,
-    )
-    .unwrap();
-    let root = netfs::getroot(&task, control, &IdSet::root(), OpenFlags::READ).unwrap();
-    let mut files = Files::new(root, root, PortName::NULL, no_console);
+    let w = common::world();
+    let (task, mut files) = (&w.task, w.files);
     let file = files
-        .openat(&task, AT_FDCWD, b"f", O_WRONLY | O_CREAT, 0o644)
+        .openat(task, AT_FDCWD, b"f", O_WRONLY | O_CREAT, 0o644)
         .unwrap();
     let console = files.insert(File::Console).unwrap();
-    let dir = files.openat(&task, AT_FDCWD, b".", O_RDONLY, 0).unwrap();
+    let dir = files.openat(task, AT_FDCWD, b".", O_RDONLY, 0).unwrap();
     let mut fds = [
         entry(file, POLLIN | POLLOUT | POLLPRI),
         entry(file, POLLOUT),
@@ -51,7 +34,7 @@ fn each_entry_gets_what_its_server_answers() {
         entry(-1, POLLIN),
         entry(40, 0),
     ];
-    assert_eq!(files.poll_once(&task, &mut fds), 5);
+    assert_eq!(files.poll_once(task, &mut fds), 5);
     let revents: Vec<i16> = fds.iter().map(|f| f.revents).collect();
     assert_eq!(
         revents,
@@ -61,6 +44,6 @@ fn each_entry_gets_what_its_server_answers() {
          is POLLNVAL, a negative one ignored"
     );
     let mut none = [entry(-5, POLLIN), entry(file, 0)];
-    assert_eq!(files.poll_once(&task, &mut none), 0);
+    assert_eq!(files.poll_once(task, &mut none), 0);
     assert_eq!(none.map(|f| f.revents), [0, 0]);
 }

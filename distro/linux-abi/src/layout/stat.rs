@@ -8,6 +8,23 @@ use hurd_trans::stat::{Stat as HurdStat, TimeSpec};
 /// permissions (the Hurd's translator and unknown-user bits are dropped).
 pub const LINUX_MODE_BITS: u32 = 0o177_777;
 
+/// `S_IFMT`: the file-type bits of `st_mode`.
+pub const S_IFMT: u32 = 0o170_000;
+/// `S_IFSOCK`.
+pub const S_IFSOCK: u32 = 0o140_000;
+/// `S_IFLNK`.
+pub const S_IFLNK: u32 = 0o120_000;
+/// `S_IFREG`.
+pub const S_IFREG: u32 = 0o100_000;
+/// `S_IFBLK`.
+pub const S_IFBLK: u32 = 0o060_000;
+/// `S_IFDIR`.
+pub const S_IFDIR: u32 = 0o040_000;
+/// `S_IFCHR`.
+pub const S_IFCHR: u32 = 0o020_000;
+/// `S_IFIFO`.
+pub const S_IFIFO: u32 = 0o010_000;
+
 /// Linux x86_64 `struct stat` (144 bytes).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
