@@ -304,11 +304,55 @@ fn serve(
         argv.push("--readonly");
     }
     argv.push(&device);
-    let started = start(
+    let pid = start_translator(
+        ipc,
+        root,
+        proc,
+        image,
+        program,
+        &argv,
+        driver_master,
+        bootstrap,
+    )?;
+    let served = startup(ipc, bootstrap)
+        .map_err(|e| format!("{program}: {e}"))
+        .and_then(|control| {
+            attach(ipc, root, control, &m.dir).inspect_err(|_| {
+                let _ = fsys::Client::new(ipc, control).goaway(FSYS_GOAWAY_FORCE as i32);
+                let _ = ipc.port_deallocate(control);
+            })?;
+            Ok(control)
+        });
+    match served {
+        Ok(control) => Ok((pid, control, bootstrap)),
+        Err(e) => {
+            let _ = ipc.port_mod_refs(bootstrap, RightType::Receive, -1);
+            Err(e)
+        }
+    }
+}
+
+/// Starts the translator `image` (`argv`) as a child process of init's
+/// (`proc`) with root's auth handle, the system's root directory, a
+/// driver's master port at `DEVICE_MASTER_PORT_NAME` and `bootstrap` (a
+/// receive right of init's) as its bootstrap port; its pid. If it cannot start, `bootstrap` is
+/// released and the error names `program`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn start_translator(
+    ipc: &KernelIpc,
+    root: &Session<'_, KernelIpc>,
+    proc: PortName,
+    image: &[u8],
+    program: &str,
+    argv: &[&str],
+    driver_master: PortName,
+    bootstrap: PortName,
+) -> Result<i32, String> {
+    start(
         ipc,
         proc,
         image,
-        &argv,
+        argv,
         &[
             InitialPort {
                 name: PortName(DEVICE_MASTER_PORT_NAME),
@@ -334,30 +378,11 @@ fn serve(
             },
         ],
         PortName::NULL,
-    );
-    let pid = match started {
-        Ok(pid) => pid,
-        Err(e) => {
-            let _ = ipc.port_mod_refs(bootstrap, RightType::Receive, -1);
-            return Err(format!("{program}: {e}"));
-        }
-    };
-    let served = startup(ipc, bootstrap)
-        .map_err(|e| format!("{program}: {e}"))
-        .and_then(|control| {
-            attach(ipc, root, control, &m.dir).inspect_err(|_| {
-                let _ = fsys::Client::new(ipc, control).goaway(FSYS_GOAWAY_FORCE as i32);
-                let _ = ipc.port_deallocate(control);
-            })?;
-            Ok(control)
-        });
-    match served {
-        Ok(control) => Ok((pid, control, bootstrap)),
-        Err(e) => {
-            let _ = ipc.port_mod_refs(bootstrap, RightType::Receive, -1);
-            Err(e)
-        }
-    }
+    )
+    .map_err(|e| {
+        let _ = ipc.port_mod_refs(bootstrap, RightType::Receive, -1);
+        format!("{program}: {e}")
+    })
 }
 
 /// A translator's bootstrap port: a receive right (its send right is made

@@ -29,14 +29,14 @@ use alloc::vec::Vec;
 use hurd_abi::device::DEVICE_MASTER_PORT_NAME;
 use hurd_ipc::{Disposition, PortName, RightType, UserIpc};
 use hurd_rt::exec::InitialPort;
-use hurd_rt::ports::{AUTH, BOOTSTRAP, SERVICE};
+use hurd_rt::ports::SERVICE;
 use hurd_rt::{KernelIpc, println};
 use hurd_servers::shell::Session;
 use hurd_trans::flags::{FSYS_GOAWAY_FORCE, OpenFlags};
 use hurd_trans::protocol::{fs, fsys};
 use hurd_trans::transbox::argz_to_argv;
 
-use crate::disks::{attach, bootstrap_port, start, startup, why};
+use crate::disks::{attach, bootstrap_port, start, start_translator, startup, why};
 
 /// The Internet protocol family's node (`PF_INET` is 2).
 pub const SOCKET_NODE: &str = "/servers/socket/2";
@@ -151,38 +151,9 @@ fn serve(
         }
     };
     let args: Vec<&str> = argv.iter().map(String::as_str).collect();
-    let started = start(
-        ipc,
-        proc,
-        &image,
-        &args,
-        &[
-            InitialPort {
-                name: PortName(DEVICE_MASTER_PORT_NAME),
-                right: master,
-                disposition: Disposition::CopySend,
-            },
-            InitialPort {
-                name: BOOTSTRAP,
-                right: bootstrap,
-                disposition: Disposition::MakeSend,
-            },
-            InitialPort {
-                name: AUTH,
-                right: root.auth,
-                disposition: Disposition::CopySend,
-            },
-        ],
-        PortName::NULL,
-    );
+    let started = start_translator(ipc, root, proc, &image, program, &args, master, bootstrap);
     let _ = ipc.port_deallocate(master);
-    let pid = match started {
-        Ok(pid) => pid,
-        Err(e) => {
-            let _ = ipc.port_mod_refs(bootstrap, RightType::Receive, -1);
-            return Err(format!("{program}: {e}"));
-        }
-    };
+    let pid = started?;
     let control = startup(ipc, bootstrap);
     let _ = ipc.port_mod_refs(bootstrap, RightType::Receive, -1);
     let control = control.map_err(|e| format!("{program}: {e}"))?;
