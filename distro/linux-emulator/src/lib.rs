@@ -16,6 +16,8 @@
 //!   `unlinkat`, `renameat2`, `linkat`, `symlinkat`, `readlinkat`,
 //!   `truncate`, `fchmodat`, `chdir` through `fs.defs` on the directory
 //!   holding the name (`file_name_split`).
+//! - [`ids`]: the user and group ids a program is told, from its auth
+//!   handle as glibc keeps them on the Hurd.
 //! - [`poll`]: `poll` through `io_select` on each descriptor's server.
 //! - [`random`]: `getrandom` as a read of `/dev/urandom` (the random
 //!   translator) through the process's root directory.
@@ -41,6 +43,7 @@ extern crate alloc;
 pub mod dirs;
 pub mod fdtable;
 pub mod files;
+pub mod ids;
 pub mod load;
 pub mod memory;
 pub mod poll;

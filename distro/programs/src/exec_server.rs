@@ -48,11 +48,13 @@ use hurd_servers::exec::{
     INIT_PORT_CRDIR, INIT_PORT_CWDIR, INIT_PORT_PROC, MAX_RUNNING, Routine, StartExec,
 };
 use hurd_servers::proc::process;
+use hurd_trans::hurd_auth::AuthClient;
 use hurd_trans::protocol::io;
 
 use hurd_rt::exec::{self, Child, InitialPort, Program};
 use hurd_rt::mach;
 use linux_abi::elf::LinuxElf;
+use linux_emulator::ids::Ids;
 use linux_emulator::load::{self as linux_load, Arguments, LoadError};
 
 use crate::process::wait_status;
@@ -223,6 +225,12 @@ fn run_linux(
     into_old: bool,
 ) -> Result<i32, Error> {
     let emulator = r.read_file(LINUX_EMULATOR)?;
+    // The ids the auxiliary vector tells the program: its auth handle's.
+    let ids = ports
+        .iter()
+        .find(|p| p.name == AUTH && p.right.is_valid())
+        .and_then(|p| AuthClient::new(&r.ipc, p.right).getids().ok())
+        .map_or_else(Ids::nobody, |set| Ids::of(&set));
     let argv: Vec<&[u8]> = r.argv.iter().map(String::as_bytes).collect();
     let envp: Vec<&[u8]> = r.envp.iter().map(String::as_bytes).collect();
     let execfn = r
@@ -235,9 +243,9 @@ fn run_linux(
             argv: &argv,
             envp: &envp,
             execfn: execfn.as_bytes(),
-            // The ids the program is told at start; it asks for them again
-            // (getuid...), which the emulator answers.
-            ids: [0; 4],
+            // It asks for them again (getuid...), which the emulator
+            // answers from the same handle.
+            ids: ids.auxv(),
             random: random_bytes(),
         };
         // The pid comes from the proc server once the program runs.

@@ -86,16 +86,15 @@ pub fn init_build(ws: &Workspace, all: &Build) -> Result<Build, String> {
 /// The static Linux programs the scenario runs from the file system,
 /// installed in the distro's image besides the reference manifest's
 /// files: where, and the file (built by [`linux_programs`]).
-pub const LINUX_PROGRAMS: &[&str] = &["/bin/hello-linux"];
+pub const LINUX_PROGRAMS: &[&str] = &["/bin/hello-linux", "/bin/id-linux"];
 
 /// The static Linux programs of [`LINUX_PROGRAMS`]: `musl-gcc -static`
-/// hello (`ET_EXEC`), which [`kernel::build`] made as the kernel tests'
-/// `linux-hello`.
+/// hello (`ET_EXEC`) and id, which [`kernel::build`] made as `linux-hello`
+/// and `linux-id`.
 fn linux_programs(ws: &Workspace) -> Result<Vec<(&'static str, PathBuf)>, String> {
     let target = ws.metadata()?.target_directory;
-    let files = [target
-        .join(crate::setup::BARE_METAL_TARGET)
-        .join("release/linux-hello")];
+    let release = target.join(crate::setup::BARE_METAL_TARGET).join("release");
+    let files = [release.join("linux-hello"), release.join("linux-id")];
     let programs: Vec<_> = LINUX_PROGRAMS.iter().copied().zip(files).collect();
     for (_, file) in &programs {
         if !file.is_file() {
@@ -224,6 +223,7 @@ pub fn scenario() -> Vec<Step> {
         ("$ ", "args into a file > /tmp/out"),
         ("$ ", "cat /tmp/out"),
         ("$ ", "hello-linux"),
+        ("$ ", "id-linux"),
         ("$ ", "crash"),
         ("$ ", "echo still here"),
         ("$ ", "ps"),
@@ -306,6 +306,8 @@ pub const EXPECTED: &[&str] = &[
     "hello from /bin/greet a script",
     "$ cat /tmp/out\ninto a file",
     "$ hello-linux\nhello, world\nx86_64 x\ngetrandom: 16 bytes\n",
+    // alice's ids, from her auth handle (uid 1000, group users).
+    "$ id-linux\nuid 1000 1000 1000 gid 100 100 100\ngetuid 1000 geteuid 1000 getgid 100 getegid 100\nauxv 1000 1000 100 100\ngroups 1: 100\n",
     "sh: crash: crashed; its task was terminated",
     "still here",
     "  PID  PPID  PGRP   SID   UID CMD",

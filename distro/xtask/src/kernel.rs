@@ -60,6 +60,7 @@ pub const LINUX_PROGRAMS: &[(&str, &str)] = &[
     ("linux-files", "distro/linux-tests/c/files.c"),
     ("linux-time", "distro/linux-tests/c/time.c"),
     ("linux-getpid", "distro/linux-tests/c/getpid.c"),
+    ("linux-id", "distro/linux-tests/c/id.c"),
 ];
 
 /// The Rust `std` program the kernel tests run (a binary of the

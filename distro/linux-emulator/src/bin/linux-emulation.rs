@@ -50,6 +50,7 @@ use hurd_abi::thread_state::FSGS_FLAVOR;
 use hurd_ipc::PortName;
 use hurd_ipc::{RightType, UserIpc};
 use hurd_rt::{KernelIpc, console, mach, ports, task, thread};
+use hurd_trans::hurd_auth::AuthClient;
 use linux_abi::flags::{
     ARCH_GET_FS, ARCH_SET_FS, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, CLOCK_MONOTONIC,
     F_DUPFD, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED,
@@ -61,6 +62,7 @@ use linux_abi::layout::{KSigaction, StackT};
 use linux_abi::signal::SigSet;
 use linux_abi::{Errno, Sysno};
 use linux_emulator::files::{File, Files, PATH_MAX};
+use linux_emulator::ids::Ids;
 use linux_emulator::load::{self, Startup};
 use linux_emulator::memory::{AddressSpace, BrkChange, Layout};
 use linux_emulator::random;
@@ -169,6 +171,8 @@ struct Process {
     thread: PortName,
     /// Its files: directories and descriptors.
     files: Files,
+    /// Its ids, once asked of its auth handle.
+    ids: Option<Ids>,
     /// Its signal actions and mask (kept and reported; nothing delivers
     /// signals to the program yet).
     signals: SignalState,
@@ -261,6 +265,7 @@ fn prepare(start: &Startup) -> Result<(), &'static str> {
         clear_tid: 0,
         thread,
         files: initial_files()?,
+        ids: None,
         signals: SignalState::new(pid as i32),
         altstack: AltStack::default(),
         reported: [0; 8],
@@ -592,7 +597,19 @@ fn call(p: &mut Process, nr: u64, a: [u64; 6], rsp: u64) -> Result<u64, Errno> {
         }
         Sysno::ExitGroup | Sysno::Exit => task::exit(a[0] & 0xff),
         Sysno::Getpid | Sysno::Gettid => Ok(u64::from(p.pid)),
-        Sysno::Getuid | Sysno::Geteuid | Sysno::Getgid | Sysno::Getegid => Ok(0),
+        Sysno::Getuid => Ok(u64::from(ids(p).uid[0])),
+        Sysno::Geteuid => Ok(u64::from(ids(p).uid[1])),
+        Sysno::Getgid => Ok(u64::from(ids(p).gid[0])),
+        Sysno::Getegid => Ok(u64::from(ids(p).gid[1])),
+        Sysno::Getresuid => {
+            let uid = ids(p).uid;
+            put_ids(p, [a[0], a[1], a[2]], uid)
+        }
+        Sysno::Getresgid => {
+            let gid = ids(p).gid;
+            put_ids(p, [a[0], a[1], a[2]], gid)
+        }
+        Sysno::Getgroups => getgroups(p, a[0] as i32, a[1]),
         Sysno::SetTidAddress => {
             p.clear_tid = a[0];
             Ok(u64::from(p.pid))
@@ -770,6 +787,40 @@ fn read(p: &Process, fd: i32, buf: u64, count: u64, at: Option<i64>) -> Result<u
     let data = &data[..data.len().min(count as usize)];
     copy_out(p, buf, data)?;
     Ok(data.len() as u64)
+}
+
+/// The process's ids, asked of its auth handle once (`auth_getids`) and
+/// kept, as glibc keeps `_hurd_id` until the handle changes.
+fn ids(p: &mut Process) -> &Ids {
+    p.ids.get_or_insert_with(|| {
+        AuthClient::new(&KernelIpc::new(), p.files.auth)
+            .getids()
+            .map_or_else(|_| Ids::nobody(), |set| Ids::of(&set))
+    })
+}
+
+/// `getresuid`/`getresgid`: the three ids to the three addresses.
+fn put_ids(p: &Process, at: [u64; 3], ids: [u32; 3]) -> Result<u64, Errno> {
+    for (addr, id) in at.into_iter().zip(ids) {
+        copy_out(p, addr, &id.to_le_bytes())?;
+    }
+    Ok(0)
+}
+
+/// `getgroups(size, list)`: how many groups with `size` 0, else the groups
+/// (`EINVAL` when `size` is negative or too small).
+fn getgroups(p: &mut Process, size: i32, list: u64) -> Result<u64, Errno> {
+    let groups = ids(p).groups.clone();
+    let count = groups.len() as u64;
+    if size == 0 {
+        return Ok(count);
+    }
+    if size < 0 || (size as u64) < count {
+        return Err(Errno::Inval);
+    }
+    let bytes: Vec<u8> = groups.iter().flat_map(|g| g.to_le_bytes()).collect();
+    copy_out(p, list, &bytes)?;
+    Ok(count)
 }
 
 /// `getrandom`: the flags checked first, then the buffer, as Linux does.
