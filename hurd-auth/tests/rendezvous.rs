@@ -489,7 +489,7 @@ fn replayed_rendezvous_is_refused_or_learns_nothing() {
     // Long enough that the first call is still waiting on a loaded machine when
     // the second one is checked.
     let limits = Limits {
-        timeout_ms: 1000,
+        timeout_ms: 5000,
         ..Limits::default()
     };
     let server = auth_server(&auth_task, limits);

@@ -1940,15 +1940,19 @@ fn hosted_moving_a_receive_right_wakes_its_old_receivers() {
     thread::sleep(Duration::from_millis(20));
     let n = a.give_right(p, Disposition::MoveReceive, &b).unwrap();
     // Mach (ipc_port_clear_receiver → ipc_mqueue_changed) wakes it with
-    // MACH_RCV_PORT_DIED; it must not stay registered on the port.
-    thread::sleep(Duration::from_millis(20));
+    // MACH_RCV_PORT_DIED; it must not stay registered on the port. (Waited
+    // for up to five seconds: a loaded machine may schedule it late.)
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !old.is_finished() && std::time::Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(1));
+    }
     let finished = old.is_finished();
     // b now waits on the port; a message sent to it must reach b's thread
     // rather than be swallowed by the stale waiter of a.
     let b2 = b.clone();
     let new = thread::spawn(move || {
         let opts = MsgOptions {
-            rcv_timeout: Some(Duration::from_millis(500)),
+            rcv_timeout: Some(Duration::from_secs(5)),
             ..MsgOptions::default()
         };
         b2.receive_with(n, &opts)

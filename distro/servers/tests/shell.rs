@@ -270,7 +270,8 @@ fn ps_lists_processes_and_kill_signals_them() {
         let mut alice = Shell::with_exec(sys.login(&tb, "alice", "wonderland").expect("a2"), &sys);
         let mut bob = Shell::with_exec(sys.login(&tc, "bob", "builder").expect("bob"), &sys);
         let mut cols = None;
-        for _ in 0..500 {
+        // Up to 30 s: on a loaded machine the exec takes a while.
+        for _ in 0..3000 {
             cols = find_process(&mut alice, "sleep 60");
             if cols.is_some() {
                 break;
@@ -319,6 +320,9 @@ fn ps_lists_processes_and_kill_signals_them() {
         assert_eq!(run(&mut alice, "kill"), "usage: kill [-SIGNAL] PID...\n");
         // A signal it survives, then one it does not.
         assert_eq!(run(&mut alice, &format!("kill -USR1 {pid}")), "");
+        // The first signal is delivered by the time kill returns; give
+        // the program time to print that it got it before the second.
+        std::thread::sleep(std::time::Duration::from_millis(500));
         assert_eq!(run(&mut alice, &format!("kill -9 {pid}")), "");
         assert_eq!(
             sleeper.join().expect("sleeper"),
