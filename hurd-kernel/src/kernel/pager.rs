@@ -249,7 +249,8 @@ impl Kernel {
 
     /// A dead-name notification: a pager died. Its object fails, and so do
     /// the faults waiting for it (their tasks are killed, their system
-    /// calls return errors).
+    /// calls return errors). A port-deleted one ends a request whose right
+    /// the kernel released.
     fn pager_notification(&mut self, msg: &Message) {
         let Some(kp) = self.kport else { return };
         match (msg.header.id, msg.body.as_slice()) {
@@ -261,6 +262,10 @@ impl Kernel {
                 self.flush_pager_messages();
                 self.wake_fault_waiters();
             }
+            // The kernel let go of a pager's send right while its dead-name
+            // request stood (the object ended first): Mach answers the
+            // request with port-deleted, and nothing is left to do.
+            (hurd_ipc::notify::NOTIFY_PORT_DELETED, [Item::U32(_)]) => {}
             (id, _) => {
                 log::warn!("kernel: unexpected notification {id}");
                 let msg = msg.clone();
