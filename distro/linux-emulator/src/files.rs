@@ -51,6 +51,9 @@ pub const SEEK_CUR: i32 = 1;
 /// `SEEK_END`.
 pub const SEEK_END: i32 = 2;
 
+/// The most bytes one `io_read` of [`Files::mapping_contents`] asks for.
+pub const MAP_READ_CHUNK: u64 = 1 << 20;
+
 /// The umask a process starts with when its starter gives none.
 pub const DEFAULT_UMASK: u32 = 0o022;
 
@@ -435,6 +438,51 @@ impl Files {
         let port = self.port(fd)?;
         let st = io::Client::new(ipc, port).stat().map_err(rpc)?;
         Ok(Stat::from_hurd(&st))
+    }
+
+    /// What a private mapping (`mmap` with `MAP_PRIVATE`) of `len` bytes of
+    /// descriptor `fd` at `offset` starts with: the file's bytes there, read
+    /// with `io_read` at the time of the call, as far as the file goes (the
+    /// caller zero-fills the rest). Later writes to the file do not show in
+    /// such a mapping, which POSIX leaves unspecified for private ones.
+    ///
+    /// # Errors
+    /// `EBADF` for no open descriptor; `ENODEV` for one that is no file to
+    /// map (the console, a directory); `EACCES` when it is not open for
+    /// reading; the server's error for a failed read.
+    pub fn mapping_contents<I: UserIpc + ?Sized>(
+        &self,
+        ipc: &I,
+        fd: i32,
+        offset: u64,
+        len: u64,
+    ) -> Result<Vec<u8>, Errno> {
+        let port = match self.table.get(fd)?.file {
+            File::Port(p) => p,
+            File::Console => return Err(Errno::Nodev),
+        };
+        let io = io::Client::new(ipc, port);
+        let st = io.stat().map_err(rpc)?;
+        if hurd_trans::mode::is_dir(st.mode) {
+            return Err(Errno::Nodev);
+        }
+        let modes = io.get_openmodes().map_err(rpc)?;
+        if !OpenFlags::from_bits_truncate(modes as u32).contains(OpenFlags::READ) {
+            return Err(Errno::Acces);
+        }
+        let mut out = Vec::new();
+        while (out.len() as u64) < len {
+            let at = offset.saturating_add(out.len() as u64);
+            let Ok(at) = i64::try_from(at) else { break };
+            let want = (len - out.len() as u64).min(MAP_READ_CHUNK);
+            let data = io.read(at, want).map_err(rpc)?;
+            if data.is_empty() {
+                break;
+            }
+            let take = data.len().min(want as usize);
+            out.extend_from_slice(&data[..take]);
+        }
+        Ok(out)
     }
 
     /// `newfstatat` (and `stat`, `lstat`): `name` looked up from `dirfd`

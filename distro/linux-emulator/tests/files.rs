@@ -284,3 +284,29 @@ fn duplicates_share_the_file_pointer() {
     assert_eq!(w.files.fcntl(t, 3, 12345, 0), Err(Errno::Inval));
     assert_eq!(w.files.fcntl(t, 99, F_GETFD, 0), Err(Errno::Badf));
 }
+
+#[test]
+fn a_private_mapping_starts_with_the_files_bytes() {
+    let mut w = world();
+    let t = &w.task;
+    let fd = w.files.openat(t, AT_FDCWD, b"motd", O_RDONLY, 0).unwrap();
+    assert_eq!(
+        w.files.mapping_contents(t, fd, 0, 8192).unwrap(),
+        b"Welcome to hurd-rs.\n"
+    );
+    assert_eq!(w.files.mapping_contents(t, fd, 8, 2).unwrap(), b"to");
+    assert_eq!(w.files.mapping_contents(t, fd, 4096, 4096).unwrap(), b"");
+    let wo = w.files.openat(t, AT_FDCWD, b"motd", O_WRONLY, 0).unwrap();
+    assert_eq!(w.files.mapping_contents(t, wo, 0, 4096), Err(Errno::Acces));
+    let dir = w
+        .files
+        .openat(t, AT_FDCWD, b"etc", O_RDONLY | O_DIRECTORY, 0)
+        .unwrap();
+    assert_eq!(w.files.mapping_contents(t, dir, 0, 4096), Err(Errno::Nodev));
+    let console = w.files.insert(File::Console).unwrap();
+    assert_eq!(
+        w.files.mapping_contents(t, console, 0, 4096),
+        Err(Errno::Nodev)
+    );
+    assert_eq!(w.files.mapping_contents(t, 99, 0, 4096), Err(Errno::Badf));
+}

@@ -2,7 +2,7 @@
  * openat, read, lseek, pread, write, pwrite, fcntl, fstat, stat, fstatat,
  * getdents64 (readdir), close, umask; mkdir, mkdirat, rmdir, unlink,
  * rename, link, symlink, readlink, truncate, ftruncate, chmod, fchmod,
- * chdir, fchdir, getcwd; poll; and the errors Linux gives. It runs in a copy of
+ * chdir, fchdir, getcwd; poll; mmap of a file; and the errors Linux gives. It runs in a copy of
  * distro/linux-tests/tree (motd, etc/hostname, etc/empty) as its working
  * directory and prints the same on Linux and on hurd-rs. */
 #include <dirent.h>
@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@ static const char *err(int e)
 	case EPERM: return "EPERM";
 	case EBUSY: return "EBUSY";
 	case ERANGE: return "ERANGE";
+	case ENODEV: return "ENODEV";
 	default: return "another error";
 	}
 }
@@ -169,6 +171,33 @@ int main(void)
 		printf("poll nothing for 10 ms: %d\n", poll(NULL, 0, 10));
 	}
 	close(fd);
+
+	/* A private mapping of a file holds its bytes, zeros after its end;
+	 * a descriptor not open for reading, a directory and an offset off a
+	 * page are refused. */
+	fd = open("motd", O_RDONLY);
+	{
+		char *m = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m == MAP_FAILED) {
+			report("mmap motd", -1);
+		} else {
+			printf("mmap motd: %.19s, then %d %d\n", m, m[20], m[4095]);
+			report("munmap", munmap(m, 8192));
+		}
+		report("mmap at offset 1",
+		       mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 1) == MAP_FAILED ? -1 : 0);
+	}
+	close(fd);
+	fd = open("note", O_WRONLY);
+	report("mmap a write-only descriptor",
+	       mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED ? -1 : 0);
+	close(fd);
+	fd = open("etc", O_RDONLY | O_DIRECTORY);
+	report("mmap a directory",
+	       mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED ? -1 : 0);
+	close(fd);
+	report("mmap a closed descriptor",
+	       mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED ? -1 : 0);
 
 	/* Changes to directories. */
 	report("mkdir d", mkdir("d", 0777));

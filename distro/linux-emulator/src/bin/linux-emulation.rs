@@ -1042,19 +1042,36 @@ fn vm_prot(prot: u32) -> u32 {
 /// `mmap`: anonymous memory (files come with the file system; with no
 /// `fork` yet, shared anonymous memory is private memory).
 fn mmap(p: &mut Process, a: [u64; 6]) -> Result<u64, Errno> {
-    let [addr, len, prot, flags, _fd, offset] = a;
+    let [addr, len, prot, flags, fd, offset] = a;
     let prot = u32::try_from(prot).map_err(|_| Errno::Inval)?;
     let flags = u32::try_from(flags).map_err(|_| Errno::Inval)?;
-    if flags & MAP_ANONYMOUS == 0 {
-        return Err(Errno::Nodev);
-    }
     let kind = flags & MAP_SHARED_VALIDATE;
+    let file = flags & MAP_ANONYMOUS == 0;
     if (kind != MAP_PRIVATE && kind != MAP_SHARED)
-        || offset != 0
+        || offset % 4096 != 0
+        || (!file && offset != 0)
         || prot & !(PROT_READ | PROT_WRITE | PROT_EXEC) != 0
+        || len == 0
     {
         return Err(Errno::Inval);
     }
+    // A file's private mapping starts with the file's bytes, read now; a
+    // shared one would need the file's memory object (`io_map`), which the
+    // file systems on the kernel do not give yet: ENODEV, as Linux answers
+    // for a file that cannot be mapped.
+    let contents = if file {
+        let fd = fd as i32;
+        if kind == MAP_SHARED {
+            p.files.table.get(fd)?;
+            return Err(Errno::Nodev);
+        }
+        Some(
+            p.files
+                .mapping_contents(&KernelIpc::new(), fd, offset, len)?,
+        )
+    } else {
+        None
+    };
     let fixed = flags & MAP_FIXED != 0;
     let noreplace = flags & MAP_FIXED_NOREPLACE != 0;
     let mapped = p.space.map(addr, len, fixed, noreplace, prot, ())?;
@@ -1069,6 +1086,11 @@ fn mmap(p: &mut Process, a: [u64; 6]) -> Result<u64, Errno> {
         let _ = mach::vm_deallocate(me, r.start, r.end - r.start);
     }
     let placed = mach::vm_allocate(me, mapped.addr, size, false).and_then(|_| {
+        if let Some(mut bytes) = contents.filter(|c| !c.is_empty()) {
+            // Whole pages: the rest of the last one reads as zeros.
+            bytes.resize(bytes.len().next_multiple_of(4096), 0);
+            mach::vm_write(me, mapped.addr, &bytes)?;
+        }
         if vm_prot(prot) == PROT_READ | PROT_WRITE {
             Ok(())
         } else {
