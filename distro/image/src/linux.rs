@@ -12,7 +12,7 @@ use linux_abi::elf::{ElfError, LinuxElf};
 /// of `distro-programs`' exec server): an image with a static Linux
 /// program must have a `[[program]]` there (package `linux-emulator`, bin
 /// `linux-emulation`).
-pub const LINUX_EMULATOR: &str = "/lib/hurd-rs/linux";
+pub const LINUX_EMULATOR: &str = linux_abi::EMULATOR_PATH;
 
 /// What a program file is to the exec server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

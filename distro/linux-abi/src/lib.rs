@@ -52,3 +52,9 @@ pub mod sysno;
 
 pub use errno::Errno;
 pub use sysno::Sysno;
+
+/// Where a hurd-rs system keeps the Linux emulator: the file the exec
+/// server maps into the task of each static Linux program it starts, and
+/// the one an image with such a program must install (package
+/// `linux-emulator`, bin `linux-emulation`).
+pub const EMULATOR_PATH: &str = "/lib/hurd-rs/linux";

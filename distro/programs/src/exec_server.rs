@@ -60,8 +60,9 @@ use linux_emulator::load::{self as linux_load, Arguments, LoadError};
 use crate::process::wait_status;
 
 /// Where the Linux emulator is installed: the file read and mapped into
-/// each static Linux program's task.
-pub const LINUX_EMULATOR: &str = "/lib/hurd-rs/linux";
+/// each static Linux program's task (linux-abi's, which the image builder
+/// checks too).
+pub const LINUX_EMULATOR: &str = linux_abi::EMULATOR_PATH;
 
 /// The exec server. See the [module documentation](self).
 #[derive(Debug, Default)]
