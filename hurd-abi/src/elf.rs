@@ -147,13 +147,9 @@ fn field(at: usize, delta: usize) -> Result<usize, ElfError> {
     at.checked_add(delta).ok_or(ElfError::Truncated)
 }
 
-/// Parses `file`, accepting only segments inside `[min, max)`.
-///
-/// # Errors
-///
-/// An [`ElfError`] naming what is wrong: a truncated file, a file that is not
-/// an x86-64 executable, or a segment outside `[min, max)`.
-pub fn parse(file: &[u8], min: u64, max: u64) -> Result<Executable, ElfError> {
+/// The header of an x86-64 executable: its entry point and where its
+/// program headers are (offset, entry size, count).
+fn header(file: &[u8]) -> Result<(u64, usize, usize, usize), ElfError> {
     if file.len() < 64 {
         return Err(ElfError::Truncated);
     }
@@ -175,24 +171,67 @@ pub fn parse(file: &[u8], min: u64, max: u64) -> Result<Executable, ElfError> {
     if phentsize < 56 {
         return Err(ElfError::NotAnExecutable);
     }
+    Ok((entry, phoff, phentsize, phnum))
+}
+
+/// Where program header `i` starts.
+fn program_header(phoff: usize, phentsize: usize, i: usize) -> Result<usize, ElfError> {
+    phentsize
+        .checked_mul(i)
+        .and_then(|o| o.checked_add(phoff))
+        .ok_or(ElfError::Truncated)
+}
+
+/// The ABI version in the hurd-rs note of the `PT_NOTE` segment whose
+/// program header starts at `at`, if it has one.
+fn segment_note(file: &[u8], at: usize) -> Result<Option<u32>, ElfError> {
+    let offset = usize::try_from(u64_at(file, field(at, 8)?)?).map_err(|_| ElfError::BadNote)?;
+    let size = usize::try_from(u64_at(file, field(at, 32)?)?).map_err(|_| ElfError::BadNote)?;
+    let notes = offset
+        .checked_add(size)
+        .and_then(|end| file.get(offset..end))
+        .ok_or(ElfError::BadNote)?;
+    hurd_rs_note(notes)
+}
+
+/// The ABI version the hurd-rs note of the x86-64 executable `file` names,
+/// `None` when it has none — whatever its segments are. This tells a
+/// hurd-rs program from another executable (a static Linux program with
+/// more segments than [`parse`] takes is still no hurd-rs program);
+/// [`parse`] checks the rest.
+///
+/// # Errors
+///
+/// As [`parse`] for the header and the notes.
+pub fn note_abi(file: &[u8]) -> Result<Option<u32>, ElfError> {
+    let (_, phoff, phentsize, phnum) = header(file)?;
+    let mut abi = None;
+    for i in 0..phnum {
+        let at = program_header(phoff, phentsize, i)?;
+        if u32_at(file, at)? == PT_NOTE
+            && let Some(version) = segment_note(file, at)?
+        {
+            abi = Some(version);
+        }
+    }
+    Ok(abi)
+}
+
+/// Parses `file`, accepting only segments inside `[min, max)`.
+///
+/// # Errors
+///
+/// An [`ElfError`] naming what is wrong: a truncated file, a file that is not
+/// an x86-64 executable, or a segment outside `[min, max)`.
+pub fn parse(file: &[u8], min: u64, max: u64) -> Result<Executable, ElfError> {
+    let (entry, phoff, phentsize, phnum) = header(file)?;
     let mut segments = arrayvec::ArrayVec::new();
     let mut abi = None;
     for i in 0..phnum {
-        let at = phentsize
-            .checked_mul(i)
-            .and_then(|o| o.checked_add(phoff))
-            .ok_or(ElfError::Truncated)?;
+        let at = program_header(phoff, phentsize, i)?;
         let kind = u32_at(file, at)?;
         if kind == PT_NOTE {
-            let offset =
-                usize::try_from(u64_at(file, field(at, 8)?)?).map_err(|_| ElfError::BadNote)?;
-            let size =
-                usize::try_from(u64_at(file, field(at, 32)?)?).map_err(|_| ElfError::BadNote)?;
-            let notes = offset
-                .checked_add(size)
-                .and_then(|end| file.get(offset..end))
-                .ok_or(ElfError::BadNote)?;
-            if let Some(version) = hurd_rs_note(notes)? {
+            if let Some(version) = segment_note(file, at)? {
                 abi = Some(version);
             }
             continue;
@@ -366,6 +405,19 @@ mod tests {
         n.extend_from_slice(desc);
         n.resize(n.len().next_multiple_of(4), 0);
         n
+    }
+
+    #[test]
+    fn the_note_is_found_whatever_the_segments() {
+        let nine: Vec<_> = (0..9u64)
+            .map(|i| (MIN + i * 0x1000, 0, 0x10, 0x10, 5))
+            .collect();
+        let f = build(MIN, &nine, 0x400);
+        assert_eq!(parse(&f, MIN, MAX), Err(ElfError::TooManySegments));
+        assert_eq!(note_abi(&f), Ok(None));
+        let notes = note(NOTE_OWNER, NT_HURD_RS_ABI, &3u32.to_le_bytes());
+        assert_eq!(note_abi(&with_notes(&notes)), Ok(Some(3)));
+        assert_eq!(note_abi(b"short"), Err(ElfError::Truncated));
     }
 
     #[test]

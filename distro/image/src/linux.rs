@@ -35,9 +35,13 @@ pub enum ProgramKind {
 /// that [`LinuxElf`] accepts is a static Linux program.
 pub fn program_kind(data: &[u8]) -> ProgramKind {
     let linux = LinuxElf::parse(data, data.len() as u64);
+    let noted = native::note_abi(data).is_ok_and(|abi| abi.is_some());
     match native::parse(data, 0, u64::MAX) {
         Ok(e) if e.abi.is_some() => ProgramKind::HurdRs,
-        Ok(_) if linux.is_ok() => ProgramKind::Linux,
+        // The note alone tells a hurd-rs program: a Linux one may have
+        // more segments than a hurd-rs one may.
+        _ if noted => ProgramKind::Other,
+        _ if linux.is_ok() => ProgramKind::Linux,
         _ if matches!(linux, Err(ElfError::Dynamic)) => ProgramKind::LinuxDynamic,
         _ => ProgramKind::Other,
     }

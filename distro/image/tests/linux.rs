@@ -192,3 +192,37 @@ fn other_files_are_left_to_the_exec_server() {
     let dir = base("linux-native", &[("hello-linux", hurd_rs_program())]);
     root_fs(&m, &dir, &mut PathsOnly { base: dir.clone() }).expect("a hurd-rs program");
 }
+
+#[test]
+fn a_linux_program_with_many_segments_is_still_one() {
+    // Nine read+execute segments on pages of their own (a hurd-rs program
+    // may have eight): no note, so a static Linux program.
+    let mut f = vec![0u8; 0x9010];
+    f[0..4].copy_from_slice(b"\x7fELF");
+    f[4] = 2;
+    f[5] = 1;
+    f[6] = 1;
+    f[16..18].copy_from_slice(&2u16.to_le_bytes());
+    f[18..20].copy_from_slice(&62u16.to_le_bytes());
+    f[20..24].copy_from_slice(&1u32.to_le_bytes());
+    f[24..32].copy_from_slice(&0x40_0008u64.to_le_bytes());
+    f[32..40].copy_from_slice(&64u64.to_le_bytes());
+    f[52..54].copy_from_slice(&64u16.to_le_bytes());
+    f[54..56].copy_from_slice(&56u16.to_le_bytes());
+    f[56..58].copy_from_slice(&9u16.to_le_bytes());
+    for i in 0..9u64 {
+        let at = 64 + 56 * i as usize;
+        let offset = if i == 0 { 0 } else { 0x1000 * i };
+        let vaddr = 0x40_0000 + 0x1000 * i;
+        f[at..at + 4].copy_from_slice(&PT_LOAD.to_le_bytes());
+        f[at + 4..at + 8].copy_from_slice(&5u32.to_le_bytes());
+        f[at + 8..at + 16].copy_from_slice(&offset.to_le_bytes());
+        f[at + 16..at + 24].copy_from_slice(&vaddr.to_le_bytes());
+        f[at + 24..at + 32].copy_from_slice(&vaddr.to_le_bytes());
+        let size: u64 = if i == 0 { 0x400 } else { 0x10 };
+        f[at + 32..at + 40].copy_from_slice(&size.to_le_bytes());
+        f[at + 40..at + 48].copy_from_slice(&size.to_le_bytes());
+        f[at + 48..at + 56].copy_from_slice(&0x1000u64.to_le_bytes());
+    }
+    assert_eq!(program_kind(&f), ProgramKind::Linux);
+}

@@ -190,8 +190,10 @@ fn run(mut r: ExecRequest<KernelIpc>, announce: bool) -> Result<i32, Error> {
 /// hurd-rs's note (a hurd-rs program has one) that the emulator runs
 /// (`ET_EXEC`, or `ET_DYN` without an interpreter).
 pub fn is_linux(image: &[u8]) -> bool {
-    let native = hurd_abi::elf::parse(image, 0, u64::MAX).map_or(true, |e| e.abi.is_some());
-    !native && LinuxElf::parse(image, image.len() as u64).is_ok()
+    // The note alone tells a hurd-rs program (a Linux one may have more
+    // segments than a hurd-rs program may).
+    hurd_abi::elf::note_abi(image).is_ok_and(|abi| abi.is_none())
+        && LinuxElf::parse(image, image.len() as u64).is_ok()
 }
 
 /// As an exec server answers for a Linux program that cannot be loaded:
