@@ -8,7 +8,10 @@
 //! image's disk (`/home`) and a network card ([`kernel::distro_net_args`])
 //! attached; then it boots again on the same disk
 //! ([`reboot_scenario`]): the file written there is read back, and
-//! `e2fsck -fn` finds the disk clean after each boot. Last it boots without
+//! `e2fsck -fn` finds the disk clean after each boot. Then it boots once
+//! more and kills the machine in the middle of a write, after a `sync`
+//! ([`killed_scenario`]): `e2fsck -fy` repairs the disk, and what was
+//! synced is there ([`check_killed_disk`]). Last it boots without
 //! the disk, and then on a disk of zeros: the disk is named on the
 //! console with the reason it did not mount, and the system goes on.
 //! `cargo xtask run --kernel` boots the same system with the console on the
@@ -377,6 +380,59 @@ pub const REBOOT_EXPECTED: &[&str] = &[
     "hurd-init: halting",
 ];
 
+/// What root writes and syncs before the machine is killed in
+/// [`killed_scenario`].
+pub const SYNCED: (&str, &str) = ("/root/synced", "synced before the kill\n");
+
+/// How long the write the machine dies in goes on before the kill.
+pub const WRITE_BEFORE_KILL: Duration = Duration::from_secs(5);
+
+/// A session cut short: root writes a file on the disk and syncs it, then
+/// writes zeros to another file without end, and the machine is killed
+/// [`WRITE_BEFORE_KILL`] into that write (as a power cut would stop it).
+pub fn killed_scenario() -> Vec<Step> {
+    let (file, text) = SYNCED;
+    let write = "cat /dev/zero > /home/root-zeros";
+    vec![
+        Step::new("login: ", "root"),
+        Step::new("Password: ", "hurd"),
+        Step::new("# ", "mkdir /home/root"),
+        Step::new("# ", &format!("echo {} > /home{file}", text.trim_end())),
+        Step::new("# ", "sync /home"),
+        Step::new("# ", write),
+        Step::call(write, || std::thread::sleep(WRITE_BEFORE_KILL)),
+        Step::stop(""),
+    ]
+}
+
+/// Checks the disk of a machine killed in the middle of a write:
+/// `e2fsck -fy` repairs it (its status says at most "errors corrected"),
+/// `e2fsck -fn` then finds it clean, and `debugfs` reads what was synced
+/// before the kill. Returns `e2fsck -fy`'s status for the log.
+pub fn check_killed_disk(disk: &std::path::Path) -> Result<i32, String> {
+    let (status, out) = crate::cmd::Cmd::new("e2fsck")
+        .arg("-fy")
+        .arg(disk)
+        .combined_output()?;
+    // 0: nothing to fix, 1 or 2: errors corrected; 4 and up: errors left,
+    // or e2fsck failed.
+    let code = status.code().unwrap_or(8);
+    if code >= 4 {
+        return Err(format!(
+            "e2fsck -fy could not repair the disk of the killed machine ({status}):\n{out}"
+        ));
+    }
+    fsck_clean(disk, "the repaired disk")?;
+    let (file, text) = SYNCED;
+    let read = debugfs(disk, &format!("cat {file}"))?;
+    if read != text {
+        return Err(format!(
+            "what was synced before the kill is lost: debugfs reads {file} as {read:?}"
+        ));
+    }
+    Ok(code)
+}
+
 /// What the console shows when the disk does not mount; the reason
 /// follows.
 pub const NOT_MOUNTED: &str = "hurd-init: /home: device:vd0 is not mounted: ";
@@ -472,25 +528,36 @@ fn unmounted_boots(ws: &Workspace, build: &Build, accel: Accel) -> Result<(), St
     Ok(())
 }
 
-/// Checks the disk image after the system halted: `e2fsck -fn` finds
-/// nothing to fix, and `debugfs` reads the files alice wrote, hers, and
-/// her passive translator's record.
-pub fn check_disk(disk: &std::path::Path) -> Result<(), String> {
+/// `e2fsck -fn` on `disk`: clean, or an error saying which `disk_is` and
+/// what e2fsck printed.
+fn fsck_clean(disk: &std::path::Path, disk_is: &str) -> Result<(), String> {
     let (status, out) = crate::cmd::Cmd::new("e2fsck")
         .arg("-fn")
         .arg(disk)
         .combined_output()?;
-    if !status.success() {
-        return Err(format!(
-            "e2fsck -fn finds the distro's disk damaged ({status}):\n{out}"
-        ));
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "e2fsck -fn finds {disk_is} damaged ({status}):\n{out}"
+        ))
     }
-    let read = |request: &str| {
-        crate::cmd::Cmd::new("debugfs")
-            .args(["-R", request])
-            .arg(disk)
-            .read()
-    };
+}
+
+/// What `debugfs -R REQUEST` prints of `disk`.
+fn debugfs(disk: &std::path::Path, request: &str) -> Result<String, String> {
+    crate::cmd::Cmd::new("debugfs")
+        .args(["-R", request])
+        .arg(disk)
+        .read()
+}
+
+/// Checks the disk image after the system halted: `e2fsck -fn` finds
+/// nothing to fix, and `debugfs` reads the files alice wrote, hers, and
+/// her passive translator's record.
+pub fn check_disk(disk: &std::path::Path) -> Result<(), String> {
+    fsck_clean(disk, "the distro's disk")?;
+    let read = |request: &str| debugfs(disk, request);
     for (file, text) in [
         ("/alice/diary", "kept on the disk\n"),
         ("/alice/after", "kept after the driver ended\n"),
@@ -614,6 +681,23 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
     }
     check_disk(&disk)?;
     eprintln!("distro: the file written on the disk was there after a reboot; e2fsck -fn is clean");
+    // Killed in the middle of a write, after a sync.
+    let run = console::converse(
+        kernel::qemu_command(&build, accel, "", &disk_args),
+        CONVERSATION_TIMEOUT,
+        &killed_scenario(),
+    )?;
+    let output = run.lines.join("\n");
+    check_in_order(&output, &[MOUNTED, "# sync /home\n# cat /dev/zero"])
+        .map_err(|e| format!("the boot to be killed: {e}"))?;
+    if run.timed_out || run.status == Some(EXIT_SUCCESS) {
+        return Err("the machine to be killed was not killed in its write".into());
+    }
+    let fsck = check_killed_disk(&disk)?;
+    eprintln!(
+        "distro: killed {} s into a write after a sync: e2fsck -fy exited {fsck}, then -fn is clean, and the synced file is intact",
+        WRITE_BEFORE_KILL.as_secs()
+    );
     unmounted_boots(ws, &build, accel)
 }
 
