@@ -187,14 +187,21 @@ fn mount(
     let ended = ipc
         .port_allocate(RightType::Receive)
         .map_err(|e| format!("a port: {e:?}"))?;
-    let (driver, driver_master) =
-        match start_driver(ipc, proc, kernel_master, &driver_image, index, ended) {
-            Ok(started) => started,
-            Err(e) => {
-                let _ = ipc.port_mod_refs(ended, RightType::Receive, -1);
-                return Err(e);
-            }
-        };
+    let (driver, driver_master) = match start_driver(
+        ipc,
+        proc,
+        kernel_master,
+        DRIVER,
+        &driver_image,
+        index,
+        ended,
+    ) {
+        Ok(started) => started,
+        Err(e) => {
+            let _ = ipc.port_mod_refs(ended, RightType::Receive, -1);
+            return Err(e);
+        }
+    };
     // A driver that finds no disk ends at once (saying why): its master
     // port is then dead.
     if ipc.port_type(driver_master) == Ok(PortType::DEAD_NAME) {
@@ -234,13 +241,16 @@ fn mount(
     }
 }
 
-/// Starts the driver of the `index`-th virtio disk with the kernel's
-/// device master port, its end reported on `ended`; its pid and its master
+/// Starts the driver program `driver` (`image`) of the `index`-th device
+/// of its kind with the kernel's device master port, its end reported on
+/// `ended` (unless that is null); its pid and its master
 /// port (a send right init holds: the driver holds the receive right).
-fn start_driver(
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn start_driver(
     ipc: &KernelIpc,
     proc: PortName,
     kernel_master: PortName,
+    driver: &str,
     image: &[u8],
     index: u32,
     ended: PortName,
@@ -257,7 +267,7 @@ fn start_driver(
         ipc,
         proc,
         image,
-        &[DRIVER, index.as_str()],
+        &[driver, index.as_str()],
         &[
             InitialPort {
                 name: PortName(DEVICE_MASTER_PORT_NAME),
@@ -277,7 +287,7 @@ fn start_driver(
         Err(e) => {
             let _ = ipc.port_deallocate(driver_master);
             let _ = ipc.port_mod_refs(driver_master, RightType::Receive, -1);
-            Err(format!("{DRIVER}: {e}"))
+            Err(format!("{driver}: {e}"))
         }
     }
 }
@@ -649,6 +659,7 @@ impl Driver {
                 ipc,
                 proc,
                 self.kernel_master,
+                DRIVER,
                 &self.image,
                 self.index,
                 self.ended,

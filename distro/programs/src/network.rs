@@ -27,16 +27,14 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use hurd_abi::device::DEVICE_MASTER_PORT_NAME;
-use hurd_ipc::{Disposition, PortName, RightType, UserIpc};
-use hurd_rt::exec::InitialPort;
-use hurd_rt::ports::SERVICE;
+use hurd_ipc::{PortName, RightType, UserIpc};
 use hurd_rt::{KernelIpc, println};
 use hurd_servers::shell::Session;
 use hurd_trans::flags::{FSYS_GOAWAY_FORCE, OpenFlags};
 use hurd_trans::protocol::{fs, fsys};
 use hurd_trans::transbox::argz_to_argv;
 
-use crate::disks::{attach, bootstrap_port, start, start_translator, startup, why};
+use crate::disks::{attach, bootstrap_port, start_driver, start_translator, startup, why};
 
 /// The Internet protocol family's node (`PF_INET` is 2).
 pub const SOCKET_NODE: &str = "/servers/socket/2";
@@ -107,40 +105,15 @@ fn serve(
         .map_err(|e| format!("{program}: {}", why(e)))?;
 
     // The driver, serving its master port.
-    let master = ipc
-        .port_allocate(RightType::Receive)
-        .map_err(|e| format!("a port: {e:?}"))?;
-    if let Err(e) = ipc.port_insert_right(master, master, Disposition::MakeSend) {
-        let _ = ipc.port_mod_refs(master, RightType::Receive, -1);
-        return Err(format!("a port: {e:?}"));
-    }
-    let driver = start(
+    let (driver, master) = start_driver(
         ipc,
         proc,
+        kernel_master,
+        DRIVER,
         &driver_image,
-        &[DRIVER, "0"],
-        &[
-            InitialPort {
-                name: PortName(DEVICE_MASTER_PORT_NAME),
-                right: kernel_master,
-                disposition: Disposition::CopySend,
-            },
-            InitialPort {
-                name: SERVICE,
-                right: master,
-                disposition: Disposition::MoveReceive,
-            },
-        ],
+        0,
         PortName::NULL,
-    );
-    let driver = match driver {
-        Ok(pid) => pid,
-        Err(e) => {
-            let _ = ipc.port_deallocate(master);
-            let _ = ipc.port_mod_refs(master, RightType::Receive, -1);
-            return Err(format!("{DRIVER}: {e}"));
-        }
-    };
+    )?;
 
     // The server on the driver's master port.
     let bootstrap = match bootstrap_port(ipc) {
