@@ -341,7 +341,10 @@ interface! {
         routine socket_name() -> (addr: PortItem);
         /// `socket_peername(sock) → addr`: the address of its peer.
         routine socket_peername() -> (addr: PortItem);
-        skip socket_connect2();
+        /// `socket_connect2(sock1, sock2)`: joins two unconnected sockets
+        /// of one server into a pair (how `socketpair` and `pipe` are made
+        /// on the `PF_LOCAL` server).
+        routine socket_connect2(sock2: PortItem);
         /// `socket_create_address(server, sockaddr_type, sockaddr) → addr`:
         /// an address port for a `struct sockaddr` of family
         /// `sockaddr_type`.

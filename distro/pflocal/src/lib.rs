@@ -32,12 +32,22 @@
 //! - closing a socket (its port has no senders left) keeps what it wrote
 //!   readable by the other and drops what it had not read.
 //!
+//! [`server`] serves the table on ports (`socket.defs`, `io.defs`, and
+//! `fsys.defs` on a translator's control port), generic over
+//! [`hurd_ipc::UserIpc`]: the program `src/bin/pflocal.rs` runs it on the
+//! kernel; with the feature `std`, [`server::spawn`] runs it on hurd-ipc's
+//! hosted runtime.
+//!
 //! Memory is bounded whatever the clients do: at most [`MAX_SOCKETS`]
 //! sockets (more are refused `ENOBUFS`) and [`BUFFER`] bytes waiting in each
 //! direction; a read answers at most what is buffered.
 #![no_std]
 
 extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod server;
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
@@ -53,6 +63,8 @@ pub const SOCK_STREAM: i32 = 1;
 /// asks for sockets whose `io_stat` reports a FIFO, as POSIX wants of a
 /// pipe.
 pub const PROTOCOL_FIFO: i32 = 0o010000;
+/// `st_fstype` of a socket (`FSTYPE_SOCKET` in the Hurd's `hurd_types.h`).
+pub const FSTYPE_SOCKET: u32 = 0x0000_0011;
 /// `S_IFIFO`.
 pub const S_IFIFO: u32 = 0o010000;
 /// `S_IFSOCK`.
@@ -357,7 +369,7 @@ impl Sockets {
     }
 
     /// `io_select`: which of [`SELECT_READ`] and [`SELECT_WRITE`] in
-    /// `wanted` would not wait (0: the answer must wait for a change).
+    /// `wanted` would not wait (0: none yet).
     ///
     /// # Errors
     ///

@@ -390,6 +390,15 @@ impl socket::Server for Pfinet {
         self.address_port(at)
     }
 
+    /// Only the local family joins sockets in pairs: `EOPNOTSUPP`, as the
+    /// Hurd's pfinet answers.
+    fn socket_connect2(&self, _req: &Request, sock2: PortItem) -> Result<(), Error> {
+        if sock2.name.is_valid() {
+            let _ = KernelIpc::new().port_deallocate(sock2.name);
+        }
+        Err(errno(Errno::OpNotSupp))
+    }
+
     fn socket_create_address(
         &self,
         req: &Request,
