@@ -18,6 +18,9 @@
 //!   holding the name (`file_name_split`).
 //! - [`ids`]: the user and group ids a program is told, from its auth
 //!   handle as glibc keeps them on the Hurd.
+//! - [`pipes`]: `pipe2` and `socketpair` through the local socket
+//!   family's server at `/servers/socket/1` (`socket_create`,
+//!   `socket_connect2`), as glibc makes them on the Hurd.
 //! - [`poll`]: `poll` through `io_select` on each descriptor's server.
 //! - [`random`]: `getrandom` as a read of `/dev/urandom` (the random
 //!   translator) through the process's root directory.
@@ -46,6 +49,7 @@ pub mod files;
 pub mod ids;
 pub mod load;
 pub mod memory;
+pub mod pipes;
 pub mod poll;
 pub mod random;
 pub mod signals;

@@ -13,13 +13,24 @@
 //! for nothing gets only `POLLNVAL`: no RPC is made (Rust's `std` asks so
 //! at start whether descriptors 0 to 2 are open).
 //!
+//! A pipe or a socket pair whose other end is gone is ready for reading
+//! with nothing to read (end of file): when `io_select` answers reading
+//! ready, `io_readable` answers 0 and `io_stat` says FIFO or socket, the
+//! entry gets Linux's `POLLHUP` — alone for a pipe, with `POLLIN` for a
+//! socket, as Linux reports them. (A pipe whose writer is gone but which
+//! still holds data reports `POLLIN` alone until it is read empty.)
+//!
 //! The caller repeats passes until one finds something or the time is up;
 //! every server here answers `io_select` at once.
 
+use hurd_ipc::PortName;
 use hurd_ipc::{Error, MigReturn, UserIpc};
+use hurd_trans::mode::{S_IFIFO, S_IFMT, S_IFSOCK};
 use hurd_trans::protocol::io;
 use linux_abi::Errno;
-use linux_abi::layout::misc::{POLLERR, POLLNVAL, PollFd, SELECT_WRITE};
+use linux_abi::layout::misc::{
+    POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLRDNORM, PollFd, SELECT_READ, SELECT_WRITE,
+};
 
 use crate::files::{File, Files};
 
@@ -51,11 +62,28 @@ impl Files {
         match entry.file {
             File::Console => f.revents_for(SELECT_WRITE),
             File::Port(port) => match io::Client::new(ipc, port).select(ask) {
+                Ok(ready) if ready & ask & SELECT_READ != 0 => {
+                    hang_up(ipc, port, f.revents_for(ready & ask))
+                }
                 Ok(ready) => f.revents_for(ready & ask),
                 Err(Error::Mig(MigReturn::BadId)) => f.revents_for(ask),
                 Err(e) if Errno::from_rpc(e) == Errno::Opnotsupp => f.revents_for(ask),
                 Err(_) => POLLERR,
             },
         }
+    }
+}
+
+/// `revents` of a port ready for reading: with `POLLHUP` when it is a pipe
+/// or a socket at end of file (see the [module documentation](self)).
+fn hang_up<I: UserIpc + ?Sized>(ipc: &I, port: PortName, revents: i16) -> i16 {
+    let file = io::Client::new(ipc, port);
+    if file.readable() != Ok(0) {
+        return revents;
+    }
+    match file.stat().map(|st| st.mode & S_IFMT) {
+        Ok(S_IFIFO) => (revents & !(POLLIN | POLLRDNORM)) | POLLHUP,
+        Ok(S_IFSOCK) => revents | POLLHUP,
+        _ => revents,
     }
 }

@@ -530,6 +530,11 @@ fn call(p: &mut Process, nr: u64, a: [u64; 6], rsp: u64) -> Result<u64, Errno> {
             copy_out(p, a[0], &path)?;
             Ok(path.len() as u64)
         }
+        Sysno::Pipe => pipe_fds(p, a[0], |f| f.pipe2(&ipc, 0)),
+        Sysno::Pipe2 => pipe_fds(p, a[0], |f| f.pipe2(&ipc, a[1] as u32)),
+        Sysno::Socketpair => pipe_fds(p, a[3], |f| {
+            f.socketpair(&ipc, a[0] as u32, a[1] as u32, a[2] as u32)
+        }),
         Sysno::Poll => {
             // `timeout` is an `int` of milliseconds; negative: forever.
             let timeout = u64::try_from(a[2] as i32).ok().map(Duration::from_millis);
@@ -731,6 +736,28 @@ fn copy_out(p: &Process, addr: u64, data: &[u8]) -> Result<(), Errno> {
     let to = unsafe { core::slice::from_raw_parts_mut(addr as *mut u8, data.len()) };
     to.copy_from_slice(data);
     Ok(())
+}
+
+/// `pipe`, `pipe2`, `socketpair`: two new descriptors, written to `to` as
+/// two `int`s; if they cannot be written (`EFAULT`), they are closed again,
+/// as Linux does.
+fn pipe_fds(
+    p: &mut Process,
+    to: u64,
+    make: impl FnOnce(&mut Files) -> Result<[i32; 2], Errno>,
+) -> Result<u64, Errno> {
+    let fds = make(&mut p.files)?;
+    let mut bytes = [0u8; 8];
+    bytes[..4].copy_from_slice(&fds[0].to_ne_bytes());
+    bytes[4..].copy_from_slice(&fds[1].to_ne_bytes());
+    if let Err(e) = copy_out(p, to, &bytes) {
+        let ipc = KernelIpc::new();
+        for fd in fds {
+            let _ = p.files.close(&ipc, fd);
+        }
+        return Err(e);
+    }
+    Ok(0)
 }
 
 /// `clock_nanosleep(clock, flags, req)` (`nanosleep` on the monotonic
