@@ -26,8 +26,11 @@
 //! - [`Tracer`]: the engine, on any [`UserIpc`](hurd_ipc::UserIpc) (the
 //!   hosted runtime or a task on the kernel);
 //! - [`format`]: how items, strings and return codes are printed;
+//! - [`Options`]: the command line, `rpctrace [-o FILE] [-s SIZE] PROGRAM
+//!   [ARG...]`;
 //! - `hosted` (feature `std`): the `rpctrace` program of the hosted server
-//!   set.
+//!   set. On the kernel, the reference distro's `/bin/rpctrace`
+//!   (`distro-programs`) runs the same [`Tracer`] on hurd-rt, without std.
 #![cfg_attr(not(any(feature = "std", test)), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -37,9 +40,16 @@ extern crate alloc;
 pub mod format;
 #[cfg(feature = "std")]
 pub mod hosted;
+mod options;
 mod tracer;
 
+pub use options::{Options, USAGE};
 pub use tracer::{SEND_TIMEOUT, Tracer};
+
+/// The names the trace gives the initial ports, by `INIT_PORT_*` (the
+/// descriptors are `fd0`, `fd1`…).
+pub const INIT_PORT_LABELS: [&str; hurd_servers::exec::INIT_PORT_MAX] =
+    ["cwdir", "crdir", "auth", "proc", "cttyid", "bootstrap"];
 
 use hurd_ipc::msgids::MsgIds;
 
