@@ -203,7 +203,12 @@ pub fn scenario() -> Vec<Step> {
         ("$ ", "ls /"),
         ("$ ", "settrans -a /tmp/hello /hurd/hello"),
         ("$ ", "cat /tmp/hello"),
-        ("$ ", "showtrans /share/hello"),
+        // The same file read by a program of its own, traced: each RPC
+        // it makes, and each reply, by name.
+        ("$ ", "rpctrace cat /tmp/hello"),
+        // The prompt at the start of a line: a string in the trace may
+        // hold "$ ", never a newline.
+        ("\n$ ", "showtrans /share/hello"),
         ("$ ", "cp /share/example.tar /tmp/ex.tar"),
         ("$ ", "settrans /tmp/ex.tar /hurd/tarfs"),
         ("$ ", "cat /tmp/ex.tar/docs/hello.txt"),
@@ -227,7 +232,12 @@ pub fn scenario() -> Vec<Step> {
         ("$ ", "cat /tmp/out"),
         ("$ ", "hello-linux"),
         ("$ ", "id-linux"),
-        ("$ ", "crash"),
+        // Traced into a file: the exec server reads the program and the
+        // emulator through the traced ports and maps them into its task,
+        // then the emulated program talks through them.
+        ("$ ", "rpctrace -o /tmp/trace -s 20 hello-linux"),
+        ("$ ", "cat /tmp/trace"),
+        ("\n$ ", "crash"),
         ("$ ", "echo still here"),
         ("$ ", "ps"),
         ("$ ", "kill 1"),
@@ -298,6 +308,19 @@ pub const EXPECTED: &[&str] = &[
     "hello from the kernel",
     "etc",
     "Hello, world!",
+    // ANCHOR: rpctrace
+    // The exec server reads /bin/cat through the traced root directory;
+    // then cat opens the file, reads it, writes it and reads to its end,
+    // each call with its reply. The tracer's lines and the program's
+    // output share the terminal: only whole pieces are checked.
+    "$ rpctrace cat /tmp/hello\n",
+    "crdir->dir_lookup (\"bin/cat\" 5 0) = 0 1 \"\" move-send:",
+    "crdir->dir_lookup (\"tmp/hello\" 1 0) = 0 1 \"\" move-send:",
+    "->io_read (-1 32768) = 0 \"Hello, world!\\n\"\n",
+    "fd1->io_write (\"Hello, world!\\n\" -1)",
+    " = 0 14\n",
+    "->io_read (-1 32768) = 0 \"\"\n$ ",
+    // ANCHOR_END: rpctrace
     "/hurd/hello\n",
     "Hello from inside a tar archive.",
     "restarted",
@@ -311,6 +334,18 @@ pub const EXPECTED: &[&str] = &[
     "$ hello-linux\nhello, world\nx86_64 x\ngetrandom: 16 bytes\n",
     // alice's ids, from her auth handle (uid 1000, group users).
     "$ id-linux\nuid 1000 1000 1000 gid 100 100 100\ngetuid 1000 geteuid 1000 getgid 100 getegid 100\nauxv 1000 1000 100 100\ngroups 1: 100\n",
+    // ANCHOR: rpctrace-linux
+    "$ rpctrace -o /tmp/trace -s 20 hello-linux\nhello, world\nx86_64 x\ngetrandom: 16 bytes\n$ cat /tmp/trace\n",
+    "crdir->dir_lookup (\"bin/hello-linux\" 5 0) = 0 1 \"\" move-send:",
+    "crdir->dir_lookup (\"lib/hurd-rs/linux\" 5 0) = 0 1 \"\" move-send:",
+    "proc->proc_getpids () = 0 ",
+    " fd1->io_write (\"hello, world\\n\" -1) = 0 13\n",
+    " fd1->io_write (\"x86_64 x\\n\" -1) = 0 9\n",
+    // getrandom: the random translator's node, read through the traced
+    // root directory.
+    "crdir->dir_lookup (\"dev/urandom\" ",
+    " fd1->io_write (\"getrandom: 16 bytes",
+    // ANCHOR_END: rpctrace-linux
     "sh: crash: crashed; its task was terminated",
     "still here",
     "  PID  PPID  PGRP   SID   UID CMD",
