@@ -206,8 +206,11 @@ pub fn scenario() -> Vec<Step> {
         // The same file read by a program of its own, traced: each RPC
         // it makes, and each reply, by name.
         ("$ ", "rpctrace cat /tmp/hello"),
-        // The prompt at the start of a line: a string in the trace may
-        // hold "$ ", never a newline.
+        // Wrong use: no program, and a program that is not there. (The
+        // prompt after a trace is waited for at the start of a line: a
+        // string in the trace may hold "$ ", never a newline.)
+        ("\n$ ", "rpctrace"),
+        ("$ ", "rpctrace nosuch"),
         ("\n$ ", "showtrans /share/hello"),
         ("$ ", "cp /share/example.tar /tmp/ex.tar"),
         ("$ ", "settrans /tmp/ex.tar /hurd/tarfs"),
@@ -321,6 +324,10 @@ pub const EXPECTED: &[&str] = &[
     " = 0 14\n",
     "->io_read (-1 32768) = 0 \"\"\n$ ",
     // ANCHOR_END: rpctrace
+    "$ rpctrace\nrpctrace: no program to trace\nusage: rpctrace [-o FILE] [-s SIZE] PROGRAM [ARG...]\n$ ",
+    "$ rpctrace nosuch\n",
+    "crdir->dir_lookup (\"bin/nosuch\" 5 0) = 0x40000002 (no such file or directory)\n",
+    "rpctrace: cannot exec `nosuch': ",
     "/hurd/hello\n",
     "Hello from inside a tar archive.",
     "restarted",
