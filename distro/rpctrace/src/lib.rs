@@ -25,7 +25,7 @@
 //!
 //! - [`Tracer`]: the engine, on any [`UserIpc`](hurd_ipc::UserIpc) (the
 //!   hosted runtime or a task on the kernel);
-//! - [`format`]: how items, strings and return codes are printed;
+//! - [`format`](mod@format): how items, strings and return codes are printed;
 //! - [`Options`]: the command line, `rpctrace [-o FILE] [-s SIZE] PROGRAM
 //!   [ARG...]`;
 //! - `hosted` (feature `std`): the `rpctrace` program of the hosted server
