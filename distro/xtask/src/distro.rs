@@ -211,7 +211,9 @@ pub fn scenario() -> Vec<Step> {
         // string in the trace may hold "$ ", never a newline.)
         ("\n$ ", "rpctrace"),
         ("$ ", "rpctrace nosuch"),
-        ("\n$ ", "showtrans /share/hello"),
+        // /bin/cat goes on past a file that is not there.
+        ("$ ", "/bin/cat /tmp/nosuch /tmp/note"),
+        ("$ ", "showtrans /share/hello"),
         ("$ ", "cp /share/example.tar /tmp/ex.tar"),
         ("$ ", "settrans /tmp/ex.tar /hurd/tarfs"),
         ("$ ", "cat /tmp/ex.tar/docs/hello.txt"),
@@ -322,12 +324,13 @@ pub const EXPECTED: &[&str] = &[
     "->io_read (-1 32768) = 0 \"Hello, world!\\n\"\n",
     "fd1->io_write (\"Hello, world!\\n\" -1)",
     " = 0 14\n",
-    "->io_read (-1 32768) = 0 \"\"\n$ ",
+    "->io_read (-1 32768) = 0 \"\"\n",
     // ANCHOR_END: rpctrace
-    "$ rpctrace\nrpctrace: no program to trace\nusage: rpctrace [-o FILE] [-s SIZE] PROGRAM [ARG...]\n$ ",
+    "$ rpctrace\nrpctrace: no program to trace\nusage: rpctrace [-o FILE] [-s SIZE] PROGRAM [ARG...]\nsh: rpctrace: exit status 1\n",
     "$ rpctrace nosuch\n",
     "crdir->dir_lookup (\"bin/nosuch\" 5 0) = 0x40000002 (no such file or directory)\n",
-    "rpctrace: cannot exec `nosuch': ",
+    "rpctrace: cannot exec `nosuch': no such file or directory\nsh: rpctrace: exit status 1\n$ ",
+    "cat: /tmp/nosuch: no such file or directory\nhello from the kernel\n",
     "/hurd/hello\n",
     "Hello from inside a tar archive.",
     "restarted",

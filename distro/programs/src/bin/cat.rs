@@ -12,7 +12,7 @@ extern crate alloc;
 
 use alloc::format;
 
-use hurd_ipc::{Error, PortName, UserIpc};
+use hurd_ipc::{Errno, Error, PortName, UserIpc};
 use hurd_rt::KernelIpc;
 use hurd_rt::io::CHUNK;
 use hurd_rt::ports::{AUTH, CRDIR, CWDIR, STDERR, STDIN, STDOUT, held};
@@ -44,6 +44,15 @@ fn copy(ipc: &KernelIpc, from: PortName) -> Result<(), Stop> {
     }
 }
 
+/// Names `name` and the error on standard error, an `errno` by its meaning.
+fn complain(name: &str, e: Error) {
+    let text = match Errno::of(e) {
+        Some(errno) => format!("cat: {name}: {errno}\n"),
+        None => format!("cat: {name}: {e}\n"),
+    };
+    let _ = hurd_rt::io::stderr().write_all(text.as_bytes());
+}
+
 fn main() -> u64 {
     let ipc = KernelIpc::new();
     let args = hurd_rt::env::args();
@@ -69,7 +78,7 @@ fn main() -> u64 {
         let port = match lookup.open(name, OpenFlags::READ, 0) {
             Ok(p) => p,
             Err(e) => {
-                let _ = hurd_rt::io::stderr().write_all(format!("cat: {name}: {e}\n").as_bytes());
+                complain(name, e);
                 status = 1;
                 continue;
             }
@@ -79,7 +88,7 @@ fn main() -> u64 {
         match r {
             Ok(()) => {}
             Err(Stop::Read(e)) => {
-                let _ = hurd_rt::io::stderr().write_all(format!("cat: {name}: {e}\n").as_bytes());
+                complain(name, e);
                 status = 1;
             }
             Err(Stop::Write) => return 2,

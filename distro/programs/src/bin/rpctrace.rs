@@ -34,7 +34,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use distro_programs::process::PROC;
-use hurd_ipc::{Disposition, Error, PortArray, PortItem, PortName, RightType, UserIpc};
+use hurd_ipc::{Disposition, Errno, Error, PortArray, PortItem, PortName, RightType, UserIpc};
 use hurd_rt::ports::{AUTH, CRDIR, CWDIR, STDERR, STDIN, STDOUT, held};
 use hurd_rt::{KernelIpc, exec, mach};
 use hurd_servers::exec::{WaitStatus, argz, exec as exec_protocol};
@@ -71,6 +71,14 @@ fn main() -> u64 {
             complain(&format!("rpctrace: {e}\n"));
             1
         }
+    }
+}
+
+/// An error as the user reads it: an `errno` by its meaning.
+fn describe(e: Error) -> String {
+    match Errno::of(e) {
+        Some(errno) => format!("{errno}"),
+        None => format!("{e}"),
     }
 }
 
@@ -134,7 +142,7 @@ fn trace(opts: &Options) -> Result<i32, String> {
                     OpenFlags::WRITE | OpenFlags::CREAT | OpenFlags::TRUNC,
                     0o644,
                 )
-                .map_err(|e| format!("{path}: {e}"))?,
+                .map_err(|e| format!("{path}: {}", describe(e)))?,
         ),
         None => Sink::Stdout,
     };
@@ -146,7 +154,7 @@ fn trace(opts: &Options) -> Result<i32, String> {
     };
     let server = lookup
         .open("/servers/exec", OpenFlags::empty(), 0)
-        .map_err(|e| format!("/servers/exec: {e}"))?;
+        .map_err(|e| format!("/servers/exec: {}", describe(e)))?;
     let r = start_and_wait(opts, sink, server, &path);
     let _ = ipc.port_deallocate(server);
     if let Sink::File(port) = sink {
@@ -165,7 +173,7 @@ fn start_and_wait(opts: &Options, sink: Sink, server: PortName, path: &str) -> R
         Err(e) => {
             let _ = mach::task_terminate(task);
             let _ = ipc.port_deallocate(task);
-            return Err(format!("proc_child: {e}"));
+            return Err(format!("proc_child: {}", describe(e)));
         }
     };
 
@@ -257,7 +265,9 @@ fn start_and_wait(opts: &Options, sink: Sink, server: PortName, path: &str) -> R
     let _ = ipc.port_deallocate(task);
     done.store(true, Ordering::Release);
     let served = serving.join();
-    started.map_err(|e: Error| format!("cannot exec `{}': {e}", opts.argv[0]))?;
+    started.map_err(|e| format!("cannot exec `{}': {}", opts.argv[0], describe(e)))?;
     served?;
-    waited.map(|w| w.0).map_err(|e| format!("proc_wait: {e}"))
+    waited
+        .map(|w| w.0)
+        .map_err(|e| format!("proc_wait: {}", describe(e)))
 }
