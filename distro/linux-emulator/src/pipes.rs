@@ -13,8 +13,9 @@
 //! other way too).
 //!
 //! Errors are Linux's: `EINVAL` for flags `pipe2` does not know;
-//! `EAFNOSUPPORT` for a family other than `AF_UNIX`, or when there is no
-//! server at `/servers/socket/1`; `ESOCKTNOSUPPORT` for a type other than
+//! `EOPNOTSUPP` for `socketpair` of the Internet families (which make no
+//! pairs); `EAFNOSUPPORT` for another family other than `AF_UNIX`, or
+//! when there is no server at `/servers/socket/1`; `ESOCKTNOSUPPORT` for a type other than
 //! `SOCK_STREAM` (the server has no datagram sockets yet);
 //! `EPROTONOSUPPORT` for a protocol other than 0 (or `PF_UNIX`); `EMFILE`
 //! when two descriptors are not free.
@@ -32,6 +33,10 @@ use crate::files::{File, Files, rpc};
 pub const LOCAL_SERVER: &[u8] = b"/servers/socket/1";
 /// `AF_UNIX` (`AF_LOCAL`).
 pub const AF_UNIX: u32 = 1;
+/// `AF_INET`.
+pub const AF_INET: u32 = 2;
+/// `AF_INET6`.
+pub const AF_INET6: u32 = 10;
 /// `SOCK_STREAM`.
 pub const SOCK_STREAM: u32 = 1;
 /// `SOCK_NONBLOCK`, in `socketpair`'s type (Linux: `O_NONBLOCK`).
@@ -73,8 +78,12 @@ impl Files {
         sock_type: u32,
         protocol: u32,
     ) -> Result<[i32; 2], Errno> {
-        if domain != AF_UNIX {
-            return Err(Errno::Afnosupport);
+        match domain {
+            AF_UNIX => {}
+            // The Internet families exist but make no pairs (pfinet
+            // answers socket_connect2 EOPNOTSUPP, as Linux's inet does).
+            AF_INET | AF_INET6 => return Err(Errno::Opnotsupp),
+            _ => return Err(Errno::Afnosupport),
         }
         if sock_type & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != SOCK_STREAM {
             return Err(Errno::Socktnosupport);

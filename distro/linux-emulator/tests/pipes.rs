@@ -237,9 +237,16 @@ fn socketpair_goes_both_ways() {
 fn socketpair_refusals_in_linux_order() {
     let mut w = world(true);
     assert_eq!(
-        w.files.socketpair(&w.task, 2, 7, 9),
+        w.files.socketpair(&w.task, 4242, 7, 9),
         Err(Errno::Afnosupport)
     );
+    for inet in [2, 10] {
+        assert_eq!(
+            w.files.socketpair(&w.task, inet, SOCK_STREAM, 0),
+            Err(Errno::Opnotsupp),
+            "the Internet families make no pairs"
+        );
+    }
     assert_eq!(
         w.files.socketpair(&w.task, AF_UNIX, 2, 9),
         Err(Errno::Socktnosupport)

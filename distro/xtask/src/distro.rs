@@ -89,15 +89,25 @@ pub fn init_build(ws: &Workspace, all: &Build) -> Result<Build, String> {
 /// The static Linux programs the scenario runs from the file system,
 /// installed in the distro's image besides the reference manifest's
 /// files: where, and the file (built by [`linux_programs`]).
-pub const LINUX_PROGRAMS: &[&str] = &["/bin/hello-linux", "/bin/id-linux"];
+pub const LINUX_PROGRAMS: &[&str] = &["/bin/hello-linux", "/bin/id-linux", "/bin/pipes-linux"];
+
+/// What `pipes-linux` prints on Linux (the `linux` step checks it there),
+/// which it must print on hurd-rs too.
+pub const PIPES_OUT: &str = include_str!("../../linux-tests/expected/pipes.out");
 
 /// The static Linux programs of [`LINUX_PROGRAMS`]: `musl-gcc -static`
 /// hello (`ET_EXEC`) and id, which [`kernel::build`] made as `linux-hello`
-/// and `linux-id`.
+/// and `linux-id`, and `distro/linux-tests/c/pipes.c` (`linux-pipes`),
+/// whose output recorded on Linux (`expected/pipes.out`) the scenario
+/// must show.
 fn linux_programs(ws: &Workspace) -> Result<Vec<(&'static str, PathBuf)>, String> {
     let target = ws.metadata()?.target_directory;
     let release = target.join(crate::setup::BARE_METAL_TARGET).join("release");
-    let files = [release.join("linux-hello"), release.join("linux-id")];
+    let files = [
+        release.join("linux-hello"),
+        release.join("linux-id"),
+        release.join("linux-pipes"),
+    ];
     let programs: Vec<_> = LINUX_PROGRAMS.iter().copied().zip(files).collect();
     for (_, file) in &programs {
         if !file.is_file() {
@@ -242,7 +252,8 @@ pub fn scenario() -> Vec<Step> {
         // then the emulated program talks through them.
         ("$ ", "rpctrace -o /tmp/trace -s 20 hello-linux"),
         ("$ ", "cat /tmp/trace"),
-        ("\n$ ", "crash"),
+        ("\n$ ", "pipes-linux"),
+        ("$ ", "crash"),
         ("$ ", "echo still here"),
         ("$ ", "ps"),
         ("$ ", "kill 1"),
@@ -356,6 +367,8 @@ pub const EXPECTED: &[&str] = &[
     "crdir->dir_lookup (\"dev/urandom\" ",
     " fd1->io_write (\"getrandom: 16 bytes",
     // ANCHOR_END: rpctrace-linux
+    "$ pipes-linux\n",
+    PIPES_OUT,
     "sh: crash: crashed; its task was terminated",
     "still here",
     "  PID  PPID  PGRP   SID   UID CMD",

@@ -52,8 +52,9 @@ pub const DISTRO_PACKAGE: &str = "distro-programs";
 /// `linux-run` and `linux-emulation` the kernel tests run.
 pub const LINUX_PACKAGE: &str = "linux-emulator";
 
-/// The Linux programs the kernel tests run: each one's boot module name
-/// and C source (`musl-gcc -static`).
+/// The Linux programs [`build`] makes (`musl-gcc -static`): each one's
+/// name (a boot module's, for those the kernel tests run) and C source.
+/// `linux-pipes` is for the distro step, which installs it in the image.
 pub const LINUX_PROGRAMS: &[(&str, &str)] = &[
     ("linux-exit42", "distro/linux-tests/c/exit42.c"),
     ("linux-hello", "distro/linux-tests/c/hello.c"),
@@ -61,6 +62,7 @@ pub const LINUX_PROGRAMS: &[(&str, &str)] = &[
     ("linux-time", "distro/linux-tests/c/time.c"),
     ("linux-getpid", "distro/linux-tests/c/getpid.c"),
     ("linux-id", "distro/linux-tests/c/id.c"),
+    ("linux-pipes", "distro/linux-tests/c/pipes.c"),
 ];
 
 /// The Rust `std` program the kernel tests run (a binary of the

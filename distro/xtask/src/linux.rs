@@ -34,6 +34,8 @@ pub struct Programs {
     pub files: PathBuf,
     /// `time` (ET_EXEC, `musl-gcc -static`): the clocks and sleeping.
     pub time: PathBuf,
+    /// `pipes` (ET_EXEC, `musl-gcc -static`): pipes, socket pairs, poll.
+    pub pipes: PathBuf,
 }
 
 /// Installs what the programs need and builds them.
@@ -77,6 +79,7 @@ pub fn build(ws: &Workspace) -> Result<Programs, String> {
         c_suite,
         files: c_program("files")?,
         time: c_program("time")?,
+        pipes: c_program("pipes")?,
     })
 }
 
@@ -169,6 +172,7 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
         &scratch,
     )?;
     check_in_tree(&programs.time, &expected.join("time.out"), &tree, &scratch)?;
+    check(&programs.pipes, &expected.join("pipes.out"), &scratch)?;
     check_in_tree(
         &programs.hello_rs,
         &expected.join("hello-rs.out"),
