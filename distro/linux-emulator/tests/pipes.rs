@@ -5,52 +5,33 @@
 //! stat'ed, duplicated and closed through the emulator's file calls.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
-use hurd_auth::IdSet;
-use hurd_ipc::hosted::{Runtime, Task};
-use hurd_ipc::{Disposition, PortItem, PortName};
+use hurd_ipc::{Disposition, PortItem};
 use hurd_trans::flags::{FS_TRANS_SET, OpenFlags};
-use hurd_trans::netfs::{self, Options};
 use hurd_trans::protocol::{fs, io};
-use hurd_trans::translators::tmpfs::Tmpfs;
 use linux_abi::Errno;
 use linux_abi::flags::{
     AT_FDCWD, F_DUPFD, F_GETFD, FD_CLOEXEC, O_CLOEXEC, O_CREAT, O_NONBLOCK, O_WRONLY,
 };
 use linux_abi::layout::misc::{POLLHUP, POLLIN, POLLOUT, PollFd};
-use linux_emulator::files::Files;
 use linux_emulator::pipes::{AF_UNIX, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM};
 
-const S_IFMT: u32 = 0o170000;
-const S_IFIFO: u32 = 0o010000;
-const S_IFSOCK: u32 = 0o140000;
+use common::World;
+use linux_abi::layout::stat::{S_IFIFO, S_IFMT, S_IFSOCK};
 
-fn no_console(_: &[u8]) {}
-
-/// The process's side: its task and files (the runtime kept alive).
-struct World {
-    _rt: Runtime,
-    task: Task,
-    files: Files,
-}
-
-/// An empty tmpfs as the process's root and working directory; with
-/// `pflocal`, the local socket server on `/servers/socket/1`.
+/// An empty tmpfs as the process's root and working directory
+/// ([`common::world`]); with `pflocal`, the local socket server on
+/// `/servers/socket/1`.
 fn world(pflocal: bool) -> World {
-    let rt = Runtime::new();
-    let task = rt.task();
-    let (_, control) = netfs::spawn(
-        rt.task(),
-        Tmpfs::new(0, 0, 0o755, 1 << 20),
-        PortName::NULL,
-        None,
-        Options::default(),
-        &task,
-    )
-    .unwrap();
-    let root = netfs::getroot(&task, control, &IdSet::root(), OpenFlags::READ).unwrap();
-    let mut files = Files::new(root, root, PortName::NULL, no_console);
+    let w = common::world();
+    let World {
+        rt,
+        task,
+        mut files,
+    } = w;
     if pflocal {
         files.mkdirat(&task, AT_FDCWD, b"/servers", 0o755).unwrap();
         files
@@ -87,11 +68,7 @@ fn world(pflocal: bool) -> World {
             .unwrap();
         files.close(&task, dir).unwrap();
     }
-    World {
-        _rt: rt,
-        task,
-        files,
-    }
+    World { rt, task, files }
 }
 
 fn entry(fd: i32, events: i16) -> PollFd {
