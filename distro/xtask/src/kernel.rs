@@ -90,6 +90,7 @@ pub const USER_PROGRAMS: &[&str] = &[
     "pager-client",
     "bad-pager",
     "threads",
+    "thread-pingpong",
     "spin",
     "task-control",
     "thread-control",

@@ -239,13 +239,21 @@ impl trap::Handler for Syscall<'_> {
     #[inline(always)]
     fn port_deallocate(&mut self, call: PortDeallocate) -> Flow<()> {
         let caller = self.caller();
-        self.k.ipc.port_deallocate(caller.space, call.name).into()
+        let result = self.k.ipc.port_deallocate(caller.space, call.name);
+        // The last send right gone: a no-senders notification, perhaps to
+        // a thread waiting for it.
+        self.k.process_ipc_events();
+        result.into()
     }
 
     #[inline(always)]
     fn port_destroy(&mut self, call: PortDestroy) -> Flow<()> {
         let caller = self.caller();
-        self.k.ipc.port_destroy(caller.space, call.name).into()
+        let result = self.k.ipc.port_destroy(caller.space, call.name);
+        // Its receivers' waits end, its senders' notifications go out: now,
+        // not at some later `mach_msg`.
+        self.k.process_ipc_events();
+        result.into()
     }
 
     #[inline(always)]
@@ -260,7 +268,11 @@ impl trap::Handler for Syscall<'_> {
             d,
         } = call;
         let registers = [id, u64::from(name.0), a, b, c, d];
-        Flow::Done(self.k.port_call(caller.space, registers))
+        let result = self.k.port_call(caller.space, registers);
+        // A right released, a queue limit raised, a member moved out of a
+        // set: whoever that wakes goes on now.
+        self.k.process_ipc_events();
+        Flow::Done(result)
     }
 
     #[inline(always)]

@@ -128,7 +128,14 @@ mod entry {
             });
         }
         if word("test") {
-            let summary = tests::run(&boot);
+            // `only=PART` (any number of them) runs the tests whose names
+            // contain one of the parts.
+            let only: alloc::vec::Vec<&str> = boot
+                .cmdline
+                .split_whitespace()
+                .filter_map(|w| w.strip_prefix("only="))
+                .collect();
+            let summary = tests::run(&boot, &only);
             kprintln!("{summary}");
             qemu::exit(if summary.success() {
                 ExitCode::Success

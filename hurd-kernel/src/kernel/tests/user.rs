@@ -85,6 +85,9 @@ fn finish_within(tasks: &[TaskId], max_ticks: u64) -> Result<Vec<u64>, Failure> 
     with_kernel(|k| {
         if !done {
             for &t in tasks {
+                log_threads(k, t);
+            }
+            for &t in tasks {
                 k.terminate(t, u64::MAX);
             }
         }
@@ -103,6 +106,30 @@ fn finish_within(tasks: &[TaskId], max_ticks: u64) -> Result<Vec<u64>, Failure> 
             Err("the tasks did not finish in time")
         }
     })
+}
+
+/// Logs what each thread of `task` is doing (for a test that timed out).
+fn log_threads(k: &crate::task::Kernel, task: TaskId) {
+    let Some(t) = k.tasks.get(&task) else { return };
+    for id in &t.threads {
+        let Some(thread) = k.threads.get(id) else {
+            continue;
+        };
+        let pending = match &thread.pending {
+            None => "nothing",
+            Some(crate::task::Pending::Receive { .. }) => "a receive",
+            Some(crate::task::Pending::Send { .. }) => "a send",
+            Some(crate::task::Pending::Fault { .. }) => "a page",
+            Some(crate::task::Pending::CopyOut { .. }) => "a copy-out",
+            Some(crate::task::Pending::ConsoleRead { .. }) => "the console",
+        };
+        log::error!(
+            "task {task} ({}) thread {id}: {:?}, waiting for {pending}, priority {}",
+            t.name,
+            thread.state,
+            thread.priority
+        );
+    }
 }
 
 fn expect(statuses: &[u64], want: &[u64]) -> Result<(), Failure> {
@@ -569,6 +596,21 @@ pub fn dead_pager_fails_waiting_faults(boot: &BootInfo) -> Result<(), Failure> {
 pub fn threads_of_one_task(boot: &BootInfo) -> Result<(), Failure> {
     let task = spawn(boot, "threads", 0)?;
     expect(&finish(&[task])?, &[0])
+}
+
+/// Two threads of one task in RPC, a thousand round trips: a thread made
+/// ready by its peer's message runs at once, so they end well within a
+/// second of timer ticks (a wake-up left for the timer would cost ticks a
+/// round trip).
+pub fn threads_of_one_task_in_rpc(boot: &BootInfo) -> Result<(), Failure> {
+    let task = spawn(boot, "thread-pingpong", 1000)?;
+    let start = crate::arch::timer::ticks();
+    let statuses = finish_within(&[task], crate::arch::timer::HZ);
+    log::info!(
+        "thread-pingpong: {} ticks",
+        crate::arch::timer::ticks() - start
+    );
+    expect(&statuses?, &[0])
 }
 
 /// The higher priority runs first: started second, it ends first.
