@@ -638,6 +638,54 @@ pub fn check_disk(disk: &std::path::Path) -> Result<(), String> {
     Ok(())
 }
 
+/// The most device interrupts a second a boot may average once it has
+/// taken [`MAX_INTERRUPTS_AT_ANY_RATE`]: a line held asserted by a device
+/// nobody clears fires ten thousand times a second, a session at the
+/// console with the disk and the network in use a few hundred at most (a
+/// boot of 1.6 s that mounts and unmounts the disk: 459).
+pub const MAX_INTERRUPT_RATE: u64 = 1000;
+
+/// How many interrupts a boot may take however short it is.
+pub const MAX_INTERRUPTS_AT_ANY_RATE: u64 = 2000;
+
+/// Checks the kernel's count of device interrupts at the end of a boot
+/// (`interrupts in T ms: line L: N ...`): the busiest line took at most
+/// [`MAX_INTERRUPTS_AT_ANY_RATE`], or averaged at most
+/// [`MAX_INTERRUPT_RATE`] a second. Returns that line's rate.
+pub fn check_interrupts(output: &str) -> Result<u64, String> {
+    let line = output
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("interrupts in "))
+        .ok_or("the kernel never gave its count of interrupts")?;
+    let bad = || format!("an unreadable count of interrupts: `{line}`");
+    let (ms, counts) = line.split_once(" ms:").ok_or_else(bad)?;
+    let ms: u64 = ms.parse().map_err(|_| bad())?;
+    let mut words = counts.split_whitespace();
+    let mut busiest = (0, 0);
+    while let Some(word) = words.next() {
+        let (Some(l), Some(n)) = (words.next(), words.next()) else {
+            return Err(bad());
+        };
+        let l: u64 = l.trim_end_matches(':').parse().map_err(|_| bad())?;
+        let n: u64 = n.parse().map_err(|_| bad())?;
+        if word != "line" {
+            return Err(bad());
+        }
+        if n > busiest.1 {
+            busiest = (l, n);
+        }
+    }
+    let rate = busiest.1 * 1000 / ms.max(1);
+    if busiest.1 > MAX_INTERRUPTS_AT_ANY_RATE && rate > MAX_INTERRUPT_RATE {
+        return Err(format!(
+            "line {} took {} interrupts in {ms} ms ({rate} a second, at most \
+             {MAX_INTERRUPT_RATE} expected): a device holds it asserted and nobody clears it",
+            busiest.0, busiest.1
+        ));
+    }
+    Ok(rate)
+}
+
 /// Checks that every [`EXPECTED`] text appears in `output`, in order, and
 /// that the translator `pkill` killed came back as a new process.
 pub fn check_output(output: &str) -> Result<(), String> {
@@ -649,6 +697,7 @@ pub fn check_output(output: &str) -> Result<(), String> {
     }
     check_in_order(output, EXPECTED)?;
     check_no_password_shown(output)?;
+    check_interrupts(output)?;
     // Read from the disk once the driver was started again.
     if let Some(line) = output
         .lines()
@@ -734,6 +783,9 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
     let output = run.lines.join("\n");
     check_in_order(&output, REBOOT_EXPECTED)
         .map_err(|e| format!("booted again on the same disk: {e}"))?;
+    let rate =
+        check_interrupts(&output).map_err(|e| format!("booted again on the same disk: {e}"))?;
+    eprintln!("distro ({accel:?}): {rate} device interrupts a second on the second boot");
     if run.timed_out || run.status != Some(EXIT_SUCCESS) {
         return Err("booted again on the same disk, the distro did not halt cleanly".into());
     }
@@ -863,9 +915,40 @@ mod tests {
             })
             .collect();
         format!(
-            "{MOUNTED}5, file system pid 6)\n{NETWORK}8, driver pid 7)\n{}",
+            "{MOUNTED}5, file system pid 6)\n{NETWORK}8, driver pid 7)\n{}\n\
+             interrupts in 120000 ms: line 11: 4000",
             lines.join("\n")
         )
+    }
+
+    #[test]
+    fn an_interrupt_storm_is_seen() {
+        assert_eq!(
+            check_interrupts("interrupts in 10000 ms: line 11: 400"),
+            Ok(40)
+        );
+        assert_eq!(
+            check_interrupts("x\ninterrupts in 1000 ms: line 10: 3 line 11: 200\ny"),
+            Ok(200)
+        );
+        // A short boot that used the disk.
+        assert_eq!(
+            check_interrupts("interrupts in 1649 ms: line 11: 459"),
+            Ok(278)
+        );
+        assert_eq!(check_interrupts("interrupts in 5 ms:"), Ok(0));
+        // 11,000 a second: a line held asserted.
+        let storm = check_interrupts("interrupts in 120000 ms: line 11: 1320000");
+        assert!(storm.is_err_and(|e| e.contains("line 11")));
+        for bad in [
+            "",
+            "interrupts in x ms: line 11: 4",
+            "interrupts in 10 ms: line 11:",
+            "interrupts in 10 ms: lane 11: 4",
+            "interrupts in 10 ms: line 11: -4",
+        ] {
+            assert!(check_interrupts(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

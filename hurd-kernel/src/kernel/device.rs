@@ -85,10 +85,26 @@ pub struct Devices {
     /// Each device's port, once made.
     port_of: BTreeMap<DeviceKind, PortName>,
     irqs: Vec<IrqHandler>,
+    /// Interrupts taken on each PIC line that a driver registered for
+    /// (see [`Devices::interrupt_counts`]).
+    interrupts: [u64; 16],
     dma: Vec<DmaRegion>,
     /// Functions whose registers were mapped into a task (its driver),
     /// by index: their bus mastering goes off when that task ends.
     drivers: Vec<(TaskId, usize)>,
+}
+
+impl Devices {
+    /// The interrupts taken so far on each line a driver registered for,
+    /// as (line, count), lines with none left out. A line a device holds
+    /// asserted while its driver never clears it (a shared line, a driver
+    /// that polls) shows as a count that grows without end: every
+    /// acknowledgement unmasks it and it fires again.
+    pub fn interrupt_counts(&self) -> impl Iterator<Item = (u8, u64)> + '_ {
+        (0u8..)
+            .zip(self.interrupts.iter().copied())
+            .filter(|&(_, n)| n != 0)
+    }
 }
 
 /// A device error as its reply carries it.
@@ -135,6 +151,9 @@ pub fn interrupt(frame: &mut TrapFrame, line: u8) -> *mut TrapFrame {
     if !k.devices.irqs.iter().any(|h| h.line == line) {
         timer::end_of_interrupt(line);
         return frame;
+    }
+    if let Some(n) = k.devices.interrupts.get_mut(usize::from(line)) {
+        *n += 1;
     }
     timer::set_line_masked(line, true);
     timer::end_of_interrupt(line);

@@ -151,6 +151,13 @@ mod entry {
         };
         let status = tests::run_bootstrap(&boot, first, rest);
         kprintln!("bootstrap task ended with status {status:#x}");
+        crate::task::with_kernel(|k| {
+            kprint!("interrupts in {} ms:", timer::uptime_ns() / 1_000_000);
+            for (line, n) in k.devices.interrupt_counts() {
+                kprint!(" line {line}: {n}");
+            }
+            kprintln!();
+        });
         qemu::exit(ExitCode::Success)
     }
 }
