@@ -35,6 +35,7 @@ mod linux;
 mod new_program;
 mod package;
 mod pjdfstest;
+mod profile;
 mod run;
 mod setup;
 mod test;
@@ -104,6 +105,11 @@ COMMANDS:
                         also keeps the results and charts in the book
                         (book/src/benchmarks/). `--redraw` draws the book's
                         charts again from its results, running nothing.
+    profile [--book]    Boot the kernel's benchmark with every instruction
+                        logged and print where its null RPC spends them, by
+                        direction and part of the path
+                        (target/profile/); `--book` keeps the table in the
+                        book (book/src/profile/).
     book [CHAPTER...]   Build the book (book/) with its diagrams and run every
                         command it shows, comparing the output with the
                         book's, and check every exercise; with CHAPTERs
@@ -149,6 +155,7 @@ fn main() -> ExitCode {
         "new-program" => new_program::main(rest),
         "pjdfstest" => pjdfstest::main(rest),
         "fuzz" => fuzz::main(rest),
+        "profile" => profile::main(rest),
         other => Err(Failure::Usage(format!("unknown command `{other}`"))),
     };
     match result {
