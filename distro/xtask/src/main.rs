@@ -105,11 +105,13 @@ COMMANDS:
                         also keeps the results and charts in the book
                         (book/src/benchmarks/). `--redraw` draws the book's
                         charts again from its results, running nothing.
-    profile [--book]    Boot the kernel's benchmark with every instruction
+    profile [--book] | --redraw
+                        Boot the kernel's benchmark with every instruction
                         logged and print where its null RPC spends them, by
-                        direction and part of the path
-                        (target/profile/); `--book` keeps the table in the
-                        book (book/src/profile/).
+                        direction and part of the path (target/profile/:
+                        results, table, chart); `--book` keeps them in the
+                        book (book/src/profile/); `--redraw` draws the
+                        book's table and chart again from its results.
     book [CHAPTER...]   Build the book (book/) with its diagrams and run every
                         command it shows, comparing the output with the
                         book's, and check every exercise; with CHAPTERs

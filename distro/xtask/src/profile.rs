@@ -1,4 +1,4 @@
-//! `cargo xtask profile [--book]`: where the kernel's null RPC spends its
+//! `cargo xtask profile [--book] | --redraw`: where the kernel's null RPC spends its
 //! instructions, for each direction (the request, the reply) and each part
 //! of the path.
 //!
@@ -71,12 +71,21 @@ pub const OTHER: &str = "other kernel code";
 /// The directions, in the order they alternate.
 pub const DIRECTIONS: [&str; 2] = ["request", "reply"];
 
-/// `cargo xtask profile [--book]`.
+/// `cargo xtask profile [--book]`, `cargo xtask profile --redraw`.
 pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
     let mut book = false;
     for arg in args {
         match arg.as_str() {
             "--book" => book = true,
+            "--redraw" if args.len() == 1 => {
+                // The book's table and chart drawn again from its results.
+                let ws = Workspace::find()?;
+                let json = book_dir(&ws.root).join("kernel-null-rpc.json");
+                let text = std::fs::read_to_string(&json)
+                    .map_err(|e| format!("{}: {e}", json.display()))?;
+                write(&book_dir(&ws.root), &from_json(&text)?)?;
+                return Ok(ExitCode::SUCCESS);
+            }
             other => {
                 return Err(Failure::Usage(format!(
                     "unknown option `{other}` for `cargo xtask profile`"
@@ -433,12 +442,93 @@ pub fn render(p: &Profile) -> String {
     s
 }
 
-/// Writes `kernel-null-rpc.json` and its table `kernel-null-rpc.md` in `dir`.
+/// Colours of the parts, in [`part_names`] order.
+const COLOURS: [&str; 8] = [
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#bab0ac",
+];
+
+/// The profile as a chart: a bar per direction, its parts stacked in
+/// [`part_names`] order, a legend with each part's round-trip figure. Made
+/// from the figures alone, so the same results always give the same SVG.
+pub fn svg(p: &Profile) -> String {
+    const WIDTH: f64 = 720.0;
+    const LEFT: f64 = 80.0;
+    const BAR: f64 = 26.0;
+    const LINE: f64 = 20.0;
+    let get = |d: &str, part: &str| {
+        p.rows
+            .iter()
+            .find(|(dd, pp, _)| dd == d && pp == part)
+            .map_or(0.0, |r| r.2)
+    };
+    let totals: Vec<f64> = DIRECTIONS
+        .iter()
+        .map(|d| part_names().iter().map(|part| get(d, part)).sum())
+        .collect();
+    let most = totals.iter().copied().fold(1.0, f64::max);
+    let scale = (WIDTH - LEFT - 70.0) / most;
+    let parts = part_names();
+    let height = 40.0 + 2.0 * (BAR + 14.0) + LINE * parts.len() as f64 + 10.0;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" \
+         viewBox=\"0 0 {WIDTH} {height}\" font-family=\"sans-serif\" font-size=\"12\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"12\" y=\"20\" font-size=\"14\">Kernel null RPC: {:.0} guest instructions a round trip, by part of the path</text>\n",
+        p.round_trip
+    );
+    let mut y = 36.0;
+    for (d, direction) in DIRECTIONS.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "<text x=\"12\" y=\"{:.1}\">{direction}</text>",
+            y + BAR / 2.0 + 4.0
+        );
+        let mut x = LEFT;
+        for (i, part) in parts.iter().enumerate() {
+            let w = get(direction, part) * scale;
+            if w > 0.0 {
+                let _ = writeln!(
+                    s,
+                    "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{BAR}\" fill=\"{}\"><title>{part}: {:.0}</title></rect>",
+                    COLOURS[i % COLOURS.len()],
+                    get(direction, part)
+                );
+            }
+            x += w;
+        }
+        let _ = writeln!(
+            s,
+            "<text x=\"{:.1}\" y=\"{:.1}\">{:.0}</text>",
+            x + 6.0,
+            y + BAR / 2.0 + 4.0,
+            totals[d]
+        );
+        y += BAR + 14.0;
+    }
+    for (i, part) in parts.iter().enumerate() {
+        let both: f64 = DIRECTIONS.iter().map(|d| get(d, part)).sum();
+        let _ = writeln!(
+            s,
+            "<rect x=\"12\" y=\"{:.1}\" width=\"12\" height=\"12\" fill=\"{}\"/>\
+             <text x=\"30\" y=\"{:.1}\">{part}: {both:.0}</text>",
+            y,
+            COLOURS[i % COLOURS.len()],
+            y + 10.0
+        );
+        y += LINE;
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+/// Writes `kernel-null-rpc.json`, its table `kernel-null-rpc.md` and its
+/// chart `kernel-null-rpc.svg` in `dir`.
 fn write(dir: &Path, p: &Profile) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for (name, text) in [
         ("kernel-null-rpc.json", to_json(p)),
         ("kernel-null-rpc.md", render(p)),
+        ("kernel-null-rpc.svg", svg(p)),
     ] {
         let path = dir.join(name);
         std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -447,7 +537,8 @@ fn write(dir: &Path, p: &Profile) -> Result<(), String> {
 }
 
 /// The book step's check: the book's profile table is the rendering of its
-/// results. `Ok(false)` when the book keeps no profile.
+/// results, and its chart the drawing of them. `Ok(false)` when the book
+/// keeps no profile.
 pub fn check_book(root: &Path) -> Result<bool, String> {
     let dir = book_dir(root);
     let json = dir.join("kernel-null-rpc.json");
@@ -462,6 +553,15 @@ pub fn check_book(root: &Path) -> Result<bool, String> {
         return Err(format!(
             "{} is not the table of {}: run `cargo xtask profile --book` again",
             md.display(),
+            json.display()
+        ));
+    }
+    let chart = dir.join("kernel-null-rpc.svg");
+    let drawn = std::fs::read_to_string(&chart).map_err(|e| format!("{}: {e}", chart.display()))?;
+    if drawn != svg(&profile) {
+        return Err(format!(
+            "{} is not the chart of {}: run `cargo xtask profile --book` again",
+            chart.display(),
             json.display()
         ));
     }
@@ -560,6 +660,10 @@ mod tests {
             table.contains("| **all** | **4** | **2** | **5** |"),
             "{table}"
         );
+        let chart = svg(&p);
+        assert!(chart.starts_with("<svg") && chart.ends_with("</svg>\n"));
+        assert!(chart.contains("trap entry and exit: 3"), "{chart}");
+        assert_eq!(chart, svg(&back));
         assert!(from_json("{}").is_err());
         assert!(from_json("{\"round_trip\": 1, \"rows\": [{\"part\": \"x\"}]}").is_err());
     }

@@ -80,7 +80,7 @@ pub fn test_step(ws: &Workspace, chapters: &[String]) -> Result<(), String> {
     let charts = charts::check(&ws.root, Some(&out))?;
     eprintln!("book: {charts} benchmark charts, each the drawing of its results");
     if crate::profile::check_book(&ws.root)? {
-        eprintln!("book: the kernel's profile table is the rendering of its results");
+        eprintln!("book: the kernel's profile table and chart are the rendering of its results");
     }
 
     let runner = run::Runner {
