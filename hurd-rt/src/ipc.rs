@@ -394,6 +394,12 @@ impl UserIpc for KernelIpc {
             .map_err(kern)
     }
 
+    /// The kernel's message limit ([`MAX_MESSAGE`]) less 1 KiB for the
+    /// header and the item descriptors.
+    fn max_inline_data(&self) -> usize {
+        MAX_MESSAGE as usize - 1024
+    }
+
     fn reply_port(&self) -> Result<PortName, KernReturn> {
         match REPLY_PORT.swap(0, Ordering::AcqRel) {
             // `mach_reply_port`: a receive right of its own.

@@ -232,6 +232,16 @@ pub trait UserIpc {
         let _ = self.port_mod_refs(name, RightType::Receive, -1);
     }
 
+    /// The most bytes of inline data one message this runtime carries can
+    /// hold, with room left for its header and item descriptors. A server
+    /// answering `io_read` keeps its reply within it (a short read, which
+    /// the interface allows) instead of building a reply the transport
+    /// refuses. Unbounded unless the runtime says otherwise (the hurd-rs
+    /// kernel's messages are at most 64 KiB).
+    fn max_inline_data(&self) -> usize {
+        usize::MAX
+    }
+
     /// Sends a message, waiting for queue room as long as it takes.
     ///
     /// # Errors
@@ -405,6 +415,9 @@ macro_rules! forward_user_ipc {
             }
             fn release_reply_port(&self, name: PortName, ok: bool) {
                 (**self).release_reply_port(name, ok)
+            }
+            fn max_inline_data(&self) -> usize {
+                (**self).max_inline_data()
             }
             fn send(&self, msg: Message) -> Result<(), SendError> {
                 (**self).send(msg)

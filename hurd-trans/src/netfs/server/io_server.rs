@@ -354,7 +354,10 @@ impl<T: Tree, I: UserIpc> NetFs<T, I> {
         if is_dir(s.mode) {
             return Err(errno(Errno::IsDir));
         }
-        let len = amount.min(self.opts.max_read as u64) as usize;
+        // At most what one reply carries (a short read, as `io_read`
+        // allows), rather than a reply the transport refuses.
+        let most = self.opts.max_read.min(self.ipc.max_inline_data());
+        let len = amount.min(most as u64) as usize;
         let data = st.tree.read(node, at, len).map_err(errno)?;
         if offset == -1
             && let Some(po) = st.peropens.get_mut(&p.po)

@@ -43,6 +43,10 @@ pub const BIG: usize = 40_000;
 pub const WRITTEN_PATH: &str = "/written/by-hurd-rs.txt";
 /// What it writes there (the xtask reads it back with debugfs).
 pub const WRITTEN: &[u8] = b"written on hurd-rs through ext2fs\n";
+/// A file larger than one kernel message, byte i being `i % 253`.
+pub const LARGE_PATH: &str = "/written/large";
+/// Its size.
+pub const LARGE: usize = 200_000;
 
 fn main() -> u64 {
     kernel_test_programs::report::status(steps())
@@ -190,6 +194,36 @@ fn steps() -> Result<(), u64> {
     )?;
     check(23, "read back", read_all(file), Ok(WRITTEN.to_vec()))?;
     let _ = ipc.port_deallocate(file);
+
+    // A file larger than a kernel message: a read asking for all of it at
+    // once is answered short (as io_read allows), not with a reply the
+    // kernel refuses; the rest comes with the next reads.
+    let large = view
+        .open(
+            LARGE_PATH,
+            OpenFlags::READ | OpenFlags::WRITE | OpenFlags::CREAT | OpenFlags::EXCL,
+            0o644,
+        )
+        .map_err(err(24, LARGE_PATH))?;
+    let want: Vec<u8> = (0..LARGE).map(|i| (i % 253) as u8).collect();
+    let f = io::Client::new(&ipc, large);
+    for (i, piece) in want.chunks(16 * 1024).enumerate() {
+        let at = (i * 16 * 1024) as i64;
+        f.write(piece.to_vec(), at)
+            .map_err(err(25, "writing the large file"))?;
+    }
+    let first = f
+        .read(0, LARGE as u64)
+        .map_err(err(26, "one read of it all"))?;
+    if first.is_empty() || first.len() > 64 * 1024 || first[..] != want[..first.len()] {
+        println!(
+            "ext2-client: one read of {LARGE} bytes gave {} bytes",
+            first.len()
+        );
+        return Err(27);
+    }
+    check(28, "the large file", read_all(large), Ok(want))?;
+    let _ = ipc.port_deallocate(large);
     let _ = ipc.port_deallocate(root);
 
     finish(control, server, driver)
