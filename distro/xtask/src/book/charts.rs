@@ -5,11 +5,11 @@
 //! benchmarks and stores both, `cargo xtask bench --redraw` draws the
 //! stored results again.
 //!
-//! The check: every snapshot is a result file the renderer reads, its
-//! chart is exactly the drawing of its rows (a chart is never edited by
-//! hand, nor left behind when its results change), every chart has its
-//! results, and the benchmarks chapter shows every chart, each of which
-//! the built book holds.
+//! The check: every snapshot is a result file the renderer reads with at
+//! least one row, its chart is exactly the drawing of its rows (a chart is
+//! never edited by hand, nor left behind when its results change), every
+//! chart has its results, and the benchmarks chapter shows every chart,
+//! each of which the built book holds.
 
 use std::path::{Path, PathBuf};
 
@@ -26,9 +26,9 @@ pub const CHAPTER: &str = "benchmarks.md";
 ///
 /// # Errors
 ///
-/// A result file the renderer cannot read, a chart that is not the drawing
-/// of its results (or has none), a chart the chapter does not show, or one
-/// missing from the built book.
+/// A result file the renderer cannot read or with no rows, a chart that is
+/// not the drawing of its results (or has none), a chart the chapter does
+/// not show, or one missing from the built book.
 pub fn check(root: &Path, out: Option<&Path>) -> Result<usize, String> {
     let dir = root.join(SNAPSHOT);
     let mut results = Vec::new();
@@ -67,6 +67,9 @@ pub fn check(root: &Path, out: Option<&Path>) -> Result<usize, String> {
         let text = std::fs::read_to_string(file)
             .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
         let rows = bench::parse_results(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+        if rows.is_empty() {
+            return Err(format!("{}: no results to draw", file.display()));
+        }
         let drawn = std::fs::read_to_string(&chart).map_err(|e| {
             format!(
                 "{}: cannot read its chart {}: {e} (`cargo xtask bench {suite} --book` stores and draws it)",
@@ -106,15 +109,30 @@ pub fn check(root: &Path, out: Option<&Path>) -> Result<usize, String> {
 ///
 /// # Errors
 ///
-/// A result file that cannot be read or parsed, or a file not written.
+/// A result file that cannot be read or parsed, one with no rows (a suite
+/// that was skipped, say for want of its baseline, is not kept in place of
+/// its last measurement), or a file not written.
 pub fn store(root: &Path, files: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let dir = root.join(SNAPSHOT);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
-    let mut written = Vec::new();
+    // Every file is read before any is stored, so a refusal stores nothing.
+    let mut texts = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(file)
             .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-        bench::parse_results(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+        let rows = bench::parse_results(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+        if rows.is_empty() {
+            return Err(format!(
+                "{}: no results (the suite said above why it measured nothing); \
+                 the book keeps its last measured chart of `{}`",
+                file.display(),
+                suite(file)
+            ));
+        }
+        texts.push((file, text));
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+    let mut written = Vec::new();
+    for (file, text) in texts {
         let kept = dir.join(format!("{}.json", suite(file)));
         std::fs::write(&kept, &text)
             .map_err(|e| format!("cannot write {}: {e}", kept.display()))?;
@@ -207,6 +225,24 @@ mod tests {
         assert!(store(&root, &[results]).is_ok());
         let unshown = check(&root, None);
         assert!(unshown.is_err_and(|e| e.contains("does not show the chart benchmarks/vm.svg")));
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn a_suite_that_measured_nothing_is_not_stored() {
+        let root = root("empty", "![ipc](benchmarks/ipc.svg)\n");
+        let (results, empty) = (root.join("ipc.json"), root.join("vm.json"));
+        std::fs::write(&results, RESULTS).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&empty, "[]").unwrap_or_else(|e| panic!("{e}"));
+        let refused = store(&root, &[results.clone(), empty]);
+        assert!(refused.is_err_and(|e| e.contains("vm.json: no results")));
+        // Nothing of the refused call was stored.
+        assert!(!root.join(SNAPSHOT).join("ipc.json").exists());
+        assert_eq!(store(&root, &[results]).map(|v| v.len()), Ok(1));
+        // An empty result file in the snapshot is refused by the check too.
+        std::fs::write(root.join(SNAPSHOT).join("ipc.json"), "[]")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(check(&root, None).is_err_and(|e| e.contains("no results to draw")));
         let _ = std::fs::remove_dir_all(&root);
     }
 
