@@ -838,8 +838,8 @@ pub fn run_interactive(ws: &Workspace) -> Result<std::process::ExitStatus, Strin
 /// instructions (TCG with `-icount shift=0,sleep=off`: `hurd-init` prints
 /// the time-stamp counter, which then counts instructions, as it is about to
 /// show the prompt, and halts when its command line says `bench-prompt`) and in
-/// wall time under TCG, and the size of the image. Writes
-/// `target/bench/distro.json`.
+/// wall time under TCG, the size of the image, and reading a file from the
+/// disk ([`disk_bench`]). Writes `target/bench/distro.json`.
 pub fn bench(ws: &Workspace) -> Result<(), String> {
     crate::setup::ensure_apt(&[kernel::QEMU_PACKAGE])?;
     let all = kernel::build(ws)?;
@@ -896,7 +896,105 @@ pub fn bench(ws: &Workspace) -> Result<(), String> {
             .len();
         rows.push(kernel::bench_row(label, "bytes", size as f64, None));
     }
+
+    let disk = disk_bench(ws, &build)?;
+    rows.push(kernel::bench_row(
+        "distro read of a 4 MiB file from the ext2 disk, 32 KiB io_reads (guest insns per byte)",
+        "insns",
+        disk.disk / disk.bytes,
+        Some((
+            "the same bytes from a copy in the root tmpfs (insns per byte)",
+            disk.memory / disk.bytes,
+        )),
+    ));
     kernel::write_bench_rows(ws, "distro", &rows)
+}
+
+/// The size of the file [`disk_bench`] reads from the disk.
+pub const DISK_BENCH_BYTES: usize = 4 << 20;
+
+/// What `hurd-init`'s `bench-disk` measured: the bytes it read, and the
+/// guest instructions reading them from the disk and from a copy in the
+/// root file system.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DiskBench {
+    /// Bytes read (each time).
+    pub bytes: f64,
+    /// Instructions reading them from the file on the disk.
+    pub disk: f64,
+    /// Instructions reading the copy in the root tmpfs.
+    pub memory: f64,
+}
+
+/// Boots the scenario's image — its root file system and a copy of its
+/// disk holding a file of [`DISK_BENCH_BYTES`] (`/home/disk-bench`, written
+/// there by `debugfs`) — with `bench-prompt bench-disk`, under TCG with
+/// `-icount shift=0,sleep=off`: `hurd-init` reads the file from the disk
+/// (through `/hurd/ext2fs`, its pager and `/hurd/virtio-blk`), copies it to
+/// `/tmp` and reads the copy, counting instructions for each reading.
+pub fn disk_bench(ws: &Workspace, build: &Build) -> Result<DiskBench, String> {
+    let target = ws.metadata()?.target_directory;
+    let mut build = build.clone();
+    build.modules.push(reference_rootfs(ws)?);
+    let disk = target.join("hurd-rs-bench-disk.img");
+    let reference = reference_disk(ws)?;
+    std::fs::copy(&reference, &disk).map_err(|e| {
+        format!(
+            "cannot copy {} to {}: {e}",
+            reference.display(),
+            disk.display()
+        )
+    })?;
+    // Bytes that are never zero: debugfs leaves blocks of zeros as holes,
+    // which would not be read from the disk.
+    let data = target.join("hurd-rs-disk-bench.bin");
+    let bytes: Vec<u8> = (0..DISK_BENCH_BYTES).map(|i| (i % 251) as u8 + 1).collect();
+    std::fs::write(&data, bytes).map_err(|e| format!("cannot write {}: {e}", data.display()))?;
+    crate::cmd::Cmd::new("debugfs")
+        .args(["-w", "-R"])
+        .arg(format!("write {} disk-bench", data.display()))
+        .arg(&disk)
+        .run()?;
+    let mut extra = vec!["-icount".to_owned(), "shift=0,sleep=off".to_owned()];
+    extra.extend(kernel::disk_args(&[&disk]));
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    let run = kernel::boot(
+        kernel::qemu_command(&build, Accel::Tcg, "bench-prompt bench-disk", &extra),
+        SCENARIO_TIMEOUT,
+    )?;
+    let _ = std::fs::remove_file(&data);
+    let _ = std::fs::remove_file(&disk);
+    parse_disk_bench(&run.lines)
+}
+
+/// The figures of `hurd-init`'s `bench-disk` in the lines of a boot; an
+/// error quoting what it said when they are missing or not the whole file.
+pub fn parse_disk_bench(lines: &[String]) -> Result<DiskBench, String> {
+    let values = kernel::bench_values(lines);
+    let get = |name: &str| values.iter().find(|(n, _)| n == name).map(|&(_, v)| v);
+    match (get("disk_read_bytes"), get("disk_read"), get("tmpfs_read")) {
+        (Some(bytes), Some(disk), Some(memory)) if bytes == DISK_BENCH_BYTES as f64 => {
+            Ok(DiskBench {
+                bytes,
+                disk,
+                memory,
+            })
+        }
+        (Some(bytes), ..) if bytes != DISK_BENCH_BYTES as f64 => Err(format!(
+            "hurd-init read {bytes} bytes of /home/disk-bench, not {DISK_BENCH_BYTES}"
+        )),
+        _ => {
+            let said: Vec<&str> = lines
+                .iter()
+                .map(String::as_str)
+                .filter(|l| l.contains("bench-disk") || l.contains("vd0") || l.contains("/home"))
+                .collect();
+            Err(format!(
+                "hurd-init printed no figures of reading the disk; it said:\n{}",
+                said.join("\n")
+            ))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -949,6 +1047,39 @@ mod tests {
         ] {
             assert!(check_interrupts(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn disk_bench_figures_are_read_and_checked() {
+        let lines = |bytes: usize| -> Vec<String> {
+            [
+                format!("bench disk_read_bytes {bytes}"),
+                "bench disk_read 400000000".to_owned(),
+                "bench tmpfs_read 100000000".to_owned(),
+                "bench boot_to_login_prompt 900000000".to_owned(),
+            ]
+            .into()
+        };
+        let read = parse_disk_bench(&lines(DISK_BENCH_BYTES));
+        assert_eq!(
+            read,
+            Ok(DiskBench {
+                bytes: DISK_BENCH_BYTES as f64,
+                disk: 4e8,
+                memory: 1e8,
+            })
+        );
+        // A short file (debugfs wrote less) is an error, not a figure.
+        let short = parse_disk_bench(&lines(4096));
+        assert!(short.is_err_and(|e| e.contains("read 4096 bytes")));
+        // No figures: what hurd-init said about the disk is quoted.
+        let said = [
+            format!("bench disk_read_bytes {DISK_BENCH_BYTES}"),
+            "hurd-init: bench-disk: copying to /tmp: Errno(NoSpc)".to_owned(),
+            "bench boot_to_login_prompt 1".to_owned(),
+        ];
+        let none = parse_disk_bench(&said);
+        assert!(none.is_err_and(|e| e.contains("copying to /tmp: Errno(NoSpc)")));
     }
 
     #[test]

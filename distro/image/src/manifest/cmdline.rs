@@ -35,6 +35,10 @@ pub const WORDS: &[(&str, &str)] = &[
         "bench-prompt",
         "hurd-init prints the time-stamp counter when the login prompt would show, and halts",
     ),
+    (
+        "bench-disk",
+        "hurd-init reads /home/disk-bench from the disk, then a copy in /tmp, and prints the time-stamp counter's count for each",
+    ),
 ];
 
 impl Checker<'_> {

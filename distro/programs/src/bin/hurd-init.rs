@@ -174,6 +174,17 @@ const MODULES: &[&str] = &[
 /// What is shown before each login prompt (as `getty` shows it).
 const ISSUE: &str = "/etc/issue";
 
+/// The file `bench-disk` reads from the disk: on the reference image's
+/// disk, mounted at `/home`, where `cargo xtask bench distro` puts it.
+const DISK_BENCH_FILE: &str = "/home/disk-bench";
+
+/// Where `bench-disk` copies it, in the root file system (memory).
+const DISK_BENCH_COPY: &str = "/tmp/disk-bench";
+
+/// The bytes of each `io_read` and `io_write` of `bench-disk`: the most
+/// one message carries ([`hurd_rt::io::CHUNK`]).
+const DISK_BENCH_CHUNK: u64 = hurd_rt::io::CHUNK as u64;
+
 /// The stack of a thread that waits for a service to end.
 const WATCHER_STACK: usize = 16 * 1024;
 
@@ -631,6 +642,82 @@ fn spawn_service(
 }
 // ANCHOR_END: services
 
+/// `bench-disk`: reads [`DISK_BENCH_FILE`] from the disk to its end, then
+/// copies it to [`DISK_BENCH_COPY`] and reads the copy, in `io_read`s of
+/// [`DISK_BENCH_CHUNK`] bytes. Prints the bytes read and the time-stamp
+/// counter's count for each reading (guest instructions under QEMU's
+/// `-icount`) as `bench` lines as they are measured; opening the files is
+/// not counted. An error names the step that failed.
+fn disk_bench(sys: &System) -> Result<(), (&'static str, Error)> {
+    let root = sys
+        .session_for(&IdSet::root())
+        .map_err(|e| ("a session as root", e))?;
+    let file = root
+        .open(DISK_BENCH_FILE, OpenFlags::READ)
+        .map_err(|e| ("opening the file on the disk", e))?;
+    let read = timed_read(&sys.ipc, file, u64::MAX).map_err(|e| ("reading the disk", e));
+    let copied = read.and_then(|(bytes, disk)| {
+        println!("bench disk_read_bytes {bytes}");
+        println!("bench disk_read {disk}");
+        copy_to_tmp(&root, &sys.ipc, file, bytes).map_err(|e| ("copying to /tmp", e))?;
+        Ok(bytes)
+    });
+    root.release(file);
+    let bytes = copied?;
+    let copy = root
+        .open(DISK_BENCH_COPY, OpenFlags::READ)
+        .map_err(|e| ("opening the copy", e))?;
+    let memory = timed_read(&sys.ipc, copy, bytes);
+    root.release(copy);
+    let (copied, memory) = memory.map_err(|e| ("reading the copy", e))?;
+    if copied != bytes {
+        return Err(("reading the copy", Errno::Io.into()));
+    }
+    println!("bench tmpfs_read {memory}");
+    Ok(())
+}
+
+/// Copies the first `bytes` of `file` to [`DISK_BENCH_COPY`].
+fn copy_to_tmp(
+    root: &Session<'_, KernelIpc>,
+    ipc: &KernelIpc,
+    file: PortName,
+    bytes: u64,
+) -> Result<(), Error> {
+    root.write_file(DISK_BENCH_COPY, &[], false)?;
+    let c = io::Client::new(ipc, file);
+    let mut at = 0;
+    while at < bytes {
+        let chunk = c.read(at as i64, DISK_BENCH_CHUNK)?;
+        if chunk.is_empty() {
+            return Err(Errno::Io.into());
+        }
+        at += chunk.len() as u64;
+        root.write_file(DISK_BENCH_COPY, &chunk, true)?;
+    }
+    Ok(())
+}
+
+/// Reads `file` from its start until its end or `limit` bytes, in reads of
+/// [`DISK_BENCH_CHUNK`]; returns the bytes read and the time-stamp
+/// counter's count.
+fn timed_read(ipc: &KernelIpc, file: PortName, limit: u64) -> Result<(u64, u64), Error> {
+    let c = io::Client::new(ipc, file);
+    // SAFETY: rdtsc reads a counter; CR4.TSD is clear, so ring 3 may.
+    let start = unsafe { core::arch::x86_64::_rdtsc() };
+    let mut at = 0;
+    while at < limit {
+        let chunk = c.read(at as i64, DISK_BENCH_CHUNK.min(limit - at))?;
+        if chunk.is_empty() {
+            break;
+        }
+        at += chunk.len() as u64;
+    }
+    // SAFETY: as above.
+    let end = unsafe { core::arch::x86_64::_rdtsc() };
+    Ok((at, end.wrapping_sub(start)))
+}
+
 // ANCHOR: rootfs
 /// Writes the `rootfs` boot module (a tar archive: files, directories,
 /// passive translator records) into the root file system, as `root`.
@@ -684,6 +771,11 @@ fn main() -> u64 {
         ipc: &sys.ipc,
         term: sys.term,
     };
+    if boot_info.as_ref().is_some_and(|b| b.has_word("bench-disk"))
+        && let Err((step, e)) = disk_bench(&sys)
+    {
+        println!("hurd-init: bench-disk: {step}: {e:?}");
+    }
     if bench {
         // The time-stamp counter as the prompt would show (instructions
         // under QEMU's -icount), then halt.
