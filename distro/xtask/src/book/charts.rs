@@ -5,11 +5,12 @@
 //! benchmarks and stores both, `cargo xtask bench --redraw` draws the
 //! stored results again.
 //!
-//! The check: every snapshot is a result file the renderer reads with at
-//! least one row, its chart is exactly the drawing of its rows (a chart is
-//! never edited by hand, nor left behind when its results change), every
-//! chart has its results, and the benchmarks chapter shows every chart,
-//! each of which the built book holds.
+//! The check: every suite of `cargo xtask bench` has a snapshot, each a
+//! result file the renderer reads with at least one row, its chart is
+//! exactly the drawing of its rows (a chart is never edited by hand, nor
+//! left behind when its results change), every chart has its results, and
+//! the benchmarks chapter shows every chart, each of which the built book
+//! holds.
 
 use std::path::{Path, PathBuf};
 
@@ -22,14 +23,17 @@ pub const SNAPSHOT: &str = "book/src/benchmarks";
 pub const CHAPTER: &str = "benchmarks.md";
 
 /// Checks the snapshot in `root` and, with `out` (the built book), that
-/// the book holds each chart. Returns how many charts there are.
+/// the book holds each chart; each suite named in `suites` must have one
+/// (the book step names every suite of [`bench::BENCHES`]). Returns how
+/// many charts there are.
 ///
 /// # Errors
 ///
-/// A result file the renderer cannot read or with no rows, a chart that is
+/// A suite of `suites` without results, a result file the renderer cannot
+/// read or with no rows, a chart that is
 /// not the drawing of its results (or has none), a chart the chapter does
 /// not show, or one missing from the built book.
-pub fn check(root: &Path, out: Option<&Path>) -> Result<usize, String> {
+pub fn check(root: &Path, out: Option<&Path>, suites: &[&str]) -> Result<usize, String> {
     let dir = root.join(SNAPSHOT);
     let mut results = Vec::new();
     let mut charts = Vec::new();
@@ -48,6 +52,18 @@ pub fn check(root: &Path, out: Option<&Path>) -> Result<usize, String> {
     results.sort();
     if results.is_empty() {
         return Err(format!("{}: no benchmark results", dir.display()));
+    }
+    let missing: Vec<&str> = suites
+        .iter()
+        .copied()
+        .filter(|name| !results.contains(&dir.join(format!("{name}.json"))))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "{}: no results of {} (store them with `cargo xtask bench NAME --book`)",
+            dir.display(),
+            missing.join(", ")
+        ));
     }
     for chart in &charts {
         if !results.contains(&chart.with_extension("json")) {
@@ -199,21 +215,33 @@ mod tests {
         std::fs::write(&results, RESULTS).unwrap_or_else(|e| panic!("{e}"));
         let written = store(&root, &[results]);
         assert_eq!(written, Ok(vec![root.join(SNAPSHOT).join("ipc.svg")]));
-        assert_eq!(check(&root, None), Ok(1));
+        assert_eq!(check(&root, None, &[]), Ok(1));
 
         // Results changed, chart not drawn again.
         let kept = root.join(SNAPSHOT).join("ipc.json");
         let changed = RESULTS.replace("0.2}", "0.3}");
         std::fs::write(&kept, changed).unwrap_or_else(|e| panic!("{e}"));
-        let stale = check(&root, None);
+        let stale = check(&root, None, &[]);
         assert!(stale.is_err_and(|e| e.contains("is not the drawing of")));
         assert_eq!(redraw_all(&root).map(|v| v.len()), Ok(1));
-        assert_eq!(check(&root, None), Ok(1));
+        assert_eq!(check(&root, None, &[]), Ok(1));
 
         // A chart edited by hand.
         let chart = root.join(SNAPSHOT).join("ipc.svg");
         std::fs::write(&chart, "<svg/>").unwrap_or_else(|e| panic!("{e}"));
-        assert!(check(&root, None).is_err());
+        assert!(check(&root, None, &[]).is_err());
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn every_suite_named_must_have_its_chart() {
+        let root = root("every", "![ipc](benchmarks/ipc.svg)\n");
+        let results = root.join("ipc.json");
+        std::fs::write(&results, RESULTS).unwrap_or_else(|e| panic!("{e}"));
+        assert!(store(&root, &[results]).is_ok());
+        assert_eq!(check(&root, None, &["ipc"]), Ok(1));
+        let missing = check(&root, None, &["ipc", "vm", "auth"]);
+        assert!(missing.is_err_and(|e| e.contains("no results of vm, auth")));
         let _ = std::fs::remove_dir_all(&root);
     }
 
@@ -223,7 +251,7 @@ mod tests {
         let results = root.join("vm.json");
         std::fs::write(&results, RESULTS).unwrap_or_else(|e| panic!("{e}"));
         assert!(store(&root, &[results]).is_ok());
-        let unshown = check(&root, None);
+        let unshown = check(&root, None, &[]);
         assert!(unshown.is_err_and(|e| e.contains("does not show the chart benchmarks/vm.svg")));
         let _ = std::fs::remove_dir_all(&root);
     }
@@ -242,7 +270,7 @@ mod tests {
         // An empty result file in the snapshot is refused by the check too.
         std::fs::write(root.join(SNAPSHOT).join("ipc.json"), "[]")
             .unwrap_or_else(|e| panic!("{e}"));
-        assert!(check(&root, None).is_err_and(|e| e.contains("no results to draw")));
+        assert!(check(&root, None, &[]).is_err_and(|e| e.contains("no results to draw")));
         let _ = std::fs::remove_dir_all(&root);
     }
 
@@ -251,13 +279,13 @@ mod tests {
         let root = root("bad", "![x](benchmarks/x.svg)\n");
         let dir = root.join(SNAPSHOT);
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-        assert!(check(&root, None).is_err_and(|e| e.contains("no benchmark results")));
+        assert!(check(&root, None, &[]).is_err_and(|e| e.contains("no benchmark results")));
         std::fs::write(dir.join("x.json"), "{}").unwrap_or_else(|e| panic!("{e}"));
-        assert!(check(&root, None).is_err());
+        assert!(check(&root, None, &[]).is_err());
         assert!(store(&root, &[dir.join("x.json")]).is_err());
         std::fs::write(dir.join("x.json"), RESULTS).unwrap_or_else(|e| panic!("{e}"));
         std::fs::write(dir.join("y.svg"), "<svg/>").unwrap_or_else(|e| panic!("{e}"));
-        let lone = check(&root, None);
+        let lone = check(&root, None, &[]);
         assert!(lone.is_err_and(|e| e.contains("a chart without its results")));
         let _ = std::fs::remove_dir_all(&root);
     }

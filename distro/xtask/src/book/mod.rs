@@ -77,7 +77,8 @@ pub fn test_step(ws: &Workspace, chapters: &[String]) -> Result<(), String> {
     let files = markdown::chapters(&src)?;
     let drawn = diagrams::check(&src, &out, &files)?;
     eprintln!("book: {drawn} diagrams drawn");
-    let charts = charts::check(&ws.root, Some(&out))?;
+    let suites: Vec<&str> = crate::bench::BENCHES.iter().map(|b| b.name).collect();
+    let charts = charts::check(&ws.root, Some(&out), &suites)?;
     eprintln!("book: {charts} benchmark charts, each the drawing of its results");
     if crate::profile::check_book(&ws.root)? {
         eprintln!("book: the kernel's profile table and chart are the rendering of its results");
