@@ -12,5 +12,11 @@ fn main() {
         // position-independent executable, no dynamic relocations.
         println!("cargo:rustc-link-arg-bins=--no-pie");
         println!("cargo:rustc-link-arg-bins=-zmax-page-size=4096");
+        // The trace build: defmt's linker script (on the search path by
+        // defmt's build script) keeps the `.defmt` section of format
+        // strings in the ELF, outside the loaded image, for the decoder.
+        if std::env::var_os("CARGO_FEATURE_TRACE").is_some() {
+            println!("cargo:rustc-link-arg-bins=-Tdefmt.x");
+        }
     }
 }

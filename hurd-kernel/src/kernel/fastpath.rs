@@ -71,6 +71,13 @@ pub fn null_rpc(k: &mut Kernel, frame: &mut TrapFrame) -> Option<*mut TrapFrame>
     let done = k
         .ipc
         .send_receive_header(space, &header, name, opts, u64::from(id))?;
+    ipc_trace!(
+        "mach_msg straight rpc: thread {=u32} port {=u32} msgh_id {=i32} to thread {=u32}",
+        id,
+        header.remote.0,
+        header.id,
+        mach_msg::trace_thread(done.to)
+    );
     // Sent: the caller now waits for its reply.
     let frame: *mut TrapFrame = frame;
     caller.frame = frame;

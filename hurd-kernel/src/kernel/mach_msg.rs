@@ -80,6 +80,13 @@ pub fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, caller: Caller, call: Mac
                         message,
                         received,
                     } => {
+                        ipc_trace!(
+                            "mach_msg rpc: thread {=u32} msgh_id {=i32} size {=u32} to port {=u32} of the receiver",
+                            id,
+                            message.header.id,
+                            message.header.size,
+                            message.header.local.0
+                        );
                         let rcv = (buf, rcv_size, name, large);
                         return fast_rpc_done(k, frame, (to, message), received, rcv);
                     }
@@ -90,8 +97,17 @@ pub fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, caller: Caller, call: Mac
         };
         let may_block = !(option & msg_option::SEND_TIMEOUT != 0 && timeout == 0);
         let wait = may_block.then_some(u64::from(id));
+        #[cfg(feature = "trace")]
+        let sent = (msg.header.remote.0, msg.header.id, msg.header.size);
         match k.ipc.send(space, msg, wait) {
             Ok(()) => {
+                ipc_trace!(
+                    "mach_msg send: thread {=u32} port {=u32} msgh_id {=i32} size {=u32}",
+                    id,
+                    sent.0,
+                    sent.1,
+                    sent.2
+                );
                 k.process_ipc_events();
                 if k.threads
                     .get(&id)
@@ -115,6 +131,13 @@ pub fn mach_msg(k: &mut Kernel, frame: &mut TrapFrame, caller: Caller, call: Mac
                 return Reason::Blocked;
             }
             Err(err) => {
+                ipc_trace!(
+                    "mach_msg send failed: thread {=u32} port {=u32} msgh_id {=i32}: {}",
+                    id,
+                    sent.0,
+                    sent.1,
+                    err.code
+                );
                 frame.rax = msg_code(err.code);
                 return Reason::Return;
             }
@@ -201,6 +224,13 @@ fn header_rpc(
     let done = k
         .ipc
         .send_receive_header(space, &header, name, opts, u64::from(id))?;
+    ipc_trace!(
+        "mach_msg header rpc: thread {=u32} port {=u32} msgh_id {=i32} to thread {=u32}",
+        id,
+        header.remote.0,
+        header.id,
+        trace_thread(done.to)
+    );
     // The caller now waits for its reply.
     if let Some(t) = k.threads.get_mut(&id) {
         t.pending = Some(Pending::Receive {
@@ -229,6 +259,7 @@ pub fn header_rpc_delivered(k: &mut Kernel, id: ThreadId, done: hurd_ipc::Header
     }
     let to = done.to as ThreadId;
     if k.finish_receive_for_handoff(to, Ok(message)) {
+        ipc_trace!("hand-off: thread {=u32} to thread {=u32}", id, to);
         Reason::HandOff(to)
     } else {
         Reason::Blocked
@@ -346,6 +377,17 @@ fn start_receive(
             None
         }
         result => {
+            match &result {
+                Ok(message) => trace_receive(id, message),
+                Err(_e) => {
+                    ipc_trace!(
+                        "mach_msg receive failed: thread {=u32} port {=u32}: {}",
+                        id,
+                        name.0,
+                        _e.code
+                    );
+                }
+            }
             let rcv = (buf, rcv_size, large);
             let copied = copy_out_message(&mut k.vm, &mut k.wire_buf, map, rcv, result);
             let code = match copied {
@@ -359,6 +401,28 @@ fn start_receive(
             code
         }
     }
+}
+
+/// The thread a waiter token names, for the trace line: 0 (the kernel's
+/// own thread) for the kernel's token.
+#[cfg(feature = "trace")]
+#[inline(always)]
+pub fn trace_thread(token: hurd_ipc::WaiterToken) -> u32 {
+    u32::try_from(token).unwrap_or(crate::task::BOOT_THREAD)
+}
+
+/// A message received by thread `id` on the trace line (feature `trace`).
+#[inline(always)]
+pub fn trace_receive(id: ThreadId, message: &Message) {
+    ipc_trace!(
+        "mach_msg receive: thread {=u32} port {=u32} msgh_id {=i32} size {=u32}",
+        id,
+        message.header.local.0,
+        message.header.id,
+        message.header.size
+    );
+    #[cfg(not(feature = "trace"))]
+    let _ = (id, message);
 }
 
 /// Blocks thread `id` with `pending`.

@@ -15,6 +15,16 @@
 #[cfg(target_os = "none")]
 #[macro_use]
 mod arch;
+
+/// An IPC event on the trace line: `defmt::trace!` in the `trace` build
+/// (see `arch::trace`), nothing otherwise.
+#[cfg(target_os = "none")]
+macro_rules! ipc_trace {
+    ($($arg:tt)*) => {
+        #[cfg(feature = "trace")]
+        defmt::trace!($($arg)*);
+    };
+}
 #[cfg(target_os = "none")]
 extern crate alloc;
 
@@ -74,6 +84,8 @@ mod entry {
     pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         heap::init();
         serial::init();
+        #[cfg(feature = "trace")]
+        crate::arch::trace::init();
         kprintln!("hurd-kernel {} booting", env!("CARGO_PKG_VERSION"));
         gdt::init();
         crate::arch::fpu::init();
@@ -90,6 +102,11 @@ mod entry {
             boot.memory.len(),
             boot.modules.len()
         );
+        // The trace line shows the machine's memory as the loader gave it.
+        #[cfg(feature = "trace")]
+        for region in &boot.memory {
+            defmt::debug!("boot memory: {}", region);
+        }
         mem::init(&boot);
         paging::init();
         task::init();
@@ -137,6 +154,8 @@ mod entry {
                 .collect();
             let summary = tests::run(&boot, &only);
             kprintln!("{summary}");
+            #[cfg(feature = "trace")]
+            defmt::info!("test run: {}", summary);
             qemu::exit(if summary.success() {
                 ExitCode::Success
             } else {

@@ -636,6 +636,9 @@ impl Kernel {
     /// code; `false` when the thread does not go on (none such, not
     /// receiving, or waiting now for a pager to copy out).
     fn complete_receive(&mut self, id: ThreadId, result: Result<Message, RecvError>) -> bool {
+        if let Ok(message) = &result {
+            crate::mach_msg::trace_receive(id, message);
+        }
         let Some(thread) = self.threads.get_mut(&id) else {
             return false;
         };

@@ -15,7 +15,8 @@
 //! - [`pci`]: PCI configuration space by the `0xCF8`/`0xCFC` ports;
 //! - [`uaccess`]: copying to and from a task's memory;
 //! - [`timer`], [`serial`], [`qemu`], [`panic`]: the PIT and PICs, the COM1
-//!   console, QEMU's exit device, the panic handler.
+//!   console, QEMU's exit device, the panic handler;
+//! - [`trace`] (feature `trace`): defmt frames on COM2.
 
 #[macro_use]
 pub mod serial;
@@ -34,5 +35,7 @@ pub mod pci;
 pub mod physmem;
 pub mod qemu;
 pub mod timer;
+#[cfg(feature = "trace")]
+pub mod trace;
 pub mod trap;
 pub mod uaccess;

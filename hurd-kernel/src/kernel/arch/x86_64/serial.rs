@@ -141,7 +141,43 @@ impl log::Log for SerialLogger {
             record.target(),
             record.args()
         ));
+        #[cfg(feature = "trace")]
+        trace_record(record);
     }
 
     fn flush(&self) {}
+}
+
+/// A log record on the trace line too (feature `trace`): formatted here
+/// (the record's arguments are only known at run time), cut at 200 bytes,
+/// and sent as a defmt frame of the record's level.
+#[cfg(feature = "trace")]
+fn trace_record(record: &log::Record<'_>) {
+    let mut text = arrayvec::ArrayString::<200>::new();
+    // A longer message is cut where the buffer fills.
+    let _ = write!(Cut(&mut text), "{}", record.args());
+    let (target, text) = (record.target(), text.as_str());
+    match record.level() {
+        log::Level::Error => defmt::error!("{=str}: {=str}", target, text),
+        log::Level::Warn => defmt::warn!("{=str}: {=str}", target, text),
+        log::Level::Info => defmt::info!("{=str}: {=str}", target, text),
+        log::Level::Debug => defmt::debug!("{=str}: {=str}", target, text),
+        log::Level::Trace => defmt::trace!("{=str}: {=str}", target, text),
+    }
+}
+
+/// Writes into a fixed buffer as much as fits, on a character boundary.
+#[cfg(feature = "trace")]
+struct Cut<'a, const N: usize>(&'a mut arrayvec::ArrayString<N>);
+
+#[cfg(feature = "trace")]
+impl<const N: usize> Write for Cut<'_, N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for c in s.chars() {
+            if self.0.try_push(c).is_err() {
+                break;
+            }
+        }
+        Ok(())
+    }
 }
