@@ -812,8 +812,10 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
 }
 
 /// `cargo xtask run --kernel`: boots the distro with the console on the
-/// terminal.
-pub fn run_interactive(ws: &Workspace) -> Result<std::process::ExitStatus, String> {
+/// terminal. With `trace` (`run --trace`), on the kernel's trace build with
+/// its trace line in `target/trace.bin`, decoded when QEMU ends (printed,
+/// and kept in `target/trace.txt`).
+pub fn run_interactive(ws: &Workspace, trace: bool) -> Result<std::process::ExitStatus, String> {
     let all = kernel::build(ws)?;
     let accel = match Accel::detect() {
         Accel::Tcg => Accel::Tcg,
@@ -824,14 +826,42 @@ pub fn run_interactive(ws: &Workspace) -> Result<std::process::ExitStatus, Strin
     build.modules.push(reference_rootfs(ws)?);
     let mut disk = kernel::disk_args(&[&reference_disk(ws)?]);
     disk.extend(kernel::distro_net_args());
+    let target = ws.metadata()?.target_directory;
+    let trace_file = target.join("trace.bin");
+    if trace {
+        build.kernel = crate::trace::build_kernel(ws)?;
+        disk.extend(crate::trace::serial_args(&trace_file));
+    }
     let disk: Vec<&str> = disk.iter().map(String::as_str).collect();
     let mut command: Command = kernel::qemu_command(&build, accel, "", &disk);
     eprintln!("$ {command:?}");
-    command
+    let status = command
         .stdin(Stdio::inherit())
         .stdout(Stdio::inherit())
         .status()
-        .map_err(|e| format!("could not start qemu-system-x86_64: {e}"))
+        .map_err(|e| format!("could not start qemu-system-x86_64: {e}"))?;
+    if trace {
+        let decoded = crate::trace::decode_files(&build.kernel, &trace_file)?;
+        let text: String = decoded
+            .lines
+            .iter()
+            .map(|l| format!("{}\n", l.text))
+            .collect();
+        print!("{text}");
+        let kept = target.join("trace.txt");
+        std::fs::write(&kept, &text)
+            .map_err(|e| format!("cannot write {}: {e}", kept.display()))?;
+        eprintln!(
+            "trace: {} frames decoded from {} (kept in {})",
+            decoded.lines.len(),
+            trace_file.display(),
+            kept.display()
+        );
+        if let Some(problems) = decoded.problems() {
+            eprintln!("trace: {problems}");
+        }
+    }
+    Ok(status)
 }
 
 /// `cargo xtask bench distro`: boot to the login prompt, in guest

@@ -7,6 +7,11 @@
 //! of `cargo xtask test` clippy-checks it for `x86_64-unknown-none`, builds
 //! it, boots it with the command line `test` and requires the closing line
 //! `N passed, 0 failed` and the success exit status of `isa-debug-exit`.
+//! It then boots the kernel's trace build (feature `trace`, see
+//! [`crate::trace`]) with the benchmark's command line and checks that the
+//! decoded trace line shows the kernel's log and `mach_msg` events by name.
+//! With `HURD_KERNEL_TRACE=1` the test run itself boots the trace build,
+//! and a failure prints the end of its decoded trace.
 //!
 //! QEMU runs with KVM (`-accel kvm -cpu EPYC`) when `/dev/kvm` can be opened,
 //! else with TCG (`-cpu qemu64,+rdrand`: the random translator's key comes
@@ -549,6 +554,41 @@ pub fn bench(ws: &Workspace) -> Result<(), String> {
         ),
     ];
 
+    // The same RPC on the trace build, every event on the trace line.
+    let kernel = crate::trace::build_kernel(ws)?;
+    let trace_file = ws.metadata()?.target_directory.join("trace-bench.bin");
+    let traced = Build {
+        kernel: kernel.clone(),
+        modules: build.modules.clone(),
+    };
+    let mut args: Vec<String> = icount.iter().map(|s| (*s).to_owned()).collect();
+    args.extend(crate::trace::serial_args(&trace_file));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = boot(
+        qemu_command(&traced, Accel::Tcg, "bench", &args),
+        TEST_TIMEOUT,
+    )?;
+    if let Some(&(_, traced_rpc)) = bench_values(&run.lines)
+        .iter()
+        .find(|(n, _)| n == "null_rpc_round_trip")
+    {
+        rows.push(bench_row(
+            "kernel null RPC round trip, 2 tasks, trace line on (guest insns)",
+            "insns",
+            traced_rpc,
+            Some(("the same RPC without the trace line (insns)", straight)),
+        ));
+    }
+    let decoded = crate::trace::decode_files(&kernel, &trace_file)?;
+    if let Some((_, bytes)) = decoded.event_size("mach_msg straight rpc:") {
+        rows.push(bench_row(
+            "kernel trace line: bytes per straight-path RPC event (bytes)",
+            "bytes",
+            bytes,
+            None,
+        ));
+    }
+
     // Wall time to the first line a user task prints, without icount.
     if let Some(elapsed) = wall_time_to(
         qemu_command(&build, Accel::Tcg, "bench", &[]),
@@ -959,8 +999,23 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
         .arg(setup::BARE_METAL_TARGET)
         .args(["--", "-D", "warnings"])
         .run()?;
+    // The kernel's trace build too.
+    ws.cargo()
+        .args(["clippy", "--quiet", "--release", "--no-deps", "-p", PACKAGE])
+        .args(["--features", crate::trace::FEATURE, "--target"])
+        .arg(setup::BARE_METAL_TARGET)
+        .args(["--", "-D", "warnings"])
+        .run()?;
     let build = build(ws)?;
     let accel = choose_accel(&build)?;
+    // With HURD_KERNEL_TRACE=1, the test run is the trace build's, and a
+    // failure shows the end of its trace.
+    let traced = if std::env::var("HURD_KERNEL_TRACE").is_ok_and(|v| v == "1") {
+        let file = ws.metadata()?.target_directory.join("trace-test.bin");
+        Some((crate::trace::build_kernel(ws)?, file))
+    } else {
+        None
+    };
     let host_port = free_local_port()?;
     // The host's side of the network test, once the guest listens.
     let host_echo = Arc::new(Mutex::new(None));
@@ -980,13 +1035,24 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
     let ext2_path = test_ext2_disk(ws)?;
     let mut devices = disk_args(&[&disk_path, &ext2_path]);
     devices.extend(net_args(host_port, &test_tftp_dir(ws)?));
+    let mut test_build = build.clone();
+    let mut test_devices = devices.clone();
+    if let Some((kernel, file)) = &traced {
+        test_build.kernel = kernel.clone();
+        test_devices.extend(crate::trace::serial_args(file));
+    }
     let devices: Vec<&str> = devices.iter().map(String::as_str).collect();
+    let test_devices: Vec<&str> = test_devices.iter().map(String::as_str).collect();
     let run = crate::console::converse(
-        qemu_command(&build, accel, "test", &devices),
+        qemu_command(&test_build, accel, "test", &test_devices),
         TEST_RUN_TIMEOUT,
         &script,
     )?;
-    let summary = check_test_run(&run)?;
+    let summary = check_test_run(&run).inspect_err(|_| {
+        if let Some((kernel, file)) = &traced {
+            print_trace_end(kernel, file);
+        }
+    })?;
     if !run.lines.iter().any(|line| line.contains(GUEST_LEASE)) {
         return Err(format!("the network test never printed {GUEST_LEASE:?}"));
     }
@@ -1014,6 +1080,98 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
         let run = boot(qemu_command(&build, accel, cmdline, &[]), TEST_TIMEOUT)?;
         check_panic_run(&run, marker)?;
         eprintln!("kernel `{cmdline}`: reported and exited with status {EXIT_PANIC}");
+    }
+    trace_check(ws, &build, accel)
+}
+
+/// The lines of a failed run's trace [`print_trace_end`] shows.
+const TRACE_END_LINES: usize = 300;
+
+/// Prints the last [`TRACE_END_LINES`] lines of the decoded trace `file`
+/// of kernel image `kernel` (after a failed run), or why it cannot.
+fn print_trace_end(kernel: &std::path::Path, file: &std::path::Path) {
+    match crate::trace::decode_files(kernel, file) {
+        Ok(decoded) => {
+            let skip = decoded.lines.len().saturating_sub(TRACE_END_LINES);
+            eprintln!(
+                "the kernel's trace ({} frames from {}; the last {}):",
+                decoded.lines.len(),
+                file.display(),
+                decoded.lines.len() - skip
+            );
+            for line in &decoded.lines[skip..] {
+                eprintln!("{}", line.text);
+            }
+            if let Some(problems) = decoded.problems() {
+                eprintln!("trace: {problems}");
+            }
+        }
+        Err(e) => eprintln!("the kernel's trace cannot be decoded: {e}"),
+    }
+}
+
+/// The IPC events the trace check requires, by name: a send on the
+/// general path and an RPC on the straight path, each with its `msgh_id`.
+pub const TRACE_EVENTS: &[&str] = &["mach_msg send:", "mach_msg straight rpc:"];
+
+/// The trace check of the `kernel` step: boots the trace build with the
+/// benchmark's command line (null RPCs on the straight and the general
+/// path), decodes its trace line and requires the kernel's log (the boot's
+/// `command line` record) and each of [`TRACE_EVENTS`] with a `msgh_id`,
+/// every frame decoded; prints each event's size on the wire.
+pub fn trace_check(ws: &Workspace, build: &Build, accel: Accel) -> Result<(), String> {
+    let kernel = crate::trace::build_kernel(ws)?;
+    let file = ws.metadata()?.target_directory.join("trace-bench.bin");
+    let traced = Build {
+        kernel: kernel.clone(),
+        modules: build.modules.clone(),
+    };
+    let serial = crate::trace::serial_args(&file);
+    let serial: Vec<&str> = serial.iter().map(String::as_str).collect();
+    let run = boot(qemu_command(&traced, accel, "bench", &serial), TEST_TIMEOUT)?;
+    if run.status != Some(EXIT_SUCCESS) {
+        print_trace_end(&kernel, &file);
+        return Err(format!(
+            "the trace build's benchmark boot failed (status {:?})",
+            run.status
+        ));
+    }
+    let decoded = crate::trace::decode_files(&kernel, &file)?;
+    if decoded.corrupt > 0 {
+        return Err(format!(
+            "the trace of {}: {}",
+            file.display(),
+            decoded.problems().unwrap_or_default()
+        ));
+    }
+    let log = decoded
+        .lines
+        .iter()
+        .find(|l| l.message.contains("command line"))
+        .ok_or("the decoded trace has no `command line` record of the kernel's log")?;
+    eprintln!("kernel trace: {}", log.text);
+    for event in TRACE_EVENTS {
+        let line = decoded
+            .lines
+            .iter()
+            .find(|l| l.message.starts_with(event) && l.message.contains("msgh_id"))
+            .ok_or(format!(
+                "the decoded trace shows no `{event}` with a msgh_id"
+            ))?;
+        eprintln!("kernel trace: {}", line.text);
+    }
+    let total: usize = decoded.lines.iter().map(|l| l.wire_bytes).sum();
+    eprintln!(
+        "kernel trace: {} frames, {total} bytes on the wire",
+        decoded.lines.len()
+    );
+    for event in TRACE_EVENTS
+        .iter()
+        .chain(&["mach_msg receive:", "hand-off:"])
+    {
+        if let Some((count, mean)) = decoded.event_size(event) {
+            eprintln!("kernel trace: {count} `{event}` events, {mean:.1} bytes each");
+        }
     }
     Ok(())
 }

@@ -16,8 +16,9 @@
 //! cargo xtask help           # usage
 //! ```
 //!
-//! The tool uses only `std` and the workspace's `hurd-bench` (which writes
-//! the benchmark result files). Each subcommand lives in its own module; the
+//! The tool uses `std`, the workspace's `hurd-bench` (which writes the
+//! benchmark result files) and `defmt-decoder` (which reads the kernel's
+//! trace line). Each subcommand lives in its own module; the
 //! checks `cargo xtask test` runs are a plain list of [`test::Step`]s, so a new
 //! check is one more entry in that list.
 
@@ -39,6 +40,7 @@ mod profile;
 mod run;
 mod setup;
 mod test;
+mod trace;
 mod workspace;
 
 use std::process::ExitCode;
@@ -51,7 +53,7 @@ USAGE:
     cargo xtask <COMMAND> [OPTIONS]
 
 COMMANDS:
-    run [--manifest FILE] [--disk FILE] | --kernel | --hosted | --tour
+    run [--manifest FILE] [--disk FILE] | --kernel | --trace | --hosted | --tour
                         Build and run. By default: build the reference image
                         (distro/distro.toml), or the image of `--manifest
                         FILE`, and boot its GRUB ISO in QEMU with the serial
@@ -62,6 +64,9 @@ COMMANDS:
                         FILE instead, made from the image's disk the first
                         time and kept from run to run.
                         `--kernel` boots hurd-init directly, without GRUB;
+                        `--trace` does too on the kernel built with its
+                        `trace` feature, and prints the kernel's log and IPC
+                        events from its second serial port when QEMU ends;
                         `--hosted` runs the server set in one process with a
                         shell on stdin; `--tour` runs the scripted hosted tour.
     kernel [--tcg] [ARGS...]

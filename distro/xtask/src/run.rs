@@ -4,7 +4,11 @@
 //! its GRUB ISO in QEMU with the serial console on the terminal: `hurd-init`
 //! starts auth, password and a tmpfs root holding the manifest's files and
 //! translators, then a login and the shell. `--kernel` boots `hurd-init`
-//! directly (no GRUB, no manifest). `--hosted` runs the server set in one
+//! directly (no GRUB, no manifest); `--trace` does too, with the kernel
+//! built with its `trace` feature: its log and a trace of IPC events go as
+//! defmt frames to a second serial port (`target/trace.bin`), decoded
+//! against the kernel ELF and printed (`time level message`) when QEMU
+//! ends, and kept in `target/trace.txt`. `--hosted` runs the server set in one
 //! process with a shell on standard input (`hurd-servers`' program
 //! `hurd-hosted`), and `--tour` the scripted hosted tour. Until the reference kernel boots
 //! the distro, the default is the hosted tour (`hurd-servers` example
@@ -30,8 +34,12 @@ pub enum Mode {
         /// The disk image to attach, kept from run to run.
         disk: Option<PathBuf>,
     },
-    /// `hurd-init` booted directly on the kernel in QEMU (`--kernel`).
-    Kernel,
+    /// `hurd-init` booted directly on the kernel in QEMU (`--kernel`);
+    /// with `trace`, the kernel's trace build (`--trace`).
+    Kernel {
+        /// Whether the kernel writes its trace line (`--trace`).
+        trace: bool,
+    },
     /// The server set in one host process with a shell on stdin (`--hosted`).
     Hosted,
     /// The scripted hosted tour (`--tour`).
@@ -55,7 +63,11 @@ fn parse_args(args: &[String]) -> Result<Mode, Failure> {
             "--manifest" => file(&mut manifest)?,
             "--disk" => file(&mut disk)?,
             "--hosted" => mode = Some(Mode::Hosted),
-            "--kernel" => mode = Some(Mode::Kernel),
+            "--kernel" if mode != Some(Mode::Kernel { trace: true }) => {
+                mode = Some(Mode::Kernel { trace: false });
+            }
+            "--kernel" => {}
+            "--trace" => mode = Some(Mode::Kernel { trace: true }),
             "--tour" => mode = Some(Mode::Tour),
             other => {
                 return Err(Failure::Usage(format!(
@@ -67,14 +79,14 @@ fn parse_args(args: &[String]) -> Result<Mode, Failure> {
     match mode {
         None => Ok(Mode::Image { manifest, disk }),
         Some(_) if manifest.is_some() || disk.is_some() => Err(Failure::Usage(
-            "`--manifest` and `--disk` boot an image: not with `--kernel`, `--hosted` or `--tour`"
+            "`--manifest` and `--disk` boot an image: not with `--kernel`, `--trace`, `--hosted` or `--tour`"
                 .to_owned(),
         )),
         Some(mode) => Ok(mode),
     }
 }
 
-/// `cargo xtask run [--manifest FILE|--kernel|--hosted|--tour]`: runs the
+/// `cargo xtask run [--manifest FILE|--kernel|--trace|--hosted|--tour]`: runs the
 /// chosen mode and exits with its exit code.
 pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
     let mode = parse_args(args)?;
@@ -90,9 +102,11 @@ pub fn main(args: &[String]) -> Result<ExitCode, Failure> {
                 disk.as_deref(),
             )?));
         }
-        Mode::Kernel => {
+        Mode::Kernel { trace } => {
             crate::setup::ensure_apt(&[crate::kernel::QEMU_PACKAGE])?;
-            return Ok(exit_code(crate::distro::run_interactive(&workspace)?));
+            return Ok(exit_code(crate::distro::run_interactive(
+                &workspace, trace,
+            )?));
         }
         Mode::Tour => ["--example", "tour"],
         Mode::Hosted => ["--bin", "hurd-hosted"],
@@ -168,7 +182,21 @@ mod tests {
         ));
         assert!(matches!(
             parse_args(&["--kernel".to_owned()]),
-            Ok(Mode::Kernel)
+            Ok(Mode::Kernel { trace: false })
+        ));
+        for args in [
+            &["--trace"][..],
+            &["--kernel", "--trace"],
+            &["--trace", "--kernel"],
+        ] {
+            assert_eq!(
+                parse_args(&args.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()).ok(),
+                Some(Mode::Kernel { trace: true })
+            );
+        }
+        assert!(matches!(
+            parse_args(&args(&["--trace", "--manifest", "my.toml"])),
+            Err(Failure::Usage(_))
         ));
         assert!(matches!(
             parse_args(&["--bogus".to_owned()]),
