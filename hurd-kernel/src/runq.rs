@@ -1,6 +1,8 @@
-//! The run queues of a fixed-priority scheduler: one first-in first-out
-//! queue of ready threads per priority, 0 the best (as in Mach), and a bitmap
-//! of the non-empty ones, so the best ready priority is one instruction.
+//! The run queues of a fixed-priority scheduler: one queue of ready threads
+//! per priority, 0 the best (as in Mach), and a bitmap of the non-empty
+//! ones, so the best ready priority is one instruction. Threads join a
+//! queue at its end (a thread whose time slice ended) or at its front (a
+//! thread just woken, which has waited already).
 //!
 //! The kernel's scheduler keeps its ready threads here; what it does with
 //! them (hand-offs, suspended tasks, time slices) is its own.
@@ -30,6 +32,16 @@ impl RunQueues {
     pub fn push_back(&mut self, id: u32, priority: u8) {
         let p = clamp(priority);
         self.queues[p].push_back(id);
+        self.mask |= 1 << p;
+    }
+
+    /// Puts `id` at the front of the queue of `priority` (the worst
+    /// priority when `priority` is out of range): it is the next of its
+    /// priority to run.
+    #[inline]
+    pub fn push_front(&mut self, id: u32, priority: u8) {
+        let p = clamp(priority);
+        self.queues[p].push_front(id);
         self.mask |= 1 << p;
     }
 
@@ -100,6 +112,17 @@ mod tests {
     }
 
     #[test]
+    fn the_front_goes_first_within_its_priority() {
+        let mut q = RunQueues::default();
+        q.push_back(1, 12);
+        q.push_back(2, 3);
+        q.push_front(3, 12);
+        q.push_front(4, 20);
+        let order: Vec<u32> = core::iter::from_fn(|| q.pop_best()).collect();
+        assert_eq!(order, [2, 3, 1, 4]);
+    }
+
+    #[test]
     fn out_of_range_priorities_are_the_worst() {
         let mut q = RunQueues::default();
         q.push_back(7, 200);
@@ -113,6 +136,7 @@ mod tests {
     #[derive(Debug, Clone)]
     enum Op {
         Push(u32, u8),
+        PushFront(u32, u8),
         Pop,
         Remove(u32, u8),
     }
@@ -120,14 +144,16 @@ mod tests {
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
             (0u32..16, 0u8..40).prop_map(|(id, p)| Op::Push(id, p)),
+            (0u32..16, 0u8..40).prop_map(|(id, p)| Op::PushFront(id, p)),
             Just(Op::Pop),
             (0u32..16, 0u8..40).prop_map(|(id, p)| Op::Remove(id, p)),
         ]
     }
 
     proptest! {
-        /// Against a model: one list of (priority, id) in arrival order;
-        /// the next thread is the earliest arrival of the best priority.
+        /// Against a model: one list of (priority, id) in queue order (a
+        /// push to the front goes first in the list); the next thread is
+        /// the first in the list of the best priority.
         #[test]
         fn matches_a_list_model(ops in proptest::collection::vec(op(), 0..200)) {
             let mut q = RunQueues::default();
@@ -137,6 +163,10 @@ mod tests {
                     Op::Push(id, p) => {
                         q.push_back(id, p);
                         model.push((clamp(p), id));
+                    }
+                    Op::PushFront(id, p) => {
+                        q.push_front(id, p);
+                        model.insert(0, (clamp(p), id));
                     }
                     Op::Pop => {
                         // The earliest of the best priority.

@@ -54,7 +54,7 @@ fn take_handoff(k: &mut Kernel, to: u32) -> Option<u32> {
         return None;
     }
     if k.best_ready().is_some_and(|best| best < priority) {
-        k.enqueue(to, priority);
+        k.enqueue_woken(to, priority);
         return None;
     }
     Some(to)

@@ -436,6 +436,17 @@ impl Kernel {
         self.run_queues.push_back(id, priority);
     }
 
+    /// Puts a thread that was just woken (by a message, a reply, a page, a
+    /// timeout) at the front of its priority's queue. It has waited
+    /// already; behind a thread that computes it would wait a whole time
+    /// slice more for every message, and a conversation between threads
+    /// would go at one exchange per slice. A thread that computes still
+    /// runs: one whose slice ends goes to the back, behind it.
+    #[inline]
+    pub fn enqueue_woken(&mut self, id: ThreadId, priority: u8) {
+        self.run_queues.push_front(id, priority);
+    }
+
     /// Takes the first thread of the best non-empty queue.
     #[inline]
     pub fn dequeue_best(&mut self) -> Option<ThreadId> {
@@ -560,14 +571,15 @@ impl Kernel {
         self.threads.get(&self.current).and_then(|t| t.task)
     }
 
-    /// Makes a blocked thread ready.
+    /// Makes a blocked thread ready: the next of its priority to run (see
+    /// [`Kernel::enqueue_woken`]).
     pub fn make_ready(&mut self, id: ThreadId) {
         if let Some(thread) = self.threads.get_mut(&id)
             && matches!(thread.state, ThreadState::Blocked { .. })
         {
             thread.state = ThreadState::Ready;
             let priority = thread.priority;
-            self.enqueue(id, priority);
+            self.enqueue_woken(id, priority);
         }
     }
 

@@ -135,6 +135,10 @@ const TESTS: &[Test] = &[
         run: user::threads_of_one_task_in_rpc,
     },
     Test {
+        name: "user::rpc_between_threads_beside_a_spinner",
+        run: user::rpc_between_threads_beside_a_spinner,
+    },
+    Test {
         name: "user::higher_priority_runs_first",
         run: user::higher_priority_runs_first,
     },

@@ -613,6 +613,25 @@ pub fn threads_of_one_task_in_rpc(boot: &BootInfo) -> Result<(), Failure> {
     expect(&statuses?, &[0])
 }
 
+/// The same thousand round trips beside a task of their priority that
+/// computes without end: the thread a message wakes runs before it, which
+/// gets the processor when a time slice ends, so the round trips still
+/// finish within a second of ticks (a woken thread queued behind the
+/// spinner would wait a time slice each time: 1,000 of them).
+pub fn rpc_between_threads_beside_a_spinner(boot: &BootInfo) -> Result<(), Failure> {
+    let spinner = spawn(boot, "spin", 0)?;
+    let task = spawn(boot, "thread-pingpong", 1000)?;
+    let start = crate::arch::timer::ticks();
+    let statuses = finish_within(&[task], 2 * crate::arch::timer::HZ);
+    log::info!(
+        "thread-pingpong beside a spinner: {} ticks",
+        crate::arch::timer::ticks() - start
+    );
+    with_kernel(|k| k.terminate(spinner, 0));
+    finish(&[spinner])?;
+    expect(&statuses?, &[0])
+}
+
 /// The higher priority runs first: started second, it ends first.
 pub fn higher_priority_runs_first(boot: &BootInfo) -> Result<(), Failure> {
     let image = module(boot, "exiter")?;
