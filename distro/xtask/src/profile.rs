@@ -521,15 +521,20 @@ pub fn svg(p: &Profile) -> String {
     s
 }
 
+/// What is drawn from the results: the table and the chart, by file name.
+fn drawings(p: &Profile) -> [(&'static str, String); 2] {
+    [
+        ("kernel-null-rpc.md", render(p)),
+        ("kernel-null-rpc.svg", svg(p)),
+    ]
+}
+
 /// Writes `kernel-null-rpc.json`, its table `kernel-null-rpc.md` and its
 /// chart `kernel-null-rpc.svg` in `dir`.
 fn write(dir: &Path, p: &Profile) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    for (name, text) in [
-        ("kernel-null-rpc.json", to_json(p)),
-        ("kernel-null-rpc.md", render(p)),
-        ("kernel-null-rpc.svg", svg(p)),
-    ] {
+    let json = ("kernel-null-rpc.json", to_json(p));
+    for (name, text) in core::iter::once(json).chain(drawings(p)) {
         let path = dir.join(name);
         std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
     }
@@ -547,23 +552,17 @@ pub fn check_book(root: &Path) -> Result<bool, String> {
     }
     let text = std::fs::read_to_string(&json).map_err(|e| format!("{}: {e}", json.display()))?;
     let profile = from_json(&text)?;
-    let md = dir.join("kernel-null-rpc.md");
-    let table = std::fs::read_to_string(&md).map_err(|e| format!("{}: {e}", md.display()))?;
-    if table != render(&profile) {
-        return Err(format!(
-            "{} is not the table of {}: run `cargo xtask profile --book` again",
-            md.display(),
-            json.display()
-        ));
-    }
-    let chart = dir.join("kernel-null-rpc.svg");
-    let drawn = std::fs::read_to_string(&chart).map_err(|e| format!("{}: {e}", chart.display()))?;
-    if drawn != svg(&profile) {
-        return Err(format!(
-            "{} is not the chart of {}: run `cargo xtask profile --book` again",
-            chart.display(),
-            json.display()
-        ));
+    for (name, want) in drawings(&profile) {
+        let path = dir.join(name);
+        let kept =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if kept != want {
+            return Err(format!(
+                "{} is not the drawing of {}: run `cargo xtask profile --book` again",
+                path.display(),
+                json.display()
+            ));
+        }
     }
     Ok(true)
 }
