@@ -1,8 +1,9 @@
 //! The disk image of a manifest's `[disk]`: a raw disk holding an ext2
 //! file system made by `mke2fs` for the Hurd (`-o hurd`: creator OS Hurd,
 //! so passive translators, authors and the high mode bits can be stored on
-//! it), filled from the manifest's entries below the mount point and the
-//! disk's `source` directory.
+//! it), filled from the manifest's entries below the mount point (their
+//! passive translator records among them) and the disk's `source`
+//! directory.
 //!
 //! The image is reproducible, as the ISO is: its UUID and directory hash
 //! seed come from the image's name, `mke2fs` is given the epoch as its
@@ -167,6 +168,29 @@ pub fn make_disk(
         }
         script.push_str(&format!("sif \"{p}\" uid {uid}\nsif \"{p}\" gid {gid}\n"));
     }
+    // Passive translator records, as the Hurd's ext2fs keeps them on a
+    // file system with extended attributes: `gnu.translator`, the command
+    // line as NUL-terminated words.
+    for (n, (path, command)) in tree
+        .nodes()
+        .filter_map(|(p, node)| Some((p, node.translator.as_ref()?)))
+        .enumerate()
+    {
+        let value = stage.join(format!(".translator-{n}"));
+        if value.to_string_lossy().contains(['"', '\n', '\r']) {
+            return Err(io(
+                "naming",
+                &value,
+                std::io::Error::other("a path with a `\"` or a line break"),
+            ));
+        }
+        std::fs::write(&value, crate::rootfs::argz(command))
+            .map_err(|e| io("writing", &value, e))?;
+        script.push_str(&format!(
+            "ea_set -f \"{}\" \"{path}\" gnu.translator\n",
+            value.display()
+        ));
+    }
     let script_file = stage.join(".debugfs");
     std::fs::write(&script_file, script).map_err(|e| io("writing", &script_file, e))?;
     let output = Command::new("debugfs")
@@ -186,7 +210,7 @@ pub fn make_disk(
         .collect();
     if !output.status.success() || !complaints.is_empty() {
         return Err(at(format!(
-            "debugfs setting owners and times failed: {}",
+            "debugfs setting owners, times and translator records failed: {}",
             complaints.join("; ")
         )));
     }

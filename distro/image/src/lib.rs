@@ -284,10 +284,20 @@ fn source_key(source: &Source) -> &'static str {
     }
 }
 
+/// What the boot file system (the `rootfs` module) keeps of a tree whose
+/// root is on the disk: `/etc` (`/etc/fstab`, which names the disk, and the
+/// accounts), the disk's driver and file system, which `hurd-init` starts
+/// from it, and the shell, so that root can still log in, on the boot file
+/// system in memory, when the disk does not mount.
+pub const ROOT_DISK_BOOT: [&str; 4] = ["/etc", "/bin/sh", "/hurd/virtio-blk", "/hurd/ext2fs"];
+
 /// With a `[disk]`, moves the entries of `fs` below its mount point into
 /// the disk's tree (see [`RootFs::split_off`]) and records the disk in
 /// `/etc/fstab` (`device:vd0`, the first virtio disk, as ext2); else
-/// `None`.
+/// `None`. A disk mounted at `/` gets the whole tree, with the base
+/// directories and the exec server's node every root has
+/// ([`hurd_servers::rootfs::BASE_DIRS`], [`hurd_servers::rootfs::EXEC_NODE`]),
+/// and `fs` keeps only [`ROOT_DISK_BOOT`]; `/etc/fstab` is on both.
 ///
 /// # Errors
 ///
@@ -297,25 +307,44 @@ pub fn split_disk(m: &Manifest, fs: &mut RootFs) -> Result<Option<RootFs>, Build
     let Some(disk) = &m.disk else {
         return Ok(None);
     };
-    let tree = fs
-        .split_off(&disk.mount)
-        .map_err(|e| BuildError::at(disk.line, format!("disk.mount: {}", e.0)))?;
+    let at = |e: rootfs::TreeError| BuildError::at(disk.line, format!("disk: {}", e.0));
+    let root = disk.mount == "/";
+    let mut tree = if root {
+        let mut tree = fs.clone();
+        for (dir, mode) in hurd_servers::rootfs::BASE_DIRS {
+            tree.ensure_dir(dir, mode).map_err(at)?;
+        }
+        let (node, command) = hurd_servers::rootfs::EXEC_NODE;
+        if tree.get(node).is_none() {
+            tree.set_translator(&Translator {
+                node: node.to_owned(),
+                command: command.iter().map(|w| (*w).to_owned()).collect(),
+                owner: 0,
+                line: disk.line,
+            })
+            .map_err(at)?;
+        }
+        *fs = fs.subset(&ROOT_DISK_BOOT);
+        tree
+    } else {
+        fs.split_off(&disk.mount)
+            .map_err(|e| BuildError::at(disk.line, format!("disk.mount: {}", e.0)))?
+    };
     let mount = hurd_servers::fstab::Mount {
         device: "vd0".to_owned(),
         dir: disk.mount.clone(),
         fs_type: "ext2".to_owned(),
         readonly: false,
         freq: 0,
-        passno: 2,
+        passno: if root { 1 } else { 2 },
     };
-    fs.add_file(
-        hurd_servers::fstab::FSTAB,
-        hurd_servers::fstab::to_text(&[mount]).into_bytes(),
-        0o644,
-        0,
-        0,
-    )
-    .map_err(|e| BuildError::at(disk.line, format!("disk: {}", e.0)))?;
+    let text = hurd_servers::fstab::to_text(&[mount]).into_bytes();
+    fs.add_file(hurd_servers::fstab::FSTAB, text.clone(), 0o644, 0, 0)
+        .map_err(at)?;
+    if root {
+        tree.add_file(hurd_servers::fstab::FSTAB, text, 0o644, 0, 0)
+            .map_err(at)?;
+    }
     Ok(Some(tree))
 }
 

@@ -237,6 +237,41 @@ impl RootFs {
         Ok(disk)
     }
 
+    /// A copy of the tree holding only what is at or below one of `keep`
+    /// (and the directories above it): the boot file system of a system
+    /// whose root is on a disk.
+    pub fn subset(&self, keep: &[&str]) -> RootFs {
+        let kept = |p: &str| {
+            keep.iter().any(|k| {
+                p == *k
+                    || p.strip_prefix(k).is_some_and(|r| r.starts_with('/'))
+                    || k.strip_prefix(p)
+                        .is_some_and(|r| p == "/" || r.starts_with('/'))
+            })
+        };
+        RootFs {
+            nodes: self
+                .nodes
+                .iter()
+                .filter(|(p, _)| kept(p))
+                .map(|(p, n)| (p.clone(), n.clone()))
+                .collect(),
+        }
+    }
+
+    /// Makes the directory `path` with `mode` unless the manifest gave it
+    /// (a directory only implied by its entries takes `mode`).
+    ///
+    /// # Errors
+    ///
+    /// When `path` is a file, or would be inside one.
+    pub fn ensure_dir(&mut self, path: &str, mode: u32) -> Result<(), TreeError> {
+        match self.nodes.get(path) {
+            Some(n) if n.contents == NodeContents::Dir && n.explicit => Ok(()),
+            _ => self.add_dir(path, mode, 0, 0),
+        }
+    }
+
     /// Makes every parent directory of `path`; fails if one is a file.
     fn make_parents(&mut self, path: &str) -> Result<(), TreeError> {
         let mut parent = String::new();

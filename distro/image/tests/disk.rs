@@ -48,6 +48,11 @@ group = 100
 path = "/home/shared"
 mode = 0o1777
 
+[[translator]]
+node = "/home/alice/greet"
+command = ["/hurd/hello", "on the disk"]
+owner = 1000
+
 [disk]
 size = "8M"
 mount = "/home"
@@ -85,7 +90,17 @@ fn have(tool: &str) -> bool {
 
 /// Stages the manifest and makes its disk at `out`/disk.img.
 fn build(base: &Path, out: &Path, epoch: Epoch) -> (distro_image::Staged, PathBuf) {
-    let m = Manifest::parse(MANIFEST).expect("manifest");
+    build_from(MANIFEST, base, out, epoch)
+}
+
+/// Stages the manifest `text` and makes its disk at `out`/disk.img.
+fn build_from(
+    text: &str,
+    base: &Path,
+    out: &Path,
+    epoch: Epoch,
+) -> (distro_image::Staged, PathBuf) {
+    let m = Manifest::parse(text).expect("manifest");
     let staged = stage(
         &m,
         base,
@@ -161,6 +176,13 @@ fn the_disk_holds_what_is_below_its_mount_point() {
     assert_eq!(debugfs(&image, "cat /docs/big").len(), 70_000);
     assert!(debugfs(&image, "stat /readme").contains("Type: symlink"));
     assert!(debugfs(&image, "stat /docs").contains("User:     0   Group:     0"));
+    // The passive translator record, as the Hurd's ext2fs keeps it.
+    let record = debugfs(&image, "ea_get /alice/greet gnu.translator");
+    assert!(
+        record.contains("/hurd/hello\\000on the disk\\000"),
+        "{record}"
+    );
+    assert!(debugfs(&image, "stat /alice/greet").contains("User:  1000"));
     // The root file system keeps the mount point and says what to mount.
     let archive = std::fs::read(&staged.modules[1].path).expect("rootfs");
     let entries = hurd_servers::untar::entries(&archive).expect("entries");
@@ -236,7 +258,7 @@ fn a_bad_source_is_named_with_its_line() {
         Epoch::DEFAULT,
     )
     .expect_err("no source");
-    assert_eq!(e.line, Some(41), "{e}");
+    assert_eq!(e.line, Some(46), "{e}");
     assert!(e.message.contains("disk.source"), "{e}");
     assert!(e.message.contains("not a directory"), "{e}");
     // Too small a disk for the tree: mke2fs's own words.
@@ -254,4 +276,81 @@ fn a_bad_source_is_named_with_its_line() {
     )
     .expect_err("too small");
     assert!(e.message.contains("mke2fs failed"), "{e}");
+}
+
+/// The entries of the `rootfs` module of `staged`.
+fn module_paths(staged: &distro_image::Staged) -> Vec<String> {
+    let archive = std::fs::read(&staged.modules[1].path).expect("rootfs");
+    let entries = hurd_servers::untar::entries(&archive).expect("entries");
+    entries.iter().map(|e| e.path.clone()).collect()
+}
+
+#[test]
+fn a_disk_mounted_at_the_root_holds_the_whole_tree() {
+    if !have("mke2fs") {
+        eprintln!("skipped: mke2fs is not installed");
+        return;
+    }
+    let base = scratch("disk-root-base");
+    sources(&base);
+    let text = MANIFEST
+        .replace("mount = \"/home\"", "mount = \"/\"")
+        .replace(
+            "[[program]]\npath = \"/hurd/ext2fs\"",
+            "[[program]]\npath = \"/bin/sh\"\nsource = \"bin/driver.elf\"\n\n\
+             [[program]]\npath = \"/bin/ls\"\nsource = \"bin/driver.elf\"\n\n\
+             [[program]]\npath = \"/hurd/ext2fs\"",
+        );
+    let (staged, image) = build_from(&text, &base, &scratch("disk-root"), Epoch::DEFAULT);
+    let fsck = Command::new("e2fsck")
+        .arg("-fn")
+        .arg(&image)
+        .output()
+        .expect("e2fsck");
+    assert!(
+        fsck.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fsck.stdout)
+    );
+    // Everything is on the disk, at its own path.
+    assert_eq!(debugfs(&image, "cat /home/alice/note"), "on the disk\n");
+    assert_eq!(debugfs(&image, "cat /etc/motd"), "Welcome\n");
+    assert_eq!(debugfs(&image, "cat /hurd/ext2fs"), "EXT2FS");
+    assert_eq!(debugfs(&image, "cat /bin/ls"), "DRIVER");
+    assert_eq!(
+        debugfs(&image, "cat /docs/readme"),
+        "from the source directory\n"
+    );
+    let greet = debugfs(&image, "ea_get /home/alice/greet gnu.translator");
+    assert!(
+        greet.contains("/hurd/hello\\000on the disk\\000"),
+        "{greet}"
+    );
+    // What every root has: the base directories and the exec server's node.
+    assert!(debugfs(&image, "stat /tmp").contains("Mode:  01777"));
+    assert!(debugfs(&image, "stat /root").contains("Mode:  0700"));
+    let exec = debugfs(&image, "ea_get /servers/exec gnu.translator");
+    assert!(exec.contains("/hurd/exec\\000"), "{exec}");
+    // /etc/fstab names the disk as the root, on the disk and in the boot
+    // file system.
+    let fstab = debugfs(&image, "cat /etc/fstab");
+    let mounts = hurd_servers::fstab::parse(&fstab).expect("fstab");
+    assert_eq!(
+        (mounts[0].device.as_str(), mounts[0].dir.as_str()),
+        ("vd0", "/")
+    );
+    // The boot file system keeps /etc, the shell and the disk's programs.
+    let paths = module_paths(&staged);
+    for p in [
+        "etc/fstab",
+        "etc/motd",
+        "bin/sh",
+        "hurd/virtio-blk",
+        "hurd/ext2fs",
+    ] {
+        assert!(paths.iter().any(|q| q == p), "{p} missing: {paths:?}");
+    }
+    for p in ["bin/ls", "home/alice/note", "home/alice/greet"] {
+        assert!(!paths.iter().any(|q| q == p), "{p} kept: {paths:?}");
+    }
 }

@@ -478,12 +478,6 @@ fn a_disk_is_checked() {
         "digits",
     );
     bad(
-        "size = \"8M\"\nmount = \"/\"\n",
-        52,
-        "disk.mount",
-        "the root stays in memory",
-    );
-    bad(
         "size = \"8M\"\nmount = \"home\"\n",
         52,
         "disk.mount",
@@ -513,11 +507,10 @@ fn a_disk_is_checked() {
     let e = Manifest::parse(&text).expect_err("no driver");
     assert_eq!((e.line, e.key.as_str()), (42, "disk"), "{e}");
     assert!(e.message.contains("`/hurd/virtio-blk`"), "{e}");
-    // A passive translator record below the mount point is refused: the
-    // disk is made by mke2fs, which cannot set one.
-    let e = Manifest::parse(&with_disk("size = \"8M\"\nmount = \"/tmp\"\n")).expect_err("record");
-    assert_eq!((e.line, e.key.as_str()), (37, "translator.node"), "{e}");
-    assert!(e.message.contains("settrans"), "{e}");
+    // A disk may hold the root, and passive translator records.
+    let m = Manifest::parse(&with_disk("size = \"8M\"\nmount = \"/\"\n")).expect("root disk");
+    assert_eq!(m.disk.expect("disk").mount, "/");
+    Manifest::parse(&with_disk("size = \"8M\"\nmount = \"/tmp\"\n")).expect("record on the disk");
     // /etc/fstab is made from the table.
     let text = with_disk("size = \"8M\"\nmount = \"/home\"\n")
         .replace("path = \"/etc/passwd\"", "path = \"/etc/fstab\"");

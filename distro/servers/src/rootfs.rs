@@ -64,22 +64,41 @@ pub fn chown<I: UserIpc + ?Sized>(
     r
 }
 
-/// Writes the base tree through `root` (a session holding uid 0): the
-/// directories every system has, `/tmp` with the sticky bit and `/root`
-/// root's alone. Accounts, homes and `/etc`'s files come from elsewhere (an
+/// The base tree: the directories every system has and their modes —
+/// `/tmp` with the sticky bit, `/root` root's alone — written at boot by
+/// [`fill_base`] into a root file system in memory, and by the image
+/// builder onto a disk that holds the root.
+pub const BASE_DIRS: [(&str, u32); 8] = [
+    ("/bin", 0o755),
+    ("/etc", 0o755),
+    ("/tmp", 0o1777),
+    ("/home", 0o755),
+    ("/hurd", 0o755),
+    ("/root", 0o700),
+    ("/servers", 0o755),
+    ("/share", 0o755),
+];
+
+/// The exec server's node and its passive translator record: every
+/// program the system runs is started through it.
+pub const EXEC_NODE: (&str, &[&str]) = ("/servers/exec", &["/hurd/exec"]);
+
+/// Writes the base tree ([`BASE_DIRS`]) through `root` (a session holding
+/// uid 0). Accounts, homes and `/etc`'s files come from elsewhere (an
 /// image's root file system, or the hosted system's accounts).
 ///
 /// # Errors
 ///
 /// The file system's error for a directory it cannot make or change.
 pub fn fill_base<I: UserIpc + ?Sized>(root: &Session<'_, I>) -> Result<(), Error> {
-    for d in [
-        "bin", "etc", "tmp", "home", "hurd", "root", "servers", "share",
-    ] {
-        mkdir(root, d, 0o755)?;
+    for (dir, mode) in BASE_DIRS {
+        let dir = dir.trim_start_matches('/');
+        mkdir(root, dir, 0o755)?;
+        if mode != 0o755 {
+            chmod(root, dir, mode)?;
+        }
     }
-    chmod(root, "tmp", 0o1777)?;
-    chmod(root, "root", 0o700)
+    Ok(())
 }
 
 /// Where the accounts are read from.
@@ -213,13 +232,14 @@ pub fn passwd_entry<'a>(passwd: &'a str, name: &str) -> Option<PasswdEntry<'a>> 
 pub fn install_exec_node<I: UserIpc + ?Sized>(root: &Session<'_, I>) -> Result<(), Error> {
     root.write_file("/hurd/exec", b"", false)?;
     chmod(root, "hurd/exec", 0o755)?;
-    root.write_file("/servers/exec", b"", false)?;
-    let node = root.open("/servers/exec", OpenFlags::NOTRANS)?;
+    let (node, command) = EXEC_NODE;
+    root.write_file(node, b"", false)?;
+    let node = root.open(node, OpenFlags::NOTRANS)?;
     let r = fs::Client::new(root.ipc, node).file_set_translator(
         FS_TRANS_SET as i32,
         0,
         0,
-        crate::exec::argz(&["/hurd/exec"]),
+        crate::exec::argz(command),
         hurd_ipc::PortItem {
             disposition: hurd_ipc::Disposition::CopySend,
             name: PortName::NULL,

@@ -198,7 +198,7 @@ impl Checker<'_> {
         }
         let (users, groups) = self.accounts(raw.user, raw.group)?;
         let services = self.services(raw.service, &programs, &files, &users)?;
-        let disk = self.disk(raw.disk, (&programs, &files, &translators))?;
+        let disk = self.disk(raw.disk, (&programs, &files))?;
         if !services.is_empty()
             && let Some(f) = files.iter().find(|f| f.path == SERVICES)
         {

@@ -6,7 +6,7 @@ use toml::Spanned;
 use hurd_servers::fstab;
 
 use super::check::Checker;
-use super::entries::{Disk, File, Program, Translator};
+use super::entries::{Disk, File, Program};
 use super::error::ManifestError;
 use super::raw::RawDisk;
 
@@ -42,14 +42,13 @@ fn parse_size(v: &toml::Value) -> Option<u64> {
 }
 
 impl Checker<'_> {
-    /// The disk: a size in bounds, a mount point below `/` without blanks,
-    /// the programs that serve it in the image, no passive translator
-    /// record on a node the disk holds, and no `/etc/fstab` of the
-    /// manifest's own.
+    /// The disk: a size in bounds, a mount point without blanks (`/`: the
+    /// disk holds the root), the programs that serve it in the image, and
+    /// no `/etc/fstab` of the manifest's own.
     pub(super) fn disk(
         &self,
         raw: Option<Spanned<RawDisk>>,
-        (programs, files, translators): (&[Program], &[File], &[Translator]),
+        (programs, files): (&[Program], &[File]),
     ) -> Result<Option<Disk>, ManifestError> {
         let Some(raw) = raw else {
             return Ok(None);
@@ -76,12 +75,6 @@ impl Checker<'_> {
         }
         let mount_span = d.mount.span();
         let mount = self.abs_path("disk.mount", d.mount)?;
-        if mount == "/" {
-            return Err(self.lines.field_error(
-                mount_span,
-                "disk.mount `/`: the root stays in memory; mount the disk below it (`/home`)",
-            ));
-        }
         if !fstab::valid_field(&mount) {
             return Err(self
                 .lines
@@ -102,23 +95,6 @@ impl Checker<'_> {
                      path = \"{missing}\")"
                 ),
             ));
-        }
-        let below = |p: &str| {
-            p.strip_prefix(mount.as_str())
-                .is_some_and(|r| r.starts_with('/'))
-        };
-        if let Some(t) = translators.iter().find(|t| below(&t.node)) {
-            return Err(ManifestError {
-                file: None,
-                line: t.line,
-                column: 1,
-                key: "translator.node".to_owned(),
-                message: format!(
-                    "`{}` is on the disk mounted at `{mount}`: its passive translator is set \
-                     on the running system (settrans), not in the image",
-                    t.node
-                ),
-            });
         }
         if let Some(f) = files.iter().find(|f| f.path == fstab::FSTAB) {
             return Err(ManifestError {

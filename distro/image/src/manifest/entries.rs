@@ -127,8 +127,9 @@ pub struct Translator {
 pub struct Disk {
     /// The disk's size in bytes (a multiple of 1 KiB).
     pub size: u64,
-    /// Where its file system is mounted (absolute, not `/`). The manifest's
-    /// entries below it (users' homes, files, directories) go on the disk.
+    /// Where its file system is mounted (absolute). The manifest's entries
+    /// below it (users' homes, files, directories, passive translator
+    /// records) go on the disk; at `/`, the disk holds the whole root.
     pub mount: String,
     /// A host directory whose tree is copied onto the disk too, relative to
     /// the manifest's directory unless absolute.
