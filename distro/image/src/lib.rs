@@ -295,8 +295,9 @@ pub const ROOT_DISK_BOOT: [&str; 4] = ["/etc", "/bin/sh", "/hurd/virtio-blk", "/
 /// the disk's tree (see [`RootFs::split_off`]) and records the disk in
 /// `/etc/fstab` (`device:vd0`, the first virtio disk, as ext2); else
 /// `None`. A disk mounted at `/` gets the whole tree, with the base
-/// directories and the exec server's node every root has
-/// ([`hurd_servers::rootfs::BASE_DIRS`], [`hurd_servers::rootfs::EXEC_NODE`]),
+/// directories, the exec server's node and the example archive every root
+/// has ([`hurd_servers::rootfs::BASE_DIRS`], [`hurd_servers::rootfs::EXEC_NODE`],
+/// [`hurd_servers::rootfs::EXAMPLE_ARCHIVE`]),
 /// and `fs` keeps only [`ROOT_DISK_BOOT`]; `/etc/fstab` is on both.
 ///
 /// # Errors
@@ -323,6 +324,11 @@ pub fn split_disk(m: &Manifest, fs: &mut RootFs) -> Result<Option<RootFs>, Build
                 line: disk.line,
             })
             .map_err(at)?;
+        }
+        let example = hurd_servers::rootfs::EXAMPLE_ARCHIVE;
+        if tree.get(example).is_none() {
+            let archive = hurd_servers::rootfs::example_archive();
+            tree.add_file(example, archive, 0o644, 0, 0).map_err(at)?;
         }
         *fs = fs.subset(&ROOT_DISK_BOOT);
         tree

@@ -329,6 +329,7 @@ fn a_disk_mounted_at_the_root_holds_the_whole_tree() {
     // What every root has: the base directories and the exec server's node.
     assert!(debugfs(&image, "stat /tmp").contains("Mode:  01777"));
     assert!(debugfs(&image, "stat /root").contains("Mode:  0700"));
+    assert!(debugfs(&image, "stat /share/example.tar").contains("Type: regular"));
     let exec = debugfs(&image, "ea_get /servers/exec gnu.translator");
     assert!(exec.contains("/hurd/exec\\000"), "{exec}");
     // /etc/fstab names the disk as the root, on the disk and in the boot

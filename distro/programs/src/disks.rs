@@ -30,9 +30,18 @@
 //! start is not started again. A thread of init's, started by
 //! [`mount_all`], does this; each end and start is named on the console.
 //!
-//! At halt, [`unmount_all`] asks each file system to write everything
-//! back (`fsys_syncfs`) and to go away (`fsys_goaway`), which leaves it
-//! clean on its disk.
+//! A disk mounted at `/` holds the system's root: it is mounted first,
+//! from the boot file system in memory (the `rootfs` module: `/etc/fstab`,
+//! the driver and the file system's program), and its translator gets no
+//! root directory but its own, so that the translators it starts — the
+//! exec server on `/servers/exec` first — find their programs on the disk.
+//! It is attached nowhere: [`mount_all`] hands its root directory to init,
+//! which gives it to everything it starts from then on, and the disks
+//! below it are mounted on it.
+//!
+//! At halt, [`unmount_all`] asks each file system, the root last, to write
+//! everything back (`fsys_syncfs`) and to go away (`fsys_goaway`), which
+//! leaves it clean on its disk.
 
 use alloc::format;
 use alloc::string::String;
@@ -72,6 +81,10 @@ pub const QUICK: Duration = Duration::from_secs(5);
 /// again.
 pub const QUICK_ENDS: u32 = 3;
 
+/// What the console shows when the disk holding the root does not mount:
+/// the system goes on with the boot file system as its root.
+pub const ROOT_IN_MEMORY: &str = "hurd-init: the root stays on the boot file system, in memory";
+
 /// A mounted file system.
 #[derive(Debug)]
 pub struct Mounted {
@@ -83,56 +96,103 @@ pub struct Mounted {
     pub pids: (i32, i32),
 }
 
-/// Mounts what `/etc/fstab` lists, as root (`root`), the tasks started
-/// child processes of `proc`'s (init's proc port); each one mounted and
-/// each one refused is named on the console.
-pub fn mount_all(ipc: &KernelIpc, root: &Session<'_, KernelIpc>, proc: PortName) -> Vec<Mounted> {
+/// The file systems mounted at boot.
+#[derive(Debug, Default)]
+pub struct Disks {
+    /// Each mounted file system, in the order they were mounted.
+    pub mounted: Vec<Mounted>,
+    /// The root directory of the disk mounted at `/`, opened for root (a
+    /// send right of the caller's), if one is.
+    pub root: Option<PortName>,
+}
+
+/// Mounts what `/etc/fstab` lists — the root (`/`) first, the others on it
+/// when it mounted — as root (`root`: the boot file system, which holds
+/// the programs), the tasks started child processes of `proc`'s (init's
+/// proc port); each one mounted and each one refused is named on the
+/// console.
+pub fn mount_all(ipc: &KernelIpc, root: &Session<'_, KernelIpc>, proc: PortName) -> Disks {
     let text = match root.read_file(fstab::FSTAB) {
         Ok(text) => text,
-        Err(e) if e == Error::from(Errno::NoEnt) => return Vec::new(),
+        Err(e) if e == Error::from(Errno::NoEnt) => return Disks::default(),
         Err(e) => {
             println!("hurd-init: no disks: {}: {e}", fstab::FSTAB);
-            return Vec::new();
+            return Disks::default();
         }
     };
-    let list = match core::str::from_utf8(&text)
+    let mut list = match core::str::from_utf8(&text)
         .map_err(|_| format!("{}: not UTF-8 text", fstab::FSTAB))
         .and_then(|t| fstab::parse(t).map_err(|e| format!("{e}")))
     {
         Ok(list) => list,
         Err(e) => {
             println!("hurd-init: no disks: {e}");
-            return Vec::new();
+            return Disks::default();
         }
     };
-    let mut mounted = Vec::new();
+    list.sort_by_key(|m| m.dir != "/");
+    let mut disks = Disks::default();
     let mut drivers = Vec::new();
+    // The system's root once the disk holding it is mounted.
+    let mut new_root: Option<Session<'_, KernelIpc>> = None;
     for m in &list {
-        match mount(ipc, root, proc, m) {
-            Ok((done, driver)) => {
+        let system = new_root.as_ref().unwrap_or(root);
+        match mount(ipc, (root, system), proc, m) {
+            Ok((done, driver, top)) => {
                 println!(
                     "hurd-init: {}: {} on device:{} (driver pid {}, file system pid {})",
                     m.dir, m.fs_type, m.device, done.pids.1, done.pids.0
                 );
-                mounted.push(done);
+                if let Some(top) = top {
+                    new_root = root_session(ipc, root, top);
+                    disks.root = Some(top);
+                }
+                disks.mounted.push(done);
                 drivers.push(driver);
             }
-            Err(why) => println!(
-                "hurd-init: {}: device:{} is not mounted: {why}",
-                m.dir, m.device
-            ),
+            Err(why) => {
+                println!(
+                    "hurd-init: {}: device:{} is not mounted: {why}",
+                    m.dir, m.device
+                );
+                if m.dir == "/" {
+                    println!("{ROOT_IN_MEMORY}");
+                }
+            }
         }
     }
     if !drivers.is_empty() {
         watch(proc, drivers);
     }
-    mounted
+    disks
 }
 
-/// Writes back and unmounts each of `mounted`, naming on the console any
-/// that does not go away cleanly.
+/// A session as root (`boot`'s auth handle) in the root directory `top`
+/// (a send right the caller keeps: the session has references of its
+/// own).
+fn root_session<'a>(
+    ipc: &'a KernelIpc,
+    boot: &Session<'_, KernelIpc>,
+    top: PortName,
+) -> Option<Session<'a, KernelIpc>> {
+    ipc.port_mod_refs(boot.auth, RightType::Send, 1).ok()?;
+    if ipc.port_mod_refs(top, RightType::Send, 1).is_err() {
+        let _ = ipc.port_deallocate(boot.auth);
+        return None;
+    }
+    // The session takes `auth` and `top` and releases both when dropped.
+    Session::new(ipc, boot.auth, top, PortName::NULL)
+        .inspect_err(|_| {
+            let _ = ipc.port_deallocate(boot.auth);
+            let _ = ipc.port_deallocate(top);
+        })
+        .ok()
+}
+
+/// Writes back and unmounts each of `mounted`, the last mounted first,
+/// naming on the console any that does not go away cleanly.
 pub fn unmount_all(ipc: &KernelIpc, mounted: &[Mounted]) {
-    for m in mounted {
+    for m in mounted.iter().rev() {
         let control = fsys::Client::new(ipc, m.control);
         let done = control
             .syncfs(1, 0)
@@ -161,14 +221,16 @@ fn disk_index(device: &str) -> Option<u32> {
     n.parse().ok()
 }
 
-/// Mounts `m`: see the [module documentation](self). The mount, and its
-/// driver for [`watch`].
+/// Mounts `m`: see the [module documentation](self). The programs are read
+/// from `boot`; the mount point is in `root` (the system's root so far).
+/// The mount, its driver for [`watch`], and for `/` the disk's root
+/// directory.
 fn mount(
     ipc: &KernelIpc,
-    root: &Session<'_, KernelIpc>,
+    (boot, root): (&Session<'_, KernelIpc>, &Session<'_, KernelIpc>),
     proc: PortName,
     m: &Mount,
-) -> Result<(Mounted, Driver), String> {
+) -> Result<(Mounted, Driver, Option<PortName>), String> {
     let program = m
         .program()
         .ok_or_else(|| format!("no translator serves `{}` file systems", m.fs_type))?;
@@ -176,10 +238,10 @@ fn mount(
         .ok_or_else(|| format!("`{}` is not a virtio disk (vdN)", m.device))?;
     let kernel_master = hurd_rt::ports::held(PortName(DEVICE_MASTER_PORT_NAME))
         .ok_or("init holds no device master port")?;
-    let driver_image = root
+    let driver_image = boot
         .read_file(DRIVER)
         .map_err(|e| format!("{DRIVER}: {}", why(e)))?;
-    let fs_image = root
+    let fs_image = boot
         .read_file(program)
         .map_err(|e| format!("{program}: {}", why(e)))?;
 
@@ -210,7 +272,7 @@ fn mount(
         return Err(format!("{DRIVER} ended"));
     }
     match serve(ipc, root, proc, &fs_image, program, m, driver_master) {
-        Ok((pid, control, bootstrap)) => Ok((
+        Ok((pid, control, bootstrap, top)) => Ok((
             Mounted {
                 dir: m.dir.clone(),
                 control,
@@ -230,6 +292,7 @@ fn mount(
                 quick_ends: 0,
                 waiting: Vec::new(),
             },
+            top,
         )),
         Err(e) => {
             // The driver ending is why, when it did.
@@ -294,8 +357,9 @@ pub(crate) fn start_driver(
 
 /// Starts the translator `program` on the driver's device (its master port
 /// `driver_master`), answers its `fsys_startup`, checks that it serves and
-/// attaches it at the mount point; its pid, its control port and its
-/// bootstrap port (the receive right: init answers it on).
+/// attaches it at the mount point; its pid, its control port, its
+/// bootstrap port (the receive right: init answers it on) and, mounted at
+/// `/`, its root directory (attached nowhere).
 fn serve(
     ipc: &KernelIpc,
     root: &Session<'_, KernelIpc>,
@@ -304,7 +368,7 @@ fn serve(
     program: &str,
     m: &Mount,
     driver_master: PortName,
-) -> Result<(i32, PortName, PortName), String> {
+) -> Result<(i32, PortName, PortName, Option<PortName>), String> {
     let bootstrap = ipc
         .port_allocate(RightType::Receive)
         .map_err(|e| format!("a port: {e:?}"))?;
@@ -314,9 +378,12 @@ fn serve(
         argv.push("--readonly");
     }
     argv.push(&device);
+    // The root's translator has no root directory but its own.
+    let is_root = m.dir == "/";
+    let crdir = if is_root { PortName::NULL } else { root.crdir };
     let pid = start_translator(
         ipc,
-        root,
+        (root.auth, crdir),
         proc,
         image,
         program,
@@ -327,14 +394,21 @@ fn serve(
     let served = startup(ipc, bootstrap)
         .map_err(|e| format!("{program}: {e}"))
         .and_then(|control| {
-            attach(ipc, root, control, &m.dir).inspect_err(|_| {
+            let attached = if is_root {
+                getroot(ipc, control, OpenFlags::READ | OpenFlags::EXEC)
+                    .map(Some)
+                    .map_err(why)
+            } else {
+                attach(ipc, root, control, &m.dir).map(|()| None)
+            };
+            let top = attached.inspect_err(|_| {
                 let _ = fsys::Client::new(ipc, control).goaway(FSYS_GOAWAY_FORCE as i32);
                 let _ = ipc.port_deallocate(control);
             })?;
-            Ok(control)
+            Ok((control, top))
         });
     match served {
-        Ok(control) => Ok((pid, control, bootstrap)),
+        Ok((control, top)) => Ok((pid, control, bootstrap, top)),
         Err(e) => {
             let _ = ipc.port_mod_refs(bootstrap, RightType::Receive, -1);
             Err(e)
@@ -343,14 +417,15 @@ fn serve(
 }
 
 /// Starts the translator `image` (`argv`) as a child process of init's
-/// (`proc`) with root's auth handle, the system's root directory, a
-/// driver's master port at `DEVICE_MASTER_PORT_NAME` and `bootstrap` (a
-/// receive right of init's) as its bootstrap port; its pid. If it cannot start, `bootstrap` is
+/// (`proc`) with root's auth handle and the system's root directory
+/// (`auth`, `crdir`: none when null), a driver's master port at
+/// `DEVICE_MASTER_PORT_NAME` and `bootstrap` (a receive right of init's)
+/// as its bootstrap port; its pid. If it cannot start, `bootstrap` is
 /// released and the error names `program`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn start_translator(
     ipc: &KernelIpc,
-    root: &Session<'_, KernelIpc>,
+    (auth, crdir): (PortName, PortName),
     proc: PortName,
     image: &[u8],
     program: &str,
@@ -358,38 +433,33 @@ pub(crate) fn start_translator(
     driver_master: PortName,
     bootstrap: PortName,
 ) -> Result<i32, String> {
-    start(
-        ipc,
-        proc,
-        image,
-        argv,
-        &[
-            InitialPort {
-                name: PortName(DEVICE_MASTER_PORT_NAME),
-                right: driver_master,
-                disposition: Disposition::CopySend,
-            },
-            InitialPort {
-                name: BOOTSTRAP,
-                right: bootstrap,
-                disposition: Disposition::MakeSend,
-            },
-            InitialPort {
-                name: AUTH,
-                right: root.auth,
-                disposition: Disposition::CopySend,
-            },
-            // The system's root directory: the translators it starts find
-            // their programs and the exec server there.
-            InitialPort {
-                name: CRDIR,
-                right: root.crdir,
-                disposition: Disposition::CopySend,
-            },
-        ],
-        PortName::NULL,
-    )
-    .map_err(|e| {
+    let mut ports = alloc::vec![
+        InitialPort {
+            name: PortName(DEVICE_MASTER_PORT_NAME),
+            right: driver_master,
+            disposition: Disposition::CopySend,
+        },
+        InitialPort {
+            name: BOOTSTRAP,
+            right: bootstrap,
+            disposition: Disposition::MakeSend,
+        },
+        InitialPort {
+            name: AUTH,
+            right: auth,
+            disposition: Disposition::CopySend,
+        },
+    ];
+    // The system's root directory: the translators it starts find
+    // their programs and the exec server there.
+    if crdir.is_valid() {
+        ports.push(InitialPort {
+            name: CRDIR,
+            right: crdir,
+            disposition: Disposition::CopySend,
+        });
+    }
+    start(ipc, proc, image, argv, &ports, PortName::NULL).map_err(|e| {
         let _ = ipc.port_mod_refs(bootstrap, RightType::Receive, -1);
         format!("{program}: {e}")
     })
@@ -451,19 +521,8 @@ pub(crate) fn attach(
     control: PortName,
     dir: &str,
 ) -> Result<(), String> {
-    let none = PortItem {
-        name: PortName::NULL,
-        disposition: Disposition::CopySend,
-    };
-    let (_, _, top) = fsys::Client::new(ipc, control)
-        .getroot(
-            none,
-            alloc::vec![0],
-            alloc::vec![0],
-            OpenFlags::READ.bits() as i32,
-        )
-        .map_err(why)?;
-    let _ = ipc.port_deallocate(top.name);
+    let top = getroot(ipc, control, OpenFlags::READ).map_err(why)?;
+    let _ = ipc.port_deallocate(top);
     let node = root
         .open(dir, OpenFlags::NOTRANS)
         .map_err(|e| format!("the mount point {dir}: {}", why(e)))?;
@@ -479,6 +538,27 @@ pub(crate) fn attach(
     );
     root.release(node);
     set.map_err(|e| format!("attaching it at {dir}: {}", why(e)))
+}
+
+/// The root node of the file system behind `control`, opened for root
+/// (`fsys_getroot` with uid and gid 0) with `flags`: a send right. One
+/// that could not mount its disk answers its error.
+pub(crate) fn getroot(
+    ipc: &KernelIpc,
+    control: PortName,
+    flags: OpenFlags,
+) -> Result<PortName, Error> {
+    let none = PortItem {
+        name: PortName::NULL,
+        disposition: Disposition::CopySend,
+    };
+    let (_, _, top) = fsys::Client::new(ipc, control).getroot(
+        none,
+        alloc::vec![0],
+        alloc::vec![0],
+        flags.bits() as i32,
+    )?;
+    Ok(top.name)
 }
 
 /// Loads `image` into a task of its own with `argv` and `ports`, makes it a

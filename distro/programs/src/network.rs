@@ -124,7 +124,16 @@ fn serve(
         }
     };
     let args: Vec<&str> = argv.iter().map(String::as_str).collect();
-    let started = start_translator(ipc, root, proc, &image, program, &args, master, bootstrap);
+    let started = start_translator(
+        ipc,
+        (root.auth, root.crdir),
+        proc,
+        &image,
+        program,
+        &args,
+        master,
+        bootstrap,
+    );
     let _ = ipc.port_deallocate(master);
     let pid = started?;
     let control = startup(ipc, bootstrap);

@@ -38,7 +38,9 @@ use hurd_rt::{KernelIpc, println, task};
 use spinning_top::Spinlock;
 use virtio_drivers::transport::pci::PciTransport;
 use virtio_drivers::transport::pci::bus::{ConfigurationAccess, DeviceFunction, PciRoot};
+use virtio_drivers::transport::{DeviceStatus, DeviceType, InterruptStatus, Transport};
 use virtio_drivers::{BufferDirection, Hal, PAGE_SIZE, PhysAddr};
+use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 /// What the Hal's functions reach: the device's ports and regions, the
 /// mappings made, the DMA memory.
@@ -409,4 +411,85 @@ pub fn open(
         function,
         port,
     })
+}
+
+/// `VIRTIO_F_RING_EVENT_IDX` (bit 29): the driver says, in the rings, at
+/// which entries it wants to be notified or interrupted.
+const RING_EVENT_IDX: u64 = 1 << 29;
+
+/// A transport whose device never offers `VIRTIO_F_RING_EVENT_IDX`: for a
+/// driver that polls its completions. With event indexes,
+/// `virtio-drivers` asks for an interrupt at each completion and
+/// `disable_interrupts` does nothing; without them it sets the ring's
+/// no-interrupt flag, which QEMU honours. On a shared PCI line every
+/// completion's interrupt would wake the other drivers there for nothing
+/// (a boot whose root is on the disk: 1,248 interrupts a second on the
+/// network card's line, against a few dozen).
+#[derive(Debug)]
+pub struct Polled<T>(pub T);
+
+impl<T: Transport> Transport for Polled<T> {
+    fn device_type(&self) -> DeviceType {
+        self.0.device_type()
+    }
+    fn read_device_features(&mut self) -> u64 {
+        self.0.read_device_features() & !RING_EVENT_IDX
+    }
+    fn write_driver_features(&mut self, driver_features: u64) {
+        self.0.write_driver_features(driver_features);
+    }
+    fn max_queue_size(&mut self, queue: u16) -> u32 {
+        self.0.max_queue_size(queue)
+    }
+    fn notify(&mut self, queue: u16) {
+        self.0.notify(queue);
+    }
+    fn get_status(&self) -> DeviceStatus {
+        self.0.get_status()
+    }
+    fn set_status(&mut self, status: DeviceStatus) {
+        self.0.set_status(status);
+    }
+    fn set_guest_page_size(&mut self, guest_page_size: u32) {
+        self.0.set_guest_page_size(guest_page_size);
+    }
+    fn requires_legacy_layout(&self) -> bool {
+        self.0.requires_legacy_layout()
+    }
+    fn queue_set(
+        &mut self,
+        queue: u16,
+        size: u32,
+        descriptors: PhysAddr,
+        driver_area: PhysAddr,
+        device_area: PhysAddr,
+    ) {
+        self.0
+            .queue_set(queue, size, descriptors, driver_area, device_area);
+    }
+    fn queue_unset(&mut self, queue: u16) {
+        self.0.queue_unset(queue);
+    }
+    fn queue_used(&mut self, queue: u16) -> bool {
+        self.0.queue_used(queue)
+    }
+    fn ack_interrupt(&mut self) -> InterruptStatus {
+        self.0.ack_interrupt()
+    }
+    fn read_config_generation(&self) -> u32 {
+        self.0.read_config_generation()
+    }
+    fn read_config_space<C: FromBytes + IntoBytes>(
+        &self,
+        offset: usize,
+    ) -> virtio_drivers::Result<C> {
+        self.0.read_config_space(offset)
+    }
+    fn write_config_space<C: IntoBytes + Immutable>(
+        &mut self,
+        offset: usize,
+        value: C,
+    ) -> virtio_drivers::Result<()> {
+        self.0.write_config_space(offset, value)
+    }
 }

@@ -79,6 +79,10 @@ pub const BASE_DIRS: [(&str, u32); 8] = [
     ("/share", 0o755),
 ];
 
+/// Where every system has a small tar archive to try tarfs and `tar` on
+/// ([`example_archive`]).
+pub const EXAMPLE_ARCHIVE: &str = "/share/example.tar";
+
 /// The exec server's node and its passive translator record: every
 /// program the system runs is started through it.
 pub const EXEC_NODE: (&str, &[&str]) = ("/servers/exec", &["/hurd/exec"]);

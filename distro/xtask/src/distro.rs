@@ -5,15 +5,17 @@
 //! The `distro` step of `cargo xtask test` plays [`scenario`] on the console
 //! and requires every line of [`EXPECTED`] in the output, in order, and the
 //! system halting cleanly (^D at the login prompt), with the reference
-//! image's disk (`/home`) and a network card ([`kernel::distro_net_args`])
+//! image's disk (the root) and a network card ([`kernel::distro_net_args`])
 //! attached; then it boots again on the same disk
-//! ([`reboot_scenario`]): the file written there is read back, and
-//! `e2fsck -fn` finds the disk clean after each boot. Then it boots once
+//! ([`reboot_scenario`]): the files written there are read back and the
+//! passive translators set there start, and `e2fsck -fn` finds the disk
+//! clean after each boot. Then it boots once
 //! more and kills the machine in the middle of a write, after a `sync`
 //! ([`killed_scenario`]): `e2fsck -fy` repairs the disk, and what was
 //! synced is there ([`check_killed_disk`]). Last it boots without
 //! the disk, and then on a disk of zeros: the disk is named on the
-//! console with the reason it did not mount, and the system goes on.
+//! console with the reason it did not mount, and the system goes on with
+//! its boot file system, in memory, as the root.
 //! `cargo xtask run --kernel` boots the same system with the console on the
 //! terminal.
 
@@ -161,7 +163,7 @@ pub fn reference_rootfs(ws: &Workspace) -> Result<std::path::PathBuf, String> {
     Ok(rootfs)
 }
 
-/// The reference image's disk image (its `[disk]`: `/home`), made beside
+/// The reference image's disk image (its `[disk]`: the root), made beside
 /// its ISO by the build [`reference_rootfs`] runs (afresh on each build).
 pub fn reference_disk(ws: &Workspace) -> Result<std::path::PathBuf, String> {
     let disk =
@@ -286,18 +288,22 @@ pub fn scenario() -> Vec<Step> {
         ("# ", "pkill virtio-blk"),
         // Typed once the driver is back, perhaps before the prompt after
         // pkill: the file's text, then a prompt, show that both ran.
-        (RESTARTED, "ls /home/lost+found"),
+        (RESTARTED, "ls /lost+found"),
         ("# ", "cat /home/alice/diary"),
         (
             "kept on the disk\n# ",
             "echo kept after the driver ended > /home/alice/after",
         ),
         ("# ", "cat /home/alice/after"),
+        // A passive translator set in the root (on the disk), for the
+        // next boot.
+        ("# ", "settrans /share/kept /hurd/hello kept"),
+        ("# ", "cat /share/kept"),
         // Every write on the disk synchronous from now on; then everything
         // written back.
-        ("# ", "fsysopts /home --sync"),
-        ("# ", "fsysopts /home"),
-        ("# ", "sync /home"),
+        ("# ", "fsysopts / --sync"),
+        ("# ", "fsysopts /"),
+        ("# ", "sync /"),
         ("# ", "exit"),
         ("login: ", "\u{4}"),
     ]
@@ -391,21 +397,22 @@ pub const EXPECTED: &[&str] = &[
     "mkdir: /etc/mine: permission denied",
     "euids=1000(alice),0(root) ",
     "mine",
-    "hurd-init: /home: the driver of device:vd0 (pid ",
+    "hurd-init: /: the driver of device:vd0 (pid ",
     RESTARTED,
     "# cat /home/alice/after\nkept after the driver ended",
-    "# fsysopts /home --sync\n# fsysopts /home\next2fs --writable --sync --relatime\n# sync /home\n# ",
-    "hurd-init: /home: written back and unmounted",
+    "# cat /share/kept\nkept",
+    "# fsysopts / --sync\n# fsysopts /\next2fs --writable --sync --relatime\n# sync /\n# ",
+    "hurd-init: /: written back and unmounted",
     "hurd-init: halting",
 ];
 
 /// What the console shows when `hurd-init` has started the disk's driver
 /// again, after root killed it.
-pub const RESTARTED: &str = "hurd-init: /home: the driver of device:vd0 started again (pid ";
+pub const RESTARTED: &str = "hurd-init: /: the driver of device:vd0 started again (pid ";
 
 /// What the console shows when the disk is mounted at boot (before the
 /// first login prompt).
-pub const MOUNTED: &str = "hurd-init: /home: ext2 on device:vd0 (driver pid ";
+pub const MOUNTED: &str = "hurd-init: /: ext2 on device:vd0 (driver pid ";
 
 /// What the console shows when the network started at boot (before the
 /// first login prompt): the reference image's record on
@@ -423,6 +430,8 @@ pub fn reboot_scenario() -> Vec<Step> {
         Step::new("$ ", "cat /home/alice/diary /home/alice/after"),
         Step::new("$ ", "showtrans /home/alice/greet"),
         Step::new("$ ", "cat /home/alice/greet"),
+        Step::new("$ ", "showtrans /share/kept"),
+        Step::new("$ ", "cat /share/kept"),
         Step::new("$ ", "exit"),
         Step::new("login: ", "\u{4}"),
     ]
@@ -434,7 +443,9 @@ pub const REBOOT_EXPECTED: &[&str] = &[
     "$ cat /home/alice/diary /home/alice/after\nkept on the disk\nkept after the driver ended",
     "$ showtrans /home/alice/greet\n/hurd/hello persisted",
     "$ cat /home/alice/greet\npersisted",
-    "hurd-init: /home: written back and unmounted",
+    "$ showtrans /share/kept\n/hurd/hello kept",
+    "$ cat /share/kept\nkept",
+    "hurd-init: /: written back and unmounted",
     "hurd-init: halting",
 ];
 
@@ -450,13 +461,12 @@ pub const WRITE_BEFORE_KILL: Duration = Duration::from_secs(5);
 /// [`WRITE_BEFORE_KILL`] into that write (as a power cut would stop it).
 pub fn killed_scenario() -> Vec<Step> {
     let (file, text) = SYNCED;
-    let write = "cat /dev/zero > /home/root-zeros";
+    let write = "cat /dev/zero > /root/zeros";
     vec![
         Step::new("login: ", "root"),
         Step::new("Password: ", "hurd"),
-        Step::new("# ", "mkdir /home/root"),
-        Step::new("# ", &format!("echo {} > /home{file}", text.trim_end())),
-        Step::new("# ", "sync /home"),
+        Step::new("# ", &format!("echo {} > {file}", text.trim_end())),
+        Step::new("# ", "sync /"),
         Step::new("# ", write),
         Step::call(write, || std::thread::sleep(WRITE_BEFORE_KILL)),
         Step::stop(""),
@@ -493,11 +503,15 @@ pub fn check_killed_disk(disk: &std::path::Path) -> Result<i32, String> {
 
 /// What the console shows when the disk does not mount; the reason
 /// follows.
-pub const NOT_MOUNTED: &str = "hurd-init: /home: device:vd0 is not mounted: ";
+pub const NOT_MOUNTED: &str = "hurd-init: /: device:vd0 is not mounted: ";
 
-/// The session of a boot whose disk does not mount (none attached, or one
-/// holding no file system): the system goes on without it, and root logs
-/// in, finding the mount point an empty directory.
+/// What the console shows next: the boot file system stays the root.
+pub const ROOT_IN_MEMORY: &str = "hurd-init: the root stays on the boot file system, in memory";
+
+/// The session of a boot whose root disk does not mount (none attached, or
+/// one holding no file system): the system goes on with the boot file
+/// system in memory as its root, and root logs in there (its shell and
+/// `/etc` are in the boot module), finding no homes.
 pub fn unmounted_scenario() -> Vec<Step> {
     vec![
         Step::new("login: ", "root"),
@@ -515,6 +529,7 @@ pub fn unmounted_scenario() -> Vec<Step> {
 pub fn unmounted_expected(why: &str) -> Vec<String> {
     [
         format!("{NOT_MOUNTED}{why}"),
+        ROOT_IN_MEMORY.to_owned(),
         "Welcome to hurd-rs.".to_owned(),
         "euids=0(root) ".to_owned(),
         "# ls /home\n# exit".to_owned(),
@@ -563,7 +578,8 @@ fn boot_unmounted(
 
 /// Boots the reference distro without its disk, then with a disk of
 /// zeros: each time the disk is named on the console with the reason it
-/// did not mount, and the system goes on (root logs in, halts).
+/// did not mount, and the system goes on from memory (root logs in,
+/// halts).
 fn unmounted_boots(ws: &Workspace, build: &Build, accel: Accel) -> Result<(), String> {
     // No virtio disk: the driver finds none and ends.
     boot_unmounted(build, accel, &[], "/hurd/virtio-blk ended")
@@ -581,7 +597,7 @@ fn unmounted_boots(ws: &Workspace, build: &Build, accel: Accel) -> Result<(), St
     let _ = std::fs::remove_file(&zeros);
     zeroed.map_err(|e| format!("booted on a disk of zeros: {e}"))?;
     eprintln!(
-        "distro: without its disk, and on a disk of zeros, /home was named and the boot went on"
+        "distro: without its disk, and on a disk of zeros, the root disk was named and the boot went on from memory"
     );
     Ok(())
 }
@@ -617,23 +633,34 @@ pub fn check_disk(disk: &std::path::Path) -> Result<(), String> {
     fsck_clean(disk, "the distro's disk")?;
     let read = |request: &str| debugfs(disk, request);
     for (file, text) in [
-        ("/alice/diary", "kept on the disk\n"),
-        ("/alice/after", "kept after the driver ended\n"),
+        ("/home/alice/diary", "kept on the disk\n"),
+        ("/home/alice/after", "kept after the driver ended\n"),
     ] {
         let read = read(&format!("cat {file}"))?;
         if read != text {
             return Err(format!("debugfs reads {file} as {read:?}"));
         }
     }
-    let stat = read("stat /alice/diary")?;
+    let stat = read("stat /home/alice/diary")?;
     if !stat.contains("User:  1000") {
-        return Err(format!("/alice/diary is not alice's:\n{stat}"));
+        return Err(format!("/home/alice/diary is not alice's:\n{stat}"));
     }
     // The passive translator record, as the Hurd's ext2fs writes it on a
     // file system with extended attributes.
-    let attrs = read("ea_list /alice/greet")?;
-    if !attrs.contains(r#"gnu.translator (22) = "/hurd/hello\000persisted\000""#) {
-        return Err(format!("/alice/greet has no translator record:\n{attrs}"));
+    for (node, record) in [
+        (
+            "/home/alice/greet",
+            r#"gnu.translator (22) = "/hurd/hello\000persisted\000""#,
+        ),
+        (
+            "/share/kept",
+            r#"gnu.translator (17) = "/hurd/hello\000kept\000""#,
+        ),
+    ] {
+        let attrs = read(&format!("ea_list {node}"))?;
+        if !attrs.contains(record) {
+            return Err(format!("{node} has no translator record:\n{attrs}"));
+        }
     }
     Ok(())
 }
@@ -699,10 +726,7 @@ pub fn check_output(output: &str) -> Result<(), String> {
     check_no_password_shown(output)?;
     check_interrupts(output)?;
     // Read from the disk once the driver was started again.
-    if let Some(line) = output
-        .lines()
-        .find(|l| l.starts_with("ls: /home/lost+found"))
-    {
+    if let Some(line) = output.lines().find(|l| l.starts_with("ls: /lost+found")) {
         return Err(format!("after the driver was started again: {line}"));
     }
     match restarted_pids(output).as_slice() {
@@ -798,7 +822,7 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
         &killed_scenario(),
     )?;
     let output = run.lines.join("\n");
-    check_in_order(&output, &[MOUNTED, "# sync /home\n# cat /dev/zero"])
+    check_in_order(&output, &[MOUNTED, "# sync /\n# cat /dev/zero"])
         .map_err(|e| format!("the boot to be killed: {e}"))?;
     if run.timed_out || run.status == Some(EXIT_SUCCESS) {
         return Err("the machine to be killed was not killed in its write".into());
@@ -961,7 +985,8 @@ pub struct DiskBench {
 /// there by `debugfs`) — with `bench-prompt bench-disk`, under TCG with
 /// `-icount shift=0,sleep=off`: `hurd-init` reads the file from the disk
 /// (through `/hurd/ext2fs`, its pager and `/hurd/virtio-blk`), copies it to
-/// `/tmp` and reads the copy, counting instructions for each reading.
+/// `/tmp` of the boot file system (a tmpfs, in memory) and reads the copy,
+/// counting instructions for each reading.
 pub fn disk_bench(ws: &Workspace, build: &Build) -> Result<DiskBench, String> {
     let target = ws.metadata()?.target_directory;
     let mut build = build.clone();
@@ -980,11 +1005,19 @@ pub fn disk_bench(ws: &Workspace, build: &Build) -> Result<DiskBench, String> {
     let data = target.join("hurd-rs-disk-bench.bin");
     let bytes: Vec<u8> = (0..DISK_BENCH_BYTES).map(|i| (i % 251) as u8 + 1).collect();
     std::fs::write(&data, bytes).map_err(|e| format!("cannot write {}: {e}", data.display()))?;
+    // In /home of the root disk (debugfs writes in its working directory).
+    let script = target.join("hurd-rs-disk-bench.debugfs");
+    std::fs::write(
+        &script,
+        format!("cd /home\nwrite {} disk-bench\n", data.display()),
+    )
+    .map_err(|e| format!("cannot write {}: {e}", script.display()))?;
     crate::cmd::Cmd::new("debugfs")
-        .args(["-w", "-R"])
-        .arg(format!("write {} disk-bench", data.display()))
+        .args(["-w", "-f"])
+        .arg(&script)
         .arg(&disk)
         .run()?;
+    let _ = std::fs::remove_file(&script);
     let mut extra = vec!["-icount".to_owned(), "shift=0,sleep=off".to_owned()];
     extra.extend(kernel::disk_args(&[&disk]));
     let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
@@ -1127,7 +1160,7 @@ mod tests {
         let unmounted = transcript([9, 12]).replace(MOUNTED, "");
         assert!(check_output(&unmounted).is_err());
         // And read after its driver was started again.
-        let unread = format!("{}\nls: /home/lost+found: i/o error", transcript([9, 12]));
+        let unread = format!("{}\nls: /lost+found: i/o error", transcript([9, 12]));
         assert!(check_output(&unread).is_err());
         // The network must have started.
         let offline = transcript([9, 12]).replace(NETWORK, "");
@@ -1139,7 +1172,7 @@ mod tests {
         let why = "inappropriate file type or format";
         let good = format!(
             "virtio-blk: vd0: 2048 records of 512 bytes\n{NOT_MOUNTED}{why}\n\
-             Welcome to hurd-rs.\nlogin: root\nPassword: \n\
+             {ROOT_IN_MEMORY}\nWelcome to hurd-rs.\nlogin: root\nPassword: \n\
              uids=0(root) euids=0(root) egids=0(root)\n# ls /home\n# exit\n\
              login: \nhurd-init: halting"
         );
@@ -1149,13 +1182,15 @@ mod tests {
         // Any reason.
         assert!(check_unmounted(&good, "").is_ok());
         assert!(check_unmounted(&good.replace(NOT_MOUNTED, ""), why).is_err());
+        // The root stays in memory, and says so.
+        assert!(check_unmounted(&good.replace(ROOT_IN_MEMORY, ""), why).is_err());
         // The system must go on: root logs in, and it halts.
         assert!(check_unmounted(&good.replace("euids=0(root) ", ""), why).is_err());
         assert!(check_unmounted(&good.replace("hurd-init: halting", ""), why).is_err());
         // Nothing mounted, nothing unmounted.
         let unmounted = good.replace(
             "hurd-init: halting",
-            "hurd-init: /home: written back and unmounted\nhurd-init: halting",
+            "hurd-init: /: written back and unmounted\nhurd-init: halting",
         );
         assert!(check_unmounted(&unmounted, why).is_err());
         let echoed = good.replace("Password: ", "Password: hurd");

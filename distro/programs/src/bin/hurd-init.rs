@@ -118,8 +118,11 @@ struct System {
     ipc: KernelIpc,
     /// Root's auth handle.
     root_auth: PortName,
-    /// The root directory, opened for root.
+    /// The root directory, opened for root: the disk's when a disk holds
+    /// the root, else the boot file system's.
     root_dir: PortName,
+    /// The boot file system's root directory (in memory), opened for root.
+    boot_root: PortName,
     /// The password server (NULL when it did not start).
     password: PortName,
     /// The terminal (a send right).
@@ -141,12 +144,18 @@ impl System {
     /// A session holding `ids`: an auth handle made by the auth server, and
     /// the root directory reauthenticated with it.
     fn session_for(&self, ids: &IdSet) -> Result<Session<'_, KernelIpc>, Error> {
+        self.session_in(self.root_dir, ids)
+    }
+
+    /// A session holding `ids` with `root_dir` (a root directory held for
+    /// root) as its root.
+    fn session_in(&self, root_dir: PortName, ids: &IdSet) -> Result<Session<'_, KernelIpc>, Error> {
         let auth = AuthClient::new(&self.ipc, self.root_auth).makeauth(&[], ids)?;
-        let copy = io::Client::new(&self.ipc, self.root_dir).duplicate()?.name;
+        let copy = io::Client::new(&self.ipc, root_dir).duplicate()?.name;
         let view = Lookup {
             ipc: &self.ipc,
-            crdir: self.root_dir,
-            cwdir: self.root_dir,
+            crdir: root_dir,
+            cwdir: root_dir,
             auth,
             fds: &[],
             ctty: PortName::NULL,
@@ -178,7 +187,7 @@ const ISSUE: &str = "/etc/issue";
 /// disk, mounted at `/home`, where `cargo xtask bench distro` puts it.
 const DISK_BENCH_FILE: &str = "/home/disk-bench";
 
-/// Where `bench-disk` copies it, in the root file system (memory).
+/// Where `bench-disk` copies it, in the boot file system (memory).
 const DISK_BENCH_COPY: &str = "/tmp/disk-bench";
 
 /// The bytes of each `io_read` and `io_write` of `bench-disk`: the most
@@ -199,48 +208,50 @@ fn module_args<'a>(info: &'a BootInfo, name: &str) -> impl Iterator<Item = &'a s
 }
 
 // ANCHOR: boot
+/// Starts the server `name` from its boot module (`NAME-server`) as a task
+/// of its own, a process of init's (`proc`) unless it is proc itself, with
+/// the words after the module's name as its arguments and `ports`; the
+/// first port it hands back.
+fn start_server(
+    info: &BootInfo,
+    name: &str,
+    ports: &[InitialPort],
+    proc: Option<PortName>,
+) -> Result<PortName, Error> {
+    let ipc = KernelIpc::new();
+    let module_name = alloc::format!("{name}-server");
+    let image = info.module(&module_name).ok_or_else(|| {
+        println!("hurd-init: no `{module_name}` boot module");
+        Error::from(Errno::NoEnt)
+    })?;
+    let mut argv = Vec::from([name]);
+    argv.extend(module_args(info, &module_name));
+    let started = startup::start_server(image, &argv, ports, proc).inspect_err(|e| {
+        println!("hurd-init: the {name} server did not start: {e}");
+    })?;
+    let _ = ipc.port_deallocate(started.child.task);
+    let _ = ipc.port_deallocate(started.child.thread);
+    started
+        .ports
+        .first()
+        .copied()
+        .ok_or(Error::from(Errno::Inval))
+}
+
 /// Starts the servers — each from its boot module as a task of its own,
 /// a process of init's, with the words after the module's name as its
-/// arguments — and the root file system, fills it (with the
-/// `rootfs` module's files when the loader gave one), and starts the
-/// password server, which reads the accounts there.
+/// arguments — and the boot file system, a tmpfs in this task, and fills
+/// it (with the `rootfs` module's files when the loader gave one). It is
+/// the system's root until a disk holding the root mounts.
 fn boot(info: &BootInfo) -> Result<System, Error> {
     let ipc = KernelIpc::new();
-    let module = |name: &str| {
-        info.module(name).ok_or_else(|| {
-            println!("hurd-init: no `{name}` boot module");
-            Error::from(Errno::NoEnt)
-        })
-    };
-    let start = |name: &str, ports: &[InitialPort], proc: Option<PortName>| {
-        let module_name = alloc::format!("{name}-server");
-        let image = module(&module_name)?;
-        let mut argv = Vec::from([name]);
-        argv.extend(module_args(info, &module_name));
-        let started = startup::start_server(image, &argv, ports, proc).inspect_err(|e| {
-            println!("hurd-init: the {name} server did not start: {e}");
-        })?;
-        let _ = ipc.port_deallocate(started.child.task);
-        let _ = ipc.port_deallocate(started.child.thread);
-        started
-            .ports
-            .first()
-            .copied()
-            .ok_or(Error::from(Errno::Inval))
-    };
     // Proc first: it makes init process 1, and every other server is a
     // child process of init's.
-    let init_proc = start("proc", &[], None)?;
-    let root_auth = start("auth", &[], Some(init_proc))?;
-    let handle = || AuthClient::new(&ipc, root_auth).makeauth(&[], &IdSet::root());
-    let moved = |name, right| InitialPort {
-        name,
-        right,
-        disposition: Disposition::MoveSend,
-    };
-    let term = start("term", &[], Some(init_proc))?;
+    let init_proc = start_server(info, "proc", &[], None)?;
+    let root_auth = start_server(info, "auth", &[], Some(init_proc))?;
+    let term = start_server(info, "term", &[], Some(init_proc))?;
 
-    let fs_auth = handle()?;
+    let fs_auth = AuthClient::new(&ipc, root_auth).makeauth(&[], &IdSet::root())?;
     let tmpfs = Tmpfs::new(0, 0, 0o755, ROOT_FS_LIMIT);
     // Translators are programs of the file system, run as tasks of their
     // own, child processes of init's.
@@ -261,11 +272,12 @@ fn boot(info: &BootInfo) -> Result<System, Error> {
     })
     .map_err(again)?;
 
-    let mut system = System {
+    let system = System {
         // The servers' clients in this task share one space.
         ipc: KernelIpc::new(),
         root_auth,
         root_dir,
+        boot_root: root_dir,
         password: PortName::NULL,
         term,
         proc: init_proc,
@@ -274,7 +286,7 @@ fn boot(info: &BootInfo) -> Result<System, Error> {
     rootfs::fill_base(&root)?;
     // `/servers/exec`: the exec server, started by the first lookup.
     rootfs::install_exec_node(&root)?;
-    root.write_file("/share/example.tar", &rootfs::example_archive(), false)?;
+    root.write_file(rootfs::EXAMPLE_ARCHIVE, &rootfs::example_archive(), false)?;
     // Booted by a loader with a root file system module (an image), its
     // files and translator records join the base tree.
     if let Some(archive) = info.module("rootfs") {
@@ -283,23 +295,35 @@ fn boot(info: &BootInfo) -> Result<System, Error> {
             Err(e) => println!("hurd-init: the rootfs module is refused: {e}"),
         }
     }
-    // The password server reads the accounts as root through its root
-    // directory; without it nobody logs in, but the system runs.
+    drop(root);
+    Ok(system)
+}
+
+/// Starts the password server, which reads the accounts as root through
+/// the system's root directory; without it nobody logs in, but the system
+/// runs.
+fn start_password(sys: &mut System, info: &BootInfo) -> Result<(), Error> {
+    let auth = AuthClient::new(&sys.ipc, sys.root_auth).makeauth(&[], &IdSet::root())?;
+    let root = sys.session_for(&IdSet::root())?;
     let ports = [
-        moved(AUTH, handle()?),
+        InitialPort {
+            name: AUTH,
+            right: auth,
+            disposition: Disposition::MoveSend,
+        },
         InitialPort {
             name: CRDIR,
             right: root.crdir,
             disposition: Disposition::CopySend,
         },
     ];
-    let password = start("password", &ports, Some(init_proc)).unwrap_or_else(|_| {
+    let password = start_server(info, "password", &ports, Some(sys.proc)).unwrap_or_else(|_| {
         println!("hurd-init: logins are refused: no password server");
         PortName::NULL
     });
     drop(root);
-    system.password = password;
-    Ok(system)
+    sys.password = password;
+    Ok(())
 }
 // ANCHOR_END: boot
 
@@ -643,7 +667,8 @@ fn spawn_service(
 // ANCHOR_END: services
 
 /// `bench-disk`: reads [`DISK_BENCH_FILE`] from the disk to its end, then
-/// copies it to [`DISK_BENCH_COPY`] and reads the copy, in `io_read`s of
+/// copies it to [`DISK_BENCH_COPY`] in the boot file system (a tmpfs, in
+/// memory) and reads the copy, in `io_read`s of
 /// [`DISK_BENCH_CHUNK`] bytes. Prints the bytes read and the time-stamp
 /// counter's count for each reading (guest instructions under QEMU's
 /// `-icount`) as `bench` lines as they are measured; opening the files is
@@ -652,6 +677,9 @@ fn disk_bench(sys: &System) -> Result<(), (&'static str, Error)> {
     let root = sys
         .session_for(&IdSet::root())
         .map_err(|e| ("a session as root", e))?;
+    let boot_fs = sys
+        .session_in(sys.boot_root, &IdSet::root())
+        .map_err(|e| ("a session as root in the boot file system", e))?;
     let file = root
         .open(DISK_BENCH_FILE, OpenFlags::READ)
         .map_err(|e| ("opening the file on the disk", e))?;
@@ -659,16 +687,16 @@ fn disk_bench(sys: &System) -> Result<(), (&'static str, Error)> {
     let copied = read.and_then(|(bytes, disk)| {
         println!("bench disk_read_bytes {bytes}");
         println!("bench disk_read {disk}");
-        copy_to_tmp(&root, &sys.ipc, file, bytes).map_err(|e| ("copying to /tmp", e))?;
+        copy_to_tmp(&boot_fs, &sys.ipc, file, bytes).map_err(|e| ("copying to /tmp", e))?;
         Ok(bytes)
     });
     root.release(file);
     let bytes = copied?;
-    let copy = root
+    let copy = boot_fs
         .open(DISK_BENCH_COPY, OpenFlags::READ)
         .map_err(|e| ("opening the copy", e))?;
     let memory = timed_read(&sys.ipc, copy, bytes);
-    root.release(copy);
+    boot_fs.release(copy);
     let (copied, memory) = memory.map_err(|e| ("reading the copy", e))?;
     if copied != bytes {
         return Err(("reading the copy", Errno::Io.into()));
@@ -736,7 +764,7 @@ fn main() -> u64 {
         println!("hurd-init: no boot information (not the bootstrap task?)");
         return 1;
     };
-    let sys = match boot(info) {
+    let mut sys = match boot(info) {
         Ok(sys) => sys,
         Err(e) => {
             println!("hurd-init: the servers did not start: {e:?}");
@@ -751,13 +779,22 @@ fn main() -> u64 {
             );
         }
     }
-    let mounted = match sys.session_for(&IdSet::root()) {
+    // The disks; the one holding the root, if one does, is the system's
+    // root from now on.
+    let disks = match sys.session_for(&IdSet::root()) {
         Ok(root) => disks::mount_all(&sys.ipc, &root, sys.proc),
         Err(e) => {
             println!("hurd-init: no disks: no root session: {e}");
-            Vec::new()
+            disks::Disks::default()
         }
     };
+    if let Some(top) = disks.root {
+        sys.root_dir = top;
+    }
+    let mounted = disks.mounted;
+    if let Err(e) = start_password(&mut sys, info) {
+        println!("hurd-init: logins are refused: no root session for the password server: {e}");
+    }
     // The network, if the image has one (a record on /servers/socket/2).
     let _network = match sys.session_for(&IdSet::root()) {
         Ok(root) => network::start_network(&sys.ipc, &root, sys.proc),

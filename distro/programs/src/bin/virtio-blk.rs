@@ -40,7 +40,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
-use distro_programs::virtio::{self, KernelHal};
+use distro_programs::virtio::{self, KernelHal, Polled};
 use hurd_abi::device::{
     D_INVALID_OPERATION, D_INVALID_RECNUM, D_INVALID_SIZE, D_IO_ERROR, D_NO_SUCH_DEVICE,
     D_READ_ONLY, DEV_GET_RECORDS, DEV_GET_SIZE, MAX_INBAND, device,
@@ -65,7 +65,7 @@ const RECORD: usize = SECTOR_SIZE;
 
 /// The disk being served.
 struct Driver {
-    blk: RefCell<VirtIOBlk<KernelHal, PciTransport>>,
+    blk: RefCell<VirtIOBlk<KernelHal, Polled<PciTransport>>>,
     /// The port `device_open` goes to.
     master: PortName,
     /// The device port it gives.
@@ -123,11 +123,12 @@ impl Driver {
 
 /// Clears the device's interrupt status after a request. The driver waits
 /// for each request by polling its completion and asks the device for no
-/// interrupts, but a device may raise one anyway (the request is only a
-/// hint to it), and its line is shared: PCI interrupts are level-triggered,
+/// interrupts (without event indexes: see [`Polled`]), but a device may
+/// raise one anyway (the request is only a hint to it), and its line is
+/// shared: PCI interrupts are level-triggered,
 /// so a status left set holds the line asserted, and the driver sharing it
 /// (the network card's, on QEMU's PC) would be interrupted without end.
-fn quiet(blk: &mut VirtIOBlk<KernelHal, PciTransport>) {
+fn quiet(blk: &mut VirtIOBlk<KernelHal, Polled<PciTransport>>) {
     let _ = blk.ack_interrupt();
 }
 
@@ -254,7 +255,7 @@ impl device::Server for Driver {
 }
 
 /// Finds the disk, sets up the device, and returns it with its size.
-fn start(ipc: &KernelIpc) -> Result<(VirtIOBlk<KernelHal, PciTransport>, u64), String> {
+fn start(ipc: &KernelIpc) -> Result<(VirtIOBlk<KernelHal, Polled<PciTransport>>, u64), String> {
     let index: usize = match hurd_rt::env::args().get(1) {
         Some(n) => n.parse().map_err(|_| alloc::format!("{n}: not a number"))?,
         None => 0,
@@ -271,7 +272,7 @@ fn start(ipc: &KernelIpc) -> Result<(VirtIOBlk<KernelHal, PciTransport>, u64), S
         },
         BOUNCE_SIZE,
     )?;
-    let mut blk = VirtIOBlk::<KernelHal, _>::new(opened.transport)
+    let mut blk = VirtIOBlk::<KernelHal, _>::new(Polled(opened.transport))
         .map_err(|e| alloc::format!("virtio-blk: {e:?}"))?;
     // Completions are polled: no interrupts (see `quiet`).
     blk.disable_interrupts();
