@@ -1,26 +1,30 @@
 //! The reference distro's first task on the kernel (the bootstrap task).
 //! It starts the Hurd's servers from their boot modules, each as a task of
 //! its own and a child process of init's (see [`distro_programs::startup`]):
-//! hurd-servers' proc server (init is its process 1), hurd-auth's auth and
-//! password servers, and hurd-servers' terminal server for the serial
-//! console. It serves the root file system itself — a hurd-trans tmpfs,
-//! whose translators, `/servers/exec`'s exec server among them, are
-//! programs of the file system run as tasks of their own, child processes
-//! of init's owned by their nodes' owners ([`distro_programs::translators`])
-//! — fills it with the base tree of `hurd_servers::rootfs` (`/etc`,
-//! `/tmp`, `/servers/exec`...), and writes the `rootfs` boot module (a tar
-//! archive, as an image carries: the programs in `/bin` and `/hurd`, the
-//! accounts in `/etc/passwd`, `/etc/shadow` and `/etc/group` among its
-//! files) over it, passive translator records included. The password
-//! server starts after that, as root in that file system: it reads the
-//! accounts there. No account is compiled in. Then init runs logins on the
-//! terminal.
+//! hurd-servers' proc server (init is its process 1), hurd-auth's auth
+//! server, and hurd-servers' terminal server for the serial console. It
+//! serves the boot file system itself — a hurd-trans tmpfs, whose
+//! translators, `/servers/exec`'s exec server among them, are programs of
+//! the file system run as tasks of their own, child processes of init's
+//! owned by their nodes' owners ([`distro_programs::translators`]) — fills
+//! it with the base tree of `hurd_servers::rootfs` (`/etc`, `/tmp`,
+//! `/servers/exec`...), and writes the `rootfs` boot module (a tar archive,
+//! as an image carries) over it, passive translator records included.
 //!
 //! Then it mounts the file systems of the system's disks that
 //! `/etc/fstab` lists, each served by its translator on its disk's driver
 //! ([`distro_programs::disks`]); a disk that does not mount is named on the
-//! console and the boot goes on. At halt they are written back and
-//! unmounted.
+//! console and the boot goes on. A disk mounted at `/` holds the root: its
+//! root directory becomes the system's, and everything started from then
+//! on — the password server, the network, the services, the logins — sees
+//! the disk as `/` and runs programs read from it; the boot file system
+//! stays in memory, init's alone (the reference image's `rootfs` holds only
+//! `/etc`, the shell and the disk's programs). Without a root disk, or when
+//! it does not mount, the boot file system is the root. At halt the disks
+//! are written back and unmounted, the root last.
+//!
+//! Then it starts the password server, as root in the root file system: it
+//! reads the accounts there. No account is compiled in.
 //!
 //! Then it starts the network when `/servers/socket/2` carries a passive
 //! translator record (the Internet protocol family's server, `pfinet`,
