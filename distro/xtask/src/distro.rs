@@ -957,7 +957,7 @@ pub fn bench(ws: &Workspace) -> Result<(), String> {
         "insns",
         disk.disk / disk.bytes,
         Some((
-            "the same bytes from a copy in the root tmpfs (insns per byte)",
+            "the same bytes from a copy in the boot tmpfs, in memory (insns per byte)",
             disk.memory / disk.bytes,
         )),
     ));
@@ -976,7 +976,7 @@ pub struct DiskBench {
     pub bytes: f64,
     /// Instructions reading them from the file on the disk.
     pub disk: f64,
-    /// Instructions reading the copy in the root tmpfs.
+    /// Instructions reading the copy in the boot file system (a tmpfs).
     pub memory: f64,
 }
 
