@@ -102,8 +102,9 @@ pub fn to_text(mounts: &[Mount]) -> String {
 ///
 /// A [`ParseError`] naming the first bad line: fewer than four fields or
 /// more than six, a store other than `device:NAME`, a relative mount point,
-/// an option other than `defaults`, `rw`, `ro`, `auto`, `noauto`, a
-/// number that is not one, or more than [`MAX_MOUNTS`] lines.
+/// a mount point given twice, an option other than `defaults`, `rw`, `ro`,
+/// `auto`, `noauto`, a number that is not one, or more than
+/// [`MAX_MOUNTS`] lines.
 pub fn parse(text: &str) -> Result<Vec<Mount>, ParseError> {
     let mut mounts = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -128,6 +129,9 @@ pub fn parse(text: &str) -> Result<Vec<Mount>, ParseError> {
             .ok_or(err("the store is not `device:NAME`"))?;
         if !fields[1].starts_with('/') {
             return Err(err("the mount point is not an absolute path"));
+        }
+        if mounts.iter().any(|m: &Mount| m.dir == fields[1]) {
+            return Err(err("the mount point is given twice"));
         }
         let mut readonly = false;
         for option in fields[3].split(',') {
@@ -219,6 +223,11 @@ mod tests {
             "an option other than defaults, rw or ro",
         );
         bad("device:vd0 /home ext2 ro x\n", 1, "not a number");
+        bad(
+            "device:vd0 / ext2 defaults\ndevice:vd1 / ext2 defaults\n",
+            2,
+            "the mount point is given twice",
+        );
         let lots: String = (0..=MAX_MOUNTS)
             .map(|i| alloc::format!("device:vd{i} /m{i} ext2 defaults\n"))
             .collect();
