@@ -86,6 +86,39 @@ impl TaskStarter {
     }
 }
 
+/// How long [`reap_children`] waits before asking again when the caller has
+/// no child.
+const REAP_IDLE: core::time::Duration = core::time::Duration::from_secs(1);
+
+/// Reaps the caller's ended children — the translators a [`TaskStarter`]
+/// made child processes of the caller's (`proc`, its proc port), and the
+/// tasks a start that failed left — on a thread of its own, as init reaps
+/// its own: a translator that ends (killed by its owner, gone away) leaves
+/// no zombie in `ps`. For a file system other than init's root (the
+/// disk's ext2fs). The thread waits in `proc_wait` for any child; with none
+/// (`ECHILD`) it asks again a second later.
+///
+/// # Errors
+///
+/// What starting the thread returns.
+pub fn reap_children(proc: PortName) -> Result<(), hurd_ipc::KernReturn> {
+    hurd_rt::thread::spawn(move || {
+        let ipc = KernelIpc::new();
+        let client = process::Client::new(&ipc, proc);
+        loop {
+            match client.wait(-1, 0) {
+                Ok(_) => {}
+                Err(hurd_ipc::Error::Code(hurd_servers::proc::ECHILD)) => {
+                    hurd_rt::thread::sleep(REAP_IDLE);
+                }
+                // The proc server is gone: nothing to reap any more.
+                Err(_) => return,
+            }
+        }
+    })
+    .map(drop)
+}
+
 /// What one start holds: references of its own to every right it uses,
 /// released when it is dropped (the start done, or never begun).
 struct Job {

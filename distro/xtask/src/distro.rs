@@ -723,6 +723,11 @@ pub fn check_output(output: &str) -> Result<(), String> {
         return Err(format!("the console never showed `{NETWORK}`"));
     }
     check_in_order(output, EXPECTED)?;
+    // Every process that ended was reaped by its parent (a translator by
+    // the file system that started it).
+    if let Some(line) = output.lines().find(|l| l.contains("<defunct>")) {
+        return Err(format!("`ps` shows a process nobody reaped: {line}"));
+    }
     check_no_password_shown(output)?;
     check_interrupts(output)?;
     // Read from the disk once the driver was started again.
@@ -1165,6 +1170,12 @@ mod tests {
         // The network must have started.
         let offline = transcript([9, 12]).replace(NETWORK, "");
         assert!(check_output(&offline).is_err());
+        // A translator that ended and was never reaped.
+        let zombie = format!(
+            "{}\n   11     5     1     1  1000 <defunct> ",
+            transcript([9, 12])
+        );
+        assert!(check_output(&zombie).is_err());
     }
 
     #[test]

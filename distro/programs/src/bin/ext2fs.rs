@@ -42,7 +42,7 @@ use alloc::vec::Vec;
 use core::time::Duration;
 
 use distro_programs::store::DeviceStore;
-use distro_programs::translators::TaskStarter;
+use distro_programs::translators::{self, TaskStarter};
 use hurd_abi::device::DEVICE_MASTER_PORT_NAME;
 use hurd_ipc::{Errno, PortName, UserIpc};
 use hurd_rt::{KernelIpc, ports, println, thread};
@@ -138,7 +138,14 @@ fn serve(
     bootstrap: PortName,
     crdir: PortName,
 ) {
-    let mut starter = TaskStarter::new(ports::held(ports::PROC));
+    let proc = ports::held(ports::PROC);
+    let mut starter = TaskStarter::new(proc);
+    // The translators it starts are its children: reaped when they end.
+    if let Some(proc) = proc
+        && translators::reap_children(proc).is_err()
+    {
+        println!("ext2fs: no thread to reap ended translators");
+    }
     if crdir.is_valid() {
         starter = starter.with_root(crdir);
     }
