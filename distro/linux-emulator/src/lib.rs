@@ -22,6 +22,9 @@
 //!   family's server at `/servers/socket/1` (`socket_create`,
 //!   `socket_connect2`), as glibc makes them on the Hurd.
 //! - [`poll`]: `poll` through `io_select` on each descriptor's server.
+//! - [`process`]: what `fork`, `vfork`, `clone`, `wait4` and `execve` ask
+//!   for — the child's kind, what its IPC space gets, `proc_wait`'s
+//!   arguments and statuses, `#!` scripts and execute permission.
 //! - [`random`]: `getrandom` as a read of `/dev/urandom` (the random
 //!   translator) through the process's root directory.
 //! - [`signals`]: the actions, each thread's mask and pending signals, and
@@ -51,6 +54,7 @@ pub mod load;
 pub mod memory;
 pub mod pipes;
 pub mod poll;
+pub mod process;
 pub mod random;
 pub mod signals;
 pub mod time;

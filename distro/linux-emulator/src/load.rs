@@ -82,6 +82,24 @@ pub struct Arguments<'a> {
     pub random: [u8; 16],
 }
 
+impl Loaded {
+    /// The memory the program has at its start: each segment's pages with
+    /// their protection, and the stack (`(first, end, PROT_*)`).
+    pub fn regions(&self) -> Vec<(u64, u64, u32)> {
+        let mut regions: Vec<(u64, u64, u32)> = self
+            .elf
+            .segments
+            .iter()
+            .map(|s| {
+                let (first, end) = segment_range(s, self.elf.bias());
+                (first, end, protection(s))
+            })
+            .collect();
+        regions.push((STACK_TOP - STACK_SIZE, STACK_TOP, PROT_READ | PROT_WRITE));
+        regions
+    }
+}
+
 fn step<T>(what: &'static str, r: Result<T, Error>) -> Result<T, LoadError> {
     r.map_err(|e| LoadError::Call(what, e))
 }
@@ -371,16 +389,7 @@ pub fn load_emulated(
     for seg in &segments {
         map_segment(task, emulator, seg, bias)?;
     }
-    let mut regions: Vec<(u64, u64, u32)> = loaded
-        .elf
-        .segments
-        .iter()
-        .map(|s| {
-            let (first, end) = segment_range(s, loaded.elf.bias());
-            (first, end, protection(s))
-        })
-        .collect();
-    regions.push((STACK_TOP - STACK_SIZE, STACK_TOP, PROT_READ | PROT_WRITE));
+    let regions = loaded.regions();
     let startup = Startup {
         entry: loaded.entry,
         rsp: loaded.rsp,

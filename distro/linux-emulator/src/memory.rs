@@ -355,6 +355,13 @@ impl<T: Backing> AddressSpace<T> {
         self.brk
     }
 
+    /// The pages the `brk` heap covers now: `[start, end)` (empty when it
+    /// has not grown).
+    pub fn heap(&self) -> (u64, u64) {
+        let end = page_up(self.brk).unwrap_or(self.brk_start);
+        (self.brk_start, end.max(self.brk_start))
+    }
+
     /// `brk(new)`: moves the break if `[start, new)` stays clear of every
     /// mapping and of the reserved range, and returns the break (the old
     /// one on failure, as Linux does) with the page range to allocate
