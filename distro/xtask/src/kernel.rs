@@ -68,6 +68,7 @@ pub const LINUX_PROGRAMS: &[(&str, &str)] = &[
     ("linux-getpid", "distro/linux-tests/c/getpid.c"),
     ("linux-id", "distro/linux-tests/c/id.c"),
     ("linux-pipes", "distro/linux-tests/c/pipes.c"),
+    ("linux-fork", "distro/linux-tests/c/fork.c"),
 ];
 
 /// The Rust `std` program the kernel tests run (a binary of the
@@ -128,6 +129,7 @@ pub const USER_PROGRAMS: &[&str] = &[
     "linux-time",
     "linux-getpid",
     "linux-hello-rs",
+    "linux-fork",
     "storeio-client",
     "storeio",
     "ext2-client",

@@ -36,6 +36,8 @@ pub struct Programs {
     pub time: PathBuf,
     /// `pipes` (ET_EXEC, `musl-gcc -static`): pipes, socket pairs, poll.
     pub pipes: PathBuf,
+    /// `fork` (ET_EXEC, `musl-gcc -static`): fork, vfork, waitpid, execve.
+    pub fork: PathBuf,
 }
 
 /// Installs what the programs need and builds them.
@@ -80,6 +82,7 @@ pub fn build(ws: &Workspace) -> Result<Programs, String> {
         files: c_program("files")?,
         time: c_program("time")?,
         pipes: c_program("pipes")?,
+        fork: c_program("fork")?,
     })
 }
 
@@ -173,6 +176,7 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
     )?;
     check_in_tree(&programs.time, &expected.join("time.out"), &tree, &scratch)?;
     check(&programs.pipes, &expected.join("pipes.out"), &scratch)?;
+    check(&programs.fork, &expected.join("fork.out"), &scratch)?;
     check_in_tree(
         &programs.hello_rs,
         &expected.join("hello-rs.out"),

@@ -33,8 +33,16 @@
 //! space (`mkdir`, `unlink`, `rename`, `link`, `symlink`, `readlink`,
 //! `truncate`, `chmod`, `chdir`, `getcwd`…: [`linux_emulator::dirs`]).
 //!
-//! One thread only, for now: the program's threads (`clone`) are
-//! `-ENOSYS`.
+//! Processes are the Hurd's: `fork`, `vfork` and `clone` of a process
+//! make a new task with a copy-on-write copy of this one's memory
+//! (`task_create`), a child process at the proc server (`proc_child`),
+//! the same rights under the same names in its space, and a thread that
+//! starts at the child entry with the program's registers (the entry
+//! saves them all), `rax` 0; `wait4` is `proc_wait`, `exit_group`
+//! announces its status with `proc_mark_exit`; `execve` loads the new
+//! program into this same task (same ports, same pid), `#!` scripts
+//! included. One thread per program for now: threads (`clone` with
+//! `CLONE_THREAD`) are `-ENOSYS`.
 #![cfg_attr(target_os = "none", no_std)]
 #![no_main]
 
@@ -46,25 +54,30 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use core::time::Duration;
 use hurd_abi::EmulationVector;
-use hurd_abi::thread_state::FSGS_FLAVOR;
+use hurd_abi::thread_state::{self, FLAVOR, FSGS_FLAVOR};
 use hurd_ipc::PortName;
-use hurd_ipc::{RightType, UserIpc};
+use hurd_ipc::{Disposition, PortItem, RightType, UserIpc};
 use hurd_rt::{KernelIpc, console, mach, ports, task, thread};
+use hurd_servers::proc;
 use hurd_trans::hurd_auth::AuthClient;
 use linux_abi::flags::{
     ARCH_GET_FS, ARCH_SET_FS, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, CLOCK_MONOTONIC,
     F_DUPFD, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED,
-    MAP_SHARED_VALIDATE, O_CLOEXEC, PROT_EXEC, PROT_READ, PROT_WRITE,
+    MAP_SHARED_VALIDATE, O_CLOEXEC, O_RDONLY, PROT_EXEC, PROT_READ, PROT_WRITE,
 };
 
-use linux_abi::layout::misc::{PollFd, Timespec, Timeval, Utsname};
+use linux_abi::layout::misc::{PollFd, Rusage, Timespec, Timeval, Utsname};
 use linux_abi::layout::{KSigaction, StackT};
 use linux_abi::signal::SigSet;
+use linux_abi::signal::WaitStatus;
 use linux_abi::{Errno, Sysno};
 use linux_emulator::files::{File, Files, PATH_MAX};
 use linux_emulator::ids::Ids;
 use linux_emulator::load::{self, Startup};
 use linux_emulator::memory::{AddressSpace, BrkChange, Layout};
+use linux_emulator::process::{
+    self as procs, Executable, ForkRequest, OwnNames, PortCopy, Refused,
+};
 use linux_emulator::random;
 use linux_emulator::signals::{AltStack, SignalState};
 use linux_emulator::time;
@@ -88,7 +101,9 @@ static BLOCK: ThreadBlock = ThreadBlock {
     stack_top: AtomicU64::new(0),
 };
 
-/// The registers of a call as the entry saved them.
+/// The registers of a call as the entry saved them: every register the
+/// program had but `rsp` (in the thread block), so that a `fork`'s child
+/// can start with them.
 #[repr(C)]
 #[derive(Debug)]
 pub struct Frame {
@@ -100,6 +115,8 @@ pub struct Frame {
     rip: u64,
     /// `r11`: its flags.
     rflags: u64,
+    /// The registers a call keeps: `rbx`, `rbp`, `r12` to `r15`.
+    kept: [u64; 6],
 }
 
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
@@ -109,6 +126,12 @@ core::arch::global_asm!(
     "linux_emulation_entry:",
     "mov qword ptr gs:[{user_rsp}], rsp",
     "mov rsp, qword ptr gs:[{stack_top}]",
+    "push r15",
+    "push r14",
+    "push r13",
+    "push r12",
+    "push rbp",
+    "push rbx",
     "push r11",
     "push rcx",
     "push r9",
@@ -120,7 +143,7 @@ core::arch::global_asm!(
     "push rax",
     "cld",
     "mov rdi, rsp",
-    // Nine words pushed on a 16-byte aligned top: align for the call.
+    // Fifteen words pushed on a 16-byte aligned top: align for the call.
     "sub rsp, 8",
     "call {emulate}",
     "add rsp, 16",
@@ -133,16 +156,62 @@ core::arch::global_asm!(
     "pop rcx",
     "mov r11, qword ptr [rsp]",
     "popfq",
+    // (`rbx`, `rbp`, `r12`-`r15`: `emulate` kept them.)
+    "mov rsp, qword ptr gs:[{user_rsp}]",
+    "jmp rcx",
+    // A fork's child starts here, on its emulator stack, with the
+    // program's registers as the parent's call had them and `rax` 0:
+    // `fork_child` sets the child's state up, then the program goes on.
+    ".globl linux_emulation_fork_child",
+    "linux_emulation_fork_child:",
+    "push r15",
+    "push r14",
+    "push r13",
+    "push r12",
+    "push rbp",
+    "push rbx",
+    "push r11",
+    "push rcx",
+    "push r9",
+    "push r8",
+    "push r10",
+    "push rdx",
+    "push rsi",
+    "push rdi",
+    "push rax",
+    "cld",
+    "sub rsp, 8",
+    "call {fork_child}",
+    "add rsp, 8",
+    "pop rax",
+    "pop rdi",
+    "pop rsi",
+    "pop rdx",
+    "pop r10",
+    "pop r8",
+    "pop r9",
+    "pop rcx",
+    "pop r11",
+    "pop rbx",
+    "pop rbp",
+    "pop r12",
+    "pop r13",
+    "pop r14",
+    "pop r15",
+    "push r11",
+    "popfq",
     "mov rsp, qword ptr gs:[{user_rsp}]",
     "jmp rcx",
     user_rsp = const core::mem::offset_of!(ThreadBlock, user_rsp),
     stack_top = const core::mem::offset_of!(ThreadBlock, stack_top),
     emulate = sym emulate,
+    fork_child = sym fork_child,
 );
 
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 unsafe extern "C" {
     fn linux_emulation_entry();
+    fn linux_emulation_fork_child();
 }
 
 /// The entry's address.
@@ -153,6 +222,17 @@ fn entry() -> u64 {
     {
         // Off the kernel nothing calls it, but it is the program.
         let _: extern "C" fn(&mut Frame) -> u64 = emulate;
+        0
+    }
+}
+
+/// Where a fork's child starts.
+fn fork_child_entry() -> u64 {
+    #[cfg(all(target_arch = "x86_64", target_os = "none"))]
+    return linux_emulation_fork_child as *const () as u64;
+    #[cfg(not(all(target_arch = "x86_64", target_os = "none")))]
+    {
+        let _: extern "C" fn() = fork_child;
         0
     }
 }
@@ -231,20 +311,27 @@ fn startup() -> Option<Startup> {
     Startup::from_page(page)
 }
 
-/// The process state, the GS base and the emulation vector.
-fn prepare(start: &Startup) -> Result<(), &'static str> {
+/// The emulator's view of a program's memory at its start: its regions
+/// (`(first, end, PROT_*)`), and the break at `brk`.
+fn program_space(brk: u64, regions: &[(u64, u64, u32)]) -> Result<AddressSpace<()>, &'static str> {
     let layout = Layout {
         min: linux_abi::elf::MIN_ADDR,
         mmap_top: load::EMULATOR_BASE,
         user_end: linux_abi::elf::USER_END,
         reserved: (load::EMULATOR_BASE, load::EMULATOR_END),
     };
-    let mut space = AddressSpace::new(layout, start.brk);
-    for &(first, end, prot) in &start.regions {
+    let mut space = AddressSpace::new(layout, brk);
+    for &(first, end, prot) in regions {
         space
             .map(first, end - first, true, false, prot, ())
-            .map_err(|_| "a region of the start block cannot be mapped")?;
+            .map_err(|_| "a region of the program cannot be mapped")?;
     }
+    Ok(space)
+}
+
+/// The process state, the GS base and the emulation vector.
+fn prepare(start: &Startup) -> Result<(), &'static str> {
+    let space = program_space(start.brk, &start.regions)?;
     let thread = thread::thread_self().map_err(|_| "no thread port")?;
     BLOCK
         .stack_top
@@ -339,10 +426,23 @@ fn run_program(entry: u64, rsp: u64) -> ! {
 
 /// One call: its result for `rax` (a value, or `-errno`).
 extern "C" fn emulate(frame: &mut Frame) -> u64 {
+    let sysno = Sysno::from_raw(frame.nr);
+    if let Some(s @ (Sysno::Fork | Sysno::Vfork | Sysno::Clone)) = sysno {
+        // It takes the lock itself: the child's copy of it must be free.
+        return fork(frame, s).unwrap_or_else(Errno::to_rax);
+    }
     let mut guard = PROCESS.lock();
     let Some(p) = guard.as_mut() else {
         return Errno::Nosys.to_rax();
     };
+    if sysno == Some(Sysno::Execve) {
+        let (entry, rsp) = match execve(p, frame.args) {
+            Ok(start) => start,
+            Err(e) => return e.to_rax(),
+        };
+        drop(guard);
+        run_program(entry, rsp);
+    }
     let rsp = BLOCK.user_rsp.load(Ordering::Relaxed);
     match call(p, frame.nr, frame.args, rsp) {
         Ok(v) => v,
@@ -600,8 +700,12 @@ fn call(p: &mut Process, nr: u64, a: [u64; 6], rsp: u64) -> Result<u64, Errno> {
             p.files.umask = (a[0] as u32) & 0o777;
             Ok(u64::from(old))
         }
-        Sysno::ExitGroup | Sysno::Exit => task::exit(a[0] & 0xff),
+        Sysno::ExitGroup | Sysno::Exit => exit(a[0]),
         Sysno::Getpid | Sysno::Gettid => Ok(u64::from(p.pid)),
+        Sysno::Getppid => Ok(ports::held(ports::PROC)
+            .and_then(|proc| proc::process::Client::new(&ipc, proc).getpids().ok())
+            .map_or(0, |(_, ppid, _)| ppid as u64)),
+        Sysno::Wait4 => wait4(p, a),
         Sysno::Getuid => Ok(u64::from(ids(p).uid[0])),
         Sysno::Geteuid => Ok(u64::from(ids(p).uid[1])),
         Sysno::Getgid => Ok(u64::from(ids(p).gid[0])),
@@ -687,6 +791,13 @@ fn call(p: &mut Process, nr: u64, a: [u64; 6], rsp: u64) -> Result<u64, Errno> {
 
 /// `-ENOSYS`, reported the first time.
 fn unsupported(p: &mut Process, nr: u64) -> Result<u64, Errno> {
+    report(p, nr, "unsupported system call");
+    Err(Errno::Nosys)
+}
+
+/// Reports on the console, the first time for call `nr`, that `what`
+/// is not carried out.
+fn report(p: &mut Process, nr: u64, what: &str) {
     let name = Sysno::from_raw(nr).map_or("?", Sysno::name);
     let fresh = match usize::try_from(nr) {
         Ok(n) if n < 64 * p.reported.len() => {
@@ -698,12 +809,8 @@ fn unsupported(p: &mut Process, nr: u64) -> Result<u64, Errno> {
         _ => true,
     };
     if fresh {
-        say(&format!(
-            "pid {}: unsupported system call {nr} ({name})",
-            p.pid
-        ));
+        say(&format!("pid {}: {what}: {nr} ({name})", p.pid));
     }
-    Err(Errno::Nosys)
 }
 
 /// The program's bytes at `[addr, addr + len)`.
@@ -786,20 +893,31 @@ fn nanosleep(p: &Process, clock: i32, flags: u32, req: u64) -> Result<u64, Errno
 
 /// A NUL-terminated name in the program's memory (without the NUL).
 fn copy_in_path(p: &Process, addr: u64) -> Result<Vec<u8>, Errno> {
+    copy_in_bounded(p, addr, PATH_MAX, Errno::Nametoolong)
+}
+
+/// A NUL-terminated string of `argv` or `envp` (without the NUL), of at
+/// most `max` bytes (`E2BIG`).
+fn copy_in_string(p: &Process, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
+    copy_in_bounded(p, addr, max, Errno::TooBig)
+}
+
+/// A NUL-terminated string of less than `max` bytes, else `too_long`.
+fn copy_in_bounded(p: &Process, addr: u64, max: usize, too_long: Errno) -> Result<Vec<u8>, Errno> {
     let mut name = Vec::new();
     let mut at = addr;
     loop {
+        if name.len() >= max {
+            return Err(too_long);
+        }
         // Up to the end of this page: the next may not be mapped.
-        let len = (4096 - at % 4096).min((PATH_MAX - name.len()) as u64);
+        let len = (4096 - at % 4096).min((max - name.len()) as u64);
         let chunk = copy_in(p, at, len)?;
         if let Some(end) = chunk.iter().position(|&c| c == 0) {
             name.extend_from_slice(&chunk[..end]);
             return Ok(name);
         }
         name.extend_from_slice(&chunk);
-        if name.len() >= PATH_MAX {
-            return Err(Errno::Nametoolong);
-        }
         at = at.checked_add(len).ok_or(Errno::Fault)?;
     }
 }
@@ -1130,4 +1248,406 @@ fn mmap(p: &mut Process, a: [u64; 6]) -> Result<u64, Errno> {
         return Err(Errno::Nomem);
     }
     Ok(mapped.addr)
+}
+
+/// What a fork's child needs once it runs: written before `task_create`
+/// copies the memory, read by the child from its copy.
+#[derive(Clone, Copy, Debug)]
+struct ChildStart {
+    /// The program's stack pointer in the child.
+    rsp: u64,
+    /// What the call asked for.
+    request: ForkRequest,
+}
+
+static CHILD_START: Spinlock<Option<ChildStart>> = Spinlock::new(None);
+
+/// `fork`, `vfork`, `clone` of a process, as the Hurd's C library forks: a
+/// new task with a copy-on-write copy of this one's memory
+/// (`task_create`), made a child process of this one at the proc server
+/// (`proc_child`), its IPC space given the same rights under the same
+/// names ([`procs::port_copy`]), and a thread starting with the program's
+/// registers at the call, `rax` 0. The child's pid, or the error.
+fn fork(frame: &Frame, sysno: Sysno) -> Result<u64, Errno> {
+    let (request, thread, fs_base) = {
+        let mut guard = PROCESS.lock();
+        let p = guard.as_mut().ok_or(Errno::Nosys)?;
+        let request = match ForkRequest::from_call(sysno, frame.args) {
+            Ok(r) => r,
+            Err(refused) => {
+                if let Refused::Unsupported(what) = refused {
+                    report(p, frame.nr, what);
+                }
+                return Err(refused.errno());
+            }
+        };
+        if ports::held(ports::PROC).is_none() {
+            // A child needs a process of its own to be waited for.
+            report(p, frame.nr, "no proc port: no child processes");
+            return Err(Errno::Nosys);
+        }
+        (request, p.thread, p.fs_base)
+    };
+    let rsp = match request.stack {
+        0 => BLOCK.user_rsp.load(Ordering::Relaxed),
+        stack => stack,
+    };
+    *CHILD_START.lock() = Some(ChildStart { rsp, request });
+    // The lock is free now, in this task and in the child's copy.
+    let me = task::task_self();
+    let child = mach::task_create(me, true).map_err(|_| Errno::Again)?;
+    let started = start_child(child, frame, &request, thread, fs_base);
+    let ipc = KernelIpc::new();
+    if started.is_err() {
+        let _ = mach::task_terminate(child);
+    }
+    let _ = ipc.port_deallocate(child);
+    let pid = started?;
+    let mut guard = PROCESS.lock();
+    let p = guard.as_mut().ok_or(Errno::Nosys)?;
+    if let Some(at) = request.parent_tid {
+        // As Linux: the call has succeeded whether or not this lands.
+        let _ = copy_out(p, at, &pid.to_le_bytes());
+    }
+    Ok(u64::from(pid))
+}
+
+/// Makes `child` (a new task holding a copy of this one's memory) a
+/// process and starts its thread; its pid.
+fn start_child(
+    child: PortName,
+    frame: &Frame,
+    request: &ForkRequest,
+    thread: PortName,
+    fs_base: u64,
+) -> Result<u32, Errno> {
+    let ipc = KernelIpc::new();
+    let proc = proc::process::Client::new(&ipc, ports::PROC);
+    let task = PortItem {
+        disposition: Disposition::CopySend,
+        name: child,
+    };
+    proc.child(task).map_err(Errno::from_rpc)?;
+    let pid = proc.task2pid(task).map_err(Errno::from_rpc)?;
+    let pid = u32::try_from(pid).map_err(|_| Errno::Again)?;
+    let child_proc = proc.task2proc(task).map_err(Errno::from_rpc)?.name;
+    let child_thread = match mach::thread_create(child) {
+        Ok(t) => t,
+        Err(_) => {
+            let _ = ipc.port_deallocate(child_proc);
+            return Err(Errno::Again);
+        }
+    };
+    let own = OwnNames {
+        task: task::task_self(),
+        thread,
+        proc: ports::PROC,
+        child: [child, child_thread, child_proc],
+    };
+    let started = copy_ports(child, &own).and_then(|()| {
+        let gs = &raw const BLOCK as u64;
+        let fs = request.tls.unwrap_or(fs_base);
+        mach::thread_set_state(child_thread, FLAVOR, &child_registers(frame))?;
+        mach::thread_set_state(child_thread, FSGS_FLAVOR, &[fs, gs])?;
+        mach::thread_resume(child_thread)
+    });
+    let _ = ipc.port_deallocate(child_proc);
+    let _ = ipc.port_deallocate(child_thread);
+    started.map_err(|_| Errno::Again)?;
+    Ok(pid)
+}
+
+/// Gives the child's space what [`procs::port_copy`] says for each of
+/// this space's names.
+fn copy_ports(child: PortName, own: &OwnNames) -> Result<(), hurd_ipc::Error> {
+    let ipc = KernelIpc::new();
+    let space = hurd_abi::mach_port::Client::new(&ipc, child);
+    let [child_task, child_thread, child_proc] = own.child;
+    for (name, ty) in ipc.port_names()? {
+        let given = |right| mach::insert_right(child, name, (right, Disposition::CopySend));
+        match procs::port_copy(name, ty, own) {
+            PortCopy::Send => {
+                given(name)?;
+                let refs = ipc.port_get_refs(name, RightType::Send).unwrap_or(1);
+                if refs > 1 {
+                    space.mach_port_mod_refs(
+                        name.0,
+                        RightType::Send.into(),
+                        i32::from(refs) - 1,
+                    )?;
+                }
+            }
+            PortCopy::Receive => {
+                space.mach_port_allocate_name(RightType::Receive.into(), name.0)?;
+            }
+            PortCopy::Task => given(child_task)?,
+            PortCopy::Thread => given(child_thread)?,
+            PortCopy::Proc => given(child_proc)?,
+            PortCopy::Nothing => {}
+        }
+    }
+    Ok(())
+}
+
+/// The registers a fork's child starts with: the program's at the call,
+/// `rax` 0, on the emulator's stack at [`fork_child_entry`], which
+/// restores them.
+fn child_registers(frame: &Frame) -> [u64; thread_state::COUNT] {
+    let [rdi, rsi, rdx, r10, r8, r9] = frame.args;
+    let [rbx, rbp, r12, r13, r14, r15] = frame.kept;
+    [
+        0,
+        rbx,
+        frame.rip,
+        rdx,
+        rsi,
+        rdi,
+        rbp,
+        load::EMULATOR_STACK_TOP,
+        r8,
+        r9,
+        r10,
+        frame.rflags,
+        r12,
+        r13,
+        r14,
+        r15,
+        fork_child_entry(),
+        0,
+    ]
+}
+
+/// The child's side of a fork, before its program goes on: its own pid
+/// (asked of its proc port), its thread's signal state, what `clone`
+/// asked for the child (`CLONE_CHILD_SETTID`, `CLONE_CHILD_CLEARTID`,
+/// `CLONE_SETTLS`), and the program's stack pointer for the return.
+extern "C" fn fork_child() {
+    let start = CHILD_START.lock().take();
+    let mut guard = PROCESS.lock();
+    let (Some(p), Some(start)) = (guard.as_mut(), start) else {
+        task::exit(EXIT_NO_START)
+    };
+    let old = p.pid;
+    let pid = ports::held(ports::PROC)
+        .and_then(|proc| proc::pid_of(&KernelIpc::new(), proc))
+        .and_then(|pid| u32::try_from(pid).ok())
+        .unwrap_or(old);
+    p.pid = pid;
+    let mask = p
+        .signals
+        .thread(old as i32)
+        .map(|t| t.mask)
+        .unwrap_or_default();
+    p.signals.remove_thread(old as i32);
+    p.signals.add_thread(pid as i32, mask);
+    let request = start.request;
+    p.clear_tid = request.child_clear_tid.unwrap_or(0);
+    if let Some(tls) = request.tls {
+        p.fs_base = tls;
+    }
+    if let Some(at) = request.child_set_tid {
+        let _ = copy_out(p, at, &pid.to_le_bytes());
+    }
+    BLOCK.user_rsp.store(start.rsp, Ordering::Relaxed);
+}
+
+/// `exit`, `exit_group`: the status goes to the proc server first
+/// (`proc_mark_exit`, as the Hurd's C library's `_exit` does), where the
+/// parent's `wait4` finds it.
+fn exit(status: u64) -> ! {
+    let code = (status & 0xff) as u8;
+    if let Some(proc) = ports::held(ports::PROC)
+        && let Some(hurd) = WaitStatus::Exited(code).to_hurd()
+    {
+        let _ = proc::process::Client::new(&KernelIpc::new(), proc).mark_exit(hurd, 0);
+    }
+    task::exit(u64::from(code))
+}
+
+/// `wait4(pid, wstatus, options, rusage)` through `proc_wait`: the
+/// child's pid (0 with `WNOHANG` when none has ended), its status as
+/// Linux encodes it; `ECHILD` when there is no such child (or no proc
+/// server); no resource figures (zero).
+fn wait4(p: &Process, a: [u64; 6]) -> Result<u64, Errno> {
+    let [pid, wstatus, options, rusage, ..] = a;
+    let (pid, options) = procs::wait_request(pid as i32, options as u32)?;
+    // Checked before waiting: a child reaped is not lost to a bad pointer.
+    if wstatus != 0 && !p.space.accessible(wstatus, 4, PROT_WRITE) {
+        return Err(Errno::Fault);
+    }
+    if rusage != 0 && !p.space.accessible(rusage, Rusage::SIZE as u64, PROT_WRITE) {
+        return Err(Errno::Fault);
+    }
+    let proc = ports::held(ports::PROC).ok_or(Errno::Child)?;
+    let (status, child) = proc::process::Client::new(&KernelIpc::new(), proc)
+        .wait(pid, options)
+        .map_err(Errno::from_rpc)?;
+    if child == 0 {
+        return Ok(0);
+    }
+    if wstatus != 0 {
+        copy_out(p, wstatus, &procs::linux_status(status).to_le_bytes())?;
+    }
+    if rusage != 0 {
+        copy_out(p, rusage, &Rusage::default().to_bytes())?;
+    }
+    Ok(child as u64)
+}
+
+/// The largest program `execve` reads.
+const MAX_EXECUTABLE: u64 = 64 << 20;
+
+/// `execve(filename, argv, envp)`, in this task as the Hurd's exec server
+/// does it for a task it is given: the file is looked up with the
+/// process's own ports, checked (`ENOENT`, `EACCES`, `ENOEXEC`), `#!`
+/// lines followed to their interpreter; then descriptors marked
+/// close-on-exec are closed, handlers go back to `SIG_DFL`, the old
+/// program's memory goes and the new one is loaded with its initial stack
+/// ([`load::load`]). Same task, same ports, same pid. Where the program
+/// starts (its entry and stack pointer), or the error with nothing changed.
+fn execve(p: &mut Process, a: [u64; 6]) -> Result<(u64, u64), Errno> {
+    let filename = copy_in_path(p, a[0])?;
+    let mut argv = copy_in_strings(p, a[1])?;
+    let envp = copy_in_strings(p, a[2])?;
+    let total: usize = argv.iter().chain(&envp).map(|s| s.len() + 1).sum();
+    if argv.len() + envp.len() > procs::MAX_ARG_STRINGS || total > procs::MAX_ARG_BYTES {
+        return Err(Errno::TooBig);
+    }
+    let mut path = filename.clone();
+    let mut depth = 0;
+    let image = loop {
+        let image = read_executable(p, &path)?;
+        match procs::classify(&image)? {
+            Executable::Elf => break image,
+            Executable::Script { interpreter, arg } => {
+                depth += 1;
+                if depth > procs::MAX_INTERPRETERS {
+                    return Err(Errno::Loop);
+                }
+                argv = procs::script_argv(&interpreter, arg.as_deref(), &path, &argv);
+                path = interpreter;
+            }
+        }
+    };
+    // A hurd-rs program is no Linux program (the exec server starts it).
+    if hurd_abi::elf::note_abi(&image).is_ok_and(|abi| abi.is_some())
+        || linux_abi::elf::LinuxElf::parse(&image, image.len() as u64).is_err()
+    {
+        return Err(Errno::Noexec);
+    }
+    let auxv_ids = ids(p).auxv();
+    // From here on there is no way back.
+    let ipc = KernelIpc::new();
+    let (_, closing) = p.files.table.split_for_exec();
+    for file in closing {
+        if let File::Port(port) = file {
+            let _ = ipc.port_deallocate(port);
+        }
+    }
+    p.signals.exec();
+    p.altstack = AltStack::default();
+    let me = task::task_self();
+    for r in p.space.regions() {
+        let _ = mach::vm_deallocate(me, r.start, r.end - r.start);
+    }
+    let (heap, heap_end) = p.space.heap();
+    if heap_end > heap {
+        let _ = mach::vm_deallocate(me, heap, heap_end - heap);
+    }
+    let argv: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+    let envp: Vec<&[u8]> = envp.iter().map(Vec::as_slice).collect();
+    let mut random = [0; 16];
+    hurd_rt::entropy::gather(&mut random);
+    let args = load::Arguments {
+        argv: &argv,
+        envp: &envp,
+        execfn: &filename,
+        ids: auxv_ids,
+        random,
+    };
+    let loaded = load::load(me, &image, &args).map_err(|e| format!("{e:?}"));
+    let space = loaded
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|l| program_space(l.brk, &l.regions()).map_err(Into::into));
+    let (Ok(loaded), Ok(space)) = (loaded, space) else {
+        // The old program is gone: the process ends, as on Linux, with
+        // SIGKILL.
+        say("execve: the new program could not be loaded");
+        if let Some(proc) = ports::held(ports::PROC)
+            && let Some(hurd) = (WaitStatus::Signaled {
+                sig: linux_abi::signal::SIGKILL,
+                core: false,
+            })
+            .to_hurd()
+        {
+            let _ = proc::process::Client::new(&ipc, proc).mark_exit(hurd, 0);
+        }
+        task::exit(EXIT_NO_START)
+    };
+    p.space = space;
+    p.fs_base = 0;
+    p.clear_tid = 0;
+    let gs = &raw const BLOCK as u64;
+    let _ = mach::thread_set_state(p.thread, FSGS_FLAVOR, &[0, gs]);
+    Ok((loaded.entry, loaded.rsp))
+}
+
+/// The whole file `path` names, if the process may execute it: looked up
+/// from the working directory with the process's ports, a regular file
+/// with an execute bit for its ids.
+fn read_executable(p: &mut Process, path: &[u8]) -> Result<Vec<u8>, Errno> {
+    let ids = ids(p).clone();
+    let ipc = KernelIpc::new();
+    let fd = p
+        .files
+        .openat(&ipc, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0)?;
+    let read = (|| {
+        let st = p.files.fstat(&ipc, fd)?;
+        let mut groups = alloc::vec![ids.gid[1]];
+        groups.extend_from_slice(&ids.groups);
+        procs::may_execute(st.mode, st.uid, st.gid, ids.uid[1], &groups)?;
+        let size = u64::try_from(st.size).unwrap_or(0);
+        if size > MAX_EXECUTABLE {
+            return Err(Errno::Nomem);
+        }
+        let mut image = Vec::new();
+        while (image.len() as u64) < size {
+            let want = (size - image.len() as u64).min(MAX_COPY);
+            let data = p.files.read(&ipc, fd, want, Some(image.len() as i64))?;
+            if data.is_empty() {
+                break;
+            }
+            image.extend_from_slice(&data[..data.len().min(want as usize)]);
+        }
+        Ok(image)
+    })();
+    let _ = p.files.close(&ipc, fd);
+    read
+}
+
+/// A NULL-terminated array of strings in the program's memory (`argv`,
+/// `envp`; a NULL array is an empty one, as Linux takes it), bounded by
+/// [`procs::MAX_ARG_STRINGS`] and [`procs::MAX_ARG_BYTES`] (`E2BIG`).
+fn copy_in_strings(p: &Process, addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
+    let mut out = Vec::new();
+    if addr == 0 {
+        return Ok(out);
+    }
+    let mut total = 0;
+    for i in 0.. {
+        if i >= procs::MAX_ARG_STRINGS {
+            return Err(Errno::TooBig);
+        }
+        let at = addr.checked_add(8 * i as u64).ok_or(Errno::Fault)?;
+        let word = copy_in(p, at, 8)?;
+        let ptr = u64::from_le_bytes(word.try_into().map_err(|_| Errno::Fault)?);
+        if ptr == 0 {
+            break;
+        }
+        let s = copy_in_string(p, ptr, procs::MAX_ARG_BYTES - total)?;
+        total += s.len() + 1;
+        out.push(s);
+    }
+    Ok(out)
 }

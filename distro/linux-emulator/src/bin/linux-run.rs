@@ -1,6 +1,6 @@
 //! Static Linux programs run by the emulator in their own task: this
-//! program loads each (boot modules `linux-hello`, `linux-files`
-//! and `linux-time`, built by `musl-gcc -static` from
+//! program loads each (boot modules `linux-hello`, `linux-files`,
+//! `linux-time` and `linux-fork`, built by `musl-gcc -static` from
 //! `distro/linux-tests/c/`, and `linux-hello-rs`, a Rust `std` program
 //! built for `x86_64-unknown-linux-musl`) and the emulator
 //! (`linux-emulation`) into a new task with
@@ -12,7 +12,12 @@
 //! its system calls (`mmap`, `brk`, `uname`, `writev`, `openat`, `read`,
 //! `getdents64`…) are carried out in the task itself, the file calls as
 //! RPCs to the tmpfs, which this program serves (hurd-trans's netfs) while
-//! it takes what the program writes as `io_write`.
+//! it takes what the program writes as `io_write`. Each program is a
+//! process of a proc server this program runs on a thread of its own
+//! (hurd-servers' `ProcServer`, keeping processes for tasks), so that
+//! `linux-fork`'s children are processes too (`proc_child`) and its
+//! `wait4` is `proc_wait`; its file is in the tmpfs too, for its
+//! `execve` of itself.
 //!
 //! Returns 0 when each program printed what it prints on Linux (the
 //! recorded output, `distro/linux-tests/expected/`) and ended with status
@@ -24,8 +29,14 @@
 
 extern crate alloc;
 
+use alloc::boxed::Box;
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
+
+use hurd_ipc::{Error, MigReturn};
+use hurd_servers::proc::{Lock, ProcServer, State, Tasks};
+use spinning_top::Spinlock;
 
 use hurd_abi::hurd_task;
 use hurd_ipc::mig::{self, Dispatch};
@@ -44,7 +55,7 @@ hurd_rt::entry!(main);
 /// The boot module holding the emulator.
 const EMULATOR: &str = "linux-emulation";
 /// The programs (boot modules) and what each prints (on Linux too).
-const PROGRAMS: [(&str, &[u8]); 4] = [
+const PROGRAMS: [(&str, &[u8]); 5] = [
     (
         "linux-hello",
         b"hello, world\nx86_64 x\ngetrandom: 16 bytes\n",
@@ -61,7 +72,14 @@ const PROGRAMS: [(&str, &[u8]); 4] = [
         "linux-hello-rs",
         include_bytes!("../../../linux-tests/expected/hello-rs.out"),
     ),
+    (
+        "linux-fork",
+        include_bytes!("../../../linux-tests/expected/fork.out"),
+    ),
 ];
+/// The program that runs itself again with `execve`: its file is in the
+/// tmpfs too, executable, under its name.
+const SELF_EXEC: &str = "linux-fork";
 /// The program run with the word `bench` on the command line: its output
 /// (`bench linux_getpid N`) goes to the console.
 const BENCH: &str = "linux-getpid";
@@ -89,8 +107,57 @@ const TREE: [(&str, Option<&[u8]>); 5] = [
 const URANDOM: usize = 4096;
 /// The most output kept.
 const MAX_OUTPUT: usize = 4096;
-/// The program's process id.
+/// The program's process id, when the proc server has none for it.
 const PID: u32 = 7;
+
+/// The proc server's state behind a spin lock: the server thread and the
+/// main thread (which registers each program) share it.
+struct Locked(Spinlock<State>);
+
+impl From<State> for Locked {
+    fn from(state: State) -> Locked {
+        Locked(Spinlock::new(state))
+    }
+}
+
+impl Lock<State> for Locked {
+    fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        f(&mut self.0.lock())
+    }
+}
+
+/// The proc server the programs are processes of.
+type Proc = ProcServer<KernelIpc, Locked>;
+
+/// The wait status of a task's exit value: `exit`'s status (the
+/// emulator announces it with `proc_mark_exit` first), `SIGKILL` for
+/// `task_terminate`.
+fn wait_status(value: u64) -> i32 {
+    if value == hurd_abi::EXIT_TERMINATED {
+        9
+    } else {
+        ((value & 0xff) as i32) << 8
+    }
+}
+
+/// A proc server, served by a thread of its own, which keeps processes for
+/// tasks (`proc_child`, the kernel's report of their end).
+fn proc_server() -> Result<&'static Proc, u64> {
+    let tasks = Tasks {
+        watch: |_, task, notify| {
+            mach::task_notify_exit(task, notify).map_err(|_| Error::Mig(MigReturn::RemoteError))
+        },
+        ended: hurd_abi::rpc::TASK_EXITED,
+        wait_status,
+        args: |_, _| None,
+    };
+    let server = ProcServer::new(KernelIpc::new(), Some(tasks))
+        .map_err(|e| fail(2, format_args!("the proc server: {e:?}")))?;
+    let server: &'static Proc = Box::leak(Box::new(server));
+    hurd_rt::thread::spawn(move || server.serve())
+        .map_err(|e| fail(2, format_args!("the proc server's thread: {e:?}")))?;
+    Ok(server)
+}
 
 fn fail(step: u64, what: core::fmt::Arguments) -> u64 {
     println!("linux-run: {what}");
@@ -105,6 +172,7 @@ fn main() -> u64 {
 }
 
 fn run() -> Result<(), u64> {
+    let proc = proc_server()?;
     let modules = boot::info();
     let module = |name| modules.as_ref().and_then(|b| b.module(name));
     let Some(emulator) = module(EMULATOR) else {
@@ -114,7 +182,7 @@ fn run() -> Result<(), u64> {
         let Some(program) = module(BENCH) else {
             return Err(fail(1, format_args!("no boot module {BENCH}")));
         };
-        let output = run_one(BENCH, program, emulator)?;
+        let output = run_one(proc, BENCH, program, emulator)?;
         let _ = hurd_rt::console::write(&output);
         return Ok(());
     }
@@ -122,7 +190,7 @@ fn run() -> Result<(), u64> {
         let Some(program) = module(name) else {
             return Err(fail(1, format_args!("no boot module {name}")));
         };
-        let output = run_one(name, program, emulator)?;
+        let output = run_one(proc, name, program, emulator)?;
         if output != expected {
             return Err(fail(
                 20,
@@ -136,8 +204,9 @@ fn run() -> Result<(), u64> {
     Ok(())
 }
 
-/// A tmpfs holding [`TREE`], owned by root.
-fn file_system() -> Result<NetFs<Tmpfs, KernelIpc>, u64> {
+/// A tmpfs holding [`TREE`], owned by root, and `program` as the
+/// executable file `name` when it is [`SELF_EXEC`].
+fn file_system(name: &str, program: &[u8]) -> Result<NetFs<Tmpfs, KernelIpc>, u64> {
     let fs = NetFs::new(
         KernelIpc::new(),
         Tmpfs::new(0, 0, 0o755, 1 << 20),
@@ -168,17 +237,21 @@ fn file_system() -> Result<NetFs<Tmpfs, KernelIpc>, u64> {
         let dev = t.lookup(t.root(), b"dev")?;
         let node = t.create(dev, Some(b"urandom"), S_IFREG | 0o444, 0, 0)?;
         t.write(node, 0, &bytes)?;
+        if name == SELF_EXEC {
+            let node = t.create(t.root(), Some(name.as_bytes()), S_IFREG | 0o755, 0, 0)?;
+            t.write(node, 0, program)?;
+        }
         Ok(())
     })
     .map_err(|e: hurd_ipc::Errno| fail(2, format_args!("filling the file system: {e:?}")))?;
     Ok(fs)
 }
 
-/// Runs `program` as `name` with the emulator; what it printed, if it
-/// ended with status 0.
-fn run_one(name: &str, program: &[u8], emulator: &[u8]) -> Result<Vec<u8>, u64> {
+/// Runs `program` as `name` with the emulator, a process of `proc`'s;
+/// what it printed, if it ended with status 0.
+fn run_one(proc: &Proc, name: &str, program: &[u8], emulator: &[u8]) -> Result<Vec<u8>, u64> {
     let ipc = KernelIpc::new();
-    let fs = file_system()?;
+    let fs = file_system(name, program)?;
     let root = fs
         .root_port(IdSet::root(), OpenFlags::READ)
         .map_err(|e| fail(2, format_args!("the root directory: {e:?}")))?;
@@ -189,8 +262,12 @@ fn run_one(name: &str, program: &[u8], emulator: &[u8]) -> Result<Vec<u8>, u64> 
         .map_err(|e| fail(2, format_args!("port_move_member: {e:?}")))?;
     let child = mach::task_create(task::task_self(), false)
         .map_err(|e| fail(3, format_args!("task_create: {e:?}")))?;
-    let result =
-        start(child, name, port, root, program, emulator).and_then(|()| serve(&ipc, &fs, port));
+    let argv = alloc::vec![String::from(name)];
+    let process = proc
+        .register(None, 0, argv, Vec::new())
+        .map_err(|e| fail(3, format_args!("registering the process: {e:?}")))?;
+    let result = start(child, name, (port, root, process.1), program, emulator)
+        .and_then(|()| serve(&ipc, &fs, port));
     let _ = mach::task_terminate(child);
     let _ = ipc.port_mod_refs(port, RightType::Receive, -1);
     let (status, output) = result?;
@@ -205,13 +282,13 @@ fn run_one(name: &str, program: &[u8], emulator: &[u8]) -> Result<Vec<u8>, u64> 
 }
 
 /// Loads the program and the emulator into `child`, gives it `port` as
-/// standard output and `root` as its root and working directory, and
-/// starts it.
+/// standard output, `root` as its root and working directory and a send
+/// right made from `proc` (its process's proc port, a receive right of
+/// the proc server's) as its proc port, and starts it.
 fn start(
     child: PortName,
     name: &str,
-    port: PortName,
-    root: PortName,
+    (port, root, proc): (PortName, PortName, PortName),
     program: &[u8],
     emulator: &[u8],
 ) -> Result<(), u64> {
@@ -234,6 +311,7 @@ fn start(
     // goes to the console, and the working directory is the root.)
     mach::insert_right(child, ports::STDOUT, (port, Disposition::MakeSend))
         .and_then(|()| mach::insert_right(child, ports::CRDIR, (root, Disposition::MakeSend)))
+        .and_then(|()| mach::insert_right(child, ports::PROC, (proc, Disposition::MakeSend)))
         .map_err(|e| fail(5, format_args!("the initial ports: {e:?}")))?;
     mach::task_notify_exit(child, port)
         .and_then(|()| mach::thread_resume(thread))

@@ -510,15 +510,18 @@ pub fn a_linux_program_runs_through_the_emulation_vector(boot: &BootInfo) -> Res
 /// each with it, the emulator sets the emulation vector and carries the
 /// calls out itself, the file calls as RPCs to a tmpfs `linux-run` serves;
 /// the output reaches `linux-run` as `io_write` and is what the program
-/// prints on Linux.
+/// prints on Linux. `linux-fork` forks (`task_create` inheriting the
+/// memory, `proc_child` at a proc server `linux-run` serves), waits
+/// (`proc_wait`) and execs itself again.
 pub fn a_linux_program_runs_with_the_emulator_in_its_task(boot: &BootInfo) -> Result<(), Failure> {
     let runner = module(boot, "linux-run")?;
-    let modules: [(&str, &[u8]); 5] = [
+    let modules: [(&str, &[u8]); 6] = [
         ("linux-emulation", module(boot, "linux-emulation")?),
         ("linux-hello", module(boot, "linux-hello")?),
         ("linux-files", module(boot, "linux-files")?),
         ("linux-time", module(boot, "linux-time")?),
         ("linux-hello-rs", module(boot, "linux-hello-rs")?),
+        ("linux-fork", module(boot, "linux-fork")?),
     ];
     let task =
         with_kernel(|k| k.spawn_bootstrap("linux-run", runner, "", &modules)).map_err(|err| {
