@@ -91,17 +91,26 @@ pub fn init_build(ws: &Workspace, all: &Build) -> Result<Build, String> {
 /// The static Linux programs the scenario runs from the file system,
 /// installed in the distro's image besides the reference manifest's
 /// files: where, and the file (built by [`linux_programs`]).
-pub const LINUX_PROGRAMS: &[&str] = &["/bin/hello-linux", "/bin/id-linux", "/bin/pipes-linux"];
+pub const LINUX_PROGRAMS: &[&str] = &[
+    "/bin/hello-linux",
+    "/bin/id-linux",
+    "/bin/pipes-linux",
+    "/bin/fork-linux",
+];
 
 /// What `pipes-linux` prints on Linux (the `linux` step checks it there),
 /// which it must print on hurd-rs too.
 pub const PIPES_OUT: &str = include_str!("../../linux-tests/expected/pipes.out");
 
+/// What `fork-linux` prints on Linux (the `linux` step checks it there),
+/// which it must print on hurd-rs too.
+pub const FORK_OUT: &str = include_str!("../../linux-tests/expected/fork.out");
+
 /// The static Linux programs of [`LINUX_PROGRAMS`]: `musl-gcc -static`
 /// hello (`ET_EXEC`) and id, which [`kernel::build`] made as `linux-hello`
-/// and `linux-id`, and `distro/linux-tests/c/pipes.c` (`linux-pipes`),
-/// whose output recorded on Linux (`expected/pipes.out`) the scenario
-/// must show.
+/// and `linux-id`, and `distro/linux-tests/c/pipes.c` (`linux-pipes`)
+/// and `fork.c` (`linux-fork`), whose output recorded on Linux
+/// (`expected/pipes.out`, `expected/fork.out`) the scenario must show.
 fn linux_programs(ws: &Workspace) -> Result<Vec<(&'static str, PathBuf)>, String> {
     let target = ws.metadata()?.target_directory;
     let release = target.join(crate::setup::BARE_METAL_TARGET).join("release");
@@ -109,6 +118,7 @@ fn linux_programs(ws: &Workspace) -> Result<Vec<(&'static str, PathBuf)>, String
         release.join("linux-hello"),
         release.join("linux-id"),
         release.join("linux-pipes"),
+        release.join("linux-fork"),
     ];
     let programs: Vec<_> = LINUX_PROGRAMS.iter().copied().zip(files).collect();
     for (_, file) in &programs {
@@ -255,6 +265,9 @@ pub fn scenario() -> Vec<Step> {
         ("$ ", "rpctrace -o /tmp/trace -s 20 hello-linux"),
         ("$ ", "cat /tmp/trace"),
         ("\n$ ", "pipes-linux"),
+        // Forks, waits and execs itself (by the name it was run as),
+        // working in /tmp.
+        ("$ ", "/bin/fork-linux /tmp"),
         ("$ ", "crash"),
         ("$ ", "echo still here"),
         ("$ ", "ps"),
@@ -375,6 +388,8 @@ pub const EXPECTED: &[&str] = &[
     // ANCHOR_END: rpctrace-linux
     "$ pipes-linux\n",
     PIPES_OUT,
+    "$ /bin/fork-linux /tmp\n",
+    FORK_OUT,
     "sh: crash: crashed; its task was terminated",
     "still here",
     "  PID  PPID  PGRP   SID   UID CMD",
