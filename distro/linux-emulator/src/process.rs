@@ -15,7 +15,8 @@
 //!   rights under the same names (with their user references), new
 //!   receive rights where the parent holds one, and the child's own task,
 //!   thread and proc ports under the names the parent uses for its own.
-//! - [`wait_request`] and [`linux_status`]: `wait4` as `proc_wait`.
+//! - [`wait_request`] and [`linux_status`]: `wait4` as `proc_wait`;
+//!   [`waitid_request`] and [`child_siginfo`]: `waitid` as `proc_wait`.
 //! - [`classify`], [`script_argv`] and [`may_execute`]: `execve`'s checks
 //!   and `#!` scripts.
 
@@ -26,6 +27,7 @@ use linux_abi::flags::{
     CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_PARENT_SETTID,
     CLONE_SETTLS, CloneKind, classify_clone,
 };
+use linux_abi::layout::SigInfo;
 use linux_abi::signal::{SIGCHLD, WaitStatus, wait_options_to_hurd};
 use linux_abi::{Errno, Sysno};
 
@@ -197,6 +199,74 @@ pub fn linux_status(hurd: i32) -> i32 {
             core: false,
         })
         .raw()
+}
+
+/// `waitid`'s `idtype` `P_ALL`: any child.
+pub const P_ALL: u32 = 0;
+/// `P_PID`: the child `id`.
+pub const P_PID: u32 = 1;
+/// `P_PGID`: a child in process group `id`.
+pub const P_PGID: u32 = 2;
+/// `WSTOPPED`.
+pub const WSTOPPED: u32 = 2;
+/// `WEXITED`.
+pub const WEXITED: u32 = 4;
+/// `WNOWAIT`: leave the child waitable.
+pub const WNOWAIT: u32 = 0x0100_0000;
+
+/// `waitid(idtype, id, _, options, _)` as `proc_wait(pid, options)`: the
+/// pid asked of proc and its options (`WNOHANG` alone: proc reports ended
+/// children only). A process group is asked as any child, as in
+/// [`wait_request`].
+///
+/// # Errors
+/// [`Refused::Linux`] with `EINVAL` for an unknown `idtype` (`P_PIDFD`
+/// included: no pidfds here), a pid that is not positive, unknown
+/// options, or none of `WEXITED`, `WSTOPPED`, `WCONTINUED`;
+/// [`Refused::Unsupported`] for waiting without `WEXITED` (proc reports no
+/// stops or continues to a parent yet) and for `WNOWAIT`.
+pub fn waitid_request(idtype: u32, id: i32, options: u32) -> Result<(i32, i32), Refused> {
+    use linux_abi::signal::{WALL_CLONE, WCONTINUED, WNOHANG};
+    let inval = Refused::Linux(Errno::Inval);
+    if options & !(WNOHANG | WSTOPPED | WEXITED | WCONTINUED | WNOWAIT | WALL_CLONE) != 0
+        || options & (WSTOPPED | WEXITED | WCONTINUED) == 0
+    {
+        return Err(inval);
+    }
+    let pid = match idtype {
+        P_ALL | P_PGID => -1,
+        P_PID if id > 0 => id,
+        _ => return Err(inval),
+    };
+    if options & WEXITED == 0 {
+        return Err(Refused::Unsupported("waitid for stops or continues alone"));
+    }
+    if options & WNOWAIT != 0 {
+        return Err(Refused::Unsupported("waitid with WNOWAIT"));
+    }
+    Ok((pid, (options & WNOHANG) as i32))
+}
+
+/// The `siginfo_t` `waitid` writes for child `pid` (of user `uid`) that
+/// ended with proc's status `hurd`: `SIGCHLD`, `CLD_EXITED` and the exit
+/// status, or `CLD_KILLED`/`CLD_DUMPED` and the (Linux) signal.
+pub fn child_siginfo(hurd: i32, pid: i32, uid: u32) -> SigInfo {
+    use linux_abi::layout::sigframe::{CLD_DUMPED, CLD_EXITED, CLD_KILLED};
+    let (code, status) = match WaitStatus::from_hurd(hurd) {
+        Some(WaitStatus::Exited(code)) => (CLD_EXITED, i32::from(code)),
+        Some(WaitStatus::Signaled { sig, core: false }) => (CLD_KILLED, sig as i32),
+        Some(WaitStatus::Signaled { sig, core: true }) => (CLD_DUMPED, sig as i32),
+        _ => (CLD_KILLED, linux_abi::signal::SIGSYS as i32),
+    };
+    SigInfo {
+        signo: SIGCHLD as i32,
+        errno: 0,
+        code,
+        pid,
+        uid,
+        status,
+        addr: None,
+    }
 }
 
 /// How many `#!` interpreters may follow one another before `ELOOP`

@@ -12,8 +12,8 @@ use linux_abi::flags::{
 use linux_abi::signal::{SIGCHLD, WCONTINUED, WNOHANG};
 use linux_abi::{Errno, Sysno};
 use linux_emulator::process::{
-    Executable, ForkRequest, OwnNames, PortCopy, Refused, classify, linux_status, may_execute,
-    port_copy, script_argv, wait_request,
+    Executable, ForkRequest, OwnNames, PortCopy, Refused, child_siginfo, classify, linux_status,
+    may_execute, port_copy, script_argv, wait_request, waitid_request,
 };
 use proptest::prelude::*;
 
@@ -223,4 +223,54 @@ proptest! {
             prop_assert!(arg.is_none_or(|a| !a.is_empty() && !a.contains(&b'\n')));
         }
     }
+}
+
+#[test]
+fn waitid_becomes_proc_wait() {
+    use linux_emulator::process::{P_ALL, P_PGID, P_PID, WEXITED, WNOWAIT, WSTOPPED};
+    assert_eq!(waitid_request(P_PID, 9, WEXITED), Ok((9, 0)));
+    assert_eq!(waitid_request(P_ALL, 0, WEXITED | WNOHANG), Ok((-1, 1)));
+    assert_eq!(waitid_request(P_PGID, 3, WEXITED), Ok((-1, 0)));
+    for (idtype, id, options) in [
+        (P_PID, 0, WEXITED),
+        (P_PID, -4, WEXITED),
+        (3, 5, WEXITED),
+        (P_ALL, 0, 0),
+        (P_ALL, 0, WNOHANG),
+        (P_ALL, 0, WEXITED | 0x100),
+    ] {
+        assert_eq!(
+            waitid_request(idtype, id, options),
+            Err(Refused::Linux(Errno::Inval)),
+            "{idtype} {id} {options:#x}"
+        );
+    }
+    assert!(matches!(
+        waitid_request(P_ALL, 0, WSTOPPED),
+        Err(Refused::Unsupported(_))
+    ));
+    assert!(matches!(
+        waitid_request(P_ALL, 0, WEXITED | WNOWAIT),
+        Err(Refused::Unsupported(_))
+    ));
+}
+
+#[test]
+fn waitid_tells_how_the_child_ended() {
+    use linux_abi::layout::sigframe::{CLD_DUMPED, CLD_EXITED, CLD_KILLED};
+    let info = child_siginfo(4 << 8, 12, 1000);
+    assert_eq!(
+        (info.signo, info.code, info.status, info.pid, info.uid),
+        (SIGCHLD as i32, CLD_EXITED, 4, 12, 1000)
+    );
+    let killed = child_siginfo(9, 12, 0);
+    assert_eq!((killed.code, killed.status), (CLD_KILLED, 9));
+    let dumped = child_siginfo(10 | 0x80, 12, 0);
+    assert_eq!(
+        (dumped.code, dumped.status),
+        (CLD_DUMPED, 7),
+        "SIGBUS, Linux's number"
+    );
+    let bytes = info.to_bytes();
+    assert_eq!(&bytes[24..28], &4i32.to_le_bytes(), "si_status");
 }

@@ -1,14 +1,15 @@
-/* Processes: fork, vfork, waitpid and execve. A child has its own pid and
- * the forker as its parent, shares the parent's open files (and their
- * offsets), writes and exits 3; the parent waits and prints the status
- * words as Linux encodes them; WNOHANG, ECHILD; then a child execs this
- * program again (`--exec`) with other arguments and environment, keeping
- * its pid and the descriptors not marked close-on-exec; a `#!` script
- * naming this program as its interpreter; and the errors of execve
- * (ENOENT, EACCES, ENOEXEC). It prints the same on Linux and on hurd-rs.
- * With a directory as its argument it works there. */
+/* Processes: fork, vfork, waitpid, waitid and execve. A child has its own
+ * pid and the forker as its parent, shares the parent's open files (and
+ * their offsets), writes and exits 3; the parent waits and prints the
+ * status words as Linux encodes them; WNOHANG, ECHILD; waitid's siginfo;
+ * then a child execs this program again (`--exec`) with other arguments
+ * and environment, keeping its pid and the descriptors not marked
+ * close-on-exec; a `#!` script naming this program as its interpreter; and
+ * the errors of execve (ENOENT, EACCES, ENOEXEC). It prints the same on
+ * Linux and on hurd-rs. With a directory as its argument it works there. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +152,28 @@ int main(int argc, char **argv)
 	r = waitpid(-1, &st, 0);
 	printf("wait for any child: %s\n", r == pid ? "that child" : "another");
 	show_status("sleeper", st);
+
+	/* waitid: the child's siginfo. */
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		_exit(4);
+	siginfo_t info;
+	memset(&info, 0xff, sizeof info);
+	r = waitid(P_PID, pid, &info, WEXITED);
+	printf("waitid: %d, SIGCHLD: %s, CLD_EXITED: %s, status %d, the child: %s\n", r,
+	       info.si_signo == SIGCHLD ? "yes" : "no",
+	       info.si_code == CLD_EXITED ? "yes" : "no", info.si_status,
+	       info.si_pid == pid ? "yes" : "no");
+	errno = 0;
+	r = waitid(P_ALL, 0, &info, WEXITED | WNOHANG);
+	printf("waitid with no child: %d %s\n", r, err(errno));
+	errno = 0;
+	r = waitid(P_ALL, 0, &info, 0);
+	printf("waitid without WEXITED: %d %s\n", r, err(errno));
+	errno = 0;
+	r = waitid(P_PID, 0, &info, WEXITED);
+	printf("waitid of pid 0: %d %s\n", r, err(errno));
 
 	/* fork, then execve of this program. */
 	fflush(stdout);

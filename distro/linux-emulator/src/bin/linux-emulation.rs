@@ -38,7 +38,7 @@
 //! (`task_create`), a child process at the proc server (`proc_child`),
 //! the same rights under the same names in its space, and a thread that
 //! starts at the child entry with the program's registers (the entry
-//! saves them all), `rax` 0; `wait4` is `proc_wait`, `exit_group`
+//! saves them all), `rax` 0; `wait4` and `waitid` are `proc_wait`, `exit_group`
 //! announces its status with `proc_mark_exit`; `execve` loads the new
 //! program into this same task (same ports, same pid), `#!` scripts
 //! included. One thread per program for now: threads (`clone` with
@@ -67,7 +67,7 @@ use linux_abi::flags::{
 };
 
 use linux_abi::layout::misc::{PollFd, Rusage, Timespec, Timeval, Utsname};
-use linux_abi::layout::{KSigaction, StackT};
+use linux_abi::layout::{KSigaction, SigInfo, StackT};
 use linux_abi::signal::SigSet;
 use linux_abi::signal::WaitStatus;
 use linux_abi::{Errno, Sysno};
@@ -706,6 +706,7 @@ fn call(p: &mut Process, nr: u64, a: [u64; 6], rsp: u64) -> Result<u64, Errno> {
             .and_then(|proc| proc::process::Client::new(&ipc, proc).getpids().ok())
             .map_or(0, |(_, ppid, _)| ppid as u64)),
         Sysno::Wait4 => wait4(p, a),
+        Sysno::Waitid => waitid(p, nr, a),
         Sysno::Getuid => Ok(u64::from(ids(p).uid[0])),
         Sysno::Geteuid => Ok(u64::from(ids(p).uid[1])),
         Sysno::Getgid => Ok(u64::from(ids(p).gid[0])),
@@ -1492,6 +1493,43 @@ fn wait4(p: &Process, a: [u64; 6]) -> Result<u64, Errno> {
         copy_out(p, rusage, &Rusage::default().to_bytes())?;
     }
     Ok(child as u64)
+}
+
+/// `waitid(idtype, id, infop, options, rusage)` through `proc_wait`: 0,
+/// the child's `siginfo_t` at `infop` (zeros with `WNOHANG` when none has
+/// ended, as Linux writes); `ECHILD` when there is no such child.
+fn waitid(p: &mut Process, nr: u64, a: [u64; 6]) -> Result<u64, Errno> {
+    let [idtype, id, infop, options, rusage, _] = a;
+    let (pid, options) = match procs::waitid_request(idtype as u32, id as i32, options as u32) {
+        Ok(r) => r,
+        Err(refused) => {
+            if let Refused::Unsupported(what) = refused {
+                report(p, nr, what);
+            }
+            return Err(refused.errno());
+        }
+    };
+    if infop != 0 && !p.space.accessible(infop, SigInfo::SIZE as u64, PROT_WRITE) {
+        return Err(Errno::Fault);
+    }
+    if rusage != 0 && !p.space.accessible(rusage, Rusage::SIZE as u64, PROT_WRITE) {
+        return Err(Errno::Fault);
+    }
+    let proc = ports::held(ports::PROC).ok_or(Errno::Child)?;
+    let (status, child) = proc::process::Client::new(&KernelIpc::new(), proc)
+        .wait(pid, options)
+        .map_err(Errno::from_rpc)?;
+    let info = match child {
+        0 => [0; SigInfo::SIZE],
+        child => procs::child_siginfo(status, child, ids(p).uid[0]).to_bytes(),
+    };
+    if infop != 0 {
+        copy_out(p, infop, &info)?;
+    }
+    if rusage != 0 {
+        copy_out(p, rusage, &Rusage::default().to_bytes())?;
+    }
+    Ok(0)
 }
 
 /// The largest program `execve` reads.
