@@ -34,7 +34,8 @@ use hurd_trans::protocol::{fs, io};
 use linux_abi::Errno;
 use linux_abi::flags::{
     AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL,
-    F_SETFD, F_SETFL, FD_CLOEXEC, O_WRONLY, open_to_hurd, openmodes_to_linux, setfl_to_hurd,
+    F_SETFD, F_SETFL, FD_CLOEXEC, O_NONBLOCK, O_WRONLY, open_to_hurd, openmodes_to_linux,
+    setfl_to_hurd,
 };
 use linux_abi::layout::dirent::{DirentWriter, dt_from_mode, reclen};
 use linux_abi::layout::stat::Stat;
@@ -349,6 +350,41 @@ impl Files {
             },
             _ => Err(Errno::Inval),
         }
+    }
+
+    /// The `ioctl`s of any open file: `FIONBIO` sets (`on` true: the
+    /// `int` its argument points at is not 0) or clears `O_NONBLOCK` as
+    /// `F_SETFL` does; `FIOCLEX` and `FIONCLEX` set and clear
+    /// close-on-exec (Rust's `std` uses all three on its pipes). `None`
+    /// for another request (a terminal's, or one this system lacks).
+    ///
+    /// # Errors
+    /// `EBADF` for a closed descriptor; `EFAULT` for `FIONBIO` without
+    /// `on` (its argument could not be read); the server's error.
+    pub fn file_ioctl<I: UserIpc + ?Sized>(
+        &mut self,
+        ipc: &I,
+        fd: i32,
+        request: u32,
+        on: Option<bool>,
+    ) -> Option<Result<u64, Errno>> {
+        use linux_abi::layout::termios::{FIOCLEX, FIONBIO, FIONCLEX};
+        let r = match request {
+            FIOCLEX => self.fcntl(ipc, fd, F_SETFD, u64::from(FD_CLOEXEC)),
+            FIONCLEX => self.fcntl(ipc, fd, F_SETFD, 0),
+            FIONBIO => self.table.get(fd).map(drop).and_then(|()| {
+                let on = on.ok_or(Errno::Fault)?;
+                let flags = self.fcntl(ipc, fd, F_GETFL, 0)? as u32;
+                let flags = if on {
+                    flags | O_NONBLOCK
+                } else {
+                    flags & !O_NONBLOCK
+                };
+                self.fcntl(ipc, fd, F_SETFL, u64::from(flags))
+            }),
+            _ => return None,
+        };
+        Some(r)
     }
 
     /// `read` (`offset` `None`: at the file pointer) or `pread`: at most

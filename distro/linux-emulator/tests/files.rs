@@ -310,3 +310,39 @@ fn a_private_mapping_starts_with_the_files_bytes() {
     );
     assert_eq!(w.files.mapping_contents(t, 99, 0, 4096), Err(Errno::Badf));
 }
+
+#[test]
+fn the_file_ioctls_set_nonblocking_and_close_on_exec() {
+    use linux_abi::flags::{F_GETFD, F_GETFL, O_NONBLOCK};
+    use linux_abi::layout::termios::{FIOCLEX, FIONBIO, FIONCLEX, TCGETS};
+    let mut w = world();
+    let t = &w.task;
+    let fd = w.files.openat(t, AT_FDCWD, b"motd", O_RDONLY, 0).unwrap();
+    let nonblocking =
+        |files: &mut Files| files.fcntl(t, fd, F_GETFL, 0).unwrap() as u32 & O_NONBLOCK;
+    assert_eq!(w.files.file_ioctl(t, fd, FIONBIO, Some(true)), Some(Ok(0)));
+    assert_eq!(nonblocking(&mut w.files), O_NONBLOCK);
+    assert_eq!(w.files.file_ioctl(t, fd, FIONBIO, Some(false)), Some(Ok(0)));
+    assert_eq!(nonblocking(&mut w.files), 0);
+    assert_eq!(
+        w.files.file_ioctl(t, fd, FIONBIO, None),
+        Some(Err(Errno::Fault))
+    );
+    assert_eq!(w.files.file_ioctl(t, fd, FIOCLEX, None), Some(Ok(0)));
+    assert_eq!(w.files.fcntl(t, fd, F_GETFD, 0), Ok(1));
+    assert_eq!(w.files.file_ioctl(t, fd, FIONCLEX, None), Some(Ok(0)));
+    assert_eq!(w.files.fcntl(t, fd, F_GETFD, 0), Ok(0));
+    assert_eq!(
+        w.files.file_ioctl(t, fd, TCGETS, None),
+        None,
+        "not a file's"
+    );
+    assert_eq!(
+        w.files.file_ioctl(t, 42, FIONBIO, Some(true)),
+        Some(Err(Errno::Badf))
+    );
+    assert_eq!(
+        w.files.file_ioctl(t, 42, FIOCLEX, None),
+        Some(Err(Errno::Badf))
+    );
+}

@@ -67,6 +67,7 @@ use linux_abi::flags::{
 };
 
 use linux_abi::layout::misc::{PollFd, Rusage, Timespec, Timeval, Utsname};
+use linux_abi::layout::termios::FIONBIO;
 use linux_abi::layout::{KSigaction, SigInfo, StackT};
 use linux_abi::signal::SigSet;
 use linux_abi::signal::WaitStatus;
@@ -747,12 +748,21 @@ fn call(p: &mut Process, nr: u64, a: [u64; 6], rsp: u64) -> Result<u64, Errno> {
             }
             Ok(0)
         }
-        // No terminals yet: an open descriptor is no terminal.
-        Sysno::Ioctl => p
-            .files
-            .table
-            .get(fd(0))
-            .map_or(Err(Errno::Badf), |_| Err(Errno::Notty)),
+        // The ioctls of any file; no terminals yet: an open descriptor is
+        // no terminal.
+        Sysno::Ioctl => {
+            p.files.table.get(fd(0))?;
+            let request = a[1] as u32;
+            let on = if request == FIONBIO {
+                let word = copy_in(p, a[2], 4)?;
+                Some(word.iter().any(|&b| b != 0))
+            } else {
+                None
+            };
+            p.files
+                .file_ioctl(&ipc, fd(0), request, on)
+                .unwrap_or(Err(Errno::Notty))
+        }
         Sysno::Getrandom => getrandom(p, a[0], a[1], a[2] as u32),
         Sysno::Uname => {
             let uts = Utsname {
