@@ -96,6 +96,7 @@ pub const LINUX_PROGRAMS: &[&str] = &[
     "/bin/id-linux",
     "/bin/pipes-linux",
     "/bin/fork-linux",
+    "/bin/spawn-linux-rs",
 ];
 
 /// What `pipes-linux` prints on Linux (the `linux` step checks it there),
@@ -106,11 +107,15 @@ pub const PIPES_OUT: &str = include_str!("../../linux-tests/expected/pipes.out")
 /// which it must print on hurd-rs too.
 pub const FORK_OUT: &str = include_str!("../../linux-tests/expected/fork.out");
 
+/// What `spawn-linux-rs` prints on Linux, which it must print on hurd-rs.
+pub const SPAWN_OUT: &str = include_str!("../../linux-tests/expected/spawn-rs.out");
+
 /// The static Linux programs of [`LINUX_PROGRAMS`]: `musl-gcc -static`
 /// hello (`ET_EXEC`) and id, which [`kernel::build`] made as `linux-hello`
 /// and `linux-id`, and `distro/linux-tests/c/pipes.c` (`linux-pipes`)
-/// and `fork.c` (`linux-fork`), whose output recorded on Linux
-/// (`expected/pipes.out`, `expected/fork.out`) the scenario must show.
+/// and `fork.c` (`linux-fork`), and the Rust program `linux-spawn-rs`,
+/// whose output recorded on Linux (`expected/pipes.out`,
+/// `expected/fork.out`, `expected/spawn-rs.out`) the scenario must show.
 fn linux_programs(ws: &Workspace) -> Result<Vec<(&'static str, PathBuf)>, String> {
     let target = ws.metadata()?.target_directory;
     let release = target.join(crate::setup::BARE_METAL_TARGET).join("release");
@@ -119,6 +124,7 @@ fn linux_programs(ws: &Workspace) -> Result<Vec<(&'static str, PathBuf)>, String
         release.join("linux-id"),
         release.join("linux-pipes"),
         release.join("linux-fork"),
+        release.join(kernel::LINUX_SPAWN_PROGRAM),
     ];
     let programs: Vec<_> = LINUX_PROGRAMS.iter().copied().zip(files).collect();
     for (_, file) in &programs {
@@ -268,6 +274,8 @@ pub fn scenario() -> Vec<Step> {
         // Forks, waits and execs itself (by the name it was run as),
         // working in /tmp.
         ("$ ", "/bin/fork-linux /tmp"),
+        // Rust's std::process::Command: posix_spawn, pipes, wait4.
+        ("$ ", "/bin/spawn-linux-rs"),
         ("$ ", "crash"),
         ("$ ", "echo still here"),
         ("$ ", "ps"),
@@ -390,6 +398,8 @@ pub const EXPECTED: &[&str] = &[
     PIPES_OUT,
     "$ /bin/fork-linux /tmp\n",
     FORK_OUT,
+    "$ /bin/spawn-linux-rs\n",
+    SPAWN_OUT,
     "sh: crash: crashed; its task was terminated",
     "still here",
     "  PID  PPID  PGRP   SID   UID CMD",

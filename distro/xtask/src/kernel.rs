@@ -76,6 +76,10 @@ pub const LINUX_PROGRAMS: &[(&str, &str)] = &[
 /// the same name as its boot module.
 pub const LINUX_RUST_PROGRAM: &str = "linux-hello-rs";
 
+/// The Rust `std` program the distro step runs (`std::process::Command`),
+/// built and stripped beside [`LINUX_RUST_PROGRAM`].
+pub const LINUX_SPAWN_PROGRAM: &str = "linux-spawn-rs";
+
 /// The Internet protocol family's server (`pfinet`).
 pub const PFINET_PACKAGE: &str = "pfinet";
 
@@ -280,22 +284,27 @@ pub fn build(ws: &Workspace) -> Result<Build, String> {
             "linux-tests",
             "--bin",
             LINUX_RUST_PROGRAM,
+            "--bin",
+            LINUX_SPAWN_PROGRAM,
             "--target",
             crate::linux::MUSL_TARGET,
         ])
         .run()?;
     let target = ws.metadata()?.target_directory;
-    // A boot module: without its debug information.
-    crate::cmd::Cmd::new("strip")
-        .arg("-o")
-        .arg(dir.join(LINUX_RUST_PROGRAM))
-        .arg(
-            target
-                .join(crate::linux::MUSL_TARGET)
-                .join("release")
-                .join(LINUX_RUST_PROGRAM),
-        )
-        .run()?;
+    // A boot module (and a program of the distro's image): without its
+    // debug information.
+    for program in [LINUX_RUST_PROGRAM, LINUX_SPAWN_PROGRAM] {
+        crate::cmd::Cmd::new("strip")
+            .arg("-o")
+            .arg(dir.join(program))
+            .arg(
+                target
+                    .join(crate::linux::MUSL_TARGET)
+                    .join("release")
+                    .join(program),
+            )
+            .run()?;
+    }
     let build = Build {
         kernel: dir.join(PACKAGE),
         modules: USER_PROGRAMS.iter().map(|p| dir.join(p)).collect(),

@@ -38,6 +38,8 @@ pub struct Programs {
     pub pipes: PathBuf,
     /// `fork` (ET_EXEC, `musl-gcc -static`): fork, vfork, waitpid, execve.
     pub fork: PathBuf,
+    /// `linux-spawn-rs` (static-pie, musl): `std::process::Command`.
+    pub spawn_rs: PathBuf,
 }
 
 /// Installs what the programs need and builds them.
@@ -58,6 +60,7 @@ pub fn build(ws: &Workspace) -> Result<Programs, String> {
     let release = target.join(MUSL_TARGET).join("release");
     let suite = release.join("linux-suite");
     let hello_rs = release.join("linux-hello-rs");
+    let spawn_rs = release.join("linux-spawn-rs");
     let out = target.join("linux-tests");
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let c_suite = out.join("c-suite");
@@ -83,6 +86,7 @@ pub fn build(ws: &Workspace) -> Result<Programs, String> {
         time: c_program("time")?,
         pipes: c_program("pipes")?,
         fork: c_program("fork")?,
+        spawn_rs,
     })
 }
 
@@ -177,6 +181,7 @@ pub fn test_step(ws: &Workspace) -> Result<(), String> {
     check_in_tree(&programs.time, &expected.join("time.out"), &tree, &scratch)?;
     check(&programs.pipes, &expected.join("pipes.out"), &scratch)?;
     check(&programs.fork, &expected.join("fork.out"), &scratch)?;
+    check(&programs.spawn_rs, &expected.join("spawn-rs.out"), &scratch)?;
     check_in_tree(
         &programs.hello_rs,
         &expected.join("hello-rs.out"),
