@@ -538,3 +538,112 @@ fn a_translator_mounted_in_the_callers_runtime_reaches_its_services_and_join_wai
     assert_eq!(std::fs::read(&file).expect("read"), b"", "unmounted");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// A directory's attributes as Linux shows them follow every change made
+/// in it through the mount, also when changes in two directories take
+/// turns (the bridge asks for a changed directory's status ahead of
+/// Linux's `getattr`, and must never answer with one older than a change).
+/// The tmpfs's clock ticks a second each time it is read, so every change
+/// has its own time.
+#[test]
+fn directory_attributes_follow_each_change() {
+    use std::os::unix::fs::MetadataExt;
+    use std::sync::atomic::{AtomicI64, Ordering};
+    require_fuse!();
+    let base = scratch("dirattr");
+    let mnt = base.join("mnt");
+    std::fs::create_dir_all(&mnt).expect("mnt");
+    let ticks = AtomicI64::new(1_000_000);
+    let clock = Box::new(move || hurd_trans::stat::TimeSpec {
+        sec: ticks.fetch_add(1, Ordering::Relaxed),
+        nsec: 0,
+    });
+    let tree = Tmpfs::new(0, 0, 0o755, 1 << 26).with_clock(clock);
+    let m = spawn_mount(tree, IdSet::root(), &mnt, "tmpfs").expect("mount");
+    let (a, b) = (mnt.join("a"), mnt.join("b"));
+    std::fs::create_dir(&a).expect("mkdir a");
+    std::fs::create_dir(&b).expect("mkdir b");
+    let look = |d: &Path| {
+        let s = std::fs::metadata(d).expect("stat");
+        (s.mtime(), s.ctime(), s.nlink())
+    };
+    // Each step changes the first directory (and perhaps the second),
+    // with the directory's link count it leaves.
+    type Step = (&'static str, fn(&Path, &Path), u64);
+    let steps: [Step; 8] = [
+        (
+            "create",
+            |a, _| drop(std::fs::File::create(a.join("f")).expect("create")),
+            2,
+        ),
+        (
+            "mkdir",
+            |a, _| std::fs::create_dir(a.join("d")).expect("mkdir"),
+            3,
+        ),
+        (
+            "link",
+            |a, b| {
+                std::fs::hard_link(a.join("f"), b.join("g"))
+                    .map(|()| std::fs::hard_link(b.join("g"), a.join("h")))
+                    .expect("link")
+                    .expect("link")
+            },
+            3,
+        ),
+        (
+            "rename in",
+            |a, b| {
+                std::fs::File::create(b.join("x")).expect("create");
+                std::fs::rename(b.join("x"), a.join("x")).expect("rename")
+            },
+            3,
+        ),
+        (
+            "rename out",
+            |a, b| std::fs::rename(a.join("x"), b.join("y")).expect("rename"),
+            3,
+        ),
+        (
+            "unlink",
+            |a, b| {
+                std::fs::remove_file(a.join("h")).expect("unlink");
+                std::fs::remove_file(b.join("g")).expect("unlink")
+            },
+            3,
+        ),
+        (
+            "symlink",
+            |a, _| std::os::unix::fs::symlink("f", a.join("s")).expect("symlink"),
+            3,
+        ),
+        (
+            "rmdir",
+            |a, _| std::fs::remove_dir(a.join("d")).expect("rmdir"),
+            2,
+        ),
+    ];
+    let mut before = look(&a);
+    for (what, step, nlink) in steps {
+        step(&a, &b);
+        let after = look(&a);
+        assert!(
+            after.0 > before.0,
+            "{what}: mtime {} after {}",
+            after.0,
+            before.0
+        );
+        assert!(
+            after.1 > before.1,
+            "{what}: ctime {} after {}",
+            after.1,
+            before.1
+        );
+        assert_eq!(after.2, nlink, "{what}: link count");
+        // Unchanged and asked again: the same.
+        assert_eq!(look(&a), after, "{what}: asked again");
+        before = after;
+    }
+    drop(m);
+    let _ = std::fs::remove_dir_all(&base);
+}
