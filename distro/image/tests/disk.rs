@@ -127,6 +127,21 @@ fn debugfs(image: &Path, request: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `e2fsck -fn` finds nothing to fix on `image`.
+fn assert_clean(image: &Path) {
+    let fsck = Command::new("e2fsck")
+        .arg("-fn")
+        .arg(image)
+        .output()
+        .expect("e2fsck");
+    assert!(
+        fsck.status.success(),
+        "e2fsck: {}{}",
+        String::from_utf8_lossy(&fsck.stdout),
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+}
+
 #[test]
 fn the_disk_holds_what_is_below_its_mount_point() {
     if !have("mke2fs") {
@@ -137,17 +152,7 @@ fn the_disk_holds_what_is_below_its_mount_point() {
     sources(&base);
     let (staged, image) = build(&base, &scratch("disk-one"), Epoch::DEFAULT);
     assert_eq!(std::fs::metadata(&image).expect("image").len(), 8 << 20);
-    let fsck = Command::new("e2fsck")
-        .arg("-fn")
-        .arg(&image)
-        .output()
-        .expect("e2fsck");
-    assert!(
-        fsck.status.success(),
-        "e2fsck: {}{}",
-        String::from_utf8_lossy(&fsck.stdout),
-        String::from_utf8_lossy(&fsck.stderr)
-    );
+    assert_clean(&image);
     let sb = Command::new("dumpe2fs")
         .arg("-h")
         .arg(&image)
@@ -302,16 +307,7 @@ fn a_disk_mounted_at_the_root_holds_the_whole_tree() {
              [[program]]\npath = \"/hurd/ext2fs\"",
         );
     let (staged, image) = build_from(&text, &base, &scratch("disk-root"), Epoch::DEFAULT);
-    let fsck = Command::new("e2fsck")
-        .arg("-fn")
-        .arg(&image)
-        .output()
-        .expect("e2fsck");
-    assert!(
-        fsck.status.success(),
-        "{}",
-        String::from_utf8_lossy(&fsck.stdout)
-    );
+    assert_clean(&image);
     // Everything is on the disk, at its own path.
     assert_eq!(debugfs(&image, "cat /home/alice/note"), "on the disk\n");
     assert_eq!(debugfs(&image, "cat /etc/motd"), "Welcome\n");
