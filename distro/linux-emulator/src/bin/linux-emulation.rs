@@ -445,18 +445,19 @@ extern "C" fn emulate(frame: &mut Frame) -> u64 {
         run_program(entry, rsp);
     }
     let rsp = BLOCK.user_rsp.load(Ordering::Relaxed);
-    match call(p, frame.nr, frame.args, rsp) {
+    let Some(sysno) = sysno else {
+        return unsupported(p, frame.nr).unwrap_or_else(Errno::to_rax);
+    };
+    match call(p, sysno, frame.args, rsp) {
         Ok(v) => v,
         Err(e) => e.to_rax(),
     }
 }
 
-/// Carries out call `nr` with `a`.
-/// (`rsp` is the program's stack pointer at the call.)
-fn call(p: &mut Process, nr: u64, a: [u64; 6], rsp: u64) -> Result<u64, Errno> {
-    let Some(sysno) = Sysno::from_raw(nr) else {
-        return unsupported(p, nr);
-    };
+/// Carries out call `sysno` with `a` (its number looked up once, by
+/// [`emulate`]; `rsp` is the program's stack pointer at the call).
+fn call(p: &mut Process, sysno: Sysno, a: [u64; 6], rsp: u64) -> Result<u64, Errno> {
+    let nr = u64::from(sysno.raw());
     let ipc = KernelIpc::new();
     // A descriptor argument is an `int`.
     let fd = |i: usize| a[i] as i32;
